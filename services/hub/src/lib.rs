@@ -1,0 +1,1 @@
+//! hub library: run modes and commands

@@ -1,0 +1,162 @@
+//! Layered configuration: `config/default.toml` (compiled in), then an optional file named by
+//! `HUB_CONFIG`, then `HUB__SECTION__KEY` environment variables.
+
+use serde::Deserialize;
+
+/// The repository's `config/default.toml`, compiled into the binary so a fresh machine
+/// needs no files besides it.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub ports: Ports,
+    pub database: DatabaseSettings,
+    pub bus: BusSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ports {
+    pub referral: u16,
+    pub competition: u16,
+    pub contract: u16,
+    pub finance: u16,
+    pub notifications: u16,
+}
+
+impl Ports {
+    pub fn of(&self, service: &str) -> Option<u16> {
+        Some(match service {
+            "referral" => self.referral,
+            "competition" => self.competition,
+            "contract" => self.contract,
+            "finance" => self.finance,
+            "notifications" => self.notifications,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BusSettings {
+    pub url: String,
+    pub exchange: String,
+    pub queue_prefix: String,
+    pub prefetch: u16,
+    pub retry_delays_ms: Vec<u64>,
+    pub relay_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub hs256_secret: String,
+    pub jwks_url: String,
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub log_format: String,
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub timeout_ms: u64,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub give_up_after_hours: u64,
+    pub concurrency: usize,
+}
+
+impl Settings {
+    /// Defaults, the optional `HUB_CONFIG` file, then the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_with(&[])
+    }
+
+    /// As [`Settings::load`], with explicit overrides on top (dotted keys, e.g.
+    /// `("bus.url", "memory://")`). Tests use this instead of touching the environment.
+    pub fn load_with(overrides: &[(&str, &str)]) -> anyhow::Result<Self> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Ok(path) = std::env::var("HUB_CONFIG") {
+            builder = builder.add_source(File::with_name(&path));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("HUB")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("bus.retry_delays_ms"),
+        );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, *value)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.database.pool_size > 0, "database.pool_size must be at least 1");
+        anyhow::ensure!(
+            self.auth.hs256_secret.len() >= 32,
+            "auth.hs256_secret must be at least 32 bytes (HUB__AUTH__HS256_SECRET)"
+        );
+        anyhow::ensure!(!self.bus.exchange.is_empty(), "bus.exchange must not be empty");
+        Ok(())
+    }
+
+    /// The base URL links to this deployment are made from.
+    pub fn public_url(&self, port: u16) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}:{}", self.server.host, port)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_mode() {
+        let s = Settings::load_with(&[]).unwrap();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.bus.url, "memory://");
+        assert!(s.database.url.starts_with("sqlite://"));
+        assert_eq!(s.ports.of("finance"), Some(8084));
+        assert_eq!(s.ports.of("nope"), None);
+    }
+
+    #[test]
+    fn overrides_win_and_short_secrets_are_refused() {
+        let s = Settings::load_with(&[("bus.url", "amqp://x"), ("database.pool_size", "3")]).unwrap();
+        assert_eq!(s.bus.url, "amqp://x");
+        assert_eq!(s.database.pool_size, 3);
+        let err = Settings::load_with(&[("auth.hs256_secret", "short")]).unwrap_err();
+        assert!(err.to_string().contains("hs256_secret"), "{err}");
+    }
+}

@@ -1,0 +1,281 @@
+//! The database layer: PostgreSQL (distributed) and SQLite (embedded) from one code base.
+//!
+//! Services write their queries once against [`DbConnection`], diesel's `MultiConnection`
+//! over both backends. Each service owns its database: `database.url` is either a SQLite
+//! directory (`sqlite://./data` → `./data/<service>.sqlite`) or a PostgreSQL URL template
+//! (`postgres://…/hub_{service}`); a missing PostgreSQL database is created. Migrations are
+//! embedded per backend and run at start-up.
+//!
+//! SQLite runs in WAL mode with a busy timeout and foreign keys on; its write transactions
+//! are serialised in-process (one process owns an embedded database), so concurrent writers
+//! never meet `SQLITE_BUSY`. PostgreSQL-only features live behind one function each here.
+
+use std::{sync::Arc, time::Duration};
+
+use diesel::{
+    Connection, RunQueryDsl,
+    connection::SimpleConnection,
+    r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection},
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use crate::problem::Problem;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Pg(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A service's embedded migrations, one set per backend.
+pub struct Migrations {
+    pub postgres: EmbeddedMigrations,
+    pub sqlite: EmbeddedMigrations,
+}
+
+/// Lends a `'static` set of embedded migrations to the harness (which takes its source by
+/// value, and `EmbeddedMigrations` is not `Copy`).
+struct Source(&'static EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Source {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+        diesel::migration::MigrationSource::<DB>::migrations(self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A rule was broken: the transaction rolls back and the client sees this problem.
+    #[error("{0}")]
+    Problem(Problem),
+    #[error("database: {0}")]
+    Diesel(#[from] diesel::result::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<Problem> for DbError {
+    fn from(p: Problem) -> Self {
+        DbError::Problem(p)
+    }
+}
+
+type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// A service's database: a pool plus what it needs to run work off the async runtime.
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    backend: Backend,
+    /// Serialises SQLite write transactions (unused for PostgreSQL).
+    write_lock: Arc<std::sync::Mutex<()>>,
+    /// Where the database is, without credentials, for logs and errors.
+    pub location: String,
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Opens (creating if needed) the database of `service` named by the URL template.
+    pub async fn connect(url_template: &str, service: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let url_template = url_template.to_owned();
+        let service = service.to_owned();
+        tokio::task::spawn_blocking(move || Self::connect_blocking(&url_template, &service, pool_size)).await?
+    }
+
+    fn connect_blocking(url_template: &str, service: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let url = url_template.replace("{service}", service);
+        let (conn_url, backend, location) = if let Some(dir) = url.strip_prefix("sqlite://") {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create the data directory {dir}: {e}"))?;
+            let file = std::path::Path::new(dir).join(format!("{service}.sqlite"));
+            let file = file.to_string_lossy().into_owned();
+            (file.clone(), Backend::Sqlite, file)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            create_postgres_database_if_missing(&url)?;
+            let mut shown = url::Url::parse(&url)?;
+            let _ = shown.set_password(None);
+            (url.clone(), Backend::Postgres, shown.to_string())
+        } else {
+            anyhow::bail!("database.url must start with sqlite:// or postgres:// (got {url_template})");
+        };
+        let manager = ConnectionManager::<DbConnection>::new(conn_url);
+        let mut builder = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            builder = builder.connection_customizer(Box::new(SqlitePragmas));
+        }
+        let pool = builder.build(manager).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot connect to {location}: {e}. Is PostgreSQL running? Start it with \
+                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+            )
+        })?;
+        Ok(Self { pool, backend, write_lock: Arc::default(), location })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs pending migrations of every set given, in order.
+    pub async fn migrate(&self, sets: &'static [&'static Migrations]) -> anyhow::Result<()> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let _guard = db.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut conn = db.pool.get()?;
+            for set in sets {
+                let applied = match &mut *conn {
+                    DbConnection::Pg(c) => {
+                        // Replicas starting together migrate one at a time.
+                        c.batch_execute("SELECT pg_advisory_lock(727274)")?;
+                        let r = c.run_pending_migrations(Source(&set.postgres)).map(|v| v.len());
+                        c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
+                        r
+                    }
+                    DbConnection::Sqlite(c) => c.run_pending_migrations(Source(&set.sqlite)).map(|v| v.len()),
+                }
+                .map_err(|e| anyhow::anyhow!("migrating {}: {e}", db.location))?;
+                if applied > 0 {
+                    tracing::info!(database = %db.location, applied, "migrations applied");
+                }
+            }
+            Ok(())
+        })
+        .await?
+    }
+
+    /// Runs `f` with a pooled connection, off the async runtime.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Other(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` in one transaction: everything it writes commits together, or nothing does.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.transaction_blocking(f))
+            .await
+            .map_err(|e| DbError::Other(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// [`Database::transaction`] for code already off the async runtime.
+    pub fn transaction_blocking<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
+    {
+        let _guard = (self.backend == Backend::Sqlite).then(|| self.write_lock.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut conn = self.pool.get()?;
+        (*conn).transaction(f)
+    }
+
+    /// A pooled connection for blocking code.
+    pub fn get(&self) -> Result<PooledDb, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Readiness: the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|c| {
+            c.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn postgres_admin_url(url: &str) -> anyhow::Result<(String, String)> {
+    let mut parsed = url::Url::parse(url)?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    anyhow::ensure!(!name.is_empty(), "the PostgreSQL URL names no database: {url}");
+    parsed.set_path("/postgres");
+    Ok((parsed.to_string(), name))
+}
+
+/// Creates the database named in `url` unless it exists (PostgreSQL only).
+pub fn create_postgres_database_if_missing(url: &str) -> anyhow::Result<()> {
+    let (admin, name) = postgres_admin_url(url)?;
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+        "database names may hold letters, digits, `_` and `-` only: {name}"
+    );
+    let mut conn = diesel::PgConnection::establish(&admin).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach PostgreSQL ({e}). Start it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+        )
+    })?;
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let found: Exists = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(&name)
+        .get_result(&mut conn)?;
+    if found.n == 0 {
+        match diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn) {
+            Ok(_) => tracing::info!(database = %name, "database created"),
+            // Another replica created it first.
+            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Drops the database named in `url` (PostgreSQL only; tests clean up with it).
+pub fn drop_postgres_database(url: &str) -> anyhow::Result<()> {
+    let (admin, name) = postgres_admin_url(url)?;
+    let mut conn = diesel::PgConnection::establish(&admin)?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn)?;
+    Ok(())
+}

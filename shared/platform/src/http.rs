@@ -1,0 +1,299 @@
+//! HTTP pieces every service mounts: the validating JSON extractor, health, metrics and the
+//! OpenAPI document.
+
+use std::{sync::Arc, time::Instant};
+
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse, Responder,
+    body::MessageBody,
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web,
+};
+use futures::future::LocalBoxFuture;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use serde::de::DeserializeOwned;
+
+use crate::problem::{FieldError, Problem};
+
+/// Rules a request body must keep beyond its shape. The default keeps none.
+pub trait Validate {
+    fn validate(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// A JSON request body, deserialised strictly and validated. Every failure is a problem
+/// naming the field (as a JSON pointer) and the rule: 415 for a wrong media type, 400 for
+/// malformed JSON, 422 for a missing, unknown or mistyped field or a broken rule.
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+    type Error = Problem;
+    type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            match content_type.as_deref() {
+                Some("application/json") => {}
+                Some(ct) if ct.starts_with("application/") && ct.ends_with("+json") => {}
+                other => {
+                    return Err(Problem::new(
+                        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported-media-type",
+                        "The body must be JSON",
+                    )
+                    .with_detail(format!("send Content-Type: application/json (got {})", other.unwrap_or("none"))));
+                }
+            }
+            let bytes = body.await.map_err(|e| Problem::malformed(e.to_string()))?;
+            let value = parse_json::<T>(&bytes)?;
+            let errors = value.validate();
+            if errors.is_empty() { Ok(Json(value)) } else { Err(Problem::validation(errors)) }
+        })
+    }
+}
+
+/// Deserialises `bytes` as `T`, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let pointer = pointer_of(err.path());
+        let inner = err.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                Problem::malformed(format!("the body is not valid JSON: {inner}"))
+            }
+            Category::Data => {
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                let named = msg.split('`').nth(1).map(str::to_owned);
+                let (rule, field) = if msg.starts_with("missing field") {
+                    ("required", join_pointer(&pointer, named.as_deref()))
+                } else if msg.starts_with("unknown field") {
+                    ("unknown_field", join_pointer(&pointer, named.as_deref()))
+                } else if msg.starts_with("invalid type") {
+                    ("type", pointer)
+                } else if msg.starts_with("unknown variant") {
+                    ("one_of", pointer)
+                } else {
+                    ("format", pointer)
+                };
+                let field = if field.is_empty() { "/".to_owned() } else { field };
+                Problem::validation(vec![FieldError::new(field, rule, msg)])
+            }
+        }
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{key}")),
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+fn join_pointer(pointer: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) if !pointer.ends_with(&format!("/{n}")) => format!("{pointer}/{n}"),
+        _ => pointer.to_owned(),
+    }
+}
+
+/// A dependency `/health/ready` checks.
+#[async_trait::async_trait]
+pub trait ReadinessCheck: Send + Sync {
+    fn name(&self) -> String;
+    async fn check(&self) -> Result<(), String>;
+}
+
+#[async_trait::async_trait]
+impl ReadinessCheck for crate::db::Database {
+    fn name(&self) -> String {
+        format!("database {}", self.location)
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.ping().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Prometheus metrics of one process.
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    rss: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests served"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let rss = IntGauge::new("process_resident_memory_bytes", "Resident memory size in bytes").expect("valid");
+        registry.register(Box::new(requests.clone())).expect("unique metric");
+        registry.register(Box::new(latency.clone())).expect("unique metric");
+        registry.register(Box::new(rss.clone())).expect("unique metric");
+        Self { registry, requests, latency, rss }
+    }
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        if let Some(rss) = resident_memory_bytes() {
+            self.rss.set(rss as i64);
+        }
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
+        String::from_utf8(buf).expect("prometheus text is UTF-8")
+    }
+}
+
+/// This process's resident set size (Linux).
+pub fn resident_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Middleware recording every request in [`Metrics`].
+pub async fn record_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let res = next.call(req).await?;
+    if let Some(m) = metrics {
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        m.requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
+        m.latency.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+    }
+    Ok(res)
+}
+
+/// What the operational endpoints serve.
+pub struct Ops {
+    pub checks: Vec<Arc<dyn ReadinessCheck>>,
+    pub openapi_json: String,
+}
+
+/// Mounts `/health/live`, `/health/ready`, `/metrics` and `/openapi.json` (no token needed).
+pub fn ops_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics))
+        .route("/openapi.json", web::get().to(openapi));
+}
+
+async fn live() -> impl Responder {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "up" }))
+}
+
+async fn ready(ops: web::Data<Ops>) -> impl Responder {
+    let mut checks = serde_json::Map::new();
+    let mut all_ok = true;
+    for c in &ops.checks {
+        let result = tokio::time::timeout(std::time::Duration::from_secs(3), c.check())
+            .await
+            .unwrap_or_else(|_| Err("timed out".to_owned()));
+        all_ok &= result.is_ok();
+        checks.insert(c.name(), serde_json::json!(result.err().unwrap_or_else(|| "up".to_owned())));
+    }
+    let body = serde_json::json!({ "status": if all_ok { "up" } else { "down" }, "checks": checks });
+    if all_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+async fn metrics(m: web::Data<Metrics>) -> impl Responder {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(m.render())
+}
+
+async fn openapi(ops: web::Data<Ops>) -> impl Responder {
+    HttpResponse::Ok().content_type("application/json").body(ops.openapi_json.clone())
+}
+
+/// Merges services' OpenAPI documents into one, with the bearer security scheme.
+pub fn openapi_document(title: &str, parts: Vec<utoipa::openapi::OpenApi>) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut doc = utoipa::openapi::OpenApiBuilder::new()
+        .info(utoipa::openapi::InfoBuilder::new().title(title).version(env!("CARGO_PKG_VERSION")).build())
+        .build();
+    for part in parts {
+        doc.merge(part);
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        child: Child,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Child {
+        age: u32,
+    }
+
+    fn err(json: &str) -> Problem {
+        parse_json::<Body>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn json_errors_name_the_field_and_the_rule() {
+        let p = err("{\"name\": ");
+        assert_eq!((p.status, p.problem_type.as_str()), (400, "/problems/malformed-request"));
+        let p = err(r#"{"name": "x"}"#);
+        assert_eq!(p.status, 422);
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child", "required"));
+        let p = err(r#"{"name": "x", "child": {"age": "ten"}}"#);
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child/age", "type"));
+        let p = err(r#"{"name": "x", "child": {"age": 3, "nick": "y"}}"#);
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child/nick", "unknown_field"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Platform pieces every service shares: configuration, telemetry, authentication,
+//! problem+json errors, health and metrics endpoints, the database layer (PostgreSQL and
+//! SQLite from one code base), money and the financial calendar, and the reference
+//! directory of councils and partnerships.
+
+pub mod auth;
+pub mod calendar;
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod http;
+pub mod money;
+pub mod problem;
+pub mod telemetry;
+
+pub use auth::{Authenticator, Principal, Role};
+pub use config::Settings;
+pub use db::{Backend, Database, DbConnection};
+pub use money::Pence;
+pub use problem::{FieldError, Problem};
+
+/// Installs rustls' ring crypto provider once for the process (reqwest is built without a
+/// provider of its own). Safe to call many times.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
