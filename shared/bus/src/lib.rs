@@ -1,1 +1,151 @@
-//! bus
+//! The bus: one [`Transport`] interface with two transports — AMQP (RabbitMQ, via lapin) and
+//! in-process — plus the transactional outbox, its relay, and the inbox that makes consumers
+//! idempotent.
+//!
+//! * A service writes state and events together with [`Store::write`]: the events go into
+//!   the service's `outbox` table in the same transaction, and the relay is woken at commit.
+//! * The [`relay`] publishes outbox rows (with publisher confirms on AMQP), claiming them with
+//!   a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several replicas can share one outbox,
+//!   and marks each row once the transport has accepted it. A crash before the mark means the
+//!   event is published again: delivery is at least once.
+//! * A consumer runs its handler through [`Store::handle`]: the event id goes into the `inbox`
+//!   table in the same transaction as the handler's writes, so a redelivered event has no
+//!   second effect. Effects are exactly once.
+//! * A failing handler is retried with backoff (`bus.retry_delays_ms`), then dead-lettered:
+//!   on RabbitMQ to the subscription's dead-letter queue, in-process to the consumer's
+//!   `dead_letters` table. Never dropped silently.
+
+pub mod amqp;
+pub mod memory;
+pub mod relay;
+mod schema;
+mod store;
+
+use std::sync::Arc;
+
+use hub_events::Envelope;
+use hub_platform::{config::BusSettings, db::Migrations};
+
+pub use store::{Events, Store};
+
+/// The bus's own tables (outbox, inbox, dead letters), migrated into every service database.
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("the broker is not connected: {0}")]
+    Disconnected(String),
+    #[error("the broker refused the message (negative confirm)")]
+    Nacked,
+    #[error("broker: {0}")]
+    Broker(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Why a handler failed. Either way the message is retried, then dead-lettered.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandlerError(pub String);
+
+impl From<hub_platform::db::DbError> for HandlerError {
+    fn from(e: hub_platform::db::DbError) -> Self {
+        HandlerError(e.to_string())
+    }
+}
+
+impl From<hub_events::EventError> for HandlerError {
+    fn from(e: hub_events::EventError) -> Self {
+        HandlerError(e.to_string())
+    }
+}
+
+/// A consumer of events.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, envelope: Envelope) -> Result<(), HandlerError>;
+
+    /// Keeps a message the handler gave up on (in-process transport; RabbitMQ keeps its own
+    /// dead-letter queue).
+    async fn dead_letter(&self, envelope: Envelope, error: String, attempts: u32);
+}
+
+/// A durable subscription: one queue named `<prefix>.<service>.<name>`, bound to the
+/// given event types.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub service: String,
+    pub name: String,
+    pub event_types: Vec<String>,
+}
+
+impl Subscription {
+    pub fn new(service: &str, name: &str, event_types: &[&str]) -> Self {
+        Self {
+            service: service.to_owned(),
+            name: name.to_owned(),
+            event_types: event_types.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    /// The consumer's identity in inbox rows.
+    pub fn consumer(&self) -> String {
+        format!("{}.{}", self.service, self.name)
+    }
+
+    pub fn matches(&self, event_type: &str) -> bool {
+        self.event_types.iter().any(|t| t == event_type)
+    }
+}
+
+/// A message transport.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Publishes one event; returns once the transport has durably accepted it (a broker
+    /// confirm; in-process, once every subscriber has handled or dead-lettered it).
+    async fn publish(&self, envelope: &Envelope) -> Result<(), BusError>;
+
+    /// Declares the subscription's topology and starts consuming into `handler`; returns
+    /// once consumption has started.
+    async fn subscribe(&self, subscription: Subscription, handler: Arc<dyn Handler>) -> Result<(), BusError>;
+
+    /// Readiness: the broker is reachable.
+    async fn ready(&self) -> Result<(), String>;
+
+    /// Whether this transport lives in this process only (leases can be reset at start-up).
+    fn in_process(&self) -> bool;
+
+    /// Stops consuming and closes connections.
+    async fn shutdown(&self);
+}
+
+/// Connects the transport named by `bus.url`.
+pub async fn connect(settings: &BusSettings) -> Result<Arc<dyn Transport>, BusError> {
+    if settings.url.starts_with("memory://") {
+        Ok(Arc::new(memory::MemoryTransport::new(settings)))
+    } else if settings.url.starts_with("amqp://") || settings.url.starts_with("amqps://") {
+        Ok(amqp::AmqpTransport::connect(settings).await?)
+    } else {
+        Err(BusError::Config(format!("bus.url must start with memory:// or amqp:// (got {})", settings.url)))
+    }
+}
+
+/// Readiness check for `/health/ready`.
+pub struct BusReadiness(pub Arc<dyn Transport>);
+
+#[async_trait::async_trait]
+impl hub_platform::http::ReadinessCheck for BusReadiness {
+    fn name(&self) -> String {
+        "bus".to_owned()
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.ready().await
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

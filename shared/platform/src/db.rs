@@ -29,6 +29,16 @@ pub enum DbConnection {
 }
 
 impl DbConnection {
+    /// The row-locking clause that lets several replicas share a work table: PostgreSQL's
+    /// `FOR UPDATE SKIP LOCKED`; nothing on SQLite, whose writers are serialised anyway.
+    /// The one place this PostgreSQL-only feature is spelled.
+    pub fn skip_locked_clause(&self) -> &'static str {
+        match self {
+            DbConnection::Pg(_) => " FOR UPDATE SKIP LOCKED",
+            DbConnection::Sqlite(_) => "",
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             DbConnection::Pg(_) => Backend::Postgres,

@@ -121,10 +121,12 @@ mod tests {
 
     #[test]
     fn part_periods_round_half_up_to_the_penny() {
-        // £1,988 a week for 31 days = 6,162.80 exactly; for 1 day = 28,400/100 → £284.00.
-        assert_eq!(Pence::gbp(1988, 0).prorate_weekly(31), Pence(616_280));
-        // 100p for 1 day = 14.2857 → 14p; 350p × 1 / 7 = 50p; 3p × 1 / 2 rounds up.
+        // £1,988 a week for 31 days = £8,804.00 exactly; for 1 day = £284.00.
+        assert_eq!(Pence::gbp(1988, 0).prorate_weekly(31), Pence(880_400));
+        assert_eq!(Pence::gbp(1988, 0).prorate_weekly(1), Pence(28_400));
+        // 100p for 1 day = 14.29p → 14p; 1,000p for 1 day = 142.86p → 143p; 3p × 1 / 2 rounds up.
         assert_eq!(Pence(100).prorate_weekly(1), Pence(14));
+        assert_eq!(Pence(1000).prorate_weekly(1), Pence(143));
         assert_eq!(Pence(3).scale(1, 2), Pence(2));
         assert_eq!(Pence(-3).scale(1, 2), Pence(-2));
         assert_eq!(Pence(317_065).prorate_weekly(3), Pence(135_885));

@@ -1,0 +1,152 @@
+//! The outbox relay: publishes committed outbox rows and marks them published.
+//!
+//! Rows are claimed with a lease (`claimed_until_ms`) using [`DbConnection::skip_locked_clause`],
+//! so replicas sharing a PostgreSQL outbox never publish the same row at the same time; a
+//! replica that dies mid-way leaves its lease to expire and another publishes the row again
+//! (consumers' inboxes absorb the duplicate). The relay is woken at every commit that wrote
+//! events, and polls as a fallback.
+
+use std::{sync::Arc, time::Duration};
+
+use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl, sql_types::{BigInt, Text}};
+use hub_events::Envelope;
+use hub_platform::{
+    config::BusSettings,
+    db::{DbConnection, DbError},
+};
+use tokio::{sync::Semaphore, task::JoinHandle};
+
+use crate::{Store, Transport, now_ms, schema::outbox};
+
+/// How long a claimed row stays invisible to other relays while it is being published
+/// (plus, in-process, the time its subscribers may spend retrying).
+const LEASE_MS: i64 = 60_000;
+/// Publishes in flight at once per relay.
+const IN_FLIGHT: usize = 256;
+const BATCH: i64 = 100;
+
+#[derive(diesel::QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    envelope: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+}
+
+/// Claims up to `limit` unpublished rows whose lease is free.
+fn claim(conn: &mut DbConnection, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, DbError> {
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1 WHERE id IN (\
+           SELECT id FROM outbox WHERE published_ms IS NULL \
+           AND (claimed_until_ms IS NULL OR claimed_until_ms < $2) \
+           ORDER BY id LIMIT $3{}) \
+         RETURNING id, envelope, attempts",
+        conn.skip_locked_clause()
+    );
+    let mut rows: Vec<Claimed> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(now + lease_ms)
+        .bind::<BigInt, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+/// Starts the relay of `store`'s outbox onto `transport`.
+pub fn spawn(store: &Store, transport: Arc<dyn Transport>, settings: &BusSettings) -> JoinHandle<()> {
+    let store = store.clone();
+    let poll = Duration::from_millis(settings.relay_poll_ms.max(10));
+    let lease_ms = LEASE_MS + settings.retry_delays_ms.iter().sum::<u64>() as i64;
+    tokio::spawn(async move {
+        let wake = store.wake_signal();
+        if transport.in_process() {
+            // One process owns an embedded database: leases left by a previous run are void.
+            let reset = store
+                .db
+                .run(|c| {
+                    diesel::update(outbox::table.filter(outbox::published_ms.is_null()))
+                        .set(outbox::claimed_until_ms.eq(None::<i64>))
+                        .execute(c)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = reset {
+                tracing::warn!(error = %e, "could not reset outbox leases");
+            }
+        }
+        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+        loop {
+            let room = permits.available_permits().min(BATCH as usize) as i64;
+            if room == 0 {
+                let _ = permits.clone().acquire_owned().await.map(drop);
+                continue;
+            }
+            let batch = match store.db.transaction(move |c| claim(c, room, lease_ms)).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
+                    tokio::time::sleep(poll).await;
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+                continue;
+            }
+            for row in batch {
+                let permit = permits.clone().acquire_owned().await.expect("semaphore never closes");
+                let (store, transport) = (store.clone(), transport.clone());
+                tokio::spawn(async move {
+                    publish_one(&store, transport.as_ref(), row).await;
+                    drop(permit);
+                });
+            }
+        }
+    })
+}
+
+async fn publish_one(store: &Store, transport: &dyn Transport, row: Claimed) {
+    let id = row.id.clone();
+    let outcome = match Envelope::from_json(row.envelope.as_bytes()) {
+        Ok(env) => transport.publish(&env).await.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("outbox row is not an envelope: {e}")),
+    };
+    let result = store
+        .db
+        .run(move |c| {
+            let target = outbox::table.filter(outbox::id.eq(&id));
+            match outcome {
+                Ok(()) => diesel::update(target)
+                    .set((outbox::published_ms.eq(Some(now_ms())), outbox::claimed_until_ms.eq(None::<i64>)))
+                    .execute(c)?,
+                Err(e) => {
+                    // Back off: 1 s doubling per attempt, at most a minute.
+                    let backoff = 1000i64 << row.attempts.clamp(0, 6);
+                    tracing::warn!(event_id = %id, error = %e, attempts = row.attempts, "publish failed; will retry");
+                    diesel::update(target)
+                        .set((outbox::claimed_until_ms.eq(Some(now_ms() + backoff)), outbox::last_error.eq(Some(e))))
+                        .execute(c)?
+                }
+            };
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        // The row keeps its lease and is published again when it expires.
+        tracing::warn!(error = %e, "could not record an outbox publish");
+    }
+}
+
+/// Rows not yet published (for tests, readiness and metrics).
+pub async fn pending(store: &Store) -> Result<i64, DbError> {
+    store
+        .db
+        .run(|c| Ok(outbox::table.filter(outbox::published_ms.is_null()).count().get_result(c)?))
+        .await
+}

@@ -1,0 +1,186 @@
+//! A service's database seen through the bus: writes that emit events (outbox) and event
+//! handlers that run once per event (inbox).
+
+use std::{collections::HashMap, sync::Arc};
+
+use diesel::{ExpressionMethods, RunQueryDsl, sql_types::{BigInt, Text}};
+use hub_events::{Envelope, Event};
+use hub_platform::db::{Database, DbConnection, DbError};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::{Handler, HandlerError, Subscription, now_ms, schema};
+
+/// Events to write to the outbox with the state change they belong to.
+pub struct Events {
+    source: String,
+    trace: HashMap<String, String>,
+    pending: Vec<Envelope>,
+}
+
+impl Events {
+    fn new(source: String, trace: HashMap<String, String>) -> Self {
+        Self { source, trace, pending: Vec::new() }
+    }
+
+    /// Emits `event` for `partnership`; it is published after the transaction commits.
+    pub fn emit<E: Event>(&mut self, partnership: &str, event: &E) -> Uuid {
+        let mut env = Envelope::new(&self.source, partnership, event);
+        env.traceparent = self.trace.get("traceparent").cloned();
+        env.tracestate = self.trace.get("tracestate").filter(|s| !s.is_empty()).cloned();
+        let id = env.id;
+        self.pending.push(env);
+        id
+    }
+
+    fn flush(&mut self, conn: &mut DbConnection) -> Result<bool, DbError> {
+        let created = now_ms();
+        for env in self.pending.drain(..) {
+            diesel::insert_into(schema::outbox::table)
+                .values((
+                    schema::outbox::id.eq(env.id.to_string()),
+                    schema::outbox::event_type.eq(&env.event_type),
+                    schema::outbox::envelope.eq(String::from_utf8(env.to_json()).expect("JSON is UTF-8")),
+                    schema::outbox::created_ms.eq(created),
+                    schema::outbox::attempts.eq(0),
+                ))
+                .execute(conn)?;
+        }
+        Ok(true)
+    }
+}
+
+/// A service's database plus the outbox relay's wake-up call.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Database,
+    pub service: String,
+    wake: Arc<Notify>,
+}
+
+impl Store {
+    pub fn new(db: Database, service: &str) -> Self {
+        Self { db, service: service.to_owned(), wake: Arc::new(Notify::new()) }
+    }
+
+    /// Woken whenever a transaction that emitted events commits.
+    pub fn wake_signal(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Runs `f` in one transaction; the events it emits are written to the outbox in the same
+    /// transaction and relayed as soon as it commits. If `f` fails nothing is written.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &mut Events) -> Result<T, DbError> + Send + 'static,
+    {
+        let mut events = Events::new(self.service.clone(), hub_platform::telemetry::inject_current());
+        let (value, emitted) = self
+            .db
+            .transaction(move |conn| {
+                let value = f(conn, &mut events)?;
+                let emitted = !events.pending.is_empty();
+                events.flush(conn)?;
+                Ok((value, emitted))
+            })
+            .await?;
+        if emitted {
+            self.wake.notify_one();
+        }
+        Ok(value)
+    }
+
+    /// Handles `envelope` for `consumer` at most once: the inbox row, the handler's writes and
+    /// the events it emits commit together. Returns false if it had been handled already.
+    pub async fn handle_once<F>(&self, consumer: &str, envelope: &Envelope, f: F) -> Result<bool, DbError>
+    where
+        F: FnOnce(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + 'static,
+    {
+        let consumer = consumer.to_owned();
+        let env = envelope.clone();
+        let mut events = Events::new(self.service.clone(), hub_platform::telemetry::inject_current());
+        let (applied, emitted) = self
+            .db
+            .transaction(move |conn| {
+                let inserted = diesel::sql_query(
+                    "INSERT INTO inbox (event_id, consumer, event_type, handled_ms) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind::<Text, _>(env.id.to_string())
+                .bind::<Text, _>(&consumer)
+                .bind::<Text, _>(&env.event_type)
+                .bind::<BigInt, _>(now_ms())
+                .execute(conn)?;
+                if inserted == 0 {
+                    return Ok((false, false));
+                }
+                f(conn, &env, &mut events)?;
+                let emitted = !events.pending.is_empty();
+                events.flush(conn)?;
+                Ok((true, emitted))
+            })
+            .await?;
+        if emitted {
+            self.wake.notify_one();
+        }
+        Ok(applied)
+    }
+
+    /// Keeps a message a consumer gave up on.
+    pub async fn dead_letter(&self, consumer: &str, envelope: &Envelope, error: &str, attempts: u32) -> Result<(), DbError> {
+        let (consumer, env, error) = (consumer.to_owned(), envelope.clone(), error.to_owned());
+        self.db
+            .run(move |conn| {
+                use schema::dead_letters as d;
+                diesel::insert_into(d::table)
+                    .values((
+                        d::id.eq(Uuid::now_v7().to_string()),
+                        d::event_id.eq(env.id.to_string()),
+                        d::consumer.eq(consumer),
+                        d::event_type.eq(&env.event_type),
+                        d::envelope.eq(String::from_utf8(env.to_json()).expect("JSON is UTF-8")),
+                        d::error.eq(error),
+                        d::attempts.eq(attempts as i32),
+                        d::dead_ms.eq(now_ms()),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Builds the bus handler for `subscription` that runs `f` once per event.
+    pub fn handler<F>(&self, subscription: &Subscription, f: F) -> Arc<dyn Handler>
+    where
+        F: Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + Sync + 'static,
+    {
+        Arc::new(StoreHandler { store: self.clone(), consumer: subscription.consumer(), f: Arc::new(f) })
+    }
+}
+
+type HandlerFn = dyn Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + Sync;
+
+struct StoreHandler {
+    store: Store,
+    consumer: String,
+    f: Arc<HandlerFn>,
+}
+
+#[async_trait::async_trait]
+impl Handler for StoreHandler {
+    async fn handle(&self, envelope: Envelope) -> Result<(), HandlerError> {
+        let f = self.f.clone();
+        let applied = self.store.handle_once(&self.consumer, &envelope, move |c, e, ev| f(c, e, ev)).await?;
+        if !applied {
+            tracing::debug!(event_id = %envelope.id, consumer = %self.consumer, "already handled; skipped");
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, envelope: Envelope, error: String, attempts: u32) {
+        if let Err(e) = self.store.dead_letter(&self.consumer, &envelope, &error, attempts).await {
+            tracing::error!(event_id = %envelope.id, consumer = %self.consumer, error = %e, "could not keep a dead letter");
+        }
+    }
+}
