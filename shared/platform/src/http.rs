@@ -297,3 +297,39 @@ mod tests {
         assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child/nick", "unknown_field"));
     }
 }
+
+/// What a service contributes to an HTTP server: its routes and its OpenAPI document.
+/// The embedded server mounts every service's routes side by side; a distributed process
+/// mounts one.
+#[derive(Clone)]
+pub struct Mounted {
+    pub name: &'static str,
+    pub configure: Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+/// Creates a tracing span for an incoming request, continuing the caller's W3C trace
+/// context when it sends one.
+pub async fn trace_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut carrier = std::collections::HashMap::new();
+    for key in ["traceparent", "tracestate"] {
+        if let Some(v) = req.headers().get(key).and_then(|v| v.to_str().ok()) {
+            carrier.insert(key.to_owned(), v.to_owned());
+        }
+    }
+    let span = tracing::info_span!(
+        "http",
+        http.method = %req.method(),
+        http.route = tracing::field::Empty,
+        http.status = tracing::field::Empty,
+    );
+    crate::telemetry::set_parent(&span, &carrier);
+    use tracing::Instrument;
+    let res = next.call(req).instrument(span.clone()).await?;
+    span.record("http.route", res.request().match_pattern().unwrap_or_default());
+    span.record("http.status", res.status().as_u16());
+    Ok(res)
+}
