@@ -105,7 +105,12 @@ impl Authenticator {
             iat: now,
             exp: now + ttl.as_secs(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
+        self.sign(&claims)
+    }
+
+    /// Signs any claims with the HS256 secret.
+    pub fn sign(&self, claims: &Claims) -> String {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).expect("HS256 signing cannot fail")
     }
 
     /// A token lasting the configured lifetime.

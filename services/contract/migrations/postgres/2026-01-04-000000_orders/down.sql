@@ -1,0 +1,1 @@
+DROP TABLE placements; DROP TABLE orders;

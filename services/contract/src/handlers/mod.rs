@@ -1,0 +1,99 @@
+//! Event consumers of the contract service.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use hub_bus::{Events, Store, Subscription};
+use hub_events::{CompetitionAwarded, Envelope, Event, OrderIssued};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    directory,
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{OrderStatus, order_due_by},
+    store::{self, OrderRow, schema::*},
+};
+
+pub fn subscription() -> Subscription {
+    Subscription::new(crate::NAME, "awards", &[CompetitionAwarded::TYPE])
+}
+
+pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
+    let sub = subscription();
+    transport
+        .subscribe(sub.clone(), store.handler(&sub, handle))
+        .await?;
+    Ok(())
+}
+
+fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
+    if env.is::<CompetitionAwarded>() {
+        let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
+        issue_order(conn, env, &e, events)?;
+    }
+    Ok(())
+}
+
+/// Issues the order for an award and emits `contract.order_issued`.
+fn issue_order(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    e: &CompetitionAwarded,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    // The partnership decides who sees the money downstream: refuse (retry, then dead-letter)
+    // an award whose council is not a member of the partnership it was sent for.
+    let member = directory::partnership(&env.partnership).is_some_and(|p| p.has_member(&e.council));
+    if !member {
+        return Err(anyhow::anyhow!(
+            "award {} for council {} names partnership `{}`, which the council is not a member of",
+            e.competition_id,
+            e.council,
+            env.partnership
+        )
+        .into());
+    }
+    // Inbox dedupe covers redelivery of this event; a second award event for the same
+    // competition (a new event id) must not issue a second order either.
+    if let Some(existing) = store::order_for_competition(conn, &e.competition_id.to_string())? {
+        tracing::warn!(order_id = %existing.id, competition_id = %e.competition_id, "order already issued for this award; skipped");
+        return Ok(());
+    }
+    let now = Utc::now().naive_utc();
+    let row = OrderRow {
+        id: Uuid::now_v7().to_string(),
+        competition_id: e.competition_id.to_string(),
+        referral_id: e.referral_id.to_string(),
+        council: e.council.clone(),
+        partnership: env.partnership.clone(),
+        provider_id: e.provider_id.clone(),
+        framework_id: e.framework_id.to_string(),
+        weekly_rate_pence: e.weekly_rate_pence,
+        start_date: e.start_date,
+        status: OrderStatus::Issued.code().to_owned(),
+        issued_at: now,
+        due_by: order_due_by(now.date()),
+        signed_by: None,
+        signed_at: None,
+    };
+    diesel::insert_into(orders::table)
+        .values(&row)
+        .execute(conn)?;
+    events.emit(
+        &row.partnership,
+        &OrderIssued {
+            order_id: Uuid::parse_str(&row.id).map_err(anyhow::Error::from)?,
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            council: row.council.clone(),
+            provider_id: row.provider_id.clone(),
+            framework_id: e.framework_id,
+            weekly_rate_pence: row.weekly_rate_pence,
+            start_date: row.start_date,
+            due_by: row.due_by,
+        },
+    );
+    tracing::info!(order_id = %row.id, competition_id = %row.competition_id, provider_id = %row.provider_id, due_by = %row.due_by, "order issued");
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! The contract service on its own: an award comes in on the in-process bus, and the
+//! order, its signature and the placement go through the HTTP API. Runs on SQLite, and on
+//! PostgreSQL too when `HUB_TEST_POSTGRES` holds a URL template such as
+//! `postgres://postgres@127.0.0.1:5432/{service}` (a database per run is created and dropped).
+
+use std::sync::Arc;
+
+use actix_web::{App, http::StatusCode, test, web};
+use chrono::NaiveDate;
+use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
+use hub_bus::{Store, Transport, memory::MemoryTransport};
+use hub_events::{CompetitionAwarded, Envelope, OrderIssued, OrderSigned, PlacementStarted};
+use hub_platform::{Authenticator, Database, Role, Settings, db::Migrations};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
+
+const SEFTON: &str = "E08000014";
+const WIRRAL: &str = "E08000015";
+const PROVIDER: &str = "prov-care-assist";
+
+#[derive(QueryableByName)]
+struct OutboxRow {
+    #[diesel(sql_type = Text)]
+    envelope: String,
+}
+
+async fn outbox(store: &Store) -> Vec<Envelope> {
+    store
+        .db
+        .run(|c| {
+            Ok(
+                diesel::sql_query("SELECT envelope FROM outbox ORDER BY id")
+                    .load::<OutboxRow>(c)?,
+            )
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| Envelope::from_json(r.envelope.as_bytes()).unwrap())
+        .collect()
+}
+
+fn award(council: &str) -> CompetitionAwarded {
+    CompetitionAwarded {
+        competition_id: Uuid::now_v7(),
+        referral_id: Uuid::now_v7(),
+        council: council.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        provider_id: PROVIDER.into(),
+        bid_id: Some(Uuid::now_v7()),
+        weekly_rate_pence: 317_065,
+        start_date: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+        unsuccessful: vec!["prov-other".into()],
+        awarded_by: "jo".into(),
+    }
+}
+
+async fn flow(url_template: &str) {
+    let settings = Arc::new(Settings::load_with(&[]).unwrap());
+    let db = Database::connect(url_template, contract::NAME, 4)
+        .await
+        .unwrap();
+    db.migrate(&SETS).await.unwrap();
+    let store = Store::new(db, contract::NAME);
+    // No retries: a refused event is dead-lettered at once.
+    let bus = hub_platform::config::BusSettings {
+        retry_delays_ms: vec![],
+        ..settings.bus.clone()
+    };
+    let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
+    let mounted = contract::start(store.clone(), transport.clone(), settings.clone())
+        .await
+        .unwrap();
+    let auth = Authenticator::new(&settings.auth);
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::from(auth.clone()))
+            .configure(|cfg| (mounted.configure)(cfg)),
+    )
+    .await;
+    let token =
+        |org: &str, role: Role| format!("Bearer {}", auth.mint_default("user-1", org, &[role]));
+
+    // competition.awarded → an issued order and contract.order_issued, in the award's partnership.
+    let a = award(SEFTON);
+    let env = Envelope::new("competition", "LCR-PPA", &a);
+    transport.publish(&env).await.unwrap();
+    transport.publish(&env).await.unwrap(); // redelivered: no second order
+    transport
+        .publish(&Envelope::new("competition", "LCR-PPA", &a))
+        .await
+        .unwrap(); // re-announced: none either
+    let events = outbox(&store).await;
+    assert_eq!(events.len(), 1, "one order_issued");
+    assert_eq!(
+        (
+            events[0].event_type.as_str(),
+            events[0].partnership.as_str()
+        ),
+        ("contract.order_issued", "LCR-PPA")
+    );
+    let issued: OrderIssued = events[0].decode().unwrap();
+    assert_eq!(
+        (issued.competition_id, issued.weekly_rate_pence),
+        (a.competition_id, 317_065)
+    );
+    let order_id = issued.order_id.to_string();
+    let order_path = format!("/v1/orders/{order_id}");
+
+    // Who sees the order.
+    let get = |path: String, auth: String| {
+        test::TestRequest::get()
+            .uri(&path)
+            .insert_header(("authorization", auth))
+            .to_request()
+    };
+    for (org, role, status) in [
+        (SEFTON, Role::SocialWorker, StatusCode::OK),
+        (SEFTON, Role::Finance, StatusCode::OK),
+        (PROVIDER, Role::Provider, StatusCode::OK),
+        (WIRRAL, Role::Commissioner, StatusCode::NOT_FOUND),
+        ("prov-other", Role::Provider, StatusCode::NOT_FOUND),
+    ] {
+        let res = test::call_service(&app, get(order_path.clone(), token(org, role))).await;
+        assert_eq!(res.status(), status, "{org} {role:?}");
+    }
+    let res =
+        test::call_service(&app, test::TestRequest::get().uri(&order_path).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let order: Value = test::call_and_read_body_json(
+        &app,
+        get(order_path.clone(), token(SEFTON, Role::Commissioner)),
+    )
+    .await;
+    assert_eq!(order["status"], "issued");
+    assert_eq!(order["partnership"], "LCR-PPA");
+    assert_eq!(order["start_date"], "2026-12-15");
+    assert_eq!(order["due_by"], issued.due_by.to_string());
+
+    // A placement before the order is signed.
+    let place = |auth: String, body: Value| {
+        test::TestRequest::post()
+            .uri("/v1/placements")
+            .insert_header(("authorization", auth))
+            .set_json(body)
+            .to_request()
+    };
+    let res = test::call_service(
+        &app,
+        place(
+            token(SEFTON, Role::Commissioner),
+            json!({ "order_id": order_id }),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let p: Value = test::read_body_json(res).await;
+    assert_eq!(p["type"], "/problems/order-not-signed");
+
+    // Signing: the provider only.
+    let sign = |auth: String, body: Option<Value>| {
+        let req = test::TestRequest::post()
+            .uri(&format!("{order_path}/sign"))
+            .insert_header(("authorization", auth));
+        match body {
+            Some(b) => req.set_json(b).to_request(),
+            None => req.to_request(),
+        }
+    };
+    let res = test::call_service(&app, sign(token(SEFTON, Role::Commissioner), None)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = test::call_service(&app, sign(token("prov-other", Role::Provider), None)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = test::call_service(
+        &app,
+        sign(
+            token(PROVIDER, Role::Provider),
+            Some(json!({ "note": "x" })),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let signed: Value =
+        test::call_and_read_body_json(&app, sign(token(PROVIDER, Role::Provider), Some(json!({}))))
+            .await;
+    assert_eq!(
+        (signed["status"].as_str(), signed["signed_by"].as_str()),
+        (Some("signed"), Some("user-1"))
+    );
+    let res = test::call_service(&app, sign(token(PROVIDER, Role::Provider), None)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let p: Value = test::read_body_json(res).await;
+    assert_eq!(p["type"], "/problems/order-not-issued");
+    let events = outbox(&store).await;
+    let s: OrderSigned = events[1].decode().unwrap();
+    assert_eq!(
+        (
+            s.order_id,
+            s.signed_by.as_str(),
+            events[1].partnership.as_str()
+        ),
+        (issued.order_id, "user-1", "LCR-PPA")
+    );
+
+    // Placing: a commissioner of the order's council.
+    let body = json!({ "order_id": order_id });
+    let res =
+        test::call_service(&app, place(token(SEFTON, Role::SocialWorker), body.clone())).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res =
+        test::call_service(&app, place(token(WIRRAL, Role::Commissioner), body.clone())).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = test::call_service(
+        &app,
+        place(
+            token(SEFTON, Role::Commissioner),
+            json!({ "order_id": order_id, "x": 1 }),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = test::call_service(
+        &app,
+        place(
+            token(SEFTON, Role::Commissioner),
+            json!({ "order_id": Uuid::now_v7() }),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res =
+        test::call_service(&app, place(token(SEFTON, Role::Commissioner), body.clone())).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let placement: Value = test::read_body_json(res).await;
+    assert_eq!(
+        (
+            placement["status"].as_str(),
+            placement["start_date"].as_str()
+        ),
+        (Some("active"), Some("2026-12-15"))
+    );
+    assert_eq!(placement["weekly_rate_pence"], 317_065);
+    let res =
+        test::call_service(&app, place(token(SEFTON, Role::Commissioner), body.clone())).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let p: Value = test::read_body_json(res).await;
+    assert_eq!(p["type"], "/problems/already-placed");
+
+    let events = outbox(&store).await;
+    assert_eq!(events.len(), 3);
+    assert_eq!(
+        (
+            events[2].event_type.as_str(),
+            events[2].partnership.as_str()
+        ),
+        ("contract.placement_started", "LCR-PPA")
+    );
+    let started: PlacementStarted = events[2].decode().unwrap();
+    assert_eq!(
+        started.placement_id.to_string(),
+        placement["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        (started.referral_id, started.weekly_rate_pence),
+        (a.referral_id, 317_065)
+    );
+
+    let placement_path = format!("/v1/placements/{}", started.placement_id);
+    for (org, role, status) in [
+        (SEFTON, Role::Admin, StatusCode::OK),
+        (PROVIDER, Role::Provider, StatusCode::OK),
+        (WIRRAL, Role::Commissioner, StatusCode::NOT_FOUND),
+        (SEFTON, Role::Provider, StatusCode::NOT_FOUND),
+    ] {
+        let res = test::call_service(&app, get(placement_path.clone(), token(org, role))).await;
+        assert_eq!(res.status(), status, "{org} {role:?}");
+    }
+
+    // A placement starting on another day than the order says.
+    let a2 = award(SEFTON);
+    transport
+        .publish(&Envelope::new("competition", "AIM", &a2))
+        .await
+        .unwrap();
+    let order2: OrderIssued = outbox(&store).await[3].decode().unwrap();
+    let res = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("/v1/orders/{}/sign", order2.order_id))
+            .insert_header(("authorization", token(PROVIDER, Role::Provider)))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = test::call_service(
+        &app,
+        place(
+            token(SEFTON, Role::Commissioner),
+            json!({ "order_id": order2.order_id, "start_date": "2027-01-04" }),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let p2: Value = test::read_body_json(res).await;
+    assert_eq!(
+        (p2["start_date"].as_str(), p2["partnership"].as_str()),
+        (Some("2027-01-04"), Some("AIM"))
+    );
+
+    // An award whose council is not in the partnership named is dead-lettered, not filed.
+    transport
+        .publish(&Envelope::new("competition", "D2N2", &award(SEFTON)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox(&store).await.len(),
+        6,
+        "no order for a council outside the partnership"
+    );
+    #[derive(QueryableByName)]
+    struct Dead {
+        #[diesel(sql_type = Text)]
+        consumer: String,
+    }
+    let dead = store
+        .db
+        .run(|c| Ok(diesel::sql_query("SELECT consumer FROM dead_letters").load::<Dead>(c)?))
+        .await
+        .unwrap();
+    assert_eq!(
+        dead.iter().map(|d| d.consumer.as_str()).collect::<Vec<_>>(),
+        vec!["contract.awards"]
+    );
+}
+
+#[actix_web::test]
+async fn awards_become_orders_then_placements_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("contract-test-{}", Uuid::now_v7()));
+    flow(&format!("sqlite://{}", dir.display())).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_web::test]
+async fn awards_become_orders_then_placements_on_postgres() {
+    let Ok(template) = std::env::var("HUB_TEST_POSTGRES") else {
+        eprintln!("HUB_TEST_POSTGRES not set; skipped");
+        return;
+    };
+    let template = template.replace(
+        "{service}",
+        &format!("contract_test_{}", Uuid::now_v7().simple()),
+    );
+    flow(&template).await;
+    hub_platform::db::drop_postgres_database(&template).unwrap();
+}

@@ -1,0 +1,261 @@
+//! The finance service on its own: placements start on the in-process bus, and the ledger is
+//! read through the HTTP API. Runs on SQLite, and on PostgreSQL too when `HUB_TEST_POSTGRES`
+//! holds a URL template such as `postgres://postgres@127.0.0.1:5432/{service}`.
+
+use std::sync::Arc;
+
+use actix_web::{App, http::StatusCode, test, web};
+use chrono::NaiveDate;
+use hub_bus::{Store, Transport, memory::MemoryTransport};
+use hub_events::{Envelope, PlacementStarted};
+use hub_platform::{Authenticator, Database, Role, Settings, db::Migrations};
+use serde_json::Value;
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
+
+const SEFTON: &str = "E08000014";
+const HALTON: &str = "E06000006";
+const LIVERPOOL: &str = "E08000012";
+const NOTTINGHAM: &str = "E06000018";
+
+fn started(council: &str, weekly: i64, start: NaiveDate) -> PlacementStarted {
+    PlacementStarted {
+        placement_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7(),
+        referral_id: Uuid::now_v7(),
+        council: council.into(),
+        provider_id: "prov-family-care".into(),
+        weekly_rate_pence: weekly,
+        start_date: start,
+    }
+}
+
+async fn flow(url_template: &str) {
+    let settings = Arc::new(Settings::load_with(&[]).unwrap());
+    let db = Database::connect(url_template, finance::NAME, 4)
+        .await
+        .unwrap();
+    db.migrate(&SETS).await.unwrap();
+    let store = Store::new(db, finance::NAME);
+    let bus = hub_platform::config::BusSettings {
+        retry_delays_ms: vec![],
+        ..settings.bus.clone()
+    };
+    let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
+    let mounted = finance::start(store.clone(), transport.clone(), settings.clone())
+        .await
+        .unwrap();
+    let auth = Authenticator::new(&settings.auth);
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::from(auth.clone()))
+            .configure(|cfg| (mounted.configure)(cfg)),
+    )
+    .await;
+    let get = |query: &str, org: &str, role: Role| {
+        test::TestRequest::get()
+            .uri(&format!("/v1/ledger{query}"))
+            .insert_header((
+                "authorization",
+                format!("Bearer {}", auth.mint_default("fin-1", org, &[role])),
+            ))
+            .to_request()
+    };
+
+    let dec15 = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    let placement = started(SEFTON, 317_065, dec15);
+    let env = Envelope::new("contract", "LCR-PPA", &placement);
+    transport.publish(&env).await.unwrap();
+    transport.publish(&env).await.unwrap(); // redelivered
+    transport
+        .publish(&Envelope::new("contract", "LCR-PPA", &placement))
+        .await
+        .unwrap(); // re-announced
+    // Another partnership's placement, and one for the next financial year.
+    transport
+        .publish(&Envelope::new(
+            "contract",
+            "D2N2",
+            &started(NOTTINGHAM, 500_000, dec15),
+        ))
+        .await
+        .unwrap();
+    let next_year = started(
+        HALTON,
+        100_001,
+        NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+    );
+    transport
+        .publish(&Envelope::new("contract", "LCR-PPA", &next_year))
+        .await
+        .unwrap();
+    // A council outside the partnership named: refused (dead-lettered), nothing filed.
+    transport
+        .publish(&Envelope::new(
+            "contract",
+            "LCR-PPA",
+            &started(NOTTINGHAM, 1, dec15),
+        ))
+        .await
+        .unwrap();
+
+    let ledger: Value = test::call_and_read_body_json(
+        &app,
+        get("?partnership=LCR-PPA&year=2026", HALTON, Role::Finance),
+    )
+    .await;
+    assert_eq!(ledger["partnership"], "LCR-PPA");
+    assert_eq!(
+        (ledger["year"].as_i64(), ledger["year_label"].as_str()),
+        (Some(2026), Some("2026/27"))
+    );
+    let lines = ledger["lines"].as_array().unwrap();
+    let got: Vec<(i64, i64, i64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["period"].as_i64().unwrap(),
+                l["days"].as_i64().unwrap(),
+                l["amount_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (9, 17, 770_015),
+            (10, 31, 1_404_145),
+            (11, 28, 1_268_260),
+            (12, 31, 1_404_145)
+        ]
+    );
+    for l in lines {
+        assert_eq!(l["source_kind"], "placement");
+        assert_eq!(l["source_id"], placement.placement_id.to_string());
+        assert_eq!(
+            (l["council"].as_str(), l["partnership"].as_str()),
+            (Some(SEFTON), Some("LCR-PPA"))
+        );
+        assert_eq!(
+            (l["year"].as_i64(), l["weekly_rate_pence"].as_i64()),
+            (Some(2026), Some(317_065))
+        );
+        assert_eq!(l["provider_id"], "prov-family-care");
+    }
+    let by_period: Vec<(i64, i64)> = ledger["by_period"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_i64().unwrap(),
+                p["amount_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_period,
+        vec![
+            (9, 770_015),
+            (10, 1_404_145),
+            (11, 1_268_260),
+            (12, 1_404_145)
+        ]
+    );
+    assert_eq!(ledger["committed_pence"], 4_846_565);
+
+    let next: Value = test::call_and_read_body_json(
+        &app,
+        get("?partnership=LCR-PPA&year=2027", SEFTON, Role::Finance),
+    )
+    .await;
+    assert_eq!(next["lines"].as_array().unwrap().len(), 12);
+    assert_eq!(next["year_label"], "2027/28");
+    let d2n2: Value = test::call_and_read_body_json(
+        &app,
+        get("?partnership=D2N2&year=2026", NOTTINGHAM, Role::Finance),
+    )
+    .await;
+    assert_eq!(d2n2["lines"].as_array().unwrap().len(), 4);
+    assert!(
+        d2n2["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["council"] == NOTTINGHAM)
+    );
+
+    // Access and input.
+    let problem = |status: StatusCode| {
+        move |res: actix_web::dev::ServiceResponse| {
+            assert_eq!(res.status(), status);
+            res
+        }
+    };
+    let res = test::call_service(
+        &app,
+        get("?partnership=LCR-PPA&year=2026", SEFTON, Role::Commissioner),
+    )
+    .await;
+    problem(StatusCode::FORBIDDEN)(res);
+    for q in [
+        "?partnership=LCR-PPA&year=2026",
+        "?partnership=NOPE&year=2026",
+    ] {
+        let res = test::call_service(&app, get(q, NOTTINGHAM, Role::Finance)).await;
+        let p: Value = test::read_body_json(problem(StatusCode::NOT_FOUND)(res)).await;
+        assert_eq!(p["detail"], "no such partnership");
+    }
+    let res = test::call_service(&app, get("?partnership=AIM", LIVERPOOL, Role::Finance)).await;
+    let p: Value = test::read_body_json(problem(StatusCode::UNPROCESSABLE_ENTITY)(res)).await;
+    assert_eq!(
+        (
+            p["errors"][0]["field"].as_str(),
+            p["errors"][0]["rule"].as_str()
+        ),
+        (Some("year"), Some("required"))
+    );
+    let res = test::call_service(&app, get("?year=26/27", LIVERPOOL, Role::Finance)).await;
+    let p: Value = test::read_body_json(problem(StatusCode::UNPROCESSABLE_ENTITY)(res)).await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["partnership", "year"]);
+    let empty: Value = test::call_and_read_body_json(
+        &app,
+        get("?partnership=AIM&year=2026", LIVERPOOL, Role::Finance),
+    )
+    .await;
+    assert_eq!(
+        (
+            empty["lines"].as_array().unwrap().len(),
+            empty["committed_pence"].as_i64()
+        ),
+        (0, Some(0))
+    );
+}
+
+#[actix_web::test]
+async fn placements_become_commitment_lines_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("finance-test-{}", Uuid::now_v7()));
+    flow(&format!("sqlite://{}", dir.display())).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_web::test]
+async fn placements_become_commitment_lines_on_postgres() {
+    let Ok(template) = std::env::var("HUB_TEST_POSTGRES") else {
+        eprintln!("HUB_TEST_POSTGRES not set; skipped");
+        return;
+    };
+    let template = template.replace(
+        "{service}",
+        &format!("finance_test_{}", Uuid::now_v7().simple()),
+    );
+    flow(&template).await;
+    hub_platform::db::drop_postgres_database(&template).unwrap();
+}
