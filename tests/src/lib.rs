@@ -1,1 +1,428 @@
-//! acceptance test support
+//! Support for the acceptance tests: start the platform embedded (one process, SQLite,
+//! in-process bus) or distributed (each service on its own port, PostgreSQL with a fresh
+//! database per service per test, RabbitMQ with an exchange and queues unique to the run),
+//! a webhook receiver that records what providers receive, and small HTTP helpers.
+
+use std::{
+    net::TcpListener,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use hub::Platform;
+use hub_platform::{Authenticator, Role, Settings};
+use serde_json::Value;
+use sha2::Sha256;
+
+pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// Fails (never skips) when PostgreSQL is down, saying how to start it.
+pub fn require_postgres() {
+    use diesel::Connection;
+    if let Err(e) = diesel::PgConnection::establish(PG_ADMIN) {
+        panic!(
+            "PostgreSQL is not reachable at 127.0.0.1:5432 ({e}). Start it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+        );
+    }
+}
+
+/// Fails (never skips) when RabbitMQ is down, saying how to start it.
+pub async fn require_rabbitmq() {
+    if let Err(e) = lapin_probe().await {
+        panic!(
+            "RabbitMQ is not reachable at 127.0.0.1:5672 ({e}). Start it with `rabbitmq-server -detached`"
+        );
+    }
+}
+
+async fn lapin_probe() -> Result<(), String> {
+    tokio::net::TcpStream::connect("127.0.0.1:5672")
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+fn listener() -> TcpListener {
+    let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.set_nonblocking(true).expect("non-blocking");
+    l
+}
+
+/// Where each service answers (all the same URL when embedded).
+#[derive(Debug, Clone)]
+pub struct Urls {
+    pub referral: String,
+    pub competition: String,
+    pub contract: String,
+    pub finance: String,
+    pub notifications: String,
+}
+
+/// A running platform under test.
+pub struct TestPlatform {
+    pub urls: Urls,
+    pub auth: Arc<Authenticator>,
+    pub platforms: Vec<Platform>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Postgres(Vec<String>),
+}
+
+fn test_settings(extra: &[(&str, &str)]) -> Settings {
+    let mut overrides = vec![
+        ("bus.retry_delays_ms", "50,200"),
+        ("telemetry.log_filter", "warn"),
+    ];
+    overrides.extend_from_slice(extra);
+    Settings::load_with(&overrides).expect("test settings")
+}
+
+impl TestPlatform {
+    /// Every service in one process on one port, SQLite in a fresh directory, in-process bus.
+    pub async fn embedded() -> Self {
+        let dir = std::env::temp_dir().join(format!("hub-test-{}", uuid::Uuid::now_v7().simple()));
+        let l = listener();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let settings = test_settings(&[
+            ("database.url", &format!("sqlite://{}", dir.display())),
+            ("bus.url", "memory://"),
+            ("server.public_url", &url),
+        ]);
+        let platform = hub::start(settings, hub::SERVICES, l)
+            .await
+            .expect("embedded platform starts");
+        let auth = platform.auth.clone();
+        let urls = Urls {
+            referral: url.clone(),
+            competition: url.clone(),
+            contract: url.clone(),
+            finance: url.clone(),
+            notifications: url,
+        };
+        Self {
+            urls,
+            auth,
+            platforms: vec![platform],
+            cleanup: Cleanup::Dir(dir),
+        }
+    }
+
+    /// Each service on its own port with its own PostgreSQL database; RabbitMQ with names
+    /// unique to this run.
+    pub async fn distributed() -> Self {
+        require_postgres();
+        require_rabbitmq().await;
+        let run = uuid::Uuid::now_v7().simple().to_string();
+        let run = &run[run.len() - 12..];
+        let db_template = format!("postgres://postgres@127.0.0.1:5432/hubt_{run}_{{service}}");
+        let exchange = format!("hubt.{run}");
+        let listeners: Vec<TcpListener> = hub::SERVICES.iter().map(|_| listener()).collect();
+        let url_of = |i: usize| format!("http://{}", listeners[i].local_addr().unwrap());
+        let urls = Urls {
+            referral: url_of(0),
+            competition: url_of(1),
+            contract: url_of(2),
+            finance: url_of(3),
+            notifications: url_of(4),
+        };
+        let mut platforms = Vec::new();
+        for (service, l) in hub::SERVICES.iter().zip(listeners) {
+            let settings = test_settings(&[
+                ("database.url", &db_template),
+                ("database.pool_size", "4"),
+                ("bus.url", AMQP),
+                ("bus.exchange", &exchange),
+                ("bus.queue_prefix", &exchange),
+                ("server.public_url", &urls.referral),
+            ]);
+            platforms.push(
+                hub::start(settings, &[service], l)
+                    .await
+                    .unwrap_or_else(|e| panic!("{service} starts: {e:#}")),
+            );
+        }
+        let auth = platforms[0].auth.clone();
+        let dbs = hub::SERVICES
+            .iter()
+            .map(|s| db_template.replace("{service}", s))
+            .collect();
+        Self {
+            urls,
+            auth,
+            platforms,
+            cleanup: Cleanup::Postgres(dbs),
+        }
+    }
+
+    pub fn token(&self, org: &str, roles: &[Role]) -> String {
+        self.auth.mint_default(&format!("tester@{org}"), org, roles)
+    }
+
+    pub fn store(&self, service: &str) -> &hub_bus::Store {
+        self.platforms
+            .iter()
+            .find_map(|p| p.store(service))
+            .expect("service runs here")
+    }
+
+    /// Stops everything and removes the databases, queues and exchange the test made.
+    pub async fn stop(self) {
+        for p in &self.platforms {
+            let _ = p.transport.teardown().await;
+        }
+        for p in self.platforms {
+            p.stop().await;
+        }
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres(urls) => {
+                for u in urls {
+                    if let Err(e) = hub_platform::db::drop_postgres_database(&u) {
+                        eprintln!("could not drop {u}: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One webhook call a provider received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The path's last segment: whose endpoint it was.
+    pub owner: String,
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("webhook bodies are JSON")
+    }
+
+    /// Checks the Standard Webhooks signature independently of the platform's code.
+    pub fn signature_valid(&self, secret: &str) -> bool {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret.trim_start_matches("whsec_"))
+            .expect("secret is base64");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
+        mac.update(format!("{}.{}.", self.id, self.timestamp).as_bytes());
+        mac.update(&self.body);
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        self.signature
+            .split(' ')
+            .any(|s| s == format!("v1,{expected}"))
+    }
+}
+
+/// A local HTTP server standing in for providers' webhook endpoints: `POST /hooks/{owner}`.
+pub struct WebhookReceiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    store: web::Data<Mutex<Vec<Received>>>,
+) -> HttpResponse {
+    let h = |k: &str| {
+        req.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    store.lock().unwrap().push(Received {
+        owner: req.match_info().get("owner").unwrap_or_default().to_owned(),
+        id: h("webhook-id"),
+        timestamp: h("webhook-timestamp"),
+        signature: h("webhook-signature"),
+        body: body.to_vec(),
+    });
+    HttpResponse::NoContent().finish()
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let data = web::Data::from(received.clone());
+        let l = listener();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/hooks/{owner}", web::post().to(receive))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(l)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url,
+            received,
+            handle,
+        }
+    }
+
+    pub fn endpoint(&self, owner: &str) -> String {
+        format!("{}/hooks/{owner}", self.url)
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until `pred` holds over what was received, or panics after `secs`.
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        secs: u64,
+        pred: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        eventually(what, secs, || {
+            let all = self.all();
+            pred(&all).then_some(all)
+        })
+        .await
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Polls `f` every 20 ms until it yields, or panics after `secs` seconds.
+pub async fn eventually<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A small JSON client.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        hub_platform::install_crypto_provider();
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .build()
+                .unwrap(),
+        }
+    }
+}
+
+/// Status, content type and JSON body of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Client {
+    async fn reply(res: reqwest::Response) -> Reply {
+        let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, url: &str, token: Option<&str>) -> Reply {
+        let mut r = self.http.get(url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        Self::reply(r.send().await.expect("request sent")).await
+    }
+
+    pub async fn post(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
+        let mut r = self.http.post(url).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        Self::reply(r.send().await.expect("request sent")).await
+    }
+
+    /// Posts raw bytes with a content type (for malformed-input tests).
+    pub async fn post_raw(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        let mut r = self
+            .http
+            .post(url)
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        Self::reply(r.send().await.expect("request sent")).await
+    }
+
+    /// GETs until `pred` holds on the reply, or panics after `secs`.
+    pub async fn get_until(
+        &self,
+        url: &str,
+        token: &str,
+        secs: u64,
+        pred: impl Fn(&Reply) -> bool,
+    ) -> Reply {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let r = self.get(url, Some(token)).await;
+            if pred(&r) {
+                return r;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {secs}s waiting on GET {url}: last {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}

@@ -1,1 +1,211 @@
-//! hub library: run modes and commands
+//! The one binary's library: starts services (all in one process, or one per process) and
+//! holds the commands (`seed`, `bench`). The acceptance tests start the platform through
+//! [`start`] exactly as `hub serve` does.
+
+pub mod bench;
+pub mod seed;
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{App, HttpRequest, HttpServer, middleware::from_fn, web};
+use hub_bus::{BusReadiness, Store, Transport};
+use hub_platform::{
+    Authenticator, Database, Problem, Settings,
+    db::Migrations,
+    http::{
+        Metrics, Mounted, Ops, ReadinessCheck, openapi_document, ops_routes, record_metrics,
+        trace_requests,
+    },
+};
+use tokio::task::JoinHandle;
+
+/// Every service, in the order the embedded server starts them.
+pub const SERVICES: &[&str] = &[
+    "referral",
+    "competition",
+    "contract",
+    "finance",
+    "notifications",
+];
+
+static REFERRAL: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &referral::MIGRATIONS];
+static COMPETITION: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &competition::MIGRATIONS];
+static CONTRACT: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
+static FINANCE: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
+static NOTIFICATIONS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &notifications::MIGRATIONS];
+
+fn migrations(service: &str) -> anyhow::Result<&'static [&'static Migrations]> {
+    Ok(match service {
+        "referral" => &REFERRAL,
+        "competition" => &COMPETITION,
+        "contract" => &CONTRACT,
+        "finance" => &FINANCE,
+        "notifications" => &NOTIFICATIONS,
+        other => anyhow::bail!("no service named {other} (one of: {})", SERVICES.join(", ")),
+    })
+}
+
+async fn start_service(
+    service: &str,
+    store: Store,
+    transport: Arc<dyn Transport>,
+    settings: Arc<Settings>,
+) -> anyhow::Result<Mounted> {
+    match service {
+        "referral" => referral::start(store, transport, settings).await,
+        "competition" => competition::start(store, transport, settings).await,
+        "contract" => contract::start(store, transport, settings).await,
+        "finance" => finance::start(store, transport, settings).await,
+        "notifications" => notifications::start(store, transport, settings).await,
+        other => anyhow::bail!("no service named {other}"),
+    }
+}
+
+/// Opens a service's database and runs its migrations (and the bus's).
+pub async fn open_database(settings: &Settings, service: &str) -> anyhow::Result<Database> {
+    let sets = migrations(service)?;
+    let db =
+        Database::connect(&settings.database.url, service, settings.database.pool_size).await?;
+    db.migrate(sets).await?;
+    Ok(db)
+}
+
+/// A running platform: one HTTP server with the given services behind it.
+pub struct Platform {
+    pub url: String,
+    pub services: Vec<String>,
+    pub stores: Vec<Store>,
+    pub transport: Arc<dyn Transport>,
+    pub auth: Arc<Authenticator>,
+    server: actix_web::dev::ServerHandle,
+    server_task: JoinHandle<std::io::Result<()>>,
+    relays: Vec<JoinHandle<()>>,
+}
+
+impl Platform {
+    /// The store of one of the services this platform runs.
+    pub fn store(&self, service: &str) -> Option<&Store> {
+        self.services
+            .iter()
+            .position(|s| s == service)
+            .map(|i| &self.stores[i])
+    }
+
+    /// Stops the HTTP server, the relays and the bus connection.
+    pub async fn stop(self) {
+        self.server.stop(true).await;
+        let _ = self.server_task.await;
+        for r in &self.relays {
+            r.abort();
+        }
+        self.transport.shutdown().await;
+    }
+
+    /// Waits for the server to stop (on a signal), then shuts the rest down.
+    pub async fn wait(self) {
+        let handle = self.server.clone();
+        let Platform {
+            server_task,
+            relays,
+            transport,
+            ..
+        } = self;
+        let _ = server_task.await;
+        drop(handle);
+        for r in &relays {
+            r.abort();
+        }
+        transport.shutdown().await;
+    }
+}
+
+async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    Err(Problem::not_found("resource"))
+}
+
+/// Starts `services` in this process behind one HTTP server on `listener`: connects the bus,
+/// opens and migrates each service's database, subscribes its consumers, then starts the
+/// outbox relays (after every consumer is subscribed, so no event precedes its consumers).
+pub async fn start(
+    settings: Settings,
+    services: &[&str],
+    listener: TcpListener,
+) -> anyhow::Result<Platform> {
+    hub_platform::install_crypto_provider();
+    let settings = Arc::new(settings);
+    let transport = hub_bus::connect(&settings.bus).await?;
+    let auth = Authenticator::new(&settings.auth);
+    let mut stores = Vec::new();
+    let mut mounted = Vec::new();
+    let mut checks: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(BusReadiness(transport.clone()))];
+    for service in services {
+        let db = open_database(&settings, service).await?;
+        checks.push(Arc::new(db.clone()));
+        let store = Store::new(db, service);
+        mounted.push(
+            start_service(service, store.clone(), transport.clone(), settings.clone()).await?,
+        );
+        stores.push(store);
+    }
+    let relays = stores
+        .iter()
+        .map(|s| hub_bus::relay::spawn(s, transport.clone(), &settings.bus))
+        .collect();
+    let title = if services.len() == 1 {
+        format!("Commissioning Hub: {}", services[0])
+    } else {
+        "Commissioning Hub".to_owned()
+    };
+    let openapi = openapi_document(&title, mounted.iter().map(|m| m.openapi.clone()).collect());
+    let ops = web::Data::new(Ops {
+        checks,
+        openapi_json: serde_json::to_string(&openapi)?,
+    });
+    let metrics = web::Data::new(Metrics::default());
+    let auth_data = web::Data::from(auth.clone());
+    let addr = listener.local_addr()?;
+    let mounted = Arc::new(mounted);
+    let server = HttpServer::new(move || {
+        let mounted = mounted.clone();
+        App::new()
+            .app_data(auth_data.clone())
+            .app_data(metrics.clone())
+            .app_data(ops.clone())
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| Problem::invalid("path", "format", e.to_string()).into()),
+            )
+            .app_data(
+                web::QueryConfig::default().error_handler(|e, _| {
+                    Problem::invalid("query", "format", e.to_string()).into()
+                }),
+            )
+            .wrap(from_fn(record_metrics))
+            .wrap(from_fn(trace_requests))
+            .configure(ops_routes)
+            .configure(move |cfg| {
+                for m in mounted.iter() {
+                    (m.configure)(cfg);
+                }
+            })
+            .default_service(web::to(not_found))
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let server_task = tokio::spawn(server);
+    let url = format!("http://{addr}");
+    tracing::info!(%url, services = ?services, "listening");
+    Ok(Platform {
+        url,
+        services: services.iter().map(|s| (*s).to_owned()).collect(),
+        stores,
+        transport,
+        auth,
+        server: handle,
+        server_task,
+        relays,
+    })
+}

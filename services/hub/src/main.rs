@@ -1,1 +1,154 @@
-fn main() {}
+//! `hub`: the Commissioning Hub's one binary.
+
+use std::{net::TcpListener, time::Duration};
+
+use clap::{Parser, Subcommand};
+use hub_platform::{Authenticator, Role, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "hub",
+    version,
+    about = "The Commissioning Hub: councils commissioning children's placements together"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service in one process (embedded: SQLite under ./data, in-process bus, port
+    /// 8080), or one service on its own port with the database and bus from config.
+    Serve {
+        /// referral, competition, contract, finance or notifications; all when omitted.
+        service: Option<String>,
+        /// Listen on this port instead of the configured one.
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Create (if missing) and migrate the databases of one service or all.
+    Migrate { service: Option<String> },
+    /// Print a signed bearer token (HS256, the configured secret).
+    Token {
+        /// The organisation: a council's GSS code (e.g. E08000014) or a provider's id.
+        #[arg(long)]
+        org: String,
+        /// Roles, comma-separated: commissioner, social_worker, finance, provider, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<Role>,
+        /// The user (subject).
+        #[arg(long, default_value = "demo-user")]
+        sub: String,
+        /// Lifetime in seconds (default: auth.token_ttl_seconds).
+        #[arg(long)]
+        ttl: Option<u64>,
+    },
+    /// Load the demo partnership (LCR PPA, two lots, six providers) into a running platform.
+    Seed {
+        /// Base URL of the platform (embedded) or of the competition service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Measure the thin flow: throughput, latency and memory (see README).
+    Bench(hub::bench::BenchArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli, settings))
+}
+
+async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { service, port } => {
+            let name = service
+                .as_deref()
+                .map_or_else(|| "hub".to_owned(), |s| format!("hub-{s}"));
+            let telemetry = hub_platform::telemetry::init(&name, &settings.telemetry)?;
+            let (services, port): (Vec<&str>, u16) = match service.as_deref() {
+                None => (hub::SERVICES.to_vec(), port.unwrap_or(settings.server.port)),
+                Some(s) => {
+                    let p = settings.ports.of(s).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "no service named {s} (one of: {})",
+                            hub::SERVICES.join(", ")
+                        )
+                    })?;
+                    if settings.server.public_url.is_empty() {
+                        // Links to referrals point at the referral service.
+                        settings.server.public_url = format!(
+                            "http://{}:{}",
+                            settings.server.host, settings.ports.referral
+                        );
+                    }
+                    (
+                        vec![
+                            hub::SERVICES
+                                .iter()
+                                .copied()
+                                .find(|x| *x == s)
+                                .expect("known"),
+                        ],
+                        port.unwrap_or(p),
+                    )
+                }
+            };
+            let listener =
+                TcpListener::bind((settings.server.host.as_str(), port)).map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {}:{port}: {e}", settings.server.host)
+                })?;
+            listener.set_nonblocking(true)?;
+            let platform = hub::start(settings, &services, listener).await?;
+            eprintln!(
+                "Commissioning Hub listening on {} ({})",
+                platform.url,
+                services.join(", ")
+            );
+            tokio::signal::ctrl_c().await?;
+            tracing::info!("shutting down");
+            platform.stop().await;
+            telemetry.shutdown().await;
+        }
+        Command::Migrate { service } => {
+            let services: Vec<&str> = match service.as_deref() {
+                None => hub::SERVICES.to_vec(),
+                Some(s) => vec![s],
+            };
+            for s in services {
+                let db = hub::open_database(&settings, s).await?;
+                println!("{s}: migrated ({})", db.location);
+            }
+        }
+        Command::Token {
+            org,
+            role,
+            sub,
+            ttl,
+        } => {
+            let auth = Authenticator::new(&settings.auth);
+            let ttl = Duration::from_secs(ttl.unwrap_or(settings.auth.token_ttl_seconds));
+            println!("{}", auth.mint(&sub, &org, &role, ttl));
+        }
+        Command::Seed { url } => {
+            let auth = Authenticator::new(&settings.auth);
+            let seeded = hub::seed::seed(url.trim_end_matches('/'), &auth).await?;
+            println!("framework_id={}", seeded.framework_id);
+            println!("residential_lot={}", seeded.residential_lot);
+            println!("foster_lot={}", seeded.foster_lot);
+            for (id, name, lot, price) in hub::seed::DEMO_PROVIDERS {
+                println!(
+                    "provider {id} ({name}) lot {} at {}",
+                    ["residential", "foster care"][*lot],
+                    hub_platform::Pence(*price)
+                );
+            }
+        }
+        Command::Bench(args) => hub::bench::run(args, settings).await?,
+    }
+    Ok(())
+}

@@ -55,7 +55,10 @@ fn hint(e: impl std::fmt::Display, url: &str) -> BusError {
         let _ = u.set_password(None);
         u.to_string()
     });
-    let shown = shown.as_mut().map(|s| s.as_str()).unwrap_or("the configured broker");
+    let shown = shown
+        .as_mut()
+        .map(|s| s.as_str())
+        .unwrap_or("the configured broker");
     BusError::Disconnected(format!(
         "cannot reach RabbitMQ at {shown}: {e}. Start it with `rabbitmq-server -detached`"
     ))
@@ -113,21 +116,44 @@ impl AmqpTransport {
 
     async fn establish(&self) -> Result<(Live, EventStream), BusError> {
         let url = &self.settings.url;
-        let props = ConnectionProperties::default().with_connection_name("commissioning-hub".into());
-        let conn = Connection::connect(url, props).await.map_err(|e| hint(e, url))?;
+        let props =
+            ConnectionProperties::default().with_connection_name("commissioning-hub".into());
+        let conn = Connection::connect(url, props)
+            .await
+            .map_err(|e| hint(e, url))?;
         let events: EventStream = Box::pin(conn.events_listener());
-        let publish = conn.create_channel().await.map_err(|e| BusError::Broker(e.to_string()))?;
-        publish.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| BusError::Broker(e.to_string()))?;
+        let publish = conn
+            .create_channel()
+            .await
+            .map_err(|e| BusError::Broker(e.to_string()))?;
+        publish
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| BusError::Broker(e.to_string()))?;
         publish
             .exchange_declare(
                 self.settings.exchange.as_str().into(),
                 ExchangeKind::Topic,
-                ExchangeDeclareOptions { durable: true, ..Default::default() },
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await
-            .map_err(|e| BusError::Broker(format!("declaring exchange {}: {e}", self.settings.exchange)))?;
-        Ok((Live { conn: Arc::new(conn), publish }, events))
+            .map_err(|e| {
+                BusError::Broker(format!(
+                    "declaring exchange {}: {e}",
+                    self.settings.exchange
+                ))
+            })?;
+        Ok((
+            Live {
+                conn: Arc::new(conn),
+                publish,
+            },
+            events,
+        ))
     }
 
     /// Watches the connection; on loss reconnects, re-declares and re-consumes.
@@ -181,28 +207,44 @@ impl AmqpTransport {
     }
 
     /// Declares a subscription's queues and starts consuming it on `live`.
-    async fn consume(&self, live: &Live, sub: &Subscription, handler: Arc<dyn Handler>) -> Result<(), BusError> {
+    async fn consume(
+        &self,
+        live: &Live,
+        sub: &Subscription,
+        handler: Arc<dyn Handler>,
+    ) -> Result<(), BusError> {
         let q = self.queue_name(sub);
         let broker = |e: lapin::Error| BusError::Broker(format!("{q}: {e}"));
         let ch = live.conn.create_channel().await.map_err(broker)?;
-        ch.basic_qos(self.settings.prefetch, BasicQosOptions::default()).await.map_err(broker)?;
-        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        ch.basic_qos(self.settings.prefetch, BasicQosOptions::default())
+            .await
+            .map_err(broker)?;
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
         let dlq = format!("{q}.dlq");
-        ch.queue_declare(dlq.as_str().into(), durable, queue_args(&[])).await.map_err(broker)?;
+        ch.queue_declare(dlq.as_str().into(), durable, queue_args(&[]))
+            .await
+            .map_err(broker)?;
         for (n, delay) in self.settings.retry_delays_ms.iter().enumerate() {
             let args = queue_args(&[
                 ("x-message-ttl", AMQPValue::LongLongInt(*delay as i64)),
                 ("x-dead-letter-exchange", field_str("")),
                 ("x-dead-letter-routing-key", field_str(&q)),
             ]);
-            ch.queue_declare(format!("{q}.retry.{n}").as_str().into(), durable, args).await.map_err(broker)?;
+            ch.queue_declare(format!("{q}.retry.{n}").as_str().into(), durable, args)
+                .await
+                .map_err(broker)?;
         }
         let args = queue_args(&[
             ("x-dead-letter-exchange", field_str("")),
             ("x-dead-letter-routing-key", field_str(&dlq)),
             ("x-delivery-limit", AMQPValue::LongLongInt(DELIVERY_LIMIT)),
         ]);
-        ch.queue_declare(q.as_str().into(), durable, args).await.map_err(broker)?;
+        ch.queue_declare(q.as_str().into(), durable, args)
+            .await
+            .map_err(broker)?;
         for t in &sub.event_types {
             ch.queue_bind(
                 q.as_str().into(),
@@ -215,7 +257,12 @@ impl AmqpTransport {
             .map_err(broker)?;
         }
         let mut consumer = ch
-            .basic_consume(q.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                q.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .map_err(broker)?;
         let ctx = Arc::new(ConsumerCtx {
@@ -242,22 +289,6 @@ impl AmqpTransport {
         });
         Ok(())
     }
-
-    /// Deletes every queue this transport declared and the exchange (test clean-up).
-    pub async fn teardown(&self) -> Result<(), BusError> {
-        let live = self.live.read().await.clone().ok_or_else(|| BusError::Disconnected("not connected".into()))?;
-        let ch = live.conn.create_channel().await.map_err(|e| BusError::Broker(e.to_string()))?;
-        for (sub, _) in self.subscriptions.lock().await.iter() {
-            let q = self.queue_name(sub);
-            let mut names = vec![q.clone(), format!("{q}.dlq")];
-            names.extend((0..self.settings.retry_delays_ms.len()).map(|n| format!("{q}.retry.{n}")));
-            for name in names {
-                let _ = ch.queue_delete(name.as_str().into(), QueueDeleteOptions::default()).await;
-            }
-        }
-        let _ = ch.exchange_delete(self.settings.exchange.as_str().into(), ExchangeDeleteOptions::default()).await;
-        Ok(())
-    }
 }
 
 struct ConsumerCtx {
@@ -275,7 +306,13 @@ impl ConsumerCtx {
             Ok(env) => env,
             Err(e) => {
                 tracing::error!(queue = %self.queue, error = %e, "undecodable message; dead-lettered");
-                self.forward(&d, &format!("{}.dlq", self.queue), attempt, Some(&format!("not an envelope: {e}"))).await;
+                self.forward(
+                    &d,
+                    &format!("{}.dlq", self.queue),
+                    attempt,
+                    Some(&format!("not an envelope: {e}")),
+                )
+                .await;
                 return;
             }
         };
@@ -293,7 +330,11 @@ impl ConsumerCtx {
             }
         }
         hub_platform::telemetry::set_parent(&span, &carrier);
-        let result = tracing::Instrument::instrument(self.handler.handle(envelope.clone()), span).await;
+        let result = tracing::Instrument::instrument(
+            crate::run_handler(self.handler.as_ref(), envelope.clone()),
+            span,
+        )
+        .await;
         match result {
             Ok(()) => {
                 if let Err(e) = d.ack(BasicAckOptions::default()).await {
@@ -302,11 +343,23 @@ impl ConsumerCtx {
             }
             Err(e) if attempt < self.retries => {
                 tracing::warn!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; will retry");
-                self.forward(&d, &format!("{}.retry.{attempt}", self.queue), attempt + 1, None).await;
+                self.forward(
+                    &d,
+                    &format!("{}.retry.{attempt}", self.queue),
+                    attempt + 1,
+                    None,
+                )
+                .await;
             }
             Err(e) => {
                 tracing::error!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; dead-lettered");
-                self.forward(&d, &format!("{}.dlq", self.queue), attempt + 1, Some(&e.to_string())).await;
+                self.forward(
+                    &d,
+                    &format!("{}.dlq", self.queue),
+                    attempt + 1,
+                    Some(&e.to_string()),
+                )
+                .await;
             }
         }
     }
@@ -315,14 +368,23 @@ impl ConsumerCtx {
     /// the copy is confirmed; if the copy fails the original is left unacked for redelivery.
     async fn forward(&self, d: &Delivery, queue: &str, attempt: usize, error: Option<&str>) {
         let mut headers = d.properties.headers().clone().unwrap_or_default();
-        headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt as i64));
+        headers.insert(
+            ATTEMPT_HEADER.into(),
+            AMQPValue::LongLongInt(attempt as i64),
+        );
         if let Some(e) = error {
             headers.insert(ERROR_HEADER.into(), field_str(e));
         }
         let props = d.properties.clone().with_headers(headers);
         let confirmed = match self
             .publish
-            .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), &d.data, props)
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &d.data,
+                props,
+            )
             .await
         {
             Ok(confirm) => matches!(confirm.await, Ok(Confirmation::Ack(_))),
@@ -331,8 +393,16 @@ impl ConsumerCtx {
         if confirmed {
             let _ = d.ack(BasicAckOptions::default()).await;
         } else {
-            tracing::warn!(queue, "could not forward a failed message; it stays on its queue");
-            let _ = d.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+            tracing::warn!(
+                queue,
+                "could not forward a failed message; it stays on its queue"
+            );
+            let _ = d
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..Default::default()
+                })
+                .await;
         }
     }
 }
@@ -340,7 +410,12 @@ impl ConsumerCtx {
 #[async_trait::async_trait]
 impl Transport for AmqpTransport {
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
-        let live = self.live.read().await.clone().ok_or_else(|| BusError::Disconnected("reconnecting".into()))?;
+        let live = self
+            .live
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| BusError::Disconnected("reconnecting".into()))?;
         let mut headers = FieldTable::default();
         if let Some(tp) = &envelope.traceparent {
             headers.insert("traceparent".into(), field_str(tp));
@@ -372,11 +447,17 @@ impl Transport for AmqpTransport {
         match confirm {
             Confirmation::Ack(_) => Ok(()),
             Confirmation::Nack(_) => Err(BusError::Nacked),
-            Confirmation::NotRequested => Err(BusError::Broker("publisher confirms are off".into())),
+            Confirmation::NotRequested => {
+                Err(BusError::Broker("publisher confirms are off".into()))
+            }
         }
     }
 
-    async fn subscribe(&self, subscription: Subscription, handler: Arc<dyn Handler>) -> Result<(), BusError> {
+    async fn subscribe(
+        &self,
+        subscription: Subscription,
+        handler: Arc<dyn Handler>,
+    ) -> Result<(), BusError> {
         let mut subs = self.subscriptions.lock().await;
         if let Some(live) = self.live.read().await.clone() {
             self.consume(&live, &subscription, handler.clone()).await?;
@@ -396,8 +477,42 @@ impl Transport for AmqpTransport {
         false
     }
 
+    /// Deletes every queue this transport declared and the exchange (test clean-up).
+    async fn teardown(&self) -> Result<(), BusError> {
+        let live = self
+            .live
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| BusError::Disconnected("not connected".into()))?;
+        let ch = live
+            .conn
+            .create_channel()
+            .await
+            .map_err(|e| BusError::Broker(e.to_string()))?;
+        for (sub, _) in self.subscriptions.lock().await.iter() {
+            let q = self.queue_name(sub);
+            let mut names = vec![q.clone(), format!("{q}.dlq")];
+            names
+                .extend((0..self.settings.retry_delays_ms.len()).map(|n| format!("{q}.retry.{n}")));
+            for name in names {
+                let _ = ch
+                    .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+                    .await;
+            }
+        }
+        let _ = ch
+            .exchange_delete(
+                self.settings.exchange.as_str().into(),
+                ExchangeDeleteOptions::default(),
+            )
+            .await;
+        Ok(())
+    }
+
     async fn shutdown(&self) {
-        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(live) = self.live.write().await.take() {
             let _ = live.conn.close(200, "shutting down".into()).await;
         }

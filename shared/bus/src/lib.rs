@@ -73,6 +73,31 @@ pub trait Handler: Send + Sync + 'static {
     async fn dead_letter(&self, envelope: Envelope, error: String, attempts: u32);
 }
 
+/// Runs `handler` on `envelope`, turning a panic into a [`HandlerError`], so that a panicking
+/// handler is retried and then dead-lettered like a failing one instead of leaving its message
+/// unacknowledged on a live AMQP channel (or its outbox row leased, in-process) until the
+/// process restarts.
+pub(crate) async fn run_handler(
+    handler: &dyn Handler,
+    envelope: Envelope,
+) -> Result<(), HandlerError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(handler.handle(envelope))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".to_owned());
+            Err(HandlerError(format!("the handler panicked: {message}")))
+        }
+    }
+}
+
 /// A durable subscription: one queue named `<prefix>.<service>.<name>`, bound to the
 /// given event types.
 #[derive(Debug, Clone)]
@@ -110,7 +135,11 @@ pub trait Transport: Send + Sync + 'static {
 
     /// Declares the subscription's topology and starts consuming into `handler`; returns
     /// once consumption has started.
-    async fn subscribe(&self, subscription: Subscription, handler: Arc<dyn Handler>) -> Result<(), BusError>;
+    async fn subscribe(
+        &self,
+        subscription: Subscription,
+        handler: Arc<dyn Handler>,
+    ) -> Result<(), BusError>;
 
     /// Readiness: the broker is reachable.
     async fn ready(&self) -> Result<(), String>;
@@ -120,6 +149,11 @@ pub trait Transport: Send + Sync + 'static {
 
     /// Stops consuming and closes connections.
     async fn shutdown(&self);
+
+    /// Deletes the queues and exchange this transport declared (test clean-up).
+    async fn teardown(&self) -> Result<(), BusError> {
+        Ok(())
+    }
 }
 
 /// Connects the transport named by `bus.url`.
@@ -129,7 +163,10 @@ pub async fn connect(settings: &BusSettings) -> Result<Arc<dyn Transport>, BusEr
     } else if settings.url.starts_with("amqp://") || settings.url.starts_with("amqps://") {
         Ok(amqp::AmqpTransport::connect(settings).await?)
     } else {
-        Err(BusError::Config(format!("bus.url must start with memory:// or amqp:// (got {})", settings.url)))
+        Err(BusError::Config(format!(
+            "bus.url must start with memory:// or amqp:// (got {})",
+            settings.url
+        )))
     }
 }
 

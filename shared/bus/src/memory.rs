@@ -20,7 +20,11 @@ impl MemoryTransport {
     pub fn new(settings: &BusSettings) -> Self {
         Self {
             subscriptions: RwLock::default(),
-            retry_delays: settings.retry_delays_ms.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+            retry_delays: settings
+                .retry_delays_ms
+                .iter()
+                .map(|ms| Duration::from_millis(*ms))
+                .collect(),
         }
     }
 }
@@ -41,7 +45,9 @@ pub(crate) async fn deliver_with_retries(
             carrier.insert("traceparent".to_owned(), tp.clone());
         }
         hub_platform::telemetry::set_parent(&span, &carrier);
-        let result = tracing::Instrument::instrument(handler.handle(envelope.clone()), span).await;
+        let result =
+            tracing::Instrument::instrument(crate::run_handler(handler, envelope.clone()), span)
+                .await;
         match result {
             Ok(()) => return,
             Err(e) if attempt <= retry_delays.len() => {
@@ -51,7 +57,9 @@ pub(crate) async fn deliver_with_retries(
             }
             Err(e) => {
                 tracing::error!(event_id = %envelope.id, consumer, attempt, error = %e, "handler failed; dead-lettered");
-                handler.dead_letter(envelope.clone(), e.to_string(), attempt as u32).await;
+                handler
+                    .dead_letter(envelope.clone(), e.to_string(), attempt as u32)
+                    .await;
                 return;
             }
         }
@@ -69,15 +77,22 @@ impl Transport for MemoryTransport {
             .filter(|(s, _)| s.matches(&envelope.event_type))
             .map(|(s, h)| (s.consumer(), h.clone()))
             .collect();
-        futures::future::join_all(
-            targets.iter().map(|(consumer, h)| deliver_with_retries(h.as_ref(), consumer, envelope, &self.retry_delays)),
-        )
+        futures::future::join_all(targets.iter().map(|(consumer, h)| {
+            deliver_with_retries(h.as_ref(), consumer, envelope, &self.retry_delays)
+        }))
         .await;
         Ok(())
     }
 
-    async fn subscribe(&self, subscription: Subscription, handler: Arc<dyn Handler>) -> Result<(), BusError> {
-        self.subscriptions.write().await.push((subscription, handler));
+    async fn subscribe(
+        &self,
+        subscription: Subscription,
+        handler: Arc<dyn Handler>,
+    ) -> Result<(), BusError> {
+        self.subscriptions
+            .write()
+            .await
+            .push((subscription, handler));
         Ok(())
     }
 

@@ -8,7 +8,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl, sql_types::{BigInt, Text}};
+use diesel::{
+    ExpressionMethods, QueryDsl, RunQueryDsl,
+    sql_types::{BigInt, Text},
+};
 use hub_events::Envelope;
 use hub_platform::{
     config::BusSettings,
@@ -56,7 +59,11 @@ fn claim(conn: &mut DbConnection, limit: i64, lease_ms: i64) -> Result<Vec<Claim
 }
 
 /// Starts the relay of `store`'s outbox onto `transport`.
-pub fn spawn(store: &Store, transport: Arc<dyn Transport>, settings: &BusSettings) -> JoinHandle<()> {
+pub fn spawn(
+    store: &Store,
+    transport: Arc<dyn Transport>,
+    settings: &BusSettings,
+) -> JoinHandle<()> {
     let store = store.clone();
     let poll = Duration::from_millis(settings.relay_poll_ms.max(10));
     let lease_ms = LEASE_MS + settings.retry_delays_ms.iter().sum::<u64>() as i64;
@@ -84,7 +91,11 @@ pub fn spawn(store: &Store, transport: Arc<dyn Transport>, settings: &BusSetting
                 let _ = permits.clone().acquire_owned().await.map(drop);
                 continue;
             }
-            let batch = match store.db.transaction(move |c| claim(c, room, lease_ms)).await {
+            let batch = match store
+                .db
+                .transaction(move |c| claim(c, room, lease_ms))
+                .await
+            {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
@@ -100,7 +111,11 @@ pub fn spawn(store: &Store, transport: Arc<dyn Transport>, settings: &BusSetting
                 continue;
             }
             for row in batch {
-                let permit = permits.clone().acquire_owned().await.expect("semaphore never closes");
+                let permit = permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("semaphore never closes");
                 let (store, transport) = (store.clone(), transport.clone());
                 tokio::spawn(async move {
                     publish_one(&store, transport.as_ref(), row).await;
@@ -126,8 +141,9 @@ async fn publish_one(store: &Store, transport: &dyn Transport, row: Claimed) {
                     .set((outbox::published_ms.eq(Some(now_ms())), outbox::claimed_until_ms.eq(None::<i64>)))
                     .execute(c)?,
                 Err(e) => {
-                    // Back off: 1 s doubling per attempt, at most a minute.
-                    let backoff = 1000i64 << row.attempts.clamp(0, 6);
+                    // Back off: 1 s doubling per attempt, at most 5 s, so a broker that comes
+                    // back is used again promptly.
+                    let backoff = (1000i64 << row.attempts.clamp(0, 3)).min(5000);
                     tracing::warn!(event_id = %id, error = %e, attempts = row.attempts, "publish failed; will retry");
                     diesel::update(target)
                         .set((outbox::claimed_until_ms.eq(Some(now_ms() + backoff)), outbox::last_error.eq(Some(e))))
@@ -147,6 +163,11 @@ async fn publish_one(store: &Store, transport: &dyn Transport, row: Claimed) {
 pub async fn pending(store: &Store) -> Result<i64, DbError> {
     store
         .db
-        .run(|c| Ok(outbox::table.filter(outbox::published_ms.is_null()).count().get_result(c)?))
+        .run(|c| {
+            Ok(outbox::table
+                .filter(outbox::published_ms.is_null())
+                .count()
+                .get_result(c)?)
+        })
         .await
 }

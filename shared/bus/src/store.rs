@@ -3,7 +3,10 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use diesel::{ExpressionMethods, RunQueryDsl, sql_types::{BigInt, Text}};
+use diesel::{
+    ExpressionMethods, RunQueryDsl,
+    sql_types::{BigInt, Text},
+};
 use hub_events::{Envelope, Event};
 use hub_platform::db::{Database, DbConnection, DbError};
 use tokio::sync::Notify;
@@ -20,14 +23,22 @@ pub struct Events {
 
 impl Events {
     fn new(source: String, trace: HashMap<String, String>) -> Self {
-        Self { source, trace, pending: Vec::new() }
+        Self {
+            source,
+            trace,
+            pending: Vec::new(),
+        }
     }
 
     /// Emits `event` for `partnership`; it is published after the transaction commits.
     pub fn emit<E: Event>(&mut self, partnership: &str, event: &E) -> Uuid {
         let mut env = Envelope::new(&self.source, partnership, event);
         env.traceparent = self.trace.get("traceparent").cloned();
-        env.tracestate = self.trace.get("tracestate").filter(|s| !s.is_empty()).cloned();
+        env.tracestate = self
+            .trace
+            .get("tracestate")
+            .filter(|s| !s.is_empty())
+            .cloned();
         let id = env.id;
         self.pending.push(env);
         id
@@ -40,7 +51,8 @@ impl Events {
                 .values((
                     schema::outbox::id.eq(env.id.to_string()),
                     schema::outbox::event_type.eq(&env.event_type),
-                    schema::outbox::envelope.eq(String::from_utf8(env.to_json()).expect("JSON is UTF-8")),
+                    schema::outbox::envelope
+                        .eq(String::from_utf8(env.to_json()).expect("JSON is UTF-8")),
                     schema::outbox::created_ms.eq(created),
                     schema::outbox::attempts.eq(0),
                 ))
@@ -60,7 +72,11 @@ pub struct Store {
 
 impl Store {
     pub fn new(db: Database, service: &str) -> Self {
-        Self { db, service: service.to_owned(), wake: Arc::new(Notify::new()) }
+        Self {
+            db,
+            service: service.to_owned(),
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Woken whenever a transaction that emitted events commits.
@@ -75,7 +91,10 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &mut Events) -> Result<T, DbError> + Send + 'static,
     {
-        let mut events = Events::new(self.service.clone(), hub_platform::telemetry::inject_current());
+        let mut events = Events::new(
+            self.service.clone(),
+            hub_platform::telemetry::inject_current(),
+        );
         let (value, emitted) = self
             .db
             .transaction(move |conn| {
@@ -93,13 +112,23 @@ impl Store {
 
     /// Handles `envelope` for `consumer` at most once: the inbox row, the handler's writes and
     /// the events it emits commit together. Returns false if it had been handled already.
-    pub async fn handle_once<F>(&self, consumer: &str, envelope: &Envelope, f: F) -> Result<bool, DbError>
+    pub async fn handle_once<F>(
+        &self,
+        consumer: &str,
+        envelope: &Envelope,
+        f: F,
+    ) -> Result<bool, DbError>
     where
-        F: FnOnce(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError>
+            + Send
+            + 'static,
     {
         let consumer = consumer.to_owned();
         let env = envelope.clone();
-        let mut events = Events::new(self.service.clone(), hub_platform::telemetry::inject_current());
+        let mut events = Events::new(
+            self.service.clone(),
+            hub_platform::telemetry::inject_current(),
+        );
         let (applied, emitted) = self
             .db
             .transaction(move |conn| {
@@ -128,7 +157,13 @@ impl Store {
     }
 
     /// Keeps a message a consumer gave up on.
-    pub async fn dead_letter(&self, consumer: &str, envelope: &Envelope, error: &str, attempts: u32) -> Result<(), DbError> {
+    pub async fn dead_letter(
+        &self,
+        consumer: &str,
+        envelope: &Envelope,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), DbError> {
         let (consumer, env, error) = (consumer.to_owned(), envelope.clone(), error.to_owned());
         self.db
             .run(move |conn| {
@@ -153,13 +188,21 @@ impl Store {
     /// Builds the bus handler for `subscription` that runs `f` once per event.
     pub fn handler<F>(&self, subscription: &Subscription, f: F) -> Arc<dyn Handler>
     where
-        F: Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + Sync + 'static,
+        F: Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError>
+            + Send
+            + Sync
+            + 'static,
     {
-        Arc::new(StoreHandler { store: self.clone(), consumer: subscription.consumer(), f: Arc::new(f) })
+        Arc::new(StoreHandler {
+            store: self.clone(),
+            consumer: subscription.consumer(),
+            f: Arc::new(f),
+        })
     }
 }
 
-type HandlerFn = dyn Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + Sync;
+type HandlerFn =
+    dyn Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError> + Send + Sync;
 
 struct StoreHandler {
     store: Store,
@@ -171,7 +214,10 @@ struct StoreHandler {
 impl Handler for StoreHandler {
     async fn handle(&self, envelope: Envelope) -> Result<(), HandlerError> {
         let f = self.f.clone();
-        let applied = self.store.handle_once(&self.consumer, &envelope, move |c, e, ev| f(c, e, ev)).await?;
+        let applied = self
+            .store
+            .handle_once(&self.consumer, &envelope, move |c, e, ev| f(c, e, ev))
+            .await?;
         if !applied {
             tracing::debug!(event_id = %envelope.id, consumer = %self.consumer, "already handled; skipped");
         }
@@ -179,7 +225,11 @@ impl Handler for StoreHandler {
     }
 
     async fn dead_letter(&self, envelope: Envelope, error: String, attempts: u32) {
-        if let Err(e) = self.store.dead_letter(&self.consumer, &envelope, &error, attempts).await {
+        if let Err(e) = self
+            .store
+            .dead_letter(&self.consumer, &envelope, &error, attempts)
+            .await
+        {
             tracing::error!(event_id = %envelope.id, consumer = %self.consumer, error = %e, "could not keep a dead letter");
         }
     }

@@ -48,11 +48,23 @@ pub struct Envelope {
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("expected event type {expected} but the envelope holds {actual}")]
-    WrongType { expected: &'static str, actual: String },
-    #[error("event {event_type} version {version} is newer than this consumer understands ({known})")]
-    UnknownVersion { event_type: String, version: u16, known: u16 },
+    WrongType {
+        expected: &'static str,
+        actual: String,
+    },
+    #[error(
+        "event {event_type} version {version} is newer than this consumer understands ({known})"
+    )]
+    UnknownVersion {
+        event_type: String,
+        version: u16,
+        known: u16,
+    },
     #[error("payload of {event_type} does not match its schema: {source}")]
-    Payload { event_type: String, source: serde_json::Error },
+    Payload {
+        event_type: String,
+        source: serde_json::Error,
+    },
 }
 
 impl Envelope {
@@ -84,7 +96,10 @@ impl Envelope {
     /// Reads the typed payload. Unknown fields are ignored; a newer major version is refused.
     pub fn decode<E: Event>(&self) -> Result<E, EventError> {
         if self.event_type != E::TYPE {
-            return Err(EventError::WrongType { expected: E::TYPE, actual: self.event_type.clone() });
+            return Err(EventError::WrongType {
+                expected: E::TYPE,
+                actual: self.event_type.clone(),
+            });
         }
         if self.version > E::VERSION {
             return Err(EventError::UnknownVersion {
@@ -93,8 +108,10 @@ impl Envelope {
                 known: E::VERSION,
             });
         }
-        serde_json::from_value(self.payload.clone())
-            .map_err(|source| EventError::Payload { event_type: self.event_type.clone(), source })
+        serde_json::from_value(self.payload.clone()).map_err(|source| EventError::Payload {
+            event_type: self.event_type.clone(),
+            source,
+        })
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -176,7 +193,10 @@ mod tests {
         assert_eq!(back, env);
         assert_eq!(back.routing_key(), "contract.order_signed");
         assert_eq!(back.decode::<OrderSigned>().unwrap(), event);
-        assert!(matches!(back.decode::<OrderIssued>(), Err(EventError::WrongType { .. })));
+        assert!(matches!(
+            back.decode::<OrderIssued>(),
+            Err(EventError::WrongType { .. })
+        ));
     }
 
     #[test]
@@ -191,16 +211,28 @@ mod tests {
         env.payload["added_later"] = serde_json::json!(42);
         assert_eq!(env.decode::<OrderSigned>().unwrap(), event);
         env.version = OrderSigned::VERSION + 1;
-        assert!(matches!(env.decode::<OrderSigned>(), Err(EventError::UnknownVersion { .. })));
+        assert!(matches!(
+            env.decode::<OrderSigned>(),
+            Err(EventError::UnknownVersion { .. })
+        ));
     }
 
     #[test]
     fn age_bands_follow_whole_years() {
         let dob = NaiveDate::from_ymd_opt(2012, 3, 1).unwrap();
-        assert_eq!(age_in_years(dob, NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()), 13);
-        assert_eq!(age_in_years(dob, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()), 14);
+        assert_eq!(
+            age_in_years(dob, NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+            13
+        );
+        assert_eq!(
+            age_in_years(dob, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+            14
+        );
         assert_eq!(AgeBand::for_age(14), AgeBand::ElevenToFifteen);
-        assert_eq!(serde_json::to_string(&AgeBand::for_age(3)).unwrap(), "\"0-4\"");
+        assert_eq!(
+            serde_json::to_string(&AgeBand::for_age(3)).unwrap(),
+            "\"0-4\""
+        );
     }
 
     #[test]
@@ -208,7 +240,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for t in ALL_EVENT_TYPES {
             assert!(seen.insert(*t), "{t} appears twice");
-            assert!(t.contains('.') && !t.contains(' '), "{t} is not a routing key");
+            assert!(
+                t.contains('.') && !t.contains(' '),
+                "{t} is not a routing key"
+            );
         }
     }
 }

@@ -6,7 +6,10 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures::future::LocalBoxFuture;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode, jwk::JwkSet};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+    jwk::JwkSet,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
@@ -26,8 +29,9 @@ pub enum Role {
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned()))
-            .map_err(|_| format!("unknown role `{s}` (commissioner, social_worker, finance, provider, admin)"))
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+            format!("unknown role `{s}` (commissioner, social_worker, finance, provider, admin)")
+        })
     }
 }
 
@@ -62,8 +66,14 @@ impl Principal {
         if roles.iter().any(|r| self.has(*r)) {
             Ok(())
         } else {
-            let names: Vec<String> = roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
-            Err(Problem::forbidden(format!("this needs one of the roles: {}", names.join(", "))))
+            let names: Vec<String> = roles
+                .iter()
+                .map(|r| format!("{r:?}").to_lowercase())
+                .collect();
+            Err(Problem::forbidden(format!(
+                "this needs one of the roles: {}",
+                names.join(", ")
+            )))
         }
     }
 
@@ -89,7 +99,10 @@ impl Authenticator {
             decoding: DecodingKey::from_secret(settings.hs256_secret.as_bytes()),
             settings: settings.clone(),
             jwks: RwLock::new(None),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .expect("http client"),
         })
     }
 
@@ -110,12 +123,18 @@ impl Authenticator {
 
     /// Signs any claims with the HS256 secret.
     pub fn sign(&self, claims: &Claims) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).expect("HS256 signing cannot fail")
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
     }
 
     /// A token lasting the configured lifetime.
     pub fn mint_default(&self, sub: &str, org: &str, roles: &[Role]) -> String {
-        self.mint(sub, org, roles, Duration::from_secs(self.settings.token_ttl_seconds))
+        self.mint(
+            sub,
+            org,
+            roles,
+            Duration::from_secs(self.settings.token_ttl_seconds),
+        )
     }
 
     fn validation(&self, alg: Algorithm) -> Validation {
@@ -129,15 +148,24 @@ impl Authenticator {
 
     /// Verifies a bearer token.
     pub async fn verify(&self, token: &str) -> Result<Principal, Problem> {
-        let header = decode_header(token).map_err(|_| Problem::unauthorized("the bearer token is not a JWT"))?;
+        let header = decode_header(token)
+            .map_err(|_| Problem::unauthorized("the bearer token is not a JWT"))?;
         let data = match header.alg {
-            Algorithm::HS256 => decode::<Claims>(token, &self.decoding, &self.validation(Algorithm::HS256)),
+            Algorithm::HS256 => {
+                decode::<Claims>(token, &self.decoding, &self.validation(Algorithm::HS256))
+            }
             Algorithm::RS256 if !self.settings.jwks_url.is_empty() => {
-                let kid = header.kid.ok_or_else(|| Problem::unauthorized("an RS256 token needs a `kid`"))?;
+                let kid = header
+                    .kid
+                    .ok_or_else(|| Problem::unauthorized("an RS256 token needs a `kid`"))?;
                 let key = self.jwk(&kid).await?;
                 decode::<Claims>(token, &key, &self.validation(Algorithm::RS256))
             }
-            other => return Err(Problem::unauthorized(format!("tokens signed with {other:?} are not accepted"))),
+            other => {
+                return Err(Problem::unauthorized(format!(
+                    "tokens signed with {other:?} are not accepted"
+                )));
+            }
         };
         let claims = data
             .map_err(|e| {
@@ -153,9 +181,15 @@ impl Authenticator {
             })?
             .claims;
         if claims.org.is_empty() || claims.roles.is_empty() {
-            return Err(Problem::unauthorized("the token needs an `org` and at least one role"));
+            return Err(Problem::unauthorized(
+                "the token needs an `org` and at least one role",
+            ));
         }
-        Ok(Principal { sub: claims.sub, org: claims.org, roles: claims.roles.into_iter().collect() })
+        Ok(Principal {
+            sub: claims.sub,
+            org: claims.org,
+            roles: claims.roles.into_iter().collect(),
+        })
     }
 
     /// The JWKS key with this id, refetched when unknown or older than five minutes.
@@ -165,7 +199,8 @@ impl Authenticator {
             && fresh(at)
             && let Some(jwk) = set.find(kid)
         {
-            return DecodingKey::from_jwk(jwk).map_err(|_| Problem::unauthorized("the signing key is unusable"));
+            return DecodingKey::from_jwk(jwk)
+                .map_err(|_| Problem::unauthorized("the signing key is unusable"));
         }
         let set: JwkSet = self
             .http
@@ -173,14 +208,23 @@ impl Authenticator {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| Problem::unavailable(format!("the identity provider's keys could not be fetched: {e}")))?
+            .map_err(|e| {
+                Problem::unavailable(format!(
+                    "the identity provider's keys could not be fetched: {e}"
+                ))
+            })?
             .json()
             .await
             .map_err(|_| Problem::unavailable("the identity provider's JWKS is not valid JSON"))?;
         let key = set
             .find(kid)
-            .ok_or_else(|| Problem::unauthorized("the token's key is not in the identity provider's JWKS"))
-            .and_then(|jwk| DecodingKey::from_jwk(jwk).map_err(|_| Problem::unauthorized("the signing key is unusable")));
+            .ok_or_else(|| {
+                Problem::unauthorized("the token's key is not in the identity provider's JWKS")
+            })
+            .and_then(|jwk| {
+                DecodingKey::from_jwk(jwk)
+                    .map_err(|_| Problem::unauthorized("the signing key is unusable"))
+            });
         *self.jwks.write().await = Some((std::time::Instant::now(), set));
         key
     }
@@ -192,16 +236,26 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let auth = req.app_data::<web::Data<Authenticator>>().cloned();
-        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).cloned();
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .cloned();
         let req = req.clone();
         Box::pin(async move {
-            let auth = auth.ok_or_else(|| Problem::from(anyhow::anyhow!("no Authenticator in app data")))?;
-            let header = header.ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer <token>`"))?;
+            let auth =
+                auth.ok_or_else(|| Problem::from(anyhow::anyhow!("no Authenticator in app data")))?;
+            let header = header
+                .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer <token>`"))?;
             let token = header
                 .to_str()
                 .ok()
-                .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-                .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
+                .ok_or_else(|| {
+                    Problem::unauthorized("the Authorization header must be `Bearer <token>`")
+                })?;
             let principal = auth.verify(token.trim()).await?;
             req.extensions_mut().insert(principal.clone());
             Ok(principal)
@@ -241,7 +295,10 @@ mod tests {
             exp: now - 3600,
         };
         let t = encode(&Header::default(), &expired, &a.encoding).unwrap();
-        assert_eq!(a.verify(&t).await.unwrap_err().detail.as_deref(), Some("the token has expired"));
+        assert_eq!(
+            a.verify(&t).await.unwrap_err().detail.as_deref(),
+            Some("the token has expired")
+        );
         let other = Authenticator::new(&AuthSettings {
             hs256_secret: "another-secret-another-secret-another".into(),
             ..crate::Settings::load_with(&[]).unwrap().auth

@@ -10,7 +10,11 @@ pub struct FinancialYear(pub i32);
 
 impl FinancialYear {
     pub fn containing(date: NaiveDate) -> Self {
-        FinancialYear(if date.month() >= 4 { date.year() } else { date.year() - 1 })
+        FinancialYear(if date.month() >= 4 {
+            date.year()
+        } else {
+            date.year() - 1
+        })
     }
 
     pub fn start(self) -> NaiveDate {
@@ -24,7 +28,11 @@ impl FinancialYear {
     /// First and last day of period `p` (1..=12).
     pub fn period(self, p: u32) -> (NaiveDate, NaiveDate) {
         assert!((1..=12).contains(&p), "periods run P1 to P12");
-        let (year, month) = if p <= 9 { (self.0, p + 3) } else { (self.0 + 1, p - 9) };
+        let (year, month) = if p <= 9 {
+            (self.0, p + 3)
+        } else {
+            (self.0 + 1, p - 9)
+        };
         let first = NaiveDate::from_ymd_opt(year, month, 1).expect("valid month");
         let next = if month == 12 {
             NaiveDate::from_ymd_opt(year + 1, 1, 1)
@@ -43,7 +51,11 @@ impl FinancialYear {
 
 /// The period (1..=12) a date falls in.
 pub fn period_of(date: NaiveDate) -> u32 {
-    if date.month() >= 4 { date.month() - 3 } else { date.month() + 9 }
+    if date.month() >= 4 {
+        date.month() - 3
+    } else {
+        date.month() + 9
+    }
 }
 
 /// Splits the inclusive range `from..=to` into (year, period, days) pieces.
@@ -71,13 +83,25 @@ mod tests {
 
     #[test]
     fn years_and_periods() {
-        assert_eq!(FinancialYear::containing(d(2019, 3, 31)), FinancialYear(2018));
-        assert_eq!(FinancialYear::containing(d(2018, 4, 1)), FinancialYear(2018));
+        assert_eq!(
+            FinancialYear::containing(d(2019, 3, 31)),
+            FinancialYear(2018)
+        );
+        assert_eq!(
+            FinancialYear::containing(d(2018, 4, 1)),
+            FinancialYear(2018)
+        );
         assert_eq!(FinancialYear(2018).label(), "2018/19");
         assert_eq!(period_of(d(2018, 4, 30)), 1);
         assert_eq!(period_of(d(2019, 3, 1)), 12);
-        assert_eq!(FinancialYear(2023).period(11), (d(2024, 2, 1), d(2024, 2, 29)));
-        assert_eq!(FinancialYear(2026).period(9), (d(2026, 12, 1), d(2026, 12, 31)));
+        assert_eq!(
+            FinancialYear(2023).period(11),
+            (d(2024, 2, 1), d(2024, 2, 29))
+        );
+        assert_eq!(
+            FinancialYear(2026).period(9),
+            (d(2026, 12, 1), d(2026, 12, 31))
+        );
     }
 
     #[test]

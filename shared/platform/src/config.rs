@@ -7,6 +7,9 @@ use serde::Deserialize;
 /// needs no files besides it.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
+/// Keys whose values are lists (comma-separated in the environment and in overrides).
+const LIST_KEYS: &[&str] = &["bus.retry_delays_ms"];
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -97,7 +100,8 @@ impl Settings {
     /// `("bus.url", "memory://")`). Tests use this instead of touching the environment.
     pub fn load_with(overrides: &[(&str, &str)]) -> anyhow::Result<Self> {
         use config::{Config, Environment, File, FileFormat};
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
         if let Ok(path) = std::env::var("HUB_CONFIG") {
             builder = builder.add_source(File::with_name(&path));
         }
@@ -107,10 +111,19 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("bus.retry_delays_ms"),
+                .with_list_parse_key(LIST_KEYS[0]),
         );
         for (key, value) in overrides {
-            builder = builder.set_override(*key, *value)?;
+            builder = if LIST_KEYS.contains(key) {
+                let items: Vec<String> = value
+                    .split(',')
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                builder.set_override(*key, items)?
+            } else {
+                builder.set_override(*key, *value)?
+            };
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.validate()?;
@@ -118,12 +131,18 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.database.pool_size > 0, "database.pool_size must be at least 1");
+        anyhow::ensure!(
+            self.database.pool_size > 0,
+            "database.pool_size must be at least 1"
+        );
         anyhow::ensure!(
             self.auth.hs256_secret.len() >= 32,
             "auth.hs256_secret must be at least 32 bytes (HUB__AUTH__HS256_SECRET)"
         );
-        anyhow::ensure!(!self.bus.exchange.is_empty(), "bus.exchange must not be empty");
+        anyhow::ensure!(
+            !self.bus.exchange.is_empty(),
+            "bus.exchange must not be empty"
+        );
         Ok(())
     }
 
@@ -153,8 +172,14 @@ mod tests {
 
     #[test]
     fn overrides_win_and_short_secrets_are_refused() {
-        let s = Settings::load_with(&[("bus.url", "amqp://x"), ("database.pool_size", "3")]).unwrap();
+        let s = Settings::load_with(&[
+            ("bus.url", "amqp://x"),
+            ("database.pool_size", "3"),
+            ("bus.retry_delays_ms", "50, 200"),
+        ])
+        .unwrap();
         assert_eq!(s.bus.url, "amqp://x");
+        assert_eq!(s.bus.retry_delays_ms, vec![50, 200]);
         assert_eq!(s.database.pool_size, 3);
         let err = Settings::load_with(&[("auth.hs256_secret", "short")]).unwrap_err();
         assert!(err.to_string().contains("hs256_secret"), "{err}");

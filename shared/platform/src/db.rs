@@ -64,7 +64,9 @@ pub struct Migrations {
 struct Source(&'static EmbeddedMigrations);
 
 impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Source {
-    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
         diesel::migration::MigrationSource::<DB>::migrations(self.0)
     }
 }
@@ -120,10 +122,17 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 
 impl Database {
     /// Opens (creating if needed) the database of `service` named by the URL template.
-    pub async fn connect(url_template: &str, service: &str, pool_size: u32) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url_template: &str,
+        service: &str,
+        pool_size: u32,
+    ) -> anyhow::Result<Self> {
         let url_template = url_template.to_owned();
         let service = service.to_owned();
-        tokio::task::spawn_blocking(move || Self::connect_blocking(&url_template, &service, pool_size)).await?
+        tokio::task::spawn_blocking(move || {
+            Self::connect_blocking(&url_template, &service, pool_size)
+        })
+        .await?
     }
 
     fn connect_blocking(url_template: &str, service: &str, pool_size: u32) -> anyhow::Result<Self> {
@@ -140,7 +149,9 @@ impl Database {
             let _ = shown.set_password(None);
             (url.clone(), Backend::Postgres, shown.to_string())
         } else {
-            anyhow::bail!("database.url must start with sqlite:// or postgres:// (got {url_template})");
+            anyhow::bail!(
+                "database.url must start with sqlite:// or postgres:// (got {url_template})"
+            );
         };
         let manager = ConnectionManager::<DbConnection>::new(conn_url);
         let mut builder = Pool::builder()
@@ -156,7 +167,12 @@ impl Database {
                  `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
             )
         })?;
-        Ok(Self { pool, backend, write_lock: Arc::default(), location })
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: Arc::default(),
+            location,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -174,11 +190,15 @@ impl Database {
                     DbConnection::Pg(c) => {
                         // Replicas starting together migrate one at a time.
                         c.batch_execute("SELECT pg_advisory_lock(727274)")?;
-                        let r = c.run_pending_migrations(Source(&set.postgres)).map(|v| v.len());
+                        let r = c
+                            .run_pending_migrations(Source(&set.postgres))
+                            .map(|v| v.len());
                         c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
                         r
                     }
-                    DbConnection::Sqlite(c) => c.run_pending_migrations(Source(&set.sqlite)).map(|v| v.len()),
+                    DbConnection::Sqlite(c) => c
+                        .run_pending_migrations(Source(&set.sqlite))
+                        .map(|v| v.len()),
                 }
                 .map_err(|e| anyhow::anyhow!("migrating {}: {e}", db.location))?;
                 if applied > 0 {
@@ -222,7 +242,8 @@ impl Database {
     where
         F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
     {
-        let _guard = (self.backend == Backend::Sqlite).then(|| self.write_lock.lock().unwrap_or_else(|e| e.into_inner()));
+        let _guard = (self.backend == Backend::Sqlite)
+            .then(|| self.write_lock.lock().unwrap_or_else(|e| e.into_inner()));
         let mut conn = self.pool.get()?;
         (*conn).transaction(f)
     }
@@ -245,7 +266,10 @@ impl Database {
 fn postgres_admin_url(url: &str) -> anyhow::Result<(String, String)> {
     let mut parsed = url::Url::parse(url)?;
     let name = parsed.path().trim_start_matches('/').to_owned();
-    anyhow::ensure!(!name.is_empty(), "the PostgreSQL URL names no database: {url}");
+    anyhow::ensure!(
+        !name.is_empty(),
+        "the PostgreSQL URL names no database: {url}"
+    );
     parsed.set_path("/postgres");
     Ok((parsed.to_string(), name))
 }
@@ -254,7 +278,8 @@ fn postgres_admin_url(url: &str) -> anyhow::Result<(String, String)> {
 pub fn create_postgres_database_if_missing(url: &str) -> anyhow::Result<()> {
     let (admin, name) = postgres_admin_url(url)?;
     anyhow::ensure!(
-        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
         "database names may hold letters, digits, `_` and `-` only: {name}"
     );
     let mut conn = diesel::PgConnection::establish(&admin).map_err(|e| {
@@ -268,14 +293,16 @@ pub fn create_postgres_database_if_missing(url: &str) -> anyhow::Result<()> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let found: Exists = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-        .bind::<diesel::sql_types::Text, _>(&name)
-        .get_result(&mut conn)?;
+    let found: Exists =
+        diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(&name)
+            .get_result(&mut conn)?;
     if found.n == 0 {
         match diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn) {
             Ok(_) => tracing::info!(database = %name, "database created"),
             // Another replica created it first.
-            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => {}
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("already exists") => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -286,6 +313,7 @@ pub fn create_postgres_database_if_missing(url: &str) -> anyhow::Result<()> {
 pub fn drop_postgres_database(url: &str) -> anyhow::Result<()> {
     let (admin, name) = postgres_admin_url(url)?;
     let mut conn = diesel::PgConnection::establish(&admin)?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn)?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)?;
     Ok(())
 }

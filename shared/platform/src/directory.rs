@@ -56,20 +56,62 @@ pub const SHROPSHIRE: &str = "E06000051";
 pub const TELFORD_AND_WREKIN: &str = "E06000020";
 
 pub const COUNCILS: &[Council] = &[
-    Council { gss: LIVERPOOL, name: "Liverpool City Council" },
-    Council { gss: KNOWSLEY, name: "Knowsley Metropolitan Borough Council" },
-    Council { gss: ST_HELENS, name: "St Helens Borough Council" },
-    Council { gss: SEFTON, name: "Sefton Metropolitan Borough Council" },
-    Council { gss: WIRRAL, name: "Wirral Metropolitan Borough Council" },
-    Council { gss: HALTON, name: "Halton Borough Council" },
-    Council { gss: DERBY, name: "Derby City Council" },
-    Council { gss: NOTTINGHAM, name: "Nottingham City Council" },
-    Council { gss: DERBYSHIRE, name: "Derbyshire County Council" },
-    Council { gss: NOTTINGHAMSHIRE, name: "Nottinghamshire County Council" },
-    Council { gss: HEREFORDSHIRE, name: "Herefordshire Council" },
-    Council { gss: WORCESTERSHIRE, name: "Worcestershire County Council" },
-    Council { gss: SHROPSHIRE, name: "Shropshire Council" },
-    Council { gss: TELFORD_AND_WREKIN, name: "Telford and Wrekin Council" },
+    Council {
+        gss: LIVERPOOL,
+        name: "Liverpool City Council",
+    },
+    Council {
+        gss: KNOWSLEY,
+        name: "Knowsley Metropolitan Borough Council",
+    },
+    Council {
+        gss: ST_HELENS,
+        name: "St Helens Borough Council",
+    },
+    Council {
+        gss: SEFTON,
+        name: "Sefton Metropolitan Borough Council",
+    },
+    Council {
+        gss: WIRRAL,
+        name: "Wirral Metropolitan Borough Council",
+    },
+    Council {
+        gss: HALTON,
+        name: "Halton Borough Council",
+    },
+    Council {
+        gss: DERBY,
+        name: "Derby City Council",
+    },
+    Council {
+        gss: NOTTINGHAM,
+        name: "Nottingham City Council",
+    },
+    Council {
+        gss: DERBYSHIRE,
+        name: "Derbyshire County Council",
+    },
+    Council {
+        gss: NOTTINGHAMSHIRE,
+        name: "Nottinghamshire County Council",
+    },
+    Council {
+        gss: HEREFORDSHIRE,
+        name: "Herefordshire Council",
+    },
+    Council {
+        gss: WORCESTERSHIRE,
+        name: "Worcestershire County Council",
+    },
+    Council {
+        gss: SHROPSHIRE,
+        name: "Shropshire Council",
+    },
+    Council {
+        gss: TELFORD_AND_WREKIN,
+        name: "Telford and Wrekin Council",
+    },
 ];
 
 pub const PARTNERSHIPS: &[Partnership] = &[
@@ -105,7 +147,12 @@ pub const PARTNERSHIPS: &[Partnership] = &[
     Partnership {
         code: "WMAS",
         name: "West Mercia Adoption Service",
-        members: &[HEREFORDSHIRE, WORCESTERSHIRE, SHROPSHIRE, TELFORD_AND_WREKIN],
+        members: &[
+            HEREFORDSHIRE,
+            WORCESTERSHIRE,
+            SHROPSHIRE,
+            TELFORD_AND_WREKIN,
+        ],
         lead_commissioner: HEREFORDSHIRE,
         finance_host: Some(HEREFORDSHIRE),
         local: None,
@@ -145,10 +192,17 @@ mod tests {
         assert_eq!(aim.finance_host, Some(LIVERPOOL));
         assert_eq!(aim.lead_commissioner, SEFTON);
         assert_eq!(partnership("LCR-PPA").unwrap().members.len(), 6);
-        assert_eq!(partnership("D2N2").unwrap().local.unwrap().radius_miles, 20.0);
+        assert_eq!(
+            partnership("D2N2").unwrap().local.unwrap().radius_miles,
+            20.0
+        );
         for p in PARTNERSHIPS {
             for m in p.members {
-                assert!(council(m).is_some(), "{m} of {} is not in the directory", p.code);
+                assert!(
+                    council(m).is_some(),
+                    "{m} of {} is not in the directory",
+                    p.code
+                );
             }
         }
         assert_eq!(partnerships_of(SEFTON).count(), 2);

@@ -11,7 +11,9 @@ use actix_web::{
     web,
 };
 use futures::future::LocalBoxFuture;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 use serde::de::DeserializeOwned;
 
 use crate::problem::{FieldError, Problem};
@@ -44,7 +46,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             match content_type.as_deref() {
@@ -56,13 +64,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                         "unsupported-media-type",
                         "The body must be JSON",
                     )
-                    .with_detail(format!("send Content-Type: application/json (got {})", other.unwrap_or("none"))));
+                    .with_detail(format!(
+                        "send Content-Type: application/json (got {})",
+                        other.unwrap_or("none")
+                    )));
                 }
             }
             let bytes = body.await.map_err(|e| Problem::malformed(e.to_string()))?;
             let value = parse_json::<T>(&bytes)?;
             let errors = value.validate();
-            if errors.is_empty() { Ok(Json(value)) } else { Err(Problem::validation(errors)) }
+            if errors.is_empty() {
+                Ok(Json(value))
+            } else {
+                Err(Problem::validation(errors))
+            }
         })
     }
 }
@@ -93,7 +108,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 } else {
                     ("format", pointer)
                 };
-                let field = if field.is_empty() { "/".to_owned() } else { field };
+                let field = if field.is_empty() {
+                    "/".to_owned()
+                } else {
+                    field
+                };
                 Problem::validation(vec![FieldError::new(field, rule, msg)])
             }
         }
@@ -156,16 +175,34 @@ impl Default for Metrics {
         )
         .expect("valid metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+            ),
             &["method", "route"],
         )
         .expect("valid metric");
-        let rss = IntGauge::new("process_resident_memory_bytes", "Resident memory size in bytes").expect("valid");
-        registry.register(Box::new(requests.clone())).expect("unique metric");
-        registry.register(Box::new(latency.clone())).expect("unique metric");
-        registry.register(Box::new(rss.clone())).expect("unique metric");
-        Self { registry, requests, latency, rss }
+        let rss = IntGauge::new(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes",
+        )
+        .expect("valid");
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("unique metric");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("unique metric");
+        registry
+            .register(Box::new(rss.clone()))
+            .expect("unique metric");
+        Self {
+            registry,
+            requests,
+            latency,
+            rss,
+        }
     }
 }
 
@@ -175,7 +212,9 @@ impl Metrics {
             self.rss.set(rss as i64);
         }
         let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding");
         String::from_utf8(buf).expect("prometheus text is UTF-8")
     }
 }
@@ -198,9 +237,16 @@ pub async fn record_metrics(
     let method = req.method().to_string();
     let res = next.call(req).await?;
     if let Some(m) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        m.requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
-        m.latency.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        m.requests
+            .with_label_values(&[&method, &route, res.status().as_str()])
+            .inc();
+        m.latency
+            .with_label_values(&[&method, &route])
+            .observe(started.elapsed().as_secs_f64());
     }
     Ok(res)
 }
@@ -231,25 +277,45 @@ async fn ready(ops: web::Data<Ops>) -> impl Responder {
             .await
             .unwrap_or_else(|_| Err("timed out".to_owned()));
         all_ok &= result.is_ok();
-        checks.insert(c.name(), serde_json::json!(result.err().unwrap_or_else(|| "up".to_owned())));
+        checks.insert(
+            c.name(),
+            serde_json::json!(result.err().unwrap_or_else(|| "up".to_owned())),
+        );
     }
-    let body = serde_json::json!({ "status": if all_ok { "up" } else { "down" }, "checks": checks });
-    if all_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    let body =
+        serde_json::json!({ "status": if all_ok { "up" } else { "down" }, "checks": checks });
+    if all_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 async fn metrics(m: web::Data<Metrics>) -> impl Responder {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(m.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(m.render())
 }
 
 async fn openapi(ops: web::Data<Ops>) -> impl Responder {
-    HttpResponse::Ok().content_type("application/json").body(ops.openapi_json.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(ops.openapi_json.clone())
 }
 
 /// Merges services' OpenAPI documents into one, with the bearer security scheme.
-pub fn openapi_document(title: &str, parts: Vec<utoipa::openapi::OpenApi>) -> utoipa::openapi::OpenApi {
+pub fn openapi_document(
+    title: &str,
+    parts: Vec<utoipa::openapi::OpenApi>,
+) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     let mut doc = utoipa::openapi::OpenApiBuilder::new()
-        .info(utoipa::openapi::InfoBuilder::new().title(title).version(env!("CARGO_PKG_VERSION")).build())
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title(title)
+                .version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
         .build();
     for part in parts {
         doc.merge(part);
@@ -257,7 +323,12 @@ pub fn openapi_document(title: &str, parts: Vec<utoipa::openapi::OpenApi>) -> ut
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
     );
     doc
 }
@@ -287,14 +358,26 @@ mod tests {
     #[test]
     fn json_errors_name_the_field_and_the_rule() {
         let p = err("{\"name\": ");
-        assert_eq!((p.status, p.problem_type.as_str()), (400, "/problems/malformed-request"));
+        assert_eq!(
+            (p.status, p.problem_type.as_str()),
+            (400, "/problems/malformed-request")
+        );
         let p = err(r#"{"name": "x"}"#);
         assert_eq!(p.status, 422);
-        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child", "required"));
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
+            ("/child", "required")
+        );
         let p = err(r#"{"name": "x", "child": {"age": "ten"}}"#);
-        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child/age", "type"));
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
+            ("/child/age", "type")
+        );
         let p = err(r#"{"name": "x", "child": {"age": 3, "nick": "y"}}"#);
-        assert_eq!((p.errors[0].field.as_str(), p.errors[0].rule.as_str()), ("/child/nick", "unknown_field"));
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
+            ("/child/nick", "unknown_field")
+        );
     }
 }
 
@@ -329,7 +412,10 @@ pub async fn trace_requests(
     crate::telemetry::set_parent(&span, &carrier);
     use tracing::Instrument;
     let res = next.call(req).instrument(span.clone()).await?;
-    span.record("http.route", res.request().match_pattern().unwrap_or_default());
+    span.record(
+        "http.route",
+        res.request().match_pattern().unwrap_or_default(),
+    );
     span.record("http.status", res.status().as_u16());
     Ok(res)
 }

@@ -3,7 +3,20 @@
 use serde::{Deserialize, Serialize};
 
 /// An amount in pence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Pence(pub i64);
 
@@ -42,7 +55,10 @@ impl Pence {
         let whole = self.0 as i128;
         let sign = if whole < 0 { -1 } else { 1 };
         let magnitude = whole.abs();
-        let mut parts: Vec<i128> = weights.iter().map(|w| magnitude * w / total_weight).collect();
+        let mut parts: Vec<i128> = weights
+            .iter()
+            .map(|w| magnitude * w / total_weight)
+            .collect();
         let mut order: Vec<usize> = (0..weights.len()).collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(magnitude * weights[i] % total_weight), i));
         let mut left = magnitude - parts.iter().sum::<i128>();
@@ -53,14 +69,21 @@ impl Pence {
             parts[i] += 1;
             left -= 1;
         }
-        parts.into_iter().map(|p| Pence((p * sign) as i64)).collect()
+        parts
+            .into_iter()
+            .map(|p| Pence((p * sign) as i64))
+            .collect()
     }
 }
 
 fn div_round_half_up(numerator: i128, denominator: i128) -> i128 {
     let q = numerator / denominator;
     let r = numerator % denominator;
-    if 2 * r.abs() >= denominator.abs() { q + numerator.signum() * denominator.signum() } else { q }
+    if 2 * r.abs() >= denominator.abs() {
+        q + numerator.signum() * denominator.signum()
+    } else {
+        q
+    }
 }
 
 impl std::ops::Add for Pence {

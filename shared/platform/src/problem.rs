@@ -20,8 +20,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), rule: rule.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -77,14 +85,22 @@ impl Problem {
 
     /// 400: the body is not JSON at all, or not the JSON media type.
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-request", "The request body could not be read")
-            .with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "The request body could not be read",
+        )
+        .with_detail(detail)
     }
 
     /// 422: the request is well-formed but breaks the named rules.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request breaks one or more rules")
-            .with_errors(errors)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "The request breaks one or more rules",
+        )
+        .with_errors(errors)
     }
 
     /// 422 on one field.
@@ -93,30 +109,55 @@ impl Problem {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required").with_detail(detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid bearer token is required",
+        )
+        .with_detail(detail)
     }
 
     /// 403: the caller may see the resource but lacks the role for this action.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this").with_detail(detail)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this",
+        )
+        .with_detail(detail)
     }
 
     /// 404, also used for resources the caller may not know exist (ids do not leak).
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").with_detail(format!("no such {what}"))
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            .with_detail(format!("no such {what}"))
     }
 
     /// 409: the resource is not in a state that allows the action.
     pub fn conflict(slug: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, slug, "The request conflicts with the resource's state").with_detail(detail)
+        Self::new(
+            StatusCode::CONFLICT,
+            slug,
+            "The request conflicts with the resource's state",
+        )
+        .with_detail(detail)
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side",
+        )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "A dependency is unavailable").with_detail(detail)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "A dependency is unavailable",
+        )
+        .with_detail(detail)
     }
 }
 
@@ -126,7 +167,9 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).content_type(CONTENT_TYPE).json(self)
+        HttpResponse::build(self.status_code())
+            .content_type(CONTENT_TYPE)
+            .json(self)
     }
 }
 

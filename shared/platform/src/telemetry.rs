@@ -38,28 +38,40 @@ impl TelemetryGuard {
 /// Installs logging and tracing for the process. Call once, at start-up.
 pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+    let service_name =
+        std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
     let resource = Resource::builder().with_service_name(service_name).build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.is_empty());
     if exporting {
         // The async-runtime batch processor: the plain one exports from a thread without a
         // tokio reactor, where the reqwest client cannot run.
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
-        let processor = BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build();
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        let processor =
+            BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build();
         builder = builder.with_span_processor(processor);
     }
     let provider = builder.build();
     global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer("commissioning-hub");
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
     let otel = tracing_opentelemetry::layer().with_tracer(tracer);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     if settings.log_format == "pretty" {
-        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init()?;
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()?;
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
+            )
             .try_init()?;
     }
     if exporting {

@@ -158,9 +158,15 @@ pub async fn list_orders(
             } else {
                 q.filter(orders::council.eq(who.org.clone()))
             };
-            let rows: Vec<OrderRow> =
-                q.order(orders::issued_at.desc()).limit(500).select(OrderRow::as_select()).load(conn)?;
-            Ok(rows.into_iter().filter(|o| may_see(&who, &o.council, &o.provider_id)).collect())
+            let rows: Vec<OrderRow> = q
+                .order(orders::issued_at.desc())
+                .limit(500)
+                .select(OrderRow::as_select())
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .filter(|o| may_see(&who, &o.council, &o.provider_id))
+                .collect())
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(OrderView::from).collect::<Vec<_>>()))

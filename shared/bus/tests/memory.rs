@@ -1,0 +1,255 @@
+//! The in-process transport with the outbox relay and the inbox, on SQLite (embedded mode).
+
+mod support;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering::SeqCst},
+    },
+    time::Duration,
+};
+
+use diesel::{RunQueryDsl, sql_types::Text};
+use hub_bus::{Transport, memory::MemoryTransport};
+use hub_platform::db::DbError;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_events_reach_an_in_process_handler_exactly_once() {
+    let mut env = TestEnv::memory();
+    let store = env.sqlite("svc").await;
+    let bus = Arc::new(MemoryTransport::new(&env.settings));
+    let fx = env.subscription("consumer", "fx", &[WITHDRAWN]);
+    bus.subscribe(fx.clone(), store.handler(&fx, record_effect("consumer.fx")))
+        .await
+        .unwrap();
+    let raw = Arc::new(Tally::default());
+    bus.subscribe(
+        env.subscription("consumer", "raw", &[WITHDRAWN]),
+        raw.clone(),
+    )
+    .await
+    .unwrap();
+    env.relay(&store, bus.clone());
+
+    let mut ids = emit(&store, 20).await;
+    let three = store
+        .write(|_, ev| {
+            Ok((0..3)
+                .map(|_| ev.emit("LCR-PPA", &withdrawn()))
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    ids.extend(three);
+    store
+        .write(|_, ev| Ok(ev.emit("LCR-PPA", &updated())))
+        .await
+        .unwrap();
+    let failed = store
+        .write(|_, ev| {
+            ev.emit("LCR-PPA", &withdrawn());
+            Err::<(), _>(DbError::Other(anyhow::anyhow!("the rule was broken")))
+        })
+        .await;
+    assert!(failed.is_err());
+
+    expect_applied_once(&store, "consumer.fx", &ids, WAIT).await;
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) AS n FROM inbox WHERE consumer = 'consumer.fx'"
+        )
+        .await,
+        23
+    );
+    eventually("the outbox to drain", WAIT, || async {
+        match pending(&store).await {
+            0 => Ok(()),
+            n => Err(format!("{n} pending")),
+        }
+    })
+    .await;
+    assert_eq!(count(&store, "SELECT count(*) AS n FROM outbox").await, 24);
+    assert_eq!((raw.total(), raw.distinct()), (23, 23));
+    assert_eq!(
+        count(&store, "SELECT count(*) AS n FROM dead_letters").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_in_process_handler_is_retried_then_dead_lettered() {
+    let mut env = TestEnv::memory();
+    let store = env.sqlite("svc").await;
+    let bus = Arc::new(MemoryTransport::new(&env.settings));
+    let poison = env.subscription("consumer", "poison", &[WITHDRAWN]);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let handler = store.handler(&poison, move |c, env, ev| {
+        seen.fetch_add(1, SeqCst);
+        record_effect("consumer.poison")(c, env, ev)?; // rolled back with the inbox row
+        Err(DbError::Other(anyhow::anyhow!(
+            "boom: the referral is unknown"
+        )))
+    });
+    bus.subscribe(poison, handler).await.unwrap();
+    let fx = env.subscription("consumer", "fx", &[WITHDRAWN]);
+    bus.subscribe(fx.clone(), store.handler(&fx, record_effect("consumer.fx")))
+        .await
+        .unwrap();
+    env.relay(&store, bus.clone());
+
+    let ids = emit(&store, 1).await;
+    eventually("a dead letter", WAIT, || async {
+        match count(&store, "SELECT count(*) AS n FROM dead_letters").await {
+            0 => Err("none yet".into()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+
+    #[derive(diesel::QueryableByName)]
+    struct Dead {
+        #[diesel(sql_type = Text)]
+        event_id: String,
+        #[diesel(sql_type = Text)]
+        consumer: String,
+        #[diesel(sql_type = Text)]
+        event_type: String,
+        #[diesel(sql_type = Text)]
+        envelope: String,
+        #[diesel(sql_type = Text)]
+        error: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    let dead: Vec<Dead> = store
+        .db
+        .run(|c| {
+            Ok(diesel::sql_query("SELECT event_id, consumer, event_type, envelope, error, attempts FROM dead_letters")
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(
+        (
+            d.event_id.as_str(),
+            d.consumer.as_str(),
+            d.event_type.as_str()
+        ),
+        (ids[0].to_string().as_str(), "consumer.poison", WITHDRAWN)
+    );
+    assert!(
+        d.error.contains("boom: the referral is unknown"),
+        "{}",
+        d.error
+    );
+    assert_eq!(d.attempts as usize, 1 + RETRY_DELAYS_MS.len());
+    assert_eq!(
+        hub_events::Envelope::from_json(d.envelope.as_bytes())
+            .unwrap()
+            .id,
+        ids[0]
+    );
+    assert_eq!(
+        calls.load(SeqCst),
+        1 + RETRY_DELAYS_MS.len(),
+        "the first try plus one per retry delay"
+    );
+
+    assert_eq!(effects(&store, "consumer.poison").await, (0, 0));
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) AS n FROM inbox WHERE consumer = 'consumer.poison'"
+        )
+        .await,
+        0
+    );
+    expect_applied_once(&store, "consumer.fx", &ids, WAIT).await;
+    eventually(
+        "the outbox row to be marked once every subscriber is done",
+        WAIT,
+        || async {
+            match pending(&store).await {
+                0 => Ok(()),
+                n => Err(format!("{n} pending")),
+            }
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        calls.load(SeqCst),
+        1 + RETRY_DELAYS_MS.len(),
+        "not delivered again"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) AS n FROM dead_letters").await,
+        1
+    );
+}
+
+/// A handler that panics on every event, keeping its dead letters in the store.
+struct Panics {
+    store: hub_bus::Store,
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl hub_bus::Handler for Panics {
+    async fn handle(&self, _envelope: hub_events::Envelope) -> Result<(), hub_bus::HandlerError> {
+        self.calls.fetch_add(1, SeqCst);
+        panic!("the handler crashed (test)");
+    }
+
+    async fn dead_letter(&self, envelope: hub_events::Envelope, error: String, attempts: u32) {
+        self.store
+            .dead_letter("consumer.panics", &envelope, &error, attempts)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_in_process_handler_is_retried_then_dead_lettered_without_harming_others() {
+    let mut env = TestEnv::memory();
+    let store = env.sqlite("svc").await;
+    let bus = Arc::new(MemoryTransport::new(&env.settings));
+    let panics = Arc::new(Panics {
+        store: store.clone(),
+        calls: AtomicUsize::new(0),
+    });
+    bus.subscribe(
+        env.subscription("consumer", "panics", &[WITHDRAWN]),
+        panics.clone(),
+    )
+    .await
+    .unwrap();
+    let fx = env.subscription("consumer", "fx", &[WITHDRAWN]);
+    bus.subscribe(fx.clone(), store.handler(&fx, record_effect("consumer.fx")))
+        .await
+        .unwrap();
+    env.relay(&store, bus.clone());
+
+    let ids = emit(&store, 3).await;
+    expect_applied_once(&store, "consumer.fx", &ids, WAIT).await;
+    eventually("the outbox to drain", WAIT, || async {
+        match pending(&store).await {
+            0 => Ok(()),
+            n => Err(format!("{n} pending")),
+        }
+    })
+    .await;
+    assert_eq!(panics.calls.load(SeqCst), 3 * (1 + RETRY_DELAYS_MS.len()));
+    assert_eq!(
+        count(&store, "SELECT count(*) AS n FROM dead_letters WHERE consumer = 'consumer.panics' AND error LIKE '%panicked%'").await,
+        3
+    );
+}
