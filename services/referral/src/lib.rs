@@ -21,7 +21,11 @@ pub static MIGRATIONS: Migrations = Migrations {
 };
 
 /// Subscribes the service's consumers and returns its routes.
-pub async fn start(store: Store, transport: Arc<dyn Transport>, _settings: Arc<Settings>) -> anyhow::Result<Mounted> {
+pub async fn start(
+    store: Store,
+    transport: Arc<dyn Transport>,
+    _settings: Arc<Settings>,
+) -> anyhow::Result<Mounted> {
     handlers::subscribe(&store, transport.as_ref()).await?;
     let state = web::Data::new(api::ReferralState { store });
     Ok(Mounted {

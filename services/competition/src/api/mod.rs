@@ -29,7 +29,10 @@ pub struct CompetitionApi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/frameworks", web::post().to(create_framework))
         .route("/v1/frameworks/{id}", web::get().to(get_framework))
-        .route("/v1/frameworks/{id}/lots/{lot_id}/providers", web::post().to(admit))
+        .route(
+            "/v1/frameworks/{id}/lots/{lot_id}/providers",
+            web::post().to(admit),
+        )
         .route("/v1/competitions", web::get().to(list_competitions))
         .route("/v1/competitions/{id}", web::get().to(get_competition))
         .route("/v1/competitions/{id}/bids", web::post().to(bid))
@@ -73,7 +76,11 @@ pub async fn create_framework(
         id: Uuid::now_v7().to_string(),
         partnership: partnership.code.to_owned(),
         name: input.name.clone(),
-        kind: serde_json::to_value(input.kind).map_err(anyhow::Error::from)?.as_str().unwrap_or_default().to_owned(),
+        kind: serde_json::to_value(input.kind)
+            .map_err(anyhow::Error::from)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         lead_commissioner: who.org.clone(),
         start_date: input.start_date,
         end_date: input.end_date,
@@ -94,15 +101,26 @@ pub async fn create_framework(
     state
         .store
         .write(move |conn, _| {
-            diesel::insert_into(frameworks::table).values(&f).execute(conn)?;
+            diesel::insert_into(frameworks::table)
+                .values(&f)
+                .execute(conn)?;
             for l in &ls {
                 diesel::insert_into(lots::table).values(l).execute(conn)?;
             }
             Ok(())
         })
         .await?;
-    let lots = lot_rows.into_iter().map(|lot| LotView { lot, providers: Vec::new() }).collect();
-    Ok(HttpResponse::Created().json(FrameworkView { framework: fw, lots }))
+    let lots = lot_rows
+        .into_iter()
+        .map(|lot| LotView {
+            lot,
+            providers: Vec::new(),
+        })
+        .collect();
+    Ok(HttpResponse::Created().json(FrameworkView {
+        framework: fw,
+        lots,
+    }))
 }
 
 /// A framework with its lots and admitted providers.
@@ -118,7 +136,8 @@ pub async fn get_framework(
         .store
         .db
         .run(move |conn| {
-            let framework = store::framework(conn, &id)?.ok_or_else(|| Problem::not_found("framework"))?;
+            let framework =
+                store::framework(conn, &id)?.ok_or_else(|| Problem::not_found("framework"))?;
             let mut lots = Vec::new();
             for lot in store::lots_of(conn, &framework.id)? {
                 let providers = store::admitted(conn, &lot.id)?;
@@ -146,15 +165,25 @@ pub async fn admit(
     let row = state
         .store
         .write(move |conn, _| {
-            let fw = store::framework(conn, &framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
+            let fw = store::framework(conn, &framework_id)?
+                .ok_or_else(|| Problem::not_found("framework"))?;
             if fw.lead_commissioner != who.org {
-                return Err(Problem::forbidden("only the lead commissioner admits providers").into());
+                return Err(
+                    Problem::forbidden("only the lead commissioner admits providers").into(),
+                );
             }
             let lot = store::lot(conn, &lot_id)?
                 .filter(|l| l.framework_id == fw.id)
                 .ok_or_else(|| Problem::not_found("lot"))?;
-            if store::admitted(conn, &lot.id)?.iter().any(|a| a.provider_id == input.provider_id) {
-                return Err(Problem::conflict("already-admitted", "the provider is already admitted to this lot").into());
+            if store::admitted(conn, &lot.id)?
+                .iter()
+                .any(|a| a.provider_id == input.provider_id)
+            {
+                return Err(Problem::conflict(
+                    "already-admitted",
+                    "the provider is already admitted to this lot",
+                )
+                .into());
             }
             let row = AdmissionRow {
                 lot_id: lot.id,
@@ -164,7 +193,9 @@ pub async fn admit(
                 admitted_by: who.sub,
                 admitted_at: Utc::now().naive_utc(),
             };
-            diesel::insert_into(admissions::table).values(&row).execute(conn)?;
+            diesel::insert_into(admissions::table)
+                .values(&row)
+                .execute(conn)?;
             Ok(row)
         })
         .await?;
@@ -182,8 +213,13 @@ pub struct CompetitionView {
 }
 
 /// What the caller may see of a competition, or 404.
-fn visible(conn: &mut hub_platform::DbConnection, who: &Principal, id: &str) -> Result<CompetitionView, hub_platform::db::DbError> {
-    let competition = store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
+fn visible(
+    conn: &mut hub_platform::DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<CompetitionView, hub_platform::db::DbError> {
+    let competition =
+        store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
     let invited = store::invited(conn, id)?;
     let bids = store::bids_of(conn, id)?;
     if who.is_provider() {
@@ -197,7 +233,11 @@ fn visible(conn: &mut hub_platform::DbConnection, who: &Principal, id: &str) -> 
             bids: bids.into_iter().filter(|b| own(&b.provider_id)).collect(),
         })
     } else if competition.council == who.org {
-        Ok(CompetitionView { competition, invited, bids })
+        Ok(CompetitionView {
+            competition,
+            invited,
+            bids,
+        })
     } else {
         Err(Problem::not_found("competition").into())
     }
@@ -233,7 +273,10 @@ pub async fn list_competitions(
             } else {
                 q = q.filter(competitions::council.eq(who.org.clone()));
             }
-            Ok(q.order(competitions::created_at.desc()).limit(200).select(CompetitionRow::as_select()).load(conn)?)
+            Ok(q.order(competitions::created_at.desc())
+                .limit(200)
+                .select(CompetitionRow::as_select())
+                .load(conn)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
@@ -248,7 +291,11 @@ pub async fn get_competition(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
-    let view = state.store.db.run(move |conn| visible(conn, &who, &id)).await?;
+    let view = state
+        .store
+        .db
+        .run(move |conn| visible(conn, &who, &id))
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -271,13 +318,25 @@ pub async fn bid(
             let view = visible(conn, &who, &id)?;
             let c = view.competition;
             if c.status != "open" {
-                return Err(Problem::conflict("competition-closed", format!("the competition is {}", c.status)).into());
+                return Err(Problem::conflict(
+                    "competition-closed",
+                    format!("the competition is {}", c.status),
+                )
+                .into());
             }
             if Utc::now().naive_utc() > c.deadline {
-                return Err(Problem::conflict("deadline-passed", format!("bids closed at {} UTC", c.deadline)).into());
+                return Err(Problem::conflict(
+                    "deadline-passed",
+                    format!("bids closed at {} UTC", c.deadline),
+                )
+                .into());
             }
-            diesel::delete(bids::table.filter(bids::competition_id.eq(&c.id)).filter(bids::provider_id.eq(&who.org)))
-                .execute(conn)?;
+            diesel::delete(
+                bids::table
+                    .filter(bids::competition_id.eq(&c.id))
+                    .filter(bids::provider_id.eq(&who.org)),
+            )
+            .execute(conn)?;
             let row = BidRow {
                 id: Uuid::now_v7().to_string(),
                 competition_id: c.id.clone(),
@@ -287,7 +346,9 @@ pub async fn bid(
                 submitted_by: who.sub.clone(),
                 submitted_at: Utc::now().naive_utc(),
             };
-            diesel::insert_into(bids::table).values(&row).execute(conn)?;
+            diesel::insert_into(bids::table)
+                .values(&row)
+                .execute(conn)?;
             events.emit(
                 &c.partnership,
                 &BidSubmitted {
@@ -322,13 +383,19 @@ pub async fn award(
             who.require_any(&[Role::Commissioner])?;
             let mut c = view.competition;
             if c.status != "open" {
-                return Err(Problem::conflict("competition-closed", format!("the competition is {}", c.status)).into());
+                return Err(Problem::conflict(
+                    "competition-closed",
+                    format!("the competition is {}", c.status),
+                )
+                .into());
             }
             let winner = view
                 .bids
                 .iter()
                 .find(|b| b.id == bid_id)
-                .ok_or_else(|| Problem::invalid("/bid_id", "exists", "no such bid in this competition"))?
+                .ok_or_else(|| {
+                    Problem::invalid("/bid_id", "exists", "no such bid in this competition")
+                })?
                 .clone();
             diesel::update(competitions::table.find(&c.id))
                 .set((

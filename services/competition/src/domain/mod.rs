@@ -38,20 +38,40 @@ impl Validate for NewFramework {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if hub_platform::directory::partnership(&self.partnership).is_none() {
-            e.push(FieldError::new("/partnership", "one_of", "not a known partnership (AIM, LCR-PPA, D2N2, WMAS)"));
+            e.push(FieldError::new(
+                "/partnership",
+                "one_of",
+                "not a known partnership (AIM, LCR-PPA, D2N2, WMAS)",
+            ));
         }
         if self.name.trim().is_empty() {
-            e.push(FieldError::new("/name", "required", "a framework needs a name"));
+            e.push(FieldError::new(
+                "/name",
+                "required",
+                "a framework needs a name",
+            ));
         }
         if self.end_date <= self.start_date {
-            e.push(FieldError::new("/end_date", "after_start", "the end date must be after the start date"));
+            e.push(FieldError::new(
+                "/end_date",
+                "after_start",
+                "the end date must be after the start date",
+            ));
         }
         if self.lots.is_empty() {
-            e.push(FieldError::new("/lots", "min_items", "a framework needs at least one lot"));
+            e.push(FieldError::new(
+                "/lots",
+                "min_items",
+                "a framework needs at least one lot",
+            ));
         }
         for (i, lot) in self.lots.iter().enumerate() {
             if lot.name.trim().is_empty() {
-                e.push(FieldError::new(format!("/lots/{i}/name"), "required", "a lot needs a name"));
+                e.push(FieldError::new(
+                    format!("/lots/{i}/name"),
+                    "required",
+                    "a lot needs a name",
+                ));
             }
         }
         e
@@ -71,17 +91,27 @@ impl Validate for Admission {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if !is_provider_id(&self.provider_id) {
-            e.push(FieldError::new("/provider_id", "format", "lower-case letters, digits and `-`, 3 to 64 characters"));
+            e.push(FieldError::new(
+                "/provider_id",
+                "format",
+                "lower-case letters, digits and `-`, 3 to 64 characters",
+            ));
         }
         if self.weekly_price_pence <= 0 {
-            e.push(FieldError::new("/weekly_price_pence", "min", "a weekly price must be more than zero"));
+            e.push(FieldError::new(
+                "/weekly_price_pence",
+                "min",
+                "a weekly price must be more than zero",
+            ));
         }
         e
     }
 }
 
 pub fn is_provider_id(s: &str) -> bool {
-    (3..=64).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    (3..=64).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -94,7 +124,11 @@ pub struct NewBid {
 impl Validate for NewBid {
     fn validate(&self) -> Vec<FieldError> {
         if self.weekly_price_pence <= 0 {
-            vec![FieldError::new("/weekly_price_pence", "min", "a weekly price must be more than zero")]
+            vec![FieldError::new(
+                "/weekly_price_pence",
+                "min",
+                "a weekly price must be more than zero",
+            )]
         } else {
             Vec::new()
         }
@@ -124,11 +158,18 @@ pub fn deadline(opened: DateTime<Utc>, urgency: Urgency) -> DateTime<Utc> {
 
 /// The non-identifying summary providers are sent: type, age band, needs, area.
 pub fn summary(e: &ReferralSubmitted) -> String {
-    let needs = if e.needs.is_empty() { "no recorded needs".to_owned() } else { e.needs.join(", ") };
+    let needs = if e.needs.is_empty() {
+        "no recorded needs".to_owned()
+    } else {
+        e.needs.join(", ")
+    };
     format!(
         "{} placement, age band {}, needs: {}; near {}; wanted from {}",
         e.placement_type.replace('_', " "),
-        serde_json::to_value(e.age_band).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        serde_json::to_value(e.age_band)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         needs,
         e.area_district,
         e.wanted_start

@@ -18,7 +18,9 @@ pub fn subscription() -> Subscription {
 
 pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
     let sub = subscription();
-    transport.subscribe(sub.clone(), store.handler(&sub, handle)).await?;
+    transport
+        .subscribe(sub.clone(), store.handler(&sub, handle))
+        .await?;
     Ok(())
 }
 
@@ -26,19 +28,26 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
 /// admitted to the referral's lot.
 fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
     let e: ReferralSubmitted = env.decode().map_err(anyhow::Error::from)?;
-    if !matches!(e.route.as_str(), "mini_competition" | "preselected_mini_competition") {
+    if !matches!(
+        e.route.as_str(),
+        "mini_competition" | "preselected_mini_competition"
+    ) {
         return Ok(());
     }
     let Some(lot) = store::lot(conn, &e.lot_id.to_string())? else {
         tracing::warn!(referral_id = %e.referral_id, lot_id = %e.lot_id, "referral names an unknown lot; no competition opened");
         return Ok(());
     };
-    let Some(framework) = store::framework(conn, &lot.framework_id)?.filter(|f| f.id == e.framework_id.to_string())
+    let Some(framework) =
+        store::framework(conn, &lot.framework_id)?.filter(|f| f.id == e.framework_id.to_string())
     else {
         tracing::warn!(referral_id = %e.referral_id, "the lot is not in the referral's framework; no competition opened");
         return Ok(());
     };
-    let invited: Vec<String> = store::admitted(conn, &lot.id)?.into_iter().map(|a| a.provider_id).collect();
+    let invited: Vec<String> = store::admitted(conn, &lot.id)?
+        .into_iter()
+        .map(|a| a.provider_id)
+        .collect();
     let now = Utc::now();
     let deadline = domain::deadline(now, e.urgency);
     let row = CompetitionRow {
@@ -50,17 +59,25 @@ fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Resul
         framework_id: framework.id.clone(),
         lot_id: lot.id.clone(),
         status: "open".into(),
-        urgency: serde_json::to_value(e.urgency).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        urgency: serde_json::to_value(e.urgency)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         deadline: deadline.naive_utc(),
         awarded_provider: None,
         awarded_bid: None,
         awarded_by: None,
         created_at: now.naive_utc(),
     };
-    diesel::insert_into(competitions::table).values(&row).execute(conn)?;
+    diesel::insert_into(competitions::table)
+        .values(&row)
+        .execute(conn)?;
     for p in &invited {
         diesel::insert_into(competition_invitations::table)
-            .values((competition_invitations::competition_id.eq(&row.id), competition_invitations::provider_id.eq(p)))
+            .values((
+                competition_invitations::competition_id.eq(&row.id),
+                competition_invitations::provider_id.eq(p),
+            ))
             .execute(conn)?;
     }
     events.emit(

@@ -67,7 +67,14 @@ pub mod schema {
             submitted_at -> Timestamp,
         }
     }
-    diesel::allow_tables_to_appear_in_same_query!(frameworks, lots, admissions, competitions, competition_invitations, bids);
+    diesel::allow_tables_to_appear_in_same_query!(
+        frameworks,
+        lots,
+        admissions,
+        competitions,
+        competition_invitations,
+        bids
+    );
 }
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -148,15 +155,27 @@ pub struct BidRow {
 }
 
 pub fn framework(conn: &mut DbConnection, id: &str) -> Result<Option<FrameworkRow>, DbError> {
-    Ok(frameworks::table.find(id).select(FrameworkRow::as_select()).first(conn).optional()?)
+    Ok(frameworks::table
+        .find(id)
+        .select(FrameworkRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn lots_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<LotRow>, DbError> {
-    Ok(lots::table.filter(lots::framework_id.eq(framework_id)).order(lots::id).select(LotRow::as_select()).load(conn)?)
+    Ok(lots::table
+        .filter(lots::framework_id.eq(framework_id))
+        .order(lots::id)
+        .select(LotRow::as_select())
+        .load(conn)?)
 }
 
 pub fn lot(conn: &mut DbConnection, id: &str) -> Result<Option<LotRow>, DbError> {
-    Ok(lots::table.find(id).select(LotRow::as_select()).first(conn).optional()?)
+    Ok(lots::table
+        .find(id)
+        .select(LotRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRow>, DbError> {
@@ -168,7 +187,11 @@ pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRo
 }
 
 pub fn competition(conn: &mut DbConnection, id: &str) -> Result<Option<CompetitionRow>, DbError> {
-    Ok(competitions::table.find(id).select(CompetitionRow::as_select()).first(conn).optional()?)
+    Ok(competitions::table
+        .find(id)
+        .select(CompetitionRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn invited(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<String>, DbError> {

@@ -52,8 +52,8 @@ pub struct ReferralView {
 }
 
 fn view(row: &ReferralRow, version: &VersionRow, full: bool) -> Result<ReferralView, Problem> {
-    let doc: ReferralDocument =
-        serde_json::from_str(&version.document).map_err(|e| Problem::from(anyhow::anyhow!("stored document: {e}")))?;
+    let doc: ReferralDocument = serde_json::from_str(&version.document)
+        .map_err(|e| Problem::from(anyhow::anyhow!("stored document: {e}")))?;
     Ok(ReferralView {
         id: row.id.clone(),
         status: row.status.clone(),
@@ -71,8 +71,13 @@ fn view(row: &ReferralRow, version: &VersionRow, full: bool) -> Result<ReferralV
     })
 }
 
-fn submitted_event(row: &ReferralRow, doc: &ReferralDocument, by: &str) -> Result<ReferralSubmitted, Problem> {
-    let parse = |s: &str| Uuid::parse_str(s).map_err(|e| Problem::from(anyhow::anyhow!("stored id: {e}")));
+fn submitted_event(
+    row: &ReferralRow,
+    doc: &ReferralDocument,
+    by: &str,
+) -> Result<ReferralSubmitted, Problem> {
+    let parse =
+        |s: &str| Uuid::parse_str(s).map_err(|e| Problem::from(anyhow::anyhow!("stored id: {e}")));
     Ok(ReferralSubmitted {
         referral_id: parse(&row.id)?,
         version: row.version as u32,
@@ -106,11 +111,18 @@ pub async fn create(
         return Err(Problem::invalid(
             "/partnership",
             "member",
-            format!("your organisation {} is not a member of {}", who.org, partnership.code),
+            format!(
+                "your organisation {} is not a member of {}",
+                who.org, partnership.code
+            ),
         ));
     }
     let now = Utc::now().naive_utc();
-    let status = if input.submit { Status::Submitted } else { Status::Draft };
+    let status = if input.submit {
+        Status::Submitted
+    } else {
+        Status::Draft
+    };
     let row = ReferralRow {
         id: Uuid::now_v7().to_string(),
         council: who.org.clone(),
@@ -138,13 +150,21 @@ pub async fn create(
         created_by_org: who.org.clone(),
         created_at: now,
     };
-    let event = if input.submit { Some(submitted_event(&row, &input.document, &who.sub)?) } else { None };
+    let event = if input.submit {
+        Some(submitted_event(&row, &input.document, &who.sub)?)
+    } else {
+        None
+    };
     let (r, v) = (row.clone(), version.clone());
     state
         .store
         .write(move |conn, events| {
-            diesel::insert_into(referrals::table).values(&r).execute(conn)?;
-            diesel::insert_into(referral_versions::table).values(&v).execute(conn)?;
+            diesel::insert_into(referrals::table)
+                .values(&r)
+                .execute(conn)?;
+            diesel::insert_into(referral_versions::table)
+                .values(&v)
+                .execute(conn)?;
             if let Some(e) = &event {
                 events.emit(&r.partnership, e);
             }
@@ -159,7 +179,11 @@ pub async fn create(
 #[utoipa::path(post, path = "/v1/referrals/{id}/submit", tag = "referral",
     responses((status = 200, body = ReferralView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-pub async fn submit(state: web::Data<ReferralState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn submit(
+    state: web::Data<ReferralState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     who.require_any(&[Role::Commissioner, Role::SocialWorker])?;
     let id = id.into_inner();
     let (row, version) = state
@@ -169,10 +193,15 @@ pub async fn submit(state: web::Data<ReferralState>, who: Principal, id: web::Pa
                 .filter(|r| r.council == who.org)
                 .ok_or_else(|| Problem::not_found("referral"))?;
             if row.status != Status::Draft.code() {
-                return Err(Problem::conflict("referral-not-draft", format!("the referral is {}", row.status)).into());
+                return Err(Problem::conflict(
+                    "referral-not-draft",
+                    format!("the referral is {}", row.status),
+                )
+                .into());
             }
             let version = store::version(conn, &row.id, row.version)?;
-            let doc: ReferralDocument = serde_json::from_str(&version.document).map_err(anyhow::Error::from)?;
+            let doc: ReferralDocument =
+                serde_json::from_str(&version.document).map_err(anyhow::Error::from)?;
             let now = Utc::now().naive_utc();
             store::set_status(conn, &row.id, Status::Submitted.code(), now)?;
             row.status = Status::Submitted.code().to_owned();
@@ -189,18 +218,25 @@ pub async fn submit(state: web::Data<ReferralState>, who: Principal, id: web::Pa
 #[utoipa::path(get, path = "/v1/referrals/{id}", tag = "referral",
     responses((status = 200, body = ReferralView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<ReferralState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    state: web::Data<ReferralState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let result = state
         .store
         .write(move |conn, _| {
             let row = store::find(conn, &id)?.ok_or_else(|| Problem::not_found("referral"))?;
             let own_council = row.council == who.org
-                && (who.has(Role::Commissioner) || who.has(Role::SocialWorker) || who.has(Role::Admin));
+                && (who.has(Role::Commissioner)
+                    || who.has(Role::SocialWorker)
+                    || who.has(Role::Admin));
             let (version, full) = if own_council {
                 (row.version, true)
             } else if who.is_provider() {
-                let invited = store::invitation(conn, &row.id, &who.org)?.ok_or_else(|| Problem::not_found("referral"))?;
+                let invited = store::invitation(conn, &row.id, &who.org)?
+                    .ok_or_else(|| Problem::not_found("referral"))?;
                 if row.awarded_provider.as_deref() == Some(who.org.as_str()) {
                     (row.version, true)
                 } else {
@@ -232,7 +268,11 @@ pub async fn get(state: web::Data<ReferralState>, who: Principal, id: web::Path<
 #[utoipa::path(get, path = "/v1/referrals/{id}/reads", tag = "referral",
     responses((status = 200, body = [ReadRow]), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn reads(state: web::Data<ReferralState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn reads(
+    state: web::Data<ReferralState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let rows = state
         .store

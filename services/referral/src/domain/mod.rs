@@ -157,12 +157,24 @@ impl ReferralDocument {
         let mut errors = Vec::new();
         let f = |s: &str| format!("{prefix}{s}");
         if self.child.name.trim().is_empty() {
-            errors.push(FieldError::new(f("/child/name"), "required", "the child's name must not be empty"));
+            errors.push(FieldError::new(
+                f("/child/name"),
+                "required",
+                "the child's name must not be empty",
+            ));
         }
         if self.child.date_of_birth > self.wanted_start {
-            errors.push(FieldError::new(f("/child/date_of_birth"), "before_start", "the date of birth is after the wanted start"));
+            errors.push(FieldError::new(
+                f("/child/date_of_birth"),
+                "before_start",
+                "the date of birth is after the wanted start",
+            ));
         } else if age_in_years(self.child.date_of_birth, self.wanted_start) >= 18 {
-            errors.push(FieldError::new(f("/child/date_of_birth"), "under_18", "the child is 18 or over at the wanted start"));
+            errors.push(FieldError::new(
+                f("/child/date_of_birth"),
+                "under_18",
+                "the child is 18 or over at the wanted start",
+            ));
         }
         for (i, need) in self.needs.iter().enumerate() {
             if !NEED_CODES.contains(&need.as_str()) {
@@ -175,19 +187,39 @@ impl ReferralDocument {
         }
         let loc = &self.location;
         if !is_postcode_district(&loc.postcode_district) {
-            errors.push(FieldError::new(f("/location/postcode_district"), "format", "a postcode district such as L20 or WA7"));
+            errors.push(FieldError::new(
+                f("/location/postcode_district"),
+                "format",
+                "a postcode district such as L20 or WA7",
+            ));
         }
         if !(49.0..=61.0).contains(&loc.latitude) {
-            errors.push(FieldError::new(f("/location/latitude"), "range", "latitude must be within the UK (49 to 61)"));
+            errors.push(FieldError::new(
+                f("/location/latitude"),
+                "range",
+                "latitude must be within the UK (49 to 61)",
+            ));
         }
         if !(-9.0..=2.5).contains(&loc.longitude) {
-            errors.push(FieldError::new(f("/location/longitude"), "range", "longitude must be within the UK (-9 to 2.5)"));
+            errors.push(FieldError::new(
+                f("/location/longitude"),
+                "range",
+                "longitude must be within the UK (-9 to 2.5)",
+            ));
         }
         if !(loc.max_distance_miles > 0.0 && loc.max_distance_miles <= 500.0) {
-            errors.push(FieldError::new(f("/location/max_distance_miles"), "range", "between 0 and 500 miles"));
+            errors.push(FieldError::new(
+                f("/location/max_distance_miles"),
+                "range",
+                "between 0 and 500 miles",
+            ));
         }
         if self.about_me.trim().is_empty() {
-            errors.push(FieldError::new(f("/about_me"), "required", "say who the child is, in their words and their carers'"));
+            errors.push(FieldError::new(
+                f("/about_me"),
+                "required",
+                "say who the child is, in their words and their carers'",
+            ));
         }
         errors
     }
@@ -201,7 +233,9 @@ pub fn is_postcode_district(s: &str) -> bool {
     (1..=2).contains(&letters)
         && (1..=2).contains(&rest.len())
         && rest[0].is_ascii_digit()
-        && rest.get(1).is_none_or(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && rest
+            .get(1)
+            .is_none_or(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
 }
 
 /// The view an invited provider gets before it is awarded.
@@ -247,10 +281,18 @@ impl Validate for NewReferral {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors = self.document.field_errors("/document");
         if hub_platform::directory::partnership(&self.partnership).is_none() {
-            errors.push(FieldError::new("/partnership", "one_of", "not a known partnership (AIM, LCR-PPA, D2N2, WMAS)"));
+            errors.push(FieldError::new(
+                "/partnership",
+                "one_of",
+                "not a known partnership (AIM, LCR-PPA, D2N2, WMAS)",
+            ));
         }
         if self.route_reason.trim().is_empty() {
-            errors.push(FieldError::new("/route_reason", "required", "record why this route was chosen"));
+            errors.push(FieldError::new(
+                "/route_reason",
+                "required",
+                "record why this route was chosen",
+            ));
         }
         errors
     }

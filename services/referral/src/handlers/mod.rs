@@ -15,13 +15,19 @@ pub fn subscription() -> Subscription {
     Subscription::new(
         crate::NAME,
         "lifecycle",
-        &[CompetitionOpened::TYPE, CompetitionAwarded::TYPE, PlacementStarted::TYPE],
+        &[
+            CompetitionOpened::TYPE,
+            CompetitionAwarded::TYPE,
+            PlacementStarted::TYPE,
+        ],
     )
 }
 
 pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
     let sub = subscription();
-    transport.subscribe(sub.clone(), store.handler(&sub, handle)).await?;
+    transport
+        .subscribe(sub.clone(), store.handler(&sub, handle))
+        .await?;
     Ok(())
 }
 

@@ -50,7 +50,12 @@ pub mod schema {
         }
     }
     diesel::joinable!(referral_versions -> referrals (referral_id));
-    diesel::allow_tables_to_appear_in_same_query!(referrals, referral_versions, referral_invitations, referral_reads);
+    diesel::allow_tables_to_appear_in_same_query!(
+        referrals,
+        referral_versions,
+        referral_invitations,
+        referral_reads
+    );
 }
 
 use chrono::NaiveDateTime;
@@ -102,15 +107,26 @@ pub struct ReadRow {
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReferralRow>, DbError> {
-    Ok(referrals::table.find(id).select(ReferralRow::as_select()).first(conn).optional()?)
+    Ok(referrals::table
+        .find(id)
+        .select(ReferralRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn version(conn: &mut DbConnection, id: &str, version: i32) -> Result<VersionRow, DbError> {
-    Ok(referral_versions::table.find((id, version)).select(VersionRow::as_select()).first(conn)?)
+    Ok(referral_versions::table
+        .find((id, version))
+        .select(VersionRow::as_select())
+        .first(conn)?)
 }
 
 /// The version a provider was invited on, if it was invited.
-pub fn invitation(conn: &mut DbConnection, id: &str, provider: &str) -> Result<Option<i32>, DbError> {
+pub fn invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    provider: &str,
+) -> Result<Option<i32>, DbError> {
     Ok(referral_invitations::table
         .find((id, provider))
         .select(referral_invitations::version)
@@ -118,7 +134,12 @@ pub fn invitation(conn: &mut DbConnection, id: &str, provider: &str) -> Result<O
         .optional()?)
 }
 
-pub fn set_status(conn: &mut DbConnection, id: &str, status: &str, now: NaiveDateTime) -> Result<usize, DbError> {
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
     Ok(diesel::update(referrals::table.find(id))
         .set((referrals::status.eq(status), referrals::updated_at.eq(now)))
         .execute(conn)?)

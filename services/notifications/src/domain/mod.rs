@@ -1,0 +1,666 @@
+//! Webhook rules: the event types, endpoint validation, the messages providers receive,
+//! Standard Webhooks signing and the retry schedule. No I/O.
+
+use std::collections::HashMap;
+
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use hmac::{Hmac, Mac};
+use hub_events::{CompetitionAwarded, CompetitionOpened, Urgency};
+use hub_platform::{FieldError, http::Validate};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A provider was invited to bid in a mini-competition.
+pub const INVITED: &str = "competition.invited";
+/// A provider's bid won (or it was directly awarded).
+pub const AWARDED: &str = "competition.awarded";
+/// A provider that bid did not win.
+pub const UNSUCCESSFUL: &str = "competition.unsuccessful";
+
+/// Webhook event types an endpoint can subscribe to.
+pub const WEBHOOK_EVENT_TYPES: &[&str] = &[INVITED, AWARDED, UNSUCCESSFUL];
+
+/// Prefix of every signing secret (Standard Webhooks).
+pub const SECRET_PREFIX: &str = "whsec_";
+/// Bytes of key in a new secret.
+pub const SECRET_BYTES: usize = 24;
+/// How far a `webhook-timestamp` may be from the receiver's clock (Standard Webhooks: 5 min).
+pub const TOLERANCE_SECS: i64 = 5 * 60;
+/// How long the previous secret keeps signing (as a second signature) after a rotation.
+pub const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
+const MAX_URL_LEN: usize = 2048;
+const MAX_DESCRIPTION_LEN: usize = 500;
+
+/// A request to register a webhook endpoint.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where deliveries are POSTed: an `http` or `https` URL.
+    #[schema(example = "https://provider.example/hooks/hub")]
+    pub url: String,
+    /// Webhook event types to receive (`competition.invited`, `competition.awarded`,
+    /// `competition.unsuccessful`).
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Validate for NewWebhook {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = url_error(&self.url).into_iter().collect();
+        errors.extend(event_type_errors(&self.event_types));
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
+        {
+            errors.push(FieldError::new(
+                "/description",
+                "max_length",
+                format!("at most {MAX_DESCRIPTION_LEN} characters"),
+            ));
+        }
+        errors
+    }
+}
+
+/// What is wrong with an endpoint URL, if anything.
+pub fn url_error(raw: &str) -> Option<FieldError> {
+    let err = |rule: &str, msg: &str| Some(FieldError::new("/url", rule, msg));
+    if raw.len() > MAX_URL_LEN {
+        return err("max_length", "at most 2048 characters");
+    }
+    let Ok(url) = url::Url::parse(raw) else {
+        return err("format", "not an absolute URL");
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return err("scheme", "the URL must start with http:// or https://");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return err("format", "the URL names no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return err(
+            "no_credentials",
+            "put no credentials in the URL; verify the webhook-signature header instead",
+        );
+    }
+    if url.fragment().is_some() {
+        return err("format", "the URL must not have a #fragment");
+    }
+    None
+}
+
+/// Problems with a list of subscribed event types: empty, unknown or repeated.
+pub fn event_type_errors(types: &[String]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if types.is_empty() {
+        errors.push(FieldError::new(
+            "/event_types",
+            "min_items",
+            "subscribe to at least one event type",
+        ));
+    }
+    for (i, t) in types.iter().enumerate() {
+        if !WEBHOOK_EVENT_TYPES.contains(&t.as_str()) {
+            errors.push(FieldError::new(
+                format!("/event_types/{i}"),
+                "one_of",
+                format!(
+                    "`{t}` is not a webhook event type ({})",
+                    WEBHOOK_EVENT_TYPES.join(", ")
+                ),
+            ));
+        } else if types[..i].contains(t) {
+            errors.push(FieldError::new(
+                format!("/event_types/{i}"),
+                "unique",
+                format!("`{t}` is listed twice"),
+            ));
+        }
+    }
+    errors
+}
+
+/// A new signing secret: `whsec_` + base64 of 24 random bytes from the operating system's
+/// CSPRNG (through rustls' ring provider, already a dependency of the platform).
+pub fn new_secret() -> String {
+    let mut key = [0u8; SECRET_BYTES];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut key)
+        .expect("the operating system's random number generator failed");
+    format!("{SECRET_PREFIX}{}", BASE64.encode(key))
+}
+
+/// The HMAC key of a secret: base64-decoded after the optional `whsec_` prefix. A secret that
+/// is not base64 is used as raw bytes (the reference libraries refuse it; we never issue one).
+pub fn secret_key(secret: &str) -> Vec<u8> {
+    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    BASE64
+        .decode(encoded)
+        .unwrap_or_else(|_| encoded.as_bytes().to_vec())
+}
+
+fn mac(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(&secret_key(secret)).expect("HMAC takes keys of any length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The Standard Webhooks signature of a message: `v1,` + base64(HMAC-SHA256(key, `{id}.{timestamp}.{body}`)).
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    format!(
+        "v1,{}",
+        BASE64.encode(mac(secret, id, timestamp, body).finalize().into_bytes())
+    )
+}
+
+/// Why a webhook was refused by [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the webhook-timestamp is more than 5 minutes old")]
+    TooOld,
+    #[error("the webhook-timestamp is more than 5 minutes in the future")]
+    InFuture,
+    #[error("no v1 signature in the webhook-signature header matches")]
+    NoMatch,
+}
+
+/// Verifies a webhook as a receiver does: `timestamp` must be within [`TOLERANCE_SECS`] of
+/// `now` (unix seconds), and one of the space-separated `v1,<base64>` signatures in
+/// `signature_header` must match (compared in constant time). Several signatures appear
+/// while a rotated secret's predecessor is still valid.
+pub fn verify(
+    secret: &str,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+    signature_header: &str,
+    now: i64,
+) -> Result<(), SignatureError> {
+    if now - timestamp > TOLERANCE_SECS {
+        return Err(SignatureError::TooOld);
+    }
+    if timestamp - now > TOLERANCE_SECS {
+        return Err(SignatureError::InFuture);
+    }
+    let expected = mac(secret, id, timestamp, body);
+    signature_header
+        .split(' ')
+        .filter_map(|s| s.strip_prefix("v1,"))
+        .filter_map(|s| BASE64.decode(s).ok())
+        .any(|sig| expected.clone().verify_slice(&sig).is_ok())
+        .then_some(())
+        .ok_or(SignatureError::NoMatch)
+}
+
+/// How long to wait after failed attempt number `attempt` (1-based): `initial_ms` doubling
+/// each attempt, at most `max_ms`.
+pub fn backoff_ms(attempt: u32, initial_ms: u64, max_ms: u64) -> u64 {
+    let factor = 1u64
+        .checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u64::MAX);
+    initial_ms.max(1).saturating_mul(factor).min(max_ms)
+}
+
+/// Endpoints that already have `per_endpoint` deliveries in flight.
+pub fn saturated(in_flight: &HashMap<String, usize>, per_endpoint: usize) -> Vec<String> {
+    let mut busy: Vec<String> = in_flight
+        .iter()
+        .filter(|(_, n)| **n >= per_endpoint)
+        .map(|(e, _)| e.clone())
+        .collect();
+    busy.sort();
+    busy
+}
+
+/// Which of the due deliveries `(delivery id, endpoint id)`, in order, to send now so that
+/// no endpoint has more than `per_endpoint` in flight: a slow receiver cannot take every
+/// sending slot.
+pub fn choose(
+    candidates: &[(String, String)],
+    in_flight: &HashMap<String, usize>,
+    per_endpoint: usize,
+) -> Vec<String> {
+    let mut counts = in_flight.clone();
+    let mut chosen = Vec::new();
+    for (id, endpoint) in candidates {
+        let n = counts.entry(endpoint.clone()).or_default();
+        if *n < per_endpoint {
+            *n += 1;
+            chosen.push(id.clone());
+        }
+    }
+    chosen
+}
+
+/// What happens to a delivery after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Try again at this time (unix ms).
+    RetryAt(i64),
+    /// The first attempt is older than the give-up window: mark the delivery failed and
+    /// disable the endpoint.
+    GiveUp,
+}
+
+/// The retry rule: back off exponentially until the first attempt is `give_up_after_hours` old.
+pub fn after_failure(
+    attempt: u32,
+    first_attempt_ms: i64,
+    now_ms: i64,
+    settings: &RetryPolicy,
+) -> AfterFailure {
+    if now_ms - first_attempt_ms >= settings.give_up_after_ms {
+        AfterFailure::GiveUp
+    } else {
+        let wait = backoff_ms(
+            attempt,
+            settings.initial_backoff_ms,
+            settings.max_backoff_ms,
+        );
+        AfterFailure::RetryAt(now_ms.saturating_add(i64::try_from(wait).unwrap_or(i64::MAX)))
+    }
+}
+
+/// The retry settings in the units the rules use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub give_up_after_ms: i64,
+}
+
+impl From<&hub_platform::config::WebhookSettings> for RetryPolicy {
+    fn from(s: &hub_platform::config::WebhookSettings) -> Self {
+        Self {
+            initial_backoff_ms: s.initial_backoff_ms,
+            max_backoff_ms: s.max_backoff_ms.max(s.initial_backoff_ms),
+            give_up_after_ms: i64::try_from(s.give_up_after_hours.saturating_mul(3_600_000))
+                .unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Whether an HTTP status means the receiver accepted the webhook.
+pub fn accepted(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// Status of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (or, while its endpoint is disabled, paused).
+    Pending,
+    Delivered,
+    /// Given up after `webhooks.give_up_after_hours`; can be redelivered.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A webhook message as the receiver gets it (the Standard Webhooks payload shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message<T> {
+    /// The webhook event type, e.g. `competition.invited`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When the event happened (RFC 3339, UTC).
+    pub timestamp: String,
+    pub data: T,
+}
+
+/// `competition.invited`: the provider may bid. Ids, codes and a link only; the referral
+/// itself (redacted) is read with the provider's token at `referral_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Invited {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub referral_version: u32,
+    /// GSS code of the council.
+    pub council: String,
+    pub lot_id: Uuid,
+    pub lot_name: String,
+    pub urgency: Urgency,
+    pub deadline: DateTime<Utc>,
+    /// Non-identifying summary (placement type, age band, need codes).
+    pub summary: String,
+    pub referral_url: String,
+}
+
+/// `competition.awarded`: the provider won.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Awarded {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    pub framework_id: Uuid,
+    pub lot_id: Uuid,
+    pub bid_id: Option<Uuid>,
+    /// The awarded weekly rate in pence.
+    pub weekly_rate_pence: i64,
+    pub start_date: NaiveDate,
+    pub referral_url: String,
+}
+
+/// `competition.unsuccessful`: the provider bid but did not win. Nothing about the winner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Unsuccessful {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    pub lot_id: Uuid,
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn message<T: Serialize>(event_type: &str, at: DateTime<Utc>, data: T) -> String {
+    serde_json::to_string(&Message {
+        event_type: event_type.to_owned(),
+        timestamp: rfc3339(at),
+        data,
+    })
+    .expect("webhook messages always serialise")
+}
+
+/// The `competition.invited` body for a provider invited by `e`. `base_url` is the
+/// platform's public base URL (no trailing slash).
+pub fn invited_body(e: &CompetitionOpened, occurred_at: DateTime<Utc>, base_url: &str) -> String {
+    message(
+        INVITED,
+        occurred_at,
+        Invited {
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            referral_version: e.referral_version,
+            council: e.council.clone(),
+            lot_id: e.lot_id,
+            lot_name: e.lot_name.clone(),
+            urgency: e.urgency,
+            deadline: e.deadline,
+            summary: e.summary.clone(),
+            referral_url: join_url(base_url, &e.referral_path),
+        },
+    )
+}
+
+/// The `competition.awarded` body for the winner of `e`.
+pub fn awarded_body(e: &CompetitionAwarded, occurred_at: DateTime<Utc>, base_url: &str) -> String {
+    message(
+        AWARDED,
+        occurred_at,
+        Awarded {
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            council: e.council.clone(),
+            framework_id: e.framework_id,
+            lot_id: e.lot_id,
+            bid_id: e.bid_id,
+            weekly_rate_pence: e.weekly_rate_pence,
+            start_date: e.start_date,
+            referral_url: join_url(base_url, &format!("/v1/referrals/{}", e.referral_id)),
+        },
+    )
+}
+
+/// The `competition.unsuccessful` body for a provider that lost `e`.
+pub fn unsuccessful_body(e: &CompetitionAwarded, occurred_at: DateTime<Utc>) -> String {
+    message(
+        UNSUCCESSFUL,
+        occurred_at,
+        Unsuccessful {
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            council: e.council.clone(),
+            lot_id: e.lot_id,
+        },
+    )
+}
+
+fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test vector of the Standard Webhooks reference implementations (also the Svix
+    /// libraries' `sign` tests): github.com/standard-webhooks/standard-webhooks, libraries/*.
+    #[test]
+    fn signs_the_standard_webhooks_test_vectors() {
+        assert_eq!(
+            sign(
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        // libraries/rust/src/lib.rs `test_sign` in the reference repository.
+        assert_eq!(
+            sign(
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+                1649367553,
+                br#"{"email":"test@example.com","username":"test_user"}"#
+            ),
+            "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
+        );
+        // The prefix is optional.
+        assert_eq!(
+            sign(
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn verify_accepts_what_sign_makes_and_nothing_else() {
+        let secret = new_secret();
+        let (id, ts, body) = (
+            "01936f5e-0000-7000-8000-000000000000",
+            1_760_000_000,
+            br#"{"type":"x"}"#.as_slice(),
+        );
+        let sig = sign(&secret, id, ts, body);
+        assert_eq!(verify(&secret, id, ts, body, &sig, ts), Ok(()));
+        assert_eq!(
+            verify(&secret, id, ts, body, &sig, ts + TOLERANCE_SECS),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&secret, id, ts, b"{\"type\":\"y\"}", &sig, ts),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            verify(&secret, "other", ts, body, &sig, ts),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            verify(&secret, id, ts + 1, body, &sig, ts),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            verify(&new_secret(), id, ts, body, &sig, ts),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            verify(&secret, id, ts, body, &sig, ts + TOLERANCE_SECS + 1),
+            Err(SignatureError::TooOld)
+        );
+        assert_eq!(
+            verify(&secret, id, ts, body, &sig, ts - TOLERANCE_SECS - 1),
+            Err(SignatureError::InFuture)
+        );
+        // A truncated or empty signature is not a prefix match.
+        assert_eq!(
+            verify(&secret, id, ts, body, "v1,", ts),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            verify(&secret, id, ts, body, &sig[..sig.len() - 8], ts),
+            Err(SignatureError::NoMatch)
+        );
+        // Several signatures (rotation): any one matching is enough.
+        let rotated = format!("{} {sig}", sign(&new_secret(), id, ts, body));
+        assert_eq!(verify(&secret, id, ts, body, &rotated, ts), Ok(()));
+        assert_eq!(
+            verify(&secret, id, ts, body, &sig.replacen("v1,", "v2,", 1), ts),
+            Err(SignatureError::NoMatch)
+        );
+    }
+
+    #[test]
+    fn secrets_are_whsec_and_24_random_bytes() {
+        let (a, b) = (new_secret(), new_secret());
+        assert!(a.starts_with("whsec_"));
+        assert_ne!(a, b);
+        assert_eq!(secret_key(&a).len(), SECRET_BYTES);
+    }
+
+    #[test]
+    fn one_endpoint_never_takes_every_slot() {
+        let c = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let in_flight = HashMap::from([("slow".to_owned(), 1usize)]);
+        let chosen = choose(
+            &c(&[
+                ("1", "slow"),
+                ("2", "slow"),
+                ("3", "fast"),
+                ("4", "fast"),
+                ("5", "fast"),
+            ]),
+            &in_flight,
+            2,
+        );
+        assert_eq!(chosen, ["1", "3", "4"]);
+        assert_eq!(
+            saturated(
+                &HashMap::from([("slow".to_owned(), 2), ("fast".to_owned(), 1)]),
+                2
+            ),
+            ["slow"]
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let waits: Vec<u64> = (1..=8).map(|a| backoff_ms(a, 1000, 30_000)).collect();
+        assert_eq!(waits, [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(backoff_ms(200, 1000, 3_600_000), 3_600_000);
+        assert_eq!(backoff_ms(64, u64::MAX / 2, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn failures_are_retried_until_the_give_up_window_closes() {
+        let p = RetryPolicy {
+            initial_backoff_ms: 1000,
+            max_backoff_ms: 60_000,
+            give_up_after_ms: 3_600_000,
+        };
+        assert_eq!(after_failure(1, 0, 10, &p), AfterFailure::RetryAt(1010));
+        assert_eq!(after_failure(3, 0, 100, &p), AfterFailure::RetryAt(4100));
+        assert_eq!(
+            after_failure(40, 0, 3_599_999, &p),
+            AfterFailure::RetryAt(3_659_999)
+        );
+        assert_eq!(after_failure(41, 0, 3_600_000, &p), AfterFailure::GiveUp);
+    }
+
+    #[test]
+    fn endpoint_urls_and_event_types_are_checked() {
+        assert!(url_error("https://provider.example/hooks?x=1").is_none());
+        assert!(url_error("http://127.0.0.1:9000/h").is_none());
+        for (bad, rule) in [
+            ("ftp://x/y", "scheme"),
+            ("javascript:alert(1)", "scheme"),
+            ("provider.example/hooks", "format"),
+            ("https://user:pw@provider.example/", "no_credentials"),
+            ("https://provider.example/#x", "format"),
+        ] {
+            assert_eq!(
+                url_error(bad).map(|e| e.rule),
+                Some(rule.to_owned()),
+                "{bad}"
+            );
+        }
+        let types = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(event_type_errors(&types(&[INVITED, AWARDED, UNSUCCESSFUL])).is_empty());
+        let errs = event_type_errors(&types(&[INVITED, "referral.submitted", INVITED]));
+        let got: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("/event_types/1", "one_of"), ("/event_types/2", "unique")]
+        );
+        assert_eq!(event_type_errors(&[])[0].rule, "min_items");
+    }
+
+    #[test]
+    fn the_invited_message_carries_ids_codes_and_a_link() {
+        let e = CompetitionOpened {
+            competition_id: Uuid::now_v7(),
+            referral_id: Uuid::now_v7(),
+            referral_version: 2,
+            council: "E08000014".into(),
+            framework_id: Uuid::now_v7(),
+            lot_id: Uuid::now_v7(),
+            lot_name: "Residential".into(),
+            urgency: Urgency::Urgent,
+            deadline: "2026-03-01T12:00:00Z".parse().unwrap(),
+            invited: vec!["prov-a".into()],
+            summary: "residential, 11-15, emotional_behavioural".into(),
+            referral_path: "/v1/referrals/abc".into(),
+        };
+        let at: DateTime<Utc> = "2026-02-27T09:30:00.25Z".parse().unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&invited_body(&e, at, "https://hub.example/")).unwrap();
+        assert_eq!(body["type"], INVITED);
+        assert_eq!(body["timestamp"], "2026-02-27T09:30:00.250Z");
+        assert_eq!(
+            body["data"]["referral_url"],
+            "https://hub.example/v1/referrals/abc"
+        );
+        assert_eq!(body["data"]["urgency"], "urgent");
+        assert_eq!(body["data"]["deadline"], "2026-03-01T12:00:00Z");
+        let keys: Vec<&String> = body["data"].as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 10, "{keys:?}");
+    }
+}

@@ -1,0 +1,623 @@
+//! The delivery worker: sends pending webhook deliveries, signed the Standard Webhooks way,
+//! and retries the ones that fail.
+//!
+//! * It claims due deliveries with a lease (`claimed_until_ms`), skipping rows another replica
+//!   has locked ([`hub_platform::DbConnection::skip_locked_clause`]), as the outbox relay claims
+//!   outbox rows. A replica that dies mid-send leaves its lease to expire and the delivery is
+//!   sent again (same `webhook-id`: receivers deduplicate on it).
+//! * Every send is its own task under a semaphore of `webhooks.concurrency`, and one endpoint
+//!   may hold at most a quarter of those permits, so a slow or dead receiver never holds up
+//!   the others.
+//! * It is woken the moment the consumer commits new deliveries (and whenever a send
+//!   finishes); otherwise it sleeps until the next retry is due, polling at most every second
+//!   as a fallback (for deliveries queued by another replica).
+//! * A 2xx answer delivers. Anything else, a timeout or a connection error is recorded as an
+//!   attempt and retried after `initial_backoff_ms`, doubling up to `max_backoff_ms`; once the
+//!   first attempt is `give_up_after_hours` old the delivery fails and its endpoint is
+//!   disabled with a reason its owner sees in `GET /v1/webhooks`.
+
+use std::{
+    collections::HashMap,
+    error::Error as _,
+    sync::{Arc, Mutex, Weak},
+    time::{Duration, Instant},
+};
+
+use chrono::{TimeZone, Utc};
+use hub_bus::Store;
+use hub_platform::config::WebhookSettings;
+use tokio::{
+    sync::{Notify, Semaphore},
+    task::JoinHandle,
+};
+
+use crate::{
+    domain::{self, AfterFailure, RetryPolicy},
+    store::{self, Attempt, Claimed, Next, now_ms},
+};
+
+/// Deliveries claimed per round at most.
+const BATCH: usize = 100;
+/// The longest the worker sleeps without being woken.
+const POLL_MS: i64 = 1000;
+/// How long a claim outlives the request timeout before another replica may take it over.
+const LEASE_MARGIN_MS: i64 = 30_000;
+/// Errors recorded are cut to this many characters.
+const MAX_ERROR_LEN: usize = 500;
+
+/// Deliveries in flight per endpoint, shared by the loop and the send tasks.
+type InFlight = Arc<Mutex<HashMap<String, usize>>>;
+
+pub struct Worker {
+    store: Store,
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    give_up_after_hours: u64,
+    timeout_ms: u64,
+    wake: Arc<Notify>,
+    permits: Arc<Semaphore>,
+    in_flight: InFlight,
+    per_endpoint: usize,
+    lease_ms: i64,
+    /// The service's liveness: the worker ends once nothing holds the service any more.
+    mounted: Weak<()>,
+}
+
+/// Starts the worker. `wake` is notified whenever deliveries are queued; `in_process` says
+/// this process owns its database alone (embedded mode), so leases left by a previous run
+/// are cleared at start. The worker ends when `mounted` can no longer be upgraded.
+pub fn spawn(
+    store: Store,
+    settings: &WebhookSettings,
+    wake: Arc<Notify>,
+    in_process: bool,
+    mounted: Weak<()>,
+) -> anyhow::Result<JoinHandle<()>> {
+    hub_platform::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
+        // A receiver answers; it does not send us elsewhere. A 3xx counts as a failure.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!(
+            "commissioning-hub-webhooks/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()?;
+    let concurrency = settings.concurrency.max(1);
+    let worker = Arc::new(Worker {
+        store,
+        client,
+        policy: RetryPolicy::from(settings),
+        give_up_after_hours: settings.give_up_after_hours,
+        timeout_ms: settings.timeout_ms,
+        wake,
+        permits: Arc::new(Semaphore::new(concurrency)),
+        in_flight: InFlight::default(),
+        per_endpoint: (concurrency / 4).max(1),
+        mounted,
+        lease_ms: i64::try_from(settings.timeout_ms).unwrap_or(i64::MAX / 2) + LEASE_MARGIN_MS,
+    });
+    Ok(tokio::spawn(worker.run(in_process)))
+}
+
+/// Counts a delivery in flight for its endpoint until dropped.
+struct InFlightGuard {
+    in_flight: InFlight,
+    endpoint: String,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.endpoint) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.endpoint);
+            }
+        }
+    }
+}
+
+impl Worker {
+    fn in_flight_now(&self) -> HashMap<String, usize> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn run(self: Arc<Self>, in_process: bool) {
+        if in_process && let Err(e) = self.store.db.run(store::reset_leases).await {
+            tracing::warn!(error = %e, "could not reset webhook delivery leases");
+        }
+        loop {
+            if self.mounted.strong_count() == 0 {
+                tracing::info!("the notifications service is gone; the delivery worker stops");
+                return;
+            }
+            let room = self.permits.available_permits().min(BATCH);
+            if room == 0 {
+                let _ = self.permits.acquire().await.map(drop);
+                continue;
+            }
+            let (in_flight, per_endpoint, lease_ms) =
+                (self.in_flight_now(), self.per_endpoint, self.lease_ms);
+            let claimed = self
+                .store
+                .db
+                .transaction(move |c| store::claim(c, room, lease_ms, &in_flight, per_endpoint))
+                .await;
+            let batch = match claimed {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(POLL_MS as u64)).await;
+                    continue;
+                }
+            };
+            let full = batch.len() == room;
+            for delivery in batch {
+                let permit = self
+                    .permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                *self
+                    .in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(delivery.endpoint_id.clone())
+                    .or_default() += 1;
+                let guard = InFlightGuard {
+                    in_flight: self.in_flight.clone(),
+                    endpoint: delivery.endpoint_id.clone(),
+                };
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    worker.send(delivery).await;
+                    drop(guard);
+                    drop(permit);
+                    // The endpoint may take more now, or a retry was scheduled: look again.
+                    worker.wake.notify_one();
+                });
+            }
+            if full {
+                continue;
+            }
+            let (in_flight, per_endpoint) = (self.in_flight_now(), self.per_endpoint);
+            let busy = domain::saturated(&in_flight, per_endpoint);
+            let wait_ms = match self
+                .store
+                .db
+                .run(move |c| store::next_due_ms(c, &busy))
+                .await
+            {
+                Ok(Some(due)) => (due - now_ms()).clamp(1, POLL_MS),
+                Ok(None) => POLL_MS,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the next webhook due time failed");
+                    POLL_MS
+                }
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+            }
+        }
+    }
+
+    /// Sends one delivery and records the attempt.
+    async fn send(&self, d: Claimed) {
+        let timestamp = Utc::now().timestamp();
+        let signature: Vec<String> = d
+            .secrets
+            .iter()
+            .map(|s| domain::sign(s, &d.id, timestamp, d.body.as_bytes()))
+            .collect();
+        let at = Utc::now().naive_utc();
+        let started = Instant::now();
+        let result = self
+            .client
+            .post(&d.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &d.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature.join(" "))
+            .body(d.body.clone())
+            .send()
+            .await;
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (status_code, error) = match result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(e) => (e.status().map(|s| s.as_u16()), Some(self.describe(&e))),
+        };
+        let delivered = error.is_none() && status_code.is_some_and(domain::accepted);
+        let now = now_ms();
+        let next = if delivered {
+            Next::Delivered
+        } else {
+            match domain::after_failure(
+                d.attempt.max(1) as u32,
+                d.first_attempt_ms,
+                now,
+                &self.policy,
+            ) {
+                AfterFailure::RetryAt(at) => Next::RetryAt(at),
+                AfterFailure::GiveUp => Next::GiveUp {
+                    reason: self.give_up_reason(&d, status_code, error.as_deref()),
+                },
+            }
+        };
+        match &next {
+            Next::Delivered => {
+                tracing::info!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, event_type = %d.event_type,
+                    attempt = d.attempt, latency_ms, "webhook delivered");
+            }
+            Next::RetryAt(at) => {
+                tracing::warn!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, ?status_code,
+                    error = error.as_deref().unwrap_or(""), retry_in_ms = at - now, "webhook attempt failed; will retry");
+            }
+            Next::GiveUp { .. } => {
+                tracing::error!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, ?status_code,
+                    error = error.as_deref().unwrap_or(""), "webhook delivery failed for good; endpoint disabled");
+            }
+        }
+        let attempt = Attempt {
+            delivery_id: d.id.clone(),
+            endpoint_id: d.endpoint_id.clone(),
+            attempt: d.attempt,
+            at,
+            status_code: status_code.map(i32::from),
+            error,
+            latency_ms,
+        };
+        if let Err(e) = self
+            .store
+            .db
+            .transaction(move |c| store::record(c, &attempt, &next))
+            .await
+        {
+            // The lease runs out and the delivery is sent again: at least once, never lost.
+            tracing::error!(delivery_id = %d.id, error = %e, "could not record a webhook attempt");
+        }
+    }
+
+    fn describe(&self, e: &reqwest::Error) -> String {
+        let mut text = if e.is_timeout() {
+            format!("timed out after {} ms", self.timeout_ms)
+        } else {
+            let mut s = e.to_string();
+            let mut source = e.source();
+            while let Some(cause) = source {
+                s.push_str(": ");
+                s.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            s
+        };
+        if let Some((cut, _)) = text.char_indices().nth(MAX_ERROR_LEN) {
+            text.truncate(cut);
+        }
+        text
+    }
+
+    fn give_up_reason(&self, d: &Claimed, status: Option<u16>, error: Option<&str>) -> String {
+        let since = Utc
+            .timestamp_millis_opt(d.first_attempt_ms)
+            .single()
+            .unwrap_or_else(Utc::now);
+        let last = match (status, error) {
+            (_, Some(e)) => e.to_owned(),
+            (Some(s), None) => format!("HTTP {s}"),
+            (None, None) => "no answer".to_owned(),
+        };
+        format!(
+            "disabled automatically: delivery {} ({}) failed on every attempt for {} hours since {} \
+             (last: {last}). Fix the receiver, then POST /v1/webhooks/{}/enable (queued deliveries resume) \
+             and POST /v1/webhooks/deliveries/{}/redeliver",
+            d.id,
+            d.event_type,
+            self.give_up_after_hours,
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            d.endpoint_id,
+            d.id
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use hub_bus::{Transport, memory::MemoryTransport};
+    use hub_events::Envelope;
+
+    use super::*;
+    use crate::{domain::INVITED, test_support::*};
+
+    async fn log_of(
+        store: &Store,
+        endpoint_id: &str,
+    ) -> Vec<(store::DeliveryRow, Vec<store::AttemptRow>)> {
+        let id = endpoint_id.to_owned();
+        store
+            .db
+            .run(move |c| {
+                let ds = store::deliveries_of(c, &id, None, 100)?;
+                let mut out = Vec::new();
+                for d in ds {
+                    let a = store::attempts_of(c, std::slice::from_ref(&d.id))?;
+                    out.push((d, a));
+                }
+                Ok(out)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// One endpoint answers 500 then 200: the retry comes after the backoff and delivers.
+    /// Another hangs for 5 s (past the 3 s timeout): it does not hold up the first.
+    async fn retries_and_isolates_slow_receivers(store: Store) {
+        let rx = Receiver::start(|path, nth| match path {
+            "/flaky" if nth == 0 => (500, Duration::ZERO),
+            "/slow" => (200, Duration::from_secs(5)),
+            _ => (200, Duration::ZERO),
+        })
+        .await;
+        let flaky = endpoint(
+            &store,
+            "prov-flaky",
+            &format!("{}/flaky", rx.base),
+            &[INVITED],
+            true,
+        )
+        .await;
+        let slow = endpoint(
+            &store,
+            "prov-slow",
+            &format!("{}/slow", rx.base),
+            &[INVITED],
+            true,
+        )
+        .await;
+        let settings = Arc::new(settings(&[]));
+        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
+        let _mounted = crate::start(store.clone(), transport.clone(), settings.clone())
+            .await
+            .unwrap();
+
+        let event = opened(&["prov-slow", "prov-flaky"]);
+        let env = Envelope::new("competition", "LCR-PPA", &event);
+        let t0 = Instant::now();
+        transport.publish(&env).await.unwrap();
+
+        let got = eventually(
+            "the flaky endpoint's retry",
+            Duration::from_secs(3),
+            || async {
+                let r = rx.requests("/flaky");
+                (r.len() >= 2).then_some(r)
+            },
+        )
+        .await;
+        let (first, second) = (got[0].at - t0, got[1].at - t0);
+        eprintln!("flaky: first attempt after {first:?}, retry after {second:?}");
+        assert!(
+            first < Duration::from_millis(1000),
+            "the first attempt left at once (woken, not polled): {first:?}"
+        );
+        assert!(
+            got[1].at - got[0].at >= Duration::from_millis(100),
+            "the retry waited for the backoff"
+        );
+        assert!(
+            second < Duration::from_millis(2500),
+            "the slow receiver did not hold up the flaky one: {second:?}"
+        );
+        assert_eq!(
+            rx.requests("/slow").len(),
+            1,
+            "the slow receiver got its request at the same time"
+        );
+
+        // Signed the Standard Webhooks way, with the same webhook-id on the retry.
+        for r in &got {
+            let h = |k: &str| r.headers.get(k).cloned().unwrap_or_default();
+            assert_eq!(h("content-type"), "application/json");
+            let ts: i64 = h("webhook-timestamp").parse().unwrap();
+            assert_eq!(
+                domain::verify(
+                    &flaky.secret,
+                    &h("webhook-id"),
+                    ts,
+                    &r.body,
+                    &h("webhook-signature"),
+                    Utc::now().timestamp()
+                ),
+                Ok(())
+            );
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(body["type"], INVITED);
+            assert_eq!(
+                body["data"]["referral_url"],
+                format!("https://hub.example/v1/referrals/{}", event.referral_id)
+            );
+            assert_eq!(
+                body["data"]["competition_id"],
+                event.competition_id.to_string()
+            );
+        }
+        assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+
+        let log = eventually(
+            "the flaky delivery recorded as delivered",
+            Duration::from_secs(2),
+            || async {
+                let log = log_of(&store, &flaky.id).await;
+                (log.len() == 1 && log[0].0.status == "delivered").then_some(log)
+            },
+        )
+        .await;
+        let (d, attempts) = &log[0];
+        assert_eq!(d.id, got[0].headers["webhook-id"]);
+        assert_eq!((d.attempts, d.last_status_code), (2, Some(200)));
+        let codes: Vec<(i32, Option<i32>)> = attempts
+            .iter()
+            .map(|a| (a.attempt, a.status_code))
+            .collect();
+        assert_eq!(codes, [(1, Some(500)), (2, Some(200))]);
+
+        // The slow one times out after 3 s; that attempt is logged and a retry scheduled.
+        let log = eventually(
+            "the slow delivery's timed-out attempt",
+            Duration::from_secs(6),
+            || async {
+                let log = log_of(&store, &slow.id).await;
+                (log.len() == 1 && !log[0].1.is_empty()).then_some(log)
+            },
+        )
+        .await;
+        let (d, attempts) = &log[0];
+        assert_eq!(d.status, "pending");
+        assert_eq!(attempts[0].status_code, None);
+        assert_eq!(
+            attempts[0].error.as_deref(),
+            Some("timed out after 3000 ms")
+        );
+        assert!(attempts[0].latency_ms >= 2900, "{}", attempts[0].latency_ms);
+    }
+
+    #[test]
+    fn sqlite_retries_and_isolates_slow_receivers() {
+        run(Backend::Sqlite, retries_and_isolates_slow_receivers);
+    }
+
+    #[test]
+    fn postgres_retries_and_isolates_slow_receivers() {
+        run(Backend::Postgres, retries_and_isolates_slow_receivers);
+    }
+
+    /// Claims are leased: a second claim does not take what the first holds, and one endpoint
+    /// gets no more than its share of the sending slots.
+    async fn claims_are_leased_and_shared_fairly(store: Store) {
+        let busy = endpoint(&store, "prov-a", "http://127.0.0.1:9/a", &[INVITED], true).await;
+        let other = endpoint(&store, "prov-b", "http://127.0.0.1:9/b", &[INVITED], true).await;
+        let off = endpoint(&store, "prov-c", "http://127.0.0.1:9/c", &[INVITED], false).await;
+        let (b, o, f) = (busy.id.clone(), other.id.clone(), off.id.clone());
+        store
+            .db
+            .run(move |c| {
+                for i in 0..6 {
+                    store::insert_delivery(c, &b, &format!("ev-{i}"), INVITED, "{}".into())?;
+                }
+                store::insert_delivery(c, &o, "ev-0", INVITED, "{}".into())?;
+                store::insert_delivery(c, &f, "ev-0", INVITED, "{}".into())?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let claim = |in_flight: HashMap<String, usize>| {
+            let store = store.clone();
+            async move {
+                store
+                    .db
+                    .transaction(move |c| store::claim(c, 100, 60_000, &in_flight, 2))
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = claim(HashMap::new()).await;
+        let per: Vec<&str> = first.iter().map(|c| c.endpoint_id.as_str()).collect();
+        assert_eq!(
+            per.iter().filter(|e| **e == busy.id).count(),
+            2,
+            "at most 2 per endpoint"
+        );
+        assert_eq!(per.iter().filter(|e| **e == other.id).count(), 1);
+        assert!(!per.contains(&off.id.as_str()), "disabled endpoints wait");
+        assert!(first.iter().all(|c| c.attempt == 1 && c.secrets.len() == 1));
+        // Those two are in flight: nothing more for that endpoint, and the leased rows stay leased.
+        assert!(
+            claim(HashMap::from([(busy.id.clone(), 2)]))
+                .await
+                .is_empty()
+        );
+        let next = claim(HashMap::from([(busy.id.clone(), 1)])).await;
+        assert_eq!(next.len(), 1);
+        assert!(first.iter().all(|c| c.id != next[0].id));
+        let due = {
+            let b = busy.id.clone();
+            store
+                .db
+                .run(move |c| store::next_due_ms(c, &[b]))
+                .await
+                .unwrap()
+        };
+        assert!(
+            due.is_some_and(|d| d > now_ms() + 50_000),
+            "only leased rows of others are left: {due:?}"
+        );
+    }
+
+    #[test]
+    fn sqlite_claims_are_leased_and_shared_fairly() {
+        run(Backend::Sqlite, claims_are_leased_and_shared_fairly);
+    }
+
+    #[test]
+    fn postgres_claims_are_leased_and_shared_fairly() {
+        run(Backend::Postgres, claims_are_leased_and_shared_fairly);
+    }
+
+    /// The worker lives as long as the service is mounted: once the platform drops it, queued
+    /// deliveries wait for the next start instead of being sent by an orphaned task.
+    async fn the_worker_stops_with_the_service(store: Store) {
+        let rx = Receiver::start(|_, _| (200, Duration::ZERO)).await;
+        endpoint(
+            &store,
+            "prov-a",
+            &format!("{}/a", rx.base),
+            &[INVITED],
+            true,
+        )
+        .await;
+        let settings = Arc::new(settings(&[]));
+        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
+        let mounted = crate::start(store.clone(), transport.clone(), settings.clone())
+            .await
+            .unwrap();
+        transport
+            .publish(&Envelope::new(
+                "competition",
+                "LCR-PPA",
+                &opened(&["prov-a"]),
+            ))
+            .await
+            .unwrap();
+        eventually("the first webhook", Duration::from_secs(2), || async {
+            (rx.requests("/a").len() == 1).then_some(())
+        })
+        .await;
+        drop(mounted);
+        transport
+            .publish(&Envelope::new(
+                "competition",
+                "LCR-PPA",
+                &opened(&["prov-a"]),
+            ))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            rx.requests("/a").len(),
+            1,
+            "nothing is sent once the service is gone"
+        );
+    }
+
+    #[test]
+    fn sqlite_the_worker_stops_with_the_service() {
+        run(Backend::Sqlite, the_worker_stops_with_the_service);
+    }
+}
