@@ -53,6 +53,18 @@ fn listener() -> TcpListener {
     l
 }
 
+/// Installs tracing once per test process (as `hub serve` does), so trace context is
+/// generated and carried exactly as in production.
+fn init_telemetry() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let settings = Settings::load_with(&[("telemetry.log_filter", "warn")]).expect("settings");
+        std::mem::forget(
+            hub_platform::telemetry::init("hub-test", &settings.telemetry).expect("telemetry"),
+        );
+    });
+}
+
 /// Where each service answers (all the same URL when embedded).
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -77,6 +89,7 @@ enum Cleanup {
 }
 
 fn test_settings(extra: &[(&str, &str)]) -> Settings {
+    init_telemetry();
     let mut overrides = vec![
         ("bus.retry_delays_ms", "50,200"),
         ("telemetry.log_filter", "warn"),
@@ -378,7 +391,21 @@ impl Client {
     }
 
     pub async fn post(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.post_with(url, token, body, &[]).await
+    }
+
+    /// Posts JSON with extra headers (e.g. a W3C `traceparent`).
+    pub async fn post_with(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut r = self.http.post(url).json(body);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }

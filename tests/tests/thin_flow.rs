@@ -7,6 +7,33 @@ use hub_acceptance::{Client, TestPlatform, WebhookReceiver};
 use hub_platform::{Role, directory::SEFTON};
 use serde_json::{Value, json};
 
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+#[derive(diesel::QueryableByName)]
+struct Outboxed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    envelope: String,
+}
+
+/// The `traceparent` of the first outbox event of a type written by a service.
+async fn outbox_traceparent(p: &TestPlatform, service: &str, event_type: &'static str) -> String {
+    use diesel::RunQueryDsl;
+    let row: Outboxed = p
+        .store(service)
+        .db
+        .run(move |c| {
+            Ok(diesel::sql_query(
+                "SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY id LIMIT 1",
+            )
+            .bind::<diesel::sql_types::Text, _>(event_type)
+            .get_result(c)?)
+        })
+        .await
+        .expect("the event is in the outbox");
+    let env = hub_events::Envelope::from_json(row.envelope.as_bytes()).unwrap();
+    env.traceparent.unwrap_or_default()
+}
+
 const CHILD_NAME: &str = "Jordan Example-Child";
 const CHILD_DOB: &str = "2012-05-14";
 
@@ -71,13 +98,14 @@ async fn thin_flow(p: &TestPlatform) {
         );
     }
 
-    // A Sefton commissioner submits a referral.
+    // A Sefton commissioner submits a referral, within a trace of the council's own system.
     let sefton = p.token(SEFTON, &[Role::Commissioner]);
     let r = http
-        .post(
+        .post_with(
             &format!("{}/v1/referrals", p.urls.referral),
             Some(&sefton),
             &referral_body(&seeded.framework_id, &seeded.residential_lot),
+            &[("traceparent", &format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))],
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -121,6 +149,20 @@ async fn thin_flow(p: &TestPlatform) {
     }
     let data = invites[0].json()["data"].clone();
     let competition_id = data["competition_id"].as_str().unwrap().to_owned();
+
+    // One trace follows the referral: the caller's trace id is on the event the referral
+    // service emitted and on the one the competition service emitted in reaction to it.
+    for (service, event_type) in [
+        ("referral", "referral.submitted"),
+        ("competition", "competition.opened"),
+    ] {
+        let tp = outbox_traceparent(p, service, event_type).await;
+        assert_eq!(
+            tp.split('-').nth(1),
+            Some(TRACE_ID),
+            "{event_type} from {service} carries the trace: {tp}"
+        );
+    }
     let referral_url = data["referral_url"].as_str().unwrap().to_owned();
     assert_eq!(
         referral_url,

@@ -157,14 +157,14 @@ mod tests {
 
     #[test]
     fn splits_add_up_to_the_whole() {
-        let parts = Pence(100_00).split(&[1, 1, 1]);
+        let parts = Pence(10_000).split(&[1, 1, 1]);
         assert_eq!(parts, vec![Pence(3334), Pence(3333), Pence(3333)]);
         let parts = Pence(-100).split(&[1, 2]);
         assert_eq!(parts.iter().copied().sum::<Pence>(), Pence(-100));
-        let budget = Pence(1_234_567_89);
+        let budget = Pence(123_456_789);
         let parts = budget.split(&[3125, 2650, 2400, 1825]);
         assert_eq!(parts.iter().copied().sum::<Pence>(), budget);
         assert_eq!(Pence(5).split(&[0, 0]), vec![Pence(3), Pence(2)]);
-        assert_eq!(Pence(-1_05).to_string(), "-£1.05");
+        assert_eq!(Pence(-105).to_string(), "-£1.05");
     }
 }

@@ -14,7 +14,9 @@ use opentelemetry_sdk::{
     trace::{SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::config::TelemetrySettings;
 
@@ -56,13 +58,21 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
     let provider = builder.build();
     global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer("commissioning-hub");
+    // The log filter applies to the log output only: spans that carry trace context are
+    // recorded whatever the log level, so a quiet deployment still propagates traces.
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(LevelFilter::INFO);
+    let registry = tracing_subscriber::registry().with(otel);
     if settings.log_format == "pretty" {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
             .try_init()?;
     } else {
         registry
@@ -70,7 +80,8 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
                 tracing_subscriber::fmt::layer()
                     .json()
                     .with_current_span(true)
-                    .with_writer(std::io::stderr),
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
             )
             .try_init()?;
     }
