@@ -140,8 +140,9 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             println!("framework_id={}", seeded.framework_id);
             println!("residential_lot={}", seeded.residential_lot);
             println!("foster_lot={}", seeded.foster_lot);
+            // Key=value lines on stdout (`eval "$(hub seed)"`), the rest on stderr.
             for (id, name, lot, price) in hub::seed::DEMO_PROVIDERS {
-                println!(
+                eprintln!(
                     "provider {id} ({name}) lot {} at {}",
                     ["residential", "foster care"][*lot],
                     hub_platform::Pence(*price)
