@@ -55,6 +55,8 @@ fn award(council: &str) -> CompetitionAwarded {
         start_date: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
         unsuccessful: vec!["prov-other".into()],
         awarded_by: "jo".into(),
+        direct: false,
+        outcomes: Vec::new(),
     }
 }
 

@@ -1,14 +1,1664 @@
-//! `hub bench`: drives the thin flow's first half and reports throughput and latency.
+//! `hub bench`: drives the thin flow's first half against a platform it starts itself, and
+//! reports throughput, latency and memory next to the machine's own limits.
+//!
+//! * **Platform.** Real child processes of this executable: distributed = five
+//!   `hub serve <service>` on free ports, each with a fresh PostgreSQL database
+//!   (`hub_bench_<service>`, dropped before and after) and RabbitMQ (exchange
+//!   `hub-bench.events`, queues `hub-bench.*`, durable and reused across runs, purged at
+//!   start); embedded = one `hub serve` on SQLite in a temporary directory and the
+//!   in-process bus. Logs go to files in that directory (kept and named if the run fails).
+//!   The children are killed when the bench ends, fails or is interrupted.
+//! * **Set-up** over REST, like `hub seed`: a framework in the LCR PPA (let by Halton) with
+//!   one residential lot and `--providers` providers, each registering a webhook for
+//!   `competition.invited` that points at a receiver in this process. The receiver notes when
+//!   each invitation arrives and checks every Standard Webhooks signature.
+//! * **Load.** Open loop: Sefton submits referrals (route mini-competition) at the scheduled
+//!   times whatever the answers, each request its own task. A referral's latency runs from the
+//!   start of its POST to the arrival of the last of its invitations.
+//! * **Baselines**, in the same run: the raw commit rate of a referral-sized insert with the
+//!   services' pool size (PostgreSQL; SQLite in embedded mode, with the platform's pragmas and
+//!   write lock) and the raw confirmed-publish rate of RabbitMQ (distributed mode).
+//! * **Memory and CPU:** each service's RSS idle (2 s after ready) and at its peak, and the
+//!   CPU each process (and PostgreSQL, RabbitMQ, the bench itself) used during each run.
 
-use hub_platform::Settings;
+use std::{
+    collections::HashMap,
+    fmt::Write as _,
+    fs::File,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc, Barrier, Mutex, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use diesel::{
+    RunQueryDsl,
+    connection::SimpleConnection,
+    sql_types::{Integer, Text, Timestamp},
+};
+use futures::{StreamExt, stream::FuturesUnordered};
+use hdrhistogram::Histogram;
+use hub_platform::{Authenticator, Database, Role, Settings, directory};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::seed::{self, FrameworkSpec};
+
+/// RabbitMQ names of the bench topology (durable, reused across runs).
+const EXCHANGE: &str = "hub-bench.events";
+const QUEUE_PREFIX: &str = "hub-bench";
+/// PostgreSQL database names: `hub_bench_<service>` and the baseline's.
+const DB_PREFIX: &str = "hub_bench_";
+const BASELINE_DB: &str = "hub_bench_baseline";
+/// Targets from the issue.
+const TARGET_THROUGHPUT: f64 = 100.0;
+const TARGET_P99_RATE: f64 = 50.0;
+const TARGET_P99_MS: f64 = 150.0;
+const TARGET_IDLE_RSS_KB: u64 = 40 * 1024;
+/// A run keeps up when its completions come at least this fraction of the offered rate.
+const KEEP_UP: f64 = 0.99;
+/// Kernel clock ticks a second in /proc (USER_HZ, 100 on Linux).
+const CLK_TCK: f64 = 100.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Five `hub serve <service>` processes on PostgreSQL and RabbitMQ.
+    Distributed,
+    /// One `hub serve` process on SQLite and the in-process bus.
+    Embedded,
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// How many referrals to submit.
-    #[arg(long, default_value_t = 500)]
+    /// How the platform runs.
+    #[arg(long, value_enum, default_value_t = Mode::Distributed)]
+    pub mode: Mode,
+    /// Referrals measured at each rate.
+    #[arg(long, default_value_t = 1000)]
     pub referrals: usize,
+    /// Offered load in referrals a second (open loop: requests leave on schedule whatever
+    /// the answers).
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// Several rates, run one after the other against the same platform (instead of
+    /// --rate), e.g. 50,100,200.
+    #[arg(long, value_delimiter = ',')]
+    pub rates: Vec<f64>,
+    /// Providers admitted to the lot, each invited to every referral.
+    #[arg(long, default_value_t = 10)]
+    pub providers: usize,
+    /// Referrals sent first and not measured.
+    #[arg(long, default_value_t = 20)]
+    pub warmup: usize,
+    /// Connections per service (default: database.pool_size).
+    #[arg(long)]
+    pub pool_size: Option<u32>,
+    /// Seconds each baseline runs (0 skips them).
+    #[arg(long, default_value_t = 3.0)]
+    pub baseline_secs: f64,
+    /// How long to wait for a run's last webhooks.
+    #[arg(long, default_value_t = 30)]
+    pub drain_secs: u64,
+    /// PostgreSQL server (distributed mode; databases hub_bench_* are created and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    /// RabbitMQ (distributed mode).
+    #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    pub amqp: String,
+    /// Print a machine-readable summary (JSON) after the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
-pub async fn run(_args: BenchArgs, _settings: Settings) -> anyhow::Result<()> {
-    anyhow::bail!("hub bench is not implemented yet")
+pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
+    anyhow::ensure!(args.referrals > 0, "--referrals must be at least 1");
+    anyhow::ensure!(args.providers > 0, "--providers must be at least 1");
+    let rates = if args.rates.is_empty() {
+        vec![args.rate]
+    } else {
+        args.rates.clone()
+    };
+    anyhow::ensure!(
+        rates.iter().all(|r| r.is_finite() && *r > 0.0),
+        "rates must be positive"
+    );
+    hub_platform::install_crypto_provider();
+    tokio::select! {
+        r = bench(&args, &rates, settings) => {
+            let report = r?;
+            print!("{}", report.table());
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
+        }
+        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted; the platform was stopped"),
+    }
+}
+
+async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::Result<Report> {
+    let pool_size = args.pool_size.unwrap_or(settings.database.pool_size);
+    let auth = Authenticator::new(&settings.auth);
+    let dir = std::env::temp_dir().join(format!("hub-bench-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the work directory {}", dir.display()))?;
+
+    let receiver = Receiver::start()?;
+    let mut platform = Platform::start(args, pool_size, &settings, dir).await?;
+    eprintln!(
+        "hub bench: platform up ({}); logs in {}",
+        platform.summary(),
+        platform.dir.display()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for p in &mut platform.procs {
+        p.idle_rss_kb = proc_status_kb(p.pid, "VmRSS");
+    }
+
+    let baselines = if args.baseline_secs > 0.0 {
+        eprintln!(
+            "hub bench: measuring baselines ({} s each)",
+            args.baseline_secs
+        );
+        measure_baselines(args, pool_size, &platform.dir).await?
+    } else {
+        Vec::new()
+    };
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let target = set_up(&client, &platform, &auth, &receiver, args.providers).await?;
+
+    if args.warmup > 0 {
+        eprintln!("hub bench: warm-up, {} referrals", args.warmup);
+        let sent = fire(&client, &target, args.warmup, rates[0].min(50.0)).await;
+        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+        receiver
+            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+            .await;
+    }
+
+    let mut runs = Vec::new();
+    for &rate in rates {
+        eprintln!(
+            "hub bench: {} referrals at {rate}/s ({} providers each)",
+            args.referrals, args.providers
+        );
+        let cpu_before = CpuSnapshot::take(&platform);
+        let sent = fire(&client, &target, args.referrals, rate).await;
+        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+        receiver
+            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+            .await;
+        let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
+        let run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
+        eprintln!(
+            "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
+            run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
+        );
+        runs.push(run);
+        platform.check_alive()?;
+    }
+
+    let services = platform
+        .procs
+        .iter()
+        .map(|p| ServiceMemory {
+            service: p.service.clone(),
+            idle_rss_mb: p.idle_rss_kb.map(kb_to_mb),
+            peak_rss_mb: proc_status_kb(p.pid, "VmHWM").map(kb_to_mb),
+            idle_target_met: p.idle_rss_kb.map(|kb| kb < TARGET_IDLE_RSS_KB),
+        })
+        .collect();
+    let signatures = receiver.signatures();
+    receiver.stop().await;
+    platform.finish();
+    Ok(Report {
+        mode: args.mode,
+        cpus: std::thread::available_parallelism().map_or(0, usize::from),
+        pool_size,
+        providers: args.providers,
+        referrals_per_run: args.referrals,
+        warmup: args.warmup,
+        baselines,
+        runs,
+        services,
+        signatures,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The platform: child processes of this executable.
+
+struct Proc {
+    service: String,
+    url: String,
+    pid: u32,
+    child: Child,
+    log: PathBuf,
+    idle_rss_kb: Option<u64>,
+}
+
+/// The started platform. Dropping it kills the children and drops the bench databases; the
+/// work directory (logs) is removed only after a run that finished.
+struct Platform {
+    mode: Mode,
+    procs: Vec<Proc>,
+    databases: Vec<String>,
+    dir: PathBuf,
+    finished: bool,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Platform {
+    async fn start(
+        args: &BenchArgs,
+        pool_size: u32,
+        settings: &Settings,
+        dir: PathBuf,
+    ) -> anyhow::Result<Self> {
+        let mut platform = Platform {
+            mode: args.mode,
+            procs: Vec::new(),
+            databases: Vec::new(),
+            dir,
+            finished: false,
+        };
+        let exe = std::env::current_exe().context("locating the hub executable")?;
+        let common = [
+            ("HUB__TELEMETRY__LOG_FILTER", "warn".to_owned()),
+            ("HUB__DATABASE__POOL_SIZE", pool_size.to_string()),
+        ];
+        match args.mode {
+            Mode::Distributed => {
+                let template = format!(
+                    "{}/{DB_PREFIX}{{service}}",
+                    args.postgres.trim_end_matches('/')
+                );
+                platform.databases = crate::SERVICES
+                    .iter()
+                    .map(|s| template.replace("{service}", s))
+                    .collect();
+                let dbs = platform.databases.clone();
+                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    for db in &dbs {
+                        hub_platform::db::drop_postgres_database(db)
+                            .with_context(|| format!("dropping {db}"))?;
+                    }
+                    Ok(())
+                })
+                .await??;
+                purge_bench_queues(&args.amqp, settings.bus.retry_delays_ms.len()).await?;
+                let ports: Vec<u16> = crate::SERVICES
+                    .iter()
+                    .map(|_| free_port())
+                    .collect::<anyhow::Result<_>>()?;
+                let referral_url = format!("http://127.0.0.1:{}", ports[0]);
+                for (service, port) in crate::SERVICES.iter().zip(&ports) {
+                    let mut env: Vec<(String, String)> = common
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect();
+                    env.extend(
+                        [
+                            ("HUB__DATABASE__URL", template.clone()),
+                            ("HUB__BUS__URL", args.amqp.clone()),
+                            ("HUB__BUS__EXCHANGE", EXCHANGE.to_owned()),
+                            ("HUB__BUS__QUEUE_PREFIX", QUEUE_PREFIX.to_owned()),
+                            ("HUB__SERVER__PUBLIC_URL", referral_url.clone()),
+                        ]
+                        .map(|(k, v)| (k.to_owned(), v)),
+                    );
+                    for (s, p) in crate::SERVICES.iter().zip(&ports) {
+                        env.push((format!("HUB__PORTS__{}", s.to_uppercase()), p.to_string()));
+                    }
+                    platform.spawn(&exe, Some(service), *port, &env)?;
+                }
+            }
+            Mode::Embedded => {
+                let port = free_port()?;
+                let mut env: Vec<(String, String)> = common
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect();
+                env.extend(
+                    [
+                        ("HUB__SERVER__PORT", port.to_string()),
+                        (
+                            "HUB__DATABASE__URL",
+                            format!("sqlite://{}", platform.dir.join("data").display()),
+                        ),
+                        ("HUB__BUS__URL", "memory://".to_owned()),
+                    ]
+                    .map(|(k, v)| (k.to_owned(), v)),
+                );
+                platform.spawn(&exe, None, port, &env)?;
+            }
+        }
+        platform.wait_ready(Duration::from_secs(60)).await?;
+        Ok(platform)
+    }
+
+    fn spawn(
+        &mut self,
+        exe: &Path,
+        service: Option<&str>,
+        port: u16,
+        env: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let name = service.unwrap_or("hub");
+        let log = self.dir.join(format!("{name}.log"));
+        let out = File::create(&log)?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve");
+        if let Some(s) = service {
+            cmd.arg(s);
+        }
+        cmd.envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {} serve {name}", exe.display()))?;
+        self.procs.push(Proc {
+            service: name.to_owned(),
+            url: format!("http://127.0.0.1:{port}"),
+            pid: child.id(),
+            child,
+            log,
+            idle_rss_kb: None,
+        });
+        Ok(())
+    }
+
+    fn url(&self, service: &str) -> &str {
+        self.procs
+            .iter()
+            .find(|p| p.service == service)
+            .or(self.procs.first())
+            .map(|p| p.url.as_str())
+            .unwrap_or_default()
+    }
+
+    fn summary(&self) -> String {
+        match self.mode {
+            Mode::Distributed => format!(
+                "distributed: {} processes on PostgreSQL and RabbitMQ",
+                self.procs.len()
+            ),
+            Mode::Embedded => "embedded: one process on SQLite and the in-process bus".to_owned(),
+        }
+    }
+
+    async fn wait_ready(&mut self, within: Duration) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let deadline = Instant::now() + within;
+        for i in 0..self.procs.len() {
+            loop {
+                let url = format!("{}/health/ready", self.procs[i].url);
+                if let Ok(r) = client.get(&url).send().await
+                    && r.status().is_success()
+                {
+                    break;
+                }
+                self.check_alive()?;
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "{} was not ready within {within:?}; its log ({}):\n{}",
+                    self.procs[i].service,
+                    self.procs[i].log.display(),
+                    log_tail(&self.procs[i].log)
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails if a child has exited, with the end of its log.
+    fn check_alive(&mut self) -> anyhow::Result<()> {
+        for p in &mut self.procs {
+            if let Some(status) = p.child.try_wait()? {
+                anyhow::bail!(
+                    "{} exited ({status}); its log ({}):\n{}",
+                    p.service,
+                    p.log.display(),
+                    log_tail(&p.log)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The run finished: the logs can go with the rest.
+    fn finish(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        for p in &mut self.procs {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+        for db in &self.databases {
+            if let Err(e) = hub_platform::db::drop_postgres_database(db) {
+                eprintln!("hub bench: could not drop {db}: {e:#}");
+            }
+        }
+        if self.finished {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("hub bench: logs kept in {}", self.dir.display());
+        }
+    }
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Empties the bench topology's queues, so nothing left by an interrupted run is consumed.
+async fn purge_bench_queues(url: &str, retries: usize) -> anyhow::Result<()> {
+    use lapin::{Connection, ConnectionProperties, options::QueuePurgeOptions};
+    let conn = Connection::connect(
+        url,
+        ConnectionProperties::default().with_connection_name("hub-bench".into()),
+    )
+    .await
+    .with_context(|| format!("connecting to RabbitMQ at {url}"))?;
+    let subscriptions = [
+        referral::handlers::subscription(),
+        competition::handlers::subscription(),
+        contract::handlers::subscription(),
+        finance::handlers::subscription(),
+        notifications::handlers::subscription(),
+    ];
+    for s in subscriptions {
+        let q = format!("{QUEUE_PREFIX}.{}.{}", s.service, s.name);
+        let mut names = vec![q.clone(), format!("{q}.dlq")];
+        names.extend((0..retries).map(|n| format!("{q}.retry.{n}")));
+        for name in names {
+            // A missing queue closes the channel it was named on: one channel each.
+            let ch = conn.create_channel().await?;
+            let _ = ch
+                .queue_purge(name.as_str().into(), QueuePurgeOptions::default())
+                .await;
+        }
+    }
+    let _ = conn.close(200, "purged".into()).await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The webhook receiver.
+
+#[derive(Deserialize)]
+struct Hook {
+    #[serde(rename = "type")]
+    kind: String,
+    data: HookData,
+}
+
+#[derive(Deserialize)]
+struct HookData {
+    referral_id: String,
+}
+
+#[derive(Default)]
+struct Received {
+    /// Per referral: each provider's first invitation and when it arrived.
+    by_referral: Mutex<HashMap<String, Vec<(String, Instant)>>>,
+    secrets: RwLock<HashMap<String, String>>,
+    total: AtomicU64,
+    duplicates: AtomicU64,
+    verified: AtomicU64,
+    invalid: AtomicU64,
+    other: AtomicU64,
+}
+
+/// Providers' webhook endpoints: `POST /hooks/{provider}` on 127.0.0.1.
+struct Receiver {
+    url: String,
+    state: Arc<Received>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn hook(req: HttpRequest, body: web::Bytes, state: web::Data<Received>) -> HttpResponse {
+    let at = Instant::now();
+    state.total.fetch_add(1, Ordering::Relaxed);
+    let provider = req.match_info().get("provider").unwrap_or_default();
+    let header = |k: &str| {
+        req.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let secret = state
+        .secrets
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(provider)
+        .cloned();
+    let valid = secret.is_some_and(|secret| {
+        notifications::domain::verify(
+            &secret,
+            header("webhook-id"),
+            header("webhook-timestamp").parse().unwrap_or(0),
+            &body,
+            header("webhook-signature"),
+            chrono::Utc::now().timestamp(),
+        )
+        .is_ok()
+    });
+    let counter = if valid {
+        &state.verified
+    } else {
+        &state.invalid
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    match serde_json::from_slice::<Hook>(&body) {
+        Ok(h) if h.kind == notifications::domain::INVITED => {
+            let mut map = state.by_referral.lock().unwrap_or_else(|e| e.into_inner());
+            let seen = map.entry(h.data.referral_id).or_default();
+            if seen.iter().any(|(p, _)| p == provider) {
+                state.duplicates.fetch_add(1, Ordering::Relaxed);
+            } else {
+                seen.push((provider.to_owned(), at));
+            }
+        }
+        _ => {
+            state.other.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    HttpResponse::NoContent().finish()
+}
+
+impl Receiver {
+    fn start() -> anyhow::Result<Self> {
+        let state = Arc::new(Received::default());
+        let data = web::Data::from(state.clone());
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/hooks/{provider}", web::post().to(hook))
+        })
+        .workers(2)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { url, state, handle })
+    }
+
+    fn endpoint(&self, provider: &str) -> String {
+        format!("{}/hooks/{provider}", self.url)
+    }
+
+    fn set_secret(&self, provider: &str, secret: &str) {
+        self.state
+            .secrets
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider.to_owned(), secret.to_owned());
+    }
+
+    /// Waits until each referral in `ids` has had `providers` invitations, or `within`.
+    async fn wait_for(&self, ids: &[String], providers: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            let done = {
+                let map = self
+                    .state
+                    .by_referral
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                ids.iter()
+                    .all(|id| map.get(id).is_some_and(|v| v.len() >= providers))
+            };
+            if done {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// When each provider's invitation for `referral_id` arrived.
+    fn arrivals(&self, referral_id: &str) -> Vec<Instant> {
+        self.state
+            .by_referral
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(referral_id)
+            .map(|v| v.iter().map(|(_, at)| *at).collect())
+            .unwrap_or_default()
+    }
+
+    fn signatures(&self) -> Signatures {
+        let s = &self.state;
+        Signatures {
+            webhooks_received: s.total.load(Ordering::Relaxed),
+            verified: s.verified.load(Ordering::Relaxed),
+            invalid: s.invalid.load(Ordering::Relaxed),
+            duplicates: s.duplicates.load(Ordering::Relaxed),
+            not_invitations: s.other.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Set-up and load.
+
+/// Where and as whom referrals are submitted.
+struct Target {
+    url: String,
+    token: String,
+    body: String,
+}
+
+async fn set_up(
+    client: &reqwest::Client,
+    platform: &Platform,
+    auth: &Authenticator,
+    receiver: &Receiver,
+    providers: usize,
+) -> anyhow::Result<Target> {
+    let ids: Vec<String> = (1..=providers)
+        .map(|i| format!("bench-prov-{i:02}"))
+        .collect();
+    let names: Vec<String> = (1..=providers)
+        .map(|i| format!("Bench Children's Homes {i:02}"))
+        .collect();
+    let spec = FrameworkSpec {
+        partnership: "LCR-PPA",
+        lead: directory::HALTON,
+        name: "hub bench framework",
+        kind: "provider_partner_agreement",
+        lots: &[("Residential", "residential")],
+        admissions: ids
+            .iter()
+            .zip(&names)
+            .map(|(id, name)| (id.as_str(), name.as_str(), 0, 250_000))
+            .collect(),
+    };
+    let (framework_id, lots) =
+        seed::create_framework(client, platform.url("competition"), auth, &spec).await?;
+    for provider in &ids {
+        let token = auth.mint_default(&format!("bench@{provider}"), provider, &[Role::Provider]);
+        let created = seed::post_json(
+            client,
+            format!("{}/v1/webhooks", platform.url("notifications")),
+            &token,
+            json!({"url": receiver.endpoint(provider), "event_types": [notifications::domain::INVITED]}),
+        )
+        .await?;
+        let secret = created["secret"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no secret in {created}"))?;
+        receiver.set_secret(provider, secret);
+    }
+    let token = auth.mint_default("bench@sefton", directory::SEFTON, &[Role::Commissioner]);
+    Ok(Target {
+        url: format!("{}/v1/referrals", platform.url("referral")),
+        token,
+        body: referral_body(&framework_id, &lots[0]).to_string(),
+    })
+}
+
+/// A mini-competition referral, submitted at once (the shape of the thin-flow test's).
+fn referral_body(framework_id: &str, lot_id: &str) -> Value {
+    json!({
+        "partnership": "LCR-PPA",
+        "framework_id": framework_id,
+        "lot_id": lot_id,
+        "route": "mini_competition",
+        "route_reason": "planned move; the PPA residential lot has suitable homes",
+        "submit": true,
+        "document": {
+            "child": {"name": "Bench Example-Child", "date_of_birth": "2012-05-14", "gender": "male",
+                      "ethnicity": "White British", "first_language": "English"},
+            "legal_status": "s31 care order",
+            "placement_type": "residential",
+            "urgency": "planned",
+            "needs": ["emotional_behavioural", "risk_missing"],
+            "education": {"school": "Example High School", "ehcp": true, "educational_needs": ["SEMH"]},
+            "about_me": "Loves football and drawing; needs time to trust new adults.",
+            "location": {"postcode_district": "L20", "latitude": 53.46, "longitude": -2.99, "max_distance_miles": 20.0},
+            "wanted_start": "2026-12-01",
+            "expected_duration_weeks": 52
+        }
+    })
+}
+
+/// One referral sent.
+struct Sent {
+    posted: Instant,
+    answered: Instant,
+    id: Option<String>,
+    error: Option<String>,
+}
+
+/// Sends `n` referrals at `rate` a second, open loop: each leaves at its scheduled time in a
+/// task of its own, whatever happened to the ones before.
+async fn fire(client: &reqwest::Client, target: &Target, n: usize, rate: f64) -> Vec<Sent> {
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let url: Arc<str> = target.url.as_str().into();
+    let token: Arc<str> = target.token.as_str().into();
+    let body: Arc<str> = target.body.as_str().into();
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        tokio::time::sleep_until(start + period.mul_f64(i as f64)).await;
+        let (client, url, token, body) = (client.clone(), url.clone(), token.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let posted = Instant::now();
+            let result = async {
+                let res = client
+                    .post(&*url)
+                    .bearer_auth(&*token)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = res.status();
+                let text = res.text().await.map_err(|e| e.to_string())?;
+                if status != reqwest::StatusCode::CREATED {
+                    return Err(format!("HTTP {status}: {}", truncate(&text, 300)));
+                }
+                serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned))
+                    .ok_or_else(|| format!("no id in {}", truncate(&text, 300)))
+            }
+            .await;
+            let answered = Instant::now();
+            match result {
+                Ok(id) => Sent {
+                    posted,
+                    answered,
+                    id: Some(id),
+                    error: None,
+                },
+                Err(e) => Sent {
+                    posted,
+                    answered,
+                    id: None,
+                    error: Some(e),
+                },
+            }
+        }));
+    }
+    let mut sent = Vec::with_capacity(n);
+    for t in tasks {
+        match t.await {
+            Ok(s) => sent.push(s),
+            Err(e) => sent.push(Sent {
+                posted: Instant::now(),
+                answered: Instant::now(),
+                id: None,
+                error: Some(format!("request task failed: {e}")),
+            }),
+        }
+    }
+    sent
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+// ---------------------------------------------------------------------------------------
+// Results.
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Percentiles {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+    mean: f64,
+}
+
+/// Milliseconds from a histogram of microseconds.
+fn percentiles(h: &Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    Percentiles {
+        p50: ms(h.value_at_quantile(0.50)),
+        p95: ms(h.value_at_quantile(0.95)),
+        p99: ms(h.value_at_quantile(0.99)),
+        max: ms(h.max()),
+        mean: h.mean() / 1000.0,
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct RunReport {
+    offered_rate: f64,
+    referrals: usize,
+    /// Requests sent a second (from the first POST to the last).
+    achieved_request_rate: f64,
+    /// Referrals whose every provider was notified.
+    completed: usize,
+    /// completed / (last webhook − first POST).
+    throughput_e2e: f64,
+    /// (completed − 1) / (last completion − first completion): the rate the platform
+    /// finished referrals at, without the first referral's latency in the window.
+    completion_rate: f64,
+    /// POST start → last of the referral's webhooks.
+    latency_ms: Percentiles,
+    /// Median latency of the first and of the last tenth of the referrals (a backlog
+    /// that builds up shows as growth).
+    latency_first_tenth_p50_ms: f64,
+    latency_last_tenth_p50_ms: f64,
+    post_ms: Percentiles,
+    http_errors: usize,
+    first_http_error: Option<String>,
+    webhooks_expected: usize,
+    webhooks_missing: usize,
+    keeps_up: bool,
+    cpu: Vec<CpuUse>,
+    machine_cpu_busy_pct: f64,
+}
+
+impl RunReport {
+    fn new(
+        rate: f64,
+        sent: &[Sent],
+        receiver: &Receiver,
+        providers: usize,
+        cpu: (Vec<CpuUse>, f64),
+    ) -> Self {
+        let first_post = sent.iter().map(|s| s.posted).min();
+        let last_post = sent.iter().map(|s| s.posted).max();
+        let achieved_request_rate = match (first_post, last_post) {
+            (Some(a), Some(b)) if b > a => (sent.len() - 1) as f64 / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let mut latency = histogram();
+        let mut post = histogram();
+        let mut received = 0;
+        // (POST start, last webhook) of each referral fully notified, in sending order.
+        let mut done: Vec<(Instant, Instant)> = Vec::new();
+        for s in sent {
+            post.saturating_record((s.answered - s.posted).as_micros() as u64);
+            let Some(id) = &s.id else { continue };
+            let arrivals = receiver.arrivals(id);
+            received += arrivals.len().min(providers);
+            if arrivals.len() >= providers
+                && let Some(last) = arrivals.iter().max()
+            {
+                latency
+                    .saturating_record(last.saturating_duration_since(s.posted).as_micros() as u64);
+                done.push((s.posted, *last));
+            }
+        }
+        let completed = done.len();
+        let last_webhook = done.iter().map(|d| d.1).max();
+        let first_completion = done.iter().map(|d| d.1).min();
+        let throughput_e2e = match (first_post, last_webhook) {
+            (Some(a), Some(b)) if b > a => completed as f64 / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let completion_rate = match (first_completion, last_webhook) {
+            (Some(a), Some(b)) if b > a => (completed - 1) as f64 / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let tenth = (completed / 10).max(1);
+        let median_of = |part: &[(Instant, Instant)]| {
+            let mut v: Vec<f64> = part
+                .iter()
+                .map(|(p, l)| l.saturating_duration_since(*p).as_secs_f64() * 1000.0)
+                .collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or_default()
+        };
+        let errors: Vec<&Sent> = sent.iter().filter(|s| s.error.is_some()).collect();
+        let webhooks_expected = sent.len() * providers;
+        let (cpu, machine_cpu_busy_pct) = cpu;
+        Self {
+            offered_rate: rate,
+            referrals: sent.len(),
+            achieved_request_rate,
+            completed,
+            throughput_e2e,
+            completion_rate,
+            latency_ms: percentiles(&latency),
+            latency_first_tenth_p50_ms: median_of(&done[..tenth.min(completed)]),
+            latency_last_tenth_p50_ms: median_of(&done[completed.saturating_sub(tenth)..]),
+            post_ms: percentiles(&post),
+            http_errors: errors.len(),
+            first_http_error: errors.first().and_then(|s| s.error.clone()),
+            webhooks_expected,
+            webhooks_missing: webhooks_expected - received,
+            keeps_up: completed == sent.len() && completion_rate >= KEEP_UP * rate,
+            cpu,
+            machine_cpu_busy_pct,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Baseline {
+    name: String,
+    what: String,
+    per_second: f64,
+    /// Latency of one commit / one confirm.
+    latency_ms: Percentiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ServiceMemory {
+    service: String,
+    idle_rss_mb: Option<f64>,
+    peak_rss_mb: Option<f64>,
+    idle_target_met: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Signatures {
+    webhooks_received: u64,
+    verified: u64,
+    invalid: u64,
+    duplicates: u64,
+    not_invitations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Report {
+    mode: Mode,
+    cpus: usize,
+    pool_size: u32,
+    providers: usize,
+    referrals_per_run: usize,
+    warmup: usize,
+    baselines: Vec<Baseline>,
+    runs: Vec<RunReport>,
+    services: Vec<ServiceMemory>,
+    signatures: Signatures,
+}
+
+fn kb_to_mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+impl Report {
+    /// Commits each referral costs across the databases, and confirmed publishes (see
+    /// README, Performance).
+    fn commits_per_referral(&self) -> usize {
+        9 + self.providers
+    }
+
+    fn baseline(&self, name: &str) -> Option<&Baseline> {
+        self.baselines.iter().find(|b| b.name == name)
+    }
+
+    fn table(&self) -> String {
+        let mut o = String::new();
+        let mode = match self.mode {
+            Mode::Distributed => "distributed (5 processes, PostgreSQL + RabbitMQ)",
+            Mode::Embedded => "embedded (1 process, SQLite + in-process bus)",
+        };
+        let _ = writeln!(
+            o,
+            "\nhub bench: {mode}; {} CPUs; pool size {}; {} providers invited per referral; \
+             {} referrals per rate after {} warm-up",
+            self.cpus, self.pool_size, self.providers, self.referrals_per_run, self.warmup
+        );
+        if !self.baselines.is_empty() {
+            let _ = writeln!(o, "\nBaselines (same machine, same run)");
+            for b in &self.baselines {
+                let _ = writeln!(
+                    o,
+                    "  {:<54} {:>9.0}/s   (each: p50 {:.2} ms, p99 {:.2} ms)",
+                    b.what, b.per_second, b.latency_ms.p50, b.latency_ms.p99
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
+            self.providers
+        );
+        let _ = writeln!(
+            o,
+            "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
+            "offered",
+            "sent/s",
+            "e2e/s",
+            "done/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "POST p50",
+            "POST p99",
+            "errors",
+            "missing",
+            "keeps"
+        );
+        for r in &self.runs {
+            let _ = writeln!(
+                o,
+                "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
+                r.offered_rate,
+                r.achieved_request_rate,
+                r.throughput_e2e,
+                r.completion_rate,
+                r.latency_ms.p50,
+                r.latency_ms.p95,
+                r.latency_ms.p99,
+                r.latency_ms.max,
+                r.post_ms.p50,
+                r.post_ms.p99,
+                r.http_errors,
+                r.webhooks_missing,
+                if r.keeps_up { "yes" } else { "NO" }
+            );
+        }
+        let _ = writeln!(
+            o,
+            "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
+             completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
+            KEEP_UP * 100.0
+        );
+        for r in &self.runs {
+            if let Some(e) = &r.first_http_error {
+                let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
+            }
+            if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
+                let _ = writeln!(
+                    o,
+                    "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
+                    r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
+                );
+            }
+        }
+
+        let _ = writeln!(
+            o,
+            "\nCPU during each run (% of one core; the machine has {} cores)",
+            self.cpus
+        );
+        for r in &self.runs {
+            let parts: Vec<String> = r
+                .cpu
+                .iter()
+                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {:>5.0}/s: machine {:.0}% busy; {}",
+                r.offered_rate,
+                r.machine_cpu_busy_pct,
+                parts.join(", ")
+            );
+        }
+
+        let commits = self.commits_per_referral();
+        let _ = writeln!(
+            o,
+            "\nAgainst the machine's limits (each referral costs ≈ {commits} commits: 4 in the \
+             referral database, 3 in competition's, 2 + {} in notifications'; {} confirmed \
+             publishes, consumed 3 times; 1 POST in and {} webhooks out)",
+            self.providers,
+            if self.mode == Mode::Distributed {
+                "2"
+            } else {
+                "2 in-process"
+            },
+            self.providers
+        );
+        for r in &self.runs {
+            let rate = r.completion_rate;
+            let mut line = format!("  {:>5.0}/s:", r.offered_rate);
+            for (name, per_ref, label) in [
+                ("postgres", commits as f64, "commits"),
+                ("sqlite", commits as f64, "commits"),
+                ("rabbitmq", 2.0, "publishes"),
+            ] {
+                if let Some(b) = self.baseline(name)
+                    && b.per_second > 0.0
+                {
+                    let _ = write!(
+                        line,
+                        " {:.0} referrals/s = {:.0} {label}/s = {:.0}% of raw {};",
+                        rate,
+                        rate * per_ref,
+                        100.0 * rate * per_ref / b.per_second,
+                        b.name
+                    );
+                }
+            }
+            let _ = writeln!(o, "{}", line.trim_end_matches(';'));
+        }
+
+        let _ = writeln!(
+            o,
+            "\nMemory (MB)           idle RSS   peak RSS   idle < {} MB",
+            TARGET_IDLE_RSS_KB / 1024
+        );
+        for s in &self.services {
+            let _ = writeln!(
+                o,
+                "  {:<18} {:>9} {:>10}   {}",
+                s.service,
+                s.idle_rss_mb.map_or("?".into(), |v| format!("{v:.1}")),
+                s.peak_rss_mb.map_or("?".into(), |v| format!("{v:.1}")),
+                s.idle_target_met.map_or("?", met)
+            );
+        }
+
+        let sig = &self.signatures;
+        let _ = writeln!(
+            o,
+            "\nWebhooks: {} received, {} signatures valid, {} invalid, {} duplicates, {} not invitations",
+            sig.webhooks_received, sig.verified, sig.invalid, sig.duplicates, sig.not_invitations
+        );
+
+        let _ = writeln!(o, "\nTargets");
+        if self.mode == Mode::Distributed {
+            let best = self
+                .runs
+                .iter()
+                .filter(|r| r.keeps_up)
+                .map(|r| r.offered_rate)
+                .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
+            let tried = self
+                .runs
+                .iter()
+                .any(|r| r.offered_rate >= TARGET_THROUGHPUT);
+            let _ = writeln!(
+                o,
+                "  sustained ≥ {TARGET_THROUGHPUT:.0} referrals/s end to end: {}",
+                match (tried, best) {
+                    (false, _) => format!("not measured (run a rate ≥ {TARGET_THROUGHPUT:.0})"),
+                    (true, Some(b)) if b >= TARGET_THROUGHPUT =>
+                        format!("met (keeps up at {b:.0}/s offered)"),
+                    (true, b) => format!(
+                        "MISSED (highest rate kept up with: {})",
+                        b.map_or("none".into(), |b| format!("{b:.0}/s"))
+                    ),
+                }
+            );
+            match self
+                .runs
+                .iter()
+                .find(|r| (r.offered_rate - TARGET_P99_RATE).abs() < 0.5)
+            {
+                Some(r) => {
+                    let _ = writeln!(
+                        o,
+                        "  p99 POST → last webhook ≤ {TARGET_P99_MS:.0} ms at {TARGET_P99_RATE:.0}/s: {} ({:.1} ms)",
+                        met(r.latency_ms.p99 <= TARGET_P99_MS && r.completed == r.referrals),
+                        r.latency_ms.p99
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        o,
+                        "  p99 POST → last webhook ≤ {TARGET_P99_MS:.0} ms at {TARGET_P99_RATE:.0}/s: not measured (run --rates 50,…)"
+                    );
+                }
+            }
+        }
+        let idle_ok = self
+            .services
+            .iter()
+            .all(|s| s.idle_target_met.unwrap_or(false));
+        let _ = writeln!(
+            o,
+            "  each service idle under {} MB RSS: {}",
+            TARGET_IDLE_RSS_KB / 1024,
+            met(idle_ok)
+        );
+        o
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// /proc: memory and CPU.
+
+/// A `kB` field of /proc/<pid>/status (VmRSS, VmHWM).
+fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// utime + stime of a process, in clock ticks.
+fn proc_cpu_ticks(pid: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// (busy, total) ticks of the whole machine.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct CpuUse {
+    name: String,
+    pct_of_core: f64,
+}
+
+/// CPU ticks of the platform's processes, PostgreSQL's and RabbitMQ's, and this one.
+struct CpuSnapshot {
+    at: Instant,
+    /// (group name, pid) → ticks.
+    ticks: HashMap<(String, String), u64>,
+    machine: Option<(u64, u64)>,
+}
+
+impl CpuSnapshot {
+    fn take(platform: &Platform) -> Self {
+        let mut ticks = HashMap::new();
+        for p in &platform.procs {
+            let pid = p.pid.to_string();
+            if let Some(t) = proc_cpu_ticks(&pid) {
+                ticks.insert((p.service.clone(), pid), t);
+            }
+        }
+        if let Some(t) = proc_cpu_ticks("self") {
+            ticks.insert(("bench".to_owned(), "self".to_owned()), t);
+        }
+        if platform.mode == Mode::Distributed
+            && let Ok(entries) = std::fs::read_dir("/proc")
+        {
+            for e in entries.flatten() {
+                let pid = e.file_name().to_string_lossy().into_owned();
+                if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                let group = match comm.trim() {
+                    "postgres" => "postgresql",
+                    "beam.smp" => "rabbitmq",
+                    _ => continue,
+                };
+                if let Some(t) = proc_cpu_ticks(&pid) {
+                    ticks.insert((group.to_owned(), pid), t);
+                }
+            }
+        }
+        Self {
+            at: Instant::now(),
+            ticks,
+            machine: machine_ticks(),
+        }
+    }
+
+    /// CPU used per group since `before` (% of one core), and how busy the machine was.
+    fn since(&self, before: &CpuSnapshot) -> (Vec<CpuUse>, f64) {
+        let secs = (self.at - before.at).as_secs_f64().max(1e-3);
+        let mut groups: Vec<(String, u64)> = Vec::new();
+        for ((group, pid), t) in &self.ticks {
+            let used = t.saturating_sub(
+                before
+                    .ticks
+                    .get(&(group.clone(), pid.clone()))
+                    .copied()
+                    .unwrap_or(0),
+            );
+            match groups.iter_mut().find(|(g, _)| g == group) {
+                Some((_, sum)) => *sum += used,
+                None => groups.push((group.clone(), used)),
+            }
+        }
+        let order = |g: &str| {
+            crate::SERVICES
+                .iter()
+                .position(|s| *s == g)
+                .unwrap_or(match g {
+                    "hub" => 0,
+                    "postgresql" => 10,
+                    "rabbitmq" => 11,
+                    _ => 12,
+                })
+        };
+        groups.sort_by_key(|(g, _)| order(g));
+        let uses = groups
+            .into_iter()
+            .map(|(name, t)| CpuUse {
+                name,
+                pct_of_core: 100.0 * t as f64 / CLK_TCK / secs,
+            })
+            .collect();
+        let busy = match (before.machine, self.machine) {
+            (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64
+            }
+            _ => 0.0,
+        };
+        (uses, busy)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Baselines.
+
+async fn measure_baselines(
+    args: &BenchArgs,
+    pool_size: u32,
+    dir: &Path,
+) -> anyhow::Result<Vec<Baseline>> {
+    let secs = Duration::from_secs_f64(args.baseline_secs);
+    let mut out = Vec::new();
+    match args.mode {
+        Mode::Distributed => {
+            let url = format!("{}/{BASELINE_DB}", args.postgres.trim_end_matches('/'));
+            let dropped = url.clone();
+            tokio::task::spawn_blocking(move || hub_platform::db::drop_postgres_database(&dropped))
+                .await??;
+            let result = commit_baseline(&url, "postgres", pool_size, secs).await;
+            let dropped = url.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                hub_platform::db::drop_postgres_database(&dropped)
+            })
+            .await;
+            out.push(result.context("PostgreSQL baseline")?);
+            out.push(
+                publish_baseline(&args.amqp, secs)
+                    .await
+                    .context("RabbitMQ baseline")?,
+            );
+        }
+        Mode::Embedded => {
+            let url = format!("sqlite://{}", dir.join("baseline").display());
+            out.push(
+                commit_baseline(&url, "sqlite", pool_size, secs)
+                    .await
+                    .context("SQLite baseline")?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// About 2 KB of JSON: a referral version's document.
+fn document_2kb() -> String {
+    let mut doc = referral_body("00000000-0000-0000-0000-000000000000", "x")["document"].clone();
+    let pad = 2048usize.saturating_sub(doc.to_string().len());
+    doc["about_me"] = Value::String("x".repeat(pad));
+    doc.to_string()
+}
+
+/// Commits/s of single-row inserts shaped like `referral_versions`, one transaction each,
+/// from `workers` threads through the platform's own [`Database`] (so SQLite gets the same
+/// pragmas and in-process write lock as the services).
+async fn commit_baseline(
+    url: &str,
+    name: &str,
+    workers: u32,
+    run_for: Duration,
+) -> anyhow::Result<Baseline> {
+    let db = Database::connect(url, "baseline", workers).await?;
+    let backend = db.backend();
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, Duration, Histogram<u64>)> {
+        db.get()?.batch_execute(
+            "CREATE TABLE IF NOT EXISTS bench_versions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, \
+             document TEXT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMP NOT NULL, \
+             updated_at TIMESTAMP NOT NULL)",
+        )?;
+        let document = document_2kb();
+        let insert = |db: &Database| {
+            let now = chrono::Utc::now().naive_utc();
+            let document = document.clone();
+            db.transaction_blocking(move |c| {
+                diesel::sql_query(
+                    "INSERT INTO bench_versions (id, version, document, created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind::<Text, _>(uuid::Uuid::now_v7().to_string())
+                .bind::<Integer, _>(1)
+                .bind::<Text, _>(document)
+                .bind::<Text, _>("bench")
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .execute(c)?;
+                Ok(())
+            })
+        };
+        let barrier = Barrier::new(workers as usize + 1);
+        let (start, results) = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| -> anyhow::Result<(u64, Histogram<u64>)> {
+                        // Open this worker's connection before the clock starts.
+                        let warm = insert(&db);
+                        barrier.wait();
+                        warm?;
+                        let deadline = Instant::now() + run_for;
+                        let mut h = histogram();
+                        let mut n = 0;
+                        while Instant::now() < deadline {
+                            let t = Instant::now();
+                            insert(&db)?;
+                            h.saturating_record(t.elapsed().as_micros() as u64);
+                            n += 1;
+                        }
+                        Ok((n, h))
+                    })
+                })
+                .collect();
+            barrier.wait();
+            let start = Instant::now();
+            (
+                start,
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("baseline worker panicked"))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let elapsed = start.elapsed();
+        let mut all = histogram();
+        let mut n = 0;
+        for r in results {
+            let (count, h) = r?;
+            n += count;
+            all.add(&h).expect("same bounds");
+        }
+        Ok((n, elapsed, all))
+    })
+    .await??;
+    let (n, elapsed, h) = result;
+    let what = match backend {
+        hub_platform::Backend::Postgres => {
+            format!("PostgreSQL commits ({workers} connections, 2 KB row, 1 row/tx)")
+        }
+        hub_platform::Backend::Sqlite => {
+            format!("SQLite commits ({workers} threads, WAL, 2 KB row, 1 row/tx)")
+        }
+    };
+    Ok(Baseline {
+        name: name.to_owned(),
+        what,
+        per_second: n as f64 / elapsed.as_secs_f64(),
+        latency_ms: percentiles(&h),
+    })
+}
+
+/// Confirmed publishes/s of 1 KB persistent messages to a quorum queue (as the platform's),
+/// 64 confirms in flight on one channel; the exchange and queue are deleted afterwards.
+async fn publish_baseline(url: &str, run_for: Duration) -> anyhow::Result<Baseline> {
+    use lapin::{
+        BasicProperties, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+        options::{
+            BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+            ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+        },
+        types::{AMQPValue, FieldTable},
+    };
+    const IN_FLIGHT: usize = 64;
+    let conn = Connection::connect(
+        url,
+        ConnectionProperties::default().with_connection_name("hub-bench-baseline".into()),
+    )
+    .await
+    .with_context(|| format!("connecting to RabbitMQ at {url}"))?;
+    let ch = conn.create_channel().await?;
+    ch.confirm_select(ConfirmSelectOptions::default()).await?;
+    let name = format!("hub-bench.baseline.{}", uuid::Uuid::now_v7().simple());
+    ch.exchange_declare(
+        name.as_str().into(),
+        ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await?;
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    ch.queue_declare(name.as_str().into(), QueueDeclareOptions::durable(), args)
+        .await?;
+    ch.queue_bind(
+        name.as_str().into(),
+        name.as_str().into(),
+        "bench.#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    let payload = vec![b'x'; 1024];
+    let props = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2);
+    let measured = async {
+        let mut in_flight = FuturesUnordered::new();
+        let mut h = histogram();
+        let (mut acked, mut nacked) = (0u64, 0u64);
+        let start = Instant::now();
+        let deadline = start + run_for;
+        loop {
+            while in_flight.len() < IN_FLIGHT && Instant::now() < deadline {
+                let t = Instant::now();
+                let confirm = ch
+                    .basic_publish(
+                        name.as_str().into(),
+                        "bench.baseline".into(),
+                        BasicPublishOptions::default(),
+                        &payload,
+                        props.clone(),
+                    )
+                    .await?;
+                in_flight.push(async move { (t, confirm.await) });
+            }
+            let Some((t, confirmation)) = in_flight.next().await else {
+                break;
+            };
+            match confirmation? {
+                Confirmation::Ack(_) => acked += 1,
+                _ => nacked += 1,
+            }
+            h.saturating_record(t.elapsed().as_micros() as u64);
+        }
+        anyhow::ensure!(nacked == 0, "the broker refused {nacked} messages");
+        Ok::<_, anyhow::Error>((acked, start.elapsed(), h))
+    }
+    .await;
+    let _ = ch
+        .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+        .await;
+    let _ = ch
+        .exchange_delete(name.as_str().into(), ExchangeDeleteOptions::default())
+        .await;
+    let _ = conn.close(200, "done".into()).await;
+    let (acked, elapsed, h) = measured?;
+    Ok(Baseline {
+        name: "rabbitmq".to_owned(),
+        what: format!(
+            "RabbitMQ confirmed publishes (1 KB persistent, quorum queue, {IN_FLIGHT} in flight)"
+        ),
+        per_second: acked as f64 / elapsed.as_secs_f64(),
+        latency_ms: percentiles(&h),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_proc_fields() {
+        let pid = std::process::id();
+        assert!(proc_status_kb(pid, "VmRSS").is_some_and(|kb| kb > 0));
+        assert!(proc_cpu_ticks("self").is_some());
+        let (busy, total) = machine_ticks().expect("/proc/stat");
+        assert!(busy <= total);
+    }
+
+    #[test]
+    fn percentiles_are_in_milliseconds() {
+        let mut h = histogram();
+        for us in 1..=1000u64 {
+            h.record(us * 1000).unwrap();
+        }
+        let p = percentiles(&h);
+        assert!((p.p50 - 500.0).abs() < 1.0, "{p:?}");
+        assert!((p.p99 - 990.0).abs() < 1.0, "{p:?}");
+        assert!((p.max - 1000.0).abs() < 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn the_baseline_document_is_about_2_kb() {
+        let len = document_2kb().len();
+        assert!((2000..2200).contains(&len), "{len}");
+    }
 }

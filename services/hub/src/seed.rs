@@ -41,7 +41,9 @@ pub struct Seeded {
     pub foster_lot: String,
 }
 
-async fn call(
+/// POSTs `body` as JSON with a bearer token; a non-2xx answer is an error that names the
+/// URL, the status and the problem returned.
+pub async fn post_json(
     client: &reqwest::Client,
     url: String,
     token: &str,
@@ -59,50 +61,98 @@ async fn call(
     Ok(value)
 }
 
+/// A framework to create through the API: its lots (name, placement type) and the providers
+/// admitted to them (id, name, lot index, Provider Response weekly pence).
+pub struct FrameworkSpec<'a> {
+    pub partnership: &'a str,
+    /// The lead commissioner's organisation (GSS code), who lets the framework.
+    pub lead: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub lots: &'a [(&'a str, &'a str)],
+    pub admissions: Vec<(&'a str, &'a str, usize, i64)>,
+}
+
+/// Creates `spec` on the platform at `base` (the competition service's URL); returns the
+/// framework's id and its lots' ids in the order given.
+pub async fn create_framework(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &Authenticator,
+    spec: &FrameworkSpec<'_>,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let lead = auth.mint_default(
+        &format!("seed@{}", spec.lead),
+        spec.lead,
+        &[Role::Commissioner],
+    );
+    let lots: Vec<Value> = spec
+        .lots
+        .iter()
+        .map(|(name, placement_type)| json!({"name": name, "placement_type": placement_type}))
+        .collect();
+    let fw = post_json(
+        client,
+        format!("{base}/v1/frameworks"),
+        &lead,
+        json!({
+            "partnership": spec.partnership,
+            "name": spec.name,
+            "kind": spec.kind,
+            "start_date": "2024-04-01",
+            "end_date": "2028-03-31",
+            "lots": lots
+        }),
+    )
+    .await?;
+    let framework_id = fw["id"].as_str().unwrap_or_default().to_owned();
+    let lot_ids: Vec<String> = fw["lots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["id"].as_str().map(str::to_owned))
+        .collect();
+    anyhow::ensure!(
+        lot_ids.len() == spec.lots.len(),
+        "expected {} lots, got {fw}",
+        spec.lots.len()
+    );
+    for (id, name, lot, price) in &spec.admissions {
+        post_json(
+            client,
+            format!(
+                "{base}/v1/frameworks/{framework_id}/lots/{}/providers",
+                lot_ids[*lot]
+            ),
+            &lead,
+            json!({"provider_id": id, "name": name, "weekly_price_pence": price}),
+        )
+        .await?;
+    }
+    Ok((framework_id, lot_ids))
+}
+
 /// Creates the demo framework, lots and admissions on the platform at `base` (the
 /// competition service's URL).
 pub async fn seed(base: &str, auth: &Authenticator) -> anyhow::Result<Seeded> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
-    let halton = auth.mint_default("seed@halton", directory::HALTON, &[Role::Commissioner]);
-    let fw = call(
-        &client,
-        format!("{base}/v1/frameworks"),
-        &halton,
-        json!({
-            "partnership": "LCR-PPA",
-            "name": "Liverpool City Region Provider Partner Agreement (demo)",
-            "kind": "provider_partner_agreement",
-            "start_date": "2024-04-01",
-            "end_date": "2028-03-31",
-            "lots": [
-                {"name": "Residential", "placement_type": "residential"},
-                {"name": "Foster care", "placement_type": "foster_care"}
-            ]
-        }),
-    )
-    .await?;
-    let framework_id = fw["id"].as_str().unwrap_or_default().to_owned();
-    let lots: Vec<String> = fw["lots"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|l| l["id"].as_str().map(str::to_owned))
-        .collect();
-    anyhow::ensure!(lots.len() == 2, "expected two lots, got {fw}");
-    for (id, name, lot, price) in DEMO_PROVIDERS {
-        call(
-            &client,
-            format!(
-                "{base}/v1/frameworks/{framework_id}/lots/{}/providers",
-                lots[*lot]
-            ),
-            &halton,
-            json!({"provider_id": id, "name": name, "weekly_price_pence": price}),
-        )
-        .await?;
-    }
+    let spec = FrameworkSpec {
+        partnership: "LCR-PPA",
+        lead: directory::HALTON,
+        name: "Liverpool City Region Provider Partner Agreement (demo)",
+        kind: "provider_partner_agreement",
+        lots: &[
+            ("Residential", "residential"),
+            ("Foster care", "foster_care"),
+        ],
+        admissions: DEMO_PROVIDERS
+            .iter()
+            .map(|(id, name, lot, price)| (*id, *name, *lot, *price))
+            .collect(),
+    };
+    let (framework_id, lots) = create_framework(&client, base, auth, &spec).await?;
     Ok(Seeded {
         framework_id,
         residential_lot: lots[0].clone(),

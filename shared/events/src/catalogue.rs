@@ -29,11 +29,22 @@ pub struct ReferralSubmitted {
     pub placement_type: String,
     pub urgency: Urgency,
     pub age_band: AgeBand,
+    /// Age in whole years at the wanted start (what providers' age ranges are checked against).
+    pub age_years: u32,
+    /// Gender code as recorded (what homes' accepted genders are checked against).
+    pub gender: String,
     /// Needs as codes (e.g. `emotional_behavioural`, `learning_disability`).
     pub needs: Vec<String>,
+    /// Educational need codes, and whether the child has an EHCP.
+    pub educational_needs: Vec<String>,
+    pub ehcp: bool,
     pub wanted_start: NaiveDate,
-    /// Where the child needs to stay near, as a postcode district (e.g. `L20`).
+    /// Where the child needs to stay near, as a postcode district (e.g. `L20`)…
     pub area_district: String,
+    /// …and that area's position rounded to 0.01° (about a kilometre), never an address.
+    pub area_latitude: f64,
+    pub area_longitude: f64,
+    pub max_distance_miles: f64,
     pub submitted_by: String,
 }
 event!(ReferralSubmitted, "referral.submitted", 1);
@@ -87,6 +98,37 @@ pub struct BidSubmitted {
 }
 event!(BidSubmitted, "competition.bid_submitted", 1);
 
+/// One criterion's score of one bid, beside the winner's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionScore {
+    /// `location`, `best_match`, `compatibility`, `quality`, `price`, `service_offer`, …
+    pub criterion: String,
+    /// Weight out of 100 (0 for a pass/fail gate).
+    pub weight: u32,
+    /// Pass/fail gates: whether the bid passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
+    /// Scored criteria: the weighted score in hundredths of a point (0..=weight×100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner_score: Option<u32>,
+}
+
+/// How one bid fared: what an unsuccessful provider is told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BidOutcome {
+    pub provider_id: String,
+    /// The weighted total in hundredths of a point (out of 10,000), if it passed the gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner_total: Option<u32>,
+    pub scores: Vec<CriterionScore>,
+    /// Why it was not successful, in words.
+    pub reasons: Vec<String>,
+}
+
 /// A competition was awarded (or a direct award was made).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetitionAwarded {
@@ -101,8 +143,50 @@ pub struct CompetitionAwarded {
     pub start_date: NaiveDate,
     pub unsuccessful: Vec<String>,
     pub awarded_by: String,
+    /// A direct award (emergency), not the result of a mini-competition.
+    #[serde(default)]
+    pub direct: bool,
+    /// Each unsuccessful bid's scores beside the winner's, and the reasons.
+    #[serde(default)]
+    pub outcomes: Vec<BidOutcome>,
 }
 event!(CompetitionAwarded, "competition.awarded", 1);
+
+/// A competition closed without an award (no acceptable bid, or the need went away).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompetitionClosed {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    pub reason: String,
+    /// Providers that were invited (they are told).
+    pub invited: Vec<String>,
+}
+event!(CompetitionClosed, "competition.closed", 1);
+
+/// A provider published (or updated) a live vacancy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VacancyPublished {
+    pub vacancy_id: Uuid,
+    pub provider_id: String,
+    pub lot_id: Uuid,
+    pub home_id: Option<Uuid>,
+    pub postcode_district: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    /// For a bed offered by a council to its partners (block contracts), the offering council.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_by: Option<String>,
+}
+event!(VacancyPublished, "competition.vacancy_published", 1);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VacancyWithdrawn {
+    pub vacancy_id: Uuid,
+    pub provider_id: String,
+    pub reason: String,
+}
+event!(VacancyWithdrawn, "competition.vacancy_withdrawn", 1);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderIssued {

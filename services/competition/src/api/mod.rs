@@ -425,6 +425,8 @@ pub async fn award(
                         .map(|b| b.provider_id.clone())
                         .collect(),
                     awarded_by: who.sub.clone(),
+                    direct: false,
+                    outcomes: Vec::new(),
                 },
             );
             c.status = "awarded".into();

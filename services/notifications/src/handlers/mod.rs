@@ -210,6 +210,8 @@ mod tests {
             start_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
             unsuccessful: vec!["prov-b".into(), "prov-c".into()],
             awarded_by: "user-1".into(),
+            direct: false,
+            outcomes: Vec::new(),
         };
         handler
             .handle(Envelope::new("competition", "LCR-PPA", &awarded))

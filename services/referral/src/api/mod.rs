@@ -71,6 +71,11 @@ fn view(row: &ReferralRow, version: &VersionRow, full: bool) -> Result<ReferralV
     })
 }
 
+/// Coordinates rounded to 0.01°: an area, not an address.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 fn submitted_event(
     row: &ReferralRow,
     doc: &ReferralDocument,
@@ -88,9 +93,20 @@ fn submitted_event(
         placement_type: doc.placement_type.code().to_owned(),
         urgency: doc.urgency,
         age_band: doc.age_band(),
+        age_years: hub_events::age_in_years(doc.child.date_of_birth, doc.wanted_start),
+        gender: doc.child.gender.clone(),
         needs: doc.needs.clone(),
+        educational_needs: doc
+            .education
+            .as_ref()
+            .map(|e| e.educational_needs.clone())
+            .unwrap_or_default(),
+        ehcp: doc.education.as_ref().is_some_and(|e| e.ehcp),
         wanted_start: doc.wanted_start,
         area_district: doc.location.postcode_district.clone(),
+        area_latitude: round2(doc.location.latitude),
+        area_longitude: round2(doc.location.longitude),
+        max_distance_miles: doc.location.max_distance_miles,
         submitted_by: by.to_owned(),
     })
 }
