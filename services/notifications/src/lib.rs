@@ -1,24 +1,44 @@
-//! The notifications service: provider-facing webhooks — endpoints and their subscriptions,
-//! signed delivery (Standard Webhooks), retries with backoff, and the delivery log.
+//! The notifications service: webhooks to providers and councils — endpoints and their
+//! subscriptions, signed delivery (Standard Webhooks), retries with backoff, and the delivery
+//! log.
 //!
-//! Competition events become deliveries in the `provider-events` consumer
-//! ([`handlers::ProviderEvents`]), which wakes the delivery worker ([`handlers::delivery`])
-//! the moment they commit.
+//! Endpoints: `POST|GET /v1/webhooks`, `GET|PATCH /v1/webhooks/{id}`,
+//! `POST /v1/webhooks/{id}/{rotate-secret,disable,enable}`, `GET /v1/webhooks/{id}/deliveries`,
+//! `POST /v1/webhooks/deliveries/{id}/redeliver`.
+//!
+//! Integration events become deliveries in the `provider-events` consumer
+//! ([`handlers::ProviderEvents`]; the table of what goes to whom is in [`handlers`]), which
+//! wakes the delivery worker ([`handlers::delivery`]) the moment they commit.
 //!
 //! Decisions (DESIGN.md is silent on them):
+//! * **Audiences.** A provider's endpoints may subscribe to `competition.invited`,
+//!   `referral.updated`, `competition.awarded`, `competition.unsuccessful` and
+//!   `competition.closed`; a council's (commissioners, admins) to `vacancy.offered`. Asking
+//!   for the other audience's types is a 422 (`audience`): it would never be sent.
+//! * **Who hears of a new referral version.** The service learns who was invited to which
+//!   competition of a referral from `competition.opened` (kept up to date by `.awarded` and
+//!   `.closed`), rather than asking the referral service to repeat it in `referral.updated`:
+//!   the invited providers of the referral's open competitions hear of a version later than
+//!   the one their competition opened on, the winner once awarded; nobody after a close.
 //! * **Messages.** `{"type", "timestamp", "data"}`; `timestamp` is when the event happened
 //!   (the envelope's `occurred_at`), so retries carry the same body byte for byte. Data holds
-//!   ids, codes and links only. `competition.unsuccessful` says nothing about the winner or
-//!   the price; `competition.awarded` links the referral at `/v1/referrals/{id}` (the event
-//!   carries no path).
+//!   ids, codes, scores and links only, never a child's personal data. A provider told it was
+//!   unsuccessful gets its own bid's scores beside the winner's per criterion, both totals
+//!   and the reasons — not the winner's name or price, nor anyone else's scores.
+//!   `competition.awarded` links the referral at `/v1/referrals/{id}`; `referral.updated`
+//!   links the new version (`?version=N`). `vacancy.offered` goes to every other member
+//!   council of every partnership the offering council belongs to, naming the partnerships
+//!   they share.
 //! * **Secrets** are `whsec_` + base64 of 24 bytes from the OS CSPRNG, shown once (create and
 //!   rotate). They are kept in the service's own database as they are, since HMAC needs the
 //!   key itself. After a rotation the previous secret keeps signing, as a second
 //!   space-separated `v1,` signature, for 24 hours, so a receiver can switch without loss.
 //! * **Retries.** Same `webhook-id` on every attempt and on a redelivery (receivers
 //!   deduplicate on it), fresh `webhook-timestamp` and signature each time. Redirects are not
-//!   followed (a 3xx is a failure). After `give_up_after_hours` the delivery fails and the
-//!   endpoint is disabled with a `disabled_reason`. A disabled endpoint gets no new
+//!   followed (a 3xx is a failure). The shipped schedule backs off from 1 s, doubling to an
+//!   hourly cap, for `give_up_after_hours` = 25 (at least a day; a test keeps it so). Then
+//!   the delivery fails and the endpoint is disabled with a `disabled_reason` its owner sees
+//!   in `GET /v1/webhooks` and `GET /v1/webhooks/{id}`. A disabled endpoint gets no new
 //!   deliveries; those already queued wait, and `enable` sends them at once with a fresh
 //!   retry window.
 //! * **Fairness.** Sends run concurrently under `webhooks.concurrency` permits; one endpoint

@@ -1,5 +1,54 @@
 //! The referral service: the shared referral document — the child's profile, needs and
-//! route — and who may read it.
+//! route — its versions, its lifecycle, and who may read it.
+//!
+//! Endpoints (`api`): `POST /v1/referrals` (write, optionally submit), `GET /v1/referrals`
+//! (the council's list), `GET|PUT /v1/referrals/{id}` (read, `?version=N`; replace the
+//! document), `POST /v1/referrals/{id}/{submit,withdraw,route,close}`, and
+//! `GET /v1/referrals/{id}/{versions,reads,history}`.
+//! Events: emits `referral.submitted`, `referral.updated`, `referral.withdrawn`; consumes
+//! `competition.opened`, `competition.closed`, `competition.awarded` and
+//! `contract.placement_started` (`handlers`).
+//!
+//! Decisions (DESIGN.md and the issue are silent on them):
+//! * **Lifecycle** (`domain::Status`): draft → submitted → in_competition → awarded → placed
+//!   → closed; withdrawn from any status before placed (409 `/problems/referral-placed` after).
+//!   `competition.closed` puts an in-competition referral back to `submitted`, with the
+//!   competition's reason as its status reason, so that the council can re-route it. A direct
+//!   award goes submitted → awarded. A placed referral is closed by the council
+//!   (`POST …/close`, e.g. when the placement ends); nothing else closes it.
+//! * **Versions.** A draft is edited in place. After submission each `PUT` of a different
+//!   document is a new version (who, which organisation, when) and a `referral.updated`;
+//!   a `PUT` of the same document changes nothing. Each version also records the route in
+//!   force and why, and what made it (`created`, `document`, `route`).
+//! * **Re-routing** (`POST …/route`, the options appraisal again) is allowed while the
+//!   referral is `submitted` — never routed yet, or back from a closed competition — and is a
+//!   new version with the new route and reason, announced as `referral.updated` *and*
+//!   resubmitted as `referral.submitted` (that version, the new route), which is what the
+//!   competition service routes on. A draft's route changes in place. While a competition is
+//!   open it is refused (409 `/problems/referral-in-competition`: close it first); once
+//!   awarded too (409 `/problems/referral-awarded`: a direct award's review belongs to the
+//!   competition service).
+//! * **Withdrawal reasons** are codes (`placed_elsewhere`, `returned_home`, `plan_changed`,
+//!   `duplicate`, `other`) plus the council's own words in `detail` (required for `other`).
+//!   `referral.withdrawn` carries the code only: events hold no free text about a child. A
+//!   draft withdrawn emits nothing (nobody else knew of it).
+//! * **Who sees what.** The council's commissioners and social workers (and admins, for
+//!   reading) see everything; its finance staff and other councils get 404. An invited
+//!   provider reads the redacted view of the version it was invited on by default
+//!   (`latest_version` tells it of later ones), may read that and any later version with
+//!   `?version=N`, and lists those versions (numbers, dates, the organisation that wrote
+//!   them; not the user, the route or its reasons). Re-invited in a later competition, it is
+//!   invited on the later version. The awarded provider reads every version in full. The
+//!   council's reasoning (`route_reason`, `status_reason`) is shown to its own staff only.
+//!   Every successful read is logged (`/reads`); refused ones are not reads.
+//! * **The list** (`GET /v1/referrals?status=&limit=`) holds no document and so no child's
+//!   name: personal data is only ever seen through a logged read of the referral.
+//! * **History** (`GET …/history`): every transition, who or which service caused it, when,
+//!   from and to which status, on which version, and why.
+//! * **Late events.** A competition event older (by `occurred_at`) than the last one applied
+//!   changes nothing; ids alone cannot tell, since a competition may open again under its id
+//!   (reopened, or a reviewed direct award). While a placed child's direct award is reviewed
+//!   and competed again, the referral stays `placed` and the new winner reads it.
 
 pub mod api;
 pub mod domain;

@@ -14,7 +14,10 @@ use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    domain::{self, Awarded, DeliveryStatus, Invited, NewWebhook, Unsuccessful},
+    domain::{
+        self, Audience, Awarded, Closed, CriterionResult, DeliveryStatus, Invited, NewWebhook,
+        ReferralUpdate, Unsuccessful, VacancyOffered, WebhookChange,
+    },
     store::{self, AttemptRow, DeliveryRow, EndpointRow, now_ms, schema::*},
 };
 
@@ -28,10 +31,12 @@ pub struct NotificationsState {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, list, rotate_secret, disable, enable, deliveries, redeliver),
-    components(schemas(Invited, Awarded, Unsuccessful)),
-    tags((name = "notifications", description = "Webhooks to providers. Every delivery is POSTed as JSON \
-        `{\"type\", \"timestamp\", \"data\"}` (data: Invited, Awarded or Unsuccessful) with the Standard Webhooks \
+    paths(create, list, show, change, rotate_secret, disable, enable, deliveries, redeliver),
+    components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, VacancyOffered)),
+    tags((name = "notifications", description = "Webhooks to providers (`competition.invited` → Invited, \
+        `referral.updated` → ReferralUpdate, `competition.awarded` → Awarded, `competition.unsuccessful` → \
+        Unsuccessful, `competition.closed` → Closed) and to councils (`vacancy.offered` → VacancyOffered). \
+        Every delivery is POSTed as JSON `{\"type\", \"timestamp\", \"data\"}` with the Standard Webhooks \
         headers `webhook-id` (the delivery id, the same on every retry), `webhook-timestamp` (unix seconds) and \
         `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with the base64-decoded \
         secret after `whsec_`; space-separated, two of them for 24 hours after a rotation). Answer 2xx within the \
@@ -42,6 +47,8 @@ pub struct NotificationsApi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/webhooks", web::post().to(create))
         .route("/v1/webhooks", web::get().to(list))
+        .route("/v1/webhooks/{id}", web::get().to(show))
+        .route("/v1/webhooks/{id}", web::patch().to(change))
         .route(
             "/v1/webhooks/{id}/rotate-secret",
             web::post().to(rotate_secret),
@@ -58,6 +65,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Who may manage webhooks: providers (who receive them), commissioners and admins.
 fn require_role(who: &Principal) -> Result<(), Problem> {
     who.require_any(&[Role::Provider, Role::Commissioner, Role::Admin])
+}
+
+/// Providers' endpoints take provider events; a council's take `vacancy.offered`.
+fn audience(who: &Principal) -> Audience {
+    if who.is_provider() {
+        Audience::Provider
+    } else {
+        Audience::Council
+    }
+}
+
+/// 422 if the caller's organisation is not sent some of `types`.
+fn check_audience(who: &Principal, types: &[String]) -> Result<(), Problem> {
+    let errors = domain::audience_errors(types, audience(who));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -212,6 +238,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     require_role(&who)?;
     let input = body.0;
+    check_audience(&who, &input.event_types)?;
     let now = Utc::now().naive_utc();
     let row = EndpointRow {
         id: Uuid::now_v7().to_string(),
@@ -264,6 +291,71 @@ pub async fn list(
         .run(move |conn| store::endpoints_of(conn, &who.org))
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(WebhookView::from).collect::<Vec<_>>()))
+}
+
+/// One of the caller's organisation's webhook endpoints (without its secret): whether it is
+/// enabled and, if it was disabled automatically, why and what to do.
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "notifications",
+    responses((status = 200, body = WebhookView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn show(
+    state: web::Data<NotificationsState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    require_role(&who)?;
+    let id = id.into_inner();
+    let row = state
+        .store
+        .db
+        .run(move |conn| owned(conn, &id, &who))
+        .await?;
+    Ok(HttpResponse::Ok().json(WebhookView::from(&row)))
+}
+
+/// Change an endpoint's URL, event types or description (only the fields given). Deliveries
+/// already queued keep their event type and go to the new URL.
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "notifications", request_body = WebhookChange,
+    responses((status = 200, body = WebhookView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn change(
+    state: web::Data<NotificationsState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<WebhookChange>,
+) -> Result<HttpResponse, Problem> {
+    require_role(&who)?;
+    let input = body.0;
+    if let Some(types) = &input.event_types {
+        check_audience(&who, types)?;
+    }
+    let id = id.into_inner();
+    let row = state
+        .store
+        .write(move |conn, _| {
+            let e = owned(conn, &id, &who)?;
+            let url = input.url.unwrap_or(e.url);
+            let types = match input.event_types {
+                Some(t) => serde_json::to_string(&t).map_err(anyhow::Error::from)?,
+                None => e.event_types,
+            };
+            let description = match input.description {
+                Some(d) => Some(d.trim().to_owned()).filter(|d| !d.is_empty()),
+                None => e.description,
+            };
+            diesel::update(webhook_endpoints::table.find(&e.id))
+                .set((
+                    webhook_endpoints::url.eq(url),
+                    webhook_endpoints::event_types.eq(types),
+                    webhook_endpoints::description.eq(description),
+                    webhook_endpoints::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            owned(conn, &e.id, &who)
+        })
+        .await?;
+    tracing::info!(webhook_id = %row.id, "webhook endpoint changed");
+    Ok(HttpResponse::Ok().json(WebhookView::from(&row)))
 }
 
 /// Replace an endpoint's signing secret. The old one still signs (as a second signature) for
@@ -815,6 +907,6 @@ mod tests {
     fn the_openapi_document_lists_every_route() {
         let doc = NotificationsApi::openapi();
         let paths: Vec<&String> = doc.paths.paths.keys().collect();
-        assert_eq!(paths.len(), 6, "{paths:?}");
+        assert_eq!(paths.len(), 7, "{paths:?}");
     }
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
-use hub_events::{CompetitionAwarded, CompetitionOpened, Urgency};
+use hub_events::{
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, ReferralUpdated, Urgency,
+    VacancyPublished,
+};
 use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -15,13 +18,78 @@ use uuid::Uuid;
 
 /// A provider was invited to bid in a mini-competition.
 pub const INVITED: &str = "competition.invited";
+/// A referral a provider was invited on has a new version.
+pub const REFERRAL_UPDATED: &str = "referral.updated";
 /// A provider's bid won (or it was directly awarded).
 pub const AWARDED: &str = "competition.awarded";
-/// A provider that bid did not win.
+/// A provider that bid did not win: why, with its scores beside the winner's.
 pub const UNSUCCESSFUL: &str = "competition.unsuccessful";
+/// A competition a provider was invited to closed without an award.
+pub const CLOSED: &str = "competition.closed";
+/// A partner council offers a bed (a vacancy in one of its block-contracted homes).
+pub const VACANCY_OFFERED: &str = "vacancy.offered";
 
+/// What providers may subscribe to.
+pub const PROVIDER_EVENT_TYPES: &[&str] =
+    &[INVITED, REFERRAL_UPDATED, AWARDED, UNSUCCESSFUL, CLOSED];
+/// What councils may subscribe to.
+pub const COUNCIL_EVENT_TYPES: &[&str] = &[VACANCY_OFFERED];
 /// Webhook event types an endpoint can subscribe to.
-pub const WEBHOOK_EVENT_TYPES: &[&str] = &[INVITED, AWARDED, UNSUCCESSFUL];
+pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
+    INVITED,
+    REFERRAL_UPDATED,
+    AWARDED,
+    UNSUCCESSFUL,
+    CLOSED,
+    VACANCY_OFFERED,
+];
+
+/// Who owns an endpoint, which decides what it may subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Provider,
+    Council,
+}
+
+impl Audience {
+    pub fn event_types(self) -> &'static [&'static str] {
+        match self {
+            Self::Provider => PROVIDER_EVENT_TYPES,
+            Self::Council => COUNCIL_EVENT_TYPES,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Provider => "providers",
+            Self::Council => "councils",
+        }
+    }
+}
+
+/// Event types `audience` may not subscribe to (known types meant for the other audience;
+/// unknown ones are refused by [`event_type_errors`]).
+pub fn audience_errors(types: &[String], audience: Audience) -> Vec<FieldError> {
+    types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            WEBHOOK_EVENT_TYPES.contains(&t.as_str())
+                && !audience.event_types().contains(&t.as_str())
+        })
+        .map(|(i, t)| {
+            FieldError::new(
+                format!("/event_types/{i}"),
+                "audience",
+                format!(
+                    "`{t}` is not sent to {}; they may subscribe to: {}",
+                    audience.name(),
+                    audience.event_types().join(", ")
+                ),
+            )
+        })
+        .collect()
+}
 
 /// Prefix of every signing secret (Standard Webhooks).
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -41,8 +109,9 @@ pub struct NewWebhook {
     /// Where deliveries are POSTed: an `http` or `https` URL.
     #[schema(example = "https://provider.example/hooks/hub")]
     pub url: String,
-    /// Webhook event types to receive (`competition.invited`, `competition.awarded`,
-    /// `competition.unsuccessful`).
+    /// Webhook event types to receive. Providers: `competition.invited`, `referral.updated`,
+    /// `competition.awarded`, `competition.unsuccessful`, `competition.closed`. Councils:
+    /// `vacancy.offered`.
     pub event_types: Vec<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -61,6 +130,52 @@ impl Validate for NewWebhook {
                 "/description",
                 "max_length",
                 format!("at most {MAX_DESCRIPTION_LEN} characters"),
+            ));
+        }
+        errors
+    }
+}
+
+/// A change to an endpoint: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookChange {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub event_types: Option<Vec<String>>,
+    /// A new description; an empty one removes it.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Validate for WebhookChange {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = self
+            .url
+            .as_deref()
+            .and_then(url_error)
+            .into_iter()
+            .collect();
+        if let Some(types) = &self.event_types {
+            errors.extend(event_type_errors(types));
+        }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
+        {
+            errors.push(FieldError::new(
+                "/description",
+                "max_length",
+                format!("at most {MAX_DESCRIPTION_LEN} characters"),
+            ));
+        }
+        if self.url.is_none() && self.event_types.is_none() && self.description.is_none() {
+            errors.push(FieldError::new(
+                "/",
+                "min_properties",
+                "give at least one of url, event_types, description",
             ));
         }
         errors
@@ -346,7 +461,7 @@ pub struct Invited {
     pub referral_url: String,
 }
 
-/// `competition.awarded`: the provider won.
+/// `competition.awarded`: the provider won (or was directly awarded).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Awarded {
     pub competition_id: Uuid,
@@ -358,16 +473,94 @@ pub struct Awarded {
     /// The awarded weekly rate in pence.
     pub weekly_rate_pence: i64,
     pub start_date: NaiveDate,
+    /// A direct award (an emergency), not a mini-competition's.
+    pub direct: bool,
+    /// The full referral, readable now the provider is awarded.
     pub referral_url: String,
 }
 
-/// `competition.unsuccessful`: the provider bid but did not win. Nothing about the winner.
+/// One criterion of an unsuccessful bid, beside the winner's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CriterionResult {
+    /// `location`, `best_match`, `compatibility`, `quality`, `price`, `service_offer`, …
+    pub criterion: String,
+    /// Weight out of 100 (0 for a pass/fail gate).
+    pub weight: u32,
+    /// A pass/fail gate: whether this bid passed.
+    pub passed: Option<bool>,
+    /// A scored criterion: this bid's weighted score in hundredths of a point (0 to weight × 100).
+    pub score: Option<u32>,
+    /// The winning bid's weighted score on the same criterion.
+    pub winner_score: Option<u32>,
+}
+
+/// `competition.unsuccessful`: the provider bid but did not win, and why: its scores beside
+/// the winner's per criterion, the totals and the reasons in words. The winner is not named
+/// and its price is not given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Unsuccessful {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
     pub council: String,
     pub lot_id: Uuid,
+    /// This bid's weighted total in hundredths of a point (out of 10,000), if it passed the gates.
+    pub total: Option<u32>,
+    /// The winning bid's weighted total.
+    pub winner_total: Option<u32>,
+    pub scores: Vec<CriterionResult>,
+    /// Why it was not successful, in words.
+    pub reasons: Vec<String>,
+}
+
+/// `referral.updated`: a referral the provider was invited on has a new version. Codes and a
+/// link only; the provider reads the version (redacted until awarded) with its token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReferralUpdate {
+    pub referral_id: Uuid,
+    /// The new version.
+    pub version: u32,
+    /// The version the competition opened on (unknown for a direct award).
+    pub invited_version: Option<u32>,
+    pub council: String,
+    /// The competition (or direct award) the provider is in.
+    pub competition_id: Uuid,
+    pub lot_id: Option<Uuid>,
+    pub lot_name: Option<String>,
+    pub urgency: Urgency,
+    /// Where to read the new version: `…/v1/referrals/{id}?version={version}`.
+    pub referral_url: String,
+}
+
+/// `competition.closed`: a competition the provider was invited to closed without an award.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Closed {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    /// The lot, when the competition's opening was seen.
+    pub lot_id: Option<Uuid>,
+    pub lot_name: Option<String>,
+    /// Why it closed, as the commissioner recorded it.
+    pub reason: String,
+}
+
+/// `vacancy.offered`: a partner council offers a vacancy (a bed in a home it holds a block
+/// contract with) to the other councils of the partnerships they share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VacancyOffered {
+    pub vacancy_id: Uuid,
+    /// The provider whose home it is.
+    pub provider_id: String,
+    pub lot_id: Uuid,
+    pub home_id: Option<Uuid>,
+    pub postcode_district: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    /// GSS code of the council offering the bed, and its name.
+    pub offered_by: String,
+    pub offered_by_name: String,
+    /// Codes of the partnerships the offering council shares with the receiver.
+    pub partnerships: Vec<String>,
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -418,13 +611,35 @@ pub fn awarded_body(e: &CompetitionAwarded, occurred_at: DateTime<Utc>, base_url
             bid_id: e.bid_id,
             weekly_rate_pence: e.weekly_rate_pence,
             start_date: e.start_date,
+            direct: e.direct,
             referral_url: join_url(base_url, &format!("/v1/referrals/{}", e.referral_id)),
         },
     )
 }
 
-/// The `competition.unsuccessful` body for a provider that lost `e`.
-pub fn unsuccessful_body(e: &CompetitionAwarded, occurred_at: DateTime<Utc>) -> String {
+/// Who is told they were unsuccessful: every provider the award names as unsuccessful or
+/// gives an outcome for, but the winner; each once, in order.
+pub fn unsuccessful_providers(e: &CompetitionAwarded) -> Vec<&str> {
+    let mut out: Vec<&str> = e
+        .unsuccessful
+        .iter()
+        .map(String::as_str)
+        .chain(e.outcomes.iter().map(|o| o.provider_id.as_str()))
+        .filter(|p| *p != e.provider_id)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The `competition.unsuccessful` body for `provider`, which lost `e`: its own outcome (its
+/// scores beside the winner's, and the reasons) and nothing about any other bid.
+pub fn unsuccessful_body(
+    e: &CompetitionAwarded,
+    provider: &str,
+    occurred_at: DateTime<Utc>,
+) -> String {
+    let outcome = e.outcomes.iter().find(|o| o.provider_id == provider);
     message(
         UNSUCCESSFUL,
         occurred_at,
@@ -433,6 +648,132 @@ pub fn unsuccessful_body(e: &CompetitionAwarded, occurred_at: DateTime<Utc>) -> 
             referral_id: e.referral_id,
             council: e.council.clone(),
             lot_id: e.lot_id,
+            total: outcome.and_then(|o| o.total),
+            winner_total: outcome.and_then(|o| o.winner_total),
+            scores: outcome
+                .map(|o| {
+                    o.scores
+                        .iter()
+                        .map(|s| CriterionResult {
+                            criterion: s.criterion.clone(),
+                            weight: s.weight,
+                            passed: s.passed,
+                            score: s.score,
+                            winner_score: s.winner_score,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            reasons: outcome.map(|o| o.reasons.clone()).unwrap_or_default(),
+        },
+    )
+}
+
+/// A competition as the notifications service knows it from `competition.opened`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompetitionInfo {
+    pub competition_id: Uuid,
+    pub lot_id: Option<Uuid>,
+    pub lot_name: Option<String>,
+    /// The referral version the competition opened on (unknown for a direct award).
+    pub referral_version: Option<u32>,
+}
+
+impl CompetitionInfo {
+    /// Whether a provider in this competition has yet to hear of `version`: it is later than
+    /// the one the competition opened on.
+    pub fn is_news(&self, version: u32) -> bool {
+        self.referral_version.is_none_or(|v| version > v)
+    }
+}
+
+/// The `referral.updated` body for a provider invited to `c`.
+pub fn referral_updated_body(
+    e: &ReferralUpdated,
+    c: &CompetitionInfo,
+    occurred_at: DateTime<Utc>,
+    base_url: &str,
+) -> String {
+    message(
+        REFERRAL_UPDATED,
+        occurred_at,
+        ReferralUpdate {
+            referral_id: e.referral_id,
+            version: e.version,
+            invited_version: c.referral_version,
+            council: e.council.clone(),
+            competition_id: c.competition_id,
+            lot_id: c.lot_id,
+            lot_name: c.lot_name.clone(),
+            urgency: e.urgency,
+            referral_url: join_url(
+                base_url,
+                &format!("/v1/referrals/{}?version={}", e.referral_id, e.version),
+            ),
+        },
+    )
+}
+
+/// The `competition.closed` body for a provider invited to the competition `e` closed.
+pub fn closed_body(
+    e: &CompetitionClosed,
+    lot: Option<(Uuid, String)>,
+    occurred_at: DateTime<Utc>,
+) -> String {
+    let (lot_id, lot_name) = lot.unzip();
+    message(
+        CLOSED,
+        occurred_at,
+        Closed {
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            council: e.council.clone(),
+            lot_id,
+            lot_name,
+            reason: e.reason.clone(),
+        },
+    )
+}
+
+/// The councils told of a vacancy `offered_by` offers: every other member of the partnerships
+/// it belongs to, each with the codes of the partnerships they share, in order.
+pub fn vacancy_recipients(offered_by: &str) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for p in hub_platform::directory::partnerships_of(offered_by) {
+        for member in p.members.iter().filter(|m| **m != offered_by) {
+            match out.iter_mut().find(|(c, _)| c == member) {
+                Some((_, shared)) => shared.push(p.code),
+                None => out.push((member, vec![p.code])),
+            }
+        }
+    }
+    out.sort_by_key(|(c, _)| *c);
+    out
+}
+
+/// The `vacancy.offered` body for `council`, which shares `partnerships` with the offerer.
+pub fn vacancy_offered_body(
+    e: &VacancyPublished,
+    offered_by: &str,
+    partnerships: &[&str],
+    occurred_at: DateTime<Utc>,
+) -> String {
+    message(
+        VACANCY_OFFERED,
+        occurred_at,
+        VacancyOffered {
+            vacancy_id: e.vacancy_id,
+            provider_id: e.provider_id.clone(),
+            lot_id: e.lot_id,
+            home_id: e.home_id,
+            postcode_district: e.postcode_district.clone(),
+            available_from: e.available_from,
+            expires_on: e.expires_on,
+            offered_by: offered_by.to_owned(),
+            offered_by_name: hub_platform::directory::council(offered_by)
+                .map(|c| c.name.to_owned())
+                .unwrap_or_default(),
+            partnerships: partnerships.iter().map(|p| (*p).to_owned()).collect(),
         },
     )
 }
@@ -662,5 +1003,211 @@ mod tests {
         assert_eq!(body["data"]["deadline"], "2026-03-01T12:00:00Z");
         let keys: Vec<&String> = body["data"].as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 10, "{keys:?}");
+    }
+
+    fn award() -> CompetitionAwarded {
+        use hub_events::{BidOutcome, CriterionScore};
+        let score = |criterion: &str, weight, score, winner| CriterionScore {
+            criterion: criterion.into(),
+            weight,
+            passed: None,
+            score: Some(score),
+            winner_score: Some(winner),
+        };
+        CompetitionAwarded {
+            competition_id: Uuid::now_v7(),
+            referral_id: Uuid::now_v7(),
+            council: "E08000014".into(),
+            framework_id: Uuid::now_v7(),
+            lot_id: Uuid::now_v7(),
+            provider_id: "prov-win".into(),
+            bid_id: Some(Uuid::now_v7()),
+            weekly_rate_pence: 450_000,
+            start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            unsuccessful: vec!["prov-b".into(), "prov-win".into(), "prov-a".into()],
+            awarded_by: "jo".into(),
+            direct: false,
+            outcomes: vec![
+                BidOutcome {
+                    provider_id: "prov-a".into(),
+                    total: Some(7_150),
+                    winner_total: Some(8_400),
+                    scores: vec![
+                        CriterionScore {
+                            criterion: "quality".into(),
+                            weight: 0,
+                            passed: Some(true),
+                            score: None,
+                            winner_score: None,
+                        },
+                        score("price", 60, 4_650, 6_000),
+                        score("location", 40, 2_500, 2_400),
+                    ],
+                    reasons: vec!["a higher price than the winning bid".into()],
+                },
+                BidOutcome {
+                    provider_id: "prov-c".into(),
+                    total: None,
+                    winner_total: Some(8_400),
+                    scores: vec![],
+                    reasons: vec!["failed the quality gate".into()],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_unsuccessful_are_told_their_own_scores_beside_the_winners() {
+        let e = award();
+        assert_eq!(unsuccessful_providers(&e), ["prov-a", "prov-b", "prov-c"]);
+        let at: DateTime<Utc> = "2026-11-01T10:00:00Z".parse().unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&unsuccessful_body(&e, "prov-a", at)).unwrap();
+        assert_eq!(body["type"], UNSUCCESSFUL);
+        let d = &body["data"];
+        assert_eq!(
+            (d["total"].as_u64(), d["winner_total"].as_u64()),
+            (Some(7_150), Some(8_400))
+        );
+        assert_eq!(d["scores"][0]["passed"], true);
+        assert_eq!(d["scores"][1]["criterion"], "price");
+        assert_eq!(
+            (
+                d["scores"][1]["score"].as_u64(),
+                d["scores"][1]["winner_score"].as_u64()
+            ),
+            (Some(4_650), Some(6_000))
+        );
+        assert_eq!(d["reasons"][0], "a higher price than the winning bid");
+        let text = body.to_string();
+        assert!(
+            !text.contains("prov-win") && !text.contains("450000") && !text.contains("prov-c"),
+            "nothing about the winner's identity or price, nor another loser: {text}"
+        );
+        // A provider named unsuccessful without an outcome is still told, without scores.
+        let b: serde_json::Value =
+            serde_json::from_str(&unsuccessful_body(&e, "prov-b", at)).unwrap();
+        assert_eq!(b["data"]["scores"], serde_json::json!([]));
+        assert_eq!(b["data"]["total"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_referral_updated_message_links_the_new_version() {
+        let e = ReferralUpdated {
+            referral_id: Uuid::now_v7(),
+            version: 3,
+            council: "E08000014".into(),
+            urgency: Urgency::Emergency,
+            needs: vec!["risk_missing".into()],
+        };
+        let c = CompetitionInfo {
+            competition_id: Uuid::now_v7(),
+            lot_id: Some(Uuid::now_v7()),
+            lot_name: Some("Residential".into()),
+            referral_version: Some(1),
+        };
+        assert!(c.is_news(2) && !c.is_news(1));
+        let at: DateTime<Utc> = "2026-11-01T10:00:00Z".parse().unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&referral_updated_body(&e, &c, at, "https://hub.example/"))
+                .unwrap();
+        assert_eq!(body["type"], REFERRAL_UPDATED);
+        let d = &body["data"];
+        assert_eq!(
+            d["referral_url"],
+            format!(
+                "https://hub.example/v1/referrals/{}?version=3",
+                e.referral_id
+            )
+        );
+        assert_eq!(
+            (d["version"].as_u64(), d["invited_version"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert_eq!(
+            (d["lot_name"].as_str(), d["urgency"].as_str()),
+            (Some("Residential"), Some("emergency"))
+        );
+    }
+
+    #[test]
+    fn vacancies_go_to_the_other_councils_of_every_shared_partnership() {
+        use hub_platform::directory::*;
+        let got = vacancy_recipients(SEFTON);
+        // Sefton is in AIM (Liverpool, Knowsley, Wirral) and the LCR PPA (Halton, Knowsley,
+        // Liverpool, St Helens, Wirral).
+        assert_eq!(
+            got,
+            vec![
+                (HALTON, vec!["LCR-PPA"]),
+                (KNOWSLEY, vec!["AIM", "LCR-PPA"]),
+                (LIVERPOOL, vec!["AIM", "LCR-PPA"]),
+                (ST_HELENS, vec!["LCR-PPA"]),
+                (WIRRAL, vec!["AIM", "LCR-PPA"]),
+            ]
+        );
+        assert!(vacancy_recipients("prov-a").is_empty());
+        assert_eq!(vacancy_recipients(DERBY).len(), 3);
+    }
+
+    #[test]
+    fn providers_and_councils_subscribe_to_their_own_event_types() {
+        let types = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(audience_errors(&types(PROVIDER_EVENT_TYPES), Audience::Provider).is_empty());
+        assert!(audience_errors(&types(COUNCIL_EVENT_TYPES), Audience::Council).is_empty());
+        let errs = audience_errors(
+            &types(&[INVITED, VACANCY_OFFERED, "nope"]),
+            Audience::Provider,
+        );
+        assert_eq!(
+            errs.iter()
+                .map(|e| (e.field.as_str(), e.rule.as_str()))
+                .collect::<Vec<_>>(),
+            [("/event_types/1", "audience")]
+        );
+        let errs = audience_errors(&types(&[VACANCY_OFFERED, CLOSED]), Audience::Council);
+        assert_eq!(errs[0].field, "/event_types/1");
+        assert!(
+            errs[0].message.contains("vacancy.offered"),
+            "{}",
+            errs[0].message
+        );
+        let change = WebhookChange::default();
+        assert_eq!(change.validate()[0].rule, "min_properties");
+    }
+
+    /// With the shipped configuration a failing delivery is retried, backing off
+    /// exponentially, for at least 24 hours before it is given up and its endpoint disabled.
+    #[test]
+    fn the_default_schedule_retries_for_at_least_a_day() {
+        let settings = hub_platform::Settings::load_with(&[]).unwrap();
+        let policy = RetryPolicy::from(&settings.webhooks);
+        let (mut now, mut attempt, mut waits) = (0i64, 1u32, Vec::new());
+        let gave_up_at = loop {
+            match after_failure(attempt, 0, now, &policy) {
+                AfterFailure::RetryAt(at) => {
+                    waits.push(at - now);
+                    now = at;
+                    attempt += 1;
+                }
+                AfterFailure::GiveUp => break now,
+            }
+        };
+        let hour = 3_600_000;
+        assert!(
+            waits.windows(2).take(8).all(|w| w[1] == 2 * w[0]),
+            "exponential: {waits:?}"
+        );
+        assert!(
+            waits.iter().all(|w| *w <= hour),
+            "capped at an hour: {waits:?}"
+        );
+        assert!(
+            gave_up_at >= 24 * hour,
+            "retried for {} h only",
+            gave_up_at / hour
+        );
+        assert!(gave_up_at < 27 * hour, "{} h", gave_up_at / hour);
+        assert!(attempt < 40, "{attempt} attempts");
     }
 }

@@ -1,26 +1,57 @@
 //! Event consumers of the notifications service, and the delivery worker they wake.
 //!
-//! The consumer turns competition events into pending deliveries (one per subscribed,
-//! enabled endpoint of each provider concerned) exactly once per event, then wakes the
-//! [`delivery`] worker at once, so a provider's webhook leaves within milliseconds of the
-//! event rather than at the next poll.
+//! The consumer turns integration events into pending deliveries (one per subscribed,
+//! enabled endpoint of each organisation concerned) exactly once per event, then wakes the
+//! [`delivery`] worker at once, so a webhook leaves within milliseconds of the event rather
+//! than at the next poll.
+//!
+//! | event | webhook | to |
+//! |---|---|---|
+//! | `competition.opened` | `competition.invited` | every invited provider |
+//! | `referral.updated` | `referral.updated` | the invited providers of the referral's open competitions, and the winner once awarded (not for a version they were invited on already) |
+//! | `competition.awarded` | `competition.awarded` | the winner (also of a direct award) |
+//! | | `competition.unsuccessful` | every other provider the award names, with its own scores beside the winner's and the reasons |
+//! | `competition.closed` | `competition.closed` | every invited provider, with the reason |
+//! | `competition.vacancy_published` with `offered_by` | `vacancy.offered` | every other member council of the partnerships the offering council belongs to |
+//!
+//! Who was invited to which competition of a referral is learnt from `competition.opened`
+//! (and kept up to date by `.awarded` and `.closed`) in `tracked_competitions`, so
+//! `referral.updated` needs nothing beyond what the referral service already says. A
+//! competition may open again under its id (reopened after closing, or a reviewed direct
+//! award): its state is what the latest event by `occurred_at` says ([`store::track`]).
 
 pub mod delivery;
 
 use std::{collections::BTreeSet, sync::Arc};
 
+use chrono::Utc;
 use hub_bus::{Handler, HandlerError, Store, Subscription, Transport};
-use hub_events::{CompetitionAwarded, CompetitionOpened, Envelope, Event};
+use hub_events::{
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event, ReferralUpdated,
+    VacancyPublished,
+};
 use hub_platform::db::{DbConnection, DbError};
 use tokio::sync::Notify;
+use uuid::Uuid;
 
-use crate::{domain, store};
+use crate::{
+    domain::{self, CompetitionInfo},
+    store::{self, TrackedRow},
+};
 
+/// The service's one subscription. (Its name predates the councils' `vacancy.offered`; it is
+/// kept so that deployed queues carry on.)
 pub fn subscription() -> Subscription {
     Subscription::new(
         crate::NAME,
         "provider-events",
-        &[CompetitionOpened::TYPE, CompetitionAwarded::TYPE],
+        &[
+            CompetitionOpened::TYPE,
+            CompetitionAwarded::TYPE,
+            CompetitionClosed::TYPE,
+            ReferralUpdated::TYPE,
+            VacancyPublished::TYPE,
+        ],
     )
 }
 
@@ -43,8 +74,8 @@ pub async fn subscribe(
     Ok(())
 }
 
-/// The `provider-events` consumer. Written out rather than built with `Store::handler` so
-/// that it can wake the delivery worker once its deliveries have committed.
+/// The consumer. Written out rather than built with `Store::handler` so that it can wake
+/// the delivery worker once its deliveries have committed.
 pub struct ProviderEvents {
     pub store: Store,
     pub consumer: String,
@@ -81,43 +112,143 @@ impl Handler for ProviderEvents {
     }
 }
 
+fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
+    let parse = |s: &str| {
+        Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored id `{s}`: {e}")))
+    };
+    Ok(CompetitionInfo {
+        competition_id: parse(&c.competition_id)?,
+        lot_id: c.lot_id.as_deref().map(parse).transpose()?,
+        lot_name: c.lot_name.clone(),
+        referral_version: c.referral_version.and_then(|v| u32::try_from(v).ok()),
+    })
+}
+
 /// Queues the webhooks an event causes. Returns how many deliveries were queued.
 pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Result<usize, DbError> {
     let event_id = env.id.to_string();
+    let at = env.occurred_at;
+    let now = Utc::now().naive_utc();
+    let status_at = at.naive_utc();
     let mut queued = 0;
-    let mut send = |conn: &mut DbConnection,
-                    provider: &str,
-                    event_type: &str,
-                    body: &str|
-     -> Result<(), DbError> {
-        for endpoint in store::subscribers(conn, provider, event_type)? {
-            store::insert_delivery(conn, &endpoint.id, &event_id, event_type, body.to_owned())?;
-            queued += 1;
-        }
-        Ok(())
-    };
+    let mut send =
+        |conn: &mut DbConnection, org: &str, event_type: &str, body: &str| -> Result<(), DbError> {
+            for endpoint in store::subscribers(conn, org, event_type)? {
+                store::insert_delivery(conn, &endpoint.id, &event_id, event_type, body.to_owned())?;
+                queued += 1;
+            }
+            Ok(())
+        };
     if env.is::<CompetitionOpened>() {
         let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
-        let body = domain::invited_body(&e, env.occurred_at, base_url);
+        store::track(
+            conn,
+            &TrackedRow {
+                competition_id: e.competition_id.to_string(),
+                referral_id: e.referral_id.to_string(),
+                council: e.council.clone(),
+                lot_id: Some(e.lot_id.to_string()),
+                lot_name: Some(e.lot_name.clone()),
+                referral_version: i32::try_from(e.referral_version).ok(),
+                status: "open".into(),
+                awarded_provider: None,
+                opened_at: now,
+                status_at,
+            },
+            &e.invited,
+        )?;
+        let body = domain::invited_body(&e, at, base_url);
         for provider in e.invited.iter().collect::<BTreeSet<_>>() {
             send(conn, provider, domain::INVITED, &body)?;
         }
     } else if env.is::<CompetitionAwarded>() {
         let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
+        let id = e.competition_id.to_string();
+        // A direct award opens no competition: it is first heard of here.
+        store::track(
+            conn,
+            &TrackedRow {
+                competition_id: id.clone(),
+                referral_id: e.referral_id.to_string(),
+                council: e.council.clone(),
+                lot_id: Some(e.lot_id.to_string()),
+                lot_name: None,
+                referral_version: None,
+                status: "awarded".into(),
+                awarded_provider: Some(e.provider_id.clone()),
+                opened_at: now,
+                status_at,
+            },
+            &[],
+        )?;
         send(
             conn,
             &e.provider_id,
             domain::AWARDED,
-            &domain::awarded_body(&e, env.occurred_at, base_url),
+            &domain::awarded_body(&e, at, base_url),
         )?;
-        let body = domain::unsuccessful_body(&e, env.occurred_at);
-        for provider in e
-            .unsuccessful
-            .iter()
-            .filter(|p| **p != e.provider_id)
-            .collect::<BTreeSet<_>>()
-        {
-            send(conn, provider, domain::UNSUCCESSFUL, &body)?;
+        for provider in domain::unsuccessful_providers(&e) {
+            send(
+                conn,
+                provider,
+                domain::UNSUCCESSFUL,
+                &domain::unsuccessful_body(&e, provider, at),
+            )?;
+        }
+    } else if env.is::<CompetitionClosed>() {
+        let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
+        let id = e.competition_id.to_string();
+        let known = store::tracked(conn, &id)?;
+        store::track(
+            conn,
+            &TrackedRow {
+                competition_id: id.clone(),
+                referral_id: e.referral_id.to_string(),
+                council: e.council.clone(),
+                lot_id: None,
+                lot_name: None,
+                referral_version: None,
+                status: "closed".into(),
+                awarded_provider: None,
+                opened_at: now,
+                status_at,
+            },
+            &e.invited,
+        )?;
+        let lot = known.and_then(|k| {
+            Some((
+                k.lot_id.as_deref().and_then(|l| Uuid::parse_str(l).ok())?,
+                k.lot_name?,
+            ))
+        });
+        let body = domain::closed_body(&e, lot, at);
+        for provider in e.invited.iter().collect::<BTreeSet<_>>() {
+            send(conn, provider, domain::CLOSED, &body)?;
+        }
+    } else if env.is::<ReferralUpdated>() {
+        let e: ReferralUpdated = env.decode().map_err(anyhow::Error::from)?;
+        for (provider, c) in store::referral_audience(conn, &e.referral_id.to_string())? {
+            let info = competition_info(&c)?;
+            if info.is_news(e.version) {
+                send(
+                    conn,
+                    &provider,
+                    domain::REFERRAL_UPDATED,
+                    &domain::referral_updated_body(&e, &info, at, base_url),
+                )?;
+            }
+        }
+    } else if env.is::<VacancyPublished>() {
+        let e: VacancyPublished = env.decode().map_err(anyhow::Error::from)?;
+        if let Some(by) = &e.offered_by {
+            for (council, shared) in domain::vacancy_recipients(by) {
+                send(
+                    conn,
+                    council,
+                    domain::VACANCY_OFFERED,
+                    &domain::vacancy_offered_body(&e, by, &shared, at),
+                )?;
+            }
         }
     }
     if queued > 0 {
@@ -233,8 +364,22 @@ mod tests {
         keys.sort();
         assert_eq!(
             keys,
-            ["competition_id", "council", "lot_id", "referral_id"],
-            "nothing about the winner or the price"
+            [
+                "competition_id",
+                "council",
+                "lot_id",
+                "reasons",
+                "referral_id",
+                "scores",
+                "total",
+                "winner_total"
+            ],
+            "its own scores beside the winner's, nothing naming the winner or its price"
+        );
+        let text = lost[0].1.to_string();
+        assert!(
+            !text.contains("prov-a") && !text.contains("650000"),
+            "{text}"
         );
     }
 

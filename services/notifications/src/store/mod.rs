@@ -48,12 +48,35 @@ pub mod schema {
             latency_ms -> BigInt,
         }
     }
+    diesel::table! {
+        tracked_competitions (competition_id) {
+            competition_id -> Text,
+            referral_id -> Text,
+            council -> Text,
+            lot_id -> Nullable<Text>,
+            lot_name -> Nullable<Text>,
+            referral_version -> Nullable<Integer>,
+            status -> Text,
+            awarded_provider -> Nullable<Text>,
+            opened_at -> Timestamp,
+            status_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        competition_invitees (competition_id, provider_id) {
+            competition_id -> Text,
+            provider_id -> Text,
+        }
+    }
     diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
     diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+    diesel::joinable!(competition_invitees -> tracked_competitions (competition_id));
     diesel::allow_tables_to_appear_in_same_query!(
         webhook_endpoints,
         webhook_deliveries,
-        webhook_attempts
+        webhook_attempts,
+        tracked_competitions,
+        competition_invitees
     );
 }
 
@@ -532,4 +555,111 @@ pub fn record(conn: &mut DbConnection, a: &Attempt, next: &Next) -> Result<(), D
         }
     }
     Ok(())
+}
+
+/// A competition as learnt from the competition service's events.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tracked_competitions)]
+pub struct TrackedRow {
+    pub competition_id: String,
+    pub referral_id: String,
+    pub council: String,
+    pub lot_id: Option<String>,
+    pub lot_name: Option<String>,
+    pub referral_version: Option<i32>,
+    /// `open`, `awarded` or `closed`.
+    pub status: String,
+    pub awarded_provider: Option<String>,
+    pub opened_at: NaiveDateTime,
+    /// When the event that set `status` happened.
+    pub status_at: NaiveDateTime,
+}
+
+pub fn tracked(
+    conn: &mut DbConnection,
+    competition_id: &str,
+) -> Result<Option<TrackedRow>, DbError> {
+    Ok(tracked_competitions::table
+        .find(competition_id)
+        .select(TrackedRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Applies what an event says about a competition (`row`, with the event's time in
+/// `status_at`): records it if new; otherwise takes its state (and winner, and the referral
+/// version it opened on) if the event is not older than the one that set the current state,
+/// and fills in the lot if it was not known. Adds `invited` to its invitees either way.
+pub fn track(conn: &mut DbConnection, row: &TrackedRow, invited: &[String]) -> Result<(), DbError> {
+    match tracked(conn, &row.competition_id)? {
+        None => {
+            diesel::insert_into(tracked_competitions::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Some(known) => {
+            let target = tracked_competitions::table.find(&row.competition_id);
+            if row.status_at >= known.status_at {
+                diesel::update(target)
+                    .set((
+                        tracked_competitions::status.eq(&row.status),
+                        tracked_competitions::awarded_provider.eq(&row.awarded_provider),
+                        tracked_competitions::status_at.eq(row.status_at),
+                        tracked_competitions::referral_version
+                            .eq(row.referral_version.or(known.referral_version)),
+                    ))
+                    .execute(conn)?;
+            }
+            if known.lot_name.is_none() && row.lot_name.is_some() {
+                diesel::update(target)
+                    .set((
+                        tracked_competitions::lot_id.eq(&row.lot_id),
+                        tracked_competitions::lot_name.eq(&row.lot_name),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    for provider in invited {
+        diesel::sql_query(
+            "INSERT INTO competition_invitees (competition_id, provider_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(&row.competition_id)
+        .bind::<Text, _>(provider)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Who hears of a referral's new versions, each with the competition it is in: the invited
+/// providers of its open competitions and the winner of an awarded one (the latest
+/// competition wins if a provider is in several). In provider order.
+pub fn referral_audience(
+    conn: &mut DbConnection,
+    referral_id: &str,
+) -> Result<Vec<(String, TrackedRow)>, DbError> {
+    let competitions: Vec<TrackedRow> = tracked_competitions::table
+        .filter(tracked_competitions::referral_id.eq(referral_id))
+        .order((
+            tracked_competitions::opened_at.asc(),
+            tracked_competitions::competition_id.asc(),
+        ))
+        .select(TrackedRow::as_select())
+        .load(conn)?;
+    let mut audience: std::collections::BTreeMap<String, TrackedRow> = Default::default();
+    for c in competitions {
+        let providers: Vec<String> = match c.status.as_str() {
+            "open" => competition_invitees::table
+                .filter(competition_invitees::competition_id.eq(&c.competition_id))
+                .select(competition_invitees::provider_id)
+                .load(conn)?,
+            "awarded" => c.awarded_provider.iter().cloned().collect(),
+            _ => Vec::new(),
+        };
+        for p in providers {
+            audience.insert(p, c.clone());
+        }
+    }
+    Ok(audience.into_iter().collect())
 }

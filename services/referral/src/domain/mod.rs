@@ -298,6 +298,15 @@ impl Validate for NewReferral {
     }
 }
 
+/// Where a referral is in its life.
+///
+/// ```text
+/// draft ─submit→ submitted ─competition.opened→ in_competition ─competition.awarded→ awarded
+///                    ↑  └──────────── competition.awarded (direct award) ────────────↗   │
+///                    └── competition.closed ──┘                                          │
+///                                                awarded ─contract.placement_started→ placed ─close→ closed
+/// draft | submitted | in_competition | awarded ─withdraw→ withdrawn
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -311,6 +320,20 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 7] = [
+        Self::Draft,
+        Self::Submitted,
+        Self::InCompetition,
+        Self::Awarded,
+        Self::Placed,
+        Self::Closed,
+        Self::Withdrawn,
+    ];
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Draft => "draft",
@@ -322,6 +345,325 @@ impl Status {
             Self::Withdrawn => "withdrawn",
         }
     }
+}
+
+/// A refused action: a 409 `/problems/<slug>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub slug: &'static str,
+    pub detail: String,
+}
+
+impl Conflict {
+    fn new(slug: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            slug,
+            detail: detail.into(),
+        }
+    }
+
+    fn placed(status: Status) -> Self {
+        Self::new(
+            "referral-placed",
+            format!(
+                "the referral is {}: the child has been placed, so it can no longer be withdrawn \
+                 (close it once the placement ends)",
+                status.code()
+            ),
+        )
+    }
+
+    fn withdrawn() -> Self {
+        Self::new("referral-withdrawn", "the referral has been withdrawn")
+    }
+
+    fn closed() -> Self {
+        Self::new("referral-closed", "the referral is closed")
+    }
+}
+
+/// How a change is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A draft: the one version is rewritten.
+    InPlace,
+    /// After submission: a new version.
+    NewVersion,
+}
+
+impl Status {
+    /// Whether the council may withdraw the referral: at any point before placement.
+    pub fn withdraw(self) -> Result<Status, Conflict> {
+        match self {
+            Self::Draft | Self::Submitted | Self::InCompetition | Self::Awarded => {
+                Ok(Self::Withdrawn)
+            }
+            Self::Placed | Self::Closed => Err(Conflict::placed(self)),
+            Self::Withdrawn => Err(Conflict::withdrawn()),
+        }
+    }
+
+    /// Whether the document may be changed (`PUT`), and how the change is kept.
+    pub fn edit(self) -> Result<Change, Conflict> {
+        match self {
+            Self::Draft => Ok(Change::InPlace),
+            Self::Submitted | Self::InCompetition | Self::Awarded | Self::Placed => {
+                Ok(Change::NewVersion)
+            }
+            Self::Withdrawn => Err(Conflict::withdrawn()),
+            Self::Closed => Err(Conflict::closed()),
+        }
+    }
+
+    /// Whether the route may be changed. A submitted referral (never routed yet, or back from
+    /// a closed competition) gets a new version and is submitted again for the new route.
+    pub fn reroute(self) -> Result<Change, Conflict> {
+        match self {
+            Self::Draft => Ok(Change::InPlace),
+            Self::Submitted => Ok(Change::NewVersion),
+            Self::InCompetition => Err(Conflict::new(
+                "referral-in-competition",
+                "a competition is open for this referral; it must be closed before the referral \
+                 is re-routed",
+            )),
+            Self::Awarded | Self::Placed => Err(Conflict::new(
+                "referral-awarded",
+                format!(
+                    "the referral is {}; a direct award is reviewed (and reopened to competition) \
+                     in the competition service",
+                    self.code()
+                ),
+            )),
+            Self::Withdrawn => Err(Conflict::withdrawn()),
+            Self::Closed => Err(Conflict::closed()),
+        }
+    }
+
+    /// Whether the referral may be closed: once the child is placed (before that, withdraw).
+    pub fn close(self) -> Result<Status, Conflict> {
+        match self {
+            Self::Placed => Ok(Self::Closed),
+            Self::Closed => Err(Conflict::closed()),
+            Self::Withdrawn => Err(Conflict::withdrawn()),
+            _ => Err(Conflict::new(
+                "referral-not-placed",
+                format!(
+                    "the referral is {}; only a placed referral is closed (withdraw it instead)",
+                    self.code()
+                ),
+            )),
+        }
+    }
+}
+
+/// Something the competition or contract service reports about a referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happening<'a> {
+    /// A mini-competition opened (`competition.opened`).
+    CompetitionOpened { competition_id: &'a str },
+    /// A competition closed without an award (`competition.closed`).
+    CompetitionClosed { competition_id: &'a str },
+    /// A competition was awarded, or a direct award made (`competition.awarded`).
+    Awarded { competition_id: &'a str },
+    /// The placement started (`contract.placement_started`).
+    PlacementStarted,
+}
+
+/// The status after `happening`, given the current status and the competition the referral is
+/// in (`current_competition`), or `None` when the event does not apply: the referral was
+/// withdrawn or closed meanwhile, or a competition other than the one it is in closed.
+/// `Some` of the same status means the event's facts (the competition, the winner) are kept
+/// but the status stays.
+///
+/// Events that arrive late (older than the last one applied, after a retry) are the
+/// caller's to drop; this is about what a current event does. A competition may open again
+/// under the same id (reopened after closing without an award, or a direct award reviewed
+/// and opened to competition).
+///
+/// After placement the child stays placed while a reviewed direct award is opened to
+/// competition and awarded: the status stays `placed` and the new winner reads the referral.
+pub fn after(
+    status: Status,
+    current_competition: Option<&str>,
+    happening: Happening<'_>,
+) -> Option<Status> {
+    use Status::*;
+    match happening {
+        Happening::CompetitionOpened { .. } => match status {
+            Submitted | InCompetition | Awarded => Some(InCompetition),
+            Placed => Some(Placed),
+            _ => None,
+        },
+        Happening::CompetitionClosed { competition_id } => match status {
+            InCompetition if current_competition.is_none_or(|c| c == competition_id) => {
+                Some(Submitted)
+            }
+            _ => None,
+        },
+        Happening::Awarded { .. } => match status {
+            Submitted | InCompetition | Awarded => Some(Awarded),
+            Placed => Some(Placed),
+            _ => None,
+        },
+        Happening::PlacementStarted => match status {
+            Awarded | Placed => Some(Placed),
+            _ => None,
+        },
+    }
+}
+
+/// Why a council withdraws a referral: a code (what the `referral.withdrawn` event carries;
+/// events hold no free text about a child) and, in `detail`, its own words kept here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalReason {
+    /// A placement was found another way (in-house, another purchasing system, spot purchase).
+    PlacedElsewhere,
+    /// The child returned home or to family and friends.
+    ReturnedHome,
+    /// The care plan changed and the placement is no longer needed.
+    PlanChanged,
+    /// Written in error or a duplicate.
+    Duplicate,
+    /// Anything else: `detail` says what.
+    Other,
+}
+
+impl WithdrawalReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PlacedElsewhere => "placed_elsewhere",
+            Self::ReturnedHome => "returned_home",
+            Self::PlanChanged => "plan_changed",
+            Self::Duplicate => "duplicate",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Longest free text accepted in reasons.
+pub const MAX_REASON_LEN: usize = 2000;
+
+fn reason_errors(field: &str, text: Option<&str>, required: bool, what: &str) -> Vec<FieldError> {
+    match text.map(str::trim) {
+        None | Some("") if required => vec![FieldError::new(field, "required", what.to_owned())],
+        Some(t) if t.chars().count() > MAX_REASON_LEN => vec![FieldError::new(
+            field,
+            "max_length",
+            format!("at most {MAX_REASON_LEN} characters"),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// `POST /v1/referrals/{id}/withdraw`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub reason: WithdrawalReason,
+    /// The council's own words (kept in the referral service; required for `other`).
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl Validate for Withdrawal {
+    fn validate(&self) -> Vec<FieldError> {
+        reason_errors(
+            "/detail",
+            self.detail.as_deref(),
+            self.reason == WithdrawalReason::Other,
+            "say why the referral is withdrawn",
+        )
+    }
+}
+
+impl Withdrawal {
+    /// What the council sees as the status reason.
+    pub fn describe(&self) -> String {
+        match self
+            .detail
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            Some(d) => format!("{}: {d}", self.reason.code()),
+            None => self.reason.code().to_owned(),
+        }
+    }
+}
+
+/// `POST /v1/referrals/{id}/route`: the options appraisal again.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rerouting {
+    pub route: Route,
+    /// Why this route now (e.g. why the mini-competition closed without an award).
+    pub reason: String,
+}
+
+impl Validate for Rerouting {
+    fn validate(&self) -> Vec<FieldError> {
+        reason_errors(
+            "/reason",
+            Some(&self.reason),
+            true,
+            "record why this route was chosen",
+        )
+    }
+}
+
+/// `POST /v1/referrals/{id}/close`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    /// Why the referral is closed (e.g. the placement ended). Kept in the referral service.
+    pub reason: String,
+}
+
+impl Validate for Closing {
+    fn validate(&self) -> Vec<FieldError> {
+        reason_errors(
+            "/reason",
+            Some(&self.reason),
+            true,
+            "say why the referral is closed",
+        )
+    }
+}
+
+/// A `PUT` of the whole document is validated as the document of a new referral is.
+impl Validate for ReferralDocument {
+    fn validate(&self) -> Vec<FieldError> {
+        self.field_errors("")
+    }
+}
+
+/// What made a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKind {
+    /// The first version.
+    Created,
+    /// A new document (`PUT`).
+    Document,
+    /// A new route (`POST …/route`), same document.
+    Route,
+}
+
+impl VersionKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Document => "document",
+            Self::Route => "route",
+        }
+    }
+}
+
+/// The versions a provider may read: from the one it was invited on (the awarded provider:
+/// every version).
+pub fn provider_may_read(version: i32, invited_on: Option<i32>, awarded: bool) -> bool {
+    awarded || invited_on.is_some_and(|v| version >= v)
 }
 
 #[cfg(test)]
@@ -336,5 +678,195 @@ mod tests {
         for bad in ["", "L", "20", "L20 3AB", "l20", "ABC1"] {
             assert!(!is_postcode_district(bad), "{bad}");
         }
+    }
+
+    fn doc() -> ReferralDocument {
+        ReferralDocument {
+            child: Child {
+                name: "A Child".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(2012, 5, 14).unwrap(),
+                gender: "male".into(),
+                ethnicity: None,
+                religion: None,
+                first_language: None,
+            },
+            legal_status: "s31 care order".into(),
+            placement_type: PlacementType::Residential,
+            urgency: Urgency::Planned,
+            needs: vec!["emotional_behavioural".into()],
+            education: None,
+            about_me: "Loves football.".into(),
+            location: Location {
+                postcode_district: "L20".into(),
+                latitude: 53.46,
+                longitude: -2.99,
+                max_distance_miles: 20.0,
+            },
+            siblings: None,
+            contact_arrangements: None,
+            wanted_start: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            expected_duration_weeks: None,
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_their_codes() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.code()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.code())
+            );
+        }
+        assert_eq!(Status::parse("open"), None);
+    }
+
+    #[test]
+    fn withdrawal_is_refused_once_placed() {
+        use Status::*;
+        for s in [Draft, Submitted, InCompetition, Awarded] {
+            assert_eq!(s.withdraw(), Ok(Withdrawn), "{s:?}");
+        }
+        for s in [Placed, Closed] {
+            assert_eq!(s.withdraw().unwrap_err().slug, "referral-placed", "{s:?}");
+        }
+        assert_eq!(Withdrawn.withdraw().unwrap_err().slug, "referral-withdrawn");
+    }
+
+    #[test]
+    fn drafts_change_in_place_and_submitted_referrals_get_versions() {
+        use Status::*;
+        assert_eq!(Draft.edit(), Ok(Change::InPlace));
+        for s in [Submitted, InCompetition, Awarded, Placed] {
+            assert_eq!(s.edit(), Ok(Change::NewVersion), "{s:?}");
+        }
+        assert_eq!(Withdrawn.edit().unwrap_err().slug, "referral-withdrawn");
+        assert_eq!(Closed.edit().unwrap_err().slug, "referral-closed");
+
+        assert_eq!(Draft.reroute(), Ok(Change::InPlace));
+        assert_eq!(Submitted.reroute(), Ok(Change::NewVersion));
+        assert_eq!(
+            InCompetition.reroute().unwrap_err().slug,
+            "referral-in-competition"
+        );
+        assert_eq!(Awarded.reroute().unwrap_err().slug, "referral-awarded");
+        assert_eq!(Placed.reroute().unwrap_err().slug, "referral-awarded");
+
+        assert_eq!(Placed.close(), Ok(Closed));
+        assert_eq!(Awarded.close().unwrap_err().slug, "referral-not-placed");
+        assert_eq!(Closed.close().unwrap_err().slug, "referral-closed");
+    }
+
+    #[test]
+    fn events_move_the_referral_through_its_life() {
+        use Happening::{CompetitionClosed, CompetitionOpened, PlacementStarted};
+        use Status::*;
+        let opened = |c| CompetitionOpened { competition_id: c };
+        let closed = |c| CompetitionClosed { competition_id: c };
+        let awarded = |c| Happening::Awarded { competition_id: c };
+        assert_eq!(after(Submitted, None, opened("c1")), Some(InCompetition));
+        assert_eq!(
+            after(InCompetition, Some("c1"), closed("c1")),
+            Some(Submitted),
+            "back to submitted, to be re-routed"
+        );
+        assert_eq!(
+            after(InCompetition, Some("c2"), closed("c1")),
+            None,
+            "a late close of an earlier competition changes nothing"
+        );
+        assert_eq!(
+            after(InCompetition, Some("c1"), awarded("c1")),
+            Some(Awarded)
+        );
+        assert_eq!(
+            after(Submitted, None, awarded("d1")),
+            Some(Awarded),
+            "a direct award"
+        );
+        assert_eq!(
+            after(Awarded, Some("d1"), opened("d1")),
+            Some(InCompetition),
+            "a reviewed direct award reopened to competition"
+        );
+        assert_eq!(
+            after(Submitted, Some("c1"), opened("c1")),
+            Some(InCompetition),
+            "a closed competition reopened"
+        );
+        assert_eq!(after(Awarded, Some("c1"), PlacementStarted), Some(Placed));
+        assert_eq!(
+            after(Placed, Some("d1"), opened("d1")),
+            Some(Placed),
+            "the child stays placed while a direct award is reviewed"
+        );
+        assert_eq!(after(Placed, Some("d1"), awarded("d1")), Some(Placed));
+        for s in [Withdrawn, Closed] {
+            for h in [opened("c"), closed("c"), awarded("c"), PlacementStarted] {
+                assert_eq!(after(s, Some("c"), h), None, "{s:?} {h:?}");
+            }
+        }
+        assert_eq!(after(Draft, None, opened("c")), None);
+        assert_eq!(after(InCompetition, Some("c"), PlacementStarted), None);
+    }
+
+    #[test]
+    fn withdrawals_need_words_only_for_other() {
+        let w = |reason, detail: Option<&str>| Withdrawal {
+            reason,
+            detail: detail.map(str::to_owned),
+        };
+        assert!(
+            w(WithdrawalReason::ReturnedHome, None)
+                .validate()
+                .is_empty()
+        );
+        assert_eq!(
+            w(WithdrawalReason::ReturnedHome, Some(" went home ")).describe(),
+            "returned_home: went home"
+        );
+        let errs = w(WithdrawalReason::Other, Some("  ")).validate();
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].rule.as_str()),
+            ("/detail", "required")
+        );
+        let long = "x".repeat(MAX_REASON_LEN + 1);
+        assert_eq!(
+            w(WithdrawalReason::Duplicate, Some(&long)).validate()[0].rule,
+            "max_length"
+        );
+        let r = Rerouting {
+            route: Route::DirectAward,
+            reason: "".into(),
+        };
+        assert_eq!(r.validate()[0].field, "/reason");
+    }
+
+    #[test]
+    fn a_put_document_is_checked_like_a_new_one() {
+        assert!(doc().validate().is_empty());
+        let mut bad = doc();
+        bad.needs.push("flying".into());
+        bad.location.postcode_district = "l20".into();
+        let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["/needs/1", "/location/postcode_district"]);
+    }
+
+    #[test]
+    fn providers_read_from_the_version_they_were_invited_on() {
+        assert!(provider_may_read(2, Some(2), false));
+        assert!(provider_may_read(3, Some(2), false));
+        assert!(!provider_may_read(1, Some(2), false));
+        assert!(!provider_may_read(1, None, false));
+        assert!(provider_may_read(1, None, true));
+    }
+
+    #[test]
+    fn the_redacted_view_has_no_name_birth_date_or_coordinates() {
+        let text = serde_json::to_string(&doc().redacted()).unwrap();
+        for leak in ["A Child", "2012-05-14", "53.46", "-2.99"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(text.contains("\"age_years\":14") && text.contains("L20"));
     }
 }

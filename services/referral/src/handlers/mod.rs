@@ -1,14 +1,33 @@
-//! Event consumers of the referral service.
+//! Event consumers of the referral service: the competition and contract services move a
+//! referral through its life.
+//!
+//! * `competition.opened`: the invited providers (and the version each was invited on) are
+//!   recorded, so they may read it; submitted → in_competition. A provider invited again in a
+//!   later competition for the same referral is then invited on the later version.
+//! * `competition.closed` (no acceptable bid, or the need went away): in_competition →
+//!   submitted, with the reason, so the council can re-route it (`POST …/route`).
+//! * `competition.awarded` (a mini-competition's award or a direct award): → awarded; the
+//!   winner reads the full document from then on.
+//! * `contract.placement_started`: awarded → placed.
+//!
+//! An event that no longer applies (the referral was withdrawn meanwhile, or the close of a
+//! competition it is no longer in) changes no status; it is logged and, where it carries
+//! facts (invitations), those are still kept. See [`crate::domain::after`]. A competition
+//! event older (by `occurred_at`) than the last one applied arrived late, after a retry, and
+//! changes nothing either; the same competition id may open again (a reopened competition, a
+//! reviewed direct award), so ids alone cannot tell.
 
 use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
-use hub_events::{CompetitionAwarded, CompetitionOpened, Envelope, Event, PlacementStarted};
+use hub_events::{
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event, PlacementStarted,
+};
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
-    domain::Status,
-    store::{self, schema::*},
+    domain::{self, Happening, Status},
+    store::{self, ReferralRow, Transition, schema::*},
 };
 
 pub fn subscription() -> Subscription {
@@ -17,6 +36,7 @@ pub fn subscription() -> Subscription {
         "lifecycle",
         &[
             CompetitionOpened::TYPE,
+            CompetitionClosed::TYPE,
             CompetitionAwarded::TYPE,
             PlacementStarted::TYPE,
         ],
@@ -31,35 +51,194 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
     Ok(())
 }
 
+/// The referral an event is about. A referral this service never wrote is an error (retried,
+/// then dead-lettered): every competition starts from one of its referrals.
+fn referral(conn: &mut DbConnection, id: &str, event: &str) -> Result<ReferralRow, DbError> {
+    store::find(conn, id)?
+        .ok_or_else(|| DbError::Other(anyhow::anyhow!("{event} for unknown referral {id}")))
+}
+
+/// What an event does to a referral's status.
+struct Effect<'a> {
+    happening: Happening<'a>,
+    action: &'a str,
+    actor: &'a str,
+    detail: Option<String>,
+    /// The referral's status reason if the status changes.
+    reason: Option<String>,
+    /// Sets the competition the referral is in, and its awarded provider, if it changes.
+    competition: Option<&'a str>,
+    awarded: Option<&'a str>,
+}
+
+fn apply(
+    conn: &mut DbConnection,
+    row: &ReferralRow,
+    env: &Envelope,
+    e: Effect<'_>,
+) -> Result<(), DbError> {
+    let from = Status::parse(&row.status)
+        .ok_or_else(|| DbError::Other(anyhow::anyhow!("stored status `{}`", row.status)))?;
+    let at = env.occurred_at.naive_utc();
+    let from_competition = !matches!(e.happening, Happening::PlacementStarted);
+    if from_competition && row.competition_at.is_some_and(|last| at < last) {
+        tracing::warn!(referral_id = %row.id, event_type = %env.event_type, event_id = %env.id,
+            "competition event older than the last one applied; status unchanged");
+        return Ok(());
+    }
+    let Some(to) = domain::after(from, row.competition_id.as_deref(), e.happening) else {
+        tracing::info!(referral_id = %row.id, status = %row.status, event_type = %env.event_type,
+            event_id = %env.id, "event does not apply to the referral as it is; status unchanged");
+        return Ok(());
+    };
+    let now = Utc::now().naive_utc();
+    let target = referrals::table.find(&row.id);
+    diesel::update(target)
+        .set((
+            referrals::status.eq(to.code()),
+            referrals::updated_at.eq(now),
+            referrals::status_reason.eq(e.reason.or_else(|| {
+                // A reason stays only while its status does.
+                (from == to).then(|| row.status_reason.clone()).flatten()
+            })),
+        ))
+        .execute(conn)?;
+    if from_competition {
+        diesel::update(target)
+            .set(referrals::competition_at.eq(Some(at)))
+            .execute(conn)?;
+    }
+    if let Some(c) = e.competition {
+        diesel::update(target)
+            .set(referrals::competition_id.eq(Some(c)))
+            .execute(conn)?;
+    }
+    if let Some(p) = e.awarded {
+        diesel::update(target)
+            .set(referrals::awarded_provider.eq(Some(p)))
+            .execute(conn)?;
+    }
+    store::record(
+        conn,
+        &row.id,
+        now,
+        Transition {
+            action: e.action,
+            from: from.code(),
+            to: to.code(),
+            version: row.version,
+            actor: e.actor,
+            actor_org: &row.council,
+            detail: e.detail,
+        },
+    )
+}
+
 fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Result<(), DbError> {
     let now = Utc::now().naive_utc();
+    let source = format!("{} service", env.source);
     if env.is::<CompetitionOpened>() {
         let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
-        let id = e.referral_id.to_string();
+        let row = referral(conn, &e.referral_id.to_string(), CompetitionOpened::TYPE)?;
+        let competition = e.competition_id.to_string();
         for provider in &e.invited {
-            diesel::insert_into(referral_invitations::table)
-                .values((
-                    referral_invitations::referral_id.eq(&id),
-                    referral_invitations::provider_id.eq(provider),
-                    referral_invitations::competition_id.eq(e.competition_id.to_string()),
-                    referral_invitations::version.eq(e.referral_version as i32),
-                    referral_invitations::invited_at.eq(now),
-                ))
-                .execute(conn)?;
+            store::invite(
+                conn,
+                &row.id,
+                provider,
+                &competition,
+                e.referral_version as i32,
+                now,
+            )?;
         }
-        store::set_status(conn, &id, Status::InCompetition.code(), now)?;
+        apply(
+            conn,
+            &row,
+            env,
+            Effect {
+                happening: Happening::CompetitionOpened {
+                    competition_id: &competition,
+                },
+                action: "competition_opened",
+                actor: &source,
+                detail: Some(format!(
+                    "competition {competition} on version {}: {} providers invited",
+                    e.referral_version,
+                    e.invited.len()
+                )),
+                reason: None,
+                competition: Some(&competition),
+                awarded: None,
+            },
+        )?;
+    } else if env.is::<CompetitionClosed>() {
+        let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
+        let row = referral(conn, &e.referral_id.to_string(), CompetitionClosed::TYPE)?;
+        let competition = e.competition_id.to_string();
+        let why = format!(
+            "competition {competition} closed without an award: {}",
+            e.reason
+        );
+        apply(
+            conn,
+            &row,
+            env,
+            Effect {
+                happening: Happening::CompetitionClosed {
+                    competition_id: &competition,
+                },
+                action: "competition_closed",
+                actor: &source,
+                detail: Some(why.clone()),
+                reason: Some(why),
+                competition: None,
+                awarded: None,
+            },
+        )?;
     } else if env.is::<CompetitionAwarded>() {
         let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
-        diesel::update(referrals::table.find(e.referral_id.to_string()))
-            .set((
-                referrals::status.eq(Status::Awarded.code()),
-                referrals::awarded_provider.eq(Some(&e.provider_id)),
-                referrals::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+        let row = referral(conn, &e.referral_id.to_string(), CompetitionAwarded::TYPE)?;
+        let competition = e.competition_id.to_string();
+        apply(
+            conn,
+            &row,
+            env,
+            Effect {
+                happening: Happening::Awarded {
+                    competition_id: &competition,
+                },
+                action: "awarded",
+                actor: &e.awarded_by,
+                detail: Some(format!(
+                    "{} to {} ({competition})",
+                    if e.direct { "direct award" } else { "awarded" },
+                    e.provider_id
+                )),
+                reason: None,
+                competition: Some(&competition),
+                awarded: Some(&e.provider_id),
+            },
+        )?;
     } else if env.is::<PlacementStarted>() {
         let e: PlacementStarted = env.decode().map_err(anyhow::Error::from)?;
-        store::set_status(conn, &e.referral_id.to_string(), Status::Placed.code(), now)?;
+        let row = referral(conn, &e.referral_id.to_string(), PlacementStarted::TYPE)?;
+        apply(
+            conn,
+            &row,
+            env,
+            Effect {
+                happening: Happening::PlacementStarted,
+                action: "placed",
+                actor: &source,
+                detail: Some(format!(
+                    "placement {} with {} from {}",
+                    e.placement_id, e.provider_id, e.start_date
+                )),
+                reason: None,
+                competition: None,
+                awarded: None,
+            },
+        )?;
     }
     Ok(())
 }

@@ -17,6 +17,9 @@ pub mod schema {
             created_by -> Text,
             created_at -> Timestamp,
             updated_at -> Timestamp,
+            status_reason -> Nullable<Text>,
+            competition_id -> Nullable<Text>,
+            competition_at -> Nullable<Timestamp>,
         }
     }
     diesel::table! {
@@ -27,6 +30,9 @@ pub mod schema {
             created_by -> Text,
             created_by_org -> Text,
             created_at -> Timestamp,
+            route -> Text,
+            route_reason -> Text,
+            kind -> Text,
         }
     }
     diesel::table! {
@@ -49,19 +55,38 @@ pub mod schema {
             read_at -> Timestamp,
         }
     }
+    diesel::table! {
+        referral_history (id) {
+            id -> Text,
+            referral_id -> Text,
+            at -> Timestamp,
+            action -> Text,
+            from_status -> Text,
+            to_status -> Text,
+            version -> Integer,
+            actor -> Text,
+            actor_org -> Text,
+            detail -> Nullable<Text>,
+        }
+    }
     diesel::joinable!(referral_versions -> referrals (referral_id));
     diesel::allow_tables_to_appear_in_same_query!(
         referrals,
         referral_versions,
         referral_invitations,
-        referral_reads
+        referral_reads,
+        referral_history
     );
 }
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::{
+    prelude::*,
+    sql_types::{Integer, Text, Timestamp},
+};
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = referrals)]
@@ -80,6 +105,12 @@ pub struct ReferralRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Why the status last changed (council staff only).
+    pub status_reason: Option<String>,
+    /// The competition (or direct award) the referral is in or was last in.
+    pub competition_id: Option<String>,
+    /// When the last competition event applied to it happened.
+    pub competition_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -91,6 +122,10 @@ pub struct VersionRow {
     pub created_by: String,
     pub created_by_org: String,
     pub created_at: NaiveDateTime,
+    pub route: String,
+    pub route_reason: String,
+    /// `created`, `document` or `route`.
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
@@ -121,6 +156,126 @@ pub fn version(conn: &mut DbConnection, id: &str, version: i32) -> Result<Versio
         .first(conn)?)
 }
 
+/// Every version of a referral from `from` on, oldest first.
+pub fn versions(conn: &mut DbConnection, id: &str, from: i32) -> Result<Vec<VersionRow>, DbError> {
+    Ok(referral_versions::table
+        .filter(referral_versions::referral_id.eq(id))
+        .filter(referral_versions::version.ge(from))
+        .order(referral_versions::version.asc())
+        .select(VersionRow::as_select())
+        .load(conn)?)
+}
+
+/// A council's referrals, newest first, optionally of one status.
+pub fn of_council(
+    conn: &mut DbConnection,
+    council: &str,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReferralRow>, DbError> {
+    let mut q = referrals::table
+        .filter(referrals::council.eq(council))
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(referrals::status.eq(s));
+    }
+    Ok(
+        q.order((referrals::created_at.desc(), referrals::id.desc()))
+            .limit(limit)
+            .select(ReferralRow::as_select())
+            .load(conn)?,
+    )
+}
+
+/// Records that `provider` was invited to bid on version `version` in `competition_id`. A
+/// provider invited again (a later competition for the same referral) is invited on the
+/// later version.
+pub fn invite(
+    conn: &mut DbConnection,
+    referral_id: &str,
+    provider: &str,
+    competition_id: &str,
+    version: i32,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "INSERT INTO referral_invitations (referral_id, provider_id, competition_id, version, invited_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id, provider_id) DO UPDATE SET \
+         competition_id = excluded.competition_id, version = excluded.version, invited_at = excluded.invited_at",
+    )
+    .bind::<Text, _>(referral_id)
+    .bind::<Text, _>(provider)
+    .bind::<Text, _>(competition_id)
+    .bind::<Integer, _>(version)
+    .bind::<Timestamp, _>(at)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// One transition of a referral.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = referral_history)]
+pub struct HistoryRow {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub referral_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: NaiveDateTime,
+    /// `created`, `submitted`, `updated`, `rerouted`, `resubmitted`, `withdrawn`, `closed`,
+    /// `competition_opened`, `competition_closed`, `awarded`, `placed`.
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub version: i32,
+    /// The user, or the service whose event caused it.
+    pub actor: String,
+    pub actor_org: String,
+    pub detail: Option<String>,
+}
+
+/// A transition to record.
+pub struct Transition<'a> {
+    pub action: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub version: i32,
+    pub actor: &'a str,
+    pub actor_org: &'a str,
+    pub detail: Option<String>,
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    referral_id: &str,
+    at: NaiveDateTime,
+    t: Transition<'_>,
+) -> Result<(), DbError> {
+    diesel::insert_into(referral_history::table)
+        .values(&HistoryRow {
+            id: Uuid::now_v7().to_string(),
+            referral_id: referral_id.to_owned(),
+            at,
+            action: t.action.to_owned(),
+            from_status: t.from.to_owned(),
+            to_status: t.to.to_owned(),
+            version: t.version,
+            actor: t.actor.to_owned(),
+            actor_org: t.actor_org.to_owned(),
+            detail: t.detail,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn history(conn: &mut DbConnection, referral_id: &str) -> Result<Vec<HistoryRow>, DbError> {
+    Ok(referral_history::table
+        .filter(referral_history::referral_id.eq(referral_id))
+        .order((referral_history::at.asc(), referral_history::id.asc()))
+        .select(HistoryRow::as_select())
+        .load(conn)?)
+}
+
 /// The version a provider was invited on, if it was invited.
 pub fn invitation(
     conn: &mut DbConnection,
@@ -132,15 +287,4 @@ pub fn invitation(
         .select(referral_invitations::version)
         .first(conn)
         .optional()?)
-}
-
-pub fn set_status(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    now: NaiveDateTime,
-) -> Result<usize, DbError> {
-    Ok(diesel::update(referrals::table.find(id))
-        .set((referrals::status.eq(status), referrals::updated_at.eq(now)))
-        .execute(conn)?)
 }

@@ -1,0 +1,2 @@
+DROP TABLE competition_invitees;
+DROP TABLE tracked_competitions;

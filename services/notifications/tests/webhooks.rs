@@ -1,0 +1,1110 @@
+//! The notifications service on its own: organisations register endpoints through the HTTP
+//! API, the competition and referral services' events come in on the in-process bus, and the
+//! webhooks go out to a real HTTP receiver on 127.0.0.1. Runs on SQLite, and on PostgreSQL at
+//! `postgres://postgres@127.0.0.1:5432` unless `HUB_TEST_POSTGRES` says otherwise (a URL
+//! template with `{service}`, or `off`); a database per run is created and dropped.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use actix_web::{App, test as actix_test, web};
+use chrono::{NaiveDate, Utc};
+use hub_bus::{Store, Transport, memory::MemoryTransport};
+use hub_events::{
+    BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened, CriterionScore, Envelope,
+    Event, ReferralUpdated, Urgency, VacancyPublished,
+};
+use hub_platform::{
+    Authenticator, Database, Role, Settings,
+    db::Migrations,
+    directory::{DERBY, HALTON, KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL},
+    http::Mounted,
+};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &notifications::MIGRATIONS];
+
+// ---------------------------------------------------------------------------------------
+// Harness
+
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(dir) => format!("sqlite://{}", dir.display()),
+            Db::Postgres(url) => url.clone(),
+        }
+    }
+
+    fn sqlite() -> Self {
+        Db::Sqlite(std::env::temp_dir().join(format!("notifications-test-{}", Uuid::now_v7())))
+    }
+
+    /// A fresh PostgreSQL database, or `None` when `HUB_TEST_POSTGRES=off`.
+    fn postgres() -> Option<Self> {
+        let template = std::env::var("HUB_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/{service}".to_owned());
+        if template == "off" {
+            eprintln!("HUB_TEST_POSTGRES=off; skipped");
+            return None;
+        }
+        Some(Db::Postgres(template.replace(
+            "{service}",
+            &format!("notifications_test_{}", Uuid::now_v7().simple()),
+        )))
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        match self {
+            Db::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Db::Postgres(url) => {
+                if let Err(e) = hub_platform::db::drop_postgres_database(url) {
+                    eprintln!("clean-up: {e:#}");
+                }
+            }
+        }
+    }
+}
+
+/// Runs `scenario` in a runtime of its own, and drops the database only once the runtime
+/// (and the delivery worker in it) has stopped.
+fn run<F, Fut>(db: Option<Db>, overrides: &'static [(&'static str, &'static str)], scenario: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(db) = db else { return };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { scenario(Ctx::new(&db.url(), overrides).await).await });
+    rt.shutdown_timeout(Duration::from_millis(200));
+    drop(db);
+}
+
+struct Ctx {
+    transport: Arc<dyn Transport>,
+    auth: Arc<Authenticator>,
+    mounted: Mounted,
+    rx: Receiver,
+}
+
+impl Ctx {
+    async fn new(url: &str, overrides: &[(&str, &str)]) -> Self {
+        let mut all = vec![
+            ("webhooks.initial_backoff_ms", "100"),
+            ("webhooks.max_backoff_ms", "1000"),
+            ("webhooks.timeout_ms", "2000"),
+            ("webhooks.concurrency", "8"),
+            ("server.public_url", "https://hub.example"),
+        ];
+        all.extend_from_slice(overrides);
+        let settings = Arc::new(Settings::load_with(&all).unwrap());
+        let db = Database::connect(url, notifications::NAME, 4)
+            .await
+            .unwrap();
+        db.migrate(&SETS).await.unwrap();
+        let store = Store::new(db, notifications::NAME);
+        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
+        let mounted = notifications::start(store, transport.clone(), settings.clone())
+            .await
+            .unwrap();
+        Self {
+            transport,
+            auth: Authenticator::new(&settings.auth),
+            mounted,
+            rx: Receiver::start().await,
+        }
+    }
+
+    fn token(&self, org: &str, role: Role) -> String {
+        self.auth
+            .mint_default(&format!("user-of-{org}"), org, &[role])
+    }
+
+    /// Publishes an event; returns once its deliveries are queued.
+    async fn publish<E: Event>(&self, source: &str, event: &E) {
+        self.transport
+            .publish(&Envelope::new(source, "LCR-PPA", event))
+            .await
+            .unwrap();
+    }
+
+    /// Publishes an event that happened `secs_ago` (one arriving late, after retries).
+    async fn publish_late<E: Event>(&self, source: &str, event: &E, secs_ago: i64) {
+        let mut env = Envelope::new(source, "LCR-PPA", event);
+        env.occurred_at -= chrono::Duration::seconds(secs_ago);
+        self.transport.publish(&env).await.unwrap();
+    }
+}
+
+macro_rules! app {
+    ($ctx:expr) => {
+        actix_test::init_service(
+            App::new()
+                .app_data(web::Data::from($ctx.auth.clone()))
+                .configure(|cfg| ($ctx.mounted.configure)(cfg)),
+        )
+        .await
+    };
+}
+
+async fn call<S, B>(
+    app: &S,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let req = match method {
+        "GET" => actix_test::TestRequest::get(),
+        "PATCH" => actix_test::TestRequest::patch(),
+        _ => actix_test::TestRequest::post(),
+    }
+    .uri(path)
+    .insert_header(("authorization", format!("Bearer {token}")));
+    let req = match body {
+        Some(b) => req.set_json(b),
+        None => req,
+    };
+    let res = actix_test::call_service(app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let bytes = actix_test::read_body(res).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// An endpoint as registered: its id and secret.
+struct Hook {
+    id: String,
+    secret: String,
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    at: Instant,
+    /// The path: `/<owner>`.
+    owner: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn kind(&self) -> String {
+        self.json()["type"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn verifies(&self, secret: &str) -> bool {
+        let h = |k: &str| self.headers.get(k).cloned().unwrap_or_default();
+        notifications::domain::verify(
+            secret,
+            &h("webhook-id"),
+            h("webhook-timestamp").parse().unwrap_or(0),
+            &self.body,
+            &h("webhook-signature"),
+            Utc::now().timestamp(),
+        )
+        .is_ok()
+    }
+}
+
+type Behaviour = Arc<dyn Fn(&str) -> Duration + Send + Sync>;
+
+/// A minimal HTTP receiver on 127.0.0.1:0 that records every request and answers 204 after
+/// the delay `behave(owner)` gives (none by default).
+struct Receiver {
+    base: String,
+    log: Arc<Mutex<Vec<Received>>>,
+    behave: Arc<Mutex<Behaviour>>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let log: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let behave: Arc<Mutex<Behaviour>> = Arc::new(Mutex::new(Arc::new(|_| Duration::ZERO)));
+        let (l, b) = (log.clone(), behave.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (log, behave) = (l.clone(), b.clone());
+                tokio::spawn(async move {
+                    let Some(req) = read_request(&mut sock).await else {
+                        return;
+                    };
+                    let f = behave.lock().unwrap().clone();
+                    let delay = f(&req.owner);
+                    log.lock().unwrap().push(req);
+                    tokio::time::sleep(delay).await;
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                        .await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        Self { base, log, behave }
+    }
+
+    fn url(&self, owner: &str) -> String {
+        format!("{}/{owner}", self.base)
+    }
+
+    fn set(&self, f: impl Fn(&str) -> Duration + Send + Sync + 'static) {
+        *self.behave.lock().unwrap() = Arc::new(f);
+    }
+
+    fn of(&self, owner: &str, kind: &str) -> Vec<Received> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.owner == owner && r.kind() == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until `owner` has received `n` webhooks of `kind`; returns them.
+    async fn wait(&self, owner: &str, kind: &str, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.of(owner, kind);
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{owner} got {} × {kind}, expected {n}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let at = Instant::now();
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let owner = lines
+        .next()?
+        .split(' ')
+        .nth(1)?
+        .trim_start_matches('/')
+        .to_owned();
+    let headers: HashMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < len {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Received {
+        at,
+        owner,
+        headers,
+        body,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+const PROVIDER_TYPES: [&str; 5] = [
+    "competition.invited",
+    "referral.updated",
+    "competition.awarded",
+    "competition.unsuccessful",
+    "competition.closed",
+];
+
+fn opened(referral: Uuid, competition: Uuid, version: u32, invited: &[&str]) -> CompetitionOpened {
+    CompetitionOpened {
+        competition_id: competition,
+        referral_id: referral,
+        referral_version: version,
+        council: SEFTON.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        lot_name: "Residential".into(),
+        urgency: Urgency::Planned,
+        deadline: Utc::now() + chrono::Duration::days(3),
+        invited: invited.iter().map(|s| (*s).to_owned()).collect(),
+        summary: "residential, 11-15, emotional_behavioural".into(),
+        referral_path: format!("/v1/referrals/{referral}"),
+    }
+}
+
+fn updated(referral: Uuid, version: u32) -> ReferralUpdated {
+    ReferralUpdated {
+        referral_id: referral,
+        version,
+        council: SEFTON.into(),
+        urgency: Urgency::Urgent,
+        needs: vec!["emotional_behavioural".into(), "risk_missing".into()],
+    }
+}
+
+fn award(
+    referral: Uuid,
+    competition: Uuid,
+    winner: &str,
+    losers: &[&str],
+    direct: bool,
+) -> CompetitionAwarded {
+    let score = |criterion: &str, weight, score, winner_score| CriterionScore {
+        criterion: criterion.into(),
+        weight,
+        passed: None,
+        score: Some(score),
+        winner_score: Some(winner_score),
+    };
+    CompetitionAwarded {
+        competition_id: competition,
+        referral_id: referral,
+        council: SEFTON.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        provider_id: winner.into(),
+        bid_id: (!direct).then(Uuid::now_v7),
+        weekly_rate_pence: 450_000,
+        start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        unsuccessful: losers.iter().map(|s| (*s).to_owned()).collect(),
+        awarded_by: "user-of-E08000014".into(),
+        direct,
+        outcomes: losers
+            .iter()
+            .map(|p| BidOutcome {
+                provider_id: (*p).to_owned(),
+                total: Some(6_900),
+                winner_total: Some(8_250),
+                scores: vec![
+                    CriterionScore {
+                        criterion: "quality".into(),
+                        weight: 0,
+                        passed: Some(true),
+                        score: None,
+                        winner_score: None,
+                    },
+                    score("price", 50, 3_900, 5_000),
+                    score("location", 30, 3_000, 2_250),
+                    score("best_match", 20, 0, 1_000),
+                ],
+                reasons: vec![
+                    "the winning bid's price was lower".into(),
+                    "best match: the home has no experience of going-missing risks".into(),
+                ],
+            })
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenarios
+
+/// Invited providers hear of a referral's later versions while its competition is open, the
+/// winner after the award, nobody after a close; the unsuccessful hear why; the closed are
+/// told the reason; a direct award's winner hears too.
+async fn providers_follow_their_referrals(ctx: Ctx) {
+    let app = app!(ctx);
+    let mut hooks = HashMap::new();
+    for p in ["prov-a", "prov-b", "prov-c", "prov-d"] {
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &ctx.token(p, Role::Provider),
+            Some(json!({"url": ctx.rx.url(p), "event_types": PROVIDER_TYPES})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        hooks.insert(
+            p,
+            Hook {
+                id: r["id"].as_str().unwrap().to_owned(),
+                secret: r["secret"].as_str().unwrap().to_owned(),
+            },
+        );
+    }
+    // Each audience subscribes to its own event types only.
+    let (s, r) = call(
+        &app,
+        "POST",
+        "/v1/webhooks",
+        &ctx.token("prov-a", Role::Provider),
+        Some(json!({"url": ctx.rx.url("x"), "event_types": ["competition.invited", "vacancy.offered"]})),
+    )
+    .await;
+    assert_eq!(
+        (
+            s,
+            r["errors"][0]["field"].as_str(),
+            r["errors"][0]["rule"].as_str()
+        ),
+        (422, Some("/event_types/1"), Some("audience"))
+    );
+    let (s, r) = call(
+        &app,
+        "POST",
+        "/v1/webhooks",
+        &ctx.token(SEFTON, Role::Commissioner),
+        Some(json!({"url": ctx.rx.url("x"), "event_types": ["referral.updated"]})),
+    )
+    .await;
+    assert_eq!(
+        (s, r["errors"][0]["rule"].as_str()),
+        (422, Some("audience"))
+    );
+
+    let referral = Uuid::now_v7();
+    let c1 = Uuid::now_v7();
+    ctx.publish(
+        "competition",
+        &opened(referral, c1, 1, &["prov-a", "prov-b", "prov-c"]),
+    )
+    .await;
+    for p in ["prov-a", "prov-b", "prov-c"] {
+        ctx.rx.wait(p, "competition.invited", 1).await;
+    }
+
+    // Version 2 while the competition is open: the three invited hear of it, nobody else.
+    ctx.publish("referral", &updated(referral, 2)).await;
+    for p in ["prov-a", "prov-b", "prov-c"] {
+        let got = ctx.rx.wait(p, "referral.updated", 1).await;
+        assert!(got[0].verifies(&hooks[p].secret), "signed for {p}");
+        let d = &got[0].json()["data"];
+        assert_eq!(
+            d["referral_url"],
+            format!("https://hub.example/v1/referrals/{referral}?version=2")
+        );
+        assert_eq!(
+            (d["version"].as_u64(), d["invited_version"].as_u64()),
+            (Some(2), Some(1))
+        );
+        assert_eq!(
+            (d["lot_name"].as_str(), d["urgency"].as_str()),
+            (Some("Residential"), Some("urgent"))
+        );
+        assert_eq!(d["competition_id"], c1.to_string());
+    }
+    assert!(ctx.rx.of("prov-d", "referral.updated").is_empty());
+
+    // Closed without an award: every invited provider is told why; later versions reach nobody.
+    ctx.publish(
+        "competition",
+        &CompetitionClosed {
+            competition_id: c1,
+            referral_id: referral,
+            council: SEFTON.into(),
+            reason: "no bid met the location criterion".into(),
+            invited: vec!["prov-a".into(), "prov-b".into(), "prov-c".into()],
+        },
+    )
+    .await;
+    for p in ["prov-a", "prov-b", "prov-c"] {
+        let got = ctx.rx.wait(p, "competition.closed", 1).await;
+        assert!(got[0].verifies(&hooks[p].secret));
+        let d = &got[0].json()["data"];
+        assert_eq!(d["reason"], "no bid met the location criterion");
+        assert_eq!(d["lot_name"], "Residential");
+    }
+    ctx.publish("referral", &updated(referral, 3)).await;
+
+    // Re-routed and reopened on version 4 to prov-a and prov-d: version 4 is no news to them,
+    // version 5 is.
+    let c2 = Uuid::now_v7();
+    ctx.publish(
+        "competition",
+        &opened(referral, c2, 4, &["prov-a", "prov-d"]),
+    )
+    .await;
+    ctx.publish("referral", &updated(referral, 4)).await;
+    ctx.publish("referral", &updated(referral, 5)).await;
+    for p in ["prov-a", "prov-d"] {
+        let got = ctx
+            .rx
+            .wait(p, "referral.updated", if p == "prov-a" { 2 } else { 1 })
+            .await;
+        let last = got.last().unwrap().json();
+        assert_eq!(
+            (
+                last["data"]["version"].as_u64(),
+                last["data"]["invited_version"].as_u64()
+            ),
+            (Some(5), Some(4))
+        );
+    }
+
+    // Awarded to prov-d: it is told; prov-a is told why not, with its scores beside the winner's.
+    ctx.publish(
+        "competition",
+        &award(referral, c2, "prov-d", &["prov-a"], false),
+    )
+    .await;
+    let won = ctx.rx.wait("prov-d", "competition.awarded", 1).await;
+    assert!(won[0].verifies(&hooks["prov-d"].secret));
+    assert_eq!(won[0].json()["data"]["direct"], false);
+    let lost = ctx.rx.wait("prov-a", "competition.unsuccessful", 1).await;
+    assert!(lost[0].verifies(&hooks["prov-a"].secret));
+    let d = lost[0].json()["data"].clone();
+    assert_eq!(
+        (d["total"].as_u64(), d["winner_total"].as_u64()),
+        (Some(6_900), Some(8_250))
+    );
+    let lines: Vec<(String, Option<u64>, Option<u64>)> = d["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["criterion"].as_str().unwrap().to_owned(),
+                s["score"].as_u64(),
+                s["winner_score"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("quality".to_owned(), None, None),
+            ("price".to_owned(), Some(3_900), Some(5_000)),
+            ("location".to_owned(), Some(3_000), Some(2_250)),
+            ("best_match".to_owned(), Some(0), Some(1_000)),
+        ]
+    );
+    assert_eq!(d["scores"][0]["passed"], true);
+    assert_eq!(d["reasons"].as_array().unwrap().len(), 2);
+    let text = d.to_string();
+    assert!(
+        !text.contains("prov-d") && !text.contains("450000"),
+        "{text}"
+    );
+
+    // After the award only the winner hears of new versions.
+    ctx.publish("referral", &updated(referral, 6)).await;
+    let got = ctx.rx.wait("prov-d", "referral.updated", 2).await;
+    assert_eq!(got[1].json()["data"]["version"], 6);
+
+    // A direct award: the winner is told, and hears of later versions.
+    let r2 = Uuid::now_v7();
+    ctx.publish(
+        "competition",
+        &award(r2, Uuid::now_v7(), "prov-b", &[], true),
+    )
+    .await;
+    let won = ctx.rx.wait("prov-b", "competition.awarded", 1).await;
+    assert_eq!(won[0].json()["data"]["direct"], true);
+    ctx.publish("referral", &updated(r2, 2)).await;
+    let got = ctx.rx.wait("prov-b", "referral.updated", 2).await;
+    let d = &got[1].json()["data"];
+    assert_eq!(
+        (d["referral_id"].as_str(), d["version"].as_u64()),
+        (Some(r2.to_string().as_str()), Some(2))
+    );
+    assert_eq!(d["invited_version"], Value::Null);
+
+    // What each provider got, in all: the delivery logs agree with the receiver.
+    let expect = [
+        (
+            "prov-a",
+            vec![
+                ("competition.invited", 2),
+                ("referral.updated", 2),
+                ("competition.closed", 1),
+                ("competition.unsuccessful", 1),
+            ],
+        ),
+        (
+            "prov-b",
+            vec![
+                ("competition.invited", 1),
+                ("referral.updated", 2),
+                ("competition.closed", 1),
+                ("competition.awarded", 1),
+            ],
+        ),
+        (
+            "prov-c",
+            vec![
+                ("competition.invited", 1),
+                ("referral.updated", 1),
+                ("competition.closed", 1),
+            ],
+        ),
+        (
+            "prov-d",
+            vec![
+                ("competition.invited", 1),
+                ("referral.updated", 2),
+                ("competition.awarded", 1),
+            ],
+        ),
+    ];
+    for (p, counts) in expect {
+        let (s, log) = call(
+            &app,
+            "GET",
+            &format!("/v1/webhooks/{}/deliveries", hooks[p].id),
+            &ctx.token(p, Role::Provider),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        let mut got: HashMap<String, usize> = HashMap::new();
+        for d in log.as_array().unwrap() {
+            *got.entry(d["event_type"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        let want: HashMap<String, usize> =
+            counts.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect();
+        assert_eq!(got, want, "{p}");
+    }
+}
+
+/// A competition reopened under its id takes its invitees back into the referral's audience;
+/// an event arriving late (older than the one that set the competition's state) does not
+/// change it.
+async fn reopened_competitions_and_late_events(ctx: Ctx) {
+    let app = app!(ctx);
+    let mut ids = HashMap::new();
+    for p in ["prov-a", "prov-b"] {
+        let (_, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &ctx.token(p, Role::Provider),
+            Some(json!({"url": ctx.rx.url(p), "event_types": PROVIDER_TYPES})),
+        )
+        .await;
+        ids.insert(p, r["id"].as_str().unwrap().to_owned());
+    }
+    let updates = |p: &'static str| {
+        let (app, id, token) = (&app, ids[p].clone(), ctx.token(p, Role::Provider));
+        async move {
+            let (_, log) = call(
+                app,
+                "GET",
+                &format!("/v1/webhooks/{id}/deliveries"),
+                &token,
+                None,
+            )
+            .await;
+            let mut v: Vec<u64> = log
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["event_type"] == "referral.updated")
+                .map(|d| d["payload"]["data"]["version"].as_u64().unwrap())
+                .collect();
+            v.sort_unstable();
+            v
+        }
+    };
+    let (referral, c1) = (Uuid::now_v7(), Uuid::now_v7());
+    ctx.publish("competition", &opened(referral, c1, 1, &["prov-a"]))
+        .await;
+    ctx.publish(
+        "competition",
+        &CompetitionClosed {
+            competition_id: c1,
+            referral_id: referral,
+            council: SEFTON.into(),
+            reason: "no acceptable bid".into(),
+            invited: vec!["prov-a".into()],
+        },
+    )
+    .await;
+    ctx.publish("referral", &updated(referral, 2)).await;
+    assert_eq!(updates("prov-a").await, Vec::<u64>::new(), "closed: nobody");
+    // Reopened on version 2 with prov-b added.
+    ctx.publish(
+        "competition",
+        &opened(referral, c1, 2, &["prov-a", "prov-b"]),
+    )
+    .await;
+    ctx.publish("referral", &updated(referral, 3)).await;
+    assert_eq!(updates("prov-a").await, [3]);
+    assert_eq!(updates("prov-b").await, [3]);
+    // Awarded to prov-b; the first opening, redelivered late, does not reopen it.
+    ctx.publish(
+        "competition",
+        &award(referral, c1, "prov-b", &["prov-a"], false),
+    )
+    .await;
+    ctx.publish_late("competition", &opened(referral, c1, 1, &["prov-a"]), 60)
+        .await;
+    ctx.publish("referral", &updated(referral, 4)).await;
+    assert_eq!(updates("prov-a").await, [3]);
+    assert_eq!(updates("prov-b").await, [3, 4]);
+    let got = ctx.rx.wait("prov-b", "referral.updated", 2).await;
+    assert!(
+        got.iter()
+            .any(|r| r.json()["data"]["lot_name"] == "Residential")
+    );
+}
+
+/// A council's offered vacancy reaches the other councils of the partnerships it belongs to,
+/// through their own endpoints; endpoints can be changed.
+async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
+    let app = app!(ctx);
+    let mut hooks = HashMap::new();
+    for council in [LIVERPOOL, HALTON, WIRRAL, KNOWSLEY, DERBY, SEFTON] {
+        let token = ctx.token(council, Role::Commissioner);
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &token,
+            Some(json!({"url": ctx.rx.url(council), "event_types": ["vacancy.offered"], "description": "placements team"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        hooks.insert(
+            council,
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["secret"].as_str().unwrap().to_owned(),
+                token,
+            ),
+        );
+    }
+    // Knowsley switches its endpoint off.
+    let (id, _, token) = &hooks[KNOWSLEY];
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            &format!("/v1/webhooks/{id}/disable"),
+            token,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+
+    let vacancy = |offered_by: Option<&str>| VacancyPublished {
+        vacancy_id: Uuid::now_v7(),
+        provider_id: "prov-care-assist".into(),
+        lot_id: Uuid::now_v7(),
+        home_id: Some(Uuid::now_v7()),
+        postcode_district: "L20".into(),
+        available_from: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        expires_on: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        offered_by: offered_by.map(str::to_owned),
+    };
+    // A provider's own vacancy is not an offer between councils.
+    ctx.publish("competition", &vacancy(None)).await;
+    let offered = vacancy(Some(SEFTON));
+    ctx.publish("competition", &offered).await;
+    for (council, shared) in [
+        (LIVERPOOL, json!(["AIM", "LCR-PPA"])),
+        (HALTON, json!(["LCR-PPA"])),
+        (WIRRAL, json!(["AIM", "LCR-PPA"])),
+    ] {
+        let got = ctx.rx.wait(council, "vacancy.offered", 1).await;
+        assert!(got[0].verifies(&hooks[council].1), "signed for {council}");
+        let d = &got[0].json()["data"];
+        assert_eq!(d["vacancy_id"], offered.vacancy_id.to_string());
+        assert_eq!(
+            (d["offered_by"].as_str(), d["offered_by_name"].as_str()),
+            (Some(SEFTON), Some("Sefton Metropolitan Borough Council"))
+        );
+        assert_eq!(d["partnerships"], shared, "{council}");
+        assert_eq!(d["postcode_district"], "L20");
+    }
+    for council in [SEFTON, DERBY, KNOWSLEY] {
+        let (id, _, token) = &hooks[council];
+        let (_, log) = call(
+            &app,
+            "GET",
+            &format!("/v1/webhooks/{id}/deliveries"),
+            token,
+            None,
+        )
+        .await;
+        let n = log.as_array().unwrap().len();
+        assert_eq!(
+            n, 0,
+            "{council}: not the offerer, not outside its partnerships, not while disabled"
+        );
+    }
+    assert_eq!(
+        ctx.rx.of(LIVERPOOL, "vacancy.offered").len(),
+        1,
+        "one offer, once"
+    );
+
+    // Endpoints are changed with PATCH: only the fields given, checked like a new one.
+    let (id, _, token) = &hooks[DERBY];
+    let path = format!("/v1/webhooks/{id}");
+    let (s, r) = call(
+        &app,
+        "PATCH",
+        &path,
+        token,
+        Some(json!({"url": ctx.rx.url("derby-new"), "description": ""})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["url"].as_str(), &r["description"]),
+        (Some(ctx.rx.url("derby-new").as_str()), &Value::Null)
+    );
+    assert_eq!(r["event_types"], json!(["vacancy.offered"]));
+    let (s, r) = call(&app, "GET", &path, token, None).await;
+    assert_eq!(
+        (s, r["url"].as_str()),
+        (200, Some(ctx.rx.url("derby-new").as_str()))
+    );
+    assert!(r.get("secret").is_none());
+    for (body, field, rule) in [
+        (
+            json!({"event_types": ["competition.invited"]}),
+            "/event_types/0",
+            "audience",
+        ),
+        (json!({"url": "ftp://x"}), "/url", "scheme"),
+        (json!({"secret": "mine"}), "/secret", "unknown_field"),
+        (json!({}), "/", "min_properties"),
+    ] {
+        let (s, r) = call(&app, "PATCH", &path, token, Some(body.clone())).await;
+        assert_eq!(
+            (
+                s,
+                r["errors"][0]["field"].as_str(),
+                r["errors"][0]["rule"].as_str()
+            ),
+            (422, Some(field), Some(rule)),
+            "{body}"
+        );
+    }
+    let other = ctx.token(LIVERPOOL, Role::Commissioner);
+    assert_eq!(
+        call(
+            &app,
+            "PATCH",
+            &path,
+            &other,
+            Some(json!({"description": "x"}))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(call(&app, "GET", &path, &other, None).await.0, 404);
+    let social_worker = ctx.token(DERBY, Role::SocialWorker);
+    assert_eq!(
+        call(
+            &app,
+            "PATCH",
+            &path,
+            &social_worker,
+            Some(json!({"description": "x"}))
+        )
+        .await
+        .0,
+        403
+    );
+}
+
+/// A receiver that hangs past the timeout and one that refuses connections, each with a
+/// backlog of deliveries, hold up none of the others: every other provider gets all its
+/// webhooks well within one timeout.
+async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
+    let app = app!(ctx);
+    ctx.rx.set(|owner| {
+        if owner == "prov-slow" {
+            Duration::from_secs(10)
+        } else {
+            Duration::ZERO
+        }
+    });
+    // A port nothing listens on.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/prov-dead", l.local_addr().unwrap())
+    };
+    let fast = ["prov-f1", "prov-f2", "prov-f3"];
+    let mut ids = HashMap::new();
+    for (p, url) in [("prov-slow", ctx.rx.url("prov-slow")), ("prov-dead", dead)]
+        .into_iter()
+        .chain(fast.iter().map(|p| (*p, ctx.rx.url(p))))
+    {
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &ctx.token(p, Role::Provider),
+            Some(json!({"url": url, "event_types": ["competition.invited"]})),
+        )
+        .await;
+        assert_eq!(s, 201);
+        ids.insert(p, r["id"].as_str().unwrap().to_owned());
+    }
+    // The slow and dead endpoints come first in every event, and each event queues one
+    // delivery per endpoint: ten deep backlogs for both.
+    let t0 = Instant::now();
+    for _ in 0..10 {
+        ctx.publish(
+            "competition",
+            &opened(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                1,
+                &["prov-slow", "prov-dead", "prov-f1", "prov-f2", "prov-f3"],
+            ),
+        )
+        .await;
+    }
+    for p in fast {
+        let got = ctx.rx.wait(p, "competition.invited", 10).await;
+        let last = got.iter().map(|r| r.at - t0).max().unwrap();
+        eprintln!("{p}: 10 webhooks within {last:?}");
+        assert!(
+            last < Duration::from_millis(1500),
+            "{p} waited {last:?}: held up behind the slow (2 s timeout) or dead endpoint"
+        );
+    }
+    // Meanwhile the slow one holds at most its share of the sending slots (a quarter of 8).
+    let slow = ctx.rx.of("prov-slow", "competition.invited");
+    assert!(
+        (1..=2).contains(&slow.len()),
+        "{} in flight to the slow receiver",
+        slow.len()
+    );
+    // The dead one's attempts are logged as connection errors and retried.
+    let token = ctx.token("prov-dead", Role::Provider);
+    let (_, log) = call(
+        &app,
+        "GET",
+        &format!("/v1/webhooks/{}/deliveries", ids["prov-dead"]),
+        &token,
+        None,
+    )
+    .await;
+    let attempted: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["attempts"].as_i64() > Some(0))
+        .collect();
+    assert!(!attempted.is_empty(), "{log}");
+    assert!(
+        attempted
+            .iter()
+            .all(|d| d["status"] == "pending" && d["last_status_code"].is_null())
+    );
+    assert!(
+        attempted[0]["attempt_log"][0]["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{}",
+        attempted[0]
+    );
+}
+
+#[test]
+fn providers_follow_their_referrals_on_sqlite() {
+    run(Some(Db::sqlite()), &[], providers_follow_their_referrals);
+}
+
+#[test]
+fn providers_follow_their_referrals_on_postgres() {
+    run(Db::postgres(), &[], providers_follow_their_referrals);
+}
+
+#[test]
+fn reopened_competitions_and_late_events_on_sqlite() {
+    run(
+        Some(Db::sqlite()),
+        &[],
+        reopened_competitions_and_late_events,
+    );
+}
+
+#[test]
+fn reopened_competitions_and_late_events_on_postgres() {
+    run(Db::postgres(), &[], reopened_competitions_and_late_events);
+}
+
+#[test]
+fn councils_hear_of_offered_vacancies_on_sqlite() {
+    run(Some(Db::sqlite()), &[], councils_hear_of_offered_vacancies);
+}
+
+#[test]
+fn councils_hear_of_offered_vacancies_on_postgres() {
+    run(Db::postgres(), &[], councils_hear_of_offered_vacancies);
+}
+
+#[test]
+fn slow_or_dead_endpoints_hold_up_nobody_on_sqlite() {
+    run(
+        Some(Db::sqlite()),
+        &[],
+        slow_or_dead_endpoints_hold_up_nobody,
+    );
+}
+
+#[test]
+fn slow_or_dead_endpoints_hold_up_nobody_on_postgres() {
+    run(Db::postgres(), &[], slow_or_dead_endpoints_hold_up_nobody);
+}
