@@ -1,7 +1,7 @@
 //! The contract service on its own: an award comes in on the in-process bus, and the
 //! order, its signature and the placement go through the HTTP API. Runs on SQLite, and on
-//! PostgreSQL too when `HUB_TEST_POSTGRES` holds a URL template such as
-//! `postgres://postgres@127.0.0.1:5432/{service}` (a database per run is created and dropped).
+//! PostgreSQL (the local server, or the `HUB_TEST_POSTGRES` URL template with `{service}`);
+//! a database per run is created and dropped.
 
 use std::sync::Arc;
 
@@ -347,14 +347,7 @@ async fn awards_become_orders_then_placements_on_sqlite() {
 
 #[actix_web::test]
 async fn awards_become_orders_then_placements_on_postgres() {
-    let Ok(template) = std::env::var("HUB_TEST_POSTGRES") else {
-        eprintln!("HUB_TEST_POSTGRES not set; skipped");
-        return;
-    };
-    let template = template.replace(
-        "{service}",
-        &format!("contract_test_{}", Uuid::now_v7().simple()),
-    );
+    let template = hub_platform::db::test_postgres_url("contract_test");
     flow(&template).await;
     hub_platform::db::drop_postgres_database(&template).unwrap();
 }

@@ -1,6 +1,6 @@
 //! The finance service on its own: placements start on the in-process bus, and the ledger is
-//! read through the HTTP API. Runs on SQLite, and on PostgreSQL too when `HUB_TEST_POSTGRES`
-//! holds a URL template such as `postgres://postgres@127.0.0.1:5432/{service}`.
+//! read through the HTTP API. Runs on SQLite, and on PostgreSQL (the local server, or the
+//! `HUB_TEST_POSTGRES` URL template with `{service}`); a database per run is created and dropped.
 
 use std::sync::Arc;
 
@@ -248,14 +248,7 @@ async fn placements_become_commitment_lines_on_sqlite() {
 
 #[actix_web::test]
 async fn placements_become_commitment_lines_on_postgres() {
-    let Ok(template) = std::env::var("HUB_TEST_POSTGRES") else {
-        eprintln!("HUB_TEST_POSTGRES not set; skipped");
-        return;
-    };
-    let template = template.replace(
-        "{service}",
-        &format!("finance_test_{}", Uuid::now_v7().simple()),
-    );
+    let template = hub_platform::db::test_postgres_url("finance_test");
     flow(&template).await;
     hub_platform::db::drop_postgres_database(&template).unwrap();
 }

@@ -1,8 +1,8 @@
 //! The notifications service on its own: organisations register endpoints through the HTTP
 //! API, the competition and referral services' events come in on the in-process bus, and the
 //! webhooks go out to a real HTTP receiver on 127.0.0.1. Runs on SQLite, and on PostgreSQL at
-//! `postgres://postgres@127.0.0.1:5432` unless `HUB_TEST_POSTGRES` says otherwise (a URL
-//! template with `{service}`, or `off`); a database per run is created and dropped.
+//! `postgres://postgres@127.0.0.1:5432` (or the `HUB_TEST_POSTGRES` URL template with
+//! `{service}`); a database per run is created and dropped.
 
 use std::{
     collections::HashMap,
@@ -52,17 +52,10 @@ impl Db {
         Db::Sqlite(std::env::temp_dir().join(format!("notifications-test-{}", Uuid::now_v7())))
     }
 
-    /// A fresh PostgreSQL database, or `None` when `HUB_TEST_POSTGRES=off`.
+    /// A fresh PostgreSQL database (the tests fail, never skip, without PostgreSQL).
     fn postgres() -> Option<Self> {
-        let template = std::env::var("HUB_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/{service}".to_owned());
-        if template == "off" {
-            eprintln!("HUB_TEST_POSTGRES=off; skipped");
-            return None;
-        }
-        Some(Db::Postgres(template.replace(
-            "{service}",
-            &format!("notifications_test_{}", Uuid::now_v7().simple()),
+        Some(Db::Postgres(hub_platform::db::test_postgres_url(
+            "notifications_test",
         )))
     }
 }

@@ -1,7 +1,7 @@
 //! The referral service on its own: the council's placement team works through the HTTP API,
 //! and the competition and contract services' events come in on the in-process bus. Runs on
 //! SQLite, and on PostgreSQL at `postgres://postgres@127.0.0.1:5432` unless
-//! `HUB_TEST_POSTGRES` says otherwise (a URL template with `{service}`, or `off`); a
+//! `HUB_TEST_POSTGRES` says otherwise (a URL template with `{service}`); a
 //! database per run is created and dropped.
 
 use std::sync::Arc;
@@ -1010,18 +1010,9 @@ fn sqlite_url() -> (String, std::path::PathBuf) {
     (format!("sqlite://{}", dir.display()), dir)
 }
 
-/// A fresh PostgreSQL database URL, or `None` when `HUB_TEST_POSTGRES=off`.
+/// A fresh PostgreSQL database URL (the tests fail, never skip, without PostgreSQL).
 fn postgres_url() -> Option<String> {
-    let template = std::env::var("HUB_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/{service}".to_owned());
-    if template == "off" {
-        eprintln!("HUB_TEST_POSTGRES=off; skipped");
-        return None;
-    }
-    Some(template.replace(
-        "{service}",
-        &format!("referral_test_{}", Uuid::now_v7().simple()),
-    ))
+    Some(hub_platform::db::test_postgres_url("referral_test"))
 }
 
 macro_rules! on_both {

@@ -317,3 +317,24 @@ pub fn drop_postgres_database(url: &str) -> anyhow::Result<()> {
         .execute(&mut conn)?;
     Ok(())
 }
+
+/// A fresh PostgreSQL database URL for one test: the server named by `HUB_TEST_POSTGRES` (a
+/// URL template with `{service}`) or the local one, with a database name unique to the call
+/// (created on first connect; drop it with [`drop_postgres_database`]). Panics, saying how to
+/// start PostgreSQL, when the server does not answer: tests that need it never skip.
+pub fn test_postgres_url(prefix: &str) -> String {
+    let template = std::env::var("HUB_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/{service}".to_owned());
+    let url = template.replace(
+        "{service}",
+        &format!("{prefix}_{}", uuid::Uuid::now_v7().simple()),
+    );
+    let (admin, _) = postgres_admin_url(&url).expect("a PostgreSQL URL");
+    if let Err(e) = diesel::PgConnection::establish(&admin) {
+        panic!(
+            "PostgreSQL does not answer at {admin} ({e}). Start it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+        );
+    }
+    url
+}
