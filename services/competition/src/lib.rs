@@ -1,5 +1,58 @@
-//! The competition service: frameworks, lots, admitted providers and their prices,
-//! mini-competitions, bids and awards.
+//! The competition service: frameworks, lots, admitted providers and their prices, homes
+//! and live vacancies, mini-competitions, bids, evaluation, awards and direct awards — the
+//! call-off process of the LCR Provider Partner Agreement (sections 1.9 to 4.3 of the
+//! council paper) and the D2N2 frameworks.
+//!
+//! # Decisions (where DESIGN.md is silent)
+//!
+//! **Frameworks.** The partnership's lead commissioner sets a framework up; its purchasing
+//! bodies (the councils that may call off) default to the partnership's members, its review
+//! date to start + 2 years (the PPA is reviewed every 2 years). A referral from a council that
+//! is not a purchasing body opens nothing (logged, like a referral for an unknown lot).
+//! Providers are admitted only while an admission round is open: a *set-up* round opens with
+//! the framework and stays open until the lead closes it. Open systems (flexible and dynamic
+//! purchasing systems and the open-ended provider partner agreement) may then open further
+//! rounds; a framework agreement admits at set-up only (409 `/problems/closed-system`).
+//!
+//! **Provider Responses** price a lot by need level (`{"standard": …, "enhanced": …}`); the
+//! older single `weekly_price_pence` means `standard`. A competition is priced at a need level
+//! (`standard` unless the commissioner sets another with its criteria).
+//!
+//! **Routes.** `referral.submitted` with route `mini_competition` opens at once, inviting every
+//! provider admitted to the lot; `preselected_mini_competition` makes a `draft` whose
+//! preselection the commissioner reviews (who would be invited, who is left out and why) and
+//! confirms with `POST …/open`; `direct_award` makes a competition `awaiting_direct_award`.
+//! Statuses: `draft` → `open` → `awarded` | `closed`; `closed` → `open` (reopen, new deadline,
+//! earlier bids set aside) | `awaiting_direct_award` (re-route) → `awarded` (direct).
+//! `referral.withdrawn` closes the referral's live competitions with the reason
+//! "referral withdrawn" (they cannot be reopened).
+//!
+//! **Criteria and evaluation** are in [`domain::criteria`] and [`domain::evaluation`]:
+//! price pro rata to the lowest acceptable bid (`weight × lowest ÷ price`), location linear in
+//! great-circle miles (`weight × max(0, 1 − miles ÷ max_miles)`), the rest scored 0..=weight
+//! by the commissioner with a reason; gates first; tie-break higher quality, lower price,
+//! earlier bid. Unscored criteria count 0 (listed as pending); an award waits until every
+//! pass/fail gate is decided. The named bid of an award must be the best value (409
+//! `/problems/not-best-value`); the award may be made before the deadline.
+//!
+//! **Price above the Provider Response.** A bid above the provider's own rate for the
+//! competition's need level (or with no rate for it) needs `price_variation_evidence`:
+//! otherwise 422 `/problems/price-above-provider-response`, whose `errors` name
+//! `/weekly_price_pence` with the rule `provider_response`.
+//!
+//! **Direct awards** need a justification (422 rule `required` on `/justification`) and are
+//! reviewed on their review date (default 28 days after the award). A review keeps the award
+//! (optionally until a next review) or reopens the requirement as a new mini-competition of
+//! every provider of the lot (`reopened_from` links the two); the order stays until the new
+//! competition is awarded.
+//!
+//! **Problem types** of this service: `deadline-passed`, `competition-closed` (bidding,
+//! scoring or awarding a competition that is not open), `competition-state` (any other move
+//! from the wrong status), `price-above-provider-response`, `evaluation-incomplete`,
+//! `no-acceptable-bid`, `not-best-value`, `bids-received`, `nobody-to-invite`,
+//! `referral-withdrawn`, `not-a-direct-award`, `review-done`, `admission-closed`,
+//! `closed-system`, `round-open`, `round-closed`, `framework-ended`, `already-admitted`,
+//! `vacancy-not-live`, plus the platform's `validation`, `not-found` and `forbidden`.
 
 pub mod api;
 pub mod domain;

@@ -1,10 +1,21 @@
 //! Frameworks, lots and mini-competitions: the rules. No I/O.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+pub mod calloff;
+pub mod criteria;
+pub mod evaluation;
+pub mod homes;
+pub mod ocds;
+pub mod preselection;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use hub_events::{ReferralSubmitted, Urgency};
 use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use criteria::{Criterion, CriterionName};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -15,12 +26,57 @@ pub enum FrameworkKind {
     ProviderPartnerAgreement,
 }
 
+impl FrameworkKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::FrameworkAgreement => "framework_agreement",
+            Self::FlexiblePurchasingSystem => "flexible_purchasing_system",
+            Self::DynamicPurchasingSystem => "dynamic_purchasing_system",
+            Self::ProviderPartnerAgreement => "provider_partner_agreement",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::FrameworkAgreement,
+            Self::FlexiblePurchasingSystem,
+            Self::DynamicPurchasingSystem,
+            Self::ProviderPartnerAgreement,
+        ]
+        .into_iter()
+        .find(|k| k.code() == s)
+    }
+
+    /// Open systems admit new providers in later admission rounds (flexible and dynamic
+    /// purchasing systems, and the open-ended LCR Provider Partner Agreement); a framework
+    /// agreement admits its providers at set-up only.
+    pub fn is_open_system(self) -> bool {
+        !matches!(self, Self::FrameworkAgreement)
+    }
+}
+
+/// The PPA is reviewed every 2 years (3.2 of the LCR paper): the default review date.
+pub fn default_review_date(start: NaiveDate) -> NaiveDate {
+    start.checked_add_months(Months::new(24)).unwrap_or(start)
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLot {
     pub name: String,
     /// `residential`, `foster_care`, …
     pub placement_type: String,
+    /// Foster care by age band: the youngest and oldest ages the lot covers.
+    #[serde(default)]
+    pub min_age_years: Option<u32>,
+    #[serde(default)]
+    pub max_age_years: Option<u32>,
+    /// A cohort purchase (as the NW Residential FPS Lot 7): who the cohort is.
+    #[serde(default)]
+    pub cohort: Option<String>,
+    /// The criteria its mini-competitions start from (default: price 60, quality 40).
+    #[serde(default)]
+    pub default_criteria: Option<Vec<Criterion>>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -31,6 +87,12 @@ pub struct NewFramework {
     pub kind: FrameworkKind,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    /// Default: start + 2 years.
+    #[serde(default)]
+    pub review_date: Option<NaiveDate>,
+    /// GSS codes of the councils that may call off (default: the partnership's members).
+    #[serde(default)]
+    pub purchasing_bodies: Option<Vec<String>>,
     pub lots: Vec<NewLot>,
 }
 
@@ -65,6 +127,39 @@ impl Validate for NewFramework {
                 "a framework needs at least one lot",
             ));
         }
+        if let Some(r) = self.review_date
+            && r <= self.start_date
+        {
+            e.push(FieldError::new(
+                "/review_date",
+                "after_start",
+                "the review date must be after the start date",
+            ));
+        }
+        if let Some(bodies) = &self.purchasing_bodies {
+            if bodies.is_empty() {
+                e.push(FieldError::new(
+                    "/purchasing_bodies",
+                    "min_items",
+                    "at least one council calls off (or leave it out: the partnership's members)",
+                ));
+            }
+            for (i, b) in bodies.iter().enumerate() {
+                if hub_platform::directory::council(b).is_none() {
+                    e.push(FieldError::new(
+                        format!("/purchasing_bodies/{i}"),
+                        "one_of",
+                        "not a known council GSS code",
+                    ));
+                } else if bodies[..i].contains(b) {
+                    e.push(FieldError::new(
+                        format!("/purchasing_bodies/{i}"),
+                        "unique",
+                        "listed twice",
+                    ));
+                }
+            }
+        }
         for (i, lot) in self.lots.iter().enumerate() {
             if lot.name.trim().is_empty() {
                 e.push(FieldError::new(
@@ -73,9 +168,49 @@ impl Validate for NewFramework {
                     "a lot needs a name",
                 ));
             }
+            if lot.max_age_years.is_some_and(|a| a > 25) {
+                e.push(FieldError::new(
+                    format!("/lots/{i}/max_age_years"),
+                    "max",
+                    "25 at most",
+                ));
+            }
+            if let (Some(lo), Some(hi)) = (lot.min_age_years, lot.max_age_years)
+                && lo > hi
+            {
+                e.push(FieldError::new(
+                    format!("/lots/{i}/min_age_years"),
+                    "max",
+                    "no more than the lot's maximum age",
+                ));
+            }
+            if let Some(c) = &lot.default_criteria {
+                e.extend(criteria::validate(
+                    &format!("/lots/{i}/default_criteria"),
+                    c,
+                ));
+            }
         }
         e
     }
+}
+
+/// Opening an admission round of an open system.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRound {
+    /// The last day providers may be admitted in this round (default: until closed).
+    #[serde(default)]
+    pub closes_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for NewRound {}
+
+/// Open: not closed, and not past its last day.
+pub fn round_is_open(closed: bool, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    !closed && closes_on.is_none_or(|d| d >= today)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -83,8 +218,16 @@ impl Validate for NewFramework {
 pub struct Admission {
     pub provider_id: String,
     pub name: String,
-    /// The Provider Response weekly price for the lot, in pence.
-    pub weekly_price_pence: i64,
+    /// The Provider Response weekly price by need level, in pence
+    /// (e.g. `{"standard": 214900, "enhanced": 265000, "complex": 390000}`).
+    #[serde(default)]
+    pub weekly_prices: Option<BTreeMap<String, i64>>,
+    /// Shorthand for `{"standard": weekly_price_pence}`.
+    #[serde(default)]
+    pub weekly_price_pence: Option<i64>,
+    /// Places the provider offers under the lot.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 impl Validate for Admission {
@@ -97,15 +240,80 @@ impl Validate for Admission {
                 "lower-case letters, digits and `-`, 3 to 64 characters",
             ));
         }
-        if self.weekly_price_pence <= 0 {
-            e.push(FieldError::new(
+        if self.name.trim().is_empty() {
+            e.push(FieldError::new("/name", "required", "the provider's name"));
+        }
+        match (&self.weekly_prices, self.weekly_price_pence) {
+            (None, None) => e.push(FieldError::new(
+                "/weekly_prices",
+                "required",
+                "the Provider Response weekly prices by need level",
+            )),
+            (Some(_), Some(_)) => e.push(FieldError::new(
                 "/weekly_price_pence",
-                "min",
-                "a weekly price must be more than zero",
-            ));
+                "exclusive",
+                "give weekly_prices or weekly_price_pence, not both",
+            )),
+            (Some(m), None) if m.is_empty() => e.push(FieldError::new(
+                "/weekly_prices",
+                "min_items",
+                "at least one need level",
+            )),
+            _ => {}
+        }
+        for (level, price) in self.prices() {
+            let field = if self.weekly_prices.is_some() {
+                format!("/weekly_prices/{level}")
+            } else {
+                "/weekly_price_pence".to_owned()
+            };
+            if !calloff::is_need_level(&level) {
+                e.push(FieldError::new(
+                    field.clone(),
+                    "format",
+                    "a need level is lower-case letters, digits and `_`",
+                ));
+            }
+            if price <= 0 {
+                e.push(FieldError::new(
+                    field,
+                    "min",
+                    "a weekly price must be more than zero",
+                ));
+            }
         }
         e
     }
+}
+
+/// The need level a single `weekly_price_pence` stands for, and competitions are priced at
+/// unless the commissioner says otherwise.
+pub const STANDARD: &str = "standard";
+
+impl Admission {
+    pub fn prices(&self) -> BTreeMap<String, i64> {
+        match (&self.weekly_prices, self.weekly_price_pence) {
+            (Some(m), _) => m.clone(),
+            (None, Some(p)) => BTreeMap::from([(STANDARD.to_owned(), p)]),
+            (None, None) => BTreeMap::new(),
+        }
+    }
+}
+
+/// The single price kept beside the price list: the standard rate, else the lowest.
+pub fn headline_price(prices: &BTreeMap<String, i64>) -> i64 {
+    prices
+        .get(STANDARD)
+        .copied()
+        .or_else(|| prices.values().min().copied())
+        .unwrap_or(0)
+}
+
+/// Whether a bid's price needs evidence for its variation: it is above the provider's own
+/// Provider Response rate for the competition's need level, or the provider priced no rate
+/// for that level (nothing to be in line with).
+pub fn needs_variation_evidence(price: i64, provider_response: Option<i64>) -> bool {
+    provider_response.is_none_or(|rate| price > rate)
 }
 
 pub fn is_provider_id(s: &str) -> bool {
@@ -119,26 +327,56 @@ pub fn is_provider_id(s: &str) -> bool {
 pub struct NewBid {
     pub weekly_price_pence: i64,
     pub start_date: NaiveDate,
+    /// The home or carers offered (the provider's own, in the competition's lot).
+    #[serde(default)]
+    pub home_id: Option<uuid::Uuid>,
+    /// An answer per criterion (e.g. how the home would meet the child's needs).
+    #[serde(default)]
+    pub answers: BTreeMap<CriterionName, String>,
+    /// Why the price differs from the Provider Response rate (needed when it is above).
+    #[serde(default)]
+    pub price_variation_evidence: Option<String>,
 }
 
 impl Validate for NewBid {
     fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
         if self.weekly_price_pence <= 0 {
-            vec![FieldError::new(
+            e.push(FieldError::new(
                 "/weekly_price_pence",
                 "min",
                 "a weekly price must be more than zero",
-            )]
-        } else {
-            Vec::new()
+            ));
         }
+        for (c, a) in &self.answers {
+            if a.len() > 10_000 {
+                e.push(FieldError::new(
+                    format!("/answers/{}", c.code()),
+                    "max_length",
+                    "10,000 characters at most",
+                ));
+            }
+        }
+        e
     }
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+impl NewBid {
+    /// The evidence for a price variation, if any was given (blank counts as none).
+    pub fn evidence(&self) -> Option<&str> {
+        self.price_variation_evidence
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Award the best-value bid; naming a bid is a check that it is the best value.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Award {
-    pub bid_id: uuid::Uuid,
+    #[serde(default)]
+    pub bid_id: Option<uuid::Uuid>,
 }
 
 impl Validate for Award {}
@@ -186,5 +424,67 @@ mod tests {
         assert!(deadline(t, Urgency::Emergency) < deadline(t, Urgency::Urgent));
         assert_eq!(deadline(t, Urgency::Planned) - t, Duration::hours(72));
         assert!(is_provider_id("prov-care-assist") && !is_provider_id("Care Assist"));
+    }
+
+    #[test]
+    fn reviews_fall_two_years_after_the_start() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(default_review_date(d("2020-10-19")), d("2022-10-19"));
+        assert_eq!(default_review_date(d("2024-02-29")), d("2026-02-28"));
+        assert!(FrameworkKind::ProviderPartnerAgreement.is_open_system());
+        assert!(!FrameworkKind::FrameworkAgreement.is_open_system());
+        assert!(round_is_open(false, Some(d("2026-03-01")), d("2026-03-01")));
+        assert!(!round_is_open(
+            false,
+            Some(d("2026-02-28")),
+            d("2026-03-01")
+        ));
+        assert!(!round_is_open(true, None, d("2026-03-01")));
+    }
+
+    #[test]
+    fn provider_responses_are_priced_by_need_level() {
+        let a: Admission = serde_json::from_value(serde_json::json!({
+            "provider_id": "prov-care-assist", "name": "Care Assist", "weekly_price_pence": 214900
+        }))
+        .unwrap();
+        assert!(a.validate().is_empty());
+        assert_eq!(
+            a.prices(),
+            BTreeMap::from([("standard".to_owned(), 214_900)])
+        );
+        let b: Admission = serde_json::from_value(serde_json::json!({
+            "provider_id": "prov-x", "name": "X",
+            "weekly_prices": {"standard": 200000, "Complex": 0}
+        }))
+        .unwrap();
+        let rules: Vec<(String, String)> = b
+            .validate()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect();
+        assert!(rules.contains(&("/weekly_prices/Complex".into(), "format".into())));
+        assert!(rules.contains(&("/weekly_prices/Complex".into(), "min".into())));
+        assert_eq!(headline_price(&b.prices()), 200_000);
+        assert!(needs_variation_evidence(214_901, Some(214_900)));
+        assert!(!needs_variation_evidence(214_900, Some(214_900)));
+        assert!(needs_variation_evidence(1, None));
+    }
+
+    #[test]
+    fn bids_name_answers_by_criterion() {
+        let b: NewBid = serde_json::from_value(serde_json::json!({
+            "weekly_price_pence": 1, "start_date": "2026-12-01",
+            "answers": {"quality": "Outstanding home"}, "price_variation_evidence": "  "
+        }))
+        .unwrap();
+        assert_eq!(b.answers[&CriterionName::Quality], "Outstanding home");
+        assert_eq!(b.evidence(), None);
+        assert!(
+            serde_json::from_value::<NewBid>(serde_json::json!({
+                "weekly_price_pence": 1, "start_date": "2026-12-01", "answers": {"vibes": "x"}
+            }))
+            .is_err()
+        );
     }
 }

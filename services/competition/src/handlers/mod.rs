@@ -1,19 +1,34 @@
-//! Event consumers of the competition service.
+//! Event consumers of the competition service, and the opening and closing of competitions
+//! that both the consumers and the API do.
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
-use hub_events::{CompetitionOpened, Envelope, Event, ReferralSubmitted};
+use hub_events::{
+    CompetitionClosed, CompetitionOpened, Envelope, Event, ReferralSubmitted, ReferralWithdrawn,
+    Urgency,
+};
 use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
 
 use crate::{
-    domain,
-    store::{self, CompetitionRow, schema::*},
+    domain::{
+        self, STANDARD,
+        calloff::Status,
+        preselection::{Candidate, Preselection},
+    },
+    store::{self, CompetitionRow, LotRow, schema::*, to_json},
 };
 
+/// The reason a competition of a withdrawn referral is closed with.
+pub const REFERRAL_WITHDRAWN: &str = "referral withdrawn";
+
 pub fn subscription() -> Subscription {
-    Subscription::new(crate::NAME, "referrals", &[ReferralSubmitted::TYPE])
+    Subscription::new(
+        crate::NAME,
+        "referrals",
+        &[ReferralSubmitted::TYPE, ReferralWithdrawn::TYPE],
+    )
 }
 
 pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
@@ -24,16 +39,33 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
     Ok(())
 }
 
-/// A submitted referral whose route is a mini-competition opens one, inviting every provider
-/// admitted to the referral's lot.
 fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
-    let e: ReferralSubmitted = env.decode().map_err(anyhow::Error::from)?;
-    if !matches!(
-        e.route.as_str(),
-        "mini_competition" | "preselected_mini_competition"
-    ) {
-        return Ok(());
+    match env.event_type.as_str() {
+        ReferralSubmitted::TYPE => {
+            submitted(conn, env.decode().map_err(anyhow::Error::from)?, events)
+        }
+        ReferralWithdrawn::TYPE => {
+            withdrawn(conn, env.decode().map_err(anyhow::Error::from)?, events)
+        }
+        _ => Ok(()),
     }
+}
+
+/// A submitted referral routed to this framework: a mini-competition opens at once inviting
+/// every provider admitted to the lot; a preselected one waits as a draft for the
+/// commissioner to confirm who is invited; a direct award waits for the commissioner to
+/// name the provider.
+fn submitted(
+    conn: &mut DbConnection,
+    e: ReferralSubmitted,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    let status = match e.route.as_str() {
+        "mini_competition" => Status::Open,
+        "preselected_mini_competition" => Status::Draft,
+        "direct_award" => Status::AwaitingDirectAward,
+        _ => return Ok(()),
+    };
     let Some(lot) = store::lot(conn, &e.lot_id.to_string())? else {
         tracing::warn!(referral_id = %e.referral_id, lot_id = %e.lot_id, "referral names an unknown lot; no competition opened");
         return Ok(());
@@ -44,13 +76,20 @@ fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Resul
         tracing::warn!(referral_id = %e.referral_id, "the lot is not in the referral's framework; no competition opened");
         return Ok(());
     };
-    let invited: Vec<String> = store::admitted(conn, &lot.id)?
-        .into_iter()
-        .map(|a| a.provider_id)
-        .collect();
+    if !framework.may_call_off(&e.council) {
+        tracing::warn!(referral_id = %e.referral_id, council = %e.council, framework_id = %framework.id,
+            "the council is not a purchasing body of the framework; no competition opened");
+        return Ok(());
+    }
+    if store::competitions_of_referral(conn, &e.referral_id.to_string())?
+        .iter()
+        .any(|c| c.status().is_live())
+    {
+        tracing::warn!(referral_id = %e.referral_id, "the referral already has a live competition");
+        return Ok(());
+    }
     let now = Utc::now();
-    let deadline = domain::deadline(now, e.urgency);
-    let row = CompetitionRow {
+    let mut row = CompetitionRow {
         id: Uuid::now_v7().to_string(),
         referral_id: e.referral_id.to_string(),
         referral_version: e.version as i32,
@@ -58,44 +97,235 @@ fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Resul
         partnership: framework.partnership.clone(),
         framework_id: framework.id.clone(),
         lot_id: lot.id.clone(),
-        status: "open".into(),
-        urgency: serde_json::to_value(e.urgency)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        deadline: deadline.naive_utc(),
+        status: Status::Draft.code().into(),
+        urgency: urgency_code(e.urgency),
+        deadline: domain::deadline(now, e.urgency).naive_utc(),
         awarded_provider: None,
         awarded_bid: None,
         awarded_by: None,
         created_at: now.naive_utc(),
+        route: e.route.clone(),
+        need_level: STANDARD.into(),
+        criteria: to_json(&lot.criteria()),
+        requirement: Some(to_json(&e)),
+        preselection: (status == Status::Draft).then(|| to_json(&Preselection::for_referral(&e))),
+        left_out: None,
+        opened_at: None,
+        opened_by: None,
+        closed_reason: None,
+        direct: false,
+        awarded_rate_pence: None,
+        awarded_start_date: None,
+        awarded_at: None,
+        review_date: None,
+        reopened_from: None,
     };
+    if status == Status::AwaitingDirectAward {
+        row.status = status.code().into();
+    }
     diesel::insert_into(competitions::table)
         .values(&row)
         .execute(conn)?;
-    for p in &invited {
-        diesel::insert_into(competition_invitations::table)
-            .values((
-                competition_invitations::competition_id.eq(&row.id),
-                competition_invitations::provider_id.eq(p),
-            ))
-            .execute(conn)?;
+    if status == Status::Open {
+        let invited: Vec<String> = store::admitted(conn, &lot.id)?
+            .into_iter()
+            .map(|a| a.provider_id)
+            .collect();
+        open(
+            conn,
+            events,
+            &mut row,
+            &lot,
+            Opening {
+                invited,
+                deadline: None,
+                actor: &e.submitted_by,
+                org: &e.council,
+                action: "opened",
+                reason: Some("mini-competition of every provider admitted to the lot"),
+            },
+        )?;
     }
+    Ok(())
+}
+
+/// A withdrawn referral closes its competitions that are still looking for a provider.
+fn withdrawn(
+    conn: &mut DbConnection,
+    e: ReferralWithdrawn,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    for c in store::competitions_of_referral(conn, &e.referral_id.to_string())? {
+        if c.council != e.council || !c.status().is_live() {
+            continue;
+        }
+        close(
+            conn,
+            events,
+            &c,
+            REFERRAL_WITHDRAWN,
+            "referral-service",
+            &e.council,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn urgency_code(u: Urgency) -> String {
+    serde_json::to_value(u)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub fn urgency_of(c: &CompetitionRow) -> Urgency {
+    serde_json::from_value(serde_json::Value::String(c.urgency.clone())).unwrap_or(Urgency::Planned)
+}
+
+/// How a competition is opened (or reopened).
+pub struct Opening<'a> {
+    pub invited: Vec<String>,
+    /// Default: by urgency from now.
+    pub deadline: Option<DateTime<Utc>>,
+    pub actor: &'a str,
+    pub org: &'a str,
+    /// What the log records: `opened`, `reopened`.
+    pub action: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+/// Opens `row` (already stored): invites `invited`, sets the deadline, tells the providers
+/// (competition.opened) and logs who did it.
+pub fn open(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    row: &mut CompetitionRow,
+    lot: &LotRow,
+    o: Opening<'_>,
+) -> Result<(), DbError> {
+    let now = Utc::now();
+    let urgency = urgency_of(row);
+    let deadline = o.deadline.unwrap_or_else(|| domain::deadline(now, urgency));
+    row.status = Status::Open.code().into();
+    row.deadline = deadline.naive_utc();
+    row.opened_at = Some(now.naive_utc());
+    row.opened_by = Some(o.actor.to_owned());
+    row.closed_reason = None;
+    diesel::update(competitions::table.find(&row.id))
+        .set((
+            competitions::status.eq(&row.status),
+            competitions::deadline.eq(row.deadline),
+            competitions::opened_at.eq(row.opened_at),
+            competitions::opened_by.eq(&row.opened_by),
+            competitions::closed_reason.eq(None::<String>),
+            competitions::left_out.eq(&row.left_out),
+            competitions::route.eq(&row.route),
+        ))
+        .execute(conn)?;
+    let already = store::invited(conn, &row.id)?;
+    let new: Vec<String> = o
+        .invited
+        .iter()
+        .filter(|p| !already.contains(p))
+        .cloned()
+        .collect();
+    store::invite(conn, &row.id, &new)?;
+    let requirement = row.requirement()?;
+    let parse = |s: &str| Uuid::parse_str(s).map_err(anyhow::Error::from);
     events.emit(
-        &framework.partnership,
+        &row.partnership,
         &CompetitionOpened {
-            competition_id: Uuid::parse_str(&row.id).map_err(anyhow::Error::from)?,
-            referral_id: e.referral_id,
-            referral_version: e.version,
-            council: e.council.clone(),
-            framework_id: e.framework_id,
-            lot_id: e.lot_id,
+            competition_id: parse(&row.id)?,
+            referral_id: parse(&row.referral_id)?,
+            referral_version: row.referral_version.max(0) as u32,
+            council: row.council.clone(),
+            framework_id: parse(&row.framework_id)?,
+            lot_id: parse(&row.lot_id)?,
             lot_name: lot.name.clone(),
-            urgency: e.urgency,
+            urgency,
             deadline,
-            invited,
-            summary: domain::summary(&e),
-            referral_path: format!("/v1/referrals/{}", e.referral_id),
+            invited: o.invited.clone(),
+            summary: requirement
+                .as_ref()
+                .map(domain::summary)
+                .unwrap_or_else(|| format!("{} placement", lot.placement_type.replace('_', " "))),
+            referral_path: format!("/v1/referrals/{}", row.referral_id),
         },
     );
+    store::log(
+        conn,
+        &row.id,
+        o.action,
+        o.reason,
+        serde_json::json!({ "invited": o.invited, "deadline": deadline }),
+        o.actor,
+        o.org,
+    )?;
     Ok(())
+}
+
+/// Closes `c` without an award, tells the invited providers (competition.closed) and logs it.
+pub fn close(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    c: &CompetitionRow,
+    reason: &str,
+    actor: &str,
+    org: &str,
+) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::status.eq(Status::Closed.code()),
+            competitions::closed_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?;
+    let invited = store::invited(conn, &c.id)?;
+    let parse = |s: &str| Uuid::parse_str(s).map_err(anyhow::Error::from);
+    events.emit(
+        &c.partnership,
+        &CompetitionClosed {
+            competition_id: parse(&c.id)?,
+            referral_id: parse(&c.referral_id)?,
+            council: c.council.clone(),
+            reason: reason.to_owned(),
+            invited,
+        },
+    );
+    store::log(
+        conn,
+        &c.id,
+        "closed",
+        Some(reason),
+        serde_json::json!({ "from": c.status }),
+        actor,
+        org,
+    )?;
+    Ok(())
+}
+
+/// The providers of a lot with their homes, each marked with whether it has a live vacancy
+/// on `today`: what preselection judges (three queries, whatever the number of providers).
+pub fn candidates(
+    conn: &mut DbConnection,
+    lot_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<Candidate>, DbError> {
+    let admitted = store::admitted(conn, lot_id)?;
+    let homes = store::homes_in_lot(conn, lot_id)?;
+    let vacant: std::collections::HashSet<String> = store::live_vacancies(conn, lot_id, today)?
+        .into_iter()
+        .map(|v| v.home_id)
+        .collect();
+    Ok(admitted
+        .into_iter()
+        .map(|a| Candidate {
+            homes: homes
+                .iter()
+                .filter(|h| h.provider_id == a.provider_id)
+                .map(|h| h.facts(vacant.contains(&h.id)))
+                .collect(),
+            provider_id: a.provider_id,
+            name: a.provider_name,
+        })
+        .collect())
 }

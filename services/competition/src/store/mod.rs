@@ -1,4 +1,6 @@
-//! Tables and queries of the competition service.
+//! Tables and queries of the competition service. Lists and maps (purchasing bodies,
+//! prices by need level, criteria, preselection, answers) are JSON in text columns, read
+//! and written only here and in the API's views.
 
 pub mod schema {
     diesel::table! {
@@ -10,6 +12,8 @@ pub mod schema {
             lead_commissioner -> Text,
             start_date -> Date,
             end_date -> Date,
+            review_date -> Date,
+            purchasing_bodies -> Nullable<Text>,
             created_by -> Text,
             created_at -> Timestamp,
         }
@@ -20,6 +24,23 @@ pub mod schema {
             framework_id -> Text,
             name -> Text,
             placement_type -> Text,
+            min_age_years -> Nullable<Integer>,
+            max_age_years -> Nullable<Integer>,
+            cohort -> Nullable<Text>,
+            default_criteria -> Nullable<Text>,
+        }
+    }
+    diesel::table! {
+        admission_rounds (id) {
+            id -> Text,
+            framework_id -> Text,
+            kind -> Text,
+            note -> Nullable<Text>,
+            closes_on -> Nullable<Date>,
+            opened_by -> Text,
+            opened_at -> Timestamp,
+            closed_by -> Nullable<Text>,
+            closed_at -> Nullable<Timestamp>,
         }
     }
     diesel::table! {
@@ -28,8 +49,51 @@ pub mod schema {
             provider_id -> Text,
             provider_name -> Text,
             weekly_price_pence -> BigInt,
+            prices -> Text,
+            capacity -> Nullable<Integer>,
+            round_id -> Nullable<Text>,
             admitted_by -> Text,
             admitted_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        homes (id) {
+            id -> Text,
+            lot_id -> Text,
+            provider_id -> Text,
+            name -> Text,
+            kind -> Text,
+            latitude -> Double,
+            longitude -> Double,
+            postcode_district -> Text,
+            registered_places -> Integer,
+            occupied_places -> Integer,
+            genders_accepted -> Text,
+            min_age_years -> Integer,
+            max_age_years -> Integer,
+            specialisms -> Text,
+            ofsted_rating -> Nullable<Text>,
+            emergency_capacity -> Bool,
+            educational_provision -> Text,
+            updated_by -> Text,
+            updated_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        vacancies (id) {
+            id -> Text,
+            provider_id -> Text,
+            lot_id -> Text,
+            home_id -> Text,
+            available_from -> Date,
+            expires_on -> Date,
+            suits -> Text,
+            places -> Integer,
+            status -> Text,
+            withdrawn_reason -> Nullable<Text>,
+            updated_by -> Text,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
         }
     }
     diesel::table! {
@@ -48,6 +112,21 @@ pub mod schema {
             awarded_bid -> Nullable<Text>,
             awarded_by -> Nullable<Text>,
             created_at -> Timestamp,
+            route -> Text,
+            need_level -> Text,
+            criteria -> Text,
+            requirement -> Nullable<Text>,
+            preselection -> Nullable<Text>,
+            left_out -> Nullable<Text>,
+            opened_at -> Nullable<Timestamp>,
+            opened_by -> Nullable<Text>,
+            closed_reason -> Nullable<Text>,
+            direct -> Bool,
+            awarded_rate_pence -> Nullable<BigInt>,
+            awarded_start_date -> Nullable<Date>,
+            awarded_at -> Nullable<Timestamp>,
+            review_date -> Nullable<Date>,
+            reopened_from -> Nullable<Text>,
         }
     }
     diesel::table! {
@@ -63,26 +142,97 @@ pub mod schema {
             provider_id -> Text,
             weekly_price_pence -> BigInt,
             start_date -> Date,
+            home_id -> Nullable<Text>,
+            home_name -> Nullable<Text>,
+            home_latitude -> Nullable<Double>,
+            home_longitude -> Nullable<Double>,
+            answers -> Text,
+            provider_response_pence -> Nullable<BigInt>,
+            price_variation_evidence -> Nullable<Text>,
             submitted_by -> Text,
             submitted_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        bid_scores (bid_id, criterion) {
+            bid_id -> Text,
+            criterion -> Text,
+            points -> Nullable<Integer>,
+            passed -> Nullable<Bool>,
+            reason -> Text,
+            scored_by -> Text,
+            scored_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        direct_awards (competition_id) {
+            competition_id -> Text,
+            provider_id -> Text,
+            weekly_rate_pence -> BigInt,
+            start_date -> Date,
+            justification -> Text,
+            review_date -> Date,
+            awarded_by -> Text,
+            awarded_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        competition_log (id) {
+            id -> Text,
+            competition_id -> Text,
+            action -> Text,
+            reason -> Nullable<Text>,
+            detail -> Text,
+            actor -> Text,
+            org -> Text,
+            at -> Timestamp,
         }
     }
     diesel::allow_tables_to_appear_in_same_query!(
         frameworks,
         lots,
+        admission_rounds,
         admissions,
+        homes,
+        vacancies,
         competitions,
         competition_invitations,
-        bids
+        bids,
+        bid_scores,
+        direct_awards,
+        competition_log,
     );
 }
 
-use chrono::{NaiveDate, NaiveDateTime};
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hub_events::ReferralSubmitted;
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
+
+use crate::domain::{
+    calloff::Status,
+    criteria::{Criterion, fallback_criteria},
+    evaluation::Mark,
+    preselection::{HomeFacts, LeftOut, Preselection},
+};
+
+/// Reads a JSON text column; a value that does not parse is an internal error.
+pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, DbError> {
+    serde_json::from_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored JSON: {e}")))
+}
+
+pub fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data always serialises")
+}
+
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = frameworks)]
@@ -94,9 +244,40 @@ pub struct FrameworkRow {
     pub lead_commissioner: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    pub review_date: NaiveDate,
+    #[serde(skip)]
+    pub purchasing_bodies: Option<String>,
     pub created_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+}
+
+impl FrameworkRow {
+    /// The councils that may call off: as set up, or (frameworks set up before purchasing
+    /// bodies were recorded) the partnership's members.
+    pub fn purchasing_bodies(&self) -> Vec<String> {
+        self.purchasing_bodies
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(|| {
+                hub_platform::directory::partnership(&self.partnership)
+                    .map(|p| p.members.iter().map(|m| (*m).to_owned()).collect())
+                    .unwrap_or_default()
+            })
+    }
+
+    pub fn may_call_off(&self, council: &str) -> bool {
+        self.purchasing_bodies().iter().any(|b| b == council)
+    }
+
+    /// Councils that may read the framework: the lead, the purchasing bodies, the
+    /// partnership's members.
+    pub fn visible_to_council(&self, org: &str) -> bool {
+        self.lead_commissioner == org
+            || self.may_call_off(org)
+            || hub_platform::directory::partnership(&self.partnership)
+                .is_some_and(|p| p.has_member(org))
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -106,6 +287,44 @@ pub struct LotRow {
     pub framework_id: String,
     pub name: String,
     pub placement_type: String,
+    pub min_age_years: Option<i32>,
+    pub max_age_years: Option<i32>,
+    pub cohort: Option<String>,
+    #[serde(skip)]
+    pub default_criteria: Option<String>,
+}
+
+impl LotRow {
+    /// The criteria a competition on this lot starts from.
+    pub fn criteria(&self) -> Vec<Criterion> {
+        self.default_criteria
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(fallback_criteria)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = admission_rounds)]
+pub struct RoundRow {
+    pub id: String,
+    pub framework_id: String,
+    /// `setup` (opened with the framework) or `round`.
+    pub kind: String,
+    pub note: Option<String>,
+    pub closes_on: Option<NaiveDate>,
+    pub opened_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: NaiveDateTime,
+    pub closed_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl RoundRow {
+    pub fn is_open(&self, today: NaiveDate) -> bool {
+        crate::domain::round_is_open(self.closed_at.is_some(), self.closes_on, today)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -114,10 +333,138 @@ pub struct AdmissionRow {
     pub lot_id: String,
     pub provider_id: String,
     pub provider_name: String,
+    /// The standard rate (else the lowest): what a single price meant before need levels.
     pub weekly_price_pence: i64,
+    #[serde(skip)]
+    pub prices: String,
+    pub capacity: Option<i32>,
+    pub round_id: Option<String>,
     pub admitted_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub admitted_at: NaiveDateTime,
+}
+
+impl AdmissionRow {
+    pub fn prices(&self) -> BTreeMap<String, i64> {
+        serde_json::from_str(&self.prices).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = homes)]
+pub struct HomeRow {
+    pub id: String,
+    pub lot_id: String,
+    pub provider_id: String,
+    pub name: String,
+    pub kind: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub postcode_district: String,
+    pub registered_places: i32,
+    pub occupied_places: i32,
+    pub genders_accepted: String,
+    pub min_age_years: i32,
+    pub max_age_years: i32,
+    pub specialisms: String,
+    pub ofsted_rating: Option<String>,
+    pub emergency_capacity: bool,
+    pub educational_provision: String,
+    pub updated_by: String,
+    pub updated_at: NaiveDateTime,
+}
+
+fn list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+impl HomeRow {
+    pub fn facts(&self, live_vacancy: bool) -> HomeFacts {
+        HomeFacts {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            registered_places: self.registered_places.max(0) as u32,
+            occupied_places: self.occupied_places.max(0) as u32,
+            genders_accepted: list(&self.genders_accepted),
+            min_age_years: self.min_age_years.max(0) as u32,
+            max_age_years: self.max_age_years.max(0) as u32,
+            emergency_capacity: self.emergency_capacity,
+            educational_provision: list(&self.educational_provision),
+            live_vacancy,
+        }
+    }
+
+    pub fn view(&self) -> HomeView {
+        HomeView {
+            id: self.id.clone(),
+            lot_id: self.lot_id.clone(),
+            provider_id: self.provider_id.clone(),
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            postcode_district: self.postcode_district.clone(),
+            registered_places: self.registered_places,
+            occupied_places: self.occupied_places,
+            genders_accepted: list(&self.genders_accepted),
+            min_age_years: self.min_age_years,
+            max_age_years: self.max_age_years,
+            specialisms: list(&self.specialisms),
+            ofsted_rating: self.ofsted_rating.clone(),
+            emergency_capacity: self.emergency_capacity,
+            educational_provision: list(&self.educational_provision),
+            updated_by: self.updated_by.clone(),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A home or fostering household as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HomeView {
+    pub id: String,
+    pub lot_id: String,
+    pub provider_id: String,
+    pub name: String,
+    pub kind: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub postcode_district: String,
+    pub registered_places: i32,
+    pub occupied_places: i32,
+    pub genders_accepted: Vec<String>,
+    pub min_age_years: i32,
+    pub max_age_years: i32,
+    pub specialisms: Vec<String>,
+    pub ofsted_rating: Option<String>,
+    pub emergency_capacity: bool,
+    pub educational_provision: Vec<String>,
+    pub updated_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = vacancies)]
+pub struct VacancyRow {
+    pub id: String,
+    pub provider_id: String,
+    pub lot_id: String,
+    pub home_id: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub suits: String,
+    pub places: i32,
+    /// `live` or `withdrawn` (an expired vacancy is simply no longer listed).
+    pub status: String,
+    pub withdrawn_reason: Option<String>,
+    pub updated_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -130,6 +477,7 @@ pub struct CompetitionRow {
     pub partnership: String,
     pub framework_id: String,
     pub lot_id: String,
+    /// `draft`, `open`, `awarded`, `closed`, `awaiting_direct_award`.
     pub status: String,
     pub urgency: String,
     #[schema(value_type = String, format = DateTime)]
@@ -139,6 +487,71 @@ pub struct CompetitionRow {
     pub awarded_by: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    /// `mini_competition`, `preselected_mini_competition` or `direct_award`.
+    pub route: String,
+    /// The need level whose Provider Response rates bids are held to.
+    pub need_level: String,
+    #[serde(skip)]
+    pub criteria: String,
+    #[serde(skip)]
+    pub requirement: Option<String>,
+    #[serde(skip)]
+    pub preselection: Option<String>,
+    #[serde(skip)]
+    pub left_out: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub opened_at: Option<NaiveDateTime>,
+    pub opened_by: Option<String>,
+    pub closed_reason: Option<String>,
+    /// Awarded directly (an emergency), not by mini-competition.
+    pub direct: bool,
+    pub awarded_rate_pence: Option<i64>,
+    pub awarded_start_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub awarded_at: Option<NaiveDateTime>,
+    /// A direct award's next review.
+    pub review_date: Option<NaiveDate>,
+    /// The competition (or direct award) this one reopened.
+    pub reopened_from: Option<String>,
+}
+
+impl CompetitionRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Closed)
+    }
+
+    pub fn criteria(&self) -> Result<Vec<Criterion>, DbError> {
+        from_json(&self.criteria)
+    }
+
+    /// The referral.submitted payload it was opened from (codes and bands only).
+    pub fn requirement(&self) -> Result<Option<ReferralSubmitted>, DbError> {
+        self.requirement.as_deref().map(from_json).transpose()
+    }
+
+    pub fn preselection(&self) -> Result<Option<Preselection>, DbError> {
+        self.preselection.as_deref().map(from_json).transpose()
+    }
+
+    pub fn left_out(&self) -> Result<Vec<LeftOut>, DbError> {
+        Ok(self
+            .left_out
+            .as_deref()
+            .map(from_json)
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// The child's maximum distance: the preselection's if set, else the referral's.
+    pub fn max_distance_miles(&self) -> Result<f64, DbError> {
+        if let Some(p) = self.preselection()? {
+            return Ok(p.max_distance_miles);
+        }
+        Ok(self
+            .requirement()?
+            .map(|r| r.max_distance_miles)
+            .unwrap_or(0.0))
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -149,9 +562,113 @@ pub struct BidRow {
     pub provider_id: String,
     pub weekly_price_pence: i64,
     pub start_date: NaiveDate,
+    pub home_id: Option<String>,
+    pub home_name: Option<String>,
+    #[serde(skip)]
+    pub home_latitude: Option<f64>,
+    #[serde(skip)]
+    pub home_longitude: Option<f64>,
+    #[serde(skip)]
+    pub answers: String,
+    /// The Provider Response rate at the competition's need level when the bid was made.
+    pub provider_response_pence: Option<i64>,
+    pub price_variation_evidence: Option<String>,
     pub submitted_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub submitted_at: NaiveDateTime,
+}
+
+impl BidRow {
+    pub fn answers(&self) -> BTreeMap<String, String> {
+        serde_json::from_str(&self.answers).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = bid_scores)]
+pub struct ScoreRow {
+    pub bid_id: String,
+    pub criterion: String,
+    pub points: Option<i32>,
+    pub passed: Option<bool>,
+    pub reason: String,
+    pub scored_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub scored_at: NaiveDateTime,
+}
+
+impl ScoreRow {
+    pub fn mark(&self) -> Mark {
+        Mark {
+            points: self.points.map(|p| p.max(0) as u32),
+            passed: self.passed,
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = direct_awards)]
+pub struct DirectAwardRow {
+    pub competition_id: String,
+    pub provider_id: String,
+    pub weekly_rate_pence: i64,
+    pub start_date: NaiveDate,
+    pub justification: String,
+    pub review_date: NaiveDate,
+    pub awarded_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub awarded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = competition_log)]
+pub struct LogRow {
+    pub id: String,
+    pub competition_id: String,
+    /// `opened`, `preselection_changed`, `criteria_changed`, `closed`, `reopened`,
+    /// `rerouted`, `awarded`, `direct_award`, `review_kept`, `review_reopened`.
+    pub action: String,
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub detail: String,
+    pub actor: String,
+    pub org: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: NaiveDateTime,
+}
+
+/// Records what happened to a competition and who did it.
+pub fn log(
+    conn: &mut DbConnection,
+    competition_id: &str,
+    action: &str,
+    reason: Option<&str>,
+    detail: serde_json::Value,
+    actor: &str,
+    org: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(competition_log::table)
+        .values(&LogRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            competition_id: competition_id.to_owned(),
+            action: action.to_owned(),
+            reason: reason.map(str::to_owned),
+            detail: detail.to_string(),
+            actor: actor.to_owned(),
+            org: org.to_owned(),
+            at: now(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn log_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<LogRow>, DbError> {
+    Ok(competition_log::table
+        .filter(competition_log::competition_id.eq(competition_id))
+        .order(competition_log::id)
+        .select(LogRow::as_select())
+        .load(conn)?)
 }
 
 pub fn framework(conn: &mut DbConnection, id: &str) -> Result<Option<FrameworkRow>, DbError> {
@@ -178,12 +695,86 @@ pub fn lot(conn: &mut DbConnection, id: &str) -> Result<Option<LotRow>, DbError>
         .optional()?)
 }
 
+pub fn rounds_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<RoundRow>, DbError> {
+    Ok(admission_rounds::table
+        .filter(admission_rounds::framework_id.eq(framework_id))
+        .order(admission_rounds::opened_at)
+        .select(RoundRow::as_select())
+        .load(conn)?)
+}
+
 pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRow>, DbError> {
     Ok(admissions::table
         .filter(admissions::lot_id.eq(lot_id))
         .order(admissions::provider_id)
         .select(AdmissionRow::as_select())
         .load(conn)?)
+}
+
+/// Every admission of every lot of a framework (one query).
+pub fn admitted_in_framework(
+    conn: &mut DbConnection,
+    framework_id: &str,
+) -> Result<Vec<AdmissionRow>, DbError> {
+    let lot_ids = lots::table
+        .filter(lots::framework_id.eq(framework_id.to_owned()))
+        .select(lots::id);
+    Ok(admissions::table
+        .filter(admissions::lot_id.eq_any(lot_ids))
+        .order((admissions::lot_id, admissions::provider_id))
+        .select(AdmissionRow::as_select())
+        .load(conn)?)
+}
+
+pub fn admission(
+    conn: &mut DbConnection,
+    lot_id: &str,
+    provider_id: &str,
+) -> Result<Option<AdmissionRow>, DbError> {
+    Ok(admissions::table
+        .find((lot_id, provider_id))
+        .select(AdmissionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<HomeRow>, DbError> {
+    Ok(homes::table
+        .filter(homes::lot_id.eq(lot_id))
+        .order((homes::provider_id, homes::name))
+        .select(HomeRow::as_select())
+        .load(conn)?)
+}
+
+pub fn home(conn: &mut DbConnection, id: &str) -> Result<Option<HomeRow>, DbError> {
+    Ok(homes::table
+        .find(id)
+        .select(HomeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Live vacancies of a lot on `today` (withdrawn and expired ones are not listed).
+pub fn live_vacancies(
+    conn: &mut DbConnection,
+    lot_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<VacancyRow>, DbError> {
+    Ok(vacancies::table
+        .filter(vacancies::lot_id.eq(lot_id))
+        .filter(vacancies::status.eq("live"))
+        .filter(vacancies::expires_on.ge(today))
+        .order(vacancies::id)
+        .select(VacancyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn vacancy(conn: &mut DbConnection, id: &str) -> Result<Option<VacancyRow>, DbError> {
+    Ok(vacancies::table
+        .find(id)
+        .select(VacancyRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn competition(conn: &mut DbConnection, id: &str) -> Result<Option<CompetitionRow>, DbError> {
@@ -194,6 +785,17 @@ pub fn competition(conn: &mut DbConnection, id: &str) -> Result<Option<Competiti
         .optional()?)
 }
 
+pub fn competitions_of_referral(
+    conn: &mut DbConnection,
+    referral_id: &str,
+) -> Result<Vec<CompetitionRow>, DbError> {
+    Ok(competitions::table
+        .filter(competitions::referral_id.eq(referral_id))
+        .order(competitions::created_at)
+        .select(CompetitionRow::as_select())
+        .load(conn)?)
+}
+
 pub fn invited(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<String>, DbError> {
     Ok(competition_invitations::table
         .filter(competition_invitations::competition_id.eq(competition_id))
@@ -202,10 +804,65 @@ pub fn invited(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<Stri
         .load(conn)?)
 }
 
+pub fn invite(
+    conn: &mut DbConnection,
+    competition_id: &str,
+    providers: &[String],
+) -> Result<(), DbError> {
+    for p in providers {
+        diesel::insert_into(competition_invitations::table)
+            .values((
+                competition_invitations::competition_id.eq(competition_id),
+                competition_invitations::provider_id.eq(p),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn bids_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<BidRow>, DbError> {
     Ok(bids::table
         .filter(bids::competition_id.eq(competition_id))
         .order(bids::provider_id)
         .select(BidRow::as_select())
         .load(conn)?)
+}
+
+/// Every mark on every bid of a competition (one query).
+pub fn scores_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<ScoreRow>, DbError> {
+    let bid_ids = bids::table
+        .filter(bids::competition_id.eq(competition_id.to_owned()))
+        .select(bids::id);
+    Ok(bid_scores::table
+        .filter(bid_scores::bid_id.eq_any(bid_ids))
+        .order((bid_scores::bid_id, bid_scores::criterion))
+        .select(ScoreRow::as_select())
+        .load(conn)?)
+}
+
+/// Deletes a bid and its marks.
+pub fn delete_bid(conn: &mut DbConnection, bid_id: &str) -> Result<(), DbError> {
+    diesel::delete(bid_scores::table.filter(bid_scores::bid_id.eq(bid_id))).execute(conn)?;
+    diesel::delete(bids::table.find(bid_id)).execute(conn)?;
+    Ok(())
+}
+
+/// Sets (replaces) a mark.
+pub fn put_score(conn: &mut DbConnection, row: &ScoreRow) -> Result<(), DbError> {
+    diesel::delete(bid_scores::table.find((&row.bid_id, &row.criterion))).execute(conn)?;
+    diesel::insert_into(bid_scores::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn direct_award(
+    conn: &mut DbConnection,
+    competition_id: &str,
+) -> Result<Option<DirectAwardRow>, DbError> {
+    Ok(direct_awards::table
+        .find(competition_id)
+        .select(DirectAwardRow::as_select())
+        .first(conn)
+        .optional()?)
 }

@@ -1,0 +1,18 @@
+DROP TABLE competition_log; DROP TABLE direct_awards; DROP TABLE bid_scores;
+ALTER TABLE bids DROP COLUMN price_variation_evidence; ALTER TABLE bids DROP COLUMN provider_response_pence;
+ALTER TABLE bids DROP COLUMN answers; ALTER TABLE bids DROP COLUMN home_longitude;
+ALTER TABLE bids DROP COLUMN home_latitude; ALTER TABLE bids DROP COLUMN home_name; ALTER TABLE bids DROP COLUMN home_id;
+ALTER TABLE competitions DROP COLUMN reopened_from; ALTER TABLE competitions DROP COLUMN review_date;
+ALTER TABLE competitions DROP COLUMN awarded_at; ALTER TABLE competitions DROP COLUMN awarded_start_date;
+ALTER TABLE competitions DROP COLUMN awarded_rate_pence; ALTER TABLE competitions DROP COLUMN direct;
+ALTER TABLE competitions DROP COLUMN closed_reason; ALTER TABLE competitions DROP COLUMN opened_by;
+ALTER TABLE competitions DROP COLUMN opened_at; ALTER TABLE competitions DROP COLUMN left_out;
+ALTER TABLE competitions DROP COLUMN preselection; ALTER TABLE competitions DROP COLUMN requirement;
+ALTER TABLE competitions DROP COLUMN criteria; ALTER TABLE competitions DROP COLUMN need_level;
+ALTER TABLE competitions DROP COLUMN route;
+DROP TABLE vacancies; DROP TABLE homes;
+ALTER TABLE admissions DROP COLUMN round_id; ALTER TABLE admissions DROP COLUMN capacity; ALTER TABLE admissions DROP COLUMN prices;
+DROP TABLE admission_rounds;
+ALTER TABLE lots DROP COLUMN default_criteria; ALTER TABLE lots DROP COLUMN cohort;
+ALTER TABLE lots DROP COLUMN max_age_years; ALTER TABLE lots DROP COLUMN min_age_years;
+ALTER TABLE frameworks DROP COLUMN purchasing_bodies; ALTER TABLE frameworks DROP COLUMN review_date;

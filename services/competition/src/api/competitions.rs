@@ -1,0 +1,539 @@
+//! Mini-competitions: what the council and invited providers see, preselection and
+//! criteria of a draft, confirming it, and bids.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use hub_events::BidSubmitted;
+use hub_platform::{DbConnection, FieldError, Principal, Problem, Role, db::DbError, http::Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{CompetitionState, optional_body, uuid};
+use crate::{
+    domain::{
+        NewBid,
+        calloff::{Open, Status, Terms},
+        criteria::Criterion,
+        evaluation::gbp,
+        needs_variation_evidence,
+        preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
+    },
+    handlers::{self, Opening},
+    store::{self, BidRow, CompetitionRow, DirectAwardRow, LogRow, now, schema::*, to_json},
+};
+
+/// A bid as shown: the stored bid and its answers per criterion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BidView {
+    #[serde(flatten)]
+    pub bid: BidRow,
+    pub answers: BTreeMap<String, String>,
+}
+
+impl From<BidRow> for BidView {
+    fn from(bid: BidRow) -> Self {
+        Self {
+            answers: bid.answers(),
+            bid,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompetitionView {
+    #[serde(flatten)]
+    pub competition: CompetitionRow,
+    pub criteria: Vec<Criterion>,
+    /// The providers invited (the council sees all; a provider sees only itself).
+    pub invited: Vec<String>,
+    /// Bids (the council sees all; a provider sees only its own).
+    pub bids: Vec<BidView>,
+    /// The council's view: the preselection tests and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preselection: Option<Preselection>,
+    /// The council's view of a draft: who would be invited now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_invite: Option<Vec<Invitee>>,
+    /// The council's view: who is (draft) or was (opened) left out, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<Vec<LeftOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_award: Option<DirectAwardRow>,
+    /// The council's view: what happened and who did it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<LogRow>>,
+}
+
+/// A competition as its reader may see it: the row, the invited providers and the bids.
+pub struct Visible {
+    pub competition: CompetitionRow,
+    pub invited: Vec<String>,
+    pub bids: Vec<BidRow>,
+}
+
+/// What the caller may see of a competition, or 404: the council whose child it is sees it
+/// all; an invited provider sees itself and its own bid; anyone else gets 404.
+pub fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Visible, DbError> {
+    let competition =
+        store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
+    let invited = store::invited(conn, id)?;
+    if who.is_provider() {
+        if !invited.contains(&who.org) {
+            return Err(Problem::not_found("competition").into());
+        }
+        let bids = bids::table
+            .filter(bids::competition_id.eq(id))
+            .filter(bids::provider_id.eq(&who.org))
+            .select(BidRow::as_select())
+            .load(conn)?;
+        Ok(Visible {
+            competition,
+            invited: vec![who.org.clone()],
+            bids,
+        })
+    } else if competition.council == who.org {
+        let bids = store::bids_of(conn, id)?;
+        Ok(Visible {
+            competition,
+            invited,
+            bids,
+        })
+    } else {
+        Err(Problem::not_found("competition").into())
+    }
+}
+
+/// The council's competition for one of its commissioners: 404 for anyone who may not see
+/// it, 403 for the council's other roles.
+pub fn commissioned(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<CompetitionRow, DbError> {
+    let c = store::competition(conn, id)?
+        .filter(|c| !who.is_provider() && c.council == who.org)
+        .ok_or_else(|| Problem::not_found("competition"))?;
+    who.require_any(&[Role::Commissioner])?;
+    Ok(c)
+}
+
+/// 409 unless the competition is in one of `allowed`.
+pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Result<(), DbError> {
+    if allowed.contains(&c.status()) {
+        return Ok(());
+    }
+    // Bidding and awarding keep the slug they always had; the other moves share one.
+    let slug = if allowed == [Status::Open] {
+        "competition-closed"
+    } else {
+        "competition-state"
+    };
+    Err(Problem::conflict(
+        slug,
+        format!(
+            "the competition is {}; {doing} needs it {}",
+            c.status,
+            allowed
+                .iter()
+                .map(|s| s.code())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    )
+    .into())
+}
+
+/// The full view for `who` (as `visible` allows), with the council's extras.
+pub fn view(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<CompetitionView, DbError> {
+    let v = visible(conn, who, id)?;
+    let c = v.competition;
+    let criteria = c.criteria()?;
+    let mut out = CompetitionView {
+        criteria,
+        invited: v.invited,
+        bids: v.bids.into_iter().map(BidView::from).collect(),
+        preselection: None,
+        would_invite: None,
+        left_out: None,
+        direct_award: None,
+        history: None,
+        competition: c,
+    };
+    if who.is_provider() {
+        return Ok(out);
+    }
+    let c = &out.competition;
+    out.preselection = c.preselection()?;
+    if c.status() == Status::Draft {
+        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()?) {
+            let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+            let res = preselect(p, &r, &candidates);
+            out.would_invite = Some(res.would_invite);
+            out.left_out = Some(res.left_out);
+        }
+    } else if c.left_out.is_some() {
+        out.left_out = Some(c.left_out()?);
+    }
+    out.direct_award = store::direct_award(conn, &c.id)?;
+    out.history = Some(store::log_of(conn, &c.id)?);
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CompetitionQuery {
+    pub referral_id: Option<String>,
+}
+
+/// Competitions the caller may see: its council's, or those its provider was invited to.
+#[utoipa::path(get, path = "/v1/competitions", tag = "competition", params(CompetitionQuery),
+    responses((status = 200, body = [CompetitionRow])), security(("bearer" = [])))]
+pub async fn list_competitions(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    query: web::Query<CompetitionQuery>,
+) -> Result<HttpResponse, Problem> {
+    let referral = query.into_inner().referral_id;
+    let rows = state
+        .store
+        .db
+        .run(move |conn| {
+            let mut q = competitions::table.into_boxed();
+            if let Some(r) = referral {
+                q = q.filter(competitions::referral_id.eq(r));
+            }
+            if who.is_provider() {
+                let mine = competition_invitations::table
+                    .filter(competition_invitations::provider_id.eq(who.org.clone()))
+                    .select(competition_invitations::competition_id);
+                q = q.filter(competitions::id.eq_any(mine));
+            } else {
+                q = q.filter(competitions::council.eq(who.org.clone()));
+            }
+            Ok(q.order(competitions::created_at.desc())
+                .limit(200)
+                .select(CompetitionRow::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// A competition, as the council or an invited provider may see it. For a draft the council
+/// sees who would be invited and why each other provider would be left out.
+#[utoipa::path(get, path = "/v1/competitions/{id}", tag = "competition",
+    responses((status = 200, body = CompetitionView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_competition(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let view = state
+        .store
+        .db
+        .run(move |conn| view(conn, &who, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Change a draft's preselection tests (a commissioner of the council), saying why.
+#[utoipa::path(put, path = "/v1/competitions/{id}/preselection", tag = "competition", request_body = PreselectionUpdate,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_preselection(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<PreselectionUpdate>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let input = body.0;
+    let view = state
+        .store
+        .write(move |conn, _| {
+            let c = commissioned(conn, &who, &id)?;
+            require_status(&c, &[Status::Draft], "changing the preselection")?;
+            let current = c.preselection()?.ok_or_else(|| {
+                Problem::conflict("competition-state", "this competition has no preselection")
+            })?;
+            let p = input.apply(&current, &who.sub);
+            diesel::update(competitions::table.find(&c.id))
+                .set(competitions::preselection.eq(Some(to_json(&p))))
+                .execute(conn)?;
+            store::log(
+                conn,
+                &c.id,
+                "preselection_changed",
+                Some(&p.reason),
+                serde_json::to_value(&p).map_err(anyhow::Error::from)?,
+                &who.sub,
+                &who.org,
+            )?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Set the criteria (and the need level bids are priced at) of a draft, or of an open
+/// competition before any bid (a commissioner of the council). Scored weights sum to 100.
+#[utoipa::path(put, path = "/v1/competitions/{id}/criteria", tag = "competition", request_body = Terms,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_criteria(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Terms>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let input = body.0;
+    let view = state
+        .store
+        .write(move |conn, _| {
+            let c = commissioned(conn, &who, &id)?;
+            require_status(&c, &[Status::Draft, Status::Open], "changing the criteria")?;
+            if c.status() == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
+                return Err(Problem::conflict(
+                    "bids-received",
+                    "bids have been made against the current criteria",
+                )
+                .into());
+            }
+            let need_level = input.need_level.unwrap_or(c.need_level.clone());
+            diesel::update(competitions::table.find(&c.id))
+                .set((
+                    competitions::criteria.eq(to_json(&input.criteria)),
+                    competitions::need_level.eq(&need_level),
+                ))
+                .execute(conn)?;
+            store::log(
+                conn,
+                &c.id,
+                "criteria_changed",
+                None,
+                serde_json::json!({ "criteria": input.criteria, "need_level": need_level }),
+                &who.sub,
+                &who.org,
+            )?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Confirm a draft (a commissioner of the council): the providers its preselection passes
+/// are invited and told, and who was left out, and why, is recorded.
+#[utoipa::path(post, path = "/v1/competitions/{id}/open", tag = "competition", request_body = Open,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn open_competition(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let input: Open = optional_body(&body)?;
+    if let Some(e) = input.deadline_error(Utc::now()) {
+        return Err(Problem::validation(vec![e]));
+    }
+    let id = id.into_inner();
+    let view = state
+        .store
+        .write(move |conn, events| {
+            let mut c = commissioned(conn, &who, &id)?;
+            require_status(&c, &[Status::Draft], "opening")?;
+            let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+            let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+            let (invited, left_out, why): (Vec<String>, _, _) =
+                match (c.preselection()?, c.requirement()?) {
+                    (Some(p), Some(r)) => {
+                        let res = preselect(&p, &r, &candidates);
+                        (
+                            res.would_invite
+                                .into_iter()
+                                .map(|i| i.provider_id)
+                                .collect(),
+                            res.left_out,
+                            p.reason,
+                        )
+                    }
+                    _ => (
+                        candidates.into_iter().map(|c| c.provider_id).collect(),
+                        Vec::new(),
+                        "every provider admitted to the lot".to_owned(),
+                    ),
+                };
+            if invited.is_empty() {
+                return Err(Problem::conflict(
+                    "nobody-to-invite",
+                    "the preselection leaves no provider to invite: change its tests, or re-route",
+                )
+                .into());
+            }
+            c.left_out = Some(to_json(&left_out));
+            handlers::open(
+                conn,
+                events,
+                &mut c,
+                &lot,
+                Opening {
+                    invited,
+                    deadline: input.deadline,
+                    actor: &who.sub,
+                    org: &who.org,
+                    action: "opened",
+                    reason: Some(&why),
+                },
+            )?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The problem a bid above the provider's own Provider Response rate gets without evidence
+/// for the variation: 422 `/problems/price-above-provider-response`, naming
+/// `/weekly_price_pence` with the rule `provider_response`.
+pub fn price_above_provider_response(price: i64, rate: Option<i64>, level: &str) -> Problem {
+    let message = match rate {
+        Some(rate) => format!(
+            "{} a week is above your Provider Response rate of {} for {level} needs",
+            gbp(price),
+            gbp(rate)
+        ),
+        None => format!("your Provider Response has no rate for {level} needs"),
+    };
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "price-above-provider-response",
+        "The price is above the Provider Response rate",
+    )
+    .with_detail(format!(
+        "{message}: give price_variation_evidence to explain the variation"
+    ))
+    .with_errors(vec![FieldError::new(
+        "/weekly_price_pence",
+        "provider_response",
+        message,
+    )])
+}
+
+/// Bid (an invited provider, before the deadline; a resubmission replaces the live bid).
+/// A price above the provider's Provider Response rate for the competition's need level
+/// needs `price_variation_evidence`.
+#[utoipa::path(post, path = "/v1/competitions/{id}/bids", tag = "competition", request_body = NewBid,
+    responses((status = 201, body = BidView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn bid(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NewBid>,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[Role::Provider])?;
+    let id = id.into_inner();
+    let input = body.0;
+    let row = state
+        .store
+        .write(move |conn, events| {
+            let v = visible(conn, &who, &id)?;
+            let c = v.competition;
+            require_status(&c, &[Status::Open], "bidding")?;
+            if Utc::now().naive_utc() > c.deadline {
+                return Err(Problem::conflict(
+                    "deadline-passed",
+                    format!("bids closed at {} UTC", c.deadline),
+                )
+                .into());
+            }
+            let criteria = c.criteria()?;
+            let errors: Vec<FieldError> = input
+                .answers
+                .keys()
+                .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
+                .map(|k| {
+                    FieldError::new(
+                        format!("/answers/{}", k.code()),
+                        "criterion",
+                        "not a criterion of this competition",
+                    )
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(Problem::validation(errors).into());
+            }
+            let rate = store::admission(conn, &c.lot_id, &who.org)?
+                .and_then(|a| a.prices().get(&c.need_level).copied());
+            let evidence = input.evidence().map(str::to_owned);
+            if needs_variation_evidence(input.weekly_price_pence, rate) && evidence.is_none() {
+                return Err(price_above_provider_response(
+                    input.weekly_price_pence,
+                    rate,
+                    &c.need_level,
+                )
+                .into());
+            }
+            let home = match input.home_id {
+                Some(h) => Some(
+                    store::home(conn, &h.to_string())?
+                        .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
+                        .ok_or_else(|| {
+                            Problem::invalid(
+                                "/home_id",
+                                "exists",
+                                "not one of your homes or carers in this lot",
+                            )
+                        })?,
+                ),
+                None => None,
+            };
+            for old in &v.bids {
+                store::delete_bid(conn, &old.id)?;
+            }
+            let answers: BTreeMap<String, String> = input
+                .answers
+                .iter()
+                .map(|(k, a)| (k.code().to_owned(), a.clone()))
+                .collect();
+            let row = BidRow {
+                id: Uuid::now_v7().to_string(),
+                competition_id: c.id.clone(),
+                provider_id: who.org.clone(),
+                weekly_price_pence: input.weekly_price_pence,
+                start_date: input.start_date,
+                home_id: home.as_ref().map(|h| h.id.clone()),
+                home_name: home.as_ref().map(|h| h.name.clone()),
+                home_latitude: home.as_ref().map(|h| h.latitude),
+                home_longitude: home.as_ref().map(|h| h.longitude),
+                answers: to_json(&answers),
+                provider_response_pence: rate,
+                price_variation_evidence: evidence,
+                submitted_by: who.sub.clone(),
+                submitted_at: now(),
+            };
+            diesel::insert_into(bids::table)
+                .values(&row)
+                .execute(conn)?;
+            events.emit(
+                &c.partnership,
+                &BidSubmitted {
+                    competition_id: uuid(&c.id)?,
+                    bid_id: uuid(&row.id)?,
+                    provider_id: who.org.clone(),
+                    council: c.council.clone(),
+                },
+            );
+            Ok(BidView::from(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}

@@ -1,0 +1,369 @@
+//! The commissioner's moves on a competition: its terms (criteria, need level), opening a
+//! preselected draft, scoring, closing, reopening, re-routing, direct awards in an
+//! emergency and their review. Request shapes and their rules; no I/O.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use hub_platform::{FieldError, http::Validate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::criteria::{self, Criterion};
+
+/// Where a competition stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Preselected, not yet confirmed: nobody is invited yet.
+    Draft,
+    /// Invited providers may bid until the deadline.
+    Open,
+    Awarded,
+    /// Closed without an award, with a reason; may be reopened or re-routed.
+    Closed,
+    /// Routed to a direct award that has not been made yet.
+    AwaitingDirectAward,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Open => "open",
+            Self::Awarded => "awarded",
+            Self::Closed => "closed",
+            Self::AwaitingDirectAward => "awaiting_direct_award",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Open,
+            Self::Awarded,
+            Self::Closed,
+            Self::AwaitingDirectAward,
+        ]
+        .into_iter()
+        .find(|x| x.code() == s)
+    }
+
+    /// Still looking for a provider (what a withdrawn referral closes).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Draft | Self::Open | Self::AwaitingDirectAward)
+    }
+
+    /// A direct award may be made from here.
+    pub fn allows_direct_award(self) -> bool {
+        matches!(self, Self::Draft | Self::AwaitingDirectAward)
+    }
+}
+
+/// How long after a direct award it is reviewed, unless the commissioner says otherwise.
+pub const DIRECT_AWARD_REVIEW_DAYS: i64 = 28;
+
+pub fn default_review_date(awarded_on: NaiveDate) -> NaiveDate {
+    awarded_on + Duration::days(DIRECT_AWARD_REVIEW_DAYS)
+}
+
+/// `standard`, `enhanced`, `complex`, …: lower-case letters, digits and `_`.
+pub fn is_need_level(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// The criteria (and the need level bids are priced at) of a draft competition, or of an
+/// open one that has no bid yet.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    pub criteria: Vec<Criterion>,
+    /// The need level whose Provider Response rate bids are held to.
+    #[serde(default)]
+    pub need_level: Option<String>,
+}
+
+impl Validate for Terms {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = criteria::validate("/criteria", &self.criteria);
+        if let Some(l) = &self.need_level
+            && !is_need_level(l)
+        {
+            e.push(FieldError::new(
+                "/need_level",
+                "format",
+                "lower-case letters, digits and `_` (e.g. standard, enhanced, complex)",
+            ));
+        }
+        e
+    }
+}
+
+/// A lot's default criteria (the lead commissioner's).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LotCriteria {
+    pub criteria: Vec<Criterion>,
+}
+
+impl Validate for LotCriteria {
+    fn validate(&self) -> Vec<FieldError> {
+        criteria::validate("/criteria", &self.criteria)
+    }
+}
+
+/// Confirming a draft (or reopening a closed competition): an optional deadline.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Open {
+    /// When bids close (default: by urgency, 72 h planned, 24 h urgent, 4 h emergency).
+    #[serde(default)]
+    pub deadline: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl Validate for Open {}
+
+impl Open {
+    pub fn deadline_error(&self, now: DateTime<Utc>) -> Option<FieldError> {
+        self.deadline
+            .filter(|d| *d <= now)
+            .map(|_| FieldError::new("/deadline", "future", "the deadline must be in the future"))
+    }
+}
+
+/// The commissioner's mark on one criterion of one bid.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreMark {
+    /// Scored criteria: whole points, 0..=weight.
+    #[serde(default)]
+    pub score: Option<u32>,
+    /// Pass/fail criteria.
+    #[serde(default)]
+    pub passed: Option<bool>,
+    /// A short reason (what the unsuccessful provider is told).
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Validate for ScoreMark {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.reason.trim().is_empty() {
+            e.push(FieldError::new(
+                "/reason",
+                "required",
+                "give a short reason for the mark",
+            ));
+        } else if self.reason.len() > 2000 {
+            e.push(FieldError::new(
+                "/reason",
+                "max_length",
+                "2,000 characters at most",
+            ));
+        }
+        if self.score.is_some() == self.passed.is_some() {
+            e.push(FieldError::new(
+                "/score",
+                "one_of",
+                "give either `score` (scored criteria) or `passed` (pass/fail criteria)",
+            ));
+        }
+        e
+    }
+}
+
+/// Closing a competition without an award.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Validate for Close {
+    fn validate(&self) -> Vec<FieldError> {
+        required(
+            "/reason",
+            &self.reason,
+            "say why it closes without an award",
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RerouteTo {
+    DirectAward,
+}
+
+/// Re-routing a closed competition.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reroute {
+    pub route: RerouteTo,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Validate for Reroute {
+    fn validate(&self) -> Vec<FieldError> {
+        required("/reason", &self.reason, "say why the route changes")
+    }
+}
+
+/// A direct award in an emergency (4.3 of the LCR PPA paper).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectAward {
+    /// The referral (on `POST /v1/competitions/direct-awards`; optional on a competition).
+    #[serde(default)]
+    pub referral_id: Option<uuid::Uuid>,
+    /// The provider best able to meet the needs (admitted to the lot).
+    pub provider_id: String,
+    pub weekly_rate_pence: i64,
+    pub start_date: NaiveDate,
+    /// Why a direct award and why this provider (required).
+    #[serde(default)]
+    pub justification: String,
+    /// When the award is reviewed (default: 28 days after it is made).
+    #[serde(default)]
+    pub review_date: Option<NaiveDate>,
+}
+
+impl Validate for DirectAward {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = required(
+            "/justification",
+            &self.justification,
+            "a direct award needs a justification",
+        );
+        if self.weekly_rate_pence <= 0 {
+            e.push(FieldError::new(
+                "/weekly_rate_pence",
+                "min",
+                "a weekly rate must be more than zero",
+            ));
+        }
+        e
+    }
+}
+
+impl DirectAward {
+    pub fn review_date_error(&self, today: NaiveDate) -> Option<FieldError> {
+        self.review_date.filter(|d| *d <= today).map(|_| {
+            FieldError::new(
+                "/review_date",
+                "future",
+                "the review date must be after today",
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// The order stays with the provider (subject to a later review, if a date is given).
+    Keep,
+    /// The requirement is opened to a new mini-competition of every provider of the lot.
+    Reopen,
+}
+
+/// The review of a direct award.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub reason: String,
+    /// Keep: the next review, if any.
+    #[serde(default)]
+    pub next_review_date: Option<NaiveDate>,
+    /// Reopen: when the new competition's bids close.
+    #[serde(default)]
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl Validate for Review {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = required("/reason", &self.reason, "record the review's reason");
+        if self.decision == ReviewDecision::Keep && self.deadline.is_some() {
+            e.push(FieldError::new(
+                "/deadline",
+                "reopen_only",
+                "a deadline applies only when the requirement is reopened",
+            ));
+        }
+        if self.decision == ReviewDecision::Reopen && self.next_review_date.is_some() {
+            e.push(FieldError::new(
+                "/next_review_date",
+                "keep_only",
+                "a next review applies only when the award is kept",
+            ));
+        }
+        e
+    }
+}
+
+fn required(field: &str, value: &str, message: &str) -> Vec<FieldError> {
+    if value.trim().is_empty() {
+        vec![FieldError::new(field, "required", message)]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::criteria::CriterionName;
+
+    #[test]
+    fn a_direct_award_needs_a_justification() {
+        let d: DirectAward = serde_json::from_value(serde_json::json!({
+            "provider_id": "prov-care-assist", "weekly_rate_pence": 400000,
+            "start_date": "2026-12-01", "justification": "   "
+        }))
+        .unwrap();
+        let e = d.validate();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].rule.as_str()),
+            ("/justification", "required")
+        );
+        assert_eq!(
+            default_review_date("2026-12-01".parse().unwrap()),
+            "2026-12-29".parse::<NaiveDate>().unwrap()
+        );
+    }
+
+    #[test]
+    fn marks_are_a_score_or_a_pass_with_a_reason() {
+        let m = ScoreMark {
+            score: Some(3),
+            passed: Some(true),
+            reason: "".into(),
+        };
+        let rules: Vec<String> = m.validate().into_iter().map(|e| e.rule).collect();
+        assert_eq!(rules, vec!["required", "one_of"]);
+    }
+
+    #[test]
+    fn terms_check_weights_and_need_levels() {
+        let t = Terms {
+            criteria: vec![Criterion::scored(CriterionName::Price, 70)],
+            need_level: Some("Complex".into()),
+        };
+        let e = t.validate();
+        assert_eq!(e[0].rule, "sum_100");
+        assert_eq!(e[1].field, "/need_level");
+        assert!(
+            Status::parse("awaiting_direct_award")
+                .unwrap()
+                .allows_direct_award()
+        );
+        assert!(!Status::Awarded.is_live());
+    }
+}
