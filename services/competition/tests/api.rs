@@ -407,31 +407,13 @@ where
 #[track_caller]
 fn assert_ocds_valid(package: &Value) {
     use std::sync::OnceLock;
-    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    static V: OnceLock<competition::domain::ocds::SchemaValidator> = OnceLock::new();
     let v = V.get_or_init(|| {
         let dir =
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ocds-1.1");
-        let read = |name: &str| -> Value {
-            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
-        };
-        let release = read("release-schema.json");
-        let url = release["id"].as_str().unwrap().to_owned();
-        let registry = jsonschema::Registry::new()
-            .add(url.as_str(), release)
-            .unwrap()
-            .prepare()
-            .unwrap();
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .with_registry(&registry)
-            .should_validate_formats(true)
-            .build(&read("release-package-schema.json"))
-            .unwrap()
+        competition::domain::ocds::SchemaValidator::load(&dir).unwrap_or_else(|e| panic!("{e:#}"))
     });
-    let errors: Vec<String> = v
-        .iter_errors(package)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = v.errors(package);
     assert!(errors.is_empty(), "{}\n{package:#}", errors.join("\n"));
 }
 

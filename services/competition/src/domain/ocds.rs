@@ -697,6 +697,53 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
     last - Duration::days(i64::from(last.weekday().num_days_from_sunday()))
 }
 
+/// The published address the release-package schema uses to refer to the release schema.
+pub const RELEASE_SCHEMA_URL: &str =
+    "https://standard.open-contracting.org/schema/1__1__5/release-schema.json";
+
+/// Validates release packages against the OCDS 1.1 release-package schema (JSON Schema
+/// draft-04), with the release schema registered under its published address so nothing is
+/// fetched over the network.
+pub struct SchemaValidator(jsonschema::Validator);
+
+impl SchemaValidator {
+    /// Loads `release-package-schema.json` and `release-schema.json` from `dir`.
+    pub fn load(dir: &std::path::Path) -> anyhow::Result<Self> {
+        let read = |name: &str| -> anyhow::Result<Value> {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow::anyhow!("cannot read the OCDS schema {}: {e}", path.display())
+            })?;
+            Ok(serde_json::from_str(&text)?)
+        };
+        let release = read("release-schema.json")?;
+        anyhow::ensure!(
+            release["id"] == RELEASE_SCHEMA_URL,
+            "release-schema.json is not the 1.1.5 release schema the package schema refers to"
+        );
+        let registry = jsonschema::Registry::new()
+            .add(RELEASE_SCHEMA_URL, release)
+            .map_err(|e| anyhow::anyhow!("registering the release schema: {e}"))?
+            .prepare()
+            .map_err(|e| anyhow::anyhow!("registering the release schema: {e}"))?;
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .with_registry(&registry)
+            .should_validate_formats(true)
+            .build(&read("release-package-schema.json")?)
+            .map_err(|e| anyhow::anyhow!("compiling the release-package schema: {e}"))?;
+        Ok(Self(validator))
+    }
+
+    /// Every schema violation in `package`, with where it is.
+    pub fn errors(&self, package: &Value) -> Vec<String> {
+        self.0
+            .iter_errors(package)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
