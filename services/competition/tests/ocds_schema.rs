@@ -32,11 +32,6 @@ fn read_ocds_file(name: &str) -> String {
     })
 }
 
-fn read_json(name: &str) -> Value {
-    serde_json::from_str(&read_ocds_file(name))
-        .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
-}
-
 /// The release-package validator, the release schema registered under its published URL.
 fn validator() -> &'static ocds::SchemaValidator {
     static V: OnceLock<ocds::SchemaValidator> = OnceLock::new();
