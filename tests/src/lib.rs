@@ -412,6 +412,14 @@ impl Client {
         Self::reply(r.send().await.expect("request sent")).await
     }
 
+    pub async fn put(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
+        let mut r = self.http.put(url).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        Self::reply(r.send().await.expect("request sent")).await
+    }
+
     /// Posts raw bytes with a content type (for malformed-input tests).
     pub async fn post_raw(
         &self,
