@@ -17,8 +17,10 @@ use serde_json::{Value, json};
 
 const AREA: (f64, f64) = (53.46, -2.99); // L20, Bootle
 
-/// (id, Provider Response weekly pence, home (lat, lon), genders accepted)
-const PROVIDERS: &[(&str, i64, (f64, f64), &[&str])] = &[
+/// A provider: id, Provider Response weekly pence, home (lat, lon), genders accepted.
+type Provider = (&'static str, i64, (f64, f64), &'static [&'static str]);
+
+const PROVIDERS: &[Provider] = &[
     ("prov-care-assist", 214_900, (53.48, -3.02), &["male"]),
     (
         "prov-family-care-group",

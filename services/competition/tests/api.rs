@@ -5,22 +5,17 @@
 //! `postgres://postgres@127.0.0.1:5432` unless `HUB_TEST_POSTGRES` says otherwise (a URL
 //! template with `{service}`); a database per run is created and dropped.
 
-use std::sync::Arc;
-
-use actix_web::{App, test, web};
 use chrono::{Duration, NaiveDate, Utc};
-use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
-use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{
-    AgeBand, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event,
-    ReferralSubmitted, ReferralWithdrawn, Urgency, VacancyPublished, VacancyWithdrawn,
+    AgeBand, CompetitionAwarded, CompetitionClosed, CompetitionOpened, ReferralSubmitted,
+    ReferralWithdrawn, Urgency, VacancyPublished, VacancyWithdrawn,
 };
 use hub_platform::{
-    Authenticator, Database, Role, Settings,
+    Role,
     db::Migrations,
     directory::{HALTON, NOTTINGHAM, SEFTON, WIRRAL, distance_miles},
-    http::Mounted,
 };
+use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -28,137 +23,6 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &competition::MIGRATIONS]
 
 /// Bootle (L20): the child's area in every referral here.
 const AREA: (f64, f64) = (53.46, -2.99);
-
-struct Ctx {
-    store: Store,
-    transport: Arc<dyn Transport>,
-    auth: Arc<Authenticator>,
-    mounted: Mounted,
-}
-
-impl Ctx {
-    async fn new(url: &str) -> Self {
-        let settings = Arc::new(Settings::load_with(&[]).unwrap());
-        let db = Database::connect(url, competition::NAME, 4).await.unwrap();
-        db.migrate(&SETS).await.unwrap();
-        let store = Store::new(db, competition::NAME);
-        let bus = hub_platform::config::BusSettings {
-            retry_delays_ms: vec![],
-            ..settings.bus.clone()
-        };
-        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
-        let mounted = competition::start(store.clone(), transport.clone(), settings.clone())
-            .await
-            .unwrap();
-        Self {
-            store,
-            transport,
-            auth: Authenticator::new(&settings.auth),
-            mounted,
-        }
-    }
-
-    fn token(&self, org: &str, role: Role) -> String {
-        self.auth
-            .mint_default(&format!("user-of-{org}"), org, &[role])
-    }
-
-    async fn publish<E: Event>(&self, event: &E) {
-        self.transport
-            .publish(&Envelope::new("referral", "LCR-PPA", event))
-            .await
-            .unwrap();
-    }
-
-    /// The events of one type in the outbox, oldest first.
-    async fn outbox<E: Event>(&self) -> Vec<E> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            envelope: String,
-        }
-        self.store
-            .db
-            .run(|c| {
-                Ok(diesel::sql_query(
-                    "SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY id",
-                )
-                .bind::<Text, _>(E::TYPE)
-                .load::<Row>(c)?)
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| {
-                Envelope::from_json(r.envelope.as_bytes())
-                    .unwrap()
-                    .decode()
-                    .unwrap()
-            })
-            .collect()
-    }
-
-    async fn sql(&self, statement: String) {
-        self.store
-            .db
-            .run(move |c| Ok(diesel::sql_query(statement).execute(c)?))
-            .await
-            .unwrap();
-    }
-}
-
-/// Calls the app: (status, JSON body).
-async fn call<S, B>(
-    app: &S,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let req = match method {
-        "GET" => test::TestRequest::get(),
-        "PUT" => test::TestRequest::put(),
-        _ => test::TestRequest::post(),
-    }
-    .uri(path)
-    .insert_header(("authorization", format!("Bearer {token}")));
-    let req = match body {
-        Some(b) => req.set_json(b),
-        None => req,
-    };
-    let res = test::call_service(app, req.to_request()).await;
-    let status = res.status().as_u16();
-    let bytes = test::read_body(res).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// Asserts a problem: status, type, and (if given) the first error's field and rule.
-#[track_caller]
-fn problem(got: &(u16, Value), status: u16, slug: &str, field_rule: Option<(&str, &str)>) {
-    let (s, body) = got;
-    assert_eq!(*s, status, "{body}");
-    assert_eq!(body["type"], format!("/problems/{slug}"), "{body}");
-    if let Some((field, rule)) = field_rule {
-        let errors = body["errors"].as_array().cloned().unwrap_or_default();
-        assert!(
-            errors
-                .iter()
-                .any(|e| e["field"] == field && e["rule"] == rule),
-            "expected {field} {rule} in {body}"
-        );
-    }
-}
 
 /// The residential providers: id, name, standard weekly price, their home (name, lat, lon,
 /// genders, ages, emergency capacity, educational provision) and whether it has a vacancy.
@@ -256,7 +120,7 @@ struct Fixture {
 
 /// Halton lets the LCR PPA with a residential and a foster-care lot, admits the providers
 /// with their Provider Responses; each provider records its home and publishes a vacancy.
-async fn fixture<S, B>(ctx: &Ctx, app: &S) -> Fixture
+async fn fixture<S, B>(ctx: &ServiceCtx, app: &S) -> Fixture
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -377,7 +241,7 @@ fn referral(f: &Fixture, route: &str, urgency: Urgency) -> ReferralSubmitted {
 }
 
 /// The competition opened for `r` (as its council sees it).
-async fn competition_of<S, B>(ctx: &Ctx, app: &S, r: &ReferralSubmitted) -> Value
+async fn competition_of<S, B>(ctx: &ServiceCtx, app: &S, r: &ReferralSubmitted) -> Value
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -417,7 +281,7 @@ fn assert_ocds_valid(package: &Value) {
     assert!(errors.is_empty(), "{}\n{package:#}", errors.join("\n"));
 }
 
-async fn ocds_of<S, B>(ctx: &Ctx, app: &S, id: &str) -> Value
+async fn ocds_of<S, B>(ctx: &ServiceCtx, app: &S, id: &str) -> Value
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -457,13 +321,8 @@ fn ids(v: &Value) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 
 async fn frameworks_rounds_and_provider_responses(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let halton = ctx.token(HALTON, Role::Commissioner);
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let body = |kind: &str| {
@@ -474,7 +333,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         })
     };
     // Only the partnership's lead commissioner sets a framework up.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -493,14 +352,14 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     bad["lots"][0]["default_criteria"] =
         json!([{"criterion": "price", "mode": "scored", "weight": 50}]);
     let r = call(&app, "POST", "/v1/frameworks", &halton, Some(bad)).await;
-    problem(
+    assert_problem(
         &r,
         422,
         "validation",
         Some(("/purchasing_bodies/0", "one_of")),
     );
-    problem(&r, 422, "validation", Some(("/review_date", "after_start")));
-    problem(
+    assert_problem(&r, 422, "validation", Some(("/review_date", "after_start")));
+    assert_problem(
         &r,
         422,
         "validation",
@@ -538,7 +397,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     assert_eq!(s, 201, "{a}");
     assert_eq!(a["weekly_prices"]["complex"], 390_000);
     assert_eq!(a["weekly_price_pence"], 214_900);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -551,13 +410,13 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         "already-admitted",
         None,
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", &admit_path, &sefton, Some(admit("prov-x"))).await,
         403,
         "forbidden",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -581,7 +440,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     )
     .await;
     assert_eq!(s, 200, "{closed}");
-    problem(
+    assert_problem(
         &call(&app, "POST", &admit_path, &halton, Some(admit("prov-late"))).await,
         409,
         "admission-closed",
@@ -597,7 +456,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     )
     .await;
     assert_eq!(s, 201, "{r2}");
-    problem(
+    assert_problem(
         &call(&app, "POST", &rounds, &halton, None).await,
         409,
         "round-open",
@@ -625,7 +484,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         None,
     )
     .await;
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -641,7 +500,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
 
     // A lot's default criteria: weights sum to 100.
     let crit = format!("/v1/frameworks/{id}/lots/{lot}/criteria");
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -683,7 +542,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         (h["max_age_years"].as_i64(), h["kind"].as_str()),
         (Some(17), Some("home"))
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -696,7 +555,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", &homes, &halton, Some(home.clone())).await,
         403,
         "forbidden",
@@ -704,7 +563,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     );
     let mut bad_home = home.clone();
     bad_home["latitude"] = json!(-3.02);
-    problem(
+    assert_problem(
         &call(&app, "POST", &homes, &care, Some(bad_home)).await,
         422,
         "validation",
@@ -734,7 +593,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         (200, Some(1)),
         "{a}"
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -755,7 +614,7 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
     assert_eq!(ids(&seen["lots"][0]["providers"]), vec!["prov-care-assist"]);
     let (_, seen) = call(&app, "GET", &format!("/v1/frameworks/{id}"), &sefton, None).await;
     assert_eq!(seen["lots"][0]["providers"].as_array().unwrap().len(), 2);
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -771,15 +630,10 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
 }
 
 async fn live_vacancies(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let f = fixture(&ctx, &app).await;
-    let published = ctx.outbox::<VacancyPublished>().await;
+    let published = ctx.outbox_of::<VacancyPublished>().await;
     assert_eq!(published.len(), 5, "one per vacancy");
     assert_eq!(published[0].postcode_district, "L20");
     let sefton = ctx.token(SEFTON, Role::SocialWorker);
@@ -817,13 +671,13 @@ async fn live_vacancies(url: &str) {
     .await;
     assert_eq!(near.as_array().unwrap().len(), 4);
     // Bad queries and unseen lots.
-    problem(
+    assert_problem(
         &call(&app, "GET", "/v1/vacancies", &sefton, None).await,
         422,
         "validation",
         Some(("lot_id", "required")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -836,7 +690,7 @@ async fn live_vacancies(url: &str) {
         "validation",
         Some(("latitude", "pair")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -856,7 +710,7 @@ async fn live_vacancies(url: &str) {
         json!({"lot_id": lot, "home_id": home, "available_from": (expires - Duration::days(10)).to_string(),
                "expires_on": expires.to_string(), "suits": "a boy aged 12 to 15"})
     };
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -869,7 +723,7 @@ async fn live_vacancies(url: &str) {
         "validation",
         Some(("/home_id", "exists")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -882,7 +736,7 @@ async fn live_vacancies(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -899,7 +753,7 @@ async fn live_vacancies(url: &str) {
         "validation",
         Some(("/expires_on", "not_past")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -926,8 +780,8 @@ async fn live_vacancies(url: &str) {
     )
     .await;
     assert_eq!((s, u["places"].as_i64()), (200, Some(2)), "{u}");
-    assert_eq!(ctx.outbox::<VacancyPublished>().await.len(), 6);
-    problem(
+    assert_eq!(ctx.outbox_of::<VacancyPublished>().await.len(), 6);
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -949,12 +803,12 @@ async fn live_vacancies(url: &str) {
     )
     .await;
     assert_eq!((s, w["status"].as_str()), (200, Some("withdrawn")), "{w}");
-    let withdrawn = ctx.outbox::<VacancyWithdrawn>().await;
+    let withdrawn = ctx.outbox_of::<VacancyWithdrawn>().await;
     assert_eq!(
         (withdrawn.len(), withdrawn[0].reason.as_str()),
         (1, "place filled")
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -987,17 +841,12 @@ async fn live_vacancies(url: &str) {
 }
 
 async fn mini_competition_bids_scores_and_award(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let f = fixture(&ctx, &app).await;
     let r = referral(&f, "mini_competition", Urgency::Planned);
-    ctx.publish(&r).await;
-    ctx.publish(&r).await; // redelivered: still one competition
+    ctx.publish("referral", &r).await;
+    ctx.publish("referral", &r).await; // redelivered: still one competition
     let c = competition_of(&ctx, &app, &r).await;
     assert_eq!(c["status"], "open");
     assert_eq!(c["need_level"], "standard");
@@ -1007,7 +856,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         v
     };
     assert_eq!(ids(&c["invited"]), all, "every provider of the lot");
-    let opened = ctx.outbox::<CompetitionOpened>().await;
+    let opened = ctx.outbox_of::<CompetitionOpened>().await;
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].invited.len(), 6);
     let id = c["id"].as_str().unwrap().to_owned();
@@ -1015,7 +864,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     let sefton = ctx.token(SEFTON, Role::Commissioner);
 
     // Criteria: weights must sum to 100; only the council's commissioners set them.
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1036,7 +885,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         {"criterion": "price", "mode": "scored", "weight": 50},
         {"criterion": "location", "mode": "scored", "weight": 20},
         {"criterion": "quality", "mode": "scored", "weight": 30}]});
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1049,7 +898,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "forbidden",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1088,7 +937,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     let care = ctx.token("prov-care-assist", Role::Provider);
     let fcg = ctx.token("prov-family-care-group", Role::Provider);
     let girls = ctx.token("prov-girls-first", Role::Provider);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1101,7 +950,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -1114,7 +963,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1136,7 +985,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         Some(bid(280_000, &f.homes["prov-care-assist"], None)),
     )
     .await;
-    problem(
+    assert_problem(
         &over,
         422,
         "price-above-provider-response",
@@ -1147,7 +996,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "{}",
         over.1
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1185,7 +1034,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     )
     .await;
     assert_eq!(s, 201, "{b2}");
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1200,7 +1049,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     );
     let mut answers = bid(300_000, &f.homes["prov-family-care-group"], None);
     answers["answers"] = json!({"best_match": "x"});
-    problem(
+    assert_problem(
         &call(&app, "POST", &path("/bids"), &fcg, Some(answers)).await,
         422,
         "validation",
@@ -1242,7 +1091,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     );
     assert_eq!(ids(&own["invited"]), vec!["prov-care-assist"]);
     assert!(own.get("history").is_none() && own.get("left_out").is_none());
-    problem(
+    assert_problem(
         &call(&app, "PUT", &path("/criteria"), &sefton, Some(criteria)).await,
         409,
         "bids-received",
@@ -1253,7 +1102,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     let (s, ev) = call(&app, "POST", &path("/evaluate"), &sefton, None).await;
     assert_eq!(s, 200, "{ev}");
     assert_eq!(ev["gates_decided"], false);
-    problem(
+    assert_problem(
         &call(&app, "POST", &path("/award"), &sefton, None).await,
         409,
         "evaluation-incomplete",
@@ -1282,7 +1131,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         .await;
         assert_eq!(s, 200, "{m}");
     }
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1295,7 +1144,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "validation",
         Some(("criterion", "automatic")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1308,7 +1157,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "validation",
         Some(("/score", "max")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1321,7 +1170,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "validation",
         Some(("/reason", "required")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1334,7 +1183,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "forbidden",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1396,7 +1245,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     assert!(ev["ranking"][2]["rank"].is_null());
 
     // Award: naming a bid that is not the best value is refused; the best value wins.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1409,7 +1258,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "not-best-value",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1433,7 +1282,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     assert_eq!(s, 200, "{awarded}");
     assert_eq!(awarded["awarded_provider"], "prov-care-assist");
     assert_eq!(awarded["awarded_rate_pence"], 210_000);
-    let events = ctx.outbox::<CompetitionAwarded>().await;
+    let events = ctx.outbox_of::<CompetitionAwarded>().await;
     assert_eq!(events.len(), 1);
     let a = &events[0];
     assert!(!a.direct);
@@ -1502,7 +1351,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         json!(["framework"])
     );
     assert!(package["uri"].as_str().unwrap().ends_with(&path("/ocds")));
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -1515,7 +1364,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(&app, "GET", &path("/ocds"), &care, None).await,
         404,
         "not-found",
@@ -1523,7 +1372,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     );
 
     // Awarded: no more bids, no second award.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1536,7 +1385,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "competition-closed",
         None,
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", &path("/award"), &sefton, None).await,
         409,
         "competition-closed",
@@ -1545,7 +1394,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
 
     // A late bid.
     let r2 = referral(&f, "mini_competition", Urgency::Emergency);
-    ctx.publish(&r2).await;
+    ctx.publish("referral", &r2).await;
     let c2 = competition_of(&ctx, &app, &r2).await;
     let id2 = c2["id"].as_str().unwrap();
     ctx.sql(format!(
@@ -1555,7 +1404,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
             .format("%Y-%m-%d %H:%M:%S")
     ))
     .await;
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1571,20 +1420,15 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
 }
 
 async fn preselected_competitions(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let f = fixture(&ctx, &app).await;
     let r = referral(&f, "preselected_mini_competition", Urgency::Planned);
-    ctx.publish(&r).await;
+    ctx.publish("referral", &r).await;
     let c = competition_of(&ctx, &app, &r).await;
     assert_eq!(c["status"], "draft");
     assert!(
-        ctx.outbox::<CompetitionOpened>().await.is_empty(),
+        ctx.outbox_of::<CompetitionOpened>().await.is_empty(),
         "nobody told yet"
     );
     assert_eq!(
@@ -1632,14 +1476,14 @@ async fn preselected_competitions(url: &str) {
     let path = |p: &str| format!("/v1/competitions/{id}{p}");
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let care = ctx.token("prov-care-assist", Role::Provider);
-    problem(
+    assert_problem(
         &call(&app, "GET", &path("/ocds"), &sefton, None).await,
         409,
         "competition-state",
         None,
     );
     // Providers know nothing of a draft.
-    problem(
+    assert_problem(
         &call(&app, "GET", &path(""), &care, None).await,
         404,
         "not-found",
@@ -1649,7 +1493,7 @@ async fn preselected_competitions(url: &str) {
     // The commissioner changes the tests, saying why.
     let filters = json!({"home_size": true, "distance": true, "live_vacancy": true, "gender": true,
                          "age": true, "educational_needs": true});
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1698,7 +1542,7 @@ async fn preselected_competitions(url: &str) {
         ]
     );
     assert_eq!(c3["preselection"]["set_by"], "user-of-E08000014");
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1729,7 +1573,7 @@ async fn preselected_competitions(url: &str) {
     assert_eq!(s, 200);
 
     // Confirming: a deadline in the past is refused; then the three are invited and told.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1742,7 +1586,7 @@ async fn preselected_competitions(url: &str) {
         "validation",
         Some(("/deadline", "future")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1786,7 +1630,7 @@ async fn preselected_competitions(url: &str) {
             "opened"
         ]
     );
-    let events = ctx.outbox::<CompetitionOpened>().await;
+    let events = ctx.outbox_of::<CompetitionOpened>().await;
     assert_eq!(events.len(), 1);
     let mut invited = events[0].invited.clone();
     invited.sort();
@@ -1798,13 +1642,13 @@ async fn preselected_competitions(url: &str) {
             "prov-no-vacancy"
         ]
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", &path("/open"), &sefton, None).await,
         409,
         "competition-state",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "PUT",
@@ -1821,7 +1665,7 @@ async fn preselected_competitions(url: &str) {
     assert_eq!(package["releases"].as_array().unwrap().len(), 1);
     // A provider left out cannot see or bid; an invited one bids at its enhanced rate.
     let mersey = ctx.token("prov-mersey-homes", Role::Provider);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1850,17 +1694,12 @@ async fn preselected_competitions(url: &str) {
 }
 
 async fn close_reopen_reroute_and_withdraw(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let f = fixture(&ctx, &app).await;
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let r = referral(&f, "mini_competition", Urgency::Urgent);
-    ctx.publish(&r).await;
+    ctx.publish("referral", &r).await;
     let id = competition_of(&ctx, &app, &r).await["id"]
         .as_str()
         .unwrap()
@@ -1898,7 +1737,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .contains("did not pass the location requirement"),
         "{ev}"
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", &path("/award"), &sefton, None).await,
         409,
         "no-acceptable-bid",
@@ -1906,7 +1745,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     );
 
     // Closed with a reason; the invited providers are told.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1919,7 +1758,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         "validation",
         Some(("/reason", "required")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1945,14 +1784,14 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         (200, Some("closed")),
         "{closed}"
     );
-    let events = ctx.outbox::<CompetitionClosed>().await;
+    let events = ctx.outbox_of::<CompetitionClosed>().await;
     assert_eq!(events.len(), 1);
     assert_eq!(
         events[0].reason,
         "no acceptable bid: nothing within 20 miles"
     );
     assert_eq!(events[0].invited.len(), 6);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -1968,7 +1807,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     let package = ocds_of(&ctx, &app, &id).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "unsuccessful");
     // Reopened with a new deadline: the old bids are set aside, the providers told again.
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2001,7 +1840,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .unwrap()
             .starts_with(&deadline[..16])
     );
-    assert_eq!(ctx.outbox::<CompetitionOpened>().await.len(), 2);
+    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 2);
     // Closed again, then re-routed to a direct award.
     call(
         &app,
@@ -2011,7 +1850,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         Some(json!({"reason": "still nothing suitable"})),
     )
     .await;
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2024,7 +1863,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         "validation",
         Some(("/reason", "required")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2067,26 +1906,29 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
 
     // A withdrawn referral closes its competition, which cannot be reopened.
     let r2 = referral(&f, "mini_competition", Urgency::Planned);
-    ctx.publish(&r2).await;
+    ctx.publish("referral", &r2).await;
     let id2 = competition_of(&ctx, &app, &r2).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    ctx.publish(&ReferralWithdrawn {
-        referral_id: r2.referral_id,
-        council: SEFTON.into(),
-        reason: "the child returned home".into(),
-    })
+    ctx.publish(
+        "referral",
+        &ReferralWithdrawn {
+            referral_id: r2.referral_id,
+            council: SEFTON.into(),
+            reason: "the child returned home".into(),
+        },
+    )
     .await;
     let c2 = competition_of(&ctx, &app, &r2).await;
     assert_eq!(
         (c2["status"].as_str(), c2["closed_reason"].as_str()),
         (Some("closed"), Some("referral withdrawn"))
     );
-    let events = ctx.outbox::<CompetitionClosed>().await;
+    let events = ctx.outbox_of::<CompetitionClosed>().await;
     assert_eq!(events.last().unwrap().reason, "referral withdrawn");
     assert_eq!(events.last().unwrap().competition_id.to_string(), id2);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2104,20 +1946,15 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
 }
 
 async fn direct_awards_and_reviews(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(ctx.auth.clone()))
-            .configure(|cfg| (ctx.mounted.configure)(cfg)),
-    )
-    .await;
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
     let f = fixture(&ctx, &app).await;
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let r = referral(&f, "direct_award", Urgency::Emergency);
-    ctx.publish(&r).await;
+    ctx.publish("referral", &r).await;
     let c = competition_of(&ctx, &app, &r).await;
     assert_eq!(c["status"], "awaiting_direct_award");
-    assert!(ctx.outbox::<CompetitionOpened>().await.is_empty());
+    assert!(ctx.outbox_of::<CompetitionOpened>().await.is_empty());
     let award = |justification: Option<&str>| {
         let mut b = json!({"referral_id": r.referral_id, "provider_id": "prov-care-assist",
                            "weekly_rate_pence": 420_000, "start_date": "2026-11-20"});
@@ -2128,13 +1965,13 @@ async fn direct_awards_and_reviews(url: &str) {
     };
     let direct = "/v1/competitions/direct-awards";
     // A justification is required.
-    problem(
+    assert_problem(
         &call(&app, "POST", direct, &sefton, Some(award(None))).await,
         422,
         "validation",
         Some(("/justification", "required")),
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", direct, &sefton, Some(award(Some("  ")))).await,
         422,
         "validation",
@@ -2142,7 +1979,7 @@ async fn direct_awards_and_reviews(url: &str) {
     );
     let mut no_referral = award(Some("x"));
     no_referral.as_object_mut().unwrap().remove("referral_id");
-    problem(
+    assert_problem(
         &call(&app, "POST", direct, &sefton, Some(no_referral)).await,
         422,
         "validation",
@@ -2150,7 +1987,7 @@ async fn direct_awards_and_reviews(url: &str) {
     );
     let justification = "an extreme emergency: the only home with an emergency bed tonight";
     let why = Some(justification);
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2163,7 +2000,7 @@ async fn direct_awards_and_reviews(url: &str) {
         "not-found",
         None,
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2178,13 +2015,13 @@ async fn direct_awards_and_reviews(url: &str) {
     );
     let mut outsider = award(why);
     outsider["provider_id"] = json!(FOSTER_PROVIDER);
-    problem(
+    assert_problem(
         &call(&app, "POST", direct, &sefton, Some(outsider)).await,
         422,
         "validation",
         Some(("/provider_id", "admitted")),
     );
-    problem(
+    assert_problem(
         &call(
             &app,
             "GET",
@@ -2206,14 +2043,14 @@ async fn direct_awards_and_reviews(url: &str) {
     let today = Utc::now().date_naive();
     assert_eq!(da["review_date"], (today + Duration::days(28)).to_string());
     assert_eq!(da["direct_award"]["justification"], justification);
-    let events = ctx.outbox::<CompetitionAwarded>().await;
+    let events = ctx.outbox_of::<CompetitionAwarded>().await;
     assert_eq!(events.len(), 1);
     assert!(events[0].direct && events[0].bid_id.is_none());
     assert_eq!(
         (events[0].provider_id.as_str(), events[0].weekly_rate_pence),
         ("prov-care-assist", 420_000)
     );
-    problem(
+    assert_problem(
         &call(&app, "POST", direct, &sefton, Some(award(why))).await,
         409,
         "competition-state",
@@ -2234,7 +2071,7 @@ async fn direct_awards_and_reviews(url: &str) {
     // Review: kept until a later review, then reopened to competition.
     let id = da["id"].as_str().unwrap().to_owned();
     let review = format!("/v1/competitions/{id}/review");
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2272,8 +2109,8 @@ async fn direct_awards_and_reviews(url: &str) {
     assert_eq!(new["reopened_from"], id.as_str());
     assert_eq!(new["invited"].as_array().unwrap().len(), 6);
     assert!(reopened["competition"]["review_date"].is_null());
-    assert_eq!(ctx.outbox::<CompetitionOpened>().await.len(), 1);
-    problem(
+    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 1);
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2287,7 +2124,7 @@ async fn direct_awards_and_reviews(url: &str) {
         None,
     );
     let new_id = new["id"].as_str().unwrap();
-    problem(
+    assert_problem(
         &call(
             &app,
             "POST",
@@ -2303,7 +2140,7 @@ async fn direct_awards_and_reviews(url: &str) {
 
     // A preselected draft can be awarded directly too.
     let r2 = referral(&f, "preselected_mini_competition", Urgency::Emergency);
-    ctx.publish(&r2).await;
+    ctx.publish("referral", &r2).await;
     let d = competition_of(&ctx, &app, &r2).await;
     assert_eq!(d["preselection"]["filters"]["emergency_capacity"], true);
     assert!(
@@ -2335,34 +2172,6 @@ async fn direct_awards_and_reviews(url: &str) {
 }
 
 // ---------------------------------------------------------------------------------------
-
-fn sqlite_url() -> (String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("competition-test-{}", Uuid::now_v7()));
-    (format!("sqlite://{}", dir.display()), dir)
-}
-
-/// A fresh PostgreSQL database URL (the tests fail, never skip, without PostgreSQL).
-fn postgres_url() -> Option<String> {
-    Some(hub_platform::db::test_postgres_url("competition_test"))
-}
-
-macro_rules! on_both {
-    ($scenario:ident, $sqlite:ident, $postgres:ident) => {
-        #[actix_web::test]
-        async fn $sqlite() {
-            let (url, dir) = sqlite_url();
-            $scenario(&url).await;
-            let _ = std::fs::remove_dir_all(dir);
-        }
-
-        #[actix_web::test]
-        async fn $postgres() {
-            let Some(url) = postgres_url() else { return };
-            $scenario(&url).await;
-            hub_platform::db::drop_postgres_database(&url).unwrap();
-        }
-    };
-}
 
 on_both!(
     frameworks_rounds_and_provider_responses,

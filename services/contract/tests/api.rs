@@ -3,14 +3,12 @@
 //! PostgreSQL (the local server, or the `HUB_TEST_POSTGRES` URL template with `{service}`);
 //! a database per run is created and dropped.
 
-use std::sync::Arc;
-
-use actix_web::{App, http::StatusCode, test, web};
+use actix_web::{http::StatusCode, test};
 use chrono::NaiveDate;
 use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
-use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{CompetitionAwarded, Envelope, OrderIssued, OrderSigned, PlacementStarted};
-use hub_platform::{Authenticator, Database, Role, Settings, db::Migrations};
+use hub_platform::{Role, db::Migrations};
+use hub_testkit::{ServiceCtx, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -19,28 +17,6 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 const SEFTON: &str = "E08000014";
 const WIRRAL: &str = "E08000015";
 const PROVIDER: &str = "prov-care-assist";
-
-#[derive(QueryableByName)]
-struct OutboxRow {
-    #[diesel(sql_type = Text)]
-    envelope: String,
-}
-
-async fn outbox(store: &Store) -> Vec<Envelope> {
-    store
-        .db
-        .run(|c| {
-            Ok(
-                diesel::sql_query("SELECT envelope FROM outbox ORDER BY id")
-                    .load::<OutboxRow>(c)?,
-            )
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| Envelope::from_json(r.envelope.as_bytes()).unwrap())
-        .collect()
-}
 
 fn award(council: &str) -> CompetitionAwarded {
     CompetitionAwarded {
@@ -60,42 +36,19 @@ fn award(council: &str) -> CompetitionAwarded {
     }
 }
 
-async fn flow(url_template: &str) {
-    let settings = Arc::new(Settings::load_with(&[]).unwrap());
-    let db = Database::connect(url_template, contract::NAME, 4)
-        .await
-        .unwrap();
-    db.migrate(&SETS).await.unwrap();
-    let store = Store::new(db, contract::NAME);
-    // No retries: a refused event is dead-lettered at once.
-    let bus = hub_platform::config::BusSettings {
-        retry_delays_ms: vec![],
-        ..settings.bus.clone()
-    };
-    let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
-    let mounted = contract::start(store.clone(), transport.clone(), settings.clone())
-        .await
-        .unwrap();
-    let auth = Authenticator::new(&settings.auth);
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(auth.clone()))
-            .configure(|cfg| (mounted.configure)(cfg)),
-    )
-    .await;
-    let token =
-        |org: &str, role: Role| format!("Bearer {}", auth.mint_default("user-1", org, &[role]));
+async fn flow(url: &str) {
+    let ctx = ServiceCtx::start(url, contract::NAME, &SETS, contract::start).await;
+    let app = ctx.app().await;
+    let token = |org: &str, role: Role| format!("Bearer {}", ctx.token_as("user-1", org, role));
 
     // competition.awarded → an issued order and contract.order_issued, in the award's partnership.
     let a = award(SEFTON);
     let env = Envelope::new("competition", "LCR-PPA", &a);
-    transport.publish(&env).await.unwrap();
-    transport.publish(&env).await.unwrap(); // redelivered: no second order
-    transport
-        .publish(&Envelope::new("competition", "LCR-PPA", &a))
-        .await
-        .unwrap(); // re-announced: none either
-    let events = outbox(&store).await;
+    ctx.publish_envelope(&env).await;
+    ctx.publish_envelope(&env).await; // redelivered: no second order
+    ctx.publish_envelope(&Envelope::new("competition", "LCR-PPA", &a))
+        .await; // re-announced: none either
+    let events = ctx.outbox().await;
     assert_eq!(events.len(), 1, "one order_issued");
     assert_eq!(
         (
@@ -196,7 +149,7 @@ async fn flow(url_template: &str) {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let p: Value = test::read_body_json(res).await;
     assert_eq!(p["type"], "/problems/order-not-issued");
-    let events = outbox(&store).await;
+    let events = ctx.outbox().await;
     let s: OrderSigned = events[1].decode().unwrap();
     assert_eq!(
         (
@@ -251,7 +204,7 @@ async fn flow(url_template: &str) {
     let p: Value = test::read_body_json(res).await;
     assert_eq!(p["type"], "/problems/already-placed");
 
-    let events = outbox(&store).await;
+    let events = ctx.outbox().await;
     assert_eq!(events.len(), 3);
     assert_eq!(
         (
@@ -283,11 +236,9 @@ async fn flow(url_template: &str) {
 
     // A placement starting on another day than the order says.
     let a2 = award(SEFTON);
-    transport
-        .publish(&Envelope::new("competition", "AIM", &a2))
-        .await
-        .unwrap();
-    let order2: OrderIssued = outbox(&store).await[3].decode().unwrap();
+    ctx.publish_envelope(&Envelope::new("competition", "AIM", &a2))
+        .await;
+    let order2: OrderIssued = ctx.outbox().await[3].decode().unwrap();
     let res = test::call_service(
         &app,
         test::TestRequest::post()
@@ -313,12 +264,10 @@ async fn flow(url_template: &str) {
     );
 
     // An award whose council is not in the partnership named is dead-lettered, not filed.
-    transport
-        .publish(&Envelope::new("competition", "D2N2", &award(SEFTON)))
-        .await
-        .unwrap();
+    ctx.publish_envelope(&Envelope::new("competition", "D2N2", &award(SEFTON)))
+        .await;
     assert_eq!(
-        outbox(&store).await.len(),
+        ctx.outbox().await.len(),
         6,
         "no order for a council outside the partnership"
     );
@@ -327,7 +276,8 @@ async fn flow(url_template: &str) {
         #[diesel(sql_type = Text)]
         consumer: String,
     }
-    let dead = store
+    let dead = ctx
+        .store
         .db
         .run(|c| Ok(diesel::sql_query("SELECT consumer FROM dead_letters").load::<Dead>(c)?))
         .await
@@ -338,16 +288,8 @@ async fn flow(url_template: &str) {
     );
 }
 
-#[actix_web::test]
-async fn awards_become_orders_then_placements_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("contract-test-{}", Uuid::now_v7()));
-    flow(&format!("sqlite://{}", dir.display())).await;
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[actix_web::test]
-async fn awards_become_orders_then_placements_on_postgres() {
-    let template = hub_platform::db::test_postgres_url("contract_test");
-    flow(&template).await;
-    hub_platform::db::drop_postgres_database(&template).unwrap();
-}
+on_both!(
+    flow,
+    awards_become_orders_then_placements_on_sqlite,
+    awards_become_orders_then_placements_on_postgres
+);

@@ -2,13 +2,11 @@
 //! read through the HTTP API. Runs on SQLite, and on PostgreSQL (the local server, or the
 //! `HUB_TEST_POSTGRES` URL template with `{service}`); a database per run is created and dropped.
 
-use std::sync::Arc;
-
-use actix_web::{App, http::StatusCode, test, web};
+use actix_web::{http::StatusCode, test};
 use chrono::NaiveDate;
-use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{Envelope, PlacementStarted};
-use hub_platform::{Authenticator, Database, Role, Settings, db::Migrations};
+use hub_platform::{Role, db::Migrations};
+use hub_testkit::{ServiceCtx, on_both};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -31,34 +29,15 @@ fn started(council: &str, weekly: i64, start: NaiveDate) -> PlacementStarted {
     }
 }
 
-async fn flow(url_template: &str) {
-    let settings = Arc::new(Settings::load_with(&[]).unwrap());
-    let db = Database::connect(url_template, finance::NAME, 4)
-        .await
-        .unwrap();
-    db.migrate(&SETS).await.unwrap();
-    let store = Store::new(db, finance::NAME);
-    let bus = hub_platform::config::BusSettings {
-        retry_delays_ms: vec![],
-        ..settings.bus.clone()
-    };
-    let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
-    let mounted = finance::start(store.clone(), transport.clone(), settings.clone())
-        .await
-        .unwrap();
-    let auth = Authenticator::new(&settings.auth);
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::from(auth.clone()))
-            .configure(|cfg| (mounted.configure)(cfg)),
-    )
-    .await;
+async fn flow(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
     let get = |query: &str, org: &str, role: Role| {
         test::TestRequest::get()
             .uri(&format!("/v1/ledger{query}"))
             .insert_header((
                 "authorization",
-                format!("Bearer {}", auth.mint_default("fin-1", org, &[role])),
+                format!("Bearer {}", ctx.token_as("fin-1", org, role)),
             ))
             .to_request()
     };
@@ -66,39 +45,31 @@ async fn flow(url_template: &str) {
     let dec15 = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
     let placement = started(SEFTON, 317_065, dec15);
     let env = Envelope::new("contract", "LCR-PPA", &placement);
-    transport.publish(&env).await.unwrap();
-    transport.publish(&env).await.unwrap(); // redelivered
-    transport
-        .publish(&Envelope::new("contract", "LCR-PPA", &placement))
-        .await
-        .unwrap(); // re-announced
+    ctx.publish_envelope(&env).await;
+    ctx.publish_envelope(&env).await; // redelivered
+    ctx.publish_envelope(&Envelope::new("contract", "LCR-PPA", &placement))
+        .await; // re-announced
     // Another partnership's placement, and one for the next financial year.
-    transport
-        .publish(&Envelope::new(
-            "contract",
-            "D2N2",
-            &started(NOTTINGHAM, 500_000, dec15),
-        ))
-        .await
-        .unwrap();
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "D2N2",
+        &started(NOTTINGHAM, 500_000, dec15),
+    ))
+    .await;
     let next_year = started(
         HALTON,
         100_001,
         NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
     );
-    transport
-        .publish(&Envelope::new("contract", "LCR-PPA", &next_year))
-        .await
-        .unwrap();
+    ctx.publish_envelope(&Envelope::new("contract", "LCR-PPA", &next_year))
+        .await;
     // A council outside the partnership named: refused (dead-lettered), nothing filed.
-    transport
-        .publish(&Envelope::new(
-            "contract",
-            "LCR-PPA",
-            &started(NOTTINGHAM, 1, dec15),
-        ))
-        .await
-        .unwrap();
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "LCR-PPA",
+        &started(NOTTINGHAM, 1, dec15),
+    ))
+    .await;
 
     let ledger: Value = test::call_and_read_body_json(
         &app,
@@ -239,16 +210,8 @@ async fn flow(url_template: &str) {
     );
 }
 
-#[actix_web::test]
-async fn placements_become_commitment_lines_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("finance-test-{}", Uuid::now_v7()));
-    flow(&format!("sqlite://{}", dir.display())).await;
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[actix_web::test]
-async fn placements_become_commitment_lines_on_postgres() {
-    let template = hub_platform::db::test_postgres_url("finance_test");
-    flow(&template).await;
-    hub_platform::db::drop_postgres_database(&template).unwrap();
-}
+on_both!(
+    flow,
+    placements_become_commitment_lines_on_sqlite,
+    placements_become_commitment_lines_on_postgres
+);

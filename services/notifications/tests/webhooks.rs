@@ -6,28 +6,21 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use actix_web::{App, test as actix_test, web};
 use chrono::{NaiveDate, Utc};
-use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{
-    BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened, CriterionScore, Envelope,
-    Event, ReferralUpdated, Urgency, VacancyPublished,
+    BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened, CriterionScore,
+    ReferralUpdated, Urgency, VacancyPublished,
 };
 use hub_platform::{
-    Authenticator, Database, Role, Settings,
+    Role, Settings,
     db::Migrations,
     directory::{DERBY, HALTON, KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL},
-    http::Mounted,
 };
+use hub_testkit::{Backend, Received, Receiver, ServiceCtx, call, isolated};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &notifications::MIGRATIONS];
@@ -35,164 +28,34 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &notifications::MIGRATION
 // ---------------------------------------------------------------------------------------
 // Harness
 
-enum Db {
-    Sqlite(std::path::PathBuf),
-    Postgres(String),
+/// Settings with fast webhook retries and short timeouts.
+fn settings() -> Settings {
+    Settings::load_with(&[
+        ("webhooks.initial_backoff_ms", "100"),
+        ("webhooks.max_backoff_ms", "1000"),
+        ("webhooks.timeout_ms", "2000"),
+        ("webhooks.concurrency", "8"),
+        ("server.public_url", "https://hub.example"),
+    ])
+    .unwrap()
 }
 
-impl Db {
-    fn url(&self) -> String {
-        match self {
-            Db::Sqlite(dir) => format!("sqlite://{}", dir.display()),
-            Db::Postgres(url) => url.clone(),
-        }
-    }
-
-    fn sqlite() -> Self {
-        Db::Sqlite(std::env::temp_dir().join(format!("notifications-test-{}", Uuid::now_v7())))
-    }
-
-    /// A fresh PostgreSQL database (the tests fail, never skip, without PostgreSQL).
-    fn postgres() -> Option<Self> {
-        Some(Db::Postgres(hub_platform::db::test_postgres_url(
-            "notifications_test",
-        )))
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        match self {
-            Db::Sqlite(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Db::Postgres(url) => {
-                if let Err(e) = hub_platform::db::drop_postgres_database(url) {
-                    eprintln!("clean-up: {e:#}");
-                }
-            }
-        }
-    }
-}
-
-/// Runs `scenario` in a runtime of its own, and drops the database only once the runtime
-/// (and the delivery worker in it) has stopped.
-fn run<F, Fut>(db: Option<Db>, overrides: &'static [(&'static str, &'static str)], scenario: F)
+/// Runs `scenario` with the service (the bus retrying as configured) on a fresh database of
+/// `backend` and a receiver answering 204, in a runtime of its own that stops (with the
+/// delivery worker in it) before the database is dropped.
+fn run<F, Fut>(backend: Backend, scenario: F)
 where
-    F: FnOnce(Ctx) -> Fut,
+    F: FnOnce(ServiceCtx, Receiver) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let Some(db) = db else { return };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async { scenario(Ctx::new(&db.url(), overrides).await).await });
-    rt.shutdown_timeout(Duration::from_millis(200));
-    drop(db);
-}
-
-struct Ctx {
-    transport: Arc<dyn Transport>,
-    auth: Arc<Authenticator>,
-    mounted: Mounted,
-    rx: Receiver,
-}
-
-impl Ctx {
-    async fn new(url: &str, overrides: &[(&str, &str)]) -> Self {
-        let mut all = vec![
-            ("webhooks.initial_backoff_ms", "100"),
-            ("webhooks.max_backoff_ms", "1000"),
-            ("webhooks.timeout_ms", "2000"),
-            ("webhooks.concurrency", "8"),
-            ("server.public_url", "https://hub.example"),
-        ];
-        all.extend_from_slice(overrides);
-        let settings = Arc::new(Settings::load_with(&all).unwrap());
-        let db = Database::connect(url, notifications::NAME, 4)
-            .await
-            .unwrap();
-        db.migrate(&SETS).await.unwrap();
-        let store = Store::new(db, notifications::NAME);
-        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
-        let mounted = notifications::start(store, transport.clone(), settings.clone())
-            .await
-            .unwrap();
-        Self {
-            transport,
-            auth: Authenticator::new(&settings.auth),
-            mounted,
-            rx: Receiver::start().await,
-        }
-    }
-
-    fn token(&self, org: &str, role: Role) -> String {
-        self.auth
-            .mint_default(&format!("user-of-{org}"), org, &[role])
-    }
-
-    /// Publishes an event; returns once its deliveries are queued.
-    async fn publish<E: Event>(&self, source: &str, event: &E) {
-        self.transport
-            .publish(&Envelope::new(source, "LCR-PPA", event))
-            .await
-            .unwrap();
-    }
-
-    /// Publishes an event that happened `secs_ago` (one arriving late, after retries).
-    async fn publish_late<E: Event>(&self, source: &str, event: &E, secs_ago: i64) {
-        let mut env = Envelope::new(source, "LCR-PPA", event);
-        env.occurred_at -= chrono::Duration::seconds(secs_ago);
-        self.transport.publish(&env).await.unwrap();
-    }
-}
-
-macro_rules! app {
-    ($ctx:expr) => {
-        actix_test::init_service(
-            App::new()
-                .app_data(web::Data::from($ctx.auth.clone()))
-                .configure(|cfg| ($ctx.mounted.configure)(cfg)),
-        )
-        .await
-    };
-}
-
-async fn call<S, B>(
-    app: &S,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let req = match method {
-        "GET" => actix_test::TestRequest::get(),
-        "PATCH" => actix_test::TestRequest::patch(),
-        _ => actix_test::TestRequest::post(),
-    }
-    .uri(path)
-    .insert_header(("authorization", format!("Bearer {token}")));
-    let req = match body {
-        Some(b) => req.set_json(b),
-        None => req,
-    };
-    let res = actix_test::call_service(app, req.to_request()).await;
-    let status = res.status().as_u16();
-    let bytes = actix_test::read_body(res).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    isolated(backend, notifications::NAME, &SETS, |store| async move {
+        let ctx = ServiceCtx::builder(notifications::NAME)
+            .settings(settings())
+            .bus_retries(true)
+            .start_on(store, notifications::start)
+            .await;
+        scenario(ctx, Receiver::accepting().await).await;
+    });
 }
 
 /// An endpoint as registered: its id and secret.
@@ -201,25 +64,12 @@ struct Hook {
     secret: String,
 }
 
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    at: Instant,
-    /// The path: `/<owner>`.
-    owner: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
+/// A webhook's signature checks out with `secret`.
+trait Signed {
+    fn verifies(&self, secret: &str) -> bool;
 }
 
-impl Received {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn kind(&self) -> String {
-        self.json()["type"].as_str().unwrap_or_default().to_owned()
-    }
-
+impl Signed for Received {
     fn verifies(&self, secret: &str) -> bool {
         let h = |k: &str| self.headers.get(k).cloned().unwrap_or_default();
         notifications::domain::verify(
@@ -232,129 +82,6 @@ impl Received {
         )
         .is_ok()
     }
-}
-
-type Behaviour = Arc<dyn Fn(&str) -> Duration + Send + Sync>;
-
-/// A minimal HTTP receiver on 127.0.0.1:0 that records every request and answers 204 after
-/// the delay `behave(owner)` gives (none by default).
-struct Receiver {
-    base: String,
-    log: Arc<Mutex<Vec<Received>>>,
-    behave: Arc<Mutex<Behaviour>>,
-}
-
-impl Receiver {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let log: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let behave: Arc<Mutex<Behaviour>> = Arc::new(Mutex::new(Arc::new(|_| Duration::ZERO)));
-        let (l, b) = (log.clone(), behave.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (log, behave) = (l.clone(), b.clone());
-                tokio::spawn(async move {
-                    let Some(req) = read_request(&mut sock).await else {
-                        return;
-                    };
-                    let f = behave.lock().unwrap().clone();
-                    let delay = f(&req.owner);
-                    log.lock().unwrap().push(req);
-                    tokio::time::sleep(delay).await;
-                    let _ = sock
-                        .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
-                        .await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
-        Self { base, log, behave }
-    }
-
-    fn url(&self, owner: &str) -> String {
-        format!("{}/{owner}", self.base)
-    }
-
-    fn set(&self, f: impl Fn(&str) -> Duration + Send + Sync + 'static) {
-        *self.behave.lock().unwrap() = Arc::new(f);
-    }
-
-    fn of(&self, owner: &str, kind: &str) -> Vec<Received> {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.owner == owner && r.kind() == kind)
-            .cloned()
-            .collect()
-    }
-
-    /// Waits until `owner` has received `n` webhooks of `kind`; returns them.
-    async fn wait(&self, owner: &str, kind: &str, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.of(owner, kind);
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{owner} got {} × {kind}, expected {n}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let at = Instant::now();
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let owner = lines
-        .next()?
-        .split(' ')
-        .nth(1)?
-        .trim_start_matches('/')
-        .to_owned();
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some(Received {
-        at,
-        owner,
-        headers,
-        body,
-    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -455,8 +182,8 @@ fn award(
 /// Invited providers hear of a referral's later versions while its competition is open, the
 /// winner after the award, nobody after a close; the unsuccessful hear why; the closed are
 /// told the reason; a direct award's winner hears too.
-async fn providers_follow_their_referrals(ctx: Ctx) {
-    let app = app!(ctx);
+async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
     let mut hooks = HashMap::new();
     for p in ["prov-a", "prov-b", "prov-c", "prov-d"] {
         let (s, r) = call(
@@ -464,7 +191,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
             "POST",
             "/v1/webhooks",
             &ctx.token(p, Role::Provider),
-            Some(json!({"url": ctx.rx.url(p), "event_types": PROVIDER_TYPES})),
+            Some(json!({"url": rx.url(p), "event_types": PROVIDER_TYPES})),
         )
         .await;
         assert_eq!(s, 201, "{r}");
@@ -482,7 +209,9 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
         "POST",
         "/v1/webhooks",
         &ctx.token("prov-a", Role::Provider),
-        Some(json!({"url": ctx.rx.url("x"), "event_types": ["competition.invited", "vacancy.offered"]})),
+        Some(
+            json!({"url": rx.url("x"), "event_types": ["competition.invited", "vacancy.offered"]}),
+        ),
     )
     .await;
     assert_eq!(
@@ -498,7 +227,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
         "POST",
         "/v1/webhooks",
         &ctx.token(SEFTON, Role::Commissioner),
-        Some(json!({"url": ctx.rx.url("x"), "event_types": ["referral.updated"]})),
+        Some(json!({"url": rx.url("x"), "event_types": ["referral.updated"]})),
     )
     .await;
     assert_eq!(
@@ -514,13 +243,13 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
     )
     .await;
     for p in ["prov-a", "prov-b", "prov-c"] {
-        ctx.rx.wait(p, "competition.invited", 1).await;
+        rx.wait(p, "competition.invited", 1).await;
     }
 
     // Version 2 while the competition is open: the three invited hear of it, nobody else.
     ctx.publish("referral", &updated(referral, 2)).await;
     for p in ["prov-a", "prov-b", "prov-c"] {
-        let got = ctx.rx.wait(p, "referral.updated", 1).await;
+        let got = rx.wait(p, "referral.updated", 1).await;
         assert!(got[0].verifies(&hooks[p].secret), "signed for {p}");
         let d = &got[0].json()["data"];
         assert_eq!(
@@ -537,7 +266,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
         );
         assert_eq!(d["competition_id"], c1.to_string());
     }
-    assert!(ctx.rx.of("prov-d", "referral.updated").is_empty());
+    assert!(rx.of("prov-d", "referral.updated").is_empty());
 
     // Closed without an award: every invited provider is told why; later versions reach nobody.
     ctx.publish(
@@ -552,7 +281,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
     )
     .await;
     for p in ["prov-a", "prov-b", "prov-c"] {
-        let got = ctx.rx.wait(p, "competition.closed", 1).await;
+        let got = rx.wait(p, "competition.closed", 1).await;
         assert!(got[0].verifies(&hooks[p].secret));
         let d = &got[0].json()["data"];
         assert_eq!(d["reason"], "no bid met the location criterion");
@@ -571,8 +300,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
     ctx.publish("referral", &updated(referral, 4)).await;
     ctx.publish("referral", &updated(referral, 5)).await;
     for p in ["prov-a", "prov-d"] {
-        let got = ctx
-            .rx
+        let got = rx
             .wait(p, "referral.updated", if p == "prov-a" { 2 } else { 1 })
             .await;
         let last = got.last().unwrap().json();
@@ -591,10 +319,10 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
         &award(referral, c2, "prov-d", &["prov-a"], false),
     )
     .await;
-    let won = ctx.rx.wait("prov-d", "competition.awarded", 1).await;
+    let won = rx.wait("prov-d", "competition.awarded", 1).await;
     assert!(won[0].verifies(&hooks["prov-d"].secret));
     assert_eq!(won[0].json()["data"]["direct"], false);
-    let lost = ctx.rx.wait("prov-a", "competition.unsuccessful", 1).await;
+    let lost = rx.wait("prov-a", "competition.unsuccessful", 1).await;
     assert!(lost[0].verifies(&hooks["prov-a"].secret));
     let d = lost[0].json()["data"].clone();
     assert_eq!(
@@ -632,7 +360,7 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
 
     // After the award only the winner hears of new versions.
     ctx.publish("referral", &updated(referral, 6)).await;
-    let got = ctx.rx.wait("prov-d", "referral.updated", 2).await;
+    let got = rx.wait("prov-d", "referral.updated", 2).await;
     assert_eq!(got[1].json()["data"]["version"], 6);
 
     // A direct award: the winner is told, and hears of later versions.
@@ -642,10 +370,10 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
         &award(r2, Uuid::now_v7(), "prov-b", &[], true),
     )
     .await;
-    let won = ctx.rx.wait("prov-b", "competition.awarded", 1).await;
+    let won = rx.wait("prov-b", "competition.awarded", 1).await;
     assert_eq!(won[0].json()["data"]["direct"], true);
     ctx.publish("referral", &updated(r2, 2)).await;
-    let got = ctx.rx.wait("prov-b", "referral.updated", 2).await;
+    let got = rx.wait("prov-b", "referral.updated", 2).await;
     let d = &got[1].json()["data"];
     assert_eq!(
         (d["referral_id"].as_str(), d["version"].as_u64()),
@@ -714,8 +442,8 @@ async fn providers_follow_their_referrals(ctx: Ctx) {
 /// A competition reopened under its id takes its invitees back into the referral's audience;
 /// an event arriving late (older than the one that set the competition's state) does not
 /// change it.
-async fn reopened_competitions_and_late_events(ctx: Ctx) {
-    let app = app!(ctx);
+async fn reopened_competitions_and_late_events(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
     let mut ids = HashMap::new();
     for p in ["prov-a", "prov-b"] {
         let (_, r) = call(
@@ -723,7 +451,7 @@ async fn reopened_competitions_and_late_events(ctx: Ctx) {
             "POST",
             "/v1/webhooks",
             &ctx.token(p, Role::Provider),
-            Some(json!({"url": ctx.rx.url(p), "event_types": PROVIDER_TYPES})),
+            Some(json!({"url": rx.url(p), "event_types": PROVIDER_TYPES})),
         )
         .await;
         ids.insert(p, r["id"].as_str().unwrap().to_owned());
@@ -786,7 +514,7 @@ async fn reopened_competitions_and_late_events(ctx: Ctx) {
     ctx.publish("referral", &updated(referral, 4)).await;
     assert_eq!(updates("prov-a").await, [3]);
     assert_eq!(updates("prov-b").await, [3, 4]);
-    let got = ctx.rx.wait("prov-b", "referral.updated", 2).await;
+    let got = rx.wait("prov-b", "referral.updated", 2).await;
     assert!(
         got.iter()
             .any(|r| r.json()["data"]["lot_name"] == "Residential")
@@ -795,8 +523,8 @@ async fn reopened_competitions_and_late_events(ctx: Ctx) {
 
 /// A council's offered vacancy reaches the other councils of the partnerships it belongs to,
 /// through their own endpoints; endpoints can be changed.
-async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
-    let app = app!(ctx);
+async fn councils_hear_of_offered_vacancies(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
     let mut hooks = HashMap::new();
     for council in [LIVERPOOL, HALTON, WIRRAL, KNOWSLEY, DERBY, SEFTON] {
         let token = ctx.token(council, Role::Commissioner);
@@ -805,7 +533,7 @@ async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
             "POST",
             "/v1/webhooks",
             &token,
-            Some(json!({"url": ctx.rx.url(council), "event_types": ["vacancy.offered"], "description": "placements team"})),
+            Some(json!({"url": rx.url(council), "event_types": ["vacancy.offered"], "description": "placements team"})),
         )
         .await;
         assert_eq!(s, 201, "{r}");
@@ -852,7 +580,7 @@ async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
         (HALTON, json!(["LCR-PPA"])),
         (WIRRAL, json!(["AIM", "LCR-PPA"])),
     ] {
-        let got = ctx.rx.wait(council, "vacancy.offered", 1).await;
+        let got = rx.wait(council, "vacancy.offered", 1).await;
         assert!(got[0].verifies(&hooks[council].1), "signed for {council}");
         let d = &got[0].json()["data"];
         assert_eq!(d["vacancy_id"], offered.vacancy_id.to_string());
@@ -880,7 +608,7 @@ async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
         );
     }
     assert_eq!(
-        ctx.rx.of(LIVERPOOL, "vacancy.offered").len(),
+        rx.of(LIVERPOOL, "vacancy.offered").len(),
         1,
         "one offer, once"
     );
@@ -893,19 +621,19 @@ async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
         "PATCH",
         &path,
         token,
-        Some(json!({"url": ctx.rx.url("derby-new"), "description": ""})),
+        Some(json!({"url": rx.url("derby-new"), "description": ""})),
     )
     .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(
         (r["url"].as_str(), &r["description"]),
-        (Some(ctx.rx.url("derby-new").as_str()), &Value::Null)
+        (Some(rx.url("derby-new").as_str()), &Value::Null)
     );
     assert_eq!(r["event_types"], json!(["vacancy.offered"]));
     let (s, r) = call(&app, "GET", &path, token, None).await;
     assert_eq!(
         (s, r["url"].as_str()),
-        (200, Some(ctx.rx.url("derby-new").as_str()))
+        (200, Some(rx.url("derby-new").as_str()))
     );
     assert!(r.get("secret").is_none());
     for (body, field, rule) in [
@@ -961,13 +689,13 @@ async fn councils_hear_of_offered_vacancies(ctx: Ctx) {
 /// A receiver that hangs past the timeout and one that refuses connections, each with a
 /// backlog of deliveries, hold up none of the others: every other provider gets all its
 /// webhooks well within one timeout.
-async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
-    let app = app!(ctx);
-    ctx.rx.set(|owner| {
-        if owner == "prov-slow" {
-            Duration::from_secs(10)
+async fn slow_or_dead_endpoints_hold_up_nobody(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
+    rx.set(|path, _| {
+        if path == "/prov-slow" {
+            (204, Duration::from_secs(10))
         } else {
-            Duration::ZERO
+            (204, Duration::ZERO)
         }
     });
     // A port nothing listens on.
@@ -977,9 +705,9 @@ async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
     };
     let fast = ["prov-f1", "prov-f2", "prov-f3"];
     let mut ids = HashMap::new();
-    for (p, url) in [("prov-slow", ctx.rx.url("prov-slow")), ("prov-dead", dead)]
+    for (p, url) in [("prov-slow", rx.url("prov-slow")), ("prov-dead", dead)]
         .into_iter()
-        .chain(fast.iter().map(|p| (*p, ctx.rx.url(p))))
+        .chain(fast.iter().map(|p| (*p, rx.url(p))))
     {
         let (s, r) = call(
             &app,
@@ -1008,7 +736,7 @@ async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
         .await;
     }
     for p in fast {
-        let got = ctx.rx.wait(p, "competition.invited", 10).await;
+        let got = rx.wait(p, "competition.invited", 10).await;
         let last = got.iter().map(|r| r.at - t0).max().unwrap();
         eprintln!("{p}: 10 webhooks within {last:?}");
         assert!(
@@ -1017,7 +745,7 @@ async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
         );
     }
     // Meanwhile the slow one holds at most its share of the sending slots (a quarter of 8).
-    let slow = ctx.rx.of("prov-slow", "competition.invited");
+    let slow = rx.of("prov-slow", "competition.invited");
     assert!(
         (1..=2).contains(&slow.len()),
         "{} in flight to the slow receiver",
@@ -1056,48 +784,40 @@ async fn slow_or_dead_endpoints_hold_up_nobody(ctx: Ctx) {
 
 #[test]
 fn providers_follow_their_referrals_on_sqlite() {
-    run(Some(Db::sqlite()), &[], providers_follow_their_referrals);
+    run(Backend::Sqlite, providers_follow_their_referrals);
 }
 
 #[test]
 fn providers_follow_their_referrals_on_postgres() {
-    run(Db::postgres(), &[], providers_follow_their_referrals);
+    run(Backend::Postgres, providers_follow_their_referrals);
 }
 
 #[test]
 fn reopened_competitions_and_late_events_on_sqlite() {
-    run(
-        Some(Db::sqlite()),
-        &[],
-        reopened_competitions_and_late_events,
-    );
+    run(Backend::Sqlite, reopened_competitions_and_late_events);
 }
 
 #[test]
 fn reopened_competitions_and_late_events_on_postgres() {
-    run(Db::postgres(), &[], reopened_competitions_and_late_events);
+    run(Backend::Postgres, reopened_competitions_and_late_events);
 }
 
 #[test]
 fn councils_hear_of_offered_vacancies_on_sqlite() {
-    run(Some(Db::sqlite()), &[], councils_hear_of_offered_vacancies);
+    run(Backend::Sqlite, councils_hear_of_offered_vacancies);
 }
 
 #[test]
 fn councils_hear_of_offered_vacancies_on_postgres() {
-    run(Db::postgres(), &[], councils_hear_of_offered_vacancies);
+    run(Backend::Postgres, councils_hear_of_offered_vacancies);
 }
 
 #[test]
 fn slow_or_dead_endpoints_hold_up_nobody_on_sqlite() {
-    run(
-        Some(Db::sqlite()),
-        &[],
-        slow_or_dead_endpoints_hold_up_nobody,
-    );
+    run(Backend::Sqlite, slow_or_dead_endpoints_hold_up_nobody);
 }
 
 #[test]
 fn slow_or_dead_endpoints_hold_up_nobody_on_postgres() {
-    run(Db::postgres(), &[], slow_or_dead_endpoints_hold_up_nobody);
+    run(Backend::Postgres, slow_or_dead_endpoints_hold_up_nobody);
 }

@@ -4,22 +4,17 @@
 //! `HUB_TEST_POSTGRES` says otherwise (a URL template with `{service}`); a
 //! database per run is created and dropped.
 
-use std::sync::Arc;
-
-use actix_web::{App, test, web};
 use chrono::{NaiveDate, Utc};
-use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
-use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{
-    CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event, PlacementStarted,
-    ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency,
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralSubmitted,
+    ReferralUpdated, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{
-    Authenticator, Database, Role, Settings,
+    Role,
     db::Migrations,
     directory::{KNOWSLEY, SEFTON},
-    http::Mounted,
 };
+use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -27,110 +22,6 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &referral::MIGRATIONS];
 
 const CHILD: &str = "Jordan Example-Child";
 const DOB: &str = "2012-05-14";
-
-struct Ctx {
-    store: Store,
-    transport: Arc<dyn Transport>,
-    auth: Arc<Authenticator>,
-    mounted: Mounted,
-}
-
-impl Ctx {
-    async fn new(url: &str) -> Self {
-        let settings = Arc::new(Settings::load_with(&[]).unwrap());
-        let db = Database::connect(url, referral::NAME, 4).await.unwrap();
-        db.migrate(&SETS).await.unwrap();
-        let store = Store::new(db, referral::NAME);
-        let bus = hub_platform::config::BusSettings {
-            retry_delays_ms: vec![],
-            ..settings.bus.clone()
-        };
-        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&bus));
-        let mounted = referral::start(store.clone(), transport.clone(), settings.clone())
-            .await
-            .unwrap();
-        Self {
-            store,
-            transport,
-            auth: Authenticator::new(&settings.auth),
-            mounted,
-        }
-    }
-
-    fn token(&self, org: &str, role: Role) -> String {
-        self.auth
-            .mint_default(&format!("user-of-{org}"), org, &[role])
-    }
-
-    async fn publish<E: Event>(&self, event: &E) {
-        self.transport
-            .publish(&Envelope::new("competition", "LCR-PPA", event))
-            .await
-            .unwrap();
-    }
-
-    /// Publishes an event that happened `secs_ago` (one arriving late, after retries).
-    async fn publish_late<E: Event>(&self, event: &E, secs_ago: i64) {
-        let mut env = Envelope::new("competition", "LCR-PPA", event);
-        env.occurred_at -= chrono::Duration::seconds(secs_ago);
-        self.transport.publish(&env).await.unwrap();
-    }
-
-    /// The events in the outbox, oldest first.
-    async fn outbox(&self) -> Vec<Envelope> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            envelope: String,
-        }
-        self.store
-            .db
-            .run(|c| {
-                Ok(diesel::sql_query("SELECT envelope FROM outbox ORDER BY id").load::<Row>(c)?)
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| Envelope::from_json(r.envelope.as_bytes()).unwrap())
-            .collect()
-    }
-}
-
-/// Calls the app: (status, JSON body).
-async fn call<S, B>(
-    app: &S,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let req = match method {
-        "GET" => test::TestRequest::get(),
-        "PUT" => test::TestRequest::put(),
-        _ => test::TestRequest::post(),
-    }
-    .uri(path)
-    .insert_header(("authorization", format!("Bearer {token}")));
-    let req = match body {
-        Some(b) => req.set_json(b),
-        None => req,
-    };
-    let res = test::call_service(app, req.to_request()).await;
-    let status = res.status().as_u16();
-    let bytes = test::read_body(res).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 fn document() -> Value {
     json!({
@@ -207,23 +98,12 @@ fn problem_type(body: &Value) -> &str {
     body["type"].as_str().unwrap_or_default()
 }
 
-macro_rules! app {
-    ($ctx:expr) => {
-        test::init_service(
-            App::new()
-                .app_data(web::Data::from($ctx.auth.clone()))
-                .configure(|cfg| ($ctx.mounted.configure)(cfg)),
-        )
-        .await
-    };
-}
-
 /// Draft → submitted → in competition → (new version) → competition closed → re-routed (new
 /// version, resubmitted) → in competition again → awarded → placed → closed; who sees which
 /// version on the way, and every read logged.
 async fn lifecycle_and_versions(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = app!(ctx);
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let (a, c) = (
         ctx.token("prov-a", Role::Provider),
@@ -265,7 +145,7 @@ async fn lifecycle_and_versions(url: &str) {
 
     // A mini-competition opens: prov-a and prov-b are invited on version 1.
     let c1 = Uuid::now_v7();
-    ctx.publish(&opened(&id, c1, 1, &["prov-a", "prov-b"]))
+    ctx.publish("competition", &opened(&id, c1, 1, &["prov-a", "prov-b"]))
         .await;
     let (_, r) = call(&app, "GET", &path, &sefton, None).await;
     assert_eq!(r["status"], "in_competition");
@@ -372,7 +252,7 @@ async fn lifecycle_and_versions(url: &str) {
     );
 
     // The competition closes without an award: back to submitted, with the reason.
-    ctx.publish(&closed(&id, c1)).await;
+    ctx.publish("competition", &closed(&id, c1)).await;
     let (_, r) = call(&app, "GET", &path, &sefton, None).await;
     assert_eq!(r["status"], "submitted");
     assert!(
@@ -453,7 +333,7 @@ async fn lifecycle_and_versions(url: &str) {
 
     // A second competition on version 3 invites prov-a again and prov-c for the first time.
     let c2 = Uuid::now_v7();
-    ctx.publish(&opened(&id, c2, 3, &["prov-a", "prov-c"]))
+    ctx.publish("competition", &opened(&id, c2, 3, &["prov-a", "prov-c"]))
         .await;
     let (_, r) = call(&app, "GET", &path, &c, None).await;
     assert_eq!(
@@ -465,16 +345,21 @@ async fn lifecycle_and_versions(url: &str) {
     let (_, r) = call(&app, "GET", &path, &a, None).await;
     assert_eq!(r["version"], 3, "re-invited on the later version");
     // A late duplicate of the first competition's closing changes nothing.
-    ctx.publish(&closed(&id, c1)).await;
+    ctx.publish("competition", &closed(&id, c1)).await;
     let (_, r) = call(&app, "GET", &path, &sefton, None).await;
     assert_eq!(r["status"], "in_competition");
 
     // Awarded to prov-c: it reads everything from now on; prov-a stays redacted.
-    ctx.publish(&awarded(&id, c2, "prov-c", false)).await;
+    ctx.publish("competition", &awarded(&id, c2, "prov-c", false))
+        .await;
     // The opening of the same competition arriving late (it happened before the award)
     // changes nothing.
-    ctx.publish_late(&opened(&id, c2, 3, &["prov-a", "prov-c"]), 60)
-        .await;
+    ctx.publish_late(
+        "competition",
+        &opened(&id, c2, 3, &["prov-a", "prov-c"]),
+        60,
+    )
+    .await;
     let (_, r) = call(&app, "GET", &path, &c, None).await;
     assert_eq!(
         (r["view"].as_str(), r["status"].as_str()),
@@ -488,15 +373,18 @@ async fn lifecycle_and_versions(url: &str) {
     assert_eq!(r["view"], "redacted");
 
     // Placed: no withdrawing now, but it can be closed.
-    ctx.publish(&PlacementStarted {
-        placement_id: Uuid::now_v7(),
-        order_id: Uuid::now_v7(),
-        referral_id: id.parse().unwrap(),
-        council: SEFTON.into(),
-        provider_id: "prov-c".into(),
-        weekly_rate_pence: 450_000,
-        start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-    })
+    ctx.publish(
+        "competition",
+        &PlacementStarted {
+            placement_id: Uuid::now_v7(),
+            order_id: Uuid::now_v7(),
+            referral_id: id.parse().unwrap(),
+            council: SEFTON.into(),
+            provider_id: "prov-c".into(),
+            weekly_rate_pence: 450_000,
+            start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        },
+    )
     .await;
     let (s, r) = call(
         &app,
@@ -594,8 +482,8 @@ async fn lifecycle_and_versions(url: &str) {
 
 /// Withdrawal, before and after a competition opened, and a direct award.
 async fn withdrawals_and_direct_awards(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = app!(ctx);
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
     let sefton = ctx.token(SEFTON, Role::SocialWorker);
 
     let (_, r) = call(
@@ -608,7 +496,7 @@ async fn withdrawals_and_direct_awards(url: &str) {
     .await;
     let id = r["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/referrals/{id}");
-    ctx.publish(&opened(&id, Uuid::now_v7(), 1, &["prov-a"]))
+    ctx.publish("competition", &opened(&id, Uuid::now_v7(), 1, &["prov-a"]))
         .await;
 
     let (s, r) = call(
@@ -682,8 +570,11 @@ async fn withdrawals_and_direct_awards(url: &str) {
     .await;
     assert_eq!((s, problem_type(&r)), (409, "/problems/referral-withdrawn"));
     // An award that crosses the withdrawal does not bring it back.
-    ctx.publish(&awarded(&id, Uuid::now_v7(), "prov-a", false))
-        .await;
+    ctx.publish(
+        "competition",
+        &awarded(&id, Uuid::now_v7(), "prov-a", false),
+    )
+    .await;
     let (_, r) = call(&app, "GET", &path, &sefton, None).await;
     assert_eq!(r["status"], "withdrawn");
     // The invited provider still reads what it was invited on, and sees it withdrawn.
@@ -739,8 +630,11 @@ async fn withdrawals_and_direct_awards(url: &str) {
         404,
         "not before the award"
     );
-    ctx.publish(&awarded(&direct, Uuid::now_v7(), "prov-d", true))
-        .await;
+    ctx.publish(
+        "competition",
+        &awarded(&direct, Uuid::now_v7(), "prov-d", true),
+    )
+    .await;
     let (_, r) = call(&app, "GET", &dpath, &sefton, None).await;
     assert_eq!(r["status"], "awarded");
     let (s, r) = call(&app, "GET", &dpath, &prov_d, None).await;
@@ -775,7 +669,8 @@ async fn withdrawals_and_direct_awards(url: &str) {
         .trim_end_matches(')')
         .parse()
         .unwrap();
-    ctx.publish(&opened(&direct, d1, 1, &["prov-e"])).await;
+    ctx.publish("competition", &opened(&direct, d1, 1, &["prov-e"]))
+        .await;
     let (_, r) = call(&app, "GET", &dpath, &sefton, None).await;
     assert_eq!(r["status"], "in_competition");
     let (s, r) = call(
@@ -792,8 +687,8 @@ async fn withdrawals_and_direct_awards(url: &str) {
 /// The council's list, and every refusal: wrong role 403, another organisation's id 404, bad
 /// input 422.
 async fn lists_and_refusals(url: &str) {
-    let ctx = Ctx::new(url).await;
-    let app = app!(ctx);
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
     let sefton = ctx.token(SEFTON, Role::Commissioner);
     let knowsley = ctx.token(KNOWSLEY, Role::SocialWorker);
 
@@ -1003,34 +898,6 @@ async fn lists_and_refusals(url: &str) {
         (v[0]["route"].as_str(), v[0]["route_reason"].as_str()),
         (Some("spot_purchase"), Some("no framework provider"))
     );
-}
-
-fn sqlite_url() -> (String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("referral-test-{}", Uuid::now_v7()));
-    (format!("sqlite://{}", dir.display()), dir)
-}
-
-/// A fresh PostgreSQL database URL (the tests fail, never skip, without PostgreSQL).
-fn postgres_url() -> Option<String> {
-    Some(hub_platform::db::test_postgres_url("referral_test"))
-}
-
-macro_rules! on_both {
-    ($scenario:ident, $sqlite:ident, $postgres:ident) => {
-        #[actix_web::test]
-        async fn $sqlite() {
-            let (url, dir) = sqlite_url();
-            $scenario(&url).await;
-            let _ = std::fs::remove_dir_all(dir);
-        }
-
-        #[actix_web::test]
-        async fn $postgres() {
-            let Some(url) = postgres_url() else { return };
-            $scenario(&url).await;
-            hub_platform::db::drop_postgres_database(&url).unwrap();
-        }
-    };
 }
 
 on_both!(

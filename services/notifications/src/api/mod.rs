@@ -549,46 +549,13 @@ mod tests {
         time::Duration,
     };
 
-    use actix_web::{App, test::TestRequest};
-    use hub_bus::{Transport, memory::MemoryTransport};
-    use hub_events::Envelope;
-    use hub_platform::{Authenticator, Settings};
+    use actix_web::test::TestRequest;
+    use hub_platform::Settings;
+    use hub_testkit::{ServiceCtx, call_request};
     use serde_json::{Value, json};
 
     use super::*;
     use crate::test_support::*;
-
-    struct Client {
-        auth: Arc<Authenticator>,
-    }
-
-    impl Client {
-        fn token(&self, org: &str, role: Role) -> String {
-            self.auth
-                .mint_default(&format!("user-of-{org}"), org, &[role])
-        }
-    }
-
-    async fn call<S, B>(app: &S, req: TestRequest, token: &str) -> (u16, Value)
-    where
-        S: actix_web::dev::Service<
-                actix_http::Request,
-                Response = actix_web::dev::ServiceResponse<B>,
-                Error = actix_web::Error,
-            >,
-        B: actix_web::body::MessageBody,
-    {
-        let req = req
-            .insert_header(("authorization", format!("Bearer {token}")))
-            .to_request();
-        let res = actix_web::test::call_service(app, req).await;
-        let status = res.status().as_u16();
-        let bytes = actix_web::test::read_body(res).await;
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
 
     fn post(path: &str, body: Option<Value>) -> TestRequest {
         let req = TestRequest::post().uri(path);
@@ -602,40 +569,27 @@ mod tests {
         TestRequest::get().uri(path)
     }
 
-    async fn mount(
-        store: Store,
-        settings: Settings,
-    ) -> (hub_platform::http::Mounted, Client, Arc<dyn Transport>) {
-        let settings = Arc::new(settings);
-        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
-        let mounted = crate::start(store, transport.clone(), settings.clone())
+    /// The service on `store`, the bus retrying as configured.
+    async fn mount(store: Store, settings: Settings) -> ServiceCtx {
+        ServiceCtx::builder(crate::NAME)
+            .settings(settings)
+            .bus_retries(true)
+            .start_on(store, crate::start)
             .await
-            .unwrap();
-        (
-            mounted,
-            Client {
-                auth: Authenticator::new(&settings.auth),
-            },
-            transport,
-        )
     }
 
     async fn endpoints_are_the_owners_alone(store: Store) {
-        let (mounted, client, _) = mount(store, settings(&[])).await;
-        let app = actix_web::test::init_service(
-            App::new()
-                .app_data(web::Data::from(client.auth.clone()))
-                .configure(|c| (mounted.configure)(c)),
-        )
-        .await;
+        let ctx = mount(store, settings(&[])).await;
+        let app = ctx.app().await;
         let (a, b) = (
-            client.token("prov-a", Role::Provider),
-            client.token("prov-b", Role::Provider),
+            ctx.token("prov-a", Role::Provider),
+            ctx.token("prov-b", Role::Provider),
         );
         let body = json!({"url": "https://a.example/hooks", "event_types": ["competition.invited", "competition.awarded"],
             "description": "bids team"});
 
-        let (status, created) = call(&app, post("/v1/webhooks", Some(body.clone())), &a).await;
+        let (status, created) =
+            call_request(&app, post("/v1/webhooks", Some(body.clone())), &a).await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().unwrap().to_owned();
         let secret = created["secret"].as_str().unwrap().to_owned();
@@ -653,7 +607,7 @@ mod tests {
 
         // Bad input names the field and the rule.
         let bad = json!({"url": "ftp://a.example", "event_types": ["competition.invited", "referral.submitted"]});
-        let (status, p) = call(&app, post("/v1/webhooks", Some(bad)), &a).await;
+        let (status, p) = call_request(&app, post("/v1/webhooks", Some(bad)), &a).await;
         assert_eq!(status, 422);
         let rules: Vec<(String, String)> = p["errors"]
             .as_array()
@@ -673,26 +627,29 @@ mod tests {
                 ("/event_types/1".into(), "one_of".into())
             ]
         );
-        let (status, p) = call(&app, post("/v1/webhooks", Some(json!({"url": "https://x.example", "event_types": ["competition.invited"], "secret": "mine"}))), &a).await;
+        let (status, p) = call_request(&app, post("/v1/webhooks", Some(json!({"url": "https://x.example", "event_types": ["competition.invited"], "secret": "mine"}))), &a).await;
         assert_eq!(
             (status, p["errors"][0]["rule"].as_str()),
             (422, Some("unknown_field"))
         );
-        let (status, _) = call(
+        let (status, _) = call_request(
             &app,
             post("/v1/webhooks", Some(body.clone())),
-            &client.token("E08000014", Role::SocialWorker),
+            &ctx.token("E08000014", Role::SocialWorker),
         )
         .await;
         assert_eq!(status, 403);
 
         // The list is the caller's own, without secrets.
-        let (status, list) = call(&app, get("/v1/webhooks"), &a).await;
+        let (status, list) = call_request(&app, get("/v1/webhooks"), &a).await;
         assert_eq!(status, 200);
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["id"], id.as_str());
         assert!(list[0].get("secret").is_none());
-        assert_eq!(call(&app, get("/v1/webhooks"), &b).await.1, json!([]));
+        assert_eq!(
+            call_request(&app, get("/v1/webhooks"), &b).await.1,
+            json!([])
+        );
 
         // Another organisation's ids are 404 everywhere.
         for req in [
@@ -701,10 +658,10 @@ mod tests {
             post(&format!("/v1/webhooks/{id}/enable"), None),
             get(&format!("/v1/webhooks/{id}/deliveries")),
         ] {
-            assert_eq!(call(&app, req, &b).await.0, 404);
+            assert_eq!(call_request(&app, req, &b).await.0, 404);
         }
 
-        let (status, rotated) = call(
+        let (status, rotated) = call_request(
             &app,
             post(&format!("/v1/webhooks/{id}/rotate-secret"), None),
             &a,
@@ -714,24 +671,26 @@ mod tests {
         assert_ne!(rotated["secret"].as_str().unwrap(), secret);
         assert!(rotated["previous_secret_valid_until"].is_string());
 
-        let (status, off) = call(&app, post(&format!("/v1/webhooks/{id}/disable"), None), &a).await;
+        let (status, off) =
+            call_request(&app, post(&format!("/v1/webhooks/{id}/disable"), None), &a).await;
         assert_eq!((status, off["enabled"].as_bool()), (200, Some(false)));
         assert_eq!(
             off["disabled_reason"],
             "disabled by its owner (user-of-prov-a)"
         );
-        let (status, on) = call(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a).await;
+        let (status, on) =
+            call_request(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a).await;
         assert_eq!(
             (status, on["enabled"].as_bool(), &on["disabled_reason"]),
             (200, Some(true), &Value::Null)
         );
 
         assert_eq!(
-            call(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await,
+            call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await,
             (200, json!([]))
         );
         assert_eq!(
-            call(
+            call_request(
                 &app,
                 get(&format!("/v1/webhooks/{id}/deliveries?limit=0")),
                 &a
@@ -741,7 +700,7 @@ mod tests {
             422
         );
         assert_eq!(
-            call(
+            call_request(
                 &app,
                 get(&format!("/v1/webhooks/{id}/deliveries?status=lost")),
                 &a
@@ -751,7 +710,7 @@ mod tests {
             422
         );
         assert_eq!(
-            call(
+            call_request(
                 &app,
                 post(
                     &format!("/v1/webhooks/deliveries/{}/redeliver", Uuid::now_v7()),
@@ -783,30 +742,17 @@ mod tests {
             )
         })
         .await;
-        let (mounted, client, transport) =
-            mount(store, settings(&[("webhooks.give_up_after_hours", "0")])).await;
-        let app = actix_web::test::init_service(
-            App::new()
-                .app_data(web::Data::from(client.auth.clone()))
-                .configure(|c| (mounted.configure)(c)),
-        )
-        .await;
-        let a = client.token("prov-a", Role::Provider);
+        let ctx = mount(store, settings(&[("webhooks.give_up_after_hours", "0")])).await;
+        let app = ctx.app().await;
+        let a = ctx.token("prov-a", Role::Provider);
         let body =
             json!({"url": format!("{}/hook", rx.base), "event_types": ["competition.invited"]});
-        let (_, created) = call(&app, post("/v1/webhooks", Some(body)), &a).await;
+        let (_, created) = call_request(&app, post("/v1/webhooks", Some(body)), &a).await;
         let id = created["id"].as_str().unwrap().to_owned();
 
-        transport
-            .publish(&Envelope::new(
-                "competition",
-                "LCR-PPA",
-                &opened(&["prov-a"]),
-            ))
-            .await
-            .unwrap();
+        ctx.publish("competition", &opened(&["prov-a"])).await;
         let list = eventually("the endpoint disabled", Duration::from_secs(5), || async {
-            let (_, list) = call(&app, get("/v1/webhooks"), &a).await;
+            let (_, list) = call_request(&app, get("/v1/webhooks"), &a).await;
             (list[0]["enabled"] == false).then_some(list)
         })
         .await;
@@ -815,7 +761,7 @@ mod tests {
             reason.starts_with("disabled automatically") && reason.contains("HTTP 503"),
             "{reason}"
         );
-        let (_, log) = call(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await;
+        let (_, log) = call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await;
         assert_eq!(log[0]["status"], "failed");
         assert_eq!(log[0]["attempt_log"][0]["status_code"], 503);
         assert!(log[0]["attempt_log"][0]["latency_ms"].is_i64());
@@ -823,16 +769,9 @@ mod tests {
         let delivery = log[0]["id"].as_str().unwrap().to_owned();
 
         // While disabled: no new deliveries, and no redelivery.
-        transport
-            .publish(&Envelope::new(
-                "competition",
-                "LCR-PPA",
-                &opened(&["prov-a"]),
-            ))
-            .await
-            .unwrap();
+        ctx.publish("competition", &opened(&["prov-a"])).await;
         assert_eq!(
-            call(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a)
+            call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a)
                 .await
                 .1
                 .as_array()
@@ -841,12 +780,12 @@ mod tests {
             1
         );
         let redeliver = format!("/v1/webhooks/deliveries/{delivery}/redeliver");
-        assert_eq!(call(&app, post(&redeliver, None), &a).await.0, 409);
+        assert_eq!(call_request(&app, post(&redeliver, None), &a).await.0, 409);
         assert_eq!(
-            call(
+            call_request(
                 &app,
                 post(&redeliver, None),
-                &client.token("prov-b", Role::Provider)
+                &ctx.token("prov-b", Role::Provider)
             )
             .await
             .0,
@@ -855,15 +794,15 @@ mod tests {
 
         up.store(true, Ordering::SeqCst);
         assert_eq!(
-            call(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a)
+            call_request(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a)
                 .await
                 .0,
             200
         );
-        let (status, d) = call(&app, post(&redeliver, None), &a).await;
+        let (status, d) = call_request(&app, post(&redeliver, None), &a).await;
         assert_eq!((status, d["status"].as_str()), (202, Some("pending")));
         let log = eventually("the redelivery", Duration::from_secs(5), || async {
-            let (_, log) = call(
+            let (_, log) = call_request(
                 &app,
                 get(&format!("/v1/webhooks/{id}/deliveries?status=delivered")),
                 &a,
