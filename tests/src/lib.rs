@@ -135,7 +135,9 @@ impl TestPlatform {
         require_rabbitmq().await;
         let run = uuid::Uuid::now_v7().simple().to_string();
         let run = &run[run.len() - 12..];
-        let db_template = format!("postgres://postgres@127.0.0.1:5432/hubt_{run}_{{service}}");
+        // No TLS on the loopback (see README, Performance).
+        let db_template =
+            format!("postgres://postgres@127.0.0.1:5432/hubt_{run}_{{service}}?sslmode=disable");
         let exchange = format!("hubt.{run}");
         let listeners: Vec<TcpListener> = hub::SERVICES.iter().map(|_| listener()).collect();
         let url_of = |i: usize| format!("http://{}", listeners[i].local_addr().unwrap());
