@@ -109,7 +109,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 30)]
     pub drain_secs: u64,
     /// PostgreSQL server (distributed mode; databases hub_bench_* are created and dropped).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    /// A query string is kept on every database URL (no TLS on the loopback by default).
+    #[arg(
+        long,
+        default_value = "postgres://postgres@127.0.0.1:5432?sslmode=disable"
+    )]
     pub postgres: String,
     /// RabbitMQ (distributed mode).
     #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
