@@ -249,7 +249,7 @@ impl Database {
         let _guard = (self.backend == Backend::Sqlite)
             .then(|| self.write_lock.lock().unwrap_or_else(|e| e.into_inner()));
         let mut conn = self.pool.get()?;
-        (*conn).transaction(f)
+        write_transaction(&mut conn, f)
     }
 
     /// A pooled connection for blocking code.
@@ -264,6 +264,33 @@ impl Database {
             Ok(())
         })
         .await
+    }
+}
+
+/// Runs `f` in a transaction that, on SQLite, takes the write lock at `BEGIN IMMEDIATE`: a
+/// deferred transaction that reads and then writes fails at once with "database is locked"
+/// when another connection wrote in between (its snapshot is stale, and the busy timeout does
+/// not apply), whereas an immediate one waits for the lock under the busy timeout.
+fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
     }
 }
 
