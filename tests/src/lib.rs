@@ -80,7 +80,8 @@ pub struct TestPlatform {
     pub urls: Urls,
     pub auth: Arc<Authenticator>,
     pub platforms: Vec<Platform>,
-    cleanup: Cleanup,
+    /// Taken by [`TestPlatform::stop`]; if a test panics first, `Drop` still cleans up.
+    cleanup: Option<Cleanup>,
 }
 
 enum Cleanup {
@@ -124,7 +125,7 @@ impl TestPlatform {
             urls,
             auth,
             platforms: vec![platform],
-            cleanup: Cleanup::Dir(dir),
+            cleanup: Some(Cleanup::Dir(dir)),
         }
     }
 
@@ -173,7 +174,7 @@ impl TestPlatform {
             urls,
             auth,
             platforms,
-            cleanup: Cleanup::Postgres(dbs),
+            cleanup: Some(Cleanup::Postgres(dbs)),
         }
     }
 
@@ -189,14 +190,22 @@ impl TestPlatform {
     }
 
     /// Stops everything and removes the databases, queues and exchange the test made.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         for p in &self.platforms {
             let _ = p.transport.teardown().await;
         }
-        for p in self.platforms {
+        for p in std::mem::take(&mut self.platforms) {
             p.stop().await;
         }
-        match self.cleanup {
+        if let Some(c) = self.cleanup.take() {
+            c.run();
+        }
+    }
+}
+
+impl Cleanup {
+    fn run(self) {
+        match self {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
@@ -207,6 +216,15 @@ impl TestPlatform {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A test that panicked before `stop` still leaves no database or directory behind.
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        if let Some(c) = self.cleanup.take() {
+            c.run();
         }
     }
 }
