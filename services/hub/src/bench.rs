@@ -152,11 +152,10 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
 async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::Result<Report> {
     let pool_size = args.pool_size.unwrap_or(settings.database.pool_size);
     let auth = Authenticator::new(&settings.auth);
+    let receiver = Receiver::start()?;
     let dir = std::env::temp_dir().join(format!("hub-bench-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the work directory {}", dir.display()))?;
-
-    let receiver = Receiver::start()?;
     let mut platform = Platform::start(args, pool_size, &settings, dir).await?;
     eprintln!(
         "hub bench: platform up ({}); logs in {}",
@@ -525,7 +524,8 @@ impl Drop for Platform {
                 eprintln!("hub bench: could not drop {db}: {e:#}");
             }
         }
-        if self.finished {
+        // Logs are kept when a run failed after a child had started.
+        if self.finished || self.procs.is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {
             eprintln!("hub bench: logs kept in {}", self.dir.display());
