@@ -354,10 +354,7 @@ pub async fn reopen(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let input: Open = optional_body(&body)?;
-    if let Some(e) = input.deadline_error(Utc::now()) {
-        return Err(Problem::validation(vec![e]));
-    }
+    let input = super::open_input(&body)?;
     let id = id.into_inner();
     let view = state
         .store

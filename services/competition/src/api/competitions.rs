@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CompetitionState, optional_body, uuid};
+use super::{CompetitionState, uuid};
 use crate::{
     domain::{
         NewBid,
@@ -341,10 +341,7 @@ pub async fn open_competition(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let input: Open = optional_body(&body)?;
-    if let Some(e) = input.deadline_error(Utc::now()) {
-        return Err(Problem::validation(vec![e]));
-    }
+    let input = super::open_input(&body)?;
     let id = id.into_inner();
     let view = state
         .store

@@ -169,6 +169,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A JSON body that may be left out altogether (then `T::default()`); when given it is read
 /// and validated as strictly as [`hub_platform::http::Json`].
+/// The optional body of opening or reopening a competition, with its deadline checked
+/// against now.
+pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem> {
+    let input: crate::domain::calloff::Open = optional_body(bytes)?;
+    match input.deadline_error(chrono::Utc::now()) {
+        Some(e) => Err(Problem::validation(vec![e])),
+        None => Ok(input),
+    }
+}
+
 pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> Result<T, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
