@@ -41,9 +41,13 @@ pub static MIGRATIONS: Migrations = Migrations {
 pub async fn start(
     store: Store,
     transport: Arc<dyn Transport>,
-    _settings: Arc<Settings>,
+    settings: Arc<Settings>,
 ) -> anyhow::Result<Mounted> {
     handlers::subscribe(&store, transport.as_ref()).await?;
+    handlers::sweep::spawn(
+        store.clone(),
+        std::time::Duration::from_secs(settings.contract.sweep_interval_secs.max(1)),
+    );
     let state = web::Data::new(api::ContractState { store });
     Ok(Mounted {
         name: NAME,

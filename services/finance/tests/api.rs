@@ -20,12 +20,15 @@ const NOTTINGHAM: &str = "E06000018";
 fn started(council: &str, weekly: i64, start: NaiveDate) -> PlacementStarted {
     PlacementStarted {
         placement_id: Uuid::now_v7(),
-        order_id: Uuid::now_v7(),
+        order_id: Some(Uuid::now_v7()),
         referral_id: Uuid::now_v7(),
         council: council.into(),
         provider_id: "prov-family-care".into(),
         weekly_rate_pence: weekly,
+        extras_weekly_pence: 0,
         start_date: start,
+        block_contract_id: None,
+        bed: None,
     }
 }
 

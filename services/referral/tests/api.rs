@@ -377,12 +377,15 @@ async fn lifecycle_and_versions(url: &str) {
         "competition",
         &PlacementStarted {
             placement_id: Uuid::now_v7(),
-            order_id: Uuid::now_v7(),
+            order_id: Some(Uuid::now_v7()),
             referral_id: id.parse().unwrap(),
             council: SEFTON.into(),
             provider_id: "prov-c".into(),
             weekly_rate_pence: 450_000,
+            extras_weekly_pence: 0,
             start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            block_contract_id: None,
+            bed: None,
         },
     )
     .await;

@@ -199,6 +199,9 @@ pub struct OrderIssued {
     pub weekly_rate_pence: i64,
     pub start_date: NaiveDate,
     pub due_by: NaiveDate,
+    /// An emergency order (a direct award): `due_by` is the timescale the parties agreed.
+    #[serde(default)]
+    pub emergency: bool,
 }
 event!(OrderIssued, "contract.order_issued", 1);
 
@@ -208,18 +211,252 @@ pub struct OrderSigned {
     pub provider_id: String,
     pub council: String,
     pub signed_by: String,
+    /// Signed after the day it was due back.
+    #[serde(default)]
+    pub late: bool,
 }
 event!(OrderSigned, "contract.order_signed", 1);
 
+/// The provider declined an issued order, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDeclined {
+    pub order_id: Uuid,
+    pub provider_id: String,
+    pub council: String,
+    pub reason: String,
+}
+event!(OrderDeclined, "contract.order_declined", 1);
+
+/// An issued order was not signed by the day it was due (raised once per order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderOverdue {
+    pub order_id: Uuid,
+    pub provider_id: String,
+    pub council: String,
+    pub due_by: NaiveDate,
+}
+event!(OrderOverdue, "contract.order_overdue", 1);
+
 /// A child's placement started: the money-bearing event finance commits from.
+///
+/// A placement is made either under a signed order (`order_id`) or in a bed of a block
+/// contract (`block_contract_id` and `bed`); a block bed's cost is the block contract's
+/// (committed from [`BlockContractLet`]), so finance does not commit `weekly_rate_pence`
+/// a second time for it, it only attributes the bed to `council` while the child is in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlacementStarted {
     pub placement_id: Uuid,
-    pub order_id: Uuid,
+    #[serde(default)]
+    pub order_id: Option<Uuid>,
     pub referral_id: Uuid,
+    /// The council whose child it is.
+    pub council: String,
+    pub provider_id: String,
+    /// The core weekly fee.
+    pub weekly_rate_pence: i64,
+    /// Weekly cost of the IPA's additional services (extra staffing, education provision).
+    #[serde(default)]
+    pub extras_weekly_pence: i64,
+    pub start_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_contract_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed: Option<u16>,
+}
+event!(PlacementStarted, "contract.placement_started", 1);
+
+/// A placement's cost changed (a new IPA version approved), from `effective_from`.
+/// The new figures replace the old ones from that day; days before it keep the old ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacementRateChanged {
+    pub placement_id: Uuid,
     pub council: String,
     pub provider_id: String,
     pub weekly_rate_pence: i64,
-    pub start_date: NaiveDate,
+    #[serde(default)]
+    pub extras_weekly_pence: i64,
+    pub effective_from: NaiveDate,
+    /// The IPA version that set the new figures.
+    pub ipa_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_contract_id: Option<Uuid>,
 }
-event!(PlacementStarted, "contract.placement_started", 1);
+event!(PlacementRateChanged, "contract.placement_rate_changed", 1);
+
+/// A placement ended. `end_date` is the child's last night in it (costs stop after it).
+/// The order and any block contract stay in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacementEnded {
+    pub placement_id: Uuid,
+    pub council: String,
+    pub provider_id: String,
+    pub end_date: NaiveDate,
+    /// `planned_move`, `step_down`, `breakdown`, `return_home`, `adoption`, `turned_18`, `other`.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_contract_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed: Option<u16>,
+}
+event!(PlacementEnded, "contract.placement_ended", 1);
+
+/// A version of a placement's Individual Placement Agreement was approved by the child's
+/// social worker (the provider had signed it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpaApproved {
+    pub placement_id: Uuid,
+    pub ipa_id: Uuid,
+    pub version: u32,
+    pub council: String,
+    pub provider_id: String,
+    pub weekly_rate_pence: i64,
+    pub extras_weekly_pence: i64,
+    pub effective_from: NaiveDate,
+    pub next_review_on: NaiveDate,
+    pub approved_by: String,
+}
+event!(IpaApproved, "contract.ipa_approved", 1);
+
+/// An IPA review falls due (or is overdue: `overdue`), raised once for each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpaReviewDue {
+    pub placement_id: Uuid,
+    pub ipa_id: Uuid,
+    pub council: String,
+    pub provider_id: String,
+    pub review_due_on: NaiveDate,
+    pub overdue: bool,
+}
+event!(IpaReviewDue, "contract.ipa_review_due", 1);
+
+/// A lead commissioner let a block contract: `beds` beds at a block weekly rate, replacing
+/// a spot rate, for a term. Finance commits every bed, filled or void, over the term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockContractLet {
+    pub block_contract_id: Uuid,
+    /// The council that let it and holds the contract.
+    pub lead_council: String,
+    pub provider_id: String,
+    pub beds: u16,
+    pub block_weekly_rate_pence: i64,
+    pub spot_weekly_rate_pence: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// Planned annual saving: (spot − block) × 52 × beds.
+    pub planned_annual_saving_pence: i64,
+}
+event!(BlockContractLet, "contract.block_contract_let", 1);
+
+/// A block bed became empty (from `void_from`); the bed's council is told at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedVoid {
+    pub block_contract_id: Uuid,
+    pub bed: u16,
+    /// The council the bed is held for.
+    pub council: String,
+    pub provider_id: String,
+    pub void_from: NaiveDate,
+}
+event!(BedVoid, "contract.bed_void", 1);
+
+/// A bed left void past the set number of days is offered to the partnership's other
+/// councils. The competition service lists it as a vacancy; notifications tells the councils.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedOffered {
+    pub block_contract_id: Uuid,
+    pub bed: u16,
+    pub offered_by: String,
+    pub offered_to: Vec<String>,
+    pub provider_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_id: Option<Uuid>,
+    pub postcode_district: String,
+    pub available_from: NaiveDate,
+    /// Until when the offer stands (a vacancy expires then unless the bed is filled first).
+    pub offer_expires_on: NaiveDate,
+}
+event!(BedOffered, "contract.bed_offered", 1);
+
+/// A void bed was filled by a placement (of the bed's council or a partner's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedFilled {
+    pub block_contract_id: Uuid,
+    pub bed: u16,
+    pub placement_id: Uuid,
+    /// The council whose child now uses the bed.
+    pub council: String,
+    pub provider_id: String,
+    pub filled_on: NaiveDate,
+}
+event!(BedFilled, "contract.bed_filled", 1);
+
+/// A lead commissioner's service contract for all partners went live.
+/// Finance phases `value_pence` evenly by day over `start_date ..= end_date`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceContractLet {
+    pub contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    /// Service codes, e.g. `access_to_records`, `birth_parent_counselling`, `letterbox`.
+    pub services: Vec<String>,
+    pub value_pence: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// The pooled-budget line it is charged to, e.g. `commissioned_adoption_support`.
+    pub budget_line: String,
+    pub extensions_allowed: u16,
+}
+event!(ServiceContractLet, "contract.service_contract_let", 1);
+
+/// An extension option was used: the term runs to `new_end_date`, adding `added_value_pence`,
+/// phased over the extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceContractExtended {
+    pub contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    pub previous_end_date: NaiveDate,
+    pub new_end_date: NaiveDate,
+    pub added_value_pence: i64,
+    pub extensions_used: u16,
+    pub extensions_left: u16,
+}
+event!(
+    ServiceContractExtended,
+    "contract.service_contract_extended",
+    1
+);
+
+/// A service contract reaches an expiry alert lead time (e.g. 9, 6 or 3 months before its
+/// end), raised once per lead time, so a new procurement starts in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceContractExpiring {
+    pub contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    pub end_date: NaiveDate,
+    pub months_before: u16,
+    pub extensions_left: u16,
+}
+event!(
+    ServiceContractExpiring,
+    "contract.service_contract_expiring",
+    1
+);
+
+/// A service contract was terminated early; phasing stops after `terminated_on`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceContractTerminated {
+    pub contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    pub terminated_on: NaiveDate,
+    pub reason: String,
+}
+event!(
+    ServiceContractTerminated,
+    "contract.service_contract_terminated",
+    1
+);

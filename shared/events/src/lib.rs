@@ -175,7 +175,21 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     VacancyWithdrawn::TYPE,
     OrderIssued::TYPE,
     OrderSigned::TYPE,
+    OrderDeclined::TYPE,
+    OrderOverdue::TYPE,
     PlacementStarted::TYPE,
+    PlacementRateChanged::TYPE,
+    PlacementEnded::TYPE,
+    IpaApproved::TYPE,
+    IpaReviewDue::TYPE,
+    BlockContractLet::TYPE,
+    BedVoid::TYPE,
+    BedOffered::TYPE,
+    BedFilled::TYPE,
+    ServiceContractLet::TYPE,
+    ServiceContractExtended::TYPE,
+    ServiceContractExpiring::TYPE,
+    ServiceContractTerminated::TYPE,
 ];
 
 #[cfg(test)]
@@ -189,6 +203,7 @@ mod tests {
             provider_id: "prov-care-assist".into(),
             council: "E08000014".into(),
             signed_by: "user-1".into(),
+            late: false,
         };
         let env = Envelope::new("contract", "LCR-PPA", &event);
         let bytes = env.to_json();
@@ -209,6 +224,7 @@ mod tests {
             provider_id: "p".into(),
             council: "E08000014".into(),
             signed_by: "u".into(),
+            late: true,
         };
         let mut env = Envelope::new("contract", "LCR-PPA", &event);
         env.payload["added_later"] = serde_json::json!(42);

@@ -19,6 +19,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
     pub webhooks: WebhookSettings,
+    pub contract: ContractSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +89,16 @@ pub struct WebhookSettings {
     pub max_backoff_ms: u64,
     pub give_up_after_hours: u64,
     pub concurrency: usize,
+}
+
+/// The contract service's clocks: how often it looks for what has fallen due.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractSettings {
+    /// Seconds between sweeps for overdue orders, IPA reviews due, void beds to offer and
+    /// service contracts reaching an expiry alert (each raised once).
+    pub sweep_interval_secs: u64,
+    /// Working days a provider has to sign a normal (not emergency) order.
+    pub sign_within_working_days: u32,
 }
 
 impl Settings {

@@ -241,6 +241,7 @@ pub async fn sign_order(
                     provider_id: row.provider_id.clone(),
                     council: row.council.clone(),
                     signed_by: who.sub.clone(),
+                    late: now.date() > row.due_by,
                 },
             );
             Ok(row)
@@ -310,12 +311,15 @@ pub async fn create_placement(
                 &row.partnership,
                 &PlacementStarted {
                     placement_id: stored_uuid(&row.id)?,
-                    order_id: stored_uuid(&row.order_id)?,
+                    order_id: Some(stored_uuid(&row.order_id)?),
                     referral_id: stored_uuid(&row.referral_id)?,
                     council: row.council.clone(),
                     provider_id: row.provider_id.clone(),
                     weekly_rate_pence: row.weekly_rate_pence,
+                    extras_weekly_pence: 0,
                     start_date: row.start_date,
+                    block_contract_id: None,
+                    bed: None,
                 },
             );
             Ok(row)

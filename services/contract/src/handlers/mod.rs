@@ -1,4 +1,6 @@
-//! Event consumers of the contract service.
+//! Event consumers of the contract service, and its clock ([`sweep`]).
+
+pub mod sweep;
 
 use chrono::Utc;
 use diesel::prelude::*;
@@ -92,6 +94,7 @@ fn issue_order(
             weekly_rate_pence: row.weekly_rate_pence,
             start_date: row.start_date,
             due_by: row.due_by,
+            emergency: e.direct,
         },
     );
     tracing::info!(order_id = %row.id, competition_id = %row.competition_id, provider_id = %row.provider_id, due_by = %row.due_by, "order issued");

