@@ -181,6 +181,20 @@ pub fn distance_miles(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * 3958.8 * a.sqrt().asin()
 }
 
+/// `L20`, `WA7`, `CH41`, `EC1A`: an outward postcode (one or two capitals, a digit, then
+/// optionally a digit or capital).
+pub fn is_postcode_district(s: &str) -> bool {
+    let b = s.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let rest = &b[letters..];
+    (1..=2).contains(&letters)
+        && (1..=2).contains(&rest.len())
+        && rest[0].is_ascii_digit()
+        && rest
+            .get(1)
+            .is_none_or(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
