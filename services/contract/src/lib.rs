@@ -13,9 +13,9 @@
 //! * An award whose council is not a member of the envelope's partnership is refused, so it
 //!   is retried and then dead-lettered rather than filed under a partnership whose finance
 //!   staff would then see it.
-//! * `due_by` counts five England and Wales working days from the UTC date of issue
-//!   ([`domain::order_due_by`]); bank holidays come from the published list for 2024–2030
-//!   and from the standing rules beyond it.
+//! * `due_by` counts `[contract] sign_within_working_days` (5) England and Wales working
+//!   days from the UTC date of issue ([`domain::order_due_by`]); bank holidays come from the
+//!   published list for 2024–2030 and from the standing rules beyond it.
 //! * Other organisations' orders and placements are 404; the wrong role for an action is 403.
 
 pub mod api;
@@ -43,12 +43,12 @@ pub async fn start(
     transport: Arc<dyn Transport>,
     settings: Arc<Settings>,
 ) -> anyhow::Result<Mounted> {
-    handlers::subscribe(&store, transport.as_ref()).await?;
+    handlers::subscribe(&store, transport.as_ref(), &settings).await?;
     handlers::sweep::spawn(
         store.clone(),
         std::time::Duration::from_secs(settings.contract.sweep_interval_secs.max(1)),
     );
-    let state = web::Data::new(api::ContractState { store });
+    let state = web::Data::new(api::ContractState { store, settings });
     Ok(Mounted {
         name: NAME,
         configure: Arc::new(move |cfg| {

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
 use hub_events::{CompetitionAwarded, Envelope, Event, OrderIssued};
 use hub_platform::{
+    Settings,
     db::{DbConnection, DbError},
     directory,
 };
@@ -21,18 +22,33 @@ pub fn subscription() -> Subscription {
     Subscription::new(crate::NAME, "awards", &[CompetitionAwarded::TYPE])
 }
 
-pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
+pub async fn subscribe(
+    store: &Store,
+    transport: &dyn hub_bus::Transport,
+    settings: &Settings,
+) -> anyhow::Result<()> {
     let sub = subscription();
+    let sign_within = settings.contract.sign_within_working_days;
     transport
-        .subscribe(sub.clone(), store.handler(&sub, handle))
+        .subscribe(
+            sub.clone(),
+            store.handler(&sub, move |conn, env, events| {
+                handle(conn, env, events, sign_within)
+            }),
+        )
         .await?;
     Ok(())
 }
 
-fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
+fn handle(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    events: &mut Events,
+    sign_within: u32,
+) -> Result<(), DbError> {
     if env.is::<CompetitionAwarded>() {
         let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
-        issue_order(conn, env, &e, events)?;
+        issue_order(conn, env, &e, events, sign_within)?;
     }
     Ok(())
 }
@@ -43,6 +59,7 @@ fn issue_order(
     env: &Envelope,
     e: &CompetitionAwarded,
     events: &mut Events,
+    sign_within: u32,
 ) -> Result<(), DbError> {
     // The partnership decides who sees the money downstream: refuse (retry, then dead-letter)
     // an award whose council is not a member of the partnership it was sent for.
@@ -75,7 +92,7 @@ fn issue_order(
         start_date: e.start_date,
         status: OrderStatus::Issued.code().to_owned(),
         issued_at: now,
-        due_by: order_due_by(now.date()),
+        due_by: order_due_by(now.date(), sign_within),
         signed_by: None,
         signed_at: None,
     };
