@@ -1,0 +1,1 @@
+//! Service contracts (in progress).
