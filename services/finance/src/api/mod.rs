@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Store;
 use hub_platform::{Pence, Principal, Problem, Role, directory};
 use serde::Serialize;
@@ -37,24 +37,41 @@ pub struct LedgerParams {
     year: i32,
 }
 
-/// One commitment line: one source's cost in one period.
+/// One commitment line: one source's cost for one council in one period at one rate.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerLine {
     pub id: String,
     pub partnership: String,
     /// GSS code of the council the cost belongs to.
     pub council: String,
-    /// `placement`.
+    /// `child` (the council's child), `void` (an empty block bed held for the council),
+    /// `pooled` (a service contract for all partners, tagged with the council that let it).
+    pub attribution: String,
+    /// The pooled budget's line it is charged to, e.g. `placements`.
+    pub budget_line: String,
+    /// `placement`, `block_bed` or `service_contract`.
     pub source_kind: String,
+    /// The placement, block contract or service contract.
     pub source_id: String,
+    /// The order (a placement's), block contract or service contract the cost is under.
+    pub contract_id: Option<String>,
+    /// The block bed (1 to the contract's beds).
+    pub bed: Option<i32>,
     pub provider_id: String,
     /// The financial year, by the year it starts in.
     pub year: i32,
     /// 1 (April) to 12 (March).
     pub period: i32,
+    /// First and last day the line costs.
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
     pub days: i32,
+    /// The weekly rate (0 for a service contract, phased by day instead).
     pub weekly_rate_pence: i64,
-    /// `weekly_rate_pence × days / 7`, rounded half up to the penny.
+    /// IPA extras a week, costed with the rate.
+    pub extras_weekly_pence: i64,
+    /// `(weekly_rate_pence + extras_weekly_pence) × days / 7` rounded half up to the penny,
+    /// or a service contract's phased days.
     pub amount_pence: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -65,13 +82,20 @@ impl From<CommitmentRow> for LedgerLine {
             id: r.id,
             partnership: r.partnership,
             council: r.council,
+            attribution: r.attribution,
+            budget_line: r.budget_line,
             source_kind: r.source_kind,
             source_id: r.source_id,
+            contract_id: r.contract_id,
+            bed: r.bed,
             provider_id: r.provider_id,
             year: r.year,
             period: r.period,
+            from_date: r.from_date,
+            to_date: r.to_date,
             days: r.days,
             weekly_rate_pence: r.weekly_rate_pence,
+            extras_weekly_pence: r.extras_weekly_pence,
             amount_pence: r.amount_pence,
             created_at: r.created_at.and_utc(),
         }

@@ -1,54 +1,42 @@
-//! The ledger's rules: how a placement's weekly rate becomes commitment lines by financial
-//! period, and what a ledger request must say. No I/O.
+//! The finance service's rules, no I/O: how contract facts become commitment lines by
+//! financial period ([`ledger`]), and what a ledger request must say.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use hub_platform::{
-    FieldError, Pence,
-    calendar::{FinancialYear, days_by_period},
-};
+use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 
-/// What a commitment line commits money for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceKind {
-    Placement,
+pub mod ledger;
+
+pub use ledger::{Attribution, CostLine, SourceKind};
+
+/// The commitment of a placement at `weekly` from `start` with no end, to the end of the
+/// financial year `start` falls in (31 March): one line per period, each costed
+/// `weekly × days / 7` and rounded half up to the penny on its own. The committed total is
+/// the sum of the lines, which can differ by a penny or two from costing the whole range at
+/// once; the lines are what periods are monitored against, so they are the figure of record.
+pub fn placement_commitment(weekly: Pence, start: NaiveDate) -> Vec<CostLine> {
+    ledger::placement_lines(
+        "",
+        ledger::RateStep {
+            from: start,
+            version: 0,
+            weekly,
+            extras: Pence::ZERO,
+        },
+        &[],
+        None,
+        FinancialYear::containing(start).end(),
+    )
 }
 
-impl SourceKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Placement => "placement",
-        }
-    }
-}
-
-/// One period's share of a commitment, before it is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlannedLine {
-    pub year: FinancialYear,
-    /// 1 (April) to 12 (March).
-    pub period: u32,
-    pub days: i64,
-    pub amount: Pence,
-}
-
-/// The commitment of a placement at `weekly` from `start` to the end of the financial year
-/// `start` falls in (31 March): one line per period, each costed `weekly × days / 7` and
-/// rounded half up to the penny on its own. The committed total is the sum of the lines,
-/// which can differ by a penny or two from costing the whole range at once; the lines are
-/// what periods are monitored against, so they are the figure of record.
-pub fn placement_commitment(weekly: Pence, start: NaiveDate) -> Vec<PlannedLine> {
-    let year = FinancialYear::containing(start);
-    days_by_period(start, year.end())
-        .into_iter()
-        .map(|(year, period, days)| PlannedLine {
-            year,
-            period,
-            days,
-            amount: weekly.prorate_weekly(days),
-        })
-        .collect()
+/// Whether `s` is a code such as `commissioned_adoption_support`: a lowercase letter, then
+/// lowercase letters, digits and underscores, at most 64 characters.
+pub fn is_code(s: &str) -> bool {
+    s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Totals by period, in period order, of the periods that have any lines.

@@ -1,66 +1,185 @@
 //! Tables and queries of the finance service.
 
+pub mod facts;
+
 pub mod schema {
     diesel::table! {
-        commitments (id) {
+        placements (placement_id) {
+            placement_id -> Text,
+            partnership -> Text,
+            council -> Text,
+            provider_id -> Text,
+            order_id -> Nullable<Text>,
+            referral_id -> Nullable<Text>,
+            block_contract_id -> Nullable<Text>,
+            bed -> Nullable<Integer>,
+            start_date -> Date,
+            weekly_rate_pence -> BigInt,
+            extras_weekly_pence -> BigInt,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        placement_rate_changes (placement_id, ipa_version) {
+            placement_id -> Text,
+            ipa_version -> Integer,
+            partnership -> Text,
+            council -> Text,
+            effective_from -> Date,
+            weekly_rate_pence -> BigInt,
+            extras_weekly_pence -> BigInt,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        placement_ends (placement_id) {
+            placement_id -> Text,
+            partnership -> Text,
+            council -> Text,
+            end_date -> Date,
+            reason -> Text,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        block_contracts (block_contract_id) {
+            block_contract_id -> Text,
+            partnership -> Text,
+            lead_council -> Text,
+            provider_id -> Text,
+            beds -> Integer,
+            block_weekly_rate_pence -> BigInt,
+            spot_weekly_rate_pence -> BigInt,
+            start_date -> Date,
+            end_date -> Date,
+            planned_annual_saving_pence -> BigInt,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        bed_events (block_contract_id, bed, effective_from, state) {
+            block_contract_id -> Text,
+            bed -> Integer,
+            effective_from -> Date,
+            state -> Text,
+            partnership -> Text,
+            council -> Nullable<Text>,
+            placement_id -> Nullable<Text>,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        service_contracts (contract_id) {
+            contract_id -> Text,
+            partnership -> Text,
+            lead_council -> Text,
+            provider_id -> Text,
+            budget_line -> Text,
+            value_pence -> BigInt,
+            start_date -> Date,
+            end_date -> Date,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        service_contract_extensions (contract_id, extensions_used) {
+            contract_id -> Text,
+            extensions_used -> Integer,
+            partnership -> Text,
+            previous_end_date -> Date,
+            new_end_date -> Date,
+            added_value_pence -> BigInt,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        service_contract_terminations (contract_id) {
+            contract_id -> Text,
+            partnership -> Text,
+            terminated_on -> Date,
+            reason -> Text,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        ledger_years (partnership) {
+            partnership -> Text,
+            through_year -> Integer,
+        }
+    }
+    diesel::table! {
+        commitment_lines (id) {
             id -> Text,
             partnership -> Text,
             council -> Text,
+            attribution -> Text,
+            budget_line -> Text,
             source_kind -> Text,
             source_id -> Text,
+            contract_id -> Nullable<Text>,
+            bed -> Nullable<Integer>,
             provider_id -> Text,
             year -> Integer,
             period -> Integer,
+            from_date -> Date,
+            to_date -> Date,
             days -> Integer,
             weekly_rate_pence -> BigInt,
+            extras_weekly_pence -> BigInt,
             amount_pence -> BigInt,
             created_at -> Timestamp,
         }
     }
+    diesel::allow_tables_to_appear_in_same_query!(placements, placement_ends);
 }
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
 
-/// One period's commitment of one source (a placement).
+/// One source's cost for one council in one period at one rate.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = commitments)]
+#[diesel(table_name = commitment_lines)]
 pub struct CommitmentRow {
     pub id: String,
     pub partnership: String,
     pub council: String,
+    pub attribution: String,
+    pub budget_line: String,
     pub source_kind: String,
     pub source_id: String,
+    pub contract_id: Option<String>,
+    pub bed: Option<i32>,
     pub provider_id: String,
     pub year: i32,
     pub period: i32,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
     pub days: i32,
     pub weekly_rate_pence: i64,
+    pub extras_weekly_pence: i64,
     pub amount_pence: i64,
     pub created_at: NaiveDateTime,
 }
 
-/// Whether a source already has commitment lines.
-pub fn has_lines(
+/// Replaces a source's lines with `lines` (the source recomputed whole). Callers run this
+/// inside their transaction. Rows go one by one (batch inserts do not go through the
+/// multi-backend connection).
+pub fn replace_lines(
     conn: &mut DbConnection,
     source_kind: &str,
     source_id: &str,
-) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        commitments::table
-            .filter(commitments::source_kind.eq(source_kind))
-            .filter(commitments::source_id.eq(source_id)),
-    ))
-    .get_result(conn)?)
-}
-
-/// Writes lines one by one (batch inserts do not go through the multi-backend connection);
-/// callers run this inside their transaction.
-pub fn insert_lines(conn: &mut DbConnection, lines: &[CommitmentRow]) -> Result<(), DbError> {
+    lines: &[CommitmentRow],
+) -> Result<(), DbError> {
+    diesel::delete(
+        commitment_lines::table
+            .filter(commitment_lines::source_kind.eq(source_kind))
+            .filter(commitment_lines::source_id.eq(source_id)),
+    )
+    .execute(conn)?;
     for line in lines {
-        diesel::insert_into(commitments::table)
+        diesel::insert_into(commitment_lines::table)
             .values(line)
             .execute(conn)?;
     }
@@ -73,14 +192,26 @@ pub fn ledger_lines(
     partnership: &str,
     year: i32,
 ) -> Result<Vec<CommitmentRow>, DbError> {
-    Ok(commitments::table
-        .filter(commitments::partnership.eq(partnership))
-        .filter(commitments::year.eq(year))
+    Ok(commitment_lines::table
+        .filter(commitment_lines::partnership.eq(partnership))
+        .filter(commitment_lines::year.eq(year))
         .order((
-            commitments::period.asc(),
-            commitments::created_at.asc(),
-            commitments::id.asc(),
+            commitment_lines::period.asc(),
+            commitment_lines::source_kind.asc(),
+            commitment_lines::source_id.asc(),
+            commitment_lines::bed.asc(),
+            commitment_lines::from_date.asc(),
         ))
         .select(CommitmentRow::as_select())
         .load(conn)?)
+}
+
+/// The last financial year a partnership's open-ended placements are committed to, if one was
+/// opened beyond the years they start in.
+pub fn through_year(conn: &mut DbConnection, partnership: &str) -> Result<Option<i32>, DbError> {
+    Ok(ledger_years::table
+        .find(partnership)
+        .select(ledger_years::through_year)
+        .first(conn)
+        .optional()?)
 }

@@ -1,0 +1,233 @@
+//! Recomputing a source's commitment lines from its facts. Each function loads everything
+//! recorded about one source, costs it with [`crate::domain::ledger`] and replaces the
+//! source's lines, so the result depends only on the facts, not on the order or number of
+//! times they arrived. A source whose founding fact (the placement's start, the contract's
+//! letting) has not arrived yet has no lines; its other facts wait for it.
+
+use chrono::Utc;
+use hub_platform::{
+    Pence,
+    calendar::FinancialYear,
+    db::{DbConnection, DbError},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::ledger::{
+        self, BedChange, BedEvent, BlockTerms, CostLine, PLACEMENTS_LINE, RateStep, SourceKind,
+        Tranche,
+    },
+    store::{self, CommitmentRow, facts},
+};
+
+/// Who a source's lines are filed under and what they are charged to.
+struct Source<'a> {
+    kind: SourceKind,
+    id: &'a str,
+    partnership: &'a str,
+    budget_line: &'a str,
+    contract_id: Option<&'a str>,
+    provider_id: &'a str,
+}
+
+fn rows(source: &Source<'_>, lines: Vec<CostLine>) -> Vec<CommitmentRow> {
+    let now = Utc::now().naive_utc();
+    lines
+        .into_iter()
+        .map(|l| CommitmentRow {
+            id: Uuid::now_v7().to_string(),
+            partnership: source.partnership.to_owned(),
+            council: l.council,
+            attribution: l.attribution.code().to_owned(),
+            budget_line: source.budget_line.to_owned(),
+            source_kind: source.kind.code().to_owned(),
+            source_id: source.id.to_owned(),
+            contract_id: source.contract_id.map(str::to_owned),
+            bed: l.bed.map(i32::from),
+            provider_id: source.provider_id.to_owned(),
+            year: l.year.0,
+            period: l.period as i32,
+            from_date: l.from,
+            to_date: l.to,
+            days: l.days as i32,
+            weekly_rate_pence: l.weekly.0,
+            extras_weekly_pence: l.extras.0,
+            amount_pence: l.amount.0,
+            created_at: now,
+        })
+        .collect()
+}
+
+fn replace(
+    conn: &mut DbConnection,
+    source: &Source<'_>,
+    lines: Vec<CostLine>,
+) -> Result<usize, DbError> {
+    let rows = rows(source, lines);
+    store::replace_lines(conn, source.kind.code(), source.id, &rows)?;
+    let total: i64 = rows.iter().map(|r| r.amount_pence).sum();
+    tracing::info!(
+        source_kind = source.kind.code(),
+        source_id = source.id,
+        partnership = source.partnership,
+        lines = rows.len(),
+        committed_pence = total,
+        "commitment recomputed"
+    );
+    Ok(rows.len())
+}
+
+/// A placement under an order: its rate steps to its end, or with no end to the end of the
+/// later of the financial year it started in and the partnership's opened year. A placement
+/// in a block bed has no lines of its own (the block contract carries the cost).
+pub fn recompute_placement(conn: &mut DbConnection, placement_id: &str) -> Result<usize, DbError> {
+    let Some(p) = facts::placement(conn, placement_id)? else {
+        return Ok(0);
+    };
+    let source = Source {
+        kind: SourceKind::Placement,
+        id: &p.placement_id,
+        partnership: &p.partnership,
+        budget_line: PLACEMENTS_LINE,
+        contract_id: p.order_id.as_deref(),
+        provider_id: &p.provider_id,
+    };
+    if p.block_contract_id.is_some() {
+        return replace(conn, &source, Vec::new());
+    }
+    let changes: Vec<RateStep> = facts::rate_changes(conn, placement_id)?
+        .into_iter()
+        .map(|c| RateStep {
+            from: c.effective_from,
+            version: c.ipa_version as u32,
+            weekly: Pence(c.weekly_rate_pence),
+            extras: Pence(c.extras_weekly_pence),
+        })
+        .collect();
+    let end = facts::placement_end(conn, placement_id)?.map(|e| e.end_date);
+    let year = FinancialYear::containing(p.start_date)
+        .0
+        .max(store::through_year(conn, &p.partnership)?.unwrap_or(i32::MIN));
+    let lines = ledger::placement_lines(
+        &p.council,
+        RateStep {
+            from: p.start_date,
+            version: 0,
+            weekly: Pence(p.weekly_rate_pence),
+            extras: Pence(p.extras_weekly_pence),
+        },
+        &changes,
+        end,
+        FinancialYear(year).end(),
+    );
+    replace(conn, &source, lines)
+}
+
+/// A block contract: every bed over the term, to whose it is.
+pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Result<usize, DbError> {
+    let Some(b) = facts::block_contract(conn, block_contract_id)? else {
+        return Ok(0);
+    };
+    let events: Vec<BedEvent> = facts::bed_events_of(conn, block_contract_id)?
+        .into_iter()
+        .filter_map(|e| {
+            let bed = u16::try_from(e.bed).ok()?;
+            let change = match e.state.as_str() {
+                "filled" => BedChange::Filled {
+                    council: e.council?,
+                },
+                _ => BedChange::Void { holder: e.council },
+            };
+            Some(BedEvent {
+                bed,
+                from: e.effective_from,
+                change,
+            })
+        })
+        .collect();
+    let lines = ledger::block_lines(
+        &BlockTerms {
+            lead_council: b.lead_council.clone(),
+            beds: u16::try_from(b.beds).unwrap_or(0),
+            weekly: Pence(b.block_weekly_rate_pence),
+            start: b.start_date,
+            end: b.end_date,
+        },
+        &events,
+    );
+    let source = Source {
+        kind: SourceKind::BlockBed,
+        id: &b.block_contract_id,
+        partnership: &b.partnership,
+        budget_line: PLACEMENTS_LINE,
+        contract_id: Some(&b.block_contract_id),
+        provider_id: &b.provider_id,
+    };
+    replace(conn, &source, lines)
+}
+
+/// A service contract: its value over its term, each extension's over the extension, to a
+/// termination.
+pub fn recompute_service_contract(
+    conn: &mut DbConnection,
+    contract_id: &str,
+) -> Result<usize, DbError> {
+    let Some(c) = facts::service_contract(conn, contract_id)? else {
+        return Ok(0);
+    };
+    let mut tranches = vec![Tranche {
+        from: c.start_date,
+        to: c.end_date,
+        value: Pence(c.value_pence),
+    }];
+    for x in facts::extensions(conn, contract_id)? {
+        tranches.push(Tranche {
+            from: x.previous_end_date.succ_opt().expect("dates continue"),
+            to: x.new_end_date,
+            value: Pence(x.added_value_pence),
+        });
+    }
+    let terminated = facts::termination(conn, contract_id)?.map(|t| t.terminated_on);
+    let lines = ledger::service_contract_lines(&c.lead_council, &tranches, terminated);
+    let source = Source {
+        kind: SourceKind::ServiceContract,
+        id: &c.contract_id,
+        partnership: &c.partnership,
+        budget_line: &c.budget_line,
+        contract_id: Some(&c.contract_id),
+        provider_id: &c.provider_id,
+    };
+    replace(conn, &source, lines)
+}
+
+/// Opens the ledger of a partnership through `year`: every open-ended placement is committed
+/// to that year's end. Returns how many placements were recomputed.
+pub fn open_through(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+) -> Result<usize, DbError> {
+    use diesel::prelude::*;
+    use store::schema::ledger_years;
+    match store::through_year(conn, partnership)? {
+        Some(y) if y >= year => return Ok(0),
+        Some(_) => {
+            diesel::update(ledger_years::table.find(partnership))
+                .set(ledger_years::through_year.eq(year))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(ledger_years::table)
+                .values((
+                    ledger_years::partnership.eq(partnership),
+                    ledger_years::through_year.eq(year),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let ids = facts::open_placement_ids(conn, partnership)?;
+    for id in &ids {
+        recompute_placement(conn, id)?;
+    }
+    Ok(ids.len())
+}
