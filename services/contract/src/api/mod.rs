@@ -4,6 +4,7 @@
 //!   orders, variations.
 //! * `placements`: placements under an order or in a block bed; ending them.
 
+pub mod blocks;
 pub mod orders;
 pub mod placements;
 
@@ -25,9 +26,18 @@ pub struct ContractState {
     paths(
         orders::list_orders,
         orders::get_order,
-        orders::sign_order,
+        orders::sign,
+        orders::decline,
+        orders::agree_timescale,
+        orders::vary,
+        orders::list_variations,
         placements::create_placement,
         placements::get_placement,
+        blocks::let_block_contract,
+        blocks::list_block_contracts,
+        blocks::get_block_contract,
+        blocks::block_contract_savings,
+        blocks::extend_block_contract,
     ),
     tags((name = "contract", description = "Orders, placements, Individual Placement Agreements, block and service contracts"))
 )]
@@ -36,6 +46,7 @@ pub struct ContractApi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     orders::routes(cfg);
     placements::routes(cfg);
+    blocks::routes(cfg);
 }
 
 /// An id read back from the database as a UUID (a bad one is an internal error).

@@ -1,49 +1,100 @@
-//! Orders: listing and reading them, and the provider's signature.
+//! Orders: listing and reading them; the provider's signature or refusal; the timescale
+//! agreed for an emergency order; variations of a signed order.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use hub_events::OrderSigned;
-use hub_platform::{Principal, Problem, Role, http::parse_json};
+use hub_events::{OrderDeclined, OrderSigned};
+use hub_platform::{
+    Principal, Problem, Role,
+    db::{DbConnection, DbError},
+    http::{Json, parse_json},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::{ContractState, stored_uuid};
 use crate::{
-    domain::{OrderStatus, SignOrder, may_see},
-    store::{self, OrderRow, schema::*},
+    domain::{
+        OrderStatus, PlacementStatus, SignOrder, is_council_staff, may_see,
+        orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
+    },
+    store::{
+        self, OrderRow,
+        orders::{
+            VariationRow, add_variation, decline_order, set_timescale, sign_order, variations,
+        },
+        schema::*,
+    },
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/orders", web::get().to(list_orders))
         .route("/v1/orders/{id}", web::get().to(get_order))
-        .route("/v1/orders/{id}/sign", web::post().to(sign_order));
+        .route("/v1/orders/{id}/sign", web::post().to(sign))
+        .route("/v1/orders/{id}/decline", web::post().to(decline))
+        .route("/v1/orders/{id}/timescale", web::put().to(agree_timescale))
+        .route("/v1/orders/{id}/variations", web::post().to(vary))
+        .route("/v1/orders/{id}/variations", web::get().to(list_variations));
 }
 
-/// An order: what the council offers the awarded provider, at what weekly rate, from when.
+/// The signature timescale agreed for an emergency order, and who recorded it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreedTimescale {
+    pub agreed_with: String,
+    pub recorded_by: Option<String>,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// Why the provider declined.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Declined {
+    pub declined_by: Option<String>,
+    pub declined_at: Option<DateTime<Utc>>,
+    /// `no_vacancy`, `cannot_meet_needs`, `rate_not_agreed`, `start_date_not_possible`, `other`.
+    pub reason: String,
+    pub detail: Option<String>,
+}
+
+/// An order: the call-off under a framework that the council (the purchasing body) issues
+/// to the provider a competition or direct award chose, at a weekly rate, from a start date.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: String,
-    /// `issued` or `signed`.
+    /// `issued`, `signed` or `declined`.
     pub status: String,
     pub competition_id: String,
     pub referral_id: String,
-    /// GSS code of the placing council.
+    /// GSS code of the placing council (the purchasing body).
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
     pub framework_id: String,
+    pub lot_id: Option<String>,
     pub weekly_rate_pence: i64,
     pub start_date: NaiveDate,
     pub issued_at: DateTime<Utc>,
-    /// The provider signs by this day (five working days after issue).
+    /// A direct award in an emergency: the placement may start before the signature, which
+    /// follows by the timescale the parties agree.
+    pub emergency: bool,
+    /// The provider signs by this day: `[contract] sign_within_working_days` working days
+    /// after issue; for an emergency order the agreed day, or until it is agreed the same
+    /// number of working days after the later of issue and start.
     pub due_by: NaiveDate,
+    /// The agreed timescale of an emergency order (none while `due_by` is provisional).
+    pub timescale: Option<AgreedTimescale>,
+    /// Still issued after its due day.
+    pub overdue: bool,
     pub signed_by: Option<String>,
     pub signed_at: Option<DateTime<Utc>>,
+    /// Signed after its due day (allowed, and recorded).
+    pub late: bool,
+    pub declined: Option<Declined>,
 }
 
-impl From<&OrderRow> for OrderView {
-    fn from(r: &OrderRow) -> Self {
+impl OrderView {
+    pub fn of(r: &OrderRow, today: NaiveDate) -> Self {
         Self {
             id: r.id.clone(),
             status: r.status.clone(),
@@ -53,27 +104,118 @@ impl From<&OrderRow> for OrderView {
             partnership: r.partnership.clone(),
             provider_id: r.provider_id.clone(),
             framework_id: r.framework_id.clone(),
+            lot_id: r.lot_id.clone(),
             weekly_rate_pence: r.weekly_rate_pence,
             start_date: r.start_date,
             issued_at: r.issued_at.and_utc(),
+            emergency: r.emergency,
             due_by: r.due_by,
+            timescale: r.timescale_agreed_with.as_ref().map(|w| AgreedTimescale {
+                agreed_with: w.clone(),
+                recorded_by: r.timescale_recorded_by.clone(),
+                recorded_at: r.timescale_recorded_at.map(|t| t.and_utc()),
+            }),
+            overdue: is_overdue(&r.status, r.due_by, today),
             signed_by: r.signed_by.clone(),
             signed_at: r.signed_at.map(|t| t.and_utc()),
+            late: r.late,
+            declined: r.decline_reason.as_ref().map(|reason| Declined {
+                declined_by: r.declined_by.clone(),
+                declined_at: r.declined_at.map(|t| t.and_utc()),
+                reason: reason.clone(),
+                detail: r.decline_detail.clone(),
+            }),
         }
     }
 }
 
+/// A change to a signed order, recorded on its own (the order itself never changes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariationView {
+    pub id: String,
+    pub order_id: String,
+    /// 1, 2, … in the order they were recorded.
+    pub seq: i32,
+    pub what: String,
+    pub why: String,
+    pub effective_from: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_by_org: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<&VariationRow> for VariationView {
+    fn from(r: &VariationRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            order_id: r.order_id.clone(),
+            seq: r.seq,
+            what: r.what.clone(),
+            why: r.why.clone(),
+            effective_from: r.effective_from,
+            recorded_by: r.recorded_by.clone(),
+            recorded_by_org: r.recorded_by_org.clone(),
+            recorded_at: r.recorded_at.and_utc(),
+        }
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The order if `who` may see it; 404 otherwise.
+fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
+    Ok(store::find_order(conn, id)?
+        .filter(|o| may_see(who, &o.council, &o.provider_id))
+        .ok_or_else(|| Problem::not_found("order"))?)
+}
+
+/// The order if `who` is a user of the provider it was awarded to (404 if `who` may not see
+/// it, 403 for the council's staff).
+fn for_provider(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
+    let o = visible(conn, who, id)?;
+    if !(who.is_provider() && who.org == o.provider_id) {
+        return Err(Problem::forbidden("only the provider the order was awarded to").into());
+    }
+    Ok(o)
+}
+
+/// The order if `who` is a commissioner of its council (404 if `who` may not see it, 403
+/// for the provider and the council's other staff).
+fn for_commissioner(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<OrderRow, DbError> {
+    let o = visible(conn, who, id)?;
+    if !(is_council_staff(who, &o.council) && who.has(Role::Commissioner)) {
+        return Err(Problem::forbidden("a commissioner of the order's council").into());
+    }
+    Ok(o)
+}
+
+fn not_issued(status: &str) -> Problem {
+    Problem::conflict("order-not-issued", format!("the order is {status}"))
+}
+
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct OrderQuery {
     /// Only the order called off by this competition.
     pub competition_id: Option<String>,
+    /// Only orders for this referral.
+    pub referral_id: Option<String>,
     /// `issued`, `signed` or `declined`.
     pub status: Option<String>,
+    /// `true`: only orders still issued after their due day (the council chases these).
+    pub overdue: Option<bool>,
 }
 
-/// Orders the caller may see: its council's, or those awarded to its provider (newest first).
+/// Orders the caller may see: its council's, or those awarded to its provider (newest
+/// first). `?overdue=true` lists those not signed by their due day.
 #[utoipa::path(get, path = "/v1/orders", tag = "contract", params(OrderQuery),
-    responses((status = 200, body = [OrderView]), (status = 401, body = Problem)),
+    responses((status = 200, body = [OrderView]), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_orders(
     state: web::Data<ContractState>,
@@ -81,6 +223,16 @@ pub async fn list_orders(
     query: web::Query<OrderQuery>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
+    if let Some(s) = &query.status
+        && OrderStatus::parse(s).is_none()
+    {
+        return Err(Problem::invalid(
+            "status",
+            "one_of",
+            "issued, signed or declined",
+        ));
+    }
+    let today = today();
     let rows: Vec<OrderRow> = state
         .store
         .db
@@ -89,8 +241,16 @@ pub async fn list_orders(
             if let Some(c) = query.competition_id {
                 q = q.filter(orders::competition_id.eq(c));
             }
+            if let Some(r) = query.referral_id {
+                q = q.filter(orders::referral_id.eq(r));
+            }
             if let Some(s) = query.status {
                 q = q.filter(orders::status.eq(s));
+            }
+            if query.overdue == Some(true) {
+                q = q
+                    .filter(orders::status.eq(OrderStatus::Issued.code()))
+                    .filter(orders::due_by.lt(today));
             }
             q = if who.is_provider() {
                 q.filter(orders::provider_id.eq(who.org.clone()))
@@ -108,7 +268,11 @@ pub async fn list_orders(
                 .collect())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(OrderView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .map(|r| OrderView::of(r, today))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Read an order: its council's staff and the provider it was awarded to; anyone else 404.
@@ -125,17 +289,14 @@ pub async fn get_order(
     let row = state
         .store
         .db
-        .run(move |conn| {
-            Ok(store::find_order(conn, &id)?
-                .filter(|o| may_see(&who, &o.council, &o.provider_id))
-                .ok_or_else(|| Problem::not_found("order"))?)
-        })
+        .run(move |conn| visible(conn, &who, &id))
         .await?;
-    Ok(HttpResponse::Ok().json(OrderView::from(&row)))
+    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
 }
 
-/// Sign an issued order (the provider it was awarded to). No body, or `{}`.
-/// The order is immutable from then on.
+/// Sign an issued order (a user of the provider it was awarded to). No body, or `{}`.
+/// A signature after the due day is accepted and recorded `late`. The order is immutable
+/// from then on; changes are variations.
 #[utoipa::path(post, path = "/v1/orders/{id}/sign", tag = "contract",
     params(("id" = String, Path, description = "The order's id")),
     request_body(content = SignOrder, description = "Optional: no body, or an empty object"),
@@ -143,13 +304,12 @@ pub async fn get_order(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/order-not-issued`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn sign_order(
+pub async fn sign(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(&[Role::Provider])?;
     if !body.iter().all(u8::is_ascii_whitespace) {
         parse_json::<SignOrder>(&body)?;
     }
@@ -157,22 +317,19 @@ pub async fn sign_order(
     let row = state
         .store
         .write(move |conn, events| {
-            let mut row = store::find_order(conn, &id)?
-                .filter(|o| o.provider_id == who.org)
-                .ok_or_else(|| Problem::not_found("order"))?;
-            let not_issued = |status: &str| {
-                Problem::conflict("order-not-issued", format!("the order is {status}"))
-            };
+            let mut row = for_provider(conn, &who, &id)?;
             if row.status != OrderStatus::Issued.code() {
                 return Err(not_issued(&row.status).into());
             }
             let now = Utc::now().naive_utc();
-            if !store::sign_order(conn, &row.id, &who.sub, now)? {
+            let late = is_late(row.due_by, now.date());
+            if !sign_order(conn, &row.id, &who.sub, now, late)? {
                 return Err(not_issued("no longer issued").into());
             }
             row.status = OrderStatus::Signed.code().to_owned();
             row.signed_by = Some(who.sub.clone());
             row.signed_at = Some(now);
+            row.late = late;
             events.emit(
                 &row.partnership,
                 &OrderSigned {
@@ -180,12 +337,192 @@ pub async fn sign_order(
                     provider_id: row.provider_id.clone(),
                     council: row.council.clone(),
                     signed_by: who.sub.clone(),
-                    late: now.date() > row.due_by,
+                    late,
                 },
             );
             Ok(row)
         })
         .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, "order signed");
-    Ok(HttpResponse::Ok().json(OrderView::from(&row)))
+    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, late = row.late, "order signed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+}
+
+/// Decline an issued order, with a reason (a user of the provider it was awarded to).
+/// Refused while a placement made under the (emergency) order is going on.
+#[utoipa::path(post, path = "/v1/orders/{id}/decline", tag = "contract", request_body = DeclineOrder,
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/order-not-issued` or `/problems/placement-active`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn decline(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<DeclineOrder>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let row = state
+        .store
+        .write(move |conn, events| {
+            let o = for_provider(conn, &who, &id)?;
+            if o.status != OrderStatus::Issued.code() {
+                return Err(not_issued(&o.status).into());
+            }
+            if store::placement_for_order(conn, &o.id)?
+                .is_some_and(|p| p.status == PlacementStatus::Active.code())
+            {
+                return Err(Problem::conflict(
+                    "placement-active",
+                    "the child is placed under this order; the placement ends first",
+                )
+                .into());
+            }
+            let reason = input.reason.code();
+            let detail = input
+                .detail
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty());
+            let now = Utc::now().naive_utc();
+            if !decline_order(conn, &o.id, &who.sub, now, reason, detail)? {
+                return Err(not_issued("no longer issued").into());
+            }
+            events.emit(
+                &o.partnership,
+                &OrderDeclined {
+                    order_id: stored_uuid(&o.id)?,
+                    provider_id: o.provider_id.clone(),
+                    council: o.council.clone(),
+                    reason: reason.to_owned(),
+                },
+            );
+            Ok(store::find_order(conn, &o.id)?.expect("just declined"))
+        })
+        .await?;
+    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = ?row.decline_reason, "order declined");
+    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+}
+
+/// Record the signature timescale agreed with the provider for an emergency order (a
+/// commissioner of its council), while the order is still issued. `due_by` replaces the
+/// provisional day; it may already have passed (an agreement recorded afterwards).
+#[utoipa::path(put, path = "/v1/orders/{id}/timescale", tag = "contract", request_body = Timescale,
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/order-not-issued` or `/problems/not-an-emergency-order`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn agree_timescale(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Timescale>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let row = state
+        .store
+        .write(move |conn, _events| {
+            let o = for_commissioner(conn, &who, &id)?;
+            if !o.emergency {
+                return Err(Problem::conflict(
+                    "not-an-emergency-order",
+                    "a normal order is due back in the set number of working days",
+                )
+                .into());
+            }
+            if o.status != OrderStatus::Issued.code() {
+                return Err(not_issued(&o.status).into());
+            }
+            if let Some(e) = input.due_by_error(o.issued_at.date()) {
+                return Err(Problem::validation(vec![e]).into());
+            }
+            let now = Utc::now().naive_utc();
+            let agreed_with = input.agreed_with.trim();
+            if !set_timescale(conn, &o.id, input.due_by, agreed_with, &who.sub, now)? {
+                return Err(not_issued("no longer issued").into());
+            }
+            Ok(store::find_order(conn, &o.id)?.expect("just updated"))
+        })
+        .await?;
+    tracing::info!(order_id = %row.id, due_by = %row.due_by, "emergency order timescale agreed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+}
+
+/// Record a variation of a signed order (a commissioner of its council): what changed, why,
+/// from when. The order itself is never edited.
+#[utoipa::path(post, path = "/v1/orders/{id}/variations", tag = "contract", request_body = NewVariation,
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 201, body = VariationView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/order-not-signed`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn vary(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NewVariation>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let row = state
+        .store
+        .write(move |conn, _events| {
+            let o = for_commissioner(conn, &who, &id)?;
+            if o.status != OrderStatus::Signed.code() {
+                return Err(Problem::conflict(
+                    "order-not-signed",
+                    format!("only a signed order is varied; this one is {}", o.status),
+                )
+                .into());
+            }
+            add_variation(
+                conn,
+                VariationRow {
+                    id: Uuid::now_v7().to_string(),
+                    order_id: o.id.clone(),
+                    seq: 0,
+                    what: input.what.trim().to_owned(),
+                    why: input.why.trim().to_owned(),
+                    effective_from: input.effective_from,
+                    recorded_by: who.sub.clone(),
+                    recorded_by_org: who.org.clone(),
+                    recorded_at: Utc::now().naive_utc(),
+                },
+            )
+        })
+        .await?;
+    tracing::info!(order_id = %row.order_id, seq = row.seq, "order variation recorded");
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/orders/{}/variations", row.order_id),
+        ))
+        .json(VariationView::from(&row)))
+}
+
+/// The variations of an order, oldest first (whoever may see the order).
+#[utoipa::path(get, path = "/v1/orders/{id}/variations", tag = "contract",
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, body = [VariationView]), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_variations(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let rows = state
+        .store
+        .db
+        .run(move |conn| {
+            let o = visible(conn, &who, &id)?;
+            variations(conn, &o.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(VariationView::from).collect::<Vec<_>>()))
 }

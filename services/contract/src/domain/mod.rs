@@ -11,9 +11,9 @@ pub mod placements;
 pub mod service_contracts;
 pub mod working_days;
 
-use hub_platform::{Principal, Role};
+use hub_platform::{FieldError, Principal, Role};
 
-pub use orders::{OrderStatus, SignOrder, order_due_by};
+pub use orders::{OrderStatus, SignOrder, emergency_due_by, order_due_by};
 pub use placements::{NewPlacement, PlacementStatus};
 
 /// Who may see an order (and the placement made under it): the staff of the council that
@@ -33,6 +33,21 @@ pub fn is_council_staff(who: &Principal, council: &str) -> bool {
         ]
         .iter()
         .any(|r| who.has(*r))
+}
+
+/// A text field's rules: present (not blank) when `required`, at most `max` characters.
+pub fn text_errors(field: &str, value: &str, required: bool, max: usize) -> Vec<FieldError> {
+    if required && value.trim().is_empty() {
+        vec![FieldError::new(field, "required", "must not be blank")]
+    } else if value.chars().count() > max {
+        vec![FieldError::new(
+            field,
+            "max_length",
+            format!("at most {max} characters"),
+        )]
+    } else {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! Orders: the call-off under a framework that the council (the purchasing body) issues to
 //! the provider a competition or direct award chose. No I/O.
 
-use chrono::NaiveDate;
-use hub_platform::http::Validate;
+use chrono::{Days, NaiveDate};
+use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::working_days::add_working_days;
+use super::{text_errors, working_days::add_working_days};
 
 /// Where an order is in its life. An order is immutable once signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,6 +16,8 @@ pub enum OrderStatus {
     Issued,
     /// Signed by the provider: the contract for the placement exists.
     Signed,
+    /// Declined by the provider, with its reason.
+    Declined,
 }
 
 impl OrderStatus {
@@ -23,14 +25,138 @@ impl OrderStatus {
         match self {
             Self::Issued => "issued",
             Self::Signed => "signed",
+            Self::Declined => "declined",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Issued, Self::Signed, Self::Declined]
+            .into_iter()
+            .find(|x| x.code() == s)
+    }
+}
+
+/// An issued order not signed by its due day is overdue from the day after.
+pub fn is_overdue(status: &str, due_by: NaiveDate, today: NaiveDate) -> bool {
+    status == OrderStatus::Issued.code() && today > due_by
+}
+
+/// A signature on a day after the order was due back is late (allowed, and recorded).
+pub fn is_late(due_by: NaiveDate, signed_on: NaiveDate) -> bool {
+    signed_on > due_by
 }
 
 /// The day by which an order issued on `issued_on` must be signed: `working_days` England
 /// and Wales working days later (`[contract] sign_within_working_days`).
 pub fn order_due_by(issued_on: NaiveDate, working_days: u32) -> NaiveDate {
     add_working_days(issued_on, working_days)
+}
+
+/// When an emergency order (a direct award) is due back signed until the parties have
+/// agreed a timescale: `working_days` working days after the later of its issue and the
+/// placement's start, since in an emergency the child may move in first and the signature
+/// follow. The commissioner then records the agreed day ([`Timescale`]).
+pub fn emergency_due_by(
+    issued_on: NaiveDate,
+    start_date: NaiveDate,
+    working_days: u32,
+) -> NaiveDate {
+    add_working_days(issued_on.max(start_date), working_days)
+}
+
+/// The longest timescale that may be agreed for an emergency order, counted from its issue.
+pub const MAX_TIMESCALE_DAYS: u64 = 90;
+
+/// `PUT /v1/orders/{id}/timescale`: the signature timescale the council and the provider
+/// agreed for an emergency order (4.4 of the LCR PPA paper).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timescale {
+    /// The day by which the provider signs. It may already have passed when an agreement
+    /// made by phone is recorded afterwards; a signature after it is then recorded late.
+    pub due_by: NaiveDate,
+    /// Who at the provider agreed it (a name or role).
+    pub agreed_with: String,
+}
+
+impl Validate for Timescale {
+    fn validate(&self) -> Vec<FieldError> {
+        text_errors("/agreed_with", &self.agreed_with, true, 200)
+    }
+}
+
+impl Timescale {
+    /// The agreed day may be at most [`MAX_TIMESCALE_DAYS`] after the order was issued.
+    pub fn due_by_error(&self, issued_on: NaiveDate) -> Option<FieldError> {
+        (self.due_by > issued_on + Days::new(MAX_TIMESCALE_DAYS)).then(|| {
+            FieldError::new(
+                "/due_by",
+                "max",
+                format!("a timescale is at most {MAX_TIMESCALE_DAYS} days from the order's issue"),
+            )
+        })
+    }
+}
+
+/// Why a provider declines an order. The code goes into `contract.order_declined`; the
+/// provider's own words (`detail`) stay in this service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    NoVacancy,
+    CannotMeetNeeds,
+    RateNotAgreed,
+    StartDateNotPossible,
+    Other,
+}
+
+impl DeclineReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoVacancy => "no_vacancy",
+            Self::CannotMeetNeeds => "cannot_meet_needs",
+            Self::RateNotAgreed => "rate_not_agreed",
+            Self::StartDateNotPossible => "start_date_not_possible",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// `POST /v1/orders/{id}/decline`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineOrder {
+    pub reason: DeclineReason,
+    /// In the provider's words (required for `other`). Kept in this service only.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl Validate for DeclineOrder {
+    fn validate(&self) -> Vec<FieldError> {
+        let detail = self.detail.as_deref().unwrap_or("");
+        text_errors("/detail", detail, self.reason == DeclineReason::Other, 2000)
+    }
+}
+
+/// `POST /v1/orders/{id}/variations`: a change to a signed order, recorded on its own.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVariation {
+    /// What changed (the term and its new wording or value).
+    pub what: String,
+    /// Why it changed.
+    pub why: String,
+    /// The day the change takes effect.
+    pub effective_from: NaiveDate,
+}
+
+impl Validate for NewVariation {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = text_errors("/what", &self.what, true, 4000);
+        e.extend(text_errors("/why", &self.why, true, 4000));
+        e
+    }
 }
 
 /// `POST /v1/orders/{id}/sign`: no body, or an empty JSON object.
@@ -43,6 +169,45 @@ impl Validate for SignOrder {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emergency_orders_are_due_after_the_later_of_issue_and_start_until_agreed() {
+        // Issued Monday 12 January 2026 for a child who moved in on Saturday 10th: 19th.
+        assert_eq!(
+            emergency_due_by(d(2026, 1, 12), d(2026, 1, 10), 5),
+            d(2026, 1, 19)
+        );
+        // Issued ahead of a start on Wednesday 14th: five working days from the 14th.
+        assert_eq!(
+            emergency_due_by(d(2026, 1, 12), d(2026, 1, 14), 5),
+            d(2026, 1, 21)
+        );
+        let t = Timescale {
+            due_by: d(2026, 4, 13),
+            agreed_with: "registered manager".into(),
+        };
+        assert!(t.due_by_error(d(2026, 1, 12)).is_some());
+        assert!(t.due_by_error(d(2026, 1, 13)).is_none());
+    }
+
+    #[test]
+    fn overdue_is_an_issued_order_after_its_due_day() {
+        let due = d(2026, 1, 19);
+        assert!(!is_overdue("issued", due, due));
+        assert!(is_overdue("issued", due, d(2026, 1, 20)));
+        assert!(!is_overdue("signed", due, d(2026, 1, 20)));
+        assert!(!is_late(due, due) && is_late(due, d(2026, 1, 20)));
+    }
+
+    #[test]
+    fn declining_for_another_reason_needs_the_providers_words() {
+        let dec: DeclineOrder =
+            serde_json::from_value(serde_json::json!({"reason": "other"})).unwrap();
+        assert_eq!(dec.validate()[0].field, "/detail");
+        let dec: DeclineOrder =
+            serde_json::from_value(serde_json::json!({"reason": "no_vacancy"})).unwrap();
+        assert!(dec.validate().is_empty());
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -14,7 +14,7 @@ use hub_platform::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{OrderStatus, order_due_by},
+    domain::{OrderStatus, emergency_due_by, order_due_by},
     store::{self, OrderRow, schema::*},
 };
 
@@ -80,6 +80,13 @@ fn issue_order(
         return Ok(());
     }
     let now = Utc::now().naive_utc();
+    // An emergency order (a direct award) is due by the timescale the parties agree; until
+    // the commissioner records it, a provisional day counted from the later of issue and start.
+    let due_by = if e.direct {
+        emergency_due_by(now.date(), e.start_date, sign_within)
+    } else {
+        order_due_by(now.date(), sign_within)
+    };
     let row = OrderRow {
         id: Uuid::now_v7().to_string(),
         competition_id: e.competition_id.to_string(),
@@ -92,9 +99,20 @@ fn issue_order(
         start_date: e.start_date,
         status: OrderStatus::Issued.code().to_owned(),
         issued_at: now,
-        due_by: order_due_by(now.date(), sign_within),
+        due_by,
         signed_by: None,
         signed_at: None,
+        lot_id: Some(e.lot_id.to_string()),
+        emergency: e.direct,
+        timescale_agreed_with: None,
+        timescale_recorded_by: None,
+        timescale_recorded_at: None,
+        late: false,
+        declined_by: None,
+        declined_at: None,
+        decline_reason: None,
+        decline_detail: None,
+        overdue_raised_at: None,
     };
     diesel::insert_into(orders::table)
         .values(&row)

@@ -1,7 +1,10 @@
 //! Tables and queries of the contract service.
 
 pub mod blocks;
+pub mod orders;
 pub mod service_contracts;
+
+pub use orders::{OrderRow, find_order, order_for_competition, sweep_overdue_orders};
 
 pub mod schema {
     diesel::table! {
@@ -20,6 +23,30 @@ pub mod schema {
             due_by -> Date,
             signed_by -> Nullable<Text>,
             signed_at -> Nullable<Timestamp>,
+            lot_id -> Nullable<Text>,
+            emergency -> Bool,
+            timescale_agreed_with -> Nullable<Text>,
+            timescale_recorded_by -> Nullable<Text>,
+            timescale_recorded_at -> Nullable<Timestamp>,
+            late -> Bool,
+            declined_by -> Nullable<Text>,
+            declined_at -> Nullable<Timestamp>,
+            decline_reason -> Nullable<Text>,
+            decline_detail -> Nullable<Text>,
+            overdue_raised_at -> Nullable<Timestamp>,
+        }
+    }
+    diesel::table! {
+        order_variations (id) {
+            id -> Text,
+            order_id -> Text,
+            seq -> Integer,
+            what -> Text,
+            why -> Text,
+            effective_from -> Date,
+            recorded_by -> Text,
+            recorded_by_org -> Text,
+            recorded_at -> Timestamp,
         }
     }
     diesel::table! {
@@ -39,34 +66,14 @@ pub mod schema {
         }
     }
     diesel::joinable!(placements -> orders (order_id));
-    diesel::allow_tables_to_appear_in_same_query!(orders, placements);
+    diesel::joinable!(order_variations -> orders (order_id));
+    diesel::allow_tables_to_appear_in_same_query!(orders, order_variations, placements);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
-
-use crate::domain::OrderStatus;
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = orders)]
-pub struct OrderRow {
-    pub id: String,
-    pub competition_id: String,
-    pub referral_id: String,
-    pub council: String,
-    pub partnership: String,
-    pub provider_id: String,
-    pub framework_id: String,
-    pub weekly_rate_pence: i64,
-    pub start_date: NaiveDate,
-    pub status: String,
-    pub issued_at: NaiveDateTime,
-    pub due_by: NaiveDate,
-    pub signed_by: Option<String>,
-    pub signed_at: Option<NaiveDateTime>,
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]
@@ -83,48 +90,6 @@ pub struct PlacementRow {
     pub created_by: String,
     pub created_by_org: String,
     pub created_at: NaiveDateTime,
-}
-
-pub fn find_order(conn: &mut DbConnection, id: &str) -> Result<Option<OrderRow>, DbError> {
-    Ok(orders::table
-        .find(id)
-        .select(OrderRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// The order issued for a competition's award, if there is one.
-pub fn order_for_competition(
-    conn: &mut DbConnection,
-    competition_id: &str,
-) -> Result<Option<OrderRow>, DbError> {
-    Ok(orders::table
-        .filter(orders::competition_id.eq(competition_id))
-        .select(OrderRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// Signs an issued order. Returns false (and changes nothing) unless the order is still
-/// `issued`: the status check is in the UPDATE itself, so two signers cannot both win.
-pub fn sign_order(
-    conn: &mut DbConnection,
-    id: &str,
-    by: &str,
-    at: NaiveDateTime,
-) -> Result<bool, DbError> {
-    let n = diesel::update(
-        orders::table
-            .find(id)
-            .filter(orders::status.eq(OrderStatus::Issued.code())),
-    )
-    .set((
-        orders::status.eq(OrderStatus::Signed.code()),
-        orders::signed_by.eq(Some(by)),
-        orders::signed_at.eq(Some(at)),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 pub fn find_placement(conn: &mut DbConnection, id: &str) -> Result<Option<PlacementRow>, DbError> {
@@ -146,15 +111,6 @@ pub fn placement_for_order(
         .optional()?)
 }
 
-/// Raises `contract.order_overdue` for issued orders past their `due_by` (once per order).
-pub fn sweep_overdue_orders(
-    _conn: &mut DbConnection,
-    _today: NaiveDate,
-    _events: &mut hub_bus::Events,
-) -> Result<usize, DbError> {
-    Ok(0)
-}
-
 /// Raises `contract.ipa_review_due` for IPA reviews due or overdue by `today` (once each).
 pub fn sweep_ipa_reviews(
     _conn: &mut DbConnection,
@@ -162,4 +118,9 @@ pub fn sweep_ipa_reviews(
     _events: &mut hub_bus::Events,
 ) -> Result<usize, DbError> {
     Ok(0)
+}
+
+/// A stored id as a UUID (a bad one is an internal error).
+pub fn uuid(s: &str) -> Result<uuid::Uuid, DbError> {
+    uuid::Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored id `{s}`: {e}")))
 }

@@ -1,0 +1,13 @@
+DROP TABLE order_variations;
+DROP INDEX orders_awaiting;
+ALTER TABLE orders DROP COLUMN overdue_raised_at;
+ALTER TABLE orders DROP COLUMN decline_detail;
+ALTER TABLE orders DROP COLUMN decline_reason;
+ALTER TABLE orders DROP COLUMN declined_at;
+ALTER TABLE orders DROP COLUMN declined_by;
+ALTER TABLE orders DROP COLUMN late;
+ALTER TABLE orders DROP COLUMN timescale_recorded_at;
+ALTER TABLE orders DROP COLUMN timescale_recorded_by;
+ALTER TABLE orders DROP COLUMN timescale_agreed_with;
+ALTER TABLE orders DROP COLUMN emergency;
+ALTER TABLE orders DROP COLUMN lot_id;

@@ -1,0 +1,494 @@
+//! Orders, placements and Individual Placement Agreements through the contract service's
+//! HTTP API, with awards coming in on the in-process bus and the clock driven by calling
+//! the sweep with chosen days. Every refusal is checked with its exact status and problem
+//! type. Runs on SQLite and on PostgreSQL (a database per run, created and dropped).
+
+use chrono::{Days, NaiveDate, Utc};
+use contract::{
+    domain::{emergency_due_by, order_due_by},
+    handlers::sweep::sweep_once,
+};
+use hub_events::{CompetitionAwarded, Envelope, OrderDeclined, OrderOverdue, OrderSigned};
+use hub_platform::{Role, Settings, db::Migrations};
+use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
+
+const SEFTON: &str = "E08000014";
+const WIRRAL: &str = "E08000015";
+const PROVIDER: &str = "prov-care-assist";
+const OTHER_PROVIDER: &str = "prov-other";
+
+/// The service with its clock slowed right down: the tests sweep with the days they choose.
+async fn start(url: &str) -> ServiceCtx {
+    let settings = Settings::load_with(&[("contract.sweep_interval_secs", "86400")]).unwrap();
+    ServiceCtx::builder(contract::NAME)
+        .settings(settings)
+        .start(url, &SETS, contract::start)
+        .await
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn award(council: &str, direct: bool, start_date: NaiveDate) -> CompetitionAwarded {
+    CompetitionAwarded {
+        competition_id: Uuid::now_v7(),
+        referral_id: Uuid::now_v7(),
+        council: council.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        provider_id: PROVIDER.into(),
+        bid_id: (!direct).then(Uuid::now_v7),
+        weekly_rate_pence: 214_900,
+        start_date,
+        unsuccessful: Vec::new(),
+        awarded_by: "jo".into(),
+        direct,
+        outcomes: Vec::new(),
+    }
+}
+
+/// Publishes an award in LCR-PPA and returns the order it issued.
+async fn issue(ctx: &ServiceCtx, a: &CompetitionAwarded) -> Value {
+    ctx.publish_envelope(&Envelope::new("competition", "LCR-PPA", a))
+        .await;
+    let app = ctx.app().await;
+    let (s, list) = call(
+        &app,
+        "GET",
+        &format!("/v1/orders?competition_id={}", a.competition_id),
+        &ctx.token(&a.council, Role::Commissioner),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    list[0].clone()
+}
+
+async fn orders(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token_as("cathy", SEFTON, Role::Commissioner);
+    let sefton_sw = ctx.token(SEFTON, Role::SocialWorker);
+    let wirral = ctx.token(WIRRAL, Role::Commissioner);
+    let provider = ctx.token_as("pat", PROVIDER, Role::Provider);
+    let other = ctx.token(OTHER_PROVIDER, Role::Provider);
+    let today = today();
+    let sign_within = ctx.settings.contract.sign_within_working_days;
+    assert_eq!(sign_within, 5);
+
+    // A normal order is due back in five working days; an emergency one (a direct award for
+    // a child who moved in three days ago) provisionally five working days after the later
+    // of issue and start, until the parties agree a timescale.
+    let normal = issue(&ctx, &award(SEFTON, false, today + Days::new(14))).await;
+    assert_eq!(normal["status"], "issued");
+    assert_eq!(normal["emergency"], false);
+    assert_eq!(normal["due_by"], order_due_by(today, 5).to_string());
+    assert_eq!(normal["council"], SEFTON);
+    assert!(normal["lot_id"].is_string());
+    let started = today - Days::new(3);
+    let emergency = issue(&ctx, &award(SEFTON, true, started)).await;
+    assert_eq!(
+        (
+            emergency["emergency"].as_bool(),
+            emergency["timescale"].is_null()
+        ),
+        (Some(true), true)
+    );
+    assert_eq!(
+        emergency["due_by"],
+        emergency_due_by(today, started, 5).to_string()
+    );
+    let n = |o: &Value| o["id"].as_str().unwrap().to_owned();
+    let (normal_id, emergency_id) = (n(&normal), n(&emergency));
+
+    // The agreed timescale: a commissioner of the order's council, emergency orders only.
+    let timescale = |id: &str| format!("/v1/orders/{id}/timescale");
+    let agreed =
+        json!({"due_by": (today - Days::new(1)).to_string(), "agreed_with": "registered manager"});
+    for (token, status, slug) in [
+        (&provider, 403, "forbidden"),
+        (&sefton_sw, 403, "forbidden"),
+        (&wirral, 404, "not-found"),
+        (&other, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(
+                &app,
+                "PUT",
+                &timescale(&emergency_id),
+                token,
+                Some(agreed.clone()),
+            )
+            .await,
+            status,
+            slug,
+            None,
+        );
+    }
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &timescale(&normal_id),
+            &sefton,
+            Some(agreed.clone()),
+        )
+        .await,
+        409,
+        "not-an-emergency-order",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &timescale(&emergency_id),
+            &sefton,
+            Some(json!({"due_by": today.to_string(), "agreed_with": "  "})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/agreed_with", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &timescale(&emergency_id),
+            &sefton,
+            Some(json!({"due_by": (today + Days::new(91)).to_string(), "agreed_with": "manager"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/due_by", "max")),
+    );
+    // Agreed by phone to sign by yesterday, recorded today: the order is overdue at once.
+    let (s, o) = call(
+        &app,
+        "PUT",
+        &timescale(&emergency_id),
+        &sefton,
+        Some(agreed),
+    )
+    .await;
+    assert_eq!(s, 200, "{o}");
+    assert_eq!(o["due_by"], (today - Days::new(1)).to_string());
+    assert_eq!(o["timescale"]["agreed_with"], "registered manager");
+    assert_eq!(o["timescale"]["recorded_by"], "cathy");
+    assert_eq!(o["overdue"], true);
+
+    // Overdue orders, as the council and the provider see them.
+    for token in [&sefton, &provider] {
+        let (s, list) = call(&app, "GET", "/v1/orders?overdue=true", token, None).await;
+        assert_eq!(s, 200);
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![emergency_id.as_str()]);
+    }
+    let (_, none) = call(&app, "GET", "/v1/orders?overdue=true", &wirral, None).await;
+    assert_eq!(none, json!([]));
+    assert_problem(
+        &call(&app, "GET", "/v1/orders?status=lost", &sefton, None).await,
+        422,
+        "validation",
+        None,
+    );
+
+    // The sweep raises each overdue order once.
+    let swept = sweep_once(&ctx.store, today).await.unwrap();
+    assert_eq!(swept.orders_overdue, 1);
+    assert_eq!(
+        sweep_once(&ctx.store, today).await.unwrap().orders_overdue,
+        0
+    );
+    let overdue: Vec<OrderOverdue> = ctx.outbox_of().await;
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(
+        (overdue[0].order_id.to_string(), overdue[0].due_by),
+        (emergency_id.clone(), today - Days::new(1))
+    );
+    // A fortnight on, the normal order is overdue too; two replicas sweeping at once raise it once.
+    let later = today + Days::new(14);
+    let (a, b) = tokio::join!(sweep_once(&ctx.store, later), sweep_once(&ctx.store, later));
+    assert_eq!(a.unwrap().orders_overdue + b.unwrap().orders_overdue, 1);
+    assert_eq!(ctx.outbox_of::<OrderOverdue>().await.len(), 2);
+
+    // Signing: a user of the provider; after the agreed day it is recorded late.
+    let sign = |id: &str| format!("/v1/orders/{id}/sign");
+    assert_problem(
+        &call(&app, "POST", &sign(&emergency_id), &other, None).await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", &sign(&emergency_id), &sefton, None).await,
+        403,
+        "forbidden",
+        None,
+    );
+    let (s, signed) = call(&app, "POST", &sign(&emergency_id), &provider, None).await;
+    assert_eq!(s, 200, "{signed}");
+    assert_eq!(
+        (
+            signed["status"].as_str(),
+            signed["late"].as_bool(),
+            signed["signed_by"].as_str()
+        ),
+        (Some("signed"), Some(true), Some("pat"))
+    );
+    assert_eq!(signed["overdue"], false);
+    let s: Vec<OrderSigned> = ctx.outbox_of().await;
+    assert!(s[0].late);
+    assert_problem(
+        &call(&app, "POST", &sign(&emergency_id), &provider, None).await,
+        409,
+        "order-not-issued",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &timescale(&emergency_id),
+            &sefton,
+            Some(json!({"due_by": today.to_string(), "agreed_with": "manager"})),
+        )
+        .await,
+        409,
+        "order-not-issued",
+        None,
+    );
+
+    // Declining: a user of the provider, with a reason; the provider's words stay here.
+    let decline = |id: &str| format!("/v1/orders/{id}/decline");
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&normal_id),
+            &provider,
+            Some(json!({"reason": "other"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/detail", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&normal_id),
+            &provider,
+            Some(json!({"reason": "busy"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/reason", "one_of")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&normal_id),
+            &other,
+            Some(json!({"reason": "no_vacancy"})),
+        )
+        .await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&normal_id),
+            &sefton,
+            Some(json!({"reason": "no_vacancy"})),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&emergency_id),
+            &provider,
+            Some(json!({"reason": "no_vacancy"})),
+        )
+        .await,
+        409,
+        "order-not-issued",
+        None,
+    );
+    let words = "the last bed went to another child yesterday";
+    let (s, declined) = call(
+        &app,
+        "POST",
+        &decline(&normal_id),
+        &provider,
+        Some(json!({"reason": "no_vacancy", "detail": words})),
+    )
+    .await;
+    assert_eq!(s, 200, "{declined}");
+    assert_eq!(declined["status"], "declined");
+    assert_eq!(declined["declined"]["reason"], "no_vacancy");
+    assert_eq!(declined["declined"]["detail"], words);
+    assert_eq!(declined["declined"]["declined_by"], "pat");
+    let d: Vec<OrderDeclined> = ctx.outbox_of().await;
+    assert_eq!(
+        (d[0].order_id.to_string(), d[0].reason.as_str()),
+        (normal_id.clone(), "no_vacancy")
+    );
+    let raw = ctx.outbox().await;
+    assert!(
+        raw.iter().all(|e| !e.payload.to_string().contains(words)),
+        "the provider's words stay in the service"
+    );
+    assert_problem(
+        &call(&app, "POST", &sign(&normal_id), &provider, None).await,
+        409,
+        "order-not-issued",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &decline(&normal_id),
+            &provider,
+            Some(json!({"reason": "no_vacancy"})),
+        )
+        .await,
+        409,
+        "order-not-issued",
+        None,
+    );
+    // A declined order is no longer overdue.
+    let (_, list) = call(&app, "GET", "/v1/orders?overdue=true", &sefton, None).await;
+    assert_eq!(list, json!([]));
+
+    // Variations of a signed order: the commissioner records what, why, from when; the
+    // order itself stays as signed.
+    let variations = |id: &str| format!("/v1/orders/{id}/variations");
+    let change = json!({"what": "weekly rate £2,149.00 → £2,249.00 (waking night staff)",
+                        "why": "needs assessed at the 28-day review", "effective_from": "2027-01-15"});
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &variations(&normal_id),
+            &sefton,
+            Some(change.clone()),
+        )
+        .await,
+        409,
+        "order-not-signed",
+        None,
+    );
+    for (token, status, slug) in [
+        (&provider, 403, "forbidden"),
+        (&sefton_sw, 403, "forbidden"),
+        (&wirral, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(
+                &app,
+                "POST",
+                &variations(&emergency_id),
+                token,
+                Some(change.clone()),
+            )
+            .await,
+            status,
+            slug,
+            None,
+        );
+    }
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &variations(&emergency_id),
+            &sefton,
+            Some(json!({"what": "x", "why": "", "effective_from": "2027-01-15"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/why", "required")),
+    );
+    let (s, v1) = call(
+        &app,
+        "POST",
+        &variations(&emergency_id),
+        &sefton,
+        Some(change),
+    )
+    .await;
+    assert_eq!(s, 201, "{v1}");
+    assert_eq!(
+        (v1["seq"].as_i64(), v1["recorded_by"].as_str()),
+        (Some(1), Some("cathy"))
+    );
+    let (s, v2) = call(
+        &app,
+        "POST",
+        &variations(&emergency_id),
+        &sefton,
+        Some(
+            json!({"what": "start date recorded as the night of arrival", "why": "emergency move",
+                    "effective_from": started.to_string()}),
+        ),
+    )
+    .await;
+    assert_eq!((s, v2["seq"].as_i64()), (201, Some(2)));
+    let (s, list) = call(&app, "GET", &variations(&emergency_id), &provider, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["effective_from"], "2027-01-15");
+    assert_eq!(
+        call(&app, "GET", &variations(&emergency_id), &other, None)
+            .await
+            .0,
+        404
+    );
+    let (_, after) = call(
+        &app,
+        "GET",
+        &format!("/v1/orders/{emergency_id}"),
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            after["weekly_rate_pence"].as_i64(),
+            after["status"].as_str()
+        ),
+        (Some(214_900), Some("signed"))
+    );
+}
+
+on_both!(
+    orders,
+    orders_are_signed_declined_timed_and_varied_on_sqlite,
+    orders_are_signed_declined_timed_and_varied_on_postgres
+);
