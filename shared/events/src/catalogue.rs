@@ -347,6 +347,24 @@ pub struct BlockContractLet {
 }
 event!(BlockContractLet, "contract.block_contract_let", 1);
 
+/// An extension option of a block contract was used: the term (and every bed's cost) runs
+/// on to `new_end_date`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockContractExtended {
+    pub block_contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    pub previous_end_date: NaiveDate,
+    pub new_end_date: NaiveDate,
+    pub extensions_used: u16,
+    pub extensions_left: u16,
+}
+event!(
+    BlockContractExtended,
+    "contract.block_contract_extended",
+    1
+);
+
 /// A block bed became empty (from `void_from`); the bed's council is told at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BedVoid {

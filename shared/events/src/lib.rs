@@ -183,6 +183,7 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     IpaApproved::TYPE,
     IpaReviewDue::TYPE,
     BlockContractLet::TYPE,
+    BlockContractExtended::TYPE,
     BedVoid::TYPE,
     BedOffered::TYPE,
     BedFilled::TYPE,
