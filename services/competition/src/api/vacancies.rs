@@ -18,7 +18,11 @@ use uuid::Uuid;
 use super::{CompetitionState, optional_body, uuid};
 use crate::{
     domain::homes::{NewVacancy, VacancyUpdate, expired_on_arrival, is_live},
-    store::{self, VacancyRow, now, schema::*},
+    store::{
+        self, VacancyRow, now,
+        offered_beds::{self, OfferedBedRow},
+        schema::*,
+    },
 };
 
 fn published(v: &VacancyRow, postcode_district: &str) -> Result<VacancyPublished, DbError> {
@@ -231,28 +235,65 @@ pub struct VacancyQuery {
     pub longitude: Option<f64>,
     /// Only vacancies within this many miles of the point.
     pub max_miles: Option<f64>,
+    /// Councils: only the block-contract beds partner councils offer to the caller's
+    /// council (every lot; `lot_id` not needed). With a lot, its offered beds are listed
+    /// beside the providers' vacancies anyway.
+    pub offered: Option<bool>,
 }
 
-/// A live vacancy as listed: where it is and how far from the point asked about.
+/// A live vacancy as listed: where it is and how far from the point asked about. A bed a
+/// partner council offers under a block contract has `offered_by`, `block_contract_id` and
+/// `bed`; its home's details are given when the home is known here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VacancyListing {
     #[serde(flatten)]
     pub vacancy: VacancyRow,
     pub provider_name: String,
-    pub home_name: String,
-    pub home_kind: String,
+    pub home_name: Option<String>,
+    pub home_kind: Option<String>,
     pub postcode_district: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub registered_places: i32,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub registered_places: Option<i32>,
     pub ofsted_rating: Option<String>,
     pub emergency_capacity: bool,
     /// Great-circle miles from the point asked about.
     pub distance_miles: Option<f64>,
+    /// The council offering the bed (block contracts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_contract_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bed: Option<u16>,
+}
+
+/// An offered bed as a vacancy row: one place, live, from the contract service.
+fn offered_vacancy(o: &OfferedBedRow) -> VacancyRow {
+    let by = hub_platform::directory::council(&o.offered_by)
+        .map(|c| c.name)
+        .unwrap_or(&o.offered_by);
+    VacancyRow {
+        id: o.id.clone(),
+        provider_id: o.provider_id.clone(),
+        lot_id: o.lot_id.clone().unwrap_or_default(),
+        home_id: o.home_id.clone().unwrap_or_default(),
+        available_from: o.available_from,
+        expires_on: o.expires_on,
+        suits: format!("bed {} of a block contract, offered by {by}", o.bed),
+        places: 1,
+        status: o.status.clone(),
+        withdrawn_reason: None,
+        updated_by: "contract.bed_offered".into(),
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    }
 }
 
 /// Live vacancies: councils list a lot's (nearest first from a point, optionally within a
-/// radius); a provider lists its own. Withdrawn and expired vacancies are not listed.
+/// radius) with the block-contract beds partner councils offer them in it, or with
+/// `offered=true` every bed offered to them; a provider lists its own. Withdrawn, filled and
+/// expired vacancies are not listed.
 #[utoipa::path(get, path = "/v1/vacancies", tag = "competition", params(VacancyQuery),
     responses((status = 200, body = [VacancyListing]), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -284,7 +325,8 @@ pub async fn list(
             "a radius needs latitude and longitude",
         ));
     }
-    if !who.is_provider() && q.lot_id.is_none() {
+    let offered_only = q.offered == Some(true);
+    if !who.is_provider() && q.lot_id.is_none() && !offered_only {
         return Err(Problem::invalid("lot_id", "required", "name the lot"));
     }
     let listings = state
@@ -293,6 +335,7 @@ pub async fn list(
         .run(move |conn| {
             let today = Utc::now().date_naive();
             let mut rows = match &q.lot_id {
+                _ if offered_only => Vec::new(),
                 Some(lot_id) => {
                     let lot = store::lot(conn, lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
                     if !who.is_provider() {
@@ -313,6 +356,20 @@ pub async fn list(
             if who.is_provider() {
                 rows.retain(|v| v.provider_id == who.org);
             }
+            // Beds partner councils offer to the caller's council, in the lot or in every lot.
+            let offers: Vec<OfferedBedRow> = if who.is_provider() {
+                Vec::new()
+            } else {
+                let lot = if offered_only {
+                    None
+                } else {
+                    q.lot_id.as_deref()
+                };
+                offered_beds::visible_live(conn, &who.org, lot, today)?
+            };
+            let offered: std::collections::HashMap<String, OfferedBedRow> =
+                offers.iter().map(|o| (o.id.clone(), o.clone())).collect();
+            rows.extend(offers.iter().map(offered_vacancy));
             let home_ids: Vec<String> = rows.iter().map(|v| v.home_id.clone()).collect();
             let homes: std::collections::HashMap<String, store::HomeRow> = homes::table
                 .filter(homes::id.eq_any(&home_ids))
@@ -336,23 +393,36 @@ pub async fn list(
             let mut out: Vec<VacancyListing> = rows
                 .into_iter()
                 .filter_map(|v| {
-                    let h = homes.get(&v.home_id)?;
-                    let distance =
-                        point.map(|(lat, lon)| distance_miles(lat, lon, h.latitude, h.longitude));
+                    let offer = offered.get(&v.id);
+                    // A provider's vacancy is listed with its home; an offered bed with its
+                    // home when known here, else with the district the council gave.
+                    let h = homes.get(&v.home_id);
+                    if h.is_none() && offer.is_none() {
+                        return None;
+                    }
+                    let distance = point
+                        .zip(h)
+                        .map(|((lat, lon), h)| distance_miles(lat, lon, h.latitude, h.longitude));
                     Some(VacancyListing {
                         provider_name: names
                             .get(&(v.lot_id.clone(), v.provider_id.clone()))
                             .cloned()
                             .unwrap_or_else(|| v.provider_id.clone()),
-                        home_name: h.name.clone(),
-                        home_kind: h.kind.clone(),
-                        postcode_district: h.postcode_district.clone(),
-                        latitude: h.latitude,
-                        longitude: h.longitude,
-                        registered_places: h.registered_places,
-                        ofsted_rating: h.ofsted_rating.clone(),
-                        emergency_capacity: h.emergency_capacity,
+                        home_name: h.map(|h| h.name.clone()),
+                        home_kind: h.map(|h| h.kind.clone()),
+                        postcode_district: h
+                            .map(|h| h.postcode_district.clone())
+                            .or_else(|| offer.map(|o| o.postcode_district.clone()))
+                            .unwrap_or_default(),
+                        latitude: h.map(|h| h.latitude),
+                        longitude: h.map(|h| h.longitude),
+                        registered_places: h.map(|h| h.registered_places),
+                        ofsted_rating: h.and_then(|h| h.ofsted_rating.clone()),
+                        emergency_capacity: h.is_some_and(|h| h.emergency_capacity),
                         distance_miles: distance,
+                        offered_by: offer.map(|o| o.offered_by.clone()),
+                        block_contract_id: offer.map(|o| o.block_contract_id.clone()),
+                        bed: offer.map(|o| o.bed as u16),
                         vacancy: v,
                     })
                 })
@@ -361,10 +431,11 @@ pub async fn list(
                     _ => true,
                 })
                 .collect();
+            // Nearest first; beds of unknown position after those with one.
             out.sort_by(|a, b| {
                 a.distance_miles
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.distance_miles.unwrap_or(0.0))
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.distance_miles.unwrap_or(f64::INFINITY))
                     .then(a.vacancy.available_from.cmp(&b.vacancy.available_from))
                     .then(a.vacancy.id.cmp(&b.vacancy.id))
             });

@@ -1,6 +1,8 @@
 //! Event consumers of the competition service, and the opening and closing of competitions
 //! that both the consumers and the API do.
 
+pub mod offered_beds;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
@@ -36,6 +38,7 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
     transport
         .subscribe(sub.clone(), store.handler(&sub, handle))
         .await?;
+    offered_beds::subscribe(store, transport).await?;
     Ok(())
 }
 

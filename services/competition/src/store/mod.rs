@@ -2,6 +2,8 @@
 //! prices by need level, criteria, preselection, answers) are JSON in text columns, read
 //! and written only here and in the API's views.
 
+pub mod offered_beds;
+
 pub mod schema {
     diesel::table! {
         frameworks (id) {

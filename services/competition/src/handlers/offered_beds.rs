@@ -1,0 +1,160 @@
+//! Beds a council offers to its partners under a block contract (`contract.bed_offered`)
+//! become vacancies listed to the councils they were offered to, with `offered_by` set, and
+//! are withdrawn when the bed is filled (`contract.bed_filled`). Each is announced as
+//! `competition.vacancy_published` (with `offered_by`, which notifications turns into
+//! `vacancy.offered` for the partner councils) and `competition.vacancy_withdrawn`.
+//!
+//! A bed offered without a lot is announced with the nil UUID as its `lot_id` (the vacancy
+//! event needs one); it is listed with `GET /v1/vacancies?offered=true`.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use hub_bus::{Events, Store, Subscription};
+use hub_events::{BedFilled, BedOffered, Envelope, Event, VacancyPublished, VacancyWithdrawn};
+use hub_platform::db::{DbConnection, DbError};
+use uuid::Uuid;
+
+use crate::{
+    api::uuid,
+    store::{
+        offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
+        to_json,
+    },
+};
+
+/// The reason an offered bed's vacancy is withdrawn with when a child moves in.
+pub const FILLED_REASON: &str = "the bed was filled";
+
+pub fn subscription() -> Subscription {
+    Subscription::new(crate::NAME, "beds", &[BedOffered::TYPE, BedFilled::TYPE])
+}
+
+pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
+    let sub = subscription();
+    transport
+        .subscribe(sub.clone(), store.handler(&sub, handle))
+        .await?;
+    Ok(())
+}
+
+fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
+    match env.event_type.as_str() {
+        BedOffered::TYPE => offered(
+            conn,
+            env,
+            env.decode().map_err(anyhow::Error::from)?,
+            events,
+        ),
+        BedFilled::TYPE => filled(
+            conn,
+            env,
+            env.decode().map_err(anyhow::Error::from)?,
+            events,
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn published(row: &OfferedBedRow) -> Result<VacancyPublished, DbError> {
+    let opt = |s: &Option<String>| s.as_deref().map(uuid).transpose();
+    Ok(VacancyPublished {
+        vacancy_id: uuid(&row.id)?,
+        provider_id: row.provider_id.clone(),
+        lot_id: opt(&row.lot_id)?.unwrap_or(Uuid::nil()),
+        home_id: opt(&row.home_id)?,
+        postcode_district: row.postcode_district.clone(),
+        available_from: row.available_from,
+        expires_on: row.expires_on,
+        offered_by: Some(row.offered_by.clone()),
+    })
+}
+
+/// Lists the offered bed (or, if the bed's offer is already listed, brings it up to date).
+fn offered(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    e: BedOffered,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    let now = Utc::now().naive_utc();
+    let block = e.block_contract_id.to_string();
+    let mut row = OfferedBedRow {
+        id: Uuid::now_v7().to_string(),
+        partnership: env.partnership.clone(),
+        block_contract_id: block.clone(),
+        bed: e.bed as i32,
+        provider_id: e.provider_id.clone(),
+        offered_by: e.offered_by.clone(),
+        offered_to: to_json(&e.offered_to),
+        lot_id: e.lot_id.map(|u| u.to_string()),
+        home_id: e.home_id.map(|u| u.to_string()),
+        postcode_district: e.postcode_district.clone(),
+        available_from: e.available_from,
+        expires_on: e.offer_expires_on,
+        status: LIVE.into(),
+        filled_by: None,
+        filled_on: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match offered_beds::live_offers(conn, &block, row.bed)?
+        .into_iter()
+        .next()
+    {
+        Some(existing) => {
+            row.id = existing.id;
+            row.created_at = existing.created_at;
+            diesel::update(table::table.find(&row.id))
+                .set((
+                    table::offered_by.eq(&row.offered_by),
+                    table::offered_to.eq(&row.offered_to),
+                    table::lot_id.eq(&row.lot_id),
+                    table::home_id.eq(&row.home_id),
+                    table::postcode_district.eq(&row.postcode_district),
+                    table::available_from.eq(row.available_from),
+                    table::expires_on.eq(row.expires_on),
+                    table::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(table::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+    }
+    events.emit(&row.partnership, &published(&row)?);
+    tracing::info!(vacancy_id = %row.id, block_contract_id = %block, bed = e.bed, offered_by = %e.offered_by,
+        "block-contract bed listed as a vacancy for partner councils");
+    Ok(())
+}
+
+/// Withdraws the bed's listed offer: a child moved in.
+fn filled(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    e: BedFilled,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    for offer in offered_beds::live_offers(conn, &e.block_contract_id.to_string(), e.bed as i32)? {
+        diesel::update(table::table.find(&offer.id))
+            .set((
+                table::status.eq(FILLED),
+                table::filled_by.eq(Some(&e.council)),
+                table::filled_on.eq(Some(e.filled_on)),
+                table::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        events.emit(
+            &env.partnership,
+            &VacancyWithdrawn {
+                vacancy_id: uuid(&offer.id)?,
+                provider_id: offer.provider_id.clone(),
+                reason: FILLED_REASON.into(),
+            },
+        );
+        tracing::info!(vacancy_id = %offer.id, block_contract_id = %e.block_contract_id, bed = e.bed,
+            "offered bed filled; vacancy withdrawn");
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Block-contract beds offered by a council to its partners: listed as vacancies to the
+//! councils they were offered to (and the offering council) until filled or expired.
+
+pub mod schema {
+    diesel::table! {
+        offered_beds (id) {
+            id -> Text,
+            partnership -> Text,
+            block_contract_id -> Text,
+            bed -> Integer,
+            provider_id -> Text,
+            offered_by -> Text,
+            offered_to -> Text,
+            lot_id -> Nullable<Text>,
+            home_id -> Nullable<Text>,
+            postcode_district -> Text,
+            available_from -> Date,
+            expires_on -> Date,
+            status -> Text,
+            filled_by -> Nullable<Text>,
+            filled_on -> Nullable<Date>,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
+        }
+    }
+}
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use hub_platform::db::{DbConnection, DbError};
+use schema::*;
+
+pub const LIVE: &str = "live";
+pub const FILLED: &str = "filled";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = offered_beds)]
+pub struct OfferedBedRow {
+    pub id: String,
+    pub partnership: String,
+    pub block_contract_id: String,
+    pub bed: i32,
+    pub provider_id: String,
+    pub offered_by: String,
+    pub offered_to: String,
+    pub lot_id: Option<String>,
+    pub home_id: Option<String>,
+    pub postcode_district: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub status: String,
+    pub filled_by: Option<String>,
+    pub filled_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OfferedBedRow {
+    pub fn offered_to(&self) -> Vec<String> {
+        serde_json::from_str(&self.offered_to).unwrap_or_default()
+    }
+
+    /// The offering council and the councils it was offered to see it.
+    pub fn visible_to(&self, council: &str) -> bool {
+        self.offered_by == council || self.offered_to().iter().any(|c| c == council)
+    }
+}
+
+/// The live offers of a bed (one, unless an offer was announced twice).
+pub fn live_offers(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    bed: i32,
+) -> Result<Vec<OfferedBedRow>, DbError> {
+    Ok(offered_beds::table
+        .filter(offered_beds::block_contract_id.eq(block_contract_id))
+        .filter(offered_beds::bed.eq(bed))
+        .filter(offered_beds::status.eq(LIVE))
+        .select(OfferedBedRow::as_select())
+        .load(conn)?)
+}
+
+/// Live, unexpired offers `council` may see on `today`, in `lot_id` if given.
+pub fn visible_live(
+    conn: &mut DbConnection,
+    council: &str,
+    lot_id: Option<&str>,
+    today: NaiveDate,
+) -> Result<Vec<OfferedBedRow>, DbError> {
+    let mut q = offered_beds::table
+        .filter(offered_beds::status.eq(LIVE))
+        .filter(offered_beds::expires_on.ge(today))
+        .into_boxed();
+    if let Some(lot) = lot_id {
+        q = q.filter(offered_beds::lot_id.eq(lot.to_owned()));
+    }
+    let rows: Vec<OfferedBedRow> = q
+        .order(offered_beds::id)
+        .limit(1000)
+        .select(OfferedBedRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().filter(|r| r.visible_to(council)).collect())
+}
