@@ -8,7 +8,10 @@ use contract::{
     domain::{emergency_due_by, order_due_by},
     handlers::sweep::sweep_once,
 };
-use hub_events::{CompetitionAwarded, Envelope, OrderDeclined, OrderOverdue, OrderSigned};
+use hub_events::{
+    CompetitionAwarded, Envelope, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded,
+    PlacementStarted,
+};
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
@@ -18,6 +21,7 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 
 const SEFTON: &str = "E08000014";
 const WIRRAL: &str = "E08000015";
+const HALTON: &str = "E06000006";
 const PROVIDER: &str = "prov-care-assist";
 const OTHER_PROVIDER: &str = "prov-other";
 
@@ -491,4 +495,356 @@ on_both!(
     orders,
     orders_are_signed_declined_timed_and_varied_on_sqlite,
     orders_are_signed_declined_timed_and_varied_on_postgres
+);
+
+async fn placements(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token_as("cathy", SEFTON, Role::Commissioner);
+    let sefton_sw = ctx.token_as("sam", SEFTON, Role::SocialWorker);
+    let sefton_fin = ctx.token(SEFTON, Role::Finance);
+    let wirral = ctx.token(WIRRAL, Role::Commissioner);
+    let halton = ctx.token(HALTON, Role::Commissioner);
+    let provider = ctx.token_as("pat", PROVIDER, Role::Provider);
+    let other = ctx.token(OTHER_PROVIDER, Role::Provider);
+    let today = today();
+
+    // An emergency order is placed before it is signed; a normal one is not.
+    let started = today - Days::new(2);
+    let emergency = issue(&ctx, &award(SEFTON, true, started)).await;
+    let normal = issue(&ctx, &award(SEFTON, false, today + Days::new(7))).await;
+    let place = |body: Value| call(&app, "POST", "/v1/placements", &sefton, Some(body));
+    assert_problem(
+        &place(json!({"order_id": normal["id"]})).await,
+        409,
+        "order-not-signed",
+        None,
+    );
+    assert_problem(
+        &place(json!({})).await,
+        422,
+        "validation",
+        Some(("/order_id", "one_of")),
+    );
+    assert_problem(
+        &place(json!({"order_id": emergency["id"], "referral_id": Uuid::now_v7()})).await,
+        422,
+        "validation",
+        Some(("/referral_id", "not_allowed")),
+    );
+    assert_problem(
+        &place(json!({"order_id": emergency["id"], "home_latitude": 53.4})).await,
+        422,
+        "validation",
+        Some(("/home_longitude", "required")),
+    );
+    for (token, status, slug) in [
+        (&sefton_sw, 403, "forbidden"),
+        (&provider, 403, "forbidden"),
+        (&wirral, 404, "not-found"),
+        (&other, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(
+                &app,
+                "POST",
+                "/v1/placements",
+                token,
+                Some(json!({"order_id": emergency["id"]})),
+            )
+            .await,
+            status,
+            slug,
+            None,
+        );
+    }
+    let home = Uuid::now_v7();
+    let (s, p) = place(json!({"order_id": emergency["id"], "home_id": home,
+                              "home_latitude": 53.48, "home_longitude": -3.02}))
+    .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(
+        (
+            p["status"].as_str(),
+            p["start_date"].as_str(),
+            p["order_id"].as_str()
+        ),
+        (
+            Some("active"),
+            Some(started.to_string().as_str()),
+            emergency["id"].as_str()
+        )
+    );
+    assert_eq!(p["home_id"], home.to_string());
+    assert_eq!(
+        (
+            p["weekly_rate_pence"].as_i64(),
+            p["extras_weekly_pence"].as_i64()
+        ),
+        (Some(214_900), Some(0))
+    );
+    let placement_id = p["id"].as_str().unwrap().to_owned();
+    assert_problem(
+        &place(json!({"order_id": emergency["id"]})).await,
+        409,
+        "already-placed",
+        None,
+    );
+    let events: Vec<PlacementStarted> = ctx.outbox_of().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (
+            events[0].order_id.map(|o| o.to_string()),
+            events[0].start_date
+        ),
+        (emergency["id"].as_str().map(str::to_owned), started)
+    );
+    assert!(events[0].block_contract_id.is_none() && events[0].bed.is_none());
+    // The order is still awaiting its signature; the provider cannot decline it now.
+    let (_, o) = call(
+        &app,
+        "GET",
+        &format!("/v1/orders/{}", emergency["id"].as_str().unwrap()),
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(o["status"], "issued");
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &format!("/v1/orders/{}/decline", emergency["id"].as_str().unwrap()),
+            &provider,
+            Some(json!({"reason": "cannot_meet_needs"})),
+        )
+        .await,
+        409,
+        "placement-active",
+        None,
+    );
+
+    // Who sees the placement, and the lists.
+    let path = format!("/v1/placements/{placement_id}");
+    for (token, status) in [
+        (&sefton_fin, 200),
+        (&provider, 200),
+        (&wirral, 404),
+        (&other, 404),
+    ] {
+        assert_eq!(call(&app, "GET", &path, token, None).await.0, status);
+    }
+    let (_, mine) = call(&app, "GET", "/v1/placements?status=active", &provider, None).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let (_, none) = call(&app, "GET", "/v1/placements", &wirral, None).await;
+    assert_eq!(none, json!([]));
+    assert_problem(
+        &call(&app, "GET", "/v1/placements?status=gone", &sefton, None).await,
+        422,
+        "validation",
+        None,
+    );
+
+    // Ending: a commissioner or social worker of the council, once, not before it began.
+    let end = format!("{path}/end");
+    let body = json!({"end_date": (today + Days::new(30)).to_string(), "reason": "breakdown",
+                      "note": "allegation against a staff member; moved the same night"});
+    for (token, status, slug) in [
+        (&sefton_fin, 403, "forbidden"),
+        (&provider, 403, "forbidden"),
+        (&wirral, 404, "not-found"),
+        (&other, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(&app, "POST", &end, token, Some(body.clone())).await,
+            status,
+            slug,
+            None,
+        );
+    }
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &end,
+            &sefton_sw,
+            Some(json!({"end_date": (started - Days::new(1)).to_string(), "reason": "breakdown"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/end_date", "min")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &end,
+            &sefton_sw,
+            Some(json!({"end_date": today.to_string(), "reason": "fell_out"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/reason", "one_of")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &end,
+            &sefton_sw,
+            Some(json!({"end_date": today.to_string(), "reason": "other"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/note", "required")),
+    );
+    let (s, ended) = call(&app, "POST", &end, &sefton_sw, Some(body.clone())).await;
+    assert_eq!(s, 200, "{ended}");
+    assert_eq!(ended["status"], "ended");
+    assert_eq!(ended["ended"]["reason"], "breakdown");
+    assert_eq!(ended["ended"]["ended_by"], "sam");
+    assert_eq!(
+        ended["ended"]["end_date"],
+        (today + Days::new(30)).to_string()
+    );
+    assert_problem(
+        &call(&app, "POST", &end, &sefton, Some(body)).await,
+        409,
+        "placement-ended",
+        None,
+    );
+    let e: Vec<PlacementEnded> = ctx.outbox_of().await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        (
+            e[0].placement_id.to_string(),
+            e[0].reason.as_str(),
+            e[0].end_date
+        ),
+        (placement_id.clone(), "breakdown", today + Days::new(30))
+    );
+    assert!(
+        ctx.outbox()
+            .await
+            .iter()
+            .all(|env| !env.payload.to_string().contains("allegation")),
+        "the note stays in the service"
+    );
+    // The order stays in force: the provider still signs it (late or not, it is recorded).
+    let (s, o) = call(
+        &app,
+        "POST",
+        &format!("/v1/orders/{}/sign", emergency["id"].as_str().unwrap()),
+        &provider,
+        None,
+    )
+    .await;
+    assert_eq!((s, o["status"].as_str()), (200, Some("signed")));
+
+    // A block bed: Sefton lets a block contract for AIM and places a child in bed 1 at the
+    // block rate; ending the placement empties the bed.
+    let (s, block) = call(
+        &app,
+        "POST",
+        "/v1/contracts/blocks",
+        &sefton,
+        Some(json!({"partnership": "AIM", "provider_id": PROVIDER, "description": "male adolescents",
+                    "beds": 2, "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
+                    "start_date": today.to_string(), "term_years": 3, "extension_options": 2})),
+    )
+    .await;
+    assert_eq!(s, 201, "{block}");
+    let block_id = block["id"].as_str().unwrap().to_owned();
+    let referral = Uuid::now_v7();
+    let bed = |bed: u16| {
+        json!({"block_contract_id": block_id, "bed": bed, "referral_id": referral,
+                                "start_date": today.to_string(), "home_latitude": 53.48, "home_longitude": -3.02})
+    };
+    assert_problem(
+        &place(json!({"block_contract_id": block_id, "bed": 1})).await,
+        422,
+        "validation",
+        Some(("/referral_id", "required")),
+    );
+    // Wirral, a partner in AIM, may use the bed only once it is offered; Halton, outside
+    // AIM, does not see the contract at all.
+    assert_problem(
+        &call(&app, "POST", "/v1/placements", &wirral, Some(bed(1))).await,
+        409,
+        "bed-not-offered",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", "/v1/placements", &halton, Some(bed(1))).await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &place(
+            json!({"block_contract_id": Uuid::now_v7(), "bed": 1, "referral_id": referral,
+                      "start_date": today.to_string()}),
+        )
+        .await,
+        404,
+        "not-found",
+        None,
+    );
+    let (s, in_bed) = place(bed(1)).await;
+    assert_eq!(s, 201, "{in_bed}");
+    assert_eq!(
+        (
+            in_bed["block_contract_id"].as_str(),
+            in_bed["bed"].as_i64(),
+            in_bed["order_id"].as_str()
+        ),
+        (Some(block_id.as_str()), Some(1), None)
+    );
+    assert_eq!(in_bed["weekly_rate_pence"], 198_800);
+    assert_eq!(in_bed["partnership"], "AIM");
+    assert_problem(&place(bed(1)).await, 409, "bed-occupied", None);
+    let started: Vec<PlacementStarted> = ctx.outbox_of().await;
+    let last = started.last().unwrap();
+    assert_eq!(
+        (
+            last.block_contract_id.map(|b| b.to_string()),
+            last.bed,
+            last.weekly_rate_pence,
+            last.order_id
+        ),
+        (Some(block_id.clone()), Some(1), 198_800, None)
+    );
+    let (s, out) = call(
+        &app,
+        "POST",
+        &format!("/v1/placements/{}/end", in_bed["id"].as_str().unwrap()),
+        &sefton,
+        Some(json!({"end_date": (today + Days::new(10)).to_string(), "reason": "step_down"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{out}");
+    let e: Vec<PlacementEnded> = ctx.outbox_of().await;
+    let last = e.last().unwrap();
+    assert_eq!(
+        (
+            last.block_contract_id.map(|b| b.to_string()),
+            last.bed,
+            last.reason.as_str()
+        ),
+        (Some(block_id.clone()), Some(1), "step_down")
+    );
+    // The bed is free again from the day after the last night.
+    let mut next = bed(1);
+    next["start_date"] = json!((today + Days::new(11)).to_string());
+    next["referral_id"] = json!(Uuid::now_v7());
+    assert_eq!(place(next).await.0, 201);
+}
+
+on_both!(
+    placements,
+    placements_start_and_end_on_sqlite,
+    placements_start_and_end_on_postgres
 );

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{ContractState, stored_uuid};
 use crate::{
     domain::{
-        OrderStatus, PlacementStatus, SignOrder, is_council_staff, may_see,
+        OrderStatus, SignOrder, is_council_staff, may_see,
         orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
     },
     store::{
@@ -371,9 +371,7 @@ pub async fn decline(
             if o.status != OrderStatus::Issued.code() {
                 return Err(not_issued(&o.status).into());
             }
-            if store::placement_for_order(conn, &o.id)?
-                .is_some_and(|p| p.status == PlacementStatus::Active.code())
-            {
+            if store::placement_for_order(conn, &o.id)?.is_some_and(|p| p.is_active()) {
                 return Err(Problem::conflict(
                     "placement-active",
                     "the child is placed under this order; the placement ends first",

@@ -1,4 +1,5 @@
-//! Placements: starting one under a signed order, reading it.
+//! Placements: starting one under an order (an emergency order may not be signed yet) or in
+//! a block contract's bed; reading and listing them; ending one.
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -6,36 +7,77 @@ use diesel::{
     prelude::*,
     result::{DatabaseErrorKind, Error as DieselError},
 };
-use hub_events::PlacementStarted;
-use hub_platform::{Principal, Problem, Role, http::Json};
+use hub_bus::Events;
+use hub_events::{PlacementEnded, PlacementStarted};
+use hub_platform::{
+    Principal, Problem, Role,
+    db::{DbConnection, DbError},
+    http::Json,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ContractState, stored_uuid};
 use crate::{
-    domain::{NewPlacement, OrderStatus, PlacementStatus, may_see},
-    store::{self, PlacementRow, schema::*},
+    domain::{
+        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, may_see,
+        placements::EndPlacement,
+    },
+    store::{
+        self, PlacementRow, blocks,
+        placements::{end_placement, list},
+        schema::*,
+    },
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/placements", web::post().to(create_placement))
-        .route("/v1/placements/{id}", web::get().to(get_placement));
+        .route("/v1/placements", web::get().to(list_placements))
+        .route("/v1/placements/{id}", web::get().to(get_placement))
+        .route("/v1/placements/{id}/end", web::post().to(end));
 }
 
-/// A placement: a child living with a provider under a signed order.
+/// How a placement ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ending {
+    /// The child's last night.
+    pub end_date: NaiveDate,
+    /// `planned_move`, `step_down`, `breakdown`, `return_home`, `adoption`, `turned_18`, `other`.
+    pub reason: String,
+    pub note: Option<String>,
+    pub ended_by: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A placement: a child living in a provider's home (or with its carers) under an order, or
+/// in a bed of a block contract.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlacementView {
     pub id: String,
-    pub order_id: String,
+    /// The order it is made under (none for a block bed).
+    pub order_id: Option<String>,
+    pub block_contract_id: Option<String>,
+    pub bed: Option<i32>,
     pub referral_id: String,
+    /// The council whose child it is.
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
+    pub home_id: Option<String>,
+    pub home_latitude: Option<f64>,
+    pub home_longitude: Option<f64>,
+    /// The core weekly fee now agreed (the order's or the block's, then the latest approved
+    /// IPA version's).
     pub weekly_rate_pence: i64,
+    /// The weekly cost of the additional services in the latest approved IPA version.
+    pub extras_weekly_pence: i64,
+    /// From when the rate and extras apply.
+    pub rate_effective_from: NaiveDate,
     pub start_date: NaiveDate,
-    /// `active`.
+    /// `active` or `ended`.
     pub status: String,
+    pub ended: Option<Ending>,
     pub created_by: String,
     pub created_by_org: String,
     pub created_at: DateTime<Utc>,
@@ -46,13 +88,27 @@ impl From<&PlacementRow> for PlacementView {
         Self {
             id: r.id.clone(),
             order_id: r.order_id.clone(),
+            block_contract_id: r.block_contract_id.clone(),
+            bed: r.bed,
             referral_id: r.referral_id.clone(),
             council: r.council.clone(),
             partnership: r.partnership.clone(),
             provider_id: r.provider_id.clone(),
+            home_id: r.home_id.clone(),
+            home_latitude: r.home_latitude,
+            home_longitude: r.home_longitude,
             weekly_rate_pence: r.weekly_rate_pence,
+            extras_weekly_pence: r.extras_weekly_pence,
+            rate_effective_from: r.rate_effective_from.unwrap_or(r.start_date),
             start_date: r.start_date,
             status: r.status.clone(),
+            ended: r.end_date.map(|end_date| Ending {
+                end_date,
+                reason: r.end_reason.clone().unwrap_or_default(),
+                note: r.end_note.clone(),
+                ended_by: r.ended_by.clone(),
+                ended_at: r.ended_at.map(|t| t.and_utc()),
+            }),
             created_by: r.created_by.clone(),
             created_by_org: r.created_by_org.clone(),
             created_at: r.created_at.and_utc(),
@@ -60,11 +116,163 @@ impl From<&PlacementRow> for PlacementView {
     }
 }
 
-/// Start the placement a signed order provides for (a commissioner of the order's council).
+/// The placement if `who` may see it (its council's staff, its provider); 404 otherwise.
+pub fn visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<PlacementRow, DbError> {
+    Ok(store::find_placement(conn, id)?
+        .filter(|p| may_see(who, &p.council, &p.provider_id))
+        .ok_or_else(|| Problem::not_found("placement"))?)
+}
+
+/// The placement if `who` is of its council's staff with one of `roles` (404 if `who` may
+/// not see it, 403 for its provider and the council's other staff).
+pub fn for_council_role(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+    roles: &[Role],
+) -> Result<PlacementRow, DbError> {
+    let p = visible(conn, who, id)?;
+    if !(is_council_staff(who, &p.council) && roles.iter().any(|r| who.has(*r))) {
+        return Err(Problem::forbidden(format!(
+            "needs the role {} in the placing council",
+            roles
+                .iter()
+                .map(|r| format!("{r:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+        .into());
+    }
+    Ok(p)
+}
+
+fn new_row(who: &Principal, input: &NewPlacement) -> PlacementRow {
+    PlacementRow {
+        id: Uuid::now_v7().to_string(),
+        order_id: None,
+        referral_id: String::new(),
+        council: who.org.clone(),
+        partnership: String::new(),
+        provider_id: String::new(),
+        weekly_rate_pence: 0,
+        start_date: NaiveDate::MIN,
+        status: PlacementStatus::Active.code().to_owned(),
+        created_by: who.sub.clone(),
+        created_by_org: who.org.clone(),
+        created_at: Utc::now().naive_utc(),
+        extras_weekly_pence: 0,
+        rate_effective_from: None,
+        block_contract_id: None,
+        bed: None,
+        home_id: input.home_id.map(|h| h.to_string()),
+        home_latitude: input.home_latitude,
+        home_longitude: input.home_longitude,
+        end_date: None,
+        end_reason: None,
+        end_note: None,
+        ended_by: None,
+        ended_at: None,
+    }
+}
+
+fn already() -> Problem {
+    Problem::conflict("already-placed", "the order already has a placement")
+}
+
+/// A placement under an order: signed, or an emergency order whose signature follows.
+fn under_order(
+    conn: &mut DbConnection,
+    who: &Principal,
+    order_id: Uuid,
+    input: &NewPlacement,
+) -> Result<PlacementRow, DbError> {
+    let order = store::find_order(conn, &order_id.to_string())?
+        .filter(|o| may_see(who, &o.council, &o.provider_id))
+        .ok_or_else(|| Problem::not_found("order"))?;
+    if !(is_council_staff(who, &order.council) && who.has(Role::Commissioner)) {
+        return Err(Problem::forbidden("a commissioner of the order's council").into());
+    }
+    let signed = order.status == OrderStatus::Signed.code();
+    let emergency_awaiting = order.emergency && order.status == OrderStatus::Issued.code();
+    if !(signed || emergency_awaiting) {
+        return Err(Problem::conflict(
+            "order-not-signed",
+            format!(
+                "the order is {}; only an emergency order is placed before it is signed",
+                order.status
+            ),
+        )
+        .into());
+    }
+    if store::placement_for_order(conn, &order.id)?.is_some() {
+        return Err(already().into());
+    }
+    Ok(PlacementRow {
+        order_id: Some(order.id.clone()),
+        referral_id: order.referral_id.clone(),
+        council: order.council.clone(),
+        partnership: order.partnership.clone(),
+        provider_id: order.provider_id.clone(),
+        weekly_rate_pence: order.weekly_rate_pence,
+        start_date: input.start_date.unwrap_or(order.start_date),
+        ..new_row(who, input)
+    })
+}
+
+/// A placement in a block contract's bed, which the block contract admits the child to.
+fn in_block_bed(
+    conn: &mut DbConnection,
+    who: &Principal,
+    block_contract_id: Uuid,
+    bed: u16,
+    input: &NewPlacement,
+    events: &mut Events,
+) -> Result<PlacementRow, DbError> {
+    if who.is_provider() || !who.has(Role::Commissioner) {
+        return Err(Problem::forbidden("a commissioner of the child's council").into());
+    }
+    let (Some(referral_id), Some(start_date)) = (input.referral_id, input.start_date) else {
+        unreachable!("validated: a block bed names the referral and the start date");
+    };
+    let contract_id = block_contract_id.to_string();
+    let admission = blocks::admit_to_bed(conn, &who.org, &contract_id, bed, start_date)?;
+    let row = PlacementRow {
+        referral_id: referral_id.to_string(),
+        partnership: admission.partnership,
+        provider_id: admission.provider_id,
+        weekly_rate_pence: admission.weekly_rate_pence,
+        start_date,
+        block_contract_id: Some(contract_id.clone()),
+        bed: Some(i32::from(bed)),
+        ..new_row(who, input)
+    };
+    diesel::insert_into(placements::table)
+        .values(&row)
+        .execute(conn)?;
+    blocks::bed_filled(
+        conn,
+        &contract_id,
+        bed,
+        &row.id,
+        &row.council,
+        start_date,
+        events,
+    )?;
+    Ok(row)
+}
+
+/// Start a placement (a commissioner of the child's council): under a signed order, or an
+/// emergency (direct-award) order before its signature, which then follows within the
+/// agreed time; or in a bed of a block contract held for or offered to the council, at the
+/// block rate. Records the home (and its position, for the stability figures).
 #[utoipa::path(post, path = "/v1/placements", tag = "contract", request_body = NewPlacement,
     responses((status = 201, body = PlacementView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "`/problems/order-not-signed` or `/problems/already-placed`"),
+        (status = 409, body = Problem, description = "`/problems/order-not-signed`, `/problems/already-placed`, `/problems/bed-occupied`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_placement(
@@ -72,75 +280,59 @@ pub async fn create_placement(
     who: Principal,
     body: Json<NewPlacement>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(&[Role::Commissioner])?;
     let input = body.0;
     let row = state
         .store
         .write(move |conn, events| {
-            let order = store::find_order(conn, &input.order_id.to_string())?
-                .filter(|o| o.council == who.org)
-                .ok_or_else(|| Problem::not_found("order"))?;
-            if order.status != OrderStatus::Signed.code() {
-                return Err(Problem::conflict(
-                    "order-not-signed",
-                    format!("the order is {}", order.status),
-                )
-                .into());
-            }
-            let already =
-                || Problem::conflict("already-placed", "the order already has a placement");
-            if store::placement_for_order(conn, &order.id)?.is_some() {
-                return Err(already().into());
-            }
-            let row = PlacementRow {
-                id: Uuid::now_v7().to_string(),
-                order_id: order.id.clone(),
-                referral_id: order.referral_id.clone(),
-                council: order.council.clone(),
-                partnership: order.partnership.clone(),
-                provider_id: order.provider_id.clone(),
-                weekly_rate_pence: order.weekly_rate_pence,
-                start_date: input.start_date.unwrap_or(order.start_date),
-                status: PlacementStatus::Active.code().to_owned(),
-                created_by: who.sub.clone(),
-                created_by_org: who.org.clone(),
-                created_at: Utc::now().naive_utc(),
-            };
-            // Two commissioners racing on PostgreSQL: the unique order_id settles it.
-            match diesel::insert_into(placements::table)
-                .values(&row)
-                .execute(conn)
-            {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(already().into());
+            let row = match (input.order_id, input.block_contract_id, input.bed) {
+                (Some(order_id), _, _) => {
+                    let row = under_order(conn, &who, order_id, &input)?;
+                    // Two commissioners racing on PostgreSQL: the unique order_id settles it.
+                    match diesel::insert_into(placements::table)
+                        .values(&row)
+                        .execute(conn)
+                    {
+                        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                            return Err(already().into());
+                        }
+                        other => other?,
+                    };
+                    row
                 }
-                other => other?,
+                (None, Some(contract), Some(bed)) => {
+                    in_block_bed(conn, &who, contract, bed, &input, events)?
+                }
+                _ => unreachable!("validated: an order or a block bed"),
             };
             events.emit(
                 &row.partnership,
                 &PlacementStarted {
                     placement_id: stored_uuid(&row.id)?,
-                    order_id: Some(stored_uuid(&row.order_id)?),
+                    order_id: row.order_id.as_deref().map(stored_uuid).transpose()?,
                     referral_id: stored_uuid(&row.referral_id)?,
                     council: row.council.clone(),
                     provider_id: row.provider_id.clone(),
                     weekly_rate_pence: row.weekly_rate_pence,
-                    extras_weekly_pence: 0,
+                    extras_weekly_pence: row.extras_weekly_pence,
                     start_date: row.start_date,
-                    block_contract_id: None,
-                    bed: None,
+                    block_contract_id: row
+                        .block_contract_id
+                        .as_deref()
+                        .map(stored_uuid)
+                        .transpose()?,
+                    bed: row.block_bed().map(|(_, b)| b),
                 },
             );
             Ok(row)
         })
         .await?;
-    tracing::info!(placement_id = %row.id, order_id = %row.order_id, council = %row.council, "placement started");
+    tracing::info!(placement_id = %row.id, order_id = ?row.order_id, block_contract_id = ?row.block_contract_id, council = %row.council, "placement started");
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/placements/{}", row.id)))
         .json(PlacementView::from(&row)))
 }
 
-/// Read a placement: the same people who may see its order.
+/// Read a placement: its council's staff and its provider; anyone else 404.
 #[utoipa::path(get, path = "/v1/placements/{id}", tag = "contract",
     params(("id" = String, Path, description = "The placement's id")),
     responses((status = 200, body = PlacementView), (status = 401, body = Problem), (status = 404, body = Problem)),
@@ -154,16 +346,121 @@ pub async fn get_placement(
     let row = state
         .store
         .db
+        .run(move |conn| visible(conn, &who, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementQuery {
+    /// Only this child's placements.
+    pub referral_id: Option<String>,
+    /// `active` or `ended`.
+    pub status: Option<String>,
+}
+
+/// Placements the caller may see: its council's children's, or those with its provider
+/// (newest first).
+#[utoipa::path(get, path = "/v1/placements", tag = "contract", params(PlacementQuery),
+    responses((status = 200, body = [PlacementView]), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_placements(
+    state: web::Data<ContractState>,
+    who: Principal,
+    query: web::Query<PlacementQuery>,
+) -> Result<HttpResponse, Problem> {
+    let query = query.into_inner();
+    if let Some(s) = &query.status
+        && PlacementStatus::parse(s).is_none()
+    {
+        return Err(Problem::invalid("status", "one_of", "active or ended"));
+    }
+    let rows = state
+        .store
+        .db
         .run(move |conn| {
-            let placement =
-                store::find_placement(conn, &id)?.ok_or_else(|| Problem::not_found("placement"))?;
-            let order = store::find_order(conn, &placement.order_id)?
-                .ok_or_else(|| Problem::not_found("placement"))?;
-            if !may_see(&who, &order.council, &order.provider_id) {
-                return Err(Problem::not_found("placement").into());
-            }
-            Ok(placement)
+            let (council, provider) = if who.is_provider() {
+                (None, Some(who.org.as_str()))
+            } else {
+                (Some(who.org.as_str()), None)
+            };
+            let rows = list(
+                conn,
+                council,
+                provider,
+                query.referral_id.as_deref(),
+                query.status.as_deref(),
+            )?;
+            Ok(rows
+                .into_iter()
+                .filter(|p| may_see(&who, &p.council, &p.provider_id))
+                .collect::<Vec<_>>())
         })
         .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(PlacementView::from).collect::<Vec<_>>()))
+}
+
+/// End a placement (a commissioner or social worker of the child's council): the child's
+/// last night and why. A block bed is emptied; the order and the block contract stay in
+/// force. Ending it again is refused.
+#[utoipa::path(post, path = "/v1/placements/{id}/end", tag = "contract", request_body = EndPlacement,
+    params(("id" = String, Path, description = "The placement's id")),
+    responses((status = 200, body = PlacementView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/placement-ended`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn end(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<EndPlacement>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let row = state
+        .store
+        .write(move |conn, events| {
+            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
+            let ended = || Problem::conflict("placement-ended", "the placement has ended");
+            if !p.is_active() {
+                return Err(ended().into());
+            }
+            if let Some(e) = input.end_date_error(p.start_date) {
+                return Err(Problem::validation(vec![e]).into());
+            }
+            let reason = input.reason.code();
+            let note = input
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty());
+            let now = Utc::now().naive_utc();
+            if !end_placement(conn, &p.id, input.end_date, reason, note, &who.sub, now)? {
+                return Err(ended().into());
+            }
+            if let Some((contract, bed)) = p.block_bed() {
+                blocks::bed_emptied(conn, contract, bed, &p.id, input.end_date, events)?;
+            }
+            events.emit(
+                &p.partnership,
+                &PlacementEnded {
+                    placement_id: stored_uuid(&p.id)?,
+                    council: p.council.clone(),
+                    provider_id: p.provider_id.clone(),
+                    end_date: input.end_date,
+                    reason: reason.to_owned(),
+                    block_contract_id: p
+                        .block_contract_id
+                        .as_deref()
+                        .map(stored_uuid)
+                        .transpose()?,
+                    bed: p.block_bed().map(|(_, b)| b),
+                },
+            );
+            Ok(store::find_placement(conn, &p.id)?.expect("just ended"))
+        })
+        .await?;
+    tracing::info!(placement_id = %row.id, reason = ?row.end_reason, "placement ended");
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }

@@ -1,32 +1,262 @@
-//! Placements: a child living in a provider's home under an order or in a block bed. No I/O.
+//! Placements: a child living in a provider's home or with its carers, under an order or in
+//! a bed of a block contract; how a placement ends. No I/O.
 
 use chrono::NaiveDate;
-use hub_platform::http::Validate;
+use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::text_errors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlacementStatus {
     Active,
+    Ended,
 }
 
 impl PlacementStatus {
     pub fn code(self) -> &'static str {
         match self {
             Self::Active => "active",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Ended]
+            .into_iter()
+            .find(|x| x.code() == s)
+    }
+}
+
+/// `POST /v1/placements`: either under an order (`order_id`; the referral, provider and rate
+/// come from it), or in a bed of a block contract (`block_contract_id`, `bed`,
+/// `referral_id`, `start_date`; the rate is the block rate).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlacement {
+    /// A signed order, or an emergency (direct-award) order not yet signed.
+    #[serde(default)]
+    pub order_id: Option<Uuid>,
+    #[serde(default)]
+    pub block_contract_id: Option<Uuid>,
+    /// The bed of the block contract (1 …).
+    #[serde(default)]
+    pub bed: Option<u16>,
+    /// The child's referral (a block bed only; an order names its own).
+    #[serde(default)]
+    pub referral_id: Option<Uuid>,
+    /// The day the child moves in; under an order, the order's start date when left out.
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// The provider's home, or its carers, the child lives with.
+    #[serde(default)]
+    pub home_id: Option<Uuid>,
+    /// Where the home is (WGS84). A home's position is not the child's personal data; it is
+    /// what "placed locally" is judged by in the stability figures.
+    #[serde(default)]
+    pub home_latitude: Option<f64>,
+    #[serde(default)]
+    pub home_longitude: Option<f64>,
+}
+
+impl Validate for NewPlacement {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        match (self.order_id, self.block_contract_id) {
+            (Some(_), Some(_)) | (None, None) => e.push(FieldError::new(
+                "/order_id",
+                "one_of",
+                "name either an order or a block contract's bed",
+            )),
+            (Some(_), None) => {
+                if self.bed.is_some() {
+                    e.push(FieldError::new(
+                        "/bed",
+                        "not_allowed",
+                        "only for a block bed",
+                    ));
+                }
+                if self.referral_id.is_some() {
+                    e.push(FieldError::new(
+                        "/referral_id",
+                        "not_allowed",
+                        "the order names the referral",
+                    ));
+                }
+            }
+            (None, Some(_)) => {
+                for (field, missing) in [
+                    ("/bed", self.bed.is_none()),
+                    ("/referral_id", self.referral_id.is_none()),
+                    ("/start_date", self.start_date.is_none()),
+                ] {
+                    if missing {
+                        e.push(FieldError::new(field, "required", "needed for a block bed"));
+                    }
+                }
+            }
+        }
+        e.extend(position_errors(self.home_latitude, self.home_longitude));
+        e
+    }
+}
+
+/// A home's position: both coordinates or neither, each in range.
+fn position_errors(lat: Option<f64>, lon: Option<f64>) -> Vec<FieldError> {
+    match (lat, lon) {
+        (None, None) => Vec::new(),
+        (Some(_), None) => vec![FieldError::new(
+            "/home_longitude",
+            "required",
+            "give both coordinates",
+        )],
+        (None, Some(_)) => vec![FieldError::new(
+            "/home_latitude",
+            "required",
+            "give both coordinates",
+        )],
+        (Some(lat), Some(lon)) => {
+            let mut e = Vec::new();
+            if !(-90.0..=90.0).contains(&lat) {
+                e.push(FieldError::new("/home_latitude", "range", "-90 to 90"));
+            }
+            if !(-180.0..=180.0).contains(&lon) {
+                e.push(FieldError::new("/home_longitude", "range", "-180 to 180"));
+            }
+            e
         }
     }
 }
 
-/// A request to start the placement a signed order provides for.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPlacement {
-    pub order_id: uuid::Uuid,
-    /// The day the child moves in; the order's start date when left out.
-    #[serde(default)]
-    pub start_date: Option<NaiveDate>,
+/// Why a placement ended (the code goes into `contract.placement_ended`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    PlannedMove,
+    StepDown,
+    /// Ended unplanned: counted in the stability figures.
+    Breakdown,
+    ReturnHome,
+    Adoption,
+    #[serde(rename = "turned_18")]
+    Turned18,
+    Other,
 }
 
-impl Validate for NewPlacement {}
+impl EndReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PlannedMove => "planned_move",
+            Self::StepDown => "step_down",
+            Self::Breakdown => "breakdown",
+            Self::ReturnHome => "return_home",
+            Self::Adoption => "adoption",
+            Self::Turned18 => "turned_18",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// `POST /v1/placements/{id}/end`. The order and any block contract stay in force.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndPlacement {
+    /// The child's last night in the placement (costs stop after it).
+    pub end_date: NaiveDate,
+    pub reason: EndReason,
+    /// Free text (required for `other`); kept in this service only.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for EndPlacement {
+    fn validate(&self) -> Vec<FieldError> {
+        let note = self.note.as_deref().unwrap_or("");
+        text_errors("/note", note, self.reason == EndReason::Other, 4000)
+    }
+}
+
+impl EndPlacement {
+    /// The last night is on or after the first day.
+    pub fn end_date_error(&self, start_date: NaiveDate) -> Option<FieldError> {
+        (self.end_date < start_date).then(|| {
+            FieldError::new(
+                "/end_date",
+                "min",
+                format!("the placement started on {start_date}"),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(v: serde_json::Value) -> Vec<(String, String)> {
+        let p: NewPlacement = serde_json::from_value(v).unwrap();
+        p.validate()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect()
+    }
+
+    #[test]
+    fn a_placement_is_under_an_order_or_in_a_block_bed() {
+        let id = Uuid::now_v7();
+        assert!(rules(serde_json::json!({"order_id": id})).is_empty());
+        assert_eq!(
+            rules(serde_json::json!({})),
+            [("/order_id".into(), "one_of".into())]
+        );
+        assert_eq!(
+            rules(serde_json::json!({"order_id": id, "block_contract_id": id})),
+            [("/order_id".into(), "one_of".into())]
+        );
+        assert_eq!(
+            rules(serde_json::json!({"block_contract_id": id, "bed": 2})),
+            [
+                ("/referral_id".into(), "required".into()),
+                ("/start_date".into(), "required".into())
+            ]
+        );
+        assert_eq!(
+            rules(serde_json::json!({"order_id": id, "bed": 1, "home_latitude": 52.9})),
+            [
+                ("/bed".into(), "not_allowed".into()),
+                ("/home_longitude".into(), "required".into())
+            ]
+        );
+        assert_eq!(
+            rules(
+                serde_json::json!({"order_id": id, "home_latitude": 95.0, "home_longitude": -1.0})
+            ),
+            [("/home_latitude".into(), "range".into())]
+        );
+    }
+
+    #[test]
+    fn reasons_are_the_catalogue_codes() {
+        for (code, reason) in [
+            ("turned_18", EndReason::Turned18),
+            ("planned_move", EndReason::PlannedMove),
+            ("breakdown", EndReason::Breakdown),
+        ] {
+            let parsed: EndReason = serde_json::from_value(serde_json::json!(code)).unwrap();
+            assert_eq!((parsed, reason.code()), (reason, code));
+        }
+        let end = EndPlacement {
+            end_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            reason: EndReason::Other,
+            note: None,
+        };
+        assert_eq!(end.validate()[0].field, "/note");
+        assert!(
+            end.end_date_error(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())
+                .is_some()
+        );
+    }
+}

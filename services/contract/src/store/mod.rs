@@ -2,9 +2,11 @@
 
 pub mod blocks;
 pub mod orders;
+pub mod placements;
 pub mod service_contracts;
 
 pub use orders::{OrderRow, find_order, order_for_competition, sweep_overdue_orders};
+pub use placements::{PlacementRow, find_placement, placement_for_order};
 
 pub mod schema {
     diesel::table! {
@@ -52,7 +54,7 @@ pub mod schema {
     diesel::table! {
         placements (id) {
             id -> Text,
-            order_id -> Text,
+            order_id -> Nullable<Text>,
             referral_id -> Text,
             council -> Text,
             partnership -> Text,
@@ -63,6 +65,18 @@ pub mod schema {
             created_by -> Text,
             created_by_org -> Text,
             created_at -> Timestamp,
+            extras_weekly_pence -> BigInt,
+            rate_effective_from -> Nullable<Date>,
+            block_contract_id -> Nullable<Text>,
+            bed -> Nullable<Integer>,
+            home_id -> Nullable<Text>,
+            home_latitude -> Nullable<Double>,
+            home_longitude -> Nullable<Double>,
+            end_date -> Nullable<Date>,
+            end_reason -> Nullable<Text>,
+            end_note -> Nullable<Text>,
+            ended_by -> Nullable<Text>,
+            ended_at -> Nullable<Timestamp>,
         }
     }
     diesel::joinable!(placements -> orders (order_id));
@@ -70,46 +84,8 @@ pub mod schema {
     diesel::allow_tables_to_appear_in_same_query!(orders, order_variations, placements);
 }
 
-use chrono::{NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
+use chrono::NaiveDate;
 use hub_platform::db::{DbConnection, DbError};
-use schema::*;
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placements)]
-pub struct PlacementRow {
-    pub id: String,
-    pub order_id: String,
-    pub referral_id: String,
-    pub council: String,
-    pub partnership: String,
-    pub provider_id: String,
-    pub weekly_rate_pence: i64,
-    pub start_date: NaiveDate,
-    pub status: String,
-    pub created_by: String,
-    pub created_by_org: String,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn find_placement(conn: &mut DbConnection, id: &str) -> Result<Option<PlacementRow>, DbError> {
-    Ok(placements::table
-        .find(id)
-        .select(PlacementRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub fn placement_for_order(
-    conn: &mut DbConnection,
-    order_id: &str,
-) -> Result<Option<PlacementRow>, DbError> {
-    Ok(placements::table
-        .filter(placements::order_id.eq(order_id))
-        .select(PlacementRow::as_select())
-        .first(conn)
-        .optional()?)
-}
 
 /// Raises `contract.ipa_review_due` for IPA reviews due or overdue by `today` (once each).
 pub fn sweep_ipa_reviews(

@@ -1,0 +1,15 @@
+DROP INDEX placements_referral;
+ALTER TABLE placements DROP COLUMN ended_at;
+ALTER TABLE placements DROP COLUMN ended_by;
+ALTER TABLE placements DROP COLUMN end_note;
+ALTER TABLE placements DROP COLUMN end_reason;
+ALTER TABLE placements DROP COLUMN end_date;
+ALTER TABLE placements DROP COLUMN home_longitude;
+ALTER TABLE placements DROP COLUMN home_latitude;
+ALTER TABLE placements DROP COLUMN home_id;
+ALTER TABLE placements DROP COLUMN bed;
+ALTER TABLE placements DROP COLUMN block_contract_id;
+ALTER TABLE placements DROP COLUMN rate_effective_from;
+ALTER TABLE placements DROP COLUMN extras_weekly_pence;
+DELETE FROM placements WHERE order_id IS NULL;
+ALTER TABLE placements ALTER COLUMN order_id SET NOT NULL;
