@@ -47,6 +47,32 @@ impl DbConnection {
     }
 }
 
+/// The `VALUES` rows of a multi-row `INSERT` written with `diesel::sql_query` (the
+/// `MultiConnection` has no batch `values(&vec)`): `rows` groups of `columns` placeholders
+/// numbered from `$first`, e.g. `($1, $2), ($3, $4)`. Keep `rows` at most
+/// [`rows_per_statement`]`(columns)`.
+pub fn values_rows(first: usize, rows: usize, columns: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(rows * (columns * 6 + 4));
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(s, "${}", first + r * columns + c);
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Rows of `columns` binds one statement may carry: SQLite allows 32,766 binds, PostgreSQL
+/// 65,535.
+pub fn rows_per_statement(columns: usize) -> usize {
+    (30_000 / columns.max(1)).max(1)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,

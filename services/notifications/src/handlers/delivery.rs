@@ -8,9 +8,14 @@
 //! * Every send is its own task under a semaphore of `webhooks.concurrency`, and one endpoint
 //!   may hold at most a quarter of those permits, so a slow or dead receiver never holds up
 //!   the others.
-//! * It is woken the moment the consumer commits new deliveries (and whenever a send
-//!   finishes); otherwise it sleeps until the next retry is due, polling at most every second
-//!   as a fallback (for deliveries queued by another replica).
+//! * It is woken the moment the consumer commits new deliveries, when a send frees a slot of
+//!   an endpoint that was at its share, and when a failed attempt's retry has been scheduled;
+//!   otherwise it sleeps until the next retry is due, polling at most every second as a
+//!   fallback (for deliveries queued by another replica). A send that simply went through
+//!   does not make it look again: at 50 referrals a second that was two queries per webhook.
+//! * Attempts are recorded by one recorder task, in one transaction for all the attempts
+//!   that finished while the previous transaction committed (one commit per batch rather
+//!   than per webhook).
 //! * A 2xx answer delivers. Anything else, a timeout or a connection error is recorded as an
 //!   attempt and retried after `initial_backoff_ms`, doubling up to `max_backoff_ms`; once the
 //!   first attempt is `give_up_after_hours` old the delivery fails and its endpoint is
@@ -19,7 +24,10 @@
 use std::{
     collections::HashMap,
     error::Error as _,
-    sync::{Arc, Mutex, Weak},
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicI64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -27,7 +35,7 @@ use chrono::{TimeZone, Utc};
 use hub_bus::Store;
 use hub_platform::config::WebhookSettings;
 use tokio::{
-    sync::{Notify, Semaphore},
+    sync::{Notify, Semaphore, mpsc},
     task::JoinHandle,
 };
 
@@ -38,6 +46,8 @@ use crate::{
 
 /// Deliveries claimed per round at most.
 const BATCH: usize = 100;
+/// Attempts recorded per transaction at most.
+const RECORD_BATCH: usize = 200;
 /// The longest the worker sleeps without being woken.
 const POLL_MS: i64 = 1000;
 /// How long a claim outlives the request timeout before another replica may take it over.
@@ -61,6 +71,11 @@ pub struct Worker {
     lease_ms: i64,
     /// The service's liveness: the worker ends once nothing holds the service any more.
     mounted: Weak<()>,
+    /// Attempts to record (the recorder task ends once the worker and its sends are gone).
+    recorder: mpsc::UnboundedSender<(Attempt, Next)>,
+    /// The earliest retry the recorder scheduled since the worker last read the next due
+    /// time from the database (`i64::MAX`: none).
+    retry_due: Arc<AtomicI64>,
 }
 
 /// Starts the worker. `wake` is notified whenever deliveries are queued; `in_process` says
@@ -84,6 +99,14 @@ pub fn spawn(
         ))
         .build()?;
     let concurrency = settings.concurrency.max(1);
+    let (recorder, attempts) = mpsc::unbounded_channel();
+    let retry_due = Arc::new(AtomicI64::new(i64::MAX));
+    tokio::spawn(record(
+        store.clone(),
+        attempts,
+        wake.clone(),
+        retry_due.clone(),
+    ));
     let worker = Arc::new(Worker {
         store,
         client,
@@ -96,14 +119,67 @@ pub fn spawn(
         per_endpoint: (concurrency / 4).max(1),
         mounted,
         lease_ms: i64::try_from(settings.timeout_ms).unwrap_or(i64::MAX / 2) + LEASE_MARGIN_MS,
+        recorder,
+        retry_due,
     });
     Ok(tokio::spawn(worker.run(in_process)))
+}
+
+/// Records attempts as they come, each batch in one transaction: everything that finished
+/// while the previous batch committed. Wakes the worker after a batch that scheduled a retry
+/// (the retry's due time is news to it).
+async fn record(
+    store: Store,
+    mut attempts: mpsc::UnboundedReceiver<(Attempt, Next)>,
+    wake: Arc<Notify>,
+    retry_due: Arc<AtomicI64>,
+) {
+    let mut batch = Vec::new();
+    while attempts.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let retries = batch
+            .iter()
+            .filter_map(|(_, next)| match next {
+                Next::RetryAt(at) => Some(*at),
+                _ => None,
+            })
+            .min();
+        let recorded = std::mem::take(&mut batch);
+        let ids: Vec<String> = recorded
+            .iter()
+            .map(|(a, _)| a.delivery_id.clone())
+            .collect();
+        if let Err(e) = store
+            .db
+            .transaction(move |c| store::record_all(c, &recorded))
+            .await
+        {
+            // The leases run out and the deliveries are sent again: at least once, never lost.
+            tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts");
+        }
+        if let Some(at) = retries {
+            retry_due.fetch_min(at, Ordering::SeqCst);
+            wake.notify_one();
+        }
+    }
 }
 
 /// Counts a delivery in flight for its endpoint until dropped.
 struct InFlightGuard {
     in_flight: InFlight,
     endpoint: String,
+    per_endpoint: usize,
+}
+
+impl InFlightGuard {
+    /// Ends the count; says whether the endpoint was at its share (so deliveries of it may
+    /// have been left waiting).
+    fn release(self) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&self.endpoint)
+            .is_some_and(|n| *n >= self.per_endpoint)
+    }
 }
 
 impl Drop for InFlightGuard {
@@ -147,16 +223,19 @@ impl Worker {
                 .db
                 .transaction(move |c| store::claim(c, room, lease_ms, &in_flight, per_endpoint))
                 .await;
-            let batch = match claimed {
-                Ok(b) => b,
+            let claim = match claimed {
+                Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
                     tokio::time::sleep(Duration::from_millis(POLL_MS as u64)).await;
                     continue;
                 }
             };
-            let full = batch.len() == room;
-            for delivery in batch {
+            // As many due rows as it could take: there may be more (beyond the limit, or of
+            // endpoints now at their share, which the next claim leaves out).
+            let full = claim.candidates == room && !claim.deliveries.is_empty();
+            let claimed_some = !claim.deliveries.is_empty();
+            for delivery in claim.deliveries {
                 let permit = self
                     .permits
                     .clone()
@@ -172,33 +251,30 @@ impl Worker {
                 let guard = InFlightGuard {
                     in_flight: self.in_flight.clone(),
                     endpoint: delivery.endpoint_id.clone(),
+                    per_endpoint: self.per_endpoint,
                 };
                 let worker = self.clone();
                 tokio::spawn(async move {
                     worker.send(delivery).await;
-                    drop(guard);
+                    let was_at_share = guard.release();
                     drop(permit);
-                    // The endpoint may take more now, or a retry was scheduled: look again.
-                    worker.wake.notify_one();
+                    if was_at_share {
+                        // Deliveries of this endpoint may be waiting for the slot.
+                        worker.wake.notify_one();
+                    }
                 });
             }
             if full {
                 continue;
             }
-            let (in_flight, per_endpoint) = (self.in_flight_now(), self.per_endpoint);
-            let busy = domain::saturated(&in_flight, per_endpoint);
-            let wait_ms = match self
-                .store
-                .db
-                .run(move |c| store::next_due_ms(c, &busy))
-                .await
-            {
-                Ok(Some(due)) => (due - now_ms()).clamp(1, POLL_MS),
-                Ok(None) => POLL_MS,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading the next webhook due time failed");
-                    POLL_MS
-                }
+            let wait_ms = if claimed_some {
+                // Nothing else was due, as far as this process knows: sleep until woken (new
+                // deliveries, a freed share, a retry scheduled), a retry it scheduled is due,
+                // or the poll, without asking the database.
+                let retry = self.retry_due.load(Ordering::SeqCst);
+                retry.saturating_sub(now_ms()).clamp(1, POLL_MS)
+            } else {
+                self.next_due_in_ms().await
             };
             tokio::select! {
                 _ = self.wake.notified() => {}
@@ -207,7 +283,27 @@ impl Worker {
         }
     }
 
-    /// Sends one delivery and records the attempt.
+    /// How long until the next delivery becomes due, by the database (at most the poll).
+    async fn next_due_in_ms(&self) -> i64 {
+        // The database is asked now: retries recorded from here on are news again.
+        self.retry_due.store(i64::MAX, Ordering::SeqCst);
+        let busy = domain::saturated(&self.in_flight_now(), self.per_endpoint);
+        match self
+            .store
+            .db
+            .run(move |c| store::next_due_ms(c, &busy))
+            .await
+        {
+            Ok(Some(due)) => (due - now_ms()).clamp(1, POLL_MS),
+            Ok(None) => POLL_MS,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the next webhook due time failed");
+                POLL_MS
+            }
+        }
+    }
+
+    /// Sends one delivery and hands the attempt to the recorder.
     async fn send(&self, d: Claimed) {
         let timestamp = Utc::now().timestamp();
         let signature: Vec<String> = d
@@ -272,14 +368,9 @@ impl Worker {
             error,
             latency_ms,
         };
-        if let Err(e) = self
-            .store
-            .db
-            .transaction(move |c| store::record(c, &attempt, &next))
-            .await
-        {
+        if self.recorder.send((attempt, next)).is_err() {
             // The lease runs out and the delivery is sent again: at least once, never lost.
-            tracing::error!(delivery_id = %d.id, error = %e, "could not record a webhook attempt");
+            tracing::error!(delivery_id = %d.id, "the recorder is gone; the attempt is not recorded");
         }
     }
 
@@ -525,6 +616,7 @@ mod tests {
                     .transaction(move |c| store::claim(c, 100, 60_000, &in_flight, 2))
                     .await
                     .unwrap()
+                    .deliveries
             }
         };
         let first = claim(HashMap::new()).await;

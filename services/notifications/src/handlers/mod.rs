@@ -124,21 +124,53 @@ fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
     })
 }
 
+/// Queues `body` for every enabled endpoint of each target organisation subscribed to its
+/// webhook type (once per endpoint and type). Returns how many deliveries were queued.
+fn queue(
+    conn: &mut DbConnection,
+    event_id: &str,
+    targets: Vec<(String, &'static str, String)>,
+) -> Result<usize, DbError> {
+    let orgs: Vec<&str> = targets
+        .iter()
+        .map(|(org, _, _)| org.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let endpoints = store::enabled_endpoints_of(conn, &orgs)?;
+    let mut seen = BTreeSet::new();
+    let mut deliveries = Vec::new();
+    for (org, event_type, body) in &targets {
+        for e in endpoints
+            .iter()
+            .filter(|e| e.owner_org == *org && e.subscribes_to(event_type))
+        {
+            if seen.insert((e.id.as_str(), *event_type)) {
+                deliveries.push(store::NewDelivery {
+                    endpoint_id: e.id.clone(),
+                    event_id: event_id.to_owned(),
+                    event_type: (*event_type).to_owned(),
+                    body: body.clone(),
+                });
+            }
+        }
+    }
+    store::insert_deliveries(conn, &deliveries)?;
+    Ok(deliveries.len())
+}
+
 /// Queues the webhooks an event causes. Returns how many deliveries were queued.
 pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Result<usize, DbError> {
     let event_id = env.id.to_string();
     let at = env.occurred_at;
     let now = Utc::now().naive_utc();
     let status_at = at.naive_utc();
-    let mut queued = 0;
-    let mut send =
-        |conn: &mut DbConnection, org: &str, event_type: &str, body: &str| -> Result<(), DbError> {
-            for endpoint in store::subscribers(conn, org, event_type)? {
-                store::insert_delivery(conn, &endpoint.id, &event_id, event_type, body.to_owned())?;
-                queued += 1;
-            }
-            Ok(())
-        };
+    // (organisation, webhook type, body): resolved to endpoints at the end, in one query,
+    // and queued in multi-row inserts.
+    let mut targets: Vec<(String, &'static str, String)> = Vec::new();
+    let mut send = |org: &str, event_type: &'static str, body: &str| {
+        targets.push((org.to_owned(), event_type, body.to_owned()));
+    };
     if env.is::<CompetitionOpened>() {
         let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
         store::track(
@@ -159,7 +191,7 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         )?;
         let body = domain::invited_body(&e, at, base_url);
         for provider in e.invited.iter().collect::<BTreeSet<_>>() {
-            send(conn, provider, domain::INVITED, &body)?;
+            send(provider, domain::INVITED, &body);
         }
     } else if env.is::<CompetitionAwarded>() {
         let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
@@ -182,18 +214,16 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
             &[],
         )?;
         send(
-            conn,
             &e.provider_id,
             domain::AWARDED,
             &domain::awarded_body(&e, at, base_url),
-        )?;
+        );
         for provider in domain::unsuccessful_providers(&e) {
             send(
-                conn,
                 provider,
                 domain::UNSUCCESSFUL,
                 &domain::unsuccessful_body(&e, provider, at),
-            )?;
+            );
         }
     } else if env.is::<CompetitionClosed>() {
         let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
@@ -223,7 +253,7 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         });
         let body = domain::closed_body(&e, lot, at);
         for provider in e.invited.iter().collect::<BTreeSet<_>>() {
-            send(conn, provider, domain::CLOSED, &body)?;
+            send(provider, domain::CLOSED, &body);
         }
     } else if env.is::<ReferralUpdated>() {
         let e: ReferralUpdated = env.decode().map_err(anyhow::Error::from)?;
@@ -231,11 +261,10 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
             let info = competition_info(&c)?;
             if info.is_news(e.version) {
                 send(
-                    conn,
                     &provider,
                     domain::REFERRAL_UPDATED,
                     &domain::referral_updated_body(&e, &info, at, base_url),
-                )?;
+                );
             }
         }
     } else if env.is::<VacancyPublished>() {
@@ -243,14 +272,14 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         if let Some(by) = &e.offered_by {
             for (council, shared) in domain::vacancy_recipients(by) {
                 send(
-                    conn,
                     council,
                     domain::VACANCY_OFFERED,
                     &domain::vacancy_offered_body(&e, by, &shared, at),
-                )?;
+                );
             }
         }
     }
+    let queued = queue(conn, &event_id, targets)?;
     if queued > 0 {
         tracing::info!(event_id = %env.id, event_type = %env.event_type, queued, "webhook deliveries queued");
     }

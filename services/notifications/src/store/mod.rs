@@ -80,14 +80,14 @@ pub mod schema {
     );
 }
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{BigInt, Bool, Nullable, Text},
+    sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp},
 };
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::db::{DbConnection, DbError, rows_per_statement, values_rows};
 use schema::*;
 use uuid::Uuid;
 
@@ -129,14 +129,29 @@ impl EndpointRow {
     /// The secrets that sign a delivery now: the current one, plus the previous one for a
     /// while after a rotation.
     pub fn signing_secrets(&self, now_ms: i64) -> Vec<String> {
-        let mut secrets = vec![self.secret.clone()];
-        if let (Some(prev), Some(until)) = (&self.previous_secret, self.previous_secret_until_ms)
-            && until > now_ms
-        {
-            secrets.push(prev.clone());
-        }
-        secrets
+        signing_secrets(
+            &self.secret,
+            self.previous_secret.as_deref(),
+            self.previous_secret_until_ms,
+            now_ms,
+        )
     }
+}
+
+/// The current secret, plus the previous one until `previous_until_ms`.
+fn signing_secrets(
+    secret: &str,
+    previous: Option<&str>,
+    previous_until_ms: Option<i64>,
+    now_ms: i64,
+) -> Vec<String> {
+    let mut secrets = vec![secret.to_owned()];
+    if let (Some(prev), Some(until)) = (previous, previous_until_ms)
+        && until > now_ms
+    {
+        secrets.push(prev.to_owned());
+    }
+    secrets
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -190,24 +205,65 @@ pub fn endpoints_of(conn: &mut DbConnection, org: &str) -> Result<Vec<EndpointRo
         .load(conn)?)
 }
 
-/// An organisation's enabled endpoints subscribed to `event_type`.
-pub fn subscribers(
+/// The enabled endpoints of any of `orgs`, by id.
+pub fn enabled_endpoints_of(
     conn: &mut DbConnection,
-    org: &str,
-    event_type: &str,
+    orgs: &[&str],
 ) -> Result<Vec<EndpointRow>, DbError> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(webhook_endpoints::table
         .filter(
             webhook_endpoints::owner_org
-                .eq(org)
+                .eq_any(orgs)
                 .and(webhook_endpoints::enabled.eq(true)),
         )
         .order(webhook_endpoints::id.asc())
         .select(EndpointRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .filter(|e| e.subscribes_to(event_type))
-        .collect())
+        .load(conn)?)
+}
+
+/// A delivery to queue: `body` to `endpoint_id`.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: String,
+}
+
+/// Queues deliveries, due at once, with multi-row inserts; returns their ids in order.
+pub fn insert_deliveries(
+    conn: &mut DbConnection,
+    deliveries: &[NewDelivery],
+) -> Result<Vec<String>, DbError> {
+    const COLUMNS: usize = 8;
+    let (now, created) = (now_ms(), Utc::now().naive_utc());
+    let mut ids = Vec::with_capacity(deliveries.len());
+    for chunk in deliveries.chunks(rows_per_statement(COLUMNS)) {
+        let mut q = diesel::sql_query(format!(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, body, status, \
+             next_attempt_ms, created_at) VALUES {}",
+            values_rows(1, chunk.len(), COLUMNS)
+        ))
+        .into_boxed();
+        for d in chunk {
+            let id = Uuid::now_v7().to_string();
+            q = q
+                .bind::<Text, _>(id.clone())
+                .bind::<Text, _>(d.endpoint_id.clone())
+                .bind::<Text, _>(d.event_id.clone())
+                .bind::<Text, _>(d.event_type.clone())
+                .bind::<Text, _>(d.body.clone())
+                .bind::<Text, _>(DeliveryStatus::Pending.code())
+                .bind::<BigInt, _>(now)
+                .bind::<Timestamp, _>(created);
+            ids.push(id);
+        }
+        q.execute(conn)?;
+    }
+    Ok(ids)
 }
 
 /// Queues a delivery of `body` to `endpoint_id`, due at once.
@@ -218,26 +274,16 @@ pub fn insert_delivery(
     event_type: &str,
     body: String,
 ) -> Result<String, DbError> {
-    let row = DeliveryRow {
-        id: Uuid::now_v7().to_string(),
-        endpoint_id: endpoint_id.to_owned(),
-        event_id: event_id.to_owned(),
-        event_type: event_type.to_owned(),
-        body,
-        status: DeliveryStatus::Pending.code().to_owned(),
-        attempts: 0,
-        next_attempt_ms: now_ms(),
-        claimed_until_ms: None,
-        first_attempt_ms: None,
-        last_status_code: None,
-        last_error: None,
-        delivered_ms: None,
-        created_at: Utc::now().naive_utc(),
-    };
-    diesel::insert_into(webhook_deliveries::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(row.id)
+    let ids = insert_deliveries(
+        conn,
+        &[NewDelivery {
+            endpoint_id: endpoint_id.to_owned(),
+            event_id: event_id.to_owned(),
+            event_type: event_type.to_owned(),
+            body,
+        }],
+    )?;
+    Ok(ids.into_iter().next().unwrap_or_default())
 }
 
 pub fn find_delivery(conn: &mut DbConnection, id: &str) -> Result<Option<DeliveryRow>, DbError> {
@@ -356,12 +402,29 @@ pub struct Claimed {
     pub secrets: Vec<String>,
 }
 
+/// A due delivery with its endpoint's address and secrets.
 #[derive(QueryableByName)]
 struct Candidate {
     #[diesel(sql_type = Text)]
     id: String,
     #[diesel(sql_type = Text)]
     endpoint_id: String,
+    #[diesel(sql_type = Text)]
+    event_type: String,
+    #[diesel(sql_type = Text)]
+    body: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    first_attempt_ms: Option<i64>,
+    #[diesel(sql_type = Text)]
+    url: String,
+    #[diesel(sql_type = Text)]
+    secret: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    previous_secret: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    previous_secret_until_ms: Option<i64>,
 }
 
 /// `AND endpoint_id NOT IN ($first, …)` for the endpoints that already have as many
@@ -370,32 +433,44 @@ fn exclusion(first_param: usize, n: usize) -> String {
     if n == 0 {
         return String::new();
     }
-    let params: Vec<String> = (first_param..first_param + n)
-        .map(|i| format!("${i}"))
-        .collect();
-    format!(" AND endpoint_id NOT IN ({})", params.join(", "))
+    format!(" AND endpoint_id NOT IN {}", values_rows(first_param, 1, n))
+}
+
+/// What one claim took.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    /// Leased for sending, in due order.
+    pub deliveries: Vec<Claimed>,
+    /// How many due deliveries it looked at (as many as it was allowed to: there may be
+    /// more, of endpoints that were not at their share).
+    pub candidates: usize,
 }
 
 /// Claims up to `limit` due pending deliveries of enabled endpoints whose lease is free,
 /// leasing them for `lease_ms`, so that no endpoint gets more than `per_endpoint` in flight
 /// (counting `in_flight`). Run it in a transaction: the candidates are locked with
 /// [`DbConnection::skip_locked_clause`], so replicas sharing a PostgreSQL database claim
-/// disjoint rows, as the outbox relay does.
+/// disjoint rows, as the outbox relay does. Two statements: one reads the candidates with
+/// their endpoints, one leases the chosen.
 pub fn claim(
     conn: &mut DbConnection,
     limit: usize,
     lease_ms: i64,
     in_flight: &HashMap<String, usize>,
     per_endpoint: usize,
-) -> Result<Vec<Claimed>, DbError> {
+) -> Result<Claim, DbError> {
     let now = now_ms();
     let busy = domain::saturated(in_flight, per_endpoint);
     let sql = format!(
-        "SELECT id, endpoint_id FROM webhook_deliveries \
-         WHERE status = 'pending' AND next_attempt_ms <= $1 \
-         AND (claimed_until_ms IS NULL OR claimed_until_ms < $2) \
-         AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = webhook_deliveries.endpoint_id AND e.enabled = $3)\
-         {} ORDER BY next_attempt_ms, id LIMIT ${}{}",
+        "SELECT d.id, d.endpoint_id, d.event_type, d.body, d.attempts, d.first_attempt_ms, \
+                e.url, e.secret, e.previous_secret, e.previous_secret_until_ms \
+         FROM webhook_deliveries d INNER JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.id IN (SELECT id FROM webhook_deliveries \
+           WHERE status = 'pending' AND next_attempt_ms <= $1 \
+           AND (claimed_until_ms IS NULL OR claimed_until_ms < $2) \
+           AND EXISTS (SELECT 1 FROM webhook_endpoints x WHERE x.id = webhook_deliveries.endpoint_id AND x.enabled = $3)\
+           {} ORDER BY next_attempt_ms, id LIMIT ${}{}) \
+         ORDER BY d.next_attempt_ms, d.id",
         exclusion(4, busy.len()),
         4 + busy.len(),
         conn.skip_locked_clause()
@@ -411,46 +486,54 @@ pub fn claim(
     let candidates: Vec<Candidate> = q
         .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
         .load(conn)?;
+    let seen = candidates.len();
     let pairs: Vec<(String, String)> = candidates
-        .into_iter()
-        .map(|c| (c.id, c.endpoint_id))
+        .iter()
+        .map(|c| (c.id.clone(), c.endpoint_id.clone()))
         .collect();
-    let chosen = domain::choose(&pairs, in_flight, per_endpoint);
-    if chosen.is_empty() {
-        return Ok(Vec::new());
-    }
-    let d = webhook_deliveries::table;
-    diesel::update(d.filter(webhook_deliveries::id.eq_any(&chosen)))
-        .set(webhook_deliveries::claimed_until_ms.eq(Some(now + lease_ms)))
-        .execute(conn)?;
-    diesel::update(
-        d.filter(webhook_deliveries::id.eq_any(&chosen))
-            .filter(webhook_deliveries::first_attempt_ms.is_null()),
-    )
-    .set(webhook_deliveries::first_attempt_ms.eq(Some(now)))
-    .execute(conn)?;
-    let rows: Vec<(DeliveryRow, EndpointRow)> = d
-        .inner_join(webhook_endpoints::table)
-        .filter(webhook_deliveries::id.eq_any(&chosen))
-        .order((
-            webhook_deliveries::next_attempt_ms.asc(),
-            webhook_deliveries::id.asc(),
-        ))
-        .select((DeliveryRow::as_select(), EndpointRow::as_select()))
-        .load(conn)?;
-    Ok(rows
+    let chosen: BTreeSet<String> = domain::choose(&pairs, in_flight, per_endpoint)
         .into_iter()
-        .map(|(r, e)| Claimed {
-            attempt: r.attempts + 1,
-            first_attempt_ms: r.first_attempt_ms.unwrap_or(now),
-            url: e.url.clone(),
-            secrets: e.signing_secrets(now),
-            id: r.id,
-            endpoint_id: r.endpoint_id,
-            event_type: r.event_type,
-            body: r.body,
-        })
-        .collect())
+        .collect();
+    if chosen.is_empty() {
+        return Ok(Claim {
+            deliveries: Vec::new(),
+            candidates: seen,
+        });
+    }
+    let mut lease = diesel::sql_query(format!(
+        "UPDATE webhook_deliveries SET claimed_until_ms = $1, \
+         first_attempt_ms = COALESCE(first_attempt_ms, $2) WHERE id IN {}",
+        values_rows(3, 1, chosen.len())
+    ))
+    .into_boxed()
+    .bind::<BigInt, _>(now + lease_ms)
+    .bind::<BigInt, _>(now);
+    for id in &chosen {
+        lease = lease.bind::<Text, _>(id.clone());
+    }
+    lease.execute(conn)?;
+    Ok(Claim {
+        deliveries: candidates
+            .into_iter()
+            .filter(|c| chosen.contains(&c.id))
+            .map(|c| Claimed {
+                attempt: c.attempts + 1,
+                first_attempt_ms: c.first_attempt_ms.unwrap_or(now),
+                secrets: signing_secrets(
+                    &c.secret,
+                    c.previous_secret.as_deref(),
+                    c.previous_secret_until_ms,
+                    now,
+                ),
+                url: c.url,
+                id: c.id,
+                endpoint_id: c.endpoint_id,
+                event_type: c.event_type,
+                body: c.body,
+            })
+            .collect(),
+        candidates: seen,
+    })
 }
 
 #[derive(QueryableByName)]
@@ -510,49 +593,86 @@ pub enum Next {
 
 /// Records an attempt and its consequence, in one transaction with the caller's.
 pub fn record(conn: &mut DbConnection, a: &Attempt, next: &Next) -> Result<(), DbError> {
-    diesel::insert_into(webhook_attempts::table)
-        .values(&AttemptRow {
-            id: Uuid::now_v7().to_string(),
-            delivery_id: a.delivery_id.clone(),
-            attempt: a.attempt,
-            attempted_at: a.at,
-            status_code: a.status_code,
-            error: a.error.clone(),
-            latency_ms: a.latency_ms,
-        })
-        .execute(conn)?;
+    record_all(conn, std::slice::from_ref(&(a.clone(), next.clone())))
+}
+
+/// Records attempts and their consequences (in one transaction with the caller's): every
+/// attempt in multi-row inserts, the deliveries that went through in one update per
+/// (attempt number, status code), the others one by one.
+pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Result<(), DbError> {
+    const COLUMNS: usize = 7;
+    for chunk in outcomes.chunks(rows_per_statement(COLUMNS)) {
+        let mut q = diesel::sql_query(format!(
+            "INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, status_code, \
+             error, latency_ms) VALUES {}",
+            values_rows(1, chunk.len(), COLUMNS)
+        ))
+        .into_boxed();
+        for (a, _) in chunk {
+            q = q
+                .bind::<Text, _>(Uuid::now_v7().to_string())
+                .bind::<Text, _>(a.delivery_id.clone())
+                .bind::<Integer, _>(a.attempt)
+                .bind::<Timestamp, _>(a.at)
+                .bind::<Nullable<Integer>, _>(a.status_code)
+                .bind::<Nullable<Text>, _>(a.error.clone())
+                .bind::<BigInt, _>(a.latency_ms);
+        }
+        q.execute(conn)?;
+    }
     let now = now_ms();
-    let target = webhook_deliveries::table.find(&a.delivery_id);
-    let common = (
-        webhook_deliveries::attempts.eq(a.attempt),
-        webhook_deliveries::claimed_until_ms.eq(None::<i64>),
-        webhook_deliveries::last_status_code.eq(a.status_code),
-        webhook_deliveries::last_error.eq(a.error.clone()),
-    );
-    match next {
-        Next::Delivered => {
-            diesel::update(target)
-                .set((
-                    common,
-                    webhook_deliveries::status.eq(DeliveryStatus::Delivered.code()),
-                    webhook_deliveries::delivered_ms.eq(Some(now)),
-                ))
-                .execute(conn)?;
+    let mut delivered: BTreeMap<(i32, Option<i32>), Vec<&str>> = BTreeMap::new();
+    for (a, next) in outcomes {
+        let target = webhook_deliveries::table.find(&a.delivery_id);
+        let common = (
+            webhook_deliveries::attempts.eq(a.attempt),
+            webhook_deliveries::claimed_until_ms.eq(None::<i64>),
+            webhook_deliveries::last_status_code.eq(a.status_code),
+            webhook_deliveries::last_error.eq(a.error.clone()),
+        );
+        match next {
+            Next::Delivered if a.error.is_none() => {
+                delivered
+                    .entry((a.attempt, a.status_code))
+                    .or_default()
+                    .push(&a.delivery_id);
+            }
+            Next::Delivered => {
+                diesel::update(target)
+                    .set((
+                        common,
+                        webhook_deliveries::status.eq(DeliveryStatus::Delivered.code()),
+                        webhook_deliveries::delivered_ms.eq(Some(now)),
+                    ))
+                    .execute(conn)?;
+            }
+            Next::RetryAt(at) => {
+                diesel::update(target)
+                    .set((common, webhook_deliveries::next_attempt_ms.eq(*at)))
+                    .execute(conn)?;
+            }
+            Next::GiveUp { reason } => {
+                diesel::update(target)
+                    .set((
+                        common,
+                        webhook_deliveries::status.eq(DeliveryStatus::Failed.code()),
+                    ))
+                    .execute(conn)?;
+                disable(conn, &a.endpoint_id, reason, a.at)?;
+            }
         }
-        Next::RetryAt(at) => {
-            diesel::update(target)
-                .set((common, webhook_deliveries::next_attempt_ms.eq(*at)))
-                .execute(conn)?;
-        }
-        Next::GiveUp { reason } => {
-            diesel::update(target)
-                .set((
-                    common,
-                    webhook_deliveries::status.eq(DeliveryStatus::Failed.code()),
-                ))
-                .execute(conn)?;
-            disable(conn, &a.endpoint_id, reason, a.at)?;
-        }
+    }
+    for ((attempt, status_code), ids) in delivered {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
+            .set((
+                webhook_deliveries::attempts.eq(attempt),
+                webhook_deliveries::claimed_until_ms.eq(None::<i64>),
+                webhook_deliveries::last_status_code.eq(status_code),
+                webhook_deliveries::last_error.eq(None::<String>),
+                webhook_deliveries::status.eq(DeliveryStatus::Delivered.code()),
+                webhook_deliveries::delivered_ms.eq(Some(now)),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -620,14 +740,24 @@ pub fn track(conn: &mut DbConnection, row: &TrackedRow, invited: &[String]) -> R
             }
         }
     }
-    for provider in invited {
-        diesel::sql_query(
-            "INSERT INTO competition_invitees (competition_id, provider_id) VALUES ($1, $2) \
+    let invited: Vec<&String> = invited
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in invited.chunks(rows_per_statement(2)) {
+        let mut q = diesel::sql_query(format!(
+            "INSERT INTO competition_invitees (competition_id, provider_id) VALUES {} \
              ON CONFLICT DO NOTHING",
-        )
-        .bind::<Text, _>(&row.competition_id)
-        .bind::<Text, _>(provider)
-        .execute(conn)?;
+            values_rows(1, chunk.len(), 2)
+        ))
+        .into_boxed();
+        for provider in chunk {
+            q = q
+                .bind::<Text, _>(row.competition_id.clone())
+                .bind::<Text, _>((*provider).clone());
+        }
+        q.execute(conn)?;
     }
     Ok(())
 }
