@@ -14,6 +14,11 @@
 //!
 //! The connection is supervised: when it is lost the supervisor reconnects with backoff,
 //! re-declares the topology and re-consumes every subscription.
+//!
+//! Frames are at most [`DEFAULT_FRAME_MAX`] bytes unless `bus.url` says otherwise
+//! (`?frame_max=`): lapin keeps two buffers of 32 frames per connection, allocated at connect,
+//! and RabbitMQ's own 128 KB maximum made them 8 MB of every service's idle memory. Events are
+//! a few KB; a bigger one just takes more frames.
 
 use std::{sync::Arc, time::Duration};
 
@@ -34,6 +39,15 @@ const ATTEMPT_HEADER: &str = "x-hub-attempt";
 const ERROR_HEADER: &str = "x-hub-error";
 /// Deliveries of one message (crashes before the ack) before the broker dead-letters it.
 const DELIVERY_LIMIT: i64 = 10;
+/// The frame size asked for when `bus.url` names none (RabbitMQ's minimum is 4096).
+pub const DEFAULT_FRAME_MAX: u32 = 8192;
+
+/// The broker URI of `url`, with [`DEFAULT_FRAME_MAX`] unless it sets `frame_max`.
+fn broker_uri(url: &str) -> Result<lapin::uri::AMQPUri, String> {
+    let mut uri: lapin::uri::AMQPUri = url.parse()?;
+    uri.query.frame_max.get_or_insert(DEFAULT_FRAME_MAX);
+    Ok(uri)
+}
 
 type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Event> + Send>>;
 
@@ -118,7 +132,8 @@ impl AmqpTransport {
         let url = &self.settings.url;
         let props =
             ConnectionProperties::default().with_connection_name("commissioning-hub".into());
-        let conn = Connection::connect(url, props)
+        let uri = broker_uri(url).map_err(|e| BusError::Config(format!("bus.url: {e}")))?;
+        let conn = Connection::connect_uri(uri, props)
             .await
             .map_err(|e| hint(e, url))?;
         let events: EventStream = Box::pin(conn.events_listener());
