@@ -4,7 +4,8 @@
 //! so replicas sharing a PostgreSQL outbox never publish the same row at the same time; a
 //! replica that dies mid-way leaves its lease to expire and another publishes the row again
 //! (consumers' inboxes absorb the duplicate). The relay is woken at every commit that wrote
-//! events, and polls as a fallback.
+//! events, and polls as a fallback. Published rows are marked by one marker task, in one
+//! statement for all the rows whose publish finished while the previous mark ran.
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,7 +18,10 @@ use hub_platform::{
     config::BusSettings,
     db::{DbConnection, DbError},
 };
-use tokio::{sync::Semaphore, task::JoinHandle};
+use tokio::{
+    sync::{Semaphore, mpsc},
+    task::JoinHandle,
+};
 
 use crate::{Store, Transport, now_ms, schema::outbox};
 
@@ -27,6 +31,8 @@ const LEASE_MS: i64 = 60_000;
 /// Publishes in flight at once per relay.
 const IN_FLIGHT: usize = 256;
 const BATCH: i64 = 100;
+/// Rows marked published per statement at most.
+const MARK_BATCH: usize = 500;
 
 #[derive(diesel::QueryableByName)]
 struct Claimed {
@@ -85,6 +91,8 @@ pub fn spawn(
             }
         }
         let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+        let (published, marks) = mpsc::unbounded_channel();
+        tokio::spawn(mark_published(store.clone(), marks));
         loop {
             let room = permits.available_permits().min(BATCH as usize) as i64;
             if room == 0 {
@@ -116,43 +124,84 @@ pub fn spawn(
                     .acquire_owned()
                     .await
                     .expect("semaphore never closes");
-                let (store, transport) = (store.clone(), transport.clone());
+                let (store, transport, published) =
+                    (store.clone(), transport.clone(), published.clone());
                 tokio::spawn(async move {
-                    publish_one(&store, transport.as_ref(), row).await;
-                    drop(permit);
+                    // The permit is held until the row is marked: the lease keeps it from
+                    // being claimed again meanwhile anyway.
+                    publish_one(&store, transport.as_ref(), row, &published, permit).await;
                 });
             }
         }
     })
 }
 
-async fn publish_one(store: &Store, transport: &dyn Transport, row: Claimed) {
+/// A published row's id, with its relay permit (released once the row is marked).
+type Published = (String, tokio::sync::OwnedSemaphorePermit);
+
+/// Marks published rows, all those that arrived while the previous statement ran in one.
+async fn mark_published(store: Store, mut marks: mpsc::UnboundedReceiver<Published>) {
+    let mut batch: Vec<Published> = Vec::new();
+    while marks.recv_many(&mut batch, MARK_BATCH).await > 0 {
+        let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+        let result = store
+            .db
+            .run(move |c| {
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set((
+                        outbox::published_ms.eq(Some(now_ms())),
+                        outbox::claimed_until_ms.eq(None::<i64>),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            // The rows keep their leases and are published again when they expire.
+            tracing::warn!(error = %e, rows = batch.len(), "could not record outbox publishes");
+        }
+        batch.clear();
+    }
+}
+
+async fn publish_one(
+    store: &Store,
+    transport: &dyn Transport,
+    row: Claimed,
+    published: &mpsc::UnboundedSender<Published>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
     let id = row.id.clone();
     let outcome = match Envelope::from_json(row.envelope.as_bytes()) {
         Ok(env) => transport.publish(&env).await.map_err(|e| e.to_string()),
         Err(e) => Err(format!("outbox row is not an envelope: {e}")),
     };
+    let e = match outcome {
+        Ok(()) => {
+            // Only fails once the relay is gone: the lease then runs out and the row is
+            // published again by the next relay.
+            let _ = published.send((id, permit));
+            return;
+        }
+        Err(e) => e,
+    };
     let result = store
         .db
         .run(move |c| {
-            let target = outbox::table.filter(outbox::id.eq(&id));
-            match outcome {
-                Ok(()) => diesel::update(target)
-                    .set((outbox::published_ms.eq(Some(now_ms())), outbox::claimed_until_ms.eq(None::<i64>)))
-                    .execute(c)?,
-                Err(e) => {
-                    // Back off: 1 s doubling per attempt, at most 5 s, so a broker that comes
-                    // back is used again promptly.
-                    let backoff = (1000i64 << row.attempts.clamp(0, 3)).min(5000);
-                    tracing::warn!(event_id = %id, error = %e, attempts = row.attempts, "publish failed; will retry");
-                    diesel::update(target)
-                        .set((outbox::claimed_until_ms.eq(Some(now_ms() + backoff)), outbox::last_error.eq(Some(e))))
-                        .execute(c)?
-                }
-            };
+            // Back off: 1 s doubling per attempt, at most 5 s, so a broker that comes back
+            // is used again promptly.
+            let backoff = (1000i64 << row.attempts.clamp(0, 3)).min(5000);
+            tracing::warn!(event_id = %id, error = %e, attempts = row.attempts, "publish failed; will retry");
+            diesel::update(outbox::table.filter(outbox::id.eq(&id)))
+                .set((
+                    outbox::claimed_until_ms.eq(Some(now_ms() + backoff)),
+                    outbox::last_error.eq(Some(e)),
+                ))
+                .execute(c)?;
             Ok(())
         })
         .await;
+    drop(permit);
     if let Err(e) = result {
         // The row keeps its lease and is published again when it expires.
         tracing::warn!(error = %e, "could not record an outbox publish");

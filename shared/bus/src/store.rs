@@ -8,7 +8,7 @@ use diesel::{
     sql_types::{BigInt, Text},
 };
 use hub_events::{Envelope, Event};
-use hub_platform::db::{Database, DbConnection, DbError};
+use hub_platform::db::{Database, DbConnection, DbError, rows_per_statement, values_rows};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -44,21 +44,28 @@ impl Events {
         id
     }
 
-    fn flush(&mut self, conn: &mut DbConnection) -> Result<bool, DbError> {
+    /// Writes the pending events to the outbox, in multi-row inserts.
+    fn flush(&mut self, conn: &mut DbConnection) -> Result<(), DbError> {
+        const COLUMNS: usize = 4;
         let created = now_ms();
-        for env in self.pending.drain(..) {
-            diesel::insert_into(schema::outbox::table)
-                .values((
-                    schema::outbox::id.eq(env.id.to_string()),
-                    schema::outbox::event_type.eq(&env.event_type),
-                    schema::outbox::envelope
-                        .eq(String::from_utf8(env.to_json()).expect("JSON is UTF-8")),
-                    schema::outbox::created_ms.eq(created),
-                    schema::outbox::attempts.eq(0),
-                ))
-                .execute(conn)?;
+        let pending: Vec<Envelope> = self.pending.drain(..).collect();
+        for chunk in pending.chunks(rows_per_statement(COLUMNS)) {
+            let mut q = diesel::sql_query(format!(
+                "INSERT INTO outbox (id, event_type, envelope, created_ms, attempts) VALUES {}",
+                // `attempts` starts at 0 in every row.
+                values_rows(1, chunk.len(), COLUMNS).replace(')', ", 0)")
+            ))
+            .into_boxed();
+            for env in chunk {
+                q = q
+                    .bind::<Text, _>(env.id.to_string())
+                    .bind::<Text, _>(env.event_type.clone())
+                    .bind::<Text, _>(String::from_utf8(env.to_json()).expect("JSON is UTF-8"))
+                    .bind::<BigInt, _>(created);
+            }
+            q.execute(conn)?;
         }
-        Ok(true)
+        Ok(())
     }
 }
 
