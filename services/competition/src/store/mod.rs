@@ -209,9 +209,9 @@ pub mod schema {
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
-use diesel::prelude::*;
+use diesel::{prelude::*, sql_types::Text};
 use hub_events::ReferralSubmitted;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::db::{DbConnection, DbError, rows_per_statement, values_rows};
 use schema::*;
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
@@ -811,13 +811,19 @@ pub fn invite(
     competition_id: &str,
     providers: &[String],
 ) -> Result<(), DbError> {
-    for p in providers {
-        diesel::insert_into(competition_invitations::table)
-            .values((
-                competition_invitations::competition_id.eq(competition_id),
-                competition_invitations::provider_id.eq(p),
-            ))
-            .execute(conn)?;
+    // One statement for all of them (the MultiConnection has no batch `values(&vec)`).
+    for chunk in providers.chunks(rows_per_statement(2)) {
+        let mut q = diesel::sql_query(format!(
+            "INSERT INTO competition_invitations (competition_id, provider_id) VALUES {}",
+            values_rows(1, chunk.len(), 2)
+        ))
+        .into_boxed();
+        for p in chunk {
+            q = q
+                .bind::<Text, _>(competition_id.to_owned())
+                .bind::<Text, _>(p.clone());
+        }
+        q.execute(conn)?;
     }
     Ok(())
 }

@@ -141,16 +141,14 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
         let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
         let row = referral(conn, &e.referral_id.to_string(), CompetitionOpened::TYPE)?;
         let competition = e.competition_id.to_string();
-        for provider in &e.invited {
-            store::invite(
-                conn,
-                &row.id,
-                provider,
-                &competition,
-                e.referral_version as i32,
-                now,
-            )?;
-        }
+        store::invite(
+            conn,
+            &row.id,
+            &e.invited,
+            &competition,
+            e.referral_version as i32,
+            now,
+        )?;
         apply(
             conn,
             &row,

@@ -79,12 +79,14 @@ pub mod schema {
     );
 }
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDateTime;
 use diesel::{
     prelude::*,
     sql_types::{Integer, Text, Timestamp},
 };
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::db::{DbConnection, DbError, rows_per_statement, values_rows};
 use schema::*;
 use uuid::Uuid;
 
@@ -187,28 +189,42 @@ pub fn of_council(
     )
 }
 
-/// Records that `provider` was invited to bid on version `version` in `competition_id`. A
-/// provider invited again (a later competition for the same referral) is invited on the
-/// later version.
+/// Records that `providers` were invited to bid on version `version` in `competition_id`
+/// (one statement for all of them). A provider invited again (a later competition for the
+/// same referral) is then invited on the later version.
 pub fn invite(
     conn: &mut DbConnection,
     referral_id: &str,
-    provider: &str,
+    providers: &[String],
     competition_id: &str,
     version: i32,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    diesel::sql_query(
-        "INSERT INTO referral_invitations (referral_id, provider_id, competition_id, version, invited_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id, provider_id) DO UPDATE SET \
-         competition_id = excluded.competition_id, version = excluded.version, invited_at = excluded.invited_at",
-    )
-    .bind::<Text, _>(referral_id)
-    .bind::<Text, _>(provider)
-    .bind::<Text, _>(competition_id)
-    .bind::<Integer, _>(version)
-    .bind::<Timestamp, _>(at)
-    .execute(conn)?;
+    const COLUMNS: usize = 5;
+    // One row per provider: a statement may not update the same row twice.
+    let providers: Vec<&String> = providers
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in providers.chunks(rows_per_statement(COLUMNS)) {
+        let mut q = diesel::sql_query(format!(
+            "INSERT INTO referral_invitations (referral_id, provider_id, competition_id, version, invited_at) \
+             VALUES {} ON CONFLICT (referral_id, provider_id) DO UPDATE SET \
+             competition_id = excluded.competition_id, version = excluded.version, invited_at = excluded.invited_at",
+            values_rows(1, chunk.len(), COLUMNS)
+        ))
+        .into_boxed();
+        for provider in chunk {
+            q = q
+                .bind::<Text, _>(referral_id.to_owned())
+                .bind::<Text, _>((*provider).clone())
+                .bind::<Text, _>(competition_id.to_owned())
+                .bind::<Integer, _>(version)
+                .bind::<Timestamp, _>(at);
+        }
+        q.execute(conn)?;
+    }
     Ok(())
 }
 
