@@ -1,175 +1,84 @@
-//! HTTP handlers of the finance service.
+//! HTTP handlers of the finance service, and who may see and change a partnership's money.
+
+pub mod budgets;
+pub mod ledger;
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use actix_web::{HttpRequest, web};
 use hub_bus::Store;
-use hub_platform::{Pence, Principal, Problem, Role, directory};
-use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
-
-use crate::{
-    domain::{LedgerQuery, totals_by_period},
-    store::{self, CommitmentRow},
+use hub_platform::{
+    Principal, Problem, Role,
+    directory::{self, Partnership},
 };
+use utoipa::OpenApi;
 
 pub struct FinanceState {
     pub store: Store,
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(ledger), tags((name = "finance", description = "Pooled budgets and the ledger")))]
+#[openapi(
+    paths(
+        ledger::ledger,
+        budgets::create,
+        budgets::list,
+        budgets::get,
+        budgets::new_version,
+    ),
+    tags((name = "finance", description = "Pooled budgets, contributions and the ledger"))
+)]
 pub struct FinanceApi;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/ledger", web::get().to(ledger));
+    cfg.route("/v1/ledger", web::get().to(ledger::ledger))
+        .route("/v1/budgets", web::post().to(budgets::create))
+        .route("/v1/budgets", web::get().to(budgets::list))
+        .route("/v1/budgets/{id}", web::get().to(budgets::get))
+        .route(
+            "/v1/budgets/{id}/versions",
+            web::post().to(budgets::new_version),
+        );
 }
 
-/// The query of `GET /v1/ledger`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; they are read by `LedgerQuery::parse`
-pub struct LedgerParams {
-    /// Partnership code, e.g. `LCR-PPA`; the caller's council must be a member.
-    partnership: String,
-    /// The financial year, by the year it starts in (2026 = 2026/27).
-    year: i32,
+/// The query string as a map; 422 if it cannot be read.
+pub(crate) fn query_map(req: &HttpRequest) -> Result<HashMap<String, String>, Problem> {
+    Ok(
+        web::Query::<HashMap<String, String>>::from_query(req.query_string())
+            .map_err(|e| {
+                Problem::invalid(
+                    "query",
+                    "format",
+                    format!("the query string cannot be read: {e}"),
+                )
+            })?
+            .into_inner(),
+    )
 }
 
-/// One commitment line: one source's cost for one council in one period at one rate.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerLine {
-    pub id: String,
-    pub partnership: String,
-    /// GSS code of the council the cost belongs to.
-    pub council: String,
-    /// `child` (the council's child), `void` (an empty block bed held for the council),
-    /// `pooled` (a service contract for all partners, tagged with the council that let it).
-    pub attribution: String,
-    /// The pooled budget's line it is charged to, e.g. `placements`.
-    pub budget_line: String,
-    /// `placement`, `block_bed` or `service_contract`.
-    pub source_kind: String,
-    /// The placement, block contract or service contract.
-    pub source_id: String,
-    /// The order (a placement's), block contract or service contract the cost is under.
-    pub contract_id: Option<String>,
-    /// The block bed (1 to the contract's beds).
-    pub bed: Option<i32>,
-    pub provider_id: String,
-    /// The financial year, by the year it starts in.
-    pub year: i32,
-    /// 1 (April) to 12 (March).
-    pub period: i32,
-    /// First and last day the line costs.
-    pub from_date: NaiveDate,
-    pub to_date: NaiveDate,
-    pub days: i32,
-    /// The weekly rate (0 for a service contract, phased by day instead).
-    pub weekly_rate_pence: i64,
-    /// IPA extras a week, costed with the rate.
-    pub extras_weekly_pence: i64,
-    /// `(weekly_rate_pence + extras_weekly_pence) × days / 7` rounded half up to the penny,
-    /// or a service contract's phased days.
-    pub amount_pence: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<CommitmentRow> for LedgerLine {
-    fn from(r: CommitmentRow) -> Self {
-        Self {
-            id: r.id,
-            partnership: r.partnership,
-            council: r.council,
-            attribution: r.attribution,
-            budget_line: r.budget_line,
-            source_kind: r.source_kind,
-            source_id: r.source_id,
-            contract_id: r.contract_id,
-            bed: r.bed,
-            provider_id: r.provider_id,
-            year: r.year,
-            period: r.period,
-            from_date: r.from_date,
-            to_date: r.to_date,
-            days: r.days,
-            weekly_rate_pence: r.weekly_rate_pence,
-            extras_weekly_pence: r.extras_weekly_pence,
-            amount_pence: r.amount_pence,
-            created_at: r.created_at.and_utc(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PeriodTotal {
-    pub period: i32,
-    pub amount_pence: i64,
-}
-
-/// A partnership's committed money for one financial year.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Ledger {
-    pub partnership: String,
-    pub year: i32,
-    /// `2026/27`.
-    pub year_label: String,
-    pub lines: Vec<LedgerLine>,
-    /// Totals of the periods that have lines, in period order.
-    pub by_period: Vec<PeriodTotal>,
-    /// The sum of the lines.
-    pub committed_pence: i64,
-}
-
-/// A partnership's commitment ledger for a financial year (finance staff of a member council).
-#[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
-    responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
-        (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn ledger(
-    state: web::Data<FinanceState>,
-    who: Principal,
-    req: HttpRequest,
-) -> Result<HttpResponse, Problem> {
+/// A partnership whose money the caller may read: finance staff (else 403) of a member
+/// council (else the same 404 as an unknown partnership).
+pub(crate) fn readable(who: &Principal, code: &str) -> Result<&'static Partnership, Problem> {
     who.require_any(&[Role::Finance])?;
-    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map_err(|e| {
-            Problem::invalid(
-                "query",
-                "format",
-                format!("the query string cannot be read: {e}"),
-            )
-        })?
-        .into_inner();
-    let query = LedgerQuery::parse(&params).map_err(Problem::validation)?;
-    let partnership = directory::partnership(&query.partnership)
+    directory::partnership(code)
         .filter(|p| p.has_member(&who.org))
-        .ok_or_else(|| Problem::not_found("partnership"))?;
-    let (code, year) = (partnership.code, query.year.0);
-    let rows = state
-        .store
-        .db
-        .run(move |conn| store::ledger_lines(conn, code, year))
-        .await?;
-    let by_period = totals_by_period(
-        rows.iter()
-            .map(|r| (r.period as u32, Pence(r.amount_pence))),
-    );
-    let committed: Pence = by_period.iter().map(|p| p.1).sum();
-    Ok(HttpResponse::Ok().json(Ledger {
-        partnership: code.to_owned(),
-        year,
-        year_label: query.year.label(),
-        lines: rows.into_iter().map(LedgerLine::from).collect(),
-        by_period: by_period
-            .into_iter()
-            .map(|(period, amount)| PeriodTotal {
-                period: period as i32,
-                amount_pence: amount.0,
-            })
-            .collect(),
-        committed_pence: committed.0,
-    }))
+        .ok_or_else(|| Problem::not_found("partnership"))
+}
+
+/// A partnership whose pooled money the caller may change: finance staff of its hosting
+/// authority (a partner's finance lead reads only: 403; a partnership with no host: 409).
+pub(crate) fn writable(who: &Principal, code: &str) -> Result<&'static Partnership, Problem> {
+    let p = readable(who, code)?;
+    match p.finance_host {
+        None => Err(Problem::conflict(
+            "no-finance-host",
+            format!("{} has no hosting authority for pooled money", p.name),
+        )),
+        Some(host) if host != who.org => Err(Problem::forbidden(format!(
+            "only the finance staff of {} (the hosting authority) change {}'s pooled money",
+            directory::council(host).map_or(host, |c| c.name),
+            p.code
+        ))),
+        Some(_) => Ok(p),
+    }
 }

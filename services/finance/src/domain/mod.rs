@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 
+pub mod budget;
 pub mod ledger;
+pub mod risk;
 
 pub use ledger::{Attribution, CostLine, SourceKind};
 

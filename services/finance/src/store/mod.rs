@@ -1,6 +1,8 @@
 //! Tables and queries of the finance service.
 
+pub mod budgets;
 pub mod facts;
+pub mod periods;
 
 pub mod schema {
     diesel::table! {
@@ -128,6 +130,57 @@ pub mod schema {
             extras_weekly_pence -> BigInt,
             amount_pence -> BigInt,
             created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        budgets (id) {
+            id -> Text,
+            partnership -> Text,
+            year -> Integer,
+            created_by -> Text,
+            created_org -> Text,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        budget_versions (budget_id, version) {
+            budget_id -> Text,
+            version -> Integer,
+            from_period -> Integer,
+            reason -> Text,
+            total_pence -> BigInt,
+            costing_model -> Text,
+            risk_share -> Text,
+            created_by -> Text,
+            created_org -> Text,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        budget_lines (budget_id, version, budget_line) {
+            budget_id -> Text,
+            version -> Integer,
+            budget_line -> Text,
+            amount_pence -> BigInt,
+        }
+    }
+    diesel::table! {
+        contributions (budget_id, version, council) {
+            budget_id -> Text,
+            version -> Integer,
+            council -> Text,
+            amount_pence -> BigInt,
+            steps -> Text,
+        }
+    }
+    diesel::table! {
+        period_closures (partnership, year, period) {
+            partnership -> Text,
+            year -> Integer,
+            period -> Integer,
+            closed_by -> Text,
+            closed_org -> Text,
+            closed_at -> Timestamp,
         }
     }
     diesel::allow_tables_to_appear_in_same_query!(placements, placement_ends);

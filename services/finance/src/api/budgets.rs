@@ -1,0 +1,639 @@
+//! `/v1/budgets`: a partnership's pooled budget for a financial year, in budget lines, with
+//! each partner's contribution under the costing model chosen for the year, in versions.
+//! The hosting authority's finance staff write; every partner's finance staff read.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use hub_platform::{
+    FieldError, Pence, Principal, Problem,
+    calendar::FinancialYear,
+    directory::{self, Partnership},
+    http::{Json, Validate},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{FinanceState, query_map, readable, writable};
+use crate::{
+    domain::{
+        YEARS,
+        budget::{self, CostingModel, LineAmount, Step},
+        risk::RiskShare,
+    },
+    handlers::commitments,
+    store::budgets::{
+        self as store, BudgetLineRow, BudgetRow, ContributionRow, FullVersion, VersionRow,
+    },
+};
+
+/// The first version of a partnership's budget for a year.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBudget {
+    /// The partnership, e.g. `AIM`.
+    pub partnership: String,
+    /// The financial year by the year it starts in (2018 = 2018/19).
+    pub year: i32,
+    /// The annual amount of each budget line.
+    pub lines: Vec<LineAmount>,
+    pub costing_model: CostingModel,
+    /// How an over- or underspend is met; by contribution, no pool, no caps if absent.
+    #[serde(default)]
+    pub risk_share: Option<RiskShare>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A new version of a budget from a period (a mid-year change); earlier versions stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVersion {
+    /// The first period (1 = April … 12 = March) the version is the budget for; not before
+    /// the current version's.
+    pub from_period: i32,
+    pub lines: Vec<LineAmount>,
+    pub costing_model: CostingModel,
+    #[serde(default)]
+    pub risk_share: Option<RiskShare>,
+    /// Why the budget changed.
+    pub reason: String,
+}
+
+const MAX_REASON: usize = 2000;
+
+impl Validate for CreateBudget {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.partnership.trim().is_empty() {
+            errors.push(FieldError::new(
+                "/partnership",
+                "required",
+                "name the partnership, e.g. AIM",
+            ));
+        }
+        if !YEARS.contains(&self.year) {
+            errors.push(FieldError::new(
+                "/year",
+                "range",
+                format!(
+                    "the year must be between {} and {}",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
+            ));
+        }
+        errors.extend(budget::validate_lines(&self.lines, "/lines"));
+        if self.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
+            errors.push(FieldError::new(
+                "/reason",
+                "max_length",
+                format!("at most {MAX_REASON} characters"),
+            ));
+        }
+        errors
+    }
+}
+
+impl Validate for NewVersion {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if !(1..=12).contains(&self.from_period) {
+            errors.push(FieldError::new(
+                "/from_period",
+                "range",
+                "a period is 1 (April) to 12 (March)",
+            ));
+        }
+        errors.extend(budget::validate_lines(&self.lines, "/lines"));
+        if self.reason.trim().is_empty() {
+            errors.push(FieldError::new(
+                "/reason",
+                "required",
+                "say why the budget changed",
+            ));
+        } else if self.reason.len() > MAX_REASON {
+            errors.push(FieldError::new(
+                "/reason",
+                "max_length",
+                format!("at most {MAX_REASON} characters"),
+            ));
+        }
+        errors
+    }
+}
+
+/// A partner's contribution to a version's total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContributionView {
+    pub council: String,
+    pub council_name: String,
+    pub amount_pence: i64,
+    /// How the figure was derived: each split it had a part of.
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: i32,
+    pub from_period: i32,
+    pub reason: String,
+    pub total_pence: i64,
+    pub lines: Vec<LineAmount>,
+    pub costing_model: CostingModel,
+    pub risk_share: RiskShare,
+    /// In the partnership's member order; they add up to `total_pence`.
+    pub contributions: Vec<ContributionView>,
+    pub created_by: String,
+    pub created_org: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub version: i32,
+    pub from_period: i32,
+    pub total_pence: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A budget: the version asked for (the latest by default) and the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetView {
+    pub id: String,
+    pub partnership: String,
+    pub year: i32,
+    /// `2018/19`.
+    pub year_label: String,
+    pub current_version: i32,
+    pub version: VersionView,
+    pub versions: Vec<VersionSummary>,
+    pub created_by: String,
+    pub created_org: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetSummary {
+    pub id: String,
+    pub partnership: String,
+    pub year: i32,
+    pub year_label: String,
+    pub current_version: i32,
+    pub total_pence: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetList {
+    pub budgets: Vec<BudgetSummary>,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; they are read from the query map
+pub struct ListParams {
+    /// The partnership; the caller's council must be a member.
+    partnership: String,
+    /// Only this financial year.
+    year: Option<i32>,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GetParams {
+    /// A version other than the latest.
+    version: Option<i32>,
+}
+
+/// What a version says, as sent.
+struct Draft<'a> {
+    from_period: i32,
+    reason: String,
+    lines: &'a [LineAmount],
+    model: &'a CostingModel,
+    risk_share: RiskShare,
+}
+
+/// Builds a version's rows: lines, total and contributions under the model.
+fn build_version(
+    budget_id: &str,
+    version: i32,
+    draft: Draft<'_>,
+    partnership: &Partnership,
+    who: &Principal,
+) -> Result<FullVersion, Problem> {
+    let Draft {
+        from_period,
+        reason,
+        lines,
+        model,
+        risk_share,
+    } = draft;
+    let total = Pence(lines.iter().map(|l| l.amount_pence).sum());
+    let mut errors = budget::validate_model(model, partnership, total, "/costing_model");
+    errors.extend(risk_share.validate(partnership, "/risk_share"));
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let contributions = budget::contributions(model, partnership, total);
+    debug_assert_eq!(
+        contributions.iter().map(|c| c.amount_pence).sum::<i64>(),
+        total.0
+    );
+    let now = Utc::now().naive_utc();
+    Ok(FullVersion {
+        version: VersionRow {
+            budget_id: budget_id.to_owned(),
+            version,
+            from_period,
+            reason,
+            total_pence: total.0,
+            costing_model: serde_json::to_string(model).map_err(anyhow::Error::from)?,
+            risk_share: serde_json::to_string(&risk_share).map_err(anyhow::Error::from)?,
+            created_by: who.sub.clone(),
+            created_org: who.org.clone(),
+            created_at: now,
+        },
+        lines: lines
+            .iter()
+            .map(|l| BudgetLineRow {
+                budget_id: budget_id.to_owned(),
+                version,
+                budget_line: l.budget_line.clone(),
+                amount_pence: l.amount_pence,
+            })
+            .collect(),
+        contributions: contributions
+            .into_iter()
+            .map(|c| {
+                Ok(ContributionRow {
+                    budget_id: budget_id.to_owned(),
+                    version,
+                    council: c.council,
+                    amount_pence: c.amount_pence,
+                    steps: serde_json::to_string(&c.steps).map_err(anyhow::Error::from)?,
+                })
+            })
+            .collect::<Result<_, Problem>>()?,
+    })
+}
+
+fn version_view(v: FullVersion, partnership: &Partnership) -> Result<VersionView, Problem> {
+    let order = |c: &str| {
+        partnership
+            .members
+            .iter()
+            .position(|m| *m == c)
+            .unwrap_or(usize::MAX)
+    };
+    let mut contributions = v
+        .contributions
+        .into_iter()
+        .map(|c| {
+            Ok(ContributionView {
+                council_name: directory::council(&c.council)
+                    .map_or_else(String::new, |x| x.name.to_owned()),
+                steps: serde_json::from_str(&c.steps).map_err(anyhow::Error::from)?,
+                council: c.council,
+                amount_pence: c.amount_pence,
+            })
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    contributions.sort_by_key(|c| order(&c.council));
+    Ok(VersionView {
+        version: v.version.version,
+        from_period: v.version.from_period,
+        reason: v.version.reason,
+        total_pence: v.version.total_pence,
+        lines: v
+            .lines
+            .into_iter()
+            .map(|l| LineAmount {
+                budget_line: l.budget_line,
+                amount_pence: l.amount_pence,
+            })
+            .collect(),
+        costing_model: serde_json::from_str(&v.version.costing_model)
+            .map_err(anyhow::Error::from)?,
+        risk_share: serde_json::from_str(&v.version.risk_share).map_err(anyhow::Error::from)?,
+        contributions,
+        created_by: v.version.created_by,
+        created_org: v.version.created_org,
+        created_at: v.version.created_at.and_utc(),
+    })
+}
+
+/// Reads a budget with the given version (or the latest) and its history.
+async fn load_view(
+    state: &FinanceState,
+    budget: BudgetRow,
+    version: Option<i32>,
+    partnership: &'static Partnership,
+) -> Result<BudgetView, Problem> {
+    let id = budget.id.clone();
+    let (versions, full) = state
+        .store
+        .db
+        .run(move |conn| {
+            let versions = store::versions(conn, &id)?;
+            let wanted = version.unwrap_or_else(|| versions.last().map_or(1, |v| v.version));
+            let full = store::full_version(conn, &id, wanted)?;
+            Ok((versions, full))
+        })
+        .await?;
+    let full = full.ok_or_else(|| Problem::not_found("budget version"))?;
+    view(budget, versions, full, partnership)
+}
+
+fn view(
+    budget: BudgetRow,
+    versions: Vec<VersionRow>,
+    full: FullVersion,
+    partnership: &Partnership,
+) -> Result<BudgetView, Problem> {
+    Ok(BudgetView {
+        year_label: FinancialYear(budget.year).label(),
+        current_version: versions.last().map_or(1, |v| v.version),
+        version: version_view(full, partnership)?,
+        versions: versions
+            .into_iter()
+            .map(|v| VersionSummary {
+                version: v.version,
+                from_period: v.from_period,
+                total_pence: v.total_pence,
+                reason: v.reason,
+                created_by: v.created_by,
+                created_at: v.created_at.and_utc(),
+            })
+            .collect(),
+        id: budget.id,
+        partnership: budget.partnership,
+        year: budget.year,
+        created_by: budget.created_by,
+        created_org: budget.created_org,
+        created_at: budget.created_at.and_utc(),
+    })
+}
+
+/// Sets a partnership's pooled budget for a year (its first version, from period 1), with
+/// each partner's contribution. Opens the ledger through the year: placements still open
+/// are committed to its end.
+#[utoipa::path(post, path = "/v1/budgets", tag = "finance", request_body = CreateBudget,
+    responses((status = 201, body = BudgetView), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "not finance staff of the hosting authority"),
+        (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
+        (status = 409, body = Problem, description = "the year has a budget already (`budget-exists`), or the partnership has no hosting authority (`no-finance-host`)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    body: Json<CreateBudget>,
+) -> Result<HttpResponse, Problem> {
+    let body = body.0;
+    let partnership = writable(&who, body.partnership.trim())?;
+    let id = Uuid::now_v7().to_string();
+    let full = build_version(
+        &id,
+        1,
+        Draft {
+            from_period: 1,
+            reason: body
+                .reason
+                .clone()
+                .unwrap_or_else(|| "budget set".to_owned()),
+            lines: &body.lines,
+            model: &body.costing_model,
+            risk_share: body.risk_share.clone().unwrap_or_default(),
+        },
+        partnership,
+        &who,
+    )?;
+    let budget = BudgetRow {
+        id: id.clone(),
+        partnership: partnership.code.to_owned(),
+        year: body.year,
+        created_by: who.sub.clone(),
+        created_org: who.org.clone(),
+        created_at: full.version.created_at,
+    };
+    let (b, f) = (budget.clone(), full.clone());
+    state
+        .store
+        .write(move |conn, _events| {
+            if store::budget_for(conn, &b.partnership, b.year)?.is_some() {
+                return Err(Problem::conflict(
+                    "budget-exists",
+                    format!(
+                        "{} has a budget for {} already: change it with a new version",
+                        b.partnership,
+                        FinancialYear(b.year).label()
+                    ),
+                )
+                .into());
+            }
+            store::insert_budget(conn, &b)?;
+            store::insert_version(conn, &f)?;
+            commitments::open_through(conn, &b.partnership, b.year)?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(budget_id = %id, partnership = partnership.code, year = body.year, total_pence = full.version.total_pence, "budget set");
+    let versions = vec![full.version.clone()];
+    let view = view(budget, versions, full, partnership)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/v1/budgets/{id}")))
+        .json(view))
+}
+
+/// A partnership's budgets (all its years, or one).
+#[utoipa::path(get, path = "/v1/budgets", tag = "finance", params(ListParams),
+    responses((status = 200, body = BudgetList), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let params = query_map(&req)?;
+    let code = params
+        .get("partnership")
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    if code.is_empty() {
+        errors.push(FieldError::new(
+            "partnership",
+            "required",
+            "name the partnership, e.g. partnership=AIM",
+        ));
+    }
+    let year = match params.get("year").map(|y| y.trim()) {
+        None | Some("") => None,
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if YEARS.contains(&y) => Some(y),
+            _ => {
+                errors.push(FieldError::new(
+                    "year",
+                    "type",
+                    "the year is a whole number such as 2018",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let partnership = readable(&who, &code)?;
+    let rows = state
+        .store
+        .db
+        .run(move |conn| {
+            let mut out = Vec::new();
+            for b in store::budgets_of(conn, partnership.code)? {
+                if year.is_some_and(|y| y != b.year) {
+                    continue;
+                }
+                let last = store::versions(conn, &b.id)?.pop();
+                out.push((b, last));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(BudgetList {
+        budgets: rows
+            .into_iter()
+            .map(|(b, v)| BudgetSummary {
+                year_label: FinancialYear(b.year).label(),
+                current_version: v.as_ref().map_or(1, |v| v.version),
+                total_pence: v.map_or(0, |v| v.total_pence),
+                id: b.id,
+                partnership: b.partnership,
+                year: b.year,
+            })
+            .collect(),
+    }))
+}
+
+/// Finds a budget the caller may read (finance staff of a member council); others get 404.
+pub(crate) async fn readable_budget(
+    state: &FinanceState,
+    who: &Principal,
+    id: &str,
+) -> Result<(BudgetRow, &'static Partnership), Problem> {
+    let id = id.to_owned();
+    let budget = state
+        .store
+        .db
+        .run(move |conn| store::budget(conn, &id))
+        .await?
+        .ok_or_else(|| Problem::not_found("budget"))?;
+    let partnership = readable(who, &budget.partnership).map_err(|p| {
+        if p.status == 404 {
+            Problem::not_found("budget")
+        } else {
+            p
+        }
+    })?;
+    Ok((budget, partnership))
+}
+
+/// A budget: the latest version (or `?version=n`) with each partner's contribution and how
+/// it was derived, and the history of versions.
+#[utoipa::path(get, path = "/v1/budgets/{id}", tag = "finance", params(("id" = String, Path), GetParams),
+    responses((status = 200, body = BudgetView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let version = match query_map(&req)?.get("version").map(|v| v.trim().to_owned()) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i32>()
+                .map_err(|_| Problem::invalid("version", "type", "a version is a whole number"))?,
+        ),
+    };
+    let (budget, partnership) = readable_budget(&state, &who, &path).await?;
+    Ok(HttpResponse::Ok().json(load_view(&state, budget, version, partnership).await?))
+}
+
+/// A new version of the budget from a period: new lines, costing model and contributions,
+/// and risk-share agreement for that period on; the earlier versions stay in the history.
+#[utoipa::path(post, path = "/v1/budgets/{id}/versions", tag = "finance", params(("id" = String, Path)),
+    request_body = NewVersion,
+    responses((status = 201, body = BudgetView), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "not finance staff of the hosting authority"),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "the period is closed (`period-closed`)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn new_version(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: Json<NewVersion>,
+) -> Result<HttpResponse, Problem> {
+    let body = body.0;
+    let (budget, _) = readable_budget(&state, &who, &path).await?;
+    let partnership = writable(&who, &budget.partnership)?;
+    // The version number is settled in the transaction; build with a placeholder and renumber.
+    let full = build_version(
+        &budget.id,
+        0,
+        Draft {
+            from_period: body.from_period,
+            reason: body.reason.trim().to_owned(),
+            lines: &body.lines,
+            model: &body.costing_model,
+            risk_share: body.risk_share.clone().unwrap_or_default(),
+        },
+        partnership,
+        &who,
+    )?;
+    let (b, from_period) = (budget.clone(), body.from_period);
+    let (versions, full) = state
+        .store
+        .write(move |conn, _events| {
+            let mut versions = store::versions(conn, &b.id)?;
+            let last = versions
+                .last()
+                .ok_or_else(|| Problem::not_found("budget version"))?;
+            if from_period < last.from_period {
+                return Err(Problem::invalid(
+                    "/from_period",
+                    "after_last_version",
+                    format!(
+                        "version {} runs from period {}: a new version cannot start before it",
+                        last.version, last.from_period
+                    ),
+                )
+                .into());
+            }
+            crate::store::periods::ensure_open(conn, &b.partnership, b.year, from_period)?;
+            let n = last.version + 1;
+            let mut full = full;
+            full.version.version = n;
+            full.lines.iter_mut().for_each(|l| l.version = n);
+            full.contributions.iter_mut().for_each(|c| c.version = n);
+            store::insert_version(conn, &full)?;
+            versions.push(full.version.clone());
+            Ok((versions, full))
+        })
+        .await?;
+    tracing::info!(budget_id = %budget.id, version = full.version.version, from_period, "budget version added");
+    let id = budget.id.clone();
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/v1/budgets/{id}?version={}", full.version.version),
+        ))
+        .json(view(budget, versions, full, partnership)?))
+}

@@ -1,0 +1,150 @@
+//! `GET /v1/ledger`: a partnership's commitment lines for a financial year.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use hub_platform::{Pence, Principal, Problem};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{FinanceState, query_map, readable};
+use crate::{
+    domain::{LedgerQuery, totals_by_period},
+    store::{self, CommitmentRow},
+};
+
+/// The query of `GET /v1/ledger`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; they are read by `LedgerQuery::parse`
+pub struct LedgerParams {
+    /// Partnership code, e.g. `LCR-PPA`; the caller's council must be a member.
+    partnership: String,
+    /// The financial year, by the year it starts in (2026 = 2026/27).
+    year: i32,
+}
+
+/// One commitment line: one source's cost for one council in one period at one rate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerLine {
+    pub id: String,
+    pub partnership: String,
+    /// GSS code of the council the cost belongs to.
+    pub council: String,
+    /// `child` (the council's child), `void` (an empty block bed held for the council),
+    /// `pooled` (a service contract for all partners, tagged with the council that let it).
+    pub attribution: String,
+    /// The pooled budget's line it is charged to, e.g. `placements`.
+    pub budget_line: String,
+    /// `placement`, `block_bed` or `service_contract`.
+    pub source_kind: String,
+    /// The placement, block contract or service contract.
+    pub source_id: String,
+    /// The order (a placement's), block contract or service contract the cost is under.
+    pub contract_id: Option<String>,
+    /// The block bed (1 to the contract's beds).
+    pub bed: Option<i32>,
+    pub provider_id: String,
+    /// The financial year, by the year it starts in.
+    pub year: i32,
+    /// 1 (April) to 12 (March).
+    pub period: i32,
+    /// First and last day the line costs.
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub days: i32,
+    /// The weekly rate (0 for a service contract, phased by day instead).
+    pub weekly_rate_pence: i64,
+    /// IPA extras a week, costed with the rate.
+    pub extras_weekly_pence: i64,
+    /// `(weekly_rate_pence + extras_weekly_pence) × days / 7` rounded half up to the penny,
+    /// or a service contract's phased days.
+    pub amount_pence: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CommitmentRow> for LedgerLine {
+    fn from(r: CommitmentRow) -> Self {
+        Self {
+            id: r.id,
+            partnership: r.partnership,
+            council: r.council,
+            attribution: r.attribution,
+            budget_line: r.budget_line,
+            source_kind: r.source_kind,
+            source_id: r.source_id,
+            contract_id: r.contract_id,
+            bed: r.bed,
+            provider_id: r.provider_id,
+            year: r.year,
+            period: r.period,
+            from_date: r.from_date,
+            to_date: r.to_date,
+            days: r.days,
+            weekly_rate_pence: r.weekly_rate_pence,
+            extras_weekly_pence: r.extras_weekly_pence,
+            amount_pence: r.amount_pence,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodTotal {
+    pub period: i32,
+    pub amount_pence: i64,
+}
+
+/// A partnership's committed money for one financial year.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ledger {
+    pub partnership: String,
+    pub year: i32,
+    /// `2026/27`.
+    pub year_label: String,
+    pub lines: Vec<LedgerLine>,
+    /// Totals of the periods that have lines, in period order.
+    pub by_period: Vec<PeriodTotal>,
+    /// The sum of the lines.
+    pub committed_pence: i64,
+}
+
+/// A partnership's commitment ledger for a financial year (finance staff of a member council).
+#[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
+    responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn ledger(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[hub_platform::Role::Finance])?;
+    let query = LedgerQuery::parse(&query_map(&req)?).map_err(Problem::validation)?;
+    let partnership = readable(&who, &query.partnership)?;
+    let (code, year) = (partnership.code, query.year.0);
+    let rows = state
+        .store
+        .db
+        .run(move |conn| store::ledger_lines(conn, code, year))
+        .await?;
+    let by_period = totals_by_period(
+        rows.iter()
+            .map(|r| (r.period as u32, Pence(r.amount_pence))),
+    );
+    let committed: Pence = by_period.iter().map(|p| p.1).sum();
+    Ok(HttpResponse::Ok().json(Ledger {
+        partnership: code.to_owned(),
+        year,
+        year_label: query.year.label(),
+        lines: rows.into_iter().map(LedgerLine::from).collect(),
+        by_period: by_period
+            .into_iter()
+            .map(|(period, amount)| PeriodTotal {
+                period: period as i32,
+                amount_pence: amount.0,
+            })
+            .collect(),
+        committed_pence: committed.0,
+    }))
+}
