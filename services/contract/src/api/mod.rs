@@ -7,6 +7,7 @@
 pub mod blocks;
 pub mod orders;
 pub mod placements;
+pub mod service_contracts;
 
 use std::sync::Arc;
 
@@ -40,6 +41,14 @@ pub struct ContractState {
         blocks::get_block_contract,
         blocks::block_contract_savings,
         blocks::extend_block_contract,
+        service_contracts::let_service_contract,
+        service_contracts::list_service_contracts,
+        service_contracts::get_service_contract,
+        service_contracts::set_pensions,
+        service_contracts::go_live,
+        service_contracts::extend,
+        service_contracts::vary,
+        service_contracts::terminate,
     ),
     tags((name = "contract", description = "Orders, placements, Individual Placement Agreements, block and service contracts"))
 )]
@@ -49,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     orders::routes(cfg);
     placements::routes(cfg);
     blocks::routes(cfg);
+    service_contracts::routes(cfg);
 }
 
 /// An id read back from the database as a UUID (a bad one is an internal error).

@@ -1,1 +1,615 @@
-//! Service contracts (in progress).
+//! Service contracts a partnership's lead commissioner lets for all its partners (Sefton
+//! for AIM: access to records, counselling for birth parents, letterbox, lifebooks…). No I/O.
+//!
+//! Decisions:
+//! * Only the partnership's lead commissioner (a commissioner of that council) lets, varies,
+//!   extends and terminates them; staff of every member council and the provider read them;
+//!   anyone else gets 404.
+//! * A contract is let as a `draft` and goes `live` with `POST …/go-live`, which emits
+//!   `contract.service_contract_let` (what finance phases the value from). Where staff move
+//!   under TUPE with Local Government Pension Scheme rights (`tupe_lgps`), an admission
+//!   agreement must be signed and a bond be in place first: otherwise go-live is refused
+//!   with 409 `/problems/lgps-admission-required`, whose `errors` name what is missing.
+//! * Each extension option adds `extension_months` (default 12) from the day after the
+//!   current end; with none left, 409 `/problems/no-extensions-left` (the view says
+//!   `no_extensions_left: true` before anyone tries).
+//! * Expiry alerts at `alert_months` before the end (default 9, 6 and 3 months): the sweep
+//!   raises `contract.service_contract_expiring` once per lead time. When the sweep first
+//!   sees a contract past several lead times at once (let late in its term), it raises the
+//!   nearest one only: the earlier ones would say less. An extension starts the alerts again
+//!   for the new end date.
+//! * Variations and terminations keep their reason and dates in the contract's history,
+//!   with the extensions, the pension arrangements and going live: what a Procurement Act
+//!   contract change notice or termination notice needs. A variation changes the services
+//!   or the description, not the value (no catalogue event carries a value change).
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use hub_platform::{FieldError, Principal, Role, directory, http::Validate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Months before the end at which expiry alerts are raised, unless the contract says.
+pub const DEFAULT_ALERT_MONTHS: [u16; 3] = [9, 6, 3];
+
+/// Months an extension option adds, unless the contract says.
+pub const DEFAULT_EXTENSION_MONTHS: u16 = 12;
+
+/// Where a service contract is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Let, not yet in force (pension arrangements may still be outstanding).
+    Draft,
+    Live,
+    Terminated,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Live => "live",
+            Self::Terminated => "terminated",
+        }
+    }
+}
+
+/// An LGPS admission agreement's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementStatus {
+    NotRequired,
+    Required,
+    InProgress,
+    Signed,
+}
+
+impl AgreementStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotRequired => "not_required",
+            Self::Required => "required",
+            Self::InProgress => "in_progress",
+            Self::Signed => "signed",
+        }
+    }
+}
+
+/// A pension bond's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BondStatus {
+    NotRequired,
+    Required,
+    InProgress,
+    InPlace,
+}
+
+impl BondStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotRequired => "not_required",
+            Self::Required => "required",
+            Self::InProgress => "in_progress",
+            Self::InPlace => "in_place",
+        }
+    }
+}
+
+/// `access_to_records`, `letterbox`: lower case letters, digits and underscores.
+pub fn is_code(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 64
+}
+
+fn check_services(services: &[String], e: &mut Vec<FieldError>) {
+    if services.is_empty() {
+        e.push(FieldError::new(
+            "/services",
+            "min_items",
+            "name at least one service, e.g. access_to_records",
+        ));
+    }
+    for (i, s) in services.iter().enumerate() {
+        if !is_code(s) {
+            e.push(FieldError::new(
+                format!("/services/{i}"),
+                "format",
+                "a service code: lower case letters, digits and underscores",
+            ));
+        } else if services[..i].contains(s) {
+            e.push(FieldError::new(
+                format!("/services/{i}"),
+                "unique",
+                "listed twice",
+            ));
+        }
+    }
+}
+
+fn required_text(field: &str, value: &str, what: &str, e: &mut Vec<FieldError>) {
+    if value.trim().is_empty() {
+        e.push(FieldError::new(field, "required", what));
+    }
+}
+
+/// A request to let a service contract (as a draft).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewServiceContract {
+    /// The partnership it is let for; the caller must be its lead commissioner.
+    pub partnership: String,
+    pub provider_id: String,
+    pub title: String,
+    /// Service codes, e.g. `access_to_records`, `birth_parent_counselling`, `letterbox`,
+    /// `lifebooks`.
+    pub services: Vec<String>,
+    /// The contract's value over its term, in pence.
+    pub value_pence: i64,
+    pub start_date: NaiveDate,
+    /// The last day of the term.
+    pub end_date: NaiveDate,
+    /// The pooled-budget line it is charged to, e.g. `commissioned_adoption_support`.
+    pub budget_line: String,
+    /// Extension options (0–10).
+    #[serde(default)]
+    pub extensions_allowed: u16,
+    /// Months each extension adds (1–60; default 12).
+    #[serde(default)]
+    pub extension_months: Option<u16>,
+    /// Months before the end to raise expiry alerts (each 1–36; default 9, 6 and 3; `[]`
+    /// for none).
+    #[serde(default)]
+    pub alert_months: Option<Vec<u16>>,
+    /// Staff transfer under TUPE with Local Government Pension Scheme rights: the provider
+    /// must sign an admission agreement and put a bond in place before the contract goes live.
+    #[serde(default)]
+    pub tupe_lgps: bool,
+}
+
+impl Validate for NewServiceContract {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if directory::partnership(&self.partnership).is_none() {
+            e.push(FieldError::new(
+                "/partnership",
+                "one_of",
+                "not a known partnership (AIM, LCR-PPA, D2N2, WMAS)",
+            ));
+        }
+        required_text(
+            "/provider_id",
+            &self.provider_id,
+            "name the provider",
+            &mut e,
+        );
+        required_text("/title", &self.title, "give the contract a title", &mut e);
+        check_services(&self.services, &mut e);
+        if self.value_pence <= 0 {
+            e.push(FieldError::new(
+                "/value_pence",
+                "positive",
+                "the contract's value in pence, above zero",
+            ));
+        }
+        if self.end_date <= self.start_date {
+            e.push(FieldError::new(
+                "/end_date",
+                "after_start",
+                "the end date must be after the start date",
+            ));
+        }
+        if !is_code(&self.budget_line) {
+            e.push(FieldError::new(
+                "/budget_line",
+                "format",
+                "a budget line code, e.g. commissioned_adoption_support",
+            ));
+        }
+        if self.extensions_allowed > 10 {
+            e.push(FieldError::new(
+                "/extensions_allowed",
+                "range",
+                "at most 10 extension options",
+            ));
+        }
+        if let Some(m) = self.extension_months
+            && !(1..=60).contains(&m)
+        {
+            e.push(FieldError::new(
+                "/extension_months",
+                "range",
+                "an extension adds 1 to 60 months",
+            ));
+        }
+        if let Some(alerts) = &self.alert_months {
+            for (i, m) in alerts.iter().enumerate() {
+                if !(1..=36).contains(m) {
+                    e.push(FieldError::new(
+                        format!("/alert_months/{i}"),
+                        "range",
+                        "1 to 36 months before the end",
+                    ));
+                } else if alerts[..i].contains(m) {
+                    e.push(FieldError::new(
+                        format!("/alert_months/{i}"),
+                        "unique",
+                        "listed twice",
+                    ));
+                }
+            }
+        }
+        e
+    }
+}
+
+impl NewServiceContract {
+    pub fn extension_months(&self) -> u16 {
+        self.extension_months.unwrap_or(DEFAULT_EXTENSION_MONTHS)
+    }
+
+    /// The alert lead times, longest first.
+    pub fn alert_months(&self) -> Vec<u16> {
+        let mut m = self
+            .alert_months
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ALERT_MONTHS.to_vec());
+        m.sort_unstable_by(|a, b| b.cmp(a));
+        m
+    }
+}
+
+/// `PUT /v1/contracts/services/{id}/pensions`: the LGPS admission agreement and bond.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PensionsUpdate {
+    #[serde(default)]
+    pub admission_agreement: Option<AgreementStatus>,
+    /// The day the admission agreement was signed (required with `signed`).
+    #[serde(default)]
+    pub admission_agreement_signed_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub bond: Option<BondStatus>,
+    /// The bond's amount (required with `in_place`).
+    #[serde(default)]
+    pub bond_amount_pence: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for PensionsUpdate {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.admission_agreement.is_none() && self.bond.is_none() {
+            e.push(FieldError::new(
+                "/admission_agreement",
+                "required",
+                "give the admission agreement's or the bond's status",
+            ));
+        }
+        for (field, status) in [
+            (
+                "/admission_agreement",
+                self.admission_agreement.map(AgreementStatus::code),
+            ),
+            ("/bond", self.bond.map(BondStatus::code)),
+        ] {
+            if status == Some("not_required") {
+                e.push(FieldError::new(
+                    field,
+                    "one_of",
+                    "required, in_progress or signed / in_place: the contract has TUPE staff with LGPS rights",
+                ));
+            }
+        }
+        if self.admission_agreement == Some(AgreementStatus::Signed)
+            && self.admission_agreement_signed_on.is_none()
+        {
+            e.push(FieldError::new(
+                "/admission_agreement_signed_on",
+                "required",
+                "the day the admission agreement was signed",
+            ));
+        }
+        if self.bond == Some(BondStatus::InPlace) && !self.bond_amount_pence.is_some_and(|p| p > 0)
+        {
+            e.push(FieldError::new(
+                "/bond_amount_pence",
+                "required",
+                "the bond's amount in pence, above zero",
+            ));
+        }
+        e
+    }
+}
+
+/// What is missing before a contract with TUPE staff with LGPS rights may go live.
+pub fn pension_gaps(tupe_lgps: bool, agreement: &str, bond: &str) -> Vec<FieldError> {
+    let mut gaps = Vec::new();
+    if !tupe_lgps {
+        return gaps;
+    }
+    if agreement != AgreementStatus::Signed.code() {
+        gaps.push(FieldError::new(
+            "admission_agreement",
+            "signed",
+            format!("the LGPS admission agreement is {agreement}, not signed"),
+        ));
+    }
+    if bond != BondStatus::InPlace.code() {
+        gaps.push(FieldError::new(
+            "bond",
+            "in_place",
+            format!("the pension bond is {bond}, not in place"),
+        ));
+    }
+    gaps
+}
+
+/// `POST /v1/contracts/services/{id}/extend`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendService {
+    /// What the extension adds to the contract's value (phased over the extension).
+    pub added_value_pence: i64,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl Validate for ExtendService {
+    fn validate(&self) -> Vec<FieldError> {
+        if self.added_value_pence < 0 {
+            vec![FieldError::new(
+                "/added_value_pence",
+                "min",
+                "zero or more pence",
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// `POST /v1/contracts/services/{id}/variations`: a change to a contract in force or let.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVariation {
+    /// From when the change applies.
+    pub effective_on: NaiveDate,
+    /// Why (the grounds for the modification).
+    pub reason: String,
+    /// What changes.
+    pub description: String,
+    /// The services from then on, when they change.
+    #[serde(default)]
+    pub services: Option<Vec<String>>,
+}
+
+impl Validate for NewVariation {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        required_text(
+            "/reason",
+            &self.reason,
+            "say why the contract changes",
+            &mut e,
+        );
+        required_text(
+            "/description",
+            &self.description,
+            "say what changes",
+            &mut e,
+        );
+        if let Some(s) = &self.services {
+            check_services(s, &mut e);
+        }
+        e
+    }
+}
+
+/// `POST /v1/contracts/services/{id}/terminate`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Termination {
+    /// The last day of the contract.
+    pub terminated_on: NaiveDate,
+    pub reason: String,
+    /// When notice was given (not after `terminated_on`).
+    #[serde(default)]
+    pub notice_given_on: Option<NaiveDate>,
+}
+
+impl Validate for Termination {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        required_text("/reason", &self.reason, "say why the contract ends", &mut e);
+        if let Some(n) = self.notice_given_on
+            && n > self.terminated_on
+        {
+            e.push(FieldError::new(
+                "/notice_given_on",
+                "before_end",
+                "notice is given on or before the termination date",
+            ));
+        }
+        e
+    }
+}
+
+/// `POST /v1/contracts/services/{id}/go-live`: no body, or `{}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoLive {}
+
+impl Validate for GoLive {}
+
+/// `months` calendar months before `end` (clamped to the month's last day).
+pub fn months_before(end: NaiveDate, months: u16) -> NaiveDate {
+    end.checked_sub_months(Months::new(months as u32))
+        .expect("a date within chrono's range")
+}
+
+/// The last day after an extension of `months` months: the day before the `months`-month
+/// anniversary of the day after the current end (31 March 2020 + 12 → 31 March 2021).
+pub fn extended_end(end: NaiveDate, months: u16) -> NaiveDate {
+    let next = end + Days::new(1);
+    // The anniversary of a day a month lacks is the first of the month after.
+    let target = next
+        .checked_add_months(Months::new(months as u32))
+        .expect("a date within chrono's range");
+    let anniversary = if target.day() == next.day() {
+        target
+    } else {
+        target + Days::new(1)
+    };
+    anniversary - Days::new(1)
+}
+
+/// The lead time (months) of the alert due on `today` that has not been raised yet: the
+/// nearest lead time reached, if it is nearer than `raised` (the last one raised for this
+/// end date). `alerts` is longest first. Nothing once the contract has ended.
+pub fn alert_due(
+    end: NaiveDate,
+    alerts: &[u16],
+    raised: Option<u16>,
+    today: NaiveDate,
+) -> Option<u16> {
+    if today > end {
+        return None;
+    }
+    let nearest = alerts
+        .iter()
+        .copied()
+        .filter(|m| today >= months_before(end, *m))
+        .min()?;
+    match raised {
+        Some(r) if r <= nearest => None,
+        _ => Some(nearest),
+    }
+}
+
+/// Who may read a service contract: staff of the partnership's member councils, and the
+/// provider. Anyone else gets 404.
+pub fn may_see(who: &Principal, partnership: &str, provider_id: &str) -> bool {
+    super::blocks::may_see(who, partnership, provider_id)
+}
+
+/// Whether `who` may let, vary, extend or terminate the contracts of `lead_council`: its
+/// commissioner. `Err` is the reason to refuse with (403).
+pub fn may_manage(who: &Principal, lead_council: &str) -> Result<(), String> {
+    if who.has(Role::Commissioner) && !who.is_provider() && who.org == lead_council {
+        Ok(())
+    } else {
+        Err(format!(
+            "only the lead commissioner ({lead_council}) manages the partnership's service contracts"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn alerts_come_at_9_6_and_3_months_once_each() {
+        // AIM's contracts ran 1 April 2018 – 31 March 2020.
+        let end = d(2020, 3, 31);
+        let alerts = [9, 6, 3];
+        assert_eq!(months_before(end, 9), d(2019, 6, 30));
+        assert_eq!(months_before(end, 6), d(2019, 9, 30));
+        assert_eq!(months_before(end, 3), d(2019, 12, 31));
+        assert_eq!(alert_due(end, &alerts, None, d(2019, 6, 29)), None);
+        assert_eq!(alert_due(end, &alerts, None, d(2019, 6, 30)), Some(9));
+        assert_eq!(alert_due(end, &alerts, Some(9), d(2019, 7, 1)), None);
+        assert_eq!(alert_due(end, &alerts, Some(9), d(2019, 9, 30)), Some(6));
+        assert_eq!(alert_due(end, &alerts, Some(6), d(2019, 12, 31)), Some(3));
+        assert_eq!(alert_due(end, &alerts, Some(3), d(2020, 3, 1)), None);
+        // Seen late: only the nearest lead time is raised.
+        assert_eq!(alert_due(end, &alerts, None, d(2019, 11, 1)), Some(6));
+        // After the end, nothing.
+        assert_eq!(alert_due(end, &alerts, None, d(2020, 4, 1)), None);
+        assert_eq!(alert_due(end, &[], None, d(2020, 3, 1)), None);
+    }
+
+    #[test]
+    fn extensions_run_to_the_day_before_the_anniversary() {
+        assert_eq!(extended_end(d(2020, 3, 31), 12), d(2021, 3, 31));
+        assert_eq!(extended_end(d(2020, 3, 31), 6), d(2020, 9, 30));
+        assert_eq!(extended_end(d(2020, 1, 30), 1), d(2020, 2, 29));
+        assert_eq!(extended_end(d(2019, 1, 30), 1), d(2019, 2, 28));
+    }
+
+    #[test]
+    fn going_live_needs_the_admission_agreement_and_the_bond() {
+        assert!(pension_gaps(false, "not_required", "not_required").is_empty());
+        let gaps = pension_gaps(true, "in_progress", "required");
+        assert_eq!(
+            gaps.iter()
+                .map(|g| (g.field.as_str(), g.rule.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("admission_agreement", "signed"), ("bond", "in_place")]
+        );
+        assert_eq!(pension_gaps(true, "signed", "required").len(), 1);
+        assert!(pension_gaps(true, "signed", "in_place").is_empty());
+    }
+
+    #[test]
+    fn letting_requests_are_checked() {
+        let ok: NewServiceContract = serde_json::from_value(serde_json::json!({
+            "partnership": "AIM", "provider_id": "prov-adoption-support", "title": "Adoption support",
+            "services": ["access_to_records", "birth_parent_counselling", "letterbox"],
+            "value_pence": 24_000_000, "start_date": "2018-04-01", "end_date": "2020-03-31",
+            "budget_line": "commissioned_adoption_support", "tupe_lgps": true
+        }))
+        .unwrap();
+        assert!(ok.validate().is_empty());
+        assert_eq!(ok.alert_months(), vec![9, 6, 3]);
+        assert_eq!(ok.extension_months(), 12);
+        let bad: NewServiceContract = serde_json::from_value(serde_json::json!({
+            "partnership": "AIM", "provider_id": "p", "title": " ",
+            "services": ["Letterbox", "letterbox", "letterbox"], "value_pence": 0,
+            "start_date": "2020-04-01", "end_date": "2020-03-31", "budget_line": "Adoption Support",
+            "alert_months": [9, 0, 9]
+        }))
+        .unwrap();
+        let rules: Vec<(String, String)> = bad
+            .validate()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect();
+        for expected in [
+            ("/title", "required"),
+            ("/services/0", "format"),
+            ("/services/2", "unique"),
+            ("/value_pence", "positive"),
+            ("/end_date", "after_start"),
+            ("/budget_line", "format"),
+            ("/alert_months/1", "range"),
+            ("/alert_months/2", "unique"),
+        ] {
+            assert!(
+                rules.contains(&(expected.0.into(), expected.1.into())),
+                "{expected:?} in {rules:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pension_updates_are_checked() {
+        let p: PensionsUpdate = serde_json::from_value(serde_json::json!({
+            "admission_agreement": "signed", "bond": "in_place"
+        }))
+        .unwrap();
+        let rules: Vec<String> = p.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            rules,
+            vec!["/admission_agreement_signed_on", "/bond_amount_pence"]
+        );
+    }
+}

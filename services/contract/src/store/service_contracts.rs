@@ -1,15 +1,570 @@
-//! Service contracts let by a lead commissioner for all partners.
+//! Service contracts let by a lead commissioner for all partners, and their history.
+//!
+//! Every change of state is a conditional UPDATE on the status (and, for extensions and
+//! alerts, on the end date and the counters), so two commissioners acting at once, or two
+//! replicas sweeping at once, cannot both win.
 
-use chrono::NaiveDate;
+pub mod schema {
+    diesel::table! {
+        service_contracts (id) {
+            id -> Text,
+            partnership -> Text,
+            lead_council -> Text,
+            provider_id -> Text,
+            title -> Text,
+            services -> Text,
+            value_pence -> BigInt,
+            start_date -> Date,
+            end_date -> Date,
+            original_end_date -> Date,
+            budget_line -> Text,
+            extensions_allowed -> Integer,
+            extensions_used -> Integer,
+            extension_months -> Integer,
+            alert_months -> Text,
+            alerted_months -> Nullable<Integer>,
+            tupe_lgps -> Bool,
+            admission_agreement -> Text,
+            admission_agreement_signed_on -> Nullable<Date>,
+            bond -> Text,
+            bond_amount_pence -> Nullable<BigInt>,
+            status -> Text,
+            went_live_by -> Nullable<Text>,
+            went_live_at -> Nullable<Timestamp>,
+            terminated_on -> Nullable<Date>,
+            termination_reason -> Nullable<Text>,
+            created_by -> Text,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        service_contract_history (id) {
+            id -> Text,
+            contract_id -> Text,
+            kind -> Text,
+            effective_on -> Nullable<Date>,
+            reason -> Nullable<Text>,
+            detail -> Text,
+            actor -> Text,
+            org -> Text,
+            at -> Timestamp,
+        }
+    }
+    diesel::allow_tables_to_appear_in_same_query!(service_contracts, service_contract_history);
+}
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
 use hub_bus::Events;
-use hub_platform::db::{DbConnection, DbError};
+use hub_events::{
+    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+};
+use hub_platform::{
+    Principal, Problem,
+    db::{DbConnection, DbError},
+    directory,
+};
+use schema::*;
+use uuid::Uuid;
 
-/// Raises `contract.service_contract_expiring` for each contract that has reached one of its
-/// alert lead times by `today` (once per lead time).
+use crate::{
+    api::stored_uuid,
+    domain::service_contracts::{self as rules, Status},
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_contracts)]
+pub struct ServiceContractRow {
+    pub id: String,
+    pub partnership: String,
+    pub lead_council: String,
+    pub provider_id: String,
+    pub title: String,
+    pub services: String,
+    pub value_pence: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub original_end_date: NaiveDate,
+    pub budget_line: String,
+    pub extensions_allowed: i32,
+    pub extensions_used: i32,
+    pub extension_months: i32,
+    pub alert_months: String,
+    pub alerted_months: Option<i32>,
+    pub tupe_lgps: bool,
+    pub admission_agreement: String,
+    pub admission_agreement_signed_on: Option<NaiveDate>,
+    pub bond: String,
+    pub bond_amount_pence: Option<i64>,
+    pub status: String,
+    pub went_live_by: Option<String>,
+    pub went_live_at: Option<NaiveDateTime>,
+    pub terminated_on: Option<NaiveDate>,
+    pub termination_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl ServiceContractRow {
+    pub fn services(&self) -> Vec<String> {
+        serde_json::from_str(&self.services).unwrap_or_default()
+    }
+
+    /// The alert lead times, longest first.
+    pub fn alert_months(&self) -> Vec<u16> {
+        let mut m: Vec<u16> = serde_json::from_str(&self.alert_months).unwrap_or_default();
+        m.sort_unstable_by(|a, b| b.cmp(a));
+        m
+    }
+
+    pub fn extensions_left(&self) -> u16 {
+        (self.extensions_allowed - self.extensions_used).max(0) as u16
+    }
+
+    pub fn is(&self, status: Status) -> bool {
+        self.status == status.code()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_contract_history)]
+pub struct HistoryRow {
+    pub id: String,
+    pub contract_id: String,
+    /// `let`, `pensions`, `live`, `variation`, `extension`, `termination`.
+    pub kind: String,
+    pub effective_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub detail: String,
+    pub actor: String,
+    pub org: String,
+    pub at: NaiveDateTime,
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceContractRow>, DbError> {
+    Ok(service_contracts::table
+        .find(id)
+        .select(ServiceContractRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The contract if `who` may see it, else 404.
+pub fn visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<ServiceContractRow, DbError> {
+    Ok(find(conn, id)?
+        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
+        .ok_or_else(|| Problem::not_found("service contract"))?)
+}
+
+/// The contract for its lead commissioner: 404 if unseen, 403 for anyone else who sees it.
+pub fn managed(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+) -> Result<ServiceContractRow, DbError> {
+    let c = visible(conn, who, id)?;
+    rules::may_manage(who, &c.lead_council).map_err(Problem::forbidden)?;
+    Ok(c)
+}
+
+/// The service contracts `who` may see, newest first.
+pub fn list_visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+) -> Result<Vec<ServiceContractRow>, DbError> {
+    let mut q = service_contracts::table.into_boxed();
+    q = if who.is_provider() {
+        q.filter(service_contracts::provider_id.eq(who.org.clone()))
+    } else {
+        let codes: Vec<&str> = directory::partnerships_of(&who.org)
+            .map(|p| p.code)
+            .collect();
+        q.filter(service_contracts::partnership.eq_any(codes))
+    };
+    let rows: Vec<ServiceContractRow> = q
+        .order(service_contracts::created_at.desc())
+        .limit(500)
+        .select(ServiceContractRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
+        .collect())
+}
+
+pub fn history(conn: &mut DbConnection, id: &str) -> Result<Vec<HistoryRow>, DbError> {
+    Ok(service_contract_history::table
+        .filter(service_contract_history::contract_id.eq(id))
+        .order((service_contract_history::at, service_contract_history::id))
+        .select(HistoryRow::as_select())
+        .load(conn)?)
+}
+
+/// Records what happened to a contract, by whom.
+pub fn log(
+    conn: &mut DbConnection,
+    contract_id: &str,
+    kind: &str,
+    effective_on: Option<NaiveDate>,
+    reason: Option<&str>,
+    detail: serde_json::Value,
+    who: &Principal,
+) -> Result<(), DbError> {
+    diesel::insert_into(service_contract_history::table)
+        .values(&HistoryRow {
+            id: Uuid::now_v7().to_string(),
+            contract_id: contract_id.to_owned(),
+            kind: kind.to_owned(),
+            effective_on,
+            reason: reason.map(str::to_owned),
+            detail: detail.to_string(),
+            actor: who.sub.clone(),
+            org: who.org.clone(),
+            at: Utc::now().naive_utc(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ServiceContractRow) -> Result<(), DbError> {
+    diesel::insert_into(service_contracts::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+fn not_in(status: Status, c: &ServiceContractRow) -> Problem {
+    let slug = match status {
+        Status::Draft => "contract-not-draft",
+        _ => "contract-not-live",
+    };
+    Problem::conflict(
+        slug,
+        format!(
+            "the service contract is {}, not {}",
+            c.status,
+            status.code()
+        ),
+    )
+}
+
+/// Records the pension arrangements (draft or live contracts with TUPE staff with LGPS rights).
+pub fn set_pensions(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    agreement: &str,
+    signed_on: Option<NaiveDate>,
+    bond: &str,
+    bond_amount: Option<i64>,
+) -> Result<(), DbError> {
+    let n = diesel::update(
+        service_contracts::table
+            .find(&c.id)
+            .filter(service_contracts::status.ne(Status::Terminated.code())),
+    )
+    .set((
+        service_contracts::admission_agreement.eq(agreement),
+        service_contracts::admission_agreement_signed_on.eq(signed_on),
+        service_contracts::bond.eq(bond),
+        service_contracts::bond_amount_pence.eq(bond_amount),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(not_in(Status::Live, c).into());
+    }
+    Ok(())
+}
+
+/// Puts a draft contract in force (emits `contract.service_contract_let`). 409
+/// `/problems/lgps-admission-required` while the admission agreement or bond is missing.
+pub fn go_live(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    who: &Principal,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    if !c.is(Status::Draft) {
+        return Err(not_in(Status::Draft, c).into());
+    }
+    let gaps = rules::pension_gaps(c.tupe_lgps, &c.admission_agreement, &c.bond);
+    if !gaps.is_empty() {
+        return Err(Problem::conflict(
+            "lgps-admission-required",
+            "staff transfer under TUPE with LGPS pension rights: the provider's admission \
+             agreement must be signed and its bond in place before the contract goes live",
+        )
+        .with_errors(gaps)
+        .into());
+    }
+    let now = Utc::now().naive_utc();
+    // The pension state is part of the condition: a change meanwhile makes this fail.
+    let n = diesel::update(
+        service_contracts::table
+            .find(&c.id)
+            .filter(service_contracts::status.eq(Status::Draft.code()))
+            .filter(service_contracts::admission_agreement.eq(&c.admission_agreement))
+            .filter(service_contracts::bond.eq(&c.bond)),
+    )
+    .set((
+        service_contracts::status.eq(Status::Live.code()),
+        service_contracts::went_live_by.eq(Some(&who.sub)),
+        service_contracts::went_live_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(not_in(Status::Draft, c).into());
+    }
+    events.emit(
+        &c.partnership,
+        &ServiceContractLet {
+            contract_id: stored_uuid(&c.id)?,
+            lead_council: c.lead_council.clone(),
+            provider_id: c.provider_id.clone(),
+            services: c.services(),
+            value_pence: c.value_pence,
+            start_date: c.start_date,
+            end_date: c.end_date,
+            budget_line: c.budget_line.clone(),
+            extensions_allowed: c.extensions_allowed as u16,
+        },
+    );
+    log(
+        conn,
+        &c.id,
+        "live",
+        Some(c.start_date),
+        None,
+        serde_json::json!({ "value_pence": c.value_pence, "end_date": c.end_date }),
+        who,
+    )
+}
+
+/// Uses an extension option of a live contract (emits `contract.service_contract_extended`);
+/// 409 `/problems/no-extensions-left` when none is left. Expiry alerts start again for the
+/// new end date.
+pub fn extend(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    added_value: i64,
+    reason: Option<&str>,
+    who: &Principal,
+    events: &mut Events,
+) -> Result<NaiveDate, DbError> {
+    if !c.is(Status::Live) {
+        return Err(not_in(Status::Live, c).into());
+    }
+    let none_left = || {
+        Problem::conflict(
+            "no-extensions-left",
+            format!(
+                "the {} extension option(s) of this service contract are used: procure anew",
+                c.extensions_allowed
+            ),
+        )
+    };
+    if c.extensions_left() == 0 {
+        return Err(none_left().into());
+    }
+    let new_end = rules::extended_end(c.end_date, c.extension_months as u16);
+    let n = diesel::update(
+        service_contracts::table
+            .find(&c.id)
+            .filter(service_contracts::status.eq(Status::Live.code()))
+            .filter(service_contracts::extensions_used.eq(c.extensions_used))
+            .filter(service_contracts::end_date.eq(c.end_date)),
+    )
+    .set((
+        service_contracts::extensions_used.eq(c.extensions_used + 1),
+        service_contracts::end_date.eq(new_end),
+        service_contracts::value_pence.eq(c.value_pence + added_value),
+        service_contracts::alerted_months.eq(None::<i32>),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(none_left().into());
+    }
+    let left = c.extensions_left() - 1;
+    events.emit(
+        &c.partnership,
+        &ServiceContractExtended {
+            contract_id: stored_uuid(&c.id)?,
+            lead_council: c.lead_council.clone(),
+            provider_id: c.provider_id.clone(),
+            previous_end_date: c.end_date,
+            new_end_date: new_end,
+            added_value_pence: added_value,
+            extensions_used: (c.extensions_used + 1) as u16,
+            extensions_left: left,
+        },
+    );
+    log(
+        conn,
+        &c.id,
+        "extension",
+        Some(c.end_date.succ_opt().unwrap_or(c.end_date)),
+        reason,
+        serde_json::json!({
+            "previous_end_date": c.end_date, "new_end_date": new_end,
+            "added_value_pence": added_value, "extensions_left": left,
+        }),
+        who,
+    )?;
+    Ok(new_end)
+}
+
+/// Records a variation; a new list of services replaces the old one.
+pub fn vary(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    v: &rules::NewVariation,
+    who: &Principal,
+) -> Result<(), DbError> {
+    if c.is(Status::Terminated) {
+        return Err(not_in(Status::Live, c).into());
+    }
+    if v.effective_on < c.start_date || v.effective_on > c.end_date {
+        return Err(Problem::invalid(
+            "/effective_on",
+            "within_term",
+            format!("the contract runs from {} to {}", c.start_date, c.end_date),
+        )
+        .into());
+    }
+    let mut detail = serde_json::json!({ "description": v.description.trim() });
+    if let Some(services) = &v.services {
+        let n = diesel::update(
+            service_contracts::table
+                .find(&c.id)
+                .filter(service_contracts::status.ne(Status::Terminated.code())),
+        )
+        .set(service_contracts::services.eq(serde_json::json!(services).to_string()))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(not_in(Status::Live, c).into());
+        }
+        detail["services_before"] = serde_json::json!(c.services());
+        detail["services_after"] = serde_json::json!(services);
+    }
+    log(
+        conn,
+        &c.id,
+        "variation",
+        Some(v.effective_on),
+        Some(v.reason.trim()),
+        detail,
+        who,
+    )
+}
+
+/// Terminates a live contract early (emits `contract.service_contract_terminated`).
+pub fn terminate(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    t: &rules::Termination,
+    who: &Principal,
+    events: &mut Events,
+) -> Result<(), DbError> {
+    if !c.is(Status::Live) {
+        return Err(not_in(Status::Live, c).into());
+    }
+    if t.terminated_on < c.start_date || t.terminated_on > c.end_date {
+        return Err(Problem::invalid(
+            "/terminated_on",
+            "within_term",
+            format!("the contract runs from {} to {}", c.start_date, c.end_date),
+        )
+        .into());
+    }
+    let reason = t.reason.trim();
+    let n = diesel::update(
+        service_contracts::table
+            .find(&c.id)
+            .filter(service_contracts::status.eq(Status::Live.code())),
+    )
+    .set((
+        service_contracts::status.eq(Status::Terminated.code()),
+        service_contracts::terminated_on.eq(Some(t.terminated_on)),
+        service_contracts::termination_reason.eq(Some(reason)),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(not_in(Status::Live, c).into());
+    }
+    events.emit(
+        &c.partnership,
+        &ServiceContractTerminated {
+            contract_id: stored_uuid(&c.id)?,
+            lead_council: c.lead_council.clone(),
+            provider_id: c.provider_id.clone(),
+            terminated_on: t.terminated_on,
+            reason: reason.to_owned(),
+        },
+    );
+    log(
+        conn,
+        &c.id,
+        "termination",
+        Some(t.terminated_on),
+        Some(reason),
+        serde_json::json!({ "notice_given_on": t.notice_given_on, "end_date_was": c.end_date }),
+        who,
+    )
+}
+
+/// Raises `contract.service_contract_expiring` for each live contract that has reached one
+/// of its alert lead times by `today` (once per lead time: the contract is marked in the
+/// same conditional UPDATE that claims the alert).
 pub fn sweep(
-    _conn: &mut DbConnection,
-    _today: NaiveDate,
-    _events: &mut Events,
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    events: &mut Events,
 ) -> Result<usize, DbError> {
-    Ok(0)
+    let live: Vec<ServiceContractRow> = service_contracts::table
+        .filter(service_contracts::status.eq(Status::Live.code()))
+        .filter(service_contracts::end_date.ge(today))
+        .order(service_contracts::id)
+        .select(ServiceContractRow::as_select())
+        .load(conn)?;
+    let mut raised = 0;
+    for c in live {
+        let already = c.alerted_months.map(|m| m as u16);
+        let Some(months) = rules::alert_due(c.end_date, &c.alert_months(), already, today) else {
+            continue;
+        };
+        let m = months as i32;
+        let n = diesel::update(
+            service_contracts::table
+                .find(&c.id)
+                .filter(service_contracts::status.eq(Status::Live.code()))
+                .filter(service_contracts::end_date.eq(c.end_date))
+                .filter(
+                    service_contracts::alerted_months
+                        .is_null()
+                        .or(service_contracts::alerted_months.gt(m)),
+                ),
+        )
+        .set(service_contracts::alerted_months.eq(Some(m)))
+        .execute(conn)?;
+        if n != 1 {
+            continue;
+        }
+        events.emit(
+            &c.partnership,
+            &ServiceContractExpiring {
+                contract_id: stored_uuid(&c.id)?,
+                lead_council: c.lead_council.clone(),
+                provider_id: c.provider_id.clone(),
+                end_date: c.end_date,
+                months_before: months,
+                extensions_left: c.extensions_left(),
+            },
+        );
+        tracing::info!(contract_id = %c.id, end_date = %c.end_date, months_before = months, "service contract expiring");
+        raised += 1;
+    }
+    Ok(raised)
 }

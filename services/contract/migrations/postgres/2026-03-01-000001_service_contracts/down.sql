@@ -1,0 +1,2 @@
+DROP TABLE service_contract_history;
+DROP TABLE service_contracts;

@@ -1,0 +1,493 @@
+//! Service contracts a partnership's lead commissioner lets for all partners: letting (as a
+//! draft), pension arrangements for TUPE staff with LGPS rights, going live, variations,
+//! extensions and termination, each kept in the contract's history.
+
+use actix_web::{HttpResponse, http::header, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use hub_bus::Events;
+use hub_platform::{
+    DbConnection, Principal, Problem, Role,
+    db::DbError,
+    directory,
+    http::{Json, parse_json},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ContractState;
+use crate::{
+    domain::service_contracts::{
+        self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, NewServiceContract,
+        NewVariation, PensionsUpdate, Status, Termination,
+    },
+    store::service_contracts::{self as store, HistoryRow, ServiceContractRow},
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let one = "/v1/contracts/services/{id}";
+    cfg.route(
+        "/v1/contracts/services",
+        web::post().to(let_service_contract),
+    )
+    .route(
+        "/v1/contracts/services",
+        web::get().to(list_service_contracts),
+    )
+    .route(one, web::get().to(get_service_contract))
+    .route(&format!("{one}/pensions"), web::put().to(set_pensions))
+    .route(&format!("{one}/go-live"), web::post().to(go_live))
+    .route(&format!("{one}/extend"), web::post().to(extend))
+    .route(&format!("{one}/variations"), web::post().to(vary))
+    .route(&format!("{one}/terminate"), web::post().to(terminate));
+}
+
+/// One entry of a contract's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    /// `let`, `pensions`, `live`, `variation`, `extension`, `termination`.
+    pub kind: String,
+    pub effective_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub by: String,
+    pub org: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&HistoryRow> for HistoryView {
+    fn from(h: &HistoryRow) -> Self {
+        Self {
+            kind: h.kind.clone(),
+            effective_on: h.effective_on,
+            reason: h.reason.clone(),
+            detail: serde_json::from_str(&h.detail).unwrap_or(serde_json::Value::Null),
+            by: h.actor.clone(),
+            org: h.org.clone(),
+            at: h.at.and_utc(),
+        }
+    }
+}
+
+/// A service contract with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceContractView {
+    pub id: String,
+    pub partnership: String,
+    /// The lead commissioner that let it for all partners.
+    pub lead_council: String,
+    pub provider_id: String,
+    pub title: String,
+    pub services: Vec<String>,
+    /// Value over the term, extensions included.
+    pub value_pence: i64,
+    pub start_date: NaiveDate,
+    /// The last day, after any extensions.
+    pub end_date: NaiveDate,
+    pub original_end_date: NaiveDate,
+    pub budget_line: String,
+    /// `draft`, `live` or `terminated`.
+    pub status: Status,
+    /// `draft`, `live`, `expired` (live, past its end) or `terminated`.
+    pub state: String,
+    pub extensions_allowed: u16,
+    pub extensions_used: u16,
+    pub extensions_left: u16,
+    /// Every extension option is used: the next step is a new procurement.
+    pub no_extensions_left: bool,
+    pub extension_months: u16,
+    /// Months before the end at which expiry alerts are raised, longest first.
+    pub alert_months: Vec<u16>,
+    /// The nearest alert raised for the current end date.
+    pub alerted_months: Option<u16>,
+    /// TUPE staff with LGPS pension rights: admission agreement and bond required.
+    pub tupe_lgps: bool,
+    pub admission_agreement: String,
+    pub admission_agreement_signed_on: Option<NaiveDate>,
+    pub bond: String,
+    pub bond_amount_pence: Option<i64>,
+    pub went_live_by: Option<String>,
+    pub went_live_at: Option<DateTime<Utc>>,
+    pub terminated_on: Option<NaiveDate>,
+    pub termination_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first. Absent from lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryView>>,
+}
+
+impl ServiceContractView {
+    fn of(c: &ServiceContractRow, history: Option<&[HistoryRow]>, today: NaiveDate) -> Self {
+        let status = match c.status.as_str() {
+            "live" => Status::Live,
+            "terminated" => Status::Terminated,
+            _ => Status::Draft,
+        };
+        let state = if status == Status::Live && today > c.end_date {
+            "expired"
+        } else {
+            status.code()
+        };
+        Self {
+            id: c.id.clone(),
+            partnership: c.partnership.clone(),
+            lead_council: c.lead_council.clone(),
+            provider_id: c.provider_id.clone(),
+            title: c.title.clone(),
+            services: c.services(),
+            value_pence: c.value_pence,
+            start_date: c.start_date,
+            end_date: c.end_date,
+            original_end_date: c.original_end_date,
+            budget_line: c.budget_line.clone(),
+            status,
+            state: state.into(),
+            extensions_allowed: c.extensions_allowed as u16,
+            extensions_used: c.extensions_used as u16,
+            extensions_left: c.extensions_left(),
+            no_extensions_left: c.extensions_left() == 0,
+            extension_months: c.extension_months as u16,
+            alert_months: c.alert_months(),
+            alerted_months: c.alerted_months.map(|m| m as u16),
+            tupe_lgps: c.tupe_lgps,
+            admission_agreement: c.admission_agreement.clone(),
+            admission_agreement_signed_on: c.admission_agreement_signed_on,
+            bond: c.bond.clone(),
+            bond_amount_pence: c.bond_amount_pence,
+            went_live_by: c.went_live_by.clone(),
+            went_live_at: c.went_live_at.map(|t| t.and_utc()),
+            terminated_on: c.terminated_on,
+            termination_reason: c.termination_reason.clone(),
+            created_by: c.created_by.clone(),
+            created_at: c.created_at.and_utc(),
+            history: history.map(|h| h.iter().map(HistoryView::from).collect()),
+        }
+    }
+}
+
+fn full_view(conn: &mut DbConnection, id: &str) -> Result<ServiceContractView, DbError> {
+    let c = store::find(conn, id)?.ok_or_else(|| Problem::not_found("service contract"))?;
+    let history = store::history(conn, id)?;
+    Ok(ServiceContractView::of(
+        &c,
+        Some(&history),
+        Utc::now().date_naive(),
+    ))
+}
+
+/// Runs `act` on the contract for its lead commissioner in one write, and answers with the
+/// contract as it then is.
+async fn manage<F>(
+    state: &ContractState,
+    who: Principal,
+    id: String,
+    act: F,
+) -> Result<HttpResponse, Problem>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &ServiceContractRow,
+            &Principal,
+            &mut Events,
+        ) -> Result<(), DbError>
+        + Send
+        + 'static,
+{
+    let view = state
+        .store
+        .write(move |conn, events| {
+            let c = store::managed(conn, &who, &id)?;
+            act(conn, &c, &who, events)?;
+            full_view(conn, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Let a service contract for all the partnership's councils (its lead commissioner), as a
+/// draft: it goes live with `POST …/go-live`.
+#[utoipa::path(post, path = "/v1/contracts/services", tag = "contract", request_body = NewServiceContract,
+    responses((status = 201, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn let_service_contract(
+    state: web::Data<ContractState>,
+    who: Principal,
+    body: Json<NewServiceContract>,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[Role::Commissioner])?;
+    let input = body.0;
+    let partnership = directory::partnership(&input.partnership).expect("validated");
+    rules::may_manage(&who, partnership.lead_commissioner).map_err(Problem::forbidden)?;
+    let now = Utc::now().naive_utc();
+    let (agreement, bond) = if input.tupe_lgps {
+        (AgreementStatus::Required, BondStatus::Required)
+    } else {
+        (AgreementStatus::NotRequired, BondStatus::NotRequired)
+    };
+    let row = ServiceContractRow {
+        id: Uuid::now_v7().to_string(),
+        partnership: partnership.code.to_owned(),
+        lead_council: who.org.clone(),
+        provider_id: input.provider_id.trim().to_owned(),
+        title: input.title.trim().to_owned(),
+        services: serde_json::json!(input.services).to_string(),
+        value_pence: input.value_pence,
+        start_date: input.start_date,
+        end_date: input.end_date,
+        original_end_date: input.end_date,
+        budget_line: input.budget_line.clone(),
+        extensions_allowed: input.extensions_allowed as i32,
+        extensions_used: 0,
+        extension_months: input.extension_months() as i32,
+        alert_months: serde_json::json!(input.alert_months()).to_string(),
+        alerted_months: None,
+        tupe_lgps: input.tupe_lgps,
+        admission_agreement: agreement.code().into(),
+        admission_agreement_signed_on: None,
+        bond: bond.code().into(),
+        bond_amount_pence: None,
+        status: Status::Draft.code().into(),
+        went_live_by: None,
+        went_live_at: None,
+        terminated_on: None,
+        termination_reason: None,
+        created_by: who.sub.clone(),
+        created_at: now,
+    };
+    let view = state
+        .store
+        .write(move |conn, _| {
+            store::insert(conn, &row)?;
+            store::log(
+                conn,
+                &row.id,
+                "let",
+                Some(row.start_date),
+                None,
+                serde_json::json!({
+                    "value_pence": row.value_pence, "end_date": row.end_date,
+                    "services": row.services(), "tupe_lgps": row.tupe_lgps,
+                }),
+                &who,
+            )?;
+            full_view(conn, &row.id)
+        })
+        .await?;
+    tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/contracts/services/{}", view.id),
+        ))
+        .json(view))
+}
+
+/// Service contracts the caller may see: its partnerships' (council staff) or its own (a
+/// provider), newest first, without their history.
+#[utoipa::path(get, path = "/v1/contracts/services", tag = "contract",
+    responses((status = 200, body = [ServiceContractView]), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_service_contracts(
+    state: web::Data<ContractState>,
+    who: Principal,
+) -> Result<HttpResponse, Problem> {
+    let rows = state
+        .store
+        .db
+        .run(move |conn| store::list_visible(conn, &who))
+        .await?;
+    let today = Utc::now().date_naive();
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .map(|c| ServiceContractView::of(c, None, today))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Read a service contract with its history: staff of the partnership's councils and the
+/// provider; anyone else 404.
+#[utoipa::path(get, path = "/v1/contracts/services/{id}", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")),
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_service_contract(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let view = state
+        .store
+        .db
+        .run(move |conn| {
+            let c = store::visible(conn, &who, &id)?;
+            full_view(conn, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Record the LGPS admission agreement's and the bond's progress (contracts with TUPE staff
+/// with LGPS rights; otherwise 409 `/problems/pensions-not-required`).
+#[utoipa::path(put, path = "/v1/contracts/services/{id}/pensions", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")), request_body = PensionsUpdate,
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/pensions-not-required`, `/problems/contract-not-live` (terminated)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_pensions(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<PensionsUpdate>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    manage(&state, who, id.into_inner(), move |conn, c, who, _| {
+        if !c.tupe_lgps {
+            return Err(Problem::conflict(
+                "pensions-not-required",
+                "no staff transfer with LGPS pension rights under this contract",
+            )
+            .into());
+        }
+        let agreement = input
+            .admission_agreement
+            .map(|a| a.code().to_owned())
+            .unwrap_or_else(|| c.admission_agreement.clone());
+        let signed_on = if agreement == AgreementStatus::Signed.code() {
+            input
+                .admission_agreement_signed_on
+                .or(c.admission_agreement_signed_on)
+        } else {
+            None
+        };
+        let bond = input
+            .bond
+            .map(|b| b.code().to_owned())
+            .unwrap_or_else(|| c.bond.clone());
+        let amount = if bond == BondStatus::InPlace.code() {
+            input.bond_amount_pence.or(c.bond_amount_pence)
+        } else {
+            None
+        };
+        store::set_pensions(conn, c, &agreement, signed_on, &bond, amount)?;
+        store::log(
+            conn,
+            &c.id,
+            "pensions",
+            signed_on,
+            input
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty()),
+            serde_json::json!({
+                "admission_agreement": agreement, "admission_agreement_signed_on": signed_on,
+                "bond": bond, "bond_amount_pence": amount,
+            }),
+            who,
+        )
+    })
+    .await
+}
+
+/// Put a draft contract in force (its lead commissioner). No body, or `{}`. Emits
+/// `contract.service_contract_let`. 409 `/problems/lgps-admission-required` (with `errors`
+/// naming `admission_agreement` and/or `bond`) while TUPE staff's LGPS admission agreement
+/// is not signed or the bond not in place.
+#[utoipa::path(post, path = "/v1/contracts/services/{id}/go-live", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")),
+    request_body(content = GoLive, description = "Optional: no body, or an empty object"),
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/lgps-admission-required`, `/problems/contract-not-draft`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn go_live(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        parse_json::<GoLive>(&body)?;
+    }
+    manage(&state, who, id.into_inner(), |conn, c, who, events| {
+        store::go_live(conn, c, who, events)
+    })
+    .await
+}
+
+/// Use an extension option of a live contract (its lead commissioner). Emits
+/// `contract.service_contract_extended`; 409 `/problems/no-extensions-left` when every
+/// option is used, `/problems/contract-not-live` unless live.
+#[utoipa::path(post, path = "/v1/contracts/services/{id}/extend", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")), request_body = ExtendService,
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/no-extensions-left`, `/problems/contract-not-live`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn extend(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<ExtendService>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        store::extend(conn, c, input.added_value_pence, reason, who, events).map(drop)
+    })
+    .await
+}
+
+/// Record a variation of a draft or live contract (its lead commissioner): from when, why,
+/// what changes, and the services from then on when they change.
+#[utoipa::path(post, path = "/v1/contracts/services/{id}/variations", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")), request_body = NewVariation,
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live` (terminated)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn vary(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NewVariation>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    manage(&state, who, id.into_inner(), move |conn, c, who, _| {
+        store::vary(conn, c, &input, who)
+    })
+    .await
+}
+
+/// Terminate a live contract early (its lead commissioner), with the reason, the last day
+/// and when notice was given. Emits `contract.service_contract_terminated`.
+#[utoipa::path(post, path = "/v1/contracts/services/{id}/terminate", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id")), request_body = Termination,
+    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn terminate(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Termination>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
+        store::terminate(conn, c, &input, who, events)
+    })
+    .await
+}

@@ -1,0 +1,519 @@
+//! Service contracts on their own, on SQLite and PostgreSQL: Sefton, AIM's lead
+//! commissioner, lets an adoption-support contract for the four partners (1 April 2018 –
+//! 31 March 2020), which cannot go live until TUPE staff's LGPS admission agreement is signed
+//! and the bond in place; expiry alerts at 9, 6 and 3 months (once each, even with two sweeps
+//! at once), a variation, the one extension, then none left, and termination.
+
+use chrono::NaiveDate;
+use contract::handlers::sweep::sweep_once;
+use hub_events::{
+    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+};
+use hub_platform::{
+    Role,
+    db::Migrations,
+    directory::{HALTON, LIVERPOOL, NOTTINGHAM, SEFTON, WIRRAL},
+};
+use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
+use serde_json::{Value, json};
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
+
+const PROVIDER: &str = "prov-adoption-support";
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn adoption_support() -> Value {
+    json!({
+        "partnership": "AIM", "provider_id": PROVIDER,
+        "title": "Adoption support services for Adoption in Merseyside",
+        "services": ["access_to_records", "birth_parent_counselling", "letterbox"],
+        "value_pence": 24_000_000, "start_date": "2018-04-01", "end_date": "2020-03-31",
+        "budget_line": "commissioned_adoption_support", "extensions_allowed": 1,
+        "tupe_lgps": true
+    })
+}
+
+async fn swept(ctx: &ServiceCtx, today: NaiveDate) -> usize {
+    sweep_once(&ctx.store, today)
+        .await
+        .unwrap()
+        .contracts_expiring
+}
+
+async fn lifecycle(url: &str) {
+    // The contracts here ended years ago, so the service's own clock (sweeping as of today)
+    // raises nothing: only the sweeps the test runs, with its dates, do.
+    let ctx = ServiceCtx::start(url, contract::NAME, &SETS, contract::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let liverpool = ctx.token(LIVERPOOL, Role::Commissioner);
+    let path = "/v1/contracts/services";
+
+    // Letting: AIM's lead commissioner only.
+    for (token, why) in [
+        (ctx.token(SEFTON, Role::SocialWorker), "not a commissioner"),
+        (liverpool.clone(), "a partner, not the lead"),
+        (
+            ctx.token(HALTON, Role::Commissioner),
+            "another partnership's lead",
+        ),
+        (ctx.token(PROVIDER, Role::Provider), "a provider"),
+    ] {
+        let got = call(&app, "POST", path, &token, Some(adoption_support())).await;
+        assert_eq!(got.0, 403, "{why}: {}", got.1);
+        assert_problem(&got, 403, "forbidden", None);
+    }
+    let mut bad = adoption_support();
+    bad["end_date"] = json!("2018-03-31");
+    bad["services"] = json!([]);
+    let got = call(&app, "POST", path, &sefton, Some(bad)).await;
+    assert_problem(&got, 422, "validation", Some(("/end_date", "after_start")));
+    assert_problem(&got, 422, "validation", Some(("/services", "min_items")));
+    let (s, c) = call(&app, "POST", path, &sefton, Some(adoption_support())).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["admission_agreement"].as_str(),
+            c["bond"].as_str(),
+            c["no_extensions_left"].as_bool(),
+            c["lead_council"].as_str()
+        ),
+        (
+            Some("draft"),
+            Some("required"),
+            Some("required"),
+            Some(false),
+            Some(SEFTON)
+        )
+    );
+    assert_eq!(c["alert_months"], json!([9, 6, 3]));
+    let id = c["id"].as_str().unwrap().to_owned();
+    let one = format!("{path}/{id}");
+
+    // Reading: AIM's councils and the provider; another partnership's council gets 404.
+    for (token, status) in [
+        (ctx.token(LIVERPOOL, Role::Finance), 200),
+        (ctx.token(WIRRAL, Role::SocialWorker), 200),
+        (ctx.token(PROVIDER, Role::Provider), 200),
+        (ctx.token(HALTON, Role::Commissioner), 404),
+        (ctx.token(NOTTINGHAM, Role::Commissioner), 404),
+        (ctx.token("prov-other", Role::Provider), 404),
+    ] {
+        let (s, body) = call(&app, "GET", &one, &token, None).await;
+        assert_eq!(s, status, "{body}");
+    }
+    let (_, listed) = call(&app, "GET", path, &ctx.token(WIRRAL, Role::Finance), None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(listed[0].get("history").is_none());
+    let (_, listed) = call(&app, "GET", path, &ctx.token(HALTON, Role::Finance), None).await;
+    assert_eq!(listed, json!([]));
+
+    // Going live needs the admission agreement and the bond.
+    let go_live = format!("{one}/go-live");
+    let got = call(&app, "POST", &go_live, &sefton, None).await;
+    assert_problem(
+        &got,
+        409,
+        "lgps-admission-required",
+        Some(("admission_agreement", "signed")),
+    );
+    assert_problem(
+        &got,
+        409,
+        "lgps-admission-required",
+        Some(("bond", "in_place")),
+    );
+    assert_problem(
+        &call(&app, "POST", &go_live, &liverpool, None).await,
+        403,
+        "forbidden",
+        None,
+    );
+    let pensions = format!("{one}/pensions");
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &pensions,
+            &sefton,
+            Some(json!({"admission_agreement": "signed"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/admission_agreement_signed_on", "required")),
+    );
+    let (s, c) = call(
+        &app,
+        "PUT",
+        &pensions,
+        &sefton,
+        Some(
+            json!({"admission_agreement": "signed", "admission_agreement_signed_on": "2018-03-20",
+                    "bond": "in_progress", "note": "Merseyside Pension Fund"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    let got = call(&app, "POST", &go_live, &sefton, Some(json!({}))).await;
+    assert_problem(
+        &got,
+        409,
+        "lgps-admission-required",
+        Some(("bond", "in_place")),
+    );
+    assert_eq!(got.1["errors"].as_array().unwrap().len(), 1, "{}", got.1);
+    assert!(ctx.outbox_of::<ServiceContractLet>().await.is_empty());
+    let (s, _) = call(
+        &app,
+        "PUT",
+        &pensions,
+        &sefton,
+        Some(json!({"bond": "in_place", "bond_amount_pence": 5_000_000})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, c) = call(&app, "POST", &go_live, &sefton, None).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["admission_agreement"].as_str(),
+            c["bond"].as_str(),
+            c["bond_amount_pence"].as_i64()
+        ),
+        (
+            Some("live"),
+            Some("signed"),
+            Some("in_place"),
+            Some(5_000_000)
+        )
+    );
+    assert_problem(
+        &call(&app, "POST", &go_live, &sefton, None).await,
+        409,
+        "contract-not-draft",
+        None,
+    );
+    let let_events = ctx.outbox_of::<ServiceContractLet>().await;
+    assert_eq!(let_events.len(), 1);
+    let e = &let_events[0];
+    assert_eq!(
+        (
+            e.lead_council.as_str(),
+            e.value_pence,
+            e.start_date,
+            e.end_date,
+            e.budget_line.as_str(),
+            e.extensions_allowed
+        ),
+        (
+            SEFTON,
+            24_000_000,
+            d(2018, 4, 1),
+            d(2020, 3, 31),
+            "commissioned_adoption_support",
+            1
+        )
+    );
+    assert_eq!(e.services.len(), 3);
+    assert_eq!(ctx.outbox().await[0].partnership, "AIM");
+
+    // Expiry alerts: 9 months before (30 June 2019), 6 (30 September), 3 (31 December).
+    assert_eq!(swept(&ctx, d(2019, 6, 29)).await, 0);
+    assert_eq!(swept(&ctx, d(2019, 6, 30)).await, 1);
+    assert_eq!(swept(&ctx, d(2019, 7, 1)).await, 0);
+    let (a, b) = tokio::join!(
+        sweep_once(&ctx.store, d(2019, 9, 30)),
+        sweep_once(&ctx.store, d(2019, 9, 30))
+    );
+    assert_eq!(
+        a.unwrap().contracts_expiring + b.unwrap().contracts_expiring,
+        1
+    );
+    assert_eq!(swept(&ctx, d(2019, 12, 31)).await, 1);
+    assert_eq!(swept(&ctx, d(2020, 3, 1)).await, 0);
+    let alerts = ctx.outbox_of::<ServiceContractExpiring>().await;
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| (a.months_before, a.end_date, a.extensions_left))
+            .collect::<Vec<_>>(),
+        vec![
+            (9, d(2020, 3, 31), 1),
+            (6, d(2020, 3, 31), 1),
+            (3, d(2020, 3, 31), 1)
+        ]
+    );
+
+    // A variation: lifebooks added from 1 April 2019.
+    let variations = format!("{one}/variations");
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &variations,
+            &sefton,
+            Some(json!({"effective_on": "2021-01-01", "reason": "demand", "description": "x"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/effective_on", "within_term")),
+    );
+    let (s, c) = call(
+        &app,
+        "POST",
+        &variations,
+        &sefton,
+        Some(json!({"effective_on": "2019-04-01", "reason": "the RAA's lifebook demand exceeds in-house capacity",
+                    "description": "lifebooks added within the existing budget",
+                    "services": ["access_to_records", "birth_parent_counselling", "letterbox", "lifebooks"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["services"].as_array().unwrap().len(), 4);
+
+    // The one extension, then none left.
+    let extend = format!("{one}/extend");
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &extend,
+            &sefton,
+            Some(json!({"added_value_pence": -1})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/added_value_pence", "min")),
+    );
+    let (s, c) = call(
+        &app,
+        "POST",
+        &extend,
+        &sefton,
+        Some(json!({"added_value_pence": 12_000_000, "reason": "re-procurement delayed"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (
+            c["end_date"].as_str(),
+            c["original_end_date"].as_str(),
+            c["value_pence"].as_i64(),
+            c["extensions_left"].as_i64(),
+            c["no_extensions_left"].as_bool(),
+            c["alerted_months"].as_i64()
+        ),
+        (
+            Some("2021-03-31"),
+            Some("2020-03-31"),
+            Some(36_000_000),
+            Some(0),
+            Some(true),
+            None
+        )
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &extend,
+            &sefton,
+            Some(json!({"added_value_pence": 1})),
+        )
+        .await,
+        409,
+        "no-extensions-left",
+        None,
+    );
+    let extended = ctx.outbox_of::<ServiceContractExtended>().await;
+    assert_eq!(extended.len(), 1);
+    assert_eq!(
+        (
+            extended[0].previous_end_date,
+            extended[0].new_end_date,
+            extended[0].added_value_pence,
+            extended[0].extensions_left
+        ),
+        (d(2020, 3, 31), d(2021, 3, 31), 12_000_000, 0)
+    );
+    // Alerts start again for the new end date.
+    assert_eq!(swept(&ctx, d(2020, 6, 30)).await, 1);
+    let alerts = ctx.outbox_of::<ServiceContractExpiring>().await;
+    assert_eq!(
+        (
+            alerts[3].months_before,
+            alerts[3].end_date,
+            alerts[3].extensions_left
+        ),
+        (9, d(2021, 3, 31), 0)
+    );
+
+    // Termination: the lead commissioner, with the reason and dates.
+    let terminate = format!("{one}/terminate");
+    let body = json!({"terminated_on": "2020-12-31", "reason": "services brought in-house by the RAA",
+                      "notice_given_on": "2020-09-30"});
+    assert_problem(
+        &call(&app, "POST", &terminate, &liverpool, Some(body.clone())).await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &terminate,
+            &sefton,
+            Some(json!({"terminated_on": "2020-12-31", "reason": "x", "notice_given_on": "2021-01-01"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/notice_given_on", "before_end")),
+    );
+    let (s, c) = call(&app, "POST", &terminate, &sefton, Some(body.clone())).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["terminated_on"].as_str(),
+            c["state"].as_str()
+        ),
+        (Some("terminated"), Some("2020-12-31"), Some("terminated"))
+    );
+    assert_problem(
+        &call(&app, "POST", &terminate, &sefton, Some(body)).await,
+        409,
+        "contract-not-live",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &extend,
+            &sefton,
+            Some(json!({"added_value_pence": 1})),
+        )
+        .await,
+        409,
+        "contract-not-live",
+        None,
+    );
+    let terminated = ctx.outbox_of::<ServiceContractTerminated>().await;
+    assert_eq!(
+        (terminated.len(), terminated[0].terminated_on),
+        (1, d(2020, 12, 31))
+    );
+    assert_eq!(
+        swept(&ctx, d(2020, 12, 31)).await,
+        0,
+        "terminated: no alerts"
+    );
+
+    // The history a change or termination notice is written from.
+    let (_, c) = call(&app, "GET", &one, &ctx.token(WIRRAL, Role::Finance), None).await;
+    let kinds: Vec<&str> = c["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "let",
+            "pensions",
+            "pensions",
+            "live",
+            "variation",
+            "extension",
+            "termination"
+        ]
+    );
+    let variation = &c["history"][4];
+    assert_eq!(variation["effective_on"], "2019-04-01");
+    assert_eq!(
+        variation["reason"],
+        "the RAA's lifebook demand exceeds in-house capacity"
+    );
+    assert_eq!(
+        variation["detail"]["services_before"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(variation["detail"]["services_after"][3], "lifebooks");
+    let termination = &c["history"][6];
+    assert_eq!(
+        (
+            termination["effective_on"].as_str(),
+            termination["detail"]["notice_given_on"].as_str(),
+            termination["by"].as_str()
+        ),
+        (
+            Some("2020-12-31"),
+            Some("2020-09-30"),
+            Some(format!("user-of-{SEFTON}").as_str())
+        )
+    );
+
+    // A contract without TUPE staff goes live at once; one let without extension options
+    // (like AIM's old contracts, whose extensions were exhausted) cannot be extended.
+    let mut plain = adoption_support();
+    plain["tupe_lgps"] = json!(false);
+    plain["extensions_allowed"] = json!(0);
+    let (_, c) = call(&app, "POST", path, &sefton, Some(plain)).await;
+    assert_eq!(
+        (
+            c["admission_agreement"].as_str(),
+            c["no_extensions_left"].as_bool()
+        ),
+        (Some("not_required"), Some(true))
+    );
+    let other = format!("{path}/{}", c["id"].as_str().unwrap());
+    assert_problem(
+        &call(
+            &app,
+            "PUT",
+            &format!("{other}/pensions"),
+            &sefton,
+            Some(json!({"bond": "in_progress"})),
+        )
+        .await,
+        409,
+        "pensions-not-required",
+        None,
+    );
+    let (s, c) = call(&app, "POST", &format!("{other}/go-live"), &sefton, None).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("live")), "{c}");
+    assert_eq!(c["state"], "expired", "live but past its end date");
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &format!("{other}/extend"),
+            &sefton,
+            Some(json!({"added_value_pence": 1})),
+        )
+        .await,
+        409,
+        "no-extensions-left",
+        None,
+    );
+}
+
+on_both!(
+    lifecycle,
+    service_contracts_on_sqlite,
+    service_contracts_on_postgres
+);
