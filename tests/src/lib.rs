@@ -102,14 +102,22 @@ fn test_settings(extra: &[(&str, &str)]) -> Settings {
 impl TestPlatform {
     /// Every service in one process on one port, SQLite in a fresh directory, in-process bus.
     pub async fn embedded() -> Self {
+        Self::embedded_with(&[]).await
+    }
+
+    /// [`TestPlatform::embedded`] with settings overrides (`("contract.sweep_interval_secs", "1")`).
+    pub async fn embedded_with(overrides: &[(&str, &str)]) -> Self {
         let dir = std::env::temp_dir().join(format!("hub-test-{}", uuid::Uuid::now_v7().simple()));
         let l = listener();
         let url = format!("http://{}", l.local_addr().unwrap());
-        let settings = test_settings(&[
-            ("database.url", &format!("sqlite://{}", dir.display())),
+        let db_url = format!("sqlite://{}", dir.display());
+        let mut settings = vec![
+            ("database.url", db_url.as_str()),
             ("bus.url", "memory://"),
-            ("server.public_url", &url),
-        ]);
+            ("server.public_url", url.as_str()),
+        ];
+        settings.extend_from_slice(overrides);
+        let settings = test_settings(&settings);
         let platform = hub::start(settings, hub::SERVICES, l)
             .await
             .expect("embedded platform starts");
@@ -132,6 +140,11 @@ impl TestPlatform {
     /// Each service on its own port with its own PostgreSQL database; RabbitMQ with names
     /// unique to this run.
     pub async fn distributed() -> Self {
+        Self::distributed_with(&[]).await
+    }
+
+    /// [`TestPlatform::distributed`] with settings overrides for every service.
+    pub async fn distributed_with(overrides: &[(&str, &str)]) -> Self {
         require_postgres();
         require_rabbitmq().await;
         let run = uuid::Uuid::now_v7().simple().to_string();
@@ -151,14 +164,16 @@ impl TestPlatform {
         };
         let mut platforms = Vec::new();
         for (service, l) in hub::SERVICES.iter().zip(listeners) {
-            let settings = test_settings(&[
-                ("database.url", &db_template),
+            let mut settings = vec![
+                ("database.url", db_template.as_str()),
                 ("database.pool_size", "4"),
                 ("bus.url", AMQP),
-                ("bus.exchange", &exchange),
-                ("bus.queue_prefix", &exchange),
-                ("server.public_url", &urls.referral),
-            ]);
+                ("bus.exchange", exchange.as_str()),
+                ("bus.queue_prefix", exchange.as_str()),
+                ("server.public_url", urls.referral.as_str()),
+            ];
+            settings.extend_from_slice(overrides);
+            let settings = test_settings(&settings);
             platforms.push(
                 hub::start(settings, &[service], l)
                     .await
