@@ -9,8 +9,8 @@ use contract::{
     handlers::sweep::sweep_once,
 };
 use hub_events::{
-    CompetitionAwarded, Envelope, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded,
-    PlacementStarted,
+    CompetitionAwarded, Envelope, IpaApproved, IpaReviewDue, OrderDeclined, OrderOverdue,
+    OrderSigned, PlacementEnded, PlacementRateChanged, PlacementStarted,
 };
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
@@ -847,4 +847,558 @@ on_both!(
     placements,
     placements_start_and_end_on_sqlite,
     placements_start_and_end_on_postgres
+);
+
+/// A signed order placed `started` days ago; returns the placement's id.
+async fn placed(ctx: &ServiceCtx, start_date: NaiveDate) -> String {
+    let app = ctx.app().await;
+    let order = issue(ctx, &award(SEFTON, false, start_date)).await;
+    let id = order["id"].as_str().unwrap();
+    let provider = ctx.token(PROVIDER, Role::Provider);
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/v1/orders/{id}/sign"),
+        &provider,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let (s, p) = call(
+        &app,
+        "POST",
+        "/v1/placements",
+        &sefton,
+        Some(json!({"order_id": id})),
+    )
+    .await;
+    assert_eq!(s, 201, "{p}");
+    p["id"].as_str().unwrap().to_owned()
+}
+
+const CONTACT: &str =
+    "Family time with mum every Saturday at the contact centre; calls with his sister";
+
+async fn ipas(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token_as("cathy", SEFTON, Role::Commissioner);
+    let sw = ctx.token_as("sam", SEFTON, Role::SocialWorker);
+    let sefton_fin = ctx.token(SEFTON, Role::Finance);
+    let wirral_sw = ctx.token(WIRRAL, Role::SocialWorker);
+    let provider = ctx.token_as("pat", PROVIDER, Role::Provider);
+    let other = ctx.token(OTHER_PROVIDER, Role::Provider);
+    let today = today();
+    let start = today - Days::new(100);
+    let id = placed(&ctx, start).await;
+    let ipa = format!("/v1/placements/{id}/ipa");
+    let versions = format!("{ipa}/versions");
+    let version = |v: u32, action: &str| format!("{ipa}/versions/{v}/{action}");
+
+    assert_problem(
+        &call(&app, "GET", &ipa, &sefton, None).await,
+        404,
+        "not-found",
+        None,
+    );
+
+    // The council drafts the first version.
+    let v1 = json!({"contact_arrangements": CONTACT});
+    for (token, status, slug) in [
+        (&provider, 403, "forbidden"),
+        (&sefton_fin, 403, "forbidden"),
+        (&wirral_sw, 404, "not-found"),
+        (&other, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(&app, "POST", &versions, token, Some(v1.clone())).await,
+            status,
+            slug,
+            None,
+        );
+    }
+    assert_problem(
+        &call(&app, "POST", &versions, &sw, Some(json!({"extras": []}))).await,
+        422,
+        "validation",
+        Some(("/contact_arrangements", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &versions,
+            &sw,
+            Some(json!({"contact_arrangements": CONTACT, "effective_from": (start - Days::new(1)).to_string()})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/effective_from", "min")),
+    );
+    let (s, drafted) = call(&app, "POST", &versions, &sw, Some(v1.clone())).await;
+    assert_eq!(s, 201, "{drafted}");
+    let d = &drafted["versions"][0];
+    assert_eq!(
+        (
+            d["version"].as_i64(),
+            d["status"].as_str(),
+            d["weekly_rate_pence"].as_i64()
+        ),
+        (Some(1), Some("awaiting_provider"), Some(214_900))
+    );
+    assert_eq!(
+        (
+            d["effective_from"].as_str(),
+            d["review_frequency_months"].as_i64()
+        ),
+        (Some(start.to_string().as_str()), Some(3))
+    );
+    assert_eq!(d["contact_arrangements"], CONTACT);
+    assert_problem(
+        &call(&app, "POST", &versions, &sefton, Some(v1.clone())).await,
+        409,
+        "ipa-version-pending",
+        None,
+    );
+
+    // The provider signs, then the child's social worker approves.
+    assert_problem(
+        &call(&app, "POST", &version(1, "approve"), &sw, None).await,
+        409,
+        "ipa-not-signed",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", &version(1, "sign"), &sefton, None).await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", &version(1, "sign"), &other, None).await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", &version(9, "sign"), &provider, None).await,
+        404,
+        "not-found",
+        None,
+    );
+    let (s, signed) = call(&app, "POST", &version(1, "sign"), &provider, None).await;
+    assert_eq!(s, 200, "{signed}");
+    assert_eq!(
+        (
+            signed["versions"][0]["status"].as_str(),
+            signed["versions"][0]["provider_signed_by"].as_str()
+        ),
+        (Some("awaiting_approval"), Some("pat"))
+    );
+    assert_problem(
+        &call(&app, "POST", &version(1, "sign"), &provider, None).await,
+        409,
+        "ipa-already-signed",
+        None,
+    );
+    // Approving as anyone but a social worker of the child's council.
+    for (token, status, slug) in [
+        (&sefton, 403, "forbidden"),
+        (&sefton_fin, 403, "forbidden"),
+        (&provider, 403, "forbidden"),
+        (&wirral_sw, 404, "not-found"),
+        (&other, 404, "not-found"),
+    ] {
+        assert_problem(
+            &call(&app, "POST", &version(1, "approve"), token, None).await,
+            status,
+            slug,
+            None,
+        );
+    }
+    let (s, approved) = call(&app, "POST", &version(1, "approve"), &sw, None).await;
+    assert_eq!(s, 200, "{approved}");
+    let first_review = start.checked_add_months(chrono::Months::new(3)).unwrap();
+    assert_eq!(approved["in_force"], 1);
+    assert_eq!(approved["versions"][0]["status"], "approved");
+    assert_eq!(approved["versions"][0]["approved_by"], "sam");
+    assert_eq!(approved["next_review_on"], first_review.to_string());
+    assert_eq!(
+        (
+            approved["review_due"].as_bool(),
+            approved["review_overdue"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert_problem(
+        &call(&app, "POST", &version(1, "approve"), &sw, None).await,
+        409,
+        "ipa-already-approved",
+        None,
+    );
+    let ok: Vec<IpaApproved> = ctx.outbox_of().await;
+    assert_eq!(ok.len(), 1);
+    assert_eq!(
+        (
+            ok[0].version,
+            ok[0].weekly_rate_pence,
+            ok[0].extras_weekly_pence,
+            ok[0].next_review_on
+        ),
+        (1, 214_900, 0, first_review)
+    );
+    assert!(
+        ctx.outbox_of::<PlacementRateChanged>().await.is_empty(),
+        "the first version kept the order's rate: nothing for finance"
+    );
+
+    // The review is overdue: listed, and raised once as due and once as overdue.
+    let (_, due) = call(&app, "GET", "/v1/ipa-reviews", &sw, None).await;
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!(
+        (due[0]["placement_id"].as_str(), due[0]["overdue"].as_bool()),
+        (Some(id.as_str()), Some(true))
+    );
+    let (_, mine) = call(&app, "GET", "/v1/ipa-reviews?overdue=true", &provider, None).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let (_, none) = call(&app, "GET", "/v1/ipa-reviews?overdue=false", &sw, None).await;
+    assert_eq!(none, json!([]));
+    let (_, none) = call(&app, "GET", "/v1/ipa-reviews", &wirral_sw, None).await;
+    assert_eq!(none, json!([]));
+    let (a, b) = tokio::join!(sweep_once(&ctx.store, today), sweep_once(&ctx.store, today));
+    assert_eq!(a.unwrap().reviews_due + b.unwrap().reviews_due, 2);
+    assert_eq!(sweep_once(&ctx.store, today).await.unwrap().reviews_due, 0);
+    let raised: Vec<IpaReviewDue> = ctx.outbox_of().await;
+    assert_eq!(
+        raised
+            .iter()
+            .map(|r| (r.review_due_on, r.overdue))
+            .collect::<Vec<_>>(),
+        vec![(first_review, false), (first_review, true)]
+    );
+
+    // Recording the review sets the next date from the day it was held.
+    let reviews = format!("{ipa}/reviews");
+    let held = today - Days::new(1);
+    assert_problem(
+        &call(&app, "POST", &reviews, &sw, Some(json!({"reviewed_on": (today + Days::new(1)).to_string(), "outcome": "continue_as_agreed"}))).await,
+        422,
+        "validation",
+        Some(("/reviewed_on", "max")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &reviews,
+            &sw,
+            Some(json!({"reviewed_on": held.to_string(), "outcome": "fine"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/outcome", "one_of")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &reviews,
+            &provider,
+            Some(json!({"reviewed_on": held.to_string(), "outcome": "update_ipa"})),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    let (s, reviewed) = call(
+        &app,
+        "POST",
+        &reviews,
+        &sw,
+        Some(
+            json!({"reviewed_on": held.to_string(), "outcome": "update_ipa",
+                    "notes": "needs waking night staff after missing episodes"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{reviewed}");
+    let next = held.checked_add_months(chrono::Months::new(3)).unwrap();
+    assert_eq!(reviewed["next_review_on"], next.to_string());
+    assert_eq!(reviewed["reviews"][0]["recorded_by"], "sam");
+    assert_eq!(
+        reviewed["reviews"][0]["was_due_on"],
+        first_review.to_string()
+    );
+    assert_eq!(reviewed["review_overdue"], false);
+    let (_, none) = call(&app, "GET", "/v1/ipa-reviews", &sw, None).await;
+    assert_eq!(none, json!([]));
+    assert_eq!(sweep_once(&ctx.store, today).await.unwrap().reviews_due, 0);
+    let notice = next - Days::new(14);
+    assert_eq!(
+        sweep_once(&ctx.store, notice - Days::new(1))
+            .await
+            .unwrap()
+            .reviews_due,
+        0
+    );
+    assert_eq!(sweep_once(&ctx.store, notice).await.unwrap().reviews_due, 1);
+    assert_eq!(sweep_once(&ctx.store, notice).await.unwrap().reviews_due, 0);
+    assert_eq!(sweep_once(&ctx.store, next).await.unwrap().reviews_due, 0);
+    assert_eq!(
+        sweep_once(&ctx.store, next + Days::new(1))
+            .await
+            .unwrap()
+            .reviews_due,
+        1
+    );
+    assert_eq!(
+        sweep_once(&ctx.store, next + Days::new(2))
+            .await
+            .unwrap()
+            .reviews_due,
+        0
+    );
+
+    // Needs changed: version 2 raises the rate and adds an extra from a day in the middle.
+    let changed_from = today - Days::new(20);
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &versions,
+            &sw,
+            Some(json!({"contact_arrangements": CONTACT, "weekly_rate_pence": 224_900})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/effective_from", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &versions,
+            &sw,
+            Some(json!({"contact_arrangements": CONTACT, "effective_from": start.to_string()})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/effective_from", "after_current")),
+    );
+    let (s, v2) = call(
+        &app,
+        "POST",
+        &versions,
+        &sw,
+        Some(
+            json!({"contact_arrangements": CONTACT, "weekly_rate_pence": 224_900,
+                    "extras": [{"service": "waking night staff", "weekly_pence": 35_000}],
+                    "review_frequency_months": 2, "effective_from": changed_from.to_string(),
+                    "change_reason": "missing from home twice at night"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{v2}");
+    assert_eq!(v2["versions"][1]["extras_weekly_pence"], 35_000);
+    assert_eq!(
+        call(&app, "POST", &version(2, "sign"), &provider, None)
+            .await
+            .0,
+        200
+    );
+    let (s, v2) = call(&app, "POST", &version(2, "approve"), &sw, None).await;
+    assert_eq!(s, 200, "{v2}");
+    assert_eq!(
+        (
+            v2["in_force"].as_i64(),
+            v2["versions"][0]["status"].as_str(),
+            v2["versions"][1]["status"].as_str()
+        ),
+        (Some(2), Some("superseded"), Some("approved"))
+    );
+    let next = changed_from
+        .checked_add_months(chrono::Months::new(2))
+        .unwrap();
+    assert_eq!(v2["next_review_on"], next.to_string());
+    let changes: Vec<PlacementRateChanged> = ctx.outbox_of().await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (
+            changes[0].placement_id.to_string(),
+            changes[0].weekly_rate_pence,
+            changes[0].extras_weekly_pence,
+            changes[0].effective_from,
+            changes[0].ipa_version
+        ),
+        (id.clone(), 224_900, 35_000, changed_from, 2)
+    );
+    let (_, p) = call(&app, "GET", &format!("/v1/placements/{id}"), &sefton, None).await;
+    assert_eq!(
+        (
+            p["weekly_rate_pence"].as_i64(),
+            p["extras_weekly_pence"].as_i64(),
+            p["rate_effective_from"].as_str()
+        ),
+        (
+            Some(224_900),
+            Some(35_000),
+            Some(changed_from.to_string().as_str())
+        )
+    );
+
+    // A draft the provider will not sign is withdrawn.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &versions,
+        &sefton,
+        Some(json!({"contact_arrangements": CONTACT, "weekly_rate_pence": 199_000, "effective_from": today.to_string()})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_problem(
+        &call(&app, "POST", &version(3, "withdraw"), &provider, None).await,
+        403,
+        "forbidden",
+        None,
+    );
+    let (s, w) = call(&app, "POST", &version(3, "withdraw"), &sefton, None).await;
+    assert_eq!(
+        (s, w["versions"][2]["status"].as_str()),
+        (200, Some("withdrawn"))
+    );
+    assert_problem(
+        &call(&app, "POST", &version(3, "withdraw"), &sefton, None).await,
+        409,
+        "ipa-not-pending",
+        None,
+    );
+    assert_problem(
+        &call(&app, "POST", &version(3, "sign"), &provider, None).await,
+        409,
+        "ipa-withdrawn",
+        None,
+    );
+    assert_eq!(ctx.outbox_of::<PlacementRateChanged>().await.len(), 1);
+
+    // No contact arrangements or review notes leave the service.
+    for env in ctx.outbox().await {
+        let text = env.payload.to_string();
+        assert!(
+            !text.contains("Saturday") && !text.contains("missing"),
+            "{text}"
+        );
+    }
+
+    // An ended placement takes no new version and no review.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/v1/placements/{id}/end"),
+        &sw,
+        Some(json!({"end_date": today.to_string(), "reason": "turned_18"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &versions,
+            &sw,
+            Some(json!({"contact_arrangements": CONTACT, "effective_from": today.to_string()})),
+        )
+        .await,
+        409,
+        "placement-ended",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &reviews,
+            &sw,
+            Some(json!({"reviewed_on": today.to_string(), "outcome": "continue_as_agreed"})),
+        )
+        .await,
+        409,
+        "placement-ended",
+        None,
+    );
+    assert_eq!(
+        sweep_once(&ctx.store, next + Days::new(30))
+            .await
+            .unwrap()
+            .reviews_due,
+        0
+    );
+
+    // A block bed's IPA keeps the block rate; extras are agreed on top.
+    let (s, block) = call(
+        &app,
+        "POST",
+        "/v1/contracts/blocks",
+        &sefton,
+        Some(
+            json!({"partnership": "AIM", "provider_id": PROVIDER, "beds": 1,
+                    "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
+                    "start_date": start.to_string(), "term_years": 3}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{block}");
+    let (s, bed) = call(
+        &app,
+        "POST",
+        "/v1/placements",
+        &sefton,
+        Some(
+            json!({"block_contract_id": block["id"], "bed": 1, "referral_id": Uuid::now_v7(),
+                    "start_date": start.to_string()}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{bed}");
+    let bed_versions = format!(
+        "/v1/placements/{}/ipa/versions",
+        bed["id"].as_str().unwrap()
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &bed_versions,
+            &sw,
+            Some(json!({"contact_arrangements": CONTACT, "weekly_rate_pence": 214_900})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/weekly_rate_pence", "block_rate")),
+    );
+    let (s, v) = call(
+        &app,
+        "POST",
+        &bed_versions,
+        &sw,
+        Some(json!({"contact_arrangements": CONTACT, "extras": [{"service": "1:1 education support", "weekly_pence": 20_000}]})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["versions"][0]["weekly_rate_pence"].as_i64()),
+        (201, Some(198_800))
+    );
+}
+
+on_both!(
+    ipas,
+    ipas_are_drafted_signed_approved_and_reviewed_on_sqlite,
+    ipas_are_drafted_signed_approved_and_reviewed_on_postgres
 );

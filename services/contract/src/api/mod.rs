@@ -3,8 +3,10 @@
 //! * `orders`: orders issued on awards; signing, declining, emergency timescales, overdue
 //!   orders, variations.
 //! * `placements`: placements under an order or in a block bed; ending them.
+//! * `ipa`: Individual Placement Agreements: versions drafted, signed, approved; reviews.
 
 pub mod blocks;
+pub mod ipa;
 pub mod orders;
 pub mod placements;
 pub mod service_contracts;
@@ -36,6 +38,13 @@ pub struct ContractState {
         placements::list_placements,
         placements::get_placement,
         placements::end,
+        ipa::get_ipa,
+        ipa::draft,
+        ipa::sign,
+        ipa::approve,
+        ipa::withdraw,
+        ipa::review,
+        ipa::reviews_due,
         blocks::let_block_contract,
         blocks::list_block_contracts,
         blocks::get_block_contract,
@@ -44,11 +53,11 @@ pub struct ContractState {
         service_contracts::let_service_contract,
         service_contracts::list_service_contracts,
         service_contracts::get_service_contract,
-        service_contracts::set_pensions,
-        service_contracts::go_live,
-        service_contracts::extend,
-        service_contracts::vary,
-        service_contracts::terminate,
+        service_contracts::set_service_contract_pensions,
+        service_contracts::service_contract_go_live,
+        service_contracts::extend_service_contract,
+        service_contracts::vary_service_contract,
+        service_contracts::terminate_service_contract,
     ),
     tags((name = "contract", description = "Orders, placements, Individual Placement Agreements, block and service contracts"))
 )]
@@ -57,6 +66,7 @@ pub struct ContractApi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     orders::routes(cfg);
     placements::routes(cfg);
+    ipa::routes(cfg);
     blocks::routes(cfg);
     service_contracts::routes(cfg);
 }

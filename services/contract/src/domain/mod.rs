@@ -3,9 +3,11 @@
 //! * [`orders`]: an order's life (issued → signed or declined), when it is due back signed,
 //!   emergency timescales, variations.
 //! * [`placements`]: starting and ending a placement.
+//! * [`ipa`]: Individual Placement Agreements, their versions and reviews.
 //! * [`working_days`]: England and Wales working days and bank holidays.
 
 pub mod blocks;
+pub mod ipa;
 pub mod orders;
 pub mod placements;
 pub mod service_contracts;

@@ -1,10 +1,12 @@
 //! Tables and queries of the contract service.
 
 pub mod blocks;
+pub mod ipa;
 pub mod orders;
 pub mod placements;
 pub mod service_contracts;
 
+pub use ipa::sweep_ipa_reviews;
 pub use orders::{OrderRow, find_order, order_for_competition, sweep_overdue_orders};
 pub use placements::{PlacementRow, find_placement, placement_for_order};
 
@@ -79,22 +81,74 @@ pub mod schema {
             ended_at -> Nullable<Timestamp>,
         }
     }
+    diesel::table! {
+        ipas (id) {
+            id -> Text,
+            placement_id -> Text,
+            council -> Text,
+            partnership -> Text,
+            provider_id -> Text,
+            approved_version -> Nullable<Integer>,
+            review_frequency_months -> Nullable<Integer>,
+            next_review_on -> Nullable<Date>,
+            due_raised_for -> Nullable<Date>,
+            overdue_raised_for -> Nullable<Date>,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        ipa_versions (ipa_id, version) {
+            ipa_id -> Text,
+            version -> Integer,
+            status -> Text,
+            weekly_rate_pence -> BigInt,
+            extras -> Text,
+            extras_weekly_pence -> BigInt,
+            contact_arrangements -> Text,
+            review_frequency_months -> Integer,
+            effective_from -> Date,
+            change_reason -> Nullable<Text>,
+            drafted_by -> Text,
+            drafted_by_org -> Text,
+            drafted_at -> Timestamp,
+            provider_signed_by -> Nullable<Text>,
+            provider_signed_at -> Nullable<Timestamp>,
+            approved_by -> Nullable<Text>,
+            approved_at -> Nullable<Timestamp>,
+            withdrawn_by -> Nullable<Text>,
+            withdrawn_at -> Nullable<Timestamp>,
+        }
+    }
+    diesel::table! {
+        ipa_reviews (id) {
+            id -> Text,
+            ipa_id -> Text,
+            reviewed_on -> Date,
+            was_due_on -> Nullable<Date>,
+            outcome -> Text,
+            notes -> Nullable<Text>,
+            next_review_on -> Date,
+            recorded_by -> Text,
+            recorded_by_org -> Text,
+            recorded_at -> Timestamp,
+        }
+    }
     diesel::joinable!(placements -> orders (order_id));
+    diesel::joinable!(ipas -> placements (placement_id));
+    diesel::joinable!(ipa_versions -> ipas (ipa_id));
+    diesel::joinable!(ipa_reviews -> ipas (ipa_id));
     diesel::joinable!(order_variations -> orders (order_id));
-    diesel::allow_tables_to_appear_in_same_query!(orders, order_variations, placements);
+    diesel::allow_tables_to_appear_in_same_query!(
+        orders,
+        order_variations,
+        placements,
+        ipas,
+        ipa_versions,
+        ipa_reviews
+    );
 }
 
-use chrono::NaiveDate;
-use hub_platform::db::{DbConnection, DbError};
-
-/// Raises `contract.ipa_review_due` for IPA reviews due or overdue by `today` (once each).
-pub fn sweep_ipa_reviews(
-    _conn: &mut DbConnection,
-    _today: NaiveDate,
-    _events: &mut hub_bus::Events,
-) -> Result<usize, DbError> {
-    Ok(0)
-}
+use hub_platform::db::DbError;
 
 /// A stored id as a UUID (a bad one is an internal error).
 pub fn uuid(s: &str) -> Result<uuid::Uuid, DbError> {

@@ -1,0 +1,654 @@
+//! Individual Placement Agreements: drafting a version (the council), the provider's
+//! signature, the child's social worker's approval (which tells finance when the cost
+//! changes), withdrawing a draft; reviews recorded and reviews due.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use hub_events::{IpaApproved, PlacementRateChanged};
+use hub_platform::{
+    Principal, Problem, Role,
+    db::{DbConnection, DbError},
+    http::Json,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    ContractState,
+    placements::{for_council_role, visible},
+    stored_uuid,
+};
+use crate::{
+    domain::{
+        ipa::{
+            Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
+            review_is_overdue,
+        },
+        may_see,
+    },
+    store::{
+        PlacementRow,
+        ipa::{self, IpaRow, ReviewRow, VersionRow},
+    },
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/placements/{id}/ipa", web::get().to(get_ipa))
+        .route("/v1/placements/{id}/ipa/versions", web::post().to(draft))
+        .route(
+            "/v1/placements/{id}/ipa/versions/{version}/sign",
+            web::post().to(sign),
+        )
+        .route(
+            "/v1/placements/{id}/ipa/versions/{version}/approve",
+            web::post().to(approve),
+        )
+        .route(
+            "/v1/placements/{id}/ipa/versions/{version}/withdraw",
+            web::post().to(withdraw),
+        )
+        .route("/v1/placements/{id}/ipa/reviews", web::post().to(review))
+        .route("/v1/ipa-reviews", web::get().to(reviews_due));
+}
+
+/// One version of an IPA.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IpaVersionView {
+    pub version: i32,
+    /// `awaiting_provider`, `awaiting_approval`, `approved` (in force), `superseded`, `withdrawn`.
+    pub status: String,
+    pub weekly_rate_pence: i64,
+    pub extras: Vec<Extra>,
+    /// The extras' weekly costs added up.
+    pub extras_weekly_pence: i64,
+    pub contact_arrangements: String,
+    pub review_frequency_months: i32,
+    pub effective_from: NaiveDate,
+    pub change_reason: Option<String>,
+    pub drafted_by: String,
+    pub drafted_by_org: String,
+    pub drafted_at: DateTime<Utc>,
+    pub provider_signed_by: Option<String>,
+    pub provider_signed_at: Option<DateTime<Utc>>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<&VersionRow> for IpaVersionView {
+    type Error = Problem;
+    fn try_from(r: &VersionRow) -> Result<Self, Problem> {
+        Ok(Self {
+            version: r.version,
+            status: r.status.clone(),
+            weekly_rate_pence: r.weekly_rate_pence,
+            extras: serde_json::from_str(&r.extras)
+                .map_err(|e| Problem::from(anyhow::anyhow!("stored IPA extras: {e}")))?,
+            extras_weekly_pence: r.extras_weekly_pence,
+            contact_arrangements: r.contact_arrangements.clone(),
+            review_frequency_months: r.review_frequency_months,
+            effective_from: r.effective_from,
+            change_reason: r.change_reason.clone(),
+            drafted_by: r.drafted_by.clone(),
+            drafted_by_org: r.drafted_by_org.clone(),
+            drafted_at: r.drafted_at.and_utc(),
+            provider_signed_by: r.provider_signed_by.clone(),
+            provider_signed_at: r.provider_signed_at.map(|t| t.and_utc()),
+            approved_by: r.approved_by.clone(),
+            approved_at: r.approved_at.map(|t| t.and_utc()),
+            withdrawn_by: r.withdrawn_by.clone(),
+            withdrawn_at: r.withdrawn_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+/// A review held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub id: String,
+    pub reviewed_on: NaiveDate,
+    /// The review date it answered.
+    pub was_due_on: Option<NaiveDate>,
+    /// `continue_as_agreed`, `update_ipa`, `placement_at_risk`, `end_placement`.
+    pub outcome: String,
+    pub notes: Option<String>,
+    /// The next review date it set.
+    pub next_review_on: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_by_org: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<&ReviewRow> for ReviewView {
+    fn from(r: &ReviewRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            reviewed_on: r.reviewed_on,
+            was_due_on: r.was_due_on,
+            outcome: r.outcome.clone(),
+            notes: r.notes.clone(),
+            next_review_on: r.next_review_on,
+            recorded_by: r.recorded_by.clone(),
+            recorded_by_org: r.recorded_by_org.clone(),
+            recorded_at: r.recorded_at.and_utc(),
+        }
+    }
+}
+
+/// A placement's Individual Placement Agreement: the version in force, every version, the
+/// review schedule and the reviews held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IpaView {
+    pub id: String,
+    pub placement_id: String,
+    pub council: String,
+    pub provider_id: String,
+    /// The approved version in force, if one has been approved.
+    pub in_force: Option<i32>,
+    pub versions: Vec<IpaVersionView>,
+    pub review_frequency_months: Option<i32>,
+    /// Set when a version is approved (its effective day plus the review frequency) and by
+    /// each review recorded (the review's day plus the frequency).
+    pub next_review_on: Option<NaiveDate>,
+    /// The next review falls within the notice period (or has passed).
+    pub review_due: bool,
+    pub review_overdue: bool,
+    pub reviews: Vec<ReviewView>,
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn view(conn: &mut DbConnection, ipa: &IpaRow) -> Result<IpaView, DbError> {
+    let versions = ipa::versions(conn, &ipa.id)?
+        .iter()
+        .map(IpaVersionView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let reviews = ipa::reviews(conn, &ipa.id)?
+        .iter()
+        .map(ReviewView::from)
+        .collect();
+    let today = today();
+    Ok(IpaView {
+        id: ipa.id.clone(),
+        placement_id: ipa.placement_id.clone(),
+        council: ipa.council.clone(),
+        provider_id: ipa.provider_id.clone(),
+        in_force: ipa.approved_version,
+        versions,
+        review_frequency_months: ipa.review_frequency_months,
+        next_review_on: ipa.next_review_on,
+        review_due: ipa.next_review_on.is_some_and(|d| review_is_due(d, today)),
+        review_overdue: ipa
+            .next_review_on
+            .is_some_and(|d| review_is_overdue(d, today)),
+        reviews,
+    })
+}
+
+fn no_ipa() -> Problem {
+    Problem::not_found("IPA")
+}
+
+fn placement_ended() -> Problem {
+    Problem::conflict("placement-ended", "the placement has ended")
+}
+
+/// The IPA and one of its versions (404 if either is missing).
+fn version_of(
+    conn: &mut DbConnection,
+    p: &PlacementRow,
+    version: i32,
+) -> Result<(IpaRow, VersionRow), DbError> {
+    let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+    let v = ipa::versions(conn, &ipa.id)?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| Problem::not_found("IPA version"))?;
+    Ok((ipa, v))
+}
+
+/// Read a placement's IPA (whoever may see the placement).
+#[utoipa::path(get, path = "/v1/placements/{id}/ipa", tag = "contract",
+    params(("id" = String, Path, description = "The placement's id")),
+    responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_ipa(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let v = state
+        .store
+        .db
+        .run(move |conn| {
+            let p = visible(conn, &who, &id)?;
+            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Draft a version of the IPA (a commissioner or social worker of the child's council): the
+/// first when the child is placed, a later one when needs change, effective from a date.
+/// One version at a time waits for signature and approval.
+#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions", tag = "contract", request_body = NewIpaVersion,
+    params(("id" = String, Path, description = "The placement's id")),
+    responses((status = 201, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/placement-ended` or `/problems/ipa-version-pending`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn draft(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NewIpaVersion>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let v = state
+        .store
+        .write(move |conn, _events| {
+            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
+            if !p.is_active() {
+                return Err(placement_ended().into());
+            }
+            let now = Utc::now().naive_utc();
+            let ipa = match ipa::ipa_of(conn, &p.id)? {
+                Some(ipa) => ipa,
+                None => {
+                    let row = IpaRow {
+                        id: Uuid::now_v7().to_string(),
+                        placement_id: p.id.clone(),
+                        council: p.council.clone(),
+                        partnership: p.partnership.clone(),
+                        provider_id: p.provider_id.clone(),
+                        approved_version: None,
+                        review_frequency_months: None,
+                        next_review_on: None,
+                        due_raised_for: None,
+                        overdue_raised_for: None,
+                        created_at: now,
+                    };
+                    ipa::create_ipa(conn, &row).map_err(pending_on_race)?;
+                    row
+                }
+            };
+            let versions = ipa::versions(conn, &ipa.id)?;
+            if versions.iter().any(|v| VersionStatus::is_pending(&v.status)) {
+                return Err(Problem::conflict(
+                    "ipa-version-pending",
+                    "a version is waiting for signature or approval; approve or withdraw it first",
+                )
+                .into());
+            }
+            let in_force = versions
+                .iter()
+                .find(|v| v.status == VersionStatus::Approved.code());
+            let effective_from = input
+                .effective_from(p.start_date, in_force.map(|v| v.effective_from))
+                .map_err(|e| Problem::validation(vec![e]))?;
+            let weekly_rate_pence = input.weekly_rate_pence.unwrap_or(p.weekly_rate_pence);
+            if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
+                return Err(Problem::invalid(
+                    "/weekly_rate_pence",
+                    "block_rate",
+                    "a block bed costs the block contract's rate; agree extras instead",
+                )
+                .into());
+            }
+            let extras = input
+                .extras
+                .iter()
+                .map(|x| Extra {
+                    service: x.service.trim().to_owned(),
+                    weekly_pence: x.weekly_pence,
+                })
+                .collect::<Vec<_>>();
+            let row = VersionRow {
+                ipa_id: ipa.id.clone(),
+                version: versions.last().map_or(1, |v| v.version + 1),
+                status: VersionStatus::AwaitingProvider.code().to_owned(),
+                weekly_rate_pence,
+                extras: serde_json::to_string(&extras).map_err(anyhow::Error::from)?,
+                extras_weekly_pence: input.extras_weekly_pence(),
+                contact_arrangements: input.contact_arrangements.trim().to_owned(),
+                review_frequency_months: input.review_months() as i32,
+                effective_from,
+                change_reason: input
+                    .change_reason
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned),
+                drafted_by: who.sub.clone(),
+                drafted_by_org: who.org.clone(),
+                drafted_at: now,
+                provider_signed_by: None,
+                provider_signed_at: None,
+                approved_by: None,
+                approved_at: None,
+                withdrawn_by: None,
+                withdrawn_at: None,
+            };
+            ipa::insert_version(conn, &row).map_err(pending_on_race)?;
+            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = row.version, "IPA version drafted");
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Two drafts racing: the second finds the first's row.
+fn pending_on_race(e: DbError) -> DbError {
+    match e {
+        DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Problem::conflict(
+                "ipa-version-pending",
+                "another version was drafted at the same time",
+            )
+            .into()
+        }
+        other => other,
+    }
+}
+
+/// Refuses to act on a version that is not in the `wanted` state, saying where it is.
+fn version_state(v: &VersionRow, wanted: VersionStatus) -> Result<(), Problem> {
+    use VersionStatus::*;
+    if v.status == wanted.code() {
+        return Ok(());
+    }
+    let is = |s: VersionStatus| v.status == s.code();
+    let (slug, detail) = if is(Withdrawn) {
+        ("ipa-withdrawn", "this version was withdrawn")
+    } else if wanted == AwaitingProvider {
+        (
+            "ipa-already-signed",
+            "the provider signed this version already",
+        )
+    } else if is(AwaitingProvider) {
+        ("ipa-not-signed", "the provider has not signed this version")
+    } else {
+        ("ipa-already-approved", "this version was approved already")
+    };
+    Err(Problem::conflict(slug, detail))
+}
+
+/// Sign a drafted version of the IPA (a user of the placement's provider).
+#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/sign", tag = "contract",
+    params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
+    responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/ipa-already-signed`, `/problems/ipa-withdrawn`"),
+    ),
+    security(("bearer" = [])))]
+pub async fn sign(
+    state: web::Data<ContractState>,
+    who: Principal,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, Problem> {
+    let (id, version) = path.into_inner();
+    let v = state
+        .store
+        .write(move |conn, _events| {
+            let p = visible(conn, &who, &id)?;
+            if !(who.is_provider() && who.org == p.provider_id) {
+                return Err(
+                    Problem::forbidden("only the placement's provider signs its IPA").into(),
+                );
+            }
+            let (ipa, v) = version_of(conn, &p, version)?;
+            version_state(&v, VersionStatus::AwaitingProvider)?;
+            let now = Utc::now().naive_utc();
+            if !ipa::sign_version(conn, &ipa.id, v.version, &who.sub, now)? {
+                return Err(Problem::conflict("ipa-already-signed", "signed meanwhile").into());
+            }
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Approve a signed version of the IPA (a social worker of the child's council). It comes
+/// into force from its effective day: `contract.ipa_approved`, and when the weekly rate or
+/// extras change, `contract.placement_rate_changed` from that day (finance re-costs from it).
+/// The review schedule restarts from the effective day.
+#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/approve", tag = "contract",
+    params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
+    responses((status = 200, body = IpaView), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "not a social worker of the child's council"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/ipa-not-signed`, `/problems/ipa-already-approved`, `/problems/ipa-withdrawn`, `/problems/placement-ended`"),
+    ),
+    security(("bearer" = [])))]
+pub async fn approve(
+    state: web::Data<ContractState>,
+    who: Principal,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, Problem> {
+    let (id, version) = path.into_inner();
+    let v = state
+        .store
+        .write(move |conn, events| {
+            let p = for_council_role(conn, &who, &id, &[Role::SocialWorker])?;
+            let (ipa, v) = version_of(conn, &p, version)?;
+            version_state(&v, VersionStatus::AwaitingApproval)?;
+            if !p.is_active() {
+                return Err(placement_ended().into());
+            }
+            let next = next_review(v.effective_from, v.review_frequency_months as u32);
+            let now = Utc::now().naive_utc();
+            if !ipa::approve_version(conn, &v, &p.id, next, &who.sub, now)? {
+                return Err(Problem::conflict("ipa-already-approved", "approved meanwhile").into());
+            }
+            let placement_id = stored_uuid(&p.id)?;
+            events.emit(
+                &p.partnership,
+                &IpaApproved {
+                    placement_id,
+                    ipa_id: stored_uuid(&ipa.id)?,
+                    version: v.version as u32,
+                    council: p.council.clone(),
+                    provider_id: p.provider_id.clone(),
+                    weekly_rate_pence: v.weekly_rate_pence,
+                    extras_weekly_pence: v.extras_weekly_pence,
+                    effective_from: v.effective_from,
+                    next_review_on: next,
+                    approved_by: who.sub.clone(),
+                },
+            );
+            let changed = v.weekly_rate_pence != p.weekly_rate_pence
+                || v.extras_weekly_pence != p.extras_weekly_pence;
+            if changed {
+                events.emit(
+                    &p.partnership,
+                    &PlacementRateChanged {
+                        placement_id,
+                        council: p.council.clone(),
+                        provider_id: p.provider_id.clone(),
+                        weekly_rate_pence: v.weekly_rate_pence,
+                        extras_weekly_pence: v.extras_weekly_pence,
+                        effective_from: v.effective_from,
+                        ipa_version: v.version as u32,
+                        block_contract_id: p
+                            .block_contract_id
+                            .as_deref()
+                            .map(stored_uuid)
+                            .transpose()?,
+                    },
+                );
+            }
+            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = v.version, rate_changed = changed, "IPA version approved");
+            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Withdraw a version not yet approved (a commissioner or social worker of the child's
+/// council), e.g. when the provider will not sign it.
+#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/withdraw", tag = "contract",
+    params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
+    responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/ipa-not-pending`"),
+    ),
+    security(("bearer" = [])))]
+pub async fn withdraw(
+    state: web::Data<ContractState>,
+    who: Principal,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, Problem> {
+    let (id, version) = path.into_inner();
+    let v = state
+        .store
+        .write(move |conn, _events| {
+            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
+            let (ipa, v) = version_of(conn, &p, version)?;
+            let now = Utc::now().naive_utc();
+            if !ipa::withdraw_version(conn, &ipa.id, v.version, &who.sub, now)? {
+                return Err(Problem::conflict(
+                    "ipa-not-pending",
+                    format!("the version is {}", v.status),
+                )
+                .into());
+            }
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Record a review of the IPA (a social worker or commissioner of the child's council): when
+/// it was held and what it concluded. The next review is due the IPA's review frequency
+/// after it.
+#[utoipa::path(post, path = "/v1/placements/{id}/ipa/reviews", tag = "contract", request_body = NewReview,
+    params(("id" = String, Path, description = "The placement's id")),
+    responses((status = 201, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/ipa-not-approved` or `/problems/placement-ended`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn review(
+    state: web::Data<ContractState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NewReview>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let id = id.into_inner();
+    let v = state
+        .store
+        .write(move |conn, _events| {
+            let p = for_council_role(conn, &who, &id, &[Role::SocialWorker, Role::Commissioner])?;
+            if !p.is_active() {
+                return Err(placement_ended().into());
+            }
+            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            let Some(months) = ipa.review_frequency_months else {
+                return Err(Problem::conflict(
+                    "ipa-not-approved",
+                    "no version of the IPA has been approved yet",
+                )
+                .into());
+            };
+            if let Some(e) = input.reviewed_on_error(p.start_date, today()) {
+                return Err(Problem::validation(vec![e]).into());
+            }
+            let row = ReviewRow {
+                id: Uuid::now_v7().to_string(),
+                ipa_id: ipa.id.clone(),
+                reviewed_on: input.reviewed_on,
+                was_due_on: ipa.next_review_on,
+                outcome: input.outcome.code().to_owned(),
+                notes: input
+                    .notes
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                next_review_on: next_review(input.reviewed_on, months as u32),
+                recorded_by: who.sub.clone(),
+                recorded_by_org: who.org.clone(),
+                recorded_at: Utc::now().naive_utc(),
+            };
+            ipa::record_review(conn, &row)?;
+            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, outcome = %row.outcome, next_review_on = %row.next_review_on, "IPA review recorded");
+            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            view(conn, &ipa)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// A review due or overdue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDue {
+    pub placement_id: String,
+    pub ipa_id: String,
+    pub council: String,
+    pub provider_id: String,
+    pub review_due_on: NaiveDate,
+    pub overdue: bool,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewsQuery {
+    /// `true`: only reviews past their date; `false`: only those not yet past.
+    pub overdue: Option<bool>,
+}
+
+/// IPA reviews of active placements due within the notice period (14 days) or overdue, for
+/// the caller's council (or provider), soonest first.
+#[utoipa::path(get, path = "/v1/ipa-reviews", tag = "contract", params(ReviewsQuery),
+    responses((status = 200, body = [ReviewDue]), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn reviews_due(
+    state: web::Data<ContractState>,
+    who: Principal,
+    query: web::Query<ReviewsQuery>,
+) -> Result<HttpResponse, Problem> {
+    let wanted = query.into_inner().overdue;
+    let today = today();
+    let rows = state
+        .store
+        .db
+        .run(move |conn| {
+            let (council, provider) = if who.is_provider() {
+                (None, Some(who.org.as_str()))
+            } else {
+                (Some(who.org.as_str()), None)
+            };
+            Ok(ipa::reviews_due(conn, today, council, provider)?
+                .into_iter()
+                .filter(|i| may_see(&who, &i.council, &i.provider_id))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let list: Vec<ReviewDue> = rows
+        .into_iter()
+        .filter_map(|i| {
+            let on = i.next_review_on?;
+            let overdue = review_is_overdue(on, today);
+            (wanted.is_none() || wanted == Some(overdue)).then_some(ReviewDue {
+                placement_id: i.placement_id,
+                ipa_id: i.id,
+                council: i.council,
+                provider_id: i.provider_id,
+                review_due_on: on,
+                overdue,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}

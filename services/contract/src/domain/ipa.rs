@@ -1,0 +1,368 @@
+//! Individual Placement Agreements (4.5 of the LCR PPA paper): the terms of one child's
+//! placement — the weekly rate, additional services with their own weekly costs, contact
+//! arrangements, how often it is reviewed. The council drafts a version, the provider signs
+//! it and the child's social worker approves it; when needs change a new version is agreed
+//! the same way, effective from a date. No I/O.
+//!
+//! Contact arrangements are the child's personal data: they stay in this service, never in
+//! events or logs.
+
+use chrono::{Days, Months, NaiveDate};
+use hub_platform::{FieldError, http::Validate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::text_errors;
+
+/// Reviewed every three months unless the IPA says otherwise.
+pub const DEFAULT_REVIEW_MONTHS: u32 = 3;
+
+/// A review is "due" (listed, and raised once) from this many days before its date; it is
+/// overdue from the day after its date.
+pub const REVIEW_NOTICE_DAYS: u64 = 14;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Drafted by the council, waiting for the provider's signature.
+    AwaitingProvider,
+    /// Signed by the provider, waiting for the social worker's approval.
+    AwaitingApproval,
+    /// In force (the latest approved version).
+    Approved,
+    /// Was in force until a later version was approved.
+    Superseded,
+    /// A draft the council withdrew before it was approved.
+    Withdrawn,
+}
+
+impl VersionStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AwaitingProvider => "awaiting_provider",
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Approved => "approved",
+            Self::Superseded => "superseded",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Drafted or signed, not yet approved or withdrawn.
+    pub fn is_pending(code: &str) -> bool {
+        code == Self::AwaitingProvider.code() || code == Self::AwaitingApproval.code()
+    }
+}
+
+/// An additional service the IPA pays for on top of the core fee (extra staffing, education
+/// provision, therapy), with its own weekly cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extra {
+    /// What it is, e.g. `waking night staff` or `1:1 education support`.
+    pub service: String,
+    pub weekly_pence: i64,
+}
+
+/// `POST /v1/placements/{id}/ipa/versions`: a new version of the IPA, drafted by the council.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIpaVersion {
+    /// The core weekly fee (default: the placement's current rate; a block bed's is the
+    /// block rate).
+    #[serde(default)]
+    pub weekly_rate_pence: Option<i64>,
+    #[serde(default)]
+    pub extras: Vec<Extra>,
+    /// Family time and other contact (personal: kept in this service only).
+    pub contact_arrangements: String,
+    /// Months between reviews (1–12, default 3).
+    #[serde(default)]
+    pub review_frequency_months: Option<u32>,
+    /// From when the version's terms apply: the placement's start by default for the first
+    /// version; required for a later one, and after the day the version in force began.
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    /// What changed in the child's needs (for a later version).
+    #[serde(default)]
+    pub change_reason: Option<String>,
+}
+
+impl Validate for NewIpaVersion {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = text_errors(
+            "/contact_arrangements",
+            &self.contact_arrangements,
+            true,
+            4000,
+        );
+        if self.weekly_rate_pence.is_some_and(|r| r <= 0) {
+            e.push(FieldError::new(
+                "/weekly_rate_pence",
+                "min",
+                "a weekly rate must be more than zero",
+            ));
+        }
+        if self.extras.len() > 20 {
+            e.push(FieldError::new(
+                "/extras",
+                "max_items",
+                "at most 20 services",
+            ));
+        }
+        for (i, x) in self.extras.iter().enumerate() {
+            e.extend(text_errors(
+                &format!("/extras/{i}/service"),
+                &x.service,
+                true,
+                200,
+            ));
+            if x.weekly_pence <= 0 {
+                e.push(FieldError::new(
+                    format!("/extras/{i}/weekly_pence"),
+                    "min",
+                    "a weekly cost must be more than zero",
+                ));
+            }
+        }
+        if self
+            .review_frequency_months
+            .is_some_and(|m| !(1..=12).contains(&m))
+        {
+            e.push(FieldError::new(
+                "/review_frequency_months",
+                "range",
+                "1 to 12 months",
+            ));
+        }
+        e.extend(text_errors(
+            "/change_reason",
+            self.change_reason.as_deref().unwrap_or(""),
+            false,
+            4000,
+        ));
+        e
+    }
+}
+
+impl NewIpaVersion {
+    pub fn extras_weekly_pence(&self) -> i64 {
+        self.extras.iter().map(|x| x.weekly_pence).sum()
+    }
+
+    pub fn review_months(&self) -> u32 {
+        self.review_frequency_months
+            .unwrap_or(DEFAULT_REVIEW_MONTHS)
+    }
+
+    /// The day the version applies from, or why it cannot: on or after the placement's
+    /// start, and after the day the version in force (if any) began.
+    pub fn effective_from(
+        &self,
+        placement_start: NaiveDate,
+        in_force_from: Option<NaiveDate>,
+    ) -> Result<NaiveDate, FieldError> {
+        let day = match (self.effective_from, in_force_from) {
+            (Some(d), _) => d,
+            (None, None) => placement_start,
+            (None, Some(_)) => {
+                return Err(FieldError::new(
+                    "/effective_from",
+                    "required",
+                    "a new version says from when it applies",
+                ));
+            }
+        };
+        if day < placement_start {
+            return Err(FieldError::new(
+                "/effective_from",
+                "min",
+                format!("the placement started on {placement_start}"),
+            ));
+        }
+        if let Some(current) = in_force_from
+            && day <= current
+        {
+            return Err(FieldError::new(
+                "/effective_from",
+                "after_current",
+                format!("the version in force applies from {current}; a new one starts later"),
+            ));
+        }
+        Ok(day)
+    }
+}
+
+/// The next review after a review (or an approval) on `from`.
+pub fn next_review(from: NaiveDate, months: u32) -> NaiveDate {
+    from.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// A review is due (within the notice period, or past) on `today`.
+pub fn review_is_due(next_review_on: NaiveDate, today: NaiveDate) -> bool {
+    today + Days::new(REVIEW_NOTICE_DAYS) >= next_review_on
+}
+
+/// A review is overdue from the day after its date.
+pub fn review_is_overdue(next_review_on: NaiveDate, today: NaiveDate) -> bool {
+    today > next_review_on
+}
+
+/// What a review concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The placement meets the child's needs; the IPA stands.
+    ContinueAsAgreed,
+    /// The child's needs changed: a new IPA version is to be agreed.
+    UpdateIpa,
+    /// The placement is at risk of breaking down.
+    PlacementAtRisk,
+    /// The placement is to end.
+    EndPlacement,
+}
+
+impl ReviewOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ContinueAsAgreed => "continue_as_agreed",
+            Self::UpdateIpa => "update_ipa",
+            Self::PlacementAtRisk => "placement_at_risk",
+            Self::EndPlacement => "end_placement",
+        }
+    }
+}
+
+/// `POST /v1/placements/{id}/ipa/reviews`: a review held.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReview {
+    /// The day the review was held (not in the future).
+    pub reviewed_on: NaiveDate,
+    pub outcome: ReviewOutcome,
+    /// Notes (personal: kept in this service only).
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl Validate for NewReview {
+    fn validate(&self) -> Vec<FieldError> {
+        text_errors("/notes", self.notes.as_deref().unwrap_or(""), false, 8000)
+    }
+}
+
+impl NewReview {
+    pub fn reviewed_on_error(
+        &self,
+        placement_start: NaiveDate,
+        today: NaiveDate,
+    ) -> Option<FieldError> {
+        if self.reviewed_on > today {
+            Some(FieldError::new(
+                "/reviewed_on",
+                "max",
+                "a review is recorded once held",
+            ))
+        } else if self.reviewed_on < placement_start {
+            Some(FieldError::new(
+                "/reviewed_on",
+                "min",
+                format!("the placement started on {placement_start}"),
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn version(v: serde_json::Value) -> NewIpaVersion {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn versions_are_checked() {
+        let v = version(serde_json::json!({
+            "weekly_rate_pence": 0, "contact_arrangements": " ",
+            "extras": [{"service": "waking night staff", "weekly_pence": 35000}, {"service": "", "weekly_pence": -1}],
+            "review_frequency_months": 13}));
+        let rules: Vec<(String, String)> = v
+            .validate()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("/contact_arrangements".into(), "required".into()),
+                ("/weekly_rate_pence".into(), "min".into()),
+                ("/extras/1/service".into(), "required".into()),
+                ("/extras/1/weekly_pence".into(), "min".into()),
+                ("/review_frequency_months".into(), "range".into()),
+            ]
+        );
+        assert_eq!(v.extras_weekly_pence(), 34_999);
+        let v = version(serde_json::json!({"contact_arrangements": "weekly"}));
+        assert_eq!(v.review_months(), 3);
+    }
+
+    #[test]
+    fn a_first_version_starts_with_the_placement_and_a_later_one_after_the_current() {
+        let start = d(2026, 12, 1);
+        let v = version(serde_json::json!({"contact_arrangements": "x"}));
+        assert_eq!(v.effective_from(start, None), Ok(start));
+        assert_eq!(
+            v.effective_from(start, Some(start)).unwrap_err().rule,
+            "required"
+        );
+        let v = version(
+            serde_json::json!({"contact_arrangements": "x", "effective_from": "2026-11-30"}),
+        );
+        assert_eq!(v.effective_from(start, None).unwrap_err().rule, "min");
+        let v = version(
+            serde_json::json!({"contact_arrangements": "x", "effective_from": "2027-01-15"}),
+        );
+        assert_eq!(v.effective_from(start, Some(start)), Ok(d(2027, 1, 15)));
+        assert_eq!(
+            v.effective_from(start, Some(d(2027, 1, 15)))
+                .unwrap_err()
+                .rule,
+            "after_current"
+        );
+    }
+
+    #[test]
+    fn reviews_follow_the_frequency_and_are_due_a_fortnight_ahead() {
+        assert_eq!(next_review(d(2026, 12, 1), 3), d(2027, 3, 1));
+        // The end of a longer month lands on the end of a shorter one.
+        assert_eq!(next_review(d(2026, 11, 30), 3), d(2027, 2, 28));
+        let on = d(2027, 3, 1);
+        assert!(!review_is_due(on, d(2027, 2, 14)));
+        assert!(review_is_due(on, d(2027, 2, 15)));
+        assert!(!review_is_overdue(on, on) && review_is_overdue(on, d(2027, 3, 2)));
+        let r: NewReview = serde_json::from_value(
+            serde_json::json!({"reviewed_on": "2027-03-01", "outcome": "continue_as_agreed"}),
+        )
+        .unwrap();
+        assert!(r.reviewed_on_error(d(2026, 12, 1), d(2027, 3, 1)).is_none());
+        assert_eq!(
+            r.reviewed_on_error(d(2026, 12, 1), d(2027, 2, 28))
+                .unwrap()
+                .rule,
+            "max"
+        );
+        assert_eq!(
+            r.reviewed_on_error(d(2027, 3, 2), d(2027, 3, 5))
+                .unwrap()
+                .rule,
+            "min"
+        );
+    }
+}
