@@ -1,7 +1,9 @@
 //! HTTP handlers of the finance service, and who may see and change a partnership's money.
 
+pub mod actuals;
 pub mod budgets;
 pub mod ledger;
+pub mod periods;
 
 use std::collections::HashMap;
 
@@ -25,6 +27,11 @@ pub struct FinanceState {
         budgets::list,
         budgets::get,
         budgets::new_version,
+        periods::list,
+        periods::close,
+        actuals::upload,
+        actuals::list,
+        actuals::get_upload,
     ),
     tags((name = "finance", description = "Pooled budgets, contributions and the ledger"))
 )]
@@ -38,6 +45,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1/budgets/{id}/versions",
             web::post().to(budgets::new_version),
+        )
+        .route("/v1/budgets/{id}/periods", web::get().to(periods::list))
+        .route(
+            "/v1/budgets/{id}/periods/{period}/close",
+            web::post().to(periods::close),
+        )
+        .route("/v1/actuals", web::post().to(actuals::upload))
+        .route("/v1/actuals", web::get().to(actuals::list))
+        .route(
+            "/v1/actuals/uploads/{id}",
+            web::get().to(actuals::get_upload),
         );
 }
 

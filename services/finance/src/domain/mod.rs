@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 
+pub mod actuals;
 pub mod budget;
 pub mod ledger;
 pub mod risk;

@@ -1,5 +1,6 @@
 //! Tables and queries of the finance service.
 
+pub mod actuals;
 pub mod budgets;
 pub mod facts;
 pub mod periods;
@@ -181,6 +182,43 @@ pub mod schema {
             closed_by -> Text,
             closed_org -> Text,
             closed_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        uploads (id) {
+            id -> Text,
+            partnership -> Text,
+            year -> Integer,
+            requested_period -> Integer,
+            posted_period -> Integer,
+            format -> Text,
+            content_sha256 -> Text,
+            rows_read -> Integer,
+            applied -> Integer,
+            already_recorded -> Integer,
+            applied_pence -> BigInt,
+            uploaded_by -> Text,
+            uploaded_org -> Text,
+            uploaded_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        payments (id) {
+            id -> Text,
+            upload_id -> Text,
+            partnership -> Text,
+            council -> Text,
+            year -> Integer,
+            period -> Integer,
+            adjusts_period -> Nullable<Integer>,
+            budget_line -> Text,
+            amount_pence -> BigInt,
+            payment_reference -> Text,
+            paid_on -> Date,
+            provider_id -> Nullable<Text>,
+            contract_id -> Nullable<Text>,
+            line_no -> Integer,
+            created_at -> Timestamp,
         }
     }
     diesel::allow_tables_to_appear_in_same_query!(placements, placement_ends);

@@ -1,0 +1,564 @@
+//! `/v1/actuals`: payments a finance lead records for a period, as a CSV file or JSON.
+//!
+//! * Every payment is checked (a problem names each bad line and column) and they are
+//!   applied together or not at all.
+//! * The same content uploaded again for the same partnership, year, period and council is
+//!   the same upload: answered 200 with the first one's record, nothing counted twice. A
+//!   payment already recorded (same council and reference) in another upload is skipped if
+//!   it is the same, refused if it differs.
+//! * A closed period is locked: an upload for it is refused (409 `period-closed`) unless it
+//!   asks to be an adjustment (`adjust=true`), when it is posted to the next open period
+//!   with the period it belongs to kept on every payment.
+//! * A partner's finance staff record their own council's payments; the hosting
+//!   authority's record any partner's.
+
+use actix_web::{HttpRequest, HttpResponse, http::header::CONTENT_TYPE, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use hub_platform::{
+    FieldError, Pence, Principal, Problem, calendar::FinancialYear, http::parse_json,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{FinanceState, query_map, readable};
+use crate::{
+    domain::{
+        YEARS,
+        actuals::{self, Payment, PaymentIn, Rules},
+    },
+    store::{
+        actuals::{self as store, PaymentRow, UploadRow},
+        budgets, periods,
+    },
+};
+
+/// Payments as JSON.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActualsJson {
+    pub partnership: String,
+    pub year: i32,
+    /// The period the payments are for (1 = April).
+    pub period: i32,
+    /// If the period is closed, post them to the next open period as an adjustment.
+    #[serde(default)]
+    pub adjust: bool,
+    pub payments: Vec<PaymentIn>,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; they are read from the query map
+pub struct CsvParams {
+    /// For a CSV body: the partnership.
+    partnership: Option<String>,
+    /// For a CSV body: the financial year (2018 = 2018/19).
+    year: Option<i32>,
+    /// For a CSV body: the period (1 = April).
+    period: Option<i32>,
+    /// For a CSV body: `true` to post a closed period's payments to the next open one.
+    adjust: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub council: String,
+    pub year: i32,
+    /// The period it is counted in.
+    pub period: i32,
+    /// For an adjustment: the closed period it belongs to.
+    pub adjusts_period: Option<i32>,
+    pub budget_line: String,
+    pub amount_pence: i64,
+    pub payment_reference: String,
+    pub paid_on: NaiveDate,
+    pub provider_id: Option<String>,
+    pub contract_id: Option<String>,
+    pub upload_id: String,
+    /// The CSV line (header = 1) or JSON index it came from.
+    pub line_no: i32,
+}
+
+impl From<PaymentRow> for PaymentView {
+    fn from(p: PaymentRow) -> Self {
+        Self {
+            id: p.id,
+            council: p.council,
+            year: p.year,
+            period: p.period,
+            adjusts_period: p.adjusts_period,
+            budget_line: p.budget_line,
+            amount_pence: p.amount_pence,
+            payment_reference: p.payment_reference,
+            paid_on: p.paid_on,
+            provider_id: p.provider_id,
+            contract_id: p.contract_id,
+            upload_id: p.upload_id,
+            line_no: p.line_no,
+        }
+    }
+}
+
+/// The record of an upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    pub id: String,
+    pub partnership: String,
+    pub year: i32,
+    /// The period the payments were sent for.
+    pub requested_period: i32,
+    /// The period they are counted in (the next open one for an adjustment).
+    pub posted_period: i32,
+    pub adjustment: bool,
+    /// `csv` or `json`.
+    pub format: String,
+    pub content_sha256: String,
+    pub rows: i32,
+    /// Payments recorded by this upload.
+    pub applied: i32,
+    /// Payments skipped because the same payment was recorded before.
+    pub already_recorded: i32,
+    pub applied_pence: i64,
+    /// True when this content had been uploaded before: the first upload's record, nothing new.
+    pub duplicate: bool,
+    pub uploaded_by: String,
+    pub uploaded_org: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub payments: Vec<PaymentView>,
+}
+
+fn upload_view(u: UploadRow, duplicate: bool, payments: Vec<PaymentRow>) -> UploadView {
+    UploadView {
+        adjustment: u.posted_period != u.requested_period,
+        id: u.id,
+        partnership: u.partnership,
+        year: u.year,
+        requested_period: u.requested_period,
+        posted_period: u.posted_period,
+        format: u.format,
+        content_sha256: u.content_sha256,
+        rows: u.rows_read,
+        applied: u.applied,
+        already_recorded: u.already_recorded,
+        applied_pence: u.applied_pence,
+        duplicate,
+        uploaded_by: u.uploaded_by,
+        uploaded_org: u.uploaded_org,
+        uploaded_at: u.uploaded_at.and_utc(),
+        payments: payments.into_iter().map(PaymentView::from).collect(),
+    }
+}
+
+struct Target {
+    partnership: String,
+    year: i32,
+    period: i32,
+    adjust: bool,
+}
+
+fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
+    let q = query_map(req)?;
+    let mut errors = Vec::new();
+    let partnership = q
+        .get("partnership")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    if partnership.is_empty() {
+        errors.push(FieldError::new(
+            "partnership",
+            "required",
+            "name the partnership, e.g. partnership=AIM",
+        ));
+    }
+    let mut int = |name: &str, range: std::ops::RangeInclusive<i32>, hint: &str| match q
+        .get(name)
+        .map(|s| s.trim().parse::<i32>())
+    {
+        Some(Ok(v)) if range.contains(&v) => v,
+        _ => {
+            errors.push(FieldError::new(name, "required", hint.to_owned()));
+            0
+        }
+    };
+    let year = int(
+        "year",
+        YEARS,
+        "the financial year by the year it starts in, e.g. year=2018",
+    );
+    let period = int(
+        "period",
+        1..=12,
+        "the period 1 (April) to 12 (March), e.g. period=3",
+    );
+    let adjust = match q.get("adjust").map(|s| s.trim()) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(FieldError::new("adjust", "type", "adjust is true or false"));
+            false
+        }
+    };
+    if errors.is_empty() {
+        Ok(Target {
+            partnership,
+            year,
+            period,
+            adjust,
+        })
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// Records payments for a period: `text/csv` with `?partnership=&year=&period=[&adjust=true]`,
+/// or `application/json` ([`ActualsJson`]).
+#[utoipa::path(post, path = "/v1/actuals", tag = "finance", params(CsvParams),
+    request_body(content(
+        (ActualsJson = "application/json"),
+        (String = "text/csv", example = "payment_reference,paid_on,budget_line,amount\nLIV-0001,2018-06-30,placements,1234.56\n"))),
+    responses((status = 201, body = UploadView, description = "recorded"),
+        (status = 200, body = UploadView, description = "the same content again: the first upload's record, nothing new"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`period-closed` (ask for an adjustment), `year-closed`, or `no-budget`"),
+        (status = 415, body = Problem), (status = 422, body = Problem, description = "each bad line and column named")),
+    security(("bearer" = [])))]
+pub async fn upload(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let (target, payments, format, pointer) = match content_type.as_str() {
+        "text/csv" => {
+            let target = csv_target(&req)?;
+            let payments = actuals::read_csv(&bytes).map_err(Problem::validation)?;
+            (target, payments, "csv", "/rows")
+        }
+        "application/json" => {
+            let body: ActualsJson = parse_json(&bytes)?;
+            if !YEARS.contains(&body.year) || !(1..=12).contains(&body.period) {
+                return Err(Problem::validation(
+                    [
+                        (!YEARS.contains(&body.year)).then(|| {
+                            FieldError::new("/year", "range", "a financial year such as 2018")
+                        }),
+                        (!(1..=12).contains(&body.period)).then(|| {
+                            FieldError::new(
+                                "/period",
+                                "range",
+                                "a period is 1 (April) to 12 (March)",
+                            )
+                        }),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                ));
+            }
+            let payments = actuals::from_json(&body.payments);
+            (
+                Target {
+                    partnership: body.partnership.trim().to_owned(),
+                    year: body.year,
+                    period: body.period,
+                    adjust: body.adjust,
+                },
+                payments,
+                "json",
+                "/payments",
+            )
+        }
+        other => {
+            return Err(Problem::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The body must be CSV or JSON",
+            )
+            .with_detail(format!(
+                "send Content-Type: text/csv or application/json (got {other})"
+            )));
+        }
+    };
+    let partnership = readable(&who, &target.partnership)?;
+    let host = partnership.finance_host == Some(who.org.as_str());
+    let councils: Vec<&'static str> = if host {
+        // The host's own council first: the default for a line naming none.
+        let mut c: Vec<&'static str> = partnership.members.to_vec();
+        c.sort_by_key(|m| *m != who.org);
+        c
+    } else {
+        partnership
+            .members
+            .iter()
+            .copied()
+            .filter(|m| *m == who.org)
+            .collect()
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "{}\n{}\n{}\n{}\n{format}\n",
+        partnership.code, target.year, target.period, who.org
+    ));
+    hasher.update(&bytes);
+    let sha = format!("{:x}", hasher.finalize());
+    let (who_sub, who_org) = (who.sub.clone(), who.org.clone());
+    let (upload, duplicate, rows) = state
+        .store
+        .write(move |conn, _events| {
+            if let Some(u) = store::upload_by_hash(conn, partnership.code, &sha)? {
+                let rows = store::payments_of_upload(conn, &u.id)?;
+                return Ok((u, true, rows));
+            }
+            let fy = FinancialYear(target.year);
+            let budget = budgets::budget_for(conn, partnership.code, target.year)?.ok_or_else(|| {
+                Problem::conflict(
+                    "no-budget",
+                    format!("{} has no budget for {}: set it before recording payments", partnership.code, fy.label()),
+                )
+            })?;
+            let posted = if periods::is_closed(conn, partnership.code, target.year, target.period)? {
+                let next = periods::next_open(conn, partnership.code, target.year, target.period)?;
+                match (target.adjust, next) {
+                    (true, Some(p)) => p,
+                    (true, None) => {
+                        return Err(Problem::conflict(
+                            "year-closed",
+                            format!("every period of {} after P{} is closed: there is nowhere to post an adjustment", fy.label(), target.period),
+                        )
+                        .into());
+                    }
+                    (false, next) => {
+                        return Err(Problem::conflict(
+                            "period-closed",
+                            format!(
+                                "P{} of {} is closed: send the payments again with adjust=true to post them to {} as an adjustment",
+                                target.period,
+                                fy.label(),
+                                next.map_or_else(|| "the next open period (there is none)".to_owned(), |p| format!("P{p}"))
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            } else {
+                target.period
+            };
+            let lines: Vec<String> = budgets::version_for_period(conn, &budget.id, posted)?
+                .map(|v| v.lines.into_iter().map(|l| l.budget_line).collect())
+                .unwrap_or_default();
+            let rules = Rules {
+                budget_lines: &lines,
+                councils: &councils,
+                year: (fy.start(), fy.end()),
+                pointer,
+            };
+            let mut errors = actuals::check(&payments, &rules);
+            if !errors.is_empty() {
+                return Err(Problem::validation(errors).into());
+            }
+            let upload_id = Uuid::now_v7().to_string();
+            let now = Utc::now().naive_utc();
+            let mut fresh: Vec<PaymentRow> = Vec::new();
+            let mut already = 0;
+            for p in &payments {
+                let council = p.council.clone().unwrap_or_else(|| councils[0].to_owned());
+                match store::payment_by_reference(conn, partnership.code, &council, &p.payment_reference)? {
+                    Some(old) if same(&old, p, target.year) => already += 1,
+                    Some(old) => errors.push(FieldError::new(
+                        format!("{pointer}/{}/payment_reference", p.line),
+                        "conflict",
+                        format!(
+                            "payment {} of {council} was recorded before ({} on {} for P{} {}) and differs: correct it with a new payment",
+                            p.payment_reference,
+                            Pence(old.amount_pence),
+                            old.budget_line,
+                            old.period,
+                            FinancialYear(old.year).label()
+                        ),
+                    )),
+                    None => fresh.push(PaymentRow {
+                        id: Uuid::now_v7().to_string(),
+                        upload_id: upload_id.clone(),
+                        partnership: partnership.code.to_owned(),
+                        council,
+                        year: target.year,
+                        period: posted,
+                        adjusts_period: (posted != target.period).then_some(target.period),
+                        budget_line: p.budget_line.clone(),
+                        amount_pence: p.amount.0,
+                        payment_reference: p.payment_reference.clone(),
+                        paid_on: p.paid_on,
+                        provider_id: p.provider_id.clone(),
+                        contract_id: p.contract_id.clone(),
+                        line_no: p.line as i32,
+                        created_at: now,
+                    }),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(Problem::validation(errors).into());
+            }
+            let upload = UploadRow {
+                id: upload_id,
+                partnership: partnership.code.to_owned(),
+                year: target.year,
+                requested_period: target.period,
+                posted_period: posted,
+                format: format.to_owned(),
+                content_sha256: sha,
+                rows_read: payments.len() as i32,
+                applied: fresh.len() as i32,
+                already_recorded: already,
+                applied_pence: fresh.iter().map(|p| p.amount_pence).sum(),
+                uploaded_by: who_sub,
+                uploaded_org: who_org,
+                uploaded_at: now,
+            };
+            store::insert_upload(conn, &upload)?;
+            for p in &fresh {
+                store::insert_payment(conn, p)?;
+            }
+            Ok((upload, false, fresh))
+        })
+        .await?;
+    if duplicate {
+        tracing::info!(upload_id = %upload.id, "the same payments uploaded again; nothing recorded");
+        Ok(HttpResponse::Ok().json(upload_view(upload, true, rows)))
+    } else {
+        tracing::info!(upload_id = %upload.id, partnership = %upload.partnership, applied = upload.applied,
+            applied_pence = upload.applied_pence, posted_period = upload.posted_period, "payments recorded");
+        Ok(HttpResponse::Created()
+            .insert_header(("location", format!("/v1/actuals/uploads/{}", upload.id)))
+            .json(upload_view(upload, false, rows)))
+    }
+}
+
+/// A payment recorded before is the same one if its year, line, amount and date agree.
+fn same(old: &PaymentRow, new: &Payment, year: i32) -> bool {
+    old.year == year
+        && old.budget_line == new.budget_line
+        && old.amount_pence == new.amount.0
+        && old.paid_on == new.paid_on
+}
+
+/// An upload and the payments it recorded: for its uploader's council and the hosting
+/// authority; anyone else gets 404.
+#[utoipa::path(get, path = "/v1/actuals/uploads/{id}", tag = "finance", params(("id" = String, Path)),
+    responses((status = 200, body = UploadView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_upload(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[hub_platform::Role::Finance])?;
+    let id = path.into_inner();
+    let found = state
+        .store
+        .db
+        .run(move |conn| {
+            let Some(u) = store::upload(conn, &id)? else {
+                return Ok(None);
+            };
+            let rows = store::payments_of_upload(conn, &u.id)?;
+            Ok(Some((u, rows)))
+        })
+        .await?;
+    let (u, rows) = found.ok_or_else(|| Problem::not_found("upload"))?;
+    let partnership = readable(&who, &u.partnership).map_err(|_| Problem::not_found("upload"))?;
+    let host = partnership.finance_host == Some(who.org.as_str());
+    if !host && u.uploaded_org != who.org {
+        return Err(Problem::not_found("upload"));
+    }
+    Ok(HttpResponse::Ok().json(upload_view(u, false, rows)))
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    partnership: String,
+    year: i32,
+    /// Only this period (by the period payments are counted in).
+    period: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentList {
+    pub partnership: String,
+    pub year: i32,
+    /// Whose payments these are: every partner's for the hosting authority, else the caller's.
+    pub councils: Vec<String>,
+    pub payments: Vec<PaymentView>,
+    pub total_pence: i64,
+}
+
+/// Payments recorded for a year (or one period): the hosting authority sees every partner's,
+/// a partner its own.
+#[utoipa::path(get, path = "/v1/actuals", tag = "finance", params(ListParams),
+    responses((status = 200, body = PaymentList), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[hub_platform::Role::Finance])?;
+    let q = query_map(&req)?;
+    let query = crate::domain::LedgerQuery::parse(&q).map_err(Problem::validation)?;
+    let period = match q.get("period").map(|p| p.trim().parse::<i32>()) {
+        None => None,
+        Some(Ok(p)) if (1..=12).contains(&p) => Some(p),
+        Some(_) => {
+            return Err(Problem::invalid(
+                "period",
+                "range",
+                "a period is 1 (April) to 12 (March)",
+            ));
+        }
+    };
+    let partnership = readable(&who, &query.partnership)?;
+    let host = partnership.finance_host == Some(who.org.as_str());
+    let own = (!host).then(|| who.org.clone());
+    let year = query.year.0;
+    let rows = state
+        .store
+        .db
+        .run(move |conn| {
+            let range = period.map_or(1..=12, |p| p..=p);
+            store::payments_in(conn, partnership.code, year, range, own.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(PaymentList {
+        partnership: partnership.code.to_owned(),
+        year,
+        councils: if host {
+            partnership
+                .members
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect()
+        } else {
+            vec![who.org.clone()]
+        },
+        total_pence: rows.iter().map(|r| r.amount_pence).sum(),
+        payments: rows.into_iter().map(PaymentView::from).collect(),
+    }))
+}

@@ -1,0 +1,479 @@
+//! Payments (actuals) as a finance lead sends them: a CSV file or a JSON list, read and
+//! checked line by line. No I/O.
+//!
+//! CSV: a header line, then one payment a line. Columns (any order, names as here):
+//! `payment_reference`, `paid_on` (`2018-06-30` or `30/06/2018`), `budget_line`, `amount`
+//! (pounds and pence: `1234.56`, `-12.5`, `£1,234.56`), and optionally `council` (GSS code;
+//! the uploader's own council if absent), `provider_id`, `contract_id`. No free text: a
+//! payment file must not carry a child's details. Every problem names its line and column as
+//! `/rows/<line>/<column>` (the header is line 1).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use hub_platform::{FieldError, Pence};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::budget::MAX_LINE_PENCE;
+
+pub const REQUIRED_COLUMNS: [&str; 4] = ["payment_reference", "paid_on", "budget_line", "amount"];
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["council", "provider_id", "contract_id"];
+/// The most rows one upload may have.
+pub const MAX_ROWS: usize = 50_000;
+
+/// One payment as sent in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIn {
+    /// The payer's own reference; a payment is recorded once per council and reference.
+    pub payment_reference: String,
+    pub paid_on: NaiveDate,
+    pub budget_line: String,
+    /// Negative for a refund or credit.
+    pub amount_pence: i64,
+    /// GSS code; the uploader's own council if absent.
+    #[serde(default)]
+    pub council: Option<String>,
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    /// The order, placement, block or service contract it pays for, if any.
+    #[serde(default)]
+    pub contract_id: Option<String>,
+}
+
+/// A payment read from a file or a JSON list, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// The CSV line (header = 1) or the JSON list index.
+    pub line: usize,
+    pub payment_reference: String,
+    pub paid_on: NaiveDate,
+    pub budget_line: String,
+    pub amount: Pence,
+    pub council: Option<String>,
+    pub provider_id: Option<String>,
+    pub contract_id: Option<String>,
+}
+
+/// Reads `1234.56`, `-12.5`, `£1,234.56`, `-£3` as pence. `None` for anything else
+/// (more than two decimals, misplaced commas, letters, nothing).
+pub fn parse_pounds(s: &str) -> Option<Pence> {
+    let s = s.trim();
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let s = s.strip_prefix('£').unwrap_or(s);
+    let (whole, fraction) = match s.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (s, None),
+    };
+    if whole.is_empty() {
+        return None;
+    }
+    // Thousands separators only in their places: 1,234,567.
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped_ok = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
+    let digits: String = groups.concat();
+    if !grouped_ok
+        || digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.len() > 13
+    {
+        return None;
+    }
+    let pence_part = match fraction {
+        None => 0,
+        Some(f) if (1..=2).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
+            f.parse::<i64>().ok()? * if f.len() == 1 { 10 } else { 1 }
+        }
+        Some(_) => return None,
+    };
+    let pence = digits.parse::<i64>().ok()? * 100 + pence_part;
+    Some(Pence(if negative { -pence } else { pence }))
+}
+
+/// `2018-06-30` or `30/06/2018`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()
+}
+
+fn optional(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Reads a CSV file of payments; every unreadable cell is an error naming its line and
+/// column. The rules of [`check`] are applied separately.
+pub fn read_csv(bytes: &[u8]) -> Result<Vec<Payment>, Vec<FieldError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect(),
+        Err(e) => {
+            return Err(vec![FieldError::new(
+                "/rows/1",
+                "format",
+                format!("line 1: the header cannot be read: {e}"),
+            )]);
+        }
+    };
+    let mut errors = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if !REQUIRED_COLUMNS.contains(&h.as_str()) && !OPTIONAL_COLUMNS.contains(&h.as_str()) {
+            errors.push(FieldError::new(
+                format!("/rows/1/{h}"),
+                "unknown_field",
+                format!(
+                    "line 1: `{h}` is not a column; the columns are {} and optionally {}",
+                    REQUIRED_COLUMNS.join(", "),
+                    OPTIONAL_COLUMNS.join(", ")
+                ),
+            ));
+        } else if index.insert(h.as_str(), i).is_some() {
+            errors.push(FieldError::new(
+                format!("/rows/1/{h}"),
+                "unique",
+                format!("line 1: `{h}` appears twice"),
+            ));
+        }
+    }
+    for c in REQUIRED_COLUMNS {
+        if !index.contains_key(c) {
+            errors.push(FieldError::new(
+                format!("/rows/1/{c}"),
+                "required",
+                format!("line 1: the column `{c}` is missing"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        if out.len() >= MAX_ROWS {
+            errors.push(FieldError::new(
+                "/rows",
+                "max",
+                format!("at most {MAX_ROWS} payments an upload"),
+            ));
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError::new(
+                    format!("/rows/{line}"),
+                    "format",
+                    format!("line {line}: {e}"),
+                ));
+                continue;
+            }
+        };
+        let cell = |c: &str| index.get(c).and_then(|i| record.get(*i));
+        let at = |c: &str| format!("/rows/{line}/{c}");
+        let paid_on = match cell("paid_on").and_then(parse_date) {
+            Some(d) => Some(d),
+            None => {
+                errors.push(FieldError::new(
+                    at("paid_on"),
+                    "format",
+                    format!(
+                        "line {line}: `{}` is not a date such as 2018-06-30 or 30/06/2018",
+                        cell("paid_on").unwrap_or("")
+                    ),
+                ));
+                None
+            }
+        };
+        let amount = match cell("amount").and_then(parse_pounds) {
+            Some(a) => Some(a),
+            None => {
+                errors.push(FieldError::new(
+                    at("amount"),
+                    "format",
+                    format!(
+                        "line {line}: `{}` is not an amount in pounds such as 1234.56 (at most two decimals)",
+                        cell("amount").unwrap_or("")
+                    ),
+                ));
+                None
+            }
+        };
+        if let (Some(paid_on), Some(amount)) = (paid_on, amount) {
+            out.push(Payment {
+                line,
+                payment_reference: cell("payment_reference").unwrap_or("").trim().to_owned(),
+                paid_on,
+                budget_line: cell("budget_line").unwrap_or("").trim().to_owned(),
+                amount,
+                council: optional(cell("council")),
+                provider_id: optional(cell("provider_id")),
+                contract_id: optional(cell("contract_id")),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The JSON list as payments (line = index).
+pub fn from_json(payments: &[PaymentIn]) -> Vec<Payment> {
+    payments
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Payment {
+            line: i,
+            payment_reference: p.payment_reference.trim().to_owned(),
+            paid_on: p.paid_on,
+            budget_line: p.budget_line.trim().to_owned(),
+            amount: Pence(p.amount_pence),
+            council: optional(p.council.as_deref()),
+            provider_id: optional(p.provider_id.as_deref()),
+            contract_id: optional(p.contract_id.as_deref()),
+        })
+        .collect()
+}
+
+/// What payments are checked against.
+pub struct Rules<'a> {
+    /// The budget lines of the budget in force for the period.
+    pub budget_lines: &'a [String],
+    /// The councils the uploader may record payments for.
+    pub councils: &'a [&'a str],
+    /// The financial year's first and last days.
+    pub year: (NaiveDate, NaiveDate),
+    /// `/rows` for CSV (lines), `/payments` for JSON (indexes).
+    pub pointer: &'a str,
+}
+
+fn is_reference(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_/.".contains(&b))
+}
+
+/// Checks every payment; each error names `<pointer>/<line>/<field>`.
+pub fn check(payments: &[Payment], rules: &Rules<'_>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if payments.is_empty() {
+        errors.push(FieldError::new(
+            rules.pointer,
+            "required",
+            "no payments to record",
+        ));
+    }
+    let csv = rules.pointer == "/rows";
+    let mut seen: HashSet<(String, &str)> = HashSet::new();
+    for p in payments {
+        let (line, amount_field) = (p.line, if csv { "amount" } else { "amount_pence" });
+        let at = |c: &str| format!("{}/{line}/{c}", rules.pointer);
+        let label = if csv {
+            format!("line {line}")
+        } else {
+            format!("payment {line}")
+        };
+        if !is_reference(&p.payment_reference) {
+            errors.push(FieldError::new(
+                at("payment_reference"),
+                "format",
+                format!("{label}: a payment reference is 1 to 64 letters, digits or - _ / ."),
+            ));
+        }
+        if !rules.budget_lines.contains(&p.budget_line) {
+            errors.push(FieldError::new(
+                at("budget_line"),
+                "one_of",
+                format!(
+                    "{label}: `{}` is not a line of the budget; the lines are {}",
+                    p.budget_line,
+                    rules.budget_lines.join(", ")
+                ),
+            ));
+        }
+        if p.amount.0.abs() > MAX_LINE_PENCE {
+            errors.push(FieldError::new(
+                at(amount_field),
+                "range",
+                format!("{label}: the amount is too large"),
+            ));
+        }
+        if p.paid_on < rules.year.0 || p.paid_on > rules.year.1 {
+            errors.push(FieldError::new(
+                at("paid_on"),
+                "range",
+                format!(
+                    "{label}: {} is outside the financial year {} to {}",
+                    p.paid_on, rules.year.0, rules.year.1
+                ),
+            ));
+        }
+        let council = p.council.as_deref().unwrap_or(rules.councils[0]);
+        if !rules.councils.contains(&council) {
+            errors.push(FieldError::new(
+                at("council"),
+                "one_of",
+                format!(
+                    "{label}: payments here may be recorded for {} only",
+                    rules.councils.join(", ")
+                ),
+            ));
+        }
+        for (field, value) in [
+            ("provider_id", &p.provider_id),
+            ("contract_id", &p.contract_id),
+        ] {
+            if value.as_ref().is_some_and(|v| v.len() > 64) {
+                errors.push(FieldError::new(
+                    at(field),
+                    "max_length",
+                    format!("{label}: at most 64 characters"),
+                ));
+            }
+        }
+        if is_reference(&p.payment_reference)
+            && !seen.insert((p.payment_reference.clone(), council))
+        {
+            errors.push(FieldError::new(
+                at("payment_reference"),
+                "unique",
+                format!(
+                    "{label}: payment {} appears twice in this upload",
+                    p.payment_reference
+                ),
+            ));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pounds_are_read_to_the_penny_and_nothing_else_is() {
+        for (s, p) in [
+            ("1234.56", 123_456),
+            ("-12.5", -1_250),
+            ("£1,234.56", 123_456),
+            ("-£3", -300),
+            ("0.07", 7),
+            ("1,000,000.07", 100_000_007),
+        ] {
+            assert_eq!(parse_pounds(s), Some(Pence(p)), "{s}");
+        }
+        for s in [
+            "", "12.345", "1,23.00", "ten", "12.", ".5", "1 000", "12,34", "--1", "£-1",
+        ] {
+            assert_eq!(parse_pounds(s), None, "{s}");
+        }
+        assert_eq!(
+            parse_date("30/06/2018"),
+            NaiveDate::from_ymd_opt(2018, 6, 30)
+        );
+        assert_eq!(parse_date("2018-06-31"), None);
+    }
+
+    #[test]
+    fn a_csv_is_read_naming_each_bad_cell_by_line_and_column() {
+        let file = "payment_reference,paid_on,budget_line,amount\n\
+                    LIV-1,2018-06-01,placements,1000.00\n\
+                    LIV-2,31/06/2018,placements,12.345\n";
+        let errors = read_csv(file.as_bytes()).unwrap_err();
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("/rows/3/paid_on", "format"), ("/rows/3/amount", "format")]
+        );
+        assert!(
+            errors[1].message.starts_with("line 3: `12.345`"),
+            "{}",
+            errors[1].message
+        );
+        let errors = read_csv(b"payment_reference,paid_on,budget_line,memo\n").unwrap_err();
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/rows/1/memo", "unknown_field"),
+                ("/rows/1/amount", "required")
+            ]
+        );
+        // Columns in any order, a byte-order mark, quoted cells and optional columns.
+        let ok = read_csv(
+            "\u{feff}Amount,budget_line,paid_on,payment_reference,council\n\"£1,000.00\",staffing,2018-04-30,A-1,\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok[0].amount, Pence(100_000));
+        assert_eq!((ok[0].line, ok[0].council.as_deref()), (2, None));
+    }
+
+    #[test]
+    fn payments_keep_the_rules() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2018, m, day).unwrap();
+        let p = |line, reference: &str, line_name: &str, council: Option<&str>| Payment {
+            line,
+            payment_reference: reference.into(),
+            paid_on: d(6, 1),
+            budget_line: line_name.into(),
+            amount: Pence(100),
+            council: council.map(str::to_owned),
+            provider_id: None,
+            contract_id: None,
+        };
+        let lines = vec!["placements".to_owned(), "inter_agency_fees".to_owned()];
+        let rules = Rules {
+            budget_lines: &lines,
+            councils: &["E08000014"],
+            year: (d(4, 1), NaiveDate::from_ymd_opt(2019, 3, 31).unwrap()),
+            pointer: "/rows",
+        };
+        let payments = vec![
+            p(2, "S-1", "placements", None),
+            p(3, "S-1", "inter_agency_fees", Some("E08000014")),
+            p(4, "S 2", "staffing", Some("E08000012")),
+        ];
+        let got: Vec<(String, String)> = check(&payments, &rules)
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/rows/3/payment_reference".into(), "unique".into()),
+                ("/rows/4/payment_reference".into(), "format".into()),
+                ("/rows/4/budget_line".into(), "one_of".into()),
+                ("/rows/4/council".into(), "one_of".into()),
+            ]
+        );
+    }
+}
