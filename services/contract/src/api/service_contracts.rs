@@ -35,11 +35,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(list_service_contracts),
     )
     .route(one, web::get().to(get_service_contract))
-    .route(&format!("{one}/pensions"), web::put().to(set_pensions))
-    .route(&format!("{one}/go-live"), web::post().to(go_live))
-    .route(&format!("{one}/extend"), web::post().to(extend))
-    .route(&format!("{one}/variations"), web::post().to(vary))
-    .route(&format!("{one}/terminate"), web::post().to(terminate));
+    .route(
+        &format!("{one}/pensions"),
+        web::put().to(set_service_contract_pensions),
+    )
+    .route(
+        &format!("{one}/go-live"),
+        web::post().to(service_contract_go_live),
+    )
+    .route(
+        &format!("{one}/extend"),
+        web::post().to(extend_service_contract),
+    )
+    .route(
+        &format!("{one}/variations"),
+        web::post().to(vary_service_contract),
+    )
+    .route(
+        &format!("{one}/terminate"),
+        web::post().to(terminate_service_contract),
+    );
 }
 
 /// One entry of a contract's history.
@@ -339,7 +354,7 @@ pub async fn get_service_contract(
         (status = 409, body = Problem, description = "`/problems/pensions-not-required`, `/problems/contract-not-live` (terminated)"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn set_pensions(
+pub async fn set_service_contract_pensions(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -407,7 +422,7 @@ pub async fn set_pensions(
         (status = 409, body = Problem, description = "`/problems/lgps-admission-required`, `/problems/contract-not-draft`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn go_live(
+pub async fn service_contract_go_live(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -432,7 +447,7 @@ pub async fn go_live(
         (status = 409, body = Problem, description = "`/problems/no-extensions-left`, `/problems/contract-not-live`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn extend(
+pub async fn extend_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -458,7 +473,7 @@ pub async fn extend(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live` (terminated)"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn vary(
+pub async fn vary_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -479,7 +494,7 @@ pub async fn vary(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn terminate(
+pub async fn terminate_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,

@@ -313,8 +313,7 @@ impl Validate for PensionsUpdate {
                 "the day the admission agreement was signed",
             ));
         }
-        if self.bond == Some(BondStatus::InPlace) && !self.bond_amount_pence.is_some_and(|p| p > 0)
-        {
+        if self.bond == Some(BondStatus::InPlace) && self.bond_amount_pence.is_none_or(|p| p <= 0) {
             e.push(FieldError::new(
                 "/bond_amount_pence",
                 "required",
