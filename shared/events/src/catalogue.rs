@@ -359,11 +359,7 @@ pub struct BlockContractExtended {
     pub extensions_used: u16,
     pub extensions_left: u16,
 }
-event!(
-    BlockContractExtended,
-    "contract.block_contract_extended",
-    1
-);
+event!(BlockContractExtended, "contract.block_contract_extended", 1);
 
 /// A block bed became empty (from `void_from`); the bed's council is told at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
