@@ -22,6 +22,8 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 const SEFTON: &str = "E08000014";
 const WIRRAL: &str = "E08000015";
 const HALTON: &str = "E06000006";
+const NOTTINGHAM: &str = "E06000018";
+const DERBY_CITY: &str = "E06000015";
 const PROVIDER: &str = "prov-care-assist";
 const OTHER_PROVIDER: &str = "prov-other";
 
@@ -58,7 +60,12 @@ fn award(council: &str, direct: bool, start_date: NaiveDate) -> CompetitionAward
 
 /// Publishes an award in LCR-PPA and returns the order it issued.
 async fn issue(ctx: &ServiceCtx, a: &CompetitionAwarded) -> Value {
-    ctx.publish_envelope(&Envelope::new("competition", "LCR-PPA", a))
+    issue_in(ctx, "LCR-PPA", a).await
+}
+
+/// Publishes an award in `partnership` and returns the order it issued.
+async fn issue_in(ctx: &ServiceCtx, partnership: &str, a: &CompetitionAwarded) -> Value {
+    ctx.publish_envelope(&Envelope::new("competition", partnership, a))
         .await;
     let app = ctx.app().await;
     let (s, list) = call(
@@ -1401,4 +1408,163 @@ on_both!(
     ipas,
     ipas_are_drafted_signed_approved_and_reviewed_on_sqlite,
     ipas_are_drafted_signed_approved_and_reviewed_on_postgres
+);
+
+async fn stability(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let nottingham = ctx.token(NOTTINGHAM, Role::Commissioner);
+    let provider = ctx.token(PROVIDER, Role::Provider);
+    let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    const SHEFFIELD: (f64, f64) = (53.381, -1.470); // about 33 miles from Nottingham
+    const DERBY: (f64, f64) = (52.922, -1.477); // about 14 miles
+    // A placement of a Nottingham child under a signed D2N2 order.
+    let place = |child: Uuid, start: NaiveDate, home: Option<(f64, f64)>| {
+        let (ctx, app, nottingham, provider) = (&ctx, &app, &nottingham, &provider);
+        async move {
+            let mut a = award(NOTTINGHAM, false, start);
+            a.referral_id = child;
+            let order = issue_in(ctx, "D2N2", &a).await;
+            let id = order["id"].as_str().unwrap();
+            let (s, _) = call(
+                app,
+                "POST",
+                &format!("/v1/orders/{id}/sign"),
+                provider,
+                None,
+            )
+            .await;
+            assert_eq!(s, 200);
+            let mut body = json!({"order_id": id});
+            if let Some((lat, lon)) = home {
+                body["home_latitude"] = json!(lat);
+                body["home_longitude"] = json!(lon);
+            }
+            let (s, p) = call(app, "POST", "/v1/placements", nottingham, Some(body)).await;
+            assert_eq!(s, 201, "{p}");
+            p["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let first = place(a, d(4, 10), Some(SHEFFIELD)).await;
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/v1/placements/{first}/end"),
+        &nottingham,
+        Some(json!({"end_date": "2026-06-30", "reason": "breakdown"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    place(a, d(7, 1), Some(DERBY)).await;
+    place(b, d(5, 1), Some(SHEFFIELD)).await;
+    place(c, d(8, 2), None).await;
+
+    let (s, f) = call(&app, "GET", "/v1/placement-stability", &nottingham, None).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(
+        (
+            f["council"].as_str(),
+            f["children"].as_i64(),
+            f["placements"].as_i64()
+        ),
+        (Some(NOTTINGHAM), Some(3), Some(4))
+    );
+    assert_eq!(f["placements_per_child"], 1.33);
+    assert_eq!(
+        f["children_by_placements"],
+        json!({"one": 2, "two": 1, "three_or_more": 0})
+    );
+    assert_eq!(
+        (
+            f["breakdowns"].as_i64(),
+            f["children_with_a_breakdown"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    let local = &f["local"][0];
+    assert_eq!(local["partnership"], "D2N2");
+    assert_eq!(local["local_area"]["radius_miles"], 20.0);
+    assert_eq!(
+        (
+            local["children"].as_i64(),
+            local["children_with_home_position"].as_i64(),
+            local["children_placed_locally"].as_i64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
+    assert_eq!(local["local_share_percent"], 50.0);
+    // From July: A's first placement and its breakdown fall outside.
+    let (_, july) = call(
+        &app,
+        "GET",
+        "/v1/placement-stability?from=2026-07-01",
+        &nottingham,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (july["placements"].as_i64(), july["breakdowns"].as_i64()),
+        (Some(3), Some(0))
+    );
+
+    // Only the council's own staff; a partner council's is 404, a provider 403.
+    let finance = ctx.token(NOTTINGHAM, Role::Finance);
+    assert_eq!(
+        call(&app, "GET", "/v1/placement-stability", &finance, None)
+            .await
+            .0,
+        200
+    );
+    assert_problem(
+        &call(
+            &app,
+            "GET",
+            &format!("/v1/placement-stability?council={NOTTINGHAM}"),
+            &ctx.token(DERBY_CITY, Role::Commissioner),
+            None,
+        )
+        .await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &call(&app, "GET", "/v1/placement-stability", &provider, None).await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "GET",
+            "/v1/placement-stability?from=2026-07-01&to=2026-06-01",
+            &nottingham,
+            None,
+        )
+        .await,
+        422,
+        "validation",
+        None,
+    );
+    // Another council's figures are its own: Sefton has none.
+    let (_, sefton) = call(
+        &app,
+        "GET",
+        "/v1/placement-stability",
+        &ctx.token(SEFTON, Role::SocialWorker),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (sefton["children"].as_i64(), sefton["local"].clone()),
+        (Some(0), json!([]))
+    );
+}
+
+on_both!(
+    stability,
+    stability_figures_per_council_on_sqlite,
+    stability_figures_per_council_on_postgres
 );

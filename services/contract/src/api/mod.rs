@@ -4,12 +4,14 @@
 //!   orders, variations.
 //! * `placements`: placements under an order or in a block bed; ending them.
 //! * `ipa`: Individual Placement Agreements: versions drafted, signed, approved; reviews.
+//! * `stability`: placement stability figures per council.
 
 pub mod blocks;
 pub mod ipa;
 pub mod orders;
 pub mod placements;
 pub mod service_contracts;
+pub mod stability;
 
 use std::sync::Arc;
 
@@ -45,6 +47,7 @@ pub struct ContractState {
         ipa::withdraw,
         ipa::review,
         ipa::reviews_due,
+        stability::get_stability,
         blocks::let_block_contract,
         blocks::list_block_contracts,
         blocks::get_block_contract,
@@ -67,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     orders::routes(cfg);
     placements::routes(cfg);
     ipa::routes(cfg);
+    stability::routes(cfg);
     blocks::routes(cfg);
     service_contracts::routes(cfg);
 }

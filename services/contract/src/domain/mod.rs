@@ -4,6 +4,7 @@
 //!   emergency timescales, variations.
 //! * [`placements`]: starting and ending a placement.
 //! * [`ipa`]: Individual Placement Agreements, their versions and reviews.
+//! * [`stability`]: placement stability figures per council.
 //! * [`working_days`]: England and Wales working days and bank holidays.
 
 pub mod blocks;
@@ -11,6 +12,7 @@ pub mod ipa;
 pub mod orders;
 pub mod placements;
 pub mod service_contracts;
+pub mod stability;
 pub mod working_days;
 
 use hub_platform::{FieldError, Principal, Role};
