@@ -12,9 +12,17 @@
 //!
 //! Decisions (DESIGN.md is silent on them):
 //! * **Audiences.** A provider's endpoints may subscribe to `competition.invited`,
-//!   `referral.updated`, `competition.awarded`, `competition.unsuccessful` and
-//!   `competition.closed`; a council's (commissioners, admins) to `vacancy.offered`. Asking
-//!   for the other audience's types is a 422 (`audience`): it would never be sent.
+//!   `referral.updated`, `competition.awarded`, `competition.unsuccessful`,
+//!   `competition.closed`, `order.issued`, `order.overdue`, `ipa.review_due` and
+//!   `placement.ended`; a council's (commissioners, admins) to `vacancy.offered`,
+//!   `order.overdue`, `ipa.review_due`, `bed.void`, `bed.offered` and
+//!   `service_contract.expiring`. Asking for a type the caller's organisation is never sent
+//!   is a 422 (`audience`).
+//! * **Contract webhooks** carry the contract event's ids, codes, dates and amounts (an
+//!   order's weekly rate), never anything about the child; `order.*` link the order at
+//!   `/v1/orders/{id}`. `bed.offered` goes to each council the bed is offered to (they also
+//!   get `vacancy.offered` when the competition service lists the bed as a vacancy: one is
+//!   about the block bed, the other the vacancy a council can place into).
 //! * **Who hears of a new referral version.** The service learns who was invited to which
 //!   competition of a referral from `competition.opened` (kept up to date by `.awarded` and
 //!   `.closed`), rather than asking the referral service to repeat it in `referral.updated`:

@@ -11,8 +11,9 @@ use std::{
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened, CriterionScore,
-    ReferralUpdated, Urgency, VacancyPublished,
+    BedOffered, BedVoid, BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
+    CriterionScore, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
+    ServiceContractExpiring, Urgency, VacancyPublished,
 };
 use hub_platform::{
     Role, Settings,
@@ -782,6 +783,345 @@ async fn slow_or_dead_endpoints_hold_up_nobody(ctx: ServiceCtx, rx: Receiver) {
     );
 }
 
+/// Contract events reach the provider and the councils concerned as signed webhooks: the
+/// provider hears of its orders, overdue orders, IPA reviews and ended placements; the
+/// child's council of overdue orders, IPA reviews and void beds; the councils a bed is
+/// offered to of the offer; the lead council of an expiring service contract. Nobody else,
+/// and only ids, codes, dates and amounts.
+async fn contract_events_reach_providers_and_councils(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
+    let register = |org: &'static str, role: Role, types: Vec<&'static str>| {
+        let (app, ctx, url) = (&app, &ctx, rx.url(org));
+        async move {
+            let token = ctx.token(org, role);
+            let (s, r) = call(
+                app,
+                "POST",
+                "/v1/webhooks",
+                &token,
+                Some(json!({"url": url, "event_types": types})),
+            )
+            .await;
+            assert_eq!(s, 201, "{org}: {r}");
+            Hook {
+                id: r["id"].as_str().unwrap().to_owned(),
+                secret: r["secret"].as_str().unwrap().to_owned(),
+            }
+        }
+    };
+    const PROVIDER: &str = "prov-care-assist";
+    let provider = register(
+        PROVIDER,
+        Role::Provider,
+        vec![
+            "order.issued",
+            "order.overdue",
+            "ipa.review_due",
+            "placement.ended",
+        ],
+    )
+    .await;
+    let sefton = register(
+        SEFTON,
+        Role::Commissioner,
+        vec![
+            "order.overdue",
+            "ipa.review_due",
+            "bed.void",
+            "service_contract.expiring",
+        ],
+    )
+    .await;
+    let liverpool = register(LIVERPOOL, Role::Admin, vec!["bed.offered"]).await;
+    let wirral = register(WIRRAL, Role::Commissioner, vec!["bed.offered", "bed.void"]).await;
+    let halton = register(
+        HALTON,
+        Role::Commissioner,
+        vec!["service_contract.expiring", "bed.offered"],
+    )
+    .await;
+    // Each side may only ask for what it is sent.
+    for (org, role, types, pointer) in [
+        (
+            PROVIDER,
+            Role::Provider,
+            json!(["order.issued", "bed.void"]),
+            "/event_types/1",
+        ),
+        (
+            SEFTON,
+            Role::Commissioner,
+            json!(["order.issued"]),
+            "/event_types/0",
+        ),
+        (
+            SEFTON,
+            Role::Commissioner,
+            json!(["placement.ended"]),
+            "/event_types/0",
+        ),
+    ] {
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &ctx.token(org, role),
+            Some(json!({"url": rx.url("refused"), "event_types": types})),
+        )
+        .await;
+        assert_eq!(
+            (
+                s,
+                r["errors"][0]["field"].as_str(),
+                r["errors"][0]["rule"].as_str()
+            ),
+            (422, Some(pointer), Some("audience")),
+            "{org}: {r}"
+        );
+    }
+
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let (order, placement, block) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let issued = OrderIssued {
+        order_id: order,
+        competition_id: Uuid::now_v7(),
+        referral_id: Uuid::now_v7(),
+        council: SEFTON.into(),
+        provider_id: PROVIDER.into(),
+        framework_id: Uuid::now_v7(),
+        weekly_rate_pence: 450_000,
+        start_date: day(1),
+        due_by: day(3),
+        emergency: false,
+    };
+    ctx.publish("contract", &issued).await;
+    ctx.publish(
+        "contract",
+        &OrderOverdue {
+            order_id: order,
+            provider_id: PROVIDER.into(),
+            council: SEFTON.into(),
+            due_by: day(3),
+        },
+    )
+    .await;
+    ctx.publish(
+        "contract",
+        &IpaReviewDue {
+            placement_id: placement,
+            ipa_id: Uuid::now_v7(),
+            council: SEFTON.into(),
+            provider_id: PROVIDER.into(),
+            review_due_on: day(20),
+            overdue: false,
+        },
+    )
+    .await;
+    ctx.publish(
+        "contract",
+        &BedVoid {
+            block_contract_id: block,
+            bed: 2,
+            council: SEFTON.into(),
+            provider_id: PROVIDER.into(),
+            void_from: day(5),
+        },
+    )
+    .await;
+    let offer = BedOffered {
+        block_contract_id: block,
+        bed: 2,
+        offered_by: SEFTON.into(),
+        offered_to: vec![
+            LIVERPOOL.into(),
+            WIRRAL.into(),
+            KNOWSLEY.into(),
+            SEFTON.into(),
+        ],
+        provider_id: PROVIDER.into(),
+        lot_id: Some(Uuid::now_v7()),
+        home_id: Some(Uuid::now_v7()),
+        postcode_district: "L20".into(),
+        available_from: day(12),
+        offer_expires_on: day(31),
+    };
+    ctx.publish("contract", &offer).await;
+    ctx.publish(
+        "contract",
+        &ServiceContractExpiring {
+            contract_id: Uuid::now_v7(),
+            lead_council: HALTON.into(),
+            provider_id: "prov-adoption-support".into(),
+            end_date: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+            months_before: 6,
+            extensions_left: 1,
+        },
+    )
+    .await;
+    let ended = PlacementEnded {
+        placement_id: placement,
+        council: SEFTON.into(),
+        provider_id: PROVIDER.into(),
+        end_date: day(24),
+        reason: "planned_move".into(),
+        block_contract_id: None,
+        bed: None,
+    };
+    ctx.publish("contract", &ended).await;
+
+    // The provider: its order (with a link to it), the overdue reminder, the review and the end.
+    let got = rx.wait(PROVIDER, "order.issued", 1).await;
+    assert!(got[0].verifies(&provider.secret));
+    let d = &got[0].json()["data"];
+    assert_eq!(d["order_id"], order.to_string());
+    assert_eq!(
+        (
+            d["council"].as_str(),
+            d["weekly_rate_pence"].as_i64(),
+            d["due_by"].as_str()
+        ),
+        (Some(SEFTON), Some(450_000), Some("2026-12-03"))
+    );
+    assert_eq!(
+        d["order_url"],
+        format!("https://hub.example/v1/orders/{order}")
+    );
+    let overdue = rx.wait(PROVIDER, "order.overdue", 1).await;
+    assert_eq!(overdue[0].json()["data"]["due_by"], "2026-12-03");
+    let review = rx.wait(PROVIDER, "ipa.review_due", 1).await;
+    assert_eq!(
+        (
+            review[0].json()["data"]["review_due_on"].as_str(),
+            review[0].json()["data"]["overdue"].as_bool()
+        ),
+        (Some("2026-12-20"), Some(false))
+    );
+    let end = rx.wait(PROVIDER, "placement.ended", 1).await;
+    assert!(end[0].verifies(&provider.secret));
+    let mut keys: Vec<String> = end[0].json()["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "bed",
+            "block_contract_id",
+            "council",
+            "end_date",
+            "placement_id",
+            "provider_id",
+            "reason"
+        ],
+        "ids, codes and dates only"
+    );
+    assert_eq!(end[0].json()["data"]["reason"], "planned_move");
+
+    // Sefton, the child's council: the overdue order, the review, its void bed.
+    for kind in ["order.overdue", "ipa.review_due", "bed.void"] {
+        let got = rx.wait(SEFTON, kind, 1).await;
+        assert!(got[0].verifies(&sefton.secret), "{kind}");
+    }
+    let void = &rx.of(SEFTON, "bed.void")[0].json()["data"];
+    assert_eq!(
+        (
+            void["block_contract_id"].as_str(),
+            void["bed"].as_u64(),
+            void["void_from"].as_str()
+        ),
+        (
+            Some(block.to_string().as_str()),
+            Some(2),
+            Some("2026-12-05")
+        )
+    );
+
+    // The bed offered: to Liverpool and Wirral (Knowsley has no endpoint, Sefton is the
+    // offerer), not to Halton, which it was not offered to.
+    for (council, hook) in [(LIVERPOOL, &liverpool), (WIRRAL, &wirral)] {
+        let got = rx.wait(council, "bed.offered", 1).await;
+        assert!(got[0].verifies(&hook.secret), "{council}");
+        let d = &got[0].json()["data"];
+        assert_eq!(
+            (d["offered_by"].as_str(), d["offered_by_name"].as_str()),
+            (Some(SEFTON), Some("Sefton Metropolitan Borough Council"))
+        );
+        assert_eq!(
+            (
+                d["bed"].as_u64(),
+                d["offer_expires_on"].as_str(),
+                d["postcode_district"].as_str()
+            ),
+            (Some(2), Some("2026-12-31"), Some("L20"))
+        );
+        assert!(
+            d.get("offered_to").is_none(),
+            "who else was offered it is not said"
+        );
+    }
+    let expiring = rx.wait(HALTON, "service_contract.expiring", 1).await;
+    assert!(expiring[0].verifies(&halton.secret));
+    assert_eq!(expiring[0].json()["data"]["months_before"], 6);
+
+    // Every delivery is logged once, for its own organisation only.
+    let logged = |hook: &Hook, org: &'static str, role: Role| {
+        let (app, ctx, id) = (&app, &ctx, hook.id.clone());
+        async move {
+            let (s, log) = call(
+                app,
+                "GET",
+                &format!("/v1/webhooks/{id}/deliveries"),
+                &ctx.token(org, role),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{log}");
+            let mut types: Vec<String> = log
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["event_type"].as_str().unwrap().to_owned())
+                .collect();
+            types.sort();
+            types
+        }
+    };
+    assert_eq!(
+        logged(&provider, PROVIDER, Role::Provider).await,
+        [
+            "ipa.review_due",
+            "order.issued",
+            "order.overdue",
+            "placement.ended"
+        ]
+    );
+    assert_eq!(
+        logged(&sefton, SEFTON, Role::Commissioner).await,
+        ["bed.void", "ipa.review_due", "order.overdue"],
+        "not the bed it offered, nor the contract Halton leads"
+    );
+    assert_eq!(
+        logged(&halton, HALTON, Role::Commissioner).await,
+        ["service_contract.expiring"],
+        "not offered the bed"
+    );
+    assert_eq!(
+        logged(&wirral, WIRRAL, Role::Commissioner).await,
+        ["bed.offered"],
+        "not Sefton's void bed"
+    );
+    for r in rx.requests(&format!("/{PROVIDER}")) {
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            !text.contains("date_of_birth") && !text.contains("\"name\""),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn providers_follow_their_referrals_on_sqlite() {
     run(Backend::Sqlite, providers_follow_their_referrals);
@@ -820,4 +1160,20 @@ fn slow_or_dead_endpoints_hold_up_nobody_on_sqlite() {
 #[test]
 fn slow_or_dead_endpoints_hold_up_nobody_on_postgres() {
     run(Backend::Postgres, slow_or_dead_endpoints_hold_up_nobody);
+}
+
+#[test]
+fn contract_events_reach_providers_and_councils_on_sqlite() {
+    run(
+        Backend::Sqlite,
+        contract_events_reach_providers_and_councils,
+    );
+}
+
+#[test]
+fn contract_events_reach_providers_and_councils_on_postgres() {
+    run(
+        Backend::Postgres,
+        contract_events_reach_providers_and_councils,
+    );
 }

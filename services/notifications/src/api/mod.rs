@@ -15,8 +15,10 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        self, Audience, Awarded, Closed, CriterionResult, DeliveryStatus, Invited, NewWebhook,
-        ReferralUpdate, Unsuccessful, VacancyOffered, WebhookChange,
+        self, Audience, Awarded, BedOfferedHook, BedVoidHook, Closed, CriterionResult,
+        DeliveryStatus, Invited, IpaReviewDueHook, NewWebhook, OrderIssuedHook, OrderOverdueHook,
+        PlacementEndedHook, ReferralUpdate, ServiceContractExpiringHook, Unsuccessful,
+        VacancyOffered, WebhookChange,
     },
     store::{self, AttemptRow, DeliveryRow, EndpointRow, now_ms, schema::*},
 };
@@ -32,10 +34,15 @@ pub struct NotificationsState {
 #[derive(OpenApi)]
 #[openapi(
     paths(create, list, show, change, rotate_secret, disable, enable, deliveries, redeliver),
-    components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, VacancyOffered)),
+    components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, VacancyOffered,
+        OrderIssuedHook, OrderOverdueHook, IpaReviewDueHook, BedVoidHook, BedOfferedHook,
+        ServiceContractExpiringHook, PlacementEndedHook)),
     tags((name = "notifications", description = "Webhooks to providers (`competition.invited` → Invited, \
         `referral.updated` → ReferralUpdate, `competition.awarded` → Awarded, `competition.unsuccessful` → \
-        Unsuccessful, `competition.closed` → Closed) and to councils (`vacancy.offered` → VacancyOffered). \
+        Unsuccessful, `competition.closed` → Closed, `order.issued` → OrderIssuedHook, `placement.ended` → \
+        PlacementEndedHook), to councils (`vacancy.offered` → VacancyOffered, `bed.void` → BedVoidHook, \
+        `bed.offered` → BedOfferedHook, `service_contract.expiring` → ServiceContractExpiringHook) and to both \
+        (`order.overdue` → OrderOverdueHook, `ipa.review_due` → IpaReviewDueHook). \
         Every delivery is POSTed as JSON `{\"type\", \"timestamp\", \"data\"}` with the Standard Webhooks \
         headers `webhook-id` (the delivery id, the same on every retry), `webhook-timestamp` (unix seconds) and \
         `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with the base64-decoded \
@@ -67,7 +74,8 @@ fn require_role(who: &Principal) -> Result<(), Problem> {
     who.require_any(&[Role::Provider, Role::Commissioner, Role::Admin])
 }
 
-/// Providers' endpoints take provider events; a council's take `vacancy.offered`.
+/// Providers' endpoints take provider events; a council's (commissioners, admins) take the
+/// council events ([`domain::COUNCIL_EVENT_TYPES`]).
 fn audience(who: &Principal) -> Audience {
     if who.is_provider() {
         Audience::Provider

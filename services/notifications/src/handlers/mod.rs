@@ -13,6 +13,13 @@
 //! | | `competition.unsuccessful` | every other provider the award names, with its own scores beside the winner's and the reasons |
 //! | `competition.closed` | `competition.closed` | every invited provider, with the reason |
 //! | `competition.vacancy_published` with `offered_by` | `vacancy.offered` | every other member council of the partnerships the offering council belongs to |
+//! | `contract.order_issued` | `order.issued` | the provider |
+//! | `contract.order_overdue` | `order.overdue` | the provider and the council |
+//! | `contract.ipa_review_due` | `ipa.review_due` | the provider and the council |
+//! | `contract.bed_void` | `bed.void` | the council the bed is held for |
+//! | `contract.bed_offered` | `bed.offered` | each council in `offered_to` (not the offerer) |
+//! | `contract.service_contract_expiring` | `service_contract.expiring` | the lead council |
+//! | `contract.placement_ended` | `placement.ended` | the provider |
 //!
 //! Who was invited to which competition of a referral is learnt from `competition.opened`
 //! (and kept up to date by `.awarded` and `.closed`) in `tracked_competitions`, so
@@ -27,8 +34,9 @@ use std::{collections::BTreeSet, sync::Arc};
 use chrono::Utc;
 use hub_bus::{Handler, HandlerError, Store, Subscription, Transport};
 use hub_events::{
-    CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event, ReferralUpdated,
-    VacancyPublished,
+    BedOffered, BedVoid, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event,
+    IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
+    ServiceContractExpiring, VacancyPublished,
 };
 use hub_platform::db::{DbConnection, DbError};
 use tokio::sync::Notify;
@@ -51,6 +59,13 @@ pub fn subscription() -> Subscription {
             CompetitionClosed::TYPE,
             ReferralUpdated::TYPE,
             VacancyPublished::TYPE,
+            OrderIssued::TYPE,
+            OrderOverdue::TYPE,
+            IpaReviewDue::TYPE,
+            BedVoid::TYPE,
+            BedOffered::TYPE,
+            ServiceContractExpiring::TYPE,
+            PlacementEnded::TYPE,
         ],
     )
 }
@@ -129,7 +144,7 @@ fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
 fn queue(
     conn: &mut DbConnection,
     event_id: &str,
-    targets: Vec<(String, &'static str, String)>,
+    targets: Vec<domain::Webhook>,
 ) -> Result<usize, DbError> {
     let orgs: Vec<&str> = targets
         .iter()
@@ -167,7 +182,7 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
     let status_at = at.naive_utc();
     // (organisation, webhook type, body): resolved to endpoints at the end, in one query,
     // and queued in multi-row inserts.
-    let mut targets: Vec<(String, &'static str, String)> = Vec::new();
+    let mut targets: Vec<domain::Webhook> = Vec::new();
     let mut send = |org: &str, event_type: &'static str, body: &str| {
         targets.push((org.to_owned(), event_type, body.to_owned()));
     };
@@ -277,6 +292,12 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
                     &domain::vacancy_offered_body(&e, by, &shared, at),
                 );
             }
+        }
+    } else if let Some(webhooks) =
+        domain::contract_webhooks(env, base_url).map_err(anyhow::Error::from)?
+    {
+        for (org, event_type, body) in webhooks {
+            send(&org, event_type, &body);
         }
     }
     let queued = queue(conn, &event_id, targets)?;
