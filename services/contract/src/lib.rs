@@ -1,11 +1,23 @@
-//! The contract service: orders issued to awarded providers, their signature, and the
-//! placements made under signed orders.
+//! The contract service: orders issued to awarded providers, the placements made under them
+//! (or in block contracts' beds), each placement's Individual Placement Agreement and its
+//! reviews; block contracts and service contracts (see `api::blocks`,
+//! `api::service_contracts`).
 //!
-//! * `competition.awarded` → an order (`issued`, due back signed within five working days)
-//!   and `contract.order_issued`.
-//! * `POST /v1/orders/{id}/sign` (the provider) → `signed` and `contract.order_signed`.
+//! * `competition.awarded` → an order (`issued`) and `contract.order_issued`; the provider
+//!   signs it (`contract.order_signed`, `late` after its due day) or declines it with a
+//!   reason code (`contract.order_declined`); the sweep raises `contract.order_overdue` once
+//!   per order not signed by its due day. A signed order never changes: a change is a
+//!   variation recorded on its own (`/v1/orders/{id}/variations`).
 //! * `POST /v1/placements` (the council's commissioner) → an `active` placement and
-//!   `contract.placement_started`, which finance commits money from.
+//!   `contract.placement_started`, which finance commits money from; `…/end` →
+//!   `contract.placement_ended` (the order and any block contract stay in force).
+//! * IPA versions: drafted by the council, signed by the provider, approved by the child's
+//!   social worker → `contract.ipa_approved`, and `contract.placement_rate_changed` from the
+//!   version's effective day when the weekly rate or extras change. Reviews are due every
+//!   `review_frequency_months` (3 by default); the sweep raises `contract.ipa_review_due`
+//!   once when a review falls within 14 days and once more when it is overdue.
+//! * `GET /v1/placement-stability`: placements per child, breakdowns, and the share of
+//!   children placed within the partnership's local distance.
 //!
 //! Decisions:
 //! * One order per competition (`orders.competition_id` is unique): an award announced again
@@ -16,6 +28,15 @@
 //! * `due_by` counts `[contract] sign_within_working_days` (5) England and Wales working
 //!   days from the UTC date of issue ([`domain::order_due_by`]); bank holidays come from the
 //!   published list for 2024–2030 and from the standing rules beyond it.
+//! * An emergency order (a direct award) may be placed before it is signed. Until the
+//!   commissioner records the timescale agreed with the provider (`PUT …/timescale`), it is
+//!   due the same number of working days after the later of its issue and its start
+//!   ([`domain::emergency_due_by`]); the agreed day may already have passed when recorded.
+//! * A provider cannot decline an order while a placement under it is going on.
+//! * Approving an IPA version restarts the review schedule from its effective day; one
+//!   version at a time awaits signature and approval; a block bed's IPA keeps the block rate
+//!   (extras on top). Contact arrangements, review notes, decline and end notes are personal
+//!   or free text: they stay in this service, never in events or logs.
 //! * Other organisations' orders and placements are 404; the wrong role for an action is 403.
 
 pub mod api;
