@@ -109,6 +109,8 @@ pub struct Ledger {
 }
 
 /// A partnership's commitment ledger for a financial year (finance staff of a member council).
+/// Every member's finance staff see every line (ids and money only); the monitoring report's
+/// drill-down is where a partner is limited to its own detail.
 #[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
     responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),

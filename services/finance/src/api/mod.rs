@@ -2,7 +2,9 @@
 
 pub mod actuals;
 pub mod budgets;
+pub mod export;
 pub mod ledger;
+pub mod monitoring;
 pub mod periods;
 
 use std::collections::HashMap;
@@ -32,6 +34,8 @@ pub struct FinanceState {
         actuals::upload,
         actuals::list,
         actuals::get_upload,
+        monitoring::get,
+        monitoring::drill,
     ),
     tags((name = "finance", description = "Pooled budgets, contributions and the ledger"))
 )]
@@ -56,7 +60,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1/actuals/uploads/{id}",
             web::get().to(actuals::get_upload),
-        );
+        )
+        .route("/v1/monitoring", web::get().to(monitoring::get))
+        .route("/v1/monitoring/drill", web::get().to(monitoring::drill));
 }
 
 /// The query string as a map; 422 if it cannot be read.
@@ -99,4 +105,14 @@ pub(crate) fn writable(who: &Principal, code: &str) -> Result<&'static Partnersh
         ))),
         Some(_) => Ok(p),
     }
+}
+
+/// Whether the caller sees every partner's detail (other partners' children's ledger lines
+/// and payments): the hosting authority, or where a partnership has none, its lead
+/// commissioner. Other partners see the consolidated figures and their own detail.
+pub(crate) fn sees_all(partnership: &Partnership, org: &str) -> bool {
+    partnership
+        .finance_host
+        .unwrap_or(partnership.lead_commissioner)
+        == org
 }

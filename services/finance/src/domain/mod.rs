@@ -9,6 +9,7 @@ use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 pub mod actuals;
 pub mod budget;
 pub mod ledger;
+pub mod monitoring;
 pub mod risk;
 
 pub use ledger::{Attribution, CostLine, SourceKind};

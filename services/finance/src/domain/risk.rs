@@ -3,8 +3,8 @@
 //! An overspend is met first from the risk pool (a contingency the partners hold for the
 //! year, up to `pool_pence`), then the rest is split between the partners by `method`:
 //! `contribution` (each partner's share of the budget), `usage` (each council's own
-//! children's costs: its placements and the block beds its children are in, actual and
-//! committed), or a `blend` of the two. A partner with a cap bears no more than it; what the
+//! children's costs: the year's ledger lines for its placements and the block beds its
+//! children are in), or a `blend` of the two. All partners with no usage split evenly. A partner with a cap bears no more than it; what the
 //! cap keeps from it is split between the uncapped partners the same way, and what no one
 //! can bear is shown as unmet. An underspend goes back to the partners by the same method
 //! (the pool and the caps are for overspends). Every split is to the penny by largest
@@ -24,7 +24,7 @@ use super::budget::{MAX_LINE_PENCE, Step, WHOLE_BP, split_with_steps};
 pub enum ShareMethod {
     /// By each partner's contribution to the budget.
     Contribution {},
-    /// By each council's own children's costs (actual to date plus committed).
+    /// By each council's own children's costs (its children's ledger lines for the year).
     Usage {},
     /// Part by contribution, part by usage (basis points adding up to 10,000).
     Blend { contribution_bp: i64, usage_bp: i64 },

@@ -4,6 +4,7 @@ pub mod actuals;
 pub mod budgets;
 pub mod facts;
 pub mod periods;
+pub mod reports;
 
 pub mod schema {
     diesel::table! {

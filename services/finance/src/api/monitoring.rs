@@ -1,0 +1,479 @@
+//! `/v1/monitoring`: a partnership's consolidated monitoring for a year as at the end of a
+//! period, as JSON, CSV (one view a file) or an XLSX workbook (one sheet a view); and
+//! `/v1/monitoring/drill`: the ledger lines and payments behind any figure.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use hub_platform::{
+    FieldError, Pence, Principal, Problem,
+    calendar::FinancialYear,
+    directory::{self, Partnership},
+};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    FinanceState, actuals::PaymentView, export, ledger::LedgerLine, query_map, readable, sees_all,
+};
+use crate::{
+    domain::{
+        LedgerQuery,
+        monitoring::{
+            self, BudgetFigures, Figures, Inputs, LineFigures, PartnerDetail, TrendPoint,
+        },
+        risk::{RiskShare, Sharing},
+    },
+    store::{budgets, reports},
+};
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; they are read from the query map
+pub struct MonitoringParams {
+    /// The partnership; the caller's council must be a member.
+    partnership: String,
+    /// The financial year (2018 = 2018/19).
+    year: i32,
+    /// As at the end of this period (1 = April … 12 = March).
+    period: i32,
+    /// `json` (the default), `csv` or `xlsx`; or send `Accept: text/csv` or the XLSX type.
+    format: Option<String>,
+    /// For CSV, the view: `lines` (the default), `partners`, `detail`, `trend`, `savings`.
+    view: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerRow {
+    pub council: String,
+    pub council_name: String,
+    pub contribution_pence: i64,
+    /// The year's ledger cost of the council's own children.
+    pub own_children_costs_pence: i64,
+    /// Its share of the forecast variance under the risk-share agreement.
+    pub variance_share_pence: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RiskShareView {
+    pub agreement: RiskShare,
+    #[serde(flatten)]
+    pub sharing: Sharing,
+}
+
+/// A block contract's savings: planned for the year and realised to date.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BlockSavings {
+    pub block_contract_id: String,
+    pub provider_id: String,
+    pub beds: i32,
+    pub block_weekly_rate_pence: i64,
+    pub spot_weekly_rate_pence: i64,
+    /// (spot − block) × 52 × beds, as the contract was let.
+    pub planned_annual_saving_pence: i64,
+    /// (spot − block) × bed-days of the term in the year / 7.
+    pub planned_for_year_pence: i64,
+    pub occupied_bed_days_to_date: i64,
+    pub void_bed_days_to_date: i64,
+    /// (spot − block) × occupied bed-days / 7.
+    pub realised_saving_to_date_pence: i64,
+    /// block × void bed-days / 7: paid for beds no child used.
+    pub void_cost_to_date_pence: i64,
+    pub net_saving_to_date_pence: i64,
+}
+
+/// The monitoring report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonitoringReport {
+    pub partnership: String,
+    pub year: i32,
+    pub year_label: String,
+    pub period: i32,
+    /// The last day of the period.
+    pub as_at: NaiveDate,
+    pub budget_id: String,
+    /// The budget version in force for the period.
+    pub budget_version: i32,
+    /// By budget line; `totals` is their sum.
+    pub lines: Vec<LineFigures>,
+    pub totals: Figures,
+    /// Every partner: contribution, own children's costs, share of the variance.
+    pub partners: Vec<PartnerRow>,
+    pub risk_share: RiskShareView,
+    /// Each partner's own actual, committed and forecast by line: every partner's for the
+    /// hosting authority, the caller's own for a partner.
+    pub detail: Vec<PartnerDetail>,
+    pub block_savings: Vec<BlockSavings>,
+    /// Periods 1 to `period`: the figures as at the end of each.
+    pub trend: Vec<TrendPoint>,
+    /// How to trace a figure: GET this with `budget_line`, `measure` (`actual`, `committed`,
+    /// `forecast`, `own_children_costs`) and, for a partner's figure, `council`.
+    pub drill: String,
+}
+
+fn int_param(
+    q: &std::collections::HashMap<String, String>,
+    name: &str,
+    range: std::ops::RangeInclusive<i32>,
+    errors: &mut Vec<FieldError>,
+) -> i32 {
+    match q.get(name).map(|v| v.trim().parse::<i32>()) {
+        Some(Ok(v)) if range.contains(&v) => v,
+        None => {
+            errors.push(FieldError::new(
+                name,
+                "required",
+                format!("{name} is required"),
+            ));
+            0
+        }
+        _ => {
+            errors.push(FieldError::new(
+                name,
+                "range",
+                format!(
+                    "{name} is a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+            0
+        }
+    }
+}
+
+/// A checked monitoring request: its query, partnership, year and period.
+type Target = (
+    std::collections::HashMap<String, String>,
+    &'static Partnership,
+    i32,
+    i32,
+);
+
+/// The partnership, year and period of a monitoring request, checked.
+fn target(req: &HttpRequest, who: &Principal) -> Result<Target, Problem> {
+    who.require_any(&[hub_platform::Role::Finance])?;
+    let q = query_map(req)?;
+    let mut errors = match LedgerQuery::parse(&q) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    };
+    let period = int_param(&q, "period", 1..=12, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let year = q["year"].trim().parse::<i32>().expect("checked");
+    let partnership = readable(who, q["partnership"].trim())?;
+    Ok((q, partnership, year, period))
+}
+
+/// Builds the report for the caller.
+pub(crate) async fn build(
+    state: &FinanceState,
+    who: &Principal,
+    partnership: &'static Partnership,
+    year: i32,
+    period: i32,
+) -> Result<MonitoringReport, Problem> {
+    let code = partnership.code;
+    let (budget, versions, commitments, payments, blocks) = state
+        .store
+        .db
+        .run(move |conn| {
+            let Some(budget) = budgets::budget_for(conn, code, year)? else {
+                return Ok(None);
+            };
+            let mut versions = Vec::new();
+            for p in 1..=period {
+                let v = budgets::version_for_period(conn, &budget.id, p)?.ok_or_else(|| {
+                    anyhow::anyhow!("budget {} has no version for P{p}", budget.id)
+                })?;
+                versions.push(v);
+            }
+            let commitments = reports::commitment_sums(conn, code, year)?;
+            let payments = reports::payment_sums(conn, code, year)?;
+            let blocks = reports::block_days(conn, code, year, period)?;
+            Ok(Some((budget, versions, commitments, payments, blocks)))
+        })
+        .await?
+        .ok_or_else(|| {
+            Problem::conflict(
+                "no-budget",
+                format!("{code} has no budget for {}", FinancialYear(year).label()),
+            )
+        })?;
+    let figures: Vec<BudgetFigures> = versions
+        .iter()
+        .map(|v| {
+            Ok(BudgetFigures {
+                version: v.version.version,
+                lines: v
+                    .lines
+                    .iter()
+                    .map(|l| (l.budget_line.clone(), Pence(l.amount_pence)))
+                    .collect(),
+                contributions: v
+                    .contributions
+                    .iter()
+                    .map(|c| (c.council.clone(), Pence(c.amount_pence)))
+                    .collect(),
+                risk_share: serde_json::from_str(&v.version.risk_share)
+                    .map_err(anyhow::Error::from)?,
+            })
+        })
+        .collect::<Result<_, Problem>>()?;
+    let report = monitoring::report(&Inputs {
+        period,
+        budgets: &figures,
+        members: partnership.members,
+        commitments: &commitments,
+        payments: &payments,
+    });
+    let fy = FinancialYear(year);
+    let all = sees_all(partnership, &who.org);
+    let current = &figures[(period - 1) as usize];
+    let (year_start, year_end) = (fy.start(), fy.end());
+    let block_savings = blocks
+        .into_iter()
+        .map(|b| {
+            let diff = Pence(b.spot_weekly_rate_pence - b.block_weekly_rate_pence);
+            let (lo, hi) = (b.start_date.max(year_start), b.end_date.min(year_end));
+            let term_days = if hi < lo { 0 } else { (hi - lo).num_days() + 1 };
+            let realised = diff.prorate_weekly(b.occupied_days);
+            let void_cost = Pence(b.block_weekly_rate_pence).prorate_weekly(b.void_days);
+            BlockSavings {
+                planned_for_year_pence: diff.prorate_weekly(term_days * i64::from(b.beds)).0,
+                occupied_bed_days_to_date: b.occupied_days,
+                void_bed_days_to_date: b.void_days,
+                realised_saving_to_date_pence: realised.0,
+                void_cost_to_date_pence: void_cost.0,
+                net_saving_to_date_pence: (realised - void_cost).0,
+                block_contract_id: b.block_contract_id,
+                provider_id: b.provider_id,
+                beds: b.beds,
+                block_weekly_rate_pence: b.block_weekly_rate_pence,
+                spot_weekly_rate_pence: b.spot_weekly_rate_pence,
+                planned_annual_saving_pence: b.planned_annual_saving_pence,
+            }
+        })
+        .collect();
+    Ok(MonitoringReport {
+        partnership: code.to_owned(),
+        year,
+        year_label: fy.label(),
+        period,
+        as_at: fy.period(period as u32).1,
+        budget_id: budget.id,
+        budget_version: current.version,
+        lines: report.lines,
+        totals: report.totals,
+        partners: report
+            .partners
+            .into_iter()
+            .map(|p| PartnerRow {
+                council_name: directory::council(&p.council)
+                    .map_or_else(String::new, |c| c.name.to_owned()),
+                council: p.council,
+                contribution_pence: p.contribution_pence,
+                own_children_costs_pence: p.own_children_costs_pence,
+                variance_share_pence: p.variance_share_pence,
+            })
+            .collect(),
+        risk_share: RiskShareView {
+            agreement: current.risk_share.clone(),
+            sharing: report.sharing,
+        },
+        detail: report
+            .details
+            .into_iter()
+            .filter(|d| all || d.council == who.org)
+            .collect(),
+        block_savings,
+        trend: report.trend,
+        drill: format!("/v1/monitoring/drill?partnership={code}&year={year}&period={period}"),
+    })
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The consolidated monitoring report as at the end of a period: by budget line and in total
+/// (budget, actual to date, committed for the rest of the year, forecast outturn, variance),
+/// each partner's contribution and share of the variance under the risk-share agreement, the
+/// caller's own detail (every partner's for the hosting authority), block-contract savings
+/// and the trend. JSON, CSV (`view=`) or XLSX (`format=xlsx`).
+#[utoipa::path(get, path = "/v1/monitoring", tag = "finance", params(MonitoringParams),
+    responses((status = 200, body = MonitoringReport,
+            content(("application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "no budget for the year (`no-budget`)"), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let (q, partnership, year, period) = target(&req, &who)?;
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match q.get("format").map(|f| f.trim()) {
+        Some(f) => f.to_owned(),
+        None if accept.contains(XLSX) => "xlsx".into(),
+        None if accept.contains("text/csv") => "csv".into(),
+        None => "json".into(),
+    };
+    if !["json", "csv", "xlsx"].contains(&format.as_str()) {
+        return Err(Problem::invalid(
+            "format",
+            "one_of",
+            "format is json, csv or xlsx",
+        ));
+    }
+    let view = q.get("view").map_or("lines", |v| v.trim());
+    if !export::VIEWS.contains(&view) {
+        return Err(Problem::invalid(
+            "view",
+            "one_of",
+            format!("view is one of {}", export::VIEWS.join(", ")),
+        ));
+    }
+    let report = build(&state, &who, partnership, year, period).await?;
+    let name = format!(
+        "monitoring-{}-{}-P{period:02}",
+        report.partnership,
+        report.year_label.replace('/', "-")
+    );
+    match format.as_str() {
+        "csv" => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{name}-{view}.csv\""),
+            ))
+            .body(export::csv(&report, view).map_err(anyhow::Error::from)?)),
+        "xlsx" => Ok(HttpResponse::Ok()
+            .content_type(XLSX)
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ))
+            .body(export::xlsx(&report).map_err(anyhow::Error::from)?)),
+        _ => Ok(HttpResponse::Ok().json(report)),
+    }
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DrillParams {
+    partnership: String,
+    year: i32,
+    period: i32,
+    /// `actual` (payments to date), `committed` (ledger lines after the period),
+    /// `forecast` (both), `own_children_costs` (the council's children's lines for the year).
+    measure: String,
+    /// The budget line; all lines if absent.
+    budget_line: Option<String>,
+    /// A partner's figure; the consolidated one if absent (hosting authority only). A partner
+    /// sees its own council's.
+    council: Option<String>,
+}
+
+/// The lines and payments behind one figure; they add up to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Drill {
+    pub partnership: String,
+    pub year: i32,
+    pub period: i32,
+    pub measure: String,
+    pub budget_line: Option<String>,
+    pub council: Option<String>,
+    pub total_pence: i64,
+    pub commitment_lines: Vec<LedgerLine>,
+    pub payments: Vec<PaymentView>,
+}
+
+/// The ledger lines and payments behind a figure of the monitoring report.
+#[utoipa::path(get, path = "/v1/monitoring/drill", tag = "finance", params(DrillParams),
+    responses((status = 200, body = Drill), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "also another partner's detail"), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn drill(
+    state: web::Data<FinanceState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let (q, partnership, year, period) = target(&req, &who)?;
+    let measure = q
+        .get("measure")
+        .map(|m| m.trim().to_owned())
+        .unwrap_or_default();
+    if !["actual", "committed", "forecast", "own_children_costs"].contains(&measure.as_str()) {
+        return Err(Problem::invalid(
+            "measure",
+            "one_of",
+            "measure is actual, committed, forecast or own_children_costs",
+        ));
+    }
+    let budget_line = q
+        .get("budget_line")
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty());
+    let all = sees_all(partnership, &who.org);
+    let council = match q
+        .get("council")
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) if (all && partnership.has_member(&c)) || c == who.org => Some(c),
+        Some(_) => return Err(Problem::not_found("partner detail")),
+        None if all => None,
+        None => Some(who.org.clone()),
+    };
+    if measure == "own_children_costs" && council.is_none() {
+        return Err(Problem::invalid(
+            "council",
+            "required",
+            "own children's costs are a partner's: name the council",
+        ));
+    }
+    let code = partnership.code;
+    let (m, l, c) = (measure.clone(), budget_line.clone(), council.clone());
+    let (lines, payments) = state
+        .store
+        .db
+        .run(move |conn| {
+            let (l, c) = (l.as_deref(), c.as_deref());
+            let lines = match m.as_str() {
+                "committed" | "forecast" if period < 12 => {
+                    reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
+                }
+                "own_children_costs" => {
+                    reports::lines_behind(conn, code, year, 1..=12, l, c, Some("child"))?
+                }
+                _ => Vec::new(),
+            };
+            let payments = match m.as_str() {
+                "actual" | "forecast" => {
+                    reports::payments_behind(conn, code, year, 1..=period, l, c)?
+                }
+                _ => Vec::new(),
+            };
+            Ok((lines, payments))
+        })
+        .await?;
+    let total = lines.iter().map(|l| l.amount_pence).sum::<i64>()
+        + payments.iter().map(|p| p.amount_pence).sum::<i64>();
+    Ok(HttpResponse::Ok().json(Drill {
+        partnership: code.to_owned(),
+        year,
+        period,
+        measure,
+        budget_line,
+        council,
+        total_pence: total,
+        commitment_lines: lines.into_iter().map(LedgerLine::from).collect(),
+        payments: payments.into_iter().map(PaymentView::from).collect(),
+    }))
+}

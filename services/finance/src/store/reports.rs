@@ -1,0 +1,214 @@
+//! Sums the monitoring report is built from, and the rows behind one of its figures.
+//! Sums are taken in the database (one row per period, line, council), so a report reads a
+//! few hundred rows however many placements a partnership has.
+
+use chrono::NaiveDate;
+use diesel::{
+    QueryableByName, RunQueryDsl,
+    sql_types::{BigInt, Date, Integer, Text},
+};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError},
+};
+
+use crate::domain::monitoring::{CommitmentSum, PaymentSum};
+
+#[derive(QueryableByName)]
+struct CommitmentSumRow {
+    #[diesel(sql_type = Integer)]
+    period: i32,
+    #[diesel(sql_type = Text)]
+    budget_line: String,
+    #[diesel(sql_type = Text)]
+    council: String,
+    #[diesel(sql_type = Text)]
+    attribution: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+}
+
+#[derive(QueryableByName)]
+struct PaymentSumRow {
+    #[diesel(sql_type = Integer)]
+    period: i32,
+    #[diesel(sql_type = Text)]
+    budget_line: String,
+    #[diesel(sql_type = Text)]
+    council: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+}
+
+/// The year's ledger lines summed by period, budget line, council and attribution.
+pub fn commitment_sums(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+) -> Result<Vec<CommitmentSum>, DbError> {
+    let rows: Vec<CommitmentSumRow> = diesel::sql_query(
+        "SELECT period, budget_line, council, attribution, CAST(SUM(amount_pence) AS BIGINT) AS amount \
+         FROM commitment_lines WHERE partnership = $1 AND year = $2 \
+         GROUP BY period, budget_line, council, attribution \
+         ORDER BY period, budget_line, council, attribution",
+    )
+    .bind::<Text, _>(partnership)
+    .bind::<Integer, _>(year)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CommitmentSum {
+            period: r.period,
+            budget_line: r.budget_line,
+            council: r.council,
+            attribution: r.attribution,
+            amount: Pence(r.amount),
+        })
+        .collect())
+}
+
+/// The year's payments summed by period, budget line and council.
+pub fn payment_sums(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+) -> Result<Vec<PaymentSum>, DbError> {
+    let rows: Vec<PaymentSumRow> = diesel::sql_query(
+        "SELECT period, budget_line, council, CAST(SUM(amount_pence) AS BIGINT) AS amount \
+         FROM payments WHERE partnership = $1 AND year = $2 \
+         GROUP BY period, budget_line, council ORDER BY period, budget_line, council",
+    )
+    .bind::<Text, _>(partnership)
+    .bind::<Integer, _>(year)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PaymentSum {
+            period: r.period,
+            budget_line: r.budget_line,
+            council: r.council,
+            amount: Pence(r.amount),
+        })
+        .collect())
+}
+
+/// A block contract's bed-days in a year up to a period, filled and void.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct BlockDays {
+    #[diesel(sql_type = Text)]
+    pub block_contract_id: String,
+    #[diesel(sql_type = Text)]
+    pub provider_id: String,
+    #[diesel(sql_type = Integer)]
+    pub beds: i32,
+    #[diesel(sql_type = BigInt)]
+    pub block_weekly_rate_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    pub spot_weekly_rate_pence: i64,
+    #[diesel(sql_type = Date)]
+    pub start_date: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub end_date: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    pub planned_annual_saving_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    pub occupied_days: i64,
+    #[diesel(sql_type = BigInt)]
+    pub void_days: i64,
+}
+
+/// Every block contract of the partnership with its bed-days in the year up to `period`.
+pub fn block_days(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    period: i32,
+) -> Result<Vec<BlockDays>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
+                b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence, \
+                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'child' THEN l.days ELSE 0 END), 0) AS BIGINT) AS occupied_days, \
+                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'void' THEN l.days ELSE 0 END), 0) AS BIGINT) AS void_days \
+         FROM block_contracts b \
+         LEFT JOIN commitment_lines l ON l.source_kind = 'block_bed' AND l.source_id = b.block_contract_id \
+              AND l.year = $2 AND l.period <= $3 \
+         WHERE b.partnership = $1 \
+         GROUP BY b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
+                  b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence \
+         ORDER BY b.start_date, b.block_contract_id",
+    )
+    .bind::<Text, _>(partnership)
+    .bind::<Integer, _>(year)
+    .bind::<Integer, _>(period)
+    .load(conn)?)
+}
+
+/// The ledger lines behind a figure: the year's lines of `periods`, of a budget line if
+/// given, of a council if given, of the given attributions if any.
+pub fn lines_behind(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    periods: std::ops::RangeInclusive<i32>,
+    budget_line: Option<&str>,
+    council: Option<&str>,
+    attribution: Option<&str>,
+) -> Result<Vec<super::CommitmentRow>, DbError> {
+    use super::schema::commitment_lines as c;
+    use diesel::prelude::*;
+    let mut q = c::table
+        .filter(c::partnership.eq(partnership.to_owned()))
+        .filter(c::year.eq(year))
+        .filter(c::period.between(*periods.start(), *periods.end()))
+        .into_boxed();
+    if let Some(l) = budget_line {
+        q = q.filter(c::budget_line.eq(l.to_owned()));
+    }
+    if let Some(x) = council {
+        q = q.filter(c::council.eq(x.to_owned()));
+    }
+    if let Some(a) = attribution {
+        q = q.filter(c::attribution.eq(a.to_owned()));
+    }
+    Ok(q.order((
+        c::period.asc(),
+        c::source_kind.asc(),
+        c::source_id.asc(),
+        c::bed.asc(),
+        c::from_date.asc(),
+    ))
+    .select(super::CommitmentRow::as_select())
+    .load(conn)?)
+}
+
+/// The payments behind a figure: the year's payments counted in `periods`, of a budget line
+/// and a council if given.
+pub fn payments_behind(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    periods: std::ops::RangeInclusive<i32>,
+    budget_line: Option<&str>,
+    council: Option<&str>,
+) -> Result<Vec<super::actuals::PaymentRow>, DbError> {
+    use super::schema::payments as p;
+    use diesel::prelude::*;
+    let mut q = p::table
+        .filter(p::partnership.eq(partnership.to_owned()))
+        .filter(p::year.eq(year))
+        .filter(p::period.between(*periods.start(), *periods.end()))
+        .into_boxed();
+    if let Some(l) = budget_line {
+        q = q.filter(p::budget_line.eq(l.to_owned()));
+    }
+    if let Some(x) = council {
+        q = q.filter(p::council.eq(x.to_owned()));
+    }
+    Ok(q.order((
+        p::period.asc(),
+        p::council.asc(),
+        p::payment_reference.asc(),
+    ))
+    .select(super::actuals::PaymentRow::as_select())
+    .load(conn)?)
+}
