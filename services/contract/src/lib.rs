@@ -65,10 +65,13 @@ pub async fn start(
     settings: Arc<Settings>,
 ) -> anyhow::Result<Mounted> {
     handlers::subscribe(&store, transport.as_ref(), &settings).await?;
-    handlers::sweep::spawn(
-        store.clone(),
-        std::time::Duration::from_secs(settings.contract.sweep_interval_secs.max(1)),
-    );
+    // `sweep_interval_secs = 0` turns the clock off (tests drive `sweep_once` with chosen days).
+    if settings.contract.sweep_interval_secs > 0 {
+        handlers::sweep::spawn(
+            store.clone(),
+            std::time::Duration::from_secs(settings.contract.sweep_interval_secs),
+        );
+    }
     let state = web::Data::new(api::ContractState { store, settings });
     Ok(Mounted {
         name: NAME,

@@ -36,21 +36,27 @@ use crate::{
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/placements/{id}/ipa", web::get().to(get_ipa))
-        .route("/v1/placements/{id}/ipa/versions", web::post().to(draft))
+        .route(
+            "/v1/placements/{id}/ipa/versions",
+            web::post().to(draft_ipa_version),
+        )
         .route(
             "/v1/placements/{id}/ipa/versions/{version}/sign",
-            web::post().to(sign),
+            web::post().to(sign_ipa_version),
         )
         .route(
             "/v1/placements/{id}/ipa/versions/{version}/approve",
-            web::post().to(approve),
+            web::post().to(approve_ipa_version),
         )
         .route(
             "/v1/placements/{id}/ipa/versions/{version}/withdraw",
-            web::post().to(withdraw),
+            web::post().to(withdraw_ipa_version),
         )
-        .route("/v1/placements/{id}/ipa/reviews", web::post().to(review))
-        .route("/v1/ipa-reviews", web::get().to(reviews_due));
+        .route(
+            "/v1/placements/{id}/ipa/reviews",
+            web::post().to(record_ipa_review),
+        )
+        .route("/v1/ipa-reviews", web::get().to(list_ipa_reviews_due));
 }
 
 /// One version of an IPA.
@@ -245,7 +251,7 @@ pub async fn get_ipa(
         (status = 409, body = Problem, description = "`/problems/placement-ended` or `/problems/ipa-version-pending`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn draft(
+pub async fn draft_ipa_version(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -390,7 +396,7 @@ fn version_state(v: &VersionRow, wanted: VersionStatus) -> Result<(), Problem> {
         (status = 409, body = Problem, description = "`/problems/ipa-already-signed`, `/problems/ipa-withdrawn`"),
     ),
     security(("bearer" = [])))]
-pub async fn sign(
+pub async fn sign_ipa_version(
     state: web::Data<ContractState>,
     who: Principal,
     path: web::Path<(String, i32)>,
@@ -429,7 +435,7 @@ pub async fn sign(
         (status = 409, body = Problem, description = "`/problems/ipa-not-signed`, `/problems/ipa-already-approved`, `/problems/ipa-withdrawn`, `/problems/placement-ended`"),
     ),
     security(("bearer" = [])))]
-pub async fn approve(
+pub async fn approve_ipa_version(
     state: web::Data<ContractState>,
     who: Principal,
     path: web::Path<(String, i32)>,
@@ -503,7 +509,7 @@ pub async fn approve(
         (status = 409, body = Problem, description = "`/problems/ipa-not-pending`"),
     ),
     security(("bearer" = [])))]
-pub async fn withdraw(
+pub async fn withdraw_ipa_version(
     state: web::Data<ContractState>,
     who: Principal,
     path: web::Path<(String, i32)>,
@@ -538,7 +544,7 @@ pub async fn withdraw(
         (status = 409, body = Problem, description = "`/problems/ipa-not-approved` or `/problems/placement-ended`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn review(
+pub async fn record_ipa_review(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -613,7 +619,7 @@ pub struct ReviewsQuery {
 #[utoipa::path(get, path = "/v1/ipa-reviews", tag = "contract", params(ReviewsQuery),
     responses((status = 200, body = [ReviewDue]), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-pub async fn reviews_due(
+pub async fn list_ipa_reviews_due(
     state: web::Data<ContractState>,
     who: Principal,
     query: web::Query<ReviewsQuery>,

@@ -22,9 +22,7 @@ use crate::{
     },
     store::{
         self, OrderRow,
-        orders::{
-            VariationRow, add_variation, decline_order, set_timescale, sign_order, variations,
-        },
+        orders::{self as order_store, VariationRow},
         schema::*,
     },
 };
@@ -32,11 +30,17 @@ use crate::{
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/orders", web::get().to(list_orders))
         .route("/v1/orders/{id}", web::get().to(get_order))
-        .route("/v1/orders/{id}/sign", web::post().to(sign))
-        .route("/v1/orders/{id}/decline", web::post().to(decline))
-        .route("/v1/orders/{id}/timescale", web::put().to(agree_timescale))
-        .route("/v1/orders/{id}/variations", web::post().to(vary))
-        .route("/v1/orders/{id}/variations", web::get().to(list_variations));
+        .route("/v1/orders/{id}/sign", web::post().to(sign_order))
+        .route("/v1/orders/{id}/decline", web::post().to(decline_order))
+        .route(
+            "/v1/orders/{id}/timescale",
+            web::put().to(agree_order_timescale),
+        )
+        .route("/v1/orders/{id}/variations", web::post().to(vary_order))
+        .route(
+            "/v1/orders/{id}/variations",
+            web::get().to(list_order_variations),
+        );
 }
 
 /// The signature timescale agreed for an emergency order, and who recorded it.
@@ -304,7 +308,7 @@ pub async fn get_order(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/order-not-issued`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn sign(
+pub async fn sign_order(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -323,7 +327,7 @@ pub async fn sign(
             }
             let now = Utc::now().naive_utc();
             let late = is_late(row.due_by, now.date());
-            if !sign_order(conn, &row.id, &who.sub, now, late)? {
+            if !order_store::sign_order(conn, &row.id, &who.sub, now, late)? {
                 return Err(not_issued("no longer issued").into());
             }
             row.status = OrderStatus::Signed.code().to_owned();
@@ -356,7 +360,7 @@ pub async fn sign(
         (status = 409, body = Problem, description = "`/problems/order-not-issued` or `/problems/placement-active`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn decline(
+pub async fn decline_order(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -385,7 +389,7 @@ pub async fn decline(
                 .map(str::trim)
                 .filter(|d| !d.is_empty());
             let now = Utc::now().naive_utc();
-            if !decline_order(conn, &o.id, &who.sub, now, reason, detail)? {
+            if !order_store::decline_order(conn, &o.id, &who.sub, now, reason, detail)? {
                 return Err(not_issued("no longer issued").into());
             }
             events.emit(
@@ -414,7 +418,7 @@ pub async fn decline(
         (status = 409, body = Problem, description = "`/problems/order-not-issued` or `/problems/not-an-emergency-order`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn agree_timescale(
+pub async fn agree_order_timescale(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -441,7 +445,7 @@ pub async fn agree_timescale(
             }
             let now = Utc::now().naive_utc();
             let agreed_with = input.agreed_with.trim();
-            if !set_timescale(conn, &o.id, input.due_by, agreed_with, &who.sub, now)? {
+            if !order_store::set_timescale(conn, &o.id, input.due_by, agreed_with, &who.sub, now)? {
                 return Err(not_issued("no longer issued").into());
             }
             Ok(store::find_order(conn, &o.id)?.expect("just updated"))
@@ -459,7 +463,7 @@ pub async fn agree_timescale(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/order-not-signed`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn vary(
+pub async fn vary_order(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -478,7 +482,7 @@ pub async fn vary(
                 )
                 .into());
             }
-            add_variation(
+            order_store::add_variation(
                 conn,
                 VariationRow {
                     id: Uuid::now_v7().to_string(),
@@ -508,7 +512,7 @@ pub async fn vary(
     params(("id" = String, Path, description = "The order's id")),
     responses((status = 200, body = [VariationView]), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list_variations(
+pub async fn list_order_variations(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -519,7 +523,7 @@ pub async fn list_variations(
         .db
         .run(move |conn| {
             let o = visible(conn, &who, &id)?;
-            variations(conn, &o.id)
+            order_store::variations(conn, &o.id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(VariationView::from).collect::<Vec<_>>()))

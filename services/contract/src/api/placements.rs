@@ -24,18 +24,14 @@ use crate::{
         NewPlacement, OrderStatus, PlacementStatus, is_council_staff, may_see,
         placements::EndPlacement,
     },
-    store::{
-        self, PlacementRow, blocks,
-        placements::{end_placement, list},
-        schema::*,
-    },
+    store::{self, PlacementRow, blocks, placements as placement_store, schema::*},
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/placements", web::post().to(create_placement))
         .route("/v1/placements", web::get().to(list_placements))
         .route("/v1/placements/{id}", web::get().to(get_placement))
-        .route("/v1/placements/{id}/end", web::post().to(end));
+        .route("/v1/placements/{id}/end", web::post().to(end_placement));
 }
 
 /// How a placement ended.
@@ -385,7 +381,7 @@ pub async fn list_placements(
             } else {
                 (Some(who.org.as_str()), None)
             };
-            let rows = list(
+            let rows = placement_store::list(
                 conn,
                 council,
                 provider,
@@ -410,7 +406,7 @@ pub async fn list_placements(
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/placement-ended`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn end(
+pub async fn end_placement(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
@@ -436,7 +432,15 @@ pub async fn end(
                 .map(str::trim)
                 .filter(|n| !n.is_empty());
             let now = Utc::now().naive_utc();
-            if !end_placement(conn, &p.id, input.end_date, reason, note, &who.sub, now)? {
+            if !placement_store::end_placement(
+                conn,
+                &p.id,
+                input.end_date,
+                reason,
+                note,
+                &who.sub,
+                now,
+            )? {
                 return Err(ended().into());
             }
             if let Some((contract, bed)) = p.block_bed() {

@@ -14,7 +14,10 @@ use crate::{
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/placement-stability", web::get().to(get_stability));
+    cfg.route(
+        "/v1/placement-stability",
+        web::get().to(placement_stability),
+    );
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -34,7 +37,7 @@ pub struct StabilityQuery {
     responses((status = 200, body = Stability), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get_stability(
+pub async fn placement_stability(
     state: web::Data<ContractState>,
     who: Principal,
     query: web::Query<StabilityQuery>,

@@ -2,7 +2,8 @@
 //! fallen due — overdue orders, IPA reviews due and overdue, void beds to offer to partners,
 //! service contracts at an expiry alert. Each sweep is a write transaction with its events
 //! in the outbox, and each item is marked when raised, so several replicas sweeping at once
-//! or a restart mid-way raise each thing once.
+//! or a restart mid-way raise each thing once. An interval of 0 turns the clock off (the
+//! service tests call [`sweep_once`] with the days they choose).
 
 use std::time::Duration;
 
