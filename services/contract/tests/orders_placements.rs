@@ -1569,3 +1569,31 @@ on_both!(
     stability_figures_per_council_on_sqlite,
     stability_figures_per_council_on_postgres
 );
+
+/// Operation ids come from the handlers' names: each must be unique in the service's
+/// OpenAPI document (and the embedded platform merges every service's).
+#[test]
+fn every_operation_has_its_own_id() {
+    use utoipa::OpenApi;
+    let doc = serde_json::to_value(contract::api::ContractApi::openapi()).unwrap();
+    let mut ids: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    let n = ids.len();
+    assert!(n >= 19, "{ids:?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate operation ids");
+    for path in [
+        "/v1/orders/{id}/timescale",
+        "/v1/placements/{id}/ipa/versions/{version}/approve",
+        "/v1/ipa-reviews",
+        "/v1/placement-stability",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+}
