@@ -243,11 +243,11 @@ pub async fn upload(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let (target, payments, format, pointer) = match content_type.as_str() {
+    let (target, payments, read_errors, format, pointer) = match content_type.as_str() {
         "text/csv" => {
             let target = csv_target(&req)?;
-            let payments = actuals::read_csv(&bytes).map_err(Problem::validation)?;
-            (target, payments, "csv", "/rows")
+            let (payments, errors) = actuals::read_csv(&bytes).map_err(Problem::validation)?;
+            (target, payments, errors, "csv", "/rows")
         }
         "application/json" => {
             let body: ActualsJson = parse_json(&bytes)?;
@@ -279,6 +279,7 @@ pub async fn upload(
                     adjust: body.adjust,
                 },
                 payments,
+                Vec::new(),
                 "json",
                 "/payments",
             )
@@ -367,9 +368,10 @@ pub async fn upload(
                 year: (fy.start(), fy.end()),
                 pointer,
             };
-            let mut errors = actuals::check(&payments, &rules);
+            let mut errors = read_errors;
+            errors.extend(actuals::check(&payments, &rules));
             if !errors.is_empty() {
-                return Err(Problem::validation(errors).into());
+                return Err(Problem::validation(actuals::by_line(errors)).into());
             }
             let upload_id = Uuid::now_v7().to_string();
             let now = Utc::now().naive_utc();

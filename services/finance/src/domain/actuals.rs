@@ -111,9 +111,14 @@ fn optional(s: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Reads a CSV file of payments; every unreadable cell is an error naming its line and
-/// column. The rules of [`check`] are applied separately.
-pub fn read_csv(bytes: &[u8]) -> Result<Vec<Payment>, Vec<FieldError>> {
+/// A CSV file read: the payments whose cells could be read, and an error naming the line and
+/// column of each cell that could not.
+pub type ReadCsv = (Vec<Payment>, Vec<FieldError>);
+
+/// Reads a CSV file of payments. A header that cannot be used is refused outright; an
+/// unreadable cell is an error naming its line and column, and the other lines are still
+/// read so that [`check`] can name their problems too.
+pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -230,11 +235,19 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<Payment>, Vec<FieldError>> {
             });
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    Ok((out, errors))
+}
+
+/// Orders errors by the line (or index) their field names, keeping their order within it.
+pub fn by_line(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors.sort_by_key(|e| {
+        e.field
+            .split('/')
+            .nth(2)
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    });
+    errors
 }
 
 /// The JSON list as payments (line = index).
@@ -401,7 +414,8 @@ mod tests {
         let file = "payment_reference,paid_on,budget_line,amount\n\
                     LIV-1,2018-06-01,placements,1000.00\n\
                     LIV-2,31/06/2018,placements,12.345\n";
-        let errors = read_csv(file.as_bytes()).unwrap_err();
+        let (read, errors) = read_csv(file.as_bytes()).unwrap();
+        assert_eq!(read.len(), 1);
         let got: Vec<(&str, &str)> = errors
             .iter()
             .map(|e| (e.field.as_str(), e.rule.as_str()))
@@ -432,7 +446,8 @@ mod tests {
             "\u{feff}Amount,budget_line,paid_on,payment_reference,council\n\"£1,000.00\",staffing,2018-04-30,A-1,\n"
                 .as_bytes(),
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(ok[0].amount, Pence(100_000));
         assert_eq!((ok[0].line, ok[0].council.as_deref()), (2, None));
     }

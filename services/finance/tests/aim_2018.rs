@@ -1,0 +1,688 @@
+//! Adoption in Merseyside, 2018/19, as its hosting authority (Liverpool) monitors it: the
+//! pooled budget drawn from the four partners by fixed percentages that do not divide
+//! evenly; placements starting and ending mid-period with a mid-month rate change; a service
+//! contract phased over the year; a partner's CSV of payments uploaded twice and counted
+//! once; a closed period with a late adjustment; and the monitoring report as at the end of
+//! September (P6), every figure checked to the penny, parts adding up to the whole, and every
+//! figure traced to the ledger lines and payments behind it. SQLite and PostgreSQL.
+//!
+//! The expected figures are worked out in the comments.
+
+use std::io::Cursor;
+
+use actix_web::test::TestRequest;
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use hub_events::{
+    Envelope, Event, PlacementEnded, PlacementRateChanged, PlacementStarted, ServiceContractLet,
+};
+use hub_platform::{Role, db::Migrations};
+use hub_testkit::{ServiceCtx, assert_problem, call, call_request, on_both};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
+
+const LIVERPOOL: &str = "E08000012";
+const KNOWSLEY: &str = "E08000011";
+const SEFTON: &str = "E08000014";
+const WIRRAL: &str = "E08000015";
+const MEMBERS: [&str; 4] = [LIVERPOOL, KNOWSLEY, SEFTON, WIRRAL];
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn aim<E: Event>(ctx: &ServiceCtx, event: &E) {
+    ctx.publish_envelope(&Envelope::new("contract", "AIM", event))
+        .await;
+}
+
+fn csv(path: &str, body: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(path)
+        .insert_header(("content-type", "text/csv"))
+        .set_payload(body.to_owned())
+}
+
+fn pick(v: &Value, keys: &[&str]) -> Vec<i64> {
+    keys.iter()
+        .map(|k| v[*k].as_i64().unwrap_or_else(|| panic!("{k} in {v}")))
+        .collect()
+}
+
+const FIGURES: [&str; 5] = [
+    "budget_pence",
+    "actual_to_date_pence",
+    "committed_rest_of_year_pence",
+    "forecast_outturn_pence",
+    "variance_pence",
+];
+
+async fn flow(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let host = ctx.token_as("fin-lpool", LIVERPOOL, Role::Finance);
+    let sefton = ctx.token_as("fin-sefton", SEFTON, Role::Finance);
+    let wirral = ctx.token_as("fin-wirral", WIRRAL, Role::Finance);
+
+    // The budget: £1,100,000.07 in four lines. Shares that do not make 100% are refused.
+    let body = |shares: [i64; 4]| {
+        json!({
+            "partnership": "AIM", "year": 2018,
+            "lines": [
+                {"budget_line": "staffing", "amount_pence": 60_000_000},
+                {"budget_line": "inter_agency_fees", "amount_pence": 15_000_007},
+                {"budget_line": "commissioned_adoption_support", "amount_pence": 10_000_000},
+                {"budget_line": "placements", "amount_pence": 25_000_000}
+            ],
+            "costing_model": {"method": "fixed_percentages", "shares_bp": {
+                LIVERPOOL: shares[0], KNOWSLEY: shares[1], SEFTON: shares[2], WIRRAL: shares[3]}},
+            "risk_share": {"pool_pence": 100_000,
+                           "share": {"method": "blend", "contribution_bp": 5_000, "usage_bp": 5_000}},
+            "reason": "agreed by the AIM Governance board"
+        })
+    };
+    let got = call(
+        &app,
+        "POST",
+        "/v1/budgets",
+        &host,
+        Some(body([3733, 1867, 2150, 2200])),
+    )
+    .await;
+    assert_problem(
+        &got,
+        422,
+        "validation",
+        Some(("/costing_model/shares_bp", "sum")),
+    );
+    let (status, budget) = call(
+        &app,
+        "POST",
+        "/v1/budgets",
+        &host,
+        Some(body([3733, 1867, 2150, 2250])),
+    )
+    .await;
+    assert_eq!(status, 201, "{budget}");
+    let budget_id = budget["id"].as_str().unwrap().to_owned();
+    // 110,000,007 × 37.33% = 41,063,002.6131, × 18.67% = 20,537,001.3069, × 21.5% =
+    // 23,650,001.505, × 22.5% = 24,750,001.575: floors 110,000,005, the two pennies left to
+    // the largest remainders (Liverpool .6131, Wirral .575).
+    let contributions: Vec<i64> = budget["version"]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["amount_pence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        contributions,
+        vec![41_063_003, 20_537_001, 23_650_001, 24_750_002]
+    );
+    assert_eq!(contributions.iter().sum::<i64>(), 110_000_007);
+
+    // Sefton's child from 10 May at £2,149 + £100 extras a week; IPA v2 from 15 June at
+    // £1,988; last night 20 August. Wirral's child from 17 September at £1,500, still placed.
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    aim(
+        &ctx,
+        &PlacementStarted {
+            placement_id: a,
+            order_id: Some(Uuid::now_v7()),
+            referral_id: Uuid::now_v7(),
+            council: SEFTON.into(),
+            provider_id: "prov-foster-a".into(),
+            weekly_rate_pence: 214_900,
+            extras_weekly_pence: 10_000,
+            start_date: d(2018, 5, 10),
+            block_contract_id: None,
+            bed: None,
+        },
+    )
+    .await;
+    aim(
+        &ctx,
+        &PlacementRateChanged {
+            placement_id: a,
+            council: SEFTON.into(),
+            provider_id: "prov-foster-a".into(),
+            weekly_rate_pence: 198_800,
+            extras_weekly_pence: 0,
+            effective_from: d(2018, 6, 15),
+            ipa_version: 2,
+            block_contract_id: None,
+        },
+    )
+    .await;
+    aim(
+        &ctx,
+        &PlacementEnded {
+            placement_id: a,
+            council: SEFTON.into(),
+            provider_id: "prov-foster-a".into(),
+            end_date: d(2018, 8, 20),
+            reason: "adoption".into(),
+            block_contract_id: None,
+            bed: None,
+        },
+    )
+    .await;
+    aim(
+        &ctx,
+        &PlacementStarted {
+            placement_id: b,
+            order_id: Some(Uuid::now_v7()),
+            referral_id: Uuid::now_v7(),
+            council: WIRRAL.into(),
+            provider_id: "prov-foster-b".into(),
+            weekly_rate_pence: 150_000,
+            extras_weekly_pence: 0,
+            start_date: d(2018, 9, 17),
+            block_contract_id: None,
+            bed: None,
+        },
+    )
+    .await;
+    // Sefton lets adoption support for all four: £100,000.01 over the year (27,397p a day,
+    // the first 96 days a penny more).
+    let service = Uuid::now_v7();
+    aim(
+        &ctx,
+        &ServiceContractLet {
+            contract_id: service,
+            lead_council: SEFTON.into(),
+            provider_id: "prov-after-adoption".into(),
+            services: vec![
+                "access_to_records".into(),
+                "birth_parent_counselling".into(),
+                "letterbox".into(),
+            ],
+            value_pence: 10_000_001,
+            start_date: d(2018, 4, 1),
+            end_date: d(2019, 3, 31),
+            budget_line: "commissioned_adoption_support".into(),
+            extensions_allowed: 0,
+        },
+    )
+    .await;
+
+    // Payments. Liverpool records staffing (and a Knowsley inter-agency fee) as JSON.
+    let post_json = |period: i64, payments: Value| json!({"partnership": "AIM", "year": 2018, "period": period, "payments": payments});
+    for (period, payments) in [
+        (
+            1,
+            json!([
+            {"payment_reference": "LIV-S-01", "paid_on": "2018-04-30", "budget_line": "staffing", "amount_pence": 5_000_000},
+            {"payment_reference": "KNO-F-01", "paid_on": "2018-04-20", "budget_line": "inter_agency_fees",
+             "amount_pence": 2_700_000, "council": KNOWSLEY}]),
+        ),
+        (
+            2,
+            json!([{"payment_reference": "LIV-S-02", "paid_on": "2018-05-31", "budget_line": "staffing", "amount_pence": 5_000_000}]),
+        ),
+        (
+            4,
+            json!([
+            {"payment_reference": "LIV-S-04", "paid_on": "2018-07-31", "budget_line": "staffing", "amount_pence": 5_000_000},
+            {"payment_reference": "SEF-PL-07", "paid_on": "2018-07-31", "budget_line": "placements",
+             "amount_pence": 880_400, "council": SEFTON, "contract_id": a.to_string()}]),
+        ),
+    ] {
+        let (status, up) = call(
+            &app,
+            "POST",
+            "/v1/actuals",
+            &host,
+            Some(post_json(period, payments)),
+        )
+        .await;
+        assert_eq!(status, 201, "{up}");
+    }
+    // Sefton's CSV for P3: May's placement invoice, an inter-agency fee, April's support.
+    let p3 = "/v1/actuals?partnership=AIM&year=2018&period=3";
+    let file = "payment_reference,paid_on,budget_line,amount,contract_id\n\
+                SEF-PL-05,2018-06-05,placements,7068.29,PLACEMENT\n\
+                SEF-F-01,2018-06-20,inter_agency_fees,\"27,000.00\",\n\
+                SEF-CAS-04,2018-06-28,commissioned_adoption_support,8219.40,SERVICE\n"
+        .replace("PLACEMENT", &a.to_string())
+        .replace("SERVICE", &service.to_string());
+    // A bad amount and an unknown budget line: refused, nothing applied.
+    let bad = file
+        .replace("8219.40", "8219.4O")
+        .replace("inter_agency_fees", "interagency");
+    let got = call_request(&app, csv(p3, &bad), &sefton).await;
+    assert_problem(
+        &got,
+        422,
+        "validation",
+        Some(("/rows/3/budget_line", "one_of")),
+    );
+    assert_problem(&got, 422, "validation", Some(("/rows/4/amount", "format")));
+    let (status, first) = call_request(&app, csv(p3, &file), &sefton).await;
+    assert_eq!(
+        (status, first["applied_pence"].as_i64()),
+        (201, Some(706_829 + 2_700_000 + 821_940)),
+        "{first}"
+    );
+    let (status, again) = call_request(&app, csv(p3, &file), &sefton).await;
+    assert_eq!(
+        (status, again["duplicate"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
+
+    // P1–P3 close. Wirral's late fee for P3 is refused as it stands, then posted to P4.
+    for p in 1..=3 {
+        let (status, _) = call(
+            &app,
+            "POST",
+            &format!("/v1/budgets/{budget_id}/periods/{p}/close"),
+            &host,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let late = "payment_reference,paid_on,budget_line,amount\nWIR-F-01,2018-06-29,inter_agency_fees,27000\n";
+    let got = call_request(&app, csv(p3, late), &wirral).await;
+    assert_problem(&got, 409, "period-closed", None);
+    let (status, adjusted) =
+        call_request(&app, csv(&format!("{p3}&adjust=true"), late), &wirral).await;
+    assert_eq!(
+        (status, adjusted["posted_period"].as_i64()),
+        (201, Some(4)),
+        "{adjusted}"
+    );
+
+    // The report as at the end of September.
+    let (status, r) = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2018&period=6",
+        &host,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["as_at"].as_str(), r["budget_version"].as_i64()),
+        (Some("2018-09-30"), Some(1))
+    );
+    let lines: Vec<(String, Vec<i64>)> = r["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["budget_line"].as_str().unwrap().to_owned(),
+                pick(l, &FIGURES),
+            )
+        })
+        .collect();
+    // Lines in name order. Staffing: three payments of £50,000. Fees: Knowsley's, Sefton's and Wirral's late one.
+    // Support: April's £8,219.40 paid; October–March committed 849,307 × 4 + 821,910 +
+    // 767,116 = 4,986,254. Placements: 706,829 + 880,400 paid; Wirral's child October–March
+    // 664,286 × 4 + 642,857 + 600,000 = 3,900,001 committed (Sefton's ended in August).
+    assert_eq!(
+        lines,
+        vec![
+            (
+                "commissioned_adoption_support".into(),
+                vec![10_000_000, 821_940, 4_986_254, 5_808_194, -4_191_806]
+            ),
+            (
+                "inter_agency_fees".into(),
+                vec![15_000_007, 8_100_000, 0, 8_100_000, -6_900_007]
+            ),
+            (
+                "placements".into(),
+                vec![25_000_000, 1_587_229, 3_900_001, 5_487_230, -19_512_770]
+            ),
+            (
+                "staffing".into(),
+                vec![60_000_000, 15_000_000, 0, 15_000_000, -45_000_000]
+            ),
+        ]
+    );
+    let totals = pick(&r["totals"], &FIGURES);
+    assert_eq!(
+        totals,
+        vec![110_000_007, 25_509_169, 8_886_255, 34_395_424, -75_604_583]
+    );
+    for (i, total) in totals.iter().enumerate() {
+        assert_eq!(
+            lines.iter().map(|l| l.1[i]).sum::<i64>(),
+            *total,
+            "{}",
+            FIGURES[i]
+        );
+    }
+    // The underspend goes back half by contribution, half by usage (the pool is for
+    // overspends): 75,604,583 = 37,802,292 + 37,802,291 (the odd penny to the first half).
+    // By contribution: 14,111,596 / 7,057,688 / 8,127,492 / 8,505,516. By own children's
+    // costs (Sefton's 3,059,429, Wirral's 4,200,001): 15,931,475 / 21,870,816.
+    let partners: Vec<Vec<i64>> = r["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            pick(
+                p,
+                &[
+                    "contribution_pence",
+                    "own_children_costs_pence",
+                    "variance_share_pence",
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        partners,
+        vec![
+            vec![41_063_003, 0, -14_111_596],
+            vec![20_537_001, 0, -7_057_688],
+            vec![23_650_001, 3_059_429, -8_127_492 - 15_931_475],
+            vec![24_750_002, 4_200_001, -8_505_516 - 21_870_816],
+        ]
+    );
+    assert_eq!(partners.iter().map(|p| p[2]).sum::<i64>(), -75_604_583);
+    let sharing = &r["risk_share"];
+    assert_eq!(
+        pick(
+            sharing,
+            &[
+                "variance_pence",
+                "from_pool_pence",
+                "shared_pence",
+                "unmet_pence"
+            ]
+        ),
+        vec![-75_604_583, 0, -75_604_583, 0]
+    );
+    let sefton_steps = sharing["partners"][2]["steps"].as_array().unwrap();
+    assert_eq!(sefton_steps.len(), 2);
+    assert_eq!(
+        (
+            sefton_steps[1]["part"].as_str(),
+            sefton_steps[1]["split_pence"].as_i64(),
+            sefton_steps[1]["amount_pence"].as_i64()
+        ),
+        (Some("usage"), Some(-37_802_291), Some(-15_931_475))
+    );
+    // The host sees every partner's detail; they add up to the totals.
+    let detail: Vec<(String, Vec<i64>)> = r["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["council"].as_str().unwrap().to_owned(),
+                pick(&d["totals"], &FIGURES[1..4]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        detail,
+        vec![
+            (LIVERPOOL.into(), vec![15_000_000, 0, 15_000_000]),
+            (KNOWSLEY.into(), vec![2_700_000, 0, 2_700_000]),
+            (SEFTON.into(), vec![5_109_169, 4_986_254, 10_095_423]),
+            (WIRRAL.into(), vec![2_700_000, 3_900_001, 6_600_001]),
+        ]
+    );
+    assert_eq!(detail.iter().map(|d| d.1[2]).sum::<i64>(), totals[3]);
+    // The trend, P1 to P6: paid in the period, paid to date, committed after, forecast.
+    let trend: Vec<Vec<i64>> = r["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            pick(
+                t,
+                &[
+                    "period",
+                    "actual_in_period_pence",
+                    "actual_to_date_pence",
+                    "committed_rest_of_year_pence",
+                    "forecast_outturn_pence",
+                    "variance_pence",
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        trend,
+        vec![
+            vec![1, 7_700_000, 7_700_000, 16_437_491, 24_137_491, -85_862_516],
+            vec![
+                2,
+                5_000_000,
+                12_700_000,
+                14_881_324,
+                27_581_324,
+                -82_418_683
+            ],
+            vec![
+                3,
+                4_228_769,
+                16_928_769,
+                13_155_184,
+                30_083_953,
+                -79_916_054
+            ],
+            vec![
+                4,
+                8_580_400,
+                25_509_169,
+                11_425_472,
+                36_934_641,
+                -73_065_366
+            ],
+            vec![5, 0, 25_509_169, 10_008_165, 35_517_334, -74_482_673],
+            vec![6, 0, 25_509_169, 8_886_255, 34_395_424, -75_604_583],
+        ]
+    );
+
+    // Every figure traces to the lines and payments behind it, and they add up to it.
+    for (name, figures) in &lines {
+        for (measure, value) in [
+            ("actual", figures[1]),
+            ("committed", figures[2]),
+            ("forecast", figures[3]),
+        ] {
+            let (status, drill) = call(
+                &app,
+                "GET",
+                &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&budget_line={name}&measure={measure}"),
+                &host,
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{drill}");
+            let sum: i64 = drill["commitment_lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["amount_pence"].as_i64().unwrap())
+                .chain(
+                    drill["payments"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p["amount_pence"].as_i64().unwrap()),
+                )
+                .sum();
+            assert_eq!(
+                (sum, drill["total_pence"].as_i64().unwrap()),
+                (value, value),
+                "{name} {measure}"
+            );
+        }
+    }
+    let (_, fees) = call(&app, "GET", "/v1/monitoring/drill?partnership=AIM&year=2018&period=6&budget_line=inter_agency_fees&measure=actual", &host, None).await;
+    let late_fee = fees["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["payment_reference"] == "WIR-F-01")
+        .unwrap();
+    assert_eq!(
+        (
+            late_fee["period"].as_i64(),
+            late_fee["adjusts_period"].as_i64()
+        ),
+        (Some(4), Some(3))
+    );
+    let (_, usage) = call(&app, "GET", &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=own_children_costs&council={WIRRAL}"), &host, None).await;
+    assert_eq!(usage["total_pence"], 4_200_001, "{usage}");
+    assert!(
+        usage["commitment_lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["source_id"] == b.to_string())
+    );
+
+    // A partner sees the consolidated figures and its own detail only, and cannot drill into
+    // another partner's.
+    let (_, mine) = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2018&period=6",
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(pick(&mine["totals"], &FIGURES), totals);
+    assert_eq!(mine["partners"].as_array().unwrap().len(), 4);
+    assert_eq!(mine["detail"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["detail"][0]["council"], SEFTON);
+    let got = call(&app, "GET", &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=committed&council={WIRRAL}"), &sefton, None).await;
+    assert_problem(&got, 404, "not-found", None);
+    let (_, own) = call(
+        &app,
+        "GET",
+        "/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=forecast",
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (own["council"].as_str(), own["total_pence"].as_i64()),
+        (Some(SEFTON), Some(10_095_423))
+    );
+    assert!(
+        own["commitment_lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["council"] == SEFTON)
+    );
+    assert!(
+        own["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["council"] == SEFTON)
+    );
+
+    // CSV: the budget lines view, pounds to the penny.
+    let (status, _) = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2018&period=6&format=pdf",
+        &host,
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let res = actix_web::test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6&format=csv")
+            .insert_header(("authorization", format!("Bearer {host}")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "budget_line,budget,actual_to_date,committed_rest_of_year,forecast_outturn,variance"
+    );
+    assert_eq!(
+        rows[1],
+        "commissioned_adoption_support,100000.00,8219.40,49862.54,58081.94,-41918.06"
+    );
+    assert_eq!(
+        rows[5],
+        "total,1100000.07,255091.69,88862.55,343954.24,-756045.83"
+    );
+
+    // XLSX: a real workbook, a sheet per view, numbers as numbers in pounds.
+    let res = actix_web::test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6")
+            .insert_header((
+                "accept",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ))
+            .insert_header(("authorization", format!("Bearer {host}")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let bytes = actix_web::test::read_body(res).await.to_vec();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("an XLSX workbook");
+    assert_eq!(
+        book.sheet_names(),
+        vec![
+            "Report",
+            "Budget lines",
+            "Partners",
+            "Detail",
+            "Trend",
+            "Block savings"
+        ]
+    );
+    let sheet = book.worksheet_range("Budget lines").unwrap();
+    assert_eq!(
+        sheet.get_value((0, 0)),
+        Some(&Data::String("budget_line".into()))
+    );
+    assert_eq!(
+        sheet.get_value((3, 0)),
+        Some(&Data::String("placements".into()))
+    );
+    for (col, pence) in [
+        (1, 25_000_000i64),
+        (2, 1_587_229),
+        (3, 3_900_001),
+        (4, 5_487_230),
+        (5, -19_512_770),
+    ] {
+        match sheet.get_value((3, col)) {
+            Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, pence, "column {col}"),
+            other => panic!("column {col}: {other:?}"),
+        }
+    }
+    let partners_sheet = book.worksheet_range("Partners").unwrap();
+    match partners_sheet.get_value((4, 4)) {
+        Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, -8_505_516 - 21_870_816),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(MEMBERS.len(), 4);
+}
+
+on_both!(flow, aim_2018_19_on_sqlite, aim_2018_19_on_postgres);
