@@ -125,16 +125,19 @@ pub fn block_days(
     period: i32,
 ) -> Result<Vec<BlockDays>, DbError> {
     Ok(diesel::sql_query(
+        // Placeholders first appear in order ($1, $2, $3): SQLite numbers them that way.
         "SELECT b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
                 b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence, \
-                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'child' THEN l.days ELSE 0 END), 0) AS BIGINT) AS occupied_days, \
-                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'void' THEN l.days ELSE 0 END), 0) AS BIGINT) AS void_days \
+                CAST(COALESCE(l.occupied_days, 0) AS BIGINT) AS occupied_days, \
+                CAST(COALESCE(l.void_days, 0) AS BIGINT) AS void_days \
          FROM block_contracts b \
-         LEFT JOIN commitment_lines l ON l.source_kind = 'block_bed' AND l.source_id = b.block_contract_id \
-              AND l.year = $2 AND l.period <= $3 \
+         LEFT JOIN (SELECT source_id, \
+                           SUM(CASE WHEN attribution = 'child' THEN days ELSE 0 END) AS occupied_days, \
+                           SUM(CASE WHEN attribution = 'void' THEN days ELSE 0 END) AS void_days \
+                    FROM commitment_lines \
+                    WHERE partnership = $1 AND year = $2 AND period <= $3 AND source_kind = 'block_bed' \
+                    GROUP BY source_id) l ON l.source_id = b.block_contract_id \
          WHERE b.partnership = $1 \
-         GROUP BY b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
-                  b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence \
          ORDER BY b.start_date, b.block_contract_id",
     )
     .bind::<Text, _>(partnership)

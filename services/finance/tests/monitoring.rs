@@ -1,0 +1,196 @@
+//! Monitoring with a block contract: savings planned and realised, an overspend met from the
+//! risk pool first and then by usage with a cap; and the report's refusals. SQLite and
+//! PostgreSQL.
+
+use chrono::NaiveDate;
+use hub_events::{BlockContractLet, Envelope, PlacementStarted};
+use hub_platform::{Role, db::Migrations};
+use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
+use serde_json::json;
+use uuid::Uuid;
+
+static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
+
+const LIVERPOOL: &str = "E08000012";
+const KNOWSLEY: &str = "E08000011";
+const SEFTON: &str = "E08000014";
+const WIRRAL: &str = "E08000015";
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn flow(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let host = ctx.token(LIVERPOOL, Role::Finance);
+    let report = "/v1/monitoring?partnership=AIM&year=2018&period=3";
+    let got = call(&app, "GET", report, &host, None).await;
+    assert_problem(&got, 409, "no-budget", None);
+
+    // Care Assist's 4 beds at £1,988 (spot £2,149) from 1 April 2018 for three years; a
+    // Sefton child in bed 1 from the first day; beds 2–4 empty.
+    let block = Uuid::now_v7();
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "AIM",
+        &BlockContractLet {
+            block_contract_id: block,
+            lead_council: SEFTON.into(),
+            provider_id: "prov-care-assist".into(),
+            beds: 4,
+            block_weekly_rate_pence: 198_800,
+            spot_weekly_rate_pence: 214_900,
+            start_date: d(2018, 4, 1),
+            end_date: d(2021, 3, 31),
+            planned_annual_saving_pence: 3_348_800,
+        },
+    ))
+    .await;
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "AIM",
+        &PlacementStarted {
+            placement_id: Uuid::now_v7(),
+            order_id: None,
+            referral_id: Uuid::now_v7(),
+            council: SEFTON.into(),
+            provider_id: "prov-care-assist".into(),
+            weekly_rate_pence: 198_800,
+            extras_weekly_pence: 0,
+            start_date: d(2018, 4, 1),
+            block_contract_id: Some(block),
+            bed: Some(1),
+        },
+    ))
+    .await;
+    // £100,000 for placements, shared equally; overspends met from a £10,000 pool, then by
+    // usage with Sefton capped at £150,000.
+    let (status, budget) = call(
+        &app,
+        "POST",
+        "/v1/budgets",
+        &host,
+        Some(json!({"partnership": "AIM", "year": 2018,
+            "lines": [{"budget_line": "placements", "amount_pence": 10_000_000}],
+            "costing_model": {"method": "equal"},
+            "risk_share": {"pool_pence": 1_000_000, "share": {"method": "usage"},
+                           "caps_pence": {SEFTON: 15_000_000}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{budget}");
+
+    let (status, r) = call(&app, "GET", report, &host, None).await;
+    assert_eq!(status, 200, "{r}");
+    // £284 a bed-day. To the end of June: bed 1 filled 91 days, 273 void bed-days.
+    // Realised: £161 × 91 / 7 = £2,093.00; voids: £1,988 × 273 / 7 = £77,532.00. Planned for
+    // the year: £161 × 1,460 bed-days / 7 = £33,580.00 (the contract's 52 weeks: £33,488.00).
+    let s = &r["block_savings"][0];
+    assert_eq!(s["block_contract_id"], block.to_string());
+    let got: Vec<i64> = [
+        "planned_annual_saving_pence",
+        "planned_for_year_pence",
+        "occupied_bed_days_to_date",
+        "void_bed_days_to_date",
+        "realised_saving_to_date_pence",
+        "void_cost_to_date_pence",
+        "net_saving_to_date_pence",
+    ]
+    .iter()
+    .map(|k| s[*k].as_i64().unwrap())
+    .collect();
+    assert_eq!(
+        got,
+        vec![
+            3_348_800, 3_358_000, 91, 273, 209_300, 7_753_200, -7_543_900
+        ]
+    );
+    // Nothing paid; committed July–March: 4 beds × 274 days × £284 = £311,264.00, so
+    // £211,264.00 over: £10,000 from the pool, then £201,264.00 by usage (all Sefton's, whose
+    // child is the only one), capped at £150,000; the £51,264.00 left split evenly between
+    // the partners with no usage: £17,088.00 each.
+    let line = &r["lines"][0];
+    assert_eq!(
+        (
+            line["committed_rest_of_year_pence"].as_i64(),
+            line["variance_pence"].as_i64()
+        ),
+        (Some(31_126_400), Some(21_126_400))
+    );
+    let sharing = &r["risk_share"];
+    assert_eq!(
+        (
+            sharing["from_pool_pence"].as_i64(),
+            sharing["shared_pence"].as_i64(),
+            sharing["unmet_pence"].as_i64()
+        ),
+        (Some(1_000_000), Some(20_126_400), Some(0))
+    );
+    let shares: Vec<(String, i64, i64)> = r["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["council"].as_str().unwrap().to_owned(),
+                p["own_children_costs_pence"].as_i64().unwrap(),
+                p["variance_share_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shares,
+        vec![
+            (LIVERPOOL.into(), 0, 1_708_800),
+            (KNOWSLEY.into(), 0, 1_708_800),
+            (SEFTON.into(), 10_366_000, 15_000_000),
+            (WIRRAL.into(), 0, 1_708_800),
+        ]
+    );
+    let sefton_steps = sharing["partners"][2]["steps"].as_array().unwrap();
+    assert_eq!(sefton_steps.last().unwrap()["method"], "cap");
+
+    // Refusals: a period out of range, a stranger, the wrong role, a bad view.
+    let got = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2018&period=13",
+        &host,
+        None,
+    )
+    .await;
+    assert_problem(&got, 422, "validation", Some(("period", "range")));
+    let got = call(
+        &app,
+        "GET",
+        report,
+        &ctx.token("E06000018", Role::Finance),
+        None,
+    )
+    .await;
+    assert_problem(&got, 404, "not-found", None);
+    let got = call(
+        &app,
+        "GET",
+        report,
+        &ctx.token(SEFTON, Role::Commissioner),
+        None,
+    )
+    .await;
+    assert_problem(&got, 403, "forbidden", None);
+    let got = call(
+        &app,
+        "GET",
+        &format!("{report}&format=csv&view=children"),
+        &host,
+        None,
+    )
+    .await;
+    assert_problem(&got, 422, "validation", Some(("view", "one_of")));
+}
+
+on_both!(
+    flow,
+    monitoring_with_a_block_contract_on_sqlite,
+    monitoring_with_a_block_contract_on_postgres
+);
