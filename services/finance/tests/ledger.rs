@@ -596,6 +596,37 @@ async fn flow(url: &str) {
     assert_eq!(next["committed_pence"], 3_001, "{next}");
     assert_eq!(next["lines"][0]["from_date"], "2019-04-01");
     assert_eq!(next["lines"][0]["to_date"], "2019-04-30");
+
+    // The totals the monitoring report reads moved with every recompute: they are the
+    // lines summed, key by key.
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Sum {
+        #[diesel(sql_type = Text)]
+        k: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        amount: i64,
+    }
+    let sums = |sql: String| {
+        ctx.store
+            .db
+            .run(move |c| Ok(diesel::sql_query(sql).load::<Sum>(c)?))
+    };
+    let key = "partnership || '/' || CAST(year AS TEXT) || '/' || CAST(period AS TEXT) || '/' \
+               || budget_line || '/' || council || '/' || attribution";
+    let from_lines = sums(format!(
+        "SELECT {key} AS k, CAST(SUM(amount_pence) AS BIGINT) AS amount FROM commitment_lines \
+         GROUP BY {key} ORDER BY 1"
+    ))
+    .await
+    .unwrap();
+    let from_totals = sums(format!(
+        "SELECT {key} AS k, amount_pence AS amount FROM ledger_totals WHERE amount_pence <> 0 ORDER BY 1"
+    ))
+    .await
+    .unwrap();
+    // 24 keys: each period's placements, block beds and support, by council and attribution.
+    assert_eq!(from_lines.len(), 24, "{from_lines:?}");
+    assert_eq!(from_lines, from_totals);
 }
 
 on_both!(

@@ -222,6 +222,17 @@ pub mod schema {
             created_at -> Timestamp,
         }
     }
+    diesel::table! {
+        ledger_totals (partnership, year, period, budget_line, council, attribution) {
+            partnership -> Text,
+            year -> Integer,
+            period -> Integer,
+            budget_line -> Text,
+            council -> Text,
+            attribution -> Text,
+            amount_pence -> BigInt,
+        }
+    }
     diesel::allow_tables_to_appear_in_same_query!(placements, placement_ends);
 }
 
@@ -255,15 +266,41 @@ pub struct CommitmentRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Replaces a source's lines with `lines` (the source recomputed whole). Callers run this
-/// inside their transaction. Rows go one by one (batch inserts do not go through the
-/// multi-backend connection).
+/// The key of a ledger total: partnership, year, period, budget line, council, attribution.
+type TotalKey = (String, i32, i32, String, String, String);
+
+fn key(l: &CommitmentRow) -> TotalKey {
+    (
+        l.partnership.clone(),
+        l.year,
+        l.period,
+        l.budget_line.clone(),
+        l.council.clone(),
+        l.attribution.clone(),
+    )
+}
+
+/// Replaces a source's lines with `lines` (the source recomputed whole) and moves the
+/// ledger totals by the difference. Callers run this inside their transaction. Rows go one
+/// by one (batch inserts do not go through the multi-backend connection).
 pub fn replace_lines(
     conn: &mut DbConnection,
     source_kind: &str,
     source_id: &str,
     lines: &[CommitmentRow],
 ) -> Result<(), DbError> {
+    let old: Vec<CommitmentRow> = commitment_lines::table
+        .filter(commitment_lines::source_kind.eq(source_kind))
+        .filter(commitment_lines::source_id.eq(source_id))
+        .select(CommitmentRow::as_select())
+        .load(conn)?;
+    let mut deltas: std::collections::BTreeMap<TotalKey, i64> = std::collections::BTreeMap::new();
+    for l in &old {
+        *deltas.entry(key(l)).or_default() -= l.amount_pence;
+    }
+    for l in lines {
+        *deltas.entry(key(l)).or_default() += l.amount_pence;
+    }
     diesel::delete(
         commitment_lines::table
             .filter(commitment_lines::source_kind.eq(source_kind))
@@ -274,6 +311,35 @@ pub fn replace_lines(
         diesel::insert_into(commitment_lines::table)
             .values(line)
             .execute(conn)?;
+    }
+    for ((partnership, year, period, budget_line, council, attribution), delta) in deltas {
+        if delta == 0 {
+            continue;
+        }
+        use ledger_totals as t;
+        let at = t::table
+            .filter(t::partnership.eq(&partnership))
+            .filter(t::year.eq(year))
+            .filter(t::period.eq(period))
+            .filter(t::budget_line.eq(&budget_line))
+            .filter(t::council.eq(&council))
+            .filter(t::attribution.eq(&attribution));
+        let updated = diesel::update(at)
+            .set(t::amount_pence.eq(t::amount_pence + delta))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(t::table)
+                .values((
+                    t::partnership.eq(&partnership),
+                    t::year.eq(year),
+                    t::period.eq(period),
+                    t::budget_line.eq(&budget_line),
+                    t::council.eq(&council),
+                    t::attribution.eq(&attribution),
+                    t::amount_pence.eq(delta),
+                ))
+                .execute(conn)?;
+        }
     }
     Ok(())
 }

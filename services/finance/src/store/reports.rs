@@ -40,16 +40,16 @@ struct PaymentSumRow {
     amount: i64,
 }
 
-/// The year's ledger lines summed by period, budget line, council and attribution.
+/// The year's ledger lines summed by period, budget line, council and attribution (the
+/// ledger totals kept beside the lines).
 pub fn commitment_sums(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
 ) -> Result<Vec<CommitmentSum>, DbError> {
     let rows: Vec<CommitmentSumRow> = diesel::sql_query(
-        "SELECT period, budget_line, council, attribution, CAST(SUM(amount_pence) AS BIGINT) AS amount \
-         FROM commitment_lines WHERE partnership = $1 AND year = $2 \
-         GROUP BY period, budget_line, council, attribution \
+        "SELECT period, budget_line, council, attribution, amount_pence AS amount \
+         FROM ledger_totals WHERE partnership = $1 AND year = $2 AND amount_pence <> 0 \
          ORDER BY period, budget_line, council, attribution",
     )
     .bind::<Text, _>(partnership)
@@ -126,18 +126,16 @@ pub fn block_days(
 ) -> Result<Vec<BlockDays>, DbError> {
     Ok(diesel::sql_query(
         // Placeholders first appear in order ($1, $2, $3): SQLite numbers them that way.
+        // Lines are found by source (the commitment_lines_source index), per block contract.
         "SELECT b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
                 b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence, \
-                CAST(COALESCE(l.occupied_days, 0) AS BIGINT) AS occupied_days, \
-                CAST(COALESCE(l.void_days, 0) AS BIGINT) AS void_days \
-         FROM block_contracts b \
-         LEFT JOIN (SELECT source_id, \
-                           SUM(CASE WHEN attribution = 'child' THEN days ELSE 0 END) AS occupied_days, \
-                           SUM(CASE WHEN attribution = 'void' THEN days ELSE 0 END) AS void_days \
-                    FROM commitment_lines \
-                    WHERE partnership = $1 AND year = $2 AND period <= $3 AND source_kind = 'block_bed' \
-                    GROUP BY source_id) l ON l.source_id = b.block_contract_id \
-         WHERE b.partnership = $1 \
+                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'child' THEN l.days ELSE 0 END), 0) AS BIGINT) AS occupied_days, \
+                CAST(COALESCE(SUM(CASE WHEN l.attribution = 'void' THEN l.days ELSE 0 END), 0) AS BIGINT) AS void_days \
+         FROM (SELECT * FROM block_contracts WHERE partnership = $1) b \
+         LEFT JOIN commitment_lines l ON l.source_kind = 'block_bed' AND l.source_id = b.block_contract_id \
+              AND l.year = $2 AND l.period <= $3 \
+         GROUP BY b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
+                  b.spot_weekly_rate_pence, b.start_date, b.end_date, b.planned_annual_saving_pence \
          ORDER BY b.start_date, b.block_contract_id",
     )
     .bind::<Text, _>(partnership)
