@@ -160,16 +160,101 @@ pub const PARTNERSHIPS: &[Partnership] = &[
 ];
 
 pub fn council(gss: &str) -> Option<&'static Council> {
-    COUNCILS.iter().find(|c| c.gss == gss)
+    COUNCILS
+        .iter()
+        .find(|c| c.gss == gss)
+        .or_else(|| added().councils.iter().copied().find(|c| c.gss == gss))
 }
 
 pub fn partnership(code: &str) -> Option<&'static Partnership> {
-    PARTNERSHIPS.iter().find(|p| p.code == code)
+    PARTNERSHIPS.iter().find(|p| p.code == code).or_else(|| {
+        added()
+            .partnerships
+            .iter()
+            .copied()
+            .find(|p| p.code == code)
+    })
 }
 
 /// The partnerships a council belongs to.
 pub fn partnerships_of(gss: &str) -> impl Iterator<Item = &'static Partnership> + '_ {
-    PARTNERSHIPS.iter().filter(move |p| p.has_member(gss))
+    let added: Vec<&'static Partnership> = added()
+        .partnerships
+        .iter()
+        .copied()
+        .filter(|p| p.has_member(gss))
+        .collect();
+    PARTNERSHIPS
+        .iter()
+        .filter(move |p| p.has_member(gss))
+        .chain(added)
+}
+
+/// Councils and partnerships added for the life of the process (see [`add`]).
+struct Added {
+    councils: Vec<&'static Council>,
+    partnerships: Vec<&'static Partnership>,
+}
+
+static ADDED: std::sync::RwLock<Added> = std::sync::RwLock::new(Added {
+    councils: Vec::new(),
+    partnerships: Vec::new(),
+});
+
+fn added() -> std::sync::RwLockReadGuard<'static, Added> {
+    ADDED.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Adds councils and partnerships to the directory for the life of the process, looked up
+/// after the built-in ones: `hub bench ledger`'s national-scale synthetic partnerships, for
+/// services running in the process that adds them. Adding an entry again is a no-op; an
+/// entry that would redefine a code, or a member that is no council, is refused (nothing
+/// is added).
+pub fn add(councils: &[Council], partnerships: &[Partnership]) -> Result<(), String> {
+    let mut added = ADDED.write().unwrap_or_else(|e| e.into_inner());
+    let known_council = |added: &Added, gss: &str| {
+        COUNCILS
+            .iter()
+            .chain(added.councils.iter().copied())
+            .find(|c| c.gss == gss)
+            .copied()
+    };
+    let known_partnership = |added: &Added, code: &str| {
+        PARTNERSHIPS
+            .iter()
+            .chain(added.partnerships.iter().copied())
+            .find(|p| p.code == code)
+            .copied()
+    };
+    for c in councils {
+        if known_council(&added, c.gss).is_some_and(|k| k != *c) {
+            return Err(format!("council {} is in the directory already", c.gss));
+        }
+    }
+    for p in partnerships {
+        if known_partnership(&added, p.code).is_some_and(|k| k != *p) {
+            return Err(format!(
+                "partnership {} is in the directory already",
+                p.code
+            ));
+        }
+        for m in p.members {
+            if known_council(&added, m).is_none() && !councils.iter().any(|c| c.gss == *m) {
+                return Err(format!("{m} of {} is not a council", p.code));
+            }
+        }
+    }
+    for c in councils {
+        if known_council(&added, c.gss).is_none() {
+            added.councils.push(Box::leak(Box::new(*c)));
+        }
+    }
+    for p in partnerships {
+        if known_partnership(&added, p.code).is_none() {
+            added.partnerships.push(Box::leak(Box::new(*p)));
+        }
+    }
+    Ok(())
 }
 
 /// Great-circle distance in miles (haversine, mean Earth radius 3,958.8 miles).
@@ -220,6 +305,59 @@ mod tests {
             }
         }
         assert_eq!(partnerships_of(SEFTON).count(), 2);
+    }
+
+    #[test]
+    fn added_partnerships_are_looked_up_after_the_built_in_ones() {
+        let councils = [
+            Council {
+                gss: "E99900001",
+                name: "Test council one",
+            },
+            Council {
+                gss: "E99900002",
+                name: "Test council two",
+            },
+        ];
+        let p = Partnership {
+            code: "TEST-ADDED",
+            name: "Added for a test",
+            members: &["E99900001", "E99900002"],
+            lead_commissioner: "E99900001",
+            finance_host: Some("E99900001"),
+            local: None,
+        };
+        assert!(partnership("TEST-ADDED").is_none());
+        add(&councils, &[p]).unwrap();
+        assert_eq!(partnership("TEST-ADDED"), Some(&p));
+        assert_eq!(council("E99900002").unwrap().name, "Test council two");
+        assert!(partnerships_of("E99900001").any(|x| x.code == "TEST-ADDED"));
+        assert_eq!(partnerships_of("E99900002").count(), 1);
+        // Again: nothing changes. Redefining a code, or a member that is no council: refused.
+        add(&councils, &[p]).unwrap();
+        assert!(add(&[], &[Partnership { name: "Other", ..p }]).is_err());
+        assert!(
+            add(
+                &[],
+                &[Partnership {
+                    code: "TEST-STRAY",
+                    members: &["E99999999"],
+                    ..p
+                }]
+            )
+            .is_err()
+        );
+        assert!(partnership("TEST-STRAY").is_none());
+        assert!(
+            add(
+                &[Council {
+                    name: "Other",
+                    ..councils[0]
+                }],
+                &[]
+            )
+            .is_err()
+        );
     }
 
     #[test]
