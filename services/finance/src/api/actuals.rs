@@ -435,6 +435,7 @@ pub async fn upload(
             for p in &fresh {
                 store::insert_payment(conn, p)?;
             }
+            store::add_to_totals(conn, &fresh)?;
             Ok((upload, false, fresh))
         })
         .await?;

@@ -95,6 +95,44 @@ pub fn insert_payment(conn: &mut DbConnection, row: &PaymentRow) -> Result<(), D
     Ok(())
 }
 
+/// Adds payments to the payment totals (callers run this in the transaction that records
+/// them).
+pub fn add_to_totals(conn: &mut DbConnection, rows: &[PaymentRow]) -> Result<(), DbError> {
+    let mut deltas: std::collections::BTreeMap<(&str, i32, i32, &str, &str), i64> =
+        std::collections::BTreeMap::new();
+    for p in rows {
+        *deltas
+            .entry((&p.partnership, p.year, p.period, &p.budget_line, &p.council))
+            .or_default() += p.amount_pence;
+    }
+    use payment_totals as t;
+    for ((partnership, year, period, budget_line, council), delta) in deltas {
+        let updated = diesel::update(
+            t::table
+                .filter(t::partnership.eq(partnership))
+                .filter(t::year.eq(year))
+                .filter(t::period.eq(period))
+                .filter(t::budget_line.eq(budget_line))
+                .filter(t::council.eq(council)),
+        )
+        .set(t::amount_pence.eq(t::amount_pence + delta))
+        .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(t::table)
+                .values((
+                    t::partnership.eq(partnership),
+                    t::year.eq(year),
+                    t::period.eq(period),
+                    t::budget_line.eq(budget_line),
+                    t::council.eq(council),
+                    t::amount_pence.eq(delta),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn payments_of_upload(
     conn: &mut DbConnection,
     upload_id: &str,

@@ -233,6 +233,16 @@ pub mod schema {
             amount_pence -> BigInt,
         }
     }
+    diesel::table! {
+        payment_totals (partnership, year, period, budget_line, council) {
+            partnership -> Text,
+            year -> Integer,
+            period -> Integer,
+            budget_line -> Text,
+            council -> Text,
+            amount_pence -> BigInt,
+        }
+    }
     diesel::allow_tables_to_appear_in_same_query!(placements, placement_ends);
 }
 

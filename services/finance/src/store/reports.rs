@@ -67,16 +67,16 @@ pub fn commitment_sums(
         .collect())
 }
 
-/// The year's payments summed by period, budget line and council.
+/// The year's payments summed by period, budget line and council (the payment totals).
 pub fn payment_sums(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
 ) -> Result<Vec<PaymentSum>, DbError> {
     let rows: Vec<PaymentSumRow> = diesel::sql_query(
-        "SELECT period, budget_line, council, CAST(SUM(amount_pence) AS BIGINT) AS amount \
-         FROM payments WHERE partnership = $1 AND year = $2 \
-         GROUP BY period, budget_line, council ORDER BY period, budget_line, council",
+        "SELECT period, budget_line, council, amount_pence AS amount \
+         FROM payment_totals WHERE partnership = $1 AND year = $2 \
+         ORDER BY period, budget_line, council",
     )
     .bind::<Text, _>(partnership)
     .bind::<Integer, _>(year)
