@@ -8,15 +8,49 @@
 //!   service contract's value phased evenly by day.
 //! * `GET /v1/ledger?partnership=…&year=…` → a partnership's lines, totals by period and the
 //!   committed total, for finance staff of its member councils.
+//! * `/v1/budgets` → a partnership's pooled budget for a year in budget lines, in versions
+//!   from a period, with each partner's contribution under the year's costing model and the
+//!   risk-share agreement (`domain::budget`, `domain::risk`); `/v1/budgets/{id}/periods` →
+//!   closing periods.
+//! * `/v1/actuals` → payments as CSV or JSON, checked line by line, applied whole, counted
+//!   once (`domain::actuals`).
+//! * `/v1/monitoring` → the consolidated report as at a period (JSON, CSV, XLSX) and
+//!   `/v1/monitoring/drill` → the lines and payments behind any figure (`domain::monitoring`).
 //!
 //! Decisions:
 //! * Each line is rounded on its own and a total is the sum of the lines (it can differ by
 //!   a penny from costing a whole range at once).
 //! * A placement with no end is committed to the end of the later of the financial year it
-//!   started in and the year the partnership's ledger is open through (`ledger_years`).
-//! * An event naming a council outside the envelope's partnership is refused (retried, then
-//!   dead-lettered): lines are only ever filed under a partnership the council belongs to.
-//!   The same placement or contract announced twice is recorded once.
+//!   started in and the year the partnership's ledger is open through (`ledger_years`);
+//!   setting a year's budget opens the ledger through that year.
+//! * Facts that arrive before their placement or contract are kept and applied when it
+//!   arrives, so order does not matter; an event naming a council outside the envelope's
+//!   partnership, or a fact that contradicts the recorded placement or contract, is refused
+//!   (retried, then dead-lettered). The same placement or contract announced twice is
+//!   recorded once. Block beds are numbered from 1.
+//! * Only the finance staff of the partnership's hosting authority write budgets, close
+//!   periods and record any partner's payments; a partner's finance staff read and record
+//!   their own council's payments. A partnership with no hosting authority (LCR-PPA, D2N2)
+//!   has no pooled budget (409 `no-finance-host`).
+//! * Budget lines are listed in name order. A new budget version runs from a period not
+//!   before the current version's and not closed; monitoring of a period uses the version
+//!   in force then.
+//! * A payment is recorded once per council and reference; the same content sent again is
+//!   the same upload (200, nothing new). A closed period is locked: a late payment is posted
+//!   to the next open period only when the upload asks for an adjustment (`adjust=true`),
+//!   keeping the period it belongs to.
+//! * Usage for the risk share is the year's ledger cost of the council's own children;
+//!   service contracts are pooled (tagged with the council that let them) and void beds are
+//!   the holding council's, neither counts as usage. An underspend goes back to the
+//!   partners by the agreement's method; the pool and caps apply to an overspend.
+//! * A partner sees the consolidated report, every partner's contribution and share, and
+//!   its own detail and drill-down; the hosting authority (or, with none, the lead
+//!   commissioner) sees every partner's. The ledger itself stays readable by every member's
+//!   finance staff (ids and money only, as before).
+//! * Reports read `ledger_totals` and `payment_totals`, kept in step with the lines and
+//!   payments in the same transaction, so a report costs the same however many placements a
+//!   partnership has (measured in PostgreSQL: p99 7 ms over 1.2M lines and 100,000
+//!   payments, against 405 ms summing the lines).
 //! * An unknown partnership and one the caller's council is not in are the same 404.
 
 pub mod api;
