@@ -150,6 +150,67 @@ async fn flow(url: &str) {
     let sefton_steps = sharing["partners"][2]["steps"].as_array().unwrap();
     assert_eq!(sefton_steps.last().unwrap()["method"], "cap");
 
+    // A mid-year change: from P7 the placements budget is £350,000 and the risk pool £0.
+    // The report as at P8 uses it; the trend shows which version each period had.
+    let (status, v2) = call(
+        &app,
+        "POST",
+        &format!("/v1/budgets/{}/versions", budget["id"].as_str().unwrap()),
+        &host,
+        Some(json!({"from_period": 7,
+            "lines": [{"budget_line": "placements", "amount_pence": 35_000_000}],
+            "costing_model": {"method": "equal"},
+            "risk_share": {"share": {"method": "contribution"}},
+            "reason": "a second block contract agreed"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{v2}");
+    let (_, p8) = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2018&period=8",
+        &host,
+        None,
+    )
+    .await;
+    assert_eq!(p8["budget_version"], 2);
+    // Committed December–March: 4 × 121 days × £284 = £137,456.00; variance against £350,000.
+    assert_eq!(
+        (
+            p8["totals"]["budget_pence"].as_i64(),
+            p8["totals"]["committed_rest_of_year_pence"].as_i64(),
+            p8["totals"]["variance_pence"].as_i64()
+        ),
+        (
+            Some(35_000_000),
+            Some(13_745_600),
+            Some(13_745_600 - 35_000_000)
+        )
+    );
+    let versions: Vec<(i64, i64)> = p8["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["budget_version"].as_i64().unwrap(),
+                t["budget_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [vec![(1, 10_000_000); 6], vec![(2, 35_000_000); 2]].concat()
+    );
+    // An underspend under version 2 goes back by contribution (equal: 8,750,000 each).
+    let back: Vec<i64> = p8["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["variance_share_pence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(back, vec![-5_313_600; 4]);
+
     // Refusals: a period out of range, a stranger, the wrong role, a bad view.
     let got = call(
         &app,
