@@ -227,6 +227,7 @@ pub fn open_through(
     }
     let ids = facts::open_placement_ids(conn, partnership)?;
     for id in &ids {
+        facts::lock_source(conn, "placement", id)?;
         recompute_placement(conn, id)?;
     }
     Ok(ids.len())

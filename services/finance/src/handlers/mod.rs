@@ -152,6 +152,10 @@ fn placement_started(
     member(env, &e.council, &format!("placement {id}"))?;
     not_negative(e.weekly_rate_pence, "the weekly rate")?;
     not_negative(e.extras_weekly_pence, "the weekly extras")?;
+    if let Some(b) = e.block_contract_id {
+        facts::lock_source(conn, "block", &b.to_string())?;
+    }
+    facts::lock_source(conn, "placement", &id)?;
     let block = match (e.block_contract_id, e.bed) {
         (Some(b), Some(bed)) => Some((b.to_string(), bed)),
         (None, None) => None,
@@ -286,6 +290,7 @@ fn rate_changed(
     member(env, &e.council, &format!("placement {id}"))?;
     not_negative(e.weekly_rate_pence, "the weekly rate")?;
     not_negative(e.extras_weekly_pence, "the weekly extras")?;
+    facts::lock_source(conn, "placement", &id)?;
     same_placement(conn, env, &id, &e.council)?;
     let inserted = facts::insert_rate_change(
         conn,
@@ -314,6 +319,17 @@ fn placement_ended(
 ) -> Result<(), DbError> {
     let id = e.placement_id.to_string();
     member(env, &e.council, &format!("placement {id}"))?;
+    // A block placement's end changes the block's lines: its lock is taken first, as the
+    // start takes it, whether the event names the block or the placement recorded it.
+    let recorded_block = facts::placement(conn, &id)?.and_then(|p| p.block_contract_id);
+    if let Some(b) = e
+        .block_contract_id
+        .map(|b| b.to_string())
+        .or(recorded_block)
+    {
+        facts::lock_source(conn, "block", &b)?;
+    }
+    facts::lock_source(conn, "placement", &id)?;
     let placement = same_placement(conn, env, &id, &e.council)?;
     facts::upsert_placement_end(
         conn,
@@ -361,6 +377,7 @@ fn block_let(
     if e.end_date < e.start_date {
         return Err(refuse(format!("block contract {id} ends before it starts")));
     }
+    facts::lock_source(conn, "block", &id)?;
     let inserted = facts::insert_block_contract(
         conn,
         &BlockContractRow {
@@ -406,6 +423,7 @@ fn bed_filled(
         &e.council,
         &format!("block contract {id} bed {}", e.bed),
     )?;
+    facts::lock_source(conn, "block", &id)?;
     check_bed(conn, env, &id, e.bed)?;
     let placement = e.placement_id.to_string();
     put_bed(
@@ -436,6 +454,7 @@ fn bed_void(
         &e.council,
         &format!("block contract {id} bed {}", e.bed),
     )?;
+    facts::lock_source(conn, "block", &id)?;
     check_bed(conn, env, &id, e.bed)?;
     put_bed(
         conn,
@@ -467,6 +486,7 @@ fn service_let(
             "service contract {id} ends before it starts"
         )));
     }
+    facts::lock_source(conn, "service", &id)?;
     if !crate::domain::is_code(&e.budget_line) {
         return Err(refuse(format!(
             "service contract {id}: budget line `{}` is not a code such as commissioned_adoption_support",
@@ -536,6 +556,7 @@ fn service_extended(
             "service contract {id}: the extension does not run past the previous end"
         )));
     }
+    facts::lock_source(conn, "service", &id)?;
     same_contract(conn, env, &id)?;
     let inserted = facts::insert_extension(
         conn,
@@ -563,6 +584,7 @@ fn service_terminated(
 ) -> Result<(), DbError> {
     let id = e.contract_id.to_string();
     member(env, &e.lead_council, &format!("service contract {id}"))?;
+    facts::lock_source(conn, "service", &id)?;
     same_contract(conn, env, &id)?;
     let inserted = facts::insert_termination(
         conn,

@@ -114,6 +114,22 @@ pub struct TerminationRow {
     pub created_at: NaiveDateTime,
 }
 
+/// Takes the source's lock for the rest of the transaction (see the `source_locks`
+/// migration): `kind` is `placement`, `block` or `service`.
+pub fn lock_source(conn: &mut DbConnection, kind: &str, id: &str) -> Result<(), DbError> {
+    use diesel::sql_types::Text;
+    let key = format!("{kind}:{id}");
+    diesel::sql_query(
+        "INSERT INTO source_locks (source, writes) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(&key)
+    .execute(conn)?;
+    diesel::sql_query("UPDATE source_locks SET writes = writes + 1 WHERE source = $1")
+        .bind::<Text, _>(&key)
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn placement(conn: &mut DbConnection, id: &str) -> Result<Option<PlacementRow>, DbError> {
     Ok(placements::table
         .find(id)
