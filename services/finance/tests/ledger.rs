@@ -5,8 +5,9 @@
 use chrono::NaiveDate;
 use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_events::{
-    BedFilled, BedVoid, BlockContractLet, Envelope, Event, PlacementEnded, PlacementRateChanged,
-    PlacementStarted, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+    BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
+    PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
+    ServiceContractTerminated,
 };
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
@@ -633,4 +634,76 @@ on_both!(
     flow,
     contract_events_become_the_ledger_on_sqlite,
     contract_events_become_the_ledger_on_postgres
+);
+
+/// A block contract's extension runs its beds' commitments on to the new end, whether it
+/// arrives before or after the contract, once however often it is delivered.
+async fn block_extension(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
+    let block = Uuid::now_v7();
+    let extended = |n: u16, previous: NaiveDate, new: NaiveDate| BlockContractExtended {
+        block_contract_id: block,
+        lead_council: SEFTON.into(),
+        provider_id: "prov-care-assist".into(),
+        previous_end_date: previous,
+        new_end_date: new,
+        extensions_used: n,
+        extensions_left: 2u16.saturating_sub(n),
+    };
+    // The second extension arrives first, then the contract, then the first extension.
+    aim(&ctx, &extended(2, d(2018, 5, 31), d(2018, 6, 30))).await;
+    aim(
+        &ctx,
+        &BlockContractLet {
+            block_contract_id: block,
+            lead_council: SEFTON.into(),
+            provider_id: "prov-care-assist".into(),
+            beds: 1,
+            block_weekly_rate_pence: 198_800,
+            spot_weekly_rate_pence: 214_900,
+            start_date: d(2018, 4, 1),
+            end_date: d(2018, 4, 30),
+            planned_annual_saving_pence: 837_200,
+        },
+    )
+    .await;
+    aim(&ctx, &extended(1, d(2018, 4, 30), d(2018, 5, 31))).await;
+    assert!(dead_letters(&ctx).await.is_empty());
+
+    let (status, body) = call(
+        &app,
+        "GET",
+        "/v1/ledger?partnership=AIM&year=2018",
+        &liverpool,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let bed = |p, f, t, days, amt| line("block_bed", SEFTON, "void", Some(1), p, f, t, days, amt);
+    // £1,988 a week: April 30 days 8,520.00; May 31 days 8,804.00; June 30 days 8,520.00.
+    assert_eq!(
+        brief(body["lines"].as_array().unwrap(), "block_bed"),
+        vec![
+            bed(1, "2018-04-01", "2018-04-30", 30, 852_000),
+            bed(2, "2018-05-01", "2018-05-31", 31, 880_400),
+            bed(3, "2018-06-01", "2018-06-30", 30, 852_000),
+        ]
+    );
+
+    // An extension for a block contract let in another partnership is refused.
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "LCR-PPA",
+        &extended(3, d(2018, 6, 30), d(2018, 7, 31)),
+    ))
+    .await;
+    assert_eq!(dead_letters(&ctx).await, vec![BlockContractExtended::TYPE]);
+}
+
+on_both!(
+    block_extension,
+    a_block_extension_runs_the_beds_on_sqlite,
+    a_block_extension_runs_the_beds_on_postgres
 );

@@ -145,13 +145,18 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
             })
         })
         .collect();
+    // Extension options used run the term on (the latest end wins, whatever order they came in).
+    let end = facts::block_extensions(conn, block_contract_id)?
+        .iter()
+        .map(|x| x.new_end_date)
+        .fold(b.end_date, std::cmp::max);
     let lines = ledger::block_lines(
         &BlockTerms {
             lead_council: b.lead_council.clone(),
             beds: u16::try_from(b.beds).unwrap_or(0),
             weekly: Pence(b.block_weekly_rate_pence),
             start: b.start_date,
-            end: b.end_date,
+            end,
         },
         &events,
     );

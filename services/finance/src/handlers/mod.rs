@@ -14,8 +14,9 @@ pub mod commitments;
 use chrono::{NaiveDateTime, Utc};
 use hub_bus::{Events, Store, Subscription};
 use hub_events::{
-    BedFilled, BedVoid, BlockContractLet, Envelope, Event, PlacementEnded, PlacementRateChanged,
-    PlacementStarted, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+    BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
+    PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
+    ServiceContractTerminated,
 };
 use hub_platform::{
     db::{DbConnection, DbError},
@@ -23,8 +24,8 @@ use hub_platform::{
 };
 
 use crate::store::facts::{
-    self, BedEventRow, BlockContractRow, ExtensionRow, PlacementEndRow, PlacementRow,
-    RateChangeRow, ServiceContractRow, TerminationRow,
+    self, BedEventRow, BlockContractRow, BlockExtensionRow, ExtensionRow, PlacementEndRow,
+    PlacementRow, RateChangeRow, ServiceContractRow, TerminationRow,
 };
 
 pub fn subscription() -> Subscription {
@@ -36,6 +37,7 @@ pub fn subscription() -> Subscription {
             PlacementRateChanged::TYPE,
             PlacementEnded::TYPE,
             BlockContractLet::TYPE,
+            BlockContractExtended::TYPE,
             BedFilled::TYPE,
             BedVoid::TYPE,
             ServiceContractLet::TYPE,
@@ -63,6 +65,7 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
         PlacementRateChanged::TYPE => rate_changed(conn, env, decode(env)?, now),
         PlacementEnded::TYPE => placement_ended(conn, env, decode(env)?, now),
         BlockContractLet::TYPE => block_let(conn, env, decode(env)?, now),
+        BlockContractExtended::TYPE => block_extended(conn, env, decode(env)?, now),
         BedFilled::TYPE => bed_filled(conn, env, decode(env)?, now),
         BedVoid::TYPE => bed_void(conn, env, decode(env)?, now),
         ServiceContractLet::TYPE => service_let(conn, env, decode(env)?, now),
@@ -408,6 +411,47 @@ fn block_let(
         }
     }
     commitments::recompute_block(conn, &id)?;
+    Ok(())
+}
+
+/// An extension option used: the beds are committed to the new end. Kept as a fact if it
+/// arrives before the contract, and applied when the contract is recorded.
+fn block_extended(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    e: BlockContractExtended,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let id = e.block_contract_id.to_string();
+    member(env, &e.lead_council, &format!("block contract {id}"))?;
+    if e.new_end_date <= e.previous_end_date {
+        return Err(refuse(format!(
+            "block contract {id}: the extension does not run past the previous end"
+        )));
+    }
+    facts::lock_source(conn, "block", &id)?;
+    if let Some(b) = facts::block_contract(conn, &id)?
+        && b.partnership != env.partnership
+    {
+        return Err(refuse(format!(
+            "block contract {id} was let in `{}`, not `{}`",
+            b.partnership, env.partnership
+        )));
+    }
+    let inserted = facts::insert_block_extension(
+        conn,
+        &BlockExtensionRow {
+            block_contract_id: id.clone(),
+            extensions_used: i32::from(e.extensions_used),
+            partnership: env.partnership.clone(),
+            previous_end_date: e.previous_end_date,
+            new_end_date: e.new_end_date,
+            created_at: now,
+        },
+    )?;
+    if inserted {
+        commitments::recompute_block(conn, &id)?;
+    }
     Ok(())
 }
 

@@ -234,6 +234,48 @@ pub fn insert_block_contract(
     Ok(true)
 }
 
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = block_contract_extensions)]
+pub struct BlockExtensionRow {
+    pub block_contract_id: String,
+    pub extensions_used: i32,
+    pub partnership: String,
+    pub previous_end_date: NaiveDate,
+    pub new_end_date: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a block contract's extension (one per extension number); false if recorded already.
+pub fn insert_block_extension(
+    conn: &mut DbConnection,
+    row: &BlockExtensionRow,
+) -> Result<bool, DbError> {
+    let exists = diesel::select(diesel::dsl::exists(
+        block_contract_extensions::table
+            .filter(block_contract_extensions::block_contract_id.eq(&row.block_contract_id))
+            .filter(block_contract_extensions::extensions_used.eq(row.extensions_used)),
+    ))
+    .get_result::<bool>(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(block_contract_extensions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn block_extensions(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+) -> Result<Vec<BlockExtensionRow>, DbError> {
+    Ok(block_contract_extensions::table
+        .filter(block_contract_extensions::block_contract_id.eq(block_contract_id))
+        .order(block_contract_extensions::extensions_used.asc())
+        .select(BlockExtensionRow::as_select())
+        .load(conn)?)
+}
+
 pub fn bed_events_of(
     conn: &mut DbConnection,
     block_contract_id: &str,

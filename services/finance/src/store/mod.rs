@@ -97,6 +97,16 @@ pub mod schema {
         }
     }
     diesel::table! {
+        block_contract_extensions (block_contract_id, extensions_used) {
+            block_contract_id -> Text,
+            extensions_used -> Integer,
+            partnership -> Text,
+            previous_end_date -> Date,
+            new_end_date -> Date,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
         service_contract_terminations (contract_id) {
             contract_id -> Text,
             partnership -> Text,
