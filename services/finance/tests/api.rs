@@ -139,13 +139,34 @@ async fn flow(url: &str) {
     );
     assert_eq!(ledger["committed_pence"], 4_846_565);
 
+    // Halton (the LCR PPA's lead commissioner; it has no hosting authority) sees every line.
     let next: Value = test::call_and_read_body_json(
+        &app,
+        get("?partnership=LCR-PPA&year=2027", HALTON, Role::Finance),
+    )
+    .await;
+    assert_eq!(next["lines"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        (next["detail"].as_str(), next["withheld_lines"].as_i64()),
+        (Some("all"), Some(0))
+    );
+    assert_eq!(next["year_label"], "2027/28");
+    // Sefton, a partner, sees the partnership's totals but not Halton's child's lines.
+    let partner_view: Value = test::call_and_read_body_json(
         &app,
         get("?partnership=LCR-PPA&year=2027", SEFTON, Role::Finance),
     )
     .await;
-    assert_eq!(next["lines"].as_array().unwrap().len(), 12);
-    assert_eq!(next["year_label"], "2027/28");
+    assert_eq!(
+        (
+            partner_view["detail"].as_str(),
+            partner_view["lines"].as_array().unwrap().len(),
+            partner_view["withheld_lines"].as_i64()
+        ),
+        (Some("own"), 0, Some(12))
+    );
+    assert_eq!(partner_view["committed_pence"], next["committed_pence"]);
+    assert_eq!(partner_view["by_period"], next["by_period"]);
     let d2n2: Value = test::call_and_read_body_json(
         &app,
         get("?partnership=D2N2&year=2026", NOTTINGHAM, Role::Finance),

@@ -6,7 +6,7 @@ use hub_platform::{Pence, Principal, Problem};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{FinanceState, query_map, readable};
+use super::{FinanceState, query_map, readable, sees_all};
 use crate::{
     domain::{LedgerQuery, totals_by_period},
     store::{self, CommitmentRow},
@@ -101,16 +101,23 @@ pub struct Ledger {
     pub year: i32,
     /// `2026/27`.
     pub year_label: String,
+    /// `all` (the hosting authority, or the lead commissioner where there is none: every
+    /// line) or `own` (a partner: its own lines, void beds and pooled contracts; other
+    /// partners' children's lines are withheld, their money stays in the totals).
+    pub detail: &'static str,
     pub lines: Vec<LedgerLine>,
-    /// Totals of the periods that have lines, in period order.
+    /// Other partners' children's lines left out of `lines` (0 for `all`).
+    pub withheld_lines: usize,
+    /// The partnership's totals of the periods that have lines, in period order (every
+    /// line, withheld ones included).
     pub by_period: Vec<PeriodTotal>,
-    /// The sum of the lines.
+    /// The partnership's committed money: the sum of every line, withheld ones included.
     pub committed_pence: i64,
 }
 
 /// A partnership's commitment ledger for a financial year (finance staff of a member council).
-/// Every member's finance staff see every line (ids and money only); the monitoring report's
-/// drill-down is where a partner is limited to its own detail.
+/// The hosting authority sees every line; a partner sees the consolidated totals and its own
+/// detail, not other partners' children's lines (as in the monitoring report's drill-down).
 #[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
     responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
@@ -135,11 +142,20 @@ pub async fn ledger(
             .map(|r| (r.period as u32, Pence(r.amount_pence))),
     );
     let committed: Pence = by_period.iter().map(|p| p.1).sum();
+    let all = sees_all(partnership, &who.org);
+    let total_lines = rows.len();
+    let lines: Vec<LedgerLine> = rows
+        .into_iter()
+        .filter(|r| all || r.council == who.org || r.attribution != "child")
+        .map(LedgerLine::from)
+        .collect();
     Ok(HttpResponse::Ok().json(Ledger {
         partnership: code.to_owned(),
         year,
         year_label: query.year.label(),
-        lines: rows.into_iter().map(LedgerLine::from).collect(),
+        detail: if all { "all" } else { "own" },
+        withheld_lines: total_lines - lines.len(),
+        lines,
         by_period: by_period
             .into_iter()
             .map(|(period, amount)| PeriodTotal {
