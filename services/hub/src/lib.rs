@@ -3,6 +3,7 @@
 //! [`start`] exactly as `hub serve` does.
 
 pub mod bench;
+pub mod bench_ledger;
 pub mod seed;
 
 use std::{net::TcpListener, sync::Arc};

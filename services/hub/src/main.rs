@@ -50,8 +50,21 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
-    /// Measure the thin flow: throughput, latency and memory (see README).
-    Bench(hub::bench::BenchArgs),
+    /// Measure the thin flow: throughput, latency and memory (see README); `hub bench
+    /// ledger`: the finance ledger at national scale.
+    Bench {
+        #[command(flatten)]
+        args: hub::bench::BenchArgs,
+        #[command(subcommand)]
+        scale: Option<BenchScale>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchScale {
+    /// The finance ledger at national scale (150 councils in 30 partnerships, 100,000
+    /// placements over five years) in PostgreSQL, and the monitoring report's time on it.
+    Ledger(Box<hub::bench_ledger::LedgerArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -149,7 +162,11 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Bench(args) => hub::bench::run(args, settings).await?,
+        Command::Bench { scale: None, args } => hub::bench::run(args, settings).await?,
+        Command::Bench {
+            scale: Some(BenchScale::Ledger(args)),
+            ..
+        } => hub::bench_ledger::run(*args, settings).await?,
     }
     Ok(())
 }
