@@ -20,6 +20,16 @@
 //!   write lock) and the raw confirmed-publish rate of RabbitMQ (distributed mode).
 //! * **Memory and CPU:** each service's RSS idle (2 s after ready) and at its peak, and the
 //!   CPU each process (and PostgreSQL, RabbitMQ, the bench itself) used during each run.
+//! * **Statements** (`--count-statements`, distributed): each service talks to PostgreSQL
+//!   through a proxy in the bench that counts statements and round trips ([`pgcount`]), a
+//!   measure of the work a referral costs that does not depend on how busy the machine is.
+//! * **Two builds** compare under the same conditions with `--platform-exe`: the platform is
+//!   started from another `hub` executable while this one drives and measures it.
+//! * **Scenarios:** `thin-flow` (above) or `competition` ([`competitions`], issue 3: a
+//!   competition of 50 providers and 20 bids, the time to notify all 50 and the evaluation's).
+
+mod competitions;
+mod pgcount;
 
 use std::{
     collections::HashMap,
@@ -77,11 +87,44 @@ pub enum Mode {
     Embedded,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// Referrals at fixed rates, each inviting `--providers` providers (issue 2).
+    ThinFlow,
+    /// Competitions of `--competition-providers` providers and `--bids` bids, one after the
+    /// other: time to notify every provider, and the evaluation's time (issue 3).
+    Competition,
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// How the platform runs.
     #[arg(long, value_enum, default_value_t = Mode::Distributed)]
     pub mode: Mode,
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Scenario::ThinFlow)]
+    pub scenario: Scenario,
+    /// Competition scenario: providers admitted to the lot (each invited).
+    #[arg(long, default_value_t = 50)]
+    pub competition_providers: usize,
+    /// Competition scenario: bids per competition.
+    #[arg(long, default_value_t = 20)]
+    pub bids: usize,
+    /// Competition scenario: competitions run one after the other.
+    #[arg(long, default_value_t = 10)]
+    pub competitions: usize,
+    /// Competition scenario: evaluate calls timed per competition.
+    #[arg(long, default_value_t = 20)]
+    pub evaluations: usize,
+    /// Start the platform from this `hub` executable instead of this one (compare two
+    /// builds under the same conditions; this one drives and measures).
+    #[arg(long)]
+    pub platform_exe: Option<PathBuf>,
+    /// Count each service's PostgreSQL statements and round trips through a proxy in the
+    /// bench (distributed mode; adds a loopback hop to every query).
+    #[arg(long)]
+    pub count_statements: bool,
     /// Referrals measured at each rate.
     #[arg(long, default_value_t = 1000)]
     pub referrals: usize,
@@ -126,6 +169,14 @@ pub struct BenchArgs {
 pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     anyhow::ensure!(args.referrals > 0, "--referrals must be at least 1");
     anyhow::ensure!(args.providers > 0, "--providers must be at least 1");
+    anyhow::ensure!(
+        args.bids <= args.competition_providers && args.competition_providers > 0,
+        "--bids must be at most --competition-providers (only invited providers bid)"
+    );
+    anyhow::ensure!(
+        !args.count_statements || args.mode == Mode::Distributed,
+        "--count-statements counts PostgreSQL statements: distributed mode only"
+    );
     let rates = if args.rates.is_empty() {
         vec![args.rate]
     } else {
@@ -181,58 +232,113 @@ async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::R
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let target = set_up(&client, &platform, &auth, &receiver, args.providers).await?;
-
-    if args.warmup > 0 {
-        eprintln!("hub bench: warm-up, {} referrals", args.warmup);
-        let sent = fire(&client, &target, args.warmup, rates[0].min(50.0)).await;
-        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-        receiver
-            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-            .await;
-    }
-
-    let distributed = args.mode == Mode::Distributed;
-    let mut commits_before = if distributed {
-        tokio::time::sleep(STATS_FLUSH).await;
-        Some(pg_commits(&args.postgres).await?)
-    } else {
-        None
-    };
     let mut runs = Vec::new();
-    for &rate in rates {
+    let mut competition = None;
+    if args.scenario == Scenario::Competition {
+        let drain = Duration::from_secs(args.drain_secs);
         eprintln!(
-            "hub bench: {} referrals at {rate}/s ({} providers each)",
-            args.referrals, args.providers
+            "hub bench: setting up a lot of {} providers ({} with homes)",
+            args.competition_providers, args.bids
         );
-        let cpu_before = CpuSnapshot::take(&platform);
-        let sent = fire(&client, &target, args.referrals, rate).await;
-        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-        receiver
-            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-            .await;
-        let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
-        let mut run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
-        if let Some(before) = &commits_before {
-            // Let every backend report its statistics for this run.
-            tokio::time::sleep(STATS_FLUSH).await;
-            let after = pg_commits(&args.postgres).await?;
-            run.transactions_per_referral = crate::SERVICES
-                .iter()
-                .map(|s| {
-                    let delta =
-                        after.get(*s).copied().unwrap_or(0) - before.get(*s).copied().unwrap_or(0);
-                    ((*s).to_owned(), delta as f64 / sent.len() as f64)
-                })
-                .collect();
-            commits_before = Some(after);
+        let setup = competitions::set_up(
+            &client,
+            &platform,
+            &auth,
+            &receiver,
+            args.competition_providers,
+            args.bids,
+        )
+        .await?;
+        if args.warmup > 0 {
+            eprintln!("hub bench: warm-up, one competition");
+            competitions::run(&client, &platform, &auth, &receiver, &setup, 1, 1, drain).await?;
         }
-        eprintln!(
-            "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
-            run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
+        let cpu_before = CpuSnapshot::take(&platform);
+        let statements_before = platform.statements();
+        let mut report = competitions::run(
+            &client,
+            &platform,
+            &auth,
+            &receiver,
+            &setup,
+            args.competitions,
+            args.evaluations,
+            drain,
+        )
+        .await?;
+        let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
+        report.cpu = cpu.groups;
+        report.machine_cpu_busy_pct = cpu.machine_busy_pct;
+        report.statements_per_competition = per_referral(
+            &statements_before,
+            &platform.statements(),
+            args.competitions,
         );
-        runs.push(run);
+        eprintln!(
+            "hub bench: timing the evaluation of {} bids in process",
+            args.bids
+        );
+        let bids = args.bids;
+        report.evaluate_fn_us =
+            Some(tokio::task::spawn_blocking(move || competitions::time_evaluation(bids)).await?);
+        competition = Some(report);
         platform.check_alive()?;
+    } else {
+        let target = set_up(&client, &platform, &auth, &receiver, args.providers).await?;
+
+        if args.warmup > 0 {
+            eprintln!("hub bench: warm-up, {} referrals", args.warmup);
+            let sent = fire(&client, &target, args.warmup, rates[0].min(50.0)).await;
+            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+            receiver
+                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+                .await;
+        }
+
+        let distributed = args.mode == Mode::Distributed;
+        let mut commits_before = if distributed {
+            tokio::time::sleep(STATS_FLUSH).await;
+            Some(pg_commits(&args.postgres).await?)
+        } else {
+            None
+        };
+        for &rate in rates {
+            eprintln!(
+                "hub bench: {} referrals at {rate}/s ({} providers each)",
+                args.referrals, args.providers
+            );
+            let cpu_before = CpuSnapshot::take(&platform);
+            let statements_before = platform.statements();
+            let sent = fire(&client, &target, args.referrals, rate).await;
+            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+            receiver
+                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+                .await;
+            let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
+            let mut run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
+            run.statements_per_referral =
+                per_referral(&statements_before, &platform.statements(), sent.len());
+            if let Some(before) = &commits_before {
+                // Let every backend report its statistics for this run.
+                tokio::time::sleep(STATS_FLUSH).await;
+                let after = pg_commits(&args.postgres).await?;
+                run.transactions_per_referral = crate::SERVICES
+                    .iter()
+                    .map(|s| {
+                        let delta = after.get(*s).copied().unwrap_or(0)
+                            - before.get(*s).copied().unwrap_or(0);
+                        ((*s).to_owned(), delta as f64 / sent.len() as f64)
+                    })
+                    .collect();
+                commits_before = Some(after);
+            }
+            eprintln!(
+                "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
+                run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
+            );
+            runs.push(run);
+            platform.check_alive()?;
+        }
     }
 
     let services = platform
@@ -258,6 +364,7 @@ async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::R
         warmup: args.warmup,
         baselines,
         runs,
+        competition,
         services,
         signatures,
     })
@@ -281,6 +388,8 @@ struct Proc {
 struct Platform {
     mode: Mode,
     procs: Vec<Proc>,
+    /// Statement-counting proxies by service (`--count-statements`).
+    proxies: Vec<(String, pgcount::Proxy)>,
     databases: Vec<String>,
     dir: PathBuf,
     finished: bool,
@@ -334,12 +443,16 @@ impl Platform {
         let mut platform = Platform {
             mode: args.mode,
             procs: Vec::new(),
+            proxies: Vec::new(),
             databases: Vec::new(),
             dir,
             finished: false,
             _lock: None,
         };
-        let exe = std::env::current_exe().context("locating the hub executable")?;
+        let exe = match &args.platform_exe {
+            Some(exe) => exe.clone(),
+            None => std::env::current_exe().context("locating the hub executable")?,
+        };
         let common = [
             ("HUB__TELEMETRY__LOG_FILTER", "warn".to_owned()),
             ("HUB__DATABASE__POOL_SIZE", pool_size.to_string()),
@@ -372,9 +485,18 @@ impl Platform {
                         .iter()
                         .map(|(k, v)| ((*k).to_owned(), v.clone()))
                         .collect();
+                    let database_url = if args.count_statements {
+                        let (via, upstream) = via_proxy(&args.postgres)?;
+                        let proxy = pgcount::start(upstream).await?;
+                        let via = via.replace("{port}", &proxy.addr.port().to_string());
+                        platform.proxies.push(((*service).to_owned(), proxy));
+                        pg_url(&via, &format!("{DB_PREFIX}{{service}}"))
+                    } else {
+                        template.clone()
+                    };
                     env.extend(
                         [
-                            ("HUB__DATABASE__URL", template.clone()),
+                            ("HUB__DATABASE__URL", database_url),
                             ("HUB__BUS__URL", args.amqp.clone()),
                             ("HUB__BUS__EXCHANGE", EXCHANGE.to_owned()),
                             ("HUB__BUS__QUEUE_PREFIX", QUEUE_PREFIX.to_owned()),
@@ -539,6 +661,59 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
+/// `server` with its port replaced by `{port}` (to be filled with a proxy's), and the
+/// `host:port` it names.
+fn via_proxy(server: &str) -> anyhow::Result<(String, String)> {
+    let mut url =
+        reqwest::Url::parse(server).with_context(|| format!("--postgres {server} is not a URL"))?;
+    let upstream = format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(5432)
+    );
+    url.set_host(Some("127.0.0.1"))
+        .map_err(|e| anyhow::anyhow!("--postgres {server}: {e}"))?;
+    url.set_port(Some(1))
+        .map_err(|()| anyhow::anyhow!("--postgres {server} takes no port"))?;
+    Ok((
+        url.to_string()
+            .replacen("127.0.0.1:1", "127.0.0.1:{port}", 1),
+        upstream,
+    ))
+}
+
+impl Platform {
+    /// Statements and round trips each service has sent PostgreSQL so far (with
+    /// `--count-statements`).
+    fn statements(&self) -> HashMap<String, pgcount::Counted> {
+        self.proxies
+            .iter()
+            .map(|(s, p)| (s.clone(), p.counts.snapshot()))
+            .collect()
+    }
+}
+
+/// What each service sent PostgreSQL between two snapshots, per referral.
+fn per_referral(
+    before: &HashMap<String, pgcount::Counted>,
+    after: &HashMap<String, pgcount::Counted>,
+    referrals: usize,
+) -> Vec<StatementsPerReferral> {
+    crate::SERVICES
+        .iter()
+        .filter_map(|s| {
+            let (b, a) = (before.get(*s)?, after.get(*s)?);
+            let n = referrals.max(1) as f64;
+            Some(StatementsPerReferral {
+                service: (*s).to_owned(),
+                statements: (a.statements - b.statements) as f64 / n,
+                round_trips: (a.round_trips - b.round_trips) as f64 / n,
+                connections_opened: a.connections - b.connections,
+            })
+        })
+        .collect()
+}
+
 /// The URL of database `db` on the PostgreSQL server `server` (which may carry a query
 /// string, e.g. `?sslmode=disable`).
 fn pg_url(server: &str, db: &str) -> String {
@@ -620,6 +795,9 @@ async fn purge_bench_queues(url: &str, retries: usize) -> anyhow::Result<()> {
 struct Hook {
     #[serde(rename = "type")]
     kind: String,
+    /// When the event happened (for an invitation: the competition's opening).
+    #[serde(default)]
+    timestamp: Option<chrono::DateTime<chrono::Utc>>,
     data: HookData,
 }
 
@@ -632,6 +810,9 @@ struct HookData {
 struct Received {
     /// Per referral: each provider's first invitation and when it arrived.
     by_referral: Mutex<HashMap<String, Vec<(String, Instant)>>>,
+    /// Per referral: seconds from the event (the message's `timestamp`) to each first
+    /// invitation's arrival, by the wall clock both share.
+    lags: Mutex<HashMap<String, Vec<f64>>>,
     secrets: RwLock<HashMap<String, String>>,
     total: AtomicU64,
     duplicates: AtomicU64,
@@ -649,6 +830,7 @@ struct Receiver {
 
 async fn hook(req: HttpRequest, body: web::Bytes, state: web::Data<Received>) -> HttpResponse {
     let at = Instant::now();
+    let wall = chrono::Utc::now();
     state.total.fetch_add(1, Ordering::Relaxed);
     let provider = req.match_info().get("provider").unwrap_or_default();
     let header = |k: &str| {
@@ -683,11 +865,21 @@ async fn hook(req: HttpRequest, body: web::Bytes, state: web::Data<Received>) ->
     match serde_json::from_slice::<Hook>(&body) {
         Ok(h) if h.kind == notifications::domain::INVITED => {
             let mut map = state.by_referral.lock().unwrap_or_else(|e| e.into_inner());
-            let seen = map.entry(h.data.referral_id).or_default();
+            let seen = map.entry(h.data.referral_id.clone()).or_default();
             if seen.iter().any(|(p, _)| p == provider) {
                 state.duplicates.fetch_add(1, Ordering::Relaxed);
             } else {
                 seen.push((provider.to_owned(), at));
+                if let Some(event_at) = h.timestamp {
+                    let lag = (wall - event_at).num_microseconds().unwrap_or(0) as f64 / 1e6;
+                    state
+                        .lags
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(h.data.referral_id)
+                        .or_default()
+                        .push(lag);
+                }
             }
         }
         _ => {
@@ -761,6 +953,17 @@ impl Receiver {
             .unwrap_or_else(|e| e.into_inner())
             .get(referral_id)
             .map(|v| v.iter().map(|(_, at)| *at).collect())
+            .unwrap_or_default()
+    }
+
+    /// Seconds from the event to each provider's invitation for `referral_id`.
+    fn lags_secs(&self, referral_id: &str) -> Vec<f64> {
+        self.state
+            .lags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(referral_id)
+            .cloned()
             .unwrap_or_default()
     }
 
@@ -1005,6 +1208,17 @@ struct RunReport {
     /// PostgreSQL transactions committed per referral in each service's database, as
     /// counted by the server (pool check-out pings and idle polling included).
     transactions_per_referral: Vec<(String, f64)>,
+    /// Statements and round trips per referral by service (`--count-statements`; idle
+    /// polling included).
+    statements_per_referral: Vec<StatementsPerReferral>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StatementsPerReferral {
+    service: String,
+    statements: f64,
+    round_trips: f64,
+    connections_opened: u64,
 }
 
 impl RunReport {
@@ -1081,6 +1295,7 @@ impl RunReport {
             other_processes_cpu: cpu.others,
             machine_cpu_busy_pct: cpu.machine_busy_pct,
             transactions_per_referral: Vec::new(),
+            statements_per_referral: Vec::new(),
         }
     }
 }
@@ -1124,6 +1339,7 @@ struct Report {
     warmup: usize,
     baselines: Vec<Baseline>,
     runs: Vec<RunReport>,
+    competition: Option<competitions::CompetitionReport>,
     services: Vec<ServiceMemory>,
     signatures: Signatures,
 }
@@ -1153,11 +1369,20 @@ impl Report {
             Mode::Distributed => "distributed (5 processes, PostgreSQL + RabbitMQ)",
             Mode::Embedded => "embedded (1 process, SQLite + in-process bus)",
         };
+        let what = match &self.competition {
+            Some(c) => format!(
+                "competitions of {} providers and {} bids, {} after one warm-up",
+                c.providers, c.bids, c.competitions
+            ),
+            None => format!(
+                "{} providers invited per referral; {} referrals per rate after {} warm-up",
+                self.providers, self.referrals_per_run, self.warmup
+            ),
+        };
         let _ = writeln!(
             o,
-            "\nhub bench: {mode}; {} CPUs; pool size {}; {} providers invited per referral; \
-             {} referrals per rate after {} warm-up",
-            self.cpus, self.pool_size, self.providers, self.referrals_per_run, self.warmup
+            "\nhub bench: {mode}; {} CPUs; pool size {}; {what}",
+            self.cpus, self.pool_size
         );
         if !self.baselines.is_empty() {
             let _ = writeln!(o, "\nBaselines (same machine, same run)");
@@ -1169,173 +1394,196 @@ impl Report {
                 );
             }
         }
-        let _ = writeln!(
-            o,
-            "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
-            self.providers
-        );
-        let _ = writeln!(
-            o,
-            "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
-            "offered",
-            "sent/s",
-            "e2e/s",
-            "done/s",
-            "p50 ms",
-            "p95 ms",
-            "p99 ms",
-            "max ms",
-            "POST p50",
-            "POST p99",
-            "errors",
-            "missing",
-            "keeps"
-        );
-        for r in &self.runs {
+        if let Some(c) = &self.competition {
+            o.push_str(&c.table());
+        } else {
             let _ = writeln!(
                 o,
-                "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
-                r.offered_rate,
-                r.achieved_request_rate,
-                r.throughput_e2e,
-                r.completion_rate,
-                r.latency_ms.p50,
-                r.latency_ms.p95,
-                r.latency_ms.p99,
-                r.latency_ms.max,
-                r.post_ms.p50,
-                r.post_ms.p99,
-                r.http_errors,
-                r.webhooks_missing,
-                if r.keeps_up { "yes" } else { "NO" }
+                "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
+                self.providers
             );
-        }
-        let _ = writeln!(
-            o,
-            "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
-             completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
-            KEEP_UP * 100.0
-        );
-        for r in &self.runs {
-            if let Some(e) = &r.first_http_error {
-                let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
-            }
-            if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
+            let _ = writeln!(
+                o,
+                "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
+                "offered",
+                "sent/s",
+                "e2e/s",
+                "done/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "POST p50",
+                "POST p99",
+                "errors",
+                "missing",
+                "keeps"
+            );
+            for r in &self.runs {
                 let _ = writeln!(
                     o,
-                    "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
-                    r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
+                    "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
+                    r.offered_rate,
+                    r.achieved_request_rate,
+                    r.throughput_e2e,
+                    r.completion_rate,
+                    r.latency_ms.p50,
+                    r.latency_ms.p95,
+                    r.latency_ms.p99,
+                    r.latency_ms.max,
+                    r.post_ms.p50,
+                    r.post_ms.p99,
+                    r.http_errors,
+                    r.webhooks_missing,
+                    if r.keeps_up { "yes" } else { "NO" }
                 );
             }
-        }
-
-        let _ = writeln!(
-            o,
-            "\nCPU during each run (% of one core; the machine has {} cores)",
-            self.cpus
-        );
-        for r in &self.runs {
-            let parts: Vec<String> = r
-                .cpu
-                .iter()
-                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                .collect();
-            let accounted: f64 = r
-                .cpu
-                .iter()
-                .chain(&r.other_processes_cpu)
-                .map(|c| c.pct_of_core)
-                .sum();
-            let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
-            let others: Vec<String> = r
-                .other_processes_cpu
-                .iter()
-                .take(4)
-                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                .collect();
-            let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
             let _ = writeln!(
                 o,
-                "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
-                r.offered_rate,
-                r.machine_cpu_busy_pct,
-                parts.join(", "),
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; other processes {}{}",
-                        others.join(", "),
-                        if others_total >= 10.0 {
-                            " (the run was disturbed)"
-                        } else {
-                            ""
-                        }
-                    )
-                }
+                "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
+                 completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
+                KEEP_UP * 100.0
             );
-        }
+            for r in &self.runs {
+                if let Some(e) = &r.first_http_error {
+                    let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
+                }
+                if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
+                    let _ = writeln!(
+                        o,
+                        "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
+                        r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
+                    );
+                }
+            }
 
-        let commits = self.commits_per_referral();
-        let _ = writeln!(
-            o,
-            "\nCost per referral against the machine's limits\n  by design: {commits} commits \
-             (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
-             consumed 3 times; 1 POST in, {p} webhooks out",
-            if self.mode == Mode::Embedded {
-                " (in-process)"
-            } else {
-                ""
-            },
-            p = self.providers
-        );
-        for r in &self.runs {
-            let rate = r.completion_rate;
-            let measured: f64 = r.transactions_per_referral.iter().map(|(_, n)| n).sum();
-            if !r.transactions_per_referral.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nCPU during each run (% of one core; the machine has {} cores)",
+                self.cpus
+            );
+            for r in &self.runs {
                 let parts: Vec<String> = r
-                    .transactions_per_referral
+                    .cpu
                     .iter()
-                    .filter(|(_, n)| *n >= 0.05)
-                    .map(|(s, n)| format!("{s} {n:.1}"))
+                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
                     .collect();
+                let accounted: f64 = r
+                    .cpu
+                    .iter()
+                    .chain(&r.other_processes_cpu)
+                    .map(|c| c.pct_of_core)
+                    .sum();
+                let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
+                let others: Vec<String> = r
+                    .other_processes_cpu
+                    .iter()
+                    .take(4)
+                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                    .collect();
+                let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
                 let _ = writeln!(
                     o,
-                    "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
-                     pool check-out pings and polling included)",
+                    "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
                     r.offered_rate,
-                    parts.join(", ")
+                    r.machine_cpu_busy_pct,
+                    parts.join(", "),
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; other processes {}{}",
+                            others.join(", "),
+                            if others_total >= 10.0 {
+                                " (the run was disturbed)"
+                            } else {
+                                ""
+                            }
+                        )
+                    }
                 );
             }
-            let per_referral = if measured > 0.0 {
-                measured
-            } else {
-                commits as f64
-            };
-            let mut parts = Vec::new();
-            for (name, per_ref, label) in [
-                ("postgres", per_referral, "transactions"),
-                ("sqlite", commits as f64, "commits"),
-                ("rabbitmq", 2.0, "publishes"),
-            ] {
-                if let Some(b) = self.baseline(name)
-                    && b.per_second > 0.0
-                {
-                    parts.push(format!(
-                        "{:.0} {label}/s = {:.0}% of raw {}",
-                        rate * per_ref,
-                        100.0 * rate * per_ref / b.per_second,
-                        b.name
-                    ));
+
+            let commits = self.commits_per_referral();
+            let _ = writeln!(
+                o,
+                "\nCost per referral against the machine's limits\n  by design: {commits} commits \
+                 (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
+                 consumed 3 times; 1 POST in, {p} webhooks out",
+                if self.mode == Mode::Embedded {
+                    " (in-process)"
+                } else {
+                    ""
+                },
+                p = self.providers
+            );
+            for r in &self.runs {
+                let rate = r.completion_rate;
+                let measured: f64 = r.transactions_per_referral.iter().map(|(_, n)| n).sum();
+                if !r.transactions_per_referral.is_empty() {
+                    let parts: Vec<String> = r
+                        .transactions_per_referral
+                        .iter()
+                        .filter(|(_, n)| *n >= 0.05)
+                        .map(|(s, n)| format!("{s} {n:.1}"))
+                        .collect();
+                    let _ = writeln!(
+                        o,
+                        "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
+                         pool check-out pings and polling included)",
+                        r.offered_rate,
+                        parts.join(", ")
+                    );
                 }
-            }
-            if !parts.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
-                    r.offered_rate,
-                    parts.join("; ")
-                );
+                if !r.statements_per_referral.is_empty() {
+                    let total = |f: fn(&StatementsPerReferral) -> f64| {
+                        r.statements_per_referral.iter().map(f).sum::<f64>()
+                    };
+                    let parts: Vec<String> = r
+                        .statements_per_referral
+                        .iter()
+                        .map(|s| format!("{} {:.1}/{:.1}", s.service, s.statements, s.round_trips))
+                        .collect();
+                    let _ = writeln!(
+                        o,
+                        "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
+                         referral ({}; statements/round trips; polling included)",
+                        r.offered_rate,
+                        total(|s| s.statements),
+                        total(|s| s.round_trips),
+                        parts.join(", ")
+                    );
+                }
+                let per_referral = if measured > 0.0 {
+                    measured
+                } else {
+                    commits as f64
+                };
+                let mut parts = Vec::new();
+                for (name, per_ref, label) in [
+                    ("postgres", per_referral, "transactions"),
+                    ("sqlite", commits as f64, "commits"),
+                    ("rabbitmq", 2.0, "publishes"),
+                ] {
+                    if let Some(b) = self.baseline(name)
+                        && b.per_second > 0.0
+                    {
+                        parts.push(format!(
+                            "{:.0} {label}/s = {:.0}% of raw {}",
+                            rate * per_ref,
+                            100.0 * rate * per_ref / b.per_second,
+                            b.name
+                        ));
+                    }
+                }
+                if !parts.is_empty() {
+                    let _ = writeln!(
+                        o,
+                        "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
+                        r.offered_rate,
+                        parts.join("; ")
+                    );
+                }
             }
         }
 
@@ -1365,7 +1613,7 @@ impl Report {
         );
 
         let _ = writeln!(o, "\nTargets");
-        if self.mode == Mode::Distributed {
+        if self.mode == Mode::Distributed && self.competition.is_none() {
             let best = self
                 .runs
                 .iter()
