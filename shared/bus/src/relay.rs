@@ -4,8 +4,12 @@
 //! so replicas sharing a PostgreSQL outbox never publish the same row at the same time; a
 //! replica that dies mid-way leaves its lease to expire and another publishes the row again
 //! (consumers' inboxes absorb the duplicate). The relay is woken at every commit that wrote
-//! events, and polls as a fallback. Published rows are marked by one marker task, in one
-//! statement for all the rows whose publish finished while the previous mark ran.
+//! events, and polls as a fallback; after a claim that took less than it could, it waits for
+//! the next wake-up rather than asking again at once (an empty claim per event otherwise).
+//! On PostgreSQL a claim is one statement on its own (no BEGIN/COMMIT round trips); SQLite's
+//! go through the in-process write lock. Published rows are marked by one marker task, in one
+//! statement for all the rows whose publish finished while the previous mark ran (and in the
+//! few milliseconds after it).
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,6 +19,7 @@ use diesel::{
 };
 use hub_events::Envelope;
 use hub_platform::{
+    Backend,
     config::BusSettings,
     db::{DbConnection, DbError},
 };
@@ -33,6 +38,9 @@ const IN_FLIGHT: usize = 256;
 const BATCH: i64 = 100;
 /// Rows marked published per statement at most.
 const MARK_BATCH: usize = 500;
+/// How long the marker waits for more publishes to finish before marking (off the events'
+/// path: they are published already).
+const MARK_LINGER: Duration = Duration::from_millis(5);
 
 #[derive(diesel::QueryableByName)]
 struct Claimed {
@@ -99,11 +107,17 @@ pub fn spawn(
                 let _ = permits.clone().acquire_owned().await.map(drop);
                 continue;
             }
-            let batch = match store
-                .db
-                .transaction(move |c| claim(c, room, lease_ms))
-                .await
-            {
+            let claimed = match store.db.backend() {
+                // One atomic statement: no transaction needed around it.
+                Backend::Postgres => store.db.run(move |c| claim(c, room, lease_ms)).await,
+                Backend::Sqlite => {
+                    store
+                        .db
+                        .transaction(move |c| claim(c, room, lease_ms))
+                        .await
+                }
+            };
+            let batch = match claimed {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
@@ -111,13 +125,9 @@ pub fn spawn(
                     continue;
                 }
             };
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                }
-                continue;
-            }
+            // Less than it could take: nothing more is due until the next commit wakes it
+            // (or a failed publish's backoff ends, which the poll finds).
+            let more = batch.len() as i64 == room;
             for row in batch {
                 let permit = permits
                     .clone()
@@ -132,6 +142,12 @@ pub fn spawn(
                     publish_one(&store, transport.as_ref(), row, &published, permit).await;
                 });
             }
+            if !more {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
         }
     })
 }
@@ -143,6 +159,12 @@ type Published = (String, tokio::sync::OwnedSemaphorePermit);
 async fn mark_published(store: Store, mut marks: mpsc::UnboundedReceiver<Published>) {
     let mut batch: Vec<Published> = Vec::new();
     while marks.recv_many(&mut batch, MARK_BATCH).await > 0 {
+        tokio::time::sleep(MARK_LINGER).await;
+        while batch.len() < MARK_BATCH
+            && let Ok(more) = marks.try_recv()
+        {
+            batch.push(more);
+        }
         let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
         let result = store
             .db

@@ -14,8 +14,8 @@
 //!   fallback (for deliveries queued by another replica). A send that simply went through
 //!   does not make it look again: at 50 referrals a second that was two queries per webhook.
 //! * Attempts are recorded by one recorder task, in one transaction for all the attempts
-//!   that finished while the previous transaction committed (one commit per batch rather
-//!   than per webhook).
+//!   that finished while the previous transaction committed and in the few milliseconds
+//!   after the first (one commit per batch rather than per webhook).
 //! * A 2xx answer delivers. Anything else, a timeout or a connection error is recorded as an
 //!   attempt and retried after `initial_backoff_ms`, doubling up to `max_backoff_ms`; once the
 //!   first attempt is `give_up_after_hours` old the delivery fails and its endpoint is
@@ -48,6 +48,9 @@ use crate::{
 const BATCH: usize = 100;
 /// Attempts recorded per transaction at most.
 const RECORD_BATCH: usize = 200;
+/// How long the recorder waits for more sends to finish before recording (the webhooks are
+/// delivered already: this only delays the log, and a retry's scheduling, by as much).
+const RECORD_LINGER: Duration = Duration::from_millis(5);
 /// The longest the worker sleeps without being woken.
 const POLL_MS: i64 = 1000;
 /// How long a claim outlives the request timeout before another replica may take it over.
@@ -136,6 +139,12 @@ async fn record(
 ) {
     let mut batch = Vec::new();
     while attempts.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        tokio::time::sleep(RECORD_LINGER).await;
+        while batch.len() < RECORD_BATCH
+            && let Ok(more) = attempts.try_recv()
+        {
+            batch.push(more);
+        }
         let retries = batch
             .iter()
             .filter_map(|(_, next)| match next {

@@ -711,33 +711,45 @@ pub fn tracked(
 /// version it opened on) if the event is not older than the one that set the current state,
 /// and fills in the lot if it was not known. Adds `invited` to its invitees either way.
 pub fn track(conn: &mut DbConnection, row: &TrackedRow, invited: &[String]) -> Result<(), DbError> {
-    match tracked(conn, &row.competition_id)? {
-        None => {
-            diesel::insert_into(tracked_competitions::table)
-                .values(row)
+    // Usually a new competition: one statement inserts it; a known one is left as it is.
+    let inserted = diesel::sql_query(
+        "INSERT INTO tracked_competitions (competition_id, referral_id, council, lot_id, lot_name, \
+         referral_version, status, awarded_provider, opened_at, status_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(&row.competition_id)
+    .bind::<Text, _>(&row.referral_id)
+    .bind::<Text, _>(&row.council)
+    .bind::<Nullable<Text>, _>(&row.lot_id)
+    .bind::<Nullable<Text>, _>(&row.lot_name)
+    .bind::<Nullable<Integer>, _>(row.referral_version)
+    .bind::<Text, _>(&row.status)
+    .bind::<Nullable<Text>, _>(&row.awarded_provider)
+    .bind::<Timestamp, _>(row.opened_at)
+    .bind::<Timestamp, _>(row.status_at)
+    .execute(conn)?;
+    if inserted == 0
+        && let Some(known) = tracked(conn, &row.competition_id)?
+    {
+        let target = tracked_competitions::table.find(&row.competition_id);
+        if row.status_at >= known.status_at {
+            diesel::update(target)
+                .set((
+                    tracked_competitions::status.eq(&row.status),
+                    tracked_competitions::awarded_provider.eq(&row.awarded_provider),
+                    tracked_competitions::status_at.eq(row.status_at),
+                    tracked_competitions::referral_version
+                        .eq(row.referral_version.or(known.referral_version)),
+                ))
                 .execute(conn)?;
         }
-        Some(known) => {
-            let target = tracked_competitions::table.find(&row.competition_id);
-            if row.status_at >= known.status_at {
-                diesel::update(target)
-                    .set((
-                        tracked_competitions::status.eq(&row.status),
-                        tracked_competitions::awarded_provider.eq(&row.awarded_provider),
-                        tracked_competitions::status_at.eq(row.status_at),
-                        tracked_competitions::referral_version
-                            .eq(row.referral_version.or(known.referral_version)),
-                    ))
-                    .execute(conn)?;
-            }
-            if known.lot_name.is_none() && row.lot_name.is_some() {
-                diesel::update(target)
-                    .set((
-                        tracked_competitions::lot_id.eq(&row.lot_id),
-                        tracked_competitions::lot_name.eq(&row.lot_name),
-                    ))
-                    .execute(conn)?;
-            }
+        if known.lot_name.is_none() && row.lot_name.is_some() {
+            diesel::update(target)
+                .set((
+                    tracked_competitions::lot_id.eq(&row.lot_id),
+                    tracked_competitions::lot_name.eq(&row.lot_name),
+                ))
+                .execute(conn)?;
         }
     }
     let invited: Vec<&String> = invited
