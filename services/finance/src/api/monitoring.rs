@@ -182,13 +182,10 @@ pub(crate) async fn build(
             let Some(budget) = budgets::budget_for(conn, code, year)? else {
                 return Ok(None);
             };
-            let mut versions = Vec::new();
-            for p in 1..=period {
-                let v = budgets::version_for_period(conn, &budget.id, p)?.ok_or_else(|| {
-                    anyhow::anyhow!("budget {} has no version for P{p}", budget.id)
+            let versions =
+                budgets::versions_in_force(conn, &budget.id, period)?.ok_or_else(|| {
+                    anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id)
                 })?;
-                versions.push(v);
-            }
             let commitments = reports::commitment_sums(conn, code, year)?;
             let payments = reports::payment_sums(conn, code, year)?;
             let blocks = reports::block_days(conn, code, year, period)?;

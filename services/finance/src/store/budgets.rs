@@ -157,6 +157,53 @@ pub fn full_version(
 }
 
 /// The version in force for `period`: the latest version from that period or before.
+/// The version in force in each period 1..=`through` (the latest version starting at or
+/// before it), in three queries whatever the number of periods and versions. `None` if a
+/// period has no version.
+pub fn versions_in_force(
+    conn: &mut DbConnection,
+    budget_id: &str,
+    through: i32,
+) -> Result<Option<Vec<FullVersion>>, DbError> {
+    let rows: Vec<VersionRow> = budget_versions::table
+        .filter(budget_versions::budget_id.eq(budget_id))
+        .filter(budget_versions::from_period.le(through))
+        .order(budget_versions::version.asc())
+        .select(VersionRow::as_select())
+        .load(conn)?;
+    let numbers: Vec<i32> = rows.iter().map(|v| v.version).collect();
+    let mut lines: Vec<BudgetLineRow> = budget_lines::table
+        .filter(budget_lines::budget_id.eq(budget_id))
+        .filter(budget_lines::version.eq_any(&numbers))
+        .order((budget_lines::version.asc(), budget_lines::budget_line.asc()))
+        .select(BudgetLineRow::as_select())
+        .load(conn)?;
+    let mut shares: Vec<ContributionRow> = contributions::table
+        .filter(contributions::budget_id.eq(budget_id))
+        .filter(contributions::version.eq_any(&numbers))
+        .select(ContributionRow::as_select())
+        .load(conn)?;
+    let full: Vec<FullVersion> = rows
+        .into_iter()
+        .map(|v| {
+            let n = v.version;
+            FullVersion {
+                version: v,
+                lines: lines.extract_if(.., |l| l.version == n).collect(),
+                contributions: shares.extract_if(.., |c| c.version == n).collect(),
+            }
+        })
+        .collect();
+    Ok((1..=through)
+        .map(|p| {
+            full.iter()
+                .filter(|v| v.version.from_period <= p)
+                .max_by_key(|v| v.version.version)
+                .cloned()
+        })
+        .collect())
+}
+
 pub fn version_for_period(
     conn: &mut DbConnection,
     budget_id: &str,
