@@ -309,6 +309,7 @@ async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::R
             );
             let cpu_before = CpuSnapshot::take(&platform);
             let statements_before = platform.statements();
+            let by_sql_before = platform.statements_by_sql();
             let sent = fire(&client, &target, args.referrals, rate).await;
             let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
             receiver
@@ -318,6 +319,12 @@ async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::R
             let mut run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
             run.statements_per_referral =
                 per_referral(&statements_before, &platform.statements(), sent.len());
+            run.top_statements = top_statements(
+                &by_sql_before,
+                &platform.statements_by_sql(),
+                sent.len(),
+                12,
+            );
             if let Some(before) = &commits_before {
                 // Let every backend report its statistics for this run.
                 tokio::time::sleep(STATS_FLUSH).await;
@@ -693,6 +700,48 @@ impl Platform {
     }
 }
 
+/// Executions by SQL text of each service so far (with `--count-statements`).
+type BySql = HashMap<String, HashMap<String, u64>>;
+
+impl Platform {
+    fn statements_by_sql(&self) -> BySql {
+        self.proxies
+            .iter()
+            .map(|(s, p)| (s.clone(), p.counts.by_sql()))
+            .collect()
+    }
+}
+
+/// The statements each service ran most between two snapshots, per referral: (service,
+/// executions per referral, SQL), at most `n` per service, most frequent first.
+fn top_statements(before: &BySql, after: &BySql, referrals: usize, n: usize) -> Vec<TopStatement> {
+    let mut out = Vec::new();
+    for service in crate::SERVICES {
+        let (Some(b), Some(a)) = (before.get(*service), after.get(*service)) else {
+            continue;
+        };
+        let mut rows: Vec<(u64, &String)> = a
+            .iter()
+            .map(|(sql, count)| (count - b.get(sql).copied().unwrap_or(0), sql))
+            .filter(|(d, _)| *d > 0)
+            .collect();
+        rows.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+        out.extend(rows.into_iter().take(n).map(|(d, sql)| TopStatement {
+            service: (*service).to_owned(),
+            per_referral: d as f64 / referrals.max(1) as f64,
+            sql: truncate(sql, 160).to_owned(),
+        }));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct TopStatement {
+    service: String,
+    per_referral: f64,
+    sql: String,
+}
+
 /// What each service sent PostgreSQL between two snapshots, per referral.
 fn per_referral(
     before: &HashMap<String, pgcount::Counted>,
@@ -708,6 +757,7 @@ fn per_referral(
                 service: (*s).to_owned(),
                 statements: (a.statements - b.statements) as f64 / n,
                 round_trips: (a.round_trips - b.round_trips) as f64 / n,
+                parses: (a.parses - b.parses) as f64 / n,
                 connections_opened: a.connections - b.connections,
             })
         })
@@ -1211,6 +1261,8 @@ struct RunReport {
     /// Statements and round trips per referral by service (`--count-statements`; idle
     /// polling included).
     statements_per_referral: Vec<StatementsPerReferral>,
+    /// The statements each service ran most, per referral (`--count-statements`).
+    top_statements: Vec<TopStatement>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1218,6 +1270,8 @@ struct StatementsPerReferral {
     service: String,
     statements: f64,
     round_trips: f64,
+    /// Statements the server parsed and planned (not run from a prepared statement).
+    parses: f64,
     connections_opened: u64,
 }
 
@@ -1296,6 +1350,7 @@ impl RunReport {
             machine_cpu_busy_pct: cpu.machine_busy_pct,
             transactions_per_referral: Vec::new(),
             statements_per_referral: Vec::new(),
+            top_statements: Vec::new(),
         }
     }
 }
@@ -1542,17 +1597,31 @@ impl Report {
                     let parts: Vec<String> = r
                         .statements_per_referral
                         .iter()
-                        .map(|s| format!("{} {:.1}/{:.1}", s.service, s.statements, s.round_trips))
+                        .map(|s| {
+                            format!(
+                                "{} {:.1}/{:.1}/{:.1}",
+                                s.service, s.statements, s.round_trips, s.parses
+                            )
+                        })
                         .collect();
                     let _ = writeln!(
                         o,
                         "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
-                         referral ({}; statements/round trips; polling included)",
+                         referral, {:.1} of them parsed and planned ({}; statements/round trips/parsed; \
+                         polling included)",
                         r.offered_rate,
                         total(|s| s.statements),
                         total(|s| s.round_trips),
+                        total(|s| s.parses),
                         parts.join(", ")
                     );
+                    for t in &r.top_statements {
+                        let _ = writeln!(
+                            o,
+                            "      {:<13} {:>5.2}  {}",
+                            t.service, t.per_referral, t.sql
+                        );
+                    }
                 }
                 let per_referral = if measured > 0.0 {
                     measured

@@ -8,11 +8,16 @@
 //! count as statements. The server's answers are passed through untouched. The proxy adds a
 //! hop on the loopback, so latencies measured with it on are not comparable with those
 //! measured without.
+//!
+//! Each execution is also attributed to its SQL text (from the `Parse` of the statement its
+//! `Bind` names, prepared statements included; or the `Query`), so the bench can say which
+//! statements a referral costs.
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -28,7 +33,12 @@ use tokio::{
 pub struct Counts {
     pub statements: AtomicU64,
     pub round_trips: AtomicU64,
+    /// Statements parsed (and planned) by the server: a `Query`, or a `Parse` (the extended
+    /// protocol; a statement prepared once and run again is parsed once).
+    pub parses: AtomicU64,
     pub connections: AtomicU64,
+    /// Executions by SQL text (whitespace collapsed).
+    pub by_sql: Mutex<HashMap<String, u64>>,
 }
 
 /// A snapshot of [`Counts`].
@@ -36,14 +46,33 @@ pub struct Counts {
 pub struct Counted {
     pub statements: u64,
     pub round_trips: u64,
+    pub parses: u64,
     pub connections: u64,
 }
 
 impl Counts {
+    /// Executions by SQL text so far.
+    pub fn by_sql(&self) -> HashMap<String, u64> {
+        self.by_sql
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn executed(&self, sql: &str) {
+        *self
+            .by_sql
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(sql.to_owned())
+            .or_default() += 1;
+    }
+
     pub fn snapshot(&self) -> Counted {
         Counted {
             statements: self.statements.load(Ordering::Relaxed),
             round_trips: self.round_trips.load(Ordering::Relaxed),
+            parses: self.parses.load(Ordering::Relaxed),
             connections: self.connections.load(Ordering::Relaxed),
         }
     }
@@ -122,6 +151,25 @@ struct Frontend {
     header: Vec<u8>,
     /// Bytes of the current message's body still to skip.
     skip: usize,
+    /// The body of the current message, kept for `Parse`, `Bind` and `Query`.
+    body: Option<(u8, Vec<u8>)>,
+    /// SQL by prepared statement name (`""`: the unnamed one).
+    prepared: HashMap<String, String>,
+    /// The SQL of the statement bound to the (unnamed) portal.
+    bound: Option<String>,
+}
+
+/// The NUL-terminated strings at the start of a message body.
+fn cstrings(body: &[u8], n: usize) -> Vec<String> {
+    body.split(|b| *b == 0)
+        .take(n)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// SQL with its whitespace collapsed (one line).
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Frontend {
@@ -129,8 +177,14 @@ impl Frontend {
         while !bytes.is_empty() {
             if self.skip > 0 {
                 let n = self.skip.min(bytes.len());
+                if let Some((_, body)) = &mut self.body {
+                    body.extend_from_slice(&bytes[..n]);
+                }
                 self.skip -= n;
                 bytes = &bytes[n..];
+                if self.skip == 0 {
+                    self.message_done(counts);
+                }
                 continue;
             }
             let header_len = if self.started { 5 } else { 8 };
@@ -152,9 +206,14 @@ impl Frontend {
                     b'Q' => {
                         counts.statements.fetch_add(1, Ordering::Relaxed);
                         counts.round_trips.fetch_add(1, Ordering::Relaxed);
+                        counts.parses.fetch_add(1, Ordering::Relaxed);
+                    }
+                    b'P' => {
+                        counts.parses.fetch_add(1, Ordering::Relaxed);
                     }
                     b'E' => {
                         counts.statements.fetch_add(1, Ordering::Relaxed);
+                        counts.executed(self.bound.as_deref().unwrap_or("(unknown)"));
                     }
                     b'S' => {
                         counts.round_trips.fetch_add(1, Ordering::Relaxed);
@@ -162,6 +221,12 @@ impl Frontend {
                     _ => {}
                 }
                 self.skip = len.saturating_sub(4);
+                if matches!(kind, b'P' | b'B' | b'Q') {
+                    self.body = Some((kind, Vec::with_capacity(self.skip)));
+                    if self.skip == 0 {
+                        self.message_done(counts);
+                    }
+                }
             } else {
                 let len = u32::from_be_bytes([
                     self.header[0],
@@ -181,6 +246,30 @@ impl Frontend {
                 self.skip = len.saturating_sub(8);
             }
             self.header.clear();
+        }
+    }
+
+    /// A kept message body is complete: note what it prepares, binds or runs.
+    fn message_done(&mut self, counts: &Counts) {
+        let Some((kind, body)) = self.body.take() else {
+            return;
+        };
+        match kind {
+            b'P' => {
+                let s = cstrings(&body, 2);
+                if let [name, sql] = s.as_slice() {
+                    self.prepared.insert(name.clone(), one_line(sql));
+                }
+            }
+            b'B' => {
+                let s = cstrings(&body, 2);
+                self.bound = s.get(1).and_then(|name| self.prepared.get(name)).cloned();
+            }
+            b'Q' => {
+                let s = cstrings(&body, 1);
+                counts.executed(&one_line(s.first().map_or("", String::as_str)));
+            }
+            _ => {}
         }
     }
 }
@@ -213,6 +302,14 @@ mod tests {
         stream.extend(message(b'D', b"P\0"));
         stream.extend(message(b'E', b"\0\0\0\0\0"));
         stream.extend(message(b'S', b""));
+        // A named (cached) statement, prepared once and run twice.
+        stream.extend(message(b'P', b"s1\0SELECT  2\n FROM x\0\0\0"));
+        stream.extend(message(b'S', b""));
+        for _ in 0..2 {
+            stream.extend(message(b'B', b"\0s1\0\0\0\0\0\0\0"));
+            stream.extend(message(b'E', b"\0\0\0\0\0"));
+            stream.extend(message(b'S', b""));
+        }
         stream.extend(message(b'Q', b"COMMIT\0"));
         // 'E' and 'Q' bytes inside bodies are not counted, whatever the read boundaries.
         for chunk in [1, 3, 7, stream.len()] {
@@ -223,9 +320,20 @@ mod tests {
             }
             let c = counts.snapshot();
             assert_eq!(
-                (c.statements, c.round_trips),
-                (3, 3),
+                (c.statements, c.round_trips, c.parses),
+                (5, 6, 4),
                 "read {chunk} bytes at a time"
+            );
+            let by_sql = counts.by_sql();
+            assert_eq!(
+                (
+                    by_sql["BEGIN"],
+                    by_sql["SELECT 1"],
+                    by_sql["SELECT 2 FROM x"],
+                    by_sql["COMMIT"]
+                ),
+                (1, 1, 2, 1),
+                "{by_sql:?}"
             );
         }
     }
