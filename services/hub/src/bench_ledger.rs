@@ -352,12 +352,11 @@ impl LedgerReport {
         let _ = writeln!(
             s,
             "\none report's reads (finance's store functions, p50): budget and its version for each of \
-             P1–P{} {:.2} ms (read once per version in force: {:.2} ms), commitment sums {:.2} ms \
+             P1–P{} {:.2} ms, commitment sums {:.2} ms \
              ({} rows), payment sums {:.2} ms ({} rows), block days {:.2} ms; the rest of the \
              report's p50 (HTTP, auth, the figures, JSON): {:.2} ms",
             self.period,
             d.budget_ms,
-            d.budget_once_per_version_ms,
             d.commitment_sums_ms,
             d.commitment_sum_rows,
             d.payment_sums_ms,

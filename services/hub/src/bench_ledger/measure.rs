@@ -180,12 +180,9 @@ pub fn time<T>(
 /// through finance's own store functions on the service's pool, p50 of `runs`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Breakdown {
-    /// The budget and its version for each period to the one asked for, as the report reads
-    /// them (`version_for_period` for each period: four statements a period).
+    /// The budget and the version in force in each period to the one asked for, as the
+    /// report reads them (`versions_in_force`: three statements whatever the periods).
     pub budget_ms: f64,
-    /// The same figures read once per version in force instead (the budget, its versions,
-    /// each distinct version whole): what reading them that way would cost.
-    pub budget_once_per_version_ms: f64,
     pub commitment_sums_ms: f64,
     pub commitment_sum_rows: usize,
     pub payment_sums_ms: f64,
@@ -208,32 +205,10 @@ pub async fn breakdown(
         let (s, _) = time(2, runs, || {
             let b = budgets::budget_for(conn, partnership, year)?
                 .ok_or_else(|| anyhow::anyhow!("no budget"))?;
-            for p in 1..=period {
-                budgets::version_for_period(conn, &b.id, p)?;
-            }
+            budgets::versions_in_force(conn, &b.id, period)?;
             Ok(())
         })?;
         let budget_ms = p50(&s);
-        let (s, _) = time(2, runs, || {
-            let b = budgets::budget_for(conn, partnership, year)?
-                .ok_or_else(|| anyhow::anyhow!("no budget"))?;
-            let versions = budgets::versions(conn, &b.id)?;
-            let mut in_force: Vec<i32> = (1..=period)
-                .filter_map(|p| {
-                    versions
-                        .iter()
-                        .rev()
-                        .find(|v| v.from_period <= p)
-                        .map(|v| v.version)
-                })
-                .collect();
-            in_force.dedup();
-            for v in in_force {
-                budgets::full_version(conn, &b.id, v)?;
-            }
-            Ok(())
-        })?;
-        let budget_once_per_version_ms = p50(&s);
         let (s, c) = time(2, runs, || {
             Ok(reports::commitment_sums(conn, partnership, year)?)
         })?;
@@ -247,7 +222,6 @@ pub async fn breakdown(
         })?;
         Ok(Breakdown {
             budget_ms,
-            budget_once_per_version_ms,
             commitment_sums_ms,
             commitment_sum_rows: c.len(),
             payment_sums_ms,
