@@ -4,10 +4,11 @@
 //! so replicas sharing a PostgreSQL outbox never publish the same row at the same time; a
 //! replica that dies mid-way leaves its lease to expire and another publishes the row again
 //! (consumers' inboxes absorb the duplicate). The relay is woken at every commit that wrote
-//! events, and polls as a fallback; after a claim that took less than it could, it waits for
-//! the next wake-up rather than asking again at once (an empty claim per event otherwise).
-//! On PostgreSQL a claim is one statement on its own (no BEGIN/COMMIT round trips); SQLite's
-//! go through the in-process write lock. Published rows are marked by one marker task, in one
+//! events, and polls as a fallback. The events its store commits are handed to it in memory,
+//! their rows leased to it at insert ([`Store`]), so it publishes them without a claim; it
+//! claims at start, at each poll (failed publishes, expired leases of a dead relay) and when
+//! rows were written before it ran. On PostgreSQL a claim is one statement on its own (no
+//! BEGIN/COMMIT round trips); SQLite's go through the in-process write lock. Published rows are marked by one marker task, in one
 //! statement for all the rows whose publish finished while the previous mark ran (and in the
 //! few milliseconds after it).
 
@@ -72,7 +73,10 @@ fn claim(conn: &mut DbConnection, limit: i64, lease_ms: i64) -> Result<Vec<Claim
     Ok(rows)
 }
 
-/// Starts the relay of `store`'s outbox onto `transport`.
+/// Starts the relay of `store`'s outbox onto `transport`. From then on the events the store's
+/// transactions write are handed to it at commit (leased to it in the outbox); it claims
+/// rows only at start, after rows were written without a lease, at each poll and while a
+/// claim comes back full.
 pub fn spawn(
     store: &Store,
     transport: Arc<dyn Transport>,
@@ -98,58 +102,97 @@ pub fn spawn(
                 tracing::warn!(error = %e, "could not reset outbox leases");
             }
         }
+        store.attach_relay(lease_ms);
         let permits = Arc::new(Semaphore::new(IN_FLIGHT));
         let (published, marks) = mpsc::unbounded_channel();
         tokio::spawn(mark_published(store.clone(), marks));
+        let mut claim_now = true;
         loop {
-            let room = permits.available_permits().min(BATCH as usize) as i64;
-            if room == 0 {
-                let _ = permits.clone().acquire_owned().await.map(drop);
-                continue;
-            }
-            let claimed = match store.db.backend() {
-                // One atomic statement: no transaction needed around it.
-                Backend::Postgres => store.db.run(move |c| claim(c, room, lease_ms)).await,
-                Backend::Sqlite => {
-                    store
-                        .db
-                        .transaction(move |c| claim(c, room, lease_ms))
-                        .await
-                }
-            };
-            let batch = match claimed {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
-                    tokio::time::sleep(poll).await;
-                    continue;
-                }
-            };
-            // Less than it could take: nothing more is due until the next commit wakes it
-            // (or a failed publish's backoff ends, which the poll finds).
-            let more = batch.len() as i64 == room;
-            for row in batch {
+            for env in store.take_handed_off() {
                 let permit = permits
                     .clone()
                     .acquire_owned()
                     .await
                     .expect("semaphore never closes");
+                let row = Outgoing {
+                    id: env.id.to_string(),
+                    envelope: Ok(env),
+                    attempts: 1,
+                };
                 let (store, transport, published) =
                     (store.clone(), transport.clone(), published.clone());
                 tokio::spawn(async move {
-                    // The permit is held until the row is marked: the lease keeps it from
-                    // being claimed again meanwhile anyway.
                     publish_one(&store, transport.as_ref(), row, &published, permit).await;
                 });
             }
-            if !more {
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
+            if claim_now || store.take_unleased() {
+                let room = permits.available_permits().min(BATCH as usize) as i64;
+                if room == 0 {
+                    let _ = permits.clone().acquire_owned().await.map(drop);
+                    claim_now = true;
+                    continue;
+                }
+                let claimed = match store.db.backend() {
+                    // One atomic statement: no transaction needed around it.
+                    Backend::Postgres => store.db.run(move |c| claim(c, room, lease_ms)).await,
+                    Backend::Sqlite => {
+                        store
+                            .db
+                            .transaction(move |c| claim(c, room, lease_ms))
+                            .await
+                    }
+                };
+                let batch = match claimed {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
+                        tokio::time::sleep(poll).await;
+                        claim_now = true;
+                        continue;
+                    }
+                };
+                // A full batch: there may be more to claim at once.
+                claim_now = batch.len() as i64 == room;
+                for row in batch {
+                    let permit = permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("semaphore never closes");
+                    let row = Outgoing {
+                        envelope: Envelope::from_json(row.envelope.as_bytes())
+                            .map_err(|e| format!("outbox row is not an envelope: {e}")),
+                        id: row.id,
+                        attempts: row.attempts,
+                    };
+                    let (store, transport, published) =
+                        (store.clone(), transport.clone(), published.clone());
+                    tokio::spawn(async move {
+                        // The permit is held until the row is marked: the lease keeps it from
+                        // being claimed again meanwhile anyway.
+                        publish_one(&store, transport.as_ref(), row, &published, permit).await;
+                    });
+                }
+                if claim_now {
+                    continue;
                 }
             }
+            // Woken by a commit (its events were handed over, or rows to claim noted), or the
+            // poll: then claim (failed publishes' backoffs and other relays' expired leases).
+            claim_now = tokio::select! {
+                _ = wake.notified() => false,
+                _ = tokio::time::sleep(poll) => true,
+            };
         }
     })
+}
+
+/// An outbox row to publish.
+struct Outgoing {
+    id: String,
+    envelope: Result<Envelope, String>,
+    /// Publishes tried so far, this one included.
+    attempts: i32,
 }
 
 /// A published row's id, with its relay permit (released once the row is marked).
@@ -189,14 +232,14 @@ async fn mark_published(store: Store, mut marks: mpsc::UnboundedReceiver<Publish
 async fn publish_one(
     store: &Store,
     transport: &dyn Transport,
-    row: Claimed,
+    row: Outgoing,
     published: &mpsc::UnboundedSender<Published>,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let id = row.id.clone();
-    let outcome = match Envelope::from_json(row.envelope.as_bytes()) {
-        Ok(env) => transport.publish(&env).await.map_err(|e| e.to_string()),
-        Err(e) => Err(format!("outbox row is not an envelope: {e}")),
+    let outcome = match &row.envelope {
+        Ok(env) => transport.publish(env).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
     };
     let e = match outcome {
         Ok(()) => {

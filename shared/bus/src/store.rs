@@ -1,11 +1,23 @@
 //! A service's database seen through the bus: writes that emit events (outbox) and event
 //! handlers that run once per event (inbox).
+//!
+//! Hand-off: once a relay runs for a store ([`crate::relay::spawn`]), the outbox rows a
+//! transaction writes are leased to it at insert (`claimed_until_ms`, as a claim would) and
+//! their envelopes handed to it in memory when the transaction commits, so it publishes them
+//! without claiming them first. If the process dies before they are published, the lease runs
+//! out and any relay claims them, as it would rows it had claimed.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicI64, Ordering},
+    },
+};
 
 use diesel::{
     ExpressionMethods, RunQueryDsl,
-    sql_types::{BigInt, Text},
+    sql_types::{BigInt, Nullable, Text},
 };
 use hub_events::{Envelope, Event};
 use hub_platform::db::{Database, DbConnection, DbError, rows_per_statement, values_rows};
@@ -44,14 +56,20 @@ impl Events {
         id
     }
 
-    /// Writes the pending events to the outbox, in multi-row inserts.
-    fn flush(&mut self, conn: &mut DbConnection) -> Result<(), DbError> {
-        const COLUMNS: usize = 4;
+    /// Writes the pending events to the outbox, in multi-row inserts, leased until
+    /// `lease_until` if a relay takes them over at commit; returns them.
+    fn flush(
+        &mut self,
+        conn: &mut DbConnection,
+        lease_until: Option<i64>,
+    ) -> Result<Vec<Envelope>, DbError> {
+        const COLUMNS: usize = 5;
         let created = now_ms();
         let pending: Vec<Envelope> = self.pending.drain(..).collect();
         for chunk in pending.chunks(rows_per_statement(COLUMNS)) {
             let mut q = diesel::sql_query(format!(
-                "INSERT INTO outbox (id, event_type, envelope, created_ms, attempts) VALUES {}",
+                "INSERT INTO outbox (id, event_type, envelope, created_ms, claimed_until_ms, \
+                 attempts) VALUES {}",
                 // `attempts` starts at 0 in every row.
                 values_rows(1, chunk.len(), COLUMNS).replace(')', ", 0)")
             ))
@@ -61,12 +79,24 @@ impl Events {
                     .bind::<Text, _>(env.id.to_string())
                     .bind::<Text, _>(env.event_type.clone())
                     .bind::<Text, _>(String::from_utf8(env.to_json()).expect("JSON is UTF-8"))
-                    .bind::<BigInt, _>(created);
+                    .bind::<BigInt, _>(created)
+                    .bind::<Nullable<BigInt>, _>(lease_until);
             }
             q.execute(conn)?;
         }
-        Ok(())
+        Ok(pending)
     }
+}
+
+/// Committed events handed to the store's relay (see the module's documentation).
+#[derive(Default)]
+pub(crate) struct Handoff {
+    /// The lease a relay running for the store takes on handed-off rows, in ms (0: no relay
+    /// runs; rows are written unleased and claimed).
+    lease_ms: AtomicI64,
+    queue: Mutex<Vec<Envelope>>,
+    /// Rows were written without a lease since the relay last claimed: it must claim them.
+    unleased: AtomicBool,
 }
 
 /// A service's database plus the outbox relay's wake-up call.
@@ -75,6 +105,7 @@ pub struct Store {
     pub db: Database,
     pub service: String,
     wake: Arc<Notify>,
+    handoff: Arc<Handoff>,
 }
 
 impl Store {
@@ -83,12 +114,57 @@ impl Store {
             db,
             service: service.to_owned(),
             wake: Arc::new(Notify::new()),
+            handoff: Arc::default(),
         }
     }
 
     /// Woken whenever a transaction that emitted events commits.
     pub fn wake_signal(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// From now on a relay takes this store's events over at commit, leasing their rows for
+    /// `lease_ms` ([`crate::relay::spawn`]).
+    pub(crate) fn attach_relay(&self, lease_ms: i64) {
+        self.handoff
+            .lease_ms
+            .store(lease_ms.max(1), Ordering::SeqCst);
+    }
+
+    /// The lease to write new outbox rows with, if a relay takes them over at commit.
+    fn lease_until(&self) -> Option<i64> {
+        match self.handoff.lease_ms.load(Ordering::SeqCst) {
+            0 => None,
+            ms => Some(now_ms() + ms),
+        }
+    }
+
+    /// Events committed and handed to the relay since it last looked, in commit order.
+    pub(crate) fn take_handed_off(&self) -> Vec<Envelope> {
+        std::mem::take(&mut *self.handoff.queue.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether rows were written without a lease since the last call (the relay claims them).
+    pub(crate) fn take_unleased(&self) -> bool {
+        self.handoff.unleased.swap(false, Ordering::SeqCst)
+    }
+
+    /// After a commit that wrote `written`: hands them to the relay if they were leased to
+    /// it (otherwise notes that there are rows to claim), and wakes it.
+    fn committed(&self, written: Vec<Envelope>, leased: bool) {
+        if written.is_empty() {
+            return;
+        }
+        if leased {
+            self.handoff
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(written);
+        } else {
+            self.handoff.unleased.store(true, Ordering::SeqCst);
+        }
+        self.wake.notify_one();
     }
 
     /// Runs `f` in one transaction; the events it emits are written to the outbox in the same
@@ -102,18 +178,16 @@ impl Store {
             self.service.clone(),
             hub_platform::telemetry::inject_current(),
         );
-        let (value, emitted) = self
+        let lease = self.lease_until();
+        let (value, written) = self
             .db
             .transaction(move |conn| {
                 let value = f(conn, &mut events)?;
-                let emitted = !events.pending.is_empty();
-                events.flush(conn)?;
-                Ok((value, emitted))
+                let written = events.flush(conn, lease)?;
+                Ok((value, written))
             })
             .await?;
-        if emitted {
-            self.wake.notify_one();
-        }
+        self.committed(written, lease.is_some());
         Ok(value)
     }
 
@@ -136,7 +210,8 @@ impl Store {
             self.service.clone(),
             hub_platform::telemetry::inject_current(),
         );
-        let (applied, emitted) = self
+        let lease = self.lease_until();
+        let (applied, written) = self
             .db
             .transaction(move |conn| {
                 let inserted = diesel::sql_query(
@@ -149,17 +224,14 @@ impl Store {
                 .bind::<BigInt, _>(now_ms())
                 .execute(conn)?;
                 if inserted == 0 {
-                    return Ok((false, false));
+                    return Ok((false, Vec::new()));
                 }
                 f(conn, &env, &mut events)?;
-                let emitted = !events.pending.is_empty();
-                events.flush(conn)?;
-                Ok((true, emitted))
+                let written = events.flush(conn, lease)?;
+                Ok((true, written))
             })
             .await?;
-        if emitted {
-            self.wake.notify_one();
-        }
+        self.committed(written, lease.is_some());
         Ok(applied)
     }
 
