@@ -4,10 +4,12 @@
 //!
 //! * A service writes state and events together with [`Store::write`]: the events go into
 //!   the service's `outbox` table in the same transaction, and the relay is woken at commit.
-//! * The [`relay`] publishes outbox rows (with publisher confirms on AMQP), claiming them with
-//!   a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several replicas can share one outbox,
-//!   and marks each row once the transport has accepted it. A crash before the mark means the
-//!   event is published again: delivery is at least once.
+//! * The [`relay`] publishes outbox rows (with publisher confirms on AMQP) and marks each row
+//!   once the transport has accepted it. The rows its own store commits are leased to it at
+//!   insert and handed over in memory; others (written before it ran, failed publishes, a dead
+//!   relay's) it claims with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several
+//!   replicas can share one outbox. A crash before the mark means the event is published
+//!   again: delivery is at least once.
 //! * A consumer runs its handler through [`Store::handle`]: the event id goes into the `inbox`
 //!   table in the same transaction as the handler's writes, so a redelivered event has no
 //!   second effect. Effects are exactly once.
