@@ -119,6 +119,21 @@ fn same_placement(
     Ok(p)
 }
 
+/// The block contract, if it has been let, which must be in the envelope's partnership.
+fn same_block(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    id: &str,
+) -> Result<Option<BlockContractRow>, DbError> {
+    match facts::block_contract(conn, id)? {
+        Some(b) if b.partnership != env.partnership => Err(refuse(format!(
+            "block contract {id} was let in `{}`, not `{}`",
+            b.partnership, env.partnership
+        ))),
+        other => Ok(other),
+    }
+}
+
 /// A bed event must name a bed of the block contract (if it has been let) in its partnership.
 fn check_bed(
     conn: &mut DbConnection,
@@ -126,13 +141,7 @@ fn check_bed(
     block_contract_id: &str,
     bed: u16,
 ) -> Result<(), DbError> {
-    if let Some(b) = facts::block_contract(conn, block_contract_id)? {
-        if b.partnership != env.partnership {
-            return Err(refuse(format!(
-                "block contract {block_contract_id} was let in `{}`, not `{}`",
-                b.partnership, env.partnership
-            )));
-        }
+    if let Some(b) = same_block(conn, env, block_contract_id)? {
         if bed == 0 || i32::from(bed) > b.beds {
             return Err(refuse(format!(
                 "block contract {block_contract_id} has beds 1 to {}, not {bed}",
@@ -430,14 +439,7 @@ fn block_extended(
         )));
     }
     facts::lock_source(conn, "block", &id)?;
-    if let Some(b) = facts::block_contract(conn, &id)?
-        && b.partnership != env.partnership
-    {
-        return Err(refuse(format!(
-            "block contract {id} was let in `{}`, not `{}`",
-            b.partnership, env.partnership
-        )));
-    }
+    same_block(conn, env, &id)?;
     let inserted = facts::insert_block_extension(
         conn,
         &BlockExtensionRow {
