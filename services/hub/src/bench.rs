@@ -1670,7 +1670,11 @@ impl Report {
                 s.idle_private_mb
                     .map_or("?".into(), |v| format!("({v:.1})")),
                 s.peak_rss_mb.map_or("?".into(), |v| format!("{v:.1}")),
-                s.idle_target_met.map_or("?", met)
+                if self.mode == Mode::Embedded {
+                    "(all five services)"
+                } else {
+                    s.idle_target_met.map_or("?", met)
+                }
             );
         }
 
@@ -1731,12 +1735,29 @@ impl Report {
             .services
             .iter()
             .all(|s| s.idle_target_met.unwrap_or(false));
-        let _ = writeln!(
-            o,
-            "  each service idle under {} MB RSS: {}",
-            TARGET_IDLE_RSS_KB / 1024,
-            met(idle_ok)
-        );
+        if self.mode == Mode::Embedded {
+            // One process hosts the five services: a service's own RSS is not separable, so
+            // the per-service target is judged by the distributed run.
+            let _ = writeln!(
+                o,
+                "  each service idle under {} MB RSS: judged in distributed mode (here one process \
+                 holds all five: {} MB idle)",
+                TARGET_IDLE_RSS_KB / 1024,
+                self.services
+                    .iter()
+                    .filter_map(|s| s.idle_rss_mb)
+                    .map(|v| format!("{v:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "  each service idle under {} MB RSS: {}",
+                TARGET_IDLE_RSS_KB / 1024,
+                met(idle_ok)
+            );
+        }
         o
     }
 }
