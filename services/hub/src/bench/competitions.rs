@@ -150,19 +150,6 @@ pub fn time_fn<T>(
     }
 }
 
-/// Great-circle miles between two points (as the competition service measures distance).
-fn miles(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, lo1, la2, lo2) = (
-        a.0.to_radians(),
-        a.1.to_radians(),
-        b.0.to_radians(),
-        b.1.to_radians(),
-    );
-    let h = ((la2 - la1) / 2.0).sin().powi(2)
-        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * 3958.8 * h.sqrt().asin()
-}
-
 /// The pure evaluation's inputs for `bids` bids shaped like the bench's: every gate decided,
 /// quality scored.
 fn evaluation_inputs(bids: usize) -> (Vec<Criterion>, Vec<BidInput>, Marks) {
@@ -179,7 +166,10 @@ fn evaluation_inputs(bids: usize) -> (Vec<Criterion>, Vec<BidInput>, Marks) {
             provider_id: format!("bench-comp-{:02}", i + 1),
             weekly_price_pence: price,
             provider_response_pence: Some(RATE_PENCE),
-            distance_miles: Some(miles(CHILD_AT, home_at(i))),
+            distance_miles: Some({
+                let (child, home) = (CHILD_AT, home_at(i));
+                hub_platform::directory::distance_miles(child.0, child.1, home.0, home.1)
+            }),
             submitted_at: submitted + chrono::Duration::seconds(i as i64),
         });
         marks.insert(

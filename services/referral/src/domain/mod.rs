@@ -225,18 +225,7 @@ impl ReferralDocument {
     }
 }
 
-/// `L20`, `WA7`, `CH41`, `EC1A`: one or two letters, a digit, then a digit or letter.
-pub fn is_postcode_district(s: &str) -> bool {
-    let b = s.as_bytes();
-    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
-    let rest = &b[letters..];
-    (1..=2).contains(&letters)
-        && (1..=2).contains(&rest.len())
-        && rest[0].is_ascii_digit()
-        && rest
-            .get(1)
-            .is_none_or(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-}
+pub use hub_platform::directory::is_postcode_district;
 
 /// The view an invited provider gets before it is awarded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
