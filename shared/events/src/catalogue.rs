@@ -443,6 +443,27 @@ event!(
     1
 );
 
+/// A variation changed a live service contract's value: `value_change_pence` (negative for a
+/// reduction) is added to it, phased evenly by day over `effective_on ..= phased_to` (the end
+/// date as it stood at the variation; a later extension does not move it), and cut by a
+/// termination like the rest of the contract. One event per variation; the reason and
+/// description stay in the contract service's history (free text is not sent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceContractVaried {
+    pub contract_id: Uuid,
+    pub lead_council: String,
+    pub provider_id: String,
+    /// The variation's entry in the contract's history: what a repeat is recognised by.
+    pub variation_id: Uuid,
+    pub effective_on: NaiveDate,
+    pub phased_to: NaiveDate,
+    pub value_change_pence: i64,
+    /// The services from `effective_on`, when the variation changes them too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+}
+event!(ServiceContractVaried, "contract.service_contract_varied", 1);
+
 /// A service contract reaches an expiry alert lead time (e.g. 9, 6 or 3 months before its
 /// end), raised once per lead time, so a new procurement starts in time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

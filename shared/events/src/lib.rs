@@ -189,6 +189,7 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     BedFilled::TYPE,
     ServiceContractLet::TYPE,
     ServiceContractExtended::TYPE,
+    ServiceContractVaried::TYPE,
     ServiceContractExpiring::TYPE,
     ServiceContractTerminated::TYPE,
 ];
