@@ -7,7 +7,8 @@
 use chrono::NaiveDate;
 use contract::handlers::sweep::sweep_once;
 use hub_events::{
-    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet,
+    ServiceContractTerminated, ServiceContractVaried,
 };
 use hub_platform::{
     Role,
@@ -516,4 +517,311 @@ on_both!(
     lifecycle,
     service_contracts_on_sqlite,
     service_contracts_on_postgres
+);
+
+/// What a refused request must leave as it was: the contract's value, its history and the
+/// outbox.
+async fn written(ctx: &ServiceCtx, app_view: &Value) -> (Value, usize, usize) {
+    (
+        app_view["value_pence"].clone(),
+        app_view["history"].as_array().unwrap().len(),
+        ctx.outbox().await.len(),
+    )
+}
+
+async fn value_changes(url: &str) {
+    let ctx = ServiceCtx::start(url, contract::NAME, &SETS, contract::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let path = "/v1/contracts/services";
+    let mut plain = adoption_support();
+    plain["tupe_lgps"] = json!(false);
+    let read = |id: &str| format!("{path}/{id}");
+    let vary = |change: Value, from: &str| {
+        json!({"effective_on": from, "reason": "more birth parents than planned",
+               "description": "counselling sessions added", "value_change_pence": change})
+    };
+
+    // A draft: £240,000 over 1 April 2018 – 31 March 2020 (731 days: 32,831p a day, the
+    // first 539 days a penny more). From 1 March 2020 (day 701) 31 × 32,831p = 1,017,761p
+    // are left to phase, so a reduction of a penny more is refused, and nothing is written.
+    let (_, draft) = call(&app, "POST", path, &sefton, Some(plain.clone())).await;
+    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let draft_variations = format!("{}/variations", read(&draft_id));
+    let got = call(
+        &app,
+        "POST",
+        &draft_variations,
+        &sefton,
+        Some(vary(json!(-1_017_762), "2020-03-01")),
+    )
+    .await;
+    assert_problem(
+        &got,
+        409,
+        "reduction-exceeds-remaining",
+        Some(("/value_change_pence", "within_remaining")),
+    );
+    // A rise on a draft changes the value the let will carry, with no event of its own.
+    let (s, c) = call(
+        &app,
+        "POST",
+        &draft_variations,
+        &sefton,
+        Some(vary(json!(1_000_000), "2019-04-01")),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["value_pence"], 25_000_000);
+    let entry = &c["history"][1];
+    assert_eq!(
+        (
+            entry["kind"].as_str(),
+            entry["value_change_pence"].as_i64(),
+            entry["phased_to"].is_null(),
+            entry["detail"]["value_before_pence"].as_i64(),
+            entry["detail"]["value_after_pence"].as_i64()
+        ),
+        (
+            Some("variation"),
+            Some(1_000_000),
+            true,
+            Some(24_000_000),
+            Some(25_000_000)
+        )
+    );
+    assert!(ctx.outbox_of::<ServiceContractVaried>().await.is_empty());
+    let (s, c) = call(
+        &app,
+        "POST",
+        &format!("{}/go-live", read(&draft_id)),
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        ctx.outbox_of::<ServiceContractLet>().await[0].value_pence,
+        25_000_000
+    );
+    let live_entry = &c["history"][2];
+    assert_eq!(
+        (
+            live_entry["kind"].as_str(),
+            live_entry["value_change_pence"].as_i64(),
+            live_entry["phased_to"].as_str()
+        ),
+        (Some("live"), Some(25_000_000), Some("2020-03-31"))
+    );
+
+    // A live contract: +£12,000 from 15 October 2018, with lifebooks added, is phased to
+    // the end date (534 days) and told to finance.
+    let (_, c) = call(&app, "POST", path, &sefton, Some(plain.clone())).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let one = read(&id);
+    let variations = format!("{one}/variations");
+    let post = |body: Value| call(&app, "POST", &variations, &sefton, Some(body));
+    call(&app, "POST", &format!("{one}/go-live"), &sefton, None).await;
+    let mut rise = vary(json!(1_200_000), "2018-10-15");
+    rise["services"] = json!([
+        "access_to_records",
+        "birth_parent_counselling",
+        "letterbox",
+        "lifebooks"
+    ]);
+    let (s, c) = post(rise).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (c["value_pence"].as_i64(), c["services"][3].as_str()),
+        (Some(25_200_000), Some("lifebooks"))
+    );
+    let entry = c["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            entry["kind"].as_str(),
+            entry["effective_on"].as_str(),
+            entry["value_change_pence"].as_i64(),
+            entry["phased_to"].as_str(),
+            entry["reason"].as_str(),
+            entry["detail"]["value_after_pence"].as_i64()
+        ),
+        (
+            Some("variation"),
+            Some("2018-10-15"),
+            Some(1_200_000),
+            Some("2020-03-31"),
+            Some("more birth parents than planned"),
+            Some(25_200_000)
+        )
+    );
+    let varied = ctx.outbox_of::<ServiceContractVaried>().await;
+    assert_eq!(varied.len(), 1);
+    assert_eq!(
+        varied[0],
+        ServiceContractVaried {
+            contract_id: id.parse().unwrap(),
+            lead_council: SEFTON.into(),
+            provider_id: PROVIDER.into(),
+            variation_id: entry["id"].as_str().unwrap().parse().unwrap(),
+            effective_on: d(2018, 10, 15),
+            phased_to: d(2020, 3, 31),
+            value_change_pence: 1_200_000,
+            services: Some(vec![
+                "access_to_records".into(),
+                "birth_parent_counselling".into(),
+                "letterbox".into(),
+                "lifebooks".into()
+            ]),
+        }
+    );
+    let envelope = ctx.outbox().await.pop().unwrap();
+    assert_eq!(
+        (envelope.event_type.as_str(), envelope.partnership.as_str()),
+        ("contract.service_contract_varied", "AIM")
+    );
+    for free_text in ["reason", "description"] {
+        assert!(envelope.payload.get(free_text).is_none(), "{envelope:?}");
+    }
+
+    // Refused, nothing written: a zero change; a change from outside the term; a reduction
+    // of more than is left from 1 January 2020 (91 × 32,831p of the value and 91 × 2,247p of
+    // the rise: 3,192,098p); a value past i64; a partner that is not the lead commissioner.
+    let (_, before) = call(&app, "GET", &one, &sefton, None).await;
+    let before = written(&ctx, &before).await;
+    for (body, token, status, slug, field, rule) in [
+        (
+            vary(json!(0), "2019-01-01"),
+            &sefton,
+            422,
+            "validation",
+            "/value_change_pence",
+            "non_zero",
+        ),
+        (
+            vary(json!(100), "2020-04-01"),
+            &sefton,
+            422,
+            "validation",
+            "/effective_on",
+            "within_term",
+        ),
+        (
+            vary(json!(-3_192_099), "2020-01-01"),
+            &sefton,
+            409,
+            "reduction-exceeds-remaining",
+            "/value_change_pence",
+            "within_remaining",
+        ),
+        (
+            vary(json!(i64::MAX), "2020-01-01"),
+            &sefton,
+            422,
+            "validation",
+            "/value_change_pence",
+            "range",
+        ),
+    ] {
+        let got = call(&app, "POST", &variations, token, Some(body)).await;
+        assert_problem(&got, status, slug, Some((field, rule)));
+        let (_, after) = call(&app, "GET", &one, &sefton, None).await;
+        assert_eq!(written(&ctx, &after).await, before, "{}", got.1);
+    }
+    let liverpool = ctx.token(LIVERPOOL, Role::Commissioner);
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &variations,
+            &liverpool,
+            Some(vary(json!(-1), "2020-01-01")),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    let (_, after) = call(&app, "GET", &one, &sefton, None).await;
+    assert_eq!(written(&ctx, &after).await, before);
+
+    // Exactly what is left may be taken; then nothing more from that day.
+    let (s, c) = post(vary(json!(-3_192_098), "2020-01-01")).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["value_pence"], 25_200_000 - 3_192_098);
+    assert_problem(
+        &post(vary(json!(-1), "2020-01-01")).await,
+        409,
+        "reduction-exceeds-remaining",
+        Some(("/value_change_pence", "within_remaining")),
+    );
+    let varied = ctx.outbox_of::<ServiceContractVaried>().await;
+    assert_eq!(
+        (
+            varied.len(),
+            varied[1].value_change_pence,
+            varied[1].services.as_ref()
+        ),
+        (2, -3_192_098, None)
+    );
+
+    // After the extension (£120,000 over 2020/21), a change is phased to the new end, and
+    // the extension's value counts in what is left; a change of services alone tells
+    // finance nothing.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("{one}/extend"),
+        &sefton,
+        Some(json!({"added_value_pence": 12_000_000})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_problem(
+        &post(vary(json!(-12_000_001), "2020-04-01")).await,
+        409,
+        "reduction-exceeds-remaining",
+        None,
+    );
+    let (s, c) = post(vary(json!(-12_000_000), "2020-04-01")).await;
+    assert_eq!(s, 200, "{c}");
+    let (s, _) = post(
+        json!({"effective_on": "2020-06-01", "reason": "r", "description": "letterbox ends",
+                    "services": ["access_to_records"]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let varied = ctx.outbox_of::<ServiceContractVaried>().await;
+    assert_eq!(
+        (
+            varied.len(),
+            varied[2].effective_on,
+            varied[2].phased_to,
+            varied[2].value_change_pence
+        ),
+        (3, d(2020, 4, 1), d(2021, 3, 31), -12_000_000)
+    );
+
+    // Terminated: no more variations.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("{one}/terminate"),
+        &sefton,
+        Some(json!({"terminated_on": "2020-12-31", "reason": "brought in-house"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_problem(
+        &post(vary(json!(100), "2020-06-01")).await,
+        409,
+        "contract-not-live",
+        None,
+    );
+    assert_eq!(ctx.outbox_of::<ServiceContractVaried>().await.len(), 3);
+}
+
+on_both!(
+    value_changes,
+    service_contract_value_changes_on_sqlite,
+    service_contract_value_changes_on_postgres
 );

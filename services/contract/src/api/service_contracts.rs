@@ -60,12 +60,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// One entry of a contract's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
+    /// The entry's id (a variation's is the `variation_id` of its
+    /// `contract.service_contract_varied`).
+    pub id: String,
     /// `let`, `pensions`, `live`, `variation`, `extension`, `termination`.
     pub kind: String,
     pub effective_on: Option<NaiveDate>,
     pub reason: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// What the entry adds to the contract's value (negative: takes from it): going live,
+    /// the value; an extension, its added value; a variation, its change.
+    pub value_change_pence: Option<i64>,
+    /// The last day `value_change_pence` is phased to, evenly by day from `effective_on`;
+    /// none for a variation of a draft (its change is in the value the contract is let at).
+    pub phased_to: Option<NaiveDate>,
     pub by: String,
     pub org: String,
     pub at: DateTime<Utc>,
@@ -74,10 +83,13 @@ pub struct HistoryView {
 impl From<&HistoryRow> for HistoryView {
     fn from(h: &HistoryRow) -> Self {
         Self {
+            id: h.id.clone(),
             kind: h.kind.clone(),
             effective_on: h.effective_on,
             reason: h.reason.clone(),
             detail: serde_json::from_str(&h.detail).unwrap_or(serde_json::Value::Null),
+            value_change_pence: h.value_change_pence,
+            phased_to: h.phased_to,
             by: h.actor.clone(),
             org: h.org.clone(),
             at: h.at.and_utc(),
@@ -466,11 +478,17 @@ pub async fn extend_service_contract(
 }
 
 /// Record a variation of a draft or live contract (its lead commissioner): from when, why,
-/// what changes, and the services from then on when they change.
+/// what changes, the services from then on when they change, and what it adds to (or takes
+/// from) the value, phased by day from `effective_on` to the current end date. A value change
+/// on a live contract emits `contract.service_contract_varied`; on a draft it changes the
+/// value the let will carry. 409 `/problems/reduction-exceeds-remaining` (with `errors`
+/// naming `/value_change_pence`) when a reduction is more than is left to phase from
+/// `effective_on`.
 #[utoipa::path(post, path = "/v1/contracts/services/{id}/variations", tag = "contract",
     params(("id" = String, Path, description = "The service contract's id")), request_body = NewVariation,
     responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live` (terminated)"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/contract-not-live` (terminated), `/problems/reduction-exceeds-remaining`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn vary_service_contract(
@@ -480,8 +498,8 @@ pub async fn vary_service_contract(
     body: Json<NewVariation>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    manage(&state, who, id.into_inner(), move |conn, c, who, _| {
-        store::vary(conn, c, &input, who)
+    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
+        store::vary(conn, c, &input, who, events)
     })
     .await
 }

@@ -20,8 +20,19 @@
 //!   for the new end date.
 //! * Variations and terminations keep their reason and dates in the contract's history,
 //!   with the extensions, the pension arrangements and going live: what a Procurement Act
-//!   contract change notice or termination notice needs. A variation changes the services
-//!   or the description, not the value (no catalogue event carries a value change).
+//!   contract change notice or termination notice needs. A variation changes the services,
+//!   the description, or the value (`value_change_pence`, negative for a reduction).
+//! * A value change is phased evenly by day from `effective_on` (within the term) to the end
+//!   date as it stands at the variation, as finance phases the contract's own value. On a
+//!   live contract it emits `contract.service_contract_varied` (one per variation, with the
+//!   history entry's id); on a draft it changes the value the let will carry (no event). A
+//!   reduction may take at most what is left to phase from `effective_on` (the contract's
+//!   value, its extensions' and its earlier variations' phased on that day and after):
+//!   otherwise 409 `/problems/reduction-exceeds-remaining`, whose `errors` name
+//!   `/value_change_pence` (rule `within_remaining`). A 409, not a 422: the same request is
+//!   sound on its own and may be allowed on another day or before another variation; what
+//!   it breaks is the contract's state, as with `no-extensions-left`. A change that would
+//!   take the contract's value past the largest amount of pence is a 422 (`range`).
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use hub_platform::{FieldError, Principal, Role, directory, http::Validate};
@@ -384,6 +395,10 @@ pub struct NewVariation {
     /// The services from then on, when they change.
     #[serde(default)]
     pub services: Option<Vec<String>>,
+    /// Pence added to the contract's value (negative: taken from it), phased evenly by day
+    /// from `effective_on` to the contract's end date as it stands now. Not zero.
+    #[serde(default)]
+    pub value_change_pence: Option<i64>,
 }
 
 impl Validate for NewVariation {
@@ -404,8 +419,43 @@ impl Validate for NewVariation {
         if let Some(s) = &self.services {
             check_services(s, &mut e);
         }
+        if self.value_change_pence == Some(0) {
+            e.push(FieldError::new(
+                "/value_change_pence",
+                "non_zero",
+                "pence added to the value (negative to take them from it), not zero; leave it out when the value does not change",
+            ));
+        }
         e
     }
+}
+
+/// A value phased evenly by day over `from ..= to`: a live contract's value over its term,
+/// an extension's over the extension, a variation's change to the end date it was phased to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tranche {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub value_pence: i64,
+}
+
+/// What `tranches` phase on `day` and after. Each tranche is phased as finance phases it:
+/// split over its days by largest remainder, the odd pennies (of the value's sign) on the
+/// earliest days, so day `i` of `n` gets `value / n`, plus one while `i < |value % n|` (the
+/// same as `Pence::split` with a weight of one a day, without a vector of days).
+pub fn left_to_phase(tranches: &[Tranche], day: NaiveDate) -> i64 {
+    tranches
+        .iter()
+        .map(|t| {
+            let n = (t.to - t.from).num_days() + 1;
+            if n <= 0 || day > t.to {
+                return 0;
+            }
+            let before = (day - t.from).num_days().clamp(0, n);
+            let (q, r) = (t.value_pence / n, t.value_pence % n);
+            t.value_pence - (q * before + r.signum() * r.abs().min(before))
+        })
+        .sum()
 }
 
 /// `POST /v1/contracts/services/{id}/terminate`.
@@ -597,6 +647,70 @@ mod tests {
                 "{expected:?} in {rules:?}"
             );
         }
+    }
+
+    #[test]
+    fn what_is_left_to_phase_is_what_the_days_from_then_get() {
+        use hub_platform::Pence;
+        // Each day's share as `Pence::split` gives it, against the closed form, for values of
+        // both signs with and without odd pennies.
+        let from = d(2018, 4, 1);
+        for value in [10_000_001, 365_000, -1_200_007, 5, -5, 0] {
+            let t = Tranche {
+                from,
+                to: d(2018, 4, 30),
+                value_pence: value,
+            };
+            let days = Pence(value).split(&[1; 30]);
+            for k in 0..=31 {
+                let day = from + Days::new(k);
+                let expected: i64 = days.iter().skip(k as usize).map(|p| p.0).sum();
+                assert_eq!(left_to_phase(&[t], day), expected, "{value} from day {k}");
+            }
+        }
+        // £240,000 over 1 April 2018 – 31 March 2020 (731 days): 32,831p a day, the first 539
+        // days a penny more; from 1 January 2020 (day 641) 91 days of 32,831p are left. A
+        // +£12,000 variation from 15 October 2018 (534 days: 2,247p, the first 102 a penny
+        // more) leaves 91 × 2,247p. A day before a tranche counts all of it.
+        let term = Tranche {
+            from,
+            to: d(2020, 3, 31),
+            value_pence: 24_000_000,
+        };
+        let varied = Tranche {
+            from: d(2018, 10, 15),
+            to: d(2020, 3, 31),
+            value_pence: 1_200_000,
+        };
+        assert_eq!(left_to_phase(&[term], d(2020, 1, 1)), 91 * 32_831);
+        assert_eq!(
+            left_to_phase(&[term, varied], d(2020, 1, 1)),
+            91 * 32_831 + 91 * 2_247
+        );
+        assert_eq!(left_to_phase(&[term, varied], from), 25_200_000);
+        assert_eq!(left_to_phase(&[term], d(2020, 4, 1)), 0);
+    }
+
+    #[test]
+    fn variations_are_checked() {
+        let v = |change: serde_json::Value| -> Vec<(String, String)> {
+            let v: NewVariation = serde_json::from_value(serde_json::json!({
+                "effective_on": "2018-10-15", "reason": "demand", "description": "more sessions",
+                "value_change_pence": change
+            }))
+            .unwrap();
+            v.validate()
+                .into_iter()
+                .map(|e| (e.field, e.rule))
+                .collect()
+        };
+        assert!(v(serde_json::json!(1_200_000)).is_empty());
+        assert!(v(serde_json::json!(-1)).is_empty());
+        assert!(v(serde_json::Value::Null).is_empty());
+        assert_eq!(
+            v(serde_json::json!(0)),
+            vec![("/value_change_pence".to_owned(), "non_zero".to_owned())]
+        );
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub mod schema {
             actor -> Text,
             org -> Text,
             at -> Timestamp,
+            value_change_pence -> Nullable<BigInt>,
+            phased_to -> Nullable<Date>,
         }
     }
     diesel::allow_tables_to_appear_in_same_query!(service_contracts, service_contract_history);
@@ -57,10 +59,11 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::{
-    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
+    ServiceContractExpiring, ServiceContractExtended, ServiceContractLet,
+    ServiceContractTerminated, ServiceContractVaried,
 };
 use hub_platform::{
-    Principal, Problem,
+    FieldError, Pence, Principal, Problem,
     db::{DbConnection, DbError},
     directory,
 };
@@ -69,7 +72,7 @@ use uuid::Uuid;
 
 use crate::{
     api::stored_uuid,
-    domain::service_contracts::{self as rules, Status},
+    domain::service_contracts::{self as rules, Status, Tranche},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -139,6 +142,12 @@ pub struct HistoryRow {
     pub actor: String,
     pub org: String,
     pub at: NaiveDateTime,
+    /// What the entry adds to the contract's value (negative: takes from it): going live, the
+    /// value; an extension, its added value; a variation, its change.
+    pub value_change_pence: Option<i64>,
+    /// The last day `value_change_pence` is phased to, by day from `effective_on`; none for a
+    /// variation of a draft (its change went into the value the contract is let at).
+    pub phased_to: Option<NaiveDate>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceContractRow>, DbError> {
@@ -160,7 +169,10 @@ pub fn visible(
         .ok_or_else(|| Problem::not_found("service contract"))?)
 }
 
-/// The contract for its lead commissioner: 404 if unseen, 403 for anyone else who sees it.
+/// The contract for its lead commissioner to change: 404 if unseen, 403 for anyone else who
+/// sees it. The row is locked for the rest of the transaction (a write to it) and read again,
+/// so changes to one contract run one after another, each seeing those committed before it
+/// (a reduction is checked against every earlier variation's change).
 pub fn managed(
     conn: &mut DbConnection,
     who: &Principal,
@@ -168,7 +180,10 @@ pub fn managed(
 ) -> Result<ServiceContractRow, DbError> {
     let c = visible(conn, who, id)?;
     rules::may_manage(who, &c.lead_council).map_err(Problem::forbidden)?;
-    Ok(c)
+    diesel::update(service_contracts::table.find(&c.id))
+        .set(service_contracts::status.eq(service_contracts::status))
+        .execute(conn)?;
+    Ok(find(conn, &c.id)?.ok_or_else(|| Problem::not_found("service contract"))?)
 }
 
 /// The service contracts `who` may see, newest first.
@@ -204,6 +219,63 @@ pub fn history(conn: &mut DbConnection, id: &str) -> Result<Vec<HistoryRow>, DbE
         .load(conn)?)
 }
 
+/// The value a live contract's history phases by day: going live, each extension and each
+/// variation of it while live, oldest first.
+pub fn phasing(conn: &mut DbConnection, id: &str) -> Result<Vec<Tranche>, DbError> {
+    let rows: Vec<(Option<NaiveDate>, Option<NaiveDate>, Option<i64>)> =
+        service_contract_history::table
+            .filter(service_contract_history::contract_id.eq(id))
+            .filter(service_contract_history::phased_to.is_not_null())
+            .order((service_contract_history::at, service_contract_history::id))
+            .select((
+                service_contract_history::effective_on,
+                service_contract_history::phased_to,
+                service_contract_history::value_change_pence,
+            ))
+            .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(from, to, value)| {
+            Some(Tranche {
+                from: from?,
+                to: to?,
+                value_pence: value?,
+            })
+        })
+        .collect())
+}
+
+/// A history entry of what happened to a contract, by whom, now, with no value change.
+fn entry(
+    contract_id: &str,
+    kind: &str,
+    effective_on: Option<NaiveDate>,
+    reason: Option<&str>,
+    detail: serde_json::Value,
+    who: &Principal,
+) -> HistoryRow {
+    HistoryRow {
+        id: Uuid::now_v7().to_string(),
+        contract_id: contract_id.to_owned(),
+        kind: kind.to_owned(),
+        effective_on,
+        reason: reason.map(str::to_owned),
+        detail: detail.to_string(),
+        actor: who.sub.clone(),
+        org: who.org.clone(),
+        at: Utc::now().naive_utc(),
+        value_change_pence: None,
+        phased_to: None,
+    }
+}
+
+fn record(conn: &mut DbConnection, row: &HistoryRow) -> Result<(), DbError> {
+    diesel::insert_into(service_contract_history::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records what happened to a contract, by whom.
 pub fn log(
     conn: &mut DbConnection,
@@ -214,20 +286,10 @@ pub fn log(
     detail: serde_json::Value,
     who: &Principal,
 ) -> Result<(), DbError> {
-    diesel::insert_into(service_contract_history::table)
-        .values(&HistoryRow {
-            id: Uuid::now_v7().to_string(),
-            contract_id: contract_id.to_owned(),
-            kind: kind.to_owned(),
-            effective_on,
-            reason: reason.map(str::to_owned),
-            detail: detail.to_string(),
-            actor: who.sub.clone(),
-            org: who.org.clone(),
-            at: Utc::now().naive_utc(),
-        })
-        .execute(conn)?;
-    Ok(())
+    record(
+        conn,
+        &entry(contract_id, kind, effective_on, reason, detail, who),
+    )
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ServiceContractRow) -> Result<(), DbError> {
@@ -332,14 +394,20 @@ pub fn go_live(
             extensions_allowed: c.extensions_allowed as u16,
         },
     );
-    log(
+    record(
         conn,
-        &c.id,
-        "live",
-        Some(c.start_date),
-        None,
-        serde_json::json!({ "value_pence": c.value_pence, "end_date": c.end_date }),
-        who,
+        &HistoryRow {
+            value_change_pence: Some(c.value_pence),
+            phased_to: Some(c.end_date),
+            ..entry(
+                &c.id,
+                "live",
+                Some(c.start_date),
+                None,
+                serde_json::json!({ "value_pence": c.value_pence, "end_date": c.end_date }),
+                who,
+            )
+        },
     )
 }
 
@@ -401,27 +469,45 @@ pub fn extend(
             extensions_left: left,
         },
     );
-    log(
+    record(
         conn,
-        &c.id,
-        "extension",
-        Some(c.end_date.succ_opt().unwrap_or(c.end_date)),
-        reason,
-        serde_json::json!({
-            "previous_end_date": c.end_date, "new_end_date": new_end,
-            "added_value_pence": added_value, "extensions_left": left,
-        }),
-        who,
+        &HistoryRow {
+            value_change_pence: Some(added_value),
+            phased_to: Some(new_end),
+            ..entry(
+                &c.id,
+                "extension",
+                Some(c.end_date.succ_opt().unwrap_or(c.end_date)),
+                reason,
+                serde_json::json!({
+                    "previous_end_date": c.end_date, "new_end_date": new_end,
+                    "added_value_pence": added_value, "extensions_left": left,
+                }),
+                who,
+            )
+        },
     )?;
     Ok(new_end)
 }
 
-/// Records a variation; a new list of services replaces the old one.
+#[derive(AsChangeset)]
+#[diesel(table_name = service_contracts)]
+struct Variation {
+    services: Option<String>,
+    value_pence: Option<i64>,
+}
+
+/// Records a variation; a new list of services replaces the old one. A value change is added
+/// to the contract's value: on a live contract it is phased by day from `effective_on` to the
+/// end date the contract has now and emits `contract.service_contract_varied`; on a draft it
+/// changes the value the let will carry. A reduction may take at most what is left to phase
+/// from `effective_on` (409 `/problems/reduction-exceeds-remaining`).
 pub fn vary(
     conn: &mut DbConnection,
     c: &ServiceContractRow,
     v: &rules::NewVariation,
     who: &Principal,
+    events: &mut Events,
 ) -> Result<(), DbError> {
     if c.is(Status::Terminated) {
         return Err(not_in(Status::Live, c).into());
@@ -434,30 +520,103 @@ pub fn vary(
         )
         .into());
     }
+    let live = c.is(Status::Live);
     let mut detail = serde_json::json!({ "description": v.description.trim() });
+    let mut change = Variation {
+        services: None,
+        value_pence: None,
+    };
     if let Some(services) = &v.services {
+        change.services = Some(serde_json::json!(services).to_string());
+        detail["services_before"] = serde_json::json!(c.services());
+        detail["services_after"] = serde_json::json!(services);
+    }
+    if let Some(delta) = v.value_change_pence {
+        // A draft's value is phased over its whole term once it is let; a live contract's
+        // as its history says.
+        let tranches = if live {
+            phasing(conn, &c.id)?
+        } else {
+            vec![Tranche {
+                from: c.start_date,
+                to: c.end_date,
+                value_pence: c.value_pence,
+            }]
+        };
+        let left = rules::left_to_phase(&tranches, v.effective_on);
+        if i128::from(delta) + i128::from(left) < 0 {
+            return Err(Problem::conflict(
+                "reduction-exceeds-remaining",
+                format!(
+                    "a reduction of {} is more than the {} left to phase from {}",
+                    Pence(delta.saturating_neg()),
+                    Pence(left),
+                    v.effective_on
+                ),
+            )
+            .with_errors(vec![FieldError::new(
+                "/value_change_pence",
+                "within_remaining",
+                format!(
+                    "at least -{left}: {left} pence are left to phase from {}",
+                    v.effective_on
+                ),
+            )])
+            .into());
+        }
+        let after = c.value_pence.checked_add(delta).ok_or_else(|| {
+            Problem::invalid(
+                "/value_change_pence",
+                "range",
+                "the contract's value would be more pence than can be counted",
+            )
+        })?;
+        change.value_pence = Some(after);
+        detail["value_before_pence"] = serde_json::json!(c.value_pence);
+        detail["value_after_pence"] = serde_json::json!(after);
+    }
+    if change.services.is_some() || change.value_pence.is_some() {
         let n = diesel::update(
             service_contracts::table
                 .find(&c.id)
-                .filter(service_contracts::status.ne(Status::Terminated.code())),
+                .filter(service_contracts::status.eq(&c.status)),
         )
-        .set(service_contracts::services.eq(serde_json::json!(services).to_string()))
+        .set(&change)
         .execute(conn)?;
         if n != 1 {
             return Err(not_in(Status::Live, c).into());
         }
-        detail["services_before"] = serde_json::json!(c.services());
-        detail["services_after"] = serde_json::json!(services);
     }
-    log(
-        conn,
-        &c.id,
-        "variation",
-        Some(v.effective_on),
-        Some(v.reason.trim()),
-        detail,
-        who,
-    )
+    let phased_to = (live && v.value_change_pence.is_some()).then_some(c.end_date);
+    let row = HistoryRow {
+        value_change_pence: v.value_change_pence,
+        phased_to,
+        ..entry(
+            &c.id,
+            "variation",
+            Some(v.effective_on),
+            Some(v.reason.trim()),
+            detail,
+            who,
+        )
+    };
+    record(conn, &row)?;
+    if let (Some(delta), Some(phased_to)) = (v.value_change_pence, phased_to) {
+        events.emit(
+            &c.partnership,
+            &ServiceContractVaried {
+                contract_id: stored_uuid(&c.id)?,
+                lead_council: c.lead_council.clone(),
+                provider_id: c.provider_id.clone(),
+                variation_id: stored_uuid(&row.id)?,
+                effective_on: v.effective_on,
+                phased_to,
+                value_change_pence: delta,
+                services: v.services.clone(),
+            },
+        );
+    }
+    Ok(())
 }
 
 /// Terminates a live contract early (emits `contract.service_contract_terminated`).
