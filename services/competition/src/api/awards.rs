@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     CompetitionState,
-    competitions::{CompetitionView, commissioned, require_status, view},
+    competitions::{CompetitionView, change_competition, commissioned, require_status, view},
     optional_body, uuid,
 };
 use crate::{
@@ -324,22 +324,16 @@ pub async fn close(
     id: web::Path<String>,
     body: Json<Close>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
     let reason = body.0.reason.trim().to_owned();
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let c = commissioned(conn, &who, &id)?;
-            require_status(
-                &c,
-                &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
-                "closing",
-            )?;
-            handlers::close(conn, events, &c, &reason, &who.sub, &who.org)?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        require_status(
+            c,
+            &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
+            "closing",
+        )?;
+        handlers::close(conn, events, c, &reason, &who.sub, &who.org)
+    })
+    .await
 }
 
 /// Reopen a closed competition with a new deadline (a commissioner of the council). The
@@ -355,63 +349,57 @@ pub async fn reopen(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     let input = super::open_input(&body)?;
-    let id = id.into_inner();
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let mut c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Closed], "reopening")?;
-            if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-                return Err(Problem::conflict(
-                    "referral-withdrawn",
-                    "the referral was withdrawn: there is nothing to compete for",
-                )
-                .into());
-            }
-            let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-            let earlier = store::bids_of(conn, &c.id)?;
-            for b in &earlier {
-                store::delete_bid(conn, &b.id)?;
-            }
-            store::log(
-                conn,
-                &c.id,
-                "bids_set_aside",
-                c.closed_reason.as_deref(),
-                serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
-                &who.sub,
-                &who.org,
-            )?;
-            let mut invited = store::invited(conn, &c.id)?;
-            if invited.is_empty() {
-                invited = store::admitted(conn, &c.lot_id)?
-                    .into_iter()
-                    .map(|a| a.provider_id)
-                    .collect();
-            }
-            let reason = input
-                .reason
-                .clone()
-                .filter(|r| !r.trim().is_empty())
-                .unwrap_or_else(|| "reopened with a new deadline".to_owned());
-            handlers::open(
-                conn,
-                events,
-                &mut c,
-                &lot,
-                Opening {
-                    invited,
-                    deadline: input.deadline,
-                    actor: &who.sub,
-                    org: &who.org,
-                    action: "reopened",
-                    reason: Some(&reason),
-                },
-            )?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        require_status(c, &[Status::Closed], "reopening")?;
+        if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
+            return Err(Problem::conflict(
+                "referral-withdrawn",
+                "the referral was withdrawn: there is nothing to compete for",
+            )
+            .into());
+        }
+        let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+        let earlier = store::bids_of(conn, &c.id)?;
+        for b in &earlier {
+            store::delete_bid(conn, &b.id)?;
+        }
+        store::log(
+            conn,
+            &c.id,
+            "bids_set_aside",
+            c.closed_reason.as_deref(),
+            serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
+            &who.sub,
+            &who.org,
+        )?;
+        let mut invited = store::invited(conn, &c.id)?;
+        if invited.is_empty() {
+            invited = store::admitted(conn, &c.lot_id)?
+                .into_iter()
+                .map(|a| a.provider_id)
+                .collect();
+        }
+        let reason = input
+            .reason
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "reopened with a new deadline".to_owned());
+        handlers::open(
+            conn,
+            events,
+            c,
+            &lot,
+            Opening {
+                invited,
+                deadline: input.deadline,
+                actor: &who.sub,
+                org: &who.org,
+                action: "reopened",
+                reason: Some(&reason),
+            },
+        )
+    })
+    .await
 }
 
 /// Re-route a closed competition to a direct award (a commissioner of the council).
@@ -424,39 +412,33 @@ pub async fn reroute(
     id: web::Path<String>,
     body: Json<Reroute>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
     let input = body.0;
-    let view = state
-        .store
-        .write(move |conn, _| {
-            let c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Closed], "re-routing")?;
-            if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-                return Err(Problem::conflict(
-                    "referral-withdrawn",
-                    "the referral was withdrawn: there is nothing to award",
-                )
-                .into());
-            }
-            diesel::update(competitions::table.find(&c.id))
-                .set((
-                    competitions::status.eq(Status::AwaitingDirectAward.code()),
-                    competitions::route.eq("direct_award"),
-                ))
-                .execute(conn)?;
-            store::log(
-                conn,
-                &c.id,
-                "rerouted",
-                Some(input.reason.trim()),
-                serde_json::json!({ "from": c.route, "to": input.route }),
-                &who.sub,
-                &who.org,
-            )?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        require_status(c, &[Status::Closed], "re-routing")?;
+        if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
+            return Err(Problem::conflict(
+                "referral-withdrawn",
+                "the referral was withdrawn: there is nothing to award",
+            )
+            .into());
+        }
+        diesel::update(competitions::table.find(&c.id))
+            .set((
+                competitions::status.eq(Status::AwaitingDirectAward.code()),
+                competitions::route.eq("direct_award"),
+            ))
+            .execute(conn)?;
+        store::log(
+            conn,
+            &c.id,
+            "rerouted",
+            Some(input.reason.trim()),
+            serde_json::json!({ "from": c.route, "to": input.route }),
+            &who.sub,
+            &who.org,
+        )
+    })
+    .await
 }
 
 /// Makes a direct award on `c` (checked to allow one) and tells everyone concerned.
@@ -566,17 +548,11 @@ pub async fn direct_award(
     id: web::Path<String>,
     body: Json<DirectAward>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
     let input = body.0;
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let c = commissioned(conn, &who, &id)?;
-            make_direct_award(conn, events, &who, &c, &input)?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        make_direct_award(conn, events, who, c, &input)
+    })
+    .await
 }
 
 /// Direct award for a referral routed `direct_award` (a commissioner of its council).

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
 use diesel::prelude::*;
+use hub_bus::Events;
 use hub_events::BidSubmitted;
 use hub_platform::{DbConnection, FieldError, Principal, Problem, Role, db::DbError, http::Json};
 use serde::{Deserialize, Serialize};
@@ -187,6 +188,36 @@ pub fn view(
     Ok(out)
 }
 
+/// Changes competition `id` for one of its council's commissioners (404 or 403 as
+/// [`commissioned`]): `change` runs in one write transaction with the competition, and the
+/// answer is 200 with the competition as the commissioner then sees it.
+pub async fn change_competition<F>(
+    state: &CompetitionState,
+    who: Principal,
+    id: String,
+    change: F,
+) -> Result<HttpResponse, Problem>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &mut Events,
+            &Principal,
+            &mut CompetitionRow,
+        ) -> Result<(), DbError>
+        + Send
+        + 'static,
+{
+    let view = state
+        .store
+        .write(move |conn, events| {
+            let mut c = commissioned(conn, &who, &id)?;
+            change(conn, events, &who, &mut c)?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CompetitionQuery {
     pub referral_id: Option<String>,
@@ -254,33 +285,27 @@ pub async fn set_preselection(
     id: web::Path<String>,
     body: Json<PreselectionUpdate>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
     let input = body.0;
-    let view = state
-        .store
-        .write(move |conn, _| {
-            let c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Draft], "changing the preselection")?;
-            let current = c.preselection()?.ok_or_else(|| {
-                Problem::conflict("competition-state", "this competition has no preselection")
-            })?;
-            let p = input.apply(&current, &who.sub);
-            diesel::update(competitions::table.find(&c.id))
-                .set(competitions::preselection.eq(Some(to_json(&p))))
-                .execute(conn)?;
-            store::log(
-                conn,
-                &c.id,
-                "preselection_changed",
-                Some(&p.reason),
-                serde_json::to_value(&p).map_err(anyhow::Error::from)?,
-                &who.sub,
-                &who.org,
-            )?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        require_status(c, &[Status::Draft], "changing the preselection")?;
+        let current = c.preselection()?.ok_or_else(|| {
+            Problem::conflict("competition-state", "this competition has no preselection")
+        })?;
+        let p = input.apply(&current, &who.sub);
+        diesel::update(competitions::table.find(&c.id))
+            .set(competitions::preselection.eq(Some(to_json(&p))))
+            .execute(conn)?;
+        store::log(
+            conn,
+            &c.id,
+            "preselection_changed",
+            Some(&p.reason),
+            serde_json::to_value(&p).map_err(anyhow::Error::from)?,
+            &who.sub,
+            &who.org,
+        )
+    })
+    .await
 }
 
 /// Set the criteria (and the need level bids are priced at) of a draft, or of an open
@@ -294,40 +319,34 @@ pub async fn set_criteria(
     id: web::Path<String>,
     body: Json<Terms>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
     let input = body.0;
-    let view = state
-        .store
-        .write(move |conn, _| {
-            let c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Draft, Status::Open], "changing the criteria")?;
-            if c.status() == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
-                return Err(Problem::conflict(
-                    "bids-received",
-                    "bids have been made against the current criteria",
-                )
-                .into());
-            }
-            let need_level = input.need_level.unwrap_or(c.need_level.clone());
-            diesel::update(competitions::table.find(&c.id))
-                .set((
-                    competitions::criteria.eq(to_json(&input.criteria)),
-                    competitions::need_level.eq(&need_level),
-                ))
-                .execute(conn)?;
-            store::log(
-                conn,
-                &c.id,
-                "criteria_changed",
-                None,
-                serde_json::json!({ "criteria": input.criteria, "need_level": need_level }),
-                &who.sub,
-                &who.org,
-            )?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        require_status(c, &[Status::Draft, Status::Open], "changing the criteria")?;
+        if c.status() == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
+            return Err(Problem::conflict(
+                "bids-received",
+                "bids have been made against the current criteria",
+            )
+            .into());
+        }
+        let need_level = input.need_level.unwrap_or(c.need_level.clone());
+        diesel::update(competitions::table.find(&c.id))
+            .set((
+                competitions::criteria.eq(to_json(&input.criteria)),
+                competitions::need_level.eq(&need_level),
+            ))
+            .execute(conn)?;
+        store::log(
+            conn,
+            &c.id,
+            "criteria_changed",
+            None,
+            serde_json::json!({ "criteria": input.criteria, "need_level": need_level }),
+            &who.sub,
+            &who.org,
+        )
+    })
+    .await
 }
 
 /// Confirm a draft (a commissioner of the council): the providers its preselection passes
@@ -342,59 +361,53 @@ pub async fn open_competition(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     let input = super::open_input(&body)?;
-    let id = id.into_inner();
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let mut c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Draft], "opening")?;
-            let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-            let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
-            let (invited, left_out, why): (Vec<String>, _, _) =
-                match (c.preselection()?, c.requirement()?) {
-                    (Some(p), Some(r)) => {
-                        let res = preselect(&p, &r, &candidates);
-                        (
-                            res.would_invite
-                                .into_iter()
-                                .map(|i| i.provider_id)
-                                .collect(),
-                            res.left_out,
-                            p.reason,
-                        )
-                    }
-                    _ => (
-                        candidates.into_iter().map(|c| c.provider_id).collect(),
-                        Vec::new(),
-                        "every provider admitted to the lot".to_owned(),
-                    ),
-                };
-            if invited.is_empty() {
-                return Err(Problem::conflict(
-                    "nobody-to-invite",
-                    "the preselection leaves no provider to invite: change its tests, or re-route",
-                )
-                .into());
-            }
-            c.left_out = Some(to_json(&left_out));
-            handlers::open(
-                conn,
-                events,
-                &mut c,
-                &lot,
-                Opening {
-                    invited,
-                    deadline: input.deadline,
-                    actor: &who.sub,
-                    org: &who.org,
-                    action: "opened",
-                    reason: Some(&why),
-                },
-            )?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        require_status(c, &[Status::Draft], "opening")?;
+        let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+        let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+        let (invited, left_out, why): (Vec<String>, _, _) =
+            match (c.preselection()?, c.requirement()?) {
+                (Some(p), Some(r)) => {
+                    let res = preselect(&p, &r, &candidates);
+                    (
+                        res.would_invite
+                            .into_iter()
+                            .map(|i| i.provider_id)
+                            .collect(),
+                        res.left_out,
+                        p.reason,
+                    )
+                }
+                _ => (
+                    candidates.into_iter().map(|c| c.provider_id).collect(),
+                    Vec::new(),
+                    "every provider admitted to the lot".to_owned(),
+                ),
+            };
+        if invited.is_empty() {
+            return Err(Problem::conflict(
+                "nobody-to-invite",
+                "the preselection leaves no provider to invite: change its tests, or re-route",
+            )
+            .into());
+        }
+        c.left_out = Some(to_json(&left_out));
+        handlers::open(
+            conn,
+            events,
+            c,
+            &lot,
+            Opening {
+                invited,
+                deadline: input.deadline,
+                actor: &who.sub,
+                org: &who.org,
+                action: "opened",
+                reason: Some(&why),
+            },
+        )
+    })
+    .await
 }
 
 /// The problem a bid above the provider's own Provider Response rate gets without evidence
