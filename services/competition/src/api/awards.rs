@@ -336,6 +336,19 @@ pub async fn close(
     .await
 }
 
+/// 409 `/problems/referral-withdrawn` for a competition closed because its referral was
+/// withdrawn: there is nothing left to `do_what`.
+fn not_withdrawn(c: &CompetitionRow, do_what: &str) -> Result<(), DbError> {
+    if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
+        return Err(Problem::conflict(
+            "referral-withdrawn",
+            format!("the referral was withdrawn: there is nothing to {do_what}"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Reopen a closed competition with a new deadline (a commissioner of the council). The
 /// earlier bids are set aside (kept in the history) and the same providers are invited
 /// again.
@@ -351,13 +364,7 @@ pub async fn reopen(
     let input = super::open_input(&body)?;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
         require_status(c, &[Status::Closed], "reopening")?;
-        if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-            return Err(Problem::conflict(
-                "referral-withdrawn",
-                "the referral was withdrawn: there is nothing to compete for",
-            )
-            .into());
-        }
+        not_withdrawn(c, "compete for")?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let earlier = store::bids_of(conn, &c.id)?;
         for b in &earlier {
@@ -415,13 +422,7 @@ pub async fn reroute(
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
         require_status(c, &[Status::Closed], "re-routing")?;
-        if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-            return Err(Problem::conflict(
-                "referral-withdrawn",
-                "the referral was withdrawn: there is nothing to award",
-            )
-            .into());
-        }
+        not_withdrawn(c, "award")?;
         diesel::update(competitions::table.find(&c.id))
             .set((
                 competitions::status.eq(Status::AwaitingDirectAward.code()),
