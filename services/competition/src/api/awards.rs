@@ -381,10 +381,7 @@ pub async fn reopen(
         )?;
         let mut invited = store::invited(conn, &c.id)?;
         if invited.is_empty() {
-            invited = store::admitted(conn, &c.lot_id)?
-                .into_iter()
-                .map(|a| a.provider_id)
-                .collect();
+            invited = store::admitted_providers(conn, &c.lot_id)?;
         }
         let reason = input
             .reason
@@ -705,10 +702,7 @@ pub async fn review(
                     diesel::insert_into(competitions::table)
                         .values(&new)
                         .execute(conn)?;
-                    let invited = store::admitted(conn, &c.lot_id)?
-                        .into_iter()
-                        .map(|a| a.provider_id)
-                        .collect();
+                    let invited = store::admitted_providers(conn, &c.lot_id)?;
                     handlers::open(
                         conn,
                         events,

@@ -130,10 +130,7 @@ fn submitted(
         .values(&row)
         .execute(conn)?;
     if status == Status::Open {
-        let invited: Vec<String> = store::admitted(conn, &lot.id)?
-            .into_iter()
-            .map(|a| a.provider_id)
-            .collect();
+        let invited = store::admitted_providers(conn, &lot.id)?;
         open(
             conn,
             events,

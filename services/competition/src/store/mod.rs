@@ -713,6 +713,14 @@ pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRo
         .load(conn)?)
 }
 
+/// The providers admitted to a lot, by id.
+pub fn admitted_providers(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<String>, DbError> {
+    Ok(admitted(conn, lot_id)?
+        .into_iter()
+        .map(|a| a.provider_id)
+        .collect())
+}
+
 /// Every admission of every lot of a framework (one query).
 pub fn admitted_in_framework(
     conn: &mut DbConnection,
