@@ -14,6 +14,7 @@ use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
 
 use crate::{
+    api::uuid,
     domain::{
         self, STANDARD,
         calloff::Status,
@@ -231,16 +232,15 @@ pub fn open(
         .collect();
     store::invite(conn, &row.id, &new)?;
     let requirement = row.requirement()?;
-    let parse = |s: &str| Uuid::parse_str(s).map_err(anyhow::Error::from);
     events.emit(
         &row.partnership,
         &CompetitionOpened {
-            competition_id: parse(&row.id)?,
-            referral_id: parse(&row.referral_id)?,
+            competition_id: uuid(&row.id)?,
+            referral_id: uuid(&row.referral_id)?,
             referral_version: row.referral_version.max(0) as u32,
             council: row.council.clone(),
-            framework_id: parse(&row.framework_id)?,
-            lot_id: parse(&row.lot_id)?,
+            framework_id: uuid(&row.framework_id)?,
+            lot_id: uuid(&row.lot_id)?,
             lot_name: lot.name.clone(),
             urgency,
             deadline,
@@ -280,12 +280,11 @@ pub fn close(
         ))
         .execute(conn)?;
     let invited = store::invited(conn, &c.id)?;
-    let parse = |s: &str| Uuid::parse_str(s).map_err(anyhow::Error::from);
     events.emit(
         &c.partnership,
         &CompetitionClosed {
-            competition_id: parse(&c.id)?,
-            referral_id: parse(&c.referral_id)?,
+            competition_id: uuid(&c.id)?,
+            referral_id: uuid(&c.referral_id)?,
             council: c.council.clone(),
             reason: reason.to_owned(),
             invited,
