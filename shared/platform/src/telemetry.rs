@@ -7,7 +7,10 @@
 
 use std::collections::HashMap;
 
-use opentelemetry::{global, trace::TracerProvider as _};
+use opentelemetry::{
+    global,
+    trace::{TraceContextExt as _, TracerProvider as _},
+};
 use opentelemetry_sdk::{
     Resource,
     propagation::TraceContextPropagator,
@@ -103,4 +106,112 @@ pub fn inject_current() -> HashMap<String, String> {
 pub fn set_parent(span: &tracing::Span, carrier: &HashMap<String, String>) {
     let cx = global::get_text_map_propagator(|p| p.extract(carrier));
     let _ = span.set_parent(cx);
+}
+
+/// W3C headers (`traceparent`, and `tracestate` unless empty) for an outgoing request made
+/// under `span` on behalf of work whose trace context was kept in `parent` (e.g. stored with
+/// a queued job): `span` becomes a child of that context, and the headers carry the parent's
+/// trace id with `span`'s own span id. Empty if `parent` holds no valid `traceparent`, so a
+/// request for untraced work carries none. Call it before `span` is entered.
+///
+/// The headers are written afresh by the propagator from the parsed ids, never copied.
+pub fn child_headers(
+    span: &tracing::Span,
+    parent: &HashMap<String, String>,
+) -> HashMap<String, String> {
+    let cx = global::get_text_map_propagator(|p| p.extract(parent));
+    if !cx.span().span_context().is_valid() {
+        return HashMap::new();
+    }
+    let _ = span.set_parent(cx);
+    let mut carrier = HashMap::new();
+    global::get_text_map_propagator(|p| p.inject_context(&span.context(), &mut carrier));
+    carrier.retain(|_, v| !v.is_empty());
+    carrier
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const PARENT_SPAN: &str = "00f067aa0ba902b7";
+
+    /// Runs `f` with W3C propagation and an OpenTelemetry layer, as [`init`] sets them up.
+    fn traced<T>(f: impl FnOnce() -> T) -> T {
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, f)
+    }
+
+    fn carrier(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn parts(traceparent: &str) -> Vec<String> {
+        traceparent.split('-').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn child_headers_continue_the_parent_trace_in_a_span_of_their_own() {
+        traced(|| {
+            let parent = carrier(&[
+                ("traceparent", &format!("00-{TRACE_ID}-{PARENT_SPAN}-01")),
+                ("tracestate", "hub=1"),
+            ]);
+            let first = child_headers(&tracing::info_span!("webhook"), &parent);
+            let p = parts(&first["traceparent"]);
+            assert_eq!((p.len(), p[0].as_str(), p[1].as_str()), (4, "00", TRACE_ID));
+            assert!(
+                p[2].len() == 16
+                    && p[2].chars().all(|c| c.is_ascii_hexdigit())
+                    && p[2] != PARENT_SPAN
+                    && p[2] != "0000000000000000",
+                "a span id of its own: {}",
+                first["traceparent"]
+            );
+            assert_eq!(p[3], "01", "sampled as its parent");
+            assert_eq!(first["tracestate"], "hub=1");
+            assert_eq!(first.len(), 2);
+
+            // Another request (a retry) for the same work: same trace, another span.
+            let again = child_headers(&tracing::info_span!("webhook"), &parent);
+            let q = parts(&again["traceparent"]);
+            assert_eq!(q[1], TRACE_ID);
+            assert_ne!(q[2], p[2]);
+
+            // No tracestate kept: none sent; an unsampled parent stays unsampled.
+            let unsampled = carrier(&[("traceparent", &format!("00-{TRACE_ID}-{PARENT_SPAN}-00"))]);
+            let h = child_headers(&tracing::info_span!("webhook"), &unsampled);
+            assert_eq!(h.keys().collect::<Vec<_>>(), ["traceparent"]);
+            let r = parts(&h["traceparent"]);
+            assert_eq!((r[1].as_str(), r[3].as_str()), (TRACE_ID, "00"));
+        });
+    }
+
+    #[test]
+    fn child_headers_are_empty_without_a_valid_parent() {
+        traced(|| {
+            for parent in [
+                carrier(&[]),
+                carrier(&[("tracestate", "hub=1")]),
+                carrier(&[("traceparent", "not a traceparent")]),
+                carrier(&[(
+                    "traceparent",
+                    &format!("00-00000000000000000000000000000000-{PARENT_SPAN}-01"),
+                )]),
+                carrier(&[("traceparent", &format!("00-{TRACE_ID}-0000000000000000-01"))]),
+            ] {
+                let h = child_headers(&tracing::info_span!("webhook"), &parent);
+                assert!(h.is_empty(), "{parent:?} gave {h:?}");
+            }
+        });
+    }
 }
