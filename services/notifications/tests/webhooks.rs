@@ -12,15 +12,17 @@ use std::{
 use chrono::{NaiveDate, Utc};
 use hub_events::{
     BedOffered, BedVoid, BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
-    CriterionScore, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
-    ServiceContractExpiring, Urgency, VacancyPublished,
+    CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded,
+    ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
 };
 use hub_platform::{
     Role, Settings,
     db::Migrations,
     directory::{DERBY, HALTON, KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL},
 };
-use hub_testkit::{Backend, Received, Receiver, ServiceCtx, call, isolated};
+use hub_testkit::{
+    Backend, PARTNERSHIP, Received, Receiver, ServiceCtx, call, eventually, isolated,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -56,6 +58,18 @@ where
             .start_on(store, notifications::start)
             .await;
         scenario(ctx, Receiver::accepting().await).await;
+    });
+}
+
+/// Installs the platform's telemetry once per test process (W3C propagation and spans, as
+/// `hub serve` does at start-up), so trace context is carried exactly as in production.
+fn init_telemetry() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let settings = Settings::load_with(&[("telemetry.log_filter", "warn")]).unwrap();
+        std::mem::forget(
+            hub_platform::telemetry::init("notifications-test", &settings.telemetry).unwrap(),
+        );
     });
 }
 
@@ -1122,6 +1136,140 @@ async fn contract_events_reach_providers_and_councils(ctx: ServiceCtx, rx: Recei
     }
 }
 
+/// The (trace id, span id, flags) of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`,
+/// lower case); panics if it is anything else.
+fn w3c(traceparent: &str) -> (String, String, String) {
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    };
+    assert!(
+        parts.len() == 4
+            && parts[0] == "00"
+            && hex(parts[1], 32)
+            && hex(parts[2], 16)
+            && hex(parts[3], 2),
+        "not a W3C traceparent: {traceparent:?}"
+    );
+    (
+        parts[1].to_owned(),
+        parts[2].to_owned(),
+        parts[3].to_owned(),
+    )
+}
+
+/// A webhook joins the trace of the event it was made for: the envelope's trace context is
+/// kept with the delivery, and every attempt (a retry, a redelivery) sends a `traceparent`
+/// with the event's trace id and a span id of its own, beside the event's `tracestate`. A
+/// webhook for an event without trace context carries none.
+async fn webhooks_join_the_event_trace(ctx: ServiceCtx, rx: Receiver) {
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const EVENT_SPAN: &str = "00f067aa0ba902b7";
+    init_telemetry();
+    let app = ctx.app().await;
+    let mut hooks = HashMap::new();
+    for p in ["prov-traced", "prov-untraced"] {
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &ctx.token(p, Role::Provider),
+            Some(json!({"url": rx.url(p), "event_types": ["competition.invited"]})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        hooks.insert(
+            p,
+            Hook {
+                id: r["id"].as_str().unwrap().to_owned(),
+                secret: r["secret"].as_str().unwrap().to_owned(),
+            },
+        );
+    }
+    // The traced provider's first attempt fails, so it is retried.
+    rx.set(|path, nth| {
+        if path == "/prov-traced" && nth == 0 {
+            (500, Duration::ZERO)
+        } else {
+            (204, Duration::ZERO)
+        }
+    });
+
+    let mut env = Envelope::new(
+        "competition",
+        PARTNERSHIP,
+        &opened(Uuid::now_v7(), Uuid::now_v7(), 1, &["prov-traced"]),
+    );
+    env.traceparent = Some(format!("00-{TRACE_ID}-{EVENT_SPAN}-01"));
+    env.tracestate = Some("hub=1".into());
+    ctx.publish_envelope(&env).await;
+    let got = rx.wait("prov-traced", "competition.invited", 2).await;
+    let mut spans = Vec::new();
+    for r in &got {
+        assert!(r.verifies(&hooks["prov-traced"].secret));
+        let tp = r
+            .headers
+            .get("traceparent")
+            .unwrap_or_else(|| panic!("no traceparent on {:?}", r.headers));
+        let (trace, span, flags) = w3c(tp);
+        assert_eq!(trace, TRACE_ID, "the event's trace: {tp}");
+        assert_ne!(span, EVENT_SPAN, "a child span of the event's: {tp}");
+        assert_eq!(flags, "01", "sampled as the event: {tp}");
+        assert_eq!(
+            r.headers.get("tracestate").map(String::as_str),
+            Some("hub=1")
+        );
+        spans.push(span);
+    }
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+    assert_ne!(spans[0], spans[1], "each attempt is a span of its own");
+
+    // A redelivery of the same delivery (once recorded as delivered) stays in the trace.
+    let token = ctx.token("prov-traced", Role::Provider);
+    let log = format!("/v1/webhooks/{}/deliveries", hooks["prov-traced"].id);
+    eventually(
+        "the traced delivery recorded as delivered",
+        Duration::from_secs(5),
+        || async {
+            let (_, log) = call(&app, "GET", &log, &token, None).await;
+            (log[0]["status"] == "delivered").then_some(())
+        },
+    )
+    .await;
+    let (s, r) = call(
+        &app,
+        "POST",
+        &format!(
+            "/v1/webhooks/deliveries/{}/redeliver",
+            got[0].headers["webhook-id"]
+        ),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(s, 202, "{r}");
+    let got = rx.wait("prov-traced", "competition.invited", 3).await;
+    let (trace, span, _) = w3c(&got[2].headers["traceparent"]);
+    assert_eq!(trace, TRACE_ID);
+    assert!(!spans.contains(&span) && span != EVENT_SPAN);
+
+    // An event without trace context: its webhook carries none.
+    ctx.publish(
+        "competition",
+        &opened(Uuid::now_v7(), Uuid::now_v7(), 1, &["prov-untraced"]),
+    )
+    .await;
+    let got = rx.wait("prov-untraced", "competition.invited", 1).await;
+    assert!(got[0].verifies(&hooks["prov-untraced"].secret));
+    assert!(
+        !got[0].headers.contains_key("traceparent") && !got[0].headers.contains_key("tracestate"),
+        "no trace context sent: {:?}",
+        got[0].headers
+    );
+}
+
 #[test]
 fn providers_follow_their_referrals_on_sqlite() {
     run(Backend::Sqlite, providers_follow_their_referrals);
@@ -1176,4 +1324,14 @@ fn contract_events_reach_providers_and_councils_on_postgres() {
         Backend::Postgres,
         contract_events_reach_providers_and_councils,
     );
+}
+
+#[test]
+fn webhooks_join_the_event_trace_on_sqlite() {
+    run(Backend::Sqlite, webhooks_join_the_event_trace);
+}
+
+#[test]
+fn webhooks_join_the_event_trace_on_postgres() {
+    run(Backend::Postgres, webhooks_join_the_event_trace);
 }

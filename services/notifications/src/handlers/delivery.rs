@@ -20,6 +20,11 @@
 //!   attempt and retried after `initial_backoff_ms`, doubling up to `max_backoff_ms`; once the
 //!   first attempt is `give_up_after_hours` old the delivery fails and its endpoint is
 //!   disabled with a reason its owner sees in `GET /v1/webhooks`.
+//! * Every attempt is a `webhook` span. A delivery made for an event that carried W3C trace
+//!   context joins that trace: the span is a child of the event's, and the request carries
+//!   its `traceparent` (and the `tracestate`, if any) so the receiver can continue it; every
+//!   attempt and a redelivery carry the same trace id, each with a span id of its own. A
+//!   delivery for an untraced event sends no trace headers. The headers hold trace ids only.
 
 use std::{
     collections::HashMap,
@@ -38,6 +43,7 @@ use tokio::{
     sync::{Notify, Semaphore, mpsc},
     task::JoinHandle,
 };
+use tracing::Instrument as _;
 
 use crate::{
     domain::{self, AfterFailure, RetryPolicy},
@@ -320,18 +326,27 @@ impl Worker {
             .iter()
             .map(|s| domain::sign(s, &d.id, timestamp, d.body.as_bytes()))
             .collect();
-        let at = Utc::now().naive_utc();
-        let started = Instant::now();
-        let result = self
+        let span = tracing::info_span!(
+            "webhook",
+            delivery_id = %d.id,
+            endpoint_id = %d.endpoint_id,
+            event_type = %d.event_type,
+            attempt = d.attempt
+        );
+        let trace = hub_platform::telemetry::child_headers(&span, &d.trace);
+        let mut request = self
             .client
             .post(&d.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("webhook-id", &d.id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature.join(" "))
-            .body(d.body.clone())
-            .send()
-            .await;
+            .header("webhook-signature", signature.join(" "));
+        for (name, value) in &trace {
+            request = request.header(name, value);
+        }
+        let at = Utc::now().naive_utc();
+        let started = Instant::now();
+        let result = request.body(d.body.clone()).send().instrument(span).await;
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let (status_code, error) = match result {
             Ok(response) => (Some(response.status().as_u16()), None),

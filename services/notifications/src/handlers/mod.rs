@@ -140,12 +140,15 @@ fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
 }
 
 /// Queues `body` for every enabled endpoint of each target organisation subscribed to its
-/// webhook type (once per endpoint and type). Returns how many deliveries were queued.
+/// webhook type (once per endpoint and type), in the trace of `env` (its `traceparent` and
+/// `tracestate` are kept with each delivery, so its webhooks join that trace). Returns how
+/// many deliveries were queued.
 fn queue(
     conn: &mut DbConnection,
-    event_id: &str,
+    env: &Envelope,
     targets: Vec<domain::Webhook>,
 ) -> Result<usize, DbError> {
+    let event_id = env.id.to_string();
     let orgs: Vec<&str> = targets
         .iter()
         .map(|(org, _, _)| org.as_str())
@@ -163,9 +166,11 @@ fn queue(
             if seen.insert((e.id.as_str(), *event_type)) {
                 deliveries.push(store::NewDelivery {
                     endpoint_id: e.id.clone(),
-                    event_id: event_id.to_owned(),
+                    event_id: event_id.clone(),
                     event_type: (*event_type).to_owned(),
                     body: body.clone(),
+                    traceparent: env.traceparent.clone(),
+                    tracestate: env.tracestate.clone(),
                 });
             }
         }
@@ -176,7 +181,6 @@ fn queue(
 
 /// Queues the webhooks an event causes. Returns how many deliveries were queued.
 pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Result<usize, DbError> {
-    let event_id = env.id.to_string();
     let at = env.occurred_at;
     let now = Utc::now().naive_utc();
     let status_at = at.naive_utc();
@@ -300,7 +304,7 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
             send(&org, event_type, &body);
         }
     }
-    let queued = queue(conn, &event_id, targets)?;
+    let queued = queue(conn, env, targets)?;
     if queued > 0 {
         tracing::info!(event_id = %env.id, event_type = %env.event_type, queued, "webhook deliveries queued");
     }

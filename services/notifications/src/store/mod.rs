@@ -35,6 +35,8 @@ pub mod schema {
             last_error -> Nullable<Text>,
             delivered_ms -> Nullable<BigInt>,
             created_at -> Timestamp,
+            traceparent -> Nullable<Text>,
+            tracestate -> Nullable<Text>,
         }
     }
     diesel::table! {
@@ -171,6 +173,9 @@ pub struct DeliveryRow {
     pub last_error: Option<String>,
     pub delivered_ms: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// The W3C trace context of the event the delivery was made for (trace ids only).
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -224,13 +229,16 @@ pub fn enabled_endpoints_of(
         .load(conn)?)
 }
 
-/// A delivery to queue: `body` to `endpoint_id`.
+/// A delivery to queue: `body` to `endpoint_id`, in the trace of the event it is made for
+/// (the envelope's `traceparent` and `tracestate`, if it had them).
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
     pub endpoint_id: String,
     pub event_id: String,
     pub event_type: String,
     pub body: String,
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
 }
 
 /// Queues deliveries, due at once, with multi-row inserts; returns their ids in order.
@@ -238,13 +246,13 @@ pub fn insert_deliveries(
     conn: &mut DbConnection,
     deliveries: &[NewDelivery],
 ) -> Result<Vec<String>, DbError> {
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 10;
     let (now, created) = (now_ms(), Utc::now().naive_utc());
     let mut ids = Vec::with_capacity(deliveries.len());
     for chunk in deliveries.chunks(rows_per_statement(COLUMNS)) {
         let mut q = diesel::sql_query(format!(
             "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, body, status, \
-             next_attempt_ms, created_at) VALUES {}",
+             next_attempt_ms, created_at, traceparent, tracestate) VALUES {}",
             values_rows(1, chunk.len(), COLUMNS)
         ))
         .into_boxed();
@@ -258,7 +266,9 @@ pub fn insert_deliveries(
                 .bind::<Text, _>(d.body.clone())
                 .bind::<Text, _>(DeliveryStatus::Pending.code())
                 .bind::<BigInt, _>(now)
-                .bind::<Timestamp, _>(created);
+                .bind::<Timestamp, _>(created)
+                .bind::<Nullable<Text>, _>(d.traceparent.clone())
+                .bind::<Nullable<Text>, _>(d.tracestate.clone());
             ids.push(id);
         }
         q.execute(conn)?;
@@ -266,7 +276,7 @@ pub fn insert_deliveries(
     Ok(ids)
 }
 
-/// Queues a delivery of `body` to `endpoint_id`, due at once.
+/// Queues a delivery of `body` to `endpoint_id`, due at once, outside any trace.
 pub fn insert_delivery(
     conn: &mut DbConnection,
     endpoint_id: &str,
@@ -281,6 +291,8 @@ pub fn insert_delivery(
             event_id: event_id.to_owned(),
             event_type: event_type.to_owned(),
             body,
+            traceparent: None,
+            tracestate: None,
         }],
     )?;
     Ok(ids.into_iter().next().unwrap_or_default())
@@ -400,6 +412,9 @@ pub struct Claimed {
     pub first_attempt_ms: i64,
     pub url: String,
     pub secrets: Vec<String>,
+    /// The trace context of the event the delivery was made for, as W3C headers (empty if
+    /// it had none).
+    pub trace: HashMap<String, String>,
 }
 
 /// A due delivery with its endpoint's address and secrets.
@@ -425,6 +440,10 @@ struct Candidate {
     previous_secret: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     previous_secret_until_ms: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    traceparent: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    tracestate: Option<String>,
 }
 
 /// `AND endpoint_id NOT IN ($first, …)` for the endpoints that already have as many
@@ -463,6 +482,7 @@ pub fn claim(
     let busy = domain::saturated(in_flight, per_endpoint);
     let sql = format!(
         "SELECT d.id, d.endpoint_id, d.event_type, d.body, d.attempts, d.first_attempt_ms, \
+                d.traceparent, d.tracestate, \
                 e.url, e.secret, e.previous_secret, e.previous_secret_until_ms \
          FROM webhook_deliveries d INNER JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE d.id IN (SELECT id FROM webhook_deliveries \
@@ -525,6 +545,10 @@ pub fn claim(
                     c.previous_secret_until_ms,
                     now,
                 ),
+                trace: [("traceparent", c.traceparent), ("tracestate", c.tracestate)]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+                    .collect(),
                 url: c.url,
                 id: c.id,
                 endpoint_id: c.endpoint_id,
