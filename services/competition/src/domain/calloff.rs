@@ -7,7 +7,10 @@ use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::criteria::{self, Criterion};
+use super::{
+    criteria::{self, Criterion},
+    required,
+};
 
 /// Where a competition stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -305,14 +308,6 @@ impl Validate for Review {
             ));
         }
         e
-    }
-}
-
-fn required(field: &str, value: &str, message: &str) -> Vec<FieldError> {
-    if value.trim().is_empty() {
-        vec![FieldError::new(field, "required", message)]
-    } else {
-        Vec::new()
     }
 }
 

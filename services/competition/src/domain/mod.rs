@@ -316,6 +316,15 @@ pub fn needs_variation_evidence(price: i64, provider_response: Option<i64>) -> b
     provider_response.is_none_or(|rate| price > rate)
 }
 
+/// A text that must not be blank: `required` on `field` with `message` if it is.
+fn required(field: &str, value: &str, message: &str) -> Vec<FieldError> {
+    if value.trim().is_empty() {
+        vec![FieldError::new(field, "required", message)]
+    } else {
+        Vec::new()
+    }
+}
+
 pub fn is_provider_id(s: &str) -> bool {
     (3..=64).contains(&s.len())
         && s.bytes()

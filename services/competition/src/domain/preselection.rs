@@ -10,6 +10,8 @@ use hub_platform::{FieldError, directory::distance_miles};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::required;
+
 /// Which tests apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,14 +108,7 @@ pub struct PreselectionUpdate {
 
 impl hub_platform::http::Validate for PreselectionUpdate {
     fn validate(&self) -> Vec<FieldError> {
-        let mut e = Vec::new();
-        if self.reason.trim().is_empty() {
-            e.push(FieldError::new(
-                "/reason",
-                "required",
-                "record why these tests apply",
-            ));
-        }
+        let mut e = required("/reason", &self.reason, "record why these tests apply");
         if self.places_needed == Some(0) {
             e.push(FieldError::new("/places_needed", "min", "at least 1 place"));
         }
