@@ -22,9 +22,10 @@
 //!   disabled with a reason its owner sees in `GET /v1/webhooks`.
 //! * Every attempt is a `webhook` span. A delivery made for an event that carried W3C trace
 //!   context joins that trace: the span is a child of the event's, and the request carries
-//!   its `traceparent` (and the `tracestate`, if any) so the receiver can continue it; every
-//!   attempt and a redelivery carry the same trace id, each with a span id of its own. A
-//!   delivery for an untraced event sends no trace headers. The headers hold trace ids only.
+//!   its `traceparent` so the receiver can continue it; every attempt and a redelivery carry
+//!   the same trace id, each with a span id of its own. A delivery for an untraced event sends
+//!   no trace headers. The headers hold trace ids only: the `tracestate` (vendor data from
+//!   whoever called the platform, not ours to pass to providers) stays inside.
 
 use std::{
     collections::HashMap,
@@ -341,8 +342,8 @@ impl Worker {
             .header("webhook-id", &d.id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature.join(" "));
-        for (name, value) in &trace {
-            request = request.header(name, value);
+        if let Some(traceparent) = trace.get("traceparent") {
+            request = request.header("traceparent", traceparent);
         }
         let at = Utc::now().naive_utc();
         let started = Instant::now();
