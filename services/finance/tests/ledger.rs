@@ -7,9 +7,9 @@ use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_events::{
     BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
     PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
-    ServiceContractTerminated,
+    ServiceContractTerminated, ServiceContractVaried,
 };
-use hub_platform::{Role, db::Migrations};
+use hub_platform::{Role, calendar::days_by_period, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::Value;
 use uuid::Uuid;
@@ -706,4 +706,232 @@ on_both!(
     block_extension,
     a_block_extension_runs_the_beds_on_sqlite,
     a_block_extension_runs_the_beds_on_postgres
+);
+
+/// `(year, period, from, to, days, amount)` of a line.
+type Phased = (i64, i64, String, String, i64, i64);
+
+/// The lines of service contract `id` in the ledgers read, sorted, each checked to be tagged
+/// as the contract's lines are.
+fn phased(ledgers: &[Value], id: Uuid) -> Vec<Phased> {
+    let mut out: Vec<Phased> = ledgers
+        .iter()
+        .flat_map(|l| l["lines"].as_array().unwrap().iter())
+        .filter(|l| l["source_id"] == id.to_string())
+        .map(|l| {
+            assert_eq!(
+                (
+                    l["source_kind"].as_str(),
+                    l["contract_id"].as_str(),
+                    l["council"].as_str(),
+                    l["attribution"].as_str(),
+                    l["budget_line"].as_str(),
+                    l["provider_id"].as_str()
+                ),
+                (
+                    Some("service_contract"),
+                    Some(id.to_string().as_str()),
+                    Some(SEFTON),
+                    Some("pooled"),
+                    Some("commissioned_adoption_support"),
+                    Some("prov-after-adoption")
+                ),
+                "{l}"
+            );
+            (
+                l["year"].as_i64().unwrap(),
+                l["period"].as_i64().unwrap(),
+                l["from_date"].as_str().unwrap().to_owned(),
+                l["to_date"].as_str().unwrap().to_owned(),
+                l["days"].as_i64().unwrap(),
+                l["amount_pence"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A tranche's lines from `from` to `last`, each period's amount given by `amount(i, days)`.
+fn tranche(from: NaiveDate, last: NaiveDate, amount: impl Fn(usize, i64) -> i64) -> Vec<Phased> {
+    let mut day = from;
+    days_by_period(from, last)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (year, period, days))| {
+            let to = day + chrono::Days::new(days as u64 - 1);
+            let line = (
+                i64::from(year.0),
+                i64::from(period),
+                day.to_string(),
+                to.to_string(),
+                days,
+                amount(i, days),
+            );
+            day = to + chrono::Days::new(1);
+            line
+        })
+        .collect()
+}
+
+/// A service contract of £239,768 over 1 April 2018 – 31 March 2020 (731 days at 32,800p) and
+/// a variation of +£12,000.00 from 15 October 2018 to its end (534 days: 2,247p a day, the
+/// first 102 days a penny more), to `last`.
+fn varied_lines(last: NaiveDate) -> Vec<Phased> {
+    let mut lines = tranche(d(2018, 4, 1), last, |_, days| days * 32_800);
+    lines.extend(tranche(d(2018, 10, 15), last, |i, days| {
+        // 15 October – 24 January at 2,248p; 25 January on at 2,247p.
+        [17 * 2_248, 30 * 2_248, 31 * 2_248, 24 * 2_248 + 7 * 2_247]
+            .get(i)
+            .copied()
+            .unwrap_or(days * 2_247)
+    }));
+    lines.sort();
+    lines
+}
+
+/// A variation of a service contract's value is phased by day from mid-month to the end
+/// date it was phased to, to the penny, cut by a termination; the lines are the same
+/// whatever order the let, the variation and the termination arrive in, each delivered twice.
+async fn service_variation(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
+    let let_ = |id| ServiceContractLet {
+        contract_id: id,
+        lead_council: SEFTON.into(),
+        provider_id: "prov-after-adoption".into(),
+        services: vec!["birth_parent_counselling".into()],
+        value_pence: 23_976_800,
+        start_date: d(2018, 4, 1),
+        end_date: d(2020, 3, 31),
+        budget_line: "commissioned_adoption_support".into(),
+        extensions_allowed: 0,
+    };
+    let varied = |id| ServiceContractVaried {
+        contract_id: id,
+        lead_council: SEFTON.into(),
+        provider_id: "prov-after-adoption".into(),
+        variation_id: Uuid::now_v7(),
+        effective_on: d(2018, 10, 15),
+        phased_to: d(2020, 3, 31),
+        value_change_pence: 1_200_000,
+        services: None,
+    };
+    let terminated = |id| ServiceContractTerminated {
+        contract_id: id,
+        lead_council: SEFTON.into(),
+        provider_id: "prov-after-adoption".into(),
+        terminated_on: d(2019, 11, 15),
+        reason: "brought in-house".into(),
+    };
+    let ledgers = || async {
+        let mut out = Vec::new();
+        for year in [2018, 2019] {
+            let (status, body) = call(
+                &app,
+                "GET",
+                &format!("/v1/ledger?partnership=AIM&year={year}"),
+                &liverpool,
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            out.push(body);
+        }
+        out
+    };
+
+    // Not terminated: the variation's periods add up to the change exactly.
+    let whole = Uuid::now_v7();
+    let variation = varied(whole);
+    aim(&ctx, &let_(whole)).await;
+    aim(&ctx, &variation).await;
+    let lines = phased(&ledgers().await, whole);
+    assert_eq!(lines, varied_lines(d(2020, 3, 31)));
+    assert_eq!(
+        lines.iter().map(|l| l.5).sum::<i64>(),
+        23_976_800 + 1_200_000
+    );
+
+    // Terminated on 15 November 2019, the events in every order: the same lines each time,
+    // November 2019 has 15 days of each, nothing after.
+    let orders: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    let mut contracts = Vec::new();
+    for order in orders {
+        let id = Uuid::now_v7();
+        let variation = varied(id);
+        for event in order {
+            match event {
+                0 => aim(&ctx, &let_(id)).await,
+                1 => aim(&ctx, &variation).await,
+                _ => aim(&ctx, &terminated(id)).await,
+            }
+        }
+        contracts.push(id);
+    }
+    assert!(dead_letters(&ctx).await.is_empty());
+    let read = ledgers().await;
+    let expected = varied_lines(d(2019, 11, 15));
+    assert_eq!(expected.len(), 20 + 14);
+    assert!(expected.contains(&(
+        2019,
+        8,
+        "2019-11-01".into(),
+        "2019-11-15".into(),
+        15,
+        15 * 2_247
+    )));
+    for (id, order) in contracts.iter().zip(orders) {
+        let lines = phased(&read, *id);
+        assert_eq!(lines, expected, "arrival order {order:?}");
+        // 594 days of the contract's value; the change less 137 days (16 November – 31 March).
+        assert_eq!(
+            lines.iter().map(|l| l.5).sum::<i64>(),
+            594 * 32_800 + 1_200_000 - 137 * 2_247
+        );
+    }
+
+    // Refused, dead-lettered with nothing written: a variation of a contract let in AIM sent
+    // in another partnership; one phased to a day before it takes effect.
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "LCR-PPA",
+        &ServiceContractVaried {
+            variation_id: Uuid::now_v7(),
+            ..variation.clone()
+        },
+    ))
+    .await;
+    ctx.publish_envelope(&Envelope::new(
+        "contract",
+        "AIM",
+        &ServiceContractVaried {
+            variation_id: Uuid::now_v7(),
+            phased_to: d(2018, 10, 14),
+            ..variation
+        },
+    ))
+    .await;
+    assert_eq!(
+        dead_letters(&ctx).await,
+        vec![ServiceContractVaried::TYPE, ServiceContractVaried::TYPE]
+    );
+    assert_eq!(
+        phased(&ledgers().await, whole),
+        varied_lines(d(2020, 3, 31))
+    );
+}
+
+on_both!(
+    service_variation,
+    a_service_contract_variation_is_phased_by_day_on_sqlite,
+    a_service_contract_variation_is_phased_by_day_on_postgres
 );

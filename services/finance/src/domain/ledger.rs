@@ -9,7 +9,8 @@
 //!   council's (the one the last `bed_void` named, at first the lead council).
 //! * A service contract's value is phased evenly by day over its term (the remainder pennies
 //!   on the earliest days, so the days add up to the value exactly); each extension's added
-//!   value over the extension; nothing after a termination date.
+//!   value over the extension; each variation's change (negative for a reduction) from its
+//!   effective date to the end date it was phased to; nothing after a termination date.
 //!
 //! Each line is `weekly × days / 7` rounded half up to the penny on its own (weekly sources),
 //! or the sum of its days' phased pennies (service contracts). The lines are the figure of
@@ -288,10 +289,12 @@ pub struct Tranche {
     pub value: Pence,
 }
 
-/// A service contract's commitment: each tranche (the contract's value over its term, then
-/// each extension's added value over the extension) phased evenly by day — the value split
-/// over the days by largest remainder, ties to the earliest days — and summed by period, up
-/// to `terminated_on` if it was terminated. All lines are the letting council's, pooled.
+/// A service contract's commitment: each tranche (the contract's value over its term, each
+/// extension's added value over the extension, each variation's change from its effective
+/// date to the end it was phased to) phased evenly by day — the value split over the days by
+/// largest remainder, ties to the earliest days, a negative value's pennies negative — and
+/// summed by period, up to `terminated_on` if it was terminated. All lines are the letting
+/// council's, pooled.
 pub fn service_contract_lines(
     lead_council: &str,
     tranches: &[Tranche],
@@ -569,5 +572,89 @@ mod tests {
         assert_eq!(both[12].year, FinancialYear(2019));
         // Terminated before it began: nothing.
         assert!(service_contract_lines("SEFTON", &[t], Some(d(2018, 3, 31))).is_empty());
+    }
+
+    #[test]
+    fn a_variation_is_phased_by_day_from_mid_month_and_cut_by_a_termination() {
+        // +£12,000.00 from 15 October 2018 to 31 March 2020: 534 days, 1,200,000 = 2,247 × 534
+        // + 102, so the first 102 days (15 October – 24 January) get 2,248p.
+        let rise = Tranche {
+            from: d(2018, 10, 15),
+            to: d(2020, 3, 31),
+            value: Pence(1_200_000),
+        };
+        let lines = service_contract_lines("SEFTON", &[rise], None);
+        let by_period: Vec<(i32, u32, NaiveDate, i64, i64)> = lines
+            .iter()
+            .map(|l| (l.year.0, l.period, l.from, l.days, l.amount.0))
+            .collect();
+        let mut expected = vec![
+            (2018, 7, d(2018, 10, 15), 17, 17 * 2_248),
+            (2018, 8, d(2018, 11, 1), 30, 30 * 2_248),
+            (2018, 9, d(2018, 12, 1), 31, 31 * 2_248),
+            (2018, 10, d(2019, 1, 1), 31, 24 * 2_248 + 7 * 2_247), // 69,681
+            (2018, 11, d(2019, 2, 1), 28, 28 * 2_247),
+            (2018, 12, d(2019, 3, 1), 31, 31 * 2_247),
+        ];
+        for (period, first, days) in [
+            (1, d(2019, 4, 1), 30),
+            (2, d(2019, 5, 1), 31),
+            (3, d(2019, 6, 1), 30),
+            (4, d(2019, 7, 1), 31),
+            (5, d(2019, 8, 1), 31),
+            (6, d(2019, 9, 1), 30),
+            (7, d(2019, 10, 1), 31),
+            (8, d(2019, 11, 1), 30),
+            (9, d(2019, 12, 1), 31),
+            (10, d(2020, 1, 1), 31),
+            (11, d(2020, 2, 1), 29),
+            (12, d(2020, 3, 1), 31),
+        ] {
+            expected.push((2019, period, first, days, days * 2_247));
+        }
+        assert_eq!(by_period, expected);
+        assert_eq!(expected[3].4, 69_681);
+        // The periods add up to the change exactly.
+        assert_eq!(lines.iter().map(|l| l.amount.0).sum::<i64>(), 1_200_000);
+        assert!(
+            lines
+                .iter()
+                .all(|l| (l.council.as_str(), l.attribution, l.bed)
+                    == ("SEFTON", Attribution::Pooled, None))
+        );
+        // Terminated on 15 November 2019: November has 15 days, nothing after; the contract's
+        // own value is cut on the same day.
+        let term = Tranche {
+            from: d(2018, 4, 1),
+            to: d(2020, 3, 31),
+            value: Pence(23_976_800), // 32,800p a day for 731 days
+        };
+        let cut = service_contract_lines("SEFTON", &[term, rise], Some(d(2019, 11, 15)));
+        let (own, varied) = cut.split_at(20);
+        assert_eq!(
+            (own[19].to, own[19].amount, varied[13].to, varied[13].amount),
+            (
+                d(2019, 11, 15),
+                Pence(15 * 32_800),
+                d(2019, 11, 15),
+                Pence(15 * 2_247)
+            )
+        );
+        assert_eq!(varied.len(), 14);
+        // 137 days (16 November – 31 March) of 2,247p are not committed.
+        assert_eq!(
+            varied.iter().map(|l| l.amount.0).sum::<i64>(),
+            1_200_000 - 137 * 2_247
+        );
+        // A reduction is phased the same way, its odd pennies negative.
+        let cut_back = Tranche {
+            value: Pence(-1_200_000),
+            ..rise
+        };
+        let negative = service_contract_lines("SEFTON", &[cut_back], None);
+        assert_eq!(
+            negative.iter().map(|l| -l.amount.0).collect::<Vec<_>>(),
+            lines.iter().map(|l| l.amount.0).collect::<Vec<_>>()
+        );
     }
 }

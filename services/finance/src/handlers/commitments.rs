@@ -171,8 +171,8 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
     replace(conn, &source, lines)
 }
 
-/// A service contract: its value over its term, each extension's over the extension, to a
-/// termination.
+/// A service contract: its value over its term, each extension's over the extension, each
+/// variation's change from its effective date to the end it was phased to, to a termination.
 pub fn recompute_service_contract(
     conn: &mut DbConnection,
     contract_id: &str,
@@ -190,6 +190,13 @@ pub fn recompute_service_contract(
             from: x.previous_end_date.succ_opt().expect("dates continue"),
             to: x.new_end_date,
             value: Pence(x.added_value_pence),
+        });
+    }
+    for v in facts::variations(conn, contract_id)? {
+        tranches.push(Tranche {
+            from: v.effective_on,
+            to: v.phased_to,
+            value: Pence(v.value_change_pence),
         });
     }
     let terminated = facts::termination(conn, contract_id)?.map(|t| t.terminated_on);

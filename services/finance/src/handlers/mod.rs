@@ -5,9 +5,10 @@
 //! holder that is not a member of the envelope's partnership; a negative rate or value; a
 //! term that ends before it starts; a block placement without its bed, or a bed the block
 //! contract does not have; a fact about a placement or contract filed under another
-//! partnership or council than the one it was started or let in. Facts that arrive before
-//! their placement or contract (a rate change, an end, a bed event, an extension, a
-//! termination) are kept and take effect when it arrives: no retry is needed for order.
+//! partnership or council than the one it was started or let in; a service contract's
+//! variation phased to a day before it takes effect. Facts that arrive before their placement
+//! or contract (a rate change, an end, a bed event, an extension, a variation, a termination)
+//! are kept and take effect when it arrives: no retry is needed for order.
 
 pub mod commitments;
 
@@ -16,7 +17,7 @@ use hub_bus::{Events, Store, Subscription};
 use hub_events::{
     BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
     PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
-    ServiceContractTerminated,
+    ServiceContractTerminated, ServiceContractVaried,
 };
 use hub_platform::{
     db::{DbConnection, DbError},
@@ -25,7 +26,7 @@ use hub_platform::{
 
 use crate::store::facts::{
     self, BedEventRow, BlockContractRow, BlockExtensionRow, ExtensionRow, PlacementEndRow,
-    PlacementRow, RateChangeRow, ServiceContractRow, TerminationRow,
+    PlacementRow, RateChangeRow, ServiceContractRow, TerminationRow, VariationRow,
 };
 
 pub fn subscription() -> Subscription {
@@ -42,6 +43,7 @@ pub fn subscription() -> Subscription {
             BedVoid::TYPE,
             ServiceContractLet::TYPE,
             ServiceContractExtended::TYPE,
+            ServiceContractVaried::TYPE,
             ServiceContractTerminated::TYPE,
         ],
     )
@@ -70,6 +72,7 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
         BedVoid::TYPE => bed_void(conn, env, decode(env)?, now),
         ServiceContractLet::TYPE => service_let(conn, env, decode(env)?, now),
         ServiceContractExtended::TYPE => service_extended(conn, env, decode(env)?, now),
+        ServiceContractVaried::TYPE => service_varied(conn, env, decode(env)?, now),
         ServiceContractTerminated::TYPE => service_terminated(conn, env, decode(env)?, now),
         _ => Ok(()),
     }
@@ -565,6 +568,14 @@ fn service_let(
             )));
         }
     }
+    for v in facts::variations(conn, &id)? {
+        if v.partnership != env.partnership {
+            return Err(refuse(format!(
+                "service contract {id}: a variation in `{}`",
+                v.partnership
+            )));
+        }
+    }
     if let Some(t) = facts::termination(conn, &id)?
         && t.partnership != env.partnership
     {
@@ -613,6 +624,43 @@ fn service_extended(
             previous_end_date: e.previous_end_date,
             new_end_date: e.new_end_date,
             added_value_pence: e.added_value_pence,
+            created_at: now,
+        },
+    )?;
+    if inserted {
+        commitments::recompute_service_contract(conn, &id)?;
+    }
+    Ok(())
+}
+
+/// A variation of the contract's value, phased by day over `effective_on ..= phased_to` and
+/// cut by a termination as the contract's value is. Kept as a fact if it arrives before the
+/// contract, and applied when the contract is recorded.
+fn service_varied(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    e: ServiceContractVaried,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let id = e.contract_id.to_string();
+    member(env, &e.lead_council, &format!("service contract {id}"))?;
+    if e.phased_to < e.effective_on {
+        return Err(refuse(format!(
+            "service contract {id}: variation {} is phased to {}, before it takes effect on {}",
+            e.variation_id, e.phased_to, e.effective_on
+        )));
+    }
+    facts::lock_source(conn, "service", &id)?;
+    same_contract(conn, env, &id)?;
+    let inserted = facts::insert_variation(
+        conn,
+        &VariationRow {
+            contract_id: id.clone(),
+            variation_id: e.variation_id.to_string(),
+            partnership: env.partnership.clone(),
+            effective_on: e.effective_on,
+            phased_to: e.phased_to,
+            value_change_pence: e.value_change_pence,
             created_at: now,
         },
     )?;

@@ -104,6 +104,19 @@ pub struct ExtensionRow {
     pub created_at: NaiveDateTime,
 }
 
+/// A variation of a live contract's value, phased over `effective_on ..= phased_to`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_contract_variations)]
+pub struct VariationRow {
+    pub contract_id: String,
+    pub variation_id: String,
+    pub partnership: String,
+    pub effective_on: NaiveDate,
+    pub phased_to: NaiveDate,
+    pub value_change_pence: i64,
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contract_terminations)]
 pub struct TerminationRow {
@@ -356,6 +369,32 @@ pub fn insert_extension(conn: &mut DbConnection, row: &ExtensionRow) -> Result<b
         return Ok(false);
     }
     diesel::insert_into(service_contract_extensions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// A contract's variations, in the order they were made (variation ids are UUIDv7).
+pub fn variations(conn: &mut DbConnection, id: &str) -> Result<Vec<VariationRow>, DbError> {
+    Ok(service_contract_variations::table
+        .filter(service_contract_variations::contract_id.eq(id))
+        .order(service_contract_variations::variation_id.asc())
+        .select(VariationRow::as_select())
+        .load(conn)?)
+}
+
+/// Records a variation (one per variation id); false if recorded already.
+pub fn insert_variation(conn: &mut DbConnection, row: &VariationRow) -> Result<bool, DbError> {
+    let exists = diesel::select(diesel::dsl::exists(
+        service_contract_variations::table
+            .filter(service_contract_variations::contract_id.eq(&row.contract_id))
+            .filter(service_contract_variations::variation_id.eq(&row.variation_id)),
+    ))
+    .get_result::<bool>(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(service_contract_variations::table)
         .values(row)
         .execute(conn)?;
     Ok(true)

@@ -97,6 +97,17 @@ pub mod schema {
         }
     }
     diesel::table! {
+        service_contract_variations (contract_id, variation_id) {
+            contract_id -> Text,
+            variation_id -> Text,
+            partnership -> Text,
+            effective_on -> Date,
+            phased_to -> Date,
+            value_change_pence -> BigInt,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
         block_contract_extensions (block_contract_id, extensions_used) {
             block_contract_id -> Text,
             extensions_used -> Integer,
