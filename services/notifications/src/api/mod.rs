@@ -253,10 +253,7 @@ pub async fn create(
         owner_org: who.org.clone(),
         url: input.url,
         event_types: serde_json::to_string(&input.event_types).map_err(anyhow::Error::from)?,
-        description: input
-            .description
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty()),
+        description: input.description.and_then(domain::kept_description),
         secret: domain::new_secret(),
         previous_secret: None,
         previous_secret_until_ms: None,
@@ -348,7 +345,7 @@ pub async fn change(
                 None => e.event_types,
             };
             let description = match input.description {
-                Some(d) => Some(d.trim().to_owned()).filter(|d| !d.is_empty()),
+                Some(d) => domain::kept_description(d),
                 None => e.description,
             };
             diesel::update(webhook_endpoints::table.find(&e.id))

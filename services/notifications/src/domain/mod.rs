@@ -161,17 +161,7 @@ impl Validate for NewWebhook {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors: Vec<FieldError> = url_error(&self.url).into_iter().collect();
         errors.extend(event_type_errors(&self.event_types));
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
-        {
-            errors.push(FieldError::new(
-                "/description",
-                "max_length",
-                format!("at most {MAX_DESCRIPTION_LEN} characters"),
-            ));
-        }
+        errors.extend(description_error(self.description.as_deref()));
         errors
     }
 }
@@ -200,17 +190,7 @@ impl Validate for WebhookChange {
         if let Some(types) = &self.event_types {
             errors.extend(event_type_errors(types));
         }
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
-        {
-            errors.push(FieldError::new(
-                "/description",
-                "max_length",
-                format!("at most {MAX_DESCRIPTION_LEN} characters"),
-            ));
-        }
+        errors.extend(description_error(self.description.as_deref()));
         if self.url.is_none() && self.event_types.is_none() && self.description.is_none() {
             errors.push(FieldError::new(
                 "/",
@@ -220,6 +200,24 @@ impl Validate for WebhookChange {
         }
         errors
     }
+}
+
+/// What is wrong with an endpoint's description, if anything: it is too long.
+fn description_error(description: Option<&str>) -> Option<FieldError> {
+    description
+        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
+        .then(|| {
+            FieldError::new(
+                "/description",
+                "max_length",
+                format!("at most {MAX_DESCRIPTION_LEN} characters"),
+            )
+        })
+}
+
+/// An endpoint's description as it is kept: trimmed, and none if that leaves nothing.
+pub fn kept_description(description: String) -> Option<String> {
+    Some(description.trim().to_owned()).filter(|d| !d.is_empty())
 }
 
 /// What is wrong with an endpoint URL, if anything.
@@ -810,12 +808,17 @@ pub fn vacancy_offered_body(
             available_from: e.available_from,
             expires_on: e.expires_on,
             offered_by: offered_by.to_owned(),
-            offered_by_name: hub_platform::directory::council(offered_by)
-                .map(|c| c.name.to_owned())
-                .unwrap_or_default(),
+            offered_by_name: council_name(offered_by),
             partnerships: partnerships.iter().map(|p| (*p).to_owned()).collect(),
         },
     )
+}
+
+/// A council's name by its GSS code (empty if the directory does not know it).
+fn council_name(code: &str) -> String {
+    hub_platform::directory::council(code)
+        .map(|c| c.name.to_owned())
+        .unwrap_or_default()
 }
 
 fn join_url(base: &str, path: &str) -> String {
@@ -934,6 +937,19 @@ pub struct PlacementEndedHook {
 /// A webhook to send: (receiving organisation, webhook type, body).
 pub type Webhook = (String, &'static str, String);
 
+/// The webhook `kind` with `data`, for an event that happened `at`, to each of `orgs`.
+fn webhooks_to<T: Serialize>(
+    orgs: &[&str],
+    kind: &'static str,
+    at: DateTime<Utc>,
+    data: T,
+) -> Vec<Webhook> {
+    let body = message(kind, at, data);
+    orgs.iter()
+        .map(|o| ((*o).to_owned(), kind, body.clone()))
+        .collect()
+}
+
 /// The webhooks a contract event causes, in order; `None` if `env` is not a contract event
 /// that notifies anyone.
 pub fn contract_webhooks(
@@ -942,14 +958,10 @@ pub fn contract_webhooks(
 ) -> Result<Option<Vec<Webhook>>, EventError> {
     let at = env.occurred_at;
     let order_url = |id: &Uuid| join_url(base_url, &format!("/v1/orders/{id}"));
-    let to = |orgs: &[&str], kind: &'static str, body: String| {
-        orgs.iter()
-            .map(|o| ((*o).to_owned(), kind, body.clone()))
-            .collect::<Vec<_>>()
-    };
     let out = if env.is::<OrderIssued>() {
         let e: OrderIssued = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.provider_id],
             ORDER_ISSUED,
             at,
             OrderIssuedHook {
@@ -964,11 +976,11 @@ pub fn contract_webhooks(
                 emergency: e.emergency,
                 order_url: order_url(&e.order_id),
             },
-        );
-        to(&[&e.provider_id], ORDER_ISSUED, body)
+        )
     } else if env.is::<OrderOverdue>() {
         let e: OrderOverdue = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.provider_id, &e.council],
             ORDER_OVERDUE,
             at,
             OrderOverdueHook {
@@ -978,11 +990,11 @@ pub fn contract_webhooks(
                 due_by: e.due_by,
                 order_url: order_url(&e.order_id),
             },
-        );
-        to(&[&e.provider_id, &e.council], ORDER_OVERDUE, body)
+        )
     } else if env.is::<IpaReviewDue>() {
         let e: IpaReviewDue = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.provider_id, &e.council],
             IPA_REVIEW_DUE,
             at,
             IpaReviewDueHook {
@@ -993,11 +1005,11 @@ pub fn contract_webhooks(
                 review_due_on: e.review_due_on,
                 overdue: e.overdue,
             },
-        );
-        to(&[&e.provider_id, &e.council], IPA_REVIEW_DUE, body)
+        )
     } else if env.is::<BedVoid>() {
         let e: BedVoid = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.council],
             BED_VOID,
             at,
             BedVoidHook {
@@ -1007,20 +1019,24 @@ pub fn contract_webhooks(
                 provider_id: e.provider_id.clone(),
                 void_from: e.void_from,
             },
-        );
-        to(&[&e.council], BED_VOID, body)
+        )
     } else if env.is::<BedOffered>() {
         let e: BedOffered = env.decode()?;
-        let body = message(
+        let councils: Vec<&str> = e
+            .offered_to
+            .iter()
+            .map(String::as_str)
+            .filter(|c| *c != e.offered_by)
+            .collect();
+        webhooks_to(
+            &councils,
             BED_OFFERED,
             at,
             BedOfferedHook {
                 block_contract_id: e.block_contract_id,
                 bed: e.bed,
                 offered_by: e.offered_by.clone(),
-                offered_by_name: hub_platform::directory::council(&e.offered_by)
-                    .map(|c| c.name.to_owned())
-                    .unwrap_or_default(),
+                offered_by_name: council_name(&e.offered_by),
                 provider_id: e.provider_id.clone(),
                 lot_id: e.lot_id,
                 home_id: e.home_id,
@@ -1028,17 +1044,11 @@ pub fn contract_webhooks(
                 available_from: e.available_from,
                 offer_expires_on: e.offer_expires_on,
             },
-        );
-        let councils: Vec<&str> = e
-            .offered_to
-            .iter()
-            .map(String::as_str)
-            .filter(|c| *c != e.offered_by)
-            .collect();
-        to(&councils, BED_OFFERED, body)
+        )
     } else if env.is::<ServiceContractExpiring>() {
         let e: ServiceContractExpiring = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.lead_council],
             SERVICE_CONTRACT_EXPIRING,
             at,
             ServiceContractExpiringHook {
@@ -1049,11 +1059,11 @@ pub fn contract_webhooks(
                 months_before: e.months_before,
                 extensions_left: e.extensions_left,
             },
-        );
-        to(&[&e.lead_council], SERVICE_CONTRACT_EXPIRING, body)
+        )
     } else if env.is::<PlacementEnded>() {
         let e: PlacementEnded = env.decode()?;
-        let body = message(
+        webhooks_to(
+            &[&e.provider_id],
             PLACEMENT_ENDED,
             at,
             PlacementEndedHook {
@@ -1065,8 +1075,7 @@ pub fn contract_webhooks(
                 block_contract_id: e.block_contract_id,
                 bed: e.bed,
             },
-        );
-        to(&[&e.provider_id], PLACEMENT_ENDED, body)
+        )
     } else {
         return Ok(None);
     };
