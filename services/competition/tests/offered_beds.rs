@@ -239,6 +239,51 @@ async fn offered_beds(url: &str) {
     let (_, all) = call(&app, "GET", "/v1/vacancies?offered=true", &knowsley, None).await;
     assert_eq!(rows(&all).len(), 1);
     assert_eq!(rows(&all)[0]["offered_by"], LIVERPOOL);
+
+    // Out of order: a copy of the offer made before the fill arrives after it (a retried
+    // delivery). The bed is in use, so it is not listed again and nothing is announced.
+    ctx.publish_late("contract", &offer, 60).await;
+    assert_eq!(ctx.outbox_of::<VacancyPublished>().await.len(), 3);
+    let (_, all) = call(&app, "GET", "/v1/vacancies?offered=true", &knowsley, None).await;
+    assert_eq!(rows(&all).len(), 1, "{all}");
+
+    // A fill that arrives before its bed's (earlier) offer: the offer is never listed.
+    let liverpool_contract = other.block_contract_id;
+    ctx.publish(
+        "contract",
+        &BedFilled {
+            block_contract_id: liverpool_contract,
+            bed: 2,
+            placement_id: Uuid::now_v7(),
+            council: LIVERPOOL.into(),
+            provider_id: "prov-family-care-group".into(),
+            filled_on: today,
+        },
+    )
+    .await;
+    ctx.publish_late(
+        "contract",
+        &BedOffered {
+            bed: 2,
+            ..other.clone()
+        },
+        60,
+    )
+    .await;
+    assert_eq!(ctx.outbox_of::<VacancyPublished>().await.len(), 3);
+    assert_eq!(ctx.outbox_of::<VacancyWithdrawn>().await.len(), 1);
+
+    // The child leaves and the bed is offered again, after the fill: listed once more.
+    ctx.publish("contract", &offer).await;
+    let published = ctx.outbox_of::<VacancyPublished>().await;
+    assert_eq!(published.len(), 4);
+    assert_ne!(
+        published[3].vacancy_id.to_string(),
+        vacancy_id,
+        "a new listing"
+    );
+    let (_, all) = call(&app, "GET", "/v1/vacancies?offered=true", &knowsley, None).await;
+    assert_eq!(rows(&all).len(), 2, "{all}");
 }
 
 on_both!(

@@ -167,8 +167,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/v1/competitions/{id}/ocds", web::get().to(ocds::export));
 }
 
-/// A JSON body that may be left out altogether (then `T::default()`); when given it is read
-/// and validated as strictly as [`hub_platform::http::Json`].
 /// The optional body of opening or reopening a competition, with its deadline checked
 /// against now.
 pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem> {
@@ -179,6 +177,8 @@ pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem>
     }
 }
 
+/// A JSON body that may be left out altogether (then `T::default()`); when given it is read
+/// and validated as strictly as [`hub_platform::http::Json`].
 pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> Result<T, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());

@@ -2,7 +2,7 @@
 //! lot as part of its Provider Response, and the live vacancies it publishes at them.
 
 use chrono::NaiveDate;
-use hub_platform::{FieldError, http::Validate};
+use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -155,19 +155,6 @@ impl Validate for NewHome {
         }
         e
     }
-}
-
-/// `L20`, `WA7`, `SW1A`, `M1`: an outward postcode.
-pub fn is_postcode_district(s: &str) -> bool {
-    let b = s.as_bytes();
-    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
-    let rest = &b[letters..];
-    (1..=2).contains(&letters)
-        && (1..=2).contains(&rest.len())
-        && rest[0].is_ascii_digit()
-        && rest
-            .get(1)
-            .is_none_or(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
 }
 
 /// A live vacancy (published or replaced whole).

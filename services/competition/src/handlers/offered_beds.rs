@@ -4,6 +4,10 @@
 //! `competition.vacancy_published` (with `offered_by`, which notifications turns into
 //! `vacancy.offered` for the partner councils) and `competition.vacancy_withdrawn`.
 //!
+//! Events of one bed may arrive out of order (a failed delivery is retried after the ones
+//! behind it). An offer made before the bed's latest fill (by `occurred_at`) is stale and is
+//! not listed: the fill is recorded even when no offer is listed yet.
+//!
 //! A bed offered without a lot is announced with the nil UUID as its `lot_id` (the vacancy
 //! event needs one); it is listed with `GET /v1/vacancies?offered=true`.
 
@@ -78,6 +82,13 @@ fn offered(
 ) -> Result<(), DbError> {
     let now = Utc::now().naive_utc();
     let block = e.block_contract_id.to_string();
+    if let Some(filled) = offered_beds::last_filled_at(conn, &block, e.bed as i32)?
+        && filled >= env.occurred_at.naive_utc()
+    {
+        tracing::info!(block_contract_id = %block, bed = e.bed,
+            "bed offer older than the bed's latest fill; not listed");
+        return Ok(());
+    }
     let mut row = OfferedBedRow {
         id: Uuid::now_v7().to_string(),
         partnership: env.partnership.clone(),
@@ -136,7 +147,9 @@ fn filled(
     e: BedFilled,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    for offer in offered_beds::live_offers(conn, &e.block_contract_id.to_string(), e.bed as i32)? {
+    let block = e.block_contract_id.to_string();
+    offered_beds::record_fill(conn, &block, e.bed as i32, env.occurred_at.naive_utc())?;
+    for offer in offered_beds::live_offers(conn, &block, e.bed as i32)? {
         diesel::update(table::table.find(&offer.id))
             .set((
                 table::status.eq(FILLED),

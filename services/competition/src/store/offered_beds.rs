@@ -23,6 +23,14 @@ pub mod schema {
             updated_at -> Timestamp,
         }
     }
+
+    diesel::table! {
+        bed_fills (block_contract_id, bed) {
+            block_contract_id -> Text,
+            bed -> Integer,
+            last_filled_at -> Timestamp,
+        }
+    }
 }
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -78,6 +86,46 @@ pub fn live_offers(
         .filter(offered_beds::status.eq(LIVE))
         .select(OfferedBedRow::as_select())
         .load(conn)?)
+}
+
+/// When the bed was last filled (by the time the contract service filled it), if ever.
+pub fn last_filled_at(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    bed: i32,
+) -> Result<Option<NaiveDateTime>, DbError> {
+    Ok(bed_fills::table
+        .find((block_contract_id, bed))
+        .select(bed_fills::last_filled_at)
+        .first(conn)
+        .optional()?)
+}
+
+/// Records that the bed was filled at `at`, keeping the latest time.
+pub fn record_fill(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    bed: i32,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    match last_filled_at(conn, block_contract_id, bed)? {
+        Some(last) if last >= at => {}
+        Some(_) => {
+            diesel::update(bed_fills::table.find((block_contract_id, bed)))
+                .set(bed_fills::last_filled_at.eq(at))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(bed_fills::table)
+                .values((
+                    bed_fills::block_contract_id.eq(block_contract_id),
+                    bed_fills::bed.eq(bed),
+                    bed_fills::last_filled_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Live, unexpired offers `council` may see on `today`, in `lot_id` if given.

@@ -1,0 +1,1 @@
+DROP TABLE bed_fills;
