@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use hub_bus::Store;
-use hub_platform::{Principal, Problem, Role, http::Json};
+use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, http::Json};
 use serde::Serialize;
 use tokio::sync::Notify;
 use utoipa::{OpenApi, ToSchema};
@@ -225,14 +225,31 @@ fn delivery_view(d: &DeliveryRow, attempts: &[AttemptRow]) -> DeliveryView {
 }
 
 /// The caller's endpoint `id`, or 404.
-fn owned(
-    conn: &mut hub_platform::DbConnection,
-    id: &str,
-    who: &Principal,
-) -> Result<EndpointRow, hub_platform::db::DbError> {
+fn owned(conn: &mut DbConnection, id: &str, who: &Principal) -> Result<EndpointRow, DbError> {
     Ok(store::find_endpoint(conn, id)?
         .filter(|e| e.owner_org == who.org)
         .ok_or_else(|| Problem::not_found("webhook"))?)
+}
+
+/// Runs `change` on the caller's endpoint `id` (404 if it is not theirs) in one transaction
+/// and returns the endpoint as it is afterwards.
+async fn change_owned<F>(
+    state: &NotificationsState,
+    who: Principal,
+    id: String,
+    change: F,
+) -> Result<EndpointRow, Problem>
+where
+    F: FnOnce(&mut DbConnection, &EndpointRow) -> Result<(), DbError> + Send + 'static,
+{
+    Ok(state
+        .store
+        .write(move |conn, _| {
+            let e = owned(conn, &id, &who)?;
+            change(conn, &e)?;
+            owned(conn, &e.id, &who)
+        })
+        .await?)
 }
 
 /// Register a webhook endpoint for the caller's organisation.
@@ -334,31 +351,27 @@ pub async fn change(
     if let Some(types) = &input.event_types {
         check_audience(&who, types)?;
     }
-    let id = id.into_inner();
-    let row = state
-        .store
-        .write(move |conn, _| {
-            let e = owned(conn, &id, &who)?;
-            let url = input.url.unwrap_or(e.url);
-            let types = match input.event_types {
-                Some(t) => serde_json::to_string(&t).map_err(anyhow::Error::from)?,
-                None => e.event_types,
-            };
-            let description = match input.description {
-                Some(d) => domain::kept_description(d),
-                None => e.description,
-            };
-            diesel::update(webhook_endpoints::table.find(&e.id))
-                .set((
-                    webhook_endpoints::url.eq(url),
-                    webhook_endpoints::event_types.eq(types),
-                    webhook_endpoints::description.eq(description),
-                    webhook_endpoints::updated_at.eq(Utc::now().naive_utc()),
-                ))
-                .execute(conn)?;
-            owned(conn, &e.id, &who)
-        })
-        .await?;
+    let row = change_owned(&state, who, id.into_inner(), move |conn, e| {
+        let url = input.url.unwrap_or_else(|| e.url.clone());
+        let types = match input.event_types {
+            Some(t) => serde_json::to_string(&t).map_err(anyhow::Error::from)?,
+            None => e.event_types.clone(),
+        };
+        let description = match input.description {
+            Some(d) => domain::kept_description(d),
+            None => e.description.clone(),
+        };
+        diesel::update(webhook_endpoints::table.find(&e.id))
+            .set((
+                webhook_endpoints::url.eq(url),
+                webhook_endpoints::event_types.eq(types),
+                webhook_endpoints::description.eq(description),
+                webhook_endpoints::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await?;
     tracing::info!(webhook_id = %row.id, "webhook endpoint changed");
     Ok(HttpResponse::Ok().json(WebhookView::from(&row)))
 }
@@ -410,20 +423,11 @@ pub async fn disable(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     require_role(&who)?;
-    let id = id.into_inner();
-    let row = state
-        .store
-        .write(move |conn, _| {
-            let e = owned(conn, &id, &who)?;
-            store::disable(
-                conn,
-                &e.id,
-                &format!("disabled by its owner ({})", who.sub),
-                Utc::now().naive_utc(),
-            )?;
-            owned(conn, &e.id, &who)
-        })
-        .await?;
+    let reason = format!("disabled by its owner ({})", who.sub);
+    let row = change_owned(&state, who, id.into_inner(), move |conn, e| {
+        store::disable(conn, &e.id, &reason, Utc::now().naive_utc()).map(drop)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(WebhookView::from(&row)))
 }
 
@@ -438,15 +442,10 @@ pub async fn enable(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     require_role(&who)?;
-    let id = id.into_inner();
-    let row = state
-        .store
-        .write(move |conn, _| {
-            let e = owned(conn, &id, &who)?;
-            store::enable(conn, &e.id, Utc::now().naive_utc())?;
-            owned(conn, &e.id, &who)
-        })
-        .await?;
+    let row = change_owned(&state, who, id.into_inner(), |conn, e| {
+        store::enable(conn, &e.id, Utc::now().naive_utc())
+    })
+    .await?;
     state.wake.notify_one();
     Ok(HttpResponse::Ok().json(WebhookView::from(&row)))
 }
