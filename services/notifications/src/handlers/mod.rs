@@ -139,6 +139,29 @@ fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
     })
 }
 
+/// What an event about a competition says of it: its `status` as of the event, nothing
+/// else known (the caller fills in what the event adds); first heard of now.
+fn tracked_row(
+    env: &Envelope,
+    competition_id: Uuid,
+    referral_id: Uuid,
+    council: &str,
+    status: &str,
+) -> TrackedRow {
+    TrackedRow {
+        competition_id: competition_id.to_string(),
+        referral_id: referral_id.to_string(),
+        council: council.to_owned(),
+        lot_id: None,
+        lot_name: None,
+        referral_version: None,
+        status: status.to_owned(),
+        awarded_provider: None,
+        opened_at: Utc::now().naive_utc(),
+        status_at: env.occurred_at.naive_utc(),
+    }
+}
+
 /// Queues `body` for every enabled endpoint of each target organisation subscribed to its
 /// webhook type (once per endpoint and type), in the trace of `env` (its `traceparent` and
 /// `tracestate` are kept with each delivery, so its webhooks join that trace). Returns how
@@ -182,8 +205,6 @@ fn queue(
 /// Queues the webhooks an event causes. Returns how many deliveries were queued.
 pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Result<usize, DbError> {
     let at = env.occurred_at;
-    let now = Utc::now().naive_utc();
-    let status_at = at.naive_utc();
     // (organisation, webhook type, body): resolved to endpoints at the end, in one query,
     // and queued in multi-row inserts.
     let mut targets: Vec<domain::Webhook> = Vec::new();
@@ -195,16 +216,10 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         store::track(
             conn,
             &TrackedRow {
-                competition_id: e.competition_id.to_string(),
-                referral_id: e.referral_id.to_string(),
-                council: e.council.clone(),
                 lot_id: Some(e.lot_id.to_string()),
                 lot_name: Some(e.lot_name.clone()),
                 referral_version: i32::try_from(e.referral_version).ok(),
-                status: "open".into(),
-                awarded_provider: None,
-                opened_at: now,
-                status_at,
+                ..tracked_row(env, e.competition_id, e.referral_id, &e.council, "open")
             },
             &e.invited,
         )?;
@@ -214,21 +229,13 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         }
     } else if env.is::<CompetitionAwarded>() {
         let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
-        let id = e.competition_id.to_string();
         // A direct award opens no competition: it is first heard of here.
         store::track(
             conn,
             &TrackedRow {
-                competition_id: id.clone(),
-                referral_id: e.referral_id.to_string(),
-                council: e.council.clone(),
                 lot_id: Some(e.lot_id.to_string()),
-                lot_name: None,
-                referral_version: None,
-                status: "awarded".into(),
                 awarded_provider: Some(e.provider_id.clone()),
-                opened_at: now,
-                status_at,
+                ..tracked_row(env, e.competition_id, e.referral_id, &e.council, "awarded")
             },
             &[],
         )?;
@@ -246,22 +253,10 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         }
     } else if env.is::<CompetitionClosed>() {
         let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
-        let id = e.competition_id.to_string();
-        let known = store::tracked(conn, &id)?;
+        let known = store::tracked(conn, &e.competition_id.to_string())?;
         store::track(
             conn,
-            &TrackedRow {
-                competition_id: id.clone(),
-                referral_id: e.referral_id.to_string(),
-                council: e.council.clone(),
-                lot_id: None,
-                lot_name: None,
-                referral_version: None,
-                status: "closed".into(),
-                awarded_provider: None,
-                opened_at: now,
-                status_at,
-            },
+            &tracked_row(env, e.competition_id, e.referral_id, &e.council, "closed"),
             &e.invited,
         )?;
         let lot = known.and_then(|k| {
