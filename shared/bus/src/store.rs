@@ -272,10 +272,37 @@ impl Store {
             + Sync
             + 'static,
     {
+        self.store_handler(subscription, Arc::new(f), None)
+    }
+
+    /// Like [`Store::handler`], and notifies `applied` each time `f`'s writes have committed
+    /// (not for an event handled already), e.g. to wake a worker that acts on them at once.
+    pub fn handler_notifying<F>(
+        &self,
+        subscription: &Subscription,
+        applied: Arc<Notify>,
+        f: F,
+    ) -> Arc<dyn Handler>
+    where
+        F: Fn(&mut DbConnection, &Envelope, &mut Events) -> Result<(), DbError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.store_handler(subscription, Arc::new(f), Some(applied))
+    }
+
+    fn store_handler(
+        &self,
+        subscription: &Subscription,
+        f: Arc<HandlerFn>,
+        applied: Option<Arc<Notify>>,
+    ) -> Arc<dyn Handler> {
         Arc::new(StoreHandler {
             store: self.clone(),
             consumer: subscription.consumer(),
-            f: Arc::new(f),
+            f,
+            applied,
         })
     }
 }
@@ -287,6 +314,8 @@ struct StoreHandler {
     store: Store,
     consumer: String,
     f: Arc<HandlerFn>,
+    /// Notified after each commit of `f`'s writes.
+    applied: Option<Arc<Notify>>,
 }
 
 #[async_trait::async_trait]
@@ -297,7 +326,11 @@ impl Handler for StoreHandler {
             .store
             .handle_once(&self.consumer, &envelope, move |c, e, ev| f(c, e, ev))
             .await?;
-        if !applied {
+        if applied {
+            if let Some(notify) = &self.applied {
+                notify.notify_one();
+            }
+        } else {
             tracing::debug!(event_id = %envelope.id, consumer = %self.consumer, "already handled; skipped");
         }
         Ok(())

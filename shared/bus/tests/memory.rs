@@ -253,3 +253,34 @@ async fn a_panicking_in_process_handler_is_retried_then_dead_lettered_without_ha
         3
     );
 }
+
+/// `handler_notifying` notifies once the handler's writes have committed, and neither for an
+/// event handled already nor for one whose handler failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notifying_handler_notifies_after_each_commit_only() {
+    let mut env = TestEnv::memory();
+    let store = env.sqlite("svc").await;
+    let applied = Arc::new(tokio::sync::Notify::new());
+    let notified = || tokio::time::timeout(Duration::from_millis(200), applied.notified());
+    let fx = env.subscription("consumer", "fx", &[WITHDRAWN]);
+    let handler = store.handler_notifying(&fx, applied.clone(), record_effect("consumer.fx"));
+    let event = hub_events::Envelope::new("svc", "LCR-PPA", &withdrawn());
+
+    handler.handle(event.clone()).await.unwrap();
+    assert!(notified().await.is_ok(), "notified at commit");
+    assert_eq!(effects(&store, "consumer.fx").await, (1, 1));
+    handler.handle(event).await.unwrap();
+    assert!(
+        notified().await.is_err(),
+        "not for an event handled already"
+    );
+    assert_eq!(effects(&store, "consumer.fx").await, (1, 1));
+
+    let failing = env.subscription("consumer", "failing", &[WITHDRAWN]);
+    let handler = store.handler_notifying(&failing, applied.clone(), |_, _, _| {
+        Err(DbError::Other(anyhow::anyhow!("the rule was broken")))
+    });
+    let other = hub_events::Envelope::new("svc", "LCR-PPA", &withdrawn());
+    assert!(handler.handle(other).await.is_err());
+    assert!(notified().await.is_err(), "not when the handler failed");
+}
