@@ -7,7 +7,7 @@
 //! `POST /v1/webhooks/deliveries/{id}/redeliver`.
 //!
 //! Integration events become deliveries in the `provider-events` consumer
-//! ([`handlers::ProviderEvents`]; the table of what goes to whom is in [`handlers`]), which
+//! ([`handlers::consumer`]; the table of what goes to whom is in [`handlers`]), which
 //! wakes the delivery worker ([`handlers::delivery`]) the moment they commit.
 //!
 //! Decisions (DESIGN.md is silent on them):

@@ -32,7 +32,7 @@ pub mod delivery;
 use std::{collections::BTreeSet, sync::Arc};
 
 use chrono::Utc;
-use hub_bus::{Handler, HandlerError, Store, Subscription, Transport};
+use hub_bus::{Handler, Store, Subscription, Transport};
 use hub_events::{
     BedOffered, BedVoid, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event,
     IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
@@ -78,53 +78,18 @@ pub async fn subscribe(
     base_url: String,
     wake: Arc<Notify>,
 ) -> anyhow::Result<()> {
-    let sub = subscription();
-    let handler = ProviderEvents {
-        store: store.clone(),
-        consumer: sub.consumer(),
-        base_url,
-        wake,
-    };
-    transport.subscribe(sub, Arc::new(handler)).await?;
+    transport
+        .subscribe(subscription(), consumer(store, base_url, wake))
+        .await?;
     Ok(())
 }
 
-/// The consumer. Written out rather than built with `Store::handler` so that it can wake
-/// the delivery worker once its deliveries have committed.
-pub struct ProviderEvents {
-    pub store: Store,
-    pub consumer: String,
-    pub base_url: String,
-    pub wake: Arc<Notify>,
-}
-
-#[async_trait::async_trait]
-impl Handler for ProviderEvents {
-    async fn handle(&self, envelope: Envelope) -> Result<(), HandlerError> {
-        let base_url = self.base_url.clone();
-        let applied = self
-            .store
-            .handle_once(&self.consumer, &envelope, move |conn, env, _| {
-                fan_out(conn, env, &base_url).map(drop)
-            })
-            .await?;
-        if applied {
-            self.wake.notify_one();
-        } else {
-            tracing::debug!(event_id = %envelope.id, consumer = %self.consumer, "already handled; skipped");
-        }
-        Ok(())
-    }
-
-    async fn dead_letter(&self, envelope: Envelope, error: String, attempts: u32) {
-        if let Err(e) = self
-            .store
-            .dead_letter(&self.consumer, &envelope, &error, attempts)
-            .await
-        {
-            tracing::error!(event_id = %envelope.id, consumer = %self.consumer, error = %e, "could not keep a dead letter");
-        }
-    }
+/// The consumer: [`fan_out`] once per event, waking the delivery worker (`wake`) once its
+/// deliveries have committed.
+pub fn consumer(store: &Store, base_url: String, wake: Arc<Notify>) -> Arc<dyn Handler> {
+    store.handler_notifying(&subscription(), wake, move |conn, env, _| {
+        fan_out(conn, env, &base_url).map(drop)
+    })
 }
 
 fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
@@ -310,7 +275,6 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
 mod tests {
     use std::time::Duration;
 
-    use hub_bus::Handler;
     use uuid::Uuid;
 
     use super::*;
@@ -338,12 +302,7 @@ mod tests {
         let b = endpoint(&store, "prov-b", url, &[INVITED], true).await;
         let c = endpoint(&store, "prov-c", url, &[UNSUCCESSFUL], true).await;
         let wake = Arc::new(Notify::new());
-        let handler = ProviderEvents {
-            store: store.clone(),
-            consumer: subscription().consumer(),
-            base_url: "https://hub.example".into(),
-            wake: wake.clone(),
-        };
+        let handler = consumer(&store, "https://hub.example".into(), wake.clone());
 
         let event = opened(&["prov-a", "prov-b", "prov-a", "prov-unknown"]);
         let env = Envelope::new("competition", "LCR-PPA", &event);
