@@ -12,7 +12,9 @@
 
 pub mod commitments;
 
-use chrono::{NaiveDateTime, Utc};
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use hub_bus::{Events, Store, Subscription};
 use hub_events::{
     BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
@@ -82,14 +84,91 @@ fn refuse(message: String) -> DbError {
     anyhow::anyhow!(message).into()
 }
 
+/// What a fact is about: the source whose ledger lines it changes (a bed's are its block
+/// contract's). Displayed as refusals name it, e.g. `service contract <id>`.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    /// A placement, with the council the fact names (it must be the placement's).
+    Placement {
+        id: &'a str,
+        council: &'a str,
+    },
+    Block(&'a str),
+    Bed(Bed<'a>),
+    Service(&'a str),
+}
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Placement { id, .. } => write!(f, "placement {id}"),
+            Subject::Block(id) => write!(f, "block contract {id}"),
+            Subject::Bed(bed) => write!(f, "block contract {} bed {}", bed.block, bed.number),
+            Subject::Service(id) => write!(f, "service contract {id}"),
+        }
+    }
+}
+
+impl Subject<'_> {
+    /// Takes the source's lock for the rest of the transaction.
+    fn lock(self, conn: &mut DbConnection) -> Result<(), DbError> {
+        match self {
+            Subject::Placement { id, .. } => facts::lock_source(conn, "placement", id),
+            Subject::Block(id) | Subject::Bed(Bed { block: id, .. }) => {
+                facts::lock_source(conn, "block", id)
+            }
+            Subject::Service(id) => facts::lock_source(conn, "service", id),
+        }
+    }
+
+    /// Refuses a fact that does not fit its source, if the source has arrived.
+    fn check(self, conn: &mut DbConnection, env: &Envelope) -> Result<(), DbError> {
+        match self {
+            Subject::Placement { id, council } => same_placement(conn, env, id, council).map(drop),
+            Subject::Block(id) => same_block(conn, env, id).map(drop),
+            Subject::Bed(bed) => check_bed(conn, env, bed),
+            Subject::Service(id) => same_contract(conn, env, id),
+        }
+    }
+
+    /// Recomputes the source's ledger lines from its facts.
+    fn recompute(self, conn: &mut DbConnection) -> Result<usize, DbError> {
+        match self {
+            Subject::Placement { id, .. } => commitments::recompute_placement(conn, id),
+            Subject::Block(id) | Subject::Bed(Bed { block: id, .. }) => {
+                commitments::recompute_block(conn, id)
+            }
+            Subject::Service(id) => commitments::recompute_service_contract(conn, id),
+        }
+    }
+}
+
+/// Keeps a fact that is not its source's first (a rate change, an extension, a bed event, a
+/// variation, a termination): under the source's lock, checked against the source if it has
+/// arrived, stored by `store` (false if it was recorded already) and, if new, the source's
+/// lines recomputed.
+fn keep(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    subject: Subject<'_>,
+    store: impl FnOnce(&mut DbConnection) -> Result<bool, DbError>,
+) -> Result<(), DbError> {
+    subject.lock(conn)?;
+    subject.check(conn, env)?;
+    if store(conn)? {
+        subject.recompute(conn)?;
+    }
+    Ok(())
+}
+
 /// Ledger lines are shown to the partnership named in the envelope: refuse rather than file
 /// a council's money under a partnership it is not in.
-fn member(env: &Envelope, council: &str, what: &str) -> Result<(), DbError> {
+fn member(env: &Envelope, council: &str, subject: Subject<'_>) -> Result<(), DbError> {
     if directory::partnership(&env.partnership).is_some_and(|p| p.has_member(council)) {
         Ok(())
     } else {
         Err(refuse(format!(
-            "{what}: council {council} is not a member of partnership `{}`",
+            "{subject}: council {council} is not a member of partnership `{}`",
             env.partnership
         )))
     }
@@ -98,6 +177,30 @@ fn member(env: &Envelope, council: &str, what: &str) -> Result<(), DbError> {
 fn not_negative(value: i64, what: &str) -> Result<(), DbError> {
     if value < 0 {
         Err(refuse(format!("{what} is negative")))
+    } else {
+        Ok(())
+    }
+}
+
+/// A contract's term must not end before it starts.
+fn term(subject: Subject<'_>, start: NaiveDate, end: NaiveDate) -> Result<(), DbError> {
+    if end < start {
+        Err(refuse(format!("{subject} ends before it starts")))
+    } else {
+        Ok(())
+    }
+}
+
+/// An extension must run past the end it extends.
+fn extends(
+    subject: Subject<'_>,
+    previous_end: NaiveDate,
+    new_end: NaiveDate,
+) -> Result<(), DbError> {
+    if new_end <= previous_end {
+        Err(refuse(format!(
+            "{subject}: the extension does not run past the previous end"
+        )))
     } else {
         Ok(())
     }
@@ -137,24 +240,96 @@ fn same_block(
     }
 }
 
+/// A bed of a block contract (numbered from 1).
+#[derive(Clone, Copy)]
+struct Bed<'a> {
+    block: &'a str,
+    number: u16,
+}
+
 /// A bed event must name a bed of the block contract (if it has been let) in its partnership.
-fn check_bed(
-    conn: &mut DbConnection,
-    env: &Envelope,
-    block_contract_id: &str,
-    bed: u16,
-) -> Result<(), DbError> {
-    if let Some(b) = same_block(conn, env, block_contract_id)? {
-        if bed == 0 || i32::from(bed) > b.beds {
+fn check_bed(conn: &mut DbConnection, env: &Envelope, bed: Bed<'_>) -> Result<(), DbError> {
+    let Bed { block, number } = bed;
+    if let Some(b) = same_block(conn, env, block)? {
+        if number == 0 || i32::from(number) > b.beds {
             return Err(refuse(format!(
-                "block contract {block_contract_id} has beds 1 to {}, not {bed}",
+                "block contract {block} has beds 1 to {}, not {number}",
                 b.beds
             )));
         }
-    } else if bed == 0 {
-        return Err(refuse(format!("block beds are numbered from 1, not {bed}")));
+    } else if number == 0 {
+        return Err(refuse(format!(
+            "block beds are numbered from 1, not {number}"
+        )));
     }
     Ok(())
+}
+
+/// What a bed is from a day on.
+#[derive(Clone, Copy)]
+enum BedState<'a> {
+    /// Used by a placement of the council's child.
+    Filled {
+        council: &'a str,
+        placement_id: &'a str,
+    },
+    /// Empty, held for a council (`None`: held as before).
+    Void { holder: Option<&'a str> },
+}
+
+/// Records a bed's state from a day (`replace` as [`facts::put_bed_event`]); false if what
+/// was recorded stands.
+fn put_bed(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    bed: Bed<'_>,
+    from: NaiveDate,
+    state: BedState<'_>,
+    replace: bool,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let (state, council, placement_id) = match state {
+        BedState::Filled {
+            council,
+            placement_id,
+        } => ("filled", Some(council), Some(placement_id)),
+        BedState::Void { holder } => ("void", holder, None),
+    };
+    facts::put_bed_event(
+        conn,
+        &BedEventRow {
+            block_contract_id: bed.block.to_owned(),
+            bed: i32::from(bed.number),
+            effective_from: from,
+            state: state.to_owned(),
+            partnership: env.partnership.clone(),
+            council: council.map(str::to_owned),
+            placement_id: placement_id.map(str::to_owned),
+            created_at: now,
+        },
+        replace,
+    )
+}
+
+/// A block placement's end: the bed is void from the next day, held as before (unless a
+/// `bed_void` for that day says for whom).
+fn put_void_after(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    bed: Bed<'_>,
+    end: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let from = end.succ_opt().expect("dates continue");
+    put_bed(
+        conn,
+        env,
+        bed,
+        from,
+        BedState::Void { holder: None },
+        false,
+        now,
+    )
 }
 
 fn placement_started(
@@ -164,13 +339,17 @@ fn placement_started(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.placement_id.to_string();
-    member(env, &e.council, &format!("placement {id}"))?;
+    let placement = Subject::Placement {
+        id: &id,
+        council: &e.council,
+    };
+    member(env, &e.council, placement)?;
     not_negative(e.weekly_rate_pence, "the weekly rate")?;
     not_negative(e.extras_weekly_pence, "the weekly extras")?;
     if let Some(b) = e.block_contract_id {
-        facts::lock_source(conn, "block", &b.to_string())?;
+        Subject::Block(&b.to_string()).lock(conn)?;
     }
-    facts::lock_source(conn, "placement", &id)?;
+    placement.lock(conn)?;
     let block = match (e.block_contract_id, e.bed) {
         (Some(b), Some(bed)) => Some((b.to_string(), bed)),
         (None, None) => None,
@@ -180,8 +359,12 @@ fn placement_started(
             )));
         }
     };
-    if let Some((b, bed)) = &block {
-        check_bed(conn, env, b, *bed)?;
+    let bed = block.as_ref().map(|(block, number)| Bed {
+        block,
+        number: *number,
+    });
+    if let Some(bed) = bed {
+        check_bed(conn, env, bed)?;
     }
     let inserted = facts::insert_placement(
         conn,
@@ -192,8 +375,8 @@ fn placement_started(
             provider_id: e.provider_id.clone(),
             order_id: e.order_id.map(|o| o.to_string()),
             referral_id: Some(e.referral_id.to_string()),
-            block_contract_id: block.as_ref().map(|b| b.0.clone()),
-            bed: block.as_ref().map(|b| i32::from(b.1)),
+            block_contract_id: bed.map(|b| b.block.to_owned()),
+            bed: bed.map(|b| i32::from(b.number)),
             start_date: e.start_date,
             weekly_rate_pence: e.weekly_rate_pence,
             extras_weekly_pence: e.extras_weekly_pence,
@@ -215,84 +398,23 @@ fn placement_started(
             end.council, end.partnership, e.council, env.partnership
         )));
     }
-    match block {
-        Some((b, bed)) => {
-            put_bed(
-                conn,
-                env,
-                &b,
-                bed,
-                e.start_date,
-                "filled",
-                Some(&e.council),
-                Some(&id),
-                true,
-                now,
-            )?;
+    match bed {
+        Some(bed) => {
+            let filled = BedState::Filled {
+                council: &e.council,
+                placement_id: &id,
+            };
+            put_bed(conn, env, bed, e.start_date, filled, true, now)?;
             if let Some(end) = facts::placement_end(conn, &id)? {
-                put_void_after(conn, env, &b, bed, end.end_date, now)?;
+                put_void_after(conn, env, bed, end.end_date, now)?;
             }
-            commitments::recompute_block(conn, &b)?;
+            commitments::recompute_block(conn, bed.block)?;
         }
         None => {
             commitments::recompute_placement(conn, &id)?;
         }
     }
     Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn put_bed(
-    conn: &mut DbConnection,
-    env: &Envelope,
-    block_contract_id: &str,
-    bed: u16,
-    from: chrono::NaiveDate,
-    state: &str,
-    council: Option<&str>,
-    placement_id: Option<&str>,
-    replace: bool,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    facts::put_bed_event(
-        conn,
-        &BedEventRow {
-            block_contract_id: block_contract_id.to_owned(),
-            bed: i32::from(bed),
-            effective_from: from,
-            state: state.to_owned(),
-            partnership: env.partnership.clone(),
-            council: council.map(str::to_owned),
-            placement_id: placement_id.map(str::to_owned),
-            created_at: now,
-        },
-        replace,
-    )
-}
-
-/// A block placement's end: the bed is void from the next day, held as before (unless a
-/// `bed_void` for that day says for whom).
-fn put_void_after(
-    conn: &mut DbConnection,
-    env: &Envelope,
-    block_contract_id: &str,
-    bed: u16,
-    end: chrono::NaiveDate,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    let from = end.succ_opt().expect("dates continue");
-    put_bed(
-        conn,
-        env,
-        block_contract_id,
-        bed,
-        from,
-        "void",
-        None,
-        None,
-        false,
-        now,
-    )
 }
 
 fn rate_changed(
@@ -302,28 +424,26 @@ fn rate_changed(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.placement_id.to_string();
-    member(env, &e.council, &format!("placement {id}"))?;
+    let placement = Subject::Placement {
+        id: &id,
+        council: &e.council,
+    };
+    member(env, &e.council, placement)?;
     not_negative(e.weekly_rate_pence, "the weekly rate")?;
     not_negative(e.extras_weekly_pence, "the weekly extras")?;
-    facts::lock_source(conn, "placement", &id)?;
-    same_placement(conn, env, &id, &e.council)?;
-    let inserted = facts::insert_rate_change(
-        conn,
-        &RateChangeRow {
-            placement_id: id.clone(),
-            ipa_version: e.ipa_version as i32,
-            partnership: env.partnership.clone(),
-            council: e.council.clone(),
-            effective_from: e.effective_from,
-            weekly_rate_pence: e.weekly_rate_pence,
-            extras_weekly_pence: e.extras_weekly_pence,
-            created_at: now,
-        },
-    )?;
-    if inserted {
-        commitments::recompute_placement(conn, &id)?;
-    }
-    Ok(())
+    let row = RateChangeRow {
+        placement_id: id.clone(),
+        ipa_version: e.ipa_version as i32,
+        partnership: env.partnership.clone(),
+        council: e.council.clone(),
+        effective_from: e.effective_from,
+        weekly_rate_pence: e.weekly_rate_pence,
+        extras_weekly_pence: e.extras_weekly_pence,
+        created_at: now,
+    };
+    keep(conn, env, placement, |conn| {
+        facts::insert_rate_change(conn, &row)
+    })
 }
 
 fn placement_ended(
@@ -333,7 +453,11 @@ fn placement_ended(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.placement_id.to_string();
-    member(env, &e.council, &format!("placement {id}"))?;
+    let subject = Subject::Placement {
+        id: &id,
+        council: &e.council,
+    };
+    member(env, &e.council, subject)?;
     // A block placement's end changes the block's lines: its lock is taken first, as the
     // start takes it, whether the event names the block or the placement recorded it.
     let recorded_block = facts::placement(conn, &id)?.and_then(|p| p.block_contract_id);
@@ -342,9 +466,9 @@ fn placement_ended(
         .map(|b| b.to_string())
         .or(recorded_block)
     {
-        facts::lock_source(conn, "block", &b)?;
+        Subject::Block(&b).lock(conn)?;
     }
-    facts::lock_source(conn, "placement", &id)?;
+    subject.lock(conn)?;
     let placement = same_placement(conn, env, &id, &e.council)?;
     facts::upsert_placement_end(
         conn,
@@ -364,10 +488,14 @@ fn placement_ended(
             .and_then(|p| Some((p.block_contract_id.clone()?, u16::try_from(p.bed?).ok()?))),
     };
     match block {
-        Some((b, bed)) => {
-            check_bed(conn, env, &b, bed)?;
-            put_void_after(conn, env, &b, bed, e.end_date, now)?;
-            commitments::recompute_block(conn, &b)?;
+        Some((block, number)) => {
+            let bed = Bed {
+                block: &block,
+                number,
+            };
+            check_bed(conn, env, bed)?;
+            put_void_after(conn, env, bed, e.end_date, now)?;
+            commitments::recompute_block(conn, &block)?;
         }
         None => {
             commitments::recompute_placement(conn, &id)?;
@@ -383,16 +511,15 @@ fn block_let(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.block_contract_id.to_string();
-    member(env, &e.lead_council, &format!("block contract {id}"))?;
+    let block = Subject::Block(&id);
+    member(env, &e.lead_council, block)?;
     not_negative(e.block_weekly_rate_pence, "the block weekly rate")?;
     not_negative(e.spot_weekly_rate_pence, "the spot weekly rate")?;
     if e.beds == 0 {
         return Err(refuse(format!("block contract {id} has no beds")));
     }
-    if e.end_date < e.start_date {
-        return Err(refuse(format!("block contract {id} ends before it starts")));
-    }
-    facts::lock_source(conn, "block", &id)?;
+    term(block, e.start_date, e.end_date)?;
+    block.lock(conn)?;
     let inserted = facts::insert_block_contract(
         conn,
         &BlockContractRow {
@@ -422,7 +549,7 @@ fn block_let(
             )));
         }
     }
-    commitments::recompute_block(conn, &id)?;
+    block.recompute(conn)?;
     Ok(())
 }
 
@@ -435,29 +562,37 @@ fn block_extended(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.block_contract_id.to_string();
-    member(env, &e.lead_council, &format!("block contract {id}"))?;
-    if e.new_end_date <= e.previous_end_date {
-        return Err(refuse(format!(
-            "block contract {id}: the extension does not run past the previous end"
-        )));
-    }
-    facts::lock_source(conn, "block", &id)?;
-    same_block(conn, env, &id)?;
-    let inserted = facts::insert_block_extension(
-        conn,
-        &BlockExtensionRow {
-            block_contract_id: id.clone(),
-            extensions_used: i32::from(e.extensions_used),
-            partnership: env.partnership.clone(),
-            previous_end_date: e.previous_end_date,
-            new_end_date: e.new_end_date,
-            created_at: now,
-        },
-    )?;
-    if inserted {
-        commitments::recompute_block(conn, &id)?;
-    }
-    Ok(())
+    let block = Subject::Block(&id);
+    member(env, &e.lead_council, block)?;
+    extends(block, e.previous_end_date, e.new_end_date)?;
+    let row = BlockExtensionRow {
+        block_contract_id: id.clone(),
+        extensions_used: i32::from(e.extensions_used),
+        partnership: env.partnership.clone(),
+        previous_end_date: e.previous_end_date,
+        new_end_date: e.new_end_date,
+        created_at: now,
+    };
+    keep(conn, env, block, |conn| {
+        facts::insert_block_extension(conn, &row)
+    })
+}
+
+/// `contract.bed_filled` and `contract.bed_void`: the council must be a member and the bed
+/// the block contract's; the state replaces what was recorded for that bed, day and state.
+fn bed_changed(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    bed: Bed<'_>,
+    council: &str,
+    from: NaiveDate,
+    state: BedState<'_>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    member(env, council, Subject::Bed(bed))?;
+    keep(conn, env, Subject::Bed(bed), |conn| {
+        put_bed(conn, env, bed, from, state, true, now)
+    })
 }
 
 fn bed_filled(
@@ -466,29 +601,16 @@ fn bed_filled(
     e: BedFilled,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let id = e.block_contract_id.to_string();
-    member(
-        env,
-        &e.council,
-        &format!("block contract {id} bed {}", e.bed),
-    )?;
-    facts::lock_source(conn, "block", &id)?;
-    check_bed(conn, env, &id, e.bed)?;
-    let placement = e.placement_id.to_string();
-    put_bed(
-        conn,
-        env,
-        &id,
-        e.bed,
-        e.filled_on,
-        "filled",
-        Some(&e.council),
-        Some(&placement),
-        true,
-        now,
-    )?;
-    commitments::recompute_block(conn, &id)?;
-    Ok(())
+    let (block, placement_id) = (e.block_contract_id.to_string(), e.placement_id.to_string());
+    let bed = Bed {
+        block: &block,
+        number: e.bed,
+    };
+    let filled = BedState::Filled {
+        council: &e.council,
+        placement_id: &placement_id,
+    };
+    bed_changed(conn, env, bed, &e.council, e.filled_on, filled, now)
 }
 
 fn bed_void(
@@ -497,28 +619,15 @@ fn bed_void(
     e: BedVoid,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let id = e.block_contract_id.to_string();
-    member(
-        env,
-        &e.council,
-        &format!("block contract {id} bed {}", e.bed),
-    )?;
-    facts::lock_source(conn, "block", &id)?;
-    check_bed(conn, env, &id, e.bed)?;
-    put_bed(
-        conn,
-        env,
-        &id,
-        e.bed,
-        e.void_from,
-        "void",
-        Some(&e.council),
-        None,
-        true,
-        now,
-    )?;
-    commitments::recompute_block(conn, &id)?;
-    Ok(())
+    let block = e.block_contract_id.to_string();
+    let bed = Bed {
+        block: &block,
+        number: e.bed,
+    };
+    let void = BedState::Void {
+        holder: Some(&e.council),
+    };
+    bed_changed(conn, env, bed, &e.council, e.void_from, void, now)
 }
 
 fn service_let(
@@ -528,14 +637,11 @@ fn service_let(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.contract_id.to_string();
-    member(env, &e.lead_council, &format!("service contract {id}"))?;
+    let contract = Subject::Service(&id);
+    member(env, &e.lead_council, contract)?;
     not_negative(e.value_pence, "the contract value")?;
-    if e.end_date < e.start_date {
-        return Err(refuse(format!(
-            "service contract {id} ends before it starts"
-        )));
-    }
-    facts::lock_source(conn, "service", &id)?;
+    term(contract, e.start_date, e.end_date)?;
+    contract.lock(conn)?;
     if !crate::domain::is_code(&e.budget_line) {
         return Err(refuse(format!(
             "service contract {id}: budget line `{}` is not a code such as commissioned_adoption_support",
@@ -560,31 +666,24 @@ fn service_let(
         tracing::warn!(contract_id = %id, "service contract already recorded; skipped");
         return Ok(());
     }
-    for x in facts::extensions(conn, &id)? {
-        if x.partnership != env.partnership {
+    // Facts that arrived first must be in this partnership.
+    let earlier = facts::extensions(conn, &id)?
+        .into_iter()
+        .map(|x| ("an extension", x.partnership))
+        .chain(
+            facts::variations(conn, &id)?
+                .into_iter()
+                .map(|v| ("a variation", v.partnership)),
+        )
+        .chain(facts::termination(conn, &id)?.map(|t| ("a termination", t.partnership)));
+    for (fact, partnership) in earlier {
+        if partnership != env.partnership {
             return Err(refuse(format!(
-                "service contract {id}: an extension in `{}`",
-                x.partnership
+                "service contract {id}: {fact} in `{partnership}`"
             )));
         }
     }
-    for v in facts::variations(conn, &id)? {
-        if v.partnership != env.partnership {
-            return Err(refuse(format!(
-                "service contract {id}: a variation in `{}`",
-                v.partnership
-            )));
-        }
-    }
-    if let Some(t) = facts::termination(conn, &id)?
-        && t.partnership != env.partnership
-    {
-        return Err(refuse(format!(
-            "service contract {id}: a termination in `{}`",
-            t.partnership
-        )));
-    }
-    commitments::recompute_service_contract(conn, &id)?;
+    contract.recompute(conn)?;
     Ok(())
 }
 
@@ -606,31 +705,22 @@ fn service_extended(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.contract_id.to_string();
-    member(env, &e.lead_council, &format!("service contract {id}"))?;
+    let contract = Subject::Service(&id);
+    member(env, &e.lead_council, contract)?;
     not_negative(e.added_value_pence, "the added value")?;
-    if e.new_end_date <= e.previous_end_date {
-        return Err(refuse(format!(
-            "service contract {id}: the extension does not run past the previous end"
-        )));
-    }
-    facts::lock_source(conn, "service", &id)?;
-    same_contract(conn, env, &id)?;
-    let inserted = facts::insert_extension(
-        conn,
-        &ExtensionRow {
-            contract_id: id.clone(),
-            extensions_used: i32::from(e.extensions_used),
-            partnership: env.partnership.clone(),
-            previous_end_date: e.previous_end_date,
-            new_end_date: e.new_end_date,
-            added_value_pence: e.added_value_pence,
-            created_at: now,
-        },
-    )?;
-    if inserted {
-        commitments::recompute_service_contract(conn, &id)?;
-    }
-    Ok(())
+    extends(contract, e.previous_end_date, e.new_end_date)?;
+    let row = ExtensionRow {
+        contract_id: id.clone(),
+        extensions_used: i32::from(e.extensions_used),
+        partnership: env.partnership.clone(),
+        previous_end_date: e.previous_end_date,
+        new_end_date: e.new_end_date,
+        added_value_pence: e.added_value_pence,
+        created_at: now,
+    };
+    keep(conn, env, contract, |conn| {
+        facts::insert_extension(conn, &row)
+    })
 }
 
 /// A variation of the contract's value, phased by day over `effective_on ..= phased_to` and
@@ -643,31 +733,26 @@ fn service_varied(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.contract_id.to_string();
-    member(env, &e.lead_council, &format!("service contract {id}"))?;
+    let contract = Subject::Service(&id);
+    member(env, &e.lead_council, contract)?;
     if e.phased_to < e.effective_on {
         return Err(refuse(format!(
             "service contract {id}: variation {} is phased to {}, before it takes effect on {}",
             e.variation_id, e.phased_to, e.effective_on
         )));
     }
-    facts::lock_source(conn, "service", &id)?;
-    same_contract(conn, env, &id)?;
-    let inserted = facts::insert_variation(
-        conn,
-        &VariationRow {
-            contract_id: id.clone(),
-            variation_id: e.variation_id.to_string(),
-            partnership: env.partnership.clone(),
-            effective_on: e.effective_on,
-            phased_to: e.phased_to,
-            value_change_pence: e.value_change_pence,
-            created_at: now,
-        },
-    )?;
-    if inserted {
-        commitments::recompute_service_contract(conn, &id)?;
-    }
-    Ok(())
+    let row = VariationRow {
+        contract_id: id.clone(),
+        variation_id: e.variation_id.to_string(),
+        partnership: env.partnership.clone(),
+        effective_on: e.effective_on,
+        phased_to: e.phased_to,
+        value_change_pence: e.value_change_pence,
+        created_at: now,
+    };
+    keep(conn, env, contract, |conn| {
+        facts::insert_variation(conn, &row)
+    })
 }
 
 fn service_terminated(
@@ -677,21 +762,16 @@ fn service_terminated(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = e.contract_id.to_string();
-    member(env, &e.lead_council, &format!("service contract {id}"))?;
-    facts::lock_source(conn, "service", &id)?;
-    same_contract(conn, env, &id)?;
-    let inserted = facts::insert_termination(
-        conn,
-        &TerminationRow {
-            contract_id: id.clone(),
-            partnership: env.partnership.clone(),
-            terminated_on: e.terminated_on,
-            reason: e.reason.clone(),
-            created_at: now,
-        },
-    )?;
-    if inserted {
-        commitments::recompute_service_contract(conn, &id)?;
-    }
-    Ok(())
+    let contract = Subject::Service(&id);
+    member(env, &e.lead_council, contract)?;
+    let row = TerminationRow {
+        contract_id: id.clone(),
+        partnership: env.partnership.clone(),
+        terminated_on: e.terminated_on,
+        reason: e.reason.clone(),
+        created_at: now,
+    };
+    keep(conn, env, contract, |conn| {
+        facts::insert_termination(conn, &row)
+    })
 }

@@ -303,11 +303,12 @@ pub fn bed_events_of(
 /// Records a bed's state from a day. With `replace`, it replaces what was recorded for that
 /// bed, day and state (an explicit `bed_void` or `bed_filled`); without, it is only written
 /// if nothing was (a void implied by a placement's end does not override a `bed_void`).
+/// False if what was recorded stands.
 pub fn put_bed_event(
     conn: &mut DbConnection,
     row: &BedEventRow,
     replace: bool,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let key = bed_events::table
         .filter(bed_events::block_contract_id.eq(&row.block_contract_id))
         .filter(bed_events::bed.eq(row.bed))
@@ -315,13 +316,13 @@ pub fn put_bed_event(
         .filter(bed_events::state.eq(&row.state));
     let exists = diesel::select(diesel::dsl::exists(key)).get_result::<bool>(conn)?;
     if exists && !replace {
-        return Ok(());
+        return Ok(false);
     }
     diesel::delete(key).execute(conn)?;
     diesel::insert_into(bed_events::table)
         .values(row)
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
 pub fn service_contract(
