@@ -21,16 +21,14 @@ use super::{
     stored_uuid,
 };
 use crate::{
-    domain::{
-        ipa::{
-            Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
-            review_is_overdue,
-        },
-        may_see,
+    domain::ipa::{
+        Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
+        review_is_overdue,
     },
     store::{
         PlacementRow,
         ipa::{self, IpaRow, ReviewRow, VersionRow},
+        only_visible,
     },
 };
 
@@ -635,10 +633,10 @@ pub async fn list_ipa_reviews_due(
             } else {
                 (Some(who.org.as_str()), None)
             };
-            Ok(ipa::reviews_due(conn, today, council, provider)?
-                .into_iter()
-                .filter(|i| may_see(&who, &i.council, &i.provider_id))
-                .collect::<Vec<_>>())
+            Ok(only_visible(
+                &who,
+                ipa::reviews_due(conn, today, council, provider)?,
+            ))
         })
         .await?;
     let list: Vec<ReviewDue> = rows

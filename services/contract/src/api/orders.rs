@@ -17,11 +17,11 @@ use uuid::Uuid;
 use super::{ContractState, stored_uuid};
 use crate::{
     domain::{
-        OrderStatus, SignOrder, is_council_staff, may_see,
+        OrderStatus, SignOrder, is_council_staff,
         orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
     },
     store::{
-        self, OrderRow,
+        self, OrderRow, if_visible, only_visible,
         orders::{self as order_store, VariationRow},
         schema::*,
     },
@@ -170,9 +170,7 @@ fn today() -> NaiveDate {
 
 /// The order if `who` may see it; 404 otherwise.
 fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
-    Ok(store::find_order(conn, id)?
-        .filter(|o| may_see(who, &o.council, &o.provider_id))
-        .ok_or_else(|| Problem::not_found("order"))?)
+    Ok(if_visible(who, store::find_order(conn, id)?)?)
 }
 
 /// The order if `who` is a user of the provider it was awarded to (404 if `who` may not see
@@ -266,10 +264,7 @@ pub async fn list_orders(
                 .limit(500)
                 .select(OrderRow::as_select())
                 .load(conn)?;
-            Ok(rows
-                .into_iter()
-                .filter(|o| may_see(&who, &o.council, &o.provider_id))
-                .collect())
+            Ok(only_visible(&who, rows))
         })
         .await?;
     Ok(HttpResponse::Ok().json(

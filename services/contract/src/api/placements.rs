@@ -24,7 +24,10 @@ use crate::{
         NewPlacement, OrderStatus, PlacementStatus, is_council_staff, may_see,
         placements::EndPlacement,
     },
-    store::{self, PlacementRow, blocks, placements as placement_store, schema::*},
+    store::{
+        self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
+        schema::*,
+    },
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -118,9 +121,7 @@ pub fn visible(
     who: &Principal,
     id: &str,
 ) -> Result<PlacementRow, DbError> {
-    Ok(store::find_placement(conn, id)?
-        .filter(|p| may_see(who, &p.council, &p.provider_id))
-        .ok_or_else(|| Problem::not_found("placement"))?)
+    Ok(if_visible(who, store::find_placement(conn, id)?)?)
 }
 
 /// The placement if `who` is of its council's staff with one of `roles` (404 if `who` may
@@ -388,10 +389,7 @@ pub async fn list_placements(
                 query.referral_id.as_deref(),
                 query.status.as_deref(),
             )?;
-            Ok(rows
-                .into_iter()
-                .filter(|p| may_see(&who, &p.council, &p.provider_id))
-                .collect::<Vec<_>>())
+            Ok(only_visible(&who, rows))
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(PlacementView::from).collect::<Vec<_>>()))

@@ -87,6 +87,7 @@ use hub_platform::{
 use schema::*;
 use uuid::Uuid;
 
+use super::{Visible, if_visible, only_visible};
 use crate::{
     api::stored_uuid,
     domain::blocks::{self as rules, BlockTerms, Stay},
@@ -142,6 +143,15 @@ impl BlockContractRow {
 
     fn is_member(&self, council: &str) -> bool {
         directory::partnership(&self.partnership).is_some_and(|p| p.has_member(council))
+    }
+}
+
+/// See [`rules::may_see`].
+impl Visible for BlockContractRow {
+    const WHAT: &'static str = "block contract";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        rules::may_see(who, &self.partnership, &self.provider_id)
     }
 }
 
@@ -217,9 +227,7 @@ pub fn visible(
     who: &Principal,
     id: &str,
 ) -> Result<BlockContractRow, DbError> {
-    Ok(find(conn, id)?
-        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
-        .ok_or_else(|| Problem::not_found("block contract"))?)
+    Ok(if_visible(who, find(conn, id)?)?)
 }
 
 /// The block contracts `who` may see, newest first.
@@ -241,10 +249,7 @@ pub fn list_visible(
         .limit(500)
         .select(BlockContractRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
-        .collect())
+    Ok(only_visible(who, rows))
 }
 
 pub fn beds(conn: &mut DbConnection, id: &str) -> Result<Vec<BedRow>, DbError> {

@@ -5,12 +5,19 @@ use chrono::{Days, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::IpaReviewDue;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Principal,
+    db::{DbConnection, DbError},
+};
 
-use super::schema::{ipa_reviews, ipa_versions, ipas, placements};
+use super::{
+    Visible,
+    schema::{ipa_reviews, ipa_versions, ipas, placements},
+};
 use crate::domain::{
     PlacementStatus,
     ipa::{REVIEW_NOTICE_DAYS, VersionStatus, review_is_overdue},
+    may_see,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -27,6 +34,15 @@ pub struct IpaRow {
     pub due_raised_for: Option<NaiveDate>,
     pub overdue_raised_for: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+}
+
+/// Whoever may see the placement.
+impl Visible for IpaRow {
+    const WHAT: &'static str = "IPA";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -4,10 +4,16 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::OrderOverdue;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Principal,
+    db::{DbConnection, DbError},
+};
 
-use super::schema::{order_variations, orders};
-use crate::domain::OrderStatus;
+use super::{
+    Visible,
+    schema::{order_variations, orders},
+};
+use crate::domain::{OrderStatus, may_see};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -37,6 +43,14 @@ pub struct OrderRow {
     pub decline_reason: Option<String>,
     pub decline_detail: Option<String>,
     pub overdue_raised_at: Option<NaiveDateTime>,
+}
+
+impl Visible for OrderRow {
+    const WHAT: &'static str = "order";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

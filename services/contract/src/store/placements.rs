@@ -2,10 +2,13 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Principal,
+    db::{DbConnection, DbError},
+};
 
-use super::schema::placements;
-use crate::domain::PlacementStatus;
+use super::{Visible, schema::placements};
+use crate::domain::{PlacementStatus, may_see};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]
@@ -49,6 +52,15 @@ impl PlacementRow {
             (Some(c), Some(b)) => Some((c.as_str(), u16::try_from(b).ok()?)),
             _ => None,
         }
+    }
+}
+
+/// Its council's staff and its provider (as the order it is made under).
+impl Visible for PlacementRow {
+    const WHAT: &'static str = "placement";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
     }
 }
 

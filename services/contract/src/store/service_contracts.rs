@@ -70,6 +70,7 @@ use hub_platform::{
 use schema::*;
 use uuid::Uuid;
 
+use super::{Visible, if_visible, only_visible};
 use crate::{
     api::stored_uuid,
     domain::service_contracts::{self as rules, Status, Tranche},
@@ -129,6 +130,15 @@ impl ServiceContractRow {
     }
 }
 
+/// See [`rules::may_see`].
+impl Visible for ServiceContractRow {
+    const WHAT: &'static str = "service contract";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        rules::may_see(who, &self.partnership, &self.provider_id)
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contract_history)]
 pub struct HistoryRow {
@@ -164,9 +174,7 @@ pub fn visible(
     who: &Principal,
     id: &str,
 ) -> Result<ServiceContractRow, DbError> {
-    Ok(find(conn, id)?
-        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
-        .ok_or_else(|| Problem::not_found("service contract"))?)
+    Ok(if_visible(who, find(conn, id)?)?)
 }
 
 /// The contract for its lead commissioner to change: 404 if unseen, 403 for anyone else who
@@ -205,10 +213,7 @@ pub fn list_visible(
         .limit(500)
         .select(ServiceContractRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|c| rules::may_see(who, &c.partnership, &c.provider_id))
-        .collect())
+    Ok(only_visible(who, rows))
 }
 
 pub fn history(conn: &mut DbConnection, id: &str) -> Result<Vec<HistoryRow>, DbError> {
