@@ -25,8 +25,9 @@ use uuid::Uuid;
 use super::{FinanceState, query_map, readable};
 use crate::{
     domain::{
-        YEARS,
+        PERIODS, YEARS,
         actuals::{self, Payment, PaymentIn, Rules},
+        bad_period,
     },
     store::{
         actuals::{self as store, PaymentRow, UploadRow},
@@ -190,7 +191,7 @@ fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
     );
     let period = int(
         "period",
-        1..=12,
+        PERIODS,
         "the period 1 (April) to 12 (March), e.g. period=3",
     );
     let adjust = match q.get("adjust").map(|s| s.trim()) {
@@ -251,19 +252,13 @@ pub async fn upload(
         }
         "application/json" => {
             let body: ActualsJson = parse_json(&bytes)?;
-            if !YEARS.contains(&body.year) || !(1..=12).contains(&body.period) {
+            if !YEARS.contains(&body.year) || !PERIODS.contains(&body.period) {
                 return Err(Problem::validation(
                     [
                         (!YEARS.contains(&body.year)).then(|| {
                             FieldError::new("/year", "range", "a financial year such as 2018")
                         }),
-                        (!(1..=12).contains(&body.period)).then(|| {
-                            FieldError::new(
-                                "/period",
-                                "range",
-                                "a period is 1 (April) to 12 (March)",
-                            )
-                        }),
+                        (!PERIODS.contains(&body.period)).then(|| bad_period("/period")),
                     ]
                     .into_iter()
                     .flatten()
@@ -528,14 +523,8 @@ pub async fn list(
     let query = crate::domain::LedgerQuery::parse(&q).map_err(Problem::validation)?;
     let period = match q.get("period").map(|p| p.trim().parse::<i32>()) {
         None => None,
-        Some(Ok(p)) if (1..=12).contains(&p) => Some(p),
-        Some(_) => {
-            return Err(Problem::invalid(
-                "period",
-                "range",
-                "a period is 1 (April) to 12 (March)",
-            ));
-        }
+        Some(Ok(p)) if PERIODS.contains(&p) => Some(p),
+        Some(_) => return Err(Problem::validation(vec![bad_period("period")])),
     };
     let partnership = readable(&who, &query.partnership)?;
     let host = partnership.finance_host == Some(who.org.as_str());
@@ -545,7 +534,7 @@ pub async fn list(
         .store
         .db
         .run(move |conn| {
-            let range = period.map_or(1..=12, |p| p..=p);
+            let range = period.map_or(PERIODS, |p| p..=p);
             store::payments_in(conn, partnership.code, year, range, own.as_deref())
         })
         .await?;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{FinanceState, query_map, readable, writable};
 use crate::{
     domain::{
-        YEARS,
+        PERIODS, YEARS, bad_period,
         budget::{self, CostingModel, LineAmount, Step},
         risk::RiskShare,
     },
@@ -98,12 +98,8 @@ impl Validate for CreateBudget {
 impl Validate for NewVersion {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if !(1..=12).contains(&self.from_period) {
-            errors.push(FieldError::new(
-                "/from_period",
-                "range",
-                "a period is 1 (April) to 12 (March)",
-            ));
+        if !PERIODS.contains(&self.from_period) {
+            errors.push(bad_period("/from_period"));
         }
         errors.extend(budget::validate_lines(&self.lines, "/lines"));
         if self.reason.trim().is_empty() {

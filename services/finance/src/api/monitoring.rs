@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     domain::{
-        LedgerQuery,
+        LedgerQuery, PERIODS,
         monitoring::{
             self, BudgetFigures, Figures, Inputs, LineFigures, PartnerDetail, TrendPoint,
         },
@@ -157,7 +157,7 @@ fn target(req: &HttpRequest, who: &Principal) -> Result<Target, Problem> {
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
-    let period = int_param(&q, "period", 1..=12, &mut errors);
+    let period = int_param(&q, "period", PERIODS, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -447,7 +447,7 @@ pub async fn drill(
                     reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
                 }
                 "own_children_costs" => {
-                    reports::lines_behind(conn, code, year, 1..=12, l, c, Some("child"))?
+                    reports::lines_behind(conn, code, year, PERIODS, l, c, Some("child"))?
                 }
                 _ => Vec::new(),
             };

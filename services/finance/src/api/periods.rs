@@ -9,7 +9,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{FinanceState, budgets::readable_budget, writable};
-use crate::store::periods::{self, ClosureRow};
+use crate::{
+    domain::{PERIODS, bad_period},
+    store::periods::{self, ClosureRow},
+};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodStatus {
@@ -31,7 +34,7 @@ pub struct Periods {
 
 fn view(budget_id: String, partnership: String, year: i32, closed: Vec<ClosureRow>) -> Periods {
     Periods {
-        periods: (1..=12)
+        periods: PERIODS
             .map(|p| match closed.iter().find(|c| c.period == p) {
                 Some(c) => PeriodStatus {
                     period: p,
@@ -91,10 +94,8 @@ pub async fn close(
     let period = period
         .parse::<i32>()
         .ok()
-        .filter(|p| (1..=12).contains(p))
-        .ok_or_else(|| {
-            Problem::invalid("period", "range", "a period is 1 (April) to 12 (March)")
-        })?;
+        .filter(|p| PERIODS.contains(p))
+        .ok_or_else(|| Problem::validation(vec![bad_period("period")]))?;
     let (budget, _) = readable_budget(&state, &who, &id).await?;
     writable(&who, &budget.partnership)?;
     let row = ClosureRow {

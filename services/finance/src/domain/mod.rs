@@ -56,6 +56,14 @@ pub fn totals_by_period(lines: impl IntoIterator<Item = (u32, Pence)>) -> Vec<(u
 /// Financial years a ledger may be asked for.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
+/// The periods of a financial year: 1 (April) to 12 (March).
+pub const PERIODS: std::ops::RangeInclusive<i32> = 1..=12;
+
+/// The error for a period outside [`PERIODS`], naming `field`.
+pub fn bad_period(field: &str) -> FieldError {
+    FieldError::new(field, "range", "a period is 1 (April) to 12 (March)")
+}
+
 /// `GET /v1/ledger?partnership=…&year=…`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerQuery {
