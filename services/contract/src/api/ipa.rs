@@ -21,9 +21,12 @@ use super::{
     stored_uuid,
 };
 use crate::{
-    domain::ipa::{
-        Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
-        review_is_overdue,
+    domain::{
+        ipa::{
+            Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
+            review_is_overdue,
+        },
+        listed_for,
     },
     store::{
         PlacementRow,
@@ -628,11 +631,7 @@ pub async fn list_ipa_reviews_due(
         .store
         .db
         .run(move |conn| {
-            let (council, provider) = if who.is_provider() {
-                (None, Some(who.org.as_str()))
-            } else {
-                (Some(who.org.as_str()), None)
-            };
+            let (council, provider) = listed_for(&who);
             Ok(only_visible(
                 &who,
                 ipa::reviews_due(conn, today, council, provider)?,

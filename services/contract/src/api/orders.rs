@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{ContractState, stored_uuid};
 use crate::{
     domain::{
-        OrderStatus, SignOrder, is_council_staff,
+        OrderStatus, SignOrder, is_council_staff, listed_for,
         orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
     },
     store::{
@@ -254,11 +254,13 @@ pub async fn list_orders(
                     .filter(orders::status.eq(OrderStatus::Issued.code()))
                     .filter(orders::due_by.lt(today));
             }
-            q = if who.is_provider() {
-                q.filter(orders::provider_id.eq(who.org.clone()))
-            } else {
-                q.filter(orders::council.eq(who.org.clone()))
-            };
+            let (council, provider) = listed_for(&who);
+            if let Some(c) = council {
+                q = q.filter(orders::council.eq(c));
+            }
+            if let Some(p) = provider {
+                q = q.filter(orders::provider_id.eq(p));
+            }
             let rows: Vec<OrderRow> = q
                 .order(orders::issued_at.desc())
                 .limit(500)

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{ContractState, stored_uuid};
 use crate::{
     domain::{
-        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, may_see,
+        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, listed_for, may_see,
         placements::EndPlacement,
     },
     store::{
@@ -377,11 +377,7 @@ pub async fn list_placements(
         .store
         .db
         .run(move |conn| {
-            let (council, provider) = if who.is_provider() {
-                (None, Some(who.org.as_str()))
-            } else {
-                (Some(who.org.as_str()), None)
-            };
+            let (council, provider) = listed_for(&who);
             let rows = placement_store::list(
                 conn,
                 council,

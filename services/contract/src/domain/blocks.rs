@@ -248,15 +248,21 @@ pub fn may_see(who: &Principal, partnership: &str, provider_id: &str) -> bool {
     if who.is_provider() {
         return who.org == provider_id;
     }
-    let staff = [
-        Role::Commissioner,
-        Role::SocialWorker,
-        Role::Finance,
-        Role::Admin,
-    ]
-    .iter()
-    .any(|r| who.has(*r));
-    staff && directory::partnership(partnership).is_some_and(|p| p.has_member(&who.org))
+    super::has_council_role(who)
+        && directory::partnership(partnership).is_some_and(|p| p.has_member(&who.org))
+}
+
+/// Which block contracts a caller's lists are narrowed to in the query, as
+/// `(partnerships, provider_id)` with one of them set: a provider user's, its own; anyone
+/// else's, those of the partnerships its council is a member of. [`may_see`] has the last
+/// word on each row.
+pub fn listed_for(who: &Principal) -> (Option<Vec<&'static str>>, Option<&str>) {
+    if who.is_provider() {
+        (None, Some(&who.org))
+    } else {
+        let codes = directory::partnerships_of(&who.org).map(|p| p.code);
+        (Some(codes.collect()), None)
+    }
 }
 
 /// Planned annual saving: (spot − block) × 52 × beds.

@@ -26,17 +26,32 @@ pub fn may_see(who: &Principal, council: &str, provider_id: &str) -> bool {
     is_council_staff(who, council) || (who.is_provider() && who.org == provider_id)
 }
 
+/// Whose orders, placements and IPAs a caller's lists are narrowed to in the query, as
+/// `(council, provider_id)` with one of them set: a provider user's, its provider's; anyone
+/// else's, its council's. [`may_see`] has the last word on each row.
+pub fn listed_for(who: &Principal) -> (Option<&str>, Option<&str>) {
+    if who.is_provider() {
+        (None, Some(&who.org))
+    } else {
+        (Some(&who.org), None)
+    }
+}
+
 /// A member of `council`'s staff (any council role), not a provider.
 pub fn is_council_staff(who: &Principal, council: &str) -> bool {
-    who.org == council
-        && [
-            Role::Commissioner,
-            Role::SocialWorker,
-            Role::Finance,
-            Role::Admin,
-        ]
-        .iter()
-        .any(|r| who.has(*r))
+    who.org == council && has_council_role(who)
+}
+
+/// Holds one of the roles of a council's staff.
+pub fn has_council_role(who: &Principal) -> bool {
+    [
+        Role::Commissioner,
+        Role::SocialWorker,
+        Role::Finance,
+        Role::Admin,
+    ]
+    .iter()
+    .any(|r| who.has(*r))
 }
 
 /// A text field's rules: present (not blank) when `required`, at most `max` characters.

@@ -545,6 +545,9 @@ pub fn may_see(who: &Principal, partnership: &str, provider_id: &str) -> bool {
     super::blocks::may_see(who, partnership, provider_id)
 }
 
+/// Which service contracts a caller's lists are narrowed to: as block contracts.
+pub use super::blocks::listed_for;
+
 /// Whether `who` may let, vary, extend or terminate the contracts of `lead_council`: its
 /// commissioner. `Err` is the reason to refuse with (403).
 pub fn may_manage(who: &Principal, lead_council: &str) -> Result<(), String> {

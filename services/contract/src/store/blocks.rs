@@ -235,15 +235,14 @@ pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
 ) -> Result<Vec<BlockContractRow>, DbError> {
+    let (partnerships, provider) = rules::listed_for(who);
     let mut q = block_contracts::table.into_boxed();
-    q = if who.is_provider() {
-        q.filter(block_contracts::provider_id.eq(who.org.clone()))
-    } else {
-        let codes: Vec<&str> = directory::partnerships_of(&who.org)
-            .map(|p| p.code)
-            .collect();
-        q.filter(block_contracts::partnership.eq_any(codes))
-    };
+    if let Some(codes) = partnerships {
+        q = q.filter(block_contracts::partnership.eq_any(codes));
+    }
+    if let Some(p) = provider {
+        q = q.filter(block_contracts::provider_id.eq(p));
+    }
     let rows: Vec<BlockContractRow> = q
         .order(block_contracts::let_at.desc())
         .limit(500)

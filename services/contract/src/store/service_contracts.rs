@@ -65,7 +65,6 @@ use hub_events::{
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     db::{DbConnection, DbError},
-    directory,
 };
 use schema::*;
 use uuid::Uuid;
@@ -199,15 +198,14 @@ pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
 ) -> Result<Vec<ServiceContractRow>, DbError> {
+    let (partnerships, provider) = rules::listed_for(who);
     let mut q = service_contracts::table.into_boxed();
-    q = if who.is_provider() {
-        q.filter(service_contracts::provider_id.eq(who.org.clone()))
-    } else {
-        let codes: Vec<&str> = directory::partnerships_of(&who.org)
-            .map(|p| p.code)
-            .collect();
-        q.filter(service_contracts::partnership.eq_any(codes))
-    };
+    if let Some(codes) = partnerships {
+        q = q.filter(service_contracts::partnership.eq_any(codes));
+    }
+    if let Some(p) = provider {
+        q = q.filter(service_contracts::provider_id.eq(p));
+    }
     let rows: Vec<ServiceContractRow> = q
         .order(service_contracts::created_at.desc())
         .limit(500)
