@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{FinanceState, query_map, readable};
+use super::{FinanceState, partnership_param, query_map, readable};
 use crate::{
     domain::{
         PERIODS, YEARS,
@@ -163,17 +163,7 @@ struct Target {
 fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
     let q = query_map(req)?;
     let mut errors = Vec::new();
-    let partnership = q
-        .get("partnership")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default();
-    if partnership.is_empty() {
-        errors.push(FieldError::new(
-            "partnership",
-            "required",
-            "name the partnership, e.g. partnership=AIM",
-        ));
-    }
+    let partnership = partnership_param(&q, &mut errors);
     let mut int = |name: &str, range: std::ops::RangeInclusive<i32>, hint: &str| match q
         .get(name)
         .map(|s| s.trim().parse::<i32>())

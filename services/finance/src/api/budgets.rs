@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{FinanceState, query_map, readable, writable};
+use super::{FinanceState, partnership_param, query_map, readable, writable};
 use crate::{
     domain::{
         PERIODS, YEARS, bad_period,
@@ -456,18 +456,8 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let params = query_map(&req)?;
-    let code = params
-        .get("partnership")
-        .map(|p| p.trim().to_owned())
-        .unwrap_or_default();
     let mut errors = Vec::new();
-    if code.is_empty() {
-        errors.push(FieldError::new(
-            "partnership",
-            "required",
-            "name the partnership, e.g. partnership=AIM",
-        ));
-    }
+    let code = partnership_param(&params, &mut errors);
     let year = match params.get("year").map(|y| y.trim()) {
         None | Some("") => None,
         Some(y) => match y.parse::<i32>() {
