@@ -22,12 +22,12 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{FinanceState, partnership_param, query_map, readable};
+use super::{FinanceState, query_map, readable};
 use crate::{
     domain::{
         PERIODS, YEARS,
         actuals::{self, Payment, PaymentIn, Rules},
-        bad_period,
+        bad_period, partnership_param,
     },
     store::{
         actuals::{self as store, PaymentRow, UploadRow},
@@ -163,7 +163,7 @@ struct Target {
 fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
     let q = query_map(req)?;
     let mut errors = Vec::new();
-    let partnership = partnership_param(&q, &mut errors);
+    let partnership = partnership_param(&q, "AIM", &mut errors);
     let mut int = |name: &str, range: std::ops::RangeInclusive<i32>, hint: &str| match q
         .get(name)
         .map(|s| s.trim().parse::<i32>())

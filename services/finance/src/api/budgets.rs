@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{FinanceState, partnership_param, query_map, readable, writable};
+use super::{FinanceState, query_map, readable, writable};
 use crate::{
     domain::{
         PERIODS, YEARS, bad_period,
         budget::{self, CostingModel, LineAmount, Step},
+        partnership_param,
         risk::RiskShare,
     },
     handlers::commitments,
@@ -457,7 +458,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let params = query_map(&req)?;
     let mut errors = Vec::new();
-    let code = partnership_param(&params, &mut errors);
+    let code = partnership_param(&params, "AIM", &mut errors);
     let year = match params.get("year").map(|y| y.trim()) {
         None | Some("") => None,
         Some(y) => match y.parse::<i32>() {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, web};
 use hub_bus::Store;
 use hub_platform::{
-    FieldError, Principal, Problem, Role,
+    Principal, Problem, Role,
     directory::{self, Partnership},
 };
 use utoipa::OpenApi;
@@ -78,25 +78,6 @@ pub(crate) fn query_map(req: &HttpRequest) -> Result<HashMap<String, String>, Pr
             })?
             .into_inner(),
     )
-}
-
-/// The partnership a query names, trimmed; none (or an empty one) is an error in `errors`.
-pub(crate) fn partnership_param(
-    query: &HashMap<String, String>,
-    errors: &mut Vec<FieldError>,
-) -> String {
-    let code = query
-        .get("partnership")
-        .map(|p| p.trim().to_owned())
-        .unwrap_or_default();
-    if code.is_empty() {
-        errors.push(FieldError::new(
-            "partnership",
-            "required",
-            "name the partnership, e.g. partnership=AIM",
-        ));
-    }
-    code
 }
 
 /// A partnership whose money the caller may read: finance staff (else 403) of a member

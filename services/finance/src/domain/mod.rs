@@ -64,6 +64,27 @@ pub fn bad_period(field: &str) -> FieldError {
     FieldError::new(field, "range", "a period is 1 (April) to 12 (March)")
 }
 
+/// The partnership a query names, trimmed; none (or an empty one) is an error in `errors`
+/// giving `example` as a code to use.
+pub fn partnership_param(
+    params: &HashMap<String, String>,
+    example: &str,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    let code = params
+        .get("partnership")
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_default();
+    if code.is_empty() {
+        errors.push(FieldError::new(
+            "partnership",
+            "required",
+            format!("name the partnership, e.g. partnership={example}"),
+        ));
+    }
+    code
+}
+
 /// `GET /v1/ledger?partnership=…&year=…`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerQuery {
@@ -75,17 +96,7 @@ impl LedgerQuery {
     /// Reads the query parameters, naming each missing or invalid one.
     pub fn parse(params: &HashMap<String, String>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let partnership = params
-            .get("partnership")
-            .map(|p| p.trim())
-            .unwrap_or_default();
-        if partnership.is_empty() {
-            errors.push(FieldError::new(
-                "partnership",
-                "required",
-                "name the partnership, e.g. partnership=LCR-PPA",
-            ));
-        }
+        let partnership = partnership_param(params, "LCR-PPA", &mut errors);
         let year = match params.get("year").map(|y| y.trim()) {
             None | Some("") => {
                 errors.push(FieldError::new(
@@ -121,7 +132,7 @@ impl LedgerQuery {
         };
         match year {
             Some(year) if errors.is_empty() => Ok(Self {
-                partnership: partnership.to_owned(),
+                partnership,
                 year: FinancialYear(year),
             }),
             _ => Err(errors),
