@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 use super::{
     ContractState,
-    placements::{for_council_role, visible},
+    placements::{
+        COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role, placement_ended,
+        visible,
+    },
     stored_uuid,
 };
 use crate::{
@@ -201,10 +204,6 @@ fn no_ipa() -> Problem {
     Problem::not_found("IPA")
 }
 
-fn placement_ended() -> Problem {
-    Problem::conflict("placement-ended", "the placement has ended")
-}
-
 /// The IPA and one of its versions (404 if either is missing).
 fn version_of(
     conn: &mut DbConnection,
@@ -263,10 +262,7 @@ pub async fn draft_ipa_version(
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
-            if !p.is_active() {
-                return Err(placement_ended().into());
-            }
+            let p = active_for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             let now = Utc::now().naive_utc();
             let ipa = match ipa::ipa_of(conn, &p.id)? {
                 Some(ipa) => ipa,
@@ -519,7 +515,7 @@ pub async fn withdraw_ipa_version(
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
+            let p = for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             let (ipa, v) = version_of(conn, &p, version)?;
             let now = Utc::now().naive_utc();
             if !ipa::withdraw_version(conn, &ipa.id, v.version, &who.sub, now)? {
@@ -556,10 +552,12 @@ pub async fn record_ipa_review(
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = for_council_role(conn, &who, &id, &[Role::SocialWorker, Role::Commissioner])?;
-            if !p.is_active() {
-                return Err(placement_ended().into());
-            }
+            let p = active_for_council_role(
+                conn,
+                &who,
+                &id,
+                &[Role::SocialWorker, Role::Commissioner],
+            )?;
             let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
             let Some(months) = ipa.review_frequency_months else {
                 return Err(Problem::conflict(

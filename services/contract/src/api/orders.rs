@@ -185,7 +185,7 @@ fn for_provider(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Or
 
 /// The order if `who` is a commissioner of its council (404 if `who` may not see it, 403
 /// for the provider and the council's other staff).
-fn for_commissioner(
+pub(super) fn for_commissioner(
     conn: &mut DbConnection,
     who: &Principal,
     id: &str,

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{ContractState, stored_uuid};
 use crate::{
     domain::{
-        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, listed_for, may_see,
+        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, listed_for,
         placements::EndPlacement,
     },
     store::{
@@ -124,6 +124,10 @@ pub fn visible(
     Ok(if_visible(who, store::find_placement(conn, id)?)?)
 }
 
+/// Commissioners and social workers (of the child's council): they end a placement and draft
+/// or withdraw the versions of its IPA.
+pub const COMMISSIONER_OR_SOCIAL_WORKER: &[Role] = &[Role::Commissioner, Role::SocialWorker];
+
 /// The placement if `who` is of its council's staff with one of `roles` (404 if `who` may
 /// not see it, 403 for its provider and the council's other staff).
 pub fn for_council_role(
@@ -145,6 +149,25 @@ pub fn for_council_role(
         .into());
     }
     Ok(p)
+}
+
+/// The placement while it goes on, if `who` is of its council's staff with one of `roles`
+/// (as [`for_council_role`]); 409 `/problems/placement-ended` once it has ended.
+pub fn active_for_council_role(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+    roles: &[Role],
+) -> Result<PlacementRow, DbError> {
+    let p = for_council_role(conn, who, id, roles)?;
+    if !p.is_active() {
+        return Err(placement_ended().into());
+    }
+    Ok(p)
+}
+
+pub fn placement_ended() -> Problem {
+    Problem::conflict("placement-ended", "the placement has ended")
 }
 
 fn new_row(who: &Principal, input: &NewPlacement) -> PlacementRow {
@@ -187,12 +210,7 @@ fn under_order(
     order_id: Uuid,
     input: &NewPlacement,
 ) -> Result<PlacementRow, DbError> {
-    let order = store::find_order(conn, &order_id.to_string())?
-        .filter(|o| may_see(who, &o.council, &o.provider_id))
-        .ok_or_else(|| Problem::not_found("order"))?;
-    if !(is_council_staff(who, &order.council) && who.has(Role::Commissioner)) {
-        return Err(Problem::forbidden("a commissioner of the order's council").into());
-    }
+    let order = super::orders::for_commissioner(conn, who, &order_id.to_string())?;
     let signed = order.status == OrderStatus::Signed.code();
     let emergency_awaiting = order.emergency && order.status == OrderStatus::Issued.code();
     if !(signed || emergency_awaiting) {
@@ -411,11 +429,7 @@ pub async fn end_placement(
     let row = state
         .store
         .write(move |conn, events| {
-            let p = for_council_role(conn, &who, &id, &[Role::Commissioner, Role::SocialWorker])?;
-            let ended = || Problem::conflict("placement-ended", "the placement has ended");
-            if !p.is_active() {
-                return Err(ended().into());
-            }
+            let p = active_for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             if let Some(e) = input.end_date_error(p.start_date) {
                 return Err(Problem::validation(vec![e]).into());
             }
@@ -435,7 +449,7 @@ pub async fn end_placement(
                 &who.sub,
                 now,
             )? {
-                return Err(ended().into());
+                return Err(placement_ended().into());
             }
             if let Some((contract, bed)) = p.block_bed() {
                 blocks::bed_emptied(conn, contract, bed, &p.id, input.end_date, events)?;
