@@ -153,17 +153,16 @@ type Target = (
 fn target(req: &HttpRequest, who: &Principal) -> Result<Target, Problem> {
     who.require_any(&[hub_platform::Role::Finance])?;
     let q = query_map(req)?;
-    let mut errors = match LedgerQuery::parse(&q) {
-        Ok(_) => Vec::new(),
-        Err(e) => e,
+    let (query, mut errors) = match LedgerQuery::parse(&q) {
+        Ok(query) => (Some(query), Vec::new()),
+        Err(e) => (None, e),
     };
     let period = int_param(&q, "period", PERIODS, &mut errors);
-    if !errors.is_empty() {
+    let Some(query) = query.filter(|_| errors.is_empty()) else {
         return Err(Problem::validation(errors));
-    }
-    let year = q["year"].trim().parse::<i32>().expect("checked");
-    let partnership = readable(who, q["partnership"].trim())?;
-    Ok((q, partnership, year, period))
+    };
+    let partnership = readable(who, &query.partnership)?;
+    Ok((q, partnership, query.year.0, period))
 }
 
 /// Builds the report for the caller.
