@@ -3,15 +3,12 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use hub_platform::{
-    Principal, Problem, Role, directory,
-    http::{Json, parse_json},
-};
+use hub_platform::{Principal, Problem, Role, directory, http::Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::ContractState;
+use super::{ContractState, empty_body, today};
 use crate::{
     domain::blocks::{self as rules, ExtendBlock, NewBlockContract, Savings},
     store::blocks::{self as store, BedRow, BlockContractRow, ExtensionRow, StayRow},
@@ -334,8 +331,7 @@ pub async fn block_contract_savings(
         .run(move |conn| {
             let c = store::visible(conn, &who, &id)?;
             let from = q.from.unwrap_or(c.start_date);
-            let to =
-                q.to.unwrap_or_else(|| Utc::now().date_naive().min(c.end_date));
+            let to = q.to.unwrap_or_else(|| today().min(c.end_date));
             if to < from {
                 return Err(
                     Problem::invalid("to", "after_from", "`to` must not be before `from`").into(),
@@ -367,9 +363,7 @@ pub async fn extend_block_contract(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        parse_json::<ExtendBlock>(&body)?;
-    }
+    empty_body::<ExtendBlock>(&body)?;
     let id = id.into_inner();
     let view = state
         .store

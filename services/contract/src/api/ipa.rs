@@ -21,7 +21,7 @@ use super::{
         COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role, placement_ended,
         visible,
     },
-    stored_uuid,
+    stored_uuid, today,
 };
 use crate::{
     domain::{
@@ -167,10 +167,6 @@ pub struct IpaView {
     pub review_due: bool,
     pub review_overdue: bool,
     pub reviews: Vec<ReviewView>,
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 fn view(conn: &mut DbConnection, ipa: &IpaRow) -> Result<IpaView, DbError> {

@@ -8,13 +8,13 @@ use hub_events::{OrderDeclined, OrderSigned};
 use hub_platform::{
     Principal, Problem, Role,
     db::{DbConnection, DbError},
-    http::{Json, parse_json},
+    http::Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ContractState, stored_uuid};
+use super::{ContractState, empty_body, stored_uuid, today};
 use crate::{
     domain::{
         OrderStatus, SignOrder, is_council_staff, listed_for,
@@ -164,10 +164,6 @@ impl From<&VariationRow> for VariationView {
     }
 }
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 /// The order if `who` may see it; 404 otherwise.
 fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
     Ok(if_visible(who, store::find_order(conn, id)?)?)
@@ -311,9 +307,7 @@ pub async fn sign_order(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        parse_json::<SignOrder>(&body)?;
-    }
+    empty_body::<SignOrder>(&body)?;
     let id = id.into_inner();
     let row = state
         .store

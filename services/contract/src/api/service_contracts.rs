@@ -5,17 +5,12 @@
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Events;
-use hub_platform::{
-    DbConnection, Principal, Problem, Role,
-    db::DbError,
-    directory,
-    http::{Json, parse_json},
-};
+use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::ContractState;
+use super::{ContractState, empty_body, today};
 use crate::{
     domain::service_contracts::{
         self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, NewServiceContract,
@@ -197,11 +192,7 @@ impl ServiceContractView {
 fn full_view(conn: &mut DbConnection, id: &str) -> Result<ServiceContractView, DbError> {
     let c = store::find(conn, id)?.ok_or_else(|| Problem::not_found("service contract"))?;
     let history = store::history(conn, id)?;
-    Ok(ServiceContractView::of(
-        &c,
-        Some(&history),
-        Utc::now().date_naive(),
-    ))
+    Ok(ServiceContractView::of(&c, Some(&history), today()))
 }
 
 /// Runs `act` on the contract for its lead commissioner in one write, and answers with the
@@ -326,7 +317,7 @@ pub async fn list_service_contracts(
         .db
         .run(move |conn| store::list_visible(conn, &who))
         .await?;
-    let today = Utc::now().date_naive();
+    let today = today();
     Ok(HttpResponse::Ok().json(
         rows.iter()
             .map(|c| ServiceContractView::of(c, None, today))
@@ -440,9 +431,7 @@ pub async fn service_contract_go_live(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        parse_json::<GoLive>(&body)?;
-    }
+    empty_body::<GoLive>(&body)?;
     manage(&state, who, id.into_inner(), |conn, c, who, events| {
         store::go_live(conn, c, who, events)
     })
