@@ -127,6 +127,21 @@ impl ServiceContractRow {
     pub fn is(&self, status: Status) -> bool {
         self.status == status.code()
     }
+
+    /// 422 naming `field` unless `day` falls within the contract's term.
+    fn within_term(&self, field: &str, day: NaiveDate) -> Result<(), Problem> {
+        if day < self.start_date || day > self.end_date {
+            return Err(Problem::invalid(
+                field,
+                "within_term",
+                format!(
+                    "the contract runs from {} to {}",
+                    self.start_date, self.end_date
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// See [`rules::may_see`].
@@ -515,14 +530,7 @@ pub fn vary(
     if c.is(Status::Terminated) {
         return Err(not_in(Status::Live, c).into());
     }
-    if v.effective_on < c.start_date || v.effective_on > c.end_date {
-        return Err(Problem::invalid(
-            "/effective_on",
-            "within_term",
-            format!("the contract runs from {} to {}", c.start_date, c.end_date),
-        )
-        .into());
-    }
+    c.within_term("/effective_on", v.effective_on)?;
     let live = c.is(Status::Live);
     let mut detail = serde_json::json!({ "description": v.description.trim() });
     let mut change = Variation {
@@ -633,14 +641,7 @@ pub fn terminate(
     if !c.is(Status::Live) {
         return Err(not_in(Status::Live, c).into());
     }
-    if t.terminated_on < c.start_date || t.terminated_on > c.end_date {
-        return Err(Problem::invalid(
-            "/terminated_on",
-            "within_term",
-            format!("the contract runs from {} to {}", c.start_date, c.end_date),
-        )
-        .into());
-    }
+    c.within_term("/terminated_on", t.terminated_on)?;
     let reason = t.reason.trim();
     let n = diesel::update(
         service_contracts::table
