@@ -82,6 +82,21 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body that may be left out altogether (empty or only whitespace: then
+/// `T::default()`); when given it is read and validated as strictly as [`Json`].
+pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let value: T = parse_json(bytes)?;
+    let errors = value.validate();
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
 /// Deserialises `bytes` as `T`, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -378,6 +393,56 @@ mod tests {
             (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
             ("/child/nick", "unknown_field")
         );
+    }
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Note {
+        #[serde(default)]
+        reason: Option<String>,
+    }
+    impl Validate for Note {
+        fn validate(&self) -> Vec<FieldError> {
+            match &self.reason {
+                Some(r) if r.trim().is_empty() => {
+                    vec![FieldError::new("/reason", "required", "say why")]
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
+
+    #[test]
+    fn an_optional_body_left_out_is_the_default_and_given_is_read_strictly() {
+        for empty in ["", "  \n"] {
+            assert_eq!(optional_body::<Note>(empty.as_bytes()), Ok(Note::default()));
+        }
+        assert_eq!(optional_body::<Note>(b"{}"), Ok(Note::default()));
+        assert_eq!(
+            optional_body::<Note>(br#"{"reason": "moved"}"#),
+            Ok(Note {
+                reason: Some("moved".into())
+            })
+        );
+        let p = optional_body::<Note>(br#"{"why": 1}"#).unwrap_err();
+        assert_eq!(
+            (
+                p.status,
+                p.errors[0].field.as_str(),
+                p.errors[0].rule.as_str()
+            ),
+            (422, "/why", "unknown_field")
+        );
+        let p = optional_body::<Note>(br#"{"reason": " "}"#).unwrap_err();
+        assert_eq!(
+            (
+                p.status,
+                p.errors[0].field.as_str(),
+                p.errors[0].rule.as_str()
+            ),
+            (422, "/reason", "required")
+        );
+        assert_eq!(optional_body::<Note>(b"[").unwrap_err().status, 400);
     }
 }
 

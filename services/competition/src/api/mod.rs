@@ -16,12 +16,7 @@ pub mod vacancies;
 
 use actix_web::web;
 use hub_bus::Store;
-use hub_platform::{
-    Principal, Problem,
-    db::DbError,
-    http::{Validate, parse_json},
-};
-use serde::de::DeserializeOwned;
+use hub_platform::{Principal, Problem, db::DbError};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -167,6 +162,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/v1/competitions/{id}/ocds", web::get().to(ocds::export));
 }
 
+pub use hub_platform::http::optional_body;
+
 /// The optional body of opening or reopening a competition, with its deadline checked
 /// against now.
 pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem> {
@@ -174,21 +171,6 @@ pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem>
     match input.deadline_error(chrono::Utc::now()) {
         Some(e) => Err(Problem::validation(vec![e])),
         None => Ok(input),
-    }
-}
-
-/// A JSON body that may be left out altogether (then `T::default()`); when given it is read
-/// and validated as strictly as [`hub_platform::http::Json`].
-pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> Result<T, Problem> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    let value: T = parse_json(bytes)?;
-    let errors = value.validate();
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(Problem::validation(errors))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ContractState, empty_body, today};
+use super::{ContractState, today};
 use crate::{
     domain::blocks::{self as rules, ExtendBlock, NewBlockContract, Savings},
     store::blocks::{self as store, BedRow, BlockContractRow, ExtensionRow, StayRow},
@@ -363,7 +363,7 @@ pub async fn extend_block_contract(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    empty_body::<ExtendBlock>(&body)?;
+    hub_platform::http::optional_body::<ExtendBlock>(&body)?;
     let id = id.into_inner();
     let view = state
         .store

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use actix_web::web;
 use chrono::{NaiveDate, Utc};
 use hub_bus::Store;
-use hub_platform::{Problem, Settings, http::parse_json};
-use serde::de::DeserializeOwned;
+use hub_platform::{Problem, Settings};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -80,14 +79,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Today (UTC).
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-/// A request that takes no body, or `{}`: anything else is refused as `T` refuses it.
-pub fn empty_body<T: DeserializeOwned>(body: &[u8]) -> Result<(), Problem> {
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        parse_json::<T>(body)?;
-    }
-    Ok(())
 }
 
 /// An id read back from the database as a UUID (a bad one is an internal error).

@@ -14,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ContractState, empty_body, stored_uuid, today};
+use super::{ContractState, stored_uuid, today};
 use crate::{
     domain::{
         OrderStatus, SignOrder, is_council_staff, listed_for,
@@ -307,7 +307,7 @@ pub async fn sign_order(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    empty_body::<SignOrder>(&body)?;
+    hub_platform::http::optional_body::<SignOrder>(&body)?;
     let id = id.into_inner();
     let row = state
         .store

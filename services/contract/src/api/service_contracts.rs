@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ContractState, empty_body, today};
+use super::{ContractState, today};
 use crate::{
     domain::service_contracts::{
         self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, NewServiceContract,
@@ -431,7 +431,7 @@ pub async fn service_contract_go_live(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    empty_body::<GoLive>(&body)?;
+    hub_platform::http::optional_body::<GoLive>(&body)?;
     manage(&state, who, id.into_inner(), |conn, c, who, events| {
         store::go_live(conn, c, who, events)
     })
