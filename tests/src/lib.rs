@@ -252,6 +252,10 @@ pub struct Received {
     pub id: String,
     pub timestamp: String,
     pub signature: String,
+    /// The W3C `traceparent` header ("" if none).
+    pub traceparent: String,
+    /// Whether a `tracestate` header came (it should not reach providers).
+    pub tracestate: bool,
     pub body: Vec<u8>,
 }
 
@@ -300,6 +304,8 @@ async fn receive(
         id: h("webhook-id"),
         timestamp: h("webhook-timestamp"),
         signature: h("webhook-signature"),
+        traceparent: h("traceparent"),
+        tracestate: req.headers().contains_key("tracestate"),
         body: body.to_vec(),
     });
     HttpResponse::NoContent().finish()

@@ -105,7 +105,10 @@ async fn thin_flow(p: &TestPlatform) {
             &format!("{}/v1/referrals", p.urls.referral),
             Some(&sefton),
             &referral_body(&seeded.framework_id, &seeded.residential_lot),
-            &[("traceparent", &format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))],
+            &[
+                ("traceparent", &format!("00-{TRACE_ID}-00f067aa0ba902b7-01")),
+                ("tracestate", "council=sefton-case-system"),
+            ],
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -146,12 +149,23 @@ async fn thin_flow(p: &TestPlatform) {
             "no child's personal data in webhooks: {body}"
         );
         assert_eq!(w.json()["data"]["referral_id"], referral_id.as_str());
+        // The provider's webhook joins the council's trace (its own span), and the caller's
+        // tracestate does not reach it.
+        assert_eq!(
+            w.traceparent.split('-').nth(1),
+            Some(TRACE_ID),
+            "the webhook to {} carries the trace: {:?}",
+            w.owner,
+            w.traceparent
+        );
+        assert!(!w.tracestate, "no tracestate to {}", w.owner);
     }
     let data = invites[0].json()["data"].clone();
     let competition_id = data["competition_id"].as_str().unwrap().to_owned();
 
     // One trace follows the referral: the caller's trace id is on the event the referral
-    // service emitted and on the one the competition service emitted in reaction to it.
+    // service emitted and on the one the competition service emitted in reaction to it (and,
+    // above, on each provider's webhook).
     for (service, event_type) in [
         ("referral", "referral.submitted"),
         ("competition", "competition.opened"),
