@@ -44,11 +44,18 @@ enum Command {
         #[arg(long)]
         ttl: Option<u64>,
     },
-    /// Load the demo partnership (LCR PPA, two lots, six providers) into a running platform.
+    /// Load the demo partnerships into a running platform: the LCR PPA (two lots, six
+    /// providers) and AIM's pooled budget and a live adoption support contract this year.
     Seed {
         /// Base URL of the platform (embedded) or of the competition service.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
+        /// The finance service's URL when distributed (default: `--url`).
+        #[arg(long)]
+        finance_url: Option<String>,
+        /// The contract service's URL when distributed (default: `--url`).
+        #[arg(long)]
+        contract_url: Option<String>,
     },
     /// Measure the thin flow: throughput, latency and memory (see README); `hub bench
     /// ledger`: the finance ledger at national scale.
@@ -147,12 +154,26 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let ttl = Duration::from_secs(ttl.unwrap_or(settings.auth.token_ttl_seconds));
             println!("{}", auth.mint(&sub, &org, &role, ttl));
         }
-        Command::Seed { url } => {
+        Command::Seed {
+            url,
+            finance_url,
+            contract_url,
+        } => {
             let auth = Authenticator::new(&settings.auth);
+            let base = |u: &Option<String>| {
+                u.as_deref()
+                    .unwrap_or(&url)
+                    .trim_end_matches('/')
+                    .to_owned()
+            };
             let seeded = hub::seed::seed(url.trim_end_matches('/'), &auth).await?;
             println!("framework_id={}", seeded.framework_id);
             println!("residential_lot={}", seeded.residential_lot);
             println!("foster_lot={}", seeded.foster_lot);
+            let aim = hub::seed::seed_aim(&base(&finance_url), &base(&contract_url), &auth).await?;
+            println!("aim_year={}", aim.year);
+            println!("aim_budget_id={}", aim.budget_id);
+            println!("aim_service_contract_id={}", aim.service_contract_id);
             // Key=value lines on stdout (`eval "$(hub seed)"`), the rest on stderr.
             for (id, name, lot, price) in hub::seed::DEMO_PROVIDERS {
                 eprintln!(
