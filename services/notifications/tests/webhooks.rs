@@ -1328,6 +1328,78 @@ fn contract_events_reach_providers_and_councils_on_postgres() {
     );
 }
 
+/// A redelivery asked for while the delivery's attempt is still in flight is not lost: the
+/// attempt's outcome is recorded, but the delivery is sent again.
+async fn a_redelivery_during_an_attempt_is_kept(ctx: ServiceCtx, rx: Receiver) {
+    let app = ctx.app().await;
+    let token = ctx.token("prov-slow", Role::Provider);
+    let (s, hook) = call(
+        &app,
+        "POST",
+        "/v1/webhooks",
+        &token,
+        Some(json!({"url": rx.url("prov-slow"), "event_types": ["competition.invited"]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{hook}");
+    // The first attempt is answered (204) only after a second.
+    rx.set(|_, nth| {
+        if nth == 0 {
+            (204, Duration::from_secs(1))
+        } else {
+            (204, Duration::ZERO)
+        }
+    });
+    ctx.publish(
+        "competition",
+        &opened(Uuid::now_v7(), Uuid::now_v7(), 1, &["prov-slow"]),
+    )
+    .await;
+    let first = rx.wait("prov-slow", "competition.invited", 1).await;
+    // While the provider has not answered yet, it asks for the webhook again.
+    let (s, r) = call(
+        &app,
+        "POST",
+        &format!(
+            "/v1/webhooks/deliveries/{}/redeliver",
+            first[0].headers["webhook-id"]
+        ),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(s, 202, "{r}");
+    let got = rx.wait("prov-slow", "competition.invited", 2).await;
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+    // Both attempts are in the delivery's log, and it ends delivered.
+    let log = format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+    eventually(
+        "both attempts recorded, the delivery delivered",
+        Duration::from_secs(5),
+        || async {
+            let (_, log) = call(&app, "GET", &log, &token, None).await;
+            let numbers: Vec<i64> = log[0]["attempt_log"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["attempt"].as_i64())
+                .collect();
+            (log[0]["status"] == "delivered" && numbers == [1, 2]).then_some(())
+        },
+    )
+    .await;
+}
+
+#[test]
+fn a_redelivery_during_an_attempt_is_kept_on_sqlite() {
+    run(Backend::Sqlite, a_redelivery_during_an_attempt_is_kept);
+}
+
+#[test]
+fn a_redelivery_during_an_attempt_is_kept_on_postgres() {
+    run(Backend::Postgres, a_redelivery_during_an_attempt_is_kept);
+}
+
 #[test]
 fn webhooks_join_the_event_trace_on_sqlite() {
     run(Backend::Sqlite, webhooks_join_the_event_trace);

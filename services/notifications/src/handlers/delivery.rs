@@ -387,6 +387,7 @@ impl Worker {
         let attempt = Attempt {
             delivery_id: d.id.clone(),
             endpoint_id: d.endpoint_id.clone(),
+            lease_until_ms: d.lease_until_ms,
             attempt: d.attempt,
             at,
             status_code: status_code.map(i32::from),
@@ -685,6 +686,100 @@ mod tests {
     #[test]
     fn postgres_claims_are_leased_and_shared_fairly() {
         run(Backend::Postgres, claims_are_leased_and_shared_fairly);
+    }
+
+    /// An attempt's outcome settles its delivery only while the attempt's lease is still on
+    /// it: a redelivery asked for while the attempt was in flight stays due (and is numbered
+    /// after it), and is settled by its own attempt.
+    async fn an_outcome_settles_only_its_own_lease(store: Store) {
+        let e = endpoint(&store, "prov-a", "http://127.0.0.1:9/a", &[INVITED], true).await;
+        let ep = e.id.clone();
+        let id = store
+            .db
+            .run(move |c| store::insert_delivery(c, &ep, "ev-0", INVITED, "{}".into()))
+            .await
+            .unwrap();
+        let claim = || {
+            let store = store.clone();
+            async move {
+                store
+                    .db
+                    .transaction(|c| store::claim(c, 10, 60_000, &HashMap::new(), 2))
+                    .await
+                    .unwrap()
+                    .deliveries
+            }
+        };
+        let outcome = |d: &Claimed| {
+            (
+                Attempt {
+                    delivery_id: d.id.clone(),
+                    endpoint_id: d.endpoint_id.clone(),
+                    lease_until_ms: d.lease_until_ms,
+                    attempt: d.attempt,
+                    at: Utc::now().naive_utc(),
+                    status_code: Some(204),
+                    error: None,
+                    latency_ms: 1,
+                },
+                Next::Delivered,
+            )
+        };
+        let record = |o: (Attempt, Next)| {
+            let store = store.clone();
+            async move {
+                store
+                    .db
+                    .transaction(move |c| store::record_all(c, &[o]))
+                    .await
+                    .unwrap()
+            }
+        };
+        let row = |id: String| {
+            let store = store.clone();
+            async move {
+                store
+                    .db
+                    .run(move |c| store::find_delivery(c, &id))
+                    .await
+                    .unwrap()
+                    .expect("the delivery")
+            }
+        };
+        let first = claim().await;
+        assert_eq!((first.len(), first[0].attempt), (1, 1));
+        // The provider asks for it again while the first attempt is in flight.
+        let i = id.clone();
+        store
+            .db
+            .transaction(move |c| store::redeliver(c, &i))
+            .await
+            .unwrap();
+        record(outcome(&first[0])).await;
+        let d = row(id.clone()).await;
+        assert_eq!(
+            (d.status.as_str(), d.attempts),
+            ("pending", 1),
+            "the redelivery is still due"
+        );
+        let second = claim().await;
+        assert_eq!((second.len(), second[0].attempt), (1, 2));
+        record(outcome(&second[0])).await;
+        let d = row(id.clone()).await;
+        assert_eq!((d.status.as_str(), d.attempts), ("delivered", 2));
+        // A late outcome of the first attempt (its lease long gone) changes nothing.
+        record(outcome(&first[0])).await;
+        assert_eq!(row(id).await.status, "delivered");
+    }
+
+    #[test]
+    fn sqlite_an_outcome_settles_only_its_own_lease() {
+        run(Backend::Sqlite, an_outcome_settles_only_its_own_lease);
+    }
+
+    #[test]
+    fn postgres_an_outcome_settles_only_its_own_lease() {
+        run(Backend::Postgres, an_outcome_settles_only_its_own_lease);
     }
 
     /// The worker lives as long as the service is mounted: once the platform drops it, queued

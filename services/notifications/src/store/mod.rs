@@ -346,14 +346,19 @@ pub fn attempts_of(
 /// Makes a delivery due again at once, as a new series of attempts (the give-up window
 /// starts again). It keeps its id, so the receiver sees the same `webhook-id`.
 pub fn redeliver(conn: &mut DbConnection, id: &str) -> Result<usize, DbError> {
-    Ok(diesel::update(webhook_deliveries::table.find(id))
-        .set((
-            webhook_deliveries::status.eq(DeliveryStatus::Pending.code()),
-            webhook_deliveries::next_attempt_ms.eq(now_ms()),
-            webhook_deliveries::first_attempt_ms.eq(None::<i64>),
-            webhook_deliveries::delivered_ms.eq(None::<i64>),
-        ))
-        .execute(conn)?)
+    // An attempt still in flight (leased) no longer owns the delivery: its outcome is kept in
+    // the attempt log but does not settle the redelivery, which is numbered after it.
+    Ok(diesel::sql_query(
+        "UPDATE webhook_deliveries SET status = $1, next_attempt_ms = $2, \
+         first_attempt_ms = NULL, delivered_ms = NULL, \
+         attempts = CASE WHEN claimed_until_ms IS NOT NULL AND claimed_until_ms > $2 \
+                         THEN attempts + 1 ELSE attempts END, \
+         claimed_until_ms = NULL WHERE id = $3",
+    )
+    .bind::<Text, _>(DeliveryStatus::Pending.code())
+    .bind::<BigInt, _>(now_ms())
+    .bind::<Text, _>(id)
+    .execute(conn)?)
 }
 
 /// Re-enables an endpoint; its paused deliveries become due at once, as a new series.
@@ -404,6 +409,10 @@ pub fn disable(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: String,
+    /// The claim's lease (`claimed_until_ms` as set by the claim): the attempt's outcome is
+    /// recorded on the delivery only while the lease is still its own (not redelivered or
+    /// claimed again meanwhile).
+    pub lease_until_ms: i64,
     pub endpoint_id: String,
     pub event_type: String,
     pub body: String,
@@ -537,6 +546,7 @@ pub fn claim(
             .into_iter()
             .filter(|c| chosen.contains(&c.id))
             .map(|c| Claimed {
+                lease_until_ms: now + lease_ms,
                 attempt: c.attempts + 1,
                 first_attempt_ms: c.first_attempt_ms.unwrap_or(now),
                 secrets: signing_secrets(
@@ -597,6 +607,8 @@ pub fn reset_leases(conn: &mut DbConnection) -> Result<usize, DbError> {
 pub struct Attempt {
     pub delivery_id: String,
     pub endpoint_id: String,
+    /// The lease of the claim the attempt was made under ([`Claimed::lease_until_ms`]).
+    pub lease_until_ms: i64,
     pub attempt: i32,
     pub at: NaiveDateTime,
     pub status_code: Option<i32>,
@@ -645,9 +657,13 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
         q.execute(conn)?;
     }
     let now = now_ms();
-    let mut delivered: BTreeMap<(i32, Option<i32>), Vec<&str>> = BTreeMap::new();
+    // A delivery's row takes an attempt's outcome only while the attempt's lease is still on
+    // it: a redelivery asked for meanwhile (or a new claim after the lease ran out) owns it.
+    let mut delivered: BTreeMap<(i32, Option<i32>, i64), Vec<&str>> = BTreeMap::new();
     for (a, next) in outcomes {
-        let target = webhook_deliveries::table.find(&a.delivery_id);
+        let target = webhook_deliveries::table
+            .find(&a.delivery_id)
+            .filter(webhook_deliveries::claimed_until_ms.eq(a.lease_until_ms));
         let common = (
             webhook_deliveries::attempts.eq(a.attempt),
             webhook_deliveries::claimed_until_ms.eq(None::<i64>),
@@ -657,7 +673,7 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
         match next {
             Next::Delivered if a.error.is_none() => {
                 delivered
-                    .entry((a.attempt, a.status_code))
+                    .entry((a.attempt, a.status_code, a.lease_until_ms))
                     .or_default()
                     .push(&a.delivery_id);
             }
@@ -676,27 +692,33 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
                     .execute(conn)?;
             }
             Next::GiveUp { reason } => {
-                diesel::update(target)
+                let failed = diesel::update(target)
                     .set((
                         common,
                         webhook_deliveries::status.eq(DeliveryStatus::Failed.code()),
                     ))
                     .execute(conn)?;
-                disable(conn, &a.endpoint_id, reason, a.at)?;
+                if failed > 0 {
+                    disable(conn, &a.endpoint_id, reason, a.at)?;
+                }
             }
         }
     }
-    for ((attempt, status_code), ids) in delivered {
-        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
-            .set((
-                webhook_deliveries::attempts.eq(attempt),
-                webhook_deliveries::claimed_until_ms.eq(None::<i64>),
-                webhook_deliveries::last_status_code.eq(status_code),
-                webhook_deliveries::last_error.eq(None::<String>),
-                webhook_deliveries::status.eq(DeliveryStatus::Delivered.code()),
-                webhook_deliveries::delivered_ms.eq(Some(now)),
-            ))
-            .execute(conn)?;
+    for ((attempt, status_code, lease), ids) in delivered {
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq_any(ids))
+                .filter(webhook_deliveries::claimed_until_ms.eq(lease)),
+        )
+        .set((
+            webhook_deliveries::attempts.eq(attempt),
+            webhook_deliveries::claimed_until_ms.eq(None::<i64>),
+            webhook_deliveries::last_status_code.eq(status_code),
+            webhook_deliveries::last_error.eq(None::<String>),
+            webhook_deliveries::status.eq(DeliveryStatus::Delivered.code()),
+            webhook_deliveries::delivered_ms.eq(Some(now)),
+        ))
+        .execute(conn)?;
     }
     Ok(())
 }
