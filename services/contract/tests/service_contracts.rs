@@ -776,6 +776,21 @@ async fn value_changes(url: &str) {
     )
     .await;
     assert_eq!(s, 200);
+    // From 1 March 2020 the extension leaves £120,000 to phase, but March 2020's days already
+    // cost nothing (the reduction above took them): a penny a day less over March and the
+    // extension would make them cost less than nothing.
+    let got = post(vary(json!(-396), "2020-03-01")).await;
+    assert_problem(
+        &got,
+        409,
+        "reduction-exceeds-remaining",
+        Some(("/value_change_pence", "within_remaining")),
+    );
+    assert!(
+        got.1["detail"].as_str().unwrap().contains("2020-03-01"),
+        "{}",
+        got.1
+    );
     assert_problem(
         &post(vary(json!(-12_000_001), "2020-04-01")).await,
         409,

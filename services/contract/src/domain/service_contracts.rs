@@ -458,6 +458,31 @@ pub fn left_to_phase(tranches: &[Tranche], day: NaiveDate) -> i64 {
         .sum()
 }
 
+/// What `t` phases on `day` (as [`left_to_phase`] splits it: `value / n` a day, the odd
+/// pennies on the earliest days); nothing outside its days.
+fn day_share(t: &Tranche, day: NaiveDate) -> i64 {
+    let n = (t.to - t.from).num_days() + 1;
+    if n <= 0 || day < t.from || day > t.to {
+        return 0;
+    }
+    let i = (day - t.from).num_days();
+    let (q, r) = (t.value_pence / n, t.value_pence % n);
+    q + if i < r.abs() { r.signum() } else { 0 }
+}
+
+/// The first day on which `tranches` and `change` together would phase less than nothing
+/// (a reduction spread evenly over days some of which cost less than its daily share, e.g. a
+/// cheaper extension), if any.
+pub fn first_negative_day(tranches: &[Tranche], change: &Tranche) -> Option<NaiveDate> {
+    change
+        .from
+        .iter_days()
+        .take_while(|d| *d <= change.to)
+        .find(|day| {
+            day_share(change, *day) + tranches.iter().map(|t| day_share(t, *day)).sum::<i64>() < 0
+        })
+}
+
 /// `POST /v1/contracts/services/{id}/terminate`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -692,6 +717,47 @@ mod tests {
         );
         assert_eq!(left_to_phase(&[term, varied], from), 25_200_000);
         assert_eq!(left_to_phase(&[term], d(2020, 4, 1)), 0);
+    }
+
+    #[test]
+    fn a_reduction_may_not_take_a_day_below_nothing() {
+        // £240,000 over two years, then a cheap year's extension of £36,500 (100p a day).
+        let term = Tranche {
+            from: d(2018, 4, 1),
+            to: d(2020, 3, 31),
+            value_pence: 24_000_000,
+        };
+        let extension = Tranche {
+            from: d(2020, 4, 1),
+            to: d(2021, 3, 31),
+            value_pence: 36_500,
+        };
+        let cut = |value: i64| Tranche {
+            from: d(2020, 1, 1),
+            to: d(2021, 3, 31),
+            value_pence: value,
+        };
+        // 456 days from 1 January 2020: 91 × 32,831p of the term, 365 × 100p of the extension.
+        let left = left_to_phase(&[term, extension], d(2020, 1, 1));
+        assert_eq!(left, 91 * 32_831 + 36_500);
+        // Taking all of it evenly would take 6,632p a day from days worth 100p.
+        assert_eq!(
+            first_negative_day(&[term, extension], &cut(-left)),
+            Some(d(2020, 4, 1))
+        );
+        // 100p a day over the 456 days fits, and the odd pennies go on the earliest days: on
+        // the 91 dear days of the term, 91 more fit; the 92nd lands on 1 April 2020.
+        assert_eq!(first_negative_day(&[term, extension], &cut(-45_600)), None);
+        assert_eq!(first_negative_day(&[term, extension], &cut(-45_691)), None);
+        assert_eq!(
+            first_negative_day(&[term, extension], &cut(-45_692)),
+            Some(d(2020, 4, 1))
+        );
+        assert_eq!(first_negative_day(&[term, extension], &cut(1_000)), None);
+        for day in d(2018, 4, 1).iter_days().take(800) {
+            let shares: i64 = [term, extension].iter().map(|t| day_share(t, day)).sum();
+            assert!(shares >= 0);
+        }
     }
 
     #[test]

@@ -575,6 +575,31 @@ pub fn vary(
             )])
             .into());
         }
+        // Spread evenly, a reduction may also not take any day below nothing (days of a
+        // cheaper extension cost less than its daily share).
+        let spread = Tranche {
+            from: v.effective_on,
+            to: c.end_date,
+            value_pence: delta,
+        };
+        if let Some(day) = rules::first_negative_day(&tranches, &spread).filter(|_| live) {
+            return Err(Problem::conflict(
+                "reduction-exceeds-remaining",
+                format!(
+                    "a reduction of {} spread by day from {} to {} takes more than the contract \
+                     costs on {day}",
+                    Pence(delta.saturating_neg()),
+                    v.effective_on,
+                    c.end_date
+                ),
+            )
+            .with_errors(vec![FieldError::new(
+                "/value_change_pence",
+                "within_remaining",
+                format!("the reduction would make {day} cost less than nothing"),
+            )])
+            .into());
+        }
         let after = c.value_pence.checked_add(delta).ok_or_else(|| {
             Problem::invalid(
                 "/value_change_pence",
