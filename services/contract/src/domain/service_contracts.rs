@@ -446,28 +446,38 @@ pub struct Tranche {
 pub fn left_to_phase(tranches: &[Tranche], day: NaiveDate) -> i64 {
     tranches
         .iter()
-        .map(|t| {
-            let n = (t.to - t.from).num_days() + 1;
-            if n <= 0 || day > t.to {
-                return 0;
+        .map(|t| match t.daily() {
+            Some((n, q, r)) if day <= t.to => {
+                let before = (day - t.from).num_days().clamp(0, n);
+                t.value_pence - (q * before + r.signum() * r.abs().min(before))
             }
-            let before = (day - t.from).num_days().clamp(0, n);
-            let (q, r) = (t.value_pence / n, t.value_pence % n);
-            t.value_pence - (q * before + r.signum() * r.abs().min(before))
+            _ => 0,
         })
         .sum()
+}
+
+impl Tranche {
+    /// How the value is split by day: its `n` days get `q` each, and the first `|r|` of them
+    /// a penny more of `r`'s sign. None for a tranche without days.
+    fn daily(&self) -> Option<(i64, i64, i64)> {
+        let n = (self.to - self.from).num_days() + 1;
+        (n > 0).then(|| (n, self.value_pence / n, self.value_pence % n))
+    }
 }
 
 /// What `t` phases on `day` (as [`left_to_phase`] splits it: `value / n` a day, the odd
 /// pennies on the earliest days); nothing outside its days.
 fn day_share(t: &Tranche, day: NaiveDate) -> i64 {
-    let n = (t.to - t.from).num_days() + 1;
-    if n <= 0 || day < t.from || day > t.to {
-        return 0;
+    match t.daily() {
+        Some((_, q, r)) if (t.from..=t.to).contains(&day) => {
+            q + if (day - t.from).num_days() < r.abs() {
+                r.signum()
+            } else {
+                0
+            }
+        }
+        _ => 0,
     }
-    let i = (day - t.from).num_days();
-    let (q, r) = (t.value_pence / n, t.value_pence % n);
-    q + if i < r.abs() { r.signum() } else { 0 }
 }
 
 /// The first day on which `tranches` and `change` together would phase less than nothing

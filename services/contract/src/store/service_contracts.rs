@@ -582,7 +582,7 @@ pub fn vary(
             to: c.end_date,
             value_pence: delta,
         };
-        if let Some(day) = rules::first_negative_day(&tranches, &spread).filter(|_| live) {
+        if live && let Some(day) = rules::first_negative_day(&tranches, &spread) {
             return Err(Problem::conflict(
                 "reduction-exceeds-remaining",
                 format!(
