@@ -23,6 +23,42 @@ pub struct Pence(pub i64);
 impl Pence {
     pub const ZERO: Pence = Pence(0);
 
+    /// The most a weekly rate, or one weekly extra on top of a rate, may be: £100,000.00.
+    /// A children's home placement costs a few thousand pounds a week; the bound keeps every
+    /// cost the ledger derives from a rate (a year is 52 weeks, a contract a few years)
+    /// many orders of magnitude inside `i64`.
+    pub const MAX_WEEKLY: Pence = Pence::gbp(100_000, 0);
+
+    /// The most one payment line (an actual uploaded by finance) may be, either way:
+    /// £10,000,000.00 paid or refunded.
+    pub const MAX_PAYMENT_LINE: Pence = Pence::gbp(10_000_000, 0);
+
+    /// Checks `self` is within `min..=max`, else a 422 field error naming `field` (a JSON
+    /// pointer) with rule `range` and both bounds in pounds.
+    pub fn check_range(
+        self,
+        field: &str,
+        min: Pence,
+        max: Pence,
+    ) -> Result<Pence, crate::problem::FieldError> {
+        if self < min || self > max {
+            return Err(crate::problem::FieldError::new(
+                field,
+                "range",
+                format!(
+                    "must be from {min} to {max} (in pence: {} to {})",
+                    min.0, max.0
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// `self + o`, or `None` when the sum does not fit in `i64`.
+    pub fn checked_add(self, o: Pence) -> Option<Pence> {
+        self.0.checked_add(o.0).map(Pence)
+    }
+
     /// `pounds` and `pence` (e.g. `Pence::gbp(2149, 0)`).
     pub const fn gbp(pounds: i64, pence: i64) -> Self {
         Pence(pounds * 100 + pence)
@@ -130,6 +166,30 @@ impl std::fmt::Display for Pence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_check_names_the_field_and_both_bounds() {
+        let max = Pence::MAX_WEEKLY;
+        assert_eq!(
+            max.check_range("/weekly_rate_pence", Pence(1), max),
+            Ok(max)
+        );
+        let e = Pence(i64::MAX)
+            .check_range("/weekly_rate_pence", Pence(1), max)
+            .unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.rule.as_str()),
+            ("/weekly_rate_pence", "range")
+        );
+        assert!(e.message.contains("£100,000.00"), "{}", e.message);
+        let m = Pence::MAX_PAYMENT_LINE;
+        assert!(
+            Pence(i64::MIN)
+                .check_range("/rows/0/amount_pence", Pence(-m.0), m)
+                .is_err()
+        );
+        assert_eq!(Pence(i64::MAX).checked_add(Pence(1)), None);
+    }
 
     #[test]
     fn block_contract_savings_from_the_seed_are_exact() {
