@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 use diesel::{
     Connection, RunQueryDsl,
     connection::SimpleConnection,
-    r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection},
+    r2d2::{CustomizeConnection, Pool, PooledConnection},
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
@@ -116,8 +116,54 @@ impl From<Problem> for DbError {
     }
 }
 
-type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+type DbPool = Pool<Manager>;
+pub type PooledDb = PooledConnection<Manager>;
+
+/// Opens the pool's connections on the one backend the URL names. diesel's derived
+/// `MultiConnection::establish` tries every backend in turn and, when all fail, says only
+/// "Invalid connection url for multiconnection", also when the URL is right and the server
+/// refuses connections; this reports the backend's own error ("Connection refused", a wrong
+/// password, a missing file) instead. Otherwise it is diesel's `ConnectionManager`.
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url).map(DbConnection::Pg),
+            Backend::Sqlite => {
+                diesel::SqliteConnection::establish(&self.url).map(DbConnection::Sqlite)
+            }
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Logs the pool's failures to connect, naming the database and the underlying error.
+#[derive(Debug)]
+struct LogConnectErrors {
+    location: String,
+}
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for LogConnectErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::error!(database = %self.location, error = %error, "cannot connect to the database");
+    }
+}
 
 /// A service's database: a pool plus what it needs to run work off the async runtime.
 #[derive(Clone)]
@@ -179,8 +225,14 @@ impl Database {
                 "database.url must start with sqlite:// or postgres:// (got {url_template})"
             );
         };
-        let manager = ConnectionManager::<DbConnection>::new(conn_url);
+        let manager = Manager {
+            url: conn_url,
+            backend,
+        };
         let mut builder = Pool::builder()
+            .error_handler(Box::new(LogConnectErrors {
+                location: location.clone(),
+            }))
             .max_size(pool_size)
             .min_idle(Some(1))
             // No `SELECT 1` before every check-out: it doubled the round trips per transaction
@@ -395,4 +447,28 @@ pub fn test_postgres_url(prefix: &str) -> String {
         );
     }
     url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: a server that refuses connections is logged and reported as such, with the
+    /// driver's error, not as an invalid URL.
+    #[test]
+    fn a_refused_connection_is_reported_with_the_drivers_error() {
+        // Port 1: nothing listens there, the connection is refused.
+        let manager = Manager {
+            url: "postgres://postgres@127.0.0.1:1/hub_nowhere".to_owned(),
+            backend: Backend::Postgres,
+        };
+        let pool = Pool::builder()
+            .connection_timeout(Duration::from_millis(300))
+            .build_unchecked(manager);
+        let error = pool.get().map(drop).unwrap_err().to_string();
+        assert!(
+            error.contains("Connection refused") && !error.contains("Invalid connection url"),
+            "{error}"
+        );
+    }
 }
