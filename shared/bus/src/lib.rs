@@ -7,9 +7,10 @@
 //! * The [`relay`] publishes outbox rows (with publisher confirms on AMQP) and marks each row
 //!   once the transport has accepted it. The rows its own store commits are leased to it at
 //!   insert and handed over in memory; others (written before it ran, failed publishes, a dead
-//!   relay's) it claims with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several
-//!   replicas can share one outbox. A crash before the mark means the event is published
-//!   again: delivery is at least once.
+//!   relay's) it claims with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) on a clock of
+//!   its own, so several replicas can share one outbox. Leases name their holder, which
+//!   heartbeats: a dead relay's rows go out seconds after it stopped. A crash before the mark
+//!   means the event is published again: delivery is at least once.
 //! * A consumer runs its handler through [`Store::handle`]: the event id goes into the `inbox`
 //!   table in the same transaction as the handler's writes, so a redelivered event has no
 //!   second effect. Effects are exactly once.

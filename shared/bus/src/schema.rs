@@ -5,6 +5,7 @@ diesel::table! {
         envelope -> Text,
         created_ms -> BigInt,
         claimed_until_ms -> Nullable<BigInt>,
+        claimed_by -> Nullable<Text>,
         published_ms -> Nullable<BigInt>,
         attempts -> Integer,
         last_error -> Nullable<Text>,

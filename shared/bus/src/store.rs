@@ -2,10 +2,11 @@
 //! handlers that run once per event (inbox).
 //!
 //! Hand-off: once a relay runs for a store ([`crate::relay::spawn`]), the outbox rows a
-//! transaction writes are leased to it at insert (`claimed_until_ms`, as a claim would) and
-//! their envelopes handed to it in memory when the transaction commits, so it publishes them
-//! without claiming them first. If the process dies before they are published, the lease runs
-//! out and any relay claims them, as it would rows it had claimed.
+//! transaction writes are leased to it at insert (`claimed_until_ms` and `claimed_by`, as a
+//! claim would) and their envelopes handed to it in memory when the transaction commits, so it
+//! publishes them without claiming them first. If the process dies before they are published,
+//! its heartbeat stops and any relay claims them a few seconds later, as it would rows it had
+//! claimed.
 
 use std::{
     collections::HashMap,
@@ -56,20 +57,20 @@ impl Events {
         id
     }
 
-    /// Writes the pending events to the outbox, in multi-row inserts, leased until
-    /// `lease_until` if a relay takes them over at commit; returns them.
+    /// Writes the pending events to the outbox, in multi-row inserts, leased to the relay
+    /// that takes them over at commit, if any; returns them.
     fn flush(
         &mut self,
         conn: &mut DbConnection,
-        lease_until: Option<i64>,
+        lease: Option<&Lease>,
     ) -> Result<Vec<Envelope>, DbError> {
-        const COLUMNS: usize = 5;
+        const COLUMNS: usize = 6;
         let created = now_ms();
         let pending: Vec<Envelope> = self.pending.drain(..).collect();
         for chunk in pending.chunks(rows_per_statement(COLUMNS)) {
             let mut q = diesel::sql_query(format!(
                 "INSERT INTO outbox (id, event_type, envelope, created_ms, claimed_until_ms, \
-                 attempts) VALUES {}",
+                 claimed_by, attempts) VALUES {}",
                 // `attempts` starts at 0 in every row.
                 values_rows(1, chunk.len(), COLUMNS).replace(')', ", 0)")
             ))
@@ -80,12 +81,19 @@ impl Events {
                     .bind::<Text, _>(env.event_type.clone())
                     .bind::<Text, _>(String::from_utf8(env.to_json()).expect("JSON is UTF-8"))
                     .bind::<BigInt, _>(created)
-                    .bind::<Nullable<BigInt>, _>(lease_until);
+                    .bind::<Nullable<BigInt>, _>(lease.map(|l| l.until_ms))
+                    .bind::<Nullable<Text>, _>(lease.map(|l| l.holder.to_string()));
             }
             q.execute(conn)?;
         }
         Ok(pending)
     }
+}
+
+/// The lease new outbox rows are written with: until when, and which relay instance holds it.
+struct Lease {
+    until_ms: i64,
+    holder: Arc<str>,
 }
 
 /// Committed events handed to the store's relay (see the module's documentation).
@@ -94,6 +102,8 @@ pub(crate) struct Handoff {
     /// The lease a relay running for the store takes on handed-off rows, in ms (0: no relay
     /// runs; rows are written unleased and claimed).
     lease_ms: AtomicI64,
+    /// The relay instance that takes the rows over.
+    holder: Mutex<Option<Arc<str>>>,
     queue: Mutex<Vec<Envelope>>,
     /// Rows were written without a lease since the relay last claimed: it must claim them.
     unleased: AtomicBool,
@@ -123,19 +133,32 @@ impl Store {
         self.wake.clone()
     }
 
-    /// From now on a relay takes this store's events over at commit, leasing their rows for
-    /// `lease_ms` ([`crate::relay::spawn`]).
-    pub(crate) fn attach_relay(&self, lease_ms: i64) {
+    /// From now on the relay instance `holder` takes this store's events over at commit,
+    /// leasing their rows for `lease_ms` ([`crate::relay::spawn`]).
+    pub(crate) fn attach_relay(&self, holder: Arc<str>, lease_ms: i64) {
+        *self
+            .handoff
+            .holder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(holder);
         self.handoff
             .lease_ms
             .store(lease_ms.max(1), Ordering::SeqCst);
     }
 
     /// The lease to write new outbox rows with, if a relay takes them over at commit.
-    fn lease_until(&self) -> Option<i64> {
+    fn lease(&self) -> Option<Lease> {
         match self.handoff.lease_ms.load(Ordering::SeqCst) {
             0 => None,
-            ms => Some(now_ms() + ms),
+            ms => Some(Lease {
+                until_ms: now_ms() + ms,
+                holder: self
+                    .handoff
+                    .holder
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()?,
+            }),
         }
     }
 
@@ -178,16 +201,17 @@ impl Store {
             self.service.clone(),
             hub_platform::telemetry::inject_current(),
         );
-        let lease = self.lease_until();
+        let lease = self.lease();
+        let leased = lease.is_some();
         let (value, written) = self
             .db
             .transaction(move |conn| {
                 let value = f(conn, &mut events)?;
-                let written = events.flush(conn, lease)?;
+                let written = events.flush(conn, lease.as_ref())?;
                 Ok((value, written))
             })
             .await?;
-        self.committed(written, lease.is_some());
+        self.committed(written, leased);
         Ok(value)
     }
 
@@ -210,7 +234,8 @@ impl Store {
             self.service.clone(),
             hub_platform::telemetry::inject_current(),
         );
-        let lease = self.lease_until();
+        let lease = self.lease();
+        let leased = lease.is_some();
         let (applied, written) = self
             .db
             .transaction(move |conn| {
@@ -227,11 +252,11 @@ impl Store {
                     return Ok((false, Vec::new()));
                 }
                 f(conn, &env, &mut events)?;
-                let written = events.flush(conn, lease)?;
+                let written = events.flush(conn, lease.as_ref())?;
                 Ok((true, written))
             })
             .await?;
-        self.committed(written, lease.is_some());
+        self.committed(written, leased);
         Ok(applied)
     }
 

@@ -254,13 +254,7 @@ async fn outbox_events_reach_an_inbox_consumer_exactly_once() {
         24,
         "23 withdrawn + 1 updated"
     );
-    eventually("the outbox to drain", WAIT, || async {
-        match pending(&store).await {
-            0 => Ok(()),
-            n => Err(format!("{n} pending")),
-        }
-    })
-    .await;
+    expect_drained(&store, WAIT).await;
     assert_eq!(
         (raw.total(), raw.distinct()),
         (23, 23),
@@ -380,13 +374,7 @@ async fn a_relay_crash_mid_way_loses_nothing_and_duplicates_are_absorbed() {
         .await
         .unwrap();
     expect_applied_once(&store, "consumer.fx", &ids, WAIT).await;
-    eventually("the outbox to drain", WAIT, || async {
-        match pending(&store).await {
-            0 => Ok(()),
-            n => Err(format!("{n} pending")),
-        }
-    })
-    .await;
+    expect_drained(&store, WAIT).await;
     // The rows published before the crash but never marked went out twice; the inbox kept
     // their effects single.
     assert_eq!(raw.distinct(), N);

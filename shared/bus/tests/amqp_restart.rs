@@ -121,17 +121,7 @@ async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost_or_appli
     tokio::task::spawn_blocking(|| rabbitmqctl("stop_app"))
         .await
         .unwrap();
-    eventually(
-        "readiness to fail while the broker is down",
-        WAIT,
-        || async {
-            match bus.ready().await {
-                Err(_) => Ok(()),
-                Ok(()) => Err("still ready".into()),
-            }
-        },
-    )
-    .await;
+    expect_disconnected(bus.as_ref(), WAIT).await;
     assert!(
         bus.publish(&Envelope::new("svc", "LCR-PPA", &withdrawn()))
             .await
@@ -193,13 +183,7 @@ async fn consumption_resumes_after_a_broker_restart_and_nothing_is_lost_or_appli
         }
     })
     .await;
-    eventually("the outbox to drain", WAIT, || async {
-        match pending(&store).await {
-            0 => Ok(()),
-            n => Err(format!("{n} pending")),
-        }
-    })
-    .await;
+    expect_drained(&store, WAIT).await;
     assert_eq!(
         count(
             &store,

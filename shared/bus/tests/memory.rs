@@ -66,13 +66,7 @@ async fn outbox_events_reach_an_in_process_handler_exactly_once() {
         .await,
         23
     );
-    eventually("the outbox to drain", WAIT, || async {
-        match pending(&store).await {
-            0 => Ok(()),
-            n => Err(format!("{n} pending")),
-        }
-    })
-    .await;
+    expect_drained(&store, WAIT).await;
     assert_eq!(count(&store, "SELECT count(*) AS n FROM outbox").await, 24);
     assert_eq!((raw.total(), raw.distinct()), (23, 23));
     assert_eq!(
@@ -240,13 +234,7 @@ async fn a_panicking_in_process_handler_is_retried_then_dead_lettered_without_ha
 
     let ids = emit(&store, 3).await;
     expect_applied_once(&store, "consumer.fx", &ids, WAIT).await;
-    eventually("the outbox to drain", WAIT, || async {
-        match pending(&store).await {
-            0 => Ok(()),
-            n => Err(format!("{n} pending")),
-        }
-    })
-    .await;
+    expect_drained(&store, WAIT).await;
     assert_eq!(panics.calls.load(SeqCst), 3 * (1 + RETRY_DELAYS_MS.len()));
     assert_eq!(
         count(&store, "SELECT count(*) AS n FROM dead_letters WHERE consumer = 'consumer.panics' AND error LIKE '%panicked%'").await,
@@ -283,4 +271,38 @@ async fn a_notifying_handler_notifies_after_each_commit_only() {
     let other = hub_events::Envelope::new("svc", "LCR-PPA", &withdrawn());
     assert!(handler.handle(other).await.is_err());
     assert!(notified().await.is_err(), "not when the handler failed");
+}
+
+/// `/health/ready` tells the truth about the event path (issue 17), on both backends: down
+/// while an event has waited in the outbox longer than the bound, up again once it is out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_is_not_ready_while_an_event_waits_longer_than_the_bound() {
+    use hub_bus::relay::OutboxReadiness;
+    use hub_platform::http::ReadinessCheck;
+    let mut env = TestEnv::memory();
+    for store in [env.sqlite("svc").await, env.postgres("svc").await] {
+        let backend = format!("{:?}", store.db.backend());
+        let outbox = OutboxReadiness::new(store.clone(), Duration::from_millis(300));
+        assert_eq!(outbox.check().await, Ok(()), "{backend}: nothing waits");
+        // No relay runs yet: the event waits in the outbox.
+        emit(&store, 1).await;
+        assert_eq!(
+            outbox.check().await,
+            Ok(()),
+            "{backend}: younger than the bound"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let down = outbox.check().await.expect_err("an event waits too long");
+        assert!(
+            down.starts_with("1 events waiting to be published, the oldest for 0."),
+            "{backend}: {down}"
+        );
+        let bus = Arc::new(MemoryTransport::new(&env.settings));
+        env.relay(&store, bus);
+        eventually(&format!("{backend}: ready again"), WAIT, || async {
+            outbox.check().await
+        })
+        .await;
+        assert_eq!(pending(&store).await, 0);
+    }
 }

@@ -65,6 +65,14 @@ pub struct BusSettings {
     pub prefetch: u16,
     pub retry_delays_ms: Vec<u64>,
     pub relay_poll_ms: u64,
+    /// `/health/ready` reports the event path down while an event has waited in the outbox
+    /// longer than this unpublished.
+    #[serde(default = "default_outbox_ready_max_age_ms")]
+    pub outbox_ready_max_age_ms: u64,
+}
+
+fn default_outbox_ready_max_age_ms() -> u64 {
+    30_000
 }
 
 #[derive(Debug, Clone, Deserialize)]

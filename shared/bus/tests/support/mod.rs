@@ -480,6 +480,32 @@ where
     }
 }
 
+/// Waits until the outbox of `store` holds no unpublished row.
+pub async fn expect_drained(store: &Store, timeout: Duration) {
+    eventually("the outbox to drain", timeout, || async {
+        match pending(store).await {
+            0 => Ok(()),
+            n => Err(format!("{n} pending")),
+        }
+    })
+    .await;
+}
+
+/// Waits until `transport` reports itself not ready (the broker is gone).
+pub async fn expect_disconnected(transport: &dyn Transport, timeout: Duration) {
+    eventually(
+        "readiness to fail while the broker is down",
+        timeout,
+        || async {
+            match transport.ready().await {
+                Err(_) => Ok(()),
+                Ok(()) => Err("still ready".into()),
+            }
+        },
+    )
+    .await;
+}
+
 /// Waits until `consumer` has applied exactly the events `ids` (each once), then waits a
 /// little longer and checks again, so that a late duplicate would be caught.
 pub async fn expect_applied_once(

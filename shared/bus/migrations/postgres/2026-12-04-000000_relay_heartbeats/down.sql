@@ -1,0 +1,2 @@
+DROP TABLE relay_heartbeats;
+ALTER TABLE outbox DROP COLUMN claimed_by;
