@@ -221,6 +221,7 @@ async fn health_openapi_and_metrics_need_no_token() {
     let ready = http.get(&format!("{base}/health/ready"), None).await;
     assert_eq!(ready.status, 200, "{ready:?}");
     assert_eq!(ready.body["status"], "up");
+    assert_eq!(ready.body["checks"]["outbox referral"], "up", "{ready:?}");
     let doc = http.get(&format!("{base}/openapi.json"), None).await;
     assert_eq!(doc.status, 200);
     for path in [
@@ -243,5 +244,11 @@ async fn health_openapi_and_metrics_need_no_token() {
         text.contains("http_requests_total") && text.contains("process_resident_memory_bytes"),
         "{text}"
     );
+    for gauge in [
+        "outbox_pending_events{service=\"referral\"}",
+        "outbox_oldest_age_seconds{service=\"notifications\"}",
+    ] {
+        assert!(text.contains(gauge), "{gauge} in {text}");
+    }
     p.stop().await;
 }

@@ -6,10 +6,10 @@ pub mod bench;
 pub mod bench_ledger;
 pub mod seed;
 
-use std::{net::TcpListener, sync::Arc};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{App, HttpRequest, HttpServer, middleware::from_fn, web};
-use hub_bus::{BusReadiness, Store, Transport};
+use hub_bus::{BusReadiness, Store, Transport, relay::OutboxReadiness};
 use hub_platform::{
     Authenticator, Database, Problem, Settings,
     db::Migrations,
@@ -124,6 +124,51 @@ async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, Problem
     Err(Problem::not_found("resource"))
 }
 
+/// How often the outbox gauges of `/metrics` are refreshed.
+const OUTBOX_METRICS_EVERY: Duration = Duration::from_secs(5);
+
+/// Exports each service's outbox backlog on `/metrics` (`outbox_pending_events` and
+/// `outbox_oldest_age_seconds`, by service), refreshed every [`OUTBOX_METRICS_EVERY`] by the
+/// task returned (one cheap query per service over the outbox's pending index).
+fn spawn_outbox_metrics(
+    stores: Vec<Store>,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<JoinHandle<()>> {
+    let pending = prometheus::IntGaugeVec::new(
+        prometheus::Opts::new("outbox_pending_events", "Events not yet published"),
+        &["service"],
+    )?;
+    let oldest = prometheus::GaugeVec::new(
+        prometheus::Opts::new(
+            "outbox_oldest_age_seconds",
+            "How long the oldest unpublished event has waited (0 when none waits)",
+        ),
+        &["service"],
+    )?;
+    registry.register(Box::new(pending.clone()))?;
+    registry.register(Box::new(oldest.clone()))?;
+    for s in &stores {
+        pending.with_label_values(&[&s.service]);
+        oldest.with_label_values(&[&s.service]);
+    }
+    Ok(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(OUTBOX_METRICS_EVERY);
+        loop {
+            tick.tick().await;
+            for s in &stores {
+                // Left as they were when the database does not answer (readiness says so).
+                if let Ok(b) = hub_bus::relay::backlog(s).await {
+                    let age_ms = b.oldest_age_ms(chrono::Utc::now().timestamp_millis());
+                    pending.with_label_values(&[&s.service]).set(b.pending);
+                    oldest
+                        .with_label_values(&[&s.service])
+                        .set(age_ms as f64 / 1000.0);
+                }
+            }
+        }
+    }))
+}
+
 /// Starts `services` in this process behind one HTTP server on `listener`: connects the bus,
 /// opens and migrates each service's database, subscribes its consumers, then starts the
 /// outbox relays (after every consumer is subscribed, so no event precedes its consumers).
@@ -143,12 +188,16 @@ pub async fn start(
         let db = open_database(&settings, service).await?;
         checks.push(Arc::new(db.clone()));
         let store = Store::new(db, service);
+        checks.push(Arc::new(OutboxReadiness::new(
+            store.clone(),
+            Duration::from_millis(settings.bus.outbox_ready_max_age_ms),
+        )));
         mounted.push(
             start_service(service, store.clone(), transport.clone(), settings.clone()).await?,
         );
         stores.push(store);
     }
-    let relays = stores
+    let mut relays: Vec<JoinHandle<()>> = stores
         .iter()
         .map(|s| hub_bus::relay::spawn(s, transport.clone(), &settings.bus))
         .collect();
@@ -163,6 +212,7 @@ pub async fn start(
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let metrics = web::Data::new(Metrics::default());
+    relays.push(spawn_outbox_metrics(stores.clone(), &metrics.registry)?);
     let auth_data = web::Data::from(auth.clone());
     let addr = listener.local_addr()?;
     let mounted = Arc::new(mounted);
