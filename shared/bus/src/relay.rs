@@ -26,7 +26,8 @@
 //!   (heartbeat stale, then the next tick of any live relay), not after its 60 s lease. The
 //!   price is a possible second publish by a live relay that could not reach its database
 //!   for 5 s, which at-least-once delivery and the consumers' inboxes absorb anyway.
-//!   Heartbeats of instances silent for a day are deleted when an instance starts.
+//!   Heartbeats of instances silent for a day are deleted when an instance starts. The
+//!   in-process transport (embedded: one process owns the database) keeps no heartbeat.
 //! * **Readiness** ([`OutboxReadiness`]): not ready while a row has waited longer than
 //!   `bus.outbox_ready_max_age_ms` (30 s by default) unpublished; rows younger than that are
 //!   the normal traffic or a blip (a broker restart of a second) and do not flip it.
@@ -196,13 +197,21 @@ pub fn spawn(
                 tracing::warn!(error = %e, "could not reset outbox leases");
             }
         }
-        // A new instance: its heartbeat is in before any row is leased to it.
+        // A new instance: its heartbeat is in before any row is leased to it. In-process no
+        // other relay shares the database (leases were reset above): no heartbeat to keep.
         let instance: Arc<str> = uuid::Uuid::now_v7().to_string().into();
-        let (i, service) = (instance.clone(), store.service.clone());
-        if let Err(e) = store.db.run(move |c| beat(c, &i, &service, true)).await {
-            tracing::warn!(error = %e, service = %store.service, "outbox relay heartbeat failed; retrying every second");
-        }
-        let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(store.clone(), instance.clone())));
+        let _heartbeat = if transport.in_process() {
+            None
+        } else {
+            let (i, service) = (instance.clone(), store.service.clone());
+            if let Err(e) = store.db.run(move |c| beat(c, &i, &service, true)).await {
+                tracing::warn!(error = %e, service = %store.service, "outbox relay heartbeat failed; retrying every second");
+            }
+            Some(AbortOnDrop(tokio::spawn(heartbeat(
+                store.clone(),
+                instance.clone(),
+            ))))
+        };
         store.attach_relay(instance.clone(), lease_ms);
         let mut clock = tokio::time::interval(poll);
         clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
