@@ -237,9 +237,11 @@ async fn flow(url: &str) {
             (
                 "POST",
                 format!("/v1/budgets/{budget_id}/versions"),
-                Some(json!({"from_period": 7, "costing_model": {"method": "equal"},
+                Some(
+                    json!({"from_period": 7, "costing_model": {"method": "equal"},
                             "lines": [{"budget_line": "staffing", "amount_pence": 1}],
-                            "reason": "probe"})),
+                            "reason": "probe"}),
+                ),
             ),
             (
                 "POST",
