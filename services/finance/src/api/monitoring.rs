@@ -501,7 +501,7 @@ pub async fn drill(
 }
 
 /// A drilled figure's total from the rows behind it, by the report's own rules (the accrued
-/// part through [`monitoring::accruals`]), summed in `i128` and checked.
+/// part through [`monitoring::ToDate::accruals`]), summed in `i128` and checked.
 fn drill_total(
     measure: &str,
     period: i32,
@@ -534,7 +534,9 @@ fn drill_total(
                 amount: Pence(p.amount_pence),
             })
             .collect();
-        monitoring::accruals(&costs, &paid, period, Scope::default()).map_err(out_of_range)?
+        monitoring::ToDate::new(&costs, &paid)
+            .accruals(period, Scope::default())
+            .map_err(out_of_range)?
     } else {
         Vec::new()
     };

@@ -235,48 +235,72 @@ pub struct Accrual {
     pub accrued_pence: i64,
 }
 
-/// The accruals behind an accrued figure as at the end of `through`: by budget line and
-/// council (in that order), the ledger cost of periods 1..=`through` against the payments
-/// counted in them. The figure is the sum of their `accrued_pence`.
-pub fn accruals(
-    commitments: &[CommitmentSum],
-    payments: &[PaymentSum],
-    through: i32,
-    scope: Scope<'_>,
-) -> Result<Vec<Accrual>, Overflow> {
-    let mut by: BTreeMap<(&str, &str), (i128, i128)> = BTreeMap::new();
-    for c in commitments
-        .iter()
-        .filter(|c| c.period <= through && scope.has(&c.budget_line, &c.council))
-    {
-        by.entry((&c.budget_line, &c.council)).or_default().0 += i128::from(c.amount.0);
-    }
-    for p in payments
-        .iter()
-        .filter(|p| p.period <= through && scope.has(&p.budget_line, &p.council))
-    {
-        by.entry((&p.budget_line, &p.council)).or_default().1 += i128::from(p.amount.0);
-    }
-    by.into_iter()
-        .map(|((line, council), (cost, paid))| {
-            Ok(Accrual {
-                budget_line: line.to_owned(),
-                council: council.to_owned(),
-                cost_to_date_pence: fit(cost, "cost to date")?,
-                paid_to_date_pence: fit(paid, "actual to date")?,
-                accrued_pence: fit((cost - paid).max(0), "accrued")?,
-            })
-        })
-        .collect()
+/// Each budget line's and council's ledger cost and payments to the end of each period
+/// (cumulative; index = period, 0 = nothing yet): read once per report, so that every
+/// accrued figure of it (lines, partners' lines, trend) is a sum over a few groups.
+pub struct ToDate<'a> {
+    by: BTreeMap<(&'a str, &'a str), [(i128, i128); 13]>,
 }
 
-fn accrued(inputs: &Inputs<'_>, through: i32, scope: Scope<'_>) -> Result<i128, Overflow> {
-    Ok(
-        accruals(inputs.commitments, inputs.payments, through, scope)?
+impl<'a> ToDate<'a> {
+    pub fn new(commitments: &'a [CommitmentSum], payments: &'a [PaymentSum]) -> Self {
+        let mut by: BTreeMap<(&str, &str), [(i128, i128); 13]> = BTreeMap::new();
+        let periods = 1..=12;
+        for c in commitments.iter().filter(|c| periods.contains(&c.period)) {
+            by.entry((&c.budget_line, &c.council))
+                .or_insert([(0, 0); 13])[c.period as usize]
+                .0 += i128::from(c.amount.0);
+        }
+        for p in payments.iter().filter(|p| periods.contains(&p.period)) {
+            by.entry((&p.budget_line, &p.council))
+                .or_insert([(0, 0); 13])[p.period as usize]
+                .1 += i128::from(p.amount.0);
+        }
+        for sums in by.values_mut() {
+            for k in 1..13 {
+                sums[k].0 += sums[k - 1].0;
+                sums[k].1 += sums[k - 1].1;
+            }
+        }
+        Self { by }
+    }
+
+    /// (line, council, cost to date, paid to date) as at the end of `through`, in scope.
+    fn groups<'s>(
+        &'s self,
+        through: i32,
+        scope: Scope<'s>,
+    ) -> impl Iterator<Item = (&'a str, &'a str, i128, i128)> + 's {
+        let k = through.clamp(0, 12) as usize;
+        self.by
             .iter()
-            .map(|a| i128::from(a.accrued_pence))
-            .sum(),
-    )
+            .filter(move |((line, council), _)| scope.has(line, council))
+            .map(move |((line, council), sums)| (*line, *council, sums[k].0, sums[k].1))
+    }
+
+    /// The accrued figure: the sum over lines and councils of cost less paid, never below 0.
+    fn accrued(&self, through: i32, scope: Scope<'_>) -> i128 {
+        self.groups(through, scope)
+            .map(|(_, _, cost, paid)| (cost - paid).max(0))
+            .sum()
+    }
+
+    /// The accruals behind an accrued figure as at the end of `through`: by budget line and
+    /// council (in that order), the ledger cost of periods 1..=`through` against the
+    /// payments counted in them. The figure is the sum of their `accrued_pence`.
+    pub fn accruals(&self, through: i32, scope: Scope<'_>) -> Result<Vec<Accrual>, Overflow> {
+        self.groups(through, scope)
+            .map(|(line, council, cost, paid)| {
+                Ok(Accrual {
+                    budget_line: line.to_owned(),
+                    council: council.to_owned(),
+                    cost_to_date_pence: fit(cost, "cost to date")?,
+                    paid_to_date_pence: fit(paid, "actual to date")?,
+                    accrued_pence: fit((cost - paid).max(0), "accrued")?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The lines of a report: the budget's, then any others with money against them.
@@ -328,6 +352,7 @@ fn by_lines(
     names: &[String],
     budget_of: impl Fn(&str) -> i64,
     inputs: &Inputs<'_>,
+    to_date: &ToDate<'_>,
     through: i32,
     council: Option<&str>,
 ) -> Result<(Vec<LineFigures>, Figures), Overflow> {
@@ -341,7 +366,7 @@ fn by_lines(
         let f = Figures::new(
             budget_of(name).into(),
             actual(inputs.payments, through, scope),
-            accrued(inputs, through, scope)?,
+            to_date.accrued(through, scope),
             committed(inputs.commitments, through, scope),
         )?;
         totals.add(&f)?;
@@ -365,7 +390,8 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
             .find(|l| l.0 == name)
             .map_or(0, |l| l.1.0)
     };
-    let (lines, totals) = by_lines(&names, line_budget, inputs, p, None)?;
+    let to_date = ToDate::new(inputs.commitments, inputs.payments);
+    let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
     let mut bases = Vec::with_capacity(inputs.members.len());
     for m in inputs.members {
         let usage: i128 = inputs
@@ -401,7 +427,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
         .iter()
         .map(|m| {
             let share = |name: &str| shares.get(&(name, *m)).copied().unwrap_or(0);
-            let (lines, totals) = by_lines(&names, share, inputs, p, Some(m))?;
+            let (lines, totals) = by_lines(&names, share, inputs, &to_date, p, Some(m))?;
             Ok(PartnerDetail {
                 council: (*m).to_owned(),
                 lines,
@@ -430,7 +456,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
                 figures: Figures::new(
                     budget_total,
                     actual(inputs.payments, q, all),
-                    accrued(inputs, q, all)?,
+                    to_date.accrued(q, all),
                     committed(inputs.commitments, q, all),
                 )?,
             })
@@ -637,7 +663,9 @@ mod tests {
             vec![("A", 16_324_402, 21_324_403), ("B", 0, 5_001)]
         );
         // The accruals behind the figure: one per line and council, adding up to it.
-        let behind = accruals(&commitments, &payments, 6, Scope::default()).unwrap();
+        let behind = ToDate::new(&commitments, &payments)
+            .accruals(6, Scope::default())
+            .unwrap();
         assert_eq!(
             behind
                 .iter()
