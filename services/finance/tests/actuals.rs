@@ -209,11 +209,78 @@ async fn flow(url: &str) {
         "validation",
         Some(("/payments/0/paid_on", "range")),
     );
+    // Money cannot overflow: i64::MIN (whose absolute value wraps) and a line over
+    // £10,000,000.00 are refused naming the amount; nothing is recorded.
+    for (i, amount) in [(0, i64::MIN), (1, 1_000_000_001)] {
+        let mut payments = vec![
+            json!({"payment_reference": "OK-1", "paid_on": "2018-06-10", "budget_line": "placements", "amount_pence": 1}),
+        ];
+        payments.insert(
+            i,
+            json!({"payment_reference": "BIG", "paid_on": "2018-06-10", "budget_line": "placements", "amount_pence": amount}),
+        );
+        let got = call(
+            &app,
+            "POST",
+            "/v1/actuals",
+            &host,
+            Some(json!({"partnership": "AIM", "year": 2018, "period": 3, "payments": payments})),
+        )
+        .await;
+        let pointer = format!("/payments/{i}/amount_pence");
+        assert_problem(&got, 422, "validation", Some((pointer.as_str(), "range")));
+    }
+    // A payment belongs to its period: December's payment sent for June is refused naming its
+    // row, in a file as in JSON; May's recorded late says it adjusts P2 and is counted in June.
+    let got = call_request(
+        &app,
+        csv(
+            p3,
+            "payment_reference,paid_on,budget_line,amount\nSEF-040,2018-06-04,placements,1.00\nSEF-041,2018-12-05,placements,1.00\n",
+        ),
+        &sefton,
+    )
+    .await;
+    assert_problem(&got, 422, "validation", Some(("/rows/3/paid_on", "range")));
+    let got = call(
+        &app,
+        "POST",
+        "/v1/actuals",
+        &host,
+        Some(json!({"partnership": "AIM", "year": 2018, "period": 3, "payments": [
+            {"payment_reference": "LIV-40", "paid_on": "2018-12-05", "budget_line": "staffing", "amount_pence": 1}]})),
+    )
+    .await;
+    assert_problem(
+        &got,
+        422,
+        "validation",
+        Some(("/payments/0/paid_on", "range")),
+    );
+    let (status, late) = call_request(
+        &app,
+        csv(
+            p3,
+            "payment_reference,paid_on,budget_line,amount,adjusts_period\nSEF-042,2018-05-31,placements,1.00,2\n",
+        ),
+        &sefton,
+    )
+    .await;
+    assert_eq!(status, 201, "{late}");
+    assert_eq!(
+        (
+            late["payments"][0]["period"].as_i64(),
+            late["payments"][0]["adjusts_period"].as_i64()
+        ),
+        (Some(3), Some(2)),
+        "{late}"
+    );
 
     // Partners see their own payments; the host sees everyone's; another partner's upload is
     // not there for Wirral.
     assert_eq!(total!(app, &wirral), 100_000);
-    assert_eq!(total!(app, &host), 2_923_650 + 100_005);
+    // (Sefton's £1.00 of May, recorded late in P3, is Sefton's too.)
+    assert_eq!(total!(app, &host), 2_923_650 + 100 + 100_005);
     let got = call(
         &app,
         "GET",
@@ -280,7 +347,11 @@ async fn flow(url: &str) {
         None,
     )
     .await;
-    assert_eq!(p3_list["total_pence"], 2_923_650, "P3 stands as closed");
+    assert_eq!(
+        p3_list["total_pence"],
+        2_923_650 + 100,
+        "P3 stands as closed"
+    );
     let (_, p4_list) = call(
         &app,
         "GET",

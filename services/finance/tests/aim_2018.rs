@@ -51,9 +51,10 @@ fn pick(v: &Value, keys: &[&str]) -> Vec<i64> {
         .collect()
 }
 
-const FIGURES: [&str; 5] = [
+const FIGURES: [&str; 6] = [
     "budget_pence",
     "actual_to_date_pence",
+    "accrued_pence",
     "committed_rest_of_year_pence",
     "forecast_outturn_pence",
     "variance_pence",
@@ -324,31 +325,50 @@ async fn flow(url: &str) {
     // Support: April's £8,219.40 paid; October–March committed 849,307 × 4 + 821,910 +
     // 767,116 = 4,986,254. Placements: 706,829 + 880,400 paid; Wirral's child October–March
     // 664,286 × 4 + 642,857 + 600,000 = 3,900,001 committed (Sefton's ended in August).
+    // Accrued (issue 10 rule 12; these were in no figure before): support's April–September
+    // lines 5,013,747 less the 821,940 paid = 4,191,807; placements: Sefton's child's
+    // 3,059,429 less 1,587,229 paid = 1,472,200, and Wirral's child's September 300,000
+    // unpaid: 1,772,200. The forecast is then each line's cost for the year (or what was
+    // paid where more was paid than the ledger holds: the fees and staffing have no lines).
     assert_eq!(
         lines,
         vec![
             (
                 "commissioned_adoption_support".into(),
-                vec![10_000_000, 821_940, 4_986_254, 5_808_194, -4_191_806]
+                vec![10_000_000, 821_940, 4_191_807, 4_986_254, 10_000_001, 1]
             ),
             (
                 "inter_agency_fees".into(),
-                vec![15_000_007, 8_100_000, 0, 8_100_000, -6_900_007]
+                vec![15_000_007, 8_100_000, 0, 0, 8_100_000, -6_900_007]
             ),
             (
                 "placements".into(),
-                vec![25_000_000, 1_587_229, 3_900_001, 5_487_230, -19_512_770]
+                vec![
+                    25_000_000,
+                    1_587_229,
+                    1_772_200,
+                    3_900_001,
+                    7_259_430,
+                    -17_740_570
+                ]
             ),
             (
                 "staffing".into(),
-                vec![60_000_000, 15_000_000, 0, 15_000_000, -45_000_000]
+                vec![60_000_000, 15_000_000, 0, 0, 15_000_000, -45_000_000]
             ),
         ]
     );
     let totals = pick(&r["totals"], &FIGURES);
     assert_eq!(
         totals,
-        vec![110_000_007, 25_509_169, 8_886_255, 34_395_424, -75_604_583]
+        vec![
+            110_000_007,
+            25_509_169,
+            5_964_007,
+            8_886_255,
+            40_359_431,
+            -69_640_576
+        ]
     );
     for (i, total) in totals.iter().enumerate() {
         assert_eq!(
@@ -359,9 +379,9 @@ async fn flow(url: &str) {
         );
     }
     // The underspend goes back half by contribution, half by usage (the pool is for
-    // overspends): 75,604,583 = 37,802,292 + 37,802,291 (the odd penny to the first half).
-    // By contribution: 14,111,596 / 7,057,688 / 8,127,492 / 8,505,516. By own children's
-    // costs (Sefton's 3,059,429, Wirral's 4,200,001): 15,931,475 / 21,870,816.
+    // overspends): 69,640,576 = 34,820,288 × 2. By contribution: 12,998,413 / 6,500,948 /
+    // 7,486,362 / 7,834,565. By own children's costs (Sefton's 3,059,429, Wirral's
+    // 4,200,001): 14,674,733 / 20,145,555.
     let partners: Vec<Vec<i64>> = r["partners"]
         .as_array()
         .unwrap()
@@ -380,13 +400,13 @@ async fn flow(url: &str) {
     assert_eq!(
         partners,
         vec![
-            vec![41_063_003, 0, -14_111_596],
-            vec![20_537_001, 0, -7_057_688],
-            vec![23_650_001, 3_059_429, -8_127_492 - 15_931_475],
-            vec![24_750_002, 4_200_001, -8_505_516 - 21_870_816],
+            vec![41_063_003, 0, -12_998_413],
+            vec![20_537_001, 0, -6_500_948],
+            vec![23_650_001, 3_059_429, -7_486_362 - 14_674_733],
+            vec![24_750_002, 4_200_001, -7_834_565 - 20_145_555],
         ]
     );
-    assert_eq!(partners.iter().map(|p| p[2]).sum::<i64>(), -75_604_583);
+    assert_eq!(partners.iter().map(|p| p[2]).sum::<i64>(), -69_640_576);
     let sharing = &r["risk_share"];
     assert_eq!(
         pick(
@@ -398,7 +418,7 @@ async fn flow(url: &str) {
                 "unmet_pence"
             ]
         ),
-        vec![-75_604_583, 0, -75_604_583, 0]
+        vec![-69_640_576, 0, -69_640_576, 0]
     );
     let sefton_steps = sharing["partners"][2]["steps"].as_array().unwrap();
     assert_eq!(sefton_steps.len(), 2);
@@ -408,9 +428,10 @@ async fn flow(url: &str) {
             sefton_steps[1]["split_pence"].as_i64(),
             sefton_steps[1]["amount_pence"].as_i64()
         ),
-        (Some("usage"), Some(-37_802_291), Some(-15_931_475))
+        (Some("usage"), Some(-34_820_288), Some(-14_674_733))
     );
-    // The host sees every partner's detail; they add up to the totals.
+    // The host sees every partner's detail: actual, accrued, committed, forecast; they add
+    // up to the totals.
     let detail: Vec<(String, Vec<i64>)> = r["detail"]
         .as_array()
         .unwrap()
@@ -418,21 +439,70 @@ async fn flow(url: &str) {
         .map(|d| {
             (
                 d["council"].as_str().unwrap().to_owned(),
-                pick(&d["totals"], &FIGURES[1..4]),
+                pick(&d["totals"], &FIGURES[1..5]),
             )
         })
         .collect();
     assert_eq!(
         detail,
         vec![
-            (LIVERPOOL.into(), vec![15_000_000, 0, 15_000_000]),
-            (KNOWSLEY.into(), vec![2_700_000, 0, 2_700_000]),
-            (SEFTON.into(), vec![5_109_169, 4_986_254, 10_095_423]),
-            (WIRRAL.into(), vec![2_700_000, 3_900_001, 6_600_001]),
+            (LIVERPOOL.into(), vec![15_000_000, 0, 0, 15_000_000]),
+            (KNOWSLEY.into(), vec![2_700_000, 0, 0, 2_700_000]),
+            (
+                SEFTON.into(),
+                vec![5_109_169, 5_664_007, 4_986_254, 15_759_430]
+            ),
+            (
+                WIRRAL.into(),
+                vec![2_700_000, 300_000, 3_900_001, 6_900_001]
+            ),
         ]
     );
-    assert_eq!(detail.iter().map(|d| d.1[2]).sum::<i64>(), totals[3]);
-    // The trend, P1 to P6: paid in the period, paid to date, committed after, forecast.
+    for i in 0..4 {
+        assert_eq!(
+            detail.iter().map(|d| d.1[i]).sum::<i64>(),
+            totals[i + 1],
+            "{}",
+            FIGURES[i + 1]
+        );
+    }
+    // Each partner's detail line sets its spend beside its share of the line's budget (the
+    // line split by contribution), not beside 0 (issue 10 rule 13): the shares add up to
+    // each line's budget, a partner's to its contribution within a few pence, and the
+    // variance is against the share.
+    for (i, (name, figures)) in lines.iter().enumerate() {
+        let shares: Vec<i64> = r["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let l = &d["lines"][i];
+                assert_eq!(l["budget_line"], name.as_str());
+                let f = pick(l, &FIGURES);
+                assert_eq!(f[5], f[4] - f[0], "{name}: variance against the share");
+                f[0]
+            })
+            .collect();
+        assert_eq!(shares.iter().sum::<i64>(), figures[0], "{name}");
+    }
+    for (d, p) in r["detail"].as_array().unwrap().iter().zip(&partners) {
+        let budget = d["totals"]["budget_pence"].as_i64().unwrap();
+        assert!((budget - p[0]).abs() <= 4, "{budget} against {}", p[0]);
+    }
+    // Sefton's placements: 23,650,001 / 110,000,007 of £250,000.00.
+    assert_eq!(
+        pick(&r["detail"][2]["lines"][2], &FIGURES),
+        vec![
+            5_375_000,
+            1_587_229,
+            1_472_200,
+            0,
+            3_059_429,
+            3_059_429 - 5_375_000
+        ]
+    );
+    // The trend, P1 to P6: paid in the period, paid to date, accrued, committed after,
+    // forecast, variance.
     let trend: Vec<Vec<i64>> = r["trend"]
         .as_array()
         .unwrap()
@@ -444,6 +514,7 @@ async fn flow(url: &str) {
                     "period",
                     "actual_in_period_pence",
                     "actual_to_date_pence",
+                    "accrued_pence",
                     "committed_rest_of_year_pence",
                     "forecast_outturn_pence",
                     "variance_pence",
@@ -451,45 +522,80 @@ async fn flow(url: &str) {
             )
         })
         .collect();
+    for t in &trend {
+        assert_eq!(t[5], t[2] + t[3] + t[4], "P{}: forecast", t[0]);
+    }
+    // April's support (821,940) is incurred in P1 and paid in P3; from P4 every cost of the
+    // year is paid, accrued or committed, so the forecast stands at the year's cost.
     assert_eq!(
         trend,
         vec![
-            vec![1, 7_700_000, 7_700_000, 16_437_491, 24_137_491, -85_862_516],
+            vec![
+                1,
+                7_700_000,
+                7_700_000,
+                821_940,
+                16_437_491,
+                24_959_431,
+                -85_040_576
+            ],
             vec![
                 2,
                 5_000_000,
                 12_700_000,
+                2_378_107,
                 14_881_324,
-                27_581_324,
-                -82_418_683
+                29_959_431,
+                -80_040_576
             ],
             vec![
                 3,
                 4_228_769,
                 16_928_769,
+                2_575_478,
                 13_155_184,
-                30_083_953,
-                -79_916_054
+                32_659_431,
+                -77_340_576
             ],
             vec![
                 4,
                 8_580_400,
                 25_509_169,
+                3_424_790,
                 11_425_472,
-                36_934_641,
-                -73_065_366
+                40_359_431,
+                -69_640_576
             ],
-            vec![5, 0, 25_509_169, 10_008_165, 35_517_334, -74_482_673],
-            vec![6, 0, 25_509_169, 8_886_255, 34_395_424, -75_604_583],
+            vec![
+                5,
+                0,
+                25_509_169,
+                4_842_097,
+                10_008_165,
+                40_359_431,
+                -69_640_576
+            ],
+            vec![
+                6,
+                0,
+                25_509_169,
+                5_964_007,
+                8_886_255,
+                40_359_431,
+                -69_640_576
+            ],
         ]
     );
 
-    // Every figure traces to the lines and payments behind it, and they add up to it.
+    // Every figure traces to the lines and payments behind it: the actual and the committed
+    // are their sum; the accrued is the sum of the accruals by line and council (cost to
+    // date less paid to date, never below zero); the forecast is all three.
     for (name, figures) in &lines {
         for (measure, value) in [
             ("actual", figures[1]),
-            ("committed", figures[2]),
-            ("forecast", figures[3]),
+            ("accrued", figures[2]),
+            ("committed", figures[3]),
+            ("forecast", figures[4]),
         ] {
             let (status, drill) = call(
                 &app,
@@ -513,8 +619,25 @@ async fn flow(url: &str) {
                         .map(|p| p["amount_pence"].as_i64().unwrap()),
                 )
                 .sum();
+            let accruals = drill["accruals"].as_array().unwrap();
+            let accrued: i64 = accruals
+                .iter()
+                .map(|a| {
+                    let v = pick(
+                        a,
+                        &["cost_to_date_pence", "paid_to_date_pence", "accrued_pence"],
+                    );
+                    assert_eq!(v[2], (v[0] - v[1]).max(0), "{a}");
+                    v[2]
+                })
+                .sum();
+            let behind = match measure {
+                "accrued" => accrued,
+                "forecast" => figures[1] + accrued + figures[3],
+                _ => sum,
+            };
             assert_eq!(
-                (sum, drill["total_pence"].as_i64().unwrap()),
+                (behind, drill["total_pence"].as_i64().unwrap()),
                 (value, value),
                 "{name} {measure}"
             );
@@ -570,7 +693,7 @@ async fn flow(url: &str) {
     .await;
     assert_eq!(
         (own["council"].as_str(), own["total_pence"].as_i64()),
-        (Some(SEFTON), Some(10_095_423))
+        (Some(SEFTON), Some(15_759_430))
     );
     assert!(
         own["commitment_lines"]
@@ -618,15 +741,35 @@ async fn flow(url: &str) {
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(
         rows[0],
-        "budget_line,budget,actual_to_date,committed_rest_of_year,forecast_outturn,variance"
+        "budget_line,budget,actual_to_date,accrued,committed_rest_of_year,forecast_outturn,variance"
     );
     assert_eq!(
         rows[1],
-        "commissioned_adoption_support,100000.00,8219.40,49862.54,58081.94,-41918.06"
+        "commissioned_adoption_support,100000.00,8219.40,41918.07,49862.54,100000.01,0.01"
     );
     assert_eq!(
         rows[5],
-        "total,1100000.07,255091.69,88862.55,343954.24,-756045.83"
+        "total,1100000.07,255091.69,59640.07,88862.55,403594.31,-696405.76"
+    );
+    // The detail view carries the JSON's columns: each partner's share of the line's budget
+    // and its variance against it.
+    let res = actix_web::test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6&format=csv&view=detail")
+            .insert_header(("authorization", format!("Bearer {host}")))
+            .to_request(),
+    )
+    .await;
+    let text = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "council,budget_line,budget,actual_to_date,accrued,committed_rest_of_year,forecast_outturn,variance"
+    );
+    assert_eq!(
+        rows[13],
+        format!("{SEFTON},placements,53750.00,15872.29,14722.00,0.00,30594.29,-23155.71")
     );
 
     // XLSX: a real workbook, a sheet per view, numbers as numbers in pounds.
@@ -668,9 +811,10 @@ async fn flow(url: &str) {
     for (col, pence) in [
         (1, 25_000_000i64),
         (2, 1_587_229),
-        (3, 3_900_001),
-        (4, 5_487_230),
-        (5, -19_512_770),
+        (3, 1_772_200),
+        (4, 3_900_001),
+        (5, 7_259_430),
+        (6, -17_740_570),
     ] {
         match sheet.get_value((3, col)) {
             Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, pence, "column {col}"),
@@ -679,7 +823,23 @@ async fn flow(url: &str) {
     }
     let partners_sheet = book.worksheet_range("Partners").unwrap();
     match partners_sheet.get_value((4, 4)) {
-        Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, -8_505_516 - 21_870_816),
+        Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, -7_834_565 - 20_145_555),
+        other => panic!("{other:?}"),
+    }
+    // The Detail sheet: the same columns as the JSON and the CSV.
+    let detail_sheet = book.worksheet_range("Detail").unwrap();
+    let headers: Vec<String> = (0..8)
+        .map(|c| match detail_sheet.get_value((0, c)) {
+            Some(Data::String(s)) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        headers.join(","),
+        "council,budget_line,budget,actual_to_date,accrued,committed_rest_of_year,forecast_outturn,variance"
+    );
+    match detail_sheet.get_value((13, 2)) {
+        Some(Data::Float(f)) => assert_eq!((f * 100.0).round() as i64, 5_375_000),
         other => panic!("{other:?}"),
     }
     assert_eq!(MEMBERS.len(), 4);

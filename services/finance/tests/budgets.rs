@@ -226,6 +226,33 @@ async fn flow(url: &str) {
     )
     .await;
     assert_problem(&got, 404, "not-found", None);
+    // Nor can a member council's staff who are not finance staff: a real id and a random one
+    // answer the same 404 (not 403 for the real one), for the budget, its periods, a new
+    // version and a close.
+    let commissioner = ctx.token(SEFTON, Role::Commissioner);
+    for budget_id in [id.to_string(), Uuid::now_v7().to_string()] {
+        for (method, path, body) in [
+            ("GET", format!("/v1/budgets/{budget_id}"), None),
+            ("GET", format!("/v1/budgets/{budget_id}/periods"), None),
+            (
+                "POST",
+                format!("/v1/budgets/{budget_id}/versions"),
+                Some(
+                    json!({"from_period": 7, "costing_model": {"method": "equal"},
+                            "lines": [{"budget_line": "staffing", "amount_pence": 1}],
+                            "reason": "probe"}),
+                ),
+            ),
+            (
+                "POST",
+                format!("/v1/budgets/{budget_id}/periods/1/close"),
+                None,
+            ),
+        ] {
+            let got = call(&app, method, &path, &commissioner, body).await;
+            assert_problem(&got, 404, "not-found", None);
+        }
+    }
 
     // From P7 a blended model: 40% equally, 60% by children placed in 2016/17, and a budget
     // of £1,000,000.00 (fees down 7p). A version before it cannot follow; a partner cannot add one.

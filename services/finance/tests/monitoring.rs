@@ -105,17 +105,28 @@ async fn flow(url: &str) {
             3_348_800, 3_358_000, 91, 273, 209_300, 7_753_200, -7_543_900
         ]
     );
-    // Nothing paid; committed July–March: 4 beds × 274 days × £284 = £311,264.00, so
-    // £211,264.00 over: £10,000 from the pool, then £201,264.00 by usage (all Sefton's, whose
-    // child is the only one), capped at £150,000; the £51,264.00 left split evenly between
-    // the partners with no usage: £17,088.00 each.
+    // Nothing paid, so April–June's 4 beds × 91 days × £284 = £103,376.00 is accrued (it
+    // was left out of the forecast before: issue 10 rule 12); committed July–March: 4 beds ×
+    // 274 days × £284 = £311,264.00. Forecast £414,640.00 (the year's cost), so £314,640.00
+    // over: £10,000 from the pool, then £304,640.00 by usage (all Sefton's, whose child is
+    // the only one), capped at £150,000; the £154,640.00 left split evenly between the
+    // partners with no usage: £51,546.67, £51,546.67, £51,546.66.
     let line = &r["lines"][0];
     assert_eq!(
         (
+            line["actual_to_date_pence"].as_i64(),
+            line["accrued_pence"].as_i64(),
             line["committed_rest_of_year_pence"].as_i64(),
+            line["forecast_outturn_pence"].as_i64(),
             line["variance_pence"].as_i64()
         ),
-        (Some(31_126_400), Some(21_126_400))
+        (
+            Some(0),
+            Some(10_337_600),
+            Some(31_126_400),
+            Some(41_464_000),
+            Some(31_464_000)
+        )
     );
     let sharing = &r["risk_share"];
     assert_eq!(
@@ -124,7 +135,7 @@ async fn flow(url: &str) {
             sharing["shared_pence"].as_i64(),
             sharing["unmet_pence"].as_i64()
         ),
-        (Some(1_000_000), Some(20_126_400), Some(0))
+        (Some(1_000_000), Some(30_464_000), Some(0))
     );
     let shares: Vec<(String, i64, i64)> = r["partners"]
         .as_array()
@@ -141,10 +152,10 @@ async fn flow(url: &str) {
     assert_eq!(
         shares,
         vec![
-            (LIVERPOOL.into(), 0, 1_708_800),
-            (KNOWSLEY.into(), 0, 1_708_800),
+            (LIVERPOOL.into(), 0, 5_154_667),
+            (KNOWSLEY.into(), 0, 5_154_667),
             (SEFTON.into(), 10_366_000, 15_000_000),
-            (WIRRAL.into(), 0, 1_708_800),
+            (WIRRAL.into(), 0, 5_154_666),
         ]
     );
     let sefton_steps = sharing["partners"][2]["steps"].as_array().unwrap();
@@ -174,17 +185,20 @@ async fn flow(url: &str) {
     )
     .await;
     assert_eq!(p8["budget_version"], 2);
-    // Committed December–March: 4 × 121 days × £284 = £137,456.00; variance against £350,000.
+    // Accrued April–November: 4 × 244 days × £284 = £277,184.00; committed December–March:
+    // 4 × 121 days × £284 = £137,456.00; variance of the year's £414,640.00 against £350,000.
     assert_eq!(
         (
             p8["totals"]["budget_pence"].as_i64(),
+            p8["totals"]["accrued_pence"].as_i64(),
             p8["totals"]["committed_rest_of_year_pence"].as_i64(),
             p8["totals"]["variance_pence"].as_i64()
         ),
         (
             Some(35_000_000),
+            Some(27_718_400),
             Some(13_745_600),
-            Some(13_745_600 - 35_000_000)
+            Some(41_464_000 - 35_000_000)
         )
     );
     let versions: Vec<(i64, i64)> = p8["trend"]
@@ -202,14 +216,14 @@ async fn flow(url: &str) {
         versions,
         [vec![(1, 10_000_000); 6], vec![(2, 35_000_000); 2]].concat()
     );
-    // An underspend under version 2 goes back by contribution (equal: 8,750,000 each).
+    // An overspend under version 2 (no pool) is met by contribution (equal: 8,750,000 each).
     let back: Vec<i64> = p8["partners"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| p["variance_share_pence"].as_i64().unwrap())
         .collect();
-    assert_eq!(back, vec![-5_313_600; 4]);
+    assert_eq!(back, vec![1_616_000; 4]);
 
     // Refusals: a period out of range, a stranger, the wrong role, a bad view.
     let got = call(

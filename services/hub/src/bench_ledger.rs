@@ -379,7 +379,7 @@ impl LedgerReport {
         if self.mismatches.is_empty() {
             let _ = writeln!(
                 s,
-                "figures: the reports equal the plain aggregate ({} figures: lines', partners' lines' and trend's actual and committed, own children's costs)",
+                "figures: the reports equal the plain aggregate ({} figures: lines', partners' lines' and trend's actual, accrued and committed, own children's costs)",
                 self.compared
             );
         } else {

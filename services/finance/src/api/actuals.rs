@@ -9,6 +9,11 @@
 //! * A closed period is locked: an upload for it is refused (409 `period-closed`) unless it
 //!   asks to be an adjustment (`adjust=true`), when it is posted to the next open period
 //!   with the period it belongs to kept on every payment.
+//! * A payment belongs to its period: its `paid_on` falls within the period it is sent
+//!   for, or it is an explicit adjustment of an earlier period (`adjusts_period`), else 422
+//!   naming `/rows/<line>/paid_on` (`/payments/<index>/paid_on` in JSON). See
+//!   [`crate::domain::actuals`].
+//! * A payment line is at most £10,000,000.00 either way (`Pence::MAX_PAYMENT_LINE`).
 //! * A partner's finance staff record their own council's payments; the hosting
 //!   authority's record any partner's.
 
@@ -350,7 +355,8 @@ pub async fn upload(
             let rules = Rules {
                 budget_lines: &lines,
                 councils: &councils,
-                year: (fy.start(), fy.end()),
+                year: fy,
+                period: target.period,
                 pointer,
             };
             let mut errors = read_errors;
@@ -385,7 +391,10 @@ pub async fn upload(
                         council,
                         year: target.year,
                         period: posted,
-                        adjusts_period: (posted != target.period).then_some(target.period),
+                        // The row's own adjustment, else the closed period the upload was for.
+                        adjusts_period: p
+                            .adjusts_period
+                            .or((posted != target.period).then_some(target.period)),
                         budget_line: p.budget_line.clone(),
                         amount_pence: p.amount.0,
                         payment_reference: p.payment_reference.clone(),
@@ -411,6 +420,7 @@ pub async fn upload(
                 rows_read: payments.len() as i32,
                 applied: fresh.len() as i32,
                 already_recorded: already,
+                // At most MAX_ROWS lines of at most Pence::MAX_PAYMENT_LINE: far inside i64.
                 applied_pence: fresh.iter().map(|p| p.amount_pence).sum(),
                 uploaded_by: who_sub,
                 uploaded_org: who_org,

@@ -507,7 +507,9 @@ pub async fn list(
     }))
 }
 
-/// Finds a budget the caller may read (finance staff of a member council); others get 404.
+/// Finds a budget the caller may read (finance staff of a member council). Anyone else gets
+/// the same 404 as for an id that does not exist, whatever the reason (not finance staff, not
+/// a member), so that a budget's id does not tell a caller it exists.
 pub(crate) async fn readable_budget(
     state: &FinanceState,
     who: &Principal,
@@ -520,21 +522,17 @@ pub(crate) async fn readable_budget(
         .run(move |conn| store::budget(conn, &id))
         .await?
         .ok_or_else(|| Problem::not_found("budget"))?;
-    let partnership = readable(who, &budget.partnership).map_err(|p| {
-        if p.status == 404 {
-            Problem::not_found("budget")
-        } else {
-            p
-        }
-    })?;
+    let partnership =
+        readable(who, &budget.partnership).map_err(|_| Problem::not_found("budget"))?;
     Ok((budget, partnership))
 }
 
 /// A budget: the latest version (or `?version=n`) with each partner's contribution and how
 /// it was derived, and the history of versions.
 #[utoipa::path(get, path = "/v1/budgets/{id}", tag = "finance", params(("id" = String, Path), GetParams),
-    responses((status = 200, body = BudgetView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = BudgetView), (status = 401, body = Problem),
+        (status = 404, body = Problem, description = "no such budget, or the caller is not finance staff of a member"),
+        (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<FinanceState>,

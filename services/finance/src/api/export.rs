@@ -1,6 +1,8 @@
 //! The monitoring report as CSV (one view a file) and as an XLSX workbook (one sheet a
 //! view). Money is pounds to two decimals: in CSV as `1234.56`, in the workbook as numbers
-//! formatted `£#,##0.00`; the JSON keeps pence.
+//! formatted `£#,##0.00`; the JSON keeps pence. Every view carries the JSON's figures: a
+//! budget line's, a partner's detail line's and a trend point's budget, actual to date,
+//! accrued, committed, forecast outturn and variance.
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -23,19 +25,21 @@ enum Cell {
     Money(i64),
 }
 
-fn figures(f: &Figures) -> [Cell; 5] {
+fn figures(f: &Figures) -> [Cell; 6] {
     [
         Cell::Money(f.budget_pence),
         Cell::Money(f.actual_to_date_pence),
+        Cell::Money(f.accrued_pence),
         Cell::Money(f.committed_rest_of_year_pence),
         Cell::Money(f.forecast_outturn_pence),
         Cell::Money(f.variance_pence),
     ]
 }
 
-const FIGURE_HEADERS: [&str; 5] = [
+const FIGURE_HEADERS: [&str; 6] = [
     "budget",
     "actual_to_date",
+    "accrued",
     "committed_rest_of_year",
     "forecast_outturn",
     "variance",
@@ -99,13 +103,7 @@ fn table(report: &MonitoringReport, view: &str) -> Table {
         }
         "detail" => Table {
             sheet: "Detail",
-            headers: vec![
-                "council",
-                "budget_line",
-                "actual_to_date",
-                "committed_rest_of_year",
-                "forecast_outturn",
-            ],
+            headers: [vec!["council", "budget_line"], FIGURE_HEADERS.to_vec()].concat(),
             rows: report
                 .detail
                 .iter()
@@ -115,13 +113,9 @@ fn table(report: &MonitoringReport, view: &str) -> Table {
                         .map(|l| (l.budget_line.as_str(), &l.figures))
                         .chain(std::iter::once(("total", &d.totals)))
                         .map(|(line, f)| {
-                            vec![
-                                t(&d.council),
-                                t(line),
-                                Cell::Money(f.actual_to_date_pence),
-                                Cell::Money(f.committed_rest_of_year_pence),
-                                Cell::Money(f.forecast_outturn_pence),
-                            ]
+                            let mut row = vec![t(&d.council), t(line)];
+                            row.extend(figures(f));
+                            row
                         })
                         .collect::<Vec<_>>()
                 })
@@ -129,16 +123,11 @@ fn table(report: &MonitoringReport, view: &str) -> Table {
         },
         "trend" => Table {
             sheet: "Trend",
-            headers: vec![
-                "period",
-                "budget_version",
-                "actual_in_period",
-                "budget",
-                "actual_to_date",
-                "committed_rest_of_year",
-                "forecast_outturn",
-                "variance",
-            ],
+            headers: [
+                vec!["period", "budget_version", "actual_in_period"],
+                FIGURE_HEADERS.to_vec(),
+            ]
+            .concat(),
             rows: report
                 .trend
                 .iter()

@@ -19,7 +19,8 @@ use crate::{
     domain::{
         LedgerQuery, PERIODS,
         monitoring::{
-            self, BudgetFigures, Figures, Inputs, LineFigures, PartnerDetail, TrendPoint,
+            self, Accrual, BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures,
+            PartnerDetail, PaymentSum, Scope, TrendPoint,
         },
         risk::{RiskShare, Sharing},
     },
@@ -99,14 +100,15 @@ pub struct MonitoringReport {
     /// Every partner: contribution, own children's costs, share of the variance.
     pub partners: Vec<PartnerRow>,
     pub risk_share: RiskShareView,
-    /// Each partner's own actual, committed and forecast by line: every partner's for the
-    /// hosting authority, the caller's own for a partner.
+    /// Each partner's own detail by line: its share of the line's budget (its contribution
+    /// allocated to the line), its actual, accrued, committed, forecast and variance against
+    /// that share; every partner's for the hosting authority, the caller's own for a partner.
     pub detail: Vec<PartnerDetail>,
     pub block_savings: Vec<BlockSavings>,
     /// Periods 1 to `period`: the figures as at the end of each.
     pub trend: Vec<TrendPoint>,
-    /// How to trace a figure: GET this with `budget_line`, `measure` (`actual`, `committed`,
-    /// `forecast`, `own_children_costs`) and, for a partner's figure, `council`.
+    /// How to trace a figure: GET this with `budget_line`, `measure` (`actual`, `accrued`,
+    /// `committed`, `forecast`, `own_children_costs`) and, for a partner's figure, `council`.
     pub drill: String,
 }
 
@@ -223,7 +225,8 @@ pub(crate) async fn build(
         members: partnership.members,
         commitments: &commitments,
         payments: &payments,
-    });
+    })
+    .map_err(out_of_range)?;
     let fy = FinancialYear(year);
     let all = sees_all(partnership, &who.org);
     let current = &figures[(period - 1) as usize];
@@ -289,10 +292,16 @@ pub(crate) async fn build(
     })
 }
 
+/// A figure beyond what pence can hold: refused with the reason, never wrapped.
+fn out_of_range(e: monitoring::Overflow) -> Problem {
+    Problem::conflict("figure-out-of-range", e.to_string())
+}
+
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The consolidated monitoring report as at the end of a period: by budget line and in total
-/// (budget, actual to date, committed for the rest of the year, forecast outturn, variance),
+/// (budget, actual to date, accrued, committed for the rest of the year, forecast outturn =
+/// actual + accrued + committed, variance),
 /// each partner's contribution and share of the variance under the risk-share agreement, the
 /// caller's own detail (every partner's for the hosting authority), block-contract savings
 /// and the trend. JSON, CSV (`view=`) or XLSX (`format=xlsx`).
@@ -300,7 +309,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
     responses((status = 200, body = MonitoringReport,
             content(("application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "no budget for the year (`no-budget`)"), (status = 422, body = Problem)),
+        (status = 409, body = Problem, description = "no budget for the year (`no-budget`), or a figure beyond what pence can hold (`figure-out-of-range`)"), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<FinanceState>,
@@ -366,8 +375,9 @@ pub struct DrillParams {
     partnership: String,
     year: i32,
     period: i32,
-    /// `actual` (payments to date), `committed` (ledger lines after the period),
-    /// `forecast` (both), `own_children_costs` (the council's children's lines for the year).
+    /// `actual` (payments to date), `accrued` (ledger lines to date against payments to date,
+    /// by line and council), `committed` (ledger lines after the period), `forecast` (all
+    /// three), `own_children_costs` (the council's children's lines for the year).
     measure: String,
     /// The budget line; all lines if absent.
     budget_line: Option<String>,
@@ -376,7 +386,10 @@ pub struct DrillParams {
     council: Option<String>,
 }
 
-/// The lines and payments behind one figure; they add up to it.
+/// The lines and payments behind one figure. For `actual`, `committed` and
+/// `own_children_costs` they add up to it; for `accrued` (and the accrued part of
+/// `forecast`) `accruals` sets each line and council's cost to date against its payments to
+/// date, and the figure is the sum of their `accrued_pence`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Drill {
     pub partnership: String,
@@ -388,6 +401,9 @@ pub struct Drill {
     pub total_pence: i64,
     pub commitment_lines: Vec<LedgerLine>,
     pub payments: Vec<PaymentView>,
+    /// For `accrued` and `forecast`: by budget line and council, cost to date, paid to date
+    /// and accrued.
+    pub accruals: Vec<Accrual>,
 }
 
 /// The ledger lines and payments behind a figure of the monitoring report.
@@ -405,11 +421,19 @@ pub async fn drill(
         .get("measure")
         .map(|m| m.trim().to_owned())
         .unwrap_or_default();
-    if !["actual", "committed", "forecast", "own_children_costs"].contains(&measure.as_str()) {
+    if ![
+        "actual",
+        "accrued",
+        "committed",
+        "forecast",
+        "own_children_costs",
+    ]
+    .contains(&measure.as_str())
+    {
         return Err(Problem::invalid(
             "measure",
             "one_of",
-            "measure is actual, committed, forecast or own_children_costs",
+            "measure is actual, accrued, committed, forecast or own_children_costs",
         ));
     }
     let budget_line = q
@@ -442,16 +466,18 @@ pub async fn drill(
         .run(move |conn| {
             let (l, c) = (l.as_deref(), c.as_deref());
             let lines = match m.as_str() {
-                "committed" | "forecast" if period < 12 => {
+                "committed" if period < 12 => {
                     reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
                 }
+                "accrued" => reports::lines_behind(conn, code, year, 1..=period, l, c, None)?,
+                "forecast" => reports::lines_behind(conn, code, year, PERIODS, l, c, None)?,
                 "own_children_costs" => {
                     reports::lines_behind(conn, code, year, PERIODS, l, c, Some("child"))?
                 }
                 _ => Vec::new(),
             };
             let payments = match m.as_str() {
-                "actual" | "forecast" => {
+                "actual" | "accrued" | "forecast" => {
                     reports::payments_behind(conn, code, year, 1..=period, l, c)?
                 }
                 _ => Vec::new(),
@@ -459,8 +485,7 @@ pub async fn drill(
             Ok((lines, payments))
         })
         .await?;
-    let total = lines.iter().map(|l| l.amount_pence).sum::<i64>()
-        + payments.iter().map(|p| p.amount_pence).sum::<i64>();
+    let (total, accruals) = drill_total(&measure, period, &lines, &payments)?;
     Ok(HttpResponse::Ok().json(Drill {
         partnership: code.to_owned(),
         year,
@@ -471,5 +496,58 @@ pub async fn drill(
         total_pence: total,
         commitment_lines: lines.into_iter().map(LedgerLine::from).collect(),
         payments: payments.into_iter().map(PaymentView::from).collect(),
+        accruals,
     }))
+}
+
+/// A drilled figure's total from the rows behind it, by the report's own rules (the accrued
+/// part through [`monitoring::ToDate::accruals`]), summed in `i128` and checked.
+fn drill_total(
+    measure: &str,
+    period: i32,
+    lines: &[crate::store::CommitmentRow],
+    payments: &[crate::store::actuals::PaymentRow],
+) -> Result<(i64, Vec<Accrual>), Problem> {
+    let paid: i128 = payments.iter().map(|p| i128::from(p.amount_pence)).sum();
+    let later: i128 = lines
+        .iter()
+        .filter(|l| l.period > period)
+        .map(|l| i128::from(l.amount_pence))
+        .sum();
+    let accruals = if matches!(measure, "accrued" | "forecast") {
+        let costs: Vec<CommitmentSum> = lines
+            .iter()
+            .map(|l| CommitmentSum {
+                period: l.period,
+                budget_line: l.budget_line.clone(),
+                council: l.council.clone(),
+                attribution: l.attribution.clone(),
+                amount: Pence(l.amount_pence),
+            })
+            .collect();
+        let paid: Vec<PaymentSum> = payments
+            .iter()
+            .map(|p| PaymentSum {
+                period: p.period,
+                budget_line: p.budget_line.clone(),
+                council: p.council.clone(),
+                amount: Pence(p.amount_pence),
+            })
+            .collect();
+        monitoring::ToDate::new(&costs, &paid)
+            .accruals(period, Scope::default())
+            .map_err(out_of_range)?
+    } else {
+        Vec::new()
+    };
+    let accrued: i128 = accruals.iter().map(|a| i128::from(a.accrued_pence)).sum();
+    let total = match measure {
+        "actual" => paid,
+        "accrued" => accrued,
+        "forecast" => paid + accrued + later,
+        _ => lines.iter().map(|l| i128::from(l.amount_pence)).sum(),
+    };
+    let total =
+        i64::try_from(total).map_err(|_| out_of_range(monitoring::Overflow("drilled figure")))?;
+    Ok((total, accruals))
 }

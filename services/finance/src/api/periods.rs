@@ -60,8 +60,8 @@ fn view(budget_id: String, partnership: String, year: i32, closed: Vec<ClosureRo
 
 /// The twelve periods of the budget's year, open or closed.
 #[utoipa::path(get, path = "/v1/budgets/{id}/periods", tag = "finance", params(("id" = String, Path)),
-    responses((status = 200, body = Periods), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem)),
+    responses((status = 200, body = Periods), (status = 401, body = Problem),
+        (status = 404, body = Problem, description = "no such budget, or the caller is not finance staff of a member")),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<FinanceState>,

@@ -4,21 +4,34 @@
 //! CSV: a header line, then one payment a line. Columns (any order, names as here):
 //! `payment_reference`, `paid_on` (`2018-06-30` or `30/06/2018`), `budget_line`, `amount`
 //! (pounds and pence: `1234.56`, `-12.5`, `£1,234.56`), and optionally `council` (GSS code;
-//! the uploader's own council if absent), `provider_id`, `contract_id`. No free text: a
-//! payment file must not carry a child's details. Every problem names its line and column as
-//! `/rows/<line>/<column>` (the header is line 1).
+//! the uploader's own council if absent), `provider_id`, `contract_id`, `adjusts_period`.
+//! No free text: a payment file must not carry a child's details. Every problem names its
+//! line and column as `/rows/<line>/<column>` (the header is line 1); in JSON
+//! `/payments/<index>/<field>`.
+//!
+//! **A payment belongs to its period.** Payments are uploaded for a period, and each one's
+//! `paid_on` must fall within that period (a December payment sent for June is refused:
+//! 422 naming its `paid_on`), so a period's actual is the money paid in it. The one
+//! exception is an explicit adjustment: a payment of an earlier period of the same year that
+//! was recorded late says so with `adjusts_period` (the period, 1–12, it was paid in, earlier
+//! than the period uploaded for); its `paid_on` must fall within *that* period. It is
+//! counted in the period uploaded for (or, for a closed period sent with `adjust=true`, the
+//! next open one), and keeps the period it adjusts as its trail. A payment can never be
+//! dated in a later period than the one it is counted in.
+//!
+//! **Amounts are bounded.** A payment line is at most `Pence::MAX_PAYMENT_LINE`
+//! (£10,000,000.00) either way; anything larger (and `i64::MIN`, whose absolute value does
+//! not exist) is 422 naming the amount.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use hub_platform::{FieldError, Pence};
+use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::budget::MAX_LINE_PENCE;
-
 pub const REQUIRED_COLUMNS: [&str; 4] = ["payment_reference", "paid_on", "budget_line", "amount"];
-pub const OPTIONAL_COLUMNS: [&str; 3] = ["council", "provider_id", "contract_id"];
+pub const OPTIONAL_COLUMNS: [&str; 4] = ["council", "provider_id", "contract_id", "adjusts_period"];
 /// The most rows one upload may have.
 pub const MAX_ROWS: usize = 50_000;
 
@@ -40,6 +53,10 @@ pub struct PaymentIn {
     /// The order, placement, block or service contract it pays for, if any.
     #[serde(default)]
     pub contract_id: Option<String>,
+    /// For a payment of an earlier period recorded late: the period (1–12) it was paid in,
+    /// earlier than the period uploaded for; `paid_on` must fall within it.
+    #[serde(default)]
+    pub adjusts_period: Option<i32>,
 }
 
 /// A payment read from a file or a JSON list, with where it came from.
@@ -54,6 +71,8 @@ pub struct Payment {
     pub council: Option<String>,
     pub provider_id: Option<String>,
     pub contract_id: Option<String>,
+    /// An explicit adjustment: the earlier period it was paid in.
+    pub adjusts_period: Option<i32>,
 }
 
 /// Reads `1234.56`, `-12.5`, `£1,234.56`, `-£3` as pence. `None` for anything else
@@ -222,7 +241,23 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
                 None
             }
         };
-        if let (Some(paid_on), Some(amount)) = (paid_on, amount) {
+        let adjusts_period = match optional(cell("adjusts_period")) {
+            None => Some(None),
+            Some(s) => match s.parse::<i32>() {
+                Ok(p) => Some(Some(p)),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        at("adjusts_period"),
+                        "format",
+                        format!("line {line}: `{s}` is not a period 1 (April) to 12 (March)"),
+                    ));
+                    None
+                }
+            },
+        };
+        if let (Some(paid_on), Some(amount), Some(adjusts_period)) =
+            (paid_on, amount, adjusts_period)
+        {
             out.push(Payment {
                 line,
                 payment_reference: cell("payment_reference").unwrap_or("").trim().to_owned(),
@@ -232,6 +267,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
                 council: optional(cell("council")),
                 provider_id: optional(cell("provider_id")),
                 contract_id: optional(cell("contract_id")),
+                adjusts_period,
             });
         }
     }
@@ -264,6 +300,7 @@ pub fn from_json(payments: &[PaymentIn]) -> Vec<Payment> {
             council: optional(p.council.as_deref()),
             provider_id: optional(p.provider_id.as_deref()),
             contract_id: optional(p.contract_id.as_deref()),
+            adjusts_period: p.adjusts_period,
         })
         .collect()
 }
@@ -274,8 +311,10 @@ pub struct Rules<'a> {
     pub budget_lines: &'a [String],
     /// The councils the uploader may record payments for.
     pub councils: &'a [&'a str],
-    /// The financial year's first and last days.
-    pub year: (NaiveDate, NaiveDate),
+    /// The financial year of the upload.
+    pub year: FinancialYear,
+    /// The period the payments were uploaded for (1..=12).
+    pub period: i32,
     /// `/rows` for CSV (lines), `/payments` for JSON (indexes).
     pub pointer: &'a str,
 }
@@ -285,6 +324,49 @@ fn is_reference(s: &str) -> bool {
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_/.".contains(&b))
+}
+
+/// The period rule: `paid_on` within the period uploaded for, or, for an explicit
+/// adjustment, within the earlier period it adjusts.
+fn in_period(
+    p: &Payment,
+    rules: &Rules<'_>,
+    label: &str,
+    at: &dyn Fn(&str) -> String,
+) -> Option<FieldError> {
+    let period = match p.adjusts_period {
+        Some(a) if !(1..rules.period).contains(&a) => {
+            return Some(FieldError::new(
+                at("adjusts_period"),
+                "range",
+                format!(
+                    "{label}: an adjustment is of an earlier period of the year than P{} it is sent for: 1 to {}",
+                    rules.period,
+                    rules.period - 1
+                ),
+            ));
+        }
+        Some(a) => a,
+        None => rules.period,
+    };
+    let (first, last) = rules.year.period(period as u32);
+    if (first..=last).contains(&p.paid_on) {
+        return None;
+    }
+    let how = if p.adjusts_period.is_some() {
+        format!("it says it adjusts P{period} ({first} to {last})")
+    } else {
+        format!(
+            "the payments are for P{period} ({first} to {last}); record it for the period it \
+             was paid in, or, paid in an earlier period and recorded late, give that period as \
+             adjusts_period"
+        )
+    };
+    Some(FieldError::new(
+        at("paid_on"),
+        "range",
+        format!("{label}: paid on {} but {how}", p.paid_on),
+    ))
 }
 
 /// Checks every payment; each error names `<pointer>/<line>/<field>`.
@@ -325,23 +407,15 @@ pub fn check(payments: &[Payment], rules: &Rules<'_>) -> Vec<FieldError> {
                 ),
             ));
         }
-        if p.amount.0.abs() > MAX_LINE_PENCE {
-            errors.push(FieldError::new(
-                at(amount_field),
-                "range",
-                format!("{label}: the amount is too large"),
-            ));
+        if let Err(mut e) = p.amount.check_range(
+            &at(amount_field),
+            Pence(-Pence::MAX_PAYMENT_LINE.0),
+            Pence::MAX_PAYMENT_LINE,
+        ) {
+            e.message = format!("{label}: a payment line {}", e.message);
+            errors.push(e);
         }
-        if p.paid_on < rules.year.0 || p.paid_on > rules.year.1 {
-            errors.push(FieldError::new(
-                at("paid_on"),
-                "range",
-                format!(
-                    "{label}: {} is outside the financial year {} to {}",
-                    p.paid_on, rules.year.0, rules.year.1
-                ),
-            ));
-        }
+        errors.extend(in_period(p, rules, &label, &at));
         let council = p.council.as_deref().unwrap_or(rules.councils[0]);
         if !rules.councils.contains(&council) {
             errors.push(FieldError::new(
@@ -464,12 +538,14 @@ mod tests {
             council: council.map(str::to_owned),
             provider_id: None,
             contract_id: None,
+            adjusts_period: None,
         };
         let lines = vec!["placements".to_owned(), "inter_agency_fees".to_owned()];
         let rules = Rules {
             budget_lines: &lines,
             councils: &["E08000014"],
-            year: (d(4, 1), NaiveDate::from_ymd_opt(2019, 3, 31).unwrap()),
+            year: FinancialYear(2018),
+            period: 3,
             pointer: "/rows",
         };
         let payments = vec![
@@ -489,6 +565,114 @@ mod tests {
                 ("/rows/4/budget_line".into(), "one_of".into()),
                 ("/rows/4/council".into(), "one_of".into()),
             ]
+        );
+    }
+
+    fn payment(line: usize, paid_on: NaiveDate, amount: i64, adjusts: Option<i32>) -> Payment {
+        Payment {
+            line,
+            payment_reference: format!("R-{line}"),
+            paid_on,
+            budget_line: "placements".into(),
+            amount: Pence(amount),
+            council: None,
+            provider_id: None,
+            contract_id: None,
+            adjusts_period: adjusts,
+        }
+    }
+
+    fn rules_p3(lines: &[String]) -> Rules<'_> {
+        Rules {
+            budget_lines: lines,
+            councils: &["E08000014"],
+            year: FinancialYear(2018),
+            period: 3,
+            pointer: "/rows",
+        }
+    }
+
+    fn fields(errors: Vec<FieldError>) -> Vec<(String, String)> {
+        errors.into_iter().map(|e| (e.field, e.rule)).collect()
+    }
+
+    #[test]
+    fn a_payment_belongs_to_the_period_it_is_uploaded_for_unless_it_is_an_explicit_adjustment() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let lines = vec!["placements".to_owned()];
+        let payments = vec![
+            // June's first and last days: P3.
+            payment(2, d(2018, 6, 1), 100, None),
+            payment(3, d(2018, 6, 30), 100, None),
+            // December (P9) and May (P2) sent for June: refused.
+            payment(4, d(2018, 12, 5), 100, None),
+            payment(5, d(2018, 5, 31), 100, None),
+            // May's payment recorded late, saying so: counted in June, adjusting P2.
+            payment(6, d(2018, 5, 31), 100, Some(2)),
+            // An adjustment whose date is not in the period it names.
+            payment(7, d(2018, 4, 30), 100, Some(2)),
+            // An adjustment of the period itself or a later one is no adjustment.
+            payment(8, d(2018, 6, 10), 100, Some(3)),
+            payment(9, d(2018, 12, 5), 100, Some(9)),
+            payment(10, d(2018, 6, 10), 100, Some(0)),
+        ];
+        assert_eq!(
+            fields(check(&payments, &rules_p3(&lines))),
+            vec![
+                ("/rows/4/paid_on".into(), "range".into()),
+                ("/rows/5/paid_on".into(), "range".into()),
+                ("/rows/7/paid_on".into(), "range".into()),
+                ("/rows/8/adjusts_period".into(), "range".into()),
+                ("/rows/9/adjusts_period".into(), "range".into()),
+                ("/rows/10/adjusts_period".into(), "range".into()),
+            ]
+        );
+        // Read from CSV: the optional column, and a cell that is no period.
+        let (read, errors) = read_csv(
+            b"payment_reference,paid_on,budget_line,amount,adjusts_period\n\
+              A-1,2018-05-02,placements,1.00,2\n\
+              A-2,2018-06-02,placements,1.00,\n\
+              A-3,2018-06-02,placements,1.00,May\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read.iter().map(|p| p.adjusts_period).collect::<Vec<_>>(),
+            vec![Some(2), None]
+        );
+        assert_eq!(
+            fields(errors),
+            vec![("/rows/4/adjusts_period".into(), "format".into())]
+        );
+    }
+
+    #[test]
+    fn a_payment_line_is_at_most_ten_million_pounds_either_way() {
+        let june = NaiveDate::from_ymd_opt(2018, 6, 1).unwrap();
+        let max = Pence::MAX_PAYMENT_LINE.0;
+        let lines = vec!["placements".to_owned()];
+        let payments: Vec<Payment> = [max, -max, max + 1, -max - 1, i64::MIN, i64::MAX]
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| payment(i, june, a, None))
+            .collect();
+        let rules = Rules {
+            pointer: "/payments",
+            ..rules_p3(&lines)
+        };
+        assert_eq!(
+            fields(check(&payments, &rules)),
+            (2..6)
+                .map(|i| (format!("/payments/{i}/amount_pence"), "range".to_owned()))
+                .collect::<Vec<_>>()
+        );
+        // £10,000,000.01 in a file is read, then refused by the same bound.
+        let (read, _) = read_csv(
+            b"payment_reference,paid_on,budget_line,amount\nA-1,2018-06-01,placements,\"10,000,000.01\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            fields(check(&read, &rules_p3(&lines))),
+            vec![("/rows/2/amount".into(), "range".into())]
         );
     }
 }

@@ -1,12 +1,29 @@
 //! The monitoring report of a partnership's year as at the end of a period. No I/O.
 //!
 //! For each budget line and in total: the budget (of the version in force for the period),
-//! the actual to date (payments counted in periods 1 to P), the committed for the rest of the
-//! year (ledger lines of periods after P), the forecast outturn (actual + committed) and the
-//! variance (forecast − budget). For each partner: its contribution, its own children's
-//! costs (the year's ledger lines for its children) and its share of the variance under the
-//! risk-share agreement; its own actual, committed and forecast by line. Block contracts'
-//! savings; and the trend over the periods so far. Every total is the sum of its parts.
+//! the actual to date (payments counted in periods 1 to P), the accrued (incurred but not yet
+//! paid), the committed for the rest of the year (ledger lines of periods after P), the
+//! forecast outturn and the variance:
+//!
+//! * accrued = for each budget line and council, the ledger cost of periods 1 to P less the
+//!   payments counted in them, never below zero (a council that has paid ahead of the ledger
+//!   has nothing accrued, and its prepayment does not hide another council's or another
+//!   line's unpaid cost); a line's accrued is the sum over its councils;
+//! * forecast outturn = actual to date + accrued + committed for the rest of the year (so
+//!   money incurred and not yet paid is in the forecast exactly once);
+//! * variance = forecast outturn − budget (positive = overspend).
+//!
+//! For each partner: its contribution, its own children's costs (the year's ledger lines for
+//! its children) and its share of the variance under the risk-share agreement; its own
+//! detail by line: its budget (its share of each budget line: the line split in proportion
+//! to the partners' contributions by the largest-remainder method, so the partners' shares
+//! of a line add up to the line exactly and a partner's shares to its contribution within a
+//! few pence), its actual, accrued, committed, forecast and variance against that share.
+//! Block contracts' savings; and the trend over the periods so far. Every total is the sum
+//! of its parts.
+//!
+//! Sums are taken in `i128` and every figure is brought back to pence checked: a report
+//! whose figures would not fit is refused ([`Overflow`]) rather than wrapped.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,30 +65,73 @@ pub struct BudgetFigures {
 pub struct Figures {
     pub budget_pence: i64,
     pub actual_to_date_pence: i64,
+    /// Incurred but not yet paid: per budget line and council, the ledger cost of the
+    /// elapsed periods less the payments counted in them, never below zero, summed.
+    pub accrued_pence: i64,
     pub committed_rest_of_year_pence: i64,
-    /// Actual to date + committed for the rest of the year.
+    /// Actual to date + accrued + committed for the rest of the year.
     pub forecast_outturn_pence: i64,
     /// Forecast outturn − budget (positive = overspend).
     pub variance_pence: i64,
 }
 
+/// A figure of the report that does not fit in pence (`i64`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow(pub &'static str);
+
+impl std::fmt::Display for Overflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the report's {} is beyond what pence can hold (±£92,233,720,368,547,758.07)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Overflow {}
+
+/// A sum in `i128`, back in pence.
+fn fit(v: i128, what: &'static str) -> Result<i64, Overflow> {
+    i64::try_from(v).map_err(|_| Overflow(what))
+}
+
 impl Figures {
-    fn new(budget: i64, actual: i64, committed: i64) -> Self {
-        Self {
-            budget_pence: budget,
-            actual_to_date_pence: actual,
-            committed_rest_of_year_pence: committed,
-            forecast_outturn_pence: actual + committed,
-            variance_pence: actual + committed - budget,
-        }
+    fn new(budget: i128, actual: i128, accrued: i128, committed: i128) -> Result<Self, Overflow> {
+        let forecast = actual + accrued + committed;
+        Ok(Self {
+            budget_pence: fit(budget, "budget")?,
+            actual_to_date_pence: fit(actual, "actual to date")?,
+            accrued_pence: fit(accrued, "accrued")?,
+            committed_rest_of_year_pence: fit(committed, "committed")?,
+            forecast_outturn_pence: fit(forecast, "forecast outturn")?,
+            variance_pence: fit(forecast - budget, "variance")?,
+        })
     }
 
-    fn add(&mut self, o: &Figures) {
-        self.budget_pence += o.budget_pence;
-        self.actual_to_date_pence += o.actual_to_date_pence;
-        self.committed_rest_of_year_pence += o.committed_rest_of_year_pence;
-        self.forecast_outturn_pence += o.forecast_outturn_pence;
-        self.variance_pence += o.variance_pence;
+    fn add(&mut self, o: &Figures) -> Result<(), Overflow> {
+        let add = |a: &mut i64, b: i64, what| {
+            *a = a.checked_add(b).ok_or(Overflow(what))?;
+            Ok::<(), Overflow>(())
+        };
+        add(&mut self.budget_pence, o.budget_pence, "budget")?;
+        add(
+            &mut self.actual_to_date_pence,
+            o.actual_to_date_pence,
+            "actual to date",
+        )?;
+        add(&mut self.accrued_pence, o.accrued_pence, "accrued")?;
+        add(
+            &mut self.committed_rest_of_year_pence,
+            o.committed_rest_of_year_pence,
+            "committed",
+        )?;
+        add(
+            &mut self.forecast_outturn_pence,
+            o.forecast_outturn_pence,
+            "forecast outturn",
+        )?;
+        add(&mut self.variance_pence, o.variance_pence, "variance")
     }
 }
 
@@ -93,8 +153,9 @@ pub struct PartnerFigures {
     pub variance_share_pence: i64,
 }
 
-/// A partner's own detail: its actual, committed and forecast by budget line (no budget:
-/// the budget is pooled).
+/// A partner's own detail by budget line: its share of each line's budget (its contribution
+/// allocated to the line), its actual, accrued, committed and forecast, and its variance
+/// against its share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PartnerDetail {
     pub council: String,
@@ -132,33 +193,114 @@ pub struct Report {
     pub trend: Vec<TrendPoint>,
 }
 
-fn actual(payments: &[PaymentSum], through: i32, line: Option<&str>, council: Option<&str>) -> i64 {
+/// Which part of the money a figure is of: a budget line and a council, or all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    pub line: Option<&'a str>,
+    pub council: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn has(&self, line: &str, council: &str) -> bool {
+        self.line.is_none_or(|l| l == line) && self.council.is_none_or(|c| c == council)
+    }
+}
+
+fn actual(payments: &[PaymentSum], through: i32, scope: Scope<'_>) -> i128 {
     payments
         .iter()
-        .filter(|p| {
-            p.period <= through
-                && line.is_none_or(|l| p.budget_line == l)
-                && council.is_none_or(|c| p.council == c)
-        })
-        .map(|p| p.amount.0)
+        .filter(|p| p.period <= through && scope.has(&p.budget_line, &p.council))
+        .map(|p| i128::from(p.amount.0))
         .sum()
 }
 
-fn committed(
-    commitments: &[CommitmentSum],
-    after: i32,
-    line: Option<&str>,
-    council: Option<&str>,
-) -> i64 {
+fn committed(commitments: &[CommitmentSum], after: i32, scope: Scope<'_>) -> i128 {
     commitments
         .iter()
-        .filter(|c| {
-            c.period > after
-                && line.is_none_or(|l| c.budget_line == l)
-                && council.is_none_or(|x| c.council == x)
-        })
-        .map(|c| c.amount.0)
+        .filter(|c| c.period > after && scope.has(&c.budget_line, &c.council))
+        .map(|c| i128::from(c.amount.0))
         .sum()
+}
+
+/// One budget line's and council's accrual as at the end of a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Accrual {
+    pub budget_line: String,
+    pub council: String,
+    /// The ledger cost of periods 1 to P.
+    pub cost_to_date_pence: i64,
+    /// The payments counted in periods 1 to P.
+    pub paid_to_date_pence: i64,
+    /// cost − paid, never below zero.
+    pub accrued_pence: i64,
+}
+
+/// Each budget line's and council's ledger cost and payments to the end of each period
+/// (cumulative; index = period, 0 = nothing yet): read once per report, so that every
+/// accrued figure of it (lines, partners' lines, trend) is a sum over a few groups.
+pub struct ToDate<'a> {
+    by: BTreeMap<(&'a str, &'a str), [(i128, i128); 13]>,
+}
+
+impl<'a> ToDate<'a> {
+    pub fn new(commitments: &'a [CommitmentSum], payments: &'a [PaymentSum]) -> Self {
+        let mut by: BTreeMap<(&str, &str), [(i128, i128); 13]> = BTreeMap::new();
+        let periods = 1..=12;
+        for c in commitments.iter().filter(|c| periods.contains(&c.period)) {
+            by.entry((&c.budget_line, &c.council))
+                .or_insert([(0, 0); 13])[c.period as usize]
+                .0 += i128::from(c.amount.0);
+        }
+        for p in payments.iter().filter(|p| periods.contains(&p.period)) {
+            by.entry((&p.budget_line, &p.council))
+                .or_insert([(0, 0); 13])[p.period as usize]
+                .1 += i128::from(p.amount.0);
+        }
+        for sums in by.values_mut() {
+            for k in 1..13 {
+                sums[k].0 += sums[k - 1].0;
+                sums[k].1 += sums[k - 1].1;
+            }
+        }
+        Self { by }
+    }
+
+    /// (line, council, cost to date, paid to date) as at the end of `through`, in scope.
+    fn groups<'s>(
+        &'s self,
+        through: i32,
+        scope: Scope<'s>,
+    ) -> impl Iterator<Item = (&'a str, &'a str, i128, i128)> + 's {
+        let k = through.clamp(0, 12) as usize;
+        self.by
+            .iter()
+            .filter(move |((line, council), _)| scope.has(line, council))
+            .map(move |((line, council), sums)| (*line, *council, sums[k].0, sums[k].1))
+    }
+
+    /// The accrued figure: the sum over lines and councils of cost less paid, never below 0.
+    fn accrued(&self, through: i32, scope: Scope<'_>) -> i128 {
+        self.groups(through, scope)
+            .map(|(_, _, cost, paid)| (cost - paid).max(0))
+            .sum()
+    }
+
+    /// The accruals behind an accrued figure as at the end of `through`: by budget line and
+    /// council (in that order), the ledger cost of periods 1..=`through` against the
+    /// payments counted in them. The figure is the sum of their `accrued_pence`.
+    pub fn accruals(&self, through: i32, scope: Scope<'_>) -> Result<Vec<Accrual>, Overflow> {
+        self.groups(through, scope)
+            .map(|(line, council, cost, paid)| {
+                Ok(Accrual {
+                    budget_line: line.to_owned(),
+                    council: council.to_owned(),
+                    cost_to_date_pence: fit(cost, "cost to date")?,
+                    paid_to_date_pence: fit(paid, "actual to date")?,
+                    accrued_pence: fit((cost - paid).max(0), "accrued")?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The lines of a report: the budget's, then any others with money against them.
@@ -178,75 +320,96 @@ fn line_names(
     names
 }
 
-fn by_lines(
-    names: &[String],
-    budget: &BudgetFigures,
-    inputs: &Inputs<'_>,
-    through: i32,
-    council: Option<&str>,
-) -> (Vec<LineFigures>, Figures) {
-    let mut totals = Figures::default();
-    let lines: Vec<LineFigures> = names
+/// Each partner's share of each budget line: the line split in proportion to the partners'
+/// contributions (largest remainder, partners in `members` order), by (line, council).
+fn line_shares<'a>(
+    budget: &'a BudgetFigures,
+    members: &[&'a str],
+) -> BTreeMap<(&'a str, &'a str), i64> {
+    let weights: Vec<i64> = members
         .iter()
-        .map(|name| {
-            let b = if council.is_some() {
-                0
-            } else {
-                budget
-                    .lines
-                    .iter()
-                    .find(|l| &l.0 == name)
-                    .map_or(0, |l| l.1.0)
-            };
-            let f = Figures::new(
-                b,
-                actual(inputs.payments, through, Some(name), council),
-                committed(inputs.commitments, through, Some(name), council),
-            );
-            totals.add(&f);
-            LineFigures {
-                budget_line: name.clone(),
-                figures: f,
-            }
+        .map(|m| {
+            budget
+                .contributions
+                .iter()
+                .find(|c| c.0 == *m)
+                .map_or(0, |c| c.1.0)
         })
         .collect();
-    (lines, totals)
+    budget
+        .lines
+        .iter()
+        .flat_map(|(line, amount)| {
+            members
+                .iter()
+                .zip(amount.split(&weights))
+                .map(move |(m, share)| ((line.as_str(), *m), share.0))
+        })
+        .collect()
+}
+
+fn by_lines(
+    names: &[String],
+    budget_of: impl Fn(&str) -> i64,
+    inputs: &Inputs<'_>,
+    to_date: &ToDate<'_>,
+    through: i32,
+    council: Option<&str>,
+) -> Result<(Vec<LineFigures>, Figures), Overflow> {
+    let mut totals = Figures::default();
+    let mut lines = Vec::with_capacity(names.len());
+    for name in names {
+        let scope = Scope {
+            line: Some(name),
+            council,
+        };
+        let f = Figures::new(
+            budget_of(name).into(),
+            actual(inputs.payments, through, scope),
+            to_date.accrued(through, scope),
+            committed(inputs.commitments, through, scope),
+        )?;
+        totals.add(&f)?;
+        lines.push(LineFigures {
+            budget_line: name.clone(),
+            figures: f,
+        });
+    }
+    Ok((lines, totals))
 }
 
 /// Builds the report as at the end of `inputs.period`.
-pub fn report(inputs: &Inputs<'_>) -> Report {
+pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
     let p = inputs.period;
     let budget = &inputs.budgets[(p - 1) as usize];
     let names = line_names(budget, inputs.commitments, inputs.payments);
-    let (lines, totals) = by_lines(&names, budget, inputs, p, None);
-    let usage: BTreeMap<&str, i64> = inputs
-        .members
-        .iter()
-        .map(|m| {
-            (
-                *m,
-                inputs
-                    .commitments
-                    .iter()
-                    .filter(|c| c.council == *m && c.attribution == "child")
-                    .map(|c| c.amount.0)
-                    .sum(),
-            )
-        })
-        .collect();
-    let bases: Vec<Basis> = inputs
-        .members
-        .iter()
-        .map(|m| Basis {
+    let line_budget = |name: &str| {
+        budget
+            .lines
+            .iter()
+            .find(|l| l.0 == name)
+            .map_or(0, |l| l.1.0)
+    };
+    let to_date = ToDate::new(inputs.commitments, inputs.payments);
+    let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
+    let mut bases = Vec::with_capacity(inputs.members.len());
+    for m in inputs.members {
+        let usage: i128 = inputs
+            .commitments
+            .iter()
+            .filter(|c| c.council == *m && c.attribution == "child")
+            .map(|c| i128::from(c.amount.0))
+            .sum();
+        bases.push(Basis {
             council: (*m).to_owned(),
             contribution: budget
                 .contributions
                 .iter()
                 .find(|c| c.0 == *m)
                 .map_or(Pence::ZERO, |c| c.1),
-            usage: Pence(usage[m]),
-        })
-        .collect();
+            usage: Pence(fit(usage, "own children's costs")?),
+        });
+    }
     let sharing = share_variance(Pence(totals.variance_pence), &budget.risk_share, &bases);
     let partners = bases
         .iter()
@@ -258,48 +421,55 @@ pub fn report(inputs: &Inputs<'_>) -> Report {
             variance_share_pence: s.share_pence,
         })
         .collect();
+    let shares = line_shares(budget, inputs.members);
     let details = inputs
         .members
         .iter()
         .map(|m| {
-            let (lines, totals) = by_lines(&names, budget, inputs, p, Some(m));
-            PartnerDetail {
+            let share = |name: &str| shares.get(&(name, *m)).copied().unwrap_or(0);
+            let (lines, totals) = by_lines(&names, share, inputs, &to_date, p, Some(m))?;
+            Ok(PartnerDetail {
                 council: (*m).to_owned(),
                 lines,
                 totals,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, Overflow>>()?;
     let trend = (1..=p)
         .map(|q| {
             let b = &inputs.budgets[(q - 1) as usize];
-            let budget_total: i64 = b.lines.iter().map(|l| l.1.0).sum();
-            TrendPoint {
+            let budget_total: i128 = b.lines.iter().map(|l| i128::from(l.1.0)).sum();
+            let all = Scope::default();
+            Ok(TrendPoint {
                 period: q,
                 budget_version: b.version,
-                budget_pence: budget_total,
-                actual_in_period_pence: inputs
-                    .payments
-                    .iter()
-                    .filter(|x| x.period == q)
-                    .map(|x| x.amount.0)
-                    .sum(),
+                budget_pence: fit(budget_total, "budget")?,
+                actual_in_period_pence: fit(
+                    inputs
+                        .payments
+                        .iter()
+                        .filter(|x| x.period == q)
+                        .map(|x| i128::from(x.amount.0))
+                        .sum(),
+                    "actual in period",
+                )?,
                 figures: Figures::new(
                     budget_total,
-                    actual(inputs.payments, q, None, None),
-                    committed(inputs.commitments, q, None, None),
-                ),
-            }
+                    actual(inputs.payments, q, all),
+                    to_date.accrued(q, all),
+                    committed(inputs.commitments, q, all),
+                )?,
+            })
         })
-        .collect();
-    Report {
+        .collect::<Result<_, Overflow>>()?;
+    Ok(Report {
         lines,
         totals,
         partners,
         sharing,
         details,
         trend,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -354,8 +524,9 @@ mod tests {
             members: &["A", "B"],
             commitments: &commitments,
             payments: &payments,
-        });
-        let got: Vec<(&str, i64, i64, i64, i64)> = r
+        })
+        .unwrap();
+        let got: Vec<(&str, i64, i64, i64, i64, i64)> = r
             .lines
             .iter()
             .map(|l| {
@@ -363,19 +534,21 @@ mod tests {
                     l.budget_line.as_str(),
                     l.figures.budget_pence,
                     l.figures.actual_to_date_pence,
+                    l.figures.accrued_pence,
                     l.figures.committed_rest_of_year_pence,
                     l.figures.variance_pence,
                 )
             })
             .collect();
-        // Placements: 310 paid, 400 committed in P3 → 710 − 1,000; staffing 200 − 500; the
-        // pooled support line has no budget: +50.
+        // Placements: 310 paid of A's 600 incurred in P1–P2 (290 accrued), 400 committed in
+        // P3 → 1,000 − 1,000; staffing 200 paid ahead of any ledger line (nothing accrued) −
+        // 500; the pooled support line has no budget: +50.
         assert_eq!(
             got,
             vec![
-                ("placements", 1_000, 310, 400, -290),
-                ("staffing", 500, 200, 0, -300),
-                ("support", 0, 0, 50, 50)
+                ("placements", 1_000, 310, 290, 400, 0),
+                ("staffing", 500, 200, 0, 0, -300),
+                ("support", 0, 0, 0, 50, 50)
             ]
         );
         assert_eq!(
@@ -384,15 +557,15 @@ mod tests {
                 r.totals.forecast_outturn_pence,
                 r.totals.variance_pence
             ),
-            (1_500, 960, -540)
+            (1_500, 1_250, -250)
         );
-        // −540 back by contribution 1,000 : 500 = −360, −180.
+        // −250 back by contribution 1,000 : 500 = −166.67, −83.33 to the penny.
         assert_eq!(
             r.partners
                 .iter()
                 .map(|p| p.variance_share_pence)
                 .collect::<Vec<_>>(),
-            vec![-360, -180]
+            vec![-167, -83]
         );
         assert_eq!(
             r.partners
@@ -415,6 +588,168 @@ mod tests {
             ),
             (310, 750)
         );
-        assert_eq!(r.trend[1].figures.forecast_outturn_pence, 960);
+        // As at P1 A had paid 310 against 300 incurred: nothing accrued, nothing negative.
+        assert_eq!(r.trend[0].figures.accrued_pence, 0);
+        assert_eq!(r.trend[1].figures.accrued_pence, 290);
+        assert_eq!(r.trend[1].figures.forecast_outturn_pence, 1_250);
+    }
+
+    /// Issue 10's figures: at P6 the placement lines for P1–P6 came to £183,244.03 and
+    /// £20,000.01 had been paid; the £163,244.02 between them is accrued and in the
+    /// forecast. A council that paid ahead (B) has nothing accrued and does not hide A's.
+    #[test]
+    fn forecast_outturn_counts_what_was_incurred_and_not_yet_paid() {
+        let budget = BudgetFigures {
+            version: 1,
+            lines: vec![("placements".into(), Pence(50_000_000))],
+            contributions: vec![
+                ("A".into(), Pence(30_000_000)),
+                ("B".into(), Pence(20_000_000)),
+            ],
+            risk_share: RiskShare::default(),
+        };
+        let budgets = vec![budget; 6];
+        let commitments = vec![
+            c(1, "placements", "A", "child", 9_000_000),
+            c(6, "placements", "A", "child", 9_324_403),
+            c(3, "placements", "B", "child", 1_000),
+            c(7, "placements", "A", "child", 3_000_000),
+        ];
+        let payments = vec![
+            pay(2, "placements", "A", 2_000_001),
+            pay(4, "placements", "B", 1),
+            pay(5, "placements", "B", 5_000),
+        ];
+        let r = report(&Inputs {
+            period: 6,
+            budgets: &budgets,
+            members: &["A", "B"],
+            commitments: &commitments,
+            payments: &payments,
+        })
+        .unwrap();
+        // A: £183,244.03 incurred in P1–P6, £20,000.01 paid: £163,244.02 accrued. B paid
+        // 5,001 against 1,000 incurred: 0 accrued, not −4,001.
+        let t = &r.totals;
+        assert_eq!(
+            (
+                t.actual_to_date_pence,
+                t.accrued_pence,
+                t.committed_rest_of_year_pence,
+                t.forecast_outturn_pence,
+                t.variance_pence
+            ),
+            (
+                2_005_002,
+                16_324_402,
+                3_000_000,
+                2_005_002 + 16_324_402 + 3_000_000,
+                2_005_002 + 16_324_402 + 3_000_000 - 50_000_000
+            )
+        );
+        let accrued: Vec<(&str, i64, i64)> = r
+            .details
+            .iter()
+            .map(|d| {
+                (
+                    d.council.as_str(),
+                    d.totals.accrued_pence,
+                    d.totals.forecast_outturn_pence,
+                )
+            })
+            .collect();
+        assert_eq!(
+            accrued,
+            vec![("A", 16_324_402, 21_324_403), ("B", 0, 5_001)]
+        );
+        // The accruals behind the figure: one per line and council, adding up to it.
+        let behind = ToDate::new(&commitments, &payments)
+            .accruals(6, Scope::default())
+            .unwrap();
+        assert_eq!(
+            behind
+                .iter()
+                .map(|a| (
+                    a.council.as_str(),
+                    a.cost_to_date_pence,
+                    a.paid_to_date_pence,
+                    a.accrued_pence
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                ("A", 18_324_403, 2_000_001, 16_324_402),
+                ("B", 1_000, 5_001, 0)
+            ]
+        );
+        // Trend P1: 9,000,000 incurred, nothing paid.
+        assert_eq!(r.trend[0].figures.accrued_pence, 9_000_000);
+    }
+
+    /// A partner's detail shows its share of each line's budget (the line split by
+    /// contribution, to the penny) and its variance against that share, not against 0.
+    #[test]
+    fn a_partners_detail_sets_its_spend_beside_its_share_of_each_line() {
+        let budget = BudgetFigures {
+            version: 1,
+            lines: vec![
+                ("placements".into(), Pence(1_000)),
+                ("staffing".into(), Pence(301)),
+            ],
+            contributions: vec![
+                ("A".into(), Pence(651)),
+                ("B".into(), Pence(325)),
+                ("C".into(), Pence(325)),
+            ],
+            risk_share: RiskShare::default(),
+        };
+        let budgets = vec![budget];
+        let commitments = vec![c(2, "placements", "B", "child", 700)];
+        let r = report(&Inputs {
+            period: 1,
+            budgets: &budgets,
+            members: &["A", "B", "C"],
+            commitments: &commitments,
+            payments: &[],
+        })
+        .unwrap();
+        let got: Vec<(&str, &str, i64, i64, i64)> = r
+            .details
+            .iter()
+            .flat_map(|d| {
+                d.lines.iter().map(|l| {
+                    (
+                        d.council.as_str(),
+                        l.budget_line.as_str(),
+                        l.figures.budget_pence,
+                        l.figures.forecast_outturn_pence,
+                        l.figures.variance_pence,
+                    )
+                })
+            })
+            .collect();
+        // 1,000 × 651 : 325 : 325 = 500.38, 249.81, 249.81 → 500, 250, 250 (largest
+        // remainders); 301 → 150.62, 75.19, 75.19 → 151, 75, 75.
+        assert_eq!(
+            got,
+            vec![
+                ("A", "placements", 500, 0, -500),
+                ("A", "staffing", 151, 0, -151),
+                ("B", "placements", 250, 700, 450),
+                ("B", "staffing", 75, 0, -75),
+                ("C", "placements", 250, 0, -250),
+                ("C", "staffing", 75, 0, -75),
+            ]
+        );
+        // The partners' shares add up to each line's budget, their totals to the report's.
+        for (i, line) in r.lines.iter().enumerate() {
+            let parts: i64 = r
+                .details
+                .iter()
+                .map(|d| d.lines[i].figures.budget_pence)
+                .sum();
+            assert_eq!(parts, line.figures.budget_pence, "{}", line.budget_line);
+        }
+        let variance: i64 = r.details.iter().map(|d| d.totals.variance_pence).sum();
+        assert_eq!(variance, r.totals.variance_pence);
     }
 }

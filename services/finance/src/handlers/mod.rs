@@ -2,7 +2,10 @@
 //! fact and the source it belongs to is recomputed (see [`commitments`]).
 //!
 //! Refused (retried, then dead-lettered, nothing written): a council, lead council or bed
-//! holder that is not a member of the envelope's partnership; a negative rate or value; a
+//! holder that is not a member of the envelope's partnership; money finance cannot cost (a
+//! weekly rate or extra outside £0.00–£100,000.00, `Pence::MAX_WEEKLY`; a contract value or
+//! added value outside £0–£100bn, a variation beyond £100bn either way: every ledger line and
+//! sum derived from them then fits in pence, so nothing wraps); a
 //! term that ends before it starts; a block placement without its bed, or a bed the block
 //! contract does not have; a fact about a placement or contract filed under another
 //! partnership or council than the one it was started or let in; a service contract's
@@ -22,9 +25,12 @@ use hub_events::{
     ServiceContractTerminated, ServiceContractVaried,
 };
 use hub_platform::{
+    Pence,
     db::{DbConnection, DbError},
     directory,
 };
+
+use crate::domain::budget::MAX_LINE_PENCE;
 
 use crate::store::facts::{
     self, BedEventRow, BlockContractRow, BlockExtensionRow, ExtensionRow, PlacementEndRow,
@@ -174,12 +180,22 @@ fn member(env: &Envelope, council: &str, subject: Subject<'_>) -> Result<(), DbE
     }
 }
 
-fn not_negative(value: i64, what: &str) -> Result<(), DbError> {
-    if value < 0 {
-        Err(refuse(format!("{what} is negative")))
-    } else {
-        Ok(())
-    }
+/// Money finance can cost: `value` within `min..=max`, else the fact is refused saying so.
+fn costable(value: i64, what: &str, min: Pence, max: Pence) -> Result<(), DbError> {
+    Pence(value)
+        .check_range(what, min, max)
+        .map(|_| ())
+        .map_err(|e| refuse(format!("{what} {}: finance does not cost it", e.message)))
+}
+
+/// A weekly rate or extra: £0.00 to £100,000.00.
+fn weekly(value: i64, what: &str) -> Result<(), DbError> {
+    costable(value, what, Pence::ZERO, Pence::MAX_WEEKLY)
+}
+
+/// A contract's value or added value: £0 to £100bn (the most a budget line may hold).
+fn contract_value(value: i64, what: &str) -> Result<(), DbError> {
+    costable(value, what, Pence::ZERO, Pence(MAX_LINE_PENCE))
 }
 
 /// A contract's term must not end before it starts.
@@ -344,8 +360,8 @@ fn placement_started(
         council: &e.council,
     };
     member(env, &e.council, placement)?;
-    not_negative(e.weekly_rate_pence, "the weekly rate")?;
-    not_negative(e.extras_weekly_pence, "the weekly extras")?;
+    weekly(e.weekly_rate_pence, "the weekly rate")?;
+    weekly(e.extras_weekly_pence, "the weekly extras")?;
     if let Some(b) = e.block_contract_id {
         Subject::Block(&b.to_string()).lock(conn)?;
     }
@@ -429,8 +445,8 @@ fn rate_changed(
         council: &e.council,
     };
     member(env, &e.council, placement)?;
-    not_negative(e.weekly_rate_pence, "the weekly rate")?;
-    not_negative(e.extras_weekly_pence, "the weekly extras")?;
+    weekly(e.weekly_rate_pence, "the weekly rate")?;
+    weekly(e.extras_weekly_pence, "the weekly extras")?;
     let row = RateChangeRow {
         placement_id: id.clone(),
         ipa_version: e.ipa_version as i32,
@@ -513,8 +529,8 @@ fn block_let(
     let id = e.block_contract_id.to_string();
     let block = Subject::Block(&id);
     member(env, &e.lead_council, block)?;
-    not_negative(e.block_weekly_rate_pence, "the block weekly rate")?;
-    not_negative(e.spot_weekly_rate_pence, "the spot weekly rate")?;
+    weekly(e.block_weekly_rate_pence, "the block weekly rate")?;
+    weekly(e.spot_weekly_rate_pence, "the spot weekly rate")?;
     if e.beds == 0 {
         return Err(refuse(format!("block contract {id} has no beds")));
     }
@@ -639,7 +655,7 @@ fn service_let(
     let id = e.contract_id.to_string();
     let contract = Subject::Service(&id);
     member(env, &e.lead_council, contract)?;
-    not_negative(e.value_pence, "the contract value")?;
+    contract_value(e.value_pence, "the contract value")?;
     term(contract, e.start_date, e.end_date)?;
     contract.lock(conn)?;
     if !crate::domain::is_code(&e.budget_line) {
@@ -707,7 +723,7 @@ fn service_extended(
     let id = e.contract_id.to_string();
     let contract = Subject::Service(&id);
     member(env, &e.lead_council, contract)?;
-    not_negative(e.added_value_pence, "the added value")?;
+    contract_value(e.added_value_pence, "the added value")?;
     extends(contract, e.previous_end_date, e.new_end_date)?;
     let row = ExtensionRow {
         contract_id: id.clone(),
@@ -735,6 +751,12 @@ fn service_varied(
     let id = e.contract_id.to_string();
     let contract = Subject::Service(&id);
     member(env, &e.lead_council, contract)?;
+    costable(
+        e.value_change_pence,
+        "the value change",
+        Pence(-MAX_LINE_PENCE),
+        Pence(MAX_LINE_PENCE),
+    )?;
     if e.phased_to < e.effective_on {
         return Err(refuse(format!(
             "service contract {id}: variation {} is phased to {}, before it takes effect on {}",

@@ -46,14 +46,14 @@ impl Percentiles {
 
 /// The report's figures that rest on the ledger and the payments, by partnership and figure:
 /// each budget line's (`line <name>`) and each partner's line (`detail <council> <name>`)
-/// actual to date and committed for the rest of the year; each partner's own children's
-/// costs for the year (`own children <council>`, as (cost, 0)); and the trend's actual to
-/// date and committed as at the end of each period so far (`trend P<n>`). Figures that are
-/// (0, 0) are left out.
-pub type Totals = BTreeMap<(String, String), (i64, i64)>;
+/// actual to date, accrued and committed for the rest of the year; each partner's own
+/// children's costs for the year (`own children <council>`, as (cost, 0, 0)); and the
+/// trend's actual to date, accrued and committed as at the end of each period so far
+/// (`trend P<n>`). Figures that are (0, 0, 0) are left out.
+pub type Totals = BTreeMap<(String, String), (i64, i64, i64)>;
 
-fn put(out: &mut Totals, partnership: &str, figure: String, v: (i64, i64)) {
-    if v != (0, 0) {
+fn put(out: &mut Totals, partnership: &str, figure: String, v: (i64, i64, i64)) {
+    if v != (0, 0, 0) {
         out.insert((partnership.to_owned(), figure), v);
     }
 }
@@ -66,6 +66,7 @@ pub fn report_totals(report: &Value) -> anyhow::Result<Totals> {
     let pair = |v: &Value| {
         (
             v["actual_to_date_pence"].as_i64().unwrap_or(0),
+            v["accrued_pence"].as_i64().unwrap_or(0),
             v["committed_rest_of_year_pence"].as_i64().unwrap_or(0),
         )
     };
@@ -95,7 +96,7 @@ pub fn report_totals(report: &Value) -> anyhow::Result<Totals> {
             &mut out,
             partnership,
             format!("own children {}", name(p, "council")),
-            (p["own_children_costs_pence"].as_i64().unwrap_or(0), 0),
+            (p["own_children_costs_pence"].as_i64().unwrap_or(0), 0, 0),
         );
     }
     for t in report["trend"].as_array().into_iter().flatten() {
@@ -212,34 +213,57 @@ pub fn headline_aggregate(
     Ok(rows.len())
 }
 
-/// The report's figures (see [`Totals`]) from the plain aggregate's rows.
+/// The report's figures (see [`Totals`]) from the plain aggregate's rows. The accrued is
+/// worked out here on its own terms, not through finance's code: for each partnership,
+/// budget line and council, the lines of periods 1..=k less the payments counted in them,
+/// never below zero, as at k = the period (lines and detail) and each period so far (trend).
 pub fn derive(rows: &[PlainRow], period: i32) -> Totals {
-    let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let mut add = |partnership: &str, figure: String, v: (i64, i64)| {
+    let mut sums: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    let mut add = |partnership: &str, figure: String, v: (i64, i64, i64)| {
         let e = sums.entry((partnership.to_owned(), figure)).or_default();
         e.0 += v.0;
         e.1 += v.1;
+        e.2 += v.2;
     };
+    // By (partnership, line, council): ledger cost less payments in each period 1..=12.
+    let mut unpaid: BTreeMap<(&str, &str, &str), [i64; 13]> = BTreeMap::new();
     for r in rows {
         let p = r.partnership.as_str();
+        let by_period = unpaid
+            .entry((p, r.budget_line.as_str(), r.council.as_str()))
+            .or_insert([0; 13]);
         if r.kind == "payment" {
-            let v = (r.amount, 0);
+            by_period[r.period as usize] -= r.amount;
+            let v = (r.amount, 0, 0);
             add(p, format!("line {}", r.budget_line), v);
             add(p, format!("detail {} {}", r.council, r.budget_line), v);
             for k in r.period..=period {
                 add(p, format!("trend P{k}"), v);
             }
         } else {
+            by_period[r.period as usize] += r.amount;
             if r.period > period {
-                let v = (0, r.amount);
+                let v = (0, 0, r.amount);
                 add(p, format!("line {}", r.budget_line), v);
                 add(p, format!("detail {} {}", r.council, r.budget_line), v);
             }
             for k in 1..r.period.min(period + 1) {
-                add(p, format!("trend P{k}"), (0, r.amount));
+                add(p, format!("trend P{k}"), (0, 0, r.amount));
             }
             if r.kind == "child" {
-                add(p, format!("own children {}", r.council), (r.amount, 0));
+                add(p, format!("own children {}", r.council), (r.amount, 0, 0));
+            }
+        }
+    }
+    for ((p, line, council), by_period) in unpaid {
+        let mut to_date = 0;
+        for k in 1..=period {
+            to_date += by_period[k as usize];
+            let v = (0, to_date.max(0), 0);
+            add(p, format!("trend P{k}"), v);
+            if k == period {
+                add(p, format!("line {line}"), v);
+                add(p, format!("detail {council} {line}"), v);
             }
         }
     }
