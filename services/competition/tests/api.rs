@@ -2096,6 +2096,15 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     );
     let package = ocds_of(&ctx, &app, &id).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "unsuccessful");
+    // Bidding ended when the commissioner closed it, not at the deadline.
+    let ended = package["releases"][1]["tender"]["tenderPeriod"]["endDate"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        ended[..19],
+        cb["bidding_closed_at"].as_str().unwrap()[..19],
+        "{package}"
+    );
     // Reopened with a new deadline: the old bids are set aside, the providers told again.
     assert_problem(
         &call(
