@@ -2291,6 +2291,21 @@ async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &st
     )
     .await;
     assert_eq!(s, 200, "{c}");
+    // Mersey Homes first declines, then changes its mind and bids: the bid replaces the
+    // decline.
+    let (s, d) = call(
+        &app,
+        "POST",
+        &path("/decline"),
+        &ctx.token("prov-mersey-homes", Role::Provider),
+        Some(json!({"reason": "no_capacity"})),
+    )
+    .await;
+    assert_eq!(
+        (s, d["declined"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{d}"
+    );
     let mut bids = Vec::new();
     for (provider, price, quality) in [
         ("prov-care-assist", 200_000, 10),
@@ -2327,6 +2342,12 @@ async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &st
     )
     .await;
     assert_eq!(s, 200, "{cb}");
+    assert_eq!(
+        cb["declined"],
+        json!([]),
+        "Mersey Homes bid after all: {cb}"
+    );
+    assert_eq!(cb["bids"].as_array().unwrap().len(), 3);
     let (s, awarded) = call(&app, "POST", &path("/award"), &sefton, None).await;
     assert_eq!(s, 200, "{awarded}");
     assert_eq!(awarded["awarded_provider"], "prov-family-care-group");
