@@ -1,7 +1,9 @@
 //! The LCR call-off process end to end, across every service, with three councils and six
 //! providers: a preselected mini-competition that leaves two providers out for stated
 //! reasons, three bids (one above its Provider Response, refused without evidence and
-//! accepted with it), scoring, the award, the unsuccessful told why, every webhook signed and
+//! accepted with it), scoring, no award while an invited provider has not answered before the
+//! deadline, bidding closed early with a reason code every invited provider is told, the
+//! award, the unsuccessful told why (and nothing of each other), every webhook signed and
 //! received, and the OCDS export valid against the OCDS 1.1 release-package schema.
 //! Run embedded and distributed.
 
@@ -128,7 +130,8 @@ async fn call_off(p: &TestPlatform) {
                 &format!("{}/v1/webhooks", p.urls.notifications),
                 Some(&token),
                 &json!({"url": hooks.endpoint(id), "event_types": ["competition.invited", "referral.updated",
-                        "competition.awarded", "competition.unsuccessful", "competition.closed"]}),
+                        "competition.awarded", "competition.unsuccessful", "competition.closed",
+                        "competition.bidding_closed"]}),
             )
             .await;
         assert_eq!(w.status, 201, "{w:?}");
@@ -364,13 +367,52 @@ async fn call_off(p: &TestPlatform) {
     assert_eq!(ev.body["gates_decided"], true);
     // Family Care Group: price 50 × 2,400/3,000 = 40.00, quality 30, nearest home: best value.
     assert_eq!(ev.body["winner"], fcg_bid.body["id"]);
-    let award = http
+    // Mersey Homes, invited, has neither bid nor declined, and the deadline is days away:
+    // no award yet.
+    let award_url = format!("{comp}/v1/competitions/{id}/award");
+    let early = http.post(&award_url, Some(&sefton), &json!({})).await;
+    assert_eq!(
+        (early.status, early.body["type"].as_str()),
+        (409, Some("/problems/bidding-open")),
+        "{early:?}"
+    );
+    assert!(
+        early.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("prov-mersey-homes"),
+        "{early:?}"
+    );
+    // The commissioner closes bidding early with a reason code; every invited provider is
+    // told the code, and the council's note (which names the child) stays with the council.
+    let closed = http
         .post(
-            &format!("{comp}/v1/competitions/{id}/award"),
+            &format!("{comp}/v1/competitions/{id}/close-bidding"),
             Some(&sefton),
-            &json!({}),
+            &json!({"reason": "court_timescale", "note": format!("the court sits on Monday for {CHILD_NAME}")}),
         )
         .await;
+    assert_eq!(closed.status, 200, "{closed:?}");
+    let got = hooks
+        .wait_for("bidding closed early, told to the four", 20, |all| {
+            all.iter()
+                .filter(|w| {
+                    w.json()["type"] == "competition.bidding_closed"
+                        && w.json()["data"]["competition_id"] == id.as_str()
+                })
+                .count()
+                >= 4
+        })
+        .await;
+    let mut told: Vec<String> = got
+        .iter()
+        .filter(|w| w.json()["type"] == "competition.bidding_closed")
+        .inspect(|w| assert_eq!(w.json()["data"]["reason"], "court_timescale"))
+        .map(|w| w.owner.clone())
+        .collect();
+    told.sort();
+    assert_eq!(told, would);
+    let award = http.post(&award_url, Some(&sefton), &json!({})).await;
     assert_eq!(
         (award.status, award.body["awarded_provider"].as_str()),
         (200, Some("prov-family-care-group")),
@@ -428,6 +470,26 @@ async fn call_off(p: &TestPlatform) {
         price["score"], 5000,
         "the lowest price gets the full weight"
     );
+    // Care Assist lost to Family Care Group; Wirral Homes, the other unsuccessful bidder,
+    // had the lowest price (£2,400.00). Care Assist is told its own price and scores, the
+    // winner's name and scores, and nothing of Wirral Homes: not its name, not its price.
+    let care = got
+        .iter()
+        .find(|w| w.owner == "prov-care-assist" && w.json()["type"] == "competition.unsuccessful")
+        .unwrap();
+    let data = care.json()["data"].clone();
+    assert_eq!(data["weekly_price_pence"], 280_000);
+    assert_eq!(
+        (
+            data["winner_provider_id"].as_str(),
+            data["winner_name"].as_str()
+        ),
+        (Some("prov-family-care-group"), Some("family-care-group"))
+    );
+    let text = String::from_utf8_lossy(&care.body).to_string();
+    for other in ["wirral", "240000", "2,400", "2400.00"] {
+        assert!(!text.contains(other), "{other} told to Care Assist: {text}");
+    }
 
     // Every webhook was signed with its endpoint's secret and carries no child's name.
     let all = hooks.all();

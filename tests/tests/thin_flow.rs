@@ -222,6 +222,33 @@ async fn thin_flow(p: &TestPlatform) {
         )
         .await;
     assert_eq!(other.status, 201, "{other:?}");
+    // Mersey Homes, the third invited, declines: every invited provider has answered, so the
+    // award need not wait for the deadline. Quality is the commissioner's to score.
+    let declined = http
+        .post(
+            &format!(
+                "{}/v1/competitions/{competition_id}/decline",
+                p.urls.competition
+            ),
+            Some(&p.token("prov-mersey-homes", &[Role::Provider])),
+            &json!({"reason": "location"}),
+        )
+        .await;
+    assert_eq!(declined.status, 200, "{declined:?}");
+    for (b, quality) in [(&bid, 30), (&other, 35)] {
+        let q = http
+            .put(
+                &format!(
+                    "{}/v1/competitions/{competition_id}/bids/{}/scores/quality",
+                    p.urls.competition,
+                    b.body["id"].as_str().unwrap()
+                ),
+                Some(&sefton),
+                &json!({"score": quality, "reason": "Ofsted and offer"}),
+            )
+            .await;
+        assert_eq!(q.status, 200, "{q:?}");
+    }
     let award = http
         .post(
             &format!(

@@ -31,9 +31,38 @@
 //! price pro rata to the lowest acceptable bid (`weight × lowest ÷ price`), location linear in
 //! great-circle miles (`weight × max(0, 1 − miles ÷ max_miles)`), the rest scored 0..=weight
 //! by the commissioner with a reason; gates first; tie-break higher quality, lower price,
-//! earlier bid. Unscored criteria count 0 (listed as pending); an award waits until every
-//! pass/fail gate is decided. The named bid of an award must be the best value (409
-//! `/problems/not-best-value`); the award may be made before the deadline.
+//! earlier bid. Unscored criteria count 0 in a ranking (listed as pending), but no award is
+//! made with anything undecided: every gate of every bid decided and every scored criterion
+//! of every acceptable bid marked, else 409 `/problems/evaluation-incomplete` naming each
+//! mark still to make (`/bids/{bid_id}/scores/{criterion}`, rule `undecided`); a bid that
+//! failed a gate need not be scored. The named bid of an award must be the best value (409
+//! `/problems/not-best-value`).
+//!
+//! **No decision before the deadline** (issue 10, rule 1). The invited providers were
+//! promised the whole bid window (72 h planned, 24 h urgent, 4 h emergency, or the deadline
+//! set). Before it, an award or a close of an open competition without one is refused (409
+//! `/problems/bidding-open`, naming who has not answered) unless every invited provider has
+//! bid or declined, or the commissioner has closed bidding early
+//! (`POST …/close-bidding`) with a reason code (`placement_needed_sooner`,
+//! `court_timescale`, `other`) that every invited provider is told
+//! (`competition.bidding_closed`, a webhook); the commissioner's optional note (required
+//! for `other`) stays in the council's history, as codes out, words in. Any close is
+//! guarded: a council whose need has gone withdraws the referral, which closes the
+//! competition at once. After an early close bids and declines are refused (409
+//! `/problems/bidding-closed`). Reopening starts a new window: the early close and the
+//! declines are cleared.
+//!
+//! **Declining.** An invited provider declines with `POST …/decline` and a reason code
+//! (`no_capacity`, `cannot_meet_needs`, `location`, `matching` — the child would not fit
+//! with the children already in the home — or `other`, which needs a note), while bidding
+//! is open. Declining withdraws its live bid; bidding again before the deadline replaces
+//! the decline (it changed its mind). The council sees every decline, with its code and
+//! note, under `declined` in the competition; a provider sees only its own.
+//!
+//! **What an unsuccessful provider is told** (rule 5): its own price and scores, the
+//! winner's name (as admitted to the lot) and per-criterion scores, and the winning bid's
+//! relative advantages criterion by criterion; never another unsuccessful bid's price or
+//! identity, nor the winner's price. See [`domain::evaluation`].
 //!
 //! **Price above the Provider Response.** A bid above the provider's own rate for the
 //! competition's need level (or with no rate for it) needs `price_variation_evidence`:
@@ -46,7 +75,8 @@
 //! every provider of the lot (`reopened_from` links the two); the order stays until the new
 //! competition is awarded.
 //!
-//! **Problem types** of this service: `deadline-passed`, `competition-closed` (bidding,
+//! **Problem types** of this service: `deadline-passed`, `bidding-closed`, `bidding-open`,
+//! `competition-closed` (bidding, declining,
 //! scoring or awarding a competition that is not open), `competition-state` (any other move
 //! from the wrong status), `price-above-provider-response`, `evaluation-incomplete`,
 //! `no-acceptable-bid`, `not-best-value`, `bids-received`, `nobody-to-invite`,

@@ -303,6 +303,17 @@ where
     package
 }
 
+/// Lets competition `id`'s deadline pass (a minute ago).
+async fn deadline_passes(ctx: &ServiceCtx, id: &str) {
+    ctx.sql(format!(
+        "UPDATE competitions SET deadline = '{}' WHERE id = '{id}'",
+        (Utc::now() - Duration::minutes(1))
+            .naive_utc()
+            .format("%Y-%m-%d %H:%M:%S")
+    ))
+    .await;
+}
+
 fn ids(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
         .as_array()
@@ -1098,15 +1109,153 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         None,
     );
 
+    // Before the deadline, no award while an invited provider has neither bid nor declined:
+    // the three who have not are named.
+    let early = call(&app, "POST", &path("/award"), &sefton, None).await;
+    assert_problem(&early, 409, "bidding-open", None);
+    let detail = early.1["detail"].as_str().unwrap();
+    for waiting in ["prov-little-steps", "prov-mersey-homes", "prov-no-vacancy"] {
+        assert!(detail.contains(waiting), "{detail}");
+    }
+    assert!(!detail.contains("prov-care-assist"), "{detail}");
+
+    // The other three decline, each with a reason code. Only an invited provider may.
+    let decline = |reason: &str, note: Option<&str>| json!({"reason": reason, "note": note});
+    let mersey = ctx.token("prov-mersey-homes", Role::Provider);
+    let steps = ctx.token("prov-little-steps", Role::Provider);
+    let novac = ctx.token("prov-no-vacancy", Role::Provider);
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/decline"),
+            &ctx.token(FOSTER_PROVIDER, Role::Provider),
+            Some(decline("no_capacity", None)),
+        )
+        .await,
+        404,
+        "not-found",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/decline"),
+            &sefton,
+            Some(decline("no_capacity", None)),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/decline"),
+            &novac,
+            Some(decline("other", Some(" "))),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/note", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/decline"),
+            &novac,
+            Some(decline("too_busy", None)),
+        )
+        .await,
+        422,
+        "validation",
+        None,
+    );
+    // Mersey Homes bid, then declines: the decline withdraws its bid.
+    let (s, mb) = call(
+        &app,
+        "POST",
+        &path("/bids"),
+        &mersey,
+        Some(bid(390_000, &f.homes["prov-mersey-homes"], None)),
+    )
+    .await;
+    assert_eq!(s, 201, "{mb}");
+    for (token, reason, note) in [
+        (
+            &mersey,
+            "location",
+            Some("our home is in Didsbury, too far from school"),
+        ),
+        (&steps, "cannot_meet_needs", None),
+        (&novac, "other", Some("registration inspection that week")),
+        (&novac, "no_capacity", None),
+    ] {
+        let (s, v) = call(
+            &app,
+            "POST",
+            &path("/decline"),
+            token,
+            Some(decline(reason, note)),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v["declined"].as_array().unwrap().len(),
+            1,
+            "a provider sees its own decline: {v}"
+        );
+        assert_eq!(v["declined"][0]["reason"], reason);
+    }
+    let (_, seen) = call(&app, "GET", &path(""), &sefton, None).await;
+    let declined: Vec<(&str, &str)> = seen["declined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["provider_id"].as_str().unwrap(),
+                d["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        declined,
+        vec![
+            ("prov-little-steps", "cannot_meet_needs"),
+            ("prov-mersey-homes", "location"),
+            ("prov-no-vacancy", "no_capacity"),
+        ],
+        "the commissioner sees who declined and why"
+    );
+    assert_eq!(
+        seen["declined"][1]["note"],
+        "our home is in Didsbury, too far from school"
+    );
+    assert_eq!(
+        seen["bids"].as_array().unwrap().len(),
+        3,
+        "Mersey's bid withdrawn: {seen}"
+    );
+
     // Evaluation: the compatibility gate is undecided, so no award yet.
     let (s, ev) = call(&app, "POST", &path("/evaluate"), &sefton, None).await;
     assert_eq!(s, 200, "{ev}");
     assert_eq!(ev["gates_decided"], false);
-    assert_problem(
-        &call(&app, "POST", &path("/award"), &sefton, None).await,
-        409,
-        "evaluation-incomplete",
-        None,
+    let incomplete = call(&app, "POST", &path("/award"), &sefton, None).await;
+    assert_problem(&incomplete, 409, "evaluation-incomplete", None);
+    assert!(
+        incomplete.1["detail"]
+            .as_str()
+            .unwrap()
+            .contains("compatibility"),
+        "{}",
+        incomplete.1
     );
 
     // Scoring: the commissioner marks the gate and quality; price and location are automatic.
@@ -1200,6 +1349,23 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         (cid, 20, "good; limited evidence of education support"),
         (fid, 30, "outstanding; strong education offer"),
     ] {
+        // Every gate is decided now, but quality (30 of 100 points) is not yet scored for
+        // Family Care Group's acceptable bid: no award yet, and the mark is named.
+        if b == fid {
+            let incomplete = call(&app, "POST", &path("/award"), &sefton, None).await;
+            assert_problem(
+                &incomplete,
+                409,
+                "evaluation-incomplete",
+                Some((&format!("/bids/{fid}/scores/quality"), "undecided")),
+            );
+            assert_eq!(
+                incomplete.1["errors"].as_array().unwrap().len(),
+                1,
+                "{}",
+                incomplete.1
+            );
+        }
         let (s, m) = call(
             &app,
             "PUT",
@@ -1336,6 +1502,23 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         girls_out.reasons[0],
         "did not pass the compatibility requirement: the home takes girls only"
     );
+    // Each unsuccessful provider is told its own price and the winner's name.
+    assert_eq!(fcg_out.weekly_price_pence, Some(300_000));
+    assert_eq!(fcg_out.winner_name.as_deref(), Some("care-assist"));
+    // Declining is over once the competition is awarded.
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/decline"),
+            &fcg,
+            Some(decline("no_capacity", None)),
+        )
+        .await,
+        409,
+        "competition-closed",
+        None,
+    );
     // The council exports the competition as OCDS: tender, then award, linked to the
     // framework. Nobody else may.
     let package = ocds_of(&ctx, &app, &id).await;
@@ -1397,13 +1580,7 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     ctx.publish("referral", &r2).await;
     let c2 = competition_of(&ctx, &app, &r2).await;
     let id2 = c2["id"].as_str().unwrap();
-    ctx.sql(format!(
-        "UPDATE competitions SET deadline = '{}' WHERE id = '{id2}'",
-        (Utc::now() - Duration::minutes(1))
-            .naive_utc()
-            .format("%Y-%m-%d %H:%M:%S")
-    ))
-    .await;
+    deadline_passes(&ctx, id2).await;
     assert_problem(
         &call(
             &app,
@@ -1737,6 +1914,119 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .contains("did not pass the location requirement"),
         "{ev}"
     );
+    // Before the deadline, with five invited providers yet to answer, neither an award nor a
+    // close without one: the other providers were promised 24 hours.
+    assert_problem(
+        &call(&app, "POST", &path("/award"), &sefton, None).await,
+        409,
+        "bidding-open",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close"),
+            &sefton,
+            Some(json!({"reason": "no acceptable bid"})),
+        )
+        .await,
+        409,
+        "bidding-open",
+        None,
+    );
+    // The commissioner closes bidding early, with a reason code every invited provider is
+    // told; the note stays in the council's history.
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close-bidding"),
+            &sefton,
+            Some(json!({"reason": "other"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/note", "required")),
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close-bidding"),
+            &ctx.token(SEFTON, Role::SocialWorker),
+            Some(json!({"reason": "placement_needed_sooner"})),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close-bidding"),
+            &mersey,
+            Some(json!({"reason": "placement_needed_sooner"})),
+        )
+        .await,
+        404,
+        "not-found",
+        None,
+    );
+    let (s, cb) = call(
+        &app,
+        "POST",
+        &path("/close-bidding"),
+        &sefton,
+        Some(json!({"reason": "placement_needed_sooner", "note": "his current placement ends on Friday"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{cb}");
+    assert_eq!(cb["bidding_closed_reason"], "placement_needed_sooner");
+    assert!(cb["bidding_closed_at"].is_string(), "{cb}");
+    let told = ctx.outbox_of::<hub_events::BiddingClosed>().await;
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        (
+            told[0].reason.as_str(),
+            told[0].invited.len(),
+            told[0].competition_id.to_string()
+        ),
+        ("placement_needed_sooner", 6, id.clone())
+    );
+    assert!(
+        !serde_json::to_string(&told[0]).unwrap().contains("Friday"),
+        "the note stays with the council"
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/bids"),
+            &ctx.token("prov-care-assist", Role::Provider),
+            Some(json!({"weekly_price_pence": 200_000, "start_date": "2026-12-01"})),
+        )
+        .await,
+        409,
+        "bidding-closed",
+        None,
+    );
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close-bidding"),
+            &sefton,
+            Some(json!({"reason": "court_timescale"})),
+        )
+        .await,
+        409,
+        "bidding-closed",
+        None,
+    );
     assert_problem(
         &call(&app, "POST", &path("/award"), &sefton, None).await,
         409,
@@ -1806,6 +2096,15 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     );
     let package = ocds_of(&ctx, &app, &id).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "unsuccessful");
+    // Bidding ended when the commissioner closed it, not at the deadline.
+    let ended = package["releases"][1]["tender"]["tenderPeriod"]["endDate"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        ended[..19],
+        cb["bidding_closed_at"].as_str().unwrap()[..19],
+        "{package}"
+    );
     // Reopened with a new deadline: the old bids are set aside, the providers told again.
     assert_problem(
         &call(
@@ -1841,8 +2140,27 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .starts_with(&deadline[..16])
     );
     assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 2);
-    // Closed again, then re-routed to a direct award.
-    call(
+    assert!(
+        reopened["bidding_closed_at"].is_null(),
+        "a new bidding window: {reopened}"
+    );
+    // Closed again once the new deadline has passed (no bid came), then re-routed to a
+    // direct award.
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close"),
+            &sefton,
+            Some(json!({"reason": "still nothing suitable"})),
+        )
+        .await,
+        409,
+        "bidding-open",
+        None,
+    );
+    deadline_passes(&ctx, &id).await;
+    let (s, closed) = call(
         &app,
         "POST",
         &path("/close"),
@@ -1850,6 +2168,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         Some(json!({"reason": "still nothing suitable"})),
     )
     .await;
+    assert_eq!(s, 200, "{closed}");
     assert_problem(
         &call(
             &app,
@@ -1943,6 +2262,130 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     );
     let package = ocds_of(&ctx, &app, &id2).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "cancelled");
+}
+
+/// Three acceptable bids; the cheapest loses on quality. The other unsuccessful provider is
+/// told its own price and scores, the winner's name and scores and where the winning bid
+/// was better, and nothing of the cheapest bid: not its price, not its provider.
+async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &str) {
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
+    let f = fixture(&ctx, &app).await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let r = referral(&f, "mini_competition", Urgency::Urgent);
+    ctx.publish("referral", &r).await;
+    let id = competition_of(&ctx, &app, &r).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = |p: &str| format!("/v1/competitions/{id}{p}");
+    let (s, c) = call(
+        &app,
+        "PUT",
+        &path("/criteria"),
+        &sefton,
+        Some(
+            json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
+                                 {"criterion": "quality", "mode": "scored", "weight": 50}]}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    // Mersey Homes first declines, then changes its mind and bids: the bid replaces the
+    // decline.
+    let (s, d) = call(
+        &app,
+        "POST",
+        &path("/decline"),
+        &ctx.token("prov-mersey-homes", Role::Provider),
+        Some(json!({"reason": "no_capacity"})),
+    )
+    .await;
+    assert_eq!(
+        (s, d["declined"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{d}"
+    );
+    let mut bids = Vec::new();
+    for (provider, price, quality) in [
+        ("prov-care-assist", 200_000, 10),
+        ("prov-family-care-group", 300_000, 50),
+        ("prov-mersey-homes", 360_000, 40),
+    ] {
+        let (s, b) = call(
+            &app,
+            "POST",
+            &path("/bids"),
+            &ctx.token(provider, Role::Provider),
+            Some(json!({"weekly_price_pence": price, "start_date": "2026-12-01"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        let bid = b["id"].as_str().unwrap().to_owned();
+        let (s, m) = call(
+            &app,
+            "PUT",
+            &path(&format!("/bids/{bid}/scores/quality")),
+            &sefton,
+            Some(json!({"score": quality, "reason": "as seen on the visit"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{m}");
+        bids.push(bid);
+    }
+    let (s, cb) = call(
+        &app,
+        "POST",
+        &path("/close-bidding"),
+        &sefton,
+        Some(json!({"reason": "court_timescale"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{cb}");
+    assert_eq!(
+        cb["declined"],
+        json!([]),
+        "Mersey Homes bid after all: {cb}"
+    );
+    assert_eq!(cb["bids"].as_array().unwrap().len(), 3);
+    let (s, awarded) = call(&app, "POST", &path("/award"), &sefton, None).await;
+    assert_eq!(s, 200, "{awarded}");
+    assert_eq!(awarded["awarded_provider"], "prov-family-care-group");
+    let a = ctx.outbox_of::<CompetitionAwarded>().await.remove(0);
+    let mersey = a
+        .outcomes
+        .iter()
+        .find(|o| o.provider_id == "prov-mersey-homes")
+        .unwrap();
+    let told = serde_json::to_string(mersey).unwrap();
+    for other in [
+        "prov-care-assist",
+        "care-assist",
+        "£2,000.00",
+        "200000",
+        "2,000",
+    ] {
+        assert!(
+            !told.contains(other),
+            "{other} told to Mersey Homes: {told}"
+        );
+    }
+    assert_eq!(mersey.weekly_price_pence, Some(360_000));
+    assert_eq!(mersey.winner_name.as_deref(), Some("family-care-group"));
+    let q = mersey
+        .scores
+        .iter()
+        .find(|s| s.criterion == "quality")
+        .unwrap();
+    assert_eq!((q.score, q.winner_score), (Some(4000), Some(5000)));
+    assert!(
+        mersey
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("quality: 40.00 against 50.00")),
+        "{:?}",
+        mersey.reasons
+    );
 }
 
 async fn direct_awards_and_reviews(url: &str) {
@@ -2193,6 +2636,11 @@ on_both!(
     close_reopen_reroute_and_withdraw,
     close_reopen_reroute_on_sqlite,
     close_reopen_reroute_on_postgres
+);
+on_both!(
+    unsuccessful_providers_learn_only_of_themselves_and_the_winner,
+    unsuccessful_notices_on_sqlite,
+    unsuccessful_notices_on_postgres
 );
 on_both!(
     direct_awards_and_reviews,

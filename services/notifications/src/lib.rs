@@ -13,7 +13,8 @@
 //! Decisions (DESIGN.md is silent on them):
 //! * **Audiences.** A provider's endpoints may subscribe to `competition.invited`,
 //!   `referral.updated`, `competition.awarded`, `competition.unsuccessful`,
-//!   `competition.closed`, `order.issued`, `order.overdue`, `ipa.review_due` and
+//!   `competition.closed`, `competition.bidding_closed`, `order.issued`, `order.overdue`,
+//!   `ipa.review_due` and
 //!   `placement.ended`; a council's (commissioners, admins) to `vacancy.offered`,
 //!   `order.overdue`, `ipa.review_due`, `bed.void`, `bed.offered` and
 //!   `service_contract.expiring`. Asking for a type the caller's organisation is never sent
@@ -31,8 +32,11 @@
 //! * **Messages.** `{"type", "timestamp", "data"}`; `timestamp` is when the event happened
 //!   (the envelope's `occurred_at`), so retries carry the same body byte for byte. Data holds
 //!   ids, codes, scores and links only, never a child's personal data. A provider told it was
-//!   unsuccessful gets its own bid's scores beside the winner's per criterion, both totals
-//!   and the reasons — not the winner's name or price, nor anyone else's scores.
+//!   unsuccessful gets its own price, its own bid's scores beside the winner's per
+//!   criterion, both totals, the winner's id and name and the reasons (where the winning bid
+//!   was better) — not the winner's price, nor anything of another unsuccessful bid (issue
+//!   10, rule 5). `competition.bidding_closed` tells every invited provider that the
+//!   commissioner closed bidding early, with the reason code (never the council's note).
 //!   `competition.awarded` links the referral at `/v1/referrals/{id}`; `referral.updated`
 //!   links the new version (`?version=N`). `vacancy.offered` goes to every other member
 //!   council of every partnership the offering council belongs to, naming the partnerships

@@ -11,9 +11,9 @@ use std::{
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    BedOffered, BedVoid, BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
-    CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded,
-    ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
+    BedOffered, BedVoid, BidOutcome, BiddingClosed, CompetitionAwarded, CompetitionClosed,
+    CompetitionOpened, CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue,
+    PlacementEnded, ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
 };
 use hub_platform::{
     Role, Settings,
@@ -102,12 +102,13 @@ impl Signed for Received {
 // ---------------------------------------------------------------------------------------
 // Events
 
-const PROVIDER_TYPES: [&str; 5] = [
+const PROVIDER_TYPES: [&str; 6] = [
     "competition.invited",
     "referral.updated",
     "competition.awarded",
     "competition.unsuccessful",
     "competition.closed",
+    "competition.bidding_closed",
 ];
 
 fn opened(referral: Uuid, competition: Uuid, version: u32, invited: &[&str]) -> CompetitionOpened {
@@ -186,6 +187,8 @@ fn award(
                     "the winning bid's price was lower".into(),
                     "best match: the home has no experience of going-missing risks".into(),
                 ],
+                weekly_price_pence: Some(380_000),
+                winner_name: Some(format!("{winner} Homes")),
             })
             .collect(),
     }
@@ -283,6 +286,37 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
     }
     assert!(rx.of("prov-d", "referral.updated").is_empty());
 
+    // The commissioner closes bidding early: every invited provider is told the reason code
+    // and the deadline it had been given; nobody else.
+    let deadline: chrono::DateTime<Utc> = "2026-12-07T12:00:00Z".parse().unwrap();
+    ctx.publish(
+        "competition",
+        &BiddingClosed {
+            competition_id: c1,
+            referral_id: referral,
+            council: SEFTON.into(),
+            reason: "placement_needed_sooner".into(),
+            deadline,
+            closed_at: Utc::now(),
+            invited: vec!["prov-a".into(), "prov-b".into(), "prov-c".into()],
+        },
+    )
+    .await;
+    for p in ["prov-a", "prov-b", "prov-c"] {
+        let got = rx.wait(p, "competition.bidding_closed", 1).await;
+        assert!(got[0].verifies(&hooks[p].secret));
+        let d = &got[0].json()["data"];
+        assert_eq!(
+            (d["reason"].as_str(), d["competition_id"].as_str()),
+            (
+                Some("placement_needed_sooner"),
+                Some(c1.to_string().as_str())
+            )
+        );
+        assert_eq!(d["deadline"], "2026-12-07T12:00:00Z");
+    }
+    assert!(rx.of("prov-d", "competition.bidding_closed").is_empty());
+
     // Closed without an award: every invited provider is told why; later versions reach nobody.
     ctx.publish(
         "competition",
@@ -367,11 +401,14 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
     );
     assert_eq!(d["scores"][0]["passed"], true);
     assert_eq!(d["reasons"].as_array().unwrap().len(), 2);
-    let text = d.to_string();
-    assert!(
-        !text.contains("prov-d") && !text.contains("450000"),
-        "{text}"
+    // Its own price and the winner's name; not the winner's price.
+    assert_eq!(d["weekly_price_pence"], 380_000);
+    assert_eq!(
+        (d["winner_provider_id"].as_str(), d["winner_name"].as_str()),
+        (Some("prov-d"), Some("prov-d Homes"))
     );
+    let text = d.to_string();
+    assert!(!text.contains("450000"), "{text}");
 
     // After the award only the winner hears of new versions.
     ctx.publish("referral", &updated(referral, 6)).await;
@@ -403,6 +440,7 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
             vec![
                 ("competition.invited", 2),
                 ("referral.updated", 2),
+                ("competition.bidding_closed", 1),
                 ("competition.closed", 1),
                 ("competition.unsuccessful", 1),
             ],
@@ -412,6 +450,7 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
             vec![
                 ("competition.invited", 1),
                 ("referral.updated", 2),
+                ("competition.bidding_closed", 1),
                 ("competition.closed", 1),
                 ("competition.awarded", 1),
             ],
@@ -421,6 +460,7 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
             vec![
                 ("competition.invited", 1),
                 ("referral.updated", 1),
+                ("competition.bidding_closed", 1),
                 ("competition.closed", 1),
             ],
         ),

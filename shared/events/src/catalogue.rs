@@ -125,8 +125,15 @@ pub struct BidOutcome {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winner_total: Option<u32>,
     pub scores: Vec<CriterionScore>,
-    /// Why it was not successful, in words.
+    /// Why it was not successful, in words: its own marks and the winning bid's relative
+    /// advantages per criterion; never another bidder's price or identity.
     pub reasons: Vec<String>,
+    /// This bid's own weekly price in pence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_price_pence: Option<i64>,
+    /// The winner's name (as admitted to the lot); its id is the award's `provider_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner_name: Option<String>,
 }
 
 /// A competition was awarded (or a direct award was made).
@@ -163,6 +170,23 @@ pub struct CompetitionClosed {
     pub invited: Vec<String>,
 }
 event!(CompetitionClosed, "competition.closed", 1);
+
+/// The commissioner closed bidding before the deadline, with a reason code every invited
+/// provider is told (the commissioner's own note stays with the council).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BiddingClosed {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    /// `placement_needed_sooner`, `court_timescale` or `other`.
+    pub reason: String,
+    /// The deadline the providers had been given.
+    pub deadline: DateTime<Utc>,
+    pub closed_at: DateTime<Utc>,
+    /// Providers that were invited (they are told).
+    pub invited: Vec<String>,
+}
+event!(BiddingClosed, "competition.bidding_closed", 1);
 
 /// A provider published (or updated) a live vacancy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -171,6 +171,7 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     BidSubmitted::TYPE,
     CompetitionAwarded::TYPE,
     CompetitionClosed::TYPE,
+    BiddingClosed::TYPE,
     VacancyPublished::TYPE,
     VacancyWithdrawn::TYPE,
     OrderIssued::TYPE,

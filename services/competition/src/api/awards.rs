@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::Events;
-use hub_events::CompetitionAwarded;
+use hub_events::{BiddingClosed, CompetitionAwarded};
 use hub_platform::{
     DbConnection, FieldError, Principal, Problem, db::DbError, directory::distance_miles,
     http::Json,
@@ -16,15 +16,18 @@ use uuid::Uuid;
 
 use super::{
     CompetitionState,
-    competitions::{CompetitionView, change_competition, commissioned, require_status, view},
+    competitions::{
+        CompetitionView, change_competition, commissioned, require_bidding_open, require_status,
+        view,
+    },
     optional_body, uuid,
 };
 use crate::{
     domain::{
         Award,
         calloff::{
-            Close, DirectAward, Open, Reroute, Review, ReviewDecision, ScoreMark, Status,
-            default_review_date,
+            self, Close, CloseBidding, DirectAward, Open, Reroute, Review, ReviewDecision,
+            ScoreMark, Status, default_review_date,
         },
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
@@ -201,6 +204,7 @@ pub async fn award(
         .write(move |conn, events| {
             let mut c = commissioned(conn, &who, &id)?;
             require_status(&c, &[Status::Open], "an award")?;
+            require_answers_or_deadline(conn, &c, "an award")?;
             let (ev, bids) = evaluation_of(conn, &c)?;
             let named = input.bid_id.map(|b| b.to_string());
             if let Some(n) = &named
@@ -210,22 +214,7 @@ pub async fn award(
                     Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
                 );
             }
-            if !ev.gates_decided {
-                let pending: Vec<String> = ev
-                    .ranking
-                    .iter()
-                    .filter(|b| b.gates.iter().any(|g| g.passed.is_none()))
-                    .map(|b| b.provider_id.clone())
-                    .collect();
-                return Err(Problem::conflict(
-                    "evaluation-incomplete",
-                    format!(
-                        "pass/fail criteria are undecided for the bids of {}",
-                        pending.join(", ")
-                    ),
-                )
-                .into());
-            }
+            require_decided(&ev)?;
             let Some(winner) = ev.winning_bid().cloned() else {
                 return Err(Problem::conflict(
                     "no-acceptable-bid",
@@ -292,7 +281,12 @@ pub async fn award(
                         .collect(),
                     awarded_by: who.sub.clone(),
                     direct: false,
-                    outcomes: evaluation::outcomes(&ev),
+                    outcomes: evaluation::outcomes(
+                        &ev,
+                        store::admission(conn, &c.lot_id, &bid.provider_id)?
+                            .map(|a| a.provider_name)
+                            .as_deref(),
+                    ),
                 },
             );
             store::log(
@@ -331,7 +325,142 @@ pub async fn close(
             &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
             "closing",
         )?;
+        if c.status() == Status::Open {
+            require_answers_or_deadline(conn, c, "closing without an award")?;
+        }
         handlers::close(conn, events, c, &reason, &who.sub, &who.org)
+    })
+    .await
+}
+
+/// 409 `/problems/bidding-open` while `c` is open to bids that have not all come in: before
+/// its deadline, bidding not closed early, and some invited provider has neither bid nor
+/// declined (they were promised the whole window). Names who is still awaited.
+fn require_answers_or_deadline(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    doing: &str,
+) -> Result<(), DbError> {
+    let invited = store::invited(conn, &c.id)?;
+    let bids = store::bids_of(conn, &c.id)?;
+    let declines = store::declines_of(conn, &c.id)?;
+    let answered: Vec<&str> = bids
+        .iter()
+        .map(|b| b.provider_id.as_str())
+        .chain(declines.iter().map(|d| d.provider_id.as_str()))
+        .collect();
+    let waiting = calloff::still_waiting_for(
+        Utc::now().naive_utc(),
+        c.deadline,
+        c.bidding_closed_at,
+        &invited,
+        &answered,
+    );
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::conflict(
+        "bidding-open",
+        format!(
+            "bids are open until {} UTC and {} of the invited providers ({}) have neither bid nor declined: {doing} waits for the deadline, for them to answer, or for bidding to be closed early with a reason (POST /v1/competitions/{}/close-bidding)",
+            c.deadline,
+            waiting.len(),
+            waiting.join(", "),
+            c.id
+        ),
+    )
+    .into())
+}
+
+/// 409 `/problems/evaluation-incomplete` unless every gate is decided and every acceptable
+/// bid is scored on every criterion; names each bid's provider and what is undecided, with
+/// an error per mark still to make (`/bids/{bid_id}/scores/{criterion}`, rule `undecided`).
+fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
+    let undecided = ev.undecided();
+    if undecided.is_empty() {
+        return Ok(());
+    }
+    let detail = undecided
+        .iter()
+        .map(|(b, cs)| {
+            let names: Vec<&str> = cs.iter().map(|c| c.code()).collect();
+            format!("{}: {}", b.provider_id, names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let errors = undecided
+        .iter()
+        .flat_map(|(b, cs)| {
+            cs.iter().map(|c| {
+                FieldError::new(
+                    format!("/bids/{}/scores/{}", b.bid_id, c.code()),
+                    "undecided",
+                    format!(
+                        "{} of the bid of {} is not yet decided",
+                        c.code(),
+                        b.provider_id
+                    ),
+                )
+            })
+        })
+        .collect();
+    Err(Problem::conflict(
+        "evaluation-incomplete",
+        format!("criteria are undecided: {detail}; decide every gate and score every acceptable bid before the award"),
+    )
+    .with_errors(errors)
+    .into())
+}
+
+/// Close bidding before the deadline (a commissioner of the council), with a reason code
+/// every invited provider is told (`competition.bidding_closed`) and an optional note that
+/// stays in the council's history. The award (or a close without one) may then be made.
+#[utoipa::path(post, path = "/v1/competitions/{id}/close-bidding", tag = "competition", request_body = CloseBidding,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn close_bidding(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<CloseBidding>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        require_bidding_open(c, "closing bidding")?;
+        let at = Utc::now();
+        let reason = input.reason.code();
+        diesel::update(competitions::table.find(&c.id))
+            .set((
+                competitions::bidding_closed_at.eq(Some(at.naive_utc())),
+                competitions::bidding_closed_reason.eq(Some(reason)),
+            ))
+            .execute(conn)?;
+        let invited = store::invited(conn, &c.id)?;
+        events.emit(
+            &c.partnership,
+            &BiddingClosed {
+                competition_id: uuid(&c.id)?,
+                referral_id: uuid(&c.referral_id)?,
+                council: c.council.clone(),
+                reason: reason.to_owned(),
+                deadline: c.deadline.and_utc(),
+                closed_at: at,
+                invited,
+            },
+        );
+        store::log(
+            conn,
+            &c.id,
+            "bidding_closed",
+            input
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty()),
+            serde_json::json!({ "reason": reason, "deadline": c.deadline }),
+            &who.sub,
+            &who.org,
+        )
     })
     .await
 }
@@ -370,6 +499,8 @@ pub async fn reopen(
         for b in &earlier {
             store::delete_bid(conn, &b.id)?;
         }
+        // A new round: everyone invited is asked again, including those who declined.
+        store::delete_declines(conn, &c.id, None)?;
         store::log(
             conn,
             &c.id,
@@ -697,6 +828,8 @@ pub async fn review(
                         awarded_at: None,
                         review_date: None,
                         reopened_from: Some(c.id.clone()),
+                        bidding_closed_at: None,
+                        bidding_closed_reason: None,
                         ..c.clone()
                     };
                     diesel::insert_into(competitions::table)

@@ -17,14 +17,16 @@ use super::{CompetitionState, uuid};
 use crate::{
     domain::{
         NewBid,
-        calloff::{Open, Status, Terms},
+        calloff::{Decline, Open, Status, Terms, bidding_over},
         criteria::Criterion,
         evaluation::gbp,
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
     handlers::{self, Opening},
-    store::{self, BidRow, CompetitionRow, DirectAwardRow, LogRow, now, schema::*, to_json},
+    store::{
+        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*, to_json,
+    },
 };
 
 /// A bid as shown: the stored bid and its answers per criterion.
@@ -53,6 +55,9 @@ pub struct CompetitionView {
     pub invited: Vec<String>,
     /// Bids (the council sees all; a provider sees only its own).
     pub bids: Vec<BidView>,
+    /// Invited providers that declined to bid, and why (the council sees all; a provider
+    /// only its own).
+    pub declined: Vec<DeclineRow>,
     /// The council's view: the preselection tests and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preselection: Option<Preselection>,
@@ -157,10 +162,15 @@ pub fn view(
     let v = visible(conn, who, id)?;
     let c = v.competition;
     let criteria = c.criteria()?;
+    let declined = store::declines_of(conn, &c.id)?
+        .into_iter()
+        .filter(|d| v.invited.contains(&d.provider_id))
+        .collect();
     let mut out = CompetitionView {
         criteria,
         invited: v.invited,
         bids: v.bids.into_iter().map(BidView::from).collect(),
+        declined,
         preselection: None,
         would_invite: None,
         left_out: None,
@@ -457,14 +467,7 @@ pub async fn bid(
         .write(move |conn, events| {
             let v = visible(conn, &who, &id)?;
             let c = v.competition;
-            require_status(&c, &[Status::Open], "bidding")?;
-            if Utc::now().naive_utc() > c.deadline {
-                return Err(Problem::conflict(
-                    "deadline-passed",
-                    format!("bids closed at {} UTC", c.deadline),
-                )
-                .into());
-            }
+            require_bidding_open(&c, "bidding")?;
             let criteria = c.criteria()?;
             let errors: Vec<FieldError> = input
                 .answers
@@ -533,6 +536,8 @@ pub async fn bid(
             diesel::insert_into(bids::table)
                 .values(&row)
                 .execute(conn)?;
+            // A bid after a decline is the provider changing its mind: the bid stands.
+            store::delete_declines(conn, &c.id, Some(&who.org))?;
             events.emit(
                 &c.partnership,
                 &BidSubmitted {
@@ -546,4 +551,87 @@ pub async fn bid(
         })
         .await?;
     Ok(HttpResponse::Created().json(row))
+}
+
+/// 409 unless invited providers may still answer `c`: it is open, before its deadline
+/// (`deadline-passed`) and bidding was not closed early (`bidding-closed`).
+pub fn require_bidding_open(c: &CompetitionRow, doing: &str) -> Result<(), DbError> {
+    require_status(c, &[Status::Open], doing)?;
+    if let Some(at) = c.bidding_closed_at {
+        return Err(Problem::conflict(
+            "bidding-closed",
+            format!(
+                "the commissioner closed bidding early at {at} UTC ({})",
+                c.bidding_closed_reason
+                    .as_deref()
+                    .unwrap_or("no reason code")
+            ),
+        )
+        .into());
+    }
+    if bidding_over(Utc::now().naive_utc(), c.deadline, None) {
+        return Err(Problem::conflict(
+            "deadline-passed",
+            format!("bids closed at {} UTC", c.deadline),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Decline an invitation (an invited provider, while bidding is open), with a reason code
+/// and, optionally, a note for the commissioner. A live bid of the provider is withdrawn
+/// (kept in the history); bidding again before the deadline replaces the decline.
+#[utoipa::path(post, path = "/v1/competitions/{id}/decline", tag = "competition", request_body = Decline,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn decline(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Decline>,
+) -> Result<HttpResponse, Problem> {
+    who.require_any(&[Role::Provider])?;
+    let id = id.into_inner();
+    let input = body.0;
+    let view = state
+        .store
+        .write(move |conn, _| {
+            let v = visible(conn, &who, &id)?;
+            let c = v.competition;
+            require_bidding_open(&c, "declining")?;
+            for old in &v.bids {
+                store::delete_bid(conn, &old.id)?;
+            }
+            let row = DeclineRow {
+                competition_id: c.id.clone(),
+                provider_id: who.org.clone(),
+                reason: serde_json::to_value(input.reason)
+                    .map_err(anyhow::Error::from)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                note: input
+                    .note
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                declined_by: who.sub.clone(),
+                declined_at: now(),
+            };
+            store::put_decline(conn, &row)?;
+            store::log(
+                conn,
+                &c.id,
+                "declined",
+                row.note.as_deref(),
+                serde_json::json!({ "provider_id": row.provider_id, "reason": row.reason, "bid_withdrawn": v.bids.first().map(|b| &b.id) }),
+                &who.sub,
+                &who.org,
+            )?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -46,10 +46,12 @@ pub struct CompetitionState {
         competitions::set_criteria,
         competitions::open_competition,
         competitions::bid,
+        competitions::decline,
         awards::score,
         awards::evaluate,
         awards::award,
         awards::close,
+        awards::close_bidding,
         awards::reopen,
         awards::reroute,
         awards::direct_award,
@@ -132,6 +134,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/competitions/{id}/bids",
         web::post().to(competitions::bid),
+    )
+    .route(
+        "/v1/competitions/{id}/decline",
+        web::post().to(competitions::decline),
+    )
+    .route(
+        "/v1/competitions/{id}/close-bidding",
+        web::post().to(awards::close_bidding),
     )
     .route(
         "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}",

@@ -100,7 +100,12 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
         competition: ocds::Competition {
             id: uuid(&c.id)?,
             created_at: utc(opened.unwrap_or(c.created_at)),
-            deadline: (!c.direct).then(|| utc(c.deadline)),
+            // Bidding ends at the deadline, or earlier if the commissioner closed it early.
+            deadline: (!c.direct).then(|| {
+                utc(c
+                    .bidding_closed_at
+                    .map_or(c.deadline, |at| at.min(c.deadline)))
+            }),
             council: council(&c.council),
             preselected: c.route == "preselected_mini_competition" || c.preselection.is_some(),
             criteria: c

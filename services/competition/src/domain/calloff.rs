@@ -2,7 +2,7 @@
 //! preselected draft, scoring, closing, reopening, re-routing, direct awards in an
 //! emergency and their review. Request shapes and their rules; no I/O.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -196,6 +196,133 @@ impl Validate for Close {
     }
 }
 
+/// Why an invited provider declines to bid (what the commissioner sees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    /// No place free by the wanted start.
+    NoCapacity,
+    /// The provider cannot meet the child's assessed needs.
+    CannotMeetNeeds,
+    /// None of its homes or carers is near enough to the child's area.
+    Location,
+    /// The child would not fit with the children already living in the home (matching).
+    Matching,
+    /// Anything else: say what in `note`.
+    Other,
+}
+
+/// An invited provider declining to bid.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decline {
+    pub reason: DeclineReason,
+    /// The provider's words for the commissioner (needed for `other`).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for Decline {
+    fn validate(&self) -> Vec<FieldError> {
+        note_rules(self.reason == DeclineReason::Other, self.note.as_deref())
+    }
+}
+
+/// Why a commissioner closes bidding before the deadline: the code every invited provider
+/// is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseBiddingReason {
+    /// The child's circumstances changed: the placement is needed sooner than the deadline
+    /// allows.
+    PlacementNeededSooner,
+    /// A court or legal timescale needs the decision before the deadline.
+    CourtTimescale,
+    /// Anything else (the commissioner's `note` says what, and stays with the council).
+    Other,
+}
+
+impl CloseBiddingReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PlacementNeededSooner => "placement_needed_sooner",
+            Self::CourtTimescale => "court_timescale",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Closing bidding before the deadline.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBidding {
+    pub reason: CloseBiddingReason,
+    /// The council's own record of why (kept in the competition's history, never sent to
+    /// providers; needed for `other`).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for CloseBidding {
+    fn validate(&self) -> Vec<FieldError> {
+        note_rules(
+            self.reason == CloseBiddingReason::Other,
+            self.note.as_deref(),
+        )
+    }
+}
+
+/// A `note`: required when the reason is `other`, 2,000 characters at most.
+fn note_rules(required_now: bool, note: Option<&str>) -> Vec<FieldError> {
+    let note = note.map(str::trim).unwrap_or("");
+    if required_now && note.is_empty() {
+        vec![FieldError::new(
+            "/note",
+            "required",
+            "say what the reason `other` is",
+        )]
+    } else if note.chars().count() > 2000 {
+        vec![FieldError::new(
+            "/note",
+            "max_length",
+            "2,000 characters at most",
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether bidding is over: the deadline has passed, or the commissioner closed it early.
+pub fn bidding_over(
+    now: NaiveDateTime,
+    deadline: NaiveDateTime,
+    closed_early: Option<NaiveDateTime>,
+) -> bool {
+    now > deadline || closed_early.is_some()
+}
+
+/// The invited providers an award (or a close without one) would still be waiting for:
+/// none once bidding is over (deadline passed, or closed early with a reason); before that,
+/// every invited provider that has neither bid nor declined. The providers were promised
+/// the whole bid window, so a decision before the deadline needs each of them to have
+/// answered.
+pub fn still_waiting_for<'a>(
+    now: NaiveDateTime,
+    deadline: NaiveDateTime,
+    closed_early: Option<NaiveDateTime>,
+    invited: &'a [String],
+    answered: &[&str],
+) -> Vec<&'a str> {
+    if bidding_over(now, deadline, closed_early) {
+        return Vec::new();
+    }
+    invited
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !answered.contains(p))
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RerouteTo {
@@ -343,6 +470,61 @@ mod tests {
         };
         let rules: Vec<String> = m.validate().into_iter().map(|e| e.rule).collect();
         assert_eq!(rules, vec!["required", "one_of"]);
+    }
+
+    #[test]
+    fn no_decision_before_the_deadline_while_an_invited_provider_has_not_answered() {
+        let at = |h: u32| {
+            NaiveDate::from_ymd_opt(2026, 12, 4)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        let deadline = at(12);
+        let invited: Vec<String> = ["prov-a", "prov-b", "prov-c"].map(String::from).into();
+        // Before the deadline: whoever has neither bid nor declined is waited for.
+        assert_eq!(
+            still_waiting_for(at(9), deadline, None, &invited, &["prov-a"]),
+            vec!["prov-b", "prov-c"]
+        );
+        // Every invited provider answered (bid or declined): no need to wait.
+        assert!(
+            still_waiting_for(
+                at(9),
+                deadline,
+                None,
+                &invited,
+                &["prov-c", "prov-a", "prov-b"]
+            )
+            .is_empty()
+        );
+        // At the deadline itself bids are still taken; after it, nobody is waited for.
+        assert_eq!(
+            still_waiting_for(at(12), deadline, None, &invited, &[]).len(),
+            3
+        );
+        assert!(still_waiting_for(at(13), deadline, None, &invited, &[]).is_empty());
+        // Bidding closed early with a reason: nobody is waited for.
+        assert!(still_waiting_for(at(9), deadline, Some(at(8)), &invited, &[]).is_empty());
+        assert!(bidding_over(at(9), deadline, Some(at(8))) && !bidding_over(at(9), deadline, None));
+    }
+
+    #[test]
+    fn declining_and_closing_early_take_a_code_and_other_needs_words() {
+        let d: Decline =
+            serde_json::from_value(serde_json::json!({"reason": "no_capacity"})).unwrap();
+        assert!(d.validate().is_empty());
+        let d: Decline =
+            serde_json::from_value(serde_json::json!({"reason": "other", "note": " "})).unwrap();
+        assert_eq!(d.validate()[0].field, "/note");
+        assert!(serde_json::from_value::<Decline>(serde_json::json!({"reason": "busy"})).is_err());
+        let c: CloseBidding =
+            serde_json::from_value(serde_json::json!({"reason": "court_timescale"})).unwrap();
+        assert!(c.validate().is_empty());
+        assert_eq!(c.reason.code(), "court_timescale");
+        let c: CloseBidding =
+            serde_json::from_value(serde_json::json!({"reason": "other"})).unwrap();
+        assert_eq!(c.validate()[0].rule, "required");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! * **Price** (automatic): pro rata to the lowest weekly price among the acceptable bids
 //!   (those that passed every gate). The lowest gets the full weight;
 //!   `score = weight × lowest ÷ price`, rounded half up to the hundredth and never above the
-//!   weight (a cheaper bid that failed a gate does not set the bar).
+//!   weight (a cheaper bid that failed a gate does not set the bar). The reason given names
+//!   the bid's own price only, never the lowest (which may be another bidder's).
 //! * **Location** (automatic): by the great-circle distance of the bid's home or carers from
 //!   the child's area. Full weight at 0 miles, falling linearly to 0 at the competition's
 //!   maximum distance: `score = weight × max(0, 1 − miles ÷ max_miles)`, rounded to the
@@ -21,8 +22,18 @@
 //!   gate passes automatically at or below the provider's Provider Response rate (above it,
 //!   the commissioner decides on the evidence given for the variation). Other gates are
 //!   marked pass or fail by the commissioner. A commissioner's mark overrides the automatic
-//!   result. A bid with an undecided gate is not ranked, and a competition cannot be
-//!   awarded while any gate is undecided.
+//!   result. A bid with an undecided gate is not ranked.
+//!
+//! **No award with criteria undecided** ([`Evaluation::undecided`]): every gate of every bid
+//! decided, and every scored criterion of every acceptable bid marked. A bid that failed a
+//! gate need not be scored further.
+//!
+//! **What an unsuccessful provider learns** ([`outcomes`]): its own price and scores, the
+//! winner's name and per-criterion scores, and the winning bid's relative advantages; never
+//! another unsuccessful bid's price or identity, nor the winner's price (commercial, and not
+//! needed to see why it lost). Price scoring is pro rata to the lowest acceptable price, so a
+//! provider can work out that lowest price from its own price score: that is the council's
+//! published formula, and it names no one.
 //!
 //! Tie-break between equal totals (documented in [`TIE_BREAK`]): the higher quality score,
 //! then the lower weekly price, then the earlier bid, then the bid id.
@@ -138,6 +149,32 @@ impl Evaluation {
 
     pub fn winning_bid(&self) -> Option<&BidEvaluation> {
         self.winner.as_deref().and_then(|w| self.bid(w))
+    }
+
+    /// What must still be decided before an award, by bid: a bid with an undecided gate
+    /// lists those gates; an acceptable bid lists its criteria not yet scored (an award
+    /// compares every acceptable bid on every criterion, so none may count 0 by default).
+    /// A bid that failed a gate needs nothing more.
+    pub fn undecided(&self) -> Vec<(&BidEvaluation, Vec<CriterionName>)> {
+        self.ranking
+            .iter()
+            .filter_map(|b| {
+                let gates: Vec<CriterionName> = b
+                    .gates
+                    .iter()
+                    .filter(|g| g.passed.is_none())
+                    .map(|g| g.criterion)
+                    .collect();
+                let todo = if !gates.is_empty() {
+                    gates
+                } else if b.acceptable {
+                    b.pending.clone()
+                } else {
+                    Vec::new()
+                };
+                (!todo.is_empty()).then_some((b, todo))
+            })
+            .collect()
     }
 }
 
@@ -308,10 +345,11 @@ fn score(
                 (s as u32).min(full),
                 true,
                 true,
+                // The bid's own price only: the lowest may be another bidder's, and this
+                // reason is what an unsuccessful provider is told.
                 Some(format!(
-                    "weekly price {} against the lowest acceptable {}",
-                    gbp(b.weekly_price_pence),
-                    gbp(lowest)
+                    "weekly price {}; the lowest acceptable price scores full points",
+                    gbp(b.weekly_price_pence)
                 )),
             )
         }
@@ -418,8 +456,11 @@ fn reasons(e: &BidEvaluation, winner: Option<&BidEvaluation>) -> Vec<String> {
     out
 }
 
-/// The events' view of each unsuccessful bid: its scores beside the winner's, and why.
-pub fn outcomes(evaluation: &Evaluation) -> Vec<BidOutcome> {
+/// The events' view of each unsuccessful bid, what its provider is told: its own price,
+/// its scores beside the winner's per criterion, the winner's name (`winner_name`) and why
+/// it lost (its own marks and the winning bid's advantages per criterion). Nothing of any
+/// other unsuccessful bid: no price, no identity.
+pub fn outcomes(evaluation: &Evaluation, winner_name: Option<&str>) -> Vec<BidOutcome> {
     let Some(w) = evaluation.winning_bid() else {
         return Vec::new();
     };
@@ -450,6 +491,8 @@ pub fn outcomes(evaluation: &Evaluation) -> Vec<BidOutcome> {
                 }))
                 .collect(),
             reasons: e.reasons.clone(),
+            weekly_price_pence: Some(e.weekly_price_pence),
+            winner_name: winner_name.map(str::to_owned),
         })
         .collect()
 }
@@ -645,7 +688,7 @@ mod tests {
             vec!["quality", "cheaper", "early", "late"]
         );
         assert!(e.bid("cheaper").unwrap().reasons[0].contains("higher quality score"));
-        let outcomes = outcomes(&e);
+        let outcomes = outcomes(&e, None);
         assert_eq!(outcomes.len(), 3);
         let late = outcomes
             .iter()
@@ -679,13 +722,111 @@ mod tests {
         assert_eq!(e.winner.as_deref(), Some("a"));
         assert!(e.gates_decided && !e.complete);
         assert_eq!(e.ranking[0].pending, vec![CriterionName::Quality]);
-        let o = outcomes(&e);
+        let o = outcomes(&e, None);
         assert!(
             o[0].reasons[0].contains("42.72 out of 100 against 60.00"),
             "{:?}",
             o[0].reasons
         );
         assert!(o[0].reasons[1].contains("£2,809.00"));
+    }
+
+    #[test]
+    fn no_award_while_a_gate_or_an_acceptable_bids_score_is_undecided() {
+        let criteria = [
+            Criterion::gate(CriterionName::Compatibility),
+            Criterion::scored(CriterionName::Price, 60),
+            Criterion::scored(CriterionName::Quality, 40),
+        ];
+        let bids = [
+            bid("a", 200_000, None, 0),
+            bid("b", 250_000, None, 1),
+            bid("c", 150_000, None, 2),
+        ];
+        let mut marks = Marks::new();
+        for b in ["a", "b"] {
+            marks.insert(
+                (b.into(), CriterionName::Compatibility),
+                mark(None, Some(true), "fits"),
+            );
+        }
+        marks.insert(
+            ("a".into(), CriterionName::Quality),
+            mark(Some(30), None, "good"),
+        );
+        let e = evaluate(&criteria, 20.0, &bids, &marks);
+        // c's gate is undecided; b is acceptable but quality (40 of 100) is unmarked.
+        let todo: Vec<(&str, Vec<CriterionName>)> = e
+            .undecided()
+            .into_iter()
+            .map(|(b, c)| (b.bid_id.as_str(), c))
+            .collect();
+        assert_eq!(
+            todo,
+            vec![
+                ("b", vec![CriterionName::Quality]),
+                ("c", vec![CriterionName::Compatibility])
+            ]
+        );
+        // c fails its gate: it needs no score; b is marked: nothing left.
+        marks.insert(
+            ("c".into(), CriterionName::Compatibility),
+            mark(None, Some(false), "girls only"),
+        );
+        marks.insert(
+            ("b".into(), CriterionName::Quality),
+            mark(Some(10), None, "ok"),
+        );
+        let e = evaluate(&criteria, 20.0, &bids, &marks);
+        assert!(e.undecided().is_empty(), "{:?}", e.undecided());
+        assert!(!e.complete, "c's quality is unscored, and need not be");
+    }
+
+    #[test]
+    fn an_unsuccessful_provider_learns_nothing_of_another_unsuccessful_bid() {
+        // The cheapest bid ("cheap") loses on quality; "dear" loses too. The winner is "mid".
+        let criteria = [
+            Criterion::scored(CriterionName::Price, 50),
+            Criterion::scored(CriterionName::Quality, 50),
+        ];
+        let bids = [
+            bid("cheap", 250_000, None, 0),
+            bid("mid", 300_000, None, 1),
+            bid("dear", 360_000, None, 2),
+        ];
+        let mut marks = Marks::new();
+        for (b, q) in [("cheap", 10), ("mid", 50), ("dear", 40)] {
+            marks.insert(
+                (b.into(), CriterionName::Quality),
+                mark(Some(q), None, "seen"),
+            );
+        }
+        let e = evaluate(&criteria, 20.0, &bids, &marks);
+        assert_eq!(e.winner.as_deref(), Some("mid"));
+        let o = outcomes(&e, Some("Mid Homes Ltd"));
+        let dear = o.iter().find(|o| o.provider_id == "prov-dear").unwrap();
+        let told = serde_json::to_string(dear).unwrap();
+        for other in ["prov-cheap", "cheap", "£2,500.00", "250000", "2,500"] {
+            assert!(!told.contains(other), "{other} in {told}");
+        }
+        // Its own price and scores, the winner's name and per-criterion scores, and where
+        // the winning bid was better.
+        assert_eq!(dear.weekly_price_pence, Some(360_000));
+        assert_eq!(dear.winner_name.as_deref(), Some("Mid Homes Ltd"));
+        let q = dear
+            .scores
+            .iter()
+            .find(|s| s.criterion == "quality")
+            .unwrap();
+        assert_eq!((q.score, q.winner_score), (Some(4000), Some(5000)));
+        assert!(told.contains("£3,600.00"), "{told}");
+        assert!(
+            dear.reasons
+                .iter()
+                .any(|r| r.starts_with("quality: 40.00 against 50.00")),
+            "{:?}",
+            dear.reasons
+        );
     }
 
     #[test]

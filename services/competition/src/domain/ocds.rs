@@ -50,7 +50,8 @@
 //! - `tender.awardCriteria`: `priceOnly` when price is the only scored criterion, `qualityOnly`
 //!   when price is not scored, else `ratedCriteria`; `awardCriteriaDetails` lists gates and
 //!   weights. Omitted for a direct award.
-//! - `tender.tenderPeriod`: opened at → deadline.
+//! - `tender.tenderPeriod`: opened at → deadline, or when the commissioner closed bidding
+//!   early.
 //! - `awards[0].value`: the **annualised** value, weekly rate × 52 (as the seeds' block-contract
 //!   sums do), in GBP; `awards[0].items[0]` has `quantity` 52 and `unit.value` the weekly rate,
 //!   so quantity × unit value = award value. Amounts are JSON numbers in pounds (integer pence

@@ -123,6 +123,8 @@ fn submitted(
         awarded_at: None,
         review_date: None,
         reopened_from: None,
+        bidding_closed_at: None,
+        bidding_closed_reason: None,
     };
     if status == Status::AwaitingDirectAward {
         row.status = status.code().into();
@@ -212,9 +214,13 @@ pub fn open(
     row.opened_at = Some(now.naive_utc());
     row.opened_by = Some(o.actor.to_owned());
     row.closed_reason = None;
+    row.bidding_closed_at = None;
+    row.bidding_closed_reason = None;
     diesel::update(competitions::table.find(&row.id))
         .set((
             competitions::status.eq(&row.status),
+            competitions::bidding_closed_at.eq(None::<chrono::NaiveDateTime>),
+            competitions::bidding_closed_reason.eq(None::<String>),
             competitions::deadline.eq(row.deadline),
             competitions::opened_at.eq(row.opened_at),
             competitions::opened_by.eq(&row.opened_by),

@@ -129,6 +129,18 @@ pub mod schema {
             awarded_at -> Nullable<Timestamp>,
             review_date -> Nullable<Date>,
             reopened_from -> Nullable<Text>,
+            bidding_closed_at -> Nullable<Timestamp>,
+            bidding_closed_reason -> Nullable<Text>,
+        }
+    }
+    diesel::table! {
+        invitation_declines (competition_id, provider_id) {
+            competition_id -> Text,
+            provider_id -> Text,
+            reason -> Text,
+            note -> Nullable<Text>,
+            declined_by -> Text,
+            declined_at -> Timestamp,
         }
     }
     diesel::table! {
@@ -199,6 +211,7 @@ pub mod schema {
         vacancies,
         competitions,
         competition_invitations,
+        invitation_declines,
         bids,
         bid_scores,
         direct_awards,
@@ -515,6 +528,11 @@ pub struct CompetitionRow {
     pub review_date: Option<NaiveDate>,
     /// The competition (or direct award) this one reopened.
     pub reopened_from: Option<String>,
+    /// When the commissioner closed bidding before the deadline, if they did…
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub bidding_closed_at: Option<NaiveDateTime>,
+    /// …and the reason code the invited providers were told.
+    pub bidding_closed_reason: Option<String>,
 }
 
 impl CompetitionRow {
@@ -584,6 +602,21 @@ impl BidRow {
     pub fn answers(&self) -> BTreeMap<String, String> {
         serde_json::from_str(&self.answers).unwrap_or_default()
     }
+}
+
+/// An invited provider's decline (the council sees them all; a provider its own).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = invitation_declines)]
+pub struct DeclineRow {
+    #[serde(skip)]
+    pub competition_id: String,
+    pub provider_id: String,
+    /// `no_capacity`, `cannot_meet_needs`, `location`, `matching` or `other`.
+    pub reason: String,
+    pub note: Option<String>,
+    pub declined_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub declined_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
@@ -854,6 +887,43 @@ pub fn scores_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<Sc
         .order((bid_scores::bid_id, bid_scores::criterion))
         .select(ScoreRow::as_select())
         .load(conn)?)
+}
+
+/// The declines of a competition, by provider.
+pub fn declines_of(
+    conn: &mut DbConnection,
+    competition_id: &str,
+) -> Result<Vec<DeclineRow>, DbError> {
+    Ok(invitation_declines::table
+        .filter(invitation_declines::competition_id.eq(competition_id))
+        .order(invitation_declines::provider_id)
+        .select(DeclineRow::as_select())
+        .load(conn)?)
+}
+
+/// Records (or replaces) a provider's decline.
+pub fn put_decline(conn: &mut DbConnection, row: &DeclineRow) -> Result<(), DbError> {
+    delete_declines(conn, &row.competition_id, Some(&row.provider_id))?;
+    diesel::insert_into(invitation_declines::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the declines of a competition: one provider's, or (`None`) everyone's.
+pub fn delete_declines(
+    conn: &mut DbConnection,
+    competition_id: &str,
+    provider_id: Option<&str>,
+) -> Result<(), DbError> {
+    let mut q = diesel::delete(invitation_declines::table)
+        .filter(invitation_declines::competition_id.eq(competition_id))
+        .into_boxed();
+    if let Some(p) = provider_id {
+        q = q.filter(invitation_declines::provider_id.eq(p));
+    }
+    q.execute(conn)?;
+    Ok(())
 }
 
 /// Deletes a bid and its marks.

@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        self, Audience, Awarded, BedOfferedHook, BedVoidHook, Closed, CriterionResult,
-        DeliveryStatus, Invited, IpaReviewDueHook, NewWebhook, OrderIssuedHook, OrderOverdueHook,
-        PlacementEndedHook, ReferralUpdate, ServiceContractExpiringHook, Unsuccessful,
-        VacancyOffered, WebhookChange,
+        self, Audience, Awarded, BedOfferedHook, BedVoidHook, BiddingClosedHook, Closed,
+        CriterionResult, DeliveryStatus, Invited, IpaReviewDueHook, NewWebhook, OrderIssuedHook,
+        OrderOverdueHook, PlacementEndedHook, ReferralUpdate, ServiceContractExpiringHook,
+        Unsuccessful, VacancyOffered, WebhookChange,
     },
     store::{self, AttemptRow, DeliveryRow, EndpointRow, now_ms, schema::*},
 };
@@ -34,12 +34,12 @@ pub struct NotificationsState {
 #[derive(OpenApi)]
 #[openapi(
     paths(create, list, show, change, rotate_secret, disable, enable, deliveries, redeliver),
-    components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, VacancyOffered,
+    components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, BiddingClosedHook, VacancyOffered,
         OrderIssuedHook, OrderOverdueHook, IpaReviewDueHook, BedVoidHook, BedOfferedHook,
         ServiceContractExpiringHook, PlacementEndedHook)),
     tags((name = "notifications", description = "Webhooks to providers (`competition.invited` → Invited, \
         `referral.updated` → ReferralUpdate, `competition.awarded` → Awarded, `competition.unsuccessful` → \
-        Unsuccessful, `competition.closed` → Closed, `order.issued` → OrderIssuedHook, `placement.ended` → \
+        Unsuccessful, `competition.closed` → Closed, `competition.bidding_closed` → BiddingClosedHook, `order.issued` → OrderIssuedHook, `placement.ended` → \
         PlacementEndedHook), to councils (`vacancy.offered` → VacancyOffered, `bed.void` → BedVoidHook, \
         `bed.offered` → BedOfferedHook, `service_contract.expiring` → ServiceContractExpiringHook) and to both \
         (`order.overdue` → OrderOverdueHook, `ipa.review_due` → IpaReviewDueHook). \

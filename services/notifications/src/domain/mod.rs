@@ -7,8 +7,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use hub_events::{
-    BedOffered, BedVoid, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope,
-    EventError, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
+    BedOffered, BedVoid, BiddingClosed, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
+    Envelope, EventError, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
     ServiceContractExpiring, Urgency, VacancyPublished,
 };
 use hub_platform::{FieldError, http::Validate};
@@ -27,6 +27,8 @@ pub const AWARDED: &str = "competition.awarded";
 pub const UNSUCCESSFUL: &str = "competition.unsuccessful";
 /// A competition a provider was invited to closed without an award.
 pub const CLOSED: &str = "competition.closed";
+/// The commissioner closed bidding early in a competition a provider was invited to.
+pub const BIDDING_CLOSED: &str = "competition.bidding_closed";
 /// A partner council offers a bed (a vacancy in one of its block-contracted homes).
 pub const VACANCY_OFFERED: &str = "vacancy.offered";
 /// The provider is sent an order to sign.
@@ -51,6 +53,7 @@ pub const PROVIDER_EVENT_TYPES: &[&str] = &[
     AWARDED,
     UNSUCCESSFUL,
     CLOSED,
+    BIDDING_CLOSED,
     ORDER_ISSUED,
     ORDER_OVERDUE,
     IPA_REVIEW_DUE,
@@ -72,6 +75,7 @@ pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
     AWARDED,
     UNSUCCESSFUL,
     CLOSED,
+    BIDDING_CLOSED,
     VACANCY_OFFERED,
     ORDER_ISSUED,
     ORDER_OVERDUE,
@@ -532,15 +536,21 @@ pub struct CriterionResult {
     pub winner_score: Option<u32>,
 }
 
-/// `competition.unsuccessful`: the provider bid but did not win, and why: its scores beside
-/// the winner's per criterion, the totals and the reasons in words. The winner is not named
-/// and its price is not given.
+/// `competition.unsuccessful`: the provider bid but did not win, and why: its own price, its
+/// scores beside the winner's per criterion, the totals, who won, and the reasons in words
+/// (where the winning bid was better). Nothing of any other unsuccessful bid (its price or
+/// its provider), nor the winner's price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Unsuccessful {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
     pub council: String,
     pub lot_id: Uuid,
+    /// This provider's own weekly price in pence, if it bid.
+    pub weekly_price_pence: Option<i64>,
+    /// The winner: its provider id and its name (as admitted to the lot).
+    pub winner_provider_id: String,
+    pub winner_name: Option<String>,
     /// This bid's weighted total in hundredths of a point (out of 10,000), if it passed the gates.
     pub total: Option<u32>,
     /// The winning bid's weighted total.
@@ -686,6 +696,9 @@ pub fn unsuccessful_body(
             referral_id: e.referral_id,
             council: e.council.clone(),
             lot_id: e.lot_id,
+            weekly_price_pence: outcome.and_then(|o| o.weekly_price_pence),
+            winner_provider_id: e.provider_id.clone(),
+            winner_name: outcome.and_then(|o| o.winner_name.clone()),
             total: outcome.and_then(|o| o.total),
             winner_total: outcome.and_then(|o| o.winner_total),
             scores: outcome
@@ -769,6 +782,37 @@ pub fn closed_body(
             lot_id,
             lot_name,
             reason: e.reason.clone(),
+        },
+    )
+}
+
+/// `competition.bidding_closed`: the commissioner closed bidding before the deadline in a
+/// competition the provider was invited to. The reason is a code; no bid or decline is
+/// taken any more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BiddingClosedHook {
+    pub competition_id: Uuid,
+    pub referral_id: Uuid,
+    pub council: String,
+    /// `placement_needed_sooner`, `court_timescale` or `other`.
+    pub reason: String,
+    /// The deadline the providers had been given.
+    pub deadline: DateTime<Utc>,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// The `competition.bidding_closed` body for a provider invited to `e`'s competition.
+pub fn bidding_closed_body(e: &BiddingClosed, occurred_at: DateTime<Utc>) -> String {
+    message(
+        BIDDING_CLOSED,
+        occurred_at,
+        BiddingClosedHook {
+            competition_id: e.competition_id,
+            referral_id: e.referral_id,
+            council: e.council.clone(),
+            reason: e.reason.clone(),
+            deadline: e.deadline,
+            closed_at: e.closed_at,
         },
     )
 }
@@ -1340,6 +1384,8 @@ mod tests {
                         score("location", 40, 2_500, 2_400),
                     ],
                     reasons: vec!["a higher price than the winning bid".into()],
+                    weekly_price_pence: Some(380_000),
+                    winner_name: Some("Winning Homes".into()),
                 },
                 BidOutcome {
                     provider_id: "prov-c".into(),
@@ -1347,6 +1393,8 @@ mod tests {
                     winner_total: Some(8_400),
                     scores: vec![],
                     reasons: vec!["failed the quality gate".into()],
+                    weekly_price_pence: Some(310_000),
+                    winner_name: Some("Winning Homes".into()),
                 },
             ],
         }
@@ -1375,10 +1423,16 @@ mod tests {
             (Some(4_650), Some(6_000))
         );
         assert_eq!(d["reasons"][0], "a higher price than the winning bid");
+        // Its own price, and who won; not the winner's price, nor anything of another loser.
+        assert_eq!(d["weekly_price_pence"], 380_000);
+        assert_eq!(
+            (d["winner_provider_id"].as_str(), d["winner_name"].as_str()),
+            (Some("prov-win"), Some("Winning Homes"))
+        );
         let text = body.to_string();
         assert!(
-            !text.contains("prov-win") && !text.contains("450000") && !text.contains("prov-c"),
-            "nothing about the winner's identity or price, nor another loser: {text}"
+            !text.contains("450000") && !text.contains("prov-c") && !text.contains("310000"),
+            "nothing about the winner's price, nor another loser: {text}"
         );
         // A provider named unsuccessful without an outcome is still told, without scores.
         let b: serde_json::Value =

@@ -10,7 +10,8 @@
 //! | `competition.opened` | `competition.invited` | every invited provider |
 //! | `referral.updated` | `referral.updated` | the invited providers of the referral's open competitions, and the winner once awarded (not for a version they were invited on already) |
 //! | `competition.awarded` | `competition.awarded` | the winner (also of a direct award) |
-//! | | `competition.unsuccessful` | every other provider the award names, with its own scores beside the winner's and the reasons |
+//! | | `competition.unsuccessful` | every other provider the award names, with its own price and scores beside the winner's, the winner's name and the reasons (nothing of any other unsuccessful bid) |
+//! | `competition.bidding_closed` | `competition.bidding_closed` | every invited provider, with the reason code and the deadline they had been given |
 //! | `competition.closed` | `competition.closed` | every invited provider, with the reason |
 //! | `competition.vacancy_published` with `offered_by` | `vacancy.offered` | every other member council of the partnerships the offering council belongs to |
 //! | `contract.order_issued` | `order.issued` | the provider |
@@ -34,8 +35,8 @@ use std::{collections::BTreeSet, sync::Arc};
 use chrono::Utc;
 use hub_bus::{Handler, Store, Subscription, Transport};
 use hub_events::{
-    BedOffered, BedVoid, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event,
-    IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
+    BedOffered, BedVoid, BiddingClosed, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
+    Envelope, Event, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
     ServiceContractExpiring, VacancyPublished,
 };
 use hub_platform::db::{DbConnection, DbError};
@@ -57,6 +58,7 @@ pub fn subscription() -> Subscription {
             CompetitionOpened::TYPE,
             CompetitionAwarded::TYPE,
             CompetitionClosed::TYPE,
+            BiddingClosed::TYPE,
             ReferralUpdated::TYPE,
             VacancyPublished::TYPE,
             OrderIssued::TYPE,
@@ -234,6 +236,12 @@ pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Resul
         for provider in e.invited.iter().collect::<BTreeSet<_>>() {
             send(provider, domain::CLOSED, &body);
         }
+    } else if env.is::<BiddingClosed>() {
+        let e: BiddingClosed = env.decode().map_err(anyhow::Error::from)?;
+        let body = domain::bidding_closed_body(&e, at);
+        for provider in e.invited.iter().collect::<BTreeSet<_>>() {
+            send(provider, domain::BIDDING_CLOSED, &body);
+        }
     } else if env.is::<ReferralUpdated>() {
         let e: ReferralUpdated = env.decode().map_err(anyhow::Error::from)?;
         for (provider, c) in store::referral_audience(conn, &e.referral_id.to_string())? {
@@ -380,14 +388,18 @@ mod tests {
                 "referral_id",
                 "scores",
                 "total",
+                "weekly_price_pence",
+                "winner_name",
+                "winner_provider_id",
                 "winner_total"
             ],
-            "its own scores beside the winner's, nothing naming the winner or its price"
+            "its own price and scores beside the winner's, and who won (issue 10, rule 5)"
         );
+        assert_eq!(lost[0].1["data"]["winner_provider_id"], "prov-a");
         let text = lost[0].1.to_string();
         assert!(
-            !text.contains("prov-a") && !text.contains("650000"),
-            "{text}"
+            !text.contains("650000") && !text.contains("prov-b"),
+            "not the winner's price, nor the other unsuccessful provider: {text}"
         );
     }
 
