@@ -538,6 +538,16 @@ pub async fn list(
             store::payments_in(conn, partnership.code, year, range, own.as_deref())
         })
         .await?;
+    // Each payment is bounded, but a year may hold any number of them: the sum is checked.
+    let total = rows
+        .iter()
+        .try_fold(Pence::ZERO, |t, r| t.checked_add(Pence(r.amount_pence)))
+        .ok_or_else(|| {
+            Problem::conflict(
+                "figure-out-of-range",
+                "the payments' total is beyond what pence can hold",
+            )
+        })?;
     Ok(HttpResponse::Ok().json(PaymentList {
         partnership: partnership.code.to_owned(),
         year,
@@ -550,7 +560,7 @@ pub async fn list(
         } else {
             vec![who.org.clone()]
         },
-        total_pence: rows.iter().map(|r| r.amount_pence).sum(),
+        total_pence: total.0,
         payments: rows.into_iter().map(PaymentView::from).collect(),
     }))
 }
