@@ -40,8 +40,13 @@
 //!   to the next open period only when the upload asks for an adjustment (`adjust=true`),
 //!   keeping the period it belongs to.
 //! * Usage for the risk share is the year's ledger cost of the council's own children;
-//!   service contracts are pooled (tagged with the council that let them) and void beds are
-//!   the holding council's, neither counts as usage. An underspend goes back to the
+//!   service contracts are pooled and void beds are the holding council's, neither counts as
+//!   usage.
+//! * A contract let for the whole partnership is the partnership's, not the lead council's
+//!   (issue 10, rule 14): a service contract's lines, and a block bed's while it is empty and
+//!   held for no council (a `bed_void` naming a council holds it for that council), carry the
+//!   partnership's code (`AIM`) in `council`. They count in every consolidated figure and in
+//!   no partner's detail or own drill-down; the contract's own record keeps who let it. An underspend goes back to the
 //!   partners by the agreement's method; the pool and caps apply to an overspend.
 //! * A partner sees the consolidated report, every partner's contribution and share, and
 //!   its own detail and drill-down; the hosting authority (or, with none, the lead

@@ -410,7 +410,9 @@ async fn flow(url: &str) {
         ),
         (Some("usage"), Some(-37_802_291), Some(-15_931_475))
     );
-    // The host sees every partner's detail; they add up to the totals.
+    // The host sees every partner's detail and the partnership's own; they add up to the
+    // totals. The support contract Sefton let for all of AIM is AIM's (its committed
+    // October–March), not Sefton's; Sefton's payment of April's invoice stays Sefton's actual.
     let detail: Vec<(String, Vec<i64>)> = r["detail"]
         .as_array()
         .unwrap()
@@ -427,8 +429,9 @@ async fn flow(url: &str) {
         vec![
             (LIVERPOOL.into(), vec![15_000_000, 0, 15_000_000]),
             (KNOWSLEY.into(), vec![2_700_000, 0, 2_700_000]),
-            (SEFTON.into(), vec![5_109_169, 4_986_254, 10_095_423]),
+            (SEFTON.into(), vec![5_109_169, 0, 5_109_169]),
             (WIRRAL.into(), vec![2_700_000, 3_900_001, 6_600_001]),
+            ("AIM".into(), vec![0, 4_986_254, 4_986_254]),
         ]
     );
     assert_eq!(detail.iter().map(|d| d.1[2]).sum::<i64>(), totals[3]);
@@ -556,8 +559,9 @@ async fn flow(url: &str) {
     .await;
     assert_eq!(pick(&mine["totals"], &FIGURES), totals);
     assert_eq!(mine["partners"].as_array().unwrap().len(), 4);
-    assert_eq!(mine["detail"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["detail"].as_array().unwrap().len(), 2);
     assert_eq!(mine["detail"][0]["council"], SEFTON);
+    assert_eq!(mine["detail"][1]["council"], "AIM");
     let got = call(&app, "GET", &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=committed&council={WIRRAL}"), &sefton, None).await;
     assert_problem(&got, 404, "not-found", None);
     let (_, own) = call(
@@ -570,7 +574,7 @@ async fn flow(url: &str) {
     .await;
     assert_eq!(
         (own["council"].as_str(), own["total_pence"].as_i64()),
-        (Some(SEFTON), Some(10_095_423))
+        (Some(SEFTON), Some(5_109_169))
     );
     assert!(
         own["commitment_lines"]

@@ -28,10 +28,13 @@ pub struct LedgerParams {
 pub struct LedgerLine {
     pub id: String,
     pub partnership: String,
-    /// GSS code of the council the cost belongs to.
+    /// GSS code of the council the cost belongs to, or the partnership's code for a contract
+    /// let for the whole partnership (a service contract; an empty block bed held for no
+    /// council).
     pub council: String,
-    /// `child` (the council's child), `void` (an empty block bed held for the council),
-    /// `pooled` (a service contract for all partners, tagged with the council that let it).
+    /// `child` (the council's child), `void` (an empty block bed held for the council, or for
+    /// no council: the partnership's), `pooled` (a service contract for all partners: the
+    /// partnership's).
     pub attribution: String,
     /// The pooled budget's line it is charged to, e.g. `placements`.
     pub budget_line: String,

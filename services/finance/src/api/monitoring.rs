@@ -100,7 +100,8 @@ pub struct MonitoringReport {
     pub partners: Vec<PartnerRow>,
     pub risk_share: RiskShareView,
     /// Each partner's own actual, committed and forecast by line: every partner's for the
-    /// hosting authority, the caller's own for a partner.
+    /// hosting authority, the caller's own for a partner; then, for everyone, the
+    /// partnership's own (under its code: contracts let for the whole partnership).
     pub detail: Vec<PartnerDetail>,
     pub block_savings: Vec<BlockSavings>,
     /// Periods 1 to `period`: the figures as at the end of each.
@@ -221,6 +222,7 @@ pub(crate) async fn build(
         period,
         budgets: &figures,
         members: partnership.members,
+        pool: code,
         commitments: &commitments,
         payments: &payments,
     });
@@ -281,7 +283,7 @@ pub(crate) async fn build(
         detail: report
             .details
             .into_iter()
-            .filter(|d| all || d.council == who.org)
+            .filter(|d| all || d.council == who.org || d.council == code)
             .collect(),
         block_savings,
         trend: report.trend,
@@ -422,7 +424,10 @@ pub async fn drill(
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
     {
-        Some(c) if (all && partnership.has_member(&c)) || c == who.org => Some(c),
+        // The partnership's own detail (contracts let for all partners) is every member's.
+        Some(c) if (all && partnership.has_member(&c)) || c == who.org || c == partnership.code => {
+            Some(c)
+        }
         Some(_) => return Err(Problem::not_found("partner detail")),
         None if all => None,
         None => Some(who.org.clone()),

@@ -6,7 +6,11 @@
 //!   it has none, to the end of the horizon (a financial year's end).
 //! * A block contract costs every bed at the block rate over its term, filled or void: while a
 //!   child is in a bed the bed is that child's council's; while it is empty it is the holding
-//!   council's (the one the last `bed_void` named, at first the lead council).
+//!   council's (the one the last `bed_void` named) or, held for no council, the partnership's.
+//! * A contract let for the whole partnership (a service contract; a block contract's beds
+//!   while they are empty and held for no council) is the partnership's, not the lead
+//!   council's: its lines carry the partnership's code where a council's GSS code would be,
+//!   so no partner's detail carries them and every consolidated figure does.
 //! * A service contract's value is phased evenly by day over its term (the remainder pennies
 //!   on the earliest days, so the days add up to the value exactly); each extension's added
 //!   value over the extension; each variation's change (negative for a reduction) from its
@@ -45,9 +49,9 @@ impl SourceKind {
 pub enum Attribution {
     /// The council's own child (a placement, or a block bed the child is in).
     Child,
-    /// An empty block bed held for the council.
+    /// An empty block bed held for the council (or, held for no council, the partnership's).
     Void,
-    /// A service contract for all partners, tagged with the council that let it.
+    /// A service contract for all partners: the partnership's.
     Pooled,
 }
 
@@ -211,7 +215,9 @@ pub struct BedEvent {
 /// The block contract's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockTerms {
-    pub lead_council: String,
+    /// The partnership's code: whose an empty bed is until a `bed_void` names a council (the
+    /// contract was let for the whole partnership, not for the council that let it).
+    pub partnership: String,
     pub beds: u16,
     pub weekly: Pence,
     pub start: NaiveDate,
@@ -219,7 +225,8 @@ pub struct BlockTerms {
 }
 
 /// Every bed (numbered 1 to `beds`) over the term at the block rate: each spell a child is in
-/// it to that child's council, each empty spell to the holding council as void. On one day a
+/// it to that child's council, each empty spell to the holding council (at first the
+/// partnership) as void. On one day a
 /// `Void` is applied before a `Filled` (a child leaving and the next arriving the same day
 /// leaves the bed filled). Events before the term count from its start; after it, not at all.
 pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
@@ -238,7 +245,7 @@ pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
                 matches!(e.change, BedChange::Filled { .. }),
             )
         });
-        let mut holder = terms.lead_council.clone();
+        let mut holder = terms.partnership.clone();
         // (from, council, attribution) from the start.
         let mut states: Vec<(NaiveDate, String, Attribution)> =
             vec![(terms.start, holder.clone(), Attribution::Void)];
@@ -293,10 +300,10 @@ pub struct Tranche {
 /// extension's added value over the extension, each variation's change from its effective
 /// date to the end it was phased to) phased evenly by day — the value split over the days by
 /// largest remainder, ties to the earliest days, a negative value's pennies negative — and
-/// summed by period, up to `terminated_on` if it was terminated. All lines are the letting
-/// council's, pooled.
+/// summed by period, up to `terminated_on` if it was terminated. All lines are the
+/// partnership's (`partnership`, its code), pooled: the contract was let for every partner.
 pub fn service_contract_lines(
-    lead_council: &str,
+    partnership: &str,
     tranches: &[Tranche],
     terminated_on: Option<NaiveDate>,
 ) -> Vec<CostLine> {
@@ -318,7 +325,7 @@ pub fn service_contract_lines(
             let extra = (r.abs().min(index + days) - index).max(0) * r.signum();
             let to = day + chrono::Days::new(days as u64 - 1);
             out.push(CostLine {
-                council: lead_council.to_owned(),
+                council: partnership.to_owned(),
                 attribution: Attribution::Pooled,
                 bed: None,
                 year,
@@ -451,9 +458,10 @@ mod tests {
     #[test]
     fn block_beds_are_committed_filled_or_void_to_whose_they_are() {
         // Family Care Group: 2 beds at £2,809 a week (£401.29 a day is not whole: 280,900 / 7
-        // = 40,128.57), 1 April – 30 June 2018, let by Sefton.
+        // = 40,128.57), 1 April – 30 June 2018, let by Sefton for all of AIM: a bed empty and
+        // held for no council is AIM's.
         let terms = BlockTerms {
-            lead_council: "SEFTON".into(),
+            partnership: "AIM".into(),
             beds: 2,
             weekly: Pence(280_900),
             start: d(2018, 4, 1),
@@ -523,14 +531,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Some(1), "SEFTON", Void, 1, 10, 401_286), // 10 × 280,900 / 7 = 401,285.71
+                (Some(1), "AIM", Void, 1, 10, 401_286), // 10 × 280,900 / 7 = 401,285.71
                 (Some(1), "WIRRAL", Child, 1, 20, 802_571), // 802,571.43
                 (Some(1), "WIRRAL", Child, 2, 20, 802_571),
                 (Some(1), "KNOWSLEY", Void, 2, 11, 441_414), // 441,414.29
                 (Some(1), "KNOWSLEY", Child, 3, 30, 1_203_857), // 1,203,857.14
-                (Some(2), "SEFTON", Void, 1, 30, 1_203_857),
-                (Some(2), "SEFTON", Void, 2, 31, 1_243_986), // 1,243,985.71
-                (Some(2), "SEFTON", Void, 3, 30, 1_203_857),
+                (Some(2), "AIM", Void, 1, 30, 1_203_857),
+                (Some(2), "AIM", Void, 2, 31, 1_243_986), // 1,243,985.71
+                (Some(2), "AIM", Void, 3, 30, 1_203_857),
             ]
         );
         // Every bed-day is costed once: 2 beds × 91 days.
@@ -546,7 +554,7 @@ mod tests {
             to: d(2019, 3, 31),
             value: Pence(10_000_001),
         };
-        let lines = service_contract_lines("SEFTON", &[t], None);
+        let lines = service_contract_lines("AIM", &[t], None);
         assert_eq!(lines.len(), 12);
         assert_eq!(lines.iter().map(|l| l.amount.0).sum::<i64>(), 10_000_001);
         assert_eq!(lines[0].amount, Pence(30 * 27_398)); // April
@@ -554,9 +562,14 @@ mod tests {
         assert_eq!(lines[2].amount, Pence(30 * 27_398)); // June
         assert_eq!(lines[3].amount, Pence(5 * 27_398 + 26 * 27_397)); // July
         assert_eq!(lines[11].amount, Pence(31 * 27_397)); // March
-        assert!(lines.iter().all(|l| l.attribution == Attribution::Pooled));
+        // Let by Sefton for all of AIM: the partnership's money, not Sefton's.
+        assert!(
+            lines
+                .iter()
+                .all(|l| (l.council.as_str(), l.attribution) == ("AIM", Attribution::Pooled))
+        );
         // Terminated on 15 July: April–June and 15 days of July.
-        let cut = service_contract_lines("SEFTON", &[t], Some(d(2018, 7, 15)));
+        let cut = service_contract_lines("AIM", &[t], Some(d(2018, 7, 15)));
         assert_eq!(cut.len(), 4);
         assert_eq!(cut[3].amount, Pence(5 * 27_398 + 10 * 27_397));
         assert_eq!(cut[3].to, d(2018, 7, 15));
@@ -566,12 +579,12 @@ mod tests {
             to: d(2019, 4, 30),
             value: Pence(3_001),
         };
-        let both = service_contract_lines("SEFTON", &[t, ext], None);
+        let both = service_contract_lines("AIM", &[t, ext], None);
         assert_eq!(both.len(), 13);
         assert_eq!(both[12].amount, Pence(3_001));
         assert_eq!(both[12].year, FinancialYear(2019));
         // Terminated before it began: nothing.
-        assert!(service_contract_lines("SEFTON", &[t], Some(d(2018, 3, 31))).is_empty());
+        assert!(service_contract_lines("AIM", &[t], Some(d(2018, 3, 31))).is_empty());
     }
 
     #[test]
@@ -583,7 +596,7 @@ mod tests {
             to: d(2020, 3, 31),
             value: Pence(1_200_000),
         };
-        let lines = service_contract_lines("SEFTON", &[rise], None);
+        let lines = service_contract_lines("AIM", &[rise], None);
         let by_period: Vec<(i32, u32, NaiveDate, i64, i64)> = lines
             .iter()
             .map(|l| (l.year.0, l.period, l.from, l.days, l.amount.0))
@@ -620,7 +633,7 @@ mod tests {
             lines
                 .iter()
                 .all(|l| (l.council.as_str(), l.attribution, l.bed)
-                    == ("SEFTON", Attribution::Pooled, None))
+                    == ("AIM", Attribution::Pooled, None))
         );
         // Terminated on 15 November 2019: November has 15 days, nothing after; the contract's
         // own value is cut on the same day.
@@ -629,7 +642,7 @@ mod tests {
             to: d(2020, 3, 31),
             value: Pence(23_976_800), // 32,800p a day for 731 days
         };
-        let cut = service_contract_lines("SEFTON", &[term, rise], Some(d(2019, 11, 15)));
+        let cut = service_contract_lines("AIM", &[term, rise], Some(d(2019, 11, 15)));
         let (own, varied) = cut.split_at(20);
         assert_eq!(
             (own[19].to, own[19].amount, varied[13].to, varied[13].amount),
@@ -651,7 +664,7 @@ mod tests {
             value: Pence(-1_200_000),
             ..rise
         };
-        let negative = service_contract_lines("SEFTON", &[cut_back], None);
+        let negative = service_contract_lines("AIM", &[cut_back], None);
         assert_eq!(
             negative.iter().map(|l| -l.amount.0).collect::<Vec<_>>(),
             lines.iter().map(|l| l.amount.0).collect::<Vec<_>>()

@@ -5,8 +5,11 @@
 //! year (ledger lines of periods after P), the forecast outturn (actual + committed) and the
 //! variance (forecast − budget). For each partner: its contribution, its own children's
 //! costs (the year's ledger lines for its children) and its share of the variance under the
-//! risk-share agreement; its own actual, committed and forecast by line. Block contracts'
-//! savings; and the trend over the periods so far. Every total is the sum of its parts.
+//! risk-share agreement; its own actual, committed and forecast by line. After the partners,
+//! the partnership's own detail: the lines of contracts let for the whole partnership (filed
+//! under its code, not under the council that let them), so the details add up to the
+//! totals. Block contracts' savings; and the trend over the periods so far. Every total is
+//! the sum of its parts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,6 +122,8 @@ pub struct Inputs<'a> {
     /// The budget in force for each period 1..=P (index p − 1).
     pub budgets: &'a [BudgetFigures],
     pub members: &'a [&'a str],
+    /// The partnership's code: the `council` of lines that are the partnership's own.
+    pub pool: &'a str,
     pub commitments: &'a [CommitmentSum],
     pub payments: &'a [PaymentSum],
 }
@@ -261,6 +266,7 @@ pub fn report(inputs: &Inputs<'_>) -> Report {
     let details = inputs
         .members
         .iter()
+        .chain(std::iter::once(&inputs.pool))
         .map(|m| {
             let (lines, totals) = by_lines(&names, budget, inputs, p, Some(m));
             PartnerDetail {
@@ -352,6 +358,7 @@ mod tests {
             period: 2,
             budgets: &budgets,
             members: &["A", "B"],
+            pool: "AB",
             commitments: &commitments,
             payments: &payments,
         });

@@ -152,7 +152,7 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
         .fold(b.end_date, std::cmp::max);
     let lines = ledger::block_lines(
         &BlockTerms {
-            lead_council: b.lead_council.clone(),
+            partnership: b.partnership.clone(),
             beds: u16::try_from(b.beds).unwrap_or(0),
             weekly: Pence(b.block_weekly_rate_pence),
             start: b.start_date,
@@ -200,7 +200,7 @@ pub fn recompute_service_contract(
         });
     }
     let terminated = facts::termination(conn, contract_id)?.map(|t| t.terminated_on);
-    let lines = ledger::service_contract_lines(&c.lead_council, &tranches, terminated);
+    let lines = ledger::service_contract_lines(&c.partnership, &tranches, terminated);
     let source = Source {
         kind: SourceKind::ServiceContract,
         id: &c.contract_id,

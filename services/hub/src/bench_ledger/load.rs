@@ -72,7 +72,7 @@ impl Source<'_> {
                 ledger::block_lines(&b.terms, &events)
             }
             Source::Service(s) => ledger::service_contract_lines(
-                nation.host(s.partnership),
+                nation.code(s.partnership),
                 &s.tranches(),
                 s.terminated_on,
             ),
@@ -705,7 +705,7 @@ pub fn copy_facts(
             &BlockContractRow {
                 block_contract_id: b.id.clone(),
                 partnership: nation.code(b.partnership).to_owned(),
-                lead_council: b.terms.lead_council.clone(),
+                lead_council: nation.host(b.partnership).to_owned(),
                 provider_id: b.provider.clone(),
                 beds: i32::from(b.terms.beds),
                 block_weekly_rate_pence: b.terms.weekly.0,
