@@ -21,8 +21,23 @@
 //! * Each line is rounded on its own and a total is the sum of the lines (it can differ by
 //!   a penny from costing a whole range at once).
 //! * A placement with no end is committed to the end of the later of the financial year it
-//!   started in and the year the partnership's ledger is open through (`ledger_years`);
-//!   setting a year's budget opens the ledger through that year.
+//!   started in and the year the partnership's ledger is open through (`ledger_years`,
+//!   `domain::ledger::horizon`). Asking for a year's ledger, or setting its budget, opens the
+//!   ledger through that year, so a commitment appears in every year until it ends, for
+//!   every partnership, budget or none (issue 10 rule 11: LCR-PPA and D2N2 cannot have one).
+//!   Not carried by the clock to the current year: the ledger depends only on its facts and
+//!   on the years asked about.
+//! * A closed period never changes (issue 10 rule 10; `domain::ledger::settle`): a fact that
+//!   changes what a closed period cost (a backdated rate change, an end, a bed or service
+//!   contract fact, a source arriving late) leaves the closed period's lines as posted and
+//!   posts the difference, per council, attribution and bed, as an adjustment line in the
+//!   first open period after it, tagged with the period it adjusts and the event that caused
+//!   it (`adjusts` in the ledger). Adjustments are never rewritten; a later fact posts
+//!   another. Closing a period keeps the year's ledger totals as they stand
+//!   (`ledger_snapshots`), and the monitoring report as at a closed period is built from
+//!   them, so it is the same every time it is run; an open period's report counts the
+//!   adjustments in the period they are posted to. The drill-down lists the lines as they
+//!   stand now.
 //! * Facts that arrive before their placement or contract are kept and applied when it
 //!   arrives, so order does not matter; an event naming a council outside the envelope's
 //!   partnership, or a fact that contradicts the recorded placement or contract, is refused

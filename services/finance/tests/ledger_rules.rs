@@ -4,7 +4,10 @@
 //! post adjustments to the first open period (rule 10).
 
 use chrono::NaiveDate;
-use hub_events::{BlockContractLet, Envelope, Event, ServiceContractLet};
+use hub_events::{
+    BlockContractLet, Envelope, Event, PlacementEnded, PlacementRateChanged, PlacementStarted,
+    ServiceContractLet,
+};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::{Value, json};
@@ -14,6 +17,7 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
 
 const LIVERPOOL: &str = "E08000012";
 const SEFTON: &str = "E08000014";
+const HALTON: &str = "E06000006";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -26,6 +30,16 @@ async fn publish<E: Event>(ctx: &ServiceCtx, partnership: &str, event: &E) {
 
 fn money(v: &Value, key: &str) -> i64 {
     v[key].as_i64().unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+/// A budget for `partnership`'s `year` in `lines`, shared equally, the variance by
+/// contribution.
+fn budget(partnership: &str, year: i32, lines: Value) -> Option<Value> {
+    Some(
+        json!({"partnership": partnership, "year": year, "lines": lines,
+        "costing_model": {"method": "equal"},
+        "risk_share": {"share": {"method": "contribution"}}}),
+    )
 }
 
 /// Rule 14: a service contract Sefton lets for all of AIM, and a block bed it lets that no
@@ -86,16 +100,14 @@ async fn pooled(url: &str) {
         assert_eq!(l["council"], "AIM", "{l}");
     }
 
+    let lines = json!([{"budget_line": "commissioned_adoption_support", "amount_pence": 20_000_000},
+                       {"budget_line": "placements", "amount_pence": 5_000_000}]);
     let (status, budget) = call(
         &app,
         "POST",
         "/v1/budgets",
         &host,
-        Some(json!({"partnership": "AIM", "year": 2018,
-            "lines": [{"budget_line": "commissioned_adoption_support", "amount_pence": 20_000_000},
-                      {"budget_line": "placements", "amount_pence": 5_000_000}],
-            "costing_model": {"method": "equal"},
-            "risk_share": {"share": {"method": "contribution"}}})),
+        budget("AIM", 2018, lines),
     )
     .await;
     assert_eq!(status, 201, "{budget}");
@@ -162,4 +174,241 @@ on_both!(
     pooled,
     contracts_let_for_the_partnership_are_the_partnerships_on_sqlite,
     contracts_let_for_the_partnership_are_the_partnerships_on_postgres
+);
+
+/// A placement of `council`'s child at £700 a week (£100 a day) from `start`, no end.
+fn started(placement: Uuid, council: &str, start: NaiveDate) -> PlacementStarted {
+    PlacementStarted {
+        placement_id: placement,
+        order_id: Some(Uuid::now_v7()),
+        referral_id: Uuid::now_v7(),
+        council: council.into(),
+        provider_id: "prov-care-assist".into(),
+        weekly_rate_pence: 70_000,
+        extras_weekly_pence: 0,
+        start_date: start,
+        block_contract_id: None,
+        bed: None,
+    }
+}
+
+fn ended(placement: Uuid, council: &str, last_night: NaiveDate) -> PlacementEnded {
+    PlacementEnded {
+        placement_id: placement,
+        council: council.into(),
+        provider_id: "prov-care-assist".into(),
+        end_date: last_night,
+        reason: "moved_on".into(),
+        block_contract_id: None,
+        bed: None,
+    }
+}
+
+/// `(period, amount)` of each ordinary line and `(period, adjusted period, amount, cause
+/// type, cause id)` of each adjustment in a ledger.
+type Adjustment = (i64, i64, i64, String, String);
+
+fn split(ledger: &Value) -> (Vec<(i64, i64)>, Vec<Adjustment>) {
+    let (mut lines, mut adjustments) = (Vec::new(), Vec::new());
+    for l in ledger["lines"].as_array().unwrap() {
+        let period = l["period"].as_i64().unwrap();
+        let amount = money(l, "amount_pence");
+        match l.get("adjusts") {
+            Some(a) => adjustments.push((
+                period,
+                a["period"].as_i64().unwrap(),
+                amount,
+                a["cause_event_type"].as_str().unwrap().to_owned(),
+                a["cause_event_id"].as_str().unwrap().to_owned(),
+            )),
+            None => lines.push((period, amount)),
+        }
+    }
+    (lines, adjustments)
+}
+
+/// Rule 11: in LCR-PPA, which has no hosting authority and so no budget, a placement started
+/// in January 2026 with no end is committed in 2026/27 and every later year asked for, until
+/// it ends; the council's finance staff read its lines for any year.
+async fn across_years(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let halton = ctx.token(HALTON, Role::Finance);
+    let ledger = |year: i32| format!("/v1/ledger?partnership=LCR-PPA&year={year}");
+    let placement = Uuid::now_v7();
+    publish(&ctx, "LCR-PPA", &started(placement, HALTON, d(2026, 1, 15))).await;
+    let committed = |v: &Value| money(v, "committed_pence");
+
+    let (status, y2025) = call(&app, "GET", &ledger(2025), &halton, None).await;
+    assert_eq!(status, 200, "{y2025}");
+    // 15 January – 31 March: 17 + 28 + 31 days.
+    assert_eq!(committed(&y2025), 76 * 10_000, "{y2025}");
+    let (_, y2026) = call(&app, "GET", &ledger(2026), &halton, None).await;
+    assert_eq!(committed(&y2026), 365 * 10_000, "{y2026}");
+    assert_eq!(y2026["lines"].as_array().unwrap().len(), 12);
+    assert!(
+        y2026["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["council"] == HALTON && l["source_id"] == placement.to_string())
+    );
+    // Still no budget for LCR-PPA: the commitment does not need one.
+    let placements = json!([{"budget_line": "placements", "amount_pence": 1_000_000}]);
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/v1/budgets",
+        &halton,
+        budget("LCR-PPA", 2026, placements),
+    )
+    .await;
+    assert_eq!(status, 409);
+    // Asking for 2028/29 carries it there, and through 2027/28 (366 days, 29 February 2028).
+    let (_, y2028) = call(&app, "GET", &ledger(2028), &halton, None).await;
+    assert_eq!(committed(&y2028), 365 * 10_000, "{y2028}");
+    let (_, y2027) = call(&app, "GET", &ledger(2027), &halton, None).await;
+    assert_eq!(committed(&y2027), 366 * 10_000, "{y2027}");
+    // A placement started after that runs to the year opened at once.
+    let later = Uuid::now_v7();
+    publish(&ctx, "LCR-PPA", &started(later, HALTON, d(2026, 6, 1))).await;
+    let (_, y2028) = call(&app, "GET", &ledger(2028), &halton, None).await;
+    assert_eq!(committed(&y2028), 2 * 365 * 10_000, "{y2028}");
+    // The first ends on 30 June 2027: nothing after it.
+    publish(&ctx, "LCR-PPA", &ended(placement, HALTON, d(2027, 6, 30))).await;
+    let (_, y2027) = call(&app, "GET", &ledger(2027), &halton, None).await;
+    assert_eq!(committed(&y2027), (91 + 366) * 10_000, "{y2027}");
+    let (_, y2028) = call(&app, "GET", &ledger(2028), &halton, None).await;
+    assert_eq!(committed(&y2028), 365 * 10_000, "{y2028}");
+}
+
+on_both!(
+    across_years,
+    commitments_run_across_years_without_a_budget_on_sqlite,
+    commitments_run_across_years_without_a_budget_on_postgres
+);
+
+/// Rule 10: with April–June 2026 closed, a rate change backdated to 1 May and then an end
+/// dated back to 15 May leave May and June as posted, post their differences to July tagged
+/// with the period and the event, and leave the June report as it was.
+async fn closed_periods(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let host = ctx.token(LIVERPOOL, Role::Finance);
+    let placement = Uuid::now_v7();
+    publish(&ctx, "AIM", &started(placement, SEFTON, d(2026, 4, 1))).await;
+    let placements = json!([{"budget_line": "placements", "amount_pence": 5_000_000}]);
+    let (status, budget) = call(
+        &app,
+        "POST",
+        "/v1/budgets",
+        &host,
+        budget("AIM", 2026, placements),
+    )
+    .await;
+    assert_eq!(status, 201, "{budget}");
+    let budget_id = budget["id"].as_str().unwrap();
+    for period in 1..=3 {
+        let (status, body) = call(
+            &app,
+            "POST",
+            &format!("/v1/budgets/{budget_id}/periods/{period}/close"),
+            &host,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let june = "/v1/monitoring?partnership=AIM&year=2026&period=3";
+    let (status, report) = call(&app, "GET", june, &host, None).await;
+    assert_eq!(status, 200, "{report}");
+    // 30 + 31 + 30 days at £100 to June; July–March 274 days committed.
+    assert_eq!(
+        money(&report["totals"], "committed_rest_of_year_pence"),
+        274 * 10_000
+    );
+    let ledger = "/v1/ledger?partnership=AIM&year=2026";
+
+    // IPA v2: £1,400 a week (£200 a day) from 1 May.
+    let raised = Envelope::new(
+        "contract",
+        "AIM",
+        &PlacementRateChanged {
+            placement_id: placement,
+            council: SEFTON.into(),
+            provider_id: "prov-care-assist".into(),
+            weekly_rate_pence: 140_000,
+            extras_weekly_pence: 0,
+            effective_from: d(2026, 5, 1),
+            ipa_version: 2,
+            block_contract_id: None,
+        },
+    );
+    ctx.publish_envelope(&raised).await;
+    let (_, body) = call(&app, "GET", ledger, &host, None).await;
+    let (lines, adjustments) = split(&body);
+    let cause = |e: &Envelope| (e.event_type.clone(), e.id.to_string());
+    let (rate, rate_id) = cause(&raised);
+    assert_eq!(
+        adjustments,
+        vec![
+            (4, 2, 31 * 10_000, rate.clone(), rate_id.clone()),
+            (4, 3, 30 * 10_000, rate.clone(), rate_id.clone()),
+        ]
+    );
+    // April, May and June as posted; July on at the new rate.
+    assert_eq!(
+        &lines[..4],
+        &[
+            (1, 30 * 10_000),
+            (2, 31 * 10_000),
+            (3, 30 * 10_000),
+            (4, 31 * 20_000)
+        ]
+    );
+    // The year still adds up to what the facts cost: April at £100, then 335 days at £200.
+    assert_eq!(money(&body, "committed_pence"), 30 * 10_000 + 335 * 20_000);
+    let (_, again) = call(&app, "GET", june, &host, None).await;
+    assert_eq!(again, report);
+
+    // The placement ends on 15 May: May owes 15 days at £200 against £3,100 + £3,100, June
+    // nothing against £3,000 + £3,000.
+    let end = Envelope::new("contract", "AIM", &ended(placement, SEFTON, d(2026, 5, 15)));
+    ctx.publish_envelope(&end).await;
+    ctx.publish_envelope(&end).await;
+    let (_, body) = call(&app, "GET", ledger, &host, None).await;
+    let (lines, adjustments) = split(&body);
+    let (ended_type, ended_id) = cause(&end);
+    assert_eq!(
+        adjustments,
+        vec![
+            (4, 2, 31 * 10_000, rate.clone(), rate_id.clone()),
+            (4, 2, -32 * 10_000, ended_type.clone(), ended_id.clone()),
+            (4, 3, 30 * 10_000, rate, rate_id),
+            (4, 3, -60 * 10_000, ended_type, ended_id),
+        ]
+    );
+    assert_eq!(
+        lines,
+        vec![(1, 30 * 10_000), (2, 31 * 10_000), (3, 30 * 10_000)]
+    );
+    assert_eq!(money(&body, "committed_pence"), 30 * 10_000 + 15 * 20_000);
+    let (_, again) = call(&app, "GET", june, &host, None).await;
+    assert_eq!(again, report);
+    // July's report counts the adjustments: nothing is committed after July.
+    let (_, july) = call(
+        &app,
+        "GET",
+        "/v1/monitoring?partnership=AIM&year=2026&period=4",
+        &host,
+        None,
+    )
+    .await;
+    assert_eq!(money(&july["totals"], "committed_rest_of_year_pence"), 0);
+}
+
+on_both!(
+    closed_periods,
+    a_closed_period_never_changes_on_sqlite,
+    a_closed_period_never_changes_on_postgres
 );

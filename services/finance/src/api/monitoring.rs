@@ -186,7 +186,7 @@ pub(crate) async fn build(
                 budgets::versions_in_force(conn, &budget.id, period)?.ok_or_else(|| {
                     anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id)
                 })?;
-            let commitments = reports::commitment_sums(conn, code, year)?;
+            let commitments = reports::commitment_sums_as_at(conn, code, year, period)?;
             let payments = reports::payment_sums(conn, code, year)?;
             let blocks = reports::block_days(conn, code, year, period)?;
             Ok(Some((budget, versions, commitments, payments, blocks)))

@@ -19,6 +19,18 @@
 //! Each line is `weekly × days / 7` rounded half up to the penny on its own (weekly sources),
 //! or the sum of its days' phased pennies (service contracts). The lines are the figure of
 //! record: a total is the sum of its lines.
+//!
+//! A closed period never changes ([`settle`], issue 10 rule 10). When a fact changes what a
+//! closed period should have cost (a backdated rate change, an end dated back, a bed filled
+//! or emptied, a contract varied or terminated, a source that arrives late), the closed
+//! period's lines stay as they were posted and the difference, per council, attribution and
+//! bed, is posted as an adjustment line in the first open period after it, tagged with the
+//! period it adjusts (and, by the caller, the fact that caused it). Adjustments are a trail:
+//! once posted they are never rewritten; a later fact that moves the figure again posts
+//! another. So a closed period's report is the same however often it is run, and the year's
+//! lines still add up to what the facts cost.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use hub_platform::{
@@ -45,7 +57,7 @@ impl SourceKind {
 }
 
 /// Whose money a line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attribution {
     /// The council's own child (a placement, or a block bed the child is in).
     Child,
@@ -62,6 +74,13 @@ impl Attribution {
             Self::Void => "void",
             Self::Pooled => "pooled",
         }
+    }
+
+    /// The attribution a [`code`](Self::code) names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Child, Self::Void, Self::Pooled]
+            .into_iter()
+            .find(|a| a.code() == code)
     }
 }
 
@@ -146,6 +165,18 @@ pub struct RateStep {
     pub version: u32,
     pub weekly: Pence,
     pub extras: Pence,
+}
+
+/// How far a placement with no end is committed (issue 10 rule 11): to the end of the later
+/// of the financial year it started in and the last year its partnership's ledger is open
+/// through. A ledger is opened through a year when anyone asks for that year's ledger or sets
+/// that year's budget, so an open-ended placement has lines in every year from its start to
+/// the latest year asked about, budget or none, and runs on into each later year as soon as
+/// it is asked for. (Not the current year by the clock: the ledger is the same whenever
+/// its facts are replayed.)
+pub fn horizon(start: NaiveDate, opened_through: Option<i32>) -> NaiveDate {
+    let started = FinancialYear::containing(start).0;
+    FinancialYear(opened_through.map_or(started, |y| y.max(started))).end()
 }
 
 /// A placement's commitment: from `start` at the start's figures, each rate step's figures
@@ -288,6 +319,115 @@ pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
     out
 }
 
+/// A financial period: the year and 1 (April) to 12 (March).
+pub type Period = (FinancialYear, u32);
+
+/// The period after `p`.
+fn next_period((year, period): Period) -> Period {
+    if period == 12 {
+        (FinancialYear(year.0 + 1), 1)
+    } else {
+        (year, period + 1)
+    }
+}
+
+/// The first period after `p` that is not closed (a closed period's adjustments go there).
+pub fn first_open_after(p: Period, closed: &BTreeSet<Period>) -> Period {
+    let mut q = next_period(p);
+    while closed.contains(&q) {
+        q = next_period(q);
+    }
+    q
+}
+
+/// A line already in the ledger; `adjusts` is the closed period an adjustment line adjusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub line: CostLine,
+    pub adjusts: Option<Period>,
+}
+
+/// What a source's recompute leaves in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// Indices of the posted lines that stay: every line of a closed period and every
+    /// adjustment. The others are replaced.
+    pub kept: Vec<usize>,
+    /// The lines to post: the recomputed lines of open periods, then the adjustments, each
+    /// with the closed period it adjusts.
+    pub lines: Vec<Posted>,
+}
+
+/// Settles a source's recomputed lines against what is posted, keeping every closed period
+/// as it was posted: for each closed period and each council, attribution and bed, what the
+/// facts now cost there minus what was posted for it (its lines and the adjustments already
+/// made to it) is posted as an adjustment in the first open period after it, covering the
+/// days of the period it adjusts (0 days, no rate: it is money, not bed-days).
+pub fn settle(posted: &[Posted], computed: Vec<CostLine>, closed: &BTreeSet<Period>) -> Settled {
+    let is_closed = |l: &CostLine| closed.contains(&(l.year, l.period));
+    let kept: Vec<usize> = (0..posted.len())
+        .filter(|&i| posted[i].adjusts.is_some() || is_closed(&posted[i].line))
+        .collect();
+    if closed.is_empty() {
+        return Settled {
+            kept,
+            lines: computed
+                .into_iter()
+                .map(|line| Posted {
+                    line,
+                    adjusts: None,
+                })
+                .collect(),
+        };
+    }
+    type Key = (Period, String, Attribution, Option<u16>);
+    let key = |p: Period, l: &CostLine| (p, l.council.clone(), l.attribution, l.bed);
+    // What each closed period should cost now, less what it was posted at.
+    let mut owed: BTreeMap<Key, i64> = BTreeMap::new();
+    for &i in &kept {
+        let p = &posted[i];
+        let of = p.adjusts.unwrap_or((p.line.year, p.line.period));
+        *owed.entry(key(of, &p.line)).or_default() -= p.line.amount.0;
+    }
+    let mut lines = Vec::with_capacity(computed.len());
+    for line in computed {
+        if is_closed(&line) {
+            *owed
+                .entry(key((line.year, line.period), &line))
+                .or_default() += line.amount.0;
+        } else {
+            lines.push(Posted {
+                line,
+                adjusts: None,
+            });
+        }
+    }
+    for ((of, council, attribution, bed), amount) in owed {
+        if amount == 0 {
+            continue;
+        }
+        let (year, period) = first_open_after(of, closed);
+        let (from, to) = of.0.period(of.1);
+        lines.push(Posted {
+            line: CostLine {
+                council,
+                attribution,
+                bed,
+                year,
+                period,
+                from,
+                to,
+                days: 0,
+                weekly: Pence::ZERO,
+                extras: Pence::ZERO,
+                amount: Pence(amount),
+            },
+            adjusts: Some(of),
+        });
+    }
+    Settled { kept, lines }
+}
+
 /// A value phased evenly by day over `from ..= to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tranche {
@@ -366,6 +506,127 @@ mod tests {
             .iter()
             .map(|l| (l.period, l.from, l.to, l.days, l.amount.0))
             .collect()
+    }
+
+    #[test]
+    fn a_closed_period_never_changes_later_facts_post_adjustments() {
+        // £700 a week (£100 a day) from 1 April 2026, open; P1–P3 closed.
+        let horizon = d(2027, 3, 31);
+        let start = step(d(2026, 4, 1), 0, 70_000, 0);
+        let closed: BTreeSet<Period> = (1..=3).map(|p| (FinancialYear(2026), p)).collect();
+        let first = settle(
+            &[],
+            placement_lines("K", start, &[], None, horizon),
+            &BTreeSet::new(),
+        );
+        assert_eq!(first.lines.len(), 12);
+        let posted = |s: &Settled, before: &[Posted]| -> Vec<Posted> {
+            s.kept
+                .iter()
+                .map(|&i| before[i].clone())
+                .chain(s.lines.iter().cloned())
+                .collect()
+        };
+        let ledger = posted(&first, &[]);
+        // A rate change to £1,400 a week backdated to 1 May: May and June stay as posted, and
+        // the differences (31 and 30 days × £100) go to P4 tagged with the period they adjust.
+        let raised = [step(d(2026, 5, 1), 2, 140_000, 0)];
+        let second = settle(
+            &ledger,
+            placement_lines("K", start, &raised, None, horizon),
+            &closed,
+        );
+        assert_eq!(second.kept, vec![0, 1, 2]);
+        let adjustments = |s: &Settled| -> Vec<(Period, Period, NaiveDate, NaiveDate, i64)> {
+            s.lines
+                .iter()
+                .filter_map(|p| {
+                    p.adjusts.map(|of| {
+                        let l = &p.line;
+                        ((l.year, l.period), of, l.from, l.to, l.amount.0)
+                    })
+                })
+                .collect()
+        };
+        let fy = FinancialYear(2026);
+        assert_eq!(
+            adjustments(&second),
+            vec![
+                ((fy, 4), (fy, 2), d(2026, 5, 1), d(2026, 5, 31), 310_000),
+                ((fy, 4), (fy, 3), d(2026, 6, 1), d(2026, 6, 30), 300_000),
+            ]
+        );
+        // The open periods are recomputed at the new rate: July is 31 × £200.
+        let july = second.lines.iter().find(|p| p.adjusts.is_none()).unwrap();
+        assert_eq!((july.line.period, july.line.amount), (4, Pence(620_000)));
+        assert_eq!(second.lines.len(), 9 + 2);
+        let ledger = posted(&second, &ledger);
+        // The same facts again: nothing new to adjust, the adjustments stay.
+        let again = settle(
+            &ledger,
+            placement_lines("K", start, &raised, None, horizon),
+            &closed,
+        );
+        assert!(adjustments(&again).is_empty());
+        assert_eq!(again.kept.len(), 3 + 2);
+        // The placement ends, dated back to 15 May: May owes 15 × £200 = £3,000 against the
+        // £3,100 posted and £3,100 adjusted; June owes nothing against £3,000 + £3,000.
+        let ended = settle(
+            &ledger,
+            placement_lines("K", start, &raised, Some(d(2026, 5, 15)), horizon),
+            &closed,
+        );
+        assert_eq!(
+            adjustments(&ended),
+            vec![
+                ((fy, 4), (fy, 2), d(2026, 5, 1), d(2026, 5, 31), -320_000),
+                ((fy, 4), (fy, 3), d(2026, 6, 1), d(2026, 6, 30), -600_000),
+            ]
+        );
+        // Every line left adds up to what the facts cost: April £3,000 and 1–15 May £3,000.
+        let total: i64 = posted(&ended, &ledger)
+            .iter()
+            .map(|p| p.line.amount.0)
+            .sum();
+        assert_eq!(total, 300_000 + 300_000);
+        // Adjustments skip a closed period: with P4 closed too they go to P5.
+        let mut through_p4 = closed.clone();
+        through_p4.insert((fy, 4));
+        assert_eq!(first_open_after((fy, 2), &through_p4), (fy, 5));
+        let all_year: BTreeSet<Period> = (1..=12).map(|p| (fy, p)).collect();
+        assert_eq!(
+            first_open_after((fy, 12), &all_year),
+            (FinancialYear(2027), 1)
+        );
+    }
+
+    #[test]
+    fn an_open_placement_runs_across_years_to_the_year_opened() {
+        // Started 15 January 2026 (2025/26) with no end, £700 a week.
+        let start = d(2026, 1, 15);
+        assert_eq!(horizon(start, None), d(2026, 3, 31));
+        assert_eq!(horizon(start, Some(2024)), d(2026, 3, 31));
+        assert_eq!(horizon(start, Some(2027)), d(2028, 3, 31));
+        let lines = placement_lines(
+            "E06000006",
+            step(start, 0, 70_000, 0),
+            &[],
+            None,
+            horizon(start, Some(2026)),
+        );
+        let years: Vec<(i32, u32)> = lines.iter().map(|l| (l.year.0, l.period)).collect();
+        assert_eq!(years.len(), 3 + 12);
+        assert_eq!(years[2], (2025, 12));
+        assert_eq!(years[3], (2026, 1));
+        // 2026/27 in full: 365 days at £100.
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.year.0 == 2026)
+                .map(|l| l.amount.0)
+                .sum::<i64>(),
+            365 * 10_000
+        );
     }
 
     #[test]

@@ -140,6 +140,10 @@ impl Source<'_> {
                 extras_weekly_pence: l.extras.0,
                 amount_pence: l.amount.0,
                 created_at: now,
+                adjusts_year: None,
+                adjusts_period: None,
+                cause_event_type: None,
+                cause_event_id: None,
             })
             .collect()
     }
@@ -441,10 +445,15 @@ fn put_line(buf: &mut Vec<u8>, r: &CommitmentRow) {
         extras_weekly_pence,
         amount_pence,
         created_at,
+        adjusts_year,
+        adjusts_period,
+        cause_event_type,
+        cause_event_id,
     } = r;
     row!(buf; id, partnership, council, attribution, budget_line, source_kind, source_id,
         contract_id, bed, provider_id, year, period, from_date, to_date, days,
-        weekly_rate_pence, extras_weekly_pence, amount_pence, created_at);
+        weekly_rate_pence, extras_weekly_pence, amount_pence, created_at, adjusts_year,
+        adjusts_period, cause_event_type, cause_event_id);
 }
 
 fn put_placement(buf: &mut Vec<u8>, r: &PlacementRow) {
