@@ -210,7 +210,11 @@ pub fn sums(nation: &National, facts: &Facts, through_year: i32) -> Sums {
             let yi = s.year_index(p, l.year.0);
             s.by_year[yi][line] += l.amount.0;
             s.lines[yi] += 1;
-            let c = council_index[l.council.as_str()];
+            // The partnership's own lines (pooled contracts, unheld beds) carry its code; its
+            // hosting authority pays them.
+            let c = *council_index
+                .get(l.council.as_str())
+                .unwrap_or(&council_index[nation.host(p)]);
             let pi = s.period_index(c, l.year.0, l.period as i32);
             s.by_period[pi][line] += l.amount.0;
         }
