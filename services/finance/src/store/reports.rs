@@ -67,13 +67,17 @@ pub fn commitment_sums_as_at(
     year: i32,
     period: i32,
 ) -> Result<Vec<CommitmentSum>, DbError> {
-    if !super::periods::is_closed(conn, partnership, year, period)? {
-        return commitment_sums(conn, partnership, year);
-    }
+    // One statement, as `commitment_sums` is (the report's hot path): the snapshot if the
+    // period is closed, else the live totals. Placeholders first appear in order ($1, $2, $3).
     let rows: Vec<CommitmentSumRow> = diesel::sql_query(
         "SELECT period, budget_line, council, attribution, amount_pence AS amount \
          FROM ledger_snapshots WHERE partnership = $1 AND year = $2 AND as_at = $3 \
-         ORDER BY period, budget_line, council, attribution",
+         UNION ALL \
+         SELECT t.period, t.budget_line, t.council, t.attribution, t.amount_pence AS amount \
+         FROM ledger_totals t WHERE t.partnership = $1 AND t.year = $2 AND t.amount_pence <> 0 \
+           AND NOT EXISTS (SELECT 1 FROM period_closures c \
+                           WHERE c.partnership = $1 AND c.year = $2 AND c.period = $3) \
+         ORDER BY 1, 2, 3, 4",
     )
     .bind::<Text, _>(partnership)
     .bind::<Integer, _>(year)
