@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use hub_events::{
     BlockContractLet, Envelope, Event, PlacementEnded, PlacementRateChanged, PlacementStarted,
-    ServiceContractLet,
+    ServiceContractLet, ServiceContractTerminated,
 };
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
@@ -208,9 +208,14 @@ fn ended(placement: Uuid, council: &str, last_night: NaiveDate) -> PlacementEnde
 /// type, cause id)` of each adjustment in a ledger.
 type Adjustment = (i64, i64, i64, String, String);
 
-fn split(ledger: &Value) -> (Vec<(i64, i64)>, Vec<Adjustment>) {
+fn split(ledger: &Value, kind: &str) -> (Vec<(i64, i64)>, Vec<Adjustment>) {
     let (mut lines, mut adjustments) = (Vec::new(), Vec::new());
-    for l in ledger["lines"].as_array().unwrap() {
+    for l in ledger["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["source_kind"] == kind)
+    {
         let period = l["period"].as_i64().unwrap();
         let amount = money(l, "amount_pence");
         match l.get("adjusts") {
@@ -289,14 +294,33 @@ on_both!(
 );
 
 /// Rule 10: with April–June 2026 closed, a rate change backdated to 1 May and then an end
-/// dated back to 15 May leave May and June as posted, post their differences to July tagged
-/// with the period and the event, and leave the June report as it was.
+/// dated back to 15 May, and a service contract terminated back to 31 May, leave the closed
+/// periods as posted, post their differences to July tagged with the period and the event,
+/// and leave the June report as it was.
 async fn closed_periods(url: &str) {
     let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
     let app = ctx.app().await;
     let host = ctx.token(LIVERPOOL, Role::Finance);
     let placement = Uuid::now_v7();
     publish(&ctx, "AIM", &started(placement, SEFTON, d(2026, 4, 1))).await;
+    // And support Sefton lets for AIM at £10 a day over 2026/27.
+    let support = Uuid::now_v7();
+    publish(
+        &ctx,
+        "AIM",
+        &ServiceContractLet {
+            contract_id: support,
+            lead_council: SEFTON.into(),
+            provider_id: "prov-after-adoption".into(),
+            services: vec!["letterbox".into()],
+            value_pence: 365 * 1_000,
+            start_date: d(2026, 4, 1),
+            end_date: d(2027, 3, 31),
+            budget_line: "commissioned_adoption_support".into(),
+            extensions_allowed: 0,
+        },
+    )
+    .await;
     let placements = json!([{"budget_line": "placements", "amount_pence": 5_000_000}]);
     let (status, budget) = call(
         &app,
@@ -322,10 +346,10 @@ async fn closed_periods(url: &str) {
     let june = "/v1/monitoring?partnership=AIM&year=2026&period=3";
     let (status, report) = call(&app, "GET", june, &host, None).await;
     assert_eq!(status, 200, "{report}");
-    // 30 + 31 + 30 days at £100 to June; July–March 274 days committed.
+    // 30 + 31 + 30 days at £100 and £10 to June; July–March 274 days committed.
     assert_eq!(
         money(&report["totals"], "committed_rest_of_year_pence"),
-        274 * 10_000
+        274 * 11_000
     );
     let ledger = "/v1/ledger?partnership=AIM&year=2026";
 
@@ -346,7 +370,7 @@ async fn closed_periods(url: &str) {
     );
     ctx.publish_envelope(&raised).await;
     let (_, body) = call(&app, "GET", ledger, &host, None).await;
-    let (lines, adjustments) = split(&body);
+    let (lines, adjustments) = split(&body, "placement");
     let cause = |e: &Envelope| (e.event_type.clone(), e.id.to_string());
     let (rate, rate_id) = cause(&raised);
     assert_eq!(
@@ -366,8 +390,12 @@ async fn closed_periods(url: &str) {
             (4, 31 * 20_000)
         ]
     );
-    // The year still adds up to what the facts cost: April at £100, then 335 days at £200.
-    assert_eq!(money(&body, "committed_pence"), 30 * 10_000 + 335 * 20_000);
+    // The year still adds up to what the facts cost: April at £100, then 335 days at £200
+    // (and the support's 365 days at £10).
+    assert_eq!(
+        money(&body, "committed_pence"),
+        30 * 10_000 + 335 * 20_000 + 365 * 1_000
+    );
     let (_, again) = call(&app, "GET", june, &host, None).await;
     assert_eq!(again, report);
 
@@ -377,7 +405,7 @@ async fn closed_periods(url: &str) {
     ctx.publish_envelope(&end).await;
     ctx.publish_envelope(&end).await;
     let (_, body) = call(&app, "GET", ledger, &host, None).await;
-    let (lines, adjustments) = split(&body);
+    let (lines, adjustments) = split(&body, "placement");
     let (ended_type, ended_id) = cause(&end);
     assert_eq!(
         adjustments,
@@ -392,10 +420,47 @@ async fn closed_periods(url: &str) {
         lines,
         vec![(1, 30 * 10_000), (2, 31 * 10_000), (3, 30 * 10_000)]
     );
-    assert_eq!(money(&body, "committed_pence"), 30 * 10_000 + 15 * 20_000);
+    assert_eq!(
+        money(&body, "committed_pence"),
+        30 * 10_000 + 15 * 20_000 + 365 * 1_000
+    );
     let (_, again) = call(&app, "GET", june, &host, None).await;
     assert_eq!(again, report);
-    // July's report counts the adjustments: nothing is committed after July.
+    // The support contract is terminated back on 31 May: June's £300 comes off in July,
+    // the partnership's (the contract was let for all of AIM); April and May stand.
+    let terminated = Envelope::new(
+        "contract",
+        "AIM",
+        &ServiceContractTerminated {
+            contract_id: support,
+            lead_council: SEFTON.into(),
+            provider_id: "prov-after-adoption".into(),
+            terminated_on: d(2026, 5, 31),
+            reason: "provider_closed".into(),
+        },
+    );
+    ctx.publish_envelope(&terminated).await;
+    let (_, body) = call(&app, "GET", ledger, &host, None).await;
+    let (lines, adjustments) = split(&body, "service_contract");
+    let (kind, id) = cause(&terminated);
+    assert_eq!(adjustments, vec![(4, 3, -30 * 1_000, kind, id)]);
+    assert_eq!(
+        lines,
+        vec![(1, 30 * 1_000), (2, 31 * 1_000), (3, 30 * 1_000)]
+    );
+    assert!(
+        body["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["source_kind"] == "service_contract")
+            .all(|l| l["council"] == "AIM" && l["attribution"] == "pooled")
+    );
+    let (_, again) = call(&app, "GET", june, &host, None).await;
+    assert_eq!(again, report);
+    // July's report counts the adjustments in July: its trend as at June has after June only
+    // the adjustments posted to July (£3,100 + £3,000 − £3,200 − £6,000 − £300); nothing is
+    // committed after July.
     let (_, july) = call(
         &app,
         "GET",
@@ -405,6 +470,10 @@ async fn closed_periods(url: &str) {
     )
     .await;
     assert_eq!(money(&july["totals"], "committed_rest_of_year_pence"), 0);
+    assert_eq!(
+        money(&july["trend"][2], "committed_rest_of_year_pence"),
+        310_000 + 300_000 - 320_000 - 600_000 - 30_000
+    );
 }
 
 on_both!(
