@@ -21,8 +21,23 @@
 //! * Each line is rounded on its own and a total is the sum of the lines (it can differ by
 //!   a penny from costing a whole range at once).
 //! * A placement with no end is committed to the end of the later of the financial year it
-//!   started in and the year the partnership's ledger is open through (`ledger_years`);
-//!   setting a year's budget opens the ledger through that year.
+//!   started in and the year the partnership's ledger is open through (`ledger_years`,
+//!   `domain::ledger::horizon`). Asking for a year's ledger, or setting its budget, opens the
+//!   ledger through that year, so a commitment appears in every year until it ends, for
+//!   every partnership, budget or none (issue 10 rule 11: LCR-PPA and D2N2 cannot have one).
+//!   Not carried by the clock to the current year: the ledger depends only on its facts and
+//!   on the years asked about.
+//! * A closed period never changes (issue 10 rule 10; `domain::ledger::settle`): a fact that
+//!   changes what a closed period cost (a backdated rate change, an end, a bed or service
+//!   contract fact, a source arriving late) leaves the closed period's lines as posted and
+//!   posts the difference, per council, attribution and bed, as an adjustment line in the
+//!   first open period after it, tagged with the period it adjusts and the event that caused
+//!   it (`adjusts` in the ledger). Adjustments are never rewritten; a later fact posts
+//!   another. Closing a period keeps the year's ledger totals as they stand
+//!   (`ledger_snapshots`), and the monitoring report as at a closed period is built from
+//!   them, so it is the same every time it is run; an open period's report counts the
+//!   adjustments in the period they are posted to. The drill-down lists the lines as they
+//!   stand now.
 //! * Facts that arrive before their placement or contract are kept and applied when it
 //!   arrives, so order does not matter; an event naming a council outside the envelope's
 //!   partnership, or a fact that contradicts the recorded placement or contract, is refused
@@ -40,8 +55,13 @@
 //!   to the next open period only when the upload asks for an adjustment (`adjust=true`),
 //!   keeping the period it belongs to.
 //! * Usage for the risk share is the year's ledger cost of the council's own children;
-//!   service contracts are pooled (tagged with the council that let them) and void beds are
-//!   the holding council's, neither counts as usage. An underspend goes back to the
+//!   service contracts are pooled and void beds are the holding council's, neither counts as
+//!   usage.
+//! * A contract let for the whole partnership is the partnership's, not the lead council's
+//!   (issue 10, rule 14): a service contract's lines, and a block bed's while it is empty and
+//!   held for no council (a `bed_void` naming a council holds it for that council), carry the
+//!   partnership's code (`AIM`) in `council`. They count in every consolidated figure and in
+//!   no partner's detail or own drill-down; the contract's own record keeps who let it. An underspend goes back to the
 //!   partners by the agreement's method; the pool and caps apply to an overspend.
 //! * A partner sees the consolidated report, every partner's contribution and share, and
 //!   its own detail and drill-down; the hosting authority (or, with none, the lead

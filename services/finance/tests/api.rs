@@ -139,19 +139,22 @@ async fn flow(url: &str) {
     );
     assert_eq!(ledger["committed_pence"], 4_846_565);
 
-    // Halton (the LCR PPA's lead commissioner; it has no hosting authority) sees every line.
+    // Halton (the LCR PPA's lead commissioner; it has no hosting authority) sees every line:
+    // Halton's child's from April 2027 and Sefton's, open since December 2026, which runs on
+    // into 2027/28 once the year is asked for (issue 10 rule 11).
     let next: Value = test::call_and_read_body_json(
         &app,
         get("?partnership=LCR-PPA&year=2027", HALTON, Role::Finance),
     )
     .await;
-    assert_eq!(next["lines"].as_array().unwrap().len(), 12);
+    assert_eq!(next["lines"].as_array().unwrap().len(), 24);
     assert_eq!(
         (next["detail"].as_str(), next["withheld_lines"].as_i64()),
         (Some("all"), Some(0))
     );
     assert_eq!(next["year_label"], "2027/28");
-    // Sefton, a partner, sees the partnership's totals but not Halton's child's lines.
+    // Sefton, a partner, sees the partnership's totals and its own child's lines, not
+    // Halton's child's.
     let partner_view: Value = test::call_and_read_body_json(
         &app,
         get("?partnership=LCR-PPA&year=2027", SEFTON, Role::Finance),
@@ -163,7 +166,7 @@ async fn flow(url: &str) {
             partner_view["lines"].as_array().unwrap().len(),
             partner_view["withheld_lines"].as_i64()
         ),
-        (Some("own"), 0, Some(12))
+        (Some("own"), 12, Some(12))
     );
     assert_eq!(partner_view["committed_pence"], next["committed_pence"]);
     assert_eq!(partner_view["by_period"], next["by_period"]);

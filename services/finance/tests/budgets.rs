@@ -57,8 +57,8 @@ async fn flow(url: &str) {
     let host = ctx.token_as("fin-lead-lpool", LIVERPOOL, Role::Finance);
     let sefton = ctx.token(SEFTON, Role::Finance);
 
-    // A Sefton placement from 2017/18 still open: committed to 31 March 2018 only, until
-    // 2018/19's budget opens the ledger through that year.
+    // A Sefton placement from 2017/18 still open: committed into 2018/19 as soon as the year
+    // is asked for, budget or none (issue 10 rule 11; it used to wait for the budget).
     ctx.publish_envelope(&Envelope::new(
         "contract",
         "AIM",
@@ -84,7 +84,7 @@ async fn flow(url: &str) {
         None,
     )
     .await;
-    assert_eq!(before["committed_pence"], 0, "{before}");
+    assert_eq!(before["committed_pence"], 3_650_000, "{before}");
 
     // Refused, nothing written: shares of 99.99%; a partner's finance lead; a stranger; the
     // wrong role; an unknown field; a partnership with no hosting authority.

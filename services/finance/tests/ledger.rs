@@ -434,16 +434,7 @@ async fn flow(url: &str) {
     assert_eq!(
         blocks,
         vec![
-            bl(
-                SEFTON,
-                "void",
-                1,
-                1,
-                "2018-04-01",
-                "2018-04-10",
-                10,
-                401_286
-            ),
+            bl("AIM", "void", 1, 1, "2018-04-01", "2018-04-10", 10, 401_286),
             bl(
                 WIRRAL,
                 "child",
@@ -485,7 +476,7 @@ async fn flow(url: &str) {
                 1_203_857
             ),
             bl(
-                SEFTON,
+                "AIM",
                 "void",
                 2,
                 1,
@@ -495,7 +486,7 @@ async fn flow(url: &str) {
                 1_203_857
             ),
             bl(
-                SEFTON,
+                "AIM",
                 "void",
                 2,
                 2,
@@ -505,7 +496,7 @@ async fn flow(url: &str) {
                 1_243_986
             ),
             bl(
-                SEFTON,
+                "AIM",
                 "void",
                 2,
                 3,
@@ -570,7 +561,7 @@ async fn flow(url: &str) {
                 l["budget_line"].as_str()
             ),
             (
-                Some(SEFTON),
+                Some("AIM"),
                 Some("pooled"),
                 Some("commissioned_adoption_support")
             )
@@ -681,7 +672,7 @@ async fn block_extension(url: &str) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let bed = |p, f, t, days, amt| line("block_bed", SEFTON, "void", Some(1), p, f, t, days, amt);
+    let bed = |p, f, t, days, amt| line("block_bed", "AIM", "void", Some(1), p, f, t, days, amt);
     // £1,988 a week: April 30 days 8,520.00; May 31 days 8,804.00; June 30 days 8,520.00.
     assert_eq!(
         brief(body["lines"].as_array().unwrap(), "block_bed"),
@@ -731,7 +722,7 @@ fn phased(ledgers: &[Value], id: Uuid) -> Vec<Phased> {
                 (
                     Some("service_contract"),
                     Some(id.to_string().as_str()),
-                    Some(SEFTON),
+                    Some("AIM"),
                     Some("pooled"),
                     Some("commissioned_adoption_support"),
                     Some("prov-after-adoption")

@@ -138,14 +138,18 @@ async fn a_tiny_national_ledger_reports_the_plain_aggregates_figures_and_finance
                     .map(|i| i.id)
                     .collect()
             };
+            let cause = commitments::Cause {
+                event_type: "test.recompute",
+                event_id: "all",
+            };
             for id in ids(c, "SELECT placement_id AS id FROM placements") {
-                commitments::recompute_placement(c, &id)?;
+                commitments::recompute_placement(c, &id, cause)?;
             }
             for id in ids(c, "SELECT block_contract_id AS id FROM block_contracts") {
-                commitments::recompute_block(c, &id)?;
+                commitments::recompute_block(c, &id, cause)?;
             }
             for id in ids(c, "SELECT contract_id AS id FROM service_contracts") {
-                commitments::recompute_service_contract(c, &id)?;
+                commitments::recompute_service_contract(c, &id, cause)?;
             }
             Ok(lines(c))
         })

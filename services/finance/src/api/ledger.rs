@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{FinanceState, query_map, readable, sees_all};
 use crate::{
     domain::{LedgerQuery, totals_by_period},
+    handlers::commitments,
     store::{self, CommitmentRow},
 };
 
@@ -28,10 +29,13 @@ pub struct LedgerParams {
 pub struct LedgerLine {
     pub id: String,
     pub partnership: String,
-    /// GSS code of the council the cost belongs to.
+    /// GSS code of the council the cost belongs to, or the partnership's code for a contract
+    /// let for the whole partnership (a service contract; an empty block bed held for no
+    /// council).
     pub council: String,
-    /// `child` (the council's child), `void` (an empty block bed held for the council),
-    /// `pooled` (a service contract for all partners, tagged with the council that let it).
+    /// `child` (the council's child), `void` (an empty block bed held for the council, or for
+    /// no council: the partnership's), `pooled` (a service contract for all partners: the
+    /// partnership's).
     pub attribution: String,
     /// The pooled budget's line it is charged to, e.g. `placements`.
     pub budget_line: String,
@@ -57,9 +61,27 @@ pub struct LedgerLine {
     /// IPA extras a week, costed with the rate.
     pub extras_weekly_pence: i64,
     /// `(weekly_rate_pence + extras_weekly_pence) × days / 7` rounded half up to the penny,
-    /// or a service contract's phased days.
+    /// or a service contract's phased days; for an adjustment, the difference posted.
     pub amount_pence: i64,
     pub created_at: DateTime<Utc>,
+    /// An adjustment line: the closed period it adjusts (its financial year and period; the
+    /// line's `from_date`–`to_date` are that period's days, `days` is 0). A closed period
+    /// never changes: a later fact that changes what it cost is posted as an adjustment in
+    /// the first open period after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjusts: Option<Adjusts>,
+}
+
+/// What an adjustment line adjusts and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Adjusts {
+    pub year: i32,
+    /// 1 (April) to 12 (March).
+    pub period: i32,
+    /// The event that changed the closed period's cost, e.g. `contract.placement_rate_changed`
+    /// (`ledger_opened` when opening a later year recomputed it).
+    pub cause_event_type: String,
+    pub cause_event_id: String,
 }
 
 impl From<CommitmentRow> for LedgerLine {
@@ -84,6 +106,15 @@ impl From<CommitmentRow> for LedgerLine {
             extras_weekly_pence: r.extras_weekly_pence,
             amount_pence: r.amount_pence,
             created_at: r.created_at.and_utc(),
+            adjusts: r
+                .adjusts_year
+                .zip(r.adjusts_period)
+                .map(|(year, period)| Adjusts {
+                    year,
+                    period,
+                    cause_event_type: r.cause_event_type.unwrap_or_default(),
+                    cause_event_id: r.cause_event_id.unwrap_or_default(),
+                }),
         }
     }
 }
@@ -116,6 +147,8 @@ pub struct Ledger {
 }
 
 /// A partnership's commitment ledger for a financial year (finance staff of a member council).
+/// Asking for a year opens the ledger through it: open-ended placements run on into it,
+/// whether or not the partnership has (or can have) a budget.
 /// The hosting authority sees every line; a partner sees the consolidated totals and its own
 /// detail, not other partners' children's lines (as in the monitoring report's drill-down).
 #[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
@@ -132,6 +165,19 @@ pub async fn ledger(
     let query = LedgerQuery::parse(&query_map(&req)?).map_err(Problem::validation)?;
     let partnership = readable(&who, &query.partnership)?;
     let (code, year) = (partnership.code, query.year.0);
+    // Asking for a year opens the partnership's ledger through it, budget or none: every
+    // open-ended placement is committed to its end (see `ledger::horizon`).
+    let opened = state
+        .store
+        .db
+        .run(move |conn| store::through_year(conn, code))
+        .await?;
+    if opened.is_none_or(|y| y < year) {
+        state
+            .store
+            .write(move |conn, _events| commitments::open_through(conn, code, year))
+            .await?;
+    }
     let rows = state
         .store
         .db

@@ -102,7 +102,9 @@ pub struct MonitoringReport {
     pub risk_share: RiskShareView,
     /// Each partner's own detail by line: its share of the line's budget (its contribution
     /// allocated to the line), its actual, accrued, committed, forecast and variance against
-    /// that share; every partner's for the hosting authority, the caller's own for a partner.
+    /// that share; every partner's for the hosting authority, the caller's own for a partner;
+    /// then, for everyone, the partnership's own (under its code: contracts let for the whole
+    /// partnership), which has no budget share of its own (the partners' shares fund it).
     pub detail: Vec<PartnerDetail>,
     pub block_savings: Vec<BlockSavings>,
     /// Periods 1 to `period`: the figures as at the end of each.
@@ -187,7 +189,7 @@ pub(crate) async fn build(
                 budgets::versions_in_force(conn, &budget.id, period)?.ok_or_else(|| {
                     anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id)
                 })?;
-            let commitments = reports::commitment_sums(conn, code, year)?;
+            let commitments = reports::commitment_sums_as_at(conn, code, year, period)?;
             let payments = reports::payment_sums(conn, code, year)?;
             let blocks = reports::block_days(conn, code, year, period)?;
             Ok(Some((budget, versions, commitments, payments, blocks)))
@@ -223,6 +225,7 @@ pub(crate) async fn build(
         period,
         budgets: &figures,
         members: partnership.members,
+        pool: code,
         commitments: &commitments,
         payments: &payments,
     })
@@ -284,7 +287,7 @@ pub(crate) async fn build(
         detail: report
             .details
             .into_iter()
-            .filter(|d| all || d.council == who.org)
+            .filter(|d| all || d.council == who.org || d.council == code)
             .collect(),
         block_savings,
         trend: report.trend,
@@ -446,7 +449,10 @@ pub async fn drill(
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
     {
-        Some(c) if (all && partnership.has_member(&c)) || c == who.org => Some(c),
+        // The partnership's own detail (contracts let for all partners) is every member's.
+        Some(c) if (all && partnership.has_member(&c)) || c == who.org || c == partnership.code => {
+            Some(c)
+        }
         Some(_) => return Err(Problem::not_found("partner detail")),
         None if all => None,
         None => Some(who.org.clone()),

@@ -1,6 +1,9 @@
 //! `/v1/budgets/{id}/periods`: which periods of a budget's year are closed. A closed period
-//! is locked: its payments and budget stand, and a late change goes into the next open
-//! period as an adjustment (see `actuals`). Only the hosting authority closes a period.
+//! is locked: its payments, budget and ledger lines stand, and a late change goes into the
+//! next open period as an adjustment (see `actuals`, and `domain::ledger::settle` for the
+//! ledger). Closing keeps the year's ledger totals as they stand, and the monitoring report
+//! as at a closed period is built from them, so it is the same every time it is run. Only
+//! the hosting authority closes a period.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -11,7 +14,10 @@ use utoipa::ToSchema;
 use super::{FinanceState, budgets::readable_budget, writable};
 use crate::{
     domain::{PERIODS, bad_period},
-    store::periods::{self, ClosureRow},
+    store::{
+        periods::{self, ClosureRow},
+        reports,
+    },
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,6 +117,7 @@ pub async fn close(
         .write(move |conn, _events| {
             periods::ensure_open(conn, &row.partnership, row.year, row.period)?;
             periods::insert(conn, &row)?;
+            reports::snapshot(conn, &row.partnership, row.year, row.period)?;
             periods::closed(conn, &row.partnership, row.year)
         })
         .await?;

@@ -6,7 +6,11 @@
 //!   it has none, to the end of the horizon (a financial year's end).
 //! * A block contract costs every bed at the block rate over its term, filled or void: while a
 //!   child is in a bed the bed is that child's council's; while it is empty it is the holding
-//!   council's (the one the last `bed_void` named, at first the lead council).
+//!   council's (the one the last `bed_void` named) or, held for no council, the partnership's.
+//! * A contract let for the whole partnership (a service contract; a block contract's beds
+//!   while they are empty and held for no council) is the partnership's, not the lead
+//!   council's: its lines carry the partnership's code where a council's GSS code would be,
+//!   so no partner's detail carries them and every consolidated figure does.
 //! * A service contract's value is phased evenly by day over its term (the remainder pennies
 //!   on the earliest days, so the days add up to the value exactly); each extension's added
 //!   value over the extension; each variation's change (negative for a reduction) from its
@@ -15,6 +19,18 @@
 //! Each line is `weekly × days / 7` rounded half up to the penny on its own (weekly sources),
 //! or the sum of its days' phased pennies (service contracts). The lines are the figure of
 //! record: a total is the sum of its lines.
+//!
+//! A closed period never changes ([`settle`], issue 10 rule 10). When a fact changes what a
+//! closed period should have cost (a backdated rate change, an end dated back, a bed filled
+//! or emptied, a contract varied or terminated, a source that arrives late), the closed
+//! period's lines stay as they were posted and the difference, per council, attribution and
+//! bed, is posted as an adjustment line in the first open period after it, tagged with the
+//! period it adjusts (and, by the caller, the fact that caused it). Adjustments are a trail:
+//! once posted they are never rewritten; a later fact that moves the figure again posts
+//! another. So a closed period's report is the same however often it is run, and the year's
+//! lines still add up to what the facts cost.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use hub_platform::{
@@ -41,13 +57,13 @@ impl SourceKind {
 }
 
 /// Whose money a line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attribution {
     /// The council's own child (a placement, or a block bed the child is in).
     Child,
-    /// An empty block bed held for the council.
+    /// An empty block bed held for the council (or, held for no council, the partnership's).
     Void,
-    /// A service contract for all partners, tagged with the council that let it.
+    /// A service contract for all partners: the partnership's.
     Pooled,
 }
 
@@ -58,6 +74,13 @@ impl Attribution {
             Self::Void => "void",
             Self::Pooled => "pooled",
         }
+    }
+
+    /// The attribution a [`code`](Self::code) names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Child, Self::Void, Self::Pooled]
+            .into_iter()
+            .find(|a| a.code() == code)
     }
 }
 
@@ -144,6 +167,18 @@ pub struct RateStep {
     pub extras: Pence,
 }
 
+/// How far a placement with no end is committed (issue 10 rule 11): to the end of the later
+/// of the financial year it started in and the last year its partnership's ledger is open
+/// through. A ledger is opened through a year when anyone asks for that year's ledger or sets
+/// that year's budget, so an open-ended placement has lines in every year from its start to
+/// the latest year asked about, budget or none, and runs on into each later year as soon as
+/// it is asked for. (Not the current year by the clock: the ledger is the same whenever
+/// its facts are replayed.)
+pub fn horizon(start: NaiveDate, opened_through: Option<i32>) -> NaiveDate {
+    let started = FinancialYear::containing(start).0;
+    FinancialYear(opened_through.map_or(started, |y| y.max(started))).end()
+}
+
 /// A placement's commitment: from `start` at the start's figures, each rate step's figures
 /// from its day (a step before the start applies from the start), to `end` (the last night)
 /// or, with no end, to `horizon`. Nothing if it ended before it started.
@@ -211,7 +246,9 @@ pub struct BedEvent {
 /// The block contract's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockTerms {
-    pub lead_council: String,
+    /// The partnership's code: whose an empty bed is until a `bed_void` names a council (the
+    /// contract was let for the whole partnership, not for the council that let it).
+    pub partnership: String,
     pub beds: u16,
     pub weekly: Pence,
     pub start: NaiveDate,
@@ -219,7 +256,8 @@ pub struct BlockTerms {
 }
 
 /// Every bed (numbered 1 to `beds`) over the term at the block rate: each spell a child is in
-/// it to that child's council, each empty spell to the holding council as void. On one day a
+/// it to that child's council, each empty spell to the holding council (at first the
+/// partnership) as void. On one day a
 /// `Void` is applied before a `Filled` (a child leaving and the next arriving the same day
 /// leaves the bed filled). Events before the term count from its start; after it, not at all.
 pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
@@ -238,7 +276,7 @@ pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
                 matches!(e.change, BedChange::Filled { .. }),
             )
         });
-        let mut holder = terms.lead_council.clone();
+        let mut holder = terms.partnership.clone();
         // (from, council, attribution) from the start.
         let mut states: Vec<(NaiveDate, String, Attribution)> =
             vec![(terms.start, holder.clone(), Attribution::Void)];
@@ -281,6 +319,115 @@ pub fn block_lines(terms: &BlockTerms, events: &[BedEvent]) -> Vec<CostLine> {
     out
 }
 
+/// A financial period: the year and 1 (April) to 12 (March).
+pub type Period = (FinancialYear, u32);
+
+/// The period after `p`.
+fn next_period((year, period): Period) -> Period {
+    if period == 12 {
+        (FinancialYear(year.0 + 1), 1)
+    } else {
+        (year, period + 1)
+    }
+}
+
+/// The first period after `p` that is not closed (a closed period's adjustments go there).
+pub fn first_open_after(p: Period, closed: &BTreeSet<Period>) -> Period {
+    let mut q = next_period(p);
+    while closed.contains(&q) {
+        q = next_period(q);
+    }
+    q
+}
+
+/// A line already in the ledger; `adjusts` is the closed period an adjustment line adjusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub line: CostLine,
+    pub adjusts: Option<Period>,
+}
+
+/// What a source's recompute leaves in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// Indices of the posted lines that stay: every line of a closed period and every
+    /// adjustment. The others are replaced.
+    pub kept: Vec<usize>,
+    /// The lines to post: the recomputed lines of open periods, then the adjustments, each
+    /// with the closed period it adjusts.
+    pub lines: Vec<Posted>,
+}
+
+/// Settles a source's recomputed lines against what is posted, keeping every closed period
+/// as it was posted: for each closed period and each council, attribution and bed, what the
+/// facts now cost there minus what was posted for it (its lines and the adjustments already
+/// made to it) is posted as an adjustment in the first open period after it, covering the
+/// days of the period it adjusts (0 days, no rate: it is money, not bed-days).
+pub fn settle(posted: &[Posted], computed: Vec<CostLine>, closed: &BTreeSet<Period>) -> Settled {
+    let is_closed = |l: &CostLine| closed.contains(&(l.year, l.period));
+    let kept: Vec<usize> = (0..posted.len())
+        .filter(|&i| posted[i].adjusts.is_some() || is_closed(&posted[i].line))
+        .collect();
+    if closed.is_empty() {
+        return Settled {
+            kept,
+            lines: computed
+                .into_iter()
+                .map(|line| Posted {
+                    line,
+                    adjusts: None,
+                })
+                .collect(),
+        };
+    }
+    type Key = (Period, String, Attribution, Option<u16>);
+    let key = |p: Period, l: &CostLine| (p, l.council.clone(), l.attribution, l.bed);
+    // What each closed period should cost now, less what it was posted at.
+    let mut owed: BTreeMap<Key, i64> = BTreeMap::new();
+    for &i in &kept {
+        let p = &posted[i];
+        let of = p.adjusts.unwrap_or((p.line.year, p.line.period));
+        *owed.entry(key(of, &p.line)).or_default() -= p.line.amount.0;
+    }
+    let mut lines = Vec::with_capacity(computed.len());
+    for line in computed {
+        if is_closed(&line) {
+            *owed
+                .entry(key((line.year, line.period), &line))
+                .or_default() += line.amount.0;
+        } else {
+            lines.push(Posted {
+                line,
+                adjusts: None,
+            });
+        }
+    }
+    for ((of, council, attribution, bed), amount) in owed {
+        if amount == 0 {
+            continue;
+        }
+        let (year, period) = first_open_after(of, closed);
+        let (from, to) = of.0.period(of.1);
+        lines.push(Posted {
+            line: CostLine {
+                council,
+                attribution,
+                bed,
+                year,
+                period,
+                from,
+                to,
+                days: 0,
+                weekly: Pence::ZERO,
+                extras: Pence::ZERO,
+                amount: Pence(amount),
+            },
+            adjusts: Some(of),
+        });
+    }
+    Settled { kept, lines }
+}
+
 /// A value phased evenly by day over `from ..= to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tranche {
@@ -293,10 +440,10 @@ pub struct Tranche {
 /// extension's added value over the extension, each variation's change from its effective
 /// date to the end it was phased to) phased evenly by day — the value split over the days by
 /// largest remainder, ties to the earliest days, a negative value's pennies negative — and
-/// summed by period, up to `terminated_on` if it was terminated. All lines are the letting
-/// council's, pooled.
+/// summed by period, up to `terminated_on` if it was terminated. All lines are the
+/// partnership's (`partnership`, its code), pooled: the contract was let for every partner.
 pub fn service_contract_lines(
-    lead_council: &str,
+    partnership: &str,
     tranches: &[Tranche],
     terminated_on: Option<NaiveDate>,
 ) -> Vec<CostLine> {
@@ -318,7 +465,7 @@ pub fn service_contract_lines(
             let extra = (r.abs().min(index + days) - index).max(0) * r.signum();
             let to = day + chrono::Days::new(days as u64 - 1);
             out.push(CostLine {
-                council: lead_council.to_owned(),
+                council: partnership.to_owned(),
                 attribution: Attribution::Pooled,
                 bed: None,
                 year,
@@ -359,6 +506,127 @@ mod tests {
             .iter()
             .map(|l| (l.period, l.from, l.to, l.days, l.amount.0))
             .collect()
+    }
+
+    #[test]
+    fn a_closed_period_never_changes_later_facts_post_adjustments() {
+        // £700 a week (£100 a day) from 1 April 2026, open; P1–P3 closed.
+        let horizon = d(2027, 3, 31);
+        let start = step(d(2026, 4, 1), 0, 70_000, 0);
+        let closed: BTreeSet<Period> = (1..=3).map(|p| (FinancialYear(2026), p)).collect();
+        let first = settle(
+            &[],
+            placement_lines("K", start, &[], None, horizon),
+            &BTreeSet::new(),
+        );
+        assert_eq!(first.lines.len(), 12);
+        let posted = |s: &Settled, before: &[Posted]| -> Vec<Posted> {
+            s.kept
+                .iter()
+                .map(|&i| before[i].clone())
+                .chain(s.lines.iter().cloned())
+                .collect()
+        };
+        let ledger = posted(&first, &[]);
+        // A rate change to £1,400 a week backdated to 1 May: May and June stay as posted, and
+        // the differences (31 and 30 days × £100) go to P4 tagged with the period they adjust.
+        let raised = [step(d(2026, 5, 1), 2, 140_000, 0)];
+        let second = settle(
+            &ledger,
+            placement_lines("K", start, &raised, None, horizon),
+            &closed,
+        );
+        assert_eq!(second.kept, vec![0, 1, 2]);
+        let adjustments = |s: &Settled| -> Vec<(Period, Period, NaiveDate, NaiveDate, i64)> {
+            s.lines
+                .iter()
+                .filter_map(|p| {
+                    p.adjusts.map(|of| {
+                        let l = &p.line;
+                        ((l.year, l.period), of, l.from, l.to, l.amount.0)
+                    })
+                })
+                .collect()
+        };
+        let fy = FinancialYear(2026);
+        assert_eq!(
+            adjustments(&second),
+            vec![
+                ((fy, 4), (fy, 2), d(2026, 5, 1), d(2026, 5, 31), 310_000),
+                ((fy, 4), (fy, 3), d(2026, 6, 1), d(2026, 6, 30), 300_000),
+            ]
+        );
+        // The open periods are recomputed at the new rate: July is 31 × £200.
+        let july = second.lines.iter().find(|p| p.adjusts.is_none()).unwrap();
+        assert_eq!((july.line.period, july.line.amount), (4, Pence(620_000)));
+        assert_eq!(second.lines.len(), 9 + 2);
+        let ledger = posted(&second, &ledger);
+        // The same facts again: nothing new to adjust, the adjustments stay.
+        let again = settle(
+            &ledger,
+            placement_lines("K", start, &raised, None, horizon),
+            &closed,
+        );
+        assert!(adjustments(&again).is_empty());
+        assert_eq!(again.kept.len(), 3 + 2);
+        // The placement ends, dated back to 15 May: May owes 15 × £200 = £3,000 against the
+        // £3,100 posted and £3,100 adjusted; June owes nothing against £3,000 + £3,000.
+        let ended = settle(
+            &ledger,
+            placement_lines("K", start, &raised, Some(d(2026, 5, 15)), horizon),
+            &closed,
+        );
+        assert_eq!(
+            adjustments(&ended),
+            vec![
+                ((fy, 4), (fy, 2), d(2026, 5, 1), d(2026, 5, 31), -320_000),
+                ((fy, 4), (fy, 3), d(2026, 6, 1), d(2026, 6, 30), -600_000),
+            ]
+        );
+        // Every line left adds up to what the facts cost: April £3,000 and 1–15 May £3,000.
+        let total: i64 = posted(&ended, &ledger)
+            .iter()
+            .map(|p| p.line.amount.0)
+            .sum();
+        assert_eq!(total, 300_000 + 300_000);
+        // Adjustments skip a closed period: with P4 closed too they go to P5.
+        let mut through_p4 = closed.clone();
+        through_p4.insert((fy, 4));
+        assert_eq!(first_open_after((fy, 2), &through_p4), (fy, 5));
+        let all_year: BTreeSet<Period> = (1..=12).map(|p| (fy, p)).collect();
+        assert_eq!(
+            first_open_after((fy, 12), &all_year),
+            (FinancialYear(2027), 1)
+        );
+    }
+
+    #[test]
+    fn an_open_placement_runs_across_years_to_the_year_opened() {
+        // Started 15 January 2026 (2025/26) with no end, £700 a week.
+        let start = d(2026, 1, 15);
+        assert_eq!(horizon(start, None), d(2026, 3, 31));
+        assert_eq!(horizon(start, Some(2024)), d(2026, 3, 31));
+        assert_eq!(horizon(start, Some(2027)), d(2028, 3, 31));
+        let lines = placement_lines(
+            "E06000006",
+            step(start, 0, 70_000, 0),
+            &[],
+            None,
+            horizon(start, Some(2026)),
+        );
+        let years: Vec<(i32, u32)> = lines.iter().map(|l| (l.year.0, l.period)).collect();
+        assert_eq!(years.len(), 3 + 12);
+        assert_eq!(years[2], (2025, 12));
+        assert_eq!(years[3], (2026, 1));
+        // 2026/27 in full: 365 days at £100.
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.year.0 == 2026)
+                .map(|l| l.amount.0)
+                .sum::<i64>(),
+            365 * 10_000
+        );
     }
 
     #[test]
@@ -451,9 +719,10 @@ mod tests {
     #[test]
     fn block_beds_are_committed_filled_or_void_to_whose_they_are() {
         // Family Care Group: 2 beds at £2,809 a week (£401.29 a day is not whole: 280,900 / 7
-        // = 40,128.57), 1 April – 30 June 2018, let by Sefton.
+        // = 40,128.57), 1 April – 30 June 2018, let by Sefton for all of AIM: a bed empty and
+        // held for no council is AIM's.
         let terms = BlockTerms {
-            lead_council: "SEFTON".into(),
+            partnership: "AIM".into(),
             beds: 2,
             weekly: Pence(280_900),
             start: d(2018, 4, 1),
@@ -523,14 +792,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Some(1), "SEFTON", Void, 1, 10, 401_286), // 10 × 280,900 / 7 = 401,285.71
+                (Some(1), "AIM", Void, 1, 10, 401_286), // 10 × 280,900 / 7 = 401,285.71
                 (Some(1), "WIRRAL", Child, 1, 20, 802_571), // 802,571.43
                 (Some(1), "WIRRAL", Child, 2, 20, 802_571),
                 (Some(1), "KNOWSLEY", Void, 2, 11, 441_414), // 441,414.29
                 (Some(1), "KNOWSLEY", Child, 3, 30, 1_203_857), // 1,203,857.14
-                (Some(2), "SEFTON", Void, 1, 30, 1_203_857),
-                (Some(2), "SEFTON", Void, 2, 31, 1_243_986), // 1,243,985.71
-                (Some(2), "SEFTON", Void, 3, 30, 1_203_857),
+                (Some(2), "AIM", Void, 1, 30, 1_203_857),
+                (Some(2), "AIM", Void, 2, 31, 1_243_986), // 1,243,985.71
+                (Some(2), "AIM", Void, 3, 30, 1_203_857),
             ]
         );
         // Every bed-day is costed once: 2 beds × 91 days.
@@ -546,7 +815,7 @@ mod tests {
             to: d(2019, 3, 31),
             value: Pence(10_000_001),
         };
-        let lines = service_contract_lines("SEFTON", &[t], None);
+        let lines = service_contract_lines("AIM", &[t], None);
         assert_eq!(lines.len(), 12);
         assert_eq!(lines.iter().map(|l| l.amount.0).sum::<i64>(), 10_000_001);
         assert_eq!(lines[0].amount, Pence(30 * 27_398)); // April
@@ -554,9 +823,14 @@ mod tests {
         assert_eq!(lines[2].amount, Pence(30 * 27_398)); // June
         assert_eq!(lines[3].amount, Pence(5 * 27_398 + 26 * 27_397)); // July
         assert_eq!(lines[11].amount, Pence(31 * 27_397)); // March
-        assert!(lines.iter().all(|l| l.attribution == Attribution::Pooled));
+        // Let by Sefton for all of AIM: the partnership's money, not Sefton's.
+        assert!(
+            lines
+                .iter()
+                .all(|l| (l.council.as_str(), l.attribution) == ("AIM", Attribution::Pooled))
+        );
         // Terminated on 15 July: April–June and 15 days of July.
-        let cut = service_contract_lines("SEFTON", &[t], Some(d(2018, 7, 15)));
+        let cut = service_contract_lines("AIM", &[t], Some(d(2018, 7, 15)));
         assert_eq!(cut.len(), 4);
         assert_eq!(cut[3].amount, Pence(5 * 27_398 + 10 * 27_397));
         assert_eq!(cut[3].to, d(2018, 7, 15));
@@ -566,12 +840,12 @@ mod tests {
             to: d(2019, 4, 30),
             value: Pence(3_001),
         };
-        let both = service_contract_lines("SEFTON", &[t, ext], None);
+        let both = service_contract_lines("AIM", &[t, ext], None);
         assert_eq!(both.len(), 13);
         assert_eq!(both[12].amount, Pence(3_001));
         assert_eq!(both[12].year, FinancialYear(2019));
         // Terminated before it began: nothing.
-        assert!(service_contract_lines("SEFTON", &[t], Some(d(2018, 3, 31))).is_empty());
+        assert!(service_contract_lines("AIM", &[t], Some(d(2018, 3, 31))).is_empty());
     }
 
     #[test]
@@ -583,7 +857,7 @@ mod tests {
             to: d(2020, 3, 31),
             value: Pence(1_200_000),
         };
-        let lines = service_contract_lines("SEFTON", &[rise], None);
+        let lines = service_contract_lines("AIM", &[rise], None);
         let by_period: Vec<(i32, u32, NaiveDate, i64, i64)> = lines
             .iter()
             .map(|l| (l.year.0, l.period, l.from, l.days, l.amount.0))
@@ -620,7 +894,7 @@ mod tests {
             lines
                 .iter()
                 .all(|l| (l.council.as_str(), l.attribution, l.bed)
-                    == ("SEFTON", Attribution::Pooled, None))
+                    == ("AIM", Attribution::Pooled, None))
         );
         // Terminated on 15 November 2019: November has 15 days, nothing after; the contract's
         // own value is cut on the same day.
@@ -629,7 +903,7 @@ mod tests {
             to: d(2020, 3, 31),
             value: Pence(23_976_800), // 32,800p a day for 731 days
         };
-        let cut = service_contract_lines("SEFTON", &[term, rise], Some(d(2019, 11, 15)));
+        let cut = service_contract_lines("AIM", &[term, rise], Some(d(2019, 11, 15)));
         let (own, varied) = cut.split_at(20);
         assert_eq!(
             (own[19].to, own[19].amount, varied[13].to, varied[13].amount),
@@ -651,7 +925,7 @@ mod tests {
             value: Pence(-1_200_000),
             ..rise
         };
-        let negative = service_contract_lines("SEFTON", &[cut_back], None);
+        let negative = service_contract_lines("AIM", &[cut_back], None);
         assert_eq!(
             negative.iter().map(|l| -l.amount.0).collect::<Vec<_>>(),
             lines.iter().map(|l| l.amount.0).collect::<Vec<_>>()

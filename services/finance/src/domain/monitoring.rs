@@ -19,8 +19,14 @@
 //! to the partners' contributions by the largest-remainder method, so the partners' shares
 //! of a line add up to the line exactly and a partner's shares to its contribution within a
 //! few pence), its actual, accrued, committed, forecast and variance against that share.
-//! Block contracts' savings; and the trend over the periods so far. Every total is the sum
-//! of its parts.
+//! After the partners, the partnership's own detail: the lines of contracts let for the whole
+//! partnership (filed under its code, not under the council that let them), so the details
+//! add up to the totals; it has no budget share of its own (the partners' shares of each
+//! line fund it), so its variance is its forecast. What a partner paid on a line beyond its
+//! own cost there (the lead council paying the partnership's contract) counts against the
+//! partnership's cost on that line in the accrued figure ([`ToDate::pooled`]). Block
+//! contracts' savings; and the trend over the periods so far. Every total is the sum of its
+//! parts.
 //!
 //! Sums are taken in `i128` and every figure is brought back to pence checked: a report
 //! whose figures would not fit is refused ([`Overflow`]) rather than wrapped.
@@ -180,6 +186,8 @@ pub struct Inputs<'a> {
     /// The budget in force for each period 1..=P (index p − 1).
     pub budgets: &'a [BudgetFigures],
     pub members: &'a [&'a str],
+    /// The partnership's code: the `council` of lines that are the partnership's own.
+    pub pool: &'a str,
     pub commitments: &'a [CommitmentSum],
     pub payments: &'a [PaymentSum],
 }
@@ -263,6 +271,41 @@ impl<'a> ToDate<'a> {
             }
         }
         Self { by }
+    }
+
+    /// As [`ToDate::new`], for a partnership whose own lines (contracts let for all of it)
+    /// are filed under `pool`: what a council has paid on a line beyond its own cost to date
+    /// there (e.g. the lead council paying the partnership's contract's invoice) is counted
+    /// against the partnership's cost on that line, so a pooled contract paid by a partner
+    /// is not accrued a second time.
+    pub fn pooled(
+        commitments: &'a [CommitmentSum],
+        payments: &'a [PaymentSum],
+        pool: &'a str,
+    ) -> Self {
+        let mut to_date = Self::new(commitments, payments);
+        let lines: BTreeSet<&str> = to_date
+            .by
+            .keys()
+            .filter(|(_, council)| *council == pool)
+            .map(|(line, _)| *line)
+            .collect();
+        for line in lines {
+            let mut beyond = [0i128; 13];
+            for ((l, council), sums) in &to_date.by {
+                if *l == line && *council != pool {
+                    for (k, (cost, paid)) in sums.iter().enumerate() {
+                        beyond[k] += (paid - cost).max(0);
+                    }
+                }
+            }
+            if let Some(sums) = to_date.by.get_mut(&(line, pool)) {
+                for (k, extra) in beyond.iter().enumerate() {
+                    sums[k].1 += extra;
+                }
+            }
+        }
+        to_date
     }
 
     /// (line, council, cost to date, paid to date) as at the end of `through`, in scope.
@@ -390,7 +433,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
             .find(|l| l.0 == name)
             .map_or(0, |l| l.1.0)
     };
-    let to_date = ToDate::new(inputs.commitments, inputs.payments);
+    let to_date = ToDate::pooled(inputs.commitments, inputs.payments, inputs.pool);
     let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
     let mut bases = Vec::with_capacity(inputs.members.len());
     for m in inputs.members {
@@ -425,6 +468,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
     let details = inputs
         .members
         .iter()
+        .chain(std::iter::once(&inputs.pool))
         .map(|m| {
             let share = |name: &str| shares.get(&(name, *m)).copied().unwrap_or(0);
             let (lines, totals) = by_lines(&names, share, inputs, &to_date, p, Some(m))?;
@@ -522,6 +566,7 @@ mod tests {
             period: 2,
             budgets: &budgets,
             members: &["A", "B"],
+            pool: "AB",
             commitments: &commitments,
             payments: &payments,
         })

@@ -1,8 +1,13 @@
 //! Recomputing a source's commitment lines from its facts. Each function loads everything
 //! recorded about one source, costs it with [`crate::domain::ledger`] and replaces the
-//! source's lines, so the result depends only on the facts, not on the order or number of
-//! times they arrived. A source whose founding fact (the placement's start, the contract's
+//! source's lines in open periods, so the result depends only on the facts, not on the order
+//! or number of times they arrived. A closed period's lines are never replaced: what the
+//! facts now cost there differs from what was posted is posted as adjustments in the first
+//! open period after it, tagged with the fact that caused the recompute
+//! ([`ledger::settle`]). A source whose founding fact (the placement's start, the contract's
 //! letting) has not arrived yet has no lines; its other facts wait for it.
+
+use std::collections::BTreeSet;
 
 use chrono::Utc;
 use hub_platform::{
@@ -14,11 +19,19 @@ use uuid::Uuid;
 
 use crate::{
     domain::ledger::{
-        self, BedChange, BedEvent, BlockTerms, CostLine, PLACEMENTS_LINE, RateStep, SourceKind,
-        Tranche,
+        self, Attribution, BedChange, BedEvent, BlockTerms, CostLine, PLACEMENTS_LINE, Posted,
+        RateStep, SourceKind, Tranche,
     },
-    store::{self, CommitmentRow, facts},
+    store::{self, CommitmentRow, facts, periods},
 };
+
+/// What made a source be recomputed: the event (type and id), tagged on any adjustment it
+/// posts to a closed period.
+#[derive(Debug, Clone, Copy)]
+pub struct Cause<'a> {
+    pub event_type: &'a str,
+    pub event_id: &'a str,
+}
 
 /// Who a source's lines are filed under and what they are charged to.
 struct Source<'a> {
@@ -30,11 +43,11 @@ struct Source<'a> {
     provider_id: &'a str,
 }
 
-fn rows(source: &Source<'_>, lines: Vec<CostLine>) -> Vec<CommitmentRow> {
+fn rows(source: &Source<'_>, lines: Vec<Posted>, cause: Cause<'_>) -> Vec<CommitmentRow> {
     let now = Utc::now().naive_utc();
     lines
         .into_iter()
-        .map(|l| CommitmentRow {
+        .map(|Posted { line: l, adjusts }| CommitmentRow {
             id: Uuid::now_v7().to_string(),
             partnership: source.partnership.to_owned(),
             council: l.council,
@@ -54,33 +67,74 @@ fn rows(source: &Source<'_>, lines: Vec<CostLine>) -> Vec<CommitmentRow> {
             extras_weekly_pence: l.extras.0,
             amount_pence: l.amount.0,
             created_at: now,
+            adjusts_year: adjusts.map(|a| a.0.0),
+            adjusts_period: adjusts.map(|a| a.1 as i32),
+            cause_event_type: adjusts.map(|_| cause.event_type.to_owned()),
+            cause_event_id: adjusts.map(|_| cause.event_id.to_owned()),
         })
         .collect()
 }
 
+/// A posted row as the ledger rules see it.
+fn posted(r: &CommitmentRow) -> Posted {
+    Posted {
+        line: CostLine {
+            council: r.council.clone(),
+            attribution: Attribution::from_code(&r.attribution).unwrap_or(Attribution::Child),
+            bed: r.bed.and_then(|b| u16::try_from(b).ok()),
+            year: FinancialYear(r.year),
+            period: r.period as u32,
+            from: r.from_date,
+            to: r.to_date,
+            days: i64::from(r.days),
+            weekly: Pence(r.weekly_rate_pence),
+            extras: Pence(r.extras_weekly_pence),
+            amount: Pence(r.amount_pence),
+        },
+        adjusts: r
+            .adjusts_year
+            .zip(r.adjusts_period)
+            .map(|(y, p)| (FinancialYear(y), p as u32)),
+    }
+}
+
+/// Posts a source's recomputed `lines`: settled against what is posted and the partnership's
+/// closed periods, so closed periods keep their lines and get adjustments instead.
 fn replace(
     conn: &mut DbConnection,
     source: &Source<'_>,
     lines: Vec<CostLine>,
+    cause: Cause<'_>,
 ) -> Result<usize, DbError> {
-    let rows = rows(source, lines);
-    store::replace_lines(conn, source.kind.code(), source.id, &rows)?;
+    let old = store::source_lines(conn, source.kind.code(), source.id)?;
+    let closed = periods::closed_all(conn, source.partnership)?;
+    let before: Vec<Posted> = old.iter().map(posted).collect();
+    let settled = ledger::settle(&before, lines, &closed);
+    let kept: BTreeSet<&str> = settled.kept.iter().map(|&i| old[i].id.as_str()).collect();
+    let adjustments = settled.lines.iter().filter(|l| l.adjusts.is_some()).count();
+    let rows = rows(source, settled.lines, cause);
+    store::replace_lines(conn, source.kind.code(), source.id, &old, &kept, &rows)?;
     let total: i64 = rows.iter().map(|r| r.amount_pence).sum();
     tracing::info!(
         source_kind = source.kind.code(),
         source_id = source.id,
         partnership = source.partnership,
         lines = rows.len(),
-        committed_pence = total,
+        adjustments,
+        posted_pence = total,
         "commitment recomputed"
     );
     Ok(rows.len())
 }
 
-/// A placement under an order: its rate steps to its end, or with no end to the end of the
-/// later of the financial year it started in and the partnership's opened year. A placement
+/// A placement under an order: its rate steps to its end, or with no end to its
+/// [`ledger::horizon`]. A placement
 /// in a block bed has no lines of its own (the block contract carries the cost).
-pub fn recompute_placement(conn: &mut DbConnection, placement_id: &str) -> Result<usize, DbError> {
+pub fn recompute_placement(
+    conn: &mut DbConnection,
+    placement_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
     let Some(p) = facts::placement(conn, placement_id)? else {
         return Ok(0);
     };
@@ -93,7 +147,7 @@ pub fn recompute_placement(conn: &mut DbConnection, placement_id: &str) -> Resul
         provider_id: &p.provider_id,
     };
     if p.block_contract_id.is_some() {
-        return replace(conn, &source, Vec::new());
+        return replace(conn, &source, Vec::new(), cause);
     }
     let changes: Vec<RateStep> = facts::rate_changes(conn, placement_id)?
         .into_iter()
@@ -105,9 +159,7 @@ pub fn recompute_placement(conn: &mut DbConnection, placement_id: &str) -> Resul
         })
         .collect();
     let end = facts::placement_end(conn, placement_id)?.map(|e| e.end_date);
-    let year = FinancialYear::containing(p.start_date)
-        .0
-        .max(store::through_year(conn, &p.partnership)?.unwrap_or(i32::MIN));
+    let horizon = ledger::horizon(p.start_date, store::through_year(conn, &p.partnership)?);
     let lines = ledger::placement_lines(
         &p.council,
         RateStep {
@@ -118,13 +170,17 @@ pub fn recompute_placement(conn: &mut DbConnection, placement_id: &str) -> Resul
         },
         &changes,
         end,
-        FinancialYear(year).end(),
+        horizon,
     );
-    replace(conn, &source, lines)
+    replace(conn, &source, lines, cause)
 }
 
 /// A block contract: every bed over the term, to whose it is.
-pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Result<usize, DbError> {
+pub fn recompute_block(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
     let Some(b) = facts::block_contract(conn, block_contract_id)? else {
         return Ok(0);
     };
@@ -152,7 +208,7 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
         .fold(b.end_date, std::cmp::max);
     let lines = ledger::block_lines(
         &BlockTerms {
-            lead_council: b.lead_council.clone(),
+            partnership: b.partnership.clone(),
             beds: u16::try_from(b.beds).unwrap_or(0),
             weekly: Pence(b.block_weekly_rate_pence),
             start: b.start_date,
@@ -168,7 +224,7 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
         contract_id: Some(&b.block_contract_id),
         provider_id: &b.provider_id,
     };
-    replace(conn, &source, lines)
+    replace(conn, &source, lines, cause)
 }
 
 /// A service contract: its value over its term, each extension's over the extension, each
@@ -176,6 +232,7 @@ pub fn recompute_block(conn: &mut DbConnection, block_contract_id: &str) -> Resu
 pub fn recompute_service_contract(
     conn: &mut DbConnection,
     contract_id: &str,
+    cause: Cause<'_>,
 ) -> Result<usize, DbError> {
     let Some(c) = facts::service_contract(conn, contract_id)? else {
         return Ok(0);
@@ -200,7 +257,7 @@ pub fn recompute_service_contract(
         });
     }
     let terminated = facts::termination(conn, contract_id)?.map(|t| t.terminated_on);
-    let lines = ledger::service_contract_lines(&c.lead_council, &tranches, terminated);
+    let lines = ledger::service_contract_lines(&c.partnership, &tranches, terminated);
     let source = Source {
         kind: SourceKind::ServiceContract,
         id: &c.contract_id,
@@ -209,16 +266,22 @@ pub fn recompute_service_contract(
         contract_id: Some(&c.contract_id),
         provider_id: &c.provider_id,
     };
-    replace(conn, &source, lines)
+    replace(conn, &source, lines, cause)
 }
 
 /// Opens the ledger of a partnership through `year`: every open-ended placement is committed
-/// to that year's end. Returns how many placements were recomputed.
+/// to that year's end. Returns how many placements were recomputed. (Nothing in a closed
+/// period moves: the years opened are later than any the placements were committed to.)
 pub fn open_through(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
 ) -> Result<usize, DbError> {
+    let opened = format!("{partnership}/{year}");
+    let cause = Cause {
+        event_type: "ledger_opened",
+        event_id: &opened,
+    };
     use diesel::prelude::*;
     use store::schema::ledger_years;
     match store::through_year(conn, partnership)? {
@@ -240,7 +303,7 @@ pub fn open_through(
     let ids = facts::open_placement_ids(conn, partnership)?;
     for id in &ids {
         facts::lock_source(conn, "placement", id)?;
-        recompute_placement(conn, id)?;
+        recompute_placement(conn, id, cause)?;
     }
     Ok(ids.len())
 }

@@ -137,16 +137,25 @@ impl Subject<'_> {
         }
     }
 
-    /// Recomputes the source's ledger lines from its facts.
-    fn recompute(self, conn: &mut DbConnection) -> Result<usize, DbError> {
-        match self {
-            Subject::Placement { id, .. } => commitments::recompute_placement(conn, id),
+    /// Recomputes the source's ledger lines from its facts, `env` being the fact that moved it.
+    fn recompute(self, conn: &mut DbConnection, env: &Envelope) -> Result<usize, DbError> {
+        caused_by(env, |cause| match self {
+            Subject::Placement { id, .. } => commitments::recompute_placement(conn, id, cause),
             Subject::Block(id) | Subject::Bed(Bed { block: id, .. }) => {
-                commitments::recompute_block(conn, id)
+                commitments::recompute_block(conn, id, cause)
             }
-            Subject::Service(id) => commitments::recompute_service_contract(conn, id),
-        }
+            Subject::Service(id) => commitments::recompute_service_contract(conn, id, cause),
+        })
     }
+}
+
+/// Runs `f` with the event as the cause an adjustment to a closed period is tagged with.
+fn caused_by<T>(env: &Envelope, f: impl FnOnce(commitments::Cause<'_>) -> T) -> T {
+    let id = env.id.to_string();
+    f(commitments::Cause {
+        event_type: &env.event_type,
+        event_id: &id,
+    })
 }
 
 /// Keeps a fact that is not its source's first (a rate change, an extension, a bed event, a
@@ -162,7 +171,7 @@ fn keep(
     subject.lock(conn)?;
     subject.check(conn, env)?;
     if store(conn)? {
-        subject.recompute(conn)?;
+        subject.recompute(conn, env)?;
     }
     Ok(())
 }
@@ -424,10 +433,10 @@ fn placement_started(
             if let Some(end) = facts::placement_end(conn, &id)? {
                 put_void_after(conn, env, bed, end.end_date, now)?;
             }
-            commitments::recompute_block(conn, bed.block)?;
+            Subject::Bed(bed).recompute(conn, env)?;
         }
         None => {
-            commitments::recompute_placement(conn, &id)?;
+            placement.recompute(conn, env)?;
         }
     }
     Ok(())
@@ -511,10 +520,10 @@ fn placement_ended(
             };
             check_bed(conn, env, bed)?;
             put_void_after(conn, env, bed, e.end_date, now)?;
-            commitments::recompute_block(conn, &block)?;
+            Subject::Bed(bed).recompute(conn, env)?;
         }
         None => {
-            commitments::recompute_placement(conn, &id)?;
+            subject.recompute(conn, env)?;
         }
     }
     Ok(())
@@ -565,7 +574,7 @@ fn block_let(
             )));
         }
     }
-    block.recompute(conn)?;
+    block.recompute(conn, env)?;
     Ok(())
 }
 
@@ -699,7 +708,7 @@ fn service_let(
             )));
         }
     }
-    contract.recompute(conn)?;
+    contract.recompute(conn, env)?;
     Ok(())
 }
 

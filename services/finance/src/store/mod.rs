@@ -153,6 +153,10 @@ pub mod schema {
             extras_weekly_pence -> BigInt,
             amount_pence -> BigInt,
             created_at -> Timestamp,
+            adjusts_year -> Nullable<Integer>,
+            adjusts_period -> Nullable<Integer>,
+            cause_event_type -> Nullable<Text>,
+            cause_event_id -> Nullable<Text>,
         }
     }
     diesel::table! {
@@ -272,7 +276,8 @@ use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
 
-/// One source's cost for one council in one period at one rate.
+/// One source's cost for one council in one period at one rate, or an adjustment to a
+/// closed period (`adjusts_*`, with the fact that caused it).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = commitment_lines)]
 pub struct CommitmentRow {
@@ -295,6 +300,12 @@ pub struct CommitmentRow {
     pub extras_weekly_pence: i64,
     pub amount_pence: i64,
     pub created_at: NaiveDateTime,
+    /// The closed period an adjustment line adjusts (year and period).
+    pub adjusts_year: Option<i32>,
+    pub adjusts_period: Option<i32>,
+    /// The event that caused an adjustment: its type and id.
+    pub cause_event_type: Option<String>,
+    pub cause_event_id: Option<String>,
 }
 
 /// The key of a ledger total: partnership, year, period, budget line, council, attribution.
@@ -311,33 +322,49 @@ fn key(l: &CommitmentRow) -> TotalKey {
     )
 }
 
-/// Replaces a source's lines with `lines` (the source recomputed whole) and moves the
-/// ledger totals by the difference. Callers run this inside their transaction. Rows go one
-/// by one (batch inserts do not go through the multi-backend connection).
+/// A source's lines as posted.
+pub fn source_lines(
+    conn: &mut DbConnection,
+    source_kind: &str,
+    source_id: &str,
+) -> Result<Vec<CommitmentRow>, DbError> {
+    Ok(commitment_lines::table
+        .filter(commitment_lines::source_kind.eq(source_kind))
+        .filter(commitment_lines::source_id.eq(source_id))
+        .select(CommitmentRow::as_select())
+        .load(conn)?)
+}
+
+/// Replaces a source's posted lines `old` (as [`source_lines`] read them), but those whose
+/// ids are in `kept`, with `lines`, and moves the ledger totals by the difference. Callers run
+/// this inside their transaction, under the source's lock. Rows go one by one (batch inserts
+/// do not go through the multi-backend connection).
 pub fn replace_lines(
     conn: &mut DbConnection,
     source_kind: &str,
     source_id: &str,
+    old: &[CommitmentRow],
+    kept: &std::collections::BTreeSet<&str>,
     lines: &[CommitmentRow],
 ) -> Result<(), DbError> {
-    let old: Vec<CommitmentRow> = commitment_lines::table
-        .filter(commitment_lines::source_kind.eq(source_kind))
-        .filter(commitment_lines::source_id.eq(source_id))
-        .select(CommitmentRow::as_select())
-        .load(conn)?;
     let mut deltas: std::collections::BTreeMap<TotalKey, i64> = std::collections::BTreeMap::new();
-    for l in &old {
+    for l in old.iter().filter(|l| !kept.contains(l.id.as_str())) {
         *deltas.entry(key(l)).or_default() -= l.amount_pence;
     }
     for l in lines {
         *deltas.entry(key(l)).or_default() += l.amount_pence;
     }
-    diesel::delete(
-        commitment_lines::table
-            .filter(commitment_lines::source_kind.eq(source_kind))
-            .filter(commitment_lines::source_id.eq(source_id)),
-    )
-    .execute(conn)?;
+    let of_source = commitment_lines::table
+        .filter(commitment_lines::source_kind.eq(source_kind))
+        .filter(commitment_lines::source_id.eq(source_id));
+    if kept.is_empty() {
+        diesel::delete(of_source).execute(conn)?;
+    } else {
+        diesel::delete(
+            of_source.filter(commitment_lines::id.ne_all(kept.iter().copied().collect::<Vec<_>>())),
+        )
+        .execute(conn)?;
+    }
     for line in lines {
         diesel::insert_into(commitment_lines::table)
             .values(line)
@@ -390,6 +417,7 @@ pub fn ledger_lines(
             commitment_lines::source_id.asc(),
             commitment_lines::bed.asc(),
             commitment_lines::from_date.asc(),
+            commitment_lines::id.asc(),
         ))
         .select(CommitmentRow::as_select())
         .load(conn)?)

@@ -35,6 +35,20 @@ pub fn closed(
         .load(conn)?)
 }
 
+/// Every closed period of a partnership, any year.
+pub fn closed_all(
+    conn: &mut DbConnection,
+    partnership: &str,
+) -> Result<std::collections::BTreeSet<(FinancialYear, u32)>, DbError> {
+    Ok(period_closures::table
+        .filter(period_closures::partnership.eq(partnership))
+        .select((period_closures::year, period_closures::period))
+        .load::<(i32, i32)>(conn)?
+        .into_iter()
+        .map(|(y, p)| (FinancialYear(y), p as u32))
+        .collect())
+}
+
 pub fn is_closed(
     conn: &mut DbConnection,
     partnership: &str,

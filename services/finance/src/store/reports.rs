@@ -55,16 +55,68 @@ pub fn commitment_sums(
     .bind::<Text, _>(partnership)
     .bind::<Integer, _>(year)
     .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| CommitmentSum {
+    Ok(rows.into_iter().map(CommitmentSum::from).collect())
+}
+
+/// The year's ledger sums for a report as at `period`: as the totals stood when the period was
+/// closed (see [`snapshot`]), so a closed period's report is the same every time it is run;
+/// for an open period, as they stand.
+pub fn commitment_sums_as_at(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    period: i32,
+) -> Result<Vec<CommitmentSum>, DbError> {
+    // One statement, as `commitment_sums` is (the report's hot path): the snapshot if the
+    // period is closed, else the live totals. Placeholders first appear in order ($1, $2, $3).
+    let rows: Vec<CommitmentSumRow> = diesel::sql_query(
+        "SELECT period, budget_line, council, attribution, amount_pence AS amount \
+         FROM ledger_snapshots WHERE partnership = $1 AND year = $2 AND as_at = $3 \
+         UNION ALL \
+         SELECT t.period, t.budget_line, t.council, t.attribution, t.amount_pence AS amount \
+         FROM ledger_totals t WHERE t.partnership = $1 AND t.year = $2 AND t.amount_pence <> 0 \
+           AND NOT EXISTS (SELECT 1 FROM period_closures c \
+                           WHERE c.partnership = $1 AND c.year = $2 AND c.period = $3) \
+         ORDER BY 1, 2, 3, 4",
+    )
+    .bind::<Text, _>(partnership)
+    .bind::<Integer, _>(year)
+    .bind::<Integer, _>(period)
+    .load(conn)?;
+    Ok(rows.into_iter().map(CommitmentSum::from).collect())
+}
+
+/// Keeps the year's ledger totals as they stand, as at `period` (which is being closed in
+/// the same transaction).
+pub fn snapshot(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    period: i32,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "INSERT INTO ledger_snapshots \
+             (partnership, year, as_at, period, budget_line, council, attribution, amount_pence) \
+         SELECT partnership, year, $1, period, budget_line, council, attribution, amount_pence \
+         FROM ledger_totals WHERE partnership = $2 AND year = $3 AND amount_pence <> 0",
+    )
+    .bind::<Integer, _>(period)
+    .bind::<Text, _>(partnership)
+    .bind::<Integer, _>(year)
+    .execute(conn)?;
+    Ok(())
+}
+
+impl From<CommitmentSumRow> for CommitmentSum {
+    fn from(r: CommitmentSumRow) -> Self {
+        CommitmentSum {
             period: r.period,
             budget_line: r.budget_line,
             council: r.council,
             attribution: r.attribution,
             amount: Pence(r.amount),
-        })
-        .collect())
+        }
+    }
 }
 
 /// The year's payments summed by period, budget line and council (the payment totals).
@@ -177,6 +229,7 @@ pub fn lines_behind(
         c::source_id.asc(),
         c::bed.asc(),
         c::from_date.asc(),
+        c::id.asc(),
     ))
     .select(super::CommitmentRow::as_select())
     .load(conn)?)

@@ -72,7 +72,7 @@ impl Source<'_> {
                 ledger::block_lines(&b.terms, &events)
             }
             Source::Service(s) => ledger::service_contract_lines(
-                nation.host(s.partnership),
+                nation.code(s.partnership),
                 &s.tranches(),
                 s.terminated_on,
             ),
@@ -140,6 +140,10 @@ impl Source<'_> {
                 extras_weekly_pence: l.extras.0,
                 amount_pence: l.amount.0,
                 created_at: now,
+                adjusts_year: None,
+                adjusts_period: None,
+                cause_event_type: None,
+                cause_event_id: None,
             })
             .collect()
     }
@@ -206,7 +210,11 @@ pub fn sums(nation: &National, facts: &Facts, through_year: i32) -> Sums {
             let yi = s.year_index(p, l.year.0);
             s.by_year[yi][line] += l.amount.0;
             s.lines[yi] += 1;
-            let c = council_index[l.council.as_str()];
+            // The partnership's own lines (pooled contracts, unheld beds) carry its code; its
+            // hosting authority pays them.
+            let c = *council_index
+                .get(l.council.as_str())
+                .unwrap_or(&council_index[nation.host(p)]);
             let pi = s.period_index(c, l.year.0, l.period as i32);
             s.by_period[pi][line] += l.amount.0;
         }
@@ -441,10 +449,15 @@ fn put_line(buf: &mut Vec<u8>, r: &CommitmentRow) {
         extras_weekly_pence,
         amount_pence,
         created_at,
+        adjusts_year,
+        adjusts_period,
+        cause_event_type,
+        cause_event_id,
     } = r;
     row!(buf; id, partnership, council, attribution, budget_line, source_kind, source_id,
         contract_id, bed, provider_id, year, period, from_date, to_date, days,
-        weekly_rate_pence, extras_weekly_pence, amount_pence, created_at);
+        weekly_rate_pence, extras_weekly_pence, amount_pence, created_at, adjusts_year,
+        adjusts_period, cause_event_type, cause_event_id);
 }
 
 fn put_placement(buf: &mut Vec<u8>, r: &PlacementRow) {
@@ -705,7 +718,7 @@ pub fn copy_facts(
             &BlockContractRow {
                 block_contract_id: b.id.clone(),
                 partnership: nation.code(b.partnership).to_owned(),
-                lead_council: b.terms.lead_council.clone(),
+                lead_council: nation.host(b.partnership).to_owned(),
                 provider_id: b.provider.clone(),
                 beds: i32::from(b.terms.beds),
                 block_weekly_rate_pence: b.terms.weekly.0,

@@ -355,7 +355,7 @@ pub fn facts(
                 partnership: p,
                 provider: provider(&mut rng),
                 terms: BlockTerms {
-                    lead_council: nation.host(p).to_owned(),
+                    partnership: nation.code(p).to_owned(),
                     beds,
                     weekly: Pence(weekly),
                     start: fy.start(),
