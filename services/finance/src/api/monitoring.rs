@@ -491,7 +491,7 @@ pub async fn drill(
             Ok((lines, payments))
         })
         .await?;
-    let (total, accruals) = drill_total(&measure, period, &lines, &payments)?;
+    let (total, accruals) = drill_total(code, &measure, period, &lines, &payments)?;
     Ok(HttpResponse::Ok().json(Drill {
         partnership: code.to_owned(),
         year,
@@ -507,8 +507,12 @@ pub async fn drill(
 }
 
 /// A drilled figure's total from the rows behind it, by the report's own rules (the accrued
-/// part through [`monitoring::ToDate::accruals`]), summed in `i128` and checked.
+/// part through [`monitoring::ToDate::accruals`], with the partnership's own lines matched
+/// as in the report: [`monitoring::ToDate::pooled`]), summed in `i128` and checked. A drill
+/// of the partnership's own detail reads only the payments filed under its code, so there
+/// the accrued figure leaves out what partners paid beyond their own costs on its lines.
 fn drill_total(
+    pool: &str,
     measure: &str,
     period: i32,
     lines: &[crate::store::CommitmentRow],
@@ -540,7 +544,7 @@ fn drill_total(
                 amount: Pence(p.amount_pence),
             })
             .collect();
-        monitoring::ToDate::new(&costs, &paid)
+        monitoring::ToDate::pooled(&costs, &paid, pool)
             .accruals(period, Scope::default())
             .map_err(out_of_range)?
     } else {

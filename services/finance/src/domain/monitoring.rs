@@ -669,6 +669,7 @@ mod tests {
             period: 6,
             budgets: &budgets,
             members: &["A", "B"],
+            pool: "AB",
             commitments: &commitments,
             payments: &payments,
         })
@@ -705,7 +706,7 @@ mod tests {
             .collect();
         assert_eq!(
             accrued,
-            vec![("A", 16_324_402, 21_324_403), ("B", 0, 5_001)]
+            vec![("A", 16_324_402, 21_324_403), ("B", 0, 5_001), ("AB", 0, 0)]
         );
         // The accruals behind the figure: one per line and council, adding up to it.
         let behind = ToDate::new(&commitments, &payments)
@@ -753,6 +754,7 @@ mod tests {
             period: 1,
             budgets: &budgets,
             members: &["A", "B", "C"],
+            pool: "ABC",
             commitments: &commitments,
             payments: &[],
         })
@@ -783,6 +785,9 @@ mod tests {
                 ("B", "staffing", 75, 0, -75),
                 ("C", "placements", 250, 0, -250),
                 ("C", "staffing", 75, 0, -75),
+                // The partnership's own detail: no share of its own, nothing spent.
+                ("ABC", "placements", 0, 0, 0),
+                ("ABC", "staffing", 0, 0, 0),
             ]
         );
         // The partners' shares add up to each line's budget, their totals to the report's.
@@ -796,5 +801,31 @@ mod tests {
         }
         let variance: i64 = r.details.iter().map(|d| d.totals.variance_pence).sum();
         assert_eq!(variance, r.totals.variance_pence);
+    }
+
+    /// A contract let for the whole partnership is costed under its code; when the lead
+    /// council pays its invoices, what it paid beyond its own cost on that line is set
+    /// against the partnership's cost, so the same money is not both actual and accrued.
+    #[test]
+    fn a_pooled_contract_paid_by_a_partner_is_not_accrued_twice() {
+        let commitments = vec![
+            c(1, "support", "AB", "contract", 1_000),
+            c(2, "support", "AB", "contract", 1_000),
+            c(1, "support", "A", "child", 300),
+        ];
+        // A pays 300 for its own child and 1,500 of the partnership's invoices; B pays 200
+        // ahead of any cost of its own.
+        let payments = vec![pay(1, "support", "A", 1_800), pay(2, "support", "B", 200)];
+        let to_date = ToDate::pooled(&commitments, &payments, "AB");
+        // As at P2: the partnership's 2,000 less the 1,500 A paid beyond its own 300 and
+        // B's 200: 300 accrued; A and B nothing.
+        assert_eq!(to_date.accrued(2, Scope::default()), 300);
+        // As at P1: the partnership's 1,000 less A's 1,500 beyond its own: nothing accrued.
+        assert_eq!(to_date.accrued(1, Scope::default()), 0);
+        // Without the pooling, A's payment would leave the partnership's cost accrued whole.
+        assert_eq!(
+            ToDate::new(&commitments, &payments).accrued(2, Scope::default()),
+            2_000
+        );
     }
 }

@@ -216,7 +216,9 @@ pub fn headline_aggregate(
 /// The report's figures (see [`Totals`]) from the plain aggregate's rows. The accrued is
 /// worked out here on its own terms, not through finance's code: for each partnership,
 /// budget line and council, the lines of periods 1..=k less the payments counted in them,
-/// never below zero, as at k = the period (lines and detail) and each period so far (trend).
+/// never below zero, as at k = the period (lines and detail) and each period so far (trend);
+/// the partnership's own lines (under its code) less what partners paid on the line beyond
+/// their own cost there.
 pub fn derive(rows: &[PlainRow], period: i32) -> Totals {
     let mut sums: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
     let mut add = |partnership: &str, figure: String, v: (i64, i64, i64)| {
@@ -255,10 +257,29 @@ pub fn derive(rows: &[PlainRow], period: i32) -> Totals {
             }
         }
     }
+    // Cumulative: cost less paid to the end of each period.
+    for by_period in unpaid.values_mut() {
+        for k in 1..13 {
+            by_period[k] += by_period[k - 1];
+        }
+    }
+    // What a partner paid on a line beyond its own cost there counts against the
+    // partnership's own cost on that line (its pooled contracts), as at each period.
+    let mut beyond: BTreeMap<(&str, &str), [i64; 13]> = BTreeMap::new();
+    for ((p, line, council), by_period) in &unpaid {
+        if council != p {
+            let b = beyond.entry((p, line)).or_insert([0; 13]);
+            for k in 0..13 {
+                b[k] += (-by_period[k]).max(0);
+            }
+        }
+    }
     for ((p, line, council), by_period) in unpaid {
-        let mut to_date = 0;
         for k in 1..=period {
-            to_date += by_period[k as usize];
+            let mut to_date = by_period[k as usize];
+            if council == p {
+                to_date -= beyond.get(&(p, line)).map_or(0, |b| b[k as usize]);
+            }
             let v = (0, to_date.max(0), 0);
             add(p, format!("trend P{k}"), v);
             if k == period {
