@@ -11,7 +11,7 @@ use contract::{
 use hub_events::{
     AgeBand, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, IpaApproved,
     IpaReviewDue, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded, PlacementRateChanged,
-    PlacementStarted, ReferralSubmitted, ReferralWithdrawn, Urgency,
+    PlacementStarted, ReferralClosed, ReferralSubmitted, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
@@ -949,6 +949,23 @@ async fn block_beds_need_a_real_referral(url: &str) {
         .await;
     assert_problem(
         &place(withdrawn.referral_id, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    // Closed by the council (its placement over): nothing more is placed under it.
+    let closed_referral = referral_in(&ctx, SEFTON, "AIM").await;
+    ctx.publish_envelope(&Envelope::new(
+        "referral",
+        "AIM",
+        &ReferralClosed {
+            referral_id: closed_referral,
+            council: SEFTON.into(),
+        },
+    ))
+    .await;
+    assert_problem(
+        &place(closed_referral, 1).await,
         422,
         "validation",
         Some(("/referral_id", "placeable")),

@@ -6,8 +6,8 @@
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralSubmitted,
-    ReferralUpdated, ReferralWithdrawn, Urgency,
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralClosed,
+    ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{
     Role,
@@ -411,6 +411,21 @@ async fn lifecycle_and_versions(url: &str) {
     )
     .await;
     assert_eq!((s, r["status"].as_str()), (200, Some("closed")), "{r}");
+    // Announced (so the contract service places nothing more under it), without the words.
+    let closed: Vec<ReferralClosed> = ctx.outbox_of().await;
+    assert_eq!(
+        closed
+            .iter()
+            .map(|c| (c.referral_id.to_string(), c.council.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(id.clone(), SEFTON)]
+    );
+    assert!(
+        ctx.outbox()
+            .await
+            .iter()
+            .all(|e| !e.payload.to_string().contains("placement ended"))
+    );
     let (s, r) = call(&app, "PUT", &path, &sefton, Some(doc2)).await;
     assert_eq!((s, problem_type(&r)), (409, "/problems/referral-closed"));
 

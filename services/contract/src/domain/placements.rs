@@ -3,13 +3,13 @@
 //!
 //! A block-bed placement names the child's referral, and the referral must be a real one the
 //! placing council may place there ([`block_bed_referral`]), judged on the service's own
-//! replica of referral facts (fed by `referral.submitted`, `referral.withdrawn` and the
+//! replica of referral facts (fed by `referral.submitted`, `.withdrawn`, `.closed` and the
 //! competition events; services never call each other):
 //! * unknown to the service (never submitted, a made-up id, or not yet announced), or another
 //!   council's: 404, as for a referral the caller may not see;
 //! * of another partnership than the block contract's: 422 naming `/referral_id` (rule
 //!   `partnership`);
-//! * withdrawn, in a competition still open (close it first: the invited providers were
+//! * withdrawn, closed, in a competition still open (close it first: the invited providers were
 //!   promised a decision), or already in a placement that goes on: 422 naming
 //!   `/referral_id` (rule `placeable`).
 //!
@@ -30,6 +30,8 @@ pub struct ReferralFacts<'a> {
     pub council: &'a str,
     pub partnership: &'a str,
     pub withdrawn: bool,
+    /// Closed by its council once placed (the placement over).
+    pub closed: bool,
     /// A competition for it is open (opened, and neither closed nor awarded since).
     pub in_competition: bool,
     /// It is in a placement that goes on.
@@ -73,6 +75,8 @@ pub fn block_bed_referral(
     }
     let not_placeable = if f.withdrawn {
         Some("the referral has been withdrawn")
+    } else if f.closed {
+        Some("the referral is closed")
     } else if f.in_competition {
         Some("a competition is open for the referral; close it before placing the child")
     } else if f.placed {
@@ -279,6 +283,7 @@ mod tests {
             council: "E08000014",
             partnership: "AIM",
             withdrawn: false,
+            closed: false,
             in_competition: false,
             placed: false,
         };
@@ -304,6 +309,10 @@ mod tests {
         for not_placeable in [
             ReferralFacts {
                 withdrawn: true,
+                ..sefton.clone()
+            },
+            ReferralFacts {
+                closed: true,
                 ..sefton.clone()
             },
             ReferralFacts {

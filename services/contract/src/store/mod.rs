@@ -140,6 +140,7 @@ pub mod schema {
             council -> Text,
             partnership -> Text,
             withdrawn -> Bool,
+            closed -> Bool,
             competition_id -> Nullable<Text>,
             competition_open -> Bool,
             competition_at -> Nullable<Timestamp>,

@@ -22,6 +22,7 @@ pub struct ReferralFactRow {
     pub council: String,
     pub partnership: String,
     pub withdrawn: bool,
+    pub closed: bool,
     pub competition_id: Option<String>,
     pub competition_open: bool,
     /// `occurred_at` of the last competition event applied.
@@ -56,6 +57,7 @@ pub fn seen(
         council: council.to_owned(),
         partnership: partnership.to_owned(),
         withdrawn: false,
+        closed: false,
         competition_id: None,
         competition_open: false,
         competition_at: None,
@@ -67,22 +69,39 @@ pub fn seen(
     Ok(row)
 }
 
-/// `referral.withdrawn`: for good, whenever it arrives.
-pub fn withdrawn(
+/// `referral.withdrawn` or `referral.closed`: for good, whenever it arrives.
+pub fn ended(
     conn: &mut DbConnection,
     id: &str,
     council: &str,
     partnership: &str,
+    how: Ended,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     seen(conn, id, council, partnership, now)?;
-    diesel::update(referral_facts::table.find(id))
-        .set((
-            referral_facts::withdrawn.eq(true),
-            referral_facts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let target = referral_facts::table.find(id);
+    match how {
+        Ended::Withdrawn => diesel::update(target)
+            .set((
+                referral_facts::withdrawn.eq(true),
+                referral_facts::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        Ended::Closed => diesel::update(target)
+            .set((
+                referral_facts::closed.eq(true),
+                referral_facts::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
     Ok(())
+}
+
+/// How a referral's life ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Withdrawn,
+    Closed,
 }
 
 /// What a competition event says of the referral.
@@ -150,6 +169,7 @@ pub fn check_block_bed(
         council: &r.council,
         partnership: &r.partnership,
         withdrawn: r.withdrawn,
+        closed: r.closed,
         in_competition: r.competition_open,
         placed,
     });
