@@ -498,7 +498,7 @@ impl Client {
             "document": {
                 "child": {"name": "Alex Example-Child", "date_of_birth": "2011-09-30", "gender": "male"},
                 "legal_status": "s31 care order", "placement_type": "residential", "urgency": "planned",
-                "needs": ["emotional_behavioural"],
+                "needs": ["emotional_behavioural"], "about_me": "Likes football.",
                 "location": {"postcode_district": "L20", "latitude": 53.46, "longitude": -2.99, "max_distance_miles": 20.0},
                 "wanted_start": "2025-04-01"
             }
