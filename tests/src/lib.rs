@@ -481,6 +481,52 @@ impl Client {
     }
 
     /// GETs until `pred` holds on the reply, or panics after `secs`.
+    /// Writes and submits, as `token`'s council, a referral in `partnership` on the route
+    /// `spot_purchase` (a child to be placed in a block bed); returns its id.
+    pub async fn spot_referral(
+        &self,
+        referral_service: &str,
+        token: &str,
+        partnership: &str,
+        framework_id: &str,
+        lot_id: &str,
+    ) -> String {
+        let body = serde_json::json!({
+            "partnership": partnership, "framework_id": framework_id, "lot_id": lot_id,
+            "route": "spot_purchase", "route_reason": "a bed of the block contract suits",
+            "submit": true,
+            "document": {
+                "child": {"name": "Alex Example-Child", "date_of_birth": "2011-09-30", "gender": "male"},
+                "legal_status": "s31 care order", "placement_type": "residential", "urgency": "planned",
+                "needs": ["emotional_behavioural"], "about_me": "Likes football.",
+                "location": {"postcode_district": "L20", "latitude": 53.46, "longitude": -2.99, "max_distance_miles": 20.0},
+                "wanted_start": "2025-04-01"
+            }
+        });
+        let r = self
+            .post(
+                &format!("{referral_service}/v1/referrals"),
+                Some(token),
+                &body,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// POSTs `body` until the answer is not 404, for up to `secs` seconds: what it names may
+    /// not have reached the service yet (services learn each other's facts from events).
+    pub async fn post_until_known(&self, url: &str, token: &str, body: &Value, secs: u64) -> Reply {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let r = self.post(url, Some(token), body).await;
+            if r.status != 404 || tokio::time::Instant::now() >= deadline {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     pub async fn get_until(
         &self,
         url: &str,

@@ -13,7 +13,6 @@ use hub_platform::{
     directory::{KNOWSLEY, NOTTINGHAM, SEFTON, WIRRAL},
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const CARE_ASSIST: &str = "prov-care-assist";
 
@@ -101,16 +100,26 @@ async fn block_contract(p: &TestPlatform) {
     );
 
     // Two Sefton children move into beds 1 and 2 on 1 April 2025.
+    // Each child has a referral of its own council, submitted in the LCR PPA.
     let place = |token: String, bed: u16, start: &'static str| {
         let http = http.clone();
         let url = format!("{con}/v1/placements");
         let contract = contract.clone();
+        let (referrals, framework, lot) = (
+            p.urls.referral.clone(),
+            seeded.framework_id.clone(),
+            seeded.residential_lot.clone(),
+        );
         async move {
-            http.post(
+            let referral = http
+                .spot_referral(&referrals, &token, "LCR-PPA", &framework, &lot)
+                .await;
+            http.post_until_known(
                 &url,
-                Some(&token),
+                &token,
                 &json!({"block_contract_id": contract, "bed": bed,
-                        "referral_id": Uuid::now_v7(), "start_date": start}),
+                        "referral_id": referral, "start_date": start}),
+                20,
             )
             .await
         }

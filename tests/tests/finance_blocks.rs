@@ -9,7 +9,6 @@ use hub_platform::{
     directory::{HALTON, SEFTON},
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const CARE_ASSIST: &str = "prov-care-assist";
 
@@ -55,12 +54,22 @@ async fn a_block_contract_reaches_the_ledger_embedded() {
         .await;
     assert_eq!(let_.status, 201, "{:?}", let_.body);
     let block = let_.body["id"].as_str().unwrap().to_owned();
+    let referral = http
+        .spot_referral(
+            &p.urls.referral,
+            &sefton,
+            "LCR-PPA",
+            &seeded.framework_id,
+            &seeded.residential_lot,
+        )
+        .await;
     let placed = http
-        .post(
+        .post_until_known(
             &format!("{}/v1/placements", p.urls.contract),
-            Some(&sefton),
+            &sefton,
             &json!({"block_contract_id": block, "bed": 1,
-                    "referral_id": Uuid::now_v7(), "start_date": "2025-04-01"}),
+                    "referral_id": referral, "start_date": "2025-04-01"}),
+            20,
         )
         .await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);

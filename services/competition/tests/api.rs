@@ -2647,3 +2647,88 @@ on_both!(
     direct_awards_on_sqlite,
     direct_awards_on_postgres
 );
+
+/// Money cannot overflow: a Provider Response price, a bid's weekly price and a direct
+/// award's weekly rate are each at most £100,000.00 a week; more is 422 naming the field,
+/// and nothing is written or announced (a direct award of i64::MAX used to reach the
+/// contract service and the ledger as negative lines).
+async fn weekly_prices_are_bounded(url: &str) {
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
+    let f = fixture(&ctx, &app).await;
+    let max = hub_platform::Pence::MAX_WEEKLY.0;
+    let halton = ctx.token(HALTON, Role::Commissioner);
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &format!("/v1/frameworks/{}/lots/{}/providers", f.framework, f.foster),
+            &halton,
+            Some(
+                json!({"provider_id": "prov-new-foster", "name": "New Foster",
+                        "weekly_prices": {"standard": 98_500, "complex": i64::MAX}}),
+            ),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/weekly_prices/complex", "range")),
+    );
+
+    // A bid of more than £100,000.00 a week is refused; at the bound it is taken.
+    let r = referral(&f, "mini_competition", Urgency::Planned);
+    ctx.publish("referral", &r).await;
+    let c = competition_of(&ctx, &app, &r).await;
+    let bids = format!("/v1/competitions/{}/bids", c["id"].as_str().unwrap());
+    let care = ctx.token("prov-care-assist", Role::Provider);
+    let bid = |price: i64| {
+        json!({"weekly_price_pence": price, "start_date": "2026-12-01",
+               "home_id": f.homes["prov-care-assist"],
+               "price_variation_evidence": "two-to-one staffing around the clock",
+               "answers": {"quality": "Ofsted good"}})
+    };
+    for price in [i64::MAX, max + 1] {
+        assert_problem(
+            &call(&app, "POST", &bids, &care, Some(bid(price))).await,
+            422,
+            "validation",
+            Some(("/weekly_price_pence", "range")),
+        );
+    }
+    let (s, b) = call(&app, "POST", &bids, &care, Some(bid(max))).await;
+    assert_eq!(s, 201, "{b}");
+
+    // A direct award of i64::MAX a week.
+    let r = referral(&f, "direct_award", Urgency::Emergency);
+    ctx.publish("referral", &r).await;
+    let award = |rate: i64| {
+        json!({"referral_id": r.referral_id, "provider_id": "prov-care-assist",
+               "weekly_rate_pence": rate, "start_date": "2026-11-20",
+               "justification": "the only home with an emergency bed tonight"})
+    };
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let direct = "/v1/competitions/direct-awards";
+    assert_problem(
+        &call(&app, "POST", direct, &sefton, Some(award(i64::MAX))).await,
+        422,
+        "validation",
+        Some(("/weekly_rate_pence", "range")),
+    );
+    assert!(ctx.outbox_of::<CompetitionAwarded>().await.is_empty());
+    let (s, a) = call(&app, "POST", direct, &sefton, Some(award(max))).await;
+    assert!(s == 200 || s == 201, "{s} {a}");
+    let awarded = ctx.outbox_of::<CompetitionAwarded>().await;
+    assert_eq!(
+        awarded
+            .iter()
+            .map(|a| a.weekly_rate_pence)
+            .collect::<Vec<_>>(),
+        vec![max]
+    );
+}
+
+on_both!(
+    weekly_prices_are_bounded,
+    weekly_prices_are_bounded_on_sqlite,
+    weekly_prices_are_bounded_on_postgres
+);

@@ -9,13 +9,20 @@
 //!   per order not signed by its due day. A signed order never changes: a change is a
 //!   variation recorded on its own (`/v1/orders/{id}/variations`).
 //! * `POST /v1/placements` (the council's commissioner) → an `active` placement and
-//!   `contract.placement_started`, which finance commits money from; `…/end` →
-//!   `contract.placement_ended` (the order and any block contract stay in force).
+//!   `contract.placement_started`, which finance commits money from and which moves the
+//!   referral to `placed`; `…/end` → `contract.placement_ended` (the order and any block
+//!   contract stay in force). A block bed takes a real referral of the placing council, in
+//!   the contract's partnership and placeable, as the service's replica of referral facts
+//!   (`handlers::referrals`) knows it: see `domain::placements`.
+//! * Money inputs are bounded (see `domain::blocks`, `domain::ipa`,
+//!   `domain::service_contracts`), so no event carries an amount finance cannot cost.
 //! * IPA versions: drafted by the council, signed by the provider, approved by the child's
 //!   social worker → `contract.ipa_approved`, and `contract.placement_rate_changed` from the
 //!   version's effective day when the weekly rate or extras change. Reviews are due every
 //!   `review_frequency_months` (3 by default); the sweep raises `contract.ipa_review_due`
-//!   once when a review falls within 14 days and once more when it is overdue.
+//!   once when a review falls within 14 days and once more when it is overdue, one event for
+//!   the state the review is in: a review already overdue when first seen is raised once, as
+//!   overdue.
 //! * `GET /v1/placement-stability`: placements per child, breakdowns, and the share of
 //!   children placed within the partnership's local distance.
 //!

@@ -9,8 +9,9 @@ use contract::{
     handlers::sweep::sweep_once,
 };
 use hub_events::{
-    CompetitionAwarded, Envelope, IpaApproved, IpaReviewDue, OrderDeclined, OrderOverdue,
-    OrderSigned, PlacementEnded, PlacementRateChanged, PlacementStarted,
+    AgeBand, CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, IpaApproved,
+    IpaReviewDue, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded, PlacementRateChanged,
+    PlacementStarted, ReferralClosed, ReferralSubmitted, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
@@ -57,6 +58,41 @@ fn award(council: &str, direct: bool, start_date: NaiveDate) -> CompetitionAward
         direct,
         outcomes: Vec::new(),
     }
+}
+
+/// A referral of `council` as the referral service announces it when submitted.
+fn submitted(council: &str) -> ReferralSubmitted {
+    ReferralSubmitted {
+        referral_id: Uuid::now_v7(),
+        version: 1,
+        council: council.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        route: "spot_purchase".into(),
+        placement_type: "residential".into(),
+        urgency: Urgency::Planned,
+        age_band: AgeBand::ElevenToFifteen,
+        age_years: 14,
+        gender: "male".into(),
+        needs: vec!["emotional_behavioural".into()],
+        educational_needs: Vec::new(),
+        ehcp: false,
+        wanted_start: today(),
+        area_district: "L20".into(),
+        area_latitude: 53.46,
+        area_longitude: -2.99,
+        max_distance_miles: 20.0,
+        submitted_by: "cathy".into(),
+    }
+}
+
+/// Announces a submitted referral of `council` in `partnership`, as the referral service
+/// would; returns its id.
+async fn referral_in(ctx: &ServiceCtx, council: &str, partnership: &str) -> Uuid {
+    let r = submitted(council);
+    ctx.publish_envelope(&Envelope::new("referral", partnership, &r))
+        .await;
+    r.referral_id
 }
 
 /// Publishes an award in LCR-PPA and returns the order it issued.
@@ -766,7 +802,7 @@ async fn placements(url: &str) {
     .await;
     assert_eq!(s, 201, "{block}");
     let block_id = block["id"].as_str().unwrap().to_owned();
-    let referral = Uuid::now_v7();
+    let referral = referral_in(&ctx, SEFTON, "AIM").await;
     let bed = |bed: u16| {
         json!({"block_contract_id": block_id, "bed": bed, "referral_id": referral,
                                 "start_date": today.to_string(), "home_latitude": 53.48, "home_longitude": -3.02})
@@ -847,7 +883,7 @@ async fn placements(url: &str) {
     // The bed is free again from the day after the last night.
     let mut next = bed(1);
     next["start_date"] = json!((today + Days::new(11)).to_string());
-    next["referral_id"] = json!(Uuid::now_v7());
+    next["referral_id"] = json!(referral_in(&ctx, SEFTON, "AIM").await);
     assert_eq!(place(next).await.0, 201);
 }
 
@@ -855,6 +891,152 @@ on_both!(
     placements,
     placements_start_and_end_on_sqlite,
     placements_start_and_end_on_postgres
+);
+
+/// A block-bed placement needs a real referral of the placing council, in the contract's
+/// partnership, that can be placed; the service knows referrals from the referral and
+/// competition services' events, whatever order they arrive in.
+async fn block_beds_need_a_real_referral(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token_as("cathy", SEFTON, Role::Commissioner);
+    let today = today();
+    let (s, block) = call(
+        &app,
+        "POST",
+        "/v1/contracts/blocks",
+        &sefton,
+        Some(
+            json!({"partnership": "AIM", "provider_id": PROVIDER, "beds": 3,
+                    "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
+                    "start_date": today.to_string(), "term_years": 3}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{block}");
+    let place = |referral: Uuid, bed: u16| {
+        let body = json!({"block_contract_id": block["id"], "bed": bed, "referral_id": referral,
+                          "start_date": today.to_string()});
+        let (app, sefton) = (&app, &sefton);
+        async move { call(app, "POST", "/v1/placements", sefton, Some(body)).await }
+    };
+
+    // A made-up id, and another council's referral: not visible, 404.
+    assert_problem(&place(Uuid::now_v7(), 1).await, 404, "not-found", None);
+    let wirrals = referral_in(&ctx, WIRRAL, "AIM").await;
+    assert_problem(&place(wirrals, 1).await, 404, "not-found", None);
+    // Sefton's child referred in the LCR PPA cannot take an AIM block bed.
+    let lcr = referral_in(&ctx, SEFTON, "LCR-PPA").await;
+    assert_problem(
+        &place(lcr, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "partnership")),
+    );
+    // Withdrawn: the withdrawal may even arrive before the submission; it holds.
+    let withdrawn = submitted(SEFTON);
+    ctx.publish_envelope(&Envelope::new(
+        "referral",
+        "AIM",
+        &ReferralWithdrawn {
+            referral_id: withdrawn.referral_id,
+            council: SEFTON.into(),
+            reason: "plan_changed".into(),
+        },
+    ))
+    .await;
+    ctx.publish_envelope(&Envelope::new("referral", "AIM", &withdrawn))
+        .await;
+    assert_problem(
+        &place(withdrawn.referral_id, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    // Closed by the council (its placement over): nothing more is placed under it.
+    let closed_referral = referral_in(&ctx, SEFTON, "AIM").await;
+    ctx.publish_envelope(&Envelope::new(
+        "referral",
+        "AIM",
+        &ReferralClosed {
+            referral_id: closed_referral,
+            council: SEFTON.into(),
+        },
+    ))
+    .await;
+    assert_problem(
+        &place(closed_referral, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    // In a competition still open: not placeable until it is closed; a close arriving late
+    // (older than the reopening) changes nothing.
+    let competing = referral_in(&ctx, SEFTON, "AIM").await;
+    let competition = Uuid::now_v7();
+    let opened = CompetitionOpened {
+        competition_id: competition,
+        referral_id: competing,
+        referral_version: 1,
+        council: SEFTON.into(),
+        framework_id: Uuid::now_v7(),
+        lot_id: Uuid::now_v7(),
+        lot_name: "Residential".into(),
+        urgency: Urgency::Planned,
+        deadline: Utc::now() + chrono::Duration::days(3),
+        invited: vec![PROVIDER.into()],
+        summary: "residential".into(),
+        referral_path: format!("/v1/referrals/{competing}"),
+    };
+    ctx.publish_envelope(&Envelope::new("competition", "AIM", &opened))
+        .await;
+    assert_problem(
+        &place(competing, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    let closed = CompetitionClosed {
+        competition_id: competition,
+        referral_id: competing,
+        council: SEFTON.into(),
+        reason: "no_acceptable_bid".into(),
+        invited: vec![PROVIDER.into()],
+    };
+    let mut late = Envelope::new("competition", "AIM", &closed);
+    late.occurred_at -= chrono::Duration::seconds(60);
+    ctx.publish_envelope(&late).await;
+    assert_problem(
+        &place(competing, 1).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    ctx.publish_envelope(&Envelope::new("competition", "AIM", &closed))
+        .await;
+    assert_eq!(place(competing, 1).await.0, 201);
+    // Placed: the same referral cannot take a second bed while the placement goes on.
+    assert_problem(
+        &place(competing, 2).await,
+        422,
+        "validation",
+        Some(("/referral_id", "placeable")),
+    );
+    // A submitted referral on any route is placed; nothing was left half-written by the
+    // refusals (one placement each, and only the two placed).
+    let spot = referral_in(&ctx, SEFTON, "AIM").await;
+    assert_eq!(place(spot, 2).await.0, 201);
+    let started: Vec<PlacementStarted> = ctx.outbox_of().await;
+    assert_eq!(
+        started.iter().map(|p| p.referral_id).collect::<Vec<_>>(),
+        vec![competing, spot]
+    );
+}
+
+on_both!(
+    block_beds_need_a_real_referral,
+    block_beds_need_a_real_referral_on_sqlite,
+    block_beds_need_a_real_referral_on_postgres
 );
 
 /// A signed order placed `started` days ago; returns the placement's id.
@@ -1062,7 +1244,7 @@ async fn ipas(url: &str) {
         "the first version kept the order's rate: nothing for finance"
     );
 
-    // The review is overdue: listed, and raised once as due and once as overdue.
+    // The review is overdue: listed, and raised once, as overdue (never first as merely due).
     let (_, due) = call(&app, "GET", "/v1/ipa-reviews", &sw, None).await;
     assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
     assert_eq!(
@@ -1076,7 +1258,7 @@ async fn ipas(url: &str) {
     let (_, none) = call(&app, "GET", "/v1/ipa-reviews", &wirral_sw, None).await;
     assert_eq!(none, json!([]));
     let (a, b) = tokio::join!(sweep_once(&ctx.store, today), sweep_once(&ctx.store, today));
-    assert_eq!(a.unwrap().reviews_due + b.unwrap().reviews_due, 2);
+    assert_eq!(a.unwrap().reviews_due + b.unwrap().reviews_due, 1);
     assert_eq!(sweep_once(&ctx.store, today).await.unwrap().reviews_due, 0);
     let raised: Vec<IpaReviewDue> = ctx.outbox_of().await;
     assert_eq!(
@@ -1084,7 +1266,7 @@ async fn ipas(url: &str) {
             .iter()
             .map(|r| (r.review_due_on, r.overdue))
             .collect::<Vec<_>>(),
-        vec![(first_review, false), (first_review, true)]
+        vec![(first_review, true)]
     );
 
     // Recording the review sets the next date from the day it was held.
@@ -1367,10 +1549,9 @@ async fn ipas(url: &str) {
         "POST",
         "/v1/placements",
         &sefton,
-        Some(
-            json!({"block_contract_id": block["id"], "bed": 1, "referral_id": Uuid::now_v7(),
-                    "start_date": start.to_string()}),
-        ),
+        Some(json!({"block_contract_id": block["id"], "bed": 1,
+                    "referral_id": referral_in(&ctx, SEFTON, "AIM").await,
+                    "start_date": start.to_string()})),
     )
     .await;
     assert_eq!(s, 201, "{bed}");
@@ -1597,3 +1778,77 @@ fn every_operation_has_its_own_id() {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
 }
+
+/// Money cannot overflow: a block contract's weekly rates, an IPA's rate and each extra are
+/// at most £100,000.00 a week, and so are the extras together (summed without wrapping:
+/// two extras of i64::MAX used to wrap to a negative total); out of range is 422 naming the
+/// field, with nothing written and nothing told to finance.
+async fn weekly_money_bounds(url: &str) {
+    let ctx = start(url).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let sw = ctx.token(SEFTON, Role::SocialWorker);
+    let max = hub_platform::Pence::MAX_WEEKLY.0;
+    for (field, rate) in [
+        ("/block_weekly_rate_pence", i64::MAX),
+        ("/spot_weekly_rate_pence", max + 1),
+    ] {
+        let mut block = json!({"partnership": "AIM", "provider_id": PROVIDER, "beds": 2,
+                    "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
+                    "start_date": today().to_string(), "term_years": 3});
+        block[&field[1..]] = json!(rate);
+        assert_problem(
+            &call(&app, "POST", "/v1/contracts/blocks", &sefton, Some(block)).await,
+            422,
+            "validation",
+            Some((field, "range")),
+        );
+    }
+    let (_, blocks) = call(&app, "GET", "/v1/contracts/blocks", &sefton, None).await;
+    assert_eq!(blocks.as_array().map(Vec::len), Some(0), "{blocks}");
+
+    let id = placed(&ctx, today() - Days::new(10)).await;
+    let versions = format!("/v1/placements/{id}/ipa/versions");
+    let extra = |weekly: i64| json!({"service": "waking night staff", "weekly_pence": weekly});
+    for (body, field) in [
+        (
+            json!({"contact_arrangements": CONTACT, "weekly_rate_pence": i64::MAX}),
+            "/weekly_rate_pence",
+        ),
+        (
+            json!({"contact_arrangements": CONTACT, "extras": [extra(i64::MAX), extra(i64::MAX)]}),
+            "/extras/0/weekly_pence",
+        ),
+        (
+            json!({"contact_arrangements": CONTACT, "extras": [extra(max), extra(1)]}),
+            "/extras",
+        ),
+    ] {
+        assert_problem(
+            &call(&app, "POST", &versions, &sw, Some(body)).await,
+            422,
+            "validation",
+            Some((field, "range")),
+        );
+    }
+    let (s, v) = call(
+        &app,
+        "POST",
+        &versions,
+        &sw,
+        Some(
+            json!({"contact_arrangements": CONTACT, "weekly_rate_pence": max,
+                    "extras": [extra(max - 1), extra(1)]}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["versions"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(ctx.outbox_of::<PlacementRateChanged>().await.is_empty());
+}
+
+on_both!(
+    weekly_money_bounds,
+    weekly_money_bounds_on_sqlite,
+    weekly_money_bounds_on_postgres
+);

@@ -840,3 +840,79 @@ on_both!(
     service_contract_value_changes_on_sqlite,
     service_contract_value_changes_on_postgres
 );
+
+/// Money cannot overflow: a contract's value, an extension's added value and a variation's
+/// change are each at most £1,000,000,000.00, and so is the value they add up to (summed
+/// without wrapping); out of range is 422 naming the field, with nothing written and nothing
+/// told to finance.
+async fn money_bounds(url: &str) {
+    let ctx = ServiceCtx::start(url, contract::NAME, &SETS, contract::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let path = "/v1/contracts/services";
+    let max = contract::domain::service_contracts::MAX_CONTRACT_VALUE.0;
+    let mut letting = adoption_support();
+    letting["tupe_lgps"] = json!(false);
+    letting["value_pence"] = json!(i64::MAX);
+    assert_problem(
+        &call(&app, "POST", path, &sefton, Some(letting.clone())).await,
+        422,
+        "validation",
+        Some(("/value_pence", "range")),
+    );
+    letting["value_pence"] = json!(max - 1_000);
+    let (s, c) = call(&app, "POST", path, &sefton, Some(letting)).await;
+    assert_eq!(s, 201, "{c}");
+    let one = format!("{path}/{}", c["id"].as_str().unwrap());
+    let (s, c) = call(&app, "POST", &format!("{one}/go-live"), &sefton, None).await;
+    assert_eq!(s, 200, "{c}");
+    let vary = |change: i64| {
+        json!({"effective_on": "2019-04-01", "reason": "more birth parents than planned",
+               "description": "counselling sessions added", "value_change_pence": change})
+    };
+    for (what, body, field) in [
+        (
+            "extend",
+            json!({"added_value_pence": i64::MAX}),
+            "/added_value_pence",
+        ),
+        (
+            "extend",
+            json!({"added_value_pence": 1_001}),
+            "/added_value_pence",
+        ),
+        ("variations", vary(i64::MAX), "/value_change_pence"),
+        ("variations", vary(1_001), "/value_change_pence"),
+    ] {
+        assert_problem(
+            &call(&app, "POST", &format!("{one}/{what}"), &sefton, Some(body)).await,
+            422,
+            "validation",
+            Some((field, "range")),
+        );
+    }
+    let (_, c) = call(&app, "GET", &one, &sefton, None).await;
+    assert_eq!(
+        (c["value_pence"].as_i64(), c["extensions_used"].as_i64()),
+        (Some(max - 1_000), Some(0)),
+        "{c}"
+    );
+    assert!(ctx.outbox_of::<ServiceContractExtended>().await.is_empty());
+    assert!(ctx.outbox_of::<ServiceContractVaried>().await.is_empty());
+    // Up to the bound exactly is fine.
+    let (s, c) = call(
+        &app,
+        "POST",
+        &format!("{one}/extend"),
+        &sefton,
+        Some(json!({"added_value_pence": 1_000})),
+    )
+    .await;
+    assert_eq!((s, c["value_pence"].as_i64()), (200, Some(max)), "{c}");
+}
+
+on_both!(
+    money_bounds,
+    service_contract_money_bounds_on_sqlite,
+    service_contract_money_bounds_on_postgres
+);

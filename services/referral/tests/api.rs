@@ -6,8 +6,8 @@
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralSubmitted,
-    ReferralUpdated, ReferralWithdrawn, Urgency,
+    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralClosed,
+    ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{
     Role,
@@ -411,6 +411,21 @@ async fn lifecycle_and_versions(url: &str) {
     )
     .await;
     assert_eq!((s, r["status"].as_str()), (200, Some("closed")), "{r}");
+    // Announced (so the contract service places nothing more under it), without the words.
+    let closed: Vec<ReferralClosed> = ctx.outbox_of().await;
+    assert_eq!(
+        closed
+            .iter()
+            .map(|c| (c.referral_id.to_string(), c.council.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(id.clone(), SEFTON)]
+    );
+    assert!(
+        ctx.outbox()
+            .await
+            .iter()
+            .all(|e| !e.payload.to_string().contains("placement ended"))
+    );
     let (s, r) = call(&app, "PUT", &path, &sefton, Some(doc2)).await;
     assert_eq!((s, problem_type(&r)), (409, "/problems/referral-closed"));
 
@@ -917,4 +932,98 @@ on_both!(
     lists_and_refusals,
     lists_and_refusals_on_sqlite,
     lists_and_refusals_on_postgres
+);
+
+/// A placement that started for `referral` in a block bed (no order, no award before it).
+fn placed_in_block_bed(referral: &str) -> PlacementStarted {
+    PlacementStarted {
+        placement_id: Uuid::now_v7(),
+        order_id: None,
+        referral_id: referral.parse().unwrap(),
+        council: SEFTON.into(),
+        provider_id: "prov-care-assist".into(),
+        weekly_rate_pence: 198_800,
+        extras_weekly_pence: 0,
+        start_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        block_contract_id: Some(Uuid::now_v7()),
+        bed: Some(1),
+    }
+}
+
+/// Every placement places its referral: a child placed in a block bed on the direct-award,
+/// other-purchasing-system or spot-purchase route (never awarded), or while a competition is
+/// still open for it, is `placed`; a late close of that competition changes nothing.
+async fn every_placement_places_its_referral(url: &str) {
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let status = |id: String| {
+        let (app, sefton) = (&app, &sefton);
+        async move {
+            let (s, r) = call(app, "GET", &format!("/v1/referrals/{id}"), sefton, None).await;
+            assert_eq!(s, 200, "{r}");
+            r["status"].as_str().unwrap().to_owned()
+        }
+    };
+    let submit = |route: &'static str| {
+        let (app, sefton) = (&app, &sefton);
+        async move {
+            let (s, r) = call(
+                app,
+                "POST",
+                "/v1/referrals",
+                sefton,
+                Some(new_referral(route, true)),
+            )
+            .await;
+            assert_eq!((s, r["status"].as_str()), (201, Some("submitted")), "{r}");
+            r["id"].as_str().unwrap().to_owned()
+        }
+    };
+    for route in ["direct_award", "other_purchasing_system", "spot_purchase"] {
+        let id = submit(route).await;
+        ctx.publish("contract", &placed_in_block_bed(&id)).await;
+        assert_eq!(status(id.clone()).await, "placed", "route {route}");
+        let (_, h) = call(
+            &app,
+            "GET",
+            &format!("/v1/referrals/{id}/history"),
+            &sefton,
+            None,
+        )
+        .await;
+        assert!(h.to_string().contains("\"placed\""), "{h}");
+    }
+
+    // In a competition when the child is placed in a block bed: placed, and the close of
+    // that competition arriving afterwards does not put it back to `submitted`.
+    let id = submit("mini_competition").await;
+    let competition = Uuid::now_v7();
+    ctx.publish("competition", &opened(&id, competition, 1, &["prov-a"]))
+        .await;
+    assert_eq!(status(id.clone()).await, "in_competition");
+    ctx.publish("contract", &placed_in_block_bed(&id)).await;
+    assert_eq!(status(id.clone()).await, "placed");
+    ctx.publish("competition", &closed(&id, competition)).await;
+    assert_eq!(status(id.clone()).await, "placed");
+
+    // A withdrawn referral is not placed by a stray event.
+    let id = submit("spot_purchase").await;
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/v1/referrals/{id}/withdraw"),
+        &sefton,
+        Some(json!({"reason": "plan_changed"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    ctx.publish("contract", &placed_in_block_bed(&id)).await;
+    assert_eq!(status(id).await, "withdrawn");
+}
+
+on_both!(
+    every_placement_places_its_referral,
+    every_placement_places_its_referral_on_sqlite,
+    every_placement_places_its_referral_on_postgres
 );

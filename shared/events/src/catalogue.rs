@@ -68,6 +68,15 @@ pub struct ReferralWithdrawn {
 }
 event!(ReferralWithdrawn, "referral.withdrawn", 1);
 
+/// A council closed a placed referral (its placement is over): nothing more is placed under
+/// it. The council's reason stays in the referral service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralClosed {
+    pub referral_id: Uuid,
+    pub council: String,
+}
+event!(ReferralClosed, "referral.closed", 1);
+
 /// A mini-competition opened and invited providers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetitionOpened {

@@ -167,6 +167,7 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     ReferralSubmitted::TYPE,
     ReferralUpdated::TYPE,
     ReferralWithdrawn::TYPE,
+    ReferralClosed::TYPE,
     CompetitionOpened::TYPE,
     BidSubmitted::TYPE,
     CompetitionAwarded::TYPE,

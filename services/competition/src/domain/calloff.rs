@@ -3,7 +3,7 @@
 //! emergency and their review. Request shapes and their rules; no I/O.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use hub_platform::{FieldError, http::Validate};
+use hub_platform::{FieldError, Pence, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -376,6 +376,12 @@ impl Validate for DirectAward {
                 "min",
                 "a weekly rate must be more than zero",
             ));
+        } else if let Err(err) = Pence(self.weekly_rate_pence).check_range(
+            "/weekly_rate_pence",
+            Pence(1),
+            Pence::MAX_WEEKLY,
+        ) {
+            e.push(err);
         }
         e
     }

@@ -1,4 +1,10 @@
 //! Frameworks, lots and mini-competitions: the rules. No I/O.
+//!
+//! Money bounds: every weekly price a caller gives here — a Provider Response price per need
+//! level, a bid's weekly price, a direct award's weekly rate — is more than zero and at most
+//! `Pence::MAX_WEEKLY` (£100,000.00), else 422 naming the field (rule `range`). An award
+//! carries one of them to the contract service, so no award can hold a rate that finance
+//! could not cost.
 
 pub mod calloff;
 pub mod criteria;
@@ -11,7 +17,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use hub_events::{ReferralSubmitted, Urgency};
-use hub_platform::{FieldError, http::Validate};
+use hub_platform::{FieldError, Pence, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -280,6 +286,8 @@ impl Validate for Admission {
                     "min",
                     "a weekly price must be more than zero",
                 ));
+            } else if let Err(err) = Pence(price).check_range(&field, Pence(1), Pence::MAX_WEEKLY) {
+                e.push(err);
             }
         }
         e
@@ -356,6 +364,12 @@ impl Validate for NewBid {
                 "min",
                 "a weekly price must be more than zero",
             ));
+        } else if let Err(err) = Pence(self.weekly_price_pence).check_range(
+            "/weekly_price_pence",
+            Pence(1),
+            Pence::MAX_WEEKLY,
+        ) {
+            e.push(err);
         }
         for (c, a) in &self.answers {
             if a.len() > 10_000 {
@@ -478,6 +492,46 @@ mod tests {
         assert!(needs_variation_evidence(214_901, Some(214_900)));
         assert!(!needs_variation_evidence(214_900, Some(214_900)));
         assert!(needs_variation_evidence(1, None));
+    }
+
+    #[test]
+    fn weekly_prices_are_at_most_the_weekly_bound() {
+        let max = Pence::MAX_WEEKLY.0;
+        let rules = |errors: Vec<FieldError>| -> Vec<(String, String)> {
+            errors.into_iter().map(|e| (e.field, e.rule)).collect()
+        };
+        let bid = |price: i64| -> NewBid {
+            serde_json::from_value(
+                serde_json::json!({"weekly_price_pence": price, "start_date": "2026-12-01"}),
+            )
+            .unwrap()
+        };
+        assert!(bid(max).validate().is_empty());
+        assert_eq!(
+            rules(bid(max + 1).validate()),
+            [("/weekly_price_pence".into(), "range".into())]
+        );
+        let admission: Admission = serde_json::from_value(serde_json::json!({
+            "provider_id": "prov-x", "name": "X",
+            "weekly_prices": {"standard": 200000, "complex": i64::MAX}
+        }))
+        .unwrap();
+        assert_eq!(
+            rules(admission.validate()),
+            [("/weekly_prices/complex".into(), "range".into())]
+        );
+        let award = |rate: i64| -> calloff::DirectAward {
+            serde_json::from_value(serde_json::json!({
+                "provider_id": "prov-care-assist", "weekly_rate_pence": rate,
+                "start_date": "2026-12-01", "justification": "emergency"
+            }))
+            .unwrap()
+        };
+        assert!(award(max).validate().is_empty());
+        assert_eq!(
+            rules(award(i64::MAX).validate()),
+            [("/weekly_rate_pence".into(), "range".into())]
+        );
     }
 
     #[test]

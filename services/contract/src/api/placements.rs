@@ -26,7 +26,7 @@ use crate::{
     },
     store::{
         self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
-        schema::*,
+        referral_facts, schema::*,
     },
 };
 
@@ -255,6 +255,13 @@ fn in_block_bed(
     };
     let contract_id = block_contract_id.to_string();
     let admission = blocks::admit_to_bed(conn, &who.org, &contract_id, bed, start_date)?;
+    // A real referral of the placing council, in the contract's partnership, placeable now.
+    referral_facts::check_block_bed(
+        conn,
+        &referral_id.to_string(),
+        &who.org,
+        &admission.partnership,
+    )?;
     let row = PlacementRow {
         referral_id: referral_id.to_string(),
         partnership: admission.partnership,
@@ -283,7 +290,9 @@ fn in_block_bed(
 /// Start a placement (a commissioner of the child's council): under a signed order, or an
 /// emergency (direct-award) order before its signature, which then follows within the
 /// agreed time; or in a bed of a block contract held for or offered to the council, at the
-/// block rate. Records the home (and its position, for the stability figures).
+/// block rate, for a referral of the council known to this service, in the contract's
+/// partnership and placeable (404 for an unknown or another council's referral; 422 naming
+/// `/referral_id` otherwise). Records the home (and its position, for the stability figures).
 #[utoipa::path(post, path = "/v1/placements", tag = "contract", request_body = NewPlacement,
     responses((status = 201, body = PlacementView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),

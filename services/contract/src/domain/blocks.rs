@@ -19,6 +19,10 @@
 //!   realised saving over a date range = (spot − block) × occupied bed-days / 7 and the cost
 //!   of voids = block × void bed-days / 7, each rounded half up to the penny once, on the
 //!   totals (see [`savings`]).
+//! * Money bounds: each weekly rate (block and spot) is more than zero and at most
+//!   `Pence::MAX_WEEKLY` (£100,000.00), else 422 naming the field (`range`). With at most
+//!   [`MAX_BEDS`] beds and a term of at most 10 + 10 × 5 years, everything derived from a
+//!   block contract (a year's saving, every bed-day finance costs) stays far inside `i64`.
 
 use chrono::{Datelike, Days, NaiveDate};
 use hub_platform::{
@@ -119,6 +123,8 @@ impl Validate for NewBlockContract {
                     "positive",
                     "a weekly rate in pence, above zero",
                 ));
+            } else if let Err(err) = Pence(rate).check_range(field, Pence(1), Pence::MAX_WEEKLY) {
+                e.push(err);
             }
         }
         if !(1..=10).contains(&self.term_years) {
@@ -623,5 +629,20 @@ mod tests {
                 "{expected:?} in {rules:?}"
             );
         }
+        let mut huge = ok.clone();
+        huge.block_weekly_rate_pence = i64::MAX;
+        huge.spot_weekly_rate_pence = Pence::MAX_WEEKLY.0 + 1;
+        let rules: Vec<(String, String)> = huge
+            .validate()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("/block_weekly_rate_pence".into(), "range".into()),
+                ("/spot_weekly_rate_pence".into(), "range".into()),
+            ]
+        );
     }
 }

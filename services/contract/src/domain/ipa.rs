@@ -6,9 +6,14 @@
 //!
 //! Contact arrangements are the child's personal data: they stay in this service, never in
 //! events or logs.
+//!
+//! Money bounds: the core weekly rate and each extra are more than zero and at most
+//! `Pence::MAX_WEEKLY` (£100,000.00); the extras together are at most `Pence::MAX_WEEKLY` a
+//! week too (422 `range` naming `/extras`), so a placement costs at most £200,000.00 a week
+//! and every figure finance derives from it fits in `i64` over any span of days.
 
 use chrono::{Days, Months, NaiveDate};
-use hub_platform::{FieldError, http::Validate};
+use hub_platform::{FieldError, Pence, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,12 +100,18 @@ impl Validate for NewIpaVersion {
             true,
             4000,
         );
-        if self.weekly_rate_pence.is_some_and(|r| r <= 0) {
-            e.push(FieldError::new(
+        match self.weekly_rate_pence {
+            Some(r) if r <= 0 => e.push(FieldError::new(
                 "/weekly_rate_pence",
                 "min",
                 "a weekly rate must be more than zero",
-            ));
+            )),
+            Some(r) => e.extend(
+                Pence(r)
+                    .check_range("/weekly_rate_pence", Pence(1), Pence::MAX_WEEKLY)
+                    .err(),
+            ),
+            None => {}
         }
         if self.extras.len() > 20 {
             e.push(FieldError::new(
@@ -116,13 +127,35 @@ impl Validate for NewIpaVersion {
                 true,
                 200,
             ));
+            let field = format!("/extras/{i}/weekly_pence");
             if x.weekly_pence <= 0 {
                 e.push(FieldError::new(
-                    format!("/extras/{i}/weekly_pence"),
+                    field,
                     "min",
                     "a weekly cost must be more than zero",
                 ));
+            } else if let Err(err) =
+                Pence(x.weekly_pence).check_range(&field, Pence(1), Pence::MAX_WEEKLY)
+            {
+                e.push(err);
             }
+        }
+        // The extras together: summed without wrapping, and held to the weekly bound.
+        let total = self
+            .extras
+            .iter()
+            .try_fold(Pence::ZERO, |sum, x| sum.checked_add(Pence(x.weekly_pence)));
+        match total {
+            Some(t) if t <= Pence::MAX_WEEKLY => {}
+            _ => e.push(FieldError::new(
+                "/extras",
+                "range",
+                format!(
+                    "the extras together must be at most {} a week (in pence: {})",
+                    Pence::MAX_WEEKLY,
+                    Pence::MAX_WEEKLY.0
+                ),
+            )),
         }
         if self
             .review_frequency_months
@@ -145,6 +178,7 @@ impl Validate for NewIpaVersion {
 }
 
 impl NewIpaVersion {
+    /// The extras' weekly total (validated: at most `Pence::MAX_WEEKLY`, so the sum fits).
     pub fn extras_weekly_pence(&self) -> i64 {
         self.extras.iter().map(|x| x.weekly_pence).sum()
     }
@@ -206,6 +240,19 @@ pub fn review_is_due(next_review_on: NaiveDate, today: NaiveDate) -> bool {
 /// A review is overdue from the day after its date.
 pub fn review_is_overdue(next_review_on: NaiveDate, today: NaiveDate) -> bool {
     today > next_review_on
+}
+
+/// What a review's one announcement on `today` says: `Some(true)` once it is overdue,
+/// `Some(false)` while it is due within the notice period, `None` before. The sweep raises
+/// one `contract.ipa_review_due` for the state the review is in when it first sees it: a
+/// review already overdue is announced as overdue only (never first as merely due), and a
+/// review announced as due is announced again once, when it becomes overdue.
+pub fn review_notice(next_review_on: NaiveDate, today: NaiveDate) -> Option<bool> {
+    if review_is_overdue(next_review_on, today) {
+        Some(true)
+    } else {
+        review_is_due(next_review_on, today).then_some(false)
+    }
 }
 
 /// What a review concluded.
@@ -314,6 +361,46 @@ mod tests {
     }
 
     #[test]
+    fn rates_and_extras_are_bounded_and_the_extras_cannot_add_up_past_the_bound() {
+        let rules = |v: serde_json::Value| -> Vec<(String, String)> {
+            version(v)
+                .validate()
+                .into_iter()
+                .map(|e| (e.field, e.rule))
+                .collect()
+        };
+        let max = Pence::MAX_WEEKLY.0;
+        assert!(
+            rules(
+                serde_json::json!({"contact_arrangements": "x", "weekly_rate_pence": max,
+                "extras": [{"service": "a", "weekly_pence": max}]})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            rules(serde_json::json!({"contact_arrangements": "x", "weekly_rate_pence": i64::MAX})),
+            [("/weekly_rate_pence".into(), "range".into())]
+        );
+        // Two extras of i64::MAX wrapped to a negative total before; now each is out of range
+        // and so is their sum.
+        assert_eq!(
+            rules(serde_json::json!({"contact_arrangements": "x", "extras": [
+                {"service": "a", "weekly_pence": i64::MAX}, {"service": "b", "weekly_pence": i64::MAX}]})),
+            [
+                ("/extras/0/weekly_pence".into(), "range".into()),
+                ("/extras/1/weekly_pence".into(), "range".into()),
+                ("/extras".into(), "range".into()),
+            ]
+        );
+        // Each within the bound, together over it.
+        assert_eq!(
+            rules(serde_json::json!({"contact_arrangements": "x", "extras": [
+                {"service": "a", "weekly_pence": max}, {"service": "b", "weekly_pence": 1}]})),
+            [("/extras".into(), "range".into())]
+        );
+    }
+
+    #[test]
     fn a_first_version_starts_with_the_placement_and_a_later_one_after_the_current() {
         let start = d(2026, 12, 1);
         let v = version(serde_json::json!({"contact_arrangements": "x"}));
@@ -347,6 +434,13 @@ mod tests {
         assert!(!review_is_due(on, d(2027, 2, 14)));
         assert!(review_is_due(on, d(2027, 2, 15)));
         assert!(!review_is_overdue(on, on) && review_is_overdue(on, d(2027, 3, 2)));
+        // One announcement for the state the review is in: an overdue one is never called
+        // merely due.
+        assert_eq!(review_notice(on, d(2027, 2, 14)), None);
+        assert_eq!(review_notice(on, d(2027, 2, 15)), Some(false));
+        assert_eq!(review_notice(on, on), Some(false));
+        assert_eq!(review_notice(on, d(2027, 3, 2)), Some(true));
+        assert_eq!(review_notice(on, d(2028, 1, 1)), Some(true));
         let r: NewReview = serde_json::from_value(
             serde_json::json!({"reviewed_on": "2027-03-01", "outcome": "continue_as_agreed"}),
         )

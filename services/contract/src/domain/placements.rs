@@ -1,5 +1,20 @@
 //! Placements: a child living in a provider's home or with its carers, under an order or in
 //! a bed of a block contract; how a placement ends. No I/O.
+//!
+//! A block-bed placement names the child's referral, and the referral must be a real one the
+//! placing council may place there ([`block_bed_referral`]), judged on the service's own
+//! replica of referral facts (fed by `referral.submitted`, `.withdrawn`, `.closed` and the
+//! competition events; services never call each other):
+//! * unknown to the service (never submitted, a made-up id, or not yet announced), or another
+//!   council's: 404, as for a referral the caller may not see;
+//! * of another partnership than the block contract's: 422 naming `/referral_id` (rule
+//!   `partnership`);
+//! * withdrawn, closed, in a competition still open (close it first: the invited providers were
+//!   promised a decision), or already in a placement that goes on: 422 naming
+//!   `/referral_id` (rule `placeable`).
+//!
+//! A submitted referral (any route: direct award, another purchasing system, spot purchase),
+//! an awarded one, or one whose earlier placement has ended may be placed.
 
 use chrono::NaiveDate;
 use hub_platform::{FieldError, http::Validate};
@@ -8,6 +23,72 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::text_errors;
+
+/// What the contract service knows of a referral (its replica of the referral facts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralFacts<'a> {
+    pub council: &'a str,
+    pub partnership: &'a str,
+    pub withdrawn: bool,
+    /// Closed by its council once placed (the placement over).
+    pub closed: bool,
+    /// A competition for it is open (opened, and neither closed nor awarded since).
+    pub in_competition: bool,
+    /// It is in a placement that goes on.
+    pub placed: bool,
+}
+
+/// Why a referral cannot be placed in a block bed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferralRefusal {
+    /// Unknown, or another council's: 404.
+    NotFound,
+    /// Known and the council's, but not placeable there: 422 naming `/referral_id`.
+    Invalid(FieldError),
+}
+
+/// Whether `council` may place the child of the referral `facts` describes (None: unknown to
+/// the service) in a bed of a block contract let for `partnership`.
+pub fn block_bed_referral(
+    facts: Option<&ReferralFacts<'_>>,
+    council: &str,
+    partnership: &str,
+) -> Result<(), ReferralRefusal> {
+    let Some(f) = facts.filter(|f| f.council == council) else {
+        return Err(ReferralRefusal::NotFound);
+    };
+    let invalid = |rule: &str, message: String| {
+        Err(ReferralRefusal::Invalid(FieldError::new(
+            "/referral_id",
+            rule,
+            message,
+        )))
+    };
+    if f.partnership != partnership {
+        return invalid(
+            "partnership",
+            format!(
+                "the referral is in {}; the block contract's beds are for {partnership}",
+                f.partnership
+            ),
+        );
+    }
+    let not_placeable = if f.withdrawn {
+        Some("the referral has been withdrawn")
+    } else if f.closed {
+        Some("the referral is closed")
+    } else if f.in_competition {
+        Some("a competition is open for the referral; close it before placing the child")
+    } else if f.placed {
+        Some("the child is already in a placement under this referral; end it first")
+    } else {
+        None
+    };
+    match not_placeable {
+        Some(why) => invalid("placeable", why.to_owned()),
+        None => Ok(()),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -195,6 +276,57 @@ impl EndPlacement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_bed_takes_a_real_placeable_referral_of_the_placing_council() {
+        let sefton = ReferralFacts {
+            council: "E08000014",
+            partnership: "AIM",
+            withdrawn: false,
+            closed: false,
+            in_competition: false,
+            placed: false,
+        };
+        let rule = |facts: Option<&ReferralFacts<'_>>, council: &str| match block_bed_referral(
+            facts, council, "AIM",
+        ) {
+            Ok(()) => "ok".to_owned(),
+            Err(ReferralRefusal::NotFound) => "not-found".to_owned(),
+            Err(ReferralRefusal::Invalid(e)) => {
+                assert_eq!(e.field, "/referral_id");
+                e.rule
+            }
+        };
+        assert_eq!(rule(Some(&sefton), "E08000014"), "ok");
+        // A made-up id, and another council's referral: not visible.
+        assert_eq!(rule(None, "E08000014"), "not-found");
+        assert_eq!(rule(Some(&sefton), "E08000015"), "not-found");
+        let lcr = ReferralFacts {
+            partnership: "LCR-PPA",
+            ..sefton.clone()
+        };
+        assert_eq!(rule(Some(&lcr), "E08000014"), "partnership");
+        for not_placeable in [
+            ReferralFacts {
+                withdrawn: true,
+                ..sefton.clone()
+            },
+            ReferralFacts {
+                closed: true,
+                ..sefton.clone()
+            },
+            ReferralFacts {
+                in_competition: true,
+                ..sefton.clone()
+            },
+            ReferralFacts {
+                placed: true,
+                ..sefton.clone()
+            },
+        ] {
+            assert_eq!(rule(Some(&not_placeable), "E08000014"), "placeable");
+        }
+    }
 
     fn rules(v: serde_json::Value) -> Vec<(String, String)> {
         let p: NewPlacement = serde_json::from_value(v).unwrap();

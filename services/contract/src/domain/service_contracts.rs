@@ -32,10 +32,19 @@
 //!   `/value_change_pence` (rule `within_remaining`). A 409, not a 422: the same request is
 //!   sound on its own and may be allowed on another day or before another variation; what
 //!   it breaks is the contract's state, as with `no-extensions-left`. A change that would
-//!   take the contract's value past the largest amount of pence is a 422 (`range`).
+//!   take the contract's value past [`MAX_CONTRACT_VALUE`] is a 422 (`range`).
+//! * Money bounds: a contract's value, each extension's added value, each variation's change
+//!   (either way) and a pension bond are each at most [`MAX_CONTRACT_VALUE`]
+//!   (£1,000,000,000.00), and so is the contract's value after every extension and variation
+//!   (summed with checked arithmetic; over it, 422 `range` naming the field of the change). A
+//!   partnership's largest service contracts are worth a few million pounds; the bound is
+//!   far above them and, as the whole value is phased over the term however long, keeps every
+//!   figure finance derives from a contract (a day's share, a year's, the total) about eight
+//!   orders of magnitude inside `i64`, so the contract service never emits a value finance
+//!   cannot cost.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use hub_platform::{FieldError, Principal, Role, directory, http::Validate};
+use hub_platform::{FieldError, Pence, Principal, Role, directory, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -147,6 +156,38 @@ fn required_text(field: &str, value: &str, what: &str, e: &mut Vec<FieldError>) 
 }
 
 /// A request to let a service contract (as a draft).
+/// The most a service contract may be worth over its whole life (its value with every
+/// extension and variation), and the most one change to it or a pension bond may be.
+pub const MAX_CONTRACT_VALUE: Pence = Pence::gbp(1_000_000_000, 0);
+
+/// `amount` at most [`MAX_CONTRACT_VALUE`] either way (its other rules are the caller's).
+fn contract_amount_error(field: &str, amount: i64) -> Option<FieldError> {
+    Pence(amount)
+        .check_range(field, Pence(-MAX_CONTRACT_VALUE.0), MAX_CONTRACT_VALUE)
+        .err()
+}
+
+/// The contract's value after a change of `change` (an extension's added value, a
+/// variation's change) to `value`: summed without wrapping and at most
+/// [`MAX_CONTRACT_VALUE`], else a `range` error naming `field`.
+pub fn value_after(value: i64, change: i64, field: &str) -> Result<i64, FieldError> {
+    Pence(value)
+        .checked_add(Pence(change))
+        .unwrap_or(Pence(i64::MAX))
+        .check_range(field, Pence(i64::MIN), MAX_CONTRACT_VALUE)
+        .map(|v| v.0)
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                "range",
+                format!(
+                    "the contract's value would be more than {} (in pence: {})",
+                    MAX_CONTRACT_VALUE, MAX_CONTRACT_VALUE.0
+                ),
+            )
+        })
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewServiceContract {
@@ -205,6 +246,7 @@ impl Validate for NewServiceContract {
                 "the contract's value in pence, above zero",
             ));
         }
+        e.extend(contract_amount_error("/value_pence", self.value_pence));
         if self.end_date <= self.start_date {
             e.push(FieldError::new(
                 "/end_date",
@@ -331,6 +373,9 @@ impl Validate for PensionsUpdate {
                 "the bond's amount in pence, above zero",
             ));
         }
+        if let Some(p) = self.bond_amount_pence {
+            e.extend(contract_amount_error("/bond_amount_pence", p));
+        }
         e
     }
 }
@@ -377,7 +422,9 @@ impl Validate for ExtendService {
                 "zero or more pence",
             )]
         } else {
-            Vec::new()
+            contract_amount_error("/added_value_pence", self.added_value_pence)
+                .into_iter()
+                .collect()
         }
     }
 }
@@ -425,6 +472,9 @@ impl Validate for NewVariation {
                 "non_zero",
                 "pence added to the value (negative to take them from it), not zero; leave it out when the value does not change",
             ));
+        }
+        if let Some(change) = self.value_change_pence {
+            e.extend(contract_amount_error("/value_change_pence", change));
         }
         e
     }
@@ -644,6 +694,46 @@ mod tests {
         );
         assert_eq!(pension_gaps(true, "signed", "required").len(), 1);
         assert!(pension_gaps(true, "signed", "in_place").is_empty());
+    }
+
+    #[test]
+    fn contract_values_are_bounded_and_summed_without_wrapping() {
+        let max = MAX_CONTRACT_VALUE.0;
+        let letting = |value: i64| -> NewServiceContract {
+            serde_json::from_value(serde_json::json!({
+                "partnership": "AIM", "provider_id": "prov-adoption-support", "title": "Adoption support",
+                "services": ["letterbox"], "value_pence": value, "start_date": "2018-04-01",
+                "end_date": "2020-03-31", "budget_line": "commissioned_adoption_support"
+            }))
+            .unwrap()
+        };
+        let rules = |errors: Vec<FieldError>| -> Vec<(String, String)> {
+            errors.into_iter().map(|e| (e.field, e.rule)).collect()
+        };
+        assert!(letting(max).validate().is_empty());
+        assert_eq!(
+            rules(letting(i64::MAX).validate()),
+            [("/value_pence".into(), "range".into())]
+        );
+        let extend = ExtendService {
+            added_value_pence: i64::MAX,
+            reason: None,
+        };
+        assert_eq!(
+            rules(extend.validate()),
+            [("/added_value_pence".into(), "range".into())]
+        );
+        // A change within its own bound that takes the value past the contract's bound, or
+        // past i64 (which wrapped before), is refused naming the change's field.
+        assert_eq!(value_after(max - 10, 10, "/added_value_pence"), Ok(max));
+        assert_eq!(value_after(max, -max, "/value_change_pence"), Ok(0));
+        for (value, change) in [(max, 1), (i64::MAX, 1), (1, i64::MAX)] {
+            let e = value_after(value, change, "/value_change_pence").unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.rule.as_str()),
+                ("/value_change_pence", "range")
+            );
+        }
     }
 
     #[test]

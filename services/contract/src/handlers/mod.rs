@@ -1,5 +1,10 @@
 //! Event consumers of the contract service, and its clock ([`sweep`]).
+//!
+//! * `awards`: `competition.awarded` → an order.
+//! * `referrals`: the replica of referral facts a block-bed placement is checked against
+//!   ([`referrals`]).
 
+pub mod referrals;
 pub mod sweep;
 
 use chrono::Utc;
@@ -36,6 +41,10 @@ pub async fn subscribe(
                 handle(conn, env, events, sign_within)
             }),
         )
+        .await?;
+    let facts = referrals::subscription();
+    transport
+        .subscribe(facts.clone(), store.handler(&facts, referrals::handle))
         .await?;
     Ok(())
 }

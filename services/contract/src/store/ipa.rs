@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::{
     PlacementStatus,
-    ipa::{REVIEW_NOTICE_DAYS, VersionStatus, review_is_overdue},
+    ipa::{REVIEW_NOTICE_DAYS, VersionStatus, review_notice},
     may_see,
 };
 
@@ -259,9 +259,11 @@ pub fn reviews_due(
 }
 
 /// Raises `contract.ipa_review_due` for the reviews of active placements that fall due by
-/// `today`: once when due (from [`REVIEW_NOTICE_DAYS`] before the date) and once more when
-/// overdue (from the day after). Each is marked with the review date it was raised for in
-/// the statement that checks it was not yet, so replicas sweeping at once raise it once; a
+/// `today`, one event for the state each is in ([`review_notice`]): once when due (from
+/// [`REVIEW_NOTICE_DAYS`] before the date) and once more when overdue (from the day after);
+/// a review first seen already overdue is raised once, as overdue. Each is marked with the
+/// review date it was raised for in the statement that checks it was not yet, so replicas
+/// sweeping at once raise it once; raising it as overdue marks it as announced due as well. A
 /// review recorded moves the date, and the next one is raised afresh.
 pub fn sweep_ipa_reviews(
     conn: &mut DbConnection,
@@ -273,50 +275,49 @@ pub fn sweep_ipa_reviews(
         let Some(on) = ipa.next_review_on else {
             continue;
         };
-        let mut raise = |conn: &mut DbConnection, overdue: bool| -> Result<(), DbError> {
-            let target = ipas::table
-                .find(&ipa.id)
-                .filter(ipas::next_review_on.eq(on));
-            let n = if overdue {
-                diesel::update(
-                    target.filter(
-                        ipas::overdue_raised_for
-                            .is_null()
-                            .or(ipas::overdue_raised_for.ne(on)),
-                    ),
-                )
-                .set(ipas::overdue_raised_for.eq(Some(on)))
-                .execute(conn)?
-            } else {
-                diesel::update(
-                    target.filter(
-                        ipas::due_raised_for
-                            .is_null()
-                            .or(ipas::due_raised_for.ne(on)),
-                    ),
-                )
-                .set(ipas::due_raised_for.eq(Some(on)))
-                .execute(conn)?
-            };
-            if n == 1 {
-                events.emit(
-                    &ipa.partnership,
-                    &IpaReviewDue {
-                        placement_id: super::uuid(&ipa.placement_id)?,
-                        ipa_id: super::uuid(&ipa.id)?,
-                        council: ipa.council.clone(),
-                        provider_id: ipa.provider_id.clone(),
-                        review_due_on: on,
-                        overdue,
-                    },
-                );
-                raised += 1;
-            }
-            Ok(())
+        let Some(overdue) = review_notice(on, today) else {
+            continue;
         };
-        raise(conn, false)?;
-        if review_is_overdue(on, today) {
-            raise(conn, true)?;
+        let target = ipas::table
+            .find(&ipa.id)
+            .filter(ipas::next_review_on.eq(on));
+        let n = if overdue {
+            diesel::update(
+                target.filter(
+                    ipas::overdue_raised_for
+                        .is_null()
+                        .or(ipas::overdue_raised_for.ne(on)),
+                ),
+            )
+            .set((
+                ipas::overdue_raised_for.eq(Some(on)),
+                ipas::due_raised_for.eq(Some(on)),
+            ))
+            .execute(conn)?
+        } else {
+            diesel::update(
+                target.filter(
+                    ipas::due_raised_for
+                        .is_null()
+                        .or(ipas::due_raised_for.ne(on)),
+                ),
+            )
+            .set(ipas::due_raised_for.eq(Some(on)))
+            .execute(conn)?
+        };
+        if n == 1 {
+            events.emit(
+                &ipa.partnership,
+                &IpaReviewDue {
+                    placement_id: super::uuid(&ipa.placement_id)?,
+                    ipa_id: super::uuid(&ipa.id)?,
+                    council: ipa.council.clone(),
+                    provider_id: ipa.provider_id.clone(),
+                    review_due_on: on,
+                    overdue,
+                },
+            );
+            raised += 1;
         }
     }
     Ok(raised)

@@ -4,6 +4,7 @@ pub mod blocks;
 pub mod ipa;
 pub mod orders;
 pub mod placements;
+pub mod referral_facts;
 pub mod service_contracts;
 
 pub use ipa::sweep_ipa_reviews;
@@ -133,6 +134,19 @@ pub mod schema {
             recorded_at -> Timestamp,
         }
     }
+    diesel::table! {
+        referral_facts (referral_id) {
+            referral_id -> Text,
+            council -> Text,
+            partnership -> Text,
+            withdrawn -> Bool,
+            closed -> Bool,
+            competition_id -> Nullable<Text>,
+            competition_open -> Bool,
+            competition_at -> Nullable<Timestamp>,
+            updated_at -> Timestamp,
+        }
+    }
     diesel::joinable!(placements -> orders (order_id));
     diesel::joinable!(ipas -> placements (placement_id));
     diesel::joinable!(ipa_versions -> ipas (ipa_id));
@@ -144,7 +158,8 @@ pub mod schema {
         placements,
         ipas,
         ipa_versions,
-        ipa_reviews
+        ipa_reviews,
+        referral_facts
     );
 }
 

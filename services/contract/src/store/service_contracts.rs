@@ -455,6 +455,8 @@ pub fn extend(
     if c.extensions_left() == 0 {
         return Err(none_left().into());
     }
+    let value = rules::value_after(c.value_pence, added_value, "/added_value_pence")
+        .map_err(|e| Problem::validation(vec![e]))?;
     let new_end = rules::extended_end(c.end_date, c.extension_months as u16);
     let n = diesel::update(
         service_contracts::table
@@ -466,7 +468,7 @@ pub fn extend(
     .set((
         service_contracts::extensions_used.eq(c.extensions_used + 1),
         service_contracts::end_date.eq(new_end),
-        service_contracts::value_pence.eq(c.value_pence + added_value),
+        service_contracts::value_pence.eq(value),
         service_contracts::alerted_months.eq(None::<i32>),
     ))
     .execute(conn)?;
@@ -600,13 +602,8 @@ pub fn vary(
             )])
             .into());
         }
-        let after = c.value_pence.checked_add(delta).ok_or_else(|| {
-            Problem::invalid(
-                "/value_change_pence",
-                "range",
-                "the contract's value would be more pence than can be counted",
-            )
-        })?;
+        let after = rules::value_after(c.value_pence, delta, "/value_change_pence")
+            .map_err(|e| Problem::validation(vec![e]))?;
         change.value_pence = Some(after);
         detail["value_before_pence"] = serde_json::json!(c.value_pence);
         detail["value_after_pence"] = serde_json::json!(after);

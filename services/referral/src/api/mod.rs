@@ -16,7 +16,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hub_bus::Store;
-use hub_events::{ReferralSubmitted, ReferralUpdated, ReferralWithdrawn};
+use hub_events::{ReferralClosed, ReferralSubmitted, ReferralUpdated, ReferralWithdrawn};
 use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -773,7 +773,8 @@ pub async fn reroute(
     Ok(HttpResponse::Ok().json(shown))
 }
 
-/// Close a placed referral (for instance when the placement ends).
+/// Close a placed referral (for instance when the placement ends): `referral.closed` (the
+/// reason stays here), so nothing more is placed under it.
 #[utoipa::path(post, path = "/v1/referrals/{id}/close", tag = "referral", request_body = Closing,
     responses((status = 200, body = ReferralView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
@@ -788,10 +789,17 @@ pub async fn close(
     let id = id.into_inner();
     let shown = state
         .store
-        .write(move |conn, _| {
+        .write(move |conn, events| {
             let mut row = own(conn, &id, &who)?;
             let from = status_of(&row)?;
             row.status = from.close().map_err(conflict)?.code().to_owned();
+            events.emit(
+                &row.partnership,
+                &ReferralClosed {
+                    referral_id: parse_uuid(&row.id)?,
+                    council: row.council.clone(),
+                },
+            );
             row.status_reason = Some(reason);
             row.updated_at = Utc::now().naive_utc();
             save(conn, &row)?;

@@ -294,6 +294,7 @@ impl Validate for NewReferral {
 ///                    ↑  └──────────── competition.awarded (direct award) ────────────↗   │
 ///                    └── competition.closed ──┘                                          │
 ///                                                awarded ─contract.placement_started→ placed ─close→ closed
+/// submitted | in_competition ─contract.placement_started (block bed, other system, spot)→ placed
 /// draft | submitted | in_competition | awarded ─withdraw→ withdrawn
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -494,9 +495,13 @@ pub fn after(
             Placed => Some(Placed),
             _ => None,
         },
+        // Every placement places its referral, whatever the route: after an award, and
+        // equally a child placed in a block bed (or through another purchasing system, or a
+        // spot purchase) straight from `submitted`, or while a competition was still open
+        // for it (a late award or close of that competition then changes nothing).
         Happening::PlacementStarted => match status {
-            Awarded | Placed => Some(Placed),
-            _ => None,
+            Submitted | InCompetition | Awarded | Placed => Some(Placed),
+            Draft | Closed | Withdrawn => None,
         },
     }
 }
@@ -796,7 +801,15 @@ mod tests {
             }
         }
         assert_eq!(after(Draft, None, opened("c")), None);
-        assert_eq!(after(InCompetition, Some("c"), PlacementStarted), None);
+        // Every placement places its referral: a block bed, another purchasing system or a
+        // spot purchase places a submitted referral, with no award before it.
+        assert_eq!(after(Submitted, None, PlacementStarted), Some(Placed));
+        assert_eq!(
+            after(InCompetition, Some("c"), PlacementStarted),
+            Some(Placed)
+        );
+        assert_eq!(after(Placed, Some("c"), closed("c")), None);
+        assert_eq!(after(Draft, None, PlacementStarted), None);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!   submitted, with the reason, so the council can re-route it (`POST …/route`).
 //! * `competition.awarded` (a mini-competition's award or a direct award): → awarded; the
 //!   winner reads the full document from then on.
-//! * `contract.placement_started`: awarded → placed.
+//! * `contract.placement_started`: → placed, from awarded, and equally from submitted or
+//!   in_competition (a block bed, another purchasing system, a spot purchase: every
+//!   placement places its referral).
 //!
 //! An event that no longer applies (the referral was withdrawn meanwhile, or the close of a
 //! competition it is no longer in) changes no status; it is logged and, where it carries
