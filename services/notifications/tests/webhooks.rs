@@ -11,9 +11,9 @@ use std::{
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    BedOffered, BedVoid, BidOutcome, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
-    CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded,
-    ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
+    BedOffered, BedVoid, BidOutcome, CompetitionAwarded, CompetitionCloseReason, CompetitionClosed,
+    CompetitionOpened, CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue,
+    PlacementEnded, ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
 };
 use hub_platform::{
     Role, Settings,
@@ -290,7 +290,8 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
             competition_id: c1,
             referral_id: referral,
             council: SEFTON.into(),
-            reason: "no bid met the location criterion".into(),
+            reason: CompetitionCloseReason::NoAcceptableBid,
+            provider_message: Some("No bid met the location criterion.".into()),
             invited: vec!["prov-a".into(), "prov-b".into(), "prov-c".into()],
         },
     )
@@ -299,7 +300,8 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
         let got = rx.wait(p, "competition.closed", 1).await;
         assert!(got[0].verifies(&hooks[p].secret));
         let d = &got[0].json()["data"];
-        assert_eq!(d["reason"], "no bid met the location criterion");
+        assert_eq!(d["reason"], "no_acceptable_bid");
+        assert_eq!(d["provider_message"], "No bid met the location criterion.");
         assert_eq!(d["lot_name"], "Residential");
     }
     ctx.publish("referral", &updated(referral, 3)).await;
@@ -502,7 +504,8 @@ async fn reopened_competitions_and_late_events(ctx: ServiceCtx, rx: Receiver) {
             competition_id: c1,
             referral_id: referral,
             council: SEFTON.into(),
-            reason: "no acceptable bid".into(),
+            reason: CompetitionCloseReason::NoAcceptableBid,
+            provider_message: None,
             invited: vec!["prov-a".into()],
         },
     )

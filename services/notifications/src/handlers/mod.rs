@@ -11,7 +11,7 @@
 //! | `referral.updated` | `referral.updated` | the invited providers of the referral's open competitions, and the winner once awarded (not for a version they were invited on already) |
 //! | `competition.awarded` | `competition.awarded` | the winner (also of a direct award) |
 //! | | `competition.unsuccessful` | every other provider the award names, with its own scores beside the winner's and the reasons |
-//! | `competition.closed` | `competition.closed` | every invited provider, with the reason |
+//! | `competition.closed` | `competition.closed` | every invited provider, with the reason code and any message written for providers (never the council's own words) |
 //! | `competition.vacancy_published` with `offered_by` | `vacancy.offered` | every other member council of the partnerships the offering council belongs to |
 //! | `contract.order_issued` | `order.issued` | the provider |
 //! | `contract.order_overdue` | `order.overdue` | the provider and the council |
