@@ -1062,6 +1062,24 @@ async fn lists_and_refusals(url: &str) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!((s, fields), (422, vec!["/child/name", "/needs/0"]));
+    // The structured fields an invited provider reads are checked too: a full postcode is not
+    // a district, and contact is a kind and a frequency, not words.
+    let mut bad = document();
+    bad["education"]["school_postcode_district"] = json!("L21 4PQ");
+    let (s, r) = call(&app, "PUT", &path, &sefton, Some(bad)).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/education/school_postcode_district")),
+        "{r}"
+    );
+    let mut bad = document();
+    bad["contact"] = json!([{"kind": "mum Sinead", "frequency": "weekly"}]);
+    let (s, r) = call(&app, "PUT", &path, &sefton, Some(bad)).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/contact/0/kind")),
+        "{r}"
+    );
     let (s, r) = call(
         &app,
         "POST",
