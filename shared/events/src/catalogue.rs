@@ -30,8 +30,9 @@
 //!   bed, or the service's `bed filled`); `ServiceContractTerminated::reason` (a lead
 //!   commissioner's reason for ending a partnership-wide service contract with a provider,
 //!   read by finance; no child is party to it).
-//! * **Known gaps, left as they are**: `ReferralSubmitted::gender` and `educational_needs`
-//!   are meant as codes but the referral document does not yet restrict them to a list.
+//! * **Codes by shape**: `ReferralSubmitted::gender` and `educational_needs` are codes the
+//!   referral service checks by shape (1 to 32 letters, digits, `_`, `-`: never a
+//!   description); there is no closed list of them yet.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -294,6 +294,24 @@ impl ReferralDocument {
                 "the child is 18 or over at the wanted start",
             ));
         }
+        // Sent in `referral.submitted`: codes, never words about the child.
+        if !is_code(&self.child.gender) {
+            errors.push(FieldError::new(
+                f("/child/gender"),
+                "code",
+                "a gender code (e.g. female, male, non_binary), not a description",
+            ));
+        }
+        let educational = self.education.iter().flat_map(|e| &e.educational_needs);
+        for (i, code) in educational.enumerate() {
+            if !is_code(code) {
+                errors.push(FieldError::new(
+                    f(&format!("/education/educational_needs/{i}")),
+                    "code",
+                    "an educational need code (e.g. SEMH, MLD), not a description",
+                ));
+            }
+        }
         for (i, need) in self.needs.iter().enumerate() {
             if !NEED_CODES.contains(&need.as_str()) {
                 errors.push(FieldError::new(
@@ -367,6 +385,14 @@ impl ReferralDocument {
 }
 
 pub use hub_platform::directory::is_postcode_district;
+
+/// A code, not words: 1 to 32 letters, digits, `_` or `-` (what events may carry of the
+/// child's gender and educational needs).
+pub fn is_code(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
 
 /// The view an invited provider gets before it is awarded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -1159,12 +1185,20 @@ mod tests {
             assert!(!r.contains(leak), "{leak} in {r}");
         }
         let mut bad = d.clone();
+        bad.child.gender = "girl, prefers to be called Sam".into();
+        bad.education.as_mut().unwrap().educational_needs =
+            vec!["SEMH".into(), "needs a TA".into()];
         bad.education.as_mut().unwrap().school_postcode_district = Some("L20 3AB".into());
         bad.sibling_ages = Some(vec![6, 400]);
         let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["/education/school_postcode_district", "/sibling_ages/1"]
+            [
+                "/child/gender",
+                "/education/educational_needs/1",
+                "/education/school_postcode_district",
+                "/sibling_ages/1"
+            ]
         );
     }
 
