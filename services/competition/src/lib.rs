@@ -7,8 +7,13 @@
 //!
 //! **Frameworks.** The partnership's lead commissioner sets a framework up; its purchasing
 //! bodies (the councils that may call off) default to the partnership's members, its review
-//! date to start + 2 years (the PPA is reviewed every 2 years). A referral from a council that
-//! is not a purchasing body opens nothing (logged, like a referral for an unknown lot).
+//! date to start + 2 years (the PPA is reviewed every 2 years). Setting a framework up
+//! publishes `competition.framework_published` (its partnership, purchasing bodies and lots,
+//! whole), which the referral service keeps as its replica to refuse, with 422, a referral
+//! that would go nowhere. A submitted referral the competition service still cannot route
+//! (an unknown framework or lot, a lot of another framework, a framework of another
+//! partnership, a council that is not a purchasing body) opens nothing and is put back to its
+//! council with `competition.referral_returned` and the reason code: never silently.
 //! Providers are admitted only while an admission round is open: a *set-up* round opens with
 //! the framework and stays open until the lead closes it. Open systems (flexible and dynamic
 //! purchasing systems and the open-ended provider partner agreement) may then open further
@@ -25,7 +30,16 @@
 //! Statuses: `draft` → `open` → `awarded` | `closed`; `closed` → `open` (reopen, new deadline,
 //! earlier bids set aside) | `awaiting_direct_award` (re-route) → `awarded` (direct).
 //! `referral.withdrawn` closes the referral's live competitions with the reason
-//! "referral withdrawn" (they cannot be reopened).
+//! `referral_withdrawn` (they cannot be reopened).
+//!
+//! **Closing without an award: codes out, words in.** `POST …/close` takes a reason code
+//! (`no_acceptable_bid`, `no_bids`, `need_changed`, `placed_elsewhere`, `other`), the
+//! commissioner's own words in `detail` (required for `other`; kept in the competition's
+//! history, which providers never see) and, optionally, `provider_message`, text written for
+//! the providers. `competition.closed` carries the code and the provider message only: a
+//! council's words about a child never reach a provider. In OCDS, `no_acceptable_bid`,
+//! `no_bids` and `other` are an `unsuccessful` tender; `need_changed`, `placed_elsewhere` and
+//! `referral_withdrawn` a `cancelled` one.
 //!
 //! **Criteria and evaluation** are in [`domain::criteria`] and [`domain::evaluation`]:
 //! price pro rata to the lowest acceptable bid (`weight × lowest ÷ price`), location linear in

@@ -7,7 +7,8 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use hub_events::{
-    AgeBand, CompetitionAwarded, CompetitionClosed, CompetitionOpened, ReferralSubmitted,
+    AgeBand, CompetitionAwarded, CompetitionCloseReason, CompetitionClosed, CompetitionOpened,
+    Envelope, FrameworkPublished, ReferralReturnReason, ReferralReturned, ReferralSubmitted,
     ReferralWithdrawn, Urgency, VacancyPublished, VacancyWithdrawn,
 };
 use hub_platform::{
@@ -2048,13 +2049,27 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         "validation",
         Some(("/reason", "required")),
     );
+    // The council's words are not a code: refused, naming the field.
+    assert_problem(
+        &call(
+            &app,
+            "POST",
+            &path("/close"),
+            &sefton,
+            Some(json!({"reason": "Saoirse needs a home without an older peer group"})),
+        )
+        .await,
+        422,
+        "validation",
+        Some(("/reason", "one_of")),
+    );
     assert_problem(
         &call(
             &app,
             "POST",
             &path("/close"),
             &ctx.token(SEFTON, Role::SocialWorker),
-            Some(json!({"reason": "x"})),
+            Some(json!({"reason": "no_bids"})),
         )
         .await,
         403,
@@ -2066,7 +2081,11 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         "POST",
         &path("/close"),
         &sefton,
-        Some(json!({"reason": "no acceptable bid: nothing within 20 miles"})),
+        Some(json!({
+            "reason": "no_acceptable_bid",
+            "detail": "Saoirse needs a home without an older peer group; nothing within 20 miles",
+            "provider_message": "No bid met the location requirement."
+        })),
     )
     .await;
     assert_eq!(
@@ -2074,12 +2093,19 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         (200, Some("closed")),
         "{closed}"
     );
+    // Codes out, words in: providers get the code and the words written for them; the
+    // council's own words stay in the competition's history.
     let events = ctx.outbox_of::<CompetitionClosed>().await;
     assert_eq!(events.len(), 1);
+    assert_eq!(events[0].reason, CompetitionCloseReason::NoAcceptableBid);
     assert_eq!(
-        events[0].reason,
-        "no acceptable bid: nothing within 20 miles"
+        events[0].provider_message.as_deref(),
+        Some("No bid met the location requirement.")
     );
+    let sent = serde_json::to_string(&events[0]).unwrap();
+    assert!(!sent.contains("Saoirse"), "{sent}");
+    let history = closed["history"].to_string();
+    assert!(history.contains("Saoirse needs a home"), "{history}");
     assert_eq!(events[0].invited.len(), 6);
     assert_problem(
         &call(
@@ -2165,7 +2191,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         "POST",
         &path("/close"),
         &sefton,
-        Some(json!({"reason": "still nothing suitable"})),
+        Some(json!({"reason": "other", "detail": "still nothing suitable"})),
     )
     .await;
     assert_eq!(s, 200, "{closed}");
@@ -2242,10 +2268,13 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     let c2 = competition_of(&ctx, &app, &r2).await;
     assert_eq!(
         (c2["status"].as_str(), c2["closed_reason"].as_str()),
-        (Some("closed"), Some("referral withdrawn"))
+        (Some("closed"), Some("referral_withdrawn"))
     );
     let events = ctx.outbox_of::<CompetitionClosed>().await;
-    assert_eq!(events.last().unwrap().reason, "referral withdrawn");
+    assert_eq!(
+        events.last().unwrap().reason,
+        CompetitionCloseReason::ReferralWithdrawn
+    );
     assert_eq!(events.last().unwrap().competition_id.to_string(), id2);
     assert_problem(
         &call(
@@ -2731,4 +2760,130 @@ on_both!(
     weekly_prices_are_bounded,
     weekly_prices_are_bounded_on_sqlite,
     weekly_prices_are_bounded_on_postgres
+);
+
+/// Every framework set up is published whole for the referral service's replica; a submitted
+/// referral the service cannot route is returned to its council with a reason code (never
+/// dropped silently), and one it can route opens a competition as before.
+async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
+    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
+    let app = ctx.app().await;
+    let halton = ctx.token(HALTON, Role::Commissioner);
+    let set_up = |bodies: Option<Vec<&'static str>>| {
+        let (app, halton) = (&app, &halton);
+        async move {
+            let mut body = json!({
+                "partnership": "LCR-PPA", "name": "LCR PPA", "kind": "provider_partner_agreement",
+                "start_date": "2020-10-19", "end_date": "2030-10-18",
+                "lots": [{"name": "Residential", "placement_type": "residential"}]
+            });
+            if let Some(b) = bodies {
+                body["purchasing_bodies"] = json!(b);
+            }
+            let (s, fw) = call(app, "POST", "/v1/frameworks", halton, Some(body)).await;
+            assert_eq!(s, 201, "{fw}");
+            let id = |v: &Value| v.as_str().unwrap().parse::<Uuid>().unwrap();
+            (id(&fw["id"]), id(&fw["lots"][0]["id"]))
+        }
+    };
+    let (ppa, lot) = set_up(None).await;
+    let (halton_only, halton_lot) = set_up(Some(vec![HALTON])).await;
+    let published = ctx.outbox_of::<FrameworkPublished>().await;
+    assert_eq!(published.len(), 2);
+    assert_eq!(
+        (
+            published[0].framework_id,
+            published[0].partnership.as_str(),
+            published[0]
+                .lots
+                .iter()
+                .map(|l| l.lot_id)
+                .collect::<Vec<_>>()
+        ),
+        (ppa, "LCR-PPA", vec![lot])
+    );
+    assert!(published[0].purchasing_bodies.iter().any(|b| b == SEFTON));
+    assert_eq!(published[1].purchasing_bodies, [HALTON]);
+
+    let submitted = |framework_id: Uuid, lot_id: Uuid| ReferralSubmitted {
+        referral_id: Uuid::now_v7(),
+        version: 1,
+        council: SEFTON.into(),
+        framework_id,
+        lot_id,
+        route: "mini_competition".into(),
+        placement_type: "residential".into(),
+        urgency: Urgency::Planned,
+        age_band: AgeBand::ElevenToFifteen,
+        age_years: 14,
+        gender: "male".into(),
+        needs: vec![],
+        educational_needs: vec![],
+        ehcp: false,
+        wanted_start: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        area_district: "L20".into(),
+        area_latitude: AREA.0,
+        area_longitude: AREA.1,
+        max_distance_miles: 20.0,
+        submitted_by: "sw-sefton".into(),
+    };
+    let cases = [
+        (
+            submitted(Uuid::now_v7(), lot),
+            "LCR-PPA",
+            ReferralReturnReason::UnknownFramework,
+        ),
+        (
+            submitted(ppa, Uuid::now_v7()),
+            "LCR-PPA",
+            ReferralReturnReason::UnknownLot,
+        ),
+        (
+            submitted(ppa, halton_lot),
+            "LCR-PPA",
+            ReferralReturnReason::LotNotInFramework,
+        ),
+        (
+            submitted(halton_only, halton_lot),
+            "LCR-PPA",
+            ReferralReturnReason::NotAPurchasingBody,
+        ),
+        (
+            submitted(ppa, lot),
+            "AIM",
+            ReferralReturnReason::OtherPartnership,
+        ),
+    ];
+    for (r, partnership, _) in &cases {
+        ctx.publish_envelope(&Envelope::new("referral", partnership, r))
+            .await;
+    }
+    let returned = ctx.outbox_of::<ReferralReturned>().await;
+    assert_eq!(
+        returned
+            .iter()
+            .map(|e| (
+                e.referral_id,
+                e.referral_version,
+                e.council.as_str(),
+                e.reason
+            ))
+            .collect::<Vec<_>>(),
+        cases
+            .iter()
+            .map(|(r, _, why)| (r.referral_id, 1, SEFTON, *why))
+            .collect::<Vec<_>>()
+    );
+    assert!(ctx.outbox_of::<CompetitionOpened>().await.is_empty());
+
+    // A referral it can route opens a competition and is not returned.
+    ctx.publish("referral", &submitted(ppa, lot)).await;
+    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 1);
+    assert_eq!(ctx.outbox_of::<ReferralReturned>().await.len(), cases.len());
+}
+
+on_both!(
+    referrals_that_cannot_be_routed_are_returned,
+    returned_referrals_on_sqlite,
+    returned_referrals_on_postgres
 );

@@ -11,9 +11,10 @@ use std::{
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    BedOffered, BedVoid, BidOutcome, BiddingClosed, CompetitionAwarded, CompetitionClosed,
-    CompetitionOpened, CriterionScore, Envelope, IpaReviewDue, OrderIssued, OrderOverdue,
-    PlacementEnded, ReferralUpdated, ServiceContractExpiring, Urgency, VacancyPublished,
+    BedOffered, BedVoid, BidOutcome, BiddingClosed, CompetitionAwarded, CompetitionCloseReason,
+    CompetitionClosed, CompetitionOpened, CriterionScore, Envelope, IpaReviewDue, OrderIssued,
+    OrderOverdue, PlacementEnded, ReferralUpdated, ServiceContractExpiring, Urgency,
+    VacancyPublished,
 };
 use hub_platform::{
     Role, Settings,
@@ -324,7 +325,8 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
             competition_id: c1,
             referral_id: referral,
             council: SEFTON.into(),
-            reason: "no bid met the location criterion".into(),
+            reason: CompetitionCloseReason::NoAcceptableBid,
+            provider_message: Some("No bid met the location criterion.".into()),
             invited: vec!["prov-a".into(), "prov-b".into(), "prov-c".into()],
         },
     )
@@ -333,7 +335,8 @@ async fn providers_follow_their_referrals(ctx: ServiceCtx, rx: Receiver) {
         let got = rx.wait(p, "competition.closed", 1).await;
         assert!(got[0].verifies(&hooks[p].secret));
         let d = &got[0].json()["data"];
-        assert_eq!(d["reason"], "no bid met the location criterion");
+        assert_eq!(d["reason"], "no_acceptable_bid");
+        assert_eq!(d["provider_message"], "No bid met the location criterion.");
         assert_eq!(d["lot_name"], "Residential");
     }
     ctx.publish("referral", &updated(referral, 3)).await;
@@ -542,7 +545,8 @@ async fn reopened_competitions_and_late_events(ctx: ServiceCtx, rx: Receiver) {
             competition_id: c1,
             referral_id: referral,
             council: SEFTON.into(),
-            reason: "no acceptable bid".into(),
+            reason: CompetitionCloseReason::NoAcceptableBid,
+            provider_message: None,
             invited: vec!["prov-a".into()],
         },
     )

@@ -6,16 +6,40 @@
 //! document), `POST /v1/referrals/{id}/{submit,withdraw,route,close}`, and
 //! `GET /v1/referrals/{id}/{versions,reads,history}`.
 //! Events: emits `referral.submitted`, `referral.updated`, `referral.withdrawn`; consumes
-//! `competition.opened`, `competition.closed`, `competition.awarded` and
+//! `competition.opened`, `competition.closed`, `competition.awarded`,
+//! `competition.referral_returned`, `competition.framework_published` and
 //! `contract.placement_started` (`handlers`).
 //!
 //! Decisions (DESIGN.md and the issue are silent on them):
 //! * **Lifecycle** (`domain::Status`): draft → submitted → in_competition → awarded → placed
-//!   → closed; withdrawn from any status before placed (409 `/problems/referral-placed` after).
+//!   → closed; submitted → returned (the competition service could not route it) → submitted
+//!   (re-routed); withdrawn from any status before placed (409 `/problems/referral-placed` after).
 //!   `competition.closed` puts an in-competition referral back to `submitted`, with the
 //!   competition's reason as its status reason, so that the council can re-route it. A direct
 //!   award goes submitted → awarded. A placed referral is closed by the council
 //!   (`POST …/close`, e.g. when the placement ends); nothing else closes it.
+//! * **No referral silently goes nowhere** (issue 10, rule 3). The service keeps a replica
+//!   of the competition service's frameworks (partnership, purchasing bodies, lots) from
+//!   `competition.framework_published`. A referral on a route the competition service acts on
+//!   (mini-competition, preselected, direct award) is refused at write and again at submit and
+//!   re-route, 422 naming the field, when the replica shows it would go nowhere:
+//!   `/framework_id` `partnership` (another partnership's framework), `/framework_id`
+//!   `purchasing_body` (the council may not call off), `/lot_id` `in_framework` (not one of
+//!   its lots). A framework the replica has not heard of (set up before the replica existed,
+//!   or its event not yet arrived) is accepted: the competition service judges it, and if it
+//!   cannot route it answers `competition.referral_returned`; the referral becomes
+//!   `returned` with the reason code as `status_reason` (in GET and in the list filter), and
+//!   the council re-routes it (`POST …/route`, optionally with another `framework_id` and
+//!   `lot_id`: a new version, submitted again) or withdraws it. A return of an earlier
+//!   version than the referral's own changes nothing. Spot purchases and other purchasing
+//!   systems are not checked against frameworks.
+//! * **Redaction until award** (rule 6). Before award an invited provider sees the school as
+//!   type, phase and postcode district (never its name), siblings as their number and ages,
+//!   contact as kind and frequency: structured fields of the document (`education.school_type`,
+//!   `school_phase`, `school_postcode_district`; `sibling_ages`; `contact`) written beside
+//!   the council's words (`education.school`, `siblings`, `contact_arrangements`), which only
+//!   the council and the awarded provider read. Documents written before the structured
+//!   fields stay readable; their invited providers see none of the words and no structure.
 //! * **Versions.** A draft is edited in place. After submission each `PUT` of a different
 //!   document is a new version (who, which organisation, when) and a `referral.updated`;
 //!   a `PUT` of the same document changes nothing. Each version also records the route in

@@ -6,13 +6,14 @@
 
 use chrono::{NaiveDate, Utc};
 use hub_events::{
-    CompetitionAwarded, CompetitionClosed, CompetitionOpened, PlacementStarted, ReferralClosed,
+    CompetitionAwarded, CompetitionCloseReason, CompetitionClosed, CompetitionOpened, FrameworkLot,
+    FrameworkPublished, PlacementStarted, ReferralClosed, ReferralReturnReason, ReferralReturned,
     ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency,
 };
 use hub_platform::{
     Role,
     db::Migrations,
-    directory::{KNOWSLEY, SEFTON},
+    directory::{HALTON, KNOWSLEY, SEFTON},
 };
 use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::{Value, json};
@@ -22,6 +23,9 @@ static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &referral::MIGRATIONS];
 
 const CHILD: &str = "Jordan Example-Child";
 const DOB: &str = "2012-05-14";
+/// The council's words about siblings and contact: the awarded provider's to read only.
+const SIBLINGS: &str = "Two sisters, Aoife (9) and Niamh (6), placed together in Crosby";
+const CONTACT: &str = "Supervised contact with mum Sinead at the Bootle family centre";
 
 fn document() -> Value {
     json!({
@@ -30,8 +34,15 @@ fn document() -> Value {
         "placement_type": "residential",
         "urgency": "planned",
         "needs": ["emotional_behavioural"],
-        "education": {"school": "Example High", "ehcp": true, "educational_needs": ["SEMH"]},
+        "education": {"school": "Example High", "school_type": "mainstream",
+            "school_phase": "secondary", "school_postcode_district": "L21", "ehcp": true,
+            "educational_needs": ["SEMH"]},
         "about_me": "Loves football; needs time to trust new adults.",
+        "siblings": SIBLINGS,
+        "sibling_ages": [9, 6],
+        "contact_arrangements": CONTACT,
+        "contact": [{"kind": "birth_mother", "frequency": "fortnightly"},
+            {"kind": "siblings", "frequency": "monthly"}],
         "location": {"postcode_district": "L20", "latitude": 53.4612, "longitude": -2.9873, "max_distance_miles": 20.0},
         "wanted_start": "2026-12-01"
     })
@@ -71,7 +82,8 @@ fn closed(referral: &str, competition: Uuid) -> CompetitionClosed {
         competition_id: competition,
         referral_id: referral.parse().unwrap(),
         council: SEFTON.into(),
-        reason: "no acceptable bid".into(),
+        reason: CompetitionCloseReason::NoAcceptableBid,
+        provider_message: None,
         invited: vec!["prov-a".into(), "prov-b".into()],
     }
 }
@@ -165,12 +177,37 @@ async fn lifecycle_and_versions(url: &str) {
     assert_eq!(r["redacted"]["about_me"], "Loves football and drawing.");
     assert!(r.get("route_reason").is_none() && r.get("document").is_none());
     let text = r.to_string();
-    for leak in [CHILD, DOB, "53.4612", "Example High School"] {
+    for leak in [
+        CHILD,
+        DOB,
+        "53.4612",
+        "Example High",
+        "Aoife",
+        "Crosby",
+        "Sinead",
+        "Bootle",
+    ] {
         assert!(
             !text.contains(leak),
             "the redacted view leaks {leak}: {text}"
         );
     }
+    // Until award: the school as type, phase and district; siblings as number and ages;
+    // contact as kind and frequency.
+    assert_eq!(
+        r["redacted"]["education"],
+        json!({"school_type": "mainstream", "school_phase": "secondary",
+            "school_postcode_district": "L21", "ehcp": true, "educational_needs": ["SEMH"]})
+    );
+    assert_eq!(
+        r["redacted"]["siblings"],
+        json!({"number": 2, "ages": [9, 6]})
+    );
+    assert_eq!(
+        r["redacted"]["contact"],
+        json!([{"kind": "birth_mother", "frequency": "fortnightly"},
+            {"kind": "siblings", "frequency": "monthly"}])
+    );
 
     // A provider that was not invited: 404, as if the referral did not exist.
     for p in [
@@ -259,7 +296,7 @@ async fn lifecycle_and_versions(url: &str) {
         r["status_reason"]
             .as_str()
             .unwrap()
-            .contains("no acceptable bid"),
+            .contains("no_acceptable_bid"),
         "{r}"
     );
     let (_, r) = call(&app, "GET", &path, &a, None).await;
@@ -366,6 +403,15 @@ async fn lifecycle_and_versions(url: &str) {
         (Some("full"), Some("awarded"))
     );
     assert_eq!(r["document"]["child"]["name"], CHILD);
+    // After award, the awarded provider reads the council's words in full.
+    assert_eq!(
+        (
+            r["document"]["education"]["school"].as_str(),
+            r["document"]["siblings"].as_str(),
+            r["document"]["contact_arrangements"].as_str()
+        ),
+        (Some("Example High"), Some(SIBLINGS), Some(CONTACT))
+    );
     assert!(r.get("route_reason").is_none());
     let (s, r) = call(&app, "GET", &format!("{path}?version=1"), &c, None).await;
     assert_eq!((s, r["view"].as_str()), (200, Some("full")));
@@ -702,6 +748,178 @@ async fn withdrawals_and_direct_awards(url: &str) {
     assert_eq!((s, r["view"].as_str()), (200, Some("redacted")));
 }
 
+fn framework(partnership: &str, bodies: &[&str], lots: &[Uuid]) -> FrameworkPublished {
+    FrameworkPublished {
+        framework_id: Uuid::now_v7(),
+        partnership: partnership.into(),
+        lead_commissioner: HALTON.into(),
+        purchasing_bodies: bodies.iter().map(|b| (*b).to_owned()).collect(),
+        lots: lots
+            .iter()
+            .map(|l| FrameworkLot {
+                lot_id: *l,
+                name: "Residential".into(),
+                placement_type: "residential".into(),
+            })
+            .collect(),
+        start_date: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+        end_date: NaiveDate::from_ymd_opt(2029, 3, 31).unwrap(),
+    }
+}
+
+fn for_framework(fw: &FrameworkPublished, lot: Uuid, submit: bool) -> Value {
+    let mut r = new_referral("mini_competition", submit);
+    r["framework_id"] = json!(fw.framework_id);
+    r["lot_id"] = json!(lot);
+    r
+}
+
+/// No referral silently goes nowhere: what the replica of the competition service's frameworks
+/// can tell is refused at write and at submit (422 naming the field, nothing written); what
+/// only the competition service can tell comes back as `competition.referral_returned`, and the
+/// council sees the referral `returned` with the reason code, to re-route it.
+async fn referrals_that_would_go_nowhere(url: &str) {
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let knowsley = ctx.token(KNOWSLEY, Role::Commissioner);
+    let (lot, other_lot) = (Uuid::now_v7(), Uuid::now_v7());
+    let ppa = framework("LCR-PPA", &[SEFTON, HALTON], &[lot]);
+    ctx.publish("competition", &ppa).await;
+    let aim = framework("AIM", &[SEFTON, KNOWSLEY], &[other_lot]);
+    ctx.publish("competition", &aim).await;
+
+    let post = |token: &String, body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move { call(app, "POST", "/v1/referrals", &token, Some(body)).await }
+    };
+    let refused = |token: &String, body: Value, field: &'static str, rule: &'static str| {
+        let r = post(token, body);
+        async move {
+            let (s, r) = r.await;
+            assert_eq!((s, problem_type(&r)), (422, "/problems/validation"), "{r}");
+            assert_eq!(
+                (
+                    r["errors"][0]["field"].as_str(),
+                    r["errors"][0]["rule"].as_str()
+                ),
+                (Some(field), Some(rule)),
+                "{r}"
+            );
+        }
+    };
+    // A lot that is not the framework's, even for a draft.
+    refused(
+        &sefton,
+        for_framework(&ppa, other_lot, false),
+        "/lot_id",
+        "in_framework",
+    )
+    .await;
+    // A framework of another partnership.
+    refused(
+        &sefton,
+        for_framework(&aim, other_lot, true),
+        "/framework_id",
+        "partnership",
+    )
+    .await;
+    // A council that is not one of the purchasing bodies.
+    refused(
+        &knowsley,
+        for_framework(&ppa, lot, true),
+        "/framework_id",
+        "purchasing_body",
+    )
+    .await;
+    assert!(
+        ctx.outbox().await.is_empty(),
+        "nothing written, nothing sent"
+    );
+    let (_, list) = call(&app, "GET", "/v1/referrals", &sefton, None).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+
+    // The right framework and lot: accepted.
+    let (s, r) = post(&sefton, for_framework(&ppa, lot, true)).await;
+    assert_eq!((s, r["status"].as_str()), (201, Some("submitted")), "{r}");
+
+    // A draft checked again at submit: the framework has since dropped Sefton (an older
+    // publication arriving late changes nothing).
+    let (s, draft) = post(&sefton, for_framework(&ppa, lot, false)).await;
+    assert_eq!(s, 201, "{draft}");
+    let mut narrower = ppa.clone();
+    narrower.purchasing_bodies = vec![HALTON.into()];
+    ctx.publish("competition", &narrower).await;
+    ctx.publish_late("competition", &ppa, 60).await;
+    let submit = format!("/v1/referrals/{}/submit", draft["id"].as_str().unwrap());
+    let (s, r) = call(&app, "POST", &submit, &sefton, None).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/framework_id")),
+        "{r}"
+    );
+    let (_, r) = call(
+        &app,
+        "GET",
+        &format!("/v1/referrals/{}", draft["id"].as_str().unwrap()),
+        &sefton,
+        None,
+    )
+    .await;
+    assert_eq!(r["status"], "draft");
+
+    // A framework the replica has not heard of: accepted, and the competition service returns
+    // it; the council sees why, and re-routes it to a framework and lot that will take it.
+    ctx.publish("competition", &ppa).await;
+    let (s, r) = post(&sefton, new_referral("mini_competition", true)).await;
+    assert_eq!((s, r["status"].as_str()), (201, Some("submitted")), "{r}");
+    let id = r["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/referrals/{id}");
+    let returned = ReferralReturned {
+        referral_id: id.parse().unwrap(),
+        referral_version: 1,
+        council: SEFTON.into(),
+        reason: ReferralReturnReason::UnknownFramework,
+    };
+    ctx.publish("competition", &returned).await;
+    let (_, r) = call(&app, "GET", &path, &sefton, None).await;
+    assert_eq!(
+        (r["status"].as_str(), r["status_reason"].as_str()),
+        (Some("returned"), Some("unknown_framework")),
+        "{r}"
+    );
+    let (_, listed) = call(&app, "GET", "/v1/referrals?status=returned", &sefton, None).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let route_to = |lot_id: Uuid| {
+        let (app, sefton, path) = (&app, &sefton, &path);
+        let body = json!({"route": "mini_competition", "reason": "the PPA residential lot",
+            "framework_id": ppa.framework_id, "lot_id": lot_id});
+        async move { call(app, "POST", &format!("{path}/route"), sefton, Some(body)).await }
+    };
+    let (s, r) = route_to(other_lot).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/lot_id")),
+        "{r}"
+    );
+    let (s, r) = route_to(lot).await;
+    assert_eq!(
+        (s, r["status"].as_str(), r["version"].as_i64()),
+        (200, Some("submitted"), Some(2)),
+        "{r}"
+    );
+    let resubmitted = ctx.outbox_of::<ReferralSubmitted>().await;
+    let last = resubmitted.last().unwrap();
+    assert_eq!(
+        (last.framework_id, last.lot_id, last.version),
+        (ppa.framework_id, lot, 2)
+    );
+    // The return of version 1 arriving again changes nothing now.
+    ctx.publish("competition", &returned).await;
+    let (_, r) = call(&app, "GET", &path, &sefton, None).await;
+    assert_eq!(r["status"], "submitted");
+}
+
 /// The council's list, and every refusal: wrong role 403, another organisation's id 404, bad
 /// input 422.
 async fn lists_and_refusals(url: &str) {
@@ -859,6 +1077,24 @@ async fn lists_and_refusals(url: &str) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!((s, fields), (422, vec!["/child/name", "/needs/0"]));
+    // The structured fields an invited provider reads are checked too: a full postcode is not
+    // a district, and contact is a kind and a frequency, not words.
+    let mut bad = document();
+    bad["education"]["school_postcode_district"] = json!("L21 4PQ");
+    let (s, r) = call(&app, "PUT", &path, &sefton, Some(bad)).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/education/school_postcode_district")),
+        "{r}"
+    );
+    let mut bad = document();
+    bad["contact"] = json!([{"kind": "mum Sinead", "frequency": "weekly"}]);
+    let (s, r) = call(&app, "PUT", &path, &sefton, Some(bad)).await;
+    assert_eq!(
+        (s, r["errors"][0]["field"].as_str()),
+        (422, Some("/contact/0/kind")),
+        "{r}"
+    );
     let (s, r) = call(
         &app,
         "POST",
@@ -1026,4 +1262,10 @@ on_both!(
     every_placement_places_its_referral,
     every_placement_places_its_referral_on_sqlite,
     every_placement_places_its_referral_on_postgres
+);
+
+on_both!(
+    referrals_that_would_go_nowhere,
+    referrals_that_would_go_nowhere_on_sqlite,
+    referrals_that_would_go_nowhere_on_postgres
 );

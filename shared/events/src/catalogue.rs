@@ -1,5 +1,38 @@
 //! Typed payloads. Money is integer pence; councils are ONS GSS codes; providers are their
 //! own ids. Nothing here may identify a child: referral ids, codes and bands only.
+//!
+//! # Codes out, words in: the audit of every `String` field (issue 10, rule 4)
+//!
+//! No council's free text about a child leaves the service it was written in: an event carries
+//! a reason *code* (an enum, or a code its owner validates), and the words stay in the owning
+//! service's history. Each `String` field, and what it may hold:
+//!
+//! * **Ids and codes, never words**: `council`, `lead_council`, `offered_by`, `offered_to`,
+//!   `partnership`, `lead_commissioner`, `purchasing_bodies` (GSS codes); `provider_id`,
+//!   `invited`, `unsuccessful` (provider ids); `submitted_by`, `awarded_by`, `signed_by`,
+//!   `approved_by` (the acting user's id: staff, not a child); `route`, `placement_type`,
+//!   `needs`, `criterion`, `services`, `budget_line` (codes the owner validates);
+//!   `area_district`, `postcode_district` (postcode districts, checked); `referral_path`.
+//! * **Reason codes**: `ReferralWithdrawn::reason` (the referral service's
+//!   `WithdrawalReason`; the council's `detail` stays there); `CompetitionClosed::reason`
+//!   ([`CompetitionCloseReason`]; changed from the commissioner's words, which now stay in the
+//!   competition's history); `ReferralReturned::reason` ([`ReferralReturnReason`]);
+//!   `OrderDeclined::reason` (the contract service's decline code; its detail stays there);
+//!   `PlacementEnded::reason` (the contract service's end-reason code). Re-routing reasons
+//!   and the reasons a referral is closed are not sent at all (referral service only).
+//! * **Words written *for* the receiver, by design**: `CompetitionClosed::provider_message`
+//!   (written for the invited providers, separate from the internal reason);
+//!   `BidOutcome::reasons` (feedback on the provider's own bid: generated sentences plus the
+//!   commissioner's short mark reason, which the marking API says the unsuccessful provider
+//!   is told); `CompetitionOpened::summary` (generated from codes: type, age band, need codes);
+//!   `lot_name`, `FrameworkLot::name` (the framework's own words).
+//! * **Not about a child**: `VacancyWithdrawn::reason` (a provider's words about its own
+//!   bed, or the service's `bed filled`); `ServiceContractTerminated::reason` (a lead
+//!   commissioner's reason for ending a partnership-wide service contract with a provider,
+//!   read by finance; no child is party to it).
+//! * **Codes by shape**: `ReferralSubmitted::gender` and `educational_needs` are codes the
+//!   referral service checks by shape (1 to 32 letters, digits, `_`, `-`: never a
+//!   description); there is no closed list of them yet.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -76,6 +109,74 @@ pub struct ReferralClosed {
     pub council: String,
 }
 event!(ReferralClosed, "referral.closed", 1);
+
+/// One lot of a framework, as services other than the competition service need it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkLot {
+    pub lot_id: Uuid,
+    pub name: String,
+    pub placement_type: String,
+}
+
+/// A framework or purchasing system as it now stands: its partnership, the councils that may
+/// call off (its purchasing bodies) and its lots. Published whenever any of these is set or
+/// changed, always whole, so a consumer replaces what it held (when `occurred_at` is newer).
+/// The referral service keeps it as its replica, to refuse a referral that would go nowhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkPublished {
+    pub framework_id: Uuid,
+    pub partnership: String,
+    pub lead_commissioner: String,
+    /// GSS codes of the councils that may call off.
+    pub purchasing_bodies: Vec<String>,
+    pub lots: Vec<FrameworkLot>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+event!(FrameworkPublished, "competition.framework_published", 1);
+
+/// Why the competition service could not act on a submitted referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralReturnReason {
+    /// No framework or purchasing system has the referral's `framework_id`.
+    UnknownFramework,
+    /// No lot has the referral's `lot_id`.
+    UnknownLot,
+    /// The lot is not one of the framework's.
+    LotNotInFramework,
+    /// The framework belongs to another partnership than the referral.
+    OtherPartnership,
+    /// The council is not one of the framework's purchasing bodies.
+    NotAPurchasingBody,
+    /// Any code this consumer does not know yet.
+    #[serde(other)]
+    Other,
+}
+
+impl ReferralReturnReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnknownFramework => "unknown_framework",
+            Self::UnknownLot => "unknown_lot",
+            Self::LotNotInFramework => "lot_not_in_framework",
+            Self::OtherPartnership => "other_partnership",
+            Self::NotAPurchasingBody => "not_a_purchasing_body",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// The competition service cannot route a submitted referral (version `referral_version`) and
+/// puts it back to its council with the reason as a code: no referral silently goes nowhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralReturned {
+    pub referral_id: Uuid,
+    pub referral_version: u32,
+    pub council: String,
+    pub reason: ReferralReturnReason,
+}
+event!(ReferralReturned, "competition.referral_returned", 1);
 
 /// A mini-competition opened and invited providers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,13 +269,64 @@ pub struct CompetitionAwarded {
 }
 event!(CompetitionAwarded, "competition.awarded", 1);
 
+/// Why a competition closed without an award: the code every invited provider is told.
+/// The commissioner's own words stay in the competition service's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompetitionCloseReason {
+    /// No bid met the requirement (or none passed the gates).
+    NoAcceptableBid,
+    /// Nobody bid by the deadline.
+    NoBids,
+    /// The child's needs or plan changed, so the requirement as competed no longer stands.
+    NeedChanged,
+    /// The placement was found another way.
+    PlacedElsewhere,
+    /// The council withdrew the referral.
+    ReferralWithdrawn,
+    /// Anything else (and any code this consumer does not know yet).
+    #[serde(other)]
+    Other,
+}
+
+impl CompetitionCloseReason {
+    pub const ALL: [Self; 6] = [
+        Self::NoAcceptableBid,
+        Self::NoBids,
+        Self::NeedChanged,
+        Self::PlacedElsewhere,
+        Self::ReferralWithdrawn,
+        Self::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoAcceptableBid => "no_acceptable_bid",
+            Self::NoBids => "no_bids",
+            Self::NeedChanged => "need_changed",
+            Self::PlacedElsewhere => "placed_elsewhere",
+            Self::ReferralWithdrawn => "referral_withdrawn",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
 /// A competition closed without an award (no acceptable bid, or the need went away).
+/// Providers are told the reason as a code, and `provider_message` if the commissioner wrote
+/// one for them; the commissioner's internal reason is never sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetitionClosed {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
     pub council: String,
-    pub reason: String,
+    pub reason: CompetitionCloseReason,
+    /// Words the commissioner wrote for the invited providers (not its internal reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_message: Option<String>,
     /// Providers that were invited (they are told).
     pub invited: Vec<String>,
 }

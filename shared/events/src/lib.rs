@@ -173,6 +173,8 @@ pub const ALL_EVENT_TYPES: &[&str] = &[
     CompetitionAwarded::TYPE,
     CompetitionClosed::TYPE,
     BiddingClosed::TYPE,
+    FrameworkPublished::TYPE,
+    ReferralReturned::TYPE,
     VacancyPublished::TYPE,
     VacancyWithdrawn::TYPE,
     OrderIssued::TYPE,
@@ -256,6 +258,31 @@ mod tests {
             serde_json::to_string(&AgeBand::for_age(3)).unwrap(),
             "\"0-4\""
         );
+    }
+
+    #[test]
+    fn a_close_carries_a_code_and_older_payloads_still_decode() {
+        let closed = CompetitionClosed {
+            competition_id: Uuid::now_v7(),
+            referral_id: Uuid::now_v7(),
+            council: "E08000014".into(),
+            reason: CompetitionCloseReason::NoAcceptableBid,
+            provider_message: None,
+            invited: vec!["prov-a".into()],
+        };
+        let v = serde_json::to_value(&closed).unwrap();
+        assert_eq!(v["reason"], "no_acceptable_bid");
+        assert!(v.get("provider_message").is_none());
+        for r in CompetitionCloseReason::ALL {
+            assert_eq!(CompetitionCloseReason::parse(r.code()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.code());
+        }
+        // An event written before codes (the commissioner's words) decodes as `other`; the
+        // words themselves are not carried any further.
+        let mut old = v.clone();
+        old["reason"] = serde_json::json!("no acceptable bid: nothing within 20 miles");
+        let decoded: CompetitionClosed = serde_json::from_value(old).unwrap();
+        assert_eq!(decoded.reason, CompetitionCloseReason::Other);
     }
 
     #[test]

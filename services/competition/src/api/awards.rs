@@ -318,7 +318,7 @@ pub async fn close(
     id: web::Path<String>,
     body: Json<Close>,
 ) -> Result<HttpResponse, Problem> {
-    let reason = body.0.reason.trim().to_owned();
+    let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
         require_status(
             c,
@@ -328,7 +328,18 @@ pub async fn close(
         if c.status() == Status::Open {
             require_answers_or_deadline(conn, c, "closing without an award")?;
         }
-        handlers::close(conn, events, c, &reason, &who.sub, &who.org)
+        handlers::close(
+            conn,
+            events,
+            c,
+            handlers::Closing {
+                reason: input.code(),
+                detail: input.detail().as_deref(),
+                provider_message: input.provider_message().as_deref(),
+                actor: &who.sub,
+                org: &who.org,
+            },
+        )
     })
     .await
 }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CompetitionState, is_council, optional_body};
+use crate::handlers;
 use crate::{
     domain::{
         self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
@@ -173,7 +174,7 @@ pub async fn create_framework(
     let (f, ls, r) = (fw.clone(), lot_rows.clone(), setup.clone());
     state
         .store
-        .write(move |conn, _| {
+        .write(move |conn, events| {
             diesel::insert_into(frameworks::table)
                 .values(&f)
                 .execute(conn)?;
@@ -183,6 +184,7 @@ pub async fn create_framework(
             diesel::insert_into(admission_rounds::table)
                 .values(&r)
                 .execute(conn)?;
+            events.emit(&f.partnership, &handlers::framework_published(conn, &f)?);
             Ok(())
         })
         .await?;

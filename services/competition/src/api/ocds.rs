@@ -9,11 +9,10 @@ use super::{CompetitionState, competitions::require_status, uuid};
 use crate::{
     domain::{
         FrameworkKind,
-        calloff::Status,
+        calloff::{CompetitionCloseReason, Status},
         criteria::Mode,
         ocds::{self, ArrangementKind, CloseReason, OcdsInput, Outcome, Publisher},
     },
-    handlers::REFERRAL_WITHDRAWN,
     store::{self, CompetitionRow},
 };
 
@@ -73,10 +72,17 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
                 .unwrap_or(c.created_at);
             Outcome::Closed {
                 at: utc(at),
-                reason: if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-                    CloseReason::Cancelled
-                } else {
-                    CloseReason::NoAcceptableBid
+                reason: match c
+                    .closed_reason
+                    .as_deref()
+                    .and_then(CompetitionCloseReason::parse)
+                {
+                    Some(
+                        CompetitionCloseReason::NeedChanged
+                        | CompetitionCloseReason::PlacedElsewhere
+                        | CompetitionCloseReason::ReferralWithdrawn,
+                    ) => CloseReason::Cancelled,
+                    _ => CloseReason::NoAcceptableBid,
                 },
             }
         }

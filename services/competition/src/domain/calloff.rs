@@ -3,6 +3,7 @@
 //! emergency and their review. Request shapes and their rules; no I/O.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+pub use hub_events::CompetitionCloseReason;
 use hub_platform::{FieldError, Pence, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -178,21 +179,91 @@ impl Validate for ScoreMark {
     }
 }
 
-/// Closing a competition without an award.
+/// Closing a competition without an award: codes out, words in. `reason` is the code every
+/// invited provider is told (`competition.closed`); `detail` is the commissioner's own words
+/// (required for `other`), kept in the competition's history and never sent;
+/// `provider_message` is optional text written *for* the providers and sent as written.
+/// `referral_withdrawn` is not the commissioner's to choose: the referral service's
+/// withdrawal closes the competition with it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Close {
+    /// `no_acceptable_bid`, `no_bids`, `need_changed`, `placed_elsewhere` or `other`.
     #[serde(default)]
     pub reason: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub provider_message: Option<String>,
+}
+
+/// Longest free text accepted in a close's `detail` and `provider_message`.
+pub const MAX_CLOSE_TEXT: usize = 2000;
+
+impl Close {
+    /// The reason code, once validated.
+    pub fn code(&self) -> CompetitionCloseReason {
+        CompetitionCloseReason::parse(self.reason.trim()).unwrap_or(CompetitionCloseReason::Other)
+    }
+
+    fn text(t: &Option<String>) -> Option<String> {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// The commissioner's internal words, trimmed.
+    pub fn detail(&self) -> Option<String> {
+        Self::text(&self.detail)
+    }
+
+    /// The words for providers, trimmed.
+    pub fn provider_message(&self) -> Option<String> {
+        Self::text(&self.provider_message)
+    }
 }
 
 impl Validate for Close {
     fn validate(&self) -> Vec<FieldError> {
-        required(
+        let mut e = required(
             "/reason",
             &self.reason,
-            "say why it closes without an award",
-        )
+            "say why it closes without an award (a reason code)",
+        );
+        let code = CompetitionCloseReason::parse(self.reason.trim());
+        if e.is_empty() && matches!(code, None | Some(CompetitionCloseReason::ReferralWithdrawn)) {
+            e.push(FieldError::new(
+                "/reason",
+                "one_of",
+                "one of no_acceptable_bid, no_bids, need_changed, placed_elsewhere, other \
+                 (the council's own words go in `detail`, kept here; words for the providers in \
+                 `provider_message`)",
+            ));
+        }
+        if code == Some(CompetitionCloseReason::Other) {
+            e.extend(required(
+                "/detail",
+                self.detail.as_deref().unwrap_or_default(),
+                "say why it closes without an award",
+            ));
+        }
+        for (field, text) in [
+            ("/detail", &self.detail),
+            ("/provider_message", &self.provider_message),
+        ] {
+            if text
+                .as_deref()
+                .is_some_and(|t| t.trim().chars().count() > MAX_CLOSE_TEXT)
+            {
+                e.push(FieldError::new(
+                    field,
+                    "max_length",
+                    format!("at most {MAX_CLOSE_TEXT} characters"),
+                ));
+            }
+        }
+        e
     }
 }
 
@@ -548,5 +619,54 @@ mod tests {
                 .allows_direct_award()
         );
         assert!(!Status::Awarded.is_live());
+    }
+
+    #[test]
+    fn a_close_sends_a_code_and_keeps_the_councils_words() {
+        let close = |reason: &str, detail: Option<&str>, msg: Option<&str>| Close {
+            reason: reason.into(),
+            detail: detail.map(str::to_owned),
+            provider_message: msg.map(str::to_owned),
+        };
+        let fields = |c: Close| -> Vec<(String, String)> {
+            c.validate()
+                .into_iter()
+                .map(|e| (e.field, e.rule))
+                .collect()
+        };
+        let ok = close(
+            "no_acceptable_bid",
+            Some("Saoirse needs a home without an older peer group"),
+            Some("No bid met the location requirement."),
+        );
+        assert!(ok.validate().is_empty());
+        assert_eq!(ok.code(), CompetitionCloseReason::NoAcceptableBid);
+        assert_eq!(
+            ok.provider_message().as_deref(),
+            Some("No bid met the location requirement.")
+        );
+        // Free text where the code goes is refused, naming the field.
+        assert_eq!(
+            fields(close(
+                "Saoirse needs a home without an older peer group",
+                None,
+                None
+            )),
+            [("/reason".to_owned(), "one_of".to_owned())]
+        );
+        assert_eq!(
+            fields(close("referral_withdrawn", None, None)),
+            [("/reason".to_owned(), "one_of".to_owned())],
+            "the referral service's code, not the commissioner's"
+        );
+        assert_eq!(
+            fields(close("other", Some(" "), None)),
+            [("/detail".to_owned(), "required".to_owned())]
+        );
+        let long = "x".repeat(MAX_CLOSE_TEXT + 1);
+        assert_eq!(
+            fields(close("no_bids", None, Some(&long))),
+            [("/provider_message".to_owned(), "max_length".to_owned())]
+        );
     }
 }

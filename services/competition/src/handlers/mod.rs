@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
 use hub_events::{
-    CompetitionClosed, CompetitionOpened, Envelope, Event, ReferralSubmitted, ReferralWithdrawn,
-    Urgency,
+    CompetitionCloseReason, CompetitionClosed, CompetitionOpened, Envelope, Event, FrameworkLot,
+    FrameworkPublished, ReferralReturnReason, ReferralReturned, ReferralSubmitted,
+    ReferralWithdrawn, Urgency,
 };
 use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
@@ -20,11 +21,11 @@ use crate::{
         calloff::Status,
         preselection::{Candidate, Preselection},
     },
-    store::{self, CompetitionRow, LotRow, schema::*, to_json},
+    store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*, to_json},
 };
 
-/// The reason a competition of a withdrawn referral is closed with.
-pub const REFERRAL_WITHDRAWN: &str = "referral withdrawn";
+/// The reason a competition of a withdrawn referral is closed with (its `closed_reason`).
+pub const REFERRAL_WITHDRAWN: &str = "referral_withdrawn";
 
 pub fn subscription() -> Subscription {
     Subscription::new(
@@ -45,9 +46,12 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
 
 fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
     match env.event_type.as_str() {
-        ReferralSubmitted::TYPE => {
-            submitted(conn, env.decode().map_err(anyhow::Error::from)?, events)
-        }
+        ReferralSubmitted::TYPE => submitted(
+            conn,
+            &env.partnership,
+            env.decode().map_err(anyhow::Error::from)?,
+            events,
+        ),
         ReferralWithdrawn::TYPE => {
             withdrawn(conn, env.decode().map_err(anyhow::Error::from)?, events)
         }
@@ -59,8 +63,15 @@ fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Resul
 /// every provider admitted to the lot; a preselected one waits as a draft for the
 /// commissioner to confirm who is invited; a direct award waits for the commissioner to
 /// name the provider.
+///
+/// A referral that cannot be routed (an unknown framework or lot, a lot of another framework,
+/// a framework of another partnership, a council that is not one of its purchasing bodies) is
+/// put back to its council with the reason as a code (`competition.referral_returned`), never
+/// dropped silently. The referral service refuses most of these itself from its replica of
+/// the frameworks (`competition.framework_published`); this is what it could not know yet.
 fn submitted(
     conn: &mut DbConnection,
+    partnership: &str,
     e: ReferralSubmitted,
     events: &mut Events,
 ) -> Result<(), DbError> {
@@ -70,21 +81,24 @@ fn submitted(
         "direct_award" => Status::AwaitingDirectAward,
         _ => return Ok(()),
     };
-    let Some(lot) = store::lot(conn, &e.lot_id.to_string())? else {
-        tracing::warn!(referral_id = %e.referral_id, lot_id = %e.lot_id, "referral names an unknown lot; no competition opened");
-        return Ok(());
+    let found = routable(conn, partnership, &e)?;
+    let (framework, lot) = match found {
+        Ok(found) => found,
+        Err(reason) => {
+            tracing::warn!(referral_id = %e.referral_id, council = %e.council, reason = reason.code(),
+                "referral cannot be routed; returned to its council");
+            events.emit(
+                partnership,
+                &ReferralReturned {
+                    referral_id: e.referral_id,
+                    referral_version: e.version,
+                    council: e.council.clone(),
+                    reason,
+                },
+            );
+            return Ok(());
+        }
     };
-    let Some(framework) =
-        store::framework(conn, &lot.framework_id)?.filter(|f| f.id == e.framework_id.to_string())
-    else {
-        tracing::warn!(referral_id = %e.referral_id, "the lot is not in the referral's framework; no competition opened");
-        return Ok(());
-    };
-    if !framework.may_call_off(&e.council) {
-        tracing::warn!(referral_id = %e.referral_id, council = %e.council, framework_id = %framework.id,
-            "the council is not a purchasing body of the framework; no competition opened");
-        return Ok(());
-    }
     if store::competitions_of_referral(conn, &e.referral_id.to_string())?
         .iter()
         .any(|c| c.status().is_live())
@@ -152,6 +166,55 @@ fn submitted(
     Ok(())
 }
 
+/// The framework and lot a submitted referral names, or why it cannot be routed to them.
+fn routable(
+    conn: &mut DbConnection,
+    partnership: &str,
+    e: &ReferralSubmitted,
+) -> Result<Result<(FrameworkRow, LotRow), ReferralReturnReason>, DbError> {
+    let Some(framework) = store::framework(conn, &e.framework_id.to_string())? else {
+        return Ok(Err(ReferralReturnReason::UnknownFramework));
+    };
+    let Some(lot) = store::lot(conn, &e.lot_id.to_string())? else {
+        return Ok(Err(ReferralReturnReason::UnknownLot));
+    };
+    Ok(if lot.framework_id != framework.id {
+        Err(ReferralReturnReason::LotNotInFramework)
+    } else if framework.partnership != partnership {
+        Err(ReferralReturnReason::OtherPartnership)
+    } else if !framework.may_call_off(&e.council) {
+        Err(ReferralReturnReason::NotAPurchasingBody)
+    } else {
+        Ok((framework, lot))
+    })
+}
+
+/// What the referral service keeps of framework `fw`: published whenever it is set up or its
+/// purchasing bodies or lots change.
+pub fn framework_published(
+    conn: &mut DbConnection,
+    fw: &FrameworkRow,
+) -> Result<FrameworkPublished, DbError> {
+    Ok(FrameworkPublished {
+        framework_id: uuid(&fw.id)?,
+        partnership: fw.partnership.clone(),
+        lead_commissioner: fw.lead_commissioner.clone(),
+        purchasing_bodies: fw.purchasing_bodies(),
+        lots: store::lots_of(conn, &fw.id)?
+            .iter()
+            .map(|l| {
+                Ok(FrameworkLot {
+                    lot_id: uuid(&l.id)?,
+                    name: l.name.clone(),
+                    placement_type: l.placement_type.clone(),
+                })
+            })
+            .collect::<Result<_, DbError>>()?,
+        start_date: fw.start_date,
+        end_date: fw.end_date,
+    })
+}
+
 /// A withdrawn referral closes its competitions that are still looking for a provider.
 fn withdrawn(
     conn: &mut DbConnection,
@@ -166,9 +229,13 @@ fn withdrawn(
             conn,
             events,
             &c,
-            REFERRAL_WITHDRAWN,
-            "referral-service",
-            &e.council,
+            Closing {
+                reason: CompetitionCloseReason::ReferralWithdrawn,
+                detail: None,
+                provider_message: None,
+                actor: "referral-service",
+                org: &e.council,
+            },
         )?;
     }
     Ok(())
@@ -270,19 +337,29 @@ pub fn open(
     Ok(())
 }
 
-/// Closes `c` without an award, tells the invited providers (competition.closed) and logs it.
+/// Why and how a competition closes without an award: the code providers are told, the
+/// commissioner's own words (kept in the history only) and any words written for providers.
+pub struct Closing<'a> {
+    pub reason: CompetitionCloseReason,
+    pub detail: Option<&'a str>,
+    pub provider_message: Option<&'a str>,
+    pub actor: &'a str,
+    pub org: &'a str,
+}
+
+/// Closes `c` without an award, tells the invited providers (competition.closed: the code and
+/// the words written for them) and logs it with the commissioner's own words.
 pub fn close(
     conn: &mut DbConnection,
     events: &mut Events,
     c: &CompetitionRow,
-    reason: &str,
-    actor: &str,
-    org: &str,
+    how: Closing<'_>,
 ) -> Result<(), DbError> {
+    let code = how.reason.code();
     diesel::update(competitions::table.find(&c.id))
         .set((
             competitions::status.eq(Status::Closed.code()),
-            competitions::closed_reason.eq(Some(reason)),
+            competitions::closed_reason.eq(Some(code)),
         ))
         .execute(conn)?;
     let invited = store::invited(conn, &c.id)?;
@@ -292,18 +369,27 @@ pub fn close(
             competition_id: uuid(&c.id)?,
             referral_id: uuid(&c.referral_id)?,
             council: c.council.clone(),
-            reason: reason.to_owned(),
+            reason: how.reason,
+            provider_message: how.provider_message.map(str::to_owned),
             invited,
         },
     );
+    let said = match how.detail {
+        Some(d) => format!("{code}: {d}"),
+        None => code.to_owned(),
+    };
     store::log(
         conn,
         &c.id,
         "closed",
-        Some(reason),
-        serde_json::json!({ "from": c.status }),
-        actor,
-        org,
+        Some(&said),
+        serde_json::json!({
+            "from": c.status,
+            "reason": code,
+            "provider_message": how.provider_message,
+        }),
+        how.actor,
+        how.org,
     )?;
     Ok(())
 }

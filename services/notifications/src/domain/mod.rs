@@ -588,8 +588,13 @@ pub struct Closed {
     /// The lot, when the competition's opening was seen.
     pub lot_id: Option<Uuid>,
     pub lot_name: Option<String>,
-    /// Why it closed, as the commissioner recorded it.
-    pub reason: String,
+    /// Why it closed, as a code (`no_acceptable_bid`, `no_bids`, `need_changed`,
+    /// `placed_elsewhere`, `referral_withdrawn`, `other`): the council's own words are never
+    /// sent.
+    pub reason: hub_events::CompetitionCloseReason,
+    /// Words the commissioner wrote for the invited providers, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_message: Option<String>,
 }
 
 /// `vacancy.offered`: a partner council offers a vacancy (a bed in a home it holds a block
@@ -781,7 +786,8 @@ pub fn closed_body(
             council: e.council.clone(),
             lot_id,
             lot_name,
-            reason: e.reason.clone(),
+            reason: e.reason,
+            provider_message: e.provider_message.clone(),
         },
     )
 }

@@ -12,7 +12,7 @@
 //! | `competition.awarded` | `competition.awarded` | the winner (also of a direct award) |
 //! | | `competition.unsuccessful` | every other provider the award names, with its own price and scores beside the winner's, the winner's name and the reasons (nothing of any other unsuccessful bid) |
 //! | `competition.bidding_closed` | `competition.bidding_closed` | every invited provider, with the reason code and the deadline they had been given |
-//! | `competition.closed` | `competition.closed` | every invited provider, with the reason |
+//! | `competition.closed` | `competition.closed` | every invited provider, with the reason code and any message written for providers (never the council's own words) |
 //! | `competition.vacancy_published` with `offered_by` | `vacancy.offered` | every other member council of the partnerships the offering council belongs to |
 //! | `contract.order_issued` | `order.issued` | the provider |
 //! | `contract.order_overdue` | `order.overdue` | the provider and the council |

@@ -39,7 +39,8 @@ pub struct ReferralState {
     tags((name = "referral", description = "The shared referral document: the child's profile, needs and \
         route, its versions, and who may read which. Lifecycle: draft → submitted → in_competition → awarded → \
         placed → closed, or withdrawn at any point before placement. A closed competition puts the referral back \
-        to submitted, to be re-routed."))
+        to submitted, to be re-routed; one the competition service cannot route comes back as returned, with a \
+        reason code, to be re-routed (another framework or lot) or withdrawn."))
 )]
 pub struct ReferralApi;
 
@@ -318,12 +319,30 @@ fn record_by(
     )
 }
 
+/// 422 naming `/framework_id` or `/lot_id` if the referral would go nowhere, as far as the
+/// replica of the competition service's frameworks can tell ([`domain::routing_errors`]).
+fn check_routing(conn: &mut DbConnection, row: &ReferralRow) -> Result<(), DbError> {
+    if !domain::Route::parse(&row.route).is_some_and(domain::Route::competed) {
+        return Ok(());
+    }
+    let known = store::known_framework(conn, &row.framework_id)?;
+    let errors =
+        domain::routing_errors(known.as_ref(), &row.partnership, &row.council, &row.lot_id);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors).into())
+    }
+}
+
 /// Writes the referral row's mutable columns.
 fn save(conn: &mut DbConnection, row: &ReferralRow) -> Result<(), DbError> {
     diesel::update(referrals::table.find(&row.id))
         .set((
             referrals::status.eq(&row.status),
             referrals::version.eq(row.version),
+            referrals::framework_id.eq(&row.framework_id),
+            referrals::lot_id.eq(&row.lot_id),
             referrals::route.eq(&row.route),
             referrals::route_reason.eq(&row.route_reason),
             referrals::urgency.eq(&row.urgency),
@@ -397,6 +416,7 @@ pub async fn create(
     state
         .store
         .write(move |conn, events| {
+            check_routing(conn, &r)?;
             diesel::insert_into(referrals::table)
                 .values(&r)
                 .execute(conn)?;
@@ -432,7 +452,7 @@ fn limit_of(query: &HashMap<String, String>) -> Result<i64, Problem> {
 /// The council's own referrals, newest first, without their documents.
 #[utoipa::path(get, path = "/v1/referrals", tag = "referral",
     params(
-        ("status" = Option<String>, Query, description = "Only referrals in this status: draft, submitted, in_competition, awarded, placed, closed or withdrawn"),
+        ("status" = Option<String>, Query, description = "Only referrals in this status: draft, submitted, returned, in_competition, awarded, placed, closed or withdrawn"),
         ("limit" = Option<i64>, Query, description = "At most this many (1 to 200, default 50)"),
     ),
     responses((status = 200, body = [ReferralSummary]), (status = 403, body = Problem), (status = 422, body = Problem)),
@@ -630,6 +650,7 @@ pub async fn submit(
                 )
                 .into());
             }
+            check_routing(conn, &row)?;
             let version = store::version(conn, &row.id, row.version)?;
             let doc = parse_doc(&version)?;
             row.status = Status::Submitted.code().to_owned();
@@ -724,6 +745,14 @@ pub async fn reroute(
             let from_route = row.route.clone();
             row.route = input.route.code().to_owned();
             row.route_reason = input.reason.trim().to_owned();
+            if let Some(f) = input.framework_id {
+                row.framework_id = f.to_string();
+            }
+            if let Some(l) = input.lot_id {
+                row.lot_id = l.to_string();
+            }
+            check_routing(conn, &row)?;
+            row.status = status.rerouted().code().to_owned();
             row.updated_at = now;
             let detail = Some(format!(
                 "{from_route} → {}: {}",

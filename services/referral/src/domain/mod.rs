@@ -54,6 +54,27 @@ pub enum Route {
 }
 
 impl Route {
+    /// Routes the competition service acts on (a competition or a direct award on the
+    /// referral's framework and lot); the others source the placement elsewhere.
+    pub fn competed(self) -> bool {
+        matches!(
+            self,
+            Self::MiniCompetition | Self::PreselectedMiniCompetition | Self::DirectAward
+        )
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            Self::MiniCompetition,
+            Self::PreselectedMiniCompetition,
+            Self::DirectAward,
+            Self::OtherPurchasingSystem,
+            Self::SpotPurchase,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::MiniCompetition => "mini_competition",
@@ -92,12 +113,94 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Education {
+    /// The school's name: read in full by the awarded provider only.
     #[serde(default)]
     pub school: Option<String>,
+    /// What an invited provider sees of the school before award: its type, phase and postcode
+    /// district (documents written before these fields show none of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_type: Option<SchoolType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_phase: Option<SchoolPhase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_postcode_district: Option<String>,
     #[serde(default)]
     pub ehcp: bool,
     #[serde(default)]
     pub educational_needs: Vec<String>,
+}
+
+impl Education {
+    /// The school without its name.
+    fn redacted(&self) -> RedactedEducation {
+        RedactedEducation {
+            school_type: self.school_type,
+            school_phase: self.school_phase,
+            school_postcode_district: self.school_postcode_district.clone(),
+            ehcp: self.ehcp,
+            educational_needs: self.educational_needs.clone(),
+        }
+    }
+}
+
+/// The kind of school the child attends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SchoolType {
+    Mainstream,
+    Special,
+    AlternativeProvision,
+    PupilReferralUnit,
+    Independent,
+    /// Not on a school roll (home educated, or awaiting a place).
+    NotOnRoll,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SchoolPhase {
+    Primary,
+    Secondary,
+    AllThrough,
+    Post16,
+}
+
+/// Who the child keeps in contact with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    BirthMother,
+    BirthFather,
+    Siblings,
+    Grandparents,
+    OtherFamily,
+    FormerCarers,
+    Friends,
+    Other,
+}
+
+/// How often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactFrequency {
+    Daily,
+    SeveralTimesAWeek,
+    Weekly,
+    Fortnightly,
+    Monthly,
+    SeveralTimesAYear,
+    Yearly,
+    /// Letters, cards or calls only (e.g. letterbox).
+    IndirectOnly,
+}
+
+/// One contact arrangement as kind and frequency: what an invited provider sees before award
+/// (the council's words in `contact_arrangements` go to the awarded provider only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub kind: ContactKind,
+    pub frequency: ContactFrequency,
 }
 
 /// The referral document as the council writes it.
@@ -115,10 +218,20 @@ pub struct ReferralDocument {
     /// The child's own nature and personality, in their words and their carers'.
     pub about_me: String,
     pub location: Location,
+    /// The council's words about the child's brothers and sisters: the awarded provider's
+    /// to read, never an invited one's.
     #[serde(default)]
     pub siblings: Option<String>,
+    /// The siblings' ages in whole years (their number is the list's length): what an
+    /// invited provider sees of them before award.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sibling_ages: Option<Vec<u32>>,
+    /// The council's words about family time: the awarded provider's to read.
     #[serde(default)]
     pub contact_arrangements: Option<String>,
+    /// Each contact as kind and frequency: what an invited provider sees before award.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Vec<Contact>>,
     pub wanted_start: NaiveDate,
     #[serde(default)]
     pub expected_duration_weeks: Option<u32>,
@@ -130,7 +243,9 @@ impl ReferralDocument {
     }
 
     /// What an invited provider sees before award: no name, no date of birth (age in years),
-    /// no coordinates (postcode district).
+    /// no coordinates (postcode district); the school as type, phase and postcode district
+    /// (no name); siblings as their number and ages; contact as kind and frequency. The
+    /// council's free text about siblings and contact is not in it.
     pub fn redacted(&self) -> RedactedDocument {
         RedactedDocument {
             age_years: age_in_years(self.child.date_of_birth, self.wanted_start),
@@ -142,12 +257,15 @@ impl ReferralDocument {
             placement_type: self.placement_type,
             urgency: self.urgency,
             needs: self.needs.clone(),
-            education: self.education.clone(),
+            education: self.education.as_ref().map(Education::redacted),
             about_me: self.about_me.clone(),
             postcode_district: self.location.postcode_district.clone(),
             max_distance_miles: self.location.max_distance_miles,
-            siblings: self.siblings.clone(),
-            contact_arrangements: self.contact_arrangements.clone(),
+            siblings: self.sibling_ages.as_ref().map(|ages| Siblings {
+                number: ages.len() as u32,
+                ages: ages.clone(),
+            }),
+            contact: self.contact.clone().unwrap_or_default(),
             wanted_start: self.wanted_start,
             expected_duration_weeks: self.expected_duration_weeks,
         }
@@ -175,6 +293,24 @@ impl ReferralDocument {
                 "under_18",
                 "the child is 18 or over at the wanted start",
             ));
+        }
+        // Sent in `referral.submitted`: codes, never words about the child.
+        if !is_code(&self.child.gender) {
+            errors.push(FieldError::new(
+                f("/child/gender"),
+                "code",
+                "a gender code (e.g. female, male, non_binary), not a description",
+            ));
+        }
+        let educational = self.education.iter().flat_map(|e| &e.educational_needs);
+        for (i, code) in educational.enumerate() {
+            if !is_code(code) {
+                errors.push(FieldError::new(
+                    f(&format!("/education/educational_needs/{i}")),
+                    "code",
+                    "an educational need code (e.g. SEMH, MLD), not a description",
+                ));
+            }
         }
         for (i, need) in self.needs.iter().enumerate() {
             if !NEED_CODES.contains(&need.as_str()) {
@@ -214,6 +350,29 @@ impl ReferralDocument {
                 "between 0 and 500 miles",
             ));
         }
+        if let Some(d) = self
+            .education
+            .as_ref()
+            .and_then(|e| e.school_postcode_district.as_deref())
+            .filter(|d| !is_postcode_district(d))
+        {
+            errors.push(FieldError::new(
+                f("/education/school_postcode_district"),
+                "format",
+                format!(
+                    "`{d}` is not a postcode district such as L20 or WA7 (never a full postcode)"
+                ),
+            ));
+        }
+        for (i, age) in self.sibling_ages.iter().flatten().enumerate() {
+            if *age > 40 {
+                errors.push(FieldError::new(
+                    f(&format!("/sibling_ages/{i}")),
+                    "range",
+                    "a sibling's age in whole years, 0 to 40",
+                ));
+            }
+        }
         if self.about_me.trim().is_empty() {
             errors.push(FieldError::new(
                 f("/about_me"),
@@ -227,6 +386,14 @@ impl ReferralDocument {
 
 pub use hub_platform::directory::is_postcode_district;
 
+/// A code, not words: 1 to 32 letters, digits, `_` or `-` (what events may carry of the
+/// child's gender and educational needs).
+pub fn is_code(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
 /// The view an invited provider gets before it is awarded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RedactedDocument {
@@ -239,14 +406,33 @@ pub struct RedactedDocument {
     pub placement_type: PlacementType,
     pub urgency: Urgency,
     pub needs: Vec<String>,
-    pub education: Option<Education>,
+    pub education: Option<RedactedEducation>,
     pub about_me: String,
     pub postcode_district: String,
     pub max_distance_miles: f64,
-    pub siblings: Option<String>,
-    pub contact_arrangements: Option<String>,
+    /// The siblings' number and ages, where the council recorded their ages.
+    pub siblings: Option<Siblings>,
+    /// Contact arrangements as kind and frequency.
+    pub contact: Vec<Contact>,
     pub wanted_start: NaiveDate,
     pub expected_duration_weeks: Option<u32>,
+}
+
+/// The school as an invited provider sees it: no name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RedactedEducation {
+    pub school_type: Option<SchoolType>,
+    pub school_phase: Option<SchoolPhase>,
+    pub school_postcode_district: Option<String>,
+    pub ehcp: bool,
+    pub educational_needs: Vec<String>,
+}
+
+/// A child's brothers and sisters as an invited provider sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Siblings {
+    pub number: u32,
+    pub ages: Vec<u32>,
 }
 
 /// A request to write a referral.
@@ -307,12 +493,16 @@ pub enum Status {
     Placed,
     Closed,
     Withdrawn,
+    /// Put back to the council by the competition service, which could not route it
+    /// (`competition.referral_returned`); `status_reason` holds the reason code.
+    Returned,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Self::Draft,
         Self::Submitted,
+        Self::Returned,
         Self::InCompetition,
         Self::Awarded,
         Self::Placed,
@@ -333,6 +523,7 @@ impl Status {
             Self::Placed => "placed",
             Self::Closed => "closed",
             Self::Withdrawn => "withdrawn",
+            Self::Returned => "returned",
         }
     }
 }
@@ -385,9 +576,11 @@ impl Status {
     /// Whether the council may withdraw the referral: at any point before placement.
     pub fn withdraw(self) -> Result<Status, Conflict> {
         match self {
-            Self::Draft | Self::Submitted | Self::InCompetition | Self::Awarded => {
-                Ok(Self::Withdrawn)
-            }
+            Self::Draft
+            | Self::Submitted
+            | Self::Returned
+            | Self::InCompetition
+            | Self::Awarded => Ok(Self::Withdrawn),
             Self::Placed | Self::Closed => Err(Conflict::placed(self)),
             Self::Withdrawn => Err(Conflict::withdrawn()),
         }
@@ -397,20 +590,23 @@ impl Status {
     pub fn edit(self) -> Result<Change, Conflict> {
         match self {
             Self::Draft => Ok(Change::InPlace),
-            Self::Submitted | Self::InCompetition | Self::Awarded | Self::Placed => {
-                Ok(Change::NewVersion)
-            }
+            Self::Submitted
+            | Self::Returned
+            | Self::InCompetition
+            | Self::Awarded
+            | Self::Placed => Ok(Change::NewVersion),
             Self::Withdrawn => Err(Conflict::withdrawn()),
             Self::Closed => Err(Conflict::closed()),
         }
     }
 
     /// Whether the route may be changed. A submitted referral (never routed yet, or back from
-    /// a closed competition) gets a new version and is submitted again for the new route.
+    /// a closed competition) or a returned one gets a new version and is submitted again for
+    /// the new route (a returned one is `submitted` again: [`Status::rerouted`]).
     pub fn reroute(self) -> Result<Change, Conflict> {
         match self {
             Self::Draft => Ok(Change::InPlace),
-            Self::Submitted => Ok(Change::NewVersion),
+            Self::Submitted | Self::Returned => Ok(Change::NewVersion),
             Self::InCompetition => Err(Conflict::new(
                 "referral-in-competition",
                 "a competition is open for this referral; it must be closed before the referral \
@@ -426,6 +622,14 @@ impl Status {
             )),
             Self::Withdrawn => Err(Conflict::withdrawn()),
             Self::Closed => Err(Conflict::closed()),
+        }
+    }
+
+    /// The status after a re-route: a returned referral is submitted again.
+    pub fn rerouted(self) -> Status {
+        match self {
+            Self::Returned => Self::Submitted,
+            s => s,
         }
     }
 
@@ -457,6 +661,9 @@ pub enum Happening<'a> {
     Awarded { competition_id: &'a str },
     /// The placement started (`contract.placement_started`).
     PlacementStarted,
+    /// The competition service could not route the submitted referral
+    /// (`competition.referral_returned`).
+    Returned,
 }
 
 /// The status after `happening`, given the current status and the competition the referral is
@@ -503,7 +710,61 @@ pub fn after(
             Submitted | InCompetition | Awarded | Placed => Some(Placed),
             Draft | Closed | Withdrawn => None,
         },
+        Happening::Returned => match status {
+            Submitted | Returned => Some(Returned),
+            _ => None,
+        },
     }
+}
+
+/// What the referral service knows of a framework or purchasing system from the competition
+/// service's `competition.framework_published` (its replica).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFramework {
+    pub partnership: String,
+    pub purchasing_bodies: Vec<String>,
+    pub lot_ids: Vec<String>,
+}
+
+/// Why a referral of `council` in `partnership` for `lot_id` of a framework would go
+/// nowhere, as 422 field errors, judged from the replica (`known`; `None`: the replica has
+/// not heard of the framework, so the competition service judges and returns the referral if
+/// it cannot route it). Only routes the competition service acts on are checked
+/// ([`Route::competed`]).
+pub fn routing_errors(
+    known: Option<&KnownFramework>,
+    partnership: &str,
+    council: &str,
+    lot_id: &str,
+) -> Vec<FieldError> {
+    let Some(fw) = known else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    if fw.partnership != partnership {
+        errors.push(FieldError::new(
+            "/framework_id",
+            "partnership",
+            format!(
+                "the framework belongs to {}, not to {partnership}",
+                fw.partnership
+            ),
+        ));
+    } else if !fw.purchasing_bodies.iter().any(|b| b == council) {
+        errors.push(FieldError::new(
+            "/framework_id",
+            "purchasing_body",
+            format!("{council} is not one of the framework's purchasing bodies"),
+        ));
+    }
+    if !fw.lot_ids.iter().any(|l| l == lot_id) {
+        errors.push(FieldError::new(
+            "/lot_id",
+            "in_framework",
+            "not a lot of the framework",
+        ));
+    }
+    errors
 }
 
 /// Why a council withdraws a referral: a code (what the `referral.withdrawn` event carries;
@@ -593,6 +854,12 @@ pub struct Rerouting {
     pub route: Route,
     /// Why this route now (e.g. why the mini-competition closed without an award).
     pub reason: String,
+    /// Another framework and lot (e.g. for a referral returned because its own would go
+    /// nowhere); by default the referral keeps its own.
+    #[serde(default)]
+    pub framework_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub lot_id: Option<uuid::Uuid>,
 }
 
 impl Validate for Rerouting {
@@ -697,7 +964,9 @@ mod tests {
                 max_distance_miles: 20.0,
             },
             siblings: None,
+            sibling_ages: None,
             contact_arrangements: None,
+            contact: None,
             wanted_start: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             expected_duration_weeks: None,
         }
@@ -840,6 +1109,8 @@ mod tests {
         let r = Rerouting {
             route: Route::DirectAward,
             reason: "".into(),
+            framework_id: None,
+            lot_id: None,
         };
         assert_eq!(r.validate()[0].field, "/reason");
     }
@@ -870,5 +1141,123 @@ mod tests {
             assert!(!text.contains(leak), "{leak} in {text}");
         }
         assert!(text.contains("\"age_years\":14") && text.contains("L20"));
+    }
+
+    #[test]
+    fn until_award_the_school_siblings_and_contact_are_structured_not_words() {
+        let mut d = doc();
+        d.education = Some(Education {
+            school: Some("St Winefride's Catholic Primary".into()),
+            school_type: Some(SchoolType::Mainstream),
+            school_phase: Some(SchoolPhase::Primary),
+            school_postcode_district: Some("L20".into()),
+            ehcp: false,
+            educational_needs: vec![],
+        });
+        d.siblings =
+            Some("Two younger sisters, Aoife (6) and Niamh (4), with foster carers".into());
+        d.sibling_ages = Some(vec![6, 4]);
+        d.contact_arrangements =
+            Some("Supervised contact with mum Sinead at the Bootle centre".into());
+        d.contact = Some(vec![Contact {
+            kind: ContactKind::BirthMother,
+            frequency: ContactFrequency::Fortnightly,
+        }]);
+        let r = serde_json::to_value(d.redacted()).unwrap();
+        let text = r.to_string();
+        for leak in ["Winefride", "Aoife", "Niamh", "Sinead", "Bootle"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert_eq!(
+            r["education"],
+            serde_json::json!({"school_type": "mainstream", "school_phase": "primary",
+                "school_postcode_district": "L20", "ehcp": false, "educational_needs": []})
+        );
+        assert_eq!(
+            r["siblings"],
+            serde_json::json!({"number": 2, "ages": [6, 4]})
+        );
+        assert_eq!(
+            r["contact"],
+            serde_json::json!([{"kind": "birth_mother", "frequency": "fortnightly"}])
+        );
+        // A document written before the structured fields reads as it did, showing no words.
+        let old: ReferralDocument = serde_json::from_value(serde_json::json!({
+            "child": {"name": "A Child", "date_of_birth": "2012-05-14", "gender": "male"},
+            "legal_status": "s20", "placement_type": "residential", "urgency": "planned",
+            "needs": [], "education": {"school": "Old School", "ehcp": true, "educational_needs": []},
+            "about_me": "x", "siblings": "a brother, Sam",
+            "contact_arrangements": "weekly with gran",
+            "location": {"postcode_district": "L20", "latitude": 53.4, "longitude": -2.9,
+                "max_distance_miles": 10.0},
+            "wanted_start": "2026-12-01"
+        }))
+        .unwrap();
+        let r = serde_json::to_string(&old.redacted()).unwrap();
+        for leak in ["Old School", "Sam", "gran"] {
+            assert!(!r.contains(leak), "{leak} in {r}");
+        }
+        let mut bad = d.clone();
+        bad.child.gender = "girl, prefers to be called Sam".into();
+        bad.education.as_mut().unwrap().educational_needs =
+            vec!["SEMH".into(), "needs a TA".into()];
+        bad.education.as_mut().unwrap().school_postcode_district = Some("L20 3AB".into());
+        bad.sibling_ages = Some(vec![6, 400]);
+        let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "/child/gender",
+                "/education/educational_needs/1",
+                "/education/school_postcode_district",
+                "/sibling_ages/1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_referral_that_would_go_nowhere_is_refused_naming_the_field() {
+        let fw = KnownFramework {
+            partnership: "LCR-PPA".into(),
+            purchasing_bodies: vec!["E08000014".into(), "E06000006".into()],
+            lot_ids: vec!["lot-1".into()],
+        };
+        let rules = |p, c, l| -> Vec<(String, String)> {
+            routing_errors(Some(&fw), p, c, l)
+                .into_iter()
+                .map(|e| (e.field, e.rule))
+                .collect()
+        };
+        assert!(rules("LCR-PPA", "E08000014", "lot-1").is_empty());
+        let pair = |f: &str, r: &str| (f.to_owned(), r.to_owned());
+        assert_eq!(
+            rules("LCR-PPA", "E08000012", "lot-1"),
+            [pair("/framework_id", "purchasing_body")]
+        );
+        assert_eq!(
+            rules("AIM", "E08000014", "lot-1"),
+            [pair("/framework_id", "partnership")]
+        );
+        assert_eq!(
+            rules("LCR-PPA", "E08000014", "lot-2"),
+            [pair("/lot_id", "in_framework")]
+        );
+        // Not heard of yet: the competition service judges it (and returns it if need be).
+        assert!(routing_errors(None, "LCR-PPA", "E08000012", "lot-9").is_empty());
+        assert!(Route::MiniCompetition.competed() && !Route::SpotPurchase.competed());
+    }
+
+    #[test]
+    fn a_returned_referral_is_rerouted_or_withdrawn() {
+        use Status::*;
+        assert_eq!(after(Submitted, None, Happening::Returned), Some(Returned));
+        for s in [Draft, InCompetition, Awarded, Placed, Withdrawn, Closed] {
+            assert_eq!(after(s, None, Happening::Returned), None, "{s:?}");
+        }
+        assert_eq!(Returned.reroute(), Ok(Change::NewVersion));
+        assert_eq!(Returned.rerouted(), Submitted);
+        assert_eq!(Submitted.rerouted(), Submitted);
+        assert_eq!(Returned.withdraw(), Ok(Withdrawn));
+        assert_eq!(Returned.edit(), Ok(Change::NewVersion));
     }
 }

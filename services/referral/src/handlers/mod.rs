@@ -5,12 +5,21 @@
 //!   recorded, so they may read it; submitted → in_competition. A provider invited again in a
 //!   later competition for the same referral is then invited on the later version.
 //! * `competition.closed` (no acceptable bid, or the need went away): in_competition →
-//!   submitted, with the reason, so the council can re-route it (`POST …/route`).
+//!   submitted, with the reason code, so the council can re-route it (`POST …/route`); the
+//!   commissioner's own words are in the competition's history.
 //! * `competition.awarded` (a mini-competition's award or a direct award): → awarded; the
 //!   winner reads the full document from then on.
 //! * `contract.placement_started`: → placed, from awarded, and equally from submitted or
 //!   in_competition (a block bed, another purchasing system, a spot purchase: every
 //!   placement places its referral).
+//! * `competition.referral_returned`: the competition service could not route the submitted
+//!   referral (an unknown framework or lot, a lot of another framework, a framework of another
+//!   partnership, a council that is not a purchasing body): submitted → returned, with the
+//!   reason code as its status reason, for the council to re-route (another framework or lot,
+//!   `POST …/route`) or withdraw. A return of an earlier version than the referral's own is
+//!   stale (the council has already re-routed it) and changes nothing.
+//! * `competition.framework_published` ([`frameworks`]): the replica of frameworks, their
+//!   purchasing bodies and lots, from which a referral that would go nowhere is refused (422).
 //!
 //! An event that no longer applies (the referral was withdrawn meanwhile, or the close of a
 //! competition it is no longer in) changes no status; it is logged and, where it carries
@@ -22,8 +31,11 @@
 use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::{Events, Store, Subscription};
+pub mod frameworks;
+
 use hub_events::{
     CompetitionAwarded, CompetitionClosed, CompetitionOpened, Envelope, Event, PlacementStarted,
+    ReferralReturned,
 };
 use hub_platform::db::{DbConnection, DbError};
 
@@ -41,6 +53,7 @@ pub fn subscription() -> Subscription {
             CompetitionClosed::TYPE,
             CompetitionAwarded::TYPE,
             PlacementStarted::TYPE,
+            ReferralReturned::TYPE,
         ],
     )
 }
@@ -50,6 +63,7 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
     transport
         .subscribe(sub.clone(), store.handler(&sub, handle))
         .await?;
+    frameworks::subscribe(store, transport).await?;
     Ok(())
 }
 
@@ -177,7 +191,7 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
         let competition = e.competition_id.to_string();
         let why = format!(
             "competition {competition} closed without an award: {}",
-            e.reason
+            e.reason.code()
         );
         apply(
             conn,
@@ -235,6 +249,32 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
                     e.placement_id, e.provider_id, e.start_date
                 )),
                 reason: None,
+                competition: None,
+                awarded: None,
+            },
+        )?;
+    } else if env.is::<ReferralReturned>() {
+        let e: ReferralReturned = env.decode().map_err(anyhow::Error::from)?;
+        let row = referral(conn, &e.referral_id.to_string(), ReferralReturned::TYPE)?;
+        if (e.referral_version as i32) < row.version {
+            tracing::info!(referral_id = %row.id, version = row.version, returned = e.referral_version,
+                "return of an earlier version; the referral was re-routed since");
+            return Ok(());
+        }
+        let code = e.reason.code();
+        apply(
+            conn,
+            &row,
+            env,
+            Effect {
+                happening: Happening::Returned,
+                action: "returned",
+                actor: &source,
+                detail: Some(format!(
+                    "version {} cannot be routed: {code}",
+                    e.referral_version
+                )),
+                reason: Some(code.to_owned()),
                 competition: None,
                 awarded: None,
             },

@@ -69,8 +69,18 @@ pub mod schema {
             detail -> Nullable<Text>,
         }
     }
+    diesel::table! {
+        known_frameworks (id) {
+            id -> Text,
+            partnership -> Text,
+            purchasing_bodies -> Text,
+            lot_ids -> Text,
+            as_of -> Timestamp,
+        }
+    }
     diesel::joinable!(referral_versions -> referrals (referral_id));
     diesel::allow_tables_to_appear_in_same_query!(
+        known_frameworks,
         referrals,
         referral_versions,
         referral_invitations,
@@ -303,4 +313,70 @@ pub fn invitation(
         .select(referral_invitations::version)
         .first(conn)
         .optional()?)
+}
+
+/// A framework as the referral service's replica holds it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = known_frameworks)]
+pub struct KnownFrameworkRow {
+    pub id: String,
+    pub partnership: String,
+    /// JSON array of GSS codes.
+    pub purchasing_bodies: String,
+    /// JSON array of lot ids.
+    pub lot_ids: String,
+    pub as_of: NaiveDateTime,
+}
+
+impl KnownFrameworkRow {
+    pub fn framework(&self) -> Result<crate::domain::KnownFramework, DbError> {
+        let parse = |s: &str| -> Result<Vec<String>, DbError> {
+            serde_json::from_str(s)
+                .map_err(|e| DbError::Other(anyhow::anyhow!("stored framework replica: {e}")))
+        };
+        Ok(crate::domain::KnownFramework {
+            partnership: self.partnership.clone(),
+            purchasing_bodies: parse(&self.purchasing_bodies)?,
+            lot_ids: parse(&self.lot_ids)?,
+        })
+    }
+}
+
+/// The replica of framework `id`, if the competition service has published it.
+pub fn known_framework(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<crate::domain::KnownFramework>, DbError> {
+    known_frameworks::table
+        .find(id)
+        .select(KnownFrameworkRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|r| r.framework())
+        .transpose()
+}
+
+/// Keeps `row` unless the replica already holds a newer publication of the framework.
+pub fn keep_framework(conn: &mut DbConnection, row: &KnownFrameworkRow) -> Result<(), DbError> {
+    let held: Option<NaiveDateTime> = known_frameworks::table
+        .find(&row.id)
+        .select(known_frameworks::as_of)
+        .first(conn)
+        .optional()?;
+    match held {
+        None => {
+            diesel::insert_into(known_frameworks::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Some(at) if at <= row.as_of => {
+            diesel::update(known_frameworks::table.find(&row.id))
+                .set(row)
+                .execute(conn)?;
+        }
+        Some(_) => {
+            tracing::info!(framework_id = %row.id, "older framework publication; replica unchanged")
+        }
+    }
+    Ok(())
 }
