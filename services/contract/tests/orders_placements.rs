@@ -1000,7 +1000,8 @@ async fn block_beds_need_a_real_referral(url: &str) {
         competition_id: competition,
         referral_id: competing,
         council: SEFTON.into(),
-        reason: "no_acceptable_bid".into(),
+        reason: hub_events::CompetitionCloseReason::NoAcceptableBid,
+        provider_message: None,
         invited: vec![PROVIDER.into()],
     };
     let mut late = Envelope::new("competition", "AIM", &closed);

@@ -707,7 +707,7 @@ pub fn after(
         // spot purchase) straight from `submitted`, or while a competition was still open
         // for it (a late award or close of that competition then changes nothing).
         Happening::PlacementStarted => match status {
-            Submitted | InCompetition | Awarded | Placed => Some(Placed),
+            Submitted | InCompetition | Awarded | Returned | Placed => Some(Placed),
             Draft | Closed | Withdrawn => None,
         },
         Happening::Returned => match status {
