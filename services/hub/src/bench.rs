@@ -1093,7 +1093,8 @@ async fn set_up(
 }
 
 /// A mini-competition referral, submitted at once (the shape of the thin-flow test's).
-fn referral_body(framework_id: &str, lot_id: &str) -> Value {
+/// (Also what the process tests post.)
+pub fn referral_body(framework_id: &str, lot_id: &str) -> Value {
     json!({
         "partnership": "LCR-PPA",
         "framework_id": framework_id,

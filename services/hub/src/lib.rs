@@ -81,6 +81,8 @@ pub struct Platform {
     server: actix_web::dev::ServerHandle,
     server_task: JoinHandle<std::io::Result<()>>,
     relays: Vec<JoinHandle<()>>,
+    /// `server.shutdown_grace_secs`.
+    grace: std::time::Duration,
 }
 
 impl Platform {
@@ -92,31 +94,48 @@ impl Platform {
             .map(|i| &self.stores[i])
     }
 
-    /// Stops the HTTP server, the relays and the bus connection.
+    /// Stops gracefully, within `server.shutdown_grace_secs` (what `hub serve` does on SIGTERM
+    /// or SIGINT): the server stops accepting and answers the requests in flight; then the
+    /// relays publish what the outboxes hold (until nothing is pending, the outboxes stop
+    /// draining for a second, or the grace period is over); then the consumers stop and the
+    /// bus connection closes. A message a consumer had not acknowledged is redelivered to
+    /// another consumer (or at the next start) and deduplicated by the inbox, and an outbox
+    /// row not yet published stays in the outbox, so nothing accepted is lost, only delayed.
     pub async fn stop(self) {
+        let deadline = tokio::time::Instant::now() + self.grace;
         self.server.stop(true).await;
         let _ = self.server_task.await;
+        drain_outboxes(&self.stores, deadline).await;
         for r in &self.relays {
             r.abort();
         }
         self.transport.shutdown().await;
     }
+}
 
-    /// Waits for the server to stop (on a signal), then shuts the rest down.
-    pub async fn wait(self) {
-        let handle = self.server.clone();
-        let Platform {
-            server_task,
-            relays,
-            transport,
-            ..
-        } = self;
-        let _ = server_task.await;
-        drop(handle);
-        for r in &relays {
-            r.abort();
+/// Waits until the outboxes hold nothing unpublished, they stop draining for a second, or
+/// `deadline` passes.
+async fn drain_outboxes(stores: &[Store], deadline: tokio::time::Instant) {
+    const STALLED: std::time::Duration = std::time::Duration::from_secs(1);
+    let mut last = (i64::MAX, tokio::time::Instant::now());
+    while tokio::time::Instant::now() < deadline {
+        let mut pending = 0;
+        for store in stores {
+            pending += hub_bus::relay::pending(store).await.unwrap_or(0);
         }
-        transport.shutdown().await;
+        if pending == 0 {
+            return;
+        }
+        if pending < last.0 {
+            last = (pending, tokio::time::Instant::now());
+        } else if last.1.elapsed() >= STALLED {
+            tracing::warn!(
+                pending,
+                "outbox rows left unpublished at shutdown; they are published at the next start"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -165,6 +184,7 @@ pub async fn start(
     let metrics = web::Data::new(Metrics::default());
     let auth_data = web::Data::from(auth.clone());
     let addr = listener.local_addr()?;
+    let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
     let mounted = Arc::new(mounted);
     let server = HttpServer::new(move || {
         let mounted = mounted.clone();
@@ -193,6 +213,7 @@ pub async fn start(
     })
     .workers(2)
     .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .listen(listener)?
     .run();
     let handle = server.handle();
@@ -208,5 +229,6 @@ pub async fn start(
         server: handle,
         server_task,
         relays,
+        grace,
     })
 }

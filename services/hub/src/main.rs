@@ -74,6 +74,25 @@ enum BenchScale {
     Ledger(Box<hub::bench_ledger::LedgerArgs>),
 }
 
+/// Waits for SIGTERM (what Docker and Kubernetes send) or SIGINT (Ctrl-C); names it.
+async fn stop_signal() -> anyhow::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok("Ctrl-C")
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
@@ -129,8 +148,8 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 platform.url,
                 services.join(", ")
             );
-            tokio::signal::ctrl_c().await?;
-            tracing::info!("shutting down");
+            let signal = stop_signal().await?;
+            tracing::info!(signal, "shutting down");
             platform.stop().await;
             telemetry.shutdown().await;
         }

@@ -129,3 +129,116 @@ async fn serve_exports_spans_over_otlp_http() {
         "{spans:?}"
     );
 }
+
+impl Hub {
+    /// Sends `signal` (e.g. `-TERM`) to the process.
+    fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {signal}");
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status.
+    fn exit_within(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after {timeout:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Issue 11 item 2: SIGTERM with 16 requests in flight (each has sent its head and half its
+/// body when the signal arrives). Every one is answered 201, the process exits 0 once the
+/// relays have published what the outboxes held, and after a restart every referral is there
+/// and every one opened its competition: nothing accepted was lost.
+#[tokio::test]
+async fn sigterm_answers_the_requests_in_flight_and_loses_nothing() {
+    use hub_platform::{Authenticator, Role, Settings};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    hub_platform::install_crypto_provider();
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    let mut hub = Hub::serve(&db, &[]);
+    let settings = Settings::load_with(&[("database.url", db.url())]).unwrap();
+    let auth = Authenticator::new(&settings.auth);
+    let seeded = hub::seed::seed(&hub.url, &auth).await.expect("seed");
+    let token = auth.mint_default("sw", "E08000014", &[Role::Commissioner]);
+    let body = hub::bench::referral_body(&seeded.framework_id, &seeded.residential_lot).to_string();
+    let addr = hub.url.strip_prefix("http://").unwrap().to_owned();
+    let head = format!(
+        "POST /v1/referrals HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut in_flight = Vec::new();
+    for _ in 0..16 {
+        let mut sock = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        sock.write_all(head.as_bytes()).await.unwrap();
+        sock.write_all(first.as_bytes()).await.unwrap();
+        in_flight.push(sock);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hub.signal("-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "a stopping server accepts no new connections"
+    );
+    let mut ids = Vec::new();
+    for mut sock in in_flight {
+        sock.write_all(rest.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        sock.read_to_string(&mut answer).await.expect("an answer");
+        assert!(
+            answer.starts_with("HTTP/1.1 201"),
+            "{answer}\n{}",
+            hub.log()
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        ids.push(json["id"].as_str().unwrap().to_owned());
+    }
+    let status = hub.exit_within(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0), "{}", hub.log());
+    assert!(hub.log().contains("SIGTERM"), "{}", hub.log());
+    for service in hub::SERVICES {
+        let store = hub_bus::Store::new(
+            hub::open_database(&settings, service).await.unwrap(),
+            service,
+        );
+        let pending = hub_bus::relay::pending(&store).await.unwrap();
+        assert_eq!(
+            pending, 0,
+            "{service}'s outbox holds {pending} unpublished rows"
+        );
+    }
+
+    let hub = Hub::serve(&db, &[]);
+    let client = reqwest::Client::new();
+    for id in &ids {
+        let got: serde_json::Value = client
+            .get(format!("{}/v1/competitions?referral_id={id}", hub.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got.as_array().map(Vec::len), Some(1), "{id}: {got}");
+    }
+}

@@ -27,6 +27,9 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub public_url: String,
+    /// On SIGTERM or SIGINT: how long requests in flight have to finish, and then the
+    /// outbox relays to publish what they hold, before the process exits anyway.
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
