@@ -152,6 +152,10 @@ pub async fn start(
     listener: TcpListener,
 ) -> anyhow::Result<Platform> {
     hub_platform::install_crypto_provider();
+    let mut settings = settings;
+    // Links sent to providers begin with this; refused before anything starts if unusable.
+    settings.server.public_url =
+        settings.resolve_public_url(listener.local_addr()?, services.len() < SERVICES.len())?;
     let settings = Arc::new(settings);
     let transport = hub_bus::connect(&settings.bus).await?;
     let auth = Authenticator::new(&settings.auth);

@@ -93,16 +93,26 @@ async fn stop_signal() -> anyhow::Result<&'static str> {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exits 1 with one line on stderr (`hub: <what>: <why>`) when anything fails, a refused
+/// configuration included, so an operator sees the reason in the first line of the logs.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = Settings::load()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run(cli, settings))
+    let result = Settings::load().and_then(|settings| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(cli, settings))
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hub: {}", format!("{e:#}").replace('\n', " "));
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
-async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { service, port } => {
             let name = service
@@ -118,13 +128,6 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                             hub::SERVICES.join(", ")
                         )
                     })?;
-                    if settings.server.public_url.is_empty() {
-                        // Links to referrals point at the referral service.
-                        settings.server.public_url = format!(
-                            "http://{}:{}",
-                            settings.server.host, settings.ports.referral
-                        );
-                    }
                     (
                         vec![
                             hub::SERVICES

@@ -242,3 +242,126 @@ async fn sigterm_answers_the_requests_in_flight_and_loses_nothing() {
         assert_eq!(got.as_array().map(Vec::len), Some(1), "{id}: {got}");
     }
 }
+
+/// Runs `hub <args>` with `env` to its end (at most 30 s); its exit code and stderr.
+fn run_to_end(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
+        .args(args)
+        .env("HUB__DATABASE__URL", db.url())
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start hub");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hub {args:?} is still running after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts that `hub <args>` with `env` refuses to start: exit 1 and one line on stderr that
+/// contains every one of `says`.
+fn assert_refused(db: &TestDb, args: &[&str], env: &[(&str, &str)], says: &[&str]) {
+    let (code, stderr) = run_to_end(db, args, env);
+    assert_eq!(code, Some(1), "{args:?} {env:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one clear line, got: {stderr}");
+    for s in says {
+        assert!(
+            lines[0].contains(s),
+            "{args:?} {env:?}: {:?} lacks {s:?}",
+            lines[0]
+        );
+    }
+}
+
+/// Issue 11 item 3: links sent to providers begin with the address and port actually
+/// listened on (here `--port 0`, so never the configured 8080) when `server.public_url` is
+/// not set.
+#[tokio::test]
+async fn links_begin_with_the_address_listened_on() {
+    use hub_platform::{Authenticator, Role, Settings};
+
+    hub_platform::install_crypto_provider();
+    let hooks = Receiver::accepting().await;
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    let hub = Hub::serve(&db, &[("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true")]);
+    let auth = Authenticator::new(&Settings::load_with(&[]).unwrap().auth);
+    let seeded = hub::seed::seed(&hub.url, &auth).await.expect("seed");
+    let client = reqwest::Client::new();
+    let provider = auth.mint_default("p", hub::seed::DEMO_PROVIDERS[0].0, &[Role::Provider]);
+    let res = client
+        .post(format!("{}/v1/webhooks", hub.url))
+        .bearer_auth(&provider)
+        .json(
+            &serde_json::json!({"url": hooks.url("hook"), "event_types": ["competition.invited"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let sefton = auth.mint_default("sw", "E08000014", &[Role::Commissioner]);
+    let res = client
+        .post(format!("{}/v1/referrals", hub.url))
+        .bearer_auth(&sefton)
+        .json(&hub::bench::referral_body(
+            &seeded.framework_id,
+            &seeded.residential_lot,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let invited = hooks.wait("hook", "competition.invited", 1).await;
+    let link = invited[0].json()["data"]["referral_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/v1/referrals/", hub.url)),
+        "{link} (listening on {})",
+        hub.url
+    );
+}
+
+/// Issue 11 item 3: a link base nobody can reach is refused at start, naming the key.
+#[test]
+fn an_unusable_public_url_is_refused_at_start() {
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    let anywhere = ("HUB__SERVER__HOST", "0.0.0.0");
+    let secret = (
+        "HUB__AUTH__HS256_SECRET",
+        "a-deployment-secret-of-at-least-32-bytes",
+    );
+    // Services apart, on every interface, nothing set: links would say http://0.0.0.0:8081.
+    assert_refused(
+        &db,
+        &["serve", "referral", "--port", "0"],
+        &[anywhere, secret],
+        &["server.public_url", "gateway"],
+    );
+    for bad in ["http://0.0.0.0:8081", "hub.example.org", "not a url"] {
+        assert_refused(
+            &db,
+            &["serve", "referral", "--port", "0"],
+            &[anywhere, secret, ("HUB__SERVER__PUBLIC_URL", bad)],
+            &["server.public_url"],
+        );
+    }
+    // Embedded on every interface with nothing set: also refused.
+    assert_refused(
+        &db,
+        &["serve", "--port", "0"],
+        &[anywhere, secret],
+        &["server.public_url", "0.0.0.0"],
+    );
+}

@@ -94,7 +94,7 @@ pub async fn start(
         transport.in_process(),
         Arc::downgrade(&mounted),
     )?;
-    let base_url = settings.public_url(settings.server.port);
+    let base_url = settings.public_url();
     handlers::subscribe(&store, transport.as_ref(), base_url, wake.clone()).await?;
     let state = web::Data::new(api::NotificationsState {
         store,

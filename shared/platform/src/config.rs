@@ -160,14 +160,73 @@ impl Settings {
         Ok(())
     }
 
-    /// The base URL links to this deployment are made from.
-    pub fn public_url(&self, port: u16) -> String {
+    /// The base URL links to this deployment are made from: `server.public_url` once
+    /// [`Settings::resolve_public_url`] has filled it in (the server does so at start);
+    /// before that, or in a service's tests, `http://host:port` from the settings.
+    pub fn public_url(&self) -> String {
         if self.server.public_url.is_empty() {
-            format!("http://{}:{}", self.server.host, port)
+            format!("http://{}:{}", self.server.host, self.server.port)
         } else {
             self.server.public_url.trim_end_matches('/').to_owned()
         }
     }
+
+    /// The base of every link the platform sends (`referral_url`, `order_url`, …), once the
+    /// listener is bound at `listened`: `server.public_url` when set; otherwise, when every
+    /// service runs in this process, the address and port actually listened on.
+    ///
+    /// Refused, naming the key: a value that is not an absolute http(s) URL with a host a
+    /// provider could reach (0.0.0.0 and :: are not addresses one can connect to); nothing
+    /// set when services run apart (`distributed`: links to referrals and orders go through
+    /// the gateway, whose address only the deployment knows); nothing set while listening on
+    /// every interface (the listened address says nothing about how providers reach it).
+    pub fn resolve_public_url(
+        &self,
+        listened: std::net::SocketAddr,
+        distributed: bool,
+    ) -> anyhow::Result<String> {
+        let set = self.server.public_url.trim();
+        if !set.is_empty() {
+            check_public_url(set)?;
+            return Ok(set.trim_end_matches('/').to_owned());
+        }
+        anyhow::ensure!(
+            !distributed,
+            "server.public_url must be set when services run apart: the gateway's address \
+             (e.g. https://hub.example.org), which begins every link sent to providers"
+        );
+        anyhow::ensure!(
+            !listened.ip().is_unspecified(),
+            "server.public_url must be set when listening on {}: links sent to providers need \
+             an address they can reach",
+            listened.ip()
+        );
+        Ok(format!("http://{listened}"))
+    }
+}
+
+/// A usable link base: http or https, a host that is not 0.0.0.0 or ::, no query or fragment.
+fn check_public_url(value: &str) -> anyhow::Result<()> {
+    let bad = |why: &str| anyhow::anyhow!("server.public_url {value:?} {why}");
+    let url = url::Url::parse(value).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must begin with https:// or http://"));
+    }
+    let unspecified = match url.host() {
+        None => return Err(bad("has no host")),
+        Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
+        Some(url::Host::Domain(_)) => false,
+    };
+    if unspecified {
+        return Err(bad(
+            "names no address one can connect to (0.0.0.0 or ::): use the gateway's address",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -197,5 +256,51 @@ mod tests {
         assert_eq!(s.database.pool_size, 3);
         let err = Settings::load_with(&[("auth.hs256_secret", "short")]).unwrap_err();
         assert!(err.to_string().contains("hs256_secret"), "{err}");
+    }
+
+    fn resolved(public_url: &str, listened: &str, distributed: bool) -> Result<String, String> {
+        Settings::load_with(&[("server.public_url", public_url)])
+            .unwrap()
+            .resolve_public_url(listened.parse().unwrap(), distributed)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn links_follow_the_listened_address_unless_public_url_is_set() {
+        // The port actually listened on (e.g. `--port 0`), not the configured one.
+        assert_eq!(
+            resolved("", "127.0.0.1:41234", false).unwrap(),
+            "http://127.0.0.1:41234"
+        );
+        assert_eq!(
+            resolved("https://hub.example.org/", "0.0.0.0:8080", true).unwrap(),
+            "https://hub.example.org"
+        );
+        assert_eq!(
+            resolved("http://gateway:8080", "0.0.0.0:8081", true).unwrap(),
+            "http://gateway:8080"
+        );
+        for (value, listened, distributed, says) in [
+            ("", "0.0.0.0:8080", false, "listening on 0.0.0.0"),
+            ("", "[::]:8080", false, "listening on ::"),
+            ("", "127.0.0.1:8081", true, "services run apart"),
+            ("http://0.0.0.0:8081", "0.0.0.0:8081", true, "0.0.0.0 or ::"),
+            ("http://[::]:8081", "0.0.0.0:8081", true, "0.0.0.0 or ::"),
+            ("hub.example.org", "127.0.0.1:8080", false, "is not a URL"),
+            ("not a url", "127.0.0.1:8080", false, "is not a URL"),
+            ("ftp://hub.example.org", "127.0.0.1:8080", false, "https://"),
+            (
+                "https://hub.example.org/?a=1",
+                "127.0.0.1:8080",
+                false,
+                "query",
+            ),
+        ] {
+            let err = resolved(value, listened, distributed).unwrap_err();
+            assert!(
+                err.contains("server.public_url") && err.contains(says),
+                "{value:?} on {listened}: {err}"
+            );
+        }
     }
 }
