@@ -365,3 +365,31 @@ fn an_unusable_public_url_is_refused_at_start() {
         &["server.public_url", "0.0.0.0"],
     );
 }
+
+/// Issue 11 item 4: misspelt or invalid configuration stops the binary at start with exit 1
+/// and one line naming the key (and the environment variable that set it).
+#[test]
+fn misspelt_or_invalid_config_is_refused_at_start_naming_the_key() {
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    for (env, says) in [
+        (
+            ("HUB__SERVR__PORT", "9999"),
+            &["unknown configuration key servr.port", "HUB__SERVR__PORT"][..],
+        ),
+        (
+            ("HUB__AUTH__JWKS_URL", "not-a-url"),
+            &["auth.jwks_url", "not a URL"],
+        ),
+        (
+            ("HUB__SERVER__PUBLIC_URL", "not a url"),
+            &["server.public_url"],
+        ),
+        (
+            ("HUB__TELEMETRY__LOG_FORMAT", "xml"),
+            &["telemetry.log_format", "json or pretty"],
+        ),
+        (("HUB__SERVER__PORT", "eighty"), &["server.port"]),
+    ] {
+        assert_refused(&db, &["serve", "--port", "0"], &[env], says);
+    }
+}

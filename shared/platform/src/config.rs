@@ -1,5 +1,12 @@
 //! Layered configuration: `config/default.toml` (compiled in), then an optional file named by
 //! `HUB_CONFIG`, then `HUB__SECTION__KEY` environment variables.
+//!
+//! Checked at load, before anything starts, so a mistake stops the process with one line
+//! naming the key instead of being ignored: every key must be one `config/default.toml`
+//! has (so every setting has a default there, and a misspelt one, e.g. `HUB__SERVR__PORT`,
+//! is refused with the variable named); values must have their type; URLs must parse with a
+//! scheme the platform speaks; enumerations (`telemetry.log_format`) must be one of theirs;
+//! the log filter must parse.
 
 use serde::Deserialize;
 
@@ -92,6 +99,8 @@ pub struct WebhookSettings {
     pub max_backoff_ms: u64,
     pub give_up_after_hours: u64,
     pub concurrency: usize,
+    /// Development only: plain http to a loopback address is allowed too.
+    pub allow_http_loopback: bool,
 }
 
 /// The contract service's clocks: how often it looks for what has fallen due.
@@ -139,12 +148,37 @@ impl Settings {
                 builder.set_override(*key, *value)?
             };
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let built = builder.build()?;
+        refuse_unknown_keys(&built)?;
+        let settings: Settings = built.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            matches!(self.telemetry.log_format.as_str(), "json" | "pretty"),
+            "telemetry.log_format must be json or pretty (got {:?})",
+            self.telemetry.log_format
+        );
+        tracing_subscriber::EnvFilter::try_new(&self.telemetry.log_filter).map_err(|e| {
+            anyhow::anyhow!(
+                "telemetry.log_filter {:?} is not a filter: {e}",
+                self.telemetry.log_filter
+            )
+        })?;
+        check_url(
+            "database.url",
+            &self.database.url,
+            &["sqlite", "postgres", "postgresql"],
+        )?;
+        check_url("bus.url", &self.bus.url, &["memory", "amqp", "amqps"])?;
+        if !self.auth.jwks_url.is_empty() {
+            check_url("auth.jwks_url", &self.auth.jwks_url, &["https", "http"])?;
+        }
+        if !self.server.public_url.trim().is_empty() {
+            check_public_url(self.server.public_url.trim())?;
+        }
         anyhow::ensure!(
             self.database.pool_size > 0,
             "database.pool_size must be at least 1"
@@ -205,6 +239,76 @@ impl Settings {
     }
 }
 
+/// Every key set must be one of `config/default.toml`'s; the first line names those that are
+/// not, with the environment variable that set each where one did.
+fn refuse_unknown_keys(built: &config::Config) -> anyhow::Result<()> {
+    use config::{Config, File, FileFormat};
+    let keys = |c: &Config| -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        leaf_keys(
+            "",
+            &c.clone().try_deserialize::<serde_json::Value>()?,
+            &mut out,
+        );
+        Ok(out)
+    };
+    let known = keys(
+        &Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .build()?,
+    )?;
+    let unknown: Vec<String> = keys(built)?
+        .into_iter()
+        .filter(|k| !known.contains(k))
+        .map(|key| {
+            let var = format!("HUB__{}", key.to_uppercase().replace('.', "__"));
+            match std::env::vars().find(|(name, _)| name.eq_ignore_ascii_case(&var)) {
+                Some((name, _)) => format!("{key} (from {name})"),
+                None => key,
+            }
+        })
+        .collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "unknown configuration key {}: every key is one of config/default.toml's",
+        unknown.join(", ")
+    );
+    Ok(())
+}
+
+/// The dotted paths of the leaves (values that are not tables) of `value`.
+fn leaf_keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                leaf_keys(&path, v, out);
+            }
+        }
+        _ => out.push(prefix.to_owned()),
+    }
+}
+
+/// `value` parses as a URL with one of `schemes`.
+fn check_url(key: &str, value: &str, schemes: &[&str]) -> anyhow::Result<()> {
+    let url = url::Url::parse(value)
+        .map_err(|e| anyhow::anyhow!("{key} {value:?} is not a URL ({e})"))?;
+    anyhow::ensure!(
+        schemes.contains(&url.scheme()),
+        "{key} {value:?} must begin with {}",
+        schemes
+            .iter()
+            .map(|s| format!("{s}://"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    );
+    Ok(())
+}
+
 /// A usable link base: http or https, a host that is not 0.0.0.0 or ::, no query or fragment.
 fn check_public_url(value: &str) -> anyhow::Result<()> {
     let bad = |why: &str| anyhow::anyhow!("server.public_url {value:?} {why}");
@@ -258,10 +362,56 @@ mod tests {
         assert!(err.to_string().contains("hs256_secret"), "{err}");
     }
 
+    #[test]
+    fn unknown_keys_bad_urls_and_enumerations_are_refused_naming_the_key() {
+        for (key, value, says) in [
+            ("servr.port", "8080", "unknown configuration key servr.port"),
+            (
+                "server.prot",
+                "8080",
+                "unknown configuration key server.prot",
+            ),
+            (
+                "auth.jwks_url",
+                "not-a-url",
+                "auth.jwks_url \"not-a-url\" is not a URL",
+            ),
+            ("auth.jwks_url", "ftp://idp.example/keys", "auth.jwks_url"),
+            ("server.public_url", "not a url", "server.public_url"),
+            (
+                "telemetry.log_format",
+                "xml",
+                "telemetry.log_format must be json or pretty",
+            ),
+            ("telemetry.log_filter", "info,[", "telemetry.log_filter"),
+            ("database.url", "mysql://db/hub", "database.url"),
+            ("bus.url", "kafka://broker", "bus.url"),
+            ("server.port", "eighty", "server.port"),
+        ] {
+            let err = Settings::load_with(&[(key, value)]).unwrap_err();
+            let err = format!("{err:#}");
+            assert!(err.contains(says), "{key}={value}: {err}");
+        }
+        // What is right passes.
+        Settings::load_with(&[
+            (
+                "auth.jwks_url",
+                "https://idp.example.org/.well-known/jwks.json",
+            ),
+            ("server.public_url", "https://hub.example.org"),
+            ("telemetry.log_format", "pretty"),
+            ("telemetry.log_filter", "info,hub_bus=debug"),
+            ("database.url", "postgres://postgres@db:5432/hub_{service}"),
+            ("bus.url", "amqp://guest:guest@rabbitmq:5672/%2f"),
+        ])
+        .unwrap();
+    }
+
     fn resolved(public_url: &str, listened: &str, distributed: bool) -> Result<String, String> {
+        // A set value is checked as the settings load, and again (for settings built in
+        // code) as the link base is resolved.
         Settings::load_with(&[("server.public_url", public_url)])
-            .unwrap()
-            .resolve_public_url(listened.parse().unwrap(), distributed)
+            .and_then(|s| s.resolve_public_url(listened.parse().unwrap(), distributed))
             .map_err(|e| e.to_string())
     }
 
