@@ -171,6 +171,11 @@ impl TestPlatform {
                 ("bus.exchange", exchange.as_str()),
                 ("bus.queue_prefix", exchange.as_str()),
                 ("server.public_url", urls.referral.as_str()),
+                // Services apart refuse the development secret.
+                (
+                    "auth.hs256_secret",
+                    "acceptance-tests-distributed-secret-0123456789",
+                ),
             ];
             settings.extend_from_slice(overrides);
             let settings = test_settings(&settings);

@@ -200,7 +200,16 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::Result<Report> {
+async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyhow::Result<Report> {
+    if settings.uses_development_secret() {
+        // Services apart refuse the development secret: the platform under test gets one of
+        // this run's own (passed to its processes with the rest of their settings).
+        settings.auth.hs256_secret = format!(
+            "bench-{}-{}",
+            uuid::Uuid::now_v7().simple(),
+            uuid::Uuid::now_v7().simple()
+        );
+    }
     let pool_size = args.pool_size.unwrap_or(settings.database.pool_size);
     let auth = Authenticator::new(&settings.auth);
     let receiver = Receiver::start()?;
@@ -463,6 +472,12 @@ impl Platform {
         let common = [
             ("HUB__TELEMETRY__LOG_FILTER", "warn".to_owned()),
             ("HUB__DATABASE__POOL_SIZE", pool_size.to_string()),
+            (
+                "HUB__AUTH__HS256_SECRET",
+                settings.auth.hs256_secret.clone(),
+            ),
+            // The bench's webhook receiver is plain http on 127.0.0.1.
+            ("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true".to_owned()),
         ];
         match args.mode {
             Mode::Distributed => {

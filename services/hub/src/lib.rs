@@ -153,9 +153,11 @@ pub async fn start(
 ) -> anyhow::Result<Platform> {
     hub_platform::install_crypto_provider();
     let mut settings = settings;
-    // Links sent to providers begin with this; refused before anything starts if unusable.
-    settings.server.public_url =
-        settings.resolve_public_url(listener.local_addr()?, services.len() < SERVICES.len())?;
+    // Refused before anything starts: an unusable link base (links sent to providers begin
+    // with it), the development secret where others can reach the listener.
+    let (listened, distributed) = (listener.local_addr()?, services.len() < SERVICES.len());
+    settings.server.public_url = settings.resolve_public_url(listened, distributed)?;
+    settings.check_secret(listened, distributed)?;
     let settings = Arc::new(settings);
     let transport = hub_bus::connect(&settings.bus).await?;
     let auth = Authenticator::new(&settings.auth);

@@ -393,3 +393,23 @@ fn misspelt_or_invalid_config_is_refused_at_start_naming_the_key() {
         assert_refused(&db, &["serve", "--port", "0"], &[env], says);
     }
 }
+
+/// Issue 11 item 7: the development secret (config/default.toml's) is refused at start
+/// where others can reach the listener, or when services run apart.
+#[test]
+fn the_development_secret_is_refused_beyond_the_loopback() {
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    let public = ("HUB__SERVER__PUBLIC_URL", "https://hub.example.org");
+    assert_refused(
+        &db,
+        &["serve", "--port", "0"],
+        &[("HUB__SERVER__HOST", "0.0.0.0"), public],
+        &["auth.hs256_secret", "development secret", "0.0.0.0"],
+    );
+    assert_refused(
+        &db,
+        &["serve", "referral", "--port", "0"],
+        &[public],
+        &["auth.hs256_secret", "services run apart"],
+    );
+}

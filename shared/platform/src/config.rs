@@ -239,6 +239,18 @@ impl Settings {
     }
 }
 
+/// The HS256 secret `config/default.toml` ships with: public, so for development only.
+fn development_secret() -> String {
+    config::Config::builder()
+        .add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ))
+        .build()
+        .and_then(|c| c.get_string("auth.hs256_secret"))
+        .expect("config/default.toml has auth.hs256_secret")
+}
+
 /// Every key set must be one of `config/default.toml`'s; the first line names those that are
 /// not, with the environment variable that set each where one did.
 fn refuse_unknown_keys(built: &config::Config) -> anyhow::Result<()> {
@@ -307,6 +319,40 @@ fn check_url(key: &str, value: &str, schemes: &[&str]) -> anyhow::Result<()> {
             .join(" or ")
     );
     Ok(())
+}
+
+impl Settings {
+    /// Whether `auth.hs256_secret` is still the development secret `config/default.toml`
+    /// ships with (anyone can read it, so anyone could mint tokens with it).
+    pub fn uses_development_secret(&self) -> bool {
+        self.auth.hs256_secret == development_secret()
+    }
+
+    /// Refuses the development secret where someone else could reach the listener: when
+    /// listening on anything but a loopback address, or when services run apart
+    /// (`distributed`, i.e. a deployment). Embedded on 127.0.0.1 it stays allowed, so
+    /// `hub serve` works on a laptop with nothing set.
+    pub fn check_secret(
+        &self,
+        listened: std::net::SocketAddr,
+        distributed: bool,
+    ) -> anyhow::Result<()> {
+        if !self.uses_development_secret() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            listened.ip().is_loopback() && !distributed,
+            "auth.hs256_secret is the development secret, refused when {}: set \
+             HUB__AUTH__HS256_SECRET to a secret of your own (at least 32 bytes, e.g. \
+             `openssl rand -hex 32`)",
+            if distributed {
+                "services run apart".to_owned()
+            } else {
+                format!("listening on {}", listened.ip())
+            }
+        );
+        Ok(())
+    }
 }
 
 /// A usable link base: http or https, a host that is not 0.0.0.0 or ::, no query or fragment.
@@ -405,6 +451,32 @@ mod tests {
             ("bus.url", "amqp://guest:guest@rabbitmq:5672/%2f"),
         ])
         .unwrap();
+    }
+
+    #[test]
+    fn the_development_secret_is_refused_beyond_the_loopback_and_when_distributed() {
+        let dev = Settings::load_with(&[]).unwrap();
+        assert!(dev.uses_development_secret());
+        let at = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
+        dev.check_secret(at("127.0.0.1:8080"), false).unwrap();
+        dev.check_secret(at("[::1]:8080"), false).unwrap();
+        for (listened, distributed, says) in [
+            ("0.0.0.0:8080", false, "listening on 0.0.0.0"),
+            ("10.1.2.3:8080", false, "listening on 10.1.2.3"),
+            ("127.0.0.1:8081", true, "services run apart"),
+        ] {
+            let err = dev
+                .check_secret(at(listened), distributed)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("auth.hs256_secret") && err.contains(says),
+                "{listened}: {err}"
+            );
+        }
+        let own = Settings::load_with(&[("auth.hs256_secret", &"k".repeat(32))]).unwrap();
+        assert!(!own.uses_development_secret());
+        own.check_secret(at("0.0.0.0:8081"), true).unwrap();
     }
 
     fn resolved(public_url: &str, listened: &str, distributed: bool) -> Result<String, String> {
