@@ -87,9 +87,14 @@ pub async fn start(
     let wake = Arc::new(Notify::new());
     // The worker runs for as long as the service is mounted (its state is alive).
     let mounted = Arc::new(());
+    let destinations = domain::Destinations::new(
+        settings.webhooks.allow_http_loopback,
+        &settings.public_url(),
+    );
     handlers::delivery::spawn(
         store.clone(),
         &settings.webhooks,
+        destinations.clone(),
         wake.clone(),
         transport.in_process(),
         Arc::downgrade(&mounted),
@@ -100,6 +105,7 @@ pub async fn start(
         store,
         wake,
         worker_alive: mounted,
+        destinations: destinations.clone(),
     });
     Ok(Mounted {
         name: NAME,
