@@ -81,6 +81,8 @@ pub struct BusSettings {
 pub struct AuthSettings {
     pub hs256_secret: String,
     pub jwks_url: String,
+    /// With `jwks_url` set, HS256 tokens are refused unless this is true.
+    pub allow_hs256_with_jwks: bool,
     pub issuer: String,
     pub audience: String,
     pub token_ttl_seconds: u64,
