@@ -14,8 +14,8 @@ use hub_platform::{
     Authenticator, Database, Problem, Settings,
     db::Migrations,
     http::{
-        Metrics, Mounted, Ops, ReadinessCheck, openapi_document, ops_routes, record_metrics,
-        trace_requests,
+        BodyLimits, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies, openapi_document,
+        ops_routes, record_metrics, trace_requests,
     },
 };
 use tokio::task::JoinHandle;
@@ -188,6 +188,13 @@ pub async fn start(
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let metrics = web::Data::new(Metrics::default());
+    let body_limits = web::Data::new(BodyLimits::from_settings(&settings.server));
+    // Extractors take what guard_bodies let through (it has the limits per media type).
+    let payload_limit = settings
+        .server
+        .max_json_bytes
+        .max(settings.server.max_upload_bytes);
+    let request_timeout = std::time::Duration::from_millis(settings.server.request_timeout_ms);
     let auth_data = web::Data::from(auth.clone());
     let addr = listener.local_addr()?;
     let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
@@ -198,6 +205,8 @@ pub async fn start(
             .app_data(auth_data.clone())
             .app_data(metrics.clone())
             .app_data(ops.clone())
+            .app_data(body_limits.clone())
+            .app_data(web::PayloadConfig::new(payload_limit))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| Problem::invalid("path", "format", e.to_string()).into()),
@@ -207,6 +216,7 @@ pub async fn start(
                     Problem::invalid("query", "format", e.to_string()).into()
                 }),
             )
+            .wrap(from_fn(guard_bodies))
             .wrap(from_fn(record_metrics))
             .wrap(from_fn(trace_requests))
             .configure(ops_routes)
@@ -218,6 +228,7 @@ pub async fn start(
             .default_service(web::to(not_found))
     })
     .workers(2)
+    .client_request_timeout(request_timeout)
     .disable_signals()
     .shutdown_timeout(grace.as_secs())
     .listen(listener)?

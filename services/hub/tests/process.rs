@@ -413,3 +413,104 @@ fn the_development_secret_is_refused_beyond_the_loopback() {
         &["auth.hs256_secret", "services run apart"],
     );
 }
+
+/// Sends `parts` over one connection (each after the one before), then reads the answer
+/// until the server closes or `within` passes; the answer and how long it took after the
+/// last part.
+async fn exchange(addr: &str, parts: &[&[u8]], within: Duration) -> (String, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    for part in parts {
+        sock.write_all(part).await.expect("send");
+    }
+    let sent = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(within, sock.read_to_end(&mut answer)).await;
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        sent.elapsed(),
+    )
+}
+
+/// Issue 11 item 7: a request whose headers or body stop arriving ends with 408 within
+/// server.request_timeout_ms; a body over its limit gets 413 application/problem+json naming
+/// the limit, whether declared (Content-Length) or streamed (chunked).
+#[tokio::test]
+async fn stalled_and_oversized_requests_end_with_408_and_413_problems() {
+    hub_platform::install_crypto_provider();
+    let db = TestDb::new(Backend::Sqlite, "hub-process");
+    let hub = Hub::serve(
+        &db,
+        &[
+            ("HUB__SERVER__REQUEST_TIMEOUT_MS", "500"),
+            ("HUB__SERVER__MAX_UPLOAD_BYTES", "1000"),
+        ],
+    );
+    let addr = hub.url.strip_prefix("http://").unwrap().to_owned();
+    let wait = Duration::from_secs(10);
+
+    // The body stops arriving after 10 of its 100 bytes.
+    let head = format!(
+        "POST /v1/referrals HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: 100\r\n\r\n"
+    );
+    let (answer, took) = exchange(&addr, &[head.as_bytes(), b"{\"partner"], wait).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("server.request_timeout_ms"), "{answer}");
+    assert!(took < Duration::from_secs(3), "ended after {took:?}");
+
+    // The headers stop arriving.
+    let (answer, took) = exchange(
+        &addr,
+        &[format!("POST /v1/referrals HTTP/1.1\r\nhost: {addr}\r\n").as_bytes()],
+        wait,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < Duration::from_secs(3), "ended after {took:?}");
+
+    // A 1 MB JSON body (declared): 413, naming the limit, before anything is read.
+    let client = reqwest::Client::new();
+    let big = format!("{{\"about_me\":\"{}\"}}", "x".repeat(1_000_000));
+    let res = client
+        .post(format!("{}/v1/referrals", hub.url))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("server.max_json_bytes")),
+        "{problem}"
+    );
+
+    // An oversized CSV, streamed in chunks with no length declared.
+    let head = format!(
+        "POST /v1/actuals HTTP/1.1\r\nhost: {addr}\r\ncontent-type: text/csv\r\n\
+         transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    let chunk = format!("3e8\r\n{}\r\n", "a".repeat(1000));
+    let (answer, _) = exchange(
+        &addr,
+        &[
+            head.as_bytes(),
+            chunk.as_bytes(),
+            chunk.as_bytes(),
+            b"0\r\n\r\n",
+        ],
+        wait,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("server.max_upload_bytes"), "{answer}");
+}

@@ -37,6 +37,13 @@ pub struct ServerSettings {
     /// On SIGTERM or SIGINT: how long requests in flight have to finish, and then the
     /// outbox relays to publish what they hold, before the process exits anyway.
     pub shutdown_grace_secs: u64,
+    /// A request's headers, and then its body, must arrive within this many milliseconds
+    /// each (else 408).
+    pub request_timeout_ms: u64,
+    /// The largest JSON body taken (else 413).
+    pub max_json_bytes: usize,
+    /// The largest other body (CSV/XLSX uploads) taken (else 413).
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -484,3 +484,109 @@ pub async fn trace_requests(
     span.record("http.status", res.status().as_u16());
     Ok(res)
 }
+
+/// How much of a request body the platform takes, and how long it waits for it
+/// (`server.max_json_bytes`, `server.max_upload_bytes`, `server.request_timeout_ms`).
+#[derive(Debug, Clone)]
+pub struct BodyLimits {
+    /// JSON bodies (`application/json`, `application/*+json`).
+    pub json_bytes: usize,
+    /// Any other body (CSV and XLSX uploads).
+    pub upload_bytes: usize,
+    /// From the end of the headers to the last byte of the body. (The headers themselves
+    /// are held to the same time by the server: `HttpServer::client_request_timeout`.)
+    pub timeout: std::time::Duration,
+}
+
+impl BodyLimits {
+    pub fn from_settings(server: &crate::config::ServerSettings) -> Self {
+        Self {
+            json_bytes: server.max_json_bytes,
+            upload_bytes: server.max_upload_bytes,
+            timeout: std::time::Duration::from_millis(server.request_timeout_ms),
+        }
+    }
+}
+
+/// Reads every request body whole before the handler runs, so that a body which is too
+/// large is answered 413 and one that stops arriving 408, both `application/problem+json`
+/// naming the setting, whichever extractor the handler uses. A declared `Content-Length`
+/// over the limit is refused before anything is read. Needs [`BodyLimits`] in app data.
+pub async fn guard_bodies<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    use futures::StreamExt as _;
+    let limits = req
+        .app_data::<web::Data<BodyLimits>>()
+        .cloned()
+        .ok_or_else(|| Problem::from(anyhow::anyhow!("no BodyLimits in app data")))?;
+    let is_json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|ct| {
+            ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+        });
+    let (limit, key) = if is_json {
+        (limits.json_bytes, "server.max_json_bytes")
+    } else {
+        (limits.upload_bytes, "server.max_upload_bytes")
+    };
+    let too_large = || {
+        Problem::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+        )
+        .with_detail(format!("at most {limit} bytes ({key})"))
+    };
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(req.error_response(too_large()).map_into_right_body());
+    }
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let mut payload = actix_web::HttpMessage::take_payload(&mut req);
+    let mut body = web::BytesMut::new();
+    loop {
+        match tokio::time::timeout_at(deadline, payload.next()).await {
+            Err(_) => {
+                let timeout = Problem::new(
+                    actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "The request body did not arrive in time",
+                )
+                .with_detail(format!(
+                    "the whole body must arrive within {} ms (server.request_timeout_ms)",
+                    limits.timeout.as_millis()
+                ));
+                return Ok(req.error_response(timeout).map_into_right_body());
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Ok(req
+                    .error_response(Problem::malformed(e.to_string()))
+                    .map_into_right_body());
+            }
+            Ok(Some(Ok(chunk))) => {
+                if body.len() + chunk.len() > limit {
+                    return Ok(req.error_response(too_large()).map_into_right_body());
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    req.set_payload(actix_web::dev::Payload::from(body.freeze()));
+    Ok(next.call(req).await?.map_into_left_body())
+}
