@@ -42,22 +42,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+        let content_type = media_type(req.headers());
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             match content_type.as_deref() {
-                Some("application/json") => {}
-                Some(ct) if ct.starts_with("application/") && ct.ends_with("+json") => {}
+                Some(ct) if is_json(ct) => {}
                 other => {
                     return Err(Problem::new(
                         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -80,6 +69,26 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
             }
         })
     }
+}
+
+/// The request's media type (`Content-Type` without parameters, in lower case).
+pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// `application/json` or `application/<something>+json`.
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
 
 /// A JSON body that may be left out altogether (empty or only whitespace: then
@@ -521,21 +530,7 @@ pub async fn guard_bodies<B: MessageBody + 'static>(
         .app_data::<web::Data<BodyLimits>>()
         .cloned()
         .ok_or_else(|| Problem::from(anyhow::anyhow!("no BodyLimits in app data")))?;
-    let is_json = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|ct| {
-            ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
-        });
-    let (limit, key) = if is_json {
+    let (limit, key) = if media_type(req.headers()).is_some_and(|ct| is_json(&ct)) {
         (limits.json_bytes, "server.max_json_bytes")
     } else {
         (limits.upload_bytes, "server.max_upload_bytes")
