@@ -106,8 +106,55 @@ pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> 
     }
 }
 
-/// Deserialises `bytes` as `T`, naming the offending field on failure.
+/// The longest text any field of a request body may hold, in characters: the documented
+/// ceiling of every free-text field (a child's `about_me`, reasons, notes, descriptions…),
+/// checked with 422 `max_length` naming the field. Fields with a tighter rule of their own
+/// (a webhook description, 500; a route reason, 2,000) keep it. 10,000 characters is some
+/// 1,500 words: more than a placement team writes in one field, far less than a body that
+/// would fill the database.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// The first string in `value` longer than [`MAX_TEXT_CHARS`], as a 422 naming its field.
+fn overlong_text(value: &serde_json::Value, pointer: &mut String) -> Option<Problem> {
+    use serde_json::Value;
+    let mut within = |key: &str, v: &Value| {
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        let found = overlong_text(v, pointer);
+        pointer.truncate(len);
+        found
+    };
+    match value {
+        Value::String(text) if text.chars().count() > MAX_TEXT_CHARS => {
+            Some(Problem::validation(vec![FieldError::new(
+                if pointer.is_empty() {
+                    "/"
+                } else {
+                    pointer.as_str()
+                },
+                "max_length",
+                format!("at most {MAX_TEXT_CHARS} characters"),
+            )]))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| within(&i.to_string(), v)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| within(k, v)),
+        _ => None,
+    }
+}
+
+/// Deserialises `bytes` as `T`, naming the offending field on failure. Every text in the
+/// body is held to [`MAX_TEXT_CHARS`] first.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.len() > MAX_TEXT_CHARS
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(problem) = overlong_text(&value, &mut String::new())
+    {
+        return Err(problem);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let pointer = pointer_of(err.path());
@@ -401,6 +448,30 @@ mod tests {
         assert_eq!(
             (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
             ("/child/nick", "unknown_field")
+        );
+    }
+
+    #[test]
+    fn every_text_is_held_to_the_ceiling_naming_its_field() {
+        let long = "é".repeat(MAX_TEXT_CHARS + 1);
+        let p = err(
+            &serde_json::json!({"name": "x", "child": {"age": 3, "notes": ["ok", long]}})
+                .to_string(),
+        );
+        assert_eq!(
+            (
+                p.status,
+                p.errors[0].field.as_str(),
+                p.errors[0].rule.as_str()
+            ),
+            (422, "/child/notes/1", "max_length")
+        );
+        // At the ceiling (counted in characters, not bytes) a text passes this check.
+        let at = "é".repeat(MAX_TEXT_CHARS);
+        let p = err(&serde_json::json!({"name": at}).to_string());
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
+            ("/child", "required")
         );
     }
 
