@@ -200,16 +200,21 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyhow::Result<Report> {
+/// Services apart refuse the development secret: a platform a bench starts gets one of
+/// the run's own unless one is configured.
+pub(crate) fn secret_of_the_run(settings: &mut Settings) {
     if settings.uses_development_secret() {
-        // Services apart refuse the development secret: the platform under test gets one of
-        // this run's own (passed to its processes with the rest of their settings).
         settings.auth.hs256_secret = format!(
             "bench-{}-{}",
             uuid::Uuid::now_v7().simple(),
             uuid::Uuid::now_v7().simple()
         );
     }
+}
+
+async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyhow::Result<Report> {
+    // Passed to the platform's processes with the rest of their settings.
+    secret_of_the_run(&mut settings);
     let pool_size = args.pool_size.unwrap_or(settings.database.pool_size);
     let auth = Authenticator::new(&settings.auth);
     let receiver = Receiver::start()?;
