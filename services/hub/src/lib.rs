@@ -299,3 +299,19 @@ pub async fn start(
         grace,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bus's migrations and each service's share one migrations table, keyed by version:
+    /// no version may appear twice in a service's sets (two did after parallel work, and
+    /// diesel then skipped one of them).
+    #[test]
+    fn no_two_migrations_of_a_service_share_a_version() {
+        for service in SERVICES {
+            let sets = migrations(service).unwrap();
+            hub_platform::db::check_versions(sets).unwrap_or_else(|e| panic!("{service}: {e}"));
+        }
+    }
+}

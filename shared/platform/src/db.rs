@@ -85,6 +85,40 @@ pub struct Migrations {
     pub sqlite: EmbeddedMigrations,
 }
 
+/// Refuses sets of migrations in which one version appears twice on a backend. The sets of
+/// a database (the bus's and its service's) share one migrations table, keyed by version:
+/// of two migrations with the same version, diesel would run one and take the other as run.
+pub fn check_versions(sets: &[&Migrations]) -> anyhow::Result<()> {
+    fn names<DB: diesel::backend::Backend>(
+        set: &EmbeddedMigrations,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let all = diesel::migration::MigrationSource::<DB>::migrations(set)
+            .map_err(|e| anyhow::anyhow!("reading the embedded migrations: {e}"))?;
+        Ok(all
+            .iter()
+            .map(|m| (m.name().version().to_string(), m.name().to_string()))
+            .collect())
+    }
+    type Names = fn(&Migrations) -> anyhow::Result<Vec<(String, String)>>;
+    let backends: [(&str, Names); 2] = [
+        ("postgres", |m| names::<diesel::pg::Pg>(&m.postgres)),
+        ("sqlite", |m| names::<diesel::sqlite::Sqlite>(&m.sqlite)),
+    ];
+    for (backend, names_of) in backends {
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for set in sets {
+            for (version, name) in names_of(set)? {
+                if let Some(first) = seen.insert(version.clone(), name.clone()) {
+                    anyhow::bail!(
+                        "two {backend} migrations share version {version} ({first} and {name}); give one a version of its own"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Lends a `'static` set of embedded migrations to the harness (which takes its source by
 /// value, and `EmbeddedMigrations` is not `Copy`).
 struct Source(&'static EmbeddedMigrations);
@@ -283,6 +317,7 @@ impl Database {
 
     /// Runs pending migrations of every set given, in order.
     pub async fn migrate(&self, sets: &'static [&'static Migrations]) -> anyhow::Result<()> {
+        check_versions(sets)?;
         let db = self.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let _guard = db.write_lock.lock().unwrap_or_else(|e| e.into_inner());
