@@ -94,6 +94,8 @@ fn test_settings(extra: &[(&str, &str)]) -> Settings {
     let mut overrides = vec![
         ("bus.retry_delays_ms", "50,200"),
         ("telemetry.log_filter", "warn"),
+        // The tests' receivers are plain http on 127.0.0.1: the development setting.
+        ("webhooks.allow_http_loopback", "true"),
     ];
     overrides.extend_from_slice(extra);
     Settings::load_with(&overrides).expect("test settings")
@@ -171,6 +173,11 @@ impl TestPlatform {
                 ("bus.exchange", exchange.as_str()),
                 ("bus.queue_prefix", exchange.as_str()),
                 ("server.public_url", urls.referral.as_str()),
+                // Services apart refuse the development secret.
+                (
+                    "auth.hs256_secret",
+                    "acceptance-tests-distributed-secret-0123456789",
+                ),
             ];
             settings.extend_from_slice(overrides);
             let settings = test_settings(&settings);

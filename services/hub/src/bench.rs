@@ -200,7 +200,21 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn bench(args: &BenchArgs, rates: &[f64], settings: Settings) -> anyhow::Result<Report> {
+/// Services apart refuse the development secret: a platform a bench starts gets one of
+/// the run's own unless one is configured.
+pub(crate) fn secret_of_the_run(settings: &mut Settings) {
+    if settings.uses_development_secret() {
+        settings.auth.hs256_secret = format!(
+            "bench-{}-{}",
+            uuid::Uuid::now_v7().simple(),
+            uuid::Uuid::now_v7().simple()
+        );
+    }
+}
+
+async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyhow::Result<Report> {
+    // Passed to the platform's processes with the rest of their settings.
+    secret_of_the_run(&mut settings);
     let pool_size = args.pool_size.unwrap_or(settings.database.pool_size);
     let auth = Authenticator::new(&settings.auth);
     let receiver = Receiver::start()?;
@@ -463,6 +477,12 @@ impl Platform {
         let common = [
             ("HUB__TELEMETRY__LOG_FILTER", "warn".to_owned()),
             ("HUB__DATABASE__POOL_SIZE", pool_size.to_string()),
+            (
+                "HUB__AUTH__HS256_SECRET",
+                settings.auth.hs256_secret.clone(),
+            ),
+            // The bench's webhook receiver is plain http on 127.0.0.1.
+            ("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true".to_owned()),
         ];
         match args.mode {
             Mode::Distributed => {
@@ -1093,7 +1113,8 @@ async fn set_up(
 }
 
 /// A mini-competition referral, submitted at once (the shape of the thin-flow test's).
-fn referral_body(framework_id: &str, lot_id: &str) -> Value {
+/// (Also what the process tests post.)
+pub fn referral_body(framework_id: &str, lot_id: &str) -> Value {
     json!({
         "partnership": "LCR-PPA",
         "framework_id": framework_id,

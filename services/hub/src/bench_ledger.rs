@@ -469,6 +469,9 @@ pub async fn bench(args: &LedgerArgs, mut settings: Settings) -> anyhow::Result<
     settings.bus.url = "memory://".into();
     let listener = TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
+    // One service on its own, as when services run apart: it needs a link base and a secret.
+    settings.server.public_url = format!("http://{}", listener.local_addr()?);
+    crate::bench::secret_of_the_run(&mut settings);
     let platform = crate::start(settings, &["finance"], listener)
         .await
         .context("starting the finance service")?;

@@ -14,8 +14,8 @@ use hub_platform::{
     Authenticator, Database, Problem, Settings,
     db::Migrations,
     http::{
-        Metrics, Mounted, Ops, ReadinessCheck, openapi_document, ops_routes, record_metrics,
-        trace_requests,
+        BodyLimits, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies, openapi_document,
+        ops_routes, record_metrics, trace_requests,
     },
 };
 use tokio::task::JoinHandle;
@@ -81,6 +81,8 @@ pub struct Platform {
     server: actix_web::dev::ServerHandle,
     server_task: JoinHandle<std::io::Result<()>>,
     relays: Vec<JoinHandle<()>>,
+    /// `server.shutdown_grace_secs`.
+    grace: std::time::Duration,
 }
 
 impl Platform {
@@ -92,31 +94,48 @@ impl Platform {
             .map(|i| &self.stores[i])
     }
 
-    /// Stops the HTTP server, the relays and the bus connection.
+    /// Stops gracefully, within `server.shutdown_grace_secs` (what `hub serve` does on SIGTERM
+    /// or SIGINT): the server stops accepting and answers the requests in flight; then the
+    /// relays publish what the outboxes hold (until nothing is pending, the outboxes stop
+    /// draining for a second, or the grace period is over); then the consumers stop and the
+    /// bus connection closes. A message a consumer had not acknowledged is redelivered to
+    /// another consumer (or at the next start) and deduplicated by the inbox, and an outbox
+    /// row not yet published stays in the outbox, so nothing accepted is lost, only delayed.
     pub async fn stop(self) {
+        let deadline = tokio::time::Instant::now() + self.grace;
         self.server.stop(true).await;
         let _ = self.server_task.await;
+        drain_outboxes(&self.stores, deadline).await;
         for r in &self.relays {
             r.abort();
         }
         self.transport.shutdown().await;
     }
+}
 
-    /// Waits for the server to stop (on a signal), then shuts the rest down.
-    pub async fn wait(self) {
-        let handle = self.server.clone();
-        let Platform {
-            server_task,
-            relays,
-            transport,
-            ..
-        } = self;
-        let _ = server_task.await;
-        drop(handle);
-        for r in &relays {
-            r.abort();
+/// Waits until the outboxes hold nothing unpublished, they stop draining for a second, or
+/// `deadline` passes.
+async fn drain_outboxes(stores: &[Store], deadline: tokio::time::Instant) {
+    const STALLED: std::time::Duration = std::time::Duration::from_secs(1);
+    let mut last = (i64::MAX, tokio::time::Instant::now());
+    while tokio::time::Instant::now() < deadline {
+        let mut pending = 0;
+        for store in stores {
+            pending += hub_bus::relay::pending(store).await.unwrap_or(0);
         }
-        transport.shutdown().await;
+        if pending == 0 {
+            return;
+        }
+        if pending < last.0 {
+            last = (pending, tokio::time::Instant::now());
+        } else if last.1.elapsed() >= STALLED {
+            tracing::warn!(
+                pending,
+                "outbox rows left unpublished at shutdown; they are published at the next start"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -178,6 +197,12 @@ pub async fn start(
     listener: TcpListener,
 ) -> anyhow::Result<Platform> {
     hub_platform::install_crypto_provider();
+    let mut settings = settings;
+    // Refused before anything starts: an unusable link base (links sent to providers begin
+    // with it), the development secret where others can reach the listener.
+    let (listened, distributed) = (listener.local_addr()?, services.len() < SERVICES.len());
+    settings.server.public_url = settings.resolve_public_url(listened, distributed)?;
+    settings.check_secret(listened, distributed)?;
     let settings = Arc::new(settings);
     let transport = hub_bus::connect(&settings.bus).await?;
     let auth = Authenticator::new(&settings.auth);
@@ -213,8 +238,16 @@ pub async fn start(
     });
     let metrics = web::Data::new(Metrics::default());
     relays.push(spawn_outbox_metrics(stores.clone(), &metrics.registry)?);
+    let body_limits = web::Data::new(BodyLimits::from_settings(&settings.server));
+    // Extractors take what guard_bodies let through (it has the limits per media type).
+    let payload_limit = settings
+        .server
+        .max_json_bytes
+        .max(settings.server.max_upload_bytes);
+    let request_timeout = std::time::Duration::from_millis(settings.server.request_timeout_ms);
     let auth_data = web::Data::from(auth.clone());
     let addr = listener.local_addr()?;
+    let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
     let mounted = Arc::new(mounted);
     let server = HttpServer::new(move || {
         let mounted = mounted.clone();
@@ -222,6 +255,8 @@ pub async fn start(
             .app_data(auth_data.clone())
             .app_data(metrics.clone())
             .app_data(ops.clone())
+            .app_data(body_limits.clone())
+            .app_data(web::PayloadConfig::new(payload_limit))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| Problem::invalid("path", "format", e.to_string()).into()),
@@ -231,6 +266,7 @@ pub async fn start(
                     Problem::invalid("query", "format", e.to_string()).into()
                 }),
             )
+            .wrap(from_fn(guard_bodies))
             .wrap(from_fn(record_metrics))
             .wrap(from_fn(trace_requests))
             .configure(ops_routes)
@@ -242,7 +278,9 @@ pub async fn start(
             .default_service(web::to(not_found))
     })
     .workers(2)
+    .client_request_timeout(request_timeout)
     .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .listen(listener)?
     .run();
     let handle = server.handle();
@@ -258,5 +296,6 @@ pub async fn start(
         server: handle,
         server_task,
         relays,
+        grace,
     })
 }

@@ -74,16 +74,45 @@ enum BenchScale {
     Ledger(Box<hub::bench_ledger::LedgerArgs>),
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let settings = Settings::load()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run(cli, settings))
+/// Waits for SIGTERM (what Docker and Kubernetes send) or SIGINT (Ctrl-C); names it.
+async fn stop_signal() -> anyhow::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok("Ctrl-C")
+    }
 }
 
-async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+/// Exits 1 with one line on stderr (`hub: <what>: <why>`) when anything fails, a refused
+/// configuration included, so an operator sees the reason in the first line of the logs.
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = Settings::load().and_then(|settings| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(cli, settings))
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hub: {}", format!("{e:#}").replace('\n', " "));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { service, port } => {
             let name = service
@@ -99,13 +128,6 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                             hub::SERVICES.join(", ")
                         )
                     })?;
-                    if settings.server.public_url.is_empty() {
-                        // Links to referrals point at the referral service.
-                        settings.server.public_url = format!(
-                            "http://{}:{}",
-                            settings.server.host, settings.ports.referral
-                        );
-                    }
                     (
                         vec![
                             hub::SERVICES
@@ -129,8 +151,8 @@ async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 platform.url,
                 services.join(", ")
             );
-            tokio::signal::ctrl_c().await?;
-            tracing::info!("shutting down");
+            let signal = stop_signal().await?;
+            tracing::info!(signal, "shutting down");
             platform.stop().await;
             telemetry.shutdown().await;
         }

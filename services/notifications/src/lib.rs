@@ -91,19 +91,25 @@ pub async fn start(
     let wake = Arc::new(Notify::new());
     // The worker runs for as long as the service is mounted (its state is alive).
     let mounted = Arc::new(());
+    let destinations = domain::Destinations::new(
+        settings.webhooks.allow_http_loopback,
+        &settings.public_url(),
+    );
     handlers::delivery::spawn(
         store.clone(),
         &settings.webhooks,
+        destinations.clone(),
         wake.clone(),
         transport.in_process(),
         Arc::downgrade(&mounted),
     )?;
-    let base_url = settings.public_url(settings.server.port);
+    let base_url = settings.public_url();
     handlers::subscribe(&store, transport.as_ref(), base_url, wake.clone()).await?;
     let state = web::Data::new(api::NotificationsState {
         store,
         wake,
         worker_alive: mounted,
+        destinations: destinations.clone(),
     });
     Ok(Mounted {
         name: NAME,

@@ -53,6 +53,8 @@ pub fn settings(overrides: &[(&str, &str)]) -> Settings {
         ("webhooks.timeout_ms", "3000"),
         ("webhooks.concurrency", "8"),
         ("server.public_url", "https://hub.example"),
+        // The tests' receivers are plain http on 127.0.0.1: the development setting.
+        ("webhooks.allow_http_loopback", "true"),
     ];
     all.extend_from_slice(overrides);
     Settings::load_with(&all).expect("test settings")

@@ -39,6 +39,8 @@ fn settings() -> Settings {
         ("webhooks.timeout_ms", "2000"),
         ("webhooks.concurrency", "8"),
         ("server.public_url", "https://hub.example"),
+        // The tests' receivers are plain http on 127.0.0.1: the development setting.
+        ("webhooks.allow_http_loopback", "true"),
     ])
     .unwrap()
 }
@@ -1448,4 +1450,148 @@ fn webhooks_join_the_event_trace_on_sqlite() {
 #[test]
 fn webhooks_join_the_event_trace_on_postgres() {
     run(Backend::Postgres, webhooks_join_the_event_trace);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11 item 7: webhooks go to public https addresses only. Without the development
+// setting (`webhooks.allow_http_loopback`), loopback, private, link-local, metadata and the
+// platform's own addresses are refused at registration (422 naming `/url`), and a name that
+// resolves to one of them is refused again when a delivery connects; the refused attempt is
+// logged as refused, with nothing about what answered there.
+
+/// This machine's name: not one the platform knows, resolving (through /etc/hosts) to a
+/// loopback or private address, as a name pointed inside after registration would.
+fn machine_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .expect("/etc/hostname names this machine")
+}
+
+async fn webhooks_go_to_public_addresses_only(ctx: ServiceCtx) {
+    let app = ctx.app().await;
+    let rx = Receiver::accepting().await;
+    let token = ctx.token("prov-a", Role::Provider);
+    for (url, rule) in [
+        (rx.url("hook"), "public_address"),
+        ("https://127.0.0.1:9443/h".to_owned(), "public_address"),
+        ("https://localhost/h".to_owned(), "public_address"),
+        ("https://10.0.0.1/h".to_owned(), "public_address"),
+        ("https://192.168.0.10/h".to_owned(), "public_address"),
+        (
+            "https://169.254.169.254/latest/meta-data".to_owned(),
+            "public_address",
+        ),
+        ("https://[fd00:ec2::254]/h".to_owned(), "public_address"),
+        ("https://[fe80::1]/h".to_owned(), "public_address"),
+        (
+            "https://metadata.google.internal/v1".to_owned(),
+            "public_address",
+        ),
+        (
+            "https://hub.example/v1/referrals".to_owned(),
+            "public_address",
+        ),
+        ("http://provider.example/h".to_owned(), "scheme"),
+    ] {
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/v1/webhooks",
+            &token,
+            Some(json!({"url": url, "event_types": ["competition.invited"]})),
+        )
+        .await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert_eq!(
+            (&body["errors"][0]["field"], &body["errors"][0]["rule"]),
+            (&json!("/url"), &json!(rule)),
+            "{url}: {body}"
+        );
+    }
+    // Changing a registered endpoint's URL is checked the same way.
+    let (status, hook) = call(
+        &app,
+        "POST",
+        "/v1/webhooks",
+        &token,
+        Some(json!({"url": "https://provider.example/h", "event_types": ["competition.invited"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    let (status, body) = call(
+        &app,
+        "PATCH",
+        &format!("/v1/webhooks/{}", hook["id"].as_str().unwrap()),
+        &token,
+        Some(json!({"url": "https://169.254.169.254/"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["errors"][0]["field"]),
+        (422, &json!("/url")),
+        "{body}"
+    );
+
+    // A name is checked as the delivery connects, after resolution.
+    let port = rx.base.rsplit(':').next().unwrap().to_owned();
+    let url = format!("https://{}:{port}/rebound", machine_name());
+    let token_b = ctx.token("prov-b", Role::Provider);
+    let (status, hook) = call(
+        &app,
+        "POST",
+        "/v1/webhooks",
+        &token_b,
+        Some(json!({"url": url, "event_types": ["competition.invited"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    ctx.publish(
+        "competition",
+        &opened(Uuid::now_v7(), Uuid::now_v7(), 1, &["prov-b"]),
+    )
+    .await;
+    let log = format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+    let error = eventually("a refused attempt", Duration::from_secs(10), || {
+        let (app, token_b, log) = (&app, &token_b, &log);
+        async move {
+            let (_, body) = call(app, "GET", log, token_b, None).await;
+            body[0]["attempt_log"][0]["error"]
+                .as_str()
+                .map(str::to_owned)
+        }
+    })
+    .await;
+    assert_eq!(error, "refused: webhooks go to public addresses only");
+    assert!(
+        rx.requests("/rebound").is_empty(),
+        "nothing reached the address"
+    );
+}
+
+fn run_strict(backend: Backend) {
+    isolated(backend, notifications::NAME, &SETS, |store| async move {
+        let settings = Settings::load_with(&[
+            ("server.public_url", "https://hub.example"),
+            ("webhooks.initial_backoff_ms", "100"),
+        ])
+        .unwrap();
+        assert!(!settings.webhooks.allow_http_loopback, "the safe default");
+        let ctx = ServiceCtx::builder(notifications::NAME)
+            .settings(settings)
+            .start_on(store, notifications::start)
+            .await;
+        webhooks_go_to_public_addresses_only(ctx).await;
+    });
+}
+
+#[test]
+fn webhooks_go_to_public_addresses_only_on_sqlite() {
+    run_strict(Backend::Sqlite);
+}
+
+#[test]
+fn webhooks_go_to_public_addresses_only_on_postgres() {
+    run_strict(Backend::Postgres);
 }

@@ -1,6 +1,9 @@
 //! Bearer-JWT authentication. Claims: `sub`, `org` (a council's GSS code or a provider's
 //! id), `roles`. HS256 with the configured secret by default (`hub token` mints one); RS256
 //! verified against a JWKS when `auth.jwks_url` is set (a council's own identity provider).
+//! Once a JWKS is configured, HS256 tokens are refused unless `auth.allow_hs256_with_jwks`
+//! says otherwise: the identity provider is then the one source of who someone is, and a
+//! shared secret (which `hub token` can mint with) would be a second way in.
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
@@ -151,7 +154,9 @@ impl Authenticator {
         let header = decode_header(token)
             .map_err(|_| Problem::unauthorized("the bearer token is not a JWT"))?;
         let data = match header.alg {
-            Algorithm::HS256 => {
+            Algorithm::HS256
+                if self.settings.jwks_url.is_empty() || self.settings.allow_hs256_with_jwks =>
+            {
                 decode::<Claims>(token, &self.decoding, &self.validation(Algorithm::HS256))
             }
             Algorithm::RS256 if !self.settings.jwks_url.is_empty() => {
@@ -192,15 +197,28 @@ impl Authenticator {
         })
     }
 
-    /// The JWKS key with this id, refetched when unknown or older than five minutes.
+    /// The JWKS key with this id. The set is cached for five minutes and fetched again
+    /// sooner for a `kid` it does not hold (the identity provider rotated its keys), but at
+    /// most once every ten seconds, so tokens with made-up key ids cannot make the platform
+    /// hammer the identity provider.
     async fn jwk(&self, kid: &str) -> Result<DecodingKey, Problem> {
-        let fresh = |at: &std::time::Instant| at.elapsed() < Duration::from_secs(300);
+        const KEEP: Duration = Duration::from_secs(300);
+        const REFETCH_AFTER: Duration = Duration::from_secs(10);
         if let Some((at, set)) = self.jwks.read().await.as_ref()
-            && fresh(at)
-            && let Some(jwk) = set.find(kid)
+            && at.elapsed() < KEEP
         {
-            return DecodingKey::from_jwk(jwk)
-                .map_err(|_| Problem::unauthorized("the signing key is unusable"));
+            match set.find(kid) {
+                Some(jwk) => {
+                    return DecodingKey::from_jwk(jwk)
+                        .map_err(|_| Problem::unauthorized("the signing key is unusable"));
+                }
+                None if at.elapsed() < REFETCH_AFTER => {
+                    return Err(Problem::unauthorized(
+                        "the token's key is not in the identity provider's JWKS",
+                    ));
+                }
+                None => {}
+            }
         }
         let set: JwkSet = self
             .http

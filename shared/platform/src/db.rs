@@ -182,14 +182,31 @@ struct SqlitePragmas;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            sqlite_pragmas(c).map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
+}
+
+/// Sets up each new SQLite connection of the pool. No journal mode here: WAL is a property
+/// of the file, set once by [`sqlite_wal`] before the pool opens any connection. Switching a
+/// file to WAL takes an exclusive lock and does not wait for it: done by every new
+/// connection, as the pool opened more while the services started and wrote, it failed with
+/// "database is locked" (logged by the pool as an ERROR at some fresh embedded starts).
+fn sqlite_pragmas(c: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
+    c.batch_execute(
+        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+}
+
+/// Puts the SQLite file in WAL mode (persistent), on a connection of its own, before the
+/// pool exists, so nothing else of this process has the file open.
+fn sqlite_wal(file: &str) -> anyhow::Result<()> {
+    let mut c = diesel::SqliteConnection::establish(file)
+        .map_err(|e| anyhow::anyhow!("cannot open {file}: {e}"))?;
+    c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+        .map_err(|e| anyhow::anyhow!("cannot put {file} in WAL mode: {e}"))?;
+    Ok(())
 }
 
 impl Database {
@@ -225,6 +242,9 @@ impl Database {
                 "database.url must start with sqlite:// or postgres:// (got {url_template})"
             );
         };
+        if backend == Backend::Sqlite {
+            sqlite_wal(&conn_url)?;
+        }
         let manager = Manager {
             url: conn_url,
             backend,
@@ -470,5 +490,42 @@ mod tests {
             error.contains("Connection refused") && !error.contains("Invalid connection url"),
             "{error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod sqlite_tests {
+    use super::*;
+
+    /// A connection set up while another one writes waits for nothing and fails at nothing
+    /// (it used to switch the file to WAL itself and fail with "database is locked"), and a
+    /// database the platform opens is in WAL mode.
+    #[test]
+    fn connections_set_up_during_a_write_do_not_fail_and_files_are_in_wal_mode() {
+        let dir = std::env::temp_dir().join(format!("hub-db-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("fresh.sqlite").to_string_lossy().into_owned();
+        let mut writer = diesel::SqliteConnection::establish(&file).unwrap();
+        writer
+            .batch_execute("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let mut conn = diesel::SqliteConnection::establish(&file).unwrap();
+        let set_up = sqlite_pragmas(&mut conn);
+        writer.batch_execute("COMMIT;").unwrap();
+        set_up.expect("a connection is set up while another writes");
+
+        let url = format!("sqlite://{}", dir.display());
+        let db = Database::connect_blocking(&url, "svc", 4).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(&mut *db.get().unwrap())
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        drop(db);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -42,22 +42,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+        let content_type = media_type(req.headers());
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             match content_type.as_deref() {
-                Some("application/json") => {}
-                Some(ct) if ct.starts_with("application/") && ct.ends_with("+json") => {}
+                Some(ct) if is_json(ct) => {}
                 other => {
                     return Err(Problem::new(
                         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -82,6 +71,26 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     }
 }
 
+/// The request's media type (`Content-Type` without parameters, in lower case).
+pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// `application/json` or `application/<something>+json`.
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
+}
+
 /// A JSON body that may be left out altogether (empty or only whitespace: then
 /// `T::default()`); when given it is read and validated as strictly as [`Json`].
 pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> Result<T, Problem> {
@@ -97,8 +106,55 @@ pub fn optional_body<T: DeserializeOwned + Validate + Default>(bytes: &[u8]) -> 
     }
 }
 
-/// Deserialises `bytes` as `T`, naming the offending field on failure.
+/// The longest text any field of a request body may hold, in characters: the documented
+/// ceiling of every free-text field (a child's `about_me`, reasons, notes, descriptions…),
+/// checked with 422 `max_length` naming the field. Fields with a tighter rule of their own
+/// (a webhook description, 500; a route reason, 2,000) keep it. 10,000 characters is some
+/// 1,500 words: more than a placement team writes in one field, far less than a body that
+/// would fill the database.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// The first string in `value` longer than [`MAX_TEXT_CHARS`], as a 422 naming its field.
+fn overlong_text(value: &serde_json::Value, pointer: &mut String) -> Option<Problem> {
+    use serde_json::Value;
+    let mut within = |key: &str, v: &Value| {
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        let found = overlong_text(v, pointer);
+        pointer.truncate(len);
+        found
+    };
+    match value {
+        Value::String(text) if text.chars().count() > MAX_TEXT_CHARS => {
+            Some(Problem::validation(vec![FieldError::new(
+                if pointer.is_empty() {
+                    "/"
+                } else {
+                    pointer.as_str()
+                },
+                "max_length",
+                format!("at most {MAX_TEXT_CHARS} characters"),
+            )]))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| within(&i.to_string(), v)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| within(k, v)),
+        _ => None,
+    }
+}
+
+/// Deserialises `bytes` as `T`, naming the offending field on failure. Every text in the
+/// body is held to [`MAX_TEXT_CHARS`] first.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.len() > MAX_TEXT_CHARS
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(problem) = overlong_text(&value, &mut String::new())
+    {
+        return Err(problem);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let pointer = pointer_of(err.path());
@@ -395,6 +451,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_text_is_held_to_the_ceiling_naming_its_field() {
+        let long = "é".repeat(MAX_TEXT_CHARS + 1);
+        let p = err(
+            &serde_json::json!({"name": "x", "child": {"age": 3, "notes": ["ok", long]}})
+                .to_string(),
+        );
+        assert_eq!(
+            (
+                p.status,
+                p.errors[0].field.as_str(),
+                p.errors[0].rule.as_str()
+            ),
+            (422, "/child/notes/1", "max_length")
+        );
+        // At the ceiling (counted in characters, not bytes) a text passes this check.
+        let at = "é".repeat(MAX_TEXT_CHARS);
+        let p = err(&serde_json::json!({"name": at}).to_string());
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].rule.as_str()),
+            ("/child", "required")
+        );
+    }
+
     #[derive(Debug, Default, PartialEq, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Note {
@@ -483,4 +563,96 @@ pub async fn trace_requests(
     );
     span.record("http.status", res.status().as_u16());
     Ok(res)
+}
+
+/// How much of a request body the platform takes, and how long it waits for it
+/// (`server.max_json_bytes`, `server.max_upload_bytes`, `server.request_timeout_ms`).
+#[derive(Debug, Clone)]
+pub struct BodyLimits {
+    /// JSON bodies (`application/json`, `application/*+json`).
+    pub json_bytes: usize,
+    /// Any other body (CSV and XLSX uploads).
+    pub upload_bytes: usize,
+    /// From the end of the headers to the last byte of the body. (The headers themselves
+    /// are held to the same time by the server: `HttpServer::client_request_timeout`.)
+    pub timeout: std::time::Duration,
+}
+
+impl BodyLimits {
+    pub fn from_settings(server: &crate::config::ServerSettings) -> Self {
+        Self {
+            json_bytes: server.max_json_bytes,
+            upload_bytes: server.max_upload_bytes,
+            timeout: std::time::Duration::from_millis(server.request_timeout_ms),
+        }
+    }
+}
+
+/// Reads every request body whole before the handler runs, so that a body which is too
+/// large is answered 413 and one that stops arriving 408, both `application/problem+json`
+/// naming the setting, whichever extractor the handler uses. A declared `Content-Length`
+/// over the limit is refused before anything is read. Needs [`BodyLimits`] in app data.
+pub async fn guard_bodies<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    use futures::StreamExt as _;
+    let limits = req
+        .app_data::<web::Data<BodyLimits>>()
+        .cloned()
+        .ok_or_else(|| Problem::from(anyhow::anyhow!("no BodyLimits in app data")))?;
+    let (limit, key) = if media_type(req.headers()).is_some_and(|ct| is_json(&ct)) {
+        (limits.json_bytes, "server.max_json_bytes")
+    } else {
+        (limits.upload_bytes, "server.max_upload_bytes")
+    };
+    let too_large = || {
+        Problem::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+        )
+        .with_detail(format!("at most {limit} bytes ({key})"))
+    };
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(req.error_response(too_large()).map_into_right_body());
+    }
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let mut payload = actix_web::HttpMessage::take_payload(&mut req);
+    let mut body = web::BytesMut::new();
+    loop {
+        match tokio::time::timeout_at(deadline, payload.next()).await {
+            Err(_) => {
+                let timeout = Problem::new(
+                    actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "The request body did not arrive in time",
+                )
+                .with_detail(format!(
+                    "the whole body must arrive within {} ms (server.request_timeout_ms)",
+                    limits.timeout.as_millis()
+                ));
+                return Ok(req.error_response(timeout).map_into_right_body());
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Ok(req
+                    .error_response(Problem::malformed(e.to_string()))
+                    .map_into_right_body());
+            }
+            Ok(Some(Ok(chunk))) => {
+                if body.len() + chunk.len() > limit {
+                    return Ok(req.error_response(too_large()).map_into_right_body());
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    req.set_payload(actix_web::dev::Payload::from(body.freeze()));
+    Ok(next.call(req).await?.map_into_left_body())
 }

@@ -17,7 +17,7 @@
 //! * A partner's finance staff record their own council's payments; the hosting
 //!   authority's record any partner's.
 
-use actix_web::{HttpRequest, HttpResponse, http::header::CONTENT_TYPE, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_platform::{
     FieldError, Pence, Principal, Problem, calendar::FinancialYear, http::parse_json,
@@ -227,18 +227,7 @@ pub async fn upload(
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let content_type = hub_platform::http::media_type(req.headers()).unwrap_or_default();
     let (target, payments, read_errors, format, pointer) = match content_type.as_str() {
         "text/csv" => {
             let target = csv_target(&req)?;

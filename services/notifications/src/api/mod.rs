@@ -29,6 +29,16 @@ pub struct NotificationsState {
     pub wake: Arc<Notify>,
     /// Keeps the delivery worker running: it stops once the service is no longer mounted.
     pub worker_alive: Arc<()>,
+    /// Where webhooks may go (public https; loopback http in development).
+    pub destinations: domain::Destinations,
+}
+
+/// 422 naming `/url` unless webhooks may go where `url` points.
+fn check_destination(state: &NotificationsState, url: &str) -> Result<(), Problem> {
+    match state.destinations.error(url) {
+        Some(e) => Err(Problem::validation(vec![e])),
+        None => Ok(()),
+    }
 }
 
 #[derive(OpenApi)]
@@ -264,6 +274,7 @@ pub async fn create(
     require_role(&who)?;
     let input = body.0;
     check_audience(&who, &input.event_types)?;
+    check_destination(&state, &input.url)?;
     let now = Utc::now().naive_utc();
     let row = EndpointRow {
         id: Uuid::now_v7().to_string(),
@@ -350,6 +361,9 @@ pub async fn change(
     let input = body.0;
     if let Some(types) = &input.event_types {
         check_audience(&who, types)?;
+    }
+    if let Some(url) = &input.url {
+        check_destination(&state, url)?;
     }
     let row = change_owned(&state, who, id.into_inner(), move |conn, e| {
         let url = input.url.unwrap_or_else(|| e.url.clone());

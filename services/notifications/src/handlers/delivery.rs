@@ -51,6 +51,52 @@ use crate::{
     store::{self, Attempt, Claimed, Next, now_ms},
 };
 
+/// A delivery not sent because its destination is not a public address.
+#[derive(Debug)]
+struct Refused;
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused: webhooks go to public addresses only")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether `e` (or what caused it) is the resolver's [`Refused`].
+fn is_refused(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if cause.is::<Refused>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Resolves a delivery's host name and keeps only the addresses webhooks may go to
+/// ([`domain::Destinations::refused_ip`]); none left is [`Refused`]. Checked as each
+/// connection is made, so a name cannot be pointed inside after registration.
+struct PublicOnly(domain::Destinations);
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let destinations = self.0.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| destinations.refused_ip(a.ip()).is_none())
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(Refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Deliveries claimed per round at most.
 const BATCH: usize = 100;
 /// Attempts recorded per transaction at most.
@@ -71,6 +117,8 @@ type InFlight = Arc<Mutex<HashMap<String, usize>>>;
 pub struct Worker {
     store: Store,
     client: reqwest::Client,
+    /// Where deliveries may go, checked again before each one is sent.
+    destinations: domain::Destinations,
     policy: RetryPolicy,
     give_up_after_hours: u64,
     timeout_ms: u64,
@@ -94,6 +142,7 @@ pub struct Worker {
 pub fn spawn(
     store: Store,
     settings: &WebhookSettings,
+    destinations: domain::Destinations,
     wake: Arc<Notify>,
     in_process: bool,
     mounted: Weak<()>,
@@ -103,6 +152,8 @@ pub fn spawn(
         .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
         // A receiver answers; it does not send us elsewhere. A 3xx counts as a failure.
         .redirect(reqwest::redirect::Policy::none())
+        // Names resolve to public addresses only, at connect time (no DNS rebinding).
+        .dns_resolver(Arc::new(PublicOnly(destinations.clone())))
         .user_agent(concat!(
             "commissioning-hub-webhooks/",
             env!("CARGO_PKG_VERSION")
@@ -120,6 +171,7 @@ pub fn spawn(
     let worker = Arc::new(Worker {
         store,
         client,
+        destinations,
         policy: RetryPolicy::from(settings),
         give_up_after_hours: settings.give_up_after_hours,
         timeout_ms: settings.timeout_ms,
@@ -347,11 +399,26 @@ impl Worker {
         }
         let at = Utc::now().naive_utc();
         let started = Instant::now();
-        let result = request.body(d.body.clone()).send().instrument(span).await;
+        // The URL as stored is checked again (an endpoint may predate a rule); its name's
+        // addresses are checked by the resolver as the connection is made.
+        let result = if self.destinations.error(&d.url).is_some() {
+            Err(None)
+        } else {
+            request
+                .body(d.body.clone())
+                .send()
+                .instrument(span)
+                .await
+                .map_err(Some)
+        };
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let (status_code, error) = match result {
             Ok(response) => (Some(response.status().as_u16()), None),
-            Err(e) => (e.status().map(|s| s.as_u16()), Some(self.describe(&e))),
+            Err(Some(e)) if !is_refused(&e) => {
+                (e.status().map(|s| s.as_u16()), Some(self.describe(&e)))
+            }
+            // Refused: logged as such, with nothing about what is (or is not) listening there.
+            Err(_) => (None, Some(Refused.to_string())),
         };
         let delivered = error.is_none() && status_code.is_some_and(domain::accepted);
         let now = now_ms();
