@@ -1929,7 +1929,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             "POST",
             &path("/close"),
             &sefton,
-            Some(json!({"reason": "no acceptable bid"})),
+            Some(json!({"reason": "no_acceptable_bid"})),
         )
         .await,
         409,
@@ -2178,7 +2178,7 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             "POST",
             &path("/close"),
             &sefton,
-            Some(json!({"reason": "still nothing suitable"})),
+            Some(json!({"reason": "other", "detail": "still nothing suitable"})),
         )
         .await,
         409,
