@@ -458,6 +458,24 @@ async fn flow(url: &str) {
             ("AIM".into(), vec![0, 4_191_807, 4_986_254, 9_178_061]),
         ]
     );
+    // Drilling into the partnership's own detail gives the report's figures: its accrued is
+    // matched against what Sefton paid on the support line beyond its own cost there.
+    for (measure, value) in [("accrued", 4_191_807), ("forecast", 9_178_061)] {
+        let (status, drill) = call(
+            &app,
+            "GET",
+            &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&council=AIM&measure={measure}"),
+            &host,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{drill}");
+        assert_eq!(
+            drill["total_pence"].as_i64(),
+            Some(value),
+            "{measure}: {drill}"
+        );
+    }
     for i in 0..4 {
         assert_eq!(
             detail.iter().map(|d| d.1[i]).sum::<i64>(),

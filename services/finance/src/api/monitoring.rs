@@ -466,7 +466,7 @@ pub async fn drill(
     }
     let code = partnership.code;
     let (m, l, c) = (measure.clone(), budget_line.clone(), council.clone());
-    let (lines, payments) = state
+    let (lines, payments, matching) = state
         .store
         .db
         .run(move |conn| {
@@ -488,10 +488,31 @@ pub async fn drill(
                 }
                 _ => Vec::new(),
             };
-            Ok((lines, payments))
+            // The partnership's own accrued is matched against what partners paid on its
+            // lines beyond their own costs (as in the report): read the lines' other rows.
+            let matching = if c == Some(code) && matches!(m.as_str(), "accrued" | "forecast") {
+                Some((
+                    reports::lines_behind(conn, code, year, 1..=period, l, None, None)?,
+                    reports::payments_behind(conn, code, year, 1..=period, l, None)?,
+                ))
+            } else {
+                None
+            };
+            Ok((lines, payments, matching))
         })
         .await?;
-    let (total, accruals) = drill_total(code, &measure, period, &lines, &payments)?;
+    let (accrual_lines, accrual_payments, scope) = match &matching {
+        Some((l, p)) => (l.as_slice(), p.as_slice(), Some(code)),
+        None => (lines.as_slice(), payments.as_slice(), None),
+    };
+    let (total, accruals) = drill_total(
+        code,
+        &measure,
+        period,
+        &lines,
+        &payments,
+        (accrual_lines, accrual_payments, scope),
+    )?;
     Ok(HttpResponse::Ok().json(Drill {
         partnership: code.to_owned(),
         year,
@@ -508,16 +529,22 @@ pub async fn drill(
 
 /// A drilled figure's total from the rows behind it, by the report's own rules (the accrued
 /// part through [`monitoring::ToDate::accruals`], with the partnership's own lines matched
-/// as in the report: [`monitoring::ToDate::pooled`]), summed in `i128` and checked. A drill
-/// of the partnership's own detail reads only the payments filed under its code, so there
-/// the accrued figure leaves out what partners paid beyond their own costs on its lines.
+/// as in the report: [`monitoring::ToDate::pooled`]), summed in `i128` and checked. The
+/// accruals are worked out from `accrual_rows` (the drilled rows, or for the partnership's
+/// own detail every council's rows of its lines, kept to `council`).
 fn drill_total(
     pool: &str,
     measure: &str,
     period: i32,
     lines: &[crate::store::CommitmentRow],
     payments: &[crate::store::actuals::PaymentRow],
+    accrual_rows: (
+        &[crate::store::CommitmentRow],
+        &[crate::store::actuals::PaymentRow],
+        Option<&str>,
+    ),
 ) -> Result<(i64, Vec<Accrual>), Problem> {
+    let (accrual_lines, accrual_payments, council) = accrual_rows;
     let paid: i128 = payments.iter().map(|p| i128::from(p.amount_pence)).sum();
     let later: i128 = lines
         .iter()
@@ -525,7 +552,7 @@ fn drill_total(
         .map(|l| i128::from(l.amount_pence))
         .sum();
     let accruals = if matches!(measure, "accrued" | "forecast") {
-        let costs: Vec<CommitmentSum> = lines
+        let costs: Vec<CommitmentSum> = accrual_lines
             .iter()
             .map(|l| CommitmentSum {
                 period: l.period,
@@ -535,7 +562,7 @@ fn drill_total(
                 amount: Pence(l.amount_pence),
             })
             .collect();
-        let paid: Vec<PaymentSum> = payments
+        let paid: Vec<PaymentSum> = accrual_payments
             .iter()
             .map(|p| PaymentSum {
                 period: p.period,
@@ -545,7 +572,13 @@ fn drill_total(
             })
             .collect();
         monitoring::ToDate::pooled(&costs, &paid, pool)
-            .accruals(period, Scope::default())
+            .accruals(
+                period,
+                Scope {
+                    line: None,
+                    council,
+                },
+            )
             .map_err(out_of_range)?
     } else {
         Vec::new()
