@@ -154,37 +154,7 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
     let now = Utc::now().naive_utc();
     let source = format!("{} service", env.source);
     if env.is::<CompetitionOpened>() {
-        let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
-        let row = referral(conn, &e.referral_id.to_string(), CompetitionOpened::TYPE)?;
-        let competition = e.competition_id.to_string();
-        store::invite(
-            conn,
-            &row.id,
-            &e.invited,
-            &competition,
-            e.referral_version as i32,
-            now,
-        )?;
-        apply(
-            conn,
-            &row,
-            env,
-            Effect {
-                happening: Happening::CompetitionOpened {
-                    competition_id: &competition,
-                },
-                action: "competition_opened",
-                actor: &source,
-                detail: Some(format!(
-                    "competition {competition} on version {}: {} providers invited",
-                    e.referral_version,
-                    e.invited.len()
-                )),
-                reason: None,
-                competition: Some(&competition),
-                awarded: None,
-            },
-        )?;
+        opened(conn, env, &source, now)?;
     } else if env.is::<CompetitionClosed>() {
         let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
         let row = referral(conn, &e.referral_id.to_string(), CompetitionClosed::TYPE)?;
@@ -254,31 +224,79 @@ fn handle(conn: &mut DbConnection, env: &Envelope, _events: &mut Events) -> Resu
             },
         )?;
     } else if env.is::<ReferralReturned>() {
-        let e: ReferralReturned = env.decode().map_err(anyhow::Error::from)?;
-        let row = referral(conn, &e.referral_id.to_string(), ReferralReturned::TYPE)?;
-        if (e.referral_version as i32) < row.version {
-            tracing::info!(referral_id = %row.id, version = row.version, returned = e.referral_version,
-                "return of an earlier version; the referral was re-routed since");
-            return Ok(());
-        }
-        let code = e.reason.code();
-        apply(
-            conn,
-            &row,
-            env,
-            Effect {
-                happening: Happening::Returned,
-                action: "returned",
-                actor: &source,
-                detail: Some(format!(
-                    "version {} cannot be routed: {code}",
-                    e.referral_version
-                )),
-                reason: Some(code.to_owned()),
-                competition: None,
-                awarded: None,
-            },
-        )?;
+        returned(conn, env, &source)?;
     }
+    Ok(())
+}
+
+/// `competition.opened`: the invited providers are recorded (they may read the referral).
+fn opened(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    source: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
+    let row = referral(conn, &e.referral_id.to_string(), CompetitionOpened::TYPE)?;
+    let competition = e.competition_id.to_string();
+    store::invite(
+        conn,
+        &row.id,
+        &e.invited,
+        &competition,
+        e.referral_version as i32,
+        now,
+    )?;
+    apply(
+        conn,
+        &row,
+        env,
+        Effect {
+            happening: Happening::CompetitionOpened {
+                competition_id: &competition,
+            },
+            action: "competition_opened",
+            actor: source,
+            detail: Some(format!(
+                "competition {competition} on version {}: {} providers invited",
+                e.referral_version,
+                e.invited.len()
+            )),
+            reason: None,
+            competition: Some(&competition),
+            awarded: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// `competition.referral_returned`: back to the council with the reason code, unless the
+/// return is of an earlier version (re-routed since).
+fn returned(conn: &mut DbConnection, env: &Envelope, source: &str) -> Result<(), DbError> {
+    let e: ReferralReturned = env.decode().map_err(anyhow::Error::from)?;
+    let row = referral(conn, &e.referral_id.to_string(), ReferralReturned::TYPE)?;
+    if (e.referral_version as i32) < row.version {
+        tracing::info!(referral_id = %row.id, version = row.version, returned = e.referral_version,
+            "return of an earlier version; the referral was re-routed since");
+        return Ok(());
+    }
+    let code = e.reason.code();
+    apply(
+        conn,
+        &row,
+        env,
+        Effect {
+            happening: Happening::Returned,
+            action: "returned",
+            actor: source,
+            detail: Some(format!(
+                "version {} cannot be routed: {code}",
+                e.referral_version
+            )),
+            reason: Some(code.to_owned()),
+            competition: None,
+            awarded: None,
+        },
+    )?;
     Ok(())
 }
