@@ -62,12 +62,63 @@ async fn start_service(
     }
 }
 
-/// Opens a service's database and runs its migrations (and the bus's).
-pub async fn open_database(settings: &Settings, service: &str) -> anyhow::Result<Database> {
+/// Creates a service's database if missing and runs its migrations (and the bus's): what
+/// `hub migrate` does, and a starting service with `database.migrate_at_start`.
+pub async fn migrate_database(settings: &Settings, service: &str) -> anyhow::Result<Database> {
     let sets = migrations(service)?;
     let db =
         Database::connect(&settings.database.url, service, settings.database.pool_size).await?;
     db.migrate(sets).await?;
+    Ok(db)
+}
+
+/// Opens a service's database for it to run on: created and migrated here when
+/// `database.migrate_at_start` is true; otherwise never created nor migrated, only checked,
+/// waiting up to `database.schema_wait_secs` for `hub migrate` (a Kubernetes Job) to have
+/// made it and applied every migration, then refused, naming what is missing.
+pub async fn open_database(settings: &Settings, service: &str) -> anyhow::Result<Database> {
+    if settings.database.migrate_at_start {
+        return migrate_database(settings, service).await;
+    }
+    let sets = migrations(service)?;
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(settings.database.schema_wait_secs);
+    let mut logged = false;
+    loop {
+        let behind = match up_to_date(settings, service, sets).await {
+            Ok(db) => return Ok(db),
+            Err(why) => why,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(behind.context(format!(
+                "{service} cannot start: run `hub migrate {service}` first \
+                 (database.migrate_at_start is false)"
+            )));
+        }
+        if !logged {
+            tracing::warn!(service, reason = %format!("{behind:#}"), "waiting for `hub migrate`");
+            logged = true;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The service's existing database when every migration of `sets` is applied to it.
+async fn up_to_date(
+    settings: &Settings,
+    service: &str,
+    sets: &'static [&'static Migrations],
+) -> anyhow::Result<Database> {
+    let db = Database::connect_existing(&settings.database.url, service, settings.database.pool_size)
+        .await?;
+    let pending = db.pending_migrations(sets).await?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        "the schema of {} is behind: {} migration(s) not applied ({})",
+        db.location,
+        pending.len(),
+        pending.join(", ")
+    );
     Ok(db)
 }
 
@@ -235,6 +286,7 @@ pub async fn start(
     let ops = web::Data::new(Ops {
         checks,
         openapi_json: serde_json::to_string(&openapi)?,
+        check_timeout: Duration::from_millis(settings.server.ready_check_timeout_ms),
     });
     let metrics = web::Data::new(Metrics::default());
     relays.push(spawn_outbox_metrics(stores.clone(), &metrics.registry)?);

@@ -27,8 +27,17 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
-    /// Create (if missing) and migrate the databases of one service or all.
-    Migrate { service: Option<String> },
+    /// Create (if missing) and migrate the databases of one service, or of all (no service,
+    /// or --all); exits 0 once every one is up to date. Whatever `database.migrate_at_start`
+    /// says: this is how a deployment with it false (Kubernetes: a Job) migrates.
+    Migrate {
+        /// referral, competition, contract, finance or notifications.
+        #[arg(conflicts_with = "all")]
+        service: Option<String>,
+        /// Every service (the default when no service is named).
+        #[arg(long)]
+        all: bool,
+    },
     /// Print a signed bearer token (HS256, the configured secret).
     Token {
         /// The organisation: a council's GSS code (e.g. E08000014) or a provider's id.
@@ -156,13 +165,13 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             platform.stop().await;
             telemetry.shutdown().await;
         }
-        Command::Migrate { service } => {
+        Command::Migrate { service, all: _ } => {
             let services: Vec<&str> = match service.as_deref() {
                 None => hub::SERVICES.to_vec(),
                 Some(s) => vec![s],
             };
             for s in services {
-                let db = hub::open_database(&settings, s).await?;
+                let db = hub::migrate_database(&settings, s).await?;
                 println!("{s}: migrated ({})", db.location);
             }
         }

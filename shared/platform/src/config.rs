@@ -44,6 +44,9 @@ pub struct ServerSettings {
     pub max_json_bytes: usize,
     /// The largest other body (CSV/XLSX uploads) taken (else 413).
     pub max_upload_bytes: usize,
+    /// How long one `/health/ready` check (database, bus, outbox) may take before it counts
+    /// as down. The checks run concurrently: keep orchestrators' probe timeouts above this.
+    pub ready_check_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +75,14 @@ impl Ports {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
+    /// True: a service creates its database if missing and runs its migrations at start.
+    /// False (Kubernetes, where `hub migrate` runs as a Job): it neither creates nor
+    /// migrates, and refuses to start while its schema is behind, after waiting up to
+    /// `schema_wait_secs` for the migrations to be applied.
+    pub migrate_at_start: bool,
+    /// With `migrate_at_start` false: how long a starting service waits for its database to
+    /// exist and its migrations to be applied before it refuses to start.
+    pub schema_wait_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

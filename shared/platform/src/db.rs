@@ -89,20 +89,12 @@ pub struct Migrations {
 /// a database (the bus's and its service's) share one migrations table, keyed by version:
 /// of two migrations with the same version, diesel would run one and take the other as run.
 pub fn check_versions(sets: &[&Migrations]) -> anyhow::Result<()> {
-    fn names<DB: diesel::backend::Backend>(
-        set: &EmbeddedMigrations,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        let all = diesel::migration::MigrationSource::<DB>::migrations(set)
-            .map_err(|e| anyhow::anyhow!("reading the embedded migrations: {e}"))?;
-        Ok(all
-            .iter()
-            .map(|m| (m.name().version().to_string(), m.name().to_string()))
-            .collect())
-    }
     type Names = fn(&Migrations) -> anyhow::Result<Vec<(String, String)>>;
     let backends: [(&str, Names); 2] = [
-        ("postgres", |m| names::<diesel::pg::Pg>(&m.postgres)),
-        ("sqlite", |m| names::<diesel::sqlite::Sqlite>(&m.sqlite)),
+        ("postgres", |m| migration_names::<diesel::pg::Pg>(&m.postgres)),
+        ("sqlite", |m| {
+            migration_names::<diesel::sqlite::Sqlite>(&m.sqlite)
+        }),
     ];
     for (backend, names_of) in backends {
         let mut seen: std::collections::BTreeMap<String, String> = Default::default();
@@ -117,6 +109,50 @@ pub fn check_versions(sets: &[&Migrations]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `(version, name)` of every migration of one backend's embedded set, in order.
+fn migration_names<DB: diesel::backend::Backend>(
+    set: &EmbeddedMigrations,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let all = diesel::migration::MigrationSource::<DB>::migrations(set)
+        .map_err(|e| anyhow::anyhow!("reading the embedded migrations: {e}"))?;
+    Ok(all
+        .iter()
+        .map(|m| (m.name().version().to_string(), m.name().to_string()))
+        .collect())
+}
+
+/// The versions diesel recorded as applied; none when it has no migrations table yet.
+fn applied_versions(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashSet<String>, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let exists = match conn {
+        DbConnection::Pg(_) => {
+            "SELECT count(*) AS n FROM pg_tables WHERE tablename = '__diesel_schema_migrations' \
+             AND schemaname = ANY (current_schemas(false))"
+        }
+        DbConnection::Sqlite(_) => {
+            "SELECT count(*) AS n FROM sqlite_master \
+             WHERE type = 'table' AND name = '__diesel_schema_migrations'"
+        }
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    if diesel::sql_query(exists).get_result::<Count>(conn)?.n == 0 {
+        return Ok(Default::default());
+    }
+    let rows: Vec<Applied> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(conn)?;
+    Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
 /// Lends a `'static` set of embedded migrations to the harness (which takes its source by
@@ -250,15 +286,40 @@ impl Database {
         service: &str,
         pool_size: u32,
     ) -> anyhow::Result<Self> {
+        Self::open(url_template, service, pool_size, true).await
+    }
+
+    /// Opens the database of `service` named by the URL template without creating it (a
+    /// missing PostgreSQL database is an error): for services whose database `hub migrate`
+    /// made, whose own user may have no CREATEDB right.
+    pub async fn connect_existing(
+        url_template: &str,
+        service: &str,
+        pool_size: u32,
+    ) -> anyhow::Result<Self> {
+        Self::open(url_template, service, pool_size, false).await
+    }
+
+    async fn open(
+        url_template: &str,
+        service: &str,
+        pool_size: u32,
+        create: bool,
+    ) -> anyhow::Result<Self> {
         let url_template = url_template.to_owned();
         let service = service.to_owned();
         tokio::task::spawn_blocking(move || {
-            Self::connect_blocking(&url_template, &service, pool_size)
+            Self::connect_blocking(&url_template, &service, pool_size, create)
         })
         .await?
     }
 
-    fn connect_blocking(url_template: &str, service: &str, pool_size: u32) -> anyhow::Result<Self> {
+    fn connect_blocking(
+        url_template: &str,
+        service: &str,
+        pool_size: u32,
+        create: bool,
+    ) -> anyhow::Result<Self> {
         let url = url_template.replace("{service}", service);
         let (conn_url, backend, location) = if let Some(dir) = url.strip_prefix("sqlite://") {
             std::fs::create_dir_all(dir)
@@ -267,7 +328,9 @@ impl Database {
             let file = file.to_string_lossy().into_owned();
             (file.clone(), Backend::Sqlite, file)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            create_postgres_database_if_missing(&url)?;
+            if create {
+                create_postgres_database_if_missing(&url)?;
+            }
             let mut shown = url::Url::parse(&url)?;
             let _ = shown.set_password(None);
             (url.clone(), Backend::Postgres, shown.to_string())
@@ -345,6 +408,30 @@ impl Database {
             Ok(())
         })
         .await?
+    }
+
+    /// The migrations of `sets` not yet applied to this database (their names, in order), read
+    /// without writing anything: diesel's own check creates its migrations table when missing,
+    /// which a user without DDL rights may not do.
+    pub async fn pending_migrations(
+        &self,
+        sets: &'static [&'static Migrations],
+    ) -> anyhow::Result<Vec<String>> {
+        let applied = self.run(applied_versions).await?;
+        let mut pending = Vec::new();
+        for set in sets {
+            let embedded = match self.backend {
+                Backend::Postgres => migration_names::<diesel::pg::Pg>(&set.postgres)?,
+                Backend::Sqlite => migration_names::<diesel::sqlite::Sqlite>(&set.sqlite)?,
+            };
+            pending.extend(
+                embedded
+                    .into_iter()
+                    .filter(|(version, _)| !applied.contains(version))
+                    .map(|(_, name)| name),
+            );
+        }
+        Ok(pending)
     }
 
     /// Runs `f` with a pooled connection, off the async runtime.
@@ -550,7 +637,7 @@ mod sqlite_tests {
         set_up.expect("a connection is set up while another writes");
 
         let url = format!("sqlite://{}", dir.display());
-        let db = Database::connect_blocking(&url, "svc", 4).unwrap();
+        let db = Database::connect_blocking(&url, "svc", 4, true).unwrap();
         #[derive(diesel::QueryableByName)]
         struct Mode {
             #[diesel(sql_type = diesel::sql_types::Text)]

@@ -326,6 +326,10 @@ pub async fn record_metrics(
 pub struct Ops {
     pub checks: Vec<Arc<dyn ReadinessCheck>>,
     pub openapi_json: String,
+    /// How long one readiness check may take before it counts as down
+    /// (`server.ready_check_timeout_ms`). The checks run concurrently, so `/health/ready`
+    /// answers within about this long however many there are.
+    pub check_timeout: std::time::Duration,
 }
 
 /// Mounts `/health/live`, `/health/ready`, `/metrics` and `/openapi.json` (no token needed).
@@ -341,18 +345,18 @@ async fn live() -> impl Responder {
 }
 
 async fn ready(ops: web::Data<Ops>) -> impl Responder {
-    let mut checks = serde_json::Map::new();
-    let mut all_ok = true;
-    for c in &ops.checks {
-        let result = tokio::time::timeout(std::time::Duration::from_secs(3), c.check())
+    let results = futures::future::join_all(ops.checks.iter().map(|c| async {
+        let result = tokio::time::timeout(ops.check_timeout, c.check())
             .await
             .unwrap_or_else(|_| Err("timed out".to_owned()));
-        all_ok &= result.is_ok();
-        checks.insert(
-            c.name(),
-            serde_json::json!(result.err().unwrap_or_else(|| "up".to_owned())),
-        );
-    }
+        (c.name(), result)
+    }))
+    .await;
+    let all_ok = results.iter().all(|(_, r)| r.is_ok());
+    let checks: serde_json::Map<String, serde_json::Value> = results
+        .into_iter()
+        .map(|(name, r)| (name, serde_json::json!(r.err().unwrap_or_else(|| "up".to_owned()))))
+        .collect();
     let body =
         serde_json::json!({ "status": if all_ok { "up" } else { "down" }, "checks": checks });
     if all_ok {
@@ -655,4 +659,109 @@ pub async fn guard_bodies<B: MessageBody + 'static>(
     }
     req.set_payload(actix_web::dev::Payload::from(body.freeze()));
     Ok(next.call(req).await?.map_into_left_body())
+}
+
+#[cfg(test)]
+mod ready_tests {
+    use std::time::Duration;
+
+    use actix_web::{App, test};
+
+    use super::*;
+
+    /// A readiness check that answers after `delay`, or never.
+    struct Slow {
+        name: &'static str,
+        delay: Option<Duration>,
+    }
+
+    #[async_trait::async_trait]
+    impl ReadinessCheck for Slow {
+        fn name(&self) -> String {
+            self.name.to_owned()
+        }
+        async fn check(&self) -> Result<(), String> {
+            match self.delay {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+            Ok(())
+        }
+    }
+
+    /// `/health/ready` with `checks`, each given `timeout`: the status, the body and how long
+    /// it took.
+    async fn ready_with(
+        checks: Vec<Slow>,
+        timeout: Duration,
+    ) -> (u16, serde_json::Value, Duration) {
+        let ops = web::Data::new(Ops {
+            checks: checks
+                .into_iter()
+                .map(|c| Arc::new(c) as Arc<dyn ReadinessCheck>)
+                .collect(),
+            openapi_json: "{}".to_owned(),
+            check_timeout: timeout,
+        });
+        let app = test::init_service(App::new().app_data(ops).configure(ops_routes)).await;
+        let started = Instant::now();
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/health/ready").to_request())
+                .await;
+        let status = res.status().as_u16();
+        let body: serde_json::Value = test::read_body_json(res).await;
+        (status, body, started.elapsed())
+    }
+
+    /// Issue 11 point 6: the checks run concurrently, so slow ones do not add up: three
+    /// checks of 600 ms each answer in well under their 1.8 s sum.
+    #[actix_web::test]
+    async fn slow_checks_do_not_add_up() {
+        let slow = |name| Slow {
+            name,
+            delay: Some(Duration::from_millis(600)),
+        };
+        let (status, body, took) = ready_with(
+            vec![slow("database"), slow("bus"), slow("outbox")],
+            Duration::from_secs(3),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["checks"]["database"], "up", "{body}");
+        assert_eq!(body["checks"].as_object().map(|m| m.len()), Some(3));
+        assert!(took < Duration::from_millis(1500), "took {took:?}");
+    }
+
+    /// A check that never answers is down ("timed out") after the configured timeout, and the
+    /// others are still reported, all within about that one timeout.
+    #[actix_web::test]
+    async fn a_hung_check_is_down_after_the_timeout_and_the_rest_still_report() {
+        let (status, body, took) = ready_with(
+            vec![
+                Slow {
+                    name: "database",
+                    delay: None,
+                },
+                Slow {
+                    name: "bus",
+                    delay: None,
+                },
+                Slow {
+                    name: "outbox",
+                    delay: Some(Duration::ZERO),
+                },
+            ],
+            Duration::from_millis(400),
+        )
+        .await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["status"], "down");
+        assert_eq!(body["checks"]["database"], "timed out", "{body}");
+        assert_eq!(body["checks"]["bus"], "timed out", "{body}");
+        assert_eq!(body["checks"]["outbox"], "up", "{body}");
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_millis(750),
+            "took {took:?}"
+        );
+    }
 }
