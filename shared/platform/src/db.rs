@@ -328,11 +328,16 @@ impl Database {
             let file = file.to_string_lossy().into_owned();
             (file.clone(), Backend::Sqlite, file)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            if create {
-                create_postgres_database_if_missing(&url)?;
-            }
             let mut shown = url::Url::parse(&url)?;
             let _ = shown.set_password(None);
+            if create {
+                create_postgres_database_if_missing(&url)?;
+            } else {
+                // One attempt first, so a missing database is one clear error, not the
+                // pool's retries for its whole connection timeout.
+                diesel::PgConnection::establish(&url)
+                    .map_err(|e| anyhow::anyhow!("cannot connect to {shown}: {}", e.to_string().trim()))?;
+            }
             (url.clone(), Backend::Postgres, shown.to_string())
         } else {
             anyhow::bail!(
