@@ -109,8 +109,9 @@ async fn up_to_date(
     service: &str,
     sets: &'static [&'static Migrations],
 ) -> anyhow::Result<Database> {
-    let db = Database::connect_existing(&settings.database.url, service, settings.database.pool_size)
-        .await?;
+    let db =
+        Database::connect_existing(&settings.database.url, service, settings.database.pool_size)
+            .await?;
     let pending = db.pending_migrations(sets).await?;
     anyhow::ensure!(
         pending.is_empty(),

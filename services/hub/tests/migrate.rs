@@ -89,7 +89,8 @@ fn serve(url: &str, args: &[&str], env: &[(&str, &str)], within: Duration) -> (S
     });
     let deadline = std::time::Instant::now() + within;
     let mut said = Vec::new();
-    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    while let Ok(line) =
+        rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
     {
         if let Some(at) = line.strip_prefix("Commissioning Hub listening on ") {
             let at = at.split(' ').next().unwrap_or_default().to_owned();
@@ -98,6 +99,7 @@ fn serve(url: &str, args: &[&str], env: &[(&str, &str)], within: Duration) -> (S
         said.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("hub {args:?} did not start:\n{}", said.join("\n"));
 }
 
@@ -136,12 +138,19 @@ async fn a_service_that_does_not_migrate_waits_for_hub_migrate() {
     let (started, migrated) = std::thread::scope(|s| {
         let service = s.spawn(|| serve(db.url(), &args, &waiting, Duration::from_secs(90)));
         std::thread::sleep(Duration::from_secs(2));
-        assert!(!service.is_finished(), "started before its database existed");
+        assert!(
+            !service.is_finished(),
+            "started before its database existed"
+        );
         let migrated = run(db.url(), &["migrate", "referral"], &[]);
         (service.join().expect("serve"), migrated)
     });
     assert_eq!(migrated.0, Some(0), "{}", migrated.2);
-    assert!(migrated.1.starts_with("referral: migrated"), "{}", migrated.1);
+    assert!(
+        migrated.1.starts_with("referral: migrated"),
+        "{}",
+        migrated.1
+    );
     let (_service, base) = started;
     assert_eq!(ready(&base).await, 200);
 }

@@ -91,7 +91,9 @@ pub struct Migrations {
 pub fn check_versions(sets: &[&Migrations]) -> anyhow::Result<()> {
     type Names = fn(&Migrations) -> anyhow::Result<Vec<(String, String)>>;
     let backends: [(&str, Names); 2] = [
-        ("postgres", |m| migration_names::<diesel::pg::Pg>(&m.postgres)),
+        ("postgres", |m| {
+            migration_names::<diesel::pg::Pg>(&m.postgres)
+        }),
         ("sqlite", |m| {
             migration_names::<diesel::sqlite::Sqlite>(&m.sqlite)
         }),
@@ -124,9 +126,7 @@ fn migration_names<DB: diesel::backend::Backend>(
 }
 
 /// The versions diesel recorded as applied; none when it has no migrations table yet.
-fn applied_versions(
-    conn: &mut DbConnection,
-) -> Result<std::collections::HashSet<String>, DbError> {
+fn applied_versions(conn: &mut DbConnection) -> Result<std::collections::HashSet<String>, DbError> {
     #[derive(diesel::QueryableByName)]
     struct Applied {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -335,8 +335,9 @@ impl Database {
             } else {
                 // One attempt first, so a missing database is one clear error, not the
                 // pool's retries for its whole connection timeout.
-                diesel::PgConnection::establish(&url)
-                    .map_err(|e| anyhow::anyhow!("cannot connect to {shown}: {}", e.to_string().trim()))?;
+                diesel::PgConnection::establish(&url).map_err(|e| {
+                    anyhow::anyhow!("cannot connect to {shown}: {}", e.to_string().trim())
+                })?;
             }
             (url.clone(), Backend::Postgres, shown.to_string())
         } else {

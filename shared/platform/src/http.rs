@@ -355,7 +355,12 @@ async fn ready(ops: web::Data<Ops>) -> impl Responder {
     let all_ok = results.iter().all(|(_, r)| r.is_ok());
     let checks: serde_json::Map<String, serde_json::Value> = results
         .into_iter()
-        .map(|(name, r)| (name, serde_json::json!(r.err().unwrap_or_else(|| "up".to_owned()))))
+        .map(|(name, r)| {
+            (
+                name,
+                serde_json::json!(r.err().unwrap_or_else(|| "up".to_owned())),
+            )
+        })
         .collect();
     let body =
         serde_json::json!({ "status": if all_ok { "up" } else { "down" }, "checks": checks });
@@ -705,9 +710,11 @@ mod ready_tests {
         });
         let app = test::init_service(App::new().app_data(ops).configure(ops_routes)).await;
         let started = Instant::now();
-        let res =
-            test::call_service(&app, test::TestRequest::get().uri("/health/ready").to_request())
-                .await;
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/health/ready").to_request(),
+        )
+        .await;
         let status = res.status().as_u16();
         let body: serde_json::Value = test::read_body_json(res).await;
         (status, body, started.elapsed())
