@@ -1,8 +1,11 @@
+//! The deployment files (docker-compose.yml, infra/) against the application they deploy.
+//!
 //! The one entry point when distributed (issue 11 point 6): docker-compose's gateway
 //! (infra/gateway/nginx.conf) and the Kubernetes Ingress (infra/k8s/base/ingress.yaml) route
 //! by path prefix, and their routes are checked here against the services' own: every path of
 //! every service's OpenAPI document (where each registers every route it serves) must reach
 //! that service through both, and every route of theirs must lead somewhere a service serves.
+//! And the probes and the migration Job fit the application's settings.
 
 use hub_platform::Settings;
 use serde_norway::Value;
@@ -18,6 +21,22 @@ fn repo_file(path: &str) -> String {
 
 fn yaml(path: &str) -> Value {
     serde_norway::from_str(&repo_file(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every document of a multi-document YAML file.
+fn yaml_documents(path: &str) -> Vec<Value> {
+    use serde::Deserialize as _;
+    serde_norway::Deserializer::from_str(&repo_file(path))
+        .map(|doc| Value::deserialize(doc).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .collect()
+}
+
+/// The first document of `kind` in a manifest file.
+fn manifest(path: &str, kind: &str) -> Value {
+    yaml_documents(path)
+        .into_iter()
+        .find(|d| d["kind"].as_str() == Some(kind))
+        .unwrap_or_else(|| panic!("{path} has no {kind}"))
 }
 
 /// Every service with the paths it serves, from its OpenAPI document.
@@ -189,5 +208,59 @@ fn compose_offers_one_port_through_the_gateway() {
     assert!(
         public_url.ends_with(":-http://localhost:8080}"),
         "{public_url}"
+    );
+}
+
+/// Kubernetes: the readiness probe waits longer than the application's own checks take
+/// (they run concurrently, each within `server.ready_check_timeout_ms`), and so does the
+/// compose health check; the services leave migrations to the hub-migrate Job
+/// (`hub migrate --all`) and wait for it within their startup probe's time; replicas are the
+/// HorizontalPodAutoscalers' to set.
+#[test]
+fn probes_and_migrations_fit_the_application() {
+    let settings = Settings::load_with(&[]).unwrap();
+    let ready_ms = settings.server.ready_check_timeout_ms;
+    let config = repo_file("infra/k8s/base/hub-config.env");
+    let setting = |key: &str| {
+        config
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("hub-config.env lacks {key}"))
+            .to_owned()
+    };
+    assert_eq!(setting("HUB__DATABASE__MIGRATE_AT_START"), "false");
+    let wait_secs: u64 = setting("HUB__DATABASE__SCHEMA_WAIT_SECS").parse().unwrap();
+    let hpas = yaml_documents("infra/k8s/base/hpa.yaml");
+    for service in hub::SERVICES {
+        let deployment = manifest(&format!("infra/k8s/base/{service}.yaml"), "Deployment");
+        assert!(deployment["spec"].get("replicas").is_none(), "{service}");
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let secs = |probe: &str, field: &str| container[probe][field].as_u64().unwrap_or(0);
+        assert!(
+            secs("readinessProbe", "timeoutSeconds") * 1000 > ready_ms,
+            "{service}: readiness probe timeout"
+        );
+        let startup =
+            secs("startupProbe", "periodSeconds") * secs("startupProbe", "failureThreshold");
+        assert!(
+            startup > wait_secs + 10,
+            "{service}: startup probe {startup} s"
+        );
+        assert!(
+            hpas.iter()
+                .any(|h| h["spec"]["scaleTargetRef"]["name"].as_str()
+                    == Some(&format!("hub-{service}"))),
+            "{service} has no HorizontalPodAutoscaler"
+        );
+    }
+    let job = manifest("infra/k8s/base/migrate-job.yaml", "Job");
+    let args = &job["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(args, &Value::from(vec!["migrate", "--all"]));
+    let compose = yaml("docker-compose.yml");
+    let timeout = compose["x-hub-healthcheck"]["timeout"].as_str().unwrap();
+    let timeout_secs: u64 = timeout.trim_end_matches('s').parse().unwrap();
+    assert!(
+        timeout_secs * 1000 > ready_ms,
+        "compose health check {timeout}"
     );
 }
