@@ -20,6 +20,7 @@
 
 pub mod amqp;
 pub mod memory;
+pub mod metrics;
 pub mod relay;
 mod schema;
 mod store;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use hub_events::Envelope;
 use hub_platform::{config::BusSettings, db::Migrations};
 
+pub use metrics::BusMetrics;
 pub use store::{Events, Store};
 
 /// The bus's own tables (outbox, inbox, dead letters), migrated into every service database.
@@ -159,12 +161,18 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
-/// Connects the transport named by `bus.url`.
-pub async fn connect(settings: &BusSettings) -> Result<Arc<dyn Transport>, BusError> {
+/// Connects the transport named by `bus.url`, counting what its consumers handle, retry and
+/// dead-letter into `metrics`.
+pub async fn connect(
+    settings: &BusSettings,
+    metrics: BusMetrics,
+) -> Result<Arc<dyn Transport>, BusError> {
     if settings.url.starts_with("memory://") {
-        Ok(Arc::new(memory::MemoryTransport::new(settings)))
+        Ok(Arc::new(memory::MemoryTransport::with_metrics(
+            settings, metrics,
+        )))
     } else if settings.url.starts_with("amqp://") || settings.url.starts_with("amqps://") {
-        Ok(amqp::AmqpTransport::connect(settings).await?)
+        Ok(amqp::AmqpTransport::connect_with_metrics(settings, metrics).await?)
     } else {
         Err(BusError::Config(format!(
             "bus.url must start with memory:// or amqp:// (got {})",

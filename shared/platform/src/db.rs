@@ -208,6 +208,10 @@ pub struct Database {
     write_lock: Arc<std::sync::Mutex<()>>,
     /// Where the database is, without credentials, for logs and errors.
     pub location: String,
+    /// The service whose database this is (the `service` label of the pool's metrics).
+    service: String,
+    /// The pool's waits for a connection, counted by the pool's event handler.
+    waits: crate::metrics::PoolWaits,
 }
 
 #[derive(Debug)]
@@ -283,7 +287,9 @@ impl Database {
             url: conn_url,
             backend,
         };
+        let waits = crate::metrics::PoolWaits::new(service)?;
         let mut builder = Pool::builder()
+            .event_handler(Box::new(waits.clone()))
             .error_handler(Box::new(LogConnectErrors {
                 location: location.clone(),
             }))
@@ -308,11 +314,31 @@ impl Database {
             backend,
             write_lock: Arc::default(),
             location,
+            service: service.to_owned(),
+            waits,
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The pool on `/metrics`, labelled with the service: connections in use and idle (read
+    /// at each scrape), the maximum, the time check-outs waited for a connection and the waits
+    /// that timed out. Register it once, into the registry of the platform that runs the
+    /// service.
+    pub fn pool_metrics(&self) -> prometheus::Result<Box<dyn prometheus::core::Collector>> {
+        let pool = self.pool.clone();
+        let collector = crate::metrics::PoolCollector::new(
+            &self.service,
+            self.waits.clone(),
+            self.pool.max_size(),
+            Box::new(move || {
+                let state = pool.state();
+                (state.connections, state.idle_connections)
+            }),
+        )?;
+        Ok(Box::new(collector))
     }
 
     /// Runs pending migrations of every set given, in order.

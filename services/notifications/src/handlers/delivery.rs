@@ -48,6 +48,7 @@ use tracing::Instrument as _;
 
 use crate::{
     domain::{self, AfterFailure, RetryPolicy},
+    handlers::metrics::{AttemptOutcome, WebhookMetrics},
     store::{self, Attempt, Claimed, Next, now_ms},
 };
 
@@ -134,11 +135,13 @@ pub struct Worker {
     /// The earliest retry the recorder scheduled since the worker last read the next due
     /// time from the database (`i64::MAX`: none).
     retry_due: Arc<AtomicI64>,
+    metrics: WebhookMetrics,
 }
 
 /// Starts the worker. `wake` is notified whenever deliveries are queued; `in_process` says
 /// this process owns its database alone (embedded mode), so leases left by a previous run
-/// are cleared at start. The worker ends when `mounted` can no longer be upgraded.
+/// are cleared at start. The worker ends when `mounted` can no longer be upgraded. What it
+/// does is counted in `metrics`.
 pub fn spawn(
     store: Store,
     settings: &WebhookSettings,
@@ -146,6 +149,7 @@ pub fn spawn(
     wake: Arc<Notify>,
     in_process: bool,
     mounted: Weak<()>,
+    metrics: WebhookMetrics,
 ) -> anyhow::Result<JoinHandle<()>> {
     hub_platform::install_crypto_provider();
     let client = reqwest::Client::builder()
@@ -167,6 +171,7 @@ pub fn spawn(
         attempts,
         wake.clone(),
         retry_due.clone(),
+        metrics.clone(),
     ));
     let worker = Arc::new(Worker {
         store,
@@ -183,18 +188,20 @@ pub fn spawn(
         lease_ms: i64::try_from(settings.timeout_ms).unwrap_or(i64::MAX / 2) + LEASE_MARGIN_MS,
         recorder,
         retry_due,
+        metrics,
     });
     Ok(tokio::spawn(worker.run(in_process)))
 }
 
 /// Records attempts as they come, each batch in one transaction: everything that finished
 /// while the previous batch committed. Wakes the worker after a batch that scheduled a retry
-/// (the retry's due time is news to it).
+/// (the retry's due time is news to it). Counts the endpoints it disabled.
 async fn record(
     store: Store,
     mut attempts: mpsc::UnboundedReceiver<(Attempt, Next)>,
     wake: Arc<Notify>,
     retry_due: Arc<AtomicI64>,
+    metrics: WebhookMetrics,
 ) {
     let mut batch = Vec::new();
     while attempts.recv_many(&mut batch, RECORD_BATCH).await > 0 {
@@ -216,13 +223,16 @@ async fn record(
             .iter()
             .map(|(a, _)| a.delivery_id.clone())
             .collect();
-        if let Err(e) = store
+        match store
             .db
             .transaction(move |c| store::record_all(c, &recorded))
             .await
         {
+            Ok(disabled) => metrics.endpoints_disabled(disabled),
             // The leases run out and the deliveries are sent again: at least once, never lost.
-            tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts");
+            Err(e) => {
+                tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts")
+            }
         }
         if let Some(at) = retries {
             retry_due.fetch_min(at, Ordering::SeqCst);
@@ -411,16 +421,12 @@ impl Worker {
                 .await
                 .map_err(Some)
         };
-        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (status_code, error) = match result {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(Some(e)) if !is_refused(&e) => {
-                (e.status().map(|s| s.as_u16()), Some(self.describe(&e)))
-            }
-            // Refused: logged as such, with nothing about what is (or is not) listening there.
-            Err(_) => (None, Some(Refused.to_string())),
-        };
-        let delivered = error.is_none() && status_code.is_some_and(domain::accepted);
+        let elapsed = started.elapsed();
+        let latency_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        let (status_code, error, outcome) = self.outcome(result);
+        self.metrics
+            .attempt(&d.event_type, outcome, elapsed.as_secs_f64());
+        let delivered = outcome == AttemptOutcome::Delivered;
         let now = now_ms();
         let next = if delivered {
             Next::Delivered
@@ -437,6 +443,11 @@ impl Worker {
                 },
             }
         };
+        match &next {
+            Next::Delivered => self.metrics.delivery_ended(&d.event_type, true),
+            Next::GiveUp { .. } => self.metrics.delivery_ended(&d.event_type, false),
+            Next::RetryAt(_) => {}
+        }
         match &next {
             Next::Delivered => {
                 tracing::info!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, event_type = %d.event_type,
@@ -464,6 +475,34 @@ impl Worker {
         if self.recorder.send((attempt, next)).is_err() {
             // The lease runs out and the delivery is sent again: at least once, never lost.
             tracing::error!(delivery_id = %d.id, "the recorder is gone; the attempt is not recorded");
+        }
+    }
+
+    /// An attempt's status code, error and outcome. A refused one is logged as such, with
+    /// nothing about what is (or is not) listening there.
+    fn outcome(
+        &self,
+        result: Result<reqwest::Response, Option<reqwest::Error>>,
+    ) -> (Option<u16>, Option<String>, AttemptOutcome) {
+        match result {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let outcome = if domain::accepted(status) {
+                    AttemptOutcome::Delivered
+                } else {
+                    AttemptOutcome::HttpError
+                };
+                (Some(status), None, outcome)
+            }
+            Err(Some(e)) if !is_refused(&e) => {
+                let outcome = if e.is_timeout() {
+                    AttemptOutcome::Timeout
+                } else {
+                    AttemptOutcome::ConnectionError
+                };
+                (e.status().map(|s| s.as_u16()), Some(self.describe(&e)), outcome)
+            }
+            Err(_) => (None, Some(Refused.to_string()), AttemptOutcome::Refused),
         }
     }
 
