@@ -229,6 +229,8 @@ async fn start_services(
     Ok(started)
 }
 
+/// The version this binary was built as.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The git commit this binary was built from (see `build.rs`).
 pub const GIT_COMMIT: &str = env!("HUB_GIT_COMMIT");
 
@@ -250,7 +252,7 @@ pub async fn start(
     settings.check_secret(listened, distributed)?;
     let settings = Arc::new(settings);
     let metrics = Metrics::new()?;
-    metrics.build_info(env!("CARGO_PKG_VERSION"), GIT_COMMIT, services)?;
+    metrics.build_info(VERSION, GIT_COMMIT, services)?;
     let bus_metrics = hub_bus::BusMetrics::default();
     bus_metrics.register(&metrics.registry)?;
     let transport = hub_bus::connect(&settings.bus, bus_metrics).await?;

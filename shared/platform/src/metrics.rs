@@ -81,7 +81,12 @@ impl Metrics {
     }
 
     /// `hub_build_info{service, version, commit} 1`, one series per service run.
-    pub fn build_info(&self, version: &str, commit: &str, services: &[&str]) -> prometheus::Result<()> {
+    pub fn build_info(
+        &self,
+        version: &str,
+        commit: &str,
+        services: &[&str],
+    ) -> prometheus::Result<()> {
         let info = IntGaugeVec::new(
             Opts::new(
                 "hub_build_info",
@@ -240,9 +245,11 @@ mod tests {
     fn each_platform_has_a_registry_of_its_own() {
         let (a, b) = (Metrics::default(), Metrics::default());
         a.build_info("1.2.3", "abc", &["referral"]).unwrap();
-        assert!(a.render().contains(
-            "hub_build_info{commit=\"abc\",service=\"referral\",version=\"1.2.3\"} 1"
-        ));
+        assert!(
+            a.render().contains(
+                "hub_build_info{commit=\"abc\",service=\"referral\",version=\"1.2.3\"} 1"
+            )
+        );
         assert!(!b.render().contains("hub_build_info"));
     }
 }

@@ -500,7 +500,11 @@ impl Worker {
                 } else {
                     AttemptOutcome::ConnectionError
                 };
-                (e.status().map(|s| s.as_u16()), Some(self.describe(&e)), outcome)
+                (
+                    e.status().map(|s| s.as_u16()),
+                    Some(self.describe(&e)),
+                    outcome,
+                )
             }
             Err(_) => (None, Some(Refused.to_string()), AttemptOutcome::Refused),
         }

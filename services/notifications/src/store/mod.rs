@@ -636,10 +636,7 @@ pub fn record(conn: &mut DbConnection, a: &Attempt, next: &Next) -> Result<(), D
 /// attempt in multi-row inserts, the deliveries that went through in one update per
 /// (attempt number, status code), the others one by one. Returns how many endpoints it
 /// disabled (those of deliveries that failed for good, unless disabled already).
-pub fn record_all(
-    conn: &mut DbConnection,
-    outcomes: &[(Attempt, Next)],
-) -> Result<usize, DbError> {
+pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Result<usize, DbError> {
     const COLUMNS: usize = 7;
     for chunk in outcomes.chunks(rows_per_statement(COLUMNS)) {
         let mut q = diesel::sql_query(format!(
