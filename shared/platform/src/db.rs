@@ -558,6 +558,70 @@ mod tests {
 mod sqlite_tests {
     use super::*;
 
+    /// The pool's metrics: a check-out that waited is timed, one that gave up is counted, and
+    /// the connections lent out and idle are read from the pool at each scrape.
+    #[test]
+    fn the_pool_shows_connections_waits_and_timeouts() {
+        let dir = std::env::temp_dir().join(format!("hub-pool-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pool.sqlite").to_string_lossy().into_owned();
+        let waits = crate::metrics::PoolWaits::new("svc").unwrap();
+        let pool = Pool::builder()
+            .max_size(1)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_millis(200))
+            .event_handler(Box::new(waits.clone()))
+            .build(Manager {
+                url: file,
+                backend: Backend::Sqlite,
+            })
+            .unwrap();
+        let registry = prometheus::Registry::new();
+        let state = pool.clone();
+        let collector = crate::metrics::PoolCollector::new(
+            "svc",
+            waits,
+            1,
+            Box::new(move || {
+                let s = state.state();
+                (s.connections, s.idle_connections)
+            }),
+        )
+        .unwrap();
+        registry.register(Box::new(collector)).unwrap();
+        let scrape = || {
+            let mut buf = Vec::new();
+            prometheus::Encoder::encode(
+                &prometheus::TextEncoder::new(),
+                &registry.gather(),
+                &mut buf,
+            )
+            .unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+
+        let held = pool.get().unwrap();
+        assert!(pool.get().is_err(), "the one connection is lent out");
+        let text = scrape();
+        for line in [
+            "db_client_connection_count{service=\"svc\",state=\"used\"} 1",
+            "db_client_connection_count{service=\"svc\",state=\"idle\"} 0",
+            "db_client_connection_max{service=\"svc\"} 1",
+            "db_client_connection_timeouts_total{service=\"svc\"} 1",
+            "db_client_connection_wait_time_seconds_count{service=\"svc\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        drop(held);
+        let text = scrape();
+        assert!(
+            text.contains("db_client_connection_count{service=\"svc\",state=\"idle\"} 1"),
+            "{text}"
+        );
+        drop(pool);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// A connection set up while another one writes waits for nothing and fails at nothing
     /// (it used to switch the file to WAL itself and fail with "database is locked"), and a
     /// database the platform opens is in WAL mode.
