@@ -17,6 +17,9 @@
 //! * A failing handler is retried with backoff (`bus.retry_delays_ms`), then dead-lettered:
 //!   on RabbitMQ to the subscription's dead-letter queue, in-process to the consumer's
 //!   `dead_letters` table. Never dropped silently.
+//! * Both transports count each attempt's outcome (handled, retried, dead-lettered) per
+//!   subscription and event type in the [`BusMetrics`] they are given, which the platform
+//!   registers for `/metrics`.
 
 pub mod amqp;
 pub mod memory;

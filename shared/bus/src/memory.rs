@@ -14,8 +14,11 @@ use crate::{
     metrics::{BusMetrics, Outcome},
 };
 
+/// A subscription and the handler its events go to.
+type Subscribed = (Arc<Subscription>, Arc<dyn Handler>);
+
 pub struct MemoryTransport {
-    subscriptions: RwLock<Vec<(Arc<Subscription>, Arc<dyn Handler>)>>,
+    subscriptions: RwLock<Vec<Subscribed>>,
     retry_delays: Vec<Duration>,
     metrics: BusMetrics,
 }
@@ -90,7 +93,7 @@ async fn deliver_with_retries(
 #[async_trait::async_trait]
 impl Transport for MemoryTransport {
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
-        let targets: Vec<(Arc<Subscription>, Arc<dyn Handler>)> = self
+        let targets: Vec<Subscribed> = self
             .subscriptions
             .read()
             .await
