@@ -942,4 +942,115 @@ mod tests {
     fn sqlite_the_worker_stops_with_the_service() {
         run(Backend::Sqlite, the_worker_stops_with_the_service);
     }
+
+    /// Every attempt is counted by outcome, with its latency, on the metrics the service hands
+    /// to the platform: a 2xx, a 500, a timeout, a closed port, a private address. Giving up at
+    /// once (`give_up_after_hours` 0), each failure also fails its delivery and disables its
+    /// endpoint.
+    async fn attempts_are_counted_by_outcome(store: Store) {
+        let rx = Receiver::start(|path, _| match path {
+            "/fail" => (500, Duration::ZERO),
+            "/slow" => (204, Duration::from_secs(2)),
+            _ => (204, Duration::ZERO),
+        })
+        .await;
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/closed", l.local_addr().unwrap())
+        };
+        for (org, url) in [
+            ("prov-ok", rx.url("ok")),
+            ("prov-fail", rx.url("fail")),
+            ("prov-slow", rx.url("slow")),
+            ("prov-closed", closed),
+            // Refused before any connection is made.
+            ("prov-private", "https://10.0.0.1/h".to_owned()),
+        ] {
+            endpoint(&store, org, &url, &[INVITED], true).await;
+        }
+        let settings = Arc::new(settings(&[
+            ("webhooks.timeout_ms", "300"),
+            ("webhooks.give_up_after_hours", "0"),
+        ]));
+        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
+        let mut mounted = crate::start(store.clone(), transport.clone(), settings.clone())
+            .await
+            .unwrap();
+        let registry = prometheus::Registry::new();
+        for c in mounted.metrics.drain(..) {
+            registry.register(c).unwrap();
+        }
+        let scrape = || {
+            let mut buf = Vec::new();
+            prometheus::Encoder::encode(
+                &prometheus::TextEncoder::new(),
+                &registry.gather(),
+                &mut buf,
+            )
+            .unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        let invited = [
+            "prov-ok",
+            "prov-fail",
+            "prov-slow",
+            "prov-closed",
+            "prov-private",
+        ];
+        let env = Envelope::new("competition", "LCR-PPA", &opened(&invited));
+        transport.publish(&env).await.unwrap();
+
+        let text = eventually("four endpoints disabled", Duration::from_secs(5), || {
+            let text = scrape();
+            async move {
+                text.contains("webhook_endpoints_disabled_total 4")
+                    .then_some(text)
+            }
+        })
+        .await;
+        for outcome in [
+            "delivered",
+            "http_error",
+            "timeout",
+            "connection_error",
+            "refused",
+        ] {
+            let attempts = format!(
+                "webhook_attempts_total{{event_type=\"{INVITED}\",outcome=\"{outcome}\"}} 1"
+            );
+            let timed =
+                format!("webhook_attempt_duration_seconds_count{{outcome=\"{outcome}\"}} 1");
+            assert!(text.contains(&attempts), "{attempts} in {text}");
+            assert!(text.contains(&timed), "{timed} in {text}");
+        }
+        for (outcome, n) in [("delivered", 1), ("failed", 4)] {
+            let ended = format!(
+                "webhook_deliveries_total{{event_type=\"{INVITED}\",outcome=\"{outcome}\"}} {n}"
+            );
+            assert!(text.contains(&ended), "{ended} in {text}");
+        }
+        // The timeout took at least the timeout; no label names an endpoint or a URL.
+        let slow: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("webhook_attempt_duration_seconds_sum{outcome=\"timeout\"} ")
+            })
+            .and_then(|v| v.parse().ok())
+            .expect("the timeout's duration");
+        assert!(slow >= 0.3, "{slow}");
+        assert!(
+            !text.contains("prov-") && !text.contains("127.0.0.1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sqlite_attempts_are_counted_by_outcome() {
+        run(Backend::Sqlite, attempts_are_counted_by_outcome);
+    }
+
+    #[test]
+    fn postgres_attempts_are_counted_by_outcome() {
+        run(Backend::Postgres, attempts_are_counted_by_outcome);
+    }
 }
