@@ -369,6 +369,18 @@ impl ConsumerCtx {
             span,
         )
         .await;
+        self.settle(&d, &envelope, attempt, result).await;
+    }
+
+    /// Acks a handled delivery, or forwards a failed one to its next retry queue or, after
+    /// the last, to the dead-letter queue; counts the outcome.
+    async fn settle(
+        &self,
+        d: &Delivery,
+        envelope: &Envelope,
+        attempt: usize,
+        result: Result<(), crate::HandlerError>,
+    ) {
         match result {
             Ok(()) => {
                 self.count(true, &envelope.event_type, Outcome::Handled);
@@ -380,7 +392,7 @@ impl ConsumerCtx {
                 tracing::warn!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; will retry");
                 let forwarded = self
                     .forward(
-                        &d,
+                        d,
                         &format!("{}.retry.{attempt}", self.queue),
                         attempt + 1,
                         None,
@@ -392,7 +404,7 @@ impl ConsumerCtx {
                 tracing::error!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; dead-lettered");
                 let forwarded = self
                     .forward(
-                        &d,
+                        d,
                         &format!("{}.dlq", self.queue),
                         attempt + 1,
                         Some(&e.to_string()),
