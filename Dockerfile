@@ -25,6 +25,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY . .
 
+# The git commit `hub_build_info` names on /metrics (.git is not in the build context):
+#   docker build --build-arg HUB_GIT_COMMIT=$(git rev-parse --short=12 HEAD) .
+ARG HUB_GIT_COMMIT=unknown
+
 # Dependency caching: the cargo registry, git checkouts and the target directory
 # live in BuildKit cache mounts, so a rebuild after a source change recompiles
 # only the workspace crates. `sharing=locked` because docker compose builds the

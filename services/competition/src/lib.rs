@@ -132,5 +132,6 @@ pub async fn start(
             api::routes(cfg);
         }),
         openapi: api::CompetitionApi::openapi(),
+        metrics: Vec::new(),
     })
 }

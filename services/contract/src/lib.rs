@@ -87,5 +87,6 @@ pub async fn start(
             api::routes(cfg);
         }),
         openapi: api::ContractApi::openapi(),
+        metrics: Vec::new(),
     })
 }

@@ -107,5 +107,6 @@ pub async fn start(
             api::routes(cfg);
         }),
         openapi: api::FinanceApi::openapi(),
+        metrics: Vec::new(),
     })
 }

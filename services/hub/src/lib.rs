@@ -15,7 +15,7 @@ use hub_platform::{
     db::Migrations,
     http::{
         BodyLimits, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies, openapi_document,
-        ops_routes, record_metrics, trace_requests,
+        ops_routes, trace_requests,
     },
 };
 use tokio::task::JoinHandle;
@@ -240,9 +240,56 @@ fn spawn_outbox_metrics(
     }))
 }
 
+/// The services this process runs, started: their stores, what they mount, and the
+/// readiness checks of their databases and outboxes.
+struct Started {
+    stores: Vec<Store>,
+    mounted: Vec<Mounted>,
+    checks: Vec<Arc<dyn ReadinessCheck>>,
+}
+
+/// Opens and migrates each service's database and starts the service (its consumers
+/// subscribe); registers each database pool's and each service's own metrics in `metrics`.
+async fn start_services(
+    settings: &Arc<Settings>,
+    services: &[&str],
+    transport: &Arc<dyn Transport>,
+    metrics: &Metrics,
+) -> anyhow::Result<Started> {
+    let mut started = Started {
+        stores: Vec::new(),
+        mounted: Vec::new(),
+        checks: Vec::new(),
+    };
+    for service in services {
+        let db = open_database(settings, service).await?;
+        metrics.registry.register(db.pool_metrics()?)?;
+        started.checks.push(Arc::new(db.clone()));
+        let store = Store::new(db, service);
+        started.checks.push(Arc::new(OutboxReadiness::new(
+            store.clone(),
+            Duration::from_millis(settings.bus.outbox_ready_max_age_ms),
+        )));
+        let mut mounted =
+            start_service(service, store.clone(), transport.clone(), settings.clone()).await?;
+        for collector in mounted.metrics.drain(..) {
+            metrics.registry.register(collector)?;
+        }
+        started.mounted.push(mounted);
+        started.stores.push(store);
+    }
+    Ok(started)
+}
+
+/// The version this binary was built as.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit this binary was built from (see `build.rs`).
+pub const GIT_COMMIT: &str = env!("HUB_GIT_COMMIT");
+
 /// Starts `services` in this process behind one HTTP server on `listener`: connects the bus,
 /// opens and migrates each service's database, subscribes its consumers, then starts the
 /// outbox relays (after every consumer is subscribed, so no event precedes its consumers).
+/// Everything it runs counts into one registry of its own, served at `/metrics`.
 pub async fn start(
     settings: Settings,
     services: &[&str],
@@ -256,24 +303,19 @@ pub async fn start(
     settings.server.public_url = settings.resolve_public_url(listened, distributed)?;
     settings.check_secret(listened, distributed)?;
     let settings = Arc::new(settings);
-    let transport = hub_bus::connect(&settings.bus).await?;
+    let metrics = Metrics::new()?;
+    metrics.build_info(VERSION, GIT_COMMIT, services)?;
+    let bus_metrics = hub_bus::BusMetrics::default();
+    bus_metrics.register(&metrics.registry)?;
+    let transport = hub_bus::connect(&settings.bus, bus_metrics).await?;
     let auth = Authenticator::new(&settings.auth);
-    let mut stores = Vec::new();
-    let mut mounted = Vec::new();
+    let Started {
+        stores,
+        mounted,
+        checks: service_checks,
+    } = start_services(&settings, services, &transport, &metrics).await?;
     let mut checks: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(BusReadiness(transport.clone()))];
-    for service in services {
-        let db = open_database(&settings, service).await?;
-        checks.push(Arc::new(db.clone()));
-        let store = Store::new(db, service);
-        checks.push(Arc::new(OutboxReadiness::new(
-            store.clone(),
-            Duration::from_millis(settings.bus.outbox_ready_max_age_ms),
-        )));
-        mounted.push(
-            start_service(service, store.clone(), transport.clone(), settings.clone()).await?,
-        );
-        stores.push(store);
-    }
+    checks.extend(service_checks);
     let mut relays: Vec<JoinHandle<()>> = stores
         .iter()
         .map(|s| hub_bus::relay::spawn(s, transport.clone(), &settings.bus))
@@ -289,8 +331,9 @@ pub async fn start(
         openapi_json: serde_json::to_string(&openapi)?,
         check_timeout: Duration::from_millis(settings.server.ready_check_timeout_ms),
     });
-    let metrics = web::Data::new(Metrics::default());
     relays.push(spawn_outbox_metrics(stores.clone(), &metrics.registry)?);
+    let http_metrics = metrics.http_middleware();
+    let metrics = web::Data::new(metrics);
     let body_limits = web::Data::new(BodyLimits::from_settings(&settings.server));
     // Extractors take what guard_bodies let through (it has the limits per media type).
     let payload_limit = settings
@@ -320,7 +363,7 @@ pub async fn start(
                 }),
             )
             .wrap(from_fn(guard_bodies))
-            .wrap(from_fn(record_metrics))
+            .wrap(http_metrics.clone())
             .wrap(from_fn(trace_requests))
             .configure(ops_routes)
             .configure(move |cfg| {

@@ -91,6 +91,7 @@ pub async fn start(
     let wake = Arc::new(Notify::new());
     // The worker runs for as long as the service is mounted (its state is alive).
     let mounted = Arc::new(());
+    let metrics = handlers::metrics::WebhookMetrics::default();
     let destinations = domain::Destinations::new(
         settings.webhooks.allow_http_loopback,
         &settings.public_url(),
@@ -102,6 +103,7 @@ pub async fn start(
         wake.clone(),
         transport.in_process(),
         Arc::downgrade(&mounted),
+        metrics.clone(),
     )?;
     let base_url = settings.public_url();
     handlers::subscribe(&store, transport.as_ref(), base_url, wake.clone()).await?;
@@ -118,5 +120,6 @@ pub async fn start(
             api::routes(cfg);
         }),
         openapi: api::NotificationsApi::openapi(),
+        metrics: metrics.collectors(),
     })
 }

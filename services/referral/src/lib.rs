@@ -108,5 +108,6 @@ pub async fn start(
             api::routes(cfg);
         }),
         openapi: api::ReferralApi::openapi(),
+        metrics: Vec::new(),
     })
 }

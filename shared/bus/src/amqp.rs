@@ -33,7 +33,10 @@ use lapin::{
 };
 use tokio::sync::{Mutex, RwLock};
 
-use crate::{BusError, Handler, Subscription, Transport};
+use crate::{
+    BusError, Handler, Subscription, Transport,
+    metrics::{BusMetrics, Outcome, UNDECODABLE},
+};
 
 const ATTEMPT_HEADER: &str = "x-hub-attempt";
 const ERROR_HEADER: &str = "x-hub-error";
@@ -62,6 +65,7 @@ pub struct AmqpTransport {
     live: RwLock<Option<Live>>,
     subscriptions: Mutex<Vec<(Subscription, Arc<dyn Handler>)>>,
     closing: std::sync::atomic::AtomicBool,
+    metrics: BusMetrics,
 }
 
 fn hint(e: impl std::fmt::Display, url: &str) -> BusError {
@@ -110,13 +114,22 @@ fn header_int(d: &Delivery, key: &str) -> Option<i64> {
 
 impl AmqpTransport {
     /// Connects (failing fast with a hint if the broker is down), declares the exchange and
-    /// starts the connection supervisor.
+    /// starts the connection supervisor. Counts into metrics of its own (unregistered).
     pub async fn connect(settings: &BusSettings) -> Result<Arc<Self>, BusError> {
+        Self::connect_with_metrics(settings, BusMetrics::default()).await
+    }
+
+    /// [`AmqpTransport::connect`], counting what its consumers do into `metrics`.
+    pub async fn connect_with_metrics(
+        settings: &BusSettings,
+        metrics: BusMetrics,
+    ) -> Result<Arc<Self>, BusError> {
         let transport = Arc::new(Self {
             settings: settings.clone(),
             live: RwLock::new(None),
             subscriptions: Mutex::new(Vec::new()),
             closing: Default::default(),
+            metrics,
         });
         let (live, events) = transport.establish().await?;
         *transport.live.write().await = Some(live.clone());
@@ -283,6 +296,8 @@ impl AmqpTransport {
         let ctx = Arc::new(ConsumerCtx {
             queue: q.clone(),
             consumer: sub.consumer(),
+            subscription: sub.clone(),
+            metrics: self.metrics.clone(),
             handler,
             publish: live.publish.clone(),
             retries: self.settings.retry_delays_ms.len(),
@@ -309,6 +324,8 @@ impl AmqpTransport {
 struct ConsumerCtx {
     queue: String,
     consumer: String,
+    subscription: Subscription,
+    metrics: BusMetrics,
     handler: Arc<dyn Handler>,
     publish: Channel,
     retries: usize,
@@ -321,13 +338,15 @@ impl ConsumerCtx {
             Ok(env) => env,
             Err(e) => {
                 tracing::error!(queue = %self.queue, error = %e, "undecodable message; dead-lettered");
-                self.forward(
-                    &d,
-                    &format!("{}.dlq", self.queue),
-                    attempt,
-                    Some(&format!("not an envelope: {e}")),
-                )
-                .await;
+                let forwarded = self
+                    .forward(
+                        &d,
+                        &format!("{}.dlq", self.queue),
+                        attempt,
+                        Some(&format!("not an envelope: {e}")),
+                    )
+                    .await;
+                self.count(forwarded, UNDECODABLE, Outcome::DeadLettered);
                 return;
             }
         };
@@ -350,38 +369,70 @@ impl ConsumerCtx {
             span,
         )
         .await;
+        self.settle(&d, &envelope, attempt, result).await;
+    }
+
+    /// Acks a handled delivery, or forwards a failed one to its next retry queue or, after
+    /// the last, to the dead-letter queue; counts the outcome.
+    async fn settle(
+        &self,
+        d: &Delivery,
+        envelope: &Envelope,
+        attempt: usize,
+        result: Result<(), crate::HandlerError>,
+    ) {
         match result {
             Ok(()) => {
+                self.count(true, &envelope.event_type, Outcome::Handled);
                 if let Err(e) = d.ack(BasicAckOptions::default()).await {
                     tracing::warn!(error = %e, event_id = %envelope.id, "ack failed; the message will be redelivered");
                 }
             }
             Err(e) if attempt < self.retries => {
                 tracing::warn!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; will retry");
-                self.forward(
-                    &d,
-                    &format!("{}.retry.{attempt}", self.queue),
-                    attempt + 1,
-                    None,
-                )
-                .await;
+                let forwarded = self
+                    .forward(
+                        d,
+                        &format!("{}.retry.{attempt}", self.queue),
+                        attempt + 1,
+                        None,
+                    )
+                    .await;
+                self.count(forwarded, &envelope.event_type, Outcome::Retried);
             }
             Err(e) => {
                 tracing::error!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; dead-lettered");
-                self.forward(
-                    &d,
-                    &format!("{}.dlq", self.queue),
-                    attempt + 1,
-                    Some(&e.to_string()),
-                )
-                .await;
+                let forwarded = self
+                    .forward(
+                        d,
+                        &format!("{}.dlq", self.queue),
+                        attempt + 1,
+                        Some(&e.to_string()),
+                    )
+                    .await;
+                self.count(forwarded, &envelope.event_type, Outcome::DeadLettered);
             }
         }
     }
 
+    /// Counts an attempt's outcome once it stands (a retry or dead letter whose copy the
+    /// broker did not confirm is handled again, and counted then).
+    fn count(&self, stands: bool, event_type: &str, outcome: Outcome) {
+        if stands {
+            self.metrics.count(&self.subscription, event_type, outcome);
+        }
+    }
+
     /// Copies the delivery to `queue` (via the default exchange) and acks the original once
-    /// the copy is confirmed; if the copy fails the original is left unacked for redelivery.
-    async fn forward(&self, d: &Delivery, queue: &str, attempt: usize, error: Option<&str>) {
+    /// the copy is confirmed; if the copy fails the original is requeued for redelivery.
+    /// Returns whether the copy was confirmed.
+    async fn forward(
+        &self,
+        d: &Delivery,
+        queue: &str,
+        attempt: usize,
+        error: Option<&str>,
+    ) -> bool {
         let mut headers = d.properties.headers().clone().unwrap_or_default();
         headers.insert(
             ATTEMPT_HEADER.into(),
@@ -419,6 +470,7 @@ impl ConsumerCtx {
                 })
                 .await;
         }
+        confirmed
     }
 }
 

@@ -17,9 +17,13 @@
 //! * A failing handler is retried with backoff (`bus.retry_delays_ms`), then dead-lettered:
 //!   on RabbitMQ to the subscription's dead-letter queue, in-process to the consumer's
 //!   `dead_letters` table. Never dropped silently.
+//! * Both transports count each attempt's outcome (handled, retried, dead-lettered) per
+//!   subscription and event type in the [`BusMetrics`] they are given, which the platform
+//!   registers for `/metrics`.
 
 pub mod amqp;
 pub mod memory;
+pub mod metrics;
 pub mod relay;
 mod schema;
 mod store;
@@ -29,6 +33,7 @@ use std::sync::Arc;
 use hub_events::Envelope;
 use hub_platform::{config::BusSettings, db::Migrations};
 
+pub use metrics::BusMetrics;
 pub use store::{Events, Store};
 
 /// The bus's own tables (outbox, inbox, dead letters), migrated into every service database.
@@ -159,12 +164,18 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
-/// Connects the transport named by `bus.url`.
-pub async fn connect(settings: &BusSettings) -> Result<Arc<dyn Transport>, BusError> {
+/// Connects the transport named by `bus.url`, counting what its consumers handle, retry and
+/// dead-letter into `metrics`.
+pub async fn connect(
+    settings: &BusSettings,
+    metrics: BusMetrics,
+) -> Result<Arc<dyn Transport>, BusError> {
     if settings.url.starts_with("memory://") {
-        Ok(Arc::new(memory::MemoryTransport::new(settings)))
+        Ok(Arc::new(memory::MemoryTransport::with_metrics(
+            settings, metrics,
+        )))
     } else if settings.url.starts_with("amqp://") || settings.url.starts_with("amqps://") {
-        Ok(amqp::AmqpTransport::connect(settings).await?)
+        Ok(amqp::AmqpTransport::connect_with_metrics(settings, metrics).await?)
     } else {
         Err(BusError::Config(format!(
             "bus.url must start with memory:// or amqp:// (got {})",

@@ -9,15 +9,28 @@ use hub_events::Envelope;
 use hub_platform::config::BusSettings;
 use tokio::sync::RwLock;
 
-use crate::{BusError, Handler, Subscription, Transport};
+use crate::{
+    BusError, Handler, Subscription, Transport,
+    metrics::{BusMetrics, Outcome},
+};
+
+/// A subscription and the handler its events go to.
+type Subscribed = (Arc<Subscription>, Arc<dyn Handler>);
 
 pub struct MemoryTransport {
-    subscriptions: RwLock<Vec<(Subscription, Arc<dyn Handler>)>>,
+    subscriptions: RwLock<Vec<Subscribed>>,
     retry_delays: Vec<Duration>,
+    metrics: BusMetrics,
 }
 
 impl MemoryTransport {
+    /// An in-process transport counting into metrics of its own (unregistered).
     pub fn new(settings: &BusSettings) -> Self {
+        Self::with_metrics(settings, BusMetrics::default())
+    }
+
+    /// An in-process transport counting what its consumers do into `metrics`.
+    pub fn with_metrics(settings: &BusSettings, metrics: BusMetrics) -> Self {
         Self {
             subscriptions: RwLock::default(),
             retry_delays: settings
@@ -25,17 +38,23 @@ impl MemoryTransport {
                 .iter()
                 .map(|ms| Duration::from_millis(*ms))
                 .collect(),
+            metrics,
         }
     }
 }
 
-/// Runs `handler` on `envelope`, retrying after each delay, then dead-letters it.
-pub(crate) async fn deliver_with_retries(
+/// Runs `handler` on `envelope`, retrying after each delay, then dead-letters it; counts each
+/// attempt's outcome in `metrics`.
+async fn deliver_with_retries(
     handler: &dyn Handler,
-    consumer: &str,
+    subscription: &Subscription,
     envelope: &Envelope,
     retry_delays: &[Duration],
+    metrics: &BusMetrics,
 ) {
+    let consumer = subscription.consumer();
+    let consumer = consumer.as_str();
+    let count = |outcome| metrics.count(subscription, &envelope.event_type, outcome);
     let mut attempt = 0usize;
     loop {
         attempt += 1;
@@ -49,8 +68,12 @@ pub(crate) async fn deliver_with_retries(
             tracing::Instrument::instrument(crate::run_handler(handler, envelope.clone()), span)
                 .await;
         match result {
-            Ok(()) => return,
+            Ok(()) => {
+                count(Outcome::Handled);
+                return;
+            }
             Err(e) if attempt <= retry_delays.len() => {
+                count(Outcome::Retried);
                 let delay = retry_delays[attempt - 1];
                 tracing::warn!(event_id = %envelope.id, consumer, attempt, error = %e, ?delay, "handler failed; will retry");
                 tokio::time::sleep(delay).await;
@@ -60,6 +83,7 @@ pub(crate) async fn deliver_with_retries(
                 handler
                     .dead_letter(envelope.clone(), e.to_string(), attempt as u32)
                     .await;
+                count(Outcome::DeadLettered);
                 return;
             }
         }
@@ -69,16 +93,22 @@ pub(crate) async fn deliver_with_retries(
 #[async_trait::async_trait]
 impl Transport for MemoryTransport {
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
-        let targets: Vec<(String, Arc<dyn Handler>)> = self
+        let targets: Vec<Subscribed> = self
             .subscriptions
             .read()
             .await
             .iter()
             .filter(|(s, _)| s.matches(&envelope.event_type))
-            .map(|(s, h)| (s.consumer(), h.clone()))
+            .map(|(s, h)| (s.clone(), h.clone()))
             .collect();
-        futures::future::join_all(targets.iter().map(|(consumer, h)| {
-            deliver_with_retries(h.as_ref(), consumer, envelope, &self.retry_delays)
+        futures::future::join_all(targets.iter().map(|(subscription, h)| {
+            deliver_with_retries(
+                h.as_ref(),
+                subscription,
+                envelope,
+                &self.retry_delays,
+                &self.metrics,
+            )
         }))
         .await;
         Ok(())
@@ -92,7 +122,7 @@ impl Transport for MemoryTransport {
         self.subscriptions
             .write()
             .await
-            .push((subscription, handler));
+            .push((Arc::new(subscription), handler));
         Ok(())
     }
 

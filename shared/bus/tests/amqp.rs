@@ -597,10 +597,11 @@ async fn a_poison_message_is_retried_then_dead_lettered_with_its_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_is_not_an_envelope_is_dead_lettered() {
     let env = TestEnv::amqp();
-    let bus = env.transport().await;
+    let metrics = hub_bus::BusMetrics::default();
+    let bus = env.transport_counting(metrics.clone()).await;
     let sub = env.subscription("consumer", "raw", &[WITHDRAWN]);
     let tally = Arc::new(Tally::default());
-    bus.subscribe(sub, tally.clone()).await.unwrap();
+    bus.subscribe(sub.clone(), tally.clone()).await.unwrap();
 
     let (_conn, ch) = raw_channel().await;
     ch.confirm_select(ConfirmSelectOptions::default())
@@ -628,6 +629,14 @@ async fn a_message_that_is_not_an_envelope_is_dead_lettered() {
     assert!(error.contains("not an envelope"), "x-hub-error: {error}");
     assert_eq!(tally.total(), 0, "the handler never saw it");
     assert_eq!(depth(&ch, &q).await, 0);
+    // Counted as dead-lettered under `undecodable`, not under any type it might claim.
+    use hub_bus::metrics::{Outcome, UNDECODABLE};
+    let deadline = Instant::now() + WAIT;
+    while metrics.get(&sub, UNDECODABLE, Outcome::DeadLettered) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(metrics.get(&sub, UNDECODABLE, Outcome::DeadLettered), 1);
+    assert_eq!(metrics.get(&sub, WITHDRAWN, Outcome::DeadLettered), 0);
     env.finish().await;
 }
 

@@ -244,6 +244,10 @@ pub struct Database {
     write_lock: Arc<std::sync::Mutex<()>>,
     /// Where the database is, without credentials, for logs and errors.
     pub location: String,
+    /// The service whose database this is (the `service` label of the pool's metrics).
+    service: String,
+    /// The pool's waits for a connection, counted by the pool's event handler.
+    waits: crate::metrics::PoolWaits,
 }
 
 #[derive(Debug)]
@@ -352,7 +356,9 @@ impl Database {
             url: conn_url,
             backend,
         };
+        let waits = crate::metrics::PoolWaits::new(service)?;
         let mut builder = Pool::builder()
+            .event_handler(Box::new(waits.clone()))
             .error_handler(Box::new(LogConnectErrors {
                 location: location.clone(),
             }))
@@ -377,11 +383,31 @@ impl Database {
             backend,
             write_lock: Arc::default(),
             location,
+            service: service.to_owned(),
+            waits,
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The pool on `/metrics`, labelled with the service: connections in use and idle (read
+    /// at each scrape), the maximum, the time check-outs waited for a connection and the waits
+    /// that timed out. Register it once, into the registry of the platform that runs the
+    /// service.
+    pub fn pool_metrics(&self) -> prometheus::Result<Box<dyn prometheus::core::Collector>> {
+        let pool = self.pool.clone();
+        let collector = crate::metrics::PoolCollector::new(
+            &self.service,
+            self.waits.clone(),
+            self.pool.max_size(),
+            Box::new(move || {
+                let state = pool.state();
+                (state.connections, state.idle_connections)
+            }),
+        )?;
+        Ok(Box::new(collector))
     }
 
     /// Runs pending migrations of every set given, in order.
@@ -624,6 +650,70 @@ mod tests {
 #[cfg(test)]
 mod sqlite_tests {
     use super::*;
+
+    /// The pool's metrics: a check-out that waited is timed, one that gave up is counted, and
+    /// the connections lent out and idle are read from the pool at each scrape.
+    #[test]
+    fn the_pool_shows_connections_waits_and_timeouts() {
+        let dir = std::env::temp_dir().join(format!("hub-pool-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pool.sqlite").to_string_lossy().into_owned();
+        let waits = crate::metrics::PoolWaits::new("svc").unwrap();
+        let pool = Pool::builder()
+            .max_size(1)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_millis(200))
+            .event_handler(Box::new(waits.clone()))
+            .build(Manager {
+                url: file,
+                backend: Backend::Sqlite,
+            })
+            .unwrap();
+        let registry = prometheus::Registry::new();
+        let state = pool.clone();
+        let collector = crate::metrics::PoolCollector::new(
+            "svc",
+            waits,
+            1,
+            Box::new(move || {
+                let s = state.state();
+                (s.connections, s.idle_connections)
+            }),
+        )
+        .unwrap();
+        registry.register(Box::new(collector)).unwrap();
+        let scrape = || {
+            let mut buf = Vec::new();
+            prometheus::Encoder::encode(
+                &prometheus::TextEncoder::new(),
+                &registry.gather(),
+                &mut buf,
+            )
+            .unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+
+        let held = pool.get().unwrap();
+        assert!(pool.get().is_err(), "the one connection is lent out");
+        let text = scrape();
+        for line in [
+            "db_client_connection_count{service=\"svc\",state=\"used\"} 1",
+            "db_client_connection_count{service=\"svc\",state=\"idle\"} 0",
+            "db_client_connection_max{service=\"svc\"} 1",
+            "db_client_connection_timeouts_total{service=\"svc\"} 1",
+            "db_client_connection_wait_time_seconds_count{service=\"svc\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        drop(held);
+        let text = scrape();
+        assert!(
+            text.contains("db_client_connection_count{service=\"svc\",state=\"idle\"} 1"),
+            "{text}"
+        );
+        drop(pool);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// A connection set up while another one writes waits for nothing and fails at nothing
     /// (it used to switch the file to WAL itself and fail with "database is locked"), and a

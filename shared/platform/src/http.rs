@@ -1,7 +1,7 @@
 //! HTTP pieces every service mounts: the validating JSON extractor, health, metrics and the
 //! OpenAPI document.
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse, Responder,
@@ -11,11 +11,9 @@ use actix_web::{
     web,
 };
 use futures::future::LocalBoxFuture;
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
-};
 use serde::de::DeserializeOwned;
 
+pub use crate::metrics::Metrics;
 use crate::problem::{FieldError, Problem};
 
 /// Rules a request body must keep beyond its shape. The default keeps none.
@@ -226,100 +224,6 @@ impl ReadinessCheck for crate::db::Database {
     async fn check(&self) -> Result<(), String> {
         self.ping().await.map_err(|e| e.to_string())
     }
-}
-
-/// Prometheus metrics of one process.
-#[derive(Clone)]
-pub struct Metrics {
-    pub registry: Registry,
-    requests: IntCounterVec,
-    latency: HistogramVec,
-    rss: IntGauge,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests served"),
-            &["method", "route", "status"],
-        )
-        .expect("valid metric");
-        let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
-                vec![
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                ],
-            ),
-            &["method", "route"],
-        )
-        .expect("valid metric");
-        let rss = IntGauge::new(
-            "process_resident_memory_bytes",
-            "Resident memory size in bytes",
-        )
-        .expect("valid");
-        registry
-            .register(Box::new(requests.clone()))
-            .expect("unique metric");
-        registry
-            .register(Box::new(latency.clone()))
-            .expect("unique metric");
-        registry
-            .register(Box::new(rss.clone()))
-            .expect("unique metric");
-        Self {
-            registry,
-            requests,
-            latency,
-            rss,
-        }
-    }
-}
-
-impl Metrics {
-    pub fn render(&self) -> String {
-        if let Some(rss) = resident_memory_bytes() {
-            self.rss.set(rss as i64);
-        }
-        let mut buf = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buf)
-            .expect("text encoding");
-        String::from_utf8(buf).expect("prometheus text is UTF-8")
-    }
-}
-
-/// This process's resident set size (Linux).
-pub fn resident_memory_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// Middleware recording every request in [`Metrics`].
-pub async fn record_metrics(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
-    let res = next.call(req).await?;
-    if let Some(m) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
-        m.requests
-            .with_label_values(&[&method, &route, res.status().as_str()])
-            .inc();
-        m.latency
-            .with_label_values(&[&method, &route])
-            .observe(started.elapsed().as_secs_f64());
-    }
-    Ok(res)
 }
 
 /// What the operational endpoints serve.
@@ -535,14 +439,15 @@ mod tests {
     }
 }
 
-/// What a service contributes to an HTTP server: its routes and its OpenAPI document.
+/// What a service contributes to an HTTP server: its routes, its OpenAPI document and the
+/// metric families of its own workers (registered into the platform's registry at start).
 /// The embedded server mounts every service's routes side by side; a distributed process
 /// mounts one.
-#[derive(Clone)]
 pub struct Mounted {
     pub name: &'static str,
     pub configure: Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>,
     pub openapi: utoipa::openapi::OpenApi,
+    pub metrics: Vec<Box<dyn prometheus::core::Collector>>,
 }
 
 /// Creates a tracing span for an incoming request, continuing the caller's W3C trace

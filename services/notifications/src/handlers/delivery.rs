@@ -48,6 +48,7 @@ use tracing::Instrument as _;
 
 use crate::{
     domain::{self, AfterFailure, RetryPolicy},
+    handlers::metrics::{AttemptOutcome, WebhookMetrics},
     store::{self, Attempt, Claimed, Next, now_ms},
 };
 
@@ -134,11 +135,13 @@ pub struct Worker {
     /// The earliest retry the recorder scheduled since the worker last read the next due
     /// time from the database (`i64::MAX`: none).
     retry_due: Arc<AtomicI64>,
+    metrics: WebhookMetrics,
 }
 
 /// Starts the worker. `wake` is notified whenever deliveries are queued; `in_process` says
 /// this process owns its database alone (embedded mode), so leases left by a previous run
-/// are cleared at start. The worker ends when `mounted` can no longer be upgraded.
+/// are cleared at start. The worker ends when `mounted` can no longer be upgraded. What it
+/// does is counted in `metrics`.
 pub fn spawn(
     store: Store,
     settings: &WebhookSettings,
@@ -146,6 +149,7 @@ pub fn spawn(
     wake: Arc<Notify>,
     in_process: bool,
     mounted: Weak<()>,
+    metrics: WebhookMetrics,
 ) -> anyhow::Result<JoinHandle<()>> {
     hub_platform::install_crypto_provider();
     let client = reqwest::Client::builder()
@@ -167,6 +171,7 @@ pub fn spawn(
         attempts,
         wake.clone(),
         retry_due.clone(),
+        metrics.clone(),
     ));
     let worker = Arc::new(Worker {
         store,
@@ -183,18 +188,20 @@ pub fn spawn(
         lease_ms: i64::try_from(settings.timeout_ms).unwrap_or(i64::MAX / 2) + LEASE_MARGIN_MS,
         recorder,
         retry_due,
+        metrics,
     });
     Ok(tokio::spawn(worker.run(in_process)))
 }
 
 /// Records attempts as they come, each batch in one transaction: everything that finished
 /// while the previous batch committed. Wakes the worker after a batch that scheduled a retry
-/// (the retry's due time is news to it).
+/// (the retry's due time is news to it). Counts the endpoints it disabled.
 async fn record(
     store: Store,
     mut attempts: mpsc::UnboundedReceiver<(Attempt, Next)>,
     wake: Arc<Notify>,
     retry_due: Arc<AtomicI64>,
+    metrics: WebhookMetrics,
 ) {
     let mut batch = Vec::new();
     while attempts.recv_many(&mut batch, RECORD_BATCH).await > 0 {
@@ -216,13 +223,16 @@ async fn record(
             .iter()
             .map(|(a, _)| a.delivery_id.clone())
             .collect();
-        if let Err(e) = store
+        match store
             .db
             .transaction(move |c| store::record_all(c, &recorded))
             .await
         {
+            Ok(disabled) => metrics.endpoints_disabled(disabled),
             // The leases run out and the deliveries are sent again: at least once, never lost.
-            tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts");
+            Err(e) => {
+                tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts")
+            }
         }
         if let Some(at) = retries {
             retry_due.fetch_min(at, Ordering::SeqCst);
@@ -411,16 +421,12 @@ impl Worker {
                 .await
                 .map_err(Some)
         };
-        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (status_code, error) = match result {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(Some(e)) if !is_refused(&e) => {
-                (e.status().map(|s| s.as_u16()), Some(self.describe(&e)))
-            }
-            // Refused: logged as such, with nothing about what is (or is not) listening there.
-            Err(_) => (None, Some(Refused.to_string())),
-        };
-        let delivered = error.is_none() && status_code.is_some_and(domain::accepted);
+        let elapsed = started.elapsed();
+        let latency_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        let (status_code, error, outcome) = self.outcome(result);
+        self.metrics
+            .attempt(&d.event_type, outcome, elapsed.as_secs_f64());
+        let delivered = outcome == AttemptOutcome::Delivered;
         let now = now_ms();
         let next = if delivered {
             Next::Delivered
@@ -437,6 +443,11 @@ impl Worker {
                 },
             }
         };
+        match &next {
+            Next::Delivered => self.metrics.delivery_ended(&d.event_type, true),
+            Next::GiveUp { .. } => self.metrics.delivery_ended(&d.event_type, false),
+            Next::RetryAt(_) => {}
+        }
         match &next {
             Next::Delivered => {
                 tracing::info!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, event_type = %d.event_type,
@@ -464,6 +475,38 @@ impl Worker {
         if self.recorder.send((attempt, next)).is_err() {
             // The lease runs out and the delivery is sent again: at least once, never lost.
             tracing::error!(delivery_id = %d.id, "the recorder is gone; the attempt is not recorded");
+        }
+    }
+
+    /// An attempt's status code, error and outcome. A refused one is logged as such, with
+    /// nothing about what is (or is not) listening there.
+    fn outcome(
+        &self,
+        result: Result<reqwest::Response, Option<reqwest::Error>>,
+    ) -> (Option<u16>, Option<String>, AttemptOutcome) {
+        match result {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let outcome = if domain::accepted(status) {
+                    AttemptOutcome::Delivered
+                } else {
+                    AttemptOutcome::HttpError
+                };
+                (Some(status), None, outcome)
+            }
+            Err(Some(e)) if !is_refused(&e) => {
+                let outcome = if e.is_timeout() {
+                    AttemptOutcome::Timeout
+                } else {
+                    AttemptOutcome::ConnectionError
+                };
+                (
+                    e.status().map(|s| s.as_u16()),
+                    Some(self.describe(&e)),
+                    outcome,
+                )
+            }
+            Err(_) => (None, Some(Refused.to_string()), AttemptOutcome::Refused),
         }
     }
 
@@ -898,5 +941,116 @@ mod tests {
     #[test]
     fn sqlite_the_worker_stops_with_the_service() {
         run(Backend::Sqlite, the_worker_stops_with_the_service);
+    }
+
+    /// Every attempt is counted by outcome, with its latency, on the metrics the service hands
+    /// to the platform: a 2xx, a 500, a timeout, a closed port, a private address. Giving up at
+    /// once (`give_up_after_hours` 0), each failure also fails its delivery and disables its
+    /// endpoint.
+    async fn attempts_are_counted_by_outcome(store: Store) {
+        let rx = Receiver::start(|path, _| match path {
+            "/fail" => (500, Duration::ZERO),
+            "/slow" => (204, Duration::from_secs(2)),
+            _ => (204, Duration::ZERO),
+        })
+        .await;
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/closed", l.local_addr().unwrap())
+        };
+        for (org, url) in [
+            ("prov-ok", rx.url("ok")),
+            ("prov-fail", rx.url("fail")),
+            ("prov-slow", rx.url("slow")),
+            ("prov-closed", closed),
+            // Refused before any connection is made.
+            ("prov-private", "https://10.0.0.1/h".to_owned()),
+        ] {
+            endpoint(&store, org, &url, &[INVITED], true).await;
+        }
+        let settings = Arc::new(settings(&[
+            ("webhooks.timeout_ms", "300"),
+            ("webhooks.give_up_after_hours", "0"),
+        ]));
+        let transport: Arc<dyn Transport> = Arc::new(MemoryTransport::new(&settings.bus));
+        let mut mounted = crate::start(store.clone(), transport.clone(), settings.clone())
+            .await
+            .unwrap();
+        let registry = prometheus::Registry::new();
+        for c in mounted.metrics.drain(..) {
+            registry.register(c).unwrap();
+        }
+        let scrape = || {
+            let mut buf = Vec::new();
+            prometheus::Encoder::encode(
+                &prometheus::TextEncoder::new(),
+                &registry.gather(),
+                &mut buf,
+            )
+            .unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        let invited = [
+            "prov-ok",
+            "prov-fail",
+            "prov-slow",
+            "prov-closed",
+            "prov-private",
+        ];
+        let env = Envelope::new("competition", "LCR-PPA", &opened(&invited));
+        transport.publish(&env).await.unwrap();
+
+        let text = eventually("four endpoints disabled", Duration::from_secs(5), || {
+            let text = scrape();
+            async move {
+                text.contains("webhook_endpoints_disabled_total 4")
+                    .then_some(text)
+            }
+        })
+        .await;
+        for outcome in [
+            "delivered",
+            "http_error",
+            "timeout",
+            "connection_error",
+            "refused",
+        ] {
+            let attempts = format!(
+                "webhook_attempts_total{{event_type=\"{INVITED}\",outcome=\"{outcome}\"}} 1"
+            );
+            let timed =
+                format!("webhook_attempt_duration_seconds_count{{outcome=\"{outcome}\"}} 1");
+            assert!(text.contains(&attempts), "{attempts} in {text}");
+            assert!(text.contains(&timed), "{timed} in {text}");
+        }
+        for (outcome, n) in [("delivered", 1), ("failed", 4)] {
+            let ended = format!(
+                "webhook_deliveries_total{{event_type=\"{INVITED}\",outcome=\"{outcome}\"}} {n}"
+            );
+            assert!(text.contains(&ended), "{ended} in {text}");
+        }
+        // The timeout took at least the timeout; no label names an endpoint or a URL.
+        let slow: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("webhook_attempt_duration_seconds_sum{outcome=\"timeout\"} ")
+            })
+            .and_then(|v| v.parse().ok())
+            .expect("the timeout's duration");
+        assert!(slow >= 0.3, "{slow}");
+        assert!(
+            !text.contains("prov-") && !text.contains("127.0.0.1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sqlite_attempts_are_counted_by_outcome() {
+        run(Backend::Sqlite, attempts_are_counted_by_outcome);
+    }
+
+    #[test]
+    fn postgres_attempts_are_counted_by_outcome() {
+        run(Backend::Postgres, attempts_are_counted_by_outcome);
     }
 }

@@ -29,6 +29,7 @@
 //! award): its state is what the latest event by `occurred_at` says ([`store::track`]).
 
 pub mod delivery;
+pub mod metrics;
 
 use std::{collections::BTreeSet, sync::Arc};
 

@@ -629,13 +629,14 @@ pub enum Next {
 
 /// Records an attempt and its consequence, in one transaction with the caller's.
 pub fn record(conn: &mut DbConnection, a: &Attempt, next: &Next) -> Result<(), DbError> {
-    record_all(conn, std::slice::from_ref(&(a.clone(), next.clone())))
+    record_all(conn, std::slice::from_ref(&(a.clone(), next.clone()))).map(drop)
 }
 
 /// Records attempts and their consequences (in one transaction with the caller's): every
 /// attempt in multi-row inserts, the deliveries that went through in one update per
-/// (attempt number, status code), the others one by one.
-pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Result<(), DbError> {
+/// (attempt number, status code), the others one by one. Returns how many endpoints it
+/// disabled (those of deliveries that failed for good, unless disabled already).
+pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Result<usize, DbError> {
     const COLUMNS: usize = 7;
     for chunk in outcomes.chunks(rows_per_statement(COLUMNS)) {
         let mut q = diesel::sql_query(format!(
@@ -660,6 +661,7 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
     // A delivery's row takes an attempt's outcome only while the attempt's lease is still on
     // it: a redelivery asked for meanwhile (or a new claim after the lease ran out) owns it.
     let mut delivered: BTreeMap<(i32, Option<i32>, i64), Vec<&str>> = BTreeMap::new();
+    let mut disabled = 0;
     for (a, next) in outcomes {
         let target = webhook_deliveries::table
             .find(&a.delivery_id)
@@ -699,7 +701,7 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
                     ))
                     .execute(conn)?;
                 if failed > 0 {
-                    disable(conn, &a.endpoint_id, reason, a.at)?;
+                    disabled += disable(conn, &a.endpoint_id, reason, a.at)?;
                 }
             }
         }
@@ -720,7 +722,7 @@ pub fn record_all(conn: &mut DbConnection, outcomes: &[(Attempt, Next)]) -> Resu
         ))
         .execute(conn)?;
     }
-    Ok(())
+    Ok(disabled)
 }
 
 /// A competition as learnt from the competition service's events.

@@ -263,7 +263,13 @@ impl TestEnv {
 
     /// A new connection to RabbitMQ with this test's exchange and prefix.
     pub async fn transport(&self) -> Arc<AmqpTransport> {
-        let t = AmqpTransport::connect(&self.settings)
+        self.transport_counting(hub_bus::BusMetrics::default())
+            .await
+    }
+
+    /// [`TestEnv::transport`], counting what its consumers do into `metrics`.
+    pub async fn transport_counting(&self, metrics: hub_bus::BusMetrics) -> Arc<AmqpTransport> {
+        let t = AmqpTransport::connect_with_metrics(&self.settings, metrics)
             .await
             .unwrap_or_else(|e| {
                 panic!("RabbitMQ is not reachable at {AMQP_URL}: {e}\n{START_RABBITMQ}")
