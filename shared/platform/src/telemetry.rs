@@ -81,20 +81,50 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
             )
             .try_init()?;
     } else {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_writer(std::io::stderr)
-                    .with_filter(filter),
-            )
-            .try_init()?;
+        registry.with(json_lines().with_filter(filter)).try_init()?;
     }
     if exporting {
         tracing::info!("exporting traces over OTLP");
     }
     Ok(TelemetryGuard { provider })
+}
+
+/// The JSON log lines, one object per line on stderr: `timestamp`, `level`, `target`, the
+/// event's fields at the top level (`message` among them), `span` (the current span's name and
+/// fields) and, inside a span, its OpenTelemetry `trace_id` and `span_id`.
+fn json_lines<S>() -> json_subscriber::JsonLayer<S, fn() -> std::io::Stderr>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let mut layer = json_subscriber::JsonLayer::stderr();
+    layer
+        .with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
+        .with_level("level")
+        .with_target("target")
+        .with_flattened_event()
+        .with_current_span("span");
+    layer.add_dynamic_field("trace_id", |_, _| current_ids().map(|(trace, _)| trace));
+    layer.add_dynamic_field("span_id", |_, _| current_ids().map(|(_, span)| span));
+    layer
+}
+
+/// The trace and span ids of the span entered on this thread, as hex (the OpenTelemetry layer
+/// makes an entered span's context the current one), or `None` outside any traced span.
+pub fn current_ids() -> Option<(String, String)> {
+    let cx = opentelemetry::Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// The W3C headers (`traceparent`, and `tracestate` unless empty) of `span` itself: what a
+/// message sent under it carries so that its handling joins the trace as its child.
+pub fn headers_of(span: &tracing::Span) -> HashMap<String, String> {
+    let mut carrier = HashMap::new();
+    global::get_text_map_propagator(|p| p.inject_context(&span.context(), &mut carrier));
+    carrier.retain(|_, v| !v.is_empty());
+    carrier
 }
 
 /// The current span's trace context as W3C headers (`traceparent`, `tracestate`).
@@ -127,10 +157,7 @@ pub fn child_headers(
         return HashMap::new();
     }
     let _ = span.set_parent(cx);
-    let mut carrier = HashMap::new();
-    global::get_text_map_propagator(|p| p.inject_context(&span.context(), &mut carrier));
-    carrier.retain(|_, v| !v.is_empty());
-    carrier
+    headers_of(span)
 }
 
 #[cfg(test)]
