@@ -245,9 +245,7 @@ async fn follow_a_referral(
     hooks: &Receiver,
 ) -> Vec<Exported> {
     use hub_platform::Role;
-    let seeded = hub::seed::seed(p.competition, &p.auth)
-        .await
-        .expect("seed");
+    let seeded = hub::seed::seed(p.competition, &p.auth).await.expect("seed");
     let client = reqwest::Client::new();
     let provider = p
         .auth
@@ -321,16 +319,26 @@ async fn follow_a_referral(
         }
     }
     let server = &found[0];
-    assert_eq!(server.parent, "00f067aa0ba902b7", "the caller's span: {server:?}");
+    assert_eq!(
+        server.parent, "00f067aa0ba902b7",
+        "the caller's span: {server:?}"
+    );
     for (k, v) in [
         ("http.request.method", "POST"),
         ("http.route", "/v1/referrals"),
         ("url.path", "/v1/referrals"),
     ] {
-        assert_eq!(server.attributes.get(k).map(String::as_str), Some(v), "{k}: {server:?}");
+        assert_eq!(
+            server.attributes.get(k).map(String::as_str),
+            Some(v),
+            "{k}: {server:?}"
+        );
     }
     for deprecated in ["http.method", "http.status_code", "http.target"] {
-        assert!(!server.attributes.contains_key(deprecated), "{deprecated}: {server:?}");
+        assert!(
+            !server.attributes.contains_key(deprecated),
+            "{deprecated}: {server:?}"
+        );
     }
     found
 }
@@ -339,22 +347,26 @@ async fn follow_a_referral(
 /// exported (same `span_id`), and the referral's with its trace id, method, route and status.
 /// Waits for the spans and the lines to match (exports are batched).
 async fn assert_logs(hub: &Hub, service_name: &str, collector: &Receiver, server: &Exported) {
-    eventually("one access line per server span", Duration::from_secs(20), || {
-        let mut spans: Vec<String> = spans_at(collector)
-            .into_iter()
-            .filter(|s| s.service == service_name && s.kind == SpanKind::Server)
-            .map(|s| s.span_id)
-            .collect();
-        spans.sort();
-        let mut lines: Vec<String> = hub
-            .json_log()
-            .iter()
-            .filter(|l| l["target"] == "hub::access")
-            .map(|l| l["span_id"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        lines.sort();
-        async move { (!spans.is_empty() && spans == lines).then_some(()) }
-    })
+    eventually(
+        "one access line per server span",
+        Duration::from_secs(20),
+        || {
+            let mut spans: Vec<String> = spans_at(collector)
+                .into_iter()
+                .filter(|s| s.service == service_name && s.kind == SpanKind::Server)
+                .map(|s| s.span_id)
+                .collect();
+            spans.sort();
+            let mut lines: Vec<String> = hub
+                .json_log()
+                .iter()
+                .filter(|l| l["target"] == "hub::access")
+                .map(|l| l["span_id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            lines.sort();
+            async move { (!spans.is_empty() && spans == lines).then_some(()) }
+        },
+    )
     .await;
     let log = hub.json_log();
     let line = log

@@ -112,10 +112,8 @@ pub fn trace_of(envelope: &Envelope) -> std::collections::HashMap<String, String
     .collect()
 }
 
-/// Gives `envelope` the trace context of `span` (for the message published, or the handling,
-/// under it).
-fn carry_trace(envelope: &mut Envelope, span: &tracing::Span) {
-    let mut headers = hub_platform::telemetry::headers_of(span);
+/// Gives `envelope` the trace context in `headers` (W3C; none if empty).
+fn carry_trace(envelope: &mut Envelope, mut headers: std::collections::HashMap<String, String>) {
     envelope.traceparent = headers.remove("traceparent");
     envelope.tracestate = headers.remove("tracestate");
 }
@@ -130,7 +128,9 @@ fn record_error(span: &tracing::Span, error_type: &'static str) {
 /// per the OpenTelemetry messaging conventions: `process <event type>`, kind consumer, a child
 /// of the span that published the message (its context in `carrier`: the AMQP headers, or
 /// the envelope in-process). The handler sees the envelope with this span's trace context, so
-/// the events it emits and the webhooks it queues follow in the same trace, under it.
+/// the events it emits and the webhooks it queues follow in the same trace, under it. A
+/// message that came without trace context (never from the relay, which always sends one) is
+/// handled in a span of its own and handed over without any.
 pub(crate) async fn handle_traced(
     handler: &dyn Handler,
     mut envelope: Envelope,
@@ -153,8 +153,8 @@ pub(crate) async fn handle_traced(
         otel.status_code = tracing::field::Empty,
         error.type = tracing::field::Empty,
     );
-    hub_platform::telemetry::set_parent(&span, carrier);
-    carry_trace(&mut envelope, &span);
+    let headers = hub_platform::telemetry::child_headers(&span, carrier);
+    carry_trace(&mut envelope, headers);
     let result =
         tracing::Instrument::instrument(run_handler(handler, envelope), span.clone()).await;
     if result.is_err() {

@@ -409,7 +409,7 @@ async fn publish_traced(transport: &dyn Transport, mut envelope: Envelope) -> Re
         error.type = tracing::field::Empty,
     );
     hub_platform::telemetry::set_parent(&span, &crate::trace_of(&envelope));
-    crate::carry_trace(&mut envelope, &span);
+    crate::carry_trace(&mut envelope, hub_platform::telemetry::headers_of(&span));
     let outcome = tracing::Instrument::instrument(transport.publish(&envelope), span.clone())
         .await
         .map_err(|e| e.to_string());
