@@ -124,3 +124,103 @@ pub async fn access_log(
     );
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{App, HttpResponse, middleware::from_fn, test, web};
+    use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
+    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    /// Keeps the spans exported to it.
+    #[derive(Debug, Clone, Default)]
+    struct Kept(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanExporter for Kept {
+        async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    fn attribute(span: &SpanData, key: &str) -> Option<String> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    }
+
+    /// Server spans are named `{method} {route}` (the method alone when no route matched),
+    /// kind server, with the conventions' attributes and never the query string; a caller's
+    /// `traceparent` makes the span its child; a 5xx sets status ERROR and `error.type`, a 4xx
+    /// does not.
+    #[actix_web::test]
+    async fn server_spans_follow_the_http_conventions() {
+        const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+        crate::telemetry::init_propagation();
+        let kept = Kept::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(kept.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(access_log))
+                .wrap(server_spans())
+                .route("/v1/things/{id}", web::get().to(HttpResponse::Ok))
+                .route("/boom", web::post().to(HttpResponse::InternalServerError))
+                .default_service(web::to(HttpResponse::NotFound)),
+        )
+        .await;
+        for req in [
+            test::TestRequest::get()
+                .uri("/v1/things/7?name=Jordan")
+                .insert_header(("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))),
+            test::TestRequest::post().uri("/boom"),
+            test::TestRequest::get().uri("/nowhere"),
+        ] {
+            let _ = test::call_service(&app, req.to_request()).await;
+        }
+        let spans = kept.0.lock().unwrap().clone();
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+        assert_eq!(names, ["GET /v1/things/{id}", "POST /boom", "GET"]);
+        assert!(spans.iter().all(|s| s.span_kind == SpanKind::Server));
+        let thing = &spans[0];
+        assert_eq!(thing.span_context.trace_id().to_string(), TRACE_ID);
+        assert_eq!(thing.parent_span_id.to_string(), "00f067aa0ba902b7");
+        for (key, value) in [
+            ("http.request.method", "GET"),
+            ("http.route", "/v1/things/{id}"),
+            ("url.path", "/v1/things/7"),
+            ("http.response.status_code", "200"),
+        ] {
+            assert_eq!(attribute(thing, key).as_deref(), Some(value), "{key}");
+        }
+        assert!(
+            !format!("{:?}", thing.attributes).contains("Jordan"),
+            "no query string: {:?}",
+            thing.attributes
+        );
+        assert!(
+            matches!(spans[1].status, Status::Error { .. }),
+            "{:?}",
+            spans[1].status
+        );
+        assert_eq!(attribute(&spans[1], "error.type").as_deref(), Some("500"));
+        assert_eq!(
+            attribute(&spans[2], "http.response.status_code").as_deref(),
+            Some("404")
+        );
+        assert_eq!(attribute(&spans[2], "http.route"), None);
+        assert!(
+            !matches!(spans[2].status, Status::Error { .. }),
+            "a 4xx is no server error"
+        );
+    }
+}

@@ -40,12 +40,17 @@ impl TelemetryGuard {
     }
 }
 
+/// Makes W3C trace context (`traceparent`, `tracestate`) the propagation format.
+pub fn init_propagation() {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+}
+
 /// Installs logging and tracing for the process. Call once, at start-up.
 pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     // The OTLP exporter builds a reqwest client, which (built without a provider of its own)
     // panics unless rustls has one installed: install it before anything builds a client.
     crate::install_crypto_provider();
-    global::set_text_map_propagator(TraceContextPropagator::new());
+    init_propagation();
     let service_name =
         std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
     let resource = Resource::builder().with_service_name(service_name).build();
