@@ -15,8 +15,9 @@ use hub_platform::{
     db::Migrations,
     http::{
         BodyLimits, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies, openapi_document,
-        ops_routes, trace_requests,
+        ops_routes,
     },
+    http_trace::{access_log, server_spans},
 };
 use tokio::task::JoinHandle;
 
@@ -364,7 +365,8 @@ pub async fn start(
             )
             .wrap(from_fn(guard_bodies))
             .wrap(http_metrics.clone())
-            .wrap(from_fn(trace_requests))
+            .wrap(from_fn(access_log))
+            .wrap(server_spans())
             .configure(ops_routes)
             .configure(move |cfg| {
                 for m in mounted.iter() {
@@ -382,7 +384,7 @@ pub async fn start(
     let handle = server.handle();
     let server_task = tokio::spawn(server);
     let url = format!("http://{addr}");
-    tracing::info!(%url, services = ?services, "listening");
+    tracing::info!(%url, services = %services.join(","), "listening");
     Ok(Platform {
         url,
         services: services.iter().map(|s| (*s).to_owned()).collect(),

@@ -102,8 +102,11 @@ async fn stop_signal() -> anyhow::Result<&'static str> {
     }
 }
 
-/// Exits 1 with one line on stderr (`hub: <what>: <why>`) when anything fails, a refused
-/// configuration included, so an operator sees the reason in the first line of the logs.
+/// Exits 1 with one line on stderr when anything fails, a refused configuration included, so
+/// an operator sees the reason in the first line of the logs: `hub: <what>: <why>` in plain
+/// text while logging is not set up yet (configuration refused, or a command other than
+/// `serve`), else a log line like any other (JSON by default: level ERROR, message `hub
+/// stopped`, `error`), so the stream of a running service holds nothing but its log format.
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = Settings::load().and_then(|settings| {
@@ -115,7 +118,12 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("hub: {}", format!("{e:#}").replace('\n', " "));
+            let error = format!("{e:#}").replace('\n', " ");
+            if tracing::dispatcher::has_been_set() {
+                tracing::error!(error, "hub stopped");
+            } else {
+                eprintln!("hub: {error}");
+            }
             std::process::ExitCode::FAILURE
         }
     }
@@ -154,12 +162,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     anyhow::anyhow!("cannot listen on {}:{port}: {e}", settings.server.host)
                 })?;
             listener.set_nonblocking(true)?;
+            // Says where it listens in a JSON line of its own (message `listening`, `url`).
             let platform = hub::start(settings, &services, listener).await?;
-            eprintln!(
-                "Commissioning Hub listening on {} ({})",
-                platform.url,
-                services.join(", ")
-            );
             let signal = stop_signal().await?;
             tracing::info!(signal, "shutting down");
             platform.stop().await;

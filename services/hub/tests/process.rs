@@ -2,6 +2,7 @@
 //! it: environment variables, signals, exit codes and what arrives where.
 
 use std::{
+    collections::HashMap,
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -9,7 +10,11 @@ use std::{
 };
 
 use hub_testkit::{Backend, Receiver, TestDb, eventually};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::{
+    collector::trace::v1::ExportTraceServiceRequest,
+    common::v1::{AnyValue, any_value::Value},
+    trace::v1::span::SpanKind,
+};
 use prost::Message as _;
 
 /// A `hub` process; killed when dropped.
@@ -25,9 +30,15 @@ impl Hub {
     /// `hub serve --port 0` on a fresh SQLite directory, with `env` on top; waits until it
     /// says where it listens.
     fn serve(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        Self::start(&["serve", "--port", "0"], db.url(), env)
+    }
+
+    /// `hub <args>` on the database `database_url`, with `env` on top; waits (60 s at most)
+    /// until its JSON log says where it listens (message `listening`, `url`).
+    fn start(args: &[&str], database_url: &str, env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub"));
-        cmd.args(["serve", "--port", "0"])
-            .env("HUB__DATABASE__URL", db.url())
+        cmd.args(args)
+            .env("HUB__DATABASE__URL", database_url)
             .env("HUB__TELEMETRY__LOG_FILTER", "info")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .envs(env.iter().copied())
@@ -40,8 +51,10 @@ impl Hub {
         let log = stderr.clone();
         std::thread::spawn(move || {
             for line in lines.lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Commissioning Hub listening on ") {
-                    let _ = tx.send(url.split(' ').next().unwrap_or_default().to_owned());
+                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
+                    && json["message"] == "listening"
+                {
+                    let _ = tx.send(json["url"].as_str().unwrap_or_default().to_owned());
                 }
                 log.lock().unwrap().push(line);
             }
@@ -63,6 +76,18 @@ impl Hub {
     fn log(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
     }
+
+    /// Every line of its log, each parsed as JSON (panics at a line that is not).
+    fn json_log(&self) -> Vec<serde_json::Value> {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
+            })
+            .collect()
+    }
 }
 
 impl Drop for Hub {
@@ -72,8 +97,27 @@ impl Drop for Hub {
     }
 }
 
-/// The span names in OTLP/HTTP protobuf export requests.
-fn exported_spans(bodies: &[Vec<u8>]) -> Vec<(String, String)> {
+/// One span as it reached the collector.
+#[derive(Debug, Clone)]
+struct Exported {
+    /// The exporting process's `service.name`.
+    service: String,
+    name: String,
+    kind: SpanKind,
+    trace_id: String,
+    span_id: String,
+    /// Empty for a root span.
+    parent: String,
+    attributes: HashMap<String, String>,
+}
+
+/// The spans in OTLP/HTTP protobuf export requests.
+fn exported_spans(bodies: &[Vec<u8>]) -> Vec<Exported> {
+    let text = |v: &Option<AnyValue>| match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        other => format!("{other:?}"),
+    };
     let mut spans = Vec::new();
     for body in bodies {
         let req = ExportTraceServiceRequest::decode(body.as_slice()).expect("an OTLP export");
@@ -83,51 +127,416 @@ fn exported_spans(bodies: &[Vec<u8>]) -> Vec<(String, String)> {
                 .iter()
                 .flat_map(|r| &r.attributes)
                 .find(|a| a.key == "service.name")
-                .and_then(|a| a.value.as_ref())
-                .map(|v| format!("{:?}", v.value))
+                .map(|a| text(&a.value))
                 .unwrap_or_default();
-            for ss in rs.scope_spans {
-                for s in ss.spans {
-                    spans.push((service.clone(), s.name));
-                }
+            for s in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
+                spans.push(Exported {
+                    service: service.clone(),
+                    kind: SpanKind::try_from(s.kind).unwrap_or(SpanKind::Unspecified),
+                    trace_id: hex(&s.trace_id),
+                    span_id: hex(&s.span_id),
+                    parent: hex(&s.parent_span_id),
+                    attributes: s
+                        .attributes
+                        .iter()
+                        .map(|a| (a.key.clone(), text(&a.value)))
+                        .collect(),
+                    name: s.name,
+                });
             }
         }
     }
     spans
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every span the collector has received so far.
+fn spans_at(collector: &Receiver) -> Vec<Exported> {
+    let bodies: Vec<Vec<u8>> = collector
+        .requests("/v1/traces")
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    exported_spans(&bodies)
+}
+
+/// Whether `span` descends from `ancestor` within `spans`.
+fn descends(spans: &[Exported], span: &Exported, ancestor: &Exported) -> bool {
+    let mut parent = span.parent.clone();
+    while !parent.is_empty() {
+        if parent == ancestor.span_id {
+            return true;
+        }
+        parent = spans
+            .iter()
+            .find(|s| s.span_id == parent)
+            .map(|s| s.parent.clone())
+            .unwrap_or_default();
+    }
+    false
+}
+
+/// Where the platform under test answers, and how its processes name themselves.
+struct Platform<'a> {
+    referral: &'a str,
+    competition: &'a str,
+    notifications: &'a str,
+    /// The `service.name` of the process running a service.
+    service_name: fn(&str) -> String,
+    auth: std::sync::Arc<hub_platform::Authenticator>,
+}
+
+/// The spans one referral's trace must hold, in causal order: (service, span name, kind, an
+/// attribute and its value that pick it out among the trace's spans).
+const FOLLOWED: [(&str, &str, SpanKind, (&str, &str)); 6] = [
+    (
+        "referral",
+        "POST /v1/referrals",
+        SpanKind::Server,
+        ("http.response.status_code", "201"),
+    ),
+    (
+        "referral",
+        "publish referral.submitted",
+        SpanKind::Producer,
+        ("messaging.operation.type", "send"),
+    ),
+    (
+        "competition",
+        "process referral.submitted",
+        SpanKind::Consumer,
+        ("messaging.consumer.group.name", "competition.referrals"),
+    ),
+    (
+        "competition",
+        "publish competition.opened",
+        SpanKind::Producer,
+        ("messaging.operation.type", "send"),
+    ),
+    (
+        "notifications",
+        "process competition.opened",
+        SpanKind::Consumer,
+        (
+            "messaging.consumer.group.name",
+            "notifications.provider-events",
+        ),
+    ),
+    (
+        "notifications",
+        "POST",
+        SpanKind::Client,
+        ("webhook.event_type", "competition.invited"),
+    ),
+];
+
+/// A provider registers a webhook, then a council submits a referral under a trace of the
+/// test's own (`traceparent` sent): one trace follows it from the referral service's HTTP
+/// server span through the relay's publish, the competition service's handling, its publish
+/// of `competition.opened` and the notifications service's handling to the webhook attempt,
+/// each a descendant of the one before, in the process that runs its service; the webhook
+/// carries the trace. Returns those spans, in that order.
+async fn follow_a_referral(
+    p: &Platform<'_>,
+    collector: &Receiver,
+    hooks: &Receiver,
+) -> Vec<Exported> {
+    use hub_platform::Role;
+    let seeded = hub::seed::seed(p.competition, &p.auth).await.expect("seed");
+    let client = reqwest::Client::new();
+    let provider = p
+        .auth
+        .mint_default("p", hub::seed::DEMO_PROVIDERS[0].0, &[Role::Provider]);
+    let res = client
+        .post(format!("{}/v1/webhooks", p.notifications))
+        .bearer_auth(&provider)
+        .json(
+            &serde_json::json!({"url": hooks.url("hook"), "event_types": ["competition.invited"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let trace_id = hex(uuid::Uuid::now_v7().as_bytes());
+    let sefton = p
+        .auth
+        .mint_default("sw", "E08000014", &[Role::Commissioner]);
+    let body = hub::bench::referral_body(&seeded.framework_id, &seeded.residential_lot);
+    // Services apart: 422 until the referral service's replica has the seeded framework.
+    eventually("the referral accepted", Duration::from_secs(30), || {
+        let req = client
+            .post(format!("{}/v1/referrals", p.referral))
+            .bearer_auth(&sefton)
+            .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+            .json(&body)
+            .send();
+        async move { (req.await.ok()?.status() == 201).then_some(()) }
+    })
+    .await;
+    let invited = hooks.wait("hook", "competition.invited", 1).await;
+    let traceparent = invited[0]
+        .headers
+        .get("traceparent")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        traceparent.contains(&trace_id),
+        "the webhook's traceparent {traceparent:?}"
+    );
+    let (found, all) = eventually(
+        "the referral's spans at the collector",
+        Duration::from_secs(30),
+        || {
+            let all: Vec<Exported> = spans_at(collector)
+                .into_iter()
+                .filter(|s| s.trace_id == trace_id)
+                .collect();
+            let found: Vec<Exported> = FOLLOWED
+                .iter()
+                .filter_map(|(_, name, _, (k, v))| {
+                    all.iter()
+                        .find(|s| s.name == *name && s.attributes.get(*k).is_some_and(|a| a == v))
+                        .cloned()
+                })
+                .collect();
+            async move { (found.len() == FOLLOWED.len()).then_some((found, all)) }
+        },
+    )
+    .await;
+    for (i, ((service, name, kind, _), span)) in FOLLOWED.iter().zip(&found).enumerate() {
+        assert_eq!(span.kind, *kind, "{name}: {span:?}");
+        assert_eq!(span.service, (p.service_name)(service), "{name}: {span:?}");
+        if i > 0 {
+            let before = &found[i - 1];
+            assert!(
+                descends(&all, span, before),
+                "{name} descends from {}: {all:#?}",
+                before.name
+            );
+        }
+    }
+    let server = &found[0];
+    assert_eq!(
+        server.parent, "00f067aa0ba902b7",
+        "the caller's span: {server:?}"
+    );
+    for (k, v) in [
+        ("http.request.method", "POST"),
+        ("http.route", "/v1/referrals"),
+        ("url.path", "/v1/referrals"),
+    ] {
+        assert_eq!(
+            server.attributes.get(k).map(String::as_str),
+            Some(v),
+            "{k}: {server:?}"
+        );
+    }
+    for deprecated in ["http.method", "http.status_code", "http.target"] {
+        assert!(
+            !server.attributes.contains_key(deprecated),
+            "{deprecated}: {server:?}"
+        );
+    }
+    found
+}
+
+/// The process's log: every line JSON, no ERROR; one access line per server span the process
+/// exported (same `span_id`), and the referral's with its trace id, method, route and status.
+/// Waits for the spans and the lines to match (exports are batched).
+async fn assert_logs(hub: &Hub, service_name: &str, collector: &Receiver, server: &Exported) {
+    eventually(
+        "one access line per server span",
+        Duration::from_secs(20),
+        || {
+            let mut spans: Vec<String> = spans_at(collector)
+                .into_iter()
+                .filter(|s| s.service == service_name && s.kind == SpanKind::Server)
+                .map(|s| s.span_id)
+                .collect();
+            spans.sort();
+            let mut lines: Vec<String> = hub
+                .json_log()
+                .iter()
+                .filter(|l| l["target"] == "hub::access")
+                .map(|l| l["span_id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            lines.sort();
+            async move { (!spans.is_empty() && spans == lines).then_some(()) }
+        },
+    )
+    .await;
+    let log = hub.json_log();
+    let line = log
+        .iter()
+        .find(|l| l["target"] == "hub::access" && l["span_id"] == server.span_id.as_str())
+        .expect("the referral's access line");
+    assert_eq!(line["trace_id"], server.trace_id.as_str(), "{line}");
+    assert_eq!(
+        (&line["method"], &line["route"], &line["status"]),
+        (&"POST".into(), &"/v1/referrals".into(), &201.into()),
+        "{line}"
+    );
+    assert!(line["duration_ms"].as_f64().is_some(), "{line}");
+    let errors: Vec<_> = log.iter().filter(|l| l["level"] == "ERROR").collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 /// Issue 11: with `OTEL_EXPORTER_OTLP_ENDPOINT` set the binary used to panic at start ("No
-/// rustls crypto provider is configured", exit 101). It starts, and the spans of a request
-/// reach the collector over OTLP/HTTP.
+/// rustls crypto provider is configured", exit 101). Embedded, it starts and exports over
+/// OTLP/HTTP one trace that follows a referral from its HTTP request to the webhook it
+/// causes, spans named and attributed per the OpenTelemetry conventions; its log is JSON
+/// throughout, with an access line per request carrying the trace and span ids, and no ERROR
+/// (fresh starts once logged "database is locked" from the pool).
 #[tokio::test]
-async fn serve_exports_spans_over_otlp_http() {
+async fn serve_exports_one_trace_per_referral_over_otlp_http() {
     hub_platform::install_crypto_provider();
     let collector = Receiver::accepting().await;
+    let hooks = Receiver::accepting().await;
     let db = TestDb::new(Backend::Sqlite, "hub-process");
     let hub = Hub::serve(
         &db,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.base.as_str()),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true"),
         ],
     );
-    let res = reqwest::get(format!("{}/health/ready", hub.url))
-        .await
-        .expect("ready");
-    assert_eq!(res.status(), 200, "{}", hub.log());
-    let spans = eventually("spans at the collector", Duration::from_secs(20), || {
-        let got = collector.requests("/v1/traces");
-        async move {
-            let bodies: Vec<Vec<u8>> = got.into_iter().map(|r| r.body).collect();
-            let spans = exported_spans(&bodies);
-            (!spans.is_empty()).then_some(spans)
+    let settings = hub_platform::Settings::load_with(&[]).unwrap();
+    let platform = Platform {
+        referral: &hub.url,
+        competition: &hub.url,
+        notifications: &hub.url,
+        service_name: |_| "hub".to_owned(),
+        auth: hub_platform::Authenticator::new(&settings.auth),
+    };
+    let spans = follow_a_referral(&platform, &collector, &hooks).await;
+    assert_logs(&hub, "hub", &collector, &spans[0]).await;
+}
+
+/// The services apart (`hub serve <service>`: five processes, a PostgreSQL database each,
+/// RabbitMQ with an exchange and queues of their own), each exporting to the test's collector:
+/// one trace follows a referral across the referral, competition and notifications processes.
+/// The databases, queues and exchange are removed afterwards.
+#[tokio::test]
+async fn distributed_services_export_one_trace_per_referral() {
+    hub_platform::install_crypto_provider();
+    let collector = Receiver::accepting().await;
+    let hooks = Receiver::accepting().await;
+    let apart = Apart::start(&collector);
+    let platform = Platform {
+        referral: apart.url("referral"),
+        competition: apart.url("competition"),
+        notifications: apart.url("notifications"),
+        service_name: |s| format!("hub-{s}"),
+        auth: hub_platform::Authenticator::new(&apart.settings().auth),
+    };
+    let spans = follow_a_referral(&platform, &collector, &hooks).await;
+    assert_logs(&apart.hubs[0], "hub-referral", &collector, &spans[0]).await;
+    apart.stop().await;
+}
+
+const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const SECRET: &str = "process-tests-distributed-secret-0123456789";
+
+/// The five services as separate `hub serve <service>` processes.
+struct Apart {
+    hubs: Vec<Hub>,
+    /// `database.url`: a template (`{service}`), one new database per service.
+    database: String,
+    /// `bus.exchange` and `bus.queue_prefix`, new for the run.
+    exchange: String,
+}
+
+impl Apart {
+    fn start(collector: &Receiver) -> Self {
+        let run = uuid::Uuid::now_v7().simple().to_string();
+        let run = &run[run.len() - 12..];
+        let mut apart = Apart {
+            hubs: Vec::new(),
+            database: format!(
+                "postgres://postgres@127.0.0.1:5432/hubtrace_{run}_{{service}}?sslmode=disable"
+            ),
+            exchange: format!("hubtrace.{run}"),
+        };
+        let ports: Vec<String> = hub::SERVICES
+            .iter()
+            .map(|_| {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                l.local_addr().unwrap().port().to_string()
+            })
+            .collect();
+        let public = format!("http://127.0.0.1:{}", ports[0]);
+        let env = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.base.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true"),
+            ("HUB__BUS__URL", AMQP),
+            ("HUB__BUS__EXCHANGE", &apart.exchange),
+            ("HUB__BUS__QUEUE_PREFIX", &apart.exchange),
+            ("HUB__AUTH__HS256_SECRET", SECRET),
+            ("HUB__SERVER__PUBLIC_URL", &public),
+            ("HUB__DATABASE__POOL_SIZE", "4"),
+        ];
+        let mut hubs = Vec::new();
+        for (service, port) in hub::SERVICES.iter().zip(&ports) {
+            hubs.push(Hub::start(
+                &["serve", service, "--port", port],
+                &apart.database,
+                &env,
+            ));
         }
-    })
-    .await;
-    assert!(
-        spans.iter().all(|(service, _)| service.contains("\"hub\"")),
-        "{spans:?}"
-    );
+        apart.hubs = hubs;
+        apart
+    }
+
+    fn url(&self, service: &str) -> &str {
+        let i = hub::SERVICES
+            .iter()
+            .position(|s| *s == service)
+            .expect("a service");
+        &self.hubs[i].url
+    }
+
+    fn settings(&self) -> hub_platform::Settings {
+        hub_platform::Settings::load_with(&[
+            ("database.url", self.database.as_str()),
+            ("bus.url", AMQP),
+            ("bus.exchange", self.exchange.as_str()),
+            ("bus.queue_prefix", self.exchange.as_str()),
+            ("auth.hs256_secret", SECRET),
+        ])
+        .unwrap()
+    }
+
+    /// Stops the processes, then removes their queues and exchange (declared again by the
+    /// services run in this process, which know every subscription); the databases go when
+    /// it is dropped.
+    async fn stop(mut self) {
+        self.hubs.clear();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let platform = hub::start(self.settings(), hub::SERVICES, listener)
+            .await
+            .expect("the services start here to clean up");
+        platform.transport.teardown().await.expect("queues deleted");
+        platform.stop().await;
+    }
+}
+
+/// The processes are killed and the databases dropped, whatever happened.
+impl Drop for Apart {
+    fn drop(&mut self) {
+        self.hubs.clear();
+        for s in hub::SERVICES {
+            let url = self.database.replace("{service}", s);
+            if let Err(e) = hub_platform::db::drop_postgres_database(&url) {
+                eprintln!("clean-up: could not drop {url}: {e:#}");
+            }
+        }
+    }
 }
 
 impl Hub {

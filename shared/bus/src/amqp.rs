@@ -350,23 +350,19 @@ impl ConsumerCtx {
                 return;
             }
         };
-        let span = tracing::info_span!(
-            "consume",
-            event_type = %envelope.event_type,
-            event_id = %envelope.id,
-            consumer = %self.consumer,
-            attempt
-        );
         let mut carrier = std::collections::HashMap::new();
         for key in ["traceparent", "tracestate"] {
             if let Some(v) = header_str(&d, key) {
                 carrier.insert(key.to_owned(), v);
             }
         }
-        hub_platform::telemetry::set_parent(&span, &carrier);
-        let result = tracing::Instrument::instrument(
-            crate::run_handler(self.handler.as_ref(), envelope.clone()),
-            span,
+        let result = crate::handle_traced(
+            self.handler.as_ref(),
+            envelope.clone(),
+            &self.consumer,
+            attempt,
+            "rabbitmq",
+            &carrier,
         )
         .await;
         self.settle(&d, &envelope, attempt, result).await;

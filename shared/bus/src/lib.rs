@@ -106,6 +106,68 @@ pub(crate) async fn run_handler(
     }
 }
 
+/// The W3C trace context an envelope carries (`traceparent`, `tracestate`).
+pub fn trace_of(envelope: &Envelope) -> std::collections::HashMap<String, String> {
+    [
+        ("traceparent", &envelope.traceparent),
+        ("tracestate", &envelope.tracestate),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
+    .collect()
+}
+
+/// Gives `envelope` the trace context in `headers` (W3C; none if empty).
+fn carry_trace(envelope: &mut Envelope, mut headers: std::collections::HashMap<String, String>) {
+    envelope.traceparent = headers.remove("traceparent");
+    envelope.tracestate = headers.remove("tracestate");
+}
+
+/// Records a failed publish or handling on its span (status ERROR, `error.type`).
+fn record_error(span: &tracing::Span, error_type: &'static str) {
+    span.record("otel.status_code", "ERROR");
+    span.record("error.type", error_type);
+}
+
+/// Runs one handling (`attempt`, from 0) of `envelope` by `consumer` in a span of its own,
+/// per the OpenTelemetry messaging conventions: `process <event type>`, kind consumer, a child
+/// of the span that published the message (its context in `carrier`: the AMQP headers, or
+/// the envelope in-process). The handler sees the envelope with this span's trace context, so
+/// the events it emits and the webhooks it queues follow in the same trace, under it. A
+/// message that came without trace context (never from the relay, which always sends one) is
+/// handled in a span of its own and handed over without any.
+pub(crate) async fn handle_traced(
+    handler: &dyn Handler,
+    mut envelope: Envelope,
+    consumer: &str,
+    attempt: usize,
+    system: &'static str,
+    carrier: &std::collections::HashMap<String, String>,
+) -> Result<(), HandlerError> {
+    let span = tracing::info_span!(
+        "consume",
+        otel.name = %format!("process {}", envelope.event_type),
+        otel.kind = "consumer",
+        messaging.system = system,
+        messaging.operation.name = "process",
+        messaging.operation.type = "process",
+        messaging.destination.name = %envelope.event_type,
+        messaging.consumer.group.name = consumer,
+        messaging.message.id = %envelope.id,
+        attempt,
+        otel.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    let headers = hub_platform::telemetry::child_headers(&span, carrier);
+    carry_trace(&mut envelope, headers);
+    let result =
+        tracing::Instrument::instrument(run_handler(handler, envelope), span.clone()).await;
+    if result.is_err() {
+        record_error(&span, "handler_error");
+    }
+    result
+}
+
 /// A durable subscription: one queue named `<prefix>.<service>.<name>`, bound to the
 /// given event types.
 #[derive(Debug, Clone)]

@@ -58,15 +58,16 @@ async fn deliver_with_retries(
     let mut attempt = 0usize;
     loop {
         attempt += 1;
-        let span = tracing::info_span!("consume", event_type = %envelope.event_type, event_id = %envelope.id, consumer);
-        let mut carrier = std::collections::HashMap::new();
-        if let Some(tp) = &envelope.traceparent {
-            carrier.insert("traceparent".to_owned(), tp.clone());
-        }
-        hub_platform::telemetry::set_parent(&span, &carrier);
-        let result =
-            tracing::Instrument::instrument(crate::run_handler(handler, envelope.clone()), span)
-                .await;
+        let carrier = crate::trace_of(envelope);
+        let result = crate::handle_traced(
+            handler,
+            envelope.clone(),
+            consumer,
+            attempt - 1,
+            "in_process",
+            &carrier,
+        )
+        .await;
         match result {
             Ok(()) => {
                 count(Outcome::Handled);
@@ -75,7 +76,7 @@ async fn deliver_with_retries(
             Err(e) if attempt <= retry_delays.len() => {
                 count(Outcome::Retried);
                 let delay = retry_delays[attempt - 1];
-                tracing::warn!(event_id = %envelope.id, consumer, attempt, error = %e, ?delay, "handler failed; will retry");
+                tracing::warn!(event_id = %envelope.id, consumer, attempt, error = %e, delay_ms = delay.as_millis() as u64, "handler failed; will retry");
                 tokio::time::sleep(delay).await;
             }
             Err(e) => {

@@ -354,9 +354,9 @@ async fn publish_one(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let id = row.id.clone();
-    let outcome = match &row.envelope {
-        Ok(env) => transport.publish(env).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.clone()),
+    let outcome = match row.envelope {
+        Ok(env) => publish_traced(transport, env).await,
+        Err(e) => Err(e),
     };
     let e = match outcome {
         Ok(()) => {
@@ -388,6 +388,35 @@ async fn publish_one(
         // The row keeps its lease and is published again when it expires.
         tracing::warn!(error = %e, "could not record an outbox publish");
     }
+}
+
+/// Publishes `envelope` in a span of its own, per the OpenTelemetry messaging conventions:
+/// `publish <event type>`, kind producer, a child of the span that wrote the event (its
+/// context kept in the envelope, so in the outbox row), or the root of a new trace for an event
+/// written outside any. The message carries this span's context: its consumers' spans are
+/// its children.
+async fn publish_traced(transport: &dyn Transport, mut envelope: Envelope) -> Result<(), String> {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = %format!("publish {}", envelope.event_type),
+        otel.kind = "producer",
+        messaging.system = if transport.in_process() { "in_process" } else { "rabbitmq" },
+        messaging.operation.name = "publish",
+        messaging.operation.type = "send",
+        messaging.destination.name = %envelope.event_type,
+        messaging.message.id = %envelope.id,
+        otel.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    hub_platform::telemetry::set_parent(&span, &crate::trace_of(&envelope));
+    crate::carry_trace(&mut envelope, hub_platform::telemetry::headers_of(&span));
+    let outcome = tracing::Instrument::instrument(transport.publish(&envelope), span.clone())
+        .await
+        .map_err(|e| e.to_string());
+    if outcome.is_err() {
+        crate::record_error(&span, "publish_failed");
+    }
+    outcome
 }
 
 /// How long a row whose publish failed after `attempts` tries waits before it is due again:

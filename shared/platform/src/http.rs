@@ -450,35 +450,6 @@ pub struct Mounted {
     pub metrics: Vec<Box<dyn prometheus::core::Collector>>,
 }
 
-/// Creates a tracing span for an incoming request, continuing the caller's W3C trace
-/// context when it sends one.
-pub async fn trace_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut carrier = std::collections::HashMap::new();
-    for key in ["traceparent", "tracestate"] {
-        if let Some(v) = req.headers().get(key).and_then(|v| v.to_str().ok()) {
-            carrier.insert(key.to_owned(), v.to_owned());
-        }
-    }
-    let span = tracing::info_span!(
-        "http",
-        http.method = %req.method(),
-        http.route = tracing::field::Empty,
-        http.status = tracing::field::Empty,
-    );
-    crate::telemetry::set_parent(&span, &carrier);
-    use tracing::Instrument;
-    let res = next.call(req).instrument(span.clone()).await?;
-    span.record(
-        "http.route",
-        res.request().match_pattern().unwrap_or_default(),
-    );
-    span.record("http.status", res.status().as_u16());
-    Ok(res)
-}
-
 /// How much of a request body the platform takes, and how long it waits for it
 /// (`server.max_json_bytes`, `server.max_upload_bytes`, `server.request_timeout_ms`).
 #[derive(Debug, Clone)]
@@ -573,7 +544,7 @@ pub async fn guard_bodies<B: MessageBody + 'static>(
 
 #[cfg(test)]
 mod ready_tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use actix_web::{App, test};
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod http;
+pub mod http_trace;
 pub mod metrics;
 pub mod money;
 pub mod problem;

@@ -40,12 +40,17 @@ impl TelemetryGuard {
     }
 }
 
+/// Makes W3C trace context (`traceparent`, `tracestate`) the propagation format.
+pub fn init_propagation() {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+}
+
 /// Installs logging and tracing for the process. Call once, at start-up.
 pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     // The OTLP exporter builds a reqwest client, which (built without a provider of its own)
     // panics unless rustls has one installed: install it before anything builds a client.
     crate::install_crypto_provider();
-    global::set_text_map_propagator(TraceContextPropagator::new());
+    init_propagation();
     let service_name =
         std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
     let resource = Resource::builder().with_service_name(service_name).build();
@@ -82,19 +87,52 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
             .try_init()?;
     } else {
         registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_writer(std::io::stderr)
-                    .with_filter(filter),
-            )
+            .with(json_lines(std::io::stderr).with_filter(filter))
             .try_init()?;
     }
     if exporting {
         tracing::info!("exporting traces over OTLP");
     }
     Ok(TelemetryGuard { provider })
+}
+
+/// The JSON log lines, one object per line (on stderr): `timestamp`, `level`, `target`, the
+/// event's fields at the top level (`message` among them), `span` (the current span's name and
+/// fields) and, inside a span, its OpenTelemetry `trace_id` and `span_id`.
+fn json_lines<S, W>(writer: W) -> json_subscriber::JsonLayer<S, W>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    let mut layer = json_subscriber::JsonLayer::new(writer);
+    layer
+        .with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
+        .with_level("level")
+        .with_target("target")
+        .with_flattened_event()
+        .with_current_span("span");
+    layer.add_dynamic_field("trace_id", |_, _| current_ids().map(|(trace, _)| trace));
+    layer.add_dynamic_field("span_id", |_, _| current_ids().map(|(_, span)| span));
+    layer
+}
+
+/// The trace and span ids of the span entered on this thread, as hex (the OpenTelemetry layer
+/// makes an entered span's context the current one), or `None` outside any traced span.
+fn current_ids() -> Option<(String, String)> {
+    let cx = opentelemetry::Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// The W3C headers (`traceparent`, and `tracestate` unless empty) of `span` itself: what a
+/// message sent under it carries so that its handling joins the trace as its child.
+pub fn headers_of(span: &tracing::Span) -> HashMap<String, String> {
+    let mut carrier = HashMap::new();
+    global::get_text_map_propagator(|p| p.inject_context(&span.context(), &mut carrier));
+    carrier.retain(|_, v| !v.is_empty());
+    carrier
 }
 
 /// The current span's trace context as W3C headers (`traceparent`, `tracestate`).
@@ -127,10 +165,7 @@ pub fn child_headers(
         return HashMap::new();
     }
     let _ = span.set_parent(cx);
-    let mut carrier = HashMap::new();
-    global::get_text_map_propagator(|p| p.inject_context(&span.context(), &mut carrier));
-    carrier.retain(|_, v| !v.is_empty());
-    carrier
+    headers_of(span)
 }
 
 #[cfg(test)]
@@ -197,6 +232,71 @@ mod tests {
             let r = parts(&h["traceparent"]);
             assert_eq!((r[1].as_str(), r[3].as_str()), (TRACE_ID, "00"));
         });
+    }
+
+    /// Log lines are JSON objects; inside a span they carry its trace and span ids (those its
+    /// `traceparent` would carry), outside any they carry none; fields are values, not Debug.
+    #[test]
+    fn json_lines_carry_the_trace_and_span_ids_of_their_span() {
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let provider = SdkTracerProvider::builder().build();
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(json_lines(move || writer.clone()));
+        let traceparent = tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(answer = 42, "outside");
+            let span = tracing::info_span!("work", kind = "test");
+            set_parent(
+                &span,
+                &carrier(&[("traceparent", &format!("00-{TRACE_ID}-{PARENT_SPAN}-01"))]),
+            );
+            let traceparent = headers_of(&span)["traceparent"].clone();
+            span.in_scope(|| tracing::info!(reason = Some("late"), "inside"));
+            traceparent
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let json: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(json.len(), 2, "{text}");
+        assert_eq!(
+            (&json[0]["message"], &json[0]["answer"]),
+            (&"outside".into(), &42.into())
+        );
+        assert!(
+            json[0].get("trace_id").is_none() && json[0].get("span_id").is_none(),
+            "{text}"
+        );
+        let p = parts(&traceparent);
+        assert_eq!(json[1]["message"], "inside");
+        assert_eq!(json[1]["reason"], "late", "a value, not Some(..): {text}");
+        assert_eq!(
+            (json[1]["trace_id"].as_str(), json[1]["span_id"].as_str()),
+            (Some(TRACE_ID), Some(p[2].as_str()))
+        );
+        assert_eq!(
+            (&json[1]["span"]["name"], &json[1]["span"]["kind"]),
+            (&"work".into(), &"test".into())
+        );
+        for key in ["timestamp", "level", "target"] {
+            assert!(json[1].get(key).is_some(), "{key}: {text}");
+        }
     }
 
     #[test]

@@ -395,7 +395,7 @@ pub async fn decline_order(
             Ok(store::find_order(conn, &o.id)?.expect("just declined"))
         })
         .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = ?row.decline_reason, "order declined");
+    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = row.decline_reason.as_deref(), "order declined");
     Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
 }
 

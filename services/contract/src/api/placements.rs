@@ -350,7 +350,7 @@ pub async fn create_placement(
             Ok(row)
         })
         .await?;
-    tracing::info!(placement_id = %row.id, order_id = ?row.order_id, block_contract_id = ?row.block_contract_id, council = %row.council, "placement started");
+    tracing::info!(placement_id = %row.id, order_id = row.order_id.as_deref(), block_contract_id = row.block_contract_id.as_deref(), council = %row.council, "placement started");
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/placements/{}", row.id)))
         .json(PlacementView::from(&row)))
@@ -482,6 +482,6 @@ pub async fn end_placement(
             Ok(store::find_placement(conn, &p.id)?.expect("just ended"))
         })
         .await?;
-    tracing::info!(placement_id = %row.id, reason = ?row.end_reason, "placement ended");
+    tracing::info!(placement_id = %row.id, reason = row.end_reason.as_deref(), "placement ended");
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }

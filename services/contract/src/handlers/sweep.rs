@@ -51,7 +51,13 @@ pub fn spawn(store: Store, every: Duration) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             match sweep_once(&store, Utc::now().date_naive()).await {
-                Ok(s) if s != Swept::default() => tracing::info!(?s, "contract sweep raised"),
+                Ok(s) if s != Swept::default() => tracing::info!(
+                    orders_overdue = s.orders_overdue,
+                    reviews_due = s.reviews_due,
+                    beds_offered = s.beds_offered,
+                    contracts_expiring = s.contracts_expiring,
+                    "contract sweep raised"
+                ),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "contract sweep failed; next tick tries again")

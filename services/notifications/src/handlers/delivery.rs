@@ -231,7 +231,7 @@ async fn record(
             Ok(disabled) => metrics.endpoints_disabled(disabled),
             // The leases run out and the deliveries are sent again: at least once, never lost.
             Err(e) => {
-                tracing::error!(delivery_ids = ?ids, error = %e, "could not record webhook attempts")
+                tracing::error!(delivery_ids = %ids.join(","), error = %e, "could not record webhook attempts")
             }
         }
         if let Some(at) = retries {
@@ -389,12 +389,26 @@ impl Worker {
             .iter()
             .map(|s| domain::sign(s, &d.id, timestamp, d.body.as_bytes()))
             .collect();
+        // An HTTP client span (OpenTelemetry conventions: `POST`, kind client), a child of
+        // the handling that queued the delivery. Host and port only: the rest of the URL is
+        // the provider's and may hold a token.
+        let (host, port) = url::Url::parse(&d.url)
+            .map(|u| (u.host_str().map(str::to_owned), u.port_or_known_default()))
+            .unwrap_or_default();
         let span = tracing::info_span!(
             "webhook",
-            delivery_id = %d.id,
-            endpoint_id = %d.endpoint_id,
-            event_type = %d.event_type,
-            attempt = d.attempt
+            otel.name = "POST",
+            otel.kind = "client",
+            http.request.method = "POST",
+            server.address = host,
+            server.port = port,
+            http.response.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            webhook.delivery_id = %d.id,
+            webhook.endpoint_id = %d.endpoint_id,
+            webhook.event_type = %d.event_type,
+            webhook.attempt = d.attempt
         );
         let trace = hub_platform::telemetry::child_headers(&span, &d.trace);
         let mut request = self
@@ -417,7 +431,7 @@ impl Worker {
             request
                 .body(d.body.clone())
                 .send()
-                .instrument(span)
+                .instrument(span.clone())
                 .await
                 .map_err(Some)
         };
@@ -427,6 +441,17 @@ impl Worker {
         self.metrics
             .attempt(&d.event_type, outcome, elapsed.as_secs_f64());
         let delivered = outcome == AttemptOutcome::Delivered;
+        if let Some(code) = status_code {
+            span.record("http.response.status_code", code);
+        }
+        if !delivered {
+            span.record("otel.status_code", "ERROR");
+            // The conventions' error.type: the status code of an answer, else what happened.
+            match status_code {
+                Some(code) => span.record("error.type", code.to_string().as_str()),
+                None => span.record("error.type", outcome.code()),
+            };
+        }
         let now = now_ms();
         let next = if delivered {
             Next::Delivered
@@ -454,11 +479,11 @@ impl Worker {
                     attempt = d.attempt, latency_ms, "webhook delivered");
             }
             Next::RetryAt(at) => {
-                tracing::warn!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, ?status_code,
+                tracing::warn!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, status_code,
                     error = error.as_deref().unwrap_or(""), retry_in_ms = at - now, "webhook attempt failed; will retry");
             }
             Next::GiveUp { .. } => {
-                tracing::error!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, ?status_code,
+                tracing::error!(delivery_id = %d.id, endpoint_id = %d.endpoint_id, attempt = d.attempt, status_code,
                     error = error.as_deref().unwrap_or(""), "webhook delivery failed for good; endpoint disabled");
             }
         }
