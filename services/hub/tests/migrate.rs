@@ -92,8 +92,11 @@ fn serve(url: &str, args: &[&str], env: &[(&str, &str)], within: Duration) -> (S
     while let Ok(line) =
         rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
     {
-        if let Some(at) = line.strip_prefix("Commissioning Hub listening on ") {
-            let at = at.split(' ').next().unwrap_or_default().to_owned();
+        // The JSON log's `listening` line, with the address in `url`.
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
+            && json["message"] == "listening"
+        {
+            let at = json["url"].as_str().unwrap_or_default().to_owned();
             return (Serving(child), at);
         }
         said.push(line);
