@@ -2,11 +2,11 @@
 //! point 6): a Job migrates, the services only check. The real binary against real
 //! PostgreSQL.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+mod common;
+
+use std::time::Duration;
+
+use common::{Hub, assert_refused, run_to_end as run};
 
 use hub_platform::Database;
 use hub_testkit::{Backend, TestDb};
@@ -21,90 +21,6 @@ const APART: &[(&str, &str)] = &[
     ),
     ("HUB__BUS__URL", "memory://"),
 ];
-
-fn hub(url: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub"));
-    cmd.args(args)
-        .env("HUB__DATABASE__URL", url)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .envs(env.iter().copied());
-    cmd
-}
-
-/// Runs `hub <args>` to its end (at most 60 s): exit code, stdout, stderr.
-fn run(url: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
-    let mut child = hub(url, args, env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hub");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hub {args:?} is still running after 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.code(), text(out.stdout), text(out.stderr))
-}
-
-/// Asserts `hub <args>` exits 1 with one line on stderr holding each of `says`.
-fn assert_refused(url: &str, args: &[&str], env: &[(&str, &str)], says: &[&str]) {
-    let (code, _, stderr) = run(url, args, env);
-    assert_eq!(code, Some(1), "{stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one clear line, got: {stderr}");
-    for s in says {
-        assert!(lines[0].contains(s), "{:?} lacks {s:?}", lines[0]);
-    }
-}
-
-/// A `hub serve …` process; killed when dropped.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `hub <args>` and waits up to `within` for it to say where it listens: the process
-/// and its URL, or everything it wrote if it did not.
-fn serve(url: &str, args: &[&str], env: &[(&str, &str)], within: Duration) -> (Serving, String) {
-    let mut child = hub(url, args, env)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hub");
-    let lines = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in lines.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = std::time::Instant::now() + within;
-    let mut said = Vec::new();
-    while let Ok(line) =
-        rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-    {
-        // The JSON log's `listening` line, with the address in `url`.
-        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
-            && json["message"] == "listening"
-        {
-            let at = json["url"].as_str().unwrap_or_default().to_owned();
-            return (Serving(child), at);
-        }
-        said.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("hub {args:?} did not start:\n{}", said.join("\n"));
-}
 
 async fn ready(base: &str) -> u16 {
     hub_platform::install_crypto_provider();
@@ -139,7 +55,8 @@ async fn a_service_that_does_not_migrate_waits_for_hub_migrate() {
 
     let waiting = [APART, &[("HUB__DATABASE__SCHEMA_WAIT_SECS", "60")]].concat();
     let (started, migrated) = std::thread::scope(|s| {
-        let service = s.spawn(|| serve(db.url(), &args, &waiting, Duration::from_secs(90)));
+        let service =
+            s.spawn(|| Hub::start_within(&args, db.url(), &waiting, Duration::from_secs(90)));
         std::thread::sleep(Duration::from_secs(2));
         assert!(
             !service.is_finished(),
@@ -154,8 +71,7 @@ async fn a_service_that_does_not_migrate_waits_for_hub_migrate() {
         "{}",
         migrated.1
     );
-    let (_service, base) = started;
-    assert_eq!(ready(&base).await, 200);
+    assert_eq!(ready(&started.url).await, 200);
 }
 
 /// A service whose schema is behind (a migration of this build not applied: a new release
@@ -217,11 +133,10 @@ async fn hub_migrate_all_then_a_platform_that_does_not_migrate_starts() {
             "{service}: {stdout}"
         );
     }
-    let (_hub, base) = serve(
-        db.url(),
+    let hub = Hub::start(
         &["serve", "--port", "0"],
+        db.url(),
         &[("HUB__DATABASE__MIGRATE_AT_START", "false")],
-        Duration::from_secs(60),
     );
-    assert_eq!(ready(&base).await, 200);
+    assert_eq!(ready(&hub.url).await, 200);
 }

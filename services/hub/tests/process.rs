@@ -1,13 +1,11 @@
 //! The real binary (`hub`, as built for these tests) started as a platform team would start
 //! it: environment variables, signals, exit codes and what arrives where.
 
-use std::{
-    collections::HashMap,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod common;
+
+use std::{collections::HashMap, process::Command, time::Duration};
+
+use common::{Hub, assert_refused};
 
 use hub_testkit::{Backend, Receiver, TestDb, eventually};
 use opentelemetry_proto::tonic::{
@@ -16,86 +14,6 @@ use opentelemetry_proto::tonic::{
     trace::v1::span::SpanKind,
 };
 use prost::Message as _;
-
-/// A `hub` process; killed when dropped.
-struct Hub {
-    child: Child,
-    /// `http://127.0.0.1:<port>` as the binary printed it.
-    url: String,
-    /// Every line the process wrote to stderr so far.
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Hub {
-    /// `hub serve --port 0` on a fresh SQLite directory, with `env` on top; waits until it
-    /// says where it listens.
-    fn serve(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        Self::start(&["serve", "--port", "0"], db.url(), env)
-    }
-
-    /// `hub <args>` on the database `database_url`, with `env` on top; waits (60 s at most)
-    /// until its JSON log says where it listens (message `listening`, `url`).
-    fn start(args: &[&str], database_url: &str, env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub"));
-        cmd.args(args)
-            .env("HUB__DATABASE__URL", database_url)
-            .env("HUB__TELEMETRY__LOG_FILTER", "info")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start hub");
-        let stderr: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let lines = BufReader::new(child.stderr.take().unwrap());
-        let log = stderr.clone();
-        std::thread::spawn(move || {
-            for line in lines.lines().map_while(Result::ok) {
-                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
-                    && json["message"] == "listening"
-                {
-                    let _ = tx.send(json["url"].as_str().unwrap_or_default().to_owned());
-                }
-                log.lock().unwrap().push(line);
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait().expect("wait");
-                panic!(
-                    "hub did not start ({status}):\n{}",
-                    stderr.lock().unwrap().join("\n")
-                );
-            }
-        };
-        Self { child, url, stderr }
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-
-    /// Every line of its log, each parsed as JSON (panics at a line that is not).
-    fn json_log(&self) -> Vec<serde_json::Value> {
-        self.stderr
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
-            })
-            .collect()
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One span as it reached the collector.
 #[derive(Debug, Clone)]
@@ -652,47 +570,6 @@ async fn sigterm_answers_the_requests_in_flight_and_loses_nothing() {
     }
 }
 
-/// Runs `hub <args>` with `env` to its end (at most 30 s); its exit code and stderr.
-fn run_to_end(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .args(args)
-        .env("HUB__DATABASE__URL", db.url())
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hub");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hub {args:?} is still running after 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Asserts that `hub <args>` with `env` refuses to start: exit 1 and one line on stderr that
-/// contains every one of `says`.
-fn assert_refused(db: &TestDb, args: &[&str], env: &[(&str, &str)], says: &[&str]) {
-    let (code, stderr) = run_to_end(db, args, env);
-    assert_eq!(code, Some(1), "{args:?} {env:?}: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one clear line, got: {stderr}");
-    for s in says {
-        assert!(
-            lines[0].contains(s),
-            "{args:?} {env:?}: {:?} lacks {s:?}",
-            lines[0]
-        );
-    }
-}
-
 /// Issue 11 item 3: links sent to providers begin with the address and port actually
 /// listened on (here `--port 0`, so never the configured 8080) when `server.public_url` is
 /// not set.
@@ -753,14 +630,14 @@ fn an_unusable_public_url_is_refused_at_start() {
     );
     // Services apart, on every interface, nothing set: links would say http://0.0.0.0:8081.
     assert_refused(
-        &db,
+        db.url(),
         &["serve", "referral", "--port", "0"],
         &[anywhere, secret],
         &["server.public_url", "gateway"],
     );
     for bad in ["http://0.0.0.0:8081", "hub.example.org", "not a url"] {
         assert_refused(
-            &db,
+            db.url(),
             &["serve", "referral", "--port", "0"],
             &[anywhere, secret, ("HUB__SERVER__PUBLIC_URL", bad)],
             &["server.public_url"],
@@ -768,7 +645,7 @@ fn an_unusable_public_url_is_refused_at_start() {
     }
     // Embedded on every interface with nothing set: also refused.
     assert_refused(
-        &db,
+        db.url(),
         &["serve", "--port", "0"],
         &[anywhere, secret],
         &["server.public_url", "0.0.0.0"],
@@ -799,7 +676,7 @@ fn misspelt_or_invalid_config_is_refused_at_start_naming_the_key() {
         ),
         (("HUB__SERVER__PORT", "eighty"), &["server.port"]),
     ] {
-        assert_refused(&db, &["serve", "--port", "0"], &[env], says);
+        assert_refused(db.url(), &["serve", "--port", "0"], &[env], says);
     }
 }
 
@@ -810,13 +687,13 @@ fn the_development_secret_is_refused_beyond_the_loopback() {
     let db = TestDb::new(Backend::Sqlite, "hub-process");
     let public = ("HUB__SERVER__PUBLIC_URL", "https://hub.example.org");
     assert_refused(
-        &db,
+        db.url(),
         &["serve", "--port", "0"],
         &[("HUB__SERVER__HOST", "0.0.0.0"), public],
         &["auth.hs256_secret", "development secret", "0.0.0.0"],
     );
     assert_refused(
-        &db,
+        db.url(),
         &["serve", "referral", "--port", "0"],
         &[public],
         &["auth.hs256_secret", "services run apart"],
