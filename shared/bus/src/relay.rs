@@ -182,82 +182,39 @@ pub fn spawn(
     let lease_ms = LEASE_MS + settings.retry_delays_ms.iter().sum::<u64>() as i64;
     tokio::spawn(async move {
         let wake = store.wake_signal();
-        if transport.in_process() {
-            // One process owns an embedded database: leases left by a previous run are void.
-            let reset = store
-                .db
-                .run(|c| {
-                    diesel::update(outbox::table.filter(outbox::published_ms.is_null()))
-                        .set(outbox::claimed_until_ms.eq(None::<i64>))
-                        .execute(c)?;
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = reset {
-                tracing::warn!(error = %e, "could not reset outbox leases");
-            }
-        }
-        // A new instance: its heartbeat is in before any row is leased to it. In-process no
-        // other relay shares the database (leases were reset above): no heartbeat to keep.
         let instance: Arc<str> = uuid::Uuid::now_v7().to_string().into();
-        let _heartbeat = if transport.in_process() {
-            None
-        } else {
-            let (i, service) = (instance.clone(), store.service.clone());
-            if let Err(e) = store.db.run(move |c| beat(c, &i, &service, true)).await {
-                tracing::warn!(error = %e, service = %store.service, "outbox relay heartbeat failed; retrying every second");
-            }
-            Some(AbortOnDrop(tokio::spawn(heartbeat(
-                store.clone(),
-                instance.clone(),
-            ))))
-        };
+        let _heartbeat = start_instance(&store, transport.as_ref(), &instance).await;
         store.attach_relay(instance.clone(), lease_ms);
         let mut clock = tokio::time::interval(poll);
         clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
         // The first tick is now, and the relay claims at start anyway.
         clock.tick().await;
-        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
         let (published, marks) = mpsc::unbounded_channel();
         tokio::spawn(mark_published(store.clone(), marks));
+        let sender = Sender {
+            store: store.clone(),
+            transport: transport.clone(),
+            published,
+            permits: Arc::new(Semaphore::new(IN_FLIGHT)),
+        };
         let mut claim_now = true;
         loop {
             for env in store.take_handed_off() {
-                let permit = permits
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore never closes");
                 let row = Outgoing {
                     id: env.id.to_string(),
                     envelope: Ok(env),
                     attempts: 1,
                 };
-                let (store, transport, published) =
-                    (store.clone(), transport.clone(), published.clone());
-                tokio::spawn(async move {
-                    publish_one(&store, transport.as_ref(), row, &published, permit).await;
-                });
+                sender.send(row).await;
             }
             if claim_now || store.take_unleased() {
-                let room = permits.available_permits().min(BATCH as usize) as i64;
+                let room = sender.permits.available_permits().min(BATCH as usize) as i64;
                 if room == 0 {
-                    let _ = permits.clone().acquire_owned().await.map(drop);
+                    let _ = sender.permits.clone().acquire_owned().await.map(drop);
                     claim_now = true;
                     continue;
                 }
-                let i = instance.clone();
-                let claimed = match store.db.backend() {
-                    // One atomic statement: no transaction needed around it.
-                    Backend::Postgres => store.db.run(move |c| claim(c, &i, room, lease_ms)).await,
-                    Backend::Sqlite => {
-                        store
-                            .db
-                            .transaction(move |c| claim(c, &i, room, lease_ms))
-                            .await
-                    }
-                };
-                let batch = match claimed {
+                let batch = match claim_rows(&store, &instance, room, lease_ms).await {
                     Ok(b) => b,
                     Err(e) => {
                         tracing::warn!(error = %e, service = %store.service, "outbox claim failed; retrying");
@@ -269,24 +226,14 @@ pub fn spawn(
                 // A full batch: there may be more to claim at once.
                 claim_now = batch.len() as i64 == room;
                 for row in batch {
-                    let permit = permits
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .expect("semaphore never closes");
-                    let row = Outgoing {
-                        envelope: Envelope::from_json(row.envelope.as_bytes())
-                            .map_err(|e| format!("outbox row is not an envelope: {e}")),
-                        id: row.id,
-                        attempts: row.attempts,
-                    };
-                    let (store, transport, published) =
-                        (store.clone(), transport.clone(), published.clone());
-                    tokio::spawn(async move {
-                        // The permit is held until the row is marked: the lease keeps it from
-                        // being claimed again meanwhile anyway.
-                        publish_one(&store, transport.as_ref(), row, &published, permit).await;
-                    });
+                    sender
+                        .send(Outgoing {
+                            envelope: Envelope::from_json(row.envelope.as_bytes())
+                                .map_err(|e| format!("outbox row is not an envelope: {e}")),
+                            id: row.id,
+                            attempts: row.attempts,
+                        })
+                        .await;
                 }
                 if claim_now {
                     continue;
@@ -302,6 +249,89 @@ pub fn spawn(
             };
         }
     })
+}
+
+/// A relay instance's start. In-process, one process owns an embedded database: leases left
+/// by a previous run are void, and no other relay shares it (no heartbeat to keep). Over a
+/// broker, a new instance's heartbeat is in before any row is leased to it; the returned
+/// guard keeps it beating.
+async fn start_instance(
+    store: &Store,
+    transport: &dyn Transport,
+    instance: &Arc<str>,
+) -> Option<AbortOnDrop> {
+    if transport.in_process() {
+        let reset = store
+            .db
+            .run(|c| {
+                diesel::update(outbox::table.filter(outbox::published_ms.is_null()))
+                    .set(outbox::claimed_until_ms.eq(None::<i64>))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = reset {
+            tracing::warn!(error = %e, "could not reset outbox leases");
+        }
+        return None;
+    }
+    let (i, service) = (instance.clone(), store.service.clone());
+    if let Err(e) = store.db.run(move |c| beat(c, &i, &service, true)).await {
+        tracing::warn!(error = %e, service = %store.service, "outbox relay heartbeat failed; retrying every second");
+    }
+    Some(AbortOnDrop(tokio::spawn(heartbeat(
+        store.clone(),
+        instance.clone(),
+    ))))
+}
+
+/// Leases up to `room` rows to `instance` (see [`claim`]).
+async fn claim_rows(
+    store: &Store,
+    instance: &Arc<str>,
+    room: i64,
+    lease_ms: i64,
+) -> Result<Vec<Claimed>, DbError> {
+    let i = instance.clone();
+    match store.db.backend() {
+        // One atomic statement: no transaction needed around it.
+        Backend::Postgres => store.db.run(move |c| claim(c, &i, room, lease_ms)).await,
+        Backend::Sqlite => {
+            store
+                .db
+                .transaction(move |c| claim(c, &i, room, lease_ms))
+                .await
+        }
+    }
+}
+
+/// Publishes rows, each in a task of its own, at most [`IN_FLIGHT`] at a time.
+struct Sender {
+    store: Store,
+    transport: Arc<dyn Transport>,
+    published: mpsc::UnboundedSender<Published>,
+    permits: Arc<Semaphore>,
+}
+
+impl Sender {
+    /// Waits for room, then publishes `row` in a task of its own. The permit is held until
+    /// the row is marked: the lease keeps it from being claimed again meanwhile anyway.
+    async fn send(&self, row: Outgoing) {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closes");
+        let (store, transport, published) = (
+            self.store.clone(),
+            self.transport.clone(),
+            self.published.clone(),
+        );
+        tokio::spawn(async move {
+            publish_one(&store, transport.as_ref(), row, &published, permit).await;
+        });
+    }
 }
 
 /// An outbox row to publish.
