@@ -63,7 +63,7 @@ struct Failing;
 #[async_trait::async_trait]
 impl Handler for Failing {
     async fn handle(&self, _envelope: Envelope) -> Result<(), HandlerError> {
-        Err(HandlerError("refused by the test".into()))
+        Err(HandlerError::Failed("refused by the test".into()))
     }
     async fn dead_letter(&self, _envelope: Envelope, _error: String, _attempts: u32) {}
 }

@@ -384,7 +384,7 @@ impl ConsumerCtx {
                     tracing::warn!(error = %e, event_id = %envelope.id, "ack failed; the message will be redelivered");
                 }
             }
-            Err(e) if attempt < self.retries => {
+            Err(e) if e.retryable() && attempt < self.retries => {
                 tracing::warn!(event_id = %envelope.id, consumer = %self.consumer, attempt, error = %e, "handler failed; will retry");
                 let forwarded = self
                     .forward(

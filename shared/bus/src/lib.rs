@@ -24,6 +24,7 @@
 pub mod amqp;
 pub mod memory;
 pub mod metrics;
+mod on;
 pub mod relay;
 mod schema;
 mod store;
@@ -34,6 +35,7 @@ use hub_events::Envelope;
 use hub_platform::{config::BusSettings, db::Migrations};
 
 pub use metrics::BusMetrics;
+pub use on::Handlers;
 pub use store::{Events, Store};
 
 /// The bus's own tables (outbox, inbox, dead letters), migrated into every service database.
@@ -54,20 +56,44 @@ pub enum BusError {
     Config(String),
 }
 
-/// Why a handler failed. Either way the message is retried, then dead-lettered.
+/// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HandlerError(pub String);
+pub enum HandlerError {
+    /// The event can never be applied as it stands (a broken rule, a value it cannot read):
+    /// dead-lettered at once, with the reason.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// It may apply later (the database was unavailable, a race, a bug that a fix and a
+    /// replay will mend): retried with backoff (`bus.retry_delays_ms`), then dead-lettered.
+    #[error("{0}")]
+    Failed(String),
+}
 
-impl From<hub_platform::db::DbError> for HandlerError {
-    fn from(e: hub_platform::db::DbError) -> Self {
-        HandlerError(e.to_string())
+impl HandlerError {
+    /// Whether another attempt could end differently.
+    pub fn retryable(&self) -> bool {
+        matches!(self, HandlerError::Failed(_))
     }
 }
 
+/// Sorts a handler's database error by the error policy (`hub_platform::db::DbError`).
+impl From<hub_platform::db::DbError> for HandlerError {
+    fn from(e: hub_platform::db::DbError) -> Self {
+        use hub_platform::db::{DbError, ErrorClass};
+        match (e.class(), e) {
+            (_, DbError::Refused(reason)) => HandlerError::Refused(reason),
+            (ErrorClass::Refused | ErrorClass::Unreadable, e) => {
+                HandlerError::Refused(e.to_string())
+            }
+            (_, e) => HandlerError::Failed(e.to_string()),
+        }
+    }
+}
+
+/// An event whose payload does not decode into its type never will.
 impl From<hub_events::EventError> for HandlerError {
     fn from(e: hub_events::EventError) -> Self {
-        HandlerError(e.to_string())
+        HandlerError::Refused(e.to_string())
     }
 }
 
@@ -101,7 +127,9 @@ pub(crate) async fn run_handler(
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "(no message)".to_owned());
-            Err(HandlerError(format!("the handler panicked: {message}")))
+            Err(HandlerError::Failed(format!(
+                "the handler panicked: {message}"
+            )))
         }
     }
 }

@@ -73,7 +73,7 @@ async fn deliver_with_retries(
                 count(Outcome::Handled);
                 return;
             }
-            Err(e) if attempt <= retry_delays.len() => {
+            Err(e) if e.retryable() && attempt <= retry_delays.len() => {
                 count(Outcome::Retried);
                 let delay = retry_delays[attempt - 1];
                 tracing::warn!(event_id = %envelope.id, consumer, attempt, error = %e, delay_ms = delay.as_millis() as u64, "handler failed; will retry");

@@ -594,6 +594,55 @@ async fn a_poison_message_is_retried_then_dead_lettered_with_its_error() {
     env.finish().await;
 }
 
+/// A typed handler's refusal goes to the dead-letter queue at the first attempt, with its
+/// reason, through no delay queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_event_is_dead_lettered_at_once() {
+    let mut env = TestEnv::amqp();
+    let store = env.postgres("svc").await;
+    let bus = env.transport().await;
+    // Registers the queues for clean-up; the handlers make the same subscription.
+    env.subscription("consumer", "refuses", &[WITHDRAWN]);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    hub_bus::Handlers::new("consumer", "refuses")
+        .on::<ReferralWithdrawn>(move |c, env, e, ev| {
+            seen.fetch_add(1, SeqCst);
+            record_effect("consumer.refuses")(c, env, ev)?;
+            Err(DbError::refused(format!(
+                "council {} is not in the partnership",
+                e.council
+            )))
+        })
+        .subscribe(&store, bus.as_ref())
+        .await
+        .unwrap();
+    env.relay(&store, bus.clone());
+    let ids = emit(&store, 1).await;
+
+    let (_conn, ch) = raw_channel().await;
+    let q = env.queue("consumer", "refuses");
+    let dead = get_one(&ch, &format!("{q}.dlq"), WAIT).await;
+    assert_eq!(Envelope::from_json(&dead.data).unwrap().id, ids[0]);
+    let error = header_str(&dead, "x-hub-error").expect("the x-hub-error header");
+    assert_eq!(
+        error,
+        "refused: council E08000014 is not in the partnership"
+    );
+    assert_eq!(header_int(&dead, "x-hub-attempt"), Some(1));
+    assert!(
+        dead.properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.inner().get("x-death"))
+            .is_none(),
+        "it went through no delay queue"
+    );
+    assert_eq!(calls.load(SeqCst), 1);
+    assert_eq!(effects(&store, "consumer.refuses").await, (0, 0));
+    env.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_is_not_an_envelope_is_dead_lettered() {
     let env = TestEnv::amqp();

@@ -306,3 +306,66 @@ async fn the_outbox_is_not_ready_while_an_event_waits_longer_than_the_bound() {
         assert_eq!(pending(&store).await, 0);
     }
 }
+
+/// Typed handlers: the subscription is bound to exactly the registered types, each handler
+/// gets its event decoded, and a refusal is dead-lettered at the first attempt with its
+/// reason, without waiting through the retry delays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_event_is_dead_lettered_at_once() {
+    use hub_events::{ReferralUpdated, ReferralWithdrawn};
+    let mut env = TestEnv::memory();
+    let store = env.sqlite("svc").await;
+    let bus = Arc::new(MemoryTransport::new(&env.settings));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let handlers = hub_bus::Handlers::new("consumer", "typed")
+        .on::<ReferralWithdrawn>(move |c, env, e, ev| {
+            seen.fetch_add(1, SeqCst);
+            record_effect("consumer.typed")(c, env, ev)?; // rolled back with the inbox row
+            Err(DbError::refused(format!(
+                "referral {} is not one of ours",
+                e.referral_id
+            )))
+        })
+        .on::<ReferralUpdated>(|_, _, _, _| Ok(()));
+    assert_eq!(
+        handlers.subscription().event_types,
+        vec![UPDATED, WITHDRAWN],
+        "the routing keys are the registered types"
+    );
+    handlers.subscribe(&store, bus.as_ref()).await.unwrap();
+    env.relay(&store, bus.clone());
+
+    emit(&store, 1).await;
+    eventually("a dead letter", WAIT, || async {
+        match count(&store, "SELECT count(*) AS n FROM dead_letters").await {
+            0 => Err("none yet".into()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    #[derive(diesel::QueryableByName)]
+    struct Dead {
+        #[diesel(sql_type = Text)]
+        error: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    let dead: Dead = store
+        .db
+        .run(|c| Ok(diesel::sql_query("SELECT error, attempts FROM dead_letters").get_result(c)?))
+        .await
+        .unwrap();
+    assert_eq!(dead.attempts, 1, "no retries for a refusal");
+    assert!(
+        dead.error.starts_with("refused: referral ") && dead.error.ends_with("is not one of ours"),
+        "{}",
+        dead.error
+    );
+    tokio::time::sleep(Duration::from_millis(
+        RETRY_DELAYS_MS.iter().sum::<u64>() + 300,
+    ))
+    .await;
+    assert_eq!(calls.load(SeqCst), 1, "handled once");
+    assert_eq!(effects(&store, "consumer.typed").await, (0, 0));
+}

@@ -167,17 +167,86 @@ impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for So
     }
 }
 
+/// What a store, an application function or an event handler's transaction can fail with.
+///
+/// # The error policy
+///
+/// Each layer returns one kind of error and the edges decide what a caller sees:
+///
+/// * **domain** modules are pure: they return [`Problem`]s (a broken rule, with the field and
+///   rule named) or their own error types, never a database error.
+/// * **store** modules and application functions return `DbError`: a `Problem` they were
+///   handed or found (404, 409, 422), a [`DbError::Refused`] event, or what the database said.
+/// * **api** handlers return `Problem`; `?` on a `DbError` classifies it ([`DbError::class`]):
+///
+/// | class | from | HTTP | an event handler |
+/// |---|---|---|---|
+/// | [`ErrorClass::Refused`] | `Problem`, `Refused` | the problem's own status | dead-lettered at once, with the reason |
+/// | [`ErrorClass::Unavailable`] | the pool timed out; the connection closed or broke | 503, logged as a warning | retried with backoff |
+/// | [`ErrorClass::Unreadable`] | a stored value its type cannot read (the [storage edge](crate::sql)) | 500, logged as an error with `alert = true` | dead-lettered at once |
+/// | [`ErrorClass::Internal`] | anything else: a constraint, a query the database refused, a bug | 500, logged as an error | retried, then dead-lettered |
+///
+/// 503 says "try again": it is only for a database we could not reach, never for a row
+/// that is missing or unreadable. Nothing internal (SQL, values, paths) reaches a client.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A rule was broken: the transaction rolls back and the client sees this problem.
     #[error("{0}")]
     Problem(Problem),
-    #[error("database: {0}")]
+    /// An event that can never be applied as it stands (it names a council outside its
+    /// partnership, a placement the ledger cannot cost): the transaction rolls back and the
+    /// event is dead-lettered at once with this reason, without waiting through retries.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Diesel's own message and its causes (a field that could not be read says which
+    /// field, and its cause which value and type).
+    #[error("database: {}", chain(.0))]
     Diesel(#[from] diesel::result::Error),
     #[error("connection pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// How a [`DbError`] is answered: see the error policy on [`DbError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Refused,
+    Unavailable,
+    Unreadable,
+    Internal,
+}
+
+impl DbError {
+    /// A refusal of an event, with the reason kept beside its dead letter.
+    pub fn refused(reason: impl Into<String>) -> Self {
+        DbError::Refused(reason.into())
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        use diesel::result::{DatabaseErrorKind, Error as E};
+        match self {
+            DbError::Problem(_) | DbError::Refused(_) => ErrorClass::Refused,
+            DbError::Pool(_) => ErrorClass::Unavailable,
+            DbError::Diesel(
+                E::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                | E::BrokenTransactionManager,
+            ) => ErrorClass::Unavailable,
+            DbError::Diesel(E::DeserializationError(_)) => ErrorClass::Unreadable,
+            DbError::Diesel(_) | DbError::Other(_) => ErrorClass::Internal,
+        }
+    }
 }
 
 impl From<Problem> for DbError {

@@ -13,6 +13,7 @@ pub mod http_trace;
 pub mod metrics;
 pub mod money;
 pub mod problem;
+pub mod sql;
 pub mod telemetry;
 
 pub use auth::{Authenticator, Principal, Role};
@@ -20,6 +21,7 @@ pub use config::Settings;
 pub use db::{Backend, Database, DbConnection};
 pub use money::Pence;
 pub use problem::{FieldError, Problem};
+pub use sql::Json;
 
 /// Installs rustls' ring crypto provider once for the process (reqwest is built without a
 /// provider of its own). Safe to call many times.

@@ -16,8 +16,11 @@ use serde::{Deserialize, Serialize};
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
 #[serde(transparent)]
+#[diesel(sql_type = diesel::sql_types::BigInt)]
 pub struct Pence(pub i64);
 
 impl Pence {

@@ -188,13 +188,23 @@ impl From<diesel::result::Error> for Problem {
     }
 }
 
+/// Answers a database error by the error policy written on [`crate::db::DbError`].
 impl From<crate::db::DbError> for Problem {
     fn from(err: crate::db::DbError) -> Self {
-        match err {
-            crate::db::DbError::Problem(p) => p,
-            other => {
-                tracing::error!(error = %other, "database error");
+        use crate::db::{DbError, ErrorClass};
+        match (err.class(), err) {
+            (_, DbError::Problem(p)) => p,
+            (ErrorClass::Unavailable, other) => {
+                tracing::warn!(error = %other, "the database is unavailable");
                 Self::unavailable("the database did not answer")
+            }
+            (ErrorClass::Unreadable, other) => {
+                tracing::error!(alert = true, error = %other, "a stored value could not be read");
+                Self::internal()
+            }
+            (_, other) => {
+                tracing::error!(error = %other, "database error");
+                Self::internal()
             }
         }
     }
