@@ -8,7 +8,7 @@ use finance::{
     handlers::commitments,
     store::{CommitmentRow, schema},
 };
-use hub::bench_ledger::{LedgerArgs, bench};
+use hub_bench::ledger::{LedgerArgs, bench};
 use hub_platform::{Database, Settings, db::DbConnection};
 
 /// A line as stored, without its id and time of writing.

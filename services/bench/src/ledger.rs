@@ -9,7 +9,7 @@
 //!   and void in turn, and two service contracts (some extended, some terminated).
 //! * **The build** ([`load`]) in a fresh PostgreSQL database (`--database`, dropped before
 //!   and, unless `--keep`, after): the finance service is started in this process
-//!   ([`crate::start`], so it runs its own migrations and sees the added partnerships); every
+//!   ([`hub_core::start`], so it runs its own migrations and sees the added partnerships); every
 //!   budget is set through `POST /v1/budgets` by the hosting authority (which opens each
 //!   partnership's ledger through the year); each source's commitment lines are costed by
 //!   [`finance::domain::ledger`] exactly as the service's handlers cost them and loaded with
@@ -471,8 +471,8 @@ pub async fn bench(args: &LedgerArgs, mut settings: Settings) -> anyhow::Result<
     listener.set_nonblocking(true)?;
     // One service on its own, as when services run apart: it needs a link base and a secret.
     settings.server.public_url = format!("http://{}", listener.local_addr()?);
-    crate::bench::secret_of_the_run(&mut settings);
-    let platform = crate::start(settings, &["finance"], listener)
+    crate::flow::secret_of_the_run(&mut settings);
+    let platform = hub_core::start(settings, &["finance"], listener)
         .await
         .context("starting the finance service")?;
     let service = platform.url.clone();

@@ -58,7 +58,7 @@ use hub_platform::{Authenticator, Database, Role, Settings, directory};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::seed::{self, FrameworkSpec};
+use hub_core::seed::{self, FrameworkSpec};
 
 /// RabbitMQ names of the bench topology (durable, reused across runs).
 const EXCHANGE: &str = "hub-bench.events";
@@ -343,7 +343,7 @@ async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyho
                 // Let every backend report its statistics for this run.
                 tokio::time::sleep(STATS_FLUSH).await;
                 let after = pg_commits(&args.postgres).await?;
-                run.transactions_per_referral = crate::SERVICES
+                run.transactions_per_referral = hub_core::SERVICES
                     .iter()
                     .map(|s| {
                         let delta = after.get(*s).copied().unwrap_or(0)
@@ -488,7 +488,7 @@ impl Platform {
             Mode::Distributed => {
                 platform._lock = Some(lock_bench(&args.postgres).await?);
                 let template = pg_url(&args.postgres, &format!("{DB_PREFIX}{{service}}"));
-                platform.databases = crate::SERVICES
+                platform.databases = hub_core::SERVICES
                     .iter()
                     .map(|s| template.replace("{service}", s))
                     .collect();
@@ -502,12 +502,12 @@ impl Platform {
                 })
                 .await??;
                 purge_bench_queues(&args.amqp, settings.bus.retry_delays_ms.len()).await?;
-                let ports: Vec<u16> = crate::SERVICES
+                let ports: Vec<u16> = hub_core::SERVICES
                     .iter()
                     .map(|_| free_port())
                     .collect::<anyhow::Result<_>>()?;
                 let referral_url = format!("http://127.0.0.1:{}", ports[0]);
-                for (service, port) in crate::SERVICES.iter().zip(&ports) {
+                for (service, port) in hub_core::SERVICES.iter().zip(&ports) {
                     let mut env: Vec<(String, String)> = common
                         .iter()
                         .map(|(k, v)| ((*k).to_owned(), v.clone()))
@@ -531,7 +531,7 @@ impl Platform {
                         ]
                         .map(|(k, v)| (k.to_owned(), v)),
                     );
-                    for (s, p) in crate::SERVICES.iter().zip(&ports) {
+                    for (s, p) in hub_core::SERVICES.iter().zip(&ports) {
                         env.push((format!("HUB__PORTS__{}", s.to_uppercase()), p.to_string()));
                     }
                     platform.spawn(&exe, Some(service), *port, &env)?;
@@ -736,7 +736,7 @@ impl Platform {
 /// executions per referral, SQL), at most `n` per service, most frequent first.
 fn top_statements(before: &BySql, after: &BySql, referrals: usize, n: usize) -> Vec<TopStatement> {
     let mut out = Vec::new();
-    for service in crate::SERVICES {
+    for service in hub_core::SERVICES {
         let (Some(b), Some(a)) = (before.get(*service), after.get(*service)) else {
             continue;
         };
@@ -768,7 +768,7 @@ fn per_referral(
     after: &HashMap<String, pgcount::Counted>,
     referrals: usize,
 ) -> Vec<StatementsPerReferral> {
-    crate::SERVICES
+    hub_core::SERVICES
         .iter()
         .filter_map(|s| {
             let (b, a) = (before.get(*s)?, after.get(*s)?);
@@ -1899,7 +1899,7 @@ impl CpuSnapshot {
             }
         }
         let order = |g: &str| {
-            crate::SERVICES
+            hub_core::SERVICES
                 .iter()
                 .position(|s| *s == g)
                 .unwrap_or(match g {
