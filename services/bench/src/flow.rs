@@ -1439,8 +1439,24 @@ impl Report {
         self.baselines.iter().find(|b| b.name == name)
     }
 
+    /// The results for a person: the set-up and baselines, the load's figures (or the
+    /// competitions'), memory, the webhooks' signatures and the targets.
     fn table(&self) -> String {
         let mut o = String::new();
+        self.write_header(&mut o);
+        if let Some(c) = &self.competition {
+            o.push_str(&c.table());
+        } else {
+            self.write_load(&mut o);
+            self.write_cpu(&mut o);
+            self.write_cost(&mut o);
+        }
+        self.write_memory(&mut o);
+        self.write_targets(&mut o);
+        o
+    }
+
+    fn write_header(&self, o: &mut String) {
         let mode = match self.mode {
             Mode::Distributed => "distributed (5 processes, PostgreSQL + RabbitMQ)",
             Mode::Embedded => "embedded (1 process, SQLite + in-process bus)",
@@ -1470,213 +1486,232 @@ impl Report {
                 );
             }
         }
-        if let Some(c) = &self.competition {
-            o.push_str(&c.table());
-        } else {
+    }
+
+    /// Each rate's throughput and latency, and what went wrong at it.
+    fn write_load(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
+            self.providers
+        );
+        let _ = writeln!(
+            o,
+            "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
+            "offered",
+            "sent/s",
+            "e2e/s",
+            "done/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "POST p50",
+            "POST p99",
+            "errors",
+            "missing",
+            "keeps"
+        );
+        for r in &self.runs {
             let _ = writeln!(
                 o,
-                "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
-                self.providers
+                "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
+                r.offered_rate,
+                r.achieved_request_rate,
+                r.throughput_e2e,
+                r.completion_rate,
+                r.latency_ms.p50,
+                r.latency_ms.p95,
+                r.latency_ms.p99,
+                r.latency_ms.max,
+                r.post_ms.p50,
+                r.post_ms.p99,
+                r.http_errors,
+                r.webhooks_missing,
+                if r.keeps_up { "yes" } else { "NO" }
             );
-            let _ = writeln!(
-                o,
-                "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
-                "offered",
-                "sent/s",
-                "e2e/s",
-                "done/s",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
-                "POST p50",
-                "POST p99",
-                "errors",
-                "missing",
-                "keeps"
-            );
-            for r in &self.runs {
+        }
+        let _ = writeln!(
+            o,
+            "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
+             completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
+            KEEP_UP * 100.0
+        );
+        for r in &self.runs {
+            if let Some(e) = &r.first_http_error {
+                let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
+            }
+            if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
                 let _ = writeln!(
                     o,
-                    "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
-                    r.offered_rate,
-                    r.achieved_request_rate,
-                    r.throughput_e2e,
-                    r.completion_rate,
-                    r.latency_ms.p50,
-                    r.latency_ms.p95,
-                    r.latency_ms.p99,
-                    r.latency_ms.max,
-                    r.post_ms.p50,
-                    r.post_ms.p99,
-                    r.http_errors,
-                    r.webhooks_missing,
-                    if r.keeps_up { "yes" } else { "NO" }
+                    "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
+                    r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
                 );
-            }
-            let _ = writeln!(
-                o,
-                "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
-                 completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
-                KEEP_UP * 100.0
-            );
-            for r in &self.runs {
-                if let Some(e) = &r.first_http_error {
-                    let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
-                }
-                if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
-                    let _ = writeln!(
-                        o,
-                        "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
-                        r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
-                    );
-                }
-            }
-
-            let _ = writeln!(
-                o,
-                "\nCPU during each run (% of one core; the machine has {} cores)",
-                self.cpus
-            );
-            for r in &self.runs {
-                let parts: Vec<String> = r
-                    .cpu
-                    .iter()
-                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                    .collect();
-                let accounted: f64 = r
-                    .cpu
-                    .iter()
-                    .chain(&r.other_processes_cpu)
-                    .map(|c| c.pct_of_core)
-                    .sum();
-                let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
-                let others: Vec<String> = r
-                    .other_processes_cpu
-                    .iter()
-                    .take(4)
-                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                    .collect();
-                let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
-                let _ = writeln!(
-                    o,
-                    "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
-                    r.offered_rate,
-                    r.machine_cpu_busy_pct,
-                    parts.join(", "),
-                    if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; other processes {}{}",
-                            others.join(", "),
-                            if others_total >= 10.0 {
-                                " (the run was disturbed)"
-                            } else {
-                                ""
-                            }
-                        )
-                    }
-                );
-            }
-
-            let commits = self.commits_per_referral();
-            let _ = writeln!(
-                o,
-                "\nCost per referral against the machine's limits\n  by design: {commits} commits \
-                 (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
-                 consumed 3 times; 1 POST in, {p} webhooks out",
-                if self.mode == Mode::Embedded {
-                    " (in-process)"
-                } else {
-                    ""
-                },
-                p = self.providers
-            );
-            for r in &self.runs {
-                let rate = r.completion_rate;
-                let measured: f64 = r.transactions_per_referral.iter().map(|(_, n)| n).sum();
-                if !r.transactions_per_referral.is_empty() {
-                    let parts: Vec<String> = r
-                        .transactions_per_referral
-                        .iter()
-                        .filter(|(_, n)| *n >= 0.05)
-                        .map(|(s, n)| format!("{s} {n:.1}"))
-                        .collect();
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
-                         pool check-out pings and polling included)",
-                        r.offered_rate,
-                        parts.join(", ")
-                    );
-                }
-                if !r.statements_per_referral.is_empty() {
-                    let total = |f: fn(&StatementsPerReferral) -> f64| {
-                        r.statements_per_referral.iter().map(f).sum::<f64>()
-                    };
-                    let parts: Vec<String> = r
-                        .statements_per_referral
-                        .iter()
-                        .map(|s| {
-                            format!(
-                                "{} {:.1}/{:.1}/{:.1}",
-                                s.service, s.statements, s.round_trips, s.parses
-                            )
-                        })
-                        .collect();
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
-                         referral, {:.1} of them parsed and planned ({}; statements/round trips/parsed; \
-                         polling included)",
-                        r.offered_rate,
-                        total(|s| s.statements),
-                        total(|s| s.round_trips),
-                        total(|s| s.parses),
-                        parts.join(", ")
-                    );
-                    for t in &r.top_statements {
-                        let _ = writeln!(
-                            o,
-                            "      {:<13} {:>5.2}  {}",
-                            t.service, t.per_referral, t.sql
-                        );
-                    }
-                }
-                let per_referral = if measured > 0.0 {
-                    measured
-                } else {
-                    commits as f64
-                };
-                let mut parts = Vec::new();
-                for (name, per_ref, label) in [
-                    ("postgres", per_referral, "transactions"),
-                    ("sqlite", commits as f64, "commits"),
-                    ("rabbitmq", 2.0, "publishes"),
-                ] {
-                    if let Some(b) = self.baseline(name)
-                        && b.per_second > 0.0
-                    {
-                        parts.push(format!(
-                            "{:.0} {label}/s = {:.0}% of raw {}",
-                            rate * per_ref,
-                            100.0 * rate * per_ref / b.per_second,
-                            b.name
-                        ));
-                    }
-                }
-                if !parts.is_empty() {
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
-                        r.offered_rate,
-                        parts.join("; ")
-                    );
-                }
             }
         }
+    }
 
+    fn write_cpu(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\nCPU during each run (% of one core; the machine has {} cores)",
+            self.cpus
+        );
+        for r in &self.runs {
+            let parts: Vec<String> = r
+                .cpu
+                .iter()
+                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                .collect();
+            let accounted: f64 = r
+                .cpu
+                .iter()
+                .chain(&r.other_processes_cpu)
+                .map(|c| c.pct_of_core)
+                .sum();
+            let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
+            let others: Vec<String> = r
+                .other_processes_cpu
+                .iter()
+                .take(4)
+                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                .collect();
+            let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
+            let _ = writeln!(
+                o,
+                "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
+                r.offered_rate,
+                r.machine_cpu_busy_pct,
+                parts.join(", "),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; other processes {}{}",
+                        others.join(", "),
+                        if others_total >= 10.0 {
+                            " (the run was disturbed)"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+            );
+        }
+    }
+
+    /// Each referral's cost by design and as counted, against the raw baselines.
+    fn write_cost(&self, o: &mut String) {
+        let commits = self.commits_per_referral();
+        let _ = writeln!(
+            o,
+            "\nCost per referral against the machine's limits\n  by design: {commits} commits \
+             (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
+             consumed 3 times; 1 POST in, {p} webhooks out",
+            if self.mode == Mode::Embedded {
+                " (in-process)"
+            } else {
+                ""
+            },
+            p = self.providers
+        );
+        for r in &self.runs {
+            self.write_statements(o, r);
+            self.write_limits(o, r, commits);
+        }
+    }
+
+    /// The transactions and statements PostgreSQL counted per referral at a rate.
+    fn write_statements(&self, o: &mut String, r: &RunReport) {
+        let measured = r.transactions();
+        if !r.transactions_per_referral.is_empty() {
+            let parts: Vec<String> = r
+                .transactions_per_referral
+                .iter()
+                .filter(|(_, n)| *n >= 0.05)
+                .map(|(s, n)| format!("{s} {n:.1}"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
+                 pool check-out pings and polling included)",
+                r.offered_rate,
+                parts.join(", ")
+            );
+        }
+        if !r.statements_per_referral.is_empty() {
+            let total = |f: fn(&StatementsPerReferral) -> f64| {
+                r.statements_per_referral.iter().map(f).sum::<f64>()
+            };
+            let parts: Vec<String> = r
+                .statements_per_referral
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {:.1}/{:.1}/{:.1}",
+                        s.service, s.statements, s.round_trips, s.parses
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
+                 referral, {:.1} of them parsed and planned ({}; statements/round trips/parsed; \
+                 polling included)",
+                r.offered_rate,
+                total(|s| s.statements),
+                total(|s| s.round_trips),
+                total(|s| s.parses),
+                parts.join(", ")
+            );
+            for t in &r.top_statements {
+                let _ = writeln!(
+                    o,
+                    "      {:<13} {:>5.2}  {}",
+                    t.service, t.per_referral, t.sql
+                );
+            }
+        }
+    }
+
+    /// A rate's transactions, commits and publishes as a share of the raw baselines.
+    fn write_limits(&self, o: &mut String, r: &RunReport, commits: usize) {
+        let rate = r.completion_rate;
+        let measured = r.transactions();
+        let per_referral = if measured > 0.0 {
+            measured
+        } else {
+            commits as f64
+        };
+        let mut parts = Vec::new();
+        for (name, per_ref, label) in [
+            ("postgres", per_referral, "transactions"),
+            ("sqlite", commits as f64, "commits"),
+            ("rabbitmq", 2.0, "publishes"),
+        ] {
+            if let Some(b) = self.baseline(name)
+                && b.per_second > 0.0
+            {
+                parts.push(format!(
+                    "{:.0} {label}/s = {:.0}% of raw {}",
+                    rate * per_ref,
+                    100.0 * rate * per_ref / b.per_second,
+                    b.name
+                ));
+            }
+        }
+        if !parts.is_empty() {
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
+                r.offered_rate,
+                parts.join("; ")
+            );
+        }
+    }
+
+    /// Memory per service and the webhooks' signatures.
+    fn write_memory(&self, o: &mut String) {
         let _ = writeln!(
             o,
             "\nMemory (MB)           idle RSS  (private)   peak RSS   idle < {} MB",
@@ -1705,7 +1740,9 @@ impl Report {
             "\nWebhooks: {} received, {} signatures valid, {} invalid, {} duplicates, {} not invitations",
             sig.webhooks_received, sig.verified, sig.invalid, sig.duplicates, sig.not_invitations
         );
+    }
 
+    fn write_targets(&self, o: &mut String) {
         let _ = writeln!(o, "\nTargets");
         if self.mode == Mode::Distributed && self.competition.is_none() {
             let best = self
@@ -1779,7 +1816,13 @@ impl Report {
                 met(idle_ok)
             );
         }
-        o
+    }
+}
+
+impl RunReport {
+    /// The transactions PostgreSQL counted per referral (0 when not counted).
+    fn transactions(&self) -> f64 {
+        self.transactions_per_referral.iter().map(|(_, n)| n).sum()
     }
 }
 
