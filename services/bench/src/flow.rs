@@ -246,133 +246,13 @@ async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyho
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let mut runs = Vec::new();
-    let mut competition = None;
+    let (mut runs, mut competition) = (Vec::new(), None);
     if args.scenario == Scenario::Competition {
-        let drain = Duration::from_secs(args.drain_secs);
-        eprintln!(
-            "hub bench: setting up a lot of {} providers ({} with homes)",
-            args.competition_providers, args.bids
-        );
-        let setup = competitions::set_up(
-            &client,
-            &platform,
-            &auth,
-            &receiver,
-            args.competition_providers,
-            args.bids,
-        )
-        .await?;
-        if args.warmup > 0 {
-            eprintln!("hub bench: warm-up, one competition");
-            competitions::run(&client, &platform, &auth, &receiver, &setup, 1, 1, drain).await?;
-        }
-        let cpu_before = CpuSnapshot::take(&platform);
-        let statements_before = platform.statements();
-        let mut report = competitions::run(
-            &client,
-            &platform,
-            &auth,
-            &receiver,
-            &setup,
-            args.competitions,
-            args.evaluations,
-            drain,
-        )
-        .await?;
-        let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
-        report.cpu = cpu.groups;
-        report.machine_cpu_busy_pct = cpu.machine_busy_pct;
-        report.statements_per_competition = per_referral(
-            &statements_before,
-            &platform.statements(),
-            args.competitions,
-        );
-        eprintln!(
-            "hub bench: timing the evaluation of {} bids in process",
-            args.bids
-        );
-        let bids = args.bids;
-        report.evaluate_fn_us =
-            Some(tokio::task::spawn_blocking(move || competitions::time_evaluation(bids)).await?);
-        competition = Some(report);
-        platform.check_alive()?;
+        competition = Some(run_competitions(args, &client, &mut platform, &auth, &receiver).await?);
     } else {
-        let target = set_up(&client, &platform, &auth, &receiver, args.providers).await?;
-
-        if args.warmup > 0 {
-            eprintln!("hub bench: warm-up, {} referrals", args.warmup);
-            let sent = fire(&client, &target, args.warmup, rates[0].min(50.0)).await;
-            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-            receiver
-                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-                .await;
-        }
-
-        let distributed = args.mode == Mode::Distributed;
-        let mut commits_before = if distributed {
-            tokio::time::sleep(STATS_FLUSH).await;
-            Some(pg_commits(&args.postgres).await?)
-        } else {
-            None
-        };
-        for &rate in rates {
-            eprintln!(
-                "hub bench: {} referrals at {rate}/s ({} providers each)",
-                args.referrals, args.providers
-            );
-            let cpu_before = CpuSnapshot::take(&platform);
-            let statements_before = platform.statements();
-            let by_sql_before = platform.statements_by_sql();
-            let sent = fire(&client, &target, args.referrals, rate).await;
-            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-            receiver
-                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-                .await;
-            let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
-            let mut run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
-            run.statements_per_referral =
-                per_referral(&statements_before, &platform.statements(), sent.len());
-            run.top_statements = top_statements(
-                &by_sql_before,
-                &platform.statements_by_sql(),
-                sent.len(),
-                12,
-            );
-            if let Some(before) = &commits_before {
-                // Let every backend report its statistics for this run.
-                tokio::time::sleep(STATS_FLUSH).await;
-                let after = pg_commits(&args.postgres).await?;
-                run.transactions_per_referral = hub_core::SERVICES
-                    .iter()
-                    .map(|s| {
-                        let delta = after.get(*s).copied().unwrap_or(0)
-                            - before.get(*s).copied().unwrap_or(0);
-                        ((*s).to_owned(), delta as f64 / sent.len() as f64)
-                    })
-                    .collect();
-                commits_before = Some(after);
-            }
-            eprintln!(
-                "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
-                run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
-            );
-            runs.push(run);
-            platform.check_alive()?;
-        }
+        runs = run_rates(args, rates, &client, &mut platform, &auth, &receiver).await?;
     }
-
-    let services = platform
-        .procs
-        .iter()
-        .map(|p| ServiceMemory {
-            service: p.service.clone(),
-            idle_rss_mb: p.idle_rss_kb.map(kb_to_mb),
-            idle_private_mb: p.idle_anon_kb.map(kb_to_mb),
-            peak_rss_mb: proc_status_kb(p.pid, "VmHWM").map(kb_to_mb),
-            idle_target_met: p.idle_rss_kb.map(|kb| kb < TARGET_IDLE_RSS_KB),
-        })
-        .collect();
+    let services = memory(&platform);
     let signatures = receiver.signatures();
     receiver.stop().await;
     platform.finish();
@@ -389,6 +269,179 @@ async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyho
         services,
         signatures,
     })
+}
+
+/// The competition scenario: a lot set up, one competition to warm up, then
+/// `--competitions` timed, and the evaluation timed in this process.
+async fn run_competitions(
+    args: &BenchArgs,
+    client: &reqwest::Client,
+    platform: &mut Platform,
+    auth: &Authenticator,
+    receiver: &Receiver,
+) -> anyhow::Result<competitions::CompetitionReport> {
+    let drain = Duration::from_secs(args.drain_secs);
+    eprintln!(
+        "hub bench: setting up a lot of {} providers ({} with homes)",
+        args.competition_providers, args.bids
+    );
+    let setup = competitions::set_up(
+        client,
+        platform,
+        auth,
+        receiver,
+        args.competition_providers,
+        args.bids,
+    )
+    .await?;
+    if args.warmup > 0 {
+        eprintln!("hub bench: warm-up, one competition");
+        competitions::run(client, platform, auth, receiver, &setup, 1, 1, drain).await?;
+    }
+    let cpu_before = CpuSnapshot::take(platform);
+    let statements_before = platform.statements();
+    let mut report = competitions::run(
+        client,
+        platform,
+        auth,
+        receiver,
+        &setup,
+        args.competitions,
+        args.evaluations,
+        drain,
+    )
+    .await?;
+    let cpu = CpuSnapshot::take(platform).since(&cpu_before);
+    report.cpu = cpu.groups;
+    report.machine_cpu_busy_pct = cpu.machine_busy_pct;
+    report.statements_per_competition = per_referral(
+        &statements_before,
+        &platform.statements(),
+        args.competitions,
+    );
+    eprintln!(
+        "hub bench: timing the evaluation of {} bids in process",
+        args.bids
+    );
+    let bids = args.bids;
+    report.evaluate_fn_us =
+        Some(tokio::task::spawn_blocking(move || competitions::time_evaluation(bids)).await?);
+    platform.check_alive()?;
+    Ok(report)
+}
+
+/// The thin flow: the lot set up, the warm-up, then each rate in turn.
+async fn run_rates(
+    args: &BenchArgs,
+    rates: &[f64],
+    client: &reqwest::Client,
+    platform: &mut Platform,
+    auth: &Authenticator,
+    receiver: &Receiver,
+) -> anyhow::Result<Vec<RunReport>> {
+    let target = set_up(client, platform, auth, receiver, args.providers).await?;
+
+    if args.warmup > 0 {
+        eprintln!("hub bench: warm-up, {} referrals", args.warmup);
+        let sent = fire(client, &target, args.warmup, rates[0].min(50.0)).await;
+        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+        receiver
+            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+            .await;
+    }
+
+    let distributed = args.mode == Mode::Distributed;
+    let mut commits_before = if distributed {
+        tokio::time::sleep(STATS_FLUSH).await;
+        Some(pg_commits(&args.postgres).await?)
+    } else {
+        None
+    };
+    let mut runs = Vec::new();
+    for &rate in rates {
+        let run = run_rate(
+            args,
+            rate,
+            client,
+            platform,
+            receiver,
+            &target,
+            &mut commits_before,
+        )
+        .await?;
+        runs.push(run);
+        platform.check_alive()?;
+    }
+    Ok(runs)
+}
+
+/// `--referrals` referrals at `rate`, waited for; PostgreSQL's commits since
+/// `commits_before` (distributed), which become the next run's.
+async fn run_rate(
+    args: &BenchArgs,
+    rate: f64,
+    client: &reqwest::Client,
+    platform: &Platform,
+    receiver: &Receiver,
+    target: &Target,
+    commits_before: &mut Option<HashMap<String, i64>>,
+) -> anyhow::Result<RunReport> {
+    eprintln!(
+        "hub bench: {} referrals at {rate}/s ({} providers each)",
+        args.referrals, args.providers
+    );
+    let cpu_before = CpuSnapshot::take(platform);
+    let statements_before = platform.statements();
+    let by_sql_before = platform.statements_by_sql();
+    let sent = fire(client, target, args.referrals, rate).await;
+    let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+    receiver
+        .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+        .await;
+    let cpu = CpuSnapshot::take(platform).since(&cpu_before);
+    let mut run = RunReport::new(rate, &sent, receiver, args.providers, cpu);
+    run.statements_per_referral =
+        per_referral(&statements_before, &platform.statements(), sent.len());
+    run.top_statements = top_statements(
+        &by_sql_before,
+        &platform.statements_by_sql(),
+        sent.len(),
+        12,
+    );
+    if let Some(before) = commits_before.as_ref() {
+        // Let every backend report its statistics for this run.
+        tokio::time::sleep(STATS_FLUSH).await;
+        let after = pg_commits(&args.postgres).await?;
+        run.transactions_per_referral = hub_core::SERVICES
+            .iter()
+            .map(|s| {
+                let delta =
+                    after.get(*s).copied().unwrap_or(0) - before.get(*s).copied().unwrap_or(0);
+                ((*s).to_owned(), delta as f64 / sent.len() as f64)
+            })
+            .collect();
+        *commits_before = Some(after);
+    }
+    eprintln!(
+        "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
+        run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
+    );
+    Ok(run)
+}
+
+/// Each process's memory: idle (measured after start) and its peak so far.
+fn memory(platform: &Platform) -> Vec<ServiceMemory> {
+    platform
+        .procs
+        .iter()
+        .map(|p| ServiceMemory {
+            service: p.service.clone(),
+            idle_rss_mb: p.idle_rss_kb.map(kb_to_mb),
+            idle_private_mb: p.idle_anon_kb.map(kb_to_mb),
+            peak_rss_mb: proc_status_kb(p.pid, "VmHWM").map(kb_to_mb),
+            idle_target_met: p.idle_rss_kb.map(|kb| kb < TARGET_IDLE_RSS_KB),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
