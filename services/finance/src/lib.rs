@@ -74,9 +74,10 @@
 //! * An unknown partnership and one the caller's council is not in are the same 404.
 
 pub mod api;
+pub mod bulk;
 pub mod domain;
 pub mod handlers;
-pub mod store;
+pub(crate) mod store;
 
 use std::sync::Arc;
 

@@ -68,19 +68,7 @@ enum Command {
     },
     /// Measure the thin flow: throughput, latency and memory (see README); `hub bench
     /// ledger`: the finance ledger at national scale.
-    Bench {
-        #[command(flatten)]
-        args: hub::bench::BenchArgs,
-        #[command(subcommand)]
-        scale: Option<BenchScale>,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchScale {
-    /// The finance ledger at national scale (150 councils in 30 partnerships, 100,000
-    /// placements over five years) in PostgreSQL, and the monitoring report's time on it.
-    Ledger(Box<hub::bench_ledger::LedgerArgs>),
+    Bench(hub_bench::Bench),
 }
 
 /// Waits for SIGTERM (what Docker and Kubernetes send) or SIGINT (Ctrl-C); names it.
@@ -218,11 +206,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Bench { scale: None, args } => hub::bench::run(args, settings).await?,
-        Command::Bench {
-            scale: Some(BenchScale::Ledger(args)),
-            ..
-        } => hub::bench_ledger::run(*args, settings).await?,
+        Command::Bench(bench) => hub_bench::run(bench, settings).await?,
     }
     Ok(())
 }

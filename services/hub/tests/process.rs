@@ -182,7 +182,7 @@ async fn follow_a_referral(
     let sefton = p
         .auth
         .mint_default("sw", "E08000014", &[Role::Commissioner]);
-    let body = hub::bench::referral_body(&seeded.framework_id, &seeded.residential_lot);
+    let body = hub_bench::referral_body(&seeded.framework_id, &seeded.residential_lot);
     // Services apart: 422 until the referral service's replica has the seeded framework.
     eventually("the referral accepted", Duration::from_secs(30), || {
         let req = client
@@ -501,7 +501,7 @@ async fn sigterm_answers_the_requests_in_flight_and_loses_nothing() {
     let auth = Authenticator::new(&settings.auth);
     let seeded = hub::seed::seed(&hub.url, &auth).await.expect("seed");
     let token = auth.mint_default("sw", "E08000014", &[Role::Commissioner]);
-    let body = hub::bench::referral_body(&seeded.framework_id, &seeded.residential_lot).to_string();
+    let body = hub_bench::referral_body(&seeded.framework_id, &seeded.residential_lot).to_string();
     let addr = hub.url.strip_prefix("http://").unwrap().to_owned();
     let head = format!(
         "POST /v1/referrals HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
@@ -599,7 +599,7 @@ async fn links_begin_with_the_address_listened_on() {
     let res = client
         .post(format!("{}/v1/referrals", hub.url))
         .bearer_auth(&sefton)
-        .json(&hub::bench::referral_body(
+        .json(&hub_bench::referral_body(
             &seeded.framework_id,
             &seeded.residential_lot,
         ))

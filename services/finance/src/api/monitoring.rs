@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     calendar::FinancialYear,
+    db::DbConnection,
     directory::{self, Partnership},
 };
 use serde::Serialize;
@@ -24,7 +25,10 @@ use crate::{
         },
         risk::{RiskShare, Sharing},
     },
-    store::{budgets, reports},
+    store::{
+        budgets::{self, BudgetRow, FullVersion},
+        reports,
+    },
 };
 
 #[derive(Debug, IntoParams)]
@@ -169,6 +173,60 @@ fn target(req: &HttpRequest, who: &Principal) -> Result<Target, Problem> {
     Ok((q, partnership, query.year.0, period))
 }
 
+/// The year's budget and the version in force in each period 1..=`period`
+/// (`versions_in_force`: three statements whatever the periods); `None` with no budget.
+fn budget_in_force(
+    conn: &mut DbConnection,
+    partnership: &str,
+    year: i32,
+    period: i32,
+) -> anyhow::Result<Option<(BudgetRow, Vec<FullVersion>)>> {
+    let Some(budget) = budgets::budget_for(conn, partnership, year)? else {
+        return Ok(None);
+    };
+    let versions = budgets::versions_in_force(conn, &budget.id, period)?
+        .ok_or_else(|| anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id))?;
+    Ok(Some((budget, versions)))
+}
+
+/// One of the database reads a monitoring report makes ([`build`] makes them all, in this
+/// order, in one connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The budget and the version in force in each period to the one asked for.
+    Budget,
+    /// The year's ledger sums as at the period (the snapshot of a closed period, else the
+    /// totals kept beside the lines).
+    CommitmentSums,
+    /// The year's payment sums (the totals kept beside the payments).
+    PaymentSums,
+    /// Each block contract's filled and void bed-days to the period.
+    BlockDays,
+}
+
+/// Runs one of a report's reads alone, with the same functions [`build`] runs it with, so
+/// that where a report's database time goes can be measured (`hub bench ledger`); returns
+/// the rows it gave (the budget's: its versions in force, one a period).
+pub fn read_alone(
+    conn: &mut DbConnection,
+    read: Read,
+    partnership: &str,
+    year: i32,
+    period: i32,
+) -> anyhow::Result<usize> {
+    Ok(match read {
+        Read::Budget => budget_in_force(conn, partnership, year, period)?
+            .ok_or_else(|| anyhow::anyhow!("{partnership} has no budget for {year}"))?
+            .1
+            .len(),
+        Read::CommitmentSums => {
+            reports::commitment_sums_as_at(conn, partnership, year, period)?.len()
+        }
+        Read::PaymentSums => reports::payment_sums(conn, partnership, year)?.len(),
+        Read::BlockDays => reports::block_days(conn, partnership, year, period)?.len(),
+    })
+}
+
 /// Builds the report for the caller.
 pub(crate) async fn build(
     state: &FinanceState,
@@ -182,13 +240,9 @@ pub(crate) async fn build(
         .store
         .db
         .run(move |conn| {
-            let Some(budget) = budgets::budget_for(conn, code, year)? else {
+            let Some((budget, versions)) = budget_in_force(conn, code, year, period)? else {
                 return Ok(None);
             };
-            let versions =
-                budgets::versions_in_force(conn, &budget.id, period)?.ok_or_else(|| {
-                    anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id)
-                })?;
             let commitments = reports::commitment_sums_as_at(conn, code, year, period)?;
             let payments = reports::payment_sums(conn, code, year)?;
             let blocks = reports::block_days(conn, code, year, period)?;

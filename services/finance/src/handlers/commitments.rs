@@ -34,16 +34,21 @@ pub struct Cause<'a> {
 }
 
 /// Who a source's lines are filed under and what they are charged to.
-struct Source<'a> {
-    kind: SourceKind,
-    id: &'a str,
-    partnership: &'a str,
-    budget_line: &'a str,
-    contract_id: Option<&'a str>,
-    provider_id: &'a str,
+pub(crate) struct Source<'a> {
+    pub(crate) kind: SourceKind,
+    pub(crate) id: &'a str,
+    pub(crate) partnership: &'a str,
+    pub(crate) budget_line: &'a str,
+    pub(crate) contract_id: Option<&'a str>,
+    pub(crate) provider_id: &'a str,
 }
 
-fn rows(source: &Source<'_>, lines: Vec<Posted>, cause: Cause<'_>) -> Vec<CommitmentRow> {
+/// The rows posted for a source's lines (also what `crate::bulk` loads).
+pub(crate) fn rows(
+    source: &Source<'_>,
+    lines: Vec<Posted>,
+    cause: Cause<'_>,
+) -> Vec<CommitmentRow> {
     let now = Utc::now().naive_utc();
     lines
         .into_iter()

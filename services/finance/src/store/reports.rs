@@ -40,24 +40,6 @@ struct PaymentSumRow {
     amount: i64,
 }
 
-/// The year's ledger lines summed by period, budget line, council and attribution (the
-/// ledger totals kept beside the lines).
-pub fn commitment_sums(
-    conn: &mut DbConnection,
-    partnership: &str,
-    year: i32,
-) -> Result<Vec<CommitmentSum>, DbError> {
-    let rows: Vec<CommitmentSumRow> = diesel::sql_query(
-        "SELECT period, budget_line, council, attribution, amount_pence AS amount \
-         FROM ledger_totals WHERE partnership = $1 AND year = $2 AND amount_pence <> 0 \
-         ORDER BY period, budget_line, council, attribution",
-    )
-    .bind::<Text, _>(partnership)
-    .bind::<Integer, _>(year)
-    .load(conn)?;
-    Ok(rows.into_iter().map(CommitmentSum::from).collect())
-}
-
 /// The year's ledger sums for a report as at `period`: as the totals stood when the period was
 /// closed (see [`snapshot`]), so a closed period's report is the same every time it is run;
 /// for an open period, as they stand.
@@ -67,8 +49,8 @@ pub fn commitment_sums_as_at(
     year: i32,
     period: i32,
 ) -> Result<Vec<CommitmentSum>, DbError> {
-    // One statement, as `commitment_sums` is (the report's hot path): the snapshot if the
-    // period is closed, else the live totals. Placeholders first appear in order ($1, $2, $3).
+    // One statement (the report's hot path): the snapshot if the period is closed, else the
+    // live totals. Placeholders first appear in order ($1, $2, $3).
     let rows: Vec<CommitmentSumRow> = diesel::sql_query(
         "SELECT period, budget_line, council, attribution, amount_pence AS amount \
          FROM ledger_snapshots WHERE partnership = $1 AND year = $2 AND as_at = $3 \

@@ -39,7 +39,7 @@ use super::{
     CpuUse, Percentiles, Platform, Receiver, StatementsPerReferral, histogram, percentiles,
     referral_body,
 };
-use crate::seed::{self, FrameworkSpec};
+use hub_core::seed::{self, FrameworkSpec};
 
 /// Provider Response rate of every provider admitted (bids stay at or under it).
 const RATE_PENCE: i64 = 250_000;

@@ -58,7 +58,7 @@ use hub_platform::{Authenticator, Database, Role, Settings, directory};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::seed::{self, FrameworkSpec};
+use hub_core::seed::{self, FrameworkSpec};
 
 /// RabbitMQ names of the bench topology (durable, reused across runs).
 const EXCHANGE: &str = "hub-bench.events";
@@ -246,133 +246,13 @@ async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyho
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let mut runs = Vec::new();
-    let mut competition = None;
+    let (mut runs, mut competition) = (Vec::new(), None);
     if args.scenario == Scenario::Competition {
-        let drain = Duration::from_secs(args.drain_secs);
-        eprintln!(
-            "hub bench: setting up a lot of {} providers ({} with homes)",
-            args.competition_providers, args.bids
-        );
-        let setup = competitions::set_up(
-            &client,
-            &platform,
-            &auth,
-            &receiver,
-            args.competition_providers,
-            args.bids,
-        )
-        .await?;
-        if args.warmup > 0 {
-            eprintln!("hub bench: warm-up, one competition");
-            competitions::run(&client, &platform, &auth, &receiver, &setup, 1, 1, drain).await?;
-        }
-        let cpu_before = CpuSnapshot::take(&platform);
-        let statements_before = platform.statements();
-        let mut report = competitions::run(
-            &client,
-            &platform,
-            &auth,
-            &receiver,
-            &setup,
-            args.competitions,
-            args.evaluations,
-            drain,
-        )
-        .await?;
-        let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
-        report.cpu = cpu.groups;
-        report.machine_cpu_busy_pct = cpu.machine_busy_pct;
-        report.statements_per_competition = per_referral(
-            &statements_before,
-            &platform.statements(),
-            args.competitions,
-        );
-        eprintln!(
-            "hub bench: timing the evaluation of {} bids in process",
-            args.bids
-        );
-        let bids = args.bids;
-        report.evaluate_fn_us =
-            Some(tokio::task::spawn_blocking(move || competitions::time_evaluation(bids)).await?);
-        competition = Some(report);
-        platform.check_alive()?;
+        competition = Some(run_competitions(args, &client, &mut platform, &auth, &receiver).await?);
     } else {
-        let target = set_up(&client, &platform, &auth, &receiver, args.providers).await?;
-
-        if args.warmup > 0 {
-            eprintln!("hub bench: warm-up, {} referrals", args.warmup);
-            let sent = fire(&client, &target, args.warmup, rates[0].min(50.0)).await;
-            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-            receiver
-                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-                .await;
-        }
-
-        let distributed = args.mode == Mode::Distributed;
-        let mut commits_before = if distributed {
-            tokio::time::sleep(STATS_FLUSH).await;
-            Some(pg_commits(&args.postgres).await?)
-        } else {
-            None
-        };
-        for &rate in rates {
-            eprintln!(
-                "hub bench: {} referrals at {rate}/s ({} providers each)",
-                args.referrals, args.providers
-            );
-            let cpu_before = CpuSnapshot::take(&platform);
-            let statements_before = platform.statements();
-            let by_sql_before = platform.statements_by_sql();
-            let sent = fire(&client, &target, args.referrals, rate).await;
-            let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
-            receiver
-                .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
-                .await;
-            let cpu = CpuSnapshot::take(&platform).since(&cpu_before);
-            let mut run = RunReport::new(rate, &sent, &receiver, args.providers, cpu);
-            run.statements_per_referral =
-                per_referral(&statements_before, &platform.statements(), sent.len());
-            run.top_statements = top_statements(
-                &by_sql_before,
-                &platform.statements_by_sql(),
-                sent.len(),
-                12,
-            );
-            if let Some(before) = &commits_before {
-                // Let every backend report its statistics for this run.
-                tokio::time::sleep(STATS_FLUSH).await;
-                let after = pg_commits(&args.postgres).await?;
-                run.transactions_per_referral = crate::SERVICES
-                    .iter()
-                    .map(|s| {
-                        let delta = after.get(*s).copied().unwrap_or(0)
-                            - before.get(*s).copied().unwrap_or(0);
-                        ((*s).to_owned(), delta as f64 / sent.len() as f64)
-                    })
-                    .collect();
-                commits_before = Some(after);
-            }
-            eprintln!(
-                "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
-                run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
-            );
-            runs.push(run);
-            platform.check_alive()?;
-        }
+        runs = run_rates(args, rates, &client, &mut platform, &auth, &receiver).await?;
     }
-
-    let services = platform
-        .procs
-        .iter()
-        .map(|p| ServiceMemory {
-            service: p.service.clone(),
-            idle_rss_mb: p.idle_rss_kb.map(kb_to_mb),
-            idle_private_mb: p.idle_anon_kb.map(kb_to_mb),
-            peak_rss_mb: proc_status_kb(p.pid, "VmHWM").map(kb_to_mb),
-            idle_target_met: p.idle_rss_kb.map(|kb| kb < TARGET_IDLE_RSS_KB),
-        })
-        .collect();
+    let services = memory(&platform);
     let signatures = receiver.signatures();
     receiver.stop().await;
     platform.finish();
@@ -389,6 +269,179 @@ async fn bench(args: &BenchArgs, rates: &[f64], mut settings: Settings) -> anyho
         services,
         signatures,
     })
+}
+
+/// The competition scenario: a lot set up, one competition to warm up, then
+/// `--competitions` timed, and the evaluation timed in this process.
+async fn run_competitions(
+    args: &BenchArgs,
+    client: &reqwest::Client,
+    platform: &mut Platform,
+    auth: &Authenticator,
+    receiver: &Receiver,
+) -> anyhow::Result<competitions::CompetitionReport> {
+    let drain = Duration::from_secs(args.drain_secs);
+    eprintln!(
+        "hub bench: setting up a lot of {} providers ({} with homes)",
+        args.competition_providers, args.bids
+    );
+    let setup = competitions::set_up(
+        client,
+        platform,
+        auth,
+        receiver,
+        args.competition_providers,
+        args.bids,
+    )
+    .await?;
+    if args.warmup > 0 {
+        eprintln!("hub bench: warm-up, one competition");
+        competitions::run(client, platform, auth, receiver, &setup, 1, 1, drain).await?;
+    }
+    let cpu_before = CpuSnapshot::take(platform);
+    let statements_before = platform.statements();
+    let mut report = competitions::run(
+        client,
+        platform,
+        auth,
+        receiver,
+        &setup,
+        args.competitions,
+        args.evaluations,
+        drain,
+    )
+    .await?;
+    let cpu = CpuSnapshot::take(platform).since(&cpu_before);
+    report.cpu = cpu.groups;
+    report.machine_cpu_busy_pct = cpu.machine_busy_pct;
+    report.statements_per_competition = per_referral(
+        &statements_before,
+        &platform.statements(),
+        args.competitions,
+    );
+    eprintln!(
+        "hub bench: timing the evaluation of {} bids in process",
+        args.bids
+    );
+    let bids = args.bids;
+    report.evaluate_fn_us =
+        Some(tokio::task::spawn_blocking(move || competitions::time_evaluation(bids)).await?);
+    platform.check_alive()?;
+    Ok(report)
+}
+
+/// The thin flow: the lot set up, the warm-up, then each rate in turn.
+async fn run_rates(
+    args: &BenchArgs,
+    rates: &[f64],
+    client: &reqwest::Client,
+    platform: &mut Platform,
+    auth: &Authenticator,
+    receiver: &Receiver,
+) -> anyhow::Result<Vec<RunReport>> {
+    let target = set_up(client, platform, auth, receiver, args.providers).await?;
+
+    if args.warmup > 0 {
+        eprintln!("hub bench: warm-up, {} referrals", args.warmup);
+        let sent = fire(client, &target, args.warmup, rates[0].min(50.0)).await;
+        let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+        receiver
+            .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+            .await;
+    }
+
+    let distributed = args.mode == Mode::Distributed;
+    let mut commits_before = if distributed {
+        tokio::time::sleep(STATS_FLUSH).await;
+        Some(pg_commits(&args.postgres).await?)
+    } else {
+        None
+    };
+    let mut runs = Vec::new();
+    for &rate in rates {
+        let run = run_rate(
+            args,
+            rate,
+            client,
+            platform,
+            receiver,
+            &target,
+            &mut commits_before,
+        )
+        .await?;
+        runs.push(run);
+        platform.check_alive()?;
+    }
+    Ok(runs)
+}
+
+/// `--referrals` referrals at `rate`, waited for; PostgreSQL's commits since
+/// `commits_before` (distributed), which become the next run's.
+async fn run_rate(
+    args: &BenchArgs,
+    rate: f64,
+    client: &reqwest::Client,
+    platform: &Platform,
+    receiver: &Receiver,
+    target: &Target,
+    commits_before: &mut Option<HashMap<String, i64>>,
+) -> anyhow::Result<RunReport> {
+    eprintln!(
+        "hub bench: {} referrals at {rate}/s ({} providers each)",
+        args.referrals, args.providers
+    );
+    let cpu_before = CpuSnapshot::take(platform);
+    let statements_before = platform.statements();
+    let by_sql_before = platform.statements_by_sql();
+    let sent = fire(client, target, args.referrals, rate).await;
+    let ids: Vec<String> = sent.iter().filter_map(|s| s.id.clone()).collect();
+    receiver
+        .wait_for(&ids, args.providers, Duration::from_secs(args.drain_secs))
+        .await;
+    let cpu = CpuSnapshot::take(platform).since(&cpu_before);
+    let mut run = RunReport::new(rate, &sent, receiver, args.providers, cpu);
+    run.statements_per_referral =
+        per_referral(&statements_before, &platform.statements(), sent.len());
+    run.top_statements = top_statements(
+        &by_sql_before,
+        &platform.statements_by_sql(),
+        sent.len(),
+        12,
+    );
+    if let Some(before) = commits_before.as_ref() {
+        // Let every backend report its statistics for this run.
+        tokio::time::sleep(STATS_FLUSH).await;
+        let after = pg_commits(&args.postgres).await?;
+        run.transactions_per_referral = hub_core::SERVICES
+            .iter()
+            .map(|s| {
+                let delta =
+                    after.get(*s).copied().unwrap_or(0) - before.get(*s).copied().unwrap_or(0);
+                ((*s).to_owned(), delta as f64 / sent.len() as f64)
+            })
+            .collect();
+        *commits_before = Some(after);
+    }
+    eprintln!(
+        "hub bench:   → {:.1} referrals/s end to end, p99 {:.1} ms, {} webhooks missing",
+        run.throughput_e2e, run.latency_ms.p99, run.webhooks_missing
+    );
+    Ok(run)
+}
+
+/// Each process's memory: idle (measured after start) and its peak so far.
+fn memory(platform: &Platform) -> Vec<ServiceMemory> {
+    platform
+        .procs
+        .iter()
+        .map(|p| ServiceMemory {
+            service: p.service.clone(),
+            idle_rss_mb: p.idle_rss_kb.map(kb_to_mb),
+            idle_private_mb: p.idle_anon_kb.map(kb_to_mb),
+            peak_rss_mb: proc_status_kb(p.pid, "VmHWM").map(kb_to_mb),
+            idle_target_met: p.idle_rss_kb.map(|kb| kb < TARGET_IDLE_RSS_KB),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -488,7 +541,7 @@ impl Platform {
             Mode::Distributed => {
                 platform._lock = Some(lock_bench(&args.postgres).await?);
                 let template = pg_url(&args.postgres, &format!("{DB_PREFIX}{{service}}"));
-                platform.databases = crate::SERVICES
+                platform.databases = hub_core::SERVICES
                     .iter()
                     .map(|s| template.replace("{service}", s))
                     .collect();
@@ -502,12 +555,12 @@ impl Platform {
                 })
                 .await??;
                 purge_bench_queues(&args.amqp, settings.bus.retry_delays_ms.len()).await?;
-                let ports: Vec<u16> = crate::SERVICES
+                let ports: Vec<u16> = hub_core::SERVICES
                     .iter()
                     .map(|_| free_port())
                     .collect::<anyhow::Result<_>>()?;
                 let referral_url = format!("http://127.0.0.1:{}", ports[0]);
-                for (service, port) in crate::SERVICES.iter().zip(&ports) {
+                for (service, port) in hub_core::SERVICES.iter().zip(&ports) {
                     let mut env: Vec<(String, String)> = common
                         .iter()
                         .map(|(k, v)| ((*k).to_owned(), v.clone()))
@@ -531,7 +584,7 @@ impl Platform {
                         ]
                         .map(|(k, v)| (k.to_owned(), v)),
                     );
-                    for (s, p) in crate::SERVICES.iter().zip(&ports) {
+                    for (s, p) in hub_core::SERVICES.iter().zip(&ports) {
                         env.push((format!("HUB__PORTS__{}", s.to_uppercase()), p.to_string()));
                     }
                     platform.spawn(&exe, Some(service), *port, &env)?;
@@ -736,7 +789,7 @@ impl Platform {
 /// executions per referral, SQL), at most `n` per service, most frequent first.
 fn top_statements(before: &BySql, after: &BySql, referrals: usize, n: usize) -> Vec<TopStatement> {
     let mut out = Vec::new();
-    for service in crate::SERVICES {
+    for service in hub_core::SERVICES {
         let (Some(b), Some(a)) = (before.get(*service), after.get(*service)) else {
             continue;
         };
@@ -768,7 +821,7 @@ fn per_referral(
     after: &HashMap<String, pgcount::Counted>,
     referrals: usize,
 ) -> Vec<StatementsPerReferral> {
-    crate::SERVICES
+    hub_core::SERVICES
         .iter()
         .filter_map(|s| {
             let (b, a) = (before.get(*s)?, after.get(*s)?);
@@ -1439,8 +1492,24 @@ impl Report {
         self.baselines.iter().find(|b| b.name == name)
     }
 
+    /// The results for a person: the set-up and baselines, the load's figures (or the
+    /// competitions'), memory, the webhooks' signatures and the targets.
     fn table(&self) -> String {
         let mut o = String::new();
+        self.write_header(&mut o);
+        if let Some(c) = &self.competition {
+            o.push_str(&c.table());
+        } else {
+            self.write_load(&mut o);
+            self.write_cpu(&mut o);
+            self.write_cost(&mut o);
+        }
+        self.write_memory(&mut o);
+        self.write_targets(&mut o);
+        o
+    }
+
+    fn write_header(&self, o: &mut String) {
         let mode = match self.mode {
             Mode::Distributed => "distributed (5 processes, PostgreSQL + RabbitMQ)",
             Mode::Embedded => "embedded (1 process, SQLite + in-process bus)",
@@ -1470,213 +1539,232 @@ impl Report {
                 );
             }
         }
-        if let Some(c) = &self.competition {
-            o.push_str(&c.table());
-        } else {
+    }
+
+    /// Each rate's throughput and latency, and what went wrong at it.
+    fn write_load(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
+            self.providers
+        );
+        let _ = writeln!(
+            o,
+            "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
+            "offered",
+            "sent/s",
+            "e2e/s",
+            "done/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "POST p50",
+            "POST p99",
+            "errors",
+            "missing",
+            "keeps"
+        );
+        for r in &self.runs {
             let _ = writeln!(
                 o,
-                "\nLoad: POST /v1/referrals → {} × competition.invited webhooks (latency = POST start → last webhook)",
-                self.providers
+                "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
+                r.offered_rate,
+                r.achieved_request_rate,
+                r.throughput_e2e,
+                r.completion_rate,
+                r.latency_ms.p50,
+                r.latency_ms.p95,
+                r.latency_ms.p99,
+                r.latency_ms.max,
+                r.post_ms.p50,
+                r.post_ms.p99,
+                r.http_errors,
+                r.webhooks_missing,
+                if r.keeps_up { "yes" } else { "NO" }
             );
-            let _ = writeln!(
-                o,
-                "  {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>8} {:>5}",
-                "offered",
-                "sent/s",
-                "e2e/s",
-                "done/s",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
-                "POST p50",
-                "POST p99",
-                "errors",
-                "missing",
-                "keeps"
-            );
-            for r in &self.runs {
+        }
+        let _ = writeln!(
+            o,
+            "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
+             completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
+            KEEP_UP * 100.0
+        );
+        for r in &self.runs {
+            if let Some(e) = &r.first_http_error {
+                let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
+            }
+            if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
                 let _ = writeln!(
                     o,
-                    "  {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>6} {:>8} {:>5}",
-                    r.offered_rate,
-                    r.achieved_request_rate,
-                    r.throughput_e2e,
-                    r.completion_rate,
-                    r.latency_ms.p50,
-                    r.latency_ms.p95,
-                    r.latency_ms.p99,
-                    r.latency_ms.max,
-                    r.post_ms.p50,
-                    r.post_ms.p99,
-                    r.http_errors,
-                    r.webhooks_missing,
-                    if r.keeps_up { "yes" } else { "NO" }
+                    "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
+                    r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
                 );
-            }
-            let _ = writeln!(
-                o,
-                "  (e2e/s = referrals fully notified / (last webhook − first POST); done/s = rate of \
-                 completions; keeps = all notified and done/s ≥ {:.0}% of offered)",
-                KEEP_UP * 100.0
-            );
-            for r in &self.runs {
-                if let Some(e) = &r.first_http_error {
-                    let _ = writeln!(o, "  at {:.0}/s, first HTTP error: {e}", r.offered_rate);
-                }
-                if r.latency_last_tenth_p50_ms > 2.0 * r.latency_first_tenth_p50_ms + 50.0 {
-                    let _ = writeln!(
-                        o,
-                        "  at {:.0}/s a backlog built up: median latency {:.0} ms in the first tenth, {:.0} ms in the last",
-                        r.offered_rate, r.latency_first_tenth_p50_ms, r.latency_last_tenth_p50_ms
-                    );
-                }
-            }
-
-            let _ = writeln!(
-                o,
-                "\nCPU during each run (% of one core; the machine has {} cores)",
-                self.cpus
-            );
-            for r in &self.runs {
-                let parts: Vec<String> = r
-                    .cpu
-                    .iter()
-                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                    .collect();
-                let accounted: f64 = r
-                    .cpu
-                    .iter()
-                    .chain(&r.other_processes_cpu)
-                    .map(|c| c.pct_of_core)
-                    .sum();
-                let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
-                let others: Vec<String> = r
-                    .other_processes_cpu
-                    .iter()
-                    .take(4)
-                    .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
-                    .collect();
-                let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
-                let _ = writeln!(
-                    o,
-                    "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
-                    r.offered_rate,
-                    r.machine_cpu_busy_pct,
-                    parts.join(", "),
-                    if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; other processes {}{}",
-                            others.join(", "),
-                            if others_total >= 10.0 {
-                                " (the run was disturbed)"
-                            } else {
-                                ""
-                            }
-                        )
-                    }
-                );
-            }
-
-            let commits = self.commits_per_referral();
-            let _ = writeln!(
-                o,
-                "\nCost per referral against the machine's limits\n  by design: {commits} commits \
-                 (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
-                 consumed 3 times; 1 POST in, {p} webhooks out",
-                if self.mode == Mode::Embedded {
-                    " (in-process)"
-                } else {
-                    ""
-                },
-                p = self.providers
-            );
-            for r in &self.runs {
-                let rate = r.completion_rate;
-                let measured: f64 = r.transactions_per_referral.iter().map(|(_, n)| n).sum();
-                if !r.transactions_per_referral.is_empty() {
-                    let parts: Vec<String> = r
-                        .transactions_per_referral
-                        .iter()
-                        .filter(|(_, n)| *n >= 0.05)
-                        .map(|(s, n)| format!("{s} {n:.1}"))
-                        .collect();
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
-                         pool check-out pings and polling included)",
-                        r.offered_rate,
-                        parts.join(", ")
-                    );
-                }
-                if !r.statements_per_referral.is_empty() {
-                    let total = |f: fn(&StatementsPerReferral) -> f64| {
-                        r.statements_per_referral.iter().map(f).sum::<f64>()
-                    };
-                    let parts: Vec<String> = r
-                        .statements_per_referral
-                        .iter()
-                        .map(|s| {
-                            format!(
-                                "{} {:.1}/{:.1}/{:.1}",
-                                s.service, s.statements, s.round_trips, s.parses
-                            )
-                        })
-                        .collect();
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
-                         referral, {:.1} of them parsed and planned ({}; statements/round trips/parsed; \
-                         polling included)",
-                        r.offered_rate,
-                        total(|s| s.statements),
-                        total(|s| s.round_trips),
-                        total(|s| s.parses),
-                        parts.join(", ")
-                    );
-                    for t in &r.top_statements {
-                        let _ = writeln!(
-                            o,
-                            "      {:<13} {:>5.2}  {}",
-                            t.service, t.per_referral, t.sql
-                        );
-                    }
-                }
-                let per_referral = if measured > 0.0 {
-                    measured
-                } else {
-                    commits as f64
-                };
-                let mut parts = Vec::new();
-                for (name, per_ref, label) in [
-                    ("postgres", per_referral, "transactions"),
-                    ("sqlite", commits as f64, "commits"),
-                    ("rabbitmq", 2.0, "publishes"),
-                ] {
-                    if let Some(b) = self.baseline(name)
-                        && b.per_second > 0.0
-                    {
-                        parts.push(format!(
-                            "{:.0} {label}/s = {:.0}% of raw {}",
-                            rate * per_ref,
-                            100.0 * rate * per_ref / b.per_second,
-                            b.name
-                        ));
-                    }
-                }
-                if !parts.is_empty() {
-                    let _ = writeln!(
-                        o,
-                        "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
-                        r.offered_rate,
-                        parts.join("; ")
-                    );
-                }
             }
         }
+    }
 
+    fn write_cpu(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\nCPU during each run (% of one core; the machine has {} cores)",
+            self.cpus
+        );
+        for r in &self.runs {
+            let parts: Vec<String> = r
+                .cpu
+                .iter()
+                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                .collect();
+            let accounted: f64 = r
+                .cpu
+                .iter()
+                .chain(&r.other_processes_cpu)
+                .map(|c| c.pct_of_core)
+                .sum();
+            let rest = (r.machine_cpu_busy_pct * self.cpus as f64 - accounted).max(0.0);
+            let others: Vec<String> = r
+                .other_processes_cpu
+                .iter()
+                .take(4)
+                .map(|c| format!("{} {:.0}%", c.name, c.pct_of_core))
+                .collect();
+            let others_total: f64 = r.other_processes_cpu.iter().map(|c| c.pct_of_core).sum();
+            let _ = writeln!(
+                o,
+                "  {:>5.0}/s: machine {:.0}% busy; {}; kernel and exited processes {rest:.0}%{}",
+                r.offered_rate,
+                r.machine_cpu_busy_pct,
+                parts.join(", "),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; other processes {}{}",
+                        others.join(", "),
+                        if others_total >= 10.0 {
+                            " (the run was disturbed)"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+            );
+        }
+    }
+
+    /// Each referral's cost by design and as counted, against the raw baselines.
+    fn write_cost(&self, o: &mut String) {
+        let commits = self.commits_per_referral();
+        let _ = writeln!(
+            o,
+            "\nCost per referral against the machine's limits\n  by design: {commits} commits \
+             (referral 4, competition 3, notifications 2 + {p}), 2 confirmed publishes{}, \
+             consumed 3 times; 1 POST in, {p} webhooks out",
+            if self.mode == Mode::Embedded {
+                " (in-process)"
+            } else {
+                ""
+            },
+            p = self.providers
+        );
+        for r in &self.runs {
+            self.write_statements(o, r);
+            self.write_limits(o, r, commits);
+        }
+    }
+
+    /// The transactions and statements PostgreSQL counted per referral at a rate.
+    fn write_statements(&self, o: &mut String, r: &RunReport) {
+        let measured = r.transactions();
+        if !r.transactions_per_referral.is_empty() {
+            let parts: Vec<String> = r
+                .transactions_per_referral
+                .iter()
+                .filter(|(_, n)| *n >= 0.05)
+                .map(|(s, n)| format!("{s} {n:.1}"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s PostgreSQL counted {measured:.1} transactions per referral ({}; \
+                 pool check-out pings and polling included)",
+                r.offered_rate,
+                parts.join(", ")
+            );
+        }
+        if !r.statements_per_referral.is_empty() {
+            let total = |f: fn(&StatementsPerReferral) -> f64| {
+                r.statements_per_referral.iter().map(f).sum::<f64>()
+            };
+            let parts: Vec<String> = r
+                .statements_per_referral
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {:.1}/{:.1}/{:.1}",
+                        s.service, s.statements, s.round_trips, s.parses
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s the services sent {:.1} statements in {:.1} round trips per \
+                 referral, {:.1} of them parsed and planned ({}; statements/round trips/parsed; \
+                 polling included)",
+                r.offered_rate,
+                total(|s| s.statements),
+                total(|s| s.round_trips),
+                total(|s| s.parses),
+                parts.join(", ")
+            );
+            for t in &r.top_statements {
+                let _ = writeln!(
+                    o,
+                    "      {:<13} {:>5.2}  {}",
+                    t.service, t.per_referral, t.sql
+                );
+            }
+        }
+    }
+
+    /// A rate's transactions, commits and publishes as a share of the raw baselines.
+    fn write_limits(&self, o: &mut String, r: &RunReport, commits: usize) {
+        let rate = r.completion_rate;
+        let measured = r.transactions();
+        let per_referral = if measured > 0.0 {
+            measured
+        } else {
+            commits as f64
+        };
+        let mut parts = Vec::new();
+        for (name, per_ref, label) in [
+            ("postgres", per_referral, "transactions"),
+            ("sqlite", commits as f64, "commits"),
+            ("rabbitmq", 2.0, "publishes"),
+        ] {
+            if let Some(b) = self.baseline(name)
+                && b.per_second > 0.0
+            {
+                parts.push(format!(
+                    "{:.0} {label}/s = {:.0}% of raw {}",
+                    rate * per_ref,
+                    100.0 * rate * per_ref / b.per_second,
+                    b.name
+                ));
+            }
+        }
+        if !parts.is_empty() {
+            let _ = writeln!(
+                o,
+                "  at {:>4.0}/s: {rate:.1} referrals/s done = {}",
+                r.offered_rate,
+                parts.join("; ")
+            );
+        }
+    }
+
+    /// Memory per service and the webhooks' signatures.
+    fn write_memory(&self, o: &mut String) {
         let _ = writeln!(
             o,
             "\nMemory (MB)           idle RSS  (private)   peak RSS   idle < {} MB",
@@ -1705,7 +1793,9 @@ impl Report {
             "\nWebhooks: {} received, {} signatures valid, {} invalid, {} duplicates, {} not invitations",
             sig.webhooks_received, sig.verified, sig.invalid, sig.duplicates, sig.not_invitations
         );
+    }
 
+    fn write_targets(&self, o: &mut String) {
         let _ = writeln!(o, "\nTargets");
         if self.mode == Mode::Distributed && self.competition.is_none() {
             let best = self
@@ -1779,7 +1869,13 @@ impl Report {
                 met(idle_ok)
             );
         }
-        o
+    }
+}
+
+impl RunReport {
+    /// The transactions PostgreSQL counted per referral (0 when not counted).
+    fn transactions(&self) -> f64 {
+        self.transactions_per_referral.iter().map(|(_, n)| n).sum()
     }
 }
 
@@ -1899,7 +1995,7 @@ impl CpuSnapshot {
             }
         }
         let order = |g: &str| {
-            crate::SERVICES
+            hub_core::SERVICES
                 .iter()
                 .position(|s| *s == g)
                 .unwrap_or(match g {

@@ -9,7 +9,7 @@
 //!   and void in turn, and two service contracts (some extended, some terminated).
 //! * **The build** ([`load`]) in a fresh PostgreSQL database (`--database`, dropped before
 //!   and, unless `--keep`, after): the finance service is started in this process
-//!   ([`crate::start`], so it runs its own migrations and sees the added partnerships); every
+//!   ([`hub_core::start`], so it runs its own migrations and sees the added partnerships); every
 //!   budget is set through `POST /v1/budgets` by the hosting authority (which opens each
 //!   partnership's ledger through the year); each source's commitment lines are costed by
 //!   [`finance::domain::ledger`] exactly as the service's handlers cost them and loaded with
@@ -40,14 +40,17 @@ use std::{
     time::{Duration, Instant},
 };
 
+use std::fmt::Write as _;
+
 use anyhow::Context as _;
 use diesel::{Connection, PgConnection, RunQueryDsl, connection::SimpleConnection};
-use hub_platform::{Role, Settings, calendar::FinancialYear};
+use hub_platform::{Settings, calendar::FinancialYear, db::DbConnection};
 use serde::Serialize;
 
 pub use load::Counts;
 pub use measure::{Breakdown, Percentiles, Totals};
 
+use load::Sums;
 use national::{National, Rng};
 
 /// Targets from the issue.
@@ -151,7 +154,7 @@ pub async fn run(args: LedgerArgs, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildTimes {
     pub facts_s: f64,
     pub costing_s: f64,
@@ -226,17 +229,24 @@ impl LedgerReport {
         self.rollup.p50_ms / self.plain_rollup.p50_ms.max(1e-9)
     }
 
+    /// The results for a person: what was built, each measure against its target, where
+    /// one report's time goes and whether the figures agree.
     pub fn table(&self) -> String {
-        use std::fmt::Write as _;
         let mut s = String::new();
+        self.write_build(&mut s);
+        self.write_measures(&mut s);
+        self.write_reads(&mut s);
+        self.write_figures(&mut s);
+        s
+    }
+
+    fn write_build(&self, s: &mut String) {
         let load = |l: Option<[f64; 3]>| {
             l.map_or("?".into(), |l| {
                 format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2])
             })
         };
-        let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
-        let b = &self.build;
-        let r = &self.rows;
+        let (b, r) = (&self.build, &self.rows);
         let _ = writeln!(
             s,
             "\nhub bench ledger: {} partnerships, {} councils, {} placements, {} ({} CPUs)",
@@ -261,7 +271,7 @@ impl LedgerReport {
             s,
             "rows: {} placements, {} rate changes, {} ends, {} block contracts ({} bed events), \
              {} service contracts ({} extended, {} terminated), {} commitment lines, {} uploads, \
-             {} payments{}",
+             {} payments, {} ledger totals, {} payment totals",
             r.placements,
             r.rate_changes,
             r.placement_ends,
@@ -273,10 +283,8 @@ impl LedgerReport {
             r.commitment_lines,
             r.uploads,
             r.payments,
-            [("ledger", r.ledger_totals), ("payment", r.payment_totals)]
-                .iter()
-                .filter_map(|(what, n)| n.map(|n| format!(", {n} {what} totals")))
-                .collect::<String>()
+            r.ledger_totals,
+            r.payment_totals
         );
         let _ = writeln!(
             s,
@@ -288,6 +296,10 @@ impl LedgerReport {
         for sql in &self.sql_run {
             let _ = writeln!(s, "ran before timing: {sql}");
         }
+    }
+
+    /// Each measure's percentiles against its target, then the ratios.
+    fn write_measures(&self, s: &mut String) {
         let label = FinancialYear(self.year).label();
         let _ = writeln!(
             s,
@@ -304,66 +316,46 @@ impl LedgerReport {
                 ms(m.max_ms)
             );
         };
-        line(
-            format!(
-                "report {} {label} P{} over HTTP ({} requests)",
-                self.partnership, self.period, self.report.runs
-            ),
-            &self.report,
-            "p99 ≤ 50 ms",
-            verdict(self.report.p99_ms <= TARGET_REPORT_P99_MS),
+        let (p, n) = (self.period, self.report.runs);
+        let report = format!(
+            "report {} {label} P{p} over HTTP ({n} requests)",
+            self.partnership
         );
-        line(
-            format!(
-                "  plain aggregate, the same rows ({} ledger lines in the year)",
-                self.partnership_lines
-            ),
-            &self.plain,
-            "",
-            "",
+        let report_ok = verdict(self.report.p99_ms <= TARGET_REPORT_P99_MS);
+        line(report, &self.report, "p99 ≤ 50 ms", report_ok);
+        let plain = format!(
+            "  plain aggregate, the same rows ({} ledger lines in the year)",
+            self.partnership_lines
         );
-        line(
-            "  headline figures alone (not equivalent: see the README)".into(),
-            &self.headline,
-            "",
-            "",
-        );
-        line(
-            format!(
-                "roll-up {label} P{}: {} reports one after another ({} runs)",
-                self.period, self.partnerships, self.rollup.runs
-            ),
-            &self.rollup,
-            "≤ 2 s",
-            verdict(self.rollup.max_ms <= TARGET_ROLLUP_MS),
-        );
-        line(
-            "  plain aggregate, all partnerships".into(),
-            &self.plain_rollup,
-            "",
-            "",
-        );
-        let _ = writeln!(
-            s,
-            "{:<58} {:>9}  {:<14} {}",
-            "ratio report / plain (p50)",
-            format!("{:.2}×", self.report_ratio()),
-            "≤ 1.5×",
-            verdict(self.report_ratio() <= TARGET_RATIO)
-        );
-        let _ = writeln!(
-            s,
-            "{:<58} {:>9}  {:<14} {}",
-            "ratio roll-up / plain (p50)",
-            format!("{:.2}×", self.rollup_ratio()),
-            "≤ 1.5×",
-            verdict(self.rollup_ratio() <= TARGET_RATIO)
-        );
+        line(plain, &self.plain, "", "");
+        let headline = "  headline figures alone (not equivalent: see the README)";
+        line(headline.into(), &self.headline, "", "");
+        let (ps, n) = (self.partnerships, self.rollup.runs);
+        let rollup = format!("roll-up {label} P{p}: {ps} reports one after another ({n} runs)");
+        let rollup_ok = verdict(self.rollup.max_ms <= TARGET_ROLLUP_MS);
+        line(rollup, &self.rollup, "≤ 2 s", rollup_ok);
+        let all = "  plain aggregate, all partnerships";
+        line(all.into(), &self.plain_rollup, "", "");
+        for (what, ratio) in [
+            ("ratio report / plain (p50)", self.report_ratio()),
+            ("ratio roll-up / plain (p50)", self.rollup_ratio()),
+        ] {
+            let _ = writeln!(
+                s,
+                "{what:<58} {:>9}  {:<14} {}",
+                format!("{ratio:.2}×"),
+                "≤ 1.5×",
+                verdict(ratio <= TARGET_RATIO)
+            );
+        }
+    }
+
+    fn write_reads(&self, s: &mut String) {
         let d = &self.breakdown;
         let reads = d.budget_ms + d.commitment_sums_ms + d.payment_sums_ms + d.block_days_ms;
         let _ = writeln!(
             s,
-            "\none report's reads (finance's store functions, p50): budget and its version for each of \
+            "\none report's reads (finance's own functions, p50): budget and its version for each of \
              P1–P{} {:.2} ms, commitment sums {:.2} ms \
              ({} rows), payment sums {:.2} ms ({} rows), block days {:.2} ms; the rest of the \
              report's p50 (HTTP, auth, the figures, JSON): {:.2} ms",
@@ -376,6 +368,9 @@ impl LedgerReport {
             d.block_days_ms,
             self.report.p50_ms - reads
         );
+    }
+
+    fn write_figures(&self, s: &mut String) {
         if self.mismatches.is_empty() {
             let _ = writeln!(
                 s,
@@ -396,8 +391,11 @@ impl LedgerReport {
         for p in &self.plans {
             let _ = writeln!(s, "\n{p}");
         }
-        s
     }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "MISS" }
 }
 
 /// The database named `db` on the server `server` (which may carry a query string).
@@ -417,6 +415,20 @@ struct DropDatabase {
     keep: bool,
 }
 
+impl DropDatabase {
+    /// Drops the database at `url` if it exists, and again when the guard is dropped.
+    async fn fresh(url: &str, keep: bool) -> anyhow::Result<Self> {
+        let u = url.to_owned();
+        tokio::task::spawn_blocking(move || hub_platform::db::drop_postgres_database(&u))
+            .await?
+            .context("dropping the bench database before the run")?;
+        Ok(Self {
+            url: url.to_owned(),
+            keep,
+        })
+    }
+}
+
 impl Drop for DropDatabase {
     fn drop(&mut self) {
         if self.keep {
@@ -431,303 +443,61 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+impl LedgerArgs {
+    /// Refuses arguments that build nothing to measure; the year reported.
+    fn check(&self) -> anyhow::Result<i32> {
+        anyhow::ensure!(self.placements > 0, "--placements must be at least 1");
+        anyhow::ensure!(
+            self.partnerships > 0 && self.councils >= self.partnerships,
+            "every partnership needs a council: --councils at least --partnerships"
+        );
+        anyhow::ensure!(self.years > 0, "--years must be at least 1");
+        anyhow::ensure!((1..=12).contains(&self.period), "--period is 1 to 12");
+        let year = self.year();
+        anyhow::ensure!(
+            (self.first_year..self.first_year + self.years).contains(&year),
+            "--year must be one of the years built"
+        );
+        anyhow::ensure!(
+            self.requests > 0 && self.rollups > 0,
+            "--requests and --rollups must be at least 1"
+        );
+        Ok(year)
+    }
+
+    fn last_year(&self) -> i32 {
+        self.first_year + self.years - 1
+    }
+}
+
 /// Builds the national ledger, times the reports and the plain aggregates, and compares.
-pub async fn bench(args: &LedgerArgs, mut settings: Settings) -> anyhow::Result<LedgerReport> {
-    anyhow::ensure!(args.placements > 0, "--placements must be at least 1");
-    anyhow::ensure!(
-        args.partnerships > 0 && args.councils >= args.partnerships,
-        "every partnership needs a council: --councils at least --partnerships"
-    );
-    anyhow::ensure!(args.years > 0, "--years must be at least 1");
-    anyhow::ensure!((1..=12).contains(&args.period), "--period is 1 to 12");
-    let year = args.year();
-    anyhow::ensure!(
-        (args.first_year..args.first_year + args.years).contains(&year),
-        "--year must be one of the years built"
-    );
-    anyhow::ensure!(
-        args.requests > 0 && args.rollups > 0,
-        "--requests and --rollups must be at least 1"
-    );
+pub async fn bench(args: &LedgerArgs, settings: Settings) -> anyhow::Result<LedgerReport> {
+    let year = args.check()?;
     let load_before_build = measure::load_average();
     let build_started = Instant::now();
-
     let nation = Arc::new(National::new(args.partnerships, args.councils));
     nation.register()?;
     let url = pg_url(&args.postgres, &args.database);
-    {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || hub_platform::db::drop_postgres_database(&url))
-            .await?
-            .context("dropping the bench database before the run")?;
-    }
-    let _drop = DropDatabase {
-        url: url.clone(),
-        keep: args.keep,
-    };
-    settings.database.url = url.clone();
-    settings.bus.url = "memory://".into();
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    // One service on its own, as when services run apart: it needs a link base and a secret.
-    settings.server.public_url = format!("http://{}", listener.local_addr()?);
-    crate::bench::secret_of_the_run(&mut settings);
-    let platform = crate::start(settings, &["finance"], listener)
-        .await
-        .context("starting the finance service")?;
-    let service = platform.url.clone();
-    eprintln!(
-        "hub bench ledger: finance on {service}, database {}",
-        args.database
-    );
-
-    let started = Instant::now();
-    let facts = {
-        let (n, a) = (nation.clone(), args.clone());
-        Arc::new(
-            tokio::task::spawn_blocking(move || {
-                national::facts(&n, a.placements, a.first_year, a.years, a.seed)
-            })
-            .await?,
-        )
-    };
-    let facts_s = secs(started.elapsed());
-    let last_year = facts.last_year();
-
-    let started = Instant::now();
-    let sums = {
-        let (n, f) = (nation.clone(), facts.clone());
-        Arc::new(tokio::task::spawn_blocking(move || load::sums(&n, &f, last_year)).await?)
-    };
-    let costing_s = secs(started.elapsed());
-
-    let mut rng = Rng::new(args.seed ^ 0x5EED);
-    let plans = load::plan_budgets(&nation, &facts, &sums, &mut rng);
-    let started = Instant::now();
-    let bar = load::bar(
-        (args.partnerships * args.years as usize) as u64,
-        "budgets (POST /v1/budgets)",
-        args.quiet,
-    );
-    let budgets = load::set_budgets(
-        &service,
-        &platform.auth,
-        &nation,
-        &facts,
-        &sums,
-        &plans,
-        &bar,
-    )
-    .await?;
-    bar.finish();
-    let budgets_s = secs(started.elapsed());
-    // The budgets opened every ledger through the last year: open placements run to its end.
-    let store = platform
-        .store("finance")
-        .ok_or_else(|| anyhow::anyhow!("finance is not running"))?;
-    let codes: Vec<&'static str> = (0..args.partnerships).map(|p| nation.code(p)).collect();
-    let through: Vec<Option<i32>> = store
-        .db
-        .run(move |conn| {
-            codes
-                .iter()
-                .map(|c| finance::store::through_year(conn, c))
-                .collect()
-        })
-        .await?;
-    anyhow::ensure!(
-        through.iter().all(|t| *t == Some(last_year)),
-        "the budgets should have opened every ledger through {last_year}: {through:?}"
-    );
-
-    // The bulk load, off the runtime.
-    let (n, f, s, a) = (nation.clone(), facts.clone(), sums.clone(), args.clone());
-    let load_url = url.clone();
-    let (counts, times) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(Counts, [f64; 5])> {
-            let mut conn = PgConnection::establish(&load_url)?;
-            let mut counts = Counts {
-                partnerships: a.partnerships,
-                councils: a.councils,
-                budgets,
-                ..Counts::default()
-            };
-            let t = Instant::now();
-            load::copy_facts(&mut conn, &n, &f, &mut counts)?;
-            let copy_facts_s = secs(t.elapsed());
-            let t = Instant::now();
-            let bar = load::bar(
-                (f.placements.len() + f.blocks.len() + f.services.len()) as u64,
-                "commitment lines (COPY)",
-                a.quiet,
-            );
-            counts.commitment_lines = load::copy_lines(&mut conn, &n, &f, last_year, &bar)?;
-            bar.finish();
-            let copy_lines_s = secs(t.elapsed());
-            let t = Instant::now();
-            let mut rng = Rng::new(a.seed ^ 0xCA5E);
-            (counts.uploads, counts.payments) = load::copy_payments(
-                &mut conn,
-                &n,
-                &f,
-                &s,
-                &plans,
-                a.payments_per_period,
-                &mut rng,
-            )?;
-            let payments_s = secs(t.elapsed());
-            let t = Instant::now();
-            load::rebuild_totals(&mut conn, &mut counts)?;
-            let totals_s = secs(t.elapsed());
-            let t = Instant::now();
-            conn.batch_execute("ANALYZE")?;
-            let analyze_s = secs(t.elapsed());
-            for sql in &a.sql {
-                eprintln!("hub bench ledger: running {sql}");
-                conn.batch_execute(sql)
-                    .with_context(|| format!("running --sql {sql}"))?;
-            }
-            if !a.sql.is_empty() {
-                conn.batch_execute("ANALYZE")?;
-            }
-            Ok((
-                counts,
-                [copy_facts_s, copy_lines_s, payments_s, totals_s, analyze_s],
-            ))
-        })
-        .await??;
-    let build = BuildTimes {
-        facts_s,
-        costing_s,
-        budgets_s,
-        copy_facts_s: times[0],
-        copy_lines_s: times[1],
-        payments_s: times[2],
-        totals_s: times[3],
-        analyze_s: times[4],
-        total_s: secs(build_started.elapsed()),
-    };
+    let _drop = DropDatabase::fresh(&url, args.keep).await?;
+    let platform = start_finance(args, settings, &url).await?;
+    let (built, mut build) = build(args, &nation, &platform, &url).await?;
+    build.total_s = secs(build_started.elapsed());
     eprintln!(
         "hub bench ledger: built in {:.1} s ({} commitment lines); timing",
-        build.total_s, counts.commitment_lines
+        build.total_s, built.counts.commitment_lines
     );
-
-    // Timing.
     let load_before_timing = measure::load_average();
     let target = (0..args.partnerships)
-        .max_by_key(|p| sums.lines[sums.year_index(*p, year)])
+        .max_by_key(|p| built.sums.lines[built.sums.year_index(*p, year)])
         .expect("a partnership");
-    let code = nation.code(target);
-    let tokens: Vec<String> = (0..args.partnerships)
-        .map(|p| {
-            platform.auth.mint(
-                "bench-finance",
-                nation.host(p),
-                &[Role::Finance],
-                Duration::from_secs(3600),
-            )
-        })
-        .collect();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let period = args.period;
-    let mut samples = Vec::with_capacity(args.requests);
-    let mut last = serde_json::Value::Null;
-    for i in 0..args.warmup + args.requests {
-        let (took, body) =
-            measure::report(&client, &service, &tokens[target], code, year, period).await?;
-        if i >= args.warmup {
-            samples.push(took);
-        }
-        last = body;
-    }
-    let report = Percentiles::of(&samples);
-    let mut report_totals = measure::report_totals(&last)?;
-
-    let mut rollup_samples = Vec::with_capacity(args.rollups);
-    let mut rollup_totals = Totals::new();
-    for run in 0..args.rollups + 1 {
-        let started = Instant::now();
-        let mut bodies = Vec::with_capacity(args.partnerships);
-        for (p, token) in tokens.iter().enumerate() {
-            let (_, body) =
-                measure::report(&client, &service, token, nation.code(p), year, period).await?;
-            bodies.push(body);
-        }
-        // The first run warms up.
-        if run > 0 {
-            rollup_samples.push(started.elapsed());
-        }
-        rollup_totals.clear();
-        for b in &bodies {
-            rollup_totals.extend(measure::report_totals(b)?);
-        }
-    }
-    let rollup = Percentiles::of(&rollup_samples);
-
-    let (plain, headline, plain_rollup, plain_totals, plain_rollup_totals, plans) = {
-        let (url, a) = (url.clone(), args.clone());
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut conn = PgConnection::establish(&url)?;
-            let (s, single) = measure::time(a.warmup, a.requests, || {
-                measure::plain_aggregate(&mut conn, Some(code), year, period)
-            })?;
-            let (h, _) = measure::time(a.warmup, a.requests, || {
-                measure::headline_aggregate(&mut conn, code, year, period)
-            })?;
-            let (r, all) = measure::time(1, a.rollups, || {
-                measure::plain_aggregate(&mut conn, None, year, period)
-            })?;
-            let mut plans = Vec::new();
-            if a.explain {
-                for (what, p) in [
-                    ("plan: plain aggregate, one partnership", code),
-                    ("plan: plain aggregate, all partnerships", ""),
-                ] {
-                    let sql = measure::PLAIN_AGGREGATE
-                        .replace("$1", &year.to_string())
-                        .replace("$2", &period.to_string())
-                        .replace("$3", &format!("'{p}'"));
-                    plans.push(format!("{what}:\n{}", measure::explain(&mut conn, &sql)?));
-                }
-            }
-            Ok((
-                Percentiles::of(&s),
-                Percentiles::of(&h),
-                Percentiles::of(&r),
-                measure::derive(&single, period),
-                measure::derive(&all, period),
-                plans,
-            ))
-        })
-        .await??
-    };
-
-    let breakdown =
-        measure::breakdown(&store.db, code, year, period, args.requests.clamp(5, 50)).await?;
+    let (code, period) = (nation.code(target), args.period);
+    let reports = measure::time_reports(args, &nation, &platform, target, year).await?;
+    let plain = measure::time_plain(args, &url, code, year).await?;
+    let store = finance_store(&platform)?;
+    let runs = args.requests.clamp(5, 50);
+    let breakdown = measure::breakdown(&store.db, code, year, period, runs).await?;
     let load_after = measure::load_average();
-
-    // The report's figures against the aggregate's: one partnership, then all.
-    let mut mismatches = Vec::new();
-    let mut compared = 0;
-    for (got, want) in [
-        (&mut report_totals, &plain_totals),
-        (&mut rollup_totals, &plain_rollup_totals),
-    ] {
-        let keys: std::collections::BTreeSet<_> = got.keys().chain(want.keys()).cloned().collect();
-        for k in keys {
-            compared += 1;
-            let (g, w) = (got.get(&k), want.get(&k));
-            if g != w {
-                mismatches.push(format!(
-                    "{} {}: report {:?}, plain aggregate {:?}",
-                    k.0, k.1, g, w
-                ));
-            }
-        }
-    }
-
+    let (compared, mismatches) = measure::compare(&reports, &plain);
     platform.stop().await;
     Ok(LedgerReport {
         partnerships: args.partnerships,
@@ -736,12 +506,12 @@ pub async fn bench(args: &LedgerArgs, mut settings: Settings) -> anyhow::Result<
         years: format!(
             "{} to {}",
             FinancialYear(args.first_year).label(),
-            FinancialYear(last_year).label()
+            FinancialYear(args.last_year()).label()
         ),
         database: args.database.clone(),
         cpus: std::thread::available_parallelism().map_or(0, usize::from),
         build,
-        rows: counts,
+        rows: built.counts,
         load_before_build,
         load_before_timing,
         load_after,
@@ -749,17 +519,137 @@ pub async fn bench(args: &LedgerArgs, mut settings: Settings) -> anyhow::Result<
         year,
         period,
         partnership: code.to_owned(),
-        partnership_lines: sums.lines[sums.year_index(target, year)],
-        report: report.into(),
-        plain: plain.into(),
-        headline: headline.into(),
-        rollup: rollup.into(),
-        plain_rollup: plain_rollup.into(),
+        partnership_lines: built.sums.lines[built.sums.year_index(target, year)],
+        report: reports.report.into(),
+        plain: plain.single.into(),
+        headline: plain.headline.into(),
+        rollup: reports.rollup.into(),
+        plain_rollup: plain.all.into(),
         breakdown,
         compared,
         mismatches,
-        plans,
+        plans: plain.plans,
     })
+}
+
+/// Starts the finance service in this process on the bench database, as a service on its
+/// own is started (`hub serve finance`): it needs a link base and a secret.
+async fn start_finance(
+    args: &LedgerArgs,
+    mut settings: Settings,
+    url: &str,
+) -> anyhow::Result<hub_core::Platform> {
+    settings.database.url = url.to_owned();
+    settings.bus.url = "memory://".into();
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    settings.server.public_url = format!("http://{}", listener.local_addr()?);
+    crate::flow::secret_of_the_run(&mut settings);
+    let platform = hub_core::start(settings, &["finance"], listener)
+        .await
+        .context("starting the finance service")?;
+    eprintln!(
+        "hub bench ledger: finance on {}, database {}",
+        platform.url, args.database
+    );
+    Ok(platform)
+}
+
+fn finance_store(platform: &hub_core::Platform) -> anyhow::Result<&hub_bus::Store> {
+    platform
+        .store("finance")
+        .ok_or_else(|| anyhow::anyhow!("finance is not running"))
+}
+
+/// What the build leaves for the timing: the rows written and the first pass's sums.
+struct Built {
+    counts: Counts,
+    sums: Sums,
+}
+
+/// Generates the nation's facts, sums their lines, sets the budgets over HTTP and plans the
+/// payments, then has finance load it all; the times of each step (but the total).
+async fn build(
+    args: &LedgerArgs,
+    nation: &Arc<National>,
+    platform: &hub_core::Platform,
+    url: &str,
+) -> anyhow::Result<(Built, BuildTimes)> {
+    let started = Instant::now();
+    let (n, a) = (nation.clone(), args.clone());
+    let mut ledger = tokio::task::spawn_blocking(move || {
+        let facts = national::facts(&n, a.placements, a.first_year, a.years, a.seed);
+        load::ledger(&n, facts)
+    })
+    .await?;
+    let facts_s = secs(started.elapsed());
+    let started = Instant::now();
+    let (n, a) = (nation.clone(), args.clone());
+    let (ledger_back, sums) = tokio::task::spawn_blocking(move || {
+        let sums = load::sums(&n, &ledger, a.first_year, a.years);
+        (ledger, sums)
+    })
+    .await?;
+    ledger = ledger_back;
+    let costing_s = secs(started.elapsed());
+    let plans = load::plan_budgets(nation, &sums, &mut Rng::new(args.seed ^ 0x5EED));
+    let started = Instant::now();
+    let bar = load::bar(
+        (args.partnerships * args.years as usize) as u64,
+        "budgets (POST /v1/budgets)",
+        args.quiet,
+    );
+    let budgets =
+        load::set_budgets(&platform.url, &platform.auth, nation, &sums, &plans, &bar).await?;
+    bar.finish();
+    let budgets_s = secs(started.elapsed());
+    let started = Instant::now();
+    let mut rng = Rng::new(args.seed ^ 0xCA5E);
+    ledger.uploads = load::uploads(nation, &sums, &plans, args.payments_per_period, &mut rng);
+    let uploads_s = secs(started.elapsed());
+    let (loaded, mut times) = load_ledger(args, url, ledger).await?;
+    times.facts_s = facts_s;
+    times.costing_s = costing_s;
+    times.budgets_s = budgets_s;
+    times.payments_s += uploads_s;
+    let counts = Counts::new(nation, budgets, &loaded);
+    Ok((Built { counts, sums }, times))
+}
+
+/// Finance's bulk load of `ledger` (off the runtime), then `--sql` and `ANALYZE` again.
+/// The budgets opened every ledger through the last year: open placements run to its end.
+async fn load_ledger(
+    args: &LedgerArgs,
+    url: &str,
+    ledger: finance::bulk::Ledger,
+) -> anyhow::Result<(finance::bulk::Counts, BuildTimes)> {
+    let (a, url) = (args.clone(), url.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut conn = DbConnection::Pg(PgConnection::establish(&url)?);
+        let sources = ledger.placements.len() + ledger.blocks.len() + ledger.services.len();
+        let bar = load::bar(sources as u64, "commitment lines (COPY)", a.quiet);
+        let (counts, times) =
+            finance::bulk::load(&mut conn, &ledger, a.last_year(), &mut |n| bar.inc(n))?;
+        bar.finish();
+        for sql in &a.sql {
+            eprintln!("hub bench ledger: running {sql}");
+            conn.batch_execute(sql)
+                .with_context(|| format!("running --sql {sql}"))?;
+        }
+        if !a.sql.is_empty() {
+            conn.batch_execute("ANALYZE")?;
+        }
+        let build = BuildTimes {
+            copy_facts_s: secs(times.facts),
+            copy_lines_s: secs(times.lines),
+            payments_s: secs(times.payments),
+            totals_s: secs(times.totals),
+            analyze_s: secs(times.analyze),
+            ..BuildTimes::default()
+        };
+        Ok((counts, build))
+    })
+    .await?
 }
 
 /// Runs `sql` on the bench database (tests inspect a kept database with it).

@@ -3,12 +3,13 @@
 //! loaded ledger equal the plain SQL aggregate over the same rows, and the lines the bench
 //! loaded are the ones finance's own handlers compute from the same facts.
 
-use diesel::prelude::*;
-use finance::{
-    handlers::commitments,
-    store::{CommitmentRow, schema},
+use chrono::NaiveDate;
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Date, Integer, Nullable, Text},
 };
-use hub::bench_ledger::{LedgerArgs, bench};
+use finance::handlers::commitments;
+use hub_bench::ledger::{LedgerArgs, bench};
 use hub_platform::{Database, Settings, db::DbConnection};
 
 /// A line as stored, without its id and time of writing.
@@ -25,36 +26,78 @@ type Line = (
     (i32, i32, String, String, i32, i64, i64, i64),
 );
 
+/// A row of `commitment_lines` as this test reads it: finance's row types are its own.
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    partnership: String,
+    #[diesel(sql_type = Text)]
+    council: String,
+    #[diesel(sql_type = Text)]
+    attribution: String,
+    #[diesel(sql_type = Text)]
+    budget_line: String,
+    #[diesel(sql_type = Text)]
+    source_kind: String,
+    #[diesel(sql_type = Text)]
+    source_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    contract_id: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    bed: Option<i32>,
+    #[diesel(sql_type = Text)]
+    provider_id: String,
+    #[diesel(sql_type = Integer)]
+    year: i32,
+    #[diesel(sql_type = Integer)]
+    period: i32,
+    #[diesel(sql_type = Date)]
+    from_date: NaiveDate,
+    #[diesel(sql_type = Date)]
+    to_date: NaiveDate,
+    #[diesel(sql_type = Integer)]
+    days: i32,
+    #[diesel(sql_type = BigInt)]
+    weekly_rate_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    extras_weekly_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    amount_pence: i64,
+}
+
 fn lines(conn: &mut DbConnection) -> Vec<Line> {
-    let mut out: Vec<Line> = schema::commitment_lines::table
-        .select(CommitmentRow::as_select())
-        .load(conn)
-        .expect("lines")
-        .into_iter()
-        .map(|l| {
+    let mut out: Vec<Line> = diesel::sql_query(
+        "SELECT partnership, council, attribution, budget_line, source_kind, source_id, \
+         contract_id, bed, provider_id, year, period, from_date, to_date, days, \
+         weekly_rate_pence, extras_weekly_pence, amount_pence FROM commitment_lines",
+    )
+    .load::<Row>(conn)
+    .expect("lines")
+    .into_iter()
+    .map(|l| {
+        (
+            l.partnership,
+            l.council,
+            l.attribution,
+            l.budget_line,
+            l.source_kind,
+            l.source_id,
+            l.contract_id,
+            l.bed,
+            l.provider_id,
             (
-                l.partnership,
-                l.council,
-                l.attribution,
-                l.budget_line,
-                l.source_kind,
-                l.source_id,
-                l.contract_id,
-                l.bed,
-                l.provider_id,
-                (
-                    l.year,
-                    l.period,
-                    l.from_date.to_string(),
-                    l.to_date.to_string(),
-                    l.days,
-                    l.weekly_rate_pence,
-                    l.extras_weekly_pence,
-                    l.amount_pence,
-                ),
-            )
-        })
-        .collect();
+                l.year,
+                l.period,
+                l.from_date.to_string(),
+                l.to_date.to_string(),
+                l.days,
+                l.weekly_rate_pence,
+                l.extras_weekly_pence,
+                l.amount_pence,
+            ),
+        )
+    })
+    .collect();
     out.sort();
     out
 }

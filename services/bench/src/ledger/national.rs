@@ -4,7 +4,7 @@
 //! the same nation, the same facts and so the same ledger (only ids differ).
 
 use chrono::{Datelike, Days, NaiveDate};
-use finance::domain::ledger::{BedChange, BedEvent, BlockTerms, RateStep, Tranche};
+use finance::domain::ledger::{BedChange, BedEvent, BlockTerms, RateStep};
 use hub_platform::{
     Pence,
     calendar::FinancialYear,
@@ -142,8 +142,7 @@ pub struct BlockFact {
     pub provider: String,
     pub terms: BlockTerms,
     pub spot_weekly: i64,
-    /// `(bed event, the council it names)`; a void with no holder names none.
-    pub events: Vec<(BedEvent, Option<usize>)>,
+    pub events: Vec<BedEvent>,
 }
 
 /// A service contract (commissioned support) let for a year, maybe extended or terminated.
@@ -157,24 +156,6 @@ pub struct ServiceFact {
     /// The new end and the added value.
     pub extension: Option<(NaiveDate, i64)>,
     pub terminated_on: Option<NaiveDate>,
-}
-
-impl ServiceFact {
-    pub fn tranches(&self) -> Vec<Tranche> {
-        let mut t = vec![Tranche {
-            from: self.start,
-            to: self.end,
-            value: Pence(self.value),
-        }];
-        if let Some((to, added)) = self.extension {
-            t.push(Tranche {
-                from: self.end + Days::new(1),
-                to,
-                value: Pence(added),
-            });
-        }
-        t
-    }
 }
 
 /// Everything finance was told.
@@ -320,16 +301,13 @@ pub fn facts(
                 let mut day = add_days(fy.start(), rng.range(0, 40));
                 while day <= fy.end() {
                     let child = members[rng.range(0, members.len() as i64 - 1) as usize];
-                    events.push((
-                        BedEvent {
-                            bed,
-                            from: day,
-                            change: BedChange::Filled {
-                                council: nation.gss(child).to_owned(),
-                            },
+                    events.push(BedEvent {
+                        bed,
+                        from: day,
+                        change: BedChange::Filled {
+                            council: nation.gss(child).to_owned(),
                         },
-                        Some(child),
-                    ));
+                    });
                     day = add_days(day, rng.range(30, 200));
                     if day > fy.end() {
                         break;
@@ -337,16 +315,13 @@ pub fn facts(
                     let holder = rng
                         .chance(0.5)
                         .then(|| members[rng.range(0, members.len() as i64 - 1) as usize]);
-                    events.push((
-                        BedEvent {
-                            bed,
-                            from: day,
-                            change: BedChange::Void {
-                                holder: holder.map(|h| nation.gss(h).to_owned()),
-                            },
+                    events.push(BedEvent {
+                        bed,
+                        from: day,
+                        change: BedChange::Void {
+                            holder: holder.map(|h| nation.gss(h).to_owned()),
                         },
-                        holder,
-                    ));
+                    });
                     day = add_days(day, rng.range(5, 60));
                 }
             }

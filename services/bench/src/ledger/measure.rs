@@ -7,13 +7,15 @@ use std::{
 };
 
 use diesel::{
-    PgConnection, QueryableByName, RunQueryDsl,
+    Connection, PgConnection, QueryableByName, RunQueryDsl,
     sql_types::{BigInt, Integer, Text},
 };
-use finance::store::{budgets, reports};
-use hub_platform::Database;
+use finance::api::monitoring::{Read, read_alone};
+use hub_platform::{Database, Role};
 use serde::Serialize;
 use serde_json::Value;
+
+use super::{LedgerArgs, national::National};
 
 /// Milliseconds at the 50th and 99th percentiles (nearest rank) and the slowest.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -318,8 +320,169 @@ pub fn time<T>(
     ))
 }
 
-/// Where one report's time goes in the database: each read `monitoring::build` makes, run
-/// through finance's own store functions on the service's pool, p50 of `runs`.
+/// The report and the roll-up as timed over HTTP, with the figures they gave.
+pub struct Reports {
+    pub report: Percentiles,
+    /// The last timed report's figures.
+    pub report_totals: Totals,
+    pub rollup: Percentiles,
+    /// The last roll-up's figures, every partnership's.
+    pub rollup_totals: Totals,
+}
+
+/// Times partnership `target`'s report (`--requests` after `--warmup`) and the roll-up of
+/// every partnership's report (`--rollups`, after one untimed), as each hosting authority's
+/// finance staff.
+pub async fn time_reports(
+    args: &LedgerArgs,
+    nation: &National,
+    platform: &hub_core::Platform,
+    target: usize,
+    year: i32,
+) -> anyhow::Result<Reports> {
+    let tokens: Vec<String> = (0..args.partnerships)
+        .map(|p| {
+            platform.auth.mint(
+                "bench-finance",
+                nation.host(p),
+                &[Role::Finance],
+                Duration::from_secs(3600),
+            )
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let get = |p: usize| {
+        report(
+            &client,
+            &platform.url,
+            &tokens[p],
+            nation.code(p),
+            year,
+            args.period,
+        )
+    };
+    let mut samples = Vec::with_capacity(args.requests);
+    let mut last = Value::Null;
+    for i in 0..args.warmup + args.requests {
+        let (took, body) = get(target).await?;
+        if i >= args.warmup {
+            samples.push(took);
+        }
+        last = body;
+    }
+    let mut rollup_samples = Vec::with_capacity(args.rollups);
+    let mut rollup_totals = Totals::new();
+    for run in 0..args.rollups + 1 {
+        let started = Instant::now();
+        let mut bodies = Vec::with_capacity(args.partnerships);
+        for p in 0..args.partnerships {
+            bodies.push(get(p).await?.1);
+        }
+        // The first run warms up.
+        if run > 0 {
+            rollup_samples.push(started.elapsed());
+        }
+        rollup_totals.clear();
+        for b in &bodies {
+            rollup_totals.extend(report_totals(b)?);
+        }
+    }
+    Ok(Reports {
+        report: Percentiles::of(&samples),
+        report_totals: report_totals(&last)?,
+        rollup: Percentiles::of(&rollup_samples),
+        rollup_totals,
+    })
+}
+
+/// The plain aggregates as timed in SQL, with the figures derived from them.
+pub struct Plain {
+    /// Partnership `code`'s, and the headline figures alone.
+    pub single: Percentiles,
+    pub headline: Percentiles,
+    /// Every partnership's.
+    pub all: Percentiles,
+    pub totals: Totals,
+    pub all_totals: Totals,
+    /// `--explain`: the plans of both.
+    pub plans: Vec<String>,
+}
+
+/// Times the plain aggregate for partnership `code` and the headline figures alone
+/// (`--requests` after `--warmup`), and for every partnership (`--rollups` after one).
+pub async fn time_plain(
+    args: &LedgerArgs,
+    url: &str,
+    code: &'static str,
+    year: i32,
+) -> anyhow::Result<Plain> {
+    let (url, a) = (url.to_owned(), args.clone());
+    let period = a.period;
+    tokio::task::spawn_blocking(move || {
+        let mut conn = PgConnection::establish(&url)?;
+        let (s, single) = time(a.warmup, a.requests, || {
+            plain_aggregate(&mut conn, Some(code), year, period)
+        })?;
+        let (h, _) = time(a.warmup, a.requests, || {
+            headline_aggregate(&mut conn, code, year, period)
+        })?;
+        let (r, all) = time(1, a.rollups, || {
+            plain_aggregate(&mut conn, None, year, period)
+        })?;
+        let mut plans = Vec::new();
+        if a.explain {
+            for (what, p) in [
+                ("plan: plain aggregate, one partnership", code),
+                ("plan: plain aggregate, all partnerships", ""),
+            ] {
+                let sql = PLAIN_AGGREGATE
+                    .replace("$1", &year.to_string())
+                    .replace("$2", &period.to_string())
+                    .replace("$3", &format!("'{p}'"));
+                plans.push(format!("{what}:\n{}", explain(&mut conn, &sql)?));
+            }
+        }
+        Ok(Plain {
+            single: Percentiles::of(&s),
+            headline: Percentiles::of(&h),
+            all: Percentiles::of(&r),
+            totals: derive(&single, period),
+            all_totals: derive(&all, period),
+            plans,
+        })
+    })
+    .await?
+}
+
+/// The reports' figures against the aggregate's, one partnership's and then all: how many
+/// were compared and each that differs.
+pub fn compare(reports: &Reports, plain: &Plain) -> (usize, Vec<String>) {
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for (got, want) in [
+        (&reports.report_totals, &plain.totals),
+        (&reports.rollup_totals, &plain.all_totals),
+    ] {
+        let keys: std::collections::BTreeSet<_> = got.keys().chain(want.keys()).collect();
+        for k in keys {
+            compared += 1;
+            let (g, w) = (got.get(k), want.get(k));
+            if g != w {
+                mismatches.push(format!(
+                    "{} {}: report {:?}, plain aggregate {:?}",
+                    k.0, k.1, g, w
+                ));
+            }
+        }
+    }
+    (compared, mismatches)
+}
+
+/// Where one report's time goes in the database: each read the report makes, run alone
+/// through finance's own function for it ([`read_alone`]) on the service's pool, p50 of
+/// `runs`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Breakdown {
     /// The budget and the version in force in each period to the one asked for, as the
@@ -343,32 +506,23 @@ pub async fn breakdown(
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get()?;
         let conn = &mut *conn;
-        let p50 = |s: &[Duration]| Percentiles::of(s).p50_ms;
-        let (s, _) = time(2, runs, || {
-            let b = budgets::budget_for(conn, partnership, year)?
-                .ok_or_else(|| anyhow::anyhow!("no budget"))?;
-            budgets::versions_in_force(conn, &b.id, period)?;
-            Ok(())
-        })?;
-        let budget_ms = p50(&s);
-        let (s, c) = time(2, runs, || {
-            Ok(reports::commitment_sums(conn, partnership, year)?)
-        })?;
-        let commitment_sums_ms = p50(&s);
-        let (s, p) = time(2, runs, || {
-            Ok(reports::payment_sums(conn, partnership, year)?)
-        })?;
-        let payment_sums_ms = p50(&s);
-        let (s, _) = time(2, runs, || {
-            Ok(reports::block_days(conn, partnership, year, period)?)
-        })?;
+        let mut read = |what: Read| -> anyhow::Result<(f64, usize)> {
+            let (s, rows) = time(2, runs, || {
+                read_alone(conn, what, partnership, year, period)
+            })?;
+            Ok((Percentiles::of(&s).p50_ms, rows))
+        };
+        let (budget_ms, _) = read(Read::Budget)?;
+        let (commitment_sums_ms, commitment_sum_rows) = read(Read::CommitmentSums)?;
+        let (payment_sums_ms, payment_sum_rows) = read(Read::PaymentSums)?;
+        let (block_days_ms, _) = read(Read::BlockDays)?;
         Ok(Breakdown {
             budget_ms,
             commitment_sums_ms,
-            commitment_sum_rows: c.len(),
+            commitment_sum_rows,
             payment_sums_ms,
-            payment_sum_rows: p.len(),
-            block_days_ms: p50(&s),
+            payment_sum_rows,
+            block_days_ms,
         })
     })
     .await?
