@@ -249,6 +249,27 @@ impl DbError {
     }
 }
 
+/// Answers a database error by the error policy written on [`DbError`].
+impl From<DbError> for Problem {
+    fn from(err: DbError) -> Self {
+        match (err.class(), err) {
+            (_, DbError::Problem(p)) => p,
+            (ErrorClass::Unavailable, other) => {
+                tracing::warn!(error = %other, "the database is unavailable");
+                Self::unavailable("the database did not answer")
+            }
+            (ErrorClass::Unreadable, other) => {
+                tracing::error!(alert = true, error = %other, "a stored value could not be read");
+                Self::internal()
+            }
+            (_, other) => {
+                tracing::error!(error = %other, "database error");
+                Self::internal()
+            }
+        }
+    }
+}
+
 impl From<Problem> for DbError {
     fn from(p: Problem) -> Self {
         DbError::Problem(p)

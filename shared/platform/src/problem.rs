@@ -187,25 +187,3 @@ impl From<diesel::result::Error> for Problem {
         Self::from(anyhow::Error::from(err))
     }
 }
-
-/// Answers a database error by the error policy written on [`crate::db::DbError`].
-impl From<crate::db::DbError> for Problem {
-    fn from(err: crate::db::DbError) -> Self {
-        use crate::db::{DbError, ErrorClass};
-        match (err.class(), err) {
-            (_, DbError::Problem(p)) => p,
-            (ErrorClass::Unavailable, other) => {
-                tracing::warn!(error = %other, "the database is unavailable");
-                Self::unavailable("the database did not answer")
-            }
-            (ErrorClass::Unreadable, other) => {
-                tracing::error!(alert = true, error = %other, "a stored value could not be read");
-                Self::internal()
-            }
-            (_, other) => {
-                tracing::error!(error = %other, "database error");
-                Self::internal()
-            }
-        }
-    }
-}
