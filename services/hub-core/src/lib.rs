@@ -333,6 +333,37 @@ pub async fn start(
         check_timeout: Duration::from_millis(settings.server.ready_check_timeout_ms),
     });
     relays.push(spawn_outbox_metrics(stores.clone(), &metrics.registry)?);
+    let addr = listener.local_addr()?;
+    let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
+    let server = http_server(&settings, &auth, metrics, ops, mounted, listener)?;
+    let handle = server.handle();
+    let server_task = tokio::spawn(server);
+    let url = format!("http://{addr}");
+    tracing::info!(%url, services = %services.join(","), "listening");
+    Ok(Platform {
+        url,
+        services: services.iter().map(|s| (*s).to_owned()).collect(),
+        stores,
+        transport,
+        auth,
+        server: handle,
+        server_task,
+        relays,
+        grace,
+    })
+}
+
+/// The one HTTP server of a platform: the ops routes and every mounted service's, behind
+/// the body guard, metrics, access log and server spans; malformed paths and queries are
+/// problems.
+fn http_server(
+    settings: &Settings,
+    auth: &Arc<Authenticator>,
+    metrics: Metrics,
+    ops: web::Data<Ops>,
+    mounted: Vec<Mounted>,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
     let http_metrics = metrics.http_middleware();
     let metrics = web::Data::new(metrics);
     let body_limits = web::Data::new(BodyLimits::from_settings(&settings.server));
@@ -343,7 +374,6 @@ pub async fn start(
         .max(settings.server.max_upload_bytes);
     let request_timeout = std::time::Duration::from_millis(settings.server.request_timeout_ms);
     let auth_data = web::Data::from(auth.clone());
-    let addr = listener.local_addr()?;
     let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
     let mounted = Arc::new(mounted);
     let server = HttpServer::new(move || {
@@ -381,21 +411,7 @@ pub async fn start(
     .shutdown_timeout(grace.as_secs())
     .listen(listener)?
     .run();
-    let handle = server.handle();
-    let server_task = tokio::spawn(server);
-    let url = format!("http://{addr}");
-    tracing::info!(%url, services = %services.join(","), "listening");
-    Ok(Platform {
-        url,
-        services: services.iter().map(|s| (*s).to_owned()).collect(),
-        stores,
-        transport,
-        auth,
-        server: handle,
-        server_task,
-        relays,
-        grace,
-    })
+    Ok(server)
 }
 
 #[cfg(test)]

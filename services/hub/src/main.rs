@@ -119,54 +119,8 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { service, port } => {
-            let name = service
-                .as_deref()
-                .map_or_else(|| "hub".to_owned(), |s| format!("hub-{s}"));
-            let telemetry = hub_platform::telemetry::init(&name, &settings.telemetry)?;
-            let (services, port): (Vec<&str>, u16) = match service.as_deref() {
-                None => (hub::SERVICES.to_vec(), port.unwrap_or(settings.server.port)),
-                Some(s) => {
-                    let p = settings.ports.of(s).ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "no service named {s} (one of: {})",
-                            hub::SERVICES.join(", ")
-                        )
-                    })?;
-                    (
-                        vec![
-                            hub::SERVICES
-                                .iter()
-                                .copied()
-                                .find(|x| *x == s)
-                                .expect("known"),
-                        ],
-                        port.unwrap_or(p),
-                    )
-                }
-            };
-            let listener =
-                TcpListener::bind((settings.server.host.as_str(), port)).map_err(|e| {
-                    anyhow::anyhow!("cannot listen on {}:{port}: {e}", settings.server.host)
-                })?;
-            listener.set_nonblocking(true)?;
-            // Says where it listens in a JSON line of its own (message `listening`, `url`).
-            let platform = hub::start(settings, &services, listener).await?;
-            let signal = stop_signal().await?;
-            tracing::info!(signal, "shutting down");
-            platform.stop().await;
-            telemetry.shutdown().await;
-        }
-        Command::Migrate { service, all: _ } => {
-            let services: Vec<&str> = match service.as_deref() {
-                None => hub::SERVICES.to_vec(),
-                Some(s) => vec![s],
-            };
-            for s in services {
-                let db = hub::migrate_database(&settings, s).await?;
-                println!("{s}: migrated ({})", db.location);
-            }
-        }
+        Command::Serve { service, port } => serve(settings, service.as_deref(), port).await,
+        Command::Migrate { service, all: _ } => migrate(&settings, service.as_deref()).await,
         Command::Token {
             org,
             role,
@@ -176,37 +130,83 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let auth = Authenticator::new(&settings.auth);
             let ttl = Duration::from_secs(ttl.unwrap_or(settings.auth.token_ttl_seconds));
             println!("{}", auth.mint(&sub, &org, &role, ttl));
+            Ok(())
         }
         Command::Seed {
             url,
             finance_url,
             contract_url,
-        } => {
-            let auth = Authenticator::new(&settings.auth);
-            let base = |u: &Option<String>| {
-                u.as_deref()
-                    .unwrap_or(&url)
-                    .trim_end_matches('/')
-                    .to_owned()
-            };
-            let seeded = hub::seed::seed(url.trim_end_matches('/'), &auth).await?;
-            println!("framework_id={}", seeded.framework_id);
-            println!("residential_lot={}", seeded.residential_lot);
-            println!("foster_lot={}", seeded.foster_lot);
-            let aim = hub::seed::seed_aim(&base(&finance_url), &base(&contract_url), &auth).await?;
-            println!("aim_year={}", aim.year);
-            println!("aim_budget_id={}", aim.budget_id);
-            println!("aim_service_contract_id={}", aim.service_contract_id);
-            // Key=value lines on stdout (`eval "$(hub seed)"`), the rest on stderr.
-            for (id, name, lot, price) in hub::seed::DEMO_PROVIDERS {
-                eprintln!(
-                    "provider {id} ({name}) lot {} at {}",
-                    ["residential", "foster care"][*lot],
-                    hub_platform::Pence(*price)
+        } => seed(&settings, &url, finance_url, contract_url).await,
+        Command::Bench(bench) => hub_bench::run(bench, settings).await,
+    }
+}
+
+/// `hub serve [<service>]`: every service (embedded) or one, until a stop signal.
+async fn serve(settings: Settings, service: Option<&str>, port: Option<u16>) -> anyhow::Result<()> {
+    let name = service.map_or_else(|| "hub".to_owned(), |s| format!("hub-{s}"));
+    let telemetry = hub_platform::telemetry::init(&name, &settings.telemetry)?;
+    let (services, port): (Vec<&str>, u16) = match service {
+        None => (hub::SERVICES.to_vec(), port.unwrap_or(settings.server.port)),
+        Some(s) => {
+            let known = hub::SERVICES.iter().copied().find(|x| *x == s);
+            let (Some(known), Some(p)) = (known, settings.ports.of(s)) else {
+                anyhow::bail!(
+                    "no service named {s} (one of: {})",
+                    hub::SERVICES.join(", ")
                 );
-            }
+            };
+            (vec![known], port.unwrap_or(p))
         }
-        Command::Bench(bench) => hub_bench::run(bench, settings).await?,
+    };
+    let listener = TcpListener::bind((settings.server.host.as_str(), port))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{port}: {e}", settings.server.host))?;
+    listener.set_nonblocking(true)?;
+    // Says where it listens in a JSON line of its own (message `listening`, `url`).
+    let platform = hub::start(settings, &services, listener).await?;
+    let signal = stop_signal().await?;
+    tracing::info!(signal, "shutting down");
+    platform.stop().await;
+    telemetry.shutdown().await;
+    Ok(())
+}
+
+/// `hub migrate [<service>|--all]`.
+async fn migrate(settings: &Settings, service: Option<&str>) -> anyhow::Result<()> {
+    let services: Vec<&str> = match service {
+        None => hub::SERVICES.to_vec(),
+        Some(s) => vec![s],
+    };
+    for s in services {
+        let db = hub::migrate_database(settings, s).await?;
+        println!("{s}: migrated ({})", db.location);
+    }
+    Ok(())
+}
+
+/// `hub seed`: the demo framework, providers and AIM's year, as key=value lines on stdout
+/// (`eval "$(hub seed)"`), the rest on stderr.
+async fn seed(
+    settings: &Settings,
+    url: &str,
+    finance_url: Option<String>,
+    contract_url: Option<String>,
+) -> anyhow::Result<()> {
+    let auth = Authenticator::new(&settings.auth);
+    let base = |u: &Option<String>| u.as_deref().unwrap_or(url).trim_end_matches('/').to_owned();
+    let seeded = hub::seed::seed(url.trim_end_matches('/'), &auth).await?;
+    println!("framework_id={}", seeded.framework_id);
+    println!("residential_lot={}", seeded.residential_lot);
+    println!("foster_lot={}", seeded.foster_lot);
+    let aim = hub::seed::seed_aim(&base(&finance_url), &base(&contract_url), &auth).await?;
+    println!("aim_year={}", aim.year);
+    println!("aim_budget_id={}", aim.budget_id);
+    println!("aim_service_contract_id={}", aim.service_contract_id);
+    for (id, name, lot, price) in hub::seed::DEMO_PROVIDERS {
+        eprintln!(
+            "provider {id} ({name}) lot {} at {}",
+            ["residential", "foster care"][*lot],
+            hub_platform::Pence(*price)
+        );
     }
     Ok(())
 }
