@@ -85,7 +85,7 @@ pub fn routing_errors(
             format!("{council} is not one of the framework's purchasing bodies"),
         ));
     }
-    if !fw.lot_ids.iter().any(|l| *l == lot_id) {
+    if !fw.lot_ids.contains(&lot_id) {
         errors.push(FieldError::new(
             "/lot_id",
             "in_framework",
