@@ -1288,7 +1288,8 @@ async fn unreadable_stored_codes_are_500s(url: &str) {
     assert_eq!(s, 201, "{r}");
     let path = format!("/v1/referrals/{}", r["id"].as_str().unwrap());
 
-    ctx.sql("UPDATE referral_versions SET kind = 'rewritten'").await;
+    ctx.sql("UPDATE referral_versions SET kind = 'rewritten'")
+        .await;
     let (s, r) = call(&app, "GET", &format!("{path}/versions"), &sefton, None).await;
     assert_eq!((s, problem_type(&r)), (500, "/problems/internal"), "{r}");
 
