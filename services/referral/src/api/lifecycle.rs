@@ -1,11 +1,10 @@
 //! `/v1/referrals/{id}/{submit,withdraw,route,close}`: the council moves its referral on.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use hub_platform::{Principal, Problem, http::Json};
 
 use super::views::ReferralView;
-use super::{ReferralState, WRITERS, referral_id};
+use super::{ReferralState, council_command};
 use crate::app::commands;
 use crate::domain::{Audience, Closing, Rerouting, Withdrawal};
 
@@ -18,13 +17,10 @@ pub async fn submit(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(WRITERS)?;
-    let id = referral_id(&id)?;
-    let now = Utc::now().naive_utc();
-    let (r, v) = state
-        .store
-        .write(move |conn, events| commands::submit(conn, events, &who, id, now))
-        .await?;
+    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::submit(conn, events, who, id, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
 }
 
@@ -41,13 +37,10 @@ pub async fn withdraw(
     id: web::Path<String>,
     body: Json<Withdrawal>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(WRITERS)?;
-    let id = referral_id(&id)?;
-    let now = Utc::now().naive_utc();
-    let (r, v) = state
-        .store
-        .write(move |conn, events| commands::withdraw(conn, events, &who, id, body.0, now))
-        .await?;
+    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::withdraw(conn, events, who, id, body.0, now)
+    })
+    .await?;
     tracing::info!(referral_id = %r.id, "referral withdrawn");
     Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
 }
@@ -67,13 +60,10 @@ pub async fn reroute(
     id: web::Path<String>,
     body: Json<Rerouting>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(WRITERS)?;
-    let id = referral_id(&id)?;
-    let now = Utc::now().naive_utc();
-    let (r, v) = state
-        .store
-        .write(move |conn, events| commands::reroute(conn, events, &who, id, body.0, now))
-        .await?;
+    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::reroute(conn, events, who, id, body.0, now)
+    })
+    .await?;
     tracing::info!(referral_id = %r.id, route = %r.route, version = v.version, "referral re-routed");
     Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
 }
@@ -89,13 +79,10 @@ pub async fn close(
     id: web::Path<String>,
     body: Json<Closing>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(WRITERS)?;
     let reason = body.0.reason.trim().to_owned();
-    let id = referral_id(&id)?;
-    let now = Utc::now().naive_utc();
-    let (r, v) = state
-        .store
-        .write(move |conn, events| commands::close(conn, events, &who, id, reason, now))
-        .await?;
+    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::close(conn, events, who, id, reason, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
 }

@@ -21,10 +21,12 @@ mod versions;
 pub mod views;
 
 use actix_web::web;
-use hub_bus::Store;
-use hub_platform::{Problem, Role};
+use chrono::{NaiveDateTime, Utc};
+use hub_bus::{Events, Store};
+use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError};
 use utoipa::OpenApi;
 
+use crate::app::commands::Shown;
 use crate::domain::{VersionKind, WithdrawalReason};
 use crate::ids::ReferralId;
 
@@ -92,4 +94,32 @@ const WRITERS: &[Role] = &[Role::Commissioner, Role::SocialWorker];
 /// what it always was, a referral that does not exist (404), not a malformed path (422).
 fn referral_id(raw: &str) -> Result<ReferralId, Problem> {
     raw.parse().map_err(|_| Problem::not_found("referral"))
+}
+
+/// Runs one of the council's commands on the referral at `raw`, in one write transaction,
+/// for a caller of the placement team (403 otherwise, whatever the id).
+async fn council_command<F>(
+    state: &ReferralState,
+    who: Principal,
+    raw: &str,
+    command: F,
+) -> Result<Shown, Problem>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &mut Events,
+            &Principal,
+            ReferralId,
+            NaiveDateTime,
+        ) -> Result<Shown, DbError>
+        + Send
+        + 'static,
+{
+    who.require_any(WRITERS)?;
+    let id = referral_id(raw)?;
+    let now = Utc::now().naive_utc();
+    Ok(state
+        .store
+        .write(move |conn, events| command(conn, events, &who, id, now))
+        .await?)
 }

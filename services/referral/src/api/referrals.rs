@@ -7,7 +7,7 @@ use chrono::Utc;
 use hub_platform::{Principal, Problem, http::Json};
 
 use super::views::{ReferralSummary, ReferralView};
-use super::{ReferralState, WRITERS, referral_id};
+use super::{ReferralState, WRITERS, council_command, referral_id};
 use crate::app::{commands, reading};
 use crate::domain::{Audience, NewReferral, ReferralDocument, Status};
 
@@ -132,13 +132,10 @@ pub async fn update(
     id: web::Path<String>,
     body: Json<ReferralDocument>,
 ) -> Result<HttpResponse, Problem> {
-    who.require_any(WRITERS)?;
-    let id = referral_id(&id)?;
-    let now = Utc::now().naive_utc();
-    let (r, v) = state
-        .store
-        .write(move |conn, events| commands::update(conn, events, &who, id, body.0, now))
-        .await?;
+    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::update(conn, events, who, id, body.0, now)
+    })
+    .await?;
     tracing::info!(referral_id = %r.id, version = v.version, "referral document changed");
     Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
 }
