@@ -75,8 +75,10 @@
 //!   and competed again, the referral stays `placed` and the new winner reads it.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 pub mod store;
 
 use std::sync::Arc;

@@ -1269,3 +1269,37 @@ on_both!(
     referrals_that_would_go_nowhere_on_sqlite,
     referrals_that_would_go_nowhere_on_postgres
 );
+
+/// A value stored in a column that its type cannot read (a code no version kind or status
+/// has, changed by hand or left by a missing migration) is a 500, never read as some other
+/// value (a version of an unknown kind used to be shown as `created`).
+async fn unreadable_stored_codes_are_500s(url: &str) {
+    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = ctx.app().await;
+    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let (s, r) = call(
+        &app,
+        "POST",
+        "/v1/referrals",
+        &sefton,
+        Some(new_referral("spot_purchase", true)),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let path = format!("/v1/referrals/{}", r["id"].as_str().unwrap());
+
+    ctx.sql("UPDATE referral_versions SET kind = 'rewritten'")
+        .await;
+    let (s, r) = call(&app, "GET", &format!("{path}/versions"), &sefton, None).await;
+    assert_eq!((s, problem_type(&r)), (500, "/problems/internal"), "{r}");
+
+    ctx.sql("UPDATE referrals SET status = 'open'").await;
+    let (s, r) = call(&app, "GET", &path, &sefton, None).await;
+    assert_eq!((s, problem_type(&r)), (500, "/problems/internal"), "{r}");
+}
+
+on_both!(
+    unreadable_stored_codes_are_500s,
+    unreadable_stored_codes_are_500s_on_sqlite,
+    unreadable_stored_codes_are_500s_on_postgres
+);
