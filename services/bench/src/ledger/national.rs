@@ -201,160 +201,23 @@ pub fn facts(
     seed: u64,
 ) -> Facts {
     let mut rng = Rng::new(seed);
-    let first = FinancialYear(first_year).start();
-    let last = FinancialYear(first_year + years - 1).end();
-    let span = (last - first).num_days() + 1;
-    let providers = 800;
-    let provider = |rng: &mut Rng| format!("bench-provider-{:03}", rng.range(1, providers));
+    let period = Span {
+        first: FinancialYear(first_year).start(),
+        last: FinancialYear(first_year + years - 1).end(),
+    };
     let councils = nation.councils.len() as i64;
-
-    let mut out = Vec::with_capacity(placements);
-    for _ in 0..placements {
-        let council = rng.range(0, councils - 1) as usize;
-        let start = add_days(first, rng.range(0, span - 1));
-        let residential = rng.chance(0.25);
-        let weekly = if residential {
-            rng.range(380_000, 750_000)
-        } else {
-            rng.range(75_000, 140_000)
-        };
-        let extras = if rng.chance(0.2) {
-            rng.range(5_000, 40_000)
-        } else {
-            0
-        };
-        let duration = match rng.unit() {
-            u if u < 0.35 => rng.range(1, 90),
-            u if u < 0.80 => rng.range(91, 730),
-            _ => rng.range(731, 1_800),
-        };
-        let last_night = add_days(start, duration - 1);
-        let end = (last_night <= last).then_some(last_night);
-        let stop = end.unwrap_or(last);
-        // Rate changes in date order: each April's uplift, maybe one review in between.
-        let mut dated: Vec<(NaiveDate, bool)> = Vec::new();
-        let mut april =
-            NaiveDate::from_ymd_opt(FinancialYear::containing(start).0 + 1, 4, 1).expect("1 April");
-        while april <= stop {
-            dated.push((april, true));
-            april = april.with_year(april.year() + 1).expect("1 April");
-        }
-        if duration > 60 && rng.chance(0.3) {
-            dated.push((
-                add_days(start, rng.range(30, (duration - 1).min(span))),
-                false,
-            ));
-        }
-        dated.sort();
-        let (mut w, mut x) = (weekly, extras);
-        let changes = dated
-            .into_iter()
-            .filter(|(d, _)| *d <= stop)
-            .enumerate()
-            .map(|(i, (from, uplift))| {
-                if uplift {
-                    w = w * 103 / 100;
-                } else {
-                    w = rng.scale(w, 0.9, 1.15);
-                    x = if rng.chance(0.5) {
-                        0
-                    } else {
-                        rng.range(5_000, 40_000)
-                    };
-                }
-                RateStep {
-                    from,
-                    version: i as u32 + 1,
-                    weekly: Pence(w),
-                    extras: Pence(x),
-                }
-            })
-            .collect();
-        out.push(PlacementFact {
-            id: uuid(),
-            order_id: uuid(),
-            referral_id: uuid(),
-            council,
-            provider: provider(&mut rng),
-            start: RateStep {
-                from: start,
-                version: 0,
-                weekly: Pence(weekly),
-                extras: Pence(extras),
-            },
-            changes,
-            end,
-        });
-    }
-
+    let out = (0..placements)
+        .map(|_| placement(&mut rng, councils, &period))
+        .collect();
     let mut blocks = Vec::new();
     let mut services = Vec::new();
     for p in 0..nation.partnerships.len() {
-        let members = nation.members(p);
         for year in first_year..first_year + years {
             let fy = FinancialYear(year);
-            let weekly = rng.range(350_000, 450_000);
-            let beds = 4u16;
-            let mut events = Vec::new();
-            for bed in 1..=beds {
-                // Filled and void spells in turn from a few weeks in.
-                let mut day = add_days(fy.start(), rng.range(0, 40));
-                while day <= fy.end() {
-                    let child = members[rng.range(0, members.len() as i64 - 1) as usize];
-                    events.push(BedEvent {
-                        bed,
-                        from: day,
-                        change: BedChange::Filled {
-                            council: nation.gss(child).to_owned(),
-                        },
-                    });
-                    day = add_days(day, rng.range(30, 200));
-                    if day > fy.end() {
-                        break;
-                    }
-                    let holder = rng
-                        .chance(0.5)
-                        .then(|| members[rng.range(0, members.len() as i64 - 1) as usize]);
-                    events.push(BedEvent {
-                        bed,
-                        from: day,
-                        change: BedChange::Void {
-                            holder: holder.map(|h| nation.gss(h).to_owned()),
-                        },
-                    });
-                    day = add_days(day, rng.range(5, 60));
-                }
-            }
-            blocks.push(BlockFact {
-                id: uuid(),
-                partnership: p,
-                provider: provider(&mut rng),
-                terms: BlockTerms {
-                    partnership: nation.code(p).to_owned(),
-                    beds,
-                    weekly: Pence(weekly),
-                    start: fy.start(),
-                    end: fy.end(),
-                },
-                spot_weekly: weekly * 6 / 5,
-                events,
-            });
+            blocks.push(block(&mut rng, nation, p, fy));
             for _ in 0..2 {
-                let value = rng.range(15_000_000, 60_000_000);
-                let extension = (year < first_year + years - 1 && rng.chance(0.2))
-                    .then(|| (add_days(fy.end(), 183), value / 2));
-                let terminated_on = (extension.is_none() && rng.chance(0.1))
-                    .then(|| add_days(fy.start(), rng.range(90, 300)));
-                services.push(ServiceFact {
-                    id: uuid(),
-                    partnership: p,
-                    provider: provider(&mut rng),
-                    value,
-                    start: fy.start(),
-                    end: fy.end(),
-                    extension,
-                    terminated_on,
-                });
+                let extendable = year < first_year + years - 1;
+                services.push(service(&mut rng, p, fy, extendable));
             }
         }
     }
@@ -364,6 +227,189 @@ pub fn facts(
         services,
         first_year,
         years,
+    }
+}
+
+/// The days the facts fall in: the first year's first day to the last year's last.
+struct Span {
+    first: NaiveDate,
+    last: NaiveDate,
+}
+
+/// One of the 800 providers.
+fn provider(rng: &mut Rng) -> String {
+    format!("bench-provider-{:03}", rng.range(1, 800))
+}
+
+/// One placement of a council drawn at random (the draws in this order keep a seed's facts
+/// the same from one version of the bench to the next).
+fn placement(rng: &mut Rng, councils: i64, period: &Span) -> PlacementFact {
+    let span = (period.last - period.first).num_days() + 1;
+    let council = rng.range(0, councils - 1) as usize;
+    let start = add_days(period.first, rng.range(0, span - 1));
+    let residential = rng.chance(0.25);
+    let weekly = if residential {
+        rng.range(380_000, 750_000)
+    } else {
+        rng.range(75_000, 140_000)
+    };
+    let extras = if rng.chance(0.2) {
+        rng.range(5_000, 40_000)
+    } else {
+        0
+    };
+    let duration = match rng.unit() {
+        u if u < 0.35 => rng.range(1, 90),
+        u if u < 0.80 => rng.range(91, 730),
+        _ => rng.range(731, 1_800),
+    };
+    let last_night = add_days(start, duration - 1);
+    let end = (last_night <= period.last).then_some(last_night);
+    let stop = end.unwrap_or(period.last);
+    let changes = rate_changes(rng, (start, stop), duration, span, (weekly, extras));
+    PlacementFact {
+        id: uuid(),
+        order_id: uuid(),
+        referral_id: uuid(),
+        council,
+        provider: provider(rng),
+        start: RateStep {
+            from: start,
+            version: 0,
+            weekly: Pence(weekly),
+            extras: Pence(extras),
+        },
+        changes,
+        end,
+    }
+}
+
+/// A placement's rate changes in date order: each April's 3% uplift up to `stop`, and
+/// maybe one review in between that moves the rate and redraws the extras.
+fn rate_changes(
+    rng: &mut Rng,
+    (start, stop): (NaiveDate, NaiveDate),
+    duration: i64,
+    span: i64,
+    (weekly, extras): (i64, i64),
+) -> Vec<RateStep> {
+    let mut dated: Vec<(NaiveDate, bool)> = Vec::new();
+    let mut april =
+        NaiveDate::from_ymd_opt(FinancialYear::containing(start).0 + 1, 4, 1).expect("1 April");
+    while april <= stop {
+        dated.push((april, true));
+        april = april.with_year(april.year() + 1).expect("1 April");
+    }
+    if duration > 60 && rng.chance(0.3) {
+        dated.push((
+            add_days(start, rng.range(30, (duration - 1).min(span))),
+            false,
+        ));
+    }
+    dated.sort();
+    let (mut w, mut x) = (weekly, extras);
+    dated
+        .into_iter()
+        .filter(|(d, _)| *d <= stop)
+        .enumerate()
+        .map(|(i, (from, uplift))| {
+            if uplift {
+                w = w * 103 / 100;
+            } else {
+                w = rng.scale(w, 0.9, 1.15);
+                x = if rng.chance(0.5) {
+                    0
+                } else {
+                    rng.range(5_000, 40_000)
+                };
+            }
+            RateStep {
+                from,
+                version: i as u32 + 1,
+                weekly: Pence(w),
+                extras: Pence(x),
+            }
+        })
+        .collect()
+}
+
+/// Partnership `p`'s block contract of four beds for the year `fy`.
+fn block(rng: &mut Rng, nation: &National, p: usize, fy: FinancialYear) -> BlockFact {
+    let weekly = rng.range(350_000, 450_000);
+    let beds = 4u16;
+    let mut events = Vec::new();
+    for bed in 1..=beds {
+        bed_spells(rng, nation, p, fy, bed, &mut events);
+    }
+    BlockFact {
+        id: uuid(),
+        partnership: p,
+        provider: provider(rng),
+        terms: BlockTerms {
+            partnership: nation.code(p).to_owned(),
+            beds,
+            weekly: Pence(weekly),
+            start: fy.start(),
+            end: fy.end(),
+        },
+        spot_weekly: weekly * 6 / 5,
+        events,
+    }
+}
+
+/// One bed's filled and void spells in turn, from a few weeks into the year.
+fn bed_spells(
+    rng: &mut Rng,
+    nation: &National,
+    p: usize,
+    fy: FinancialYear,
+    bed: u16,
+    events: &mut Vec<BedEvent>,
+) {
+    let members = nation.members(p);
+    let member = |rng: &mut Rng| members[rng.range(0, members.len() as i64 - 1) as usize];
+    let mut day = add_days(fy.start(), rng.range(0, 40));
+    while day <= fy.end() {
+        let child = member(rng);
+        events.push(BedEvent {
+            bed,
+            from: day,
+            change: BedChange::Filled {
+                council: nation.gss(child).to_owned(),
+            },
+        });
+        day = add_days(day, rng.range(30, 200));
+        if day > fy.end() {
+            break;
+        }
+        let holder = rng.chance(0.5).then(|| member(rng));
+        events.push(BedEvent {
+            bed,
+            from: day,
+            change: BedChange::Void {
+                holder: holder.map(|h| nation.gss(h).to_owned()),
+            },
+        });
+        day = add_days(day, rng.range(5, 60));
+    }
+}
+
+/// One of partnership `p`'s two service contracts for `fy`: sometimes extended by half a
+/// year (not in the last year), sometimes ended early.
+fn service(rng: &mut Rng, p: usize, fy: FinancialYear, extendable: bool) -> ServiceFact {
+    let value = rng.range(15_000_000, 60_000_000);
+    let extension = (extendable && rng.chance(0.2)).then(|| (add_days(fy.end(), 183), value / 2));
+    let terminated_on = (extension.is_none() && rng.chance(0.1))
+        .then(|| add_days(fy.start(), rng.range(90, 300)));
+    ServiceFact {
+        id: uuid(),
+        partnership: p,
+        provider: provider(rng),
+        value,
+        start: fy.start(),
+        end: fy.end(),
+        extension,
+        terminated_on,
     }
 }
 
