@@ -339,102 +339,185 @@ pub async fn run(
     evaluations: usize,
     drain: Duration,
 ) -> anyhow::Result<CompetitionReport> {
-    let providers = setup.providers.len();
-    let bids = setup.homes.len();
-    let sefton = auth.mint_default("bench@sefton", directory::SEFTON, &[Role::Commissioner]);
-    let (referral, comp) = (platform.url("referral"), platform.url("competition"));
-    let body = referral_body(&setup.framework_id, &setup.lot_id);
-    let mut opened_to_all = histogram();
-    let mut opened_to_first = histogram();
-    let mut post_to_all = histogram();
-    let mut bid_post = histogram();
-    let mut score_put = histogram();
-    let mut evaluate = histogram();
-    let mut fully_notified = 0;
-    let mut errors: Vec<String> = Vec::new();
-    let record = |h: &mut Histogram<u64>, t: Instant| {
-        h.saturating_record(t.elapsed().as_micros() as u64);
+    let (providers, bids) = (setup.providers.len(), setup.homes.len());
+    let one = One {
+        client,
+        auth,
+        setup,
+        sefton: auth.mint_default("bench@sefton", directory::SEFTON, &[Role::Commissioner]),
+        referral: platform.url("referral").to_owned(),
+        comp: platform.url("competition").to_owned(),
     };
+    let mut t = Timings::default();
+    let (mut fully_notified, mut errors) = (0, Vec::<String>::new());
     for n in 0..competitions {
         eprintln!(
             "hub bench: competition {}/{competitions}: {providers} providers invited, {bids} bids",
             n + 1
         );
-        let posted = Instant::now();
-        let created = send(
-            client,
-            reqwest::Method::POST,
-            format!("{referral}/v1/referrals"),
-            &sefton,
-            Some(body.clone()),
-        )
-        .await;
-        let referral_id = match created.map(|v| v["id"].as_str().map(str::to_owned)) {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                errors.push("a referral was created without an id".into());
-                continue;
-            }
+        let referral_id = match one.refer_and_wait(receiver, drain, &mut t).await {
+            Ok(id) => id,
             Err(e) => {
-                errors.push(format!("{e:#}"));
+                errors.push(format!("competition {}: {e:#}", n + 1));
                 continue;
             }
         };
-        if receiver
+        fully_notified += 1;
+        let id = one.competition_of(&referral_id).await?;
+        let bid_ids = one.bid(&id, &mut t.bid_post).await?;
+        one.score(&id, &bid_ids, &mut t.score_put).await?;
+        one.evaluate(&id, evaluations, &mut t.evaluate).await?;
+    }
+    Ok(CompetitionReport {
+        providers,
+        bids,
+        competitions,
+        evaluations_per_competition: evaluations,
+        fully_notified,
+        opened_to_all_notified_ms: percentiles(&t.opened_to_all),
+        post_to_all_notified_ms: percentiles(&t.post_to_all),
+        opened_to_first_notified_ms: percentiles(&t.opened_to_first),
+        bid_post_ms: percentiles(&t.bid_post),
+        score_put_ms: percentiles(&t.score_put),
+        evaluate_endpoint_ms: percentiles(&t.evaluate),
+        evaluate_fn_us: None,
+        http_errors: errors.len(),
+        first_http_error: errors.into_iter().next(),
+        cpu: Vec::new(),
+        machine_cpu_busy_pct: 0.0,
+        statements_per_competition: Vec::new(),
+    })
+}
+
+/// What one competition's steps take.
+struct Timings {
+    opened_to_all: Histogram<u64>,
+    opened_to_first: Histogram<u64>,
+    post_to_all: Histogram<u64>,
+    bid_post: Histogram<u64>,
+    score_put: Histogram<u64>,
+    evaluate: Histogram<u64>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            opened_to_all: histogram(),
+            opened_to_first: histogram(),
+            post_to_all: histogram(),
+            bid_post: histogram(),
+            score_put: histogram(),
+            evaluate: histogram(),
+        }
+    }
+}
+
+fn record(h: &mut Histogram<u64>, t: Instant) {
+    h.saturating_record(t.elapsed().as_micros() as u64);
+}
+
+/// One competition's journey through the API, as Sefton and the providers.
+struct One<'a> {
+    client: &'a reqwest::Client,
+    auth: &'a Authenticator,
+    setup: &'a Setup,
+    sefton: String,
+    referral: String,
+    comp: String,
+}
+
+impl One<'_> {
+    /// Posts a referral and waits until every provider was invited (or says why not);
+    /// records how long that took.
+    async fn refer_and_wait(
+        &self,
+        receiver: &Receiver,
+        drain: Duration,
+        t: &mut Timings,
+    ) -> anyhow::Result<String> {
+        let providers = self.setup.providers.len();
+        let body = referral_body(&self.setup.framework_id, &self.setup.lot_id);
+        let posted = Instant::now();
+        let created = send(
+            self.client,
+            reqwest::Method::POST,
+            format!("{}/v1/referrals", self.referral),
+            &self.sefton,
+            Some(body),
+        )
+        .await?;
+        let referral_id = created["id"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("a referral was created without an id"))?
+            .to_owned();
+        if !receiver
             .wait_for(std::slice::from_ref(&referral_id), providers, drain)
             .await
         {
-            fully_notified += 1;
-            let arrivals = receiver.arrivals(&referral_id);
-            if let Some(last) = arrivals.iter().max() {
-                post_to_all
-                    .saturating_record(last.saturating_duration_since(posted).as_micros() as u64);
-            }
-            let lags = receiver.lags_secs(&referral_id);
-            if let (Some(max), Some(min)) = (
-                lags.iter().copied().reduce(f64::max),
-                lags.iter().copied().reduce(f64::min),
-            ) {
-                opened_to_all.saturating_record((max.max(0.0) * 1e6) as u64);
-                opened_to_first.saturating_record((min.max(0.0) * 1e6) as u64);
-            }
-        } else {
-            errors.push(format!(
-                "competition {}: only {} of {providers} invitations within {drain:?}",
-                n + 1,
+            anyhow::bail!(
+                "only {} of {providers} invitations within {drain:?}",
                 receiver.arrivals(&referral_id).len()
-            ));
-            continue;
+            );
         }
+        if let Some(last) = receiver.arrivals(&referral_id).iter().max() {
+            t.post_to_all
+                .saturating_record(last.saturating_duration_since(posted).as_micros() as u64);
+        }
+        let lags = receiver.lags_secs(&referral_id);
+        if let (Some(max), Some(min)) = (
+            lags.iter().copied().reduce(f64::max),
+            lags.iter().copied().reduce(f64::min),
+        ) {
+            t.opened_to_all
+                .saturating_record((max.max(0.0) * 1e6) as u64);
+            t.opened_to_first
+                .saturating_record((min.max(0.0) * 1e6) as u64);
+        }
+        Ok(referral_id)
+    }
+
+    /// The competition the referral opened.
+    async fn competition_of(&self, referral_id: &str) -> anyhow::Result<String> {
         let list = send(
-            client,
+            self.client,
             reqwest::Method::GET,
-            format!("{comp}/v1/competitions?referral_id={referral_id}"),
-            &sefton,
+            format!("{}/v1/competitions?referral_id={referral_id}", self.comp),
+            &self.sefton,
             None,
         )
         .await?;
-        let id = list[0]["id"]
+        Ok(list[0]["id"]
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("no competition for referral {referral_id}: {list}"))?
-            .to_owned();
+            .to_owned())
+    }
+
+    /// Every provider bids; their ids.
+    async fn bid(&self, id: &str, bid_post: &mut Histogram<u64>) -> anyhow::Result<Vec<String>> {
         let mut bid_ids = Vec::new();
-        for (i, (provider, home)) in setup.providers.iter().zip(&setup.homes).enumerate() {
+        for (i, (provider, home)) in self
+            .setup
+            .providers
+            .iter()
+            .zip(&self.setup.homes)
+            .enumerate()
+        {
             let token =
-                auth.mint_default(&format!("bench@{provider}"), provider, &[Role::Provider]);
+                self.auth
+                    .mint_default(&format!("bench@{provider}"), provider, &[Role::Provider]);
             let (price, _) = bid_terms(i);
             let t = Instant::now();
             let bid = send(
-                client,
+                self.client,
                 reqwest::Method::POST,
-                format!("{comp}/v1/competitions/{id}/bids"),
+                format!("{}/v1/competitions/{id}/bids", self.comp),
                 &token,
                 Some(json!({"weekly_price_pence": price, "start_date": "2026-12-01", "home_id": home,
                             "answers": {"quality": "Ofsted good; staff trained in therapeutic care"}})),
             )
             .await
             .with_context(|| format!("{provider}'s bid"))?;
-            record(&mut bid_post, t);
+            record(bid_post, t);
             bid_ids.push(
                 bid["id"]
                     .as_str()
@@ -442,6 +525,16 @@ pub async fn run(
                     .to_owned(),
             );
         }
+        Ok(bid_ids)
+    }
+
+    /// Sefton decides every bid's gate and quality score.
+    async fn score(
+        &self,
+        id: &str,
+        bid_ids: &[String],
+        score_put: &mut Histogram<u64>,
+    ) -> anyhow::Result<()> {
         for (i, bid) in bid_ids.iter().enumerate() {
             let (_, quality) = bid_terms(i);
             for (criterion, mark) in [
@@ -456,27 +549,41 @@ pub async fn run(
             ] {
                 let t = Instant::now();
                 send(
-                    client,
+                    self.client,
                     reqwest::Method::PUT,
-                    format!("{comp}/v1/competitions/{id}/bids/{bid}/scores/{criterion}"),
-                    &sefton,
+                    format!(
+                        "{}/v1/competitions/{id}/bids/{bid}/scores/{criterion}",
+                        self.comp
+                    ),
+                    &self.sefton,
                     Some(mark),
                 )
                 .await?;
-                record(&mut score_put, t);
+                record(score_put, t);
             }
         }
-        for _ in 0..evaluations {
+        Ok(())
+    }
+
+    /// Calls the evaluation `times` times; each must rank every bid and name a winner.
+    async fn evaluate(
+        &self,
+        id: &str,
+        times: usize,
+        evaluate: &mut Histogram<u64>,
+    ) -> anyhow::Result<()> {
+        let bids = self.setup.homes.len();
+        for _ in 0..times {
             let t = Instant::now();
             let ev = send(
-                client,
+                self.client,
                 reqwest::Method::POST,
-                format!("{comp}/v1/competitions/{id}/evaluate"),
-                &sefton,
+                format!("{}/v1/competitions/{id}/evaluate", self.comp),
+                &self.sefton,
                 Some(json!({})),
             )
             .await?;
-            record(&mut evaluate, t);
+            record(evaluate, t);
             anyhow::ensure!(
                 ev["complete"] == true
                     && ev["winner"].is_string()
@@ -484,38 +591,14 @@ pub async fn run(
                 "the evaluation ranks every bid and has a winner: {ev}"
             );
         }
+        Ok(())
     }
-    Ok(CompetitionReport {
-        providers,
-        bids,
-        competitions,
-        evaluations_per_competition: evaluations,
-        fully_notified,
-        opened_to_all_notified_ms: percentiles(&opened_to_all),
-        post_to_all_notified_ms: percentiles(&post_to_all),
-        opened_to_first_notified_ms: percentiles(&opened_to_first),
-        bid_post_ms: percentiles(&bid_post),
-        score_put_ms: percentiles(&score_put),
-        evaluate_endpoint_ms: percentiles(&evaluate),
-        evaluate_fn_us: None,
-        http_errors: errors.len(),
-        first_http_error: errors.into_iter().next(),
-        cpu: Vec::new(),
-        machine_cpu_busy_pct: 0.0,
-        statements_per_competition: Vec::new(),
-    })
 }
 
 impl CompetitionReport {
     pub fn table(&self) -> String {
         use std::fmt::Write as _;
         let mut o = String::new();
-        let p = |x: &Percentiles| {
-            format!(
-                "p50 {:>7.1}  p99 {:>7.1}  max {:>7.1}  mean {:>7.1}",
-                x.p50, x.p99, x.max, x.mean
-            )
-        };
         let _ = writeln!(
             o,
             "\nCompetition: {} providers invited, {} bids; {} competitions ({} fully notified), \
@@ -526,37 +609,7 @@ impl CompetitionReport {
             self.fully_notified,
             self.evaluations_per_competition
         );
-        let _ = writeln!(
-            o,
-            "  opened → all {} notified, ms     {}",
-            self.providers,
-            p(&self.opened_to_all_notified_ms)
-        );
-        let _ = writeln!(
-            o,
-            "  opened → first notified, ms       {}",
-            p(&self.opened_to_first_notified_ms)
-        );
-        let _ = writeln!(
-            o,
-            "  referral POST → all notified, ms  {}",
-            p(&self.post_to_all_notified_ms)
-        );
-        let _ = writeln!(
-            o,
-            "  bid POST, ms                      {}",
-            p(&self.bid_post_ms)
-        );
-        let _ = writeln!(
-            o,
-            "  score PUT, ms                     {}",
-            p(&self.score_put_ms)
-        );
-        let _ = writeln!(
-            o,
-            "  POST …/evaluate, ms               {}",
-            p(&self.evaluate_endpoint_ms)
-        );
+        self.timing_lines(&mut o);
         if let Some(f) = &self.evaluate_fn_us {
             let _ = writeln!(
                 o,
@@ -592,6 +645,48 @@ impl CompetitionReport {
             );
         }
         o
+    }
+
+    /// The HTTP steps' latencies, one line each.
+    fn timing_lines(&self, o: &mut String) {
+        use std::fmt::Write as _;
+        let p = |x: &Percentiles| {
+            format!(
+                "p50 {:>7.1}  p99 {:>7.1}  max {:>7.1}  mean {:>7.1}",
+                x.p50, x.p99, x.max, x.mean
+            )
+        };
+        let _ = writeln!(
+            o,
+            "  opened → all {} notified, ms     {}",
+            self.providers,
+            p(&self.opened_to_all_notified_ms)
+        );
+        let _ = writeln!(
+            o,
+            "  opened → first notified, ms       {}",
+            p(&self.opened_to_first_notified_ms)
+        );
+        let _ = writeln!(
+            o,
+            "  referral POST → all notified, ms  {}",
+            p(&self.post_to_all_notified_ms)
+        );
+        let _ = writeln!(
+            o,
+            "  bid POST, ms                      {}",
+            p(&self.bid_post_ms)
+        );
+        let _ = writeln!(
+            o,
+            "  score PUT, ms                     {}",
+            p(&self.score_put_ms)
+        );
+        let _ = writeln!(
+            o,
+            "  POST …/evaluate, ms               {}",
+            p(&self.evaluate_endpoint_ms)
+        );
     }
 }
 

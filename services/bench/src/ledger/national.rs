@@ -399,8 +399,8 @@ fn bed_spells(
 fn service(rng: &mut Rng, p: usize, fy: FinancialYear, extendable: bool) -> ServiceFact {
     let value = rng.range(15_000_000, 60_000_000);
     let extension = (extendable && rng.chance(0.2)).then(|| (add_days(fy.end(), 183), value / 2));
-    let terminated_on = (extension.is_none() && rng.chance(0.1))
-        .then(|| add_days(fy.start(), rng.range(90, 300)));
+    let terminated_on =
+        (extension.is_none() && rng.chance(0.1)).then(|| add_days(fy.start(), rng.range(90, 300)));
     ServiceFact {
         id: uuid(),
         partnership: p,
