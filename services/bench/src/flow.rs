@@ -2100,75 +2100,16 @@ async fn commit_baseline(
 ) -> anyhow::Result<Baseline> {
     let db = Database::connect(url, "baseline", workers).await?;
     let backend = db.backend();
-    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, Duration, Histogram<u64>)> {
+    let (n, elapsed, h) = tokio::task::spawn_blocking(move || {
         db.get()?.batch_execute(
             "CREATE TABLE IF NOT EXISTS bench_versions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, \
              document TEXT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMP NOT NULL, \
              updated_at TIMESTAMP NOT NULL)",
         )?;
         let document = document_2kb();
-        let insert = |db: &Database| {
-            let now = chrono::Utc::now().naive_utc();
-            let document = document.clone();
-            db.transaction_blocking(move |c| {
-                diesel::sql_query(
-                    "INSERT INTO bench_versions (id, version, document, created_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind::<Text, _>(uuid::Uuid::now_v7().to_string())
-                .bind::<Integer, _>(1)
-                .bind::<Text, _>(document)
-                .bind::<Text, _>("bench")
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(now)
-                .execute(c)?;
-                Ok(())
-            })
-        };
-        let barrier = Barrier::new(workers as usize + 1);
-        let (start, results) = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| -> anyhow::Result<(u64, Histogram<u64>)> {
-                        // Open this worker's connection before the clock starts.
-                        let warm = insert(&db);
-                        barrier.wait();
-                        warm?;
-                        let deadline = Instant::now() + run_for;
-                        let mut h = histogram();
-                        let mut n = 0;
-                        while Instant::now() < deadline {
-                            let t = Instant::now();
-                            insert(&db)?;
-                            h.saturating_record(t.elapsed().as_micros() as u64);
-                            n += 1;
-                        }
-                        Ok((n, h))
-                    })
-                })
-                .collect();
-            barrier.wait();
-            let start = Instant::now();
-            (
-                start,
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("baseline worker panicked"))
-                    .collect::<Vec<_>>(),
-            )
-        });
-        let elapsed = start.elapsed();
-        let mut all = histogram();
-        let mut n = 0;
-        for r in results {
-            let (count, h) = r?;
-            n += count;
-            all.add(&h).expect("same bounds");
-        }
-        Ok((n, elapsed, all))
+        commit_for(&db, workers, run_for, &document)
     })
     .await??;
-    let (n, elapsed, h) = result;
     let what = match backend {
         hub_platform::Backend::Postgres => {
             format!("PostgreSQL commits ({workers} connections, 2 KB row, 1 row/tx)")
@@ -2185,18 +2126,83 @@ async fn commit_baseline(
     })
 }
 
+/// One `bench_versions` row in a transaction of its own.
+fn insert_version(db: &Database, document: &str) -> Result<(), hub_platform::db::DbError> {
+    let now = chrono::Utc::now().naive_utc();
+    let document = document.to_owned();
+    db.transaction_blocking(move |c| {
+        diesel::sql_query(
+            "INSERT INTO bench_versions (id, version, document, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind::<Text, _>(uuid::Uuid::now_v7().to_string())
+        .bind::<Integer, _>(1)
+        .bind::<Text, _>(document)
+        .bind::<Text, _>("bench")
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .execute(c)?;
+        Ok(())
+    })
+}
+
+/// Inserts from `workers` threads for `run_for`, all starting together once each has its
+/// connection: the commits, the time taken and their latencies.
+fn commit_for(
+    db: &Database,
+    workers: u32,
+    run_for: Duration,
+    document: &str,
+) -> anyhow::Result<(u64, Duration, Histogram<u64>)> {
+    let barrier = Barrier::new(workers as usize + 1);
+    let (start, results) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| -> anyhow::Result<(u64, Histogram<u64>)> {
+                    // Open this worker's connection before the clock starts.
+                    let warm = insert_version(db, document);
+                    barrier.wait();
+                    warm?;
+                    let deadline = Instant::now() + run_for;
+                    let mut h = histogram();
+                    let mut n = 0;
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        insert_version(db, document)?;
+                        h.saturating_record(t.elapsed().as_micros() as u64);
+                        n += 1;
+                    }
+                    Ok((n, h))
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let results: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("baseline worker panicked"))
+            .collect();
+        (start, results)
+    });
+    let elapsed = start.elapsed();
+    let mut all = histogram();
+    let mut n = 0;
+    for r in results {
+        let (count, h) = r?;
+        n += count;
+        all.add(&h).expect("same bounds");
+    }
+    Ok((n, elapsed, all))
+}
+
 /// Confirmed publishes/s of 1 KB persistent messages to a quorum queue (as the platform's),
-/// 64 confirms in flight on one channel; the exchange and queue are deleted afterwards.
+/// [`IN_FLIGHT`] confirms in flight on one channel; the exchange and queue are deleted
+/// afterwards.
 async fn publish_baseline(url: &str, run_for: Duration) -> anyhow::Result<Baseline> {
     use lapin::{
-        BasicProperties, Confirmation, Connection, ConnectionProperties, ExchangeKind,
-        options::{
-            BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
-            ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
-        },
-        types::{AMQPValue, FieldTable},
+        Connection, ConnectionProperties,
+        options::{ConfirmSelectOptions, ExchangeDeleteOptions, QueueDeleteOptions},
     };
-    const IN_FLIGHT: usize = 64;
     let conn = Connection::connect(
         url,
         ConnectionProperties::default().with_connection_name("hub-bench-baseline".into()),
@@ -2206,68 +2212,8 @@ async fn publish_baseline(url: &str, run_for: Duration) -> anyhow::Result<Baseli
     let ch = conn.create_channel().await?;
     ch.confirm_select(ConfirmSelectOptions::default()).await?;
     let name = format!("hub-bench.baseline.{}", uuid::Uuid::now_v7().simple());
-    ch.exchange_declare(
-        name.as_str().into(),
-        ExchangeKind::Topic,
-        ExchangeDeclareOptions {
-            durable: true,
-            ..Default::default()
-        },
-        FieldTable::default(),
-    )
-    .await?;
-    let mut args = FieldTable::default();
-    args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    );
-    ch.queue_declare(name.as_str().into(), QueueDeclareOptions::durable(), args)
-        .await?;
-    ch.queue_bind(
-        name.as_str().into(),
-        name.as_str().into(),
-        "bench.#".into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await?;
-    let payload = vec![b'x'; 1024];
-    let props = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2);
-    let measured = async {
-        let mut in_flight = FuturesUnordered::new();
-        let mut h = histogram();
-        let (mut acked, mut nacked) = (0u64, 0u64);
-        let start = Instant::now();
-        let deadline = start + run_for;
-        loop {
-            while in_flight.len() < IN_FLIGHT && Instant::now() < deadline {
-                let t = Instant::now();
-                let confirm = ch
-                    .basic_publish(
-                        name.as_str().into(),
-                        "bench.baseline".into(),
-                        BasicPublishOptions::default(),
-                        &payload,
-                        props.clone(),
-                    )
-                    .await?;
-                in_flight.push(async move { (t, confirm.await) });
-            }
-            let Some((t, confirmation)) = in_flight.next().await else {
-                break;
-            };
-            match confirmation? {
-                Confirmation::Ack(_) => acked += 1,
-                _ => nacked += 1,
-            }
-            h.saturating_record(t.elapsed().as_micros() as u64);
-        }
-        anyhow::ensure!(nacked == 0, "the broker refused {nacked} messages");
-        Ok::<_, anyhow::Error>((acked, start.elapsed(), h))
-    }
-    .await;
+    declare_baseline_queue(&ch, &name).await?;
+    let measured = publish_for(&ch, &name, run_for).await;
     let _ = ch
         .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
         .await;
@@ -2284,6 +2230,88 @@ async fn publish_baseline(url: &str, run_for: Duration) -> anyhow::Result<Baseli
         per_second: acked as f64 / elapsed.as_secs_f64(),
         latency_ms: percentiles(&h),
     })
+}
+
+/// Confirms the publish baseline keeps waiting for at once.
+const IN_FLIGHT: usize = 64;
+
+/// A durable topic exchange and a quorum queue bound to it, both called `name`.
+async fn declare_baseline_queue(ch: &lapin::Channel, name: &str) -> anyhow::Result<()> {
+    use lapin::{
+        ExchangeKind,
+        options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+        types::{AMQPValue, FieldTable},
+    };
+    ch.exchange_declare(
+        name.into(),
+        ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await?;
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    ch.queue_declare(name.into(), QueueDeclareOptions::durable(), args)
+        .await?;
+    ch.queue_bind(
+        name.into(),
+        name.into(),
+        "bench.#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Publishes 1 KB persistent messages to exchange `name` for `run_for`: the confirmed
+/// ones, the time taken and each confirm's latency.
+async fn publish_for(
+    ch: &lapin::Channel,
+    name: &str,
+    run_for: Duration,
+) -> anyhow::Result<(u64, Duration, Histogram<u64>)> {
+    use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions};
+    let payload = vec![b'x'; 1024];
+    let props = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2);
+    let mut in_flight = FuturesUnordered::new();
+    let mut h = histogram();
+    let (mut acked, mut nacked) = (0u64, 0u64);
+    let start = Instant::now();
+    let deadline = start + run_for;
+    loop {
+        while in_flight.len() < IN_FLIGHT && Instant::now() < deadline {
+            let t = Instant::now();
+            let confirm = ch
+                .basic_publish(
+                    name.into(),
+                    "bench.baseline".into(),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    props.clone(),
+                )
+                .await?;
+            in_flight.push(async move { (t, confirm.await) });
+        }
+        let Some((t, confirmation)) = in_flight.next().await else {
+            break;
+        };
+        match confirmation? {
+            Confirmation::Ack(_) => acked += 1,
+            _ => nacked += 1,
+        }
+        h.saturating_record(t.elapsed().as_micros() as u64);
+    }
+    anyhow::ensure!(nacked == 0, "the broker refused {nacked} messages");
+    Ok((acked, start.elapsed(), h))
 }
 
 #[cfg(test)]
