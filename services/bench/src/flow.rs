@@ -527,7 +527,7 @@ impl Platform {
             Some(exe) => exe.clone(),
             None => std::env::current_exe().context("locating the hub executable")?,
         };
-        let common = [
+        let common: Vec<(String, String)> = [
             ("HUB__TELEMETRY__LOG_FILTER", "warn".to_owned()),
             ("HUB__DATABASE__POOL_SIZE", pool_size.to_string()),
             (
@@ -536,66 +536,19 @@ impl Platform {
             ),
             // The bench's webhook receiver is plain http on 127.0.0.1.
             ("HUB__WEBHOOKS__ALLOW_HTTP_LOOPBACK", "true".to_owned()),
-        ];
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
         match args.mode {
             Mode::Distributed => {
-                platform._lock = Some(lock_bench(&args.postgres).await?);
-                let template = pg_url(&args.postgres, &format!("{DB_PREFIX}{{service}}"));
-                platform.databases = hub_core::SERVICES
-                    .iter()
-                    .map(|s| template.replace("{service}", s))
-                    .collect();
-                let dbs = platform.databases.clone();
-                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                    for db in &dbs {
-                        hub_platform::db::drop_postgres_database(db)
-                            .with_context(|| format!("dropping {db}"))?;
-                    }
-                    Ok(())
-                })
-                .await??;
-                purge_bench_queues(&args.amqp, settings.bus.retry_delays_ms.len()).await?;
-                let ports: Vec<u16> = hub_core::SERVICES
-                    .iter()
-                    .map(|_| free_port())
-                    .collect::<anyhow::Result<_>>()?;
-                let referral_url = format!("http://127.0.0.1:{}", ports[0]);
-                for (service, port) in hub_core::SERVICES.iter().zip(&ports) {
-                    let mut env: Vec<(String, String)> = common
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                        .collect();
-                    let database_url = if args.count_statements {
-                        let (via, upstream) = via_proxy(&args.postgres)?;
-                        let proxy = pgcount::start(upstream).await?;
-                        let via = via.replace("{port}", &proxy.addr.port().to_string());
-                        platform.proxies.push(((*service).to_owned(), proxy));
-                        pg_url(&via, &format!("{DB_PREFIX}{{service}}"))
-                    } else {
-                        template.clone()
-                    };
-                    env.extend(
-                        [
-                            ("HUB__DATABASE__URL", database_url),
-                            ("HUB__BUS__URL", args.amqp.clone()),
-                            ("HUB__BUS__EXCHANGE", EXCHANGE.to_owned()),
-                            ("HUB__BUS__QUEUE_PREFIX", QUEUE_PREFIX.to_owned()),
-                            ("HUB__SERVER__PUBLIC_URL", referral_url.clone()),
-                        ]
-                        .map(|(k, v)| (k.to_owned(), v)),
-                    );
-                    for (s, p) in hub_core::SERVICES.iter().zip(&ports) {
-                        env.push((format!("HUB__PORTS__{}", s.to_uppercase()), p.to_string()));
-                    }
-                    platform.spawn(&exe, Some(service), *port, &env)?;
-                }
+                platform
+                    .start_distributed(args, settings, &exe, common)
+                    .await?
             }
             Mode::Embedded => {
                 let port = free_port()?;
-                let mut env: Vec<(String, String)> = common
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                    .collect();
+                let mut env = common;
                 env.extend(
                     [
                         ("HUB__SERVER__PORT", port.to_string()),
@@ -612,6 +565,65 @@ impl Platform {
         }
         platform.wait_ready(Duration::from_secs(60)).await?;
         Ok(platform)
+    }
+
+    /// One process per service on fresh `hub_bench_*` databases and bench queues (counted
+    /// through a statement-counting proxy each, if asked), under the bench's lock.
+    async fn start_distributed(
+        &mut self,
+        args: &BenchArgs,
+        settings: &Settings,
+        exe: &Path,
+        common: Vec<(String, String)>,
+    ) -> anyhow::Result<()> {
+        self._lock = Some(lock_bench(&args.postgres).await?);
+        let template = pg_url(&args.postgres, &format!("{DB_PREFIX}{{service}}"));
+        self.databases = hub_core::SERVICES
+            .iter()
+            .map(|s| template.replace("{service}", s))
+            .collect();
+        let dbs = self.databases.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            for db in &dbs {
+                hub_platform::db::drop_postgres_database(db)
+                    .with_context(|| format!("dropping {db}"))?;
+            }
+            Ok(())
+        })
+        .await??;
+        purge_bench_queues(&args.amqp, settings.bus.retry_delays_ms.len()).await?;
+        let ports: Vec<u16> = hub_core::SERVICES
+            .iter()
+            .map(|_| free_port())
+            .collect::<anyhow::Result<_>>()?;
+        let referral_url = format!("http://127.0.0.1:{}", ports[0]);
+        for (service, port) in hub_core::SERVICES.iter().zip(&ports) {
+            let mut env = common.clone();
+            let database_url = if args.count_statements {
+                let (via, upstream) = via_proxy(&args.postgres)?;
+                let proxy = pgcount::start(upstream).await?;
+                let via = via.replace("{port}", &proxy.addr.port().to_string());
+                self.proxies.push(((*service).to_owned(), proxy));
+                pg_url(&via, &format!("{DB_PREFIX}{{service}}"))
+            } else {
+                template.clone()
+            };
+            env.extend(
+                [
+                    ("HUB__DATABASE__URL", database_url),
+                    ("HUB__BUS__URL", args.amqp.clone()),
+                    ("HUB__BUS__EXCHANGE", EXCHANGE.to_owned()),
+                    ("HUB__BUS__QUEUE_PREFIX", QUEUE_PREFIX.to_owned()),
+                    ("HUB__SERVER__PUBLIC_URL", referral_url.clone()),
+                ]
+                .map(|(k, v)| (k.to_owned(), v)),
+            );
+            for (s, p) in hub_core::SERVICES.iter().zip(&ports) {
+                env.push((format!("HUB__PORTS__{}", s.to_uppercase()), p.to_string()));
+            }
+            self.spawn(exe, Some(service), *port, &env)?;
+        }
+        Ok(())
     }
 
     fn spawn(
