@@ -101,6 +101,9 @@
 pub mod api;
 pub mod domain;
 pub mod handlers;
+/// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
+/// hand (README, "Changing the database").
+pub mod schema;
 pub mod store;
 
 use std::sync::Arc;

@@ -77,6 +77,9 @@ pub mod api;
 pub mod bulk;
 pub mod domain;
 pub mod handlers;
+/// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
+/// hand (README, "Changing the database").
+pub(crate) mod schema;
 pub(crate) mod store;
 
 use std::sync::Arc;

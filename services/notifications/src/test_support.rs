@@ -12,7 +12,7 @@ use hub_platform::{Settings, db::Migrations};
 pub use hub_testkit::{Backend, Receiver, eventually};
 use uuid::Uuid;
 
-use crate::store::{EndpointRow, schema::webhook_endpoints};
+use crate::{schema::webhook_endpoints, store::EndpointRow};
 
 static MIGRATION_SETS: &[&Migrations] = &[&hub_bus::MIGRATIONS, &crate::MIGRATIONS];
 

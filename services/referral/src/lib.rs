@@ -79,6 +79,9 @@ pub mod app;
 pub mod domain;
 pub mod handlers;
 pub mod ids;
+/// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
+/// hand (README, "Changing the database").
+pub mod schema;
 pub mod store;
 
 use std::sync::Arc;

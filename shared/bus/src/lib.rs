@@ -26,6 +26,8 @@ pub mod memory;
 pub mod metrics;
 mod on;
 pub mod relay;
+/// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
+/// hand (README, "Changing the database").
 mod schema;
 mod store;
 

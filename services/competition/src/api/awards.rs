@@ -33,7 +33,8 @@ use crate::{
         evaluation::{self, BidInput, Evaluation, Marks},
     },
     handlers::{self, Opening, REFERRAL_WITHDRAWN},
-    store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, schema::*, to_json},
+    schema::*,
+    store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, to_json},
 };
 
 /// Evaluates a competition's live bids on its criteria (three queries, whatever the number

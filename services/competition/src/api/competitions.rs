@@ -24,9 +24,8 @@ use crate::{
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
     handlers::{self, Opening},
-    store::{
-        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*, to_json,
-    },
+    schema::*,
+    store::{self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, to_json},
 };
 
 /// A bid as shown: the stored bid and its answers per criterion.

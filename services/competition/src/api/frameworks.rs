@@ -17,10 +17,8 @@ use crate::{
         self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
         homes::NewHome,
     },
-    store::{
-        self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, schema::*,
-        to_json,
-    },
+    schema::*,
+    store::{self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, to_json},
 };
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,10 +18,10 @@ use uuid::Uuid;
 use super::{CompetitionState, optional_body, uuid};
 use crate::{
     domain::homes::{NewVacancy, VacancyUpdate, expired_on_arrival, is_live},
+    schema::*,
     store::{
         self, VacancyRow, now,
         offered_beds::{self, OfferedBedRow},
-        schema::*,
     },
 };
 

@@ -21,7 +21,8 @@ use crate::{
         calloff::Status,
         preselection::{Candidate, Preselection},
     },
-    store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*, to_json},
+    schema::*,
+    store::{self, CompetitionRow, FrameworkRow, LotRow, to_json},
 };
 
 /// The reason a competition of a withdrawn referral is closed with (its `closed_reason`).

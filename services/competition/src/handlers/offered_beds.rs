@@ -20,8 +20,9 @@ use uuid::Uuid;
 
 use crate::{
     api::uuid,
+    schema::offered_beds as table,
     store::{
-        offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
+        offered_beds::{self, FILLED, LIVE, OfferedBedRow},
         to_json,
     },
 };

@@ -1,42 +1,10 @@
 //! Block-contract beds offered by a council to its partners: listed as vacancies to the
 //! councils they were offered to (and the offering council) until filled or expired.
 
-pub mod schema {
-    diesel::table! {
-        offered_beds (id) {
-            id -> Text,
-            partnership -> Text,
-            block_contract_id -> Text,
-            bed -> Integer,
-            provider_id -> Text,
-            offered_by -> Text,
-            offered_to -> Text,
-            lot_id -> Nullable<Text>,
-            home_id -> Nullable<Text>,
-            postcode_district -> Text,
-            available_from -> Date,
-            expires_on -> Date,
-            status -> Text,
-            filled_by -> Nullable<Text>,
-            filled_on -> Nullable<Date>,
-            created_at -> Timestamp,
-            updated_at -> Timestamp,
-        }
-    }
-
-    diesel::table! {
-        bed_fills (block_contract_id, bed) {
-            block_contract_id -> Text,
-            bed -> Integer,
-            last_filled_at -> Timestamp,
-        }
-    }
-}
-
+use crate::schema::*;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
-use schema::*;
 
 pub const LIVE: &str = "live";
 pub const FILLED: &str = "filled";

@@ -20,10 +20,10 @@ use crate::{
         OrderStatus, SignOrder, is_council_staff, listed_for,
         orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
     },
+    schema::*,
     store::{
         self, OrderRow, if_visible, only_visible,
         orders::{self as order_store, VariationRow},
-        schema::*,
     },
 };
 

@@ -24,9 +24,10 @@ use crate::{
         NewPlacement, OrderStatus, PlacementStatus, is_council_staff, listed_for,
         placements::EndPlacement,
     },
+    schema::*,
     store::{
         self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
-        referral_facts, schema::*,
+        referral_facts,
     },
 };
 

@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{OrderStatus, emergency_due_by, order_due_by},
-    store::{self, OrderRow, schema::*},
+    schema::*,
+    store::{self, OrderRow},
 };
 
 pub fn subscription() -> Subscription {

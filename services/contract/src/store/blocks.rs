@@ -9,72 +9,7 @@
 //! two commissioners filling one bed at once, or two replicas sweeping at once, cannot both
 //! win: on PostgreSQL the second waits for the first's row lock, then finds the row changed.
 
-pub mod schema {
-    diesel::table! {
-        block_contracts (id) {
-            id -> Text,
-            partnership -> Text,
-            lead_council -> Text,
-            provider_id -> Text,
-            description -> Text,
-            beds -> Integer,
-            block_weekly_rate_pence -> BigInt,
-            spot_weekly_rate_pence -> BigInt,
-            start_date -> Date,
-            end_date -> Date,
-            term_years -> Integer,
-            extension_options -> Integer,
-            extension_years -> Integer,
-            extensions_used -> Integer,
-            void_offer_after_days -> Integer,
-            lot_id -> Nullable<Text>,
-            home_id -> Nullable<Text>,
-            postcode_district -> Nullable<Text>,
-            let_by -> Text,
-            let_at -> Timestamp,
-        }
-    }
-    diesel::table! {
-        block_beds (block_contract_id, bed) {
-            block_contract_id -> Text,
-            bed -> Integer,
-            held_for -> Text,
-            placement_id -> Nullable<Text>,
-            void_from -> Nullable<Date>,
-            offered_on -> Nullable<Date>,
-            offered_to -> Nullable<Text>,
-        }
-    }
-    diesel::table! {
-        bed_stays (id) {
-            id -> Text,
-            block_contract_id -> Text,
-            bed -> Integer,
-            placement_id -> Text,
-            council -> Text,
-            from_date -> Date,
-            to_date -> Nullable<Date>,
-        }
-    }
-    diesel::table! {
-        block_contract_extensions (id) {
-            id -> Text,
-            block_contract_id -> Text,
-            previous_end_date -> Date,
-            new_end_date -> Date,
-            extended_by -> Text,
-            extended_at -> Timestamp,
-        }
-    }
-    diesel::joinable!(block_beds -> block_contracts (block_contract_id));
-    diesel::allow_tables_to_appear_in_same_query!(
-        block_contracts,
-        block_beds,
-        bed_stays,
-        block_contract_extensions
-    );
-}
-
+use crate::schema::*;
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_bus::Events;
@@ -84,7 +19,6 @@ use hub_platform::{
     db::{DbConnection, DbError},
     directory,
 };
-use schema::*;
 use uuid::Uuid;
 
 use super::{Visible, if_visible, only_visible};

@@ -10,15 +10,13 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::{
-    Visible,
-    schema::{ipa_reviews, ipa_versions, ipas, placements},
-};
+use super::Visible;
 use crate::domain::{
     PlacementStatus,
     ipa::{REVIEW_NOTICE_DAYS, VersionStatus, review_notice},
     may_see,
 };
+use crate::schema::{ipa_reviews, ipa_versions, ipas, placements};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipas)]

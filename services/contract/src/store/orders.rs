@@ -9,11 +9,9 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::{
-    Visible,
-    schema::{order_variations, orders},
-};
+use super::Visible;
 use crate::domain::{OrderStatus, may_see};
+use crate::schema::{order_variations, orders};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]

@@ -7,8 +7,9 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::{Visible, schema::placements};
+use super::Visible;
 use crate::domain::{PlacementStatus, may_see};
+use crate::schema::placements;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]

@@ -9,11 +9,11 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::schema::{placements, referral_facts};
 use crate::domain::{
     PlacementStatus,
     placements::{ReferralFacts, ReferralRefusal, block_bed_referral},
 };
+use crate::schema::{placements, referral_facts};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = referral_facts)]

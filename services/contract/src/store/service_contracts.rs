@@ -4,57 +4,7 @@
 //! alerts, on the end date and the counters), so two commissioners acting at once, or two
 //! replicas sweeping at once, cannot both win.
 
-pub mod schema {
-    diesel::table! {
-        service_contracts (id) {
-            id -> Text,
-            partnership -> Text,
-            lead_council -> Text,
-            provider_id -> Text,
-            title -> Text,
-            services -> Text,
-            value_pence -> BigInt,
-            start_date -> Date,
-            end_date -> Date,
-            original_end_date -> Date,
-            budget_line -> Text,
-            extensions_allowed -> Integer,
-            extensions_used -> Integer,
-            extension_months -> Integer,
-            alert_months -> Text,
-            alerted_months -> Nullable<Integer>,
-            tupe_lgps -> Bool,
-            admission_agreement -> Text,
-            admission_agreement_signed_on -> Nullable<Date>,
-            bond -> Text,
-            bond_amount_pence -> Nullable<BigInt>,
-            status -> Text,
-            went_live_by -> Nullable<Text>,
-            went_live_at -> Nullable<Timestamp>,
-            terminated_on -> Nullable<Date>,
-            termination_reason -> Nullable<Text>,
-            created_by -> Text,
-            created_at -> Timestamp,
-        }
-    }
-    diesel::table! {
-        service_contract_history (id) {
-            id -> Text,
-            contract_id -> Text,
-            kind -> Text,
-            effective_on -> Nullable<Date>,
-            reason -> Nullable<Text>,
-            detail -> Text,
-            actor -> Text,
-            org -> Text,
-            at -> Timestamp,
-            value_change_pence -> Nullable<BigInt>,
-            phased_to -> Nullable<Date>,
-        }
-    }
-    diesel::allow_tables_to_appear_in_same_query!(service_contracts, service_contract_history);
-}
-
+use crate::schema::*;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
@@ -66,7 +16,6 @@ use hub_platform::{
     FieldError, Pence, Principal, Problem,
     db::{DbConnection, DbError},
 };
-use schema::*;
 use uuid::Uuid;
 
 use super::{Visible, if_visible, only_visible};

@@ -11,6 +11,7 @@ use diesel::{ExecuteCopyFromDsl, PgConnection};
 use super::{Counts, Ledger, Source, Upload};
 use crate::{
     domain::ledger::BedChange,
+    schema,
     store::{
         CommitmentRow,
         actuals::{PaymentRow, UploadRow},
@@ -18,7 +19,6 @@ use crate::{
             BedEventRow, BlockContractRow, ExtensionRow, PlacementEndRow, PlacementRow,
             RateChangeRow, ServiceContractRow, TerminationRow,
         },
-        schema,
     },
 };
 

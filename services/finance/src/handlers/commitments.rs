@@ -287,8 +287,8 @@ pub fn open_through(
         event_type: "ledger_opened",
         event_id: &opened,
     };
+    use crate::schema::ledger_years;
     use diesel::prelude::*;
-    use store::schema::ledger_years;
     match store::through_year(conn, partnership)? {
         Some(y) if y >= year => return Ok(0),
         Some(_) => {

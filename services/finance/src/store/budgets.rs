@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 
-use super::schema::*;
+use crate::schema::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budgets)]

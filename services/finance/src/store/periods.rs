@@ -8,7 +8,7 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::schema::period_closures;
+use crate::schema::period_closures;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = period_closures)]

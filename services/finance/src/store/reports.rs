@@ -189,7 +189,7 @@ pub fn lines_behind(
     council: Option<&str>,
     attribution: Option<&str>,
 ) -> Result<Vec<super::CommitmentRow>, DbError> {
-    use super::schema::commitment_lines as c;
+    use crate::schema::commitment_lines as c;
     use diesel::prelude::*;
     let mut q = c::table
         .filter(c::partnership.eq(partnership.to_owned()))
@@ -227,7 +227,7 @@ pub fn payments_behind(
     budget_line: Option<&str>,
     council: Option<&str>,
 ) -> Result<Vec<super::actuals::PaymentRow>, DbError> {
-    use super::schema::payments as p;
+    use crate::schema::payments as p;
     use diesel::prelude::*;
     let mut q = p::table
         .filter(p::partnership.eq(partnership.to_owned()))

@@ -20,7 +20,8 @@ use crate::{
         OrderOverdueHook, PlacementEndedHook, ReferralUpdate, ServiceContractExpiringHook,
         Unsuccessful, VacancyOffered, WebhookChange,
     },
-    store::{self, AttemptRow, DeliveryRow, EndpointRow, now_ms, schema::*},
+    schema::*,
+    store::{self, AttemptRow, DeliveryRow, EndpointRow, now_ms},
 };
 
 pub struct NotificationsState {

@@ -8,9 +8,9 @@ use hub_platform::{
 };
 
 use super::rows::KnownFrameworkRow;
-use super::schema::*;
 use crate::domain::KnownFramework;
 use crate::ids::FrameworkId;
+use crate::schema::*;
 
 /// The replica of framework `id`, if the competition service has published it.
 pub fn known_framework(

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 
 use super::rows::{HistoryRow, ReadRow};
-use super::schema::*;
 use crate::domain::{HistoryEntry, Read, Transition};
 use crate::ids::{ReferralId, TransitionId};
+use crate::schema::*;
 
 pub fn record(
     conn: &mut DbConnection,

@@ -13,9 +13,9 @@ use hub_platform::{
 };
 
 use super::rows::{ReferralRow, UrgencyCode, VersionRow};
-use super::schema::*;
 use crate::domain::{Referral, Status, Version};
 use crate::ids::{CompetitionId, ReferralId};
+use crate::schema::*;
 
 pub fn find(conn: &mut DbConnection, id: ReferralId) -> Result<Option<Referral>, DbError> {
     Ok(referrals::table

@@ -6,11 +6,11 @@ use diesel::{prelude::*, sql_types::Text};
 use hub_events::Urgency;
 use hub_platform::Json;
 
-use super::schema::*;
 use crate::domain::{
     Action, Referral, ReferralDocument, Route, Status, Version, VersionKind, View,
 };
 use crate::ids::{CompetitionId, FrameworkId, LotId, ReadId, ReferralId, TransitionId};
+use crate::schema::*;
 
 /// The events crate's [`Urgency`] as its code (serde's name) in a `TEXT` column.
 #[derive(Debug, Clone, Copy, diesel::AsExpression, diesel::FromSqlRow)]
