@@ -117,7 +117,8 @@ async fn schema_rs_is_generated_from_the_migrations() {
                 .unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
             eprintln!("wrote {}", file.display());
         } else {
-            let _ = writeln!(stale, "{}", diff(&file, &generated));
+            let label = format!("{}/src/schema.rs (committed)", krate.dir);
+            let _ = writeln!(stale, "{}", diff(&file, &label, &generated));
         }
     }
     assert!(
@@ -151,12 +152,11 @@ fn print_schema(diesel: &Path, krate: &Crate, url: &str) -> String {
 }
 
 /// The unified diff from the committed file to the generated text (`diff -u`).
-fn diff(file: &Path, generated: &str) -> String {
+fn diff(file: &Path, label: &str, generated: &str) -> String {
     let fresh = std::env::temp_dir().join(format!("schema-{}.rs", uuid::Uuid::now_v7()));
     std::fs::write(&fresh, generated).expect("a temporary file");
     let out = Command::new("diff")
-        .args(["-u", "--label"])
-        .arg(format!("{} (committed)", file.display()))
+        .args(["-u", "--label", label])
         .args(["--label", "generated from the migrations"])
         .arg(file)
         .arg(&fresh)
@@ -171,34 +171,43 @@ fn diff(file: &Path, generated: &str) -> String {
     }
 }
 
-/// diesel_cli: `$DIESEL`, else the CI tools cache's, else the `PATH`'s. Fails, saying how to
-/// install it, when there is none: the check is never skipped.
+/// diesel_cli: `$DIESEL` when set, else the CI tools cache's, else the `PATH`'s; the first
+/// that answers `--version`. Fails, saying how to install it, when none does: the check is
+/// never skipped.
 fn diesel_cli() -> PathBuf {
-    if let Some(path) = std::env::var_os("DIESEL") {
-        return path.into();
-    }
-    let tools = std::env::var_os("HUB_CI_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
+    let candidates: Vec<PathBuf> = match std::env::var_os("DIESEL") {
+        Some(path) => vec![path.into()],
+        None => {
+            let cache = std::env::var_os("HUB_CI_TOOLS")
                 .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
-            Some(cache.join("commissioning-hub/ci-tools"))
-        });
-    if let Some(cached) = tools.map(|t| t.join("bin/diesel"))
-        && cached.is_file()
-    {
-        return cached;
-    }
-    let on_path = PathBuf::from("diesel");
-    if Command::new(&on_path).arg("--version").output().is_ok() {
-        return on_path;
+                .or_else(|| {
+                    let cache = std::env::var_os("XDG_CACHE_HOME")
+                        .map(PathBuf::from)
+                        .or_else(|| {
+                            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache"))
+                        })?;
+                    Some(cache.join("commissioning-hub/ci-tools"))
+                })
+                .map(|tools| tools.join("bin/diesel"));
+            cache.into_iter().chain([PathBuf::from("diesel")]).collect()
+        }
+    };
+    let runs = |path: &PathBuf| {
+        Command::new(path)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if let Some(found) = candidates.iter().find(|c| runs(c)) {
+        return found.clone();
     }
     panic!(
-        "diesel_cli is needed to check src/schema.rs against the migrations and was not found \
-         ($DIESEL, the CI tools cache, the PATH). Install it with `.ci/install-diesel-cli` \
-         (cargo install diesel_cli --no-default-features --features postgres,sqlite into \
-         ~/.cache/commissioning-hub/ci-tools; .ci/run does this), or set DIESEL to its path."
+        "diesel_cli is needed to check src/schema.rs against the migrations, and none runs \
+         (tried {candidates:?}: $DIESEL if set, else the CI tools cache and the PATH). Install \
+         it with `.ci/install-diesel-cli` (cargo install diesel_cli {} --no-default-features \
+         --features postgres,sqlite into ~/.cache/commissioning-hub/ci-tools; .ci/run does \
+         this), or set DIESEL to its path.",
+        pinned_version(),
     );
 }
 
