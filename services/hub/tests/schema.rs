@@ -171,44 +171,37 @@ fn diff(file: &Path, label: &str, generated: &str) -> String {
     }
 }
 
-/// diesel_cli: `$DIESEL` when set, else the CI tools cache's, else the `PATH`'s; the first
-/// that answers `--version`. Fails, saying how to install it, when none does: the check is
-/// never skipped.
+/// diesel_cli: `$DIESEL` when set, else the pinned version `.ci/install-diesel-cli` keeps in
+/// the CI tools cache, installing it on first use (a few minutes, once per machine), so the
+/// README's test command works on a fresh machine. Fails, saying why, when neither gives a
+/// diesel that runs: the check is never skipped.
 fn diesel_cli() -> PathBuf {
-    let candidates: Vec<PathBuf> = match std::env::var_os("DIESEL") {
-        Some(path) => vec![path.into()],
-        None => {
-            let cache = std::env::var_os("HUB_CI_TOOLS")
-                .map(PathBuf::from)
-                .or_else(|| {
-                    let cache = std::env::var_os("XDG_CACHE_HOME")
-                        .map(PathBuf::from)
-                        .or_else(|| {
-                            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache"))
-                        })?;
-                    Some(cache.join("commissioning-hub/ci-tools"))
-                })
-                .map(|tools| tools.join("bin/diesel"));
-            cache.into_iter().chain([PathBuf::from("diesel")]).collect()
-        }
-    };
-    let runs = |path: &PathBuf| {
+    let runs = |path: &Path| {
         Command::new(path)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if let Some(found) = candidates.iter().find(|c| runs(c)) {
-        return found.clone();
+    if let Some(path) = std::env::var_os("DIESEL") {
+        let path = PathBuf::from(path);
+        assert!(runs(&path), "DIESEL={} does not run", path.display());
+        return path;
     }
-    panic!(
-        "diesel_cli is needed to check src/schema.rs against the migrations, and none runs \
-         (tried {candidates:?}: $DIESEL if set, else the CI tools cache and the PATH). Install \
-         it with `.ci/install-diesel-cli` (cargo install diesel_cli {} --no-default-features \
-         --features postgres,sqlite into ~/.cache/commissioning-hub/ci-tools; .ci/run does \
-         this), or set DIESEL to its path.",
+    let script = workspace().join(".ci/install-diesel-cli");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(
+        out.status.success() && runs(&path),
+        "diesel_cli is needed to check src/schema.rs against the migrations, and \
+         .ci/install-diesel-cli (cargo install diesel_cli {} --no-default-features --features \
+         postgres,sqlite) could not provide it:\n{}",
         pinned_version(),
+        String::from_utf8_lossy(&out.stderr)
     );
+    path
 }
 
 /// The diesel_cli version `.ci/install-diesel-cli` installs (its `VERSION=` line).
