@@ -47,8 +47,10 @@
 //! * Other organisations' orders and placements are 404; the wrong role for an action is 403.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 pub mod store;
 
 use std::sync::Arc;

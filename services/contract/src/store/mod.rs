@@ -163,7 +163,7 @@ pub mod schema {
     );
 }
 
-use hub_platform::{Principal, Problem, db::DbError};
+use hub_platform::{Principal, Problem};
 
 /// A row only some callers may see. To anyone else it does not exist: reading it is 404, as
 /// for an id that was never stored, and lists leave it out.
@@ -185,9 +185,4 @@ pub fn if_visible<T: Visible>(who: &Principal, found: Option<T>) -> Result<T, Pr
 /// The rows `who` may see, in their order.
 pub fn only_visible<T: Visible>(who: &Principal, rows: Vec<T>) -> Vec<T> {
     rows.into_iter().filter(|r| r.visible_to(who)).collect()
-}
-
-/// A stored id as a UUID (a bad one is an internal error).
-pub fn uuid(s: &str) -> Result<uuid::Uuid, DbError> {
-    uuid::Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored id `{s}`: {e}")))
 }
