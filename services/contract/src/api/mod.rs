@@ -85,3 +85,16 @@ pub fn today() -> NaiveDate {
 pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
     raw.parse().map_err(|_| Problem::not_found(what))
 }
+
+/// A code in a query parameter (`?status=issued`): none when absent, 422 naming the
+/// parameter and the codes it may be (`one_of`) when it is none of them.
+pub fn query_code<T: std::str::FromStr>(
+    value: Option<&str>,
+    name: &str,
+    one_of: &str,
+) -> Result<Option<T>, Problem> {
+    value
+        .map(str::parse)
+        .transpose()
+        .map_err(|_| Problem::invalid(name, "one_of", one_of))
+}

@@ -13,7 +13,7 @@ use hub_platform::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id, today};
+use super::{ContractState, path_id, query_code, today};
 use crate::{
     domain::{
         OrderStatus, SignOrder, is_council_staff, listed_for,
@@ -221,12 +221,11 @@ pub async fn list_orders(
     query: web::Query<OrderQuery>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
-    let status = query
-        .status
-        .as_deref()
-        .map(str::parse::<OrderStatus>)
-        .transpose()
-        .map_err(|_| Problem::invalid("status", "one_of", "issued, signed or declined"))?;
+    let status: Option<OrderStatus> = query_code(
+        query.status.as_deref(),
+        "status",
+        "issued, signed or declined",
+    )?;
     let today = today();
     let rows: Vec<OrderRow> = state
         .store

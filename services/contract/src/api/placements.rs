@@ -14,7 +14,7 @@ use hub_platform::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id};
+use super::{ContractState, path_id, query_code};
 use crate::{
     domain::{
         NewPlacement, PlacementStatus, is_council_staff, listed_for,
@@ -362,12 +362,8 @@ pub async fn list_placements(
     query: web::Query<PlacementQuery>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
-    let status = query
-        .status
-        .as_deref()
-        .map(str::parse::<PlacementStatus>)
-        .transpose()
-        .map_err(|_| Problem::invalid("status", "one_of", "active or ended"))?;
+    let status: Option<PlacementStatus> =
+        query_code(query.status.as_deref(), "status", "active or ended")?;
     let rows = state
         .store
         .db

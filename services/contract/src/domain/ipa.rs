@@ -26,23 +26,7 @@ pub const DEFAULT_REVIEW_MONTHS: u32 = 3;
 /// overdue from the day after its date.
 pub const REVIEW_NOTICE_DAYS: u64 = 14;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
+code_enum! {
 pub enum VersionStatus {
     /// Drafted by the council, waiting for the provider's signature.
     AwaitingProvider,
@@ -55,8 +39,7 @@ pub enum VersionStatus {
     /// A draft the council withdrew before it was approved.
     Withdrawn,
 }
-
-hub_platform::sql_text!(VersionStatus, ReviewOutcome);
+}
 
 impl VersionStatus {
     /// Drafted or signed, not yet approved or withdrawn.
@@ -290,24 +273,8 @@ pub fn review_notice(next_review_on: NaiveDate, today: NaiveDate) -> Option<bool
     }
 }
 
+code_enum! {
 /// What a review concluded.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ReviewOutcome {
     /// The placement meets the child's needs; the IPA stands.
     ContinueAsAgreed,
@@ -317,6 +284,7 @@ pub enum ReviewOutcome {
     PlacementAtRisk,
     /// The placement is to end.
     EndPlacement,
+}
 }
 
 /// `POST /v1/placements/{id}/ipa/reviews`: a review held.

@@ -3,29 +3,13 @@
 
 use chrono::{Days, NaiveDate};
 use hub_platform::{FieldError, Problem, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{text_errors, working_days::add_working_days};
 
+code_enum! {
 /// Where an order is in its life. An order is immutable once signed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum OrderStatus {
     /// Sent to the awarded provider, waiting for its signature.
     Issued,
@@ -34,23 +18,22 @@ pub enum OrderStatus {
     /// Declined by the provider, with its reason.
     Declined,
 }
-
-hub_platform::sql_text!(OrderStatus, DeclineReason);
+}
 
 impl OrderStatus {
     /// Issued → signed by the provider (the caller records whether late).
     pub fn sign(self) -> Result<Self, Problem> {
-        self.from_issued(Self::Signed)
+        self.issued().map(|()| Self::Signed)
     }
 
     /// Issued → declined by the provider.
     pub fn decline(self) -> Result<Self, Problem> {
-        self.from_issued(Self::Declined)
+        self.issued().map(|()| Self::Declined)
     }
 
     /// Only an issued order has its signature timescale agreed.
     pub fn agree_timescale(self) -> Result<(), Problem> {
-        self.from_issued(self).map(|_| ())
+        self.issued()
     }
 
     /// Only a signed order is varied (the order itself never changes).
@@ -75,9 +58,10 @@ impl OrderStatus {
         ))
     }
 
-    fn from_issued(self, to: Self) -> Result<Self, Problem> {
+    /// Still issued: neither signed nor declined.
+    fn issued(self) -> Result<(), Problem> {
         match self {
-            Self::Issued => Ok(to),
+            Self::Issued => Ok(()),
             other => Err(not_issued(&other.to_string())),
         }
     }
@@ -151,31 +135,16 @@ impl Timescale {
     }
 }
 
+code_enum! {
 /// Why a provider declines an order. The code goes into `contract.order_declined`; the
 /// provider's own words (`detail`) stay in this service.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DeclineReason {
     NoVacancy,
     CannotMeetNeeds,
     RateNotAgreed,
     StartDateNotPossible,
     Other,
+}
 }
 
 /// `POST /v1/orders/{id}/decline`.

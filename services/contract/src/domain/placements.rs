@@ -18,7 +18,7 @@
 
 use chrono::NaiveDate;
 use hub_platform::{FieldError, Problem, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -90,29 +90,12 @@ pub fn block_bed_referral(
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
+code_enum! {
 pub enum PlacementStatus {
     Active,
     Ended,
 }
-
-hub_platform::sql_text!(PlacementStatus, EndReason);
+}
 
 impl PlacementStatus {
     /// The placement goes on (what changes it needs this); 409 `/problems/placement-ended`
@@ -235,24 +218,8 @@ fn position_errors(lat: Option<f64>, lon: Option<f64>) -> Vec<FieldError> {
     }
 }
 
+code_enum! {
 /// Why a placement ended (the code goes into `contract.placement_ended`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum EndReason {
     PlannedMove,
     StepDown,
@@ -264,6 +231,7 @@ pub enum EndReason {
     #[strum(serialize = "turned_18")]
     Turned18,
     Other,
+}
 }
 
 /// `POST /v1/placements/{id}/end`. The order and any block contract stay in force.

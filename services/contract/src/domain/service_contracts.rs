@@ -45,7 +45,7 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use hub_platform::{FieldError, Pence, Principal, Problem, Role, directory, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Months before the end at which expiry alerts are raised, unless the contract says.
@@ -54,32 +54,15 @@ pub const DEFAULT_ALERT_MONTHS: [u16; 3] = [9, 6, 3];
 /// Months an extension option adds, unless the contract says.
 pub const DEFAULT_EXTENSION_MONTHS: u16 = 12;
 
+code_enum! {
 /// Where a service contract is in its life.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
     /// Let, not yet in force (pension arrangements may still be outstanding).
     Draft,
     Live,
     Terminated,
 }
-
-hub_platform::sql_text!(Status, AgreementStatus, BondStatus, HistoryKind);
+}
 
 impl Status {
     /// Draft → live.
@@ -122,24 +105,8 @@ pub fn not_in(wanted: Status, is: Status) -> Problem {
     Problem::conflict(slug, format!("the service contract is {is}, not {wanted}"))
 }
 
+code_enum! {
 /// What an entry of a contract's history records.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum HistoryKind {
     Let,
     Pensions,
@@ -148,55 +115,26 @@ pub enum HistoryKind {
     Extension,
     Termination,
 }
+}
 
+code_enum! {
 /// An LGPS admission agreement's progress.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AgreementStatus {
     NotRequired,
     Required,
     InProgress,
     Signed,
 }
+}
 
+code_enum! {
 /// A pension bond's progress.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum BondStatus {
     NotRequired,
     Required,
     InProgress,
     InPlace,
+}
 }
 
 /// `access_to_records`, `letterbox`: lower case letters, digits and underscores.
