@@ -29,9 +29,9 @@
 //! Decisions:
 //! * One order per competition (`orders.competition_id` is unique): an award announced again
 //!   under a new event id is skipped, not issued twice.
-//! * An award whose council is not a member of the envelope's partnership is refused, so it
-//!   is retried and then dead-lettered rather than filed under a partnership whose finance
-//!   staff would then see it.
+//! * An award whose council is not a member of the envelope's partnership is refused
+//!   (`DbError::Refused`): it will never fit, so it is dead-lettered at once, with the
+//!   reason, rather than filed under a partnership whose finance staff would then see it.
 //! * `due_by` counts `[contract] sign_within_working_days` (5) England and Wales working
 //!   days from the UTC date of issue ([`domain::order_due_by`]); bank holidays come from the
 //!   published list for 2024–2030 and from the standing rules beyond it.
@@ -45,10 +45,18 @@
 //!   (extras on top). Contact arrangements, review notes, decline and end notes are personal
 //!   or free text: they stay in this service, never in events or logs.
 //! * Other organisations' orders and placements are 404; the wrong role for an action is 403.
+//!
+//! Layers (no module imports another in a circle): `domain` is pure (rules, state machines:
+//! `OrderStatus::sign`, `VersionStatus::approve`, …); `store` reads and writes typed rows
+//! (`ids`, enums, `Pence`, `Json<T>`: see `hub_platform::sql`); `app` holds what the edges
+//! share or run inside an event's transaction (issuing an order on an award); `api` and
+//! `handlers` are the two edges and never import each other.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 /// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
 /// hand (README, "Changing the database").
 pub mod schema;

@@ -293,3 +293,54 @@ on_both!(
     awards_become_orders_then_placements_on_sqlite,
     awards_become_orders_then_placements_on_postgres
 );
+
+async fn refused_award(url: &str) {
+    // With the bus's real retry delays (seconds to a minute): a refusal does not wait for them.
+    let ctx = ServiceCtx::builder(contract::NAME)
+        .bus_retries(true)
+        .start(url, &SETS, contract::start)
+        .await;
+    // Sefton is not a D2N2 council: the award can never be filed there, so it is refused and
+    // dead-lettered on its first delivery, with the reason, instead of waiting through retries.
+    ctx.publish_envelope(&Envelope::new("competition", "D2N2", &award(SEFTON)))
+        .await;
+    #[derive(QueryableByName)]
+    struct Dead {
+        #[diesel(sql_type = Text)]
+        consumer: String,
+        #[diesel(sql_type = Text)]
+        error: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    let dead = ctx
+        .store
+        .db
+        .run(|c| {
+            Ok(
+                diesel::sql_query("SELECT consumer, error, attempts FROM dead_letters")
+                    .load::<Dead>(c)?,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].consumer.as_str(), dead[0].attempts),
+        ("contract.awards", 1)
+    );
+    assert!(
+        dead[0]
+            .error
+            .contains("which the council is not a member of"),
+        "{}",
+        dead[0].error
+    );
+    assert!(ctx.outbox().await.is_empty(), "no order issued");
+}
+
+on_both!(
+    refused_award,
+    an_award_outside_the_partnership_is_refused_at_once_on_sqlite,
+    an_award_outside_the_partnership_is_refused_at_once_on_postgres
+);

@@ -4,7 +4,11 @@
 //! two sweeps at once), savings to the penny, and extensions.
 
 use chrono::NaiveDate;
-use contract::{handlers::sweep::sweep_once, store::blocks};
+use contract::{
+    handlers::sweep::sweep_once,
+    ids::{BlockContractId, PlacementId},
+    store::blocks,
+};
 use hub_events::{BedFilled, BedOffered, BedVoid, BlockContractExtended, BlockContractLet};
 use hub_platform::{
     Role, Settings,
@@ -13,7 +17,6 @@ use hub_platform::{
 };
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 
@@ -52,23 +55,24 @@ async fn place(
     bed: u16,
     on: NaiveDate,
 ) -> Result<String, hub_platform::Problem> {
-    let id = contract_id.to_owned();
+    let id: BlockContractId = contract_id.parse().unwrap();
     ctx.store
         .write(move |conn, events| {
-            let admission = blocks::admit_to_bed(conn, council, &id, bed, on)?;
+            let admission = blocks::admit_to_bed(conn, council, id, bed, on)?;
             assert_eq!(admission.weekly_rate_pence, 198_800);
-            let placement = Uuid::now_v7().to_string();
-            blocks::bed_filled(conn, &id, bed, &placement, council, on, events)?;
-            Ok(placement)
+            let placement = PlacementId::new();
+            blocks::bed_filled(conn, id, bed, placement, council, on, events)?;
+            Ok(placement.to_string())
         })
         .await
         .map_err(hub_platform::Problem::from)
 }
 
 async fn end(ctx: &ServiceCtx, contract_id: &str, bed: u16, placement: &str, last: NaiveDate) {
-    let (id, p) = (contract_id.to_owned(), placement.to_owned());
+    let id: BlockContractId = contract_id.parse().unwrap();
+    let p: PlacementId = placement.parse().unwrap();
     ctx.store
-        .write(move |conn, events| blocks::bed_emptied(conn, &id, bed, &p, last, events))
+        .write(move |conn, events| blocks::bed_emptied(conn, id, bed, p, last, events))
         .await
         .expect("the placement ends");
 }
@@ -456,14 +460,14 @@ async fn lifecycle(url: &str) {
 
     // Family Care Group: one day of one bed saves £361.65 / 7 = £51.66 (half up).
     let fcg_child = {
-        let fid = family_id.clone();
+        let fid: BlockContractId = family_id.parse().unwrap();
         ctx.store
             .write(move |conn, events| {
-                let a = blocks::admit_to_bed(conn, SEFTON, &fid, 1, d(2040, 5, 1))?;
+                let a = blocks::admit_to_bed(conn, SEFTON, fid, 1, d(2040, 5, 1))?;
                 assert_eq!(a.weekly_rate_pence, 280_900);
-                let p = Uuid::now_v7().to_string();
-                blocks::bed_filled(conn, &fid, 1, &p, SEFTON, d(2040, 5, 1), events)?;
-                Ok(p)
+                let p = PlacementId::new();
+                blocks::bed_filled(conn, fid, 1, p, SEFTON, d(2040, 5, 1), events)?;
+                Ok(p.to_string())
             })
             .await
             .unwrap()

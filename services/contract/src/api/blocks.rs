@@ -3,14 +3,14 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use hub_platform::{Principal, Problem, Role, directory, http::Json};
+use hub_platform::{Pence, Principal, Problem, Role, directory, http::Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use super::{ContractState, today};
+use super::{ContractState, path_id, today};
 use crate::{
     domain::blocks::{self as rules, ExtendBlock, NewBlockContract, Savings},
+    ids::{BlockContractId, HomeId, LotId, PlacementId},
     store::blocks::{self as store, BedRow, BlockContractRow, ExtensionRow, StayRow},
 };
 
@@ -34,7 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// A block contract's terms.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BlockContractSummary {
-    pub id: String,
+    pub id: BlockContractId,
     pub partnership: String,
     /// The council that let it and holds it.
     pub lead_council: String,
@@ -55,8 +55,8 @@ pub struct BlockContractSummary {
     pub extensions_left: u16,
     /// Days a bed may stand void before it is offered to partner councils.
     pub void_offer_after_days: u16,
-    pub lot_id: Option<String>,
-    pub home_id: Option<String>,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
     pub postcode_district: Option<String>,
     pub let_by: String,
     pub let_at: DateTime<Utc>,
@@ -65,14 +65,14 @@ pub struct BlockContractSummary {
 impl From<&BlockContractRow> for BlockContractSummary {
     fn from(r: &BlockContractRow) -> Self {
         Self {
-            id: r.id.clone(),
+            id: r.id,
             partnership: r.partnership.clone(),
             lead_council: r.lead_council.clone(),
             provider_id: r.provider_id.clone(),
             description: r.description.clone(),
             beds: r.beds as u16,
-            block_weekly_rate_pence: r.block_weekly_rate_pence,
-            spot_weekly_rate_pence: r.spot_weekly_rate_pence,
+            block_weekly_rate_pence: r.block_weekly_rate_pence.0,
+            spot_weekly_rate_pence: r.spot_weekly_rate_pence.0,
             planned_annual_saving_pence: r.planned_annual_saving().0,
             start_date: r.start_date,
             end_date: r.end_date,
@@ -82,8 +82,8 @@ impl From<&BlockContractRow> for BlockContractSummary {
             extensions_used: r.extensions_used as u16,
             extensions_left: r.extensions_left(),
             void_offer_after_days: r.void_offer_after_days as u16,
-            lot_id: r.lot_id.clone(),
-            home_id: r.home_id.clone(),
+            lot_id: r.lot_id,
+            home_id: r.home_id,
             postcode_district: r.postcode_district.clone(),
             let_by: r.let_by.clone(),
             let_at: r.let_at.and_utc(),
@@ -94,7 +94,7 @@ impl From<&BlockContractRow> for BlockContractSummary {
 /// One child's stay in a bed (no personal data: the placement and its council).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StayView {
-    pub placement_id: String,
+    pub placement_id: PlacementId,
     pub council: String,
     pub from: NaiveDate,
     /// The child's last night; absent while they are there.
@@ -104,7 +104,7 @@ pub struct StayView {
 impl From<&StayRow> for StayView {
     fn from(s: &StayRow) -> Self {
         Self {
-            placement_id: s.placement_id.clone(),
+            placement_id: s.placement_id,
             council: s.council.clone(),
             from: s.from_date,
             to: s.to_date,
@@ -120,7 +120,7 @@ pub struct BedView {
     /// `occupied` (a child in it or moving in), `void`, or `offered` (void and offered to
     /// partner councils).
     pub status: String,
-    pub placement_id: Option<String>,
+    pub placement_id: Option<PlacementId>,
     /// First day of the current void.
     pub void_from: Option<NaiveDate>,
     pub offered_on: Option<NaiveDate>,
@@ -142,7 +142,7 @@ fn bed_view(b: &BedRow, stays: &[StayRow]) -> BedView {
         bed: b.bed as u16,
         held_for: b.held_for.clone(),
         status: status.into(),
-        placement_id: b.placement_id.clone(),
+        placement_id: b.placement_id,
         void_from: b.void_from,
         offered_on: b.offered_on,
         offered_to,
@@ -187,9 +187,9 @@ fn full_view(
     conn: &mut hub_platform::DbConnection,
     c: &BlockContractRow,
 ) -> Result<BlockContractView, hub_platform::db::DbError> {
-    let beds = store::beds(conn, &c.id)?;
-    let stays = store::stays(conn, &c.id)?;
-    let extensions = store::extensions(conn, &c.id)?;
+    let beds = store::beds(conn, c.id)?;
+    let stays = store::stays(conn, c.id)?;
+    let extensions = store::extensions(conn, c.id)?;
     Ok(BlockContractView {
         contract: c.into(),
         bed_states: beds.iter().map(|b| bed_view(b, &stays)).collect(),
@@ -214,7 +214,7 @@ pub async fn let_block_contract(
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_let(&who, partnership).map_err(Problem::forbidden)?;
     let row = BlockContractRow {
-        id: Uuid::now_v7().to_string(),
+        id: BlockContractId::new(),
         partnership: partnership.code.to_owned(),
         lead_council: who.org.clone(),
         provider_id: input.provider_id.trim().to_owned(),
@@ -225,8 +225,8 @@ pub async fn let_block_contract(
             .unwrap_or_default()
             .to_owned(),
         beds: input.beds as i32,
-        block_weekly_rate_pence: input.block_weekly_rate_pence,
-        spot_weekly_rate_pence: input.spot_weekly_rate_pence,
+        block_weekly_rate_pence: Pence(input.block_weekly_rate_pence),
+        spot_weekly_rate_pence: Pence(input.spot_weekly_rate_pence),
         start_date: input.start_date,
         end_date: input.end_date(),
         term_years: input.term_years as i32,
@@ -234,8 +234,8 @@ pub async fn let_block_contract(
         extension_years: input.extension_years() as i32,
         extensions_used: 0,
         void_offer_after_days: input.void_offer_after_days() as i32,
-        lot_id: input.lot_id.map(|u| u.to_string()),
-        home_id: input.home_id.map(|u| u.to_string()),
+        lot_id: input.lot_id.map(LotId),
+        home_id: input.home_id.map(HomeId),
         postcode_district: input.postcode_district.clone(),
         let_by: who.sub.clone(),
         let_at: Utc::now().naive_utc(),
@@ -290,12 +290,12 @@ pub async fn get_block_contract(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: BlockContractId = path_id(&id, "block contract")?;
     let view = state
         .store
         .db
         .run(move |conn| {
-            let c = store::visible(conn, &who, &id)?;
+            let c = store::visible(conn, &who, id)?;
             full_view(conn, &c)
         })
         .await?;
@@ -323,13 +323,13 @@ pub async fn block_contract_savings(
     id: web::Path<String>,
     query: web::Query<SavingsQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: BlockContractId = path_id(&id, "block contract")?;
     let q = query.into_inner();
     let savings = state
         .store
         .db
         .run(move |conn| {
-            let c = store::visible(conn, &who, &id)?;
+            let c = store::visible(conn, &who, id)?;
             let from = q.from.unwrap_or(c.start_date);
             let to = q.to.unwrap_or_else(|| today().min(c.end_date));
             if to < from {
@@ -337,7 +337,7 @@ pub async fn block_contract_savings(
                     Problem::invalid("to", "after_from", "`to` must not be before `from`").into(),
                 );
             }
-            let stays: Vec<_> = store::stays(conn, &c.id)?
+            let stays: Vec<_> = store::stays(conn, c.id)?
                 .iter()
                 .map(StayRow::stay)
                 .collect();
@@ -364,11 +364,11 @@ pub async fn extend_block_contract(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<ExtendBlock>(&body)?;
-    let id = id.into_inner();
+    let id: BlockContractId = path_id(&id, "block contract")?;
     let view = state
         .store
         .write(move |conn, events| {
-            let c = store::visible(conn, &who, &id)?;
+            let c = store::visible(conn, &who, id)?;
             who.require_any(&[Role::Commissioner])?;
             if who.org != c.lead_council {
                 return Err(Problem::forbidden(format!(
@@ -378,7 +378,7 @@ pub async fn extend_block_contract(
                 .into());
             }
             let ext = store::extend(conn, &c, &who.sub, Utc::now().naive_utc(), events)?;
-            let c = store::find(conn, &c.id)?.ok_or_else(|| Problem::not_found("block contract"))?;
+            let c = store::find(conn, c.id)?.ok_or_else(|| Problem::not_found("block contract"))?;
             tracing::info!(block_contract_id = %c.id, new_end_date = %ext.new_end_date, extensions_left = c.extensions_left(), "block contract extended");
             full_view(conn, &c)
         })

@@ -3,34 +3,34 @@
 //! changes), withdrawing a draft; reviews recorded and reviews due.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hub_events::{IpaApproved, PlacementRateChanged};
 use hub_platform::{
-    Principal, Problem, Role,
+    Pence, Principal, Problem, Role,
     db::{DbConnection, DbError},
     http::Json,
+    sql,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{
-    ContractState,
+    ContractState, path_id,
     placements::{
-        COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role, placement_ended,
-        visible,
+        COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role, visible,
     },
-    stored_uuid, today,
+    today,
 };
 use crate::{
     domain::{
         ipa::{
-            Extra, NewIpaVersion, NewReview, VersionStatus, next_review, review_is_due,
-            review_is_overdue,
+            Extra, NewIpaVersion, NewReview, ReviewOutcome, VersionStatus, next_review,
+            review_is_due, review_is_overdue,
         },
         listed_for,
     },
+    ids::{IpaId, PlacementId, ReviewId},
     store::{
         PlacementRow,
         ipa::{self, IpaRow, ReviewRow, VersionRow},
@@ -67,8 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IpaVersionView {
     pub version: i32,
-    /// `awaiting_provider`, `awaiting_approval`, `approved` (in force), `superseded`, `withdrawn`.
-    pub status: String,
+    pub status: VersionStatus,
     pub weekly_rate_pence: i64,
     pub extras: Vec<Extra>,
     /// The extras' weekly costs added up.
@@ -88,16 +87,14 @@ pub struct IpaVersionView {
     pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<&VersionRow> for IpaVersionView {
-    type Error = Problem;
-    fn try_from(r: &VersionRow) -> Result<Self, Problem> {
-        Ok(Self {
+impl From<&VersionRow> for IpaVersionView {
+    fn from(r: &VersionRow) -> Self {
+        Self {
             version: r.version,
-            status: r.status.clone(),
-            weekly_rate_pence: r.weekly_rate_pence,
-            extras: serde_json::from_str(&r.extras)
-                .map_err(|e| Problem::from(anyhow::anyhow!("stored IPA extras: {e}")))?,
-            extras_weekly_pence: r.extras_weekly_pence,
+            status: r.status,
+            weekly_rate_pence: r.weekly_rate_pence.0,
+            extras: r.extras.0.clone(),
+            extras_weekly_pence: r.extras_weekly_pence.0,
             contact_arrangements: r.contact_arrangements.clone(),
             review_frequency_months: r.review_frequency_months,
             effective_from: r.effective_from,
@@ -111,19 +108,18 @@ impl TryFrom<&VersionRow> for IpaVersionView {
             approved_at: r.approved_at.map(|t| t.and_utc()),
             withdrawn_by: r.withdrawn_by.clone(),
             withdrawn_at: r.withdrawn_at.map(|t| t.and_utc()),
-        })
+        }
     }
 }
 
 /// A review held.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewView {
-    pub id: String,
+    pub id: ReviewId,
     pub reviewed_on: NaiveDate,
     /// The review date it answered.
     pub was_due_on: Option<NaiveDate>,
-    /// `continue_as_agreed`, `update_ipa`, `placement_at_risk`, `end_placement`.
-    pub outcome: String,
+    pub outcome: ReviewOutcome,
     pub notes: Option<String>,
     /// The next review date it set.
     pub next_review_on: NaiveDate,
@@ -135,10 +131,10 @@ pub struct ReviewView {
 impl From<&ReviewRow> for ReviewView {
     fn from(r: &ReviewRow) -> Self {
         Self {
-            id: r.id.clone(),
+            id: r.id,
             reviewed_on: r.reviewed_on,
             was_due_on: r.was_due_on,
-            outcome: r.outcome.clone(),
+            outcome: r.outcome,
             notes: r.notes.clone(),
             next_review_on: r.next_review_on,
             recorded_by: r.recorded_by.clone(),
@@ -152,8 +148,8 @@ impl From<&ReviewRow> for ReviewView {
 /// review schedule and the reviews held.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IpaView {
-    pub id: String,
-    pub placement_id: String,
+    pub id: IpaId,
+    pub placement_id: PlacementId,
     pub council: String,
     pub provider_id: String,
     /// The approved version in force, if one has been approved.
@@ -170,18 +166,18 @@ pub struct IpaView {
 }
 
 fn view(conn: &mut DbConnection, ipa: &IpaRow) -> Result<IpaView, DbError> {
-    let versions = ipa::versions(conn, &ipa.id)?
+    let versions = ipa::versions(conn, ipa.id)?
         .iter()
-        .map(IpaVersionView::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    let reviews = ipa::reviews(conn, &ipa.id)?
+        .map(IpaVersionView::from)
+        .collect();
+    let reviews = ipa::reviews(conn, ipa.id)?
         .iter()
         .map(ReviewView::from)
         .collect();
     let today = today();
     Ok(IpaView {
-        id: ipa.id.clone(),
-        placement_id: ipa.placement_id.clone(),
+        id: ipa.id,
+        placement_id: ipa.placement_id,
         council: ipa.council.clone(),
         provider_id: ipa.provider_id.clone(),
         in_force: ipa.approved_version,
@@ -206,8 +202,8 @@ fn version_of(
     p: &PlacementRow,
     version: i32,
 ) -> Result<(IpaRow, VersionRow), DbError> {
-    let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
-    let v = ipa::versions(conn, &ipa.id)?
+    let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
+    let v = ipa::versions(conn, ipa.id)?
         .into_iter()
         .find(|v| v.version == version)
         .ok_or_else(|| Problem::not_found("IPA version"))?;
@@ -224,13 +220,13 @@ pub async fn get_ipa(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .db
         .run(move |conn| {
-            let p = visible(conn, &who, &id)?;
-            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            let p = visible(conn, &who, id)?;
+            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
             view(conn, &ipa)
         })
         .await?;
@@ -254,95 +250,113 @@ pub async fn draft_ipa_version(
     body: Json<NewIpaVersion>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = active_for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
+            let p = active_for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             let now = Utc::now().naive_utc();
-            let ipa = match ipa::ipa_of(conn, &p.id)? {
-                Some(ipa) => ipa,
-                None => {
-                    let row = IpaRow {
-                        id: Uuid::now_v7().to_string(),
-                        placement_id: p.id.clone(),
-                        council: p.council.clone(),
-                        partnership: p.partnership.clone(),
-                        provider_id: p.provider_id.clone(),
-                        approved_version: None,
-                        review_frequency_months: None,
-                        next_review_on: None,
-                        due_raised_for: None,
-                        overdue_raised_for: None,
-                        created_at: now,
-                    };
-                    ipa::create_ipa(conn, &row).map_err(pending_on_race)?;
-                    row
-                }
-            };
-            let versions = ipa::versions(conn, &ipa.id)?;
-            if versions.iter().any(|v| VersionStatus::is_pending(&v.status)) {
-                return Err(Problem::conflict(
-                    "ipa-version-pending",
-                    "a version is waiting for signature or approval; approve or withdraw it first",
-                )
-                .into());
-            }
-            let in_force = versions
-                .iter()
-                .find(|v| v.status == VersionStatus::Approved.code());
-            let effective_from = input
-                .effective_from(p.start_date, in_force.map(|v| v.effective_from))
-                .map_err(|e| Problem::validation(vec![e]))?;
-            let weekly_rate_pence = input.weekly_rate_pence.unwrap_or(p.weekly_rate_pence);
-            if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
-                return Err(Problem::invalid(
-                    "/weekly_rate_pence",
-                    "block_rate",
-                    "a block bed costs the block contract's rate; agree extras instead",
-                )
-                .into());
-            }
-            let extras = input
-                .extras
-                .iter()
-                .map(|x| Extra {
-                    service: x.service.trim().to_owned(),
-                    weekly_pence: x.weekly_pence,
-                })
-                .collect::<Vec<_>>();
-            let row = VersionRow {
-                ipa_id: ipa.id.clone(),
-                version: versions.last().map_or(1, |v| v.version + 1),
-                status: VersionStatus::AwaitingProvider.code().to_owned(),
-                weekly_rate_pence,
-                extras: serde_json::to_string(&extras).map_err(anyhow::Error::from)?,
-                extras_weekly_pence: input.extras_weekly_pence(),
-                contact_arrangements: input.contact_arrangements.trim().to_owned(),
-                review_frequency_months: input.review_months() as i32,
-                effective_from,
-                change_reason: input
-                    .change_reason
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned),
-                drafted_by: who.sub.clone(),
-                drafted_by_org: who.org.clone(),
-                drafted_at: now,
-                provider_signed_by: None,
-                provider_signed_at: None,
-                approved_by: None,
-                approved_at: None,
-                withdrawn_by: None,
-                withdrawn_at: None,
-            };
+            let ipa = ipa_for(conn, &p, now)?;
+            let versions = ipa::versions(conn, ipa.id)?;
+            let row = next_version(&who, &p, &ipa, &versions, &input, now)?;
             ipa::insert_version(conn, &row).map_err(pending_on_race)?;
             tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = row.version, "IPA version drafted");
             view(conn, &ipa)
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+/// The placement's IPA, created with its first draft.
+fn ipa_for(
+    conn: &mut DbConnection,
+    p: &PlacementRow,
+    now: NaiveDateTime,
+) -> Result<IpaRow, DbError> {
+    if let Some(ipa) = ipa::ipa_of(conn, p.id)? {
+        return Ok(ipa);
+    }
+    let row = IpaRow {
+        id: IpaId::new(),
+        placement_id: p.id,
+        council: p.council.clone(),
+        partnership: p.partnership.clone(),
+        provider_id: p.provider_id.clone(),
+        approved_version: None,
+        review_frequency_months: None,
+        next_review_on: None,
+        due_raised_for: None,
+        overdue_raised_for: None,
+        created_at: now,
+    };
+    ipa::create_ipa(conn, &row).map_err(pending_on_race)?;
+    Ok(row)
+}
+
+/// The version `who` drafts after `versions`: refused while one is pending; a block bed
+/// keeps the block rate (extras on top).
+fn next_version(
+    who: &Principal,
+    p: &PlacementRow,
+    ipa: &IpaRow,
+    versions: &[VersionRow],
+    input: &NewIpaVersion,
+    now: NaiveDateTime,
+) -> Result<VersionRow, Problem> {
+    if versions.iter().any(|v| v.status.is_pending()) {
+        return Err(Problem::conflict(
+            "ipa-version-pending",
+            "a version is waiting for signature or approval; approve or withdraw it first",
+        ));
+    }
+    let in_force = versions
+        .iter()
+        .find(|v| v.status == VersionStatus::Approved);
+    let effective_from = input
+        .effective_from(p.start_date, in_force.map(|v| v.effective_from))
+        .map_err(|e| Problem::validation(vec![e]))?;
+    let weekly_rate_pence = input.weekly_rate_pence.map_or(p.weekly_rate_pence, Pence);
+    if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
+        return Err(Problem::invalid(
+            "/weekly_rate_pence",
+            "block_rate",
+            "a block bed costs the block contract's rate; agree extras instead",
+        ));
+    }
+    let extras = input
+        .extras
+        .iter()
+        .map(|x| Extra {
+            service: x.service.trim().to_owned(),
+            weekly_pence: x.weekly_pence,
+        })
+        .collect::<Vec<_>>();
+    Ok(VersionRow {
+        ipa_id: ipa.id,
+        version: versions.last().map_or(1, |v| v.version + 1),
+        status: VersionStatus::AwaitingProvider,
+        weekly_rate_pence,
+        extras: sql::Json(extras),
+        extras_weekly_pence: Pence(input.extras_weekly_pence()),
+        contact_arrangements: input.contact_arrangements.trim().to_owned(),
+        review_frequency_months: input.review_months() as i32,
+        effective_from,
+        change_reason: input
+            .change_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
+        drafted_by: who.sub.clone(),
+        drafted_by_org: who.org.clone(),
+        drafted_at: now,
+        provider_signed_by: None,
+        provider_signed_at: None,
+        approved_by: None,
+        approved_at: None,
+        withdrawn_by: None,
+        withdrawn_at: None,
+    })
 }
 
 /// Two drafts racing: the second finds the first's row.
@@ -359,28 +373,6 @@ fn pending_on_race(e: DbError) -> DbError {
     }
 }
 
-/// Refuses to act on a version that is not in the `wanted` state, saying where it is.
-fn version_state(v: &VersionRow, wanted: VersionStatus) -> Result<(), Problem> {
-    use VersionStatus::*;
-    if v.status == wanted.code() {
-        return Ok(());
-    }
-    let is = |s: VersionStatus| v.status == s.code();
-    let (slug, detail) = if is(Withdrawn) {
-        ("ipa-withdrawn", "this version was withdrawn")
-    } else if wanted == AwaitingProvider {
-        (
-            "ipa-already-signed",
-            "the provider signed this version already",
-        )
-    } else if is(AwaitingProvider) {
-        ("ipa-not-signed", "the provider has not signed this version")
-    } else {
-        ("ipa-already-approved", "this version was approved already")
-    };
-    Err(Problem::conflict(slug, detail))
-}
-
 /// Sign a drafted version of the IPA (a user of the placement's provider).
 #[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/sign", tag = "contract",
     params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
@@ -395,19 +387,20 @@ pub async fn sign_ipa_version(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = visible(conn, &who, &id)?;
+            let p = visible(conn, &who, id)?;
             if !(who.is_provider() && who.org == p.provider_id) {
                 return Err(
                     Problem::forbidden("only the placement's provider signs its IPA").into(),
                 );
             }
             let (ipa, v) = version_of(conn, &p, version)?;
-            version_state(&v, VersionStatus::AwaitingProvider)?;
+            v.status.sign()?;
             let now = Utc::now().naive_utc();
-            if !ipa::sign_version(conn, &ipa.id, v.version, &who.sub, now)? {
+            if !ipa::sign_version(conn, ipa.id, v.version, &who.sub, now)? {
                 return Err(Problem::conflict("ipa-already-signed", "signed meanwhile").into());
             }
             view(conn, &ipa)
@@ -434,31 +427,30 @@ pub async fn approve_ipa_version(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .write(move |conn, events| {
-            let p = for_council_role(conn, &who, &id, &[Role::SocialWorker])?;
+            let p = for_council_role(conn, &who, id, &[Role::SocialWorker])?;
             let (ipa, v) = version_of(conn, &p, version)?;
-            version_state(&v, VersionStatus::AwaitingApproval)?;
-            if !p.is_active() {
-                return Err(placement_ended().into());
-            }
+            v.status.approve()?;
+            p.status.active()?;
             let next = next_review(v.effective_from, v.review_frequency_months as u32);
             let now = Utc::now().naive_utc();
-            if !ipa::approve_version(conn, &v, &p.id, next, &who.sub, now)? {
+            if !ipa::approve_version(conn, &v, p.id, next, &who.sub, now)? {
                 return Err(Problem::conflict("ipa-already-approved", "approved meanwhile").into());
             }
-            let placement_id = stored_uuid(&p.id)?;
+            let placement_id = p.id.into();
             events.emit(
                 &p.partnership,
                 &IpaApproved {
                     placement_id,
-                    ipa_id: stored_uuid(&ipa.id)?,
+                    ipa_id: ipa.id.into(),
                     version: v.version as u32,
                     council: p.council.clone(),
                     provider_id: p.provider_id.clone(),
-                    weekly_rate_pence: v.weekly_rate_pence,
-                    extras_weekly_pence: v.extras_weekly_pence,
+                    weekly_rate_pence: v.weekly_rate_pence.0,
+                    extras_weekly_pence: v.extras_weekly_pence.0,
                     effective_from: v.effective_from,
                     next_review_on: next,
                     approved_by: who.sub.clone(),
@@ -473,20 +465,16 @@ pub async fn approve_ipa_version(
                         placement_id,
                         council: p.council.clone(),
                         provider_id: p.provider_id.clone(),
-                        weekly_rate_pence: v.weekly_rate_pence,
-                        extras_weekly_pence: v.extras_weekly_pence,
+                        weekly_rate_pence: v.weekly_rate_pence.0,
+                        extras_weekly_pence: v.extras_weekly_pence.0,
                         effective_from: v.effective_from,
                         ipa_version: v.version as u32,
-                        block_contract_id: p
-                            .block_contract_id
-                            .as_deref()
-                            .map(stored_uuid)
-                            .transpose()?,
+                        block_contract_id: p.block_contract_id.map(Into::into),
                     },
                 );
             }
             tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = v.version, rate_changed = changed, "IPA version approved");
-            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
             view(conn, &ipa)
         })
         .await?;
@@ -508,13 +496,14 @@ pub async fn withdraw_ipa_version(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .write(move |conn, _events| {
-            let p = for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
+            let p = for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             let (ipa, v) = version_of(conn, &p, version)?;
             let now = Utc::now().naive_utc();
-            if !ipa::withdraw_version(conn, &ipa.id, v.version, &who.sub, now)? {
+            if !ipa::withdraw_version(conn, ipa.id, v.version, &who.sub, now)? {
                 return Err(Problem::conflict(
                     "ipa-not-pending",
                     format!("the version is {}", v.status),
@@ -544,17 +533,17 @@ pub async fn record_ipa_review(
     body: Json<NewReview>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let v = state
         .store
         .write(move |conn, _events| {
             let p = active_for_council_role(
                 conn,
                 &who,
-                &id,
+                id,
                 &[Role::SocialWorker, Role::Commissioner],
             )?;
-            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
             let Some(months) = ipa.review_frequency_months else {
                 return Err(Problem::conflict(
                     "ipa-not-approved",
@@ -566,11 +555,11 @@ pub async fn record_ipa_review(
                 return Err(Problem::validation(vec![e]).into());
             }
             let row = ReviewRow {
-                id: Uuid::now_v7().to_string(),
-                ipa_id: ipa.id.clone(),
+                id: ReviewId::new(),
+                ipa_id: ipa.id,
                 reviewed_on: input.reviewed_on,
                 was_due_on: ipa.next_review_on,
-                outcome: input.outcome.code().to_owned(),
+                outcome: input.outcome,
                 notes: input
                     .notes
                     .as_deref()
@@ -584,7 +573,7 @@ pub async fn record_ipa_review(
             };
             ipa::record_review(conn, &row)?;
             tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, outcome = %row.outcome, next_review_on = %row.next_review_on, "IPA review recorded");
-            let ipa = ipa::ipa_of(conn, &p.id)?.ok_or_else(no_ipa)?;
+            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
             view(conn, &ipa)
         })
         .await?;
@@ -594,8 +583,8 @@ pub async fn record_ipa_review(
 /// A review due or overdue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewDue {
-    pub placement_id: String,
-    pub ipa_id: String,
+    pub placement_id: PlacementId,
+    pub ipa_id: IpaId,
     pub council: String,
     pub provider_id: String,
     pub review_due_on: NaiveDate,

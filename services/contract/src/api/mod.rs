@@ -20,7 +20,6 @@ use chrono::{NaiveDate, Utc};
 use hub_bus::Store;
 use hub_platform::{Problem, Settings};
 use utoipa::OpenApi;
-use uuid::Uuid;
 
 pub struct ContractState {
     pub store: Store,
@@ -81,7 +80,21 @@ pub fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// An id read back from the database as a UUID (a bad one is an internal error).
-pub fn stored_uuid(s: &str) -> Result<Uuid, Problem> {
-    Uuid::parse_str(s).map_err(|e| Problem::from(anyhow::anyhow!("stored id `{s}`: {e}")))
+/// A route's id. A malformed one names nothing stored, so it is 404 `what`, as an id never
+/// stored is (the route parameter stays a string so that both read the same).
+pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
+    raw.parse().map_err(|_| Problem::not_found(what))
+}
+
+/// A code in a query parameter (`?status=issued`): none when absent, 422 naming the
+/// parameter and the codes it may be (`one_of`) when it is none of them.
+pub fn query_code<T: std::str::FromStr>(
+    value: Option<&str>,
+    name: &str,
+    one_of: &str,
+) -> Result<Option<T>, Problem> {
+    value
+        .map(str::parse)
+        .transpose()
+        .map_err(|_| Problem::invalid(name, "one_of", one_of))
 }

@@ -12,14 +12,16 @@ use hub_platform::{
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{ContractState, stored_uuid, today};
+use super::{ContractState, path_id, query_code, today};
 use crate::{
     domain::{
         OrderStatus, SignOrder, is_council_staff, listed_for,
-        orders::{DeclineOrder, NewVariation, Timescale, is_late, is_overdue},
+        orders::{
+            DeclineOrder, DeclineReason, NewVariation, Timescale, is_late, is_overdue, not_issued,
+        },
     },
+    ids::{CompetitionId, FrameworkId, LotId, OrderId, ReferralId, VariationId},
     schema::*,
     store::{
         self, OrderRow, if_visible, only_visible,
@@ -56,8 +58,7 @@ pub struct AgreedTimescale {
 pub struct Declined {
     pub declined_by: Option<String>,
     pub declined_at: Option<DateTime<Utc>>,
-    /// `no_vacancy`, `cannot_meet_needs`, `rate_not_agreed`, `start_date_not_possible`, `other`.
-    pub reason: String,
+    pub reason: DeclineReason,
     pub detail: Option<String>,
 }
 
@@ -65,17 +66,16 @@ pub struct Declined {
 /// to the provider a competition or direct award chose, at a weekly rate, from a start date.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
-    pub id: String,
-    /// `issued`, `signed` or `declined`.
-    pub status: String,
-    pub competition_id: String,
-    pub referral_id: String,
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub competition_id: CompetitionId,
+    pub referral_id: ReferralId,
     /// GSS code of the placing council (the purchasing body).
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
-    pub framework_id: String,
-    pub lot_id: Option<String>,
+    pub framework_id: FrameworkId,
+    pub lot_id: Option<LotId>,
     pub weekly_rate_pence: i64,
     pub start_date: NaiveDate,
     pub issued_at: DateTime<Utc>,
@@ -100,16 +100,16 @@ pub struct OrderView {
 impl OrderView {
     pub fn of(r: &OrderRow, today: NaiveDate) -> Self {
         Self {
-            id: r.id.clone(),
-            status: r.status.clone(),
-            competition_id: r.competition_id.clone(),
-            referral_id: r.referral_id.clone(),
+            id: r.id,
+            status: r.status,
+            competition_id: r.competition_id,
+            referral_id: r.referral_id,
             council: r.council.clone(),
             partnership: r.partnership.clone(),
             provider_id: r.provider_id.clone(),
-            framework_id: r.framework_id.clone(),
-            lot_id: r.lot_id.clone(),
-            weekly_rate_pence: r.weekly_rate_pence,
+            framework_id: r.framework_id,
+            lot_id: r.lot_id,
+            weekly_rate_pence: r.weekly_rate_pence.0,
             start_date: r.start_date,
             issued_at: r.issued_at.and_utc(),
             emergency: r.emergency,
@@ -119,14 +119,14 @@ impl OrderView {
                 recorded_by: r.timescale_recorded_by.clone(),
                 recorded_at: r.timescale_recorded_at.map(|t| t.and_utc()),
             }),
-            overdue: is_overdue(&r.status, r.due_by, today),
+            overdue: is_overdue(r.status, r.due_by, today),
             signed_by: r.signed_by.clone(),
             signed_at: r.signed_at.map(|t| t.and_utc()),
             late: r.late,
-            declined: r.decline_reason.as_ref().map(|reason| Declined {
+            declined: r.decline_reason.map(|reason| Declined {
                 declined_by: r.declined_by.clone(),
                 declined_at: r.declined_at.map(|t| t.and_utc()),
-                reason: reason.clone(),
+                reason,
                 detail: r.decline_detail.clone(),
             }),
         }
@@ -136,8 +136,8 @@ impl OrderView {
 /// A change to a signed order, recorded on its own (the order itself never changes).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VariationView {
-    pub id: String,
-    pub order_id: String,
+    pub id: VariationId,
+    pub order_id: OrderId,
     /// 1, 2, … in the order they were recorded.
     pub seq: i32,
     pub what: String,
@@ -151,8 +151,8 @@ pub struct VariationView {
 impl From<&VariationRow> for VariationView {
     fn from(r: &VariationRow) -> Self {
         Self {
-            id: r.id.clone(),
-            order_id: r.order_id.clone(),
+            id: r.id,
+            order_id: r.order_id,
             seq: r.seq,
             what: r.what.clone(),
             why: r.why.clone(),
@@ -165,13 +165,17 @@ impl From<&VariationRow> for VariationView {
 }
 
 /// The order if `who` may see it; 404 otherwise.
-fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
+fn visible(conn: &mut DbConnection, who: &Principal, id: OrderId) -> Result<OrderRow, DbError> {
     Ok(if_visible(who, store::find_order(conn, id)?)?)
 }
 
 /// The order if `who` is a user of the provider it was awarded to (404 if `who` may not see
 /// it, 403 for the council's staff).
-fn for_provider(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<OrderRow, DbError> {
+fn for_provider(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: OrderId,
+) -> Result<OrderRow, DbError> {
     let o = visible(conn, who, id)?;
     if !(who.is_provider() && who.org == o.provider_id) {
         return Err(Problem::forbidden("only the provider the order was awarded to").into());
@@ -184,17 +188,13 @@ fn for_provider(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Or
 pub(super) fn for_commissioner(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: OrderId,
 ) -> Result<OrderRow, DbError> {
     let o = visible(conn, who, id)?;
     if !(is_council_staff(who, &o.council) && who.has(Role::Commissioner)) {
         return Err(Problem::forbidden("a commissioner of the order's council").into());
     }
     Ok(o)
-}
-
-fn not_issued(status: &str) -> Problem {
-    Problem::conflict("order-not-issued", format!("the order is {status}"))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -221,15 +221,11 @@ pub async fn list_orders(
     query: web::Query<OrderQuery>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
-    if let Some(s) = &query.status
-        && OrderStatus::parse(s).is_none()
-    {
-        return Err(Problem::invalid(
-            "status",
-            "one_of",
-            "issued, signed or declined",
-        ));
-    }
+    let status: Option<OrderStatus> = query_code(
+        query.status.as_deref(),
+        "status",
+        "issued, signed or declined",
+    )?;
     let today = today();
     let rows: Vec<OrderRow> = state
         .store
@@ -242,12 +238,12 @@ pub async fn list_orders(
             if let Some(r) = query.referral_id {
                 q = q.filter(orders::referral_id.eq(r));
             }
-            if let Some(s) = query.status {
+            if let Some(s) = status {
                 q = q.filter(orders::status.eq(s));
             }
             if query.overdue == Some(true) {
                 q = q
-                    .filter(orders::status.eq(OrderStatus::Issued.code()))
+                    .filter(orders::status.eq(OrderStatus::Issued))
                     .filter(orders::due_by.lt(today));
             }
             let (council, provider) = listed_for(&who);
@@ -282,11 +278,11 @@ pub async fn get_order(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let row = state
         .store
         .db
-        .run(move |conn| visible(conn, &who, &id))
+        .run(move |conn| visible(conn, &who, id))
         .await?;
     Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
 }
@@ -308,27 +304,25 @@ pub async fn sign_order(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<SignOrder>(&body)?;
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let row = state
         .store
         .write(move |conn, events| {
-            let mut row = for_provider(conn, &who, &id)?;
-            if row.status != OrderStatus::Issued.code() {
-                return Err(not_issued(&row.status).into());
-            }
+            let mut row = for_provider(conn, &who, id)?;
+            let signed = row.status.sign()?;
             let now = Utc::now().naive_utc();
             let late = is_late(row.due_by, now.date());
-            if !order_store::sign_order(conn, &row.id, &who.sub, now, late)? {
+            if !order_store::sign_order(conn, row.id, &who.sub, now, late)? {
                 return Err(not_issued("no longer issued").into());
             }
-            row.status = OrderStatus::Signed.code().to_owned();
+            row.status = signed;
             row.signed_by = Some(who.sub.clone());
             row.signed_at = Some(now);
             row.late = late;
             events.emit(
                 &row.partnership,
                 &OrderSigned {
-                    order_id: stored_uuid(&row.id)?,
+                    order_id: row.id.into(),
                     provider_id: row.provider_id.clone(),
                     council: row.council.clone(),
                     signed_by: who.sub.clone(),
@@ -358,44 +352,42 @@ pub async fn decline_order(
     body: Json<DeclineOrder>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let row = state
         .store
         .write(move |conn, events| {
-            let o = for_provider(conn, &who, &id)?;
-            if o.status != OrderStatus::Issued.code() {
-                return Err(not_issued(&o.status).into());
-            }
-            if store::placement_for_order(conn, &o.id)?.is_some_and(|p| p.is_active()) {
+            let o = for_provider(conn, &who, id)?;
+            o.status.decline()?;
+            if store::placement_for_order(conn, o.id)?.is_some_and(|p| p.is_active()) {
                 return Err(Problem::conflict(
                     "placement-active",
                     "the child is placed under this order; the placement ends first",
                 )
                 .into());
             }
-            let reason = input.reason.code();
+            let reason = input.reason;
             let detail = input
                 .detail
                 .as_deref()
                 .map(str::trim)
                 .filter(|d| !d.is_empty());
             let now = Utc::now().naive_utc();
-            if !order_store::decline_order(conn, &o.id, &who.sub, now, reason, detail)? {
+            if !order_store::decline_order(conn, o.id, &who.sub, now, reason, detail)? {
                 return Err(not_issued("no longer issued").into());
             }
             events.emit(
                 &o.partnership,
                 &OrderDeclined {
-                    order_id: stored_uuid(&o.id)?,
+                    order_id: o.id.into(),
                     provider_id: o.provider_id.clone(),
                     council: o.council.clone(),
-                    reason: reason.to_owned(),
+                    reason: reason.to_string(),
                 },
             );
-            Ok(store::find_order(conn, &o.id)?.expect("just declined"))
+            Ok(store::find_order(conn, o.id)?.expect("just declined"))
         })
         .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = row.decline_reason.as_deref(), "order declined");
+    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = row.decline_reason.map(tracing::field::display), "order declined");
     Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
 }
 
@@ -416,11 +408,11 @@ pub async fn agree_order_timescale(
     body: Json<Timescale>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let row = state
         .store
         .write(move |conn, _events| {
-            let o = for_commissioner(conn, &who, &id)?;
+            let o = for_commissioner(conn, &who, id)?;
             if !o.emergency {
                 return Err(Problem::conflict(
                     "not-an-emergency-order",
@@ -428,18 +420,16 @@ pub async fn agree_order_timescale(
                 )
                 .into());
             }
-            if o.status != OrderStatus::Issued.code() {
-                return Err(not_issued(&o.status).into());
-            }
+            o.status.agree_timescale()?;
             if let Some(e) = input.due_by_error(o.issued_at.date()) {
                 return Err(Problem::validation(vec![e]).into());
             }
             let now = Utc::now().naive_utc();
             let agreed_with = input.agreed_with.trim();
-            if !order_store::set_timescale(conn, &o.id, input.due_by, agreed_with, &who.sub, now)? {
+            if !order_store::set_timescale(conn, o.id, input.due_by, agreed_with, &who.sub, now)? {
                 return Err(not_issued("no longer issued").into());
             }
-            Ok(store::find_order(conn, &o.id)?.expect("just updated"))
+            Ok(store::find_order(conn, o.id)?.expect("just updated"))
         })
         .await?;
     tracing::info!(order_id = %row.id, due_by = %row.due_by, "emergency order timescale agreed");
@@ -461,23 +451,17 @@ pub async fn vary_order(
     body: Json<NewVariation>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let row = state
         .store
         .write(move |conn, _events| {
-            let o = for_commissioner(conn, &who, &id)?;
-            if o.status != OrderStatus::Signed.code() {
-                return Err(Problem::conflict(
-                    "order-not-signed",
-                    format!("only a signed order is varied; this one is {}", o.status),
-                )
-                .into());
-            }
+            let o = for_commissioner(conn, &who, id)?;
+            o.status.vary()?;
             order_store::add_variation(
                 conn,
                 VariationRow {
-                    id: Uuid::now_v7().to_string(),
-                    order_id: o.id.clone(),
+                    id: VariationId::new(),
+                    order_id: o.id,
                     seq: 0,
                     what: input.what.trim().to_owned(),
                     why: input.why.trim().to_owned(),
@@ -508,13 +492,13 @@ pub async fn list_order_variations(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: OrderId = path_id(&id, "order")?;
     let rows = state
         .store
         .db
         .run(move |conn| {
-            let o = visible(conn, &who, &id)?;
-            order_store::variations(conn, &o.id)
+            let o = visible(conn, &who, id)?;
+            order_store::variations(conn, o.id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(VariationView::from).collect::<Vec<_>>()))

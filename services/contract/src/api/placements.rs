@@ -3,28 +3,24 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    prelude::*,
-    result::{DatabaseErrorKind, Error as DieselError},
-};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hub_bus::Events;
 use hub_events::{PlacementEnded, PlacementStarted};
 use hub_platform::{
-    Principal, Problem, Role,
+    Pence, Principal, Problem, Role,
     db::{DbConnection, DbError},
     http::Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{ContractState, stored_uuid};
+use super::{ContractState, path_id, query_code};
 use crate::{
     domain::{
-        NewPlacement, OrderStatus, PlacementStatus, is_council_staff, listed_for,
-        placements::EndPlacement,
+        NewPlacement, PlacementStatus, is_council_staff, listed_for,
+        placements::{EndPlacement, EndReason, placement_ended},
     },
-    schema::*,
+    ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
     store::{
         self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
         referral_facts,
@@ -43,8 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct Ending {
     /// The child's last night.
     pub end_date: NaiveDate,
-    /// `planned_move`, `step_down`, `breakdown`, `return_home`, `adoption`, `turned_18`, `other`.
-    pub reason: String,
+    pub reason: EndReason,
     pub note: Option<String>,
     pub ended_by: Option<String>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -54,17 +49,17 @@ pub struct Ending {
 /// in a bed of a block contract.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlacementView {
-    pub id: String,
+    pub id: PlacementId,
     /// The order it is made under (none for a block bed).
-    pub order_id: Option<String>,
-    pub block_contract_id: Option<String>,
+    pub order_id: Option<OrderId>,
+    pub block_contract_id: Option<BlockContractId>,
     pub bed: Option<i32>,
-    pub referral_id: String,
+    pub referral_id: ReferralId,
     /// The council whose child it is.
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
-    pub home_id: Option<String>,
+    pub home_id: Option<HomeId>,
     pub home_latitude: Option<f64>,
     pub home_longitude: Option<f64>,
     /// The core weekly fee now agreed (the order's or the block's, then the latest approved
@@ -75,8 +70,7 @@ pub struct PlacementView {
     /// From when the rate and extras apply.
     pub rate_effective_from: NaiveDate,
     pub start_date: NaiveDate,
-    /// `active` or `ended`.
-    pub status: String,
+    pub status: PlacementStatus,
     pub ended: Option<Ending>,
     pub created_by: String,
     pub created_by_org: String,
@@ -86,29 +80,33 @@ pub struct PlacementView {
 impl From<&PlacementRow> for PlacementView {
     fn from(r: &PlacementRow) -> Self {
         Self {
-            id: r.id.clone(),
-            order_id: r.order_id.clone(),
-            block_contract_id: r.block_contract_id.clone(),
+            id: r.id,
+            order_id: r.order_id,
+            block_contract_id: r.block_contract_id,
             bed: r.bed,
-            referral_id: r.referral_id.clone(),
+            referral_id: r.referral_id,
             council: r.council.clone(),
             partnership: r.partnership.clone(),
             provider_id: r.provider_id.clone(),
-            home_id: r.home_id.clone(),
+            home_id: r.home_id,
             home_latitude: r.home_latitude,
             home_longitude: r.home_longitude,
-            weekly_rate_pence: r.weekly_rate_pence,
-            extras_weekly_pence: r.extras_weekly_pence,
+            weekly_rate_pence: r.weekly_rate_pence.0,
+            extras_weekly_pence: r.extras_weekly_pence.0,
             rate_effective_from: r.rate_effective_from.unwrap_or(r.start_date),
             start_date: r.start_date,
-            status: r.status.clone(),
-            ended: r.end_date.map(|end_date| Ending {
-                end_date,
-                reason: r.end_reason.clone().unwrap_or_default(),
-                note: r.end_note.clone(),
-                ended_by: r.ended_by.clone(),
-                ended_at: r.ended_at.map(|t| t.and_utc()),
-            }),
+            status: r.status,
+            // Ended together: `store::placements::end_placement` sets both.
+            ended: r
+                .end_date
+                .zip(r.end_reason)
+                .map(|(end_date, reason)| Ending {
+                    end_date,
+                    reason,
+                    note: r.end_note.clone(),
+                    ended_by: r.ended_by.clone(),
+                    ended_at: r.ended_at.map(|t| t.and_utc()),
+                }),
             created_by: r.created_by.clone(),
             created_by_org: r.created_by_org.clone(),
             created_at: r.created_at.and_utc(),
@@ -120,7 +118,7 @@ impl From<&PlacementRow> for PlacementView {
 pub fn visible(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: PlacementId,
 ) -> Result<PlacementRow, DbError> {
     Ok(if_visible(who, store::find_placement(conn, id)?)?)
 }
@@ -134,7 +132,7 @@ pub const COMMISSIONER_OR_SOCIAL_WORKER: &[Role] = &[Role::Commissioner, Role::S
 pub fn for_council_role(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: PlacementId,
     roles: &[Role],
 ) -> Result<PlacementRow, DbError> {
     let p = visible(conn, who, id)?;
@@ -157,39 +155,33 @@ pub fn for_council_role(
 pub fn active_for_council_role(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: PlacementId,
     roles: &[Role],
 ) -> Result<PlacementRow, DbError> {
     let p = for_council_role(conn, who, id, roles)?;
-    if !p.is_active() {
-        return Err(placement_ended().into());
-    }
+    p.status.active()?;
     Ok(p)
 }
 
-pub fn placement_ended() -> Problem {
-    Problem::conflict("placement-ended", "the placement has ended")
-}
-
-fn new_row(who: &Principal, input: &NewPlacement) -> PlacementRow {
+fn new_row(who: &Principal, referral_id: ReferralId, input: &NewPlacement) -> PlacementRow {
     PlacementRow {
-        id: Uuid::now_v7().to_string(),
+        id: PlacementId::new(),
         order_id: None,
-        referral_id: String::new(),
+        referral_id,
         council: who.org.clone(),
         partnership: String::new(),
         provider_id: String::new(),
-        weekly_rate_pence: 0,
+        weekly_rate_pence: Pence::ZERO,
         start_date: NaiveDate::MIN,
-        status: PlacementStatus::Active.code().to_owned(),
+        status: PlacementStatus::Active,
         created_by: who.sub.clone(),
         created_by_org: who.org.clone(),
         created_at: Utc::now().naive_utc(),
-        extras_weekly_pence: 0,
+        extras_weekly_pence: Pence::ZERO,
         rate_effective_from: None,
         block_contract_id: None,
         bed: None,
-        home_id: input.home_id.map(|h| h.to_string()),
+        home_id: input.home_id.map(HomeId),
         home_latitude: input.home_latitude,
         home_longitude: input.home_longitude,
         end_date: None,
@@ -208,34 +200,22 @@ fn already() -> Problem {
 fn under_order(
     conn: &mut DbConnection,
     who: &Principal,
-    order_id: Uuid,
+    order_id: OrderId,
     input: &NewPlacement,
 ) -> Result<PlacementRow, DbError> {
-    let order = super::orders::for_commissioner(conn, who, &order_id.to_string())?;
-    let signed = order.status == OrderStatus::Signed.code();
-    let emergency_awaiting = order.emergency && order.status == OrderStatus::Issued.code();
-    if !(signed || emergency_awaiting) {
-        return Err(Problem::conflict(
-            "order-not-signed",
-            format!(
-                "the order is {}; only an emergency order is placed before it is signed",
-                order.status
-            ),
-        )
-        .into());
-    }
-    if store::placement_for_order(conn, &order.id)?.is_some() {
+    let order = super::orders::for_commissioner(conn, who, order_id)?;
+    order.status.place(order.emergency)?;
+    if store::placement_for_order(conn, order.id)?.is_some() {
         return Err(already().into());
     }
     Ok(PlacementRow {
-        order_id: Some(order.id.clone()),
-        referral_id: order.referral_id.clone(),
+        order_id: Some(order.id),
         council: order.council.clone(),
         partnership: order.partnership.clone(),
         provider_id: order.provider_id.clone(),
         weekly_rate_pence: order.weekly_rate_pence,
         start_date: input.start_date.unwrap_or(order.start_date),
-        ..new_row(who, input)
+        ..new_row(who, order.referral_id, input)
     })
 }
 
@@ -243,7 +223,7 @@ fn under_order(
 fn in_block_bed(
     conn: &mut DbConnection,
     who: &Principal,
-    block_contract_id: Uuid,
+    block_contract_id: BlockContractId,
     bed: u16,
     input: &NewPlacement,
     events: &mut Events,
@@ -254,33 +234,25 @@ fn in_block_bed(
     let (Some(referral_id), Some(start_date)) = (input.referral_id, input.start_date) else {
         unreachable!("validated: a block bed names the referral and the start date");
     };
-    let contract_id = block_contract_id.to_string();
-    let admission = blocks::admit_to_bed(conn, &who.org, &contract_id, bed, start_date)?;
+    let (contract_id, referral_id) = (block_contract_id, ReferralId(referral_id));
+    let admission = blocks::admit_to_bed(conn, &who.org, contract_id, bed, start_date)?;
     // A real referral of the placing council, in the contract's partnership, placeable now.
-    referral_facts::check_block_bed(
-        conn,
-        &referral_id.to_string(),
-        &who.org,
-        &admission.partnership,
-    )?;
+    referral_facts::check_block_bed(conn, referral_id, &who.org, &admission.partnership)?;
     let row = PlacementRow {
-        referral_id: referral_id.to_string(),
         partnership: admission.partnership,
         provider_id: admission.provider_id,
-        weekly_rate_pence: admission.weekly_rate_pence,
+        weekly_rate_pence: Pence(admission.weekly_rate_pence),
         start_date,
-        block_contract_id: Some(contract_id.clone()),
+        block_contract_id: Some(contract_id),
         bed: Some(i32::from(bed)),
-        ..new_row(who, input)
+        ..new_row(who, referral_id, input)
     };
-    diesel::insert_into(placements::table)
-        .values(&row)
-        .execute(conn)?;
+    placement_store::insert(conn, &row)?;
     blocks::bed_filled(
         conn,
-        &contract_id,
+        contract_id,
         bed,
-        &row.id,
+        row.id,
         &row.council,
         start_date,
         events,
@@ -311,47 +283,41 @@ pub async fn create_placement(
         .write(move |conn, events| {
             let row = match (input.order_id, input.block_contract_id, input.bed) {
                 (Some(order_id), _, _) => {
-                    let row = under_order(conn, &who, order_id, &input)?;
+                    let row = under_order(conn, &who, OrderId(order_id), &input)?;
                     // Two commissioners racing on PostgreSQL: the unique order_id settles it.
-                    match diesel::insert_into(placements::table)
-                        .values(&row)
-                        .execute(conn)
-                    {
-                        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                            return Err(already().into());
-                        }
+                    match placement_store::insert(conn, &row) {
+                        Err(DbError::Diesel(DieselError::DatabaseError(
+                            DatabaseErrorKind::UniqueViolation,
+                            _,
+                        ))) => return Err(already().into()),
                         other => other?,
                     };
                     row
                 }
                 (None, Some(contract), Some(bed)) => {
-                    in_block_bed(conn, &who, contract, bed, &input, events)?
+                    in_block_bed(conn, &who, BlockContractId(contract), bed, &input, events)?
                 }
                 _ => unreachable!("validated: an order or a block bed"),
             };
             events.emit(
                 &row.partnership,
                 &PlacementStarted {
-                    placement_id: stored_uuid(&row.id)?,
-                    order_id: row.order_id.as_deref().map(stored_uuid).transpose()?,
-                    referral_id: stored_uuid(&row.referral_id)?,
+                    placement_id: row.id.into(),
+                    order_id: row.order_id.map(Into::into),
+                    referral_id: row.referral_id.into(),
                     council: row.council.clone(),
                     provider_id: row.provider_id.clone(),
-                    weekly_rate_pence: row.weekly_rate_pence,
-                    extras_weekly_pence: row.extras_weekly_pence,
+                    weekly_rate_pence: row.weekly_rate_pence.0,
+                    extras_weekly_pence: row.extras_weekly_pence.0,
                     start_date: row.start_date,
-                    block_contract_id: row
-                        .block_contract_id
-                        .as_deref()
-                        .map(stored_uuid)
-                        .transpose()?,
+                    block_contract_id: row.block_contract_id.map(Into::into),
                     bed: row.block_bed().map(|(_, b)| b),
                 },
             );
             Ok(row)
         })
         .await?;
-    tracing::info!(placement_id = %row.id, order_id = row.order_id.as_deref(), block_contract_id = row.block_contract_id.as_deref(), council = %row.council, "placement started");
+    tracing::info!(placement_id = %row.id, order_id = row.order_id.map(tracing::field::display), block_contract_id = row.block_contract_id.map(tracing::field::display), council = %row.council, "placement started");
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/placements/{}", row.id)))
         .json(PlacementView::from(&row)))
@@ -367,11 +333,11 @@ pub async fn get_placement(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let row = state
         .store
         .db
-        .run(move |conn| visible(conn, &who, &id))
+        .run(move |conn| visible(conn, &who, id))
         .await?;
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }
@@ -396,11 +362,8 @@ pub async fn list_placements(
     query: web::Query<PlacementQuery>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
-    if let Some(s) = &query.status
-        && PlacementStatus::parse(s).is_none()
-    {
-        return Err(Problem::invalid("status", "one_of", "active or ended"));
-    }
+    let status: Option<PlacementStatus> =
+        query_code(query.status.as_deref(), "status", "active or ended")?;
     let rows = state
         .store
         .db
@@ -411,7 +374,7 @@ pub async fn list_placements(
                 council,
                 provider,
                 query.referral_id.as_deref(),
-                query.status.as_deref(),
+                status,
             )?;
             Ok(only_visible(&who, rows))
         })
@@ -435,15 +398,15 @@ pub async fn end_placement(
     body: Json<EndPlacement>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let id = id.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
     let row = state
         .store
         .write(move |conn, events| {
-            let p = active_for_council_role(conn, &who, &id, COMMISSIONER_OR_SOCIAL_WORKER)?;
+            let p = active_for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
             if let Some(e) = input.end_date_error(p.start_date) {
                 return Err(Problem::validation(vec![e]).into());
             }
-            let reason = input.reason.code();
+            let reason = input.reason;
             let note = input
                 .note
                 .as_deref()
@@ -452,7 +415,7 @@ pub async fn end_placement(
             let now = Utc::now().naive_utc();
             if !placement_store::end_placement(
                 conn,
-                &p.id,
+                p.id,
                 input.end_date,
                 reason,
                 note,
@@ -462,27 +425,23 @@ pub async fn end_placement(
                 return Err(placement_ended().into());
             }
             if let Some((contract, bed)) = p.block_bed() {
-                blocks::bed_emptied(conn, contract, bed, &p.id, input.end_date, events)?;
+                blocks::bed_emptied(conn, contract, bed, p.id, input.end_date, events)?;
             }
             events.emit(
                 &p.partnership,
                 &PlacementEnded {
-                    placement_id: stored_uuid(&p.id)?,
+                    placement_id: p.id.into(),
                     council: p.council.clone(),
                     provider_id: p.provider_id.clone(),
                     end_date: input.end_date,
-                    reason: reason.to_owned(),
-                    block_contract_id: p
-                        .block_contract_id
-                        .as_deref()
-                        .map(stored_uuid)
-                        .transpose()?,
+                    reason: reason.to_string(),
+                    block_contract_id: p.block_contract_id.map(Into::into),
                     bed: p.block_bed().map(|(_, b)| b),
                 },
             );
-            Ok(store::find_placement(conn, &p.id)?.expect("just ended"))
+            Ok(store::find_placement(conn, p.id)?.expect("just ended"))
         })
         .await?;
-    tracing::info!(placement_id = %row.id, reason = row.end_reason.as_deref(), "placement ended");
+    tracing::info!(placement_id = %row.id, reason = row.end_reason.map(tracing::field::display), "placement ended");
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }

@@ -5,17 +5,19 @@
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Events;
-use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
+use hub_platform::{
+    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json, sql,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{ContractState, today};
+use super::{ContractState, path_id, today};
 use crate::{
     domain::service_contracts::{
-        self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, NewServiceContract,
-        NewVariation, PensionsUpdate, Status, Termination,
+        self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, HistoryKind,
+        NewServiceContract, NewVariation, PensionsUpdate, Status, Termination,
     },
+    ids::{HistoryId, ServiceContractId},
     store::service_contracts::{self as store, HistoryRow, ServiceContractRow},
 };
 
@@ -57,9 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct HistoryView {
     /// The entry's id (a variation's is the `variation_id` of its
     /// `contract.service_contract_varied`).
-    pub id: String,
-    /// `let`, `pensions`, `live`, `variation`, `extension`, `termination`.
-    pub kind: String,
+    pub id: HistoryId,
+    pub kind: HistoryKind,
     pub effective_on: Option<NaiveDate>,
     pub reason: Option<String>,
     #[schema(value_type = Object)]
@@ -78,12 +79,12 @@ pub struct HistoryView {
 impl From<&HistoryRow> for HistoryView {
     fn from(h: &HistoryRow) -> Self {
         Self {
-            id: h.id.clone(),
-            kind: h.kind.clone(),
+            id: h.id,
+            kind: h.kind,
             effective_on: h.effective_on,
             reason: h.reason.clone(),
-            detail: serde_json::from_str(&h.detail).unwrap_or(serde_json::Value::Null),
-            value_change_pence: h.value_change_pence,
+            detail: h.detail.0.clone(),
+            value_change_pence: h.value_change_pence.map(|p| p.0),
             phased_to: h.phased_to,
             by: h.actor.clone(),
             org: h.org.clone(),
@@ -95,7 +96,7 @@ impl From<&HistoryRow> for HistoryView {
 /// A service contract with its history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceContractView {
-    pub id: String,
+    pub id: ServiceContractId,
     pub partnership: String,
     /// The lead commissioner that let it for all partners.
     pub lead_council: String,
@@ -125,9 +126,9 @@ pub struct ServiceContractView {
     pub alerted_months: Option<u16>,
     /// TUPE staff with LGPS pension rights: admission agreement and bond required.
     pub tupe_lgps: bool,
-    pub admission_agreement: String,
+    pub admission_agreement: AgreementStatus,
     pub admission_agreement_signed_on: Option<NaiveDate>,
-    pub bond: String,
+    pub bond: BondStatus,
     pub bond_amount_pence: Option<i64>,
     pub went_live_by: Option<String>,
     pub went_live_at: Option<DateTime<Utc>>,
@@ -142,30 +143,26 @@ pub struct ServiceContractView {
 
 impl ServiceContractView {
     fn of(c: &ServiceContractRow, history: Option<&[HistoryRow]>, today: NaiveDate) -> Self {
-        let status = match c.status.as_str() {
-            "live" => Status::Live,
-            "terminated" => Status::Terminated,
-            _ => Status::Draft,
-        };
+        let status = c.status;
         let state = if status == Status::Live && today > c.end_date {
-            "expired"
+            "expired".to_owned()
         } else {
-            status.code()
+            status.to_string()
         };
         Self {
-            id: c.id.clone(),
+            id: c.id,
             partnership: c.partnership.clone(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             title: c.title.clone(),
             services: c.services(),
-            value_pence: c.value_pence,
+            value_pence: c.value_pence.0,
             start_date: c.start_date,
             end_date: c.end_date,
             original_end_date: c.original_end_date,
             budget_line: c.budget_line.clone(),
             status,
-            state: state.into(),
+            state,
             extensions_allowed: c.extensions_allowed as u16,
             extensions_used: c.extensions_used as u16,
             extensions_left: c.extensions_left(),
@@ -174,10 +171,10 @@ impl ServiceContractView {
             alert_months: c.alert_months(),
             alerted_months: c.alerted_months.map(|m| m as u16),
             tupe_lgps: c.tupe_lgps,
-            admission_agreement: c.admission_agreement.clone(),
+            admission_agreement: c.admission_agreement,
             admission_agreement_signed_on: c.admission_agreement_signed_on,
-            bond: c.bond.clone(),
-            bond_amount_pence: c.bond_amount_pence,
+            bond: c.bond,
+            bond_amount_pence: c.bond_amount_pence.map(|p| p.0),
             went_live_by: c.went_live_by.clone(),
             went_live_at: c.went_live_at.map(|t| t.and_utc()),
             terminated_on: c.terminated_on,
@@ -189,7 +186,10 @@ impl ServiceContractView {
     }
 }
 
-fn full_view(conn: &mut DbConnection, id: &str) -> Result<ServiceContractView, DbError> {
+fn full_view(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<ServiceContractView, DbError> {
     let c = store::find(conn, id)?.ok_or_else(|| Problem::not_found("service contract"))?;
     let history = store::history(conn, id)?;
     Ok(ServiceContractView::of(&c, Some(&history), today()))
@@ -213,12 +213,13 @@ where
         + Send
         + 'static,
 {
+    let id: ServiceContractId = path_id(&id, "service contract")?;
     let view = state
         .store
         .write(move |conn, events| {
-            let c = store::managed(conn, &who, &id)?;
+            let c = store::managed(conn, &who, id)?;
             act(conn, &c, &who, events)?;
-            full_view(conn, &c.id)
+            full_view(conn, c.id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -246,13 +247,13 @@ pub async fn let_service_contract(
         (AgreementStatus::NotRequired, BondStatus::NotRequired)
     };
     let row = ServiceContractRow {
-        id: Uuid::now_v7().to_string(),
+        id: ServiceContractId::new(),
         partnership: partnership.code.to_owned(),
         lead_council: who.org.clone(),
         provider_id: input.provider_id.trim().to_owned(),
         title: input.title.trim().to_owned(),
-        services: serde_json::json!(input.services).to_string(),
-        value_pence: input.value_pence,
+        services: sql::Json(input.services.clone()),
+        value_pence: Pence(input.value_pence),
         start_date: input.start_date,
         end_date: input.end_date,
         original_end_date: input.end_date,
@@ -260,14 +261,14 @@ pub async fn let_service_contract(
         extensions_allowed: input.extensions_allowed as i32,
         extensions_used: 0,
         extension_months: input.extension_months() as i32,
-        alert_months: serde_json::json!(input.alert_months()).to_string(),
+        alert_months: sql::Json(input.alert_months()),
         alerted_months: None,
         tupe_lgps: input.tupe_lgps,
-        admission_agreement: agreement.code().into(),
+        admission_agreement: agreement,
         admission_agreement_signed_on: None,
-        bond: bond.code().into(),
+        bond,
         bond_amount_pence: None,
-        status: Status::Draft.code().into(),
+        status: Status::Draft,
         went_live_by: None,
         went_live_at: None,
         terminated_on: None,
@@ -281,8 +282,8 @@ pub async fn let_service_contract(
             store::insert(conn, &row)?;
             store::log(
                 conn,
-                &row.id,
-                "let",
+                row.id,
+                HistoryKind::Let,
                 Some(row.start_date),
                 None,
                 serde_json::json!({
@@ -291,7 +292,7 @@ pub async fn let_service_contract(
                 }),
                 &who,
             )?;
-            full_view(conn, &row.id)
+            full_view(conn, row.id)
         })
         .await?;
     tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
@@ -336,13 +337,13 @@ pub async fn get_service_contract(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
+    let id: ServiceContractId = path_id(&id, "service contract")?;
     let view = state
         .store
         .db
         .run(move |conn| {
-            let c = store::visible(conn, &who, &id)?;
-            full_view(conn, &c.id)
+            let c = store::visible(conn, &who, id)?;
+            full_view(conn, c.id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -372,31 +373,25 @@ pub async fn set_service_contract_pensions(
             )
             .into());
         }
-        let agreement = input
-            .admission_agreement
-            .map(|a| a.code().to_owned())
-            .unwrap_or_else(|| c.admission_agreement.clone());
-        let signed_on = if agreement == AgreementStatus::Signed.code() {
+        let agreement = input.admission_agreement.unwrap_or(c.admission_agreement);
+        let signed_on = if agreement == AgreementStatus::Signed {
             input
                 .admission_agreement_signed_on
                 .or(c.admission_agreement_signed_on)
         } else {
             None
         };
-        let bond = input
-            .bond
-            .map(|b| b.code().to_owned())
-            .unwrap_or_else(|| c.bond.clone());
-        let amount = if bond == BondStatus::InPlace.code() {
-            input.bond_amount_pence.or(c.bond_amount_pence)
+        let bond = input.bond.unwrap_or(c.bond);
+        let amount = if bond == BondStatus::InPlace {
+            input.bond_amount_pence.map(Pence).or(c.bond_amount_pence)
         } else {
             None
         };
-        store::set_pensions(conn, c, &agreement, signed_on, &bond, amount)?;
+        store::set_pensions(conn, c, agreement, signed_on, bond, amount)?;
         store::log(
             conn,
-            &c.id,
-            "pensions",
+            c.id,
+            HistoryKind::Pensions,
             signed_on,
             input
                 .note

@@ -65,7 +65,7 @@ pub async fn placement_stability(
                 .into_iter()
                 .map(|p| Stay {
                     home: p.home_latitude.zip(p.home_longitude),
-                    referral_id: p.referral_id,
+                    referral_id: p.referral_id.to_string(),
                     partnership: p.partnership,
                     start_date: p.start_date,
                     end_date: p.end_date,

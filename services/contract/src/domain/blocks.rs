@@ -90,8 +90,8 @@ pub struct NewBlockContract {
 
 impl Validate for NewBlockContract {
     fn validate(&self) -> Vec<FieldError> {
-        let mut e = Vec::new();
         let partnership = directory::partnership(&self.partnership);
+        let mut e = Vec::new();
         if partnership.is_none() {
             e.push(FieldError::new(
                 "/partnership",
@@ -106,6 +106,27 @@ impl Validate for NewBlockContract {
                 "name the provider",
             ));
         }
+        e.extend(self.bed_and_rate_errors());
+        e.extend(self.term_errors());
+        e.extend(self.held_for_errors(partnership));
+        if let Some(d) = &self.postcode_district
+            && !directory::is_postcode_district(d)
+        {
+            e.push(FieldError::new(
+                "/postcode_district",
+                "format",
+                "an outward postcode in capitals, e.g. L20 or WA7",
+            ));
+        }
+        e
+    }
+}
+
+/// The rules of [`NewBlockContract`], one concern each, in the order their errors are listed.
+impl NewBlockContract {
+    /// 1 to [`MAX_BEDS`] beds, each rate above zero and at most [`Pence::MAX_WEEKLY`].
+    fn bed_and_rate_errors(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
         if !(1..=MAX_BEDS).contains(&self.beds) {
             e.push(FieldError::new(
                 "/beds",
@@ -127,6 +148,12 @@ impl Validate for NewBlockContract {
                 e.push(err);
             }
         }
+        e
+    }
+
+    /// The term, its extension options and the void days before an offer, within bounds.
+    fn term_errors(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
         if !(1..=10).contains(&self.term_years) {
             e.push(FieldError::new(
                 "/term_years",
@@ -159,34 +186,32 @@ impl Validate for NewBlockContract {
                 "0 to 365 days",
             ));
         }
-        if let Some(held) = &self.held_for {
-            if held.len() != self.beds as usize {
-                e.push(FieldError::new(
-                    "/held_for",
-                    "length",
-                    "name one council per bed, or leave it out (every bed for the letting council)",
-                ));
-            }
-            if let Some(p) = partnership {
-                for (i, c) in held.iter().enumerate() {
-                    if !p.has_member(c) {
-                        e.push(FieldError::new(
-                            format!("/held_for/{i}"),
-                            "member",
-                            format!("not a member council of {}", p.code),
-                        ));
-                    }
+        e
+    }
+
+    /// One council per bed, each a member of the partnership (when it is known).
+    fn held_for_errors(&self, partnership: Option<&Partnership>) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        let Some(held) = &self.held_for else {
+            return e;
+        };
+        if held.len() != self.beds as usize {
+            e.push(FieldError::new(
+                "/held_for",
+                "length",
+                "name one council per bed, or leave it out (every bed for the letting council)",
+            ));
+        }
+        if let Some(p) = partnership {
+            for (i, c) in held.iter().enumerate() {
+                if !p.has_member(c) {
+                    e.push(FieldError::new(
+                        format!("/held_for/{i}"),
+                        "member",
+                        format!("not a member council of {}", p.code),
+                    ));
                 }
             }
-        }
-        if let Some(d) = &self.postcode_district
-            && !directory::is_postcode_district(d)
-        {
-            e.push(FieldError::new(
-                "/postcode_district",
-                "format",
-                "an outward postcode in capitals, e.g. L20 or WA7",
-            ));
         }
         e
     }

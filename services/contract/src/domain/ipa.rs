@@ -13,7 +13,7 @@
 //! and every figure finance derives from it fits in `i64` over any span of days.
 
 use chrono::{Days, Months, NaiveDate};
-use hub_platform::{FieldError, Pence, http::Validate};
+use hub_platform::{FieldError, Pence, Problem, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,8 +26,7 @@ pub const DEFAULT_REVIEW_MONTHS: u32 = 3;
 /// overdue from the day after its date.
 pub const REVIEW_NOTICE_DAYS: u64 = 14;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+code_enum! {
 pub enum VersionStatus {
     /// Drafted by the council, waiting for the provider's signature.
     AwaitingProvider,
@@ -40,21 +39,40 @@ pub enum VersionStatus {
     /// A draft the council withdrew before it was approved.
     Withdrawn,
 }
+}
 
 impl VersionStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::AwaitingProvider => "awaiting_provider",
-            Self::AwaitingApproval => "awaiting_approval",
-            Self::Approved => "approved",
-            Self::Superseded => "superseded",
-            Self::Withdrawn => "withdrawn",
-        }
+    /// Drafted or signed, not yet approved or withdrawn.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::AwaitingProvider | Self::AwaitingApproval)
     }
 
-    /// Drafted or signed, not yet approved or withdrawn.
-    pub fn is_pending(code: &str) -> bool {
-        code == Self::AwaitingProvider.code() || code == Self::AwaitingApproval.code()
+    /// Awaiting the provider → awaiting approval.
+    pub fn sign(self) -> Result<Self, Problem> {
+        self.expect(Self::AwaitingProvider)
+            .map(|()| Self::AwaitingApproval)
+    }
+
+    /// Awaiting approval → approved.
+    pub fn approve(self) -> Result<Self, Problem> {
+        self.expect(Self::AwaitingApproval).map(|()| Self::Approved)
+    }
+
+    /// Refuses to act on a version that is not in the `wanted` state, saying where it is.
+    fn expect(self, wanted: Self) -> Result<(), Problem> {
+        let (slug, detail) = match self {
+            s if s == wanted => return Ok(()),
+            Self::Withdrawn => ("ipa-withdrawn", "this version was withdrawn"),
+            _ if wanted == Self::AwaitingProvider => (
+                "ipa-already-signed",
+                "the provider signed this version already",
+            ),
+            Self::AwaitingProvider => {
+                ("ipa-not-signed", "the provider has not signed this version")
+            }
+            _ => ("ipa-already-approved", "this version was approved already"),
+        };
+        Err(Problem::conflict(slug, detail))
     }
 }
 
@@ -255,9 +273,8 @@ pub fn review_notice(next_review_on: NaiveDate, today: NaiveDate) -> Option<bool
     }
 }
 
+code_enum! {
 /// What a review concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     /// The placement meets the child's needs; the IPA stands.
     ContinueAsAgreed,
@@ -268,16 +285,6 @@ pub enum ReviewOutcome {
     /// The placement is to end.
     EndPlacement,
 }
-
-impl ReviewOutcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::ContinueAsAgreed => "continue_as_agreed",
-            Self::UpdateIpa => "update_ipa",
-            Self::PlacementAtRisk => "placement_at_risk",
-            Self::EndPlacement => "end_placement",
-        }
-    }
 }
 
 /// `POST /v1/placements/{id}/ipa/reviews`: a review held.

@@ -2,15 +2,14 @@
 //! the provider a competition or direct award chose. No I/O.
 
 use chrono::{Days, NaiveDate};
-use hub_platform::{FieldError, http::Validate};
-use serde::{Deserialize, Serialize};
+use hub_platform::{FieldError, Problem, http::Validate};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{text_errors, working_days::add_working_days};
 
+code_enum! {
 /// Where an order is in its life. An order is immutable once signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Sent to the awarded provider, waiting for its signature.
     Issued,
@@ -19,26 +18,64 @@ pub enum OrderStatus {
     /// Declined by the provider, with its reason.
     Declined,
 }
+}
 
 impl OrderStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Issued => "issued",
-            Self::Signed => "signed",
-            Self::Declined => "declined",
-        }
+    /// Issued → signed by the provider (the caller records whether late).
+    pub fn sign(self) -> Result<Self, Problem> {
+        self.issued().map(|()| Self::Signed)
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Issued, Self::Signed, Self::Declined]
-            .into_iter()
-            .find(|x| x.code() == s)
+    /// Issued → declined by the provider.
+    pub fn decline(self) -> Result<Self, Problem> {
+        self.issued().map(|()| Self::Declined)
+    }
+
+    /// Only an issued order has its signature timescale agreed.
+    pub fn agree_timescale(self) -> Result<(), Problem> {
+        self.issued()
+    }
+
+    /// Only a signed order is varied (the order itself never changes).
+    pub fn vary(self) -> Result<(), Problem> {
+        if self == Self::Signed {
+            return Ok(());
+        }
+        Err(Problem::conflict(
+            "order-not-signed",
+            format!("only a signed order is varied; this one is {self}"),
+        ))
+    }
+
+    /// A placement is made under a signed order, or an emergency order before its signature.
+    pub fn place(self, emergency: bool) -> Result<(), Problem> {
+        if self == Self::Signed || (emergency && self == Self::Issued) {
+            return Ok(());
+        }
+        Err(Problem::conflict(
+            "order-not-signed",
+            format!("the order is {self}; only an emergency order is placed before it is signed"),
+        ))
+    }
+
+    /// Still issued: neither signed nor declined.
+    fn issued(self) -> Result<(), Problem> {
+        match self {
+            Self::Issued => Ok(()),
+            other => Err(not_issued(&other.to_string())),
+        }
     }
 }
 
+/// 409 `/problems/order-not-issued`: the order is `status` (or "no longer issued" when a
+/// concurrent change won the conditional UPDATE).
+pub fn not_issued(status: &str) -> Problem {
+    Problem::conflict("order-not-issued", format!("the order is {status}"))
+}
+
 /// An issued order not signed by its due day is overdue from the day after.
-pub fn is_overdue(status: &str, due_by: NaiveDate, today: NaiveDate) -> bool {
-    status == OrderStatus::Issued.code() && today > due_by
+pub fn is_overdue(status: OrderStatus, due_by: NaiveDate, today: NaiveDate) -> bool {
+    status == OrderStatus::Issued && today > due_by
 }
 
 /// A signature on a day after the order was due back is late (allowed, and recorded).
@@ -98,10 +135,9 @@ impl Timescale {
     }
 }
 
+code_enum! {
 /// Why a provider declines an order. The code goes into `contract.order_declined`; the
 /// provider's own words (`detail`) stay in this service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     NoVacancy,
     CannotMeetNeeds,
@@ -109,17 +145,6 @@ pub enum DeclineReason {
     StartDateNotPossible,
     Other,
 }
-
-impl DeclineReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NoVacancy => "no_vacancy",
-            Self::CannotMeetNeeds => "cannot_meet_needs",
-            Self::RateNotAgreed => "rate_not_agreed",
-            Self::StartDateNotPossible => "start_date_not_possible",
-            Self::Other => "other",
-        }
-    }
 }
 
 /// `POST /v1/orders/{id}/decline`.
@@ -193,9 +218,9 @@ mod tests {
     #[test]
     fn overdue_is_an_issued_order_after_its_due_day() {
         let due = d(2026, 1, 19);
-        assert!(!is_overdue("issued", due, due));
-        assert!(is_overdue("issued", due, d(2026, 1, 20)));
-        assert!(!is_overdue("signed", due, d(2026, 1, 20)));
+        assert!(!is_overdue(OrderStatus::Issued, due, due));
+        assert!(is_overdue(OrderStatus::Issued, due, d(2026, 1, 20)));
+        assert!(!is_overdue(OrderStatus::Signed, due, d(2026, 1, 20)));
         assert!(!is_late(due, due) && is_late(due, d(2026, 1, 20)));
     }
 

@@ -17,8 +17,8 @@
 //! an awarded one, or one whose earlier placement has ended may be placed.
 
 use chrono::NaiveDate;
-use hub_platform::{FieldError, http::Validate};
-use serde::{Deserialize, Serialize};
+use hub_platform::{FieldError, Problem, http::Validate};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -90,26 +90,32 @@ pub fn block_bed_referral(
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+code_enum! {
 pub enum PlacementStatus {
     Active,
     Ended,
 }
+}
 
 impl PlacementStatus {
-    pub fn code(self) -> &'static str {
+    /// The placement goes on (what changes it needs this); 409 `/problems/placement-ended`
+    /// once it has ended.
+    pub fn active(self) -> Result<(), Problem> {
         match self {
-            Self::Active => "active",
-            Self::Ended => "ended",
+            Self::Active => Ok(()),
+            Self::Ended => Err(placement_ended()),
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Active, Self::Ended]
-            .into_iter()
-            .find(|x| x.code() == s)
+    /// Active → ended, once.
+    pub fn end(self) -> Result<Self, Problem> {
+        self.active().map(|()| Self::Ended)
     }
+}
+
+/// 409 `/problems/placement-ended`.
+pub fn placement_ended() -> Problem {
+    Problem::conflict("placement-ended", "the placement has ended")
 }
 
 /// `POST /v1/placements`: either under an order (`order_id`; the referral, provider and rate
@@ -212,9 +218,8 @@ fn position_errors(lat: Option<f64>, lon: Option<f64>) -> Vec<FieldError> {
     }
 }
 
+code_enum! {
 /// Why a placement ended (the code goes into `contract.placement_ended`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum EndReason {
     PlannedMove,
     StepDown,
@@ -223,22 +228,10 @@ pub enum EndReason {
     ReturnHome,
     Adoption,
     #[serde(rename = "turned_18")]
+    #[strum(serialize = "turned_18")]
     Turned18,
     Other,
 }
-
-impl EndReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::PlannedMove => "planned_move",
-            Self::StepDown => "step_down",
-            Self::Breakdown => "breakdown",
-            Self::ReturnHome => "return_home",
-            Self::Adoption => "adoption",
-            Self::Turned18 => "turned_18",
-            Self::Other => "other",
-        }
-    }
 }
 
 /// `POST /v1/placements/{id}/end`. The order and any block contract stay in force.
@@ -378,7 +371,7 @@ mod tests {
             ("breakdown", EndReason::Breakdown),
         ] {
             let parsed: EndReason = serde_json::from_value(serde_json::json!(code)).unwrap();
-            assert_eq!((parsed, reason.code()), (reason, code));
+            assert_eq!((parsed, reason.to_string()), (reason, code.to_owned()));
         }
         let end = EndPlacement {
             end_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

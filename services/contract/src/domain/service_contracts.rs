@@ -44,8 +44,8 @@
 //!   cannot cost.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use hub_platform::{FieldError, Pence, Principal, Role, directory, http::Validate};
-use serde::{Deserialize, Serialize};
+use hub_platform::{FieldError, Pence, Principal, Problem, Role, directory, http::Validate};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Months before the end at which expiry alerts are raised, unless the contract says.
@@ -54,66 +54,87 @@ pub const DEFAULT_ALERT_MONTHS: [u16; 3] = [9, 6, 3];
 /// Months an extension option adds, unless the contract says.
 pub const DEFAULT_EXTENSION_MONTHS: u16 = 12;
 
+code_enum! {
 /// Where a service contract is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Let, not yet in force (pension arrangements may still be outstanding).
     Draft,
     Live,
     Terminated,
 }
+}
 
 impl Status {
-    pub fn code(self) -> &'static str {
+    /// Draft → live.
+    pub fn go_live(self) -> Result<Self, Problem> {
+        self.must_be(Self::Draft).map(|()| Self::Live)
+    }
+
+    /// Only a live contract uses an extension option.
+    pub fn extend(self) -> Result<(), Problem> {
+        self.must_be(Self::Live)
+    }
+
+    /// Live → terminated.
+    pub fn terminate(self) -> Result<Self, Problem> {
+        self.must_be(Self::Live).map(|()| Self::Terminated)
+    }
+
+    /// A draft or a live contract is varied; a terminated one is not.
+    pub fn vary(self) -> Result<(), Problem> {
         match self {
-            Self::Draft => "draft",
-            Self::Live => "live",
-            Self::Terminated => "terminated",
+            Self::Terminated => Err(not_in(Self::Live, self)),
+            _ => Ok(()),
         }
+    }
+
+    fn must_be(self, wanted: Self) -> Result<(), Problem> {
+        if self == wanted {
+            return Ok(());
+        }
+        Err(not_in(wanted, self))
     }
 }
 
+/// 409: the contract is `is`, and the change needs it `wanted`.
+pub fn not_in(wanted: Status, is: Status) -> Problem {
+    let slug = match wanted {
+        Status::Draft => "contract-not-draft",
+        _ => "contract-not-live",
+    };
+    Problem::conflict(slug, format!("the service contract is {is}, not {wanted}"))
+}
+
+code_enum! {
+/// What an entry of a contract's history records.
+pub enum HistoryKind {
+    Let,
+    Pensions,
+    Live,
+    Variation,
+    Extension,
+    Termination,
+}
+}
+
+code_enum! {
 /// An LGPS admission agreement's progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum AgreementStatus {
     NotRequired,
     Required,
     InProgress,
     Signed,
 }
-
-impl AgreementStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NotRequired => "not_required",
-            Self::Required => "required",
-            Self::InProgress => "in_progress",
-            Self::Signed => "signed",
-        }
-    }
 }
 
+code_enum! {
 /// A pension bond's progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum BondStatus {
     NotRequired,
     Required,
     InProgress,
     InPlace,
 }
-
-impl BondStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NotRequired => "not_required",
-            Self::Required => "required",
-            Self::InProgress => "in_progress",
-            Self::InPlace => "in_place",
-        }
-    }
 }
 
 /// `access_to_records`, `letterbox`: lower case letters, digits and underscores.
@@ -342,14 +363,14 @@ impl Validate for PensionsUpdate {
                 "give the admission agreement's or the bond's status",
             ));
         }
-        for (field, status) in [
+        for (field, not_required) in [
             (
                 "/admission_agreement",
-                self.admission_agreement.map(AgreementStatus::code),
+                self.admission_agreement == Some(AgreementStatus::NotRequired),
             ),
-            ("/bond", self.bond.map(BondStatus::code)),
+            ("/bond", self.bond == Some(BondStatus::NotRequired)),
         ] {
-            if status == Some("not_required") {
+            if not_required {
                 e.push(FieldError::new(
                     field,
                     "one_of",
@@ -381,19 +402,23 @@ impl Validate for PensionsUpdate {
 }
 
 /// What is missing before a contract with TUPE staff with LGPS rights may go live.
-pub fn pension_gaps(tupe_lgps: bool, agreement: &str, bond: &str) -> Vec<FieldError> {
+pub fn pension_gaps(
+    tupe_lgps: bool,
+    agreement: AgreementStatus,
+    bond: BondStatus,
+) -> Vec<FieldError> {
     let mut gaps = Vec::new();
     if !tupe_lgps {
         return gaps;
     }
-    if agreement != AgreementStatus::Signed.code() {
+    if agreement != AgreementStatus::Signed {
         gaps.push(FieldError::new(
             "admission_agreement",
             "signed",
             format!("the LGPS admission agreement is {agreement}, not signed"),
         ));
     }
-    if bond != BondStatus::InPlace.code() {
+    if bond != BondStatus::InPlace {
         gaps.push(FieldError::new(
             "bond",
             "in_place",
@@ -684,16 +709,21 @@ mod tests {
 
     #[test]
     fn going_live_needs_the_admission_agreement_and_the_bond() {
-        assert!(pension_gaps(false, "not_required", "not_required").is_empty());
-        let gaps = pension_gaps(true, "in_progress", "required");
+        assert!(
+            pension_gaps(false, AgreementStatus::NotRequired, BondStatus::NotRequired).is_empty()
+        );
+        let gaps = pension_gaps(true, AgreementStatus::InProgress, BondStatus::Required);
         assert_eq!(
             gaps.iter()
                 .map(|g| (g.field.as_str(), g.rule.as_str()))
                 .collect::<Vec<_>>(),
             vec![("admission_agreement", "signed"), ("bond", "in_place")]
         );
-        assert_eq!(pension_gaps(true, "signed", "required").len(), 1);
-        assert!(pension_gaps(true, "signed", "in_place").is_empty());
+        assert_eq!(
+            pension_gaps(true, AgreementStatus::Signed, BondStatus::Required).len(),
+            1
+        );
+        assert!(pension_gaps(true, AgreementStatus::Signed, BondStatus::InPlace).is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct Stay {
     pub partnership: String,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub home: Option<(f64, f64)>,
 }
 
@@ -31,7 +31,7 @@ impl Stay {
     }
 
     fn broke_down_within(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
-        self.end_reason.as_deref() == Some(EndReason::Breakdown.code())
+        self.end_reason == Some(EndReason::Breakdown)
             && self
                 .end_date
                 .is_some_and(|e| from.is_none_or(|f| e >= f) && to.is_none_or(|t| e <= t))
@@ -198,7 +198,7 @@ mod tests {
             partnership: "D2N2".into(),
             start_date: start,
             end_date: end.map(|e| e.0),
-            end_reason: end.map(|e| e.1.to_owned()),
+            end_reason: end.map(|e| e.1.parse().unwrap()),
             home,
         }
     }

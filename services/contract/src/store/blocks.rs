@@ -18,26 +18,26 @@ use hub_platform::{
     Pence, Principal, Problem,
     db::{DbConnection, DbError},
     directory,
+    sql::Json,
 };
-use uuid::Uuid;
 
 use super::{Visible, if_visible, only_visible};
 use crate::{
-    api::stored_uuid,
     domain::blocks::{self as rules, BlockTerms, Stay},
+    ids::{BlockContractId, ExtensionId, HomeId, LotId, PlacementId, StayId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_contracts)]
 pub struct BlockContractRow {
-    pub id: String,
+    pub id: BlockContractId,
     pub partnership: String,
     pub lead_council: String,
     pub provider_id: String,
     pub description: String,
     pub beds: i32,
-    pub block_weekly_rate_pence: i64,
-    pub spot_weekly_rate_pence: i64,
+    pub block_weekly_rate_pence: Pence,
+    pub spot_weekly_rate_pence: Pence,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub term_years: i32,
@@ -45,8 +45,8 @@ pub struct BlockContractRow {
     pub extension_years: i32,
     pub extensions_used: i32,
     pub void_offer_after_days: i32,
-    pub lot_id: Option<String>,
-    pub home_id: Option<String>,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
     pub postcode_district: Option<String>,
     pub let_by: String,
     pub let_at: NaiveDateTime,
@@ -56,8 +56,8 @@ impl BlockContractRow {
     pub fn terms(&self) -> BlockTerms {
         BlockTerms {
             beds: self.beds as u16,
-            block_weekly: Pence(self.block_weekly_rate_pence),
-            spot_weekly: Pence(self.spot_weekly_rate_pence),
+            block_weekly: self.block_weekly_rate_pence,
+            spot_weekly: self.spot_weekly_rate_pence,
             start: self.start_date,
             end: self.end_date,
         }
@@ -69,8 +69,8 @@ impl BlockContractRow {
 
     pub fn planned_annual_saving(&self) -> Pence {
         rules::planned_annual_saving(
-            Pence(self.spot_weekly_rate_pence),
-            Pence(self.block_weekly_rate_pence),
+            self.spot_weekly_rate_pence,
+            self.block_weekly_rate_pence,
             self.beds as u16,
         )
     }
@@ -92,13 +92,14 @@ impl Visible for BlockContractRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_beds)]
 pub struct BedRow {
-    pub block_contract_id: String,
+    pub block_contract_id: BlockContractId,
     pub bed: i32,
     pub held_for: String,
-    pub placement_id: Option<String>,
+    pub placement_id: Option<PlacementId>,
     pub void_from: Option<NaiveDate>,
     pub offered_on: Option<NaiveDate>,
-    pub offered_to: Option<String>,
+    /// The councils the void was offered to.
+    pub offered_to: Option<Json<Vec<String>>>,
 }
 
 impl BedRow {
@@ -107,20 +108,17 @@ impl BedRow {
         if self.placement_id.is_some() || self.offered_on.is_none() {
             return Vec::new();
         }
-        self.offered_to
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default()
+        self.offered_to.clone().map(|to| to.0).unwrap_or_default()
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bed_stays)]
 pub struct StayRow {
-    pub id: String,
-    pub block_contract_id: String,
+    pub id: StayId,
+    pub block_contract_id: BlockContractId,
     pub bed: i32,
-    pub placement_id: String,
+    pub placement_id: PlacementId,
     pub council: String,
     pub from_date: NaiveDate,
     pub to_date: Option<NaiveDate>,
@@ -139,15 +137,18 @@ impl StayRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_contract_extensions)]
 pub struct ExtensionRow {
-    pub id: String,
-    pub block_contract_id: String,
+    pub id: ExtensionId,
+    pub block_contract_id: BlockContractId,
     pub previous_end_date: NaiveDate,
     pub new_end_date: NaiveDate,
     pub extended_by: String,
     pub extended_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<BlockContractRow>, DbError> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: BlockContractId,
+) -> Result<Option<BlockContractRow>, DbError> {
     Ok(block_contracts::table
         .find(id)
         .select(BlockContractRow::as_select())
@@ -159,7 +160,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<BlockContractRow
 pub fn visible(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: BlockContractId,
 ) -> Result<BlockContractRow, DbError> {
     Ok(if_visible(who, find(conn, id)?)?)
 }
@@ -185,7 +186,7 @@ pub fn list_visible(
     Ok(only_visible(who, rows))
 }
 
-pub fn beds(conn: &mut DbConnection, id: &str) -> Result<Vec<BedRow>, DbError> {
+pub fn beds(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<BedRow>, DbError> {
     Ok(block_beds::table
         .filter(block_beds::block_contract_id.eq(id))
         .order(block_beds::bed)
@@ -193,7 +194,11 @@ pub fn beds(conn: &mut DbConnection, id: &str) -> Result<Vec<BedRow>, DbError> {
         .load(conn)?)
 }
 
-fn bed_row(conn: &mut DbConnection, id: &str, bed: u16) -> Result<Option<BedRow>, DbError> {
+fn bed_row(
+    conn: &mut DbConnection,
+    id: BlockContractId,
+    bed: u16,
+) -> Result<Option<BedRow>, DbError> {
     Ok(block_beds::table
         .find((id, bed as i32))
         .select(BedRow::as_select())
@@ -202,7 +207,7 @@ fn bed_row(conn: &mut DbConnection, id: &str, bed: u16) -> Result<Option<BedRow>
 }
 
 /// Every stay in the contract's beds, by bed and date.
-pub fn stays(conn: &mut DbConnection, id: &str) -> Result<Vec<StayRow>, DbError> {
+pub fn stays(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<StayRow>, DbError> {
     Ok(bed_stays::table
         .filter(bed_stays::block_contract_id.eq(id))
         .order((bed_stays::bed, bed_stays::from_date))
@@ -210,7 +215,10 @@ pub fn stays(conn: &mut DbConnection, id: &str) -> Result<Vec<StayRow>, DbError>
         .load(conn)?)
 }
 
-pub fn extensions(conn: &mut DbConnection, id: &str) -> Result<Vec<ExtensionRow>, DbError> {
+pub fn extensions(
+    conn: &mut DbConnection,
+    id: BlockContractId,
+) -> Result<Vec<ExtensionRow>, DbError> {
     Ok(block_contract_extensions::table
         .filter(block_contract_extensions::block_contract_id.eq(id))
         .order(block_contract_extensions::extended_at)
@@ -229,7 +237,7 @@ pub fn let_contract(
     diesel::insert_into(block_contracts::table)
         .values(row)
         .execute(conn)?;
-    let id = stored_uuid(&row.id)?;
+    let id = row.id.into();
     events.emit(
         &row.partnership,
         &BlockContractLet {
@@ -237,8 +245,8 @@ pub fn let_contract(
             lead_council: row.lead_council.clone(),
             provider_id: row.provider_id.clone(),
             beds: row.beds as u16,
-            block_weekly_rate_pence: row.block_weekly_rate_pence,
-            spot_weekly_rate_pence: row.spot_weekly_rate_pence,
+            block_weekly_rate_pence: row.block_weekly_rate_pence.0,
+            spot_weekly_rate_pence: row.spot_weekly_rate_pence.0,
             start_date: row.start_date,
             end_date: row.end_date,
             planned_annual_saving_pence: row.planned_annual_saving().0,
@@ -247,7 +255,7 @@ pub fn let_contract(
     let mut beds = Vec::with_capacity(held_for.len());
     for (i, council) in held_for.iter().enumerate() {
         let bed = BedRow {
-            block_contract_id: row.id.clone(),
+            block_contract_id: row.id,
             bed: i as i32 + 1,
             held_for: council.clone(),
             placement_id: None,
@@ -297,7 +305,7 @@ pub fn extend(
     let new_end = rules::extended_end(c.end_date, c.extension_years as u16);
     let n = diesel::update(
         block_contracts::table
-            .find(&c.id)
+            .find(c.id)
             .filter(block_contracts::extensions_used.eq(c.extensions_used))
             .filter(block_contracts::end_date.eq(c.end_date)),
     )
@@ -310,8 +318,8 @@ pub fn extend(
         return Err(none_left().into());
     }
     let ext = ExtensionRow {
-        id: Uuid::now_v7().to_string(),
-        block_contract_id: c.id.clone(),
+        id: ExtensionId::new(),
+        block_contract_id: c.id,
         previous_end_date: c.end_date,
         new_end_date: new_end,
         extended_by: by.to_owned(),
@@ -323,7 +331,7 @@ pub fn extend(
     events.emit(
         &c.partnership,
         &BlockContractExtended {
-            block_contract_id: stored_uuid(&c.id)?,
+            block_contract_id: c.id.into(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             previous_end_date: c.end_date,
@@ -358,7 +366,7 @@ fn bed_occupied(bed: u16) -> Problem {
 /// Whether any stay in the bed runs into `on` or later (an open stay always does).
 fn occupied_from(
     conn: &mut DbConnection,
-    id: &str,
+    id: BlockContractId,
     bed: u16,
     on: NaiveDate,
 ) -> Result<bool, DbError> {
@@ -380,7 +388,7 @@ fn occupied_from(
 pub fn admit_to_bed(
     conn: &mut DbConnection,
     council: &str,
-    block_contract_id: &str,
+    block_contract_id: BlockContractId,
     bed: u16,
     on: NaiveDate,
 ) -> Result<BedAdmission, DbError> {
@@ -406,7 +414,7 @@ pub fn admit_to_bed(
         )
         .into());
     }
-    let b = bed_row(conn, &c.id, bed)?
+    let b = bed_row(conn, c.id, bed)?
         .ok_or_else(|| anyhow::anyhow!("bed {bed} of block contract {} is missing", c.id))?;
     let offered = b.held_for != council;
     if offered && !b.offered_to().iter().any(|o| o == council) {
@@ -419,13 +427,13 @@ pub fn admit_to_bed(
         )
         .into());
     }
-    if b.placement_id.is_some() || occupied_from(conn, &c.id, bed, on)? {
+    if b.placement_id.is_some() || occupied_from(conn, c.id, bed, on)? {
         return Err(bed_occupied(bed).into());
     }
     Ok(BedAdmission {
         partnership: c.partnership,
         provider_id: c.provider_id,
-        weekly_rate_pence: c.block_weekly_rate_pence,
+        weekly_rate_pence: c.block_weekly_rate_pence.0,
         held_for: b.held_for,
         offered,
     })
@@ -436,27 +444,27 @@ pub fn admit_to_bed(
 /// `/problems/bed-occupied`.
 pub fn bed_filled(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: BlockContractId,
     bed: u16,
-    placement_id: &str,
+    placement_id: PlacementId,
     council: &str,
     on: NaiveDate,
     events: &mut Events,
 ) -> Result<(), DbError> {
     let c = find(conn, block_contract_id)?.ok_or_else(|| Problem::not_found("block contract"))?;
-    if occupied_from(conn, &c.id, bed, on)? {
+    if occupied_from(conn, c.id, bed, on)? {
         return Err(bed_occupied(bed).into());
     }
     let n = diesel::update(
         block_beds::table
-            .find((&c.id, bed as i32))
+            .find((c.id, bed as i32))
             .filter(block_beds::placement_id.is_null()),
     )
     .set((
         block_beds::placement_id.eq(Some(placement_id)),
         block_beds::void_from.eq(None::<NaiveDate>),
         block_beds::offered_on.eq(None::<NaiveDate>),
-        block_beds::offered_to.eq(None::<String>),
+        block_beds::offered_to.eq(None::<Json<Vec<String>>>),
     ))
     .execute(conn)?;
     if n != 1 {
@@ -464,10 +472,10 @@ pub fn bed_filled(
     }
     diesel::insert_into(bed_stays::table)
         .values(&StayRow {
-            id: Uuid::now_v7().to_string(),
-            block_contract_id: c.id.clone(),
+            id: StayId::new(),
+            block_contract_id: c.id,
             bed: bed as i32,
-            placement_id: placement_id.to_owned(),
+            placement_id,
             council: council.to_owned(),
             from_date: on,
             to_date: None,
@@ -476,9 +484,9 @@ pub fn bed_filled(
     events.emit(
         &c.partnership,
         &BedFilled {
-            block_contract_id: stored_uuid(&c.id)?,
+            block_contract_id: c.id.into(),
             bed,
-            placement_id: stored_uuid(placement_id)?,
+            placement_id: placement_id.into(),
             council: council.to_owned(),
             provider_id: c.provider_id.clone(),
             filled_on: on,
@@ -492,16 +500,16 @@ pub fn bed_filled(
 /// ended by then). 409 `/problems/not-in-bed` if the placement is not in the bed.
 pub fn bed_emptied(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: BlockContractId,
     bed: u16,
-    placement_id: &str,
+    placement_id: PlacementId,
     last_night: NaiveDate,
     events: &mut Events,
 ) -> Result<(), DbError> {
     let c = find(conn, block_contract_id)?.ok_or_else(|| Problem::not_found("block contract"))?;
     let stay: StayRow = bed_stays::table
         .filter(bed_stays::placement_id.eq(placement_id))
-        .filter(bed_stays::block_contract_id.eq(&c.id))
+        .filter(bed_stays::block_contract_id.eq(c.id))
         .filter(bed_stays::bed.eq(bed as i32))
         .filter(bed_stays::to_date.is_null())
         .select(StayRow::as_select())
@@ -521,30 +529,30 @@ pub fn bed_emptied(
         )
         .into());
     }
-    diesel::update(bed_stays::table.find(&stay.id))
+    diesel::update(bed_stays::table.find(stay.id))
         .set(bed_stays::to_date.eq(Some(last_night)))
         .execute(conn)?;
     let void_from = last_night + Days::new(1);
     diesel::update(
         block_beds::table
-            .find((&c.id, bed as i32))
+            .find((c.id, bed as i32))
             .filter(block_beds::placement_id.eq(placement_id)),
     )
     .set((
-        block_beds::placement_id.eq(None::<String>),
+        block_beds::placement_id.eq(None::<PlacementId>),
         block_beds::void_from.eq(Some(void_from)),
         block_beds::offered_on.eq(None::<NaiveDate>),
-        block_beds::offered_to.eq(None::<String>),
+        block_beds::offered_to.eq(None::<Json<Vec<String>>>),
     ))
     .execute(conn)?;
     if void_from <= c.end_date {
-        let held_for = bed_row(conn, &c.id, bed)?
+        let held_for = bed_row(conn, c.id, bed)?
             .map(|b| b.held_for)
             .unwrap_or_else(|| c.lead_council.clone());
         events.emit(
             &c.partnership,
             &BedVoid {
-                block_contract_id: stored_uuid(&c.id)?,
+                block_contract_id: c.id.into(),
                 bed,
                 council: held_for,
                 provider_id: c.provider_id.clone(),
@@ -589,32 +597,29 @@ pub fn sweep(
         let to = rules::offer_to(partnership, &b.held_for);
         let n = diesel::update(
             block_beds::table
-                .find((&b.block_contract_id, b.bed))
+                .find((b.block_contract_id, b.bed))
                 .filter(block_beds::placement_id.is_null())
                 .filter(block_beds::void_from.eq(Some(void_from)))
                 .filter(block_beds::offered_on.is_null()),
         )
         .set((
             block_beds::offered_on.eq(Some(today)),
-            block_beds::offered_to.eq(Some(
-                serde_json::to_string(&to).map_err(anyhow::Error::from)?,
-            )),
+            block_beds::offered_to.eq(Some(Json(to.clone()))),
         ))
         .execute(conn)?;
         if n != 1 {
             continue;
         }
-        let opt_uuid = |s: &Option<String>| s.as_deref().map(stored_uuid).transpose();
         events.emit(
             &c.partnership,
             &BedOffered {
-                block_contract_id: stored_uuid(&c.id)?,
+                block_contract_id: c.id.into(),
                 bed: b.bed as u16,
                 offered_by: b.held_for.clone(),
                 offered_to: to,
                 provider_id: c.provider_id.clone(),
-                lot_id: opt_uuid(&c.lot_id)?,
-                home_id: opt_uuid(&c.home_id)?,
+                lot_id: c.lot_id.map(Into::into),
+                home_id: c.home_id.map(Into::into),
                 postcode_district: c.postcode_district.clone().unwrap_or_default(),
                 available_from: void_from.max(today),
                 offer_expires_on: c.end_date,

@@ -6,23 +6,27 @@ use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::IpaReviewDue;
 use hub_platform::{
-    Principal,
+    Pence, Principal,
     db::{DbConnection, DbError},
+    sql::Json,
 };
 
 use super::Visible;
-use crate::domain::{
-    PlacementStatus,
-    ipa::{REVIEW_NOTICE_DAYS, VersionStatus, review_notice},
-    may_see,
-};
 use crate::schema::{ipa_reviews, ipa_versions, ipas, placements};
+use crate::{
+    domain::{
+        PlacementStatus,
+        ipa::{Extra, REVIEW_NOTICE_DAYS, ReviewOutcome, VersionStatus, review_notice},
+        may_see,
+    },
+    ids::{IpaId, PlacementId, ReviewId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipas)]
 pub struct IpaRow {
-    pub id: String,
-    pub placement_id: String,
+    pub id: IpaId,
+    pub placement_id: PlacementId,
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
@@ -46,13 +50,12 @@ impl Visible for IpaRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipa_versions)]
 pub struct VersionRow {
-    pub ipa_id: String,
+    pub ipa_id: IpaId,
     pub version: i32,
-    pub status: String,
-    pub weekly_rate_pence: i64,
-    /// JSON array of [`crate::domain::ipa::Extra`].
-    pub extras: String,
-    pub extras_weekly_pence: i64,
+    pub status: VersionStatus,
+    pub weekly_rate_pence: Pence,
+    pub extras: Json<Vec<Extra>>,
+    pub extras_weekly_pence: Pence,
     pub contact_arrangements: String,
     pub review_frequency_months: i32,
     pub effective_from: NaiveDate,
@@ -71,11 +74,11 @@ pub struct VersionRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipa_reviews)]
 pub struct ReviewRow {
-    pub id: String,
-    pub ipa_id: String,
+    pub id: ReviewId,
+    pub ipa_id: IpaId,
     pub reviewed_on: NaiveDate,
     pub was_due_on: Option<NaiveDate>,
-    pub outcome: String,
+    pub outcome: ReviewOutcome,
     pub notes: Option<String>,
     pub next_review_on: NaiveDate,
     pub recorded_by: String,
@@ -83,7 +86,10 @@ pub struct ReviewRow {
     pub recorded_at: NaiveDateTime,
 }
 
-pub fn ipa_of(conn: &mut DbConnection, placement_id: &str) -> Result<Option<IpaRow>, DbError> {
+pub fn ipa_of(
+    conn: &mut DbConnection,
+    placement_id: PlacementId,
+) -> Result<Option<IpaRow>, DbError> {
     Ok(ipas::table
         .filter(ipas::placement_id.eq(placement_id))
         .select(IpaRow::as_select())
@@ -97,7 +103,7 @@ pub fn create_ipa(conn: &mut DbConnection, row: &IpaRow) -> Result<(), DbError> 
 }
 
 /// The versions of an IPA, first to last.
-pub fn versions(conn: &mut DbConnection, ipa_id: &str) -> Result<Vec<VersionRow>, DbError> {
+pub fn versions(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<VersionRow>, DbError> {
     Ok(ipa_versions::table
         .filter(ipa_versions::ipa_id.eq(ipa_id))
         .order(ipa_versions::version.asc())
@@ -115,7 +121,7 @@ pub fn insert_version(conn: &mut DbConnection, row: &VersionRow) -> Result<(), D
 /// The provider signs a drafted version; false unless it was awaiting the provider.
 pub fn sign_version(
     conn: &mut DbConnection,
-    ipa_id: &str,
+    ipa_id: IpaId,
     version: i32,
     by: &str,
     at: NaiveDateTime,
@@ -123,10 +129,10 @@ pub fn sign_version(
     let n = diesel::update(
         ipa_versions::table
             .find((ipa_id, version))
-            .filter(ipa_versions::status.eq(VersionStatus::AwaitingProvider.code())),
+            .filter(ipa_versions::status.eq(VersionStatus::AwaitingProvider)),
     )
     .set((
-        ipa_versions::status.eq(VersionStatus::AwaitingApproval.code()),
+        ipa_versions::status.eq(VersionStatus::AwaitingApproval),
         ipa_versions::provider_signed_by.eq(Some(by)),
         ipa_versions::provider_signed_at.eq(Some(at)),
     ))
@@ -137,7 +143,7 @@ pub fn sign_version(
 /// The council withdraws a version not yet approved; false unless it was pending.
 pub fn withdraw_version(
     conn: &mut DbConnection,
-    ipa_id: &str,
+    ipa_id: IpaId,
     version: i32,
     by: &str,
     at: NaiveDateTime,
@@ -145,12 +151,12 @@ pub fn withdraw_version(
     let n = diesel::update(
         ipa_versions::table.find((ipa_id, version)).filter(
             ipa_versions::status
-                .eq(VersionStatus::AwaitingProvider.code())
-                .or(ipa_versions::status.eq(VersionStatus::AwaitingApproval.code())),
+                .eq(VersionStatus::AwaitingProvider)
+                .or(ipa_versions::status.eq(VersionStatus::AwaitingApproval)),
         ),
     )
     .set((
-        ipa_versions::status.eq(VersionStatus::Withdrawn.code()),
+        ipa_versions::status.eq(VersionStatus::Withdrawn),
         ipa_versions::withdrawn_by.eq(Some(by)),
         ipa_versions::withdrawn_at.eq(Some(at)),
     ))
@@ -164,18 +170,18 @@ pub fn withdraw_version(
 pub fn approve_version(
     conn: &mut DbConnection,
     v: &VersionRow,
-    placement_id: &str,
+    placement_id: PlacementId,
     next_review_on: NaiveDate,
     by: &str,
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let n = diesel::update(
         ipa_versions::table
-            .find((&v.ipa_id, v.version))
-            .filter(ipa_versions::status.eq(VersionStatus::AwaitingApproval.code())),
+            .find((v.ipa_id, v.version))
+            .filter(ipa_versions::status.eq(VersionStatus::AwaitingApproval)),
     )
     .set((
-        ipa_versions::status.eq(VersionStatus::Approved.code()),
+        ipa_versions::status.eq(VersionStatus::Approved),
         ipa_versions::approved_by.eq(Some(by)),
         ipa_versions::approved_at.eq(Some(at)),
     ))
@@ -187,11 +193,11 @@ pub fn approve_version(
         ipa_versions::table
             .filter(ipa_versions::ipa_id.eq(&v.ipa_id))
             .filter(ipa_versions::version.ne(v.version))
-            .filter(ipa_versions::status.eq(VersionStatus::Approved.code())),
+            .filter(ipa_versions::status.eq(VersionStatus::Approved)),
     )
-    .set(ipa_versions::status.eq(VersionStatus::Superseded.code()))
+    .set(ipa_versions::status.eq(VersionStatus::Superseded))
     .execute(conn)?;
-    diesel::update(ipas::table.find(&v.ipa_id))
+    diesel::update(ipas::table.find(v.ipa_id))
         .set((
             ipas::approved_version.eq(Some(v.version)),
             ipas::review_frequency_months.eq(Some(v.review_frequency_months)),
@@ -213,13 +219,13 @@ pub fn record_review(conn: &mut DbConnection, row: &ReviewRow) -> Result<(), DbE
     diesel::insert_into(ipa_reviews::table)
         .values(row)
         .execute(conn)?;
-    diesel::update(ipas::table.find(&row.ipa_id))
+    diesel::update(ipas::table.find(row.ipa_id))
         .set(ipas::next_review_on.eq(Some(row.next_review_on)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn reviews(conn: &mut DbConnection, ipa_id: &str) -> Result<Vec<ReviewRow>, DbError> {
+pub fn reviews(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<ReviewRow>, DbError> {
     Ok(ipa_reviews::table
         .filter(ipa_reviews::ipa_id.eq(ipa_id))
         .order((
@@ -241,7 +247,7 @@ pub fn reviews_due(
     let horizon = today + Days::new(REVIEW_NOTICE_DAYS);
     let mut q = ipas::table
         .inner_join(placements::table)
-        .filter(placements::status.eq(PlacementStatus::Active.code()))
+        .filter(placements::status.eq(PlacementStatus::Active))
         .filter(ipas::next_review_on.le(horizon))
         .into_boxed();
     if let Some(c) = council {
@@ -276,9 +282,7 @@ pub fn sweep_ipa_reviews(
         let Some(overdue) = review_notice(on, today) else {
             continue;
         };
-        let target = ipas::table
-            .find(&ipa.id)
-            .filter(ipas::next_review_on.eq(on));
+        let target = ipas::table.find(ipa.id).filter(ipas::next_review_on.eq(on));
         let n = if overdue {
             diesel::update(
                 target.filter(
@@ -307,8 +311,8 @@ pub fn sweep_ipa_reviews(
             events.emit(
                 &ipa.partnership,
                 &IpaReviewDue {
-                    placement_id: super::uuid(&ipa.placement_id)?,
-                    ipa_id: super::uuid(&ipa.id)?,
+                    placement_id: ipa.placement_id.into(),
+                    ipa_id: ipa.id.into(),
                     council: ipa.council.clone(),
                     provider_id: ipa.provider_id.clone(),
                     review_due_on: on,

@@ -11,7 +11,7 @@ pub use ipa::sweep_ipa_reviews;
 pub use orders::{OrderRow, find_order, order_for_competition, sweep_overdue_orders};
 pub use placements::{PlacementRow, find_placement, placement_for_order};
 
-use hub_platform::{Principal, Problem, db::DbError};
+use hub_platform::{Principal, Problem};
 
 /// A row only some callers may see. To anyone else it does not exist: reading it is 404, as
 /// for an id that was never stored, and lists leave it out.
@@ -33,9 +33,4 @@ pub fn if_visible<T: Visible>(who: &Principal, found: Option<T>) -> Result<T, Pr
 /// The rows `who` may see, in their order.
 pub fn only_visible<T: Visible>(who: &Principal, rows: Vec<T>) -> Vec<T> {
     rows.into_iter().filter(|r| r.visible_to(who)).collect()
-}
-
-/// A stored id as a UUID (a bad one is an internal error).
-pub fn uuid(s: &str) -> Result<uuid::Uuid, DbError> {
-    uuid::Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored id `{s}`: {e}")))
 }

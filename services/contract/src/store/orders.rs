@@ -5,32 +5,35 @@ use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::OrderOverdue;
 use hub_platform::{
-    Principal,
+    Pence, Principal,
     db::{DbConnection, DbError},
 };
 
 use super::Visible;
-use crate::domain::{OrderStatus, may_see};
 use crate::schema::{order_variations, orders};
+use crate::{
+    domain::{OrderStatus, may_see, orders::DeclineReason},
+    ids::{CompetitionId, FrameworkId, LotId, OrderId, ReferralId, VariationId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
-    pub id: String,
-    pub competition_id: String,
-    pub referral_id: String,
+    pub id: OrderId,
+    pub competition_id: CompetitionId,
+    pub referral_id: ReferralId,
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
-    pub framework_id: String,
-    pub weekly_rate_pence: i64,
+    pub framework_id: FrameworkId,
+    pub weekly_rate_pence: Pence,
     pub start_date: NaiveDate,
-    pub status: String,
+    pub status: OrderStatus,
     pub issued_at: NaiveDateTime,
     pub due_by: NaiveDate,
     pub signed_by: Option<String>,
     pub signed_at: Option<NaiveDateTime>,
-    pub lot_id: Option<String>,
+    pub lot_id: Option<LotId>,
     pub emergency: bool,
     pub timescale_agreed_with: Option<String>,
     pub timescale_recorded_by: Option<String>,
@@ -38,7 +41,7 @@ pub struct OrderRow {
     pub late: bool,
     pub declined_by: Option<String>,
     pub declined_at: Option<NaiveDateTime>,
-    pub decline_reason: Option<String>,
+    pub decline_reason: Option<DeclineReason>,
     pub decline_detail: Option<String>,
     pub overdue_raised_at: Option<NaiveDateTime>,
 }
@@ -54,8 +57,8 @@ impl Visible for OrderRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_variations)]
 pub struct VariationRow {
-    pub id: String,
-    pub order_id: String,
+    pub id: VariationId,
+    pub order_id: OrderId,
     pub seq: i32,
     pub what: String,
     pub why: String,
@@ -65,7 +68,7 @@ pub struct VariationRow {
     pub recorded_at: NaiveDateTime,
 }
 
-pub fn find_order(conn: &mut DbConnection, id: &str) -> Result<Option<OrderRow>, DbError> {
+pub fn find_order(conn: &mut DbConnection, id: OrderId) -> Result<Option<OrderRow>, DbError> {
     Ok(orders::table
         .find(id)
         .select(OrderRow::as_select())
@@ -76,7 +79,7 @@ pub fn find_order(conn: &mut DbConnection, id: &str) -> Result<Option<OrderRow>,
 /// The order issued for a competition's award, if there is one.
 pub fn order_for_competition(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: CompetitionId,
 ) -> Result<Option<OrderRow>, DbError> {
     Ok(orders::table
         .filter(orders::competition_id.eq(competition_id))
@@ -85,12 +88,19 @@ pub fn order_for_competition(
         .optional()?)
 }
 
+pub fn insert(conn: &mut DbConnection, row: &OrderRow) -> Result<(), DbError> {
+    diesel::insert_into(orders::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Signs an issued order (`late` when after its due day). Returns false (and changes
 /// nothing) unless the order is still `issued`: the status check is in the UPDATE itself,
 /// so two signers, or a signer and a decliner, cannot both win.
 pub fn sign_order(
     conn: &mut DbConnection,
-    id: &str,
+    id: OrderId,
     by: &str,
     at: NaiveDateTime,
     late: bool,
@@ -98,10 +108,10 @@ pub fn sign_order(
     let n = diesel::update(
         orders::table
             .find(id)
-            .filter(orders::status.eq(OrderStatus::Issued.code())),
+            .filter(orders::status.eq(OrderStatus::Issued)),
     )
     .set((
-        orders::status.eq(OrderStatus::Signed.code()),
+        orders::status.eq(OrderStatus::Signed),
         orders::signed_by.eq(Some(by)),
         orders::signed_at.eq(Some(at)),
         orders::late.eq(late),
@@ -113,19 +123,19 @@ pub fn sign_order(
 /// Declines an issued order; false unless it was still `issued` (as [`sign_order`]).
 pub fn decline_order(
     conn: &mut DbConnection,
-    id: &str,
+    id: OrderId,
     by: &str,
     at: NaiveDateTime,
-    reason: &str,
+    reason: DeclineReason,
     detail: Option<&str>,
 ) -> Result<bool, DbError> {
     let n = diesel::update(
         orders::table
             .find(id)
-            .filter(orders::status.eq(OrderStatus::Issued.code())),
+            .filter(orders::status.eq(OrderStatus::Issued)),
     )
     .set((
-        orders::status.eq(OrderStatus::Declined.code()),
+        orders::status.eq(OrderStatus::Declined),
         orders::declined_by.eq(Some(by)),
         orders::declined_at.eq(Some(at)),
         orders::decline_reason.eq(Some(reason)),
@@ -139,7 +149,7 @@ pub fn decline_order(
 /// overdue mark, so the order is raised again if that day passes too.
 pub fn set_timescale(
     conn: &mut DbConnection,
-    id: &str,
+    id: OrderId,
     due_by: NaiveDate,
     agreed_with: &str,
     by: &str,
@@ -147,7 +157,7 @@ pub fn set_timescale(
 ) -> Result<bool, DbError> {
     let target = orders::table
         .find(id)
-        .filter(orders::status.eq(OrderStatus::Issued.code()));
+        .filter(orders::status.eq(OrderStatus::Issued));
     let n = diesel::update(target)
         .set((
             orders::due_by.eq(due_by),
@@ -180,7 +190,10 @@ pub fn add_variation(
     Ok(row)
 }
 
-pub fn variations(conn: &mut DbConnection, order_id: &str) -> Result<Vec<VariationRow>, DbError> {
+pub fn variations(
+    conn: &mut DbConnection,
+    order_id: OrderId,
+) -> Result<Vec<VariationRow>, DbError> {
     Ok(order_variations::table
         .filter(order_variations::order_id.eq(order_id))
         .order(order_variations::seq.asc())
@@ -197,7 +210,7 @@ pub fn sweep_overdue_orders(
     events: &mut Events,
 ) -> Result<usize, DbError> {
     let due: Vec<OrderRow> = orders::table
-        .filter(orders::status.eq(OrderStatus::Issued.code()))
+        .filter(orders::status.eq(OrderStatus::Issued))
         .filter(orders::due_by.lt(today))
         .filter(orders::overdue_raised_at.is_null())
         .order(orders::due_by.asc())
@@ -209,8 +222,8 @@ pub fn sweep_overdue_orders(
     for o in due {
         let n = diesel::update(
             orders::table
-                .find(&o.id)
-                .filter(orders::status.eq(OrderStatus::Issued.code()))
+                .find(o.id)
+                .filter(orders::status.eq(OrderStatus::Issued))
                 .filter(orders::due_by.lt(today))
                 .filter(orders::overdue_raised_at.is_null()),
         )
@@ -220,7 +233,7 @@ pub fn sweep_overdue_orders(
             events.emit(
                 &o.partnership,
                 &OrderOverdue {
-                    order_id: super::uuid(&o.id)?,
+                    order_id: o.id.into(),
                     provider_id: o.provider_id.clone(),
                     council: o.council.clone(),
                     due_by: o.due_by,

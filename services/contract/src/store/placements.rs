@@ -3,40 +3,43 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_platform::{
-    Principal,
+    Pence, Principal,
     db::{DbConnection, DbError},
 };
 
 use super::Visible;
-use crate::domain::{PlacementStatus, may_see};
 use crate::schema::placements;
+use crate::{
+    domain::{PlacementStatus, may_see, placements::EndReason},
+    ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]
 pub struct PlacementRow {
-    pub id: String,
-    pub order_id: Option<String>,
-    pub referral_id: String,
+    pub id: PlacementId,
+    pub order_id: Option<OrderId>,
+    pub referral_id: ReferralId,
     pub council: String,
     pub partnership: String,
     pub provider_id: String,
     /// The core weekly fee now agreed (the order's or block's, then the latest approved IPA's).
-    pub weekly_rate_pence: i64,
+    pub weekly_rate_pence: Pence,
     pub start_date: NaiveDate,
-    pub status: String,
+    pub status: PlacementStatus,
     pub created_by: String,
     pub created_by_org: String,
     pub created_at: NaiveDateTime,
-    pub extras_weekly_pence: i64,
+    pub extras_weekly_pence: Pence,
     /// From when `weekly_rate_pence` and `extras_weekly_pence` apply (None: from the start).
     pub rate_effective_from: Option<NaiveDate>,
-    pub block_contract_id: Option<String>,
+    pub block_contract_id: Option<BlockContractId>,
     pub bed: Option<i32>,
-    pub home_id: Option<String>,
+    pub home_id: Option<HomeId>,
     pub home_latitude: Option<f64>,
     pub home_longitude: Option<f64>,
     pub end_date: Option<NaiveDate>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub end_note: Option<String>,
     pub ended_by: Option<String>,
     pub ended_at: Option<NaiveDateTime>,
@@ -44,13 +47,13 @@ pub struct PlacementRow {
 
 impl PlacementRow {
     pub fn is_active(&self) -> bool {
-        self.status == PlacementStatus::Active.code()
+        self.status == PlacementStatus::Active
     }
 
     /// The block bed the child is in, if any.
-    pub fn block_bed(&self) -> Option<(&str, u16)> {
-        match (&self.block_contract_id, self.bed) {
-            (Some(c), Some(b)) => Some((c.as_str(), u16::try_from(b).ok()?)),
+    pub fn block_bed(&self) -> Option<(BlockContractId, u16)> {
+        match (self.block_contract_id, self.bed) {
+            (Some(c), Some(b)) => Some((c, u16::try_from(b).ok()?)),
             _ => None,
         }
     }
@@ -65,7 +68,17 @@ impl Visible for PlacementRow {
     }
 }
 
-pub fn find_placement(conn: &mut DbConnection, id: &str) -> Result<Option<PlacementRow>, DbError> {
+pub fn insert(conn: &mut DbConnection, row: &PlacementRow) -> Result<(), DbError> {
+    diesel::insert_into(placements::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_placement(
+    conn: &mut DbConnection,
+    id: PlacementId,
+) -> Result<Option<PlacementRow>, DbError> {
     Ok(placements::table
         .find(id)
         .select(PlacementRow::as_select())
@@ -75,7 +88,7 @@ pub fn find_placement(conn: &mut DbConnection, id: &str) -> Result<Option<Placem
 
 pub fn placement_for_order(
     conn: &mut DbConnection,
-    order_id: &str,
+    order_id: OrderId,
 ) -> Result<Option<PlacementRow>, DbError> {
     Ok(placements::table
         .filter(placements::order_id.eq(order_id))
@@ -88,9 +101,9 @@ pub fn placement_for_order(
 /// check is in the UPDATE, so it cannot be ended twice.
 pub fn end_placement(
     conn: &mut DbConnection,
-    id: &str,
+    id: PlacementId,
     end_date: NaiveDate,
-    reason: &str,
+    reason: EndReason,
     note: Option<&str>,
     by: &str,
     at: NaiveDateTime,
@@ -98,10 +111,10 @@ pub fn end_placement(
     let n = diesel::update(
         placements::table
             .find(id)
-            .filter(placements::status.eq(PlacementStatus::Active.code())),
+            .filter(placements::status.eq(PlacementStatus::Active)),
     )
     .set((
-        placements::status.eq(PlacementStatus::Ended.code()),
+        placements::status.eq(PlacementStatus::Ended),
         placements::end_date.eq(Some(end_date)),
         placements::end_reason.eq(Some(reason)),
         placements::end_note.eq(note),
@@ -118,7 +131,7 @@ pub fn list(
     council: Option<&str>,
     provider_id: Option<&str>,
     referral_id: Option<&str>,
-    status: Option<&str>,
+    status: Option<PlacementStatus>,
 ) -> Result<Vec<PlacementRow>, DbError> {
     let mut q = placements::table.into_boxed();
     if let Some(c) = council {
@@ -131,7 +144,7 @@ pub fn list(
         q = q.filter(placements::referral_id.eq(r.to_owned()));
     }
     if let Some(s) = status {
-        q = q.filter(placements::status.eq(s.to_owned()));
+        q = q.filter(placements::status.eq(s));
     }
     Ok(q.order(placements::created_at.desc())
         .limit(500)

@@ -9,28 +9,31 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use crate::domain::{
-    PlacementStatus,
-    placements::{ReferralFacts, ReferralRefusal, block_bed_referral},
-};
 use crate::schema::{placements, referral_facts};
+use crate::{
+    domain::{
+        PlacementStatus,
+        placements::{ReferralFacts, ReferralRefusal, block_bed_referral},
+    },
+    ids::{CompetitionId, ReferralId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = referral_facts)]
 pub struct ReferralFactRow {
-    pub referral_id: String,
+    pub referral_id: ReferralId,
     pub council: String,
     pub partnership: String,
     pub withdrawn: bool,
     pub closed: bool,
-    pub competition_id: Option<String>,
+    pub competition_id: Option<CompetitionId>,
     pub competition_open: bool,
     /// `occurred_at` of the last competition event applied.
     pub competition_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReferralFactRow>, DbError> {
+pub fn find(conn: &mut DbConnection, id: ReferralId) -> Result<Option<ReferralFactRow>, DbError> {
     Ok(referral_facts::table
         .find(id)
         .select(ReferralFactRow::as_select())
@@ -44,7 +47,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReferralFactRow>
 /// the event is retried.
 pub fn seen(
     conn: &mut DbConnection,
-    id: &str,
+    id: ReferralId,
     council: &str,
     partnership: &str,
     now: NaiveDateTime,
@@ -53,7 +56,7 @@ pub fn seen(
         return Ok(row);
     }
     let row = ReferralFactRow {
-        referral_id: id.to_owned(),
+        referral_id: id,
         council: council.to_owned(),
         partnership: partnership.to_owned(),
         withdrawn: false,
@@ -72,7 +75,7 @@ pub fn seen(
 /// `referral.withdrawn` or `referral.closed`: for good, whenever it arrives.
 pub fn ended(
     conn: &mut DbConnection,
-    id: &str,
+    id: ReferralId,
     council: &str,
     partnership: &str,
     how: Ended,
@@ -113,28 +116,30 @@ pub enum CompetitionFact {
     Awarded,
 }
 
+/// Which referral an event is about, whose, and in which partnership (the envelope's).
+pub struct About<'a> {
+    pub referral: ReferralId,
+    pub council: &'a str,
+    pub partnership: &'a str,
+}
+
 /// A competition event that happened `at` for the referral: applied unless an event later
 /// than it was applied already (it arrived late, after a retry); a close of a competition
 /// other than the one the referral is in changes nothing.
-#[allow(clippy::too_many_arguments)]
 pub fn competition(
     conn: &mut DbConnection,
-    id: &str,
-    council: &str,
-    partnership: &str,
-    competition_id: &str,
+    about: &About<'_>,
+    competition_id: CompetitionId,
     fact: CompetitionFact,
     at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let row = seen(conn, id, council, partnership, now)?;
+    let id = about.referral;
+    let row = seen(conn, id, about.council, about.partnership, now)?;
     if row.competition_at.is_some_and(|last| at < last) {
         return Ok(());
     }
-    let other = row
-        .competition_id
-        .as_deref()
-        .is_some_and(|c| c != competition_id);
+    let other = row.competition_id.is_some_and(|c| c != competition_id);
     if fact == CompetitionFact::Closed && other {
         return Ok(());
     }
@@ -154,7 +159,7 @@ pub fn competition(
 /// `referral`, or 422 naming `/referral_id`, when not.
 pub fn check_block_bed(
     conn: &mut DbConnection,
-    id: &str,
+    id: ReferralId,
     council: &str,
     partnership: &str,
 ) -> Result<(), DbError> {
@@ -162,7 +167,7 @@ pub fn check_block_bed(
     let placed = diesel::select(diesel::dsl::exists(
         placements::table
             .filter(placements::referral_id.eq(id))
-            .filter(placements::status.eq(PlacementStatus::Active.code())),
+            .filter(placements::status.eq(PlacementStatus::Active)),
     ))
     .get_result::<bool>(conn)?;
     let facts = row.as_ref().map(|r| ReferralFacts {

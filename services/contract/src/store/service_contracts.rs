@@ -15,25 +15,27 @@ use hub_events::{
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     db::{DbConnection, DbError},
+    sql::Json,
 };
-use uuid::Uuid;
 
 use super::{Visible, if_visible, only_visible};
 use crate::{
-    api::stored_uuid,
-    domain::service_contracts::{self as rules, Status, Tranche},
+    domain::service_contracts::{
+        self as rules, AgreementStatus, BondStatus, HistoryKind, Status, Tranche, not_in,
+    },
+    ids::{HistoryId, ServiceContractId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contracts)]
 pub struct ServiceContractRow {
-    pub id: String,
+    pub id: ServiceContractId,
     pub partnership: String,
     pub lead_council: String,
     pub provider_id: String,
     pub title: String,
-    pub services: String,
-    pub value_pence: i64,
+    pub services: Json<Vec<String>>,
+    pub value_pence: Pence,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub original_end_date: NaiveDate,
@@ -41,14 +43,14 @@ pub struct ServiceContractRow {
     pub extensions_allowed: i32,
     pub extensions_used: i32,
     pub extension_months: i32,
-    pub alert_months: String,
+    pub alert_months: Json<Vec<u16>>,
     pub alerted_months: Option<i32>,
     pub tupe_lgps: bool,
-    pub admission_agreement: String,
+    pub admission_agreement: AgreementStatus,
     pub admission_agreement_signed_on: Option<NaiveDate>,
-    pub bond: String,
-    pub bond_amount_pence: Option<i64>,
-    pub status: String,
+    pub bond: BondStatus,
+    pub bond_amount_pence: Option<Pence>,
+    pub status: Status,
     pub went_live_by: Option<String>,
     pub went_live_at: Option<NaiveDateTime>,
     pub terminated_on: Option<NaiveDate>,
@@ -59,12 +61,12 @@ pub struct ServiceContractRow {
 
 impl ServiceContractRow {
     pub fn services(&self) -> Vec<String> {
-        serde_json::from_str(&self.services).unwrap_or_default()
+        self.services.0.clone()
     }
 
     /// The alert lead times, longest first.
     pub fn alert_months(&self) -> Vec<u16> {
-        let mut m: Vec<u16> = serde_json::from_str(&self.alert_months).unwrap_or_default();
+        let mut m = self.alert_months.0.clone();
         m.sort_unstable_by(|a, b| b.cmp(a));
         m
     }
@@ -74,7 +76,7 @@ impl ServiceContractRow {
     }
 
     pub fn is(&self, status: Status) -> bool {
-        self.status == status.code()
+        self.status == status
     }
 
     /// 422 naming `field` unless `day` falls within the contract's term.
@@ -105,25 +107,27 @@ impl Visible for ServiceContractRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contract_history)]
 pub struct HistoryRow {
-    pub id: String,
-    pub contract_id: String,
-    /// `let`, `pensions`, `live`, `variation`, `extension`, `termination`.
-    pub kind: String,
+    pub id: HistoryId,
+    pub contract_id: ServiceContractId,
+    pub kind: HistoryKind,
     pub effective_on: Option<NaiveDate>,
     pub reason: Option<String>,
-    pub detail: String,
+    pub detail: Json<serde_json::Value>,
     pub actor: String,
     pub org: String,
     pub at: NaiveDateTime,
     /// What the entry adds to the contract's value (negative: takes from it): going live, the
     /// value; an extension, its added value; a variation, its change.
-    pub value_change_pence: Option<i64>,
+    pub value_change_pence: Option<Pence>,
     /// The last day `value_change_pence` is phased to, by day from `effective_on`; none for a
     /// variation of a draft (its change went into the value the contract is let at).
     pub phased_to: Option<NaiveDate>,
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceContractRow>, DbError> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<Option<ServiceContractRow>, DbError> {
     Ok(service_contracts::table
         .find(id)
         .select(ServiceContractRow::as_select())
@@ -135,7 +139,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceContractR
 pub fn visible(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: ServiceContractId,
 ) -> Result<ServiceContractRow, DbError> {
     Ok(if_visible(who, find(conn, id)?)?)
 }
@@ -147,14 +151,14 @@ pub fn visible(
 pub fn managed(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: ServiceContractId,
 ) -> Result<ServiceContractRow, DbError> {
     let c = visible(conn, who, id)?;
     rules::may_manage(who, &c.lead_council).map_err(Problem::forbidden)?;
-    diesel::update(service_contracts::table.find(&c.id))
+    diesel::update(service_contracts::table.find(c.id))
         .set(service_contracts::status.eq(service_contracts::status))
         .execute(conn)?;
-    Ok(find(conn, &c.id)?.ok_or_else(|| Problem::not_found("service contract"))?)
+    Ok(find(conn, c.id)?.ok_or_else(|| Problem::not_found("service contract"))?)
 }
 
 /// The service contracts `who` may see, newest first.
@@ -178,7 +182,7 @@ pub fn list_visible(
     Ok(only_visible(who, rows))
 }
 
-pub fn history(conn: &mut DbConnection, id: &str) -> Result<Vec<HistoryRow>, DbError> {
+pub fn history(conn: &mut DbConnection, id: ServiceContractId) -> Result<Vec<HistoryRow>, DbError> {
     Ok(service_contract_history::table
         .filter(service_contract_history::contract_id.eq(id))
         .order((service_contract_history::at, service_contract_history::id))
@@ -188,7 +192,7 @@ pub fn history(conn: &mut DbConnection, id: &str) -> Result<Vec<HistoryRow>, DbE
 
 /// The value a live contract's history phases by day: going live, each extension and each
 /// variation of it while live, oldest first.
-pub fn phasing(conn: &mut DbConnection, id: &str) -> Result<Vec<Tranche>, DbError> {
+pub fn phasing(conn: &mut DbConnection, id: ServiceContractId) -> Result<Vec<Tranche>, DbError> {
     let rows: Vec<(Option<NaiveDate>, Option<NaiveDate>, Option<i64>)> =
         service_contract_history::table
             .filter(service_contract_history::contract_id.eq(id))
@@ -214,20 +218,20 @@ pub fn phasing(conn: &mut DbConnection, id: &str) -> Result<Vec<Tranche>, DbErro
 
 /// A history entry of what happened to a contract, by whom, now, with no value change.
 fn entry(
-    contract_id: &str,
-    kind: &str,
+    contract_id: ServiceContractId,
+    kind: HistoryKind,
     effective_on: Option<NaiveDate>,
     reason: Option<&str>,
     detail: serde_json::Value,
     who: &Principal,
 ) -> HistoryRow {
     HistoryRow {
-        id: Uuid::now_v7().to_string(),
-        contract_id: contract_id.to_owned(),
-        kind: kind.to_owned(),
+        id: HistoryId::new(),
+        contract_id,
+        kind,
         effective_on,
         reason: reason.map(str::to_owned),
-        detail: detail.to_string(),
+        detail: Json(detail),
         actor: who.sub.clone(),
         org: who.org.clone(),
         at: Utc::now().naive_utc(),
@@ -246,8 +250,8 @@ fn record(conn: &mut DbConnection, row: &HistoryRow) -> Result<(), DbError> {
 /// Records what happened to a contract, by whom.
 pub fn log(
     conn: &mut DbConnection,
-    contract_id: &str,
-    kind: &str,
+    contract_id: ServiceContractId,
+    kind: HistoryKind,
     effective_on: Option<NaiveDate>,
     reason: Option<&str>,
     detail: serde_json::Value,
@@ -266,34 +270,19 @@ pub fn insert(conn: &mut DbConnection, row: &ServiceContractRow) -> Result<(), D
     Ok(())
 }
 
-fn not_in(status: Status, c: &ServiceContractRow) -> Problem {
-    let slug = match status {
-        Status::Draft => "contract-not-draft",
-        _ => "contract-not-live",
-    };
-    Problem::conflict(
-        slug,
-        format!(
-            "the service contract is {}, not {}",
-            c.status,
-            status.code()
-        ),
-    )
-}
-
 /// Records the pension arrangements (draft or live contracts with TUPE staff with LGPS rights).
 pub fn set_pensions(
     conn: &mut DbConnection,
     c: &ServiceContractRow,
-    agreement: &str,
+    agreement: AgreementStatus,
     signed_on: Option<NaiveDate>,
-    bond: &str,
-    bond_amount: Option<i64>,
+    bond: BondStatus,
+    bond_amount: Option<Pence>,
 ) -> Result<(), DbError> {
     let n = diesel::update(
         service_contracts::table
-            .find(&c.id)
-            .filter(service_contracts::status.ne(Status::Terminated.code())),
+            .find(c.id)
+            .filter(service_contracts::status.ne(Status::Terminated)),
     )
     .set((
         service_contracts::admission_agreement.eq(agreement),
@@ -303,7 +292,7 @@ pub fn set_pensions(
     ))
     .execute(conn)?;
     if n != 1 {
-        return Err(not_in(Status::Live, c).into());
+        return Err(not_in(Status::Live, c.status).into());
     }
     Ok(())
 }
@@ -316,10 +305,8 @@ pub fn go_live(
     who: &Principal,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    if !c.is(Status::Draft) {
-        return Err(not_in(Status::Draft, c).into());
-    }
-    let gaps = rules::pension_gaps(c.tupe_lgps, &c.admission_agreement, &c.bond);
+    let live = c.status.go_live()?;
+    let gaps = rules::pension_gaps(c.tupe_lgps, c.admission_agreement, c.bond);
     if !gaps.is_empty() {
         return Err(Problem::conflict(
             "lgps-admission-required",
@@ -333,28 +320,28 @@ pub fn go_live(
     // The pension state is part of the condition: a change meanwhile makes this fail.
     let n = diesel::update(
         service_contracts::table
-            .find(&c.id)
-            .filter(service_contracts::status.eq(Status::Draft.code()))
-            .filter(service_contracts::admission_agreement.eq(&c.admission_agreement))
-            .filter(service_contracts::bond.eq(&c.bond)),
+            .find(c.id)
+            .filter(service_contracts::status.eq(Status::Draft))
+            .filter(service_contracts::admission_agreement.eq(c.admission_agreement))
+            .filter(service_contracts::bond.eq(c.bond)),
     )
     .set((
-        service_contracts::status.eq(Status::Live.code()),
+        service_contracts::status.eq(live),
         service_contracts::went_live_by.eq(Some(&who.sub)),
         service_contracts::went_live_at.eq(Some(now)),
     ))
     .execute(conn)?;
     if n != 1 {
-        return Err(not_in(Status::Draft, c).into());
+        return Err(not_in(Status::Draft, c.status).into());
     }
     events.emit(
         &c.partnership,
         &ServiceContractLet {
-            contract_id: stored_uuid(&c.id)?,
+            contract_id: c.id.into(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             services: c.services(),
-            value_pence: c.value_pence,
+            value_pence: c.value_pence.0,
             start_date: c.start_date,
             end_date: c.end_date,
             budget_line: c.budget_line.clone(),
@@ -367,8 +354,8 @@ pub fn go_live(
             value_change_pence: Some(c.value_pence),
             phased_to: Some(c.end_date),
             ..entry(
-                &c.id,
-                "live",
+                c.id,
+                HistoryKind::Live,
                 Some(c.start_date),
                 None,
                 serde_json::json!({ "value_pence": c.value_pence, "end_date": c.end_date }),
@@ -389,9 +376,7 @@ pub fn extend(
     who: &Principal,
     events: &mut Events,
 ) -> Result<NaiveDate, DbError> {
-    if !c.is(Status::Live) {
-        return Err(not_in(Status::Live, c).into());
-    }
+    c.status.extend()?;
     let none_left = || {
         Problem::conflict(
             "no-extensions-left",
@@ -404,13 +389,13 @@ pub fn extend(
     if c.extensions_left() == 0 {
         return Err(none_left().into());
     }
-    let value = rules::value_after(c.value_pence, added_value, "/added_value_pence")
+    let value = rules::value_after(c.value_pence.0, added_value, "/added_value_pence")
         .map_err(|e| Problem::validation(vec![e]))?;
     let new_end = rules::extended_end(c.end_date, c.extension_months as u16);
     let n = diesel::update(
         service_contracts::table
-            .find(&c.id)
-            .filter(service_contracts::status.eq(Status::Live.code()))
+            .find(c.id)
+            .filter(service_contracts::status.eq(Status::Live))
             .filter(service_contracts::extensions_used.eq(c.extensions_used))
             .filter(service_contracts::end_date.eq(c.end_date)),
     )
@@ -428,7 +413,7 @@ pub fn extend(
     events.emit(
         &c.partnership,
         &ServiceContractExtended {
-            contract_id: stored_uuid(&c.id)?,
+            contract_id: c.id.into(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             previous_end_date: c.end_date,
@@ -441,11 +426,11 @@ pub fn extend(
     record(
         conn,
         &HistoryRow {
-            value_change_pence: Some(added_value),
+            value_change_pence: Some(Pence(added_value)),
             phased_to: Some(new_end),
             ..entry(
-                &c.id,
-                "extension",
+                c.id,
+                HistoryKind::Extension,
                 Some(c.end_date.succ_opt().unwrap_or(c.end_date)),
                 reason,
                 serde_json::json!({
@@ -462,15 +447,14 @@ pub fn extend(
 #[derive(AsChangeset)]
 #[diesel(table_name = service_contracts)]
 struct Variation {
-    services: Option<String>,
-    value_pence: Option<i64>,
+    services: Option<Json<Vec<String>>>,
+    value_pence: Option<Pence>,
 }
 
 /// Records a variation; a new list of services replaces the old one. A value change is added
 /// to the contract's value: on a live contract it is phased by day from `effective_on` to the
 /// end date the contract has now and emits `contract.service_contract_varied`; on a draft it
-/// changes the value the let will carry. A reduction may take at most what is left to phase
-/// from `effective_on` (409 `/problems/reduction-exceeds-remaining`).
+/// changes the value the let will carry (see [`value_after_variation`]).
 pub fn vary(
     conn: &mut DbConnection,
     c: &ServiceContractRow,
@@ -478,104 +462,44 @@ pub fn vary(
     who: &Principal,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    if c.is(Status::Terminated) {
-        return Err(not_in(Status::Live, c).into());
-    }
+    c.status.vary()?;
     c.within_term("/effective_on", v.effective_on)?;
-    let live = c.is(Status::Live);
     let mut detail = serde_json::json!({ "description": v.description.trim() });
     let mut change = Variation {
         services: None,
         value_pence: None,
     };
     if let Some(services) = &v.services {
-        change.services = Some(serde_json::json!(services).to_string());
+        change.services = Some(Json(services.clone()));
         detail["services_before"] = serde_json::json!(c.services());
         detail["services_after"] = serde_json::json!(services);
     }
     if let Some(delta) = v.value_change_pence {
-        // A draft's value is phased over its whole term once it is let; a live contract's
-        // as its history says.
-        let tranches = if live {
-            phasing(conn, &c.id)?
-        } else {
-            vec![Tranche {
-                from: c.start_date,
-                to: c.end_date,
-                value_pence: c.value_pence,
-            }]
-        };
-        let left = rules::left_to_phase(&tranches, v.effective_on);
-        if i128::from(delta) + i128::from(left) < 0 {
-            return Err(Problem::conflict(
-                "reduction-exceeds-remaining",
-                format!(
-                    "a reduction of {} is more than the {} left to phase from {}",
-                    Pence(delta.saturating_neg()),
-                    Pence(left),
-                    v.effective_on
-                ),
-            )
-            .with_errors(vec![FieldError::new(
-                "/value_change_pence",
-                "within_remaining",
-                format!(
-                    "at least -{left}: {left} pence are left to phase from {}",
-                    v.effective_on
-                ),
-            )])
-            .into());
-        }
-        // Spread evenly, a reduction may also not take any day below nothing (days of a
-        // cheaper extension cost less than its daily share).
-        let spread = Tranche {
-            from: v.effective_on,
-            to: c.end_date,
-            value_pence: delta,
-        };
-        if live && let Some(day) = rules::first_negative_day(&tranches, &spread) {
-            return Err(Problem::conflict(
-                "reduction-exceeds-remaining",
-                format!(
-                    "a reduction of {} spread by day from {} to {} takes more than the contract \
-                     costs on {day}",
-                    Pence(delta.saturating_neg()),
-                    v.effective_on,
-                    c.end_date
-                ),
-            )
-            .with_errors(vec![FieldError::new(
-                "/value_change_pence",
-                "within_remaining",
-                format!("the reduction would make {day} cost less than nothing"),
-            )])
-            .into());
-        }
-        let after = rules::value_after(c.value_pence, delta, "/value_change_pence")
-            .map_err(|e| Problem::validation(vec![e]))?;
-        change.value_pence = Some(after);
+        let after = value_after_variation(conn, c, v.effective_on, delta)?;
+        change.value_pence = Some(Pence(after));
         detail["value_before_pence"] = serde_json::json!(c.value_pence);
         detail["value_after_pence"] = serde_json::json!(after);
     }
     if change.services.is_some() || change.value_pence.is_some() {
         let n = diesel::update(
             service_contracts::table
-                .find(&c.id)
-                .filter(service_contracts::status.eq(&c.status)),
+                .find(c.id)
+                .filter(service_contracts::status.eq(c.status)),
         )
         .set(&change)
         .execute(conn)?;
         if n != 1 {
-            return Err(not_in(Status::Live, c).into());
+            return Err(not_in(Status::Live, c.status).into());
         }
     }
+    let live = c.is(Status::Live);
     let phased_to = (live && v.value_change_pence.is_some()).then_some(c.end_date);
     let row = HistoryRow {
-        value_change_pence: v.value_change_pence,
+        value_change_pence: v.value_change_pence.map(Pence),
         phased_to,
         ..entry(
-            &c.id,
-            "variation",
+            c.id,
+            HistoryKind::Variation,
             Some(v.effective_on),
             Some(v.reason.trim()),
             detail,
@@ -587,10 +511,10 @@ pub fn vary(
         events.emit(
             &c.partnership,
             &ServiceContractVaried {
-                contract_id: stored_uuid(&c.id)?,
+                contract_id: c.id.into(),
                 lead_council: c.lead_council.clone(),
                 provider_id: c.provider_id.clone(),
-                variation_id: stored_uuid(&row.id)?,
+                variation_id: row.id.into(),
                 effective_on: v.effective_on,
                 phased_to,
                 value_change_pence: delta,
@@ -601,6 +525,73 @@ pub fn vary(
     Ok(())
 }
 
+/// The contract's value after a variation changes it by `delta` from `from`. A reduction may
+/// take at most what is left to phase from `from` (409 `/problems/reduction-exceeds-remaining`)
+/// and, on a live contract, may not make any day cost less than nothing.
+fn value_after_variation(
+    conn: &mut DbConnection,
+    c: &ServiceContractRow,
+    from: NaiveDate,
+    delta: i64,
+) -> Result<i64, DbError> {
+    let live = c.is(Status::Live);
+    // A draft's value is phased over its whole term once it is let; a live contract's
+    // as its history says.
+    let tranches = if live {
+        phasing(conn, c.id)?
+    } else {
+        vec![Tranche {
+            from: c.start_date,
+            to: c.end_date,
+            value_pence: c.value_pence.0,
+        }]
+    };
+    let left = rules::left_to_phase(&tranches, from);
+    if i128::from(delta) + i128::from(left) < 0 {
+        return Err(exceeds_remaining(
+            format!(
+                "a reduction of {} is more than the {} left to phase from {from}",
+                Pence(delta.saturating_neg()),
+                Pence(left),
+            ),
+            format!("at least -{left}: {left} pence are left to phase from {from}"),
+        )
+        .into());
+    }
+    // Spread evenly, a reduction may also not take any day below nothing (days of a
+    // cheaper extension cost less than its daily share).
+    let spread = Tranche {
+        from,
+        to: c.end_date,
+        value_pence: delta,
+    };
+    if live && let Some(day) = rules::first_negative_day(&tranches, &spread) {
+        return Err(exceeds_remaining(
+            format!(
+                "a reduction of {} spread by day from {from} to {} takes more than the contract \
+                 costs on {day}",
+                Pence(delta.saturating_neg()),
+                c.end_date
+            ),
+            format!("the reduction would make {day} cost less than nothing"),
+        )
+        .into());
+    }
+    Ok(
+        rules::value_after(c.value_pence.0, delta, "/value_change_pence")
+            .map_err(|e| Problem::validation(vec![e]))?,
+    )
+}
+
+/// 409 `/problems/reduction-exceeds-remaining`, naming `/value_change_pence`.
+fn exceeds_remaining(detail: String, why: String) -> Problem {
+    Problem::conflict("reduction-exceeds-remaining", detail).with_errors(vec![FieldError::new(
+        "/value_change_pence",
+        "within_remaining",
+        why,
+    )])
+}
+
 /// Terminates a live contract early (emits `contract.service_contract_terminated`).
 pub fn terminate(
     conn: &mut DbConnection,
@@ -609,29 +600,27 @@ pub fn terminate(
     who: &Principal,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    if !c.is(Status::Live) {
-        return Err(not_in(Status::Live, c).into());
-    }
+    let terminated = c.status.terminate()?;
     c.within_term("/terminated_on", t.terminated_on)?;
     let reason = t.reason.trim();
     let n = diesel::update(
         service_contracts::table
-            .find(&c.id)
-            .filter(service_contracts::status.eq(Status::Live.code())),
+            .find(c.id)
+            .filter(service_contracts::status.eq(Status::Live)),
     )
     .set((
-        service_contracts::status.eq(Status::Terminated.code()),
+        service_contracts::status.eq(terminated),
         service_contracts::terminated_on.eq(Some(t.terminated_on)),
         service_contracts::termination_reason.eq(Some(reason)),
     ))
     .execute(conn)?;
     if n != 1 {
-        return Err(not_in(Status::Live, c).into());
+        return Err(not_in(Status::Live, c.status).into());
     }
     events.emit(
         &c.partnership,
         &ServiceContractTerminated {
-            contract_id: stored_uuid(&c.id)?,
+            contract_id: c.id.into(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             terminated_on: t.terminated_on,
@@ -640,8 +629,8 @@ pub fn terminate(
     );
     log(
         conn,
-        &c.id,
-        "termination",
+        c.id,
+        HistoryKind::Termination,
         Some(t.terminated_on),
         Some(reason),
         serde_json::json!({ "notice_given_on": t.notice_given_on, "end_date_was": c.end_date }),
@@ -658,7 +647,7 @@ pub fn sweep(
     events: &mut Events,
 ) -> Result<usize, DbError> {
     let live: Vec<ServiceContractRow> = service_contracts::table
-        .filter(service_contracts::status.eq(Status::Live.code()))
+        .filter(service_contracts::status.eq(Status::Live))
         .filter(service_contracts::end_date.ge(today))
         .order(service_contracts::id)
         .select(ServiceContractRow::as_select())
@@ -672,8 +661,8 @@ pub fn sweep(
         let m = months as i32;
         let n = diesel::update(
             service_contracts::table
-                .find(&c.id)
-                .filter(service_contracts::status.eq(Status::Live.code()))
+                .find(c.id)
+                .filter(service_contracts::status.eq(Status::Live))
                 .filter(service_contracts::end_date.eq(c.end_date))
                 .filter(
                     service_contracts::alerted_months
@@ -689,7 +678,7 @@ pub fn sweep(
         events.emit(
             &c.partnership,
             &ServiceContractExpiring {
-                contract_id: stored_uuid(&c.id)?,
+                contract_id: c.id.into(),
                 lead_council: c.lead_council.clone(),
                 provider_id: c.provider_id.clone(),
                 end_date: c.end_date,
