@@ -4,6 +4,11 @@
 //! ledger` (in `hub_bench`, which builds on this crate and not on `hub`, whose binary
 //! depends on it).
 
+// No function over 80 lines (clippy.toml) without a reason written beside it
+// (`#[expect(clippy::too_many_lines, reason = "…")]`); a unit test may tell a longer story.
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 pub mod seed;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};

@@ -1,5 +1,10 @@
 //! `hub`: the Commissioning Hub's one binary.
 
+// No function over 80 lines (clippy.toml) without a reason written beside it
+// (`#[expect(clippy::too_many_lines, reason = "…")]`); a unit test may tell a longer story.
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 use std::{net::TcpListener, time::Duration};
 
 use clap::{Parser, Subcommand};

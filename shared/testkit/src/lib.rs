@@ -16,6 +16,11 @@
 //! `HUB_TEST_POSTGRES` names another (a URL template with `{service}`); the tests that need it
 //! fail, never skip, without it.
 
+// No function over 80 lines (clippy.toml) without a reason written beside it
+// (`#[expect(clippy::too_many_lines, reason = "…")]`); a unit test may tell a longer story.
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 mod db;
 mod http;
 mod receiver;
