@@ -99,6 +99,7 @@
 //! `vacancy-not-live`, plus the platform's `validation`, `not-found` and `forbidden`.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
 pub mod store;

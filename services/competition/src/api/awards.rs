@@ -20,9 +20,10 @@ use super::{
         CompetitionView, change_competition, commissioned, require_bidding_open, require_status,
         view,
     },
-    optional_body, uuid,
+    optional_body,
 };
 use crate::{
+    store::stored_uuid as uuid,
     domain::{
         Award,
         calloff::{
@@ -32,7 +33,7 @@ use crate::{
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
-    handlers::{self, Opening, REFERRAL_WITHDRAWN},
+    app::competitions::{self as calloff_app, Closing, Opening, REFERRAL_WITHDRAWN},
     store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, schema::*, to_json},
 };
 
@@ -46,10 +47,7 @@ pub fn evaluation_of(
     let bids = store::bids_of(conn, &c.id)?;
     let marks: Marks = store::scores_of(conn, &c.id)?
         .into_iter()
-        .filter_map(|s| {
-            let criterion = CriterionName::parse(&s.criterion)?;
-            Some(((s.bid_id.clone(), criterion), s.mark()))
-        })
+        .map(|s| ((s.bid_id.clone(), s.criterion), s.mark()))
         .collect();
     let requirement = c.requirement()?;
     let inputs: Vec<BidInput> = bids
@@ -97,7 +95,7 @@ pub async fn score(
                 .into_iter()
                 .find(|b| b.id == bid_id)
                 .ok_or_else(|| Problem::not_found("bid"))?;
-            let name = CriterionName::parse(&criterion).ok_or_else(|| {
+            let name = criterion.parse::<CriterionName>().map_err(|_| {
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")
             })?;
             let cr = c
@@ -116,7 +114,7 @@ pub async fn score(
                 Mode::Scored if name.is_automatic() => errors.push(FieldError::new(
                     "criterion",
                     "automatic",
-                    format!("{} is scored automatically", name.code()),
+                    format!("{name} is scored automatically"),
                 )),
                 Mode::Scored => match input.score {
                     None => errors.push(FieldError::new(
@@ -143,7 +141,7 @@ pub async fn score(
             }
             let row = ScoreRow {
                 bid_id: bid.id,
-                criterion: name.code().to_owned(),
+                criterion: name,
                 points: input.score.map(|s| s as i32),
                 passed: input.passed,
                 reason: input.reason.trim().to_owned(),
@@ -244,7 +242,7 @@ pub async fn award(
                 .find(|b| b.id == winner.bid_id)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
-            c.status = Status::Awarded.code().into();
+            c.status = Status::Awarded.into();
             c.awarded_provider = Some(bid.provider_id.clone());
             c.awarded_bid = Some(bid.id.clone());
             c.awarded_by = Some(who.sub.clone());
@@ -325,14 +323,14 @@ pub async fn close(
             &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
             "closing",
         )?;
-        if c.status() == Status::Open {
+        if c.status == Status::Open {
             require_answers_or_deadline(conn, c, "closing without an award")?;
         }
-        handlers::close(
+        calloff_app::close(
             conn,
             events,
             c,
-            handlers::Closing {
+            Closing {
                 reason: input.code(),
                 detail: input.detail().as_deref(),
                 provider_message: input.provider_message().as_deref(),
@@ -394,7 +392,7 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
     let detail = undecided
         .iter()
         .map(|(b, cs)| {
-            let names: Vec<&str> = cs.iter().map(|c| c.code()).collect();
+            let names: Vec<String> = cs.iter().map(ToString::to_string).collect();
             format!("{}: {}", b.provider_id, names.join(", "))
         })
         .collect::<Vec<_>>()
@@ -404,11 +402,10 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
         .flat_map(|(b, cs)| {
             cs.iter().map(|c| {
                 FieldError::new(
-                    format!("/bids/{}/scores/{}", b.bid_id, c.code()),
+                    format!("/bids/{}/scores/{c}", b.bid_id),
                     "undecided",
                     format!(
-                        "{} of the bid of {} is not yet decided",
-                        c.code(),
+                        "{c} of the bid of {} is not yet decided",
                         b.provider_id
                     ),
                 )
@@ -439,7 +436,7 @@ pub async fn close_bidding(
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
         require_bidding_open(c, "closing bidding")?;
         let at = Utc::now();
-        let reason = input.reason.code();
+        let reason = input.reason;
         diesel::update(competitions::table.find(&c.id))
             .set((
                 competitions::bidding_closed_at.eq(Some(at.naive_utc())),
@@ -453,7 +450,7 @@ pub async fn close_bidding(
                 competition_id: uuid(&c.id)?,
                 referral_id: uuid(&c.referral_id)?,
                 council: c.council.clone(),
-                reason: reason.to_owned(),
+                reason: reason.to_string(),
                 deadline: c.deadline.and_utc(),
                 closed_at: at,
                 invited,
@@ -530,7 +527,7 @@ pub async fn reopen(
             .clone()
             .filter(|r| !r.trim().is_empty())
             .unwrap_or_else(|| "reopened with a new deadline".to_owned());
-        handlers::open(
+        calloff_app::open(
             conn,
             events,
             c,
@@ -564,7 +561,7 @@ pub async fn reroute(
         not_withdrawn(c, "award")?;
         diesel::update(competitions::table.find(&c.id))
             .set((
-                competitions::status.eq(Status::AwaitingDirectAward.code()),
+                competitions::status.eq(Status::AwaitingDirectAward),
                 competitions::route.eq("direct_award"),
             ))
             .execute(conn)?;
@@ -635,7 +632,7 @@ fn make_direct_award(
         .execute(conn)?;
     diesel::update(competitions::table.find(&c.id))
         .set((
-            competitions::status.eq(Status::Awarded.code()),
+            competitions::status.eq(Status::Awarded),
             competitions::route.eq("direct_award"),
             competitions::direct.eq(true),
             competitions::awarded_provider.eq(Some(&row.provider_id)),
@@ -726,7 +723,7 @@ pub async fn direct_award_for_referral(
             let c = mine
                 .iter()
                 .rev()
-                .find(|c| c.status().allows_direct_award())
+                .find(|c| c.status.allows_direct_award())
                 .or(mine.last())
                 .cloned()
                 .expect("not empty");
@@ -784,7 +781,7 @@ pub async fn review(
         .store
         .write(move |conn, events| {
             let c = commissioned(conn, &who, &id)?;
-            if !(c.direct && c.status() == Status::Awarded) {
+            if !(c.direct && c.status == Status::Awarded) {
                 return Err(Problem::conflict(
                     "not-a-direct-award",
                     "only a direct award is reviewed",
@@ -821,7 +818,7 @@ pub async fn review(
                     let at = now();
                     let mut new = CompetitionRow {
                         id: Uuid::now_v7().to_string(),
-                        status: Status::Draft.code().into(),
+                        status: Status::Draft.into(),
                         awarded_provider: None,
                         awarded_bid: None,
                         awarded_by: None,
@@ -847,7 +844,7 @@ pub async fn review(
                         .values(&new)
                         .execute(conn)?;
                     let invited = store::admitted_providers(conn, &c.lot_id)?;
-                    handlers::open(
+                    calloff_app::open(
                         conn,
                         events,
                         &mut new,

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CompetitionState, uuid};
+use super::CompetitionState;
+use crate::store::stored_uuid as uuid;
 use crate::{
     domain::{
         NewBid,
@@ -23,7 +24,7 @@ use crate::{
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
-    handlers::{self, Opening},
+    app::competitions::{self as calloff_app, Opening},
     store::{
         self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*, to_json,
     },
@@ -129,7 +130,7 @@ pub fn commissioned(
 
 /// 409 unless the competition is in one of `allowed`.
 pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Result<(), DbError> {
-    if allowed.contains(&c.status()) {
+    if allowed.contains(&c.status) {
         return Ok(());
     }
     // Bidding and awarding keep the slug they always had; the other moves share one.
@@ -145,7 +146,7 @@ pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Re
             c.status,
             allowed
                 .iter()
-                .map(|s| s.code())
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" or ")
         ),
@@ -183,9 +184,9 @@ pub fn view(
     }
     let c = &out.competition;
     out.preselection = c.preselection()?;
-    if c.status() == Status::Draft {
+    if c.status == Status::Draft {
         if let (Some(p), Some(r)) = (&out.preselection, c.requirement()?) {
-            let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+            let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
             let res = preselect(p, &r, &candidates);
             out.would_invite = Some(res.would_invite);
             out.left_out = Some(res.left_out);
@@ -332,7 +333,7 @@ pub async fn set_criteria(
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
         require_status(c, &[Status::Draft, Status::Open], "changing the criteria")?;
-        if c.status() == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
+        if c.status == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
             return Err(Problem::conflict(
                 "bids-received",
                 "bids have been made against the current criteria",
@@ -374,7 +375,7 @@ pub async fn open_competition(
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
         require_status(c, &[Status::Draft], "opening")?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-        let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+        let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
         let (invited, left_out, why): (Vec<String>, _, _) =
             match (c.preselection()?, c.requirement()?) {
                 (Some(p), Some(r)) => {
@@ -402,7 +403,7 @@ pub async fn open_competition(
             .into());
         }
         c.left_out = Some(to_json(&left_out));
-        handlers::open(
+        calloff_app::open(
             conn,
             events,
             c,
@@ -475,7 +476,7 @@ pub async fn bid(
                 .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
                 .map(|k| {
                     FieldError::new(
-                        format!("/answers/{}", k.code()),
+                        format!("/answers/{k}"),
                         "criterion",
                         "not a criterion of this competition",
                     )
@@ -515,7 +516,7 @@ pub async fn bid(
             let answers: BTreeMap<String, String> = input
                 .answers
                 .iter()
-                .map(|(k, a)| (k.code().to_owned(), a.clone()))
+                .map(|(k, a)| (k.to_string(), a.clone()))
                 .collect();
             let row = BidRow {
                 id: Uuid::now_v7().to_string(),
@@ -563,8 +564,7 @@ pub fn require_bidding_open(c: &CompetitionRow, doing: &str) -> Result<(), DbErr
             format!(
                 "the commissioner closed bidding early at {at} UTC ({})",
                 c.bidding_closed_reason
-                    .as_deref()
-                    .unwrap_or("no reason code")
+                    .map_or_else(|| "no reason code".to_owned(), |r| r.to_string())
             ),
         )
         .into());
@@ -606,11 +606,7 @@ pub async fn decline(
             let row = DeclineRow {
                 competition_id: c.id.clone(),
                 provider_id: who.org.clone(),
-                reason: serde_json::to_value(input.reason)
-                    .map_err(anyhow::Error::from)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                reason: input.reason,
                 note: input
                     .note
                     .as_deref()

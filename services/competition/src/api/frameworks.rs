@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CompetitionState, is_council, optional_body};
-use crate::handlers;
 use crate::{
     domain::{
         self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
@@ -135,7 +134,7 @@ pub async fn create_framework(
         id: Uuid::now_v7().to_string(),
         partnership: partnership.code.to_owned(),
         name: input.name.clone(),
-        kind: input.kind.code().to_owned(),
+        kind: input.kind,
         lead_commissioner: who.org.clone(),
         start_date: input.start_date,
         end_date: input.end_date,
@@ -184,7 +183,7 @@ pub async fn create_framework(
             diesel::insert_into(admission_rounds::table)
                 .values(&r)
                 .execute(conn)?;
-            events.emit(&f.partnership, &handlers::framework_published(conn, &f)?);
+            events.emit(&f.partnership, &crate::app::frameworks::framework_published(conn, &f)?);
             Ok(())
         })
         .await?;
@@ -284,8 +283,7 @@ pub async fn open_round(
                 )
                 .into());
             }
-            let kind = domain::FrameworkKind::parse(&fw.kind);
-            if kind.is_some_and(|k| !k.is_open_system()) {
+            if !fw.kind.is_open_system() {
                 return Err(Problem::conflict(
                     "closed-system",
                     "a framework agreement admits providers at set-up only; open systems (flexible or dynamic purchasing systems, provider partner agreements) hold admission rounds",
@@ -496,7 +494,7 @@ fn home_row(id: String, lot_id: &str, provider_id: &str, h: &NewHome, by: &str) 
         lot_id: lot_id.to_owned(),
         provider_id: provider_id.to_owned(),
         name: h.name.trim().to_owned(),
-        kind: h.kind.code().to_owned(),
+        kind: h.kind,
         latitude: h.latitude,
         longitude: h.longitude,
         postcode_district: h.postcode_district.clone(),
@@ -506,7 +504,7 @@ fn home_row(id: String, lot_id: &str, provider_id: &str, h: &NewHome, by: &str) 
         min_age_years: h.min_age_years as i32,
         max_age_years: h.max_age_years as i32,
         specialisms: to_json(&h.specialisms),
-        ofsted_rating: h.ofsted_rating.map(|r| r.code().to_owned()),
+        ofsted_rating: h.ofsted_rating,
         emergency_capacity: h.emergency_capacity,
         educational_provision: to_json(&h.educational_provision),
         updated_by: by.to_owned(),

@@ -16,9 +16,9 @@ pub mod vacancies;
 
 use actix_web::web;
 use hub_bus::Store;
-use hub_platform::{Principal, Problem, db::DbError};
+use hub_platform::{Principal, Problem};
 use utoipa::OpenApi;
-use uuid::Uuid;
+
 
 pub struct CompetitionState {
     pub store: Store,
@@ -182,10 +182,6 @@ pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem>
         Some(e) => Err(Problem::validation(vec![e])),
         None => Ok(input),
     }
-}
-
-pub fn uuid(s: &str) -> Result<Uuid, DbError> {
-    Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::Error::from(e)))
 }
 
 /// A council's user (not a provider's).

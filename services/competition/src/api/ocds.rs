@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
 
-use super::{CompetitionState, competitions::require_status, uuid};
+use super::{CompetitionState, competitions::require_status};
+use crate::store::stored_uuid as uuid;
 use crate::{
     domain::{
         FrameworkKind,
@@ -29,12 +30,12 @@ fn council(gss: &str) -> ocds::Council {
     }
 }
 
-fn arrangement(kind: &str) -> ArrangementKind {
-    match FrameworkKind::parse(kind) {
-        Some(FrameworkKind::FrameworkAgreement) => ArrangementKind::FrameworkAgreement,
-        Some(FrameworkKind::FlexiblePurchasingSystem) => ArrangementKind::FlexiblePurchasingSystem,
-        Some(FrameworkKind::DynamicPurchasingSystem) => ArrangementKind::DynamicPurchasingSystem,
-        _ => ArrangementKind::ProviderPartnerAgreement,
+fn arrangement(kind: FrameworkKind) -> ArrangementKind {
+    match kind {
+        FrameworkKind::FrameworkAgreement => ArrangementKind::FrameworkAgreement,
+        FrameworkKind::FlexiblePurchasingSystem => ArrangementKind::FlexiblePurchasingSystem,
+        FrameworkKind::DynamicPurchasingSystem => ArrangementKind::DynamicPurchasingSystem,
+        FrameworkKind::ProviderPartnerAgreement => ArrangementKind::ProviderPartnerAgreement,
     }
 }
 
@@ -53,7 +54,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
     };
     let invited = store::invited(conn, &c.id)?;
     let bids = store::bids_of(conn, &c.id)?;
-    let status = c.status();
+    let status = c.status;
     let opened = c.opened_at.or(if c.direct { c.awarded_at } else { None });
     let outcome = match status {
         Status::Awarded => Outcome::Awarded(ocds::Award {
@@ -92,7 +93,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
         framework: ocds::Framework {
             id: uuid(&fw.id)?,
             name: fw.name.clone(),
-            kind: arrangement(&fw.kind),
+            kind: arrangement(fw.kind),
             lead: council(&fw.lead_commissioner),
             partnership: fw.partnership.clone(),
             start_date: fw.start_date,
@@ -118,7 +119,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
                 .criteria()?
                 .into_iter()
                 .map(|x| ocds::Criterion {
-                    code: x.criterion.code().to_owned(),
+                    code: x.criterion.to_string(),
                     weight: if x.mode == Mode::PassFail {
                         0
                     } else {

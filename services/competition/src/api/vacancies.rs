@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{CompetitionState, optional_body, uuid};
+use super::{CompetitionState, optional_body};
+use crate::store::stored_uuid as uuid;
 use crate::{
-    domain::homes::{NewVacancy, VacancyUpdate, expired_on_arrival, is_live},
+    domain::homes::{HomeKind, NewVacancy, OfstedRating, VacancyUpdate, expired_on_arrival, is_live},
     store::{
         self, VacancyRow, now,
         offered_beds::{self, OfferedBedRow},
@@ -250,12 +251,12 @@ pub struct VacancyListing {
     pub vacancy: VacancyRow,
     pub provider_name: String,
     pub home_name: Option<String>,
-    pub home_kind: Option<String>,
+    pub home_kind: Option<HomeKind>,
     pub postcode_district: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub registered_places: Option<i32>,
-    pub ofsted_rating: Option<String>,
+    pub ofsted_rating: Option<OfstedRating>,
     pub emergency_capacity: bool,
     /// Great-circle miles from the point asked about.
     pub distance_miles: Option<f64>,
@@ -409,7 +410,7 @@ pub async fn list(
                             .cloned()
                             .unwrap_or_else(|| v.provider_id.clone()),
                         home_name: h.map(|h| h.name.clone()),
-                        home_kind: h.map(|h| h.kind.clone()),
+                        home_kind: h.map(|h| h.kind),
                         postcode_district: h
                             .map(|h| h.postcode_district.clone())
                             .or_else(|| offer.map(|o| o.postcode_district.clone()))
@@ -417,7 +418,7 @@ pub async fn list(
                         latitude: h.map(|h| h.latitude),
                         longitude: h.map(|h| h.longitude),
                         registered_places: h.map(|h| h.registered_places),
-                        ofsted_rating: h.and_then(|h| h.ofsted_rating.clone()),
+                        ofsted_rating: h.and_then(|h| h.ofsted_rating),
                         emergency_capacity: h.is_some_and(|h| h.emergency_capacity),
                         distance_miles: distance,
                         offered_by: offer.map(|o| o.offered_by.clone()),

@@ -14,8 +14,12 @@ use super::{
 };
 
 /// Where a competition stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
     /// Preselected, not yet confirmed: nobody is invited yet.
     Draft,
@@ -27,29 +31,9 @@ pub enum Status {
     /// Routed to a direct award that has not been made yet.
     AwaitingDirectAward,
 }
+hub_platform::sql_text!(Status);
 
 impl Status {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Open => "open",
-            Self::Awarded => "awarded",
-            Self::Closed => "closed",
-            Self::AwaitingDirectAward => "awaiting_direct_award",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Open,
-            Self::Awarded,
-            Self::Closed,
-            Self::AwaitingDirectAward,
-        ]
-        .into_iter()
-        .find(|x| x.code() == s)
-    }
 
     /// Still looking for a provider (what a withdrawn referral closes).
     pub fn is_live(self) -> bool {
@@ -268,8 +252,12 @@ impl Validate for Close {
 }
 
 /// Why an invited provider declines to bid (what the commissioner sees).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DeclineReason {
     /// No place free by the wanted start.
     NoCapacity,
@@ -282,6 +270,7 @@ pub enum DeclineReason {
     /// Anything else: say what in `note`.
     Other,
 }
+hub_platform::sql_text!(DeclineReason);
 
 /// An invited provider declining to bid.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -301,8 +290,12 @@ impl Validate for Decline {
 
 /// Why a commissioner closes bidding before the deadline: the code every invited provider
 /// is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum CloseBiddingReason {
     /// The child's circumstances changed: the placement is needed sooner than the deadline
     /// allows.
@@ -312,16 +305,7 @@ pub enum CloseBiddingReason {
     /// Anything else (the commissioner's `note` says what, and stays with the council).
     Other,
 }
-
-impl CloseBiddingReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::PlacementNeededSooner => "placement_needed_sooner",
-            Self::CourtTimescale => "court_timescale",
-            Self::Other => "other",
-        }
-    }
-}
+hub_platform::sql_text!(CloseBiddingReason);
 
 /// Closing bidding before the deadline.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -598,7 +582,7 @@ mod tests {
         let c: CloseBidding =
             serde_json::from_value(serde_json::json!({"reason": "court_timescale"})).unwrap();
         assert!(c.validate().is_empty());
-        assert_eq!(c.reason.code(), "court_timescale");
+        assert_eq!(c.reason.to_string(), "court_timescale");
         let c: CloseBidding =
             serde_json::from_value(serde_json::json!({"reason": "other"})).unwrap();
         assert_eq!(c.validate()[0].rule, "required");
@@ -614,7 +598,8 @@ mod tests {
         assert_eq!(e[0].rule, "sum_100");
         assert_eq!(e[1].field, "/need_level");
         assert!(
-            Status::parse("awaiting_direct_award")
+            "awaiting_direct_award"
+                .parse::<Status>()
                 .unwrap()
                 .allows_direct_award()
         );

@@ -476,14 +476,14 @@ pub fn outcomes(evaluation: &Evaluation, winner_name: Option<&str>) -> Vec<BidOu
                 .gates
                 .iter()
                 .map(|g| CriterionScore {
-                    criterion: g.criterion.code().to_owned(),
+                    criterion: g.criterion.to_string(),
                     weight: 0,
                     passed: g.passed,
                     score: None,
                     winner_score: None,
                 })
                 .chain(e.scores.iter().map(|s| CriterionScore {
-                    criterion: s.criterion.code().to_owned(),
+                    criterion: s.criterion.to_string(),
                     weight: s.weight,
                     passed: None,
                     score: Some(s.score),

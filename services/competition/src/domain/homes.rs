@@ -6,8 +6,12 @@ use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum HomeKind {
     /// A children's home.
     #[default]
@@ -15,18 +19,14 @@ pub enum HomeKind {
     /// A fostering household.
     Carers,
 }
+hub_platform::sql_text!(HomeKind);
 
-impl HomeKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Home => "home",
-            Self::Carers => "carers",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum OfstedRating {
     Outstanding,
     Good,
@@ -34,18 +34,7 @@ pub enum OfstedRating {
     Inadequate,
     NotYetInspected,
 }
-
-impl OfstedRating {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Outstanding => "outstanding",
-            Self::Good => "good",
-            Self::RequiresImprovement => "requires_improvement",
-            Self::Inadequate => "inadequate",
-            Self::NotYetInspected => "not_yet_inspected",
-        }
-    }
-}
+hub_platform::sql_text!(OfstedRating);
 
 /// A home or fostering household (created or replaced whole).
 #[derive(Debug, Clone, Deserialize, ToSchema)]

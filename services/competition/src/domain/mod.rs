@@ -23,35 +23,21 @@ use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum FrameworkKind {
     FrameworkAgreement,
     FlexiblePurchasingSystem,
     DynamicPurchasingSystem,
     ProviderPartnerAgreement,
 }
+hub_platform::sql_text!(FrameworkKind);
 
 impl FrameworkKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::FrameworkAgreement => "framework_agreement",
-            Self::FlexiblePurchasingSystem => "flexible_purchasing_system",
-            Self::DynamicPurchasingSystem => "dynamic_purchasing_system",
-            Self::ProviderPartnerAgreement => "provider_partner_agreement",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::FrameworkAgreement,
-            Self::FlexiblePurchasingSystem,
-            Self::DynamicPurchasingSystem,
-            Self::ProviderPartnerAgreement,
-        ]
-        .into_iter()
-        .find(|k| k.code() == s)
-    }
 
     /// Open systems admit new providers in later admission rounds (flexible and dynamic
     /// purchasing systems, and the open-ended LCR Provider Partner Agreement); a framework
@@ -374,7 +360,7 @@ impl Validate for NewBid {
         for (c, a) in &self.answers {
             if a.len() > 10_000 {
                 e.push(FieldError::new(
-                    format!("/answers/{}", c.code()),
+                    format!("/answers/{c}"),
                     "max_length",
                     "10,000 characters at most",
                 ));

@@ -13,50 +13,26 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use hub_bus::{Events, Store, Subscription};
-use hub_events::{BedFilled, BedOffered, Envelope, Event, VacancyPublished, VacancyWithdrawn};
+use hub_bus::{Events, Handlers};
+use hub_events::{BedFilled, BedOffered, Envelope, VacancyPublished, VacancyWithdrawn};
 use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
 
 use crate::{
-    api::uuid,
     store::{
         offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
-        to_json,
+        stored_uuid as uuid, to_json,
     },
 };
 
 /// The reason an offered bed's vacancy is withdrawn with when a child moves in.
 pub const FILLED_REASON: &str = "the bed was filled";
 
-pub fn subscription() -> Subscription {
-    Subscription::new(crate::NAME, "beds", &[BedOffered::TYPE, BedFilled::TYPE])
-}
-
-pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
-    let sub = subscription();
-    transport
-        .subscribe(sub.clone(), store.handler(&sub, handle))
-        .await?;
-    Ok(())
-}
-
-fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
-    match env.event_type.as_str() {
-        BedOffered::TYPE => offered(
-            conn,
-            env,
-            env.decode().map_err(anyhow::Error::from)?,
-            events,
-        ),
-        BedFilled::TYPE => filled(
-            conn,
-            env,
-            env.decode().map_err(anyhow::Error::from)?,
-            events,
-        ),
-        _ => Ok(()),
-    }
+/// The beds consumer: offers listed, fills withdrawn.
+pub fn beds() -> Handlers {
+    Handlers::new(crate::NAME, "beds")
+        .on::<BedOffered>(offered)
+        .on::<BedFilled>(filled)
 }
 
 fn published(row: &OfferedBedRow) -> Result<VacancyPublished, DbError> {

@@ -230,8 +230,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
 use crate::domain::{
-    calloff::Status,
-    criteria::{Criterion, fallback_criteria},
+    FrameworkKind,
+    calloff::{CloseBiddingReason, DeclineReason, Status},
+    criteria::{Criterion, CriterionName, fallback_criteria},
+    homes::{HomeKind, OfstedRating},
     evaluation::Mark,
     preselection::{HomeFacts, LeftOut, Preselection},
 };
@@ -239,6 +241,10 @@ use crate::domain::{
 /// Reads a JSON text column; a value that does not parse is an internal error.
 pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, DbError> {
     serde_json::from_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored JSON: {e}")))
+}
+
+pub fn stored_uuid(s: &str) -> Result<uuid::Uuid, DbError> {
+    uuid::Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::Error::from(e)))
 }
 
 pub fn to_json<T: Serialize>(v: &T) -> String {
@@ -255,7 +261,7 @@ pub struct FrameworkRow {
     pub id: String,
     pub partnership: String,
     pub name: String,
-    pub kind: String,
+    pub kind: FrameworkKind,
     pub lead_commissioner: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -372,7 +378,7 @@ pub struct HomeRow {
     pub lot_id: String,
     pub provider_id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: HomeKind,
     pub latitude: f64,
     pub longitude: f64,
     pub postcode_district: String,
@@ -382,7 +388,7 @@ pub struct HomeRow {
     pub min_age_years: i32,
     pub max_age_years: i32,
     pub specialisms: String,
-    pub ofsted_rating: Option<String>,
+    pub ofsted_rating: Option<OfstedRating>,
     pub emergency_capacity: bool,
     pub educational_provision: String,
     pub updated_by: String,
@@ -417,7 +423,7 @@ impl HomeRow {
             lot_id: self.lot_id.clone(),
             provider_id: self.provider_id.clone(),
             name: self.name.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind,
             latitude: self.latitude,
             longitude: self.longitude,
             postcode_district: self.postcode_district.clone(),
@@ -427,7 +433,7 @@ impl HomeRow {
             min_age_years: self.min_age_years,
             max_age_years: self.max_age_years,
             specialisms: list(&self.specialisms),
-            ofsted_rating: self.ofsted_rating.clone(),
+            ofsted_rating: self.ofsted_rating,
             emergency_capacity: self.emergency_capacity,
             educational_provision: list(&self.educational_provision),
             updated_by: self.updated_by.clone(),
@@ -443,7 +449,7 @@ pub struct HomeView {
     pub lot_id: String,
     pub provider_id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: HomeKind,
     pub latitude: f64,
     pub longitude: f64,
     pub postcode_district: String,
@@ -453,7 +459,7 @@ pub struct HomeView {
     pub min_age_years: i32,
     pub max_age_years: i32,
     pub specialisms: Vec<String>,
-    pub ofsted_rating: Option<String>,
+    pub ofsted_rating: Option<OfstedRating>,
     pub emergency_capacity: bool,
     pub educational_provision: Vec<String>,
     pub updated_by: String,
@@ -492,8 +498,7 @@ pub struct CompetitionRow {
     pub partnership: String,
     pub framework_id: String,
     pub lot_id: String,
-    /// `draft`, `open`, `awarded`, `closed`, `awaiting_direct_award`.
-    pub status: String,
+    pub status: Status,
     pub urgency: String,
     #[schema(value_type = String, format = DateTime)]
     pub deadline: NaiveDateTime,
@@ -532,14 +537,10 @@ pub struct CompetitionRow {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub bidding_closed_at: Option<NaiveDateTime>,
     /// …and the reason code the invited providers were told.
-    pub bidding_closed_reason: Option<String>,
+    pub bidding_closed_reason: Option<CloseBiddingReason>,
 }
 
 impl CompetitionRow {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Closed)
-    }
-
     pub fn criteria(&self) -> Result<Vec<Criterion>, DbError> {
         from_json(&self.criteria)
     }
@@ -611,8 +612,7 @@ pub struct DeclineRow {
     #[serde(skip)]
     pub competition_id: String,
     pub provider_id: String,
-    /// `no_capacity`, `cannot_meet_needs`, `location`, `matching` or `other`.
-    pub reason: String,
+    pub reason: DeclineReason,
     pub note: Option<String>,
     pub declined_by: String,
     #[schema(value_type = String, format = DateTime)]
@@ -623,7 +623,7 @@ pub struct DeclineRow {
 #[diesel(table_name = bid_scores)]
 pub struct ScoreRow {
     pub bid_id: String,
-    pub criterion: String,
+    pub criterion: CriterionName,
     pub points: Option<i32>,
     pub passed: Option<bool>,
     pub reason: String,
