@@ -102,6 +102,7 @@ pub mod api;
 pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 pub mod store;
 
 use std::sync::Arc;

@@ -23,7 +23,7 @@ use super::{
     optional_body,
 };
 use crate::{
-    store::stored_uuid as uuid,
+    ids::ReferralId,
     domain::{
         Award,
         calloff::{
@@ -47,13 +47,13 @@ pub fn evaluation_of(
     let bids = store::bids_of(conn, &c.id)?;
     let marks: Marks = store::scores_of(conn, &c.id)?
         .into_iter()
-        .map(|s| ((s.bid_id.clone(), s.criterion), s.mark()))
+        .map(|s| ((s.bid_id.to_string(), s.criterion), s.mark()))
         .collect();
     let requirement = c.requirement()?;
     let inputs: Vec<BidInput> = bids
         .iter()
         .map(|b| BidInput {
-            bid_id: b.id.clone(),
+            bid_id: b.id.to_string(),
             provider_id: b.provider_id.clone(),
             weekly_price_pence: b.weekly_price_pence,
             provider_response_pence: b.provider_response_pence,
@@ -93,7 +93,7 @@ pub async fn score(
             require_status(&c, &[Status::Open], "scoring")?;
             let bid = store::bids_of(conn, &c.id)?
                 .into_iter()
-                .find(|b| b.id == bid_id)
+                .find(|b| b.id.to_string() == bid_id)
                 .ok_or_else(|| Problem::not_found("bid"))?;
             let name = criterion.parse::<CriterionName>().map_err(|_| {
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")
@@ -206,7 +206,7 @@ pub async fn award(
             let (ev, bids) = evaluation_of(conn, &c)?;
             let named = input.bid_id.map(|b| b.to_string());
             if let Some(n) = &named
-                && !bids.iter().any(|b| &b.id == n)
+                && !bids.iter().any(|b| b.id.to_string() == *n)
             {
                 return Err(
                     Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
@@ -239,7 +239,7 @@ pub async fn award(
             }
             let bid = bids
                 .iter()
-                .find(|b| b.id == winner.bid_id)
+                .find(|b| b.id.to_string() == winner.bid_id)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
             c.status = Status::Awarded.into();
@@ -263,13 +263,13 @@ pub async fn award(
             events.emit(
                 &c.partnership,
                 &CompetitionAwarded {
-                    competition_id: uuid(&c.id)?,
-                    referral_id: uuid(&c.referral_id)?,
+                    competition_id: c.id.into(),
+                    referral_id: c.referral_id.into(),
                     council: c.council.clone(),
-                    framework_id: uuid(&c.framework_id)?,
-                    lot_id: uuid(&c.lot_id)?,
+                    framework_id: c.framework_id.into(),
+                    lot_id: c.lot_id.into(),
                     provider_id: bid.provider_id.clone(),
-                    bid_id: Some(uuid(&bid.id)?),
+                    bid_id: Some(bid.id.into()),
                     weekly_rate_pence: bid.weekly_price_pence,
                     start_date: bid.start_date,
                     unsuccessful: bids
@@ -447,8 +447,8 @@ pub async fn close_bidding(
         events.emit(
             &c.partnership,
             &BiddingClosed {
-                competition_id: uuid(&c.id)?,
-                referral_id: uuid(&c.referral_id)?,
+                competition_id: c.id.into(),
+                referral_id: c.referral_id.into(),
                 council: c.council.clone(),
                 reason: reason.to_string(),
                 deadline: c.deadline.and_utc(),
@@ -596,7 +596,7 @@ fn make_direct_award(
         return Err(Problem::validation(vec![e]).into());
     }
     if let Some(r) = input.referral_id
-        && r.to_string() != c.referral_id
+        && ReferralId::from(r) != c.referral_id
     {
         return Err(Problem::invalid(
             "/referral_id",
@@ -646,11 +646,11 @@ fn make_direct_award(
     events.emit(
         &c.partnership,
         &CompetitionAwarded {
-            competition_id: uuid(&c.id)?,
-            referral_id: uuid(&c.referral_id)?,
+            competition_id: c.id.into(),
+            referral_id: c.referral_id.into(),
             council: c.council.clone(),
-            framework_id: uuid(&c.framework_id)?,
-            lot_id: uuid(&c.lot_id)?,
+            framework_id: c.framework_id.into(),
+            lot_id: c.lot_id.into(),
             provider_id: row.provider_id.clone(),
             bid_id: None,
             weekly_rate_pence: row.weekly_rate_pence,
@@ -713,7 +713,7 @@ pub async fn direct_award_for_referral(
         .store
         .write(move |conn, events| {
             let mine: Vec<CompetitionRow> =
-                store::competitions_of_referral(conn, &referral_id.to_string())?
+                store::competitions_of_referral(conn, &referral_id.into())?
                     .into_iter()
                     .filter(|c| !who.is_provider() && c.council == who.org)
                     .collect();
@@ -727,7 +727,7 @@ pub async fn direct_award_for_referral(
                 .or(mine.last())
                 .cloned()
                 .expect("not empty");
-            let c = commissioned(conn, &who, &c.id)?;
+            let c = commissioned(conn, &who, &c.id.to_string())?;
             make_direct_award(conn, events, &who, &c, &input)?;
             view(conn, &who, &c.id)
         })
@@ -817,7 +817,7 @@ pub async fn review(
                         store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
                     let at = now();
                     let mut new = CompetitionRow {
-                        id: Uuid::now_v7().to_string(),
+                        id: Uuid::now_v7().into(),
                         status: Status::Draft.into(),
                         awarded_provider: None,
                         awarded_bid: None,

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::CompetitionState;
-use crate::store::stored_uuid as uuid;
+use super::{CompetitionState, path_id};
+use crate::ids::CompetitionId;
 use crate::{
     domain::{
         NewBid,
@@ -84,7 +84,11 @@ pub struct Visible {
 
 /// What the caller may see of a competition, or 404: the council whose child it is sees it
 /// all; an invited provider sees itself and its own bid; anyone else gets 404.
-pub fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Visible, DbError> {
+pub fn visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &CompetitionId,
+) -> Result<Visible, DbError> {
     let competition =
         store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
     let invited = store::invited(conn, id)?;
@@ -121,7 +125,7 @@ pub fn commissioned(
     who: &Principal,
     id: &str,
 ) -> Result<CompetitionRow, DbError> {
-    let c = store::competition(conn, id)?
+    let c = store::competition(conn, &path_id(id, "competition")?)?
         .filter(|c| !who.is_provider() && c.council == who.org)
         .ok_or_else(|| Problem::not_found("competition"))?;
     who.require_any(&[Role::Commissioner])?;
@@ -158,7 +162,7 @@ pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Re
 pub fn view(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: &CompetitionId,
 ) -> Result<CompetitionView, DbError> {
     let v = visible(conn, who, id)?;
     let c = v.competition;
@@ -281,7 +285,7 @@ pub async fn get_competition(
     let view = state
         .store
         .db
-        .run(move |conn| view(conn, &who, &id))
+        .run(move |conn| view(conn, &who, &path_id(&id, "competition")?))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -466,7 +470,7 @@ pub async fn bid(
     let row = state
         .store
         .write(move |conn, events| {
-            let v = visible(conn, &who, &id)?;
+            let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "bidding")?;
             let criteria = c.criteria()?;
@@ -498,7 +502,7 @@ pub async fn bid(
             }
             let home = match input.home_id {
                 Some(h) => Some(
-                    store::home(conn, &h.to_string())?
+                    store::home(conn, &h.into())?
                         .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
                         .ok_or_else(|| {
                             Problem::invalid(
@@ -519,7 +523,7 @@ pub async fn bid(
                 .map(|(k, a)| (k.to_string(), a.clone()))
                 .collect();
             let row = BidRow {
-                id: Uuid::now_v7().to_string(),
+                id: Uuid::now_v7().into(),
                 competition_id: c.id.clone(),
                 provider_id: who.org.clone(),
                 weekly_price_pence: input.weekly_price_pence,
@@ -542,8 +546,8 @@ pub async fn bid(
             events.emit(
                 &c.partnership,
                 &BidSubmitted {
-                    competition_id: uuid(&c.id)?,
-                    bid_id: uuid(&row.id)?,
+                    competition_id: c.id.into(),
+                    bid_id: row.id.into(),
                     provider_id: who.org.clone(),
                     council: c.council.clone(),
                 },
@@ -597,7 +601,7 @@ pub async fn decline(
     let view = state
         .store
         .write(move |conn, _| {
-            let v = visible(conn, &who, &id)?;
+            let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "declining")?;
             for old in &v.bids {

@@ -10,7 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CompetitionState, is_council, optional_body};
+use super::{CompetitionState, is_council, optional_body, path_id};
+use crate::ids::{HomeId, LotId};
 use crate::{
     domain::{
         self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
@@ -73,7 +74,7 @@ fn visible_framework(
     who: &Principal,
     id: &str,
 ) -> Result<FrameworkRow, DbError> {
-    let fw = store::framework(conn, id)?
+    let fw = store::framework(conn, &path_id(id, "framework")?)?
         .filter(|f| who.is_provider() || f.visible_to_council(&who.org))
         .ok_or_else(|| Problem::not_found("framework"))?;
     Ok(fw)
@@ -98,7 +99,7 @@ fn led_framework(
 }
 
 fn lot_of(conn: &mut DbConnection, fw: &FrameworkRow, lot_id: &str) -> Result<LotRow, DbError> {
-    Ok(store::lot(conn, lot_id)?
+    Ok(store::lot(conn, &path_id(lot_id, "lot")?)?
         .filter(|l| l.framework_id == fw.id)
         .ok_or_else(|| Problem::not_found("lot"))?)
 }
@@ -131,7 +132,7 @@ pub async fn create_framework(
             .collect()
     });
     let fw = FrameworkRow {
-        id: Uuid::now_v7().to_string(),
+        id: Uuid::now_v7().into(),
         partnership: partnership.code.to_owned(),
         name: input.name.clone(),
         kind: input.kind,
@@ -149,7 +150,7 @@ pub async fn create_framework(
         .lots
         .iter()
         .map(|l| LotRow {
-            id: Uuid::now_v7().to_string(),
+            id: Uuid::now_v7().into(),
             framework_id: fw.id.clone(),
             name: l.name.clone(),
             placement_type: l.placement_type.clone(),
@@ -160,7 +161,7 @@ pub async fn create_framework(
         })
         .collect();
     let setup = RoundRow {
-        id: Uuid::now_v7().to_string(),
+        id: Uuid::now_v7().into(),
         framework_id: fw.id.clone(),
         kind: "setup".into(),
         note: Some("set-up: providers admitted when the framework is let".into()),
@@ -299,7 +300,7 @@ pub async fn open_round(
                 .into());
             }
             let row = RoundRow {
-                id: Uuid::now_v7().to_string(),
+                id: Uuid::now_v7().into(),
                 framework_id: fw.id,
                 kind: "round".into(),
                 note: input.note.filter(|n| !n.trim().is_empty()),
@@ -334,7 +335,7 @@ pub async fn close_round(
             let fw = led_framework(conn, &who, &id)?;
             let mut round = store::rounds_of(conn, &fw.id)?
                 .into_iter()
-                .find(|r| r.id == round_id)
+                .find(|r| r.id.to_string() == round_id)
                 .ok_or_else(|| Problem::not_found("admission round"))?;
             if round.closed_at.is_some() {
                 return Err(
@@ -488,10 +489,10 @@ pub async fn get_admission(
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn home_row(id: String, lot_id: &str, provider_id: &str, h: &NewHome, by: &str) -> HomeRow {
+fn home_row(id: HomeId, lot_id: LotId, provider_id: &str, h: &NewHome, by: &str) -> HomeRow {
     HomeRow {
         id,
-        lot_id: lot_id.to_owned(),
+        lot_id,
         provider_id: provider_id.to_owned(),
         name: h.name.trim().to_owned(),
         kind: h.kind,
@@ -549,8 +550,8 @@ pub async fn add_home(
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
             let row = home_row(
-                Uuid::now_v7().to_string(),
-                &lot.id,
+                HomeId::new(),
+                lot.id,
                 &provider_id,
                 &input,
                 &who.sub,
@@ -580,10 +581,10 @@ pub async fn update_home(
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
-            let existing = store::home(conn, &home_id)?
+            let existing = store::home(conn, &path_id(&home_id, "home")?)?
                 .filter(|h| h.lot_id == lot.id && h.provider_id == provider_id)
                 .ok_or_else(|| Problem::not_found("home"))?;
-            let row = home_row(existing.id, &lot.id, &provider_id, &input, &who.sub);
+            let row = home_row(existing.id, lot.id, &provider_id, &input, &who.sub);
             diesel::update(homes::table.find(&row.id))
                 .set((
                     homes::name.eq(&row.name),

@@ -5,8 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
 
-use super::{CompetitionState, competitions::require_status};
-use crate::store::stored_uuid as uuid;
+use super::{CompetitionState, competitions::require_status, path_id};
 use crate::{
     domain::{
         FrameworkKind,
@@ -91,7 +90,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
     };
     Ok(OcdsInput {
         framework: ocds::Framework {
-            id: uuid(&fw.id)?,
+            id: fw.id.into(),
             name: fw.name.clone(),
             kind: arrangement(fw.kind),
             lead: council(&fw.lead_commissioner),
@@ -101,11 +100,11 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             published_ocid: None,
         },
         lot: ocds::Lot {
-            id: uuid(&lot.id)?,
+            id: lot.id.into(),
             name: lot.name.clone(),
         },
         competition: ocds::Competition {
-            id: uuid(&c.id)?,
+            id: c.id.into(),
             created_at: utc(opened.unwrap_or(c.created_at)),
             // Bidding ends at the deadline, or earlier if the commissioner closed it early.
             deadline: (!c.direct).then(|| {
@@ -160,7 +159,7 @@ pub async fn export(
         .store
         .db
         .run(move |conn| {
-            let c = store::competition(conn, &id)?
+            let c = store::competition(conn, &path_id(&id, "competition")?)?
                 .filter(|c| !who.is_provider() && c.council == who.org)
                 .ok_or_else(|| Problem::not_found("competition"))?;
             if c.opened_at.is_none() && !c.direct {

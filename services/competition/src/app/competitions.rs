@@ -10,8 +10,9 @@ use hub_events::{CompetitionCloseReason, CompetitionClosed, CompetitionOpened, U
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
+    ids::{HomeId, LotId},
     domain::{self, calloff::Status, preselection::Candidate},
-    store::{self, CompetitionRow, LotRow, schema::*, stored_uuid as uuid},
+    store::{self, CompetitionRow, LotRow, schema::*},
 };
 
 /// The reason a competition of a withdrawn referral is closed with (its `closed_reason`).
@@ -84,12 +85,12 @@ pub fn open(
     events.emit(
         &row.partnership,
         &CompetitionOpened {
-            competition_id: uuid(&row.id)?,
-            referral_id: uuid(&row.referral_id)?,
+            competition_id: row.id.into(),
+            referral_id: row.referral_id.into(),
             referral_version: row.referral_version.max(0) as u32,
             council: row.council.clone(),
-            framework_id: uuid(&row.framework_id)?,
-            lot_id: uuid(&row.lot_id)?,
+            framework_id: row.framework_id.into(),
+            lot_id: row.lot_id.into(),
             lot_name: lot.name.clone(),
             urgency,
             deadline,
@@ -142,8 +143,8 @@ pub fn close(
     events.emit(
         &c.partnership,
         &CompetitionClosed {
-            competition_id: uuid(&c.id)?,
-            referral_id: uuid(&c.referral_id)?,
+            competition_id: c.id.into(),
+            referral_id: c.referral_id.into(),
             council: c.council.clone(),
             reason: how.reason,
             provider_message: how.provider_message.map(str::to_owned),
@@ -174,12 +175,12 @@ pub fn close(
 /// on `today`: what preselection judges (three queries, whatever the number of providers).
 pub fn candidates(
     conn: &mut DbConnection,
-    lot_id: &str,
+    lot_id: &LotId,
     today: NaiveDate,
 ) -> Result<Vec<Candidate>, DbError> {
     let admitted = store::admitted(conn, lot_id)?;
     let homes = store::homes_in_lot(conn, lot_id)?;
-    let vacant: std::collections::HashSet<String> = store::live_vacancies(conn, lot_id, today)?
+    let vacant: std::collections::HashSet<HomeId> = store::live_vacancies(conn, lot_id, today)?
         .into_iter()
         .map(|v| v.home_id)
         .collect();

@@ -3,7 +3,7 @@
 use hub_events::{FrameworkLot, FrameworkPublished};
 use hub_platform::db::{DbConnection, DbError};
 
-use crate::store::{self, FrameworkRow, stored_uuid as uuid};
+use crate::store::{self, FrameworkRow};
 
 /// What the referral service keeps of framework `fw`: published whenever it is set up or its
 /// purchasing bodies or lots change.
@@ -12,7 +12,7 @@ pub fn framework_published(
     fw: &FrameworkRow,
 ) -> Result<FrameworkPublished, DbError> {
     Ok(FrameworkPublished {
-        framework_id: uuid(&fw.id)?,
+        framework_id: fw.id.into(),
         partnership: fw.partnership.clone(),
         lead_commissioner: fw.lead_commissioner.clone(),
         purchasing_bodies: fw.purchasing_bodies(),
@@ -20,7 +20,7 @@ pub fn framework_published(
             .iter()
             .map(|l| {
                 Ok(FrameworkLot {
-                    lot_id: uuid(&l.id)?,
+                    lot_id: l.id.into(),
                     name: l.name.clone(),
                     placement_type: l.placement_type.clone(),
                 })

@@ -81,7 +81,7 @@ fn submitted(
             return Ok(());
         }
     };
-    if store::competitions_of_referral(conn, &e.referral_id.to_string())?
+    if store::competitions_of_referral(conn, &e.referral_id.into())?
         .iter()
         .any(|c| c.status.is_live())
     {
@@ -90,8 +90,8 @@ fn submitted(
     }
     let now = Utc::now();
     let mut row = CompetitionRow {
-        id: Uuid::now_v7().to_string(),
-        referral_id: e.referral_id.to_string(),
+        id: Uuid::now_v7().into(),
+        referral_id: e.referral_id.into(),
         referral_version: e.version as i32,
         council: e.council.clone(),
         partnership: framework.partnership.clone(),
@@ -154,10 +154,10 @@ fn routable(
     partnership: &str,
     e: &ReferralSubmitted,
 ) -> Result<Result<(FrameworkRow, LotRow), ReferralReturnReason>, DbError> {
-    let Some(framework) = store::framework(conn, &e.framework_id.to_string())? else {
+    let Some(framework) = store::framework(conn, &e.framework_id.into())? else {
         return Ok(Err(ReferralReturnReason::UnknownFramework));
     };
-    let Some(lot) = store::lot(conn, &e.lot_id.to_string())? else {
+    let Some(lot) = store::lot(conn, &e.lot_id.into())? else {
         return Ok(Err(ReferralReturnReason::UnknownLot));
     };
     Ok(if lot.framework_id != framework.id {
@@ -179,7 +179,7 @@ fn withdrawn(
     e: ReferralWithdrawn,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    for c in store::competitions_of_referral(conn, &e.referral_id.to_string())? {
+    for c in store::competitions_of_referral(conn, &e.referral_id.into())? {
         if c.council != e.council || !c.status.is_live() {
             continue;
         }

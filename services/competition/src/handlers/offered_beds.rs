@@ -19,9 +19,10 @@ use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
 
 use crate::{
+    ids::{BlockContractId, HomeId, LotId},
     store::{
         offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
-        stored_uuid as uuid, to_json,
+        to_json,
     },
 };
 
@@ -35,18 +36,17 @@ pub fn beds() -> Handlers {
         .on::<BedFilled>(filled)
 }
 
-fn published(row: &OfferedBedRow) -> Result<VacancyPublished, DbError> {
-    let opt = |s: &Option<String>| s.as_deref().map(uuid).transpose();
-    Ok(VacancyPublished {
-        vacancy_id: uuid(&row.id)?,
+fn published(row: &OfferedBedRow) -> VacancyPublished {
+    VacancyPublished {
+        vacancy_id: row.id.into(),
         provider_id: row.provider_id.clone(),
-        lot_id: opt(&row.lot_id)?.unwrap_or(Uuid::nil()),
-        home_id: opt(&row.home_id)?,
+        lot_id: row.lot_id.map_or(Uuid::nil(), Uuid::from),
+        home_id: row.home_id.map(Uuid::from),
         postcode_district: row.postcode_district.clone(),
         available_from: row.available_from,
         expires_on: row.expires_on,
         offered_by: Some(row.offered_by.clone()),
-    })
+    }
 }
 
 /// Lists the offered bed (or, if the bed's offer is already listed, brings it up to date).
@@ -57,7 +57,7 @@ fn offered(
     events: &mut Events,
 ) -> Result<(), DbError> {
     let now = Utc::now().naive_utc();
-    let block = e.block_contract_id.to_string();
+    let block = BlockContractId::from(e.block_contract_id);
     if let Some(filled) = offered_beds::last_filled_at(conn, &block, e.bed as i32)?
         && filled >= env.occurred_at.naive_utc()
     {
@@ -66,15 +66,15 @@ fn offered(
         return Ok(());
     }
     let mut row = OfferedBedRow {
-        id: Uuid::now_v7().to_string(),
+        id: Uuid::now_v7().into(),
         partnership: env.partnership.clone(),
-        block_contract_id: block.clone(),
+        block_contract_id: block,
         bed: e.bed as i32,
         provider_id: e.provider_id.clone(),
         offered_by: e.offered_by.clone(),
         offered_to: to_json(&e.offered_to),
-        lot_id: e.lot_id.map(|u| u.to_string()),
-        home_id: e.home_id.map(|u| u.to_string()),
+        lot_id: e.lot_id.map(LotId::from),
+        home_id: e.home_id.map(HomeId::from),
         postcode_district: e.postcode_district.clone(),
         available_from: e.available_from,
         expires_on: e.offer_expires_on,
@@ -110,7 +110,7 @@ fn offered(
                 .execute(conn)?;
         }
     }
-    events.emit(&row.partnership, &published(&row)?);
+    events.emit(&row.partnership, &published(&row));
     tracing::info!(vacancy_id = %row.id, block_contract_id = %block, bed = e.bed, offered_by = %e.offered_by,
         "block-contract bed listed as a vacancy for partner councils");
     Ok(())
@@ -123,7 +123,7 @@ fn filled(
     e: BedFilled,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    let block = e.block_contract_id.to_string();
+    let block = BlockContractId::from(e.block_contract_id);
     offered_beds::record_fill(conn, &block, e.bed as i32, env.occurred_at.naive_utc())?;
     for offer in offered_beds::live_offers(conn, &block, e.bed as i32)? {
         diesel::update(table::table.find(&offer.id))
@@ -137,7 +137,7 @@ fn filled(
         events.emit(
             &env.partnership,
             &VacancyWithdrawn {
-                vacancy_id: uuid(&offer.id)?,
+                vacancy_id: offer.id.into(),
                 provider_id: offer.provider_id.clone(),
                 reason: FILLED_REASON.into(),
             },

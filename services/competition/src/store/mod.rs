@@ -229,22 +229,21 @@ use schema::*;
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
-use crate::domain::{
+use crate::{
+    ids::{BidId, CompetitionId, FrameworkId, HomeId, LogEntryId, LotId, ReferralId, RoundId, VacancyId},
+    domain::{
     FrameworkKind,
     calloff::{CloseBiddingReason, DeclineReason, Status},
     criteria::{Criterion, CriterionName, fallback_criteria},
     homes::{HomeKind, OfstedRating},
     evaluation::Mark,
     preselection::{HomeFacts, LeftOut, Preselection},
+},
 };
 
 /// Reads a JSON text column; a value that does not parse is an internal error.
 pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, DbError> {
     serde_json::from_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored JSON: {e}")))
-}
-
-pub fn stored_uuid(s: &str) -> Result<uuid::Uuid, DbError> {
-    uuid::Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::Error::from(e)))
 }
 
 pub fn to_json<T: Serialize>(v: &T) -> String {
@@ -258,7 +257,7 @@ pub fn now() -> NaiveDateTime {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = frameworks)]
 pub struct FrameworkRow {
-    pub id: String,
+    pub id: FrameworkId,
     pub partnership: String,
     pub name: String,
     pub kind: FrameworkKind,
@@ -304,8 +303,8 @@ impl FrameworkRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = lots)]
 pub struct LotRow {
-    pub id: String,
-    pub framework_id: String,
+    pub id: LotId,
+    pub framework_id: FrameworkId,
     pub name: String,
     pub placement_type: String,
     pub min_age_years: Option<i32>,
@@ -328,8 +327,8 @@ impl LotRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = admission_rounds)]
 pub struct RoundRow {
-    pub id: String,
-    pub framework_id: String,
+    pub id: RoundId,
+    pub framework_id: FrameworkId,
     /// `setup` (opened with the framework) or `round`.
     pub kind: String,
     pub note: Option<String>,
@@ -351,7 +350,7 @@ impl RoundRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = admissions)]
 pub struct AdmissionRow {
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub provider_id: String,
     pub provider_name: String,
     /// The standard rate (else the lowest): what a single price meant before need levels.
@@ -359,7 +358,7 @@ pub struct AdmissionRow {
     #[serde(skip)]
     pub prices: String,
     pub capacity: Option<i32>,
-    pub round_id: Option<String>,
+    pub round_id: Option<RoundId>,
     pub admitted_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub admitted_at: NaiveDateTime,
@@ -374,8 +373,8 @@ impl AdmissionRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = homes)]
 pub struct HomeRow {
-    pub id: String,
-    pub lot_id: String,
+    pub id: HomeId,
+    pub lot_id: LotId,
     pub provider_id: String,
     pub name: String,
     pub kind: HomeKind,
@@ -402,7 +401,7 @@ fn list(s: &str) -> Vec<String> {
 impl HomeRow {
     pub fn facts(&self, live_vacancy: bool) -> HomeFacts {
         HomeFacts {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             name: self.name.clone(),
             latitude: self.latitude,
             longitude: self.longitude,
@@ -445,8 +444,8 @@ impl HomeRow {
 /// A home or fostering household as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HomeView {
-    pub id: String,
-    pub lot_id: String,
+    pub id: HomeId,
+    pub lot_id: LotId,
     pub provider_id: String,
     pub name: String,
     pub kind: HomeKind,
@@ -470,10 +469,10 @@ pub struct HomeView {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = vacancies)]
 pub struct VacancyRow {
-    pub id: String,
+    pub id: VacancyId,
     pub provider_id: String,
-    pub lot_id: String,
-    pub home_id: String,
+    pub lot_id: LotId,
+    pub home_id: HomeId,
     pub available_from: NaiveDate,
     pub expires_on: NaiveDate,
     pub suits: String,
@@ -491,19 +490,19 @@ pub struct VacancyRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = competitions)]
 pub struct CompetitionRow {
-    pub id: String,
-    pub referral_id: String,
+    pub id: CompetitionId,
+    pub referral_id: ReferralId,
     pub referral_version: i32,
     pub council: String,
     pub partnership: String,
-    pub framework_id: String,
-    pub lot_id: String,
+    pub framework_id: FrameworkId,
+    pub lot_id: LotId,
     pub status: Status,
     pub urgency: String,
     #[schema(value_type = String, format = DateTime)]
     pub deadline: NaiveDateTime,
     pub awarded_provider: Option<String>,
-    pub awarded_bid: Option<String>,
+    pub awarded_bid: Option<BidId>,
     pub awarded_by: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
@@ -532,7 +531,7 @@ pub struct CompetitionRow {
     /// A direct award's next review.
     pub review_date: Option<NaiveDate>,
     /// The competition (or direct award) this one reopened.
-    pub reopened_from: Option<String>,
+    pub reopened_from: Option<CompetitionId>,
     /// When the commissioner closed bidding before the deadline, if they did…
     #[schema(value_type = Option<String>, format = DateTime)]
     pub bidding_closed_at: Option<NaiveDateTime>,
@@ -578,12 +577,12 @@ impl CompetitionRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = bids)]
 pub struct BidRow {
-    pub id: String,
-    pub competition_id: String,
+    pub id: BidId,
+    pub competition_id: CompetitionId,
     pub provider_id: String,
     pub weekly_price_pence: i64,
     pub start_date: NaiveDate,
-    pub home_id: Option<String>,
+    pub home_id: Option<HomeId>,
     pub home_name: Option<String>,
     #[serde(skip)]
     pub home_latitude: Option<f64>,
@@ -610,7 +609,7 @@ impl BidRow {
 #[diesel(table_name = invitation_declines)]
 pub struct DeclineRow {
     #[serde(skip)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     pub provider_id: String,
     pub reason: DeclineReason,
     pub note: Option<String>,
@@ -622,7 +621,7 @@ pub struct DeclineRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = bid_scores)]
 pub struct ScoreRow {
-    pub bid_id: String,
+    pub bid_id: BidId,
     pub criterion: CriterionName,
     pub points: Option<i32>,
     pub passed: Option<bool>,
@@ -645,7 +644,7 @@ impl ScoreRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = direct_awards)]
 pub struct DirectAwardRow {
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     pub provider_id: String,
     pub weekly_rate_pence: i64,
     pub start_date: NaiveDate,
@@ -659,8 +658,8 @@ pub struct DirectAwardRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
 #[diesel(table_name = competition_log)]
 pub struct LogRow {
-    pub id: String,
-    pub competition_id: String,
+    pub id: LogEntryId,
+    pub competition_id: CompetitionId,
     /// `opened`, `preselection_changed`, `criteria_changed`, `closed`, `reopened`,
     /// `rerouted`, `awarded`, `direct_award`, `review_kept`, `review_reopened`.
     pub action: String,
@@ -676,7 +675,7 @@ pub struct LogRow {
 /// Records what happened to a competition and who did it.
 pub fn log(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: &CompetitionId,
     action: &str,
     reason: Option<&str>,
     detail: serde_json::Value,
@@ -685,8 +684,8 @@ pub fn log(
 ) -> Result<(), DbError> {
     diesel::insert_into(competition_log::table)
         .values(&LogRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            competition_id: competition_id.to_owned(),
+            id: LogEntryId::new(),
+            competition_id: *competition_id,
             action: action.to_owned(),
             reason: reason.map(str::to_owned),
             detail: detail.to_string(),
@@ -698,7 +697,7 @@ pub fn log(
     Ok(())
 }
 
-pub fn log_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<LogRow>, DbError> {
+pub fn log_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<LogRow>, DbError> {
     Ok(competition_log::table
         .filter(competition_log::competition_id.eq(competition_id))
         .order(competition_log::id)
@@ -706,7 +705,7 @@ pub fn log_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<LogRo
         .load(conn)?)
 }
 
-pub fn framework(conn: &mut DbConnection, id: &str) -> Result<Option<FrameworkRow>, DbError> {
+pub fn framework(conn: &mut DbConnection, id: &FrameworkId) -> Result<Option<FrameworkRow>, DbError> {
     Ok(frameworks::table
         .find(id)
         .select(FrameworkRow::as_select())
@@ -714,7 +713,7 @@ pub fn framework(conn: &mut DbConnection, id: &str) -> Result<Option<FrameworkRo
         .optional()?)
 }
 
-pub fn lots_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<LotRow>, DbError> {
+pub fn lots_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<LotRow>, DbError> {
     Ok(lots::table
         .filter(lots::framework_id.eq(framework_id))
         .order(lots::id)
@@ -722,7 +721,7 @@ pub fn lots_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<LotRow
         .load(conn)?)
 }
 
-pub fn lot(conn: &mut DbConnection, id: &str) -> Result<Option<LotRow>, DbError> {
+pub fn lot(conn: &mut DbConnection, id: &LotId) -> Result<Option<LotRow>, DbError> {
     Ok(lots::table
         .find(id)
         .select(LotRow::as_select())
@@ -730,7 +729,7 @@ pub fn lot(conn: &mut DbConnection, id: &str) -> Result<Option<LotRow>, DbError>
         .optional()?)
 }
 
-pub fn rounds_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<RoundRow>, DbError> {
+pub fn rounds_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<RoundRow>, DbError> {
     Ok(admission_rounds::table
         .filter(admission_rounds::framework_id.eq(framework_id))
         .order(admission_rounds::opened_at)
@@ -738,7 +737,7 @@ pub fn rounds_of(conn: &mut DbConnection, framework_id: &str) -> Result<Vec<Roun
         .load(conn)?)
 }
 
-pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRow>, DbError> {
+pub fn admitted(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<AdmissionRow>, DbError> {
     Ok(admissions::table
         .filter(admissions::lot_id.eq(lot_id))
         .order(admissions::provider_id)
@@ -747,7 +746,7 @@ pub fn admitted(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<AdmissionRo
 }
 
 /// The providers admitted to a lot, by id.
-pub fn admitted_providers(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<String>, DbError> {
+pub fn admitted_providers(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<String>, DbError> {
     Ok(admitted(conn, lot_id)?
         .into_iter()
         .map(|a| a.provider_id)
@@ -757,10 +756,10 @@ pub fn admitted_providers(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<S
 /// Every admission of every lot of a framework (one query).
 pub fn admitted_in_framework(
     conn: &mut DbConnection,
-    framework_id: &str,
+    framework_id: &FrameworkId,
 ) -> Result<Vec<AdmissionRow>, DbError> {
     let lot_ids = lots::table
-        .filter(lots::framework_id.eq(framework_id.to_owned()))
+        .filter(lots::framework_id.eq(*framework_id))
         .select(lots::id);
     Ok(admissions::table
         .filter(admissions::lot_id.eq_any(lot_ids))
@@ -771,7 +770,7 @@ pub fn admitted_in_framework(
 
 pub fn admission(
     conn: &mut DbConnection,
-    lot_id: &str,
+    lot_id: &LotId,
     provider_id: &str,
 ) -> Result<Option<AdmissionRow>, DbError> {
     Ok(admissions::table
@@ -781,7 +780,7 @@ pub fn admission(
         .optional()?)
 }
 
-pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<HomeRow>, DbError> {
+pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<HomeRow>, DbError> {
     Ok(homes::table
         .filter(homes::lot_id.eq(lot_id))
         .order((homes::provider_id, homes::name))
@@ -789,7 +788,7 @@ pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &str) -> Result<Vec<HomeRow
         .load(conn)?)
 }
 
-pub fn home(conn: &mut DbConnection, id: &str) -> Result<Option<HomeRow>, DbError> {
+pub fn home(conn: &mut DbConnection, id: &HomeId) -> Result<Option<HomeRow>, DbError> {
     Ok(homes::table
         .find(id)
         .select(HomeRow::as_select())
@@ -800,7 +799,7 @@ pub fn home(conn: &mut DbConnection, id: &str) -> Result<Option<HomeRow>, DbErro
 /// Live vacancies of a lot on `today` (withdrawn and expired ones are not listed).
 pub fn live_vacancies(
     conn: &mut DbConnection,
-    lot_id: &str,
+    lot_id: &LotId,
     today: NaiveDate,
 ) -> Result<Vec<VacancyRow>, DbError> {
     Ok(vacancies::table
@@ -812,7 +811,48 @@ pub fn live_vacancies(
         .load(conn)?)
 }
 
-pub fn vacancy(conn: &mut DbConnection, id: &str) -> Result<Option<VacancyRow>, DbError> {
+/// A provider's own live vacancies on `today`, in every lot.
+pub fn live_vacancies_of(
+    conn: &mut DbConnection,
+    provider_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<VacancyRow>, DbError> {
+    Ok(vacancies::table
+        .filter(vacancies::provider_id.eq(provider_id))
+        .filter(vacancies::status.eq("live"))
+        .filter(vacancies::expires_on.ge(today))
+        .order(vacancies::id)
+        .select(VacancyRow::as_select())
+        .load(conn)?)
+}
+
+/// The homes of `ids` that exist (one query).
+pub fn homes(conn: &mut DbConnection, ids: &[HomeId]) -> Result<Vec<HomeRow>, DbError> {
+    Ok(homes::table
+        .filter(homes::id.eq_any(ids))
+        .select(HomeRow::as_select())
+        .load(conn)?)
+}
+
+/// The names providers were admitted under, by lot and provider (one query).
+pub fn provider_names(
+    conn: &mut DbConnection,
+    lot_ids: &[LotId],
+) -> Result<std::collections::HashMap<(LotId, String), String>, DbError> {
+    Ok(admissions::table
+        .filter(admissions::lot_id.eq_any(lot_ids))
+        .select((
+            admissions::lot_id,
+            admissions::provider_id,
+            admissions::provider_name,
+        ))
+        .load::<(LotId, String, String)>(conn)?
+        .into_iter()
+        .map(|(l, p, n)| ((l, p), n))
+        .collect())
+}
+
+pub fn vacancy(conn: &mut DbConnection, id: &VacancyId) -> Result<Option<VacancyRow>, DbError> {
     Ok(vacancies::table
         .find(id)
         .select(VacancyRow::as_select())
@@ -820,7 +860,7 @@ pub fn vacancy(conn: &mut DbConnection, id: &str) -> Result<Option<VacancyRow>, 
         .optional()?)
 }
 
-pub fn competition(conn: &mut DbConnection, id: &str) -> Result<Option<CompetitionRow>, DbError> {
+pub fn competition(conn: &mut DbConnection, id: &CompetitionId) -> Result<Option<CompetitionRow>, DbError> {
     Ok(competitions::table
         .find(id)
         .select(CompetitionRow::as_select())
@@ -830,7 +870,7 @@ pub fn competition(conn: &mut DbConnection, id: &str) -> Result<Option<Competiti
 
 pub fn competitions_of_referral(
     conn: &mut DbConnection,
-    referral_id: &str,
+    referral_id: &ReferralId,
 ) -> Result<Vec<CompetitionRow>, DbError> {
     Ok(competitions::table
         .filter(competitions::referral_id.eq(referral_id))
@@ -839,7 +879,7 @@ pub fn competitions_of_referral(
         .load(conn)?)
 }
 
-pub fn invited(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<String>, DbError> {
+pub fn invited(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<String>, DbError> {
     Ok(competition_invitations::table
         .filter(competition_invitations::competition_id.eq(competition_id))
         .order(competition_invitations::provider_id)
@@ -849,7 +889,7 @@ pub fn invited(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<Stri
 
 pub fn invite(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: &CompetitionId,
     providers: &[String],
 ) -> Result<(), DbError> {
     // One statement for all of them (the MultiConnection has no batch `values(&vec)`).
@@ -861,7 +901,7 @@ pub fn invite(
         .into_boxed();
         for p in chunk {
             q = q
-                .bind::<Text, _>(competition_id.to_owned())
+                .bind::<Text, _>(*competition_id)
                 .bind::<Text, _>(p.clone());
         }
         q.execute(conn)?;
@@ -869,7 +909,7 @@ pub fn invite(
     Ok(())
 }
 
-pub fn bids_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<BidRow>, DbError> {
+pub fn bids_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<BidRow>, DbError> {
     Ok(bids::table
         .filter(bids::competition_id.eq(competition_id))
         .order(bids::provider_id)
@@ -878,9 +918,9 @@ pub fn bids_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<BidR
 }
 
 /// Every mark on every bid of a competition (one query).
-pub fn scores_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<ScoreRow>, DbError> {
+pub fn scores_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<ScoreRow>, DbError> {
     let bid_ids = bids::table
-        .filter(bids::competition_id.eq(competition_id.to_owned()))
+        .filter(bids::competition_id.eq(*competition_id))
         .select(bids::id);
     Ok(bid_scores::table
         .filter(bid_scores::bid_id.eq_any(bid_ids))
@@ -892,7 +932,7 @@ pub fn scores_of(conn: &mut DbConnection, competition_id: &str) -> Result<Vec<Sc
 /// The declines of a competition, by provider.
 pub fn declines_of(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: &CompetitionId,
 ) -> Result<Vec<DeclineRow>, DbError> {
     Ok(invitation_declines::table
         .filter(invitation_declines::competition_id.eq(competition_id))
@@ -913,7 +953,7 @@ pub fn put_decline(conn: &mut DbConnection, row: &DeclineRow) -> Result<(), DbEr
 /// Deletes the declines of a competition: one provider's, or (`None`) everyone's.
 pub fn delete_declines(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: &CompetitionId,
     provider_id: Option<&str>,
 ) -> Result<(), DbError> {
     let mut q = diesel::delete(invitation_declines::table)
@@ -927,7 +967,7 @@ pub fn delete_declines(
 }
 
 /// Deletes a bid and its marks.
-pub fn delete_bid(conn: &mut DbConnection, bid_id: &str) -> Result<(), DbError> {
+pub fn delete_bid(conn: &mut DbConnection, bid_id: &BidId) -> Result<(), DbError> {
     diesel::delete(bid_scores::table.filter(bid_scores::bid_id.eq(bid_id))).execute(conn)?;
     diesel::delete(bids::table.find(bid_id)).execute(conn)?;
     Ok(())
@@ -944,7 +984,7 @@ pub fn put_score(conn: &mut DbConnection, row: &ScoreRow) -> Result<(), DbError>
 
 pub fn direct_award(
     conn: &mut DbConnection,
-    competition_id: &str,
+    competition_id: &CompetitionId,
 ) -> Result<Option<DirectAwardRow>, DbError> {
     Ok(direct_awards::table
         .find(competition_id)

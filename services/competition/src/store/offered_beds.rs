@@ -38,21 +38,23 @@ use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 use schema::*;
 
+use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
+
 pub const LIVE: &str = "live";
 pub const FILLED: &str = "filled";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = offered_beds)]
 pub struct OfferedBedRow {
-    pub id: String,
+    pub id: VacancyId,
     pub partnership: String,
-    pub block_contract_id: String,
+    pub block_contract_id: BlockContractId,
     pub bed: i32,
     pub provider_id: String,
     pub offered_by: String,
     pub offered_to: String,
-    pub lot_id: Option<String>,
-    pub home_id: Option<String>,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
     pub postcode_district: String,
     pub available_from: NaiveDate,
     pub expires_on: NaiveDate,
@@ -77,7 +79,7 @@ impl OfferedBedRow {
 /// The live offers of a bed (one, unless an offer was announced twice).
 pub fn live_offers(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
 ) -> Result<Vec<OfferedBedRow>, DbError> {
     Ok(offered_beds::table
@@ -91,7 +93,7 @@ pub fn live_offers(
 /// When the bed was last filled (by the time the contract service filled it), if ever.
 pub fn last_filled_at(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
 ) -> Result<Option<NaiveDateTime>, DbError> {
     Ok(bed_fills::table
@@ -104,7 +106,7 @@ pub fn last_filled_at(
 /// Records that the bed was filled at `at`, keeping the latest time.
 pub fn record_fill(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
@@ -132,7 +134,7 @@ pub fn record_fill(
 pub fn visible_live(
     conn: &mut DbConnection,
     council: &str,
-    lot_id: Option<&str>,
+    lot_id: Option<&LotId>,
     today: NaiveDate,
 ) -> Result<Vec<OfferedBedRow>, DbError> {
     let mut q = offered_beds::table
@@ -140,7 +142,7 @@ pub fn visible_live(
         .filter(offered_beds::expires_on.ge(today))
         .into_boxed();
     if let Some(lot) = lot_id {
-        q = q.filter(offered_beds::lot_id.eq(lot.to_owned()));
+        q = q.filter(offered_beds::lot_id.eq(*lot));
     }
     let rows: Vec<OfferedBedRow> = q
         .order(offered_beds::id)
