@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::{BiddingClosed, CompetitionAwarded};
 use hub_platform::{
-    DbConnection, FieldError, Principal, Problem, db::DbError, directory::distance_miles,
-    http::Json,
+    DbConnection, FieldError, Pence, Principal, Problem, db::DbError, directory::distance_miles,
+    http::Json, sql,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +23,7 @@ use super::{
     optional_body,
 };
 use crate::{
-    ids::ReferralId,
+    app::competitions::{self as calloff_app, Closing, Opening, REFERRAL_WITHDRAWN},
     domain::{
         Award,
         calloff::{
@@ -33,8 +33,8 @@ use crate::{
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
-    app::competitions::{self as calloff_app, Closing, Opening, REFERRAL_WITHDRAWN},
-    store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, schema::*, to_json},
+    ids::ReferralId,
+    store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, schema::*},
 };
 
 /// Evaluates a competition's live bids on its criteria (three queries, whatever the number
@@ -43,20 +43,20 @@ pub fn evaluation_of(
     conn: &mut DbConnection,
     c: &CompetitionRow,
 ) -> Result<(Evaluation, Vec<BidRow>), DbError> {
-    let criteria = c.criteria()?;
+    let criteria = c.criteria();
     let bids = store::bids_of(conn, &c.id)?;
     let marks: Marks = store::scores_of(conn, &c.id)?
         .into_iter()
         .map(|s| ((s.bid_id.to_string(), s.criterion), s.mark()))
         .collect();
-    let requirement = c.requirement()?;
+    let requirement = c.requirement();
     let inputs: Vec<BidInput> = bids
         .iter()
         .map(|b| BidInput {
             bid_id: b.id.to_string(),
             provider_id: b.provider_id.clone(),
-            weekly_price_pence: b.weekly_price_pence,
-            provider_response_pence: b.provider_response_pence,
+            weekly_price_pence: b.weekly_price_pence.0,
+            provider_response_pence: b.provider_response_pence.map(|p| p.0),
             distance_miles: match (&requirement, b.home_latitude, b.home_longitude) {
                 (Some(r), Some(lat), Some(lon)) => {
                     Some(distance_miles(lat, lon, r.area_latitude, r.area_longitude))
@@ -67,7 +67,7 @@ pub fn evaluation_of(
         })
         .collect();
     Ok((
-        evaluation::evaluate(&criteria, c.max_distance_miles()?, &inputs, &marks),
+        evaluation::evaluate(&criteria, c.max_distance_miles(), &inputs, &marks),
         bids,
     ))
 }
@@ -99,7 +99,7 @@ pub async fn score(
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")
             })?;
             let cr = c
-                .criteria()?
+                .criteria()
                 .into_iter()
                 .find(|x| x.criterion == name)
                 .ok_or_else(|| {
@@ -270,7 +270,7 @@ pub async fn award(
                     lot_id: c.lot_id.into(),
                     provider_id: bid.provider_id.clone(),
                     bid_id: Some(bid.id.into()),
-                    weekly_rate_pence: bid.weekly_price_pence,
+                    weekly_rate_pence: bid.weekly_price_pence.0,
                     start_date: bid.start_date,
                     unsuccessful: bids
                         .iter()
@@ -404,10 +404,7 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
                 FieldError::new(
                     format!("/bids/{}/scores/{c}", b.bid_id),
                     "undecided",
-                    format!(
-                        "{c} of the bid of {} is not yet decided",
-                        b.provider_id
-                    ),
+                    format!("{c} of the bid of {} is not yet decided", b.provider_id),
                 )
             })
         })
@@ -620,7 +617,7 @@ fn make_direct_award(
     let row = DirectAwardRow {
         competition_id: c.id.clone(),
         provider_id: input.provider_id.clone(),
-        weekly_rate_pence: input.weekly_rate_pence,
+        weekly_rate_pence: Pence(input.weekly_rate_pence),
         start_date: input.start_date,
         justification: input.justification.trim().to_owned(),
         review_date,
@@ -653,7 +650,7 @@ fn make_direct_award(
             lot_id: c.lot_id.into(),
             provider_id: row.provider_id.clone(),
             bid_id: None,
-            weekly_rate_pence: row.weekly_rate_pence,
+            weekly_rate_pence: row.weekly_rate_pence.0,
             start_date: row.start_date,
             unsuccessful: Vec::new(),
             awarded_by: who.sub.clone(),
@@ -824,7 +821,7 @@ pub async fn review(
                         awarded_by: None,
                         created_at: at,
                         route: "mini_competition".into(),
-                        criteria: to_json(&lot.criteria()),
+                        criteria: sql::Json(lot.criteria()),
                         preselection: None,
                         left_out: None,
                         opened_at: None,

@@ -8,7 +8,9 @@ use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::BidSubmitted;
-use hub_platform::{DbConnection, FieldError, Principal, Problem, Role, db::DbError, http::Json};
+use hub_platform::{
+    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json, sql,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,6 +18,7 @@ use uuid::Uuid;
 use super::{CompetitionState, path_id};
 use crate::ids::CompetitionId;
 use crate::{
+    app::competitions::{self as calloff_app, Opening},
     domain::{
         NewBid,
         calloff::{Decline, Open, Status, Terms, bidding_over},
@@ -24,10 +27,7 @@ use crate::{
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
-    app::competitions::{self as calloff_app, Opening},
-    store::{
-        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*, to_json,
-    },
+    store::{self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*},
 };
 
 /// A bid as shown: the stored bid and its answers per criterion.
@@ -166,7 +166,7 @@ pub fn view(
 ) -> Result<CompetitionView, DbError> {
     let v = visible(conn, who, id)?;
     let c = v.competition;
-    let criteria = c.criteria()?;
+    let criteria = c.criteria();
     let declined = store::declines_of(conn, &c.id)?
         .into_iter()
         .filter(|d| v.invited.contains(&d.provider_id))
@@ -187,16 +187,16 @@ pub fn view(
         return Ok(out);
     }
     let c = &out.competition;
-    out.preselection = c.preselection()?;
+    out.preselection = c.preselection().cloned();
     if c.status == Status::Draft {
-        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()?) {
+        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()) {
             let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
             let res = preselect(p, &r, &candidates);
             out.would_invite = Some(res.would_invite);
             out.left_out = Some(res.left_out);
         }
     } else if c.left_out.is_some() {
-        out.left_out = Some(c.left_out()?);
+        out.left_out = Some(c.left_out());
     }
     out.direct_award = store::direct_award(conn, &c.id)?;
     out.history = Some(store::log_of(conn, &c.id)?);
@@ -303,12 +303,12 @@ pub async fn set_preselection(
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
         require_status(c, &[Status::Draft], "changing the preselection")?;
-        let current = c.preselection()?.ok_or_else(|| {
+        let current = c.preselection().ok_or_else(|| {
             Problem::conflict("competition-state", "this competition has no preselection")
         })?;
         let p = input.apply(&current, &who.sub);
         diesel::update(competitions::table.find(&c.id))
-            .set(competitions::preselection.eq(Some(to_json(&p))))
+            .set(competitions::preselection.eq(Some(sql::Json(p.clone()))))
             .execute(conn)?;
         store::log(
             conn,
@@ -347,7 +347,7 @@ pub async fn set_criteria(
         let need_level = input.need_level.unwrap_or(c.need_level.clone());
         diesel::update(competitions::table.find(&c.id))
             .set((
-                competitions::criteria.eq(to_json(&input.criteria)),
+                competitions::criteria.eq(sql::Json(input.criteria.clone())),
                 competitions::need_level.eq(&need_level),
             ))
             .execute(conn)?;
@@ -381,16 +381,16 @@ pub async fn open_competition(
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
         let (invited, left_out, why): (Vec<String>, _, _) =
-            match (c.preselection()?, c.requirement()?) {
+            match (c.preselection(), c.requirement()) {
                 (Some(p), Some(r)) => {
-                    let res = preselect(&p, &r, &candidates);
+                    let res = preselect(p, r, &candidates);
                     (
                         res.would_invite
                             .into_iter()
                             .map(|i| i.provider_id)
                             .collect(),
                         res.left_out,
-                        p.reason,
+                        p.reason.clone(),
                     )
                 }
                 _ => (
@@ -406,7 +406,7 @@ pub async fn open_competition(
             )
             .into());
         }
-        c.left_out = Some(to_json(&left_out));
+        c.left_out = Some(sql::Json(left_out.clone()));
         calloff_app::open(
             conn,
             events,
@@ -473,7 +473,7 @@ pub async fn bid(
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "bidding")?;
-            let criteria = c.criteria()?;
+            let criteria = c.criteria();
             let errors: Vec<FieldError> = input
                 .answers
                 .keys()
@@ -526,14 +526,14 @@ pub async fn bid(
                 id: Uuid::now_v7().into(),
                 competition_id: c.id.clone(),
                 provider_id: who.org.clone(),
-                weekly_price_pence: input.weekly_price_pence,
+                weekly_price_pence: Pence(input.weekly_price_pence),
                 start_date: input.start_date,
                 home_id: home.as_ref().map(|h| h.id.clone()),
                 home_name: home.as_ref().map(|h| h.name.clone()),
                 home_latitude: home.as_ref().map(|h| h.latitude),
                 home_longitude: home.as_ref().map(|h| h.longitude),
-                answers: to_json(&answers),
-                provider_response_pence: rate,
+                answers: sql::Json(answers.clone()),
+                provider_response_pence: rate.map(Pence),
                 price_variation_evidence: evidence,
                 submitted_by: who.sub.clone(),
                 submitted_at: now(),

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
-use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
+use hub_platform::{
+    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json, sql,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,7 +21,6 @@ use crate::{
     },
     store::{
         self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, schema::*,
-        to_json,
     },
 };
 
@@ -142,7 +143,7 @@ pub async fn create_framework(
         review_date: input
             .review_date
             .unwrap_or_else(|| domain::default_review_date(input.start_date)),
-        purchasing_bodies: Some(to_json(&bodies)),
+        purchasing_bodies: Some(sql::Json(bodies.clone())),
         created_by: who.sub.clone(),
         created_at: now,
     };
@@ -157,7 +158,7 @@ pub async fn create_framework(
             min_age_years: l.min_age_years.map(|a| a as i32),
             max_age_years: l.max_age_years.map(|a| a as i32),
             cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
-            default_criteria: l.default_criteria.as_ref().map(to_json),
+            default_criteria: l.default_criteria.clone().map(sql::Json),
         })
         .collect();
     let setup = RoundRow {
@@ -184,7 +185,10 @@ pub async fn create_framework(
             diesel::insert_into(admission_rounds::table)
                 .values(&r)
                 .execute(conn)?;
-            events.emit(&f.partnership, &crate::app::frameworks::framework_published(conn, &f)?);
+            events.emit(
+                &f.partnership,
+                &crate::app::frameworks::framework_published(conn, &f)?,
+            );
             Ok(())
         })
         .await?;
@@ -374,7 +378,7 @@ pub async fn set_lot_criteria(
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
             let mut lot = lot_of(conn, &fw, &lot_id)?;
-            lot.default_criteria = Some(to_json(&criteria));
+            lot.default_criteria = Some(sql::Json(criteria.clone()));
             diesel::update(lots::table.find(&lot.id))
                 .set(lots::default_criteria.eq(&lot.default_criteria))
                 .execute(conn)?;
@@ -428,8 +432,8 @@ pub async fn admit(
                 lot_id: lot.id,
                 provider_id: input.provider_id,
                 provider_name: input.name,
-                weekly_price_pence: domain::headline_price(&prices),
-                prices: to_json(&prices),
+                weekly_price_pence: Pence(domain::headline_price(&prices)),
+                prices: sql::Json(prices.clone()),
                 capacity: input.capacity.map(|c| c as i32),
                 round_id: Some(round.id),
                 admitted_by: who.sub,
@@ -501,13 +505,13 @@ fn home_row(id: HomeId, lot_id: LotId, provider_id: &str, h: &NewHome, by: &str)
         postcode_district: h.postcode_district.clone(),
         registered_places: h.registered_places as i32,
         occupied_places: h.occupied_places as i32,
-        genders_accepted: to_json(&h.genders_accepted),
+        genders_accepted: sql::Json(h.genders_accepted.clone()),
         min_age_years: h.min_age_years as i32,
         max_age_years: h.max_age_years as i32,
-        specialisms: to_json(&h.specialisms),
+        specialisms: sql::Json(h.specialisms.clone()),
         ofsted_rating: h.ofsted_rating,
         emergency_capacity: h.emergency_capacity,
-        educational_provision: to_json(&h.educational_provision),
+        educational_provision: sql::Json(h.educational_provision.clone()),
         updated_by: by.to_owned(),
         updated_at: now(),
     }
@@ -549,13 +553,7 @@ pub async fn add_home(
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
-            let row = home_row(
-                HomeId::new(),
-                lot.id,
-                &provider_id,
-                &input,
-                &who.sub,
-            );
+            let row = home_row(HomeId::new(), lot.id, &provider_id, &input, &who.sub);
             diesel::insert_into(homes::table)
                 .values(&row)
                 .execute(conn)?;

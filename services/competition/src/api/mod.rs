@@ -19,7 +19,6 @@ use hub_bus::Store;
 use hub_platform::{Principal, Problem};
 use utoipa::OpenApi;
 
-
 pub struct CompetitionState {
     pub store: Store,
 }

@@ -58,7 +58,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
     let outcome = match status {
         Status::Awarded => Outcome::Awarded(ocds::Award {
             provider: provider(c.awarded_provider.as_deref().unwrap_or_default()),
-            weekly_price_pence: c.awarded_rate_pence.unwrap_or_default(),
+            weekly_price_pence: c.awarded_rate_pence.unwrap_or_default().0,
             start_date: c.awarded_start_date.unwrap_or_else(|| c.created_at.date()),
             date: utc(c.awarded_at.unwrap_or(c.created_at)),
             direct: c.direct,
@@ -115,7 +115,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             council: council(&c.council),
             preselected: c.route == "preselected_mini_competition" || c.preselection.is_some(),
             criteria: c
-                .criteria()?
+                .criteria()
                 .into_iter()
                 .map(|x| ocds::Criterion {
                     code: x.criterion.to_string(),

@@ -22,7 +22,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
 use crate::{
-    domain::homes::{HomeKind, NewVacancy, OfstedRating, VacancyUpdate, expired_on_arrival, is_live},
+    domain::homes::{
+        HomeKind, NewVacancy, OfstedRating, VacancyUpdate, expired_on_arrival, is_live,
+    },
     store::{
         self, VacancyRow, now,
         offered_beds::{self, OfferedBedRow},

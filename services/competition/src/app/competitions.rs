@@ -10,8 +10,8 @@ use hub_events::{CompetitionCloseReason, CompetitionClosed, CompetitionOpened, U
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
-    ids::{HomeId, LotId},
     domain::{self, calloff::Status, preselection::Candidate},
+    ids::{HomeId, LotId},
     store::{self, CompetitionRow, LotRow, schema::*},
 };
 
@@ -25,8 +25,14 @@ pub fn urgency_code(u: Urgency) -> String {
         .unwrap_or_default()
 }
 
-pub fn urgency_of(c: &CompetitionRow) -> Urgency {
-    serde_json::from_value(serde_json::Value::String(c.urgency.clone())).unwrap_or(Urgency::Planned)
+/// The competition's urgency. The column holds the event's code (`urgency_code`); one no
+/// urgency reads is an unreadable stored value (a 500 alert), never a guess.
+pub fn urgency_of(c: &CompetitionRow) -> Result<Urgency, DbError> {
+    serde_json::from_value(serde_json::Value::String(c.urgency.clone())).map_err(|e| {
+        DbError::Diesel(diesel::result::Error::DeserializationError(
+            format!("stored value {:?} is not a valid urgency: {e}", c.urgency).into(),
+        ))
+    })
 }
 
 /// How a competition is opened (or reopened).
@@ -51,7 +57,7 @@ pub fn open(
     o: Opening<'_>,
 ) -> Result<(), DbError> {
     let now = Utc::now();
-    let urgency = urgency_of(row);
+    let urgency = urgency_of(row)?;
     let deadline = o.deadline.unwrap_or_else(|| domain::deadline(now, urgency));
     row.status = Status::Open.into();
     row.deadline = deadline.naive_utc();
@@ -81,7 +87,7 @@ pub fn open(
         .cloned()
         .collect();
     store::invite(conn, &row.id, &new)?;
-    let requirement = row.requirement()?;
+    let requirement = row.requirement();
     events.emit(
         &row.partnership,
         &CompetitionOpened {
@@ -96,7 +102,6 @@ pub fn open(
             deadline,
             invited: o.invited.clone(),
             summary: requirement
-                .as_ref()
                 .map(domain::summary)
                 .unwrap_or_else(|| format!("{} placement", lot.placement_type.replace('_', " "))),
             referral_path: format!("/v1/referrals/{}", row.referral_id),

@@ -14,8 +14,19 @@ use super::{
 };
 
 /// Where a competition stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
-    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -34,7 +45,6 @@ pub enum Status {
 hub_platform::sql_text!(Status);
 
 impl Status {
-
     /// Still looking for a provider (what a withdrawn referral closes).
     pub fn is_live(self) -> bool {
         matches!(self, Self::Draft | Self::Open | Self::AwaitingDirectAward)
@@ -252,8 +262,19 @@ impl Validate for Close {
 }
 
 /// Why an invited provider declines to bid (what the commissioner sees).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
-    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -290,8 +311,19 @@ impl Validate for Decline {
 
 /// Why a commissioner closes bidding before the deadline: the code every invited provider
 /// is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
-    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

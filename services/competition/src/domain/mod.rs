@@ -23,8 +23,19 @@ use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema,
-    strum::Display, strum::EnumString, diesel::AsExpression, diesel::FromSqlRow,
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -38,7 +49,6 @@ pub enum FrameworkKind {
 hub_platform::sql_text!(FrameworkKind);
 
 impl FrameworkKind {
-
     /// Open systems admit new providers in later admission rounds (flexible and dynamic
     /// purchasing systems, and the open-ended LCR Provider Partner Agreement); a framework
     /// agreement admits its providers at set-up only.

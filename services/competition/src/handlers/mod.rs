@@ -13,13 +13,16 @@ use hub_events::{
     CompetitionCloseReason, Envelope, ReferralReturnReason, ReferralReturned, ReferralSubmitted,
     ReferralWithdrawn,
 };
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 use uuid::Uuid;
 
 use crate::{
     app::competitions::{Closing, Opening, close, open, urgency_code},
     domain::{self, STANDARD, calloff::Status, preselection::Preselection},
-    store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*, to_json},
+    store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*},
 };
 
 /// The referrals consumer: what opens and closes competitions.
@@ -106,9 +109,9 @@ fn submitted(
         created_at: now.naive_utc(),
         route: e.route.clone(),
         need_level: STANDARD.into(),
-        criteria: to_json(&lot.criteria()),
-        requirement: Some(to_json(&e)),
-        preselection: (status == Status::Draft).then(|| to_json(&Preselection::for_referral(&e))),
+        criteria: Json(lot.criteria()),
+        requirement: Some(Json(e.clone())),
+        preselection: (status == Status::Draft).then(|| Json(Preselection::for_referral(&e))),
         left_out: None,
         opened_at: None,
         opened_by: None,
@@ -171,7 +174,6 @@ fn routable(
     })
 }
 
-
 /// A withdrawn referral closes its competitions that are still looking for a provider.
 fn withdrawn(
     conn: &mut DbConnection,
@@ -198,4 +200,3 @@ fn withdrawn(
     }
     Ok(())
 }
-

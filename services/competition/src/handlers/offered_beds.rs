@@ -15,15 +15,15 @@ use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::{Events, Handlers};
 use hub_events::{BedFilled, BedOffered, Envelope, VacancyPublished, VacancyWithdrawn};
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 use uuid::Uuid;
 
 use crate::{
     ids::{BlockContractId, HomeId, LotId},
-    store::{
-        offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
-        to_json,
-    },
+    store::offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
 };
 
 /// The reason an offered bed's vacancy is withdrawn with when a child moves in.
@@ -72,7 +72,7 @@ fn offered(
         bed: e.bed as i32,
         provider_id: e.provider_id.clone(),
         offered_by: e.offered_by.clone(),
-        offered_to: to_json(&e.offered_to),
+        offered_to: Json(e.offered_to.clone()),
         lot_id: e.lot_id.map(LotId::from),
         home_id: e.home_id.map(HomeId::from),
         postcode_district: e.postcode_district.clone(),

@@ -224,31 +224,29 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::{prelude::*, sql_types::Text};
 use hub_events::ReferralSubmitted;
-use hub_platform::db::{DbConnection, DbError, rows_per_statement, values_rows};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError, rows_per_statement, values_rows},
+    sql::Json,
+};
 use schema::*;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    ids::{BidId, CompetitionId, FrameworkId, HomeId, LogEntryId, LotId, ReferralId, RoundId, VacancyId},
     domain::{
-    FrameworkKind,
-    calloff::{CloseBiddingReason, DeclineReason, Status},
-    criteria::{Criterion, CriterionName, fallback_criteria},
-    homes::{HomeKind, OfstedRating},
-    evaluation::Mark,
-    preselection::{HomeFacts, LeftOut, Preselection},
-},
+        FrameworkKind,
+        calloff::{CloseBiddingReason, DeclineReason, Status},
+        criteria::{Criterion, CriterionName, fallback_criteria},
+        evaluation::Mark,
+        homes::{HomeKind, OfstedRating},
+        preselection::{HomeFacts, LeftOut, Preselection},
+    },
+    ids::{
+        BidId, CompetitionId, FrameworkId, HomeId, LogEntryId, LotId, ReferralId, RoundId,
+        VacancyId,
+    },
 };
-
-/// Reads a JSON text column; a value that does not parse is an internal error.
-pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, DbError> {
-    serde_json::from_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored JSON: {e}")))
-}
-
-pub fn to_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("plain data always serialises")
-}
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -266,7 +264,7 @@ pub struct FrameworkRow {
     pub end_date: NaiveDate,
     pub review_date: NaiveDate,
     #[serde(skip)]
-    pub purchasing_bodies: Option<String>,
+    pub purchasing_bodies: Option<Json<Vec<String>>>,
     pub created_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
@@ -277,8 +275,8 @@ impl FrameworkRow {
     /// bodies were recorded) the partnership's members.
     pub fn purchasing_bodies(&self) -> Vec<String> {
         self.purchasing_bodies
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
+            .as_ref()
+            .map(|b| b.0.clone())
             .unwrap_or_else(|| {
                 hub_platform::directory::partnership(&self.partnership)
                     .map(|p| p.members.iter().map(|m| (*m).to_owned()).collect())
@@ -311,16 +309,15 @@ pub struct LotRow {
     pub max_age_years: Option<i32>,
     pub cohort: Option<String>,
     #[serde(skip)]
-    pub default_criteria: Option<String>,
+    pub default_criteria: Option<Json<Vec<Criterion>>>,
 }
 
 impl LotRow {
     /// The criteria a competition on this lot starts from.
     pub fn criteria(&self) -> Vec<Criterion> {
         self.default_criteria
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_else(fallback_criteria)
+            .as_ref()
+            .map_or_else(fallback_criteria, |c| c.0.clone())
     }
 }
 
@@ -354,9 +351,10 @@ pub struct AdmissionRow {
     pub provider_id: String,
     pub provider_name: String,
     /// The standard rate (else the lowest): what a single price meant before need levels.
-    pub weekly_price_pence: i64,
+    #[schema(value_type = i64)]
+    pub weekly_price_pence: Pence,
     #[serde(skip)]
-    pub prices: String,
+    pub prices: Json<BTreeMap<String, i64>>,
     pub capacity: Option<i32>,
     pub round_id: Option<RoundId>,
     pub admitted_by: String,
@@ -366,7 +364,7 @@ pub struct AdmissionRow {
 
 impl AdmissionRow {
     pub fn prices(&self) -> BTreeMap<String, i64> {
-        serde_json::from_str(&self.prices).unwrap_or_default()
+        self.prices.0.clone()
     }
 }
 
@@ -383,19 +381,15 @@ pub struct HomeRow {
     pub postcode_district: String,
     pub registered_places: i32,
     pub occupied_places: i32,
-    pub genders_accepted: String,
+    pub genders_accepted: Json<Vec<String>>,
     pub min_age_years: i32,
     pub max_age_years: i32,
-    pub specialisms: String,
+    pub specialisms: Json<Vec<String>>,
     pub ofsted_rating: Option<OfstedRating>,
     pub emergency_capacity: bool,
-    pub educational_provision: String,
+    pub educational_provision: Json<Vec<String>>,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
-}
-
-fn list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
 }
 
 impl HomeRow {
@@ -407,11 +401,11 @@ impl HomeRow {
             longitude: self.longitude,
             registered_places: self.registered_places.max(0) as u32,
             occupied_places: self.occupied_places.max(0) as u32,
-            genders_accepted: list(&self.genders_accepted),
+            genders_accepted: self.genders_accepted.0.clone(),
             min_age_years: self.min_age_years.max(0) as u32,
             max_age_years: self.max_age_years.max(0) as u32,
             emergency_capacity: self.emergency_capacity,
-            educational_provision: list(&self.educational_provision),
+            educational_provision: self.educational_provision.0.clone(),
             live_vacancy,
         }
     }
@@ -428,13 +422,13 @@ impl HomeRow {
             postcode_district: self.postcode_district.clone(),
             registered_places: self.registered_places,
             occupied_places: self.occupied_places,
-            genders_accepted: list(&self.genders_accepted),
+            genders_accepted: self.genders_accepted.0.clone(),
             min_age_years: self.min_age_years,
             max_age_years: self.max_age_years,
-            specialisms: list(&self.specialisms),
+            specialisms: self.specialisms.0.clone(),
             ofsted_rating: self.ofsted_rating,
             emergency_capacity: self.emergency_capacity,
-            educational_provision: list(&self.educational_provision),
+            educational_provision: self.educational_provision.0.clone(),
             updated_by: self.updated_by.clone(),
             updated_at: self.updated_at,
         }
@@ -511,20 +505,21 @@ pub struct CompetitionRow {
     /// The need level whose Provider Response rates bids are held to.
     pub need_level: String,
     #[serde(skip)]
-    pub criteria: String,
+    pub criteria: Json<Vec<Criterion>>,
     #[serde(skip)]
-    pub requirement: Option<String>,
+    pub requirement: Option<Json<ReferralSubmitted>>,
     #[serde(skip)]
-    pub preselection: Option<String>,
+    pub preselection: Option<Json<Preselection>>,
     #[serde(skip)]
-    pub left_out: Option<String>,
+    pub left_out: Option<Json<Vec<LeftOut>>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub opened_at: Option<NaiveDateTime>,
     pub opened_by: Option<String>,
     pub closed_reason: Option<String>,
     /// Awarded directly (an emergency), not by mini-competition.
     pub direct: bool,
-    pub awarded_rate_pence: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub awarded_rate_pence: Option<Pence>,
     pub awarded_start_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub awarded_at: Option<NaiveDateTime>,
@@ -540,37 +535,32 @@ pub struct CompetitionRow {
 }
 
 impl CompetitionRow {
-    pub fn criteria(&self) -> Result<Vec<Criterion>, DbError> {
-        from_json(&self.criteria)
+    pub fn criteria(&self) -> Vec<Criterion> {
+        self.criteria.0.clone()
     }
 
     /// The referral.submitted payload it was opened from (codes and bands only).
-    pub fn requirement(&self) -> Result<Option<ReferralSubmitted>, DbError> {
-        self.requirement.as_deref().map(from_json).transpose()
+    pub fn requirement(&self) -> Option<&ReferralSubmitted> {
+        self.requirement.as_deref()
     }
 
-    pub fn preselection(&self) -> Result<Option<Preselection>, DbError> {
-        self.preselection.as_deref().map(from_json).transpose()
+    pub fn preselection(&self) -> Option<&Preselection> {
+        self.preselection.as_deref()
     }
 
-    pub fn left_out(&self) -> Result<Vec<LeftOut>, DbError> {
-        Ok(self
-            .left_out
-            .as_deref()
-            .map(from_json)
-            .transpose()?
-            .unwrap_or_default())
+    pub fn left_out(&self) -> Vec<LeftOut> {
+        self.left_out
+            .as_ref()
+            .map(|l| l.0.clone())
+            .unwrap_or_default()
     }
 
     /// The child's maximum distance: the preselection's if set, else the referral's.
-    pub fn max_distance_miles(&self) -> Result<f64, DbError> {
-        if let Some(p) = self.preselection()? {
-            return Ok(p.max_distance_miles);
+    pub fn max_distance_miles(&self) -> f64 {
+        if let Some(p) = self.preselection() {
+            return p.max_distance_miles;
         }
-        Ok(self
-            .requirement()?
-            .map(|r| r.max_distance_miles)
-            .unwrap_or(0.0))
+        self.requirement().map_or(0.0, |r| r.max_distance_miles)
     }
 }
 
@@ -580,7 +570,8 @@ pub struct BidRow {
     pub id: BidId,
     pub competition_id: CompetitionId,
     pub provider_id: String,
-    pub weekly_price_pence: i64,
+    #[schema(value_type = i64)]
+    pub weekly_price_pence: Pence,
     pub start_date: NaiveDate,
     pub home_id: Option<HomeId>,
     pub home_name: Option<String>,
@@ -589,9 +580,10 @@ pub struct BidRow {
     #[serde(skip)]
     pub home_longitude: Option<f64>,
     #[serde(skip)]
-    pub answers: String,
+    pub answers: Json<BTreeMap<String, String>>,
     /// The Provider Response rate at the competition's need level when the bid was made.
-    pub provider_response_pence: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub provider_response_pence: Option<Pence>,
     pub price_variation_evidence: Option<String>,
     pub submitted_by: String,
     #[schema(value_type = String, format = DateTime)]
@@ -600,7 +592,7 @@ pub struct BidRow {
 
 impl BidRow {
     pub fn answers(&self) -> BTreeMap<String, String> {
-        serde_json::from_str(&self.answers).unwrap_or_default()
+        self.answers.0.clone()
     }
 }
 
@@ -646,7 +638,8 @@ impl ScoreRow {
 pub struct DirectAwardRow {
     pub competition_id: CompetitionId,
     pub provider_id: String,
-    pub weekly_rate_pence: i64,
+    #[schema(value_type = i64)]
+    pub weekly_rate_pence: Pence,
     pub start_date: NaiveDate,
     pub justification: String,
     pub review_date: NaiveDate,
@@ -665,7 +658,7 @@ pub struct LogRow {
     pub action: String,
     pub reason: Option<String>,
     #[serde(skip)]
-    pub detail: String,
+    pub detail: Json<serde_json::Value>,
     pub actor: String,
     pub org: String,
     #[schema(value_type = String, format = DateTime)]
@@ -688,7 +681,7 @@ pub fn log(
             competition_id: *competition_id,
             action: action.to_owned(),
             reason: reason.map(str::to_owned),
-            detail: detail.to_string(),
+            detail: Json(detail),
             actor: actor.to_owned(),
             org: org.to_owned(),
             at: now(),
@@ -697,7 +690,10 @@ pub fn log(
     Ok(())
 }
 
-pub fn log_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<LogRow>, DbError> {
+pub fn log_of(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+) -> Result<Vec<LogRow>, DbError> {
     Ok(competition_log::table
         .filter(competition_log::competition_id.eq(competition_id))
         .order(competition_log::id)
@@ -705,7 +701,10 @@ pub fn log_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result
         .load(conn)?)
 }
 
-pub fn framework(conn: &mut DbConnection, id: &FrameworkId) -> Result<Option<FrameworkRow>, DbError> {
+pub fn framework(
+    conn: &mut DbConnection,
+    id: &FrameworkId,
+) -> Result<Option<FrameworkRow>, DbError> {
     Ok(frameworks::table
         .find(id)
         .select(FrameworkRow::as_select())
@@ -713,7 +712,10 @@ pub fn framework(conn: &mut DbConnection, id: &FrameworkId) -> Result<Option<Fra
         .optional()?)
 }
 
-pub fn lots_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<LotRow>, DbError> {
+pub fn lots_of(
+    conn: &mut DbConnection,
+    framework_id: &FrameworkId,
+) -> Result<Vec<LotRow>, DbError> {
     Ok(lots::table
         .filter(lots::framework_id.eq(framework_id))
         .order(lots::id)
@@ -729,7 +731,10 @@ pub fn lot(conn: &mut DbConnection, id: &LotId) -> Result<Option<LotRow>, DbErro
         .optional()?)
 }
 
-pub fn rounds_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<RoundRow>, DbError> {
+pub fn rounds_of(
+    conn: &mut DbConnection,
+    framework_id: &FrameworkId,
+) -> Result<Vec<RoundRow>, DbError> {
     Ok(admission_rounds::table
         .filter(admission_rounds::framework_id.eq(framework_id))
         .order(admission_rounds::opened_at)
@@ -860,7 +865,10 @@ pub fn vacancy(conn: &mut DbConnection, id: &VacancyId) -> Result<Option<Vacancy
         .optional()?)
 }
 
-pub fn competition(conn: &mut DbConnection, id: &CompetitionId) -> Result<Option<CompetitionRow>, DbError> {
+pub fn competition(
+    conn: &mut DbConnection,
+    id: &CompetitionId,
+) -> Result<Option<CompetitionRow>, DbError> {
     Ok(competitions::table
         .find(id)
         .select(CompetitionRow::as_select())
@@ -879,7 +887,10 @@ pub fn competitions_of_referral(
         .load(conn)?)
 }
 
-pub fn invited(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<String>, DbError> {
+pub fn invited(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+) -> Result<Vec<String>, DbError> {
     Ok(competition_invitations::table
         .filter(competition_invitations::competition_id.eq(competition_id))
         .order(competition_invitations::provider_id)
@@ -909,7 +920,10 @@ pub fn invite(
     Ok(())
 }
 
-pub fn bids_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<BidRow>, DbError> {
+pub fn bids_of(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+) -> Result<Vec<BidRow>, DbError> {
     Ok(bids::table
         .filter(bids::competition_id.eq(competition_id))
         .order(bids::provider_id)
@@ -918,7 +932,10 @@ pub fn bids_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Resul
 }
 
 /// Every mark on every bid of a competition (one query).
-pub fn scores_of(conn: &mut DbConnection, competition_id: &CompetitionId) -> Result<Vec<ScoreRow>, DbError> {
+pub fn scores_of(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+) -> Result<Vec<ScoreRow>, DbError> {
     let bid_ids = bids::table
         .filter(bids::competition_id.eq(*competition_id))
         .select(bids::id);

@@ -35,7 +35,10 @@ pub mod schema {
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 use schema::*;
 
 use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
@@ -52,7 +55,7 @@ pub struct OfferedBedRow {
     pub bed: i32,
     pub provider_id: String,
     pub offered_by: String,
-    pub offered_to: String,
+    pub offered_to: Json<Vec<String>>,
     pub lot_id: Option<LotId>,
     pub home_id: Option<HomeId>,
     pub postcode_district: String,
@@ -66,13 +69,9 @@ pub struct OfferedBedRow {
 }
 
 impl OfferedBedRow {
-    pub fn offered_to(&self) -> Vec<String> {
-        serde_json::from_str(&self.offered_to).unwrap_or_default()
-    }
-
     /// The offering council and the councils it was offered to see it.
     pub fn visible_to(&self, council: &str) -> bool {
-        self.offered_by == council || self.offered_to().iter().any(|c| c == council)
+        self.offered_by == council || self.offered_to.iter().any(|c| c == council)
     }
 }
 
