@@ -164,7 +164,7 @@ pub async fn create_framework(
     let setup = RoundRow {
         id: Uuid::now_v7().into(),
         framework_id: fw.id.clone(),
-        kind: "setup".into(),
+        kind: domain::RoundKind::Setup,
         note: Some("set-up: providers admitted when the framework is let".into()),
         closes_on: None,
         opened_by: who.sub.clone(),
@@ -306,7 +306,7 @@ pub async fn open_round(
             let row = RoundRow {
                 id: Uuid::now_v7().into(),
                 framework_id: fw.id,
-                kind: "round".into(),
+                kind: domain::RoundKind::Round,
                 note: input.note.filter(|n| !n.trim().is_empty()),
                 closes_on: input.closes_on,
                 opened_by: who.sub.clone(),

@@ -23,7 +23,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
 use crate::{
     domain::homes::{
-        HomeKind, NewVacancy, OfstedRating, VacancyUpdate, expired_on_arrival, is_live,
+        HomeKind, NewVacancy, OfstedRating, VacancyStatus, VacancyUpdate, expired_on_arrival,
+        is_live,
     },
     store::{
         self, VacancyRow, now,
@@ -98,7 +99,7 @@ pub async fn publish(
                 expires_on: input.expires_on,
                 suits: input.suits.trim().to_owned(),
                 places: input.places as i32,
-                status: "live".into(),
+                status: VacancyStatus::Live,
                 withdrawn_reason: None,
                 updated_by: who.sub.clone(),
                 created_at: now,
@@ -132,7 +133,7 @@ pub async fn update(
         .write(move |conn, events| {
             let mut row = own_vacancy(conn, &who, &id)?;
             let today = Utc::now().date_naive();
-            if !is_live(&row.status, row.expires_on, today) {
+            if !is_live(row.status, row.expires_on, today) {
                 return Err(Problem::conflict(
                     "vacancy-not-live",
                     "the vacancy was withdrawn or has expired: publish a new one",
@@ -194,7 +195,7 @@ pub async fn withdraw(
         .store
         .write(move |conn, events| {
             let mut row = own_vacancy(conn, &who, &id)?;
-            if row.status != "live" {
+            if row.status != VacancyStatus::Live {
                 return Err(Problem::conflict(
                     "vacancy-not-live",
                     "the vacancy is already withdrawn",
@@ -206,7 +207,7 @@ pub async fn withdraw(
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| "withdrawn by the provider".to_owned());
-            row.status = "withdrawn".into();
+            row.status = VacancyStatus::Withdrawn;
             row.withdrawn_reason = Some(reason.clone());
             row.updated_by = who.sub.clone();
             row.updated_at = now();
@@ -260,7 +261,7 @@ pub struct ListedVacancy {
     pub expires_on: NaiveDate,
     pub suits: String,
     pub places: i32,
-    pub status: String,
+    pub status: VacancyStatus,
     pub withdrawn_reason: Option<String>,
     pub updated_by: String,
     #[schema(value_type = String, format = DateTime)]
@@ -280,7 +281,7 @@ impl From<&VacancyRow> for ListedVacancy {
             expires_on: v.expires_on,
             suits: v.suits.clone(),
             places: v.places,
-            status: v.status.clone(),
+            status: v.status,
             withdrawn_reason: v.withdrawn_reason.clone(),
             updated_by: v.updated_by.clone(),
             created_at: v.created_at,
@@ -373,7 +374,7 @@ fn offered_vacancy(o: &OfferedBedRow) -> ListedVacancy {
         expires_on: o.expires_on,
         suits: format!("bed {} of a block contract, offered by {by}", o.bed),
         places: 1,
-        status: o.status.clone(),
+        status: o.status,
         withdrawn_reason: None,
         updated_by: "contract.bed_offered".into(),
         created_at: o.created_at,

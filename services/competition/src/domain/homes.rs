@@ -260,9 +260,35 @@ pub fn expired_on_arrival(expires_on: NaiveDate, today: NaiveDate) -> Option<Fie
     })
 }
 
+/// Where a listed vacancy stands: `live` until its provider withdraws it or (a bed offered
+/// under a block contract) a child moves in. An expired vacancy is simply no longer listed.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum VacancyStatus {
+    Live,
+    Withdrawn,
+    Filled,
+}
+hub_platform::sql_text!(VacancyStatus);
+
 /// Live: published, not withdrawn, and not past its last day.
-pub fn is_live(status: &str, expires_on: NaiveDate, today: NaiveDate) -> bool {
-    status == "live" && expires_on >= today
+pub fn is_live(status: VacancyStatus, expires_on: NaiveDate, today: NaiveDate) -> bool {
+    status == VacancyStatus::Live && expires_on >= today
 }
 
 #[cfg(test)]
@@ -316,9 +342,21 @@ mod tests {
     #[test]
     fn vacancies_live_until_their_last_day() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert!(is_live("live", d("2026-03-01"), d("2026-03-01")));
-        assert!(!is_live("live", d("2026-02-28"), d("2026-03-01")));
-        assert!(!is_live("withdrawn", d("2026-04-01"), d("2026-03-01")));
+        assert!(is_live(
+            VacancyStatus::Live,
+            d("2026-03-01"),
+            d("2026-03-01")
+        ));
+        assert!(!is_live(
+            VacancyStatus::Live,
+            d("2026-02-28"),
+            d("2026-03-01")
+        ));
+        assert!(!is_live(
+            VacancyStatus::Withdrawn,
+            d("2026-04-01"),
+            d("2026-03-01")
+        ));
         assert!(expired_on_arrival(d("2026-02-28"), d("2026-03-01")).is_some());
         let v = VacancyUpdate {
             available_from: d("2026-03-10"),

@@ -197,6 +197,30 @@ impl Validate for NewFramework {
     }
 }
 
+/// An admission round: the one a framework is set up with, or a later one of an open system.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum RoundKind {
+    Setup,
+    Round,
+}
+hub_platform::sql_text!(RoundKind);
+
 /// Opening an admission round of an open system.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -22,8 +22,9 @@ use hub_platform::{
 use uuid::Uuid;
 
 use crate::{
+    domain::homes::VacancyStatus,
     ids::{BlockContractId, HomeId, LotId},
-    store::offered_beds::{self, FILLED, LIVE, OfferedBedRow, schema::offered_beds as table},
+    store::offered_beds::{self, OfferedBedRow, schema::offered_beds as table},
 };
 
 /// The reason an offered bed's vacancy is withdrawn with when a child moves in.
@@ -78,7 +79,7 @@ fn offered(
         postcode_district: e.postcode_district.clone(),
         available_from: e.available_from,
         expires_on: e.offer_expires_on,
-        status: LIVE.into(),
+        status: VacancyStatus::Live,
         filled_by: None,
         filled_on: None,
         created_at: now,
@@ -128,7 +129,7 @@ fn filled(
     for offer in offered_beds::live_offers(conn, &block, e.bed as i32)? {
         diesel::update(table::table.find(&offer.id))
             .set((
-                table::status.eq(FILLED),
+                table::status.eq(VacancyStatus::Filled),
                 table::filled_by.eq(Some(&e.council)),
                 table::filled_on.eq(Some(e.filled_on)),
                 table::updated_at.eq(Utc::now().naive_utc()),

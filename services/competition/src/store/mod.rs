@@ -235,11 +235,11 @@ use utoipa::ToSchema;
 
 use crate::{
     domain::{
-        FrameworkKind,
+        FrameworkKind, RoundKind,
         calloff::{CloseBiddingReason, DeclineReason, Status},
         criteria::{Criterion, CriterionName, fallback_criteria},
         evaluation::Mark,
-        homes::{HomeKind, OfstedRating},
+        homes::{HomeKind, OfstedRating, VacancyStatus},
         preselection::{HomeFacts, LeftOut, Preselection},
     },
     ids::{
@@ -326,8 +326,7 @@ impl LotRow {
 pub struct RoundRow {
     pub id: RoundId,
     pub framework_id: FrameworkId,
-    /// `setup` (opened with the framework) or `round`.
-    pub kind: String,
+    pub kind: RoundKind,
     pub note: Option<String>,
     pub closes_on: Option<NaiveDate>,
     pub opened_by: String,
@@ -471,8 +470,7 @@ pub struct VacancyRow {
     pub expires_on: NaiveDate,
     pub suits: String,
     pub places: i32,
-    /// `live` or `withdrawn` (an expired vacancy is simply no longer listed).
-    pub status: String,
+    pub status: VacancyStatus,
     pub withdrawn_reason: Option<String>,
     pub updated_by: String,
     #[schema(value_type = String, format = DateTime)]
@@ -809,7 +807,7 @@ pub fn live_vacancies(
 ) -> Result<Vec<VacancyRow>, DbError> {
     Ok(vacancies::table
         .filter(vacancies::lot_id.eq(lot_id))
-        .filter(vacancies::status.eq("live"))
+        .filter(vacancies::status.eq(VacancyStatus::Live))
         .filter(vacancies::expires_on.ge(today))
         .order(vacancies::id)
         .select(VacancyRow::as_select())
@@ -824,7 +822,7 @@ pub fn live_vacancies_of(
 ) -> Result<Vec<VacancyRow>, DbError> {
     Ok(vacancies::table
         .filter(vacancies::provider_id.eq(provider_id))
-        .filter(vacancies::status.eq("live"))
+        .filter(vacancies::status.eq(VacancyStatus::Live))
         .filter(vacancies::expires_on.ge(today))
         .order(vacancies::id)
         .select(VacancyRow::as_select())

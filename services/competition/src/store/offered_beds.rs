@@ -41,10 +41,10 @@ use hub_platform::{
 };
 use schema::*;
 
-use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
-
-pub const LIVE: &str = "live";
-pub const FILLED: &str = "filled";
+use crate::{
+    domain::homes::VacancyStatus,
+    ids::{BlockContractId, HomeId, LotId, VacancyId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = offered_beds)]
@@ -61,7 +61,7 @@ pub struct OfferedBedRow {
     pub postcode_district: String,
     pub available_from: NaiveDate,
     pub expires_on: NaiveDate,
-    pub status: String,
+    pub status: VacancyStatus,
     pub filled_by: Option<String>,
     pub filled_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
@@ -84,7 +84,7 @@ pub fn live_offers(
     Ok(offered_beds::table
         .filter(offered_beds::block_contract_id.eq(block_contract_id))
         .filter(offered_beds::bed.eq(bed))
-        .filter(offered_beds::status.eq(LIVE))
+        .filter(offered_beds::status.eq(VacancyStatus::Live))
         .select(OfferedBedRow::as_select())
         .load(conn)?)
 }
@@ -137,7 +137,7 @@ pub fn visible_live(
     today: NaiveDate,
 ) -> Result<Vec<OfferedBedRow>, DbError> {
     let mut q = offered_beds::table
-        .filter(offered_beds::status.eq(LIVE))
+        .filter(offered_beds::status.eq(VacancyStatus::Live))
         .filter(offered_beds::expires_on.ge(today))
         .into_boxed();
     if let Some(lot) = lot_id {
