@@ -2,7 +2,7 @@
 //! awards in an emergency and their review.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::{BiddingClosed, CompetitionAwarded};
@@ -12,14 +12,10 @@ use hub_platform::{
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{
     CompetitionState,
-    competitions::{
-        CompetitionView, change_competition, commissioned, require_bidding_open, require_status,
-        view,
-    },
+    competitions::{CompetitionView, change_competition, commissioned, require_bidding_open, view},
     optional_body,
 };
 use crate::{
@@ -33,7 +29,7 @@ use crate::{
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
-    ids::ReferralId,
+    ids::{CompetitionId, ReferralId},
     store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, schema::*},
 };
 
@@ -90,7 +86,7 @@ pub async fn score(
         .store
         .write(move |conn, _| {
             let c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Open], "scoring")?;
+            c.status.require(&[Status::Open], "scoring")?;
             let bid = store::bids_of(conn, &c.id)?
                 .into_iter()
                 .find(|b| b.id.to_string() == bid_id)
@@ -201,98 +197,26 @@ pub async fn award(
         .store
         .write(move |conn, events| {
             let mut c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Open], "an award")?;
+            let awarded = c.status.award()?;
             require_answers_or_deadline(conn, &c, "an award")?;
             let (ev, bids) = evaluation_of(conn, &c)?;
-            let named = input.bid_id.map(|b| b.to_string());
-            if let Some(n) = &named
-                && !bids.iter().any(|b| b.id.to_string() == *n)
-            {
-                return Err(
-                    Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
-                );
-            }
-            require_decided(&ev)?;
-            let Some(winner) = ev.winning_bid().cloned() else {
-                return Err(Problem::conflict(
-                    "no-acceptable-bid",
-                    "no bid passed every pass/fail criterion: close the competition with a reason, then reopen or re-route it",
-                )
-                .into());
-            };
-            if let Some(n) = &named
-                && *n != winner.bid_id
-            {
-                let rank = ev
-                    .bid(n)
-                    .and_then(|b| b.rank)
-                    .map(|r| format!("ranked {r}"))
-                    .unwrap_or_else(|| "not acceptable".to_owned());
-                return Err(Problem::conflict(
-                    "not-best-value",
-                    format!(
-                        "bid {n} is {rank}; the best value is bid {} of {}",
-                        winner.bid_id, winner.provider_id
-                    ),
-                )
-                .into());
-            }
-            let bid = bids
-                .iter()
-                .find(|b| b.id.to_string() == winner.bid_id)
-                .cloned()
-                .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
-            c.status = Status::Awarded.into();
+            let (bid, total) = winner(&ev, &bids, input.bid_id.map(|b| b.to_string()))?;
+            c.status = awarded;
             c.awarded_provider = Some(bid.provider_id.clone());
-            c.awarded_bid = Some(bid.id.clone());
+            c.awarded_bid = Some(bid.id);
             c.awarded_by = Some(who.sub.clone());
             c.awarded_rate_pence = Some(bid.weekly_price_pence);
             c.awarded_start_date = Some(bid.start_date);
             c.awarded_at = Some(now());
-            diesel::update(competitions::table.find(&c.id))
-                .set((
-                    competitions::status.eq(&c.status),
-                    competitions::awarded_provider.eq(&c.awarded_provider),
-                    competitions::awarded_bid.eq(&c.awarded_bid),
-                    competitions::awarded_by.eq(&c.awarded_by),
-                    competitions::awarded_rate_pence.eq(c.awarded_rate_pence),
-                    competitions::awarded_start_date.eq(c.awarded_start_date),
-                    competitions::awarded_at.eq(c.awarded_at),
-                ))
-                .execute(conn)?;
-            events.emit(
-                &c.partnership,
-                &CompetitionAwarded {
-                    competition_id: c.id.into(),
-                    referral_id: c.referral_id.into(),
-                    council: c.council.clone(),
-                    framework_id: c.framework_id.into(),
-                    lot_id: c.lot_id.into(),
-                    provider_id: bid.provider_id.clone(),
-                    bid_id: Some(bid.id.into()),
-                    weekly_rate_pence: bid.weekly_price_pence.0,
-                    start_date: bid.start_date,
-                    unsuccessful: bids
-                        .iter()
-                        .filter(|b| b.id != bid.id)
-                        .map(|b| b.provider_id.clone())
-                        .collect(),
-                    awarded_by: who.sub.clone(),
-                    direct: false,
-                    outcomes: evaluation::outcomes(
-                        &ev,
-                        store::admission(conn, &c.lot_id, &bid.provider_id)?
-                            .map(|a| a.provider_name)
-                            .as_deref(),
-                    ),
-                },
-            );
+            store::record_award(conn, &c)?;
+            let event = awarded_event(conn, &c, &bid, &bids, &ev, &who)?;
+            events.emit(&c.partnership, &event);
             store::log(
                 conn,
                 &c.id,
                 "awarded",
                 None,
-                serde_json::json!({ "bid_id": bid.id, "provider_id": bid.provider_id, "total": winner.total }),
+                serde_json::json!({ "bid_id": bid.id, "provider_id": bid.provider_id, "total": total }),
                 &who.sub,
                 &who.org,
             )?;
@@ -303,6 +227,85 @@ pub async fn award(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// The bid to award and its total: the best value, once every mark is made. A bid the
+/// commissioner names must be a bid of this competition (422) and the best value (409).
+fn winner(
+    ev: &Evaluation,
+    bids: &[BidRow],
+    named: Option<String>,
+) -> Result<(BidRow, u32), DbError> {
+    if let Some(n) = &named
+        && !bids.iter().any(|b| b.id.to_string() == *n)
+    {
+        return Err(
+            Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
+        );
+    }
+    require_decided(ev)?;
+    let Some(winner) = ev.winning_bid() else {
+        return Err(Problem::conflict(
+            "no-acceptable-bid",
+            "no bid passed every pass/fail criterion: close the competition with a reason, then reopen or re-route it",
+        )
+        .into());
+    };
+    if let Some(n) = &named
+        && *n != winner.bid_id
+    {
+        let rank = ev
+            .bid(n)
+            .and_then(|b| b.rank)
+            .map(|r| format!("ranked {r}"))
+            .unwrap_or_else(|| "not acceptable".to_owned());
+        return Err(Problem::conflict(
+            "not-best-value",
+            format!(
+                "bid {n} is {rank}; the best value is bid {} of {}",
+                winner.bid_id, winner.provider_id
+            ),
+        )
+        .into());
+    }
+    let bid = bids
+        .iter()
+        .find(|b| b.id.to_string() == winner.bid_id)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
+    Ok((bid, winner.total))
+}
+
+/// `competition.awarded` for the award of `bid`: the unsuccessful providers are told their
+/// outcomes beside the winner's (named as admitted to the lot).
+fn awarded_event(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    bid: &BidRow,
+    bids: &[BidRow],
+    ev: &Evaluation,
+    who: &Principal,
+) -> Result<CompetitionAwarded, DbError> {
+    let winner_name = store::admission(conn, &c.lot_id, &bid.provider_id)?.map(|a| a.provider_name);
+    Ok(CompetitionAwarded {
+        competition_id: c.id.into(),
+        referral_id: c.referral_id.into(),
+        council: c.council.clone(),
+        framework_id: c.framework_id.into(),
+        lot_id: c.lot_id.into(),
+        provider_id: bid.provider_id.clone(),
+        bid_id: Some(bid.id.into()),
+        weekly_rate_pence: bid.weekly_price_pence.0,
+        start_date: bid.start_date,
+        unsuccessful: bids
+            .iter()
+            .filter(|b| b.id != bid.id)
+            .map(|b| b.provider_id.clone())
+            .collect(),
+        awarded_by: who.sub.clone(),
+        direct: false,
+        outcomes: evaluation::outcomes(ev, winner_name.as_deref()),
+    })
 }
 
 /// Close a competition without an award, with a reason (a commissioner of the council):
@@ -318,11 +321,7 @@ pub async fn close(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(
-            c,
-            &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
-            "closing",
-        )?;
+        c.status.close()?;
         if c.status == Status::Open {
             require_answers_or_deadline(conn, c, "closing without an award")?;
         }
@@ -497,7 +496,7 @@ pub async fn reopen(
 ) -> Result<HttpResponse, Problem> {
     let input = super::open_input(&body)?;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(c, &[Status::Closed], "reopening")?;
+        c.status.reopen()?;
         not_withdrawn(c, "compete for")?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let earlier = store::bids_of(conn, &c.id)?;
@@ -554,11 +553,11 @@ pub async fn reroute(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Closed], "re-routing")?;
+        let rerouted = c.status.reroute()?;
         not_withdrawn(c, "award")?;
         diesel::update(competitions::table.find(&c.id))
             .set((
-                competitions::status.eq(Status::AwaitingDirectAward),
+                competitions::status.eq(rerouted),
                 competitions::route.eq("direct_award"),
             ))
             .execute(conn)?;
@@ -575,20 +574,14 @@ pub async fn reroute(
     .await
 }
 
-/// Makes a direct award on `c` (checked to allow one) and tells everyone concerned.
-fn make_direct_award(
+/// 422 unless a direct award on `c` holds: its review date ahead of `today`, the referral
+/// (if named) the competition's own, the provider admitted to the lot.
+fn direct_award_allowed(
     conn: &mut DbConnection,
-    events: &mut Events,
-    who: &Principal,
     c: &CompetitionRow,
     input: &DirectAward,
+    today: NaiveDate,
 ) -> Result<(), DbError> {
-    require_status(
-        c,
-        &[Status::Draft, Status::AwaitingDirectAward],
-        "a direct award",
-    )?;
-    let today = Utc::now().date_naive();
     if let Some(e) = input.review_date_error(today) {
         return Err(Problem::validation(vec![e]).into());
     }
@@ -610,6 +603,20 @@ fn make_direct_award(
         )
         .into());
     }
+    Ok(())
+}
+
+/// Makes a direct award on `c` (checked to allow one) and tells everyone concerned.
+fn make_direct_award(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    who: &Principal,
+    c: &CompetitionRow,
+    input: &DirectAward,
+) -> Result<(), DbError> {
+    let awarded = c.status.award_directly()?;
+    let today = Utc::now().date_naive();
+    direct_award_allowed(conn, c, input, today)?;
     let review_date = input
         .review_date
         .unwrap_or_else(|| default_review_date(today));
@@ -629,7 +636,7 @@ fn make_direct_award(
         .execute(conn)?;
     diesel::update(competitions::table.find(&c.id))
         .set((
-            competitions::status.eq(Status::Awarded),
+            competitions::status.eq(awarded),
             competitions::route.eq("direct_award"),
             competitions::direct.eq(true),
             competitions::awarded_provider.eq(Some(&row.provider_id)),
@@ -756,7 +763,34 @@ pub async fn review(
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let input = body.0;
-    let now_utc = Utc::now();
+    review_dates_ahead(&input, Utc::now())?;
+    let outcome = state
+        .store
+        .write(move |conn, events| {
+            let c = commissioned(conn, &who, &id)?;
+            review_pending(&c)?;
+            let reason = input.reason.trim().to_owned();
+            let reopened = match input.decision {
+                ReviewDecision::Keep => {
+                    keep_award(conn, &c, &input, &reason, &who)?;
+                    None
+                }
+                ReviewDecision::Reopen => {
+                    Some(reopen_requirement(conn, events, &c, &input, &reason, &who)?)
+                }
+            };
+            Ok(ReviewOutcome {
+                decision: input.decision,
+                competition: view(conn, &who, &c.id)?,
+                reopened_as: reopened.map(|n| view(conn, &who, &n)).transpose()?,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// 422 unless a review's new deadline and next review date are ahead of `now`.
+fn review_dates_ahead(input: &Review, now_utc: DateTime<Utc>) -> Result<(), Problem> {
     if let Some(d) = input.deadline.filter(|d| *d <= now_utc) {
         return Err(Problem::invalid(
             "/deadline",
@@ -774,111 +808,115 @@ pub async fn review(
             format!("{d} is not after today"),
         ));
     }
-    let outcome = state
-        .store
-        .write(move |conn, events| {
-            let c = commissioned(conn, &who, &id)?;
-            if !(c.direct && c.status == Status::Awarded) {
-                return Err(Problem::conflict(
-                    "not-a-direct-award",
-                    "only a direct award is reviewed",
-                )
-                .into());
-            }
-            if c.review_date.is_none() {
-                return Err(Problem::conflict(
-                    "review-done",
-                    "the award has no review pending",
-                )
-                .into());
-            }
-            let reason = input.reason.trim().to_owned();
-            let reopened = match input.decision {
-                ReviewDecision::Keep => {
-                    diesel::update(competitions::table.find(&c.id))
-                        .set(competitions::review_date.eq(input.next_review_date))
-                        .execute(conn)?;
-                    store::log(
-                        conn,
-                        &c.id,
-                        "review_kept",
-                        Some(&reason),
-                        serde_json::json!({ "next_review_date": input.next_review_date }),
-                        &who.sub,
-                        &who.org,
-                    )?;
-                    None
-                }
-                ReviewDecision::Reopen => {
-                    let lot =
-                        store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-                    let at = now();
-                    let mut new = CompetitionRow {
-                        id: Uuid::now_v7().into(),
-                        status: Status::Draft.into(),
-                        awarded_provider: None,
-                        awarded_bid: None,
-                        awarded_by: None,
-                        created_at: at,
-                        route: "mini_competition".into(),
-                        criteria: sql::Json(lot.criteria()),
-                        preselection: None,
-                        left_out: None,
-                        opened_at: None,
-                        opened_by: None,
-                        closed_reason: None,
-                        direct: false,
-                        awarded_rate_pence: None,
-                        awarded_start_date: None,
-                        awarded_at: None,
-                        review_date: None,
-                        reopened_from: Some(c.id.clone()),
-                        bidding_closed_at: None,
-                        bidding_closed_reason: None,
-                        ..c.clone()
-                    };
-                    diesel::insert_into(competitions::table)
-                        .values(&new)
-                        .execute(conn)?;
-                    let invited = store::admitted_providers(conn, &c.lot_id)?;
-                    calloff_app::open(
-                        conn,
-                        events,
-                        &mut new,
-                        &lot,
-                        Opening {
-                            invited,
-                            deadline: input.deadline,
-                            actor: &who.sub,
-                            org: &who.org,
-                            action: "opened",
-                            reason: Some(&format!(
-                                "the review of direct award {} reopened the requirement to competition: {reason}",
-                                c.id
-                            )),
-                        },
-                    )?;
-                    diesel::update(competitions::table.find(&c.id))
-                        .set(competitions::review_date.eq(None::<chrono::NaiveDate>))
-                        .execute(conn)?;
-                    store::log(
-                        conn,
-                        &c.id,
-                        "review_reopened",
-                        Some(&reason),
-                        serde_json::json!({ "reopened_as": new.id }),
-                        &who.sub,
-                        &who.org,
-                    )?;
-                    Some(new.id)
-                }
-            };
-            Ok(ReviewOutcome {
-                decision: input.decision,
-                competition: view(conn, &who, &c.id)?,
-                reopened_as: reopened.map(|n| view(conn, &who, &n)).transpose()?,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    Ok(())
+}
+
+/// 409 unless `c` is a direct award with its review still to do.
+fn review_pending(c: &CompetitionRow) -> Result<(), Problem> {
+    if !(c.direct && c.status == Status::Awarded) {
+        return Err(Problem::conflict(
+            "not-a-direct-award",
+            "only a direct award is reviewed",
+        ));
+    }
+    if c.review_date.is_none() {
+        return Err(Problem::conflict(
+            "review-done",
+            "the award has no review pending",
+        ));
+    }
+    Ok(())
+}
+
+/// The review keeps the direct award, until the next review if one is set.
+fn keep_award(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    input: &Review,
+    reason: &str,
+    who: &Principal,
+) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set(competitions::review_date.eq(input.next_review_date))
+        .execute(conn)?;
+    store::log(
+        conn,
+        &c.id,
+        "review_kept",
+        Some(reason),
+        serde_json::json!({ "next_review_date": input.next_review_date }),
+        &who.sub,
+        &who.org,
+    )
+}
+
+/// The review reopens the requirement as a new mini-competition of every provider of the
+/// lot (`reopened_from` links it); the direct award's order stays until that is awarded.
+fn reopen_requirement(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    c: &CompetitionRow,
+    input: &Review,
+    reason: &str,
+    who: &Principal,
+) -> Result<CompetitionId, DbError> {
+    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+    let mut new = CompetitionRow {
+        id: CompetitionId::new(),
+        status: Status::Draft,
+        awarded_provider: None,
+        awarded_bid: None,
+        awarded_by: None,
+        created_at: now(),
+        route: "mini_competition".into(),
+        criteria: sql::Json(lot.criteria()),
+        preselection: None,
+        left_out: None,
+        opened_at: None,
+        opened_by: None,
+        closed_reason: None,
+        direct: false,
+        awarded_rate_pence: None,
+        awarded_start_date: None,
+        awarded_at: None,
+        review_date: None,
+        reopened_from: Some(c.id),
+        bidding_closed_at: None,
+        bidding_closed_reason: None,
+        ..c.clone()
+    };
+    diesel::insert_into(competitions::table)
+        .values(&new)
+        .execute(conn)?;
+    let invited = store::admitted_providers(conn, &c.lot_id)?;
+    calloff_app::open(
+        conn,
+        events,
+        &mut new,
+        &lot,
+        Opening {
+            invited,
+            deadline: input.deadline,
+            actor: &who.sub,
+            org: &who.org,
+            action: "opened",
+            reason: Some(&format!(
+                "the review of direct award {} reopened the requirement to competition: {reason}",
+                c.id
+            )),
+        },
+    )?;
+    diesel::update(competitions::table.find(&c.id))
+        .set(competitions::review_date.eq(None::<chrono::NaiveDate>))
+        .execute(conn)?;
+    store::log(
+        conn,
+        &c.id,
+        "review_reopened",
+        Some(reason),
+        serde_json::json!({ "reopened_as": new.id }),
+        &who.sub,
+        &who.org,
+    )?;
+    Ok(new.id)
 }

@@ -132,32 +132,6 @@ pub fn commissioned(
     Ok(c)
 }
 
-/// 409 unless the competition is in one of `allowed`.
-pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Result<(), DbError> {
-    if allowed.contains(&c.status) {
-        return Ok(());
-    }
-    // Bidding and awarding keep the slug they always had; the other moves share one.
-    let slug = if allowed == [Status::Open] {
-        "competition-closed"
-    } else {
-        "competition-state"
-    };
-    Err(Problem::conflict(
-        slug,
-        format!(
-            "the competition is {}; {doing} needs it {}",
-            c.status,
-            allowed
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-    )
-    .into())
-}
-
 /// The full view for `who` (as `visible` allows), with the council's extras.
 pub fn view(
     conn: &mut DbConnection,
@@ -302,7 +276,8 @@ pub async fn set_preselection(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Draft], "changing the preselection")?;
+        c.status
+            .require(&[Status::Draft], "changing the preselection")?;
         let current = c.preselection().ok_or_else(|| {
             Problem::conflict("competition-state", "this competition has no preselection")
         })?;
@@ -336,7 +311,8 @@ pub async fn set_criteria(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Draft, Status::Open], "changing the criteria")?;
+        c.status
+            .require(&[Status::Draft, Status::Open], "changing the criteria")?;
         if c.status == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
             return Err(Problem::conflict(
                 "bids-received",
@@ -377,7 +353,7 @@ pub async fn open_competition(
 ) -> Result<HttpResponse, Problem> {
     let input = super::open_input(&body)?;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(c, &[Status::Draft], "opening")?;
+        c.status.open()?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
         let (invited, left_out, why): (Vec<String>, _, _) =
@@ -561,7 +537,7 @@ pub async fn bid(
 /// 409 unless invited providers may still answer `c`: it is open, before its deadline
 /// (`deadline-passed`) and bidding was not closed early (`bidding-closed`).
 pub fn require_bidding_open(c: &CompetitionRow, doing: &str) -> Result<(), DbError> {
-    require_status(c, &[Status::Open], doing)?;
+    c.status.require(&[Status::Open], doing)?;
     if let Some(at) = c.bidding_closed_at {
         return Err(Problem::conflict(
             "bidding-closed",

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
 
-use super::{CompetitionState, competitions::require_status, path_id};
+use super::{CompetitionState, path_id};
 use crate::{
     domain::{
         FrameworkKind,
@@ -163,8 +163,7 @@ pub async fn export(
                 .filter(|c| !who.is_provider() && c.council == who.org)
                 .ok_or_else(|| Problem::not_found("competition"))?;
             if c.opened_at.is_none() && !c.direct {
-                require_status(
-                    &c,
+                c.status.require(
                     &[Status::Open, Status::Awarded, Status::Closed],
                     "publishing",
                 )?;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 pub use hub_events::CompetitionCloseReason;
-use hub_platform::{FieldError, Pence, http::Validate};
+use hub_platform::{FieldError, Pence, Problem, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -45,6 +45,66 @@ pub enum Status {
 hub_platform::sql_text!(Status);
 
 impl Status {
+    /// 409 unless the competition is in one of `allowed`: what `doing` needs.
+    pub fn require(self, allowed: &[Status], doing: &str) -> Result<(), Problem> {
+        if allowed.contains(&self) {
+            return Ok(());
+        }
+        // Bidding and awarding keep the slug they always had; the other moves share one.
+        let slug = if allowed == [Status::Open] {
+            "competition-closed"
+        } else {
+            "competition-state"
+        };
+        let allowed: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        Err(Problem::conflict(
+            slug,
+            format!(
+                "the competition is {self}; {doing} needs it {}",
+                allowed.join(" or ")
+            ),
+        ))
+    }
+
+    /// A preselected draft confirmed: bidding opens.
+    pub fn open(self) -> Result<Status, Problem> {
+        self.require(&[Self::Draft], "opening")?;
+        Ok(Self::Open)
+    }
+
+    /// The best-value bid of an open competition wins.
+    pub fn award(self) -> Result<Status, Problem> {
+        self.require(&[Self::Open], "an award")?;
+        Ok(Self::Awarded)
+    }
+
+    /// Closed without an award, from any state still looking for a provider.
+    pub fn close(self) -> Result<Status, Problem> {
+        self.require(
+            &[Self::Open, Self::Draft, Self::AwaitingDirectAward],
+            "closing",
+        )?;
+        Ok(Self::Closed)
+    }
+
+    /// A closed competition opened again, with a new deadline.
+    pub fn reopen(self) -> Result<Status, Problem> {
+        self.require(&[Self::Closed], "reopening")?;
+        Ok(Self::Open)
+    }
+
+    /// A closed competition routed to a direct award.
+    pub fn reroute(self) -> Result<Status, Problem> {
+        self.require(&[Self::Closed], "re-routing")?;
+        Ok(Self::AwaitingDirectAward)
+    }
+
+    /// A provider named directly (an emergency), from a draft or a re-routed competition.
+    pub fn award_directly(self) -> Result<Status, Problem> {
+        self.require(&[Self::Draft, Self::AwaitingDirectAward], "a direct award")?;
+        Ok(Self::Awarded)
+    }
+
     /// Still looking for a provider (what a withdrawn referral closes).
     pub fn is_live(self) -> bool {
         matches!(self, Self::Draft | Self::Open | Self::AwaitingDirectAward)

@@ -17,11 +17,11 @@ use hub_platform::{
     db::{DbConnection, DbError},
     sql::Json,
 };
-use uuid::Uuid;
 
 use crate::{
     app::competitions::{Closing, Opening, close, open, urgency_code},
     domain::{self, STANDARD, calloff::Status, preselection::Preselection},
+    ids::CompetitionId,
     store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*},
 };
 
@@ -91,43 +91,7 @@ fn submitted(
         tracing::warn!(referral_id = %e.referral_id, "the referral already has a live competition");
         return Ok(());
     }
-    let now = Utc::now();
-    let mut row = CompetitionRow {
-        id: Uuid::now_v7().into(),
-        referral_id: e.referral_id.into(),
-        referral_version: e.version as i32,
-        council: e.council.clone(),
-        partnership: framework.partnership.clone(),
-        framework_id: framework.id.clone(),
-        lot_id: lot.id.clone(),
-        status: Status::Draft.into(),
-        urgency: urgency_code(e.urgency),
-        deadline: domain::deadline(now, e.urgency).naive_utc(),
-        awarded_provider: None,
-        awarded_bid: None,
-        awarded_by: None,
-        created_at: now.naive_utc(),
-        route: e.route.clone(),
-        need_level: STANDARD.into(),
-        criteria: Json(lot.criteria()),
-        requirement: Some(Json(e.clone())),
-        preselection: (status == Status::Draft).then(|| Json(Preselection::for_referral(&e))),
-        left_out: None,
-        opened_at: None,
-        opened_by: None,
-        closed_reason: None,
-        direct: false,
-        awarded_rate_pence: None,
-        awarded_start_date: None,
-        awarded_at: None,
-        review_date: None,
-        reopened_from: None,
-        bidding_closed_at: None,
-        bidding_closed_reason: None,
-    };
-    if status == Status::AwaitingDirectAward {
-        row.status = status;
-    }
+    let mut row = new_competition(&e, &framework, &lot, status);
     diesel::insert_into(competitions::table)
         .values(&row)
         .execute(conn)?;
@@ -149,6 +113,54 @@ fn submitted(
         )?;
     }
     Ok(())
+}
+
+/// The competition a submitted referral opens on `lot`, to be stored before it opens.
+fn new_competition(
+    e: &ReferralSubmitted,
+    framework: &FrameworkRow,
+    lot: &LotRow,
+    status: Status,
+) -> CompetitionRow {
+    let now = Utc::now();
+    CompetitionRow {
+        id: CompetitionId::new(),
+        referral_id: e.referral_id.into(),
+        referral_version: e.version as i32,
+        council: e.council.clone(),
+        partnership: framework.partnership.clone(),
+        framework_id: framework.id,
+        lot_id: lot.id,
+        // An open one is stored as a draft and opened at once (`open` invites and tells).
+        status: if status == Status::AwaitingDirectAward {
+            status
+        } else {
+            Status::Draft
+        },
+        urgency: urgency_code(e.urgency),
+        deadline: domain::deadline(now, e.urgency).naive_utc(),
+        awarded_provider: None,
+        awarded_bid: None,
+        awarded_by: None,
+        created_at: now.naive_utc(),
+        route: e.route.clone(),
+        need_level: STANDARD.into(),
+        criteria: Json(lot.criteria()),
+        requirement: Some(Json(e.clone())),
+        preselection: (status == Status::Draft).then(|| Json(Preselection::for_referral(e))),
+        left_out: None,
+        opened_at: None,
+        opened_by: None,
+        closed_reason: None,
+        direct: false,
+        awarded_rate_pence: None,
+        awarded_start_date: None,
+        awarded_at: None,
+        review_date: None,
+        reopened_from: None,
+        bidding_closed_at: None,
+        bidding_closed_reason: None,
+    }
 }
 
 /// The framework and lot a submitted referral names, or why it cannot be routed to them.

@@ -289,3 +289,19 @@ pub fn direct_award(
         .first(conn)
         .optional()?)
 }
+
+/// Stores the award `c` carries (its status and the awarded bid's terms).
+pub fn record_award(conn: &mut DbConnection, c: &CompetitionRow) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::status.eq(c.status),
+            competitions::awarded_provider.eq(&c.awarded_provider),
+            competitions::awarded_bid.eq(&c.awarded_bid),
+            competitions::awarded_by.eq(&c.awarded_by),
+            competitions::awarded_rate_pence.eq(c.awarded_rate_pence),
+            competitions::awarded_start_date.eq(c.awarded_start_date),
+            competitions::awarded_at.eq(c.awarded_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
