@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CompetitionState, path_id};
-use crate::ids::CompetitionId;
+use crate::ids::{CompetitionId, HomeId};
 use crate::{
     app::competitions::{self as calloff_app, Opening},
     domain::{
@@ -27,7 +27,9 @@ use crate::{
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
-    store::{self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, schema::*},
+    store::{
+        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, HomeRow, LogRow, now, schema::*,
+    },
 };
 
 /// A bid as shown: the stored bid and its answers per criterion.
@@ -449,22 +451,7 @@ pub async fn bid(
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "bidding")?;
-            let criteria = c.criteria();
-            let errors: Vec<FieldError> = input
-                .answers
-                .keys()
-                .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
-                .map(|k| {
-                    FieldError::new(
-                        format!("/answers/{k}"),
-                        "criterion",
-                        "not a criterion of this competition",
-                    )
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(Problem::validation(errors).into());
-            }
+            answers_on_criteria(&c, &input)?;
             let rate = store::admission(conn, &c.lot_id, &who.org)?
                 .and_then(|a| a.prices().get(&c.need_level).copied());
             let evidence = input.evidence().map(str::to_owned);
@@ -477,17 +464,7 @@ pub async fn bid(
                 .into());
             }
             let home = match input.home_id {
-                Some(h) => Some(
-                    store::home(conn, &h.into())?
-                        .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
-                        .ok_or_else(|| {
-                            Problem::invalid(
-                                "/home_id",
-                                "exists",
-                                "not one of your homes or carers in this lot",
-                            )
-                        })?,
-                ),
+                Some(h) => Some(own_home(conn, &who, &c, &h.into())?),
                 None => None,
             };
             for old in &v.bids {
@@ -532,6 +509,46 @@ pub async fn bid(
         })
         .await?;
     Ok(HttpResponse::Created().json(row))
+}
+
+/// 422 naming each answer to a criterion the competition does not have.
+fn answers_on_criteria(c: &CompetitionRow, input: &NewBid) -> Result<(), Problem> {
+    let criteria = c.criteria();
+    let errors: Vec<FieldError> = input
+        .answers
+        .keys()
+        .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
+        .map(|k| {
+            FieldError::new(
+                format!("/answers/{k}"),
+                "criterion",
+                "not a criterion of this competition",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// The bidder's own home or carers in the competition's lot, or 422 on `/home_id`.
+fn own_home(
+    conn: &mut DbConnection,
+    who: &Principal,
+    c: &CompetitionRow,
+    id: &HomeId,
+) -> Result<HomeRow, DbError> {
+    Ok(store::home(conn, id)?
+        .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
+        .ok_or_else(|| {
+            Problem::invalid(
+                "/home_id",
+                "exists",
+                "not one of your homes or carers in this lot",
+            )
+        })?)
 }
 
 /// 409 unless invited providers may still answer `c`: it is open, before its deadline

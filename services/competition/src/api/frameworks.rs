@@ -105,6 +105,57 @@ fn lot_of(conn: &mut DbConnection, fw: &FrameworkRow, lot_id: &str) -> Result<Lo
         .ok_or_else(|| Problem::not_found("lot"))?)
 }
 
+/// The rows a framework is set up with: itself, its lots and its set-up admission round.
+fn framework_rows(
+    input: &NewFramework,
+    partnership: &str,
+    bodies: &[String],
+    who: &Principal,
+) -> (FrameworkRow, Vec<LotRow>, RoundRow) {
+    let now = now();
+    let fw = FrameworkRow {
+        id: Uuid::now_v7().into(),
+        partnership: partnership.to_owned(),
+        name: input.name.clone(),
+        kind: input.kind,
+        lead_commissioner: who.org.clone(),
+        start_date: input.start_date,
+        end_date: input.end_date,
+        review_date: input
+            .review_date
+            .unwrap_or_else(|| domain::default_review_date(input.start_date)),
+        purchasing_bodies: Some(sql::Json(bodies.to_vec())),
+        created_by: who.sub.clone(),
+        created_at: now,
+    };
+    let lot_rows: Vec<LotRow> = input
+        .lots
+        .iter()
+        .map(|l| LotRow {
+            id: Uuid::now_v7().into(),
+            framework_id: fw.id,
+            name: l.name.clone(),
+            placement_type: l.placement_type.clone(),
+            min_age_years: l.min_age_years.map(|a| a as i32),
+            max_age_years: l.max_age_years.map(|a| a as i32),
+            cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
+            default_criteria: l.default_criteria.clone().map(sql::Json),
+        })
+        .collect();
+    let setup = RoundRow {
+        id: Uuid::now_v7().into(),
+        framework_id: fw.id,
+        kind: domain::RoundKind::Setup,
+        note: Some("set-up: providers admitted when the framework is let".into()),
+        closes_on: None,
+        opened_by: who.sub.clone(),
+        opened_at: now,
+        closed_by: None,
+        closed_at: None,
+    };
+    (fw, lot_rows, setup)
+}
+
 /// Set up a framework or purchasing system with its lots (the partnership's lead
 /// commissioner). Its set-up admission round opens with it.
 #[utoipa::path(post, path = "/v1/frameworks", tag = "competition", request_body = NewFramework,
@@ -124,7 +175,6 @@ pub async fn create_framework(
             partnership.code, partnership.lead_commissioner
         )));
     }
-    let now = now();
     let bodies = input.purchasing_bodies.clone().unwrap_or_else(|| {
         partnership
             .members
@@ -132,46 +182,7 @@ pub async fn create_framework(
             .map(|m| (*m).to_owned())
             .collect()
     });
-    let fw = FrameworkRow {
-        id: Uuid::now_v7().into(),
-        partnership: partnership.code.to_owned(),
-        name: input.name.clone(),
-        kind: input.kind,
-        lead_commissioner: who.org.clone(),
-        start_date: input.start_date,
-        end_date: input.end_date,
-        review_date: input
-            .review_date
-            .unwrap_or_else(|| domain::default_review_date(input.start_date)),
-        purchasing_bodies: Some(sql::Json(bodies.clone())),
-        created_by: who.sub.clone(),
-        created_at: now,
-    };
-    let lot_rows: Vec<LotRow> = input
-        .lots
-        .iter()
-        .map(|l| LotRow {
-            id: Uuid::now_v7().into(),
-            framework_id: fw.id.clone(),
-            name: l.name.clone(),
-            placement_type: l.placement_type.clone(),
-            min_age_years: l.min_age_years.map(|a| a as i32),
-            max_age_years: l.max_age_years.map(|a| a as i32),
-            cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
-            default_criteria: l.default_criteria.clone().map(sql::Json),
-        })
-        .collect();
-    let setup = RoundRow {
-        id: Uuid::now_v7().into(),
-        framework_id: fw.id.clone(),
-        kind: domain::RoundKind::Setup,
-        note: Some("set-up: providers admitted when the framework is let".into()),
-        closes_on: None,
-        opened_by: who.sub.clone(),
-        opened_at: now,
-        closed_by: None,
-        closed_at: None,
-    };
+    let (fw, lot_rows, setup) = framework_rows(&input, partnership.code, &bodies, &who);
     let (f, ls, r) = (fw.clone(), lot_rows.clone(), setup.clone());
     state
         .store

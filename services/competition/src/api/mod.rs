@@ -63,6 +63,13 @@ pub struct CompetitionState {
 pub struct CompetitionApi;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(framework_routes)
+        .configure(vacancy_routes)
+        .configure(competition_routes);
+}
+
+/// Frameworks, lots, admission rounds, Provider Responses and homes.
+fn framework_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/v1/frameworks",
         web::post().to(frameworks::create_framework),
@@ -98,15 +105,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}",
         web::put().to(frameworks::update_home),
-    )
-    .route("/v1/vacancies", web::post().to(vacancies::publish))
-    .route("/v1/vacancies", web::get().to(vacancies::list))
-    .route("/v1/vacancies/{id}", web::put().to(vacancies::update))
-    .route(
-        "/v1/vacancies/{id}/withdraw",
-        web::post().to(vacancies::withdraw),
-    )
-    .route(
+    );
+}
+
+/// Live vacancies.
+fn vacancy_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/vacancies", web::post().to(vacancies::publish))
+        .route("/v1/vacancies", web::get().to(vacancies::list))
+        .route("/v1/vacancies/{id}", web::put().to(vacancies::update))
+        .route(
+            "/v1/vacancies/{id}/withdraw",
+            web::post().to(vacancies::withdraw),
+        );
+}
+
+/// Competitions, bids and awards.
+fn competition_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
         "/v1/competitions",
         web::get().to(competitions::list_competitions),
     )

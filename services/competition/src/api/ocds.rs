@@ -1,6 +1,8 @@
 //! The Open Contracting Data Standard (OCDS 1.1) export of a competition, fed from the
 //! service's tables into the pure mapping of `domain::ocds`.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
@@ -38,26 +40,23 @@ fn arrangement(kind: FrameworkKind) -> ArrangementKind {
     }
 }
 
-/// What the export says about competition `c` (five queries).
-pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, DbError> {
-    let fw =
-        store::framework(conn, &c.framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
-    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-    let names: std::collections::HashMap<String, String> = store::admitted(conn, &lot.id)?
-        .into_iter()
-        .map(|a| (a.provider_id, a.provider_name))
-        .collect();
-    let provider = |id: &str| ocds::Provider {
+/// A provider as the export names it: as admitted to the lot, else by its id.
+fn provider(names: &HashMap<String, String>, id: &str) -> ocds::Provider {
+    ocds::Provider {
         id: id.to_owned(),
         name: names.get(id).cloned().unwrap_or_else(|| id.to_owned()),
-    };
-    let invited = store::invited(conn, &c.id)?;
-    let bids = store::bids_of(conn, &c.id)?;
-    let status = c.status;
-    let opened = c.opened_at.or(if c.direct { c.awarded_at } else { None });
-    let outcome = match status {
+    }
+}
+
+/// How competition `c` ended, if it has: its award, or when and why it closed.
+fn outcome(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    names: &HashMap<String, String>,
+) -> Result<Outcome, DbError> {
+    Ok(match c.status {
         Status::Awarded => Outcome::Awarded(ocds::Award {
-            provider: provider(c.awarded_provider.as_deref().unwrap_or_default()),
+            provider: provider(names, c.awarded_provider.as_deref().unwrap_or_default()),
             weekly_price_pence: c.awarded_rate_pence.unwrap_or_default().0,
             start_date: c.awarded_start_date.unwrap_or_else(|| c.created_at.date()),
             date: utc(c.awarded_at.unwrap_or(c.created_at)),
@@ -87,7 +86,23 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             }
         }
         _ => Outcome::Open,
-    };
+    })
+}
+
+/// What the export says about competition `c` (five queries).
+pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, DbError> {
+    let fw =
+        store::framework(conn, &c.framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
+    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+    let names: HashMap<String, String> = store::admitted(conn, &lot.id)?
+        .into_iter()
+        .map(|a| (a.provider_id, a.provider_name))
+        .collect();
+    let provider = |id: &str| provider(&names, id);
+    let invited = store::invited(conn, &c.id)?;
+    let bids = store::bids_of(conn, &c.id)?;
+    let opened = c.opened_at.or(if c.direct { c.awarded_at } else { None });
+    let outcome = outcome(conn, c, &names)?;
     Ok(OcdsInput {
         framework: ocds::Framework {
             id: fw.id.into(),
