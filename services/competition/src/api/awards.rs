@@ -622,7 +622,7 @@ fn make_direct_award(
         .unwrap_or_else(|| default_review_date(today));
     let at = now();
     let row = DirectAwardRow {
-        competition_id: c.id.clone(),
+        competition_id: c.id,
         provider_id: input.provider_id.clone(),
         weekly_rate_pence: Pence(input.weekly_rate_pence),
         start_date: input.start_date,

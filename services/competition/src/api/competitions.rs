@@ -167,7 +167,7 @@ pub fn view(
     if c.status == Status::Draft {
         if let (Some(p), Some(r)) = (&out.preselection, c.requirement()) {
             let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
-            let res = preselect(p, &r, &candidates);
+            let res = preselect(p, r, &candidates);
             out.would_invite = Some(res.would_invite);
             out.left_out = Some(res.left_out);
         }
@@ -283,7 +283,7 @@ pub async fn set_preselection(
         let current = c.preselection().ok_or_else(|| {
             Problem::conflict("competition-state", "this competition has no preselection")
         })?;
-        let p = input.apply(&current, &who.sub);
+        let p = input.apply(current, &who.sub);
         diesel::update(competitions::table.find(&c.id))
             .set(competitions::preselection.eq(Some(sql::Json(p.clone()))))
             .execute(conn)?;
@@ -477,11 +477,11 @@ pub async fn bid(
                 .collect();
             let row = BidRow {
                 id: Uuid::now_v7().into(),
-                competition_id: c.id.clone(),
+                competition_id: c.id,
                 provider_id: who.org.clone(),
                 weekly_price_pence: Pence(input.weekly_price_pence),
                 start_date: input.start_date,
-                home_id: home.as_ref().map(|h| h.id.clone()),
+                home_id: home.as_ref().map(|h| h.id),
                 home_name: home.as_ref().map(|h| h.name.clone()),
                 home_latitude: home.as_ref().map(|h| h.latitude),
                 home_longitude: home.as_ref().map(|h| h.longitude),
@@ -601,7 +601,7 @@ pub async fn decline(
                 store::delete_bid(conn, &old.id)?;
             }
             let row = DeclineRow {
-                competition_id: c.id.clone(),
+                competition_id: c.id,
                 provider_id: who.org.clone(),
                 reason: input.reason,
                 note: input

@@ -59,7 +59,7 @@ pub fn open(
     let now = Utc::now();
     let urgency = urgency_of(row)?;
     let deadline = o.deadline.unwrap_or_else(|| domain::deadline(now, urgency));
-    row.status = Status::Open.into();
+    row.status = Status::Open;
     row.deadline = deadline.naive_utc();
     row.opened_at = Some(now.naive_utc());
     row.opened_by = Some(o.actor.to_owned());

@@ -139,59 +139,73 @@ impl Validate for NewFramework {
             ));
         }
         if let Some(bodies) = &self.purchasing_bodies {
-            if bodies.is_empty() {
-                e.push(FieldError::new(
-                    "/purchasing_bodies",
-                    "min_items",
-                    "at least one council calls off (or leave it out: the partnership's members)",
-                ));
-            }
-            for (i, b) in bodies.iter().enumerate() {
-                if hub_platform::directory::council(b).is_none() {
-                    e.push(FieldError::new(
-                        format!("/purchasing_bodies/{i}"),
-                        "one_of",
-                        "not a known council GSS code",
-                    ));
-                } else if bodies[..i].contains(b) {
-                    e.push(FieldError::new(
-                        format!("/purchasing_bodies/{i}"),
-                        "unique",
-                        "listed twice",
-                    ));
-                }
-            }
+            e.extend(purchasing_body_errors(bodies));
         }
         for (i, lot) in self.lots.iter().enumerate() {
-            if lot.name.trim().is_empty() {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/name"),
-                    "required",
-                    "a lot needs a name",
-                ));
-            }
-            if lot.max_age_years.is_some_and(|a| a > 25) {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/max_age_years"),
-                    "max",
-                    "25 at most",
-                ));
-            }
-            if let (Some(lo), Some(hi)) = (lot.min_age_years, lot.max_age_years)
-                && lo > hi
-            {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/min_age_years"),
-                    "max",
-                    "no more than the lot's maximum age",
-                ));
-            }
-            if let Some(c) = &lot.default_criteria {
-                e.extend(criteria::validate(
-                    &format!("/lots/{i}/default_criteria"),
-                    c,
-                ));
-            }
+            e.extend(lot.errors(&format!("/lots/{i}")));
+        }
+        e
+    }
+}
+
+/// The rules of a framework's purchasing bodies: at least one, each a known council, none
+/// twice.
+fn purchasing_body_errors(bodies: &[String]) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if bodies.is_empty() {
+        e.push(FieldError::new(
+            "/purchasing_bodies",
+            "min_items",
+            "at least one council calls off (or leave it out: the partnership's members)",
+        ));
+    }
+    for (i, b) in bodies.iter().enumerate() {
+        if hub_platform::directory::council(b).is_none() {
+            e.push(FieldError::new(
+                format!("/purchasing_bodies/{i}"),
+                "one_of",
+                "not a known council GSS code",
+            ));
+        } else if bodies[..i].contains(b) {
+            e.push(FieldError::new(
+                format!("/purchasing_bodies/{i}"),
+                "unique",
+                "listed twice",
+            ));
+        }
+    }
+    e
+}
+
+impl NewLot {
+    /// The rules of a lot set up with a framework, its fields under `at`.
+    fn errors(&self, at: &str) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.name.trim().is_empty() {
+            e.push(FieldError::new(
+                format!("{at}/name"),
+                "required",
+                "a lot needs a name",
+            ));
+        }
+        if self.max_age_years.is_some_and(|a| a > 25) {
+            e.push(FieldError::new(
+                format!("{at}/max_age_years"),
+                "max",
+                "25 at most",
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_age_years, self.max_age_years)
+            && lo > hi
+        {
+            e.push(FieldError::new(
+                format!("{at}/min_age_years"),
+                "max",
+                "no more than the lot's maximum age",
+            ));
+        }
+        if let Some(c) = &self.default_criteria {
+            e.extend(criteria::validate(&format!("{at}/default_criteria"), c));
         }
         e
     }

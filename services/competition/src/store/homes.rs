@@ -62,8 +62,8 @@ impl HomeRow {
 
     pub fn view(&self) -> HomeView {
         HomeView {
-            id: self.id.clone(),
-            lot_id: self.lot_id.clone(),
+            id: self.id,
+            lot_id: self.lot_id,
             provider_id: self.provider_id.clone(),
             name: self.name.clone(),
             kind: self.kind,
