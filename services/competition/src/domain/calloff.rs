@@ -13,36 +13,20 @@ use super::{
     required,
 };
 
-/// Where a competition stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Status {
-    /// Preselected, not yet confirmed: nobody is invited yet.
-    Draft,
-    /// Invited providers may bid until the deadline.
-    Open,
-    Awarded,
-    /// Closed without an award, with a reason; may be reopened or re-routed.
-    Closed,
-    /// Routed to a direct award that has not been made yet.
-    AwaitingDirectAward,
+stored_code! {
+    /// Where a competition stands.
+    pub enum Status {
+        /// Preselected, not yet confirmed: nobody is invited yet.
+        Draft,
+        /// Invited providers may bid until the deadline.
+        Open,
+        Awarded,
+        /// Closed without an award, with a reason; may be reopened or re-routed.
+        Closed,
+        /// Routed to a direct award that has not been made yet.
+        AwaitingDirectAward,
+    }
 }
-hub_platform::sql_text!(Status);
 
 impl Status {
     /// 409 unless the competition is in one of `allowed`: what `doing` needs.
@@ -321,37 +305,21 @@ impl Validate for Close {
     }
 }
 
-/// Why an invited provider declines to bid (what the commissioner sees).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum DeclineReason {
-    /// No place free by the wanted start.
-    NoCapacity,
-    /// The provider cannot meet the child's assessed needs.
-    CannotMeetNeeds,
-    /// None of its homes or carers is near enough to the child's area.
-    Location,
-    /// The child would not fit with the children already living in the home (matching).
-    Matching,
-    /// Anything else: say what in `note`.
-    Other,
+stored_code! {
+    /// Why an invited provider declines to bid (what the commissioner sees).
+    pub enum DeclineReason {
+        /// No place free by the wanted start.
+        NoCapacity,
+        /// The provider cannot meet the child's assessed needs.
+        CannotMeetNeeds,
+        /// None of its homes or carers is near enough to the child's area.
+        Location,
+        /// The child would not fit with the children already living in the home (matching).
+        Matching,
+        /// Anything else: say what in `note`.
+        Other,
+    }
 }
-hub_platform::sql_text!(DeclineReason);
 
 /// An invited provider declining to bid.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -369,35 +337,19 @@ impl Validate for Decline {
     }
 }
 
-/// Why a commissioner closes bidding before the deadline: the code every invited provider
-/// is told.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum CloseBiddingReason {
-    /// The child's circumstances changed: the placement is needed sooner than the deadline
-    /// allows.
-    PlacementNeededSooner,
-    /// A court or legal timescale needs the decision before the deadline.
-    CourtTimescale,
-    /// Anything else (the commissioner's `note` says what, and stays with the council).
-    Other,
+stored_code! {
+    /// Why a commissioner closes bidding before the deadline: the code every invited provider
+    /// is told.
+    pub enum CloseBiddingReason {
+        /// The child's circumstances changed: the placement is needed sooner than the deadline
+        /// allows.
+        PlacementNeededSooner,
+        /// A court or legal timescale needs the decision before the deadline.
+        CourtTimescale,
+        /// Anything else (the commissioner's `note` says what, and stays with the council).
+        Other,
+    }
 }
-hub_platform::sql_text!(CloseBiddingReason);
 
 /// Closing bidding before the deadline.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

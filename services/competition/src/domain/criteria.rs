@@ -5,36 +5,18 @@ use hub_platform::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A criterion of the LCR PPA's list (4.2 of the council paper).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum CriterionName {
-    Location,
-    BestMatch,
-    Compatibility,
-    Quality,
-    Price,
-    ServiceOffer,
+stored_code! {
+    /// A criterion of the LCR PPA's list (4.2 of the council paper).
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum CriterionName {
+        Location,
+        BestMatch,
+        Compatibility,
+        Quality,
+        Price,
+        ServiceOffer,
+    }
 }
-hub_platform::sql_text!(CriterionName);
 
 impl CriterionName {
     pub const ALL: [CriterionName; 6] = [

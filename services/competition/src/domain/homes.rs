@@ -3,61 +3,29 @@
 
 use chrono::NaiveDate;
 use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum HomeKind {
-    /// A children's home.
-    #[default]
-    Home,
-    /// A fostering household.
-    Carers,
+stored_code! {
+    #[derive(Default)]
+    pub enum HomeKind {
+        /// A children's home.
+        #[default]
+        Home,
+        /// A fostering household.
+        Carers,
+    }
 }
-hub_platform::sql_text!(HomeKind);
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum OfstedRating {
-    Outstanding,
-    Good,
-    RequiresImprovement,
-    Inadequate,
-    NotYetInspected,
+stored_code! {
+    pub enum OfstedRating {
+        Outstanding,
+        Good,
+        RequiresImprovement,
+        Inadequate,
+        NotYetInspected,
+    }
 }
-hub_platform::sql_text!(OfstedRating);
 
 /// A home or fostering household (created or replaced whole).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -260,31 +228,15 @@ pub fn expired_on_arrival(expires_on: NaiveDate, today: NaiveDate) -> Option<Fie
     })
 }
 
-/// Where a listed vacancy stands: `live` until its provider withdraws it or (a bed offered
-/// under a block contract) a child moves in. An expired vacancy is simply no longer listed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum VacancyStatus {
-    Live,
-    Withdrawn,
-    Filled,
+stored_code! {
+    /// Where a listed vacancy stands: `live` until its provider withdraws it or (a bed offered
+    /// under a block contract) a child moves in. An expired vacancy is simply no longer listed.
+    pub enum VacancyStatus {
+        Live,
+        Withdrawn,
+        Filled,
+    }
 }
-hub_platform::sql_text!(VacancyStatus);
 
 /// Live: published, not withdrawn, and not past its last day.
 pub fn is_live(status: VacancyStatus, expires_on: NaiveDate, today: NaiveDate) -> bool {

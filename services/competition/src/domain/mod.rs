@@ -6,6 +6,26 @@
 //! carries one of them to the contract service, so no award can hold a rate that finance
 //! could not cost.
 
+/// A code stored as text and sent as JSON by one spelling, the variant's name in snake_case:
+/// `strum` gives `Display`/`FromStr`, serde the wire, `sql_text!` the column (a stored value no
+/// variant names is an unreadable value, a 500 alert). Extra derives go in the invocation.
+macro_rules! stored_code {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+            ::strum::Display, ::strum::EnumString,
+            ::diesel::AsExpression, ::diesel::FromSqlRow,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
+        $vis enum $name { $($body)* }
+        hub_platform::sql_text!($name);
+    };
+}
+
 pub mod calloff;
 pub mod criteria;
 pub mod evaluation;
@@ -18,35 +38,19 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use hub_events::{ReferralSubmitted, Urgency};
 use hub_platform::{FieldError, Pence, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum FrameworkKind {
-    FrameworkAgreement,
-    FlexiblePurchasingSystem,
-    DynamicPurchasingSystem,
-    ProviderPartnerAgreement,
+stored_code! {
+    pub enum FrameworkKind {
+        FrameworkAgreement,
+        FlexiblePurchasingSystem,
+        DynamicPurchasingSystem,
+        ProviderPartnerAgreement,
+    }
 }
-hub_platform::sql_text!(FrameworkKind);
 
 impl FrameworkKind {
     /// Open systems admit new providers in later admission rounds (flexible and dynamic
@@ -211,29 +215,13 @@ impl NewLot {
     }
 }
 
-/// An admission round: the one a framework is set up with, or a later one of an open system.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum RoundKind {
-    Setup,
-    Round,
+stored_code! {
+    /// An admission round: the one a framework is set up with, or a later one of an open system.
+    pub enum RoundKind {
+        Setup,
+        Round,
+    }
 }
-hub_platform::sql_text!(RoundKind);
 
 /// Opening an admission round of an open system.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
