@@ -4,12 +4,15 @@
 //!   Responses (admissions) and the providers' homes or carers.
 //! * `vacancies`: live vacancies, published by providers and listed by lot and distance.
 //! * `competitions`: mini-competitions (preselection, criteria, opening) and bids.
-//! * `awards`: scoring, evaluation, award, closing, reopening, re-routing, direct awards
-//!   and their review.
+//! * `awards`: scoring, evaluation and award.
+//! * `closing`: closing without an award, closing bidding early, reopening, re-routing.
+//! * `direct`: direct awards and their review.
 //! * `ocds`: the OCDS 1.1 export of a competition.
 
 pub mod awards;
+pub mod closing;
 pub mod competitions;
+pub mod direct;
 pub mod frameworks;
 pub mod ocds;
 pub mod vacancies;
@@ -49,13 +52,13 @@ pub struct CompetitionState {
         awards::score,
         awards::evaluate,
         awards::award,
-        awards::close,
-        awards::close_bidding,
-        awards::reopen,
-        awards::reroute,
-        awards::direct_award,
-        awards::direct_award_for_referral,
-        awards::review,
+        closing::close,
+        closing::close_bidding,
+        closing::reopen,
+        closing::reroute,
+        direct::direct_award,
+        direct::direct_award_for_referral,
+        direct::review,
         ocds::export,
     ),
     tags((name = "competition", description = "Frameworks, lots, admitted providers, vacancies, mini-competitions, awards"))
@@ -127,7 +130,7 @@ fn competition_routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/v1/competitions/direct-awards",
-        web::post().to(awards::direct_award_for_referral),
+        web::post().to(direct::direct_award_for_referral),
     )
     .route(
         "/v1/competitions/{id}",
@@ -155,7 +158,7 @@ fn competition_routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/v1/competitions/{id}/close-bidding",
-        web::post().to(awards::close_bidding),
+        web::post().to(closing::close_bidding),
     )
     .route(
         "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}",
@@ -166,22 +169,25 @@ fn competition_routes(cfg: &mut web::ServiceConfig) {
         web::post().to(awards::evaluate),
     )
     .route("/v1/competitions/{id}/award", web::post().to(awards::award))
-    .route("/v1/competitions/{id}/close", web::post().to(awards::close))
+    .route(
+        "/v1/competitions/{id}/close",
+        web::post().to(closing::close),
+    )
     .route(
         "/v1/competitions/{id}/reopen",
-        web::post().to(awards::reopen),
+        web::post().to(closing::reopen),
     )
     .route(
         "/v1/competitions/{id}/reroute",
-        web::post().to(awards::reroute),
+        web::post().to(closing::reroute),
     )
     .route(
         "/v1/competitions/{id}/direct-award",
-        web::post().to(awards::direct_award),
+        web::post().to(direct::direct_award),
     )
     .route(
         "/v1/competitions/{id}/review",
-        web::post().to(awards::review),
+        web::post().to(direct::review),
     )
     .route("/v1/competitions/{id}/ocds", web::get().to(ocds::export));
 }
