@@ -99,8 +99,10 @@
 //! `vacancy-not-live`, plus the platform's `validation`, `not-found` and `forbidden`.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 /// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
 /// hand (README, "Changing the database").
 pub mod schema;

@@ -1,40 +1,24 @@
-//! Scoring, evaluation and award; closing, reopening and re-routing a competition; direct
-//! awards in an emergency and their review.
+//! Scoring, evaluation and the award of the best-value bid.
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use diesel::prelude::*;
-use hub_bus::Events;
-use hub_events::{BiddingClosed, CompetitionAwarded};
+use hub_events::CompetitionAwarded;
 use hub_platform::{
     DbConnection, FieldError, Principal, Problem, db::DbError, directory::distance_miles,
     http::Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{
-    CompetitionState,
-    competitions::{
-        CompetitionView, change_competition, commissioned, require_bidding_open, require_status,
-        view,
-    },
-    optional_body, uuid,
-};
+use super::{CompetitionState, competitions::commissioned, optional_body};
 use crate::{
     domain::{
         Award,
-        calloff::{
-            self, Close, CloseBidding, DirectAward, Open, Reroute, Review, ReviewDecision,
-            ScoreMark, Status, default_review_date,
-        },
+        calloff::{self, ScoreMark, Status},
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
-    handlers::{self, Opening, REFERRAL_WITHDRAWN},
-    schema::*,
-    store::{self, BidRow, CompetitionRow, DirectAwardRow, ScoreRow, now, to_json},
+    store::{self, BidRow, CompetitionRow, ScoreRow, now},
 };
 
 /// Evaluates a competition's live bids on its criteria (three queries, whatever the number
@@ -43,23 +27,20 @@ pub fn evaluation_of(
     conn: &mut DbConnection,
     c: &CompetitionRow,
 ) -> Result<(Evaluation, Vec<BidRow>), DbError> {
-    let criteria = c.criteria()?;
+    let criteria = c.criteria();
     let bids = store::bids_of(conn, &c.id)?;
     let marks: Marks = store::scores_of(conn, &c.id)?
         .into_iter()
-        .filter_map(|s| {
-            let criterion = CriterionName::parse(&s.criterion)?;
-            Some(((s.bid_id.clone(), criterion), s.mark()))
-        })
+        .map(|s| ((s.bid_id.to_string(), s.criterion), s.mark()))
         .collect();
-    let requirement = c.requirement()?;
+    let requirement = c.requirement();
     let inputs: Vec<BidInput> = bids
         .iter()
         .map(|b| BidInput {
-            bid_id: b.id.clone(),
+            bid_id: b.id.to_string(),
             provider_id: b.provider_id.clone(),
-            weekly_price_pence: b.weekly_price_pence,
-            provider_response_pence: b.provider_response_pence,
+            weekly_price_pence: b.weekly_price_pence.0,
+            provider_response_pence: b.provider_response_pence.map(|p| p.0),
             distance_miles: match (&requirement, b.home_latitude, b.home_longitude) {
                 (Some(r), Some(lat), Some(lon)) => {
                     Some(distance_miles(lat, lon, r.area_latitude, r.area_longitude))
@@ -70,7 +51,7 @@ pub fn evaluation_of(
         })
         .collect();
     Ok((
-        evaluation::evaluate(&criteria, c.max_distance_miles()?, &inputs, &marks),
+        evaluation::evaluate(&criteria, c.max_distance_miles(), &inputs, &marks),
         bids,
     ))
 }
@@ -93,16 +74,16 @@ pub async fn score(
         .store
         .write(move |conn, _| {
             let c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Open], "scoring")?;
+            c.status.require(&[Status::Open], "scoring")?;
             let bid = store::bids_of(conn, &c.id)?
                 .into_iter()
-                .find(|b| b.id == bid_id)
+                .find(|b| b.id.to_string() == bid_id)
                 .ok_or_else(|| Problem::not_found("bid"))?;
-            let name = CriterionName::parse(&criterion).ok_or_else(|| {
+            let name = criterion.parse::<CriterionName>().map_err(|_| {
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")
             })?;
             let cr = c
-                .criteria()?
+                .criteria()
                 .into_iter()
                 .find(|x| x.criterion == name)
                 .ok_or_else(|| {
@@ -117,7 +98,7 @@ pub async fn score(
                 Mode::Scored if name.is_automatic() => errors.push(FieldError::new(
                     "criterion",
                     "automatic",
-                    format!("{} is scored automatically", name.code()),
+                    format!("{name} is scored automatically"),
                 )),
                 Mode::Scored => match input.score {
                     None => errors.push(FieldError::new(
@@ -144,7 +125,7 @@ pub async fn score(
             }
             let row = ScoreRow {
                 bid_id: bid.id,
-                criterion: name.code().to_owned(),
+                criterion: name,
                 points: input.score.map(|s| s as i32),
                 passed: input.passed,
                 reason: input.reason.trim().to_owned(),
@@ -204,98 +185,26 @@ pub async fn award(
         .store
         .write(move |conn, events| {
             let mut c = commissioned(conn, &who, &id)?;
-            require_status(&c, &[Status::Open], "an award")?;
+            let awarded = c.status.award()?;
             require_answers_or_deadline(conn, &c, "an award")?;
             let (ev, bids) = evaluation_of(conn, &c)?;
-            let named = input.bid_id.map(|b| b.to_string());
-            if let Some(n) = &named
-                && !bids.iter().any(|b| &b.id == n)
-            {
-                return Err(
-                    Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
-                );
-            }
-            require_decided(&ev)?;
-            let Some(winner) = ev.winning_bid().cloned() else {
-                return Err(Problem::conflict(
-                    "no-acceptable-bid",
-                    "no bid passed every pass/fail criterion: close the competition with a reason, then reopen or re-route it",
-                )
-                .into());
-            };
-            if let Some(n) = &named
-                && *n != winner.bid_id
-            {
-                let rank = ev
-                    .bid(n)
-                    .and_then(|b| b.rank)
-                    .map(|r| format!("ranked {r}"))
-                    .unwrap_or_else(|| "not acceptable".to_owned());
-                return Err(Problem::conflict(
-                    "not-best-value",
-                    format!(
-                        "bid {n} is {rank}; the best value is bid {} of {}",
-                        winner.bid_id, winner.provider_id
-                    ),
-                )
-                .into());
-            }
-            let bid = bids
-                .iter()
-                .find(|b| b.id == winner.bid_id)
-                .cloned()
-                .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
-            c.status = Status::Awarded.code().into();
+            let (bid, total) = winner(&ev, &bids, input.bid_id.map(|b| b.to_string()))?;
+            c.status = awarded;
             c.awarded_provider = Some(bid.provider_id.clone());
-            c.awarded_bid = Some(bid.id.clone());
+            c.awarded_bid = Some(bid.id);
             c.awarded_by = Some(who.sub.clone());
             c.awarded_rate_pence = Some(bid.weekly_price_pence);
             c.awarded_start_date = Some(bid.start_date);
             c.awarded_at = Some(now());
-            diesel::update(competitions::table.find(&c.id))
-                .set((
-                    competitions::status.eq(&c.status),
-                    competitions::awarded_provider.eq(&c.awarded_provider),
-                    competitions::awarded_bid.eq(&c.awarded_bid),
-                    competitions::awarded_by.eq(&c.awarded_by),
-                    competitions::awarded_rate_pence.eq(c.awarded_rate_pence),
-                    competitions::awarded_start_date.eq(c.awarded_start_date),
-                    competitions::awarded_at.eq(c.awarded_at),
-                ))
-                .execute(conn)?;
-            events.emit(
-                &c.partnership,
-                &CompetitionAwarded {
-                    competition_id: uuid(&c.id)?,
-                    referral_id: uuid(&c.referral_id)?,
-                    council: c.council.clone(),
-                    framework_id: uuid(&c.framework_id)?,
-                    lot_id: uuid(&c.lot_id)?,
-                    provider_id: bid.provider_id.clone(),
-                    bid_id: Some(uuid(&bid.id)?),
-                    weekly_rate_pence: bid.weekly_price_pence,
-                    start_date: bid.start_date,
-                    unsuccessful: bids
-                        .iter()
-                        .filter(|b| b.id != bid.id)
-                        .map(|b| b.provider_id.clone())
-                        .collect(),
-                    awarded_by: who.sub.clone(),
-                    direct: false,
-                    outcomes: evaluation::outcomes(
-                        &ev,
-                        store::admission(conn, &c.lot_id, &bid.provider_id)?
-                            .map(|a| a.provider_name)
-                            .as_deref(),
-                    ),
-                },
-            );
+            store::record_award(conn, &c)?;
+            let event = awarded_event(conn, &c, &bid, &bids, &ev, &who)?;
+            events.emit(&c.partnership, &event);
             store::log(
                 conn,
                 &c.id,
                 "awarded",
                 None,
-                serde_json::json!({ "bid_id": bid.id, "provider_id": bid.provider_id, "total": winner.total }),
+                serde_json::json!({ "bid_id": bid.id, "provider_id": bid.provider_id, "total": total }),
                 &who.sub,
                 &who.org,
             )?;
@@ -308,47 +217,89 @@ pub async fn award(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Close a competition without an award, with a reason (a commissioner of the council):
-/// typically when no bid is acceptable. The invited providers are told.
-#[utoipa::path(post, path = "/v1/competitions/{id}/close", tag = "competition", request_body = Close,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn close(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: Json<Close>,
-) -> Result<HttpResponse, Problem> {
-    let input = body.0;
-    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(
-            c,
-            &[Status::Open, Status::Draft, Status::AwaitingDirectAward],
-            "closing",
-        )?;
-        if c.status() == Status::Open {
-            require_answers_or_deadline(conn, c, "closing without an award")?;
-        }
-        handlers::close(
-            conn,
-            events,
-            c,
-            handlers::Closing {
-                reason: input.code(),
-                detail: input.detail().as_deref(),
-                provider_message: input.provider_message().as_deref(),
-                actor: &who.sub,
-                org: &who.org,
-            },
+/// The bid to award and its total: the best value, once every mark is made. A bid the
+/// commissioner names must be a bid of this competition (422) and the best value (409).
+fn winner(
+    ev: &Evaluation,
+    bids: &[BidRow],
+    named: Option<String>,
+) -> Result<(BidRow, u32), DbError> {
+    if let Some(n) = &named
+        && !bids.iter().any(|b| b.id.to_string() == *n)
+    {
+        return Err(
+            Problem::invalid("/bid_id", "exists", "no such bid in this competition").into(),
+        );
+    }
+    require_decided(ev)?;
+    let Some(winner) = ev.winning_bid() else {
+        return Err(Problem::conflict(
+            "no-acceptable-bid",
+            "no bid passed every pass/fail criterion: close the competition with a reason, then reopen or re-route it",
         )
+        .into());
+    };
+    if let Some(n) = &named
+        && *n != winner.bid_id
+    {
+        let rank = ev
+            .bid(n)
+            .and_then(|b| b.rank)
+            .map(|r| format!("ranked {r}"))
+            .unwrap_or_else(|| "not acceptable".to_owned());
+        return Err(Problem::conflict(
+            "not-best-value",
+            format!(
+                "bid {n} is {rank}; the best value is bid {} of {}",
+                winner.bid_id, winner.provider_id
+            ),
+        )
+        .into());
+    }
+    let bid = bids
+        .iter()
+        .find(|b| b.id.to_string() == winner.bid_id)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("winning bid vanished"))?;
+    Ok((bid, winner.total))
+}
+
+/// `competition.awarded` for the award of `bid`: the unsuccessful providers are told their
+/// outcomes beside the winner's (named as admitted to the lot).
+fn awarded_event(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    bid: &BidRow,
+    bids: &[BidRow],
+    ev: &Evaluation,
+    who: &Principal,
+) -> Result<CompetitionAwarded, DbError> {
+    let winner_name = store::admission(conn, &c.lot_id, &bid.provider_id)?.map(|a| a.provider_name);
+    Ok(CompetitionAwarded {
+        competition_id: c.id.into(),
+        referral_id: c.referral_id.into(),
+        council: c.council.clone(),
+        framework_id: c.framework_id.into(),
+        lot_id: c.lot_id.into(),
+        provider_id: bid.provider_id.clone(),
+        bid_id: Some(bid.id.into()),
+        weekly_rate_pence: bid.weekly_price_pence.0,
+        start_date: bid.start_date,
+        unsuccessful: bids
+            .iter()
+            .filter(|b| b.id != bid.id)
+            .map(|b| b.provider_id.clone())
+            .collect(),
+        awarded_by: who.sub.clone(),
+        direct: false,
+        outcomes: evaluation::outcomes(ev, winner_name.as_deref()),
     })
-    .await
 }
 
 /// 409 `/problems/bidding-open` while `c` is open to bids that have not all come in: before
 /// its deadline, bidding not closed early, and some invited provider has neither bid nor
 /// declined (they were promised the whole window). Names who is still awaited.
-fn require_answers_or_deadline(
+pub(super) fn require_answers_or_deadline(
     conn: &mut DbConnection,
     c: &CompetitionRow,
     doing: &str,
@@ -395,7 +346,7 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
     let detail = undecided
         .iter()
         .map(|(b, cs)| {
-            let names: Vec<&str> = cs.iter().map(|c| c.code()).collect();
+            let names: Vec<String> = cs.iter().map(ToString::to_string).collect();
             format!("{}: {}", b.provider_id, names.join(", "))
         })
         .collect::<Vec<_>>()
@@ -405,13 +356,9 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
         .flat_map(|(b, cs)| {
             cs.iter().map(|c| {
                 FieldError::new(
-                    format!("/bids/{}/scores/{}", b.bid_id, c.code()),
+                    format!("/bids/{}/scores/{c}", b.bid_id),
                     "undecided",
-                    format!(
-                        "{} of the bid of {} is not yet decided",
-                        c.code(),
-                        b.provider_id
-                    ),
+                    format!("{c} of the bid of {} is not yet decided", b.provider_id),
                 )
             })
         })
@@ -422,470 +369,4 @@ fn require_decided(ev: &Evaluation) -> Result<(), DbError> {
     )
     .with_errors(errors)
     .into())
-}
-
-/// Close bidding before the deadline (a commissioner of the council), with a reason code
-/// every invited provider is told (`competition.bidding_closed`) and an optional note that
-/// stays in the council's history. The award (or a close without one) may then be made.
-#[utoipa::path(post, path = "/v1/competitions/{id}/close-bidding", tag = "competition", request_body = CloseBidding,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn close_bidding(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: Json<CloseBidding>,
-) -> Result<HttpResponse, Problem> {
-    let input = body.0;
-    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_bidding_open(c, "closing bidding")?;
-        let at = Utc::now();
-        let reason = input.reason.code();
-        diesel::update(competitions::table.find(&c.id))
-            .set((
-                competitions::bidding_closed_at.eq(Some(at.naive_utc())),
-                competitions::bidding_closed_reason.eq(Some(reason)),
-            ))
-            .execute(conn)?;
-        let invited = store::invited(conn, &c.id)?;
-        events.emit(
-            &c.partnership,
-            &BiddingClosed {
-                competition_id: uuid(&c.id)?,
-                referral_id: uuid(&c.referral_id)?,
-                council: c.council.clone(),
-                reason: reason.to_owned(),
-                deadline: c.deadline.and_utc(),
-                closed_at: at,
-                invited,
-            },
-        );
-        store::log(
-            conn,
-            &c.id,
-            "bidding_closed",
-            input
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty()),
-            serde_json::json!({ "reason": reason, "deadline": c.deadline }),
-            &who.sub,
-            &who.org,
-        )
-    })
-    .await
-}
-
-/// 409 `/problems/referral-withdrawn` for a competition closed because its referral was
-/// withdrawn: there is nothing left to `do_what`.
-fn not_withdrawn(c: &CompetitionRow, do_what: &str) -> Result<(), DbError> {
-    if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
-        return Err(Problem::conflict(
-            "referral-withdrawn",
-            format!("the referral was withdrawn: there is nothing to {do_what}"),
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// Reopen a closed competition with a new deadline (a commissioner of the council). The
-/// earlier bids are set aside (kept in the history) and the same providers are invited
-/// again.
-#[utoipa::path(post, path = "/v1/competitions/{id}/reopen", tag = "competition", request_body = Open,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn reopen(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
-    let input = super::open_input(&body)?;
-    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(c, &[Status::Closed], "reopening")?;
-        not_withdrawn(c, "compete for")?;
-        let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-        let earlier = store::bids_of(conn, &c.id)?;
-        for b in &earlier {
-            store::delete_bid(conn, &b.id)?;
-        }
-        // A new round: everyone invited is asked again, including those who declined.
-        store::delete_declines(conn, &c.id, None)?;
-        store::log(
-            conn,
-            &c.id,
-            "bids_set_aside",
-            c.closed_reason.as_deref(),
-            serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
-            &who.sub,
-            &who.org,
-        )?;
-        let mut invited = store::invited(conn, &c.id)?;
-        if invited.is_empty() {
-            invited = store::admitted_providers(conn, &c.lot_id)?;
-        }
-        let reason = input
-            .reason
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| "reopened with a new deadline".to_owned());
-        handlers::open(
-            conn,
-            events,
-            c,
-            &lot,
-            Opening {
-                invited,
-                deadline: input.deadline,
-                actor: &who.sub,
-                org: &who.org,
-                action: "reopened",
-                reason: Some(&reason),
-            },
-        )
-    })
-    .await
-}
-
-/// Re-route a closed competition to a direct award (a commissioner of the council).
-#[utoipa::path(post, path = "/v1/competitions/{id}/reroute", tag = "competition", request_body = Reroute,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn reroute(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: Json<Reroute>,
-) -> Result<HttpResponse, Problem> {
-    let input = body.0;
-    change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Closed], "re-routing")?;
-        not_withdrawn(c, "award")?;
-        diesel::update(competitions::table.find(&c.id))
-            .set((
-                competitions::status.eq(Status::AwaitingDirectAward.code()),
-                competitions::route.eq("direct_award"),
-            ))
-            .execute(conn)?;
-        store::log(
-            conn,
-            &c.id,
-            "rerouted",
-            Some(input.reason.trim()),
-            serde_json::json!({ "from": c.route, "to": input.route }),
-            &who.sub,
-            &who.org,
-        )
-    })
-    .await
-}
-
-/// Makes a direct award on `c` (checked to allow one) and tells everyone concerned.
-fn make_direct_award(
-    conn: &mut DbConnection,
-    events: &mut Events,
-    who: &Principal,
-    c: &CompetitionRow,
-    input: &DirectAward,
-) -> Result<(), DbError> {
-    require_status(
-        c,
-        &[Status::Draft, Status::AwaitingDirectAward],
-        "a direct award",
-    )?;
-    let today = Utc::now().date_naive();
-    if let Some(e) = input.review_date_error(today) {
-        return Err(Problem::validation(vec![e]).into());
-    }
-    if let Some(r) = input.referral_id
-        && r.to_string() != c.referral_id
-    {
-        return Err(Problem::invalid(
-            "/referral_id",
-            "matches",
-            "not the referral of this competition",
-        )
-        .into());
-    }
-    if store::admission(conn, &c.lot_id, &input.provider_id)?.is_none() {
-        return Err(Problem::invalid(
-            "/provider_id",
-            "admitted",
-            "the provider is not admitted to the competition's lot",
-        )
-        .into());
-    }
-    let review_date = input
-        .review_date
-        .unwrap_or_else(|| default_review_date(today));
-    let at = now();
-    let row = DirectAwardRow {
-        competition_id: c.id.clone(),
-        provider_id: input.provider_id.clone(),
-        weekly_rate_pence: input.weekly_rate_pence,
-        start_date: input.start_date,
-        justification: input.justification.trim().to_owned(),
-        review_date,
-        awarded_by: who.sub.clone(),
-        awarded_at: at,
-    };
-    diesel::insert_into(direct_awards::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(competitions::table.find(&c.id))
-        .set((
-            competitions::status.eq(Status::Awarded.code()),
-            competitions::route.eq("direct_award"),
-            competitions::direct.eq(true),
-            competitions::awarded_provider.eq(Some(&row.provider_id)),
-            competitions::awarded_by.eq(Some(&who.sub)),
-            competitions::awarded_rate_pence.eq(Some(row.weekly_rate_pence)),
-            competitions::awarded_start_date.eq(Some(row.start_date)),
-            competitions::awarded_at.eq(Some(at)),
-            competitions::review_date.eq(Some(review_date)),
-        ))
-        .execute(conn)?;
-    events.emit(
-        &c.partnership,
-        &CompetitionAwarded {
-            competition_id: uuid(&c.id)?,
-            referral_id: uuid(&c.referral_id)?,
-            council: c.council.clone(),
-            framework_id: uuid(&c.framework_id)?,
-            lot_id: uuid(&c.lot_id)?,
-            provider_id: row.provider_id.clone(),
-            bid_id: None,
-            weekly_rate_pence: row.weekly_rate_pence,
-            start_date: row.start_date,
-            unsuccessful: Vec::new(),
-            awarded_by: who.sub.clone(),
-            direct: true,
-            outcomes: Vec::new(),
-        },
-    );
-    store::log(
-        conn,
-        &c.id,
-        "direct_award",
-        Some(&row.justification),
-        serde_json::json!({ "provider_id": row.provider_id, "weekly_rate_pence": row.weekly_rate_pence, "review_date": review_date }),
-        &who.sub,
-        &who.org,
-    )?;
-    Ok(())
-}
-
-/// Award a draft or re-routed competition directly, in an emergency (a commissioner of the
-/// council): the provider, the weekly rate, the start date and a justification; the award
-/// is reviewed on its review date (default 28 days on).
-#[utoipa::path(post, path = "/v1/competitions/{id}/direct-award", tag = "competition", request_body = DirectAward,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn direct_award(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: Json<DirectAward>,
-) -> Result<HttpResponse, Problem> {
-    let input = body.0;
-    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        make_direct_award(conn, events, who, c, &input)
-    })
-    .await
-}
-
-/// Direct award for a referral routed `direct_award` (a commissioner of its council).
-#[utoipa::path(post, path = "/v1/competitions/direct-awards", tag = "competition", request_body = DirectAward,
-    responses((status = 201, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn direct_award_for_referral(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    body: Json<DirectAward>,
-) -> Result<HttpResponse, Problem> {
-    let input = body.0;
-    let Some(referral_id) = input.referral_id else {
-        return Err(Problem::invalid(
-            "/referral_id",
-            "required",
-            "name the referral to award",
-        ));
-    };
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let mine: Vec<CompetitionRow> =
-                store::competitions_of_referral(conn, &referral_id.to_string())?
-                    .into_iter()
-                    .filter(|c| !who.is_provider() && c.council == who.org)
-                    .collect();
-            if mine.is_empty() {
-                return Err(Problem::not_found("referral").into());
-            }
-            let c = mine
-                .iter()
-                .rev()
-                .find(|c| c.status().allows_direct_award())
-                .or(mine.last())
-                .cloned()
-                .expect("not empty");
-            let c = commissioned(conn, &who, &c.id)?;
-            make_direct_award(conn, events, &who, &c, &input)?;
-            view(conn, &who, &c.id)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewOutcome {
-    pub decision: ReviewDecision,
-    /// The reviewed direct award.
-    pub competition: CompetitionView,
-    /// Reopen: the new mini-competition.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reopened_as: Option<CompetitionView>,
-}
-
-/// Review a direct award (a commissioner of the council): keep it (optionally until a
-/// next review) or reopen the requirement to a mini-competition of every provider of the
-/// lot. The order stays in place until the new competition is awarded.
-#[utoipa::path(post, path = "/v1/competitions/{id}/review", tag = "competition", request_body = Review,
-    responses((status = 200, body = ReviewOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn review(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    id: web::Path<String>,
-    body: Json<Review>,
-) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
-    let input = body.0;
-    let now_utc = Utc::now();
-    if let Some(d) = input.deadline.filter(|d| *d <= now_utc) {
-        return Err(Problem::invalid(
-            "/deadline",
-            "future",
-            format!("{d} has passed"),
-        ));
-    }
-    if let Some(d) = input
-        .next_review_date
-        .filter(|d| *d <= now_utc.date_naive())
-    {
-        return Err(Problem::invalid(
-            "/next_review_date",
-            "future",
-            format!("{d} is not after today"),
-        ));
-    }
-    let outcome = state
-        .store
-        .write(move |conn, events| {
-            let c = commissioned(conn, &who, &id)?;
-            if !(c.direct && c.status() == Status::Awarded) {
-                return Err(Problem::conflict(
-                    "not-a-direct-award",
-                    "only a direct award is reviewed",
-                )
-                .into());
-            }
-            if c.review_date.is_none() {
-                return Err(Problem::conflict(
-                    "review-done",
-                    "the award has no review pending",
-                )
-                .into());
-            }
-            let reason = input.reason.trim().to_owned();
-            let reopened = match input.decision {
-                ReviewDecision::Keep => {
-                    diesel::update(competitions::table.find(&c.id))
-                        .set(competitions::review_date.eq(input.next_review_date))
-                        .execute(conn)?;
-                    store::log(
-                        conn,
-                        &c.id,
-                        "review_kept",
-                        Some(&reason),
-                        serde_json::json!({ "next_review_date": input.next_review_date }),
-                        &who.sub,
-                        &who.org,
-                    )?;
-                    None
-                }
-                ReviewDecision::Reopen => {
-                    let lot =
-                        store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-                    let at = now();
-                    let mut new = CompetitionRow {
-                        id: Uuid::now_v7().to_string(),
-                        status: Status::Draft.code().into(),
-                        awarded_provider: None,
-                        awarded_bid: None,
-                        awarded_by: None,
-                        created_at: at,
-                        route: "mini_competition".into(),
-                        criteria: to_json(&lot.criteria()),
-                        preselection: None,
-                        left_out: None,
-                        opened_at: None,
-                        opened_by: None,
-                        closed_reason: None,
-                        direct: false,
-                        awarded_rate_pence: None,
-                        awarded_start_date: None,
-                        awarded_at: None,
-                        review_date: None,
-                        reopened_from: Some(c.id.clone()),
-                        bidding_closed_at: None,
-                        bidding_closed_reason: None,
-                        ..c.clone()
-                    };
-                    diesel::insert_into(competitions::table)
-                        .values(&new)
-                        .execute(conn)?;
-                    let invited = store::admitted_providers(conn, &c.lot_id)?;
-                    handlers::open(
-                        conn,
-                        events,
-                        &mut new,
-                        &lot,
-                        Opening {
-                            invited,
-                            deadline: input.deadline,
-                            actor: &who.sub,
-                            org: &who.org,
-                            action: "opened",
-                            reason: Some(&format!(
-                                "the review of direct award {} reopened the requirement to competition: {reason}",
-                                c.id
-                            )),
-                        },
-                    )?;
-                    diesel::update(competitions::table.find(&c.id))
-                        .set(competitions::review_date.eq(None::<chrono::NaiveDate>))
-                        .execute(conn)?;
-                    store::log(
-                        conn,
-                        &c.id,
-                        "review_reopened",
-                        Some(&reason),
-                        serde_json::json!({ "reopened_as": new.id }),
-                        &who.sub,
-                        &who.org,
-                    )?;
-                    Some(new.id)
-                }
-            };
-            Ok(ReviewOutcome {
-                decision: input.decision,
-                competition: view(conn, &who, &c.id)?,
-                reopened_as: reopened.map(|n| view(conn, &who, &n)).transpose()?,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(outcome))
 }

@@ -8,13 +8,17 @@ use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::BidSubmitted;
-use hub_platform::{DbConnection, FieldError, Principal, Problem, Role, db::DbError, http::Json};
+use hub_platform::{
+    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json, sql,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CompetitionState, uuid};
+use super::{CompetitionState, path_id};
+use crate::ids::{CompetitionId, HomeId};
 use crate::{
+    app::competitions::{self as calloff_app, Opening},
     domain::{
         NewBid,
         calloff::{Decline, Open, Status, Terms, bidding_over},
@@ -23,9 +27,9 @@ use crate::{
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
-    handlers::{self, Opening},
-    schema::*,
-    store::{self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, LogRow, now, to_json},
+    store::{
+        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, HomeRow, LogRow, now, schema::*,
+    },
 };
 
 /// A bid as shown: the stored bid and its answers per criterion.
@@ -82,7 +86,11 @@ pub struct Visible {
 
 /// What the caller may see of a competition, or 404: the council whose child it is sees it
 /// all; an invited provider sees itself and its own bid; anyone else gets 404.
-pub fn visible(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Visible, DbError> {
+pub fn visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &CompetitionId,
+) -> Result<Visible, DbError> {
     let competition =
         store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
     let invited = store::invited(conn, id)?;
@@ -119,48 +127,22 @@ pub fn commissioned(
     who: &Principal,
     id: &str,
 ) -> Result<CompetitionRow, DbError> {
-    let c = store::competition(conn, id)?
+    let c = store::competition(conn, &path_id(id, "competition")?)?
         .filter(|c| !who.is_provider() && c.council == who.org)
         .ok_or_else(|| Problem::not_found("competition"))?;
     who.require_any(&[Role::Commissioner])?;
     Ok(c)
 }
 
-/// 409 unless the competition is in one of `allowed`.
-pub fn require_status(c: &CompetitionRow, allowed: &[Status], doing: &str) -> Result<(), DbError> {
-    if allowed.contains(&c.status()) {
-        return Ok(());
-    }
-    // Bidding and awarding keep the slug they always had; the other moves share one.
-    let slug = if allowed == [Status::Open] {
-        "competition-closed"
-    } else {
-        "competition-state"
-    };
-    Err(Problem::conflict(
-        slug,
-        format!(
-            "the competition is {}; {doing} needs it {}",
-            c.status,
-            allowed
-                .iter()
-                .map(|s| s.code())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-    )
-    .into())
-}
-
 /// The full view for `who` (as `visible` allows), with the council's extras.
 pub fn view(
     conn: &mut DbConnection,
     who: &Principal,
-    id: &str,
+    id: &CompetitionId,
 ) -> Result<CompetitionView, DbError> {
     let v = visible(conn, who, id)?;
     let c = v.competition;
-    let criteria = c.criteria()?;
+    let criteria = c.criteria();
     let declined = store::declines_of(conn, &c.id)?
         .into_iter()
         .filter(|d| v.invited.contains(&d.provider_id))
@@ -181,16 +163,16 @@ pub fn view(
         return Ok(out);
     }
     let c = &out.competition;
-    out.preselection = c.preselection()?;
-    if c.status() == Status::Draft {
-        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()?) {
-            let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
-            let res = preselect(p, &r, &candidates);
+    out.preselection = c.preselection().cloned();
+    if c.status == Status::Draft {
+        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()) {
+            let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+            let res = preselect(p, r, &candidates);
             out.would_invite = Some(res.would_invite);
             out.left_out = Some(res.left_out);
         }
     } else if c.left_out.is_some() {
-        out.left_out = Some(c.left_out()?);
+        out.left_out = Some(c.left_out());
     }
     out.direct_award = store::direct_award(conn, &c.id)?;
     out.history = Some(store::log_of(conn, &c.id)?);
@@ -279,7 +261,7 @@ pub async fn get_competition(
     let view = state
         .store
         .db
-        .run(move |conn| view(conn, &who, &id))
+        .run(move |conn| view(conn, &who, &path_id(&id, "competition")?))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -296,13 +278,14 @@ pub async fn set_preselection(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Draft], "changing the preselection")?;
-        let current = c.preselection()?.ok_or_else(|| {
+        c.status
+            .require(&[Status::Draft], "changing the preselection")?;
+        let current = c.preselection().ok_or_else(|| {
             Problem::conflict("competition-state", "this competition has no preselection")
         })?;
-        let p = input.apply(&current, &who.sub);
+        let p = input.apply(current, &who.sub);
         diesel::update(competitions::table.find(&c.id))
-            .set(competitions::preselection.eq(Some(to_json(&p))))
+            .set(competitions::preselection.eq(Some(sql::Json(p.clone()))))
             .execute(conn)?;
         store::log(
             conn,
@@ -330,8 +313,9 @@ pub async fn set_criteria(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
-        require_status(c, &[Status::Draft, Status::Open], "changing the criteria")?;
-        if c.status() == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
+        c.status
+            .require(&[Status::Draft, Status::Open], "changing the criteria")?;
+        if c.status == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
             return Err(Problem::conflict(
                 "bids-received",
                 "bids have been made against the current criteria",
@@ -341,7 +325,7 @@ pub async fn set_criteria(
         let need_level = input.need_level.unwrap_or(c.need_level.clone());
         diesel::update(competitions::table.find(&c.id))
             .set((
-                competitions::criteria.eq(to_json(&input.criteria)),
+                competitions::criteria.eq(sql::Json(input.criteria.clone())),
                 competitions::need_level.eq(&need_level),
             ))
             .execute(conn)?;
@@ -371,20 +355,20 @@ pub async fn open_competition(
 ) -> Result<HttpResponse, Problem> {
     let input = super::open_input(&body)?;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_status(c, &[Status::Draft], "opening")?;
+        c.status.open()?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-        let candidates = handlers::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
+        let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
         let (invited, left_out, why): (Vec<String>, _, _) =
-            match (c.preselection()?, c.requirement()?) {
+            match (c.preselection(), c.requirement()) {
                 (Some(p), Some(r)) => {
-                    let res = preselect(&p, &r, &candidates);
+                    let res = preselect(p, r, &candidates);
                     (
                         res.would_invite
                             .into_iter()
                             .map(|i| i.provider_id)
                             .collect(),
                         res.left_out,
-                        p.reason,
+                        p.reason.clone(),
                     )
                 }
                 _ => (
@@ -400,8 +384,8 @@ pub async fn open_competition(
             )
             .into());
         }
-        c.left_out = Some(to_json(&left_out));
-        handlers::open(
+        c.left_out = Some(sql::Json(left_out.clone()));
+        calloff_app::open(
             conn,
             events,
             c,
@@ -464,25 +448,10 @@ pub async fn bid(
     let row = state
         .store
         .write(move |conn, events| {
-            let v = visible(conn, &who, &id)?;
+            let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "bidding")?;
-            let criteria = c.criteria()?;
-            let errors: Vec<FieldError> = input
-                .answers
-                .keys()
-                .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
-                .map(|k| {
-                    FieldError::new(
-                        format!("/answers/{}", k.code()),
-                        "criterion",
-                        "not a criterion of this competition",
-                    )
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(Problem::validation(errors).into());
-            }
+            answers_on_criteria(&c, &input)?;
             let rate = store::admission(conn, &c.lot_id, &who.org)?
                 .and_then(|a| a.prices().get(&c.need_level).copied());
             let evidence = input.evidence().map(str::to_owned);
@@ -495,17 +464,7 @@ pub async fn bid(
                 .into());
             }
             let home = match input.home_id {
-                Some(h) => Some(
-                    store::home(conn, &h.to_string())?
-                        .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
-                        .ok_or_else(|| {
-                            Problem::invalid(
-                                "/home_id",
-                                "exists",
-                                "not one of your homes or carers in this lot",
-                            )
-                        })?,
-                ),
+                Some(h) => Some(own_home(conn, &who, &c, &h.into())?),
                 None => None,
             };
             for old in &v.bids {
@@ -514,20 +473,20 @@ pub async fn bid(
             let answers: BTreeMap<String, String> = input
                 .answers
                 .iter()
-                .map(|(k, a)| (k.code().to_owned(), a.clone()))
+                .map(|(k, a)| (k.to_string(), a.clone()))
                 .collect();
             let row = BidRow {
-                id: Uuid::now_v7().to_string(),
-                competition_id: c.id.clone(),
+                id: Uuid::now_v7().into(),
+                competition_id: c.id,
                 provider_id: who.org.clone(),
-                weekly_price_pence: input.weekly_price_pence,
+                weekly_price_pence: Pence(input.weekly_price_pence),
                 start_date: input.start_date,
-                home_id: home.as_ref().map(|h| h.id.clone()),
+                home_id: home.as_ref().map(|h| h.id),
                 home_name: home.as_ref().map(|h| h.name.clone()),
                 home_latitude: home.as_ref().map(|h| h.latitude),
                 home_longitude: home.as_ref().map(|h| h.longitude),
-                answers: to_json(&answers),
-                provider_response_pence: rate,
+                answers: sql::Json(answers.clone()),
+                provider_response_pence: rate.map(Pence),
                 price_variation_evidence: evidence,
                 submitted_by: who.sub.clone(),
                 submitted_at: now(),
@@ -540,8 +499,8 @@ pub async fn bid(
             events.emit(
                 &c.partnership,
                 &BidSubmitted {
-                    competition_id: uuid(&c.id)?,
-                    bid_id: uuid(&row.id)?,
+                    competition_id: c.id.into(),
+                    bid_id: row.id.into(),
                     provider_id: who.org.clone(),
                     council: c.council.clone(),
                 },
@@ -552,18 +511,57 @@ pub async fn bid(
     Ok(HttpResponse::Created().json(row))
 }
 
+/// 422 naming each answer to a criterion the competition does not have.
+fn answers_on_criteria(c: &CompetitionRow, input: &NewBid) -> Result<(), Problem> {
+    let criteria = c.criteria();
+    let errors: Vec<FieldError> = input
+        .answers
+        .keys()
+        .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
+        .map(|k| {
+            FieldError::new(
+                format!("/answers/{k}"),
+                "criterion",
+                "not a criterion of this competition",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// The bidder's own home or carers in the competition's lot, or 422 on `/home_id`.
+fn own_home(
+    conn: &mut DbConnection,
+    who: &Principal,
+    c: &CompetitionRow,
+    id: &HomeId,
+) -> Result<HomeRow, DbError> {
+    Ok(store::home(conn, id)?
+        .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
+        .ok_or_else(|| {
+            Problem::invalid(
+                "/home_id",
+                "exists",
+                "not one of your homes or carers in this lot",
+            )
+        })?)
+}
+
 /// 409 unless invited providers may still answer `c`: it is open, before its deadline
 /// (`deadline-passed`) and bidding was not closed early (`bidding-closed`).
 pub fn require_bidding_open(c: &CompetitionRow, doing: &str) -> Result<(), DbError> {
-    require_status(c, &[Status::Open], doing)?;
+    c.status.require(&[Status::Open], doing)?;
     if let Some(at) = c.bidding_closed_at {
         return Err(Problem::conflict(
             "bidding-closed",
             format!(
                 "the commissioner closed bidding early at {at} UTC ({})",
                 c.bidding_closed_reason
-                    .as_deref()
-                    .unwrap_or("no reason code")
+                    .map_or_else(|| "no reason code".to_owned(), |r| r.to_string())
             ),
         )
         .into());
@@ -596,20 +594,16 @@ pub async fn decline(
     let view = state
         .store
         .write(move |conn, _| {
-            let v = visible(conn, &who, &id)?;
+            let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             require_bidding_open(&c, "declining")?;
             for old in &v.bids {
                 store::delete_bid(conn, &old.id)?;
             }
             let row = DeclineRow {
-                competition_id: c.id.clone(),
+                competition_id: c.id,
                 provider_id: who.org.clone(),
-                reason: serde_json::to_value(input.reason)
-                    .map_err(anyhow::Error::from)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                reason: input.reason,
                 note: input
                     .note
                     .as_deref()

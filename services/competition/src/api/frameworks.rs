@@ -5,20 +5,23 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
-use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
+use hub_platform::{
+    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json, sql,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CompetitionState, is_council, optional_body};
-use crate::handlers;
+use super::{CompetitionState, is_council, optional_body, path_id};
+use crate::ids::{HomeId, LotId};
 use crate::{
     domain::{
         self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
         homes::NewHome,
     },
-    schema::*,
-    store::{self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, to_json},
+    store::{
+        self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, schema::*,
+    },
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,7 +75,7 @@ fn visible_framework(
     who: &Principal,
     id: &str,
 ) -> Result<FrameworkRow, DbError> {
-    let fw = store::framework(conn, id)?
+    let fw = store::framework(conn, &path_id(id, "framework")?)?
         .filter(|f| who.is_provider() || f.visible_to_council(&who.org))
         .ok_or_else(|| Problem::not_found("framework"))?;
     Ok(fw)
@@ -97,9 +100,60 @@ fn led_framework(
 }
 
 fn lot_of(conn: &mut DbConnection, fw: &FrameworkRow, lot_id: &str) -> Result<LotRow, DbError> {
-    Ok(store::lot(conn, lot_id)?
+    Ok(store::lot(conn, &path_id(lot_id, "lot")?)?
         .filter(|l| l.framework_id == fw.id)
         .ok_or_else(|| Problem::not_found("lot"))?)
+}
+
+/// The rows a framework is set up with: itself, its lots and its set-up admission round.
+fn framework_rows(
+    input: &NewFramework,
+    partnership: &str,
+    bodies: &[String],
+    who: &Principal,
+) -> (FrameworkRow, Vec<LotRow>, RoundRow) {
+    let now = now();
+    let fw = FrameworkRow {
+        id: Uuid::now_v7().into(),
+        partnership: partnership.to_owned(),
+        name: input.name.clone(),
+        kind: input.kind,
+        lead_commissioner: who.org.clone(),
+        start_date: input.start_date,
+        end_date: input.end_date,
+        review_date: input
+            .review_date
+            .unwrap_or_else(|| domain::default_review_date(input.start_date)),
+        purchasing_bodies: Some(sql::Json(bodies.to_vec())),
+        created_by: who.sub.clone(),
+        created_at: now,
+    };
+    let lot_rows: Vec<LotRow> = input
+        .lots
+        .iter()
+        .map(|l| LotRow {
+            id: Uuid::now_v7().into(),
+            framework_id: fw.id,
+            name: l.name.clone(),
+            placement_type: l.placement_type.clone(),
+            min_age_years: l.min_age_years.map(|a| a as i32),
+            max_age_years: l.max_age_years.map(|a| a as i32),
+            cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
+            default_criteria: l.default_criteria.clone().map(sql::Json),
+        })
+        .collect();
+    let setup = RoundRow {
+        id: Uuid::now_v7().into(),
+        framework_id: fw.id,
+        kind: domain::RoundKind::Setup,
+        note: Some("set-up: providers admitted when the framework is let".into()),
+        closes_on: None,
+        opened_by: who.sub.clone(),
+        opened_at: now,
+        closed_by: None,
+        closed_at: None,
+    };
+    (fw, lot_rows, setup)
 }
 
 /// Set up a framework or purchasing system with its lots (the partnership's lead
@@ -121,7 +175,6 @@ pub async fn create_framework(
             partnership.code, partnership.lead_commissioner
         )));
     }
-    let now = now();
     let bodies = input.purchasing_bodies.clone().unwrap_or_else(|| {
         partnership
             .members
@@ -129,46 +182,7 @@ pub async fn create_framework(
             .map(|m| (*m).to_owned())
             .collect()
     });
-    let fw = FrameworkRow {
-        id: Uuid::now_v7().to_string(),
-        partnership: partnership.code.to_owned(),
-        name: input.name.clone(),
-        kind: input.kind.code().to_owned(),
-        lead_commissioner: who.org.clone(),
-        start_date: input.start_date,
-        end_date: input.end_date,
-        review_date: input
-            .review_date
-            .unwrap_or_else(|| domain::default_review_date(input.start_date)),
-        purchasing_bodies: Some(to_json(&bodies)),
-        created_by: who.sub.clone(),
-        created_at: now,
-    };
-    let lot_rows: Vec<LotRow> = input
-        .lots
-        .iter()
-        .map(|l| LotRow {
-            id: Uuid::now_v7().to_string(),
-            framework_id: fw.id.clone(),
-            name: l.name.clone(),
-            placement_type: l.placement_type.clone(),
-            min_age_years: l.min_age_years.map(|a| a as i32),
-            max_age_years: l.max_age_years.map(|a| a as i32),
-            cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
-            default_criteria: l.default_criteria.as_ref().map(to_json),
-        })
-        .collect();
-    let setup = RoundRow {
-        id: Uuid::now_v7().to_string(),
-        framework_id: fw.id.clone(),
-        kind: "setup".into(),
-        note: Some("set-up: providers admitted when the framework is let".into()),
-        closes_on: None,
-        opened_by: who.sub.clone(),
-        opened_at: now,
-        closed_by: None,
-        closed_at: None,
-    };
+    let (fw, lot_rows, setup) = framework_rows(&input, partnership.code, &bodies, &who);
     let (f, ls, r) = (fw.clone(), lot_rows.clone(), setup.clone());
     state
         .store
@@ -182,7 +196,10 @@ pub async fn create_framework(
             diesel::insert_into(admission_rounds::table)
                 .values(&r)
                 .execute(conn)?;
-            events.emit(&f.partnership, &handlers::framework_published(conn, &f)?);
+            events.emit(
+                &f.partnership,
+                &crate::app::frameworks::framework_published(conn, &f)?,
+            );
             Ok(())
         })
         .await?;
@@ -282,8 +299,7 @@ pub async fn open_round(
                 )
                 .into());
             }
-            let kind = domain::FrameworkKind::parse(&fw.kind);
-            if kind.is_some_and(|k| !k.is_open_system()) {
+            if !fw.kind.is_open_system() {
                 return Err(Problem::conflict(
                     "closed-system",
                     "a framework agreement admits providers at set-up only; open systems (flexible or dynamic purchasing systems, provider partner agreements) hold admission rounds",
@@ -299,9 +315,9 @@ pub async fn open_round(
                 .into());
             }
             let row = RoundRow {
-                id: Uuid::now_v7().to_string(),
+                id: Uuid::now_v7().into(),
                 framework_id: fw.id,
-                kind: "round".into(),
+                kind: domain::RoundKind::Round,
                 note: input.note.filter(|n| !n.trim().is_empty()),
                 closes_on: input.closes_on,
                 opened_by: who.sub.clone(),
@@ -334,7 +350,7 @@ pub async fn close_round(
             let fw = led_framework(conn, &who, &id)?;
             let mut round = store::rounds_of(conn, &fw.id)?
                 .into_iter()
-                .find(|r| r.id == round_id)
+                .find(|r| r.id.to_string() == round_id)
                 .ok_or_else(|| Problem::not_found("admission round"))?;
             if round.closed_at.is_some() {
                 return Err(
@@ -373,7 +389,7 @@ pub async fn set_lot_criteria(
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
             let mut lot = lot_of(conn, &fw, &lot_id)?;
-            lot.default_criteria = Some(to_json(&criteria));
+            lot.default_criteria = Some(sql::Json(criteria.clone()));
             diesel::update(lots::table.find(&lot.id))
                 .set(lots::default_criteria.eq(&lot.default_criteria))
                 .execute(conn)?;
@@ -427,8 +443,8 @@ pub async fn admit(
                 lot_id: lot.id,
                 provider_id: input.provider_id,
                 provider_name: input.name,
-                weekly_price_pence: domain::headline_price(&prices),
-                prices: to_json(&prices),
+                weekly_price_pence: Pence(domain::headline_price(&prices)),
+                prices: sql::Json(prices.clone()),
                 capacity: input.capacity.map(|c| c as i32),
                 round_id: Some(round.id),
                 admitted_by: who.sub,
@@ -488,25 +504,25 @@ pub async fn get_admission(
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn home_row(id: String, lot_id: &str, provider_id: &str, h: &NewHome, by: &str) -> HomeRow {
+fn home_row(id: HomeId, lot_id: LotId, provider_id: &str, h: &NewHome, by: &str) -> HomeRow {
     HomeRow {
         id,
-        lot_id: lot_id.to_owned(),
+        lot_id,
         provider_id: provider_id.to_owned(),
         name: h.name.trim().to_owned(),
-        kind: h.kind.code().to_owned(),
+        kind: h.kind,
         latitude: h.latitude,
         longitude: h.longitude,
         postcode_district: h.postcode_district.clone(),
         registered_places: h.registered_places as i32,
         occupied_places: h.occupied_places as i32,
-        genders_accepted: to_json(&h.genders_accepted),
+        genders_accepted: sql::Json(h.genders_accepted.clone()),
         min_age_years: h.min_age_years as i32,
         max_age_years: h.max_age_years as i32,
-        specialisms: to_json(&h.specialisms),
-        ofsted_rating: h.ofsted_rating.map(|r| r.code().to_owned()),
+        specialisms: sql::Json(h.specialisms.clone()),
+        ofsted_rating: h.ofsted_rating,
         emergency_capacity: h.emergency_capacity,
-        educational_provision: to_json(&h.educational_provision),
+        educational_provision: sql::Json(h.educational_provision.clone()),
         updated_by: by.to_owned(),
         updated_at: now(),
     }
@@ -548,13 +564,7 @@ pub async fn add_home(
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
-            let row = home_row(
-                Uuid::now_v7().to_string(),
-                &lot.id,
-                &provider_id,
-                &input,
-                &who.sub,
-            );
+            let row = home_row(HomeId::new(), lot.id, &provider_id, &input, &who.sub);
             diesel::insert_into(homes::table)
                 .values(&row)
                 .execute(conn)?;
@@ -580,10 +590,10 @@ pub async fn update_home(
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
-            let existing = store::home(conn, &home_id)?
+            let existing = store::home(conn, &path_id(&home_id, "home")?)?
                 .filter(|h| h.lot_id == lot.id && h.provider_id == provider_id)
                 .ok_or_else(|| Problem::not_found("home"))?;
-            let row = home_row(existing.id, &lot.id, &provider_id, &input, &who.sub);
+            let row = home_row(existing.id, lot.id, &provider_id, &input, &who.sub);
             diesel::update(homes::table.find(&row.id))
                 .set((
                     homes::name.eq(&row.name),

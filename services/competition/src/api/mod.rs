@@ -4,21 +4,23 @@
 //!   Responses (admissions) and the providers' homes or carers.
 //! * `vacancies`: live vacancies, published by providers and listed by lot and distance.
 //! * `competitions`: mini-competitions (preselection, criteria, opening) and bids.
-//! * `awards`: scoring, evaluation, award, closing, reopening, re-routing, direct awards
-//!   and their review.
+//! * `awards`: scoring, evaluation and award.
+//! * `closing`: closing without an award, closing bidding early, reopening, re-routing.
+//! * `direct`: direct awards and their review.
 //! * `ocds`: the OCDS 1.1 export of a competition.
 
 pub mod awards;
+pub mod closing;
 pub mod competitions;
+pub mod direct;
 pub mod frameworks;
 pub mod ocds;
 pub mod vacancies;
 
 use actix_web::web;
 use hub_bus::Store;
-use hub_platform::{Principal, Problem, db::DbError};
+use hub_platform::{Principal, Problem};
 use utoipa::OpenApi;
-use uuid::Uuid;
 
 pub struct CompetitionState {
     pub store: Store,
@@ -50,13 +52,13 @@ pub struct CompetitionState {
         awards::score,
         awards::evaluate,
         awards::award,
-        awards::close,
-        awards::close_bidding,
-        awards::reopen,
-        awards::reroute,
-        awards::direct_award,
-        awards::direct_award_for_referral,
-        awards::review,
+        closing::close,
+        closing::close_bidding,
+        closing::reopen,
+        closing::reroute,
+        direct::direct_award,
+        direct::direct_award_for_referral,
+        direct::review,
         ocds::export,
     ),
     tags((name = "competition", description = "Frameworks, lots, admitted providers, vacancies, mini-competitions, awards"))
@@ -64,6 +66,13 @@ pub struct CompetitionState {
 pub struct CompetitionApi;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(framework_routes)
+        .configure(vacancy_routes)
+        .configure(competition_routes);
+}
+
+/// Frameworks, lots, admission rounds, Provider Responses and homes.
+fn framework_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/v1/frameworks",
         web::post().to(frameworks::create_framework),
@@ -99,21 +108,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}",
         web::put().to(frameworks::update_home),
-    )
-    .route("/v1/vacancies", web::post().to(vacancies::publish))
-    .route("/v1/vacancies", web::get().to(vacancies::list))
-    .route("/v1/vacancies/{id}", web::put().to(vacancies::update))
-    .route(
-        "/v1/vacancies/{id}/withdraw",
-        web::post().to(vacancies::withdraw),
-    )
-    .route(
+    );
+}
+
+/// Live vacancies.
+fn vacancy_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/vacancies", web::post().to(vacancies::publish))
+        .route("/v1/vacancies", web::get().to(vacancies::list))
+        .route("/v1/vacancies/{id}", web::put().to(vacancies::update))
+        .route(
+            "/v1/vacancies/{id}/withdraw",
+            web::post().to(vacancies::withdraw),
+        );
+}
+
+/// Competitions, bids and awards.
+fn competition_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
         "/v1/competitions",
         web::get().to(competitions::list_competitions),
     )
     .route(
         "/v1/competitions/direct-awards",
-        web::post().to(awards::direct_award_for_referral),
+        web::post().to(direct::direct_award_for_referral),
     )
     .route(
         "/v1/competitions/{id}",
@@ -141,7 +158,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/v1/competitions/{id}/close-bidding",
-        web::post().to(awards::close_bidding),
+        web::post().to(closing::close_bidding),
     )
     .route(
         "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}",
@@ -152,22 +169,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(awards::evaluate),
     )
     .route("/v1/competitions/{id}/award", web::post().to(awards::award))
-    .route("/v1/competitions/{id}/close", web::post().to(awards::close))
+    .route(
+        "/v1/competitions/{id}/close",
+        web::post().to(closing::close),
+    )
     .route(
         "/v1/competitions/{id}/reopen",
-        web::post().to(awards::reopen),
+        web::post().to(closing::reopen),
     )
     .route(
         "/v1/competitions/{id}/reroute",
-        web::post().to(awards::reroute),
+        web::post().to(closing::reroute),
     )
     .route(
         "/v1/competitions/{id}/direct-award",
-        web::post().to(awards::direct_award),
+        web::post().to(direct::direct_award),
     )
     .route(
         "/v1/competitions/{id}/review",
-        web::post().to(awards::review),
+        web::post().to(direct::review),
     )
     .route("/v1/competitions/{id}/ocds", web::get().to(ocds::export));
 }
@@ -184,11 +204,14 @@ pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem>
     }
 }
 
-pub fn uuid(s: &str) -> Result<Uuid, DbError> {
-    Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::Error::from(e)))
-}
-
 /// A council's user (not a provider's).
 pub fn is_council(who: &Principal) -> bool {
     !who.is_provider()
+}
+
+/// The id a route parameter names, or 404 `no such {what}`: a malformed id names nothing, so
+/// it gets exactly what an unknown one gets. Call it where the row is looked up, so that the
+/// checks before the lookup answer first, as they would for any id.
+pub fn path_id<I: std::str::FromStr>(raw: &str, what: &str) -> Result<I, Problem> {
+    raw.parse().map_err(|_| Problem::not_found(what))
 }

@@ -1,11 +1,13 @@
 //! The Open Contracting Data Standard (OCDS 1.1) export of a competition, fed from the
 //! service's tables into the pure mapping of `domain::ocds`.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
 
-use super::{CompetitionState, competitions::require_status, uuid};
+use super::{CompetitionState, path_id};
 use crate::{
     domain::{
         FrameworkKind,
@@ -29,36 +31,33 @@ fn council(gss: &str) -> ocds::Council {
     }
 }
 
-fn arrangement(kind: &str) -> ArrangementKind {
-    match FrameworkKind::parse(kind) {
-        Some(FrameworkKind::FrameworkAgreement) => ArrangementKind::FrameworkAgreement,
-        Some(FrameworkKind::FlexiblePurchasingSystem) => ArrangementKind::FlexiblePurchasingSystem,
-        Some(FrameworkKind::DynamicPurchasingSystem) => ArrangementKind::DynamicPurchasingSystem,
-        _ => ArrangementKind::ProviderPartnerAgreement,
+fn arrangement(kind: FrameworkKind) -> ArrangementKind {
+    match kind {
+        FrameworkKind::FrameworkAgreement => ArrangementKind::FrameworkAgreement,
+        FrameworkKind::FlexiblePurchasingSystem => ArrangementKind::FlexiblePurchasingSystem,
+        FrameworkKind::DynamicPurchasingSystem => ArrangementKind::DynamicPurchasingSystem,
+        FrameworkKind::ProviderPartnerAgreement => ArrangementKind::ProviderPartnerAgreement,
     }
 }
 
-/// What the export says about competition `c` (five queries).
-pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, DbError> {
-    let fw =
-        store::framework(conn, &c.framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
-    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-    let names: std::collections::HashMap<String, String> = store::admitted(conn, &lot.id)?
-        .into_iter()
-        .map(|a| (a.provider_id, a.provider_name))
-        .collect();
-    let provider = |id: &str| ocds::Provider {
+/// A provider as the export names it: as admitted to the lot, else by its id.
+fn provider(names: &HashMap<String, String>, id: &str) -> ocds::Provider {
+    ocds::Provider {
         id: id.to_owned(),
         name: names.get(id).cloned().unwrap_or_else(|| id.to_owned()),
-    };
-    let invited = store::invited(conn, &c.id)?;
-    let bids = store::bids_of(conn, &c.id)?;
-    let status = c.status();
-    let opened = c.opened_at.or(if c.direct { c.awarded_at } else { None });
-    let outcome = match status {
+    }
+}
+
+/// How competition `c` ended, if it has: its award, or when and why it closed.
+fn outcome(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    names: &HashMap<String, String>,
+) -> Result<Outcome, DbError> {
+    Ok(match c.status {
         Status::Awarded => Outcome::Awarded(ocds::Award {
-            provider: provider(c.awarded_provider.as_deref().unwrap_or_default()),
-            weekly_price_pence: c.awarded_rate_pence.unwrap_or_default(),
+            provider: provider(names, c.awarded_provider.as_deref().unwrap_or_default()),
+            weekly_price_pence: c.awarded_rate_pence.unwrap_or_default().0,
             start_date: c.awarded_start_date.unwrap_or_else(|| c.created_at.date()),
             date: utc(c.awarded_at.unwrap_or(c.created_at)),
             direct: c.direct,
@@ -87,12 +86,28 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             }
         }
         _ => Outcome::Open,
-    };
+    })
+}
+
+/// What the export says about competition `c` (five queries).
+pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, DbError> {
+    let fw =
+        store::framework(conn, &c.framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
+    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+    let names: HashMap<String, String> = store::admitted(conn, &lot.id)?
+        .into_iter()
+        .map(|a| (a.provider_id, a.provider_name))
+        .collect();
+    let provider = |id: &str| provider(&names, id);
+    let invited = store::invited(conn, &c.id)?;
+    let bids = store::bids_of(conn, &c.id)?;
+    let opened = c.opened_at.or(if c.direct { c.awarded_at } else { None });
+    let outcome = outcome(conn, c, &names)?;
     Ok(OcdsInput {
         framework: ocds::Framework {
-            id: uuid(&fw.id)?,
+            id: fw.id.into(),
             name: fw.name.clone(),
-            kind: arrangement(&fw.kind),
+            kind: arrangement(fw.kind),
             lead: council(&fw.lead_commissioner),
             partnership: fw.partnership.clone(),
             start_date: fw.start_date,
@@ -100,11 +115,11 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             published_ocid: None,
         },
         lot: ocds::Lot {
-            id: uuid(&lot.id)?,
+            id: lot.id.into(),
             name: lot.name.clone(),
         },
         competition: ocds::Competition {
-            id: uuid(&c.id)?,
+            id: c.id.into(),
             created_at: utc(opened.unwrap_or(c.created_at)),
             // Bidding ends at the deadline, or earlier if the commissioner closed it early.
             deadline: (!c.direct).then(|| {
@@ -115,10 +130,10 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             council: council(&c.council),
             preselected: c.route == "preselected_mini_competition" || c.preselection.is_some(),
             criteria: c
-                .criteria()?
+                .criteria()
                 .into_iter()
                 .map(|x| ocds::Criterion {
-                    code: x.criterion.code().to_owned(),
+                    code: x.criterion.to_string(),
                     weight: if x.mode == Mode::PassFail {
                         0
                     } else {
@@ -159,12 +174,11 @@ pub async fn export(
         .store
         .db
         .run(move |conn| {
-            let c = store::competition(conn, &id)?
+            let c = store::competition(conn, &path_id(&id, "competition")?)?
                 .filter(|c| !who.is_provider() && c.council == who.org)
                 .ok_or_else(|| Problem::not_found("competition"))?;
             if c.opened_at.is_none() && !c.direct {
-                require_status(
-                    &c,
+                c.status.require(
                     &[Status::Open, Status::Awarded, Status::Closed],
                     "publishing",
                 )?;

@@ -15,10 +15,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{CompetitionState, optional_body, uuid};
+use super::{CompetitionState, optional_body, path_id};
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
+use crate::schema::*;
 use crate::{
-    domain::homes::{NewVacancy, VacancyUpdate, expired_on_arrival, is_live},
-    schema::*,
+    domain::homes::{
+        HomeKind, NewVacancy, OfstedRating, VacancyStatus, VacancyUpdate, expired_on_arrival,
+        is_live,
+    },
     store::{
         self, VacancyRow, now,
         offered_beds::{self, OfferedBedRow},
@@ -27,10 +35,10 @@ use crate::{
 
 fn published(v: &VacancyRow, postcode_district: &str) -> Result<VacancyPublished, DbError> {
     Ok(VacancyPublished {
-        vacancy_id: uuid(&v.id)?,
+        vacancy_id: v.id.into(),
         provider_id: v.provider_id.clone(),
-        lot_id: uuid(&v.lot_id)?,
-        home_id: Some(uuid(&v.home_id)?),
+        lot_id: v.lot_id.into(),
+        home_id: Some(v.home_id.into()),
         postcode_district: postcode_district.to_owned(),
         available_from: v.available_from,
         expires_on: v.expires_on,
@@ -39,7 +47,7 @@ fn published(v: &VacancyRow, postcode_district: &str) -> Result<VacancyPublished
 }
 
 /// The partnership of a lot's framework (what vacancy events are filed under).
-fn partnership_of_lot(conn: &mut DbConnection, lot_id: &str) -> Result<String, DbError> {
+fn partnership_of_lot(conn: &mut DbConnection, lot_id: &LotId) -> Result<String, DbError> {
     let lot = store::lot(conn, lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
     let fw = store::framework(conn, &lot.framework_id)?
         .ok_or_else(|| Problem::not_found("framework"))?;
@@ -49,7 +57,7 @@ fn partnership_of_lot(conn: &mut DbConnection, lot_id: &str) -> Result<String, D
 /// The caller's own vacancy, or 404.
 fn own_vacancy(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<VacancyRow, DbError> {
     who.require_any(&[Role::Provider])?;
-    Ok(store::vacancy(conn, id)?
+    Ok(store::vacancy(conn, &path_id(id, "vacancy")?)?
         .filter(|v| v.provider_id == who.org)
         .ok_or_else(|| Problem::not_found("vacancy"))?)
 }
@@ -72,26 +80,26 @@ pub async fn publish(
             if let Some(e) = expired_on_arrival(input.expires_on, today) {
                 return Err(Problem::validation(vec![e]).into());
             }
-            let lot_id = input.lot_id.to_string();
+            let lot_id = LotId::from(input.lot_id);
             if store::admission(conn, &lot_id, &who.org)?.is_none() {
                 return Err(Problem::not_found("lot").into());
             }
-            let home = store::home(conn, &input.home_id.to_string())?
+            let home = store::home(conn, &input.home_id.into())?
                 .filter(|h| h.provider_id == who.org && h.lot_id == lot_id)
                 .ok_or_else(|| {
                     Problem::invalid("/home_id", "exists", "not one of your homes in this lot")
                 })?;
             let now = now();
             let row = VacancyRow {
-                id: Uuid::now_v7().to_string(),
+                id: Uuid::now_v7().into(),
                 provider_id: who.org.clone(),
-                lot_id: lot_id.clone(),
-                home_id: home.id.clone(),
+                lot_id,
+                home_id: home.id,
                 available_from: input.available_from,
                 expires_on: input.expires_on,
                 suits: input.suits.trim().to_owned(),
                 places: input.places as i32,
-                status: "live".into(),
+                status: VacancyStatus::Live,
                 withdrawn_reason: None,
                 updated_by: who.sub.clone(),
                 created_at: now,
@@ -125,7 +133,7 @@ pub async fn update(
         .write(move |conn, events| {
             let mut row = own_vacancy(conn, &who, &id)?;
             let today = Utc::now().date_naive();
-            if !is_live(&row.status, row.expires_on, today) {
+            if !is_live(row.status, row.expires_on, today) {
                 return Err(Problem::conflict(
                     "vacancy-not-live",
                     "the vacancy was withdrawn or has expired: publish a new one",
@@ -187,7 +195,7 @@ pub async fn withdraw(
         .store
         .write(move |conn, events| {
             let mut row = own_vacancy(conn, &who, &id)?;
-            if row.status != "live" {
+            if row.status != VacancyStatus::Live {
                 return Err(Problem::conflict(
                     "vacancy-not-live",
                     "the vacancy is already withdrawn",
@@ -199,7 +207,7 @@ pub async fn withdraw(
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| "withdrawn by the provider".to_owned());
-            row.status = "withdrawn".into();
+            row.status = VacancyStatus::Withdrawn;
             row.withdrawn_reason = Some(reason.clone());
             row.updated_by = who.sub.clone();
             row.updated_at = now();
@@ -215,7 +223,7 @@ pub async fn withdraw(
             events.emit(
                 &partnership,
                 &VacancyWithdrawn {
-                    vacancy_id: uuid(&row.id)?,
+                    vacancy_id: row.id.into(),
                     provider_id: row.provider_id.clone(),
                     reason,
                 },
@@ -241,21 +249,62 @@ pub struct VacancyQuery {
     pub offered: Option<bool>,
 }
 
+/// A vacancy as listed. Ids are given as text: a bed offered outside any lot, or at a home
+/// not known here, has an empty `lot_id` or `home_id`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedVacancy {
+    pub id: VacancyId,
+    pub provider_id: String,
+    pub lot_id: String,
+    pub home_id: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub suits: String,
+    pub places: i32,
+    pub status: VacancyStatus,
+    pub withdrawn_reason: Option<String>,
+    pub updated_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<&VacancyRow> for ListedVacancy {
+    fn from(v: &VacancyRow) -> Self {
+        ListedVacancy {
+            id: v.id,
+            provider_id: v.provider_id.clone(),
+            lot_id: v.lot_id.to_string(),
+            home_id: v.home_id.to_string(),
+            available_from: v.available_from,
+            expires_on: v.expires_on,
+            suits: v.suits.clone(),
+            places: v.places,
+            status: v.status,
+            withdrawn_reason: v.withdrawn_reason.clone(),
+            updated_by: v.updated_by.clone(),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
 /// A live vacancy as listed: where it is and how far from the point asked about. A bed a
 /// partner council offers under a block contract has `offered_by`, `block_contract_id` and
 /// `bed`; its home's details are given when the home is known here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VacancyListing {
     #[serde(flatten)]
-    pub vacancy: VacancyRow,
+    pub vacancy: ListedVacancy,
     pub provider_name: String,
     pub home_name: Option<String>,
-    pub home_kind: Option<String>,
+    pub home_kind: Option<HomeKind>,
     pub postcode_district: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub registered_places: Option<i32>,
-    pub ofsted_rating: Option<String>,
+    pub ofsted_rating: Option<OfstedRating>,
     pub emergency_capacity: bool,
     /// Great-circle miles from the point asked about.
     pub distance_miles: Option<f64>,
@@ -263,26 +312,69 @@ pub struct VacancyListing {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offered_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub block_contract_id: Option<String>,
+    pub block_contract_id: Option<BlockContractId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bed: Option<u16>,
 }
 
-/// An offered bed as a vacancy row: one place, live, from the contract service.
-fn offered_vacancy(o: &OfferedBedRow) -> VacancyRow {
+/// What a listing is made from: a provider's vacancy or a bed offered under a block contract.
+enum Listed {
+    Vacancy(VacancyRow),
+    Offer(OfferedBedRow),
+}
+
+impl Listed {
+    fn lot_id(&self) -> Option<LotId> {
+        match self {
+            Listed::Vacancy(v) => Some(v.lot_id),
+            Listed::Offer(o) => o.lot_id,
+        }
+    }
+
+    fn home_id(&self) -> Option<HomeId> {
+        match self {
+            Listed::Vacancy(v) => Some(v.home_id),
+            Listed::Offer(o) => o.home_id,
+        }
+    }
+
+    fn provider_id(&self) -> &str {
+        match self {
+            Listed::Vacancy(v) => &v.provider_id,
+            Listed::Offer(o) => &o.provider_id,
+        }
+    }
+
+    fn offer(&self) -> Option<&OfferedBedRow> {
+        match self {
+            Listed::Vacancy(_) => None,
+            Listed::Offer(o) => Some(o),
+        }
+    }
+
+    fn vacancy(&self) -> ListedVacancy {
+        match self {
+            Listed::Vacancy(v) => v.into(),
+            Listed::Offer(o) => offered_vacancy(o),
+        }
+    }
+}
+
+/// An offered bed as a vacancy: one place, live, from the contract service.
+fn offered_vacancy(o: &OfferedBedRow) -> ListedVacancy {
     let by = hub_platform::directory::council(&o.offered_by)
         .map(|c| c.name)
         .unwrap_or(&o.offered_by);
-    VacancyRow {
-        id: o.id.clone(),
+    ListedVacancy {
+        id: o.id,
         provider_id: o.provider_id.clone(),
-        lot_id: o.lot_id.clone().unwrap_or_default(),
-        home_id: o.home_id.clone().unwrap_or_default(),
+        lot_id: o.lot_id.map(|l| l.to_string()).unwrap_or_default(),
+        home_id: o.home_id.map(|h| h.to_string()).unwrap_or_default(),
         available_from: o.available_from,
         expires_on: o.expires_on,
         suits: format!("bed {} of a block contract, offered by {by}", o.bed),
         places: 1,
-        status: o.status.clone(),
+        status: o.status,
         withdrawn_reason: None,
         updated_by: "contract.bed_offered".into(),
         created_at: o.created_at,
@@ -290,19 +382,8 @@ fn offered_vacancy(o: &OfferedBedRow) -> VacancyRow {
     }
 }
 
-/// Live vacancies: councils list a lot's (nearest first from a point, optionally within a
-/// radius) with the block-contract beds partner councils offer them in it, or with
-/// `offered=true` every bed offered to them; a provider lists its own. Withdrawn, filled and
-/// expired vacancies are not listed.
-#[utoipa::path(get, path = "/v1/vacancies", tag = "competition", params(VacancyQuery),
-    responses((status = 200, body = [VacancyListing]), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn list(
-    state: web::Data<CompetitionState>,
-    who: Principal,
-    query: web::Query<VacancyQuery>,
-) -> Result<HttpResponse, Problem> {
-    let q = query.into_inner();
+/// The point to measure from, if the query gives one, and the query's other rules.
+fn query_point(q: &VacancyQuery, who: &Principal) -> Result<Option<(f64, f64)>, Problem> {
     let point = match (q.latitude, q.longitude) {
         (Some(lat), Some(lon))
             if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
@@ -325,107 +406,124 @@ pub async fn list(
             "a radius needs latitude and longitude",
         ));
     }
-    let offered_only = q.offered == Some(true);
-    if !who.is_provider() && q.lot_id.is_none() && !offered_only {
+    if !who.is_provider() && q.lot_id.is_none() && q.offered != Some(true) {
         return Err(Problem::invalid("lot_id", "required", "name the lot"));
     }
+    Ok(point)
+}
+
+/// The live vacancies `who` may list on `today`, with the beds partner councils offer to a
+/// council (in the lot asked about, or in every lot).
+fn listed(
+    conn: &mut DbConnection,
+    who: &Principal,
+    q: &VacancyQuery,
+    today: NaiveDate,
+) -> Result<Vec<Listed>, DbError> {
+    let offered_only = q.offered == Some(true);
+    let mut lot = None;
+    let mut rows = match &q.lot_id {
+        _ if offered_only => Vec::new(),
+        Some(lot_id) => {
+            let l = store::lot(conn, &path_id(lot_id, "lot")?)?
+                .ok_or_else(|| Problem::not_found("lot"))?;
+            if !who.is_provider() {
+                store::framework(conn, &l.framework_id)?
+                    .filter(|f| f.visible_to_council(&who.org))
+                    .ok_or_else(|| Problem::not_found("lot"))?;
+            }
+            lot = Some(l.id);
+            store::live_vacancies(conn, &l.id, today)?
+        }
+        None => store::live_vacancies_of(conn, &who.org, today)?,
+    };
+    if who.is_provider() {
+        rows.retain(|v| v.provider_id == who.org);
+        return Ok(rows.into_iter().map(Listed::Vacancy).collect());
+    }
+    let offers = offered_beds::visible_live(conn, &who.org, lot.as_ref(), today)?;
+    Ok(rows
+        .into_iter()
+        .map(Listed::Vacancy)
+        .chain(offers.into_iter().map(Listed::Offer))
+        .collect())
+}
+
+/// Each listed vacancy with its home (when known here), its provider's name as admitted
+/// and its distance from `point`.
+fn listings(
+    conn: &mut DbConnection,
+    listed: Vec<Listed>,
+    point: Option<(f64, f64)>,
+) -> Result<Vec<VacancyListing>, DbError> {
+    let home_ids: Vec<HomeId> = listed.iter().filter_map(Listed::home_id).collect();
+    let homes: HashMap<HomeId, store::HomeRow> = store::homes(conn, &home_ids)?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let lot_ids: Vec<LotId> = listed.iter().filter_map(Listed::lot_id).collect();
+    let names = store::provider_names(conn, &lot_ids)?;
+    Ok(listed
+        .into_iter()
+        .filter_map(|l| {
+            let offer = l.offer();
+            // A provider's vacancy is listed with its home; an offered bed with its home
+            // when known here, else with the district the council gave.
+            let h = l.home_id().and_then(|id| homes.get(&id));
+            if h.is_none() && offer.is_none() {
+                return None;
+            }
+            let distance = point
+                .zip(h)
+                .map(|((lat, lon), h)| distance_miles(lat, lon, h.latitude, h.longitude));
+            Some(VacancyListing {
+                provider_name: l
+                    .lot_id()
+                    .and_then(|lot| names.get(&(lot, l.provider_id().to_owned())))
+                    .cloned()
+                    .unwrap_or_else(|| l.provider_id().to_owned()),
+                home_name: h.map(|h| h.name.clone()),
+                home_kind: h.map(|h| h.kind),
+                postcode_district: h
+                    .map(|h| h.postcode_district.clone())
+                    .or_else(|| offer.map(|o| o.postcode_district.clone()))
+                    .unwrap_or_default(),
+                latitude: h.map(|h| h.latitude),
+                longitude: h.map(|h| h.longitude),
+                registered_places: h.map(|h| h.registered_places),
+                ofsted_rating: h.and_then(|h| h.ofsted_rating),
+                emergency_capacity: h.is_some_and(|h| h.emergency_capacity),
+                distance_miles: distance,
+                offered_by: offer.map(|o| o.offered_by.clone()),
+                block_contract_id: offer.map(|o| o.block_contract_id),
+                bed: offer.map(|o| o.bed as u16),
+                vacancy: l.vacancy(),
+            })
+        })
+        .collect())
+}
+
+/// Live vacancies: councils list a lot's (nearest first from a point, optionally within a
+/// radius) with the block-contract beds partner councils offer them in it, or with
+/// `offered=true` every bed offered to them; a provider lists its own. Withdrawn, filled and
+/// expired vacancies are not listed.
+#[utoipa::path(get, path = "/v1/vacancies", tag = "competition", params(VacancyQuery),
+    responses((status = 200, body = [VacancyListing]), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    query: web::Query<VacancyQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = query.into_inner();
+    let point = query_point(&q, &who)?;
     let listings = state
         .store
         .db
         .run(move |conn| {
-            let today = Utc::now().date_naive();
-            let mut rows = match &q.lot_id {
-                _ if offered_only => Vec::new(),
-                Some(lot_id) => {
-                    let lot = store::lot(conn, lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-                    if !who.is_provider() {
-                        store::framework(conn, &lot.framework_id)?
-                            .filter(|f| f.visible_to_council(&who.org))
-                            .ok_or_else(|| Problem::not_found("lot"))?;
-                    }
-                    store::live_vacancies(conn, &lot.id, today)?
-                }
-                None => vacancies::table
-                    .filter(vacancies::provider_id.eq(&who.org))
-                    .filter(vacancies::status.eq("live"))
-                    .filter(vacancies::expires_on.ge(today))
-                    .order(vacancies::id)
-                    .select(VacancyRow::as_select())
-                    .load(conn)?,
-            };
-            if who.is_provider() {
-                rows.retain(|v| v.provider_id == who.org);
-            }
-            // Beds partner councils offer to the caller's council, in the lot or in every lot.
-            let offers: Vec<OfferedBedRow> = if who.is_provider() {
-                Vec::new()
-            } else {
-                let lot = if offered_only {
-                    None
-                } else {
-                    q.lot_id.as_deref()
-                };
-                offered_beds::visible_live(conn, &who.org, lot, today)?
-            };
-            let offered: std::collections::HashMap<String, OfferedBedRow> =
-                offers.iter().map(|o| (o.id.clone(), o.clone())).collect();
-            rows.extend(offers.iter().map(offered_vacancy));
-            let home_ids: Vec<String> = rows.iter().map(|v| v.home_id.clone()).collect();
-            let homes: std::collections::HashMap<String, store::HomeRow> = homes::table
-                .filter(homes::id.eq_any(&home_ids))
-                .select(store::HomeRow::as_select())
-                .load(conn)?
+            let rows = listed(conn, &who, &q, Utc::now().date_naive())?;
+            let mut out: Vec<VacancyListing> = listings(conn, rows, point)?
                 .into_iter()
-                .map(|h| (h.id.clone(), h))
-                .collect();
-            let lot_ids: Vec<String> = rows.iter().map(|v| v.lot_id.clone()).collect();
-            let names: std::collections::HashMap<(String, String), String> = admissions::table
-                .filter(admissions::lot_id.eq_any(&lot_ids))
-                .select((
-                    admissions::lot_id,
-                    admissions::provider_id,
-                    admissions::provider_name,
-                ))
-                .load::<(String, String, String)>(conn)?
-                .into_iter()
-                .map(|(l, p, n)| ((l, p), n))
-                .collect();
-            let mut out: Vec<VacancyListing> = rows
-                .into_iter()
-                .filter_map(|v| {
-                    let offer = offered.get(&v.id);
-                    // A provider's vacancy is listed with its home; an offered bed with its
-                    // home when known here, else with the district the council gave.
-                    let h = homes.get(&v.home_id);
-                    if h.is_none() && offer.is_none() {
-                        return None;
-                    }
-                    let distance = point
-                        .zip(h)
-                        .map(|((lat, lon), h)| distance_miles(lat, lon, h.latitude, h.longitude));
-                    Some(VacancyListing {
-                        provider_name: names
-                            .get(&(v.lot_id.clone(), v.provider_id.clone()))
-                            .cloned()
-                            .unwrap_or_else(|| v.provider_id.clone()),
-                        home_name: h.map(|h| h.name.clone()),
-                        home_kind: h.map(|h| h.kind.clone()),
-                        postcode_district: h
-                            .map(|h| h.postcode_district.clone())
-                            .or_else(|| offer.map(|o| o.postcode_district.clone()))
-                            .unwrap_or_default(),
-                        latitude: h.map(|h| h.latitude),
-                        longitude: h.map(|h| h.longitude),
-                        registered_places: h.map(|h| h.registered_places),
-                        ofsted_rating: h.and_then(|h| h.ofsted_rating.clone()),
-                        emergency_capacity: h.is_some_and(|h| h.emergency_capacity),
-                        distance_miles: distance,
-                        offered_by: offer.map(|o| o.offered_by.clone()),
-                        block_contract_id: offer.map(|o| o.block_contract_id.clone()),
-                        bed: offer.map(|o| o.bed as u16),
-                        vacancy: v,
-                    })
-                })
                 .filter(|l| match (q.max_miles, l.distance_miles) {
                     (Some(max), Some(d)) => d <= max,
                     _ => true,

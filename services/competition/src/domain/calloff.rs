@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 pub use hub_events::CompetitionCloseReason;
-use hub_platform::{FieldError, Pence, http::Validate};
+use hub_platform::{FieldError, Pence, Problem, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,42 +13,80 @@ use super::{
     required,
 };
 
-/// Where a competition stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Preselected, not yet confirmed: nobody is invited yet.
-    Draft,
-    /// Invited providers may bid until the deadline.
-    Open,
-    Awarded,
-    /// Closed without an award, with a reason; may be reopened or re-routed.
-    Closed,
-    /// Routed to a direct award that has not been made yet.
-    AwaitingDirectAward,
+stored_code! {
+    /// Where a competition stands.
+    pub enum Status {
+        /// Preselected, not yet confirmed: nobody is invited yet.
+        Draft,
+        /// Invited providers may bid until the deadline.
+        Open,
+        Awarded,
+        /// Closed without an award, with a reason; may be reopened or re-routed.
+        Closed,
+        /// Routed to a direct award that has not been made yet.
+        AwaitingDirectAward,
+    }
 }
 
 impl Status {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Open => "open",
-            Self::Awarded => "awarded",
-            Self::Closed => "closed",
-            Self::AwaitingDirectAward => "awaiting_direct_award",
+    /// 409 unless the competition is in one of `allowed`: what `doing` needs.
+    pub fn require(self, allowed: &[Status], doing: &str) -> Result<(), Problem> {
+        if allowed.contains(&self) {
+            return Ok(());
         }
+        // Bidding and awarding keep the slug they always had; the other moves share one.
+        let slug = if allowed == [Status::Open] {
+            "competition-closed"
+        } else {
+            "competition-state"
+        };
+        let allowed: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        Err(Problem::conflict(
+            slug,
+            format!(
+                "the competition is {self}; {doing} needs it {}",
+                allowed.join(" or ")
+            ),
+        ))
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Open,
-            Self::Awarded,
-            Self::Closed,
-            Self::AwaitingDirectAward,
-        ]
-        .into_iter()
-        .find(|x| x.code() == s)
+    /// A preselected draft confirmed: bidding opens.
+    pub fn open(self) -> Result<Status, Problem> {
+        self.require(&[Self::Draft], "opening")?;
+        Ok(Self::Open)
+    }
+
+    /// The best-value bid of an open competition wins.
+    pub fn award(self) -> Result<Status, Problem> {
+        self.require(&[Self::Open], "an award")?;
+        Ok(Self::Awarded)
+    }
+
+    /// Closed without an award, from any state still looking for a provider.
+    pub fn close(self) -> Result<Status, Problem> {
+        self.require(
+            &[Self::Open, Self::Draft, Self::AwaitingDirectAward],
+            "closing",
+        )?;
+        Ok(Self::Closed)
+    }
+
+    /// A closed competition opened again, with a new deadline.
+    pub fn reopen(self) -> Result<Status, Problem> {
+        self.require(&[Self::Closed], "reopening")?;
+        Ok(Self::Open)
+    }
+
+    /// A closed competition routed to a direct award.
+    pub fn reroute(self) -> Result<Status, Problem> {
+        self.require(&[Self::Closed], "re-routing")?;
+        Ok(Self::AwaitingDirectAward)
+    }
+
+    /// A provider named directly (an emergency), from a draft or a re-routed competition.
+    pub fn award_directly(self) -> Result<Status, Problem> {
+        self.require(&[Self::Draft, Self::AwaitingDirectAward], "a direct award")?;
+        Ok(Self::Awarded)
     }
 
     /// Still looking for a provider (what a withdrawn referral closes).
@@ -267,20 +305,20 @@ impl Validate for Close {
     }
 }
 
-/// Why an invited provider declines to bid (what the commissioner sees).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclineReason {
-    /// No place free by the wanted start.
-    NoCapacity,
-    /// The provider cannot meet the child's assessed needs.
-    CannotMeetNeeds,
-    /// None of its homes or carers is near enough to the child's area.
-    Location,
-    /// The child would not fit with the children already living in the home (matching).
-    Matching,
-    /// Anything else: say what in `note`.
-    Other,
+stored_code! {
+    /// Why an invited provider declines to bid (what the commissioner sees).
+    pub enum DeclineReason {
+        /// No place free by the wanted start.
+        NoCapacity,
+        /// The provider cannot meet the child's assessed needs.
+        CannotMeetNeeds,
+        /// None of its homes or carers is near enough to the child's area.
+        Location,
+        /// The child would not fit with the children already living in the home (matching).
+        Matching,
+        /// Anything else: say what in `note`.
+        Other,
+    }
 }
 
 /// An invited provider declining to bid.
@@ -299,27 +337,17 @@ impl Validate for Decline {
     }
 }
 
-/// Why a commissioner closes bidding before the deadline: the code every invited provider
-/// is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseBiddingReason {
-    /// The child's circumstances changed: the placement is needed sooner than the deadline
-    /// allows.
-    PlacementNeededSooner,
-    /// A court or legal timescale needs the decision before the deadline.
-    CourtTimescale,
-    /// Anything else (the commissioner's `note` says what, and stays with the council).
-    Other,
-}
-
-impl CloseBiddingReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::PlacementNeededSooner => "placement_needed_sooner",
-            Self::CourtTimescale => "court_timescale",
-            Self::Other => "other",
-        }
+stored_code! {
+    /// Why a commissioner closes bidding before the deadline: the code every invited provider
+    /// is told.
+    pub enum CloseBiddingReason {
+        /// The child's circumstances changed: the placement is needed sooner than the deadline
+        /// allows.
+        PlacementNeededSooner,
+        /// A court or legal timescale needs the decision before the deadline.
+        CourtTimescale,
+        /// Anything else (the commissioner's `note` says what, and stays with the council).
+        Other,
     }
 }
 
@@ -598,7 +626,7 @@ mod tests {
         let c: CloseBidding =
             serde_json::from_value(serde_json::json!({"reason": "court_timescale"})).unwrap();
         assert!(c.validate().is_empty());
-        assert_eq!(c.reason.code(), "court_timescale");
+        assert_eq!(c.reason.to_string(), "court_timescale");
         let c: CloseBidding =
             serde_json::from_value(serde_json::json!({"reason": "other"})).unwrap();
         assert_eq!(c.validate()[0].rule, "required");
@@ -614,7 +642,8 @@ mod tests {
         assert_eq!(e[0].rule, "sum_100");
         assert_eq!(e[1].field, "/need_level");
         assert!(
-            Status::parse("awaiting_direct_award")
+            "awaiting_direct_award"
+                .parse::<Status>()
                 .unwrap()
                 .allows_direct_award()
         );

@@ -5,18 +5,17 @@ use hub_platform::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A criterion of the LCR PPA's list (4.2 of the council paper).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CriterionName {
-    Location,
-    BestMatch,
-    Compatibility,
-    Quality,
-    Price,
-    ServiceOffer,
+stored_code! {
+    /// A criterion of the LCR PPA's list (4.2 of the council paper).
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum CriterionName {
+        Location,
+        BestMatch,
+        Compatibility,
+        Quality,
+        Price,
+        ServiceOffer,
+    }
 }
 
 impl CriterionName {
@@ -28,21 +27,6 @@ impl CriterionName {
         Self::Price,
         Self::ServiceOffer,
     ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Location => "location",
-            Self::BestMatch => "best_match",
-            Self::Compatibility => "compatibility",
-            Self::Quality => "quality",
-            Self::Price => "price",
-            Self::ServiceOffer => "service_offer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == s)
-    }
 
     /// In words, for the reasons an unsuccessful provider is given.
     pub fn label(self) -> &'static str {
@@ -129,7 +113,7 @@ pub fn validate(pointer: &str, criteria: &[Criterion]) -> Vec<FieldError> {
             e.push(FieldError::new(
                 format!("{pointer}/{i}/criterion"),
                 "unique",
-                format!("{} is listed twice", c.criterion.code()),
+                format!("{} is listed twice", c.criterion),
             ));
         }
         match c.mode {
@@ -215,10 +199,10 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for c in CriterionName::ALL {
-            assert_eq!(CriterionName::parse(c.code()), Some(c));
+            assert_eq!(c.to_string().parse::<CriterionName>().ok(), Some(c));
             assert_eq!(
                 serde_json::to_value(c).unwrap(),
-                serde_json::Value::String(c.code().into())
+                serde_json::Value::String(c.to_string())
             );
         }
         assert!(CriterionName::Price.is_automatic() && !CriterionName::Quality.is_automatic());

@@ -178,6 +178,69 @@ impl Evaluation {
     }
 }
 
+/// A bid's gates and scores, before it is ranked: its total, and what is still to decide.
+fn unranked(
+    b: &BidInput,
+    gates: Vec<GateResult>,
+    acceptable: bool,
+    scores: Vec<ScoreResult>,
+) -> BidEvaluation {
+    let total = scores.iter().map(|s| s.score).sum();
+    let pending = gates
+        .iter()
+        .filter(|g| g.passed.is_none())
+        .map(|g| g.criterion)
+        .chain(scores.iter().filter(|s| !s.scored).map(|s| s.criterion))
+        .collect();
+    BidEvaluation {
+        bid_id: b.bid_id.clone(),
+        provider_id: b.provider_id.clone(),
+        weekly_price_pence: b.weekly_price_pence,
+        acceptable,
+        rank: None,
+        total,
+        gates,
+        scores,
+        pending,
+        reasons: Vec::new(),
+    }
+}
+
+/// Where a bid ranks: acceptable bids by value (the tie-break: higher total, higher quality,
+/// lower price, earlier bid), then undecided ones, then failed ones, each group in its
+/// given order.
+fn ranking_key(
+    e: &BidEvaluation,
+    b: &BidInput,
+) -> (
+    u8,
+    Reverse<u32>,
+    Reverse<u32>,
+    i64,
+    Option<NaiveDateTime>,
+    String,
+) {
+    let group = if e.acceptable {
+        0
+    } else if e.gates_pending() && !e.gates.iter().any(|g| g.passed == Some(false)) {
+        1
+    } else {
+        2
+    };
+    let (total, quality, price, at, id) = if group == 0 {
+        (
+            e.total,
+            e.score_of(CriterionName::Quality).unwrap_or(0),
+            b.weekly_price_pence,
+            Some(b.submitted_at),
+            b.bid_id.clone(),
+        )
+    } else {
+        (0, 0, 0, None, String::new())
+    };
+    (group, Reverse(total), Reverse(quality), price, at, id)
+}
+
 /// Ranks `bids` on `criteria`. `max_distance_miles` is the child's maximum distance (the
 /// location criterion's zero point).
 pub fn evaluate(
@@ -218,52 +281,11 @@ pub fn evaluate(
                 .filter(|c| c.mode == Mode::Scored)
                 .map(|c| score(c, b, mark(b, c.criterion), lowest, max_distance_miles))
                 .collect();
-            let total = scores.iter().map(|s| s.score).sum();
-            let pending = gates
-                .iter()
-                .filter(|g| g.passed.is_none())
-                .map(|g| g.criterion)
-                .chain(scores.iter().filter(|s| !s.scored).map(|s| s.criterion))
-                .collect();
-            (
-                BidEvaluation {
-                    bid_id: b.bid_id.clone(),
-                    provider_id: b.provider_id.clone(),
-                    weekly_price_pence: b.weekly_price_pence,
-                    acceptable,
-                    rank: None,
-                    total,
-                    gates,
-                    scores,
-                    pending,
-                    reasons: Vec::new(),
-                },
-                b,
-            )
+            (unranked(b, gates, acceptable, scores), b)
         })
         .collect();
     // Acceptable bids by value, then undecided, then failed; stable within each group.
-    evaluated.sort_by_key(|(e, b)| {
-        let group = if e.acceptable {
-            0
-        } else if e.gates_pending() && !e.gates.iter().any(|g| g.passed == Some(false)) {
-            1
-        } else {
-            2
-        };
-        let (total, quality, price, at, id) = if group == 0 {
-            (
-                e.total,
-                e.score_of(CriterionName::Quality).unwrap_or(0),
-                b.weekly_price_pence,
-                Some(b.submitted_at),
-                b.bid_id.clone(),
-            )
-        } else {
-            (0, 0, 0, None, String::new())
-        };
-        (group, Reverse(total), Reverse(quality), price, at, id)
-    });
+    evaluated.sort_by_key(|(e, b)| ranking_key(e, b));
     let mut ranking: Vec<BidEvaluation> = evaluated.into_iter().map(|(e, _)| e).collect();
     let mut rank = 0;
     for e in ranking.iter_mut().filter(|e| e.acceptable) {
@@ -476,14 +498,14 @@ pub fn outcomes(evaluation: &Evaluation, winner_name: Option<&str>) -> Vec<BidOu
                 .gates
                 .iter()
                 .map(|g| CriterionScore {
-                    criterion: g.criterion.code().to_owned(),
+                    criterion: g.criterion.to_string(),
                     weight: 0,
                     passed: g.passed,
                     score: None,
                     winner_score: None,
                 })
                 .chain(e.scores.iter().map(|s| CriterionScore {
-                    criterion: s.criterion.code().to_owned(),
+                    criterion: s.criterion.to_string(),
                     weight: s.weight,
                     passed: None,
                     score: Some(s.score),

@@ -3,47 +3,27 @@
 
 use chrono::NaiveDate;
 use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HomeKind {
-    /// A children's home.
-    #[default]
-    Home,
-    /// A fostering household.
-    Carers,
-}
-
-impl HomeKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Home => "home",
-            Self::Carers => "carers",
-        }
+stored_code! {
+    #[derive(Default)]
+    pub enum HomeKind {
+        /// A children's home.
+        #[default]
+        Home,
+        /// A fostering household.
+        Carers,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OfstedRating {
-    Outstanding,
-    Good,
-    RequiresImprovement,
-    Inadequate,
-    NotYetInspected,
-}
-
-impl OfstedRating {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Outstanding => "outstanding",
-            Self::Good => "good",
-            Self::RequiresImprovement => "requires_improvement",
-            Self::Inadequate => "inadequate",
-            Self::NotYetInspected => "not_yet_inspected",
-        }
+stored_code! {
+    pub enum OfstedRating {
+        Outstanding,
+        Good,
+        RequiresImprovement,
+        Inadequate,
+        NotYetInspected,
     }
 }
 
@@ -248,9 +228,19 @@ pub fn expired_on_arrival(expires_on: NaiveDate, today: NaiveDate) -> Option<Fie
     })
 }
 
+stored_code! {
+    /// Where a listed vacancy stands: `live` until its provider withdraws it or (a bed offered
+    /// under a block contract) a child moves in. An expired vacancy is simply no longer listed.
+    pub enum VacancyStatus {
+        Live,
+        Withdrawn,
+        Filled,
+    }
+}
+
 /// Live: published, not withdrawn, and not past its last day.
-pub fn is_live(status: &str, expires_on: NaiveDate, today: NaiveDate) -> bool {
-    status == "live" && expires_on >= today
+pub fn is_live(status: VacancyStatus, expires_on: NaiveDate, today: NaiveDate) -> bool {
+    status == VacancyStatus::Live && expires_on >= today
 }
 
 #[cfg(test)]
@@ -304,9 +294,21 @@ mod tests {
     #[test]
     fn vacancies_live_until_their_last_day() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert!(is_live("live", d("2026-03-01"), d("2026-03-01")));
-        assert!(!is_live("live", d("2026-02-28"), d("2026-03-01")));
-        assert!(!is_live("withdrawn", d("2026-04-01"), d("2026-03-01")));
+        assert!(is_live(
+            VacancyStatus::Live,
+            d("2026-03-01"),
+            d("2026-03-01")
+        ));
+        assert!(!is_live(
+            VacancyStatus::Live,
+            d("2026-02-28"),
+            d("2026-03-01")
+        ));
+        assert!(!is_live(
+            VacancyStatus::Withdrawn,
+            d("2026-04-01"),
+            d("2026-03-01")
+        ));
         assert!(expired_on_arrival(d("2026-02-28"), d("2026-03-01")).is_some());
         let v = VacancyUpdate {
             available_from: d("2026-03-10"),

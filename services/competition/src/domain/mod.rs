@@ -6,6 +6,26 @@
 //! carries one of them to the contract service, so no award can hold a rate that finance
 //! could not cost.
 
+/// A code stored as text and sent as JSON by one spelling, the variant's name in snake_case:
+/// `strum` gives `Display`/`FromStr`, serde the wire, `sql_text!` the column (a stored value no
+/// variant names is an unreadable value, a 500 alert). Extra derives go in the invocation.
+macro_rules! stored_code {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+            ::strum::Display, ::strum::EnumString,
+            ::diesel::AsExpression, ::diesel::FromSqlRow,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
+        $vis enum $name { $($body)* }
+        hub_platform::sql_text!($name);
+    };
+}
+
 pub mod calloff;
 pub mod criteria;
 pub mod evaluation;
@@ -18,41 +38,21 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use hub_events::{ReferralSubmitted, Urgency};
 use hub_platform::{FieldError, Pence, http::Validate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FrameworkKind {
-    FrameworkAgreement,
-    FlexiblePurchasingSystem,
-    DynamicPurchasingSystem,
-    ProviderPartnerAgreement,
+stored_code! {
+    pub enum FrameworkKind {
+        FrameworkAgreement,
+        FlexiblePurchasingSystem,
+        DynamicPurchasingSystem,
+        ProviderPartnerAgreement,
+    }
 }
 
 impl FrameworkKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::FrameworkAgreement => "framework_agreement",
-            Self::FlexiblePurchasingSystem => "flexible_purchasing_system",
-            Self::DynamicPurchasingSystem => "dynamic_purchasing_system",
-            Self::ProviderPartnerAgreement => "provider_partner_agreement",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::FrameworkAgreement,
-            Self::FlexiblePurchasingSystem,
-            Self::DynamicPurchasingSystem,
-            Self::ProviderPartnerAgreement,
-        ]
-        .into_iter()
-        .find(|k| k.code() == s)
-    }
-
     /// Open systems admit new providers in later admission rounds (flexible and dynamic
     /// purchasing systems, and the open-ended LCR Provider Partner Agreement); a framework
     /// agreement admits its providers at set-up only.
@@ -143,61 +143,83 @@ impl Validate for NewFramework {
             ));
         }
         if let Some(bodies) = &self.purchasing_bodies {
-            if bodies.is_empty() {
-                e.push(FieldError::new(
-                    "/purchasing_bodies",
-                    "min_items",
-                    "at least one council calls off (or leave it out: the partnership's members)",
-                ));
-            }
-            for (i, b) in bodies.iter().enumerate() {
-                if hub_platform::directory::council(b).is_none() {
-                    e.push(FieldError::new(
-                        format!("/purchasing_bodies/{i}"),
-                        "one_of",
-                        "not a known council GSS code",
-                    ));
-                } else if bodies[..i].contains(b) {
-                    e.push(FieldError::new(
-                        format!("/purchasing_bodies/{i}"),
-                        "unique",
-                        "listed twice",
-                    ));
-                }
-            }
+            e.extend(purchasing_body_errors(bodies));
         }
         for (i, lot) in self.lots.iter().enumerate() {
-            if lot.name.trim().is_empty() {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/name"),
-                    "required",
-                    "a lot needs a name",
-                ));
-            }
-            if lot.max_age_years.is_some_and(|a| a > 25) {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/max_age_years"),
-                    "max",
-                    "25 at most",
-                ));
-            }
-            if let (Some(lo), Some(hi)) = (lot.min_age_years, lot.max_age_years)
-                && lo > hi
-            {
-                e.push(FieldError::new(
-                    format!("/lots/{i}/min_age_years"),
-                    "max",
-                    "no more than the lot's maximum age",
-                ));
-            }
-            if let Some(c) = &lot.default_criteria {
-                e.extend(criteria::validate(
-                    &format!("/lots/{i}/default_criteria"),
-                    c,
-                ));
-            }
+            e.extend(lot.errors(&format!("/lots/{i}")));
         }
         e
+    }
+}
+
+/// The rules of a framework's purchasing bodies: at least one, each a known council, none
+/// twice.
+fn purchasing_body_errors(bodies: &[String]) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if bodies.is_empty() {
+        e.push(FieldError::new(
+            "/purchasing_bodies",
+            "min_items",
+            "at least one council calls off (or leave it out: the partnership's members)",
+        ));
+    }
+    for (i, b) in bodies.iter().enumerate() {
+        if hub_platform::directory::council(b).is_none() {
+            e.push(FieldError::new(
+                format!("/purchasing_bodies/{i}"),
+                "one_of",
+                "not a known council GSS code",
+            ));
+        } else if bodies[..i].contains(b) {
+            e.push(FieldError::new(
+                format!("/purchasing_bodies/{i}"),
+                "unique",
+                "listed twice",
+            ));
+        }
+    }
+    e
+}
+
+impl NewLot {
+    /// The rules of a lot set up with a framework, its fields under `at`.
+    fn errors(&self, at: &str) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if self.name.trim().is_empty() {
+            e.push(FieldError::new(
+                format!("{at}/name"),
+                "required",
+                "a lot needs a name",
+            ));
+        }
+        if self.max_age_years.is_some_and(|a| a > 25) {
+            e.push(FieldError::new(
+                format!("{at}/max_age_years"),
+                "max",
+                "25 at most",
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_age_years, self.max_age_years)
+            && lo > hi
+        {
+            e.push(FieldError::new(
+                format!("{at}/min_age_years"),
+                "max",
+                "no more than the lot's maximum age",
+            ));
+        }
+        if let Some(c) = &self.default_criteria {
+            e.extend(criteria::validate(&format!("{at}/default_criteria"), c));
+        }
+        e
+    }
+}
+
+stored_code! {
+    /// An admission round: the one a framework is set up with, or a later one of an open system.
+    pub enum RoundKind {
+        Setup,
+        Round,
     }
 }
 
@@ -374,7 +396,7 @@ impl Validate for NewBid {
         for (c, a) in &self.answers {
             if a.len() > 10_000 {
                 e.push(FieldError::new(
-                    format!("/answers/{}", c.code()),
+                    format!("/answers/{c}"),
                     "max_length",
                     "10,000 characters at most",
                 ));

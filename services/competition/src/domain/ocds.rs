@@ -456,50 +456,9 @@ impl ReleaseBuilder<'_> {
             )),
         );
         if direct {
-            t.insert("procurementMethod".into(), json!("direct"));
-            t.insert(
-                "procurementMethodDetails".into(),
-                json!(format!(
-                    "Direct award under the {} '{}' without a mini-competition",
-                    f.kind.label(),
-                    f.name
-                )),
-            );
-            t.insert(
-                "procurementMethodRationale".into(),
-                json!(
-                    "Emergency placement: awarded directly without a mini-competition; the \
-                     council records the justification and a review date"
-                ),
-            );
+            self.direct_method(&mut t);
         } else {
-            let who = if c.preselected {
-                "providers of the lot preselected by the child's needs"
-            } else {
-                "every provider admitted to the lot"
-            };
-            t.insert("procurementMethod".into(), json!("selective"));
-            t.insert(
-                "procurementMethodDetails".into(),
-                json!(format!(
-                    "Mini-competition (call-off) under the {} '{}' among {} ({} invited)",
-                    f.kind.label(),
-                    f.name,
-                    who,
-                    c.invited.len()
-                )),
-            );
-            if let Some((code, details)) = award_criteria(&c.criteria) {
-                t.insert("awardCriteria".into(), json!(code));
-                t.insert("awardCriteriaDetails".into(), json!(details));
-            }
-            t.insert("submissionMethod".into(), json!(["electronicSubmission"]));
-            let mut period = Map::new();
-            period.insert("startDate".into(), json!(timestamp(c.created_at)));
-            if let Some(deadline) = c.deadline {
-                period.insert("endDate".into(), json!(timestamp(deadline)));
-            }
-            t.insert("tenderPeriod".into(), Value::Object(period));
+            self.selective_method(&mut t);
         }
         if let Stage::Ended(_) = stage {
             let tenderers = self.tenderers();
@@ -512,6 +471,64 @@ impl ReleaseBuilder<'_> {
             }
         }
         Value::Object(t)
+    }
+
+    /// How a direct award was procured: directly, in an emergency.
+    fn direct_method(&self, t: &mut Map<String, Value>) {
+        let f = &self.input.framework;
+        t.insert("procurementMethod".into(), json!("direct"));
+        t.insert(
+            "procurementMethodDetails".into(),
+            json!(format!(
+                "Direct award under the {} '{}' without a mini-competition",
+                f.kind.label(),
+                f.name
+            )),
+        );
+        t.insert(
+            "procurementMethodRationale".into(),
+            json!(
+                "Emergency placement: awarded directly without a mini-competition; the \
+                 council records the justification and a review date"
+            ),
+        );
+    }
+
+    /// How a mini-competition was procured: selectively among the lot's providers, on its
+    /// criteria, within its tender period.
+    fn selective_method(&self, t: &mut Map<String, Value>) {
+        let OcdsInput {
+            framework: f,
+            competition: c,
+            ..
+        } = self.input;
+        let who = if c.preselected {
+            "providers of the lot preselected by the child's needs"
+        } else {
+            "every provider admitted to the lot"
+        };
+        t.insert("procurementMethod".into(), json!("selective"));
+        t.insert(
+            "procurementMethodDetails".into(),
+            json!(format!(
+                "Mini-competition (call-off) under the {} '{}' among {} ({} invited)",
+                f.kind.label(),
+                f.name,
+                who,
+                c.invited.len()
+            )),
+        );
+        if let Some((code, details)) = award_criteria(&c.criteria) {
+            t.insert("awardCriteria".into(), json!(code));
+            t.insert("awardCriteriaDetails".into(), json!(details));
+        }
+        t.insert("submissionMethod".into(), json!(["electronicSubmission"]));
+        let mut period = Map::new();
+        period.insert("startDate".into(), json!(timestamp(c.created_at)));
+        if let Some(deadline) = c.deadline {
+            period.insert("endDate".into(), json!(timestamp(deadline)));
+        }
+        t.insert("tenderPeriod".into(), Value::Object(period));
     }
 
     fn award(&self, award: &Award) -> Value {

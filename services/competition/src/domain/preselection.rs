@@ -273,6 +273,12 @@ pub fn preselect(
     out
 }
 
+/// Why home `h` does not suit the child, test by test (none: it suits).
+#[expect(
+    clippy::too_many_lines,
+    reason = "the preselection tests, one after another in the order the commissioner reads \
+              them; each is a rule of the spec with its own wording"
+)]
 fn home_reasons(p: &Preselection, r: &ReferralSubmitted, h: &HomeFacts) -> Vec<Reason> {
     let mut out = Vec::new();
     let mut fail = |code: ReasonCode, detail: String| {

@@ -13,65 +13,42 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use hub_bus::{Events, Store, Subscription};
-use hub_events::{BedFilled, BedOffered, Envelope, Event, VacancyPublished, VacancyWithdrawn};
-use hub_platform::db::{DbConnection, DbError};
+use hub_bus::{Events, Handlers};
+use hub_events::{BedFilled, BedOffered, Envelope, VacancyPublished, VacancyWithdrawn};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 use uuid::Uuid;
 
 use crate::{
-    api::uuid,
+    domain::homes::VacancyStatus,
+    ids::{BlockContractId, HomeId, LotId},
     schema::offered_beds as table,
-    store::{
-        offered_beds::{self, FILLED, LIVE, OfferedBedRow},
-        to_json,
-    },
+    store::offered_beds::{self, OfferedBedRow},
 };
 
 /// The reason an offered bed's vacancy is withdrawn with when a child moves in.
 pub const FILLED_REASON: &str = "the bed was filled";
 
-pub fn subscription() -> Subscription {
-    Subscription::new(crate::NAME, "beds", &[BedOffered::TYPE, BedFilled::TYPE])
+/// The beds consumer: offers listed, fills withdrawn.
+pub fn beds() -> Handlers {
+    Handlers::new(crate::NAME, "beds")
+        .on::<BedOffered>(offered)
+        .on::<BedFilled>(filled)
 }
 
-pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> anyhow::Result<()> {
-    let sub = subscription();
-    transport
-        .subscribe(sub.clone(), store.handler(&sub, handle))
-        .await?;
-    Ok(())
-}
-
-fn handle(conn: &mut DbConnection, env: &Envelope, events: &mut Events) -> Result<(), DbError> {
-    match env.event_type.as_str() {
-        BedOffered::TYPE => offered(
-            conn,
-            env,
-            env.decode().map_err(anyhow::Error::from)?,
-            events,
-        ),
-        BedFilled::TYPE => filled(
-            conn,
-            env,
-            env.decode().map_err(anyhow::Error::from)?,
-            events,
-        ),
-        _ => Ok(()),
-    }
-}
-
-fn published(row: &OfferedBedRow) -> Result<VacancyPublished, DbError> {
-    let opt = |s: &Option<String>| s.as_deref().map(uuid).transpose();
-    Ok(VacancyPublished {
-        vacancy_id: uuid(&row.id)?,
+fn published(row: &OfferedBedRow) -> VacancyPublished {
+    VacancyPublished {
+        vacancy_id: row.id.into(),
         provider_id: row.provider_id.clone(),
-        lot_id: opt(&row.lot_id)?.unwrap_or(Uuid::nil()),
-        home_id: opt(&row.home_id)?,
+        lot_id: row.lot_id.map_or(Uuid::nil(), Uuid::from),
+        home_id: row.home_id.map(Uuid::from),
         postcode_district: row.postcode_district.clone(),
         available_from: row.available_from,
         expires_on: row.expires_on,
         offered_by: Some(row.offered_by.clone()),
-    })
+    }
 }
 
 /// Lists the offered bed (or, if the bed's offer is already listed, brings it up to date).
@@ -82,7 +59,7 @@ fn offered(
     events: &mut Events,
 ) -> Result<(), DbError> {
     let now = Utc::now().naive_utc();
-    let block = e.block_contract_id.to_string();
+    let block = BlockContractId::from(e.block_contract_id);
     if let Some(filled) = offered_beds::last_filled_at(conn, &block, e.bed as i32)?
         && filled >= env.occurred_at.naive_utc()
     {
@@ -91,19 +68,19 @@ fn offered(
         return Ok(());
     }
     let mut row = OfferedBedRow {
-        id: Uuid::now_v7().to_string(),
+        id: Uuid::now_v7().into(),
         partnership: env.partnership.clone(),
-        block_contract_id: block.clone(),
+        block_contract_id: block,
         bed: e.bed as i32,
         provider_id: e.provider_id.clone(),
         offered_by: e.offered_by.clone(),
-        offered_to: to_json(&e.offered_to),
-        lot_id: e.lot_id.map(|u| u.to_string()),
-        home_id: e.home_id.map(|u| u.to_string()),
+        offered_to: Json(e.offered_to.clone()),
+        lot_id: e.lot_id.map(LotId::from),
+        home_id: e.home_id.map(HomeId::from),
         postcode_district: e.postcode_district.clone(),
         available_from: e.available_from,
         expires_on: e.offer_expires_on,
-        status: LIVE.into(),
+        status: VacancyStatus::Live,
         filled_by: None,
         filled_on: None,
         created_at: now,
@@ -135,7 +112,7 @@ fn offered(
                 .execute(conn)?;
         }
     }
-    events.emit(&row.partnership, &published(&row)?);
+    events.emit(&row.partnership, &published(&row));
     tracing::info!(vacancy_id = %row.id, block_contract_id = %block, bed = e.bed, offered_by = %e.offered_by,
         "block-contract bed listed as a vacancy for partner councils");
     Ok(())
@@ -148,12 +125,12 @@ fn filled(
     e: BedFilled,
     events: &mut Events,
 ) -> Result<(), DbError> {
-    let block = e.block_contract_id.to_string();
+    let block = BlockContractId::from(e.block_contract_id);
     offered_beds::record_fill(conn, &block, e.bed as i32, env.occurred_at.naive_utc())?;
     for offer in offered_beds::live_offers(conn, &block, e.bed as i32)? {
         diesel::update(table::table.find(&offer.id))
             .set((
-                table::status.eq(FILLED),
+                table::status.eq(VacancyStatus::Filled),
                 table::filled_by.eq(Some(&e.council)),
                 table::filled_on.eq(Some(e.filled_on)),
                 table::updated_at.eq(Utc::now().naive_utc()),
@@ -162,7 +139,7 @@ fn filled(
         events.emit(
             &env.partnership,
             &VacancyWithdrawn {
-                vacancy_id: uuid(&offer.id)?,
+                vacancy_id: offer.id.into(),
                 provider_id: offer.provider_id.clone(),
                 reason: FILLED_REASON.into(),
             },

@@ -4,27 +4,32 @@
 use crate::schema::*;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 
-pub const LIVE: &str = "live";
-pub const FILLED: &str = "filled";
+use crate::{
+    domain::homes::VacancyStatus,
+    ids::{BlockContractId, HomeId, LotId, VacancyId},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = offered_beds)]
 pub struct OfferedBedRow {
-    pub id: String,
+    pub id: VacancyId,
     pub partnership: String,
-    pub block_contract_id: String,
+    pub block_contract_id: BlockContractId,
     pub bed: i32,
     pub provider_id: String,
     pub offered_by: String,
-    pub offered_to: String,
-    pub lot_id: Option<String>,
-    pub home_id: Option<String>,
+    pub offered_to: Json<Vec<String>>,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
     pub postcode_district: String,
     pub available_from: NaiveDate,
     pub expires_on: NaiveDate,
-    pub status: String,
+    pub status: VacancyStatus,
     pub filled_by: Option<String>,
     pub filled_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
@@ -32,26 +37,22 @@ pub struct OfferedBedRow {
 }
 
 impl OfferedBedRow {
-    pub fn offered_to(&self) -> Vec<String> {
-        serde_json::from_str(&self.offered_to).unwrap_or_default()
-    }
-
     /// The offering council and the councils it was offered to see it.
     pub fn visible_to(&self, council: &str) -> bool {
-        self.offered_by == council || self.offered_to().iter().any(|c| c == council)
+        self.offered_by == council || self.offered_to.iter().any(|c| c == council)
     }
 }
 
 /// The live offers of a bed (one, unless an offer was announced twice).
 pub fn live_offers(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
 ) -> Result<Vec<OfferedBedRow>, DbError> {
     Ok(offered_beds::table
         .filter(offered_beds::block_contract_id.eq(block_contract_id))
         .filter(offered_beds::bed.eq(bed))
-        .filter(offered_beds::status.eq(LIVE))
+        .filter(offered_beds::status.eq(VacancyStatus::Live))
         .select(OfferedBedRow::as_select())
         .load(conn)?)
 }
@@ -59,7 +60,7 @@ pub fn live_offers(
 /// When the bed was last filled (by the time the contract service filled it), if ever.
 pub fn last_filled_at(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
 ) -> Result<Option<NaiveDateTime>, DbError> {
     Ok(bed_fills::table
@@ -72,7 +73,7 @@ pub fn last_filled_at(
 /// Records that the bed was filled at `at`, keeping the latest time.
 pub fn record_fill(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: &BlockContractId,
     bed: i32,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
@@ -100,15 +101,15 @@ pub fn record_fill(
 pub fn visible_live(
     conn: &mut DbConnection,
     council: &str,
-    lot_id: Option<&str>,
+    lot_id: Option<&LotId>,
     today: NaiveDate,
 ) -> Result<Vec<OfferedBedRow>, DbError> {
     let mut q = offered_beds::table
-        .filter(offered_beds::status.eq(LIVE))
+        .filter(offered_beds::status.eq(VacancyStatus::Live))
         .filter(offered_beds::expires_on.ge(today))
         .into_boxed();
     if let Some(lot) = lot_id {
-        q = q.filter(offered_beds::lot_id.eq(lot.to_owned()));
+        q = q.filter(offered_beds::lot_id.eq(*lot));
     }
     let rows: Vec<OfferedBedRow> = q
         .order(offered_beds::id)

@@ -1,0 +1,368 @@
+//! Direct awards in an emergency and their review.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use hub_bus::Events;
+use hub_events::CompetitionAwarded;
+use hub_platform::{DbConnection, Pence, Principal, Problem, db::DbError, http::Json, sql};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{
+    CompetitionState,
+    competitions::{CompetitionView, change_competition, commissioned, view},
+};
+use crate::{
+    app::competitions::{self as calloff_app, Opening},
+    domain::calloff::{DirectAward, Review, ReviewDecision, Status, default_review_date},
+    ids::{CompetitionId, ReferralId},
+    store::{self, CompetitionRow, DirectAwardRow, now, schema::*},
+};
+
+/// 422 unless a direct award on `c` holds: its review date ahead of `today`, the referral
+/// (if named) the competition's own, the provider admitted to the lot.
+fn direct_award_allowed(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    input: &DirectAward,
+    today: NaiveDate,
+) -> Result<(), DbError> {
+    if let Some(e) = input.review_date_error(today) {
+        return Err(Problem::validation(vec![e]).into());
+    }
+    if let Some(r) = input.referral_id
+        && ReferralId::from(r) != c.referral_id
+    {
+        return Err(Problem::invalid(
+            "/referral_id",
+            "matches",
+            "not the referral of this competition",
+        )
+        .into());
+    }
+    if store::admission(conn, &c.lot_id, &input.provider_id)?.is_none() {
+        return Err(Problem::invalid(
+            "/provider_id",
+            "admitted",
+            "the provider is not admitted to the competition's lot",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Makes a direct award on `c` (checked to allow one) and tells everyone concerned.
+fn make_direct_award(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    who: &Principal,
+    c: &CompetitionRow,
+    input: &DirectAward,
+) -> Result<(), DbError> {
+    let awarded = c.status.award_directly()?;
+    let today = Utc::now().date_naive();
+    direct_award_allowed(conn, c, input, today)?;
+    let review_date = input
+        .review_date
+        .unwrap_or_else(|| default_review_date(today));
+    let at = now();
+    let row = DirectAwardRow {
+        competition_id: c.id,
+        provider_id: input.provider_id.clone(),
+        weekly_rate_pence: Pence(input.weekly_rate_pence),
+        start_date: input.start_date,
+        justification: input.justification.trim().to_owned(),
+        review_date,
+        awarded_by: who.sub.clone(),
+        awarded_at: at,
+    };
+    diesel::insert_into(direct_awards::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::status.eq(awarded),
+            competitions::route.eq("direct_award"),
+            competitions::direct.eq(true),
+            competitions::awarded_provider.eq(Some(&row.provider_id)),
+            competitions::awarded_by.eq(Some(&who.sub)),
+            competitions::awarded_rate_pence.eq(Some(row.weekly_rate_pence)),
+            competitions::awarded_start_date.eq(Some(row.start_date)),
+            competitions::awarded_at.eq(Some(at)),
+            competitions::review_date.eq(Some(review_date)),
+        ))
+        .execute(conn)?;
+    events.emit(
+        &c.partnership,
+        &CompetitionAwarded {
+            competition_id: c.id.into(),
+            referral_id: c.referral_id.into(),
+            council: c.council.clone(),
+            framework_id: c.framework_id.into(),
+            lot_id: c.lot_id.into(),
+            provider_id: row.provider_id.clone(),
+            bid_id: None,
+            weekly_rate_pence: row.weekly_rate_pence.0,
+            start_date: row.start_date,
+            unsuccessful: Vec::new(),
+            awarded_by: who.sub.clone(),
+            direct: true,
+            outcomes: Vec::new(),
+        },
+    );
+    store::log(
+        conn,
+        &c.id,
+        "direct_award",
+        Some(&row.justification),
+        serde_json::json!({ "provider_id": row.provider_id, "weekly_rate_pence": row.weekly_rate_pence, "review_date": review_date }),
+        &who.sub,
+        &who.org,
+    )?;
+    Ok(())
+}
+
+/// Award a draft or re-routed competition directly, in an emergency (a commissioner of the
+/// council): the provider, the weekly rate, the start date and a justification; the award
+/// is reviewed on its review date (default 28 days on).
+#[utoipa::path(post, path = "/v1/competitions/{id}/direct-award", tag = "competition", request_body = DirectAward,
+    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn direct_award(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<DirectAward>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
+        make_direct_award(conn, events, who, c, &input)
+    })
+    .await
+}
+
+/// Direct award for a referral routed `direct_award` (a commissioner of its council).
+#[utoipa::path(post, path = "/v1/competitions/direct-awards", tag = "competition", request_body = DirectAward,
+    responses((status = 201, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn direct_award_for_referral(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    body: Json<DirectAward>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let Some(referral_id) = input.referral_id else {
+        return Err(Problem::invalid(
+            "/referral_id",
+            "required",
+            "name the referral to award",
+        ));
+    };
+    let view = state
+        .store
+        .write(move |conn, events| {
+            let mine: Vec<CompetitionRow> =
+                store::competitions_of_referral(conn, &referral_id.into())?
+                    .into_iter()
+                    .filter(|c| !who.is_provider() && c.council == who.org)
+                    .collect();
+            if mine.is_empty() {
+                return Err(Problem::not_found("referral").into());
+            }
+            let c = mine
+                .iter()
+                .rev()
+                .find(|c| c.status.allows_direct_award())
+                .or(mine.last())
+                .cloned()
+                .expect("not empty");
+            let c = commissioned(conn, &who, &c.id.to_string())?;
+            make_direct_award(conn, events, &who, &c, &input)?;
+            view(conn, &who, &c.id)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewOutcome {
+    pub decision: ReviewDecision,
+    /// The reviewed direct award.
+    pub competition: CompetitionView,
+    /// Reopen: the new mini-competition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopened_as: Option<CompetitionView>,
+}
+
+/// Review a direct award (a commissioner of the council): keep it (optionally until a
+/// next review) or reopen the requirement to a mini-competition of every provider of the
+/// lot. The order stays in place until the new competition is awarded.
+#[utoipa::path(post, path = "/v1/competitions/{id}/review", tag = "competition", request_body = Review,
+    responses((status = 200, body = ReviewOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn review(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Review>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let input = body.0;
+    review_dates_ahead(&input, Utc::now())?;
+    let outcome = state
+        .store
+        .write(move |conn, events| {
+            let c = commissioned(conn, &who, &id)?;
+            review_pending(&c)?;
+            let reason = input.reason.trim().to_owned();
+            let reopened = match input.decision {
+                ReviewDecision::Keep => {
+                    keep_award(conn, &c, &input, &reason, &who)?;
+                    None
+                }
+                ReviewDecision::Reopen => {
+                    Some(reopen_requirement(conn, events, &c, &input, &reason, &who)?)
+                }
+            };
+            Ok(ReviewOutcome {
+                decision: input.decision,
+                competition: view(conn, &who, &c.id)?,
+                reopened_as: reopened.map(|n| view(conn, &who, &n)).transpose()?,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// 422 unless a review's new deadline and next review date are ahead of `now`.
+fn review_dates_ahead(input: &Review, now_utc: DateTime<Utc>) -> Result<(), Problem> {
+    if let Some(d) = input.deadline.filter(|d| *d <= now_utc) {
+        return Err(Problem::invalid(
+            "/deadline",
+            "future",
+            format!("{d} has passed"),
+        ));
+    }
+    if let Some(d) = input
+        .next_review_date
+        .filter(|d| *d <= now_utc.date_naive())
+    {
+        return Err(Problem::invalid(
+            "/next_review_date",
+            "future",
+            format!("{d} is not after today"),
+        ));
+    }
+    Ok(())
+}
+
+/// 409 unless `c` is a direct award with its review still to do.
+fn review_pending(c: &CompetitionRow) -> Result<(), Problem> {
+    if !(c.direct && c.status == Status::Awarded) {
+        return Err(Problem::conflict(
+            "not-a-direct-award",
+            "only a direct award is reviewed",
+        ));
+    }
+    if c.review_date.is_none() {
+        return Err(Problem::conflict(
+            "review-done",
+            "the award has no review pending",
+        ));
+    }
+    Ok(())
+}
+
+/// The review keeps the direct award, until the next review if one is set.
+fn keep_award(
+    conn: &mut DbConnection,
+    c: &CompetitionRow,
+    input: &Review,
+    reason: &str,
+    who: &Principal,
+) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set(competitions::review_date.eq(input.next_review_date))
+        .execute(conn)?;
+    store::log(
+        conn,
+        &c.id,
+        "review_kept",
+        Some(reason),
+        serde_json::json!({ "next_review_date": input.next_review_date }),
+        &who.sub,
+        &who.org,
+    )
+}
+
+/// The review reopens the requirement as a new mini-competition of every provider of the
+/// lot (`reopened_from` links it); the direct award's order stays until that is awarded.
+fn reopen_requirement(
+    conn: &mut DbConnection,
+    events: &mut Events,
+    c: &CompetitionRow,
+    input: &Review,
+    reason: &str,
+    who: &Principal,
+) -> Result<CompetitionId, DbError> {
+    let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
+    let mut new = CompetitionRow {
+        id: CompetitionId::new(),
+        status: Status::Draft,
+        awarded_provider: None,
+        awarded_bid: None,
+        awarded_by: None,
+        created_at: now(),
+        route: "mini_competition".into(),
+        criteria: sql::Json(lot.criteria()),
+        preselection: None,
+        left_out: None,
+        opened_at: None,
+        opened_by: None,
+        closed_reason: None,
+        direct: false,
+        awarded_rate_pence: None,
+        awarded_start_date: None,
+        awarded_at: None,
+        review_date: None,
+        reopened_from: Some(c.id),
+        bidding_closed_at: None,
+        bidding_closed_reason: None,
+        ..c.clone()
+    };
+    diesel::insert_into(competitions::table)
+        .values(&new)
+        .execute(conn)?;
+    let invited = store::admitted_providers(conn, &c.lot_id)?;
+    calloff_app::open(
+        conn,
+        events,
+        &mut new,
+        &lot,
+        Opening {
+            invited,
+            deadline: input.deadline,
+            actor: &who.sub,
+            org: &who.org,
+            action: "opened",
+            reason: Some(&format!(
+                "the review of direct award {} reopened the requirement to competition: {reason}",
+                c.id
+            )),
+        },
+    )?;
+    diesel::update(competitions::table.find(&c.id))
+        .set(competitions::review_date.eq(None::<chrono::NaiveDate>))
+        .execute(conn)?;
+    store::log(
+        conn,
+        &c.id,
+        "review_reopened",
+        Some(reason),
+        serde_json::json!({ "reopened_as": new.id }),
+        &who.sub,
+        &who.org,
+    )?;
+    Ok(new.id)
+}
