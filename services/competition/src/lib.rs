@@ -98,6 +98,11 @@
 //! `closed-system`, `round-open`, `round-closed`, `framework-ended`, `already-admitted`,
 //! `vacancy-not-live`, plus the platform's `validation`, `not-found` and `forbidden`.
 
+// No function over 80 lines (clippy.toml) without a reason written beside it
+// (`#[expect(clippy::too_many_lines, reason = "…")]`); a unit test may tell a longer story.
+#![warn(clippy::too_many_lines)]
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 pub mod api;
 pub mod app;
 pub mod domain;

@@ -101,6 +101,34 @@ macro_rules! sql_text {
     )+};
 }
 
+/// A code enum: the variants' snake_case names on the wire (serde), in storage
+/// ([`sql_text!`]), in `Display`/`FromStr` (strum) and in the OpenAPI document, from one
+/// spelling. The calling crate depends on serde, utoipa, strum and diesel.
+///
+/// ```ignore
+/// hub_platform::code_enum! {
+///     /// Where a competition stands.
+///     pub enum Status { Draft, Open, Awarded, Closed }
+/// }
+/// ```
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+            ::strum::Display, ::strum::EnumString,
+            ::diesel::AsExpression, ::diesel::FromSqlRow,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
+        $vis enum $name { $($body)* }
+        $crate::sql_text!($name);
+    };
+}
+
 /// Reads a stored text value into `T`, or says which type could not read which value.
 #[doc(hidden)]
 pub fn parse_stored<T>(text: &str) -> diesel::deserialize::Result<T>

@@ -13,7 +13,7 @@ use super::{
     required,
 };
 
-stored_code! {
+hub_platform::code_enum! {
     /// Where a competition stands.
     pub enum Status {
         /// Preselected, not yet confirmed: nobody is invited yet.
@@ -305,7 +305,7 @@ impl Validate for Close {
     }
 }
 
-stored_code! {
+hub_platform::code_enum! {
     /// Why an invited provider declines to bid (what the commissioner sees).
     pub enum DeclineReason {
         /// No place free by the wanted start.
@@ -337,7 +337,7 @@ impl Validate for Decline {
     }
 }
 
-stored_code! {
+hub_platform::code_enum! {
     /// Why a commissioner closes bidding before the deadline: the code every invited provider
     /// is told.
     pub enum CloseBiddingReason {

@@ -5,7 +5,7 @@ use hub_platform::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-stored_code! {
+hub_platform::code_enum! {
     /// A criterion of the LCR PPA's list (4.2 of the council paper).
     #[derive(Hash, PartialOrd, Ord)]
     pub enum CriterionName {

@@ -6,7 +6,7 @@ use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-stored_code! {
+hub_platform::code_enum! {
     #[derive(Default)]
     pub enum HomeKind {
         /// A children's home.
@@ -17,7 +17,7 @@ stored_code! {
     }
 }
 
-stored_code! {
+hub_platform::code_enum! {
     pub enum OfstedRating {
         Outstanding,
         Good,
@@ -228,7 +228,7 @@ pub fn expired_on_arrival(expires_on: NaiveDate, today: NaiveDate) -> Option<Fie
     })
 }
 
-stored_code! {
+hub_platform::code_enum! {
     /// Where a listed vacancy stands: `live` until its provider withdraws it or (a bed offered
     /// under a block contract) a child moves in. An expired vacancy is simply no longer listed.
     pub enum VacancyStatus {

@@ -6,26 +6,6 @@
 //! carries one of them to the contract service, so no award can hold a rate that finance
 //! could not cost.
 
-/// A code stored as text and sent as JSON by one spelling, the variant's name in snake_case:
-/// `strum` gives `Display`/`FromStr`, serde the wire, `sql_text!` the column (a stored value no
-/// variant names is an unreadable value, a 500 alert). Extra derives go in the invocation.
-macro_rules! stored_code {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq,
-            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
-            ::strum::Display, ::strum::EnumString,
-            ::diesel::AsExpression, ::diesel::FromSqlRow,
-        )]
-        #[serde(rename_all = "snake_case")]
-        #[strum(serialize_all = "snake_case")]
-        #[diesel(sql_type = ::diesel::sql_types::Text)]
-        $vis enum $name { $($body)* }
-        hub_platform::sql_text!($name);
-    };
-}
-
 pub mod calloff;
 pub mod criteria;
 pub mod evaluation;
@@ -43,7 +23,7 @@ use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
 
-stored_code! {
+hub_platform::code_enum! {
     pub enum FrameworkKind {
         FrameworkAgreement,
         FlexiblePurchasingSystem,
@@ -215,7 +195,7 @@ impl NewLot {
     }
 }
 
-stored_code! {
+hub_platform::code_enum! {
     /// An admission round: the one a framework is set up with, or a later one of an open system.
     pub enum RoundKind {
         Setup,

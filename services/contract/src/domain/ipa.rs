@@ -26,7 +26,7 @@ pub const DEFAULT_REVIEW_MONTHS: u32 = 3;
 /// overdue from the day after its date.
 pub const REVIEW_NOTICE_DAYS: u64 = 14;
 
-code_enum! {
+hub_platform::code_enum! {
 pub enum VersionStatus {
     /// Drafted by the council, waiting for the provider's signature.
     AwaitingProvider,
@@ -273,7 +273,7 @@ pub fn review_notice(next_review_on: NaiveDate, today: NaiveDate) -> Option<bool
     }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// What a review concluded.
 pub enum ReviewOutcome {
     /// The placement meets the child's needs; the IPA stands.

@@ -7,34 +7,6 @@
 //! * [`stability`]: placement stability figures per council.
 //! * [`working_days`]: England and Wales working days and bank holidays.
 
-/// Declares a code enum: each variant's snake_case name is its code in JSON (serde), in the
-/// OpenAPI document, in events and in its `TEXT` column (strum and `hub_platform::sql_text!`),
-/// spelt once. A variant that spells its code otherwise says so to both serde and strum.
-macro_rules! code_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($body:tt)* }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug,
-            Clone,
-            Copy,
-            PartialEq,
-            Eq,
-            serde::Serialize,
-            serde::Deserialize,
-            utoipa::ToSchema,
-            strum::Display,
-            strum::EnumString,
-            diesel::AsExpression,
-            diesel::FromSqlRow,
-        )]
-        #[serde(rename_all = "snake_case")]
-        #[strum(serialize_all = "snake_case")]
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        pub enum $name { $($body)* }
-        hub_platform::sql_text!($name);
-    };
-}
-
 pub mod blocks;
 pub mod ipa;
 pub mod orders;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::{text_errors, working_days::add_working_days};
 
-code_enum! {
+hub_platform::code_enum! {
 /// Where an order is in its life. An order is immutable once signed.
 pub enum OrderStatus {
     /// Sent to the awarded provider, waiting for its signature.
@@ -135,7 +135,7 @@ impl Timescale {
     }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// Why a provider declines an order. The code goes into `contract.order_declined`; the
 /// provider's own words (`detail`) stay in this service.
 pub enum DeclineReason {

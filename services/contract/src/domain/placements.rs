@@ -90,7 +90,7 @@ pub fn block_bed_referral(
     }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 pub enum PlacementStatus {
     Active,
     Ended,
@@ -218,7 +218,7 @@ fn position_errors(lat: Option<f64>, lon: Option<f64>) -> Vec<FieldError> {
     }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// Why a placement ended (the code goes into `contract.placement_ended`).
 pub enum EndReason {
     PlannedMove,

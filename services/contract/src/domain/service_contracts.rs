@@ -54,7 +54,7 @@ pub const DEFAULT_ALERT_MONTHS: [u16; 3] = [9, 6, 3];
 /// Months an extension option adds, unless the contract says.
 pub const DEFAULT_EXTENSION_MONTHS: u16 = 12;
 
-code_enum! {
+hub_platform::code_enum! {
 /// Where a service contract is in its life.
 pub enum Status {
     /// Let, not yet in force (pension arrangements may still be outstanding).
@@ -105,7 +105,7 @@ pub fn not_in(wanted: Status, is: Status) -> Problem {
     Problem::conflict(slug, format!("the service contract is {is}, not {wanted}"))
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// What an entry of a contract's history records.
 pub enum HistoryKind {
     Let,
@@ -117,7 +117,7 @@ pub enum HistoryKind {
 }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// An LGPS admission agreement's progress.
 pub enum AgreementStatus {
     NotRequired,
@@ -127,7 +127,7 @@ pub enum AgreementStatus {
 }
 }
 
-code_enum! {
+hub_platform::code_enum! {
 /// A pension bond's progress.
 pub enum BondStatus {
     NotRequired,
