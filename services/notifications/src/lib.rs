@@ -61,8 +61,10 @@
 //!   HTTP); credentials and fragments are refused. Private addresses are not blocked.
 
 pub mod api;
+pub mod app;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod test_support;
