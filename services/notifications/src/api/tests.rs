@@ -15,7 +15,12 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use super::NotificationsApi;
-use crate::{domain, test_support::*};
+use crate::{
+    domain::{self, INVITED},
+    ids::EventId,
+    store,
+    test_support::*,
+};
 
 fn post(path: &str, body: Option<Value>) -> TestRequest {
     let req = TestRequest::post().uri(path);
@@ -298,6 +303,40 @@ fn postgres_failing_endpoints_are_disabled_and_can_be_redelivered() {
         Backend::Postgres,
         failing_endpoints_are_disabled_and_can_be_redelivered,
     );
+}
+
+/// A stored value no code reads (a delivery's status changed by hand) is a 500 and an
+/// alert, never read as some default status.
+async fn an_unreadable_delivery_is_a_500(store: Store) {
+    let e = endpoint(&store, "prov-a", "https://a.example/h", &[INVITED], true).await;
+    let id = e.id;
+    store
+        .db
+        .run(move |c| {
+            use diesel::RunQueryDsl;
+            store::insert_delivery(c, &id, &EventId::new(), INVITED, "{}".into())?;
+            diesel::sql_query("UPDATE webhook_deliveries SET status = 'lost'").execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ctx = mount(store, settings(&[])).await;
+    let app = ctx.app().await;
+    let a = ctx.token("prov-a", Role::Provider);
+    let (status, problem) =
+        call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await;
+    assert_eq!(status, 500, "{problem}");
+    assert!(!problem.to_string().contains("lost"), "{problem}");
+}
+
+#[test]
+fn sqlite_an_unreadable_delivery_is_a_500() {
+    run(Backend::Sqlite, an_unreadable_delivery_is_a_500);
+}
+
+#[test]
+fn postgres_an_unreadable_delivery_is_a_500() {
+    run(Backend::Postgres, an_unreadable_delivery_is_a_500);
 }
 
 #[test]

@@ -181,7 +181,7 @@ async fn claims_are_leased_and_shared_fairly(store: Store) {
     let busy = endpoint(&store, "prov-a", "http://127.0.0.1:9/a", &[INVITED], true).await;
     let other = endpoint(&store, "prov-b", "http://127.0.0.1:9/b", &[INVITED], true).await;
     let off = endpoint(&store, "prov-c", "http://127.0.0.1:9/c", &[INVITED], false).await;
-    let (b, o, f) = (busy.id.clone(), other.id.clone(), off.id.clone());
+    let (b, o, f) = (busy.id, other.id, off.id);
     store
         .db
         .run(move |c| {
@@ -216,16 +216,12 @@ async fn claims_are_leased_and_shared_fairly(store: Store) {
     assert!(!per.contains(&off.id), "disabled endpoints wait");
     assert!(first.iter().all(|c| c.attempt == 1 && c.secrets.len() == 1));
     // Those two are in flight: nothing more for that endpoint, and the leased rows stay leased.
-    assert!(
-        claim(HashMap::from([(busy.id.clone(), 2)]))
-            .await
-            .is_empty()
-    );
-    let next = claim(HashMap::from([(busy.id.clone(), 1)])).await;
+    assert!(claim(HashMap::from([(busy.id, 2)])).await.is_empty());
+    let next = claim(HashMap::from([(busy.id, 1)])).await;
     assert_eq!(next.len(), 1);
     assert!(first.iter().all(|c| c.id != next[0].id));
     let due = {
-        let b = busy.id.clone();
+        let b = busy.id;
         store
             .db
             .run(move |c| store::next_due_ms(c, &[b]))
@@ -253,7 +249,7 @@ fn postgres_claims_are_leased_and_shared_fairly() {
 /// after it), and is settled by its own attempt.
 async fn an_outcome_settles_only_its_own_lease(store: Store) {
     let e = endpoint(&store, "prov-a", "http://127.0.0.1:9/a", &[INVITED], true).await;
-    let ep = e.id.clone();
+    let ep = e.id;
     let id = store
         .db
         .run(move |c| store::insert_delivery(c, &ep, &EventId::new(), INVITED, "{}".into()))
@@ -273,8 +269,8 @@ async fn an_outcome_settles_only_its_own_lease(store: Store) {
     let outcome = |d: &Claimed| {
         (
             Attempt {
-                delivery_id: d.id.clone(),
-                endpoint_id: d.endpoint_id.clone(),
+                delivery_id: d.id,
+                endpoint_id: d.endpoint_id,
                 lease_until_ms: d.lease_until_ms,
                 attempt: d.attempt,
                 at: Utc::now().naive_utc(),
@@ -309,14 +305,14 @@ async fn an_outcome_settles_only_its_own_lease(store: Store) {
     let first = claim().await;
     assert_eq!((first.len(), first[0].attempt), (1, 1));
     // The provider asks for it again while the first attempt is in flight.
-    let i = id.clone();
+    let i = id;
     store
         .db
         .transaction(move |c| store::redeliver(c, &i))
         .await
         .unwrap();
     record(outcome(&first[0])).await;
-    let d = row(id.clone()).await;
+    let d = row(id).await;
     assert_eq!(
         (d.status.to_string().as_str(), d.attempts),
         ("pending", 1),
@@ -325,7 +321,7 @@ async fn an_outcome_settles_only_its_own_lease(store: Store) {
     let second = claim().await;
     assert_eq!((second.len(), second[0].attempt), (1, 2));
     record(outcome(&second[0])).await;
-    let d = row(id.clone()).await;
+    let d = row(id).await;
     assert_eq!(
         (d.status.to_string().as_str(), d.attempts),
         ("delivered", 2)
