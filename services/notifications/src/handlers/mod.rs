@@ -26,7 +26,7 @@
 //! (and kept up to date by `.awarded` and `.closed`) in `tracked_competitions`, so
 //! `referral.updated` needs nothing beyond what the referral service already says. A
 //! competition may open again under its id (reopened after closing, or a reviewed direct
-//! award): its state is what the latest event by `occurred_at` says ([`store::track`]).
+//! award): its state is what the latest event by `occurred_at` says ([`crate::store::track`]).
 //!
 //! Each event type has its handler, registered in [`handlers`] (the table above, in code):
 //! the competition events update what is tracked ([`competitions`]); every other event's
