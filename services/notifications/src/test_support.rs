@@ -5,14 +5,17 @@
 use std::future::Future;
 
 use chrono::Utc;
-use diesel::RunQueryDsl;
 use hub_bus::Store;
 use hub_events::{CompetitionOpened, Urgency};
+use hub_platform::sql::Json;
 use hub_platform::{Settings, db::Migrations};
 pub use hub_testkit::{Backend, Receiver, eventually};
 use uuid::Uuid;
 
-use crate::{schema::webhook_endpoints, store::EndpointRow};
+use crate::{
+    ids::EndpointId,
+    store::{self, Endpoint},
+};
 
 static MIGRATION_SETS: &[&Migrations] = &[&hub_bus::MIGRATIONS, &crate::MIGRATIONS];
 
@@ -67,13 +70,13 @@ pub async fn endpoint(
     url: &str,
     event_types: &[&str],
     enabled: bool,
-) -> EndpointRow {
+) -> Endpoint {
     let now = Utc::now().naive_utc();
-    let row = EndpointRow {
-        id: Uuid::now_v7().to_string(),
+    let row = Endpoint {
+        id: EndpointId::new(),
         owner_org: org.to_owned(),
         url: url.to_owned(),
-        event_types: serde_json::to_string(event_types).unwrap(),
+        event_types: Json(event_types.iter().map(|t| (*t).to_owned()).collect()),
         description: None,
         secret: crate::domain::new_secret(),
         previous_secret: None,
@@ -88,12 +91,7 @@ pub async fn endpoint(
     let r = row.clone();
     store
         .db
-        .run(move |c| {
-            diesel::insert_into(webhook_endpoints::table)
-                .values(&r)
-                .execute(c)?;
-            Ok(())
-        })
+        .run(move |c| store::insert_endpoint(c, &r))
         .await
         .expect("inserting an endpoint");
     row

@@ -88,6 +88,14 @@ impl Handlers {
 
     /// Subscribes on `transport`, running each delivery through `store`.
     pub async fn subscribe(self, store: &Store, transport: &dyn Transport) -> anyhow::Result<()> {
+        let (subscription, handler) = self.into_handler(store);
+        transport.subscribe(subscription, handler).await?;
+        Ok(())
+    }
+
+    /// The subscription and the bus handler that runs each delivery through `store`, without
+    /// subscribing: for a test that hands the handler events itself and wants its result.
+    pub fn into_handler(self, store: &Store) -> (Subscription, Arc<dyn crate::Handler>) {
         let subscription = self.subscription();
         let routes = self.routes;
         let dispatch = move |conn: &mut DbConnection, envelope: &Envelope, events: &mut Events| {
@@ -102,7 +110,6 @@ impl Handlers {
             Some(applied) => store.handler_notifying(&subscription, applied, dispatch),
             None => store.handler(&subscription, dispatch),
         };
-        transport.subscribe(subscription, handler).await?;
-        Ok(())
+        (subscription, handler)
     }
 }

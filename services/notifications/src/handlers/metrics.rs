@@ -7,8 +7,9 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, c
 /// Buckets of an attempt's latency, in seconds (the default request timeout is 10 s).
 const LATENCY_BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-/// What came of one attempt to send a webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What came of one attempt to send a webhook (its label is the snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum AttemptOutcome {
     /// A 2xx answer.
     Delivered,
@@ -20,18 +21,6 @@ pub enum AttemptOutcome {
     ConnectionError,
     /// Not sent: the destination is not a public address.
     Refused,
-}
-
-impl AttemptOutcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::HttpError => "http_error",
-            Self::Timeout => "timeout",
-            Self::ConnectionError => "connection_error",
-            Self::Refused => "refused",
-        }
-    }
 }
 
 /// The delivery worker's metric families (registered by the platform through
@@ -82,12 +71,11 @@ impl Default for WebhookMetrics {
 impl WebhookMetrics {
     /// Counts an attempt and its latency.
     pub fn attempt(&self, event_type: &str, outcome: AttemptOutcome, seconds: f64) {
+        let outcome: &str = outcome.into();
         self.attempts
-            .with_label_values(&[event_type, outcome.code()])
+            .with_label_values(&[event_type, outcome])
             .inc();
-        self.latency
-            .with_label_values(&[outcome.code()])
-            .observe(seconds);
+        self.latency.with_label_values(&[outcome]).observe(seconds);
     }
 
     /// Counts a delivery that ended: `delivered` or `failed`.

@@ -26,15 +26,20 @@
 //! (and kept up to date by `.awarded` and `.closed`) in `tracked_competitions`, so
 //! `referral.updated` needs nothing beyond what the referral service already says. A
 //! competition may open again under its id (reopened after closing, or a reviewed direct
-//! award): its state is what the latest event by `occurred_at` says ([`store::track`]).
+//! award): its state is what the latest event by `occurred_at` says ([`crate::store::track`]).
+//!
+//! Each event type has its handler, registered in [`handlers`] (the table above, in code):
+//! the competition events update what is tracked ([`competitions`]); every other event's
+//! webhooks follow from the event alone ([`crate::domain::Webhooks`]) and are queued by [`notify`].
 
+pub mod competitions;
 pub mod delivery;
 pub mod metrics;
+mod queue;
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::sync::Arc;
 
-use chrono::Utc;
-use hub_bus::{Handler, Store, Subscription, Transport};
+use hub_bus::{Events, Handler, Handlers, Store, Subscription, Transport};
 use hub_events::{
     BedOffered, BedVoid, BiddingClosed, CompetitionAwarded, CompetitionClosed, CompetitionOpened,
     Envelope, Event, IpaReviewDue, OrderIssued, OrderOverdue, PlacementEnded, ReferralUpdated,
@@ -42,242 +47,75 @@ use hub_events::{
 };
 use hub_platform::db::{DbConnection, DbError};
 use tokio::sync::Notify;
-use uuid::Uuid;
 
-use crate::{
-    domain::{self, CompetitionInfo},
-    store::{self, TrackedRow},
-};
+use crate::domain::Webhooks;
+pub use queue::queue;
 
-/// The service's one subscription. (Its name predates the councils' `vacancy.offered`; it is
-/// kept so that deployed queues carry on.)
+/// A handler that also takes the platform's public base URL (links in webhooks).
+type WithBase<E> = fn(&mut DbConnection, &Envelope, E, &str) -> Result<(), DbError>;
+
+/// The service's one subscription and what handles each of its events. (Its name predates
+/// the councils' `vacancy.offered`; it is kept so that deployed queues carry on.)
+pub fn handlers(base_url: &str) -> Handlers {
+    let base: Arc<str> = base_url.into();
+    Handlers::new(crate::NAME, "provider-events")
+        .on::<CompetitionOpened>(with(&base, competitions::opened))
+        .on::<CompetitionAwarded>(with(&base, competitions::awarded))
+        .on::<CompetitionClosed>(with(&base, competitions::closed))
+        .on::<ReferralUpdated>(with(&base, competitions::referral_updated))
+        .on::<BiddingClosed>(with(&base, notify))
+        .on::<VacancyPublished>(with(&base, notify))
+        .on::<OrderIssued>(with(&base, notify))
+        .on::<OrderOverdue>(with(&base, notify))
+        .on::<IpaReviewDue>(with(&base, notify))
+        .on::<BedVoid>(with(&base, notify))
+        .on::<BedOffered>(with(&base, notify))
+        .on::<ServiceContractExpiring>(with(&base, notify))
+        .on::<PlacementEnded>(with(&base, notify))
+}
+
+fn with<E: Event>(
+    base: &Arc<str>,
+    f: WithBase<E>,
+) -> impl Fn(&mut DbConnection, &Envelope, E, &mut Events) -> Result<(), DbError> + Send + Sync + 'static
+{
+    let base = base.clone();
+    move |conn, env, event, _| f(conn, env, event, &base)
+}
+
+/// Queues the webhooks an event causes when they follow from the event alone.
+fn notify<E: Webhooks>(
+    conn: &mut DbConnection,
+    env: &Envelope,
+    event: E,
+    base_url: &str,
+) -> Result<(), DbError> {
+    queue(conn, env, event.webhooks(env.occurred_at, base_url)).map(drop)
+}
+
+/// The service's one subscription: its queue bound to the event types [`handlers`] takes.
 pub fn subscription() -> Subscription {
-    Subscription::new(
-        crate::NAME,
-        "provider-events",
-        &[
-            CompetitionOpened::TYPE,
-            CompetitionAwarded::TYPE,
-            CompetitionClosed::TYPE,
-            BiddingClosed::TYPE,
-            ReferralUpdated::TYPE,
-            VacancyPublished::TYPE,
-            OrderIssued::TYPE,
-            OrderOverdue::TYPE,
-            IpaReviewDue::TYPE,
-            BedVoid::TYPE,
-            BedOffered::TYPE,
-            ServiceContractExpiring::TYPE,
-            PlacementEnded::TYPE,
-        ],
-    )
+    handlers("").subscription()
 }
 
 /// Subscribes the consumer; `base_url` is the platform's public base URL (links in webhooks)
-/// and `wake` the delivery worker's wake-up call.
+/// and `wake` the delivery worker's wake-up call, notified once an event's deliveries have
+/// committed.
 pub async fn subscribe(
     store: &Store,
     transport: &dyn Transport,
     base_url: String,
     wake: Arc<Notify>,
 ) -> anyhow::Result<()> {
-    transport
-        .subscribe(subscription(), consumer(store, base_url, wake))
-        .await?;
-    Ok(())
+    handlers(&base_url)
+        .notifying(wake)
+        .subscribe(store, transport)
+        .await
 }
 
-/// The consumer: [`fan_out`] once per event, waking the delivery worker (`wake`) once its
-/// deliveries have committed.
+/// The consumer as a bus handler, without subscribing it (tests hand it events).
 pub fn consumer(store: &Store, base_url: String, wake: Arc<Notify>) -> Arc<dyn Handler> {
-    store.handler_notifying(&subscription(), wake, move |conn, env, _| {
-        fan_out(conn, env, &base_url).map(drop)
-    })
-}
-
-fn competition_info(c: &TrackedRow) -> Result<CompetitionInfo, DbError> {
-    let parse = |s: &str| {
-        Uuid::parse_str(s).map_err(|e| DbError::Other(anyhow::anyhow!("stored id `{s}`: {e}")))
-    };
-    Ok(CompetitionInfo {
-        competition_id: parse(&c.competition_id)?,
-        lot_id: c.lot_id.as_deref().map(parse).transpose()?,
-        lot_name: c.lot_name.clone(),
-        referral_version: c.referral_version.and_then(|v| u32::try_from(v).ok()),
-    })
-}
-
-/// What an event about a competition says of it: its `status` as of the event, nothing
-/// else known (the caller fills in what the event adds); first heard of now.
-fn tracked_row(
-    env: &Envelope,
-    competition_id: Uuid,
-    referral_id: Uuid,
-    council: &str,
-    status: &str,
-) -> TrackedRow {
-    TrackedRow {
-        competition_id: competition_id.to_string(),
-        referral_id: referral_id.to_string(),
-        council: council.to_owned(),
-        lot_id: None,
-        lot_name: None,
-        referral_version: None,
-        status: status.to_owned(),
-        awarded_provider: None,
-        opened_at: Utc::now().naive_utc(),
-        status_at: env.occurred_at.naive_utc(),
-    }
-}
-
-/// Queues `body` for every enabled endpoint of each target organisation subscribed to its
-/// webhook type (once per endpoint and type), in the trace of `env` (its `traceparent` and
-/// `tracestate` are kept with each delivery, so its webhooks join that trace). Returns how
-/// many deliveries were queued.
-fn queue(
-    conn: &mut DbConnection,
-    env: &Envelope,
-    targets: Vec<domain::Webhook>,
-) -> Result<usize, DbError> {
-    let event_id = env.id.to_string();
-    let orgs: Vec<&str> = targets
-        .iter()
-        .map(|(org, _, _)| org.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let endpoints = store::enabled_endpoints_of(conn, &orgs)?;
-    let mut seen = BTreeSet::new();
-    let mut deliveries = Vec::new();
-    for (org, event_type, body) in &targets {
-        for e in endpoints
-            .iter()
-            .filter(|e| e.owner_org == *org && e.subscribes_to(event_type))
-        {
-            if seen.insert((e.id.as_str(), *event_type)) {
-                deliveries.push(store::NewDelivery {
-                    endpoint_id: e.id.clone(),
-                    event_id: event_id.clone(),
-                    event_type: (*event_type).to_owned(),
-                    body: body.clone(),
-                    traceparent: env.traceparent.clone(),
-                    tracestate: env.tracestate.clone(),
-                });
-            }
-        }
-    }
-    store::insert_deliveries(conn, &deliveries)?;
-    Ok(deliveries.len())
-}
-
-/// Queues the webhooks an event causes. Returns how many deliveries were queued.
-pub fn fan_out(conn: &mut DbConnection, env: &Envelope, base_url: &str) -> Result<usize, DbError> {
-    let at = env.occurred_at;
-    // (organisation, webhook type, body): resolved to endpoints at the end, in one query,
-    // and queued in multi-row inserts.
-    let mut targets: Vec<domain::Webhook> = Vec::new();
-    let mut send = |org: &str, event_type: &'static str, body: &str| {
-        targets.push((org.to_owned(), event_type, body.to_owned()));
-    };
-    if env.is::<CompetitionOpened>() {
-        let e: CompetitionOpened = env.decode().map_err(anyhow::Error::from)?;
-        store::track(
-            conn,
-            &TrackedRow {
-                lot_id: Some(e.lot_id.to_string()),
-                lot_name: Some(e.lot_name.clone()),
-                referral_version: i32::try_from(e.referral_version).ok(),
-                ..tracked_row(env, e.competition_id, e.referral_id, &e.council, "open")
-            },
-            &e.invited,
-        )?;
-        let body = domain::invited_body(&e, at, base_url);
-        for provider in e.invited.iter().collect::<BTreeSet<_>>() {
-            send(provider, domain::INVITED, &body);
-        }
-    } else if env.is::<CompetitionAwarded>() {
-        let e: CompetitionAwarded = env.decode().map_err(anyhow::Error::from)?;
-        // A direct award opens no competition: it is first heard of here.
-        store::track(
-            conn,
-            &TrackedRow {
-                lot_id: Some(e.lot_id.to_string()),
-                awarded_provider: Some(e.provider_id.clone()),
-                ..tracked_row(env, e.competition_id, e.referral_id, &e.council, "awarded")
-            },
-            &[],
-        )?;
-        send(
-            &e.provider_id,
-            domain::AWARDED,
-            &domain::awarded_body(&e, at, base_url),
-        );
-        for provider in domain::unsuccessful_providers(&e) {
-            send(
-                provider,
-                domain::UNSUCCESSFUL,
-                &domain::unsuccessful_body(&e, provider, at),
-            );
-        }
-    } else if env.is::<CompetitionClosed>() {
-        let e: CompetitionClosed = env.decode().map_err(anyhow::Error::from)?;
-        let known = store::tracked(conn, &e.competition_id.to_string())?;
-        store::track(
-            conn,
-            &tracked_row(env, e.competition_id, e.referral_id, &e.council, "closed"),
-            &e.invited,
-        )?;
-        let lot = known.and_then(|k| {
-            Some((
-                k.lot_id.as_deref().and_then(|l| Uuid::parse_str(l).ok())?,
-                k.lot_name?,
-            ))
-        });
-        let body = domain::closed_body(&e, lot, at);
-        for provider in e.invited.iter().collect::<BTreeSet<_>>() {
-            send(provider, domain::CLOSED, &body);
-        }
-    } else if env.is::<BiddingClosed>() {
-        let e: BiddingClosed = env.decode().map_err(anyhow::Error::from)?;
-        let body = domain::bidding_closed_body(&e, at);
-        for provider in e.invited.iter().collect::<BTreeSet<_>>() {
-            send(provider, domain::BIDDING_CLOSED, &body);
-        }
-    } else if env.is::<ReferralUpdated>() {
-        let e: ReferralUpdated = env.decode().map_err(anyhow::Error::from)?;
-        for (provider, c) in store::referral_audience(conn, &e.referral_id.to_string())? {
-            let info = competition_info(&c)?;
-            if info.is_news(e.version) {
-                send(
-                    &provider,
-                    domain::REFERRAL_UPDATED,
-                    &domain::referral_updated_body(&e, &info, at, base_url),
-                );
-            }
-        }
-    } else if env.is::<VacancyPublished>() {
-        let e: VacancyPublished = env.decode().map_err(anyhow::Error::from)?;
-        if let Some(by) = &e.offered_by {
-            for (council, shared) in domain::vacancy_recipients(by) {
-                send(
-                    council,
-                    domain::VACANCY_OFFERED,
-                    &domain::vacancy_offered_body(&e, by, &shared, at),
-                );
-            }
-        }
-    } else if let Some(webhooks) =
-        domain::contract_webhooks(env, base_url).map_err(anyhow::Error::from)?
-    {
-        for (org, event_type, body) in webhooks {
-            send(&org, event_type, &body);
-        }
-    }
-    let queued = queue(conn, env, targets)?;
-    if queued > 0 {
-        tracing::info!(event_id = %env.id, event_type = %env.event_type, queued, "webhook deliveries queued");
-    }
-    Ok(queued)
+    handlers(&base_url).notifying(wake).into_handler(store).1
 }
 
 #[cfg(test)]
@@ -289,11 +127,25 @@ mod tests {
     use super::*;
     use crate::{
         domain::{AWARDED, INVITED, UNSUCCESSFUL},
+        ids::EndpointId,
+        store,
         test_support::*,
     };
 
-    async fn bodies(store: &Store, endpoint_id: &str) -> Vec<(String, serde_json::Value)> {
-        let id = endpoint_id.to_owned();
+    /// Events nobody is told of are not even bound to the queue (an order signed, say).
+    #[test]
+    fn the_subscription_takes_exactly_the_handled_events() {
+        let s = subscription();
+        assert_eq!(s.event_types.len(), 13, "{:?}", s.event_types);
+        assert!(
+            !s.event_types
+                .iter()
+                .any(|t| t == hub_events::OrderSigned::TYPE)
+        );
+    }
+
+    async fn bodies(store: &Store, endpoint_id: &EndpointId) -> Vec<(String, serde_json::Value)> {
+        let id = *endpoint_id;
         let rows = store
             .db
             .run(move |c| store::deliveries_of(c, &id, None, 100))
