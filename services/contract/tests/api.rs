@@ -7,6 +7,7 @@ use actix_web::{http::StatusCode, test};
 use chrono::NaiveDate;
 use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_events::{CompetitionAwarded, Envelope, OrderIssued, OrderSigned, PlacementStarted};
+use hub_platform::directory::{SEFTON, WIRRAL};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, on_both};
 use serde_json::{Value, json};
@@ -14,8 +15,6 @@ use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
 const PROVIDER: &str = "prov-care-assist";
 
 fn award(council: &str) -> CompetitionAwarded {

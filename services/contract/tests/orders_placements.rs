@@ -13,6 +13,7 @@ use hub_events::{
     IpaReviewDue, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded, PlacementRateChanged,
     PlacementStarted, ReferralClosed, ReferralSubmitted, ReferralWithdrawn, Urgency,
 };
+use hub_platform::directory::{DERBY, HALTON, NOTTINGHAM, SEFTON, WIRRAL};
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
@@ -20,11 +21,6 @@ use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
 
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
-const HALTON: &str = "E06000006";
-const NOTTINGHAM: &str = "E06000018";
-const DERBY_CITY: &str = "E06000015";
 const PROVIDER: &str = "prov-care-assist";
 const OTHER_PROVIDER: &str = "prov-other";
 
@@ -1704,7 +1700,7 @@ async fn stability(url: &str) {
             &app,
             "GET",
             &format!("/v1/placement-stability?council={NOTTINGHAM}"),
-            &ctx.token(DERBY_CITY, Role::Commissioner),
+            &ctx.token(DERBY, Role::Commissioner),
             None,
         )
         .await,

@@ -3,13 +3,12 @@
 
 use chrono::NaiveDate;
 use hub_events::{CompetitionAwarded, Envelope};
+use hub_platform::directory::SEFTON;
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
-
-const SEFTON: &str = "E08000014";
 
 /// An order issued on an award to Sefton in the LCR PPA; its id.
 async fn issued_order(ctx: &ServiceCtx) -> String {
