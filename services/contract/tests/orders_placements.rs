@@ -13,7 +13,7 @@ use hub_events::{
     IpaReviewDue, OrderDeclined, OrderOverdue, OrderSigned, PlacementEnded, PlacementRateChanged,
     PlacementStarted, ReferralClosed, ReferralSubmitted, ReferralWithdrawn, Urgency,
 };
-use hub_platform::directory::{DERBY, HALTON, NOTTINGHAM, SEFTON, WIRRAL};
+use hub_platform::directory::{DERBY as DERBY_CITY, HALTON, NOTTINGHAM, SEFTON, WIRRAL};
 use hub_platform::{Role, Settings, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
@@ -1700,7 +1700,7 @@ async fn stability(url: &str) {
             &app,
             "GET",
             &format!("/v1/placement-stability?council={NOTTINGHAM}"),
-            &ctx.token(DERBY, Role::Commissioner),
+            &ctx.token(DERBY_CITY, Role::Commissioner),
             None,
         )
         .await,
