@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{FinanceState, query_map, readable, sees_all};
 use crate::{
+    app::commitments,
     domain::{LedgerQuery, totals_by_period},
-    handlers::commitments,
     store::{self, CommitmentRow},
 };
 
