@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     domain::{
-        LedgerQuery, PERIODS,
+        Attribution, LedgerQuery, PERIODS,
         monitoring::{
             self, Accrual, BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures,
             PartnerDetail, PaymentSum, Scope, TrendPoint,
@@ -531,9 +531,15 @@ pub async fn drill(
                 }
                 "accrued" => reports::lines_behind(conn, code, year, 1..=period, l, c, None)?,
                 "forecast" => reports::lines_behind(conn, code, year, PERIODS, l, c, None)?,
-                "own_children_costs" => {
-                    reports::lines_behind(conn, code, year, PERIODS, l, c, Some("child"))?
-                }
+                "own_children_costs" => reports::lines_behind(
+                    conn,
+                    code,
+                    year,
+                    PERIODS,
+                    l,
+                    c,
+                    Some(Attribution::Child),
+                )?,
                 _ => Vec::new(),
             };
             let payments = match m.as_str() {
@@ -612,7 +618,7 @@ fn drill_total(
                 period: l.period,
                 budget_line: l.budget_line.clone(),
                 council: l.council.clone(),
-                attribution: l.attribution.clone(),
+                attribution: l.attribution,
                 amount: Pence(l.amount_pence),
             })
             .collect();

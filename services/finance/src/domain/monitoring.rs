@@ -37,7 +37,10 @@ use hub_platform::Pence;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::risk::{Basis, RiskShare, Sharing, share_variance};
+use super::{
+    ledger::Attribution,
+    risk::{Basis, RiskShare, Sharing, share_variance},
+};
 
 /// Ledger lines summed by period, budget line, council and attribution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +48,7 @@ pub struct CommitmentSum {
     pub period: i32,
     pub budget_line: String,
     pub council: String,
-    pub attribution: String,
+    pub attribution: Attribution,
     pub amount: Pence,
 }
 
@@ -440,7 +443,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
         let usage: i128 = inputs
             .commitments
             .iter()
-            .filter(|c| c.council == *m && c.attribution == "child")
+            .filter(|c| c.council == *m && c.attribution == Attribution::Child)
             .map(|c| i128::from(c.amount.0))
             .sum();
         bases.push(Basis {
@@ -525,7 +528,7 @@ mod tests {
             period,
             budget_line: line.into(),
             council: council.into(),
-            attribution: attribution.into(),
+            attribution: attribution.parse().expect("an attribution code"),
             amount: Pence(amount),
         }
     }

@@ -7,6 +7,7 @@ use hub_events::{BedFilled, BedVoid, BlockContractExtended, BlockContractLet, En
 use hub_platform::db::{DbConnection, DbError};
 
 use super::{Subject, extends, keep, member, term, weekly};
+use crate::domain::ledger::BedStatus;
 use crate::store::facts::{self, BedEventRow, BlockContractRow, BlockExtensionRow};
 
 /// The block contract, if it has been let, which must be in the envelope's partnership.
@@ -80,8 +81,8 @@ pub(super) fn put_bed(
         BedState::Filled {
             council,
             placement_id,
-        } => ("filled", Some(council), Some(placement_id)),
-        BedState::Void { holder } => ("void", holder, None),
+        } => (BedStatus::Filled, Some(council), Some(placement_id)),
+        BedState::Void { holder } => (BedStatus::Void, holder, None),
     };
     facts::put_bed_event(
         conn,
@@ -89,7 +90,7 @@ pub(super) fn put_bed(
             block_contract_id: bed.block.to_owned(),
             bed: i32::from(bed.number),
             effective_from: from,
-            state: state.to_owned(),
+            state,
             partnership: env.partnership.clone(),
             council: council.map(str::to_owned),
             placement_id: placement_id.map(str::to_owned),
