@@ -812,8 +812,8 @@ mod tests {
     #[test]
     fn a_pooled_contract_paid_by_a_partner_is_not_accrued_twice() {
         let commitments = vec![
-            c(1, "support", "AB", "contract", 1_000),
-            c(2, "support", "AB", "contract", 1_000),
+            c(1, "support", "AB", "pooled", 1_000),
+            c(2, "support", "AB", "pooled", 1_000),
             c(1, "support", "A", "child", 300),
         ];
         // A pays 300 for its own child and 1,500 of the partnership's invoices; B pays 200
