@@ -580,27 +580,24 @@ fn drill_council(
     }
 }
 
+/// The lines and payments behind a figure, and for the partnership's own accrued the rows
+/// they are matched against.
+type Behind = (
+    Vec<CommitmentRow>,
+    Vec<PaymentRow>,
+    Option<(Vec<CommitmentRow>, Vec<PaymentRow>)>,
+);
+
 /// The ledger lines and payments behind a measure of a partnership's year `(code, year,
 /// period)`, of budget line `l` and council `c` if given; for the partnership's own accrued
 /// also every council's rows of its lines, to match as the report does.
-#[expect(
-    clippy::type_complexity,
-    reason = "the three reads a drill makes, named where destructured"
-)]
 fn rows_behind(
     conn: &mut DbConnection,
     (code, year, period): (&str, i32, i32),
     m: &str,
     l: Option<&str>,
     c: Option<&str>,
-) -> Result<
-    (
-        Vec<CommitmentRow>,
-        Vec<PaymentRow>,
-        Option<(Vec<CommitmentRow>, Vec<PaymentRow>)>,
-    ),
-    DbError,
-> {
+) -> Result<Behind, DbError> {
     let lines = match m {
         "committed" if period < 12 => {
             reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
