@@ -424,20 +424,8 @@ fn by_lines(
     Ok((lines, totals))
 }
 
-/// Builds the report as at the end of `inputs.period`.
-pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
-    let p = inputs.period;
-    let budget = &inputs.budgets[(p - 1) as usize];
-    let names = line_names(budget, inputs.commitments, inputs.payments);
-    let line_budget = |name: &str| {
-        budget
-            .lines
-            .iter()
-            .find(|l| l.0 == name)
-            .map_or(0, |l| l.1.0)
-    };
-    let to_date = ToDate::pooled(inputs.commitments, inputs.payments, inputs.pool);
-    let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
+/// Each partner's contribution and usage (its own children's costs) for the risk share.
+fn bases(budget: &BudgetFigures, inputs: &Inputs<'_>) -> Result<Vec<Basis>, Overflow> {
     let mut bases = Vec::with_capacity(inputs.members.len());
     for m in inputs.members {
         let usage: i128 = inputs
@@ -456,6 +444,55 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
             usage: Pence(fit(usage, "own children's costs")?),
         });
     }
+    Ok(bases)
+}
+
+/// The consolidated figures as at each period to the report's.
+fn trend(inputs: &Inputs<'_>, to_date: &ToDate<'_>) -> Result<Vec<TrendPoint>, Overflow> {
+    (1..=inputs.period)
+        .map(|q| {
+            let b = &inputs.budgets[(q - 1) as usize];
+            let budget_total: i128 = b.lines.iter().map(|l| i128::from(l.1.0)).sum();
+            let all = Scope::default();
+            Ok(TrendPoint {
+                period: q,
+                budget_version: b.version,
+                budget_pence: fit(budget_total, "budget")?,
+                actual_in_period_pence: fit(
+                    inputs
+                        .payments
+                        .iter()
+                        .filter(|x| x.period == q)
+                        .map(|x| i128::from(x.amount.0))
+                        .sum(),
+                    "actual in period",
+                )?,
+                figures: Figures::new(
+                    budget_total,
+                    actual(inputs.payments, q, all),
+                    to_date.accrued(q, all),
+                    committed(inputs.commitments, q, all),
+                )?,
+            })
+        })
+        .collect()
+}
+
+/// Builds the report as at the end of `inputs.period`.
+pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
+    let p = inputs.period;
+    let budget = &inputs.budgets[(p - 1) as usize];
+    let names = line_names(budget, inputs.commitments, inputs.payments);
+    let line_budget = |name: &str| {
+        budget
+            .lines
+            .iter()
+            .find(|l| l.0 == name)
+            .map_or(0, |l| l.1.0)
+    };
+    let to_date = ToDate::pooled(inputs.commitments, inputs.payments, inputs.pool);
+    let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
+    let bases = bases(budget, inputs)?;
     let sharing = share_variance(Pence(totals.variance_pence), &budget.risk_share, &bases);
     let partners = bases
         .iter()
@@ -482,33 +519,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
             })
         })
         .collect::<Result<_, Overflow>>()?;
-    let trend = (1..=p)
-        .map(|q| {
-            let b = &inputs.budgets[(q - 1) as usize];
-            let budget_total: i128 = b.lines.iter().map(|l| i128::from(l.1.0)).sum();
-            let all = Scope::default();
-            Ok(TrendPoint {
-                period: q,
-                budget_version: b.version,
-                budget_pence: fit(budget_total, "budget")?,
-                actual_in_period_pence: fit(
-                    inputs
-                        .payments
-                        .iter()
-                        .filter(|x| x.period == q)
-                        .map(|x| i128::from(x.amount.0))
-                        .sum(),
-                    "actual in period",
-                )?,
-                figures: Figures::new(
-                    budget_total,
-                    actual(inputs.payments, q, all),
-                    to_date.accrued(q, all),
-                    committed(inputs.commitments, q, all),
-                )?,
-            })
-        })
-        .collect::<Result<_, Overflow>>()?;
+    let trend = trend(inputs, &to_date)?;
     Ok(Report {
         lines,
         totals,
