@@ -43,7 +43,7 @@ pub(crate) struct Source<'a> {
     pub(crate) provider_id: &'a str,
 }
 
-/// The rows posted for a source's lines (also what `crate::bulk` loads).
+/// The rows posted for a source's lines (the bulk load posts the same).
 pub(crate) fn rows(
     source: &Source<'_>,
     lines: Vec<Posted>,
