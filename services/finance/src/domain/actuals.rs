@@ -197,14 +197,12 @@ fn columns(reader: &mut csv::Reader<&[u8]>) -> Result<HashMap<String, usize>, Ve
                     OPTIONAL_COLUMNS.join(", ")
                 ),
             ));
-        } else if index.contains_key(&h) {
+        } else if index.insert(h.clone(), i).is_some() {
             errors.push(FieldError::new(
                 format!("/rows/1/{h}"),
                 "unique",
                 format!("line 1: `{h}` appears twice"),
             ));
-        } else {
-            index.insert(h, i);
         }
     }
     for c in REQUIRED_COLUMNS {
