@@ -8,7 +8,7 @@ use diesel::{
     prelude::*,
     sql_types::{BigInt, Date, Integer, Nullable, Text},
 };
-use finance::handlers::commitments;
+use finance::app::commitments;
 use hub_bench::ledger::{LedgerArgs, bench};
 use hub_platform::{Database, Settings, db::DbConnection};
 

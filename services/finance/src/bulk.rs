@@ -5,7 +5,7 @@
 //! Rules:
 //! * The inputs are domain-level ([`Ledger`]): facts as the contract events carry them and
 //!   payments as uploads carry them. Each source's commitment lines are costed here as
-//!   [`crate::handlers::commitments`] costs them (the same [`crate::domain::ledger`]
+//!   [`crate::app::commitments`] costs them (the same [`crate::domain::ledger`]
 //!   functions, the same rows), open-ended placements to the horizon of a ledger open
 //!   through [`load`]'s `through_year`.
 //! * The database is finance's own, migrated and holding no facts, lines or payments yet;
@@ -29,10 +29,10 @@ use diesel::{RunQueryDsl, connection::SimpleConnection};
 use hub_platform::{Pence, calendar::FinancialYear, db::DbConnection};
 
 use crate::{
+    app::commitments,
     domain::ledger::{
         self, BlockTerms, CostLine, PLACEMENTS_LINE, Posted, RateStep, SourceKind, Tranche,
     },
-    handlers::commitments,
     store,
 };
 

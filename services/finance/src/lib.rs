@@ -41,7 +41,7 @@
 //! * Facts that arrive before their placement or contract are kept and applied when it
 //!   arrives, so order does not matter; an event naming a council outside the envelope's
 //!   partnership, or a fact that contradicts the recorded placement or contract, is refused
-//!   (retried, then dead-lettered). The same placement or contract announced twice is
+//!   (dead-lettered at once with the reason). The same placement or contract announced twice is
 //!   recorded once. Block beds are numbered from 1.
 //! * Only the finance staff of the partnership's hosting authority write budgets, close
 //!   periods and record any partner's payments; a partner's finance staff read and record
@@ -74,6 +74,7 @@
 //! * An unknown partnership and one the caller's council is not in are the same 404.
 
 pub mod api;
+pub mod app;
 pub mod bulk;
 pub mod domain;
 pub mod handlers;

@@ -926,3 +926,48 @@ on_both!(
     a_service_contract_variation_is_phased_by_day_on_sqlite,
     a_service_contract_variation_is_phased_by_day_on_postgres
 );
+
+/// A stored attribution no code knows is a fault to see, not a line to guess at: reading it
+/// is a 500 (an alert), where the lines were once read with a fallback to `child`.
+async fn unreadable_attribution(url: &str) {
+    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
+    let app = ctx.app().await;
+    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
+    let ledger = "/v1/ledger?partnership=AIM&year=2018";
+    aim(
+        &ctx,
+        &PlacementStarted {
+            placement_id: Uuid::now_v7(),
+            order_id: Some(Uuid::now_v7()),
+            referral_id: Uuid::now_v7(),
+            council: SEFTON.into(),
+            provider_id: "prov-care-assist".into(),
+            weekly_rate_pence: 70_000,
+            extras_weekly_pence: 0,
+            start_date: d(2018, 5, 10),
+            block_contract_id: None,
+            bed: None,
+        },
+    )
+    .await;
+    let (status, _) = call(&app, "GET", ledger, &liverpool, None).await;
+    assert_eq!(status, 200);
+    ctx.store
+        .db
+        .run(|c| {
+            Ok(
+                diesel::sql_query("UPDATE commitment_lines SET attribution = 'children'")
+                    .execute(c)?,
+            )
+        })
+        .await
+        .unwrap();
+    let (status, body) = call(&app, "GET", ledger, &liverpool, None).await;
+    assert_eq!(status, 500, "{body}");
+}
+
+on_both!(
+    unreadable_attribution,
+    a_stored_attribution_no_code_knows_is_a_500_on_sqlite,
+    a_stored_attribution_no_code_knows_is_a_500_on_postgres
+);

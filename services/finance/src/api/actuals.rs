@@ -18,9 +18,13 @@
 //!   authority's record any partner's.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use hub_platform::{
-    FieldError, Pence, Principal, Problem, calendar::FinancialYear, http::parse_json,
+    FieldError, Pence, Principal, Problem,
+    calendar::FinancialYear,
+    db::{DbConnection, DbError},
+    directory::Partnership,
+    http::parse_json,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -227,76 +231,14 @@ pub async fn upload(
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let content_type = hub_platform::http::media_type(req.headers()).unwrap_or_default();
-    let (target, payments, read_errors, format, pointer) = match content_type.as_str() {
-        "text/csv" => {
-            let target = csv_target(&req)?;
-            let (payments, errors) = actuals::read_csv(&bytes).map_err(Problem::validation)?;
-            (target, payments, errors, "csv", "/rows")
-        }
-        "application/json" => {
-            let body: ActualsJson = parse_json(&bytes)?;
-            if !YEARS.contains(&body.year) || !PERIODS.contains(&body.period) {
-                return Err(Problem::validation(
-                    [
-                        (!YEARS.contains(&body.year)).then(|| {
-                            FieldError::new("/year", "range", "a financial year such as 2018")
-                        }),
-                        (!PERIODS.contains(&body.period)).then(|| bad_period("/period")),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-                ));
-            }
-            let payments = actuals::from_json(&body.payments);
-            (
-                Target {
-                    partnership: body.partnership.trim().to_owned(),
-                    year: body.year,
-                    period: body.period,
-                    adjust: body.adjust,
-                },
-                payments,
-                Vec::new(),
-                "json",
-                "/payments",
-            )
-        }
-        other => {
-            return Err(Problem::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "The body must be CSV or JSON",
-            )
-            .with_detail(format!(
-                "send Content-Type: text/csv or application/json (got {other})"
-            )));
-        }
+    let body = read_body(&req, &bytes)?;
+    let partnership = readable(&who, &body.target.partnership)?;
+    let sha = content_sha256(partnership.code, &body, &who.org, &bytes);
+    let sender = Sender {
+        councils: councils_for(partnership, &who.org),
+        sub: who.sub.clone(),
+        org: who.org.clone(),
     };
-    let partnership = readable(&who, &target.partnership)?;
-    let host = partnership.finance_host == Some(who.org.as_str());
-    let councils: Vec<&'static str> = if host {
-        // The host's own council first: the default for a line naming none.
-        let mut c: Vec<&'static str> = partnership.members.to_vec();
-        c.sort_by_key(|m| *m != who.org);
-        c
-    } else {
-        partnership
-            .members
-            .iter()
-            .copied()
-            .filter(|m| *m == who.org)
-            .collect()
-    };
-    let mut hasher = Sha256::new();
-    hasher.update(format!(
-        "{}\n{}\n{}\n{}\n{format}\n",
-        partnership.code, target.year, target.period, who.org
-    ));
-    hasher.update(&bytes);
-    let sha = format!("{:x}", hasher.finalize());
-    let (who_sub, who_org) = (who.sub.clone(), who.org.clone());
     let (upload, duplicate, rows) = state
         .store
         .write(move |conn, _events| {
@@ -304,122 +246,7 @@ pub async fn upload(
                 let rows = store::payments_of_upload(conn, &u.id)?;
                 return Ok((u, true, rows));
             }
-            let fy = FinancialYear(target.year);
-            let budget = budgets::budget_for(conn, partnership.code, target.year)?.ok_or_else(|| {
-                Problem::conflict(
-                    "no-budget",
-                    format!("{} has no budget for {}: set it before recording payments", partnership.code, fy.label()),
-                )
-            })?;
-            let posted = if periods::is_closed(conn, partnership.code, target.year, target.period)? {
-                let next = periods::next_open(conn, partnership.code, target.year, target.period)?;
-                match (target.adjust, next) {
-                    (true, Some(p)) => p,
-                    (true, None) => {
-                        return Err(Problem::conflict(
-                            "year-closed",
-                            format!("every period of {} after P{} is closed: there is nowhere to post an adjustment", fy.label(), target.period),
-                        )
-                        .into());
-                    }
-                    (false, next) => {
-                        return Err(Problem::conflict(
-                            "period-closed",
-                            format!(
-                                "P{} of {} is closed: send the payments again with adjust=true to post them to {} as an adjustment",
-                                target.period,
-                                fy.label(),
-                                next.map_or_else(|| "the next open period (there is none)".to_owned(), |p| format!("P{p}"))
-                            ),
-                        )
-                        .into());
-                    }
-                }
-            } else {
-                target.period
-            };
-            let lines: Vec<String> = budgets::version_for_period(conn, &budget.id, posted)?
-                .map(|v| v.lines.into_iter().map(|l| l.budget_line).collect())
-                .unwrap_or_default();
-            let rules = Rules {
-                budget_lines: &lines,
-                councils: &councils,
-                year: fy,
-                period: target.period,
-                pointer,
-            };
-            let mut errors = read_errors;
-            errors.extend(actuals::check(&payments, &rules));
-            if !errors.is_empty() {
-                return Err(Problem::validation(actuals::by_line(errors)).into());
-            }
-            let upload_id = Uuid::now_v7().to_string();
-            let now = Utc::now().naive_utc();
-            let mut fresh: Vec<PaymentRow> = Vec::new();
-            let mut already = 0;
-            for p in &payments {
-                let council = p.council.clone().unwrap_or_else(|| councils[0].to_owned());
-                match store::payment_by_reference(conn, partnership.code, &council, &p.payment_reference)? {
-                    Some(old) if same(&old, p, target.year) => already += 1,
-                    Some(old) => errors.push(FieldError::new(
-                        format!("{pointer}/{}/payment_reference", p.line),
-                        "conflict",
-                        format!(
-                            "payment {} of {council} was recorded before ({} on {} for P{} {}) and differs: correct it with a new payment",
-                            p.payment_reference,
-                            Pence(old.amount_pence),
-                            old.budget_line,
-                            old.period,
-                            FinancialYear(old.year).label()
-                        ),
-                    )),
-                    None => fresh.push(PaymentRow {
-                        id: Uuid::now_v7().to_string(),
-                        upload_id: upload_id.clone(),
-                        partnership: partnership.code.to_owned(),
-                        council,
-                        year: target.year,
-                        period: posted,
-                        // The row's own adjustment, else the closed period the upload was for.
-                        adjusts_period: p
-                            .adjusts_period
-                            .or((posted != target.period).then_some(target.period)),
-                        budget_line: p.budget_line.clone(),
-                        amount_pence: p.amount.0,
-                        payment_reference: p.payment_reference.clone(),
-                        paid_on: p.paid_on,
-                        provider_id: p.provider_id.clone(),
-                        contract_id: p.contract_id.clone(),
-                        line_no: p.line as i32,
-                        created_at: now,
-                    }),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(Problem::validation(errors).into());
-            }
-            let upload = UploadRow {
-                id: upload_id,
-                partnership: partnership.code.to_owned(),
-                year: target.year,
-                requested_period: target.period,
-                posted_period: posted,
-                format: format.to_owned(),
-                content_sha256: sha,
-                rows_read: payments.len() as i32,
-                applied: fresh.len() as i32,
-                already_recorded: already,
-                // At most MAX_ROWS lines of at most Pence::MAX_PAYMENT_LINE: far inside i64.
-                applied_pence: fresh.iter().map(|p| p.amount_pence).sum(),
-                uploaded_by: who_sub,
-                uploaded_org: who_org,
-                uploaded_at: now,
-            };
-            store::insert_upload(conn, &upload)?;
-            for p in &fresh {
-                store::insert_payment(conn, p)?;
-            }
-            store::add_to_totals(conn, &fresh)?;
+            let (upload, fresh) = record(conn, partnership.code, body, sha, &sender)?;
             Ok((upload, false, fresh))
         })
         .await?;
@@ -432,6 +259,295 @@ pub async fn upload(
         Ok(HttpResponse::Created()
             .insert_header(("location", format!("/v1/actuals/uploads/{}", upload.id)))
             .json(upload_view(upload, false, rows)))
+    }
+}
+
+/// An upload's body read: what it is for, its payments, the cells that could not be read,
+/// and how its errors point at a payment (`/rows` for CSV, `/payments` for JSON).
+struct Body {
+    target: Target,
+    payments: Vec<Payment>,
+    read_errors: Vec<FieldError>,
+    format: &'static str,
+    pointer: &'static str,
+}
+
+/// Reads a CSV or JSON body (415 for anything else).
+fn read_body(req: &HttpRequest, bytes: &[u8]) -> Result<Body, Problem> {
+    let content_type = hub_platform::http::media_type(req.headers()).unwrap_or_default();
+    match content_type.as_str() {
+        "text/csv" => {
+            let target = csv_target(req)?;
+            let (payments, read_errors) = actuals::read_csv(bytes).map_err(Problem::validation)?;
+            Ok(Body {
+                target,
+                payments,
+                read_errors,
+                format: "csv",
+                pointer: "/rows",
+            })
+        }
+        "application/json" => json_body(parse_json(bytes)?),
+        other => Err(Problem::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "The body must be CSV or JSON",
+        )
+        .with_detail(format!(
+            "send Content-Type: text/csv or application/json (got {other})"
+        ))),
+    }
+}
+
+/// A JSON body: its year and period checked first (a CSV's are query parameters).
+fn json_body(body: ActualsJson) -> Result<Body, Problem> {
+    if !YEARS.contains(&body.year) || !PERIODS.contains(&body.period) {
+        return Err(Problem::validation(
+            [
+                (!YEARS.contains(&body.year))
+                    .then(|| FieldError::new("/year", "range", "a financial year such as 2018")),
+                (!PERIODS.contains(&body.period)).then(|| bad_period("/period")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ));
+    }
+    Ok(Body {
+        payments: actuals::from_json(&body.payments),
+        target: Target {
+            partnership: body.partnership.trim().to_owned(),
+            year: body.year,
+            period: body.period,
+            adjust: body.adjust,
+        },
+        read_errors: Vec::new(),
+        format: "json",
+        pointer: "/payments",
+    })
+}
+
+/// The councils the caller may record payments for: every member for the hosting authority
+/// (its own council first: the default for a line naming none), else its own council.
+fn councils_for(partnership: &'static Partnership, org: &str) -> Vec<&'static str> {
+    if partnership.finance_host == Some(org) {
+        let mut c: Vec<&'static str> = partnership.members.to_vec();
+        c.sort_by_key(|m| *m != org);
+        c
+    } else {
+        partnership
+            .members
+            .iter()
+            .copied()
+            .filter(|m| *m == org)
+            .collect()
+    }
+}
+
+/// What makes an upload the same upload: partnership, year, period, council, format and the
+/// bytes sent.
+fn content_sha256(partnership: &str, body: &Body, org: &str, bytes: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "{partnership}\n{}\n{}\n{org}\n{}\n",
+        body.target.year, body.target.period, body.format
+    ));
+    hasher.update(bytes);
+    format!("{:x}", hasher.finalize())
+}
+
+/// Who sends an upload, and for which councils.
+struct Sender {
+    councils: Vec<&'static str>,
+    sub: String,
+    org: String,
+}
+
+/// Records a new upload's payments whole, or refuses it naming every bad line.
+fn record(
+    conn: &mut DbConnection,
+    partnership: &'static str,
+    body: Body,
+    sha: String,
+    sender: &Sender,
+) -> Result<(UploadRow, Vec<PaymentRow>), DbError> {
+    let Body {
+        target,
+        payments,
+        read_errors,
+        format,
+        pointer,
+    } = body;
+    let fy = FinancialYear(target.year);
+    let budget = budgets::budget_for(conn, partnership, target.year)?.ok_or_else(|| {
+        Problem::conflict(
+            "no-budget",
+            format!(
+                "{partnership} has no budget for {}: set it before recording payments",
+                fy.label()
+            ),
+        )
+    })?;
+    let posted = posted_period(conn, partnership, &target)?;
+    let lines: Vec<String> = budgets::version_for_period(conn, &budget.id, posted)?
+        .map(|v| v.lines.into_iter().map(|l| l.budget_line).collect())
+        .unwrap_or_default();
+    let rules = Rules {
+        budget_lines: &lines,
+        councils: &sender.councils,
+        year: fy,
+        period: target.period,
+        pointer,
+    };
+    let mut errors = read_errors;
+    errors.extend(actuals::check(&payments, &rules));
+    if !errors.is_empty() {
+        return Err(Problem::validation(actuals::by_line(errors)).into());
+    }
+    let upload_id = Uuid::now_v7().to_string();
+    let now = Utc::now().naive_utc();
+    let posting = Posting {
+        partnership,
+        upload_id: &upload_id,
+        target: &target,
+        posted,
+        now,
+    };
+    let (fresh, already) = new_payments(conn, &payments, &sender.councils, &posting, pointer)?;
+    let upload = UploadRow {
+        id: upload_id.clone(),
+        partnership: partnership.to_owned(),
+        year: target.year,
+        requested_period: target.period,
+        posted_period: posted,
+        format: format.to_owned(),
+        content_sha256: sha,
+        rows_read: payments.len() as i32,
+        applied: fresh.len() as i32,
+        already_recorded: already,
+        // At most MAX_ROWS lines of at most Pence::MAX_PAYMENT_LINE: far inside i64.
+        applied_pence: fresh.iter().map(|p| p.amount_pence).sum(),
+        uploaded_by: sender.sub.clone(),
+        uploaded_org: sender.org.clone(),
+        uploaded_at: now,
+    };
+    store::insert_upload(conn, &upload)?;
+    for p in &fresh {
+        store::insert_payment(conn, p)?;
+    }
+    store::add_to_totals(conn, &fresh)?;
+    Ok((upload, fresh))
+}
+
+/// The period an upload is counted in: the one it is for, or for a closed period with
+/// `adjust=true` the next open one (409 `period-closed` without it, `year-closed` with
+/// none open).
+fn posted_period(
+    conn: &mut DbConnection,
+    partnership: &str,
+    target: &Target,
+) -> Result<i32, DbError> {
+    if !periods::is_closed(conn, partnership, target.year, target.period)? {
+        return Ok(target.period);
+    }
+    let fy = FinancialYear(target.year);
+    let next = periods::next_open(conn, partnership, target.year, target.period)?;
+    match (target.adjust, next) {
+        (true, Some(p)) => Ok(p),
+        (true, None) => Err(Problem::conflict(
+            "year-closed",
+            format!(
+                "every period of {} after P{} is closed: there is nowhere to post an adjustment",
+                fy.label(),
+                target.period
+            ),
+        )
+        .into()),
+        (false, next) => Err(Problem::conflict(
+            "period-closed",
+            format!(
+                "P{} of {} is closed: send the payments again with adjust=true to post them to {} as an adjustment",
+                target.period,
+                fy.label(),
+                next.map_or_else(
+                    || "the next open period (there is none)".to_owned(),
+                    |p| format!("P{p}")
+                )
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Where an upload's payments go.
+struct Posting<'a> {
+    partnership: &'a str,
+    upload_id: &'a str,
+    target: &'a Target,
+    posted: i32,
+    now: NaiveDateTime,
+}
+
+/// The payments not recorded before, as rows, and how many were (the same payment sent
+/// again); a payment recorded before that differs is an error naming its line.
+fn new_payments(
+    conn: &mut DbConnection,
+    payments: &[Payment],
+    councils: &[&str],
+    posting: &Posting<'_>,
+    pointer: &str,
+) -> Result<(Vec<PaymentRow>, i32), DbError> {
+    let Posting {
+        partnership,
+        target,
+        posted,
+        ..
+    } = *posting;
+    let mut errors = Vec::new();
+    let mut fresh: Vec<PaymentRow> = Vec::new();
+    let mut already = 0;
+    for p in payments {
+        let council = p.council.clone().unwrap_or_else(|| councils[0].to_owned());
+        match store::payment_by_reference(conn, partnership, &council, &p.payment_reference)? {
+            Some(old) if same(&old, p, target.year) => already += 1,
+            Some(old) => errors.push(FieldError::new(
+                format!("{pointer}/{}/payment_reference", p.line),
+                "conflict",
+                format!(
+                    "payment {} of {council} was recorded before ({} on {} for P{} {}) and differs: correct it with a new payment",
+                    p.payment_reference,
+                    Pence(old.amount_pence),
+                    old.budget_line,
+                    old.period,
+                    FinancialYear(old.year).label()
+                ),
+            )),
+            None => fresh.push(PaymentRow {
+                id: Uuid::now_v7().to_string(),
+                upload_id: posting.upload_id.to_owned(),
+                partnership: partnership.to_owned(),
+                council,
+                year: target.year,
+                period: posted,
+                // The row's own adjustment, else the closed period the upload was for.
+                adjusts_period: p
+                    .adjusts_period
+                    .or((posted != target.period).then_some(target.period)),
+                budget_line: p.budget_line.clone(),
+                amount_pence: p.amount.0,
+                payment_reference: p.payment_reference.clone(),
+                paid_on: p.paid_on,
+                provider_id: p.provider_id.clone(),
+                contract_id: p.contract_id.clone(),
+                line_no: p.line as i32,
+                created_at: posting.now,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok((fresh, already))
+    } else {
+        Err(Problem::validation(errors).into())
     }
 }
 

@@ -16,13 +16,13 @@ use uuid::Uuid;
 
 use super::{FinanceState, query_map, readable, writable};
 use crate::{
+    app::commitments,
     domain::{
         PERIODS, YEARS, bad_period,
         budget::{self, CostingModel, LineAmount, Step},
         partnership_param,
         risk::RiskShare,
     },
-    handlers::commitments,
     store::budgets::{
         self as store, BudgetLineRow, BudgetRow, ContributionRow, FullVersion, VersionRow,
     },

@@ -45,157 +45,184 @@ const FIGURE_HEADERS: [&str; 6] = [
     "variance",
 ];
 
+/// The sheet of the report a view names (`partners`, `detail`, `trend`, `savings`, or the
+/// budget lines).
 fn table(report: &MonitoringReport, view: &str) -> Table {
-    let t = |s: &str| Cell::Text(s.to_owned());
     match view {
-        "partners" => {
-            let mut rows: Vec<Vec<Cell>> = report
+        "partners" => partners_table(report),
+        "detail" => detail_table(report),
+        "trend" => trend_table(report),
+        "savings" => savings_table(report),
+        _ => lines_table(report),
+    }
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_owned())
+}
+
+/// Each partner's contribution, own children's costs and share of the variance, then the
+/// totals and how the variance was met.
+fn partners_table(report: &MonitoringReport) -> Table {
+    let mut rows: Vec<Vec<Cell>> = report
+        .partners
+        .iter()
+        .map(|p| {
+            vec![
+                text(&p.council),
+                text(&p.council_name),
+                Cell::Money(p.contribution_pence),
+                Cell::Money(p.own_children_costs_pence),
+                Cell::Money(p.variance_share_pence),
+            ]
+        })
+        .collect();
+    let s = &report.risk_share.sharing;
+    rows.push(vec![
+        text("total"),
+        text("all partners"),
+        Cell::Money(report.partners.iter().map(|p| p.contribution_pence).sum()),
+        Cell::Money(
+            report
                 .partners
                 .iter()
-                .map(|p| {
-                    vec![
-                        t(&p.council),
-                        t(&p.council_name),
-                        Cell::Money(p.contribution_pence),
-                        Cell::Money(p.own_children_costs_pence),
-                        Cell::Money(p.variance_share_pence),
-                    ]
-                })
-                .collect();
-            let s = &report.risk_share.sharing;
-            rows.push(vec![
-                t("total"),
-                t("all partners"),
-                Cell::Money(report.partners.iter().map(|p| p.contribution_pence).sum()),
-                Cell::Money(
-                    report
-                        .partners
-                        .iter()
-                        .map(|p| p.own_children_costs_pence)
-                        .sum(),
-                ),
-                Cell::Money(s.shared_pence),
-            ]);
-            for (label, v) in [
-                ("variance", s.variance_pence),
-                ("from_risk_pool", s.from_pool_pence),
-                ("unmet", s.unmet_pence),
-            ] {
-                rows.push(vec![
-                    t(label),
-                    t(""),
-                    Cell::Money(0),
-                    Cell::Money(0),
-                    Cell::Money(v),
-                ]);
-            }
-            Table {
-                sheet: "Partners",
-                headers: vec![
-                    "council",
-                    "name",
-                    "contribution",
-                    "own_children_costs",
-                    "variance_share",
-                ],
-                rows,
-            }
-        }
-        "detail" => Table {
-            sheet: "Detail",
-            headers: [vec!["council", "budget_line"], FIGURE_HEADERS.to_vec()].concat(),
-            rows: report
-                .detail
-                .iter()
-                .flat_map(|d| {
-                    d.lines
-                        .iter()
-                        .map(|l| (l.budget_line.as_str(), &l.figures))
-                        .chain(std::iter::once(("total", &d.totals)))
-                        .map(|(line, f)| {
-                            let mut row = vec![t(&d.council), t(line)];
-                            row.extend(figures(f));
-                            row
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-        },
-        "trend" => Table {
-            sheet: "Trend",
-            headers: [
-                vec!["period", "budget_version", "actual_in_period"],
-                FIGURE_HEADERS.to_vec(),
-            ]
-            .concat(),
-            rows: report
-                .trend
-                .iter()
-                .map(|p| {
-                    let mut row = vec![
-                        Cell::Int(p.period.into()),
-                        Cell::Int(p.budget_version.into()),
-                        Cell::Money(p.actual_in_period_pence),
-                    ];
-                    row.extend(figures(&p.figures));
-                    row
-                })
-                .collect(),
-        },
-        "savings" => Table {
-            sheet: "Block savings",
-            headers: vec![
-                "block_contract_id",
-                "provider_id",
-                "beds",
-                "planned_annual_saving",
-                "planned_for_year",
-                "occupied_bed_days_to_date",
-                "void_bed_days_to_date",
-                "realised_saving_to_date",
-                "void_cost_to_date",
-                "net_saving_to_date",
-            ],
-            rows: report
-                .block_savings
-                .iter()
-                .map(|b| {
-                    vec![
-                        t(&b.block_contract_id),
-                        t(&b.provider_id),
-                        Cell::Int(b.beds.into()),
-                        Cell::Money(b.planned_annual_saving_pence),
-                        Cell::Money(b.planned_for_year_pence),
-                        Cell::Int(b.occupied_bed_days_to_date),
-                        Cell::Int(b.void_bed_days_to_date),
-                        Cell::Money(b.realised_saving_to_date_pence),
-                        Cell::Money(b.void_cost_to_date_pence),
-                        Cell::Money(b.net_saving_to_date_pence),
-                    ]
-                })
-                .collect(),
-        },
-        _ => {
-            let mut headers = vec!["budget_line"];
-            headers.extend(FIGURE_HEADERS);
-            let mut rows: Vec<Vec<Cell>> = report
-                .lines
-                .iter()
-                .map(|l| {
-                    let mut row = vec![t(&l.budget_line)];
-                    row.extend(figures(&l.figures));
-                    row
-                })
-                .collect();
-            let mut total = vec![t("total")];
-            total.extend(figures(&report.totals));
-            rows.push(total);
-            Table {
-                sheet: "Budget lines",
-                headers,
-                rows,
-            }
-        }
+                .map(|p| p.own_children_costs_pence)
+                .sum(),
+        ),
+        Cell::Money(s.shared_pence),
+    ]);
+    for (label, v) in [
+        ("variance", s.variance_pence),
+        ("from_risk_pool", s.from_pool_pence),
+        ("unmet", s.unmet_pence),
+    ] {
+        rows.push(vec![
+            text(label),
+            text(""),
+            Cell::Money(0),
+            Cell::Money(0),
+            Cell::Money(v),
+        ]);
+    }
+    Table {
+        sheet: "Partners",
+        headers: vec![
+            "council",
+            "name",
+            "contribution",
+            "own_children_costs",
+            "variance_share",
+        ],
+        rows,
+    }
+}
+
+/// Each partner's figures by budget line, with its total.
+fn detail_table(report: &MonitoringReport) -> Table {
+    Table {
+        sheet: "Detail",
+        headers: [vec!["council", "budget_line"], FIGURE_HEADERS.to_vec()].concat(),
+        rows: report
+            .detail
+            .iter()
+            .flat_map(|d| {
+                d.lines
+                    .iter()
+                    .map(|l| (l.budget_line.as_str(), &l.figures))
+                    .chain(std::iter::once(("total", &d.totals)))
+                    .map(|(line, f)| {
+                        let mut row = vec![text(&d.council), text(line)];
+                        row.extend(figures(f));
+                        row
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    }
+}
+
+/// The figures as at each period so far.
+fn trend_table(report: &MonitoringReport) -> Table {
+    Table {
+        sheet: "Trend",
+        headers: [
+            vec!["period", "budget_version", "actual_in_period"],
+            FIGURE_HEADERS.to_vec(),
+        ]
+        .concat(),
+        rows: report
+            .trend
+            .iter()
+            .map(|p| {
+                let mut row = vec![
+                    Cell::Int(p.period.into()),
+                    Cell::Int(p.budget_version.into()),
+                    Cell::Money(p.actual_in_period_pence),
+                ];
+                row.extend(figures(&p.figures));
+                row
+            })
+            .collect(),
+    }
+}
+
+/// Each block contract's planned and realised saving.
+fn savings_table(report: &MonitoringReport) -> Table {
+    Table {
+        sheet: "Block savings",
+        headers: vec![
+            "block_contract_id",
+            "provider_id",
+            "beds",
+            "planned_annual_saving",
+            "planned_for_year",
+            "occupied_bed_days_to_date",
+            "void_bed_days_to_date",
+            "realised_saving_to_date",
+            "void_cost_to_date",
+            "net_saving_to_date",
+        ],
+        rows: report
+            .block_savings
+            .iter()
+            .map(|b| {
+                vec![
+                    text(&b.block_contract_id),
+                    text(&b.provider_id),
+                    Cell::Int(b.beds.into()),
+                    Cell::Money(b.planned_annual_saving_pence),
+                    Cell::Money(b.planned_for_year_pence),
+                    Cell::Int(b.occupied_bed_days_to_date),
+                    Cell::Int(b.void_bed_days_to_date),
+                    Cell::Money(b.realised_saving_to_date_pence),
+                    Cell::Money(b.void_cost_to_date_pence),
+                    Cell::Money(b.net_saving_to_date_pence),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The consolidated figures by budget line, with the total.
+fn lines_table(report: &MonitoringReport) -> Table {
+    let mut headers = vec!["budget_line"];
+    headers.extend(FIGURE_HEADERS);
+    let mut rows: Vec<Vec<Cell>> = report
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![text(&l.budget_line)];
+            row.extend(figures(&l.figures));
+            row
+        })
+        .collect();
+    let mut total = vec![text("total")];
+    total.extend(figures(&report.totals));
+    rows.push(total);
+    Table {
+        sheet: "Budget lines",
+        headers,
+        rows,
     }
 }
 

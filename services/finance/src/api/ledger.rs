@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{FinanceState, query_map, readable, sees_all};
 use crate::{
-    domain::{LedgerQuery, totals_by_period},
-    handlers::commitments,
+    app::commitments,
+    domain::{Attribution, LedgerQuery, totals_by_period},
     store::{self, CommitmentRow},
 };
 
@@ -90,9 +90,9 @@ impl From<CommitmentRow> for LedgerLine {
             id: r.id,
             partnership: r.partnership,
             council: r.council,
-            attribution: r.attribution,
+            attribution: r.attribution.to_string(),
             budget_line: r.budget_line,
-            source_kind: r.source_kind,
+            source_kind: r.source_kind.to_string(),
             source_id: r.source_id,
             contract_id: r.contract_id,
             bed: r.bed,
@@ -192,7 +192,7 @@ pub async fn ledger(
     let total_lines = rows.len();
     let lines: Vec<LedgerLine> = rows
         .into_iter()
-        .filter(|r| all || r.council == who.org || r.attribution != "child")
+        .filter(|r| all || r.council == who.org || r.attribution != Attribution::Child)
         .map(LedgerLine::from)
         .collect();
     Ok(HttpResponse::Ok().json(Ledger {

@@ -2,12 +2,14 @@
 //! period, as JSON, CSV (one view a file) or an XLSX workbook (one sheet a view); and
 //! `/v1/monitoring/drill`: the ledger lines and payments behind any figure.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     calendar::FinancialYear,
-    db::DbConnection,
+    db::{DbConnection, DbError},
     directory::{self, Partnership},
 };
 use serde::Serialize;
@@ -18,7 +20,7 @@ use super::{
 };
 use crate::{
     domain::{
-        LedgerQuery, PERIODS,
+        Attribution, LedgerQuery, PERIODS,
         monitoring::{
             self, Accrual, BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures,
             PartnerDetail, PaymentSum, Scope, TrendPoint,
@@ -26,6 +28,8 @@ use crate::{
         risk::{RiskShare, Sharing},
     },
     store::{
+        CommitmentRow,
+        actuals::PaymentRow,
         budgets::{self, BudgetRow, FullVersion},
         reports,
     },
@@ -119,7 +123,7 @@ pub struct MonitoringReport {
 }
 
 fn int_param(
-    q: &std::collections::HashMap<String, String>,
+    q: &HashMap<String, String>,
     name: &str,
     range: std::ops::RangeInclusive<i32>,
     errors: &mut Vec<FieldError>,
@@ -150,12 +154,7 @@ fn int_param(
 }
 
 /// A checked monitoring request: its query, partnership, year and period.
-type Target = (
-    std::collections::HashMap<String, String>,
-    &'static Partnership,
-    i32,
-    i32,
-);
+type Target = (HashMap<String, String>, &'static Partnership, i32, i32);
 
 /// The partnership, year and period of a monitoring request, checked.
 fn target(req: &HttpRequest, who: &Principal) -> Result<Target, Problem> {
@@ -255,7 +254,49 @@ pub(crate) async fn build(
                 format!("{code} has no budget for {}", FinancialYear(year).label()),
             )
         })?;
-    let figures: Vec<BudgetFigures> = versions
+    let figures = budget_figures(&versions)?;
+    let report = monitoring::report(&Inputs {
+        period,
+        budgets: &figures,
+        members: partnership.members,
+        pool: code,
+        commitments: &commitments,
+        payments: &payments,
+    })
+    .map_err(out_of_range)?;
+    let fy = FinancialYear(year);
+    let all = sees_all(partnership, &who.org);
+    let current = &figures[(period - 1) as usize];
+    let block_savings = block_savings(blocks, fy);
+    Ok(MonitoringReport {
+        partnership: code.to_owned(),
+        year,
+        year_label: fy.label(),
+        period,
+        as_at: fy.period(period as u32).1,
+        budget_id: budget.id,
+        budget_version: current.version,
+        lines: report.lines,
+        totals: report.totals,
+        partners: report.partners.into_iter().map(partner_row).collect(),
+        risk_share: RiskShareView {
+            agreement: current.risk_share.clone(),
+            sharing: report.sharing,
+        },
+        detail: report
+            .details
+            .into_iter()
+            .filter(|d| all || d.council == who.org || d.council == code)
+            .collect(),
+        block_savings,
+        trend: report.trend,
+        drill: format!("/v1/monitoring/drill?partnership={code}&year={year}&period={period}"),
+    })
+}
+
+/// Each period's budget version as the report's rules read it.
+fn budget_figures(versions: &[FullVersion]) -> Result<Vec<BudgetFigures>, Problem> {
+    versions
         .iter()
         .map(|v| {
             Ok(BudgetFigures {
@@ -274,21 +315,14 @@ pub(crate) async fn build(
                     .map_err(anyhow::Error::from)?,
             })
         })
-        .collect::<Result<_, Problem>>()?;
-    let report = monitoring::report(&Inputs {
-        period,
-        budgets: &figures,
-        members: partnership.members,
-        pool: code,
-        commitments: &commitments,
-        payments: &payments,
-    })
-    .map_err(out_of_range)?;
-    let fy = FinancialYear(year);
-    let all = sees_all(partnership, &who.org);
-    let current = &figures[(period - 1) as usize];
+        .collect()
+}
+
+/// Each block contract's planned saving for the year and what it has realised, and cost in
+/// void beds, to the period.
+fn block_savings(blocks: Vec<reports::BlockDays>, fy: FinancialYear) -> Vec<BlockSavings> {
     let (year_start, year_end) = (fy.start(), fy.end());
-    let block_savings = blocks
+    blocks
         .into_iter()
         .map(|b| {
             let diff = Pence(b.spot_weekly_rate_pence - b.block_weekly_rate_pence);
@@ -311,42 +345,19 @@ pub(crate) async fn build(
                 planned_annual_saving_pence: b.planned_annual_saving_pence,
             }
         })
-        .collect();
-    Ok(MonitoringReport {
-        partnership: code.to_owned(),
-        year,
-        year_label: fy.label(),
-        period,
-        as_at: fy.period(period as u32).1,
-        budget_id: budget.id,
-        budget_version: current.version,
-        lines: report.lines,
-        totals: report.totals,
-        partners: report
-            .partners
-            .into_iter()
-            .map(|p| PartnerRow {
-                council_name: directory::council(&p.council)
-                    .map_or_else(String::new, |c| c.name.to_owned()),
-                council: p.council,
-                contribution_pence: p.contribution_pence,
-                own_children_costs_pence: p.own_children_costs_pence,
-                variance_share_pence: p.variance_share_pence,
-            })
-            .collect(),
-        risk_share: RiskShareView {
-            agreement: current.risk_share.clone(),
-            sharing: report.sharing,
-        },
-        detail: report
-            .details
-            .into_iter()
-            .filter(|d| all || d.council == who.org || d.council == code)
-            .collect(),
-        block_savings,
-        trend: report.trend,
-        drill: format!("/v1/monitoring/drill?partnership={code}&year={year}&period={period}"),
-    })
+        .collect()
+}
+
+/// A partner's figures, with its council's name.
+fn partner_row(p: monitoring::PartnerFigures) -> PartnerRow {
+    PartnerRow {
+        council_name: directory::council(&p.council)
+            .map_or_else(String::new, |c| c.name.to_owned()),
+        council: p.council,
+        contribution_pence: p.contribution_pence,
+        own_children_costs_pence: p.own_children_costs_pence,
+        variance_share_pence: p.variance_share_pence,
+    }
 }
 
 /// A figure beyond what pence can hold: refused with the reason, never wrapped.
@@ -474,43 +485,12 @@ pub async fn drill(
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let (q, partnership, year, period) = target(&req, &who)?;
-    let measure = q
-        .get("measure")
-        .map(|m| m.trim().to_owned())
-        .unwrap_or_default();
-    if ![
-        "actual",
-        "accrued",
-        "committed",
-        "forecast",
-        "own_children_costs",
-    ]
-    .contains(&measure.as_str())
-    {
-        return Err(Problem::invalid(
-            "measure",
-            "one_of",
-            "measure is actual, accrued, committed, forecast or own_children_costs",
-        ));
-    }
+    let measure = drill_measure(&q)?;
     let budget_line = q
         .get("budget_line")
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty());
-    let all = sees_all(partnership, &who.org);
-    let council = match q
-        .get("council")
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-    {
-        // The partnership's own detail (contracts let for all partners) is every member's.
-        Some(c) if (all && partnership.has_member(&c)) || c == who.org || c == partnership.code => {
-            Some(c)
-        }
-        Some(_) => return Err(Problem::not_found("partner detail")),
-        None if all => None,
-        None => Some(who.org.clone()),
-    };
+    let council = drill_council(&q, partnership, &who.org)?;
     if measure == "own_children_costs" && council.is_none() {
         return Err(Problem::invalid(
             "council",
@@ -523,37 +503,7 @@ pub async fn drill(
     let (lines, payments, matching) = state
         .store
         .db
-        .run(move |conn| {
-            let (l, c) = (l.as_deref(), c.as_deref());
-            let lines = match m.as_str() {
-                "committed" if period < 12 => {
-                    reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
-                }
-                "accrued" => reports::lines_behind(conn, code, year, 1..=period, l, c, None)?,
-                "forecast" => reports::lines_behind(conn, code, year, PERIODS, l, c, None)?,
-                "own_children_costs" => {
-                    reports::lines_behind(conn, code, year, PERIODS, l, c, Some("child"))?
-                }
-                _ => Vec::new(),
-            };
-            let payments = match m.as_str() {
-                "actual" | "accrued" | "forecast" => {
-                    reports::payments_behind(conn, code, year, 1..=period, l, c)?
-                }
-                _ => Vec::new(),
-            };
-            // The partnership's own accrued is matched against what partners paid on its
-            // lines beyond their own costs (as in the report): read the lines' other rows.
-            let matching = if c == Some(code) && matches!(m.as_str(), "accrued" | "forecast") {
-                Some((
-                    reports::lines_behind(conn, code, year, 1..=period, l, None, None)?,
-                    reports::payments_behind(conn, code, year, 1..=period, l, None)?,
-                ))
-            } else {
-                None
-            };
-            Ok((lines, payments, matching))
-        })
+        .run(move |conn| rows_behind(conn, (code, year, period), &m, l.as_deref(), c.as_deref()))
         .await?;
     let (accrual_lines, accrual_payments, scope) = match &matching {
         Some((l, p)) => (l.as_slice(), p.as_slice(), Some(code)),
@@ -581,6 +531,103 @@ pub async fn drill(
     }))
 }
 
+/// The measure drilled into (422 for one the report does not have).
+fn drill_measure(q: &HashMap<String, String>) -> Result<String, Problem> {
+    let measure = q
+        .get("measure")
+        .map(|m| m.trim().to_owned())
+        .unwrap_or_default();
+    if [
+        "actual",
+        "accrued",
+        "committed",
+        "forecast",
+        "own_children_costs",
+    ]
+    .contains(&measure.as_str())
+    {
+        Ok(measure)
+    } else {
+        Err(Problem::invalid(
+            "measure",
+            "one_of",
+            "measure is actual, accrued, committed, forecast or own_children_costs",
+        ))
+    }
+}
+
+/// Whose figure is drilled into: a council the caller may see the detail of (404 for
+/// another partner's), or `None` for the consolidated figure (those who see all only; a
+/// partner gets its own).
+fn drill_council(
+    q: &HashMap<String, String>,
+    partnership: &Partnership,
+    org: &str,
+) -> Result<Option<String>, Problem> {
+    let all = sees_all(partnership, org);
+    match q
+        .get("council")
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+    {
+        // The partnership's own detail (contracts let for all partners) is every member's.
+        Some(c) if (all && partnership.has_member(&c)) || c == org || c == partnership.code => {
+            Ok(Some(c))
+        }
+        Some(_) => Err(Problem::not_found("partner detail")),
+        None if all => Ok(None),
+        None => Ok(Some(org.to_owned())),
+    }
+}
+
+/// The lines and payments behind a figure, and for the partnership's own accrued the rows
+/// they are matched against.
+type Behind = (
+    Vec<CommitmentRow>,
+    Vec<PaymentRow>,
+    Option<(Vec<CommitmentRow>, Vec<PaymentRow>)>,
+);
+
+/// The ledger lines and payments behind a measure of a partnership's year `(code, year,
+/// period)`, of budget line `l` and council `c` if given; for the partnership's own accrued
+/// also every council's rows of its lines, to match as the report does.
+fn rows_behind(
+    conn: &mut DbConnection,
+    (code, year, period): (&str, i32, i32),
+    m: &str,
+    l: Option<&str>,
+    c: Option<&str>,
+) -> Result<Behind, DbError> {
+    let lines = match m {
+        "committed" if period < 12 => {
+            reports::lines_behind(conn, code, year, period + 1..=12, l, c, None)?
+        }
+        "accrued" => reports::lines_behind(conn, code, year, 1..=period, l, c, None)?,
+        "forecast" => reports::lines_behind(conn, code, year, PERIODS, l, c, None)?,
+        "own_children_costs" => {
+            reports::lines_behind(conn, code, year, PERIODS, l, c, Some(Attribution::Child))?
+        }
+        _ => Vec::new(),
+    };
+    let payments = match m {
+        "actual" | "accrued" | "forecast" => {
+            reports::payments_behind(conn, code, year, 1..=period, l, c)?
+        }
+        _ => Vec::new(),
+    };
+    // The partnership's own accrued is matched against what partners paid on its
+    // lines beyond their own costs (as in the report): read the lines' other rows.
+    let matching = if c == Some(code) && matches!(m, "accrued" | "forecast") {
+        Some((
+            reports::lines_behind(conn, code, year, 1..=period, l, None, None)?,
+            reports::payments_behind(conn, code, year, 1..=period, l, None)?,
+        ))
+    } else {
+        None
+    };
+    Ok((lines, payments, matching))
+}
+
 /// A drilled figure's total from the rows behind it, by the report's own rules (the accrued
 /// part through [`monitoring::ToDate::accruals`], with the partnership's own lines matched
 /// as in the report: [`monitoring::ToDate::pooled`]), summed in `i128` and checked. The
@@ -590,13 +637,9 @@ fn drill_total(
     pool: &str,
     measure: &str,
     period: i32,
-    lines: &[crate::store::CommitmentRow],
-    payments: &[crate::store::actuals::PaymentRow],
-    accrual_rows: (
-        &[crate::store::CommitmentRow],
-        &[crate::store::actuals::PaymentRow],
-        Option<&str>,
-    ),
+    lines: &[CommitmentRow],
+    payments: &[PaymentRow],
+    accrual_rows: (&[CommitmentRow], &[PaymentRow], Option<&str>),
 ) -> Result<(i64, Vec<Accrual>), Problem> {
     let (accrual_lines, accrual_payments, council) = accrual_rows;
     let paid: i128 = payments.iter().map(|p| i128::from(p.amount_pence)).sum();
@@ -612,7 +655,7 @@ fn drill_total(
                 period: l.period,
                 budget_line: l.budget_line.clone(),
                 council: l.council.clone(),
-                attribution: l.attribution.clone(),
+                attribution: l.attribution,
                 amount: Pence(l.amount_pence),
             })
             .collect();

@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{ExecuteCopyFromDsl, PgConnection};
 
 use super::{Counts, Ledger, Source, Upload};
+use crate::domain::ledger::{Attribution, BedStatus, SourceKind};
 use crate::{
     domain::ledger::BedChange,
     schema,
@@ -74,7 +75,8 @@ macro_rules! display_field {
         }
     )*};
 }
-display_field!(i32, i64, NaiveDate);
+// The codes are snake_case words: nothing in them needs escaping.
+display_field!(i32, i64, NaiveDate, Attribution, SourceKind, BedStatus);
 
 impl Field for NaiveDateTime {
     fn put(&self, buf: &mut Vec<u8>) {
@@ -403,8 +405,8 @@ fn blocks(
         );
         for e in &b.events {
             let (state, council) = match &e.change {
-                BedChange::Filled { council } => ("filled", Some(council)),
-                BedChange::Void { holder } => ("void", holder.as_ref()),
+                BedChange::Filled { council } => (BedStatus::Filled, Some(council)),
+                BedChange::Void { holder } => (BedStatus::Void, holder.as_ref()),
             };
             put_bed_event(
                 &mut beds,

@@ -143,6 +143,34 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(bytes);
+    let index = columns(&mut reader)?;
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        if out.len() >= MAX_ROWS {
+            errors.push(FieldError::new(
+                "/rows",
+                "max",
+                format!("at most {MAX_ROWS} payments an upload"),
+            ));
+            break;
+        }
+        match record {
+            Ok(record) => out.extend(read_row(line, &record, &index, &mut errors)),
+            Err(e) => errors.push(FieldError::new(
+                format!("/rows/{line}"),
+                "format",
+                format!("line {line}: {e}"),
+            )),
+        }
+    }
+    Ok((out, errors))
+}
+
+/// The header line: each column's index, or every fault of the header (an unknown or
+/// repeated column, a required one missing).
+fn columns(reader: &mut csv::Reader<&[u8]>) -> Result<HashMap<String, usize>, Vec<FieldError>> {
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h
             .iter()
@@ -157,8 +185,8 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
         }
     };
     let mut errors = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (i, h) in headers.into_iter().enumerate() {
         if !REQUIRED_COLUMNS.contains(&h.as_str()) && !OPTIONAL_COLUMNS.contains(&h.as_str()) {
             errors.push(FieldError::new(
                 format!("/rows/1/{h}"),
@@ -169,7 +197,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
                     OPTIONAL_COLUMNS.join(", ")
                 ),
             ));
-        } else if index.insert(h.as_str(), i).is_some() {
+        } else if index.insert(h.clone(), i).is_some() {
             errors.push(FieldError::new(
                 format!("/rows/1/{h}"),
                 "unique",
@@ -186,92 +214,69 @@ pub fn read_csv(bytes: &[u8]) -> Result<ReadCsv, Vec<FieldError>> {
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(index)
+    } else {
+        Err(errors)
     }
-    let mut out = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        if out.len() >= MAX_ROWS {
-            errors.push(FieldError::new(
-                "/rows",
-                "max",
-                format!("at most {MAX_ROWS} payments an upload"),
-            ));
-            break;
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
+}
+
+/// One payment line, or none with an error for each cell that cannot be read.
+fn read_row(
+    line: usize,
+    record: &csv::StringRecord,
+    index: &HashMap<String, usize>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Payment> {
+    let cell = |c: &str| index.get(c).and_then(|i| record.get(*i));
+    let at = |c: &str| format!("/rows/{line}/{c}");
+    let paid_on = cell("paid_on").and_then(parse_date);
+    if paid_on.is_none() {
+        errors.push(FieldError::new(
+            at("paid_on"),
+            "format",
+            format!(
+                "line {line}: `{}` is not a date such as 2018-06-30 or 30/06/2018",
+                cell("paid_on").unwrap_or("")
+            ),
+        ));
+    }
+    let amount = cell("amount").and_then(parse_pounds);
+    if amount.is_none() {
+        errors.push(FieldError::new(
+            at("amount"),
+            "format",
+            format!(
+                "line {line}: `{}` is not an amount in pounds such as 1234.56 (at most two decimals)",
+                cell("amount").unwrap_or("")
+            ),
+        ));
+    }
+    let adjusts_period = match optional(cell("adjusts_period")) {
+        None => Some(None),
+        Some(s) => match s.parse::<i32>() {
+            Ok(p) => Some(Some(p)),
+            Err(_) => {
                 errors.push(FieldError::new(
-                    format!("/rows/{line}"),
+                    at("adjusts_period"),
                     "format",
-                    format!("line {line}: {e}"),
-                ));
-                continue;
-            }
-        };
-        let cell = |c: &str| index.get(c).and_then(|i| record.get(*i));
-        let at = |c: &str| format!("/rows/{line}/{c}");
-        let paid_on = match cell("paid_on").and_then(parse_date) {
-            Some(d) => Some(d),
-            None => {
-                errors.push(FieldError::new(
-                    at("paid_on"),
-                    "format",
-                    format!(
-                        "line {line}: `{}` is not a date such as 2018-06-30 or 30/06/2018",
-                        cell("paid_on").unwrap_or("")
-                    ),
+                    format!("line {line}: `{s}` is not a period 1 (April) to 12 (March)"),
                 ));
                 None
             }
-        };
-        let amount = match cell("amount").and_then(parse_pounds) {
-            Some(a) => Some(a),
-            None => {
-                errors.push(FieldError::new(
-                    at("amount"),
-                    "format",
-                    format!(
-                        "line {line}: `{}` is not an amount in pounds such as 1234.56 (at most two decimals)",
-                        cell("amount").unwrap_or("")
-                    ),
-                ));
-                None
-            }
-        };
-        let adjusts_period = match optional(cell("adjusts_period")) {
-            None => Some(None),
-            Some(s) => match s.parse::<i32>() {
-                Ok(p) => Some(Some(p)),
-                Err(_) => {
-                    errors.push(FieldError::new(
-                        at("adjusts_period"),
-                        "format",
-                        format!("line {line}: `{s}` is not a period 1 (April) to 12 (March)"),
-                    ));
-                    None
-                }
-            },
-        };
-        if let (Some(paid_on), Some(amount), Some(adjusts_period)) =
-            (paid_on, amount, adjusts_period)
-        {
-            out.push(Payment {
-                line,
-                payment_reference: cell("payment_reference").unwrap_or("").trim().to_owned(),
-                paid_on,
-                budget_line: cell("budget_line").unwrap_or("").trim().to_owned(),
-                amount,
-                council: optional(cell("council")),
-                provider_id: optional(cell("provider_id")),
-                contract_id: optional(cell("contract_id")),
-                adjusts_period,
-            });
-        }
-    }
-    Ok((out, errors))
+        },
+    };
+    Some(Payment {
+        line,
+        payment_reference: cell("payment_reference").unwrap_or("").trim().to_owned(),
+        paid_on: paid_on?,
+        budget_line: cell("budget_line").unwrap_or("").trim().to_owned(),
+        amount: amount?,
+        council: optional(cell("council")),
+        provider_id: optional(cell("provider_id")),
+        contract_id: optional(cell("contract_id")),
+        adjusts_period: adjusts_period?,
+    })
 }
 
 /// Orders errors by the line (or index) their field names, keeping their order within it.
@@ -382,63 +387,17 @@ pub fn check(payments: &[Payment], rules: &Rules<'_>) -> Vec<FieldError> {
     let csv = rules.pointer == "/rows";
     let mut seen: HashSet<(String, &str)> = HashSet::new();
     for p in payments {
-        let (line, amount_field) = (p.line, if csv { "amount" } else { "amount_pence" });
+        let line = p.line;
         let at = |c: &str| format!("{}/{line}/{c}", rules.pointer);
         let label = if csv {
             format!("line {line}")
         } else {
             format!("payment {line}")
         };
-        if !is_reference(&p.payment_reference) {
-            errors.push(FieldError::new(
-                at("payment_reference"),
-                "format",
-                format!("{label}: a payment reference is 1 to 64 letters, digits or - _ / ."),
-            ));
-        }
-        if !rules.budget_lines.contains(&p.budget_line) {
-            errors.push(FieldError::new(
-                at("budget_line"),
-                "one_of",
-                format!(
-                    "{label}: `{}` is not a line of the budget; the lines are {}",
-                    p.budget_line,
-                    rules.budget_lines.join(", ")
-                ),
-            ));
-        }
-        if let Err(mut e) = p.amount.check_range(
-            &at(amount_field),
-            Pence(-Pence::MAX_PAYMENT_LINE.0),
-            Pence::MAX_PAYMENT_LINE,
-        ) {
-            e.message = format!("{label}: a payment line {}", e.message);
-            errors.push(e);
-        }
+        check_fields(p, rules, &label, &at, &mut errors);
         errors.extend(in_period(p, rules, &label, &at));
         let council = p.council.as_deref().unwrap_or(rules.councils[0]);
-        if !rules.councils.contains(&council) {
-            errors.push(FieldError::new(
-                at("council"),
-                "one_of",
-                format!(
-                    "{label}: payments here may be recorded for {} only",
-                    rules.councils.join(", ")
-                ),
-            ));
-        }
-        for (field, value) in [
-            ("provider_id", &p.provider_id),
-            ("contract_id", &p.contract_id),
-        ] {
-            if value.as_ref().is_some_and(|v| v.len() > 64) {
-                errors.push(FieldError::new(
-                    at(field),
-                    "max_length",
-                    format!("{label}: at most 64 characters"),
-                ));
-            }
-        }
+        check_council_and_ids(p, council, rules, &label, &at, &mut errors);
         if is_reference(&p.payment_reference)
             && !seen.insert((p.payment_reference.clone(), council))
         {
@@ -453,6 +412,82 @@ pub fn check(payments: &[Payment], rules: &Rules<'_>) -> Vec<FieldError> {
         }
     }
     errors
+}
+
+/// A payment's reference, budget line and amount (at most `Pence::MAX_PAYMENT_LINE` either
+/// way).
+fn check_fields(
+    p: &Payment,
+    rules: &Rules<'_>,
+    label: &str,
+    at: &dyn Fn(&str) -> String,
+    errors: &mut Vec<FieldError>,
+) {
+    if !is_reference(&p.payment_reference) {
+        errors.push(FieldError::new(
+            at("payment_reference"),
+            "format",
+            format!("{label}: a payment reference is 1 to 64 letters, digits or - _ / ."),
+        ));
+    }
+    if !rules.budget_lines.contains(&p.budget_line) {
+        errors.push(FieldError::new(
+            at("budget_line"),
+            "one_of",
+            format!(
+                "{label}: `{}` is not a line of the budget; the lines are {}",
+                p.budget_line,
+                rules.budget_lines.join(", ")
+            ),
+        ));
+    }
+    let amount_field = if rules.pointer == "/rows" {
+        "amount"
+    } else {
+        "amount_pence"
+    };
+    if let Err(mut e) = p.amount.check_range(
+        &at(amount_field),
+        Pence(-Pence::MAX_PAYMENT_LINE.0),
+        Pence::MAX_PAYMENT_LINE,
+    ) {
+        e.message = format!("{label}: a payment line {}", e.message);
+        errors.push(e);
+    }
+}
+
+/// The council a payment is for (one the uploader may record for) and the provider and
+/// contract it names (at most 64 characters each).
+fn check_council_and_ids(
+    p: &Payment,
+    council: &str,
+    rules: &Rules<'_>,
+    label: &str,
+    at: &dyn Fn(&str) -> String,
+    errors: &mut Vec<FieldError>,
+) {
+    if !rules.councils.contains(&council) {
+        errors.push(FieldError::new(
+            at("council"),
+            "one_of",
+            format!(
+                "{label}: payments here may be recorded for {} only",
+                rules.councils.join(", ")
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("provider_id", &p.provider_id),
+        ("contract_id", &p.contract_id),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > 64) {
+            errors.push(FieldError::new(
+                at(field),
+                "max_length",
+                format!("{label}: at most 64 characters"),
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

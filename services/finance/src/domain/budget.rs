@@ -332,89 +332,123 @@ pub fn validate_model(
         }
         CostingModel::Activity { measure, values }
         | CostingModel::Population { measure, values } => {
-            if measure.trim().is_empty() {
-                errors.push(FieldError::new(
-                    format!("{pointer}/measure"),
-                    "required",
-                    "name what is counted, e.g. children_placed_2016_17",
-                ));
-            }
-            let at = format!("{pointer}/values");
-            members_named(values, partnership, &at, &mut errors);
-            if values.values().all(|v| *v == 0) {
-                errors.push(FieldError::new(
-                    at,
-                    "sum",
-                    "at least one partner must have some of the measure",
-                ));
-            }
+            validate_measure(measure, values, partnership, pointer, &mut errors);
         }
         CostingModel::Equal {} => {}
         CostingModel::Blend { parts } => {
-            if parts.len() < 2 {
-                errors.push(FieldError::new(
-                    format!("{pointer}/parts"),
-                    "min",
-                    "a blend has at least two parts",
-                ));
-            }
-            let sum: i64 = parts.iter().map(|p| p.share_bp).sum();
-            if sum != WHOLE_BP {
-                errors.push(FieldError::new(
-                    format!("{pointer}/parts"),
-                    "sum",
-                    format!(
-                        "the parts' shares add up to {} bp, not 10,000 bp (100%)",
-                        grouped(sum)
-                    ),
-                ));
-            }
-            let amounts = if sum == WHOLE_BP && parts.iter().all(|p| p.share_bp >= 0) {
-                total.split(&parts.iter().map(|p| p.share_bp).collect::<Vec<_>>())
-            } else {
-                vec![Pence::ZERO; parts.len()]
-            };
-            let mut names = std::collections::HashSet::new();
-            for (i, p) in parts.iter().enumerate() {
-                let at = format!("{pointer}/parts/{i}");
-                if !crate::domain::is_code(&p.name) {
-                    errors.push(FieldError::new(
-                        format!("{at}/name"),
-                        "format",
-                        "a part's name is a code such as base or activity",
-                    ));
-                } else if !names.insert(p.name.as_str()) {
-                    errors.push(FieldError::new(
-                        format!("{at}/name"),
-                        "unique",
-                        "each part's name once",
-                    ));
-                }
-                if !(0..=WHOLE_BP).contains(&p.share_bp) {
-                    errors.push(FieldError::new(
-                        format!("{at}/share_bp"),
-                        "range",
-                        "a part's share is 0 to 10,000 bp",
-                    ));
-                }
-                if matches!(p.model, CostingModel::Blend { .. }) {
-                    errors.push(FieldError::new(
-                        format!("{at}/model/method"),
-                        "one_of",
-                        "a part is split by fixed_percentages, fixed_sums, activity, population or equal, not another blend",
-                    ));
-                } else {
-                    errors.extend(validate_model(
-                        &p.model,
-                        partnership,
-                        amounts[i],
-                        &format!("{at}/model"),
-                    ));
-                }
-            }
+            validate_blend(parts, partnership, total, pointer, &mut errors)
         }
     }
     errors
+}
+
+/// An activity or population model: a named measure some partner has some of.
+fn validate_measure(
+    measure: &str,
+    values: &BTreeMap<String, i64>,
+    partnership: &Partnership,
+    pointer: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if measure.trim().is_empty() {
+        errors.push(FieldError::new(
+            format!("{pointer}/measure"),
+            "required",
+            "name what is counted, e.g. children_placed_2016_17",
+        ));
+    }
+    let at = format!("{pointer}/values");
+    members_named(values, partnership, &at, errors);
+    if values.values().all(|v| *v == 0) {
+        errors.push(FieldError::new(
+            at,
+            "sum",
+            "at least one partner must have some of the measure",
+        ));
+    }
+}
+
+/// A blend: two parts or more whose shares make 100%, each part checked against the amount
+/// its share of `total` comes to.
+fn validate_blend(
+    parts: &[BlendPart],
+    partnership: &Partnership,
+    total: Pence,
+    pointer: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if parts.len() < 2 {
+        errors.push(FieldError::new(
+            format!("{pointer}/parts"),
+            "min",
+            "a blend has at least two parts",
+        ));
+    }
+    let sum: i64 = parts.iter().map(|p| p.share_bp).sum();
+    if sum != WHOLE_BP {
+        errors.push(FieldError::new(
+            format!("{pointer}/parts"),
+            "sum",
+            format!(
+                "the parts' shares add up to {} bp, not 10,000 bp (100%)",
+                grouped(sum)
+            ),
+        ));
+    }
+    let amounts = if sum == WHOLE_BP && parts.iter().all(|p| p.share_bp >= 0) {
+        total.split(&parts.iter().map(|p| p.share_bp).collect::<Vec<_>>())
+    } else {
+        vec![Pence::ZERO; parts.len()]
+    };
+    let mut names = std::collections::HashSet::new();
+    for (i, p) in parts.iter().enumerate() {
+        let at = format!("{pointer}/parts/{i}");
+        if !crate::domain::is_code(&p.name) {
+            errors.push(FieldError::new(
+                format!("{at}/name"),
+                "format",
+                "a part's name is a code such as base or activity",
+            ));
+        } else if !names.insert(p.name.as_str()) {
+            errors.push(FieldError::new(
+                format!("{at}/name"),
+                "unique",
+                "each part's name once",
+            ));
+        }
+        validate_part(p, partnership, amounts[i], &at, errors);
+    }
+}
+
+/// A blend's part: a share of 0–100% split by any model but another blend.
+fn validate_part(
+    part: &BlendPart,
+    partnership: &Partnership,
+    amount: Pence,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if !(0..=WHOLE_BP).contains(&part.share_bp) {
+        errors.push(FieldError::new(
+            format!("{at}/share_bp"),
+            "range",
+            "a part's share is 0 to 10,000 bp",
+        ));
+    }
+    if matches!(part.model, CostingModel::Blend { .. }) {
+        errors.push(FieldError::new(
+            format!("{at}/model/method"),
+            "one_of",
+            "a part is split by fixed_percentages, fixed_sums, activity, population or equal, not another blend",
+        ));
+    } else {
+        errors.extend(validate_model(
+            &part.model,
+            partnership,
+            amount,
+            &format!("{at}/model"),
+        ));
+    }
 }
 
 /// The rules budget lines must keep (under `pointer`, e.g. `/lines`).

@@ -38,26 +38,44 @@ use hub_platform::{
     calendar::{FinancialYear, days_by_period},
 };
 
-/// What a commitment line commits money for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a commitment line commits money for (stored and shown as its snake_case code, e.g.
+/// `block_bed`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SourceKind {
     Placement,
     BlockBed,
     ServiceContract,
 }
+hub_platform::sql_text!(SourceKind);
 
-impl SourceKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Placement => "placement",
-            Self::BlockBed => "block_bed",
-            Self::ServiceContract => "service_contract",
-        }
-    }
-}
-
-/// Whose money a line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Whose money a line is (stored and shown as `child`, `void` or `pooled`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Attribution {
     /// The council's own child (a placement, or a block bed the child is in).
     Child,
@@ -66,23 +84,28 @@ pub enum Attribution {
     /// A service contract for all partners: the partnership's.
     Pooled,
 }
+hub_platform::sql_text!(Attribution);
 
-impl Attribution {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Child => "child",
-            Self::Void => "void",
-            Self::Pooled => "pooled",
-        }
-    }
-
-    /// The attribution a [`code`](Self::code) names.
-    pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Child, Self::Void, Self::Pooled]
-            .into_iter()
-            .find(|a| a.code() == code)
-    }
+/// What a bed is from a day on, as a bed event records it (`filled` or `void`); who it is
+/// filled by or held for is kept beside it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::Display,
+    strum::EnumString,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum BedStatus {
+    Filled,
+    Void,
 }
+hub_platform::sql_text!(BedStatus);
 
 /// The budget line placements and block beds are charged to.
 pub const PLACEMENTS_LINE: &str = "placements";

@@ -37,7 +37,10 @@ use hub_platform::Pence;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::risk::{Basis, RiskShare, Sharing, share_variance};
+use super::{
+    ledger::Attribution,
+    risk::{Basis, RiskShare, Sharing, share_variance},
+};
 
 /// Ledger lines summed by period, budget line, council and attribution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +48,7 @@ pub struct CommitmentSum {
     pub period: i32,
     pub budget_line: String,
     pub council: String,
-    pub attribution: String,
+    pub attribution: Attribution,
     pub amount: Pence,
 }
 
@@ -421,6 +424,60 @@ fn by_lines(
     Ok((lines, totals))
 }
 
+/// Each partner's contribution and usage (its own children's costs) for the risk share.
+fn bases(budget: &BudgetFigures, inputs: &Inputs<'_>) -> Result<Vec<Basis>, Overflow> {
+    let mut bases = Vec::with_capacity(inputs.members.len());
+    for m in inputs.members {
+        let usage: i128 = inputs
+            .commitments
+            .iter()
+            .filter(|c| c.council == *m && c.attribution == Attribution::Child)
+            .map(|c| i128::from(c.amount.0))
+            .sum();
+        bases.push(Basis {
+            council: (*m).to_owned(),
+            contribution: budget
+                .contributions
+                .iter()
+                .find(|c| c.0 == *m)
+                .map_or(Pence::ZERO, |c| c.1),
+            usage: Pence(fit(usage, "own children's costs")?),
+        });
+    }
+    Ok(bases)
+}
+
+/// The consolidated figures as at each period to the report's.
+fn trend(inputs: &Inputs<'_>, to_date: &ToDate<'_>) -> Result<Vec<TrendPoint>, Overflow> {
+    (1..=inputs.period)
+        .map(|q| {
+            let b = &inputs.budgets[(q - 1) as usize];
+            let budget_total: i128 = b.lines.iter().map(|l| i128::from(l.1.0)).sum();
+            let all = Scope::default();
+            Ok(TrendPoint {
+                period: q,
+                budget_version: b.version,
+                budget_pence: fit(budget_total, "budget")?,
+                actual_in_period_pence: fit(
+                    inputs
+                        .payments
+                        .iter()
+                        .filter(|x| x.period == q)
+                        .map(|x| i128::from(x.amount.0))
+                        .sum(),
+                    "actual in period",
+                )?,
+                figures: Figures::new(
+                    budget_total,
+                    actual(inputs.payments, q, all),
+                    to_date.accrued(q, all),
+                    committed(inputs.commitments, q, all),
+                )?,
+            })
+        })
+        .collect()
+}
+
 /// Builds the report as at the end of `inputs.period`.
 pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
     let p = inputs.period;
@@ -435,24 +492,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
     };
     let to_date = ToDate::pooled(inputs.commitments, inputs.payments, inputs.pool);
     let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
-    let mut bases = Vec::with_capacity(inputs.members.len());
-    for m in inputs.members {
-        let usage: i128 = inputs
-            .commitments
-            .iter()
-            .filter(|c| c.council == *m && c.attribution == "child")
-            .map(|c| i128::from(c.amount.0))
-            .sum();
-        bases.push(Basis {
-            council: (*m).to_owned(),
-            contribution: budget
-                .contributions
-                .iter()
-                .find(|c| c.0 == *m)
-                .map_or(Pence::ZERO, |c| c.1),
-            usage: Pence(fit(usage, "own children's costs")?),
-        });
-    }
+    let bases = bases(budget, inputs)?;
     let sharing = share_variance(Pence(totals.variance_pence), &budget.risk_share, &bases);
     let partners = bases
         .iter()
@@ -479,33 +519,7 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
             })
         })
         .collect::<Result<_, Overflow>>()?;
-    let trend = (1..=p)
-        .map(|q| {
-            let b = &inputs.budgets[(q - 1) as usize];
-            let budget_total: i128 = b.lines.iter().map(|l| i128::from(l.1.0)).sum();
-            let all = Scope::default();
-            Ok(TrendPoint {
-                period: q,
-                budget_version: b.version,
-                budget_pence: fit(budget_total, "budget")?,
-                actual_in_period_pence: fit(
-                    inputs
-                        .payments
-                        .iter()
-                        .filter(|x| x.period == q)
-                        .map(|x| i128::from(x.amount.0))
-                        .sum(),
-                    "actual in period",
-                )?,
-                figures: Figures::new(
-                    budget_total,
-                    actual(inputs.payments, q, all),
-                    to_date.accrued(q, all),
-                    committed(inputs.commitments, q, all),
-                )?,
-            })
-        })
-        .collect::<Result<_, Overflow>>()?;
+    let trend = trend(inputs, &to_date)?;
     Ok(Report {
         lines,
         totals,
@@ -525,7 +539,7 @@ mod tests {
             period,
             budget_line: line.into(),
             council: council.into(),
-            attribution: attribution.into(),
+            attribution: attribution.parse().expect("an attribution code"),
             amount: Pence(amount),
         }
     }
@@ -809,8 +823,8 @@ mod tests {
     #[test]
     fn a_pooled_contract_paid_by_a_partner_is_not_accrued_twice() {
         let commitments = vec![
-            c(1, "support", "AB", "contract", 1_000),
-            c(2, "support", "AB", "contract", 1_000),
+            c(1, "support", "AB", "pooled", 1_000),
+            c(2, "support", "AB", "pooled", 1_000),
             c(1, "support", "A", "child", 300),
         ];
         // A pays 300 for its own child and 1,500 of the partnership's invoices; B pays 200

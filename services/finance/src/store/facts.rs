@@ -71,7 +71,7 @@ pub struct BedEventRow {
     pub bed: i32,
     pub effective_from: NaiveDate,
     /// `filled` or `void`.
-    pub state: String,
+    pub state: crate::domain::ledger::BedStatus,
     pub partnership: String,
     pub council: Option<String>,
     pub placement_id: Option<String>,

@@ -11,6 +11,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use hub_platform::db::{DbConnection, DbError};
 
+use crate::domain::ledger::{Attribution, SourceKind};
+
 /// One source's cost for one council in one period at one rate, or an adjustment to a
 /// closed period (`adjusts_*`, with the fact that caused it).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -19,9 +21,9 @@ pub struct CommitmentRow {
     pub id: String,
     pub partnership: String,
     pub council: String,
-    pub attribution: String,
+    pub attribution: Attribution,
     pub budget_line: String,
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     pub source_id: String,
     pub contract_id: Option<String>,
     pub bed: Option<i32>,
@@ -44,7 +46,7 @@ pub struct CommitmentRow {
 }
 
 /// The key of a ledger total: partnership, year, period, budget line, council, attribution.
-type TotalKey = (String, i32, i32, String, String, String);
+type TotalKey = (String, i32, i32, String, String, Attribution);
 
 fn key(l: &CommitmentRow) -> TotalKey {
     (
@@ -53,14 +55,14 @@ fn key(l: &CommitmentRow) -> TotalKey {
         l.period,
         l.budget_line.clone(),
         l.council.clone(),
-        l.attribution.clone(),
+        l.attribution,
     )
 }
 
 /// A source's lines as posted.
 pub fn source_lines(
     conn: &mut DbConnection,
-    source_kind: &str,
+    source_kind: SourceKind,
     source_id: &str,
 ) -> Result<Vec<CommitmentRow>, DbError> {
     Ok(commitment_lines::table
@@ -76,7 +78,7 @@ pub fn source_lines(
 /// do not go through the multi-backend connection).
 pub fn replace_lines(
     conn: &mut DbConnection,
-    source_kind: &str,
+    source_kind: SourceKind,
     source_id: &str,
     old: &[CommitmentRow],
     kept: &std::collections::BTreeSet<&str>,

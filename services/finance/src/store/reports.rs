@@ -12,7 +12,10 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use crate::domain::monitoring::{CommitmentSum, PaymentSum};
+use crate::domain::{
+    ledger::Attribution,
+    monitoring::{CommitmentSum, PaymentSum},
+};
 
 #[derive(QueryableByName)]
 struct CommitmentSumRow {
@@ -23,7 +26,7 @@ struct CommitmentSumRow {
     #[diesel(sql_type = Text)]
     council: String,
     #[diesel(sql_type = Text)]
-    attribution: String,
+    attribution: Attribution,
     #[diesel(sql_type = BigInt)]
     amount: i64,
 }
@@ -187,7 +190,7 @@ pub fn lines_behind(
     periods: std::ops::RangeInclusive<i32>,
     budget_line: Option<&str>,
     council: Option<&str>,
-    attribution: Option<&str>,
+    attribution: Option<Attribution>,
 ) -> Result<Vec<super::CommitmentRow>, DbError> {
     use crate::schema::commitment_lines as c;
     use diesel::prelude::*;
@@ -203,7 +206,7 @@ pub fn lines_behind(
         q = q.filter(c::council.eq(x.to_owned()));
     }
     if let Some(a) = attribution {
-        q = q.filter(c::attribution.eq(a.to_owned()));
+        q = q.filter(c::attribution.eq(a));
     }
     Ok(q.order((
         c::period.asc(),

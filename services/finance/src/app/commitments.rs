@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::ledger::{
-        self, Attribution, BedChange, BedEvent, BlockTerms, CostLine, PLACEMENTS_LINE, Posted,
+        self, BedChange, BedEvent, BedStatus, BlockTerms, CostLine, PLACEMENTS_LINE, Posted,
         RateStep, SourceKind, Tranche,
     },
     store::{self, CommitmentRow, facts, periods},
@@ -43,7 +43,7 @@ pub(crate) struct Source<'a> {
     pub(crate) provider_id: &'a str,
 }
 
-/// The rows posted for a source's lines (also what `crate::bulk` loads).
+/// The rows posted for a source's lines (the bulk load posts the same).
 pub(crate) fn rows(
     source: &Source<'_>,
     lines: Vec<Posted>,
@@ -56,9 +56,9 @@ pub(crate) fn rows(
             id: Uuid::now_v7().to_string(),
             partnership: source.partnership.to_owned(),
             council: l.council,
-            attribution: l.attribution.code().to_owned(),
+            attribution: l.attribution,
             budget_line: source.budget_line.to_owned(),
-            source_kind: source.kind.code().to_owned(),
+            source_kind: source.kind,
             source_id: source.id.to_owned(),
             contract_id: source.contract_id.map(str::to_owned),
             bed: l.bed.map(i32::from),
@@ -85,7 +85,7 @@ fn posted(r: &CommitmentRow) -> Posted {
     Posted {
         line: CostLine {
             council: r.council.clone(),
-            attribution: Attribution::from_code(&r.attribution).unwrap_or(Attribution::Child),
+            attribution: r.attribution,
             bed: r.bed.and_then(|b| u16::try_from(b).ok()),
             year: FinancialYear(r.year),
             period: r.period as u32,
@@ -111,17 +111,17 @@ fn replace(
     lines: Vec<CostLine>,
     cause: Cause<'_>,
 ) -> Result<usize, DbError> {
-    let old = store::source_lines(conn, source.kind.code(), source.id)?;
+    let old = store::source_lines(conn, source.kind, source.id)?;
     let closed = periods::closed_all(conn, source.partnership)?;
     let before: Vec<Posted> = old.iter().map(posted).collect();
     let settled = ledger::settle(&before, lines, &closed);
     let kept: BTreeSet<&str> = settled.kept.iter().map(|&i| old[i].id.as_str()).collect();
     let adjustments = settled.lines.iter().filter(|l| l.adjusts.is_some()).count();
     let rows = rows(source, settled.lines, cause);
-    store::replace_lines(conn, source.kind.code(), source.id, &old, &kept, &rows)?;
+    store::replace_lines(conn, source.kind, source.id, &old, &kept, &rows)?;
     let total: i64 = rows.iter().map(|r| r.amount_pence).sum();
     tracing::info!(
-        source_kind = source.kind.code(),
+        source_kind = %source.kind,
         source_id = source.id,
         partnership = source.partnership,
         lines = rows.len(),
@@ -193,11 +193,11 @@ pub fn recompute_block(
         .into_iter()
         .filter_map(|e| {
             let bed = u16::try_from(e.bed).ok()?;
-            let change = match e.state.as_str() {
-                "filled" => BedChange::Filled {
+            let change = match e.state {
+                BedStatus::Filled => BedChange::Filled {
                     council: e.council?,
                 },
-                _ => BedChange::Void { holder: e.council },
+                BedStatus::Void => BedChange::Void { holder: e.council },
             };
             Some(BedEvent {
                 bed,
