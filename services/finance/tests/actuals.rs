@@ -3,16 +3,12 @@
 //! SQLite and PostgreSQL.
 
 use actix_web::test::TestRequest;
+use hub_platform::directory::{KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, call_request, on_both};
 use serde_json::{Value, json};
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const KNOWSLEY: &str = "E08000011";
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
 
 fn csv(path: &str, body: &str) -> TestRequest {
     TestRequest::post()

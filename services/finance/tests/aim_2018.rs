@@ -8,6 +8,7 @@
 //!
 //! The expected figures are worked out in the comments.
 
+use hub_platform::directory::{KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL};
 use std::io::Cursor;
 
 use actix_web::test::TestRequest;
@@ -23,10 +24,6 @@ use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
 
-const LIVERPOOL: &str = "E08000012";
-const KNOWSLEY: &str = "E08000011";
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
 const MEMBERS: [&str; 4] = [LIVERPOOL, KNOWSLEY, SEFTON, WIRRAL];
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -5,17 +5,13 @@
 use actix_web::{http::StatusCode, test};
 use chrono::NaiveDate;
 use hub_events::{Envelope, PlacementStarted};
+use hub_platform::directory::{HALTON, LIVERPOOL, NOTTINGHAM, SEFTON};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, on_both};
 use serde_json::Value;
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const SEFTON: &str = "E08000014";
-const HALTON: &str = "E06000006";
-const LIVERPOOL: &str = "E08000012";
-const NOTTINGHAM: &str = "E06000018";
 
 fn started(council: &str, weekly: i64, start: NaiveDate) -> PlacementStarted {
     PlacementStarted {

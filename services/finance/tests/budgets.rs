@@ -3,19 +3,13 @@
 
 use chrono::NaiveDate;
 use hub_events::{Envelope, PlacementStarted};
+use hub_platform::directory::{HALTON, KNOWSLEY, LIVERPOOL, NOTTINGHAM, SEFTON, WIRRAL};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const KNOWSLEY: &str = "E08000011";
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
-const HALTON: &str = "E06000006";
-const NOTTINGHAM: &str = "E06000018";
 
 fn percentages(l: i64, k: i64, s: i64, w: i64) -> Value {
     json!({"method": "fixed_percentages",

@@ -9,18 +9,13 @@ use hub_events::{
     PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
     ServiceContractTerminated, ServiceContractVaried,
 };
+use hub_platform::directory::{KNOWSLEY, LIVERPOOL, NOTTINGHAM, SEFTON, WIRRAL};
 use hub_platform::{Role, calendar::days_by_period, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::Value;
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const KNOWSLEY: &str = "E08000011";
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
-const NOTTINGHAM: &str = "E06000018";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -8,16 +8,13 @@ use hub_events::{
     BlockContractLet, Envelope, Event, PlacementEnded, PlacementRateChanged, PlacementStarted,
     ServiceContractLet, ServiceContractTerminated,
 };
+use hub_platform::directory::{HALTON, LIVERPOOL, SEFTON};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const SEFTON: &str = "E08000014";
-const HALTON: &str = "E06000006";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -9,14 +9,12 @@ use hub_events::{
     BlockContractLet, Envelope, Event, PlacementRateChanged, PlacementStarted, ServiceContractLet,
     ServiceContractVaried,
 };
+use hub_platform::directory::{LIVERPOOL, SEFTON};
 use hub_platform::{Pence, Role, db::Migrations};
 use hub_testkit::{ServiceCtx, call, on_both};
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const SEFTON: &str = "E08000014";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()

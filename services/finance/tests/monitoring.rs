@@ -4,17 +4,13 @@
 
 use chrono::NaiveDate;
 use hub_events::{BlockContractLet, Envelope, PlacementStarted};
+use hub_platform::directory::{KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL};
 use hub_platform::{Role, db::Migrations};
 use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
 use serde_json::json;
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-const LIVERPOOL: &str = "E08000012";
-const KNOWSLEY: &str = "E08000011";
-const SEFTON: &str = "E08000014";
-const WIRRAL: &str = "E08000015";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
