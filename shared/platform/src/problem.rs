@@ -187,3 +187,11 @@ impl From<diesel::result::Error> for Problem {
         Self::from(anyhow::Error::from(err))
     }
 }
+
+/// The id a route parameter names, or 404 `no such {what}`. Route parameters stay strings so
+/// that a malformed id names nothing, exactly as an unknown one does (actix's own path error
+/// would be a 422 `path`); call it where the row is looked up, so that the checks before the
+/// lookup answer first, as they would for any id.
+pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
+    raw.parse().map_err(|_| Problem::not_found(what))
+}

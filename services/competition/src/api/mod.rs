@@ -209,9 +209,4 @@ pub fn is_council(who: &Principal) -> bool {
     !who.is_provider()
 }
 
-/// The id a route parameter names, or 404 `no such {what}`: a malformed id names nothing, so
-/// it gets exactly what an unknown one gets. Call it where the row is looked up, so that the
-/// checks before the lookup answer first, as they would for any id.
-pub fn path_id<I: std::str::FromStr>(raw: &str, what: &str) -> Result<I, Problem> {
-    raw.parse().map_err(|_| Problem::not_found(what))
-}
+pub use hub_platform::problem::path_id;

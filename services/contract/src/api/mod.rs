@@ -80,11 +80,7 @@ pub fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// A route's id. A malformed one names nothing stored, so it is 404 `what`, as an id never
-/// stored is (the route parameter stays a string so that both read the same).
-pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
-    raw.parse().map_err(|_| Problem::not_found(what))
-}
+pub use hub_platform::problem::path_id;
 
 /// A code in a query parameter (`?status=issued`): none when absent, 422 naming the
 /// parameter and the codes it may be (`one_of`) when it is none of them.

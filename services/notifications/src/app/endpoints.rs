@@ -24,7 +24,7 @@ fn now() -> NaiveDateTime {
 /// `org`'s endpoint `id`, or 404 (also for an id that is no id at all).
 pub fn owned(conn: &mut DbConnection, org: &str, id: &str) -> Result<Endpoint, DbError> {
     let not_found = || Problem::not_found("webhook");
-    let id: EndpointId = id.parse().map_err(|_| not_found())?;
+    let id: EndpointId = hub_platform::problem::path_id(id, "webhook")?;
     Ok(store::find_endpoint(conn, &id)?
         .filter(|e| e.owner_org == org)
         .ok_or_else(not_found)?)
@@ -142,7 +142,7 @@ pub fn deliveries(
 /// theirs; 409 if its endpoint is disabled).
 pub fn redeliver(conn: &mut DbConnection, org: &str, id: &str) -> Result<Logged, DbError> {
     let not_found = || Problem::not_found("delivery");
-    let id: DeliveryId = id.parse().map_err(|_| not_found())?;
+    let id: DeliveryId = hub_platform::problem::path_id(id, "delivery")?;
     let d = store::find_delivery(conn, &id)?.ok_or_else(not_found)?;
     let e = store::find_endpoint(conn, &d.endpoint_id)?
         .filter(|e| e.owner_org == org)

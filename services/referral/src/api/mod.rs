@@ -93,7 +93,7 @@ const WRITERS: &[Role] = &[Role::Commissioner, Role::SocialWorker];
 /// The referral a path names. The path stays a string so that an id that is not a UUID is
 /// what it always was, a referral that does not exist (404), not a malformed path (422).
 fn referral_id(raw: &str) -> Result<ReferralId, Problem> {
-    raw.parse().map_err(|_| Problem::not_found("referral"))
+    hub_platform::problem::path_id(raw, "referral")
 }
 
 /// Runs one of the council's commands on the referral at `raw`, in one write transaction,
