@@ -4,9 +4,6 @@
 
 use std::{collections::HashMap, hash::Hash};
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 /// How long to wait after failed attempt number `attempt` (1-based): `initial_ms` doubling
 /// each attempt, at most `max_ms`.
 pub fn backoff_ms(attempt: u32, initial_ms: u64, max_ms: u64) -> u64 {
@@ -103,33 +100,17 @@ pub fn accepted(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// Status of a delivery: `pending` until an attempt is accepted (`delivered`) or the
-/// give-up window closes (`failed`); a redelivery makes either `pending` again.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt (or, while its endpoint is disabled, paused).
-    Pending,
-    Delivered,
-    /// Given up after `webhooks.give_up_after_hours`; can be redelivered.
-    Failed,
+hub_platform::code_enum! {
+    /// Status of a delivery: `pending` until an attempt is accepted (`delivered`) or the
+    /// give-up window closes (`failed`); a redelivery makes either `pending` again.
+    pub enum DeliveryStatus {
+        /// Waiting for its next attempt (or, while its endpoint is disabled, paused).
+        Pending,
+        Delivered,
+        /// Given up after `webhooks.give_up_after_hours`; can be redelivered.
+        Failed,
+    }
 }
-hub_platform::sql_text!(DeliveryStatus);
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,6 @@
 
 use chrono::NaiveDateTime;
 use hub_events::{ReferralClosed, ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{Change, Conflict, ReferralDocument, Rerouting, Route, Status, Withdrawal};
 use crate::ids::{CompetitionId, FrameworkId, LotId, ReadId, ReferralId, TransitionId};
@@ -56,33 +54,17 @@ pub struct Version {
     pub kind: VersionKind,
 }
 
-/// What made a version.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum VersionKind {
-    /// The first version.
-    Created,
-    /// A new document (`PUT`).
-    Document,
-    /// A new route (`POST …/route`), same document.
-    Route,
+hub_platform::code_enum! {
+    /// What made a version.
+    pub enum VersionKind {
+        /// The first version.
+        Created,
+        /// A new document (`PUT`).
+        Document,
+        /// A new route (`POST …/route`), same document.
+        Route,
+    }
 }
-hub_platform::sql_text!(VersionKind);
 
 /// Who is looking, which decides what a view holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,29 +86,13 @@ impl Audience {
     }
 }
 
-/// Which view of the document a reader got.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum View {
-    Full,
-    Redacted,
+hub_platform::code_enum! {
+    /// Which view of the document a reader got.
+    pub enum View {
+        Full,
+        Redacted,
+    }
 }
-hub_platform::sql_text!(View);
 
 /// The versions a provider may read: from the one it was invited on (the awarded provider:
 /// every version).
@@ -146,39 +112,23 @@ pub struct Read {
     pub read_at: NaiveDateTime,
 }
 
-/// What a transition in a referral's history was.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Action {
-    Created,
-    Submitted,
-    Updated,
-    Rerouted,
-    Resubmitted,
-    Withdrawn,
-    Closed,
-    CompetitionOpened,
-    CompetitionClosed,
-    Awarded,
-    Placed,
-    Returned,
+hub_platform::code_enum! {
+    /// What a transition in a referral's history was.
+    pub enum Action {
+        Created,
+        Submitted,
+        Updated,
+        Rerouted,
+        Resubmitted,
+        Withdrawn,
+        Closed,
+        CompetitionOpened,
+        CompetitionClosed,
+        Awarded,
+        Placed,
+        Returned,
+    }
 }
-hub_platform::sql_text!(Action);
 
 /// A transition to record: what happened, from and to which status, on which version, by
 /// whom (a user, or the service whose event caused it), and why.

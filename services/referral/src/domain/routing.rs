@@ -2,37 +2,19 @@
 //! far as the replica of the competition service's frameworks can tell. No I/O.
 
 use hub_platform::FieldError;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::ids::LotId;
 
-/// How the placement will be sourced (the options appraisal).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Route {
-    MiniCompetition,
-    PreselectedMiniCompetition,
-    DirectAward,
-    OtherPurchasingSystem,
-    SpotPurchase,
+hub_platform::code_enum! {
+    /// How the placement will be sourced (the options appraisal).
+    pub enum Route {
+        MiniCompetition,
+        PreselectedMiniCompetition,
+        DirectAward,
+        OtherPurchasingSystem,
+        SpotPurchase,
+    }
 }
-hub_platform::sql_text!(Route);
 
 impl Route {
     /// Routes the competition service acts on (a competition or a direct award on the

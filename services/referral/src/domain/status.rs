@@ -2,49 +2,32 @@
 //! methods of [`Status`] that return the next status or the 409 that refuses the step. No I/O.
 
 use hub_platform::{Problem, db::DbError};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::ids::CompetitionId;
 
-/// Where a referral is in its life.
-///
-/// ```text
-/// draft ─submit→ submitted ─competition.opened→ in_competition ─competition.awarded→ awarded
-///                    ↑  └──────────── competition.awarded (direct award) ────────────↗   │
-///                    └── competition.closed ──┘                                          │
-///                                                awarded ─contract.placement_started→ placed ─close→ closed
-/// submitted | in_competition ─contract.placement_started (block bed, other system, spot)→ placed
-/// draft | submitted | in_competition | awarded ─withdraw→ withdrawn
-/// ```
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::Display,
-    strum::EnumString,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Status {
-    Draft,
-    Submitted,
-    InCompetition,
-    Awarded,
-    Placed,
-    Closed,
-    Withdrawn,
-    /// Put back to the council by the competition service, which could not route it
-    /// (`competition.referral_returned`); `status_reason` holds the reason code.
-    Returned,
+hub_platform::code_enum! {
+    /// Where a referral is in its life.
+    ///
+    /// ```text
+    /// draft ─submit→ submitted ─competition.opened→ in_competition ─competition.awarded→ awarded
+    ///                    ↑  └──────────── competition.awarded (direct award) ────────────↗   │
+    ///                    └── competition.closed ──┘                                          │
+    ///                                                awarded ─contract.placement_started→ placed ─close→ closed
+    /// submitted | in_competition ─contract.placement_started (block bed, other system, spot)→ placed
+    /// draft | submitted | in_competition | awarded ─withdraw→ withdrawn
+    /// ```
+    pub enum Status {
+        Draft,
+        Submitted,
+        InCompetition,
+        Awarded,
+        Placed,
+        Closed,
+        Withdrawn,
+        /// Put back to the council by the competition service, which could not route it
+        /// (`competition.referral_returned`); `status_reason` holds the reason code.
+        Returned,
+    }
 }
 
 impl Status {
@@ -60,7 +43,6 @@ impl Status {
         Self::Withdrawn,
     ];
 }
-hub_platform::sql_text!(Status);
 
 /// A refused action: a 409 `/problems/<slug>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
