@@ -26,7 +26,7 @@ pub use config::Settings;
 pub use db::{Backend, Database, DbConnection};
 pub use money::Pence;
 pub use problem::{FieldError, Problem};
-pub use sql::Json;
+pub use sql::{Code, Json};
 
 /// Installs rustls' ring crypto provider once for the process (reqwest is built without a
 /// provider of its own). Safe to call many times.

@@ -9,6 +9,7 @@
 //! | a snake_case enum with [`sql_text!`] (`Status`) | `TEXT` | its `Display` (`strum`, `serialize_all = "snake_case"`) | its `FromStr` |
 //! | [`Pence`](crate::Pence) | `BIGINT` | the pence | the pence |
 //! | [`Json<T>`] | `TEXT` | `serde_json` | `serde_json` |
+//! | [`Code<T>`] (a code enum of another crate, e.g. `hub_events::Urgency`) | `TEXT` | serde's spelling | serde |
 //!
 //! The impls are written once here, for PostgreSQL, SQLite and the [`MultiBackend`] of
 //! [`DbConnection`](crate::DbConnection) (whose impls hand the value to the backend in use).
@@ -303,6 +304,84 @@ mod json_impls {
     }
 
     impl<T: DeserializeOwned> FromSql<Text, MultiBackend> for Json<T> {
+        fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+            value.from_sql::<Self, Text>()
+        }
+    }
+}
+
+/// A code whose enum lives in a crate that cannot take diesel impls (an event's `Urgency`,
+/// a close-reason code of `hub_events`), stored as TEXT in the spelling serde gives it on
+/// the wire. The orphan rule keeps [`sql_text!`] off such types; this wrapper is the one
+/// place that bridges them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Code<T>(pub T);
+
+impl<T: serde::Serialize> std::fmt::Display for Code<T> {
+    /// The code serde spells; a type that does not serialise to a string is no code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(&self.0) {
+            Ok(serde_json::Value::String(code)) => f.write_str(&code),
+            _ => Err(std::fmt::Error),
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> std::str::FromStr for Code<T> {
+    type Err = serde_json::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map(Code)
+    }
+}
+
+mod code_impls {
+    use diesel::{
+        deserialize::{self, FromSql},
+        pg::{Pg, PgValue},
+        serialize::{self, IsNull, Output, ToSql},
+        sql_types::Text,
+        sqlite::{Sqlite, SqliteValue},
+    };
+    use serde::{Serialize, de::DeserializeOwned};
+
+    use super::{Code, MultiBackend, MultiRawValue, parse_stored};
+
+    impl<T: Serialize + std::fmt::Debug> ToSql<Text, Pg> for Code<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            use std::io::Write as _;
+            write!(out, "{self}")?;
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<T: Serialize + std::fmt::Debug> ToSql<Text, Sqlite> for Code<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.to_string());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> ToSql<Text, MultiBackend> for Code<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+            out.set_value((Text, self));
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<T: DeserializeOwned> FromSql<Text, Pg> for Code<T> {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            parse_stored(&<String as FromSql<Text, Pg>>::from_sql(value)?)
+        }
+    }
+
+    impl<T: DeserializeOwned> FromSql<Text, Sqlite> for Code<T> {
+        fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            parse_stored(&<String as FromSql<Text, Sqlite>>::from_sql(value)?)
+        }
+    }
+
+    impl<T: DeserializeOwned> FromSql<Text, MultiBackend> for Code<T> {
         fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
             value.from_sql::<Self, Text>()
         }

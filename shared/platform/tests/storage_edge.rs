@@ -5,7 +5,7 @@
 
 use diesel::{connection::SimpleConnection, prelude::*, sql_types::Text};
 use hub_platform::{
-    Database, Json, Pence, Problem,
+    Code, Database, Json, Pence, Problem,
     db::{DbError, ErrorClass, drop_postgres_database, test_postgres_url},
 };
 
@@ -32,6 +32,13 @@ enum Status {
 }
 hub_platform::sql_text!(Status);
 
+/// A code enum of another crate (as `hub_events::Urgency`): serde alone spells it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Speed {
+    VeryUrgent,
+}
+
 diesel::table! {
     things (id) {
         id -> Text,
@@ -39,6 +46,7 @@ diesel::table! {
         price_pence -> BigInt,
         tags -> Text,
         parent -> Nullable<Text>,
+        speed -> Text,
     }
 }
 
@@ -50,6 +58,7 @@ struct Thing {
     price_pence: Pence,
     tags: Json<Vec<String>>,
     parent: Option<ThingId>,
+    speed: Code<Speed>,
 }
 
 #[derive(QueryableByName)]
@@ -60,6 +69,8 @@ struct Raw {
     status: String,
     #[diesel(sql_type = Text)]
     tags: String,
+    #[diesel(sql_type = Text)]
+    speed: String,
 }
 
 async fn scenario(url: &str) {
@@ -71,20 +82,21 @@ async fn scenario(url: &str) {
         price_pence: Pence::gbp(2149, 50),
         tags: Json(vec!["emergency".into(), "sibling group".into()]),
         parent: Some(parent),
+        speed: Code(Speed::VeryUrgent),
     };
     let written = thing.clone();
     let (read, raw, filtered) = db
         .transaction(move |c| {
             c.batch_execute(
                 "CREATE TABLE things (id TEXT PRIMARY KEY, status TEXT NOT NULL, \
-                 price_pence BIGINT NOT NULL, tags TEXT NOT NULL, parent TEXT)",
+                 price_pence BIGINT NOT NULL, tags TEXT NOT NULL, parent TEXT, speed TEXT NOT NULL)",
             )?;
             diesel::insert_into(things::table)
                 .values(&written)
                 .execute(c)?;
             let read: Thing = things::table.select(Thing::as_select()).first(c)?;
             let raw: Raw =
-                diesel::sql_query("SELECT id, status, tags FROM things").get_result(c)?;
+                diesel::sql_query("SELECT id, status, tags, speed FROM things").get_result(c)?;
             let filtered: Vec<ThingId> = things::table
                 .filter(things::status.eq(Status::UnderReview))
                 .filter(things::parent.eq(parent))
@@ -98,6 +110,7 @@ async fn scenario(url: &str) {
     assert_eq!(raw.id, thing.id.0.hyphenated().to_string());
     assert_eq!(raw.status, "under_review");
     assert_eq!(raw.tags, r#"["emergency","sibling group"]"#);
+    assert_eq!(raw.speed, "very_urgent");
     assert_eq!(filtered, vec![thing.id]);
 
     let err = db
@@ -124,6 +137,16 @@ async fn scenario(url: &str) {
         .expect_err("a broken id");
     assert_eq!(err.class(), ErrorClass::Unreadable, "{err}");
     assert!(err.to_string().contains("ThingId"), "{err}");
+
+    let err = db
+        .run(|c| {
+            c.batch_execute("UPDATE things SET parent = NULL, speed = 'whenever'")?;
+            Ok(things::table.select(Thing::as_select()).first::<Thing>(c)?)
+        })
+        .await
+        .expect_err("a code serde does not know");
+    assert_eq!(err.class(), ErrorClass::Unreadable, "{err}");
+    assert!(err.to_string().contains("\"whenever\""), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,9 @@ use hub_platform::{
     db::{DbConnection, DbError, rows_per_statement, values_rows},
 };
 
-use super::rows::{ReferralRow, UrgencyCode, VersionRow};
+use hub_platform::Code;
+
+use super::rows::{ReferralRow, VersionRow};
 use crate::domain::{Referral, Status, Version};
 use crate::ids::{CompetitionId, ReferralId};
 use crate::schema::*;
@@ -45,7 +47,7 @@ pub fn save(conn: &mut DbConnection, r: &Referral) -> Result<(), DbError> {
             referrals::lot_id.eq(r.lot_id),
             referrals::route.eq(r.route),
             referrals::route_reason.eq(&r.route_reason),
-            referrals::urgency.eq(UrgencyCode(r.urgency)),
+            referrals::urgency.eq(Code(r.urgency)),
             referrals::status_reason.eq(&r.status_reason),
             referrals::updated_at.eq(r.updated_at),
         ))

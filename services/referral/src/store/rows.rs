@@ -2,37 +2,15 @@
 //! their conversions. Private to the store: no query returns a row.
 
 use chrono::NaiveDateTime;
-use diesel::{prelude::*, sql_types::Text};
+use diesel::prelude::*;
 use hub_events::Urgency;
-use hub_platform::Json;
+use hub_platform::{Code, Json};
 
 use crate::domain::{
     Action, Referral, ReferralDocument, Route, Status, Version, VersionKind, View,
 };
 use crate::ids::{CompetitionId, FrameworkId, LotId, ReadId, ReferralId, TransitionId};
 use crate::schema::*;
-
-/// The events crate's [`Urgency`] as its code (serde's name) in a `TEXT` column.
-#[derive(Debug, Clone, Copy, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub(super) struct UrgencyCode(pub(super) Urgency);
-hub_platform::sql_text!(UrgencyCode);
-
-impl std::fmt::Display for UrgencyCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match serde_json::to_value(self.0) {
-            Ok(serde_json::Value::String(code)) => f.write_str(&code),
-            _ => Err(std::fmt::Error),
-        }
-    }
-}
-
-impl std::str::FromStr for UrgencyCode {
-    type Err = serde_json::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).map(Self)
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = referrals)]
@@ -46,7 +24,7 @@ pub(super) struct ReferralRow {
     pub(super) version: i32,
     pub(super) route: Route,
     pub(super) route_reason: String,
-    pub(super) urgency: UrgencyCode,
+    pub(super) urgency: Code<Urgency>,
     pub(super) awarded_provider: Option<String>,
     pub(super) created_by: String,
     pub(super) created_at: NaiveDateTime,
@@ -92,7 +70,7 @@ impl From<&Referral> for ReferralRow {
             version: r.version,
             route: r.route,
             route_reason: r.route_reason.clone(),
-            urgency: UrgencyCode(r.urgency),
+            urgency: Code(r.urgency),
             awarded_provider: r.awarded_provider.clone(),
             created_by: r.created_by.clone(),
             created_at: r.created_at,
