@@ -314,7 +314,18 @@ mod json_impls {
 /// a close-reason code of `hub_events`), stored as TEXT in the spelling serde gives it on
 /// the wire. The orphan rule keeps [`sql_text!`] off such types; this wrapper is the one
 /// place that bridges them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(transparent)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Code<T>(pub T);
 

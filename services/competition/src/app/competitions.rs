@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
-use hub_events::{CompetitionCloseReason, CompetitionClosed, CompetitionOpened, Urgency};
+use hub_events::{CompetitionCloseReason, CompetitionClosed, CompetitionOpened};
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
@@ -17,23 +17,6 @@ use crate::{
 
 /// The reason a competition of a withdrawn referral is closed with (its `closed_reason`).
 pub const REFERRAL_WITHDRAWN: &str = "referral_withdrawn";
-
-pub fn urgency_code(u: Urgency) -> String {
-    serde_json::to_value(u)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// The competition's urgency. The column holds the event's code (`urgency_code`); one no
-/// urgency reads is an unreadable stored value (a 500 alert), never a guess.
-pub fn urgency_of(c: &CompetitionRow) -> Result<Urgency, DbError> {
-    serde_json::from_value(serde_json::Value::String(c.urgency.clone())).map_err(|e| {
-        DbError::Diesel(diesel::result::Error::DeserializationError(
-            format!("stored value {:?} is not a valid urgency: {e}", c.urgency).into(),
-        ))
-    })
-}
 
 /// How a competition is opened (or reopened).
 pub struct Opening<'a> {
@@ -57,7 +40,7 @@ pub fn open(
     o: Opening<'_>,
 ) -> Result<(), DbError> {
     let now = Utc::now();
-    let urgency = urgency_of(row)?;
+    let urgency = row.urgency.0;
     let deadline = o.deadline.unwrap_or_else(|| domain::deadline(now, urgency));
     row.status = Status::Open;
     row.deadline = deadline.naive_utc();

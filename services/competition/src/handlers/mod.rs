@@ -19,7 +19,7 @@ use hub_platform::{
 };
 
 use crate::{
-    app::competitions::{Closing, Opening, close, open, urgency_code},
+    app::competitions::{Closing, Opening, close, open},
     domain::{self, STANDARD, calloff::Status, preselection::Preselection},
     ids::CompetitionId,
     store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*},
@@ -137,7 +137,7 @@ fn new_competition(
         } else {
             Status::Draft
         },
-        urgency: urgency_code(e.urgency),
+        urgency: hub_platform::Code(e.urgency),
         deadline: domain::deadline(now, e.urgency).naive_utc(),
         awarded_provider: None,
         awarded_bid: None,

@@ -3,11 +3,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{prelude::*, sql_types::Text};
-use hub_events::ReferralSubmitted;
+use hub_events::{ReferralSubmitted, Urgency};
 use hub_platform::{
     Pence,
     db::{DbConnection, DbError, rows_per_statement, values_rows},
-    sql::Json,
+    sql::{Code, Json},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,7 +33,8 @@ pub struct CompetitionRow {
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
     pub status: Status,
-    pub urgency: String,
+    #[schema(value_type = String)]
+    pub urgency: Code<Urgency>,
     #[schema(value_type = String, format = DateTime)]
     pub deadline: NaiveDateTime,
     pub awarded_provider: Option<String>,
