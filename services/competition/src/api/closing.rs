@@ -12,7 +12,7 @@ use super::{
     competitions::{CompetitionView, change_competition, require_bidding_open},
 };
 use crate::{
-    app::competitions::{self as calloff_app, Closing, Opening, REFERRAL_WITHDRAWN},
+    app::competitions::{self as calloff_app, Closing, Opening},
     domain::calloff::{Close, CloseBidding, Open, Reroute, Status},
     store::{self, CompetitionRow, schema::*},
 };
@@ -108,7 +108,11 @@ pub async fn close_bidding(
 /// 409 `/problems/referral-withdrawn` for a competition closed because its referral was
 /// withdrawn: there is nothing left to `do_what`.
 fn not_withdrawn(c: &CompetitionRow, do_what: &str) -> Result<(), DbError> {
-    if c.closed_reason.as_deref() == Some(REFERRAL_WITHDRAWN) {
+    if c.closed_reason
+        == Some(hub_platform::Code(
+            hub_events::CompetitionCloseReason::ReferralWithdrawn,
+        ))
+    {
         return Err(Problem::conflict(
             "referral-withdrawn",
             format!("the referral was withdrawn: there is nothing to {do_what}"),
@@ -145,7 +149,7 @@ pub async fn reopen(
             conn,
             &c.id,
             "bids_set_aside",
-            c.closed_reason.as_deref(),
+            c.closed_reason.map(|r| r.0.code()),
             serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
             &who.sub,
             &who.org,

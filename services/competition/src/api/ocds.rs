@@ -71,11 +71,7 @@ fn outcome(
                 .unwrap_or(c.created_at);
             Outcome::Closed {
                 at: utc(at),
-                reason: match c
-                    .closed_reason
-                    .as_deref()
-                    .and_then(CompetitionCloseReason::parse)
-                {
+                reason: match c.closed_reason.map(|r| r.0) {
                     Some(
                         CompetitionCloseReason::NeedChanged
                         | CompetitionCloseReason::PlacedElsewhere

@@ -15,9 +15,6 @@ use crate::{
     store::{self, CompetitionRow, LotRow, schema::*},
 };
 
-/// The reason a competition of a withdrawn referral is closed with (its `closed_reason`).
-pub const REFERRAL_WITHDRAWN: &str = "referral_withdrawn";
-
 /// How a competition is opened (or reopened).
 pub struct Opening<'a> {
     pub invited: Vec<String>,
@@ -57,7 +54,7 @@ pub fn open(
             competitions::deadline.eq(row.deadline),
             competitions::opened_at.eq(row.opened_at),
             competitions::opened_by.eq(&row.opened_by),
-            competitions::closed_reason.eq(None::<String>),
+            competitions::closed_reason.eq(None::<hub_platform::Code<CompetitionCloseReason>>),
             competitions::left_out.eq(&row.left_out),
             competitions::route.eq(&row.route),
         ))
@@ -124,7 +121,7 @@ pub fn close(
     diesel::update(competitions::table.find(&c.id))
         .set((
             competitions::status.eq(Status::Closed),
-            competitions::closed_reason.eq(Some(code)),
+            competitions::closed_reason.eq(Some(hub_platform::Code(how.reason))),
         ))
         .execute(conn)?;
     let invited = store::invited(conn, &c.id)?;

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{prelude::*, sql_types::Text};
-use hub_events::{ReferralSubmitted, Urgency};
+use hub_events::{CompetitionCloseReason, ReferralSubmitted, Urgency};
 use hub_platform::{
     Pence,
     db::{DbConnection, DbError, rows_per_statement, values_rows},
@@ -57,7 +57,8 @@ pub struct CompetitionRow {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub opened_at: Option<NaiveDateTime>,
     pub opened_by: Option<String>,
-    pub closed_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub closed_reason: Option<Code<CompetitionCloseReason>>,
     /// Awarded directly (an emergency), not by mini-competition.
     pub direct: bool,
     #[schema(value_type = Option<i64>)]
