@@ -1,5 +1,6 @@
 //! Direct awards in an emergency and their review.
 
+use crate::domain::Route;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -314,7 +315,7 @@ fn reopen_requirement(
         awarded_bid: None,
         awarded_by: None,
         created_at: now(),
-        route: "mini_competition".into(),
+        route: Route::MiniCompetition,
         criteria: sql::Json(lot.criteria()),
         preselection: None,
         left_out: None,

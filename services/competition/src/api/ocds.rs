@@ -1,6 +1,7 @@
 //! The Open Contracting Data Standard (OCDS 1.1) export of a competition, fed from the
 //! service's tables into the pure mapping of `domain::ocds`.
 
+use crate::domain::Route;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -124,7 +125,7 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
                     .map_or(c.deadline, |at| at.min(c.deadline)))
             }),
             council: council(&c.council),
-            preselected: c.route == "preselected_mini_competition" || c.preselection.is_some(),
+            preselected: c.route == Route::PreselectedMiniCompetition || c.preselection.is_some(),
             criteria: c
                 .criteria()
                 .into_iter()

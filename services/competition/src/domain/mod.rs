@@ -32,6 +32,31 @@ hub_platform::code_enum! {
     }
 }
 
+hub_platform::code_enum! {
+    /// How a competition came to be: the routes of a referral (`referral.submitted`'s
+    /// `route`) this service acts on. The council's other routes source the placement
+    /// elsewhere and make no competition.
+    pub enum Route {
+        /// Every admitted provider of the lot is invited at once.
+        MiniCompetition,
+        /// The commissioner first narrows the providers down (preselection), then opens.
+        PreselectedMiniCompetition,
+        /// An emergency placement awarded without competition.
+        DirectAward,
+    }
+}
+
+impl Route {
+    /// The status a competition of this route starts in.
+    pub fn first_status(self) -> calloff::Status {
+        match self {
+            Route::MiniCompetition => calloff::Status::Open,
+            Route::PreselectedMiniCompetition => calloff::Status::Draft,
+            Route::DirectAward => calloff::Status::AwaitingDirectAward,
+        }
+    }
+}
+
 impl FrameworkKind {
     /// Open systems admit new providers in later admission rounds (flexible and dynamic
     /// purchasing systems, and the open-ended LCR Provider Partner Agreement); a framework

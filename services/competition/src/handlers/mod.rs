@@ -6,6 +6,7 @@
 
 pub mod offered_beds;
 
+use crate::domain::Route;
 use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::{Events, Handlers, Store};
@@ -60,12 +61,11 @@ fn submitted(
     events: &mut Events,
 ) -> Result<(), DbError> {
     let partnership = env.partnership.as_str();
-    let status = match e.route.as_str() {
-        "mini_competition" => Status::Open,
-        "preselected_mini_competition" => Status::Draft,
-        "direct_award" => Status::AwaitingDirectAward,
-        _ => return Ok(()),
+    // Other routes source the placement elsewhere: nothing to do here.
+    let Ok(route) = e.route.parse::<Route>() else {
+        return Ok(());
     };
+    let status = route.first_status();
     let found = routable(conn, partnership, &e)?;
     let (framework, lot) = match found {
         Ok(found) => found,
@@ -91,7 +91,7 @@ fn submitted(
         tracing::warn!(referral_id = %e.referral_id, "the referral already has a live competition");
         return Ok(());
     }
-    let mut row = new_competition(&e, &framework, &lot, status);
+    let mut row = new_competition(&e, &framework, &lot, route);
     diesel::insert_into(competitions::table)
         .values(&row)
         .execute(conn)?;
@@ -120,9 +120,10 @@ fn new_competition(
     e: &ReferralSubmitted,
     framework: &FrameworkRow,
     lot: &LotRow,
-    status: Status,
+    route: Route,
 ) -> CompetitionRow {
     let now = Utc::now();
+    let status = route.first_status();
     CompetitionRow {
         id: CompetitionId::new(),
         referral_id: e.referral_id.into(),
@@ -143,7 +144,7 @@ fn new_competition(
         awarded_bid: None,
         awarded_by: None,
         created_at: now.naive_utc(),
-        route: e.route.clone(),
+        route,
         need_level: STANDARD.into(),
         criteria: Json(lot.criteria()),
         requirement: Some(Json(e.clone())),

@@ -1,6 +1,7 @@
 //! Competitions: the row and its status, the invited providers, their declines, a direct
 //! award's terms and the history of who did what.
 
+use crate::domain::Route;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{prelude::*, sql_types::Text};
 use hub_events::{CompetitionCloseReason, ReferralSubmitted, Urgency};
@@ -43,7 +44,7 @@ pub struct CompetitionRow {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// `mini_competition`, `preselected_mini_competition` or `direct_award`.
-    pub route: String,
+    pub route: Route,
     /// The need level whose Provider Response rates bids are held to.
     pub need_level: String,
     #[serde(skip)]
