@@ -1,5 +1,6 @@
 //! Scoring, evaluation and the award of the best-value bid.
 
+use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use hub_events::CompetitionAwarded;
@@ -202,7 +203,7 @@ pub async fn award(
             store::log(
                 conn,
                 &c.id,
-                "awarded",
+                LogAction::Awarded,
                 None,
                 serde_json::json!({ "bid_id": bid.id, "provider_id": bid.provider_id, "total": total }),
                 &who.sub,

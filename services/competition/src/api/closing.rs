@@ -1,6 +1,7 @@
 //! Closing a competition without an award, closing bidding early, reopening and
 //! re-routing.
 
+use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -91,7 +92,7 @@ pub async fn close_bidding(
         store::log(
             conn,
             &c.id,
-            "bidding_closed",
+            LogAction::BiddingClosed,
             input
                 .note
                 .as_deref()
@@ -148,7 +149,7 @@ pub async fn reopen(
         store::log(
             conn,
             &c.id,
-            "bids_set_aside",
+            LogAction::BidsSetAside,
             c.closed_reason.map(|r| r.0.code()),
             serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
             &who.sub,
@@ -173,7 +174,7 @@ pub async fn reopen(
                 deadline: input.deadline,
                 actor: &who.sub,
                 org: &who.org,
-                action: "reopened",
+                action: LogAction::Reopened,
                 reason: Some(&reason),
             },
         )
@@ -204,7 +205,7 @@ pub async fn reroute(
         store::log(
             conn,
             &c.id,
-            "rerouted",
+            LogAction::Rerouted,
             Some(input.reason.trim()),
             serde_json::json!({ "from": c.route, "to": input.route }),
             &who.sub,

@@ -1,6 +1,7 @@
 //! Mini-competitions: what the council and invited providers see, preselection and
 //! criteria of a draft, confirming it, and bids.
 
+use crate::domain::calloff::LogAction;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -290,7 +291,7 @@ pub async fn set_preselection(
         store::log(
             conn,
             &c.id,
-            "preselection_changed",
+            LogAction::PreselectionChanged,
             Some(&p.reason),
             serde_json::to_value(&p).map_err(anyhow::Error::from)?,
             &who.sub,
@@ -332,7 +333,7 @@ pub async fn set_criteria(
         store::log(
             conn,
             &c.id,
-            "criteria_changed",
+            LogAction::CriteriaChanged,
             None,
             serde_json::json!({ "criteria": input.criteria, "need_level": need_level }),
             &who.sub,
@@ -395,7 +396,7 @@ pub async fn open_competition(
                 deadline: input.deadline,
                 actor: &who.sub,
                 org: &who.org,
-                action: "opened",
+                action: LogAction::Opened,
                 reason: Some(&why),
             },
         )
@@ -617,7 +618,7 @@ pub async fn decline(
             store::log(
                 conn,
                 &c.id,
-                "declined",
+                LogAction::Declined,
                 row.note.as_deref(),
                 serde_json::json!({ "provider_id": row.provider_id, "reason": row.reason, "bid_withdrawn": v.bids.first().map(|b| &b.id) }),
                 &who.sub,

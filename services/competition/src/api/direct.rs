@@ -1,6 +1,7 @@
 //! Direct awards in an emergency and their review.
 
 use crate::domain::Route;
+use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -115,7 +116,7 @@ fn make_direct_award(
     store::log(
         conn,
         &c.id,
-        "direct_award",
+        LogAction::DirectAward,
         Some(&row.justification),
         serde_json::json!({ "provider_id": row.provider_id, "weekly_rate_pence": row.weekly_rate_pence, "review_date": review_date }),
         &who.sub,
@@ -289,7 +290,7 @@ fn keep_award(
     store::log(
         conn,
         &c.id,
-        "review_kept",
+        LogAction::ReviewKept,
         Some(reason),
         serde_json::json!({ "next_review_date": input.next_review_date }),
         &who.sub,
@@ -346,7 +347,7 @@ fn reopen_requirement(
             deadline: input.deadline,
             actor: &who.sub,
             org: &who.org,
-            action: "opened",
+            action: LogAction::Opened,
             reason: Some(&format!(
                 "the review of direct award {} reopened the requirement to competition: {reason}",
                 c.id
@@ -359,7 +360,7 @@ fn reopen_requirement(
     store::log(
         conn,
         &c.id,
-        "review_reopened",
+        LogAction::ReviewReopened,
         Some(reason),
         serde_json::json!({ "reopened_as": new.id }),
         &who.sub,

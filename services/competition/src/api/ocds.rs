@@ -2,6 +2,7 @@
 //! service's tables into the pure mapping of `domain::ocds`.
 
 use crate::domain::Route;
+use crate::domain::calloff::LogAction;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -67,7 +68,7 @@ fn outcome(
             let at = store::log_of(conn, &c.id)?
                 .into_iter()
                 .rev()
-                .find(|l| l.action == "closed")
+                .find(|l| l.action == LogAction::Closed)
                 .map(|l| l.at)
                 .unwrap_or(c.created_at);
             Outcome::Closed {

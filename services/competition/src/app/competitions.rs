@@ -3,6 +3,7 @@
 //! referral opens a mini-competition, a withdrawn one closes it) do. Each runs inside the
 //! caller's transaction and emits through its `Events`, so the outbox stays exactly-once.
 
+use crate::domain::calloff::LogAction;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use hub_bus::Events;
@@ -23,7 +24,7 @@ pub struct Opening<'a> {
     pub actor: &'a str,
     pub org: &'a str,
     /// What the log records: `opened`, `reopened`.
-    pub action: &'a str,
+    pub action: LogAction,
     pub reason: Option<&'a str>,
 }
 
@@ -143,7 +144,7 @@ pub fn close(
     store::log(
         conn,
         &c.id,
-        "closed",
+        LogAction::Closed,
         Some(&said),
         serde_json::json!({
             "from": c.status,

@@ -543,6 +543,25 @@ impl Validate for Review {
     }
 }
 
+hub_platform::code_enum! {
+    /// What a competition's history records (`competition_log.action`).
+    pub enum LogAction {
+        Awarded,
+        BiddingClosed,
+        BidsSetAside,
+        Closed,
+        CriteriaChanged,
+        Declined,
+        DirectAward,
+        Opened,
+        PreselectionChanged,
+        Reopened,
+        Rerouted,
+        ReviewKept,
+        ReviewReopened,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

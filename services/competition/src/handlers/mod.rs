@@ -7,6 +7,7 @@
 pub mod offered_beds;
 
 use crate::domain::Route;
+use crate::domain::calloff::LogAction;
 use chrono::Utc;
 use diesel::prelude::*;
 use hub_bus::{Events, Handlers, Store};
@@ -107,7 +108,7 @@ fn submitted(
                 deadline: None,
                 actor: &e.submitted_by,
                 org: &e.council,
-                action: "opened",
+                action: LogAction::Opened,
                 reason: Some("mini-competition of every provider admitted to the lot"),
             },
         )?;

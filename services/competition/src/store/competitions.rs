@@ -2,6 +2,7 @@
 //! award's terms and the history of who did what.
 
 use crate::domain::Route;
+use crate::domain::calloff::LogAction;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{prelude::*, sql_types::Text};
 use hub_events::{CompetitionCloseReason, ReferralSubmitted, Urgency};
@@ -144,7 +145,7 @@ pub struct LogRow {
     pub competition_id: CompetitionId,
     /// `opened`, `preselection_changed`, `criteria_changed`, `closed`, `reopened`,
     /// `rerouted`, `awarded`, `direct_award`, `review_kept`, `review_reopened`.
-    pub action: String,
+    pub action: LogAction,
     pub reason: Option<String>,
     #[serde(skip)]
     pub detail: Json<serde_json::Value>,
@@ -158,7 +159,7 @@ pub struct LogRow {
 pub fn log(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,
-    action: &str,
+    action: LogAction,
     reason: Option<&str>,
     detail: serde_json::Value,
     actor: &str,
@@ -168,7 +169,7 @@ pub fn log(
         .values(&LogRow {
             id: LogEntryId::new(),
             competition_id: *competition_id,
-            action: action.to_owned(),
+            action,
             reason: reason.map(str::to_owned),
             detail: Json(detail),
             actor: actor.to_owned(),
