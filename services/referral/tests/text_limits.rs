@@ -3,16 +3,16 @@
 //! written.
 
 use hub_platform::{Role, db::Migrations, directory::SEFTON, http::MAX_TEXT_CHARS};
-use hub_testkit::{ServiceCtx, call, on_both};
+use hub_testkit::{TestApp, on_both};
 use serde_json::json;
 use uuid::Uuid;
 
 static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &referral::MIGRATIONS];
 
 async fn a_200000_character_about_me_is_refused(url: &str) {
-    let ctx = ServiceCtx::start(url, referral::NAME, &SETS, referral::start).await;
-    let app = ctx.app().await;
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
+    let app = TestApp::start(url, referral::NAME, &SETS, referral::start).await;
+    let referrals = app.referrals();
+    let sefton = app.user(SEFTON, Role::Commissioner);
     let body = |about_me: String| {
         json!({
             "partnership": "LCR-PPA",
@@ -33,14 +33,7 @@ async fn a_200000_character_about_me_is_refused(url: &str) {
             }
         })
     };
-    let (status, problem) = call(
-        &app,
-        "POST",
-        "/v1/referrals",
-        &sefton,
-        Some(body("a".repeat(200_000))),
-    )
-    .await;
+    let (status, problem) = referrals.create(&sefton, &body("a".repeat(200_000))).await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(
         (
@@ -50,17 +43,12 @@ async fn a_200000_character_about_me_is_refused(url: &str) {
         (&json!("/document/about_me"), &json!("max_length")),
         "{problem}"
     );
-    let (_, list) = call(&app, "GET", "/v1/referrals", &sefton, None).await;
+    let (_, list) = referrals.list(&sefton, "").await;
     assert_eq!(list, json!([]), "nothing written: {list}");
     // At the ceiling the text is taken.
-    let (status, created) = call(
-        &app,
-        "POST",
-        "/v1/referrals",
-        &sefton,
-        Some(body("a".repeat(MAX_TEXT_CHARS))),
-    )
-    .await;
+    let (status, created) = referrals
+        .create(&sefton, &body("a".repeat(MAX_TEXT_CHARS)))
+        .await;
     assert_eq!(status, 201, "{created}");
 }
 

@@ -6,6 +6,8 @@
 //! * [`ServiceCtx`]: a service started with its `start(store, transport, settings)` over a
 //!   migrated database and the in-process bus; mints tokens, publishes events as another
 //!   service would, reads the service's outbox and runs SQL.
+//! * [`TestApp`] and [`User`]: a started service behind a test client, and who calls it;
+//!   each service's typed client in [`clients`] (`app.competitions().award(&sefton, …)`).
 //! * [`call`] / [`call_request`]: one request to the actix test service, answered as
 //!   `(status, JSON body)`; [`assert_problem`]: a problem's status, type and first error.
 //! * [`Receiver`]: an HTTP receiver on 127.0.0.1 that records what it gets (webhooks).
@@ -21,11 +23,14 @@
 #![warn(clippy::too_many_lines)]
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
+mod client;
+pub mod clients;
 mod db;
 mod http;
 mod receiver;
 mod service;
 
+pub use client::{RawReply, Reply, TestApp, User};
 pub use db::{TestDb, isolated, migrated_store};
 pub use http::{assert_problem, call, call_request};
 pub use hub_platform::Backend;

@@ -143,7 +143,7 @@ impl ServiceCtx {
     /// The service's routes in an actix test service, with the authenticator.
     pub async fn app(
         &self,
-    ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
+    ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> + use<>
     {
         test::init_service(
             App::new()
