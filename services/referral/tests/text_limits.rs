@@ -2,15 +2,15 @@
 //! (`hub_platform::http::MAX_TEXT_CHARS`), checked with 422 naming the field, and nothing is
 //! written.
 
-use hub_platform::{Role, db::Migrations, directory::SEFTON, http::MAX_TEXT_CHARS};
-use hub_testkit::{TestApp, on_both};
+mod common;
+
+use hub_platform::{Role, directory::SEFTON, http::MAX_TEXT_CHARS};
+use hub_testkit::on_both;
 use serde_json::json;
 use uuid::Uuid;
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &referral::MIGRATIONS];
-
 async fn a_200000_character_about_me_is_refused(url: &str) {
-    let app = TestApp::start(url, referral::NAME, &SETS, referral::start).await;
+    let app = common::start(url).await;
     let referrals = app.referrals();
     let sefton = app.user(SEFTON, Role::Commissioner);
     let body = |about_me: String| {

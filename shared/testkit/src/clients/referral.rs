@@ -30,6 +30,13 @@ impl Referrals<'_> {
         self.0.get(user, &format!("/v1/referrals/{id}")).await
     }
 
+    /// `GET /v1/referrals/{id}?version={version}`: one version, if the caller may see it.
+    pub async fn get_version(&self, user: &User, id: &str, version: u32) -> Reply {
+        self.0
+            .get(user, &format!("/v1/referrals/{id}?version={version}"))
+            .await
+    }
+
     /// `PUT /v1/referrals/{id}`: a new document (in place for a draft, a new version after).
     pub async fn update(&self, user: &User, id: &str, body: &impl Serialize) -> Reply {
         self.0.put(user, &format!("/v1/referrals/{id}"), body).await
