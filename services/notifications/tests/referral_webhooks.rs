@@ -370,24 +370,7 @@ async fn reopened_competitions_and_late_events(app: TestApp, rx: Receiver) {
         let body = json!({"url": rx.url(p), "event_types": PROVIDER_TYPES});
         hooks.insert(p, register(&app, &app.user(p, Role::Provider), &body).await);
     }
-    let updates = |p: &'static str| {
-        let (app, hook) = (&app, &hooks[p]);
-        async move {
-            let (_, log) = app
-                .notifications()
-                .deliveries(&hook.owner, &hook.id, "")
-                .await;
-            let mut v: Vec<u64> = log
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["event_type"] == "referral.updated")
-                .map(|d| d["payload"]["data"]["version"].as_u64().unwrap())
-                .collect();
-            v.sort_unstable();
-            v
-        }
-    };
+    let updates = |p: &'static str| updated_versions(&app, &hooks[p]);
     let (referral, c1) = (Uuid::now_v7(), Uuid::now_v7());
     app.publish("competition", &opened(referral, c1, 1, &["prov-a"]))
         .await;
@@ -438,3 +421,20 @@ on_both_isolated!(
     reopened_competitions_and_late_events_on_sqlite,
     reopened_competitions_and_late_events_on_postgres
 );
+
+/// The versions of `referral.updated` logged for `hook`'s endpoint, in order.
+async fn updated_versions(app: &TestApp, hook: &common::Hook) -> Vec<u64> {
+    let (_, log) = app
+        .notifications()
+        .deliveries(&hook.owner, &hook.id, "")
+        .await;
+    let mut v: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event_type"] == "referral.updated")
+        .map(|d| d["payload"]["data"]["version"].as_u64().unwrap())
+        .collect();
+    v.sort_unstable();
+    v
+}
