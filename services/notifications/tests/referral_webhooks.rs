@@ -21,6 +21,7 @@ use uuid::Uuid;
 /// Each audience subscribes to its own event types only: a provider not to a council's, a
 /// council not to a provider's.
 async fn each_audience_subscribes_to_its_own_event_types(app: TestApp, rx: Receiver) {
+    four_providers(&app, &rx).await;
     let hooks = app.notifications();
     let (s, r) = hooks
         .register(
@@ -55,6 +56,16 @@ on_both_isolated!(
     each_audience_subscribes_to_its_own_event_types_on_postgres
 );
 
+/// Endpoints of prov-a, prov-b, prov-c and prov-d, for every provider event type.
+async fn four_providers(app: &TestApp, rx: &Receiver) -> HashMap<&'static str, common::Hook> {
+    let mut hooks = HashMap::new();
+    for p in ["prov-a", "prov-b", "prov-c", "prov-d"] {
+        let body = json!({"url": rx.url(p), "event_types": PROVIDER_TYPES});
+        hooks.insert(p, register(app, &app.user(p, Role::Provider), &body).await);
+    }
+    hooks
+}
+
 /// The journey's cast: four providers' endpoints (every provider event type), the referral
 /// and its first competition.
 struct Journey {
@@ -70,11 +81,7 @@ struct Journey {
 /// told the reason; a direct award's winner hears too. A journey (what each provider got in
 /// all is checked at its end), told in steps.
 async fn providers_follow_their_referrals(app: TestApp, rx: Receiver) {
-    let mut hooks = HashMap::new();
-    for p in ["prov-a", "prov-b", "prov-c", "prov-d"] {
-        let body = json!({"url": rx.url(p), "event_types": PROVIDER_TYPES});
-        hooks.insert(p, register(&app, &app.user(p, Role::Provider), &body).await);
-    }
+    let hooks = four_providers(&app, &rx).await;
     let j = Journey {
         app,
         rx,
