@@ -56,13 +56,15 @@ async fn placements_become_commitment_lines(url: &str) {
         (Some(2026), Some("2026/27"))
     );
     let got = columns(&ledger, &["period", "days", "amount_pence"]);
-    let expected = [
-        [9, 17, 770_015],
-        [10, 31, 1_404_145],
-        [11, 28, 1_268_260],
-        [12, 31, 1_404_145],
-    ];
-    assert_eq!(got, expected.map(Vec::from).to_vec());
+    assert_eq!(
+        got,
+        vec![
+            vec![9, 17, 770_015],
+            vec![10, 31, 1_404_145],
+            vec![11, 28, 1_268_260],
+            vec![12, 31, 1_404_145]
+        ]
+    );
     for l in common::items(&ledger, "lines") {
         assert_eq!(l["source_kind"], "placement");
         assert_eq!(l["source_id"], placement.placement_id.to_string());

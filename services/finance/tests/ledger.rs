@@ -391,61 +391,15 @@ async fn a_placement_is_phased_by_period_and_rate(url: &str) {
     let body = ledger_2018(&app).await;
     let lines = body["lines"].as_array().unwrap();
     let pl = |c, a, b, p, f, t, days, amt| line("placement", c, a, b, p, f, t, days, amt);
-    assert_eq!(
-        brief(lines, "placement"),
-        vec![
-            pl(
-                SEFTON,
-                "child",
-                None,
-                2,
-                "2018-05-10",
-                "2018-05-31",
-                22,
-                706_829
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                3,
-                "2018-06-01",
-                "2018-06-14",
-                14,
-                449_800
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                3,
-                "2018-06-15",
-                "2018-06-30",
-                16,
-                454_400
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                4,
-                "2018-07-01",
-                "2018-07-31",
-                31,
-                880_400
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                5,
-                "2018-08-01",
-                "2018-08-20",
-                20,
-                568_000
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        pl(SEFTON, "child", None, 2, "2018-05-10", "2018-05-31", 22, 706_829),
+        pl(SEFTON, "child", None, 3, "2018-06-01", "2018-06-14", 14, 449_800),
+        pl(SEFTON, "child", None, 3, "2018-06-15", "2018-06-30", 16, 454_400),
+        pl(SEFTON, "child", None, 4, "2018-07-01", "2018-07-31", 31, 880_400),
+        pl(SEFTON, "child", None, 5, "2018-08-01", "2018-08-20", 20, 568_000),
+    ];
+    assert_eq!(brief(lines, "placement"), expected);
     let (p1, order) = (facts.started.placement_id, facts.started.order_id.unwrap());
     for l in lines.iter().filter(|l| l["source_kind"] == "placement") {
         assert_eq!(l["source_id"], p1.to_string());
@@ -475,82 +429,18 @@ async fn a_blocks_beds_are_phased_by_who_holds_them(url: &str) {
     let bl = |c, a, b, p, f, t, days, amt| line("block_bed", c, a, Some(b), p, f, t, days, amt);
     let mut blocks = brief(lines, "block_bed");
     blocks.sort_by(|x, y| (x.3, &x.5).cmp(&(y.3, &y.5)));
-    assert_eq!(
-        blocks,
-        vec![
-            bl("AIM", "void", 1, 1, "2018-04-01", "2018-04-10", 10, 401_286),
-            bl(
-                WIRRAL,
-                "child",
-                1,
-                1,
-                "2018-04-11",
-                "2018-04-30",
-                20,
-                802_571
-            ),
-            bl(
-                WIRRAL,
-                "child",
-                1,
-                2,
-                "2018-05-01",
-                "2018-05-20",
-                20,
-                802_571
-            ),
-            bl(
-                KNOWSLEY,
-                "void",
-                1,
-                2,
-                "2018-05-21",
-                "2018-05-31",
-                11,
-                441_414
-            ),
-            bl(
-                KNOWSLEY,
-                "child",
-                1,
-                3,
-                "2018-06-01",
-                "2018-06-30",
-                30,
-                1_203_857
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                1,
-                "2018-04-01",
-                "2018-04-30",
-                30,
-                1_203_857
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                2,
-                "2018-05-01",
-                "2018-05-31",
-                31,
-                1_243_986
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                3,
-                "2018-06-01",
-                "2018-06-30",
-                30,
-                1_203_857
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        bl("AIM", "void", 1, 1, "2018-04-01", "2018-04-10", 10, 401_286),
+        bl(WIRRAL, "child", 1, 1, "2018-04-11", "2018-04-30", 20, 802_571),
+        bl(WIRRAL, "child", 1, 2, "2018-05-01", "2018-05-20", 20, 802_571),
+        bl(KNOWSLEY, "void", 1, 2, "2018-05-21", "2018-05-31", 11, 441_414),
+        bl(KNOWSLEY, "child", 1, 3, "2018-06-01", "2018-06-30", 30, 1_203_857),
+        bl("AIM", "void", 2, 1, "2018-04-01", "2018-04-30", 30, 1_203_857),
+        bl("AIM", "void", 2, 2, "2018-05-01", "2018-05-31", 31, 1_243_986),
+        bl("AIM", "void", 2, 3, "2018-06-01", "2018-06-30", 30, 1_203_857),
+    ];
+    assert_eq!(blocks, expected);
     for l in lines.iter().filter(|l| l["source_kind"] == "block_bed") {
         assert_eq!(
             (l["source_id"].as_str(), l["contract_id"].as_str()),

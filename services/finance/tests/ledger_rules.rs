@@ -198,25 +198,21 @@ async fn across_years(url: &str) {
     let ledger = |year: i32| {
         let (client, halton) = (&client, &halton);
         async move {
-            let (_, body) = client
+            client
                 .ledger(halton, &format!("partnership=LCR-PPA&year={year}"))
-                .await;
-            money(&body, "committed_pence")
+                .await
         }
     };
+    let committed = |v: &Value| money(v, "committed_pence");
     let placement = Uuid::now_v7();
     publish(&app, "LCR-PPA", &started(placement, HALTON, d(2026, 1, 15))).await;
 
-    let (status, y2025) = client
-        .ledger(&halton, "partnership=LCR-PPA&year=2025")
-        .await;
+    let (status, y2025) = ledger(2025).await;
     assert_eq!(status, 200, "{y2025}");
     // 15 January – 31 March: 17 + 28 + 31 days.
-    assert_eq!(money(&y2025, "committed_pence"), 76 * 10_000, "{y2025}");
-    let (_, y2026) = client
-        .ledger(&halton, "partnership=LCR-PPA&year=2026")
-        .await;
-    assert_eq!(money(&y2026, "committed_pence"), 365 * 10_000, "{y2026}");
+    assert_eq!(committed(&y2025), 76 * 10_000, "{y2025}");
+    let (_, y2026) = ledger(2026).await;
+    assert_eq!(committed(&y2026), 365 * 10_000, "{y2026}");
     assert_eq!(y2026["lines"].as_array().unwrap().len(), 12);
     assert!(
         y2026["lines"]
@@ -232,16 +228,21 @@ async fn across_years(url: &str) {
         .await;
     assert_eq!(status, 409);
     // Asking for 2028/29 carries it there, and through 2027/28 (366 days, 29 February 2028).
-    assert_eq!(ledger(2028).await, 365 * 10_000);
-    assert_eq!(ledger(2027).await, 366 * 10_000);
+    let (_, y2028) = ledger(2028).await;
+    assert_eq!(committed(&y2028), 365 * 10_000, "{y2028}");
+    let (_, y2027) = ledger(2027).await;
+    assert_eq!(committed(&y2027), 366 * 10_000, "{y2027}");
     // A placement started after that runs to the year opened at once.
     let later = Uuid::now_v7();
     publish(&app, "LCR-PPA", &started(later, HALTON, d(2026, 6, 1))).await;
-    assert_eq!(ledger(2028).await, 2 * 365 * 10_000);
+    let (_, y2028) = ledger(2028).await;
+    assert_eq!(committed(&y2028), 2 * 365 * 10_000, "{y2028}");
     // The first ends on 30 June 2027: nothing after it.
     publish(&app, "LCR-PPA", &ended(placement, HALTON, d(2027, 6, 30))).await;
-    assert_eq!(ledger(2027).await, (91 + 366) * 10_000);
-    assert_eq!(ledger(2028).await, 365 * 10_000);
+    let (_, y2027) = ledger(2027).await;
+    assert_eq!(committed(&y2027), (91 + 366) * 10_000, "{y2027}");
+    let (_, y2028) = ledger(2028).await;
+    assert_eq!(committed(&y2028), 365 * 10_000, "{y2028}");
 }
 
 on_both!(
@@ -306,17 +307,17 @@ async fn april_to_june_closed(app: &TestApp) -> Closed {
         let (status, body) = client.close_period(&host, budget_id, period).await;
         assert_eq!(status, 200, "{body}");
     }
-    let (status, june) = client.monitoring(&host, JUNE_2026).await;
-    assert_eq!(status, 200, "{june}");
+    let (status, report) = client.monitoring(&host, JUNE_2026).await;
+    assert_eq!(status, 200, "{report}");
     // 30 + 31 + 30 days at £100 and £10 to June; July–March 274 days committed.
     assert_eq!(
-        money(&june["totals"], "committed_rest_of_year_pence"),
+        money(&report["totals"], "committed_rest_of_year_pence"),
         274 * 11_000
     );
     Closed {
         placement,
         support: support.contract_id,
-        june,
+        june: report,
     }
 }
 
