@@ -8,45 +8,23 @@
 //!
 //! The expected figures are worked out in the comments.
 
-use hub_platform::directory::{KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL};
+mod common;
+
 use std::io::Cursor;
 
-use actix_web::test::TestRequest;
 use calamine::{Data, Reader, Xlsx};
-use chrono::NaiveDate;
-use hub_events::{
-    Envelope, Event, PlacementEnded, PlacementRateChanged, PlacementStarted, ServiceContractLet,
-};
-use hub_platform::{Role, db::Migrations};
-use hub_testkit::{ServiceCtx, assert_problem, call, call_request, on_both};
+use common::{aim, d, pick, start};
+use hub_events::{PlacementEnded, PlacementRateChanged, PlacementStarted, ServiceContractLet};
+use hub_platform::Role;
+use hub_platform::directory::{KNOWSLEY, LIVERPOOL, SEFTON, WIRRAL};
+use hub_testkit::{assert_problem, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
 const MEMBERS: [&str; 4] = [LIVERPOOL, KNOWSLEY, SEFTON, WIRRAL];
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-async fn aim<E: Event>(ctx: &ServiceCtx, event: &E) {
-    ctx.publish_envelope(&Envelope::new("contract", "AIM", event))
-        .await;
-}
-
-fn csv(path: &str, body: &str) -> TestRequest {
-    TestRequest::post()
-        .uri(path)
-        .insert_header(("content-type", "text/csv"))
-        .set_payload(body.to_owned())
-}
-
-fn pick(v: &Value, keys: &[&str]) -> Vec<i64> {
-    keys.iter()
-        .map(|k| v[*k].as_i64().unwrap_or_else(|| panic!("{k} in {v}")))
-        .collect()
-}
+/// The report as at the end of September, and its drill-down, for AIM's 2018/19.
+const P6: &str = "partnership=AIM&year=2018&period=6";
 
 const FIGURES: [&str; 6] = [
     "budget_pence",
@@ -58,11 +36,11 @@ const FIGURES: [&str; 6] = [
 ];
 
 async fn flow(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let host = ctx.token_as("fin-lpool", LIVERPOOL, Role::Finance);
-    let sefton = ctx.token_as("fin-sefton", SEFTON, Role::Finance);
-    let wirral = ctx.token_as("fin-wirral", WIRRAL, Role::Finance);
+    let app = start(url).await;
+    let finance = app.finance();
+    let host = app.user_as("fin-lpool", LIVERPOOL, Role::Finance);
+    let sefton = app.user_as("fin-sefton", SEFTON, Role::Finance);
+    let wirral = app.user_as("fin-wirral", WIRRAL, Role::Finance);
 
     // The budget: £1,100,000.07 in four lines. Shares that do not make 100% are refused.
     let body = |shares: [i64; 4]| {
@@ -81,28 +59,18 @@ async fn flow(url: &str) {
             "reason": "agreed by the AIM Governance board"
         })
     };
-    let got = call(
-        &app,
-        "POST",
-        "/v1/budgets",
-        &host,
-        Some(body([3733, 1867, 2150, 2200])),
-    )
-    .await;
+    let got = finance
+        .set_budget(&host, &body([3733, 1867, 2150, 2200]))
+        .await;
     assert_problem(
         &got,
         422,
         "validation",
         Some(("/costing_model/shares_bp", "sum")),
     );
-    let (status, budget) = call(
-        &app,
-        "POST",
-        "/v1/budgets",
-        &host,
-        Some(body([3733, 1867, 2150, 2250])),
-    )
-    .await;
+    let (status, budget) = finance
+        .set_budget(&host, &body([3733, 1867, 2150, 2250]))
+        .await;
     assert_eq!(status, 201, "{budget}");
     let budget_id = budget["id"].as_str().unwrap().to_owned();
     // 110,000,007 × 37.33% = 41,063,002.6131, × 18.67% = 20,537,001.3069, × 21.5% =
@@ -124,7 +92,7 @@ async fn flow(url: &str) {
     // £1,988; last night 20 August. Wirral's child from 17 September at £1,500, still placed.
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     aim(
-        &ctx,
+        &app,
         &PlacementStarted {
             placement_id: a,
             order_id: Some(Uuid::now_v7()),
@@ -140,7 +108,7 @@ async fn flow(url: &str) {
     )
     .await;
     aim(
-        &ctx,
+        &app,
         &PlacementRateChanged {
             placement_id: a,
             council: SEFTON.into(),
@@ -154,7 +122,7 @@ async fn flow(url: &str) {
     )
     .await;
     aim(
-        &ctx,
+        &app,
         &PlacementEnded {
             placement_id: a,
             council: SEFTON.into(),
@@ -167,7 +135,7 @@ async fn flow(url: &str) {
     )
     .await;
     aim(
-        &ctx,
+        &app,
         &PlacementStarted {
             placement_id: b,
             order_id: Some(Uuid::now_v7()),
@@ -186,7 +154,7 @@ async fn flow(url: &str) {
     // the first 96 days a penny more).
     let service = Uuid::now_v7();
     aim(
-        &ctx,
+        &app,
         &ServiceContractLet {
             contract_id: service,
             lead_council: SEFTON.into(),
@@ -227,18 +195,13 @@ async fn flow(url: &str) {
              "amount_pence": 880_400, "council": SEFTON, "contract_id": a.to_string()}]),
         ),
     ] {
-        let (status, up) = call(
-            &app,
-            "POST",
-            "/v1/actuals",
-            &host,
-            Some(post_json(period, payments)),
-        )
-        .await;
+        let (status, up) = finance
+            .upload_payments(&host, &post_json(period, payments))
+            .await;
         assert_eq!(status, 201, "{up}");
     }
     // Sefton's CSV for P3: May's placement invoice, an inter-agency fee, April's support.
-    let p3 = "/v1/actuals?partnership=AIM&year=2018&period=3";
+    let p3 = "partnership=AIM&year=2018&period=3";
     let file = "payment_reference,paid_on,budget_line,amount,contract_id\n\
                 SEF-PL-05,2018-06-05,placements,7068.29,PLACEMENT\n\
                 SEF-F-01,2018-06-20,inter_agency_fees,\"27,000.00\",\n\
@@ -249,7 +212,7 @@ async fn flow(url: &str) {
     let bad = file
         .replace("8219.40", "8219.4O")
         .replace("inter_agency_fees", "interagency");
-    let got = call_request(&app, csv(p3, &bad), &sefton).await;
+    let got = finance.upload_csv(&sefton, p3, &bad).await;
     assert_problem(
         &got,
         422,
@@ -257,13 +220,13 @@ async fn flow(url: &str) {
         Some(("/rows/3/budget_line", "one_of")),
     );
     assert_problem(&got, 422, "validation", Some(("/rows/4/amount", "format")));
-    let (status, first) = call_request(&app, csv(p3, &file), &sefton).await;
+    let (status, first) = finance.upload_csv(&sefton, p3, &file).await;
     assert_eq!(
         (status, first["applied_pence"].as_i64()),
         (201, Some(706_829 + 2_700_000 + 821_940)),
         "{first}"
     );
-    let (status, again) = call_request(&app, csv(p3, &file), &sefton).await;
+    let (status, again) = finance.upload_csv(&sefton, p3, &file).await;
     assert_eq!(
         (status, again["duplicate"].as_bool()),
         (200, Some(true)),
@@ -272,21 +235,15 @@ async fn flow(url: &str) {
 
     // P1–P3 close. Wirral's late fee for P3 is refused as it stands, then posted to P4.
     for p in 1..=3 {
-        let (status, _) = call(
-            &app,
-            "POST",
-            &format!("/v1/budgets/{budget_id}/periods/{p}/close"),
-            &host,
-            None,
-        )
-        .await;
+        let (status, _) = finance.close_period(&host, &budget_id, p).await;
         assert_eq!(status, 200);
     }
     let late = "payment_reference,paid_on,budget_line,amount\nWIR-F-01,2018-06-29,inter_agency_fees,27000\n";
-    let got = call_request(&app, csv(p3, late), &wirral).await;
+    let got = finance.upload_csv(&wirral, p3, late).await;
     assert_problem(&got, 409, "period-closed", None);
-    let (status, adjusted) =
-        call_request(&app, csv(&format!("{p3}&adjust=true"), late), &wirral).await;
+    let (status, adjusted) = finance
+        .upload_csv(&wirral, &format!("{p3}&adjust=true"), late)
+        .await;
     assert_eq!(
         (status, adjusted["posted_period"].as_i64()),
         (201, Some(4)),
@@ -294,14 +251,7 @@ async fn flow(url: &str) {
     );
 
     // The report as at the end of September.
-    let (status, r) = call(
-        &app,
-        "GET",
-        "/v1/monitoring?partnership=AIM&year=2018&period=6",
-        &host,
-        None,
-    )
-    .await;
+    let (status, r) = finance.monitoring(&host, P6).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(
         (r["as_at"].as_str(), r["budget_version"].as_i64()),
@@ -458,14 +408,9 @@ async fn flow(url: &str) {
     // Drilling into the partnership's own detail gives the report's figures: its accrued is
     // matched against what Sefton paid on the support line beyond its own cost there.
     for (measure, value) in [("accrued", 4_191_807), ("forecast", 9_178_061)] {
-        let (status, drill) = call(
-            &app,
-            "GET",
-            &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&council=AIM&measure={measure}"),
-            &host,
-            None,
-        )
-        .await;
+        let (status, drill) = finance
+            .drill(&host, &format!("{P6}&council=AIM&measure={measure}"))
+            .await;
         assert_eq!(status, 200, "{drill}");
         assert_eq!(
             drill["total_pence"].as_i64(),
@@ -612,14 +557,9 @@ async fn flow(url: &str) {
             ("committed", figures[3]),
             ("forecast", figures[4]),
         ] {
-            let (status, drill) = call(
-                &app,
-                "GET",
-                &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&budget_line={name}&measure={measure}"),
-                &host,
-                None,
-            )
-            .await;
+            let (status, drill) = finance
+                .drill(&host, &format!("{P6}&budget_line={name}&measure={measure}"))
+                .await;
             assert_eq!(status, 200, "{drill}");
             let sum: i64 = drill["commitment_lines"]
                 .as_array()
@@ -658,7 +598,12 @@ async fn flow(url: &str) {
             );
         }
     }
-    let (_, fees) = call(&app, "GET", "/v1/monitoring/drill?partnership=AIM&year=2018&period=6&budget_line=inter_agency_fees&measure=actual", &host, None).await;
+    let (_, fees) = finance
+        .drill(
+            &host,
+            &format!("{P6}&budget_line=inter_agency_fees&measure=actual"),
+        )
+        .await;
     let late_fee = fees["payments"]
         .as_array()
         .unwrap()
@@ -672,7 +617,12 @@ async fn flow(url: &str) {
         ),
         (Some(4), Some(3))
     );
-    let (_, usage) = call(&app, "GET", &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=own_children_costs&council={WIRRAL}"), &host, None).await;
+    let (_, usage) = finance
+        .drill(
+            &host,
+            &format!("{P6}&measure=own_children_costs&council={WIRRAL}"),
+        )
+        .await;
     assert_eq!(usage["total_pence"], 4_200_001, "{usage}");
     assert!(
         usage["commitment_lines"]
@@ -684,29 +634,19 @@ async fn flow(url: &str) {
 
     // A partner sees the consolidated figures and its own detail only, and cannot drill into
     // another partner's.
-    let (_, mine) = call(
-        &app,
-        "GET",
-        "/v1/monitoring?partnership=AIM&year=2018&period=6",
-        &sefton,
-        None,
-    )
-    .await;
+    let (_, mine) = finance.monitoring(&sefton, P6).await;
     assert_eq!(pick(&mine["totals"], &FIGURES), totals);
     assert_eq!(mine["partners"].as_array().unwrap().len(), 4);
     assert_eq!(mine["detail"].as_array().unwrap().len(), 2);
     assert_eq!(mine["detail"][0]["council"], SEFTON);
     assert_eq!(mine["detail"][1]["council"], "AIM");
-    let got = call(&app, "GET", &format!("/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=committed&council={WIRRAL}"), &sefton, None).await;
+    let got = finance
+        .drill(&sefton, &format!("{P6}&measure=committed&council={WIRRAL}"))
+        .await;
     assert_problem(&got, 404, "not-found", None);
-    let (_, own) = call(
-        &app,
-        "GET",
-        "/v1/monitoring/drill?partnership=AIM&year=2018&period=6&measure=forecast",
-        &sefton,
-        None,
-    )
-    .await;
+    let (_, own) = finance
+        .drill(&sefton, &format!("{P6}&measure=forecast"))
+        .await;
     assert_eq!(
         (own["council"].as_str(), own["total_pence"].as_i64()),
         (Some(SEFTON), Some(6_581_369))
@@ -727,33 +667,12 @@ async fn flow(url: &str) {
     );
 
     // CSV: the budget lines view, pounds to the penny.
-    let (status, _) = call(
-        &app,
-        "GET",
-        "/v1/monitoring?partnership=AIM&year=2018&period=6&format=pdf",
-        &host,
-        None,
-    )
-    .await;
+    let (status, _) = finance.monitoring(&host, &format!("{P6}&format=pdf")).await;
     assert_eq!(status, 422);
-    let res = actix_web::test::call_service(
-        &app,
-        TestRequest::get()
-            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6&format=csv")
-            .insert_header(("authorization", format!("Bearer {host}")))
-            .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()
-            .get("content-type")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    let text = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    let res = finance.export(&host, &format!("{P6}&format=csv")).await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("content-type").unwrap().starts_with("text/csv"));
+    let text = String::from_utf8(res.body).unwrap();
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(
         rows[0],
@@ -769,15 +688,10 @@ async fn flow(url: &str) {
     );
     // The detail view carries the JSON's columns: each partner's share of the line's budget
     // and its variance against it.
-    let res = actix_web::test::call_service(
-        &app,
-        TestRequest::get()
-            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6&format=csv&view=detail")
-            .insert_header(("authorization", format!("Bearer {host}")))
-            .to_request(),
-    )
-    .await;
-    let text = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    let res = finance
+        .export(&host, &format!("{P6}&format=csv&view=detail"))
+        .await;
+    let text = String::from_utf8(res.body).unwrap();
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(
         rows[0],
@@ -789,20 +703,9 @@ async fn flow(url: &str) {
     );
 
     // XLSX: a real workbook, a sheet per view, numbers as numbers in pounds.
-    let res = actix_web::test::call_service(
-        &app,
-        TestRequest::get()
-            .uri("/v1/monitoring?partnership=AIM&year=2018&period=6")
-            .insert_header((
-                "accept",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ))
-            .insert_header(("authorization", format!("Bearer {host}")))
-            .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let bytes = actix_web::test::read_body(res).await.to_vec();
+    let res = finance.export_xlsx(&host, P6).await;
+    assert_eq!(res.status, 200);
+    let bytes = res.body;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("an XLSX workbook");
     assert_eq!(
         book.sheet_names(),

@@ -2,31 +2,21 @@
 //! contract service would (some twice, some out of order), read through `GET /v1/ledger`.
 //! Runs on SQLite and PostgreSQL.
 
+mod common;
+
 use chrono::NaiveDate;
+use common::{aim_twice, d, dead_letter_types, finance, start, support};
 use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_events::{
-    BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope, Event, PlacementEnded,
+    BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Event, PlacementEnded,
     PlacementRateChanged, PlacementStarted, ServiceContractExtended, ServiceContractLet,
     ServiceContractTerminated, ServiceContractVaried,
 };
+use hub_platform::calendar::days_by_period;
 use hub_platform::directory::{KNOWSLEY, LIVERPOOL, NOTTINGHAM, SEFTON, WIRRAL};
-use hub_platform::{Role, calendar::days_by_period, db::Migrations};
-use hub_testkit::{ServiceCtx, call, on_both};
+use hub_testkit::{TestApp, on_both};
 use serde_json::Value;
 use uuid::Uuid;
-
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// Publishes `event` in AIM twice over (the same envelope redelivered).
-async fn aim<E: Event>(ctx: &ServiceCtx, event: &E) {
-    let env = Envelope::new("contract", "AIM", event);
-    ctx.publish_envelope(&env).await;
-    ctx.publish_envelope(&env).await;
-}
 
 /// `(source_kind, council, attribution, bed, period, from, to, days, amount)` of each line.
 type Brief = (
@@ -86,41 +76,61 @@ fn line(
     )
 }
 
-async fn dead_letters(ctx: &ServiceCtx) -> Vec<String> {
-    #[derive(QueryableByName)]
-    struct Dead {
-        #[diesel(sql_type = Text)]
-        event_type: String,
-    }
-    ctx.store
-        .db
-        .run(|c| {
-            Ok(
-                diesel::sql_query("SELECT event_type FROM dead_letters ORDER BY dead_ms, id")
-                    .load::<Dead>(c)?,
+/// `(period, amount)` of each line of `source`.
+fn by_source(lines: &[Value], source: Uuid) -> Vec<(i64, i64)> {
+    lines
+        .iter()
+        .filter(|l| l["source_id"] == source.to_string())
+        .map(|l| {
+            (
+                l["period"].as_i64().unwrap(),
+                l["amount_pence"].as_i64().unwrap(),
             )
         })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| d.event_type)
         .collect()
 }
 
-async fn flow(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
-    let ledger = |year: i32| format!("/v1/ledger?partnership=AIM&year={year}");
+/// AIM's ledger for `year`, as Liverpool's finance staff read it.
+async fn ledger(app: &TestApp, year: i32) -> (u16, Value) {
+    app.finance()
+        .ledger(
+            &finance(app, LIVERPOOL),
+            &format!("partnership=AIM&year={year}"),
+        )
+        .await
+}
 
-    // A placement under an order whose rate change arrives before its start: £2,149 a week
-    // + £100 extras from 10 May 2018, £1,988 and no extras from 15 June (IPA v2), last
-    // night 20 August.
-    let (p1, order) = (Uuid::now_v7(), Uuid::now_v7());
-    aim(
-        &ctx,
+/// AIM's ledger for 2018/19, which must answer.
+async fn ledger_2018(app: &TestApp) -> Value {
+    let (status, body) = ledger(app, 2018).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The facts of 2018/19 the ledger is built from.
+struct Facts {
+    /// Sefton's child's placement (`p1`), under an order.
+    started: PlacementStarted,
+    /// Family Care's block contract, and the Wirral child first in its bed 1.
+    block: Uuid,
+    wirral_child: Uuid,
+    /// The service contract for all partners, and the one terminated early.
+    service: Uuid,
+    short: Uuid,
+}
+
+/// A placement under an order whose rate change arrives before its start: £2,149 a week and
+/// £100 extras from 10 May 2018, £1,988 and no extras from 15 June (IPA v2), not yet ended.
+/// Delivered twice, then re-announced in a new envelope.
+async fn placement_changed_before_it_started(app: &TestApp) -> PlacementStarted {
+    let started = PlacementStarted {
+        extras_weekly_pence: 10_000,
+        ..common::placement(SEFTON, "prov-care-assist", 214_900, d(2018, 5, 10))
+    };
+    aim_twice(
+        app,
         &PlacementRateChanged {
-            placement_id: p1,
+            placement_id: started.placement_id,
             council: SEFTON.into(),
             provider_id: "prov-care-assist".into(),
             weekly_rate_pence: 198_800,
@@ -131,35 +141,21 @@ async fn flow(url: &str) {
         },
     )
     .await;
-    let started = PlacementStarted {
-        placement_id: p1,
-        order_id: Some(order),
-        referral_id: Uuid::now_v7(),
-        council: SEFTON.into(),
-        provider_id: "prov-care-assist".into(),
-        weekly_rate_pence: 214_900,
-        extras_weekly_pence: 10_000,
-        start_date: d(2018, 5, 10),
-        block_contract_id: None,
-        bed: None,
-    };
-    aim(&ctx, &started).await;
+    aim_twice(app, &started).await;
     // Re-announced in a new envelope: recorded once.
-    ctx.publish_envelope(&Envelope::new("contract", "AIM", &started))
-        .await;
-    let (_, open) = call(&app, "GET", &ledger(2018), &liverpool, None).await;
-    // Open-ended: committed to 31 March 2019 at the changed rate (£284 a day from 15 June).
-    let open_lines = open["lines"].as_array().unwrap();
-    assert_eq!(open_lines.len(), 12, "{open}");
-    assert_eq!(
-        open["committed_pence"],
-        706_829 + 449_800 + 28_400 * 290,
-        "{open}"
-    );
-    aim(
-        &ctx,
+    common::aim(app, &started).await;
+    started
+}
+
+/// Every fact, in the order they arrive: the placement (read while open, then ended on 20
+/// August), the block, the service contracts, and the refusals.
+async fn contracts(app: &TestApp) -> Facts {
+    let started = placement_changed_before_it_started(app).await;
+    ledger(app, 2018).await;
+    aim_twice(
+        app,
         &PlacementEnded {
-            placement_id: p1,
+            placement_id: started.placement_id,
             council: SEFTON.into(),
             provider_id: "prov-care-assist".into(),
             end_date: d(2018, 8, 20),
@@ -169,31 +165,34 @@ async fn flow(url: &str) {
         },
     )
     .await;
+    let (block, wirral_child) = family_care_block(app).await;
+    let (service, short) = service_contracts(app).await;
+    refusals(app, &started, block).await;
+    Facts {
+        started,
+        block,
+        wirral_child,
+        service,
+        short,
+    }
+}
 
-    // Family Care Group's block: 2 beds at £2,809 a week, 1 April – 30 June 2018, let by
-    // Sefton. Bed 1: a Wirral child from 11 April (last night 20 May), then void held for
-    // Knowsley, then a Knowsley child from 1 June. Bed 2: empty throughout, Sefton's.
+/// Family Care Group's block: 2 beds at £2,809 a week, 1 April – 30 June 2018, let by
+/// Sefton. Bed 1: a Wirral child from 11 April (last night 20 May), then void held for
+/// Knowsley, then a Knowsley child from 1 June. Bed 2: empty throughout, Sefton's. Answers
+/// the block and the Wirral child's placement.
+async fn family_care_block(app: &TestApp) -> (Uuid, Uuid) {
     let block = Uuid::now_v7();
-    let wirral_child = Uuid::now_v7();
     // The bed is filled before the contract is known: kept, applied when it is let.
-    aim(
-        &ctx,
-        &PlacementStarted {
-            placement_id: wirral_child,
-            order_id: None,
-            referral_id: Uuid::now_v7(),
-            council: WIRRAL.into(),
-            provider_id: "prov-family-care".into(),
-            weekly_rate_pence: 280_900,
-            extras_weekly_pence: 0,
-            start_date: d(2018, 4, 11),
-            block_contract_id: Some(block),
-            bed: Some(1),
-        },
-    )
-    .await;
-    aim(
-        &ctx,
+    let wirral_child = PlacementStarted {
+        order_id: None,
+        block_contract_id: Some(block),
+        bed: Some(1),
+        ..common::placement(WIRRAL, "prov-family-care", 280_900, d(2018, 4, 11))
+    };
+    aim_twice(app, &wirral_child).await;
+    aim_twice(
+        app,
         &BlockContractLet {
             block_contract_id: block,
             lead_council: SEFTON.into(),
@@ -207,8 +206,8 @@ async fn flow(url: &str) {
         },
     )
     .await;
-    aim(
-        &ctx,
+    aim_twice(
+        app,
         &BedVoid {
             block_contract_id: block,
             bed: 1,
@@ -219,10 +218,10 @@ async fn flow(url: &str) {
     )
     .await;
     // The placement's end arrives after the bed_void: the void stays Knowsley's.
-    aim(
-        &ctx,
+    aim_twice(
+        app,
         &PlacementEnded {
-            placement_id: wirral_child,
+            placement_id: wirral_child.placement_id,
             council: WIRRAL.into(),
             provider_id: "prov-family-care".into(),
             end_date: d(2018, 5, 20),
@@ -232,8 +231,8 @@ async fn flow(url: &str) {
         },
     )
     .await;
-    aim(
-        &ctx,
+    aim_twice(
+        app,
         &BedFilled {
             block_contract_id: block,
             bed: 1,
@@ -244,12 +243,15 @@ async fn flow(url: &str) {
         },
     )
     .await;
+    (block, wirral_child.placement_id)
+}
 
-    // A service contract for all partners over 2018/19, extended by April 2019, and one
-    // terminated early.
+/// A service contract for all partners over 2018/19, extended by April 2019 (the extension
+/// first), and one terminated early. Answers both.
+async fn service_contracts(app: &TestApp) -> (Uuid, Uuid) {
     let (service, short) = (Uuid::now_v7(), Uuid::now_v7());
-    aim(
-        &ctx,
+    aim_twice(
+        app,
         &ServiceContractExtended {
             contract_id: service,
             lead_council: SEFTON.into(),
@@ -263,24 +265,16 @@ async fn flow(url: &str) {
     )
     .await;
     for (id, value) in [(service, 10_000_001), (short, 365_000)] {
-        aim(
-            &ctx,
-            &ServiceContractLet {
-                contract_id: id,
-                lead_council: SEFTON.into(),
-                provider_id: "prov-after-adoption".into(),
-                services: vec!["access_to_records".into(), "letterbox".into()],
-                value_pence: value,
-                start_date: d(2018, 4, 1),
-                end_date: d(2019, 3, 31),
-                budget_line: "commissioned_adoption_support".into(),
-                extensions_allowed: 2,
-            },
-        )
-        .await;
+        let let_ = ServiceContractLet {
+            contract_id: id,
+            services: vec!["access_to_records".into(), "letterbox".into()],
+            extensions_allowed: 2,
+            ..support(value, d(2018, 4, 1), d(2019, 3, 31))
+        };
+        aim_twice(app, &let_).await;
     }
-    aim(
-        &ctx,
+    aim_twice(
+        app,
         &ServiceContractTerminated {
             contract_id: short,
             lead_council: SEFTON.into(),
@@ -290,15 +284,17 @@ async fn flow(url: &str) {
         },
     )
     .await;
+    (service, short)
+}
 
-    // Refused, each dead-lettered with nothing written: a rate change naming another
-    // council than the placement's; a bed the block does not have; a block let by a council
-    // outside AIM; a negative rate.
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "AIM",
+/// Refused, each dead-lettered with nothing written: a rate change naming another council
+/// than the placement's; a bed the block does not have; a block let by a council outside
+/// AIM; a negative rate.
+async fn refusals(app: &TestApp, started: &PlacementStarted, block: Uuid) {
+    common::aim(
+        app,
         &PlacementRateChanged {
-            placement_id: p1,
+            placement_id: started.placement_id,
             council: WIRRAL.into(),
             provider_id: "prov-care-assist".into(),
             weekly_rate_pence: 1,
@@ -307,11 +303,10 @@ async fn flow(url: &str) {
             ipa_version: 3,
             block_contract_id: None,
         },
-    ))
+    )
     .await;
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "AIM",
+    common::aim(
+        app,
         &BedFilled {
             block_contract_id: block,
             bed: 3,
@@ -320,11 +315,10 @@ async fn flow(url: &str) {
             provider_id: "prov-family-care".into(),
             filled_on: d(2018, 6, 1),
         },
-    ))
+    )
     .await;
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "AIM",
+    common::aim(
+        app,
         &BlockContractLet {
             block_contract_id: Uuid::now_v7(),
             lead_council: NOTTINGHAM.into(),
@@ -336,20 +330,45 @@ async fn flow(url: &str) {
             end_date: d(2018, 6, 30),
             planned_annual_saving_pence: 0,
         },
-    ))
+    )
     .await;
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "AIM",
+    common::aim(
+        app,
         &PlacementStarted {
             weekly_rate_pence: -1,
             placement_id: Uuid::now_v7(),
             ..started.clone()
         },
-    ))
+    )
     .await;
+}
+
+/// Open-ended, the placement is committed to 31 March 2019 at the changed rate (£284 a day
+/// from 15 June).
+async fn an_open_placement_is_committed_to_the_year_end(url: &str) {
+    let app = start(url).await;
+    placement_changed_before_it_started(&app).await;
+    let (_, open) = ledger(&app, 2018).await;
+    let open_lines = open["lines"].as_array().unwrap();
+    assert_eq!(open_lines.len(), 12, "{open}");
     assert_eq!(
-        dead_letters(&ctx).await,
+        open["committed_pence"],
+        706_829 + 449_800 + 28_400 * 290,
+        "{open}"
+    );
+}
+
+on_both!(
+    an_open_placement_is_committed_to_the_year_end,
+    an_open_placement_is_committed_to_the_year_end_on_sqlite,
+    an_open_placement_is_committed_to_the_year_end_on_postgres
+);
+
+async fn refused_facts_are_dead_lettered(url: &str) {
+    let app = start(url).await;
+    contracts(&app).await;
+    assert_eq!(
+        dead_letter_types(&app).await,
         vec![
             PlacementRateChanged::TYPE,
             BedFilled::TYPE,
@@ -357,151 +376,71 @@ async fn flow(url: &str) {
             PlacementStarted::TYPE
         ]
     );
+}
 
-    let (status, body) = call(&app, "GET", &ledger(2018), &liverpool, None).await;
-    assert_eq!(status, 200, "{body}");
+on_both!(
+    refused_facts_are_dead_lettered,
+    refused_contract_facts_are_dead_lettered_on_sqlite,
+    refused_contract_facts_are_dead_lettered_on_postgres
+);
+
+/// The placement's lines: by period, split at the rate change, to its last night.
+async fn a_placement_is_phased_by_period_and_rate(url: &str) {
+    let app = start(url).await;
+    let facts = contracts(&app).await;
+    let body = ledger_2018(&app).await;
     let lines = body["lines"].as_array().unwrap();
     let pl = |c, a, b, p, f, t, days, amt| line("placement", c, a, b, p, f, t, days, amt);
-    assert_eq!(
-        brief(lines, "placement"),
-        vec![
-            pl(
-                SEFTON,
-                "child",
-                None,
-                2,
-                "2018-05-10",
-                "2018-05-31",
-                22,
-                706_829
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                3,
-                "2018-06-01",
-                "2018-06-14",
-                14,
-                449_800
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                3,
-                "2018-06-15",
-                "2018-06-30",
-                16,
-                454_400
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                4,
-                "2018-07-01",
-                "2018-07-31",
-                31,
-                880_400
-            ),
-            pl(
-                SEFTON,
-                "child",
-                None,
-                5,
-                "2018-08-01",
-                "2018-08-20",
-                20,
-                568_000
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        pl(SEFTON, "child", None, 2, "2018-05-10", "2018-05-31", 22, 706_829),
+        pl(SEFTON, "child", None, 3, "2018-06-01", "2018-06-14", 14, 449_800),
+        pl(SEFTON, "child", None, 3, "2018-06-15", "2018-06-30", 16, 454_400),
+        pl(SEFTON, "child", None, 4, "2018-07-01", "2018-07-31", 31, 880_400),
+        pl(SEFTON, "child", None, 5, "2018-08-01", "2018-08-20", 20, 568_000),
+    ];
+    assert_eq!(brief(lines, "placement"), expected);
+    let (p1, order) = (facts.started.placement_id, facts.started.order_id.unwrap());
     for l in lines.iter().filter(|l| l["source_kind"] == "placement") {
         assert_eq!(l["source_id"], p1.to_string());
         assert_eq!(l["contract_id"], order.to_string());
         assert_eq!(l["budget_line"], "placements");
     }
+}
+
+on_both!(
+    a_placement_is_phased_by_period_and_rate,
+    a_placement_is_phased_by_period_and_rate_on_sqlite,
+    a_placement_is_phased_by_period_and_rate_on_postgres
+);
+
+/// A block's beds: the occupant's while filled, the council holding a void's, the
+/// partnership's when empty.
+async fn a_blocks_beds_are_phased_by_who_holds_them(url: &str) {
+    let app = start(url).await;
+    let Facts {
+        block,
+        wirral_child,
+        ..
+    } = contracts(&app).await;
+    let body = ledger_2018(&app).await;
+    let lines = body["lines"].as_array().unwrap();
     // Lines sort by period first, so bed 1 and bed 2 interleave by period.
     let bl = |c, a, b, p, f, t, days, amt| line("block_bed", c, a, Some(b), p, f, t, days, amt);
     let mut blocks = brief(lines, "block_bed");
     blocks.sort_by(|x, y| (x.3, &x.5).cmp(&(y.3, &y.5)));
-    assert_eq!(
-        blocks,
-        vec![
-            bl("AIM", "void", 1, 1, "2018-04-01", "2018-04-10", 10, 401_286),
-            bl(
-                WIRRAL,
-                "child",
-                1,
-                1,
-                "2018-04-11",
-                "2018-04-30",
-                20,
-                802_571
-            ),
-            bl(
-                WIRRAL,
-                "child",
-                1,
-                2,
-                "2018-05-01",
-                "2018-05-20",
-                20,
-                802_571
-            ),
-            bl(
-                KNOWSLEY,
-                "void",
-                1,
-                2,
-                "2018-05-21",
-                "2018-05-31",
-                11,
-                441_414
-            ),
-            bl(
-                KNOWSLEY,
-                "child",
-                1,
-                3,
-                "2018-06-01",
-                "2018-06-30",
-                30,
-                1_203_857
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                1,
-                "2018-04-01",
-                "2018-04-30",
-                30,
-                1_203_857
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                2,
-                "2018-05-01",
-                "2018-05-31",
-                31,
-                1_243_986
-            ),
-            bl(
-                "AIM",
-                "void",
-                2,
-                3,
-                "2018-06-01",
-                "2018-06-30",
-                30,
-                1_203_857
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        bl("AIM", "void", 1, 1, "2018-04-01", "2018-04-10", 10, 401_286),
+        bl(WIRRAL, "child", 1, 1, "2018-04-11", "2018-04-30", 20, 802_571),
+        bl(WIRRAL, "child", 1, 2, "2018-05-01", "2018-05-20", 20, 802_571),
+        bl(KNOWSLEY, "void", 1, 2, "2018-05-21", "2018-05-31", 11, 441_414),
+        bl(KNOWSLEY, "child", 1, 3, "2018-06-01", "2018-06-30", 30, 1_203_857),
+        bl("AIM", "void", 2, 1, "2018-04-01", "2018-04-30", 30, 1_203_857),
+        bl("AIM", "void", 2, 2, "2018-05-01", "2018-05-31", 31, 1_243_986),
+        bl("AIM", "void", 2, 3, "2018-06-01", "2018-06-30", 30, 1_203_857),
+    ];
+    assert_eq!(blocks, expected);
     for l in lines.iter().filter(|l| l["source_kind"] == "block_bed") {
         assert_eq!(
             (l["source_id"].as_str(), l["contract_id"].as_str()),
@@ -518,33 +457,27 @@ async fn flow(url: &str) {
             .iter()
             .all(|l| l["source_id"] != wirral_child.to_string())
     );
-    // The service contract: 10,000,001p over 365 days is 27,397p a day with the first 96
-    // days a penny more; the short one £10 a day to 15 May.
-    let services: Vec<(i64, i64)> = lines
-        .iter()
-        .filter(|l| l["source_id"] == service.to_string())
-        .map(|l| {
-            (
-                l["period"].as_i64().unwrap(),
-                l["amount_pence"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+}
+
+on_both!(
+    a_blocks_beds_are_phased_by_who_holds_them,
+    a_blocks_beds_are_phased_by_who_holds_them_on_sqlite,
+    a_blocks_beds_are_phased_by_who_holds_them_on_postgres
+);
+
+/// The service contract: 10,000,001p over 365 days is 27,397p a day with the first 96 days a
+/// penny more; the short one £10 a day to 15 May; both the partnership's, pooled.
+async fn service_contracts_are_phased_by_day(url: &str) {
+    let app = start(url).await;
+    let Facts { service, short, .. } = contracts(&app).await;
+    let body = ledger_2018(&app).await;
+    let lines = body["lines"].as_array().unwrap();
+    let services = by_source(lines, service);
     assert_eq!(services.len(), 12);
     assert_eq!(services[0], (1, 30 * 27_398));
     assert_eq!(services[3], (4, 5 * 27_398 + 26 * 27_397));
     assert_eq!(services.iter().map(|s| s.1).sum::<i64>(), 10_000_001);
-    let short_lines: Vec<(i64, i64)> = lines
-        .iter()
-        .filter(|l| l["source_id"] == short.to_string())
-        .map(|l| {
-            (
-                l["period"].as_i64().unwrap(),
-                l["amount_pence"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(short_lines, vec![(1, 30_000), (2, 15_000)]);
+    assert_eq!(by_source(lines, short), vec![(1, 30_000), (2, 15_000)]);
     for l in lines
         .iter()
         .filter(|l| l["source_kind"] == "service_contract")
@@ -562,10 +495,21 @@ async fn flow(url: &str) {
             )
         );
     }
-    // Totals by period add up to the committed total, which is every line.
-    let by_period: i64 = body["by_period"]
-        .as_array()
-        .unwrap()
+}
+
+on_both!(
+    service_contracts_are_phased_by_day,
+    service_contracts_are_phased_by_day_on_sqlite,
+    service_contracts_are_phased_by_day_on_postgres
+);
+
+/// Totals by period add up to the committed total, which is every line; the extension is
+/// phased over April 2019.
+async fn the_totals_add_up_and_the_extension_runs_on(url: &str) {
+    let app = start(url).await;
+    contracts(&app).await;
+    let body = ledger_2018(&app).await;
+    let by_period: i64 = common::items(&body, "by_period")
         .iter()
         .map(|p| p["amount_pence"].as_i64().unwrap())
         .sum();
@@ -578,14 +522,21 @@ async fn flow(url: &str) {
         (by_period, body["committed_pence"].as_i64()),
         (expected, Some(expected))
     );
-    // The extension is phased over April 2019.
-    let (_, next) = call(&app, "GET", &ledger(2019), &liverpool, None).await;
+    let (_, next) = ledger(&app, 2019).await;
     assert_eq!(next["committed_pence"], 3_001, "{next}");
     assert_eq!(next["lines"][0]["from_date"], "2019-04-01");
     assert_eq!(next["lines"][0]["to_date"], "2019-04-30");
+}
 
-    // The totals the monitoring report reads moved with every recompute: they are the
-    // lines summed, key by key.
+on_both!(
+    the_totals_add_up_and_the_extension_runs_on,
+    contract_events_become_the_ledger_on_sqlite,
+    contract_events_become_the_ledger_on_postgres
+);
+
+/// The totals the monitoring report reads moved with every recompute: they are the lines
+/// summed, key by key.
+async fn the_ledger_totals_are_the_lines_summed(url: &str) {
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Sum {
         #[diesel(sql_type = Text)]
@@ -593,8 +544,12 @@ async fn flow(url: &str) {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         amount: i64,
     }
+    let app = start(url).await;
+    contracts(&app).await;
+    ledger_2018(&app).await;
+    ledger(&app, 2019).await;
     let sums = |sql: String| {
-        ctx.store
+        app.store
             .db
             .run(move |c| Ok(diesel::sql_query(sql).load::<Sum>(c)?))
     };
@@ -617,19 +572,14 @@ async fn flow(url: &str) {
 }
 
 on_both!(
-    flow,
-    contract_events_become_the_ledger_on_sqlite,
-    contract_events_become_the_ledger_on_postgres
+    the_ledger_totals_are_the_lines_summed,
+    the_ledger_totals_are_the_lines_summed_on_sqlite,
+    the_ledger_totals_are_the_lines_summed_on_postgres
 );
 
-/// A block contract's extension runs its beds' commitments on to the new end, whether it
-/// arrives before or after the contract, once however often it is delivered.
-async fn block_extension(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
-    let block = Uuid::now_v7();
-    let extended = |n: u16, previous: NaiveDate, new: NaiveDate| BlockContractExtended {
+/// Extension `n` of a one-bed Care Assist block let by Sefton, from `previous` to `new`.
+fn extended(block: Uuid, n: u16, previous: NaiveDate, new: NaiveDate) -> BlockContractExtended {
+    BlockContractExtended {
         block_contract_id: block,
         lead_council: SEFTON.into(),
         provider_id: "prov-care-assist".into(),
@@ -637,11 +587,16 @@ async fn block_extension(url: &str) {
         new_end_date: new,
         extensions_used: n,
         extensions_left: 2u16.saturating_sub(n),
-    };
-    // The second extension arrives first, then the contract, then the first extension.
-    aim(&ctx, &extended(2, d(2018, 5, 31), d(2018, 6, 30))).await;
-    aim(
-        &ctx,
+    }
+}
+
+/// A block for April 2018 extended twice, to June: the second extension arrives first, then
+/// the contract, then the first extension. Answers the block.
+async fn extended_block(app: &TestApp) -> Uuid {
+    let block = Uuid::now_v7();
+    aim_twice(app, &extended(block, 2, d(2018, 5, 31), d(2018, 6, 30))).await;
+    aim_twice(
+        app,
         &BlockContractLet {
             block_contract_id: block,
             lead_council: SEFTON.into(),
@@ -655,18 +610,17 @@ async fn block_extension(url: &str) {
         },
     )
     .await;
-    aim(&ctx, &extended(1, d(2018, 4, 30), d(2018, 5, 31))).await;
-    assert!(dead_letters(&ctx).await.is_empty());
+    aim_twice(app, &extended(block, 1, d(2018, 4, 30), d(2018, 5, 31))).await;
+    block
+}
 
-    let (status, body) = call(
-        &app,
-        "GET",
-        "/v1/ledger?partnership=AIM&year=2018",
-        &liverpool,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+/// A block contract's extension runs its beds' commitments on to the new end, whether it
+/// arrives before or after the contract, once however often it is delivered.
+async fn block_extension(url: &str) {
+    let app = start(url).await;
+    extended_block(&app).await;
+    assert!(dead_letter_types(&app).await.is_empty());
+    let body = ledger_2018(&app).await;
     let bed = |p, f, t, days, amt| line("block_bed", "AIM", "void", Some(1), p, f, t, days, amt);
     // £1,988 a week: April 30 days 8,520.00; May 31 days 8,804.00; June 30 days 8,520.00.
     assert_eq!(
@@ -677,21 +631,35 @@ async fn block_extension(url: &str) {
             bed(3, "2018-06-01", "2018-06-30", 30, 852_000),
         ]
     );
-
-    // An extension for a block contract let in another partnership is refused.
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "LCR-PPA",
-        &extended(3, d(2018, 6, 30), d(2018, 7, 31)),
-    ))
-    .await;
-    assert_eq!(dead_letters(&ctx).await, vec![BlockContractExtended::TYPE]);
 }
 
 on_both!(
     block_extension,
     a_block_extension_runs_the_beds_on_sqlite,
     a_block_extension_runs_the_beds_on_postgres
+);
+
+/// An extension for a block contract let in another partnership is refused.
+async fn an_extension_from_another_partnership_is_refused(url: &str) {
+    let app = start(url).await;
+    let block = extended_block(&app).await;
+    ledger_2018(&app).await;
+    common::publish(
+        &app,
+        "LCR-PPA",
+        &extended(block, 3, d(2018, 6, 30), d(2018, 7, 31)),
+    )
+    .await;
+    assert_eq!(
+        dead_letter_types(&app).await,
+        vec![BlockContractExtended::TYPE]
+    );
+}
+
+on_both!(
+    an_extension_from_another_partnership_is_refused,
+    an_extension_from_another_partnership_is_refused_on_sqlite,
+    an_extension_from_another_partnership_is_refused_on_postgres
 );
 
 /// `(year, period, from, to, days, amount)` of a line.
@@ -776,25 +744,18 @@ fn varied_lines(last: NaiveDate) -> Vec<Phased> {
     lines
 }
 
-/// A variation of a service contract's value is phased by day from mid-month to the end
-/// date it was phased to, to the penny, cut by a termination; the lines are the same
-/// whatever order the let, the variation and the termination arrive in, each delivered twice.
-async fn service_variation(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
-    let let_ = |id| ServiceContractLet {
+/// £239,768 of birth-parent counselling over 1 April 2018 – 31 March 2020.
+fn let_(id: Uuid) -> ServiceContractLet {
+    ServiceContractLet {
         contract_id: id,
-        lead_council: SEFTON.into(),
-        provider_id: "prov-after-adoption".into(),
         services: vec!["birth_parent_counselling".into()],
-        value_pence: 23_976_800,
-        start_date: d(2018, 4, 1),
-        end_date: d(2020, 3, 31),
-        budget_line: "commissioned_adoption_support".into(),
-        extensions_allowed: 0,
-    };
-    let varied = |id| ServiceContractVaried {
+        ..support(23_976_800, d(2018, 4, 1), d(2020, 3, 31))
+    }
+}
+
+/// +£12,000.00 from 15 October 2018, phased to 31 March 2020.
+fn varied(id: Uuid) -> ServiceContractVaried {
+    ServiceContractVaried {
         contract_id: id,
         lead_council: SEFTON.into(),
         provider_id: "prov-after-adoption".into(),
@@ -803,68 +764,93 @@ async fn service_variation(url: &str) {
         phased_to: d(2020, 3, 31),
         value_change_pence: 1_200_000,
         services: None,
-    };
-    let terminated = |id| ServiceContractTerminated {
+    }
+}
+
+/// Brought in-house on 15 November 2019.
+fn terminated(id: Uuid) -> ServiceContractTerminated {
+    ServiceContractTerminated {
         contract_id: id,
         lead_council: SEFTON.into(),
         provider_id: "prov-after-adoption".into(),
         terminated_on: d(2019, 11, 15),
         reason: "brought in-house".into(),
-    };
-    let ledgers = || async {
-        let mut out = Vec::new();
-        for year in [2018, 2019] {
-            let (status, body) = call(
-                &app,
-                "GET",
-                &format!("/v1/ledger?partnership=AIM&year={year}"),
-                &liverpool,
-                None,
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
-            out.push(body);
-        }
-        out
-    };
+    }
+}
 
-    // Not terminated: the variation's periods add up to the change exactly.
+/// AIM's ledgers for 2018/19 and 2019/20, each of which must answer.
+async fn ledgers(app: &TestApp) -> Vec<Value> {
+    let mut out = Vec::new();
+    for year in [2018, 2019] {
+        let (status, body) = ledger(app, year).await;
+        assert_eq!(status, 200, "{body}");
+        out.push(body);
+    }
+    out
+}
+
+/// Every order the let (0), the variation (1) and the termination (2) can arrive in.
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+/// A contract let and varied, not terminated (read), then one terminated for each order of
+/// arrival, each event delivered twice. Answers the whole contract, its variation, and the
+/// terminated contracts in the order of [`ORDERS`].
+async fn varied_contracts(app: &TestApp) -> (Uuid, ServiceContractVaried, Vec<Uuid>) {
     let whole = Uuid::now_v7();
     let variation = varied(whole);
-    aim(&ctx, &let_(whole)).await;
-    aim(&ctx, &variation).await;
-    let lines = phased(&ledgers().await, whole);
+    aim_twice(app, &let_(whole)).await;
+    aim_twice(app, &variation).await;
+    ledgers(app).await;
+    let mut contracts = Vec::new();
+    for order in ORDERS {
+        let id = Uuid::now_v7();
+        let variation = varied(id);
+        for event in order {
+            match event {
+                0 => aim_twice(app, &let_(id)).await,
+                1 => aim_twice(app, &variation).await,
+                _ => aim_twice(app, &terminated(id)).await,
+            }
+        }
+        contracts.push(id);
+    }
+    (whole, variation, contracts)
+}
+
+/// Not terminated: the variation's periods add up to the change exactly.
+async fn service_variation(url: &str) {
+    let app = start(url).await;
+    let whole = Uuid::now_v7();
+    aim_twice(&app, &let_(whole)).await;
+    aim_twice(&app, &varied(whole)).await;
+    let lines = phased(&ledgers(&app).await, whole);
     assert_eq!(lines, varied_lines(d(2020, 3, 31)));
     assert_eq!(
         lines.iter().map(|l| l.5).sum::<i64>(),
         23_976_800 + 1_200_000
     );
+}
 
-    // Terminated on 15 November 2019, the events in every order: the same lines each time,
-    // November 2019 has 15 days of each, nothing after.
-    let orders: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    let mut contracts = Vec::new();
-    for order in orders {
-        let id = Uuid::now_v7();
-        let variation = varied(id);
-        for event in order {
-            match event {
-                0 => aim(&ctx, &let_(id)).await,
-                1 => aim(&ctx, &variation).await,
-                _ => aim(&ctx, &terminated(id)).await,
-            }
-        }
-        contracts.push(id);
-    }
-    assert!(dead_letters(&ctx).await.is_empty());
-    let read = ledgers().await;
+on_both!(
+    service_variation,
+    a_service_contract_variation_is_phased_by_day_on_sqlite,
+    a_service_contract_variation_is_phased_by_day_on_postgres
+);
+
+/// Terminated on 15 November 2019, the events in every order: the same lines each time,
+/// November 2019 has 15 days of each, nothing after.
+async fn a_terminated_variation_is_cut_whatever_the_order(url: &str) {
+    let app = start(url).await;
+    let (_, _, contracts) = varied_contracts(&app).await;
+    assert!(dead_letter_types(&app).await.is_empty());
+    let read = ledgers(&app).await;
     let expected = varied_lines(d(2019, 11, 15));
     assert_eq!(expected.len(), 20 + 14);
     assert!(expected.contains(&(
@@ -875,7 +861,7 @@ async fn service_variation(url: &str) {
         15,
         15 * 2_247
     )));
-    for (id, order) in contracts.iter().zip(orders) {
+    for (id, order) in contracts.iter().zip(ORDERS) {
         let lines = phased(&read, *id);
         assert_eq!(lines, expected, "arrival order {order:?}");
         // 594 days of the contract's value; the change less 137 days (16 November – 31 March).
@@ -884,70 +870,56 @@ async fn service_variation(url: &str) {
             594 * 32_800 + 1_200_000 - 137 * 2_247
         );
     }
+}
 
-    // Refused, dead-lettered with nothing written: a variation of a contract let in AIM sent
-    // in another partnership; one phased to a day before it takes effect.
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "LCR-PPA",
-        &ServiceContractVaried {
-            variation_id: Uuid::now_v7(),
-            ..variation.clone()
-        },
-    ))
-    .await;
-    ctx.publish_envelope(&Envelope::new(
-        "contract",
-        "AIM",
-        &ServiceContractVaried {
-            variation_id: Uuid::now_v7(),
-            phased_to: d(2018, 10, 14),
-            ..variation
-        },
-    ))
-    .await;
+on_both!(
+    a_terminated_variation_is_cut_whatever_the_order,
+    a_terminated_variation_is_cut_whatever_the_order_on_sqlite,
+    a_terminated_variation_is_cut_whatever_the_order_on_postgres
+);
+
+/// Refused, dead-lettered with nothing written: a variation of a contract let in AIM sent in
+/// another partnership; one phased to a day before it takes effect.
+async fn a_variation_out_of_place_is_refused(url: &str) {
+    let app = start(url).await;
+    let (whole, variation, _) = varied_contracts(&app).await;
+    ledgers(&app).await;
+    let elsewhere = ServiceContractVaried {
+        variation_id: Uuid::now_v7(),
+        ..variation.clone()
+    };
+    common::publish(&app, "LCR-PPA", &elsewhere).await;
+    let backwards = ServiceContractVaried {
+        variation_id: Uuid::now_v7(),
+        phased_to: d(2018, 10, 14),
+        ..variation
+    };
+    common::aim(&app, &backwards).await;
     assert_eq!(
-        dead_letters(&ctx).await,
+        dead_letter_types(&app).await,
         vec![ServiceContractVaried::TYPE, ServiceContractVaried::TYPE]
     );
     assert_eq!(
-        phased(&ledgers().await, whole),
+        phased(&ledgers(&app).await, whole),
         varied_lines(d(2020, 3, 31))
     );
 }
 
 on_both!(
-    service_variation,
-    a_service_contract_variation_is_phased_by_day_on_sqlite,
-    a_service_contract_variation_is_phased_by_day_on_postgres
+    a_variation_out_of_place_is_refused,
+    a_variation_out_of_place_is_refused_on_sqlite,
+    a_variation_out_of_place_is_refused_on_postgres
 );
 
 /// A stored attribution no code knows is a fault to see, not a line to guess at: reading it
 /// is a 500 (an alert), where the lines were once read with a fallback to `child`.
 async fn unreadable_attribution(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let liverpool = ctx.token(LIVERPOOL, Role::Finance);
-    let ledger = "/v1/ledger?partnership=AIM&year=2018";
-    aim(
-        &ctx,
-        &PlacementStarted {
-            placement_id: Uuid::now_v7(),
-            order_id: Some(Uuid::now_v7()),
-            referral_id: Uuid::now_v7(),
-            council: SEFTON.into(),
-            provider_id: "prov-care-assist".into(),
-            weekly_rate_pence: 70_000,
-            extras_weekly_pence: 0,
-            start_date: d(2018, 5, 10),
-            block_contract_id: None,
-            bed: None,
-        },
-    )
-    .await;
-    let (status, _) = call(&app, "GET", ledger, &liverpool, None).await;
+    let app = start(url).await;
+    let placement = common::placement(SEFTON, "prov-care-assist", 70_000, d(2018, 5, 10));
+    aim_twice(&app, &placement).await;
+    let (status, _) = ledger(&app, 2018).await;
     assert_eq!(status, 200);
-    ctx.store
+    app.store
         .db
         .run(|c| {
             Ok(
@@ -957,7 +929,7 @@ async fn unreadable_attribution(url: &str) {
         })
         .await
         .unwrap();
-    let (status, body) = call(&app, "GET", ledger, &liverpool, None).await;
+    let (status, body) = ledger(&app, 2018).await;
     assert_eq!(status, 500, "{body}");
 }
 

@@ -3,86 +3,42 @@
 //! dead-lettered with the reason and leaves no ledger line; the same facts within the bounds
 //! are costed. SQLite and PostgreSQL.
 
-use chrono::NaiveDate;
-use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
+mod common;
+
+use common::{d, dead_letters, finance, start, support};
 use hub_events::{
-    BlockContractLet, Envelope, Event, PlacementRateChanged, PlacementStarted, ServiceContractLet,
+    BlockContractLet, Event, PlacementRateChanged, PlacementStarted, ServiceContractLet,
     ServiceContractVaried,
 };
+use hub_platform::Pence;
 use hub_platform::directory::{LIVERPOOL, SEFTON};
-use hub_platform::{Pence, Role, db::Migrations};
-use hub_testkit::{ServiceCtx, call, on_both};
+use hub_testkit::{TestApp, on_both};
 use uuid::Uuid;
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &finance::MIGRATIONS];
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// `(event type, error)` of each dead letter, oldest first.
-async fn dead_letters(ctx: &ServiceCtx) -> Vec<(String, String)> {
-    #[derive(QueryableByName)]
-    struct Dead {
-        #[diesel(sql_type = Text)]
-        event_type: String,
-        #[diesel(sql_type = Text)]
-        error: String,
-    }
-    ctx.store
-        .db
-        .run(|c| {
-            Ok(
-                diesel::sql_query(
-                    "SELECT event_type, error FROM dead_letters ORDER BY dead_ms, id",
-                )
-                .load::<Dead>(c)?,
-            )
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.event_type, d.error))
-        .collect()
-}
-
-async fn flow(url: &str) {
-    let ctx = ServiceCtx::start(url, finance::NAME, &SETS, finance::start).await;
-    let app = ctx.app().await;
-    let max = Pence::MAX_WEEKLY.0;
-    let started = |weekly: i64, extras: i64| PlacementStarted {
-        placement_id: Uuid::now_v7(),
-        order_id: Some(Uuid::now_v7()),
-        referral_id: Uuid::now_v7(),
-        council: SEFTON.into(),
-        provider_id: "prov-1".into(),
-        weekly_rate_pence: weekly,
+/// A Sefton placement with provider 1 from 1 April 2018 at `weekly` and `extras` a week.
+fn started(weekly: i64, extras: i64) -> PlacementStarted {
+    PlacementStarted {
         extras_weekly_pence: extras,
-        start_date: d(2018, 4, 1),
-        block_contract_id: None,
-        bed: None,
-    };
-    let service = |value: i64| ServiceContractLet {
-        contract_id: Uuid::now_v7(),
-        lead_council: SEFTON.into(),
-        provider_id: "prov-2".into(),
-        services: vec!["letterbox".into()],
-        value_pence: value,
-        start_date: d(2018, 4, 1),
-        end_date: d(2019, 3, 31),
-        budget_line: "commissioned_adoption_support".into(),
-        extensions_allowed: 0,
-    };
-    let publish = |e: Envelope| {
-        let ctx = &ctx;
-        async move { ctx.publish_envelope(&e).await }
-    };
-    let aim = |e: &dyn erased::Fact| e.envelope();
+        ..common::placement(SEFTON, "prov-1", weekly, d(2018, 4, 1))
+    }
+}
 
-    // Beyond the bounds: i64::MAX a week (the ledger held negative lines), extras past the
-    // bound, a block spot rate past it, a contract value of i64::MAX and a variation of
-    // i64::MIN.
+/// Support for 2018/19 worth `value`, let with provider 2.
+fn service(value: i64) -> ServiceContractLet {
+    ServiceContractLet {
+        provider_id: "prov-2".into(),
+        ..support(value, d(2018, 4, 1), d(2019, 3, 31))
+    }
+}
+
+/// Publishes the facts beyond the bounds: i64::MAX a week (the ledger held negative lines),
+/// extras past the bound, a block spot rate past it, a contract value of i64::MAX and a
+/// variation of i64::MIN. Answers the placement at the bounds, not yet published, whose rate
+/// change was among them.
+async fn beyond_the_bounds(app: &TestApp) -> PlacementStarted {
+    let max = Pence::MAX_WEEKLY.0;
     let kept = started(max, max);
+    let aim = |e: &dyn erased::Fact| e.envelope();
     for e in [
         aim(&started(i64::MAX, 0)),
         aim(&started(max, max + 1)),
@@ -119,9 +75,15 @@ async fn flow(url: &str) {
             services: None,
         }),
     ] {
-        publish(e).await;
+        app.publish_envelope(&e).await;
     }
-    let dead = dead_letters(&ctx).await;
+    kept
+}
+
+async fn money_beyond_the_bounds_is_dead_lettered(url: &str) {
+    let app = start(url).await;
+    beyond_the_bounds(&app).await;
+    let dead = dead_letters(&app).await;
     assert_eq!(
         dead.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
         vec![
@@ -149,19 +111,25 @@ async fn flow(url: &str) {
             "{error}"
         );
     }
+}
 
-    // At the bounds: costed, and every line is a real cost (none negative).
-    publish(aim(&kept)).await;
-    publish(aim(&service(10_000_000_000_000))).await;
-    assert_eq!(dead_letters(&ctx).await.len(), 6);
-    let (status, body) = call(
-        &app,
-        "GET",
-        "/v1/ledger?partnership=AIM&year=2018",
-        &ctx.token(LIVERPOOL, Role::Finance),
-        None,
-    )
-    .await;
+on_both!(
+    money_beyond_the_bounds_is_dead_lettered,
+    money_finance_cannot_cost_is_refused_on_sqlite,
+    money_finance_cannot_cost_is_refused_on_postgres
+);
+
+/// At the bounds: costed, and every line is a real cost (none negative).
+async fn money_at_the_bounds_is_costed(url: &str) {
+    let app = start(url).await;
+    let kept = beyond_the_bounds(&app).await;
+    common::aim(&app, &kept).await;
+    common::aim(&app, &service(10_000_000_000_000)).await;
+    assert_eq!(dead_letters(&app).await.len(), 6);
+    let (status, body) = app
+        .finance()
+        .ledger(&finance(&app, LIVERPOOL), "partnership=AIM&year=2018")
+        .await;
     assert_eq!(status, 200, "{body}");
     let lines = body["lines"].as_array().unwrap();
     assert!(!lines.is_empty());
@@ -180,6 +148,12 @@ async fn flow(url: &str) {
     assert_eq!(april, 85_714_286);
 }
 
+on_both!(
+    money_at_the_bounds_is_costed,
+    money_at_the_bounds_is_costed_on_sqlite,
+    money_at_the_bounds_is_costed_on_postgres
+);
+
 /// Envelopes of any event, so one list can hold facts of different types.
 mod erased {
     use hub_events::{Envelope, Event};
@@ -194,9 +168,3 @@ mod erased {
         }
     }
 }
-
-on_both!(
-    flow,
-    money_finance_cannot_cost_is_refused_on_sqlite,
-    money_finance_cannot_cost_is_refused_on_postgres
-);
