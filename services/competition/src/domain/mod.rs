@@ -7,8 +7,10 @@
 //! could not cost.
 
 pub mod calloff;
+pub mod competition;
 pub mod criteria;
 pub mod evaluation;
+pub mod framework;
 pub mod homes;
 pub mod ocds;
 pub mod preselection;
@@ -22,6 +24,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
+
+pub use competition::{Bid, Competition, DirectAwardTerms, InvitationDecline, LogEntry, Score};
+pub use framework::{AdmittedProvider, Framework, Lot, Round};
+pub use homes::{Home, OfferedBed, Vacancy};
 
 hub_platform::code_enum! {
     pub enum FrameworkKind {
