@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{
     CompetitionState,
     competitions::commissioned,
-    optional_body,
+    optional_body, path_id,
     views::{CompetitionSummary, ScoreView},
 };
 use crate::{
@@ -22,6 +22,7 @@ use crate::{
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
+    ids::BidId,
     store::{self, now},
 };
 
@@ -78,9 +79,10 @@ pub async fn score(
         .write(move |conn, _| {
             let c = commissioned(conn, &who, &id)?;
             c.status.require(&[Status::Open], "scoring")?;
+            let bid_id: BidId = path_id(&bid_id, "bid")?;
             let bid = store::bids_of(conn, &c.id)?
                 .into_iter()
-                .find(|b| b.id.to_string() == bid_id)
+                .find(|b| b.id == bid_id)
                 .ok_or_else(|| Problem::not_found("bid"))?;
             let name = criterion.parse::<CriterionName>().map_err(|_| {
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")

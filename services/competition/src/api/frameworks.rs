@@ -337,9 +337,10 @@ pub async fn close_round(
         .store
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
+            let round_id: RoundId = path_id(&round_id, "admission round")?;
             let mut round = store::rounds_of(conn, &fw.id)?
                 .into_iter()
-                .find(|r| r.id.to_string() == round_id)
+                .find(|r| r.id == round_id)
                 .ok_or_else(|| Problem::not_found("admission round"))?;
             if round.closed_at.is_some() {
                 return Err(
