@@ -422,7 +422,7 @@ pub async fn bid(
             c.require_bidding_open(now(), "bidding")?;
             answers_on_criteria(&c, &input)?;
             let rate = store::admission(conn, &c.lot_id, &who.org)?
-                .and_then(|a| a.prices.get(&c.need_level).copied());
+                .and_then(|a| a.prices.get(&c.need_level).map(|p| p.0));
             let evidence = input.evidence().map(str::to_owned);
             if needs_variation_evidence(input.weekly_price_pence, rate) && evidence.is_none() {
                 return Err(price_above_provider_response(
@@ -433,7 +433,7 @@ pub async fn bid(
                 .into());
             }
             let home = match input.home_id {
-                Some(h) => Some(own_home(conn, &who, &c, &h.into())?),
+                Some(h) => Some(own_home(conn, &who, &c, &h)?),
                 None => None,
             };
             for old in &v.bids {

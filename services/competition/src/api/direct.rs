@@ -18,7 +18,7 @@ use crate::{
         Competition, DirectAwardTerms, Route,
         calloff::{DirectAward, LogAction, Review, ReviewDecision, Status, default_review_date},
     },
-    ids::{CompetitionId, ReferralId},
+    ids::CompetitionId,
     store::{self, now},
 };
 
@@ -34,7 +34,7 @@ fn direct_award_allowed(
         return Err(Problem::validation(vec![e]).into());
     }
     if let Some(r) = input.referral_id
-        && ReferralId::from(r) != c.referral_id
+        && r != c.referral_id
     {
         return Err(Problem::invalid(
             "/referral_id",
@@ -159,11 +159,10 @@ pub async fn direct_award_for_referral(
     let view = state
         .store
         .write(move |conn, events| {
-            let mine: Vec<Competition> =
-                store::competitions_of_referral(conn, &referral_id.into())?
-                    .into_iter()
-                    .filter(|c| !who.is_provider() && c.council == who.org)
-                    .collect();
+            let mine: Vec<Competition> = store::competitions_of_referral(conn, &referral_id)?
+                .into_iter()
+                .filter(|c| !who.is_provider() && c.council == who.org)
+                .collect();
             if mine.is_empty() {
                 return Err(Problem::not_found("referral").into());
             }

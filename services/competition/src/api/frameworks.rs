@@ -62,7 +62,8 @@ pub struct AdmissionView {
     #[serde(flatten)]
     pub admission: AdmissionSummary,
     /// Weekly prices in pence by need level.
-    pub weekly_prices: BTreeMap<String, i64>,
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub weekly_prices: BTreeMap<String, Pence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub homes: Option<Vec<HomeView>>,
 }
@@ -423,7 +424,7 @@ pub async fn admit(
                 provider_id: input.provider_id,
                 provider_name: input.name,
                 weekly_price_pence: Pence(domain::headline_price(&prices)),
-                prices: prices.clone(),
+                prices: prices.iter().map(|(l, p)| (l.clone(), Pence(*p))).collect(),
                 capacity: input.capacity.map(|c| c as i32),
                 round_id: Some(round.id),
                 admitted_by: who.sub,

@@ -75,11 +75,11 @@ pub async fn publish(
             if let Some(e) = expired_on_arrival(input.expires_on, today) {
                 return Err(Problem::validation(vec![e]).into());
             }
-            let lot_id = LotId::from(input.lot_id);
+            let lot_id = input.lot_id;
             if store::admission(conn, &lot_id, &who.org)?.is_none() {
                 return Err(Problem::not_found("lot").into());
             }
-            let home = store::home(conn, &input.home_id.into())?
+            let home = store::home(conn, &input.home_id)?
                 .filter(|h| h.provider_id == who.org && h.lot_id == lot_id)
                 .ok_or_else(|| {
                     Problem::invalid("/home_id", "exists", "not one of your homes in this lot")

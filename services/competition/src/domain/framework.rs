@@ -106,8 +106,8 @@ pub struct AdmittedProvider {
     pub provider_name: String,
     /// The standard rate (else the lowest): what a single price meant before need levels.
     pub weekly_price_pence: Pence,
-    /// Weekly prices in pence by need level.
-    pub prices: BTreeMap<String, i64>,
+    /// Weekly prices by need level.
+    pub prices: BTreeMap<String, Pence>,
     pub capacity: Option<i32>,
     pub round_id: Option<RoundId>,
     pub admitted_by: String,

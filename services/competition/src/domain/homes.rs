@@ -144,9 +144,9 @@ impl Validate for NewHome {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVacancy {
-    pub lot_id: uuid::Uuid,
+    pub lot_id: LotId,
     /// The home or carers with the vacancy (the provider's own, in that lot).
-    pub home_id: uuid::Uuid,
+    pub home_id: HomeId,
     pub available_from: NaiveDate,
     /// The last day the vacancy stands; it disappears after.
     pub expires_on: NaiveDate,

@@ -379,7 +379,7 @@ pub struct NewBid {
     pub start_date: NaiveDate,
     /// The home or carers offered (the provider's own, in the competition's lot).
     #[serde(default)]
-    pub home_id: Option<uuid::Uuid>,
+    pub home_id: Option<crate::ids::HomeId>,
     /// An answer per criterion (e.g. how the home would meet the child's needs).
     #[serde(default)]
     pub answers: BTreeMap<CriterionName, String>,
@@ -432,7 +432,7 @@ impl NewBid {
 #[serde(deny_unknown_fields)]
 pub struct Award {
     #[serde(default)]
-    pub bid_id: Option<uuid::Uuid>,
+    pub bid_id: Option<crate::ids::BidId>,
 }
 
 impl Validate for Award {}

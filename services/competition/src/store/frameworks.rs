@@ -167,7 +167,7 @@ struct AdmissionRow {
     provider_id: String,
     provider_name: String,
     weekly_price_pence: Pence,
-    prices: Json<BTreeMap<String, i64>>,
+    prices: Json<BTreeMap<String, Pence>>,
     capacity: Option<i32>,
     round_id: Option<RoundId>,
     admitted_by: String,
