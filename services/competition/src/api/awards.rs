@@ -1,8 +1,6 @@
 //! Scoring, evaluation and the award of the best-value bid.
 
-use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use hub_events::CompetitionAwarded;
 use hub_platform::{
     DbConnection, FieldError, Principal, Problem, db::DbError, directory::distance_miles,
@@ -11,30 +9,35 @@ use hub_platform::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{CompetitionState, competitions::commissioned, optional_body};
+use super::{
+    CompetitionState,
+    competitions::commissioned,
+    optional_body, path_id,
+    views::{CompetitionSummary, ScoreView},
+};
 use crate::{
     domain::{
-        Award,
-        calloff::{self, ScoreMark, Status},
+        Award, Bid, Competition, Score,
+        calloff::{LogAction, ScoreMark, Status},
         criteria::{CriterionName, Mode},
         evaluation::{self, BidInput, Evaluation, Marks},
     },
-    store::{self, BidRow, CompetitionRow, ScoreRow, now},
+    ids::BidId,
+    store::{self, now},
 };
 
 /// Evaluates a competition's live bids on its criteria (three queries, whatever the number
 /// of bids).
 pub fn evaluation_of(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
-) -> Result<(Evaluation, Vec<BidRow>), DbError> {
-    let criteria = c.criteria();
+    c: &Competition,
+) -> Result<(Evaluation, Vec<Bid>), DbError> {
     let bids = store::bids_of(conn, &c.id)?;
     let marks: Marks = store::scores_of(conn, &c.id)?
         .into_iter()
         .map(|s| ((s.bid_id.to_string(), s.criterion), s.mark()))
         .collect();
-    let requirement = c.requirement();
+    let requirement = c.requirement.as_ref();
     let inputs: Vec<BidInput> = bids
         .iter()
         .map(|b| BidInput {
@@ -52,7 +55,7 @@ pub fn evaluation_of(
         })
         .collect();
     Ok((
-        evaluation::evaluate(&criteria, c.max_distance_miles(), &inputs, &marks),
+        evaluation::evaluate(&c.criteria, c.max_distance_miles(), &inputs, &marks),
         bids,
     ))
 }
@@ -61,7 +64,7 @@ pub fn evaluation_of(
 /// scored criterion, or pass/fail on a gate, with a short reason. Price and location are
 /// scored automatically; their gates may be marked to override the automatic result.
 #[utoipa::path(put, path = "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}", tag = "competition", request_body = ScoreMark,
-    responses((status = 200, body = ScoreRow), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ScoreView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn score(
     state: web::Data<CompetitionState>,
@@ -71,21 +74,22 @@ pub async fn score(
 ) -> Result<HttpResponse, Problem> {
     let (id, bid_id, criterion) = path.into_inner();
     let input = body.0;
-    let row = state
+    let view = state
         .store
         .write(move |conn, _| {
             let c = commissioned(conn, &who, &id)?;
             c.status.require(&[Status::Open], "scoring")?;
+            let bid_id: BidId = path_id(&bid_id, "bid")?;
             let bid = store::bids_of(conn, &c.id)?
                 .into_iter()
-                .find(|b| b.id.to_string() == bid_id)
+                .find(|b| b.id == bid_id)
                 .ok_or_else(|| Problem::not_found("bid"))?;
             let name = criterion.parse::<CriterionName>().map_err(|_| {
                 Problem::invalid("criterion", "one_of", "not a criterion of the list")
             })?;
             let cr = c
-                .criteria()
-                .into_iter()
+                .criteria
+                .iter()
                 .find(|x| x.criterion == name)
                 .ok_or_else(|| {
                     Problem::invalid(
@@ -124,7 +128,7 @@ pub async fn score(
             if !errors.is_empty() {
                 return Err(Problem::validation(errors).into());
             }
-            let row = ScoreRow {
+            let score = Score {
                 bid_id: bid.id,
                 criterion: name,
                 points: input.score.map(|s| s as i32),
@@ -133,11 +137,11 @@ pub async fn score(
                 scored_by: who.sub.clone(),
                 scored_at: now(),
             };
-            store::put_score(conn, &row)?;
-            Ok(row)
+            store::put_score(conn, &score)?;
+            Ok(ScoreView::from(score))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(row))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Rank the bids (a commissioner of the council): gates first, then weighted totals.
@@ -164,7 +168,7 @@ pub async fn evaluate(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AwardView {
     #[serde(flatten)]
-    pub competition: CompetitionRow,
+    pub competition: CompetitionSummary,
     pub evaluation: Evaluation,
 }
 
@@ -210,7 +214,7 @@ pub async fn award(
                 &who.org,
             )?;
             Ok(AwardView {
-                competition: c,
+                competition: CompetitionSummary::from(&c),
                 evaluation: ev,
             })
         })
@@ -220,11 +224,7 @@ pub async fn award(
 
 /// The bid to award and its total: the best value, once every mark is made. A bid the
 /// commissioner names must be a bid of this competition (422) and the best value (409).
-fn winner(
-    ev: &Evaluation,
-    bids: &[BidRow],
-    named: Option<String>,
-) -> Result<(BidRow, u32), DbError> {
+fn winner(ev: &Evaluation, bids: &[Bid], named: Option<String>) -> Result<(Bid, u32), DbError> {
     if let Some(n) = &named
         && !bids.iter().any(|b| b.id.to_string() == *n)
     {
@@ -269,9 +269,9 @@ fn winner(
 /// outcomes beside the winner's (named as admitted to the lot).
 fn awarded_event(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
-    bid: &BidRow,
-    bids: &[BidRow],
+    c: &Competition,
+    bid: &Bid,
+    bids: &[Bid],
     ev: &Evaluation,
     who: &Principal,
 ) -> Result<CompetitionAwarded, DbError> {
@@ -297,12 +297,11 @@ fn awarded_event(
     })
 }
 
-/// 409 `/problems/bidding-open` while `c` is open to bids that have not all come in: before
-/// its deadline, bidding not closed early, and some invited provider has neither bid nor
-/// declined (they were promised the whole window). Names who is still awaited.
+/// 409 `/problems/bidding-open` while `c` is open to bids that have not all come in (see
+/// [`Competition::require_answers_or_deadline`]): who was invited, and who answered.
 pub(super) fn require_answers_or_deadline(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
+    c: &Competition,
     doing: &str,
 ) -> Result<(), DbError> {
     let invited = store::invited(conn, &c.id)?;
@@ -313,27 +312,7 @@ pub(super) fn require_answers_or_deadline(
         .map(|b| b.provider_id.as_str())
         .chain(declines.iter().map(|d| d.provider_id.as_str()))
         .collect();
-    let waiting = calloff::still_waiting_for(
-        Utc::now().naive_utc(),
-        c.deadline,
-        c.bidding_closed_at,
-        &invited,
-        &answered,
-    );
-    if waiting.is_empty() {
-        return Ok(());
-    }
-    Err(Problem::conflict(
-        "bidding-open",
-        format!(
-            "bids are open until {} UTC and {} of the invited providers ({}) have neither bid nor declined: {doing} waits for the deadline, for them to answer, or for bidding to be closed early with a reason (POST /v1/competitions/{}/close-bidding)",
-            c.deadline,
-            waiting.len(),
-            waiting.join(", "),
-            c.id
-        ),
-    )
-    .into())
+    Ok(c.require_answers_or_deadline(now(), &invited, &answered, doing)?)
 }
 
 /// 409 `/problems/evaluation-incomplete` unless every gate is decided and every acceptable

@@ -1,21 +1,23 @@
 //! Closing a competition without an award, closing bidding early, reopening and
 //! re-routing.
 
-use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use hub_events::BiddingClosed;
-use hub_platform::{Principal, Problem, db::DbError, http::Json};
+use hub_platform::{Principal, Problem, http::Json};
 
 use super::{
     CompetitionState,
-    competitions::{CompetitionView, change_competition, require_bidding_open},
+    competitions::{CompetitionView, change_competition},
+    views::BidSummary,
 };
 use crate::{
     app::competitions::{self as calloff_app, Closing, Opening},
-    domain::calloff::{Close, CloseBidding, Open, Reroute, Status},
-    store::{self, CompetitionRow, schema::*},
+    domain::{
+        Route,
+        calloff::{Close, CloseBidding, LogAction, Open, Reroute, Status},
+    },
+    store::{self, now},
 };
 
 use super::awards::require_answers_or_deadline;
@@ -67,15 +69,12 @@ pub async fn close_bidding(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        require_bidding_open(c, "closing bidding")?;
+        c.require_bidding_open(now(), "closing bidding")?;
         let at = Utc::now();
         let reason = input.reason;
-        diesel::update(competitions::table.find(&c.id))
-            .set((
-                competitions::bidding_closed_at.eq(Some(at.naive_utc())),
-                competitions::bidding_closed_reason.eq(Some(reason)),
-            ))
-            .execute(conn)?;
+        c.bidding_closed_at = Some(at.naive_utc());
+        c.bidding_closed_reason = Some(reason);
+        store::save_bidding_closed(conn, c)?;
         let invited = store::invited(conn, &c.id)?;
         events.emit(
             &c.partnership,
@@ -106,23 +105,6 @@ pub async fn close_bidding(
     .await
 }
 
-/// 409 `/problems/referral-withdrawn` for a competition closed because its referral was
-/// withdrawn: there is nothing left to `do_what`.
-fn not_withdrawn(c: &CompetitionRow, do_what: &str) -> Result<(), DbError> {
-    if c.closed_reason
-        == Some(hub_platform::Code(
-            hub_events::CompetitionCloseReason::ReferralWithdrawn,
-        ))
-    {
-        return Err(Problem::conflict(
-            "referral-withdrawn",
-            format!("the referral was withdrawn: there is nothing to {do_what}"),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// Reopen a closed competition with a new deadline (a commissioner of the council). The
 /// earlier bids are set aside (kept in the history) and the same providers are invited
 /// again.
@@ -138,7 +120,7 @@ pub async fn reopen(
     let input = super::open_input(&body)?;
     change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
         c.status.reopen()?;
-        not_withdrawn(c, "compete for")?;
+        c.require_not_withdrawn("compete for")?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let earlier = store::bids_of(conn, &c.id)?;
         for b in &earlier {
@@ -150,8 +132,9 @@ pub async fn reopen(
             conn,
             &c.id,
             LogAction::BidsSetAside,
-            c.closed_reason.map(|r| r.0.code()),
-            serde_json::to_value(&earlier).map_err(anyhow::Error::from)?,
+            c.closed_reason.map(|r| r.code()),
+            serde_json::to_value(earlier.iter().map(BidSummary::from).collect::<Vec<_>>())
+                .map_err(anyhow::Error::from)?,
             &who.sub,
             &who.org,
         )?;
@@ -195,19 +178,17 @@ pub async fn reroute(
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
         let rerouted = c.status.reroute()?;
-        not_withdrawn(c, "award")?;
-        diesel::update(competitions::table.find(&c.id))
-            .set((
-                competitions::status.eq(rerouted),
-                competitions::route.eq("direct_award"),
-            ))
-            .execute(conn)?;
+        c.require_not_withdrawn("award")?;
+        let from = c.route;
+        c.status = rerouted;
+        c.route = Route::DirectAward;
+        store::save_route(conn, c)?;
         store::log(
             conn,
             &c.id,
             LogAction::Rerouted,
             Some(input.reason.trim()),
-            serde_json::json!({ "from": c.route, "to": input.route }),
+            serde_json::json!({ "from": from, "to": input.route }),
             &who.sub,
             &who.org,
         )

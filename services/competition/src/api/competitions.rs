@@ -1,59 +1,40 @@
 //! Mini-competitions: what the council and invited providers see, preselection and
 //! criteria of a draft, confirming it, and bids.
 
-use crate::domain::calloff::LogAction;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::BidSubmitted;
 use hub_platform::{
-    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json, sql,
+    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{CompetitionState, path_id};
-use crate::ids::{CompetitionId, HomeId};
+use super::{
+    CompetitionState, path_id,
+    views::{BidView, CompetitionSummary, DeclineView, DirectAwardView, LogView},
+};
+use crate::ids::{BidId, CompetitionId, HomeId};
 use crate::{
     app::competitions::{self as calloff_app, Opening},
     domain::{
-        NewBid,
-        calloff::{Decline, Open, Status, Terms, bidding_over},
+        Bid, Competition, Home, InvitationDecline, NewBid,
+        calloff::{Decline, LogAction, Open, Status, Terms},
         criteria::Criterion,
         evaluation::gbp,
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
-    store::{
-        self, BidRow, CompetitionRow, DeclineRow, DirectAwardRow, HomeRow, LogRow, now, schema::*,
-    },
+    store::{self, Lister, now},
 };
-
-/// A bid as shown: the stored bid and its answers per criterion.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BidView {
-    #[serde(flatten)]
-    pub bid: BidRow,
-    pub answers: BTreeMap<String, String>,
-}
-
-impl From<BidRow> for BidView {
-    fn from(bid: BidRow) -> Self {
-        Self {
-            answers: bid.answers(),
-            bid,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CompetitionView {
     #[serde(flatten)]
-    pub competition: CompetitionRow,
+    pub competition: CompetitionSummary,
     pub criteria: Vec<Criterion>,
     /// The providers invited (the council sees all; a provider sees only itself).
     pub invited: Vec<String>,
@@ -61,7 +42,7 @@ pub struct CompetitionView {
     pub bids: Vec<BidView>,
     /// Invited providers that declined to bid, and why (the council sees all; a provider
     /// only its own).
-    pub declined: Vec<DeclineRow>,
+    pub declined: Vec<DeclineView>,
     /// The council's view: the preselection tests and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preselection: Option<Preselection>,
@@ -72,17 +53,18 @@ pub struct CompetitionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_out: Option<Vec<LeftOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub direct_award: Option<DirectAwardRow>,
+    pub direct_award: Option<DirectAwardView>,
     /// The council's view: what happened and who did it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<LogRow>>,
+    pub history: Option<Vec<LogView>>,
 }
 
-/// A competition as its reader may see it: the row, the invited providers and the bids.
+/// A competition as its reader may see it: the competition, the invited providers and the
+/// bids.
 pub struct Visible {
-    pub competition: CompetitionRow,
+    pub competition: Competition,
     pub invited: Vec<String>,
-    pub bids: Vec<BidRow>,
+    pub bids: Vec<Bid>,
 }
 
 /// What the caller may see of a competition, or 404: the council whose child it is sees it
@@ -99,11 +81,7 @@ pub fn visible(
         if !invited.contains(&who.org) {
             return Err(Problem::not_found("competition").into());
         }
-        let bids = bids::table
-            .filter(bids::competition_id.eq(id))
-            .filter(bids::provider_id.eq(&who.org))
-            .select(BidRow::as_select())
-            .load(conn)?;
+        let bids = store::bids_of_provider(conn, id, &who.org)?;
         Ok(Visible {
             competition,
             invited: vec![who.org.clone()],
@@ -127,7 +105,7 @@ pub fn commissioned(
     conn: &mut DbConnection,
     who: &Principal,
     id: &str,
-) -> Result<CompetitionRow, DbError> {
+) -> Result<Competition, DbError> {
     let c = store::competition(conn, &path_id(id, "competition")?)?
         .filter(|c| !who.is_provider() && c.council == who.org)
         .ok_or_else(|| Problem::not_found("competition"))?;
@@ -143,13 +121,14 @@ pub fn view(
 ) -> Result<CompetitionView, DbError> {
     let v = visible(conn, who, id)?;
     let c = v.competition;
-    let criteria = c.criteria();
     let declined = store::declines_of(conn, &c.id)?
         .into_iter()
         .filter(|d| v.invited.contains(&d.provider_id))
+        .map(DeclineView::from)
         .collect();
     let mut out = CompetitionView {
-        criteria,
+        competition: CompetitionSummary::from(&c),
+        criteria: c.criteria.clone(),
         invited: v.invited,
         bids: v.bids.into_iter().map(BidView::from).collect(),
         declined,
@@ -158,25 +137,28 @@ pub fn view(
         left_out: None,
         direct_award: None,
         history: None,
-        competition: c,
     };
     if who.is_provider() {
         return Ok(out);
     }
-    let c = &out.competition;
-    out.preselection = c.preselection().cloned();
+    out.preselection = c.preselection.clone();
     if c.status == Status::Draft {
-        if let (Some(p), Some(r)) = (&out.preselection, c.requirement()) {
+        if let (Some(p), Some(r)) = (&c.preselection, &c.requirement) {
             let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
             let res = preselect(p, r, &candidates);
             out.would_invite = Some(res.would_invite);
             out.left_out = Some(res.left_out);
         }
     } else if c.left_out.is_some() {
-        out.left_out = Some(c.left_out());
+        out.left_out = c.left_out;
     }
-    out.direct_award = store::direct_award(conn, &c.id)?;
-    out.history = Some(store::log_of(conn, &c.id)?);
+    out.direct_award = store::direct_award(conn, &c.id)?.map(DirectAwardView::from);
+    out.history = Some(
+        store::log_of(conn, &c.id)?
+            .into_iter()
+            .map(LogView::from)
+            .collect(),
+    );
     Ok(out)
 }
 
@@ -190,12 +172,7 @@ pub async fn change_competition<F>(
     change: F,
 ) -> Result<HttpResponse, Problem>
 where
-    F: FnOnce(
-            &mut DbConnection,
-            &mut Events,
-            &Principal,
-            &mut CompetitionRow,
-        ) -> Result<(), DbError>
+    F: FnOnce(&mut DbConnection, &mut Events, &Principal, &mut Competition) -> Result<(), DbError>
         + Send
         + 'static,
 {
@@ -217,7 +194,7 @@ pub struct CompetitionQuery {
 
 /// Competitions the caller may see: its council's, or those its provider was invited to.
 #[utoipa::path(get, path = "/v1/competitions", tag = "competition", params(CompetitionQuery),
-    responses((status = 200, body = [CompetitionRow])), security(("bearer" = [])))]
+    responses((status = 200, body = [CompetitionSummary])), security(("bearer" = [])))]
 pub async fn list_competitions(
     state: web::Data<CompetitionState>,
     who: Principal,
@@ -228,22 +205,17 @@ pub async fn list_competitions(
         .store
         .db
         .run(move |conn| {
-            let mut q = competitions::table.into_boxed();
-            if let Some(r) = referral {
-                q = q.filter(competitions::referral_id.eq(r));
-            }
-            if who.is_provider() {
-                let mine = competition_invitations::table
-                    .filter(competition_invitations::provider_id.eq(who.org.clone()))
-                    .select(competition_invitations::competition_id);
-                q = q.filter(competitions::id.eq_any(mine));
+            let lister = if who.is_provider() {
+                Lister::Provider(&who.org)
             } else {
-                q = q.filter(competitions::council.eq(who.org.clone()));
-            }
-            Ok(q.order(competitions::created_at.desc())
-                .limit(200)
-                .select(CompetitionRow::as_select())
-                .load(conn)?)
+                Lister::Council(&who.org)
+            };
+            Ok(
+                store::competitions_listed(conn, lister, referral.as_deref())?
+                    .iter()
+                    .map(CompetitionSummary::from)
+                    .collect::<Vec<_>>(),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
@@ -281,13 +253,12 @@ pub async fn set_preselection(
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
         c.status
             .require(&[Status::Draft], "changing the preselection")?;
-        let current = c.preselection().ok_or_else(|| {
+        let current = c.preselection.as_ref().ok_or_else(|| {
             Problem::conflict("competition-state", "this competition has no preselection")
         })?;
         let p = input.apply(current, &who.sub);
-        diesel::update(competitions::table.find(&c.id))
-            .set(competitions::preselection.eq(Some(sql::Json(p.clone()))))
-            .execute(conn)?;
+        c.preselection = Some(p.clone());
+        store::save_preselection(conn, c)?;
         store::log(
             conn,
             &c.id,
@@ -324,12 +295,9 @@ pub async fn set_criteria(
             .into());
         }
         let need_level = input.need_level.unwrap_or(c.need_level.clone());
-        diesel::update(competitions::table.find(&c.id))
-            .set((
-                competitions::criteria.eq(sql::Json(input.criteria.clone())),
-                competitions::need_level.eq(&need_level),
-            ))
-            .execute(conn)?;
+        c.criteria = input.criteria.clone();
+        c.need_level = need_level.clone();
+        store::save_terms(conn, c)?;
         store::log(
             conn,
             &c.id,
@@ -359,25 +327,25 @@ pub async fn open_competition(
         c.status.open()?;
         let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
         let candidates = calloff_app::candidates(conn, &c.lot_id, Utc::now().date_naive())?;
-        let (invited, left_out, why): (Vec<String>, _, _) =
-            match (c.preselection(), c.requirement()) {
-                (Some(p), Some(r)) => {
-                    let res = preselect(p, r, &candidates);
-                    (
-                        res.would_invite
-                            .into_iter()
-                            .map(|i| i.provider_id)
-                            .collect(),
-                        res.left_out,
-                        p.reason.clone(),
-                    )
-                }
-                _ => (
-                    candidates.into_iter().map(|c| c.provider_id).collect(),
-                    Vec::new(),
-                    "every provider admitted to the lot".to_owned(),
-                ),
-            };
+        let (invited, left_out, why): (Vec<String>, _, _) = match (&c.preselection, &c.requirement)
+        {
+            (Some(p), Some(r)) => {
+                let res = preselect(p, r, &candidates);
+                (
+                    res.would_invite
+                        .into_iter()
+                        .map(|i| i.provider_id)
+                        .collect(),
+                    res.left_out,
+                    p.reason.clone(),
+                )
+            }
+            _ => (
+                candidates.into_iter().map(|c| c.provider_id).collect(),
+                Vec::new(),
+                "every provider admitted to the lot".to_owned(),
+            ),
+        };
         if invited.is_empty() {
             return Err(Problem::conflict(
                 "nobody-to-invite",
@@ -385,7 +353,7 @@ pub async fn open_competition(
             )
             .into());
         }
-        c.left_out = Some(sql::Json(left_out.clone()));
+        c.left_out = Some(left_out);
         calloff_app::open(
             conn,
             events,
@@ -446,15 +414,15 @@ pub async fn bid(
     who.require_any(&[Role::Provider])?;
     let id = id.into_inner();
     let input = body.0;
-    let row = state
+    let view = state
         .store
         .write(move |conn, events| {
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
-            require_bidding_open(&c, "bidding")?;
+            c.require_bidding_open(now(), "bidding")?;
             answers_on_criteria(&c, &input)?;
             let rate = store::admission(conn, &c.lot_id, &who.org)?
-                .and_then(|a| a.prices().get(&c.need_level).copied());
+                .and_then(|a| a.prices.get(&c.need_level).map(|p| p.0));
             let evidence = input.evidence().map(str::to_owned);
             if needs_variation_evidence(input.weekly_price_pence, rate) && evidence.is_none() {
                 return Err(price_above_provider_response(
@@ -465,60 +433,69 @@ pub async fn bid(
                 .into());
             }
             let home = match input.home_id {
-                Some(h) => Some(own_home(conn, &who, &c, &h.into())?),
+                Some(h) => Some(own_home(conn, &who, &c, &h)?),
                 None => None,
             };
             for old in &v.bids {
                 store::delete_bid(conn, &old.id)?;
             }
-            let answers: BTreeMap<String, String> = input
-                .answers
-                .iter()
-                .map(|(k, a)| (k.to_string(), a.clone()))
-                .collect();
-            let row = BidRow {
-                id: Uuid::now_v7().into(),
-                competition_id: c.id,
-                provider_id: who.org.clone(),
-                weekly_price_pence: Pence(input.weekly_price_pence),
-                start_date: input.start_date,
-                home_id: home.as_ref().map(|h| h.id),
-                home_name: home.as_ref().map(|h| h.name.clone()),
-                home_latitude: home.as_ref().map(|h| h.latitude),
-                home_longitude: home.as_ref().map(|h| h.longitude),
-                answers: sql::Json(answers.clone()),
-                provider_response_pence: rate.map(Pence),
-                price_variation_evidence: evidence,
-                submitted_by: who.sub.clone(),
-                submitted_at: now(),
-            };
-            diesel::insert_into(bids::table)
-                .values(&row)
-                .execute(conn)?;
+            let bid = new_bid(&c, &who, &input, home.as_ref(), rate, evidence);
+            store::insert_bid(conn, &bid)?;
             // A bid after a decline is the provider changing its mind: the bid stands.
             store::delete_declines(conn, &c.id, Some(&who.org))?;
             events.emit(
                 &c.partnership,
                 &BidSubmitted {
                     competition_id: c.id.into(),
-                    bid_id: row.id.into(),
+                    bid_id: bid.id.into(),
                     provider_id: who.org.clone(),
                     council: c.council.clone(),
                 },
             );
-            Ok(BidView::from(row))
+            Ok(BidView::from(bid))
         })
         .await?;
-    Ok(HttpResponse::Created().json(row))
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The bid `who` makes on `c` as `input` says, offering `home`, held to the Provider
+/// Response `rate` with the `evidence` for a variation from it.
+fn new_bid(
+    c: &Competition,
+    who: &Principal,
+    input: &NewBid,
+    home: Option<&Home>,
+    rate: Option<i64>,
+    evidence: Option<String>,
+) -> Bid {
+    Bid {
+        id: BidId::new(),
+        competition_id: c.id,
+        provider_id: who.org.clone(),
+        weekly_price_pence: Pence(input.weekly_price_pence),
+        start_date: input.start_date,
+        home_id: home.map(|h| h.id),
+        home_name: home.map(|h| h.name.clone()),
+        home_latitude: home.map(|h| h.latitude),
+        home_longitude: home.map(|h| h.longitude),
+        answers: input
+            .answers
+            .iter()
+            .map(|(k, a)| (k.to_string(), a.clone()))
+            .collect::<BTreeMap<String, String>>(),
+        provider_response_pence: rate.map(Pence),
+        price_variation_evidence: evidence,
+        submitted_by: who.sub.clone(),
+        submitted_at: now(),
+    }
 }
 
 /// 422 naming each answer to a criterion the competition does not have.
-fn answers_on_criteria(c: &CompetitionRow, input: &NewBid) -> Result<(), Problem> {
-    let criteria = c.criteria();
+fn answers_on_criteria(c: &Competition, input: &NewBid) -> Result<(), Problem> {
     let errors: Vec<FieldError> = input
         .answers
         .keys()
-        .filter(|k| !criteria.iter().any(|c| c.criterion == **k))
+        .filter(|k| !c.criteria.iter().any(|c| c.criterion == **k))
         .map(|k| {
             FieldError::new(
                 format!("/answers/{k}"),
@@ -538,9 +515,9 @@ fn answers_on_criteria(c: &CompetitionRow, input: &NewBid) -> Result<(), Problem
 fn own_home(
     conn: &mut DbConnection,
     who: &Principal,
-    c: &CompetitionRow,
+    c: &Competition,
     id: &HomeId,
-) -> Result<HomeRow, DbError> {
+) -> Result<Home, DbError> {
     Ok(store::home(conn, id)?
         .filter(|h| h.provider_id == who.org && h.lot_id == c.lot_id)
         .ok_or_else(|| {
@@ -550,31 +527,6 @@ fn own_home(
                 "not one of your homes or carers in this lot",
             )
         })?)
-}
-
-/// 409 unless invited providers may still answer `c`: it is open, before its deadline
-/// (`deadline-passed`) and bidding was not closed early (`bidding-closed`).
-pub fn require_bidding_open(c: &CompetitionRow, doing: &str) -> Result<(), DbError> {
-    c.status.require(&[Status::Open], doing)?;
-    if let Some(at) = c.bidding_closed_at {
-        return Err(Problem::conflict(
-            "bidding-closed",
-            format!(
-                "the commissioner closed bidding early at {at} UTC ({})",
-                c.bidding_closed_reason
-                    .map_or_else(|| "no reason code".to_owned(), |r| r.to_string())
-            ),
-        )
-        .into());
-    }
-    if bidding_over(Utc::now().naive_utc(), c.deadline, None) {
-        return Err(Problem::conflict(
-            "deadline-passed",
-            format!("bids closed at {} UTC", c.deadline),
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// Decline an invitation (an invited provider, while bidding is open), with a reason code
@@ -597,11 +549,11 @@ pub async fn decline(
         .write(move |conn, _| {
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
-            require_bidding_open(&c, "declining")?;
+            c.require_bidding_open(now(), "declining")?;
             for old in &v.bids {
                 store::delete_bid(conn, &old.id)?;
             }
-            let row = DeclineRow {
+            let decline = InvitationDecline {
                 competition_id: c.id,
                 provider_id: who.org.clone(),
                 reason: input.reason,
@@ -614,13 +566,13 @@ pub async fn decline(
                 declined_by: who.sub.clone(),
                 declined_at: now(),
             };
-            store::put_decline(conn, &row)?;
+            store::put_decline(conn, &decline)?;
             store::log(
                 conn,
                 &c.id,
                 LogAction::Declined,
-                row.note.as_deref(),
-                serde_json::json!({ "provider_id": row.provider_id, "reason": row.reason, "bid_withdrawn": v.bids.first().map(|b| &b.id) }),
+                decline.note.as_deref(),
+                serde_json::json!({ "provider_id": decline.provider_id, "reason": decline.reason, "bid_withdrawn": v.bids.first().map(|b| &b.id) }),
                 &who.sub,
                 &who.org,
             )?;

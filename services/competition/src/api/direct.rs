@@ -1,13 +1,10 @@
 //! Direct awards in an emergency and their review.
 
-use crate::domain::Route;
-use crate::domain::calloff::LogAction;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::CompetitionAwarded;
-use hub_platform::{DbConnection, Pence, Principal, Problem, db::DbError, http::Json, sql};
+use hub_platform::{DbConnection, Pence, Principal, Problem, db::DbError, http::Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,16 +14,19 @@ use super::{
 };
 use crate::{
     app::competitions::{self as calloff_app, Opening},
-    domain::calloff::{DirectAward, Review, ReviewDecision, Status, default_review_date},
-    ids::{CompetitionId, ReferralId},
-    store::{self, CompetitionRow, DirectAwardRow, now, schema::*},
+    domain::{
+        Competition, DirectAwardTerms, Route,
+        calloff::{DirectAward, LogAction, Review, ReviewDecision, Status, default_review_date},
+    },
+    ids::CompetitionId,
+    store::{self, now},
 };
 
 /// 422 unless a direct award on `c` holds: its review date ahead of `today`, the referral
 /// (if named) the competition's own, the provider admitted to the lot.
 fn direct_award_allowed(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
+    c: &Competition,
     input: &DirectAward,
     today: NaiveDate,
 ) -> Result<(), DbError> {
@@ -34,7 +34,7 @@ fn direct_award_allowed(
         return Err(Problem::validation(vec![e]).into());
     }
     if let Some(r) = input.referral_id
-        && ReferralId::from(r) != c.referral_id
+        && r != c.referral_id
     {
         return Err(Problem::invalid(
             "/referral_id",
@@ -59,7 +59,7 @@ fn make_direct_award(
     conn: &mut DbConnection,
     events: &mut Events,
     who: &Principal,
-    c: &CompetitionRow,
+    c: &mut Competition,
     input: &DirectAward,
 ) -> Result<(), DbError> {
     let awarded = c.status.award_directly()?;
@@ -69,7 +69,7 @@ fn make_direct_award(
         .review_date
         .unwrap_or_else(|| default_review_date(today));
     let at = now();
-    let row = DirectAwardRow {
+    let terms = DirectAwardTerms {
         competition_id: c.id,
         provider_id: input.provider_id.clone(),
         weekly_rate_pence: Pence(input.weekly_rate_pence),
@@ -79,22 +79,17 @@ fn make_direct_award(
         awarded_by: who.sub.clone(),
         awarded_at: at,
     };
-    diesel::insert_into(direct_awards::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(competitions::table.find(&c.id))
-        .set((
-            competitions::status.eq(awarded),
-            competitions::route.eq("direct_award"),
-            competitions::direct.eq(true),
-            competitions::awarded_provider.eq(Some(&row.provider_id)),
-            competitions::awarded_by.eq(Some(&who.sub)),
-            competitions::awarded_rate_pence.eq(Some(row.weekly_rate_pence)),
-            competitions::awarded_start_date.eq(Some(row.start_date)),
-            competitions::awarded_at.eq(Some(at)),
-            competitions::review_date.eq(Some(review_date)),
-        ))
-        .execute(conn)?;
+    store::insert_direct_award(conn, &terms)?;
+    c.status = awarded;
+    c.route = Route::DirectAward;
+    c.direct = true;
+    c.awarded_provider = Some(terms.provider_id.clone());
+    c.awarded_by = Some(who.sub.clone());
+    c.awarded_rate_pence = Some(terms.weekly_rate_pence);
+    c.awarded_start_date = Some(terms.start_date);
+    c.awarded_at = Some(at);
+    c.review_date = Some(review_date);
+    store::record_award(conn, c)?;
     events.emit(
         &c.partnership,
         &CompetitionAwarded {
@@ -103,10 +98,10 @@ fn make_direct_award(
             council: c.council.clone(),
             framework_id: c.framework_id.into(),
             lot_id: c.lot_id.into(),
-            provider_id: row.provider_id.clone(),
+            provider_id: terms.provider_id.clone(),
             bid_id: None,
-            weekly_rate_pence: row.weekly_rate_pence.0,
-            start_date: row.start_date,
+            weekly_rate_pence: terms.weekly_rate_pence.0,
+            start_date: terms.start_date,
             unsuccessful: Vec::new(),
             awarded_by: who.sub.clone(),
             direct: true,
@@ -117,8 +112,8 @@ fn make_direct_award(
         conn,
         &c.id,
         LogAction::DirectAward,
-        Some(&row.justification),
-        serde_json::json!({ "provider_id": row.provider_id, "weekly_rate_pence": row.weekly_rate_pence, "review_date": review_date }),
+        Some(&terms.justification),
+        serde_json::json!({ "provider_id": terms.provider_id, "weekly_rate_pence": terms.weekly_rate_pence, "review_date": review_date }),
         &who.sub,
         &who.org,
     )?;
@@ -164,11 +159,10 @@ pub async fn direct_award_for_referral(
     let view = state
         .store
         .write(move |conn, events| {
-            let mine: Vec<CompetitionRow> =
-                store::competitions_of_referral(conn, &referral_id.into())?
-                    .into_iter()
-                    .filter(|c| !who.is_provider() && c.council == who.org)
-                    .collect();
+            let mine: Vec<Competition> = store::competitions_of_referral(conn, &referral_id)?
+                .into_iter()
+                .filter(|c| !who.is_provider() && c.council == who.org)
+                .collect();
             if mine.is_empty() {
                 return Err(Problem::not_found("referral").into());
             }
@@ -179,8 +173,8 @@ pub async fn direct_award_for_referral(
                 .or(mine.last())
                 .cloned()
                 .expect("not empty");
-            let c = commissioned(conn, &who, &c.id.to_string())?;
-            make_direct_award(conn, events, &who, &c, &input)?;
+            let mut c = commissioned(conn, &who, &c.id.to_string())?;
+            make_direct_award(conn, events, &who, &mut c, &input)?;
             view(conn, &who, &c.id)
         })
         .await?;
@@ -216,7 +210,7 @@ pub async fn review(
         .store
         .write(move |conn, events| {
             let c = commissioned(conn, &who, &id)?;
-            review_pending(&c)?;
+            c.require_review_pending()?;
             let reason = input.reason.trim().to_owned();
             let reopened = match input.decision {
                 ReviewDecision::Keep => {
@@ -259,34 +253,15 @@ fn review_dates_ahead(input: &Review, now_utc: DateTime<Utc>) -> Result<(), Prob
     Ok(())
 }
 
-/// 409 unless `c` is a direct award with its review still to do.
-fn review_pending(c: &CompetitionRow) -> Result<(), Problem> {
-    if !(c.direct && c.status == Status::Awarded) {
-        return Err(Problem::conflict(
-            "not-a-direct-award",
-            "only a direct award is reviewed",
-        ));
-    }
-    if c.review_date.is_none() {
-        return Err(Problem::conflict(
-            "review-done",
-            "the award has no review pending",
-        ));
-    }
-    Ok(())
-}
-
 /// The review keeps the direct award, until the next review if one is set.
 fn keep_award(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
+    c: &Competition,
     input: &Review,
     reason: &str,
     who: &Principal,
 ) -> Result<(), DbError> {
-    diesel::update(competitions::table.find(&c.id))
-        .set(competitions::review_date.eq(input.next_review_date))
-        .execute(conn)?;
+    store::save_review_date(conn, &c.id, input.next_review_date)?;
     store::log(
         conn,
         &c.id,
@@ -303,13 +278,13 @@ fn keep_award(
 fn reopen_requirement(
     conn: &mut DbConnection,
     events: &mut Events,
-    c: &CompetitionRow,
+    c: &Competition,
     input: &Review,
     reason: &str,
     who: &Principal,
 ) -> Result<CompetitionId, DbError> {
     let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
-    let mut new = CompetitionRow {
+    let mut new = Competition {
         id: CompetitionId::new(),
         status: Status::Draft,
         awarded_provider: None,
@@ -317,7 +292,7 @@ fn reopen_requirement(
         awarded_by: None,
         created_at: now(),
         route: Route::MiniCompetition,
-        criteria: sql::Json(lot.criteria()),
+        criteria: lot.criteria(),
         preselection: None,
         left_out: None,
         opened_at: None,
@@ -333,9 +308,7 @@ fn reopen_requirement(
         bidding_closed_reason: None,
         ..c.clone()
     };
-    diesel::insert_into(competitions::table)
-        .values(&new)
-        .execute(conn)?;
+    store::insert_competition(conn, &new)?;
     let invited = store::admitted_providers(conn, &c.lot_id)?;
     calloff_app::open(
         conn,
@@ -354,9 +327,7 @@ fn reopen_requirement(
             )),
         },
     )?;
-    diesel::update(competitions::table.find(&c.id))
-        .set(competitions::review_date.eq(None::<chrono::NaiveDate>))
-        .execute(conn)?;
+    store::save_review_date(conn, &c.id, None)?;
     store::log(
         conn,
         &c.id,

@@ -4,34 +4,33 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use hub_platform::{
-    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json, sql,
+    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::{CompetitionState, is_council, optional_body, path_id};
-use crate::ids::{HomeId, LotId};
+use super::{
+    CompetitionState, is_council, optional_body, path_id,
+    views::{AdmissionSummary, FrameworkSummary, HomeView, LotSummary, RoundView},
+};
+use crate::ids::{FrameworkId, HomeId, LotId, RoundId};
 use crate::{
     domain::{
-        self, Admission, NewFramework, NewRound, calloff::LotCriteria, criteria::Criterion,
-        homes::NewHome,
+        self, Admission, AdmittedProvider, Framework, Home, Lot, NewFramework, NewRound, Round,
+        calloff::LotCriteria, criteria::Criterion, homes::NewHome,
     },
-    store::{
-        self, AdmissionRow, FrameworkRow, HomeRow, HomeView, LotRow, RoundRow, now, schema::*,
-    },
+    store::{self, now},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FrameworkView {
     #[serde(flatten)]
-    pub framework: FrameworkRow,
+    pub framework: FrameworkSummary,
     /// GSS codes of the councils that may call off.
     pub purchasing_bodies: Vec<String>,
     pub lots: Vec<LotView>,
-    pub admission_rounds: Vec<RoundRow>,
+    pub admission_rounds: Vec<RoundView>,
     /// Whether providers may be admitted now.
     pub admission_open: bool,
 }
@@ -39,11 +38,21 @@ pub struct FrameworkView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LotView {
     #[serde(flatten)]
-    pub lot: LotRow,
+    pub lot: LotSummary,
     /// The criteria its mini-competitions start from.
     pub default_criteria: Vec<Criterion>,
     /// Admitted providers (a provider sees only itself).
     pub providers: Vec<AdmissionView>,
+}
+
+impl LotView {
+    fn of(lot: &Lot, providers: Vec<AdmissionView>) -> Self {
+        Self {
+            lot: LotSummary::from(lot),
+            default_criteria: lot.criteria(),
+            providers,
+        }
+    }
 }
 
 /// A Provider Response: the admission to a lot, its prices by need level and (read one at a
@@ -51,18 +60,19 @@ pub struct LotView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdmissionView {
     #[serde(flatten)]
-    pub admission: AdmissionRow,
+    pub admission: AdmissionSummary,
     /// Weekly prices in pence by need level.
-    pub weekly_prices: BTreeMap<String, i64>,
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub weekly_prices: BTreeMap<String, Pence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub homes: Option<Vec<HomeView>>,
 }
 
 impl AdmissionView {
-    fn of(admission: AdmissionRow, homes: Option<Vec<HomeView>>) -> Self {
+    fn of(admission: AdmittedProvider, homes: Option<Vec<HomeView>>) -> Self {
         Self {
-            weekly_prices: admission.prices(),
-            admission,
+            admission: AdmissionSummary::from(&admission),
+            weekly_prices: admission.prices,
             homes,
         }
     }
@@ -74,7 +84,7 @@ fn visible_framework(
     conn: &mut DbConnection,
     who: &Principal,
     id: &str,
-) -> Result<FrameworkRow, DbError> {
+) -> Result<Framework, DbError> {
     let fw = store::framework(conn, &path_id(id, "framework")?)?
         .filter(|f| who.is_provider() || f.visible_to_council(&who.org))
         .ok_or_else(|| Problem::not_found("framework"))?;
@@ -82,11 +92,7 @@ fn visible_framework(
 }
 
 /// The framework for its lead commissioner: 404 if unseen, 403 for anyone else who sees it.
-fn led_framework(
-    conn: &mut DbConnection,
-    who: &Principal,
-    id: &str,
-) -> Result<FrameworkRow, DbError> {
+fn led_framework(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Framework, DbError> {
     let fw = visible_framework(conn, who, id)?;
     who.require_any(&[Role::Commissioner])?;
     if fw.lead_commissioner != who.org {
@@ -99,22 +105,22 @@ fn led_framework(
     Ok(fw)
 }
 
-fn lot_of(conn: &mut DbConnection, fw: &FrameworkRow, lot_id: &str) -> Result<LotRow, DbError> {
+fn lot_of(conn: &mut DbConnection, fw: &Framework, lot_id: &str) -> Result<Lot, DbError> {
     Ok(store::lot(conn, &path_id(lot_id, "lot")?)?
         .filter(|l| l.framework_id == fw.id)
         .ok_or_else(|| Problem::not_found("lot"))?)
 }
 
-/// The rows a framework is set up with: itself, its lots and its set-up admission round.
-fn framework_rows(
+/// What a framework is set up with: itself, its lots and its set-up admission round.
+fn new_framework(
     input: &NewFramework,
     partnership: &str,
     bodies: &[String],
     who: &Principal,
-) -> (FrameworkRow, Vec<LotRow>, RoundRow) {
+) -> (Framework, Vec<Lot>, Round) {
     let now = now();
-    let fw = FrameworkRow {
-        id: Uuid::now_v7().into(),
+    let fw = Framework {
+        id: FrameworkId::new(),
         partnership: partnership.to_owned(),
         name: input.name.clone(),
         kind: input.kind,
@@ -124,26 +130,26 @@ fn framework_rows(
         review_date: input
             .review_date
             .unwrap_or_else(|| domain::default_review_date(input.start_date)),
-        purchasing_bodies: Some(sql::Json(bodies.to_vec())),
+        purchasing_bodies: Some(bodies.to_vec()),
         created_by: who.sub.clone(),
         created_at: now,
     };
-    let lot_rows: Vec<LotRow> = input
+    let lots: Vec<Lot> = input
         .lots
         .iter()
-        .map(|l| LotRow {
-            id: Uuid::now_v7().into(),
+        .map(|l| Lot {
+            id: LotId::new(),
             framework_id: fw.id,
             name: l.name.clone(),
             placement_type: l.placement_type.clone(),
             min_age_years: l.min_age_years.map(|a| a as i32),
             max_age_years: l.max_age_years.map(|a| a as i32),
             cohort: l.cohort.clone().filter(|c| !c.trim().is_empty()),
-            default_criteria: l.default_criteria.clone().map(sql::Json),
+            default_criteria: l.default_criteria.clone(),
         })
         .collect();
-    let setup = RoundRow {
-        id: Uuid::now_v7().into(),
+    let setup = Round {
+        id: RoundId::new(),
         framework_id: fw.id,
         kind: domain::RoundKind::Setup,
         note: Some("set-up: providers admitted when the framework is let".into()),
@@ -153,7 +159,7 @@ fn framework_rows(
         closed_by: None,
         closed_at: None,
     };
-    (fw, lot_rows, setup)
+    (fw, lots, setup)
 }
 
 /// Set up a framework or purchasing system with its lots (the partnership's lead
@@ -182,20 +188,12 @@ pub async fn create_framework(
             .map(|m| (*m).to_owned())
             .collect()
     });
-    let (fw, lot_rows, setup) = framework_rows(&input, partnership.code, &bodies, &who);
-    let (f, ls, r) = (fw.clone(), lot_rows.clone(), setup.clone());
+    let (fw, lots, setup) = new_framework(&input, partnership.code, &bodies, &who);
+    let (f, ls, r) = (fw.clone(), lots.clone(), setup.clone());
     state
         .store
         .write(move |conn, events| {
-            diesel::insert_into(frameworks::table)
-                .values(&f)
-                .execute(conn)?;
-            for l in &ls {
-                diesel::insert_into(lots::table).values(l).execute(conn)?;
-            }
-            diesel::insert_into(admission_rounds::table)
-                .values(&r)
-                .execute(conn)?;
+            store::insert_framework(conn, &f, &ls, &r)?;
             events.emit(
                 &f.partnership,
                 &crate::app::frameworks::framework_published(conn, &f)?,
@@ -203,19 +201,14 @@ pub async fn create_framework(
             Ok(())
         })
         .await?;
-    let lots = lot_rows
-        .into_iter()
-        .map(|lot| LotView {
-            default_criteria: lot.criteria(),
-            lot,
-            providers: Vec::new(),
-        })
-        .collect();
     Ok(HttpResponse::Created().json(FrameworkView {
         purchasing_bodies: bodies,
-        framework: fw,
-        lots,
-        admission_rounds: vec![setup],
+        framework: FrameworkSummary::from(&fw),
+        lots: lots
+            .iter()
+            .map(|lot| LotView::of(lot, Vec::new()))
+            .collect(),
+        admission_rounds: vec![RoundView::from(setup)],
         admission_open: true,
     }))
 }
@@ -239,16 +232,15 @@ pub async fn get_framework(
                 admissions.retain(|a| a.provider_id == who.org);
             }
             let lots = store::lots_of(conn, &framework.id)?
-                .into_iter()
-                .map(|lot| LotView {
-                    default_criteria: lot.criteria(),
-                    providers: admissions
+                .iter()
+                .map(|lot| {
+                    let providers = admissions
                         .iter()
                         .filter(|a| a.lot_id == lot.id)
                         .cloned()
                         .map(|a| AdmissionView::of(a, None))
-                        .collect(),
-                    lot,
+                        .collect();
+                    LotView::of(lot, providers)
                 })
                 .collect();
             let rounds = store::rounds_of(conn, &framework.id)?;
@@ -256,9 +248,9 @@ pub async fn get_framework(
             Ok(FrameworkView {
                 purchasing_bodies: framework.purchasing_bodies(),
                 admission_open: rounds.iter().any(|r| r.is_open(today)),
-                framework,
+                framework: FrameworkSummary::from(&framework),
                 lots,
-                admission_rounds: rounds,
+                admission_rounds: rounds.into_iter().map(RoundView::from).collect(),
             })
         })
         .await?;
@@ -269,7 +261,7 @@ pub async fn get_framework(
 /// purchasing system, or a provider partner agreement). A framework agreement admits its
 /// providers at set-up only.
 #[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds", tag = "competition", request_body = NewRound,
-    responses((status = 201, body = RoundRow), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 201, body = RoundView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn open_round(
     state: web::Data<CompetitionState>,
@@ -279,7 +271,7 @@ pub async fn open_round(
 ) -> Result<HttpResponse, Problem> {
     let input: NewRound = optional_body(&body)?;
     let id = id.into_inner();
-    let row = state
+    let view = state
         .store
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
@@ -314,8 +306,8 @@ pub async fn open_round(
                 )
                 .into());
             }
-            let row = RoundRow {
-                id: Uuid::now_v7().into(),
+            let round = Round {
+                id: RoundId::new(),
                 framework_id: fw.id,
                 kind: domain::RoundKind::Round,
                 note: input.note.filter(|n| !n.trim().is_empty()),
@@ -325,18 +317,16 @@ pub async fn open_round(
                 closed_by: None,
                 closed_at: None,
             };
-            diesel::insert_into(admission_rounds::table)
-                .values(&row)
-                .execute(conn)?;
-            Ok(row)
+            store::insert_round(conn, &round)?;
+            Ok(RoundView::from(round))
         })
         .await?;
-    Ok(HttpResponse::Created().json(row))
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Close an admission round (the lead commissioner), including the set-up round.
 #[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds/{round_id}/close", tag = "competition",
-    responses((status = 200, body = RoundRow), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = RoundView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close_round(
     state: web::Data<CompetitionState>,
@@ -344,13 +334,14 @@ pub async fn close_round(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let (id, round_id) = path.into_inner();
-    let row = state
+    let view = state
         .store
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
+            let round_id: RoundId = path_id(&round_id, "admission round")?;
             let mut round = store::rounds_of(conn, &fw.id)?
                 .into_iter()
-                .find(|r| r.id.to_string() == round_id)
+                .find(|r| r.id == round_id)
                 .ok_or_else(|| Problem::not_found("admission round"))?;
             if round.closed_at.is_some() {
                 return Err(
@@ -359,16 +350,11 @@ pub async fn close_round(
             }
             round.closed_at = Some(now());
             round.closed_by = Some(who.sub.clone());
-            diesel::update(admission_rounds::table.find(&round.id))
-                .set((
-                    admission_rounds::closed_at.eq(round.closed_at),
-                    admission_rounds::closed_by.eq(&round.closed_by),
-                ))
-                .execute(conn)?;
-            Ok(round)
+            store::save_round_closed(conn, &round)?;
+            Ok(RoundView::from(round))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(row))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Set a lot's default criteria (the lead commissioner): what its mini-competitions start
@@ -389,15 +375,9 @@ pub async fn set_lot_criteria(
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
             let mut lot = lot_of(conn, &fw, &lot_id)?;
-            lot.default_criteria = Some(sql::Json(criteria.clone()));
-            diesel::update(lots::table.find(&lot.id))
-                .set(lots::default_criteria.eq(&lot.default_criteria))
-                .execute(conn)?;
-            Ok(LotView {
-                default_criteria: criteria,
-                lot,
-                providers: Vec::new(),
-            })
+            lot.default_criteria = Some(criteria);
+            store::save_lot_criteria(conn, &lot)?;
+            Ok(LotView::of(&lot, Vec::new()))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -416,7 +396,7 @@ pub async fn admit(
 ) -> Result<HttpResponse, Problem> {
     let (framework_id, lot_id) = path.into_inner();
     let input = body.0;
-    let row = state
+    let view = state
         .store
         .write(move |conn, _| {
             let fw = led_framework(conn, &who, &framework_id)?;
@@ -439,24 +419,22 @@ pub async fn admit(
                 .into());
             }
             let prices = input.prices();
-            let row = AdmissionRow {
+            let admitted = AdmittedProvider {
                 lot_id: lot.id,
                 provider_id: input.provider_id,
                 provider_name: input.name,
                 weekly_price_pence: Pence(domain::headline_price(&prices)),
-                prices: sql::Json(prices.clone()),
+                prices: prices.iter().map(|(l, p)| (l.clone(), Pence(*p))).collect(),
                 capacity: input.capacity.map(|c| c as i32),
                 round_id: Some(round.id),
                 admitted_by: who.sub,
                 admitted_at: now(),
             };
-            diesel::insert_into(admissions::table)
-                .values(&row)
-                .execute(conn)?;
-            Ok(AdmissionView::of(row, None))
+            store::insert_admission(conn, &admitted)?;
+            Ok(AdmissionView::of(admitted, None))
         })
         .await?;
-    Ok(HttpResponse::Created().json(row))
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// The admission of `provider_id` to the lot, visible to councils that see the framework
@@ -467,7 +445,7 @@ fn visible_admission(
     framework_id: &str,
     lot_id: &str,
     provider_id: &str,
-) -> Result<(FrameworkRow, LotRow, AdmissionRow), DbError> {
+) -> Result<(Framework, Lot, AdmittedProvider), DbError> {
     if who.is_provider() && who.org != provider_id {
         return Err(Problem::not_found("provider").into());
     }
@@ -496,36 +474,12 @@ pub async fn get_admission(
             let homes = store::homes_in_lot(conn, &lot.id)?
                 .into_iter()
                 .filter(|h| h.provider_id == admission.provider_id)
-                .map(|h| h.view())
+                .map(HomeView::from)
                 .collect();
             Ok(AdmissionView::of(admission, Some(homes)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-fn home_row(id: HomeId, lot_id: LotId, provider_id: &str, h: &NewHome, by: &str) -> HomeRow {
-    HomeRow {
-        id,
-        lot_id,
-        provider_id: provider_id.to_owned(),
-        name: h.name.trim().to_owned(),
-        kind: h.kind,
-        latitude: h.latitude,
-        longitude: h.longitude,
-        postcode_district: h.postcode_district.clone(),
-        registered_places: h.registered_places as i32,
-        occupied_places: h.occupied_places as i32,
-        genders_accepted: sql::Json(h.genders_accepted.clone()),
-        min_age_years: h.min_age_years as i32,
-        max_age_years: h.max_age_years as i32,
-        specialisms: sql::Json(h.specialisms.clone()),
-        ofsted_rating: h.ofsted_rating,
-        emergency_capacity: h.emergency_capacity,
-        educational_provision: sql::Json(h.educational_provision.clone()),
-        updated_by: by.to_owned(),
-        updated_at: now(),
-    }
 }
 
 /// The provider's own admission, for maintaining its homes.
@@ -535,7 +489,7 @@ fn own_admission(
     framework_id: &str,
     lot_id: &str,
     provider_id: &str,
-) -> Result<LotRow, DbError> {
+) -> Result<Lot, DbError> {
     if !who.is_provider() || who.org != provider_id {
         // Councils see Provider Responses but do not keep a provider's homes.
         if is_council(who) {
@@ -564,11 +518,9 @@ pub async fn add_home(
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
-            let row = home_row(HomeId::new(), lot.id, &provider_id, &input, &who.sub);
-            diesel::insert_into(homes::table)
-                .values(&row)
-                .execute(conn)?;
-            Ok(row.view())
+            let home = Home::of(HomeId::new(), lot.id, &provider_id, &input, &who.sub, now());
+            store::insert_home(conn, &home)?;
+            Ok(HomeView::from(home))
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -593,28 +545,9 @@ pub async fn update_home(
             let existing = store::home(conn, &path_id(&home_id, "home")?)?
                 .filter(|h| h.lot_id == lot.id && h.provider_id == provider_id)
                 .ok_or_else(|| Problem::not_found("home"))?;
-            let row = home_row(existing.id, lot.id, &provider_id, &input, &who.sub);
-            diesel::update(homes::table.find(&row.id))
-                .set((
-                    homes::name.eq(&row.name),
-                    homes::kind.eq(&row.kind),
-                    homes::latitude.eq(row.latitude),
-                    homes::longitude.eq(row.longitude),
-                    homes::postcode_district.eq(&row.postcode_district),
-                    homes::registered_places.eq(row.registered_places),
-                    homes::occupied_places.eq(row.occupied_places),
-                    homes::genders_accepted.eq(&row.genders_accepted),
-                    homes::min_age_years.eq(row.min_age_years),
-                    homes::max_age_years.eq(row.max_age_years),
-                    homes::specialisms.eq(&row.specialisms),
-                    homes::ofsted_rating.eq(&row.ofsted_rating),
-                    homes::emergency_capacity.eq(row.emergency_capacity),
-                    homes::educational_provision.eq(&row.educational_provision),
-                    homes::updated_by.eq(&row.updated_by),
-                    homes::updated_at.eq(row.updated_at),
-                ))
-                .execute(conn)?;
-            Ok(row.view())
+            let home = Home::of(existing.id, lot.id, &provider_id, &input, &who.sub, now());
+            store::save_home(conn, &home)?;
+            Ok(HomeView::from(home))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -8,6 +8,7 @@
 //! * `closing`: closing without an award, closing bidding early, reopening, re-routing.
 //! * `direct`: direct awards and their review.
 //! * `ocds`: the OCDS 1.1 export of a competition.
+//! * `views`: the responses' building blocks, made from the domain's types.
 
 pub mod awards;
 pub mod closing;
@@ -16,6 +17,7 @@ pub mod direct;
 pub mod frameworks;
 pub mod ocds;
 pub mod vacancies;
+pub mod views;
 
 use actix_web::web;
 use hub_bus::Store;

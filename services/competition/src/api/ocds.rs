@@ -1,8 +1,6 @@
 //! The Open Contracting Data Standard (OCDS 1.1) export of a competition, fed from the
 //! service's tables into the pure mapping of `domain::ocds`.
 
-use crate::domain::Route;
-use crate::domain::calloff::LogAction;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,12 +10,12 @@ use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
 use super::{CompetitionState, path_id};
 use crate::{
     domain::{
-        FrameworkKind,
-        calloff::{CompetitionCloseReason, Status},
+        Competition, FrameworkKind, Route,
+        calloff::{CompetitionCloseReason, LogAction, Status},
         criteria::Mode,
         ocds::{self, ArrangementKind, CloseReason, OcdsInput, Outcome, Publisher},
     },
-    store::{self, CompetitionRow},
+    store,
 };
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -53,7 +51,7 @@ fn provider(names: &HashMap<String, String>, id: &str) -> ocds::Provider {
 /// How competition `c` ended, if it has: its award, or when and why it closed.
 fn outcome(
     conn: &mut DbConnection,
-    c: &CompetitionRow,
+    c: &Competition,
     names: &HashMap<String, String>,
 ) -> Result<Outcome, DbError> {
     Ok(match c.status {
@@ -73,7 +71,7 @@ fn outcome(
                 .unwrap_or(c.created_at);
             Outcome::Closed {
                 at: utc(at),
-                reason: match c.closed_reason.map(|r| r.0) {
+                reason: match c.closed_reason {
                     Some(
                         CompetitionCloseReason::NeedChanged
                         | CompetitionCloseReason::PlacedElsewhere
@@ -88,7 +86,7 @@ fn outcome(
 }
 
 /// What the export says about competition `c` (five queries).
-pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, DbError> {
+pub fn input(conn: &mut DbConnection, c: &Competition) -> Result<OcdsInput, DbError> {
     let fw =
         store::framework(conn, &c.framework_id)?.ok_or_else(|| Problem::not_found("framework"))?;
     let lot = store::lot(conn, &c.lot_id)?.ok_or_else(|| Problem::not_found("lot"))?;
@@ -128,8 +126,8 @@ pub fn input(conn: &mut DbConnection, c: &CompetitionRow) -> Result<OcdsInput, D
             council: council(&c.council),
             preselected: c.route == Route::PreselectedMiniCompetition || c.preselection.is_some(),
             criteria: c
-                .criteria()
-                .into_iter()
+                .criteria
+                .iter()
                 .map(|x| ocds::Criterion {
                     code: x.criterion.to_string(),
                     weight: if x.mode == Mode::PassFail {

@@ -1,9 +1,10 @@
 //! Live vacancies: providers publish, update and withdraw them; councils list them by lot
 //! and distance. They replace the monthly spreadsheet.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
-use diesel::prelude::*;
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use hub_events::{VacancyPublished, VacancyWithdrawn};
 use hub_platform::{
     DbConnection, FieldError, Principal, Problem, Role,
@@ -13,28 +14,22 @@ use hub_platform::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use super::{CompetitionState, optional_body, path_id};
-use std::collections::HashMap;
-
-use chrono::{NaiveDate, NaiveDateTime};
-
+use super::{CompetitionState, optional_body, path_id, views::VacancyView};
 use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
-use crate::schema::*;
 use crate::{
-    domain::homes::{
-        HomeKind, NewVacancy, OfstedRating, VacancyStatus, VacancyUpdate, expired_on_arrival,
-        is_live,
+    domain::{
+        Home, OfferedBed, Vacancy,
+        homes::{
+            HomeKind, NewVacancy, OfstedRating, VacancyStatus, VacancyUpdate, expired_on_arrival,
+            is_live,
+        },
     },
-    store::{
-        self, VacancyRow, now,
-        offered_beds::{self, OfferedBedRow},
-    },
+    store::{self, now, offered_beds},
 };
 
-fn published(v: &VacancyRow, postcode_district: &str) -> Result<VacancyPublished, DbError> {
-    Ok(VacancyPublished {
+fn published(v: &Vacancy, postcode_district: &str) -> VacancyPublished {
+    VacancyPublished {
         vacancy_id: v.id.into(),
         provider_id: v.provider_id.clone(),
         lot_id: v.lot_id.into(),
@@ -43,7 +38,7 @@ fn published(v: &VacancyRow, postcode_district: &str) -> Result<VacancyPublished
         available_from: v.available_from,
         expires_on: v.expires_on,
         offered_by: None,
-    })
+    }
 }
 
 /// The partnership of a lot's framework (what vacancy events are filed under).
@@ -55,7 +50,7 @@ fn partnership_of_lot(conn: &mut DbConnection, lot_id: &LotId) -> Result<String,
 }
 
 /// The caller's own vacancy, or 404.
-fn own_vacancy(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<VacancyRow, DbError> {
+fn own_vacancy(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Vacancy, DbError> {
     who.require_any(&[Role::Provider])?;
     Ok(store::vacancy(conn, &path_id(id, "vacancy")?)?
         .filter(|v| v.provider_id == who.org)
@@ -64,7 +59,7 @@ fn own_vacancy(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Vac
 
 /// Publish a live vacancy at one of the provider's homes in a lot it is admitted to.
 #[utoipa::path(post, path = "/v1/vacancies", tag = "competition", request_body = NewVacancy,
-    responses((status = 201, body = VacancyRow), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = VacancyView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn publish(
     state: web::Data<CompetitionState>,
@@ -80,18 +75,18 @@ pub async fn publish(
             if let Some(e) = expired_on_arrival(input.expires_on, today) {
                 return Err(Problem::validation(vec![e]).into());
             }
-            let lot_id = LotId::from(input.lot_id);
+            let lot_id = input.lot_id;
             if store::admission(conn, &lot_id, &who.org)?.is_none() {
                 return Err(Problem::not_found("lot").into());
             }
-            let home = store::home(conn, &input.home_id.into())?
+            let home = store::home(conn, &input.home_id)?
                 .filter(|h| h.provider_id == who.org && h.lot_id == lot_id)
                 .ok_or_else(|| {
                     Problem::invalid("/home_id", "exists", "not one of your homes in this lot")
                 })?;
             let now = now();
-            let row = VacancyRow {
-                id: Uuid::now_v7().into(),
+            let vacancy = Vacancy {
+                id: VacancyId::new(),
                 provider_id: who.org.clone(),
                 lot_id,
                 home_id: home.id,
@@ -105,12 +100,10 @@ pub async fn publish(
                 created_at: now,
                 updated_at: now,
             };
-            diesel::insert_into(vacancies::table)
-                .values(&row)
-                .execute(conn)?;
+            store::insert_vacancy(conn, &vacancy)?;
             let partnership = partnership_of_lot(conn, &lot_id)?;
-            events.emit(&partnership, &published(&row, &home.postcode_district)?);
-            Ok(row)
+            events.emit(&partnership, &published(&vacancy, &home.postcode_district));
+            Ok(VacancyView::from(vacancy))
         })
         .await?;
     Ok(HttpResponse::Created().json(row))
@@ -118,7 +111,7 @@ pub async fn publish(
 
 /// Update a live vacancy (the provider's own): dates, who it suits, places.
 #[utoipa::path(put, path = "/v1/vacancies/{id}", tag = "competition", request_body = VacancyUpdate,
-    responses((status = 200, body = VacancyRow), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = VacancyView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<CompetitionState>,
@@ -149,22 +142,13 @@ pub async fn update(
             row.places = input.places as i32;
             row.updated_by = who.sub.clone();
             row.updated_at = now();
-            diesel::update(vacancies::table.find(&row.id))
-                .set((
-                    vacancies::available_from.eq(row.available_from),
-                    vacancies::expires_on.eq(row.expires_on),
-                    vacancies::suits.eq(&row.suits),
-                    vacancies::places.eq(row.places),
-                    vacancies::updated_by.eq(&row.updated_by),
-                    vacancies::updated_at.eq(row.updated_at),
-                ))
-                .execute(conn)?;
+            store::save_vacancy(conn, &row)?;
             let district = store::home(conn, &row.home_id)?
                 .map(|h| h.postcode_district)
                 .unwrap_or_default();
             let partnership = partnership_of_lot(conn, &row.lot_id)?;
-            events.emit(&partnership, &published(&row, &district)?);
-            Ok(row)
+            events.emit(&partnership, &published(&row, &district));
+            Ok(VacancyView::from(row))
         })
         .await?;
     Ok(HttpResponse::Ok().json(row))
@@ -181,7 +165,7 @@ impl Validate for Withdraw {}
 
 /// Withdraw a vacancy (the provider's own), e.g. because the place was filled.
 #[utoipa::path(post, path = "/v1/vacancies/{id}/withdraw", tag = "competition", request_body = Withdraw,
-    responses((status = 200, body = VacancyRow), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = VacancyView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn withdraw(
     state: web::Data<CompetitionState>,
@@ -211,14 +195,7 @@ pub async fn withdraw(
             row.withdrawn_reason = Some(reason.clone());
             row.updated_by = who.sub.clone();
             row.updated_at = now();
-            diesel::update(vacancies::table.find(&row.id))
-                .set((
-                    vacancies::status.eq(&row.status),
-                    vacancies::withdrawn_reason.eq(&row.withdrawn_reason),
-                    vacancies::updated_by.eq(&row.updated_by),
-                    vacancies::updated_at.eq(row.updated_at),
-                ))
-                .execute(conn)?;
+            store::save_vacancy(conn, &row)?;
             let partnership = partnership_of_lot(conn, &row.lot_id)?;
             events.emit(
                 &partnership,
@@ -228,7 +205,7 @@ pub async fn withdraw(
                     reason,
                 },
             );
-            Ok(row)
+            Ok(VacancyView::from(row))
         })
         .await?;
     Ok(HttpResponse::Ok().json(row))
@@ -270,8 +247,8 @@ pub struct ListedVacancy {
     pub updated_at: NaiveDateTime,
 }
 
-impl From<&VacancyRow> for ListedVacancy {
-    fn from(v: &VacancyRow) -> Self {
+impl From<&Vacancy> for ListedVacancy {
+    fn from(v: &Vacancy) -> Self {
         ListedVacancy {
             id: v.id,
             provider_id: v.provider_id.clone(),
@@ -319,8 +296,8 @@ pub struct VacancyListing {
 
 /// What a listing is made from: a provider's vacancy or a bed offered under a block contract.
 enum Listed {
-    Vacancy(VacancyRow),
-    Offer(OfferedBedRow),
+    Vacancy(Vacancy),
+    Offer(OfferedBed),
 }
 
 impl Listed {
@@ -345,7 +322,7 @@ impl Listed {
         }
     }
 
-    fn offer(&self) -> Option<&OfferedBedRow> {
+    fn offer(&self) -> Option<&OfferedBed> {
         match self {
             Listed::Vacancy(_) => None,
             Listed::Offer(o) => Some(o),
@@ -361,7 +338,7 @@ impl Listed {
 }
 
 /// An offered bed as a vacancy: one place, live, from the contract service.
-fn offered_vacancy(o: &OfferedBedRow) -> ListedVacancy {
+fn offered_vacancy(o: &OfferedBed) -> ListedVacancy {
     let by = hub_platform::directory::council(&o.offered_by)
         .map(|c| c.name)
         .unwrap_or(&o.offered_by);
@@ -457,7 +434,7 @@ fn listings(
     point: Option<(f64, f64)>,
 ) -> Result<Vec<VacancyListing>, DbError> {
     let home_ids: Vec<HomeId> = listed.iter().filter_map(Listed::home_id).collect();
-    let homes: HashMap<HomeId, store::HomeRow> = store::homes(conn, &home_ids)?
+    let homes: HashMap<HomeId, Home> = store::homes(conn, &home_ids)?
         .into_iter()
         .map(|h| (h.id, h))
         .collect();

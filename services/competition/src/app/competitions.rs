@@ -3,17 +3,19 @@
 //! referral opens a mini-competition, a withdrawn one closes it) do. Each runs inside the
 //! caller's transaction and emits through its `Events`, so the outbox stays exactly-once.
 
-use crate::domain::calloff::LogAction;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::{CompetitionCloseReason, CompetitionClosed, CompetitionOpened};
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
-    domain::{self, calloff::Status, preselection::Candidate},
+    domain::{
+        self, Competition, Lot,
+        calloff::{LogAction, Status},
+        preselection::Candidate,
+    },
     ids::{HomeId, LotId},
-    store::{self, CompetitionRow, LotRow, schema::*},
+    store,
 };
 
 /// How a competition is opened (or reopened).
@@ -33,12 +35,12 @@ pub struct Opening<'a> {
 pub fn open(
     conn: &mut DbConnection,
     events: &mut Events,
-    row: &mut CompetitionRow,
-    lot: &LotRow,
+    row: &mut Competition,
+    lot: &Lot,
     o: Opening<'_>,
 ) -> Result<(), DbError> {
     let now = Utc::now();
-    let urgency = row.urgency.0;
+    let urgency = row.urgency;
     let deadline = o.deadline.unwrap_or_else(|| domain::deadline(now, urgency));
     row.status = Status::Open;
     row.deadline = deadline.naive_utc();
@@ -47,19 +49,7 @@ pub fn open(
     row.closed_reason = None;
     row.bidding_closed_at = None;
     row.bidding_closed_reason = None;
-    diesel::update(competitions::table.find(&row.id))
-        .set((
-            competitions::status.eq(&row.status),
-            competitions::bidding_closed_at.eq(None::<chrono::NaiveDateTime>),
-            competitions::bidding_closed_reason.eq(None::<String>),
-            competitions::deadline.eq(row.deadline),
-            competitions::opened_at.eq(row.opened_at),
-            competitions::opened_by.eq(&row.opened_by),
-            competitions::closed_reason.eq(None::<hub_platform::Code<CompetitionCloseReason>>),
-            competitions::left_out.eq(&row.left_out),
-            competitions::route.eq(&row.route),
-        ))
-        .execute(conn)?;
+    store::save_opening(conn, row)?;
     let already = store::invited(conn, &row.id)?;
     let new: Vec<String> = o
         .invited
@@ -68,7 +58,7 @@ pub fn open(
         .cloned()
         .collect();
     store::invite(conn, &row.id, &new)?;
-    let requirement = row.requirement();
+    let requirement = row.requirement.as_ref();
     events.emit(
         &row.partnership,
         &CompetitionOpened {
@@ -115,16 +105,11 @@ pub struct Closing<'a> {
 pub fn close(
     conn: &mut DbConnection,
     events: &mut Events,
-    c: &CompetitionRow,
+    c: &Competition,
     how: Closing<'_>,
 ) -> Result<(), DbError> {
     let code = how.reason.code();
-    diesel::update(competitions::table.find(&c.id))
-        .set((
-            competitions::status.eq(Status::Closed),
-            competitions::closed_reason.eq(Some(hub_platform::Code(how.reason))),
-        ))
-        .execute(conn)?;
+    store::save_closed(conn, &c.id, how.reason)?;
     let invited = store::invited(conn, &c.id)?;
     events.emit(
         &c.partnership,

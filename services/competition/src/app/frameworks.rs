@@ -3,13 +3,13 @@
 use hub_events::{FrameworkLot, FrameworkPublished};
 use hub_platform::db::{DbConnection, DbError};
 
-use crate::store::{self, FrameworkRow};
+use crate::{domain::Framework, store};
 
 /// What the referral service keeps of framework `fw`: published whenever it is set up or its
 /// purchasing bodies or lots change.
 pub fn framework_published(
     conn: &mut DbConnection,
-    fw: &FrameworkRow,
+    fw: &Framework,
 ) -> Result<FrameworkPublished, DbError> {
     Ok(FrameworkPublished {
         framework_id: fw.id.into(),

@@ -449,7 +449,7 @@ impl Validate for Reroute {
 pub struct DirectAward {
     /// The referral (on `POST /v1/competitions/direct-awards`; optional on a competition).
     #[serde(default)]
-    pub referral_id: Option<uuid::Uuid>,
+    pub referral_id: Option<crate::ids::ReferralId>,
     /// The provider best able to meet the needs (admitted to the lot).
     pub provider_id: String,
     pub weekly_rate_pence: i64,

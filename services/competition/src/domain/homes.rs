@@ -1,10 +1,13 @@
 //! A provider's homes (children's homes) or fostering households (carers), offered under a
 //! lot as part of its Provider Response, and the live vacancies it publishes at them.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use hub_platform::{FieldError, directory::is_postcode_district, http::Validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
+
+use super::preselection::HomeFacts;
+use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
 
 hub_platform::code_enum! {
     #[derive(Default)]
@@ -141,9 +144,9 @@ impl Validate for NewHome {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVacancy {
-    pub lot_id: uuid::Uuid,
+    pub lot_id: LotId,
     /// The home or carers with the vacancy (the provider's own, in that lot).
-    pub home_id: uuid::Uuid,
+    pub home_id: HomeId,
     pub available_from: NaiveDate,
     /// The last day the vacancy stands; it disappears after.
     pub expires_on: NaiveDate,
@@ -241,6 +244,130 @@ hub_platform::code_enum! {
 /// Live: published, not withdrawn, and not past its last day.
 pub fn is_live(status: VacancyStatus, expires_on: NaiveDate, today: NaiveDate) -> bool {
     status == VacancyStatus::Live && expires_on >= today
+}
+
+/// A provider's home or fostering household, offered under a lot.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub id: HomeId,
+    pub lot_id: LotId,
+    pub provider_id: String,
+    pub name: String,
+    pub kind: HomeKind,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub postcode_district: String,
+    pub registered_places: i32,
+    pub occupied_places: i32,
+    pub genders_accepted: Vec<String>,
+    pub min_age_years: i32,
+    pub max_age_years: i32,
+    pub specialisms: Vec<String>,
+    pub ofsted_rating: Option<OfstedRating>,
+    pub emergency_capacity: bool,
+    pub educational_provision: Vec<String>,
+    pub updated_by: String,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Home {
+    /// Home `id` of `provider_id` in `lot_id` as `h` describes it, kept by `by` at `at`.
+    pub fn of(
+        id: HomeId,
+        lot_id: LotId,
+        provider_id: &str,
+        h: &NewHome,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id,
+            lot_id,
+            provider_id: provider_id.to_owned(),
+            name: h.name.trim().to_owned(),
+            kind: h.kind,
+            latitude: h.latitude,
+            longitude: h.longitude,
+            postcode_district: h.postcode_district.clone(),
+            registered_places: h.registered_places as i32,
+            occupied_places: h.occupied_places as i32,
+            genders_accepted: h.genders_accepted.clone(),
+            min_age_years: h.min_age_years as i32,
+            max_age_years: h.max_age_years as i32,
+            specialisms: h.specialisms.clone(),
+            ofsted_rating: h.ofsted_rating,
+            emergency_capacity: h.emergency_capacity,
+            educational_provision: h.educational_provision.clone(),
+            updated_by: by.to_owned(),
+            updated_at: at,
+        }
+    }
+
+    /// What preselection judges of the home, with whether it has a live vacancy.
+    pub fn facts(&self, live_vacancy: bool) -> HomeFacts {
+        HomeFacts {
+            id: self.id.to_string(),
+            name: self.name.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            registered_places: self.registered_places.max(0) as u32,
+            occupied_places: self.occupied_places.max(0) as u32,
+            genders_accepted: self.genders_accepted.clone(),
+            min_age_years: self.min_age_years.max(0) as u32,
+            max_age_years: self.max_age_years.max(0) as u32,
+            emergency_capacity: self.emergency_capacity,
+            educational_provision: self.educational_provision.clone(),
+            live_vacancy,
+        }
+    }
+}
+
+/// A live vacancy a provider publishes at one of its homes.
+#[derive(Debug, Clone)]
+pub struct Vacancy {
+    pub id: VacancyId,
+    pub provider_id: String,
+    pub lot_id: LotId,
+    pub home_id: HomeId,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub suits: String,
+    pub places: i32,
+    pub status: VacancyStatus,
+    pub withdrawn_reason: Option<String>,
+    pub updated_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A block-contract bed a council offers to its partners, listed as a vacancy to the
+/// councils it was offered to (and the offering council) until filled or expired.
+#[derive(Debug, Clone)]
+pub struct OfferedBed {
+    pub id: VacancyId,
+    pub partnership: String,
+    pub block_contract_id: BlockContractId,
+    pub bed: i32,
+    pub provider_id: String,
+    pub offered_by: String,
+    pub offered_to: Vec<String>,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
+    pub postcode_district: String,
+    pub available_from: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub status: VacancyStatus,
+    pub filled_by: Option<String>,
+    pub filled_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OfferedBed {
+    /// The offering council and the councils it was offered to see it.
+    pub fn visible_to(&self, council: &str) -> bool {
+        self.offered_by == council || self.offered_to.iter().any(|c| c == council)
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 //! could not cost.
 
 pub mod calloff;
+pub mod competition;
 pub mod criteria;
 pub mod evaluation;
+pub mod framework;
 pub mod homes;
 pub mod ocds;
 pub mod preselection;
@@ -22,6 +24,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use criteria::{Criterion, CriterionName};
+
+pub use competition::{Bid, Competition, DirectAwardTerms, InvitationDecline, LogEntry, Score};
+pub use framework::{AdmittedProvider, Framework, Lot, Round};
+pub use homes::{Home, OfferedBed, Vacancy};
 
 hub_platform::code_enum! {
     pub enum FrameworkKind {
@@ -373,7 +379,7 @@ pub struct NewBid {
     pub start_date: NaiveDate,
     /// The home or carers offered (the provider's own, in the competition's lot).
     #[serde(default)]
-    pub home_id: Option<uuid::Uuid>,
+    pub home_id: Option<crate::ids::HomeId>,
     /// An answer per criterion (e.g. how the home would meet the child's needs).
     #[serde(default)]
     pub answers: BTreeMap<CriterionName, String>,
@@ -426,7 +432,7 @@ impl NewBid {
 #[serde(deny_unknown_fields)]
 pub struct Award {
     #[serde(default)]
-    pub bid_id: Option<uuid::Uuid>,
+    pub bid_id: Option<crate::ids::BidId>,
 }
 
 impl Validate for Award {}

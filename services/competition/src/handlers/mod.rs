@@ -6,25 +6,23 @@
 
 pub mod offered_beds;
 
-use crate::domain::Route;
-use crate::domain::calloff::LogAction;
 use chrono::Utc;
-use diesel::prelude::*;
 use hub_bus::{Events, Handlers, Store};
 use hub_events::{
     CompetitionCloseReason, Envelope, ReferralReturnReason, ReferralReturned, ReferralSubmitted,
     ReferralWithdrawn,
 };
-use hub_platform::{
-    db::{DbConnection, DbError},
-    sql::Json,
-};
+use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
     app::competitions::{Closing, Opening, close, open},
-    domain::{self, STANDARD, calloff::Status, preselection::Preselection},
+    domain::{
+        self, Competition, Framework, Lot, Route, STANDARD,
+        calloff::{LogAction, Status},
+        preselection::Preselection,
+    },
     ids::CompetitionId,
-    store::{self, CompetitionRow, FrameworkRow, LotRow, schema::*},
+    store,
 };
 
 /// The referrals consumer: what opens and closes competitions.
@@ -93,9 +91,7 @@ fn submitted(
         return Ok(());
     }
     let mut row = new_competition(&e, &framework, &lot, route);
-    diesel::insert_into(competitions::table)
-        .values(&row)
-        .execute(conn)?;
+    store::insert_competition(conn, &row)?;
     if status == Status::Open {
         let invited = store::admitted_providers(conn, &lot.id)?;
         open(
@@ -119,13 +115,13 @@ fn submitted(
 /// The competition a submitted referral opens on `lot`, to be stored before it opens.
 fn new_competition(
     e: &ReferralSubmitted,
-    framework: &FrameworkRow,
-    lot: &LotRow,
+    framework: &Framework,
+    lot: &Lot,
     route: Route,
-) -> CompetitionRow {
+) -> Competition {
     let now = Utc::now();
     let status = route.first_status();
-    CompetitionRow {
+    Competition {
         id: CompetitionId::new(),
         referral_id: e.referral_id.into(),
         referral_version: e.version as i32,
@@ -139,7 +135,7 @@ fn new_competition(
         } else {
             Status::Draft
         },
-        urgency: hub_platform::Code(e.urgency),
+        urgency: e.urgency,
         deadline: domain::deadline(now, e.urgency).naive_utc(),
         awarded_provider: None,
         awarded_bid: None,
@@ -147,9 +143,9 @@ fn new_competition(
         created_at: now.naive_utc(),
         route,
         need_level: STANDARD.into(),
-        criteria: Json(lot.criteria()),
-        requirement: Some(Json(e.clone())),
-        preselection: (status == Status::Draft).then(|| Json(Preselection::for_referral(e))),
+        criteria: lot.criteria(),
+        requirement: Some(e.clone()),
+        preselection: (status == Status::Draft).then(|| Preselection::for_referral(e)),
         left_out: None,
         opened_at: None,
         opened_by: None,
@@ -170,7 +166,7 @@ fn routable(
     conn: &mut DbConnection,
     partnership: &str,
     e: &ReferralSubmitted,
-) -> Result<Result<(FrameworkRow, LotRow), ReferralReturnReason>, DbError> {
+) -> Result<Result<(Framework, Lot), ReferralReturnReason>, DbError> {
     let Some(framework) = store::framework(conn, &e.framework_id.into())? else {
         return Ok(Err(ReferralReturnReason::UnknownFramework));
     };

@@ -12,20 +12,15 @@
 //! event needs one); it is listed with `GET /v1/vacancies?offered=true`.
 
 use chrono::Utc;
-use diesel::prelude::*;
 use hub_bus::{Events, Handlers};
 use hub_events::{BedFilled, BedOffered, Envelope, VacancyPublished, VacancyWithdrawn};
-use hub_platform::{
-    db::{DbConnection, DbError},
-    sql::Json,
-};
+use hub_platform::db::{DbConnection, DbError};
 use uuid::Uuid;
 
 use crate::{
-    domain::homes::VacancyStatus,
+    domain::{OfferedBed, homes::VacancyStatus},
     ids::{BlockContractId, HomeId, LotId},
-    schema::offered_beds as table,
-    store::offered_beds::{self, OfferedBedRow},
+    store::offered_beds,
 };
 
 /// The reason an offered bed's vacancy is withdrawn with when a child moves in.
@@ -38,7 +33,7 @@ pub fn beds() -> Handlers {
         .on::<BedFilled>(filled)
 }
 
-fn published(row: &OfferedBedRow) -> VacancyPublished {
+fn published(row: &OfferedBed) -> VacancyPublished {
     VacancyPublished {
         vacancy_id: row.id.into(),
         provider_id: row.provider_id.clone(),
@@ -67,14 +62,14 @@ fn offered(
             "bed offer older than the bed's latest fill; not listed");
         return Ok(());
     }
-    let mut row = OfferedBedRow {
+    let mut row = OfferedBed {
         id: Uuid::now_v7().into(),
         partnership: env.partnership.clone(),
         block_contract_id: block,
         bed: e.bed as i32,
         provider_id: e.provider_id.clone(),
         offered_by: e.offered_by.clone(),
-        offered_to: Json(e.offered_to.clone()),
+        offered_to: e.offered_to.clone(),
         lot_id: e.lot_id.map(LotId::from),
         home_id: e.home_id.map(HomeId::from),
         postcode_district: e.postcode_district.clone(),
@@ -93,24 +88,9 @@ fn offered(
         Some(existing) => {
             row.id = existing.id;
             row.created_at = existing.created_at;
-            diesel::update(table::table.find(&row.id))
-                .set((
-                    table::offered_by.eq(&row.offered_by),
-                    table::offered_to.eq(&row.offered_to),
-                    table::lot_id.eq(&row.lot_id),
-                    table::home_id.eq(&row.home_id),
-                    table::postcode_district.eq(&row.postcode_district),
-                    table::available_from.eq(row.available_from),
-                    table::expires_on.eq(row.expires_on),
-                    table::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            offered_beds::save_offer(conn, &row)?;
         }
-        None => {
-            diesel::insert_into(table::table)
-                .values(&row)
-                .execute(conn)?;
-        }
+        None => offered_beds::insert_offer(conn, &row)?,
     }
     events.emit(&row.partnership, &published(&row));
     tracing::info!(vacancy_id = %row.id, block_contract_id = %block, bed = e.bed, offered_by = %e.offered_by,
@@ -128,14 +108,13 @@ fn filled(
     let block = BlockContractId::from(e.block_contract_id);
     offered_beds::record_fill(conn, &block, e.bed as i32, env.occurred_at.naive_utc())?;
     for offer in offered_beds::live_offers(conn, &block, e.bed as i32)? {
-        diesel::update(table::table.find(&offer.id))
-            .set((
-                table::status.eq(VacancyStatus::Filled),
-                table::filled_by.eq(Some(&e.council)),
-                table::filled_on.eq(Some(e.filled_on)),
-                table::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
+        offered_beds::save_filled(
+            conn,
+            &offer.id,
+            &e.council,
+            e.filled_on,
+            Utc::now().naive_utc(),
+        )?;
         events.emit(
             &env.partnership,
             &VacancyWithdrawn {

@@ -1,8 +1,6 @@
 //! Competitions: the row and its status, the invited providers, their declines, a direct
 //! award's terms and the history of who did what.
 
-use crate::domain::Route;
-use crate::domain::calloff::LogAction;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{prelude::*, sql_types::Text};
 use hub_events::{CompetitionCloseReason, ReferralSubmitted, Urgency};
@@ -11,148 +9,236 @@ use hub_platform::{
     db::{DbConnection, DbError, rows_per_statement, values_rows},
     sql::{Code, Json},
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{now, schema::*};
 use crate::{
     domain::{
-        calloff::{CloseBiddingReason, DeclineReason, Status},
+        Competition, DirectAwardTerms, InvitationDecline, LogEntry, Route,
+        calloff::{CloseBiddingReason, DeclineReason, LogAction, Status},
         criteria::Criterion,
         preselection::{LeftOut, Preselection},
     },
     ids::{BidId, CompetitionId, FrameworkId, LogEntryId, LotId, ReferralId},
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = competitions)]
-pub struct CompetitionRow {
-    pub id: CompetitionId,
-    pub referral_id: ReferralId,
-    pub referral_version: i32,
-    pub council: String,
-    pub partnership: String,
-    pub framework_id: FrameworkId,
-    pub lot_id: LotId,
-    pub status: Status,
-    #[schema(value_type = String)]
-    pub urgency: Code<Urgency>,
-    #[schema(value_type = String, format = DateTime)]
-    pub deadline: NaiveDateTime,
-    pub awarded_provider: Option<String>,
-    pub awarded_bid: Option<BidId>,
-    pub awarded_by: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    /// `mini_competition`, `preselected_mini_competition` or `direct_award`.
-    pub route: Route,
-    /// The need level whose Provider Response rates bids are held to.
-    pub need_level: String,
-    #[serde(skip)]
-    pub criteria: Json<Vec<Criterion>>,
-    #[serde(skip)]
-    pub requirement: Option<Json<ReferralSubmitted>>,
-    #[serde(skip)]
-    pub preselection: Option<Json<Preselection>>,
-    #[serde(skip)]
-    pub left_out: Option<Json<Vec<LeftOut>>>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub opened_at: Option<NaiveDateTime>,
-    pub opened_by: Option<String>,
-    #[schema(value_type = Option<String>)]
-    pub closed_reason: Option<Code<CompetitionCloseReason>>,
-    /// Awarded directly (an emergency), not by mini-competition.
-    pub direct: bool,
-    #[schema(value_type = Option<i64>)]
-    pub awarded_rate_pence: Option<Pence>,
-    pub awarded_start_date: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub awarded_at: Option<NaiveDateTime>,
-    /// A direct award's next review.
-    pub review_date: Option<NaiveDate>,
-    /// The competition (or direct award) this one reopened.
-    pub reopened_from: Option<CompetitionId>,
-    /// When the commissioner closed bidding before the deadline, if they did…
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub bidding_closed_at: Option<NaiveDateTime>,
-    /// …and the reason code the invited providers were told.
-    pub bidding_closed_reason: Option<CloseBiddingReason>,
+struct CompetitionRow {
+    id: CompetitionId,
+    referral_id: ReferralId,
+    referral_version: i32,
+    council: String,
+    partnership: String,
+    framework_id: FrameworkId,
+    lot_id: LotId,
+    status: Status,
+    urgency: Code<Urgency>,
+    deadline: NaiveDateTime,
+    awarded_provider: Option<String>,
+    awarded_bid: Option<BidId>,
+    awarded_by: Option<String>,
+    created_at: NaiveDateTime,
+    route: Route,
+    need_level: String,
+    criteria: Json<Vec<Criterion>>,
+    requirement: Option<Json<ReferralSubmitted>>,
+    preselection: Option<Json<Preselection>>,
+    left_out: Option<Json<Vec<LeftOut>>>,
+    opened_at: Option<NaiveDateTime>,
+    opened_by: Option<String>,
+    closed_reason: Option<Code<CompetitionCloseReason>>,
+    direct: bool,
+    awarded_rate_pence: Option<Pence>,
+    awarded_start_date: Option<NaiveDate>,
+    awarded_at: Option<NaiveDateTime>,
+    review_date: Option<NaiveDate>,
+    reopened_from: Option<CompetitionId>,
+    bidding_closed_at: Option<NaiveDateTime>,
+    bidding_closed_reason: Option<CloseBiddingReason>,
 }
 
-impl CompetitionRow {
-    pub fn criteria(&self) -> Vec<Criterion> {
-        self.criteria.0.clone()
-    }
-
-    /// The referral.submitted payload it was opened from (codes and bands only).
-    pub fn requirement(&self) -> Option<&ReferralSubmitted> {
-        self.requirement.as_deref()
-    }
-
-    pub fn preselection(&self) -> Option<&Preselection> {
-        self.preselection.as_deref()
-    }
-
-    pub fn left_out(&self) -> Vec<LeftOut> {
-        self.left_out
-            .as_ref()
-            .map(|l| l.0.clone())
-            .unwrap_or_default()
-    }
-
-    /// The child's maximum distance: the preselection's if set, else the referral's.
-    pub fn max_distance_miles(&self) -> f64 {
-        if let Some(p) = self.preselection() {
-            return p.max_distance_miles;
+impl From<CompetitionRow> for Competition {
+    fn from(r: CompetitionRow) -> Self {
+        Self {
+            id: r.id,
+            referral_id: r.referral_id,
+            referral_version: r.referral_version,
+            council: r.council,
+            partnership: r.partnership,
+            framework_id: r.framework_id,
+            lot_id: r.lot_id,
+            status: r.status,
+            urgency: r.urgency.0,
+            deadline: r.deadline,
+            awarded_provider: r.awarded_provider,
+            awarded_bid: r.awarded_bid,
+            awarded_by: r.awarded_by,
+            created_at: r.created_at,
+            route: r.route,
+            need_level: r.need_level,
+            criteria: r.criteria.0,
+            requirement: r.requirement.map(|j| j.0),
+            preselection: r.preselection.map(|j| j.0),
+            left_out: r.left_out.map(|j| j.0),
+            opened_at: r.opened_at,
+            opened_by: r.opened_by,
+            closed_reason: r.closed_reason.map(|c| c.0),
+            direct: r.direct,
+            awarded_rate_pence: r.awarded_rate_pence,
+            awarded_start_date: r.awarded_start_date,
+            awarded_at: r.awarded_at,
+            review_date: r.review_date,
+            reopened_from: r.reopened_from,
+            bidding_closed_at: r.bidding_closed_at,
+            bidding_closed_reason: r.bidding_closed_reason,
         }
-        self.requirement().map_or(0.0, |r| r.max_distance_miles)
     }
 }
 
-/// An invited provider's decline (the council sees them all; a provider its own).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<&Competition> for CompetitionRow {
+    fn from(c: &Competition) -> Self {
+        Self {
+            id: c.id,
+            referral_id: c.referral_id,
+            referral_version: c.referral_version,
+            council: c.council.clone(),
+            partnership: c.partnership.clone(),
+            framework_id: c.framework_id,
+            lot_id: c.lot_id,
+            status: c.status,
+            urgency: Code(c.urgency),
+            deadline: c.deadline,
+            awarded_provider: c.awarded_provider.clone(),
+            awarded_bid: c.awarded_bid,
+            awarded_by: c.awarded_by.clone(),
+            created_at: c.created_at,
+            route: c.route,
+            need_level: c.need_level.clone(),
+            criteria: Json(c.criteria.clone()),
+            requirement: c.requirement.clone().map(Json),
+            preselection: c.preselection.clone().map(Json),
+            left_out: c.left_out.clone().map(Json),
+            opened_at: c.opened_at,
+            opened_by: c.opened_by.clone(),
+            closed_reason: c.closed_reason.map(Code),
+            direct: c.direct,
+            awarded_rate_pence: c.awarded_rate_pence,
+            awarded_start_date: c.awarded_start_date,
+            awarded_at: c.awarded_at,
+            review_date: c.review_date,
+            reopened_from: c.reopened_from,
+            bidding_closed_at: c.bidding_closed_at,
+            bidding_closed_reason: c.bidding_closed_reason,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invitation_declines)]
-pub struct DeclineRow {
-    #[serde(skip)]
-    pub competition_id: CompetitionId,
-    pub provider_id: String,
-    pub reason: DeclineReason,
-    pub note: Option<String>,
-    pub declined_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub declined_at: NaiveDateTime,
+struct DeclineRow {
+    competition_id: CompetitionId,
+    provider_id: String,
+    reason: DeclineReason,
+    note: Option<String>,
+    declined_by: String,
+    declined_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<DeclineRow> for InvitationDecline {
+    fn from(r: DeclineRow) -> Self {
+        Self {
+            competition_id: r.competition_id,
+            provider_id: r.provider_id,
+            reason: r.reason,
+            note: r.note,
+            declined_by: r.declined_by,
+            declined_at: r.declined_at,
+        }
+    }
+}
+
+impl From<&InvitationDecline> for DeclineRow {
+    fn from(d: &InvitationDecline) -> Self {
+        Self {
+            competition_id: d.competition_id,
+            provider_id: d.provider_id.clone(),
+            reason: d.reason,
+            note: d.note.clone(),
+            declined_by: d.declined_by.clone(),
+            declined_at: d.declined_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = direct_awards)]
-pub struct DirectAwardRow {
-    pub competition_id: CompetitionId,
-    pub provider_id: String,
-    #[schema(value_type = i64)]
-    pub weekly_rate_pence: Pence,
-    pub start_date: NaiveDate,
-    pub justification: String,
-    pub review_date: NaiveDate,
-    pub awarded_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub awarded_at: NaiveDateTime,
+struct DirectAwardRow {
+    competition_id: CompetitionId,
+    provider_id: String,
+    weekly_rate_pence: Pence,
+    start_date: NaiveDate,
+    justification: String,
+    review_date: NaiveDate,
+    awarded_by: String,
+    awarded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<DirectAwardRow> for DirectAwardTerms {
+    fn from(r: DirectAwardRow) -> Self {
+        Self {
+            competition_id: r.competition_id,
+            provider_id: r.provider_id,
+            weekly_rate_pence: r.weekly_rate_pence,
+            start_date: r.start_date,
+            justification: r.justification,
+            review_date: r.review_date,
+            awarded_by: r.awarded_by,
+            awarded_at: r.awarded_at,
+        }
+    }
+}
+
+impl From<&DirectAwardTerms> for DirectAwardRow {
+    fn from(d: &DirectAwardTerms) -> Self {
+        Self {
+            competition_id: d.competition_id,
+            provider_id: d.provider_id.clone(),
+            weekly_rate_pence: d.weekly_rate_pence,
+            start_date: d.start_date,
+            justification: d.justification.clone(),
+            review_date: d.review_date,
+            awarded_by: d.awarded_by.clone(),
+            awarded_at: d.awarded_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = competition_log)]
-pub struct LogRow {
-    pub id: LogEntryId,
-    pub competition_id: CompetitionId,
-    /// `opened`, `preselection_changed`, `criteria_changed`, `closed`, `reopened`,
-    /// `rerouted`, `awarded`, `direct_award`, `review_kept`, `review_reopened`.
-    pub action: LogAction,
-    pub reason: Option<String>,
-    #[serde(skip)]
-    pub detail: Json<serde_json::Value>,
-    pub actor: String,
-    pub org: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: NaiveDateTime,
+struct LogRow {
+    id: LogEntryId,
+    competition_id: CompetitionId,
+    action: LogAction,
+    reason: Option<String>,
+    detail: Json<serde_json::Value>,
+    actor: String,
+    org: String,
+    at: NaiveDateTime,
+}
+
+impl From<LogRow> for LogEntry {
+    fn from(r: LogRow) -> Self {
+        Self {
+            id: r.id,
+            competition_id: r.competition_id,
+            action: r.action,
+            reason: r.reason,
+            detail: r.detail.0,
+            actor: r.actor,
+            org: r.org,
+            at: r.at,
+        }
+    }
 }
 
 /// Records what happened to a competition and who did it.
@@ -183,34 +269,172 @@ pub fn log(
 pub fn log_of(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,
-) -> Result<Vec<LogRow>, DbError> {
+) -> Result<Vec<LogEntry>, DbError> {
     Ok(competition_log::table
         .filter(competition_log::competition_id.eq(competition_id))
         .order(competition_log::id)
         .select(LogRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(LogEntry::from)
+        .collect())
 }
 
 pub fn competition(
     conn: &mut DbConnection,
     id: &CompetitionId,
-) -> Result<Option<CompetitionRow>, DbError> {
+) -> Result<Option<Competition>, DbError> {
     Ok(competitions::table
         .find(id)
         .select(CompetitionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Competition::from))
 }
 
 pub fn competitions_of_referral(
     conn: &mut DbConnection,
     referral_id: &ReferralId,
-) -> Result<Vec<CompetitionRow>, DbError> {
+) -> Result<Vec<Competition>, DbError> {
     Ok(competitions::table
         .filter(competitions::referral_id.eq(referral_id))
         .order(competitions::created_at)
         .select(CompetitionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Competition::from)
+        .collect())
+}
+
+/// Who lists competitions: a council (its own) or a provider (those it was invited to).
+pub enum Lister<'a> {
+    Council(&'a str),
+    Provider(&'a str),
+}
+
+/// The 200 newest competitions `who` may list, of the referral `referral_id` names if one is
+/// given (as given: a text that names no referral lists nothing).
+pub fn competitions_listed(
+    conn: &mut DbConnection,
+    who: Lister<'_>,
+    referral_id: Option<&str>,
+) -> Result<Vec<Competition>, DbError> {
+    let mut q = competitions::table.into_boxed();
+    if let Some(r) = referral_id {
+        q = q.filter(competitions::referral_id.eq(r.to_owned()));
+    }
+    match who {
+        Lister::Provider(org) => {
+            let mine = competition_invitations::table
+                .filter(competition_invitations::provider_id.eq(org.to_owned()))
+                .select(competition_invitations::competition_id);
+            q = q.filter(competitions::id.eq_any(mine));
+        }
+        Lister::Council(org) => q = q.filter(competitions::council.eq(org.to_owned())),
+    }
+    Ok(q.order(competitions::created_at.desc())
+        .limit(200)
+        .select(CompetitionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Competition::from)
+        .collect())
+}
+
+/// Stores a new competition (not yet open: `save_opening` opens it).
+pub fn insert_competition(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    diesel::insert_into(competitions::table)
+        .values(CompetitionRow::from(c))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the opening `c` carries: its status, deadline, who opened it and when, who was
+/// left out, its route; a close, its reason and an early close of bidding are cleared.
+pub fn save_opening(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    let row = CompetitionRow::from(c);
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::status.eq(row.status),
+            competitions::bidding_closed_at.eq(row.bidding_closed_at),
+            competitions::bidding_closed_reason.eq(row.bidding_closed_reason),
+            competitions::deadline.eq(row.deadline),
+            competitions::opened_at.eq(row.opened_at),
+            competitions::opened_by.eq(&row.opened_by),
+            competitions::closed_reason.eq(row.closed_reason),
+            competitions::left_out.eq(&row.left_out),
+            competitions::route.eq(row.route),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores that competition `id` closed without an award, and why.
+pub fn save_closed(
+    conn: &mut DbConnection,
+    id: &CompetitionId,
+    reason: CompetitionCloseReason,
+) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(id))
+        .set((
+            competitions::status.eq(Status::Closed),
+            competitions::closed_reason.eq(Some(Code(reason))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the status and route `c` carries (a re-route).
+pub fn save_route(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::status.eq(c.status),
+            competitions::route.eq(c.route),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the preselection `c` carries.
+pub fn save_preselection(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set(competitions::preselection.eq(c.preselection.clone().map(Json)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the terms `c` carries: its criteria and the need level bids are priced at.
+pub fn save_terms(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::criteria.eq(Json(c.criteria.clone())),
+            competitions::need_level.eq(&c.need_level),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the early close of bidding `c` carries (when, and the reason code).
+pub fn save_bidding_closed(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(&c.id))
+        .set((
+            competitions::bidding_closed_at.eq(c.bidding_closed_at),
+            competitions::bidding_closed_reason.eq(c.bidding_closed_reason),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores a direct award's next review date (`None`: no review pending).
+pub fn save_review_date(
+    conn: &mut DbConnection,
+    id: &CompetitionId,
+    review_date: Option<NaiveDate>,
+) -> Result<(), DbError> {
+    diesel::update(competitions::table.find(id))
+        .set(competitions::review_date.eq(review_date))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn invited(
@@ -250,19 +474,22 @@ pub fn invite(
 pub fn declines_of(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,
-) -> Result<Vec<DeclineRow>, DbError> {
+) -> Result<Vec<InvitationDecline>, DbError> {
     Ok(invitation_declines::table
         .filter(invitation_declines::competition_id.eq(competition_id))
         .order(invitation_declines::provider_id)
         .select(DeclineRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(InvitationDecline::from)
+        .collect())
 }
 
 /// Records (or replaces) a provider's decline.
-pub fn put_decline(conn: &mut DbConnection, row: &DeclineRow) -> Result<(), DbError> {
-    delete_declines(conn, &row.competition_id, Some(&row.provider_id))?;
+pub fn put_decline(conn: &mut DbConnection, d: &InvitationDecline) -> Result<(), DbError> {
+    delete_declines(conn, &d.competition_id, Some(&d.provider_id))?;
     diesel::insert_into(invitation_declines::table)
-        .values(row)
+        .values(DeclineRow::from(d))
         .execute(conn)?;
     Ok(())
 }
@@ -286,25 +513,38 @@ pub fn delete_declines(
 pub fn direct_award(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,
-) -> Result<Option<DirectAwardRow>, DbError> {
+) -> Result<Option<DirectAwardTerms>, DbError> {
     Ok(direct_awards::table
         .find(competition_id)
         .select(DirectAwardRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(DirectAwardTerms::from))
 }
 
-/// Stores the award `c` carries (its status and the awarded bid's terms).
-pub fn record_award(conn: &mut DbConnection, c: &CompetitionRow) -> Result<(), DbError> {
+/// Stores a direct award's terms.
+pub fn insert_direct_award(conn: &mut DbConnection, d: &DirectAwardTerms) -> Result<(), DbError> {
+    diesel::insert_into(direct_awards::table)
+        .values(DirectAwardRow::from(d))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the award `c` carries: its status and route, whether it was direct, the awarded
+/// bid's (or direct award's) terms, and a direct award's review date.
+pub fn record_award(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
     diesel::update(competitions::table.find(&c.id))
         .set((
             competitions::status.eq(c.status),
+            competitions::route.eq(c.route),
+            competitions::direct.eq(c.direct),
             competitions::awarded_provider.eq(&c.awarded_provider),
             competitions::awarded_bid.eq(&c.awarded_bid),
             competitions::awarded_by.eq(&c.awarded_by),
             competitions::awarded_rate_pence.eq(c.awarded_rate_pence),
             competitions::awarded_start_date.eq(c.awarded_start_date),
             competitions::awarded_at.eq(c.awarded_at),
+            competitions::review_date.eq(c.review_date),
         ))
         .execute(conn)?;
     Ok(())

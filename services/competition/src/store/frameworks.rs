@@ -10,180 +10,307 @@ use hub_platform::{
     db::{DbConnection, DbError},
     sql::Json,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::schema::*;
 use crate::{
     domain::{
-        FrameworkKind, RoundKind,
-        criteria::{Criterion, fallback_criteria},
+        AdmittedProvider, Framework, FrameworkKind, Lot, Round, RoundKind, criteria::Criterion,
     },
     ids::{FrameworkId, LotId, RoundId},
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = frameworks)]
-pub struct FrameworkRow {
-    pub id: FrameworkId,
-    pub partnership: String,
-    pub name: String,
-    pub kind: FrameworkKind,
-    pub lead_commissioner: String,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub review_date: NaiveDate,
-    #[serde(skip)]
-    pub purchasing_bodies: Option<Json<Vec<String>>>,
-    pub created_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
+struct FrameworkRow {
+    id: FrameworkId,
+    partnership: String,
+    name: String,
+    kind: FrameworkKind,
+    lead_commissioner: String,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    review_date: NaiveDate,
+    purchasing_bodies: Option<Json<Vec<String>>>,
+    created_by: String,
+    created_at: NaiveDateTime,
 }
 
-impl FrameworkRow {
-    /// The councils that may call off: as set up, or (frameworks set up before purchasing
-    /// bodies were recorded) the partnership's members.
-    pub fn purchasing_bodies(&self) -> Vec<String> {
-        self.purchasing_bodies
-            .as_ref()
-            .map(|b| b.0.clone())
-            .unwrap_or_else(|| {
-                hub_platform::directory::partnership(&self.partnership)
-                    .map(|p| p.members.iter().map(|m| (*m).to_owned()).collect())
-                    .unwrap_or_default()
-            })
-    }
-
-    pub fn may_call_off(&self, council: &str) -> bool {
-        self.purchasing_bodies().iter().any(|b| b == council)
-    }
-
-    /// Councils that may read the framework: the lead, the purchasing bodies, the
-    /// partnership's members.
-    pub fn visible_to_council(&self, org: &str) -> bool {
-        self.lead_commissioner == org
-            || self.may_call_off(org)
-            || hub_platform::directory::partnership(&self.partnership)
-                .is_some_and(|p| p.has_member(org))
+impl From<FrameworkRow> for Framework {
+    fn from(r: FrameworkRow) -> Self {
+        Self {
+            id: r.id,
+            partnership: r.partnership,
+            name: r.name,
+            kind: r.kind,
+            lead_commissioner: r.lead_commissioner,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            review_date: r.review_date,
+            purchasing_bodies: r.purchasing_bodies.map(|b| b.0),
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<&Framework> for FrameworkRow {
+    fn from(f: &Framework) -> Self {
+        Self {
+            id: f.id,
+            partnership: f.partnership.clone(),
+            name: f.name.clone(),
+            kind: f.kind,
+            lead_commissioner: f.lead_commissioner.clone(),
+            start_date: f.start_date,
+            end_date: f.end_date,
+            review_date: f.review_date,
+            purchasing_bodies: f.purchasing_bodies.clone().map(Json),
+            created_by: f.created_by.clone(),
+            created_at: f.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = lots)]
-pub struct LotRow {
-    pub id: LotId,
-    pub framework_id: FrameworkId,
-    pub name: String,
-    pub placement_type: String,
-    pub min_age_years: Option<i32>,
-    pub max_age_years: Option<i32>,
-    pub cohort: Option<String>,
-    #[serde(skip)]
-    pub default_criteria: Option<Json<Vec<Criterion>>>,
+struct LotRow {
+    id: LotId,
+    framework_id: FrameworkId,
+    name: String,
+    placement_type: String,
+    min_age_years: Option<i32>,
+    max_age_years: Option<i32>,
+    cohort: Option<String>,
+    default_criteria: Option<Json<Vec<Criterion>>>,
 }
 
-impl LotRow {
-    /// The criteria a competition on this lot starts from.
-    pub fn criteria(&self) -> Vec<Criterion> {
-        self.default_criteria
-            .as_ref()
-            .map_or_else(fallback_criteria, |c| c.0.clone())
+impl From<LotRow> for Lot {
+    fn from(r: LotRow) -> Self {
+        Self {
+            id: r.id,
+            framework_id: r.framework_id,
+            name: r.name,
+            placement_type: r.placement_type,
+            min_age_years: r.min_age_years,
+            max_age_years: r.max_age_years,
+            cohort: r.cohort,
+            default_criteria: r.default_criteria.map(|c| c.0),
+        }
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<&Lot> for LotRow {
+    fn from(l: &Lot) -> Self {
+        Self {
+            id: l.id,
+            framework_id: l.framework_id,
+            name: l.name.clone(),
+            placement_type: l.placement_type.clone(),
+            min_age_years: l.min_age_years,
+            max_age_years: l.max_age_years,
+            cohort: l.cohort.clone(),
+            default_criteria: l.default_criteria.clone().map(Json),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = admission_rounds)]
-pub struct RoundRow {
-    pub id: RoundId,
-    pub framework_id: FrameworkId,
-    pub kind: RoundKind,
-    pub note: Option<String>,
-    pub closes_on: Option<NaiveDate>,
-    pub opened_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub opened_at: NaiveDateTime,
-    pub closed_by: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub closed_at: Option<NaiveDateTime>,
+struct RoundRow {
+    id: RoundId,
+    framework_id: FrameworkId,
+    kind: RoundKind,
+    note: Option<String>,
+    closes_on: Option<NaiveDate>,
+    opened_by: String,
+    opened_at: NaiveDateTime,
+    closed_by: Option<String>,
+    closed_at: Option<NaiveDateTime>,
 }
 
-impl RoundRow {
-    pub fn is_open(&self, today: NaiveDate) -> bool {
-        crate::domain::round_is_open(self.closed_at.is_some(), self.closes_on, today)
+impl From<RoundRow> for Round {
+    fn from(r: RoundRow) -> Self {
+        Self {
+            id: r.id,
+            framework_id: r.framework_id,
+            kind: r.kind,
+            note: r.note,
+            closes_on: r.closes_on,
+            opened_by: r.opened_by,
+            opened_at: r.opened_at,
+            closed_by: r.closed_by,
+            closed_at: r.closed_at,
+        }
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+impl From<&Round> for RoundRow {
+    fn from(r: &Round) -> Self {
+        Self {
+            id: r.id,
+            framework_id: r.framework_id,
+            kind: r.kind,
+            note: r.note.clone(),
+            closes_on: r.closes_on,
+            opened_by: r.opened_by.clone(),
+            opened_at: r.opened_at,
+            closed_by: r.closed_by.clone(),
+            closed_at: r.closed_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = admissions)]
-pub struct AdmissionRow {
-    pub lot_id: LotId,
-    pub provider_id: String,
-    pub provider_name: String,
-    /// The standard rate (else the lowest): what a single price meant before need levels.
-    #[schema(value_type = i64)]
-    pub weekly_price_pence: Pence,
-    #[serde(skip)]
-    pub prices: Json<BTreeMap<String, i64>>,
-    pub capacity: Option<i32>,
-    pub round_id: Option<RoundId>,
-    pub admitted_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub admitted_at: NaiveDateTime,
+struct AdmissionRow {
+    lot_id: LotId,
+    provider_id: String,
+    provider_name: String,
+    weekly_price_pence: Pence,
+    prices: Json<BTreeMap<String, Pence>>,
+    capacity: Option<i32>,
+    round_id: Option<RoundId>,
+    admitted_by: String,
+    admitted_at: NaiveDateTime,
 }
 
-impl AdmissionRow {
-    pub fn prices(&self) -> BTreeMap<String, i64> {
-        self.prices.0.clone()
+impl From<AdmissionRow> for AdmittedProvider {
+    fn from(r: AdmissionRow) -> Self {
+        Self {
+            lot_id: r.lot_id,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            weekly_price_pence: r.weekly_price_pence,
+            prices: r.prices.0,
+            capacity: r.capacity,
+            round_id: r.round_id,
+            admitted_by: r.admitted_by,
+            admitted_at: r.admitted_at,
+        }
     }
 }
 
-pub fn framework(
+impl From<&AdmittedProvider> for AdmissionRow {
+    fn from(a: &AdmittedProvider) -> Self {
+        Self {
+            lot_id: a.lot_id,
+            provider_id: a.provider_id.clone(),
+            provider_name: a.provider_name.clone(),
+            weekly_price_pence: a.weekly_price_pence,
+            prices: Json(a.prices.clone()),
+            capacity: a.capacity,
+            round_id: a.round_id,
+            admitted_by: a.admitted_by.clone(),
+            admitted_at: a.admitted_at,
+        }
+    }
+}
+
+/// Stores a framework set up with its lots and its set-up admission round.
+pub fn insert_framework(
     conn: &mut DbConnection,
-    id: &FrameworkId,
-) -> Result<Option<FrameworkRow>, DbError> {
+    fw: &Framework,
+    lots: &[Lot],
+    setup: &Round,
+) -> Result<(), DbError> {
+    diesel::insert_into(frameworks::table)
+        .values(FrameworkRow::from(fw))
+        .execute(conn)?;
+    for l in lots {
+        diesel::insert_into(lots::table)
+            .values(LotRow::from(l))
+            .execute(conn)?;
+    }
+    insert_round(conn, setup)
+}
+
+/// Stores a new admission round.
+pub fn insert_round(conn: &mut DbConnection, round: &Round) -> Result<(), DbError> {
+    diesel::insert_into(admission_rounds::table)
+        .values(RoundRow::from(round))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the close `round` carries (when, and by whom).
+pub fn save_round_closed(conn: &mut DbConnection, round: &Round) -> Result<(), DbError> {
+    diesel::update(admission_rounds::table.find(&round.id))
+        .set((
+            admission_rounds::closed_at.eq(round.closed_at),
+            admission_rounds::closed_by.eq(&round.closed_by),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the default criteria `lot` carries.
+pub fn save_lot_criteria(conn: &mut DbConnection, lot: &Lot) -> Result<(), DbError> {
+    diesel::update(lots::table.find(&lot.id))
+        .set(lots::default_criteria.eq(lot.default_criteria.clone().map(Json)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores a provider's admission to a lot.
+pub fn insert_admission(conn: &mut DbConnection, a: &AdmittedProvider) -> Result<(), DbError> {
+    diesel::insert_into(admissions::table)
+        .values(AdmissionRow::from(a))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn framework(conn: &mut DbConnection, id: &FrameworkId) -> Result<Option<Framework>, DbError> {
     Ok(frameworks::table
         .find(id)
         .select(FrameworkRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Framework::from))
 }
 
-pub fn lots_of(
-    conn: &mut DbConnection,
-    framework_id: &FrameworkId,
-) -> Result<Vec<LotRow>, DbError> {
+pub fn lots_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<Lot>, DbError> {
     Ok(lots::table
         .filter(lots::framework_id.eq(framework_id))
         .order(lots::id)
         .select(LotRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Lot::from)
+        .collect())
 }
 
-pub fn lot(conn: &mut DbConnection, id: &LotId) -> Result<Option<LotRow>, DbError> {
+pub fn lot(conn: &mut DbConnection, id: &LotId) -> Result<Option<Lot>, DbError> {
     Ok(lots::table
         .find(id)
         .select(LotRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Lot::from))
 }
 
 pub fn rounds_of(
     conn: &mut DbConnection,
     framework_id: &FrameworkId,
-) -> Result<Vec<RoundRow>, DbError> {
+) -> Result<Vec<Round>, DbError> {
     Ok(admission_rounds::table
         .filter(admission_rounds::framework_id.eq(framework_id))
         .order(admission_rounds::opened_at)
         .select(RoundRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Round::from)
+        .collect())
 }
 
-pub fn admitted(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<AdmissionRow>, DbError> {
+pub fn admitted(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<AdmittedProvider>, DbError> {
     Ok(admissions::table
         .filter(admissions::lot_id.eq(lot_id))
         .order(admissions::provider_id)
         .select(AdmissionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(AdmittedProvider::from)
+        .collect())
 }
 
 /// The providers admitted to a lot, by id.
@@ -198,7 +325,7 @@ pub fn admitted_providers(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec
 pub fn admitted_in_framework(
     conn: &mut DbConnection,
     framework_id: &FrameworkId,
-) -> Result<Vec<AdmissionRow>, DbError> {
+) -> Result<Vec<AdmittedProvider>, DbError> {
     let lot_ids = lots::table
         .filter(lots::framework_id.eq(*framework_id))
         .select(lots::id);
@@ -206,19 +333,23 @@ pub fn admitted_in_framework(
         .filter(admissions::lot_id.eq_any(lot_ids))
         .order((admissions::lot_id, admissions::provider_id))
         .select(AdmissionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(AdmittedProvider::from)
+        .collect())
 }
 
 pub fn admission(
     conn: &mut DbConnection,
     lot_id: &LotId,
     provider_id: &str,
-) -> Result<Option<AdmissionRow>, DbError> {
+) -> Result<Option<AdmittedProvider>, DbError> {
     Ok(admissions::table
         .find((lot_id, provider_id))
         .select(AdmissionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(AdmittedProvider::from))
 }
 
 /// The names providers were admitted under, by lot and provider (one query).

@@ -6,130 +6,155 @@ use hub_platform::{
     db::{DbConnection, DbError},
     sql::Json,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::schema::*;
 use crate::{
     domain::{
+        Home,
         homes::{HomeKind, OfstedRating},
-        preselection::HomeFacts,
     },
     ids::{HomeId, LotId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = homes)]
-pub struct HomeRow {
-    pub id: HomeId,
-    pub lot_id: LotId,
-    pub provider_id: String,
-    pub name: String,
-    pub kind: HomeKind,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub postcode_district: String,
-    pub registered_places: i32,
-    pub occupied_places: i32,
-    pub genders_accepted: Json<Vec<String>>,
-    pub min_age_years: i32,
-    pub max_age_years: i32,
-    pub specialisms: Json<Vec<String>>,
-    pub ofsted_rating: Option<OfstedRating>,
-    pub emergency_capacity: bool,
-    pub educational_provision: Json<Vec<String>>,
-    pub updated_by: String,
-    pub updated_at: NaiveDateTime,
+struct HomeRow {
+    id: HomeId,
+    lot_id: LotId,
+    provider_id: String,
+    name: String,
+    kind: HomeKind,
+    latitude: f64,
+    longitude: f64,
+    postcode_district: String,
+    registered_places: i32,
+    occupied_places: i32,
+    genders_accepted: Json<Vec<String>>,
+    min_age_years: i32,
+    max_age_years: i32,
+    specialisms: Json<Vec<String>>,
+    ofsted_rating: Option<OfstedRating>,
+    emergency_capacity: bool,
+    educational_provision: Json<Vec<String>>,
+    updated_by: String,
+    updated_at: NaiveDateTime,
 }
 
-impl HomeRow {
-    pub fn facts(&self, live_vacancy: bool) -> HomeFacts {
-        HomeFacts {
-            id: self.id.to_string(),
-            name: self.name.clone(),
-            latitude: self.latitude,
-            longitude: self.longitude,
-            registered_places: self.registered_places.max(0) as u32,
-            occupied_places: self.occupied_places.max(0) as u32,
-            genders_accepted: self.genders_accepted.0.clone(),
-            min_age_years: self.min_age_years.max(0) as u32,
-            max_age_years: self.max_age_years.max(0) as u32,
-            emergency_capacity: self.emergency_capacity,
-            educational_provision: self.educational_provision.0.clone(),
-            live_vacancy,
-        }
-    }
-
-    pub fn view(&self) -> HomeView {
-        HomeView {
-            id: self.id,
-            lot_id: self.lot_id,
-            provider_id: self.provider_id.clone(),
-            name: self.name.clone(),
-            kind: self.kind,
-            latitude: self.latitude,
-            longitude: self.longitude,
-            postcode_district: self.postcode_district.clone(),
-            registered_places: self.registered_places,
-            occupied_places: self.occupied_places,
-            genders_accepted: self.genders_accepted.0.clone(),
-            min_age_years: self.min_age_years,
-            max_age_years: self.max_age_years,
-            specialisms: self.specialisms.0.clone(),
-            ofsted_rating: self.ofsted_rating,
-            emergency_capacity: self.emergency_capacity,
-            educational_provision: self.educational_provision.0.clone(),
-            updated_by: self.updated_by.clone(),
-            updated_at: self.updated_at,
+impl From<HomeRow> for Home {
+    fn from(r: HomeRow) -> Self {
+        Self {
+            id: r.id,
+            lot_id: r.lot_id,
+            provider_id: r.provider_id,
+            name: r.name,
+            kind: r.kind,
+            latitude: r.latitude,
+            longitude: r.longitude,
+            postcode_district: r.postcode_district,
+            registered_places: r.registered_places,
+            occupied_places: r.occupied_places,
+            genders_accepted: r.genders_accepted.0,
+            min_age_years: r.min_age_years,
+            max_age_years: r.max_age_years,
+            specialisms: r.specialisms.0,
+            ofsted_rating: r.ofsted_rating,
+            emergency_capacity: r.emergency_capacity,
+            educational_provision: r.educational_provision.0,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
         }
     }
 }
 
-/// A home or fostering household as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HomeView {
-    pub id: HomeId,
-    pub lot_id: LotId,
-    pub provider_id: String,
-    pub name: String,
-    pub kind: HomeKind,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub postcode_district: String,
-    pub registered_places: i32,
-    pub occupied_places: i32,
-    pub genders_accepted: Vec<String>,
-    pub min_age_years: i32,
-    pub max_age_years: i32,
-    pub specialisms: Vec<String>,
-    pub ofsted_rating: Option<OfstedRating>,
-    pub emergency_capacity: bool,
-    pub educational_provision: Vec<String>,
-    pub updated_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
+impl From<&Home> for HomeRow {
+    fn from(h: &Home) -> Self {
+        Self {
+            id: h.id,
+            lot_id: h.lot_id,
+            provider_id: h.provider_id.clone(),
+            name: h.name.clone(),
+            kind: h.kind,
+            latitude: h.latitude,
+            longitude: h.longitude,
+            postcode_district: h.postcode_district.clone(),
+            registered_places: h.registered_places,
+            occupied_places: h.occupied_places,
+            genders_accepted: Json(h.genders_accepted.clone()),
+            min_age_years: h.min_age_years,
+            max_age_years: h.max_age_years,
+            specialisms: Json(h.specialisms.clone()),
+            ofsted_rating: h.ofsted_rating,
+            emergency_capacity: h.emergency_capacity,
+            educational_provision: Json(h.educational_provision.clone()),
+            updated_by: h.updated_by.clone(),
+            updated_at: h.updated_at,
+        }
+    }
 }
 
-pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<HomeRow>, DbError> {
-    Ok(homes::table
-        .filter(homes::lot_id.eq(lot_id))
-        .order((homes::provider_id, homes::name))
-        .select(HomeRow::as_select())
-        .load(conn)?)
+fn homes_of(rows: Vec<HomeRow>) -> Vec<Home> {
+    rows.into_iter().map(Home::from).collect()
 }
 
-pub fn home(conn: &mut DbConnection, id: &HomeId) -> Result<Option<HomeRow>, DbError> {
+pub fn homes_in_lot(conn: &mut DbConnection, lot_id: &LotId) -> Result<Vec<Home>, DbError> {
+    Ok(homes_of(
+        homes::table
+            .filter(homes::lot_id.eq(lot_id))
+            .order((homes::provider_id, homes::name))
+            .select(HomeRow::as_select())
+            .load(conn)?,
+    ))
+}
+
+pub fn home(conn: &mut DbConnection, id: &HomeId) -> Result<Option<Home>, DbError> {
     Ok(homes::table
         .find(id)
         .select(HomeRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Home::from))
 }
 
 /// The homes of `ids` that exist (one query).
-pub fn homes(conn: &mut DbConnection, ids: &[HomeId]) -> Result<Vec<HomeRow>, DbError> {
-    Ok(homes::table
-        .filter(homes::id.eq_any(ids))
-        .select(HomeRow::as_select())
-        .load(conn)?)
+pub fn homes(conn: &mut DbConnection, ids: &[HomeId]) -> Result<Vec<Home>, DbError> {
+    Ok(homes_of(
+        homes::table
+            .filter(homes::id.eq_any(ids))
+            .select(HomeRow::as_select())
+            .load(conn)?,
+    ))
+}
+
+/// Stores a new home.
+pub fn insert_home(conn: &mut DbConnection, home: &Home) -> Result<(), DbError> {
+    diesel::insert_into(homes::table)
+        .values(HomeRow::from(home))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a home's details (its id, lot and provider stay).
+pub fn save_home(conn: &mut DbConnection, home: &Home) -> Result<(), DbError> {
+    let row = HomeRow::from(home);
+    diesel::update(homes::table.find(&row.id))
+        .set((
+            homes::name.eq(&row.name),
+            homes::kind.eq(&row.kind),
+            homes::latitude.eq(row.latitude),
+            homes::longitude.eq(row.longitude),
+            homes::postcode_district.eq(&row.postcode_district),
+            homes::registered_places.eq(row.registered_places),
+            homes::occupied_places.eq(row.occupied_places),
+            homes::genders_accepted.eq(&row.genders_accepted),
+            homes::min_age_years.eq(row.min_age_years),
+            homes::max_age_years.eq(row.max_age_years),
+            homes::specialisms.eq(&row.specialisms),
+            homes::ofsted_rating.eq(&row.ofsted_rating),
+            homes::emergency_capacity.eq(row.emergency_capacity),
+            homes::educational_provision.eq(&row.educational_provision),
+            homes::updated_by.eq(&row.updated_by),
+            homes::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

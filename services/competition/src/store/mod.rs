@@ -3,19 +3,21 @@
 //! direct awards, history), `bids` (marks), `offered_beds`.
 //!
 //! Rows hold domain types (typed ids, codes, `Pence`, `Json<T>` for the lists and maps a row
-//! keeps whole), so nothing outside reads a stored string; a stored value its type cannot
-//! read is an error (a 500 alert, see `hub_platform::db::DbError`), never a fallback. Each
-//! query takes the connection of the caller's transaction and returns rows or `DbError`.
+//! keeps whole) and stay private to their file: every query takes and returns the domain's
+//! types (`crate::domain`), each row converting to and from its own with one `From` each
+//! way. A stored value its type cannot read is an error (a 500 alert, see
+//! `hub_platform::db::DbError`), never a fallback. Each query takes the connection of the
+//! caller's transaction and returns domain values or `DbError`.
 
-pub mod bids;
-pub mod competitions;
-pub mod frameworks;
-pub mod homes;
+mod bids;
+mod competitions;
+mod frameworks;
+mod homes;
 pub mod offered_beds;
-pub mod vacancies;
+mod vacancies;
 
 /// The generated tables (`crate::schema`), under the name the store's modules use.
-pub use crate::schema;
+use crate::schema;
 
 use chrono::{NaiveDateTime, Utc};
 
