@@ -38,10 +38,9 @@ struct Offers {
     other: BedOffered,
 }
 
-/// Halton sets up the LCR PPA and admits Care Assist, which records Crosby House; Sefton
-/// offers bed 3 of the Care Assist block contract to the rest of the LCR; Liverpool offers a
-/// bed of another contract (no lot, no home known here) to Knowsley only.
-async fn offered(app: &TestApp) -> Offers {
+/// Halton sets up the LCR PPA and admits Care Assist, which records Crosby House: the lot
+/// and the home.
+async fn crosby_house_recorded(app: &TestApp) -> (String, Uuid) {
     let body = framework_body(
         "LCR Provider Partner Agreement",
         "provider_partner_agreement",
@@ -69,7 +68,13 @@ async fn offered(app: &TestApp) -> Offers {
         )
         .await;
     assert_eq!(s, 201, "{home}");
-    let home_id: Uuid = home["id"].as_str().unwrap().parse().unwrap();
+    (lot, home["id"].as_str().unwrap().parse().unwrap())
+}
+
+/// Then Sefton offers bed 3 of the Care Assist block contract to the rest of the LCR;
+/// Liverpool offers a bed of another contract (no lot, no home known here) to Knowsley only.
+async fn offered(app: &TestApp) -> Offers {
+    let (lot, home_id) = crosby_house_recorded(app).await;
     let today = Utc::now().date_naive();
     let care_contract = Uuid::now_v7();
     let offer = BedOffered {
