@@ -37,7 +37,8 @@ fn ppa(kind: &str) -> Value {
 
 /// A Provider Response admitting `p` to the residential lot.
 fn admission(p: &str) -> Value {
-    json!({"provider_id": p, "name": p, "weekly_prices": {"standard": 214_900, "complex": 390_000}, "capacity": 6})
+    json!({"provider_id": p, "name": p,
+           "weekly_prices": {"standard": 214_900, "complex": 390_000}, "capacity": 6})
 }
 
 /// The PPA set up by Halton: its id, its lot, its set-up round.
@@ -395,7 +396,8 @@ fn near_the_child(f: &Fixture, extra: &str) -> String {
 
 /// A vacancy at `home` in `lot`, listed until `expires`.
 fn vacancy(home: &str, lot: &str, expires: NaiveDate) -> Value {
-    json!({"lot_id": lot, "home_id": home, "available_from": (expires - Duration::days(10)).to_string(),
+    json!({"lot_id": lot, "home_id": home,
+           "available_from": (expires - Duration::days(10)).to_string(),
            "expires_on": expires.to_string(), "suits": "a boy aged 12 to 15"})
 }
 
@@ -407,10 +409,10 @@ async fn care_assist_updates_its_vacancy(app: &TestApp) -> (String, (u16, Value)
     let (s, mine) = app.vacancies().list(&care, "").await;
     assert_eq!((s, mine.as_array().unwrap().len()), (200, 1));
     let vid = mine[0]["id"].as_str().unwrap().to_owned();
-    let updated = app.vacancies().update(&care, &vid,
-        &json!({"available_from": today.to_string(), "expires_on": (today + Duration::days(7)).to_string(),
-                "suits": "a boy aged 13 to 16", "places": 2}))
-        .await;
+    let body = json!({"available_from": today.to_string(),
+                      "expires_on": (today + Duration::days(7)).to_string(),
+                      "suits": "a boy aged 13 to 16", "places": 2});
+    let updated = app.vacancies().update(&care, &vid, &body).await;
     (vid, updated)
 }
 
@@ -1468,9 +1470,9 @@ async fn draft(app: &TestApp) -> Value {
 async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Value)) {
     let id = id_of(&draft(app).await);
     let (competitions, sefton) = (app.competitions(), sefton(app));
-    let four = competitions.set_preselection(&sefton, &id,
-        &json!({"filters": every_filter(), "places_needed": 4, "reason": "a sibling group of four"}))
-        .await;
+    let body = json!({"filters": every_filter(), "places_needed": 4,
+                      "reason": "a sibling group of four"});
+    let four = competitions.set_preselection(&sefton, &id, &body).await;
     let mut filters = every_filter();
     filters["live_vacancy"] = json!(false);
     let one = competitions
@@ -1478,7 +1480,7 @@ async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Val
             &sefton,
             &id,
             &json!({"filters": filters, "places_needed": 1,
-                "reason": "vacancy lists lag: ask providers without a listed vacancy too"}),
+                    "reason": "vacancy lists lag: ask providers without a listed vacancy too"}),
         )
         .await;
     (id, four, one)
@@ -1494,8 +1496,8 @@ async fn draft_ready(app: &TestApp) -> String {
             &sefton(app),
             &id,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 40},
-                             {"criterion": "best_match", "mode": "scored", "weight": 60}],
-                "need_level": "enhanced"}),
+                                 {"criterion": "best_match", "mode": "scored", "weight": 60}],
+                    "need_level": "enhanced"}),
         )
         .await;
     assert_eq!(s, 200);
@@ -1750,12 +1752,14 @@ async fn far_bid_only(app: &TestApp) -> (Fixture, String) {
             &sefton(app),
             &id,
             &json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
-                             {"criterion": "price", "mode": "scored", "weight": 100}]}),
+                                 {"criterion": "price", "mode": "scored", "weight": 100}]}),
         )
         .await;
     assert_eq!(s, 200);
-    let (s, b) = competitions.bid(&provider(app, "prov-mersey-homes"), &id,
-        &json!({"weekly_price_pence": 390_000, "start_date": "2026-12-01", "home_id": f.homes["prov-mersey-homes"]}))
+    let body = json!({"weekly_price_pence": 390_000, "start_date": "2026-12-01",
+                      "home_id": f.homes["prov-mersey-homes"]});
+    let (s, b) = competitions
+        .bid(&provider(app, "prov-mersey-homes"), &id, &body)
         .await;
     assert_eq!(s, 201, "{b}");
     (f, id)
@@ -1764,8 +1768,11 @@ async fn far_bid_only(app: &TestApp) -> (Fixture, String) {
 /// Then Sefton closes bidding early, the placement being needed sooner: the reply.
 async fn bidding_closed_early(app: &TestApp) -> (Fixture, String, Value) {
     let (f, id) = far_bid_only(app).await;
-    let (s, cb) = app.competitions().close_bidding(&sefton(app), &id,
-        &json!({"reason": "placement_needed_sooner", "note": "his current placement ends on Friday"}))
+    let body = json!({"reason": "placement_needed_sooner",
+                      "note": "his current placement ends on Friday"});
+    let (s, cb) = app
+        .competitions()
+        .close_bidding(&sefton(app), &id, &body)
         .await;
     assert_eq!(s, 200, "{cb}");
     (f, id, cb)
@@ -1775,12 +1782,12 @@ async fn bidding_closed_early(app: &TestApp) -> (Fixture, String, Value) {
 /// the close's.
 async fn closed_unawarded(app: &TestApp) -> (Fixture, String, Value, (u16, Value)) {
     let (f, id, cb) = bidding_closed_early(app).await;
-    let closed = app.competitions().close(&sefton(app), &id, &json!({
-            "reason": "no_acceptable_bid",
-            "detail": "Saoirse needs a home without an older peer group; nothing within 20 miles",
-            "provider_message": "No bid met the location requirement."
-        }))
-        .await;
+    let body = json!({
+        "reason": "no_acceptable_bid",
+        "detail": "Saoirse needs a home without an older peer group; nothing within 20 miles",
+        "provider_message": "No bid met the location requirement."
+    });
+    let closed = app.competitions().close(&sefton(app), &id, &body).await;
     (f, id, cb, closed)
 }
 
@@ -1842,10 +1849,10 @@ async fn rerouted_and_awarded(app: &TestApp) -> (Fixture, String, (u16, Value)) 
         (200, Some("awaiting_direct_award")),
         "{rr}"
     );
-    let da = competitions.direct_award(&sefton, &id,
-        &json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 250_000,
-                "start_date": "2026-12-01", "justification": "only home able to take him this week"}))
-        .await;
+    let body = json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 250_000,
+                      "start_date": "2026-12-01",
+                      "justification": "only home able to take him this week"});
+    let da = competitions.direct_award(&sefton, &id, &body).await;
     (f, id, da)
 }
 
@@ -2206,7 +2213,7 @@ async fn three_marked_bids(app: &TestApp) -> (String, (u16, Value)) {
             &sefton,
             &id,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
-                             {"criterion": "quality", "mode": "scored", "weight": 50}]}),
+                                 {"criterion": "quality", "mode": "scored", "weight": 50}]}),
         )
         .await;
     assert_eq!(s, 200, "{c}");
@@ -2585,8 +2592,8 @@ async fn a_preselected_draft_is_awarded_directly(url: &str) {
             &sefton(&app),
             &id_of(&d),
             &json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 300_000,
-                "start_date": "2026-11-21", "justification": "emergency bed tonight",
-                "review_date": review_date}),
+                    "start_date": "2026-11-21", "justification": "emergency bed tonight",
+                    "review_date": review_date}),
         )
         .await;
     assert_eq!(s, 200, "{da2}");

@@ -47,9 +47,10 @@ async fn crosby_house_recorded(app: &TestApp) -> (String, Uuid) {
     );
     let (framework, lot) = set_up_framework(app, &body).await;
     let frameworks = app.frameworks();
+    let response =
+        json!({"provider_id": CARE_ASSIST, "name": "Care Assist", "weekly_price_pence": 214_900});
     let (s, b) = frameworks
-        .admit(&halton(app), &framework, &lot,
-            &json!({"provider_id": CARE_ASSIST, "name": "Care Assist", "weekly_price_pence": 214_900}))
+        .admit(&halton(app), &framework, &lot, &response)
         .await;
     assert_eq!(s, 201, "{b}");
     let (s, home) = frameworks

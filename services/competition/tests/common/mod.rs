@@ -167,14 +167,16 @@ pub struct Fixture {
 pub async fn fixture(app: &TestApp) -> Fixture {
     let halton = halton(app);
     let frameworks = app.frameworks();
-    let (s, fw) = frameworks.create(&halton, &json!({
+    let body = json!({
         "partnership": "LCR-PPA", "name": "LCR Provider Partner Agreement",
         "kind": "provider_partner_agreement", "start_date": "2020-10-19", "end_date": "2030-10-18",
         "lots": [
             {"name": "Residential", "placement_type": "residential"},
-            {"name": "Foster care 0-10", "placement_type": "foster_care", "min_age_years": 0, "max_age_years": 10}
+            {"name": "Foster care 0-10", "placement_type": "foster_care",
+             "min_age_years": 0, "max_age_years": 10}
         ]
-    })).await;
+    });
+    let (s, fw) = frameworks.create(&halton, &body).await;
     assert_eq!(s, 201, "{fw}");
     let framework = fw["id"].as_str().unwrap().to_owned();
     let residential = fw["lots"][0]["id"].as_str().unwrap().to_owned();
@@ -184,8 +186,10 @@ pub async fn fixture(app: &TestApp) -> Fixture {
         let home_id = admit_with_home(app, (&framework, &residential), p).await;
         homes.insert(p.id.to_owned(), home_id);
     }
+    let brightpath =
+        json!({"provider_id": FOSTER_PROVIDER, "name": "Brightpath", "weekly_price_pence": 98_500});
     let (s, b) = frameworks
-        .admit(&halton, &framework, &foster, &json!({"provider_id": FOSTER_PROVIDER, "name": "Brightpath", "weekly_price_pence": 98_500}))
+        .admit(&halton, &framework, &foster, &brightpath)
         .await;
     assert_eq!(s, 201, "{b}");
     Fixture {
@@ -200,9 +204,12 @@ pub async fn fixture(app: &TestApp) -> Fixture {
 /// vacancy there: the home's id.
 async fn admit_with_home(app: &TestApp, (framework, lot): (&str, &str), p: &Provider) -> String {
     let today = Utc::now().date_naive();
-    let (s, b) = app.frameworks().admit(&halton(app), framework, lot,
-        &json!({"provider_id": p.id, "name": p.id.trim_start_matches("prov-"),
-                "weekly_prices": {"standard": p.price, "enhanced": p.price + 50_000}, "capacity": 4}))
+    let response = json!({"provider_id": p.id, "name": p.id.trim_start_matches("prov-"),
+                          "weekly_prices": {"standard": p.price, "enhanced": p.price + 50_000},
+                          "capacity": 4});
+    let (s, b) = app
+        .frameworks()
+        .admit(&halton(app), framework, lot, &response)
         .await;
     assert_eq!(s, 201, "{b}");
     let user = provider(app, p.id);
@@ -230,9 +237,9 @@ async fn admit_with_home(app: &TestApp, (framework, lot): (&str, &str), p: &Prov
             .publish(
                 &user,
                 &json!({"lot_id": lot, "home_id": home_id,
-                    "available_from": today.to_string(),
-                    "expires_on": (today + Duration::days(30)).to_string(),
-                    "suits": "a young person aged 10 to 16 who needs a calm home"}),
+                        "available_from": today.to_string(),
+                        "expires_on": (today + Duration::days(30)).to_string(),
+                        "suits": "a young person aged 10 to 16 who needs a calm home"}),
             )
             .await;
         assert_eq!(s, 201, "{v}");
