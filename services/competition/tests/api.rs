@@ -98,9 +98,41 @@ fn crosby_house() -> Value {
            "postcode_district": "L23", "registered_places": 4})
 }
 
-/// The refreshed PPA with Care Assist's home recorded: the home.
-async fn home_recorded(app: &TestApp) -> (Ppa, Value) {
+/// Halton sets up a framework agreement beside the PPA and closes its set-up round: its id.
+async fn framework_agreement_closed(app: &TestApp) -> String {
+    let (frameworks, halton) = (app.frameworks(), halton(app));
+    let (_, fa) = frameworks
+        .create(&halton, &ppa("framework_agreement"))
+        .await;
+    let fa_id = id_of(&fa);
+    let fa_round = fa["admission_rounds"][0]["id"].as_str().unwrap();
+    frameworks.close_round(&halton, &fa_id, fa_round).await;
+    fa_id
+}
+
+/// The lot's default criteria: a location gate, price 70 and quality 30.
+fn location_price_quality() -> Value {
+    json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
+                        {"criterion": "price", "mode": "scored", "weight": 70},
+                        {"criterion": "quality", "mode": "scored", "weight": 30}]})
+}
+
+/// The refreshed PPA, a closed framework agreement beside it, and the lot's default
+/// criteria set.
+async fn lot_criteria_set(app: &TestApp) -> Ppa {
     let (p, _, _) = refreshed(app).await;
+    framework_agreement_closed(app).await;
+    let (s, l) = app
+        .frameworks()
+        .set_lot_criteria(&halton(app), &p.id, &p.lot, &location_price_quality())
+        .await;
+    assert_eq!(s, 200, "{l}");
+    p
+}
+
+/// Then Care Assist's home recorded: the home.
+async fn home_recorded(app: &TestApp) -> (Ppa, Value) {
+    let p = lot_criteria_set(app).await;
     let care = provider(app, "prov-care-assist");
     let (s, h) = app
         .frameworks()
@@ -108,6 +140,17 @@ async fn home_recorded(app: &TestApp) -> (Ppa, Value) {
         .await;
     assert_eq!(s, 201, "{h}");
     (p, h)
+}
+
+/// Care Assist records that home `h` is full.
+async fn crosby_house_full(app: &TestApp, p: &Ppa, h: &Value) -> (u16, Value) {
+    let mut changed = crosby_house();
+    changed["occupied_places"] = json!(4);
+    let home = h["id"].as_str().unwrap();
+    let care = provider(app, "prov-care-assist");
+    app.frameworks()
+        .update_home(&care, &p.id, &p.lot, "prov-care-assist", home, &changed)
+        .await
 }
 
 async fn only_the_lead_commissioner_sets_up_a_framework(url: &str) {
@@ -230,15 +273,11 @@ async fn admissions_wait_for_a_new_round(url: &str) {
 async fn a_framework_agreement_admits_at_set_up_only(url: &str) {
     let app = start(url).await;
     refreshed(&app).await;
-    let (frameworks, halton) = (app.frameworks(), halton(&app));
-    let (_, fa) = frameworks
-        .create(&halton, &ppa("framework_agreement"))
-        .await;
-    let fa_id = fa["id"].as_str().unwrap();
-    let fa_round = fa["admission_rounds"][0]["id"].as_str().unwrap();
-    frameworks.close_round(&halton, fa_id, fa_round).await;
+    let fa_id = framework_agreement_closed(&app).await;
     assert_problem(
-        &frameworks.open_round(&halton, fa_id, None).await,
+        &app.frameworks()
+            .open_round(&halton(&app), &fa_id, None)
+            .await,
         409,
         "closed-system",
         None,
@@ -249,6 +288,7 @@ async fn a_framework_agreement_admits_at_set_up_only(url: &str) {
 async fn a_lots_default_criteria_weigh_100(url: &str) {
     let app = start(url).await;
     let (p, _, _) = refreshed(&app).await;
+    framework_agreement_closed(&app).await;
     let (frameworks, halton) = (app.frameworks(), halton(&app));
     assert_problem(
         &frameworks
@@ -265,14 +305,7 @@ async fn a_lots_default_criteria_weigh_100(url: &str) {
         Some(("/criteria", "sum_100")),
     );
     let (s, l) = frameworks
-        .set_lot_criteria(
-            &halton,
-            &p.id,
-            &p.lot,
-            &json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
-                                 {"criterion": "price", "mode": "scored", "weight": 70},
-                                 {"criterion": "quality", "mode": "scored", "weight": 30}]}),
-        )
+        .set_lot_criteria(&halton, &p.id, &p.lot, &location_price_quality())
         .await;
     assert_eq!(s, 200, "{l}");
     assert_eq!(l["default_criteria"][0]["mode"], "pass_fail");
@@ -281,7 +314,7 @@ async fn a_lots_default_criteria_weigh_100(url: &str) {
 /// The provider records its homes; nobody else does.
 async fn a_provider_records_its_own_homes(url: &str) {
     let app = start(url).await;
-    let (p, _, _) = refreshed(&app).await;
+    let p = lot_criteria_set(&app).await;
     let frameworks = app.frameworks();
     let care = provider(&app, "prov-care-assist");
     let add = |user: User, home: Value| {
@@ -326,18 +359,7 @@ async fn a_provider_keeps_its_homes_up_to_date(url: &str) {
     let app = start(url).await;
     let (p, h) = home_recorded(&app).await;
     let frameworks = app.frameworks();
-    let mut changed = crosby_house();
-    changed["occupied_places"] = json!(4);
-    let (s, h2) = frameworks
-        .update_home(
-            &provider(&app, "prov-care-assist"),
-            &p.id,
-            &p.lot,
-            "prov-care-assist",
-            h["id"].as_str().unwrap(),
-            &changed,
-        )
-        .await;
+    let (s, h2) = crosby_house_full(&app, &p, &h).await;
     assert_eq!((s, h2["occupied_places"].as_i64()), (200, Some(4)));
     let (s, a) = frameworks
         .admission(&sefton(&app), &p.id, &p.lot, "prov-care-assist")
@@ -366,7 +388,9 @@ async fn a_provider_keeps_its_homes_up_to_date(url: &str) {
 /// outside the partnership gets 404.
 async fn a_provider_reads_only_its_own_provider_response(url: &str) {
     let app = start(url).await;
-    let (p, _) = home_recorded(&app).await;
+    let (p, h) = home_recorded(&app).await;
+    let (s, h2) = crosby_house_full(&app, &p, &h).await;
+    assert_eq!(s, 200, "{h2}");
     let frameworks = app.frameworks();
     let care = provider(&app, "prov-care-assist");
     let (s, seen) = frameworks.get(&care, &p.id).await;
