@@ -1,11 +1,20 @@
 //! The competition service on its own: the lead commissioner, the councils and the providers
-//! work through the HTTP API; referrals come in as events on the in-process bus; what the
-//! service tells others is read from its outbox. Every refusal is checked with its exact
-//! status and problem type. Runs on SQLite, and on PostgreSQL at
-//! `postgres://postgres@127.0.0.1:5432` unless `HUB_TEST_POSTGRES` says otherwise (a URL
-//! template with `{service}`); a database per run is created and dropped.
+//! work through the HTTP API (the test kit's competition clients); referrals come in as events
+//! on the in-process bus; what the service tells others is read from its outbox. Every refusal
+//! is checked with its exact status and problem type. One behaviour per test, each on SQLite
+//! and on PostgreSQL at `postgres://postgres@127.0.0.1:5432` unless `HUB_TEST_POSTGRES` says
+//! otherwise (a URL template with `{service}`); a database per test is created and dropped.
+//! A fixture function sets up the state a behaviour needs by the same requests the whole
+//! journey made before it.
+
+mod common;
 
 use chrono::{Duration, NaiveDate, Utc};
+use common::{
+    AREA, FOSTER_PROVIDER, Fixture, PROVIDERS, competition_of, deadline_passes, fixture,
+    framework_body, halton, id_of, ids, ocds_of, provider, referral, referred, sefton,
+    sefton_social_worker, set_up_framework, start,
+};
 use hub_events::{
     AgeBand, CompetitionAwarded, CompetitionCloseReason, CompetitionClosed, CompetitionOpened,
     Envelope, FrameworkPublished, ReferralReturnReason, ReferralReturned, ReferralSubmitted,
@@ -13,357 +22,154 @@ use hub_events::{
 };
 use hub_platform::{
     Role,
-    db::Migrations,
     directory::{HALTON, NOTTINGHAM, SEFTON, WIRRAL, distance_miles},
 };
-use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
+use hub_testkit::{TestApp, User, assert_problem, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &competition::MIGRATIONS];
+// -- Frameworks, admission rounds, Provider Responses and homes ---------------------------
 
-/// Bootle (L20): the child's area in every referral here.
-const AREA: (f64, f64) = (53.46, -2.99);
-
-/// The residential providers: id, name, standard weekly price, their home (name, lat, lon,
-/// genders, ages, emergency capacity, educational provision) and whether it has a vacancy.
-struct Provider {
-    id: &'static str,
-    price: i64,
-    home: (&'static str, f64, f64),
-    genders: &'static [&'static str],
-    ages: (u32, u32),
-    registered: u32,
-    emergency: bool,
-    education: &'static [&'static str],
-    vacancy: bool,
+/// The framework body of these tests: the LCR PPA of `kind`, one residential lot.
+fn ppa(kind: &str) -> Value {
+    framework_body("LCR PPA", kind)
 }
 
-const PROVIDERS: &[Provider] = &[
-    Provider {
-        id: "prov-care-assist",
-        price: 214_900,
-        home: ("Crosby House", 53.49, -3.02),
-        genders: &["male", "female"],
-        ages: (8, 17),
-        registered: 4,
-        emergency: true,
-        education: &["SEMH"],
-        vacancy: true,
-    },
-    Provider {
-        id: "prov-family-care-group",
-        price: 317_065,
-        home: ("Wirral View", 53.40, -3.05),
-        genders: &["male"],
-        ages: (10, 17),
-        registered: 3,
-        emergency: false,
-        education: &["SEMH"],
-        vacancy: true,
-    },
-    Provider {
-        id: "prov-mersey-homes",
-        price: 395_000,
-        home: ("Didsbury Lodge", 53.48, -2.24),
-        genders: &[],
-        ages: (8, 17),
-        registered: 4,
-        emergency: true,
-        education: &["SEMH"],
-        vacancy: true,
-    },
-    Provider {
-        id: "prov-girls-first",
-        price: 300_000,
-        home: ("Seaforth Rise", 53.45, -2.95),
-        genders: &["female"],
-        ages: (8, 17),
-        registered: 4,
-        emergency: true,
-        education: &["SEMH"],
-        vacancy: true,
-    },
-    Provider {
-        id: "prov-little-steps",
-        price: 280_000,
-        home: ("Litherland Cottage", 53.47, -2.97),
-        genders: &[],
-        ages: (5, 11),
-        registered: 4,
-        emergency: true,
-        education: &[],
-        vacancy: true,
-    },
-    Provider {
-        id: "prov-no-vacancy",
-        price: 290_000,
-        home: ("Orrell Park", 53.44, -2.98),
-        genders: &[],
-        ages: (8, 17),
-        registered: 4,
-        emergency: true,
-        education: &["SEMH"],
-        vacancy: false,
-    },
-];
-
-/// The foster-care lot's one provider: never invited to a residential competition.
-const FOSTER_PROVIDER: &str = "prov-brightpath";
-
-struct Fixture {
-    framework: String,
-    residential: String,
-    foster: String,
-    /// Home id by provider id.
-    homes: std::collections::HashMap<String, String>,
+/// A Provider Response admitting `p` to the residential lot.
+fn admission(p: &str) -> Value {
+    json!({"provider_id": p, "name": p,
+           "weekly_prices": {"standard": 214_900, "complex": 390_000}, "capacity": 6})
 }
 
-/// Halton lets the LCR PPA with a residential and a foster-care lot, admits the providers
-/// with their Provider Responses; each provider records its home and publishes a vacancy.
-async fn fixture<S, B>(ctx: &ServiceCtx, app: &S) -> Fixture
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let halton = ctx.token(HALTON, Role::Commissioner);
-    let (s, fw) = call(
-        app,
-        "POST",
-        "/v1/frameworks",
-        &halton,
-        Some(json!({
-            "partnership": "LCR-PPA", "name": "LCR Provider Partner Agreement",
-            "kind": "provider_partner_agreement", "start_date": "2020-10-19", "end_date": "2030-10-18",
-            "lots": [
-                {"name": "Residential", "placement_type": "residential"},
-                {"name": "Foster care 0-10", "placement_type": "foster_care", "min_age_years": 0, "max_age_years": 10}
-            ]
-        })),
-    )
-    .await;
+/// The PPA set up by Halton: its id, its lot, its set-up round.
+struct Ppa {
+    id: String,
+    lot: String,
+    round: String,
+}
+
+/// Halton sets up a provider partner agreement.
+async fn ppa_set_up(app: &TestApp) -> (Ppa, Value) {
+    let (s, fw) = app
+        .frameworks()
+        .create(&halton(app), &ppa("provider_partner_agreement"))
+        .await;
     assert_eq!(s, 201, "{fw}");
-    let framework = fw["id"].as_str().unwrap().to_owned();
-    let residential = fw["lots"][0]["id"].as_str().unwrap().to_owned();
-    let foster = fw["lots"][1]["id"].as_str().unwrap().to_owned();
-    let mut homes = std::collections::HashMap::new();
-    let today = Utc::now().date_naive();
-    for p in PROVIDERS {
-        let (s, b) = call(
-            app,
-            "POST",
-            &format!("/v1/frameworks/{framework}/lots/{residential}/providers"),
-            &halton,
-            Some(json!({"provider_id": p.id, "name": p.id.trim_start_matches("prov-"),
-                        "weekly_prices": {"standard": p.price, "enhanced": p.price + 50_000}, "capacity": 4})),
-        )
-        .await;
-        assert_eq!(s, 201, "{b}");
-        let token = ctx.token(p.id, Role::Provider);
-        let (s, h) = call(
-            app,
-            "POST",
-            &format!(
-                "/v1/frameworks/{framework}/lots/{residential}/providers/{}/homes",
-                p.id
-            ),
-            &token,
-            Some(json!({
-                "name": p.home.0, "latitude": p.home.1, "longitude": p.home.2,
-                "postcode_district": "L20", "registered_places": p.registered, "occupied_places": 1,
-                "genders_accepted": p.genders, "min_age_years": p.ages.0, "max_age_years": p.ages.1,
-                "specialisms": ["emotional_behavioural"], "ofsted_rating": "good",
-                "emergency_capacity": p.emergency, "educational_provision": p.education
-            })),
-        )
-        .await;
-        assert_eq!(s, 201, "{h}");
-        let home_id = h["id"].as_str().unwrap().to_owned();
-        if p.vacancy {
-            let (s, v) = call(
-                app,
-                "POST",
-                "/v1/vacancies",
-                &token,
-                Some(json!({"lot_id": residential, "home_id": home_id,
-                            "available_from": today.to_string(),
-                            "expires_on": (today + Duration::days(30)).to_string(),
-                            "suits": "a young person aged 10 to 16 who needs a calm home"})),
-            )
-            .await;
-            assert_eq!(s, 201, "{v}");
-        }
-        homes.insert(p.id.to_owned(), home_id);
-    }
-    let (s, b) = call(
-        app,
-        "POST",
-        &format!("/v1/frameworks/{framework}/lots/{foster}/providers"),
-        &halton,
-        Some(json!({"provider_id": FOSTER_PROVIDER, "name": "Brightpath", "weekly_price_pence": 98_500})),
-    )
-    .await;
-    assert_eq!(s, 201, "{b}");
-    Fixture {
-        framework,
-        residential,
-        foster,
-        homes,
-    }
-}
-
-fn referral(f: &Fixture, route: &str, urgency: Urgency) -> ReferralSubmitted {
-    ReferralSubmitted {
-        referral_id: Uuid::now_v7(),
-        version: 1,
-        council: SEFTON.into(),
-        framework_id: f.framework.parse().unwrap(),
-        lot_id: f.residential.parse().unwrap(),
-        route: route.into(),
-        placement_type: "residential".into(),
-        urgency,
-        age_band: AgeBand::ElevenToFifteen,
-        age_years: 14,
-        gender: "male".into(),
-        needs: vec!["emotional_behavioural".into()],
-        educational_needs: vec!["SEMH".into()],
-        ehcp: true,
-        wanted_start: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-        area_district: "L20".into(),
-        area_latitude: AREA.0,
-        area_longitude: AREA.1,
-        max_distance_miles: 20.0,
-        submitted_by: "sw-sefton".into(),
-    }
-}
-
-/// The competition opened for `r` (as its council sees it).
-async fn competition_of<S, B>(ctx: &ServiceCtx, app: &S, r: &ReferralSubmitted) -> Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
-    let (s, list) = call(
-        app,
-        "GET",
-        &format!("/v1/competitions?referral_id={}", r.referral_id),
-        &sefton,
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "{list}");
-    let id = list[0]["id"].as_str().expect("a competition").to_owned();
-    let (s, c) = call(app, "GET", &format!("/v1/competitions/{id}"), &sefton, None).await;
-    assert_eq!(s, 200, "{c}");
-    c
-}
-
-/// Asserts that an export validates against the OCDS 1.1 release-package schema in
-/// `../shared/ocds-1.1/` (draft-04, the release schema registered offline under its URL).
-#[track_caller]
-fn assert_ocds_valid(package: &Value) {
-    use std::sync::OnceLock;
-    static V: OnceLock<competition::domain::ocds::SchemaValidator> = OnceLock::new();
-    let v = V.get_or_init(|| {
-        let dir =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ocds-1.1");
-        competition::domain::ocds::SchemaValidator::load(&dir).unwrap_or_else(|e| panic!("{e:#}"))
-    });
-    let errors = v.errors(package);
-    assert!(errors.is_empty(), "{}\n{package:#}", errors.join("\n"));
-}
-
-async fn ocds_of<S, B>(ctx: &ServiceCtx, app: &S, id: &str) -> Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let (s, package) = call(
-        app,
-        "GET",
-        &format!("/v1/competitions/{id}/ocds"),
-        &ctx.token(SEFTON, Role::SocialWorker),
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "{package}");
-    assert_ocds_valid(&package);
-    package
-}
-
-/// Lets competition `id`'s deadline pass (a minute ago).
-async fn deadline_passes(ctx: &ServiceCtx, id: &str) {
-    ctx.sql(format!(
-        "UPDATE competitions SET deadline = '{}' WHERE id = '{id}'",
-        (Utc::now() - Duration::minutes(1))
-            .naive_utc()
-            .format("%Y-%m-%d %H:%M:%S")
-    ))
-    .await;
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    let mut out: Vec<String> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            x.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| x["provider_id"].as_str().unwrap().to_owned())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-// ---------------------------------------------------------------------------------------
-
-async fn frameworks_rounds_and_provider_responses(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let halton = ctx.token(HALTON, Role::Commissioner);
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
-    let body = |kind: &str| {
-        json!({
-            "partnership": "LCR-PPA", "name": "LCR PPA", "kind": kind,
-            "start_date": "2020-10-19", "end_date": "2030-10-18",
-            "lots": [{"name": "Residential", "placement_type": "residential"}]
-        })
+    let p = Ppa {
+        id: id_of(&fw),
+        lot: fw["lots"][0]["id"].as_str().unwrap().to_owned(),
+        round: fw["admission_rounds"][0]["id"].as_str().unwrap().to_owned(),
     };
-    // Only the partnership's lead commissioner sets a framework up.
+    (p, fw)
+}
+
+/// The PPA with Care Assist admitted in its set-up round.
+async fn care_assist_admitted(app: &TestApp) -> Ppa {
+    let (p, _) = ppa_set_up(app).await;
+    let (s, a) = app
+        .frameworks()
+        .admit(&halton(app), &p.id, &p.lot, &admission("prov-care-assist"))
+        .await;
+    assert_eq!(s, 201, "{a}");
+    p
+}
+
+/// Then the set-up round closed and a 2026 refresh admitting `prov-late`: its admission,
+/// and the new round.
+async fn refreshed(app: &TestApp) -> (Ppa, Value, Value) {
+    let p = care_assist_admitted(app).await;
+    let (frameworks, halton) = (app.frameworks(), halton(app));
+    let (s, closed) = frameworks.close_round(&halton, &p.id, &p.round).await;
+    assert_eq!(s, 200, "{closed}");
+    let (s, r2) = frameworks
+        .open_round(&halton, &p.id, Some(&json!({"note": "2026 refresh"})))
+        .await;
+    assert_eq!(s, 201, "{r2}");
+    let (s, a) = frameworks
+        .admit(&halton, &p.id, &p.lot, &admission("prov-late"))
+        .await;
+    assert_eq!(s, 201, "{a}");
+    (p, a, r2)
+}
+
+/// The home Care Assist records at the refreshed PPA.
+fn crosby_house() -> Value {
+    json!({"name": "Crosby House", "latitude": 53.49, "longitude": -3.02,
+           "postcode_district": "L23", "registered_places": 4})
+}
+
+/// Halton sets up a framework agreement beside the PPA and closes its set-up round: its id.
+async fn framework_agreement_closed(app: &TestApp) -> String {
+    let (frameworks, halton) = (app.frameworks(), halton(app));
+    let (_, fa) = frameworks
+        .create(&halton, &ppa("framework_agreement"))
+        .await;
+    let fa_id = id_of(&fa);
+    let fa_round = fa["admission_rounds"][0]["id"].as_str().unwrap();
+    frameworks.close_round(&halton, &fa_id, fa_round).await;
+    fa_id
+}
+
+/// The lot's default criteria: a location gate, price 70 and quality 30.
+fn location_price_quality() -> Value {
+    json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
+                        {"criterion": "price", "mode": "scored", "weight": 70},
+                        {"criterion": "quality", "mode": "scored", "weight": 30}]})
+}
+
+/// The refreshed PPA, a closed framework agreement beside it, and the lot's default
+/// criteria set.
+async fn lot_criteria_set(app: &TestApp) -> Ppa {
+    let (p, _, _) = refreshed(app).await;
+    framework_agreement_closed(app).await;
+    let (s, l) = app
+        .frameworks()
+        .set_lot_criteria(&halton(app), &p.id, &p.lot, &location_price_quality())
+        .await;
+    assert_eq!(s, 200, "{l}");
+    p
+}
+
+/// Then Care Assist's home recorded: the home.
+async fn home_recorded(app: &TestApp) -> (Ppa, Value) {
+    let p = lot_criteria_set(app).await;
+    let care = provider(app, "prov-care-assist");
+    let (s, h) = app
+        .frameworks()
+        .add_home(&care, &p.id, &p.lot, "prov-care-assist", &crosby_house())
+        .await;
+    assert_eq!(s, 201, "{h}");
+    (p, h)
+}
+
+/// Care Assist records that home `h` is full.
+async fn crosby_house_full(app: &TestApp, p: &Ppa, h: &Value) -> (u16, Value) {
+    let mut changed = crosby_house();
+    changed["occupied_places"] = json!(4);
+    let home = h["id"].as_str().unwrap();
+    let care = provider(app, "prov-care-assist");
+    app.frameworks()
+        .update_home(&care, &p.id, &p.lot, "prov-care-assist", home, &changed)
+        .await
+}
+
+async fn only_the_lead_commissioner_sets_up_a_framework(url: &str) {
+    let app = start(url).await;
+    let frameworks = app.frameworks();
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            "/v1/frameworks",
-            &sefton,
-            Some(body("provider_partner_agreement")),
-        )
-        .await,
+        &frameworks
+            .create(&sefton(&app), &ppa("provider_partner_agreement"))
+            .await,
         403,
         "forbidden",
         None,
     );
-    let mut bad = body("provider_partner_agreement");
+    let mut bad = ppa("provider_partner_agreement");
     bad["purchasing_bodies"] = json!(["E99999999"]);
     bad["review_date"] = json!("2019-01-01");
     bad["lots"][0]["default_criteria"] =
         json!([{"criterion": "price", "mode": "scored", "weight": 50}]);
-    let r = call(&app, "POST", "/v1/frameworks", &halton, Some(bad)).await;
+    let r = frameworks.create(&halton(&app), &bad).await;
     assert_problem(
         &r,
         422,
@@ -377,286 +183,277 @@ async fn frameworks_rounds_and_provider_responses(url: &str) {
         "validation",
         Some(("/lots/0/default_criteria", "sum_100")),
     );
+}
 
-    // A provider partner agreement: reviewed every 2 years, called off by the six councils.
-    let (s, fw) = call(
-        &app,
-        "POST",
-        "/v1/frameworks",
-        &halton,
-        Some(body("provider_partner_agreement")),
-    )
-    .await;
-    assert_eq!(s, 201, "{fw}");
+/// A provider partner agreement: reviewed every 2 years, called off by the six councils.
+async fn a_provider_partner_agreement_is_reviewed_every_two_years(url: &str) {
+    let app = start(url).await;
+    let (_, fw) = ppa_set_up(&app).await;
     assert_eq!(fw["review_date"], "2022-10-19");
     assert_eq!(fw["purchasing_bodies"].as_array().unwrap().len(), 6);
     assert_eq!(fw["lead_commissioner"], HALTON);
     assert_eq!(fw["admission_open"], true);
     assert_eq!(fw["admission_rounds"][0]["kind"], "setup");
     assert_eq!(fw["lots"][0]["default_criteria"][0]["weight"], 60);
-    let id = fw["id"].as_str().unwrap();
-    let lot = fw["lots"][0]["id"].as_str().unwrap();
-    let admit = |p: &str| json!({"provider_id": p, "name": p, "weekly_prices": {"standard": 214_900, "complex": 390_000}, "capacity": 6});
-    let admit_path = format!("/v1/frameworks/{id}/lots/{lot}/providers");
-    let (s, a) = call(
-        &app,
-        "POST",
-        &admit_path,
-        &halton,
-        Some(admit("prov-care-assist")),
-    )
-    .await;
+}
+
+async fn the_lead_commissioner_admits_a_provider_once(url: &str) {
+    let app = start(url).await;
+    let (p, _) = ppa_set_up(&app).await;
+    let (frameworks, halton) = (app.frameworks(), halton(&app));
+    let (s, a) = frameworks
+        .admit(&halton, &p.id, &p.lot, &admission("prov-care-assist"))
+        .await;
     assert_eq!(s, 201, "{a}");
     assert_eq!(a["weekly_prices"]["complex"], 390_000);
     assert_eq!(a["weekly_price_pence"], 214_900);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &admit_path,
-            &halton,
-            Some(admit("prov-care-assist")),
-        )
-        .await,
+        &frameworks
+            .admit(&halton, &p.id, &p.lot, &admission("prov-care-assist"))
+            .await,
         409,
         "already-admitted",
         None,
     );
     assert_problem(
-        &call(&app, "POST", &admit_path, &sefton, Some(admit("prov-x"))).await,
+        &frameworks
+            .admit(&sefton(&app), &p.id, &p.lot, &admission("prov-x"))
+            .await,
         403,
         "forbidden",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &admit_path,
-            &halton,
-            Some(json!({"provider_id": "prov-y", "name": "Y"})),
-        )
-        .await,
+        &frameworks
+            .admit(
+                &halton,
+                &p.id,
+                &p.lot,
+                &json!({"provider_id": "prov-y", "name": "Y"}),
+            )
+            .await,
         422,
         "validation",
         Some(("/weekly_prices", "required")),
     );
-    // Closing the set-up round stops admissions until a new round opens.
-    let round = fw["admission_rounds"][0]["id"].as_str().unwrap();
-    let (s, closed) = call(
-        &app,
-        "POST",
-        &format!("/v1/frameworks/{id}/admission-rounds/{round}/close"),
-        &halton,
-        None,
-    )
-    .await;
+}
+
+/// Closing the set-up round stops admissions until a new round opens.
+async fn admissions_wait_for_a_new_round(url: &str) {
+    let app = start(url).await;
+    let p = care_assist_admitted(&app).await;
+    let (frameworks, halton) = (app.frameworks(), halton(&app));
+    let (s, closed) = frameworks.close_round(&halton, &p.id, &p.round).await;
     assert_eq!(s, 200, "{closed}");
     assert_problem(
-        &call(&app, "POST", &admit_path, &halton, Some(admit("prov-late"))).await,
+        &frameworks
+            .admit(&halton, &p.id, &p.lot, &admission("prov-late"))
+            .await,
         409,
         "admission-closed",
         None,
     );
-    let rounds = format!("/v1/frameworks/{id}/admission-rounds");
-    let (s, r2) = call(
-        &app,
-        "POST",
-        &rounds,
-        &halton,
-        Some(json!({"note": "2026 refresh"})),
-    )
-    .await;
+    let (s, r2) = frameworks
+        .open_round(&halton, &p.id, Some(&json!({"note": "2026 refresh"})))
+        .await;
     assert_eq!(s, 201, "{r2}");
     assert_problem(
-        &call(&app, "POST", &rounds, &halton, None).await,
+        &frameworks.open_round(&halton, &p.id, None).await,
         409,
         "round-open",
         None,
     );
-    let (s, a) = call(&app, "POST", &admit_path, &halton, Some(admit("prov-late"))).await;
+    let (s, a) = frameworks
+        .admit(&halton, &p.id, &p.lot, &admission("prov-late"))
+        .await;
     assert_eq!((s, a["round_id"].clone()), (201, r2["id"].clone()));
+}
 
-    // A framework agreement admits at set-up only.
-    let (_, fa) = call(
-        &app,
-        "POST",
-        "/v1/frameworks",
-        &halton,
-        Some(body("framework_agreement")),
-    )
-    .await;
-    let fa_id = fa["id"].as_str().unwrap();
-    let fa_round = fa["admission_rounds"][0]["id"].as_str().unwrap();
-    call(
-        &app,
-        "POST",
-        &format!("/v1/frameworks/{fa_id}/admission-rounds/{fa_round}/close"),
-        &halton,
-        None,
-    )
-    .await;
+/// A framework agreement admits at set-up only.
+async fn a_framework_agreement_admits_at_set_up_only(url: &str) {
+    let app = start(url).await;
+    refreshed(&app).await;
+    let fa_id = framework_agreement_closed(&app).await;
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/frameworks/{fa_id}/admission-rounds"),
-            &halton,
-            None,
-        )
-        .await,
+        &app.frameworks()
+            .open_round(&halton(&app), &fa_id, None)
+            .await,
         409,
         "closed-system",
         None,
     );
+}
 
-    // A lot's default criteria: weights sum to 100.
-    let crit = format!("/v1/frameworks/{id}/lots/{lot}/criteria");
+/// A lot's default criteria: weights sum to 100.
+async fn a_lots_default_criteria_weigh_100(url: &str) {
+    let app = start(url).await;
+    let (p, _, _) = refreshed(&app).await;
+    framework_agreement_closed(&app).await;
+    let (frameworks, halton) = (app.frameworks(), halton(&app));
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &crit,
-            &halton,
-            Some(
-                json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 70},
+        &frameworks
+            .set_lot_criteria(
+                &halton,
+                &p.id,
+                &p.lot,
+                &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 70},
                                      {"criterion": "quality", "mode": "scored", "weight": 20}]}),
-            ),
-        )
-        .await,
+            )
+            .await,
         422,
         "validation",
         Some(("/criteria", "sum_100")),
     );
-    let (s, l) = call(
-        &app,
-        "PUT",
-        &crit,
-        &halton,
-        Some(
-            json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
-                                 {"criterion": "price", "mode": "scored", "weight": 70},
-                                 {"criterion": "quality", "mode": "scored", "weight": 30}]}),
-        ),
-    )
-    .await;
+    let (s, l) = frameworks
+        .set_lot_criteria(&halton, &p.id, &p.lot, &location_price_quality())
+        .await;
     assert_eq!(s, 200, "{l}");
     assert_eq!(l["default_criteria"][0]["mode"], "pass_fail");
+}
 
-    // The provider keeps its homes; nobody else does.
-    let home = json!({"name": "Crosby House", "latitude": 53.49, "longitude": -3.02,
-                      "postcode_district": "L23", "registered_places": 4});
-    let homes = format!("/v1/frameworks/{id}/lots/{lot}/providers/prov-care-assist/homes");
-    let care = ctx.token("prov-care-assist", Role::Provider);
-    let (s, h) = call(&app, "POST", &homes, &care, Some(home.clone())).await;
+/// The provider records its homes; nobody else does.
+async fn a_provider_records_its_own_homes(url: &str) {
+    let app = start(url).await;
+    let p = lot_criteria_set(&app).await;
+    let frameworks = app.frameworks();
+    let care = provider(&app, "prov-care-assist");
+    let add = |user: User, home: Value| {
+        let (frameworks, p) = (&frameworks, &p);
+        async move {
+            frameworks
+                .add_home(&user, &p.id, &p.lot, "prov-care-assist", &home)
+                .await
+        }
+    };
+    let (s, h) = add(care.clone(), crosby_house()).await;
     assert_eq!(s, 201, "{h}");
     assert_eq!(
         (h["max_age_years"].as_i64(), h["kind"].as_str()),
         (Some(17), Some("home"))
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &homes,
-            &ctx.token("prov-late", Role::Provider),
-            Some(home.clone()),
-        )
-        .await,
+        &add(provider(&app, "prov-late"), crosby_house()).await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(&app, "POST", &homes, &halton, Some(home.clone())).await,
+        &add(halton(&app), crosby_house()).await,
         403,
         "forbidden",
         None,
     );
-    let mut bad_home = home.clone();
+    let mut bad_home = crosby_house();
     bad_home["latitude"] = json!(-3.02);
     assert_problem(
-        &call(&app, "POST", &homes, &care, Some(bad_home)).await,
+        &add(care, bad_home).await,
         422,
         "validation",
         Some(("/latitude", "range")),
     );
-    let mut changed = home.clone();
-    changed["occupied_places"] = json!(4);
-    let (s, h2) = call(
-        &app,
-        "PUT",
-        &format!("{homes}/{}", h["id"].as_str().unwrap()),
-        &care,
-        Some(changed),
-    )
-    .await;
+}
+
+/// The provider keeps its homes up to date; councils read them with its admission; another
+/// provider cannot.
+async fn a_provider_keeps_its_homes_up_to_date(url: &str) {
+    let app = start(url).await;
+    let (p, h) = home_recorded(&app).await;
+    let frameworks = app.frameworks();
+    let (s, h2) = crosby_house_full(&app, &p, &h).await;
     assert_eq!((s, h2["occupied_places"].as_i64()), (200, Some(4)));
-    let (s, a) = call(
-        &app,
-        "GET",
-        &format!("/v1/frameworks/{id}/lots/{lot}/providers/prov-care-assist"),
-        &sefton,
-        None,
-    )
-    .await;
+    let (s, a) = frameworks
+        .admission(&sefton(&app), &p.id, &p.lot, "prov-care-assist")
+        .await;
     assert_eq!(
         (s, a["homes"].as_array().map(Vec::len)),
         (200, Some(1)),
         "{a}"
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("/v1/frameworks/{id}/lots/{lot}/providers/prov-care-assist"),
-            &ctx.token("prov-late", Role::Provider),
-            None,
-        )
-        .await,
-        404,
-        "not-found",
-        None,
-    );
-
-    // Who reads the framework: a provider sees only its own Provider Response; a council
-    // outside the partnership gets 404.
-    let (s, seen) = call(&app, "GET", &format!("/v1/frameworks/{id}"), &care, None).await;
-    assert_eq!(s, 200);
-    assert_eq!(ids(&seen["lots"][0]["providers"]), vec!["prov-care-assist"]);
-    let (_, seen) = call(&app, "GET", &format!("/v1/frameworks/{id}"), &sefton, None).await;
-    assert_eq!(seen["lots"][0]["providers"].as_array().unwrap().len(), 2);
-    assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("/v1/frameworks/{id}"),
-            &ctx.token(NOTTINGHAM, Role::Commissioner),
-            None,
-        )
-        .await,
+        &frameworks
+            .admission(
+                &provider(&app, "prov-late"),
+                &p.id,
+                &p.lot,
+                "prov-care-assist",
+            )
+            .await,
         404,
         "not-found",
         None,
     );
 }
 
-async fn live_vacancies(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
-    let published = ctx.outbox_of::<VacancyPublished>().await;
+/// Who reads the framework: a provider sees only its own Provider Response; a council
+/// outside the partnership gets 404.
+async fn a_provider_reads_only_its_own_provider_response(url: &str) {
+    let app = start(url).await;
+    let (p, h) = home_recorded(&app).await;
+    let (s, h2) = crosby_house_full(&app, &p, &h).await;
+    assert_eq!(s, 200, "{h2}");
+    let frameworks = app.frameworks();
+    let care = provider(&app, "prov-care-assist");
+    let (s, seen) = frameworks.get(&care, &p.id).await;
+    assert_eq!(s, 200);
+    assert_eq!(ids(&seen["lots"][0]["providers"]), vec!["prov-care-assist"]);
+    let (_, seen) = frameworks.get(&sefton(&app), &p.id).await;
+    assert_eq!(seen["lots"][0]["providers"].as_array().unwrap().len(), 2);
+    assert_problem(
+        &frameworks
+            .get(&app.user(NOTTINGHAM, Role::Commissioner), &p.id)
+            .await,
+        404,
+        "not-found",
+        None,
+    );
+}
+
+// -- Live vacancies -----------------------------------------------------------------------
+
+/// A council's search of the residential lot near the child's area, with `extra` query.
+fn near_the_child(f: &Fixture, extra: &str) -> String {
+    format!(
+        "lot_id={}&latitude={}&longitude={}{extra}",
+        f.residential, AREA.0, AREA.1
+    )
+}
+
+/// A vacancy at `home` in `lot`, listed until `expires`.
+fn vacancy(home: &str, lot: &str, expires: NaiveDate) -> Value {
+    json!({"lot_id": lot, "home_id": home,
+           "available_from": (expires - Duration::days(10)).to_string(),
+           "expires_on": expires.to_string(), "suits": "a boy aged 12 to 15"})
+}
+
+/// Care Assist lists its own vacancy and updates it to two places: the vacancy's id and the
+/// update's reply.
+async fn care_assist_updates_its_vacancy(app: &TestApp) -> (String, (u16, Value)) {
+    let care = provider(app, "prov-care-assist");
+    let today = Utc::now().date_naive();
+    let (s, mine) = app.vacancies().list(&care, "").await;
+    assert_eq!((s, mine.as_array().unwrap().len()), (200, 1));
+    let vid = mine[0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"available_from": today.to_string(),
+                      "expires_on": (today + Duration::days(7)).to_string(),
+                      "suits": "a boy aged 13 to 16", "places": 2});
+    let updated = app.vacancies().update(&care, &vid, &body).await;
+    (vid, updated)
+}
+
+async fn each_vacancy_is_published(url: &str) {
+    let app = start(url).await;
+    fixture(&app).await;
+    let published = app.outbox_of::<VacancyPublished>().await;
     assert_eq!(published.len(), 5, "one per vacancy");
     assert_eq!(published[0].postcode_district, "L20");
-    let sefton = ctx.token(SEFTON, Role::SocialWorker);
-    let list = |lot: &str, extra: &str| {
-        format!(
-            "/v1/vacancies?lot_id={lot}&latitude={}&longitude={}{extra}",
-            AREA.0, AREA.1
-        )
-    };
-    // Nearest first, with the great-circle distance.
-    let (s, all) = call(&app, "GET", &list(&f.residential, ""), &sefton, None).await;
+}
+
+/// Nearest first, with the great-circle distance.
+async fn vacancies_are_listed_nearest_first(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let (vacancies, sefton) = (app.vacancies(), sefton_social_worker(&app));
+    let (s, all) = vacancies.list(&sefton, &near_the_child(&f, "")).await;
     assert_eq!(s, 200, "{all}");
     let rows = all.as_array().unwrap();
     assert_eq!(rows.len(), 5);
@@ -673,173 +470,161 @@ async fn live_vacancies(url: &str) {
     assert_eq!(rows[4]["provider_id"], "prov-mersey-homes");
     assert!((miles[4] - expected).abs() < 1e-9);
     assert_eq!(rows[4]["home_name"], "Didsbury Lodge");
-    let (_, near) = call(
-        &app,
-        "GET",
-        &list(&f.residential, "&max_miles=10"),
-        &sefton,
-        None,
-    )
-    .await;
+    let (_, near) = vacancies
+        .list(&sefton, &near_the_child(&f, "&max_miles=10"))
+        .await;
     assert_eq!(near.as_array().unwrap().len(), 4);
-    // Bad queries and unseen lots.
+}
+
+/// Bad queries and unseen lots.
+async fn a_vacancy_search_names_a_lot_the_council_sees(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let (vacancies, sefton) = (app.vacancies(), sefton_social_worker(&app));
     assert_problem(
-        &call(&app, "GET", "/v1/vacancies", &sefton, None).await,
+        &vacancies.list(&sefton, "").await,
         422,
         "validation",
         Some(("lot_id", "required")),
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("/v1/vacancies?lot_id={}&latitude=53.4", f.residential),
-            &sefton,
-            None,
-        )
-        .await,
+        &vacancies
+            .list(&sefton, &format!("lot_id={}&latitude=53.4", f.residential))
+            .await,
         422,
         "validation",
         Some(("latitude", "pair")),
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &list(&f.residential, ""),
-            &ctx.token(NOTTINGHAM, Role::Commissioner),
-            None,
-        )
-        .await,
+        &vacancies
+            .list(
+                &app.user(NOTTINGHAM, Role::Commissioner),
+                &near_the_child(&f, ""),
+            )
+            .await,
         404,
         "not-found",
         None,
     );
-    // A provider publishes at its own homes only, in lots it is admitted to.
-    let care = ctx.token("prov-care-assist", Role::Provider);
+}
+
+/// A provider publishes at its own homes only, in lots it is admitted to.
+async fn a_provider_publishes_at_its_own_homes_only(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let vacancies = app.vacancies();
+    let care = provider(&app, "prov-care-assist");
     let today = Utc::now().date_naive();
-    let v = |home: &str, lot: &str, expires: NaiveDate| {
-        json!({"lot_id": lot, "home_id": home, "available_from": (expires - Duration::days(10)).to_string(),
-               "expires_on": expires.to_string(), "suits": "a boy aged 12 to 15"})
-    };
+    let care_home = &f.homes["prov-care-assist"];
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            "/v1/vacancies",
-            &care,
-            Some(v(&f.homes["prov-girls-first"], &f.residential, today)),
-        )
-        .await,
+        &vacancies
+            .publish(
+                &care,
+                &vacancy(&f.homes["prov-girls-first"], &f.residential, today),
+            )
+            .await,
         422,
         "validation",
         Some(("/home_id", "exists")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            "/v1/vacancies",
-            &care,
-            Some(v(&f.homes["prov-care-assist"], &f.foster, today)),
-        )
-        .await,
+        &vacancies
+            .publish(&care, &vacancy(care_home, &f.foster, today))
+            .await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            "/v1/vacancies",
-            &care,
-            Some(v(
-                &f.homes["prov-care-assist"],
-                &f.residential,
-                today - Duration::days(1),
-            )),
-        )
-        .await,
+        &vacancies
+            .publish(
+                &care,
+                &vacancy(care_home, &f.residential, today - Duration::days(1)),
+            )
+            .await,
         422,
         "validation",
         Some(("/expires_on", "not_past")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            "/v1/vacancies",
-            &sefton,
-            Some(v(&f.homes["prov-care-assist"], &f.residential, today)),
-        )
-        .await,
+        &vacancies
+            .publish(
+                &sefton_social_worker(&app),
+                &vacancy(care_home, &f.residential, today),
+            )
+            .await,
         403,
         "forbidden",
         None,
     );
-    // A provider lists its own; updates and withdraws them; others' are 404.
-    let (s, mine) = call(&app, "GET", "/v1/vacancies", &care, None).await;
-    assert_eq!((s, mine.as_array().unwrap().len()), (200, 1));
-    let vid = mine[0]["id"].as_str().unwrap().to_owned();
-    let (s, u) = call(
-        &app,
-        "PUT",
-        &format!("/v1/vacancies/{vid}"),
-        &care,
-        Some(json!({"available_from": today.to_string(), "expires_on": (today + Duration::days(7)).to_string(),
-                    "suits": "a boy aged 13 to 16", "places": 2})),
-    )
-    .await;
+}
+
+/// A provider lists its own vacancies and updates them: announced again.
+async fn a_provider_updates_its_vacancy(url: &str) {
+    let app = start(url).await;
+    fixture(&app).await;
+    let (_, (s, u)) = care_assist_updates_its_vacancy(&app).await;
     assert_eq!((s, u["places"].as_i64()), (200, Some(2)), "{u}");
-    assert_eq!(ctx.outbox_of::<VacancyPublished>().await.len(), 6);
+    assert_eq!(app.outbox_of::<VacancyPublished>().await.len(), 6);
+}
+
+/// A provider withdraws its own vacancy, once; others' are 404.
+async fn a_provider_withdraws_its_vacancy(url: &str) {
+    let app = start(url).await;
+    fixture(&app).await;
+    let (vid, (s, _)) = care_assist_updates_its_vacancy(&app).await;
+    assert_eq!(s, 200);
+    let (vacancies, care) = (app.vacancies(), provider(&app, "prov-care-assist"));
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/vacancies/{vid}/withdraw"),
-            &ctx.token("prov-girls-first", Role::Provider),
-            None,
-        )
-        .await,
+        &vacancies
+            .withdraw(&provider(&app, "prov-girls-first"), &vid, None)
+            .await,
         404,
         "not-found",
         None,
     );
-    let (s, w) = call(
-        &app,
-        "POST",
-        &format!("/v1/vacancies/{vid}/withdraw"),
-        &care,
-        Some(json!({"reason": "place filled"})),
-    )
-    .await;
+    let (s, w) = vacancies
+        .withdraw(&care, &vid, Some(&json!({"reason": "place filled"})))
+        .await;
     assert_eq!((s, w["status"].as_str()), (200, Some("withdrawn")), "{w}");
-    let withdrawn = ctx.outbox_of::<VacancyWithdrawn>().await;
+    let withdrawn = app.outbox_of::<VacancyWithdrawn>().await;
     assert_eq!(
         (withdrawn.len(), withdrawn[0].reason.as_str()),
         (1, "place filled")
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/vacancies/{vid}/withdraw"),
-            &care,
-            None,
-        )
-        .await,
+        &vacancies.withdraw(&care, &vid, None).await,
         409,
         "vacancy-not-live",
         None,
     );
-    // Expired vacancies disappear.
-    ctx.sql(format!(
+}
+
+/// Expired vacancies disappear (as withdrawn ones do).
+async fn expired_vacancies_disappear(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let (vid, (s, _)) = care_assist_updates_its_vacancy(&app).await;
+    assert_eq!(s, 200);
+    let (s, w) = app
+        .vacancies()
+        .withdraw(
+            &provider(&app, "prov-care-assist"),
+            &vid,
+            Some(&json!({"reason": "place filled"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{w}");
+    let today = Utc::now().date_naive();
+    app.sql(format!(
         "UPDATE vacancies SET expires_on = '{}' WHERE provider_id = 'prov-mersey-homes'",
         today - Duration::days(1)
     ))
     .await;
-    let (_, left) = call(&app, "GET", &list(&f.residential, ""), &sefton, None).await;
+    let (_, left) = app
+        .vacancies()
+        .list(&sefton_social_worker(&app), &near_the_child(&f, ""))
+        .await;
     let mut providers = ids(&left);
     providers.dedup();
     assert_eq!(
@@ -852,14 +637,220 @@ async fn live_vacancies(url: &str) {
     );
 }
 
-async fn mini_competition_bids_scores_and_award(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
+// -- A mini-competition: bids, declines, scores and the award -----------------------------
+
+/// A competition of the fixture's framework: the framework and the competition's id.
+struct Opened {
+    f: Fixture,
+    id: String,
+}
+
+/// The award criteria Sefton sets for the mini-competition.
+fn mini_criteria() -> Value {
+    json!({"criteria": [
+        {"criterion": "compatibility", "mode": "pass_fail"},
+        {"criterion": "price", "mode": "scored", "weight": 50},
+        {"criterion": "location", "mode": "scored", "weight": 20},
+        {"criterion": "quality", "mode": "scored", "weight": 30}]})
+}
+
+/// A bid at `price` a week from `home`, with `evidence` for a price above the Provider
+/// Response.
+fn bid(price: i64, home: &str, evidence: Option<&str>) -> Value {
+    let mut b = json!({"weekly_price_pence": price, "start_date": "2026-12-01", "home_id": home,
+                       "answers": {"quality": "Ofsted good; a key worker who plays football"}});
+    if let Some(e) = evidence {
+        b["price_variation_evidence"] = json!(e);
+    }
+    b
+}
+
+/// A decline with a reason code and perhaps a note.
+fn decline(reason: &str, note: Option<&str>) -> Value {
+    json!({"reason": reason, "note": note})
+}
+
+/// The fixture, and a planned mini-competition referral delivered twice: the competition.
+async fn mini_opened(app: &TestApp) -> (Fixture, Value) {
+    let f = fixture(app).await;
     let r = referral(&f, "mini_competition", Urgency::Planned);
-    ctx.publish("referral", &r).await;
-    ctx.publish("referral", &r).await; // redelivered: still one competition
-    let c = competition_of(&ctx, &app, &r).await;
+    app.publish("referral", &r).await;
+    app.publish("referral", &r).await; // redelivered: still one competition
+    let c = competition_of(app, &r).await;
+    (f, c)
+}
+
+/// The mini-competition with Sefton's criteria set.
+async fn mini_with_criteria(app: &TestApp) -> Opened {
+    let (f, c) = mini_opened(app).await;
+    let id = id_of(&c);
+    let (s, c2) = app
+        .competitions()
+        .set_criteria(&sefton(app), &id, &mini_criteria())
+        .await;
+    assert_eq!(s, 200, "{c2}");
+    Opened { f, id }
+}
+
+/// Then Care Assist's bid above its rate, with evidence, replaced by one at £2,100: the
+/// mini-competition and Care Assist's live bid.
+async fn care_assist_bid(app: &TestApp) -> (Opened, String) {
+    let m = mini_with_criteria(app).await;
+    let care = provider(app, "prov-care-assist");
+    let home = &m.f.homes["prov-care-assist"];
+    let evidence = Some("1:1 staffing at night for the first month");
+    let (s, b1) = app
+        .competitions()
+        .bid(&care, &m.id, &bid(280_000, home, evidence))
+        .await;
+    assert_eq!(s, 201, "{b1}");
+    let (s, b2) = app
+        .competitions()
+        .bid(&care, &m.id, &bid(210_000, home, None))
+        .await;
+    assert_eq!(s, 201, "{b2}");
+    (m, id_of(&b2))
+}
+
+/// The live bids of Care Assist, Family Care Group and Girls First.
+struct Bids {
+    care: String,
+    fcg: String,
+    girls: String,
+}
+
+/// Then Family Care Group's bid at £3,000 and Girls First's at £2,500.
+async fn bids_in(app: &TestApp) -> (Opened, Bids) {
+    let (m, care) = care_assist_bid(app).await;
+    let mut live = Vec::new();
+    for (p, price) in [
+        ("prov-family-care-group", 300_000),
+        ("prov-girls-first", 250_000),
+    ] {
+        let (s, b) = app
+            .competitions()
+            .bid(&provider(app, p), &m.id, &bid(price, &m.f.homes[p], None))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        live.push(id_of(&b));
+    }
+    let [fcg, girls] = live.try_into().unwrap();
+    (m, Bids { care, fcg, girls })
+}
+
+/// Then Mersey Homes bids and declines; Little Steps and No Vacancy decline (No Vacancy
+/// twice, the second reason standing). Each provider sees its own decline.
+async fn all_answered(app: &TestApp) -> (Opened, Bids) {
+    let (m, bids) = bids_in(app).await;
+    let competitions = app.competitions();
+    let mersey = provider(app, "prov-mersey-homes");
+    let (s, mb) = competitions
+        .bid(
+            &mersey,
+            &m.id,
+            &bid(390_000, &m.f.homes["prov-mersey-homes"], None),
+        )
+        .await;
+    assert_eq!(s, 201, "{mb}");
+    let (steps, novac) = (
+        provider(app, "prov-little-steps"),
+        provider(app, "prov-no-vacancy"),
+    );
+    for (user, reason, note) in [
+        (
+            &mersey,
+            "location",
+            Some("our home is in Didsbury, too far from school"),
+        ),
+        (&steps, "cannot_meet_needs", None),
+        (&novac, "other", Some("registration inspection that week")),
+        (&novac, "no_capacity", None),
+    ] {
+        let (s, v) = competitions
+            .decline(user, &m.id, &decline(reason, note))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v["declined"].as_array().unwrap().len(),
+            1,
+            "a provider sees its own decline: {v}"
+        );
+        assert_eq!(v["declined"][0]["reason"], reason);
+    }
+    (m, bids)
+}
+
+/// Then Sefton decides the compatibility gate: Girls First's home takes girls only.
+async fn gates_marked(app: &TestApp) -> (Opened, Bids) {
+    let (m, bids) = all_answered(app).await;
+    for (b, passed, reason) in [
+        (&bids.care, true, "matches his need for a calm home"),
+        (&bids.fcg, true, "boys' home, right age range"),
+        (&bids.girls, false, "the home takes girls only"),
+    ] {
+        let (s, mark) = app
+            .competitions()
+            .score(
+                &sefton(app),
+                &m.id,
+                b,
+                "compatibility",
+                &json!({"passed": passed, "reason": reason}),
+            )
+            .await;
+        assert_eq!(s, 200, "{mark}");
+    }
+    (m, bids)
+}
+
+/// Sefton marks `bid`'s quality.
+async fn quality_marked(app: &TestApp, m: &Opened, bid: &str, points: u32, reason: &str) {
+    let (s, mark) = app
+        .competitions()
+        .score(
+            &sefton(app),
+            &m.id,
+            bid,
+            "quality",
+            &json!({"score": points, "reason": reason}),
+        )
+        .await;
+    assert_eq!(s, 200, "{mark}");
+}
+
+/// Then quality marked: Care Assist 20 of 30, Family Care Group 30.
+async fn scored(app: &TestApp) -> (Opened, Bids) {
+    let (m, bids) = gates_marked(app).await;
+    let care = "good; limited evidence of education support";
+    quality_marked(app, &m, &bids.care, 20, care).await;
+    quality_marked(
+        app,
+        &m,
+        &bids.fcg,
+        30,
+        "outstanding; strong education offer",
+    )
+    .await;
+    (m, bids)
+}
+
+/// Then evaluated, and awarded to Care Assist's bid: the evaluation and the award.
+async fn awarded(app: &TestApp) -> (Opened, Bids, Value, Value) {
+    let (m, bids) = scored(app).await;
+    let competitions = app.competitions();
+    let sefton = sefton(app);
+    let (s, ev) = competitions.evaluate(&sefton, &m.id).await;
+    assert_eq!(s, 200, "{ev}");
+    let (s, awarded) = competitions
+        .award(&sefton, &m.id, Some(&json!({"bid_id": bids.care})))
+        .await;
+    assert_eq!(s, 200, "{awarded}");
+    (m, bids, ev, awarded)
+}
+
+async fn a_redelivered_referral_opens_one_competition_for_every_provider(url: &str) {
+    let app = start(url).await;
+    let (_, c) = mini_opened(&app).await;
     assert_eq!(c["status"], "open");
     assert_eq!(c["need_level"], "standard");
     let all: Vec<String> = {
@@ -868,135 +859,97 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         v
     };
     assert_eq!(ids(&c["invited"]), all, "every provider of the lot");
-    let opened = ctx.outbox_of::<CompetitionOpened>().await;
+    let opened = app.outbox_of::<CompetitionOpened>().await;
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].invited.len(), 6);
-    let id = c["id"].as_str().unwrap().to_owned();
-    let path = |p: &str| format!("/v1/competitions/{id}{p}");
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
+}
 
-    // Criteria: weights must sum to 100; only the council's commissioners set them.
+/// Criteria: weights must sum to 100; only the council's commissioners set them.
+async fn the_councils_commissioner_sets_the_criteria(url: &str) {
+    let app = start(url).await;
+    let (_, c) = mini_opened(&app).await;
+    let (competitions, id) = (app.competitions(), id_of(&c));
+    let sefton = sefton(&app);
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/criteria"),
-            &sefton,
-            Some(
-                json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
+        &competitions
+            .set_criteria(
+                &sefton,
+                &id,
+                &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
                                      {"criterion": "quality", "mode": "scored", "weight": 40}]}),
-            ),
-        )
-        .await,
+            )
+            .await,
         422,
         "validation",
         Some(("/criteria", "sum_100")),
     );
-    let criteria = json!({"criteria": [
-        {"criterion": "compatibility", "mode": "pass_fail"},
-        {"criterion": "price", "mode": "scored", "weight": 50},
-        {"criterion": "location", "mode": "scored", "weight": 20},
-        {"criterion": "quality", "mode": "scored", "weight": 30}]});
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/criteria"),
-            &ctx.token(SEFTON, Role::SocialWorker),
-            Some(criteria.clone()),
-        )
-        .await,
+        &competitions
+            .set_criteria(&sefton_social_worker(&app), &id, &mini_criteria())
+            .await,
         403,
         "forbidden",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/criteria"),
-            &ctx.token(WIRRAL, Role::Commissioner),
-            Some(criteria.clone()),
-        )
-        .await,
+        &competitions
+            .set_criteria(&app.user(WIRRAL, Role::Commissioner), &id, &mini_criteria())
+            .await,
         404,
         "not-found",
         None,
     );
-    let (s, c2) = call(
-        &app,
-        "PUT",
-        &path("/criteria"),
-        &sefton,
-        Some(criteria.clone()),
-    )
-    .await;
+    let (s, c2) = competitions
+        .set_criteria(&sefton, &id, &mini_criteria())
+        .await;
     assert_eq!(
         (s, c2["criteria"].as_array().map(Vec::len)),
         (200, Some(4)),
         "{c2}"
     );
+}
 
-    // Bids: only invited providers.
-    let bid = |price: i64, home: &str, evidence: Option<&str>| {
-        let mut b = json!({"weekly_price_pence": price, "start_date": "2026-12-01", "home_id": home,
-                           "answers": {"quality": "Ofsted good; a key worker who plays football"}});
-        if let Some(e) = evidence {
-            b["price_variation_evidence"] = json!(e);
-        }
-        b
-    };
-    let care = ctx.token("prov-care-assist", Role::Provider);
-    let fcg = ctx.token("prov-family-care-group", Role::Provider);
-    let girls = ctx.token("prov-girls-first", Role::Provider);
+/// Bids: only invited providers.
+async fn only_invited_providers_bid(url: &str) {
+    let app = start(url).await;
+    let m = mini_with_criteria(&app).await;
+    let competitions = app.competitions();
+    let foster = provider(&app, FOSTER_PROVIDER);
+    let care_home = &m.f.homes["prov-care-assist"];
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &ctx.token(FOSTER_PROVIDER, Role::Provider),
-            Some(bid(90_000, &f.homes["prov-care-assist"], None)),
-        )
-        .await,
+        &competitions
+            .bid(&foster, &m.id, &bid(90_000, care_home, None))
+            .await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &path(""),
-            &ctx.token(FOSTER_PROVIDER, Role::Provider),
-            None,
-        )
-        .await,
+        &competitions.get(&foster, &m.id).await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &sefton,
-            Some(bid(90_000, &f.homes["prov-care-assist"], None)),
-        )
-        .await,
+        &competitions
+            .bid(&sefton(&app), &m.id, &bid(90_000, care_home, None))
+            .await,
         403,
         "forbidden",
         None,
     );
-    // Above the Provider Response rate: refused without evidence, accepted with it.
-    let over = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &care,
-        Some(bid(280_000, &f.homes["prov-care-assist"], None)),
-    )
-    .await;
+}
+
+/// Above the Provider Response rate: refused without evidence, accepted with it.
+async fn a_bid_above_the_provider_response_needs_evidence(url: &str) {
+    let app = start(url).await;
+    let m = mini_with_criteria(&app).await;
+    let competitions = app.competitions();
+    let care = provider(&app, "prov-care-assist");
+    let home = &m.f.homes["prov-care-assist"];
+    let over = competitions
+        .bid(&care, &m.id, &bid(280_000, home, None))
+        .await;
     assert_problem(
         &over,
         422,
@@ -1009,83 +962,55 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         over.1
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &care,
-            Some(bid(280_000, &f.homes["prov-care-assist"], Some("  "))),
-        )
-        .await,
+        &competitions
+            .bid(&care, &m.id, &bid(280_000, home, Some("  ")))
+            .await,
         422,
         "price-above-provider-response",
         None,
     );
-    let (s, b1) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &care,
-        Some(bid(
-            280_000,
-            &f.homes["prov-care-assist"],
-            Some("1:1 staffing at night for the first month"),
-        )),
-    )
-    .await;
+    let evidence = Some("1:1 staffing at night for the first month");
+    let (s, b1) = competitions
+        .bid(&care, &m.id, &bid(280_000, home, evidence))
+        .await;
     assert_eq!(s, 201, "{b1}");
     assert_eq!(b1["provider_response_pence"], 214_900);
     assert_eq!(b1["home_name"], "Crosby House");
-    // Resubmission replaces the live bid.
-    let (s, b2) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &care,
-        Some(bid(210_000, &f.homes["prov-care-assist"], None)),
-    )
-    .await;
-    assert_eq!(s, 201, "{b2}");
+}
+
+/// A bid names one of the provider's own homes, and answers the competition's criteria.
+async fn a_bid_names_its_own_home_and_answers_the_criteria(url: &str) {
+    let app = start(url).await;
+    let (m, _) = care_assist_bid(&app).await;
+    let competitions = app.competitions();
+    let fcg = provider(&app, "prov-family-care-group");
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &fcg,
-            Some(bid(300_000, &f.homes["prov-care-assist"], None)),
-        )
-        .await,
+        &competitions
+            .bid(
+                &fcg,
+                &m.id,
+                &bid(300_000, &m.f.homes["prov-care-assist"], None),
+            )
+            .await,
         422,
         "validation",
         Some(("/home_id", "exists")),
     );
-    let mut answers = bid(300_000, &f.homes["prov-family-care-group"], None);
+    let mut answers = bid(300_000, &m.f.homes["prov-family-care-group"], None);
     answers["answers"] = json!({"best_match": "x"});
     assert_problem(
-        &call(&app, "POST", &path("/bids"), &fcg, Some(answers)).await,
+        &competitions.bid(&fcg, &m.id, &answers).await,
         422,
         "validation",
         Some(("/answers/best_match", "criterion")),
     );
-    let (s, b3) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &fcg,
-        Some(bid(300_000, &f.homes["prov-family-care-group"], None)),
-    )
-    .await;
-    assert_eq!(s, 201, "{b3}");
-    let (s, b4) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &girls,
-        Some(bid(250_000, &f.homes["prov-girls-first"], None)),
-    )
-    .await;
-    assert_eq!(s, 201, "{b4}");
-    let (_, seen) = call(&app, "GET", &path(""), &sefton, None).await;
+}
+
+/// Resubmission replaces the live bid: the council sees one per provider, with its answers.
+async fn a_resubmitted_bid_replaces_the_live_one(url: &str) {
+    let app = start(url).await;
+    let (m, _) = bids_in(&app).await;
+    let (_, seen) = app.competitions().get(&sefton(&app), &m.id).await;
     assert_eq!(
         seen["bids"].as_array().unwrap().len(),
         3,
@@ -1095,7 +1020,13 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         seen["bids"][0]["answers"]["quality"],
         "Ofsted good; a key worker who plays football"
     );
-    let (_, own) = call(&app, "GET", &path(""), &care, None).await;
+}
+
+async fn a_provider_sees_only_its_own_bid(url: &str) {
+    let app = start(url).await;
+    let (m, _) = bids_in(&app).await;
+    let care = provider(&app, "prov-care-assist");
+    let (_, own) = app.competitions().get(&care, &m.id).await;
     assert_eq!(
         own["bids"].as_array().unwrap().len(),
         1,
@@ -1103,117 +1034,80 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
     );
     assert_eq!(ids(&own["invited"]), vec!["prov-care-assist"]);
     assert!(own.get("history").is_none() && own.get("left_out").is_none());
+}
+
+/// The criteria are fixed once bids are in. Before the deadline, no award while an invited
+/// provider has neither bid nor declined: the three who have not are named.
+async fn bids_fix_the_criteria_and_wait_for_every_invited_provider(url: &str) {
+    let app = start(url).await;
+    let (m, _) = bids_in(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(&app, "PUT", &path("/criteria"), &sefton, Some(criteria)).await,
+        &competitions
+            .set_criteria(&sefton, &m.id, &mini_criteria())
+            .await,
         409,
         "bids-received",
         None,
     );
-
-    // Before the deadline, no award while an invited provider has neither bid nor declined:
-    // the three who have not are named.
-    let early = call(&app, "POST", &path("/award"), &sefton, None).await;
+    let early = competitions.award(&sefton, &m.id, None).await;
     assert_problem(&early, 409, "bidding-open", None);
     let detail = early.1["detail"].as_str().unwrap();
     for waiting in ["prov-little-steps", "prov-mersey-homes", "prov-no-vacancy"] {
         assert!(detail.contains(waiting), "{detail}");
     }
     assert!(!detail.contains("prov-care-assist"), "{detail}");
+}
 
-    // The other three decline, each with a reason code. Only an invited provider may.
-    let decline = |reason: &str, note: Option<&str>| json!({"reason": reason, "note": note});
-    let mersey = ctx.token("prov-mersey-homes", Role::Provider);
-    let steps = ctx.token("prov-little-steps", Role::Provider);
-    let novac = ctx.token("prov-no-vacancy", Role::Provider);
+/// Only an invited provider declines, each with a reason code (a note for `other`).
+async fn only_an_invited_provider_declines_with_a_reason_code(url: &str) {
+    let app = start(url).await;
+    let (m, _) = bids_in(&app).await;
+    let competitions = app.competitions();
+    let novac = provider(&app, "prov-no-vacancy");
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/decline"),
-            &ctx.token(FOSTER_PROVIDER, Role::Provider),
-            Some(decline("no_capacity", None)),
-        )
-        .await,
+        &competitions
+            .decline(
+                &provider(&app, FOSTER_PROVIDER),
+                &m.id,
+                &decline("no_capacity", None),
+            )
+            .await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/decline"),
-            &sefton,
-            Some(decline("no_capacity", None)),
-        )
-        .await,
+        &competitions
+            .decline(&sefton(&app), &m.id, &decline("no_capacity", None))
+            .await,
         403,
         "forbidden",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/decline"),
-            &novac,
-            Some(decline("other", Some(" "))),
-        )
-        .await,
+        &competitions
+            .decline(&novac, &m.id, &decline("other", Some(" ")))
+            .await,
         422,
         "validation",
         Some(("/note", "required")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/decline"),
-            &novac,
-            Some(decline("too_busy", None)),
-        )
-        .await,
+        &competitions
+            .decline(&novac, &m.id, &decline("too_busy", None))
+            .await,
         422,
         "validation",
         None,
     );
-    // Mersey Homes bid, then declines: the decline withdraws its bid.
-    let (s, mb) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &mersey,
-        Some(bid(390_000, &f.homes["prov-mersey-homes"], None)),
-    )
-    .await;
-    assert_eq!(s, 201, "{mb}");
-    for (token, reason, note) in [
-        (
-            &mersey,
-            "location",
-            Some("our home is in Didsbury, too far from school"),
-        ),
-        (&steps, "cannot_meet_needs", None),
-        (&novac, "other", Some("registration inspection that week")),
-        (&novac, "no_capacity", None),
-    ] {
-        let (s, v) = call(
-            &app,
-            "POST",
-            &path("/decline"),
-            token,
-            Some(decline(reason, note)),
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        assert_eq!(
-            v["declined"].as_array().unwrap().len(),
-            1,
-            "a provider sees its own decline: {v}"
-        );
-        assert_eq!(v["declined"][0]["reason"], reason);
-    }
-    let (_, seen) = call(&app, "GET", &path(""), &sefton, None).await;
+}
+
+/// The commissioner sees who declined and why; Mersey Homes' decline withdrew its bid.
+async fn the_commissioner_sees_who_declined_and_why(url: &str) {
+    let app = start(url).await;
+    let (m, _) = all_answered(&app).await;
+    let (_, seen) = app.competitions().get(&sefton(&app), &m.id).await;
     let declined: Vec<(&str, &str)> = seen["declined"]
         .as_array()
         .unwrap()
@@ -1243,12 +1137,17 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         3,
         "Mersey's bid withdrawn: {seen}"
     );
+}
 
-    // Evaluation: the compatibility gate is undecided, so no award yet.
-    let (s, ev) = call(&app, "POST", &path("/evaluate"), &sefton, None).await;
+/// Evaluation: the compatibility gate is undecided, so no award yet.
+async fn no_award_while_a_gate_is_undecided(url: &str) {
+    let app = start(url).await;
+    let (m, _) = all_answered(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
+    let (s, ev) = competitions.evaluate(&sefton, &m.id).await;
     assert_eq!(s, 200, "{ev}");
     assert_eq!(ev["gates_decided"], false);
-    let incomplete = call(&app, "POST", &path("/award"), &sefton, None).await;
+    let incomplete = competitions.award(&sefton, &m.id, None).await;
     assert_problem(&incomplete, 409, "evaluation-incomplete", None);
     assert!(
         incomplete.1["detail"]
@@ -1258,49 +1157,29 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "{}",
         incomplete.1
     );
+}
 
-    // Scoring: the commissioner marks the gate and quality; price and location are automatic.
-    let (cid, fid, gid) = (
-        b2["id"].as_str().unwrap(),
-        b3["id"].as_str().unwrap(),
-        b4["id"].as_str().unwrap(),
-    );
-    let mark = |bid: &str, criterion: &str| path(&format!("/bids/{bid}/scores/{criterion}"));
-    for (b, passed, reason) in [
-        (cid, true, "matches his need for a calm home"),
-        (fid, true, "boys' home, right age range"),
-        (gid, false, "the home takes girls only"),
-    ] {
-        let (s, m) = call(
-            &app,
-            "PUT",
-            &mark(b, "compatibility"),
-            &sefton,
-            Some(json!({"passed": passed, "reason": reason})),
-        )
-        .await;
-        assert_eq!(s, 200, "{m}");
-    }
+/// Scoring: the commissioner marks the gate and quality; price and location are automatic.
+async fn the_commissioner_marks_within_the_criteria(url: &str) {
+    let app = start(url).await;
+    let (m, bids) = gates_marked(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
+    let cid = bids.care.as_str();
+    let mark = |user: User, criterion: &'static str, body: Value| {
+        let (competitions, id) = (&competitions, &m.id);
+        async move { competitions.score(&user, id, cid, criterion, &body).await }
+    };
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &mark(cid, "price"),
-            &sefton,
-            Some(json!({"score": 10, "reason": "x"})),
-        )
-        .await,
+        &mark(sefton.clone(), "price", json!({"score": 10, "reason": "x"})).await,
         422,
         "validation",
         Some(("criterion", "automatic")),
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &mark(cid, "quality"),
-            &sefton,
-            Some(json!({"score": 31, "reason": "x"})),
+        &mark(
+            sefton.clone(),
+            "quality",
+            json!({"score": 31, "reason": "x"}),
         )
         .await,
         422,
@@ -1308,25 +1187,16 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         Some(("/score", "max")),
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &mark(cid, "quality"),
-            &sefton,
-            Some(json!({"score": 20})),
-        )
-        .await,
+        &mark(sefton.clone(), "quality", json!({"score": 20})).await,
         422,
         "validation",
         Some(("/reason", "required")),
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &mark(cid, "quality"),
-            &ctx.token(SEFTON, Role::SocialWorker),
-            Some(json!({"score": 20, "reason": "x"})),
+        &mark(
+            sefton_social_worker(&app),
+            "quality",
+            json!({"score": 20, "reason": "x"}),
         )
         .await,
         403,
@@ -1334,126 +1204,126 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &mark(cid, "best_match"),
-            &sefton,
-            Some(json!({"score": 1, "reason": "x"})),
-        )
-        .await,
+        &mark(sefton, "best_match", json!({"score": 1, "reason": "x"})).await,
         422,
         "validation",
         Some(("criterion", "not_in_competition")),
     );
-    for (b, points, reason) in [
-        (cid, 20, "good; limited evidence of education support"),
-        (fid, 30, "outstanding; strong education offer"),
-    ] {
-        // Every gate is decided now, but quality (30 of 100 points) is not yet scored for
-        // Family Care Group's acceptable bid: no award yet, and the mark is named.
-        if b == fid {
-            let incomplete = call(&app, "POST", &path("/award"), &sefton, None).await;
-            assert_problem(
-                &incomplete,
-                409,
-                "evaluation-incomplete",
-                Some((&format!("/bids/{fid}/scores/quality"), "undecided")),
-            );
-            assert_eq!(
-                incomplete.1["errors"].as_array().unwrap().len(),
-                1,
-                "{}",
-                incomplete.1
-            );
-        }
-        let (s, m) = call(
-            &app,
-            "PUT",
-            &mark(b, "quality"),
-            &sefton,
-            Some(json!({"score": points, "reason": reason})),
-        )
-        .await;
-        assert_eq!(s, 200, "{m}");
-    }
-    let (_, ev) = call(&app, "POST", &path("/evaluate"), &sefton, None).await;
+}
+
+/// Every gate is decided, but quality (30 of 100 points) is not yet scored for Family Care
+/// Group's acceptable bid: no award yet, and the mark is named.
+async fn an_unscored_mark_is_named(url: &str) {
+    let app = start(url).await;
+    let (m, bids) = gates_marked(&app).await;
+    let care = "good; limited evidence of education support";
+    quality_marked(&app, &m, &bids.care, 20, care).await;
+    let fid = &bids.fcg;
+    let incomplete = app.competitions().award(&sefton(&app), &m.id, None).await;
+    assert_problem(
+        &incomplete,
+        409,
+        "evaluation-incomplete",
+        Some((&format!("/bids/{fid}/scores/quality"), "undecided")),
+    );
+    assert_eq!(
+        incomplete.1["errors"].as_array().unwrap().len(),
+        1,
+        "{}",
+        incomplete.1
+    );
+    quality_marked(&app, &m, fid, 30, "outstanding; strong education offer").await;
+}
+
+/// The score a ranking row gives `criterion`.
+fn score_of(row: &Value, criterion: &str) -> u64 {
+    row["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["criterion"] == criterion)
+        .unwrap()["score"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The location score of `p`'s home: 20 points, less for each mile of the 20 allowed.
+fn location_score(p: &str) -> u64 {
+    let h = PROVIDERS.iter().find(|x| x.id == p).unwrap().home;
+    let d = distance_miles(h.1, h.2, AREA.0, AREA.1);
+    (2000.0 * (1.0 - d / 20.0)).round() as u64
+}
+
+/// Price and location are scored automatically; the best value ranks first.
+async fn the_ranking_scores_price_location_and_quality(url: &str) {
+    let app = start(url).await;
+    let (m, bids) = scored(&app).await;
+    let (_, ev) = app.competitions().evaluate(&sefton(&app), &m.id).await;
     assert_eq!(ev["gates_decided"], true, "{ev}");
-    assert_eq!(ev["winner"], cid);
-    let home = |p: &str| PROVIDERS.iter().find(|x| x.id == p).unwrap().home;
-    let loc = |p: &str| {
-        let h = home(p);
-        let d = distance_miles(h.1, h.2, AREA.0, AREA.1);
-        (2000.0 * (1.0 - d / 20.0)).round() as u64
-    };
+    assert_eq!(ev["winner"], bids.care);
     let care_row = &ev["ranking"][0];
     let fcg_row = &ev["ranking"][1];
-    let score_of = |row: &Value, c: &str| {
-        row["scores"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["criterion"] == c)
-            .unwrap()["score"]
-            .as_u64()
-            .unwrap()
-    };
-    assert_eq!(care_row["bid_id"], cid);
+    assert_eq!(care_row["bid_id"], bids.care);
     assert_eq!(score_of(care_row, "price"), 5000);
     // 50 × 210,000 / 300,000 = 35.00
     assert_eq!(score_of(fcg_row, "price"), 3500);
-    assert_eq!(score_of(care_row, "location"), loc("prov-care-assist"));
-    assert_eq!(score_of(fcg_row, "location"), loc("prov-family-care-group"));
+    assert_eq!(
+        score_of(care_row, "location"),
+        location_score("prov-care-assist")
+    );
+    assert_eq!(
+        score_of(fcg_row, "location"),
+        location_score("prov-family-care-group")
+    );
     assert_eq!(
         care_row["total"].as_u64().unwrap(),
-        5000 + 2000 + loc("prov-care-assist")
+        5000 + 2000 + location_score("prov-care-assist")
     );
     assert_eq!(ev["ranking"][2]["acceptable"], false);
     assert!(ev["ranking"][2]["rank"].is_null());
+}
 
-    // Award: naming a bid that is not the best value is refused; the best value wins.
+/// Award: naming a bid that is not the best value is refused; the best value wins.
+async fn the_best_value_wins_the_award(url: &str) {
+    let app = start(url).await;
+    let (m, bids) = scored(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
+    let (s, ev) = competitions.evaluate(&sefton, &m.id).await;
+    assert_eq!(s, 200, "{ev}");
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/award"),
-            &sefton,
-            Some(json!({"bid_id": fid})),
-        )
-        .await,
+        &competitions
+            .award(&sefton, &m.id, Some(&json!({"bid_id": bids.fcg})))
+            .await,
         409,
         "not-best-value",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/award"),
-            &sefton,
-            Some(json!({"bid_id": Uuid::now_v7()})),
-        )
-        .await,
+        &competitions
+            .award(&sefton, &m.id, Some(&json!({"bid_id": Uuid::now_v7()})))
+            .await,
         422,
         "validation",
         Some(("/bid_id", "exists")),
     );
-    let (s, awarded) = call(
-        &app,
-        "POST",
-        &path("/award"),
-        &sefton,
-        Some(json!({"bid_id": cid})),
-    )
-    .await;
+    let (s, awarded) = competitions
+        .award(&sefton, &m.id, Some(&json!({"bid_id": bids.care})))
+        .await;
     assert_eq!(s, 200, "{awarded}");
     assert_eq!(awarded["awarded_provider"], "prov-care-assist");
     assert_eq!(awarded["awarded_rate_pence"], 210_000);
-    let events = ctx.outbox_of::<CompetitionAwarded>().await;
+    let events = app.outbox_of::<CompetitionAwarded>().await;
     assert_eq!(events.len(), 1);
-    let a = &events[0];
-    assert!(!a.direct);
-    assert_eq!(a.weekly_rate_pence, 210_000);
+    assert!(!events[0].direct);
+    assert_eq!(events[0].weekly_rate_pence, 210_000);
+}
+
+/// Each unsuccessful provider is told its own price and scores, the winner's name and
+/// scores, and why it lost.
+async fn the_unsuccessful_are_told_why(url: &str) {
+    let app = start(url).await;
+    let (_, _, ev, _) = awarded(&app).await;
+    let a = app.outbox_of::<CompetitionAwarded>().await.remove(0);
     let mut unsuccessful = a.unsuccessful.clone();
     unsuccessful.sort();
     assert_eq!(
@@ -1461,26 +1331,16 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         vec!["prov-family-care-group", "prov-girls-first"]
     );
     assert_eq!(a.outcomes.len(), 2);
-    let fcg_out = a
-        .outcomes
-        .iter()
-        .find(|o| o.provider_id == "prov-family-care-group")
-        .unwrap();
+    let outcome = |p: &str| a.outcomes.iter().find(|o| o.provider_id == p).unwrap();
+    let fcg_out = outcome("prov-family-care-group");
     assert_eq!(
         fcg_out.winner_total,
-        care_row["total"].as_u64().map(|t| t as u32)
+        ev["ranking"][0]["total"].as_u64().map(|t| t as u32)
     );
-    let q = fcg_out
-        .scores
-        .iter()
-        .find(|s| s.criterion == "quality")
-        .unwrap();
+    let criterion = |c: &str| fcg_out.scores.iter().find(|s| s.criterion == c).unwrap();
+    let q = criterion("quality");
     assert_eq!((q.score, q.winner_score), (Some(3000), Some(2000)));
-    let p = fcg_out
-        .scores
-        .iter()
-        .find(|s| s.criterion == "price")
-        .unwrap();
+    let p = criterion("price");
     assert_eq!(
         (p.score, p.winner_score, p.weight),
         (Some(3500), Some(5000), 50)
@@ -1493,36 +1353,56 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         "{:?}",
         fcg_out.reasons
     );
-    let girls_out = a
-        .outcomes
-        .iter()
-        .find(|o| o.provider_id == "prov-girls-first")
-        .unwrap();
+    let girls_out = outcome("prov-girls-first");
     assert_eq!(girls_out.total, None);
     assert_eq!(
         girls_out.reasons[0],
         "did not pass the compatibility requirement: the home takes girls only"
     );
-    // Each unsuccessful provider is told its own price and the winner's name.
     assert_eq!(fcg_out.weekly_price_pence, Some(300_000));
     assert_eq!(fcg_out.winner_name.as_deref(), Some("care-assist"));
-    // Declining is over once the competition is awarded.
+}
+
+/// Awarded: no more declines, no more bids, no second award.
+async fn an_awarded_competition_is_closed(url: &str) {
+    let app = start(url).await;
+    let (m, _, _, _) = awarded(&app).await;
+    let competitions = app.competitions();
+    let fcg = provider(&app, "prov-family-care-group");
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/decline"),
-            &fcg,
-            Some(decline("no_capacity", None)),
-        )
-        .await,
+        &competitions
+            .decline(&fcg, &m.id, &decline("no_capacity", None))
+            .await,
         409,
         "competition-closed",
         None,
     );
-    // The council exports the competition as OCDS: tender, then award, linked to the
-    // framework. Nobody else may.
-    let package = ocds_of(&ctx, &app, &id).await;
+    assert_problem(
+        &competitions
+            .bid(
+                &fcg,
+                &m.id,
+                &bid(200_000, &m.f.homes["prov-family-care-group"], None),
+            )
+            .await,
+        409,
+        "competition-closed",
+        None,
+    );
+    assert_problem(
+        &competitions.award(&sefton(&app), &m.id, None).await,
+        409,
+        "competition-closed",
+        None,
+    );
+}
+
+/// The council exports the competition as OCDS: tender, then award, linked to the
+/// framework. Nobody else may.
+async fn the_council_exports_an_award_as_ocds(url: &str) {
+    let app = start(url).await;
+    let (m, _, _, _) = awarded(&app).await;
+    let package = ocds_of(&app, &m.id).await;
     let releases = package["releases"].as_array().unwrap();
     assert_eq!(releases.len(), 2);
     assert_eq!(releases[1]["tag"], json!(["award"]));
@@ -1534,101 +1414,141 @@ async fn mini_competition_bids_scores_and_award(url: &str) {
         releases[0]["relatedProcesses"][0]["relationship"],
         json!(["framework"])
     );
-    assert!(package["uri"].as_str().unwrap().ends_with(&path("/ocds")));
+    let uri = format!("/v1/competitions/{}/ocds", m.id);
+    assert!(package["uri"].as_str().unwrap().ends_with(&uri));
+    let competitions = app.competitions();
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &path("/ocds"),
-            &ctx.token(WIRRAL, Role::Commissioner),
-            None,
-        )
-        .await,
+        &competitions
+            .ocds(&app.user(WIRRAL, Role::Commissioner), &m.id)
+            .await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(&app, "GET", &path("/ocds"), &care, None).await,
+        &competitions
+            .ocds(&provider(&app, "prov-care-assist"), &m.id)
+            .await,
         404,
         "not-found",
         None,
     );
+}
 
-    // Awarded: no more bids, no second award.
+/// A bid after the deadline is refused.
+async fn a_late_bid_is_refused(url: &str) {
+    let app = start(url).await;
+    let (m, _, _, _) = awarded(&app).await;
+    let r2 = referral(&m.f, "mini_competition", Urgency::Emergency);
+    let id2 = id_of(&referred(&app, &r2).await);
+    deadline_passes(&app, &id2).await;
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &fcg,
-            Some(bid(200_000, &f.homes["prov-family-care-group"], None)),
-        )
-        .await,
-        409,
-        "competition-closed",
-        None,
-    );
-    assert_problem(
-        &call(&app, "POST", &path("/award"), &sefton, None).await,
-        409,
-        "competition-closed",
-        None,
-    );
-
-    // A late bid.
-    let r2 = referral(&f, "mini_competition", Urgency::Emergency);
-    ctx.publish("referral", &r2).await;
-    let c2 = competition_of(&ctx, &app, &r2).await;
-    let id2 = c2["id"].as_str().unwrap();
-    deadline_passes(&ctx, id2).await;
-    assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/competitions/{id2}/bids"),
-            &care,
-            Some(bid(200_000, &f.homes["prov-care-assist"], None)),
-        )
-        .await,
+        &app.competitions()
+            .bid(
+                &provider(&app, "prov-care-assist"),
+                &id2,
+                &bid(200_000, &m.f.homes["prov-care-assist"], None),
+            )
+            .await,
         409,
         "deadline-passed",
         None,
     );
 }
 
-async fn preselected_competitions(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
+// -- A preselected mini-competition: a draft until the commissioner confirms it -----------
+
+/// The reason codes for which `p` was left out of `c`.
+fn reasons(c: &Value, p: &str) -> Vec<String> {
+    c["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["provider_id"] == p)
+        .map(|l| {
+            l["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["code"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every preselection test on.
+fn every_filter() -> Value {
+    json!({"home_size": true, "distance": true, "live_vacancy": true, "gender": true,
+           "age": true, "educational_needs": true})
+}
+
+/// The fixture and a planned preselected mini-competition: its draft.
+async fn draft(app: &TestApp) -> Value {
+    let f = fixture(app).await;
     let r = referral(&f, "preselected_mini_competition", Urgency::Planned);
-    ctx.publish("referral", &r).await;
-    let c = competition_of(&ctx, &app, &r).await;
+    referred(app, &r).await
+}
+
+/// Sefton asks for four places, then for one without the live-vacancy test: the draft's id
+/// and the two replies.
+async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Value)) {
+    let id = id_of(&draft(app).await);
+    let (competitions, sefton) = (app.competitions(), sefton(app));
+    let body = json!({"filters": every_filter(), "places_needed": 4,
+                      "reason": "a sibling group of four"});
+    let four = competitions.set_preselection(&sefton, &id, &body).await;
+    let mut filters = every_filter();
+    filters["live_vacancy"] = json!(false);
+    let one = competitions
+        .set_preselection(
+            &sefton,
+            &id,
+            &json!({"filters": filters, "places_needed": 1,
+                    "reason": "vacancy lists lag: ask providers without a listed vacancy too"}),
+        )
+        .await;
+    (id, four, one)
+}
+
+/// Then price and best match at the enhanced rate: the draft's id.
+async fn draft_ready(app: &TestApp) -> String {
+    let (id, _, (s, c3)) = preselection_changed(app).await;
+    assert_eq!(s, 200, "{c3}");
+    let (s, _) = app
+        .competitions()
+        .set_criteria(
+            &sefton(app),
+            &id,
+            &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 40},
+                                 {"criterion": "best_match", "mode": "scored", "weight": 60}],
+                    "need_level": "enhanced"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    id
+}
+
+/// Then confirmed: the competition's id and the reply.
+async fn preselected_opened(app: &TestApp) -> (String, (u16, Value)) {
+    let id = draft_ready(app).await;
+    let opened = app.competitions().open(&sefton(app), &id, None).await;
+    (id, opened)
+}
+
+/// A preselected competition is a draft naming whom it would invite and why the others
+/// are left out; nobody is told yet.
+async fn a_preselected_competition_starts_as_a_draft(url: &str) {
+    let app = start(url).await;
+    let c = draft(&app).await;
     assert_eq!(c["status"], "draft");
     assert!(
-        ctx.outbox_of::<CompetitionOpened>().await.is_empty(),
+        app.outbox_of::<CompetitionOpened>().await.is_empty(),
         "nobody told yet"
     );
     assert_eq!(
         ids(&c["would_invite"]),
         vec!["prov-care-assist", "prov-family-care-group"]
     );
-    let reasons = |c: &Value, p: &str| -> Vec<String> {
-        c["left_out"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["provider_id"] == p)
-            .map(|l| {
-                l["reasons"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|r| r["code"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     assert_eq!(reasons(&c, "prov-mersey-homes"), vec!["too_far"]);
     assert_eq!(reasons(&c, "prov-girls-first"), vec!["gender_not_accepted"]);
     assert_eq!(
@@ -1650,48 +1570,47 @@ async fn preselected_competitions(url: &str) {
         "{far}"
     );
     assert_eq!(c["preselection"]["filters"]["emergency_capacity"], false);
-    let id = c["id"].as_str().unwrap().to_owned();
-    let path = |p: &str| format!("/v1/competitions/{id}{p}");
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
-    let care = ctx.token("prov-care-assist", Role::Provider);
+}
+
+/// A draft is not exported, and providers know nothing of it.
+async fn a_draft_is_the_councils_alone(url: &str) {
+    let app = start(url).await;
+    let id = id_of(&draft(&app).await);
+    let competitions = app.competitions();
     assert_problem(
-        &call(&app, "GET", &path("/ocds"), &sefton, None).await,
+        &competitions.ocds(&sefton(&app), &id).await,
         409,
         "competition-state",
         None,
     );
-    // Providers know nothing of a draft.
     assert_problem(
-        &call(&app, "GET", &path(""), &care, None).await,
+        &competitions
+            .get(&provider(&app, "prov-care-assist"), &id)
+            .await,
         404,
         "not-found",
         None,
     );
+}
 
-    // The commissioner changes the tests, saying why.
-    let filters = json!({"home_size": true, "distance": true, "live_vacancy": true, "gender": true,
-                         "age": true, "educational_needs": true});
+/// The commissioner changes the tests, saying why.
+async fn the_commissioner_changes_the_preselection_saying_why(url: &str) {
+    let app = start(url).await;
+    let id = id_of(&draft(&app).await);
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/preselection"),
-            &sefton,
-            Some(json!({"filters": filters})),
-        )
-        .await,
+        &app.competitions()
+            .set_preselection(&sefton(&app), &id, &json!({"filters": every_filter()}))
+            .await,
         422,
         "validation",
         Some(("/reason", "required")),
     );
-    let (s, c2) = call(
-        &app,
-        "PUT",
-        &path("/preselection"),
-        &sefton,
-        Some(json!({"filters": filters, "places_needed": 4, "reason": "a sibling group of four"})),
-    )
-    .await;
+}
+
+/// Four places: no home has them. Without the live-vacancy test, No Vacancy is asked too.
+async fn a_changed_preselection_changes_whom_it_would_invite(url: &str) {
+    let app = start(url).await;
+    let (_, (s, c2), (s3, c3)) = preselection_changed(&app).await;
     assert_eq!(s, 200, "{c2}");
     assert!(c2["would_invite"].as_array().unwrap().is_empty());
     assert_eq!(reasons(&c2, "prov-care-assist"), vec!["home_full"]);
@@ -1699,18 +1618,7 @@ async fn preselected_competitions(url: &str) {
         reasons(&c2, "prov-family-care-group"),
         vec!["home_too_small"]
     );
-    let mut filters = filters;
-    filters["live_vacancy"] = json!(false);
-    let (s, c3) = call(
-        &app,
-        "PUT",
-        &path("/preselection"),
-        &sefton,
-        Some(json!({"filters": filters, "places_needed": 1,
-                    "reason": "vacancy lists lag: ask providers without a listed vacancy too"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{c3}");
+    assert_eq!(s3, 200, "{c3}");
     assert_eq!(
         ids(&c3["would_invite"]),
         vec![
@@ -1720,74 +1628,66 @@ async fn preselected_competitions(url: &str) {
         ]
     );
     assert_eq!(c3["preselection"]["set_by"], "user-of-E08000014");
+}
+
+/// A draft's criteria weigh 100 too.
+async fn a_drafts_criteria_weigh_100(url: &str) {
+    let app = start(url).await;
+    let (id, _, _) = preselection_changed(&app).await;
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/criteria"),
-            &sefton,
-            Some(
-                json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 60},
+        &app.competitions()
+            .set_criteria(
+                &sefton(&app),
+                &id,
+                &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 60},
                                      {"criterion": "quality", "mode": "scored", "weight": 50}]}),
-            ),
-        )
-        .await,
+            )
+            .await,
         422,
         "validation",
         Some(("/criteria", "sum_100")),
     );
-    let (s, _) = call(
-        &app,
-        "PUT",
-        &path("/criteria"),
-        &sefton,
-        Some(
-            json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 40},
-                                 {"criterion": "best_match", "mode": "scored", "weight": 60}],
-                    "need_level": "enhanced"}),
-        ),
-    )
-    .await;
-    assert_eq!(s, 200);
+}
 
-    // Confirming: a deadline in the past is refused; then the three are invited and told.
+/// Confirming: a deadline in the past is refused, and only a commissioner confirms.
+async fn confirming_takes_a_future_deadline_and_a_commissioner(url: &str) {
+    let app = start(url).await;
+    let id = draft_ready(&app).await;
+    let competitions = app.competitions();
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/open"),
-            &sefton,
-            Some(json!({"deadline": "2020-01-01T00:00:00Z"})),
-        )
-        .await,
+        &competitions
+            .open(
+                &sefton(&app),
+                &id,
+                Some(&json!({"deadline": "2020-01-01T00:00:00Z"})),
+            )
+            .await,
         422,
         "validation",
         Some(("/deadline", "future")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/open"),
-            &ctx.token(SEFTON, Role::SocialWorker),
-            None,
-        )
-        .await,
+        &competitions
+            .open(&sefton_social_worker(&app), &id, None)
+            .await,
         403,
         "forbidden",
         None,
     );
-    let (s, opened) = call(&app, "POST", &path("/open"), &sefton, None).await;
+}
+
+/// Confirmed: the three are invited and told; who was left out, and each change, recorded.
+async fn a_confirmed_draft_invites_and_tells_the_preselected(url: &str) {
+    let app = start(url).await;
+    let (_, (s, opened)) = preselected_opened(&app).await;
+    let three = vec![
+        "prov-care-assist",
+        "prov-family-care-group",
+        "prov-no-vacancy",
+    ];
     assert_eq!(s, 200, "{opened}");
     assert_eq!(opened["status"], "open");
-    assert_eq!(
-        ids(&opened["invited"]),
-        vec![
-            "prov-care-assist",
-            "prov-family-care-group",
-            "prov-no-vacancy"
-        ]
-    );
+    assert_eq!(ids(&opened["invited"]), three);
     assert_eq!(
         reasons(&opened, "prov-mersey-homes"),
         vec!["too_far"],
@@ -1808,62 +1708,53 @@ async fn preselected_competitions(url: &str) {
             "opened"
         ]
     );
-    let events = ctx.outbox_of::<CompetitionOpened>().await;
+    let events = app.outbox_of::<CompetitionOpened>().await;
     assert_eq!(events.len(), 1);
     let mut invited = events[0].invited.clone();
     invited.sort();
-    assert_eq!(
-        invited,
-        vec![
-            "prov-care-assist",
-            "prov-family-care-group",
-            "prov-no-vacancy"
-        ]
-    );
+    assert_eq!(invited, three);
+}
+
+/// Once open, no second confirmation and no new preselection; the tender is exported.
+async fn an_open_competition_keeps_its_preselection(url: &str) {
+    let app = start(url).await;
+    let (id, _) = preselected_opened(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(&app, "POST", &path("/open"), &sefton, None).await,
+        &competitions.open(&sefton, &id, None).await,
         409,
         "competition-state",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "PUT",
-            &path("/preselection"),
-            &sefton,
-            Some(json!({"filters": {}, "reason": "x"})),
-        )
-        .await,
+        &competitions
+            .set_preselection(&sefton, &id, &json!({"filters": {}, "reason": "x"}))
+            .await,
         409,
         "competition-state",
         None,
     );
-    let package = ocds_of(&ctx, &app, &id).await;
+    let package = ocds_of(&app, &id).await;
     assert_eq!(package["releases"].as_array().unwrap().len(), 1);
-    // A provider left out cannot see or bid; an invited one bids at its enhanced rate.
-    let mersey = ctx.token("prov-mersey-homes", Role::Provider);
+}
+
+/// A provider left out cannot see or bid; an invited one bids at its enhanced rate.
+async fn only_the_preselected_bid_at_the_need_levels_rate(url: &str) {
+    let app = start(url).await;
+    let (id, _) = preselected_opened(&app).await;
+    let competitions = app.competitions();
+    let bid = |price: i64| json!({"weekly_price_pence": price, "start_date": "2026-12-01"});
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &mersey,
-            Some(json!({"weekly_price_pence": 300_000, "start_date": "2026-12-01"})),
-        )
-        .await,
+        &competitions
+            .bid(&provider(&app, "prov-mersey-homes"), &id, &bid(300_000))
+            .await,
         404,
         "not-found",
         None,
     );
-    let (s, b) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &care,
-        Some(json!({"weekly_price_pence": 264_900, "start_date": "2026-12-01"})),
-    )
-    .await;
+    let (s, b) = competitions
+        .bid(&provider(&app, "prov-care-assist"), &id, &bid(264_900))
+        .await;
     assert_eq!(
         (s, b["provider_response_pence"].as_i64()),
         (201, Some(264_900)),
@@ -1871,42 +1762,129 @@ async fn preselected_competitions(url: &str) {
     );
 }
 
-async fn close_reopen_reroute_and_withdraw(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
+// -- Closing bidding, closing, reopening, rerouting; a withdrawn referral -----------------
+
+/// The fixture and an urgent mini-competition priced alone behind a location gate, with one
+/// bid, from Mersey Homes' home 31 miles away: the competition's id.
+async fn far_bid_only(app: &TestApp) -> (Fixture, String) {
+    let f = fixture(app).await;
     let r = referral(&f, "mini_competition", Urgency::Urgent);
-    ctx.publish("referral", &r).await;
-    let id = competition_of(&ctx, &app, &r).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = |p: &str| format!("/v1/competitions/{id}{p}");
-    let (s, _) = call(
-        &app,
-        "PUT",
-        &path("/criteria"),
-        &sefton,
-        Some(
-            json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
+    let id = id_of(&referred(app, &r).await);
+    let competitions = app.competitions();
+    let (s, _) = competitions
+        .set_criteria(
+            &sefton(app),
+            &id,
+            &json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
                                  {"criterion": "price", "mode": "scored", "weight": 100}]}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 200);
-    // The only bid is from a home 31 miles away: it fails the location gate.
-    let mersey = ctx.token("prov-mersey-homes", Role::Provider);
-    let (s, b) = call(
-        &app,
-        "POST",
-        &path("/bids"),
-        &mersey,
-        Some(json!({"weekly_price_pence": 390_000, "start_date": "2026-12-01", "home_id": f.homes["prov-mersey-homes"]})),
-    )
-    .await;
+    let body = json!({"weekly_price_pence": 390_000, "start_date": "2026-12-01",
+                      "home_id": f.homes["prov-mersey-homes"]});
+    let (s, b) = competitions
+        .bid(&provider(app, "prov-mersey-homes"), &id, &body)
+        .await;
     assert_eq!(s, 201, "{b}");
-    let (_, ev) = call(&app, "POST", &path("/evaluate"), &sefton, None).await;
+    (f, id)
+}
+
+/// Then Sefton closes bidding early, the placement being needed sooner: the reply.
+async fn bidding_closed_early(app: &TestApp) -> (Fixture, String, Value) {
+    let (f, id) = far_bid_only(app).await;
+    let body = json!({"reason": "placement_needed_sooner",
+                      "note": "his current placement ends on Friday"});
+    let (s, cb) = app
+        .competitions()
+        .close_bidding(&sefton(app), &id, &body)
+        .await;
+    assert_eq!(s, 200, "{cb}");
+    (f, id, cb)
+}
+
+/// Then Sefton closes the competition, no bid being acceptable: the close-bidding reply and
+/// the close's.
+async fn closed_unawarded(app: &TestApp) -> (Fixture, String, Value, (u16, Value)) {
+    let (f, id, cb) = bidding_closed_early(app).await;
+    let body = json!({
+        "reason": "no_acceptable_bid",
+        "detail": "Saoirse needs a home without an older peer group; nothing within 20 miles",
+        "provider_message": "No bid met the location requirement."
+    });
+    let closed = app.competitions().close(&sefton(app), &id, &body).await;
+    (f, id, cb, closed)
+}
+
+/// Sefton reopens competition `id` for three days, widened to 30 miles: the new deadline
+/// and the reply.
+async fn reopen_for_three_days(app: &TestApp, id: &str) -> (String, (u16, Value)) {
+    let deadline = (Utc::now() + Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let reply = app
+        .competitions()
+        .reopen(
+            &sefton(app),
+            id,
+            Some(&json!({"deadline": deadline, "reason": "widened to 30 miles"})),
+        )
+        .await;
+    (deadline, reply)
+}
+
+/// The closed competition reopened for three days.
+async fn reopened(app: &TestApp) -> (Fixture, String) {
+    let (f, id, _, (s, closed)) = closed_unawarded(app).await;
+    assert_eq!(s, 200, "{closed}");
+    let (_, (s, reopened)) = reopen_for_three_days(app, &id).await;
+    assert_eq!(s, 200, "{reopened}");
+    (f, id)
+}
+
+/// Then closed again once the new deadline has passed, no bid having come.
+async fn closed_again(app: &TestApp) -> (Fixture, String) {
+    let (f, id) = reopened(app).await;
+    deadline_passes(app, &id).await;
+    let (s, closed) = app
+        .competitions()
+        .close(
+            &sefton(app),
+            &id,
+            &json!({"reason": "other", "detail": "still nothing suitable"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    (f, id)
+}
+
+/// Then re-routed to a direct award, and awarded directly: the direct award's reply.
+async fn rerouted_and_awarded(app: &TestApp) -> (Fixture, String, (u16, Value)) {
+    let (f, id) = closed_again(app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(app));
+    let (s, rr) = competitions
+        .reroute(
+            &sefton,
+            &id,
+            &json!({"route": "direct_award", "reason": "the child needs a home this week"}),
+        )
+        .await;
+    assert_eq!(
+        (s, rr["status"].as_str()),
+        (200, Some("awaiting_direct_award")),
+        "{rr}"
+    );
+    let body = json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 250_000,
+                      "start_date": "2026-12-01",
+                      "justification": "only home able to take him this week"});
+    let da = competitions.direct_award(&sefton, &id, &body).await;
+    (f, id, da)
+}
+
+/// The only bid is from a home 31 miles away: it fails the location gate.
+async fn a_bid_failing_a_gate_cannot_win(url: &str) {
+    let app = start(url).await;
+    let (_, id) = far_bid_only(&app).await;
+    let (_, ev) = app.competitions().evaluate(&sefton(&app), &id).await;
     assert!(ev["winner"].is_null(), "{ev}");
     assert!(
         ev["ranking"][0]["reasons"][0]
@@ -1915,80 +1893,71 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .contains("did not pass the location requirement"),
         "{ev}"
     );
-    // Before the deadline, with five invited providers yet to answer, neither an award nor a
-    // close without one: the other providers were promised 24 hours.
+}
+
+/// Before the deadline, with five invited providers yet to answer, neither an award nor a
+/// close without one: the other providers were promised 24 hours.
+async fn no_award_or_close_while_providers_may_still_bid(url: &str) {
+    let app = start(url).await;
+    let (_, id) = far_bid_only(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(&app, "POST", &path("/award"), &sefton, None).await,
+        &competitions.award(&sefton, &id, None).await,
         409,
         "bidding-open",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close"),
-            &sefton,
-            Some(json!({"reason": "no_acceptable_bid"})),
-        )
-        .await,
+        &competitions
+            .close(&sefton, &id, &json!({"reason": "no_acceptable_bid"}))
+            .await,
         409,
         "bidding-open",
         None,
     );
-    // The commissioner closes bidding early, with a reason code every invited provider is
-    // told; the note stays in the council's history.
+}
+
+/// Only the council's commissioner closes bidding early, with a reason code (a note for
+/// `other`).
+async fn closing_bidding_early_takes_a_reason_code(url: &str) {
+    let app = start(url).await;
+    let (_, id) = far_bid_only(&app).await;
+    let competitions = app.competitions();
+    let sooner = json!({"reason": "placement_needed_sooner"});
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close-bidding"),
-            &sefton,
-            Some(json!({"reason": "other"})),
-        )
-        .await,
+        &competitions
+            .close_bidding(&sefton(&app), &id, &json!({"reason": "other"}))
+            .await,
         422,
         "validation",
         Some(("/note", "required")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close-bidding"),
-            &ctx.token(SEFTON, Role::SocialWorker),
-            Some(json!({"reason": "placement_needed_sooner"})),
-        )
-        .await,
+        &competitions
+            .close_bidding(&sefton_social_worker(&app), &id, &sooner)
+            .await,
         403,
         "forbidden",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close-bidding"),
-            &mersey,
-            Some(json!({"reason": "placement_needed_sooner"})),
-        )
-        .await,
+        &competitions
+            .close_bidding(&provider(&app, "prov-mersey-homes"), &id, &sooner)
+            .await,
         404,
         "not-found",
         None,
     );
-    let (s, cb) = call(
-        &app,
-        "POST",
-        &path("/close-bidding"),
-        &sefton,
-        Some(json!({"reason": "placement_needed_sooner", "note": "his current placement ends on Friday"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{cb}");
+}
+
+/// The commissioner closes bidding early, with a reason code every invited provider is
+/// told; the note stays in the council's history.
+async fn every_invited_provider_is_told_bidding_closed_and_why(url: &str) {
+    let app = start(url).await;
+    let (_, id, cb) = bidding_closed_early(&app).await;
     assert_eq!(cb["bidding_closed_reason"], "placement_needed_sooner");
     assert!(cb["bidding_closed_at"].is_string(), "{cb}");
-    let told = ctx.outbox_of::<hub_events::BiddingClosed>().await;
+    let told = app.outbox_of::<hub_events::BiddingClosed>().await;
     assert_eq!(told.len(), 1);
     assert_eq!(
         (
@@ -2002,100 +1971,92 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         !serde_json::to_string(&told[0]).unwrap().contains("Friday"),
         "the note stays with the council"
     );
+}
+
+/// Bidding closed: no bid, no second close; and no award, the only bid being unacceptable.
+async fn once_bidding_closed_no_bid_is_taken(url: &str) {
+    let app = start(url).await;
+    let (_, id, _) = bidding_closed_early(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &ctx.token("prov-care-assist", Role::Provider),
-            Some(json!({"weekly_price_pence": 200_000, "start_date": "2026-12-01"})),
-        )
-        .await,
+        &competitions
+            .bid(
+                &provider(&app, "prov-care-assist"),
+                &id,
+                &json!({"weekly_price_pence": 200_000, "start_date": "2026-12-01"}),
+            )
+            .await,
         409,
         "bidding-closed",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close-bidding"),
-            &sefton,
-            Some(json!({"reason": "court_timescale"})),
-        )
-        .await,
+        &competitions
+            .close_bidding(&sefton, &id, &json!({"reason": "court_timescale"}))
+            .await,
         409,
         "bidding-closed",
         None,
     );
     assert_problem(
-        &call(&app, "POST", &path("/award"), &sefton, None).await,
+        &competitions.award(&sefton, &id, None).await,
         409,
         "no-acceptable-bid",
         None,
     );
+}
 
-    // Closed with a reason; the invited providers are told.
+/// Closed with a reason code, by the council's commissioner; the council's words are not a
+/// code: refused, naming the field.
+async fn closing_takes_a_reason_code(url: &str) {
+    let app = start(url).await;
+    let (_, id, _) = bidding_closed_early(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close"),
-            &sefton,
-            Some(json!({"reason": " "})),
-        )
-        .await,
+        &competitions
+            .close(&sefton, &id, &json!({"reason": " "}))
+            .await,
         422,
         "validation",
         Some(("/reason", "required")),
     );
-    // The council's words are not a code: refused, naming the field.
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close"),
-            &sefton,
-            Some(json!({"reason": "Saoirse needs a home without an older peer group"})),
-        )
-        .await,
+        &competitions
+            .close(
+                &sefton,
+                &id,
+                &json!({"reason": "Saoirse needs a home without an older peer group"}),
+            )
+            .await,
         422,
         "validation",
         Some(("/reason", "one_of")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close"),
-            &ctx.token(SEFTON, Role::SocialWorker),
-            Some(json!({"reason": "no_bids"})),
-        )
-        .await,
+        &competitions
+            .close(
+                &sefton_social_worker(&app),
+                &id,
+                &json!({"reason": "no_bids"}),
+            )
+            .await,
         403,
         "forbidden",
         None,
     );
-    let (s, closed) = call(
-        &app,
-        "POST",
-        &path("/close"),
-        &sefton,
-        Some(json!({
-            "reason": "no_acceptable_bid",
-            "detail": "Saoirse needs a home without an older peer group; nothing within 20 miles",
-            "provider_message": "No bid met the location requirement."
-        })),
-    )
-    .await;
+}
+
+/// Codes out, words in: providers get the code and the words written for them; the
+/// council's own words stay in the competition's history. No bid after.
+async fn a_closed_competition_tells_providers_only_the_code_and_their_words(url: &str) {
+    let app = start(url).await;
+    let (_, id, _, (s, closed)) = closed_unawarded(&app).await;
     assert_eq!(
         (s, closed["status"].as_str()),
         (200, Some("closed")),
         "{closed}"
     );
-    // Codes out, words in: providers get the code and the words written for them; the
-    // council's own words stay in the competition's history.
-    let events = ctx.outbox_of::<CompetitionClosed>().await;
+    let events = app.outbox_of::<CompetitionClosed>().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].reason, CompetitionCloseReason::NoAcceptableBid);
     assert_eq!(
@@ -2108,21 +2069,27 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
     assert!(history.contains("Saoirse needs a home"), "{history}");
     assert_eq!(events[0].invited.len(), 6);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &mersey,
-            Some(json!({"weekly_price_pence": 1, "start_date": "2026-12-01"})),
-        )
-        .await,
+        &app.competitions()
+            .bid(
+                &provider(&app, "prov-mersey-homes"),
+                &id,
+                &json!({"weekly_price_pence": 1, "start_date": "2026-12-01"}),
+            )
+            .await,
         409,
         "competition-closed",
         None,
     );
-    let package = ocds_of(&ctx, &app, &id).await;
+}
+
+/// Exported as unsuccessful; bidding ended when the commissioner closed it, not at the
+/// deadline.
+async fn a_closed_competition_is_exported_unsuccessful(url: &str) {
+    let app = start(url).await;
+    let (_, id, cb, (s, closed)) = closed_unawarded(&app).await;
+    assert_eq!(s, 200, "{closed}");
+    let package = ocds_of(&app, &id).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "unsuccessful");
-    // Bidding ended when the commissioner closed it, not at the deadline.
     let ended = package["releases"][1]["tender"]["tenderPeriod"]["endDate"]
         .as_str()
         .unwrap();
@@ -2131,31 +2098,26 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         cb["bidding_closed_at"].as_str().unwrap()[..19],
         "{package}"
     );
-    // Reopened with a new deadline: the old bids are set aside, the providers told again.
+}
+
+/// Reopened with a new deadline: the old bids are set aside, the providers told again.
+async fn a_reopened_competition_sets_the_old_bids_aside(url: &str) {
+    let app = start(url).await;
+    let (_, id, _, (s, closed)) = closed_unawarded(&app).await;
+    assert_eq!(s, 200, "{closed}");
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/reopen"),
-            &sefton,
-            Some(json!({"deadline": "2020-01-01T00:00:00Z"})),
-        )
-        .await,
+        &app.competitions()
+            .reopen(
+                &sefton(&app),
+                &id,
+                Some(&json!({"deadline": "2020-01-01T00:00:00Z"})),
+            )
+            .await,
         422,
         "validation",
         Some(("/deadline", "future")),
     );
-    let deadline = (Utc::now() + Duration::days(3))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let (s, reopened) = call(
-        &app,
-        "POST",
-        &path("/reopen"),
-        &sefton,
-        Some(json!({"deadline": deadline, "reason": "widened to 30 miles"})),
-    )
-    .await;
+    let (deadline, (s, reopened)) = reopen_for_three_days(&app, &id).await;
     assert_eq!(s, 200, "{reopened}");
     assert_eq!(reopened["status"], "open");
     assert!(reopened["bids"].as_array().unwrap().is_empty());
@@ -2165,98 +2127,72 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
             .unwrap()
             .starts_with(&deadline[..16])
     );
-    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 2);
+    assert_eq!(app.outbox_of::<CompetitionOpened>().await.len(), 2);
     assert!(
         reopened["bidding_closed_at"].is_null(),
         "a new bidding window: {reopened}"
     );
-    // Closed again once the new deadline has passed (no bid came), then re-routed to a
-    // direct award.
+}
+
+/// Closed again once the new deadline has passed (no bid came), not before.
+async fn a_reopened_competition_closes_after_its_new_deadline(url: &str) {
+    let app = start(url).await;
+    let (_, id) = reopened(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
+    let nothing = json!({"reason": "other", "detail": "still nothing suitable"});
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/close"),
-            &sefton,
-            Some(json!({"reason": "other", "detail": "still nothing suitable"})),
-        )
-        .await,
+        &competitions.close(&sefton, &id, &nothing).await,
         409,
         "bidding-open",
         None,
     );
-    deadline_passes(&ctx, &id).await;
-    let (s, closed) = call(
-        &app,
-        "POST",
-        &path("/close"),
-        &sefton,
-        Some(json!({"reason": "other", "detail": "still nothing suitable"})),
-    )
-    .await;
+    deadline_passes(&app, &id).await;
+    let (s, closed) = competitions.close(&sefton, &id, &nothing).await;
     assert_eq!(s, 200, "{closed}");
+}
+
+/// A closed competition is re-routed, with a reason, to a direct award, and awarded.
+async fn a_closed_competition_is_rerouted_to_a_direct_award(url: &str) {
+    let app = start(url).await;
+    let (_, id) = closed_again(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/reroute"),
-            &sefton,
-            Some(json!({"route": "direct_award"})),
-        )
-        .await,
+        &competitions
+            .reroute(&sefton, &id, &json!({"route": "direct_award"}))
+            .await,
         422,
         "validation",
         Some(("/reason", "required")),
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &path("/reroute"),
-            &sefton,
-            Some(json!({"route": "spot_purchase", "reason": "x"})),
-        )
-        .await,
+        &competitions
+            .reroute(
+                &sefton,
+                &id,
+                &json!({"route": "spot_purchase", "reason": "x"}),
+            )
+            .await,
         422,
         "validation",
         Some(("/route", "one_of")),
     );
-    let (s, rr) = call(
-        &app,
-        "POST",
-        &path("/reroute"),
-        &sefton,
-        Some(json!({"route": "direct_award", "reason": "the child needs a home this week"})),
-    )
-    .await;
-    assert_eq!(
-        (s, rr["status"].as_str()),
-        (200, Some("awaiting_direct_award")),
-        "{rr}"
-    );
-    let (s, da) = call(
-        &app,
-        "POST",
-        &path("/direct-award"),
-        &sefton,
-        Some(json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 250_000,
-                    "start_date": "2026-12-01", "justification": "only home able to take him this week"})),
-    )
-    .await;
+    let (_, _, (s, da)) = rerouted_and_awarded(&app).await;
     assert_eq!(s, 200, "{da}");
     assert_eq!(
         (da["status"].as_str(), da["direct"].as_bool()),
         (Some("awarded"), Some(true))
     );
+}
 
-    // A withdrawn referral closes its competition, which cannot be reopened.
+/// A withdrawn referral closes its competition, which cannot be reopened, and is exported
+/// as cancelled.
+async fn a_withdrawn_referral_closes_its_competition_for_good(url: &str) {
+    let app = start(url).await;
+    let (f, _, (s, da)) = rerouted_and_awarded(&app).await;
+    assert_eq!(s, 200, "{da}");
     let r2 = referral(&f, "mini_competition", Urgency::Planned);
-    ctx.publish("referral", &r2).await;
-    let id2 = competition_of(&ctx, &app, &r2).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ctx.publish(
+    let id2 = id_of(&referred(&app, &r2).await);
+    app.publish(
         "referral",
         &ReferralWithdrawn {
             referral_id: r2.referral_id,
@@ -2265,111 +2201,97 @@ async fn close_reopen_reroute_and_withdraw(url: &str) {
         },
     )
     .await;
-    let c2 = competition_of(&ctx, &app, &r2).await;
+    let c2 = competition_of(&app, &r2).await;
     assert_eq!(
         (c2["status"].as_str(), c2["closed_reason"].as_str()),
         (Some("closed"), Some("referral_withdrawn"))
     );
-    let events = ctx.outbox_of::<CompetitionClosed>().await;
+    let events = app.outbox_of::<CompetitionClosed>().await;
     assert_eq!(
         events.last().unwrap().reason,
         CompetitionCloseReason::ReferralWithdrawn
     );
     assert_eq!(events.last().unwrap().competition_id.to_string(), id2);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/competitions/{id2}/reopen"),
-            &sefton,
-            None,
-        )
-        .await,
+        &app.competitions().reopen(&sefton(&app), &id2, None).await,
         409,
         "referral-withdrawn",
         None,
     );
-    let package = ocds_of(&ctx, &app, &id2).await;
+    let package = ocds_of(&app, &id2).await;
     assert_eq!(package["releases"][1]["tender"]["status"], "cancelled");
 }
 
-/// Three acceptable bids; the cheapest loses on quality. The other unsuccessful provider is
-/// told its own price and scores, the winner's name and scores and where the winning bid
-/// was better, and nothing of the cheapest bid: not its price, not its provider.
-async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
+// -- What unsuccessful providers are told -------------------------------------------------
+
+/// An urgent competition on price and quality alike. Mersey Homes first declines, then
+/// changes its mind; three providers bid and are marked on quality: the competition, the
+/// decline's reply.
+async fn three_marked_bids(app: &TestApp) -> (String, (u16, Value)) {
+    let f = fixture(app).await;
     let r = referral(&f, "mini_competition", Urgency::Urgent);
-    ctx.publish("referral", &r).await;
-    let id = competition_of(&ctx, &app, &r).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = |p: &str| format!("/v1/competitions/{id}{p}");
-    let (s, c) = call(
-        &app,
-        "PUT",
-        &path("/criteria"),
-        &sefton,
-        Some(
-            json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
+    let id = id_of(&referred(app, &r).await);
+    let (competitions, sefton) = (app.competitions(), sefton(app));
+    let (s, c) = competitions
+        .set_criteria(
+            &sefton,
+            &id,
+            &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
                                  {"criterion": "quality", "mode": "scored", "weight": 50}]}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 200, "{c}");
-    // Mersey Homes first declines, then changes its mind and bids: the bid replaces the
-    // decline.
-    let (s, d) = call(
-        &app,
-        "POST",
-        &path("/decline"),
-        &ctx.token("prov-mersey-homes", Role::Provider),
-        Some(json!({"reason": "no_capacity"})),
-    )
-    .await;
+    let declined = competitions
+        .decline(
+            &provider(app, "prov-mersey-homes"),
+            &id,
+            &json!({"reason": "no_capacity"}),
+        )
+        .await;
+    for (p, price, quality) in [
+        ("prov-care-assist", 200_000, 10),
+        ("prov-family-care-group", 300_000, 50),
+        ("prov-mersey-homes", 360_000, 40),
+    ] {
+        let (s, b) = competitions
+            .bid(
+                &provider(app, p),
+                &id,
+                &json!({"weekly_price_pence": price, "start_date": "2026-12-01"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (s, m) = competitions
+            .score(
+                &sefton,
+                &id,
+                &id_of(&b),
+                "quality",
+                &json!({"score": quality, "reason": "as seen on the visit"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{m}");
+    }
+    (id, declined)
+}
+
+/// Sefton closes bidding on competition `id` for the court's timescale: the reply.
+async fn closed_for_the_court(app: &TestApp, id: &str) -> (u16, Value) {
+    app.competitions()
+        .close_bidding(&sefton(app), id, &json!({"reason": "court_timescale"}))
+        .await
+}
+
+/// A bid replaces the provider's decline.
+async fn a_bid_replaces_the_providers_decline(url: &str) {
+    let app = start(url).await;
+    let (id, (s, d)) = three_marked_bids(&app).await;
     assert_eq!(
         (s, d["declined"].as_array().map(Vec::len)),
         (200, Some(1)),
         "{d}"
     );
-    let mut bids = Vec::new();
-    for (provider, price, quality) in [
-        ("prov-care-assist", 200_000, 10),
-        ("prov-family-care-group", 300_000, 50),
-        ("prov-mersey-homes", 360_000, 40),
-    ] {
-        let (s, b) = call(
-            &app,
-            "POST",
-            &path("/bids"),
-            &ctx.token(provider, Role::Provider),
-            Some(json!({"weekly_price_pence": price, "start_date": "2026-12-01"})),
-        )
-        .await;
-        assert_eq!(s, 201, "{b}");
-        let bid = b["id"].as_str().unwrap().to_owned();
-        let (s, m) = call(
-            &app,
-            "PUT",
-            &path(&format!("/bids/{bid}/scores/quality")),
-            &sefton,
-            Some(json!({"score": quality, "reason": "as seen on the visit"})),
-        )
-        .await;
-        assert_eq!(s, 200, "{m}");
-        bids.push(bid);
-    }
-    let (s, cb) = call(
-        &app,
-        "POST",
-        &path("/close-bidding"),
-        &sefton,
-        Some(json!({"reason": "court_timescale"})),
-    )
-    .await;
+    let (s, cb) = closed_for_the_court(&app, &id).await;
     assert_eq!(s, 200, "{cb}");
     assert_eq!(
         cb["declined"],
@@ -2377,10 +2299,20 @@ async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &st
         "Mersey Homes bid after all: {cb}"
     );
     assert_eq!(cb["bids"].as_array().unwrap().len(), 3);
-    let (s, awarded) = call(&app, "POST", &path("/award"), &sefton, None).await;
+}
+
+/// Three acceptable bids; the cheapest loses on quality. The other unsuccessful provider is
+/// told its own price and scores, the winner's name and scores and where the winning bid
+/// was better, and nothing of the cheapest bid: not its price, not its provider.
+async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &str) {
+    let app = start(url).await;
+    let (id, _) = three_marked_bids(&app).await;
+    let (s, cb) = closed_for_the_court(&app, &id).await;
+    assert_eq!(s, 200, "{cb}");
+    let (s, awarded) = app.competitions().award(&sefton(&app), &id, None).await;
     assert_eq!(s, 200, "{awarded}");
     assert_eq!(awarded["awarded_provider"], "prov-family-care-group");
-    let a = ctx.outbox_of::<CompetitionAwarded>().await.remove(0);
+    let a = app.outbox_of::<CompetitionAwarded>().await.remove(0);
     let mersey = a
         .outcomes
         .iter()
@@ -2417,96 +2349,161 @@ async fn unsuccessful_providers_learn_only_of_themselves_and_the_winner(url: &st
     );
 }
 
-async fn direct_awards_and_reviews(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
+// -- Direct awards and their reviews ------------------------------------------------------
+
+/// Why Sefton awards directly.
+const JUSTIFICATION: &str = "an extreme emergency: the only home with an emergency bed tonight";
+
+/// A direct award to Care Assist for referral `r`, with `justification` if any.
+fn direct_award(r: &ReferralSubmitted, justification: Option<&str>) -> Value {
+    let mut b = json!({"referral_id": r.referral_id, "provider_id": "prov-care-assist",
+                       "weekly_rate_pence": 420_000, "start_date": "2026-11-20"});
+    if let Some(j) = justification {
+        b["justification"] = json!(j);
+    }
+    b
+}
+
+/// The fixture and an emergency referral for a direct award: the referral and its
+/// competition.
+async fn awaiting_direct_award(app: &TestApp) -> (Fixture, ReferralSubmitted, Value) {
+    let f = fixture(app).await;
     let r = referral(&f, "direct_award", Urgency::Emergency);
-    ctx.publish("referral", &r).await;
-    let c = competition_of(&ctx, &app, &r).await;
+    let c = referred(app, &r).await;
+    (f, r, c)
+}
+
+/// Then Sefton awards it directly to Care Assist: the referral and the reply.
+async fn directly_awarded(app: &TestApp) -> (Fixture, ReferralSubmitted, (u16, Value)) {
+    let (f, r, _) = awaiting_direct_award(app).await;
+    let da = app
+        .competitions()
+        .direct_award_for_referral(&sefton(app), &direct_award(&r, Some(JUSTIFICATION)))
+        .await;
+    (f, r, da)
+}
+
+/// Sefton reviews direct award `id` with `body`.
+async fn reviewed(app: &TestApp, id: &str, body: &Value) -> (u16, Value) {
+    app.competitions().review(&sefton(app), id, body).await
+}
+
+/// A 90-day review date.
+fn in_90_days() -> String {
+    (Utc::now().date_naive() + Duration::days(90)).to_string()
+}
+
+/// Then kept at its first review, and reopened to competition at the next: the direct
+/// award's id and the reopening's reply.
+async fn kept_then_reopened(app: &TestApp) -> (Fixture, String, (u16, Value)) {
+    let (f, _, (s, da)) = directly_awarded(app).await;
+    assert_eq!(s, 201, "{da}");
+    let id = id_of(&da);
+    let (s, kept) = reviewed(
+        app,
+        &id,
+        &json!({"decision": "keep", "reason": "settled well", "next_review_date": in_90_days()}),
+    )
+    .await;
+    assert_eq!(s, 200, "{kept}");
+    let reopened = reviewed(
+        app,
+        &id,
+        &json!({"decision": "reopen", "reason": "test the market for a longer-term home"}),
+    )
+    .await;
+    (f, id, reopened)
+}
+
+/// A direct-award referral waits for the award; nobody is invited.
+async fn a_direct_award_referral_awaits_its_award(url: &str) {
+    let app = start(url).await;
+    let (_, _, c) = awaiting_direct_award(&app).await;
     assert_eq!(c["status"], "awaiting_direct_award");
-    assert!(ctx.outbox_of::<CompetitionOpened>().await.is_empty());
-    let award = |justification: Option<&str>| {
-        let mut b = json!({"referral_id": r.referral_id, "provider_id": "prov-care-assist",
-                           "weekly_rate_pence": 420_000, "start_date": "2026-11-20"});
-        if let Some(j) = justification {
-            b["justification"] = json!(j);
-        }
-        b
-    };
-    let direct = "/v1/competitions/direct-awards";
-    // A justification is required.
+    assert!(app.outbox_of::<CompetitionOpened>().await.is_empty());
+}
+
+/// A direct award needs a justification, and names its referral.
+async fn a_direct_award_is_justified(url: &str) {
+    let app = start(url).await;
+    let (_, r, _) = awaiting_direct_award(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(award(None))).await,
+        &competitions
+            .direct_award_for_referral(&sefton, &direct_award(&r, None))
+            .await,
         422,
         "validation",
         Some(("/justification", "required")),
     );
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(award(Some("  ")))).await,
+        &competitions
+            .direct_award_for_referral(&sefton, &direct_award(&r, Some("  ")))
+            .await,
         422,
         "validation",
         Some(("/justification", "required")),
     );
-    let mut no_referral = award(Some("x"));
+    let mut no_referral = direct_award(&r, Some("x"));
     no_referral.as_object_mut().unwrap().remove("referral_id");
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(no_referral)).await,
+        &competitions
+            .direct_award_for_referral(&sefton, &no_referral)
+            .await,
         422,
         "validation",
         Some(("/referral_id", "required")),
     );
-    let justification = "an extreme emergency: the only home with an emergency bed tonight";
-    let why = Some(justification);
+}
+
+/// Only the referral's council's commissioner awards directly, to an admitted provider;
+/// nothing is exported before.
+async fn the_councils_commissioner_awards_directly_to_an_admitted_provider(url: &str) {
+    let app = start(url).await;
+    let (_, r, c) = awaiting_direct_award(&app).await;
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
+    let why = Some(JUSTIFICATION);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            direct,
-            &ctx.token(WIRRAL, Role::Commissioner),
-            Some(award(why)),
-        )
-        .await,
+        &competitions
+            .direct_award_for_referral(
+                &app.user(WIRRAL, Role::Commissioner),
+                &direct_award(&r, why),
+            )
+            .await,
         404,
         "not-found",
         None,
     );
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            direct,
-            &ctx.token(SEFTON, Role::SocialWorker),
-            Some(award(why)),
-        )
-        .await,
+        &competitions
+            .direct_award_for_referral(&sefton_social_worker(&app), &direct_award(&r, why))
+            .await,
         403,
         "forbidden",
         None,
     );
-    let mut outsider = award(why);
+    let mut outsider = direct_award(&r, why);
     outsider["provider_id"] = json!(FOSTER_PROVIDER);
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(outsider)).await,
+        &competitions
+            .direct_award_for_referral(&sefton, &outsider)
+            .await,
         422,
         "validation",
         Some(("/provider_id", "admitted")),
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("/v1/competitions/{}/ocds", c["id"].as_str().unwrap()),
-            &sefton,
-            None,
-        )
-        .await,
+        &competitions.ocds(&sefton, c["id"].as_str().unwrap()).await,
         409,
         "competition-state",
         None,
     );
-    let (s, da) = call(&app, "POST", direct, &sefton, Some(award(why))).await;
+}
+
+/// Awarded directly, reviewed within 28 days, announced once.
+async fn a_direct_award_is_announced_with_a_review_date(url: &str) {
+    let app = start(url).await;
+    let (_, r, (s, da)) = directly_awarded(&app).await;
     assert_eq!(s, 201, "{da}");
     assert_eq!(
         (da["status"].as_str(), da["direct"].as_bool()),
@@ -2514,8 +2511,8 @@ async fn direct_awards_and_reviews(url: &str) {
     );
     let today = Utc::now().date_naive();
     assert_eq!(da["review_date"], (today + Duration::days(28)).to_string());
-    assert_eq!(da["direct_award"]["justification"], justification);
-    let events = ctx.outbox_of::<CompetitionAwarded>().await;
+    assert_eq!(da["direct_award"]["justification"], JUSTIFICATION);
+    let events = app.outbox_of::<CompetitionAwarded>().await;
     assert_eq!(events.len(), 1);
     assert!(events[0].direct && events[0].bid_id.is_none());
     assert_eq!(
@@ -2523,13 +2520,22 @@ async fn direct_awards_and_reviews(url: &str) {
         ("prov-care-assist", 420_000)
     );
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(award(why))).await,
+        &app.competitions()
+            .direct_award_for_referral(&sefton(&app), &direct_award(&r, Some(JUSTIFICATION)))
+            .await,
         409,
         "competition-state",
         None,
     );
+}
 
-    let package = ocds_of(&ctx, &app, da["id"].as_str().unwrap()).await;
+/// A direct award is exported as one release, by the direct method, without its
+/// justification.
+async fn a_direct_award_is_exported_without_its_justification(url: &str) {
+    let app = start(url).await;
+    let (_, _, (s, da)) = directly_awarded(&app).await;
+    assert_eq!(s, 201, "{da}");
+    let package = ocds_of(&app, da["id"].as_str().unwrap()).await;
     assert_eq!(package["releases"].as_array().unwrap().len(), 1);
     assert_eq!(
         package["releases"][0]["tender"]["procurementMethod"],
@@ -2539,81 +2545,60 @@ async fn direct_awards_and_reviews(url: &str) {
         !package.to_string().contains("extreme emergency"),
         "no justification text exported"
     );
+}
 
-    // Review: kept until a later review, then reopened to competition.
-    let id = da["id"].as_str().unwrap().to_owned();
-    let review = format!("/v1/competitions/{id}/review");
+/// Review: kept, with a reason, until a later review.
+async fn a_direct_award_is_kept_until_a_later_review(url: &str) {
+    let app = start(url).await;
+    let (_, _, (s, da)) = directly_awarded(&app).await;
+    assert_eq!(s, 201, "{da}");
+    let id = id_of(&da);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &review,
-            &sefton,
-            Some(json!({"decision": "keep"})),
-        )
-        .await,
+        &reviewed(&app, &id, &json!({"decision": "keep"})).await,
         422,
         "validation",
         Some(("/reason", "required")),
     );
-    let next = (today + Duration::days(90)).to_string();
-    let (s, kept) = call(
+    let next = in_90_days();
+    let (s, kept) = reviewed(
         &app,
-        "POST",
-        &review,
-        &sefton,
-        Some(json!({"decision": "keep", "reason": "settled well", "next_review_date": next})),
+        &id,
+        &json!({"decision": "keep", "reason": "settled well", "next_review_date": next}),
     )
     .await;
     assert_eq!(s, 200, "{kept}");
     assert_eq!(kept["competition"]["review_date"], next);
-    let (s, reopened) = call(
-        &app,
-        "POST",
-        &review,
-        &sefton,
-        Some(json!({"decision": "reopen", "reason": "test the market for a longer-term home"})),
-    )
-    .await;
+}
+
+/// Review: reopened to competition, inviting the lot; the review is done, and the new
+/// competition is no direct award to review.
+async fn a_reviewed_direct_award_reopens_to_competition(url: &str) {
+    let app = start(url).await;
+    let (_, id, (s, reopened)) = kept_then_reopened(&app).await;
     assert_eq!(s, 200, "{reopened}");
     let new = &reopened["reopened_as"];
     assert_eq!(new["status"], "open");
     assert_eq!(new["reopened_from"], id.as_str());
     assert_eq!(new["invited"].as_array().unwrap().len(), 6);
     assert!(reopened["competition"]["review_date"].is_null());
-    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 1);
+    assert_eq!(app.outbox_of::<CompetitionOpened>().await.len(), 1);
+    let keep = json!({"decision": "keep", "reason": "x"});
+    assert_problem(&reviewed(&app, &id, &keep).await, 409, "review-done", None);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &review,
-            &sefton,
-            Some(json!({"decision": "keep", "reason": "x"})),
-        )
-        .await,
-        409,
-        "review-done",
-        None,
-    );
-    let new_id = new["id"].as_str().unwrap();
-    assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/competitions/{new_id}/review"),
-            &sefton,
-            Some(json!({"decision": "keep", "reason": "x"})),
-        )
-        .await,
+        &reviewed(&app, new["id"].as_str().unwrap(), &keep).await,
         409,
         "not-a-direct-award",
         None,
     );
+}
 
-    // A preselected draft can be awarded directly too.
+/// A preselected draft can be awarded directly too, with a review date of its own.
+async fn a_preselected_draft_is_awarded_directly(url: &str) {
+    let app = start(url).await;
+    let (f, _, (s, reopened)) = kept_then_reopened(&app).await;
+    assert_eq!(s, 200, "{reopened}");
     let r2 = referral(&f, "preselected_mini_competition", Urgency::Emergency);
-    ctx.publish("referral", &r2).await;
-    let d = competition_of(&ctx, &app, &r2).await;
+    let d = referred(&app, &r2).await;
     assert_eq!(d["preselection"]["filters"]["emergency_capacity"], true);
     assert!(
         d["left_out"]
@@ -2624,129 +2609,107 @@ async fn direct_awards_and_reviews(url: &str) {
                 && l["reasons"][0]["code"] == "no_emergency_capacity"),
         "{d}"
     );
-    let (s, da2) = call(
-        &app,
-        "POST",
-        &format!(
-            "/v1/competitions/{}/direct-award",
-            d["id"].as_str().unwrap()
-        ),
-        &sefton,
-        Some(
-            json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 300_000,
+    let review_date = (Utc::now().date_naive() + Duration::days(14)).to_string();
+    let (s, da2) = app
+        .competitions()
+        .direct_award(
+            &sefton(&app),
+            &id_of(&d),
+            &json!({"provider_id": "prov-care-assist", "weekly_rate_pence": 300_000,
                     "start_date": "2026-11-21", "justification": "emergency bed tonight",
-                    "review_date": (today + Duration::days(14)).to_string()}),
-        ),
-    )
-    .await;
+                    "review_date": review_date}),
+        )
+        .await;
     assert_eq!(s, 200, "{da2}");
-    assert_eq!(da2["review_date"], (today + Duration::days(14)).to_string());
+    assert_eq!(da2["review_date"], review_date);
 }
 
-// ---------------------------------------------------------------------------------------
+// -- Money is bounded ---------------------------------------------------------------------
 
-on_both!(
-    frameworks_rounds_and_provider_responses,
-    frameworks_on_sqlite,
-    frameworks_on_postgres
-);
-on_both!(live_vacancies, vacancies_on_sqlite, vacancies_on_postgres);
-on_both!(
-    mini_competition_bids_scores_and_award,
-    mini_competition_on_sqlite,
-    mini_competition_on_postgres
-);
-on_both!(
-    preselected_competitions,
-    preselection_on_sqlite,
-    preselection_on_postgres
-);
-on_both!(
-    close_reopen_reroute_and_withdraw,
-    close_reopen_reroute_on_sqlite,
-    close_reopen_reroute_on_postgres
-);
-on_both!(
-    unsuccessful_providers_learn_only_of_themselves_and_the_winner,
-    unsuccessful_notices_on_sqlite,
-    unsuccessful_notices_on_postgres
-);
-on_both!(
-    direct_awards_and_reviews,
-    direct_awards_on_sqlite,
-    direct_awards_on_postgres
-);
+/// A bid from Care Assist at `price` a week, with evidence for a price above its rate.
+fn bounded_bid(f: &Fixture, price: i64) -> Value {
+    json!({"weekly_price_pence": price, "start_date": "2026-12-01",
+           "home_id": f.homes["prov-care-assist"],
+           "price_variation_evidence": "two-to-one staffing around the clock",
+           "answers": {"quality": "Ofsted good"}})
+}
 
-/// Money cannot overflow: a Provider Response price, a bid's weekly price and a direct
-/// award's weekly rate are each at most £100,000.00 a week; more is 422 naming the field,
-/// and nothing is written or announced (a direct award of i64::MAX used to reach the
-/// contract service and the ledger as negative lines).
+/// A planned mini-competition of the fixture's: its id.
+async fn planned_mini(app: &TestApp, f: &Fixture) -> String {
+    let r = referral(f, "mini_competition", Urgency::Planned);
+    id_of(&referred(app, &r).await)
+}
+
+/// Money cannot overflow: a Provider Response price and a bid's weekly price are each at
+/// most £100,000.00 a week; more is 422 naming the field; at the bound a bid is taken.
 async fn weekly_prices_are_bounded(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let f = fixture(&ctx, &app).await;
+    let app = start(url).await;
+    let f = fixture(&app).await;
     let max = hub_platform::Pence::MAX_WEEKLY.0;
-    let halton = ctx.token(HALTON, Role::Commissioner);
     assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("/v1/frameworks/{}/lots/{}/providers", f.framework, f.foster),
-            &halton,
-            Some(
-                json!({"provider_id": "prov-new-foster", "name": "New Foster",
+        &app.frameworks()
+            .admit(
+                &halton(&app),
+                &f.framework,
+                &f.foster,
+                &json!({"provider_id": "prov-new-foster", "name": "New Foster",
                         "weekly_prices": {"standard": 98_500, "complex": i64::MAX}}),
-            ),
-        )
-        .await,
+            )
+            .await,
         422,
         "validation",
         Some(("/weekly_prices/complex", "range")),
     );
-
-    // A bid of more than £100,000.00 a week is refused; at the bound it is taken.
-    let r = referral(&f, "mini_competition", Urgency::Planned);
-    ctx.publish("referral", &r).await;
-    let c = competition_of(&ctx, &app, &r).await;
-    let bids = format!("/v1/competitions/{}/bids", c["id"].as_str().unwrap());
-    let care = ctx.token("prov-care-assist", Role::Provider);
-    let bid = |price: i64| {
-        json!({"weekly_price_pence": price, "start_date": "2026-12-01",
-               "home_id": f.homes["prov-care-assist"],
-               "price_variation_evidence": "two-to-one staffing around the clock",
-               "answers": {"quality": "Ofsted good"}})
-    };
+    let id = planned_mini(&app, &f).await;
+    let (competitions, care) = (app.competitions(), provider(&app, "prov-care-assist"));
     for price in [i64::MAX, max + 1] {
         assert_problem(
-            &call(&app, "POST", &bids, &care, Some(bid(price))).await,
+            &competitions.bid(&care, &id, &bounded_bid(&f, price)).await,
             422,
             "validation",
             Some(("/weekly_price_pence", "range")),
         );
     }
-    let (s, b) = call(&app, "POST", &bids, &care, Some(bid(max))).await;
+    let (s, b) = competitions.bid(&care, &id, &bounded_bid(&f, max)).await;
     assert_eq!(s, 201, "{b}");
+}
 
-    // A direct award of i64::MAX a week.
+/// A direct award's weekly rate is at most £100,000.00 too: one of i64::MAX a week is 422
+/// and nothing is announced (it used to reach the contract service and the ledger as
+/// negative lines); at the bound it is awarded.
+async fn direct_award_rates_are_bounded(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let max = hub_platform::Pence::MAX_WEEKLY.0;
+    let id = planned_mini(&app, &f).await;
+    let care = provider(&app, "prov-care-assist");
+    let (s, b) = app
+        .competitions()
+        .bid(&care, &id, &bounded_bid(&f, max))
+        .await;
+    assert_eq!(s, 201, "{b}");
     let r = referral(&f, "direct_award", Urgency::Emergency);
-    ctx.publish("referral", &r).await;
+    app.publish("referral", &r).await;
     let award = |rate: i64| {
         json!({"referral_id": r.referral_id, "provider_id": "prov-care-assist",
                "weekly_rate_pence": rate, "start_date": "2026-11-20",
                "justification": "the only home with an emergency bed tonight"})
     };
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
-    let direct = "/v1/competitions/direct-awards";
+    let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
-        &call(&app, "POST", direct, &sefton, Some(award(i64::MAX))).await,
+        &competitions
+            .direct_award_for_referral(&sefton, &award(i64::MAX))
+            .await,
         422,
         "validation",
         Some(("/weekly_rate_pence", "range")),
     );
-    assert!(ctx.outbox_of::<CompetitionAwarded>().await.is_empty());
-    let (s, a) = call(&app, "POST", direct, &sefton, Some(award(max))).await;
+    assert!(app.outbox_of::<CompetitionAwarded>().await.is_empty());
+    let (s, a) = competitions
+        .direct_award_for_referral(&sefton, &award(max))
+        .await;
     assert!(s == 200 || s == 201, "{s} {a}");
-    let awarded = ctx.outbox_of::<CompetitionAwarded>().await;
+    let awarded = app.outbox_of::<CompetitionAwarded>().await;
     assert_eq!(
         awarded
             .iter()
@@ -2756,56 +2719,27 @@ async fn weekly_prices_are_bounded(url: &str) {
     );
 }
 
-on_both!(
-    weekly_prices_are_bounded,
-    weekly_prices_are_bounded_on_sqlite,
-    weekly_prices_are_bounded_on_postgres
-);
+// -- Referrals the service cannot route ---------------------------------------------------
 
-/// Every framework set up is published whole for the referral service's replica; a submitted
-/// referral the service cannot route is returned to its council with a reason code (never
-/// dropped silently), and one it can route opens a competition as before.
-async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
-    let ctx = ServiceCtx::start(url, competition::NAME, &SETS, competition::start).await;
-    let app = ctx.app().await;
-    let halton = ctx.token(HALTON, Role::Commissioner);
-    let set_up = |bodies: Option<Vec<&'static str>>| {
-        let (app, halton) = (&app, &halton);
-        async move {
-            let mut body = json!({
-                "partnership": "LCR-PPA", "name": "LCR PPA", "kind": "provider_partner_agreement",
-                "start_date": "2020-10-19", "end_date": "2030-10-18",
-                "lots": [{"name": "Residential", "placement_type": "residential"}]
-            });
-            if let Some(b) = bodies {
-                body["purchasing_bodies"] = json!(b);
-            }
-            let (s, fw) = call(app, "POST", "/v1/frameworks", halton, Some(body)).await;
-            assert_eq!(s, 201, "{fw}");
-            let id = |v: &Value| v.as_str().unwrap().parse::<Uuid>().unwrap();
-            (id(&fw["id"]), id(&fw["lots"][0]["id"]))
+/// Halton sets up the LCR PPA for every council, and one for Halton alone: each
+/// framework's id and lot.
+async fn two_frameworks(app: &TestApp) -> [(Uuid, Uuid); 2] {
+    let uuid = |s: &str| s.parse::<Uuid>().unwrap();
+    let mut out = Vec::new();
+    for bodies in [None, Some(vec![HALTON])] {
+        let mut body = ppa("provider_partner_agreement");
+        if let Some(b) = bodies {
+            body["purchasing_bodies"] = json!(b);
         }
-    };
-    let (ppa, lot) = set_up(None).await;
-    let (halton_only, halton_lot) = set_up(Some(vec![HALTON])).await;
-    let published = ctx.outbox_of::<FrameworkPublished>().await;
-    assert_eq!(published.len(), 2);
-    assert_eq!(
-        (
-            published[0].framework_id,
-            published[0].partnership.as_str(),
-            published[0]
-                .lots
-                .iter()
-                .map(|l| l.lot_id)
-                .collect::<Vec<_>>()
-        ),
-        (ppa, "LCR-PPA", vec![lot])
-    );
-    assert!(published[0].purchasing_bodies.iter().any(|b| b == SEFTON));
-    assert_eq!(published[1].purchasing_bodies, [HALTON]);
+        let (id, lot) = set_up_framework(app, &body).await;
+        out.push((uuid(&id), uuid(&lot)));
+    }
+    out.try_into().unwrap()
+}
 
-    let submitted = |framework_id: Uuid, lot_id: Uuid| ReferralSubmitted {
+/// A planned referral from Sefton to `framework_id`'s `lot_id`.
+fn submitted(framework_id: Uuid, lot_id: Uuid) -> ReferralSubmitted {
+    ReferralSubmitted {
         referral_id: Uuid::now_v7(),
         version: 1,
         council: SEFTON.into(),
@@ -2826,7 +2760,36 @@ async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
         area_longitude: AREA.1,
         max_distance_miles: 20.0,
         submitted_by: "sw-sefton".into(),
-    };
+    }
+}
+
+/// Every framework set up is published whole for the referral service's replica.
+async fn every_framework_is_published_whole(url: &str) {
+    let app = start(url).await;
+    let [(ppa, lot), _] = two_frameworks(&app).await;
+    let published = app.outbox_of::<FrameworkPublished>().await;
+    assert_eq!(published.len(), 2);
+    assert_eq!(
+        (
+            published[0].framework_id,
+            published[0].partnership.as_str(),
+            published[0]
+                .lots
+                .iter()
+                .map(|l| l.lot_id)
+                .collect::<Vec<_>>()
+        ),
+        (ppa, "LCR-PPA", vec![lot])
+    );
+    assert!(published[0].purchasing_bodies.iter().any(|b| b == SEFTON));
+    assert_eq!(published[1].purchasing_bodies, [HALTON]);
+}
+
+/// A submitted referral the service cannot route is returned to its council with a reason
+/// code (never dropped silently), and one it can route opens a competition as before.
+async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
+    let app = start(url).await;
+    let [(ppa, lot), (halton_only, halton_lot)] = two_frameworks(&app).await;
     let cases = [
         (
             submitted(Uuid::now_v7(), lot),
@@ -2855,10 +2818,10 @@ async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
         ),
     ];
     for (r, partnership, _) in &cases {
-        ctx.publish_envelope(&Envelope::new("referral", partnership, r))
+        app.publish_envelope(&Envelope::new("referral", partnership, r))
             .await;
     }
-    let returned = ctx.outbox_of::<ReferralReturned>().await;
+    let returned = app.outbox_of::<ReferralReturned>().await;
     assert_eq!(
         returned
             .iter()
@@ -2874,16 +2837,363 @@ async fn referrals_that_cannot_be_routed_are_returned(url: &str) {
             .map(|(r, _, why)| (r.referral_id, 1, SEFTON, *why))
             .collect::<Vec<_>>()
     );
-    assert!(ctx.outbox_of::<CompetitionOpened>().await.is_empty());
+    assert!(app.outbox_of::<CompetitionOpened>().await.is_empty());
 
     // A referral it can route opens a competition and is not returned.
-    ctx.publish("referral", &submitted(ppa, lot)).await;
-    assert_eq!(ctx.outbox_of::<CompetitionOpened>().await.len(), 1);
-    assert_eq!(ctx.outbox_of::<ReferralReturned>().await.len(), cases.len());
+    app.publish("referral", &submitted(ppa, lot)).await;
+    assert_eq!(app.outbox_of::<CompetitionOpened>().await.len(), 1);
+    assert_eq!(app.outbox_of::<ReferralReturned>().await.len(), cases.len());
 }
 
+// ---------------------------------------------------------------------------------------
+
+on_both!(
+    only_the_lead_commissioner_sets_up_a_framework,
+    only_the_lead_commissioner_sets_up_a_framework_on_sqlite,
+    only_the_lead_commissioner_sets_up_a_framework_on_postgres
+);
+on_both!(
+    a_provider_partner_agreement_is_reviewed_every_two_years,
+    a_provider_partner_agreement_is_reviewed_every_two_years_on_sqlite,
+    a_provider_partner_agreement_is_reviewed_every_two_years_on_postgres
+);
+on_both!(
+    the_lead_commissioner_admits_a_provider_once,
+    the_lead_commissioner_admits_a_provider_once_on_sqlite,
+    the_lead_commissioner_admits_a_provider_once_on_postgres
+);
+on_both!(
+    admissions_wait_for_a_new_round,
+    admissions_wait_for_a_new_round_on_sqlite,
+    admissions_wait_for_a_new_round_on_postgres
+);
+on_both!(
+    a_framework_agreement_admits_at_set_up_only,
+    a_framework_agreement_admits_at_set_up_only_on_sqlite,
+    a_framework_agreement_admits_at_set_up_only_on_postgres
+);
+on_both!(
+    a_lots_default_criteria_weigh_100,
+    a_lots_default_criteria_weigh_100_on_sqlite,
+    a_lots_default_criteria_weigh_100_on_postgres
+);
+on_both!(
+    a_provider_records_its_own_homes,
+    a_provider_records_its_own_homes_on_sqlite,
+    a_provider_records_its_own_homes_on_postgres
+);
+on_both!(
+    a_provider_keeps_its_homes_up_to_date,
+    a_provider_keeps_its_homes_up_to_date_on_sqlite,
+    a_provider_keeps_its_homes_up_to_date_on_postgres
+);
+on_both!(
+    a_provider_reads_only_its_own_provider_response,
+    a_provider_reads_only_its_own_provider_response_on_sqlite,
+    a_provider_reads_only_its_own_provider_response_on_postgres
+);
+on_both!(
+    each_vacancy_is_published,
+    each_vacancy_is_published_on_sqlite,
+    each_vacancy_is_published_on_postgres
+);
+on_both!(
+    vacancies_are_listed_nearest_first,
+    vacancies_are_listed_nearest_first_on_sqlite,
+    vacancies_are_listed_nearest_first_on_postgres
+);
+on_both!(
+    a_vacancy_search_names_a_lot_the_council_sees,
+    a_vacancy_search_names_a_lot_the_council_sees_on_sqlite,
+    a_vacancy_search_names_a_lot_the_council_sees_on_postgres
+);
+on_both!(
+    a_provider_publishes_at_its_own_homes_only,
+    a_provider_publishes_at_its_own_homes_only_on_sqlite,
+    a_provider_publishes_at_its_own_homes_only_on_postgres
+);
+on_both!(
+    a_provider_updates_its_vacancy,
+    a_provider_updates_its_vacancy_on_sqlite,
+    a_provider_updates_its_vacancy_on_postgres
+);
+on_both!(
+    a_provider_withdraws_its_vacancy,
+    a_provider_withdraws_its_vacancy_on_sqlite,
+    a_provider_withdraws_its_vacancy_on_postgres
+);
+on_both!(
+    expired_vacancies_disappear,
+    expired_vacancies_disappear_on_sqlite,
+    expired_vacancies_disappear_on_postgres
+);
+on_both!(
+    a_redelivered_referral_opens_one_competition_for_every_provider,
+    a_redelivered_referral_opens_one_competition_for_every_provider_on_sqlite,
+    a_redelivered_referral_opens_one_competition_for_every_provider_on_postgres
+);
+on_both!(
+    the_councils_commissioner_sets_the_criteria,
+    the_councils_commissioner_sets_the_criteria_on_sqlite,
+    the_councils_commissioner_sets_the_criteria_on_postgres
+);
+on_both!(
+    only_invited_providers_bid,
+    only_invited_providers_bid_on_sqlite,
+    only_invited_providers_bid_on_postgres
+);
+on_both!(
+    a_bid_above_the_provider_response_needs_evidence,
+    a_bid_above_the_provider_response_needs_evidence_on_sqlite,
+    a_bid_above_the_provider_response_needs_evidence_on_postgres
+);
+on_both!(
+    a_bid_names_its_own_home_and_answers_the_criteria,
+    a_bid_names_its_own_home_and_answers_the_criteria_on_sqlite,
+    a_bid_names_its_own_home_and_answers_the_criteria_on_postgres
+);
+on_both!(
+    a_resubmitted_bid_replaces_the_live_one,
+    a_resubmitted_bid_replaces_the_live_one_on_sqlite,
+    a_resubmitted_bid_replaces_the_live_one_on_postgres
+);
+on_both!(
+    a_provider_sees_only_its_own_bid,
+    a_provider_sees_only_its_own_bid_on_sqlite,
+    a_provider_sees_only_its_own_bid_on_postgres
+);
+on_both!(
+    bids_fix_the_criteria_and_wait_for_every_invited_provider,
+    bids_fix_the_criteria_and_wait_for_every_invited_provider_on_sqlite,
+    bids_fix_the_criteria_and_wait_for_every_invited_provider_on_postgres
+);
+on_both!(
+    only_an_invited_provider_declines_with_a_reason_code,
+    only_an_invited_provider_declines_with_a_reason_code_on_sqlite,
+    only_an_invited_provider_declines_with_a_reason_code_on_postgres
+);
+on_both!(
+    the_commissioner_sees_who_declined_and_why,
+    the_commissioner_sees_who_declined_and_why_on_sqlite,
+    the_commissioner_sees_who_declined_and_why_on_postgres
+);
+on_both!(
+    no_award_while_a_gate_is_undecided,
+    no_award_while_a_gate_is_undecided_on_sqlite,
+    no_award_while_a_gate_is_undecided_on_postgres
+);
+on_both!(
+    the_commissioner_marks_within_the_criteria,
+    the_commissioner_marks_within_the_criteria_on_sqlite,
+    the_commissioner_marks_within_the_criteria_on_postgres
+);
+on_both!(
+    an_unscored_mark_is_named,
+    an_unscored_mark_is_named_on_sqlite,
+    an_unscored_mark_is_named_on_postgres
+);
+on_both!(
+    the_ranking_scores_price_location_and_quality,
+    the_ranking_scores_price_location_and_quality_on_sqlite,
+    the_ranking_scores_price_location_and_quality_on_postgres
+);
+on_both!(
+    the_best_value_wins_the_award,
+    the_best_value_wins_the_award_on_sqlite,
+    the_best_value_wins_the_award_on_postgres
+);
+on_both!(
+    the_unsuccessful_are_told_why,
+    the_unsuccessful_are_told_why_on_sqlite,
+    the_unsuccessful_are_told_why_on_postgres
+);
+on_both!(
+    an_awarded_competition_is_closed,
+    an_awarded_competition_is_closed_on_sqlite,
+    an_awarded_competition_is_closed_on_postgres
+);
+on_both!(
+    the_council_exports_an_award_as_ocds,
+    the_council_exports_an_award_as_ocds_on_sqlite,
+    the_council_exports_an_award_as_ocds_on_postgres
+);
+on_both!(
+    a_late_bid_is_refused,
+    a_late_bid_is_refused_on_sqlite,
+    a_late_bid_is_refused_on_postgres
+);
+on_both!(
+    a_preselected_competition_starts_as_a_draft,
+    a_preselected_competition_starts_as_a_draft_on_sqlite,
+    a_preselected_competition_starts_as_a_draft_on_postgres
+);
+on_both!(
+    a_draft_is_the_councils_alone,
+    a_draft_is_the_councils_alone_on_sqlite,
+    a_draft_is_the_councils_alone_on_postgres
+);
+on_both!(
+    the_commissioner_changes_the_preselection_saying_why,
+    the_commissioner_changes_the_preselection_saying_why_on_sqlite,
+    the_commissioner_changes_the_preselection_saying_why_on_postgres
+);
+on_both!(
+    a_changed_preselection_changes_whom_it_would_invite,
+    a_changed_preselection_changes_whom_it_would_invite_on_sqlite,
+    a_changed_preselection_changes_whom_it_would_invite_on_postgres
+);
+on_both!(
+    a_drafts_criteria_weigh_100,
+    a_drafts_criteria_weigh_100_on_sqlite,
+    a_drafts_criteria_weigh_100_on_postgres
+);
+on_both!(
+    confirming_takes_a_future_deadline_and_a_commissioner,
+    confirming_takes_a_future_deadline_and_a_commissioner_on_sqlite,
+    confirming_takes_a_future_deadline_and_a_commissioner_on_postgres
+);
+on_both!(
+    a_confirmed_draft_invites_and_tells_the_preselected,
+    a_confirmed_draft_invites_and_tells_the_preselected_on_sqlite,
+    a_confirmed_draft_invites_and_tells_the_preselected_on_postgres
+);
+on_both!(
+    an_open_competition_keeps_its_preselection,
+    an_open_competition_keeps_its_preselection_on_sqlite,
+    an_open_competition_keeps_its_preselection_on_postgres
+);
+on_both!(
+    only_the_preselected_bid_at_the_need_levels_rate,
+    only_the_preselected_bid_at_the_need_levels_rate_on_sqlite,
+    only_the_preselected_bid_at_the_need_levels_rate_on_postgres
+);
+on_both!(
+    a_bid_failing_a_gate_cannot_win,
+    a_bid_failing_a_gate_cannot_win_on_sqlite,
+    a_bid_failing_a_gate_cannot_win_on_postgres
+);
+on_both!(
+    no_award_or_close_while_providers_may_still_bid,
+    no_award_or_close_while_providers_may_still_bid_on_sqlite,
+    no_award_or_close_while_providers_may_still_bid_on_postgres
+);
+on_both!(
+    closing_bidding_early_takes_a_reason_code,
+    closing_bidding_early_takes_a_reason_code_on_sqlite,
+    closing_bidding_early_takes_a_reason_code_on_postgres
+);
+on_both!(
+    every_invited_provider_is_told_bidding_closed_and_why,
+    every_invited_provider_is_told_bidding_closed_and_why_on_sqlite,
+    every_invited_provider_is_told_bidding_closed_and_why_on_postgres
+);
+on_both!(
+    once_bidding_closed_no_bid_is_taken,
+    once_bidding_closed_no_bid_is_taken_on_sqlite,
+    once_bidding_closed_no_bid_is_taken_on_postgres
+);
+on_both!(
+    closing_takes_a_reason_code,
+    closing_takes_a_reason_code_on_sqlite,
+    closing_takes_a_reason_code_on_postgres
+);
+on_both!(
+    a_closed_competition_tells_providers_only_the_code_and_their_words,
+    a_closed_competition_tells_providers_only_the_code_and_their_words_on_sqlite,
+    a_closed_competition_tells_providers_only_the_code_and_their_words_on_postgres
+);
+on_both!(
+    a_closed_competition_is_exported_unsuccessful,
+    a_closed_competition_is_exported_unsuccessful_on_sqlite,
+    a_closed_competition_is_exported_unsuccessful_on_postgres
+);
+on_both!(
+    a_reopened_competition_sets_the_old_bids_aside,
+    a_reopened_competition_sets_the_old_bids_aside_on_sqlite,
+    a_reopened_competition_sets_the_old_bids_aside_on_postgres
+);
+on_both!(
+    a_reopened_competition_closes_after_its_new_deadline,
+    a_reopened_competition_closes_after_its_new_deadline_on_sqlite,
+    a_reopened_competition_closes_after_its_new_deadline_on_postgres
+);
+on_both!(
+    a_closed_competition_is_rerouted_to_a_direct_award,
+    a_closed_competition_is_rerouted_to_a_direct_award_on_sqlite,
+    a_closed_competition_is_rerouted_to_a_direct_award_on_postgres
+);
+on_both!(
+    a_withdrawn_referral_closes_its_competition_for_good,
+    a_withdrawn_referral_closes_its_competition_for_good_on_sqlite,
+    a_withdrawn_referral_closes_its_competition_for_good_on_postgres
+);
+on_both!(
+    a_bid_replaces_the_providers_decline,
+    a_bid_replaces_the_providers_decline_on_sqlite,
+    a_bid_replaces_the_providers_decline_on_postgres
+);
+on_both!(
+    unsuccessful_providers_learn_only_of_themselves_and_the_winner,
+    unsuccessful_providers_learn_only_of_themselves_and_the_winner_on_sqlite,
+    unsuccessful_providers_learn_only_of_themselves_and_the_winner_on_postgres
+);
+on_both!(
+    a_direct_award_referral_awaits_its_award,
+    a_direct_award_referral_awaits_its_award_on_sqlite,
+    a_direct_award_referral_awaits_its_award_on_postgres
+);
+on_both!(
+    a_direct_award_is_justified,
+    a_direct_award_is_justified_on_sqlite,
+    a_direct_award_is_justified_on_postgres
+);
+on_both!(
+    the_councils_commissioner_awards_directly_to_an_admitted_provider,
+    the_councils_commissioner_awards_directly_to_an_admitted_provider_on_sqlite,
+    the_councils_commissioner_awards_directly_to_an_admitted_provider_on_postgres
+);
+on_both!(
+    a_direct_award_is_announced_with_a_review_date,
+    a_direct_award_is_announced_with_a_review_date_on_sqlite,
+    a_direct_award_is_announced_with_a_review_date_on_postgres
+);
+on_both!(
+    a_direct_award_is_exported_without_its_justification,
+    a_direct_award_is_exported_without_its_justification_on_sqlite,
+    a_direct_award_is_exported_without_its_justification_on_postgres
+);
+on_both!(
+    a_direct_award_is_kept_until_a_later_review,
+    a_direct_award_is_kept_until_a_later_review_on_sqlite,
+    a_direct_award_is_kept_until_a_later_review_on_postgres
+);
+on_both!(
+    a_reviewed_direct_award_reopens_to_competition,
+    a_reviewed_direct_award_reopens_to_competition_on_sqlite,
+    a_reviewed_direct_award_reopens_to_competition_on_postgres
+);
+on_both!(
+    a_preselected_draft_is_awarded_directly,
+    a_preselected_draft_is_awarded_directly_on_sqlite,
+    a_preselected_draft_is_awarded_directly_on_postgres
+);
+on_both!(
+    weekly_prices_are_bounded,
+    weekly_prices_are_bounded_on_sqlite,
+    weekly_prices_are_bounded_on_postgres
+);
+on_both!(
+    direct_award_rates_are_bounded,
+    direct_award_rates_are_bounded_on_sqlite,
+    direct_award_rates_are_bounded_on_postgres
+);
+on_both!(
+    every_framework_is_published_whole,
+    every_framework_is_published_whole_on_sqlite,
+    every_framework_is_published_whole_on_postgres
+);
 on_both!(
     referrals_that_cannot_be_routed_are_returned,
-    returned_referrals_on_sqlite,
-    returned_referrals_on_postgres
+    referrals_that_cannot_be_routed_are_returned_on_sqlite,
+    referrals_that_cannot_be_routed_are_returned_on_postgres
 );
