@@ -11,7 +11,7 @@ mod finance;
 mod notifications;
 mod referral;
 
-pub use competition::Competitions;
+pub use competition::{Competitions, Frameworks, Vacancies};
 pub use contract::Contracts;
 pub use finance::Finance;
 pub use notifications::Notifications;
