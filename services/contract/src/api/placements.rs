@@ -14,17 +14,14 @@ use hub_platform::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id, query_code};
+use super::{ContractState, command, path_id, query_code};
 use crate::{
     domain::{
-        NewPlacement, PlacementStatus, is_council_staff, listed_for,
+        NewPlacement, Placement, PlacementStatus, listed_for, only_visible,
         placements::{EndPlacement, EndReason, placement_ended},
     },
     ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
-    store::{
-        self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
-        referral_facts,
-    },
+    store::{self, blocks, placements as placement_store, referral_facts},
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,8 +74,8 @@ pub struct PlacementView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&PlacementRow> for PlacementView {
-    fn from(r: &PlacementRow) -> Self {
+impl From<&Placement> for PlacementView {
+    fn from(r: &Placement) -> Self {
         Self {
             id: r.id,
             order_id: r.order_id,
@@ -114,15 +111,6 @@ impl From<&PlacementRow> for PlacementView {
     }
 }
 
-/// The placement if `who` may see it (its council's staff, its provider); 404 otherwise.
-pub fn visible(
-    conn: &mut DbConnection,
-    who: &Principal,
-    id: PlacementId,
-) -> Result<PlacementRow, DbError> {
-    Ok(if_visible(who, store::find_placement(conn, id)?)?)
-}
-
 /// Commissioners and social workers (of the child's council): they end a placement and draft
 /// or withdraw the versions of its IPA.
 pub const COMMISSIONER_OR_SOCIAL_WORKER: &[Role] = &[Role::Commissioner, Role::SocialWorker];
@@ -134,19 +122,9 @@ pub fn for_council_role(
     who: &Principal,
     id: PlacementId,
     roles: &[Role],
-) -> Result<PlacementRow, DbError> {
-    let p = visible(conn, who, id)?;
-    if !(is_council_staff(who, &p.council) && roles.iter().any(|r| who.has(*r))) {
-        return Err(Problem::forbidden(format!(
-            "needs the role {} in the placing council",
-            roles
-                .iter()
-                .map(|r| format!("{r:?}"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))
-        .into());
-    }
+) -> Result<Placement, DbError> {
+    let p = placement_store::visible(conn, who, id)?;
+    p.council_acts(who, roles)?;
     Ok(p)
 }
 
@@ -157,14 +135,16 @@ pub fn active_for_council_role(
     who: &Principal,
     id: PlacementId,
     roles: &[Role],
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     let p = for_council_role(conn, who, id, roles)?;
     p.status.active()?;
     Ok(p)
 }
 
-fn new_row(who: &Principal, referral_id: ReferralId, input: &NewPlacement) -> PlacementRow {
-    PlacementRow {
+/// A placement `who` starts for `referral_id`: the caller fills in what the order or the
+/// block bed says (the partnership, the provider, the rate, the start).
+fn started(who: &Principal, referral_id: ReferralId, input: &NewPlacement) -> Placement {
+    Placement {
         id: PlacementId::new(),
         order_id: None,
         referral_id,
@@ -202,20 +182,20 @@ fn under_order(
     who: &Principal,
     order_id: OrderId,
     input: &NewPlacement,
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     let order = super::orders::for_commissioner(conn, who, order_id)?;
-    order.status.place(order.emergency)?;
+    order.place()?;
     if store::placement_for_order(conn, order.id)?.is_some() {
         return Err(already().into());
     }
-    Ok(PlacementRow {
+    Ok(Placement {
         order_id: Some(order.id),
         council: order.council.clone(),
         partnership: order.partnership.clone(),
         provider_id: order.provider_id.clone(),
         weekly_rate_pence: order.weekly_rate_pence,
         start_date: input.start_date.unwrap_or(order.start_date),
-        ..new_row(who, order.referral_id, input)
+        ..started(who, order.referral_id, input)
     })
 }
 
@@ -227,7 +207,7 @@ fn in_block_bed(
     bed: u16,
     input: &NewPlacement,
     events: &mut Events,
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     if who.is_provider() || !who.has(Role::Commissioner) {
         return Err(Problem::forbidden("a commissioner of the child's council").into());
     }
@@ -238,14 +218,14 @@ fn in_block_bed(
     let admission = blocks::admit_to_bed(conn, &who.org, contract_id, bed, start_date)?;
     // A real referral of the placing council, in the contract's partnership, placeable now.
     referral_facts::check_block_bed(conn, referral_id, &who.org, &admission.partnership)?;
-    let row = PlacementRow {
+    let row = Placement {
         partnership: admission.partnership,
         provider_id: admission.provider_id,
         weekly_rate_pence: Pence(admission.weekly_rate_pence),
         start_date,
         block_contract_id: Some(contract_id),
         bed: Some(i32::from(bed)),
-        ..new_row(who, referral_id, input)
+        ..started(who, referral_id, input)
     };
     placement_store::insert(conn, &row)?;
     blocks::bed_filled(
@@ -337,7 +317,7 @@ pub async fn get_placement(
     let row = state
         .store
         .db
-        .run(move |conn| visible(conn, &who, id))
+        .run(move |conn| placement_store::visible(conn, &who, id))
         .await?;
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }
@@ -399,49 +379,42 @@ pub async fn end_placement(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
-    let row = state
-        .store
-        .write(move |conn, events| {
-            let p = active_for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
-            if let Some(e) = input.end_date_error(p.start_date) {
-                return Err(Problem::validation(vec![e]).into());
-            }
-            let reason = input.reason;
-            let note = input
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty());
-            let now = Utc::now().naive_utc();
-            if !placement_store::end_placement(
-                conn,
-                p.id,
-                input.end_date,
-                reason,
-                note,
-                &who.sub,
-                now,
-            )? {
-                return Err(placement_ended().into());
-            }
-            if let Some((contract, bed)) = p.block_bed() {
-                blocks::bed_emptied(conn, contract, bed, p.id, input.end_date, events)?;
-            }
-            events.emit(
-                &p.partnership,
-                &PlacementEnded {
-                    placement_id: p.id.into(),
-                    council: p.council.clone(),
-                    provider_id: p.provider_id.clone(),
-                    end_date: input.end_date,
-                    reason: reason.to_string(),
-                    block_contract_id: p.block_contract_id.map(Into::into),
-                    bed: p.block_bed().map(|(_, b)| b),
-                },
-            );
-            Ok(store::find_placement(conn, p.id)?.expect("just ended"))
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
+    };
+    let row = command(&state, who, find, move |conn, p, who, events| {
+        if let Some(e) = input.end_date_error(p.start_date) {
+            return Err(Problem::validation(vec![e]).into());
+        }
+        let reason = input.reason;
+        let note = input
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let now = Utc::now().naive_utc();
+        let (end_date, by) = (input.end_date, who.sub.as_str());
+        if !placement_store::end_placement(conn, p.id, end_date, reason, note, by, now)? {
+            return Err(placement_ended().into());
+        }
+        if let Some((contract, bed)) = p.block_bed() {
+            blocks::bed_emptied(conn, contract, bed, p.id, end_date, events)?;
+        }
+        events.emit(
+            &p.partnership,
+            &PlacementEnded {
+                placement_id: p.id.into(),
+                council: p.council.clone(),
+                provider_id: p.provider_id.clone(),
+                end_date,
+                reason: reason.to_string(),
+                block_contract_id: p.block_contract_id.map(Into::into),
+                bed: p.block_bed().map(|(_, b)| b),
+            },
+        );
+        Ok(store::find_placement(conn, p.id)?.expect("just ended"))
+    })
+    .await?;
     tracing::info!(placement_id = %row.id, reason = row.end_reason.map(tracing::field::display), "placement ended");
     Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
 }
