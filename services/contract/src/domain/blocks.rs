@@ -881,4 +881,34 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_beds_state_and_standing_offer_follow_who_is_in_it() {
+        let void = Bed {
+            block_contract_id: BlockContractId::new(),
+            bed: 1,
+            held_for: "E08000014".into(),
+            placement_id: None,
+            void_from: Some(d(2025, 4, 1)),
+            offered_on: None,
+            offered_to: None,
+        };
+        assert_eq!((void.state(), void.current_offer()), ("void", vec![]));
+        let offered = Bed {
+            offered_on: Some(d(2025, 4, 8)),
+            offered_to: Some(vec!["E08000012".into()]),
+            ..void.clone()
+        };
+        assert_eq!(offered.state(), "offered");
+        assert_eq!(offered.current_offer(), vec!["E08000012".to_owned()]);
+        // A child in the bed: an offer recorded before does not stand.
+        let occupied = Bed {
+            placement_id: Some(PlacementId::new()),
+            ..offered
+        };
+        assert_eq!(
+            (occupied.state(), occupied.current_offer()),
+            ("occupied", vec![])
+        );
+    }
 }

@@ -312,6 +312,54 @@ mod tests {
     }
 
     #[test]
+    fn only_an_emergency_order_still_issued_has_its_timescale_agreed() {
+        let day = d(2026, 1, 12).and_hms_opt(9, 0, 0).unwrap();
+        let order = Order {
+            id: OrderId::new(),
+            competition_id: CompetitionId::new(),
+            referral_id: ReferralId::new(),
+            council: "E08000014".into(),
+            partnership: "LCR-PPA".into(),
+            provider_id: "prov-care-assist".into(),
+            framework_id: FrameworkId::new(),
+            weekly_rate_pence: Pence(317_065),
+            start_date: d(2026, 1, 10),
+            status: OrderStatus::Issued,
+            issued_at: day,
+            due_by: d(2026, 1, 19),
+            signed_by: None,
+            signed_at: None,
+            lot_id: None,
+            emergency: true,
+            timescale_agreed_with: None,
+            timescale_recorded_by: None,
+            timescale_recorded_at: None,
+            late: false,
+            declined_by: None,
+            declined_at: None,
+            decline_reason: None,
+            decline_detail: None,
+            overdue_raised_at: None,
+        };
+        assert!(order.agree_timescale().is_ok() && order.place().is_ok());
+        let signed = Order {
+            status: OrderStatus::Signed,
+            ..order.clone()
+        };
+        assert_eq!(signed.agree_timescale().unwrap_err().status, 409);
+        let normal = Order {
+            emergency: false,
+            ..order
+        };
+        let refused = normal.agree_timescale().unwrap_err();
+        assert!(
+            refused.problem_type.ends_with("not-an-emergency-order"),
+            "{refused:?}"
+        );
+        assert!(normal.place().is_err());
+    }
+
+    #[test]
     fn overdue_is_an_issued_order_after_its_due_day() {
         let due = d(2026, 1, 19);
         assert!(!is_overdue(OrderStatus::Issued, due, due));

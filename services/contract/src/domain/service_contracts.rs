@@ -887,6 +887,53 @@ mod tests {
     }
 
     #[test]
+    fn a_pensions_update_keeps_what_it_leaves_out_and_drops_what_no_longer_applies() {
+        let who = Principal {
+            sub: "lead".into(),
+            org: "E08000014".into(),
+            roles: [Role::Commissioner].into_iter().collect(),
+        };
+        let input: NewServiceContract = serde_json::from_value(serde_json::json!({
+            "partnership": "AIM", "provider_id": "prov-a", "title": "Letterbox",
+            "services": ["letterbox"], "value_pence": 100_000, "start_date": "2026-04-01",
+            "end_date": "2028-03-31", "budget_line": "commissioned_adoption_support",
+            "tupe_lgps": true,
+        }))
+        .unwrap();
+        let aim = directory::partnership("AIM").unwrap();
+        let mut c = ServiceContract::let_by(&who, &input, aim, d(2026, 1, 5).into());
+        assert_eq!(
+            (c.admission_agreement, c.bond),
+            (AgreementStatus::Required, BondStatus::Required)
+        );
+        let update = |v| serde_json::from_value::<PensionsUpdate>(v).unwrap();
+        let p = c
+            .pensions_after(&update(serde_json::json!({
+                "admission_agreement": "signed", "admission_agreement_signed_on": "2026-02-01",
+                "bond": "in_place", "bond_amount_pence": 5_000,
+            })))
+            .unwrap();
+        assert_eq!(p.signed_on, Some(d(2026, 2, 1)));
+        assert_eq!(p.bond_amount, Some(Pence(5_000)));
+        (c.admission_agreement, c.admission_agreement_signed_on) = (p.agreement, p.signed_on);
+        (c.bond, c.bond_amount_pence) = (p.bond, p.bond_amount);
+        // Only the bond changes: the signed agreement stands; a bond no longer in place has no amount.
+        let p = c
+            .pensions_after(&update(serde_json::json!({ "bond": "in_progress" })))
+            .unwrap();
+        assert_eq!(
+            (p.agreement, p.signed_on),
+            (AgreementStatus::Signed, Some(d(2026, 2, 1)))
+        );
+        assert_eq!((p.bond, p.bond_amount), (BondStatus::InProgress, None));
+        c.tupe_lgps = false;
+        let refused = c
+            .pensions_after(&update(serde_json::json!({})))
+            .unwrap_err();
+        assert_eq!(refused.status, 409);
+    }
+
+    #[test]
     fn alerts_come_at_9_6_and_3_months_once_each() {
         // AIM's contracts ran 1 April 2018 – 31 March 2020.
         let end = d(2020, 3, 31);
