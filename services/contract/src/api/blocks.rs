@@ -210,13 +210,13 @@ pub async fn let_block_contract(
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_let(&who, partnership).map_err(Problem::forbidden)?;
-    let row = BlockContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
+    let contract = BlockContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
     let held_for = input.held_for(&who.org);
     let view = state
         .store
         .write(move |conn, events| {
-            store::let_contract(conn, &row, &held_for, events)?;
-            full_view(conn, &row)
+            store::let_contract(conn, &contract, &held_for, events)?;
+            full_view(conn, &contract)
         })
         .await?;
     tracing::info!(block_contract_id = %view.contract.id, lead_council = %view.contract.lead_council,
@@ -238,13 +238,14 @@ pub async fn list_block_contracts(
     state: web::Data<ContractState>,
     who: Principal,
 ) -> Result<HttpResponse, Problem> {
-    let rows = state
+    let contracts = state
         .store
         .db
         .run(move |conn| store::list_visible(conn, &who))
         .await?;
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        contracts
+            .iter()
             .map(BlockContractSummary::from)
             .collect::<Vec<_>>(),
     ))

@@ -8,7 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hub_bus::Events;
 use hub_events::{IpaApproved, PlacementRateChanged};
 use hub_platform::{
-    Pence, Principal, Problem, Role,
+    Principal, Problem, Role,
     db::{DbConnection, DbError},
     http::Json,
 };
@@ -271,7 +271,7 @@ pub async fn draft_ipa_version(
         let now = Utc::now().naive_utc();
         let ipa = ipa_for(conn, p, now)?;
         let versions = ipa::versions(conn, ipa.id)?;
-        let version = next_version(who, p, &ipa, &versions, &input, now)?;
+        let version = IpaVersion::drafted(who, p, ipa.id, &versions, &input, now)?;
         ipa::insert_version(conn, &version).map_err(pending_on_race)?;
         tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = version.version, "IPA version drafted");
         Ok(())
@@ -285,7 +285,7 @@ fn ipa_for(conn: &mut DbConnection, p: &Placement, now: NaiveDateTime) -> Result
     if let Some(ipa) = ipa::ipa_of(conn, p.id)? {
         return Ok(ipa);
     }
-    let row = Ipa {
+    let created = Ipa {
         id: IpaId::new(),
         placement_id: p.id,
         council: p.council.clone(),
@@ -298,69 +298,8 @@ fn ipa_for(conn: &mut DbConnection, p: &Placement, now: NaiveDateTime) -> Result
         overdue_raised_for: None,
         created_at: now,
     };
-    ipa::create_ipa(conn, &row).map_err(pending_on_race)?;
-    Ok(row)
-}
-
-/// The version `who` drafts after `versions`: refused while one is pending; a block bed
-/// keeps the block rate (extras on top).
-fn next_version(
-    who: &Principal,
-    p: &Placement,
-    ipa: &Ipa,
-    versions: &[IpaVersion],
-    input: &NewIpaVersion,
-    now: NaiveDateTime,
-) -> Result<IpaVersion, Problem> {
-    VersionStatus::draft_after(versions)?;
-    let in_force = versions
-        .iter()
-        .find(|v| v.status == VersionStatus::Approved);
-    let effective_from = input
-        .effective_from(p.start_date, in_force.map(|v| v.effective_from))
-        .map_err(|e| Problem::validation(vec![e]))?;
-    let weekly_rate_pence = input.weekly_rate_pence.map_or(p.weekly_rate_pence, Pence);
-    if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
-        return Err(Problem::invalid(
-            "/weekly_rate_pence",
-            "block_rate",
-            "a block bed costs the block contract's rate; agree extras instead",
-        ));
-    }
-    let extras = input
-        .extras
-        .iter()
-        .map(|x| Extra {
-            service: x.service.trim().to_owned(),
-            weekly_pence: x.weekly_pence,
-        })
-        .collect::<Vec<_>>();
-    Ok(IpaVersion {
-        ipa_id: ipa.id,
-        version: versions.last().map_or(1, |v| v.version + 1),
-        status: VersionStatus::AwaitingProvider,
-        weekly_rate_pence,
-        extras,
-        extras_weekly_pence: Pence(input.extras_weekly_pence()),
-        contact_arrangements: input.contact_arrangements.trim().to_owned(),
-        review_frequency_months: input.review_months() as i32,
-        effective_from,
-        change_reason: input
-            .change_reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned),
-        drafted_by: who.sub.clone(),
-        drafted_by_org: who.org.clone(),
-        drafted_at: now,
-        provider_signed_by: None,
-        provider_signed_at: None,
-        approved_by: None,
-        approved_at: None,
-        withdrawn_by: None,
-        withdrawn_at: None,
-    })
+    ipa::create_ipa(conn, &created).map_err(pending_on_race)?;
+    Ok(created)
 }
 
 /// Two drafts racing: the second finds the first's row.
@@ -614,7 +553,7 @@ pub async fn list_ipa_reviews_due(
 ) -> Result<HttpResponse, Problem> {
     let wanted = query.into_inner().overdue;
     let today = today();
-    let rows = state
+    let due = state
         .store
         .db
         .run(move |conn| {
@@ -625,7 +564,7 @@ pub async fn list_ipa_reviews_due(
             ))
         })
         .await?;
-    let list: Vec<ReviewDue> = rows
+    let list: Vec<ReviewDue> = due
         .into_iter()
         .filter_map(|i| {
             let on = i.next_review_on?;

@@ -212,7 +212,7 @@ pub async fn list_orders(
         "issued, signed or declined",
     )?;
     let today = today();
-    let rows = state
+    let orders = state
         .store
         .db
         .run(move |conn| {
@@ -229,7 +229,8 @@ pub async fn list_orders(
         })
         .await?;
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        orders
+            .iter()
             .map(|r| OrderView::of(r, today))
             .collect::<Vec<_>>(),
     ))
@@ -246,12 +247,12 @@ pub async fn get_order(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
+    let order = state
         .store
         .db
         .run(move |conn| order_store::visible(conn, &who, id))
         .await?;
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Sign an issued order (a user of the provider it was awarded to). No body, or `{}`.
@@ -273,32 +274,32 @@ pub async fn sign_order(
     hub_platform::http::optional_body::<SignOrder>(&body)?;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_provider(conn, who, id);
-    let row = command(&state, who, find, |conn, mut row, who, events| {
-        let signed = row.status.sign()?;
+    let order = command(&state, who, find, |conn, mut order, who, events| {
+        let signed = order.status.sign()?;
         let now = Utc::now().naive_utc();
-        let late = is_late(row.due_by, now.date());
-        if !order_store::sign_order(conn, row.id, &who.sub, now, late)? {
+        let late = is_late(order.due_by, now.date());
+        if !order_store::sign_order(conn, order.id, &who.sub, now, late)? {
             return Err(not_issued("no longer issued").into());
         }
-        row.status = signed;
-        row.signed_by = Some(who.sub.clone());
-        row.signed_at = Some(now);
-        row.late = late;
+        order.status = signed;
+        order.signed_by = Some(who.sub.clone());
+        order.signed_at = Some(now);
+        order.late = late;
         events.emit(
-            &row.partnership,
+            &order.partnership,
             &OrderSigned {
-                order_id: row.id.into(),
-                provider_id: row.provider_id.clone(),
-                council: row.council.clone(),
+                order_id: order.id.into(),
+                provider_id: order.provider_id.clone(),
+                council: order.council.clone(),
                 signed_by: who.sub.clone(),
                 late,
             },
         );
-        Ok(row)
+        Ok(order)
     })
     .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, late = row.late, "order signed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    tracing::info!(order_id = %order.id, provider_id = %order.provider_id, late = order.late, "order signed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Decline an issued order, with a reason (a user of the provider it was awarded to).
@@ -319,7 +320,7 @@ pub async fn decline_order(
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_provider(conn, who, id);
-    let row = command(&state, who, find, move |conn, o, who, events| {
+    let order = command(&state, who, find, move |conn, o, who, events| {
         o.status.decline()?;
         if store::placement_for_order(conn, o.id)?.is_some_and(|p| p.status.is_active()) {
             return Err(Problem::conflict(
@@ -350,8 +351,8 @@ pub async fn decline_order(
         Ok(store::find_order(conn, o.id)?.expect("just declined"))
     })
     .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = row.decline_reason.map(tracing::field::display), "order declined");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    tracing::info!(order_id = %order.id, provider_id = %order.provider_id, reason = order.decline_reason.map(tracing::field::display), "order declined");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Record the signature timescale agreed with the provider for an emergency order (a
@@ -373,7 +374,7 @@ pub async fn agree_order_timescale(
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
-    let row = command(&state, who, find, move |conn, o, who, _| {
+    let order = command(&state, who, find, move |conn, o, who, _| {
         o.agree_timescale()?;
         if let Some(e) = input.due_by_error(o.issued_at.date()) {
             return Err(Problem::validation(vec![e]).into());
@@ -386,8 +387,8 @@ pub async fn agree_order_timescale(
         Ok(store::find_order(conn, o.id)?.expect("just updated"))
     })
     .await?;
-    tracing::info!(order_id = %row.id, due_by = %row.due_by, "emergency order timescale agreed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    tracing::info!(order_id = %order.id, due_by = %order.due_by, "emergency order timescale agreed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Record a variation of a signed order (a commissioner of its council): what changed, why,
@@ -407,7 +408,7 @@ pub async fn vary_order(
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
-    let row = command(&state, who, find, move |conn, o, who, _| {
+    let variation = command(&state, who, find, move |conn, o, who, _| {
         o.status.vary()?;
         let variation = OrderVariation {
             id: VariationId::new(),
@@ -423,13 +424,13 @@ pub async fn vary_order(
         order_store::add_variation(conn, variation)
     })
     .await?;
-    tracing::info!(order_id = %row.order_id, seq = row.seq, "order variation recorded");
+    tracing::info!(order_id = %variation.order_id, seq = variation.seq, "order variation recorded");
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
-            format!("/v1/orders/{}/variations", row.order_id),
+            format!("/v1/orders/{}/variations", variation.order_id),
         ))
-        .json(VariationView::from(&row)))
+        .json(VariationView::from(&variation)))
 }
 
 /// The variations of an order, oldest first (whoever may see the order).
@@ -443,7 +444,7 @@ pub async fn list_order_variations(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: OrderId = path_id(&id, "order")?;
-    let rows = state
+    let orders = state
         .store
         .db
         .run(move |conn| {
@@ -451,5 +452,5 @@ pub async fn list_order_variations(
             order_store::variations(conn, o.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(VariationView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(orders.iter().map(VariationView::from).collect::<Vec<_>>()))
 }

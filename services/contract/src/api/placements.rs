@@ -218,7 +218,7 @@ fn in_block_bed(
     let admission = blocks::admit_to_bed(conn, &who.org, contract_id, bed, start_date)?;
     // A real referral of the placing council, in the contract's partnership, placeable now.
     referral_facts::check_block_bed(conn, referral_id, &who.org, &admission.partnership)?;
-    let row = Placement {
+    let placement = Placement {
         partnership: admission.partnership,
         provider_id: admission.provider_id,
         weekly_rate_pence: Pence(admission.weekly_rate_pence),
@@ -227,17 +227,17 @@ fn in_block_bed(
         bed: Some(i32::from(bed)),
         ..started(who, referral_id, input)
     };
-    placement_store::insert(conn, &row)?;
+    placement_store::insert(conn, &placement)?;
     blocks::bed_filled(
         conn,
         contract_id,
         bed,
-        row.id,
-        &row.council,
+        placement.id,
+        &placement.council,
         start_date,
         events,
     )?;
-    Ok(row)
+    Ok(placement)
 }
 
 /// Start a placement (a commissioner of the child's council): under a signed order, or an
@@ -258,21 +258,21 @@ pub async fn create_placement(
     body: Json<NewPlacement>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let row = state
+    let placement = state
         .store
         .write(move |conn, events| {
-            let row = match (input.order_id, input.block_contract_id, input.bed) {
+            let placement = match (input.order_id, input.block_contract_id, input.bed) {
                 (Some(order_id), _, _) => {
-                    let row = under_order(conn, &who, OrderId(order_id), &input)?;
+                    let placement = under_order(conn, &who, OrderId(order_id), &input)?;
                     // Two commissioners racing on PostgreSQL: the unique order_id settles it.
-                    match placement_store::insert(conn, &row) {
+                    match placement_store::insert(conn, &placement) {
                         Err(DbError::Diesel(DieselError::DatabaseError(
                             DatabaseErrorKind::UniqueViolation,
                             _,
                         ))) => return Err(already().into()),
                         other => other?,
                     };
-                    row
+                    placement
                 }
                 (None, Some(contract), Some(bed)) => {
                     in_block_bed(conn, &who, BlockContractId(contract), bed, &input, events)?
@@ -280,27 +280,27 @@ pub async fn create_placement(
                 _ => unreachable!("validated: an order or a block bed"),
             };
             events.emit(
-                &row.partnership,
+                &placement.partnership,
                 &PlacementStarted {
-                    placement_id: row.id.into(),
-                    order_id: row.order_id.map(Into::into),
-                    referral_id: row.referral_id.into(),
-                    council: row.council.clone(),
-                    provider_id: row.provider_id.clone(),
-                    weekly_rate_pence: row.weekly_rate_pence.0,
-                    extras_weekly_pence: row.extras_weekly_pence.0,
-                    start_date: row.start_date,
-                    block_contract_id: row.block_contract_id.map(Into::into),
-                    bed: row.block_bed().map(|(_, b)| b),
+                    placement_id: placement.id.into(),
+                    order_id: placement.order_id.map(Into::into),
+                    referral_id: placement.referral_id.into(),
+                    council: placement.council.clone(),
+                    provider_id: placement.provider_id.clone(),
+                    weekly_rate_pence: placement.weekly_rate_pence.0,
+                    extras_weekly_pence: placement.extras_weekly_pence.0,
+                    start_date: placement.start_date,
+                    block_contract_id: placement.block_contract_id.map(Into::into),
+                    bed: placement.block_bed().map(|(_, b)| b),
                 },
             );
-            Ok(row)
+            Ok(placement)
         })
         .await?;
-    tracing::info!(placement_id = %row.id, order_id = row.order_id.map(tracing::field::display), block_contract_id = row.block_contract_id.map(tracing::field::display), council = %row.council, "placement started");
+    tracing::info!(placement_id = %placement.id, order_id = placement.order_id.map(tracing::field::display), block_contract_id = placement.block_contract_id.map(tracing::field::display), council = %placement.council, "placement started");
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/placements/{}", row.id)))
-        .json(PlacementView::from(&row)))
+        .insert_header((header::LOCATION, format!("/v1/placements/{}", placement.id)))
+        .json(PlacementView::from(&placement)))
 }
 
 /// Read a placement: its council's staff and its provider; anyone else 404.
@@ -314,12 +314,12 @@ pub async fn get_placement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: PlacementId = path_id(&id, "placement")?;
-    let row = state
+    let placement = state
         .store
         .db
         .run(move |conn| placement_store::visible(conn, &who, id))
         .await?;
-    Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
+    Ok(HttpResponse::Ok().json(PlacementView::from(&placement)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -344,22 +344,27 @@ pub async fn list_placements(
     let query = query.into_inner();
     let status: Option<PlacementStatus> =
         query_code(query.status.as_deref(), "status", "active or ended")?;
-    let rows = state
+    let placements = state
         .store
         .db
         .run(move |conn| {
             let (council, provider) = listed_for(&who);
-            let rows = placement_store::list(
+            let placements = placement_store::list(
                 conn,
                 council,
                 provider,
                 query.referral_id.as_deref(),
                 status,
             )?;
-            Ok(only_visible(&who, rows))
+            Ok(only_visible(&who, placements))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(PlacementView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        placements
+            .iter()
+            .map(PlacementView::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// End a placement (a commissioner or social worker of the child's council): the child's
@@ -382,7 +387,7 @@ pub async fn end_placement(
     let find = move |conn: &mut DbConnection, who: &Principal| {
         active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
     };
-    let row = command(&state, who, find, move |conn, p, who, events| {
+    let placement = command(&state, who, find, move |conn, p, who, events| {
         if let Some(e) = input.end_date_error(p.start_date) {
             return Err(Problem::validation(vec![e]).into());
         }
@@ -415,6 +420,6 @@ pub async fn end_placement(
         Ok(store::find_placement(conn, p.id)?.expect("just ended"))
     })
     .await?;
-    tracing::info!(placement_id = %row.id, reason = row.end_reason.map(tracing::field::display), "placement ended");
-    Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
+    tracing::info!(placement_id = %placement.id, reason = placement.end_reason.map(tracing::field::display), "placement ended");
+    Ok(HttpResponse::Ok().json(PlacementView::from(&placement)))
 }

@@ -228,24 +228,24 @@ pub async fn let_service_contract(
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_manage(&who, partnership.lead_commissioner).map_err(Problem::forbidden)?;
-    let row = ServiceContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
+    let contract = ServiceContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
     let view = state
         .store
         .write(move |conn, _| {
-            store::insert(conn, &row)?;
+            store::insert(conn, &contract)?;
             store::log(
                 conn,
-                row.id,
+                contract.id,
                 HistoryKind::Let,
-                Some(row.start_date),
+                Some(contract.start_date),
                 None,
                 serde_json::json!({
-                    "value_pence": row.value_pence, "end_date": row.end_date,
-                    "services": row.services, "tupe_lgps": row.tupe_lgps,
+                    "value_pence": contract.value_pence, "end_date": contract.end_date,
+                    "services": contract.services, "tupe_lgps": contract.tupe_lgps,
                 }),
                 &who,
             )?;
-            full_view(conn, row.id)
+            full_view(conn, contract.id)
         })
         .await?;
     tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
@@ -266,14 +266,15 @@ pub async fn list_service_contracts(
     state: web::Data<ContractState>,
     who: Principal,
 ) -> Result<HttpResponse, Problem> {
-    let rows = state
+    let contracts = state
         .store
         .db
         .run(move |conn| store::list_visible(conn, &who))
         .await?;
     let today = today();
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        contracts
+            .iter()
             .map(|c| ServiceContractView::of(c, None, today))
             .collect::<Vec<_>>(),
     ))

@@ -17,7 +17,7 @@ use hub_platform::{FieldError, Pence, Principal, Problem, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Visible, may_see, text_errors};
+use super::{Placement, Visible, may_see, text_errors};
 use crate::ids::{IpaId, PlacementId, ReviewId};
 
 /// A placement's Individual Placement Agreement: which version is in force, the review
@@ -87,6 +87,75 @@ pub struct IpaVersion {
     pub withdrawn_at: Option<NaiveDateTime>,
 }
 
+impl IpaVersion {
+    /// The version `who` drafts of the placement's IPA after `versions` (first to last):
+    /// refused while one is pending (409 `/problems/ipa-version-pending`); a block bed keeps
+    /// the block rate (extras on top).
+    pub fn drafted(
+        who: &Principal,
+        p: &Placement,
+        ipa_id: IpaId,
+        versions: &[IpaVersion],
+        input: &NewIpaVersion,
+        now: NaiveDateTime,
+    ) -> Result<IpaVersion, Problem> {
+        if versions.iter().any(|v| v.status.is_pending()) {
+            return Err(Problem::conflict(
+                "ipa-version-pending",
+                "a version is waiting for signature or approval; approve or withdraw it first",
+            ));
+        }
+        let in_force = versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Approved);
+        let effective_from = input
+            .effective_from(p.start_date, in_force.map(|v| v.effective_from))
+            .map_err(|e| Problem::validation(vec![e]))?;
+        let weekly_rate_pence = input.weekly_rate_pence.map_or(p.weekly_rate_pence, Pence);
+        if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
+            return Err(Problem::invalid(
+                "/weekly_rate_pence",
+                "block_rate",
+                "a block bed costs the block contract's rate; agree extras instead",
+            ));
+        }
+        let extras = input
+            .extras
+            .iter()
+            .map(|x| Extra {
+                service: x.service.trim().to_owned(),
+                weekly_pence: x.weekly_pence,
+            })
+            .collect::<Vec<_>>();
+        Ok(IpaVersion {
+            ipa_id,
+            version: versions.last().map_or(1, |v| v.version + 1),
+            status: VersionStatus::AwaitingProvider,
+            weekly_rate_pence,
+            extras,
+            extras_weekly_pence: Pence(input.extras_weekly_pence()),
+            contact_arrangements: input.contact_arrangements.trim().to_owned(),
+            review_frequency_months: input.review_months() as i32,
+            effective_from,
+            change_reason: input
+                .change_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+            drafted_by: who.sub.clone(),
+            drafted_by_org: who.org.clone(),
+            drafted_at: now,
+            provider_signed_by: None,
+            provider_signed_at: None,
+            approved_by: None,
+            approved_at: None,
+            withdrawn_by: None,
+            withdrawn_at: None,
+        })
+    }
+}
+
 /// A review of an IPA, held and recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpaReview {
@@ -128,18 +197,6 @@ pub enum VersionStatus {
 }
 
 impl VersionStatus {
-    /// A draft is refused while another version is pending: 409
-    /// `/problems/ipa-version-pending`.
-    pub fn draft_after(versions: &[IpaVersion]) -> Result<(), Problem> {
-        if versions.iter().any(|v| v.status.is_pending()) {
-            return Err(Problem::conflict(
-                "ipa-version-pending",
-                "a version is waiting for signature or approval; approve or withdraw it first",
-            ));
-        }
-        Ok(())
-    }
-
     /// Drafted or signed, not yet approved or withdrawn.
     pub fn is_pending(self) -> bool {
         matches!(self, Self::AwaitingProvider | Self::AwaitingApproval)
