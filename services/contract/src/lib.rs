@@ -46,11 +46,14 @@
 //!   or free text: they stay in this service, never in events or logs.
 //! * Other organisations' orders and placements are 404; the wrong role for an action is 403.
 //!
-//! Layers (no module imports another in a circle): `domain` is pure (rules, state machines:
-//! `OrderStatus::sign`, `VersionStatus::approve`, …); `store` reads and writes typed rows
-//! (`ids`, enums, `Pence`, `Json<T>`: see `hub_platform::sql`); `app` holds what the edges
+//! Layers (no module imports another in a circle): `domain` is pure (the service's types —
+//! `Order`, `Placement`, `Ipa`, `BlockContract`, `ServiceContract`… — their rules and state
+//! machines: `OrderStatus::sign`, `VersionStatus::approve`, `Order::agree_timescale`, …);
+//! `store` keeps its typed rows (`ids`, enums, `Pence`, `Json<T>`: see `hub_platform::sql`)
+//! to itself, returns domain types and takes them for writes; `app` holds what the edges
 //! share or run inside an event's transaction (issuing an order on an award); `api` and
-//! `handlers` are the two edges and never import each other.
+//! `handlers` are the two edges and never import each other. Every command handler has one
+//! shape, `api::command`: load for the caller (404/403), act in one write, answer a view.
 
 // No function over 80 lines (clippy.toml) without a reason written beside it
 // (`#[expect(clippy::too_many_lines, reason = "…")]`); a unit test may tell a longer story.

@@ -3,15 +3,23 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use hub_platform::{Pence, Principal, Problem, Role, directory, http::Json};
+use hub_platform::{
+    Principal, Problem, Role,
+    db::{DbConnection, DbError},
+    directory,
+    http::Json,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ContractState, path_id, today};
+use super::{ContractState, command, path_id, today};
 use crate::{
-    domain::blocks::{self as rules, ExtendBlock, NewBlockContract, Savings},
+    domain::{
+        Bed, BedStay, BlockContract, BlockExtension,
+        blocks::{self as rules, ExtendBlock, NewBlockContract, Savings},
+    },
     ids::{BlockContractId, HomeId, LotId, PlacementId},
-    store::blocks::{self as store, BedRow, BlockContractRow, ExtensionRow, StayRow},
+    store::blocks as store,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -62,8 +70,8 @@ pub struct BlockContractSummary {
     pub let_at: DateTime<Utc>,
 }
 
-impl From<&BlockContractRow> for BlockContractSummary {
-    fn from(r: &BlockContractRow) -> Self {
+impl From<&BlockContract> for BlockContractSummary {
+    fn from(r: &BlockContract) -> Self {
         Self {
             id: r.id,
             partnership: r.partnership.clone(),
@@ -101,8 +109,8 @@ pub struct StayView {
     pub to: Option<NaiveDate>,
 }
 
-impl From<&StayRow> for StayView {
-    fn from(s: &StayRow) -> Self {
+impl From<&BedStay> for StayView {
+    fn from(s: &BedStay) -> Self {
         Self {
             placement_id: s.placement_id,
             council: s.council.clone(),
@@ -129,23 +137,15 @@ pub struct BedView {
     pub stays: Vec<StayView>,
 }
 
-fn bed_view(b: &BedRow, stays: &[StayRow]) -> BedView {
-    let offered_to = b.offered_to();
-    let status = if b.placement_id.is_some() {
-        "occupied"
-    } else if b.offered_on.is_some() {
-        "offered"
-    } else {
-        "void"
-    };
+fn bed_view(b: &Bed, stays: &[BedStay]) -> BedView {
     BedView {
         bed: b.bed as u16,
         held_for: b.held_for.clone(),
-        status: status.into(),
+        status: b.state().into(),
         placement_id: b.placement_id,
         void_from: b.void_from,
         offered_on: b.offered_on,
-        offered_to,
+        offered_to: b.current_offer(),
         stays: stays
             .iter()
             .filter(|s| s.bed == b.bed)
@@ -163,8 +163,8 @@ pub struct ExtensionView {
     pub extended_at: DateTime<Utc>,
 }
 
-impl From<&ExtensionRow> for ExtensionView {
-    fn from(e: &ExtensionRow) -> Self {
+impl From<&BlockExtension> for ExtensionView {
+    fn from(e: &BlockExtension) -> Self {
         Self {
             previous_end_date: e.previous_end_date,
             new_end_date: e.new_end_date,
@@ -183,10 +183,7 @@ pub struct BlockContractView {
     pub extensions: Vec<ExtensionView>,
 }
 
-fn full_view(
-    conn: &mut hub_platform::DbConnection,
-    c: &BlockContractRow,
-) -> Result<BlockContractView, hub_platform::db::DbError> {
+fn full_view(conn: &mut DbConnection, c: &BlockContract) -> Result<BlockContractView, DbError> {
     let beds = store::beds(conn, c.id)?;
     let stays = store::stays(conn, c.id)?;
     let extensions = store::extensions(conn, c.id)?;
@@ -213,39 +210,13 @@ pub async fn let_block_contract(
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_let(&who, partnership).map_err(Problem::forbidden)?;
-    let row = BlockContractRow {
-        id: BlockContractId::new(),
-        partnership: partnership.code.to_owned(),
-        lead_council: who.org.clone(),
-        provider_id: input.provider_id.trim().to_owned(),
-        description: input
-            .description
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_owned(),
-        beds: input.beds as i32,
-        block_weekly_rate_pence: Pence(input.block_weekly_rate_pence),
-        spot_weekly_rate_pence: Pence(input.spot_weekly_rate_pence),
-        start_date: input.start_date,
-        end_date: input.end_date(),
-        term_years: input.term_years as i32,
-        extension_options: input.extension_options as i32,
-        extension_years: input.extension_years() as i32,
-        extensions_used: 0,
-        void_offer_after_days: input.void_offer_after_days() as i32,
-        lot_id: input.lot_id.map(LotId),
-        home_id: input.home_id.map(HomeId),
-        postcode_district: input.postcode_district.clone(),
-        let_by: who.sub.clone(),
-        let_at: Utc::now().naive_utc(),
-    };
+    let contract = BlockContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
     let held_for = input.held_for(&who.org);
     let view = state
         .store
         .write(move |conn, events| {
-            store::let_contract(conn, &row, &held_for, events)?;
-            full_view(conn, &row)
+            store::let_contract(conn, &contract, &held_for, events)?;
+            full_view(conn, &contract)
         })
         .await?;
     tracing::info!(block_contract_id = %view.contract.id, lead_council = %view.contract.lead_council,
@@ -267,13 +238,14 @@ pub async fn list_block_contracts(
     state: web::Data<ContractState>,
     who: Principal,
 ) -> Result<HttpResponse, Problem> {
-    let rows = state
+    let contracts = state
         .store
         .db
         .run(move |conn| store::list_visible(conn, &who))
         .await?;
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        contracts
+            .iter()
             .map(BlockContractSummary::from)
             .collect::<Vec<_>>(),
     ))
@@ -339,7 +311,7 @@ pub async fn block_contract_savings(
             }
             let stays: Vec<_> = store::stays(conn, c.id)?
                 .iter()
-                .map(StayRow::stay)
+                .map(BedStay::stay)
                 .collect();
             Ok(rules::savings(&c.terms(), &stays, from, to))
         })
@@ -365,23 +337,17 @@ pub async fn extend_block_contract(
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<ExtendBlock>(&body)?;
     let id: BlockContractId = path_id(&id, "block contract")?;
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let c = store::visible(conn, &who, id)?;
-            who.require_any(&[Role::Commissioner])?;
-            if who.org != c.lead_council {
-                return Err(Problem::forbidden(format!(
-                    "only the lead council ({}) extends this block contract",
-                    c.lead_council
-                ))
-                .into());
-            }
-            let ext = store::extend(conn, &c, &who.sub, Utc::now().naive_utc(), events)?;
-            let c = store::find(conn, c.id)?.ok_or_else(|| Problem::not_found("block contract"))?;
-            tracing::info!(block_contract_id = %c.id, new_end_date = %ext.new_end_date, extensions_left = c.extensions_left(), "block contract extended");
-            full_view(conn, &c)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        let c = store::visible(conn, who, id)?;
+        c.lead_acts(who)?;
+        Ok(c)
+    };
+    let view = command(&state, who, find, |conn, c, who, events| {
+        let ext = store::extend(conn, &c, &who.sub, Utc::now().naive_utc(), events)?;
+        let c = store::find(conn, c.id)?.ok_or_else(|| Problem::not_found("block contract"))?;
+        tracing::info!(block_contract_id = %c.id, new_end_date = %ext.new_end_date, extensions_left = c.extensions_left(), "block contract extended");
+        full_view(conn, &c)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

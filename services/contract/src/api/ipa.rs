@@ -5,37 +5,32 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use hub_bus::Events;
 use hub_events::{IpaApproved, PlacementRateChanged};
 use hub_platform::{
-    Pence, Principal, Problem, Role,
+    Principal, Problem, Role,
     db::{DbConnection, DbError},
     http::Json,
-    sql,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    ContractState, path_id,
-    placements::{
-        COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role, visible,
-    },
+    ContractState, command, path_id,
+    placements::{COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role},
     today,
 };
 use crate::{
     domain::{
+        Ipa, IpaReview, IpaVersion, Placement,
         ipa::{
             Extra, NewIpaVersion, NewReview, ReviewOutcome, VersionStatus, next_review,
             review_is_due, review_is_overdue,
         },
-        listed_for,
+        listed_for, only_visible,
     },
     ids::{IpaId, PlacementId, ReviewId},
-    store::{
-        PlacementRow,
-        ipa::{self, IpaRow, ReviewRow, VersionRow},
-        only_visible,
-    },
+    store::{ipa, placements as placement_store},
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -87,13 +82,13 @@ pub struct IpaVersionView {
     pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
-impl From<&VersionRow> for IpaVersionView {
-    fn from(r: &VersionRow) -> Self {
+impl From<&IpaVersion> for IpaVersionView {
+    fn from(r: &IpaVersion) -> Self {
         Self {
             version: r.version,
             status: r.status,
             weekly_rate_pence: r.weekly_rate_pence.0,
-            extras: r.extras.0.clone(),
+            extras: r.extras.clone(),
             extras_weekly_pence: r.extras_weekly_pence.0,
             contact_arrangements: r.contact_arrangements.clone(),
             review_frequency_months: r.review_frequency_months,
@@ -128,8 +123,8 @@ pub struct ReviewView {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl From<&ReviewRow> for ReviewView {
-    fn from(r: &ReviewRow) -> Self {
+impl From<&IpaReview> for ReviewView {
+    fn from(r: &IpaReview) -> Self {
         Self {
             id: r.id,
             reviewed_on: r.reviewed_on,
@@ -165,7 +160,7 @@ pub struct IpaView {
     pub reviews: Vec<ReviewView>,
 }
 
-fn view(conn: &mut DbConnection, ipa: &IpaRow) -> Result<IpaView, DbError> {
+fn view(conn: &mut DbConnection, ipa: &Ipa) -> Result<IpaView, DbError> {
     let versions = ipa::versions(conn, ipa.id)?
         .iter()
         .map(IpaVersionView::from)
@@ -196,12 +191,30 @@ fn no_ipa() -> Problem {
     Problem::not_found("IPA")
 }
 
+/// One command on a placement's IPA in one write (see [`command`]): `find` loads the
+/// placement for the caller, `act` runs the command; the answer is the IPA as it then is.
+async fn ipa_command(
+    state: &ContractState,
+    who: Principal,
+    find: impl FnOnce(&mut DbConnection, &Principal) -> Result<Placement, DbError> + Send + 'static,
+    act: impl FnOnce(&mut DbConnection, &Placement, &Principal, &mut Events) -> Result<(), DbError>
+    + Send
+    + 'static,
+) -> Result<IpaView, Problem> {
+    command(state, who, find, |conn, p, who, events| {
+        act(conn, &p, who, events)?;
+        let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
+        view(conn, &ipa)
+    })
+    .await
+}
+
 /// The IPA and one of its versions (404 if either is missing).
 fn version_of(
     conn: &mut DbConnection,
-    p: &PlacementRow,
+    p: &Placement,
     version: i32,
-) -> Result<(IpaRow, VersionRow), DbError> {
+) -> Result<(Ipa, IpaVersion), DbError> {
     let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
     let v = ipa::versions(conn, ipa.id)?
         .into_iter()
@@ -225,7 +238,7 @@ pub async fn get_ipa(
         .store
         .db
         .run(move |conn| {
-            let p = visible(conn, &who, id)?;
+            let p = placement_store::visible(conn, &who, id)?;
             let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
             view(conn, &ipa)
         })
@@ -251,32 +264,28 @@ pub async fn draft_ipa_version(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
-    let v = state
-        .store
-        .write(move |conn, _events| {
-            let p = active_for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
-            let now = Utc::now().naive_utc();
-            let ipa = ipa_for(conn, &p, now)?;
-            let versions = ipa::versions(conn, ipa.id)?;
-            let row = next_version(&who, &p, &ipa, &versions, &input, now)?;
-            ipa::insert_version(conn, &row).map_err(pending_on_race)?;
-            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = row.version, "IPA version drafted");
-            view(conn, &ipa)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
+    };
+    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+        let now = Utc::now().naive_utc();
+        let ipa = ipa_for(conn, p, now)?;
+        let versions = ipa::versions(conn, ipa.id)?;
+        let version = IpaVersion::drafted(who, p, ipa.id, &versions, &input, now)?;
+        ipa::insert_version(conn, &version).map_err(pending_on_race)?;
+        tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = version.version, "IPA version drafted");
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
 /// The placement's IPA, created with its first draft.
-fn ipa_for(
-    conn: &mut DbConnection,
-    p: &PlacementRow,
-    now: NaiveDateTime,
-) -> Result<IpaRow, DbError> {
+fn ipa_for(conn: &mut DbConnection, p: &Placement, now: NaiveDateTime) -> Result<Ipa, DbError> {
     if let Some(ipa) = ipa::ipa_of(conn, p.id)? {
         return Ok(ipa);
     }
-    let row = IpaRow {
+    let created = Ipa {
         id: IpaId::new(),
         placement_id: p.id,
         council: p.council.clone(),
@@ -289,74 +298,8 @@ fn ipa_for(
         overdue_raised_for: None,
         created_at: now,
     };
-    ipa::create_ipa(conn, &row).map_err(pending_on_race)?;
-    Ok(row)
-}
-
-/// The version `who` drafts after `versions`: refused while one is pending; a block bed
-/// keeps the block rate (extras on top).
-fn next_version(
-    who: &Principal,
-    p: &PlacementRow,
-    ipa: &IpaRow,
-    versions: &[VersionRow],
-    input: &NewIpaVersion,
-    now: NaiveDateTime,
-) -> Result<VersionRow, Problem> {
-    if versions.iter().any(|v| v.status.is_pending()) {
-        return Err(Problem::conflict(
-            "ipa-version-pending",
-            "a version is waiting for signature or approval; approve or withdraw it first",
-        ));
-    }
-    let in_force = versions
-        .iter()
-        .find(|v| v.status == VersionStatus::Approved);
-    let effective_from = input
-        .effective_from(p.start_date, in_force.map(|v| v.effective_from))
-        .map_err(|e| Problem::validation(vec![e]))?;
-    let weekly_rate_pence = input.weekly_rate_pence.map_or(p.weekly_rate_pence, Pence);
-    if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
-        return Err(Problem::invalid(
-            "/weekly_rate_pence",
-            "block_rate",
-            "a block bed costs the block contract's rate; agree extras instead",
-        ));
-    }
-    let extras = input
-        .extras
-        .iter()
-        .map(|x| Extra {
-            service: x.service.trim().to_owned(),
-            weekly_pence: x.weekly_pence,
-        })
-        .collect::<Vec<_>>();
-    Ok(VersionRow {
-        ipa_id: ipa.id,
-        version: versions.last().map_or(1, |v| v.version + 1),
-        status: VersionStatus::AwaitingProvider,
-        weekly_rate_pence,
-        extras: sql::Json(extras),
-        extras_weekly_pence: Pence(input.extras_weekly_pence()),
-        contact_arrangements: input.contact_arrangements.trim().to_owned(),
-        review_frequency_months: input.review_months() as i32,
-        effective_from,
-        change_reason: input
-            .change_reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned),
-        drafted_by: who.sub.clone(),
-        drafted_by_org: who.org.clone(),
-        drafted_at: now,
-        provider_signed_by: None,
-        provider_signed_at: None,
-        approved_by: None,
-        approved_at: None,
-        withdrawn_by: None,
-        withdrawn_at: None,
-    })
+    ipa::create_ipa(conn, &created).map_err(pending_on_race)?;
+    Ok(created)
 }
 
 /// Two drafts racing: the second finds the first's row.
@@ -388,24 +331,21 @@ pub async fn sign_ipa_version(
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
     let id: PlacementId = path_id(&id, "placement")?;
-    let v = state
-        .store
-        .write(move |conn, _events| {
-            let p = visible(conn, &who, id)?;
-            if !(who.is_provider() && who.org == p.provider_id) {
-                return Err(
-                    Problem::forbidden("only the placement's provider signs its IPA").into(),
-                );
-            }
-            let (ipa, v) = version_of(conn, &p, version)?;
-            v.status.sign()?;
-            let now = Utc::now().naive_utc();
-            if !ipa::sign_version(conn, ipa.id, v.version, &who.sub, now)? {
-                return Err(Problem::conflict("ipa-already-signed", "signed meanwhile").into());
-            }
-            view(conn, &ipa)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        let p = placement_store::visible(conn, who, id)?;
+        p.provider_acts(who, "signs its IPA")?;
+        Ok(p)
+    };
+    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+        let (ipa, v) = version_of(conn, p, version)?;
+        v.status.sign()?;
+        let now = Utc::now().naive_utc();
+        if !ipa::sign_version(conn, ipa.id, v.version, &who.sub, now)? {
+            return Err(Problem::conflict("ipa-already-signed", "signed meanwhile").into());
+        }
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -428,57 +368,71 @@ pub async fn approve_ipa_version(
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
     let id: PlacementId = path_id(&id, "placement")?;
-    let v = state
-        .store
-        .write(move |conn, events| {
-            let p = for_council_role(conn, &who, id, &[Role::SocialWorker])?;
-            let (ipa, v) = version_of(conn, &p, version)?;
-            v.status.approve()?;
-            p.status.active()?;
-            let next = next_review(v.effective_from, v.review_frequency_months as u32);
-            let now = Utc::now().naive_utc();
-            if !ipa::approve_version(conn, &v, p.id, next, &who.sub, now)? {
-                return Err(Problem::conflict("ipa-already-approved", "approved meanwhile").into());
-            }
-            let placement_id = p.id.into();
-            events.emit(
-                &p.partnership,
-                &IpaApproved {
-                    placement_id,
-                    ipa_id: ipa.id.into(),
-                    version: v.version as u32,
-                    council: p.council.clone(),
-                    provider_id: p.provider_id.clone(),
-                    weekly_rate_pence: v.weekly_rate_pence.0,
-                    extras_weekly_pence: v.extras_weekly_pence.0,
-                    effective_from: v.effective_from,
-                    next_review_on: next,
-                    approved_by: who.sub.clone(),
-                },
-            );
-            let changed = v.weekly_rate_pence != p.weekly_rate_pence
-                || v.extras_weekly_pence != p.extras_weekly_pence;
-            if changed {
-                events.emit(
-                    &p.partnership,
-                    &PlacementRateChanged {
-                        placement_id,
-                        council: p.council.clone(),
-                        provider_id: p.provider_id.clone(),
-                        weekly_rate_pence: v.weekly_rate_pence.0,
-                        extras_weekly_pence: v.extras_weekly_pence.0,
-                        effective_from: v.effective_from,
-                        ipa_version: v.version as u32,
-                        block_contract_id: p.block_contract_id.map(Into::into),
-                    },
-                );
-            }
-            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = v.version, rate_changed = changed, "IPA version approved");
-            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
-            view(conn, &ipa)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        for_council_role(conn, who, id, &[Role::SocialWorker])
+    };
+    let v = ipa_command(&state, who, find, move |conn, p, who, events| {
+        let (ipa, v) = version_of(conn, p, version)?;
+        v.status.approve()?;
+        p.status.active()?;
+        let next = next_review(v.effective_from, v.review_frequency_months as u32);
+        let now = Utc::now().naive_utc();
+        if !ipa::approve_version(conn, &v, p.id, next, &who.sub, now)? {
+            return Err(Problem::conflict("ipa-already-approved", "approved meanwhile").into());
+        }
+        let changed = announce_approval(p, &ipa, &v, next, who, events);
+        tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = v.version, rate_changed = changed, "IPA version approved");
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// Emits `contract.ipa_approved` for version `v` of the placement's IPA, and
+/// `contract.placement_rate_changed` when its weekly rate or extras differ from what the
+/// placement costs now; whether they did.
+fn announce_approval(
+    p: &Placement,
+    ipa: &Ipa,
+    v: &IpaVersion,
+    next_review_on: NaiveDate,
+    who: &Principal,
+    events: &mut Events,
+) -> bool {
+    let placement_id = p.id.into();
+    events.emit(
+        &p.partnership,
+        &IpaApproved {
+            placement_id,
+            ipa_id: ipa.id.into(),
+            version: v.version as u32,
+            council: p.council.clone(),
+            provider_id: p.provider_id.clone(),
+            weekly_rate_pence: v.weekly_rate_pence.0,
+            extras_weekly_pence: v.extras_weekly_pence.0,
+            effective_from: v.effective_from,
+            next_review_on,
+            approved_by: who.sub.clone(),
+        },
+    );
+    let changed = v.weekly_rate_pence != p.weekly_rate_pence
+        || v.extras_weekly_pence != p.extras_weekly_pence;
+    if changed {
+        events.emit(
+            &p.partnership,
+            &PlacementRateChanged {
+                placement_id,
+                council: p.council.clone(),
+                provider_id: p.provider_id.clone(),
+                weekly_rate_pence: v.weekly_rate_pence.0,
+                extras_weekly_pence: v.extras_weekly_pence.0,
+                effective_from: v.effective_from,
+                ipa_version: v.version as u32,
+                block_contract_id: p.block_contract_id.map(Into::into),
+            },
+        );
+    }
+    changed
 }
 
 /// Withdraw a version not yet approved (a commissioner or social worker of the child's
@@ -497,22 +451,22 @@ pub async fn withdraw_ipa_version(
 ) -> Result<HttpResponse, Problem> {
     let (id, version) = path.into_inner();
     let id: PlacementId = path_id(&id, "placement")?;
-    let v = state
-        .store
-        .write(move |conn, _events| {
-            let p = for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
-            let (ipa, v) = version_of(conn, &p, version)?;
-            let now = Utc::now().naive_utc();
-            if !ipa::withdraw_version(conn, ipa.id, v.version, &who.sub, now)? {
-                return Err(Problem::conflict(
-                    "ipa-not-pending",
-                    format!("the version is {}", v.status),
-                )
-                .into());
-            }
-            view(conn, &ipa)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
+    };
+    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+        let (ipa, v) = version_of(conn, p, version)?;
+        let now = Utc::now().naive_utc();
+        if !ipa::withdraw_version(conn, ipa.id, v.version, &who.sub, now)? {
+            return Err(Problem::conflict(
+                "ipa-not-pending",
+                format!("the version is {}", v.status),
+            )
+            .into());
+        }
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -534,49 +488,38 @@ pub async fn record_ipa_review(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
-    let v = state
-        .store
-        .write(move |conn, _events| {
-            let p = active_for_council_role(
-                conn,
-                &who,
-                id,
-                &[Role::SocialWorker, Role::Commissioner],
-            )?;
-            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
-            let Some(months) = ipa.review_frequency_months else {
-                return Err(Problem::conflict(
-                    "ipa-not-approved",
-                    "no version of the IPA has been approved yet",
-                )
-                .into());
-            };
-            if let Some(e) = input.reviewed_on_error(p.start_date, today()) {
-                return Err(Problem::validation(vec![e]).into());
-            }
-            let row = ReviewRow {
-                id: ReviewId::new(),
-                ipa_id: ipa.id,
-                reviewed_on: input.reviewed_on,
-                was_due_on: ipa.next_review_on,
-                outcome: input.outcome,
-                notes: input
-                    .notes
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned),
-                next_review_on: next_review(input.reviewed_on, months as u32),
-                recorded_by: who.sub.clone(),
-                recorded_by_org: who.org.clone(),
-                recorded_at: Utc::now().naive_utc(),
-            };
-            ipa::record_review(conn, &row)?;
-            tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, outcome = %row.outcome, next_review_on = %row.next_review_on, "IPA review recorded");
-            let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
-            view(conn, &ipa)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        let roles = &[Role::SocialWorker, Role::Commissioner];
+        active_for_council_role(conn, who, id, roles)
+    };
+    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+        let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
+        let months = ipa.review_months()?;
+        if let Some(e) = input.reviewed_on_error(p.start_date, today()) {
+            return Err(Problem::validation(vec![e]).into());
+        }
+        let review = IpaReview {
+            id: ReviewId::new(),
+            ipa_id: ipa.id,
+            reviewed_on: input.reviewed_on,
+            was_due_on: ipa.next_review_on,
+            outcome: input.outcome,
+            notes: input
+                .notes
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+            next_review_on: next_review(input.reviewed_on, months),
+            recorded_by: who.sub.clone(),
+            recorded_by_org: who.org.clone(),
+            recorded_at: Utc::now().naive_utc(),
+        };
+        ipa::record_review(conn, &review)?;
+        tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, outcome = %review.outcome, next_review_on = %review.next_review_on, "IPA review recorded");
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -610,7 +553,7 @@ pub async fn list_ipa_reviews_due(
 ) -> Result<HttpResponse, Problem> {
     let wanted = query.into_inner().overdue;
     let today = today();
-    let rows = state
+    let due = state
         .store
         .db
         .run(move |conn| {
@@ -621,7 +564,7 @@ pub async fn list_ipa_reviews_due(
             ))
         })
         .await?;
-    let list: Vec<ReviewDue> = rows
+    let list: Vec<ReviewDue> = due
         .into_iter()
         .filter_map(|i| {
             let on = i.next_review_on?;

@@ -17,8 +17,11 @@ use std::sync::Arc;
 
 use actix_web::web;
 use chrono::{NaiveDate, Utc};
-use hub_bus::Store;
-use hub_platform::{Problem, Settings};
+use hub_bus::{Events, Store};
+use hub_platform::{
+    Principal, Problem, Settings,
+    db::{DbConnection, DbError},
+};
 use utoipa::OpenApi;
 
 pub struct ContractState {
@@ -81,6 +84,30 @@ pub fn today() -> NaiveDate {
 }
 
 pub use hub_platform::problem::path_id;
+
+/// The shape of every command: in one write, `find` loads what the command acts on for the
+/// caller (404 when the caller may not see it, 403 when it may not act on it), then `act`
+/// runs the command on it (its events leave with the transaction) and returns what the
+/// handler answers with.
+pub async fn command<T, R>(
+    state: &ContractState,
+    who: Principal,
+    find: impl FnOnce(&mut DbConnection, &Principal) -> Result<T, DbError> + Send + 'static,
+    act: impl FnOnce(&mut DbConnection, T, &Principal, &mut Events) -> Result<R, DbError>
+    + Send
+    + 'static,
+) -> Result<R, Problem>
+where
+    R: Send + 'static,
+{
+    Ok(state
+        .store
+        .write(move |conn, events| {
+            let found = find(conn, &who)?;
+            act(conn, found, &who, events)
+        })
+        .await?)
+}
 
 /// A code in a query parameter (`?status=issued`): none when absent, 422 naming the
 /// parameter and the codes it may be (`one_of`) when it is none of them.

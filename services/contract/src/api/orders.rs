@@ -3,29 +3,27 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use hub_events::{OrderDeclined, OrderSigned};
 use hub_platform::{
-    Principal, Problem, Role,
+    Principal, Problem,
     db::{DbConnection, DbError},
     http::Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id, query_code, today};
+use super::{ContractState, command, path_id, query_code, today};
 use crate::{
     domain::{
-        OrderStatus, SignOrder, is_council_staff, listed_for,
+        Order, OrderStatus, OrderVariation, SignOrder, listed_for, only_visible,
         orders::{
             DeclineOrder, DeclineReason, NewVariation, Timescale, is_late, is_overdue, not_issued,
         },
     },
     ids::{CompetitionId, FrameworkId, LotId, OrderId, ReferralId, VariationId},
-    schema::*,
     store::{
-        self, OrderRow, if_visible, only_visible,
-        orders::{self as order_store, VariationRow},
+        self,
+        orders::{self as order_store, OrderFilter},
     },
 };
 
@@ -98,7 +96,7 @@ pub struct OrderView {
 }
 
 impl OrderView {
-    pub fn of(r: &OrderRow, today: NaiveDate) -> Self {
+    pub fn of(r: &Order, today: NaiveDate) -> Self {
         Self {
             id: r.id,
             status: r.status,
@@ -148,8 +146,8 @@ pub struct VariationView {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl From<&VariationRow> for VariationView {
-    fn from(r: &VariationRow) -> Self {
+impl From<&OrderVariation> for VariationView {
+    fn from(r: &OrderVariation) -> Self {
         Self {
             id: r.id,
             order_id: r.order_id,
@@ -164,22 +162,11 @@ impl From<&VariationRow> for VariationView {
     }
 }
 
-/// The order if `who` may see it; 404 otherwise.
-fn visible(conn: &mut DbConnection, who: &Principal, id: OrderId) -> Result<OrderRow, DbError> {
-    Ok(if_visible(who, store::find_order(conn, id)?)?)
-}
-
 /// The order if `who` is a user of the provider it was awarded to (404 if `who` may not see
 /// it, 403 for the council's staff).
-fn for_provider(
-    conn: &mut DbConnection,
-    who: &Principal,
-    id: OrderId,
-) -> Result<OrderRow, DbError> {
-    let o = visible(conn, who, id)?;
-    if !(who.is_provider() && who.org == o.provider_id) {
-        return Err(Problem::forbidden("only the provider the order was awarded to").into());
-    }
+fn for_provider(conn: &mut DbConnection, who: &Principal, id: OrderId) -> Result<Order, DbError> {
+    let o = order_store::visible(conn, who, id)?;
+    o.provider_acts(who)?;
     Ok(o)
 }
 
@@ -189,11 +176,9 @@ pub(super) fn for_commissioner(
     conn: &mut DbConnection,
     who: &Principal,
     id: OrderId,
-) -> Result<OrderRow, DbError> {
-    let o = visible(conn, who, id)?;
-    if !(is_council_staff(who, &o.council) && who.has(Role::Commissioner)) {
-        return Err(Problem::forbidden("a commissioner of the order's council").into());
-    }
+) -> Result<Order, DbError> {
+    let o = order_store::visible(conn, who, id)?;
+    o.commissioner_acts(who)?;
     Ok(o)
 }
 
@@ -227,42 +212,25 @@ pub async fn list_orders(
         "issued, signed or declined",
     )?;
     let today = today();
-    let rows: Vec<OrderRow> = state
+    let orders = state
         .store
         .db
         .run(move |conn| {
-            let mut q = orders::table.into_boxed();
-            if let Some(c) = query.competition_id {
-                q = q.filter(orders::competition_id.eq(c));
-            }
-            if let Some(r) = query.referral_id {
-                q = q.filter(orders::referral_id.eq(r));
-            }
-            if let Some(s) = status {
-                q = q.filter(orders::status.eq(s));
-            }
-            if query.overdue == Some(true) {
-                q = q
-                    .filter(orders::status.eq(OrderStatus::Issued))
-                    .filter(orders::due_by.lt(today));
-            }
-            let (council, provider) = listed_for(&who);
-            if let Some(c) = council {
-                q = q.filter(orders::council.eq(c));
-            }
-            if let Some(p) = provider {
-                q = q.filter(orders::provider_id.eq(p));
-            }
-            let rows: Vec<OrderRow> = q
-                .order(orders::issued_at.desc())
-                .limit(500)
-                .select(OrderRow::as_select())
-                .load(conn)?;
-            Ok(only_visible(&who, rows))
+            let (council, provider_id) = listed_for(&who);
+            let filter = OrderFilter {
+                competition_id: query.competition_id,
+                referral_id: query.referral_id,
+                status,
+                overdue_on: (query.overdue == Some(true)).then_some(today),
+                council,
+                provider_id,
+            };
+            Ok(only_visible(&who, order_store::list(conn, filter)?))
         })
         .await?;
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        orders
+            .iter()
             .map(|r| OrderView::of(r, today))
             .collect::<Vec<_>>(),
     ))
@@ -279,12 +247,12 @@ pub async fn get_order(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
+    let order = state
         .store
         .db
-        .run(move |conn| visible(conn, &who, id))
+        .run(move |conn| order_store::visible(conn, &who, id))
         .await?;
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Sign an issued order (a user of the provider it was awarded to). No body, or `{}`.
@@ -305,35 +273,33 @@ pub async fn sign_order(
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<SignOrder>(&body)?;
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
-        .store
-        .write(move |conn, events| {
-            let mut row = for_provider(conn, &who, id)?;
-            let signed = row.status.sign()?;
-            let now = Utc::now().naive_utc();
-            let late = is_late(row.due_by, now.date());
-            if !order_store::sign_order(conn, row.id, &who.sub, now, late)? {
-                return Err(not_issued("no longer issued").into());
-            }
-            row.status = signed;
-            row.signed_by = Some(who.sub.clone());
-            row.signed_at = Some(now);
-            row.late = late;
-            events.emit(
-                &row.partnership,
-                &OrderSigned {
-                    order_id: row.id.into(),
-                    provider_id: row.provider_id.clone(),
-                    council: row.council.clone(),
-                    signed_by: who.sub.clone(),
-                    late,
-                },
-            );
-            Ok(row)
-        })
-        .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, late = row.late, "order signed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    let find = move |conn: &mut DbConnection, who: &Principal| for_provider(conn, who, id);
+    let order = command(&state, who, find, |conn, mut order, who, events| {
+        let signed = order.status.sign()?;
+        let now = Utc::now().naive_utc();
+        let late = is_late(order.due_by, now.date());
+        if !order_store::sign_order(conn, order.id, &who.sub, now, late)? {
+            return Err(not_issued("no longer issued").into());
+        }
+        order.status = signed;
+        order.signed_by = Some(who.sub.clone());
+        order.signed_at = Some(now);
+        order.late = late;
+        events.emit(
+            &order.partnership,
+            &OrderSigned {
+                order_id: order.id.into(),
+                provider_id: order.provider_id.clone(),
+                council: order.council.clone(),
+                signed_by: who.sub.clone(),
+                late,
+            },
+        );
+        Ok(order)
+    })
+    .await?;
+    tracing::info!(order_id = %order.id, provider_id = %order.provider_id, late = order.late, "order signed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Decline an issued order, with a reason (a user of the provider it was awarded to).
@@ -353,42 +319,40 @@ pub async fn decline_order(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
-        .store
-        .write(move |conn, events| {
-            let o = for_provider(conn, &who, id)?;
-            o.status.decline()?;
-            if store::placement_for_order(conn, o.id)?.is_some_and(|p| p.is_active()) {
-                return Err(Problem::conflict(
-                    "placement-active",
-                    "the child is placed under this order; the placement ends first",
-                )
-                .into());
-            }
-            let reason = input.reason;
-            let detail = input
-                .detail
-                .as_deref()
-                .map(str::trim)
-                .filter(|d| !d.is_empty());
-            let now = Utc::now().naive_utc();
-            if !order_store::decline_order(conn, o.id, &who.sub, now, reason, detail)? {
-                return Err(not_issued("no longer issued").into());
-            }
-            events.emit(
-                &o.partnership,
-                &OrderDeclined {
-                    order_id: o.id.into(),
-                    provider_id: o.provider_id.clone(),
-                    council: o.council.clone(),
-                    reason: reason.to_string(),
-                },
-            );
-            Ok(store::find_order(conn, o.id)?.expect("just declined"))
-        })
-        .await?;
-    tracing::info!(order_id = %row.id, provider_id = %row.provider_id, reason = row.decline_reason.map(tracing::field::display), "order declined");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    let find = move |conn: &mut DbConnection, who: &Principal| for_provider(conn, who, id);
+    let order = command(&state, who, find, move |conn, o, who, events| {
+        o.status.decline()?;
+        if store::placement_for_order(conn, o.id)?.is_some_and(|p| p.status.is_active()) {
+            return Err(Problem::conflict(
+                "placement-active",
+                "the child is placed under this order; the placement ends first",
+            )
+            .into());
+        }
+        let reason = input.reason;
+        let detail = input
+            .detail
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        let now = Utc::now().naive_utc();
+        if !order_store::decline_order(conn, o.id, &who.sub, now, reason, detail)? {
+            return Err(not_issued("no longer issued").into());
+        }
+        events.emit(
+            &o.partnership,
+            &OrderDeclined {
+                order_id: o.id.into(),
+                provider_id: o.provider_id.clone(),
+                council: o.council.clone(),
+                reason: reason.to_string(),
+            },
+        );
+        Ok(store::find_order(conn, o.id)?.expect("just declined"))
+    })
+    .await?;
+    tracing::info!(order_id = %order.id, provider_id = %order.provider_id, reason = order.decline_reason.map(tracing::field::display), "order declined");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Record the signature timescale agreed with the provider for an emergency order (a
@@ -409,31 +373,22 @@ pub async fn agree_order_timescale(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
-        .store
-        .write(move |conn, _events| {
-            let o = for_commissioner(conn, &who, id)?;
-            if !o.emergency {
-                return Err(Problem::conflict(
-                    "not-an-emergency-order",
-                    "a normal order is due back in the set number of working days",
-                )
-                .into());
-            }
-            o.status.agree_timescale()?;
-            if let Some(e) = input.due_by_error(o.issued_at.date()) {
-                return Err(Problem::validation(vec![e]).into());
-            }
-            let now = Utc::now().naive_utc();
-            let agreed_with = input.agreed_with.trim();
-            if !order_store::set_timescale(conn, o.id, input.due_by, agreed_with, &who.sub, now)? {
-                return Err(not_issued("no longer issued").into());
-            }
-            Ok(store::find_order(conn, o.id)?.expect("just updated"))
-        })
-        .await?;
-    tracing::info!(order_id = %row.id, due_by = %row.due_by, "emergency order timescale agreed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&row, today())))
+    let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
+    let order = command(&state, who, find, move |conn, o, who, _| {
+        o.agree_timescale()?;
+        if let Some(e) = input.due_by_error(o.issued_at.date()) {
+            return Err(Problem::validation(vec![e]).into());
+        }
+        let now = Utc::now().naive_utc();
+        let agreed_with = input.agreed_with.trim();
+        if !order_store::set_timescale(conn, o.id, input.due_by, agreed_with, &who.sub, now)? {
+            return Err(not_issued("no longer issued").into());
+        }
+        Ok(store::find_order(conn, o.id)?.expect("just updated"))
+    })
+    .await?;
+    tracing::info!(order_id = %order.id, due_by = %order.due_by, "emergency order timescale agreed");
+    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
 }
 
 /// Record a variation of a signed order (a commissioner of its council): what changed, why,
@@ -452,34 +407,30 @@ pub async fn vary_order(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
-    let row = state
-        .store
-        .write(move |conn, _events| {
-            let o = for_commissioner(conn, &who, id)?;
-            o.status.vary()?;
-            order_store::add_variation(
-                conn,
-                VariationRow {
-                    id: VariationId::new(),
-                    order_id: o.id,
-                    seq: 0,
-                    what: input.what.trim().to_owned(),
-                    why: input.why.trim().to_owned(),
-                    effective_from: input.effective_from,
-                    recorded_by: who.sub.clone(),
-                    recorded_by_org: who.org.clone(),
-                    recorded_at: Utc::now().naive_utc(),
-                },
-            )
-        })
-        .await?;
-    tracing::info!(order_id = %row.order_id, seq = row.seq, "order variation recorded");
+    let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
+    let variation = command(&state, who, find, move |conn, o, who, _| {
+        o.status.vary()?;
+        let variation = OrderVariation {
+            id: VariationId::new(),
+            order_id: o.id,
+            seq: 0,
+            what: input.what.trim().to_owned(),
+            why: input.why.trim().to_owned(),
+            effective_from: input.effective_from,
+            recorded_by: who.sub.clone(),
+            recorded_by_org: who.org.clone(),
+            recorded_at: Utc::now().naive_utc(),
+        };
+        order_store::add_variation(conn, variation)
+    })
+    .await?;
+    tracing::info!(order_id = %variation.order_id, seq = variation.seq, "order variation recorded");
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
-            format!("/v1/orders/{}/variations", row.order_id),
+            format!("/v1/orders/{}/variations", variation.order_id),
         ))
-        .json(VariationView::from(&row)))
+        .json(VariationView::from(&variation)))
 }
 
 /// The variations of an order, oldest first (whoever may see the order).
@@ -493,13 +444,13 @@ pub async fn list_order_variations(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: OrderId = path_id(&id, "order")?;
-    let rows = state
+    let orders = state
         .store
         .db
         .run(move |conn| {
-            let o = visible(conn, &who, id)?;
+            let o = order_store::visible(conn, &who, id)?;
             order_store::variations(conn, o.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(VariationView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(orders.iter().map(VariationView::from).collect::<Vec<_>>()))
 }

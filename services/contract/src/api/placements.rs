@@ -14,17 +14,14 @@ use hub_platform::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id, query_code};
+use super::{ContractState, command, path_id, query_code};
 use crate::{
     domain::{
-        NewPlacement, PlacementStatus, is_council_staff, listed_for,
+        NewPlacement, Placement, PlacementStatus, listed_for, only_visible,
         placements::{EndPlacement, EndReason, placement_ended},
     },
     ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
-    store::{
-        self, PlacementRow, blocks, if_visible, only_visible, placements as placement_store,
-        referral_facts,
-    },
+    store::{self, blocks, placements as placement_store, referral_facts},
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,8 +74,8 @@ pub struct PlacementView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&PlacementRow> for PlacementView {
-    fn from(r: &PlacementRow) -> Self {
+impl From<&Placement> for PlacementView {
+    fn from(r: &Placement) -> Self {
         Self {
             id: r.id,
             order_id: r.order_id,
@@ -114,15 +111,6 @@ impl From<&PlacementRow> for PlacementView {
     }
 }
 
-/// The placement if `who` may see it (its council's staff, its provider); 404 otherwise.
-pub fn visible(
-    conn: &mut DbConnection,
-    who: &Principal,
-    id: PlacementId,
-) -> Result<PlacementRow, DbError> {
-    Ok(if_visible(who, store::find_placement(conn, id)?)?)
-}
-
 /// Commissioners and social workers (of the child's council): they end a placement and draft
 /// or withdraw the versions of its IPA.
 pub const COMMISSIONER_OR_SOCIAL_WORKER: &[Role] = &[Role::Commissioner, Role::SocialWorker];
@@ -134,19 +122,9 @@ pub fn for_council_role(
     who: &Principal,
     id: PlacementId,
     roles: &[Role],
-) -> Result<PlacementRow, DbError> {
-    let p = visible(conn, who, id)?;
-    if !(is_council_staff(who, &p.council) && roles.iter().any(|r| who.has(*r))) {
-        return Err(Problem::forbidden(format!(
-            "needs the role {} in the placing council",
-            roles
-                .iter()
-                .map(|r| format!("{r:?}"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))
-        .into());
-    }
+) -> Result<Placement, DbError> {
+    let p = placement_store::visible(conn, who, id)?;
+    p.council_acts(who, roles)?;
     Ok(p)
 }
 
@@ -157,14 +135,16 @@ pub fn active_for_council_role(
     who: &Principal,
     id: PlacementId,
     roles: &[Role],
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     let p = for_council_role(conn, who, id, roles)?;
     p.status.active()?;
     Ok(p)
 }
 
-fn new_row(who: &Principal, referral_id: ReferralId, input: &NewPlacement) -> PlacementRow {
-    PlacementRow {
+/// A placement `who` starts for `referral_id`: the caller fills in what the order or the
+/// block bed says (the partnership, the provider, the rate, the start).
+fn started(who: &Principal, referral_id: ReferralId, input: &NewPlacement) -> Placement {
+    Placement {
         id: PlacementId::new(),
         order_id: None,
         referral_id,
@@ -202,20 +182,20 @@ fn under_order(
     who: &Principal,
     order_id: OrderId,
     input: &NewPlacement,
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     let order = super::orders::for_commissioner(conn, who, order_id)?;
-    order.status.place(order.emergency)?;
+    order.place()?;
     if store::placement_for_order(conn, order.id)?.is_some() {
         return Err(already().into());
     }
-    Ok(PlacementRow {
+    Ok(Placement {
         order_id: Some(order.id),
         council: order.council.clone(),
         partnership: order.partnership.clone(),
         provider_id: order.provider_id.clone(),
         weekly_rate_pence: order.weekly_rate_pence,
         start_date: input.start_date.unwrap_or(order.start_date),
-        ..new_row(who, order.referral_id, input)
+        ..started(who, order.referral_id, input)
     })
 }
 
@@ -227,7 +207,7 @@ fn in_block_bed(
     bed: u16,
     input: &NewPlacement,
     events: &mut Events,
-) -> Result<PlacementRow, DbError> {
+) -> Result<Placement, DbError> {
     if who.is_provider() || !who.has(Role::Commissioner) {
         return Err(Problem::forbidden("a commissioner of the child's council").into());
     }
@@ -238,26 +218,26 @@ fn in_block_bed(
     let admission = blocks::admit_to_bed(conn, &who.org, contract_id, bed, start_date)?;
     // A real referral of the placing council, in the contract's partnership, placeable now.
     referral_facts::check_block_bed(conn, referral_id, &who.org, &admission.partnership)?;
-    let row = PlacementRow {
+    let placement = Placement {
         partnership: admission.partnership,
         provider_id: admission.provider_id,
         weekly_rate_pence: Pence(admission.weekly_rate_pence),
         start_date,
         block_contract_id: Some(contract_id),
         bed: Some(i32::from(bed)),
-        ..new_row(who, referral_id, input)
+        ..started(who, referral_id, input)
     };
-    placement_store::insert(conn, &row)?;
+    placement_store::insert(conn, &placement)?;
     blocks::bed_filled(
         conn,
         contract_id,
         bed,
-        row.id,
-        &row.council,
+        placement.id,
+        &placement.council,
         start_date,
         events,
     )?;
-    Ok(row)
+    Ok(placement)
 }
 
 /// Start a placement (a commissioner of the child's council): under a signed order, or an
@@ -278,21 +258,21 @@ pub async fn create_placement(
     body: Json<NewPlacement>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    let row = state
+    let placement = state
         .store
         .write(move |conn, events| {
-            let row = match (input.order_id, input.block_contract_id, input.bed) {
+            let placement = match (input.order_id, input.block_contract_id, input.bed) {
                 (Some(order_id), _, _) => {
-                    let row = under_order(conn, &who, OrderId(order_id), &input)?;
+                    let placement = under_order(conn, &who, OrderId(order_id), &input)?;
                     // Two commissioners racing on PostgreSQL: the unique order_id settles it.
-                    match placement_store::insert(conn, &row) {
+                    match placement_store::insert(conn, &placement) {
                         Err(DbError::Diesel(DieselError::DatabaseError(
                             DatabaseErrorKind::UniqueViolation,
                             _,
                         ))) => return Err(already().into()),
                         other => other?,
                     };
-                    row
+                    placement
                 }
                 (None, Some(contract), Some(bed)) => {
                     in_block_bed(conn, &who, BlockContractId(contract), bed, &input, events)?
@@ -300,27 +280,27 @@ pub async fn create_placement(
                 _ => unreachable!("validated: an order or a block bed"),
             };
             events.emit(
-                &row.partnership,
+                &placement.partnership,
                 &PlacementStarted {
-                    placement_id: row.id.into(),
-                    order_id: row.order_id.map(Into::into),
-                    referral_id: row.referral_id.into(),
-                    council: row.council.clone(),
-                    provider_id: row.provider_id.clone(),
-                    weekly_rate_pence: row.weekly_rate_pence.0,
-                    extras_weekly_pence: row.extras_weekly_pence.0,
-                    start_date: row.start_date,
-                    block_contract_id: row.block_contract_id.map(Into::into),
-                    bed: row.block_bed().map(|(_, b)| b),
+                    placement_id: placement.id.into(),
+                    order_id: placement.order_id.map(Into::into),
+                    referral_id: placement.referral_id.into(),
+                    council: placement.council.clone(),
+                    provider_id: placement.provider_id.clone(),
+                    weekly_rate_pence: placement.weekly_rate_pence.0,
+                    extras_weekly_pence: placement.extras_weekly_pence.0,
+                    start_date: placement.start_date,
+                    block_contract_id: placement.block_contract_id.map(Into::into),
+                    bed: placement.block_bed().map(|(_, b)| b),
                 },
             );
-            Ok(row)
+            Ok(placement)
         })
         .await?;
-    tracing::info!(placement_id = %row.id, order_id = row.order_id.map(tracing::field::display), block_contract_id = row.block_contract_id.map(tracing::field::display), council = %row.council, "placement started");
+    tracing::info!(placement_id = %placement.id, order_id = placement.order_id.map(tracing::field::display), block_contract_id = placement.block_contract_id.map(tracing::field::display), council = %placement.council, "placement started");
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/placements/{}", row.id)))
-        .json(PlacementView::from(&row)))
+        .insert_header((header::LOCATION, format!("/v1/placements/{}", placement.id)))
+        .json(PlacementView::from(&placement)))
 }
 
 /// Read a placement: its council's staff and its provider; anyone else 404.
@@ -334,12 +314,12 @@ pub async fn get_placement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id: PlacementId = path_id(&id, "placement")?;
-    let row = state
+    let placement = state
         .store
         .db
-        .run(move |conn| visible(conn, &who, id))
+        .run(move |conn| placement_store::visible(conn, &who, id))
         .await?;
-    Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
+    Ok(HttpResponse::Ok().json(PlacementView::from(&placement)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -364,22 +344,27 @@ pub async fn list_placements(
     let query = query.into_inner();
     let status: Option<PlacementStatus> =
         query_code(query.status.as_deref(), "status", "active or ended")?;
-    let rows = state
+    let placements = state
         .store
         .db
         .run(move |conn| {
             let (council, provider) = listed_for(&who);
-            let rows = placement_store::list(
+            let placements = placement_store::list(
                 conn,
                 council,
                 provider,
                 query.referral_id.as_deref(),
                 status,
             )?;
-            Ok(only_visible(&who, rows))
+            Ok(only_visible(&who, placements))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(PlacementView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        placements
+            .iter()
+            .map(PlacementView::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// End a placement (a commissioner or social worker of the child's council): the child's
@@ -399,49 +384,42 @@ pub async fn end_placement(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
-    let row = state
-        .store
-        .write(move |conn, events| {
-            let p = active_for_council_role(conn, &who, id, COMMISSIONER_OR_SOCIAL_WORKER)?;
-            if let Some(e) = input.end_date_error(p.start_date) {
-                return Err(Problem::validation(vec![e]).into());
-            }
-            let reason = input.reason;
-            let note = input
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty());
-            let now = Utc::now().naive_utc();
-            if !placement_store::end_placement(
-                conn,
-                p.id,
-                input.end_date,
-                reason,
-                note,
-                &who.sub,
-                now,
-            )? {
-                return Err(placement_ended().into());
-            }
-            if let Some((contract, bed)) = p.block_bed() {
-                blocks::bed_emptied(conn, contract, bed, p.id, input.end_date, events)?;
-            }
-            events.emit(
-                &p.partnership,
-                &PlacementEnded {
-                    placement_id: p.id.into(),
-                    council: p.council.clone(),
-                    provider_id: p.provider_id.clone(),
-                    end_date: input.end_date,
-                    reason: reason.to_string(),
-                    block_contract_id: p.block_contract_id.map(Into::into),
-                    bed: p.block_bed().map(|(_, b)| b),
-                },
-            );
-            Ok(store::find_placement(conn, p.id)?.expect("just ended"))
-        })
-        .await?;
-    tracing::info!(placement_id = %row.id, reason = row.end_reason.map(tracing::field::display), "placement ended");
-    Ok(HttpResponse::Ok().json(PlacementView::from(&row)))
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
+    };
+    let placement = command(&state, who, find, move |conn, p, who, events| {
+        if let Some(e) = input.end_date_error(p.start_date) {
+            return Err(Problem::validation(vec![e]).into());
+        }
+        let reason = input.reason;
+        let note = input
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let now = Utc::now().naive_utc();
+        let (end_date, by) = (input.end_date, who.sub.as_str());
+        if !placement_store::end_placement(conn, p.id, end_date, reason, note, by, now)? {
+            return Err(placement_ended().into());
+        }
+        if let Some((contract, bed)) = p.block_bed() {
+            blocks::bed_emptied(conn, contract, bed, p.id, end_date, events)?;
+        }
+        events.emit(
+            &p.partnership,
+            &PlacementEnded {
+                placement_id: p.id.into(),
+                council: p.council.clone(),
+                provider_id: p.provider_id.clone(),
+                end_date,
+                reason: reason.to_string(),
+                block_contract_id: p.block_contract_id.map(Into::into),
+                bed: p.block_bed().map(|(_, b)| b),
+            },
+        );
+        Ok(store::find_placement(conn, p.id)?.expect("just ended"))
+    })
+    .await?;
+    tracing::info!(placement_id = %placement.id, reason = placement.end_reason.map(tracing::field::display), "placement ended");
+    Ok(HttpResponse::Ok().json(PlacementView::from(&placement)))
 }

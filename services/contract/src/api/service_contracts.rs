@@ -5,20 +5,21 @@
 use actix_web::{HttpResponse, http::header, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Events;
-use hub_platform::{
-    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json, sql,
-};
+use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, path_id, today};
+use super::{ContractState, command, path_id, today};
 use crate::{
-    domain::service_contracts::{
-        self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, HistoryKind,
-        NewServiceContract, NewVariation, PensionsUpdate, Status, Termination,
+    domain::{
+        HistoryEntry, ServiceContract,
+        service_contracts::{
+            self as rules, AgreementStatus, BondStatus, ExtendService, GoLive, HistoryKind,
+            NewServiceContract, NewVariation, PensionsUpdate, Status, Termination,
+        },
     },
     ids::{HistoryId, ServiceContractId},
-    store::service_contracts::{self as store, HistoryRow, ServiceContractRow},
+    store::service_contracts as store,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -76,14 +77,14 @@ pub struct HistoryView {
     pub at: DateTime<Utc>,
 }
 
-impl From<&HistoryRow> for HistoryView {
-    fn from(h: &HistoryRow) -> Self {
+impl From<&HistoryEntry> for HistoryView {
+    fn from(h: &HistoryEntry) -> Self {
         Self {
             id: h.id,
             kind: h.kind,
             effective_on: h.effective_on,
             reason: h.reason.clone(),
-            detail: h.detail.0.clone(),
+            detail: h.detail.clone(),
             value_change_pence: h.value_change_pence.map(|p| p.0),
             phased_to: h.phased_to,
             by: h.actor.clone(),
@@ -142,33 +143,27 @@ pub struct ServiceContractView {
 }
 
 impl ServiceContractView {
-    fn of(c: &ServiceContractRow, history: Option<&[HistoryRow]>, today: NaiveDate) -> Self {
-        let status = c.status;
-        let state = if status == Status::Live && today > c.end_date {
-            "expired".to_owned()
-        } else {
-            status.to_string()
-        };
+    fn of(c: &ServiceContract, history: Option<&[HistoryEntry]>, today: NaiveDate) -> Self {
         Self {
             id: c.id,
             partnership: c.partnership.clone(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
             title: c.title.clone(),
-            services: c.services(),
+            services: c.services.clone(),
             value_pence: c.value_pence.0,
             start_date: c.start_date,
             end_date: c.end_date,
             original_end_date: c.original_end_date,
             budget_line: c.budget_line.clone(),
-            status,
-            state,
+            status: c.status,
+            state: c.state(today),
             extensions_allowed: c.extensions_allowed as u16,
             extensions_used: c.extensions_used as u16,
             extensions_left: c.extensions_left(),
             no_extensions_left: c.extensions_left() == 0,
             extension_months: c.extension_months as u16,
-            alert_months: c.alert_months(),
+            alert_months: c.alerts_longest_first(),
             alerted_months: c.alerted_months.map(|m| m as u16),
             tupe_lgps: c.tupe_lgps,
             admission_agreement: c.admission_agreement,
@@ -195,8 +190,8 @@ fn full_view(
     Ok(ServiceContractView::of(&c, Some(&history), today()))
 }
 
-/// Runs `act` on the contract for its lead commissioner in one write, and answers with the
-/// contract as it then is.
+/// Runs `act` on the contract for its lead commissioner in one write (see [`command`]), and
+/// answers with the contract as it then is.
 async fn manage<F>(
     state: &ContractState,
     who: Principal,
@@ -204,24 +199,17 @@ async fn manage<F>(
     act: F,
 ) -> Result<HttpResponse, Problem>
 where
-    F: FnOnce(
-            &mut DbConnection,
-            &ServiceContractRow,
-            &Principal,
-            &mut Events,
-        ) -> Result<(), DbError>
+    F: FnOnce(&mut DbConnection, &ServiceContract, &Principal, &mut Events) -> Result<(), DbError>
         + Send
         + 'static,
 {
     let id: ServiceContractId = path_id(&id, "service contract")?;
-    let view = state
-        .store
-        .write(move |conn, events| {
-            let c = store::managed(conn, &who, id)?;
-            act(conn, &c, &who, events)?;
-            full_view(conn, c.id)
-        })
-        .await?;
+    let find = move |conn: &mut DbConnection, who: &Principal| store::managed(conn, who, id);
+    let view = command(state, who, find, |conn, c, who, events| {
+        act(conn, &c, who, events)?;
+        full_view(conn, c.id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -240,59 +228,24 @@ pub async fn let_service_contract(
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_manage(&who, partnership.lead_commissioner).map_err(Problem::forbidden)?;
-    let now = Utc::now().naive_utc();
-    let (agreement, bond) = if input.tupe_lgps {
-        (AgreementStatus::Required, BondStatus::Required)
-    } else {
-        (AgreementStatus::NotRequired, BondStatus::NotRequired)
-    };
-    let row = ServiceContractRow {
-        id: ServiceContractId::new(),
-        partnership: partnership.code.to_owned(),
-        lead_council: who.org.clone(),
-        provider_id: input.provider_id.trim().to_owned(),
-        title: input.title.trim().to_owned(),
-        services: sql::Json(input.services.clone()),
-        value_pence: Pence(input.value_pence),
-        start_date: input.start_date,
-        end_date: input.end_date,
-        original_end_date: input.end_date,
-        budget_line: input.budget_line.clone(),
-        extensions_allowed: input.extensions_allowed as i32,
-        extensions_used: 0,
-        extension_months: input.extension_months() as i32,
-        alert_months: sql::Json(input.alert_months()),
-        alerted_months: None,
-        tupe_lgps: input.tupe_lgps,
-        admission_agreement: agreement,
-        admission_agreement_signed_on: None,
-        bond,
-        bond_amount_pence: None,
-        status: Status::Draft,
-        went_live_by: None,
-        went_live_at: None,
-        terminated_on: None,
-        termination_reason: None,
-        created_by: who.sub.clone(),
-        created_at: now,
-    };
+    let contract = ServiceContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
     let view = state
         .store
         .write(move |conn, _| {
-            store::insert(conn, &row)?;
+            store::insert(conn, &contract)?;
             store::log(
                 conn,
-                row.id,
+                contract.id,
                 HistoryKind::Let,
-                Some(row.start_date),
+                Some(contract.start_date),
                 None,
                 serde_json::json!({
-                    "value_pence": row.value_pence, "end_date": row.end_date,
-                    "services": row.services(), "tupe_lgps": row.tupe_lgps,
+                    "value_pence": contract.value_pence, "end_date": contract.end_date,
+                    "services": contract.services, "tupe_lgps": contract.tupe_lgps,
                 }),
                 &who,
             )?;
-            full_view(conn, row.id)
+            full_view(conn, contract.id)
         })
         .await?;
     tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
@@ -313,14 +266,15 @@ pub async fn list_service_contracts(
     state: web::Data<ContractState>,
     who: Principal,
 ) -> Result<HttpResponse, Problem> {
-    let rows = state
+    let contracts = state
         .store
         .db
         .run(move |conn| store::list_visible(conn, &who))
         .await?;
     let today = today();
     Ok(HttpResponse::Ok().json(
-        rows.iter()
+        contracts
+            .iter()
             .map(|c| ServiceContractView::of(c, None, today))
             .collect::<Vec<_>>(),
     ))
@@ -366,28 +320,10 @@ pub async fn set_service_contract_pensions(
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     manage(&state, who, id.into_inner(), move |conn, c, who, _| {
-        if !c.tupe_lgps {
-            return Err(Problem::conflict(
-                "pensions-not-required",
-                "no staff transfer with LGPS pension rights under this contract",
-            )
-            .into());
-        }
-        let agreement = input.admission_agreement.unwrap_or(c.admission_agreement);
-        let signed_on = if agreement == AgreementStatus::Signed {
-            input
-                .admission_agreement_signed_on
-                .or(c.admission_agreement_signed_on)
-        } else {
-            None
-        };
-        let bond = input.bond.unwrap_or(c.bond);
-        let amount = if bond == BondStatus::InPlace {
-            input.bond_amount_pence.map(Pence).or(c.bond_amount_pence)
-        } else {
-            None
-        };
-        store::set_pensions(conn, c, agreement, signed_on, bond, amount)?;
+        let pensions = c.pensions_after(&input)?;
+        store::set_pensions(conn, c, &pensions)?;
+        let (agreement, signed_on) = (pensions.agreement, pensions.signed_on);
+        let (bond, amount) = (pensions.bond, pensions.bond_amount);
         store::log(
             conn,
             c.id,

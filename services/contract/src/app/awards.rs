@@ -16,9 +16,9 @@ use hub_platform::{
 };
 
 use crate::{
-    domain::{OrderStatus, emergency_due_by, order_due_by},
+    domain::{Order, OrderStatus, emergency_due_by, order_due_by},
     ids::OrderId,
-    store::{self, OrderRow},
+    store,
 };
 
 /// Issues the order for an award, due back signed within `sign_within` working days, and
@@ -41,29 +41,29 @@ pub fn issue_order(
         tracing::warn!(order_id = %existing.id, competition_id = %e.competition_id, "order already issued for this award; skipped");
         return Ok(());
     }
-    let row = order_of(env, e, sign_within);
-    store::orders::insert(conn, &row)?;
+    let order = order_of(env, e, sign_within);
+    store::orders::insert(conn, &order)?;
     events.emit(
-        &row.partnership,
+        &order.partnership,
         &OrderIssued {
-            order_id: row.id.into(),
+            order_id: order.id.into(),
             competition_id: e.competition_id,
             referral_id: e.referral_id,
-            council: row.council.clone(),
-            provider_id: row.provider_id.clone(),
+            council: order.council.clone(),
+            provider_id: order.provider_id.clone(),
             framework_id: e.framework_id,
-            weekly_rate_pence: row.weekly_rate_pence.0,
-            start_date: row.start_date,
-            due_by: row.due_by,
+            weekly_rate_pence: order.weekly_rate_pence.0,
+            start_date: order.start_date,
+            due_by: order.due_by,
             emergency: e.direct,
         },
     );
-    tracing::info!(order_id = %row.id, competition_id = %row.competition_id, provider_id = %row.provider_id, due_by = %row.due_by, "order issued");
+    tracing::info!(order_id = %order.id, competition_id = %order.competition_id, provider_id = %order.provider_id, due_by = %order.due_by, "order issued");
     Ok(())
 }
 
 /// The issued order an award calls off.
-fn order_of(env: &Envelope, e: &CompetitionAwarded, sign_within: u32) -> OrderRow {
+fn order_of(env: &Envelope, e: &CompetitionAwarded, sign_within: u32) -> Order {
     let now = Utc::now().naive_utc();
     // An emergency order (a direct award) is due by the timescale the parties agree; until
     // the commissioner records it, a provisional day counted from the later of issue and start.
@@ -72,7 +72,7 @@ fn order_of(env: &Envelope, e: &CompetitionAwarded, sign_within: u32) -> OrderRo
     } else {
         order_due_by(now.date(), sign_within)
     };
-    OrderRow {
+    Order {
         id: OrderId::new(),
         competition_id: e.competition_id.into(),
         referral_id: e.referral_id.into(),

@@ -24,15 +24,226 @@
 //!   [`MAX_BEDS`] beds and a term of at most 10 + 10 × 5 years, everything derived from a
 //!   block contract (a year's saving, every bed-day finance costs) stays far inside `i64`.
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use hub_platform::{
-    FieldError, Pence, Principal, Role,
+    FieldError, Pence, Principal, Problem, Role,
     directory::{self, Partnership},
     http::Validate,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use super::Visible;
+use crate::ids::{BlockContractId, ExtensionId, HomeId, LotId, PlacementId, StayId};
+
+/// A block contract: its terms, the extension options used, and who let it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockContract {
+    pub id: BlockContractId,
+    pub partnership: String,
+    /// The council that let it and holds it.
+    pub lead_council: String,
+    pub provider_id: String,
+    pub description: String,
+    pub beds: i32,
+    pub block_weekly_rate_pence: Pence,
+    pub spot_weekly_rate_pence: Pence,
+    pub start_date: NaiveDate,
+    /// The term's last day, after any extensions used.
+    pub end_date: NaiveDate,
+    pub term_years: i32,
+    pub extension_options: i32,
+    pub extension_years: i32,
+    pub extensions_used: i32,
+    pub void_offer_after_days: i32,
+    pub lot_id: Option<LotId>,
+    pub home_id: Option<HomeId>,
+    pub postcode_district: Option<String>,
+    pub let_by: String,
+    pub let_at: NaiveDateTime,
+}
+
+impl BlockContract {
+    /// The block contract `who` (its lead council's commissioner) lets on `input`, for
+    /// `partnership` (the one `input` names), at `now`.
+    pub fn let_by(
+        who: &Principal,
+        input: &NewBlockContract,
+        partnership: &Partnership,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: BlockContractId::new(),
+            partnership: partnership.code.to_owned(),
+            lead_council: who.org.clone(),
+            provider_id: input.provider_id.trim().to_owned(),
+            description: input
+                .description
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned(),
+            beds: input.beds as i32,
+            block_weekly_rate_pence: Pence(input.block_weekly_rate_pence),
+            spot_weekly_rate_pence: Pence(input.spot_weekly_rate_pence),
+            start_date: input.start_date,
+            end_date: input.end_date(),
+            term_years: input.term_years as i32,
+            extension_options: input.extension_options as i32,
+            extension_years: input.extension_years() as i32,
+            extensions_used: 0,
+            void_offer_after_days: input.void_offer_after_days() as i32,
+            lot_id: input.lot_id.map(LotId),
+            home_id: input.home_id.map(HomeId),
+            postcode_district: input.postcode_district.clone(),
+            let_by: who.sub.clone(),
+            let_at: now,
+        }
+    }
+
+    /// What savings are worked out from.
+    pub fn terms(&self) -> BlockTerms {
+        BlockTerms {
+            beds: self.beds as u16,
+            block_weekly: self.block_weekly_rate_pence,
+            spot_weekly: self.spot_weekly_rate_pence,
+            start: self.start_date,
+            end: self.end_date,
+        }
+    }
+
+    pub fn extensions_left(&self) -> u16 {
+        (self.extension_options - self.extensions_used).max(0) as u16
+    }
+
+    /// One more extension option may be used: 409 `/problems/no-extensions-left` when none
+    /// is left.
+    pub fn extend(&self) -> Result<(), Problem> {
+        if self.extensions_left() == 0 {
+            return Err(self.no_extensions_left());
+        }
+        Ok(())
+    }
+
+    /// 409 `/problems/no-extensions-left`.
+    pub fn no_extensions_left(&self) -> Problem {
+        Problem::conflict(
+            "no-extensions-left",
+            format!(
+                "all {} extension options of this block contract are used",
+                self.extension_options
+            ),
+        )
+    }
+
+    /// `who` is a commissioner of the lead council, who extends it; 403 otherwise.
+    pub fn lead_acts(&self, who: &Principal) -> Result<(), Problem> {
+        who.require_any(&[Role::Commissioner])?;
+        if who.org != self.lead_council {
+            return Err(Problem::forbidden(format!(
+                "only the lead council ({}) extends this block contract",
+                self.lead_council
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn planned_annual_saving(&self) -> Pence {
+        planned_annual_saving(
+            self.spot_weekly_rate_pence,
+            self.block_weekly_rate_pence,
+            self.beds as u16,
+        )
+    }
+
+    /// `council` is a member of the contract's partnership.
+    pub fn is_member(&self, council: &str) -> bool {
+        directory::partnership(&self.partnership).is_some_and(|p| p.has_member(council))
+    }
+}
+
+/// See [`may_see`].
+impl Visible for BlockContract {
+    const WHAT: &'static str = "block contract";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.partnership, &self.provider_id)
+    }
+}
+
+/// A bed as it stands now: the child in it, or since when it is void and whom that void was
+/// offered to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bed {
+    pub block_contract_id: BlockContractId,
+    pub bed: i32,
+    pub held_for: String,
+    pub placement_id: Option<PlacementId>,
+    /// The first day of the current void.
+    pub void_from: Option<NaiveDate>,
+    pub offered_on: Option<NaiveDate>,
+    /// The councils the void was offered to.
+    pub offered_to: Option<Vec<String>>,
+}
+
+impl Bed {
+    /// The councils the current void is offered to (empty unless an offer stands).
+    pub fn current_offer(&self) -> Vec<String> {
+        if self.placement_id.is_some() || self.offered_on.is_none() {
+            return Vec::new();
+        }
+        self.offered_to.clone().unwrap_or_default()
+    }
+
+    /// `occupied` (a child in it or moving in), `offered` (void and offered to partner
+    /// councils) or `void`.
+    pub fn state(&self) -> &'static str {
+        if self.placement_id.is_some() {
+            "occupied"
+        } else if self.offered_on.is_some() {
+            "offered"
+        } else {
+            "void"
+        }
+    }
+}
+
+/// One child's stay in a bed of a block contract, as stored (no personal data: the placement
+/// and its council).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedStay {
+    pub id: StayId,
+    pub block_contract_id: BlockContractId,
+    pub bed: i32,
+    pub placement_id: PlacementId,
+    pub council: String,
+    pub from_date: NaiveDate,
+    /// The child's last night; none while they are there.
+    pub to_date: Option<NaiveDate>,
+}
+
+impl BedStay {
+    /// The stay as savings count it.
+    pub fn stay(&self) -> Stay {
+        Stay {
+            bed: self.bed as u16,
+            from: self.from_date,
+            to: self.to_date,
+        }
+    }
+}
+
+/// An extension option used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockExtension {
+    pub id: ExtensionId,
+    pub block_contract_id: BlockContractId,
+    pub previous_end_date: NaiveDate,
+    pub new_end_date: NaiveDate,
+    pub extended_by: String,
+    pub extended_at: NaiveDateTime,
+}
 
 /// Days a bed may stand void before the sweep offers it to partner councils, unless the
 /// contract sets its own number.
@@ -668,6 +879,36 @@ mod tests {
                 ("/block_weekly_rate_pence".into(), "range".into()),
                 ("/spot_weekly_rate_pence".into(), "range".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_beds_state_and_standing_offer_follow_who_is_in_it() {
+        let void = Bed {
+            block_contract_id: BlockContractId::new(),
+            bed: 1,
+            held_for: "E08000014".into(),
+            placement_id: None,
+            void_from: Some(d(2025, 4, 1)),
+            offered_on: None,
+            offered_to: None,
+        };
+        assert_eq!((void.state(), void.current_offer()), ("void", vec![]));
+        let offered = Bed {
+            offered_on: Some(d(2025, 4, 8)),
+            offered_to: Some(vec!["E08000012".into()]),
+            ..void.clone()
+        };
+        assert_eq!(offered.state(), "offered");
+        assert_eq!(offered.current_offer(), vec!["E08000012".to_owned()]);
+        // A child in the bed: an offer recorded before does not stand.
+        let occupied = Bed {
+            placement_id: Some(PlacementId::new()),
+            ..offered
+        };
+        assert_eq!(
+            (occupied.state(), occupied.current_offer()),
+            ("occupied", vec![])
         );
     }
 }

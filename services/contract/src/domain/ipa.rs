@@ -12,12 +12,167 @@
 //! week too (422 `range` naming `/extras`), so a placement costs at most £200,000.00 a week
 //! and every figure finance derives from it fits in `i64` over any span of days.
 
-use chrono::{Days, Months, NaiveDate};
-use hub_platform::{FieldError, Pence, Problem, http::Validate};
+use chrono::{Days, Months, NaiveDate, NaiveDateTime};
+use hub_platform::{FieldError, Pence, Principal, Problem, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text_errors;
+use super::{Placement, Visible, may_see, text_errors};
+use crate::ids::{IpaId, PlacementId, ReviewId};
+
+/// A placement's Individual Placement Agreement: which version is in force, the review
+/// schedule, and which review dates the sweep has raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipa {
+    pub id: IpaId,
+    pub placement_id: PlacementId,
+    pub council: String,
+    pub partnership: String,
+    pub provider_id: String,
+    pub approved_version: Option<i32>,
+    pub review_frequency_months: Option<i32>,
+    pub next_review_on: Option<NaiveDate>,
+    /// The review date raised as due (once per date).
+    pub due_raised_for: Option<NaiveDate>,
+    /// The review date raised as overdue (once per date).
+    pub overdue_raised_for: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Ipa {
+    /// The months between reviews, once a version has been approved; 409
+    /// `/problems/ipa-not-approved` before.
+    pub fn review_months(&self) -> Result<u32, Problem> {
+        match self.review_frequency_months {
+            Some(months) => Ok(months as u32),
+            None => Err(Problem::conflict(
+                "ipa-not-approved",
+                "no version of the IPA has been approved yet",
+            )),
+        }
+    }
+}
+
+/// Whoever may see the placement.
+impl Visible for Ipa {
+    const WHAT: &'static str = "IPA";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
+    }
+}
+
+/// One version of an IPA: its terms, and who drafted, signed, approved or withdrew it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpaVersion {
+    pub ipa_id: IpaId,
+    pub version: i32,
+    pub status: VersionStatus,
+    pub weekly_rate_pence: Pence,
+    pub extras: Vec<Extra>,
+    pub extras_weekly_pence: Pence,
+    /// Personal: kept in this service only.
+    pub contact_arrangements: String,
+    pub review_frequency_months: i32,
+    pub effective_from: NaiveDate,
+    pub change_reason: Option<String>,
+    pub drafted_by: String,
+    pub drafted_by_org: String,
+    pub drafted_at: NaiveDateTime,
+    pub provider_signed_by: Option<String>,
+    pub provider_signed_at: Option<NaiveDateTime>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub withdrawn_by: Option<String>,
+    pub withdrawn_at: Option<NaiveDateTime>,
+}
+
+impl IpaVersion {
+    /// The version `who` drafts of the placement's IPA after `versions` (first to last):
+    /// refused while one is pending (409 `/problems/ipa-version-pending`); a block bed keeps
+    /// the block rate (extras on top).
+    pub fn drafted(
+        who: &Principal,
+        p: &Placement,
+        ipa_id: IpaId,
+        versions: &[IpaVersion],
+        input: &NewIpaVersion,
+        now: NaiveDateTime,
+    ) -> Result<IpaVersion, Problem> {
+        if versions.iter().any(|v| v.status.is_pending()) {
+            return Err(Problem::conflict(
+                "ipa-version-pending",
+                "a version is waiting for signature or approval; approve or withdraw it first",
+            ));
+        }
+        let in_force = versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Approved);
+        let effective_from = input
+            .effective_from(p.start_date, in_force.map(|v| v.effective_from))
+            .map_err(|e| Problem::validation(vec![e]))?;
+        let weekly_rate_pence = input.weekly_rate_pence.map_or(p.weekly_rate_pence, Pence);
+        if p.block_contract_id.is_some() && weekly_rate_pence != p.weekly_rate_pence {
+            return Err(Problem::invalid(
+                "/weekly_rate_pence",
+                "block_rate",
+                "a block bed costs the block contract's rate; agree extras instead",
+            ));
+        }
+        let extras = input
+            .extras
+            .iter()
+            .map(|x| Extra {
+                service: x.service.trim().to_owned(),
+                weekly_pence: x.weekly_pence,
+            })
+            .collect::<Vec<_>>();
+        Ok(IpaVersion {
+            ipa_id,
+            version: versions.last().map_or(1, |v| v.version + 1),
+            status: VersionStatus::AwaitingProvider,
+            weekly_rate_pence,
+            extras,
+            extras_weekly_pence: Pence(input.extras_weekly_pence()),
+            contact_arrangements: input.contact_arrangements.trim().to_owned(),
+            review_frequency_months: input.review_months() as i32,
+            effective_from,
+            change_reason: input
+                .change_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+            drafted_by: who.sub.clone(),
+            drafted_by_org: who.org.clone(),
+            drafted_at: now,
+            provider_signed_by: None,
+            provider_signed_at: None,
+            approved_by: None,
+            approved_at: None,
+            withdrawn_by: None,
+            withdrawn_at: None,
+        })
+    }
+}
+
+/// A review of an IPA, held and recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpaReview {
+    pub id: ReviewId,
+    pub ipa_id: IpaId,
+    pub reviewed_on: NaiveDate,
+    /// The review date it answered.
+    pub was_due_on: Option<NaiveDate>,
+    pub outcome: ReviewOutcome,
+    /// Personal: kept in this service only.
+    pub notes: Option<String>,
+    /// The next review date it set.
+    pub next_review_on: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_by_org: String,
+    pub recorded_at: NaiveDateTime,
+}
 
 /// Reviewed every three months unless the IPA says otherwise.
 pub const DEFAULT_REVIEW_MONTHS: u32 = 3;

@@ -15,10 +15,35 @@ pub mod service_contracts;
 pub mod stability;
 pub mod working_days;
 
-use hub_platform::{FieldError, Principal, Role};
+use hub_platform::{FieldError, Principal, Problem, Role};
 
-pub use orders::{OrderStatus, SignOrder, emergency_due_by, order_due_by};
-pub use placements::{NewPlacement, PlacementStatus};
+pub use blocks::{Bed, BedStay, BlockContract, BlockExtension};
+pub use ipa::{Ipa, IpaReview, IpaVersion};
+pub use orders::{Order, OrderStatus, OrderVariation, SignOrder, emergency_due_by, order_due_by};
+pub use placements::{NewPlacement, Placement, PlacementStatus};
+pub use service_contracts::{HistoryEntry, ServiceContract};
+
+/// Something only some callers may see. To anyone else it does not exist: reading it is 404,
+/// as for an id that was never stored, and lists leave it out.
+pub trait Visible {
+    /// What it is, as a 404 names it (`order`, `block contract`, …).
+    const WHAT: &'static str;
+
+    /// The who-sees-what rule for this kind of thing.
+    fn visible_to(&self, who: &Principal) -> bool;
+}
+
+/// The one found, if `who` may see it; 404 when there is none or `who` may not see it.
+pub fn if_visible<T: Visible>(who: &Principal, found: Option<T>) -> Result<T, Problem> {
+    found
+        .filter(|r| r.visible_to(who))
+        .ok_or_else(|| Problem::not_found(T::WHAT))
+}
+
+/// The ones `who` may see, in their order.
+pub fn only_visible<T: Visible>(who: &Principal, all: Vec<T>) -> Vec<T> {
+    all.into_iter().filter(|r| r.visible_to(who)).collect()
+}
 
 /// Who may see an order (and the placement made under it): the staff of the council that
 /// placed it, and the provider it was awarded to. Everyone else gets 404.

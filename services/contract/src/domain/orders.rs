@@ -1,12 +1,108 @@
 //! Orders: the call-off under a framework that the council (the purchasing body) issues to
 //! the provider a competition or direct award chose. No I/O.
 
-use chrono::{Days, NaiveDate};
-use hub_platform::{FieldError, Problem, http::Validate};
+use chrono::{Days, NaiveDate, NaiveDateTime};
+use hub_platform::{FieldError, Pence, Principal, Problem, Role, http::Validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{text_errors, working_days::add_working_days};
+use super::{Visible, is_council_staff, may_see, text_errors, working_days::add_working_days};
+use crate::ids::{CompetitionId, FrameworkId, LotId, OrderId, ReferralId, VariationId};
+
+/// An order: the call-off the council issues to the provider an award chose, and what became
+/// of it (signed, declined, its agreed timescale, whether raised overdue).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: OrderId,
+    pub competition_id: CompetitionId,
+    pub referral_id: ReferralId,
+    pub council: String,
+    pub partnership: String,
+    pub provider_id: String,
+    pub framework_id: FrameworkId,
+    pub weekly_rate_pence: Pence,
+    pub start_date: NaiveDate,
+    pub status: OrderStatus,
+    pub issued_at: NaiveDateTime,
+    pub due_by: NaiveDate,
+    pub signed_by: Option<String>,
+    pub signed_at: Option<NaiveDateTime>,
+    pub lot_id: Option<LotId>,
+    /// A direct award in an emergency: placed before it is signed.
+    pub emergency: bool,
+    pub timescale_agreed_with: Option<String>,
+    pub timescale_recorded_by: Option<String>,
+    pub timescale_recorded_at: Option<NaiveDateTime>,
+    pub late: bool,
+    pub declined_by: Option<String>,
+    pub declined_at: Option<NaiveDateTime>,
+    pub decline_reason: Option<DeclineReason>,
+    /// The provider's own words: kept in this service only.
+    pub decline_detail: Option<String>,
+    /// When the sweep raised it overdue (once per due day).
+    pub overdue_raised_at: Option<NaiveDateTime>,
+}
+
+impl Order {
+    /// `who` is a user of the provider the order was awarded to; 403 otherwise.
+    pub fn provider_acts(&self, who: &Principal) -> Result<(), Problem> {
+        if who.is_provider() && who.org == self.provider_id {
+            return Ok(());
+        }
+        Err(Problem::forbidden(
+            "only the provider the order was awarded to",
+        ))
+    }
+
+    /// `who` is a commissioner of the order's council; 403 otherwise.
+    pub fn commissioner_acts(&self, who: &Principal) -> Result<(), Problem> {
+        if is_council_staff(who, &self.council) && who.has(Role::Commissioner) {
+            return Ok(());
+        }
+        Err(Problem::forbidden("a commissioner of the order's council"))
+    }
+
+    /// Only an emergency order still issued has its signature timescale agreed: 409
+    /// `/problems/not-an-emergency-order` for a normal order.
+    pub fn agree_timescale(&self) -> Result<(), Problem> {
+        if !self.emergency {
+            return Err(Problem::conflict(
+                "not-an-emergency-order",
+                "a normal order is due back in the set number of working days",
+            ));
+        }
+        self.status.agree_timescale()
+    }
+
+    /// A placement may be made under it now (see [`OrderStatus::place`]).
+    pub fn place(&self) -> Result<(), Problem> {
+        self.status.place(self.emergency)
+    }
+}
+
+/// Its council's staff and the provider it was awarded to (see [`may_see`]).
+impl Visible for Order {
+    const WHAT: &'static str = "order";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
+    }
+}
+
+/// A change to a signed order, recorded on its own (the order itself never changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderVariation {
+    pub id: VariationId,
+    pub order_id: OrderId,
+    /// 1, 2, … in the order they were recorded (the store numbers it when it adds it).
+    pub seq: i32,
+    pub what: String,
+    pub why: String,
+    pub effective_from: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_by_org: String,
+    pub recorded_at: NaiveDateTime,
+}
 
 hub_platform::code_enum! {
 /// Where an order is in its life. An order is immutable once signed.
@@ -213,6 +309,54 @@ mod tests {
         };
         assert!(t.due_by_error(d(2026, 1, 12)).is_some());
         assert!(t.due_by_error(d(2026, 1, 13)).is_none());
+    }
+
+    #[test]
+    fn only_an_emergency_order_still_issued_has_its_timescale_agreed() {
+        let day = d(2026, 1, 12).and_hms_opt(9, 0, 0).unwrap();
+        let order = Order {
+            id: OrderId::new(),
+            competition_id: CompetitionId::new(),
+            referral_id: ReferralId::new(),
+            council: "E08000014".into(),
+            partnership: "LCR-PPA".into(),
+            provider_id: "prov-care-assist".into(),
+            framework_id: FrameworkId::new(),
+            weekly_rate_pence: Pence(317_065),
+            start_date: d(2026, 1, 10),
+            status: OrderStatus::Issued,
+            issued_at: day,
+            due_by: d(2026, 1, 19),
+            signed_by: None,
+            signed_at: None,
+            lot_id: None,
+            emergency: true,
+            timescale_agreed_with: None,
+            timescale_recorded_by: None,
+            timescale_recorded_at: None,
+            late: false,
+            declined_by: None,
+            declined_at: None,
+            decline_reason: None,
+            decline_detail: None,
+            overdue_raised_at: None,
+        };
+        assert!(order.agree_timescale().is_ok() && order.place().is_ok());
+        let signed = Order {
+            status: OrderStatus::Signed,
+            ..order.clone()
+        };
+        assert_eq!(signed.agree_timescale().unwrap_err().status, 409);
+        let normal = Order {
+            emergency: false,
+            ..order
+        };
+        let refused = normal.agree_timescale().unwrap_err();
+        assert!(
+            refused.problem_type.ends_with("not-an-emergency-order"),
+            "{refused:?}"
+        );
+        assert!(normal.place().is_err());
     }
 
     #[test]

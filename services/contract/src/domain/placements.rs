@@ -16,13 +16,93 @@
 //! A submitted referral (any route: direct award, another purchasing system, spot purchase),
 //! an awarded one, or one whose earlier placement has ended may be placed.
 
-use chrono::NaiveDate;
-use hub_platform::{FieldError, Problem, http::Validate};
+use chrono::{NaiveDate, NaiveDateTime};
+use hub_platform::{FieldError, Pence, Principal, Problem, Role, http::Validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::text_errors;
+use super::{Visible, is_council_staff, may_see, text_errors};
+use crate::ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId};
+
+/// A placement: a child living in a provider's home (or with its carers) under an order, or
+/// in a bed of a block contract; and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub id: PlacementId,
+    /// The order it is made under (none for a block bed).
+    pub order_id: Option<OrderId>,
+    pub referral_id: ReferralId,
+    pub council: String,
+    pub partnership: String,
+    pub provider_id: String,
+    /// The core weekly fee now agreed (the order's or block's, then the latest approved IPA's).
+    pub weekly_rate_pence: Pence,
+    pub start_date: NaiveDate,
+    pub status: PlacementStatus,
+    pub created_by: String,
+    pub created_by_org: String,
+    pub created_at: NaiveDateTime,
+    pub extras_weekly_pence: Pence,
+    /// From when `weekly_rate_pence` and `extras_weekly_pence` apply (None: from the start).
+    pub rate_effective_from: Option<NaiveDate>,
+    pub block_contract_id: Option<BlockContractId>,
+    pub bed: Option<i32>,
+    pub home_id: Option<HomeId>,
+    pub home_latitude: Option<f64>,
+    pub home_longitude: Option<f64>,
+    pub end_date: Option<NaiveDate>,
+    pub end_reason: Option<EndReason>,
+    /// Free text: kept in this service only.
+    pub end_note: Option<String>,
+    pub ended_by: Option<String>,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+impl Placement {
+    /// The block bed the child is in, if any.
+    pub fn block_bed(&self) -> Option<(BlockContractId, u16)> {
+        match (self.block_contract_id, self.bed) {
+            (Some(c), Some(b)) => Some((c, u16::try_from(b).ok()?)),
+            _ => None,
+        }
+    }
+
+    /// `who` is of the placing council's staff with one of `roles`; 403 otherwise (its
+    /// provider, the council's other staff).
+    pub fn council_acts(&self, who: &Principal, roles: &[Role]) -> Result<(), Problem> {
+        if is_council_staff(who, &self.council) && roles.iter().any(|r| who.has(*r)) {
+            return Ok(());
+        }
+        Err(Problem::forbidden(format!(
+            "needs the role {} in the placing council",
+            roles
+                .iter()
+                .map(|r| format!("{r:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )))
+    }
+
+    /// `who` is a user of the placement's provider; 403 otherwise.
+    pub fn provider_acts(&self, who: &Principal, what: &str) -> Result<(), Problem> {
+        if who.is_provider() && who.org == self.provider_id {
+            return Ok(());
+        }
+        Err(Problem::forbidden(format!(
+            "only the placement's provider {what}"
+        )))
+    }
+}
+
+/// Its council's staff and its provider (as the order it is made under).
+impl Visible for Placement {
+    const WHAT: &'static str = "placement";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.council, &self.provider_id)
+    }
+}
 
 /// What the contract service knows of a referral (its replica of the referral facts).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +178,11 @@ pub enum PlacementStatus {
 }
 
 impl PlacementStatus {
+    /// Not yet ended.
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+
     /// The placement goes on (what changes it needs this); 409 `/problems/placement-ended`
     /// once it has ended.
     pub fn active(self) -> Result<(), Problem> {

@@ -43,10 +43,218 @@
 //!   orders of magnitude inside `i64`, so the contract service never emits a value finance
 //!   cannot cost.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
-use hub_platform::{FieldError, Pence, Principal, Problem, Role, directory, http::Validate};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime};
+use hub_platform::{
+    FieldError, Pence, Principal, Problem, Role,
+    directory::{self, Partnership},
+    http::Validate,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
+
+use super::Visible;
+use crate::ids::{HistoryId, ServiceContractId};
+
+/// A service contract: its terms, where it is in its life, its pension arrangements, and the
+/// expiry alert last raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceContract {
+    pub id: ServiceContractId,
+    pub partnership: String,
+    /// The lead commissioner that let it for all partners.
+    pub lead_council: String,
+    pub provider_id: String,
+    pub title: String,
+    pub services: Vec<String>,
+    /// Value over the term, extensions and variations included.
+    pub value_pence: Pence,
+    pub start_date: NaiveDate,
+    /// The last day, after any extensions.
+    pub end_date: NaiveDate,
+    pub original_end_date: NaiveDate,
+    pub budget_line: String,
+    pub extensions_allowed: i32,
+    pub extensions_used: i32,
+    pub extension_months: i32,
+    /// The alert lead times as let (see [`ServiceContract::alerts_longest_first`]).
+    pub alert_months: Vec<u16>,
+    /// The nearest alert raised for the current end date.
+    pub alerted_months: Option<i32>,
+    pub tupe_lgps: bool,
+    pub admission_agreement: AgreementStatus,
+    pub admission_agreement_signed_on: Option<NaiveDate>,
+    pub bond: BondStatus,
+    pub bond_amount_pence: Option<Pence>,
+    pub status: Status,
+    pub went_live_by: Option<String>,
+    pub went_live_at: Option<NaiveDateTime>,
+    pub terminated_on: Option<NaiveDate>,
+    pub termination_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl ServiceContract {
+    /// The draft `who` (the partnership's lead commissioner) lets on `input`, for
+    /// `partnership` (the one `input` names), at `now`.
+    pub fn let_by(
+        who: &Principal,
+        input: &NewServiceContract,
+        partnership: &Partnership,
+        now: NaiveDateTime,
+    ) -> Self {
+        let (agreement, bond) = if input.tupe_lgps {
+            (AgreementStatus::Required, BondStatus::Required)
+        } else {
+            (AgreementStatus::NotRequired, BondStatus::NotRequired)
+        };
+        Self {
+            id: ServiceContractId::new(),
+            partnership: partnership.code.to_owned(),
+            lead_council: who.org.clone(),
+            provider_id: input.provider_id.trim().to_owned(),
+            title: input.title.trim().to_owned(),
+            services: input.services.clone(),
+            value_pence: Pence(input.value_pence),
+            start_date: input.start_date,
+            end_date: input.end_date,
+            original_end_date: input.end_date,
+            budget_line: input.budget_line.clone(),
+            extensions_allowed: input.extensions_allowed as i32,
+            extensions_used: 0,
+            extension_months: input.extension_months() as i32,
+            alert_months: input.alert_months(),
+            alerted_months: None,
+            tupe_lgps: input.tupe_lgps,
+            admission_agreement: agreement,
+            admission_agreement_signed_on: None,
+            bond,
+            bond_amount_pence: None,
+            status: Status::Draft,
+            went_live_by: None,
+            went_live_at: None,
+            terminated_on: None,
+            termination_reason: None,
+            created_by: who.sub.clone(),
+            created_at: now,
+        }
+    }
+
+    /// The alert lead times, longest first.
+    pub fn alerts_longest_first(&self) -> Vec<u16> {
+        let mut m = self.alert_months.clone();
+        m.sort_unstable_by(|a, b| b.cmp(a));
+        m
+    }
+
+    pub fn extensions_left(&self) -> u16 {
+        (self.extensions_allowed - self.extensions_used).max(0) as u16
+    }
+
+    pub fn is(&self, status: Status) -> bool {
+        self.status == status
+    }
+
+    /// `draft`, `live`, `expired` (live, past its end on `today`) or `terminated`.
+    pub fn state(&self, today: NaiveDate) -> String {
+        if self.status == Status::Live && today > self.end_date {
+            "expired".to_owned()
+        } else {
+            self.status.to_string()
+        }
+    }
+
+    /// 422 naming `field` unless `day` falls within the contract's term.
+    pub fn within_term(&self, field: &str, day: NaiveDate) -> Result<(), Problem> {
+        if day < self.start_date || day > self.end_date {
+            return Err(Problem::invalid(
+                field,
+                "within_term",
+                format!(
+                    "the contract runs from {} to {}",
+                    self.start_date, self.end_date
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The pension arrangements after `update`: what it leaves out stays as it was; a
+    /// signing day only for a signed agreement, a bond amount only for a bond in place. 409
+    /// `/problems/pensions-not-required` unless staff transfer with LGPS rights.
+    pub fn pensions_after(&self, update: &PensionsUpdate) -> Result<Pensions, Problem> {
+        if !self.tupe_lgps {
+            return Err(Problem::conflict(
+                "pensions-not-required",
+                "no staff transfer with LGPS pension rights under this contract",
+            ));
+        }
+        let agreement = update
+            .admission_agreement
+            .unwrap_or(self.admission_agreement);
+        let signed_on = if agreement == AgreementStatus::Signed {
+            update
+                .admission_agreement_signed_on
+                .or(self.admission_agreement_signed_on)
+        } else {
+            None
+        };
+        let bond = update.bond.unwrap_or(self.bond);
+        let bond_amount = if bond == BondStatus::InPlace {
+            update
+                .bond_amount_pence
+                .map(Pence)
+                .or(self.bond_amount_pence)
+        } else {
+            None
+        };
+        Ok(Pensions {
+            agreement,
+            signed_on,
+            bond,
+            bond_amount,
+        })
+    }
+}
+
+/// See [`may_see`].
+impl Visible for ServiceContract {
+    const WHAT: &'static str = "service contract";
+
+    fn visible_to(&self, who: &Principal) -> bool {
+        may_see(who, &self.partnership, &self.provider_id)
+    }
+}
+
+/// A contract's pension arrangements (TUPE staff with LGPS rights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pensions {
+    pub agreement: AgreementStatus,
+    pub signed_on: Option<NaiveDate>,
+    pub bond: BondStatus,
+    pub bond_amount: Option<Pence>,
+}
+
+/// One entry of a contract's history: what happened, by whom, and what it did to the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// A variation's is the `variation_id` of its `contract.service_contract_varied`.
+    pub id: HistoryId,
+    pub contract_id: ServiceContractId,
+    pub kind: HistoryKind,
+    pub effective_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub detail: serde_json::Value,
+    pub actor: String,
+    pub org: String,
+    pub at: NaiveDateTime,
+    /// What the entry adds to the contract's value (negative: takes from it): going live, the
+    /// value; an extension, its added value; a variation, its change.
+    pub value_change_pence: Option<Pence>,
+    /// The last day `value_change_pence` is phased to, by day from `effective_on`; none for a
+    /// variation of a draft (its change went into the value the contract is let at).
+    pub phased_to: Option<NaiveDate>,
+}
 
 /// Months before the end at which expiry alerts are raised, unless the contract says.
 pub const DEFAULT_ALERT_MONTHS: [u16; 3] = [9, 6, 3];
@@ -676,6 +884,53 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_pensions_update_keeps_what_it_leaves_out_and_drops_what_no_longer_applies() {
+        let who = Principal {
+            sub: "lead".into(),
+            org: "E08000014".into(),
+            roles: [Role::Commissioner].into_iter().collect(),
+        };
+        let input: NewServiceContract = serde_json::from_value(serde_json::json!({
+            "partnership": "AIM", "provider_id": "prov-a", "title": "Letterbox",
+            "services": ["letterbox"], "value_pence": 100_000, "start_date": "2026-04-01",
+            "end_date": "2028-03-31", "budget_line": "commissioned_adoption_support",
+            "tupe_lgps": true,
+        }))
+        .unwrap();
+        let aim = directory::partnership("AIM").unwrap();
+        let mut c = ServiceContract::let_by(&who, &input, aim, d(2026, 1, 5).into());
+        assert_eq!(
+            (c.admission_agreement, c.bond),
+            (AgreementStatus::Required, BondStatus::Required)
+        );
+        let update = |v| serde_json::from_value::<PensionsUpdate>(v).unwrap();
+        let p = c
+            .pensions_after(&update(serde_json::json!({
+                "admission_agreement": "signed", "admission_agreement_signed_on": "2026-02-01",
+                "bond": "in_place", "bond_amount_pence": 5_000,
+            })))
+            .unwrap();
+        assert_eq!(p.signed_on, Some(d(2026, 2, 1)));
+        assert_eq!(p.bond_amount, Some(Pence(5_000)));
+        (c.admission_agreement, c.admission_agreement_signed_on) = (p.agreement, p.signed_on);
+        (c.bond, c.bond_amount_pence) = (p.bond, p.bond_amount);
+        // Only the bond changes: the signed agreement stands; a bond no longer in place has no amount.
+        let p = c
+            .pensions_after(&update(serde_json::json!({ "bond": "in_progress" })))
+            .unwrap();
+        assert_eq!(
+            (p.agreement, p.signed_on),
+            (AgreementStatus::Signed, Some(d(2026, 2, 1)))
+        );
+        assert_eq!((p.bond, p.bond_amount), (BondStatus::InProgress, None));
+        c.tupe_lgps = false;
+        let refused = c
+            .pensions_after(&update(serde_json::json!({})))
+            .unwrap_err();
+        assert_eq!(refused.status, 409);
     }
 
     #[test]

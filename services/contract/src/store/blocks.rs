@@ -21,139 +21,225 @@ use hub_platform::{
     sql::Json,
 };
 
-use super::{Visible, if_visible, only_visible};
 use crate::{
-    domain::blocks::{self as rules, BlockTerms, Stay},
+    domain::{
+        Bed, BedStay, BlockContract, BlockExtension,
+        blocks::{self as rules},
+        if_visible, only_visible,
+    },
     ids::{BlockContractId, ExtensionId, HomeId, LotId, PlacementId, StayId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_contracts)]
-pub struct BlockContractRow {
-    pub id: BlockContractId,
-    pub partnership: String,
-    pub lead_council: String,
-    pub provider_id: String,
-    pub description: String,
-    pub beds: i32,
-    pub block_weekly_rate_pence: Pence,
-    pub spot_weekly_rate_pence: Pence,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub term_years: i32,
-    pub extension_options: i32,
-    pub extension_years: i32,
-    pub extensions_used: i32,
-    pub void_offer_after_days: i32,
-    pub lot_id: Option<LotId>,
-    pub home_id: Option<HomeId>,
-    pub postcode_district: Option<String>,
-    pub let_by: String,
-    pub let_at: NaiveDateTime,
+struct BlockContractRow {
+    id: BlockContractId,
+    partnership: String,
+    lead_council: String,
+    provider_id: String,
+    description: String,
+    beds: i32,
+    block_weekly_rate_pence: Pence,
+    spot_weekly_rate_pence: Pence,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    term_years: i32,
+    extension_options: i32,
+    extension_years: i32,
+    extensions_used: i32,
+    void_offer_after_days: i32,
+    lot_id: Option<LotId>,
+    home_id: Option<HomeId>,
+    postcode_district: Option<String>,
+    let_by: String,
+    let_at: NaiveDateTime,
 }
 
-impl BlockContractRow {
-    pub fn terms(&self) -> BlockTerms {
-        BlockTerms {
-            beds: self.beds as u16,
-            block_weekly: self.block_weekly_rate_pence,
-            spot_weekly: self.spot_weekly_rate_pence,
-            start: self.start_date,
-            end: self.end_date,
+impl From<BlockContractRow> for BlockContract {
+    fn from(r: BlockContractRow) -> Self {
+        Self {
+            id: r.id,
+            partnership: r.partnership,
+            lead_council: r.lead_council,
+            provider_id: r.provider_id,
+            description: r.description,
+            beds: r.beds,
+            block_weekly_rate_pence: r.block_weekly_rate_pence,
+            spot_weekly_rate_pence: r.spot_weekly_rate_pence,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            term_years: r.term_years,
+            extension_options: r.extension_options,
+            extension_years: r.extension_years,
+            extensions_used: r.extensions_used,
+            void_offer_after_days: r.void_offer_after_days,
+            lot_id: r.lot_id,
+            home_id: r.home_id,
+            postcode_district: r.postcode_district,
+            let_by: r.let_by,
+            let_at: r.let_at,
         }
     }
-
-    pub fn extensions_left(&self) -> u16 {
-        (self.extension_options - self.extensions_used).max(0) as u16
-    }
-
-    pub fn planned_annual_saving(&self) -> Pence {
-        rules::planned_annual_saving(
-            self.spot_weekly_rate_pence,
-            self.block_weekly_rate_pence,
-            self.beds as u16,
-        )
-    }
-
-    fn is_member(&self, council: &str) -> bool {
-        directory::partnership(&self.partnership).is_some_and(|p| p.has_member(council))
-    }
 }
 
-/// See [`rules::may_see`].
-impl Visible for BlockContractRow {
-    const WHAT: &'static str = "block contract";
-
-    fn visible_to(&self, who: &Principal) -> bool {
-        rules::may_see(who, &self.partnership, &self.provider_id)
+impl From<&BlockContract> for BlockContractRow {
+    fn from(c: &BlockContract) -> Self {
+        let c = c.clone();
+        Self {
+            id: c.id,
+            partnership: c.partnership,
+            lead_council: c.lead_council,
+            provider_id: c.provider_id,
+            description: c.description,
+            beds: c.beds,
+            block_weekly_rate_pence: c.block_weekly_rate_pence,
+            spot_weekly_rate_pence: c.spot_weekly_rate_pence,
+            start_date: c.start_date,
+            end_date: c.end_date,
+            term_years: c.term_years,
+            extension_options: c.extension_options,
+            extension_years: c.extension_years,
+            extensions_used: c.extensions_used,
+            void_offer_after_days: c.void_offer_after_days,
+            lot_id: c.lot_id,
+            home_id: c.home_id,
+            postcode_district: c.postcode_district,
+            let_by: c.let_by,
+            let_at: c.let_at,
+        }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_beds)]
-pub struct BedRow {
-    pub block_contract_id: BlockContractId,
-    pub bed: i32,
-    pub held_for: String,
-    pub placement_id: Option<PlacementId>,
-    pub void_from: Option<NaiveDate>,
-    pub offered_on: Option<NaiveDate>,
-    /// The councils the void was offered to.
-    pub offered_to: Option<Json<Vec<String>>>,
+struct BedRow {
+    block_contract_id: BlockContractId,
+    bed: i32,
+    held_for: String,
+    placement_id: Option<PlacementId>,
+    void_from: Option<NaiveDate>,
+    offered_on: Option<NaiveDate>,
+    offered_to: Option<Json<Vec<String>>>,
 }
 
-impl BedRow {
-    /// The councils the current void is offered to (empty unless an offer stands).
-    pub fn offered_to(&self) -> Vec<String> {
-        if self.placement_id.is_some() || self.offered_on.is_none() {
-            return Vec::new();
+impl From<BedRow> for Bed {
+    fn from(r: BedRow) -> Self {
+        Self {
+            block_contract_id: r.block_contract_id,
+            bed: r.bed,
+            held_for: r.held_for,
+            placement_id: r.placement_id,
+            void_from: r.void_from,
+            offered_on: r.offered_on,
+            offered_to: r.offered_to.map(|to| to.0),
         }
-        self.offered_to.clone().map(|to| to.0).unwrap_or_default()
+    }
+}
+
+impl From<&Bed> for BedRow {
+    fn from(b: &Bed) -> Self {
+        let b = b.clone();
+        Self {
+            block_contract_id: b.block_contract_id,
+            bed: b.bed,
+            held_for: b.held_for,
+            placement_id: b.placement_id,
+            void_from: b.void_from,
+            offered_on: b.offered_on,
+            offered_to: b.offered_to.map(Json),
+        }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bed_stays)]
-pub struct StayRow {
-    pub id: StayId,
-    pub block_contract_id: BlockContractId,
-    pub bed: i32,
-    pub placement_id: PlacementId,
-    pub council: String,
-    pub from_date: NaiveDate,
-    pub to_date: Option<NaiveDate>,
+struct StayRow {
+    id: StayId,
+    block_contract_id: BlockContractId,
+    bed: i32,
+    placement_id: PlacementId,
+    council: String,
+    from_date: NaiveDate,
+    to_date: Option<NaiveDate>,
 }
 
-impl StayRow {
-    pub fn stay(&self) -> Stay {
-        Stay {
-            bed: self.bed as u16,
-            from: self.from_date,
-            to: self.to_date,
+impl From<StayRow> for BedStay {
+    fn from(r: StayRow) -> Self {
+        Self {
+            id: r.id,
+            block_contract_id: r.block_contract_id,
+            bed: r.bed,
+            placement_id: r.placement_id,
+            council: r.council,
+            from_date: r.from_date,
+            to_date: r.to_date,
+        }
+    }
+}
+
+impl From<&BedStay> for StayRow {
+    fn from(s: &BedStay) -> Self {
+        let s = s.clone();
+        Self {
+            id: s.id,
+            block_contract_id: s.block_contract_id,
+            bed: s.bed,
+            placement_id: s.placement_id,
+            council: s.council,
+            from_date: s.from_date,
+            to_date: s.to_date,
         }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = block_contract_extensions)]
-pub struct ExtensionRow {
-    pub id: ExtensionId,
-    pub block_contract_id: BlockContractId,
-    pub previous_end_date: NaiveDate,
-    pub new_end_date: NaiveDate,
-    pub extended_by: String,
-    pub extended_at: NaiveDateTime,
+struct ExtensionRow {
+    id: ExtensionId,
+    block_contract_id: BlockContractId,
+    previous_end_date: NaiveDate,
+    new_end_date: NaiveDate,
+    extended_by: String,
+    extended_at: NaiveDateTime,
+}
+
+impl From<ExtensionRow> for BlockExtension {
+    fn from(r: ExtensionRow) -> Self {
+        Self {
+            id: r.id,
+            block_contract_id: r.block_contract_id,
+            previous_end_date: r.previous_end_date,
+            new_end_date: r.new_end_date,
+            extended_by: r.extended_by,
+            extended_at: r.extended_at,
+        }
+    }
+}
+
+impl From<&BlockExtension> for ExtensionRow {
+    fn from(e: &BlockExtension) -> Self {
+        let e = e.clone();
+        Self {
+            id: e.id,
+            block_contract_id: e.block_contract_id,
+            previous_end_date: e.previous_end_date,
+            new_end_date: e.new_end_date,
+            extended_by: e.extended_by,
+            extended_at: e.extended_at,
+        }
+    }
 }
 
 pub fn find(
     conn: &mut DbConnection,
     id: BlockContractId,
-) -> Result<Option<BlockContractRow>, DbError> {
+) -> Result<Option<BlockContract>, DbError> {
     Ok(block_contracts::table
         .find(id)
         .select(BlockContractRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(BlockContract::from))
 }
 
 /// The block contract if `who` may see it (see [`rules::may_see`]), else 404.
@@ -161,7 +247,7 @@ pub fn visible(
     conn: &mut DbConnection,
     who: &Principal,
     id: BlockContractId,
-) -> Result<BlockContractRow, DbError> {
+) -> Result<BlockContract, DbError> {
     Ok(if_visible(who, find(conn, id)?)?)
 }
 
@@ -169,7 +255,7 @@ pub fn visible(
 pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
-) -> Result<Vec<BlockContractRow>, DbError> {
+) -> Result<Vec<BlockContract>, DbError> {
     let (partnerships, provider) = rules::listed_for(who);
     let mut q = block_contracts::table.into_boxed();
     if let Some(codes) = partnerships {
@@ -183,59 +269,68 @@ pub fn list_visible(
         .limit(500)
         .select(BlockContractRow::as_select())
         .load(conn)?;
-    Ok(only_visible(who, rows))
+    Ok(only_visible(
+        who,
+        rows.into_iter().map(BlockContract::from).collect(),
+    ))
 }
 
-pub fn beds(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<BedRow>, DbError> {
+pub fn beds(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<Bed>, DbError> {
     Ok(block_beds::table
         .filter(block_beds::block_contract_id.eq(id))
         .order(block_beds::bed)
         .select(BedRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Bed::from)
+        .collect())
 }
 
-fn bed_row(
-    conn: &mut DbConnection,
-    id: BlockContractId,
-    bed: u16,
-) -> Result<Option<BedRow>, DbError> {
+fn bed(conn: &mut DbConnection, id: BlockContractId, bed: u16) -> Result<Option<Bed>, DbError> {
     Ok(block_beds::table
         .find((id, bed as i32))
         .select(BedRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Bed::from))
 }
 
 /// Every stay in the contract's beds, by bed and date.
-pub fn stays(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<StayRow>, DbError> {
+pub fn stays(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<BedStay>, DbError> {
     Ok(bed_stays::table
         .filter(bed_stays::block_contract_id.eq(id))
         .order((bed_stays::bed, bed_stays::from_date))
         .select(StayRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(BedStay::from)
+        .collect())
 }
 
 pub fn extensions(
     conn: &mut DbConnection,
     id: BlockContractId,
-) -> Result<Vec<ExtensionRow>, DbError> {
+) -> Result<Vec<BlockExtension>, DbError> {
     Ok(block_contract_extensions::table
         .filter(block_contract_extensions::block_contract_id.eq(id))
         .order(block_contract_extensions::extended_at)
         .select(ExtensionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(BlockExtension::from)
+        .collect())
 }
 
 /// Stores a block contract just let with its beds (each void from the first day), and emits
 /// `contract.block_contract_let` and a `contract.bed_void` per bed.
 pub fn let_contract(
     conn: &mut DbConnection,
-    row: &BlockContractRow,
+    row: &BlockContract,
     held_for: &[String],
     events: &mut Events,
-) -> Result<Vec<BedRow>, DbError> {
+) -> Result<Vec<Bed>, DbError> {
     diesel::insert_into(block_contracts::table)
-        .values(row)
+        .values(BlockContractRow::from(row))
         .execute(conn)?;
     let id = row.id.into();
     events.emit(
@@ -254,7 +349,7 @@ pub fn let_contract(
     );
     let mut beds = Vec::with_capacity(held_for.len());
     for (i, council) in held_for.iter().enumerate() {
-        let bed = BedRow {
+        let bed = Bed {
             block_contract_id: row.id,
             bed: i as i32 + 1,
             held_for: council.clone(),
@@ -264,7 +359,7 @@ pub fn let_contract(
             offered_to: None,
         };
         diesel::insert_into(block_beds::table)
-            .values(&bed)
+            .values(BedRow::from(&bed))
             .execute(conn)?;
         events.emit(
             &row.partnership,
@@ -285,23 +380,12 @@ pub fn let_contract(
 /// The check is in the UPDATE, so two commissioners cannot use the last option twice.
 pub fn extend(
     conn: &mut DbConnection,
-    c: &BlockContractRow,
+    c: &BlockContract,
     by: &str,
     at: NaiveDateTime,
     events: &mut Events,
-) -> Result<ExtensionRow, DbError> {
-    let none_left = || {
-        Problem::conflict(
-            "no-extensions-left",
-            format!(
-                "all {} extension options of this block contract are used",
-                c.extension_options
-            ),
-        )
-    };
-    if c.extensions_left() == 0 {
-        return Err(none_left().into());
-    }
+) -> Result<BlockExtension, DbError> {
+    c.extend()?;
     let new_end = rules::extended_end(c.end_date, c.extension_years as u16);
     let n = diesel::update(
         block_contracts::table
@@ -315,9 +399,9 @@ pub fn extend(
     ))
     .execute(conn)?;
     if n != 1 {
-        return Err(none_left().into());
+        return Err(c.no_extensions_left().into());
     }
-    let ext = ExtensionRow {
+    let ext = BlockExtension {
         id: ExtensionId::new(),
         block_contract_id: c.id,
         previous_end_date: c.end_date,
@@ -326,7 +410,7 @@ pub fn extend(
         extended_at: at,
     };
     diesel::insert_into(block_contract_extensions::table)
-        .values(&ext)
+        .values(ExtensionRow::from(&ext))
         .execute(conn)?;
     events.emit(
         &c.partnership,
@@ -414,10 +498,10 @@ pub fn admit_to_bed(
         )
         .into());
     }
-    let b = bed_row(conn, c.id, bed)?
+    let b = self::bed(conn, c.id, bed)?
         .ok_or_else(|| anyhow::anyhow!("bed {bed} of block contract {} is missing", c.id))?;
     let offered = b.held_for != council;
-    if offered && !b.offered_to().iter().any(|o| o == council) {
+    if offered && !b.current_offer().iter().any(|o| o == council) {
         return Err(Problem::conflict(
             "bed-not-offered",
             format!(
@@ -546,7 +630,7 @@ pub fn bed_emptied(
     ))
     .execute(conn)?;
     if void_from <= c.end_date {
-        let held_for = bed_row(conn, c.id, bed)?
+        let held_for = self::bed(conn, c.id, bed)?
             .map(|b| b.held_for)
             .unwrap_or_else(|| c.lead_council.clone());
         events.emit(

@@ -6,114 +6,231 @@ use diesel::prelude::*;
 use hub_bus::Events;
 use hub_events::IpaReviewDue;
 use hub_platform::{
-    Pence, Principal,
+    Pence,
     db::{DbConnection, DbError},
     sql::Json,
 };
 
-use super::Visible;
 use crate::schema::{ipa_reviews, ipa_versions, ipas, placements};
 use crate::{
     domain::{
-        PlacementStatus,
+        Ipa, IpaReview, IpaVersion, PlacementStatus,
         ipa::{Extra, REVIEW_NOTICE_DAYS, ReviewOutcome, VersionStatus, review_notice},
-        may_see,
     },
     ids::{IpaId, PlacementId, ReviewId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipas)]
-pub struct IpaRow {
-    pub id: IpaId,
-    pub placement_id: PlacementId,
-    pub council: String,
-    pub partnership: String,
-    pub provider_id: String,
-    pub approved_version: Option<i32>,
-    pub review_frequency_months: Option<i32>,
-    pub next_review_on: Option<NaiveDate>,
-    pub due_raised_for: Option<NaiveDate>,
-    pub overdue_raised_for: Option<NaiveDate>,
-    pub created_at: NaiveDateTime,
+struct IpaRow {
+    id: IpaId,
+    placement_id: PlacementId,
+    council: String,
+    partnership: String,
+    provider_id: String,
+    approved_version: Option<i32>,
+    review_frequency_months: Option<i32>,
+    next_review_on: Option<NaiveDate>,
+    due_raised_for: Option<NaiveDate>,
+    overdue_raised_for: Option<NaiveDate>,
+    created_at: NaiveDateTime,
 }
 
-/// Whoever may see the placement.
-impl Visible for IpaRow {
-    const WHAT: &'static str = "IPA";
+impl From<IpaRow> for Ipa {
+    fn from(r: IpaRow) -> Self {
+        Self {
+            id: r.id,
+            placement_id: r.placement_id,
+            council: r.council,
+            partnership: r.partnership,
+            provider_id: r.provider_id,
+            approved_version: r.approved_version,
+            review_frequency_months: r.review_frequency_months,
+            next_review_on: r.next_review_on,
+            due_raised_for: r.due_raised_for,
+            overdue_raised_for: r.overdue_raised_for,
+            created_at: r.created_at,
+        }
+    }
+}
 
-    fn visible_to(&self, who: &Principal) -> bool {
-        may_see(who, &self.council, &self.provider_id)
+impl From<&Ipa> for IpaRow {
+    fn from(i: &Ipa) -> Self {
+        let i = i.clone();
+        Self {
+            id: i.id,
+            placement_id: i.placement_id,
+            council: i.council,
+            partnership: i.partnership,
+            provider_id: i.provider_id,
+            approved_version: i.approved_version,
+            review_frequency_months: i.review_frequency_months,
+            next_review_on: i.next_review_on,
+            due_raised_for: i.due_raised_for,
+            overdue_raised_for: i.overdue_raised_for,
+            created_at: i.created_at,
+        }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipa_versions)]
-pub struct VersionRow {
-    pub ipa_id: IpaId,
-    pub version: i32,
-    pub status: VersionStatus,
-    pub weekly_rate_pence: Pence,
-    pub extras: Json<Vec<Extra>>,
-    pub extras_weekly_pence: Pence,
-    pub contact_arrangements: String,
-    pub review_frequency_months: i32,
-    pub effective_from: NaiveDate,
-    pub change_reason: Option<String>,
-    pub drafted_by: String,
-    pub drafted_by_org: String,
-    pub drafted_at: NaiveDateTime,
-    pub provider_signed_by: Option<String>,
-    pub provider_signed_at: Option<NaiveDateTime>,
-    pub approved_by: Option<String>,
-    pub approved_at: Option<NaiveDateTime>,
-    pub withdrawn_by: Option<String>,
-    pub withdrawn_at: Option<NaiveDateTime>,
+struct VersionRow {
+    ipa_id: IpaId,
+    version: i32,
+    status: VersionStatus,
+    weekly_rate_pence: Pence,
+    extras: Json<Vec<Extra>>,
+    extras_weekly_pence: Pence,
+    contact_arrangements: String,
+    review_frequency_months: i32,
+    effective_from: NaiveDate,
+    change_reason: Option<String>,
+    drafted_by: String,
+    drafted_by_org: String,
+    drafted_at: NaiveDateTime,
+    provider_signed_by: Option<String>,
+    provider_signed_at: Option<NaiveDateTime>,
+    approved_by: Option<String>,
+    approved_at: Option<NaiveDateTime>,
+    withdrawn_by: Option<String>,
+    withdrawn_at: Option<NaiveDateTime>,
+}
+
+impl From<VersionRow> for IpaVersion {
+    fn from(r: VersionRow) -> Self {
+        Self {
+            ipa_id: r.ipa_id,
+            version: r.version,
+            status: r.status,
+            weekly_rate_pence: r.weekly_rate_pence,
+            extras: r.extras.0,
+            extras_weekly_pence: r.extras_weekly_pence,
+            contact_arrangements: r.contact_arrangements,
+            review_frequency_months: r.review_frequency_months,
+            effective_from: r.effective_from,
+            change_reason: r.change_reason,
+            drafted_by: r.drafted_by,
+            drafted_by_org: r.drafted_by_org,
+            drafted_at: r.drafted_at,
+            provider_signed_by: r.provider_signed_by,
+            provider_signed_at: r.provider_signed_at,
+            approved_by: r.approved_by,
+            approved_at: r.approved_at,
+            withdrawn_by: r.withdrawn_by,
+            withdrawn_at: r.withdrawn_at,
+        }
+    }
+}
+
+impl From<&IpaVersion> for VersionRow {
+    fn from(v: &IpaVersion) -> Self {
+        let v = v.clone();
+        Self {
+            ipa_id: v.ipa_id,
+            version: v.version,
+            status: v.status,
+            weekly_rate_pence: v.weekly_rate_pence,
+            extras: Json(v.extras),
+            extras_weekly_pence: v.extras_weekly_pence,
+            contact_arrangements: v.contact_arrangements,
+            review_frequency_months: v.review_frequency_months,
+            effective_from: v.effective_from,
+            change_reason: v.change_reason,
+            drafted_by: v.drafted_by,
+            drafted_by_org: v.drafted_by_org,
+            drafted_at: v.drafted_at,
+            provider_signed_by: v.provider_signed_by,
+            provider_signed_at: v.provider_signed_at,
+            approved_by: v.approved_by,
+            approved_at: v.approved_at,
+            withdrawn_by: v.withdrawn_by,
+            withdrawn_at: v.withdrawn_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ipa_reviews)]
-pub struct ReviewRow {
-    pub id: ReviewId,
-    pub ipa_id: IpaId,
-    pub reviewed_on: NaiveDate,
-    pub was_due_on: Option<NaiveDate>,
-    pub outcome: ReviewOutcome,
-    pub notes: Option<String>,
-    pub next_review_on: NaiveDate,
-    pub recorded_by: String,
-    pub recorded_by_org: String,
-    pub recorded_at: NaiveDateTime,
+struct ReviewRow {
+    id: ReviewId,
+    ipa_id: IpaId,
+    reviewed_on: NaiveDate,
+    was_due_on: Option<NaiveDate>,
+    outcome: ReviewOutcome,
+    notes: Option<String>,
+    next_review_on: NaiveDate,
+    recorded_by: String,
+    recorded_by_org: String,
+    recorded_at: NaiveDateTime,
 }
 
-pub fn ipa_of(
-    conn: &mut DbConnection,
-    placement_id: PlacementId,
-) -> Result<Option<IpaRow>, DbError> {
+impl From<ReviewRow> for IpaReview {
+    fn from(r: ReviewRow) -> Self {
+        Self {
+            id: r.id,
+            ipa_id: r.ipa_id,
+            reviewed_on: r.reviewed_on,
+            was_due_on: r.was_due_on,
+            outcome: r.outcome,
+            notes: r.notes,
+            next_review_on: r.next_review_on,
+            recorded_by: r.recorded_by,
+            recorded_by_org: r.recorded_by_org,
+            recorded_at: r.recorded_at,
+        }
+    }
+}
+
+impl From<&IpaReview> for ReviewRow {
+    fn from(r: &IpaReview) -> Self {
+        let r = r.clone();
+        Self {
+            id: r.id,
+            ipa_id: r.ipa_id,
+            reviewed_on: r.reviewed_on,
+            was_due_on: r.was_due_on,
+            outcome: r.outcome,
+            notes: r.notes,
+            next_review_on: r.next_review_on,
+            recorded_by: r.recorded_by,
+            recorded_by_org: r.recorded_by_org,
+            recorded_at: r.recorded_at,
+        }
+    }
+}
+
+pub fn ipa_of(conn: &mut DbConnection, placement_id: PlacementId) -> Result<Option<Ipa>, DbError> {
     Ok(ipas::table
         .filter(ipas::placement_id.eq(placement_id))
         .select(IpaRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Ipa::from))
 }
 
-pub fn create_ipa(conn: &mut DbConnection, row: &IpaRow) -> Result<(), DbError> {
-    diesel::insert_into(ipas::table).values(row).execute(conn)?;
+pub fn create_ipa(conn: &mut DbConnection, ipa: &Ipa) -> Result<(), DbError> {
+    diesel::insert_into(ipas::table)
+        .values(IpaRow::from(ipa))
+        .execute(conn)?;
     Ok(())
 }
 
 /// The versions of an IPA, first to last.
-pub fn versions(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<VersionRow>, DbError> {
+pub fn versions(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<IpaVersion>, DbError> {
     Ok(ipa_versions::table
         .filter(ipa_versions::ipa_id.eq(ipa_id))
         .order(ipa_versions::version.asc())
         .select(VersionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(IpaVersion::from)
+        .collect())
 }
 
-pub fn insert_version(conn: &mut DbConnection, row: &VersionRow) -> Result<(), DbError> {
+pub fn insert_version(conn: &mut DbConnection, version: &IpaVersion) -> Result<(), DbError> {
     diesel::insert_into(ipa_versions::table)
-        .values(row)
+        .values(VersionRow::from(version))
         .execute(conn)?;
     Ok(())
 }
@@ -169,7 +286,7 @@ pub fn withdraw_version(
 /// placement's weekly figures become the version's. False unless it was awaiting approval.
 pub fn approve_version(
     conn: &mut DbConnection,
-    v: &VersionRow,
+    v: &IpaVersion,
     placement_id: PlacementId,
     next_review_on: NaiveDate,
     by: &str,
@@ -215,17 +332,17 @@ pub fn approve_version(
 }
 
 /// Records a review and sets the IPA's next review date.
-pub fn record_review(conn: &mut DbConnection, row: &ReviewRow) -> Result<(), DbError> {
+pub fn record_review(conn: &mut DbConnection, review: &IpaReview) -> Result<(), DbError> {
     diesel::insert_into(ipa_reviews::table)
-        .values(row)
+        .values(ReviewRow::from(review))
         .execute(conn)?;
-    diesel::update(ipas::table.find(row.ipa_id))
-        .set(ipas::next_review_on.eq(Some(row.next_review_on)))
+    diesel::update(ipas::table.find(review.ipa_id))
+        .set(ipas::next_review_on.eq(Some(review.next_review_on)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn reviews(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<ReviewRow>, DbError> {
+pub fn reviews(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<IpaReview>, DbError> {
     Ok(ipa_reviews::table
         .filter(ipa_reviews::ipa_id.eq(ipa_id))
         .order((
@@ -233,7 +350,10 @@ pub fn reviews(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<ReviewRow>,
             ipa_reviews::recorded_at.asc(),
         ))
         .select(ReviewRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(IpaReview::from)
+        .collect())
 }
 
 /// IPAs of active placements whose review falls due by `today` (within the notice period
@@ -243,7 +363,7 @@ pub fn reviews_due(
     today: NaiveDate,
     council: Option<&str>,
     provider_id: Option<&str>,
-) -> Result<Vec<IpaRow>, DbError> {
+) -> Result<Vec<Ipa>, DbError> {
     let horizon = today + Days::new(REVIEW_NOTICE_DAYS);
     let mut q = ipas::table
         .inner_join(placements::table)
@@ -259,7 +379,10 @@ pub fn reviews_due(
     Ok(q.order(ipas::next_review_on.asc())
         .limit(1000)
         .select(IpaRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Ipa::from)
+        .collect())
 }
 
 /// Raises `contract.ipa_review_due` for the reviews of active placements that fall due by

@@ -9,90 +9,231 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::Visible;
 use crate::schema::{order_variations, orders};
 use crate::{
-    domain::{OrderStatus, may_see, orders::DeclineReason},
+    domain::{Order, OrderStatus, OrderVariation, if_visible, orders::DeclineReason},
     ids::{CompetitionId, FrameworkId, LotId, OrderId, ReferralId, VariationId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
-pub struct OrderRow {
-    pub id: OrderId,
-    pub competition_id: CompetitionId,
-    pub referral_id: ReferralId,
-    pub council: String,
-    pub partnership: String,
-    pub provider_id: String,
-    pub framework_id: FrameworkId,
-    pub weekly_rate_pence: Pence,
-    pub start_date: NaiveDate,
-    pub status: OrderStatus,
-    pub issued_at: NaiveDateTime,
-    pub due_by: NaiveDate,
-    pub signed_by: Option<String>,
-    pub signed_at: Option<NaiveDateTime>,
-    pub lot_id: Option<LotId>,
-    pub emergency: bool,
-    pub timescale_agreed_with: Option<String>,
-    pub timescale_recorded_by: Option<String>,
-    pub timescale_recorded_at: Option<NaiveDateTime>,
-    pub late: bool,
-    pub declined_by: Option<String>,
-    pub declined_at: Option<NaiveDateTime>,
-    pub decline_reason: Option<DeclineReason>,
-    pub decline_detail: Option<String>,
-    pub overdue_raised_at: Option<NaiveDateTime>,
+struct OrderRow {
+    id: OrderId,
+    competition_id: CompetitionId,
+    referral_id: ReferralId,
+    council: String,
+    partnership: String,
+    provider_id: String,
+    framework_id: FrameworkId,
+    weekly_rate_pence: Pence,
+    start_date: NaiveDate,
+    status: OrderStatus,
+    issued_at: NaiveDateTime,
+    due_by: NaiveDate,
+    signed_by: Option<String>,
+    signed_at: Option<NaiveDateTime>,
+    lot_id: Option<LotId>,
+    emergency: bool,
+    timescale_agreed_with: Option<String>,
+    timescale_recorded_by: Option<String>,
+    timescale_recorded_at: Option<NaiveDateTime>,
+    late: bool,
+    declined_by: Option<String>,
+    declined_at: Option<NaiveDateTime>,
+    decline_reason: Option<DeclineReason>,
+    decline_detail: Option<String>,
+    overdue_raised_at: Option<NaiveDateTime>,
 }
 
-impl Visible for OrderRow {
-    const WHAT: &'static str = "order";
+impl From<OrderRow> for Order {
+    fn from(r: OrderRow) -> Self {
+        Self {
+            id: r.id,
+            competition_id: r.competition_id,
+            referral_id: r.referral_id,
+            council: r.council,
+            partnership: r.partnership,
+            provider_id: r.provider_id,
+            framework_id: r.framework_id,
+            weekly_rate_pence: r.weekly_rate_pence,
+            start_date: r.start_date,
+            status: r.status,
+            issued_at: r.issued_at,
+            due_by: r.due_by,
+            signed_by: r.signed_by,
+            signed_at: r.signed_at,
+            lot_id: r.lot_id,
+            emergency: r.emergency,
+            timescale_agreed_with: r.timescale_agreed_with,
+            timescale_recorded_by: r.timescale_recorded_by,
+            timescale_recorded_at: r.timescale_recorded_at,
+            late: r.late,
+            declined_by: r.declined_by,
+            declined_at: r.declined_at,
+            decline_reason: r.decline_reason,
+            decline_detail: r.decline_detail,
+            overdue_raised_at: r.overdue_raised_at,
+        }
+    }
+}
 
-    fn visible_to(&self, who: &Principal) -> bool {
-        may_see(who, &self.council, &self.provider_id)
+impl From<&Order> for OrderRow {
+    fn from(o: &Order) -> Self {
+        let o = o.clone();
+        Self {
+            id: o.id,
+            competition_id: o.competition_id,
+            referral_id: o.referral_id,
+            council: o.council,
+            partnership: o.partnership,
+            provider_id: o.provider_id,
+            framework_id: o.framework_id,
+            weekly_rate_pence: o.weekly_rate_pence,
+            start_date: o.start_date,
+            status: o.status,
+            issued_at: o.issued_at,
+            due_by: o.due_by,
+            signed_by: o.signed_by,
+            signed_at: o.signed_at,
+            lot_id: o.lot_id,
+            emergency: o.emergency,
+            timescale_agreed_with: o.timescale_agreed_with,
+            timescale_recorded_by: o.timescale_recorded_by,
+            timescale_recorded_at: o.timescale_recorded_at,
+            late: o.late,
+            declined_by: o.declined_by,
+            declined_at: o.declined_at,
+            decline_reason: o.decline_reason,
+            decline_detail: o.decline_detail,
+            overdue_raised_at: o.overdue_raised_at,
+        }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_variations)]
-pub struct VariationRow {
-    pub id: VariationId,
-    pub order_id: OrderId,
-    pub seq: i32,
-    pub what: String,
-    pub why: String,
-    pub effective_from: NaiveDate,
-    pub recorded_by: String,
-    pub recorded_by_org: String,
-    pub recorded_at: NaiveDateTime,
+struct VariationRow {
+    id: VariationId,
+    order_id: OrderId,
+    seq: i32,
+    what: String,
+    why: String,
+    effective_from: NaiveDate,
+    recorded_by: String,
+    recorded_by_org: String,
+    recorded_at: NaiveDateTime,
 }
 
-pub fn find_order(conn: &mut DbConnection, id: OrderId) -> Result<Option<OrderRow>, DbError> {
+impl From<VariationRow> for OrderVariation {
+    fn from(r: VariationRow) -> Self {
+        Self {
+            id: r.id,
+            order_id: r.order_id,
+            seq: r.seq,
+            what: r.what,
+            why: r.why,
+            effective_from: r.effective_from,
+            recorded_by: r.recorded_by,
+            recorded_by_org: r.recorded_by_org,
+            recorded_at: r.recorded_at,
+        }
+    }
+}
+
+impl From<&OrderVariation> for VariationRow {
+    fn from(v: &OrderVariation) -> Self {
+        let v = v.clone();
+        Self {
+            id: v.id,
+            order_id: v.order_id,
+            seq: v.seq,
+            what: v.what,
+            why: v.why,
+            effective_from: v.effective_from,
+            recorded_by: v.recorded_by,
+            recorded_by_org: v.recorded_by_org,
+            recorded_at: v.recorded_at,
+        }
+    }
+}
+
+pub fn find_order(conn: &mut DbConnection, id: OrderId) -> Result<Option<Order>, DbError> {
     Ok(orders::table
         .find(id)
         .select(OrderRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Order::from))
+}
+
+/// The order if `who` may see it; 404 otherwise.
+pub fn visible(conn: &mut DbConnection, who: &Principal, id: OrderId) -> Result<Order, DbError> {
+    Ok(if_visible(who, find_order(conn, id)?)?)
 }
 
 /// The order issued for a competition's award, if there is one.
 pub fn order_for_competition(
     conn: &mut DbConnection,
     competition_id: CompetitionId,
-) -> Result<Option<OrderRow>, DbError> {
+) -> Result<Option<Order>, DbError> {
     Ok(orders::table
         .filter(orders::competition_id.eq(competition_id))
         .select(OrderRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Order::from))
 }
 
-pub fn insert(conn: &mut DbConnection, row: &OrderRow) -> Result<(), DbError> {
+pub fn insert(conn: &mut DbConnection, order: &Order) -> Result<(), DbError> {
     diesel::insert_into(orders::table)
-        .values(row)
+        .values(OrderRow::from(order))
         .execute(conn)?;
     Ok(())
+}
+
+/// Which orders a list asks for (each filter only when set). The ids are the query's text:
+/// one that is no stored id matches nothing.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter<'a> {
+    pub competition_id: Option<String>,
+    pub referral_id: Option<String>,
+    pub status: Option<OrderStatus>,
+    /// Only orders still issued after their due day, as of this day.
+    pub overdue_on: Option<NaiveDate>,
+    pub council: Option<&'a str>,
+    pub provider_id: Option<&'a str>,
+}
+
+/// The orders `filter` asks for, newest first (at most 500).
+pub fn list(conn: &mut DbConnection, filter: OrderFilter<'_>) -> Result<Vec<Order>, DbError> {
+    let mut q = orders::table.into_boxed();
+    if let Some(c) = filter.competition_id {
+        q = q.filter(orders::competition_id.eq(c));
+    }
+    if let Some(r) = filter.referral_id {
+        q = q.filter(orders::referral_id.eq(r));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(orders::status.eq(s));
+    }
+    if let Some(today) = filter.overdue_on {
+        q = q
+            .filter(orders::status.eq(OrderStatus::Issued))
+            .filter(orders::due_by.lt(today));
+    }
+    if let Some(c) = filter.council {
+        q = q.filter(orders::council.eq(c.to_owned()));
+    }
+    if let Some(p) = filter.provider_id {
+        q = q.filter(orders::provider_id.eq(p.to_owned()));
+    }
+    Ok(q.order(orders::issued_at.desc())
+        .limit(500)
+        .select(OrderRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Order::from)
+        .collect())
 }
 
 /// Signs an issued order (`late` when after its due day). Returns false (and changes
@@ -174,31 +315,34 @@ pub fn set_timescale(
     Ok(n == 1)
 }
 
-/// Adds a variation to an order, numbered after the last one.
+/// Adds a variation to an order, numbered after the last one (its `seq` is set here).
 pub fn add_variation(
     conn: &mut DbConnection,
-    mut row: VariationRow,
-) -> Result<VariationRow, DbError> {
+    mut variation: OrderVariation,
+) -> Result<OrderVariation, DbError> {
     let last: Option<i32> = order_variations::table
-        .filter(order_variations::order_id.eq(&row.order_id))
+        .filter(order_variations::order_id.eq(&variation.order_id))
         .select(diesel::dsl::max(order_variations::seq))
         .first(conn)?;
-    row.seq = last.unwrap_or(0) + 1;
+    variation.seq = last.unwrap_or(0) + 1;
     diesel::insert_into(order_variations::table)
-        .values(&row)
+        .values(VariationRow::from(&variation))
         .execute(conn)?;
-    Ok(row)
+    Ok(variation)
 }
 
 pub fn variations(
     conn: &mut DbConnection,
     order_id: OrderId,
-) -> Result<Vec<VariationRow>, DbError> {
+) -> Result<Vec<OrderVariation>, DbError> {
     Ok(order_variations::table
         .filter(order_variations::order_id.eq(order_id))
         .order(order_variations::seq.asc())
         .select(VariationRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(OrderVariation::from)
+        .collect())
 }
 
 /// Raises `contract.order_overdue` for issued orders past their `due_by`, once per order:

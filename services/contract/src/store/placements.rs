@@ -7,70 +7,111 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use super::Visible;
 use crate::schema::placements;
 use crate::{
-    domain::{PlacementStatus, may_see, placements::EndReason},
+    domain::{Placement, PlacementStatus, if_visible, placements::EndReason},
     ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = placements)]
-pub struct PlacementRow {
-    pub id: PlacementId,
-    pub order_id: Option<OrderId>,
-    pub referral_id: ReferralId,
-    pub council: String,
-    pub partnership: String,
-    pub provider_id: String,
-    /// The core weekly fee now agreed (the order's or block's, then the latest approved IPA's).
-    pub weekly_rate_pence: Pence,
-    pub start_date: NaiveDate,
-    pub status: PlacementStatus,
-    pub created_by: String,
-    pub created_by_org: String,
-    pub created_at: NaiveDateTime,
-    pub extras_weekly_pence: Pence,
-    /// From when `weekly_rate_pence` and `extras_weekly_pence` apply (None: from the start).
-    pub rate_effective_from: Option<NaiveDate>,
-    pub block_contract_id: Option<BlockContractId>,
-    pub bed: Option<i32>,
-    pub home_id: Option<HomeId>,
-    pub home_latitude: Option<f64>,
-    pub home_longitude: Option<f64>,
-    pub end_date: Option<NaiveDate>,
-    pub end_reason: Option<EndReason>,
-    pub end_note: Option<String>,
-    pub ended_by: Option<String>,
-    pub ended_at: Option<NaiveDateTime>,
+struct PlacementRow {
+    id: PlacementId,
+    order_id: Option<OrderId>,
+    referral_id: ReferralId,
+    council: String,
+    partnership: String,
+    provider_id: String,
+    weekly_rate_pence: Pence,
+    start_date: NaiveDate,
+    status: PlacementStatus,
+    created_by: String,
+    created_by_org: String,
+    created_at: NaiveDateTime,
+    extras_weekly_pence: Pence,
+    rate_effective_from: Option<NaiveDate>,
+    block_contract_id: Option<BlockContractId>,
+    bed: Option<i32>,
+    home_id: Option<HomeId>,
+    home_latitude: Option<f64>,
+    home_longitude: Option<f64>,
+    end_date: Option<NaiveDate>,
+    end_reason: Option<EndReason>,
+    end_note: Option<String>,
+    ended_by: Option<String>,
+    ended_at: Option<NaiveDateTime>,
 }
 
-impl PlacementRow {
-    pub fn is_active(&self) -> bool {
-        self.status == PlacementStatus::Active
-    }
-
-    /// The block bed the child is in, if any.
-    pub fn block_bed(&self) -> Option<(BlockContractId, u16)> {
-        match (self.block_contract_id, self.bed) {
-            (Some(c), Some(b)) => Some((c, u16::try_from(b).ok()?)),
-            _ => None,
+impl From<PlacementRow> for Placement {
+    fn from(r: PlacementRow) -> Self {
+        Self {
+            id: r.id,
+            order_id: r.order_id,
+            referral_id: r.referral_id,
+            council: r.council,
+            partnership: r.partnership,
+            provider_id: r.provider_id,
+            weekly_rate_pence: r.weekly_rate_pence,
+            start_date: r.start_date,
+            status: r.status,
+            created_by: r.created_by,
+            created_by_org: r.created_by_org,
+            created_at: r.created_at,
+            extras_weekly_pence: r.extras_weekly_pence,
+            rate_effective_from: r.rate_effective_from,
+            block_contract_id: r.block_contract_id,
+            bed: r.bed,
+            home_id: r.home_id,
+            home_latitude: r.home_latitude,
+            home_longitude: r.home_longitude,
+            end_date: r.end_date,
+            end_reason: r.end_reason,
+            end_note: r.end_note,
+            ended_by: r.ended_by,
+            ended_at: r.ended_at,
         }
     }
 }
 
-/// Its council's staff and its provider (as the order it is made under).
-impl Visible for PlacementRow {
-    const WHAT: &'static str = "placement";
-
-    fn visible_to(&self, who: &Principal) -> bool {
-        may_see(who, &self.council, &self.provider_id)
+impl From<&Placement> for PlacementRow {
+    fn from(p: &Placement) -> Self {
+        let p = p.clone();
+        Self {
+            id: p.id,
+            order_id: p.order_id,
+            referral_id: p.referral_id,
+            council: p.council,
+            partnership: p.partnership,
+            provider_id: p.provider_id,
+            weekly_rate_pence: p.weekly_rate_pence,
+            start_date: p.start_date,
+            status: p.status,
+            created_by: p.created_by,
+            created_by_org: p.created_by_org,
+            created_at: p.created_at,
+            extras_weekly_pence: p.extras_weekly_pence,
+            rate_effective_from: p.rate_effective_from,
+            block_contract_id: p.block_contract_id,
+            bed: p.bed,
+            home_id: p.home_id,
+            home_latitude: p.home_latitude,
+            home_longitude: p.home_longitude,
+            end_date: p.end_date,
+            end_reason: p.end_reason,
+            end_note: p.end_note,
+            ended_by: p.ended_by,
+            ended_at: p.ended_at,
+        }
     }
 }
 
-pub fn insert(conn: &mut DbConnection, row: &PlacementRow) -> Result<(), DbError> {
+fn placements_of(rows: Vec<PlacementRow>) -> Vec<Placement> {
+    rows.into_iter().map(Placement::from).collect()
+}
+
+pub fn insert(conn: &mut DbConnection, placement: &Placement) -> Result<(), DbError> {
     diesel::insert_into(placements::table)
-        .values(row)
+        .values(PlacementRow::from(placement))
         .execute(conn)?;
     Ok(())
 }
@@ -78,23 +119,34 @@ pub fn insert(conn: &mut DbConnection, row: &PlacementRow) -> Result<(), DbError
 pub fn find_placement(
     conn: &mut DbConnection,
     id: PlacementId,
-) -> Result<Option<PlacementRow>, DbError> {
+) -> Result<Option<Placement>, DbError> {
     Ok(placements::table
         .find(id)
         .select(PlacementRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Placement::from))
+}
+
+/// The placement if `who` may see it (its council's staff, its provider); 404 otherwise.
+pub fn visible(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: PlacementId,
+) -> Result<Placement, DbError> {
+    Ok(if_visible(who, find_placement(conn, id)?)?)
 }
 
 pub fn placement_for_order(
     conn: &mut DbConnection,
     order_id: OrderId,
-) -> Result<Option<PlacementRow>, DbError> {
+) -> Result<Option<Placement>, DbError> {
     Ok(placements::table
         .filter(placements::order_id.eq(order_id))
         .select(PlacementRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Placement::from))
 }
 
 /// Ends an active placement. False (and nothing changed) unless it was still active: the
@@ -132,7 +184,7 @@ pub fn list(
     provider_id: Option<&str>,
     referral_id: Option<&str>,
     status: Option<PlacementStatus>,
-) -> Result<Vec<PlacementRow>, DbError> {
+) -> Result<Vec<Placement>, DbError> {
     let mut q = placements::table.into_boxed();
     if let Some(c) = council {
         q = q.filter(placements::council.eq(c.to_owned()));
@@ -146,17 +198,21 @@ pub fn list(
     if let Some(s) = status {
         q = q.filter(placements::status.eq(s));
     }
-    Ok(q.order(placements::created_at.desc())
-        .limit(500)
-        .select(PlacementRow::as_select())
-        .load(conn)?)
+    Ok(placements_of(
+        q.order(placements::created_at.desc())
+            .limit(500)
+            .select(PlacementRow::as_select())
+            .load(conn)?,
+    ))
 }
 
 /// Every placement of `council` (for its stability figures).
-pub fn of_council(conn: &mut DbConnection, council: &str) -> Result<Vec<PlacementRow>, DbError> {
-    Ok(placements::table
-        .filter(placements::council.eq(council))
-        .order((placements::referral_id.asc(), placements::start_date.asc()))
-        .select(PlacementRow::as_select())
-        .load(conn)?)
+pub fn of_council(conn: &mut DbConnection, council: &str) -> Result<Vec<Placement>, DbError> {
+    Ok(placements_of(
+        placements::table
+            .filter(placements::council.eq(council))
+            .order((placements::referral_id.asc(), placements::start_date.asc()))
+            .select(PlacementRow::as_select())
+            .load(conn)?,
+    ))
 }

@@ -20,20 +20,20 @@ use crate::{
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = referral_facts)]
-pub struct ReferralFactRow {
-    pub referral_id: ReferralId,
-    pub council: String,
-    pub partnership: String,
-    pub withdrawn: bool,
-    pub closed: bool,
-    pub competition_id: Option<CompetitionId>,
-    pub competition_open: bool,
+struct ReferralFactRow {
+    referral_id: ReferralId,
+    council: String,
+    partnership: String,
+    withdrawn: bool,
+    closed: bool,
+    competition_id: Option<CompetitionId>,
+    competition_open: bool,
     /// `occurred_at` of the last competition event applied.
-    pub competition_at: Option<NaiveDateTime>,
-    pub updated_at: NaiveDateTime,
+    competition_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConnection, id: ReferralId) -> Result<Option<ReferralFactRow>, DbError> {
+fn find(conn: &mut DbConnection, id: ReferralId) -> Result<Option<ReferralFactRow>, DbError> {
     Ok(referral_facts::table
         .find(id)
         .select(ReferralFactRow::as_select())
@@ -41,11 +41,22 @@ pub fn find(conn: &mut DbConnection, id: ReferralId) -> Result<Option<ReferralFa
         .optional()?)
 }
 
-/// The referral's row, inserted from the event's facts if this is the first event seen
-/// about it (each event consumed is about a submitted referral): all `referral.submitted`
-/// does, first or again (after a re-route). A concurrent first insert fails on the key and
-/// the event is retried.
+/// The referral is known from now on: all `referral.submitted` does, first or again (after a
+/// re-route); see [`seen_row`].
 pub fn seen(
+    conn: &mut DbConnection,
+    id: ReferralId,
+    council: &str,
+    partnership: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    seen_row(conn, id, council, partnership, now).map(drop)
+}
+
+/// The referral's row, inserted from the event's facts if this is the first event seen
+/// about it (each event consumed is about a submitted referral). A concurrent first insert
+/// fails on the key and the event is retried.
+fn seen_row(
     conn: &mut DbConnection,
     id: ReferralId,
     council: &str,
@@ -81,7 +92,7 @@ pub fn ended(
     how: Ended,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    seen(conn, id, council, partnership, now)?;
+    seen_row(conn, id, council, partnership, now)?;
     let target = referral_facts::table.find(id);
     match how {
         Ended::Withdrawn => diesel::update(target)
@@ -135,7 +146,7 @@ pub fn competition(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let id = about.referral;
-    let row = seen(conn, id, about.council, about.partnership, now)?;
+    let row = seen_row(conn, id, about.council, about.partnership, now)?;
     if row.competition_at.is_some_and(|last| at < last) {
         return Ok(());
     }

@@ -18,121 +18,184 @@ use hub_platform::{
     sql::Json,
 };
 
-use super::{Visible, if_visible, only_visible};
 use crate::{
-    domain::service_contracts::{
-        self as rules, AgreementStatus, BondStatus, HistoryKind, Status, Tranche, not_in,
+    domain::{
+        HistoryEntry, ServiceContract, if_visible, only_visible,
+        service_contracts::{
+            self as rules, AgreementStatus, BondStatus, HistoryKind, Pensions, Status, Tranche,
+            not_in,
+        },
     },
     ids::{HistoryId, ServiceContractId},
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contracts)]
-pub struct ServiceContractRow {
-    pub id: ServiceContractId,
-    pub partnership: String,
-    pub lead_council: String,
-    pub provider_id: String,
-    pub title: String,
-    pub services: Json<Vec<String>>,
-    pub value_pence: Pence,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub original_end_date: NaiveDate,
-    pub budget_line: String,
-    pub extensions_allowed: i32,
-    pub extensions_used: i32,
-    pub extension_months: i32,
-    pub alert_months: Json<Vec<u16>>,
-    pub alerted_months: Option<i32>,
-    pub tupe_lgps: bool,
-    pub admission_agreement: AgreementStatus,
-    pub admission_agreement_signed_on: Option<NaiveDate>,
-    pub bond: BondStatus,
-    pub bond_amount_pence: Option<Pence>,
-    pub status: Status,
-    pub went_live_by: Option<String>,
-    pub went_live_at: Option<NaiveDateTime>,
-    pub terminated_on: Option<NaiveDate>,
-    pub termination_reason: Option<String>,
-    pub created_by: String,
-    pub created_at: NaiveDateTime,
+struct ServiceContractRow {
+    id: ServiceContractId,
+    partnership: String,
+    lead_council: String,
+    provider_id: String,
+    title: String,
+    services: Json<Vec<String>>,
+    value_pence: Pence,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    original_end_date: NaiveDate,
+    budget_line: String,
+    extensions_allowed: i32,
+    extensions_used: i32,
+    extension_months: i32,
+    alert_months: Json<Vec<u16>>,
+    alerted_months: Option<i32>,
+    tupe_lgps: bool,
+    admission_agreement: AgreementStatus,
+    admission_agreement_signed_on: Option<NaiveDate>,
+    bond: BondStatus,
+    bond_amount_pence: Option<Pence>,
+    status: Status,
+    went_live_by: Option<String>,
+    went_live_at: Option<NaiveDateTime>,
+    terminated_on: Option<NaiveDate>,
+    termination_reason: Option<String>,
+    created_by: String,
+    created_at: NaiveDateTime,
 }
 
-impl ServiceContractRow {
-    pub fn services(&self) -> Vec<String> {
-        self.services.0.clone()
-    }
-
-    /// The alert lead times, longest first.
-    pub fn alert_months(&self) -> Vec<u16> {
-        let mut m = self.alert_months.0.clone();
-        m.sort_unstable_by(|a, b| b.cmp(a));
-        m
-    }
-
-    pub fn extensions_left(&self) -> u16 {
-        (self.extensions_allowed - self.extensions_used).max(0) as u16
-    }
-
-    pub fn is(&self, status: Status) -> bool {
-        self.status == status
-    }
-
-    /// 422 naming `field` unless `day` falls within the contract's term.
-    fn within_term(&self, field: &str, day: NaiveDate) -> Result<(), Problem> {
-        if day < self.start_date || day > self.end_date {
-            return Err(Problem::invalid(
-                field,
-                "within_term",
-                format!(
-                    "the contract runs from {} to {}",
-                    self.start_date, self.end_date
-                ),
-            ));
+impl From<ServiceContractRow> for ServiceContract {
+    fn from(r: ServiceContractRow) -> Self {
+        Self {
+            id: r.id,
+            partnership: r.partnership,
+            lead_council: r.lead_council,
+            provider_id: r.provider_id,
+            title: r.title,
+            services: r.services.0,
+            value_pence: r.value_pence,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            original_end_date: r.original_end_date,
+            budget_line: r.budget_line,
+            extensions_allowed: r.extensions_allowed,
+            extensions_used: r.extensions_used,
+            extension_months: r.extension_months,
+            alert_months: r.alert_months.0,
+            alerted_months: r.alerted_months,
+            tupe_lgps: r.tupe_lgps,
+            admission_agreement: r.admission_agreement,
+            admission_agreement_signed_on: r.admission_agreement_signed_on,
+            bond: r.bond,
+            bond_amount_pence: r.bond_amount_pence,
+            status: r.status,
+            went_live_by: r.went_live_by,
+            went_live_at: r.went_live_at,
+            terminated_on: r.terminated_on,
+            termination_reason: r.termination_reason,
+            created_by: r.created_by,
+            created_at: r.created_at,
         }
-        Ok(())
     }
 }
 
-/// See [`rules::may_see`].
-impl Visible for ServiceContractRow {
-    const WHAT: &'static str = "service contract";
-
-    fn visible_to(&self, who: &Principal) -> bool {
-        rules::may_see(who, &self.partnership, &self.provider_id)
+impl From<&ServiceContract> for ServiceContractRow {
+    fn from(c: &ServiceContract) -> Self {
+        let c = c.clone();
+        Self {
+            id: c.id,
+            partnership: c.partnership,
+            lead_council: c.lead_council,
+            provider_id: c.provider_id,
+            title: c.title,
+            services: Json(c.services),
+            value_pence: c.value_pence,
+            start_date: c.start_date,
+            end_date: c.end_date,
+            original_end_date: c.original_end_date,
+            budget_line: c.budget_line,
+            extensions_allowed: c.extensions_allowed,
+            extensions_used: c.extensions_used,
+            extension_months: c.extension_months,
+            alert_months: Json(c.alert_months),
+            alerted_months: c.alerted_months,
+            tupe_lgps: c.tupe_lgps,
+            admission_agreement: c.admission_agreement,
+            admission_agreement_signed_on: c.admission_agreement_signed_on,
+            bond: c.bond,
+            bond_amount_pence: c.bond_amount_pence,
+            status: c.status,
+            went_live_by: c.went_live_by,
+            went_live_at: c.went_live_at,
+            terminated_on: c.terminated_on,
+            termination_reason: c.termination_reason,
+            created_by: c.created_by,
+            created_at: c.created_at,
+        }
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_contract_history)]
-pub struct HistoryRow {
-    pub id: HistoryId,
-    pub contract_id: ServiceContractId,
-    pub kind: HistoryKind,
-    pub effective_on: Option<NaiveDate>,
-    pub reason: Option<String>,
-    pub detail: Json<serde_json::Value>,
-    pub actor: String,
-    pub org: String,
-    pub at: NaiveDateTime,
-    /// What the entry adds to the contract's value (negative: takes from it): going live, the
-    /// value; an extension, its added value; a variation, its change.
-    pub value_change_pence: Option<Pence>,
-    /// The last day `value_change_pence` is phased to, by day from `effective_on`; none for a
-    /// variation of a draft (its change went into the value the contract is let at).
-    pub phased_to: Option<NaiveDate>,
+struct HistoryRow {
+    id: HistoryId,
+    contract_id: ServiceContractId,
+    kind: HistoryKind,
+    effective_on: Option<NaiveDate>,
+    reason: Option<String>,
+    detail: Json<serde_json::Value>,
+    actor: String,
+    org: String,
+    at: NaiveDateTime,
+    value_change_pence: Option<Pence>,
+    phased_to: Option<NaiveDate>,
+}
+
+impl From<HistoryRow> for HistoryEntry {
+    fn from(r: HistoryRow) -> Self {
+        Self {
+            id: r.id,
+            contract_id: r.contract_id,
+            kind: r.kind,
+            effective_on: r.effective_on,
+            reason: r.reason,
+            detail: r.detail.0,
+            actor: r.actor,
+            org: r.org,
+            at: r.at,
+            value_change_pence: r.value_change_pence,
+            phased_to: r.phased_to,
+        }
+    }
+}
+
+impl From<&HistoryEntry> for HistoryRow {
+    fn from(h: &HistoryEntry) -> Self {
+        let h = h.clone();
+        Self {
+            id: h.id,
+            contract_id: h.contract_id,
+            kind: h.kind,
+            effective_on: h.effective_on,
+            reason: h.reason,
+            detail: Json(h.detail),
+            actor: h.actor,
+            org: h.org,
+            at: h.at,
+            value_change_pence: h.value_change_pence,
+            phased_to: h.phased_to,
+        }
+    }
 }
 
 pub fn find(
     conn: &mut DbConnection,
     id: ServiceContractId,
-) -> Result<Option<ServiceContractRow>, DbError> {
+) -> Result<Option<ServiceContract>, DbError> {
     Ok(service_contracts::table
         .find(id)
         .select(ServiceContractRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(ServiceContract::from))
 }
 
 /// The contract if `who` may see it, else 404.
@@ -140,7 +203,7 @@ pub fn visible(
     conn: &mut DbConnection,
     who: &Principal,
     id: ServiceContractId,
-) -> Result<ServiceContractRow, DbError> {
+) -> Result<ServiceContract, DbError> {
     Ok(if_visible(who, find(conn, id)?)?)
 }
 
@@ -152,7 +215,7 @@ pub fn managed(
     conn: &mut DbConnection,
     who: &Principal,
     id: ServiceContractId,
-) -> Result<ServiceContractRow, DbError> {
+) -> Result<ServiceContract, DbError> {
     let c = visible(conn, who, id)?;
     rules::may_manage(who, &c.lead_council).map_err(Problem::forbidden)?;
     diesel::update(service_contracts::table.find(c.id))
@@ -165,7 +228,7 @@ pub fn managed(
 pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
-) -> Result<Vec<ServiceContractRow>, DbError> {
+) -> Result<Vec<ServiceContract>, DbError> {
     let (partnerships, provider) = rules::listed_for(who);
     let mut q = service_contracts::table.into_boxed();
     if let Some(codes) = partnerships {
@@ -179,15 +242,24 @@ pub fn list_visible(
         .limit(500)
         .select(ServiceContractRow::as_select())
         .load(conn)?;
-    Ok(only_visible(who, rows))
+    Ok(only_visible(
+        who,
+        rows.into_iter().map(ServiceContract::from).collect(),
+    ))
 }
 
-pub fn history(conn: &mut DbConnection, id: ServiceContractId) -> Result<Vec<HistoryRow>, DbError> {
+pub fn history(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<Vec<HistoryEntry>, DbError> {
     Ok(service_contract_history::table
         .filter(service_contract_history::contract_id.eq(id))
         .order((service_contract_history::at, service_contract_history::id))
         .select(HistoryRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(HistoryEntry::from)
+        .collect())
 }
 
 /// The value a live contract's history phases by day: going live, each extension and each
@@ -224,14 +296,14 @@ fn entry(
     reason: Option<&str>,
     detail: serde_json::Value,
     who: &Principal,
-) -> HistoryRow {
-    HistoryRow {
+) -> HistoryEntry {
+    HistoryEntry {
         id: HistoryId::new(),
         contract_id,
         kind,
         effective_on,
         reason: reason.map(str::to_owned),
-        detail: Json(detail),
+        detail,
         actor: who.sub.clone(),
         org: who.org.clone(),
         at: Utc::now().naive_utc(),
@@ -240,9 +312,9 @@ fn entry(
     }
 }
 
-fn record(conn: &mut DbConnection, row: &HistoryRow) -> Result<(), DbError> {
+fn record(conn: &mut DbConnection, entry: &HistoryEntry) -> Result<(), DbError> {
     diesel::insert_into(service_contract_history::table)
-        .values(row)
+        .values(HistoryRow::from(entry))
         .execute(conn)?;
     Ok(())
 }
@@ -263,9 +335,9 @@ pub fn log(
     )
 }
 
-pub fn insert(conn: &mut DbConnection, row: &ServiceContractRow) -> Result<(), DbError> {
+pub fn insert(conn: &mut DbConnection, contract: &ServiceContract) -> Result<(), DbError> {
     diesel::insert_into(service_contracts::table)
-        .values(row)
+        .values(ServiceContractRow::from(contract))
         .execute(conn)?;
     Ok(())
 }
@@ -273,11 +345,8 @@ pub fn insert(conn: &mut DbConnection, row: &ServiceContractRow) -> Result<(), D
 /// Records the pension arrangements (draft or live contracts with TUPE staff with LGPS rights).
 pub fn set_pensions(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
-    agreement: AgreementStatus,
-    signed_on: Option<NaiveDate>,
-    bond: BondStatus,
-    bond_amount: Option<Pence>,
+    c: &ServiceContract,
+    p: &Pensions,
 ) -> Result<(), DbError> {
     let n = diesel::update(
         service_contracts::table
@@ -285,10 +354,10 @@ pub fn set_pensions(
             .filter(service_contracts::status.ne(Status::Terminated)),
     )
     .set((
-        service_contracts::admission_agreement.eq(agreement),
-        service_contracts::admission_agreement_signed_on.eq(signed_on),
-        service_contracts::bond.eq(bond),
-        service_contracts::bond_amount_pence.eq(bond_amount),
+        service_contracts::admission_agreement.eq(p.agreement),
+        service_contracts::admission_agreement_signed_on.eq(p.signed_on),
+        service_contracts::bond.eq(p.bond),
+        service_contracts::bond_amount_pence.eq(p.bond_amount),
     ))
     .execute(conn)?;
     if n != 1 {
@@ -301,7 +370,7 @@ pub fn set_pensions(
 /// `/problems/lgps-admission-required` while the admission agreement or bond is missing.
 pub fn go_live(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
+    c: &ServiceContract,
     who: &Principal,
     events: &mut Events,
 ) -> Result<(), DbError> {
@@ -340,7 +409,7 @@ pub fn go_live(
             contract_id: c.id.into(),
             lead_council: c.lead_council.clone(),
             provider_id: c.provider_id.clone(),
-            services: c.services(),
+            services: c.services.clone(),
             value_pence: c.value_pence.0,
             start_date: c.start_date,
             end_date: c.end_date,
@@ -350,7 +419,7 @@ pub fn go_live(
     );
     record(
         conn,
-        &HistoryRow {
+        &HistoryEntry {
             value_change_pence: Some(c.value_pence),
             phased_to: Some(c.end_date),
             ..entry(
@@ -370,7 +439,7 @@ pub fn go_live(
 /// new end date.
 pub fn extend(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
+    c: &ServiceContract,
     added_value: i64,
     reason: Option<&str>,
     who: &Principal,
@@ -425,7 +494,7 @@ pub fn extend(
     );
     record(
         conn,
-        &HistoryRow {
+        &HistoryEntry {
             value_change_pence: Some(Pence(added_value)),
             phased_to: Some(new_end),
             ..entry(
@@ -457,7 +526,7 @@ struct Variation {
 /// changes the value the let will carry (see [`value_after_variation`]).
 pub fn vary(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
+    c: &ServiceContract,
     v: &rules::NewVariation,
     who: &Principal,
     events: &mut Events,
@@ -471,7 +540,7 @@ pub fn vary(
     };
     if let Some(services) = &v.services {
         change.services = Some(Json(services.clone()));
-        detail["services_before"] = serde_json::json!(c.services());
+        detail["services_before"] = serde_json::json!(c.services);
         detail["services_after"] = serde_json::json!(services);
     }
     if let Some(delta) = v.value_change_pence {
@@ -494,7 +563,7 @@ pub fn vary(
     }
     let live = c.is(Status::Live);
     let phased_to = (live && v.value_change_pence.is_some()).then_some(c.end_date);
-    let row = HistoryRow {
+    let row = HistoryEntry {
         value_change_pence: v.value_change_pence.map(Pence),
         phased_to,
         ..entry(
@@ -530,7 +599,7 @@ pub fn vary(
 /// and, on a live contract, may not make any day cost less than nothing.
 fn value_after_variation(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
+    c: &ServiceContract,
     from: NaiveDate,
     delta: i64,
 ) -> Result<i64, DbError> {
@@ -595,7 +664,7 @@ fn exceeds_remaining(detail: String, why: String) -> Problem {
 /// Terminates a live contract early (emits `contract.service_contract_terminated`).
 pub fn terminate(
     conn: &mut DbConnection,
-    c: &ServiceContractRow,
+    c: &ServiceContract,
     t: &rules::Termination,
     who: &Principal,
     events: &mut Events,
@@ -646,16 +715,20 @@ pub fn sweep(
     today: NaiveDate,
     events: &mut Events,
 ) -> Result<usize, DbError> {
-    let live: Vec<ServiceContractRow> = service_contracts::table
+    let live: Vec<ServiceContract> = service_contracts::table
         .filter(service_contracts::status.eq(Status::Live))
         .filter(service_contracts::end_date.ge(today))
         .order(service_contracts::id)
         .select(ServiceContractRow::as_select())
-        .load(conn)?;
+        .load(conn)?
+        .into_iter()
+        .map(ServiceContract::from)
+        .collect();
     let mut raised = 0;
     for c in live {
         let already = c.alerted_months.map(|m| m as u16);
-        let Some(months) = rules::alert_due(c.end_date, &c.alert_months(), already, today) else {
+        let Some(months) = rules::alert_due(c.end_date, &c.alerts_longest_first(), already, today)
+        else {
             continue;
         };
         let m = months as i32;
