@@ -17,6 +17,7 @@ pub mod http;
 pub mod http_trace;
 pub mod metrics;
 pub mod money;
+pub mod page;
 pub mod problem;
 pub mod sql;
 pub mod telemetry;

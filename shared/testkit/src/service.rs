@@ -11,7 +11,10 @@ use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{Envelope, Event};
 use hub_platform::{
-    Authenticator, Role, Settings, config::BusSettings, db::Migrations, http::Mounted,
+    Authenticator, Role, Settings,
+    config::BusSettings,
+    db::Migrations,
+    http::{Fallback, Mounted},
 };
 
 /// The partnership of the events [`ServiceCtx::publish`] sends.
@@ -148,7 +151,10 @@ impl ServiceCtx {
         test::init_service(
             App::new()
                 .app_data(web::Data::from(self.auth.clone()))
-                .configure(|cfg| (self.mounted.configure)(cfg)),
+                .configure(|cfg| (self.mounted.configure)(cfg))
+                .default_service(web::to(
+                    Fallback::of(std::slice::from_ref(&self.mounted)).service(),
+                )),
         )
         .await
     }
