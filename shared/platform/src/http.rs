@@ -287,7 +287,9 @@ async fn openapi(ops: web::Data<Ops>) -> impl Responder {
         .body(ops.openapi_json.clone())
 }
 
-/// Merges services' OpenAPI documents into one, with the bearer security scheme.
+/// Merges services' OpenAPI documents into one, with the bearer security scheme, every error
+/// response as problem+json and the statuses every operation implies
+/// ([`crate::openapi::complete_problems`]).
 pub fn openapi_document(
     title: &str,
     parts: Vec<utoipa::openapi::OpenApi>,
@@ -314,6 +316,7 @@ pub fn openapi_document(
                 .build(),
         ),
     );
+    crate::openapi::complete_problems(&mut doc);
     doc
 }
 
@@ -543,6 +546,8 @@ impl BodyLimits {
 /// large is answered 413 and one that stops arriving 408, both `application/problem+json`
 /// naming the setting, whichever extractor the handler uses. A declared `Content-Length`
 /// over the limit is refused before anything is read. Needs [`BodyLimits`] in app data.
+/// A request with an `Idempotency-Key` is fingerprinted here, body and all
+/// ([`crate::idempotency`]).
 pub async fn guard_bodies<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
@@ -603,6 +608,11 @@ pub async fn guard_bodies<B: MessageBody + 'static>(
                 body.extend_from_slice(&chunk);
             }
         }
+    }
+    if req.headers().contains_key(crate::idempotency::HEADER) {
+        let fingerprint =
+            crate::idempotency::fingerprint(req.method().as_str(), &req.uri().to_string(), &body);
+        actix_web::HttpMessage::extensions_mut(&req).insert(fingerprint);
     }
     req.set_payload(actix_web::dev::Payload::from(body.freeze()));
     Ok(next.call(req).await?.map_into_left_body())
