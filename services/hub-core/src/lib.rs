@@ -13,14 +13,14 @@ pub mod seed;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpRequest, HttpServer, middleware::from_fn, web};
+use actix_web::{App, HttpServer, middleware::from_fn, web};
 use hub_bus::{BusReadiness, Store, Transport, relay::OutboxReadiness};
 use hub_platform::{
     Authenticator, Database, Problem, Settings,
     db::Migrations,
     http::{
-        BodyLimits, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies, openapi_document,
-        ops_routes,
+        BodyLimits, Fallback, Metrics, Mounted, Ops, ReadinessCheck, guard_bodies,
+        openapi_document, ops_routes,
     },
     http_trace::{access_log, server_spans},
 };
@@ -195,10 +195,6 @@ async fn drain_outboxes(stores: &[Store], deadline: tokio::time::Instant) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-}
-
-async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
-    Err(Problem::not_found("resource"))
 }
 
 /// How often the outbox gauges of `/metrics` are refreshed.
@@ -380,6 +376,7 @@ fn http_server(
     let request_timeout = std::time::Duration::from_millis(settings.server.request_timeout_ms);
     let auth_data = web::Data::from(auth.clone());
     let grace = std::time::Duration::from_secs(settings.server.shutdown_grace_secs);
+    let fallback = Fallback::of(&mounted);
     let mounted = Arc::new(mounted);
     let server = HttpServer::new(move || {
         let mounted = mounted.clone();
@@ -408,7 +405,7 @@ fn http_server(
                     (m.configure)(cfg);
                 }
             })
-            .default_service(web::to(not_found))
+            .default_service(web::to(fallback.service()))
     })
     .workers(2)
     .client_request_timeout(request_timeout)

@@ -19,6 +19,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (org, idempotency_key) {
+        org -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Int4,
+        body -> Text,
+        location -> Nullable<Text>,
+        created_ms -> Int8,
+    }
+}
+
+diesel::table! {
     inbox (event_id, consumer) {
         event_id -> Text,
         consumer -> Text,
@@ -49,4 +61,10 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(dead_letters, inbox, outbox, relay_heartbeats,);
+diesel::allow_tables_to_appear_in_same_query!(
+    dead_letters,
+    idempotency_keys,
+    inbox,
+    outbox,
+    relay_heartbeats,
+);

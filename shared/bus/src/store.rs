@@ -18,14 +18,54 @@ use std::{
 
 use diesel::{
     ExpressionMethods, RunQueryDsl,
-    sql_types::{BigInt, Nullable, Text},
+    sql_types::{BigInt, Integer, Nullable, Text},
 };
 use hub_events::{Envelope, Event};
-use hub_platform::db::{Database, DbConnection, DbError, rows_per_statement, values_rows};
+use hub_platform::{
+    db::{Database, DbConnection, DbError, rows_per_statement, values_rows},
+    idempotency::{self, Answer, IdempotencyKey},
+};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{Handler, HandlerError, Subscription, now_ms, schema};
+
+/// The answer stored for `org`'s `key`: replayed if `fingerprint` is the request it was
+/// first sent with, a 422 `reused` otherwise.
+fn stored_answer(
+    conn: &mut DbConnection,
+    org: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Answer, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = Text)]
+        fingerprint: String,
+        #[diesel(sql_type = Integer)]
+        status: i32,
+        #[diesel(sql_type = Text)]
+        body: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        location: Option<String>,
+    }
+    let stored: Stored = diesel::sql_query(
+        "SELECT fingerprint, status, body, location FROM idempotency_keys \
+         WHERE org = $1 AND idempotency_key = $2",
+    )
+    .bind::<Text, _>(org)
+    .bind::<Text, _>(key)
+    .get_result(conn)?;
+    if stored.fingerprint != fingerprint {
+        return Err(DbError::Problem(idempotency::reused()));
+    }
+    Ok(Answer {
+        status: u16::try_from(stored.status).unwrap_or(500),
+        body: serde_json::from_str(&stored.body).map_err(anyhow::Error::from)?,
+        location: stored.location,
+        replayed: true,
+    })
+}
 
 /// Events to write to the outbox with the state change they belong to.
 pub struct Events {
@@ -213,6 +253,64 @@ impl Store {
             .await?;
         self.committed(written, leased);
         Ok(value)
+    }
+
+    /// [`Store::write`] for a creating request that may carry an `Idempotency-Key`
+    /// ([`hub_platform::idempotency`]): `f`'s [`Answer`] is stored with the key, for the
+    /// calling organisation `org`, in the transaction that makes the effect. The same key
+    /// again with the same request gets that answer back (`replayed`) and `f` does not run;
+    /// with another request it is a 422 (`reused`). Without a key this is [`Store::write`].
+    ///
+    /// The key's row is inserted before `f` runs: a concurrent request with the same key
+    /// waits on it (PostgreSQL) or on the write lock (SQLite), then finds the first answer
+    /// committed, or the key free again if the first rolled back.
+    pub async fn write_once<F>(
+        &self,
+        org: &str,
+        key: &IdempotencyKey,
+        f: F,
+    ) -> Result<Answer, DbError>
+    where
+        F: FnOnce(&mut DbConnection, &mut Events) -> Result<Answer, DbError> + Send + 'static,
+    {
+        let Some(keyed) = key.0.clone() else {
+            return self.write(f).await;
+        };
+        let org = org.to_owned();
+        self.write(move |conn, events| {
+            let now = now_ms();
+            let expired = now - idempotency::KEY_LIFETIME_MS;
+            // Keys past their lifetime are forgotten: this organisation's, as it writes.
+            diesel::sql_query("DELETE FROM idempotency_keys WHERE org = $1 AND created_ms < $2")
+                .bind::<Text, _>(&org)
+                .bind::<BigInt, _>(expired)
+                .execute(conn)?;
+            let claimed = diesel::sql_query(
+                "INSERT INTO idempotency_keys (org, idempotency_key, fingerprint, status, body, \
+                 created_ms) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT DO NOTHING",
+            )
+            .bind::<Text, _>(&org)
+            .bind::<Text, _>(&keyed.key)
+            .bind::<Text, _>(&keyed.fingerprint)
+            .bind::<BigInt, _>(now)
+            .execute(conn)?;
+            if claimed == 0 {
+                return stored_answer(conn, &org, &keyed.key, &keyed.fingerprint);
+            }
+            let answer = f(conn, events)?;
+            diesel::sql_query(
+                "UPDATE idempotency_keys SET status = $1, body = $2, location = $3 \
+                 WHERE org = $4 AND idempotency_key = $5",
+            )
+            .bind::<Integer, _>(i32::from(answer.status))
+            .bind::<Text, _>(answer.body.to_string())
+            .bind::<Nullable<Text>, _>(answer.location.as_deref())
+            .bind::<Text, _>(&org)
+            .bind::<Text, _>(&keyed.key)
+            .execute(conn)?;
+            Ok(answer)
+        })
+        .await
     }
 
     /// Handles `envelope` for `consumer` at most once: the inbox row, the handler's writes and

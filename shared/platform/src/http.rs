@@ -287,7 +287,9 @@ async fn openapi(ops: web::Data<Ops>) -> impl Responder {
         .body(ops.openapi_json.clone())
 }
 
-/// Merges services' OpenAPI documents into one, with the bearer security scheme.
+/// Merges services' OpenAPI documents into one, with the bearer security scheme, every error
+/// response as problem+json and the statuses every operation implies
+/// ([`crate::openapi::complete_problems`]).
 pub fn openapi_document(
     title: &str,
     parts: Vec<utoipa::openapi::OpenApi>,
@@ -314,6 +316,7 @@ pub fn openapi_document(
                 .build(),
         ),
     );
+    crate::openapi::complete_problems(&mut doc);
     doc
 }
 
@@ -450,6 +453,72 @@ pub struct Mounted {
     pub metrics: Vec<Box<dyn prometheus::core::Collector>>,
 }
 
+/// What the server answers for a request no route takes: 405 with `Allow` when its path is
+/// an operation's path under other methods, 404 otherwise. The paths and their methods are
+/// read from the mounted services' OpenAPI documents, which the conformance tests hold to
+/// the routes, so there is no second list of routes to keep.
+#[derive(Clone)]
+pub struct Fallback {
+    paths: Arc<Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>>,
+}
+
+impl Fallback {
+    /// The fallback for `mounted`.
+    pub fn of(mounted: &[Mounted]) -> Self {
+        Self::of_documents(mounted.iter().map(|m| &m.openapi))
+    }
+
+    /// The fallback for these OpenAPI documents.
+    pub fn of_documents<'a>(docs: impl IntoIterator<Item = &'a utoipa::openapi::OpenApi>) -> Self {
+        let mut paths = Vec::new();
+        for doc in docs {
+            for (path, item) in &doc.paths.paths {
+                let methods: Vec<&'static str> = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.head.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                paths.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
+            }
+        }
+        Self {
+            paths: Arc::new(paths),
+        }
+    }
+
+    /// The problem for a request to `path` that no route took.
+    pub fn answer(&self, path: &str) -> Problem {
+        let mut allow: Vec<&str> = self
+            .paths
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, methods)| methods.iter().copied())
+            .collect();
+        if allow.is_empty() {
+            return Problem::not_found("resource");
+        }
+        let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+        allow.sort_by_key(|m| order.iter().position(|o| o == m));
+        allow.dedup();
+        Problem::method_not_allowed(&allow)
+    }
+
+    /// As an actix default service: `.default_service(fallback.service())`.
+    pub fn service(
+        &self,
+    ) -> impl Fn(HttpRequest) -> std::future::Ready<Result<HttpResponse, Problem>> + Clone + 'static
+    {
+        let this = self.clone();
+        move |req: HttpRequest| std::future::ready(Err(this.answer(req.path())))
+    }
+}
+
 /// How much of a request body the platform takes, and how long it waits for it
 /// (`server.max_json_bytes`, `server.max_upload_bytes`, `server.request_timeout_ms`).
 #[derive(Debug, Clone)]
@@ -477,6 +546,8 @@ impl BodyLimits {
 /// large is answered 413 and one that stops arriving 408, both `application/problem+json`
 /// naming the setting, whichever extractor the handler uses. A declared `Content-Length`
 /// over the limit is refused before anything is read. Needs [`BodyLimits`] in app data.
+/// A request with an `Idempotency-Key` is fingerprinted here, body and all
+/// ([`crate::idempotency`]).
 pub async fn guard_bodies<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
@@ -537,6 +608,11 @@ pub async fn guard_bodies<B: MessageBody + 'static>(
                 body.extend_from_slice(&chunk);
             }
         }
+    }
+    if req.headers().contains_key(crate::idempotency::HEADER) {
+        let fingerprint =
+            crate::idempotency::fingerprint(req.method().as_str(), &req.uri().to_string(), &body);
+        actix_web::HttpMessage::extensions_mut(&req).insert(fingerprint);
     }
     req.set_payload(actix_web::dev::Payload::from(body.freeze()));
     Ok(next.call(req).await?.map_into_left_body())
@@ -643,6 +719,81 @@ mod ready_tests {
         assert!(
             took >= Duration::from_millis(400) && took < Duration::from_millis(1000),
             "took {took:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod fallback_tests {
+    use actix_web::{App, ResponseError, test};
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    #[utoipa::path(get, path = "/v1/things", responses((status = 200)))]
+    #[allow(dead_code)]
+    async fn list_things() {}
+
+    #[utoipa::path(post, path = "/v1/things", responses((status = 201)))]
+    #[allow(dead_code)]
+    async fn create_thing() {}
+
+    #[utoipa::path(put, path = "/v1/things/{id}", responses((status = 200)))]
+    #[allow(dead_code)]
+    async fn replace_thing() {}
+
+    #[derive(OpenApi)]
+    #[openapi(paths(list_things, create_thing, replace_thing))]
+    struct Doc;
+
+    async fn answer(method: &str, path: &str) -> (u16, Option<String>, serde_json::Value) {
+        let fallback = Fallback::of_documents([&Doc::openapi()]);
+        let app = test::init_service(App::new().default_service(web::to(fallback.service()))).await;
+        let req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        let status = res.status().as_u16();
+        let allow = res
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, allow, test::read_body_json(res).await)
+    }
+
+    /// A wrong method on a path that exists is a 405 naming the methods it has; a path that
+    /// does not exist is a 404, whatever the method.
+    #[actix_web::test]
+    async fn a_wrong_method_is_405_with_allow_and_an_unknown_path_404() {
+        let (status, allow, body) = answer("DELETE", "/v1/things").await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some("GET, POST")),
+            "{body}"
+        );
+        assert_eq!(body["type"], "/problems/method-not-allowed");
+        let (status, allow, _) = answer("GET", "/v1/things/0193a1b2").await;
+        assert_eq!((status, allow.as_deref()), (405, Some("PUT")));
+        let (status, allow, body) = answer("GET", "/v1/nothing").await;
+        assert_eq!(
+            (status, allow, &body["type"]),
+            (404, None, &serde_json::json!("/problems/not-found"))
+        );
+    }
+
+    /// A 401 carries the bearer challenge (RFC 6750), as problem+json.
+    #[actix_web::test]
+    async fn a_401_carries_the_bearer_challenge() {
+        let res = Problem::unauthorized("send a token").error_response();
+        assert_eq!(res.status().as_u16(), 401);
+        assert_eq!(
+            res.headers().get("www-authenticate").unwrap(),
+            r#"Bearer realm="commissioning-hub""#
+        );
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            crate::problem::CONTENT_TYPE
         );
     }
 }

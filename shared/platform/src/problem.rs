@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
+/// The challenge a 401 carries (RFC 6750 section 3): a bearer token is what every API
+/// operation takes.
+pub const WWW_AUTHENTICATE: &str = r#"Bearer realm="commissioning-hub""#;
+
 /// One broken rule on one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -143,6 +147,42 @@ impl Problem {
         .with_detail(detail)
     }
 
+    /// 405: the path exists, the method does not; `allow` lists the methods it has (sent in
+    /// the `Allow` header too).
+    pub fn method_not_allowed(allow: &[&str]) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "The resource does not take this method",
+        )
+        .with_detail(format!("allowed: {}", allow.join(", ")))
+    }
+
+    /// 412: the `If-Match` of a write names a version the resource is no longer at; read
+    /// it again, and write on top of what is there now.
+    pub fn precondition_failed(what: &str) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "The resource has changed since you read it",
+        )
+        .with_detail(format!(
+            "the {what} was changed by someone else: GET it again for its new ETag"
+        ))
+    }
+
+    /// 428: a write to something edited in place must say which version it changes.
+    pub fn precondition_required(what: &str) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "Send If-Match with the ETag you read",
+        )
+        .with_detail(format!(
+            "the {what} is edited in place: send If-Match with the ETag of the version you read"
+        ))
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,10 +206,29 @@ impl ResponseError for Problem {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
+    /// The problem as `application/problem+json`; a 401 also carries the challenge RFC 6750
+    /// asks for (`WWW-Authenticate: Bearer realm="commissioning-hub"`), and a 405 the
+    /// methods the resource has (`Allow`, from the detail [`Problem::method_not_allowed`]
+    /// wrote).
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type(CONTENT_TYPE)
-            .json(self)
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type(CONTENT_TYPE);
+        match self.status {
+            401 => {
+                res.insert_header(("www-authenticate", WWW_AUTHENTICATE));
+            }
+            405 => {
+                if let Some(allow) = self
+                    .detail
+                    .as_deref()
+                    .and_then(|d| d.strip_prefix("allowed: "))
+                {
+                    res.insert_header(("allow", allow.to_owned()));
+                }
+            }
+            _ => {}
+        }
+        res.json(self)
     }
 }
 

@@ -11,7 +11,10 @@ use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_bus::{Store, Transport, memory::MemoryTransport};
 use hub_events::{Envelope, Event};
 use hub_platform::{
-    Authenticator, Role, Settings, config::BusSettings, db::Migrations, http::Mounted,
+    Authenticator, Role, Settings,
+    config::BusSettings,
+    db::Migrations,
+    http::{BodyLimits, Fallback, Mounted, guard_bodies},
 };
 
 /// The partnership of the events [`ServiceCtx::publish`] sends.
@@ -140,17 +143,27 @@ impl ServiceCtx {
         Self::builder(service).start(url, migrations, start).await
     }
 
-    /// The service's routes in an actix test service, with the authenticator.
+    /// The service's routes in an actix test service, as the platform serves them: with the
+    /// authenticator, the body guard (limits, and the fingerprint of a request with an
+    /// `Idempotency-Key`) and the 405/404 fallback.
     pub async fn app(
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> + use<>
     {
-        test::init_service(
+        let app = test::init_service(
             App::new()
                 .app_data(web::Data::from(self.auth.clone()))
-                .configure(|cfg| (self.mounted.configure)(cfg)),
+                .app_data(web::Data::new(BodyLimits::from_settings(
+                    &self.settings.server,
+                )))
+                .wrap(actix_web::middleware::from_fn(guard_bodies))
+                .configure(|cfg| (self.mounted.configure)(cfg))
+                .default_service(web::to(
+                    Fallback::of(std::slice::from_ref(&self.mounted)).service(),
+                )),
         )
-        .await
+        .await;
+        actix_service::ServiceExt::map(app, ServiceResponse::map_into_boxed_body)
     }
 
     /// A token for a user of `org` (`user-of-<org>`) with `role`.
