@@ -12,7 +12,7 @@ use hub_events::{CompetitionAwarded, Envelope, OrderIssued, OrderSigned, Placeme
 use hub_platform::Role;
 use hub_platform::directory::{SEFTON, WIRRAL};
 use hub_testkit::{ServiceCtx, TestApp, on_both};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// An award to Care Assist at £3,170.65 a week from 15 December 2026, over one other bidder.
@@ -40,16 +40,43 @@ async fn dead_letter_consumers(app: &TestApp) -> Vec<String> {
     dead.into_iter().map(|d| d.consumer).collect()
 }
 
-/// The whole journey: an award becomes an order, the provider signs it, the council places
-/// the child, and each step is announced in the award's partnership.
-async fn flow(url: &str) {
-    let app = start(url).await;
-    let contracts = app.contracts();
-    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
-    let sefton = user(SEFTON, Role::Commissioner);
-    let provider = user(PROVIDER, Role::Provider);
+/// An award to Sefton published in the LCR PPA, and the order it issued.
+async fn issued(app: &TestApp) -> (CompetitionAwarded, OrderIssued) {
+    let a = award(SEFTON);
+    app.publish_envelope(&Envelope::new("competition", "LCR-PPA", &a))
+        .await;
+    let issued: OrderIssued = app.outbox().await[0].decode().unwrap();
+    (a, issued)
+}
 
-    // competition.awarded → an issued order and contract.order_issued, in the award's partnership.
+/// That order signed by the provider.
+async fn signed(app: &TestApp) -> (CompetitionAwarded, OrderIssued) {
+    let (a, issued) = issued(app).await;
+    let provider = app.user_as("user-1", PROVIDER, Role::Provider);
+    let (s, signed) = app
+        .contracts()
+        .sign(&provider, &issued.order_id.to_string())
+        .await;
+    assert_eq!(s, 200, "{signed}");
+    (a, issued)
+}
+
+/// The child placed under it, as the order says; the placement.
+async fn placed(app: &TestApp) -> Value {
+    let (_, issued) = signed(app).await;
+    let sefton = app.user_as("user-1", SEFTON, Role::Commissioner);
+    let (s, placement) = app
+        .contracts()
+        .place(&sefton, &json!({ "order_id": issued.order_id }))
+        .await;
+    assert_eq!(s, 201, "{placement}");
+    placement
+}
+
+/// competition.awarded → an issued order and contract.order_issued, in the award's
+/// partnership; once, however often the award comes.
+async fn an_award_becomes_one_order(url: &str) {
+    let app = start(url).await;
     let a = award(SEFTON);
     let env = Envelope::new("competition", "LCR-PPA", &a);
     app.publish_envelope(&env).await;
@@ -70,9 +97,21 @@ async fn flow(url: &str) {
         (issued.competition_id, issued.weekly_rate_pence),
         (a.competition_id, 317_065)
     );
-    let order_id = issued.order_id.to_string();
+}
 
-    // Who sees the order.
+on_both!(
+    an_award_becomes_one_order,
+    an_award_becomes_one_order_on_sqlite,
+    an_award_becomes_one_order_on_postgres
+);
+
+/// Who sees the order: the council's staff and the provider; nobody without a token.
+async fn who_sees_the_order(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let (_, issued) = issued(&app).await;
+    let order_id = issued.order_id.to_string();
     for (org, role, status) in [
         (SEFTON, Role::SocialWorker, 200),
         (SEFTON, Role::Finance, 200),
@@ -88,20 +127,38 @@ async fn flow(url: &str) {
         .to_request();
     let res = test::call_service(&app.app().await, anonymous).await;
     assert_eq!(res.status().as_u16(), 401);
-    let (_, order) = contracts.order(&sefton, &order_id).await;
+    let (_, order) = contracts
+        .order(&user(SEFTON, Role::Commissioner), &order_id)
+        .await;
     assert_eq!(order["status"], "issued");
     assert_eq!(order["partnership"], "LCR-PPA");
     assert_eq!(order["start_date"], "2026-12-15");
     assert_eq!(order["due_by"], issued.due_by.to_string());
+}
 
-    // A placement before the order is signed.
+on_both!(
+    who_sees_the_order,
+    the_council_and_the_provider_see_the_order_on_sqlite,
+    the_council_and_the_provider_see_the_order_on_postgres
+);
+
+/// Not placed before it is signed; signed by the provider only, once.
+async fn signing(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let (sefton, provider) = (
+        user(SEFTON, Role::Commissioner),
+        user(PROVIDER, Role::Provider),
+    );
+    let (_, issued) = issued(&app).await;
+    let order_id = issued.order_id.to_string();
     let (s, p) = contracts
         .place(&sefton, &json!({ "order_id": order_id }))
         .await;
     assert_eq!(s, 409);
     assert_eq!(p["type"], "/problems/order-not-signed");
 
-    // Signing: the provider only.
     let (s, _) = contracts.sign(&sefton, &order_id).await;
     assert_eq!(s, 403);
     let (s, _) = contracts
@@ -131,25 +188,35 @@ async fn flow(url: &str) {
         ),
         (issued.order_id, "user-1", "LCR-PPA")
     );
+}
 
-    // Placing: a commissioner of the order's council.
-    let body = json!({ "order_id": order_id });
-    let (s, _) = contracts
-        .place(&user(SEFTON, Role::SocialWorker), &body)
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = contracts
-        .place(&user(WIRRAL, Role::Commissioner), &body)
-        .await;
-    assert_eq!(s, 404);
-    let (s, _) = contracts
-        .place(&sefton, &json!({ "order_id": order_id, "x": 1 }))
-        .await;
-    assert_eq!(s, 422);
-    let (s, _) = contracts
-        .place(&sefton, &json!({ "order_id": Uuid::now_v7() }))
-        .await;
-    assert_eq!(s, 404);
+on_both!(
+    signing,
+    the_provider_signs_the_order_once_on_sqlite,
+    the_provider_signs_the_order_once_on_postgres
+);
+
+/// Placing: a commissioner of the order's council, once; announced in the partnership.
+async fn placing(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let sefton = user(SEFTON, Role::Commissioner);
+    let (a, issued) = signed(&app).await;
+    let body = json!({ "order_id": issued.order_id });
+    for (user, body, status) in [
+        (user(SEFTON, Role::SocialWorker), body.clone(), 403),
+        (user(WIRRAL, Role::Commissioner), body.clone(), 404),
+        (
+            sefton.clone(),
+            json!({ "order_id": issued.order_id, "x": 1 }),
+            422,
+        ),
+        (sefton.clone(), json!({ "order_id": Uuid::now_v7() }), 404),
+    ] {
+        let (s, _) = contracts.place(&user, &body).await;
+        assert_eq!(s, status, "{body}");
+    }
     let (s, placement) = contracts.place(&sefton, &body).await;
     assert_eq!(s, 201);
     assert_eq!(
@@ -182,30 +249,55 @@ async fn flow(url: &str) {
         (started.referral_id, started.weekly_rate_pence),
         (a.referral_id, 317_065)
     );
+}
 
-    let placement_id = started.placement_id.to_string();
+on_both!(
+    placing,
+    the_councils_commissioner_places_the_child_once_on_sqlite,
+    the_councils_commissioner_places_the_child_once_on_postgres
+);
+
+async fn who_sees_the_placement(url: &str) {
+    let app = start(url).await;
+    let placement = placed(&app).await;
+    let placement_id = placement["id"].as_str().unwrap();
     for (org, role, status) in [
         (SEFTON, Role::Admin, 200),
         (PROVIDER, Role::Provider, 200),
         (WIRRAL, Role::Commissioner, 404),
         (SEFTON, Role::Provider, 404),
     ] {
-        let (s, _) = contracts.placement(&user(org, role), &placement_id).await;
+        let user = app.user_as("user-1", org, role);
+        let (s, _) = app.contracts().placement(&user, placement_id).await;
         assert_eq!(s, status, "{org} {role:?}");
     }
+}
 
-    // A placement starting on another day than the order says.
+on_both!(
+    who_sees_the_placement,
+    the_council_and_the_provider_see_the_placement_on_sqlite,
+    the_council_and_the_provider_see_the_placement_on_postgres
+);
+
+/// A placement starting on another day than the order says, under an award in another
+/// partnership; an award whose council is not in the partnership named is dead-lettered,
+/// not filed.
+async fn other_days_and_partnerships(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    placed(&app).await;
     let a2 = award(SEFTON);
     app.publish_envelope(&Envelope::new("competition", "AIM", &a2))
         .await;
     let order2: OrderIssued = app.outbox().await[3].decode().unwrap();
+    let provider = app.user_as("user-1", PROVIDER, Role::Provider);
     let (s, _) = contracts
         .sign(&provider, &order2.order_id.to_string())
         .await;
     assert_eq!(s, 200);
     let (s, p2) = contracts
         .place(
-            &sefton,
+            &app.user_as("user-1", SEFTON, Role::Commissioner),
             &json!({ "order_id": order2.order_id, "start_date": "2027-01-04" }),
         )
         .await;
@@ -215,7 +307,6 @@ async fn flow(url: &str) {
         (Some("2027-01-04"), Some("AIM"))
     );
 
-    // An award whose council is not in the partnership named is dead-lettered, not filed.
     app.publish_envelope(&Envelope::new("competition", "D2N2", &award(SEFTON)))
         .await;
     assert_eq!(
@@ -227,7 +318,7 @@ async fn flow(url: &str) {
 }
 
 on_both!(
-    flow,
+    other_days_and_partnerships,
     awards_become_orders_then_placements_on_sqlite,
     awards_become_orders_then_placements_on_postgres
 );

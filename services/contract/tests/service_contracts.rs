@@ -302,15 +302,79 @@ on_both!(
     a_service_contract_goes_live_once_its_pensions_are_in_place_on_postgres
 );
 
-/// The rest of the contract's life, as the history tells it: expiry alerts, a variation, the
-/// one extension (and alerts for the new end date), termination.
-async fn lifecycle(url: &str) {
-    let app = start(url).await;
-    let contracts = app.contracts();
-    let sefton = lead(&app);
-    let liverpool = app.user(LIVERPOOL, Role::Commissioner);
-    let id = live_contract(&app).await;
+/// A live contract swept as of 30 June, 30 September (twice at once) and 31 December 2019:
+/// the three expiry alerts raised.
+async fn alerted(app: &TestApp) -> String {
+    let id = live_contract(app).await;
+    for day in [
+        d(2019, 6, 29),
+        d(2019, 6, 30),
+        d(2019, 7, 1),
+        d(2019, 9, 30),
+        d(2019, 9, 30),
+        d(2019, 12, 31),
+        d(2020, 3, 1),
+    ] {
+        swept(app, day).await;
+    }
+    assert_eq!(app.outbox_of::<ServiceContractExpiring>().await.len(), 3);
+    id
+}
 
+/// Then lifebooks added from 1 April 2019.
+async fn varied(app: &TestApp) -> String {
+    let id = alerted(app).await;
+    let (s, c) = app
+        .contracts()
+        .vary_service(&lead(app), &id, &lifebooks_added())
+        .await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+fn lifebooks_added() -> Value {
+    json!({"effective_on": "2019-04-01", "reason": "the RAA's lifebook demand exceeds in-house capacity",
+           "description": "lifebooks added within the existing budget",
+           "services": ["access_to_records", "birth_parent_counselling", "letterbox", "lifebooks"]})
+}
+
+/// Then the one extension (£120,000 to 31 March 2021), and its first alert.
+async fn extended(app: &TestApp) -> String {
+    let id = varied(app).await;
+    let (s, c) = app
+        .contracts()
+        .extend_service(
+            &lead(app),
+            &id,
+            &json!({"added_value_pence": 12_000_000, "reason": "re-procurement delayed"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(swept(app, d(2020, 6, 30)).await, 1);
+    id
+}
+
+/// Then terminated on 31 December 2020 on notice given on 30 September.
+async fn terminated(app: &TestApp) -> String {
+    let id = extended(app).await;
+    let (s, c) = app
+        .contracts()
+        .terminate(&lead(app), &id, &termination())
+        .await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+fn termination() -> Value {
+    json!({"terminated_on": "2020-12-31", "reason": "services brought in-house by the RAA",
+           "notice_given_on": "2020-09-30"})
+}
+
+/// Expiry alerts: 9 months before (30 June 2019), 6 (30 September), 3 (31 December); once
+/// each, even with two sweeps at once.
+async fn expiry_alerts(url: &str) {
+    let app = start(url).await;
+    live_contract(&app).await;
     // Expiry alerts: 9 months before (30 June 2019), 6 (30 September), 3 (31 December).
     assert_eq!(swept(&app, d(2019, 6, 29)).await, 0);
     assert_eq!(swept(&app, d(2019, 6, 30)).await, 1);
@@ -337,7 +401,19 @@ async fn lifecycle(url: &str) {
             (3, d(2020, 3, 31), 1)
         ]
     );
+}
 
+on_both!(
+    expiry_alerts,
+    expiry_alerts_come_9_6_and_3_months_before_on_sqlite,
+    expiry_alerts_come_9_6_and_3_months_before_on_postgres
+);
+
+async fn a_variation(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = alerted(&app).await;
     // A variation: lifebooks added from 1 April 2019.
     assert_problem(
         &contracts
@@ -352,17 +428,24 @@ async fn lifecycle(url: &str) {
         Some(("/effective_on", "within_term")),
     );
     let (s, c) = contracts
-        .vary_service(
-            &sefton,
-            &id,
-            &json!({"effective_on": "2019-04-01", "reason": "the RAA's lifebook demand exceeds in-house capacity",
-                    "description": "lifebooks added within the existing budget",
-                    "services": ["access_to_records", "birth_parent_counselling", "letterbox", "lifebooks"]}),
-        )
+        .vary_service(&sefton, &id, &lifebooks_added())
         .await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(c["services"].as_array().unwrap().len(), 4);
+}
 
+on_both!(
+    a_variation,
+    a_live_contract_is_varied_within_its_term_on_sqlite,
+    a_live_contract_is_varied_within_its_term_on_postgres
+);
+
+/// The one extension, then none left; alerts start again for the new end date.
+async fn the_one_extension(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = varied(&app).await;
     // The one extension, then none left.
     assert_problem(
         &contracts
@@ -428,10 +511,23 @@ async fn lifecycle(url: &str) {
         ),
         (9, d(2021, 3, 31), 0)
     );
+}
 
+on_both!(
+    the_one_extension,
+    a_service_contract_is_extended_once_on_sqlite,
+    a_service_contract_is_extended_once_on_postgres
+);
+
+/// Termination: the lead commissioner, with the reason and dates; then nothing more.
+async fn terminating(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let liverpool = app.user(LIVERPOOL, Role::Commissioner);
+    let id = extended(&app).await;
     // Termination: the lead commissioner, with the reason and dates.
-    let body = json!({"terminated_on": "2020-12-31", "reason": "services brought in-house by the RAA",
-                      "notice_given_on": "2020-09-30"});
+    let body = termination();
     assert_problem(
         &contracts.terminate(&liverpool, &id, &body).await,
         403,
@@ -484,8 +580,20 @@ async fn lifecycle(url: &str) {
         0,
         "terminated: no alerts"
     );
+}
 
-    // The history a change or termination notice is written from.
+on_both!(
+    terminating,
+    the_lead_commissioner_terminates_a_service_contract_on_sqlite,
+    the_lead_commissioner_terminates_a_service_contract_on_postgres
+);
+
+/// The history a change or termination notice is written from: the let, the pensions,
+/// going live, the variation, the extension and the termination.
+async fn the_history(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let id = terminated(&app).await;
     let (_, c) = contracts
         .service(&app.user(WIRRAL, Role::Finance), &id)
         .await;
@@ -531,7 +639,7 @@ async fn lifecycle(url: &str) {
 }
 
 on_both!(
-    lifecycle,
+    the_history,
     service_contracts_on_sqlite,
     service_contracts_on_postgres
 );
