@@ -768,22 +768,8 @@ on_both!(
     a_drafts_value_changes_are_carried_by_its_let_on_postgres
 );
 
-/// A live contract's value over its life: a rise phased to the end date and told to finance,
-/// refusals that write nothing, what is left to reduce before and after the extension, and
-/// no more once terminated.
-async fn value_changes(url: &str) {
-    let app = start(url).await;
-    let contracts = app.contracts();
-    let sefton = lead(&app);
-
-    // +£12,000 from 15 October 2018, with lifebooks added, is phased to the end date (534
-    // days) and told to finance.
-    let id = id_of(&let_contract(&app, &plain()).await);
-    let post = |body: Value| {
-        let (contracts, sefton, id) = (&contracts, &sefton, &id);
-        async move { contracts.vary_service(sefton, id, &body).await }
-    };
-    contracts.go_live(&sefton, &id).await;
+/// +£12,000 from 15 October 2018, with lifebooks added.
+fn rise() -> Value {
     let mut rise = vary(json!(1_200_000), "2018-10-15");
     rise["services"] = json!([
         "access_to_records",
@@ -791,7 +777,67 @@ async fn value_changes(url: &str) {
         "letterbox",
         "lifebooks"
     ]);
-    let (s, c) = post(rise).await;
+    rise
+}
+
+/// The extension: £120,000 over 2020/21.
+fn extension() -> Value {
+    json!({"added_value_pence": 12_000_000})
+}
+
+fn brought_in_house() -> Value {
+    json!({"terminated_on": "2020-12-31", "reason": "brought in-house"})
+}
+
+/// The contract without TUPE staff let, live, and risen by [`rise`]; its id. The refusals
+/// made of it after that wrote nothing.
+async fn risen(app: &TestApp) -> String {
+    let (contracts, sefton) = (app.contracts(), lead(app));
+    let id = id_of(&let_contract(app, &plain()).await);
+    contracts.go_live(&sefton, &id).await;
+    let (s, c) = contracts.vary_service(&sefton, &id, &rise()).await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+/// Then reduced by exactly what was left from 1 January 2020 (3,192,098p).
+async fn reduced(app: &TestApp) -> String {
+    let id = risen(app).await;
+    let (s, c) = app
+        .contracts()
+        .vary_service(&lead(app), &id, &vary(json!(-3_192_098), "2020-01-01"))
+        .await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+/// Then extended; its £120,000 taken back from 1 April 2020, and letterbox ending from
+/// 1 June.
+async fn extended_and_reduced(app: &TestApp) -> String {
+    let id = reduced(app).await;
+    let (contracts, sefton) = (app.contracts(), lead(app));
+    let (s, _) = contracts.extend_service(&sefton, &id, &extension()).await;
+    assert_eq!(s, 200);
+    for change in [
+        vary(json!(-12_000_000), "2020-04-01"),
+        json!({"effective_on": "2020-06-01", "reason": "r", "description": "letterbox ends",
+               "services": ["access_to_records"]}),
+    ] {
+        let (s, c) = contracts.vary_service(&sefton, &id, &change).await;
+        assert_eq!(s, 200, "{c}");
+    }
+    id
+}
+
+/// A live contract's rise is phased to the end date (534 days) and told to finance, without
+/// the free text.
+async fn a_rise(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = id_of(&let_contract(&app, &plain()).await);
+    contracts.go_live(&sefton, &id).await;
+    let (s, c) = contracts.vary_service(&sefton, &id, &rise()).await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(
         (c["value_pence"].as_i64(), c["services"][3].as_str()),
@@ -844,7 +890,19 @@ async fn value_changes(url: &str) {
     for free_text in ["reason", "description"] {
         assert!(envelope.payload.get(free_text).is_none(), "{envelope:?}");
     }
+}
 
+on_both!(
+    a_rise,
+    a_live_contracts_rise_is_phased_and_told_to_finance_on_sqlite,
+    a_live_contracts_rise_is_phased_and_told_to_finance_on_postgres
+);
+
+async fn refused_changes(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = risen(&app).await;
     // Refused, nothing written: a zero change; a change from outside the term; a reduction
     // of more than is left from 1 January 2020 (91 × 32,831p of the value and 91 × 2,247p of
     // the rise: 3,192,098p); a value past i64; a partner that is not the lead commissioner.
@@ -896,7 +954,23 @@ async fn value_changes(url: &str) {
     );
     let (_, after) = contracts.service(&sefton, &id).await;
     assert_eq!(written(&app, &after).await, before);
+}
 
+on_both!(
+    refused_changes,
+    a_refused_variation_writes_nothing_on_sqlite,
+    a_refused_variation_writes_nothing_on_postgres
+);
+
+async fn exactly_what_is_left(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = risen(&app).await;
+    let post = |body: Value| {
+        let (contracts, sefton, id) = (&contracts, &sefton, &id);
+        async move { contracts.vary_service(sefton, id, &body).await }
+    };
     // Exactly what is left may be taken; then nothing more from that day.
     let (s, c) = post(vary(json!(-3_192_098), "2020-01-01")).await;
     assert_eq!(s, 200, "{c}");
@@ -916,13 +990,35 @@ async fn value_changes(url: &str) {
         ),
         (2, -3_192_098, None)
     );
+}
 
+on_both!(
+    exactly_what_is_left,
+    exactly_what_is_left_may_be_taken_on_sqlite,
+    exactly_what_is_left_may_be_taken_on_postgres
+);
+
+async fn after_the_extension(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = reduced(&app).await;
+    assert_problem(
+        &contracts
+            .vary_service(&sefton, &id, &vary(json!(-1), "2020-01-01"))
+            .await,
+        409,
+        "reduction-exceeds-remaining",
+        None,
+    );
+    let post = |body: Value| {
+        let (contracts, sefton, id) = (&contracts, &sefton, &id);
+        async move { contracts.vary_service(sefton, id, &body).await }
+    };
     // After the extension (£120,000 over 2020/21), a change is phased to the new end, and
     // the extension's value counts in what is left; a change of services alone tells
     // finance nothing.
-    let (s, _) = contracts
-        .extend_service(&sefton, &id, &json!({"added_value_pence": 12_000_000}))
-        .await;
+    let (s, _) = contracts.extend_service(&sefton, &id, &extension()).await;
     assert_eq!(s, 200);
     // From 1 March 2020 the extension leaves £120,000 to phase, but March 2020's days already
     // cost nothing (the reduction above took them): a penny a day less over March and the
@@ -963,15 +1059,25 @@ async fn value_changes(url: &str) {
         ),
         (3, d(2020, 4, 1), d(2021, 3, 31), -12_000_000)
     );
+}
 
+on_both!(
+    after_the_extension,
+    after_the_extension_a_change_is_phased_to_the_new_end_on_sqlite,
+    after_the_extension_a_change_is_phased_to_the_new_end_on_postgres
+);
+
+async fn once_terminated(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = extended_and_reduced(&app).await;
+    let post = |body: Value| {
+        let (contracts, sefton, id) = (&contracts, &sefton, &id);
+        async move { contracts.vary_service(sefton, id, &body).await }
+    };
     // Terminated: no more variations.
-    let (s, _) = contracts
-        .terminate(
-            &sefton,
-            &id,
-            &json!({"terminated_on": "2020-12-31", "reason": "brought in-house"}),
-        )
-        .await;
+    let (s, _) = contracts.terminate(&sefton, &id, &brought_in_house()).await;
     assert_eq!(s, 200);
     assert_problem(
         &post(vary(json!(100), "2020-06-01")).await,
@@ -983,7 +1089,7 @@ async fn value_changes(url: &str) {
 }
 
 on_both!(
-    value_changes,
+    once_terminated,
     service_contract_value_changes_on_sqlite,
     service_contract_value_changes_on_postgres
 );
