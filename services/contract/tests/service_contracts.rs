@@ -62,21 +62,28 @@ async fn let_contract(app: &TestApp, body: &Value) -> Value {
     c
 }
 
-/// The adoption-support contract let, its pensions recorded (the admission agreement signed
-/// on 20 March 2018 with the bond in progress, then the bond in place) and live; its id.
+/// The adoption-support contract let, and the admission agreement recorded as signed on
+/// 20 March 2018 with the bond in progress; its id.
+async fn bond_in_progress(app: &TestApp) -> String {
+    let id = id_of(&let_contract(app, &adoption_support()).await);
+    let (s, c) = app
+        .contracts()
+        .set_pensions(&lead(app), &id, &admission_signed())
+        .await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+fn admission_signed() -> Value {
+    json!({"admission_agreement": "signed", "admission_agreement_signed_on": "2018-03-20",
+           "bond": "in_progress", "note": "Merseyside Pension Fund"})
+}
+
+/// Then the bond in place and the contract live; its id.
 async fn live_contract(app: &TestApp) -> String {
     let contracts = app.contracts();
     let sefton = lead(app);
-    let id = id_of(&let_contract(app, &adoption_support()).await);
-    let (s, c) = contracts
-        .set_pensions(
-            &sefton,
-            &id,
-            &json!({"admission_agreement": "signed", "admission_agreement_signed_on": "2018-03-20",
-                    "bond": "in_progress", "note": "Merseyside Pension Fund"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{c}");
+    let id = bond_in_progress(app).await;
     let (s, _) = contracts
         .set_pensions(
             &sefton,
@@ -221,12 +228,7 @@ async fn going_live(url: &str) {
         Some(("/admission_agreement_signed_on", "required")),
     );
     let (s, c) = contracts
-        .set_pensions(
-            &sefton,
-            &id,
-            &json!({"admission_agreement": "signed", "admission_agreement_signed_on": "2018-03-20",
-                    "bond": "in_progress", "note": "Merseyside Pension Fund"}),
-        )
+        .set_pensions(&sefton, &id, &admission_signed())
         .await;
     assert_eq!(s, 200, "{c}");
     let got = contracts.go_live_with(&sefton, &id, &json!({})).await;
@@ -238,6 +240,23 @@ async fn going_live(url: &str) {
     );
     assert_eq!(got.1["errors"].as_array().unwrap().len(), 1, "{}", got.1);
     assert!(app.outbox_of::<ServiceContractLet>().await.is_empty());
+}
+
+on_both!(
+    going_live,
+    a_service_contract_needs_its_pensions_to_go_live_on_sqlite,
+    a_service_contract_needs_its_pensions_to_go_live_on_postgres
+);
+
+/// Once the bond is in place too, the lead commissioner takes the contract live, once; the
+/// let is told with its figures.
+async fn live(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = bond_in_progress(&app).await;
+    let got = contracts.go_live_with(&sefton, &id, &json!({})).await;
+    assert_problem(&got, 409, "lgps-admission-required", None);
     let (s, _) = contracts
         .set_pensions(
             &sefton,
@@ -297,7 +316,7 @@ async fn going_live(url: &str) {
 }
 
 on_both!(
-    going_live,
+    live,
     a_service_contract_goes_live_once_its_pensions_are_in_place_on_sqlite,
     a_service_contract_goes_live_once_its_pensions_are_in_place_on_postgres
 );
