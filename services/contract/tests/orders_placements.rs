@@ -21,7 +21,7 @@ use hub_events::{
 };
 use hub_platform::Role;
 use hub_platform::directory::{DERBY as DERBY_CITY, HALTON, NOTTINGHAM, SEFTON, WIRRAL};
-use hub_testkit::{TestApp, User, assert_problem, on_both};
+use hub_testkit::{Reply, TestApp, User, assert_problem, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -928,31 +928,36 @@ on_both!(
     a_child_is_placed_in_a_block_bed_at_the_block_rate_on_postgres
 );
 
-/// A block-bed placement needs a real referral of the placing council, in the contract's
-/// partnership, that can be placed; the service knows referrals from the referral and
-/// competition services' events, whatever order they arrive in.
-async fn block_beds_need_a_real_referral(url: &str) {
-    let app = start(url).await;
-    let contracts = app.contracts();
-    let sefton = people(&app).sefton;
-    let today = today();
-    let (s, block) = contracts
+/// A three-bed block contract Sefton lets for AIM from today.
+async fn aim_block(app: &TestApp) -> Value {
+    let (s, block) = app
+        .contracts()
         .let_block(
-            &sefton,
+            &people(app).sefton,
             &json!({"partnership": "AIM", "provider_id": PROVIDER, "beds": 3,
                     "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
-                    "start_date": today.to_string(), "term_years": 3}),
+                    "start_date": today().to_string(), "term_years": 3}),
         )
         .await;
     assert_eq!(s, 201, "{block}");
-    let place = |referral: Uuid, bed: u16| {
-        let body = json!({"block_contract_id": block["id"], "bed": bed, "referral_id": referral,
-                          "start_date": today.to_string()});
-        let (contracts, sefton) = (&contracts, &sefton);
-        async move { contracts.place(sefton, &body).await }
-    };
-    let not_placeable = Some(("/referral_id", "placeable"));
+    block
+}
 
+/// Sefton's commissioner places `referral` in `bed` of `block` from today.
+async fn place_in_block(app: &TestApp, block: &Value, referral: Uuid, bed: u16) -> Reply {
+    let body = json!({"block_contract_id": block["id"], "bed": bed, "referral_id": referral,
+                      "start_date": today().to_string()});
+    app.contracts().place(&people(app).sefton, &body).await
+}
+
+// A block-bed placement needs a real referral of the placing council, in the contract's
+// partnership, that can be placed; the service knows referrals from the referral and
+// competition services' events, whatever order they arrive in.
+
+async fn a_referral_the_council_sees(url: &str) {
+    let app = start(url).await;
+    let block = aim_block(&app).await;
+    let place = |referral: Uuid, bed: u16| place_in_block(&app, &block, referral, bed);
     // A made-up id, and another council's referral: not visible, 404.
     assert_problem(&place(Uuid::now_v7(), 1).await, 404, "not-found", None);
     let wirrals = referral_in(&app, WIRRAL, "AIM").await;
@@ -965,6 +970,21 @@ async fn block_beds_need_a_real_referral(url: &str) {
         "validation",
         Some(("/referral_id", "partnership")),
     );
+    let started: Vec<PlacementStarted> = app.outbox_of().await;
+    assert!(started.is_empty(), "nothing half-written by the refusals");
+}
+
+on_both!(
+    a_referral_the_council_sees,
+    a_block_bed_needs_the_councils_referral_in_the_partnership_on_sqlite,
+    a_block_bed_needs_the_councils_referral_in_the_partnership_on_postgres
+);
+
+async fn withdrawn_or_closed(url: &str) {
+    let app = start(url).await;
+    let block = aim_block(&app).await;
+    let place = |referral: Uuid, bed: u16| place_in_block(&app, &block, referral, bed);
+    let not_placeable = Some(("/referral_id", "placeable"));
     // Withdrawn: the withdrawal may even arrive before the submission; it holds.
     let withdrawn = submitted(SEFTON);
     app.publish_envelope(&Envelope::new(
@@ -994,6 +1014,21 @@ async fn block_beds_need_a_real_referral(url: &str) {
     .await;
     let got = place(closed_referral, 1).await;
     assert_problem(&got, 422, "validation", not_placeable);
+    let started: Vec<PlacementStarted> = app.outbox_of().await;
+    assert!(started.is_empty(), "nothing half-written by the refusals");
+}
+
+on_both!(
+    withdrawn_or_closed,
+    a_withdrawn_or_closed_referral_takes_no_block_bed_on_sqlite,
+    a_withdrawn_or_closed_referral_takes_no_block_bed_on_postgres
+);
+
+async fn in_competition(url: &str) {
+    let app = start(url).await;
+    let block = aim_block(&app).await;
+    let place = |referral: Uuid, bed: u16| place_in_block(&app, &block, referral, bed);
+    let not_placeable = Some(("/referral_id", "placeable"));
     // In a competition still open: not placeable until it is closed; a close arriving late
     // (older than the reopening) changes nothing.
     let competing = referral_in(&app, SEFTON, "AIM").await;
@@ -1047,7 +1082,7 @@ async fn block_beds_need_a_real_referral(url: &str) {
 }
 
 on_both!(
-    block_beds_need_a_real_referral,
+    in_competition,
     block_beds_need_a_real_referral_on_sqlite,
     block_beds_need_a_real_referral_on_postgres
 );
