@@ -812,24 +812,30 @@ on_both!(
     a_placement_ends_once_and_its_order_stays_in_force_on_postgres
 );
 
-/// A block bed: Sefton lets a block contract for AIM and places a child in bed 1 at the
-/// block rate; ending the placement empties the bed.
-async fn block_bed_placement(url: &str) {
+/// A two-bed block contract Sefton lets for AIM from today, and a Sefton child's referral
+/// submitted in AIM.
+async fn two_bed_block(app: &TestApp) -> (String, Uuid) {
+    let (s, block) = app
+        .contracts()
+        .let_block(
+            &people(app).sefton,
+            &json!({"partnership": "AIM", "provider_id": PROVIDER, "description": "male adolescents",
+                    "beds": 2, "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
+                    "start_date": today().to_string(), "term_years": 3, "extension_options": 2}),
+        )
+        .await;
+    assert_eq!(s, 201, "{block}");
+    (id_of(&block), referral_in(app, SEFTON, "AIM").await)
+}
+
+/// A block bed needs a referral; a partner council takes it only once offered, and a
+/// council outside the partnership does not see the contract.
+async fn block_bed_refused(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
     let today = today();
-    let (s, block) = contracts
-        .let_block(
-            &p.sefton,
-            &json!({"partnership": "AIM", "provider_id": PROVIDER, "description": "male adolescents",
-                    "beds": 2, "block_weekly_rate_pence": 198_800, "spot_weekly_rate_pence": 214_900,
-                    "start_date": today.to_string(), "term_years": 3, "extension_options": 2}),
-        )
-        .await;
-    assert_eq!(s, 201, "{block}");
-    let block_id = id_of(&block);
-    let referral = referral_in(&app, SEFTON, "AIM").await;
+    let (block_id, referral) = two_bed_block(&app).await;
     let bed = |bed: u16| {
         json!({"block_contract_id": block_id, "bed": bed, "referral_id": referral,
                "start_date": today.to_string(), "home_latitude": 53.48, "home_longitude": -3.02})
@@ -868,6 +874,25 @@ async fn block_bed_placement(url: &str) {
         "not-found",
         None,
     );
+}
+
+on_both!(
+    block_bed_refused,
+    a_block_bed_is_refused_without_a_referral_or_an_offer_on_sqlite,
+    a_block_bed_is_refused_without_a_referral_or_an_offer_on_postgres
+);
+
+/// Sefton places a child in bed 1 at the block rate; ending the placement empties the bed.
+async fn block_bed_placement(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let today = today();
+    let (block_id, referral) = two_bed_block(&app).await;
+    let bed = |bed: u16| {
+        json!({"block_contract_id": block_id, "bed": bed, "referral_id": referral,
+               "start_date": today.to_string(), "home_latitude": 53.48, "home_longitude": -3.02})
+    };
     let (s, in_bed) = contracts.place(&p.sefton, &bed(1)).await;
     assert_eq!(s, 201, "{in_bed}");
     assert_eq!(
