@@ -348,8 +348,8 @@ on_both!(
     the_provider_signs_an_order_late_on_postgres
 );
 
-/// Declining: a user of the provider, with a reason; the provider's words stay here.
-async fn declining(url: &str) {
+/// Declining: a user of the provider, with a reason, while the order is issued.
+async fn declining_refused(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
@@ -402,6 +402,25 @@ async fn declining(url: &str) {
     ] {
         assert_problem(&decline(user, id, body).await, status, slug, error);
     }
+}
+
+on_both!(
+    declining_refused,
+    an_order_is_declined_with_a_reason_by_its_provider_while_issued_on_sqlite,
+    an_order_is_declined_with_a_reason_by_its_provider_while_issued_on_postgres
+);
+
+/// Declined: the provider's words stay here; the order is then neither signed, declined
+/// again, nor overdue.
+async fn declining(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let o = one_signed(&app).await;
+    let decline = |user: &User, id: &str, body: Value| {
+        let (contracts, user, id) = (&contracts, user.clone(), id.to_owned());
+        async move { contracts.decline(&user, &id, &body).await }
+    };
     let words = "the last bed went to another child yesterday";
     let (s, declined) = decline(
         &p.provider,
@@ -1158,12 +1177,18 @@ async fn v1_drafted(app: &TestApp) -> Ipa {
     ipa
 }
 
-/// Version 1 signed by the provider and approved by the social worker: in force, its review
-/// overdue.
-async fn v1_approved(app: &TestApp) -> Ipa {
+/// Version 1 signed by the provider.
+async fn v1_signed(app: &TestApp) -> Ipa {
     let ipa = v1_drafted(app).await;
+    let provider = people(app).provider;
+    assert_eq!(app.contracts().sign_ipa(&provider, &ipa.id, 1).await.0, 200);
+    ipa
+}
+
+/// Then approved by the social worker: in force, its review overdue.
+async fn v1_approved(app: &TestApp) -> Ipa {
+    let ipa = v1_signed(app).await;
     let (contracts, p) = (app.contracts(), people(app));
-    assert_eq!(contracts.sign_ipa(&p.provider, &ipa.id, 1).await.0, 200);
     assert_eq!(contracts.approve_ipa(&p.sefton_sw, &ipa.id, 1).await.0, 200);
     ipa
 }
@@ -1307,7 +1332,7 @@ on_both!(
 );
 
 /// The provider signs, then the child's social worker approves.
-async fn signing_and_approving(url: &str) {
+async fn signing_an_ipa(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
@@ -1342,6 +1367,21 @@ async fn signing_and_approving(url: &str) {
         "ipa-already-signed",
         None,
     );
+}
+
+on_both!(
+    signing_an_ipa,
+    the_provider_signs_an_ipa_version_once_on_sqlite,
+    the_provider_signs_an_ipa_version_once_on_postgres
+);
+
+/// Then the child's social worker approves: the version is in force, its review dated.
+async fn approving_an_ipa(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let ipa = v1_signed(&app).await;
+    let id = &ipa.id;
     // Approving as anyone but a social worker of the child's council.
     for (user, status, slug) in [
         (&p.sefton, 403, "forbidden"),
@@ -1391,7 +1431,7 @@ async fn signing_and_approving(url: &str) {
 }
 
 on_both!(
-    signing_and_approving,
+    approving_an_ipa,
     the_provider_signs_and_the_social_worker_approves_an_ipa_on_sqlite,
     the_provider_signs_and_the_social_worker_approves_an_ipa_on_postgres
 );
