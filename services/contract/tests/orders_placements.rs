@@ -466,9 +466,9 @@ on_both!(
     the_provider_declines_an_order_with_a_reason_on_postgres
 );
 
-/// Variations of a signed order: the commissioner records what, why, from when; the order
-/// itself stays as signed.
-async fn order_variations(url: &str) {
+/// Variations of a signed order only, by a commissioner of the order's council, with what,
+/// why and from when.
+async fn order_variations_refused(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
@@ -501,6 +501,22 @@ async fn order_variations(url: &str) {
         "validation",
         Some(("/why", "required")),
     );
+}
+
+on_both!(
+    order_variations_refused,
+    an_order_is_varied_by_its_councils_commissioner_once_signed_on_sqlite,
+    an_order_is_varied_by_its_councils_commissioner_once_signed_on_postgres
+);
+
+/// Each variation is numbered and told to the provider; the order itself stays as signed.
+async fn order_variations(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let o = one_signed_one_declined(&app).await;
+    let change = json!({"what": "weekly rate £2,149.00 → £2,249.00 (waking night staff)",
+                        "why": "needs assessed at the 28-day review", "effective_from": "2027-01-15"});
     let (s, v1) = contracts
         .vary_order(&p.sefton, &o.emergency_id, &change)
         .await;
@@ -633,9 +649,9 @@ on_both!(
     a_placement_is_refused_without_a_signed_order_or_its_council_on_postgres
 );
 
-/// An emergency order is placed before it is signed; the order then awaits its signature,
-/// and the provider cannot decline it.
-async fn emergency_placement(url: &str) {
+/// An emergency order is placed before it is signed, from the day the child moved in, at
+/// the order's rate.
+async fn emergency_placed_as_asked(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
@@ -671,6 +687,26 @@ async fn emergency_placement(url: &str) {
         ),
         (Some(214_900), Some(0))
     );
+}
+
+on_both!(
+    emergency_placed_as_asked,
+    an_emergency_placement_starts_as_the_order_says_on_sqlite,
+    an_emergency_placement_starts_as_the_order_says_on_postgres
+);
+
+/// Placed once; announced without a block bed; the order then awaits its signature, and
+/// the provider cannot decline it.
+async fn emergency_placement(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let (
+        _,
+        ToPlace {
+            emergency, started, ..
+        },
+    ) = emergency_placed(&app).await;
     assert_problem(
         &contracts
             .place(&p.sefton, &json!({"order_id": emergency["id"]}))
@@ -744,19 +780,14 @@ on_both!(
     the_council_and_the_provider_see_a_placement_on_postgres
 );
 
-/// Ending: a commissioner or social worker of the council, once, not before it began; the
-/// order stays in force.
-async fn ending(url: &str) {
+/// Ending: a commissioner or social worker of the council, not before it began, for one of
+/// the reasons (with a note for "other").
+async fn ending_refused(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
     let p = people(&app);
     let today = today();
-    let (
-        id,
-        ToPlace {
-            emergency, started, ..
-        },
-    ) = emergency_placed(&app).await;
+    let (id, ToPlace { started, .. }) = emergency_placed(&app).await;
     let body = json!({"end_date": (today + Days::new(30)).to_string(), "reason": "breakdown",
                       "note": "allegation against a staff member; moved the same night"});
     for (user, status, slug) in [
@@ -788,6 +819,24 @@ async fn ending(url: &str) {
         let got = contracts.end_placement(&p.sefton_sw, &id, &refused).await;
         assert_problem(&got, 422, "validation", Some((field, rule)));
     }
+}
+
+on_both!(
+    ending_refused,
+    a_placement_is_ended_by_its_councils_staff_not_before_it_began_on_sqlite,
+    a_placement_is_ended_by_its_councils_staff_not_before_it_began_on_postgres
+);
+
+/// Ended by the child's social worker, once; the note stays in the service, and the order
+/// stays in force.
+async fn ending(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let p = people(&app);
+    let today = today();
+    let (id, ToPlace { emergency, .. }) = emergency_placed(&app).await;
+    let body = json!({"end_date": (today + Days::new(30)).to_string(), "reason": "breakdown",
+                      "note": "allegation against a staff member; moved the same night"});
     let (s, ended) = contracts.end_placement(&p.sefton_sw, &id, &body).await;
     assert_eq!(s, 200, "{ended}");
     assert_eq!(ended["status"], "ended");
