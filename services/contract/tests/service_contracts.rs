@@ -357,7 +357,7 @@ fn lifebooks_added() -> Value {
            "services": ["access_to_records", "birth_parent_counselling", "letterbox", "lifebooks"]})
 }
 
-/// Then the one extension (£120,000 to 31 March 2021), and its first alert.
+/// Then the one extension (£120,000 to 31 March 2021).
 async fn extended(app: &TestApp) -> String {
     let id = varied(app).await;
     let (s, c) = app
@@ -369,13 +369,19 @@ async fn extended(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(s, 200, "{c}");
+    id
+}
+
+/// Then swept as of 30 June 2020: the first alert for the new end date.
+async fn alerted_again(app: &TestApp) -> String {
+    let id = extended(app).await;
     assert_eq!(swept(app, d(2020, 6, 30)).await, 1);
     id
 }
 
 /// Then terminated on 31 December 2020 on notice given on 30 September.
 async fn terminated(app: &TestApp) -> String {
-    let id = extended(app).await;
+    let id = alerted_again(app).await;
     let (s, c) = app
         .contracts()
         .terminate(&lead(app), &id, &termination())
@@ -459,7 +465,7 @@ on_both!(
     a_live_contract_is_varied_within_its_term_on_postgres
 );
 
-/// The one extension, then none left; alerts start again for the new end date.
+/// The one extension: a positive added value, the end a year on.
 async fn the_one_extension(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
@@ -500,6 +506,20 @@ async fn the_one_extension(url: &str) {
             None
         )
     );
+}
+
+on_both!(
+    the_one_extension,
+    a_service_contract_is_extended_once_on_sqlite,
+    a_service_contract_is_extended_once_on_postgres
+);
+
+/// After it none is left; alerts start again for the new end date.
+async fn after_the_one_extension(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = lead(&app);
+    let id = extended(&app).await;
     assert_problem(
         &contracts
             .extend_service(&sefton, &id, &json!({"added_value_pence": 1}))
@@ -533,9 +553,9 @@ async fn the_one_extension(url: &str) {
 }
 
 on_both!(
-    the_one_extension,
-    a_service_contract_is_extended_once_on_sqlite,
-    a_service_contract_is_extended_once_on_postgres
+    after_the_one_extension,
+    none_is_left_after_the_one_extension_on_sqlite,
+    none_is_left_after_the_one_extension_on_postgres
 );
 
 /// Termination: the lead commissioner, with the reason and dates; then nothing more.
@@ -544,7 +564,7 @@ async fn terminating(url: &str) {
     let contracts = app.contracts();
     let sefton = lead(&app);
     let liverpool = app.user(LIVERPOOL, Role::Commissioner);
-    let id = extended(&app).await;
+    let id = alerted_again(&app).await;
     // Termination: the lead commissioner, with the reason and dates.
     let body = termination();
     assert_problem(
