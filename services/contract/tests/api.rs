@@ -319,8 +319,8 @@ async fn other_days_and_partnerships(url: &str) {
 
 on_both!(
     other_days_and_partnerships,
-    awards_become_orders_then_placements_on_sqlite,
-    awards_become_orders_then_placements_on_postgres
+    a_placement_may_start_another_day_and_an_award_outside_its_partnership_is_refused_on_sqlite,
+    a_placement_may_start_another_day_and_an_award_outside_its_partnership_is_refused_on_postgres
 );
 
 async fn refused_award(url: &str) {

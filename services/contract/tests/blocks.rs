@@ -448,8 +448,8 @@ async fn savings_over_a_half_year(url: &str) {
 
 on_both!(
     savings_over_a_half_year,
-    beds_are_filled_offered_emptied_and_saved_on_sqlite,
-    beds_are_filled_offered_emptied_and_saved_on_postgres
+    savings_over_a_half_year_are_to_the_penny_on_sqlite,
+    savings_over_a_half_year_are_to_the_penny_on_postgres
 );
 
 async fn savings_refused(url: &str) {

@@ -1176,8 +1176,8 @@ async fn in_competition(url: &str) {
 
 on_both!(
     in_competition,
-    block_beds_need_a_real_referral_on_sqlite,
-    block_beds_need_a_real_referral_on_postgres
+    a_referral_in_competition_takes_a_bed_once_it_closes_on_sqlite,
+    a_referral_in_competition_takes_a_bed_once_it_closes_on_postgres
 );
 
 const CONTACT: &str =

@@ -679,8 +679,8 @@ async fn the_history(url: &str) {
 
 on_both!(
     the_history,
-    service_contracts_on_sqlite,
-    service_contracts_on_postgres
+    the_history_tells_the_contracts_life_on_sqlite,
+    the_history_tells_the_contracts_life_on_postgres
 );
 
 /// A contract without TUPE staff goes live at once; one let without extension options
@@ -1129,8 +1129,8 @@ async fn once_terminated(url: &str) {
 
 on_both!(
     once_terminated,
-    service_contract_value_changes_on_sqlite,
-    service_contract_value_changes_on_postgres
+    a_terminated_contract_takes_no_variation_on_sqlite,
+    a_terminated_contract_takes_no_variation_on_postgres
 );
 
 /// Money cannot overflow: a contract's value, an extension's added value and a variation's
