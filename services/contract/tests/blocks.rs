@@ -237,7 +237,8 @@ on_both!(
     a_bed_is_refused_when_held_occupied_missing_or_out_of_term_on_postgres
 );
 
-/// Care Assist's beds through April to September 2040, as far as `until`: two Sefton
+/// Care Assist's beds through April to September 2040 (the state the savings, extensions and
+/// Family Care Group's day are seen in), as far as `until`: two Sefton
 /// children in beds 1 and 2 (1 and 2 April), the sweeps of 7, 8 (twice) and 9 April offering
 /// beds 3 and 4, a Knowsley child in bed 3 from 10 April, the first child leaving on 30 June,
 /// and the sweeps of 7 and 8 July offering bed 1 again.
@@ -455,7 +456,7 @@ on_both!(
 async fn savings_refused(url: &str) {
     let app = start(url).await;
     let contracts = app.contracts();
-    let (id, _) = both_let(&app).await;
+    let HalfYear { id, .. } = half_year(&app, Until::September).await;
     assert_problem(
         &contracts
             .savings(
@@ -488,7 +489,7 @@ on_both!(
 async fn a_days_saving(url: &str) {
     let app = start(url).await;
     let sefton = app.user(SEFTON, Role::Commissioner);
-    let (_, family_id) = both_let(&app).await;
+    let HalfYear { family_id, .. } = half_year(&app, Until::September).await;
     let fcg_child = {
         let fid: BlockContractId = family_id.parse().unwrap();
         app.store
@@ -529,7 +530,7 @@ async fn extensions(url: &str) {
     let contracts = app.contracts();
     let sefton = app.user(SEFTON, Role::Commissioner);
     let knowsley = app.user(KNOWSLEY, Role::Commissioner);
-    let (id, family_id) = both_let(&app).await;
+    let HalfYear { id, family_id, .. } = half_year(&app, Until::September).await;
     assert_problem(
         &contracts.extend_block(&sefton, &family_id).await,
         409,
