@@ -3,51 +3,87 @@
 //! PostgreSQL (the local server, or the `HUB_TEST_POSTGRES` URL template with `{service}`);
 //! a database per run is created and dropped.
 
-use actix_web::{http::StatusCode, test};
-use chrono::NaiveDate;
+mod common;
+
+use actix_web::test;
+use common::{OTHER_PROVIDER, PROVIDER, SETS, d, start};
 use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
 use hub_events::{CompetitionAwarded, Envelope, OrderIssued, OrderSigned, PlacementStarted};
+use hub_platform::Role;
 use hub_platform::directory::{SEFTON, WIRRAL};
-use hub_platform::{Role, db::Migrations};
-use hub_testkit::{ServiceCtx, on_both};
+use hub_testkit::{ServiceCtx, TestApp, on_both};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
-
-const PROVIDER: &str = "prov-care-assist";
-
+/// An award to Care Assist at £3,170.65 a week from 15 December 2026, over one other bidder.
 fn award(council: &str) -> CompetitionAwarded {
     CompetitionAwarded {
-        competition_id: Uuid::now_v7(),
-        referral_id: Uuid::now_v7(),
-        council: council.into(),
-        framework_id: Uuid::now_v7(),
-        lot_id: Uuid::now_v7(),
-        provider_id: PROVIDER.into(),
-        bid_id: Some(Uuid::now_v7()),
         weekly_rate_pence: 317_065,
-        start_date: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
-        unsuccessful: vec!["prov-other".into()],
-        awarded_by: "jo".into(),
-        direct: false,
-        outcomes: Vec::new(),
+        unsuccessful: vec![OTHER_PROVIDER.into()],
+        ..common::award(council, false, d(2026, 12, 15))
     }
 }
 
-async fn flow(url: &str) {
-    let ctx = ServiceCtx::start(url, contract::NAME, &SETS, contract::start).await;
-    let app = ctx.app().await;
-    let token = |org: &str, role: Role| format!("Bearer {}", ctx.token_as("user-1", org, role));
+/// The consumers of the dead letters.
+async fn dead_letter_consumers(app: &TestApp) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Dead {
+        #[diesel(sql_type = Text)]
+        consumer: String,
+    }
+    let dead = app
+        .store
+        .db
+        .run(|c| Ok(diesel::sql_query("SELECT consumer FROM dead_letters").load::<Dead>(c)?))
+        .await
+        .unwrap();
+    dead.into_iter().map(|d| d.consumer).collect()
+}
 
-    // competition.awarded → an issued order and contract.order_issued, in the award's partnership.
+/// An award to Sefton published in the LCR PPA, and the order it issued.
+async fn issued(app: &TestApp) -> (CompetitionAwarded, OrderIssued) {
+    let a = award(SEFTON);
+    app.publish_envelope(&Envelope::new("competition", "LCR-PPA", &a))
+        .await;
+    let issued: OrderIssued = app.outbox().await[0].decode().unwrap();
+    (a, issued)
+}
+
+/// That order signed by the provider.
+async fn signed(app: &TestApp) -> (CompetitionAwarded, OrderIssued) {
+    let (a, issued) = issued(app).await;
+    let provider = app.user_as("user-1", PROVIDER, Role::Provider);
+    let (s, signed) = app
+        .contracts()
+        .sign(&provider, &issued.order_id.to_string())
+        .await;
+    assert_eq!(s, 200, "{signed}");
+    (a, issued)
+}
+
+/// The child placed under it, as the order says; the placement.
+async fn placed(app: &TestApp) -> Value {
+    let (_, issued) = signed(app).await;
+    let sefton = app.user_as("user-1", SEFTON, Role::Commissioner);
+    let (s, placement) = app
+        .contracts()
+        .place(&sefton, &json!({ "order_id": issued.order_id }))
+        .await;
+    assert_eq!(s, 201, "{placement}");
+    placement
+}
+
+/// competition.awarded → an issued order and contract.order_issued, in the award's
+/// partnership; once, however often the award comes.
+async fn an_award_becomes_one_order(url: &str) {
+    let app = start(url).await;
     let a = award(SEFTON);
     let env = Envelope::new("competition", "LCR-PPA", &a);
-    ctx.publish_envelope(&env).await;
-    ctx.publish_envelope(&env).await; // redelivered: no second order
-    ctx.publish_envelope(&Envelope::new("competition", "LCR-PPA", &a))
+    app.publish_envelope(&env).await;
+    app.publish_envelope(&env).await; // redelivered: no second order
+    app.publish_envelope(&Envelope::new("competition", "LCR-PPA", &a))
         .await; // re-announced: none either
-    let events = ctx.outbox().await;
+    let events = app.outbox().await;
     assert_eq!(events.len(), 1, "one order_issued");
     assert_eq!(
         (
@@ -61,94 +97,88 @@ async fn flow(url: &str) {
         (issued.competition_id, issued.weekly_rate_pence),
         (a.competition_id, 317_065)
     );
-    let order_id = issued.order_id.to_string();
-    let order_path = format!("/v1/orders/{order_id}");
+}
 
-    // Who sees the order.
-    let get = |path: String, auth: String| {
-        test::TestRequest::get()
-            .uri(&path)
-            .insert_header(("authorization", auth))
-            .to_request()
-    };
+on_both!(
+    an_award_becomes_one_order,
+    an_award_becomes_one_order_on_sqlite,
+    an_award_becomes_one_order_on_postgres
+);
+
+/// Who sees the order: the council's staff and the provider; nobody without a token.
+async fn who_sees_the_order(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let (_, issued) = issued(&app).await;
+    let order_id = issued.order_id.to_string();
     for (org, role, status) in [
-        (SEFTON, Role::SocialWorker, StatusCode::OK),
-        (SEFTON, Role::Finance, StatusCode::OK),
-        (PROVIDER, Role::Provider, StatusCode::OK),
-        (WIRRAL, Role::Commissioner, StatusCode::NOT_FOUND),
-        ("prov-other", Role::Provider, StatusCode::NOT_FOUND),
+        (SEFTON, Role::SocialWorker, 200),
+        (SEFTON, Role::Finance, 200),
+        (PROVIDER, Role::Provider, 200),
+        (WIRRAL, Role::Commissioner, 404),
+        (OTHER_PROVIDER, Role::Provider, 404),
     ] {
-        let res = test::call_service(&app, get(order_path.clone(), token(org, role))).await;
-        assert_eq!(res.status(), status, "{org} {role:?}");
+        let (s, _) = contracts.order(&user(org, role), &order_id).await;
+        assert_eq!(s, status, "{org} {role:?}");
     }
-    let res =
-        test::call_service(&app, test::TestRequest::get().uri(&order_path).to_request()).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let order: Value = test::call_and_read_body_json(
-        &app,
-        get(order_path.clone(), token(SEFTON, Role::Commissioner)),
-    )
-    .await;
+    let anonymous = test::TestRequest::get()
+        .uri(&format!("/v1/orders/{order_id}"))
+        .to_request();
+    let res = test::call_service(&app.app().await, anonymous).await;
+    assert_eq!(res.status().as_u16(), 401);
+    let (_, order) = contracts
+        .order(&user(SEFTON, Role::Commissioner), &order_id)
+        .await;
     assert_eq!(order["status"], "issued");
     assert_eq!(order["partnership"], "LCR-PPA");
     assert_eq!(order["start_date"], "2026-12-15");
     assert_eq!(order["due_by"], issued.due_by.to_string());
+}
 
-    // A placement before the order is signed.
-    let place = |auth: String, body: Value| {
-        test::TestRequest::post()
-            .uri("/v1/placements")
-            .insert_header(("authorization", auth))
-            .set_json(body)
-            .to_request()
-    };
-    let res = test::call_service(
-        &app,
-        place(
-            token(SEFTON, Role::Commissioner),
-            json!({ "order_id": order_id }),
-        ),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let p: Value = test::read_body_json(res).await;
+on_both!(
+    who_sees_the_order,
+    the_council_and_the_provider_see_the_order_on_sqlite,
+    the_council_and_the_provider_see_the_order_on_postgres
+);
+
+/// Not placed before it is signed; signed by the provider only, once.
+async fn signing(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let (sefton, provider) = (
+        user(SEFTON, Role::Commissioner),
+        user(PROVIDER, Role::Provider),
+    );
+    let (_, issued) = issued(&app).await;
+    let order_id = issued.order_id.to_string();
+    let (s, p) = contracts
+        .place(&sefton, &json!({ "order_id": order_id }))
+        .await;
+    assert_eq!(s, 409);
     assert_eq!(p["type"], "/problems/order-not-signed");
 
-    // Signing: the provider only.
-    let sign = |auth: String, body: Option<Value>| {
-        let req = test::TestRequest::post()
-            .uri(&format!("{order_path}/sign"))
-            .insert_header(("authorization", auth));
-        match body {
-            Some(b) => req.set_json(b).to_request(),
-            None => req.to_request(),
-        }
-    };
-    let res = test::call_service(&app, sign(token(SEFTON, Role::Commissioner), None)).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = test::call_service(&app, sign(token("prov-other", Role::Provider), None)).await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = test::call_service(
-        &app,
-        sign(
-            token(PROVIDER, Role::Provider),
-            Some(json!({ "note": "x" })),
-        ),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let signed: Value =
-        test::call_and_read_body_json(&app, sign(token(PROVIDER, Role::Provider), Some(json!({}))))
-            .await;
+    let (s, _) = contracts.sign(&sefton, &order_id).await;
+    assert_eq!(s, 403);
+    let (s, _) = contracts
+        .sign(&user(OTHER_PROVIDER, Role::Provider), &order_id)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = contracts
+        .sign_with(&provider, &order_id, &json!({ "note": "x" }))
+        .await;
+    assert_eq!(s, 422);
+    let (s, signed) = contracts.sign_with(&provider, &order_id, &json!({})).await;
+    assert_eq!(s, 200, "{signed}");
     assert_eq!(
         (signed["status"].as_str(), signed["signed_by"].as_str()),
         (Some("signed"), Some("user-1"))
     );
-    let res = test::call_service(&app, sign(token(PROVIDER, Role::Provider), None)).await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let p: Value = test::read_body_json(res).await;
+    let (s, p) = contracts.sign(&provider, &order_id).await;
+    assert_eq!(s, 409);
     assert_eq!(p["type"], "/problems/order-not-issued");
-    let events = ctx.outbox().await;
+    let events = app.outbox().await;
     let s: OrderSigned = events[1].decode().unwrap();
     assert_eq!(
         (
@@ -158,37 +188,37 @@ async fn flow(url: &str) {
         ),
         (issued.order_id, "user-1", "LCR-PPA")
     );
+}
 
-    // Placing: a commissioner of the order's council.
-    let body = json!({ "order_id": order_id });
-    let res =
-        test::call_service(&app, place(token(SEFTON, Role::SocialWorker), body.clone())).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res =
-        test::call_service(&app, place(token(WIRRAL, Role::Commissioner), body.clone())).await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = test::call_service(
-        &app,
-        place(
-            token(SEFTON, Role::Commissioner),
-            json!({ "order_id": order_id, "x": 1 }),
+on_both!(
+    signing,
+    the_provider_signs_the_order_once_on_sqlite,
+    the_provider_signs_the_order_once_on_postgres
+);
+
+/// Placing: a commissioner of the order's council, once; announced in the partnership.
+async fn placing(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let user = |org: &str, role: Role| app.user_as("user-1", org, role);
+    let sefton = user(SEFTON, Role::Commissioner);
+    let (a, issued) = signed(&app).await;
+    let body = json!({ "order_id": issued.order_id });
+    for (user, body, status) in [
+        (user(SEFTON, Role::SocialWorker), body.clone(), 403),
+        (user(WIRRAL, Role::Commissioner), body.clone(), 404),
+        (
+            sefton.clone(),
+            json!({ "order_id": issued.order_id, "x": 1 }),
+            422,
         ),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = test::call_service(
-        &app,
-        place(
-            token(SEFTON, Role::Commissioner),
-            json!({ "order_id": Uuid::now_v7() }),
-        ),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res =
-        test::call_service(&app, place(token(SEFTON, Role::Commissioner), body.clone())).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let placement: Value = test::read_body_json(res).await;
+        (sefton.clone(), json!({ "order_id": Uuid::now_v7() }), 404),
+    ] {
+        let (s, _) = contracts.place(&user, &body).await;
+        assert_eq!(s, status, "{body}");
+    }
+    let (s, placement) = contracts.place(&sefton, &body).await;
+    assert_eq!(s, 201);
     assert_eq!(
         (
             placement["status"].as_str(),
@@ -197,13 +227,11 @@ async fn flow(url: &str) {
         (Some("active"), Some("2026-12-15"))
     );
     assert_eq!(placement["weekly_rate_pence"], 317_065);
-    let res =
-        test::call_service(&app, place(token(SEFTON, Role::Commissioner), body.clone())).await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let p: Value = test::read_body_json(res).await;
+    let (s, p) = contracts.place(&sefton, &body).await;
+    assert_eq!(s, 409);
     assert_eq!(p["type"], "/problems/already-placed");
 
-    let events = ctx.outbox().await;
+    let events = app.outbox().await;
     assert_eq!(events.len(), 3);
     assert_eq!(
         (
@@ -221,76 +249,78 @@ async fn flow(url: &str) {
         (started.referral_id, started.weekly_rate_pence),
         (a.referral_id, 317_065)
     );
+}
 
-    let placement_path = format!("/v1/placements/{}", started.placement_id);
+on_both!(
+    placing,
+    the_councils_commissioner_places_the_child_once_on_sqlite,
+    the_councils_commissioner_places_the_child_once_on_postgres
+);
+
+async fn who_sees_the_placement(url: &str) {
+    let app = start(url).await;
+    let placement = placed(&app).await;
+    let placement_id = placement["id"].as_str().unwrap();
     for (org, role, status) in [
-        (SEFTON, Role::Admin, StatusCode::OK),
-        (PROVIDER, Role::Provider, StatusCode::OK),
-        (WIRRAL, Role::Commissioner, StatusCode::NOT_FOUND),
-        (SEFTON, Role::Provider, StatusCode::NOT_FOUND),
+        (SEFTON, Role::Admin, 200),
+        (PROVIDER, Role::Provider, 200),
+        (WIRRAL, Role::Commissioner, 404),
+        (SEFTON, Role::Provider, 404),
     ] {
-        let res = test::call_service(&app, get(placement_path.clone(), token(org, role))).await;
-        assert_eq!(res.status(), status, "{org} {role:?}");
+        let user = app.user_as("user-1", org, role);
+        let (s, _) = app.contracts().placement(&user, placement_id).await;
+        assert_eq!(s, status, "{org} {role:?}");
     }
+}
 
-    // A placement starting on another day than the order says.
+on_both!(
+    who_sees_the_placement,
+    the_council_and_the_provider_see_the_placement_on_sqlite,
+    the_council_and_the_provider_see_the_placement_on_postgres
+);
+
+/// A placement starting on another day than the order says, under an award in another
+/// partnership; an award whose council is not in the partnership named is dead-lettered,
+/// not filed.
+async fn other_days_and_partnerships(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    placed(&app).await;
     let a2 = award(SEFTON);
-    ctx.publish_envelope(&Envelope::new("competition", "AIM", &a2))
+    app.publish_envelope(&Envelope::new("competition", "AIM", &a2))
         .await;
-    let order2: OrderIssued = ctx.outbox().await[3].decode().unwrap();
-    let res = test::call_service(
-        &app,
-        test::TestRequest::post()
-            .uri(&format!("/v1/orders/{}/sign", order2.order_id))
-            .insert_header(("authorization", token(PROVIDER, Role::Provider)))
-            .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = test::call_service(
-        &app,
-        place(
-            token(SEFTON, Role::Commissioner),
-            json!({ "order_id": order2.order_id, "start_date": "2027-01-04" }),
-        ),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let p2: Value = test::read_body_json(res).await;
+    let order2: OrderIssued = app.outbox().await[3].decode().unwrap();
+    let provider = app.user_as("user-1", PROVIDER, Role::Provider);
+    let (s, _) = contracts
+        .sign(&provider, &order2.order_id.to_string())
+        .await;
+    assert_eq!(s, 200);
+    let (s, p2) = contracts
+        .place(
+            &app.user_as("user-1", SEFTON, Role::Commissioner),
+            &json!({ "order_id": order2.order_id, "start_date": "2027-01-04" }),
+        )
+        .await;
+    assert_eq!(s, 201);
     assert_eq!(
         (p2["start_date"].as_str(), p2["partnership"].as_str()),
         (Some("2027-01-04"), Some("AIM"))
     );
 
-    // An award whose council is not in the partnership named is dead-lettered, not filed.
-    ctx.publish_envelope(&Envelope::new("competition", "D2N2", &award(SEFTON)))
+    app.publish_envelope(&Envelope::new("competition", "D2N2", &award(SEFTON)))
         .await;
     assert_eq!(
-        ctx.outbox().await.len(),
+        app.outbox().await.len(),
         6,
         "no order for a council outside the partnership"
     );
-    #[derive(QueryableByName)]
-    struct Dead {
-        #[diesel(sql_type = Text)]
-        consumer: String,
-    }
-    let dead = ctx
-        .store
-        .db
-        .run(|c| Ok(diesel::sql_query("SELECT consumer FROM dead_letters").load::<Dead>(c)?))
-        .await
-        .unwrap();
-    assert_eq!(
-        dead.iter().map(|d| d.consumer.as_str()).collect::<Vec<_>>(),
-        vec!["contract.awards"]
-    );
+    assert_eq!(dead_letter_consumers(&app).await, vec!["contract.awards"]);
 }
 
 on_both!(
-    flow,
-    awards_become_orders_then_placements_on_sqlite,
-    awards_become_orders_then_placements_on_postgres
+    other_days_and_partnerships,
+    a_placement_may_start_another_day_and_an_award_outside_its_partnership_is_refused_on_sqlite,
+    a_placement_may_start_another_day_and_an_award_outside_its_partnership_is_refused_on_postgres
 );
 
 async fn refused_award(url: &str) {

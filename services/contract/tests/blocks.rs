@@ -2,8 +2,16 @@
 //! Family Care Group contracts), who sees them, beds filled and emptied through the functions
 //! the placement code calls, voids offered to partner councils by the sweep (once, even with
 //! two sweeps at once), savings to the penny, and extensions.
+//!
+//! The service's clock is slowed to an hour. Its first sweep (at start-up, as of today) may
+//! run at any point of a test, so the contracts here run in the 2040s: nothing is void long
+//! enough by today to be offered, and only the sweeps the tests run, with the dates they
+//! choose, offer beds.
+
+mod common;
 
 use chrono::NaiveDate;
+use common::{PROVIDER as CARE_ASSIST, d, id_of, start_hourly as start};
 use contract::{
     handlers::sweep::sweep_once,
     ids::{BlockContractId, PlacementId},
@@ -11,32 +19,13 @@ use contract::{
 };
 use hub_events::{BedFilled, BedOffered, BedVoid, BlockContractExtended, BlockContractLet};
 use hub_platform::{
-    Role, Settings,
-    db::Migrations,
+    Role,
     directory::{KNOWSLEY, NOTTINGHAM, SEFTON},
 };
-use hub_testkit::{ServiceCtx, assert_problem, call, on_both};
+use hub_testkit::{TestApp, assert_problem, on_both};
 use serde_json::{Value, json};
 
-static SETS: [&Migrations; 2] = [&hub_bus::MIGRATIONS, &contract::MIGRATIONS];
-
-const CARE_ASSIST: &str = "prov-care-assist";
 const FAMILY_CARE: &str = "prov-family-care-group";
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// The service with its clock slowed to an hour. The clock's first sweep (at start-up, as of
-/// today) may run at any point of the test, so the contracts here run in the 2040s: nothing
-/// is void long enough by today to be offered, and only the sweeps the test runs, with the
-/// dates it chooses, offer beds.
-async fn start(url: &str) -> ServiceCtx {
-    ServiceCtx::builder(contract::NAME)
-        .settings(Settings::load_with(&[("contract.sweep_interval_secs", "3600")]).unwrap())
-        .start(url, &SETS, contract::start)
-        .await
-}
 
 fn care_assist() -> Value {
     json!({
@@ -47,16 +36,42 @@ fn care_assist() -> Value {
     })
 }
 
+/// Family Care Group, for AIM, without extension options.
+fn family_care() -> Value {
+    json!({
+        "partnership": "AIM", "provider_id": FAMILY_CARE, "beds": 4,
+        "description": "children and young people with physical and learning disabilities",
+        "block_weekly_rate_pence": 280_900, "spot_weekly_rate_pence": 317_065,
+        "start_date": "2040-04-01", "term_years": 3
+    })
+}
+
+/// Sefton's commissioner lets `body`; the contract.
+async fn let_block(app: &TestApp, body: Value) -> Value {
+    let sefton = app.user(SEFTON, Role::Commissioner);
+    let (s, block) = app.contracts().let_block(&sefton, &body).await;
+    assert_eq!(s, 201, "{block}");
+    block
+}
+
+/// Care Assist's and Family Care Group's contracts let by Sefton; their ids.
+async fn both_let(app: &TestApp) -> (String, String) {
+    let care = let_block(app, care_assist()).await;
+    let family = let_block(app, family_care()).await;
+    assert_eq!(family["planned_annual_saving_pence"], 7_522_320);
+    (id_of(&care), id_of(&family))
+}
+
 /// A placement in a bed, as the placement code makes it: admit, then fill, in one write.
 async fn place(
-    ctx: &ServiceCtx,
+    app: &TestApp,
     council: &'static str,
     contract_id: &str,
     bed: u16,
     on: NaiveDate,
 ) -> Result<String, hub_platform::Problem> {
     let id: BlockContractId = contract_id.parse().unwrap();
-    ctx.store
+    app.store
         .write(move |conn, events| {
             let admission = blocks::admit_to_bed(conn, council, id, bed, on)?;
             assert_eq!(admission.weekly_rate_pence, 198_800);
@@ -68,49 +83,49 @@ async fn place(
         .map_err(hub_platform::Problem::from)
 }
 
-async fn end(ctx: &ServiceCtx, contract_id: &str, bed: u16, placement: &str, last: NaiveDate) {
+async fn end(app: &TestApp, contract_id: &str, bed: u16, placement: &str, last: NaiveDate) {
     let id: BlockContractId = contract_id.parse().unwrap();
     let p: PlacementId = placement.parse().unwrap();
-    ctx.store
+    app.store
         .write(move |conn, events| blocks::bed_emptied(conn, id, bed, p, last, events))
         .await
         .expect("the placement ends");
 }
 
-fn problem(p: hub_platform::Problem) -> (u16, Value) {
+/// A placement the bed refused, as the API would answer it.
+fn refused(r: Result<String, hub_platform::Problem>) -> (u16, Value) {
+    let p = r.unwrap_err();
     (p.status, serde_json::to_value(&p).unwrap())
 }
 
-async fn lifecycle(url: &str) {
-    let ctx = start(url).await;
-    let app = ctx.app().await;
-    let sefton = ctx.token(SEFTON, Role::Commissioner);
-    let knowsley = ctx.token(KNOWSLEY, Role::Commissioner);
+async fn beds_offered(app: &TestApp, today: NaiveDate) -> usize {
+    sweep_once(&app.store, today).await.unwrap().beds_offered
+}
+
+async fn letting(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = app.user(SEFTON, Role::Commissioner);
 
     // Letting: a commissioner of a member council only.
-    let path = "/v1/contracts/blocks";
-    for (token, status) in [
-        (ctx.token(SEFTON, Role::SocialWorker), 403),
-        (ctx.token(NOTTINGHAM, Role::Commissioner), 403),
-        (ctx.token(CARE_ASSIST, Role::Provider), 403),
+    for user in [
+        app.user(SEFTON, Role::SocialWorker),
+        app.user(NOTTINGHAM, Role::Commissioner),
+        app.user(CARE_ASSIST, Role::Provider),
     ] {
-        assert_problem(
-            &call(&app, "POST", path, &token, Some(care_assist())).await,
-            status,
-            "forbidden",
-            None,
-        );
+        let got = contracts.let_block(&user, &care_assist()).await;
+        assert_problem(&got, 403, "forbidden", None);
     }
     let mut bad = care_assist();
     bad["beds"] = json!(0);
     bad["held_for"] = json!([]);
     assert_problem(
-        &call(&app, "POST", path, &sefton, Some(bad)).await,
+        &contracts.let_block(&sefton, &bad).await,
         422,
         "validation",
         Some(("/beds", "range")),
     );
-    let (s, care) = call(&app, "POST", path, &sefton, Some(care_assist())).await;
+    let (s, care) = contracts.let_block(&sefton, &care_assist()).await;
     assert_eq!(s, 201, "{care}");
     assert_eq!(care["planned_annual_saving_pence"], 3_348_800);
     assert_eq!(care["lead_council"], SEFTON);
@@ -122,12 +137,11 @@ async fn lifecycle(url: &str) {
     assert!(beds.iter().all(|b| b["status"] == "void"
         && b["void_from"] == "2040-04-01"
         && b["held_for"] == SEFTON));
-    let id = care["id"].as_str().unwrap().to_owned();
-    let let_events = ctx.outbox_of::<BlockContractLet>().await;
+    let let_events = app.outbox_of::<BlockContractLet>().await;
     assert_eq!(let_events.len(), 1);
     assert_eq!(let_events[0].planned_annual_saving_pence, 3_348_800);
-    assert_eq!(let_events[0].block_contract_id.to_string(), id);
-    let voids = ctx.outbox_of::<BedVoid>().await;
+    assert_eq!(let_events[0].block_contract_id.to_string(), id_of(&care));
+    let voids = app.outbox_of::<BedVoid>().await;
     assert_eq!(
         voids
             .iter()
@@ -135,75 +149,146 @@ async fn lifecycle(url: &str) {
             .collect::<Vec<_>>(),
         (1..=4).map(|b| (b, d(2040, 4, 1))).collect::<Vec<_>>()
     );
-    assert_eq!(ctx.outbox().await[0].partnership, "LCR-PPA");
+    assert_eq!(app.outbox().await[0].partnership, "LCR-PPA");
+}
 
-    // Family Care Group, for AIM, without extension options.
-    let (s, family) = call(
-        &app,
-        "POST",
-        path,
-        &sefton,
-        Some(json!({
-            "partnership": "AIM", "provider_id": FAMILY_CARE, "beds": 4,
-            "description": "children and young people with physical and learning disabilities",
-            "block_weekly_rate_pence": 280_900, "spot_weekly_rate_pence": 317_065,
-            "start_date": "2040-04-01", "term_years": 3
-        })),
-    )
-    .await;
-    assert_eq!(s, 201, "{family}");
-    assert_eq!(family["planned_annual_saving_pence"], 7_522_320);
-    let family_id = family["id"].as_str().unwrap().to_owned();
-    assert_problem(
-        &call(
-            &app,
-            "POST",
-            &format!("{path}/{family_id}/extend"),
-            &sefton,
-            None,
-        )
-        .await,
-        409,
-        "no-extensions-left",
-        None,
-    );
+on_both!(
+    letting,
+    a_member_councils_commissioner_lets_a_block_contract_on_sqlite,
+    a_member_councils_commissioner_lets_a_block_contract_on_postgres
+);
 
-    // Who sees them: the partnerships' councils and the provider.
-    let care_path = format!("{path}/{id}");
-    for (token, status) in [
-        (ctx.token(KNOWSLEY, Role::SocialWorker), 200),
-        (ctx.token(CARE_ASSIST, Role::Provider), 200),
-        (ctx.token(NOTTINGHAM, Role::Commissioner), 404),
-        (ctx.token(FAMILY_CARE, Role::Provider), 404),
+async fn who_sees_them(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let (id, _) = both_let(&app).await;
+
+    // The partnerships' councils and the provider.
+    for (user, status) in [
+        (app.user(KNOWSLEY, Role::SocialWorker), 200),
+        (app.user(CARE_ASSIST, Role::Provider), 200),
+        (app.user(NOTTINGHAM, Role::Commissioner), 404),
+        (app.user(FAMILY_CARE, Role::Provider), 404),
     ] {
-        let (s, body) = call(&app, "GET", &care_path, &token, None).await;
+        let (s, body) = contracts.block(&user, &id).await;
         assert_eq!(s, status, "{body}");
     }
-    let (_, listed) = call(&app, "GET", path, &knowsley, None).await;
+    let knowsley = app.user(KNOWSLEY, Role::Commissioner);
+    let (_, listed) = contracts.blocks(&knowsley).await;
     assert_eq!(listed.as_array().unwrap().len(), 2, "LCR and AIM: {listed}");
-    let (_, listed) = call(
-        &app,
-        "GET",
-        path,
-        &ctx.token(FAMILY_CARE, Role::Provider),
-        None,
-    )
-    .await;
+    let (_, listed) = contracts
+        .blocks(&app.user(FAMILY_CARE, Role::Provider))
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    let (_, listed) = call(
-        &app,
-        "GET",
-        path,
-        &ctx.token(NOTTINGHAM, Role::Finance),
-        None,
-    )
-    .await;
+    let (_, listed) = contracts.blocks(&app.user(NOTTINGHAM, Role::Finance)).await;
     assert_eq!(listed, json!([]));
+}
 
+on_both!(
+    who_sees_them,
+    partner_councils_and_the_provider_see_a_block_contract_on_sqlite,
+    partner_councils_and_the_provider_see_a_block_contract_on_postgres
+);
+
+async fn beds_refused(url: &str) {
+    let app = start(url).await;
+    let (id, _) = both_let(&app).await;
     // Two Sefton children in beds 1 and 2.
-    let child1 = place(&ctx, SEFTON, &id, 1, d(2040, 4, 1)).await.unwrap();
-    let child2 = place(&ctx, SEFTON, &id, 2, d(2040, 4, 2)).await.unwrap();
-    let filled = ctx.outbox_of::<BedFilled>().await;
+    place(&app, SEFTON, &id, 1, d(2040, 4, 1)).await.unwrap();
+    place(&app, SEFTON, &id, 2, d(2040, 4, 2)).await.unwrap();
+
+    // Refusals: a bed held for Sefton and not offered; a bed in use; no such bed; outside
+    // the term; a council outside the partnership.
+    assert_problem(
+        &refused(place(&app, KNOWSLEY, &id, 3, d(2040, 4, 5)).await),
+        409,
+        "bed-not-offered",
+        None,
+    );
+    assert_problem(
+        &refused(place(&app, SEFTON, &id, 1, d(2040, 5, 1)).await),
+        409,
+        "bed-occupied",
+        None,
+    );
+    assert_problem(
+        &refused(place(&app, SEFTON, &id, 5, d(2040, 5, 1)).await),
+        422,
+        "validation",
+        Some(("/bed", "range")),
+    );
+    assert_problem(
+        &refused(place(&app, SEFTON, &id, 3, d(2043, 4, 1)).await),
+        422,
+        "validation",
+        Some(("/start_date", "within_term")),
+    );
+    assert_problem(
+        &refused(place(&app, NOTTINGHAM, &id, 3, d(2040, 5, 1)).await),
+        404,
+        "not-found",
+        None,
+    );
+}
+
+on_both!(
+    beds_refused,
+    a_bed_is_refused_when_held_occupied_missing_or_out_of_term_on_sqlite,
+    a_bed_is_refused_when_held_occupied_missing_or_out_of_term_on_postgres
+);
+
+/// Care Assist's beds through April to September 2040 (the state the savings, extensions and
+/// Family Care Group's day are seen in), as far as `until`: two Sefton
+/// children in beds 1 and 2 (1 and 2 April), the sweeps of 7, 8 (twice) and 9 April offering
+/// beds 3 and 4, a Knowsley child in bed 3 from 10 April, the first child leaving on 30 June,
+/// and the sweeps of 7 and 8 July offering bed 1 again.
+struct HalfYear {
+    id: String,
+    family_id: String,
+    children: [String; 3],
+}
+
+#[derive(PartialEq, PartialOrd)]
+enum Until {
+    /// Beds 1 and 2 filled; nothing swept.
+    Filled,
+    /// The first sweeps run.
+    Offered,
+    /// All of it.
+    September,
+}
+
+async fn half_year(app: &TestApp, until: Until) -> HalfYear {
+    let (id, family_id) = both_let(app).await;
+    let child1 = place(app, SEFTON, &id, 1, d(2040, 4, 1)).await.unwrap();
+    let child2 = place(app, SEFTON, &id, 2, d(2040, 4, 2)).await.unwrap();
+    let mut children = [child1, child2, String::new()];
+    if until >= Until::Offered {
+        for day in [d(2040, 4, 7), d(2040, 4, 8), d(2040, 4, 8), d(2040, 4, 9)] {
+            beds_offered(app, day).await;
+        }
+    }
+    if until >= Until::September {
+        children[2] = place(app, KNOWSLEY, &id, 3, d(2040, 4, 10)).await.unwrap();
+        end(app, &id, 1, &children[0], d(2040, 6, 30)).await;
+        for day in [d(2040, 7, 7), d(2040, 7, 8)] {
+            beds_offered(app, day).await;
+        }
+    }
+    HalfYear {
+        id,
+        family_id,
+        children,
+    }
+}
+
+/// The sweep offers beds void for a week to the partnership's other councils, once, even
+/// with two sweeps at once.
+async fn void_beds_offered(url: &str) {
+    let app = start(url).await;
+    let HalfYear { id, family_id, .. } = half_year(&app, Until::Filled).await;
+    // Two Sefton children in beds 1 and 2.
+    let filled = app.outbox_of::<BedFilled>().await;
     assert_eq!(
         filled
             .iter()
@@ -211,57 +296,17 @@ async fn lifecycle(url: &str) {
             .collect::<Vec<_>>(),
         vec![(1, SEFTON, d(2040, 4, 1)), (2, SEFTON, d(2040, 4, 2))]
     );
-    // Refusals: a bed held for Sefton and not offered; a bed in use; no such bed; outside
-    // the term; a council outside the partnership.
-    let refused = |r: Result<String, hub_platform::Problem>| problem(r.unwrap_err());
-    assert_problem(
-        &refused(place(&ctx, KNOWSLEY, &id, 3, d(2040, 4, 5)).await),
-        409,
-        "bed-not-offered",
-        None,
-    );
-    assert_problem(
-        &refused(place(&ctx, SEFTON, &id, 1, d(2040, 5, 1)).await),
-        409,
-        "bed-occupied",
-        None,
-    );
-    assert_problem(
-        &refused(place(&ctx, SEFTON, &id, 5, d(2040, 5, 1)).await),
-        422,
-        "validation",
-        Some(("/bed", "range")),
-    );
-    assert_problem(
-        &refused(place(&ctx, SEFTON, &id, 3, d(2043, 4, 1)).await),
-        422,
-        "validation",
-        Some(("/start_date", "within_term")),
-    );
-    assert_problem(
-        &refused(place(&ctx, NOTTINGHAM, &id, 3, d(2040, 5, 1)).await),
-        404,
-        "not-found",
-        None,
-    );
 
     // The sweep offers beds 3 and 4 (void since 1 April) on the seventh day after, once,
     // even with two sweeps at once. Family Care Group's four beds are offered to AIM too.
-    let swept = sweep_once(&ctx.store, d(2040, 4, 7)).await.unwrap();
-    assert_eq!(swept.beds_offered, 0);
+    assert_eq!(beds_offered(&app, d(2040, 4, 7)).await, 0);
     let (a, b) = tokio::join!(
-        sweep_once(&ctx.store, d(2040, 4, 8)),
-        sweep_once(&ctx.store, d(2040, 4, 8))
+        sweep_once(&app.store, d(2040, 4, 8)),
+        sweep_once(&app.store, d(2040, 4, 8))
     );
     assert_eq!(a.unwrap().beds_offered + b.unwrap().beds_offered, 6);
-    assert_eq!(
-        sweep_once(&ctx.store, d(2040, 4, 9))
-            .await
-            .unwrap()
-            .beds_offered,
-        0
-    );
-    let offers = ctx.outbox_of::<BedOffered>().await;
+    assert_eq!(beds_offered(&app, d(2040, 4, 9)).await, 0);
+    let offers = app.outbox_of::<BedOffered>().await;
     let care_offers: Vec<&BedOffered> = offers
         .iter()
         .filter(|o| o.block_contract_id.to_string() == id)
@@ -292,44 +337,46 @@ async fn lifecycle(url: &str) {
         3,
         "AIM's other three councils"
     );
+}
 
+on_both!(
+    void_beds_offered,
+    void_beds_are_offered_to_partners_once_on_sqlite,
+    void_beds_are_offered_to_partners_once_on_postgres
+);
+
+/// An offered bed is taken by a partner; a bed emptied is void from the day after and
+/// offered again a week on; each bed tells its stays.
+async fn beds_taken_and_emptied(url: &str) {
+    let app = start(url).await;
+    let knowsley = app.user(KNOWSLEY, Role::Commissioner);
+    let HalfYear { id, children, .. } = half_year(&app, Until::Offered).await;
+    let [child1, child2, _] = children;
     // A Knowsley child takes the offered bed 3.
-    let child3 = place(&ctx, KNOWSLEY, &id, 3, d(2040, 4, 10)).await.unwrap();
-    let filled = ctx.outbox_of::<BedFilled>().await;
+    let child3 = place(&app, KNOWSLEY, &id, 3, d(2040, 4, 10)).await.unwrap();
+    let filled = app.outbox_of::<BedFilled>().await;
     assert_eq!((filled[2].bed, filled[2].council.as_str()), (3, KNOWSLEY));
 
     // The first Sefton child leaves on 30 June: bed 1 is void from 1 July, offered on 8 July.
-    end(&ctx, &id, 1, &child1, d(2040, 6, 30)).await;
-    let voids = ctx.outbox_of::<BedVoid>().await;
+    end(&app, &id, 1, &child1, d(2040, 6, 30)).await;
+    let voids = app.outbox_of::<BedVoid>().await;
     let last = voids.last().unwrap();
     assert_eq!(
         (last.bed, last.void_from, last.council.as_str()),
         (1, d(2040, 7, 1), SEFTON)
     );
-    assert_eq!(
-        sweep_once(&ctx.store, d(2040, 7, 7))
-            .await
-            .unwrap()
-            .beds_offered,
-        0
-    );
-    assert_eq!(
-        sweep_once(&ctx.store, d(2040, 7, 8))
-            .await
-            .unwrap()
-            .beds_offered,
-        1
-    );
+    assert_eq!(beds_offered(&app, d(2040, 7, 7)).await, 0);
+    assert_eq!(beds_offered(&app, d(2040, 7, 8)).await, 1);
     // A Sefton child may still take its own offered bed; it cannot move in before the
     // last child's last night has passed.
     assert_problem(
-        &refused(place(&ctx, SEFTON, &id, 1, d(2040, 6, 30)).await),
+        &refused(place(&app, SEFTON, &id, 1, d(2040, 6, 30)).await),
         409,
         "bed-occupied",
         None,
     );
 
-    let (_, view) = call(&app, "GET", &care_path, &knowsley, None).await;
+    let (_, view) = app.contracts().block(&knowsley, &id).await;
     let states: Vec<(&str, &str)> = view["bed_states"]
         .as_array()
         .unwrap()
@@ -360,19 +407,27 @@ async fn lifecycle(url: &str) {
     assert_eq!(view["bed_states"][2]["placement_id"], child3);
     assert_eq!(view["bed_states"][2]["stays"][0]["council"], KNOWSLEY);
     assert_eq!(view["bed_states"][1]["placement_id"], child2);
+}
 
+on_both!(
+    beds_taken_and_emptied,
+    beds_are_taken_emptied_and_offered_again_on_sqlite,
+    beds_are_taken_emptied_and_offered_again_on_postgres
+);
+
+/// Savings, April to September 2040, to the penny.
+async fn savings_over_a_half_year(url: &str) {
+    let app = start(url).await;
+    let knowsley = app.user(KNOWSLEY, Role::Commissioner);
+    let HalfYear { id, .. } = half_year(&app, Until::September).await;
     // Savings, April to September 2040 (183 days × 4 beds = 732 bed-days):
     // bed 1 occupied 1 April–30 June (91), bed 2 from 2 April (182), bed 3 from 10 April
     // (174), bed 4 never: 447 occupied, 285 void.
     // Realised £161 × 447 / 7 = £10,281.00; voids £1,988 × 285 / 7 = £80,940.00.
-    let (s, sav) = call(
-        &app,
-        "GET",
-        &format!("{care_path}/savings?from=2040-04-01&to=2040-09-30"),
-        &knowsley,
-        None,
-    )
-    .await;
+    let (s, sav) = app
+        .contracts()
+        .savings(&knowsley, &id, "from=2040-04-01&to=2040-09-30")
+        .await;
     assert_eq!(s, 200, "{sav}");
     assert_eq!(sav["planned_annual_saving_pence"], 3_348_800);
     assert_eq!(
@@ -390,78 +445,54 @@ async fn lifecycle(url: &str) {
         sav["per_bed"][0],
         json!({"bed": 1, "occupied_days": 91, "void_days": 92})
     );
+}
+
+on_both!(
+    savings_over_a_half_year,
+    savings_over_a_half_year_are_to_the_penny_on_sqlite,
+    savings_over_a_half_year_are_to_the_penny_on_postgres
+);
+
+async fn savings_refused(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let HalfYear { id, .. } = half_year(&app, Until::September).await;
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("{care_path}/savings?from=2040-09-30&to=2040-04-01"),
-            &knowsley,
-            None,
-        )
-        .await,
+        &contracts
+            .savings(
+                &app.user(KNOWSLEY, Role::Commissioner),
+                &id,
+                "from=2040-09-30&to=2040-04-01",
+            )
+            .await,
         422,
         "validation",
         Some(("to", "after_from")),
     );
     assert_problem(
-        &call(
-            &app,
-            "GET",
-            &format!("{care_path}/savings"),
-            &ctx.token(NOTTINGHAM, Role::Finance),
-            None,
-        )
-        .await,
+        &contracts
+            .savings(&app.user(NOTTINGHAM, Role::Finance), &id, "")
+            .await,
         404,
         "not-found",
         None,
     );
+}
 
-    // Extensions: the lead council's commissioner uses the two options, then none is left.
-    let extend = format!("{care_path}/extend");
-    assert_problem(
-        &call(&app, "POST", &extend, &knowsley, None).await,
-        403,
-        "forbidden",
-        None,
-    );
-    assert_problem(
-        &call(&app, "POST", &extend, &sefton, Some(json!({"years": 1}))).await,
-        422,
-        "validation",
-        Some(("/years", "unknown_field")),
-    );
-    let (s, ext) = call(&app, "POST", &extend, &sefton, None).await;
-    assert_eq!(s, 200, "{ext}");
-    assert_eq!(
-        (ext["end_date"].as_str(), ext["extensions_left"].as_i64()),
-        (Some("2044-03-31"), Some(1))
-    );
-    let (_, ext) = call(&app, "POST", &extend, &sefton, Some(json!({}))).await;
-    assert_eq!(
-        (ext["end_date"].as_str(), ext["extensions_left"].as_i64()),
-        (Some("2045-03-31"), Some(0))
-    );
-    assert_eq!(ext["extensions"].as_array().unwrap().len(), 2);
-    assert_problem(
-        &call(&app, "POST", &extend, &sefton, None).await,
-        409,
-        "no-extensions-left",
-        None,
-    );
-    let extended = ctx.outbox_of::<BlockContractExtended>().await;
-    assert_eq!(
-        extended
-            .iter()
-            .map(|e| (e.new_end_date, e.extensions_left))
-            .collect::<Vec<_>>(),
-        vec![(d(2044, 3, 31), 1), (d(2045, 3, 31), 0)]
-    );
+on_both!(
+    savings_refused,
+    savings_need_an_ordered_period_and_a_partner_on_sqlite,
+    savings_need_an_ordered_period_and_a_partner_on_postgres
+);
 
-    // Family Care Group: one day of one bed saves £361.65 / 7 = £51.66 (half up).
+/// Family Care Group: one day of one bed saves £361.65 / 7 = £51.66 (half up).
+async fn a_days_saving(url: &str) {
+    let app = start(url).await;
+    let sefton = app.user(SEFTON, Role::Commissioner);
+    let HalfYear { family_id, .. } = half_year(&app, Until::September).await;
     let fcg_child = {
         let fid: BlockContractId = family_id.parse().unwrap();
-        ctx.store
+        app.store
             .write(move |conn, events| {
                 let a = blocks::admit_to_bed(conn, SEFTON, fid, 1, d(2040, 5, 1))?;
                 assert_eq!(a.weekly_rate_pence, 280_900);
@@ -472,15 +503,11 @@ async fn lifecycle(url: &str) {
             .await
             .unwrap()
     };
-    end(&ctx, &family_id, 1, &fcg_child, d(2040, 5, 1)).await;
-    let (_, sav) = call(
-        &app,
-        "GET",
-        &format!("{path}/{family_id}/savings?from=2040-05-01&to=2040-05-01"),
-        &sefton,
-        None,
-    )
-    .await;
+    end(&app, &family_id, 1, &fcg_child, d(2040, 5, 1)).await;
+    let (_, sav) = app
+        .contracts()
+        .savings(&sefton, &family_id, "from=2040-05-01&to=2040-05-01")
+        .await;
     assert_eq!(
         (
             sav["realised_saving_pence"].as_i64(),
@@ -491,7 +518,69 @@ async fn lifecycle(url: &str) {
 }
 
 on_both!(
-    lifecycle,
-    block_contracts_on_sqlite,
-    block_contracts_on_postgres
+    a_days_saving,
+    one_day_of_one_bed_saves_to_the_penny_on_sqlite,
+    one_day_of_one_bed_saves_to_the_penny_on_postgres
+);
+
+/// Extensions: the lead council's commissioner uses the two options, then none is left; a
+/// contract let without options has none to use.
+async fn extensions(url: &str) {
+    let app = start(url).await;
+    let contracts = app.contracts();
+    let sefton = app.user(SEFTON, Role::Commissioner);
+    let knowsley = app.user(KNOWSLEY, Role::Commissioner);
+    let HalfYear { id, family_id, .. } = half_year(&app, Until::September).await;
+    assert_problem(
+        &contracts.extend_block(&sefton, &family_id).await,
+        409,
+        "no-extensions-left",
+        None,
+    );
+    assert_problem(
+        &contracts.extend_block(&knowsley, &id).await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &contracts
+            .extend_block_with(&sefton, &id, &json!({"years": 1}))
+            .await,
+        422,
+        "validation",
+        Some(("/years", "unknown_field")),
+    );
+    let (s, ext) = contracts.extend_block(&sefton, &id).await;
+    assert_eq!(s, 200, "{ext}");
+    assert_eq!(
+        (ext["end_date"].as_str(), ext["extensions_left"].as_i64()),
+        (Some("2044-03-31"), Some(1))
+    );
+    let (_, ext) = contracts.extend_block_with(&sefton, &id, &json!({})).await;
+    assert_eq!(
+        (ext["end_date"].as_str(), ext["extensions_left"].as_i64()),
+        (Some("2045-03-31"), Some(0))
+    );
+    assert_eq!(ext["extensions"].as_array().unwrap().len(), 2);
+    assert_problem(
+        &contracts.extend_block(&sefton, &id).await,
+        409,
+        "no-extensions-left",
+        None,
+    );
+    let extended = app.outbox_of::<BlockContractExtended>().await;
+    assert_eq!(
+        extended
+            .iter()
+            .map(|e| (e.new_end_date, e.extensions_left))
+            .collect::<Vec<_>>(),
+        vec![(d(2044, 3, 31), 1), (d(2045, 3, 31), 0)]
+    );
+}
+
+on_both!(
+    extensions,
+    the_lead_council_uses_the_extension_options_on_sqlite,
+    the_lead_council_uses_the_extension_options_on_postgres
 );
