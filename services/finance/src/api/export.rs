@@ -4,6 +4,7 @@
 //! budget line's, a partner's detail line's and a trend point's budget, actual to date,
 //! accrued, committed, forecast outturn and variance.
 
+use hub_platform::Pence;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::monitoring::MonitoringReport;
@@ -226,15 +227,6 @@ fn lines_table(report: &MonitoringReport) -> Table {
     }
 }
 
-fn pounds(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02}",
-        pence.unsigned_abs() / 100,
-        pence.unsigned_abs() % 100
-    )
-}
-
 /// One view as CSV.
 pub fn csv(report: &MonitoringReport, view: &str) -> Result<Vec<u8>, csv::Error> {
     let t = table(report, view);
@@ -244,7 +236,7 @@ pub fn csv(report: &MonitoringReport, view: &str) -> Result<Vec<u8>, csv::Error>
         w.write_record(row.iter().map(|c| match c {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Money(p) => pounds(*p),
+            Cell::Money(p) => Pence(*p).decimal(),
         }))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
