@@ -107,10 +107,48 @@ fn replace(
     Ok(new.len())
 }
 
-/// A placement under an order: its rate steps to its end, or with no end to its
+/// [`placement`] of the placement a stored id names (one that is no UUID names none: nothing
+/// to recompute), for callers holding the id as text.
+pub fn recompute_placement(
+    conn: &mut DbConnection,
+    placement_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match placement_id.parse() {
+        Ok(id) => placement(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// [`block`] of the block contract a stored id names (as [`recompute_placement`]).
+pub fn recompute_block(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match block_contract_id.parse() {
+        Ok(id) => block(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// [`service_contract`] of the service contract a stored id names (as
+/// [`recompute_placement`]).
+pub fn recompute_service_contract(
+    conn: &mut DbConnection,
+    contract_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match contract_id.parse() {
+        Ok(id) => service_contract(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// Recomputes a placement under an order: its rate steps to its end, or with no end to its
 /// [`ledger::horizon`]. A placement
 /// in a block bed has no lines of its own (the block contract carries the cost).
-pub fn recompute_placement(
+pub fn placement(
     conn: &mut DbConnection,
     placement_id: PlacementId,
     cause: Cause<'_>,
@@ -155,8 +193,8 @@ pub fn recompute_placement(
     replace(conn, &source, lines, cause)
 }
 
-/// A block contract: every bed over the term, to whose it is.
-pub fn recompute_block(
+/// Recomputes a block contract: every bed over the term, to whose it is.
+pub fn block(
     conn: &mut DbConnection,
     block_contract_id: BlockContractId,
     cause: Cause<'_>,
@@ -207,9 +245,10 @@ pub fn recompute_block(
     replace(conn, &source, lines, cause)
 }
 
-/// A service contract: its value over its term, each extension's over the extension, each
-/// variation's change from its effective date to the end it was phased to, to a termination.
-pub fn recompute_service_contract(
+/// Recomputes a service contract: its value over its term, each extension's over the
+/// extension, each variation's change from its effective date to the end it was phased to,
+/// to a termination.
+pub fn service_contract(
     conn: &mut DbConnection,
     contract_id: ServiceContractId,
     cause: Cause<'_>,
@@ -268,7 +307,7 @@ pub fn open_through(
     let ids = facts::open_placement_ids(conn, partnership)?;
     for &id in &ids {
         facts::lock_source(conn, "placement", id)?;
-        recompute_placement(conn, id, cause)?;
+        placement(conn, id, cause)?;
     }
     Ok(ids.len())
 }

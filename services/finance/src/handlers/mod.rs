@@ -124,11 +124,11 @@ impl Subject<'_> {
     /// Recomputes the source's ledger lines from its facts, `env` being the fact that moved it.
     fn recompute(self, conn: &mut DbConnection, env: &Envelope) -> Result<usize, DbError> {
         caused_by(env, |cause| match self {
-            Subject::Placement { id, .. } => commitments::recompute_placement(conn, id, cause),
+            Subject::Placement { id, .. } => commitments::placement(conn, id, cause),
             Subject::Block(id) | Subject::Bed(Bed { block: id, .. }) => {
-                commitments::recompute_block(conn, id, cause)
+                commitments::block(conn, id, cause)
             }
-            Subject::Service(id) => commitments::recompute_service_contract(conn, id, cause),
+            Subject::Service(id) => commitments::service_contract(conn, id, cause),
         })
     }
 }
