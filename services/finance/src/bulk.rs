@@ -30,9 +30,13 @@ use hub_platform::{Pence, calendar::FinancialYear, db::DbConnection};
 
 use crate::{
     app::commitments,
-    domain::ledger::{
-        self, BlockTerms, CostLine, PLACEMENTS_LINE, Posted, RateStep, SourceKind, Tranche,
+    domain::{
+        ledger::{
+            self, BlockTerms, CostLine, PLACEMENTS_LINE, Posted, RateStep, SourceKind, Tranche,
+        },
+        lines::CommitmentLine,
     },
+    ids::{BlockContractId, ContractId, OrderId, PlacementId, ServiceContractId, SourceId},
     store,
 };
 
@@ -186,12 +190,28 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The rows the handlers would post for `lines` (no closed period: no adjustments).
-    fn rows(&self, lines: Vec<CostLine>) -> Vec<store::CommitmentRow> {
-        let (kind, id, contract_id, provider_id) = match self {
-            Source::Placement(p) => (SourceKind::Placement, &p.id, &p.order_id, &p.provider),
-            Source::Block(b) => (SourceKind::BlockBed, &b.id, &b.id, &b.provider),
-            Source::Service(s) => (SourceKind::ServiceContract, &s.id, &s.id, &s.provider),
+    /// The lines the handlers would post for `lines` (no closed period: no adjustments).
+    fn posted(&self, lines: Vec<CostLine>) -> anyhow::Result<Vec<CommitmentLine>> {
+        let (kind, id, contract_id, provider_id): (_, SourceId, ContractId, _) = match self {
+            Source::Placement(p) => (
+                SourceKind::Placement,
+                id::<PlacementId>(&p.id, "placement")?.into(),
+                id::<OrderId>(&p.order_id, "order")?.into(),
+                &p.provider,
+            ),
+            Source::Block(b) => {
+                let id = id::<BlockContractId>(&b.id, "block contract")?;
+                (SourceKind::BlockBed, id.into(), id.into(), &b.provider)
+            }
+            Source::Service(s) => {
+                let id = id::<ServiceContractId>(&s.id, "service contract")?;
+                (
+                    SourceKind::ServiceContract,
+                    id.into(),
+                    id.into(),
+                    &s.provider,
+                )
+            }
         };
         let source = commitments::Source {
             kind,
@@ -208,8 +228,18 @@ impl<'a> Source<'a> {
                 adjusts: None,
             })
             .collect();
-        commitments::rows(&source, posted, LOADED)
+        Ok(commitments::lines(&source, posted, LOADED))
     }
+}
+
+/// A bulk id as the typed id it is: the caller vouches that ids are UUIDs, and one that is not
+/// stops the load.
+pub(crate) fn id<T: std::str::FromStr<Err = uuid::Error>>(
+    s: &str,
+    what: &str,
+) -> anyhow::Result<T> {
+    s.parse()
+        .with_context(|| format!("the {what} id `{s}` is not a UUID"))
 }
 
 /// Rows written, by table.

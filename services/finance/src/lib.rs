@@ -83,6 +83,7 @@ pub mod app;
 pub mod bulk;
 pub mod domain;
 pub mod handlers;
+pub mod ids;
 /// The tables, generated from `migrations/postgres` by `diesel print-schema`; never edited by
 /// hand (README, "Changing the database").
 pub(crate) mod schema;

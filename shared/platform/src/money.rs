@@ -67,6 +67,14 @@ impl Pence {
         Pence(pounds * 100 + pence)
     }
 
+    /// The amount in pounds as a plain decimal, `1999.99`, `-1.05`: no `£`, no grouping, always
+    /// two decimals (CSV cells, OCDS text). `Display` gives the reader's form, `£1,999.99`.
+    pub fn decimal(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// The cost of a weekly rate over `days` days: `weekly × days / 7`, rounded half up to
     /// the penny (half away from zero for negative amounts).
     pub fn prorate_weekly(self, days: i64) -> Pence {
@@ -203,6 +211,15 @@ mod tests {
         // Family Care Group: 4 beds, £3,170.65 → £2,809.00.
         let saving = (Pence::gbp(3170, 65) - Pence::gbp(2809, 0)) * 52 * 4;
         assert_eq!(saving, Pence::gbp(75_223, 20));
+    }
+
+    #[test]
+    fn decimals_have_two_places_and_no_symbol_or_grouping() {
+        assert_eq!(Pence(199_999).decimal(), "1999.99");
+        assert_eq!(Pence(123_456_789).decimal(), "1234567.89");
+        assert_eq!(Pence(5).decimal(), "0.05");
+        assert_eq!(Pence(-105).decimal(), "-1.05");
+        assert_eq!(Pence::ZERO.decimal(), "0.00");
     }
 
     #[test]

@@ -24,7 +24,6 @@ use crate::{
         Bid, Competition, Home, InvitationDecline, NewBid,
         calloff::{Decline, LogAction, Open, Status, Terms},
         criteria::Criterion,
-        evaluation::gbp,
         needs_variation_evidence,
         preselection::{Invitee, LeftOut, Preselection, PreselectionUpdate, preselect},
     },
@@ -379,8 +378,8 @@ pub fn price_above_provider_response(price: i64, rate: Option<i64>, level: &str)
     let message = match rate {
         Some(rate) => format!(
             "{} a week is above your Provider Response rate of {} for {level} needs",
-            gbp(price),
-            gbp(rate)
+            Pence(price),
+            Pence(rate)
         ),
         None => format!("your Provider Response has no rate for {level} needs"),
     };

@@ -42,6 +42,7 @@ use std::{cmp::Reverse, collections::HashMap};
 
 use chrono::NaiveDateTime;
 use hub_events::{BidOutcome, CriterionScore};
+use hub_platform::Pence;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -334,7 +335,7 @@ fn gate(c: CriterionName, b: &BidInput, mark: Option<&Mark>, max_miles: f64) -> 
         CriterionName::Price => match b.provider_response_pence {
             Some(rate) if b.weekly_price_pence <= rate => (
                 Some(true),
-                format!("within its Provider Response rate of {}", gbp(rate)),
+                format!("within its Provider Response rate of {}", Pence(rate)),
             ),
             _ => (
                 None,
@@ -371,7 +372,7 @@ fn score(
                 // reason is what an unsuccessful provider is told.
                 Some(format!(
                     "weekly price {}; the lowest acceptable price scores full points",
-                    gbp(b.weekly_price_pence)
+                    Pence(b.weekly_price_pence)
                 )),
             )
         }
@@ -522,21 +523,6 @@ pub fn outcomes(evaluation: &Evaluation, winner_name: Option<&str>) -> Vec<BidOu
 /// Hundredths of a point as `72.35`.
 pub fn points(hundredths: u32) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
-}
-
-/// Pence as `£1,999.99`.
-pub fn gbp(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    let p = pence.unsigned_abs();
-    let pounds = (p / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in pounds.chars().enumerate() {
-        if i > 0 && (pounds.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}£{grouped}.{:02}", p % 100)
 }
 
 #[cfg(test)]
@@ -853,9 +839,9 @@ mod tests {
 
     #[test]
     fn money_and_points_read_as_words_do() {
-        assert_eq!(gbp(199_999), "£1,999.99");
-        assert_eq!(gbp(123_456_789), "£1,234,567.89");
-        assert_eq!(gbp(5), "£0.05");
+        assert_eq!(Pence(199_999).to_string(), "£1,999.99");
+        assert_eq!(Pence(123_456_789).to_string(), "£1,234,567.89");
+        assert_eq!(Pence(5).to_string(), "£0.05");
         assert_eq!(points(4272), "42.72");
     }
 

@@ -65,6 +65,7 @@
 //! circumstances: they stay in the service and the export carries fixed wording instead.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc};
+use hub_platform::Pence;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -548,7 +549,7 @@ impl ReleaseBuilder<'_> {
             "title": format!("{} placement", lot.name),
             "description": format!(
                 "{how}. Value: the weekly rate of £{} annualised (× {WEEKS_PER_YEAR}).",
-                money_text(award.weekly_price_pence)
+                Pence(award.weekly_price_pence).decimal()
             ),
             "status": "active",
             "date": timestamp(award.date),
@@ -684,13 +685,6 @@ fn gbp(pence: i64) -> Value {
     json!({ "amount": pence as f64 / 100.0, "currency": "GBP" })
 }
 
-/// `1999.99` for 199999 pence; for prose only.
-fn money_text(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    let p = pence.unsigned_abs();
-    format!("{sign}{}.{:02}", p / 100, p % 100)
-}
-
 /// RFC 3339 in UTC to the second (`2026-12-01T09:30:00Z`), as OCDS dates are.
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -784,8 +778,8 @@ mod tests {
     fn pounds_have_at_most_two_decimals() {
         assert_eq!(gbp(199_999 * 52)["amount"].to_string(), "103999.48");
         assert_eq!(gbp(10)["amount"].to_string(), "0.1");
-        assert_eq!(money_text(199_999), "1999.99");
-        assert_eq!(money_text(5), "0.05");
+        assert_eq!(Pence(199_999).decimal(), "1999.99");
+        assert_eq!(Pence(5).decimal(), "0.05");
     }
 
     #[test]

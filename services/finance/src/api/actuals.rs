@@ -18,30 +18,25 @@
 //!   authority's record any partner's.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hub_platform::{
-    FieldError, Pence, Principal, Problem,
-    calendar::FinancialYear,
-    db::{DbConnection, DbError},
-    directory::Partnership,
-    http::parse_json,
+    FieldError, Pence, Principal, Problem, directory::Partnership, http::parse_json,
+    problem::path_id,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::{FinanceState, query_map, readable};
 use crate::{
+    app::actuals::{Body, Sender, Target, record},
     domain::{
         PERIODS, YEARS,
-        actuals::{self, Payment, PaymentIn, Rules},
+        actuals::{self, PaymentIn, RecordedPayment, Upload, UploadFormat},
         bad_period, partnership_param,
     },
-    store::{
-        actuals::{self as store, PaymentRow, UploadRow},
-        budgets, periods,
-    },
+    ids::{PaymentId, UploadId},
+    store::actuals as store,
 };
 
 /// Payments as JSON.
@@ -74,7 +69,7 @@ pub struct CsvParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentView {
-    pub id: String,
+    pub id: PaymentId,
     pub council: String,
     pub year: i32,
     /// The period it is counted in.
@@ -82,18 +77,18 @@ pub struct PaymentView {
     /// For an adjustment: the closed period it belongs to.
     pub adjusts_period: Option<i32>,
     pub budget_line: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub payment_reference: String,
     pub paid_on: NaiveDate,
     pub provider_id: Option<String>,
     pub contract_id: Option<String>,
-    pub upload_id: String,
+    pub upload_id: UploadId,
     /// The CSV line (header = 1) or JSON index it came from.
     pub line_no: i32,
 }
 
-impl From<PaymentRow> for PaymentView {
-    fn from(p: PaymentRow) -> Self {
+impl From<RecordedPayment> for PaymentView {
+    fn from(p: RecordedPayment) -> Self {
         Self {
             id: p.id,
             council: p.council,
@@ -115,7 +110,7 @@ impl From<PaymentRow> for PaymentView {
 /// The record of an upload.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadView {
-    pub id: String,
+    pub id: UploadId,
     pub partnership: String,
     pub year: i32,
     /// The period the payments were sent for.
@@ -124,14 +119,14 @@ pub struct UploadView {
     pub posted_period: i32,
     pub adjustment: bool,
     /// `csv` or `json`.
-    pub format: String,
+    pub format: UploadFormat,
     pub content_sha256: String,
     pub rows: i32,
     /// Payments recorded by this upload.
     pub applied: i32,
     /// Payments skipped because the same payment was recorded before.
     pub already_recorded: i32,
-    pub applied_pence: i64,
+    pub applied_pence: Pence,
     /// True when this content had been uploaded before: the first upload's record, nothing new.
     pub duplicate: bool,
     pub uploaded_by: String,
@@ -140,7 +135,7 @@ pub struct UploadView {
     pub payments: Vec<PaymentView>,
 }
 
-fn upload_view(u: UploadRow, duplicate: bool, payments: Vec<PaymentRow>) -> UploadView {
+fn upload_view(u: Upload, duplicate: bool, payments: Vec<RecordedPayment>) -> UploadView {
     UploadView {
         adjustment: u.posted_period != u.requested_period,
         id: u.id,
@@ -160,13 +155,6 @@ fn upload_view(u: UploadRow, duplicate: bool, payments: Vec<PaymentRow>) -> Uplo
         uploaded_at: u.uploaded_at.and_utc(),
         payments: payments.into_iter().map(PaymentView::from).collect(),
     }
-}
-
-struct Target {
-    partnership: String,
-    year: i32,
-    period: i32,
-    adjust: bool,
 }
 
 fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
@@ -243,7 +231,7 @@ pub async fn upload(
         .store
         .write(move |conn, _events| {
             if let Some(u) = store::upload_by_hash(conn, partnership.code, &sha)? {
-                let rows = store::payments_of_upload(conn, &u.id)?;
+                let rows = store::payments_of_upload(conn, u.id)?;
                 return Ok((u, true, rows));
             }
             let (upload, fresh) = record(conn, partnership.code, body, sha, &sender)?;
@@ -255,21 +243,11 @@ pub async fn upload(
         Ok(HttpResponse::Ok().json(upload_view(upload, true, rows)))
     } else {
         tracing::info!(upload_id = %upload.id, partnership = %upload.partnership, applied = upload.applied,
-            applied_pence = upload.applied_pence, posted_period = upload.posted_period, "payments recorded");
+            applied_pence = upload.applied_pence.0, posted_period = upload.posted_period, "payments recorded");
         Ok(HttpResponse::Created()
             .insert_header(("location", format!("/v1/actuals/uploads/{}", upload.id)))
             .json(upload_view(upload, false, rows)))
     }
-}
-
-/// An upload's body read: what it is for, its payments, the cells that could not be read,
-/// and how its errors point at a payment (`/rows` for CSV, `/payments` for JSON).
-struct Body {
-    target: Target,
-    payments: Vec<Payment>,
-    read_errors: Vec<FieldError>,
-    format: &'static str,
-    pointer: &'static str,
 }
 
 /// Reads a CSV or JSON body (415 for anything else).
@@ -283,7 +261,7 @@ fn read_body(req: &HttpRequest, bytes: &[u8]) -> Result<Body, Problem> {
                 target,
                 payments,
                 read_errors,
-                format: "csv",
+                format: UploadFormat::Csv,
                 pointer: "/rows",
             })
         }
@@ -322,7 +300,7 @@ fn json_body(body: ActualsJson) -> Result<Body, Problem> {
             adjust: body.adjust,
         },
         read_errors: Vec::new(),
-        format: "json",
+        format: UploadFormat::Json,
         pointer: "/payments",
     })
 }
@@ -356,209 +334,6 @@ fn content_sha256(partnership: &str, body: &Body, org: &str, bytes: &[u8]) -> St
     format!("{:x}", hasher.finalize())
 }
 
-/// Who sends an upload, and for which councils.
-struct Sender {
-    councils: Vec<&'static str>,
-    sub: String,
-    org: String,
-}
-
-/// Records a new upload's payments whole, or refuses it naming every bad line.
-fn record(
-    conn: &mut DbConnection,
-    partnership: &'static str,
-    body: Body,
-    sha: String,
-    sender: &Sender,
-) -> Result<(UploadRow, Vec<PaymentRow>), DbError> {
-    let Body {
-        target,
-        payments,
-        read_errors,
-        format,
-        pointer,
-    } = body;
-    let fy = FinancialYear(target.year);
-    let budget = budgets::budget_for(conn, partnership, target.year)?.ok_or_else(|| {
-        Problem::conflict(
-            "no-budget",
-            format!(
-                "{partnership} has no budget for {}: set it before recording payments",
-                fy.label()
-            ),
-        )
-    })?;
-    let posted = posted_period(conn, partnership, &target)?;
-    let lines: Vec<String> = budgets::version_for_period(conn, &budget.id, posted)?
-        .map(|v| v.lines.into_iter().map(|l| l.budget_line).collect())
-        .unwrap_or_default();
-    let rules = Rules {
-        budget_lines: &lines,
-        councils: &sender.councils,
-        year: fy,
-        period: target.period,
-        pointer,
-    };
-    let mut errors = read_errors;
-    errors.extend(actuals::check(&payments, &rules));
-    if !errors.is_empty() {
-        return Err(Problem::validation(actuals::by_line(errors)).into());
-    }
-    let upload_id = Uuid::now_v7().to_string();
-    let now = Utc::now().naive_utc();
-    let posting = Posting {
-        partnership,
-        upload_id: &upload_id,
-        target: &target,
-        posted,
-        now,
-    };
-    let (fresh, already) = new_payments(conn, &payments, &sender.councils, &posting, pointer)?;
-    let upload = UploadRow {
-        id: upload_id.clone(),
-        partnership: partnership.to_owned(),
-        year: target.year,
-        requested_period: target.period,
-        posted_period: posted,
-        format: format.to_owned(),
-        content_sha256: sha,
-        rows_read: payments.len() as i32,
-        applied: fresh.len() as i32,
-        already_recorded: already,
-        // At most MAX_ROWS lines of at most Pence::MAX_PAYMENT_LINE: far inside i64.
-        applied_pence: fresh.iter().map(|p| p.amount_pence).sum(),
-        uploaded_by: sender.sub.clone(),
-        uploaded_org: sender.org.clone(),
-        uploaded_at: now,
-    };
-    store::insert_upload(conn, &upload)?;
-    for p in &fresh {
-        store::insert_payment(conn, p)?;
-    }
-    store::add_to_totals(conn, &fresh)?;
-    Ok((upload, fresh))
-}
-
-/// The period an upload is counted in: the one it is for, or for a closed period with
-/// `adjust=true` the next open one (409 `period-closed` without it, `year-closed` with
-/// none open).
-fn posted_period(
-    conn: &mut DbConnection,
-    partnership: &str,
-    target: &Target,
-) -> Result<i32, DbError> {
-    if !periods::is_closed(conn, partnership, target.year, target.period)? {
-        return Ok(target.period);
-    }
-    let fy = FinancialYear(target.year);
-    let next = periods::next_open(conn, partnership, target.year, target.period)?;
-    match (target.adjust, next) {
-        (true, Some(p)) => Ok(p),
-        (true, None) => Err(Problem::conflict(
-            "year-closed",
-            format!(
-                "every period of {} after P{} is closed: there is nowhere to post an adjustment",
-                fy.label(),
-                target.period
-            ),
-        )
-        .into()),
-        (false, next) => Err(Problem::conflict(
-            "period-closed",
-            format!(
-                "P{} of {} is closed: send the payments again with adjust=true to post them to {} as an adjustment",
-                target.period,
-                fy.label(),
-                next.map_or_else(
-                    || "the next open period (there is none)".to_owned(),
-                    |p| format!("P{p}")
-                )
-            ),
-        )
-        .into()),
-    }
-}
-
-/// Where an upload's payments go.
-struct Posting<'a> {
-    partnership: &'a str,
-    upload_id: &'a str,
-    target: &'a Target,
-    posted: i32,
-    now: NaiveDateTime,
-}
-
-/// The payments not recorded before, as rows, and how many were (the same payment sent
-/// again); a payment recorded before that differs is an error naming its line.
-fn new_payments(
-    conn: &mut DbConnection,
-    payments: &[Payment],
-    councils: &[&str],
-    posting: &Posting<'_>,
-    pointer: &str,
-) -> Result<(Vec<PaymentRow>, i32), DbError> {
-    let Posting {
-        partnership,
-        target,
-        posted,
-        ..
-    } = *posting;
-    let mut errors = Vec::new();
-    let mut fresh: Vec<PaymentRow> = Vec::new();
-    let mut already = 0;
-    for p in payments {
-        let council = p.council.clone().unwrap_or_else(|| councils[0].to_owned());
-        match store::payment_by_reference(conn, partnership, &council, &p.payment_reference)? {
-            Some(old) if same(&old, p, target.year) => already += 1,
-            Some(old) => errors.push(FieldError::new(
-                format!("{pointer}/{}/payment_reference", p.line),
-                "conflict",
-                format!(
-                    "payment {} of {council} was recorded before ({} on {} for P{} {}) and differs: correct it with a new payment",
-                    p.payment_reference,
-                    Pence(old.amount_pence),
-                    old.budget_line,
-                    old.period,
-                    FinancialYear(old.year).label()
-                ),
-            )),
-            None => fresh.push(PaymentRow {
-                id: Uuid::now_v7().to_string(),
-                upload_id: posting.upload_id.to_owned(),
-                partnership: partnership.to_owned(),
-                council,
-                year: target.year,
-                period: posted,
-                // The row's own adjustment, else the closed period the upload was for.
-                adjusts_period: p
-                    .adjusts_period
-                    .or((posted != target.period).then_some(target.period)),
-                budget_line: p.budget_line.clone(),
-                amount_pence: p.amount.0,
-                payment_reference: p.payment_reference.clone(),
-                paid_on: p.paid_on,
-                provider_id: p.provider_id.clone(),
-                contract_id: p.contract_id.clone(),
-                line_no: p.line as i32,
-                created_at: posting.now,
-            }),
-        }
-    }
-    if errors.is_empty() {
-        Ok((fresh, already))
-    } else {
-        Err(Problem::validation(errors).into())
-    }
-}
-
-/// A payment recorded before is the same one if its year, line, amount and date agree.
-fn same(old: &PaymentRow, new: &Payment, year: i32) -> bool {
-    old.year == year
-        && old.budget_line == new.budget_line
-        && old.amount_pence == new.amount.0
-        && old.paid_on == new.paid_on
-}
-
 /// An upload and the payments it recorded: for its uploader's council and the hosting
 /// authority; anyone else gets 404.
 #[utoipa::path(get, path = "/v1/actuals/uploads/{id}", tag = "finance", params(("id" = String, Path)),
@@ -571,15 +346,15 @@ pub async fn get_upload(
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     who.require_any(&[hub_platform::Role::Finance])?;
-    let id = path.into_inner();
+    let id: UploadId = path_id(&path, "upload")?;
     let found = state
         .store
         .db
         .run(move |conn| {
-            let Some(u) = store::upload(conn, &id)? else {
+            let Some(u) = store::upload(conn, id)? else {
                 return Ok(None);
             };
-            let rows = store::payments_of_upload(conn, &u.id)?;
+            let rows = store::payments_of_upload(conn, u.id)?;
             Ok(Some((u, rows)))
         })
         .await?;
@@ -609,7 +384,7 @@ pub struct PaymentList {
     /// Whose payments these are: every partner's for the hosting authority, else the caller's.
     pub councils: Vec<String>,
     pub payments: Vec<PaymentView>,
-    pub total_pence: i64,
+    pub total_pence: Pence,
 }
 
 /// Payments recorded for a year (or one period): the hosting authority sees every partner's,
@@ -646,7 +421,7 @@ pub async fn list(
     // Each payment is bounded, but a year may hold any number of them: the sum is checked.
     let total = rows
         .iter()
-        .try_fold(Pence::ZERO, |t, r| t.checked_add(Pence(r.amount_pence)))
+        .try_fold(Pence::ZERO, |t, r| t.checked_add(r.amount_pence))
         .ok_or_else(|| {
             Problem::conflict(
                 "figure-out-of-range",
@@ -665,7 +440,7 @@ pub async fn list(
         } else {
             vec![who.org.clone()]
         },
-        total_pence: total.0,
+        total_pence: total,
         payments: rows.into_iter().map(PaymentView::from).collect(),
     }))
 }

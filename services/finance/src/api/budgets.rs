@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use hub_platform::problem::path_id;
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     calendar::FinancialYear,
@@ -12,20 +13,18 @@ use hub_platform::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::{FinanceState, query_map, readable, writable};
 use crate::{
     app::commitments,
     domain::{
         PERIODS, YEARS, bad_period,
-        budget::{self, CostingModel, LineAmount, Step},
+        budget::{self, Budget, BudgetVersion, CostingModel, FullVersion, LineAmount, Step},
         partnership_param,
         risk::RiskShare,
     },
-    store::budgets::{
-        self as store, BudgetLineRow, BudgetRow, ContributionRow, FullVersion, VersionRow,
-    },
+    ids::BudgetId,
+    store::{self, budgets as budget_store, periods},
 };
 
 /// The first version of a partnership's budget for a year.
@@ -125,7 +124,7 @@ impl Validate for NewVersion {
 pub struct ContributionView {
     pub council: String,
     pub council_name: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     /// How the figure was derived: each split it had a part of.
     pub steps: Vec<Step>,
 }
@@ -135,7 +134,7 @@ pub struct VersionView {
     pub version: i32,
     pub from_period: i32,
     pub reason: String,
-    pub total_pence: i64,
+    pub total_pence: Pence,
     pub lines: Vec<LineAmount>,
     pub costing_model: CostingModel,
     pub risk_share: RiskShare,
@@ -150,7 +149,7 @@ pub struct VersionView {
 pub struct VersionSummary {
     pub version: i32,
     pub from_period: i32,
-    pub total_pence: i64,
+    pub total_pence: Pence,
     pub reason: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -159,7 +158,7 @@ pub struct VersionSummary {
 /// A budget: the version asked for (the latest by default) and the history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetView {
-    pub id: String,
+    pub id: BudgetId,
     pub partnership: String,
     pub year: i32,
     /// `2018/19`.
@@ -174,12 +173,12 @@ pub struct BudgetView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetSummary {
-    pub id: String,
+    pub id: BudgetId,
     pub partnership: String,
     pub year: i32,
     pub year_label: String,
     pub current_version: i32,
-    pub total_pence: i64,
+    pub total_pence: Pence,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -214,9 +213,9 @@ struct Draft<'a> {
     risk_share: RiskShare,
 }
 
-/// Builds a version's rows: lines, total and contributions under the model.
+/// Builds a version: lines, total and contributions under the model.
 fn build_version(
-    budget_id: &str,
+    budget_id: BudgetId,
     version: i32,
     draft: Draft<'_>,
     partnership: &Partnership,
@@ -229,7 +228,7 @@ fn build_version(
         model,
         risk_share,
     } = draft;
-    let total = Pence(lines.iter().map(|l| l.amount_pence).sum());
+    let total: Pence = lines.iter().map(|l| l.amount_pence).sum();
     let mut errors = budget::validate_model(model, partnership, total, "/costing_model");
     errors.extend(risk_share.validate(partnership, "/risk_share"));
     if !errors.is_empty() {
@@ -237,48 +236,28 @@ fn build_version(
     }
     let contributions = budget::contributions(model, partnership, total);
     debug_assert_eq!(
-        contributions.iter().map(|c| c.amount_pence).sum::<i64>(),
-        total.0
+        contributions.iter().map(|c| c.amount_pence).sum::<Pence>(),
+        total
     );
-    let now = Utc::now().naive_utc();
     Ok(FullVersion {
-        version: VersionRow {
-            budget_id: budget_id.to_owned(),
+        version: BudgetVersion {
+            budget_id,
             version,
             from_period,
             reason,
-            total_pence: total.0,
-            costing_model: serde_json::to_string(model).map_err(anyhow::Error::from)?,
-            risk_share: serde_json::to_string(&risk_share).map_err(anyhow::Error::from)?,
+            total_pence: total,
+            costing_model: model.clone(),
+            risk_share,
             created_by: who.sub.clone(),
             created_org: who.org.clone(),
-            created_at: now,
+            created_at: store::now(),
         },
-        lines: lines
-            .iter()
-            .map(|l| BudgetLineRow {
-                budget_id: budget_id.to_owned(),
-                version,
-                budget_line: l.budget_line.clone(),
-                amount_pence: l.amount_pence,
-            })
-            .collect(),
-        contributions: contributions
-            .into_iter()
-            .map(|c| {
-                Ok(ContributionRow {
-                    budget_id: budget_id.to_owned(),
-                    version,
-                    council: c.council,
-                    amount_pence: c.amount_pence,
-                    steps: serde_json::to_string(&c.steps).map_err(anyhow::Error::from)?,
-                })
-            })
-            .collect::<Result<_, Problem>>()?,
+        lines: lines.to_vec(),
+        contributions,
     })
 }
 
-fn version_view(v: FullVersion, partnership: &Partnership) -> Result<VersionView, Problem> {
+fn version_view(v: FullVersion, partnership: &Partnership) -> VersionView {
     let order = |c: &str| {
         partnership
             .members
@@ -286,75 +265,65 @@ fn version_view(v: FullVersion, partnership: &Partnership) -> Result<VersionView
             .position(|m| *m == c)
             .unwrap_or(usize::MAX)
     };
-    let mut contributions = v
+    let mut contributions: Vec<ContributionView> = v
         .contributions
         .into_iter()
-        .map(|c| {
-            Ok(ContributionView {
-                council_name: directory::council(&c.council)
-                    .map_or_else(String::new, |x| x.name.to_owned()),
-                steps: serde_json::from_str(&c.steps).map_err(anyhow::Error::from)?,
-                council: c.council,
-                amount_pence: c.amount_pence,
-            })
+        .map(|c| ContributionView {
+            council_name: directory::council(&c.council)
+                .map_or_else(String::new, |x| x.name.to_owned()),
+            steps: c.steps,
+            council: c.council,
+            amount_pence: c.amount_pence,
         })
-        .collect::<Result<Vec<_>, Problem>>()?;
+        .collect();
     contributions.sort_by_key(|c| order(&c.council));
-    Ok(VersionView {
+    VersionView {
         version: v.version.version,
         from_period: v.version.from_period,
         reason: v.version.reason,
         total_pence: v.version.total_pence,
-        lines: v
-            .lines
-            .into_iter()
-            .map(|l| LineAmount {
-                budget_line: l.budget_line,
-                amount_pence: l.amount_pence,
-            })
-            .collect(),
-        costing_model: serde_json::from_str(&v.version.costing_model)
-            .map_err(anyhow::Error::from)?,
-        risk_share: serde_json::from_str(&v.version.risk_share).map_err(anyhow::Error::from)?,
+        lines: v.lines,
+        costing_model: v.version.costing_model,
+        risk_share: v.version.risk_share,
         contributions,
         created_by: v.version.created_by,
         created_org: v.version.created_org,
         created_at: v.version.created_at.and_utc(),
-    })
+    }
 }
 
 /// Reads a budget with the given version (or the latest) and its history.
 async fn load_view(
     state: &FinanceState,
-    budget: BudgetRow,
+    budget: Budget,
     version: Option<i32>,
     partnership: &'static Partnership,
 ) -> Result<BudgetView, Problem> {
-    let id = budget.id.clone();
+    let id = budget.id;
     let (versions, full) = state
         .store
         .db
         .run(move |conn| {
-            let versions = store::versions(conn, &id)?;
+            let versions = budget_store::versions(conn, id)?;
             let wanted = version.unwrap_or_else(|| versions.last().map_or(1, |v| v.version));
-            let full = store::full_version(conn, &id, wanted)?;
+            let full = budget_store::full_version(conn, id, wanted)?;
             Ok((versions, full))
         })
         .await?;
     let full = full.ok_or_else(|| Problem::not_found("budget version"))?;
-    view(budget, versions, full, partnership)
+    Ok(view(budget, versions, full, partnership))
 }
 
 fn view(
-    budget: BudgetRow,
-    versions: Vec<VersionRow>,
+    budget: Budget,
+    versions: Vec<BudgetVersion>,
     full: FullVersion,
     partnership: &Partnership,
-) -> Result<BudgetView, Problem> {
-    Ok(BudgetView {
+) -> BudgetView {
+    BudgetView {
         year_label: FinancialYear(budget.year).label(),
         current_version: versions.last().map_or(1, |v| v.version),
-        version: version_view(full, partnership)?,
+        version: version_view(full, partnership),
         versions: versions
             .into_iter()
             .map(|v| VersionSummary {
@@ -372,7 +341,7 @@ fn view(
         created_by: budget.created_by,
         created_org: budget.created_org,
         created_at: budget.created_at.and_utc(),
-    })
+    }
 }
 
 /// Sets a partnership's pooled budget for a year (its first version, from period 1), with
@@ -392,9 +361,9 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     let body = body.0;
     let partnership = writable(&who, body.partnership.trim())?;
-    let id = Uuid::now_v7().to_string();
+    let id = BudgetId::new();
     let full = build_version(
-        &id,
+        id,
         1,
         Draft {
             from_period: 1,
@@ -409,8 +378,8 @@ pub async fn create(
         partnership,
         &who,
     )?;
-    let budget = BudgetRow {
-        id: id.clone(),
+    let budget = Budget {
+        id,
         partnership: partnership.code.to_owned(),
         year: body.year,
         created_by: who.sub.clone(),
@@ -421,7 +390,7 @@ pub async fn create(
     state
         .store
         .write(move |conn, _events| {
-            if store::budget_for(conn, &b.partnership, b.year)?.is_some() {
+            if budget_store::budget_for(conn, &b.partnership, b.year)?.is_some() {
                 return Err(Problem::conflict(
                     "budget-exists",
                     format!(
@@ -432,15 +401,15 @@ pub async fn create(
                 )
                 .into());
             }
-            store::insert_budget(conn, &b)?;
-            store::insert_version(conn, &f)?;
+            budget_store::insert_budget(conn, &b)?;
+            budget_store::insert_version(conn, &f)?;
             commitments::open_through(conn, &b.partnership, b.year)?;
             Ok(())
         })
         .await?;
-    tracing::info!(budget_id = %id, partnership = partnership.code, year = body.year, total_pence = full.version.total_pence, "budget set");
+    tracing::info!(budget_id = %id, partnership = partnership.code, year = body.year, total_pence = full.version.total_pence.0, "budget set");
     let versions = vec![full.version.clone()];
-    let view = view(budget, versions, full, partnership)?;
+    let view = view(budget, versions, full, partnership);
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/budgets/{id}")))
         .json(view))
@@ -482,11 +451,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let mut out = Vec::new();
-            for b in store::budgets_of(conn, partnership.code)? {
+            for b in budget_store::budgets_of(conn, partnership.code)? {
                 if year.is_some_and(|y| y != b.year) {
                     continue;
                 }
-                let last = store::versions(conn, &b.id)?.pop();
+                let last = budget_store::versions(conn, b.id)?.pop();
                 out.push((b, last));
             }
             Ok(out)
@@ -498,7 +467,7 @@ pub async fn list(
             .map(|(b, v)| BudgetSummary {
                 year_label: FinancialYear(b.year).label(),
                 current_version: v.as_ref().map_or(1, |v| v.version),
-                total_pence: v.map_or(0, |v| v.total_pence),
+                total_pence: v.map_or(Pence::ZERO, |v| v.total_pence),
                 id: b.id,
                 partnership: b.partnership,
                 year: b.year,
@@ -514,12 +483,12 @@ pub(crate) async fn readable_budget(
     state: &FinanceState,
     who: &Principal,
     id: &str,
-) -> Result<(BudgetRow, &'static Partnership), Problem> {
-    let id = id.to_owned();
+) -> Result<(Budget, &'static Partnership), Problem> {
+    let id: BudgetId = path_id(id, "budget")?;
     let budget = state
         .store
         .db
-        .run(move |conn| store::budget(conn, &id))
+        .run(move |conn| budget_store::budget(conn, id))
         .await?
         .ok_or_else(|| Problem::not_found("budget"))?;
     let partnership =
@@ -571,7 +540,7 @@ pub async fn new_version(
     let partnership = writable(&who, &budget.partnership)?;
     // The version number is settled in the transaction; build with a placeholder and renumber.
     let full = build_version(
-        &budget.id,
+        budget.id,
         0,
         Draft {
             from_period: body.from_period,
@@ -587,38 +556,24 @@ pub async fn new_version(
     let (versions, full) = state
         .store
         .write(move |conn, _events| {
-            let mut versions = store::versions(conn, &b.id)?;
+            let mut versions = budget_store::versions(conn, b.id)?;
             let last = versions
                 .last()
                 .ok_or_else(|| Problem::not_found("budget version"))?;
-            if from_period < last.from_period {
-                return Err(Problem::invalid(
-                    "/from_period",
-                    "after_last_version",
-                    format!(
-                        "version {} runs from period {}: a new version cannot start before it",
-                        last.version, last.from_period
-                    ),
-                )
-                .into());
-            }
-            crate::store::periods::ensure_open(conn, &b.partnership, b.year, from_period)?;
-            let n = last.version + 1;
-            let mut full = full;
-            full.version.version = n;
-            full.lines.iter_mut().for_each(|l| l.version = n);
-            full.contributions.iter_mut().for_each(|c| c.version = n);
-            store::insert_version(conn, &full)?;
+            let n = last.next(from_period)?;
+            periods::period(conn, &b.partnership, b.year, from_period)?.require_open()?;
+            let full = full.numbered(n);
+            budget_store::insert_version(conn, &full)?;
             versions.push(full.version.clone());
             Ok((versions, full))
         })
         .await?;
     tracing::info!(budget_id = %budget.id, version = full.version.version, from_period, "budget version added");
-    let id = budget.id.clone();
+    let id = budget.id;
     Ok(HttpResponse::Created()
         .insert_header((
             "location",
             format!("/v1/budgets/{id}?version={}", full.version.version),
         ))
-        .json(view(budget, versions, full, partnership)?))
+        .json(view(budget, versions, full, partnership)))
 }

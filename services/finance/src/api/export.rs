@@ -4,6 +4,7 @@
 //! budget line's, a partner's detail line's and a trend point's budget, actual to date,
 //! accrued, committed, forecast outturn and variance.
 
+use hub_platform::Pence;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::monitoring::MonitoringReport;
@@ -22,7 +23,7 @@ struct Table {
 enum Cell {
     Text(String),
     Int(i64),
-    Money(i64),
+    Money(Pence),
 }
 
 fn figures(f: &Figures) -> [Cell; 6] {
@@ -99,8 +100,8 @@ fn partners_table(report: &MonitoringReport) -> Table {
         rows.push(vec![
             text(label),
             text(""),
-            Cell::Money(0),
-            Cell::Money(0),
+            Cell::Money(Pence::ZERO),
+            Cell::Money(Pence::ZERO),
             Cell::Money(v),
         ]);
     }
@@ -187,7 +188,7 @@ fn savings_table(report: &MonitoringReport) -> Table {
             .iter()
             .map(|b| {
                 vec![
-                    text(&b.block_contract_id),
+                    Cell::Text(b.block_contract_id.to_string()),
                     text(&b.provider_id),
                     Cell::Int(b.beds.into()),
                     Cell::Money(b.planned_annual_saving_pence),
@@ -226,15 +227,6 @@ fn lines_table(report: &MonitoringReport) -> Table {
     }
 }
 
-fn pounds(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02}",
-        pence.unsigned_abs() / 100,
-        pence.unsigned_abs() % 100
-    )
-}
-
 /// One view as CSV.
 pub fn csv(report: &MonitoringReport, view: &str) -> Result<Vec<u8>, csv::Error> {
     let t = table(report, view);
@@ -244,7 +236,7 @@ pub fn csv(report: &MonitoringReport, view: &str) -> Result<Vec<u8>, csv::Error>
         w.write_record(row.iter().map(|c| match c {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Money(p) => pounds(*p),
+            Cell::Money(p) => p.decimal(),
         }))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
@@ -283,7 +275,7 @@ pub fn xlsx(report: &MonitoringReport) -> Result<Vec<u8>, XlsxError> {
                     Cell::Text(s) => sheet.write_string(r, c, s)?,
                     Cell::Int(n) => sheet.write_number(r, c, *n as f64)?,
                     Cell::Money(p) => {
-                        sheet.write_number_with_format(r, c, *p as f64 / 100.0, &money)?
+                        sheet.write_number_with_format(r, c, p.0 as f64 / 100.0, &money)?
                     }
                 };
             }

@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::{FinanceState, query_map, readable, sees_all};
 use crate::{
     app::commitments,
-    domain::{Attribution, LedgerQuery, totals_by_period},
-    store::{self, CommitmentRow},
+    domain::{Attribution, LedgerQuery, SourceKind, lines::CommitmentLine, totals_by_period},
+    ids::{ContractId, LineId, SourceId},
+    store,
 };
 
 /// The query of `GET /v1/ledger`.
@@ -27,7 +28,7 @@ pub struct LedgerParams {
 /// One commitment line: one source's cost for one council in one period at one rate.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerLine {
-    pub id: String,
+    pub id: LineId,
     pub partnership: String,
     /// GSS code of the council the cost belongs to, or the partnership's code for a contract
     /// let for the whole partnership (a service contract; an empty block bed held for no
@@ -36,15 +37,15 @@ pub struct LedgerLine {
     /// `child` (the council's child), `void` (an empty block bed held for the council, or for
     /// no council: the partnership's), `pooled` (a service contract for all partners: the
     /// partnership's).
-    pub attribution: String,
+    pub attribution: Attribution,
     /// The pooled budget's line it is charged to, e.g. `placements`.
     pub budget_line: String,
     /// `placement`, `block_bed` or `service_contract`.
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     /// The placement, block contract or service contract.
-    pub source_id: String,
+    pub source_id: SourceId,
     /// The order (a placement's), block contract or service contract the cost is under.
-    pub contract_id: Option<String>,
+    pub contract_id: Option<ContractId>,
     /// The block bed (1 to the contract's beds).
     pub bed: Option<i32>,
     pub provider_id: String,
@@ -57,12 +58,12 @@ pub struct LedgerLine {
     pub to_date: NaiveDate,
     pub days: i32,
     /// The weekly rate (0 for a service contract, phased by day instead).
-    pub weekly_rate_pence: i64,
+    pub weekly_rate_pence: Pence,
     /// IPA extras a week, costed with the rate.
-    pub extras_weekly_pence: i64,
+    pub extras_weekly_pence: Pence,
     /// `(weekly_rate_pence + extras_weekly_pence) × days / 7` rounded half up to the penny,
     /// or a service contract's phased days; for an adjustment, the difference posted.
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub created_at: DateTime<Utc>,
     /// An adjustment line: the closed period it adjusts (its financial year and period; the
     /// line's `from_date`–`to_date` are that period's days, `days` is 0). A closed period
@@ -84,15 +85,15 @@ pub struct Adjusts {
     pub cause_event_id: String,
 }
 
-impl From<CommitmentRow> for LedgerLine {
-    fn from(r: CommitmentRow) -> Self {
+impl From<CommitmentLine> for LedgerLine {
+    fn from(r: CommitmentLine) -> Self {
         Self {
             id: r.id,
             partnership: r.partnership,
             council: r.council,
-            attribution: r.attribution.to_string(),
+            attribution: r.attribution,
             budget_line: r.budget_line,
-            source_kind: r.source_kind.to_string(),
+            source_kind: r.source_kind,
             source_id: r.source_id,
             contract_id: r.contract_id,
             bed: r.bed,
@@ -122,7 +123,7 @@ impl From<CommitmentRow> for LedgerLine {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodTotal {
     pub period: i32,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
 }
 
 /// A partnership's committed money for one financial year.
@@ -143,7 +144,7 @@ pub struct Ledger {
     /// line, withheld ones included).
     pub by_period: Vec<PeriodTotal>,
     /// The partnership's committed money: the sum of every line, withheld ones included.
-    pub committed_pence: i64,
+    pub committed_pence: Pence,
 }
 
 /// A partnership's commitment ledger for a financial year (finance staff of a member council).
@@ -183,10 +184,7 @@ pub async fn ledger(
         .db
         .run(move |conn| store::ledger_lines(conn, code, year))
         .await?;
-    let by_period = totals_by_period(
-        rows.iter()
-            .map(|r| (r.period as u32, Pence(r.amount_pence))),
-    );
+    let by_period = totals_by_period(rows.iter().map(|r| (r.period as u32, r.amount_pence)));
     let committed: Pence = by_period.iter().map(|p| p.1).sum();
     let all = sees_all(partnership, &who.org);
     let total_lines = rows.len();
@@ -206,9 +204,9 @@ pub async fn ledger(
             .into_iter()
             .map(|(period, amount)| PeriodTotal {
                 period: period as i32,
-                amount_pence: amount.0,
+                amount_pence: amount,
             })
             .collect(),
-        committed_pence: committed.0,
+        committed_pence: committed,
     }))
 }

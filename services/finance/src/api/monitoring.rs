@@ -21,18 +21,17 @@ use super::{
 use crate::{
     domain::{
         Attribution, LedgerQuery, PERIODS,
+        actuals::RecordedPayment,
+        budget::{Budget, FullVersion},
+        lines::CommitmentLine,
         monitoring::{
-            self, Accrual, BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures,
+            self, Accrual, BlockDays, BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures,
             PartnerDetail, PaymentSum, Scope, TrendPoint,
         },
         risk::{RiskShare, Sharing},
     },
-    store::{
-        CommitmentRow,
-        actuals::PaymentRow,
-        budgets::{self, BudgetRow, FullVersion},
-        reports,
-    },
+    ids::{BlockContractId, BudgetId},
+    store::{budgets, reports},
 };
 
 #[derive(Debug, IntoParams)]
@@ -51,15 +50,17 @@ pub struct MonitoringParams {
     view: Option<String>,
 }
 
+/// A partner's line of the consolidated view (`PartnerRow` in the OpenAPI document, as before).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PartnerRow {
+#[schema(as = PartnerRow)]
+pub struct PartnerView {
     pub council: String,
     pub council_name: String,
-    pub contribution_pence: i64,
+    pub contribution_pence: Pence,
     /// The year's ledger cost of the council's own children.
-    pub own_children_costs_pence: i64,
+    pub own_children_costs_pence: Pence,
     /// Its share of the forecast variance under the risk-share agreement.
-    pub variance_share_pence: i64,
+    pub variance_share_pence: Pence,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -72,22 +73,22 @@ pub struct RiskShareView {
 /// A block contract's savings: planned for the year and realised to date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BlockSavings {
-    pub block_contract_id: String,
+    pub block_contract_id: BlockContractId,
     pub provider_id: String,
     pub beds: i32,
-    pub block_weekly_rate_pence: i64,
-    pub spot_weekly_rate_pence: i64,
+    pub block_weekly_rate_pence: Pence,
+    pub spot_weekly_rate_pence: Pence,
     /// (spot − block) × 52 × beds, as the contract was let.
-    pub planned_annual_saving_pence: i64,
+    pub planned_annual_saving_pence: Pence,
     /// (spot − block) × bed-days of the term in the year / 7.
-    pub planned_for_year_pence: i64,
+    pub planned_for_year_pence: Pence,
     pub occupied_bed_days_to_date: i64,
     pub void_bed_days_to_date: i64,
     /// (spot − block) × occupied bed-days / 7.
-    pub realised_saving_to_date_pence: i64,
+    pub realised_saving_to_date_pence: Pence,
     /// block × void bed-days / 7: paid for beds no child used.
-    pub void_cost_to_date_pence: i64,
-    pub net_saving_to_date_pence: i64,
+    pub void_cost_to_date_pence: Pence,
+    pub net_saving_to_date_pence: Pence,
 }
 
 /// The monitoring report.
@@ -99,14 +100,14 @@ pub struct MonitoringReport {
     pub period: i32,
     /// The last day of the period.
     pub as_at: NaiveDate,
-    pub budget_id: String,
+    pub budget_id: BudgetId,
     /// The budget version in force for the period.
     pub budget_version: i32,
     /// By budget line; `totals` is their sum.
     pub lines: Vec<LineFigures>,
     pub totals: Figures,
     /// Every partner: contribution, own children's costs, share of the variance.
-    pub partners: Vec<PartnerRow>,
+    pub partners: Vec<PartnerView>,
     pub risk_share: RiskShareView,
     /// Each partner's own detail by line: its share of the line's budget (its contribution
     /// allocated to the line), its actual, accrued, committed, forecast and variance against
@@ -179,11 +180,11 @@ fn budget_in_force(
     partnership: &str,
     year: i32,
     period: i32,
-) -> anyhow::Result<Option<(BudgetRow, Vec<FullVersion>)>> {
+) -> anyhow::Result<Option<(Budget, Vec<FullVersion>)>> {
     let Some(budget) = budgets::budget_for(conn, partnership, year)? else {
         return Ok(None);
     };
-    let versions = budgets::versions_in_force(conn, &budget.id, period)?
+    let versions = budgets::versions_in_force(conn, budget.id, period)?
         .ok_or_else(|| anyhow::anyhow!("budget {} has no version for P1..P{period}", budget.id))?;
     Ok(Some((budget, versions)))
 }
@@ -254,7 +255,7 @@ pub(crate) async fn build(
                 format!("{code} has no budget for {}", FinancialYear(year).label()),
             )
         })?;
-    let figures = budget_figures(&versions)?;
+    let figures = budget_figures(&versions);
     let report = monitoring::report(&Inputs {
         period,
         budgets: &figures,
@@ -278,7 +279,7 @@ pub(crate) async fn build(
         budget_version: current.version,
         lines: report.lines,
         totals: report.totals,
-        partners: report.partners.into_iter().map(partner_row).collect(),
+        partners: report.partners.into_iter().map(partner_view).collect(),
         risk_share: RiskShareView {
             agreement: current.risk_share.clone(),
             sharing: report.sharing,
@@ -295,48 +296,45 @@ pub(crate) async fn build(
 }
 
 /// Each period's budget version as the report's rules read it.
-fn budget_figures(versions: &[FullVersion]) -> Result<Vec<BudgetFigures>, Problem> {
+fn budget_figures(versions: &[FullVersion]) -> Vec<BudgetFigures> {
     versions
         .iter()
-        .map(|v| {
-            Ok(BudgetFigures {
-                version: v.version.version,
-                lines: v
-                    .lines
-                    .iter()
-                    .map(|l| (l.budget_line.clone(), Pence(l.amount_pence)))
-                    .collect(),
-                contributions: v
-                    .contributions
-                    .iter()
-                    .map(|c| (c.council.clone(), Pence(c.amount_pence)))
-                    .collect(),
-                risk_share: serde_json::from_str(&v.version.risk_share)
-                    .map_err(anyhow::Error::from)?,
-            })
+        .map(|v| BudgetFigures {
+            version: v.version.version,
+            lines: v
+                .lines
+                .iter()
+                .map(|l| (l.budget_line.clone(), l.amount_pence))
+                .collect(),
+            contributions: v
+                .contributions
+                .iter()
+                .map(|c| (c.council.clone(), c.amount_pence))
+                .collect(),
+            risk_share: v.version.risk_share.clone(),
         })
         .collect()
 }
 
 /// Each block contract's planned saving for the year and what it has realised, and cost in
 /// void beds, to the period.
-fn block_savings(blocks: Vec<reports::BlockDays>, fy: FinancialYear) -> Vec<BlockSavings> {
+fn block_savings(blocks: Vec<BlockDays>, fy: FinancialYear) -> Vec<BlockSavings> {
     let (year_start, year_end) = (fy.start(), fy.end());
     blocks
         .into_iter()
         .map(|b| {
-            let diff = Pence(b.spot_weekly_rate_pence - b.block_weekly_rate_pence);
+            let diff = b.spot_weekly_rate_pence - b.block_weekly_rate_pence;
             let (lo, hi) = (b.start_date.max(year_start), b.end_date.min(year_end));
             let term_days = if hi < lo { 0 } else { (hi - lo).num_days() + 1 };
             let realised = diff.prorate_weekly(b.occupied_days);
-            let void_cost = Pence(b.block_weekly_rate_pence).prorate_weekly(b.void_days);
+            let void_cost = b.block_weekly_rate_pence.prorate_weekly(b.void_days);
             BlockSavings {
-                planned_for_year_pence: diff.prorate_weekly(term_days * i64::from(b.beds)).0,
+                planned_for_year_pence: diff.prorate_weekly(term_days * i64::from(b.beds)),
                 occupied_bed_days_to_date: b.occupied_days,
                 void_bed_days_to_date: b.void_days,
-                realised_saving_to_date_pence: realised.0,
-                void_cost_to_date_pence: void_cost.0,
-                net_saving_to_date_pence: (realised - void_cost).0,
+                realised_saving_to_date_pence: realised,
+                void_cost_to_date_pence: void_cost,
+                net_saving_to_date_pence: realised - void_cost,
                 block_contract_id: b.block_contract_id,
                 provider_id: b.provider_id,
                 beds: b.beds,
@@ -349,8 +347,8 @@ fn block_savings(blocks: Vec<reports::BlockDays>, fy: FinancialYear) -> Vec<Bloc
 }
 
 /// A partner's figures, with its council's name.
-fn partner_row(p: monitoring::PartnerFigures) -> PartnerRow {
-    PartnerRow {
+fn partner_view(p: monitoring::PartnerFigures) -> PartnerView {
+    PartnerView {
         council_name: directory::council(&p.council)
             .map_or_else(String::new, |c| c.name.to_owned()),
         council: p.council,
@@ -466,7 +464,7 @@ pub struct Drill {
     pub measure: String,
     pub budget_line: Option<String>,
     pub council: Option<String>,
-    pub total_pence: i64,
+    pub total_pence: Pence,
     pub commitment_lines: Vec<LedgerLine>,
     pub payments: Vec<PaymentView>,
     /// For `accrued` and `forecast`: by budget line and council, cost to date, paid to date
@@ -583,9 +581,9 @@ fn drill_council(
 /// The lines and payments behind a figure, and for the partnership's own accrued the rows
 /// they are matched against.
 type Behind = (
-    Vec<CommitmentRow>,
-    Vec<PaymentRow>,
-    Option<(Vec<CommitmentRow>, Vec<PaymentRow>)>,
+    Vec<CommitmentLine>,
+    Vec<RecordedPayment>,
+    Option<(Vec<CommitmentLine>, Vec<RecordedPayment>)>,
 );
 
 /// The ledger lines and payments behind a measure of a partnership's year `(code, year,
@@ -637,16 +635,16 @@ fn drill_total(
     pool: &str,
     measure: &str,
     period: i32,
-    lines: &[CommitmentRow],
-    payments: &[PaymentRow],
-    accrual_rows: (&[CommitmentRow], &[PaymentRow], Option<&str>),
-) -> Result<(i64, Vec<Accrual>), Problem> {
+    lines: &[CommitmentLine],
+    payments: &[RecordedPayment],
+    accrual_rows: (&[CommitmentLine], &[RecordedPayment], Option<&str>),
+) -> Result<(Pence, Vec<Accrual>), Problem> {
     let (accrual_lines, accrual_payments, council) = accrual_rows;
-    let paid: i128 = payments.iter().map(|p| i128::from(p.amount_pence)).sum();
+    let paid: i128 = payments.iter().map(|p| i128::from(p.amount_pence.0)).sum();
     let later: i128 = lines
         .iter()
         .filter(|l| l.period > period)
-        .map(|l| i128::from(l.amount_pence))
+        .map(|l| i128::from(l.amount_pence.0))
         .sum();
     let accruals = if matches!(measure, "accrued" | "forecast") {
         let costs: Vec<CommitmentSum> = accrual_lines
@@ -656,7 +654,7 @@ fn drill_total(
                 budget_line: l.budget_line.clone(),
                 council: l.council.clone(),
                 attribution: l.attribution,
-                amount: Pence(l.amount_pence),
+                amount: l.amount_pence,
             })
             .collect();
         let paid: Vec<PaymentSum> = accrual_payments
@@ -665,7 +663,7 @@ fn drill_total(
                 period: p.period,
                 budget_line: p.budget_line.clone(),
                 council: p.council.clone(),
-                amount: Pence(p.amount_pence),
+                amount: p.amount_pence,
             })
             .collect();
         monitoring::ToDate::pooled(&costs, &paid, pool)
@@ -680,14 +678,15 @@ fn drill_total(
     } else {
         Vec::new()
     };
-    let accrued: i128 = accruals.iter().map(|a| i128::from(a.accrued_pence)).sum();
+    let accrued: i128 = accruals.iter().map(|a| i128::from(a.accrued_pence.0)).sum();
     let total = match measure {
         "actual" => paid,
         "accrued" => accrued,
         "forecast" => paid + accrued + later,
-        _ => lines.iter().map(|l| i128::from(l.amount_pence)).sum(),
+        _ => lines.iter().map(|l| i128::from(l.amount_pence.0)).sum(),
     };
-    let total =
-        i64::try_from(total).map_err(|_| out_of_range(monitoring::Overflow("drilled figure")))?;
+    let total = i64::try_from(total)
+        .map(Pence)
+        .map_err(|_| out_of_range(monitoring::Overflow("drilled figure")))?;
     Ok((total, accruals))
 }

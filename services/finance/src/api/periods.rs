@@ -13,18 +13,19 @@ use utoipa::ToSchema;
 
 use super::{FinanceState, budgets::readable_budget, writable};
 use crate::{
-    domain::{PERIODS, bad_period},
-    store::{
-        periods::{self, ClosureRow},
-        reports,
+    domain::{
+        PERIODS, bad_period,
+        periods::{Closure, PeriodStatus as Status},
     },
+    ids::BudgetId,
+    store::{self, periods, reports},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodStatus {
     pub period: i32,
     /// `open` or `closed`.
-    pub status: String,
+    pub status: Status,
     pub closed_by: Option<String>,
     pub closed_org: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -32,26 +33,26 @@ pub struct PeriodStatus {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Periods {
-    pub budget_id: String,
+    pub budget_id: BudgetId,
     pub partnership: String,
     pub year: i32,
     pub periods: Vec<PeriodStatus>,
 }
 
-fn view(budget_id: String, partnership: String, year: i32, closed: Vec<ClosureRow>) -> Periods {
+fn view(budget_id: BudgetId, partnership: String, year: i32, closed: Vec<Closure>) -> Periods {
     Periods {
         periods: PERIODS
             .map(|p| match closed.iter().find(|c| c.period == p) {
                 Some(c) => PeriodStatus {
                     period: p,
-                    status: "closed".into(),
+                    status: Status::Closed,
                     closed_by: Some(c.closed_by.clone()),
                     closed_org: Some(c.closed_org.clone()),
                     closed_at: Some(c.closed_at.and_utc()),
                 },
                 None => PeriodStatus {
                     period: p,
-                    status: "open".into(),
+                    status: Status::Open,
                     closed_by: None,
                     closed_org: None,
                     closed_at: None,
@@ -104,21 +105,18 @@ pub async fn close(
         .ok_or_else(|| Problem::validation(vec![bad_period("period")]))?;
     let (budget, _) = readable_budget(&state, &who, &id).await?;
     writable(&who, &budget.partnership)?;
-    let row = ClosureRow {
-        partnership: budget.partnership.clone(),
-        year: budget.year,
-        period,
-        closed_by: who.sub.clone(),
-        closed_org: who.org.clone(),
-        closed_at: Utc::now().naive_utc(),
-    };
+    let (partnership, year) = (budget.partnership.clone(), budget.year);
     let closed = state
         .store
         .write(move |conn, _events| {
-            periods::ensure_open(conn, &row.partnership, row.year, row.period)?;
-            periods::insert(conn, &row)?;
-            reports::snapshot(conn, &row.partnership, row.year, row.period)?;
-            periods::closed(conn, &row.partnership, row.year)
+            let closure = periods::period(conn, &partnership, year, period)?.close(
+                &who.sub,
+                &who.org,
+                store::now(),
+            )?;
+            periods::insert(conn, closure)?;
+            reports::snapshot(conn, &partnership, year, period)?;
+            periods::closed(conn, &partnership, year)
         })
         .await?;
     tracing::info!(budget_id = %budget.id, period, year = %FinancialYear(budget.year).label(), "period closed");

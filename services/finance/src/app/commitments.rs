@@ -9,20 +9,18 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
-use hub_platform::{
-    Pence,
-    calendar::FinancialYear,
-    db::{DbConnection, DbError},
-};
-use uuid::Uuid;
+use hub_platform::db::{DbConnection, DbError};
 
 use crate::{
-    domain::ledger::{
-        self, BedChange, BedEvent, BedStatus, BlockTerms, CostLine, PLACEMENTS_LINE, Posted,
-        RateStep, SourceKind, Tranche,
+    domain::{
+        ledger::{
+            self, BedChange, BedEvent, BedStatus, BlockTerms, CostLine, PLACEMENTS_LINE, Posted,
+            RateStep, SourceKind, Tranche,
+        },
+        lines::CommitmentLine,
     },
-    store::{self, CommitmentRow, facts, periods},
+    ids::{BlockContractId, ContractId, LineId, PlacementId, ServiceContractId, SourceId},
+    store::{self, facts, periods},
 };
 
 /// What made a source be recomputed: the event (type and id), tagged on any adjustment it
@@ -36,31 +34,31 @@ pub struct Cause<'a> {
 /// Who a source's lines are filed under and what they are charged to.
 pub(crate) struct Source<'a> {
     pub(crate) kind: SourceKind,
-    pub(crate) id: &'a str,
+    pub(crate) id: SourceId,
     pub(crate) partnership: &'a str,
     pub(crate) budget_line: &'a str,
-    pub(crate) contract_id: Option<&'a str>,
+    pub(crate) contract_id: Option<ContractId>,
     pub(crate) provider_id: &'a str,
 }
 
-/// The rows posted for a source's lines (the bulk load posts the same).
-pub(crate) fn rows(
+/// The ledger lines posted for a source's costed lines (the bulk load posts the same).
+pub(crate) fn lines(
     source: &Source<'_>,
     lines: Vec<Posted>,
     cause: Cause<'_>,
-) -> Vec<CommitmentRow> {
-    let now = Utc::now().naive_utc();
+) -> Vec<CommitmentLine> {
+    let now = store::now();
     lines
         .into_iter()
-        .map(|Posted { line: l, adjusts }| CommitmentRow {
-            id: Uuid::now_v7().to_string(),
+        .map(|Posted { line: l, adjusts }| CommitmentLine {
+            id: LineId::new(),
             partnership: source.partnership.to_owned(),
             council: l.council,
             attribution: l.attribution,
             budget_line: source.budget_line.to_owned(),
             source_kind: source.kind,
-            source_id: source.id.to_owned(),
-            contract_id: source.contract_id.map(str::to_owned),
+            source_id: source.id,
+            contract_id: source.contract_id,
             bed: l.bed.map(i32::from),
             provider_id: source.provider_id.to_owned(),
             year: l.year.0,
@@ -68,9 +66,9 @@ pub(crate) fn rows(
             from_date: l.from,
             to_date: l.to,
             days: l.days as i32,
-            weekly_rate_pence: l.weekly.0,
-            extras_weekly_pence: l.extras.0,
-            amount_pence: l.amount.0,
+            weekly_rate_pence: l.weekly,
+            extras_weekly_pence: l.extras,
+            amount_pence: l.amount,
             created_at: now,
             adjusts_year: adjusts.map(|a| a.0.0),
             adjusts_period: adjusts.map(|a| a.1 as i32),
@@ -80,64 +78,79 @@ pub(crate) fn rows(
         .collect()
 }
 
-/// A posted row as the ledger rules see it.
-fn posted(r: &CommitmentRow) -> Posted {
-    Posted {
-        line: CostLine {
-            council: r.council.clone(),
-            attribution: r.attribution,
-            bed: r.bed.and_then(|b| u16::try_from(b).ok()),
-            year: FinancialYear(r.year),
-            period: r.period as u32,
-            from: r.from_date,
-            to: r.to_date,
-            days: i64::from(r.days),
-            weekly: Pence(r.weekly_rate_pence),
-            extras: Pence(r.extras_weekly_pence),
-            amount: Pence(r.amount_pence),
-        },
-        adjusts: r
-            .adjusts_year
-            .zip(r.adjusts_period)
-            .map(|(y, p)| (FinancialYear(y), p as u32)),
-    }
-}
-
 /// Posts a source's recomputed `lines`: settled against what is posted and the partnership's
 /// closed periods, so closed periods keep their lines and get adjustments instead.
 fn replace(
     conn: &mut DbConnection,
     source: &Source<'_>,
-    lines: Vec<CostLine>,
+    computed: Vec<CostLine>,
     cause: Cause<'_>,
 ) -> Result<usize, DbError> {
     let old = store::source_lines(conn, source.kind, source.id)?;
     let closed = periods::closed_all(conn, source.partnership)?;
-    let before: Vec<Posted> = old.iter().map(posted).collect();
-    let settled = ledger::settle(&before, lines, &closed);
-    let kept: BTreeSet<&str> = settled.kept.iter().map(|&i| old[i].id.as_str()).collect();
+    let before: Vec<Posted> = old.iter().map(CommitmentLine::posted).collect();
+    let settled = ledger::settle(&before, computed, &closed);
+    let kept: BTreeSet<LineId> = settled.kept.iter().map(|&i| old[i].id).collect();
     let adjustments = settled.lines.iter().filter(|l| l.adjusts.is_some()).count();
-    let rows = rows(source, settled.lines, cause);
-    store::replace_lines(conn, source.kind, source.id, &old, &kept, &rows)?;
-    let total: i64 = rows.iter().map(|r| r.amount_pence).sum();
+    let new = lines(source, settled.lines, cause);
+    store::replace_lines(conn, source.kind, source.id, &old, &kept, &new)?;
+    let total: i64 = new.iter().map(|r| r.amount_pence.0).sum();
     tracing::info!(
         source_kind = %source.kind,
-        source_id = source.id,
+        source_id = %source.id,
         partnership = source.partnership,
-        lines = rows.len(),
+        lines = new.len(),
         adjustments,
         posted_pence = total,
         "commitment recomputed"
     );
-    Ok(rows.len())
+    Ok(new.len())
 }
 
-/// A placement under an order: its rate steps to its end, or with no end to its
-/// [`ledger::horizon`]. A placement
-/// in a block bed has no lines of its own (the block contract carries the cost).
+/// [`placement`] of the placement a stored id names (one that is no UUID names none: nothing
+/// to recompute), for callers holding the id as text.
 pub fn recompute_placement(
     conn: &mut DbConnection,
     placement_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match placement_id.parse() {
+        Ok(id) => placement(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// [`block`] of the block contract a stored id names (as [`recompute_placement`]).
+pub fn recompute_block(
+    conn: &mut DbConnection,
+    block_contract_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match block_contract_id.parse() {
+        Ok(id) => block(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// [`service_contract`] of the service contract a stored id names (as
+/// [`recompute_placement`]).
+pub fn recompute_service_contract(
+    conn: &mut DbConnection,
+    contract_id: &str,
+    cause: Cause<'_>,
+) -> Result<usize, DbError> {
+    match contract_id.parse() {
+        Ok(id) => service_contract(conn, id, cause),
+        Err(_) => Ok(0),
+    }
+}
+
+/// Recomputes a placement under an order: its rate steps to its end, or with no end to its
+/// [`ledger::horizon`]. A placement
+/// in a block bed has no lines of its own (the block contract carries the cost).
+pub fn placement(
+    conn: &mut DbConnection,
+    placement_id: PlacementId,
     cause: Cause<'_>,
 ) -> Result<usize, DbError> {
     let Some(p) = facts::placement(conn, placement_id)? else {
@@ -145,10 +158,10 @@ pub fn recompute_placement(
     };
     let source = Source {
         kind: SourceKind::Placement,
-        id: &p.placement_id,
+        id: p.placement_id.into(),
         partnership: &p.partnership,
         budget_line: PLACEMENTS_LINE,
-        contract_id: p.order_id.as_deref(),
+        contract_id: p.order_id.map(ContractId::from),
         provider_id: &p.provider_id,
     };
     if p.block_contract_id.is_some() {
@@ -159,8 +172,8 @@ pub fn recompute_placement(
         .map(|c| RateStep {
             from: c.effective_from,
             version: c.ipa_version as u32,
-            weekly: Pence(c.weekly_rate_pence),
-            extras: Pence(c.extras_weekly_pence),
+            weekly: c.weekly_rate_pence,
+            extras: c.extras_weekly_pence,
         })
         .collect();
     let end = facts::placement_end(conn, placement_id)?.map(|e| e.end_date);
@@ -170,8 +183,8 @@ pub fn recompute_placement(
         RateStep {
             from: p.start_date,
             version: 0,
-            weekly: Pence(p.weekly_rate_pence),
-            extras: Pence(p.extras_weekly_pence),
+            weekly: p.weekly_rate_pence,
+            extras: p.extras_weekly_pence,
         },
         &changes,
         end,
@@ -180,10 +193,10 @@ pub fn recompute_placement(
     replace(conn, &source, lines, cause)
 }
 
-/// A block contract: every bed over the term, to whose it is.
-pub fn recompute_block(
+/// Recomputes a block contract: every bed over the term, to whose it is.
+pub fn block(
     conn: &mut DbConnection,
-    block_contract_id: &str,
+    block_contract_id: BlockContractId,
     cause: Cause<'_>,
 ) -> Result<usize, DbError> {
     let Some(b) = facts::block_contract(conn, block_contract_id)? else {
@@ -215,7 +228,7 @@ pub fn recompute_block(
         &BlockTerms {
             partnership: b.partnership.clone(),
             beds: u16::try_from(b.beds).unwrap_or(0),
-            weekly: Pence(b.block_weekly_rate_pence),
+            weekly: b.block_weekly_rate_pence,
             start: b.start_date,
             end,
         },
@@ -223,20 +236,21 @@ pub fn recompute_block(
     );
     let source = Source {
         kind: SourceKind::BlockBed,
-        id: &b.block_contract_id,
+        id: b.block_contract_id.into(),
         partnership: &b.partnership,
         budget_line: PLACEMENTS_LINE,
-        contract_id: Some(&b.block_contract_id),
+        contract_id: Some(b.block_contract_id.into()),
         provider_id: &b.provider_id,
     };
     replace(conn, &source, lines, cause)
 }
 
-/// A service contract: its value over its term, each extension's over the extension, each
-/// variation's change from its effective date to the end it was phased to, to a termination.
-pub fn recompute_service_contract(
+/// Recomputes a service contract: its value over its term, each extension's over the
+/// extension, each variation's change from its effective date to the end it was phased to,
+/// to a termination.
+pub fn service_contract(
     conn: &mut DbConnection,
-    contract_id: &str,
+    contract_id: ServiceContractId,
     cause: Cause<'_>,
 ) -> Result<usize, DbError> {
     let Some(c) = facts::service_contract(conn, contract_id)? else {
@@ -245,30 +259,30 @@ pub fn recompute_service_contract(
     let mut tranches = vec![Tranche {
         from: c.start_date,
         to: c.end_date,
-        value: Pence(c.value_pence),
+        value: c.value_pence,
     }];
     for x in facts::extensions(conn, contract_id)? {
         tranches.push(Tranche {
             from: x.previous_end_date.succ_opt().expect("dates continue"),
             to: x.new_end_date,
-            value: Pence(x.added_value_pence),
+            value: x.added_value_pence,
         });
     }
     for v in facts::variations(conn, contract_id)? {
         tranches.push(Tranche {
             from: v.effective_on,
             to: v.phased_to,
-            value: Pence(v.value_change_pence),
+            value: v.value_change_pence,
         });
     }
     let terminated = facts::termination(conn, contract_id)?.map(|t| t.terminated_on);
     let lines = ledger::service_contract_lines(&c.partnership, &tranches, terminated);
     let source = Source {
         kind: SourceKind::ServiceContract,
-        id: &c.contract_id,
+        id: c.contract_id.into(),
         partnership: &c.partnership,
         budget_line: &c.budget_line,
-        contract_id: Some(&c.contract_id),
+        contract_id: Some(c.contract_id.into()),
         provider_id: &c.provider_id,
     };
     replace(conn, &source, lines, cause)
@@ -287,28 +301,13 @@ pub fn open_through(
         event_type: "ledger_opened",
         event_id: &opened,
     };
-    use crate::schema::ledger_years;
-    use diesel::prelude::*;
-    match store::through_year(conn, partnership)? {
-        Some(y) if y >= year => return Ok(0),
-        Some(_) => {
-            diesel::update(ledger_years::table.find(partnership))
-                .set(ledger_years::through_year.eq(year))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::insert_into(ledger_years::table)
-                .values((
-                    ledger_years::partnership.eq(partnership),
-                    ledger_years::through_year.eq(year),
-                ))
-                .execute(conn)?;
-        }
+    if !store::open_ledger_through(conn, partnership, year)? {
+        return Ok(0);
     }
     let ids = facts::open_placement_ids(conn, partnership)?;
-    for id in &ids {
+    for &id in &ids {
         facts::lock_source(conn, "placement", id)?;
-        recompute_placement(conn, id, cause)?;
+        placement(conn, id, cause)?;
     }
     Ok(ids.len())
 }

@@ -5,4 +5,5 @@
 //! imports `api` or `handlers`. Functions take the caller's transaction (`&mut
 //! DbConnection`) and return `DbError` by the error policy of `hub_platform::db`.
 
+pub mod actuals;
 pub mod commitments;

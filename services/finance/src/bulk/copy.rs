@@ -8,10 +8,18 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{ExecuteCopyFromDsl, PgConnection};
 
-use super::{Counts, Ledger, Source, Upload};
-use crate::domain::ledger::{Attribution, BedStatus, SourceKind};
+use hub_platform::Pence;
+
+use super::{Counts, Ledger, Source, Upload, id};
 use crate::{
-    domain::ledger::BedChange,
+    domain::{
+        actuals::UploadFormat,
+        ledger::{Attribution, BedChange, BedStatus, SourceKind},
+    },
+    ids::{
+        BlockContractId, ContractId, LineId, OrderId, PaymentId, PlacementId, ReferralId,
+        ServiceContractId, SourceId, UploadId,
+    },
     schema,
     store::{
         CommitmentRow,
@@ -75,8 +83,33 @@ macro_rules! display_field {
         }
     )*};
 }
-// The codes are snake_case words: nothing in them needs escaping.
-display_field!(i32, i64, NaiveDate, Attribution, SourceKind, BedStatus);
+// The codes are snake_case words and the ids hyphenated UUIDs: nothing in them needs escaping.
+display_field!(
+    i32,
+    i64,
+    NaiveDate,
+    Attribution,
+    SourceKind,
+    BedStatus,
+    UploadFormat,
+    LineId,
+    SourceId,
+    ContractId,
+    PlacementId,
+    OrderId,
+    ReferralId,
+    BlockContractId,
+    ServiceContractId,
+    UploadId,
+    PaymentId
+);
+
+/// Pence as the column holds them (the number, not `£` and grouping as `Display` writes them).
+impl Field for Pence {
+    fn put(&self, buf: &mut Vec<u8>) {
+        self.0.put(buf);
+    }
+}
 
 impl Field for NaiveDateTime {
     fn put(&self, buf: &mut Vec<u8>) {
@@ -326,20 +359,21 @@ fn placements(
 ) -> anyhow::Result<()> {
     let (mut placements, mut changes, mut ends) = (Vec::new(), Vec::new(), Vec::new());
     for p in &ledger.placements {
+        let placement_id: PlacementId = id(&p.id, "placement")?;
         put_placement(
             &mut placements,
             &PlacementRow {
-                placement_id: p.id.clone(),
+                placement_id,
                 partnership: p.partnership.clone(),
                 council: p.council.clone(),
                 provider_id: p.provider.clone(),
-                order_id: Some(p.order_id.clone()),
-                referral_id: Some(p.referral_id.clone()),
+                order_id: Some(id(&p.order_id, "order")?),
+                referral_id: Some(id(&p.referral_id, "referral")?),
                 block_contract_id: None,
                 bed: None,
                 start_date: p.start.from,
-                weekly_rate_pence: p.start.weekly.0,
-                extras_weekly_pence: p.start.extras.0,
+                weekly_rate_pence: p.start.weekly,
+                extras_weekly_pence: p.start.extras,
                 created_at: now,
             },
         );
@@ -347,13 +381,13 @@ fn placements(
             put_rate_change(
                 &mut changes,
                 &RateChangeRow {
-                    placement_id: p.id.clone(),
+                    placement_id,
                     ipa_version: c.version as i32,
                     partnership: p.partnership.clone(),
                     council: p.council.clone(),
                     effective_from: c.from,
-                    weekly_rate_pence: c.weekly.0,
-                    extras_weekly_pence: c.extras.0,
+                    weekly_rate_pence: c.weekly,
+                    extras_weekly_pence: c.extras,
                     created_at: now,
                 },
             );
@@ -362,7 +396,7 @@ fn placements(
             put_end(
                 &mut ends,
                 &PlacementEndRow {
-                    placement_id: p.id.clone(),
+                    placement_id,
                     partnership: p.partnership.clone(),
                     council: p.council.clone(),
                     end_date: end,
@@ -386,17 +420,18 @@ fn blocks(
 ) -> anyhow::Result<()> {
     let (mut blocks, mut beds) = (Vec::new(), Vec::new());
     for b in &ledger.blocks {
-        let diff = b.spot_weekly.0 - b.terms.weekly.0;
+        let diff = b.spot_weekly - b.terms.weekly;
+        let block_contract_id: BlockContractId = id(&b.id, "block contract")?;
         put_block(
             &mut blocks,
             &BlockContractRow {
-                block_contract_id: b.id.clone(),
+                block_contract_id,
                 partnership: b.terms.partnership.clone(),
                 lead_council: b.lead_council.clone(),
                 provider_id: b.provider.clone(),
                 beds: i32::from(b.terms.beds),
-                block_weekly_rate_pence: b.terms.weekly.0,
-                spot_weekly_rate_pence: b.spot_weekly.0,
+                block_weekly_rate_pence: b.terms.weekly,
+                spot_weekly_rate_pence: b.spot_weekly,
                 start_date: b.terms.start,
                 end_date: b.terms.end,
                 planned_annual_saving_pence: diff * 52 * i64::from(b.terms.beds),
@@ -411,7 +446,7 @@ fn blocks(
             put_bed_event(
                 &mut beds,
                 &BedEventRow {
-                    block_contract_id: b.id.clone(),
+                    block_contract_id,
                     bed: i32::from(e.bed),
                     effective_from: e.from,
                     state: state.to_owned(),
@@ -436,15 +471,16 @@ fn services(
 ) -> anyhow::Result<()> {
     let (mut services, mut extensions, mut terminations) = (Vec::new(), Vec::new(), Vec::new());
     for s in &ledger.services {
+        let contract_id: ServiceContractId = id(&s.id, "service contract")?;
         put_service(
             &mut services,
             &ServiceContractRow {
-                contract_id: s.id.clone(),
+                contract_id,
                 partnership: s.partnership.clone(),
                 lead_council: s.lead_council.clone(),
                 provider_id: s.provider.clone(),
                 budget_line: s.budget_line.clone(),
-                value_pence: s.value.0,
+                value_pence: s.value,
                 start_date: s.start,
                 end_date: s.end,
                 created_at: now,
@@ -454,12 +490,12 @@ fn services(
             put_extension(
                 &mut extensions,
                 &ExtensionRow {
-                    contract_id: s.id.clone(),
+                    contract_id,
                     extensions_used: 1,
                     partnership: s.partnership.clone(),
                     previous_end_date: s.end,
                     new_end_date: new_end,
-                    added_value_pence: added.0,
+                    added_value_pence: added,
                     created_at: now,
                 },
             );
@@ -468,7 +504,7 @@ fn services(
             put_termination(
                 &mut terminations,
                 &TerminationRow {
-                    contract_id: s.id.clone(),
+                    contract_id,
                     partnership: s.partnership.clone(),
                     terminated_on: on,
                     reason: "no longer needed".to_owned(),
@@ -494,29 +530,37 @@ pub(super) fn lines(
     progress: &mut dyn FnMut(u64),
 ) -> anyhow::Result<usize> {
     let sources: Vec<Source<'_>> = ledger.sources().collect();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<(usize, Vec<u8>)>>(2);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for chunk in sources.chunks(SOURCES_PER_COPY) {
-                let mut buf = Vec::with_capacity(chunk.len() * 16 * 220);
-                for s in chunk {
-                    for r in s.rows(s.lines(through_year)) {
-                        put_line(&mut buf, &r);
-                    }
-                }
-                if tx.send((chunk.len(), buf)).is_err() {
+                let buf = chunk_lines(chunk, through_year).map(|buf| (chunk.len(), buf));
+                let stop = buf.is_err();
+                if tx.send(buf).is_err() || stop {
                     return;
                 }
             }
         });
         let mut lines = 0;
-        for (n, buf) in rx {
+        for chunk in rx {
+            let (n, buf) = chunk?;
             lines += copy_in!(conn, schema::commitment_lines::table, &buf)
                 .context("copying commitment lines")?;
             progress(n as u64);
         }
         Ok(lines)
     })
+}
+
+/// A chunk of sources' lines, costed, in `COPY` text.
+fn chunk_lines(chunk: &[Source<'_>], through_year: i32) -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(chunk.len() * 16 * 220);
+    for s in chunk {
+        for line in s.posted(s.lines(through_year))? {
+            put_line(&mut buf, &CommitmentRow::from(line));
+        }
+    }
+    Ok(buf)
 }
 
 /// The uploads and their payments, numbered from line 2 (after the CSV's header) as an
@@ -528,20 +572,20 @@ pub(super) fn payments(
     let now = chrono::Utc::now().naive_utc();
     let (mut upload_rows, mut payment_rows) = (Vec::new(), Vec::new());
     for u in uploads {
-        let upload_id = uuid::Uuid::now_v7();
+        let upload_id = UploadId::new();
         for (i, p) in u.payments.iter().enumerate() {
             put_payment(
                 &mut payment_rows,
                 &PaymentRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    upload_id: upload_id.to_string(),
+                    id: PaymentId::new(),
+                    upload_id,
                     partnership: u.partnership.clone(),
                     council: p.council.clone(),
                     year: u.year,
                     period: u.period,
                     adjusts_period: None,
                     budget_line: p.budget_line.clone(),
-                    amount_pence: p.amount.0,
+                    amount_pence: p.amount,
                     payment_reference: p.reference.clone(),
                     paid_on: p.paid_on,
                     provider_id: None,
@@ -559,20 +603,20 @@ pub(super) fn payments(
 }
 
 /// An upload as recorded once, every row applied; the content hash is made unique.
-fn upload_row(u: &Upload, id: uuid::Uuid, now: NaiveDateTime) -> UploadRow {
+fn upload_row(u: &Upload, id: UploadId, now: NaiveDateTime) -> UploadRow {
     let n = u.payments.len() as i32;
     UploadRow {
-        id: id.to_string(),
+        id,
         partnership: u.partnership.clone(),
         year: u.year,
         requested_period: u.period,
         posted_period: u.period,
-        format: "csv".to_owned(),
-        content_sha256: format!("{}{}", id.simple(), uuid::Uuid::now_v7().simple()),
+        format: UploadFormat::Csv,
+        content_sha256: format!("{}{}", id.0.simple(), uuid::Uuid::now_v7().simple()),
         rows_read: n,
         applied: n,
         already_recorded: 0,
-        applied_pence: u.payments.iter().map(|p| p.amount.0).sum(),
+        applied_pence: u.payments.iter().map(|p| p.amount).sum(),
         uploaded_by: u.uploaded_by.clone(),
         uploaded_org: u.uploaded_org.clone(),
         uploaded_at: now,

@@ -8,8 +8,11 @@ use hub_platform::{FieldError, Pence, calendar::FinancialYear};
 
 pub mod actuals;
 pub mod budget;
+pub mod facts;
 pub mod ledger;
+pub mod lines;
 pub mod monitoring;
+pub mod periods;
 pub mod risk;
 
 pub use ledger::{Attribution, CostLine, SourceKind};

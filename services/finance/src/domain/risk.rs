@@ -36,7 +36,7 @@ pub enum ShareMethod {
 pub struct RiskShare {
     /// The contingency held to meet an overspend first.
     #[serde(default)]
-    pub pool_pence: i64,
+    pub pool_pence: Pence,
     pub share: ShareMethod,
     /// The most each capped partner bears of an overspend (after the pool).
     #[serde(default)]
@@ -46,7 +46,7 @@ pub struct RiskShare {
 impl Default for RiskShare {
     fn default() -> Self {
         Self {
-            pool_pence: 0,
+            pool_pence: Pence::ZERO,
             share: ShareMethod::Contribution {},
             caps_pence: BTreeMap::new(),
         }
@@ -57,7 +57,7 @@ impl RiskShare {
     /// The rules the agreement must keep for `partnership` (under `pointer`).
     pub fn validate(&self, partnership: &Partnership, pointer: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if !(0..=MAX_LINE_PENCE).contains(&self.pool_pence) {
+        if !(0..=MAX_LINE_PENCE).contains(&self.pool_pence.0) {
             errors.push(FieldError::new(
                 format!("{pointer}/pool_pence"),
                 "range",
@@ -103,11 +103,11 @@ impl RiskShare {
 pub struct PartnerShare {
     pub council: String,
     /// Positive: the partner pays towards an overspend; negative: it gets an underspend back.
-    pub share_pence: i64,
+    pub share_pence: Pence,
     /// Its weight figures: contribution, and own children's costs.
-    pub contribution_pence: i64,
-    pub usage_pence: i64,
-    pub cap_pence: Option<i64>,
+    pub contribution_pence: Pence,
+    pub usage_pence: Pence,
+    pub cap_pence: Option<Pence>,
     pub steps: Vec<Step>,
 }
 
@@ -115,13 +115,13 @@ pub struct PartnerShare {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Sharing {
     /// Forecast outturn − budget (positive = overspend).
-    pub variance_pence: i64,
+    pub variance_pence: Pence,
     /// Met from the pool (an overspend only).
-    pub from_pool_pence: i64,
+    pub from_pool_pence: Pence,
     /// Split between the partners.
-    pub shared_pence: i64,
+    pub shared_pence: Pence,
     /// What caps left no one to bear.
-    pub unmet_pence: i64,
+    pub unmet_pence: Pence,
     pub partners: Vec<PartnerShare>,
 }
 
@@ -180,7 +180,7 @@ fn split_by_method(
             .into_iter()
             .enumerate()
         {
-            out[k].2 = out[k].2 + Pence(step.amount_pence);
+            out[k].2 = out[k].2 + step.amount_pence;
             out[k].1.push(step);
         }
     }
@@ -191,7 +191,7 @@ fn split_by_method(
 pub fn share_variance(variance: Pence, agreement: &RiskShare, bases: &[Basis]) -> Sharing {
     let over = variance.0 > 0;
     let from_pool = if over {
-        Pence(variance.0.min(agreement.pool_pence))
+        variance.min(agreement.pool_pence)
     } else {
         Pence::ZERO
     };
@@ -229,11 +229,11 @@ pub fn share_variance(variance: Pence, agreement: &RiskShare, bases: &[Basis]) -
                         basis: format!("capped at {}", Pence(cap)),
                         weight: 0,
                         total_weight: 0,
-                        split_pence: proposed.0,
+                        split_pence: proposed,
                         exact_pence: format!("{}.0000", cap),
-                        floor_pence: cap,
+                        floor_pence: Pence(cap),
                         remainder_penny: 0,
-                        amount_pence: cap - proposed.0,
+                        amount_pence: Pence(cap) - proposed,
                     });
                 }
                 Some(cap) if proposed.0 == cap => shares[i] = proposed,
@@ -247,19 +247,19 @@ pub fn share_variance(variance: Pence, agreement: &RiskShare, bases: &[Basis]) -
         round += 1;
     }
     Sharing {
-        variance_pence: variance.0,
-        from_pool_pence: from_pool.0,
-        shared_pence: shared.0 - left.0,
-        unmet_pence: left.0,
+        variance_pence: variance,
+        from_pool_pence: from_pool,
+        shared_pence: shared - left,
+        unmet_pence: left,
         partners: bases
             .iter()
             .enumerate()
             .map(|(i, b)| PartnerShare {
                 council: b.council.clone(),
-                share_pence: shares[i].0,
-                contribution_pence: b.contribution.0,
-                usage_pence: b.usage.0,
-                cap_pence: agreement.caps_pence.get(&b.council).copied(),
+                share_pence: shares[i],
+                contribution_pence: b.contribution,
+                usage_pence: b.usage,
+                cap_pence: agreement.caps_pence.get(&b.council).copied().map(Pence),
                 steps: std::mem::take(&mut steps[i]),
             })
             .collect(),
@@ -287,13 +287,13 @@ mod tests {
     }
 
     fn amounts(s: &Sharing) -> Vec<i64> {
-        s.partners.iter().map(|p| p.share_pence).collect()
+        s.partners.iter().map(|p| p.share_pence.0).collect()
     }
 
     #[test]
     fn an_overspend_is_met_from_the_pool_first_then_by_contribution() {
         let agreement = RiskShare {
-            pool_pence: 1_000,
+            pool_pence: Pence(1_000),
             ..RiskShare::default()
         };
         // 10,001 over: 1,000 from the pool, 9,001 by 37.33/18.67/21.5/22.5: 3,360.07,
@@ -301,17 +301,17 @@ mod tests {
         // to Knowsley's .49.
         let s = share_variance(Pence(10_001), &agreement, &bases());
         assert_eq!(
-            (s.from_pool_pence, s.shared_pence, s.unmet_pence),
+            (s.from_pool_pence.0, s.shared_pence.0, s.unmet_pence.0),
             (1_000, 9_001, 0)
         );
         assert_eq!(amounts(&s), vec![3_360, 1_681, 1_935, 2_025]);
         // An underspend goes back by the same shares, none to the pool.
         let s = share_variance(Pence(-9_001), &agreement, &bases());
-        assert_eq!(s.from_pool_pence, 0);
+        assert_eq!(s.from_pool_pence.0, 0);
         assert_eq!(amounts(&s), vec![-3_360, -1_681, -1_935, -2_025]);
         // Within the pool: nothing to the partners.
         let s = share_variance(Pence(999), &agreement, &bases());
-        assert_eq!((s.from_pool_pence, amounts(&s)), (999, vec![0, 0, 0, 0]));
+        assert_eq!((s.from_pool_pence.0, amounts(&s)), (999, vec![0, 0, 0, 0]));
     }
 
     #[test]
@@ -320,18 +320,18 @@ mod tests {
         // capped at 400: the 100 kept goes to Sefton and Wirral by usage 300:200 = 60, 40
         // (Knowsley has no usage, so no share).
         let agreement = RiskShare {
-            pool_pence: 0,
+            pool_pence: Pence::ZERO,
             share: ShareMethod::Usage {},
             caps_pence: [("L".to_owned(), 400)].into_iter().collect(),
         };
         let s = share_variance(Pence(1_000), &agreement, &bases());
         assert_eq!(amounts(&s), vec![400, 0, 360, 240]);
-        assert_eq!(s.unmet_pence, 0);
+        assert_eq!(s.unmet_pence.0, 0);
         assert_eq!(s.partners[0].steps.last().unwrap().method, "cap");
         assert_eq!(s.partners[2].steps[1].part, "over_cap_1_usage");
         // Everyone capped: what is left is unmet.
         let all = RiskShare {
-            pool_pence: 0,
+            pool_pence: Pence::ZERO,
             share: ShareMethod::Contribution {},
             caps_pence: ["L", "K", "S", "W"]
                 .iter()
@@ -340,7 +340,7 @@ mod tests {
         };
         let s = share_variance(Pence(100), &all, &bases());
         assert_eq!(
-            (amounts(&s), s.unmet_pence, s.shared_pence),
+            (amounts(&s), s.unmet_pence.0, s.shared_pence.0),
             (vec![10, 10, 10, 10], 60, 40)
         );
     }
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn a_blend_splits_part_by_contribution_and_part_by_usage() {
         let agreement = RiskShare {
-            pool_pence: 0,
+            pool_pence: Pence::ZERO,
             share: ShareMethod::Blend {
                 contribution_bp: 5_000,
                 usage_bp: 5_000,

@@ -1,21 +1,30 @@
 //! Facts about block contracts: the letting, extensions used, and each bed's state from a
 //! day on (filled by a placement, or void and held for a council).
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::NaiveDate;
 use hub_bus::Events;
 use hub_events::{BedFilled, BedVoid, BlockContractExtended, BlockContractLet, Envelope};
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError},
+};
 
 use super::{Subject, extends, keep, member, term, weekly};
-use crate::domain::ledger::BedStatus;
-use crate::store::facts::{self, BedEventRow, BlockContractRow, BlockExtensionRow};
+use crate::{
+    domain::{
+        facts::{BedRecord, BlockContract, BlockExtension},
+        ledger::BedStatus,
+    },
+    ids::{BlockContractId, PlacementId},
+    store::facts,
+};
 
 /// The block contract, if it has been let, which must be in the envelope's partnership.
 pub(super) fn same_block(
     conn: &mut DbConnection,
     env: &Envelope,
-    id: &str,
-) -> Result<Option<BlockContractRow>, DbError> {
+    id: BlockContractId,
+) -> Result<Option<BlockContract>, DbError> {
     match facts::block_contract(conn, id)? {
         Some(b) if b.partnership != env.partnership => Err(DbError::refused(format!(
             "block contract {id} was let in `{}`, not `{}`",
@@ -27,17 +36,13 @@ pub(super) fn same_block(
 
 /// A bed of a block contract (numbered from 1).
 #[derive(Clone, Copy)]
-pub(super) struct Bed<'a> {
-    pub(super) block: &'a str,
+pub(super) struct Bed {
+    pub(super) block: BlockContractId,
     pub(super) number: u16,
 }
 
 /// A bed event must name a bed of the block contract (if it has been let) in its partnership.
-pub(super) fn check_bed(
-    conn: &mut DbConnection,
-    env: &Envelope,
-    bed: Bed<'_>,
-) -> Result<(), DbError> {
+pub(super) fn check_bed(conn: &mut DbConnection, env: &Envelope, bed: Bed) -> Result<(), DbError> {
     let Bed { block, number } = bed;
     if let Some(b) = same_block(conn, env, block)? {
         if number == 0 || i32::from(number) > b.beds {
@@ -60,7 +65,7 @@ pub(super) enum BedState<'a> {
     /// Used by a placement of the council's child.
     Filled {
         council: &'a str,
-        placement_id: &'a str,
+        placement_id: PlacementId,
     },
     /// Empty, held for a council (`None`: held as before).
     Void { holder: Option<&'a str> },
@@ -71,11 +76,10 @@ pub(super) enum BedState<'a> {
 pub(super) fn put_bed(
     conn: &mut DbConnection,
     env: &Envelope,
-    bed: Bed<'_>,
+    bed: Bed,
     from: NaiveDate,
     state: BedState<'_>,
     replace: bool,
-    now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let (state, council, placement_id) = match state {
         BedState::Filled {
@@ -86,15 +90,14 @@ pub(super) fn put_bed(
     };
     facts::put_bed_event(
         conn,
-        &BedEventRow {
-            block_contract_id: bed.block.to_owned(),
+        BedRecord {
+            block_contract_id: bed.block,
             bed: i32::from(bed.number),
             effective_from: from,
             state,
             partnership: env.partnership.clone(),
             council: council.map(str::to_owned),
-            placement_id: placement_id.map(str::to_owned),
-            created_at: now,
+            placement_id,
         },
         replace,
     )
@@ -105,20 +108,11 @@ pub(super) fn put_bed(
 pub(super) fn put_void_after(
     conn: &mut DbConnection,
     env: &Envelope,
-    bed: Bed<'_>,
+    bed: Bed,
     end: NaiveDate,
-    now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let from = end.succ_opt().expect("dates continue");
-    put_bed(
-        conn,
-        env,
-        bed,
-        from,
-        BedState::Void { holder: None },
-        false,
-        now,
-    )
+    put_bed(conn, env, bed, from, BedState::Void { holder: None }, false)
 }
 
 pub(super) fn block_let(
@@ -127,12 +121,15 @@ pub(super) fn block_let(
     e: BlockContractLet,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.block_contract_id.to_string();
-    let block = Subject::Block(&id);
+    let id = BlockContractId(e.block_contract_id);
+    let block = Subject::Block(id);
     member(env, &e.lead_council, block)?;
-    weekly(e.block_weekly_rate_pence, "the block weekly rate")?;
-    weekly(e.spot_weekly_rate_pence, "the spot weekly rate")?;
+    let (block_rate, spot_rate) = (
+        Pence(e.block_weekly_rate_pence),
+        Pence(e.spot_weekly_rate_pence),
+    );
+    weekly(block_rate, "the block weekly rate")?;
+    weekly(spot_rate, "the spot weekly rate")?;
     if e.beds == 0 {
         return Err(DbError::refused(format!("block contract {id} has no beds")));
     }
@@ -140,18 +137,17 @@ pub(super) fn block_let(
     block.lock(conn)?;
     let inserted = facts::insert_block_contract(
         conn,
-        &BlockContractRow {
-            block_contract_id: id.clone(),
+        BlockContract {
+            block_contract_id: id,
             partnership: env.partnership.clone(),
             lead_council: e.lead_council.clone(),
             provider_id: e.provider_id.clone(),
             beds: i32::from(e.beds),
-            block_weekly_rate_pence: e.block_weekly_rate_pence,
-            spot_weekly_rate_pence: e.spot_weekly_rate_pence,
+            block_weekly_rate_pence: block_rate,
+            spot_weekly_rate_pence: spot_rate,
             start_date: e.start_date,
             end_date: e.end_date,
-            planned_annual_saving_pence: e.planned_annual_saving_pence,
-            created_at: now,
+            planned_annual_saving_pence: Pence(e.planned_annual_saving_pence),
         },
     )?;
     if !inserted {
@@ -159,7 +155,7 @@ pub(super) fn block_let(
         return Ok(());
     }
     // Bed events that arrived first must be in this partnership and on its beds.
-    for b in facts::bed_events_of(conn, &id)? {
+    for b in facts::bed_events_of(conn, id)? {
         if b.partnership != env.partnership || b.bed < 1 || b.bed > i32::from(e.beds) {
             return Err(DbError::refused(format!(
                 "block contract {id}: an earlier event for bed {} in `{}` does not fit it",
@@ -179,21 +175,19 @@ pub(super) fn block_extended(
     e: BlockContractExtended,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.block_contract_id.to_string();
-    let block = Subject::Block(&id);
+    let id = BlockContractId(e.block_contract_id);
+    let block = Subject::Block(id);
     member(env, &e.lead_council, block)?;
     extends(block, e.previous_end_date, e.new_end_date)?;
-    let row = BlockExtensionRow {
-        block_contract_id: id.clone(),
+    let fact = BlockExtension {
+        block_contract_id: id,
         extensions_used: i32::from(e.extensions_used),
         partnership: env.partnership.clone(),
         previous_end_date: e.previous_end_date,
         new_end_date: e.new_end_date,
-        created_at: now,
     };
     keep(conn, env, block, |conn| {
-        facts::insert_block_extension(conn, &row)
+        facts::insert_block_extension(conn, fact)
     })
 }
 
@@ -202,15 +196,14 @@ pub(super) fn block_extended(
 pub(super) fn bed_changed(
     conn: &mut DbConnection,
     env: &Envelope,
-    bed: Bed<'_>,
+    bed: Bed,
     council: &str,
     from: NaiveDate,
     state: BedState<'_>,
-    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     member(env, council, Subject::Bed(bed))?;
     keep(conn, env, Subject::Bed(bed), |conn| {
-        put_bed(conn, env, bed, from, state, true, now)
+        put_bed(conn, env, bed, from, state, true)
     })
 }
 
@@ -220,17 +213,15 @@ pub(super) fn bed_filled(
     e: BedFilled,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let (block, placement_id) = (e.block_contract_id.to_string(), e.placement_id.to_string());
     let bed = Bed {
-        block: &block,
+        block: BlockContractId(e.block_contract_id),
         number: e.bed,
     };
     let filled = BedState::Filled {
         council: &e.council,
-        placement_id: &placement_id,
+        placement_id: PlacementId(e.placement_id),
     };
-    bed_changed(conn, env, bed, &e.council, e.filled_on, filled, now)
+    bed_changed(conn, env, bed, &e.council, e.filled_on, filled)
 }
 
 pub(super) fn bed_void(
@@ -239,14 +230,12 @@ pub(super) fn bed_void(
     e: BedVoid,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let block = e.block_contract_id.to_string();
     let bed = Bed {
-        block: &block,
+        block: BlockContractId(e.block_contract_id),
         number: e.bed,
     };
     let void = BedState::Void {
         holder: Some(&e.council),
     };
-    bed_changed(conn, env, bed, &e.council, e.void_from, void, now)
+    bed_changed(conn, env, bed, &e.council, e.void_from, void)
 }

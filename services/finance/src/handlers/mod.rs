@@ -42,7 +42,12 @@ use self::{
     placements::{placement_ended, placement_started, rate_changed, same_placement},
     services::{same_contract, service_extended, service_let, service_terminated, service_varied},
 };
-use crate::{app::commitments, domain::budget::MAX_LINE_PENCE, store::facts};
+use crate::{
+    app::commitments,
+    domain::budget::MAX_LINE_PENCE,
+    ids::{BlockContractId, PlacementId, ServiceContractId},
+    store::facts,
+};
 
 /// The consumers of contract events: the table of contents of what finance takes in.
 pub fn handlers() -> Handlers {
@@ -75,12 +80,12 @@ pub async fn subscribe(store: &Store, transport: &dyn hub_bus::Transport) -> any
 enum Subject<'a> {
     /// A placement, with the council the fact names (it must be the placement's).
     Placement {
-        id: &'a str,
+        id: PlacementId,
         council: &'a str,
     },
-    Block(&'a str),
-    Bed(Bed<'a>),
-    Service(&'a str),
+    Block(BlockContractId),
+    Bed(Bed),
+    Service(ServiceContractId),
 }
 
 impl fmt::Display for Subject<'_> {
@@ -119,11 +124,11 @@ impl Subject<'_> {
     /// Recomputes the source's ledger lines from its facts, `env` being the fact that moved it.
     fn recompute(self, conn: &mut DbConnection, env: &Envelope) -> Result<usize, DbError> {
         caused_by(env, |cause| match self {
-            Subject::Placement { id, .. } => commitments::recompute_placement(conn, id, cause),
+            Subject::Placement { id, .. } => commitments::placement(conn, id, cause),
             Subject::Block(id) | Subject::Bed(Bed { block: id, .. }) => {
-                commitments::recompute_block(conn, id, cause)
+                commitments::block(conn, id, cause)
             }
-            Subject::Service(id) => commitments::recompute_service_contract(conn, id, cause),
+            Subject::Service(id) => commitments::service_contract(conn, id, cause),
         })
     }
 }
@@ -169,20 +174,20 @@ fn member(env: &Envelope, council: &str, subject: Subject<'_>) -> Result<(), DbE
 }
 
 /// Money finance can cost: `value` within `min..=max`, else the fact is refused saying so.
-fn costable(value: i64, what: &str, min: Pence, max: Pence) -> Result<(), DbError> {
-    Pence(value)
+fn costable(value: Pence, what: &str, min: Pence, max: Pence) -> Result<(), DbError> {
+    value
         .check_range(what, min, max)
         .map(|_| ())
         .map_err(|e| DbError::refused(format!("{what} {}: finance does not cost it", e.message)))
 }
 
 /// A weekly rate or extra: £0.00 to £100,000.00.
-fn weekly(value: i64, what: &str) -> Result<(), DbError> {
+fn weekly(value: Pence, what: &str) -> Result<(), DbError> {
     costable(value, what, Pence::ZERO, Pence::MAX_WEEKLY)
 }
 
 /// A contract's value or added value: £0 to £100bn (the most a budget line may hold).
-fn contract_value(value: i64, what: &str) -> Result<(), DbError> {
+fn contract_value(value: Pence, what: &str) -> Result<(), DbError> {
     costable(value, what, Pence::ZERO, Pence(MAX_LINE_PENCE))
 }
 

@@ -1,7 +1,6 @@
 //! Facts about service contracts: the letting, extensions, variations of value, a
 //! termination.
 
-use chrono::Utc;
 use hub_bus::Events;
 use hub_events::{
     Envelope, ServiceContractExtended, ServiceContractLet, ServiceContractTerminated,
@@ -12,8 +11,12 @@ use hub_platform::db::{DbConnection, DbError};
 
 use super::{Subject, contract_value, costable, extends, keep, member, term};
 use crate::{
-    domain::budget::MAX_LINE_PENCE,
-    store::facts::{self, ExtensionRow, ServiceContractRow, TerminationRow, VariationRow},
+    domain::{
+        budget::MAX_LINE_PENCE,
+        facts::{ServiceContract, ServiceExtension, Termination, Variation},
+    },
+    ids::ServiceContractId,
+    store::facts,
 };
 
 pub(super) fn service_let(
@@ -22,11 +25,10 @@ pub(super) fn service_let(
     e: ServiceContractLet,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.contract_id.to_string();
-    let contract = Subject::Service(&id);
+    let id = ServiceContractId(e.contract_id);
+    let contract = Subject::Service(id);
     member(env, &e.lead_council, contract)?;
-    contract_value(e.value_pence, "the contract value")?;
+    contract_value(Pence(e.value_pence), "the contract value")?;
     term(contract, e.start_date, e.end_date)?;
     contract.lock(conn)?;
     if !crate::domain::is_code(&e.budget_line) {
@@ -37,16 +39,15 @@ pub(super) fn service_let(
     }
     let inserted = facts::insert_service_contract(
         conn,
-        &ServiceContractRow {
-            contract_id: id.clone(),
+        ServiceContract {
+            contract_id: id,
             partnership: env.partnership.clone(),
             lead_council: e.lead_council.clone(),
             provider_id: e.provider_id.clone(),
             budget_line: e.budget_line.clone(),
-            value_pence: e.value_pence,
+            value_pence: Pence(e.value_pence),
             start_date: e.start_date,
             end_date: e.end_date,
-            created_at: now,
         },
     )?;
     if !inserted {
@@ -54,15 +55,15 @@ pub(super) fn service_let(
         return Ok(());
     }
     // Facts that arrived first must be in this partnership.
-    let earlier = facts::extensions(conn, &id)?
+    let earlier = facts::extensions(conn, id)?
         .into_iter()
         .map(|x| ("an extension", x.partnership))
         .chain(
-            facts::variations(conn, &id)?
+            facts::variations(conn, id)?
                 .into_iter()
                 .map(|v| ("a variation", v.partnership)),
         )
-        .chain(facts::termination(conn, &id)?.map(|t| ("a termination", t.partnership)));
+        .chain(facts::termination(conn, id)?.map(|t| ("a termination", t.partnership)));
     for (fact, partnership) in earlier {
         if partnership != env.partnership {
             return Err(DbError::refused(format!(
@@ -78,7 +79,7 @@ pub(super) fn service_let(
 pub(super) fn same_contract(
     conn: &mut DbConnection,
     env: &Envelope,
-    id: &str,
+    id: ServiceContractId,
 ) -> Result<(), DbError> {
     match facts::service_contract(conn, id)? {
         Some(c) if c.partnership != env.partnership => Err(DbError::refused(format!(
@@ -95,23 +96,22 @@ pub(super) fn service_extended(
     e: ServiceContractExtended,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.contract_id.to_string();
-    let contract = Subject::Service(&id);
+    let id = ServiceContractId(e.contract_id);
+    let contract = Subject::Service(id);
     member(env, &e.lead_council, contract)?;
-    contract_value(e.added_value_pence, "the added value")?;
+    let added = Pence(e.added_value_pence);
+    contract_value(added, "the added value")?;
     extends(contract, e.previous_end_date, e.new_end_date)?;
-    let row = ExtensionRow {
-        contract_id: id.clone(),
+    let fact = ServiceExtension {
+        contract_id: id,
         extensions_used: i32::from(e.extensions_used),
         partnership: env.partnership.clone(),
         previous_end_date: e.previous_end_date,
         new_end_date: e.new_end_date,
-        added_value_pence: e.added_value_pence,
-        created_at: now,
+        added_value_pence: added,
     };
     keep(conn, env, contract, |conn| {
-        facts::insert_extension(conn, &row)
+        facts::insert_extension(conn, fact)
     })
 }
 
@@ -124,12 +124,12 @@ pub(super) fn service_varied(
     e: ServiceContractVaried,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.contract_id.to_string();
-    let contract = Subject::Service(&id);
+    let id = ServiceContractId(e.contract_id);
+    let contract = Subject::Service(id);
     member(env, &e.lead_council, contract)?;
+    let change = Pence(e.value_change_pence);
     costable(
-        e.value_change_pence,
+        change,
         "the value change",
         Pence(-MAX_LINE_PENCE),
         Pence(MAX_LINE_PENCE),
@@ -140,17 +140,16 @@ pub(super) fn service_varied(
             e.variation_id, e.phased_to, e.effective_on
         )));
     }
-    let row = VariationRow {
-        contract_id: id.clone(),
-        variation_id: e.variation_id.to_string(),
+    let fact = Variation {
+        contract_id: id,
+        variation_id: e.variation_id.into(),
         partnership: env.partnership.clone(),
         effective_on: e.effective_on,
         phased_to: e.phased_to,
-        value_change_pence: e.value_change_pence,
-        created_at: now,
+        value_change_pence: change,
     };
     keep(conn, env, contract, |conn| {
-        facts::insert_variation(conn, &row)
+        facts::insert_variation(conn, fact)
     })
 }
 
@@ -160,18 +159,16 @@ pub(super) fn service_terminated(
     e: ServiceContractTerminated,
     _events: &mut Events,
 ) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    let id = e.contract_id.to_string();
-    let contract = Subject::Service(&id);
+    let id = ServiceContractId(e.contract_id);
+    let contract = Subject::Service(id);
     member(env, &e.lead_council, contract)?;
-    let row = TerminationRow {
-        contract_id: id.clone(),
+    let fact = Termination {
+        contract_id: id,
         partnership: env.partnership.clone(),
         terminated_on: e.terminated_on,
         reason: e.reason.clone(),
-        created_at: now,
     };
     keep(conn, env, contract, |conn| {
-        facts::insert_termination(conn, &row)
+        facts::insert_termination(conn, fact)
     })
 }

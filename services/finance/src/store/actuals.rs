@@ -2,108 +2,127 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError},
+};
 
-use crate::schema::*;
+use crate::{
+    domain::actuals::{RecordedPayment, Upload, UploadFormat},
+    ids::{PaymentId, UploadId},
+    schema::*,
+};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = uploads)]
-pub struct UploadRow {
-    pub id: String,
-    pub partnership: String,
-    pub year: i32,
-    pub requested_period: i32,
-    pub posted_period: i32,
-    pub format: String,
-    pub content_sha256: String,
-    pub rows_read: i32,
-    pub applied: i32,
-    pub already_recorded: i32,
-    pub applied_pence: i64,
-    pub uploaded_by: String,
-    pub uploaded_org: String,
-    pub uploaded_at: NaiveDateTime,
+same_fields! {
+    UploadRow(uploads) <-> Upload {
+        id: UploadId,
+        partnership: String,
+        year: i32,
+        requested_period: i32,
+        posted_period: i32,
+        format: UploadFormat,
+        content_sha256: String,
+        rows_read: i32,
+        applied: i32,
+        already_recorded: i32,
+        applied_pence: Pence,
+        uploaded_by: String,
+        uploaded_org: String,
+        uploaded_at: NaiveDateTime,
+    }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = payments)]
-pub struct PaymentRow {
-    pub id: String,
-    pub upload_id: String,
-    pub partnership: String,
-    pub council: String,
-    pub year: i32,
-    pub period: i32,
-    pub adjusts_period: Option<i32>,
-    pub budget_line: String,
-    pub amount_pence: i64,
-    pub payment_reference: String,
-    pub paid_on: NaiveDate,
-    pub provider_id: Option<String>,
-    pub contract_id: Option<String>,
-    pub line_no: i32,
-    pub created_at: NaiveDateTime,
+same_fields! {
+    PaymentRow(payments) <-> RecordedPayment {
+        id: PaymentId,
+        upload_id: UploadId,
+        partnership: String,
+        council: String,
+        year: i32,
+        period: i32,
+        adjusts_period: Option<i32>,
+        budget_line: String,
+        amount_pence: Pence,
+        payment_reference: String,
+        paid_on: NaiveDate,
+        provider_id: Option<String>,
+        contract_id: Option<String>,
+        line_no: i32,
+        created_at: NaiveDateTime,
+    }
 }
 
-pub fn upload(conn: &mut DbConnection, id: &str) -> Result<Option<UploadRow>, DbError> {
+pub(super) fn payments_of(rows: Vec<PaymentRow>) -> Vec<RecordedPayment> {
+    rows.into_iter().map(RecordedPayment::from).collect()
+}
+
+/// An upload by its id.
+pub fn upload(conn: &mut DbConnection, id: UploadId) -> Result<Option<Upload>, DbError> {
     Ok(uploads::table
         .find(id)
         .select(UploadRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Upload::from))
 }
 
+/// A partnership's upload of the same content, if there was one.
 pub fn upload_by_hash(
     conn: &mut DbConnection,
     partnership: &str,
     sha256: &str,
-) -> Result<Option<UploadRow>, DbError> {
+) -> Result<Option<Upload>, DbError> {
     Ok(uploads::table
         .filter(uploads::partnership.eq(partnership))
         .filter(uploads::content_sha256.eq(sha256))
         .select(UploadRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Upload::from))
 }
 
-pub fn insert_upload(conn: &mut DbConnection, row: &UploadRow) -> Result<(), DbError> {
+/// Records an upload (its payments go in with [`insert_payment`]).
+pub fn insert_upload(conn: &mut DbConnection, upload: Upload) -> Result<(), DbError> {
     diesel::insert_into(uploads::table)
-        .values(row)
+        .values(UploadRow::from(upload))
         .execute(conn)?;
     Ok(())
 }
 
+/// The payment a council recorded under a reference, if any.
 pub fn payment_by_reference(
     conn: &mut DbConnection,
     partnership: &str,
     council: &str,
     reference: &str,
-) -> Result<Option<PaymentRow>, DbError> {
+) -> Result<Option<RecordedPayment>, DbError> {
     Ok(payments::table
         .filter(payments::partnership.eq(partnership))
         .filter(payments::council.eq(council))
         .filter(payments::payment_reference.eq(reference))
         .select(PaymentRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(RecordedPayment::from))
 }
 
-pub fn insert_payment(conn: &mut DbConnection, row: &PaymentRow) -> Result<(), DbError> {
+/// Records a payment (callers add it to the totals in the same transaction).
+pub fn insert_payment(conn: &mut DbConnection, payment: RecordedPayment) -> Result<(), DbError> {
     diesel::insert_into(payments::table)
-        .values(row)
+        .values(PaymentRow::from(payment))
         .execute(conn)?;
     Ok(())
 }
 
 /// Adds payments to the payment totals (callers run this in the transaction that records
 /// them).
-pub fn add_to_totals(conn: &mut DbConnection, rows: &[PaymentRow]) -> Result<(), DbError> {
+pub fn add_to_totals(conn: &mut DbConnection, rows: &[RecordedPayment]) -> Result<(), DbError> {
     let mut deltas: std::collections::BTreeMap<(&str, i32, i32, &str, &str), i64> =
         std::collections::BTreeMap::new();
     for p in rows {
         *deltas
             .entry((&p.partnership, p.year, p.period, &p.budget_line, &p.council))
-            .or_default() += p.amount_pence;
+            .or_default() += p.amount_pence.0;
     }
     use payment_totals as t;
     for ((partnership, year, period, budget_line, council), delta) in deltas {
@@ -133,15 +152,18 @@ pub fn add_to_totals(conn: &mut DbConnection, rows: &[PaymentRow]) -> Result<(),
     Ok(())
 }
 
+/// The payments an upload recorded, in line order.
 pub fn payments_of_upload(
     conn: &mut DbConnection,
-    upload_id: &str,
-) -> Result<Vec<PaymentRow>, DbError> {
-    Ok(payments::table
-        .filter(payments::upload_id.eq(upload_id))
-        .order(payments::line_no.asc())
-        .select(PaymentRow::as_select())
-        .load(conn)?)
+    upload_id: UploadId,
+) -> Result<Vec<RecordedPayment>, DbError> {
+    Ok(payments_of(
+        payments::table
+            .filter(payments::upload_id.eq(upload_id))
+            .order(payments::line_no.asc())
+            .select(PaymentRow::as_select())
+            .load(conn)?,
+    ))
 }
 
 /// A partnership's payments for a year, optionally one council's, posted in `periods`.
@@ -151,7 +173,7 @@ pub fn payments_in(
     year: i32,
     periods: std::ops::RangeInclusive<i32>,
     council: Option<&str>,
-) -> Result<Vec<PaymentRow>, DbError> {
+) -> Result<Vec<RecordedPayment>, DbError> {
     let mut q = payments::table
         .filter(payments::partnership.eq(partnership))
         .filter(payments::year.eq(year))
@@ -160,11 +182,13 @@ pub fn payments_in(
     if let Some(c) = council {
         q = q.filter(payments::council.eq(c.to_owned()));
     }
-    Ok(q.order((
-        payments::period.asc(),
-        payments::council.asc(),
-        payments::payment_reference.asc(),
+    Ok(payments_of(
+        q.order((
+            payments::period.asc(),
+            payments::council.asc(),
+            payments::payment_reference.asc(),
+        ))
+        .select(PaymentRow::as_select())
+        .load(conn)?,
     ))
-    .select(PaymentRow::as_select())
-    .load(conn)?)
 }

@@ -2,98 +2,213 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError},
+    sql::Json,
+};
 
-use crate::schema::*;
+use crate::{
+    domain::{
+        budget::{
+            Budget, BudgetVersion, Contribution, CostingModel, FullVersion, LineAmount, Step,
+        },
+        risk::RiskShare,
+    },
+    ids::BudgetId,
+    schema::*,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budgets)]
-pub struct BudgetRow {
-    pub id: String,
-    pub partnership: String,
-    pub year: i32,
-    pub created_by: String,
-    pub created_org: String,
-    pub created_at: NaiveDateTime,
+struct BudgetRow {
+    id: BudgetId,
+    partnership: String,
+    year: i32,
+    created_by: String,
+    created_org: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<BudgetRow> for Budget {
+    fn from(r: BudgetRow) -> Self {
+        Self {
+            id: r.id,
+            partnership: r.partnership,
+            year: r.year,
+            created_by: r.created_by,
+            created_org: r.created_org,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<&Budget> for BudgetRow {
+    fn from(b: &Budget) -> Self {
+        Self {
+            id: b.id,
+            partnership: b.partnership.clone(),
+            year: b.year,
+            created_by: b.created_by.clone(),
+            created_org: b.created_org.clone(),
+            created_at: b.created_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budget_versions)]
-pub struct VersionRow {
-    pub budget_id: String,
-    pub version: i32,
-    pub from_period: i32,
-    pub reason: String,
-    pub total_pence: i64,
-    /// JSON of `domain::budget::CostingModel`.
-    pub costing_model: String,
-    /// JSON of `domain::risk::RiskShare`.
-    pub risk_share: String,
-    pub created_by: String,
-    pub created_org: String,
-    pub created_at: NaiveDateTime,
+struct VersionRow {
+    budget_id: BudgetId,
+    version: i32,
+    from_period: i32,
+    reason: String,
+    total_pence: Pence,
+    costing_model: Json<CostingModel>,
+    risk_share: Json<RiskShare>,
+    created_by: String,
+    created_org: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<VersionRow> for BudgetVersion {
+    fn from(r: VersionRow) -> Self {
+        Self {
+            budget_id: r.budget_id,
+            version: r.version,
+            from_period: r.from_period,
+            reason: r.reason,
+            total_pence: r.total_pence,
+            costing_model: r.costing_model.0,
+            risk_share: r.risk_share.0,
+            created_by: r.created_by,
+            created_org: r.created_org,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<&BudgetVersion> for VersionRow {
+    fn from(v: &BudgetVersion) -> Self {
+        Self {
+            budget_id: v.budget_id,
+            version: v.version,
+            from_period: v.from_period,
+            reason: v.reason.clone(),
+            total_pence: v.total_pence,
+            costing_model: Json(v.costing_model.clone()),
+            risk_share: Json(v.risk_share.clone()),
+            created_by: v.created_by.clone(),
+            created_org: v.created_org.clone(),
+            created_at: v.created_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budget_lines)]
-pub struct BudgetLineRow {
-    pub budget_id: String,
-    pub version: i32,
-    pub budget_line: String,
-    pub amount_pence: i64,
+struct BudgetLineRow {
+    budget_id: BudgetId,
+    version: i32,
+    budget_line: String,
+    amount_pence: Pence,
+}
+
+impl From<BudgetLineRow> for LineAmount {
+    fn from(r: BudgetLineRow) -> Self {
+        Self {
+            budget_line: r.budget_line,
+            amount_pence: r.amount_pence,
+        }
+    }
+}
+
+/// A line of the version `(budget, number)`.
+impl From<((BudgetId, i32), &LineAmount)> for BudgetLineRow {
+    fn from(((budget_id, version), l): ((BudgetId, i32), &LineAmount)) -> Self {
+        Self {
+            budget_id,
+            version,
+            budget_line: l.budget_line.clone(),
+            amount_pence: l.amount_pence,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contributions)]
-pub struct ContributionRow {
-    pub budget_id: String,
-    pub version: i32,
-    pub council: String,
-    pub amount_pence: i64,
-    /// JSON of the `domain::budget::Step`s.
-    pub steps: String,
+struct ContributionRow {
+    budget_id: BudgetId,
+    version: i32,
+    council: String,
+    amount_pence: Pence,
+    steps: Json<Vec<Step>>,
 }
 
-/// A version with its lines and contributions.
-#[derive(Debug, Clone)]
-pub struct FullVersion {
-    pub version: VersionRow,
-    pub lines: Vec<BudgetLineRow>,
-    pub contributions: Vec<ContributionRow>,
+impl From<ContributionRow> for Contribution {
+    fn from(r: ContributionRow) -> Self {
+        Self {
+            council: r.council,
+            amount_pence: r.amount_pence,
+            steps: r.steps.0,
+        }
+    }
 }
 
-pub fn budget(conn: &mut DbConnection, id: &str) -> Result<Option<BudgetRow>, DbError> {
+/// A contribution to the version `(budget, number)`.
+impl From<((BudgetId, i32), &Contribution)> for ContributionRow {
+    fn from(((budget_id, version), c): ((BudgetId, i32), &Contribution)) -> Self {
+        Self {
+            budget_id,
+            version,
+            council: c.council.clone(),
+            amount_pence: c.amount_pence,
+            steps: Json(c.steps.clone()),
+        }
+    }
+}
+
+/// A budget by its id.
+pub fn budget(conn: &mut DbConnection, id: BudgetId) -> Result<Option<Budget>, DbError> {
     Ok(budgets::table
         .find(id)
         .select(BudgetRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Budget::from))
 }
 
+/// A partnership's budget for a year, if it has one.
 pub fn budget_for(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
-) -> Result<Option<BudgetRow>, DbError> {
+) -> Result<Option<Budget>, DbError> {
     Ok(budgets::table
         .filter(budgets::partnership.eq(partnership))
         .filter(budgets::year.eq(year))
         .select(BudgetRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Budget::from))
 }
 
-pub fn budgets_of(conn: &mut DbConnection, partnership: &str) -> Result<Vec<BudgetRow>, DbError> {
+/// A partnership's budgets, by year.
+pub fn budgets_of(conn: &mut DbConnection, partnership: &str) -> Result<Vec<Budget>, DbError> {
     Ok(budgets::table
         .filter(budgets::partnership.eq(partnership))
         .order(budgets::year.asc())
         .select(BudgetRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Budget::from)
+        .collect())
 }
 
-pub fn insert_budget(conn: &mut DbConnection, row: &BudgetRow) -> Result<(), DbError> {
+/// Records a budget (its versions go in with [`insert_version`]).
+pub fn insert_budget(conn: &mut DbConnection, budget: &Budget) -> Result<(), DbError> {
     diesel::insert_into(budgets::table)
-        .values(row)
+        .values(BudgetRow::from(budget))
         .execute(conn)?;
     Ok(())
 }
@@ -101,33 +216,41 @@ pub fn insert_budget(conn: &mut DbConnection, row: &BudgetRow) -> Result<(), DbE
 /// Writes a version with its lines and contributions.
 pub fn insert_version(conn: &mut DbConnection, v: &FullVersion) -> Result<(), DbError> {
     diesel::insert_into(budget_versions::table)
-        .values(&v.version)
+        .values(VersionRow::from(&v.version))
         .execute(conn)?;
+    let of = (v.version.budget_id, v.version.version);
     for l in &v.lines {
         diesel::insert_into(budget_lines::table)
-            .values(l)
+            .values(BudgetLineRow::from((of, l)))
             .execute(conn)?;
     }
     for c in &v.contributions {
         diesel::insert_into(contributions::table)
-            .values(c)
+            .values(ContributionRow::from((of, c)))
             .execute(conn)?;
     }
     Ok(())
 }
 
 /// Every version of a budget, oldest first (without lines and contributions).
-pub fn versions(conn: &mut DbConnection, budget_id: &str) -> Result<Vec<VersionRow>, DbError> {
+pub fn versions(
+    conn: &mut DbConnection,
+    budget_id: BudgetId,
+) -> Result<Vec<BudgetVersion>, DbError> {
     Ok(budget_versions::table
         .filter(budget_versions::budget_id.eq(budget_id))
         .order(budget_versions::version.asc())
         .select(VersionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(BudgetVersion::from)
+        .collect())
 }
 
+/// A version of a budget with its lines and contributions.
 pub fn full_version(
     conn: &mut DbConnection,
-    budget_id: &str,
+    budget_id: BudgetId,
     version: i32,
 ) -> Result<Option<FullVersion>, DbError> {
     let Some(v) = budget_versions::table
@@ -138,31 +261,33 @@ pub fn full_version(
     else {
         return Ok(None);
     };
-    let lines = budget_lines::table
+    let lines: Vec<BudgetLineRow> = budget_lines::table
         .filter(budget_lines::budget_id.eq(budget_id))
         .filter(budget_lines::version.eq(version))
         .order(budget_lines::budget_line.asc())
         .select(BudgetLineRow::as_select())
         .load(conn)?;
-    let contributions = contributions::table
+    let contributions: Vec<ContributionRow> = contributions::table
         .filter(contributions::budget_id.eq(budget_id))
         .filter(contributions::version.eq(version))
         .select(ContributionRow::as_select())
         .load(conn)?;
     Ok(Some(FullVersion {
-        version: v,
-        lines,
-        contributions,
+        version: v.into(),
+        lines: lines.into_iter().map(BudgetLineRow::into).collect(),
+        contributions: contributions
+            .into_iter()
+            .map(ContributionRow::into)
+            .collect(),
     }))
 }
 
-/// The version in force for `period`: the latest version from that period or before.
 /// The version in force in each period 1..=`through` (the latest version starting at or
 /// before it), in three queries whatever the number of periods and versions. `None` if a
 /// period has no version.
 pub fn versions_in_force(
     conn: &mut DbConnection,
-    budget_id: &str,
+    budget_id: BudgetId,
     through: i32,
 ) -> Result<Option<Vec<FullVersion>>, DbError> {
     let rows: Vec<VersionRow> = budget_versions::table
@@ -188,9 +313,15 @@ pub fn versions_in_force(
         .map(|v| {
             let n = v.version;
             FullVersion {
-                version: v,
-                lines: lines.extract_if(.., |l| l.version == n).collect(),
-                contributions: shares.extract_if(.., |c| c.version == n).collect(),
+                version: v.into(),
+                lines: lines
+                    .extract_if(.., |l| l.version == n)
+                    .map(BudgetLineRow::into)
+                    .collect(),
+                contributions: shares
+                    .extract_if(.., |c| c.version == n)
+                    .map(ContributionRow::into)
+                    .collect(),
             }
         })
         .collect();
@@ -204,9 +335,10 @@ pub fn versions_in_force(
         .collect())
 }
 
+/// The version in force in `period`: the latest version starting at or before it.
 pub fn version_for_period(
     conn: &mut DbConnection,
-    budget_id: &str,
+    budget_id: BudgetId,
     period: i32,
 ) -> Result<Option<FullVersion>, DbError> {
     let v: Option<i32> = budget_versions::table

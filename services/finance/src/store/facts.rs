@@ -3,133 +3,147 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use hub_platform::db::{DbConnection, DbError};
+use hub_platform::{
+    Pence,
+    db::{DbConnection, DbError},
+};
 
-use crate::schema::*;
+use crate::{
+    domain::{
+        facts::{
+            BedRecord, BlockContract, BlockExtension, Placement, PlacementEnd, RateChange,
+            ServiceContract, ServiceExtension, Termination, Variation,
+        },
+        ledger::BedStatus,
+    },
+    ids::{BlockContractId, OrderId, PlacementId, ReferralId, ServiceContractId, VariationId},
+    schema::*,
+};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placements)]
-pub struct PlacementRow {
-    pub placement_id: String,
-    pub partnership: String,
-    pub council: String,
-    pub provider_id: String,
-    pub order_id: Option<String>,
-    pub referral_id: Option<String>,
-    pub block_contract_id: Option<String>,
-    pub bed: Option<i32>,
-    pub start_date: NaiveDate,
-    pub weekly_rate_pence: i64,
-    pub extras_weekly_pence: i64,
-    pub created_at: NaiveDateTime,
+/// A fact's row: the fact's fields and when it was recorded. Read back as the fact (the time
+/// stays in the table); written from it, stamped now.
+macro_rules! fact_rows {
+    ($($row:ident($table:ident) <-> $fact:ident { $($field:ident: $ty:ty,)+ })+) => {$(
+        #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+        #[diesel(table_name = $table)]
+        pub(crate) struct $row {
+            $(pub(crate) $field: $ty,)+
+            pub(crate) created_at: NaiveDateTime,
+        }
+
+        impl From<$row> for $fact {
+            fn from(r: $row) -> Self {
+                Self { $($field: r.$field,)+ }
+            }
+        }
+
+        impl From<$fact> for $row {
+            fn from(f: $fact) -> Self {
+                Self { $($field: f.$field,)+ created_at: super::now() }
+            }
+        }
+    )+};
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placement_rate_changes)]
-pub struct RateChangeRow {
-    pub placement_id: String,
-    pub ipa_version: i32,
-    pub partnership: String,
-    pub council: String,
-    pub effective_from: NaiveDate,
-    pub weekly_rate_pence: i64,
-    pub extras_weekly_pence: i64,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placement_ends)]
-pub struct PlacementEndRow {
-    pub placement_id: String,
-    pub partnership: String,
-    pub council: String,
-    pub end_date: NaiveDate,
-    pub reason: String,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = block_contracts)]
-pub struct BlockContractRow {
-    pub block_contract_id: String,
-    pub partnership: String,
-    pub lead_council: String,
-    pub provider_id: String,
-    pub beds: i32,
-    pub block_weekly_rate_pence: i64,
-    pub spot_weekly_rate_pence: i64,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub planned_annual_saving_pence: i64,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = bed_events)]
-pub struct BedEventRow {
-    pub block_contract_id: String,
-    pub bed: i32,
-    pub effective_from: NaiveDate,
-    /// `filled` or `void`.
-    pub state: crate::domain::ledger::BedStatus,
-    pub partnership: String,
-    pub council: Option<String>,
-    pub placement_id: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = service_contracts)]
-pub struct ServiceContractRow {
-    pub contract_id: String,
-    pub partnership: String,
-    pub lead_council: String,
-    pub provider_id: String,
-    pub budget_line: String,
-    pub value_pence: i64,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = service_contract_extensions)]
-pub struct ExtensionRow {
-    pub contract_id: String,
-    pub extensions_used: i32,
-    pub partnership: String,
-    pub previous_end_date: NaiveDate,
-    pub new_end_date: NaiveDate,
-    pub added_value_pence: i64,
-    pub created_at: NaiveDateTime,
-}
-
-/// A variation of a live contract's value, phased over `effective_on ..= phased_to`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = service_contract_variations)]
-pub struct VariationRow {
-    pub contract_id: String,
-    pub variation_id: String,
-    pub partnership: String,
-    pub effective_on: NaiveDate,
-    pub phased_to: NaiveDate,
-    pub value_change_pence: i64,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = service_contract_terminations)]
-pub struct TerminationRow {
-    pub contract_id: String,
-    pub partnership: String,
-    pub terminated_on: NaiveDate,
-    pub reason: String,
-    pub created_at: NaiveDateTime,
+fact_rows! {
+    PlacementRow(placements) <-> Placement {
+        placement_id: PlacementId,
+        partnership: String,
+        council: String,
+        provider_id: String,
+        order_id: Option<OrderId>,
+        referral_id: Option<ReferralId>,
+        block_contract_id: Option<BlockContractId>,
+        bed: Option<i32>,
+        start_date: NaiveDate,
+        weekly_rate_pence: Pence,
+        extras_weekly_pence: Pence,
+    }
+    RateChangeRow(placement_rate_changes) <-> RateChange {
+        placement_id: PlacementId,
+        ipa_version: i32,
+        partnership: String,
+        council: String,
+        effective_from: NaiveDate,
+        weekly_rate_pence: Pence,
+        extras_weekly_pence: Pence,
+    }
+    PlacementEndRow(placement_ends) <-> PlacementEnd {
+        placement_id: PlacementId,
+        partnership: String,
+        council: String,
+        end_date: NaiveDate,
+        reason: String,
+    }
+    BlockContractRow(block_contracts) <-> BlockContract {
+        block_contract_id: BlockContractId,
+        partnership: String,
+        lead_council: String,
+        provider_id: String,
+        beds: i32,
+        block_weekly_rate_pence: Pence,
+        spot_weekly_rate_pence: Pence,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+        planned_annual_saving_pence: Pence,
+    }
+    BlockExtensionRow(block_contract_extensions) <-> BlockExtension {
+        block_contract_id: BlockContractId,
+        extensions_used: i32,
+        partnership: String,
+        previous_end_date: NaiveDate,
+        new_end_date: NaiveDate,
+    }
+    BedEventRow(bed_events) <-> BedRecord {
+        block_contract_id: BlockContractId,
+        bed: i32,
+        effective_from: NaiveDate,
+        state: BedStatus,
+        partnership: String,
+        council: Option<String>,
+        placement_id: Option<PlacementId>,
+    }
+    ServiceContractRow(service_contracts) <-> ServiceContract {
+        contract_id: ServiceContractId,
+        partnership: String,
+        lead_council: String,
+        provider_id: String,
+        budget_line: String,
+        value_pence: Pence,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+    }
+    ExtensionRow(service_contract_extensions) <-> ServiceExtension {
+        contract_id: ServiceContractId,
+        extensions_used: i32,
+        partnership: String,
+        previous_end_date: NaiveDate,
+        new_end_date: NaiveDate,
+        added_value_pence: Pence,
+    }
+    VariationRow(service_contract_variations) <-> Variation {
+        contract_id: ServiceContractId,
+        variation_id: VariationId,
+        partnership: String,
+        effective_on: NaiveDate,
+        phased_to: NaiveDate,
+        value_change_pence: Pence,
+    }
+    TerminationRow(service_contract_terminations) <-> Termination {
+        contract_id: ServiceContractId,
+        partnership: String,
+        terminated_on: NaiveDate,
+        reason: String,
+    }
 }
 
 /// Takes the source's lock for the rest of the transaction (see the `source_locks`
 /// migration): `kind` is `placement`, `block` or `service`.
-pub fn lock_source(conn: &mut DbConnection, kind: &str, id: &str) -> Result<(), DbError> {
+pub fn lock_source(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: impl std::fmt::Display,
+) -> Result<(), DbError> {
     use diesel::sql_types::Text;
     let key = format!("{kind}:{id}");
     diesel::sql_query(
@@ -143,66 +157,74 @@ pub fn lock_source(conn: &mut DbConnection, kind: &str, id: &str) -> Result<(), 
     Ok(())
 }
 
-pub fn placement(conn: &mut DbConnection, id: &str) -> Result<Option<PlacementRow>, DbError> {
+/// A placement's start, if it has arrived.
+pub fn placement(conn: &mut DbConnection, id: PlacementId) -> Result<Option<Placement>, DbError> {
     Ok(placements::table
         .find(id)
         .select(PlacementRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Placement::from))
 }
 
 /// Records a started placement; false if it was recorded already.
-pub fn insert_placement(conn: &mut DbConnection, row: &PlacementRow) -> Result<bool, DbError> {
-    if placement(conn, &row.placement_id)?.is_some() {
+pub fn insert_placement(conn: &mut DbConnection, fact: Placement) -> Result<bool, DbError> {
+    if placement(conn, fact.placement_id)?.is_some() {
         return Ok(false);
     }
     diesel::insert_into(placements::table)
-        .values(row)
+        .values(PlacementRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
-pub fn rate_changes(conn: &mut DbConnection, id: &str) -> Result<Vec<RateChangeRow>, DbError> {
+/// A placement's rate changes, by IPA version.
+pub fn rate_changes(conn: &mut DbConnection, id: PlacementId) -> Result<Vec<RateChange>, DbError> {
     Ok(placement_rate_changes::table
         .filter(placement_rate_changes::placement_id.eq(id))
         .order(placement_rate_changes::ipa_version.asc())
         .select(RateChangeRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(RateChange::from)
+        .collect())
 }
 
 /// Records a rate change (one per IPA version); false if that version was recorded already.
-pub fn insert_rate_change(conn: &mut DbConnection, row: &RateChangeRow) -> Result<bool, DbError> {
+pub fn insert_rate_change(conn: &mut DbConnection, fact: RateChange) -> Result<bool, DbError> {
     let exists = diesel::select(diesel::dsl::exists(
         placement_rate_changes::table
-            .filter(placement_rate_changes::placement_id.eq(&row.placement_id))
-            .filter(placement_rate_changes::ipa_version.eq(row.ipa_version)),
+            .filter(placement_rate_changes::placement_id.eq(fact.placement_id))
+            .filter(placement_rate_changes::ipa_version.eq(fact.ipa_version)),
     ))
     .get_result::<bool>(conn)?;
     if exists {
         return Ok(false);
     }
     diesel::insert_into(placement_rate_changes::table)
-        .values(row)
+        .values(RateChangeRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
+/// A placement's end, if one has arrived.
 pub fn placement_end(
     conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<PlacementEndRow>, DbError> {
+    id: PlacementId,
+) -> Result<Option<PlacementEnd>, DbError> {
     Ok(placement_ends::table
         .find(id)
         .select(PlacementEndRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(PlacementEnd::from))
 }
 
 /// Records a placement's end; a later end event replaces the date (a corrected end).
-pub fn upsert_placement_end(conn: &mut DbConnection, row: &PlacementEndRow) -> Result<(), DbError> {
-    diesel::delete(placement_ends::table.find(&row.placement_id)).execute(conn)?;
+pub fn upsert_placement_end(conn: &mut DbConnection, fact: PlacementEnd) -> Result<(), DbError> {
+    diesel::delete(placement_ends::table.find(fact.placement_id)).execute(conn)?;
     diesel::insert_into(placement_ends::table)
-        .values(row)
+        .values(PlacementEndRow::from(fact))
         .execute(conn)?;
     Ok(())
 }
@@ -211,7 +233,7 @@ pub fn upsert_placement_end(conn: &mut DbConnection, row: &PlacementEndRow) -> R
 pub fn open_placement_ids(
     conn: &mut DbConnection,
     partnership: &str,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<PlacementId>, DbError> {
     Ok(placements::table
         .filter(placements::partnership.eq(partnership))
         .filter(placements::block_contract_id.is_null())
@@ -222,82 +244,81 @@ pub fn open_placement_ids(
         .load(conn)?)
 }
 
+/// A block contract as let, if it has arrived.
 pub fn block_contract(
     conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<BlockContractRow>, DbError> {
+    id: BlockContractId,
+) -> Result<Option<BlockContract>, DbError> {
     Ok(block_contracts::table
         .find(id)
         .select(BlockContractRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(BlockContract::from))
 }
 
 /// Records a let block contract; false if it was recorded already.
 pub fn insert_block_contract(
     conn: &mut DbConnection,
-    row: &BlockContractRow,
+    fact: BlockContract,
 ) -> Result<bool, DbError> {
-    if block_contract(conn, &row.block_contract_id)?.is_some() {
+    if block_contract(conn, fact.block_contract_id)?.is_some() {
         return Ok(false);
     }
     diesel::insert_into(block_contracts::table)
-        .values(row)
+        .values(BlockContractRow::from(fact))
         .execute(conn)?;
     Ok(true)
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = block_contract_extensions)]
-pub struct BlockExtensionRow {
-    pub block_contract_id: String,
-    pub extensions_used: i32,
-    pub partnership: String,
-    pub previous_end_date: NaiveDate,
-    pub new_end_date: NaiveDate,
-    pub created_at: NaiveDateTime,
 }
 
 /// Records a block contract's extension (one per extension number); false if recorded already.
 pub fn insert_block_extension(
     conn: &mut DbConnection,
-    row: &BlockExtensionRow,
+    fact: BlockExtension,
 ) -> Result<bool, DbError> {
     let exists = diesel::select(diesel::dsl::exists(
         block_contract_extensions::table
-            .filter(block_contract_extensions::block_contract_id.eq(&row.block_contract_id))
-            .filter(block_contract_extensions::extensions_used.eq(row.extensions_used)),
+            .filter(block_contract_extensions::block_contract_id.eq(fact.block_contract_id))
+            .filter(block_contract_extensions::extensions_used.eq(fact.extensions_used)),
     ))
     .get_result::<bool>(conn)?;
     if exists {
         return Ok(false);
     }
     diesel::insert_into(block_contract_extensions::table)
-        .values(row)
+        .values(BlockExtensionRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
+/// A block contract's extensions, by extension number.
 pub fn block_extensions(
     conn: &mut DbConnection,
-    block_contract_id: &str,
-) -> Result<Vec<BlockExtensionRow>, DbError> {
+    block_contract_id: BlockContractId,
+) -> Result<Vec<BlockExtension>, DbError> {
     Ok(block_contract_extensions::table
         .filter(block_contract_extensions::block_contract_id.eq(block_contract_id))
         .order(block_contract_extensions::extensions_used.asc())
         .select(BlockExtensionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(BlockExtension::from)
+        .collect())
 }
 
+/// A block contract's bed states, by bed and day.
 pub fn bed_events_of(
     conn: &mut DbConnection,
-    block_contract_id: &str,
-) -> Result<Vec<BedEventRow>, DbError> {
+    block_contract_id: BlockContractId,
+) -> Result<Vec<BedRecord>, DbError> {
     Ok(bed_events::table
         .filter(bed_events::block_contract_id.eq(block_contract_id))
         .order((bed_events::bed.asc(), bed_events::effective_from.asc()))
         .select(BedEventRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(BedRecord::from)
+        .collect())
 }
 
 /// Records a bed's state from a day. With `replace`, it replaces what was recorded for that
@@ -306,116 +327,136 @@ pub fn bed_events_of(
 /// False if what was recorded stands.
 pub fn put_bed_event(
     conn: &mut DbConnection,
-    row: &BedEventRow,
+    fact: BedRecord,
     replace: bool,
 ) -> Result<bool, DbError> {
     let key = bed_events::table
-        .filter(bed_events::block_contract_id.eq(&row.block_contract_id))
-        .filter(bed_events::bed.eq(row.bed))
-        .filter(bed_events::effective_from.eq(row.effective_from))
-        .filter(bed_events::state.eq(&row.state));
+        .filter(bed_events::block_contract_id.eq(fact.block_contract_id))
+        .filter(bed_events::bed.eq(fact.bed))
+        .filter(bed_events::effective_from.eq(fact.effective_from))
+        .filter(bed_events::state.eq(fact.state));
     let exists = diesel::select(diesel::dsl::exists(key)).get_result::<bool>(conn)?;
     if exists && !replace {
         return Ok(false);
     }
     diesel::delete(key).execute(conn)?;
     diesel::insert_into(bed_events::table)
-        .values(row)
+        .values(BedEventRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
+/// A service contract as let, if it has arrived.
 pub fn service_contract(
     conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<ServiceContractRow>, DbError> {
+    id: ServiceContractId,
+) -> Result<Option<ServiceContract>, DbError> {
     Ok(service_contracts::table
         .find(id)
         .select(ServiceContractRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(ServiceContract::from))
 }
 
 /// Records a let service contract; false if it was recorded already.
 pub fn insert_service_contract(
     conn: &mut DbConnection,
-    row: &ServiceContractRow,
+    fact: ServiceContract,
 ) -> Result<bool, DbError> {
-    if service_contract(conn, &row.contract_id)?.is_some() {
+    if service_contract(conn, fact.contract_id)?.is_some() {
         return Ok(false);
     }
     diesel::insert_into(service_contracts::table)
-        .values(row)
+        .values(ServiceContractRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
-pub fn extensions(conn: &mut DbConnection, id: &str) -> Result<Vec<ExtensionRow>, DbError> {
+/// A service contract's extensions, by extension number.
+pub fn extensions(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<Vec<ServiceExtension>, DbError> {
     Ok(service_contract_extensions::table
         .filter(service_contract_extensions::contract_id.eq(id))
         .order(service_contract_extensions::extensions_used.asc())
         .select(ExtensionRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(ServiceExtension::from)
+        .collect())
 }
 
 /// Records an extension (one per extension number); false if recorded already.
-pub fn insert_extension(conn: &mut DbConnection, row: &ExtensionRow) -> Result<bool, DbError> {
+pub fn insert_extension(conn: &mut DbConnection, fact: ServiceExtension) -> Result<bool, DbError> {
     let exists = diesel::select(diesel::dsl::exists(
         service_contract_extensions::table
-            .filter(service_contract_extensions::contract_id.eq(&row.contract_id))
-            .filter(service_contract_extensions::extensions_used.eq(row.extensions_used)),
+            .filter(service_contract_extensions::contract_id.eq(fact.contract_id))
+            .filter(service_contract_extensions::extensions_used.eq(fact.extensions_used)),
     ))
     .get_result::<bool>(conn)?;
     if exists {
         return Ok(false);
     }
     diesel::insert_into(service_contract_extensions::table)
-        .values(row)
+        .values(ExtensionRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
 /// A contract's variations, in the order they were made (variation ids are UUIDv7).
-pub fn variations(conn: &mut DbConnection, id: &str) -> Result<Vec<VariationRow>, DbError> {
+pub fn variations(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<Vec<Variation>, DbError> {
     Ok(service_contract_variations::table
         .filter(service_contract_variations::contract_id.eq(id))
         .order(service_contract_variations::variation_id.asc())
         .select(VariationRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Variation::from)
+        .collect())
 }
 
 /// Records a variation (one per variation id); false if recorded already.
-pub fn insert_variation(conn: &mut DbConnection, row: &VariationRow) -> Result<bool, DbError> {
+pub fn insert_variation(conn: &mut DbConnection, fact: Variation) -> Result<bool, DbError> {
     let exists = diesel::select(diesel::dsl::exists(
         service_contract_variations::table
-            .filter(service_contract_variations::contract_id.eq(&row.contract_id))
-            .filter(service_contract_variations::variation_id.eq(&row.variation_id)),
+            .filter(service_contract_variations::contract_id.eq(fact.contract_id))
+            .filter(service_contract_variations::variation_id.eq(fact.variation_id)),
     ))
     .get_result::<bool>(conn)?;
     if exists {
         return Ok(false);
     }
     diesel::insert_into(service_contract_variations::table)
-        .values(row)
+        .values(VariationRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }
 
-pub fn termination(conn: &mut DbConnection, id: &str) -> Result<Option<TerminationRow>, DbError> {
+/// A service contract's termination, if one has arrived.
+pub fn termination(
+    conn: &mut DbConnection,
+    id: ServiceContractId,
+) -> Result<Option<Termination>, DbError> {
     Ok(service_contract_terminations::table
         .find(id)
         .select(TerminationRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(Termination::from))
 }
 
 /// Records a termination; false if one was recorded already (the first stands).
-pub fn insert_termination(conn: &mut DbConnection, row: &TerminationRow) -> Result<bool, DbError> {
-    if termination(conn, &row.contract_id)?.is_some() {
+pub fn insert_termination(conn: &mut DbConnection, fact: Termination) -> Result<bool, DbError> {
+    if termination(conn, fact.contract_id)?.is_some() {
         return Ok(false);
     }
     diesel::insert_into(service_contract_terminations::table)
-        .values(row)
+        .values(TerminationRow::from(fact))
         .execute(conn)?;
     Ok(true)
 }

@@ -3,22 +3,24 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hub_platform::{
-    Problem,
     calendar::FinancialYear,
     db::{DbConnection, DbError},
 };
 
-use crate::schema::period_closures;
+use crate::{
+    domain::periods::{AccountingPeriod, Closure, PeriodStatus},
+    schema::period_closures,
+};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = period_closures)]
-pub struct ClosureRow {
-    pub partnership: String,
-    pub year: i32,
-    pub period: i32,
-    pub closed_by: String,
-    pub closed_org: String,
-    pub closed_at: NaiveDateTime,
+same_fields! {
+    ClosureRow(period_closures) <-> Closure {
+        partnership: String,
+        year: i32,
+        period: i32,
+        closed_by: String,
+        closed_org: String,
+        closed_at: NaiveDateTime,
+    }
 }
 
 /// The closed periods of a partnership's year, in order.
@@ -26,13 +28,16 @@ pub fn closed(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
-) -> Result<Vec<ClosureRow>, DbError> {
+) -> Result<Vec<Closure>, DbError> {
     Ok(period_closures::table
         .filter(period_closures::partnership.eq(partnership))
         .filter(period_closures::year.eq(year))
         .order(period_closures::period.asc())
         .select(ClosureRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(Closure::from)
+        .collect())
 }
 
 /// Every closed period of a partnership, any year.
@@ -49,39 +54,30 @@ pub fn closed_all(
         .collect())
 }
 
-pub fn is_closed(
+/// A period of a partnership's year and whether it is closed.
+pub fn period(
     conn: &mut DbConnection,
     partnership: &str,
     year: i32,
     period: i32,
-) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
+) -> Result<AccountingPeriod, DbError> {
+    let closed: bool = diesel::select(diesel::dsl::exists(
         period_closures::table
             .filter(period_closures::partnership.eq(partnership))
             .filter(period_closures::year.eq(year))
             .filter(period_closures::period.eq(period)),
     ))
-    .get_result(conn)?)
-}
-
-/// 409 `period-closed` if the period is closed.
-pub fn ensure_open(
-    conn: &mut DbConnection,
-    partnership: &str,
-    year: i32,
-    period: i32,
-) -> Result<(), DbError> {
-    if is_closed(conn, partnership, year, period)? {
-        return Err(Problem::conflict(
-            "period-closed",
-            format!(
-                "P{period} of {} for {partnership} is closed: it cannot change",
-                FinancialYear(year).label()
-            ),
-        )
-        .into());
-    }
-    Ok(())
+    .get_result(conn)?;
+    Ok(AccountingPeriod {
+        partnership: partnership.to_owned(),
+        year: FinancialYear(year),
+        period,
+        status: if closed {
+            PeriodStatus::Closed
+        } else {
+            PeriodStatus::Open
+        },
+    })
 }
 
 /// The first period of the year after `period` that is not closed, if any.
@@ -98,9 +94,10 @@ pub fn next_open(
     Ok((period + 1..=12).find(|p| !closed.contains(p)))
 }
 
-pub fn insert(conn: &mut DbConnection, row: &ClosureRow) -> Result<(), DbError> {
+/// Records a period's closure.
+pub fn insert(conn: &mut DbConnection, closure: Closure) -> Result<(), DbError> {
     diesel::insert_into(period_closures::table)
-        .values(row)
+        .values(ClosureRow::from(closure))
         .execute(conn)?;
     Ok(())
 }

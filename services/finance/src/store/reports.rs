@@ -12,9 +12,14 @@ use hub_platform::{
     db::{DbConnection, DbError},
 };
 
-use crate::domain::{
-    ledger::Attribution,
-    monitoring::{CommitmentSum, PaymentSum},
+use crate::{
+    domain::{
+        actuals::RecordedPayment,
+        ledger::Attribution,
+        lines::CommitmentLine,
+        monitoring::{BlockDays, CommitmentSum, PaymentSum},
+    },
+    ids::BlockContractId,
 };
 
 #[derive(QueryableByName)]
@@ -28,7 +33,7 @@ struct CommitmentSumRow {
     #[diesel(sql_type = Text)]
     attribution: Attribution,
     #[diesel(sql_type = BigInt)]
-    amount: i64,
+    amount: Pence,
 }
 
 #[derive(QueryableByName)]
@@ -40,7 +45,7 @@ struct PaymentSumRow {
     #[diesel(sql_type = Text)]
     council: String,
     #[diesel(sql_type = BigInt)]
-    amount: i64,
+    amount: Pence,
 }
 
 /// The year's ledger sums for a report as at `period`: as the totals stood when the period was
@@ -99,7 +104,7 @@ impl From<CommitmentSumRow> for CommitmentSum {
             budget_line: r.budget_line,
             council: r.council,
             attribution: r.attribution,
-            amount: Pence(r.amount),
+            amount: r.amount,
         }
     }
 }
@@ -124,34 +129,51 @@ pub fn payment_sums(
             period: r.period,
             budget_line: r.budget_line,
             council: r.council,
-            amount: Pence(r.amount),
+            amount: r.amount,
         })
         .collect())
 }
 
 /// A block contract's bed-days in a year up to a period, filled and void.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct BlockDays {
+struct BlockDaysRow {
     #[diesel(sql_type = Text)]
-    pub block_contract_id: String,
+    block_contract_id: BlockContractId,
     #[diesel(sql_type = Text)]
-    pub provider_id: String,
+    provider_id: String,
     #[diesel(sql_type = Integer)]
-    pub beds: i32,
+    beds: i32,
     #[diesel(sql_type = BigInt)]
-    pub block_weekly_rate_pence: i64,
+    block_weekly_rate_pence: Pence,
     #[diesel(sql_type = BigInt)]
-    pub spot_weekly_rate_pence: i64,
+    spot_weekly_rate_pence: Pence,
     #[diesel(sql_type = Date)]
-    pub start_date: NaiveDate,
+    start_date: NaiveDate,
     #[diesel(sql_type = Date)]
-    pub end_date: NaiveDate,
+    end_date: NaiveDate,
     #[diesel(sql_type = BigInt)]
-    pub planned_annual_saving_pence: i64,
+    planned_annual_saving_pence: Pence,
     #[diesel(sql_type = BigInt)]
-    pub occupied_days: i64,
+    occupied_days: i64,
     #[diesel(sql_type = BigInt)]
-    pub void_days: i64,
+    void_days: i64,
+}
+
+impl From<BlockDaysRow> for BlockDays {
+    fn from(r: BlockDaysRow) -> Self {
+        Self {
+            block_contract_id: r.block_contract_id,
+            provider_id: r.provider_id,
+            beds: r.beds,
+            block_weekly_rate_pence: r.block_weekly_rate_pence,
+            spot_weekly_rate_pence: r.spot_weekly_rate_pence,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            planned_annual_saving_pence: r.planned_annual_saving_pence,
+            occupied_days: r.occupied_days,
+            void_days: r.void_days,
+        }
+    }
 }
 
 /// Every block contract of the partnership with its bed-days in the year up to `period`.
@@ -161,7 +183,7 @@ pub fn block_days(
     year: i32,
     period: i32,
 ) -> Result<Vec<BlockDays>, DbError> {
-    Ok(diesel::sql_query(
+    let rows: Vec<BlockDaysRow> = diesel::sql_query(
         // Placeholders first appear in order ($1, $2, $3): SQLite numbers them that way.
         // Lines are found by source (the commitment_lines_source index), per block contract.
         "SELECT b.block_contract_id, b.provider_id, b.beds, b.block_weekly_rate_pence, \
@@ -178,7 +200,8 @@ pub fn block_days(
     .bind::<Text, _>(partnership)
     .bind::<Integer, _>(year)
     .bind::<Integer, _>(period)
-    .load(conn)?)
+    .load(conn)?;
+    Ok(rows.into_iter().map(BlockDays::from).collect())
 }
 
 /// The ledger lines behind a figure: the year's lines of `periods`, of a budget line if
@@ -191,7 +214,7 @@ pub fn lines_behind(
     budget_line: Option<&str>,
     council: Option<&str>,
     attribution: Option<Attribution>,
-) -> Result<Vec<super::CommitmentRow>, DbError> {
+) -> Result<Vec<CommitmentLine>, DbError> {
     use crate::schema::commitment_lines as c;
     use diesel::prelude::*;
     let mut q = c::table
@@ -217,7 +240,10 @@ pub fn lines_behind(
         c::id.asc(),
     ))
     .select(super::CommitmentRow::as_select())
-    .load(conn)?)
+    .load(conn)?
+    .into_iter()
+    .map(CommitmentLine::from)
+    .collect())
 }
 
 /// The payments behind a figure: the year's payments counted in `periods`, of a budget line
@@ -229,7 +255,7 @@ pub fn payments_behind(
     periods: std::ops::RangeInclusive<i32>,
     budget_line: Option<&str>,
     council: Option<&str>,
-) -> Result<Vec<super::actuals::PaymentRow>, DbError> {
+) -> Result<Vec<RecordedPayment>, DbError> {
     use crate::schema::payments as p;
     use diesel::prelude::*;
     let mut q = p::table
@@ -243,11 +269,13 @@ pub fn payments_behind(
     if let Some(x) = council {
         q = q.filter(p::council.eq(x.to_owned()));
     }
-    Ok(q.order((
-        p::period.asc(),
-        p::council.asc(),
-        p::payment_reference.asc(),
+    Ok(super::actuals::payments_of(
+        q.order((
+            p::period.asc(),
+            p::council.asc(),
+            p::payment_reference.asc(),
+        ))
+        .select(super::actuals::PaymentRow::as_select())
+        .load(conn)?,
     ))
-    .select(super::actuals::PaymentRow::as_select())
-    .load(conn)?)
 }

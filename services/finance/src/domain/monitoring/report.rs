@@ -1,353 +1,19 @@
-//! The monitoring report of a partnership's year as at the end of a period. No I/O.
-//!
-//! For each budget line and in total: the budget (of the version in force for the period),
-//! the actual to date (payments counted in periods 1 to P), the accrued (incurred but not yet
-//! paid), the committed for the rest of the year (ledger lines of periods after P), the
-//! forecast outturn and the variance:
-//!
-//! * accrued = for each budget line and council, the ledger cost of periods 1 to P less the
-//!   payments counted in them, never below zero (a council that has paid ahead of the ledger
-//!   has nothing accrued, and its prepayment does not hide another council's or another
-//!   line's unpaid cost); a line's accrued is the sum over its councils;
-//! * forecast outturn = actual to date + accrued + committed for the rest of the year (so
-//!   money incurred and not yet paid is in the forecast exactly once);
-//! * variance = forecast outturn − budget (positive = overspend).
-//!
-//! For each partner: its contribution, its own children's costs (the year's ledger lines for
-//! its children) and its share of the variance under the risk-share agreement; its own
-//! detail by line: its budget (its share of each budget line: the line split in proportion
-//! to the partners' contributions by the largest-remainder method, so the partners' shares
-//! of a line add up to the line exactly and a partner's shares to its contribution within a
-//! few pence), its actual, accrued, committed, forecast and variance against that share.
-//! After the partners, the partnership's own detail: the lines of contracts let for the whole
-//! partnership (filed under its code, not under the council that let them), so the details
-//! add up to the totals; it has no budget share of its own (the partners' shares of each
-//! line fund it), so its variance is its forecast. What a partner paid on a line beyond its
-//! own cost there (the lead council paying the partnership's contract) counts against the
-//! partnership's cost on that line in the accrued figure ([`ToDate::pooled`]). Block
-//! contracts' savings; and the trend over the periods so far. Every total is the sum of its
-//! parts.
-//!
-//! Sums are taken in `i128` and every figure is brought back to pence checked: a report
-//! whose figures would not fit is refused ([`Overflow`]) rather than wrapped.
+//! Building the report as at the end of a period: lines, totals, partners and their shares
+//! of the variance, each partner's detail, and the trend.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use hub_platform::Pence;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{
-    ledger::Attribution,
-    risk::{Basis, RiskShare, Sharing, share_variance},
+    BudgetFigures, CommitmentSum, Figures, Inputs, LineFigures, Overflow, PartnerDetail,
+    PartnerFigures, PaymentSum, Report, TrendPoint, fit,
+    to_date::{Scope, ToDate, actual, committed},
 };
-
-/// Ledger lines summed by period, budget line, council and attribution.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitmentSum {
-    pub period: i32,
-    pub budget_line: String,
-    pub council: String,
-    pub attribution: Attribution,
-    pub amount: Pence,
-}
-
-/// Payments summed by period, budget line and council.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentSum {
-    pub period: i32,
-    pub budget_line: String,
-    pub council: String,
-    pub amount: Pence,
-}
-
-/// The budget version in force for a period.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BudgetFigures {
-    pub version: i32,
-    pub lines: Vec<(String, Pence)>,
-    pub contributions: Vec<(String, Pence)>,
-    pub risk_share: RiskShare,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Figures {
-    pub budget_pence: i64,
-    pub actual_to_date_pence: i64,
-    /// Incurred but not yet paid: per budget line and council, the ledger cost of the
-    /// elapsed periods less the payments counted in them, never below zero, summed.
-    pub accrued_pence: i64,
-    pub committed_rest_of_year_pence: i64,
-    /// Actual to date + accrued + committed for the rest of the year.
-    pub forecast_outturn_pence: i64,
-    /// Forecast outturn − budget (positive = overspend).
-    pub variance_pence: i64,
-}
-
-/// A figure of the report that does not fit in pence (`i64`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overflow(pub &'static str);
-
-impl std::fmt::Display for Overflow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the report's {} is beyond what pence can hold (±£92,233,720,368,547,758.07)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for Overflow {}
-
-/// A sum in `i128`, back in pence.
-fn fit(v: i128, what: &'static str) -> Result<i64, Overflow> {
-    i64::try_from(v).map_err(|_| Overflow(what))
-}
-
-impl Figures {
-    fn new(budget: i128, actual: i128, accrued: i128, committed: i128) -> Result<Self, Overflow> {
-        let forecast = actual + accrued + committed;
-        Ok(Self {
-            budget_pence: fit(budget, "budget")?,
-            actual_to_date_pence: fit(actual, "actual to date")?,
-            accrued_pence: fit(accrued, "accrued")?,
-            committed_rest_of_year_pence: fit(committed, "committed")?,
-            forecast_outturn_pence: fit(forecast, "forecast outturn")?,
-            variance_pence: fit(forecast - budget, "variance")?,
-        })
-    }
-
-    fn add(&mut self, o: &Figures) -> Result<(), Overflow> {
-        let add = |a: &mut i64, b: i64, what| {
-            *a = a.checked_add(b).ok_or(Overflow(what))?;
-            Ok::<(), Overflow>(())
-        };
-        add(&mut self.budget_pence, o.budget_pence, "budget")?;
-        add(
-            &mut self.actual_to_date_pence,
-            o.actual_to_date_pence,
-            "actual to date",
-        )?;
-        add(&mut self.accrued_pence, o.accrued_pence, "accrued")?;
-        add(
-            &mut self.committed_rest_of_year_pence,
-            o.committed_rest_of_year_pence,
-            "committed",
-        )?;
-        add(
-            &mut self.forecast_outturn_pence,
-            o.forecast_outturn_pence,
-            "forecast outturn",
-        )?;
-        add(&mut self.variance_pence, o.variance_pence, "variance")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct LineFigures {
-    pub budget_line: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-/// A partner in the consolidated view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PartnerFigures {
-    pub council: String,
-    pub contribution_pence: i64,
-    /// The year's ledger cost of the council's own children (the usage the risk share uses).
-    pub own_children_costs_pence: i64,
-    /// Its share of the forecast variance under the risk-share agreement.
-    pub variance_share_pence: i64,
-}
-
-/// A partner's own detail by budget line: its share of each line's budget (its contribution
-/// allocated to the line), its actual, accrued, committed and forecast, and its variance
-/// against its share.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct PartnerDetail {
-    pub council: String,
-    pub lines: Vec<LineFigures>,
-    pub totals: Figures,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct TrendPoint {
-    pub period: i32,
-    pub budget_version: i32,
-    pub budget_pence: i64,
-    /// Payments counted in this period.
-    pub actual_in_period_pence: i64,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-/// Everything the report is built from.
-pub struct Inputs<'a> {
-    pub period: i32,
-    /// The budget in force for each period 1..=P (index p − 1).
-    pub budgets: &'a [BudgetFigures],
-    pub members: &'a [&'a str],
-    /// The partnership's code: the `council` of lines that are the partnership's own.
-    pub pool: &'a str,
-    pub commitments: &'a [CommitmentSum],
-    pub payments: &'a [PaymentSum],
-}
-
-pub struct Report {
-    pub lines: Vec<LineFigures>,
-    pub totals: Figures,
-    pub partners: Vec<PartnerFigures>,
-    pub sharing: Sharing,
-    pub details: Vec<PartnerDetail>,
-    pub trend: Vec<TrendPoint>,
-}
-
-/// Which part of the money a figure is of: a budget line and a council, or all.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Scope<'a> {
-    pub line: Option<&'a str>,
-    pub council: Option<&'a str>,
-}
-
-impl Scope<'_> {
-    fn has(&self, line: &str, council: &str) -> bool {
-        self.line.is_none_or(|l| l == line) && self.council.is_none_or(|c| c == council)
-    }
-}
-
-fn actual(payments: &[PaymentSum], through: i32, scope: Scope<'_>) -> i128 {
-    payments
-        .iter()
-        .filter(|p| p.period <= through && scope.has(&p.budget_line, &p.council))
-        .map(|p| i128::from(p.amount.0))
-        .sum()
-}
-
-fn committed(commitments: &[CommitmentSum], after: i32, scope: Scope<'_>) -> i128 {
-    commitments
-        .iter()
-        .filter(|c| c.period > after && scope.has(&c.budget_line, &c.council))
-        .map(|c| i128::from(c.amount.0))
-        .sum()
-}
-
-/// One budget line's and council's accrual as at the end of a period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Accrual {
-    pub budget_line: String,
-    pub council: String,
-    /// The ledger cost of periods 1 to P.
-    pub cost_to_date_pence: i64,
-    /// The payments counted in periods 1 to P.
-    pub paid_to_date_pence: i64,
-    /// cost − paid, never below zero.
-    pub accrued_pence: i64,
-}
-
-/// Each budget line's and council's ledger cost and payments to the end of each period
-/// (cumulative; index = period, 0 = nothing yet): read once per report, so that every
-/// accrued figure of it (lines, partners' lines, trend) is a sum over a few groups.
-pub struct ToDate<'a> {
-    by: BTreeMap<(&'a str, &'a str), [(i128, i128); 13]>,
-}
-
-impl<'a> ToDate<'a> {
-    pub fn new(commitments: &'a [CommitmentSum], payments: &'a [PaymentSum]) -> Self {
-        let mut by: BTreeMap<(&str, &str), [(i128, i128); 13]> = BTreeMap::new();
-        let periods = 1..=12;
-        for c in commitments.iter().filter(|c| periods.contains(&c.period)) {
-            by.entry((&c.budget_line, &c.council))
-                .or_insert([(0, 0); 13])[c.period as usize]
-                .0 += i128::from(c.amount.0);
-        }
-        for p in payments.iter().filter(|p| periods.contains(&p.period)) {
-            by.entry((&p.budget_line, &p.council))
-                .or_insert([(0, 0); 13])[p.period as usize]
-                .1 += i128::from(p.amount.0);
-        }
-        for sums in by.values_mut() {
-            for k in 1..13 {
-                sums[k].0 += sums[k - 1].0;
-                sums[k].1 += sums[k - 1].1;
-            }
-        }
-        Self { by }
-    }
-
-    /// As [`ToDate::new`], for a partnership whose own lines (contracts let for all of it)
-    /// are filed under `pool`: what a council has paid on a line beyond its own cost to date
-    /// there (e.g. the lead council paying the partnership's contract's invoice) is counted
-    /// against the partnership's cost on that line, so a pooled contract paid by a partner
-    /// is not accrued a second time.
-    pub fn pooled(
-        commitments: &'a [CommitmentSum],
-        payments: &'a [PaymentSum],
-        pool: &'a str,
-    ) -> Self {
-        let mut to_date = Self::new(commitments, payments);
-        let lines: BTreeSet<&str> = to_date
-            .by
-            .keys()
-            .filter(|(_, council)| *council == pool)
-            .map(|(line, _)| *line)
-            .collect();
-        for line in lines {
-            let mut beyond = [0i128; 13];
-            for ((l, council), sums) in &to_date.by {
-                if *l == line && *council != pool {
-                    for (k, (cost, paid)) in sums.iter().enumerate() {
-                        beyond[k] += (paid - cost).max(0);
-                    }
-                }
-            }
-            if let Some(sums) = to_date.by.get_mut(&(line, pool)) {
-                for (k, extra) in beyond.iter().enumerate() {
-                    sums[k].1 += extra;
-                }
-            }
-        }
-        to_date
-    }
-
-    /// (line, council, cost to date, paid to date) as at the end of `through`, in scope.
-    fn groups<'s>(
-        &'s self,
-        through: i32,
-        scope: Scope<'s>,
-    ) -> impl Iterator<Item = (&'a str, &'a str, i128, i128)> + 's {
-        let k = through.clamp(0, 12) as usize;
-        self.by
-            .iter()
-            .filter(move |((line, council), _)| scope.has(line, council))
-            .map(move |((line, council), sums)| (*line, *council, sums[k].0, sums[k].1))
-    }
-
-    /// The accrued figure: the sum over lines and councils of cost less paid, never below 0.
-    fn accrued(&self, through: i32, scope: Scope<'_>) -> i128 {
-        self.groups(through, scope)
-            .map(|(_, _, cost, paid)| (cost - paid).max(0))
-            .sum()
-    }
-
-    /// The accruals behind an accrued figure as at the end of `through`: by budget line and
-    /// council (in that order), the ledger cost of periods 1..=`through` against the
-    /// payments counted in them. The figure is the sum of their `accrued_pence`.
-    pub fn accruals(&self, through: i32, scope: Scope<'_>) -> Result<Vec<Accrual>, Overflow> {
-        self.groups(through, scope)
-            .map(|(line, council, cost, paid)| {
-                Ok(Accrual {
-                    budget_line: line.to_owned(),
-                    council: council.to_owned(),
-                    cost_to_date_pence: fit(cost, "cost to date")?,
-                    paid_to_date_pence: fit(paid, "actual to date")?,
-                    accrued_pence: fit((cost - paid).max(0), "accrued")?,
-                })
-            })
-            .collect()
-    }
-}
+use crate::domain::{
+    ledger::Attribution,
+    risk::{Basis, share_variance},
+};
 
 /// The lines of a report: the budget's, then any others with money against them.
 fn line_names(
@@ -441,7 +107,7 @@ fn bases(budget: &BudgetFigures, inputs: &Inputs<'_>) -> Result<Vec<Basis>, Over
                 .iter()
                 .find(|c| c.0 == *m)
                 .map_or(Pence::ZERO, |c| c.1),
-            usage: Pence(fit(usage, "own children's costs")?),
+            usage: fit(usage, "own children's costs")?,
         });
     }
     Ok(bases)
@@ -493,14 +159,14 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
     let to_date = ToDate::pooled(inputs.commitments, inputs.payments, inputs.pool);
     let (lines, totals) = by_lines(&names, line_budget, inputs, &to_date, p, None)?;
     let bases = bases(budget, inputs)?;
-    let sharing = share_variance(Pence(totals.variance_pence), &budget.risk_share, &bases);
+    let sharing = share_variance(totals.variance_pence, &budget.risk_share, &bases);
     let partners = bases
         .iter()
         .zip(&sharing.partners)
         .map(|(b, s)| PartnerFigures {
             council: b.council.clone(),
-            contribution_pence: b.contribution.0,
-            own_children_costs_pence: b.usage.0,
+            contribution_pence: b.contribution,
+            own_children_costs_pence: b.usage,
             variance_share_pence: s.share_pence,
         })
         .collect();
@@ -533,6 +199,10 @@ pub fn report(inputs: &Inputs<'_>) -> Result<Report, Overflow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{
+        monitoring::{CommitmentSum, PaymentSum, Scope, ToDate},
+        risk::RiskShare,
+    };
 
     fn c(period: i32, line: &str, council: &str, attribution: &str, amount: i64) -> CommitmentSum {
         CommitmentSum {
@@ -591,11 +261,11 @@ mod tests {
             .map(|l| {
                 (
                     l.budget_line.as_str(),
-                    l.figures.budget_pence,
-                    l.figures.actual_to_date_pence,
-                    l.figures.accrued_pence,
-                    l.figures.committed_rest_of_year_pence,
-                    l.figures.variance_pence,
+                    l.figures.budget_pence.0,
+                    l.figures.actual_to_date_pence.0,
+                    l.figures.accrued_pence.0,
+                    l.figures.committed_rest_of_year_pence.0,
+                    l.figures.variance_pence.0,
                 )
             })
             .collect();
@@ -612,9 +282,9 @@ mod tests {
         );
         assert_eq!(
             (
-                r.totals.budget_pence,
-                r.totals.forecast_outturn_pence,
-                r.totals.variance_pence
+                r.totals.budget_pence.0,
+                r.totals.forecast_outturn_pence.0,
+                r.totals.variance_pence.0
             ),
             (1_500, 1_250, -250)
         );
@@ -622,35 +292,35 @@ mod tests {
         assert_eq!(
             r.partners
                 .iter()
-                .map(|p| p.variance_share_pence)
+                .map(|p| p.variance_share_pence.0)
                 .collect::<Vec<_>>(),
             vec![-167, -83]
         );
         assert_eq!(
             r.partners
                 .iter()
-                .map(|p| p.own_children_costs_pence)
+                .map(|p| p.own_children_costs_pence.0)
                 .collect::<Vec<_>>(),
             vec![600, 400]
         );
         let detail_sum: i64 = r
             .details
             .iter()
-            .map(|d| d.totals.forecast_outturn_pence)
+            .map(|d| d.totals.forecast_outturn_pence.0)
             .sum();
-        assert_eq!(detail_sum, r.totals.forecast_outturn_pence);
+        assert_eq!(detail_sum, r.totals.forecast_outturn_pence.0);
         assert_eq!(r.trend.len(), 2);
         assert_eq!(
             (
-                r.trend[0].actual_in_period_pence,
-                r.trend[0].figures.committed_rest_of_year_pence
+                r.trend[0].actual_in_period_pence.0,
+                r.trend[0].figures.committed_rest_of_year_pence.0
             ),
             (310, 750)
         );
         // As at P1 A had paid 310 against 300 incurred: nothing accrued, nothing negative.
-        assert_eq!(r.trend[0].figures.accrued_pence, 0);
-        assert_eq!(r.trend[1].figures.accrued_pence, 290);
-        assert_eq!(r.trend[1].figures.forecast_outturn_pence, 1_250);
+        assert_eq!(r.trend[0].figures.accrued_pence.0, 0);
+        assert_eq!(r.trend[1].figures.accrued_pence.0, 290);
+        assert_eq!(r.trend[1].figures.forecast_outturn_pence.0, 1_250);
     }
 
     /// Issue 10's figures: at P6 the placement lines for P1–P6 came to £183,244.03 and
@@ -693,11 +363,11 @@ mod tests {
         let t = &r.totals;
         assert_eq!(
             (
-                t.actual_to_date_pence,
-                t.accrued_pence,
-                t.committed_rest_of_year_pence,
-                t.forecast_outturn_pence,
-                t.variance_pence
+                t.actual_to_date_pence.0,
+                t.accrued_pence.0,
+                t.committed_rest_of_year_pence.0,
+                t.forecast_outturn_pence.0,
+                t.variance_pence.0
             ),
             (
                 2_005_002,
@@ -713,8 +383,8 @@ mod tests {
             .map(|d| {
                 (
                     d.council.as_str(),
-                    d.totals.accrued_pence,
-                    d.totals.forecast_outturn_pence,
+                    d.totals.accrued_pence.0,
+                    d.totals.forecast_outturn_pence.0,
                 )
             })
             .collect();
@@ -731,9 +401,9 @@ mod tests {
                 .iter()
                 .map(|a| (
                     a.council.as_str(),
-                    a.cost_to_date_pence,
-                    a.paid_to_date_pence,
-                    a.accrued_pence
+                    a.cost_to_date_pence.0,
+                    a.paid_to_date_pence.0,
+                    a.accrued_pence.0
                 ))
                 .collect::<Vec<_>>(),
             vec![
@@ -742,7 +412,7 @@ mod tests {
             ]
         );
         // Trend P1: 9,000,000 incurred, nothing paid.
-        assert_eq!(r.trend[0].figures.accrued_pence, 9_000_000);
+        assert_eq!(r.trend[0].figures.accrued_pence.0, 9_000_000);
     }
 
     /// A partner's detail shows its share of each line's budget (the line split by
@@ -781,9 +451,9 @@ mod tests {
                     (
                         d.council.as_str(),
                         l.budget_line.as_str(),
-                        l.figures.budget_pence,
-                        l.figures.forecast_outturn_pence,
-                        l.figures.variance_pence,
+                        l.figures.budget_pence.0,
+                        l.figures.forecast_outturn_pence.0,
+                        l.figures.variance_pence.0,
                     )
                 })
             })
@@ -809,12 +479,12 @@ mod tests {
             let parts: i64 = r
                 .details
                 .iter()
-                .map(|d| d.lines[i].figures.budget_pence)
+                .map(|d| d.lines[i].figures.budget_pence.0)
                 .sum();
-            assert_eq!(parts, line.figures.budget_pence, "{}", line.budget_line);
+            assert_eq!(parts, line.figures.budget_pence.0, "{}", line.budget_line);
         }
-        let variance: i64 = r.details.iter().map(|d| d.totals.variance_pence).sum();
-        assert_eq!(variance, r.totals.variance_pence);
+        let variance: i64 = r.details.iter().map(|d| d.totals.variance_pence.0).sum();
+        assert_eq!(variance, r.totals.variance_pence.0);
     }
 
     /// A contract let for the whole partnership is costed under its code; when the lead

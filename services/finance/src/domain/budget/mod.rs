@@ -18,11 +18,17 @@
 //! first in the partnership), so the contributions add up to the total exactly; each
 //! contribution carries the steps it was derived by.
 
+mod validate;
+mod version;
+
 use std::collections::BTreeMap;
 
-use hub_platform::{FieldError, Pence, directory::Partnership};
+use hub_platform::{Pence, directory::Partnership};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use validate::{validate_lines, validate_model};
+pub use version::{Budget, BudgetVersion, FullVersion};
 
 /// The most a budget line may hold: £100bn.
 pub const MAX_LINE_PENCE: i64 = 10_000_000_000_000;
@@ -35,7 +41,7 @@ pub const WHOLE_BP: i64 = 10_000;
 pub struct LineAmount {
     /// A code such as `placements` or `commissioned_adoption_support`.
     pub budget_line: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
 }
 
 /// How the partners' contributions are worked out.
@@ -99,21 +105,21 @@ pub struct Step {
     pub weight: i64,
     pub total_weight: i64,
     /// The amount split in this step.
-    pub split_pence: i64,
+    pub split_pence: Pence,
     /// `split × weight / total_weight`, to four decimal places of a penny.
     pub exact_pence: String,
     /// The whole pence of the exact share.
-    pub floor_pence: i64,
+    pub floor_pence: Pence,
     /// The penny the largest-remainder method gave (0 or 1; −1 for a negative amount).
     pub remainder_penny: i64,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
 }
 
 /// A partner's contribution and how it was derived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Contribution {
     pub council: String,
-    pub amount_pence: i64,
+    pub amount_pence: Pence,
     pub steps: Vec<Step>,
 }
 
@@ -157,11 +163,11 @@ pub fn split_with_steps(
                     basis: basis.clone(),
                     weight,
                     total_weight: total_used,
-                    split_pence: amount.0,
+                    split_pence: amount,
                     exact_pence: exact(amount, weight, total_used),
-                    floor_pence: floor,
+                    floor_pence: Pence(floor),
                     remainder_penny: got.0 - floor,
-                    amount_pence: got.0,
+                    amount_pence: got,
                 },
             )
         })
@@ -192,7 +198,7 @@ pub fn contributions(
         .iter()
         .map(|m| Contribution {
             council: (*m).to_owned(),
-            amount_pence: 0,
+            amount_pence: Pence::ZERO,
             steps: Vec::new(),
         })
         .collect();
@@ -241,250 +247,11 @@ pub fn contributions(
             .into_iter()
             .enumerate()
         {
-            out[i].amount_pence += step.amount_pence;
+            out[i].amount_pence = out[i].amount_pence + step.amount_pence;
             out[i].steps.push(step);
         }
     }
     out
-}
-
-/// Checks that a map names every member of the partnership once and nothing else.
-fn members_named(
-    map: &BTreeMap<String, i64>,
-    partnership: &Partnership,
-    pointer: &str,
-    errors: &mut Vec<FieldError>,
-) {
-    for m in partnership.members {
-        if !map.contains_key(*m) {
-            errors.push(FieldError::new(
-                format!("{pointer}/{m}"),
-                "required",
-                format!(
-                    "every partner of {} needs a figure: {m} has none",
-                    partnership.code
-                ),
-            ));
-        }
-    }
-    for k in map.keys() {
-        if !partnership.has_member(k) {
-            errors.push(FieldError::new(
-                format!("{pointer}/{k}"),
-                "member",
-                format!("{k} is not a partner of {}", partnership.code),
-            ));
-        }
-    }
-    for (k, v) in map {
-        if *v < 0 || *v > MAX_LINE_PENCE {
-            errors.push(FieldError::new(
-                format!("{pointer}/{k}"),
-                "range",
-                format!(
-                    "the figure must be between 0 and {}",
-                    grouped(MAX_LINE_PENCE)
-                ),
-            ));
-        }
-    }
-}
-
-/// The rules a costing model must keep for `partnership` and a budget of `total`.
-pub fn validate_model(
-    model: &CostingModel,
-    partnership: &Partnership,
-    total: Pence,
-    pointer: &str,
-) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match model {
-        CostingModel::FixedPercentages { shares_bp } => {
-            let at = format!("{pointer}/shares_bp");
-            members_named(shares_bp, partnership, &at, &mut errors);
-            let sum: i64 = shares_bp.values().sum();
-            if sum != WHOLE_BP {
-                errors.push(FieldError::new(
-                    at,
-                    "sum",
-                    format!(
-                        "the shares add up to {} bp, not 10,000 bp (100%)",
-                        grouped(sum)
-                    ),
-                ));
-            }
-        }
-        CostingModel::FixedSums { sums_pence } => {
-            let at = format!("{pointer}/sums_pence");
-            members_named(sums_pence, partnership, &at, &mut errors);
-            let sum: i64 = sums_pence.values().sum();
-            if sum != total.0 {
-                errors.push(FieldError::new(
-                    at,
-                    "sum",
-                    format!(
-                        "the sums add up to {}, not the {} to be met",
-                        Pence(sum),
-                        total
-                    ),
-                ));
-            }
-        }
-        CostingModel::Activity { measure, values }
-        | CostingModel::Population { measure, values } => {
-            validate_measure(measure, values, partnership, pointer, &mut errors);
-        }
-        CostingModel::Equal {} => {}
-        CostingModel::Blend { parts } => {
-            validate_blend(parts, partnership, total, pointer, &mut errors)
-        }
-    }
-    errors
-}
-
-/// An activity or population model: a named measure some partner has some of.
-fn validate_measure(
-    measure: &str,
-    values: &BTreeMap<String, i64>,
-    partnership: &Partnership,
-    pointer: &str,
-    errors: &mut Vec<FieldError>,
-) {
-    if measure.trim().is_empty() {
-        errors.push(FieldError::new(
-            format!("{pointer}/measure"),
-            "required",
-            "name what is counted, e.g. children_placed_2016_17",
-        ));
-    }
-    let at = format!("{pointer}/values");
-    members_named(values, partnership, &at, errors);
-    if values.values().all(|v| *v == 0) {
-        errors.push(FieldError::new(
-            at,
-            "sum",
-            "at least one partner must have some of the measure",
-        ));
-    }
-}
-
-/// A blend: two parts or more whose shares make 100%, each part checked against the amount
-/// its share of `total` comes to.
-fn validate_blend(
-    parts: &[BlendPart],
-    partnership: &Partnership,
-    total: Pence,
-    pointer: &str,
-    errors: &mut Vec<FieldError>,
-) {
-    if parts.len() < 2 {
-        errors.push(FieldError::new(
-            format!("{pointer}/parts"),
-            "min",
-            "a blend has at least two parts",
-        ));
-    }
-    let sum: i64 = parts.iter().map(|p| p.share_bp).sum();
-    if sum != WHOLE_BP {
-        errors.push(FieldError::new(
-            format!("{pointer}/parts"),
-            "sum",
-            format!(
-                "the parts' shares add up to {} bp, not 10,000 bp (100%)",
-                grouped(sum)
-            ),
-        ));
-    }
-    let amounts = if sum == WHOLE_BP && parts.iter().all(|p| p.share_bp >= 0) {
-        total.split(&parts.iter().map(|p| p.share_bp).collect::<Vec<_>>())
-    } else {
-        vec![Pence::ZERO; parts.len()]
-    };
-    let mut names = std::collections::HashSet::new();
-    for (i, p) in parts.iter().enumerate() {
-        let at = format!("{pointer}/parts/{i}");
-        if !crate::domain::is_code(&p.name) {
-            errors.push(FieldError::new(
-                format!("{at}/name"),
-                "format",
-                "a part's name is a code such as base or activity",
-            ));
-        } else if !names.insert(p.name.as_str()) {
-            errors.push(FieldError::new(
-                format!("{at}/name"),
-                "unique",
-                "each part's name once",
-            ));
-        }
-        validate_part(p, partnership, amounts[i], &at, errors);
-    }
-}
-
-/// A blend's part: a share of 0–100% split by any model but another blend.
-fn validate_part(
-    part: &BlendPart,
-    partnership: &Partnership,
-    amount: Pence,
-    at: &str,
-    errors: &mut Vec<FieldError>,
-) {
-    if !(0..=WHOLE_BP).contains(&part.share_bp) {
-        errors.push(FieldError::new(
-            format!("{at}/share_bp"),
-            "range",
-            "a part's share is 0 to 10,000 bp",
-        ));
-    }
-    if matches!(part.model, CostingModel::Blend { .. }) {
-        errors.push(FieldError::new(
-            format!("{at}/model/method"),
-            "one_of",
-            "a part is split by fixed_percentages, fixed_sums, activity, population or equal, not another blend",
-        ));
-    } else {
-        errors.extend(validate_model(
-            &part.model,
-            partnership,
-            amount,
-            &format!("{at}/model"),
-        ));
-    }
-}
-
-/// The rules budget lines must keep (under `pointer`, e.g. `/lines`).
-pub fn validate_lines(lines: &[LineAmount], pointer: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if lines.is_empty() {
-        errors.push(FieldError::new(
-            pointer,
-            "required",
-            "a budget has at least one line",
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, l) in lines.iter().enumerate() {
-        if !crate::domain::is_code(&l.budget_line) {
-            errors.push(FieldError::new(
-                format!("{pointer}/{i}/budget_line"),
-                "format",
-                "a budget line is a code such as placements or commissioned_adoption_support",
-            ));
-        } else if !seen.insert(l.budget_line.as_str()) {
-            errors.push(FieldError::new(
-                format!("{pointer}/{i}/budget_line"),
-                "unique",
-                format!("{} is listed twice", l.budget_line),
-            ));
-        }
-        if !(0..=MAX_LINE_PENCE).contains(&l.amount_pence) {
-            errors.push(FieldError::new(
-                format!("{pointer}/{i}/amount_pence"),
-                "range",
-                format!("an amount is 0 to {} pence", grouped(MAX_LINE_PENCE)),
-            ));
-        }
-    }
-    errors
 }
 
 #[cfg(test)]
@@ -517,7 +284,7 @@ mod tests {
         let c = contributions(&model, aim(), Pence(100_000_007));
         let got: Vec<(&str, i64)> = c
             .iter()
-            .map(|c| (c.council.as_str(), c.amount_pence))
+            .map(|c| (c.council.as_str(), c.amount_pence.0))
             .collect();
         assert_eq!(
             got,
@@ -528,12 +295,12 @@ mod tests {
                 (W, 22_500_002)
             ]
         );
-        assert_eq!(c.iter().map(|c| c.amount_pence).sum::<i64>(), 100_000_007);
+        assert_eq!(c.iter().map(|c| c.amount_pence.0).sum::<i64>(), 100_000_007);
         let w = &c[3].steps[0];
         assert_eq!(
             (
                 w.exact_pence.as_str(),
-                w.floor_pence,
+                w.floor_pence.0,
                 w.remainder_penny,
                 w.weight,
                 w.total_weight
@@ -609,7 +376,7 @@ mod tests {
         let c = contributions(&model, aim(), Pence(10_000_000));
         // 6,000,000 × 40/97 = 2,474,226.80; × 13/97 = 804,123.71; × 20/97 = 1,237,113.40;
         // × 24/97 = 1,484,536.08: floors 5,999,998, two pennies to .80 and .71.
-        let got: Vec<i64> = c.iter().map(|c| c.amount_pence).collect();
+        let got: Vec<i64> = c.iter().map(|c| c.amount_pence.0).collect();
         assert_eq!(
             got,
             vec![
@@ -666,7 +433,7 @@ mod tests {
         assert!(validate_model(&sums, aim(), Pence(1000), "/m").is_empty());
         let c = contributions(&sums, aim(), Pence(1000));
         assert_eq!(
-            c.iter().map(|c| c.amount_pence).collect::<Vec<_>>(),
+            c.iter().map(|c| c.amount_pence.0).collect::<Vec<_>>(),
             vec![400, 100, 250, 250]
         );
         assert_eq!(c[0].steps[0].basis, "a fixed sum of £4.00");
@@ -678,22 +445,22 @@ mod tests {
         };
         let c = contributions(&pop, aim(), Pence(1000));
         assert_eq!(
-            c.iter().map(|c| c.amount_pence).collect::<Vec<_>>(),
+            c.iter().map(|c| c.amount_pence.0).collect::<Vec<_>>(),
             vec![385, 115, 231, 269]
         );
         assert_eq!(validate_lines(&[], "/lines")[0].rule, "required");
         let lines = vec![
             LineAmount {
                 budget_line: "staffing".into(),
-                amount_pence: 1,
+                amount_pence: Pence(1),
             },
             LineAmount {
                 budget_line: "staffing".into(),
-                amount_pence: -1,
+                amount_pence: Pence(-1),
             },
             LineAmount {
                 budget_line: "Bad Line".into(),
-                amount_pence: 0,
+                amount_pence: Pence(0),
             },
         ];
         let rules: Vec<(String, String)> = validate_lines(&lines, "/lines")
