@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::ids::{FrameworkId, LotId, ReadId, ReferralId};
 
+/// A stored time (UTC, without offset) as it is answered: RFC 3339 ending in `Z`.
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
@@ -118,7 +119,7 @@ impl From<Referral> for ReferralSummary {
 
 /// One version of a referral, without its content.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VersionSummary {
+pub struct ReferralVersionSummary {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     /// The organisation that wrote it.
@@ -135,7 +136,8 @@ pub struct VersionSummary {
     pub route_reason: Option<String>,
 }
 
-impl VersionSummary {
+impl ReferralVersionSummary {
+    /// Version `v` as the council's staff (`council`) or a provider sees it.
     pub fn of(v: Version, council: bool) -> Self {
         Self {
             version: v.version,
@@ -158,8 +160,7 @@ pub struct ReadRecord {
     pub reader_sub: String,
     pub reader_org: String,
     pub view: View,
-    #[schema(value_type = String, format = DateTime)]
-    pub read_at: NaiveDateTime,
+    pub read_at: DateTime<Utc>,
 }
 
 impl From<Read> for ReadRecord {
@@ -171,7 +172,7 @@ impl From<Read> for ReadRecord {
             reader_sub: r.reader_sub,
             reader_org: r.reader_org,
             view: r.view,
-            read_at: r.read_at,
+            read_at: utc(r.read_at),
         }
     }
 }
@@ -179,8 +180,7 @@ impl From<Read> for ReadRecord {
 /// One transition of a referral.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryRecord {
-    #[schema(value_type = String, format = DateTime)]
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
     pub action: Action,
     pub from_status: Status,
     pub to_status: Status,
@@ -195,7 +195,7 @@ impl From<HistoryEntry> for HistoryRecord {
     fn from(h: HistoryEntry) -> Self {
         let t = h.transition;
         Self {
-            at: h.at,
+            at: utc(h.at),
             action: t.action,
             from_status: t.from,
             to_status: t.to,

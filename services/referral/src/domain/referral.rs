@@ -38,6 +38,9 @@ pub struct Referral {
     pub competition_id: Option<CompetitionId>,
     /// When the last competition event applied to it happened.
     pub competition_at: Option<NaiveDateTime>,
+    /// Raised by one at every change of the referral: its `ETag`, which a `PUT` or
+    /// re-route's `If-Match` must name (ADR 0004).
+    pub revision: i64,
 }
 
 /// One version of a referral's document, with the route in force from it.

@@ -32,6 +32,7 @@ pub(super) struct ReferralRow {
     pub(super) status_reason: Option<String>,
     pub(super) competition_id: Option<CompetitionId>,
     pub(super) competition_at: Option<NaiveDateTime>,
+    pub(super) revision: i64,
 }
 
 impl From<ReferralRow> for Referral {
@@ -54,6 +55,7 @@ impl From<ReferralRow> for Referral {
             status_reason: r.status_reason,
             competition_id: r.competition_id,
             competition_at: r.competition_at,
+            revision: r.revision,
         }
     }
 }
@@ -78,6 +80,7 @@ impl From<&Referral> for ReferralRow {
             status_reason: r.status_reason.clone(),
             competition_id: r.competition_id,
             competition_at: r.competition_at,
+            revision: r.revision,
         }
     }
 }
