@@ -11,7 +11,7 @@
 //! `contract.placement_started` (`handlers`).
 //!
 //! Decisions (DESIGN.md and the issue are silent on them):
-//! * **Lifecycle** (`domain::Status`): draft → submitted → in_competition → awarded → placed
+//! * **Lifecycle** (`domain::ReferralStatus`): draft → submitted → in_competition → awarded → placed
 //!   → closed; submitted → returned (the competition service could not route it) → submitted
 //!   (re-routed); withdrawn from any status before placed (409 `/problems/referral-placed` after).
 //!   `competition.closed` puts an in-competition referral back to `submitted`, with the

@@ -18,7 +18,7 @@ use super::{
     referral_id, shown,
 };
 use crate::app::{commands, reading};
-use crate::domain::{Audience, NewReferral, ReferralDocument, Status};
+use crate::domain::{Audience, NewReferral, ReferralDocument, ReferralStatus};
 use crate::ids::ReferralId;
 
 /// Write a referral (and optionally submit it). With an `Idempotency-Key`, a retry of the
@@ -51,12 +51,15 @@ pub async fn create(
 }
 
 /// Parses `status`, if given.
-fn status_of(query: &HashMap<String, String>) -> Result<Option<Status>, Problem> {
+fn status_of(query: &HashMap<String, String>) -> Result<Option<ReferralStatus>, Problem> {
     query
         .get("status")
         .map(|s| {
-            s.parse::<Status>().map_err(|_| {
-                let all: Vec<String> = Status::ALL.iter().map(Status::to_string).collect();
+            s.parse::<ReferralStatus>().map_err(|_| {
+                let all: Vec<String> = ReferralStatus::ALL
+                    .iter()
+                    .map(ReferralStatus::to_string)
+                    .collect();
                 Problem::invalid("status", "one_of", all.join(", "))
             })
         })
@@ -67,7 +70,7 @@ fn status_of(query: &HashMap<String, String>) -> Result<Option<Status>, Problem>
 /// (the filter applies to every page).
 #[utoipa::path(get, path = "/v1/referrals", tag = "referral", operation_id = "listReferrals",
     params(
-        ("status" = Option<String>, Query, description = "Only referrals in this status: draft, submitted, returned, in_competition, awarded, placed, closed or withdrawn"),
+        ("status" = Option<ReferralStatus>, Query, description = "Only referrals in this status: draft, submitted, returned, in_competition, awarded, placed, closed or withdrawn"),
         PageParams,
     ),
     responses((status = 200, body = Page<ReferralSummary>), (status = 403, body = Problem), (status = 422, body = Problem)),

@@ -8,8 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    Action, Audience, HistoryEntry, Read, RedactedDocument, Referral, ReferralDocument, Route,
-    Status, Version, VersionKind, View,
+    Audience, HistoryEntry, Read, RedactedDocument, Referral, ReferralAction, ReferralDocument,
+    ReferralRoute, ReferralStatus, ReferralViewKind, Version, VersionKind,
 };
 use crate::ids::{FrameworkId, LotId, ReadId, ReferralId};
 
@@ -22,7 +22,7 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferralView {
     pub id: ReferralId,
-    pub status: Status,
+    pub status: ReferralStatus,
     /// The version shown.
     pub version: i32,
     /// The newest version: a provider shown the version it was invited on learns here that
@@ -32,7 +32,7 @@ pub struct ReferralView {
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub route: Route,
+    pub route: ReferralRoute,
     /// Why this route (the options appraisal). The council's staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route_reason: Option<String>,
@@ -41,7 +41,7 @@ pub struct ReferralView {
     pub status_reason: Option<String>,
     pub urgency: Urgency,
     /// `full` or `redacted`.
-    pub view: View,
+    pub view: ReferralViewKind,
     /// When the version shown was written.
     pub version_created_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -85,12 +85,12 @@ impl ReferralView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferralSummary {
     pub id: ReferralId,
-    pub status: Status,
+    pub status: ReferralStatus,
     pub version: i32,
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub route: Route,
+    pub route: ReferralRoute,
     pub urgency: Urgency,
     pub awarded_provider: Option<String>,
     pub created_by: String,
@@ -130,7 +130,7 @@ pub struct ReferralVersionSummary {
     pub kind: VersionKind,
     /// The route in force from this version (the council's staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub route: Option<Route>,
+    pub route: Option<ReferralRoute>,
     /// Why that route (the council's staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route_reason: Option<String>,
@@ -153,13 +153,14 @@ impl ReferralVersionSummary {
 
 /// One logged read: who read which version, in which view, when.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReferralReadRecord)]
 pub struct ReadRecord {
     pub id: ReadId,
     pub referral_id: ReferralId,
     pub version: i32,
     pub reader_sub: String,
     pub reader_org: String,
-    pub view: View,
+    pub view: ReferralViewKind,
     pub read_at: DateTime<Utc>,
 }
 
@@ -179,11 +180,12 @@ impl From<Read> for ReadRecord {
 
 /// One transition of a referral.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReferralHistoryRecord)]
 pub struct HistoryRecord {
     pub at: DateTime<Utc>,
-    pub action: Action,
-    pub from_status: Status,
-    pub to_status: Status,
+    pub action: ReferralAction,
+    pub from_status: ReferralStatus,
+    pub to_status: ReferralStatus,
     pub version: i32,
     /// The user, or the service whose event caused it.
     pub actor: String,

@@ -14,8 +14,8 @@ use hub_platform::{
 
 use super::{not_found, record_by};
 use crate::domain::{
-    self, Action, Change, NewReferral, Referral, ReferralDocument, Rerouting, Status, Version,
-    VersionKind, Withdrawal,
+    self, Change, NewReferral, Referral, ReferralAction, ReferralDocument, ReferralStatus,
+    Rerouting, Version, VersionKind, Withdrawal,
 };
 use crate::ids::ReferralId;
 use crate::store;
@@ -99,7 +99,7 @@ pub fn create(
         partnership: partnership.code.to_owned(),
         framework_id: input.framework_id,
         lot_id: input.lot_id,
-        status: Status::Draft,
+        status: ReferralStatus::Draft,
         version: 1,
         route: input.route,
         route_reason: input.route_reason.trim().to_owned(),
@@ -120,9 +120,23 @@ pub fn create(
     }
     check_routing(conn, &r)?;
     store::insert(conn, &r, &first)?;
-    record_by(conn, &draft, who, Action::Created, Status::Draft, None)?;
+    record_by(
+        conn,
+        &draft,
+        who,
+        ReferralAction::Created,
+        ReferralStatus::Draft,
+        None,
+    )?;
     if input.submit {
-        record_by(conn, &r, who, Action::Submitted, Status::Draft, None)?;
+        record_by(
+            conn,
+            &r,
+            who,
+            ReferralAction::Submitted,
+            ReferralStatus::Draft,
+            None,
+        )?;
         events.emit(&r.partnership, &r.submitted(&first.document, &who.sub));
     }
     Ok((r, first))
@@ -141,7 +155,7 @@ pub fn submit(
     check_routing(conn, &r)?;
     let (mut r, v) = shown(conn, r)?;
     store::save(conn, &mut r)?;
-    record_by(conn, &r, who, Action::Submitted, from, None)?;
+    record_by(conn, &r, who, ReferralAction::Submitted, from, None)?;
     events.emit(&r.partnership, &r.submitted(&v.document, &who.sub));
     Ok((r, v))
 }
@@ -179,7 +193,7 @@ pub fn update(
             let v = new_version(&r, doc, who, now, VersionKind::Document);
             store::add_version(conn, &v)?;
             store::save(conn, &mut r)?;
-            record_by(conn, &r, who, Action::Updated, r.status, None)?;
+            record_by(conn, &r, who, ReferralAction::Updated, r.status, None)?;
             events.emit(&r.partnership, &r.updated(&v.document));
             Ok((r, v))
         }
@@ -215,7 +229,7 @@ pub fn reroute(
                 },
             )?;
             store::save(conn, &mut r)?;
-            record_by(conn, &r, who, Action::Rerouted, from, Some(detail))?;
+            record_by(conn, &r, who, ReferralAction::Rerouted, from, Some(detail))?;
             shown(conn, r)
         }
         Change::NewVersion => {
@@ -224,7 +238,14 @@ pub fn reroute(
             store::add_version(conn, &v)?;
             r.status_reason = None;
             store::save(conn, &mut r)?;
-            record_by(conn, &r, who, Action::Resubmitted, from, Some(detail))?;
+            record_by(
+                conn,
+                &r,
+                who,
+                ReferralAction::Resubmitted,
+                from,
+                Some(detail),
+            )?;
             events.emit(&r.partnership, &r.updated(&v.document));
             events.emit(&r.partnership, &r.submitted(&v.document, &who.sub));
             Ok((r, v))
@@ -249,11 +270,11 @@ pub fn withdraw(
         conn,
         &r,
         who,
-        Action::Withdrawn,
+        ReferralAction::Withdrawn,
         from,
         r.status_reason.clone(),
     )?;
-    if from != Status::Draft {
+    if from != ReferralStatus::Draft {
         events.emit(&r.partnership, &r.withdrawn(&why));
     }
     shown(conn, r)
@@ -272,6 +293,13 @@ pub fn close(
     let from = r.close(reason, now)?;
     events.emit(&r.partnership, &r.closed());
     store::save(conn, &mut r)?;
-    record_by(conn, &r, who, Action::Closed, from, r.status_reason.clone())?;
+    record_by(
+        conn,
+        &r,
+        who,
+        ReferralAction::Closed,
+        from,
+        r.status_reason.clone(),
+    )?;
     shown(conn, r)
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError};
 
 use super::not_found;
-use crate::domain::{self, Audience, HistoryEntry, Read, Referral, Status, Version};
+use crate::domain::{self, Audience, HistoryEntry, Read, Referral, ReferralStatus, Version};
 use crate::ids::{ReadId, ReferralId, TransitionId};
 use crate::store;
 
@@ -24,7 +24,7 @@ pub fn council_reader(who: &Principal) -> bool {
 pub fn list(
     conn: &mut DbConnection,
     who: &Principal,
-    status: Option<Status>,
+    status: Option<ReferralStatus>,
     after: Option<ReferralId>,
     limit: i64,
 ) -> Result<Vec<Referral>, DbError> {

@@ -15,7 +15,7 @@ use hub_platform::{
 use hub_platform::{Code, Problem};
 
 use super::rows::{ReferralRow, VersionRow};
-use crate::domain::{Referral, Status, Version};
+use crate::domain::{Referral, ReferralStatus, Version};
 use crate::ids::{CompetitionId, ReferralId};
 use crate::schema::*;
 
@@ -141,7 +141,7 @@ pub fn replace_version(conn: &mut DbConnection, v: &Version) -> Result<(), DbErr
 pub fn of_council(
     conn: &mut DbConnection,
     council: &str,
-    status: Option<Status>,
+    status: Option<ReferralStatus>,
     after: Option<ReferralId>,
     limit: i64,
 ) -> Result<Vec<Referral>, DbError> {
