@@ -11,7 +11,7 @@
 //! `contract.placement_started` (`handlers`).
 //!
 //! Decisions (DESIGN.md and the issue are silent on them):
-//! * **Lifecycle** (`domain::Status`): draft → submitted → in_competition → awarded → placed
+//! * **Lifecycle** (`domain::ReferralStatus`): draft → submitted → in_competition → awarded → placed
 //!   → closed; submitted → returned (the competition service could not route it) → submitted
 //!   (re-routed); withdrawn from any status before placed (409 `/problems/referral-placed` after).
 //!   `competition.closed` puts an in-competition referral back to `submitted`, with the
@@ -65,8 +65,16 @@
 //!   invited on the later version. The awarded provider reads every version in full. The
 //!   council's reasoning (`route_reason`, `status_reason`) is shown to its own staff only.
 //!   Every successful read is logged (`/reads`); refused ones are not reads.
-//! * **The list** (`GET /v1/referrals?status=&limit=`) holds no document and so no child's
-//!   name: personal data is only ever seen through a logged read of the referral.
+//! * **The list** (`GET /v1/referrals?status=&limit=&cursor=`) holds no document and so no
+//!   child's name: personal data is only ever seen through a logged read of the referral.
+//! * **The API contract** (ADR 0004). Every collection (the list, versions, reads, history)
+//!   is a keyset page `{"items", "next"}` on the UUIDv7 id (the version number for versions):
+//!   the list newest first, the others oldest first, as before. The referral's `revision` is
+//!   raised at every change of it (the council's commands and the other services' events) and
+//!   answered as its `ETag`; `PUT` and `POST …/route` must name it in `If-Match` (412 stale,
+//!   428 none), checked after the 409s of the lifecycle (a closed referral is 409 whatever the
+//!   tag) and compare-and-set in the write's transaction. `POST /v1/referrals` takes an
+//!   `Idempotency-Key`. Every time is RFC 3339 in UTC (`…Z`).
 //! * **History** (`GET …/history`): every transition, who or which service caused it, when,
 //!   from and to which status, on which version, and why.
 //! * **Late events.** A competition event older (by `occurred_at`) than the last one applied

@@ -85,6 +85,7 @@ diesel::table! {
         status_reason -> Nullable<Text>,
         competition_id -> Nullable<Text>,
         competition_at -> Nullable<Timestamp>,
+        revision -> Int8,
     }
 }
 

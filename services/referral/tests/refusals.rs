@@ -61,6 +61,7 @@ async fn the_councils_list_is_its_own_newest_first(url: &str) {
     let referrals = app.referrals();
     let (s, list) = referrals.list(&sefton, "").await;
     assert_eq!(s, 200);
+    let list = &list["items"];
     let got: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -78,13 +79,13 @@ async fn the_councils_list_is_its_own_newest_first(url: &str) {
         "{text}"
     );
     let (_, list) = referrals.list(&sefton, "status=draft").await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["id"], ids[0].as_str());
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], ids[0].as_str());
     let (_, list) = referrals.list(&sefton, "status=submitted&limit=1").await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["id"], ids[3].as_str());
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], ids[3].as_str());
     let (_, list) = referrals.list(&knowsley, "").await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
 on_both!(
@@ -120,13 +121,18 @@ on_both!(
 /// Another council's referral: 404 for every verb.
 async fn another_councils_referral_is_not_found(url: &str) {
     let Four {
-        app, knowsley, ids, ..
+        app,
+        sefton,
+        knowsley,
+        ids,
     } = four_referrals(url).await;
     let (referrals, id, k) = (app.referrals(), &ids[1], &knowsley);
     let reroute = json!({"route": "spot_purchase", "reason": "no framework provider"});
+    // Even with the referral's current ETag (read by its own council).
+    let tag = referrals.etag(&sefton, id).await;
     for (what, (s, r)) in [
         ("GET", referrals.get(k, id).await),
-        ("PUT", referrals.update(k, id, &document()).await),
+        ("PUT", referrals.update(k, id, &tag, &document()).await),
         ("submit", referrals.submit(k, id).await),
         (
             "withdraw",
@@ -134,7 +140,7 @@ async fn another_councils_referral_is_not_found(url: &str) {
                 .withdraw(k, id, &json!({"reason": "duplicate"}))
                 .await,
         ),
-        ("route", referrals.reroute(k, id, &reroute).await),
+        ("route", referrals.reroute(k, id, &tag, &reroute).await),
         (
             "close",
             referrals.close(k, id, &json!({"reason": "x"})).await,
@@ -160,20 +166,24 @@ on_both!(
 /// The wrong role: 403 whatever the id; Sefton's finance team does not read children's
 /// referrals.
 async fn the_wrong_role_is_forbidden(url: &str) {
-    let Four { app, ids, .. } = four_referrals(url).await;
+    let Four {
+        app, sefton, ids, ..
+    } = four_referrals(url).await;
     let (referrals, id) = (app.referrals(), &ids[1]);
     let reroute = json!({"route": "spot_purchase", "reason": "no framework provider"});
+    // Even with the referral's current ETag (read by its council's commissioner).
+    let tag = referrals.etag(&sefton, id).await;
     for (org, role) in [(SEFTON, Role::Finance), ("prov-a", Role::Provider)] {
         let u = &app.user(org, role);
         for (what, (s, r)) in [
-            ("PUT", referrals.update(u, id, &document()).await),
+            ("PUT", referrals.update(u, id, &tag, &document()).await),
             (
                 "withdraw",
                 referrals
                     .withdraw(u, id, &json!({"reason": "duplicate"}))
                     .await,
             ),
-            ("route", referrals.reroute(u, id, &reroute).await),
+            ("route", referrals.reroute(u, id, &tag, &reroute).await),
             (
                 "close",
                 referrals.close(u, id, &json!({"reason": "x"})).await,
@@ -206,9 +216,10 @@ async fn bad_documents_are_refused_naming_the_field(url: &str) {
         app, sefton, ids, ..
     } = four_referrals(url).await;
     let (referrals, id) = (app.referrals(), &ids[1]);
+    let tag = &referrals.etag(&sefton, id).await;
     let mut bad = document();
     bad["nickname"] = json!("J");
-    let (s, r) = referrals.update(&sefton, id, &bad).await;
+    let (s, r) = referrals.update(&sefton, id, tag, &bad).await;
     assert_eq!(
         (
             s,
@@ -220,7 +231,7 @@ async fn bad_documents_are_refused_naming_the_field(url: &str) {
     let mut bad = document();
     bad["needs"] = json!(["flying"]);
     bad["child"]["name"] = json!(" ");
-    let (s, r) = referrals.update(&sefton, id, &bad).await;
+    let (s, r) = referrals.update(&sefton, id, tag, &bad).await;
     let fields: Vec<&str> = r["errors"]
         .as_array()
         .unwrap()
@@ -230,7 +241,7 @@ async fn bad_documents_are_refused_naming_the_field(url: &str) {
     assert_eq!((s, fields), (422, vec!["/child/name", "/needs/0"]));
     let mut bad = document();
     bad["education"]["school_postcode_district"] = json!("L21 4PQ");
-    let (s, r) = referrals.update(&sefton, id, &bad).await;
+    let (s, r) = referrals.update(&sefton, id, tag, &bad).await;
     assert_eq!(
         (s, r["errors"][0]["field"].as_str()),
         (422, Some("/education/school_postcode_district")),
@@ -238,7 +249,7 @@ async fn bad_documents_are_refused_naming_the_field(url: &str) {
     );
     let mut bad = document();
     bad["contact"] = json!([{"kind": "mum Sinead", "frequency": "weekly"}]);
-    let (s, r) = referrals.update(&sefton, id, &bad).await;
+    let (s, r) = referrals.update(&sefton, id, tag, &bad).await;
     assert_eq!(
         (s, r["errors"][0]["field"].as_str()),
         (422, Some("/contact/0/kind")),
@@ -260,10 +271,12 @@ async fn bad_routes_are_refused_naming_the_field(url: &str) {
         app, sefton, ids, ..
     } = four_referrals(url).await;
     let (referrals, id) = (app.referrals(), &ids[1]);
+    let tag = &referrals.etag(&sefton, id).await;
     let (s, r) = referrals
         .reroute(
             &sefton,
             id,
+            tag,
             &json!({"route": "spot_purchase", "reason": " "}),
         )
         .await;
@@ -272,7 +285,12 @@ async fn bad_routes_are_refused_naming_the_field(url: &str) {
         (422, Some("/reason"))
     );
     let (s, r) = referrals
-        .reroute(&sefton, id, &json!({"route": "anywhere", "reason": "x"}))
+        .reroute(
+            &sefton,
+            id,
+            tag,
+            &json!({"route": "anywhere", "reason": "x"}),
+        )
         .await;
     assert_eq!((s, r["errors"][0]["field"].as_str()), (422, Some("/route")));
     let (_, r) = referrals.get(&sefton, id).await;
@@ -315,12 +333,14 @@ async fn a_drafts_route_changes_in_place(url: &str) {
     } = four_referrals(url).await;
     let (referrals, draft) = (app.referrals(), &ids[0]);
     let reroute = json!({"route": "spot_purchase", "reason": "no framework provider"});
-    let (s, r) = referrals.reroute(&sefton, draft, &reroute).await;
+    let tag = referrals.etag(&sefton, draft).await;
+    let (s, r) = referrals.reroute(&sefton, draft, &tag, &reroute).await;
     assert_eq!(
         (s, r["version"].as_i64(), r["route"].as_str()),
         (200, Some(1), Some("spot_purchase"))
     );
     let (_, v) = referrals.versions(&sefton, draft).await;
+    let v = &v["items"];
     assert_eq!(
         (v[0]["route"].as_str(), v[0]["route_reason"].as_str()),
         (Some("spot_purchase"), Some("no framework provider"))
@@ -417,7 +437,7 @@ async fn what_the_replica_can_tell_is_refused_at_write(url: &str) {
         "nothing written, nothing sent"
     );
     let (_, list) = referrals.list(sefton, "").await;
-    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
 }
 
 on_both!(
@@ -507,7 +527,11 @@ async fn a_returned_referral_says_why(url: &str) {
         "{r}"
     );
     let (_, listed) = referrals.list(&f.sefton, "status=returned").await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
 }
 
 on_both!(
@@ -527,16 +551,17 @@ async fn a_returned_referral_is_rerouted(url: &str) {
         json!({"route": "mini_competition", "reason": "the PPA residential lot",
             "framework_id": f.ppa.framework_id, "lot_id": lot_id})
     };
-    let (s, r) = app
-        .referrals()
-        .reroute(sefton, &id, &route_to(f.other_lot))
+    let referrals = app.referrals();
+    let tag = referrals.etag(sefton, &id).await;
+    let (s, r) = referrals
+        .reroute(sefton, &id, &tag, &route_to(f.other_lot))
         .await;
     assert_eq!(
         (s, r["errors"][0]["field"].as_str()),
         (422, Some("/lot_id")),
         "{r}"
     );
-    let (s, r) = app.referrals().reroute(sefton, &id, &route_to(f.lot)).await;
+    let (s, r) = referrals.reroute(sefton, &id, &tag, &route_to(f.lot)).await;
     assert_eq!(
         (s, r["status"].as_str(), r["version"].as_i64()),
         (200, Some("submitted"), Some(2)),

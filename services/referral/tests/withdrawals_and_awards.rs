@@ -107,12 +107,14 @@ async fn a_withdrawn_referral_stays_withdrawn(url: &str) {
         .withdraw(&sefton, &id, &json!({"reason": "duplicate"}))
         .await;
     assert_eq!((s, problem_type(&r)), (409, "/problems/referral-withdrawn"));
-    let (s, r) = referrals.update(&sefton, &id, &document()).await;
+    let tag = referrals.etag(&sefton, &id).await;
+    let (s, r) = referrals.update(&sefton, &id, &tag, &document()).await;
     assert_eq!((s, problem_type(&r)), (409, "/problems/referral-withdrawn"));
     let (s, r) = referrals
         .reroute(
             &sefton,
             &id,
+            &tag,
             &json!({"route": "spot_purchase", "reason": "x"}),
         )
         .await;
@@ -196,19 +198,21 @@ async fn a_direct_award_is_read_in_full(url: &str) {
     let (s, r) = referrals.get(&prov_d, &direct).await;
     assert_eq!((s, r["view"].as_str()), (200, Some("full")));
     let (s, list) = referrals.versions(&prov_d, &direct).await;
-    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(1)));
     let (_, h) = referrals.history(&sefton, &direct).await;
     assert!(
-        h[2]["detail"]
+        h["items"][2]["detail"]
             .as_str()
             .unwrap()
             .starts_with("direct award to prov-d"),
         "{h}"
     );
+    let tag = referrals.etag(&sefton, &direct).await;
     let (s, r) = referrals
         .reroute(
             &sefton,
             &direct,
+            &tag,
             &json!({"route": "mini_competition", "reason": "review"}),
         )
         .await;
@@ -228,7 +232,7 @@ async fn a_reviewed_direct_award_opens_to_competition(url: &str) {
     let (app, sefton, _, direct) = directly_awarded(url).await;
     let referrals = app.referrals();
     let (_, h) = referrals.history(&sefton, &direct).await;
-    let d1: Uuid = h[2]["detail"]
+    let d1: Uuid = h["items"][2]["detail"]
         .as_str()
         .unwrap()
         .rsplit('(')

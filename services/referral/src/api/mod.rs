@@ -20,15 +20,16 @@ mod referrals;
 mod versions;
 pub mod views;
 
-use actix_web::web;
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{NaiveDateTime, Utc};
 use hub_bus::{Events, Store};
-use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError};
+use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, etag::ETag};
 use utoipa::OpenApi;
 
 use crate::app::commands::Shown;
-use crate::domain::{VersionKind, WithdrawalReason};
+use crate::domain::{Audience, Referral, Version, VersionKind, WithdrawalReason};
 use crate::ids::ReferralId;
+use views::ReferralView;
 
 pub struct ReferralState {
     pub store: Store,
@@ -85,6 +86,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/v1/referrals/{id}/history",
             web::get().to(history::history),
         );
+}
+
+/// The `If-Match` header of an in-place edit, for the OpenAPI document.
+const IF_MATCH_DOC: &str =
+    "The ETag of the referral as read (or `*`): a stale one is a 412, none a 428";
+
+/// The `Idempotency-Key` header of a creating request, for the OpenAPI document.
+const IDEMPOTENCY_KEY_DOC: &str = "Any 1 to 255 printable characters (a UUID will do): the same key \
+    and request within 24 hours get the first answer again (`Idempotent-Replayed: true`), with no \
+    second effect; the same key with another request is a 422";
+
+/// Version `v` of referral `r` as `audience` sees it, with the referral's revision as its
+/// `ETag` (what an edit's `If-Match` names).
+fn shown(status: StatusCode, r: Referral, v: Version, audience: Audience) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ETag(r.revision).header())
+        .json(ReferralView::of(r, v, audience))
+}
+
+/// What a council command left, as its staff see it.
+fn council_shown((r, v): Shown) -> HttpResponse {
+    shown(StatusCode::OK, r, v, Audience::Council)
 }
 
 /// The roles of a council's placement team, who write referrals.

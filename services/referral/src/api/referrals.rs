@@ -2,53 +2,78 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
-use hub_platform::{Principal, Problem, http::Json};
+use hub_platform::{
+    Principal, Problem,
+    etag::IfMatch,
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
+};
 
 use super::views::{ReferralSummary, ReferralView};
-use super::{ReferralState, WRITERS, council_command, referral_id};
+use super::{
+    IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, ReferralState, WRITERS, council_command, council_shown,
+    referral_id, shown,
+};
 use crate::app::{commands, reading};
-use crate::domain::{Audience, NewReferral, ReferralDocument, Status};
+use crate::domain::{Audience, NewReferral, ReferralDocument, ReferralStatus};
+use crate::ids::ReferralId;
 
-/// Write a referral (and optionally submit it).
-#[utoipa::path(post, path = "/v1/referrals", tag = "referral", request_body = NewReferral,
-    responses((status = 201, body = ReferralView), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+/// Write a referral (and optionally submit it). With an `Idempotency-Key`, a retry of the
+/// same request gets the first answer again and writes nothing more.
+#[utoipa::path(post, path = "/v1/referrals", tag = "referral", operation_id = "createReferral",
+    request_body = NewReferral,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, body = ReferralView, headers(("Location" = String, description = "The referral"))),
+        (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<ReferralState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewReferral>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(WRITERS)?;
     let now = Utc::now().naive_utc();
-    let (r, v) = state
+    let org = who.org.clone();
+    let answer = state
         .store
-        .write(move |conn, events| commands::create(conn, events, &who, body.0, now))
+        .write_once(&org, &key, move |conn, events| {
+            let (r, v) = commands::create(conn, events, &who, body.0, now)?;
+            tracing::info!(referral_id = %r.id, council = %r.council, status = %r.status, "referral written");
+            let at = format!("/v1/referrals/{}", r.id);
+            Ok(Answer::created(&ReferralView::of(r, v, Audience::Council)).at(at))
+        })
         .await?;
-    tracing::info!(referral_id = %r.id, council = %r.council, status = %r.status, "referral written");
-    Ok(HttpResponse::Created().json(ReferralView::of(r, v, Audience::Council)))
+    Ok(answer)
 }
 
-/// Parses `limit` (1 to 200, default 50).
-fn limit_of(query: &HashMap<String, String>) -> Result<i64, Problem> {
-    match query.get("limit") {
-        None => Ok(50),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| Problem::invalid("limit", "range", "a whole number from 1 to 200")),
-    }
+/// Parses `status`, if given.
+fn status_of(query: &HashMap<String, String>) -> Result<Option<ReferralStatus>, Problem> {
+    query
+        .get("status")
+        .map(|s| {
+            s.parse::<ReferralStatus>().map_err(|_| {
+                let all: Vec<String> = ReferralStatus::ALL
+                    .iter()
+                    .map(ReferralStatus::to_string)
+                    .collect();
+                Problem::invalid("status", "one_of", all.join(", "))
+            })
+        })
+        .transpose()
 }
 
-/// The council's own referrals, newest first, without their documents.
-#[utoipa::path(get, path = "/v1/referrals", tag = "referral",
+/// The council's own referrals, newest first, without their documents, a page at a time
+/// (the filter applies to every page).
+#[utoipa::path(get, path = "/v1/referrals", tag = "referral", operation_id = "listReferrals",
     params(
-        ("status" = Option<String>, Query, description = "Only referrals in this status: draft, submitted, returned, in_competition, awarded, placed, closed or withdrawn"),
-        ("limit" = Option<i64>, Query, description = "At most this many (1 to 200, default 50)"),
+        ("status" = Option<ReferralStatus>, Query, description = "Only referrals in this status: draft, submitted, returned, in_competition, awarded, placed, closed or withdrawn"),
+        PageParams,
     ),
-    responses((status = 200, body = [ReferralSummary]), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Page<ReferralSummary>), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<ReferralState>,
@@ -60,24 +85,15 @@ pub async fn list(
             "referrals are listed by their council's commissioners, social workers and admins",
         ));
     }
-    let limit = limit_of(&query)?;
-    let status = match query.get("status") {
-        None => None,
-        Some(s) => Some(s.parse::<Status>().map_err(|_| {
-            let all: Vec<String> = Status::ALL.iter().map(Status::to_string).collect();
-            Problem::invalid("status", "one_of", all.join(", "))
-        })?),
-    };
-    let list = state
+    let page = PageRequest::from_query(&query)?;
+    let status = status_of(&query)?;
+    let (after, fetch): (Option<ReferralId>, _) = (page.after()?, page.fetch());
+    let rows = state
         .store
         .db
-        .run(move |conn| reading::list(conn, &who, status, limit))
+        .run(move |conn| reading::list(conn, &who, status, after, fetch))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        list.into_iter()
-            .map(ReferralSummary::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id).map(ReferralSummary::from)))
 }
 
 /// Parses `version` (a whole number from 1).
@@ -98,11 +114,13 @@ fn version_of(query: &HashMap<String, String>) -> Result<Option<i32>, Problem> {
 /// ones, which it may read with `?version=N`) until it is awarded, then the full document.
 /// Anyone else gets 404. Every read is logged: who, which version, which view, when.
 #[utoipa::path(get, path = "/v1/referrals/{id}", tag = "referral",
+    operation_id = "getReferral",
     params(
         ("id" = String, Path, description = "The referral"),
         ("version" = Option<i32>, Query, description = "A version (default: the latest for the council and the awarded provider, the one invited on for an invited provider)"),
     ),
-    responses((status = 200, body = ReferralView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ReferralView, headers(("ETag" = String, description = "The referral's revision, for an edit's If-Match"))),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<ReferralState>,
@@ -117,25 +135,34 @@ pub async fn get(
         .store
         .write(move |conn, _| reading::read(conn, id, &who, asked, now))
         .await?;
-    Ok(HttpResponse::Ok().json(ReferralView::of(r, v, audience)))
+    Ok(shown(StatusCode::OK, r, v, audience))
 }
 
 /// Replace the referral's document. A draft is rewritten in place; after submission every
 /// change is a new version (`referral.updated`), and the providers invited are told of it.
-/// Sending the current document again changes nothing.
-#[utoipa::path(put, path = "/v1/referrals/{id}", tag = "referral", request_body = ReferralDocument,
-    responses((status = 200, body = ReferralView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
+/// Sending the current document again changes nothing. `If-Match` must name the referral's
+/// revision (its `ETag`), so that an edit based on an old read cannot overwrite a newer one.
+#[utoipa::path(put, path = "/v1/referrals/{id}", tag = "referral", operation_id = "replaceReferral",
+    request_body = ReferralDocument,
+    params(
+        ("id" = String, Path, description = "The referral"),
+        ("If-Match" = String, Header, description = IF_MATCH_DOC),
+    ),
+    responses((status = 200, body = ReferralView, headers(("ETag" = String, description = "The referral's revision after the edit"))),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem),
+        (status = 422, body = Problem), (status = 428, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<ReferralState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<ReferralDocument>,
 ) -> Result<HttpResponse, Problem> {
-    let (r, v) = council_command(&state, who, &id, move |conn, events, who, id, now| {
-        commands::update(conn, events, who, id, body.0, now)
+    let shown = council_command(&state, who, &id, move |conn, events, who, id, now| {
+        commands::update(conn, events, who, id, body.0, &if_match, now)
     })
     .await?;
-    tracing::info!(referral_id = %r.id, version = v.version, "referral document changed");
-    Ok(HttpResponse::Ok().json(ReferralView::of(r, v, Audience::Council)))
+    tracing::info!(referral_id = %shown.0.id, version = shown.1.version, "referral document changed");
+    Ok(council_shown(shown))
 }

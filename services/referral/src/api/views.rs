@@ -8,11 +8,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    Action, Audience, HistoryEntry, Read, RedactedDocument, Referral, ReferralDocument, Route,
-    Status, Version, VersionKind, View,
+    Audience, HistoryEntry, Read, RedactedDocument, Referral, ReferralAction, ReferralDocument,
+    ReferralRoute, ReferralStatus, ReferralViewKind, Version, VersionKind,
 };
 use crate::ids::{FrameworkId, LotId, ReadId, ReferralId};
 
+/// A stored time (UTC, without offset) as it is answered: RFC 3339 ending in `Z`.
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
@@ -21,7 +22,7 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferralView {
     pub id: ReferralId,
-    pub status: Status,
+    pub status: ReferralStatus,
     /// The version shown.
     pub version: i32,
     /// The newest version: a provider shown the version it was invited on learns here that
@@ -31,7 +32,7 @@ pub struct ReferralView {
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub route: Route,
+    pub route: ReferralRoute,
     /// Why this route (the options appraisal). The council's staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route_reason: Option<String>,
@@ -40,7 +41,7 @@ pub struct ReferralView {
     pub status_reason: Option<String>,
     pub urgency: Urgency,
     /// `full` or `redacted`.
-    pub view: View,
+    pub view: ReferralViewKind,
     /// When the version shown was written.
     pub version_created_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -84,12 +85,12 @@ impl ReferralView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferralSummary {
     pub id: ReferralId,
-    pub status: Status,
+    pub status: ReferralStatus,
     pub version: i32,
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub route: Route,
+    pub route: ReferralRoute,
     pub urgency: Urgency,
     pub awarded_provider: Option<String>,
     pub created_by: String,
@@ -118,7 +119,7 @@ impl From<Referral> for ReferralSummary {
 
 /// One version of a referral, without its content.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VersionSummary {
+pub struct ReferralVersionSummary {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     /// The organisation that wrote it.
@@ -129,13 +130,14 @@ pub struct VersionSummary {
     pub kind: VersionKind,
     /// The route in force from this version (the council's staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub route: Option<Route>,
+    pub route: Option<ReferralRoute>,
     /// Why that route (the council's staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route_reason: Option<String>,
 }
 
-impl VersionSummary {
+impl ReferralVersionSummary {
+    /// Version `v` as the council's staff (`council`) or a provider sees it.
     pub fn of(v: Version, council: bool) -> Self {
         Self {
             version: v.version,
@@ -151,15 +153,15 @@ impl VersionSummary {
 
 /// One logged read: who read which version, in which view, when.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReferralReadRecord)]
 pub struct ReadRecord {
     pub id: ReadId,
     pub referral_id: ReferralId,
     pub version: i32,
     pub reader_sub: String,
     pub reader_org: String,
-    pub view: View,
-    #[schema(value_type = String, format = DateTime)]
-    pub read_at: NaiveDateTime,
+    pub view: ReferralViewKind,
+    pub read_at: DateTime<Utc>,
 }
 
 impl From<Read> for ReadRecord {
@@ -171,19 +173,19 @@ impl From<Read> for ReadRecord {
             reader_sub: r.reader_sub,
             reader_org: r.reader_org,
             view: r.view,
-            read_at: r.read_at,
+            read_at: utc(r.read_at),
         }
     }
 }
 
 /// One transition of a referral.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReferralHistoryRecord)]
 pub struct HistoryRecord {
-    #[schema(value_type = String, format = DateTime)]
-    pub at: NaiveDateTime,
-    pub action: Action,
-    pub from_status: Status,
-    pub to_status: Status,
+    pub at: DateTime<Utc>,
+    pub action: ReferralAction,
+    pub from_status: ReferralStatus,
+    pub to_status: ReferralStatus,
     pub version: i32,
     /// The user, or the service whose event caused it.
     pub actor: String,
@@ -195,7 +197,7 @@ impl From<HistoryEntry> for HistoryRecord {
     fn from(h: HistoryEntry) -> Self {
         let t = h.transition;
         Self {
-            at: h.at,
+            at: utc(h.at),
             action: t.action,
             from_status: t.from,
             to_status: t.to,

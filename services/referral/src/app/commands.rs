@@ -5,12 +5,17 @@
 
 use chrono::NaiveDateTime;
 use hub_bus::Events;
-use hub_platform::{DbConnection, Principal, Problem, db::DbError, directory};
+use hub_platform::{
+    DbConnection, Principal, Problem,
+    db::DbError,
+    directory,
+    etag::{ETag, IfMatch},
+};
 
 use super::{not_found, record_by};
 use crate::domain::{
-    self, Action, Change, NewReferral, Referral, ReferralDocument, Rerouting, Status, Version,
-    VersionKind, Withdrawal,
+    self, Change, NewReferral, Referral, ReferralAction, ReferralDocument, ReferralStatus,
+    Rerouting, Version, VersionKind, Withdrawal,
 };
 use crate::ids::ReferralId;
 use crate::store;
@@ -94,7 +99,7 @@ pub fn create(
         partnership: partnership.code.to_owned(),
         framework_id: input.framework_id,
         lot_id: input.lot_id,
-        status: Status::Draft,
+        status: ReferralStatus::Draft,
         version: 1,
         route: input.route,
         route_reason: input.route_reason.trim().to_owned(),
@@ -106,6 +111,7 @@ pub fn create(
         status_reason: None,
         competition_id: None,
         competition_at: None,
+        revision: 1,
     };
     let first = new_version(&draft, input.document, who, now, VersionKind::Created);
     let mut r = draft.clone();
@@ -114,9 +120,23 @@ pub fn create(
     }
     check_routing(conn, &r)?;
     store::insert(conn, &r, &first)?;
-    record_by(conn, &draft, who, Action::Created, Status::Draft, None)?;
+    record_by(
+        conn,
+        &draft,
+        who,
+        ReferralAction::Created,
+        ReferralStatus::Draft,
+        None,
+    )?;
     if input.submit {
-        record_by(conn, &r, who, Action::Submitted, Status::Draft, None)?;
+        record_by(
+            conn,
+            &r,
+            who,
+            ReferralAction::Submitted,
+            ReferralStatus::Draft,
+            None,
+        )?;
         events.emit(&r.partnership, &r.submitted(&first.document, &who.sub));
     }
     Ok((r, first))
@@ -133,25 +153,28 @@ pub fn submit(
     let mut r = own(conn, id, who)?;
     let from = r.submit(now)?;
     check_routing(conn, &r)?;
-    let (r, v) = shown(conn, r)?;
-    store::save(conn, &r)?;
-    record_by(conn, &r, who, Action::Submitted, from, None)?;
+    let (mut r, v) = shown(conn, r)?;
+    store::save(conn, &mut r)?;
+    record_by(conn, &r, who, ReferralAction::Submitted, from, None)?;
     events.emit(&r.partnership, &r.submitted(&v.document, &who.sub));
     Ok((r, v))
 }
 
 /// Replaces the document: a draft's in place, a submitted referral's as a new version
-/// (`referral.updated`). The same document again changes nothing.
+/// (`referral.updated`). The same document again changes nothing. Either way `if_match` must
+/// name the referral's revision (412 otherwise, 428 without).
 pub fn update(
     conn: &mut DbConnection,
     events: &mut Events,
     who: &Principal,
     id: ReferralId,
     doc: ReferralDocument,
+    if_match: &IfMatch,
     now: NaiveDateTime,
 ) -> Result<Shown, DbError> {
     let mut r = own(conn, id, who)?;
     let change = r.status.edit()?;
+    if_match.check(ETag(r.revision), "referral")?;
     let current = store::version(conn, r.id, r.version)?;
     if current.document == doc {
         return Ok((r, current));
@@ -162,15 +185,15 @@ pub fn update(
         Change::InPlace => {
             let kind = current.kind;
             store::replace_version(conn, &new_version(&r, doc, who, now, kind))?;
-            store::save(conn, &r)?;
+            store::save(conn, &mut r)?;
             shown(conn, r)
         }
         Change::NewVersion => {
             r.version += 1;
             let v = new_version(&r, doc, who, now, VersionKind::Document);
             store::add_version(conn, &v)?;
-            store::save(conn, &r)?;
-            record_by(conn, &r, who, Action::Updated, r.status, None)?;
+            store::save(conn, &mut r)?;
+            record_by(conn, &r, who, ReferralAction::Updated, r.status, None)?;
             events.emit(&r.partnership, &r.updated(&v.document));
             Ok((r, v))
         }
@@ -179,17 +202,20 @@ pub fn update(
 
 /// Changes the route (the options appraisal): a draft's in place; a submitted or returned
 /// referral's as a new version, announced (`referral.updated`) and submitted again
-/// (`referral.submitted`) for the competition service to route afresh.
+/// (`referral.submitted`) for the competition service to route afresh. Either way `if_match`
+/// must name the referral's revision (412 otherwise, 428 without).
 pub fn reroute(
     conn: &mut DbConnection,
     events: &mut Events,
     who: &Principal,
     id: ReferralId,
     to: Rerouting,
+    if_match: &IfMatch,
     now: NaiveDateTime,
 ) -> Result<Shown, DbError> {
     let mut r = own(conn, id, who)?;
     let (change, from, detail) = r.reroute(&to, now)?;
+    if_match.check(ETag(r.revision), "referral")?;
     let current = store::version(conn, r.id, r.version)?;
     check_routing(conn, &r)?;
     match change {
@@ -202,8 +228,8 @@ pub fn reroute(
                     ..current
                 },
             )?;
-            store::save(conn, &r)?;
-            record_by(conn, &r, who, Action::Rerouted, from, Some(detail))?;
+            store::save(conn, &mut r)?;
+            record_by(conn, &r, who, ReferralAction::Rerouted, from, Some(detail))?;
             shown(conn, r)
         }
         Change::NewVersion => {
@@ -211,8 +237,15 @@ pub fn reroute(
             let v = new_version(&r, current.document, who, now, VersionKind::Route);
             store::add_version(conn, &v)?;
             r.status_reason = None;
-            store::save(conn, &r)?;
-            record_by(conn, &r, who, Action::Resubmitted, from, Some(detail))?;
+            store::save(conn, &mut r)?;
+            record_by(
+                conn,
+                &r,
+                who,
+                ReferralAction::Resubmitted,
+                from,
+                Some(detail),
+            )?;
             events.emit(&r.partnership, &r.updated(&v.document));
             events.emit(&r.partnership, &r.submitted(&v.document, &who.sub));
             Ok((r, v))
@@ -232,16 +265,16 @@ pub fn withdraw(
 ) -> Result<Shown, DbError> {
     let mut r = own(conn, id, who)?;
     let from = r.withdraw(&why, now)?;
-    store::save(conn, &r)?;
+    store::save(conn, &mut r)?;
     record_by(
         conn,
         &r,
         who,
-        Action::Withdrawn,
+        ReferralAction::Withdrawn,
         from,
         r.status_reason.clone(),
     )?;
-    if from != Status::Draft {
+    if from != ReferralStatus::Draft {
         events.emit(&r.partnership, &r.withdrawn(&why));
     }
     shown(conn, r)
@@ -259,7 +292,14 @@ pub fn close(
     let mut r = own(conn, id, who)?;
     let from = r.close(reason, now)?;
     events.emit(&r.partnership, &r.closed());
-    store::save(conn, &r)?;
-    record_by(conn, &r, who, Action::Closed, from, r.status_reason.clone())?;
+    store::save(conn, &mut r)?;
+    record_by(
+        conn,
+        &r,
+        who,
+        ReferralAction::Closed,
+        from,
+        r.status_reason.clone(),
+    )?;
     shown(conn, r)
 }

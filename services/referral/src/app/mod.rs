@@ -19,7 +19,7 @@ pub mod reading;
 use chrono::NaiveDateTime;
 use hub_platform::{Principal, Problem, db::DbError};
 
-use crate::domain::{Action, Referral, Status, Transition};
+use crate::domain::{Referral, ReferralAction, ReferralStatus, Transition};
 use crate::store;
 use hub_platform::DbConnection;
 
@@ -28,8 +28,8 @@ fn record(
     conn: &mut DbConnection,
     r: &Referral,
     at: NaiveDateTime,
-    action: Action,
-    from: Status,
+    action: ReferralAction,
+    from: ReferralStatus,
     actor: &str,
     detail: Option<String>,
 ) -> Result<(), DbError> {
@@ -54,8 +54,8 @@ fn record_by(
     conn: &mut DbConnection,
     r: &Referral,
     who: &Principal,
-    action: Action,
-    from: Status,
+    action: ReferralAction,
+    from: ReferralStatus,
     detail: Option<String>,
 ) -> Result<(), DbError> {
     store::record(

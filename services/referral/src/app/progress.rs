@@ -14,14 +14,14 @@ use hub_events::Envelope;
 use hub_platform::{DbConnection, db::DbError};
 
 use super::record;
-use crate::domain::{self, Action, Happening, Referral};
+use crate::domain::{self, Happening, Referral, ReferralAction};
 use crate::ids::{CompetitionId, ReferralId};
 use crate::store;
 
 /// What an event does to a referral, and how its history tells it.
 pub struct Progress<'a> {
     pub happening: Happening,
-    pub action: Action,
+    pub action: ReferralAction,
     /// The user, or the service, that caused it.
     pub actor: &'a str,
     pub detail: Option<String>,

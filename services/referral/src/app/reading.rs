@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError};
 
 use super::not_found;
-use crate::domain::{self, Audience, HistoryEntry, Read, Referral, Status, Version};
-use crate::ids::{ReadId, ReferralId};
+use crate::domain::{self, Audience, HistoryEntry, Read, Referral, ReferralStatus, Version};
+use crate::ids::{ReadId, ReferralId, TransitionId};
 use crate::store;
 
 /// The council roles that read and list referrals.
@@ -19,14 +19,16 @@ pub fn council_reader(who: &Principal) -> bool {
     !who.is_provider() && COUNCIL_READERS.iter().any(|r| who.has(*r))
 }
 
-/// The caller's council's referrals, newest first, optionally of one status.
+/// The caller's council's referrals, newest first, optionally of one status: at most
+/// `limit`, older than `after`.
 pub fn list(
     conn: &mut DbConnection,
     who: &Principal,
-    status: Option<Status>,
+    status: Option<ReferralStatus>,
+    after: Option<ReferralId>,
     limit: i64,
 ) -> Result<Vec<Referral>, DbError> {
-    store::of_council(conn, &who.org, status, limit)
+    store::of_council(conn, &who.org, status, after, limit)
 }
 
 /// Who the caller is to referral `r`, the version it reads by default, and the version it
@@ -83,12 +85,15 @@ pub fn read(
     Ok((r, v, audience))
 }
 
-/// The versions of referral `id` the caller may know of (without their documents), and
-/// whether it is the council's staff (who see the author and route of each).
+/// The versions of referral `id` the caller may know of (without their documents), oldest
+/// first, at most `limit` after version `after`; and whether the caller is the council's
+/// staff (who see the author and route of each).
 pub fn versions(
     conn: &mut DbConnection,
     id: ReferralId,
     who: &Principal,
+    after: Option<i32>,
+    limit: i64,
 ) -> Result<(Vec<Version>, bool), DbError> {
     let r = store::find(conn, id)?.ok_or_else(not_found)?;
     let (from, council) = match audience(conn, &r, who)? {
@@ -96,7 +101,7 @@ pub fn versions(
         (Audience::Awarded, ..) => (1, false),
         (Audience::Invited, invited, _) => (invited, false),
     };
-    Ok((store::versions(conn, r.id, from)?, council))
+    Ok((store::versions(conn, r.id, from, after, limit)?, council))
 }
 
 /// The caller's council's referral `id` if the caller reads it, or 404.
@@ -110,22 +115,28 @@ fn council_only(
         .ok_or_else(not_found)?)
 }
 
-/// Who read which version of referral `id`, in which view, when (the council's staff only).
+/// Who read which version of referral `id`, in which view, when (the council's staff only),
+/// oldest first: at most `limit`, after read `after`.
 pub fn reads(
     conn: &mut DbConnection,
     id: ReferralId,
     who: &Principal,
+    after: Option<ReadId>,
+    limit: i64,
 ) -> Result<Vec<Read>, DbError> {
     let r = council_only(conn, id, who)?;
-    store::reads(conn, r.id)
+    store::reads(conn, r.id, after, limit)
 }
 
-/// Every transition of referral `id` (the council's staff only).
+/// The transitions of referral `id` (the council's staff only), oldest first: at most
+/// `limit`, after transition `after`.
 pub fn history(
     conn: &mut DbConnection,
     id: ReferralId,
     who: &Principal,
+    after: Option<TransitionId>,
+    limit: i64,
 ) -> Result<Vec<HistoryEntry>, DbError> {
     let r = council_only(conn, id, who)?;
-    store::history(conn, r.id)
+    store::history(conn, r.id, after, limit)
 }

@@ -2,7 +2,7 @@
 //!
 //! * [`document`]: the referral document as the council writes it, its checks, and the
 //!   redacted view an invited provider reads before award;
-//! * [`status`]: the lifecycle, as transitions of [`Status`] that return the next status or
+//! * [`status`]: the lifecycle, as transitions of [`ReferralStatus`] that return the next status or
 //!   the 409 that refuses it, and [`after`], what another service's event does;
 //! * [`referral`]: a referral, its versions, reads and history, who may read what, and the
 //!   events it announces;

@@ -2,7 +2,7 @@
 //! read which version, the history of its transitions, and what it announces. No I/O.
 //!
 //! Rules:
-//! * a status changes only through [`Status`]'s transitions ([`Referral::withdraw`] and the
+//! * a status changes only through [`ReferralStatus`]'s transitions ([`Referral::withdraw`] and the
 //!   like call them and keep the reason and the time with it);
 //! * events carry codes and ids, never words about the child: the announcements here take
 //!   what they may from the document (age band, needs, an area rounded to 0.01°).
@@ -10,7 +10,9 @@
 use chrono::NaiveDateTime;
 use hub_events::{ReferralClosed, ReferralSubmitted, ReferralUpdated, ReferralWithdrawn, Urgency};
 
-use super::{Change, Conflict, ReferralDocument, Rerouting, Route, Status, Withdrawal};
+use super::{
+    Change, Conflict, ReferralDocument, ReferralRoute, ReferralStatus, Rerouting, Withdrawal,
+};
 use crate::ids::{CompetitionId, FrameworkId, LotId, ReadId, ReferralId, TransitionId};
 
 /// A referral: who wrote it for which partnership, framework and lot, its route and status.
@@ -21,10 +23,10 @@ pub struct Referral {
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub status: Status,
+    pub status: ReferralStatus,
     /// The newest version.
     pub version: i32,
-    pub route: Route,
+    pub route: ReferralRoute,
     /// Why this route (the options appraisal; council staff only).
     pub route_reason: String,
     pub urgency: Urgency,
@@ -38,6 +40,9 @@ pub struct Referral {
     pub competition_id: Option<CompetitionId>,
     /// When the last competition event applied to it happened.
     pub competition_at: Option<NaiveDateTime>,
+    /// Raised by one at every change of the referral: its `ETag`, which a `PUT` or
+    /// re-route's `If-Match` must name (ADR 0004).
+    pub revision: i64,
 }
 
 /// One version of a referral's document, with the route in force from it.
@@ -49,7 +54,7 @@ pub struct Version {
     pub created_by: String,
     pub created_by_org: String,
     pub created_at: NaiveDateTime,
-    pub route: Route,
+    pub route: ReferralRoute,
     pub route_reason: String,
     pub kind: VersionKind,
 }
@@ -78,17 +83,17 @@ pub enum Audience {
 }
 
 impl Audience {
-    pub fn view(self) -> View {
+    pub fn view(self) -> ReferralViewKind {
         match self {
-            Self::Invited => View::Redacted,
-            Self::Council | Self::Awarded => View::Full,
+            Self::Invited => ReferralViewKind::Redacted,
+            Self::Council | Self::Awarded => ReferralViewKind::Full,
         }
     }
 }
 
 hub_platform::code_enum! {
     /// Which view of the document a reader got.
-    pub enum View {
+    pub enum ReferralViewKind {
         Full,
         Redacted,
     }
@@ -108,13 +113,13 @@ pub struct Read {
     pub version: i32,
     pub reader_sub: String,
     pub reader_org: String,
-    pub view: View,
+    pub view: ReferralViewKind,
     pub read_at: NaiveDateTime,
 }
 
 hub_platform::code_enum! {
     /// What a transition in a referral's history was.
-    pub enum Action {
+    pub enum ReferralAction {
         Created,
         Submitted,
         Updated,
@@ -134,9 +139,9 @@ hub_platform::code_enum! {
 /// whom (a user, or the service whose event caused it), and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
-    pub action: Action,
-    pub from: Status,
-    pub to: Status,
+    pub action: ReferralAction,
+    pub from: ReferralStatus,
+    pub to: ReferralStatus,
     pub version: i32,
     pub actor: String,
     pub actor_org: String,
@@ -159,7 +164,7 @@ fn round2(x: f64) -> f64 {
 
 impl Referral {
     /// Submits a draft: the status it had.
-    pub fn submit(&mut self, now: NaiveDateTime) -> Result<Status, Conflict> {
+    pub fn submit(&mut self, now: NaiveDateTime) -> Result<ReferralStatus, Conflict> {
         let from = self.status;
         self.status = from.submit()?;
         self.updated_at = now;
@@ -167,7 +172,11 @@ impl Referral {
     }
 
     /// Withdraws the referral with the council's reason: the status it had.
-    pub fn withdraw(&mut self, why: &Withdrawal, now: NaiveDateTime) -> Result<Status, Conflict> {
+    pub fn withdraw(
+        &mut self,
+        why: &Withdrawal,
+        now: NaiveDateTime,
+    ) -> Result<ReferralStatus, Conflict> {
         let from = self.status;
         self.status = from.withdraw()?;
         self.status_reason = Some(why.describe());
@@ -176,7 +185,11 @@ impl Referral {
     }
 
     /// Closes a placed referral: the status it had.
-    pub fn close(&mut self, reason: String, now: NaiveDateTime) -> Result<Status, Conflict> {
+    pub fn close(
+        &mut self,
+        reason: String,
+        now: NaiveDateTime,
+    ) -> Result<ReferralStatus, Conflict> {
         let from = self.status;
         self.status = from.close()?;
         self.status_reason = Some(reason);
@@ -191,7 +204,7 @@ impl Referral {
         &mut self,
         to: &Rerouting,
         now: NaiveDateTime,
-    ) -> Result<(Change, Status, String), Conflict> {
+    ) -> Result<(Change, ReferralStatus, String), Conflict> {
         let from = self.status;
         let change = from.reroute()?;
         let from_route = self.route;

@@ -5,7 +5,7 @@ use hub_platform::{FieldError, http::Validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ReferralDocument, Route};
+use super::{ReferralDocument, ReferralRoute};
 use crate::ids::{FrameworkId, LotId};
 
 /// A request to write a referral.
@@ -16,7 +16,7 @@ pub struct NewReferral {
     pub partnership: String,
     pub framework_id: FrameworkId,
     pub lot_id: LotId,
-    pub route: Route,
+    pub route: ReferralRoute,
     /// Why this route (the options appraisal).
     pub route_reason: String,
     /// Submit at once (otherwise the referral stays a draft).
@@ -119,7 +119,7 @@ impl Withdrawal {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rerouting {
-    pub route: Route,
+    pub route: ReferralRoute,
     /// Why this route now (e.g. why the mini-competition closed without an award).
     pub reason: String,
     /// Another framework and lot (e.g. for a referral returned because its own would go
@@ -144,6 +144,7 @@ impl Validate for Rerouting {
 /// `POST /v1/referrals/{id}/close`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReferralClosing)]
 pub struct Closing {
     /// Why the referral is closed (e.g. the placement ended). Kept in the referral service.
     pub reason: String,
@@ -190,7 +191,7 @@ mod tests {
             "max_length"
         );
         let r = Rerouting {
-            route: Route::DirectAward,
+            route: ReferralRoute::DirectAward,
             reason: "".into(),
             framework_id: None,
             lot_id: None,

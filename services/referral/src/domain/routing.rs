@@ -7,7 +7,7 @@ use crate::ids::LotId;
 
 hub_platform::code_enum! {
     /// How the placement will be sourced (the options appraisal).
-    pub enum Route {
+    pub enum ReferralRoute {
         MiniCompetition,
         PreselectedMiniCompetition,
         DirectAward,
@@ -16,7 +16,7 @@ hub_platform::code_enum! {
     }
 }
 
-impl Route {
+impl ReferralRoute {
     /// Routes the competition service acts on (a competition or a direct award on the
     /// referral's framework and lot); the others source the placement elsewhere.
     pub fn competed(self) -> bool {
@@ -40,7 +40,7 @@ pub struct KnownFramework {
 /// nowhere, as 422 field errors, judged from the replica (`known`; `None`: the replica has
 /// not heard of the framework, so the competition service judges and returns the referral if
 /// it cannot route it). Only routes the competition service acts on are checked
-/// ([`Route::competed`]).
+/// ([`ReferralRoute::competed`]).
 pub fn routing_errors(
     known: Option<&KnownFramework>,
     partnership: &str,
@@ -111,6 +111,8 @@ mod tests {
         );
         // Not heard of yet: the competition service judges it (and returns it if need be).
         assert!(routing_errors(None, "LCR-PPA", "E08000012", lot9).is_empty());
-        assert!(Route::MiniCompetition.competed() && !Route::SpotPurchase.competed());
+        assert!(
+            ReferralRoute::MiniCompetition.competed() && !ReferralRoute::SpotPurchase.competed()
+        );
     }
 }

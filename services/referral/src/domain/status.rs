@@ -1,5 +1,5 @@
 //! Where a referral is in its life, and what may happen to it there: the state machine, as
-//! methods of [`Status`] that return the next status or the 409 that refuses the step. No I/O.
+//! methods of [`ReferralStatus`] that return the next status or the 409 that refuses the step. No I/O.
 
 use hub_platform::{Problem, db::DbError};
 
@@ -16,7 +16,7 @@ hub_platform::code_enum! {
     /// submitted | in_competition ─contract.placement_started (block bed, other system, spot)→ placed
     /// draft | submitted | in_competition | awarded ─withdraw→ withdrawn
     /// ```
-    pub enum Status {
+    pub enum ReferralStatus {
         Draft,
         Submitted,
         InCompetition,
@@ -30,9 +30,9 @@ hub_platform::code_enum! {
     }
 }
 
-impl Status {
+impl ReferralStatus {
     /// Every status, in the order of a referral's life (as the list filter names them).
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [ReferralStatus; 8] = [
         Self::Draft,
         Self::Submitted,
         Self::Returned,
@@ -59,7 +59,7 @@ impl Conflict {
         }
     }
 
-    fn placed(status: Status) -> Self {
+    fn placed(status: ReferralStatus) -> Self {
         Self::new(
             "referral-placed",
             format!(
@@ -99,10 +99,10 @@ pub enum Change {
     NewVersion,
 }
 
-impl Status {
+impl ReferralStatus {
     /// Whether the council may submit the referral: a draft only (a submitted one is
     /// re-routed, `POST …/route`).
-    pub fn submit(self) -> Result<Status, Conflict> {
+    pub fn submit(self) -> Result<ReferralStatus, Conflict> {
         match self {
             Self::Draft => Ok(Self::Submitted),
             _ => Err(Conflict::new(
@@ -113,7 +113,7 @@ impl Status {
     }
 
     /// Whether the council may withdraw the referral: at any point before placement.
-    pub fn withdraw(self) -> Result<Status, Conflict> {
+    pub fn withdraw(self) -> Result<ReferralStatus, Conflict> {
         match self {
             Self::Draft
             | Self::Submitted
@@ -141,7 +141,7 @@ impl Status {
 
     /// Whether the route may be changed. A submitted referral (never routed yet, or back from
     /// a closed competition) or a returned one gets a new version and is submitted again for
-    /// the new route (a returned one is `submitted` again: [`Status::rerouted`]).
+    /// the new route (a returned one is `submitted` again: [`ReferralStatus::rerouted`]).
     pub fn reroute(self) -> Result<Change, Conflict> {
         match self {
             Self::Draft => Ok(Change::InPlace),
@@ -165,7 +165,7 @@ impl Status {
     }
 
     /// The status after a re-route: a returned referral is submitted again.
-    pub fn rerouted(self) -> Status {
+    pub fn rerouted(self) -> ReferralStatus {
         match self {
             Self::Returned => Self::Submitted,
             s => s,
@@ -173,7 +173,7 @@ impl Status {
     }
 
     /// Whether the referral may be closed: once the child is placed (before that, withdraw).
-    pub fn close(self) -> Result<Status, Conflict> {
+    pub fn close(self) -> Result<ReferralStatus, Conflict> {
         match self {
             Self::Placed => Ok(Self::Closed),
             Self::Closed => Err(Conflict::closed()),
@@ -219,11 +219,11 @@ pub enum Happening {
 /// After placement the child stays placed while a reviewed direct award is opened to
 /// competition and awarded: the status stays `placed` and the new winner reads the referral.
 pub fn after(
-    status: Status,
+    status: ReferralStatus,
     current_competition: Option<CompetitionId>,
     happening: Happening,
-) -> Option<Status> {
-    use Status::*;
+) -> Option<ReferralStatus> {
+    use ReferralStatus::*;
     match happening {
         Happening::CompetitionOpened { .. } => match status {
             Submitted | InCompetition | Awarded => Some(InCompetition),
@@ -262,19 +262,19 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_their_codes() {
-        for s in Status::ALL {
-            assert_eq!(s.to_string().parse::<Status>().ok(), Some(s));
+        for s in ReferralStatus::ALL {
+            assert_eq!(s.to_string().parse::<ReferralStatus>().ok(), Some(s));
             assert_eq!(
                 serde_json::to_value(s).unwrap(),
                 serde_json::json!(s.to_string())
             );
         }
-        assert_eq!("open".parse::<Status>().ok(), None);
+        assert_eq!("open".parse::<ReferralStatus>().ok(), None);
     }
 
     #[test]
     fn withdrawal_is_refused_once_placed() {
-        use Status::*;
+        use ReferralStatus::*;
         for s in [Draft, Submitted, InCompetition, Awarded] {
             assert_eq!(s.withdraw(), Ok(Withdrawn), "{s:?}");
         }
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn drafts_change_in_place_and_submitted_referrals_get_versions() {
-        use Status::*;
+        use ReferralStatus::*;
         assert_eq!(Draft.edit(), Ok(Change::InPlace));
         for s in [Submitted, InCompetition, Awarded, Placed] {
             assert_eq!(s.edit(), Ok(Change::NewVersion), "{s:?}");
@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn events_move_the_referral_through_its_life() {
         use Happening::{CompetitionClosed, CompetitionOpened, PlacementStarted};
-        use Status::*;
+        use ReferralStatus::*;
         let [c, c1, c2, d1] = std::array::from_fn(|_| CompetitionId::new());
         let opened = |c| CompetitionOpened { competition_id: c };
         let closed = |c| CompetitionClosed { competition_id: c };
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_returned_referral_is_rerouted_or_withdrawn() {
-        use Status::*;
+        use ReferralStatus::*;
         assert_eq!(after(Submitted, None, Happening::Returned), Some(Returned));
         for s in [Draft, InCompetition, Awarded, Placed, Withdrawn, Closed] {
             assert_eq!(after(s, None, Happening::Returned), None, "{s:?}");

@@ -10,7 +10,7 @@ use hub_events::{
 use hub_platform::db::{DbConnection, DbError};
 
 use crate::app::progress::{self, Progress};
-use crate::domain::{Action, Happening};
+use crate::domain::{Happening, ReferralAction};
 use crate::ids::{CompetitionId, ReferralId};
 use crate::store;
 
@@ -42,7 +42,7 @@ pub fn opened(
         happening: Happening::CompetitionOpened {
             competition_id: competition,
         },
-        action: Action::CompetitionOpened,
+        action: ReferralAction::CompetitionOpened,
         actor: &source(env),
         detail: Some(format!(
             "competition {competition} on version {}: {} providers invited",
@@ -74,7 +74,7 @@ pub fn closed(
         happening: Happening::CompetitionClosed {
             competition_id: competition,
         },
-        action: Action::CompetitionClosed,
+        action: ReferralAction::CompetitionClosed,
         actor: &source(env),
         detail: Some(why.clone()),
         reason: Some(why),
@@ -99,7 +99,7 @@ pub fn awarded(
         happening: Happening::Awarded {
             competition_id: competition,
         },
-        action: Action::Awarded,
+        action: ReferralAction::Awarded,
         actor: &e.awarded_by,
         detail: Some(format!("{how} to {} ({competition})", e.provider_id)),
         reason: None,
@@ -119,7 +119,7 @@ pub fn placed(
     let r = progress::referral(conn, ReferralId(e.referral_id), PlacementStarted::TYPE)?;
     let progress = Progress {
         happening: Happening::PlacementStarted,
-        action: Action::Placed,
+        action: ReferralAction::Placed,
         actor: &source(env),
         detail: Some(format!(
             "placement {} with {} from {}",
@@ -149,7 +149,7 @@ pub fn returned(
     let code = e.reason.code();
     let progress = Progress {
         happening: Happening::Returned,
-        action: Action::Returned,
+        action: ReferralAction::Returned,
         actor: &source(env),
         detail: Some(format!(
             "version {} cannot be routed: {code}",

@@ -6,7 +6,7 @@ use hub_platform::db::{DbConnection, DbError};
 
 use super::rows::{HistoryRow, ReadRow};
 use crate::domain::{HistoryEntry, Read, Transition};
-use crate::ids::{ReferralId, TransitionId};
+use crate::ids::{ReadId, ReferralId, TransitionId};
 use crate::schema::*;
 
 pub fn record(
@@ -32,14 +32,22 @@ pub fn record(
     Ok(())
 }
 
-/// Every transition of a referral, oldest first.
+/// Transitions of a referral, oldest first (by their UUIDv7 ids): at most `limit`, after
+/// `after` (a page's keyset).
 pub fn history(
     conn: &mut DbConnection,
     referral_id: ReferralId,
+    after: Option<TransitionId>,
+    limit: i64,
 ) -> Result<Vec<HistoryEntry>, DbError> {
-    Ok(referral_history::table
+    let mut q = referral_history::table
         .filter(referral_history::referral_id.eq(referral_id))
-        .order((referral_history::at.asc(), referral_history::id.asc()))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(referral_history::id.gt(after));
+    }
+    Ok(q.order(referral_history::id.asc())
+        .limit(limit)
         .select(HistoryRow::as_select())
         .load(conn)?
         .into_iter()
@@ -76,11 +84,22 @@ pub fn log_read(conn: &mut DbConnection, r: &Read) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Every logged read of a referral, oldest first.
-pub fn reads(conn: &mut DbConnection, referral_id: ReferralId) -> Result<Vec<Read>, DbError> {
-    Ok(referral_reads::table
+/// Logged reads of a referral, oldest first (by their UUIDv7 ids): at most `limit`, after
+/// `after` (a page's keyset).
+pub fn reads(
+    conn: &mut DbConnection,
+    referral_id: ReferralId,
+    after: Option<ReadId>,
+    limit: i64,
+) -> Result<Vec<Read>, DbError> {
+    let mut q = referral_reads::table
         .filter(referral_reads::referral_id.eq(referral_id))
-        .order((referral_reads::read_at.asc(), referral_reads::id.asc()))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(referral_reads::id.gt(after));
+    }
+    Ok(q.order(referral_reads::id.asc())
+        .limit(limit)
         .select(ReadRow::as_select())
         .load(conn)?
         .into_iter()

@@ -12,10 +12,10 @@ use hub_platform::{
     db::{DbConnection, DbError, rows_per_statement, values_rows},
 };
 
-use hub_platform::Code;
+use hub_platform::{Code, Problem};
 
 use super::rows::{ReferralRow, VersionRow};
-use crate::domain::{Referral, Status, Version};
+use crate::domain::{Referral, ReferralStatus, Version};
 use crate::ids::{CompetitionId, ReferralId};
 use crate::schema::*;
 
@@ -37,21 +37,32 @@ pub fn insert(conn: &mut DbConnection, r: &Referral, first: &Version) -> Result<
 }
 
 /// Writes what the council changes of a referral: its status, version, route, framework and
-/// lot, and why.
-pub fn save(conn: &mut DbConnection, r: &Referral) -> Result<(), DbError> {
-    diesel::update(referrals::table.find(r.id))
-        .set((
-            referrals::status.eq(r.status),
-            referrals::version.eq(r.version),
-            referrals::framework_id.eq(r.framework_id),
-            referrals::lot_id.eq(r.lot_id),
-            referrals::route.eq(r.route),
-            referrals::route_reason.eq(&r.route_reason),
-            referrals::urgency.eq(Code(r.urgency)),
-            referrals::status_reason.eq(&r.status_reason),
-            referrals::updated_at.eq(r.updated_at),
-        ))
-        .execute(conn)?;
+/// lot, and why. Compare-and-set on the revision `r` was read at, which it raises: 412 if the
+/// referral changed since (another write committed first), so two writes from one read
+/// cannot both win.
+pub fn save(conn: &mut DbConnection, r: &mut Referral) -> Result<(), DbError> {
+    let saved = diesel::update(
+        referrals::table
+            .find(r.id)
+            .filter(referrals::revision.eq(r.revision)),
+    )
+    .set((
+        referrals::status.eq(r.status),
+        referrals::version.eq(r.version),
+        referrals::framework_id.eq(r.framework_id),
+        referrals::lot_id.eq(r.lot_id),
+        referrals::route.eq(r.route),
+        referrals::route_reason.eq(&r.route_reason),
+        referrals::urgency.eq(Code(r.urgency)),
+        referrals::status_reason.eq(&r.status_reason),
+        referrals::updated_at.eq(r.updated_at),
+        referrals::revision.eq(r.revision + 1),
+    ))
+    .execute(conn)?;
+    if saved == 0 {
+        return Err(Problem::precondition_failed("referral").into());
+    }
+    r.revision += 1;
     Ok(())
 }
 
@@ -66,6 +77,8 @@ pub fn save_progress(conn: &mut DbConnection, r: &Referral) -> Result<(), DbErro
             referrals::competition_id.eq(r.competition_id),
             referrals::competition_at.eq(r.competition_at),
             referrals::awarded_provider.eq(&r.awarded_provider),
+            // A change the council did not make still changes what it read.
+            referrals::revision.eq(referrals::revision + 1),
         ))
         .execute(conn)?;
     Ok(())
@@ -79,16 +92,21 @@ pub fn version(conn: &mut DbConnection, id: ReferralId, version: i32) -> Result<
         .into())
 }
 
-/// Every version of a referral from `from` on, oldest first.
+/// Versions of a referral from `from` on, oldest first: at most `limit`, after version
+/// `after` (a page's keyset).
 pub fn versions(
     conn: &mut DbConnection,
     id: ReferralId,
     from: i32,
+    after: Option<i32>,
+    limit: i64,
 ) -> Result<Vec<Version>, DbError> {
     Ok(referral_versions::table
         .filter(referral_versions::referral_id.eq(id))
         .filter(referral_versions::version.ge(from))
+        .filter(referral_versions::version.gt(after.unwrap_or(0)))
         .order(referral_versions::version.asc())
+        .limit(limit)
         .select(VersionRow::as_select())
         .load(conn)?
         .into_iter()
@@ -118,11 +136,13 @@ pub fn replace_version(conn: &mut DbConnection, v: &Version) -> Result<(), DbErr
     Ok(())
 }
 
-/// A council's referrals, newest first, optionally of one status.
+/// A council's referrals, newest first (by their UUIDv7 ids), optionally of one status: at
+/// most `limit`, older than `after` (a page's keyset).
 pub fn of_council(
     conn: &mut DbConnection,
     council: &str,
-    status: Option<Status>,
+    status: Option<ReferralStatus>,
+    after: Option<ReferralId>,
     limit: i64,
 ) -> Result<Vec<Referral>, DbError> {
     let mut q = referrals::table
@@ -131,15 +151,16 @@ pub fn of_council(
     if let Some(s) = status {
         q = q.filter(referrals::status.eq(s));
     }
-    Ok(
-        q.order((referrals::created_at.desc(), referrals::id.desc()))
-            .limit(limit)
-            .select(ReferralRow::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(Referral::from)
-            .collect(),
-    )
+    if let Some(after) = after {
+        q = q.filter(referrals::id.lt(after));
+    }
+    Ok(q.order(referrals::id.desc())
+        .limit(limit)
+        .select(ReferralRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Referral::from)
+        .collect())
 }
 
 /// Records that `providers` were invited to bid on version `version` in `competition_id`

@@ -7,7 +7,8 @@ use hub_events::Urgency;
 use hub_platform::{Code, Json};
 
 use crate::domain::{
-    Action, Referral, ReferralDocument, Route, Status, Version, VersionKind, View,
+    Referral, ReferralAction, ReferralDocument, ReferralRoute, ReferralStatus, ReferralViewKind,
+    Version, VersionKind,
 };
 use crate::ids::{CompetitionId, FrameworkId, LotId, ReadId, ReferralId, TransitionId};
 use crate::schema::*;
@@ -20,9 +21,9 @@ pub(super) struct ReferralRow {
     pub(super) partnership: String,
     pub(super) framework_id: FrameworkId,
     pub(super) lot_id: LotId,
-    pub(super) status: Status,
+    pub(super) status: ReferralStatus,
     pub(super) version: i32,
-    pub(super) route: Route,
+    pub(super) route: ReferralRoute,
     pub(super) route_reason: String,
     pub(super) urgency: Code<Urgency>,
     pub(super) awarded_provider: Option<String>,
@@ -32,6 +33,7 @@ pub(super) struct ReferralRow {
     pub(super) status_reason: Option<String>,
     pub(super) competition_id: Option<CompetitionId>,
     pub(super) competition_at: Option<NaiveDateTime>,
+    pub(super) revision: i64,
 }
 
 impl From<ReferralRow> for Referral {
@@ -54,6 +56,7 @@ impl From<ReferralRow> for Referral {
             status_reason: r.status_reason,
             competition_id: r.competition_id,
             competition_at: r.competition_at,
+            revision: r.revision,
         }
     }
 }
@@ -78,6 +81,7 @@ impl From<&Referral> for ReferralRow {
             status_reason: r.status_reason.clone(),
             competition_id: r.competition_id,
             competition_at: r.competition_at,
+            revision: r.revision,
         }
     }
 }
@@ -91,7 +95,7 @@ pub(super) struct VersionRow {
     pub(super) created_by: String,
     pub(super) created_by_org: String,
     pub(super) created_at: NaiveDateTime,
-    pub(super) route: Route,
+    pub(super) route: ReferralRoute,
     pub(super) route_reason: String,
     pub(super) kind: VersionKind,
 }
@@ -136,7 +140,7 @@ pub(super) struct ReadRow {
     pub(super) version: i32,
     pub(super) reader_sub: String,
     pub(super) reader_org: String,
-    pub(super) view: View,
+    pub(super) view: ReferralViewKind,
     pub(super) read_at: NaiveDateTime,
 }
 
@@ -146,9 +150,9 @@ pub(super) struct HistoryRow {
     pub(super) id: TransitionId,
     pub(super) referral_id: ReferralId,
     pub(super) at: NaiveDateTime,
-    pub(super) action: Action,
-    pub(super) from_status: Status,
-    pub(super) to_status: Status,
+    pub(super) action: ReferralAction,
+    pub(super) from_status: ReferralStatus,
+    pub(super) to_status: ReferralStatus,
     pub(super) version: i32,
     pub(super) actor: String,
     pub(super) actor_org: String,
