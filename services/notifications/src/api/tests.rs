@@ -359,3 +359,50 @@ fn the_openapi_document_lists_every_route() {
     let paths: Vec<&String> = doc.paths.paths.keys().collect();
     assert_eq!(paths.len(), 7, "{paths:?}");
 }
+
+/// Every operation has an operationId of its own that reads as verb and resource (issue 13),
+/// and the webhook views are named as this service's own.
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc = serde_json::to_value(NotificationsApi::openapi()).unwrap();
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "createWebhook",
+            "disableWebhook",
+            "enableWebhook",
+            "getWebhook",
+            "listWebhookDeliveries",
+            "listWebhooks",
+            "redeliverWebhookDelivery",
+            "rotateWebhookSecret",
+            "updateWebhook",
+        ]
+    );
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "WebhookDelivery",
+        "WebhookAttempt",
+        "InvitedHook",
+        "ClosedHook",
+    ] {
+        assert!(schemas.contains_key(name), "{name}");
+    }
+    for generic in [
+        "DeliveryView",
+        "AttemptView",
+        "Invited",
+        "Closed",
+        "Awarded",
+    ] {
+        assert!(!schemas.contains_key(generic), "{generic}");
+    }
+}
