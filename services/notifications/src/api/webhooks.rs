@@ -44,7 +44,8 @@ fn endpoint_response(endpoint: &Endpoint) -> HttpResponse {
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Any 1 to 255 printable characters (a UUID will do): a repeat within 24 hours gets the first answer, with `Idempotent-Replayed: true`; the same key with another body is a 422 (rule `reused`)")),
     responses((status = 201, body = CreatedWebhook, headers(("Location" = String, description = "The new endpoint"))),
-        (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+        (status = 422, body = Problem, description = "The body breaks a rule, or the Idempotency-Key was sent with another request (rule `reused`)"),
+        (status = 401, body = Problem), (status = 403, body = Problem, description = "Not a provider, commissioner or admin")),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<NotificationsState>,
@@ -99,7 +100,8 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "notifications", operation_id = "getWebhook",
     params(("id" = String, Path, description = "The webhook endpoint")),
     responses((status = 200, body = WebhookView, headers(("ETag" = String, description = "The endpoint's revision, for If-Match"))),
-        (status = 404, body = Problem)),
+        (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's")),
     security(("bearer" = [])))]
 pub async fn show(
     state: web::Data<NotificationsState>,
@@ -122,7 +124,8 @@ pub async fn show(
     params(("id" = String, Path, description = "The webhook endpoint"),
         ("If-Match" = String, Header, description = "The endpoint's ETag as read (`*`: whatever it is now)")),
     responses((status = 200, body = WebhookView, headers(("ETag" = String, description = "The endpoint's new revision"))),
-        (status = 404, body = Problem), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
+        (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
         (status = 422, body = Problem), (status = 428, body = Problem, description = "No If-Match")),
     security(("bearer" = [])))]
 pub async fn change(
@@ -154,7 +157,8 @@ pub async fn change(
     params(("id" = String, Path, description = "The webhook endpoint"),
         ("If-Match" = String, Header, description = "The endpoint's ETag as read (`*`: whatever it is now)")),
     responses((status = 200, body = RotatedSecret, headers(("ETag" = String, description = "The endpoint's new revision"))),
-        (status = 404, body = Problem), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
+        (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
         (status = 428, body = Problem, description = "No If-Match")),
     security(("bearer" = [])))]
 pub async fn rotate_secret(
@@ -184,7 +188,8 @@ pub async fn rotate_secret(
     params(("id" = String, Path, description = "The webhook endpoint"),
         ("If-Match" = String, Header, description = "The endpoint's ETag as read (`*`: whatever it is now)")),
     responses((status = 200, body = WebhookView, headers(("ETag" = String, description = "The endpoint's new revision"))),
-        (status = 404, body = Problem), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
+        (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
         (status = 428, body = Problem, description = "No If-Match")),
     security(("bearer" = [])))]
 pub async fn disable(
@@ -208,7 +213,8 @@ pub async fn disable(
     params(("id" = String, Path, description = "The webhook endpoint"),
         ("If-Match" = String, Header, description = "The endpoint's ETag as read (`*`: whatever it is now)")),
     responses((status = 200, body = WebhookView, headers(("ETag" = String, description = "The endpoint's new revision"))),
-        (status = 404, body = Problem), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
+        (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 412, body = Problem, description = "The endpoint changed since it was read"),
         (status = 428, body = Problem, description = "No If-Match")),
     security(("bearer" = [])))]
 pub async fn enable(
@@ -234,7 +240,8 @@ pub async fn enable(
         PageParams,
         ("status" = Option<String>, Query, description = "Only deliveries in this status: pending, delivered or failed"),
     ),
-    responses((status = 200, body = Page<DeliveryView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Page<DeliveryView>), (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn deliveries(
     state: web::Data<NotificationsState>,
@@ -275,7 +282,8 @@ pub async fn deliveries(
 #[utoipa::path(post, path = "/v1/webhooks/deliveries/{delivery_id}/redeliver", tag = "notifications",
     operation_id = "redeliverWebhookDelivery",
     params(("delivery_id" = String, Path, description = "The delivery (its `webhook-id`)")),
-    responses((status = 202, body = DeliveryView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 202, body = DeliveryView), (status = 403, body = Problem, description = "Not a provider, commissioner or admin"),
+        (status = 404, body = Problem, description = "Not one of the caller's organisation's"), (status = 409, body = Problem, description = "Its endpoint is disabled: enable it first")),
     security(("bearer" = [])))]
 pub async fn redeliver(
     state: web::Data<NotificationsState>,
