@@ -76,6 +76,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        revision -> Int8,
     }
 }
 

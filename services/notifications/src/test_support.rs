@@ -87,6 +87,7 @@ pub async fn endpoint(
         created_by: "test".into(),
         created_at: now,
         updated_at: now,
+        revision: 1,
     };
     let r = row.clone();
     store

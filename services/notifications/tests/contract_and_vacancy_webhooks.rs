@@ -107,7 +107,7 @@ async fn an_offered_vacancy_reaches_the_partner_councils(app: TestApp, rx: Recei
             .notifications()
             .deliveries(&hook.owner, &hook.id, "")
             .await;
-        let n = log.as_array().unwrap().len();
+        let n = log["items"].as_array().unwrap().len();
         assert_eq!(
             n, 0,
             "{council}: not the offerer, not outside its partnerships, not while disabled"
@@ -677,7 +677,7 @@ async fn logged(app: &TestApp, hook: &Hook) -> Vec<String> {
         .deliveries(&hook.owner, &hook.id, "")
         .await;
     assert_eq!(s, 200, "{log}");
-    let mut types: Vec<String> = log
+    let mut types: Vec<String> = log["items"]
         .as_array()
         .unwrap()
         .iter()

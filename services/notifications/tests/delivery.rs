@@ -102,7 +102,7 @@ async fn a_dead_endpoints_attempts_are_logged_as_errors(app: TestApp, rx: Receiv
         .notifications()
         .deliveries(&dead.owner, &dead.id, "")
         .await;
-    let attempted: Vec<&Value> = log
+    let attempted: Vec<&Value> = log["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -164,13 +164,13 @@ async fn a_redelivery_during_an_attempt_is_kept(app: TestApp, rx: Receiver) {
         Duration::from_secs(5),
         || async {
             let (_, log) = app.notifications().deliveries(&owner, &hook.id, "").await;
-            let numbers: Vec<i64> = log[0]["attempt_log"]
+            let numbers: Vec<i64> = log["items"][0]["attempt_log"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|a| a["attempt"].as_i64())
                 .collect();
-            (log[0]["status"] == "delivered" && numbers == [1, 2]).then_some(())
+            (log["items"][0]["status"] == "delivered" && numbers == [1, 2]).then_some(())
         },
     )
     .await;
@@ -299,7 +299,7 @@ async fn a_redelivery_stays_in_the_event_trace(app: TestApp, rx: Receiver) {
                 .notifications()
                 .deliveries(&hook.owner, &hook.id, "")
                 .await;
-            (log[0]["status"] == "delivered").then_some(())
+            (log["items"][0]["status"] == "delivered").then_some(())
         },
     )
     .await;
@@ -460,7 +460,7 @@ async fn a_name_resolving_inside_is_refused_on_delivery(app: TestApp, rx: Receiv
         let (app, owner) = (&app, &owner);
         async move {
             let (_, body) = app.notifications().deliveries(owner, id, "").await;
-            body[0]["attempt_log"][0]["error"]
+            body["items"][0]["attempt_log"][0]["error"]
                 .as_str()
                 .map(str::to_owned)
         }

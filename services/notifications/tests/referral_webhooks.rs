@@ -357,7 +357,7 @@ impl Journey {
                 .await;
             assert_eq!(s, 200);
             let mut got: HashMap<String, usize> = HashMap::new();
-            for d in log.as_array().unwrap() {
+            for d in log["items"].as_array().unwrap() {
                 *got.entry(d["event_type"].as_str().unwrap().to_owned())
                     .or_default() += 1;
             }
@@ -435,7 +435,7 @@ async fn updated_versions(app: &TestApp, hook: &common::Hook) -> Vec<u64> {
         .notifications()
         .deliveries(&hook.owner, &hook.id, "")
         .await;
-    let mut v: Vec<u64> = log
+    let mut v: Vec<u64> = log["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -48,10 +48,10 @@ fn check_destination(state: &NotificationsState, url: &str) -> Result<(), Proble
     components(schemas(Invited, ReferralUpdate, Awarded, Unsuccessful, CriterionResult, Closed, BiddingClosedHook, VacancyOffered,
         OrderIssuedHook, OrderOverdueHook, IpaReviewDueHook, BedVoidHook, BedOfferedHook,
         ServiceContractExpiringHook, PlacementEndedHook)),
-    tags((name = "notifications", description = "Webhooks to providers (`competition.invited` → Invited, \
-        `referral.updated` → ReferralUpdate, `competition.awarded` → Awarded, `competition.unsuccessful` → \
-        Unsuccessful, `competition.closed` → Closed, `competition.bidding_closed` → BiddingClosedHook, `order.issued` → OrderIssuedHook, `placement.ended` → \
-        PlacementEndedHook), to councils (`vacancy.offered` → VacancyOffered, `bed.void` → BedVoidHook, \
+    tags((name = "notifications", description = "Webhooks to providers (`competition.invited` → InvitedHook, \
+        `referral.updated` → ReferralUpdatedHook, `competition.awarded` → AwardedHook, `competition.unsuccessful` → \
+        UnsuccessfulHook, `competition.closed` → ClosedHook, `competition.bidding_closed` → BiddingClosedHook, `order.issued` → OrderIssuedHook, `placement.ended` → \
+        PlacementEndedHook), to councils (`vacancy.offered` → VacancyOfferedHook, `bed.void` → BedVoidHook, \
         `bed.offered` → BedOfferedHook, `service_contract.expiring` → ServiceContractExpiringHook) and to both \
         (`order.overdue` → OrderOverdueHook, `ipa.review_due` → IpaReviewDueHook). \
         Every delivery is POSTed as JSON `{\"type\", \"timestamp\", \"data\"}` with the Standard Webhooks \

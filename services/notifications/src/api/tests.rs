@@ -34,6 +34,26 @@ fn get(path: &str) -> TestRequest {
     TestRequest::get().uri(path)
 }
 
+/// `POST /v1/webhooks/{id}/{action}` (`rotate-secret`, `disable`, `enable`) with the
+/// endpoint's `ETag` as `token` reads it now, in `If-Match`, as a client does it. (A macro:
+/// the test app's type is not nameable here.)
+macro_rules! act {
+    ($app:expr, $id:expr, $action:expr, $token:expr) => {{
+        let req = get(&format!("/v1/webhooks/{}", $id))
+            .insert_header(("authorization", format!("Bearer {}", $token)))
+            .to_request();
+        let res = actix_web::test::call_service($app, req).await;
+        let tag = res
+            .headers()
+            .get("etag")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        post(&format!("/v1/webhooks/{}/{}", $id, $action), None).insert_header(("if-match", tag))
+    }};
+}
+
 /// The service on `store`, the bus retrying as configured.
 async fn mount(store: Store, settings: Settings) -> ServiceCtx {
     ServiceCtx::builder(crate::NAME)
@@ -107,12 +127,12 @@ async fn endpoints_are_the_owners_alone(store: Store) {
     // The list is the caller's own, without secrets.
     let (status, list) = call_request(&app, get("/v1/webhooks"), &a).await;
     assert_eq!(status, 200);
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["id"], id.as_str());
-    assert!(list[0].get("secret").is_none());
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], id.as_str());
+    assert!(list["items"][0].get("secret").is_none());
     assert_eq!(
         call_request(&app, get("/v1/webhooks"), &b).await.1,
-        json!([])
+        json!({"items": [], "next": null})
     );
 
     // Another organisation's ids are 404 everywhere.
@@ -125,25 +145,18 @@ async fn endpoints_are_the_owners_alone(store: Store) {
         assert_eq!(call_request(&app, req, &b).await.0, 404);
     }
 
-    let (status, rotated) = call_request(
-        &app,
-        post(&format!("/v1/webhooks/{id}/rotate-secret"), None),
-        &a,
-    )
-    .await;
+    let (status, rotated) = call_request(&app, act!(&app, &id, "rotate-secret", &a), &a).await;
     assert_eq!(status, 200);
     assert_ne!(rotated["secret"].as_str().unwrap(), secret);
     assert!(rotated["previous_secret_valid_until"].is_string());
 
-    let (status, off) =
-        call_request(&app, post(&format!("/v1/webhooks/{id}/disable"), None), &a).await;
+    let (status, off) = call_request(&app, act!(&app, &id, "disable", &a), &a).await;
     assert_eq!((status, off["enabled"].as_bool()), (200, Some(false)));
     assert_eq!(
         off["disabled_reason"],
         "disabled by its owner (user-of-prov-a)"
     );
-    let (status, on) =
-        call_request(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a).await;
+    let (status, on) = call_request(&app, act!(&app, &id, "enable", &a), &a).await;
     assert_eq!(
         (status, on["enabled"].as_bool(), &on["disabled_reason"]),
         (200, Some(true), &Value::Null)
@@ -151,7 +164,7 @@ async fn endpoints_are_the_owners_alone(store: Store) {
 
     assert_eq!(
         call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await,
-        (200, json!([]))
+        (200, json!({"items": [], "next": null}))
     );
     assert_eq!(
         call_request(
@@ -216,15 +229,16 @@ async fn failing_endpoints_are_disabled_and_can_be_redelivered(store: Store) {
     ctx.publish("competition", &opened(&["prov-a"])).await;
     let list = eventually("the endpoint disabled", Duration::from_secs(5), || async {
         let (_, list) = call_request(&app, get("/v1/webhooks"), &a).await;
-        (list[0]["enabled"] == false).then_some(list)
+        (list["items"][0]["enabled"] == false).then_some(list)
     })
     .await;
-    let reason = list[0]["disabled_reason"].as_str().unwrap();
+    let reason = list["items"][0]["disabled_reason"].as_str().unwrap();
     assert!(
         reason.starts_with("disabled automatically") && reason.contains("HTTP 503"),
         "{reason}"
     );
     let (_, log) = call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a).await;
+    let log = &log["items"];
     assert_eq!(log[0]["status"], "failed");
     assert_eq!(log[0]["attempt_log"][0]["status_code"], 503);
     assert!(log[0]["attempt_log"][0]["latency_ms"].is_i64());
@@ -236,7 +250,7 @@ async fn failing_endpoints_are_disabled_and_can_be_redelivered(store: Store) {
     assert_eq!(
         call_request(&app, get(&format!("/v1/webhooks/{id}/deliveries")), &a)
             .await
-            .1
+            .1["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -257,7 +271,7 @@ async fn failing_endpoints_are_disabled_and_can_be_redelivered(store: Store) {
 
     up.store(true, Ordering::SeqCst);
     assert_eq!(
-        call_request(&app, post(&format!("/v1/webhooks/{id}/enable"), None), &a)
+        call_request(&app, act!(&app, &id, "enable", &a), &a)
             .await
             .0,
         200
@@ -271,10 +285,10 @@ async fn failing_endpoints_are_disabled_and_can_be_redelivered(store: Store) {
             &a,
         )
         .await;
-        (log.as_array().is_some_and(|l| l.len() == 1)).then_some(log)
+        (log["items"].as_array().is_some_and(|l| l.len() == 1)).then_some(log)
     })
     .await;
-    let codes: Vec<&Value> = log[0]["attempt_log"]
+    let codes: Vec<&Value> = log["items"][0]["attempt_log"]
         .as_array()
         .unwrap()
         .iter()
@@ -344,4 +358,51 @@ fn the_openapi_document_lists_every_route() {
     let doc = NotificationsApi::openapi();
     let paths: Vec<&String> = doc.paths.paths.keys().collect();
     assert_eq!(paths.len(), 7, "{paths:?}");
+}
+
+/// Every operation has an operationId of its own that reads as verb and resource (issue 13),
+/// and the webhook views are named as this service's own.
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc = serde_json::to_value(NotificationsApi::openapi()).unwrap();
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "createWebhook",
+            "disableWebhook",
+            "enableWebhook",
+            "getWebhook",
+            "listWebhookDeliveries",
+            "listWebhooks",
+            "redeliverWebhookDelivery",
+            "rotateWebhookSecret",
+            "updateWebhook",
+        ]
+    );
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "WebhookDelivery",
+        "WebhookAttempt",
+        "InvitedHook",
+        "ClosedHook",
+    ] {
+        assert!(schemas.contains_key(name), "{name}");
+    }
+    for generic in [
+        "DeliveryView",
+        "AttemptView",
+        "Invited",
+        "Closed",
+        "Awarded",
+    ] {
+        assert!(!schemas.contains_key(generic), "{generic}");
+    }
 }

@@ -71,6 +71,7 @@ pub struct RotatedSecret {
 
 /// One attempt at a delivery.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookAttempt)]
 pub struct AttemptView {
     pub attempt: i32,
     pub at: DateTime<Utc>,
@@ -95,6 +96,7 @@ impl From<&AttemptLog> for AttemptView {
 
 /// One message to an endpoint and every attempt at it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookDelivery)]
 pub struct DeliveryView {
     /// The `webhook-id` the receiver sees.
     pub id: DeliveryId,

@@ -5,6 +5,8 @@ use chrono::{NaiveDateTime, Utc};
 use hub_platform::{
     Problem,
     db::{DbConnection, DbError},
+    etag::{ETag, IfMatch},
+    page::{Page, PageRequest},
     sql::Json,
 };
 
@@ -30,6 +32,29 @@ pub fn owned(conn: &mut DbConnection, org: &str, id: &str) -> Result<Endpoint, D
         .ok_or_else(not_found)?)
 }
 
+/// `org`'s endpoint `id` as an edit reads it: 404 as [`owned`], then 428 without `If-Match`
+/// and 412 when it names another revision than the endpoint's now.
+fn editable(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    if_match: &IfMatch,
+) -> Result<Endpoint, DbError> {
+    let e = owned(conn, org, id)?;
+    if_match.check(ETag(e.revision), "webhook")?;
+    Ok(e)
+}
+
+/// A page of `org`'s endpoints, oldest first.
+pub fn list(
+    conn: &mut DbConnection,
+    org: &str,
+    page: &PageRequest,
+) -> Result<Page<Endpoint>, DbError> {
+    let rows = store::endpoints_of(conn, org, page.after()?, page.fetch())?;
+    Ok(page.page(rows, |e| e.id))
+}
+
 /// Registers an endpoint of `org` (checked already), with a new secret.
 pub fn register(
     conn: &mut DbConnection,
@@ -53,19 +78,22 @@ pub fn register(
         created_by: created_by.to_owned(),
         created_at: now,
         updated_at: now,
+        revision: 1,
     };
     store::insert_endpoint(conn, &endpoint)?;
     Ok(endpoint)
 }
 
-/// Changes the fields `change` gives (checked already) of `org`'s endpoint `id`.
+/// Changes the fields `change` gives (checked already) of `org`'s endpoint `id`, at the
+/// revision `if_match` names.
 pub fn change(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
+    if_match: &IfMatch,
     change: WebhookChange,
 ) -> Result<Endpoint, DbError> {
-    let e = owned(conn, org, id)?;
+    let e = editable(conn, org, id, if_match)?;
     let url = change.url.unwrap_or_else(|| e.url.clone());
     let types = change
         .event_types
@@ -74,7 +102,7 @@ pub fn change(
         Some(d) => domain::kept_description(d),
         None => e.description.clone(),
     };
-    store::change_endpoint(conn, &e.id, &url, &types, description.as_deref(), now())?;
+    store::change_endpoint(conn, &e, &url, &types, description.as_deref(), now())?;
     reread(conn, &e)
 }
 
@@ -83,59 +111,70 @@ fn reread(conn: &mut DbConnection, e: &Endpoint) -> Result<Endpoint, DbError> {
     Ok(store::find_endpoint(conn, &e.id)?.ok_or_else(|| Problem::not_found("webhook"))?)
 }
 
-/// A new secret for `org`'s endpoint `id`: returns the endpoint's id, the secret and until
-/// when (unix ms) the previous one keeps signing.
+/// A new secret for `org`'s endpoint `id`, at the revision `if_match` names: returns the
+/// endpoint as it is now (its new secret, and until when (unix ms) the previous one keeps
+/// signing).
 pub fn rotate_secret(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
-) -> Result<(EndpointId, String, i64), DbError> {
-    let e = owned(conn, org, id)?;
+    if_match: &IfMatch,
+) -> Result<Endpoint, DbError> {
+    let e = editable(conn, org, id, if_match)?;
     let secret = domain::new_secret();
     let until = now_ms() + domain::ROTATION_OVERLAP_MS;
     store::rotate_secret(conn, &e, &secret, until, now())?;
-    Ok((e.id, secret, until))
+    reread(conn, &e)
 }
 
-/// Disables `org`'s endpoint `id` with `reason` (unless it is disabled already).
+/// Disables `org`'s endpoint `id` with `reason`, at the revision `if_match` names (unless it
+/// is disabled already: then it stays as it is).
 pub fn disable(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
+    if_match: &IfMatch,
     reason: &str,
 ) -> Result<Endpoint, DbError> {
-    let e = owned(conn, org, id)?;
-    store::disable(conn, &e.id, reason, now())?;
+    let e = editable(conn, org, id, if_match)?;
+    if e.enabled {
+        store::disable(conn, &e.id, reason, now(), Some(e.revision))?;
+    }
     reread(conn, &e)
 }
 
-/// Enables `org`'s endpoint `id`; the deliveries that waited become due at once.
-pub fn enable(conn: &mut DbConnection, org: &str, id: &str) -> Result<Endpoint, DbError> {
-    let e = owned(conn, org, id)?;
-    store::enable(conn, &e.id, now())?;
+/// Enables `org`'s endpoint `id`, at the revision `if_match` names; the deliveries that
+/// waited become due at once.
+pub fn enable(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    if_match: &IfMatch,
+) -> Result<Endpoint, DbError> {
+    let e = editable(conn, org, id, if_match)?;
+    store::enable(conn, &e, now())?;
     reread(conn, &e)
 }
 
-/// The delivery log of `org`'s endpoint `id`, newest first.
+/// A page of the delivery log of `org`'s endpoint `id`, newest first, optionally of one
+/// status.
 pub fn deliveries(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
     status: Option<DeliveryStatus>,
-    limit: i64,
-) -> Result<Vec<Logged>, DbError> {
+    page: &PageRequest,
+) -> Result<Page<Logged>, DbError> {
     let e = owned(conn, org, id)?;
-    let rows = store::deliveries_of(conn, &e.id, status, limit)?;
-    let ids: Vec<DeliveryId> = rows.iter().map(|d| d.id).collect();
+    let rows = store::deliveries_of(conn, &e.id, status, page.after()?, page.fetch())?;
+    let rows = page.page(rows, |d| d.id);
+    let ids: Vec<DeliveryId> = rows.items.iter().map(|d| d.id).collect();
     let mut attempts = store::attempts_of(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|d| {
-            let (mine, rest) = attempts.drain(..).partition(|a| a.delivery_id == d.id);
-            attempts = rest;
-            (d, mine)
-        })
-        .collect())
+    Ok(rows.map(|d| {
+        let (mine, rest) = attempts.drain(..).partition(|a| a.delivery_id == d.id);
+        attempts = rest;
+        (d, mine)
+    }))
 }
 
 /// Makes a delivery of one of `org`'s endpoints due again (404 `delivery` if it is none of

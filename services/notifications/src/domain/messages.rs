@@ -26,6 +26,7 @@ pub struct Message<T> {
 /// `competition.invited`: the provider may bid. Ids, codes and a link only; the referral
 /// itself (redacted) is read with the provider's token at `referral_url`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = InvitedHook)]
 pub struct Invited {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
@@ -43,6 +44,7 @@ pub struct Invited {
 
 /// `competition.awarded`: the provider won (or was directly awarded).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AwardedHook)]
 pub struct Awarded {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
@@ -61,6 +63,7 @@ pub struct Awarded {
 
 /// One criterion of an unsuccessful bid, beside the winner's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = CriterionResultHook)]
 pub struct CriterionResult {
     /// `location`, `best_match`, `compatibility`, `quality`, `price`, `service_offer`, …
     pub criterion: String,
@@ -79,6 +82,7 @@ pub struct CriterionResult {
 /// (where the winning bid was better). Nothing of any other unsuccessful bid (its price or
 /// its provider), nor the winner's price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = UnsuccessfulHook)]
 pub struct Unsuccessful {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
@@ -101,6 +105,7 @@ pub struct Unsuccessful {
 /// `referral.updated`: a referral the provider was invited on has a new version. Codes and a
 /// link only; the provider reads the version (redacted until awarded) with its token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ReferralUpdatedHook)]
 pub struct ReferralUpdate {
     pub referral_id: Uuid,
     /// The new version.
@@ -119,6 +124,7 @@ pub struct ReferralUpdate {
 
 /// `competition.closed`: a competition the provider was invited to closed without an award.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ClosedHook)]
 pub struct Closed {
     pub competition_id: Uuid,
     pub referral_id: Uuid,
@@ -138,6 +144,7 @@ pub struct Closed {
 /// `vacancy.offered`: a partner council offers a vacancy (a bed in a home it holds a block
 /// contract with) to the other councils of the partnerships they share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = VacancyOfferedHook)]
 pub struct VacancyOffered {
     pub vacancy_id: Uuid,
     /// The provider whose home it is.

@@ -148,7 +148,7 @@ mod tests {
         let id = *endpoint_id;
         let rows = store
             .db
-            .run(move |c| store::deliveries_of(c, &id, None, 100))
+            .run(move |c| store::deliveries_of(c, &id, None, None, 100))
             .await
             .unwrap();
         rows.into_iter()

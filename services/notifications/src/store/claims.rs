@@ -383,7 +383,7 @@ fn settle(conn: &mut DbConnection, a: &Attempt, next: &Next, now: i64) -> Result
             if failed == 0 {
                 return Ok(0);
             }
-            disable(conn, &a.endpoint_id, reason, a.at)
+            disable(conn, &a.endpoint_id, reason, a.at, None)
         }
     }
 }

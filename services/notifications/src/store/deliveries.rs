@@ -129,11 +129,13 @@ pub fn find_delivery(
         .optional()?)
 }
 
-/// An endpoint's deliveries, newest first, optionally of one status.
+/// An endpoint's deliveries, newest first (by id: UUIDv7s sort by creation), optionally of
+/// one status: at most `limit` of them, after the delivery `after` (a keyset page).
 pub fn deliveries_of(
     conn: &mut DbConnection,
     endpoint_id: &EndpointId,
     status: Option<DeliveryStatus>,
+    after: Option<DeliveryId>,
     limit: i64,
 ) -> Result<Vec<Delivery>, DbError> {
     let mut q = webhook_deliveries::table
@@ -142,13 +144,13 @@ pub fn deliveries_of(
     if let Some(s) = status {
         q = q.filter(webhook_deliveries::status.eq(s));
     }
-    Ok(q.order((
-        webhook_deliveries::created_at.desc(),
-        webhook_deliveries::id.desc(),
-    ))
-    .limit(limit)
-    .select(Delivery::as_select())
-    .load(conn)?)
+    if let Some(after) = after {
+        q = q.filter(webhook_deliveries::id.lt(after));
+    }
+    Ok(q.order(webhook_deliveries::id.desc())
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)?)
 }
 
 /// The attempts at these deliveries, in order.

@@ -21,7 +21,7 @@ async fn log_of(
     store
         .db
         .run(move |c| {
-            let ds = store::deliveries_of(c, &id, None, 100)?;
+            let ds = store::deliveries_of(c, &id, None, None, 100)?;
             let mut out = Vec::new();
             for d in ds {
                 let a = store::attempts_of(c, std::slice::from_ref(&d.id))?;
