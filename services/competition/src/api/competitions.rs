@@ -1,20 +1,25 @@
 //! Mini-competitions: what the council and invited providers see, preselection and
 //! criteria of a draft, confirming it, and bids.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
 use hub_bus::Events;
 use hub_events::BidSubmitted;
 use hub_platform::{
-    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json,
+    DbConnection, FieldError, Pence, Principal, Problem, Role,
+    db::DbError,
+    etag::{ETag, IfMatch},
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    CompetitionState, path_id,
+    CompetitionState, IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, path_id, tagged,
     views::{BidView, CompetitionSummary, DeclineView, DirectAwardView, LogView},
 };
 use crate::ids::{BidId, CompetitionId, HomeId};
@@ -57,6 +62,9 @@ pub struct CompetitionView {
     /// The council's view: what happened and who did it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<LogView>>,
+    /// Sent as the `ETag` header, not in the body.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 /// A competition as its reader may see it: the competition, the invited providers and the
@@ -137,6 +145,7 @@ pub fn view(
         left_out: None,
         direct_award: None,
         history: None,
+        revision: c.revision,
     };
     if who.is_provider() {
         return Ok(out);
@@ -184,7 +193,7 @@ where
             view(conn, &who, &c.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -192,16 +201,22 @@ pub struct CompetitionQuery {
     pub referral_id: Option<String>,
 }
 
-/// Competitions the caller may see: its council's, or those its provider was invited to.
-#[utoipa::path(get, path = "/v1/competitions", tag = "competition", params(CompetitionQuery),
-    responses((status = 200, body = [CompetitionSummary])), security(("bearer" = [])))]
+/// Competitions the caller may see, newest first: its council's, or those its provider was
+/// invited to.
+#[utoipa::path(get, path = "/v1/competitions", tag = "competition", operation_id = "listCompetitions",
+    params(CompetitionQuery, PageParams),
+    responses((status = 200, body = Page<CompetitionSummary>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn list_competitions(
     state: web::Data<CompetitionState>,
     who: Principal,
     query: web::Query<CompetitionQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let referral = query.into_inner().referral_id;
-    let rows = state
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<CompetitionId> = page.after()?;
+    let listed = state
         .store
         .db
         .run(move |conn| {
@@ -210,21 +225,25 @@ pub async fn list_competitions(
             } else {
                 Lister::Council(&who.org)
             };
-            Ok(
-                store::competitions_listed(conn, lister, referral.as_deref())?
-                    .iter()
-                    .map(CompetitionSummary::from)
-                    .collect::<Vec<_>>(),
-            )
+            let rows = store::competitions_listed(
+                conn,
+                lister,
+                referral.as_deref(),
+                after.as_ref(),
+                page.fetch(),
+            )?;
+            Ok(page
+                .page(rows, |c| c.id)
+                .map(|c| CompetitionSummary::from(&c)))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 /// A competition, as the council or an invited provider may see it. For a draft the council
 /// sees who would be invited and why each other provider would be left out.
-#[utoipa::path(get, path = "/v1/competitions/{id}", tag = "competition",
-    responses((status = 200, body = CompetitionView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/competitions/{id}", tag = "competition", operation_id = "getCompetition",
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's revision"))), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_competition(
     state: web::Data<CompetitionState>,
     who: Principal,
@@ -236,21 +255,26 @@ pub async fn get_competition(
         .db
         .run(move |conn| view(conn, &who, &path_id(&id, "competition")?))
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
 }
 
 /// Change a draft's preselection tests (a commissioner of the council), saying why.
-#[utoipa::path(put, path = "/v1/competitions/{id}/preselection", tag = "competition", request_body = PreselectionUpdate,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+/// `If-Match` must name the competition's current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/competitions/{id}/preselection", tag = "competition", operation_id = "replaceCompetitionPreselection",
+    request_body = PreselectionUpdate,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_preselection(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<PreselectionUpdate>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        if_match.check(ETag(c.revision), "competition")?;
         c.status
             .require(&[Status::Draft], "changing the preselection")?;
         let current = c.preselection.as_ref().ok_or_else(|| {
@@ -274,17 +298,22 @@ pub async fn set_preselection(
 
 /// Set the criteria (and the need level bids are priced at) of a draft, or of an open
 /// competition before any bid (a commissioner of the council). Scored weights sum to 100.
-#[utoipa::path(put, path = "/v1/competitions/{id}/criteria", tag = "competition", request_body = Terms,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+/// `If-Match` must name the competition's current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/competitions/{id}/criteria", tag = "competition", operation_id = "replaceCompetitionCriteria",
+    request_body = Terms,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_criteria(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<Terms>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        if_match.check(ETag(c.revision), "competition")?;
         c.status
             .require(&[Status::Draft, Status::Open], "changing the criteria")?;
         if c.status == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
@@ -313,7 +342,7 @@ pub async fn set_criteria(
 
 /// Confirm a draft (a commissioner of the council): the providers its preselection passes
 /// are invited and told, and who was left out, and why, is recorded.
-#[utoipa::path(post, path = "/v1/competitions/{id}/open", tag = "competition", request_body = Open,
+#[utoipa::path(post, path = "/v1/competitions/{id}/open", tag = "competition", operation_id = "openCompetition", request_body = Open,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn open_competition(
@@ -402,21 +431,25 @@ pub fn price_above_provider_response(price: i64, rate: Option<i64>, level: &str)
 /// Bid (an invited provider, before the deadline; a resubmission replaces the live bid).
 /// A price above the provider's Provider Response rate for the competition's need level
 /// needs `price_variation_evidence`.
-#[utoipa::path(post, path = "/v1/competitions/{id}/bids", tag = "competition", request_body = NewBid,
-    responses((status = 201, body = BidView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(post, path = "/v1/competitions/{id}/bids", tag = "competition", operation_id = "createBid",
+    request_body = NewBid,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, body = BidView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn bid(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: Json<NewBid>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Provider])?;
     let id = id.into_inner();
     let input = body.0;
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             c.require_bidding_open(now(), "bidding")?;
@@ -452,10 +485,9 @@ pub async fn bid(
                     council: c.council.clone(),
                 },
             );
-            Ok(BidView::from(bid))
+            Ok(Answer::created(&BidView::from(bid)))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?)
 }
 
 /// The bid `who` makes on `c` as `input` says, offering `home`, held to the Provider
@@ -532,7 +564,7 @@ fn own_home(
 /// Decline an invitation (an invited provider, while bidding is open), with a reason code
 /// and, optionally, a note for the commissioner. A live bid of the provider is withdrawn
 /// (kept in the history); bidding again before the deadline replaces the decline.
-#[utoipa::path(post, path = "/v1/competitions/{id}/decline", tag = "competition", request_body = Decline,
+#[utoipa::path(post, path = "/v1/competitions/{id}/decline", tag = "competition", operation_id = "declineCompetition", request_body = Decline,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn decline(
