@@ -688,7 +688,7 @@ async fn mini_with_criteria(app: &TestApp) -> Opened {
     let id = id_of(&c);
     let (s, c2) = app
         .competitions()
-        .set_criteria(&sefton(app), &id, &etag(&app, &id).await, &mini_criteria())
+        .set_criteria(&sefton(app), &id, &etag(app, &id).await, &mini_criteria())
         .await;
     assert_eq!(s, 200, "{c2}");
     Opened { f, id }
@@ -1510,7 +1510,7 @@ async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Val
     let body = json!({"filters": every_filter(), "places_needed": 4,
                       "reason": "a sibling group of four"});
     let four = competitions
-        .set_preselection(&sefton, &id, &etag(&app, &id).await, &body)
+        .set_preselection(&sefton, &id, &etag(app, &id).await, &body)
         .await;
     let mut filters = every_filter();
     filters["live_vacancy"] = json!(false);
@@ -1518,7 +1518,7 @@ async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Val
         .set_preselection(
             &sefton,
             &id,
-            &etag(&app, &id).await,
+            &etag(app, &id).await,
             &json!({"filters": filters, "places_needed": 1,
                     "reason": "vacancy lists lag: ask providers without a listed vacancy too"}),
         )
@@ -1535,7 +1535,7 @@ async fn draft_ready(app: &TestApp) -> String {
         .set_criteria(
             &sefton(app),
             &id,
-            &etag(&app, &id).await,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 40},
                                  {"criterion": "best_match", "mode": "scored", "weight": 60}],
                     "need_level": "enhanced"}),
@@ -1803,7 +1803,7 @@ async fn far_bid_only(app: &TestApp) -> (Fixture, String) {
         .set_criteria(
             &sefton(app),
             &id,
-            &etag(&app, &id).await,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
                                  {"criterion": "price", "mode": "scored", "weight": 100}]}),
         )
@@ -2265,7 +2265,7 @@ async fn three_marked_bids(app: &TestApp) -> (String, (u16, Value)) {
         .set_criteria(
             &sefton,
             &id,
-            &etag(&app, &id).await,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
                                  {"criterion": "quality", "mode": "scored", "weight": 50}]}),
         )
