@@ -6,11 +6,12 @@ mod common;
 
 use chrono::DateTime;
 use common::{
-    etag, fixture, framework_body, halton, id_of, provider, referral, referred, sefton, start,
+    AREA, PROVIDERS, etag, fixture, framework_body, halton, id_of, provider, referral, referred,
+    sefton, start,
 };
 use hub_events::Urgency;
 use hub_platform::{Role, directory::NOTTINGHAM};
-use hub_testkit::{assert_problem, on_both};
+use hub_testkit::{User, assert_problem, on_both};
 use serde_json::{Value, json};
 
 /// Every one of `fields` of `v` is RFC 3339 with the offset `Z`.
@@ -74,6 +75,109 @@ async fn competitions_are_walked_a_page_at_a_time(url: &str) {
         422,
         "validation",
         Some(("limit", "range")),
+    );
+}
+
+/// Every page of a list `list` answers for `query`, `limit` at a time, walked to its end:
+/// the ids seen in order (each page at most `limit` long) and how many pages there were.
+async fn walk<F, Fut>(list: F, query: &str, limit: usize) -> (Vec<String>, usize)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = (u16, Value)>,
+{
+    let (mut seen, mut pages) = (Vec::new(), 0);
+    let mut q = format!("{query}&limit={limit}");
+    loop {
+        let (s, page) = list(q.clone()).await;
+        assert_eq!(s, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{page}");
+        seen.extend(items.iter().map(id_of));
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => q = format!("{query}&limit={limit}&cursor={next}"),
+            None => return (seen, pages),
+        }
+    }
+}
+
+/// Five vacancies near the child, two at a time: each once, nearest first as in one page.
+async fn vacancies_are_walked_a_page_at_a_time(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let sefton = app.user(hub_platform::directory::SEFTON, Role::SocialWorker);
+    let near = format!(
+        "lot_id={}&latitude={}&longitude={}",
+        f.residential, AREA.0, AREA.1
+    );
+    let (s, whole) = app.vacancies().list(&sefton, &near).await;
+    assert_eq!((s, whole["next"].clone()), (200, Value::Null), "{whole}");
+    let all: Vec<String> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect();
+    assert_eq!(all.len(), 5);
+    let (vacancies, who) = (&app.vacancies(), &sefton);
+    let walked = walk(
+        move |q| async move { vacancies.list(who, &q).await },
+        &near,
+        2,
+    )
+    .await;
+    assert_eq!(walked, (all, 3));
+    assert_problem(
+        &vacancies.list(&sefton, &format!("{near}&cursor=e30")).await,
+        422,
+        "validation",
+        Some(("cursor", "format")),
+    );
+}
+
+/// Three bids, two at a time, newest first, to the council; a bidder sees its own only.
+/// The history, oldest first, to the council only.
+async fn bids_and_history_are_walked_a_page_at_a_time(url: &str) {
+    let app = start(url).await;
+    let f = fixture(&app).await;
+    let id = id_of(&referred(&app, &referral(&f, "mini_competition", Urgency::Planned)).await);
+    let competitions = app.competitions();
+    let mut made = Vec::new();
+    for p in &PROVIDERS[..3] {
+        let body = json!({"weekly_price_pence": p.price, "start_date": "2026-12-01",
+                          "home_id": f.homes[p.id]});
+        let (s, b) = competitions.bid(&provider(&app, p.id), &id, &body).await;
+        assert_eq!(s, 201, "{b}");
+        made.push(id_of(&b));
+    }
+    made.reverse();
+    let sefton = sefton(&app);
+    let (list, who, c) = (&competitions, &sefton, id.as_str());
+    let walked = walk(move |q| async move { list.bids(who, c, &q).await }, "", 2).await;
+    assert_eq!(walked, (made.clone(), 2));
+    let own: &User = &provider(&app, PROVIDERS[1].id);
+    let (_, mine) = competitions.bids(own, &id, "").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(id_of(&mine["items"][0]), made[1]);
+    let (_, view) = competitions.get(&sefton, &id).await;
+    let history: Vec<String> = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect();
+    let walked = walk(
+        move |q| async move { list.history(who, c, &q).await },
+        "",
+        1,
+    )
+    .await;
+    assert_eq!(walked, (history.clone(), history.len()));
+    assert_problem(
+        &competitions.history(own, &id, "").await,
+        403,
+        "forbidden",
+        None,
     );
 }
 
@@ -246,6 +350,16 @@ on_both!(
     competitions_are_walked_a_page_at_a_time,
     competitions_are_walked_a_page_at_a_time_on_sqlite,
     competitions_are_walked_a_page_at_a_time_on_postgres
+);
+on_both!(
+    vacancies_are_walked_a_page_at_a_time,
+    vacancies_are_walked_a_page_at_a_time_on_sqlite,
+    vacancies_are_walked_a_page_at_a_time_on_postgres
+);
+on_both!(
+    bids_and_history_are_walked_a_page_at_a_time,
+    bids_and_history_are_walked_a_page_at_a_time_on_sqlite,
+    bids_and_history_are_walked_a_page_at_a_time_on_postgres
 );
 on_both!(
     frameworks_are_listed_to_whom_may_see_them,

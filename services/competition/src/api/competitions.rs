@@ -22,7 +22,7 @@ use super::{
     CompetitionState, IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, path_id, tagged,
     views::{BidView, CompetitionSummary, DeclineView, DirectAwardView, LogView},
 };
-use crate::ids::{BidId, CompetitionId, HomeId};
+use crate::ids::{BidId, CompetitionId, HomeId, LogEntryId};
 use crate::{
     app::competitions::{self as calloff_app, Opening},
     domain::{
@@ -82,29 +82,98 @@ pub fn visible(
     who: &Principal,
     id: &CompetitionId,
 ) -> Result<Visible, DbError> {
+    let (competition, invited, own) = readable(conn, who, id)?;
+    Ok(match own {
+        Some(org) => Visible {
+            bids: store::bids_of_provider(conn, id, &org)?,
+            invited: vec![org],
+            competition,
+        },
+        None => Visible {
+            bids: store::bids_of(conn, id)?,
+            invited,
+            competition,
+        },
+    })
+}
+
+/// The competition `who` may read, the providers invited to it, and whose bids `who` sees:
+/// `None` for the council whose child it is (every bid), the provider's own organisation for
+/// an invited provider; 404 for anyone else.
+fn readable(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &CompetitionId,
+) -> Result<(Competition, Vec<String>, Option<String>), DbError> {
     let competition =
         store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
     let invited = store::invited(conn, id)?;
-    if who.is_provider() {
-        if !invited.contains(&who.org) {
-            return Err(Problem::not_found("competition").into());
-        }
-        let bids = store::bids_of_provider(conn, id, &who.org)?;
-        Ok(Visible {
-            competition,
-            invited: vec![who.org.clone()],
-            bids,
-        })
-    } else if competition.council == who.org {
-        let bids = store::bids_of(conn, id)?;
-        Ok(Visible {
-            competition,
-            invited,
-            bids,
-        })
+    if who.is_provider() && invited.contains(&who.org) {
+        Ok((competition, invited, Some(who.org.clone())))
+    } else if !who.is_provider() && competition.council == who.org {
+        Ok((competition, invited, None))
     } else {
         Err(Problem::not_found("competition").into())
     }
+}
+
+/// A competition's live bids, newest first: its council sees every bid, an invited provider
+/// its own.
+#[utoipa::path(get, path = "/v1/competitions/{id}/bids", tag = "competition", operation_id = "listCompetitionBids",
+    params(PageParams),
+    responses((status = 200, body = Page<BidView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_bids(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    paging: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<BidId> = page.after()?;
+    let id = id.into_inner();
+    let listed = state
+        .store
+        .db
+        .run(move |conn| {
+            let (c, _, own) = readable(conn, &who, &path_id(&id, "competition")?)?;
+            let rows = store::bids_page(conn, &c.id, own.as_deref(), after.as_ref(), page.fetch())?;
+            Ok(page.page(rows, |b| b.id).map(BidView::from))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(listed))
+}
+
+/// A competition's history, oldest first: what happened and who did it (its council's
+/// users; an invited provider gets 403, the history being the council's record).
+#[utoipa::path(get, path = "/v1/competitions/{id}/history", tag = "competition", operation_id = "listCompetitionHistory",
+    params(PageParams),
+    responses((status = 200, body = Page<LogView>), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_history(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    paging: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<LogEntryId> = page.after()?;
+    let id = id.into_inner();
+    let listed = state
+        .store
+        .db
+        .run(move |conn| {
+            let (c, _, own) = readable(conn, &who, &path_id(&id, "competition")?)?;
+            if own.is_some() {
+                return Err(
+                    Problem::forbidden("a competition's history is its council's record").into(),
+                );
+            }
+            let rows = store::log_page(conn, &c.id, after.as_ref(), page.fetch())?;
+            Ok(page.page(rows, |l| l.id).map(LogView::from))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 /// The council's competition for one of its commissioners: 404 for anyone who may not see

@@ -54,6 +54,8 @@ pub struct CompetitionState {
         competitions::set_criteria,
         competitions::open_competition,
         competitions::bid,
+        competitions::list_bids,
+        competitions::list_history,
         competitions::decline,
         awards::score,
         awards::evaluate,
@@ -163,6 +165,14 @@ fn competition_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/competitions/{id}/bids",
         web::post().to(competitions::bid),
+    )
+    .route(
+        "/v1/competitions/{id}/bids",
+        web::get().to(competitions::list_bids),
+    )
+    .route(
+        "/v1/competitions/{id}/history",
+        web::get().to(competitions::list_history),
     )
     .route(
         "/v1/competitions/{id}/decline",

@@ -269,6 +269,29 @@ pub fn log(
     Ok(())
 }
 
+/// A page of a competition's history, oldest first (`id` ascending, UUIDv7), after `after`,
+/// at most `fetch`.
+pub fn log_page(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+    after: Option<&LogEntryId>,
+    fetch: i64,
+) -> Result<Vec<LogEntry>, DbError> {
+    let mut q = competition_log::table
+        .filter(competition_log::competition_id.eq(competition_id))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(competition_log::id.gt(after.to_owned()));
+    }
+    Ok(q.order(competition_log::id)
+        .limit(fetch)
+        .select(LogRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(LogEntry::from)
+        .collect())
+}
+
 pub fn log_of(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,

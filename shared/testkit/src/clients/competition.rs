@@ -367,6 +367,18 @@ impl Competitions<'_> {
             .await
     }
 
+    /// `GET /v1/competitions/{id}/bids?{query}`: a page of the bids the caller may see.
+    pub async fn bids(&self, user: &User, id: &str, query: &str) -> Reply {
+        let path = format!("/v1/competitions/{id}/bids");
+        self.0.get(user, &with_query(&path, query)).await
+    }
+
+    /// `GET /v1/competitions/{id}/history?{query}`: a page of the council's history.
+    pub async fn history(&self, user: &User, id: &str, query: &str) -> Reply {
+        let path = format!("/v1/competitions/{id}/history");
+        self.0.get(user, &with_query(&path, query)).await
+    }
+
     /// `POST /v1/competitions/{id}/decline`: a provider declines, with a reason code.
     pub async fn decline(&self, user: &User, id: &str, body: &impl Serialize) -> Reply {
         self.0
