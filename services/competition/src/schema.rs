@@ -125,6 +125,7 @@ diesel::table! {
         reopened_from -> Nullable<Text>,
         bidding_closed_at -> Nullable<Timestamp>,
         bidding_closed_reason -> Nullable<Text>,
+        revision -> Int8,
     }
 }
 
@@ -178,6 +179,7 @@ diesel::table! {
         educational_provision -> Text,
         updated_by -> Text,
         updated_at -> Timestamp,
+        revision -> Int8,
     }
 }
 
@@ -242,6 +244,7 @@ diesel::table! {
         updated_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        revision -> Int8,
     }
 }
 

@@ -11,7 +11,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate, Utc};
 use common::{
-    AREA, FOSTER_PROVIDER, Fixture, PROVIDERS, competition_of, deadline_passes, fixture,
+    AREA, FOSTER_PROVIDER, Fixture, PROVIDERS, competition_of, deadline_passes, etag, fixture,
     framework_body, halton, id_of, ids, ocds_of, provider, referral, referred, sefton,
     sefton_social_worker, set_up_framework, start,
 };
@@ -148,9 +148,10 @@ async fn crosby_house_full(app: &TestApp, p: &Ppa, h: &Value) -> (u16, Value) {
     changed["occupied_places"] = json!(4);
     let home = h["id"].as_str().unwrap();
     let care = provider(app, "prov-care-assist");
-    app.frameworks()
-        .update_home(&care, &p.id, &p.lot, "prov-care-assist", home, &changed)
-        .await
+    let at = (p.id.as_str(), p.lot.as_str(), "prov-care-assist", home);
+    let frameworks = app.frameworks();
+    let etag = frameworks.home_etag(&care, at.0, at.1, at.2, at.3).await;
+    frameworks.update_home(&care, at, &etag, &changed).await
 }
 
 async fn only_the_lead_commissioner_sets_up_a_framework(url: &str) {
@@ -431,12 +432,13 @@ async fn care_assist_updates_its_vacancy(app: &TestApp) -> (String, (u16, Value)
     let care = provider(app, "prov-care-assist");
     let today = Utc::now().date_naive();
     let (s, mine) = app.vacancies().list(&care, "").await;
-    assert_eq!((s, mine.as_array().unwrap().len()), (200, 1));
-    let vid = mine[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!((s, mine["items"].as_array().unwrap().len()), (200, 1));
+    let vid = mine["items"][0]["id"].as_str().unwrap().to_owned();
     let body = json!({"available_from": today.to_string(),
                       "expires_on": (today + Duration::days(7)).to_string(),
                       "suits": "a boy aged 13 to 16", "places": 2});
-    let updated = app.vacancies().update(&care, &vid, &body).await;
+    let etag = app.vacancies().etag(&care, &vid).await;
+    let updated = app.vacancies().update(&care, &vid, &etag, &body).await;
     (vid, updated)
 }
 
@@ -455,7 +457,7 @@ async fn vacancies_are_listed_nearest_first(url: &str) {
     let (vacancies, sefton) = (app.vacancies(), sefton_social_worker(&app));
     let (s, all) = vacancies.list(&sefton, &near_the_child(&f, "")).await;
     assert_eq!(s, 200, "{all}");
-    let rows = all.as_array().unwrap();
+    let rows = all["items"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
     let miles: Vec<f64> = rows
         .iter()
@@ -473,7 +475,7 @@ async fn vacancies_are_listed_nearest_first(url: &str) {
     let (_, near) = vacancies
         .list(&sefton, &near_the_child(&f, "&max_miles=10"))
         .await;
-    assert_eq!(near.as_array().unwrap().len(), 4);
+    assert_eq!(near["items"].as_array().unwrap().len(), 4);
 }
 
 /// Bad queries and unseen lots.
@@ -625,7 +627,7 @@ async fn expired_vacancies_disappear(url: &str) {
         .vacancies()
         .list(&sefton_social_worker(&app), &near_the_child(&f, ""))
         .await;
-    let mut providers = ids(&left);
+    let mut providers = ids(&left["items"]);
     providers.dedup();
     assert_eq!(
         providers,
@@ -686,7 +688,7 @@ async fn mini_with_criteria(app: &TestApp) -> Opened {
     let id = id_of(&c);
     let (s, c2) = app
         .competitions()
-        .set_criteria(&sefton(app), &id, &mini_criteria())
+        .set_criteria(&sefton(app), &id, &etag(app, &id).await, &mini_criteria())
         .await;
     assert_eq!(s, 200, "{c2}");
     Opened { f, id }
@@ -875,6 +877,7 @@ async fn the_councils_commissioner_sets_the_criteria(url: &str) {
             .set_criteria(
                 &sefton,
                 &id,
+                &etag(&app, &id).await,
                 &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
                                      {"criterion": "quality", "mode": "scored", "weight": 40}]}),
             )
@@ -885,7 +888,12 @@ async fn the_councils_commissioner_sets_the_criteria(url: &str) {
     );
     assert_problem(
         &competitions
-            .set_criteria(&sefton_social_worker(&app), &id, &mini_criteria())
+            .set_criteria(
+                &sefton_social_worker(&app),
+                &id,
+                &etag(&app, &id).await,
+                &mini_criteria(),
+            )
             .await,
         403,
         "forbidden",
@@ -893,14 +901,19 @@ async fn the_councils_commissioner_sets_the_criteria(url: &str) {
     );
     assert_problem(
         &competitions
-            .set_criteria(&app.user(WIRRAL, Role::Commissioner), &id, &mini_criteria())
+            .set_criteria(
+                &app.user(WIRRAL, Role::Commissioner),
+                &id,
+                &etag(&app, &id).await,
+                &mini_criteria(),
+            )
             .await,
         404,
         "not-found",
         None,
     );
     let (s, c2) = competitions
-        .set_criteria(&sefton, &id, &mini_criteria())
+        .set_criteria(&sefton, &id, &etag(&app, &id).await, &mini_criteria())
         .await;
     assert_eq!(
         (s, c2["criteria"].as_array().map(Vec::len)),
@@ -1044,7 +1057,7 @@ async fn bids_fix_the_criteria_and_wait_for_every_invited_provider(url: &str) {
     let (competitions, sefton) = (app.competitions(), sefton(&app));
     assert_problem(
         &competitions
-            .set_criteria(&sefton, &m.id, &mini_criteria())
+            .set_criteria(&sefton, &m.id, &etag(&app, &m.id).await, &mini_criteria())
             .await,
         409,
         "bids-received",
@@ -1496,13 +1509,16 @@ async fn preselection_changed(app: &TestApp) -> (String, (u16, Value), (u16, Val
     let (competitions, sefton) = (app.competitions(), sefton(app));
     let body = json!({"filters": every_filter(), "places_needed": 4,
                       "reason": "a sibling group of four"});
-    let four = competitions.set_preselection(&sefton, &id, &body).await;
+    let four = competitions
+        .set_preselection(&sefton, &id, &etag(app, &id).await, &body)
+        .await;
     let mut filters = every_filter();
     filters["live_vacancy"] = json!(false);
     let one = competitions
         .set_preselection(
             &sefton,
             &id,
+            &etag(app, &id).await,
             &json!({"filters": filters, "places_needed": 1,
                     "reason": "vacancy lists lag: ask providers without a listed vacancy too"}),
         )
@@ -1519,6 +1535,7 @@ async fn draft_ready(app: &TestApp) -> String {
         .set_criteria(
             &sefton(app),
             &id,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 40},
                                  {"criterion": "best_match", "mode": "scored", "weight": 60}],
                     "need_level": "enhanced"}),
@@ -1599,7 +1616,12 @@ async fn the_commissioner_changes_the_preselection_saying_why(url: &str) {
     let id = id_of(&draft(&app).await);
     assert_problem(
         &app.competitions()
-            .set_preselection(&sefton(&app), &id, &json!({"filters": every_filter()}))
+            .set_preselection(
+                &sefton(&app),
+                &id,
+                &etag(&app, &id).await,
+                &json!({"filters": every_filter()}),
+            )
             .await,
         422,
         "validation",
@@ -1639,6 +1661,7 @@ async fn a_drafts_criteria_weigh_100(url: &str) {
             .set_criteria(
                 &sefton(&app),
                 &id,
+                &etag(&app, &id).await,
                 &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 60},
                                      {"criterion": "quality", "mode": "scored", "weight": 50}]}),
             )
@@ -1728,7 +1751,12 @@ async fn an_open_competition_keeps_its_preselection(url: &str) {
     );
     assert_problem(
         &competitions
-            .set_preselection(&sefton, &id, &json!({"filters": {}, "reason": "x"}))
+            .set_preselection(
+                &sefton,
+                &id,
+                &etag(&app, &id).await,
+                &json!({"filters": {}, "reason": "x"}),
+            )
             .await,
         409,
         "competition-state",
@@ -1775,6 +1803,7 @@ async fn far_bid_only(app: &TestApp) -> (Fixture, String) {
         .set_criteria(
             &sefton(app),
             &id,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "location", "mode": "pass_fail"},
                                  {"criterion": "price", "mode": "scored", "weight": 100}]}),
         )
@@ -2236,6 +2265,7 @@ async fn three_marked_bids(app: &TestApp) -> (String, (u16, Value)) {
         .set_criteria(
             &sefton,
             &id,
+            &etag(app, &id).await,
             &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 50},
                                  {"criterion": "quality", "mode": "scored", "weight": 50}]}),
         )

@@ -63,7 +63,7 @@ pub fn evaluation_of(
 /// Mark one criterion of one bid (a commissioner of the council): points 0..=weight on a
 /// scored criterion, or pass/fail on a gate, with a short reason. Price and location are
 /// scored automatically; their gates may be marked to override the automatic result.
-#[utoipa::path(put, path = "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}", tag = "competition", request_body = ScoreMark,
+#[utoipa::path(put, path = "/v1/competitions/{id}/bids/{bid_id}/scores/{criterion}", tag = "competition", operation_id = "replaceBidScore", request_body = ScoreMark,
     responses((status = 200, body = ScoreView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn score(
@@ -145,7 +145,7 @@ pub async fn score(
 }
 
 /// Rank the bids (a commissioner of the council): gates first, then weighted totals.
-#[utoipa::path(post, path = "/v1/competitions/{id}/evaluate", tag = "competition",
+#[utoipa::path(post, path = "/v1/competitions/{id}/evaluate", tag = "competition", operation_id = "evaluateCompetition",
     responses((status = 200, body = Evaluation), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn evaluate(
@@ -175,7 +175,7 @@ pub struct AwardView {
 /// Award the best-value bid (a commissioner of the council). Naming a bid checks that it is
 /// the best value (409 `/problems/not-best-value` otherwise). Every unsuccessful provider
 /// is told its scores beside the winner's and why.
-#[utoipa::path(post, path = "/v1/competitions/{id}/award", tag = "competition", request_body = Award,
+#[utoipa::path(post, path = "/v1/competitions/{id}/award", tag = "competition", operation_id = "awardCompetition", request_body = Award,
     responses((status = 200, body = AwardView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn award(

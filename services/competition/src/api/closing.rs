@@ -24,7 +24,7 @@ use super::awards::require_answers_or_deadline;
 
 /// Close a competition without an award, with a reason (a commissioner of the council):
 /// typically when no bid is acceptable. The invited providers are told.
-#[utoipa::path(post, path = "/v1/competitions/{id}/close", tag = "competition", request_body = Close,
+#[utoipa::path(post, path = "/v1/competitions/{id}/close", tag = "competition", operation_id = "closeCompetition", request_body = Close,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close(
@@ -58,7 +58,7 @@ pub async fn close(
 /// Close bidding before the deadline (a commissioner of the council), with a reason code
 /// every invited provider is told (`competition.bidding_closed`) and an optional note that
 /// stays in the council's history. The award (or a close without one) may then be made.
-#[utoipa::path(post, path = "/v1/competitions/{id}/close-bidding", tag = "competition", request_body = CloseBidding,
+#[utoipa::path(post, path = "/v1/competitions/{id}/close-bidding", tag = "competition", operation_id = "closeCompetitionBidding", request_body = CloseBidding,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close_bidding(
@@ -108,7 +108,7 @@ pub async fn close_bidding(
 /// Reopen a closed competition with a new deadline (a commissioner of the council). The
 /// earlier bids are set aside (kept in the history) and the same providers are invited
 /// again.
-#[utoipa::path(post, path = "/v1/competitions/{id}/reopen", tag = "competition", request_body = Open,
+#[utoipa::path(post, path = "/v1/competitions/{id}/reopen", tag = "competition", operation_id = "reopenCompetition", request_body = Open,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reopen(
@@ -166,7 +166,7 @@ pub async fn reopen(
 }
 
 /// Re-route a closed competition to a direct award (a commissioner of the council).
-#[utoipa::path(post, path = "/v1/competitions/{id}/reroute", tag = "competition", request_body = Reroute,
+#[utoipa::path(post, path = "/v1/competitions/{id}/reroute", tag = "competition", operation_id = "rerouteCompetition", request_body = Reroute,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reroute(

@@ -1,23 +1,28 @@
 //! Mini-competitions: what the council and invited providers see, preselection and
 //! criteria of a draft, confirming it, and bids.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
 use hub_bus::Events;
 use hub_events::BidSubmitted;
 use hub_platform::{
-    DbConnection, FieldError, Pence, Principal, Problem, Role, db::DbError, http::Json,
+    DbConnection, FieldError, Pence, Principal, Problem, Role,
+    db::DbError,
+    etag::{ETag, IfMatch},
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    CompetitionState, path_id,
+    CompetitionState, IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, path_id, tagged,
     views::{BidView, CompetitionSummary, DeclineView, DirectAwardView, LogView},
 };
-use crate::ids::{BidId, CompetitionId, HomeId};
+use crate::ids::{BidId, CompetitionId, HomeId, LogEntryId};
 use crate::{
     app::competitions::{self as calloff_app, Opening},
     domain::{
@@ -56,6 +61,9 @@ pub struct CompetitionView {
     /// The council's view: what happened and who did it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<LogView>>,
+    /// Sent as the `ETag` header, not in the body.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 /// A competition as its reader may see it: the competition, the invited providers and the
@@ -73,29 +81,98 @@ pub fn visible(
     who: &Principal,
     id: &CompetitionId,
 ) -> Result<Visible, DbError> {
+    let (competition, invited, own) = readable(conn, who, id)?;
+    Ok(match own {
+        Some(org) => Visible {
+            bids: store::bids_of_provider(conn, id, &org)?,
+            invited: vec![org],
+            competition,
+        },
+        None => Visible {
+            bids: store::bids_of(conn, id)?,
+            invited,
+            competition,
+        },
+    })
+}
+
+/// The competition `who` may read, the providers invited to it, and whose bids `who` sees:
+/// `None` for the council whose child it is (every bid), the provider's own organisation for
+/// an invited provider; 404 for anyone else.
+fn readable(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &CompetitionId,
+) -> Result<(Competition, Vec<String>, Option<String>), DbError> {
     let competition =
         store::competition(conn, id)?.ok_or_else(|| Problem::not_found("competition"))?;
     let invited = store::invited(conn, id)?;
-    if who.is_provider() {
-        if !invited.contains(&who.org) {
-            return Err(Problem::not_found("competition").into());
-        }
-        let bids = store::bids_of_provider(conn, id, &who.org)?;
-        Ok(Visible {
-            competition,
-            invited: vec![who.org.clone()],
-            bids,
-        })
-    } else if competition.council == who.org {
-        let bids = store::bids_of(conn, id)?;
-        Ok(Visible {
-            competition,
-            invited,
-            bids,
-        })
+    if who.is_provider() && invited.contains(&who.org) {
+        Ok((competition, invited, Some(who.org.clone())))
+    } else if !who.is_provider() && competition.council == who.org {
+        Ok((competition, invited, None))
     } else {
         Err(Problem::not_found("competition").into())
     }
+}
+
+/// A competition's live bids, newest first: its council sees every bid, an invited provider
+/// its own.
+#[utoipa::path(get, path = "/v1/competitions/{id}/bids", tag = "competition", operation_id = "listCompetitionBids",
+    params(PageParams),
+    responses((status = 200, body = Page<BidView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_bids(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    paging: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<BidId> = page.after()?;
+    let id = id.into_inner();
+    let listed = state
+        .store
+        .db
+        .run(move |conn| {
+            let (c, _, own) = readable(conn, &who, &path_id(&id, "competition")?)?;
+            let rows = store::bids_page(conn, &c.id, own.as_deref(), after.as_ref(), page.fetch())?;
+            Ok(page.page(rows, |b| b.id).map(BidView::from))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(listed))
+}
+
+/// A competition's history, oldest first: what happened and who did it (its council's
+/// users; an invited provider gets 403, the history being the council's record).
+#[utoipa::path(get, path = "/v1/competitions/{id}/history", tag = "competition", operation_id = "listCompetitionHistory",
+    params(PageParams),
+    responses((status = 200, body = Page<LogView>), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_history(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+    paging: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<LogEntryId> = page.after()?;
+    let id = id.into_inner();
+    let listed = state
+        .store
+        .db
+        .run(move |conn| {
+            let (c, _, own) = readable(conn, &who, &path_id(&id, "competition")?)?;
+            if own.is_some() {
+                return Err(
+                    Problem::forbidden("a competition's history is its council's record").into(),
+                );
+            }
+            let rows = store::log_page(conn, &c.id, after.as_ref(), page.fetch())?;
+            Ok(page.page(rows, |l| l.id).map(LogView::from))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 /// The council's competition for one of its commissioners: 404 for anyone who may not see
@@ -136,6 +213,7 @@ pub fn view(
         left_out: None,
         direct_award: None,
         history: None,
+        revision: c.revision,
     };
     if who.is_provider() {
         return Ok(out);
@@ -183,7 +261,7 @@ where
             view(conn, &who, &c.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -191,16 +269,22 @@ pub struct CompetitionQuery {
     pub referral_id: Option<String>,
 }
 
-/// Competitions the caller may see: its council's, or those its provider was invited to.
-#[utoipa::path(get, path = "/v1/competitions", tag = "competition", params(CompetitionQuery),
-    responses((status = 200, body = [CompetitionSummary])), security(("bearer" = [])))]
+/// Competitions the caller may see, newest first: its council's, or those its provider was
+/// invited to.
+#[utoipa::path(get, path = "/v1/competitions", tag = "competition", operation_id = "listCompetitions",
+    params(CompetitionQuery, PageParams),
+    responses((status = 200, body = Page<CompetitionSummary>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn list_competitions(
     state: web::Data<CompetitionState>,
     who: Principal,
     query: web::Query<CompetitionQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let referral = query.into_inner().referral_id;
-    let rows = state
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<CompetitionId> = page.after()?;
+    let listed = state
         .store
         .db
         .run(move |conn| {
@@ -209,21 +293,25 @@ pub async fn list_competitions(
             } else {
                 Lister::Council(&who.org)
             };
-            Ok(
-                store::competitions_listed(conn, lister, referral.as_deref())?
-                    .iter()
-                    .map(CompetitionSummary::from)
-                    .collect::<Vec<_>>(),
-            )
+            let rows = store::competitions_listed(
+                conn,
+                lister,
+                referral.as_deref(),
+                after.as_ref(),
+                page.fetch(),
+            )?;
+            Ok(page
+                .page(rows, |c| c.id)
+                .map(|c| CompetitionSummary::from(&c)))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 /// A competition, as the council or an invited provider may see it. For a draft the council
 /// sees who would be invited and why each other provider would be left out.
-#[utoipa::path(get, path = "/v1/competitions/{id}", tag = "competition",
-    responses((status = 200, body = CompetitionView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/competitions/{id}", tag = "competition", operation_id = "getCompetition",
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's revision"))), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_competition(
     state: web::Data<CompetitionState>,
     who: Principal,
@@ -235,21 +323,26 @@ pub async fn get_competition(
         .db
         .run(move |conn| view(conn, &who, &path_id(&id, "competition")?))
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
 }
 
 /// Change a draft's preselection tests (a commissioner of the council), saying why.
-#[utoipa::path(put, path = "/v1/competitions/{id}/preselection", tag = "competition", request_body = PreselectionUpdate,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+/// `If-Match` must name the competition's current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/competitions/{id}/preselection", tag = "competition", operation_id = "replaceCompetitionPreselection",
+    request_body = PreselectionUpdate,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_preselection(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<PreselectionUpdate>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        if_match.check(ETag(c.revision), "competition")?;
         c.status
             .require(&[Status::Draft], "changing the preselection")?;
         let current = c.preselection.as_ref().ok_or_else(|| {
@@ -273,17 +366,22 @@ pub async fn set_preselection(
 
 /// Set the criteria (and the need level bids are priced at) of a draft, or of an open
 /// competition before any bid (a commissioner of the council). Scored weights sum to 100.
-#[utoipa::path(put, path = "/v1/competitions/{id}/criteria", tag = "competition", request_body = Terms,
-    responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+/// `If-Match` must name the competition's current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/competitions/{id}/criteria", tag = "competition", operation_id = "replaceCompetitionCriteria",
+    request_body = Terms,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = CompetitionView, headers(("ETag" = String, description = "The competition's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_criteria(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<Terms>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     change_competition(&state, who, id.into_inner(), move |conn, _, who, c| {
+        if_match.check(ETag(c.revision), "competition")?;
         c.status
             .require(&[Status::Draft, Status::Open], "changing the criteria")?;
         if c.status == Status::Open && !store::bids_of(conn, &c.id)?.is_empty() {
@@ -312,7 +410,7 @@ pub async fn set_criteria(
 
 /// Confirm a draft (a commissioner of the council): the providers its preselection passes
 /// are invited and told, and who was left out, and why, is recorded.
-#[utoipa::path(post, path = "/v1/competitions/{id}/open", tag = "competition", request_body = Open,
+#[utoipa::path(post, path = "/v1/competitions/{id}/open", tag = "competition", operation_id = "openCompetition", request_body = Open,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn open_competition(
@@ -401,21 +499,25 @@ pub fn price_above_provider_response(price: i64, rate: Option<i64>, level: &str)
 /// Bid (an invited provider, before the deadline; a resubmission replaces the live bid).
 /// A price above the provider's Provider Response rate for the competition's need level
 /// needs `price_variation_evidence`.
-#[utoipa::path(post, path = "/v1/competitions/{id}/bids", tag = "competition", request_body = NewBid,
-    responses((status = 201, body = BidView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(post, path = "/v1/competitions/{id}/bids", tag = "competition", operation_id = "createBid",
+    request_body = NewBid,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, body = BidView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn bid(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: Json<NewBid>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Provider])?;
     let id = id.into_inner();
     let input = body.0;
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             let v = visible(conn, &who, &path_id(&id, "competition")?)?;
             let c = v.competition;
             c.require_bidding_open(now(), "bidding")?;
@@ -451,10 +553,9 @@ pub async fn bid(
                     council: c.council.clone(),
                 },
             );
-            Ok(BidView::from(bid))
+            Ok(Answer::created(&BidView::from(bid)))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?)
 }
 
 /// The bid `who` makes on `c` as `input` says, offering `home`, held to the Provider
@@ -531,7 +632,7 @@ fn own_home(
 /// Decline an invitation (an invited provider, while bidding is open), with a reason code
 /// and, optionally, a note for the commissioner. A live bid of the provider is withdrawn
 /// (kept in the history); bidding again before the deadline replaces the decline.
-#[utoipa::path(post, path = "/v1/competitions/{id}/decline", tag = "competition", request_body = Decline,
+#[utoipa::path(post, path = "/v1/competitions/{id}/decline", tag = "competition", operation_id = "declineCompetition", request_body = Decline,
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn decline(

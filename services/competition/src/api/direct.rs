@@ -1,16 +1,21 @@
 //! Direct awards in an emergency and their review.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Events;
 use hub_events::CompetitionAwarded;
-use hub_platform::{DbConnection, Pence, Principal, Problem, db::DbError, http::Json};
+use hub_platform::{
+    DbConnection, Pence, Principal, Problem,
+    db::DbError,
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    CompetitionState,
-    competitions::{CompetitionView, change_competition, commissioned, view},
+    CompetitionState, IDEMPOTENCY_KEY_DOC,
+    competitions::{CompetitionView, commissioned, view},
 };
 use crate::{
     app::competitions::{self as calloff_app, Opening},
@@ -123,31 +128,43 @@ fn make_direct_award(
 /// Award a draft or re-routed competition directly, in an emergency (a commissioner of the
 /// council): the provider, the weekly rate, the start date and a justification; the award
 /// is reviewed on its review date (default 28 days on).
-#[utoipa::path(post, path = "/v1/competitions/{id}/direct-award", tag = "competition", request_body = DirectAward,
+#[utoipa::path(post, path = "/v1/competitions/{id}/direct-award", tag = "competition", operation_id = "createDirectAward",
+    request_body = DirectAward,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 200, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn direct_award(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: Json<DirectAward>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
-    change_competition(&state, who, id.into_inner(), move |conn, events, who, c| {
-        make_direct_award(conn, events, who, c, &input)
-    })
-    .await
+    let id = id.into_inner();
+    let org = who.org.clone();
+    Ok(state
+        .store
+        .write_once(&org, &key, move |conn, events| {
+            let mut c = commissioned(conn, &who, &id)?;
+            make_direct_award(conn, events, &who, &mut c, &input)?;
+            Ok(Answer::new(StatusCode::OK, &view(conn, &who, &c.id)?))
+        })
+        .await?)
 }
 
 /// Direct award for a referral routed `direct_award` (a commissioner of its council).
-#[utoipa::path(post, path = "/v1/competitions/direct-awards", tag = "competition", request_body = DirectAward,
+#[utoipa::path(post, path = "/v1/competitions/direct-awards", tag = "competition", operation_id = "createReferralDirectAward",
+    request_body = DirectAward,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = CompetitionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn direct_award_for_referral(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<DirectAward>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
     let Some(referral_id) = input.referral_id else {
         return Err(Problem::invalid(
@@ -156,9 +173,10 @@ pub async fn direct_award_for_referral(
             "name the referral to award",
         ));
     };
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             let mine: Vec<Competition> = store::competitions_of_referral(conn, &referral_id)?
                 .into_iter()
                 .filter(|c| !who.is_provider() && c.council == who.org)
@@ -175,14 +193,14 @@ pub async fn direct_award_for_referral(
                 .expect("not empty");
             let mut c = commissioned(conn, &who, &c.id.to_string())?;
             make_direct_award(conn, events, &who, &mut c, &input)?;
-            view(conn, &who, &c.id)
+            let at = format!("/v1/competitions/{}", c.id);
+            Ok(Answer::created(&view(conn, &who, &c.id)?).at(at))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewOutcome {
+pub struct DirectAwardReviewOutcome {
     pub decision: ReviewDecision,
     /// The reviewed direct award.
     pub competition: CompetitionView,
@@ -194,8 +212,8 @@ pub struct ReviewOutcome {
 /// Review a direct award (a commissioner of the council): keep it (optionally until a
 /// next review) or reopen the requirement to a mini-competition of every provider of the
 /// lot. The order stays in place until the new competition is awarded.
-#[utoipa::path(post, path = "/v1/competitions/{id}/review", tag = "competition", request_body = Review,
-    responses((status = 200, body = ReviewOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(post, path = "/v1/competitions/{id}/review", tag = "competition", operation_id = "reviewDirectAward", request_body = Review,
+    responses((status = 200, body = DirectAwardReviewOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn review(
     state: web::Data<CompetitionState>,
@@ -221,7 +239,7 @@ pub async fn review(
                     Some(reopen_requirement(conn, events, &c, &input, &reason, &who)?)
                 }
             };
-            Ok(ReviewOutcome {
+            Ok(DirectAwardReviewOutcome {
                 decision: input.decision,
                 competition: view(conn, &who, &c.id)?,
                 reopened_as: reopened.map(|n| view(conn, &who, &n)).transpose()?,
@@ -306,6 +324,7 @@ fn reopen_requirement(
         reopened_from: Some(c.id),
         bidding_closed_at: None,
         bidding_closed_reason: None,
+        revision: 1,
         ..c.clone()
     };
     store::insert_competition(conn, &new)?;

@@ -1,17 +1,24 @@
 //! Frameworks and purchasing systems, lots, admission rounds, Provider Responses and homes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::Utc;
 use hub_platform::{
-    DbConnection, Pence, Principal, Problem, Role, db::DbError, directory, http::Json,
+    DbConnection, Pence, Principal, Problem, Role,
+    db::DbError,
+    directory,
+    etag::{ETag, IfMatch},
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    CompetitionState, is_council, optional_body, path_id,
+    CompetitionState, IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, is_council, optional_body, path_id,
+    tagged,
     views::{AdmissionSummary, FrameworkSummary, HomeView, LotSummary, RoundView},
 };
 use crate::ids::{FrameworkId, HomeId, LotId, RoundId};
@@ -31,6 +38,18 @@ pub struct FrameworkView {
     pub purchasing_bodies: Vec<String>,
     pub lots: Vec<LotView>,
     pub admission_rounds: Vec<RoundView>,
+    /// Whether providers may be admitted now.
+    pub admission_open: bool,
+}
+
+/// A framework as listed: its own fields, who may call off, and whether providers may be
+/// admitted now (its lots and providers are read one framework at a time).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrameworkListing {
+    #[serde(flatten)]
+    pub framework: FrameworkSummary,
+    /// GSS codes of the councils that may call off.
+    pub purchasing_bodies: Vec<String>,
     /// Whether providers may be admitted now.
     pub admission_open: bool,
 }
@@ -164,14 +183,17 @@ fn new_framework(
 
 /// Set up a framework or purchasing system with its lots (the partnership's lead
 /// commissioner). Its set-up admission round opens with it.
-#[utoipa::path(post, path = "/v1/frameworks", tag = "competition", request_body = NewFramework,
+#[utoipa::path(post, path = "/v1/frameworks", tag = "competition", operation_id = "createFramework",
+    request_body = NewFramework,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = FrameworkView), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_framework(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewFramework>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Commissioner])?;
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
@@ -189,32 +211,89 @@ pub async fn create_framework(
             .collect()
     });
     let (fw, lots, setup) = new_framework(&input, partnership.code, &bodies, &who);
-    let (f, ls, r) = (fw.clone(), lots.clone(), setup.clone());
-    state
-        .store
-        .write(move |conn, events| {
-            store::insert_framework(conn, &f, &ls, &r)?;
-            events.emit(
-                &f.partnership,
-                &crate::app::frameworks::framework_published(conn, &f)?,
-            );
-            Ok(())
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(FrameworkView {
+    let view = FrameworkView {
         purchasing_bodies: bodies,
         framework: FrameworkSummary::from(&fw),
         lots: lots
             .iter()
             .map(|lot| LotView::of(lot, Vec::new()))
             .collect(),
-        admission_rounds: vec![RoundView::from(setup)],
+        admission_rounds: vec![RoundView::from(setup.clone())],
         admission_open: true,
-    }))
+    };
+    Ok(state
+        .store
+        .write_once(&who.org, &key, move |conn, events| {
+            store::insert_framework(conn, &fw, &lots, &setup)?;
+            events.emit(
+                &fw.partnership,
+                &crate::app::frameworks::framework_published(conn, &fw)?,
+            );
+            Ok(Answer::created(&view).at(format!("/v1/frameworks/{}", fw.id)))
+        })
+        .await?)
+}
+
+/// Frameworks the caller may see, newest first: a council's are those it leads, may call
+/// off or whose partnership it belongs to; a provider's are those it is admitted to or whose
+/// admission round is open.
+#[utoipa::path(get, path = "/v1/frameworks", tag = "competition", operation_id = "listFrameworks",
+    params(PageParams),
+    responses((status = 200, body = Page<FrameworkListing>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_frameworks(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&query)?;
+    let after: Option<FrameworkId> = page.after()?;
+    let listed = state
+        .store
+        .db
+        .run(move |conn| {
+            let today = Utc::now().date_naive();
+            let lister = if who.is_provider() {
+                store::FrameworkLister::Provider(&who.org)
+            } else {
+                store::FrameworkLister::Council(&who.org)
+            };
+            let rows = store::frameworks_listed(conn, lister, today, after.as_ref(), page.fetch())?;
+            // The cursor follows the rows read; the domain's own test has the last word on
+            // each (what the query selects is the same set, written in SQL).
+            let mut listed = page.page(rows, |f| f.id);
+            let mut items = Vec::with_capacity(listed.items.len());
+            for fw in std::mem::take(&mut listed.items) {
+                let admission_open = store::rounds_of(conn, &fw.id)?
+                    .iter()
+                    .any(|r| r.is_open(today));
+                let visible = if who.is_provider() {
+                    admission_open
+                        || store::admitted_in_framework(conn, &fw.id)?
+                            .iter()
+                            .any(|a| a.provider_id == who.org)
+                } else {
+                    fw.visible_to_council(&who.org)
+                };
+                if visible {
+                    items.push(FrameworkListing {
+                        purchasing_bodies: fw.purchasing_bodies(),
+                        framework: FrameworkSummary::from(&fw),
+                        admission_open,
+                    });
+                }
+            }
+            Ok(Page {
+                items,
+                next: listed.next,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 /// A framework with its lots, admitted providers and admission rounds.
-#[utoipa::path(get, path = "/v1/frameworks/{id}", tag = "competition",
+#[utoipa::path(get, path = "/v1/frameworks/{id}", tag = "competition", operation_id = "getFramework",
     responses((status = 200, body = FrameworkView), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_framework(
     state: web::Data<CompetitionState>,
@@ -260,20 +339,24 @@ pub async fn get_framework(
 /// Open an admission round (the lead commissioner of an open system: a flexible or dynamic
 /// purchasing system, or a provider partner agreement). A framework agreement admits its
 /// providers at set-up only.
-#[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds", tag = "competition", request_body = NewRound,
+#[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds", tag = "competition", operation_id = "openAdmissionRound",
+    request_body = NewRound,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = RoundView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn open_round(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input: NewRound = optional_body(&body)?;
     let id = id.into_inner();
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, _| {
+        .write_once(&org, &key, move |conn, _| {
             let fw = led_framework(conn, &who, &id)?;
             let today = Utc::now().date_naive();
             if let Some(d) = input.closes_on.filter(|d| *d < today) {
@@ -318,14 +401,13 @@ pub async fn open_round(
                 closed_at: None,
             };
             store::insert_round(conn, &round)?;
-            Ok(RoundView::from(round))
+            Ok(Answer::created(&RoundView::from(round)))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?)
 }
 
 /// Close an admission round (the lead commissioner), including the set-up round.
-#[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds/{round_id}/close", tag = "competition",
+#[utoipa::path(post, path = "/v1/frameworks/{id}/admission-rounds/{round_id}/close", tag = "competition", operation_id = "closeAdmissionRound",
     responses((status = 200, body = RoundView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close_round(
@@ -359,7 +441,7 @@ pub async fn close_round(
 
 /// Set a lot's default criteria (the lead commissioner): what its mini-competitions start
 /// from. Scored weights sum to 100.
-#[utoipa::path(put, path = "/v1/frameworks/{id}/lots/{lot_id}/criteria", tag = "competition", request_body = LotCriteria,
+#[utoipa::path(put, path = "/v1/frameworks/{id}/lots/{lot_id}/criteria", tag = "competition", operation_id = "replaceLotCriteria", request_body = LotCriteria,
     responses((status = 200, body = LotView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_lot_criteria(
@@ -385,20 +467,24 @@ pub async fn set_lot_criteria(
 
 /// Admit a provider to a lot with its Provider Response (the lead commissioner), while an
 /// admission round is open.
-#[utoipa::path(post, path = "/v1/frameworks/{id}/lots/{lot_id}/providers", tag = "competition", request_body = Admission,
+#[utoipa::path(post, path = "/v1/frameworks/{id}/lots/{lot_id}/providers", tag = "competition", operation_id = "admitProvider",
+    request_body = Admission,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = AdmissionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn admit(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     path: web::Path<(String, String)>,
     body: Json<Admission>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let (framework_id, lot_id) = path.into_inner();
     let input = body.0;
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, _| {
+        .write_once(&org, &key, move |conn, _| {
             let fw = led_framework(conn, &who, &framework_id)?;
             let lot = lot_of(conn, &fw, &lot_id)?;
             let today = Utc::now().date_naive();
@@ -431,10 +517,13 @@ pub async fn admit(
                 admitted_at: now(),
             };
             store::insert_admission(conn, &admitted)?;
-            Ok(AdmissionView::of(admitted, None))
+            let at = format!(
+                "/v1/frameworks/{}/lots/{}/providers/{}",
+                fw.id, lot.id, admitted.provider_id
+            );
+            Ok(Answer::created(&AdmissionView::of(admitted, None)).at(at))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await?)
 }
 
 /// The admission of `provider_id` to the lot, visible to councils that see the framework
@@ -457,7 +546,7 @@ fn visible_admission(
 }
 
 /// A Provider Response with its homes or carers.
-#[utoipa::path(get, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}", tag = "competition",
+#[utoipa::path(get, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}", tag = "competition", operation_id = "getAdmission",
     responses((status = 200, body = AdmissionView), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_admission(
     state: web::Data<CompetitionState>,
@@ -503,52 +592,97 @@ fn own_admission(
 }
 
 /// Add a home or fostering household to the provider's Provider Response (the provider).
-#[utoipa::path(post, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes", tag = "competition", request_body = NewHome,
+#[utoipa::path(post, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes", tag = "competition", operation_id = "createHome",
+    request_body = NewHome,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = HomeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_home(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     path: web::Path<(String, String, String)>,
     body: Json<NewHome>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let (framework_id, lot_id, provider_id) = path.into_inner();
     let input = body.0;
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, _| {
+        .write_once(&org, &key, move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
             let home = Home::of(HomeId::new(), lot.id, &provider_id, &input, &who.sub, now());
             store::insert_home(conn, &home)?;
-            Ok(HomeView::from(home))
+            let at = format!(
+                "/v1/frameworks/{framework_id}/lots/{lot_id}/providers/{provider_id}/homes/{}",
+                home.id
+            );
+            Ok(Answer::created(&HomeView::from(home)).at(at))
         })
+        .await?)
+}
+
+/// The home `home_id` of the provider's Provider Response, if the caller may see the
+/// admission (councils that see the framework, and the provider itself), or 404.
+fn visible_home(
+    conn: &mut DbConnection,
+    who: &Principal,
+    (framework_id, lot_id, provider_id, home_id): &(String, String, String, String),
+) -> Result<Home, DbError> {
+    let (_, lot, admission) = visible_admission(conn, who, framework_id, lot_id, provider_id)?;
+    Ok(store::home(conn, &path_id(home_id, "home")?)?
+        .filter(|h| h.lot_id == lot.id && h.provider_id == admission.provider_id)
+        .ok_or_else(|| Problem::not_found("home"))?)
+}
+
+/// A home or fostering household of a Provider Response, with its `ETag` (what a change
+/// of it sends back in `If-Match`).
+#[utoipa::path(get, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}", tag = "competition", operation_id = "getHome",
+    responses((status = 200, body = HomeView, headers(("ETag" = String, description = "The home's revision"))), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_home(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    path: web::Path<(String, String, String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let path = path.into_inner();
+    let home = state
+        .store
+        .db
+        .run(move |conn| visible_home(conn, &who, &path))
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(tagged(StatusCode::OK, home.revision, &HomeView::from(home)))
 }
 
 /// Replace a home's details (the provider): places taken, ages, specialisms, rating, …
-#[utoipa::path(put, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}", tag = "competition", request_body = NewHome,
-    responses((status = 200, body = HomeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+/// The home's `If-Match` must name its current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}", tag = "competition", operation_id = "replaceHome",
+    request_body = NewHome,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = HomeView, headers(("ETag" = String, description = "The home's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update_home(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     path: web::Path<(String, String, String, String)>,
     body: Json<NewHome>,
 ) -> Result<HttpResponse, Problem> {
     let (framework_id, lot_id, provider_id, home_id) = path.into_inner();
     let input = body.0;
-    let view = state
+    let home = state
         .store
         .write(move |conn, _| {
             let lot = own_admission(conn, &who, &framework_id, &lot_id, &provider_id)?;
             let existing = store::home(conn, &path_id(&home_id, "home")?)?
                 .filter(|h| h.lot_id == lot.id && h.provider_id == provider_id)
                 .ok_or_else(|| Problem::not_found("home"))?;
-            let home = Home::of(existing.id, lot.id, &provider_id, &input, &who.sub, now());
-            store::save_home(conn, &home)?;
-            Ok(HomeView::from(home))
+            if_match.check(ETag(existing.revision), "home")?;
+            let mut home = Home::of(existing.id, lot.id, &provider_id, &input, &who.sub, now());
+            home.revision = existing.revision;
+            store::save_home(conn, &mut home)?;
+            Ok(home)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, home.revision, &HomeView::from(home)))
 }

@@ -19,9 +19,10 @@ pub mod ocds;
 pub mod vacancies;
 pub mod views;
 
-use actix_web::web;
+use actix_web::{HttpResponse, http::StatusCode, web};
 use hub_bus::Store;
-use hub_platform::{Principal, Problem};
+use hub_platform::{Principal, Problem, etag::ETag};
+use serde::Serialize;
 use utoipa::OpenApi;
 
 pub struct CompetitionState {
@@ -32,6 +33,7 @@ pub struct CompetitionState {
 #[openapi(
     paths(
         frameworks::create_framework,
+        frameworks::list_frameworks,
         frameworks::get_framework,
         frameworks::open_round,
         frameworks::close_round,
@@ -39,8 +41,10 @@ pub struct CompetitionState {
         frameworks::admit,
         frameworks::get_admission,
         frameworks::add_home,
+        frameworks::get_home,
         frameworks::update_home,
         vacancies::publish,
+        vacancies::get,
         vacancies::update,
         vacancies::withdraw,
         vacancies::list,
@@ -50,6 +54,8 @@ pub struct CompetitionState {
         competitions::set_criteria,
         competitions::open_competition,
         competitions::bid,
+        competitions::list_bids,
+        competitions::list_history,
         competitions::decline,
         awards::score,
         awards::evaluate,
@@ -79,6 +85,7 @@ fn framework_routes(cfg: &mut web::ServiceConfig) {
         "/v1/frameworks",
         web::post().to(frameworks::create_framework),
     )
+    .route("/v1/frameworks", web::get().to(frameworks::list_frameworks))
     .route(
         "/v1/frameworks/{id}",
         web::get().to(frameworks::get_framework),
@@ -110,6 +117,10 @@ fn framework_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}",
         web::put().to(frameworks::update_home),
+    )
+    .route(
+        "/v1/frameworks/{id}/lots/{lot_id}/providers/{provider_id}/homes/{home_id}",
+        web::get().to(frameworks::get_home),
     );
 }
 
@@ -118,6 +129,7 @@ fn vacancy_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/vacancies", web::post().to(vacancies::publish))
         .route("/v1/vacancies", web::get().to(vacancies::list))
         .route("/v1/vacancies/{id}", web::put().to(vacancies::update))
+        .route("/v1/vacancies/{id}", web::get().to(vacancies::get))
         .route(
             "/v1/vacancies/{id}/withdraw",
             web::post().to(vacancies::withdraw),
@@ -153,6 +165,14 @@ fn competition_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/v1/competitions/{id}/bids",
         web::post().to(competitions::bid),
+    )
+    .route(
+        "/v1/competitions/{id}/bids",
+        web::get().to(competitions::list_bids),
+    )
+    .route(
+        "/v1/competitions/{id}/history",
+        web::get().to(competitions::list_history),
     )
     .route(
         "/v1/competitions/{id}/decline",
@@ -205,6 +225,20 @@ pub fn open_input(bytes: &[u8]) -> Result<crate::domain::calloff::Open, Problem>
         None => Ok(input),
     }
 }
+
+/// `status` with `body` as JSON and the resource's `revision` as its `ETag` (ADR 0004).
+pub fn tagged(status: StatusCode, revision: i64, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ETag(revision).header())
+        .json(body)
+}
+
+/// The `If-Match` header of an in-place edit, for its OpenAPI document.
+pub const IF_MATCH_DOC: &str =
+    "The ETag of the version read (or `*`); a stale one is a 412, none a 428";
+
+/// The `Idempotency-Key` header of a creating request, for its OpenAPI document.
+pub const IDEMPOTENCY_KEY_DOC: &str = "Any 1 to 255 printable characters (a UUID will do): the same key and request within 24 hours get the first answer again, with no second effect; the same key with another request is a 422";
 
 /// A council's user (not a provider's).
 pub fn is_council(who: &Principal) -> bool {

@@ -153,7 +153,7 @@ pub fn input(conn: &mut DbConnection, c: &Competition) -> Result<OcdsInput, DbEr
 /// The competition as an OCDS 1.1 release package (tender, award; linked to its framework
 /// as a related process), for the council to publish. A draft, or a competition awaiting a
 /// direct award, has nothing to publish yet (409).
-#[utoipa::path(get, path = "/v1/competitions/{id}/ocds", tag = "competition",
+#[utoipa::path(get, path = "/v1/competitions/{id}/ocds", tag = "competition", operation_id = "getCompetitionOcds",
     responses((status = 200, description = "OCDS 1.1 release package", content_type = "application/json"),
         (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]

@@ -1,21 +1,27 @@
 //! Live vacancies: providers publish, update and withdraw them; councils list them by lot
 //! and distance. They replace the monthly spreadsheet.
 
-use std::collections::HashMap;
+use std::{cmp::Ordering, collections::HashMap};
 
-use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chrono::{DateTime, NaiveDate, Utc};
 use hub_events::{VacancyPublished, VacancyWithdrawn};
 use hub_platform::{
     DbConnection, FieldError, Principal, Problem, Role,
     db::DbError,
     directory::distance_miles,
+    etag::{ETag, IfMatch},
     http::{Json, Validate},
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CompetitionState, optional_body, path_id, views::VacancyView};
+use super::{
+    CompetitionState, IDEMPOTENCY_KEY_DOC, IF_MATCH_DOC, optional_body, path_id, tagged,
+    views::VacancyView,
+};
 use crate::ids::{BlockContractId, HomeId, LotId, VacancyId};
 use crate::{
     domain::{
@@ -58,19 +64,23 @@ fn own_vacancy(conn: &mut DbConnection, who: &Principal, id: &str) -> Result<Vac
 }
 
 /// Publish a live vacancy at one of the provider's homes in a lot it is admitted to.
-#[utoipa::path(post, path = "/v1/vacancies", tag = "competition", request_body = NewVacancy,
+#[utoipa::path(post, path = "/v1/vacancies", tag = "competition", operation_id = "createVacancy",
+    request_body = NewVacancy,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, body = VacancyView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn publish(
     state: web::Data<CompetitionState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewVacancy>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Provider])?;
     let input = body.0;
-    let row = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             let today = Utc::now().date_naive();
             if let Some(e) = expired_on_arrival(input.expires_on, today) {
                 return Err(Problem::validation(vec![e]).into());
@@ -99,23 +109,51 @@ pub async fn publish(
                 updated_by: who.sub.clone(),
                 created_at: now,
                 updated_at: now,
+                revision: 1,
             };
             store::insert_vacancy(conn, &vacancy)?;
             let partnership = partnership_of_lot(conn, &lot_id)?;
             events.emit(&partnership, &published(&vacancy, &home.postcode_district));
-            Ok(VacancyView::from(vacancy))
+            let at = format!("/v1/vacancies/{}", vacancy.id);
+            Ok(Answer::created(&VacancyView::from(vacancy)).at(at))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(row))
+        .await?)
 }
 
-/// Update a live vacancy (the provider's own): dates, who it suits, places.
-#[utoipa::path(put, path = "/v1/vacancies/{id}", tag = "competition", request_body = VacancyUpdate,
-    responses((status = 200, body = VacancyView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+/// One of the provider's own vacancies, with its `ETag` (what an update sends back in
+/// `If-Match`).
+#[utoipa::path(get, path = "/v1/vacancies/{id}", tag = "competition", operation_id = "getVacancy",
+    responses((status = 200, body = VacancyView, headers(("ETag" = String, description = "The vacancy's revision"))), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<CompetitionState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let row = state
+        .store
+        .db
+        .run(move |conn| own_vacancy(conn, &who, &id))
+        .await?;
+    Ok(tagged(
+        StatusCode::OK,
+        row.revision,
+        &VacancyView::from(row),
+    ))
+}
+
+/// Update a live vacancy (the provider's own): dates, who it suits, places. `If-Match` must
+/// name its current revision (ADR 0004).
+#[utoipa::path(put, path = "/v1/vacancies/{id}", tag = "competition", operation_id = "replaceVacancy",
+    request_body = VacancyUpdate,
+    params(("If-Match" = String, Header, description = IF_MATCH_DOC)),
+    responses((status = 200, body = VacancyView, headers(("ETag" = String, description = "The vacancy's new revision"))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<CompetitionState>,
     who: Principal,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<VacancyUpdate>,
 ) -> Result<HttpResponse, Problem> {
@@ -125,6 +163,7 @@ pub async fn update(
         .store
         .write(move |conn, events| {
             let mut row = own_vacancy(conn, &who, &id)?;
+            if_match.check(ETag(row.revision), "vacancy")?;
             let today = Utc::now().date_naive();
             if !is_live(row.status, row.expires_on, today) {
                 return Err(Problem::conflict(
@@ -142,16 +181,20 @@ pub async fn update(
             row.places = input.places as i32;
             row.updated_by = who.sub.clone();
             row.updated_at = now();
-            store::save_vacancy(conn, &row)?;
+            store::save_vacancy(conn, &mut row)?;
             let district = store::home(conn, &row.home_id)?
                 .map(|h| h.postcode_district)
                 .unwrap_or_default();
             let partnership = partnership_of_lot(conn, &row.lot_id)?;
             events.emit(&partnership, &published(&row, &district));
-            Ok(VacancyView::from(row))
+            Ok(row)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(row))
+    Ok(tagged(
+        StatusCode::OK,
+        row.revision,
+        &VacancyView::from(row),
+    ))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -164,7 +207,7 @@ pub struct Withdraw {
 impl Validate for Withdraw {}
 
 /// Withdraw a vacancy (the provider's own), e.g. because the place was filled.
-#[utoipa::path(post, path = "/v1/vacancies/{id}/withdraw", tag = "competition", request_body = Withdraw,
+#[utoipa::path(post, path = "/v1/vacancies/{id}/withdraw", tag = "competition", operation_id = "withdrawVacancy", request_body = Withdraw,
     responses((status = 200, body = VacancyView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn withdraw(
@@ -195,7 +238,7 @@ pub async fn withdraw(
             row.withdrawn_reason = Some(reason.clone());
             row.updated_by = who.sub.clone();
             row.updated_at = now();
-            store::save_vacancy(conn, &row)?;
+            store::save_vacancy(conn, &mut row)?;
             let partnership = partnership_of_lot(conn, &row.lot_id)?;
             events.emit(
                 &partnership,
@@ -241,10 +284,8 @@ pub struct ListedVacancy {
     pub status: VacancyStatus,
     pub withdrawn_reason: Option<String>,
     pub updated_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<&Vacancy> for ListedVacancy {
@@ -261,8 +302,8 @@ impl From<&Vacancy> for ListedVacancy {
             status: v.status,
             withdrawn_reason: v.withdrawn_reason.clone(),
             updated_by: v.updated_by.clone(),
-            created_at: v.created_at,
-            updated_at: v.updated_at,
+            created_at: v.created_at.and_utc(),
+            updated_at: v.updated_at.and_utc(),
         }
     }
 }
@@ -354,8 +395,8 @@ fn offered_vacancy(o: &OfferedBed) -> ListedVacancy {
         status: o.status,
         withdrawn_reason: None,
         updated_by: "contract.bed_offered".into(),
-        created_at: o.created_at,
-        updated_at: o.updated_at,
+        created_at: o.created_at.and_utc(),
+        updated_at: o.updated_at.and_utc(),
     }
 }
 
@@ -484,16 +525,24 @@ fn listings(
 /// radius) with the block-contract beds partner councils offer them in it, or with
 /// `offered=true` every bed offered to them; a provider lists its own. Withdrawn, filled and
 /// expired vacancies are not listed.
-#[utoipa::path(get, path = "/v1/vacancies", tag = "competition", params(VacancyQuery),
-    responses((status = 200, body = [VacancyListing]), (status = 404, body = Problem), (status = 422, body = Problem)),
+///
+/// Pages follow the listing's order (distance, then availability, then id): the distance is
+/// worked out here from each home's position, so a page is cut from the live listing after
+/// the cursor's key (no row is skipped or shown twice; the listing is what is live now).
+#[utoipa::path(get, path = "/v1/vacancies", tag = "competition", operation_id = "listVacancies",
+    params(VacancyQuery, PageParams),
+    responses((status = 200, body = Page<VacancyListing>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<CompetitionState>,
     who: Principal,
     query: web::Query<VacancyQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.into_inner();
     let point = query_point(&q, &who)?;
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<ListingKey> = page.after()?;
     let listings = state
         .store
         .db
@@ -506,16 +555,41 @@ pub async fn list(
                     _ => true,
                 })
                 .collect();
-            // Nearest first; beds of unknown position after those with one.
-            out.sort_by(|a, b| {
-                a.distance_miles
-                    .unwrap_or(f64::INFINITY)
-                    .total_cmp(&b.distance_miles.unwrap_or(f64::INFINITY))
-                    .then(a.vacancy.available_from.cmp(&b.vacancy.available_from))
-                    .then(a.vacancy.id.cmp(&b.vacancy.id))
-            });
-            Ok(out)
+            out.sort_by(|a, b| listing_order(&a.key(), &b.key()));
+            let rows: Vec<VacancyListing> = out
+                .into_iter()
+                .filter(|l| {
+                    after
+                        .as_ref()
+                        .is_none_or(|k| listing_order(&l.key(), k) == Ordering::Greater)
+                })
+                .take(page.fetch() as usize)
+                .collect();
+            Ok(page.page(rows, VacancyListing::key))
         })
         .await?;
     Ok(HttpResponse::Ok().json(listings))
+}
+
+/// Where a listing stands in the list's order: its distance (none for a bed of unknown
+/// position), when it is available from, and its id. A page's cursor carries the last one.
+type ListingKey = (Option<f64>, NaiveDate, VacancyId);
+
+impl VacancyListing {
+    fn key(&self) -> ListingKey {
+        (
+            self.distance_miles,
+            self.vacancy.available_from,
+            self.vacancy.id,
+        )
+    }
+}
+
+/// The listing's order: nearest first, beds of unknown position after those with one; then
+/// the earliest available; then by id (unique, so the order is total).
+fn listing_order(a: &ListingKey, b: &ListingKey) -> Ordering {
+    a.0.unwrap_or(f64::INFINITY)
+        .total_cmp(&b.0.unwrap_or(f64::INFINITY))
+        .then(a.1.cmp(&b.1))
+        .then(a.2.cmp(&b.2))
 }

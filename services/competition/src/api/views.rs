@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use hub_events::{CompetitionCloseReason, Urgency};
 use hub_platform::Pence;
 use serde::Serialize;
@@ -41,19 +41,16 @@ pub struct CompetitionSummary {
     pub status: Status,
     #[schema(value_type = String)]
     pub urgency: Urgency,
-    #[schema(value_type = String, format = DateTime)]
-    pub deadline: NaiveDateTime,
+    pub deadline: DateTime<Utc>,
     pub awarded_provider: Option<String>,
     pub awarded_bid: Option<BidId>,
     pub awarded_by: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// `mini_competition`, `preselected_mini_competition` or `direct_award`.
     pub route: Route,
     /// The need level whose Provider Response rates bids are held to.
     pub need_level: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub opened_at: Option<NaiveDateTime>,
+    pub opened_at: Option<DateTime<Utc>>,
     pub opened_by: Option<String>,
     #[schema(value_type = Option<String>)]
     pub closed_reason: Option<CompetitionCloseReason>,
@@ -62,15 +59,13 @@ pub struct CompetitionSummary {
     #[schema(value_type = Option<i64>)]
     pub awarded_rate_pence: Option<Pence>,
     pub awarded_start_date: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub awarded_at: Option<NaiveDateTime>,
+    pub awarded_at: Option<DateTime<Utc>>,
     /// A direct award's next review.
     pub review_date: Option<NaiveDate>,
     /// The competition (or direct award) this one reopened.
     pub reopened_from: Option<CompetitionId>,
     /// When the commissioner closed bidding before the deadline, if they did…
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub bidding_closed_at: Option<NaiveDateTime>,
+    pub bidding_closed_at: Option<DateTime<Utc>>,
     /// …and the reason code the invited providers were told.
     pub bidding_closed_reason: Option<CloseBiddingReason>,
 }
@@ -87,23 +82,23 @@ impl From<&Competition> for CompetitionSummary {
             lot_id: c.lot_id,
             status: c.status,
             urgency: c.urgency,
-            deadline: c.deadline,
+            deadline: c.deadline.and_utc(),
             awarded_provider: c.awarded_provider.clone(),
             awarded_bid: c.awarded_bid,
             awarded_by: c.awarded_by.clone(),
-            created_at: c.created_at,
+            created_at: c.created_at.and_utc(),
             route: c.route,
             need_level: c.need_level.clone(),
-            opened_at: c.opened_at,
+            opened_at: c.opened_at.map(|t| t.and_utc()),
             opened_by: c.opened_by.clone(),
             closed_reason: c.closed_reason,
             direct: c.direct,
             awarded_rate_pence: c.awarded_rate_pence,
             awarded_start_date: c.awarded_start_date,
-            awarded_at: c.awarded_at,
+            awarded_at: c.awarded_at.map(|t| t.and_utc()),
             review_date: c.review_date,
             reopened_from: c.reopened_from,
-            bidding_closed_at: c.bidding_closed_at,
+            bidding_closed_at: c.bidding_closed_at.map(|t| t.and_utc()),
             bidding_closed_reason: c.bidding_closed_reason,
         }
     }
@@ -126,8 +121,7 @@ pub struct BidSummary {
     pub provider_response_pence: Option<Pence>,
     pub price_variation_evidence: Option<String>,
     pub submitted_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub submitted_at: NaiveDateTime,
+    pub submitted_at: DateTime<Utc>,
 }
 
 impl From<&Bid> for BidSummary {
@@ -143,7 +137,7 @@ impl From<&Bid> for BidSummary {
             provider_response_pence: b.provider_response_pence,
             price_variation_evidence: b.price_variation_evidence.clone(),
             submitted_by: b.submitted_by.clone(),
-            submitted_at: b.submitted_at,
+            submitted_at: b.submitted_at.and_utc(),
         }
     }
 }
@@ -174,8 +168,7 @@ pub struct ScoreView {
     pub passed: Option<bool>,
     pub reason: String,
     pub scored_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub scored_at: NaiveDateTime,
+    pub scored_at: DateTime<Utc>,
 }
 
 impl From<Score> for ScoreView {
@@ -187,7 +180,7 @@ impl From<Score> for ScoreView {
             passed: s.passed,
             reason: s.reason,
             scored_by: s.scored_by,
-            scored_at: s.scored_at,
+            scored_at: s.scored_at.and_utc(),
         }
     }
 }
@@ -199,8 +192,7 @@ pub struct DeclineView {
     pub reason: DeclineReason,
     pub note: Option<String>,
     pub declined_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub declined_at: NaiveDateTime,
+    pub declined_at: DateTime<Utc>,
 }
 
 impl From<InvitationDecline> for DeclineView {
@@ -210,7 +202,7 @@ impl From<InvitationDecline> for DeclineView {
             reason: d.reason,
             note: d.note,
             declined_by: d.declined_by,
-            declined_at: d.declined_at,
+            declined_at: d.declined_at.and_utc(),
         }
     }
 }
@@ -226,8 +218,7 @@ pub struct DirectAwardView {
     pub justification: String,
     pub review_date: NaiveDate,
     pub awarded_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub awarded_at: NaiveDateTime,
+    pub awarded_at: DateTime<Utc>,
 }
 
 impl From<DirectAwardTerms> for DirectAwardView {
@@ -240,7 +231,7 @@ impl From<DirectAwardTerms> for DirectAwardView {
             justification: d.justification,
             review_date: d.review_date,
             awarded_by: d.awarded_by,
-            awarded_at: d.awarded_at,
+            awarded_at: d.awarded_at.and_utc(),
         }
     }
 }
@@ -256,8 +247,7 @@ pub struct LogView {
     pub reason: Option<String>,
     pub actor: String,
     pub org: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
 }
 
 impl From<LogEntry> for LogView {
@@ -269,7 +259,7 @@ impl From<LogEntry> for LogView {
             reason: l.reason,
             actor: l.actor,
             org: l.org,
-            at: l.at,
+            at: l.at.and_utc(),
         }
     }
 }
@@ -286,8 +276,7 @@ pub struct FrameworkSummary {
     pub end_date: NaiveDate,
     pub review_date: NaiveDate,
     pub created_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<&Framework> for FrameworkSummary {
@@ -302,7 +291,7 @@ impl From<&Framework> for FrameworkSummary {
             end_date: f.end_date,
             review_date: f.review_date,
             created_by: f.created_by.clone(),
-            created_at: f.created_at,
+            created_at: f.created_at.and_utc(),
         }
     }
 }
@@ -342,11 +331,9 @@ pub struct RoundView {
     pub note: Option<String>,
     pub closes_on: Option<NaiveDate>,
     pub opened_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub opened_at: NaiveDateTime,
+    pub opened_at: DateTime<Utc>,
     pub closed_by: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub closed_at: Option<NaiveDateTime>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl From<Round> for RoundView {
@@ -358,9 +345,9 @@ impl From<Round> for RoundView {
             note: r.note,
             closes_on: r.closes_on,
             opened_by: r.opened_by,
-            opened_at: r.opened_at,
+            opened_at: r.opened_at.and_utc(),
             closed_by: r.closed_by,
-            closed_at: r.closed_at,
+            closed_at: r.closed_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -377,8 +364,7 @@ pub struct AdmissionSummary {
     pub capacity: Option<i32>,
     pub round_id: Option<RoundId>,
     pub admitted_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub admitted_at: NaiveDateTime,
+    pub admitted_at: DateTime<Utc>,
 }
 
 impl From<&AdmittedProvider> for AdmissionSummary {
@@ -391,7 +377,7 @@ impl From<&AdmittedProvider> for AdmissionSummary {
             capacity: a.capacity,
             round_id: a.round_id,
             admitted_by: a.admitted_by.clone(),
-            admitted_at: a.admitted_at,
+            admitted_at: a.admitted_at.and_utc(),
         }
     }
 }
@@ -417,8 +403,10 @@ pub struct HomeView {
     pub emergency_capacity: bool,
     pub educational_provision: Vec<String>,
     pub updated_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
+    pub updated_at: DateTime<Utc>,
+    /// Sent as the `ETag` header, not in the body.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 impl From<Home> for HomeView {
@@ -442,7 +430,8 @@ impl From<Home> for HomeView {
             emergency_capacity: h.emergency_capacity,
             educational_provision: h.educational_provision,
             updated_by: h.updated_by,
-            updated_at: h.updated_at,
+            updated_at: h.updated_at.and_utc(),
+            revision: h.revision,
         }
     }
 }
@@ -461,10 +450,11 @@ pub struct VacancyView {
     pub status: VacancyStatus,
     pub withdrawn_reason: Option<String>,
     pub updated_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Sent as the `ETag` header, not in the body.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 impl From<Vacancy> for VacancyView {
@@ -481,8 +471,9 @@ impl From<Vacancy> for VacancyView {
             status: v.status,
             withdrawn_reason: v.withdrawn_reason,
             updated_by: v.updated_by,
-            created_at: v.created_at,
-            updated_at: v.updated_at,
+            created_at: v.created_at.and_utc(),
+            updated_at: v.updated_at.and_utc(),
+            revision: v.revision,
         }
     }
 }

@@ -15,7 +15,7 @@ use super::{
 
 hub_platform::code_enum! {
     /// Where a competition stands.
-    pub enum Status {
+    pub enum CompetitionStatus {
         /// Preselected, not yet confirmed: nobody is invited yet.
         Draft,
         /// Invited providers may bid until the deadline.
@@ -27,6 +27,9 @@ hub_platform::code_enum! {
         AwaitingDirectAward,
     }
 }
+
+/// The name the service's code uses (`CompetitionStatus` in the OpenAPI document).
+pub type Status = CompetitionStatus;
 
 impl Status {
     /// 409 unless the competition is in one of `allowed`: what `doing` needs.
@@ -307,7 +310,7 @@ impl Validate for Close {
 
 hub_platform::code_enum! {
     /// Why an invited provider declines to bid (what the commissioner sees).
-    pub enum DeclineReason {
+    pub enum InvitationDeclineReason {
         /// No place free by the wanted start.
         NoCapacity,
         /// The provider cannot meet the child's assessed needs.
@@ -320,6 +323,9 @@ hub_platform::code_enum! {
         Other,
     }
 }
+
+/// The name the service's code uses (`InvitationDeclineReason` in the OpenAPI document).
+pub type DeclineReason = InvitationDeclineReason;
 
 /// An invited provider declining to bid.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -63,6 +63,9 @@ pub struct Competition {
     pub bidding_closed_at: Option<NaiveDateTime>,
     /// …and the reason code the invited providers were told.
     pub bidding_closed_reason: Option<CloseBiddingReason>,
+    /// Raised by the store at every change of the competition (its ETag): an edit of its
+    /// criteria or preselection names the revision it read (`If-Match`).
+    pub revision: i64,
 }
 
 impl Competition {

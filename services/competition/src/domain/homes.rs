@@ -268,6 +268,8 @@ pub struct Home {
     pub educational_provision: Vec<String>,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
+    /// Raised by the store at every change (the home's ETag); a new home is at 1.
+    pub revision: i64,
 }
 
 impl Home {
@@ -300,6 +302,7 @@ impl Home {
             educational_provision: h.educational_provision.clone(),
             updated_by: by.to_owned(),
             updated_at: at,
+            revision: 1,
         }
     }
 
@@ -338,6 +341,8 @@ pub struct Vacancy {
     pub updated_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Raised by the store at every change (the vacancy's ETag); a new vacancy is at 1.
+    pub revision: i64,
 }
 
 /// A block-contract bed a council offers to its partners, listed as a vacancy to the

@@ -42,7 +42,7 @@ hub_platform::code_enum! {
     /// How a competition came to be: the routes of a referral (`referral.submitted`'s
     /// `route`) this service acts on. The council's other routes source the placement
     /// elsewhere and make no competition.
-    pub enum Route {
+    pub enum CompetitionRoute {
         /// Every admitted provider of the lot is invited at once.
         MiniCompetition,
         /// The commissioner first narrows the providers down (preselection), then opens.
@@ -51,6 +51,9 @@ hub_platform::code_enum! {
         DirectAward,
     }
 }
+
+/// The name the service's code uses (`CompetitionRoute` in the OpenAPI document).
+pub type Route = CompetitionRoute;
 
 impl Route {
     /// The status a competition of this route starts in.

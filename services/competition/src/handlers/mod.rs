@@ -158,6 +158,7 @@ fn new_competition(
         reopened_from: None,
         bidding_closed_at: None,
         bidding_closed_reason: None,
+        revision: 1,
     }
 }
 

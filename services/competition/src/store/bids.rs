@@ -148,6 +148,33 @@ pub fn bids_of_provider(
         .collect())
 }
 
+/// A page of a competition's live bids, newest first (`id` descending, UUIDv7), after
+/// `after`, at most `fetch`: every provider's, or (`Some`) one provider's own.
+pub fn bids_page(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+    provider_id: Option<&str>,
+    after: Option<&BidId>,
+    fetch: i64,
+) -> Result<Vec<Bid>, DbError> {
+    let mut q = bids::table
+        .filter(bids::competition_id.eq(competition_id))
+        .into_boxed();
+    if let Some(p) = provider_id {
+        q = q.filter(bids::provider_id.eq(p.to_owned()));
+    }
+    if let Some(after) = after {
+        q = q.filter(bids::id.lt(after.to_owned()));
+    }
+    Ok(q.order(bids::id.desc())
+        .limit(fetch)
+        .select(BidRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Bid::from)
+        .collect())
+}
+
 /// Stores a new bid.
 pub fn insert_bid(conn: &mut DbConnection, bid: &Bid) -> Result<(), DbError> {
     diesel::insert_into(bids::table)

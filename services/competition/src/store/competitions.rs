@@ -10,7 +10,7 @@ use hub_platform::{
     sql::{Code, Json},
 };
 
-use super::{now, schema::*};
+use super::{now, schema::*, set_once};
 use crate::{
     domain::{
         Competition, DirectAwardTerms, InvitationDecline, LogEntry, Route,
@@ -55,6 +55,7 @@ struct CompetitionRow {
     reopened_from: Option<CompetitionId>,
     bidding_closed_at: Option<NaiveDateTime>,
     bidding_closed_reason: Option<CloseBiddingReason>,
+    revision: i64,
 }
 
 impl From<CompetitionRow> for Competition {
@@ -91,6 +92,7 @@ impl From<CompetitionRow> for Competition {
             reopened_from: r.reopened_from,
             bidding_closed_at: r.bidding_closed_at,
             bidding_closed_reason: r.bidding_closed_reason,
+            revision: r.revision,
         }
     }
 }
@@ -129,6 +131,7 @@ impl From<&Competition> for CompetitionRow {
             reopened_from: c.reopened_from,
             bidding_closed_at: c.bidding_closed_at,
             bidding_closed_reason: c.bidding_closed_reason,
+            revision: c.revision,
         }
     }
 }
@@ -266,6 +269,29 @@ pub fn log(
     Ok(())
 }
 
+/// A page of a competition's history, oldest first (`id` ascending, UUIDv7), after `after`,
+/// at most `fetch`.
+pub fn log_page(
+    conn: &mut DbConnection,
+    competition_id: &CompetitionId,
+    after: Option<&LogEntryId>,
+    fetch: i64,
+) -> Result<Vec<LogEntry>, DbError> {
+    let mut q = competition_log::table
+        .filter(competition_log::competition_id.eq(competition_id))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(competition_log::id.gt(after.to_owned()));
+    }
+    Ok(q.order(competition_log::id)
+        .limit(fetch)
+        .select(LogRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(LogEntry::from)
+        .collect())
+}
+
 pub fn log_of(
     conn: &mut DbConnection,
     competition_id: &CompetitionId,
@@ -312,12 +338,15 @@ pub enum Lister<'a> {
     Provider(&'a str),
 }
 
-/// The 200 newest competitions `who` may list, of the referral `referral_id` names if one is
-/// given (as given: a text that names no referral lists nothing).
+/// A page of the competitions `who` may list, newest first (`id` descending: UUIDv7 ids
+/// sort by creation), after `after`, at most `fetch`; of the referral `referral_id` names if
+/// one is given (as given: a text that names no referral lists nothing).
 pub fn competitions_listed(
     conn: &mut DbConnection,
     who: Lister<'_>,
     referral_id: Option<&str>,
+    after: Option<&CompetitionId>,
+    fetch: i64,
 ) -> Result<Vec<Competition>, DbError> {
     let mut q = competitions::table.into_boxed();
     if let Some(r) = referral_id {
@@ -332,8 +361,11 @@ pub fn competitions_listed(
         }
         Lister::Council(org) => q = q.filter(competitions::council.eq(org.to_owned())),
     }
-    Ok(q.order(competitions::created_at.desc())
-        .limit(200)
+    if let Some(after) = after {
+        q = q.filter(competitions::id.lt(after.to_owned()));
+    }
+    Ok(q.order(competitions::id.desc())
+        .limit(fetch)
         .select(CompetitionRow::as_select())
         .load(conn)?
         .into_iter()
@@ -364,6 +396,7 @@ pub fn save_opening(conn: &mut DbConnection, c: &Competition) -> Result<(), DbEr
             competitions::closed_reason.eq(row.closed_reason),
             competitions::left_out.eq(&row.left_out),
             competitions::route.eq(row.route),
+            raised(),
         ))
         .execute(conn)?;
     Ok(())
@@ -379,6 +412,7 @@ pub fn save_closed(
         .set((
             competitions::status.eq(Status::Closed),
             competitions::closed_reason.eq(Some(Code(reason))),
+            raised(),
         ))
         .execute(conn)?;
     Ok(())
@@ -390,28 +424,49 @@ pub fn save_route(conn: &mut DbConnection, c: &Competition) -> Result<(), DbErro
         .set((
             competitions::status.eq(c.status),
             competitions::route.eq(c.route),
+            raised(),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Stores the preselection `c` carries.
-pub fn save_preselection(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
-    diesel::update(competitions::table.find(&c.id))
-        .set(competitions::preselection.eq(c.preselection.clone().map(Json)))
-        .execute(conn)?;
-    Ok(())
+/// The revision raised by one: every change of a competition's row makes a new ETag.
+fn raised() -> diesel::dsl::Eq<competitions::revision, diesel::dsl::Add<competitions::revision, i64>>
+{
+    competitions::revision.eq(competitions::revision + 1)
 }
 
-/// Stores the terms `c` carries: its criteria and the need level bids are priced at.
-pub fn save_terms(conn: &mut DbConnection, c: &Competition) -> Result<(), DbError> {
-    diesel::update(competitions::table.find(&c.id))
-        .set((
-            competitions::criteria.eq(Json(c.criteria.clone())),
-            competitions::need_level.eq(&c.need_level),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Stores the preselection `c` carries, if the competition is still at `c.revision` (412
+/// otherwise: compare-and-set), and raises `c.revision`.
+pub fn save_preselection(conn: &mut DbConnection, c: &mut Competition) -> Result<(), DbError> {
+    let updated = diesel::update(
+        competitions::table
+            .find(&c.id)
+            .filter(competitions::revision.eq(c.revision)),
+    )
+    .set((
+        competitions::preselection.eq(c.preselection.clone().map(Json)),
+        raised(),
+    ))
+    .execute(conn)?;
+    set_once(updated, &mut c.revision, "competition")
+}
+
+/// Stores the terms `c` carries (its criteria and the need level bids are priced at), if the
+/// competition is still at `c.revision` (412 otherwise), and raises `c.revision`.
+pub fn save_terms(conn: &mut DbConnection, c: &mut Competition) -> Result<(), DbError> {
+    let updated = diesel::update(
+        competitions::table
+            .find(&c.id)
+            .filter(competitions::revision.eq(c.revision)),
+    )
+    .set((
+        competitions::criteria.eq(Json(c.criteria.clone())),
+        competitions::need_level.eq(&c.need_level),
+        raised(),
+    ))
+    .execute(conn)?;
+    set_once(updated, &mut c.revision, "competition")
 }
 
 /// Stores the early close of bidding `c` carries (when, and the reason code).
@@ -420,6 +475,7 @@ pub fn save_bidding_closed(conn: &mut DbConnection, c: &Competition) -> Result<(
         .set((
             competitions::bidding_closed_at.eq(c.bidding_closed_at),
             competitions::bidding_closed_reason.eq(c.bidding_closed_reason),
+            raised(),
         ))
         .execute(conn)?;
     Ok(())
@@ -432,7 +488,7 @@ pub fn save_review_date(
     review_date: Option<NaiveDate>,
 ) -> Result<(), DbError> {
     diesel::update(competitions::table.find(id))
-        .set(competitions::review_date.eq(review_date))
+        .set((competitions::review_date.eq(review_date), raised()))
         .execute(conn)?;
     Ok(())
 }
@@ -545,6 +601,7 @@ pub fn record_award(conn: &mut DbConnection, c: &Competition) -> Result<(), DbEr
             competitions::awarded_start_date.eq(c.awarded_start_date),
             competitions::awarded_at.eq(c.awarded_at),
             competitions::review_date.eq(c.review_date),
+            raised(),
         ))
         .execute(conn)?;
     Ok(())

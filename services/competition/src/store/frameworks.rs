@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use hub_platform::{
     Pence,
     db::{DbConnection, DbError},
+    directory,
     sql::Json,
 };
 
@@ -266,6 +267,69 @@ pub fn framework(conn: &mut DbConnection, id: &FrameworkId) -> Result<Option<Fra
         .first(conn)
         .optional()?
         .map(Framework::from))
+}
+
+/// Who lists frameworks: a council, or a provider.
+pub enum FrameworkLister<'a> {
+    Council(&'a str),
+    Provider(&'a str),
+}
+
+/// A page of the frameworks `who` may list, newest first (`id` descending, UUIDv7), after
+/// `after`: a council's are those it leads, may call off (`purchasing_bodies`, a JSON array
+/// of quoted GSS codes) or whose partnership it is a member of; a provider's are those it is
+/// admitted to or whose admission round is open on `today`. The caller keeps the domain's
+/// own test (`Framework::visible_to_council`, `Round::is_open`) on what this finds.
+pub fn frameworks_listed(
+    conn: &mut DbConnection,
+    who: FrameworkLister<'_>,
+    today: NaiveDate,
+    after: Option<&FrameworkId>,
+    fetch: i64,
+) -> Result<Vec<Framework>, DbError> {
+    let mut q = frameworks::table.into_boxed();
+    match who {
+        FrameworkLister::Council(org) => {
+            let partnerships: Vec<&str> = directory::partnerships_of(org).map(|p| p.code).collect();
+            q = q.filter(
+                frameworks::lead_commissioner
+                    .eq(org.to_owned())
+                    .or(frameworks::partnership.eq_any(partnerships))
+                    .or(frameworks::purchasing_bodies.like(format!("%\"{org}\"%"))),
+            );
+        }
+        FrameworkLister::Provider(org) => {
+            let admitted_lots = admissions::table
+                .filter(admissions::provider_id.eq(org.to_owned()))
+                .select(admissions::lot_id);
+            let admitted = lots::table
+                .filter(lots::id.eq_any(admitted_lots))
+                .select(lots::framework_id);
+            let open = admission_rounds::table
+                .filter(admission_rounds::closed_at.is_null())
+                .filter(
+                    admission_rounds::closes_on
+                        .is_null()
+                        .or(admission_rounds::closes_on.ge(today)),
+                )
+                .select(admission_rounds::framework_id);
+            q = q.filter(
+                frameworks::id
+                    .eq_any(admitted)
+                    .or(frameworks::id.eq_any(open)),
+            );
+        }
+    }
+    if let Some(after) = after {
+        q = q.filter(frameworks::id.lt(after.to_owned()));
+    }
+    Ok(q.order(frameworks::id.desc())
+        .limit(fetch)
+        .select(FrameworkRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Framework::from)
+        .collect())
 }
 
 pub fn lots_of(conn: &mut DbConnection, framework_id: &FrameworkId) -> Result<Vec<Lot>, DbError> {

@@ -38,6 +38,7 @@ struct HomeRow {
     educational_provision: Json<Vec<String>>,
     updated_by: String,
     updated_at: NaiveDateTime,
+    revision: i64,
 }
 
 impl From<HomeRow> for Home {
@@ -62,6 +63,7 @@ impl From<HomeRow> for Home {
             educational_provision: r.educational_provision.0,
             updated_by: r.updated_by,
             updated_at: r.updated_at,
+            revision: r.revision,
         }
     }
 }
@@ -88,6 +90,7 @@ impl From<&Home> for HomeRow {
             educational_provision: Json(h.educational_provision.clone()),
             updated_by: h.updated_by.clone(),
             updated_at: h.updated_at,
+            revision: h.revision,
         }
     }
 }
@@ -133,28 +136,34 @@ pub fn insert_home(conn: &mut DbConnection, home: &Home) -> Result<(), DbError> 
     Ok(())
 }
 
-/// Replaces a home's details (its id, lot and provider stay).
-pub fn save_home(conn: &mut DbConnection, home: &Home) -> Result<(), DbError> {
-    let row = HomeRow::from(home);
-    diesel::update(homes::table.find(&row.id))
-        .set((
-            homes::name.eq(&row.name),
-            homes::kind.eq(&row.kind),
-            homes::latitude.eq(row.latitude),
-            homes::longitude.eq(row.longitude),
-            homes::postcode_district.eq(&row.postcode_district),
-            homes::registered_places.eq(row.registered_places),
-            homes::occupied_places.eq(row.occupied_places),
-            homes::genders_accepted.eq(&row.genders_accepted),
-            homes::min_age_years.eq(row.min_age_years),
-            homes::max_age_years.eq(row.max_age_years),
-            homes::specialisms.eq(&row.specialisms),
-            homes::ofsted_rating.eq(&row.ofsted_rating),
-            homes::emergency_capacity.eq(row.emergency_capacity),
-            homes::educational_provision.eq(&row.educational_provision),
-            homes::updated_by.eq(&row.updated_by),
-            homes::updated_at.eq(row.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Replaces a home's details (its id, lot and provider stay), if it is still at
+/// `home.revision` (412 otherwise: compare-and-set), and raises `home.revision`.
+pub fn save_home(conn: &mut DbConnection, home: &mut Home) -> Result<(), DbError> {
+    let row = HomeRow::from(&*home);
+    let updated = diesel::update(
+        homes::table
+            .find(&row.id)
+            .filter(homes::revision.eq(row.revision)),
+    )
+    .set((
+        homes::name.eq(&row.name),
+        homes::kind.eq(&row.kind),
+        homes::latitude.eq(row.latitude),
+        homes::longitude.eq(row.longitude),
+        homes::postcode_district.eq(&row.postcode_district),
+        homes::registered_places.eq(row.registered_places),
+        homes::occupied_places.eq(row.occupied_places),
+        homes::genders_accepted.eq(&row.genders_accepted),
+        homes::min_age_years.eq(row.min_age_years),
+        homes::max_age_years.eq(row.max_age_years),
+        homes::specialisms.eq(&row.specialisms),
+        homes::ofsted_rating.eq(&row.ofsted_rating),
+        homes::emergency_capacity.eq(row.emergency_capacity),
+        homes::educational_provision.eq(&row.educational_provision),
+        homes::updated_by.eq(&row.updated_by),
+        homes::updated_at.eq(row.updated_at),
+        homes::revision.eq(homes::revision + 1),
+    ))
+    .execute(conn)?;
+    super::set_once(updated, &mut home.revision, "home")
 }

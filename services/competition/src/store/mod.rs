@@ -20,9 +20,21 @@ mod vacancies;
 use crate::schema;
 
 use chrono::{NaiveDateTime, Utc};
+use hub_platform::{Problem, db::DbError};
 
 pub use self::{bids::*, competitions::*, frameworks::*, homes::*, vacancies::*};
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
+}
+
+/// The end of a compare-and-set write (`UPDATE … WHERE id = ? AND revision = ?`): one row
+/// updated raises `revision`; none means another write changed `what` since it was read
+/// in this transaction, a 412 (ADR 0004).
+fn set_once(updated: usize, revision: &mut i64, what: &str) -> Result<(), DbError> {
+    if updated == 0 {
+        return Err(Problem::precondition_failed(what).into());
+    }
+    *revision += 1;
+    Ok(())
 }

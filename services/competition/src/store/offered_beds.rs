@@ -203,7 +203,6 @@ pub fn visible_live(
     }
     let rows: Vec<OfferedBed> = q
         .order(offered_beds::id)
-        .limit(1000)
         .select(OfferedBedRow::as_select())
         .load(conn)?
         .into_iter()

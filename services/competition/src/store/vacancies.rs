@@ -26,6 +26,7 @@ struct VacancyRow {
     updated_by: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    revision: i64,
 }
 
 impl From<VacancyRow> for Vacancy {
@@ -44,6 +45,7 @@ impl From<VacancyRow> for Vacancy {
             updated_by: r.updated_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            revision: r.revision,
         }
     }
 }
@@ -64,6 +66,7 @@ impl From<&Vacancy> for VacancyRow {
             updated_by: v.updated_by.clone(),
             created_at: v.created_at,
             updated_at: v.updated_at,
+            revision: v.revision,
         }
     }
 }
@@ -124,19 +127,25 @@ pub fn insert_vacancy(conn: &mut DbConnection, v: &Vacancy) -> Result<(), DbErro
 }
 
 /// Stores what a provider changes of a vacancy: its dates, who it suits, its places, its
-/// status (a withdrawal, and why) and who changed it when (its home and lot stay).
-pub fn save_vacancy(conn: &mut DbConnection, v: &Vacancy) -> Result<(), DbError> {
-    diesel::update(vacancies::table.find(&v.id))
-        .set((
-            vacancies::available_from.eq(v.available_from),
-            vacancies::expires_on.eq(v.expires_on),
-            vacancies::suits.eq(&v.suits),
-            vacancies::places.eq(v.places),
-            vacancies::status.eq(v.status),
-            vacancies::withdrawn_reason.eq(&v.withdrawn_reason),
-            vacancies::updated_by.eq(&v.updated_by),
-            vacancies::updated_at.eq(v.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// status (a withdrawal, and why) and who changed it when (its home and lot stay), if it is
+/// still at `v.revision` (412 otherwise: compare-and-set); raises `v.revision`.
+pub fn save_vacancy(conn: &mut DbConnection, v: &mut Vacancy) -> Result<(), DbError> {
+    let updated = diesel::update(
+        vacancies::table
+            .find(&v.id)
+            .filter(vacancies::revision.eq(v.revision)),
+    )
+    .set((
+        vacancies::available_from.eq(v.available_from),
+        vacancies::expires_on.eq(v.expires_on),
+        vacancies::suits.eq(&v.suits),
+        vacancies::places.eq(v.places),
+        vacancies::status.eq(v.status),
+        vacancies::withdrawn_reason.eq(&v.withdrawn_reason),
+        vacancies::updated_by.eq(&v.updated_by),
+        vacancies::updated_at.eq(v.updated_at),
+        vacancies::revision.eq(vacancies::revision + 1),
+    ))
+    .execute(conn)?;
+    super::set_once(updated, &mut v.revision, "vacancy")
 }

@@ -282,7 +282,10 @@ pub async fn competition_of(app: &TestApp, r: &ReferralSubmitted) -> Value {
         .list(&sefton, &format!("referral_id={}", r.referral_id))
         .await;
     assert_eq!(s, 200, "{list}");
-    let id = list[0]["id"].as_str().expect("a competition").to_owned();
+    let id = list["items"][0]["id"]
+        .as_str()
+        .expect("a competition")
+        .to_owned();
     let (s, c) = competitions.get(&sefton, &id).await;
     assert_eq!(s, 200, "{c}");
     c
@@ -350,4 +353,10 @@ pub fn ids(v: &Value) -> Vec<String> {
 /// The `id` of `v`, as text.
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
+}
+
+/// The competition's `ETag`, as its council's commissioner reads it (what an edit of its
+/// criteria or preselection sends back in `If-Match`).
+pub async fn etag(app: &TestApp, id: &str) -> String {
+    app.competitions().etag(&sefton(app), id).await
 }
