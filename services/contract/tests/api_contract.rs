@@ -182,7 +182,7 @@ async fn pages(url: &str) {
     for n in 1..=3 {
         let body =
             json!({"what": format!("change {n}"), "why": "needs", "effective_from": "2027-01-15"});
-        let (s, v) = contracts.vary_order(&cathy, &issued[1], &body).await;
+        let (s, v) = contracts.vary_order(cathy, &issued[1], &body).await;
         assert_eq!(s, 201, "{v}");
     }
     let varied = issued[1].as_str();
@@ -195,20 +195,20 @@ async fn pages(url: &str) {
 
     // A cursor the list did not give, and limits out of range, are refused.
     assert_problem(
-        &contracts.orders(&cathy, "cursor=not-a-cursor").await,
+        &contracts.orders(cathy, "cursor=not-a-cursor").await,
         422,
         "validation",
         Some(("cursor", "format")),
     );
     for limit in ["0", "201", "ten"] {
         assert_problem(
-            &contracts.orders(&cathy, &format!("limit={limit}")).await,
+            &contracts.orders(cathy, &format!("limit={limit}")).await,
             422,
             "validation",
             Some(("limit", "range")),
         );
     }
-    let (_, first) = contracts.orders(&cathy, "limit=5").await;
+    let (_, first) = contracts.orders(cathy, "limit=5").await;
     assert_eq!(
         (first["items"].as_array().unwrap().len(), &first["next"]),
         (5, &Value::Null)

@@ -442,14 +442,7 @@ pub async fn service_contract_go_live(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<GoLive>(&body)?;
-    manage(
-        &state,
-        who,
-        id.into_inner(),
-        None,
-        |conn, c, who, events| store::go_live(conn, c, who, events),
-    )
-    .await
+    manage(&state, who, id.into_inner(), None, store::go_live).await
 }
 
 /// Use an extension option of a live contract (its lead commissioner). Emits
