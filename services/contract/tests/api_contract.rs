@@ -389,3 +389,52 @@ on_both!(
     a_retried_create_makes_one_resource_on_sqlite,
     a_retried_create_makes_one_resource_on_postgres
 );
+
+/// Every `$ref` in the service's OpenAPI document names one of its components (renamed
+/// components, e.g. `OrderDeclineReason` behind the `DeclineReason` alias, included), and
+/// the two variation bodies are told apart.
+#[test]
+fn the_document_refers_only_to_its_own_components() {
+    use utoipa::OpenApi;
+    let doc = serde_json::to_value(contract::api::ContractApi::openapi()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    for r in &found {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        assert!(schemas.contains_key(name), "{r} is not a component");
+    }
+    for name in [
+        "NewOrderVariation",
+        "NewServiceContractVariation",
+        "OrderDeclineReason",
+        "IpaReviewOutcome",
+        "ServiceContractStatus",
+    ] {
+        assert!(schemas.contains_key(name), "{name}");
+    }
+    let body = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .clone()
+    };
+    assert_eq!(
+        body("/v1/orders/{id}/variations"),
+        "#/components/schemas/NewOrderVariation"
+    );
+    assert_eq!(
+        body("/v1/contracts/services/{id}/variations"),
+        "#/components/schemas/NewServiceContractVariation"
+    );
+}
