@@ -117,6 +117,7 @@ diesel::table! {
         due_raised_for -> Nullable<Date>,
         overdue_raised_for -> Nullable<Date>,
         created_at -> Timestamp,
+        revision -> Int8,
     }
 }
 
@@ -161,6 +162,7 @@ diesel::table! {
         decline_reason -> Nullable<Text>,
         decline_detail -> Nullable<Text>,
         overdue_raised_at -> Nullable<Timestamp>,
+        revision -> Int8,
     }
 }
 
@@ -253,6 +255,7 @@ diesel::table! {
         termination_reason -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        revision -> Int8,
     }
 }
 

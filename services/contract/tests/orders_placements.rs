@@ -249,7 +249,7 @@ async fn overdue(url: &str) {
     for user in [&p.sefton, &p.provider] {
         let (s, list) = contracts.orders(user, "overdue=true").await;
         assert_eq!(s, 200);
-        let ids: Vec<&str> = list
+        let ids: Vec<&str> = list["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -258,7 +258,7 @@ async fn overdue(url: &str) {
         assert_eq!(ids, vec![emergency_id.as_str()]);
     }
     let (_, none) = contracts.orders(&p.wirral, "overdue=true").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
     assert_problem(
         &contracts.orders(&p.sefton, "status=lost").await,
         422,
@@ -457,7 +457,7 @@ async fn declining(url: &str) {
     );
     // A declined order is no longer overdue.
     let (_, list) = contracts.orders(&p.sefton, "overdue=true").await;
-    assert_eq!(list, json!([]));
+    assert_eq!(list["items"], json!([]));
 }
 
 on_both!(
@@ -535,14 +535,14 @@ async fn order_variations(url: &str) {
         .await;
     assert_eq!((s, v2["seq"].as_i64()), (201, Some(2)));
     let (s, list) = contracts
-        .order_variations(&p.provider, &o.emergency_id)
+        .order_variations(&p.provider, &o.emergency_id, "")
         .await;
     assert_eq!(s, 200);
-    assert_eq!(list.as_array().unwrap().len(), 2);
-    assert_eq!(list[0]["effective_from"], "2027-01-15");
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert_eq!(list["items"][0]["effective_from"], "2027-01-15");
     assert_eq!(
         contracts
-            .order_variations(&p.other, &o.emergency_id)
+            .order_variations(&p.other, &o.emergency_id, "")
             .await
             .0,
         404
@@ -763,9 +763,9 @@ async fn who_sees_a_placement(url: &str) {
         assert_eq!(contracts.placement(user, &id).await.0, status);
     }
     let (_, mine) = contracts.placements(&p.provider, "status=active").await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let (_, none) = contracts.placements(&p.wirral, "").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
     assert_problem(
         &contracts.placements(&p.sefton, "status=gone").await,
         422,
@@ -1493,17 +1493,18 @@ async fn overdue_review(url: &str) {
     let today = today();
     let ipa = v1_approved(&app).await;
     let (_, due) = contracts.reviews_due(&p.sefton_sw, "").await;
+    let due = &due["items"];
     assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
     assert_eq!(
         (due[0]["placement_id"].as_str(), due[0]["overdue"].as_bool()),
         (Some(ipa.id.as_str()), Some(true))
     );
     let (_, mine) = contracts.reviews_due(&p.provider, "overdue=true").await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let (_, none) = contracts.reviews_due(&p.sefton_sw, "overdue=false").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
     let (_, none) = contracts.reviews_due(&p.wirral_sw, "").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
     let (a, b) = tokio::join!(sweep_once(&app.store, today), sweep_once(&app.store, today));
     assert_eq!(a.unwrap().reviews_due + b.unwrap().reviews_due, 1);
     assert_eq!(reviews_due(&app, today).await, 0);
@@ -1578,7 +1579,7 @@ async fn recording_a_review(url: &str) {
     );
     assert_eq!(reviewed["review_overdue"], false);
     let (_, none) = contracts.reviews_due(&p.sefton_sw, "").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
     assert_eq!(reviews_due(&app, today).await, 0);
     let notice = next - Days::new(14);
     assert_eq!(reviews_due(&app, notice - Days::new(1)).await, 0);
@@ -2032,8 +2033,12 @@ async fn weekly_money_bounds(url: &str) {
             Some((field, "range")),
         );
     }
-    let (_, blocks) = contracts.blocks(&sefton).await;
-    assert_eq!(blocks.as_array().map(Vec::len), Some(0), "{blocks}");
+    let (_, blocks) = contracts.blocks(&sefton, "").await;
+    assert_eq!(
+        blocks["items"].as_array().map(Vec::len),
+        Some(0),
+        "{blocks}"
+    );
 
     let id = placed(&app, today() - Days::new(10)).await;
     let extra = |weekly: i64| json!({"service": "waking night staff", "weekly_pence": weekly});

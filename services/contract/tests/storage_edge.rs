@@ -19,7 +19,7 @@ async fn issued_order(app: &TestApp) -> String {
     let sefton = app.user(SEFTON, Role::Commissioner);
     let (s, list) = app.contracts().orders(&sefton, "").await;
     assert_eq!(s, 200, "{list}");
-    list[0]["id"].as_str().unwrap().to_owned()
+    list["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn unreadable_status(url: &str) {

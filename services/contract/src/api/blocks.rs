@@ -1,18 +1,22 @@
 //! Block contracts: letting them, their beds (who is in each, which are void and offered to
 //! partner councils, every stay), savings over a date range, and extensions.
 
-use actix_web::{HttpResponse, http::header, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_platform::{
     Principal, Problem, Role,
     db::{DbConnection, DbError},
     directory,
     http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ContractState, command, path_id, today};
+use super::{ContractState, command_once, path_id, today};
 use crate::{
     domain::{
         Bed, BedStay, BlockContract, BlockExtension,
@@ -101,6 +105,7 @@ impl From<&BlockContract> for BlockContractSummary {
 
 /// One child's stay in a bed (no personal data: the placement and its council).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BedStayView)]
 pub struct StayView {
     pub placement_id: PlacementId,
     pub council: String,
@@ -122,6 +127,7 @@ impl From<&BedStay> for StayView {
 
 /// A bed: who it is held for, who is in it, or since when it is void and whom it is offered to.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BlockBedView)]
 pub struct BedView {
     pub bed: u16,
     pub held_for: String,
@@ -156,6 +162,7 @@ fn bed_view(b: &Bed, stays: &[BedStay]) -> BedView {
 
 /// An extension option used.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BlockContractExtensionView)]
 pub struct ExtensionView {
     pub previous_end_date: NaiveDate,
     pub new_end_date: NaiveDate,
@@ -197,63 +204,59 @@ fn full_view(conn: &mut DbConnection, c: &BlockContract) -> Result<BlockContract
 /// Let a block contract (a commissioner of a member council of the partnership): every bed
 /// is void from the first day until filled. Emits `contract.block_contract_let` and a
 /// `contract.bed_void` per bed.
-#[utoipa::path(post, path = "/v1/contracts/blocks", tag = "contract", request_body = NewBlockContract,
+#[utoipa::path(operation_id = "createBlockContract", post, path = "/v1/contracts/blocks", tag = "contract", request_body = NewBlockContract,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second block contract")),
     responses((status = 201, body = BlockContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn let_block_contract(
     state: web::Data<ContractState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewBlockContract>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Commissioner])?;
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_let(&who, partnership).map_err(Problem::forbidden)?;
     let contract = BlockContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
     let held_for = input.held_for(&who.org);
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             store::let_contract(conn, &contract, &held_for, events)?;
-            full_view(conn, &contract)
+            let view = full_view(conn, &contract)?;
+            tracing::info!(block_contract_id = %view.contract.id, lead_council = %view.contract.lead_council,
+                provider_id = %view.contract.provider_id, beds = view.contract.beds, "block contract let");
+            Ok(Answer::created(&view).at(format!("/v1/contracts/blocks/{}", view.contract.id)))
         })
-        .await?;
-    tracing::info!(block_contract_id = %view.contract.id, lead_council = %view.contract.lead_council,
-        provider_id = %view.contract.provider_id, beds = view.contract.beds, "block contract let");
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/contracts/blocks/{}", view.contract.id),
-        ))
-        .json(view))
+        .await?)
 }
 
 /// Block contracts the caller may see: those of its partnerships (council staff) or its own
-/// (a provider), newest first.
-#[utoipa::path(get, path = "/v1/contracts/blocks", tag = "contract",
-    responses((status = 200, body = [BlockContractSummary]), (status = 401, body = Problem)),
+/// (a provider), newest first (by id).
+#[utoipa::path(operation_id = "listBlockContracts", get, path = "/v1/contracts/blocks", tag = "contract",
+    params(PageParams),
+    responses((status = 200, body = Page<BlockContractSummary>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_block_contracts(
     state: web::Data<ContractState>,
     who: Principal,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
     let contracts = state
         .store
         .db
-        .run(move |conn| store::list_visible(conn, &who))
+        .run(move |conn| store::list_visible(conn, &who, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        contracts
-            .iter()
-            .map(BlockContractSummary::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(contracts.map(|c| BlockContractSummary::from(&c))))
 }
 
 /// Read a block contract with its beds: staff of the partnership's councils and the
 /// provider; anyone else 404.
-#[utoipa::path(get, path = "/v1/contracts/blocks/{id}", tag = "contract",
+#[utoipa::path(operation_id = "getBlockContract", get, path = "/v1/contracts/blocks/{id}", tag = "contract",
     params(("id" = String, Path, description = "The block contract's id")),
     responses((status = 200, body = BlockContractView), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -284,7 +287,7 @@ pub struct SavingsQuery {
 
 /// Savings over a date range: the planned annual saving, the realised saving on occupied
 /// bed-days and, beside it, what void bed-days cost.
-#[utoipa::path(get, path = "/v1/contracts/blocks/{id}/savings", tag = "contract",
+#[utoipa::path(operation_id = "getBlockContractSavings", get, path = "/v1/contracts/blocks/{id}/savings", tag = "contract",
     params(("id" = String, Path, description = "The block contract's id"), SavingsQuery),
     responses((status = 200, body = Savings), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)),
@@ -322,9 +325,9 @@ pub async fn block_contract_savings(
 /// Use one of the block contract's extension options (its lead council's commissioner). No
 /// body, or `{}`. Emits `contract.block_contract_extended`; 409
 /// `/problems/no-extensions-left` when none is left.
-#[utoipa::path(post, path = "/v1/contracts/blocks/{id}/extend", tag = "contract",
-    params(("id" = String, Path, description = "The block contract's id")),
+#[utoipa::path(operation_id = "extendBlockContract", post, path = "/v1/contracts/blocks/{id}/extend", tag = "contract",
     request_body(content = ExtendBlock, description = "Optional: no body, or an empty object"),
+    params(("id" = String, Path, description = "The block contract's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second extension")),
     responses((status = 200, body = BlockContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/no-extensions-left`"),
         (status = 422, body = Problem)),
@@ -333,8 +336,9 @@ pub async fn extend_block_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     hub_platform::http::optional_body::<ExtendBlock>(&body)?;
     let id: BlockContractId = path_id(&id, "block contract")?;
     let find = move |conn: &mut DbConnection, who: &Principal| {
@@ -342,12 +346,11 @@ pub async fn extend_block_contract(
         c.lead_acts(who)?;
         Ok(c)
     };
-    let view = command(&state, who, find, |conn, c, who, events| {
+    command_once(&state, who, key, find, |conn, c, who, events| {
         let ext = store::extend(conn, &c, &who.sub, Utc::now().naive_utc(), events)?;
         let c = store::find(conn, c.id)?.ok_or_else(|| Problem::not_found("block contract"))?;
         tracing::info!(block_contract_id = %c.id, new_end_date = %ext.new_end_date, extensions_left = c.extensions_left(), "block contract extended");
-        full_view(conn, &c)
+        Ok(Answer::ok(&full_view(conn, &c)?))
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    .await
 }

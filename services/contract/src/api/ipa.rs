@@ -2,7 +2,9 @@
 //! signature, the child's social worker's approval (which tells finance when the cost
 //! changes), withdrawing a draft; reviews recorded and reviews due.
 
-use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hub_bus::Events;
@@ -10,15 +12,18 @@ use hub_events::{IpaApproved, PlacementRateChanged};
 use hub_platform::{
     Principal, Problem, Role,
     db::{DbConnection, DbError},
+    etag::{ETag, IfMatch},
     http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    ContractState, command, path_id,
+    ContractState, command, command_once, path_id,
     placements::{COMMISSIONER_OR_SOCIAL_WORKER, active_for_council_role, for_council_role},
-    today,
+    tagged, today,
 };
 use crate::{
     domain::{
@@ -30,7 +35,10 @@ use crate::{
         listed_for, only_visible,
     },
     ids::{IpaId, PlacementId, ReviewId},
-    store::{ipa, placements as placement_store},
+    store::{
+        ipa::{self, DueFilter},
+        placements as placement_store,
+    },
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -38,6 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1/placements/{id}/ipa/versions",
             web::post().to(draft_ipa_version),
+        )
+        .route(
+            "/v1/placements/{id}/ipa/versions/{version}",
+            web::put().to(replace_ipa_version),
         )
         .route(
             "/v1/placements/{id}/ipa/versions/{version}/sign",
@@ -109,6 +121,7 @@ impl From<&IpaVersion> for IpaVersionView {
 
 /// A review held.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IpaReviewView)]
 pub struct ReviewView {
     pub id: ReviewId,
     pub reviewed_on: NaiveDate,
@@ -158,6 +171,9 @@ pub struct IpaView {
     pub review_due: bool,
     pub review_overdue: bool,
     pub reviews: Vec<ReviewView>,
+    /// Sent as the `ETag` header.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 fn view(conn: &mut DbConnection, ipa: &Ipa) -> Result<IpaView, DbError> {
@@ -184,7 +200,27 @@ fn view(conn: &mut DbConnection, ipa: &Ipa) -> Result<IpaView, DbError> {
             .next_review_on
             .is_some_and(|d| review_is_overdue(d, today)),
         reviews,
+        revision: ipa.revision,
     })
+}
+
+/// After a command changed the placement's IPA: its revision raised, and the IPA as it then
+/// is.
+fn changed_ipa(conn: &mut DbConnection, p: &Placement) -> Result<IpaView, DbError> {
+    let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
+    ipa::raise_revision(conn, ipa.id, None)?;
+    view(
+        conn,
+        &Ipa {
+            revision: ipa.revision + 1,
+            ..ipa
+        },
+    )
+}
+
+/// The answer to a command that created part of the placement's IPA (a version, a review).
+fn ipa_created(p: &Placement, view: &IpaView) -> Answer {
+    Answer::created(view).at(format!("/v1/placements/{}/ipa", p.id))
 }
 
 fn no_ipa() -> Problem {
@@ -192,7 +228,8 @@ fn no_ipa() -> Problem {
 }
 
 /// One command on a placement's IPA in one write (see [`command`]): `find` loads the
-/// placement for the caller, `act` runs the command; the answer is the IPA as it then is.
+/// placement for the caller, `act` runs the command; the answer is the IPA as it then is,
+/// with its new revision as the `ETag`.
 async fn ipa_command(
     state: &ContractState,
     who: Principal,
@@ -200,13 +237,13 @@ async fn ipa_command(
     act: impl FnOnce(&mut DbConnection, &Placement, &Principal, &mut Events) -> Result<(), DbError>
     + Send
     + 'static,
-) -> Result<IpaView, Problem> {
-    command(state, who, find, |conn, p, who, events| {
+) -> Result<HttpResponse, Problem> {
+    let v = command(state, who, find, |conn, p, who, events| {
         act(conn, &p, who, events)?;
-        let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
-        view(conn, &ipa)
+        changed_ipa(conn, &p)
     })
-    .await
+    .await?;
+    Ok(tagged(StatusCode::OK, v.revision, &v))
 }
 
 /// The IPA and one of its versions (404 if either is missing).
@@ -224,9 +261,10 @@ fn version_of(
 }
 
 /// Read a placement's IPA (whoever may see the placement).
-#[utoipa::path(get, path = "/v1/placements/{id}/ipa", tag = "contract",
+#[utoipa::path(operation_id = "getPlacementIpa", get, path = "/v1/placements/{id}/ipa", tag = "contract",
     params(("id" = String, Path, description = "The placement's id")),
-    responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = IpaView, headers(("ETag" = String, description = "The IPA's revision"))),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_ipa(
     state: web::Data<ContractState>,
@@ -243,14 +281,15 @@ pub async fn get_ipa(
             view(conn, &ipa)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(tagged(StatusCode::OK, v.revision, &v))
 }
 
 /// Draft a version of the IPA (a commissioner or social worker of the child's council): the
 /// first when the child is placed, a later one when needs change, effective from a date.
 /// One version at a time waits for signature and approval.
-#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions", tag = "contract", request_body = NewIpaVersion,
-    params(("id" = String, Path, description = "The placement's id")),
+#[utoipa::path(operation_id = "createIpaVersion", post, path = "/v1/placements/{id}/ipa/versions", tag = "contract", request_body = NewIpaVersion,
+    params(("id" = String, Path, description = "The placement's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second version")),
     responses((status = 201, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/placement-ended` or `/problems/ipa-version-pending`"),
@@ -260,24 +299,86 @@ pub async fn draft_ipa_version(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: Json<NewIpaVersion>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
     let find = move |conn: &mut DbConnection, who: &Principal| {
         active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
     };
-    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+    command_once(&state, who, key, find, move |conn, p, who, _| {
         let now = Utc::now().naive_utc();
-        let ipa = ipa_for(conn, p, now)?;
+        let ipa = ipa_for(conn, &p, now)?;
         let versions = ipa::versions(conn, ipa.id)?;
-        let version = IpaVersion::drafted(who, p, ipa.id, &versions, &input, now)?;
+        let version = IpaVersion::drafted(who, &p, ipa.id, &versions, &input, now)?;
         ipa::insert_version(conn, &version).map_err(pending_on_race)?;
         tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = version.version, "IPA version drafted");
-        Ok(())
+        Ok(ipa_created(&p, &changed_ipa(conn, &p)?))
+    })
+    .await
+}
+
+/// Edit a draft of the IPA in place (a commissioner or social worker of the child's
+/// council), while the provider has not signed it: its terms are replaced by the body's,
+/// checked as a new version's are. `If-Match` names the IPA's `ETag` as last read.
+#[utoipa::path(operation_id = "replaceIpaVersion", put, path = "/v1/placements/{id}/ipa/versions/{version}", tag = "contract",
+    request_body = NewIpaVersion,
+    params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version (a draft)"),
+        ("If-Match" = String, Header, description = "The IPA's `ETag` as last read: 412 when it has changed since, 428 without it, `*` overwrites")),
+    responses((status = 200, body = IpaView, headers(("ETag" = String, description = "The IPA's revision"))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`/problems/ipa-not-draft` (signed, approved or withdrawn), `/problems/placement-ended`"),
+        (status = 412, body = Problem, description = "the IPA changed since it was read"),
+        (status = 428, body = Problem, description = "no `If-Match`"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn replace_ipa_version(
+    state: web::Data<ContractState>,
+    who: Principal,
+    path: web::Path<(String, i32)>,
+    if_match: IfMatch,
+    body: Json<NewIpaVersion>,
+) -> Result<HttpResponse, Problem> {
+    let input = body.0;
+    let (id, version) = path.into_inner();
+    let id: PlacementId = path_id(&id, "placement")?;
+    let find = move |conn: &mut DbConnection, who: &Principal| {
+        active_for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
+    };
+    let v = command(&state, who, find, move |conn, p, who, _| {
+        let (ipa, draft) = version_of(conn, &p, version)?;
+        if_match.check(ETag(ipa.revision), "IPA")?;
+        let not_draft = || {
+            Problem::conflict(
+                "ipa-not-draft",
+                "only a draft the provider has not signed is edited",
+            )
+        };
+        if draft.status != VersionStatus::AwaitingProvider {
+            return Err(not_draft().into());
+        }
+        let others: Vec<IpaVersion> = ipa::versions(conn, ipa.id)?
+            .into_iter()
+            .filter(|v| v.version != version)
+            .collect();
+        let now = Utc::now().naive_utc();
+        let edited = IpaVersion {
+            version,
+            ..IpaVersion::drafted(who, &p, ipa.id, &others, &input, now)?
+        };
+        if !ipa::raise_revision(conn, ipa.id, Some(ipa.revision))? {
+            return Err(Problem::precondition_failed("IPA").into());
+        }
+        if !ipa::replace_draft(conn, &edited)? {
+            return Err(not_draft().into());
+        }
+        tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version, "IPA draft edited");
+        let revision = ipa.revision + 1;
+        view(conn, &Ipa { revision, ..ipa })
     })
     .await?;
-    Ok(HttpResponse::Created().json(v))
+    Ok(tagged(StatusCode::OK, v.revision, &v))
 }
 
 /// The placement's IPA, created with its first draft.
@@ -297,6 +398,7 @@ fn ipa_for(conn: &mut DbConnection, p: &Placement, now: NaiveDateTime) -> Result
         due_raised_for: None,
         overdue_raised_for: None,
         created_at: now,
+        revision: 1,
     };
     ipa::create_ipa(conn, &created).map_err(pending_on_race)?;
     Ok(created)
@@ -317,7 +419,7 @@ fn pending_on_race(e: DbError) -> DbError {
 }
 
 /// Sign a drafted version of the IPA (a user of the placement's provider).
-#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/sign", tag = "contract",
+#[utoipa::path(operation_id = "signIpaVersion", post, path = "/v1/placements/{id}/ipa/versions/{version}/sign", tag = "contract",
     params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
     responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
@@ -336,7 +438,7 @@ pub async fn sign_ipa_version(
         p.provider_acts(who, "signs its IPA")?;
         Ok(p)
     };
-    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+    ipa_command(&state, who, find, move |conn, p, who, _| {
         let (ipa, v) = version_of(conn, p, version)?;
         v.status.sign()?;
         let now = Utc::now().naive_utc();
@@ -345,15 +447,14 @@ pub async fn sign_ipa_version(
         }
         Ok(())
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    .await
 }
 
 /// Approve a signed version of the IPA (a social worker of the child's council). It comes
 /// into force from its effective day: `contract.ipa_approved`, and when the weekly rate or
 /// extras change, `contract.placement_rate_changed` from that day (finance re-costs from it).
 /// The review schedule restarts from the effective day.
-#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/approve", tag = "contract",
+#[utoipa::path(operation_id = "approveIpaVersion", post, path = "/v1/placements/{id}/ipa/versions/{version}/approve", tag = "contract",
     params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
     responses((status = 200, body = IpaView), (status = 401, body = Problem),
         (status = 403, body = Problem, description = "not a social worker of the child's council"),
@@ -371,7 +472,7 @@ pub async fn approve_ipa_version(
     let find = move |conn: &mut DbConnection, who: &Principal| {
         for_council_role(conn, who, id, &[Role::SocialWorker])
     };
-    let v = ipa_command(&state, who, find, move |conn, p, who, events| {
+    ipa_command(&state, who, find, move |conn, p, who, events| {
         let (ipa, v) = version_of(conn, p, version)?;
         v.status.approve()?;
         p.status.active()?;
@@ -384,8 +485,7 @@ pub async fn approve_ipa_version(
         tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, version = v.version, rate_changed = changed, "IPA version approved");
         Ok(())
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    .await
 }
 
 /// Emits `contract.ipa_approved` for version `v` of the placement's IPA, and
@@ -437,7 +537,7 @@ fn announce_approval(
 
 /// Withdraw a version not yet approved (a commissioner or social worker of the child's
 /// council), e.g. when the provider will not sign it.
-#[utoipa::path(post, path = "/v1/placements/{id}/ipa/versions/{version}/withdraw", tag = "contract",
+#[utoipa::path(operation_id = "withdrawIpaVersion", post, path = "/v1/placements/{id}/ipa/versions/{version}/withdraw", tag = "contract",
     params(("id" = String, Path, description = "The placement's id"), ("version" = i32, Path, description = "The IPA version")),
     responses((status = 200, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
@@ -454,7 +554,7 @@ pub async fn withdraw_ipa_version(
     let find = move |conn: &mut DbConnection, who: &Principal| {
         for_council_role(conn, who, id, COMMISSIONER_OR_SOCIAL_WORKER)
     };
-    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+    ipa_command(&state, who, find, move |conn, p, who, _| {
         let (ipa, v) = version_of(conn, p, version)?;
         let now = Utc::now().naive_utc();
         if !ipa::withdraw_version(conn, ipa.id, v.version, &who.sub, now)? {
@@ -466,15 +566,15 @@ pub async fn withdraw_ipa_version(
         }
         Ok(())
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    .await
 }
 
 /// Record a review of the IPA (a social worker or commissioner of the child's council): when
 /// it was held and what it concluded. The next review is due the IPA's review frequency
 /// after it.
-#[utoipa::path(post, path = "/v1/placements/{id}/ipa/reviews", tag = "contract", request_body = NewReview,
-    params(("id" = String, Path, description = "The placement's id")),
+#[utoipa::path(operation_id = "createIpaReview", post, path = "/v1/placements/{id}/ipa/reviews", tag = "contract", request_body = NewReview,
+    params(("id" = String, Path, description = "The placement's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second review")),
     responses((status = 201, body = IpaView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/ipa-not-approved` or `/problems/placement-ended`"),
@@ -484,15 +584,16 @@ pub async fn record_ipa_review(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: Json<NewReview>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
     let id: PlacementId = path_id(&id, "placement")?;
     let find = move |conn: &mut DbConnection, who: &Principal| {
         let roles = &[Role::SocialWorker, Role::Commissioner];
         active_for_council_role(conn, who, id, roles)
     };
-    let v = ipa_command(&state, who, find, move |conn, p, who, _| {
+    command_once(&state, who, key, find, move |conn, p, who, _| {
         let ipa = ipa::ipa_of(conn, p.id)?.ok_or_else(no_ipa)?;
         let months = ipa.review_months()?;
         if let Some(e) = input.reviewed_on_error(p.start_date, today()) {
@@ -517,14 +618,14 @@ pub async fn record_ipa_review(
         };
         ipa::record_review(conn, &review)?;
         tracing::info!(placement_id = %p.id, ipa_id = %ipa.id, outcome = %review.outcome, next_review_on = %review.next_review_on, "IPA review recorded");
-        Ok(())
+        Ok(ipa_created(&p, &changed_ipa(conn, &p)?))
     })
-    .await?;
-    Ok(HttpResponse::Created().json(v))
+    .await
 }
 
 /// A review due or overdue.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IpaReviewDue)]
 pub struct ReviewDue {
     pub placement_id: PlacementId,
     pub ipa_id: IpaId,
@@ -539,45 +640,56 @@ pub struct ReviewDue {
 pub struct ReviewsQuery {
     /// `true`: only reviews past their date; `false`: only those not yet past.
     pub overdue: Option<bool>,
+    /// The page's size (`PageParams`).
+    #[param(ignore)]
+    pub limit: Option<String>,
+    /// The page's cursor (`PageParams`).
+    #[param(ignore)]
+    pub cursor: Option<String>,
 }
 
 /// IPA reviews of active placements due within the notice period (14 days) or overdue, for
-/// the caller's council (or provider), soonest first.
-#[utoipa::path(get, path = "/v1/ipa-reviews", tag = "contract", params(ReviewsQuery),
-    responses((status = 200, body = [ReviewDue]), (status = 401, body = Problem)),
+/// the caller's council (or provider), soonest first (then by the IPA's id).
+#[utoipa::path(operation_id = "listIpaReviewsDue", get, path = "/v1/ipa-reviews", tag = "contract", params(ReviewsQuery, PageParams),
+    responses((status = 200, body = Page<ReviewDue>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_ipa_reviews_due(
     state: web::Data<ContractState>,
     who: Principal,
     query: web::Query<ReviewsQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
-    let wanted = query.into_inner().overdue;
+    let overdue = query.into_inner().overdue;
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<(NaiveDate, IpaId)> = page.after()?;
     let today = today();
     let due = state
         .store
         .db
         .run(move |conn| {
-            let (council, provider) = listed_for(&who);
-            Ok(only_visible(
-                &who,
-                ipa::reviews_due(conn, today, council, provider)?,
-            ))
+            let (council, provider_id) = listed_for(&who);
+            let filter = DueFilter {
+                council,
+                provider_id,
+                overdue,
+            };
+            let rows = ipa::reviews_due(conn, today, filter, after, page.fetch())?;
+            // Paged before the last word on each row, so no row is skipped by the cursor.
+            let mut listed = page.page(rows, |i| (i.next_review_on, i.id));
+            listed.items = only_visible(&who, listed.items);
+            Ok(listed)
         })
         .await?;
-    let list: Vec<ReviewDue> = due
-        .into_iter()
-        .filter_map(|i| {
-            let on = i.next_review_on?;
-            let overdue = review_is_overdue(on, today);
-            (wanted.is_none() || wanted == Some(overdue)).then_some(ReviewDue {
-                placement_id: i.placement_id,
-                ipa_id: i.id,
-                council: i.council,
-                provider_id: i.provider_id,
-                review_due_on: on,
-                overdue,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(due.map(|i| {
+        // Listed only with a review date (`next_review_on <= horizon`).
+        let on = i.next_review_on.unwrap_or(today);
+        ReviewDue {
+            placement_id: i.placement_id,
+            ipa_id: i.id,
+            council: i.council,
+            provider_id: i.provider_id,
+            review_due_on: on,
+            overdue: review_is_overdue(on, today),
+        }
+    })))
 }

@@ -15,13 +15,16 @@ pub mod stability;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{NaiveDate, Utc};
 use hub_bus::{Events, Store};
 use hub_platform::{
     Principal, Problem, Settings,
     db::{DbConnection, DbError},
+    etag::ETag,
+    idempotency::{Answer, IdempotencyKey},
 };
+use serde::Serialize;
 use utoipa::OpenApi;
 
 pub struct ContractState {
@@ -45,6 +48,7 @@ pub struct ContractState {
         placements::end_placement,
         ipa::get_ipa,
         ipa::draft_ipa_version,
+        ipa::replace_ipa_version,
         ipa::sign_ipa_version,
         ipa::approve_ipa_version,
         ipa::withdraw_ipa_version,
@@ -107,6 +111,35 @@ where
             act(conn, found, &who, events)
         })
         .await?)
+}
+
+/// [`command`] for a creating request: with an `Idempotency-Key`, the answer `act` gives is
+/// stored for the caller's organisation with its effect, and a retry gets it back with no
+/// second effect (`hub_bus::Store::write_once`, ADR 0004).
+pub async fn command_once<T>(
+    state: &ContractState,
+    who: Principal,
+    key: IdempotencyKey,
+    find: impl FnOnce(&mut DbConnection, &Principal) -> Result<T, DbError> + Send + 'static,
+    act: impl FnOnce(&mut DbConnection, T, &Principal, &mut Events) -> Result<Answer, DbError>
+    + Send
+    + 'static,
+) -> Result<Answer, Problem> {
+    let org = who.org.clone();
+    Ok(state
+        .store
+        .write_once(&org, &key, move |conn, events| {
+            let found = find(conn, &who)?;
+            act(conn, found, &who, events)
+        })
+        .await?)
+}
+
+/// `body` answered with `status` and the revision it shows as its `ETag` (ADR 0004).
+pub fn tagged(status: StatusCode, revision: i64, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ETag(revision).header())
+        .json(body)
 }
 
 /// A code in a query parameter (`?status=issued`): none when absent, 422 naming the

@@ -1,18 +1,23 @@
 //! Orders: listing and reading them; the provider's signature or refusal; the timescale
 //! agreed for an emergency order; variations of a signed order.
 
-use actix_web::{HttpResponse, http::header, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_events::{OrderDeclined, OrderSigned};
 use hub_platform::{
     Principal, Problem,
     db::{DbConnection, DbError},
+    etag::{ETag, IfMatch},
     http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, command, path_id, query_code, today};
+use super::{ContractState, command, command_once, path_id, query_code, tagged, today};
 use crate::{
     domain::{
         Order, OrderStatus, OrderVariation, SignOrder, listed_for, only_visible,
@@ -45,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The signature timescale agreed for an emergency order, and who recorded it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AgreedOrderTimescale)]
 pub struct AgreedTimescale {
     pub agreed_with: String,
     pub recorded_by: Option<String>,
@@ -53,6 +59,7 @@ pub struct AgreedTimescale {
 
 /// Why the provider declined.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderDecline)]
 pub struct Declined {
     pub declined_by: Option<String>,
     pub declined_at: Option<DateTime<Utc>>,
@@ -133,6 +140,7 @@ impl OrderView {
 
 /// A change to a signed order, recorded on its own (the order itself never changes).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderVariationView)]
 pub struct VariationView {
     pub id: VariationId,
     pub order_id: OrderId,
@@ -160,6 +168,15 @@ impl From<&OrderVariation> for VariationView {
             recorded_at: r.recorded_at.and_utc(),
         }
     }
+}
+
+/// The order as its view, with its revision as the `ETag`.
+fn order_answer(order: &Order) -> HttpResponse {
+    tagged(
+        StatusCode::OK,
+        order.revision,
+        &OrderView::of(order, today()),
+    )
 }
 
 /// The order if `who` is a user of the provider it was awarded to (404 if `who` may not see
@@ -193,19 +210,28 @@ pub struct OrderQuery {
     pub status: Option<String>,
     /// `true`: only orders still issued after their due day (the council chases these).
     pub overdue: Option<bool>,
+    /// The page's size (`PageParams`).
+    #[param(ignore)]
+    pub limit: Option<String>,
+    /// The page's cursor (`PageParams`).
+    #[param(ignore)]
+    pub cursor: Option<String>,
 }
 
 /// Orders the caller may see: its council's, or those awarded to its provider (newest
-/// first). `?overdue=true` lists those not signed by their due day.
-#[utoipa::path(get, path = "/v1/orders", tag = "contract", params(OrderQuery),
-    responses((status = 200, body = [OrderView]), (status = 401, body = Problem), (status = 422, body = Problem)),
+/// first, by id). `?overdue=true` lists those not signed by their due day.
+#[utoipa::path(operation_id = "listOrders", get, path = "/v1/orders", tag = "contract", params(OrderQuery, PageParams),
+    responses((status = 200, body = Page<OrderView>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_orders(
     state: web::Data<ContractState>,
     who: Principal,
     query: web::Query<OrderQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<OrderId> = page.after()?;
     let status: Option<OrderStatus> = query_code(
         query.status.as_deref(),
         "status",
@@ -225,21 +251,21 @@ pub async fn list_orders(
                 council,
                 provider_id,
             };
-            Ok(only_visible(&who, order_store::list(conn, filter)?))
+            let rows = order_store::list(conn, filter, after, page.fetch())?;
+            // Paged before the last word on each row, so no row is skipped by the cursor.
+            let mut listed = page.page(rows, |o| o.id);
+            listed.items = only_visible(&who, listed.items);
+            Ok(listed)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(
-        orders
-            .iter()
-            .map(|r| OrderView::of(r, today))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(orders.map(|r| OrderView::of(&r, today))))
 }
 
 /// Read an order: its council's staff and the provider it was awarded to; anyone else 404.
-#[utoipa::path(get, path = "/v1/orders/{id}", tag = "contract",
+#[utoipa::path(operation_id = "getOrder", get, path = "/v1/orders/{id}", tag = "contract",
     params(("id" = String, Path, description = "The order's id")),
-    responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = OrderView, headers(("ETag" = String, description = "The order's revision"))),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_order(
     state: web::Data<ContractState>,
@@ -252,13 +278,13 @@ pub async fn get_order(
         .db
         .run(move |conn| order_store::visible(conn, &who, id))
         .await?;
-    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
+    Ok(order_answer(&order))
 }
 
 /// Sign an issued order (a user of the provider it was awarded to). No body, or `{}`.
 /// A signature after the due day is accepted and recorded `late`. The order is immutable
 /// from then on; changes are variations.
-#[utoipa::path(post, path = "/v1/orders/{id}/sign", tag = "contract",
+#[utoipa::path(operation_id = "signOrder", post, path = "/v1/orders/{id}/sign", tag = "contract",
     params(("id" = String, Path, description = "The order's id")),
     request_body(content = SignOrder, description = "Optional: no body, or an empty object"),
     responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -285,6 +311,7 @@ pub async fn sign_order(
         order.signed_by = Some(who.sub.clone());
         order.signed_at = Some(now);
         order.late = late;
+        order.revision += 1;
         events.emit(
             &order.partnership,
             &OrderSigned {
@@ -299,12 +326,12 @@ pub async fn sign_order(
     })
     .await?;
     tracing::info!(order_id = %order.id, provider_id = %order.provider_id, late = order.late, "order signed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
+    Ok(order_answer(&order))
 }
 
 /// Decline an issued order, with a reason (a user of the provider it was awarded to).
 /// Refused while a placement made under the (emergency) order is going on.
-#[utoipa::path(post, path = "/v1/orders/{id}/decline", tag = "contract", request_body = DeclineOrder,
+#[utoipa::path(operation_id = "declineOrder", post, path = "/v1/orders/{id}/decline", tag = "contract", request_body = DeclineOrder,
     params(("id" = String, Path, description = "The order's id")),
     responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
@@ -352,49 +379,63 @@ pub async fn decline_order(
     })
     .await?;
     tracing::info!(order_id = %order.id, provider_id = %order.provider_id, reason = order.decline_reason.map(tracing::field::display), "order declined");
-    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
+    Ok(order_answer(&order))
 }
 
 /// Record the signature timescale agreed with the provider for an emergency order (a
 /// commissioner of its council), while the order is still issued. `due_by` replaces the
 /// provisional day; it may already have passed (an agreement recorded afterwards).
-#[utoipa::path(put, path = "/v1/orders/{id}/timescale", tag = "contract", request_body = Timescale,
-    params(("id" = String, Path, description = "The order's id")),
-    responses((status = 200, body = OrderView), (status = 401, body = Problem), (status = 403, body = Problem),
+#[utoipa::path(operation_id = "replaceOrderTimescale", put, path = "/v1/orders/{id}/timescale", tag = "contract", request_body = Timescale,
+    params(("id" = String, Path, description = "The order's id"),
+        ("If-Match" = String, Header, description = "The order's `ETag` as last read: 412 when it has changed since, 428 without it, `*` overwrites")),
+    responses((status = 200, body = OrderView, headers(("ETag" = String, description = "The order's revision"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/order-not-issued` or `/problems/not-an-emergency-order`"),
+        (status = 412, body = Problem, description = "the order changed since it was read"),
+        (status = 428, body = Problem, description = "no `If-Match`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn agree_order_timescale(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    if_match: IfMatch,
     body: Json<Timescale>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
     let order = command(&state, who, find, move |conn, o, who, _| {
+        if_match.check(ETag(o.revision), "order")?;
         o.agree_timescale()?;
         if let Some(e) = input.due_by_error(o.issued_at.date()) {
             return Err(Problem::validation(vec![e]).into());
         }
         let now = Utc::now().naive_utc();
         let agreed_with = input.agreed_with.trim();
-        if !order_store::set_timescale(conn, o.id, input.due_by, agreed_with, &who.sub, now)? {
-            return Err(not_issued("no longer issued").into());
+        let (due_by, by) = (input.due_by, &who.sub);
+        if !order_store::set_timescale(conn, o.id, o.revision, due_by, agreed_with, by, now)? {
+            // Changed since this transaction read it: signed or declined, or edited.
+            let now_is = store::find_order(conn, o.id)?.expect("orders are never deleted");
+            return Err(match now_is.status {
+                OrderStatus::Issued => Problem::precondition_failed("order"),
+                _ => not_issued("no longer issued"),
+            }
+            .into());
         }
         Ok(store::find_order(conn, o.id)?.expect("just updated"))
     })
     .await?;
     tracing::info!(order_id = %order.id, due_by = %order.due_by, "emergency order timescale agreed");
-    Ok(HttpResponse::Ok().json(OrderView::of(&order, today())))
+    Ok(order_answer(&order))
 }
 
 /// Record a variation of a signed order (a commissioner of its council): what changed, why,
 /// from when. The order itself is never edited.
-#[utoipa::path(post, path = "/v1/orders/{id}/variations", tag = "contract", request_body = NewVariation,
-    params(("id" = String, Path, description = "The order's id")),
+#[utoipa::path(operation_id = "createOrderVariation", post, path = "/v1/orders/{id}/variations", tag = "contract", request_body = NewVariation,
+    params(("id" = String, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second variation")),
     responses((status = 201, body = VariationView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/order-not-signed`"),
         (status = 422, body = Problem)),
@@ -403,12 +444,13 @@ pub async fn vary_order(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: Json<NewVariation>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
     let id: OrderId = path_id(&id, "order")?;
     let find = move |conn: &mut DbConnection, who: &Principal| for_commissioner(conn, who, id);
-    let variation = command(&state, who, find, move |conn, o, who, _| {
+    command_once(&state, who, key, find, move |conn, o, who, _| {
         o.status.vary()?;
         let variation = OrderVariation {
             id: VariationId::new(),
@@ -421,36 +463,37 @@ pub async fn vary_order(
             recorded_by_org: who.org.clone(),
             recorded_at: Utc::now().naive_utc(),
         };
-        order_store::add_variation(conn, variation)
+        let variation = order_store::add_variation(conn, variation)?;
+        tracing::info!(order_id = %variation.order_id, seq = variation.seq, "order variation recorded");
+        Ok(Answer::created(&VariationView::from(&variation))
+            .at(format!("/v1/orders/{}/variations", variation.order_id)))
     })
-    .await?;
-    tracing::info!(order_id = %variation.order_id, seq = variation.seq, "order variation recorded");
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/orders/{}/variations", variation.order_id),
-        ))
-        .json(VariationView::from(&variation)))
+    .await
 }
 
-/// The variations of an order, oldest first (whoever may see the order).
-#[utoipa::path(get, path = "/v1/orders/{id}/variations", tag = "contract",
-    params(("id" = String, Path, description = "The order's id")),
-    responses((status = 200, body = [VariationView]), (status = 401, body = Problem), (status = 404, body = Problem)),
+/// The variations of an order, oldest first (by `seq`; whoever may see the order).
+#[utoipa::path(operation_id = "listOrderVariations", get, path = "/v1/orders/{id}/variations", tag = "contract",
+    params(("id" = String, Path, description = "The order's id"), PageParams),
+    responses((status = 200, body = Page<VariationView>), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_order_variations(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let id: OrderId = path_id(&id, "order")?;
-    let orders = state
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<i32> = page.after()?;
+    let variations = state
         .store
         .db
         .run(move |conn| {
             let o = order_store::visible(conn, &who, id)?;
-            order_store::variations(conn, o.id)
+            let rows = order_store::variations(conn, o.id, after, page.fetch())?;
+            Ok(page.page(rows, |v| v.seq))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(orders.iter().map(VariationView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(variations.map(|v| VariationView::from(&v))))
 }

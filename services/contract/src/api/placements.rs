@@ -1,7 +1,9 @@
 //! Placements: starting one under an order (an emergency order may not be signed yet) or in
 //! a block contract's bed; reading and listing them; ending one.
 
-use actix_web::{HttpResponse, http::header, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hub_bus::Events;
@@ -10,6 +12,8 @@ use hub_platform::{
     Pence, Principal, Problem, Role,
     db::{DbConnection, DbError},
     http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -21,7 +25,11 @@ use crate::{
         placements::{EndPlacement, EndReason, placement_ended},
     },
     ids::{BlockContractId, HomeId, OrderId, PlacementId, ReferralId},
-    store::{self, blocks, placements as placement_store, referral_facts},
+    store::{
+        self, blocks,
+        placements::{self as placement_store, PlacementFilter},
+        referral_facts,
+    },
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -33,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// How a placement ended.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PlacementEnding)]
 pub struct Ending {
     /// The child's last night.
     pub end_date: NaiveDate,
@@ -246,7 +255,8 @@ fn in_block_bed(
 /// block rate, for a referral of the council known to this service, in the contract's
 /// partnership and placeable (404 for an unknown or another council's referral; 422 naming
 /// `/referral_id` otherwise). Records the home (and its position, for the stability figures).
-#[utoipa::path(post, path = "/v1/placements", tag = "contract", request_body = NewPlacement,
+#[utoipa::path(operation_id = "createPlacement", post, path = "/v1/placements", tag = "contract", request_body = NewPlacement,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second placement")),
     responses((status = 201, body = PlacementView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/order-not-signed`, `/problems/already-placed`, `/problems/bed-occupied`"),
@@ -255,12 +265,14 @@ fn in_block_bed(
 pub async fn create_placement(
     state: web::Data<ContractState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewPlacement>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
-    let placement = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, events| {
+        .write_once(&org, &key, move |conn, events| {
             let placement = match (input.order_id, input.block_contract_id, input.bed) {
                 (Some(order_id), _, _) => {
                     let placement = under_order(conn, &who, OrderId(order_id), &input)?;
@@ -294,17 +306,15 @@ pub async fn create_placement(
                     bed: placement.block_bed().map(|(_, b)| b),
                 },
             );
-            Ok(placement)
+            tracing::info!(placement_id = %placement.id, order_id = placement.order_id.map(tracing::field::display), block_contract_id = placement.block_contract_id.map(tracing::field::display), council = %placement.council, "placement started");
+            Ok(Answer::created(&PlacementView::from(&placement))
+                .at(format!("/v1/placements/{}", placement.id)))
         })
-        .await?;
-    tracing::info!(placement_id = %placement.id, order_id = placement.order_id.map(tracing::field::display), block_contract_id = placement.block_contract_id.map(tracing::field::display), council = %placement.council, "placement started");
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/placements/{}", placement.id)))
-        .json(PlacementView::from(&placement)))
+        .await?)
 }
 
 /// Read a placement: its council's staff and its provider; anyone else 404.
-#[utoipa::path(get, path = "/v1/placements/{id}", tag = "contract",
+#[utoipa::path(operation_id = "getPlacement", get, path = "/v1/placements/{id}", tag = "contract",
     params(("id" = String, Path, description = "The placement's id")),
     responses((status = 200, body = PlacementView), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -329,48 +339,55 @@ pub struct PlacementQuery {
     pub referral_id: Option<String>,
     /// `active` or `ended`.
     pub status: Option<String>,
+    /// The page's size (`PageParams`).
+    #[param(ignore)]
+    pub limit: Option<String>,
+    /// The page's cursor (`PageParams`).
+    #[param(ignore)]
+    pub cursor: Option<String>,
 }
 
 /// Placements the caller may see: its council's children's, or those with its provider
-/// (newest first).
-#[utoipa::path(get, path = "/v1/placements", tag = "contract", params(PlacementQuery),
-    responses((status = 200, body = [PlacementView]), (status = 401, body = Problem), (status = 422, body = Problem)),
+/// (newest first, by id).
+#[utoipa::path(operation_id = "listPlacements", get, path = "/v1/placements", tag = "contract", params(PlacementQuery, PageParams),
+    responses((status = 200, body = Page<PlacementView>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_placements(
     state: web::Data<ContractState>,
     who: Principal,
     query: web::Query<PlacementQuery>,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
     let status: Option<PlacementStatus> =
         query_code(query.status.as_deref(), "status", "active or ended")?;
+    let page = PageRequest::from_query(&paging)?;
+    let after: Option<PlacementId> = page.after()?;
     let placements = state
         .store
         .db
         .run(move |conn| {
-            let (council, provider) = listed_for(&who);
-            let placements = placement_store::list(
-                conn,
+            let (council, provider_id) = listed_for(&who);
+            let filter = PlacementFilter {
                 council,
-                provider,
-                query.referral_id.as_deref(),
+                provider_id,
+                referral_id: query.referral_id,
                 status,
-            )?;
-            Ok(only_visible(&who, placements))
+            };
+            let rows = placement_store::list(conn, filter, after, page.fetch())?;
+            // Paged before the last word on each row, so no row is skipped by the cursor.
+            let mut listed = page.page(rows, |p| p.id);
+            listed.items = only_visible(&who, listed.items);
+            Ok(listed)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(
-        placements
-            .iter()
-            .map(PlacementView::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(placements.map(|p| PlacementView::from(&p))))
 }
 
 /// End a placement (a commissioner or social worker of the child's council): the child's
 /// last night and why. A block bed is emptied; the order and the block contract stay in
 /// force. Ending it again is refused.
-#[utoipa::path(post, path = "/v1/placements/{id}/end", tag = "contract", request_body = EndPlacement,
+#[utoipa::path(operation_id = "endPlacement", post, path = "/v1/placements/{id}/end", tag = "contract", request_body = EndPlacement,
     params(("id" = String, Path, description = "The placement's id")),
     responses((status = 200, body = PlacementView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/placement-ended`"),

@@ -2,14 +2,24 @@
 //! draft), pension arrangements for TUPE staff with LGPS rights, going live, variations,
 //! extensions and termination, each kept in the contract's history.
 
-use actix_web::{HttpResponse, http::header, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use hub_bus::Events;
-use hub_platform::{DbConnection, Principal, Problem, Role, db::DbError, directory, http::Json};
+use hub_platform::{
+    DbConnection, Principal, Problem, Role,
+    db::DbError,
+    directory,
+    etag::{ETag, IfMatch},
+    http::Json,
+    idempotency::{Answer, IdempotencyKey},
+    page::{Page, PageParams, PageRequest},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ContractState, command, path_id, today};
+use super::{ContractState, command, command_once, path_id, tagged, today};
 use crate::{
     domain::{
         HistoryEntry, ServiceContract,
@@ -57,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// One entry of a contract's history.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ServiceContractHistoryView)]
 pub struct HistoryView {
     /// The entry's id (a variation's is the `variation_id` of its
     /// `contract.service_contract_varied`).
@@ -140,6 +151,9 @@ pub struct ServiceContractView {
     /// Oldest first. Absent from lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryView>>,
+    /// Sent as the `ETag` header.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 impl ServiceContractView {
@@ -177,6 +191,7 @@ impl ServiceContractView {
             created_by: c.created_by.clone(),
             created_at: c.created_at.and_utc(),
             history: history.map(|h| h.iter().map(HistoryView::from).collect()),
+            revision: c.revision,
         }
     }
 }
@@ -190,48 +205,105 @@ fn full_view(
     Ok(ServiceContractView::of(&c, Some(&history), today()))
 }
 
+/// A command on a service contract: what it does to the contract `store::managed` found
+/// (and locked) for its lead commissioner.
+trait Manage:
+    FnOnce(&mut DbConnection, &ServiceContract, &Principal, &mut Events) -> Result<(), DbError>
+    + Send
+    + 'static
+{
+}
+
+impl<F> Manage for F where
+    F: FnOnce(&mut DbConnection, &ServiceContract, &Principal, &mut Events) -> Result<(), DbError>
+        + Send
+        + 'static
+{
+}
+
+/// The contract for its lead commissioner (locked), for [`command`].
+fn managed(
+    id: &str,
+) -> Result<
+    impl FnOnce(&mut DbConnection, &Principal) -> Result<ServiceContract, DbError> + Send + 'static,
+    Problem,
+> {
+    let id: ServiceContractId = path_id(id, "service contract")?;
+    Ok(move |conn: &mut DbConnection, who: &Principal| store::managed(conn, who, id))
+}
+
+/// Runs `act` on the contract, raises its revision and reads it as it then is. The row is
+/// locked from `store::managed`'s read, so nothing comes between an `If-Match` checked on
+/// that read and the raise.
+fn change(
+    conn: &mut DbConnection,
+    c: &ServiceContract,
+    who: &Principal,
+    events: &mut Events,
+    act: impl Manage,
+) -> Result<ServiceContractView, DbError> {
+    act(conn, c, who, events)?;
+    store::raise_revision(conn, c.id)?;
+    full_view(conn, c.id)
+}
+
 /// Runs `act` on the contract for its lead commissioner in one write (see [`command`]), and
-/// answers with the contract as it then is.
-async fn manage<F>(
+/// answers with the contract as it then is, its revision the `ETag`. An in-place edit
+/// passes its `If-Match`, checked against the contract as read in that write.
+async fn manage(
     state: &ContractState,
     who: Principal,
     id: String,
-    act: F,
-) -> Result<HttpResponse, Problem>
-where
-    F: FnOnce(&mut DbConnection, &ServiceContract, &Principal, &mut Events) -> Result<(), DbError>
-        + Send
-        + 'static,
-{
-    let id: ServiceContractId = path_id(&id, "service contract")?;
-    let find = move |conn: &mut DbConnection, who: &Principal| store::managed(conn, who, id);
-    let view = command(state, who, find, |conn, c, who, events| {
-        act(conn, &c, who, events)?;
-        full_view(conn, c.id)
+    if_match: Option<IfMatch>,
+    act: impl Manage,
+) -> Result<HttpResponse, Problem> {
+    let view = command(state, who, managed(&id)?, |conn, c, who, events| {
+        if let Some(if_match) = if_match {
+            if_match.check(ETag(c.revision), "service contract")?;
+        }
+        change(conn, &c, who, events, act)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
+}
+
+/// [`manage`] for a command that makes something new of the contract (an extension, a
+/// variation): safe to retry with an `Idempotency-Key` ([`command_once`]).
+async fn manage_once(
+    state: &ContractState,
+    who: Principal,
+    id: String,
+    key: IdempotencyKey,
+    act: impl Manage,
+) -> Result<Answer, Problem> {
+    command_once(state, who, key, managed(&id)?, |conn, c, who, events| {
+        Ok(Answer::ok(&change(conn, &c, who, events, act)?))
+    })
+    .await
 }
 
 /// Let a service contract for all the partnership's councils (its lead commissioner), as a
 /// draft: it goes live with `POST …/go-live`.
-#[utoipa::path(post, path = "/v1/contracts/services", tag = "contract", request_body = NewServiceContract,
+#[utoipa::path(operation_id = "createServiceContract", post, path = "/v1/contracts/services", tag = "contract", request_body = NewServiceContract,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second contract")),
     responses((status = 201, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn let_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
+    key: IdempotencyKey,
     body: Json<NewServiceContract>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     who.require_any(&[Role::Commissioner])?;
     let input = body.0;
     let partnership = directory::partnership(&input.partnership).expect("validated");
     rules::may_manage(&who, partnership.lead_commissioner).map_err(Problem::forbidden)?;
     let contract = ServiceContract::let_by(&who, &input, partnership, Utc::now().naive_utc());
-    let view = state
+    let org = who.org.clone();
+    Ok(state
         .store
-        .write(move |conn, _| {
+        .write_once(&org, &key, move |conn, _| {
             store::insert(conn, &contract)?;
             store::log(
                 conn,
@@ -245,46 +317,40 @@ pub async fn let_service_contract(
                 }),
                 &who,
             )?;
-            full_view(conn, contract.id)
+            let view = full_view(conn, contract.id)?;
+            tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
+            Ok(Answer::created(&view).at(format!("/v1/contracts/services/{}", view.id)))
         })
-        .await?;
-    tracing::info!(contract_id = %view.id, lead_council = %view.lead_council, provider_id = %view.provider_id, "service contract let as a draft");
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/contracts/services/{}", view.id),
-        ))
-        .json(view))
+        .await?)
 }
 
 /// Service contracts the caller may see: its partnerships' (council staff) or its own (a
-/// provider), newest first, without their history.
-#[utoipa::path(get, path = "/v1/contracts/services", tag = "contract",
-    responses((status = 200, body = [ServiceContractView]), (status = 401, body = Problem)),
+/// provider), newest first (by id), without their history.
+#[utoipa::path(operation_id = "listServiceContracts", get, path = "/v1/contracts/services", tag = "contract",
+    params(PageParams),
+    responses((status = 200, body = Page<ServiceContractView>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_service_contracts(
     state: web::Data<ContractState>,
     who: Principal,
+    paging: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
+    let page = PageRequest::from_query(&paging)?;
     let contracts = state
         .store
         .db
-        .run(move |conn| store::list_visible(conn, &who))
+        .run(move |conn| store::list_visible(conn, &who, &page))
         .await?;
     let today = today();
-    Ok(HttpResponse::Ok().json(
-        contracts
-            .iter()
-            .map(|c| ServiceContractView::of(c, None, today))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(contracts.map(|c| ServiceContractView::of(&c, None, today))))
 }
 
 /// Read a service contract with its history: staff of the partnership's councils and the
 /// provider; anyone else 404.
-#[utoipa::path(get, path = "/v1/contracts/services/{id}", tag = "contract",
+#[utoipa::path(operation_id = "getServiceContract", get, path = "/v1/contracts/services/{id}", tag = "contract",
     params(("id" = String, Path, description = "The service contract's id")),
-    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = ServiceContractView, headers(("ETag" = String, description = "The contract's revision"))),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_service_contract(
     state: web::Data<ContractState>,
@@ -300,47 +366,60 @@ pub async fn get_service_contract(
             full_view(conn, c.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tagged(StatusCode::OK, view.revision, &view))
 }
 
 /// Record the LGPS admission agreement's and the bond's progress (contracts with TUPE staff
 /// with LGPS rights; otherwise 409 `/problems/pensions-not-required`).
-#[utoipa::path(put, path = "/v1/contracts/services/{id}/pensions", tag = "contract",
-    params(("id" = String, Path, description = "The service contract's id")), request_body = PensionsUpdate,
-    responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
+#[utoipa::path(operation_id = "replaceServiceContractPensions", put, path = "/v1/contracts/services/{id}/pensions", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id"),
+        ("If-Match" = String, Header, description = "The contract's `ETag` as last read: 412 when it has changed since, 428 without it, `*` overwrites")),
+    request_body = PensionsUpdate,
+    responses((status = 200, body = ServiceContractView, headers(("ETag" = String, description = "The contract's revision"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/pensions-not-required`, `/problems/contract-not-live` (terminated)"),
+        (status = 412, body = Problem, description = "the contract changed since it was read"),
+        (status = 428, body = Problem, description = "no `If-Match`"),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn set_service_contract_pensions(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    if_match: IfMatch,
     body: Json<PensionsUpdate>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    manage(&state, who, id.into_inner(), move |conn, c, who, _| {
-        let pensions = c.pensions_after(&input)?;
-        store::set_pensions(conn, c, &pensions)?;
-        let (agreement, signed_on) = (pensions.agreement, pensions.signed_on);
-        let (bond, amount) = (pensions.bond, pensions.bond_amount);
-        store::log(
-            conn,
-            c.id,
-            HistoryKind::Pensions,
-            signed_on,
-            input
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty()),
-            serde_json::json!({
-                "admission_agreement": agreement, "admission_agreement_signed_on": signed_on,
-                "bond": bond, "bond_amount_pence": amount,
-            }),
-            who,
-        )
-    })
+    let if_match = Some(if_match);
+    manage(
+        &state,
+        who,
+        id.into_inner(),
+        if_match,
+        move |conn, c, who, _| {
+            let pensions = c.pensions_after(&input)?;
+            store::set_pensions(conn, c, &pensions)?;
+            let (agreement, signed_on) = (pensions.agreement, pensions.signed_on);
+            let (bond, amount) = (pensions.bond, pensions.bond_amount);
+            store::log(
+                conn,
+                c.id,
+                HistoryKind::Pensions,
+                signed_on,
+                input
+                    .note
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty()),
+                serde_json::json!({
+                    "admission_agreement": agreement, "admission_agreement_signed_on": signed_on,
+                    "bond": bond, "bond_amount_pence": amount,
+                }),
+                who,
+            )
+        },
+    )
     .await
 }
 
@@ -348,7 +427,7 @@ pub async fn set_service_contract_pensions(
 /// `contract.service_contract_let`. 409 `/problems/lgps-admission-required` (with `errors`
 /// naming `admission_agreement` and/or `bond`) while TUPE staff's LGPS admission agreement
 /// is not signed or the bond not in place.
-#[utoipa::path(post, path = "/v1/contracts/services/{id}/go-live", tag = "contract",
+#[utoipa::path(operation_id = "activateServiceContract", post, path = "/v1/contracts/services/{id}/go-live", tag = "contract",
     params(("id" = String, Path, description = "The service contract's id")),
     request_body(content = GoLive, description = "Optional: no body, or an empty object"),
     responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -363,17 +442,15 @@ pub async fn service_contract_go_live(
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     hub_platform::http::optional_body::<GoLive>(&body)?;
-    manage(&state, who, id.into_inner(), |conn, c, who, events| {
-        store::go_live(conn, c, who, events)
-    })
-    .await
+    manage(&state, who, id.into_inner(), None, store::go_live).await
 }
 
 /// Use an extension option of a live contract (its lead commissioner). Emits
 /// `contract.service_contract_extended`; 409 `/problems/no-extensions-left` when every
 /// option is used, `/problems/contract-not-live` unless live.
-#[utoipa::path(post, path = "/v1/contracts/services/{id}/extend", tag = "contract",
-    params(("id" = String, Path, description = "The service contract's id")), request_body = ExtendService,
+#[utoipa::path(operation_id = "extendServiceContract", post, path = "/v1/contracts/services/{id}/extend", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second extension")),
+    request_body = ExtendService,
     responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/no-extensions-left`, `/problems/contract-not-live`"),
@@ -383,17 +460,24 @@ pub async fn extend_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: Json<ExtendService>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
-    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
-        let reason = input
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        store::extend(conn, c, input.added_value_pence, reason, who, events).map(drop)
-    })
+    manage_once(
+        &state,
+        who,
+        id.into_inner(),
+        key,
+        move |conn, c, who, events| {
+            let reason = input
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            store::extend(conn, c, input.added_value_pence, reason, who, events).map(drop)
+        },
+    )
     .await
 }
 
@@ -404,8 +488,9 @@ pub async fn extend_service_contract(
 /// value the let will carry. 409 `/problems/reduction-exceeds-remaining` (with `errors`
 /// naming `/value_change_pence`) when a reduction is more than is left to phase from
 /// `effective_on`.
-#[utoipa::path(post, path = "/v1/contracts/services/{id}/variations", tag = "contract",
-    params(("id" = String, Path, description = "The service contract's id")), request_body = NewVariation,
+#[utoipa::path(operation_id = "createServiceContractVariation", post, path = "/v1/contracts/services/{id}/variations", tag = "contract",
+    params(("id" = String, Path, description = "The service contract's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request within 24 hours get the first answer back, with no second variation")),
+    request_body = NewVariation,
     responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`/problems/contract-not-live` (terminated), `/problems/reduction-exceeds-remaining`"),
@@ -415,18 +500,23 @@ pub async fn vary_service_contract(
     state: web::Data<ContractState>,
     who: Principal,
     id: web::Path<String>,
+    key: IdempotencyKey,
     body: Json<NewVariation>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<Answer, Problem> {
     let input = body.0;
-    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
-        store::vary(conn, c, &input, who, events)
-    })
+    manage_once(
+        &state,
+        who,
+        id.into_inner(),
+        key,
+        move |conn, c, who, events| store::vary(conn, c, &input, who, events),
+    )
     .await
 }
 
 /// Terminate a live contract early (its lead commissioner), with the reason, the last day
 /// and when notice was given. Emits `contract.service_contract_terminated`.
-#[utoipa::path(post, path = "/v1/contracts/services/{id}/terminate", tag = "contract",
+#[utoipa::path(operation_id = "terminateServiceContract", post, path = "/v1/contracts/services/{id}/terminate", tag = "contract",
     params(("id" = String, Path, description = "The service contract's id")), request_body = Termination,
     responses((status = 200, body = ServiceContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem, description = "`/problems/contract-not-live`"),
@@ -439,8 +529,12 @@ pub async fn terminate_service_contract(
     body: Json<Termination>,
 ) -> Result<HttpResponse, Problem> {
     let input = body.0;
-    manage(&state, who, id.into_inner(), move |conn, c, who, events| {
-        store::terminate(conn, c, &input, who, events)
-    })
+    manage(
+        &state,
+        who,
+        id.into_inner(),
+        None,
+        move |conn, c, who, events| store::terminate(conn, c, &input, who, events),
+    )
     .await
 }

@@ -33,7 +33,7 @@ pub struct StabilityQuery {
 
 /// A council's placement stability (its staff only): placements per child, breakdowns, and
 /// the share of children placed within each partnership's local distance.
-#[utoipa::path(get, path = "/v1/placement-stability", tag = "contract", params(StabilityQuery),
+#[utoipa::path(operation_id = "getPlacementStability", get, path = "/v1/placement-stability", tag = "contract", params(StabilityQuery),
     responses((status = 200, body = Stability), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -98,5 +98,6 @@ fn order_of(env: &Envelope, e: &CompetitionAwarded, sign_within: u32) -> Order {
         decline_reason: None,
         decline_detail: None,
         overdue_raised_at: None,
+        revision: 1,
     }
 }

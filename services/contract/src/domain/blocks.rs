@@ -557,6 +557,7 @@ pub struct BedDays {
 
 /// What a block contract saved over a date range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = BlockContractSavings)]
 pub struct Savings {
     /// The range asked about, inclusive.
     pub from: NaiveDate,

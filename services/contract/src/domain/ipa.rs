@@ -37,6 +37,8 @@ pub struct Ipa {
     /// The review date raised as overdue (once per date).
     pub overdue_raised_for: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// Raised at every change of the IPA (its versions, its reviews): its `ETag`.
+    pub revision: i64,
 }
 
 impl Ipa {
@@ -234,6 +236,7 @@ impl VersionStatus {
 /// An additional service the IPA pays for on top of the core fee (extra staffing, education
 /// provision, therapy), with its own weekly cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = IpaExtra)]
 #[serde(deny_unknown_fields)]
 pub struct Extra {
     /// What it is, e.g. `waking night staff` or `1:1 education support`.
@@ -430,7 +433,7 @@ pub fn review_notice(next_review_on: NaiveDate, today: NaiveDate) -> Option<bool
 
 hub_platform::code_enum! {
 /// What a review concluded.
-pub enum ReviewOutcome {
+pub enum IpaReviewOutcome {
     /// The placement meets the child's needs; the IPA stands.
     ContinueAsAgreed,
     /// The child's needs changed: a new IPA version is to be agreed.
@@ -442,8 +445,13 @@ pub enum ReviewOutcome {
 }
 }
 
+/// [`IpaReviewOutcome`] by its short name in this service (the schema name is the long one, unique
+/// across the platform).
+pub type ReviewOutcome = IpaReviewOutcome;
+
 /// `POST /v1/placements/{id}/ipa/reviews`: a review held.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = NewIpaReview)]
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
     /// The day the review was held (not in the future).

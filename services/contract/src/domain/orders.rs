@@ -41,6 +41,8 @@ pub struct Order {
     pub decline_detail: Option<String>,
     /// When the sweep raised it overdue (once per due day).
     pub overdue_raised_at: Option<NaiveDateTime>,
+    /// Raised at every change: the order's `ETag`.
+    pub revision: i64,
 }
 
 impl Order {
@@ -203,6 +205,7 @@ pub const MAX_TIMESCALE_DAYS: u64 = 90;
 /// `PUT /v1/orders/{id}/timescale`: the signature timescale the council and the provider
 /// agreed for an emergency order (4.4 of the LCR PPA paper).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = OrderTimescale)]
 #[serde(deny_unknown_fields)]
 pub struct Timescale {
     /// The day by which the provider signs. It may already have passed when an agreement
@@ -234,7 +237,7 @@ impl Timescale {
 hub_platform::code_enum! {
 /// Why a provider declines an order. The code goes into `contract.order_declined`; the
 /// provider's own words (`detail`) stay in this service.
-pub enum DeclineReason {
+pub enum OrderDeclineReason {
     NoVacancy,
     CannotMeetNeeds,
     RateNotAgreed,
@@ -242,6 +245,10 @@ pub enum DeclineReason {
     Other,
 }
 }
+
+/// [`OrderDeclineReason`] by its short name in this service (the schema name is the long one, unique
+/// across the platform).
+pub type DeclineReason = OrderDeclineReason;
 
 /// `POST /v1/orders/{id}/decline`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -262,6 +269,7 @@ impl Validate for DeclineOrder {
 
 /// `POST /v1/orders/{id}/variations`: a change to a signed order, recorded on its own.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = NewOrderVariation)]
 #[serde(deny_unknown_fields)]
 pub struct NewVariation {
     /// What changed (the term and its new wording or value).
@@ -340,6 +348,7 @@ mod tests {
             decline_reason: None,
             decline_detail: None,
             overdue_raised_at: None,
+            revision: 1,
         };
         assert!(order.agree_timescale().is_ok() && order.place().is_ok());
         let signed = Order {

@@ -92,6 +92,8 @@ pub struct ServiceContract {
     pub termination_reason: Option<String>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// Raised at every change: the contract's `ETag`.
+    pub revision: i64,
 }
 
 impl ServiceContract {
@@ -137,6 +139,7 @@ impl ServiceContract {
             termination_reason: None,
             created_by: who.sub.clone(),
             created_at: now,
+            revision: 1,
         }
     }
 
@@ -264,13 +267,17 @@ pub const DEFAULT_EXTENSION_MONTHS: u16 = 12;
 
 hub_platform::code_enum! {
 /// Where a service contract is in its life.
-pub enum Status {
+pub enum ServiceContractStatus {
     /// Let, not yet in force (pension arrangements may still be outstanding).
     Draft,
     Live,
     Terminated,
 }
 }
+
+/// [`ServiceContractStatus`] by its short name in this service (the schema name is the long one, unique
+/// across the platform).
+pub type Status = ServiceContractStatus;
 
 impl Status {
     /// Draft → live.
@@ -664,6 +671,7 @@ impl Validate for ExtendService {
 
 /// `POST /v1/contracts/services/{id}/variations`: a change to a contract in force or let.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = NewServiceContractVariation)]
 #[serde(deny_unknown_fields)]
 pub struct NewVariation {
     /// From when the change applies.
@@ -778,6 +786,7 @@ pub fn first_negative_day(tranches: &[Tranche], change: &Tranche) -> Option<Naiv
 
 /// `POST /v1/contracts/services/{id}/terminate`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = ServiceContractTermination)]
 #[serde(deny_unknown_fields)]
 pub struct Termination {
     /// The last day of the contract.

@@ -65,6 +65,7 @@ pub struct LocalShare {
 
 /// A council's placement stability figures over a window (or all time).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = PlacementStability)]
 pub struct Stability {
     pub council: String,
     pub from: Option<NaiveDate>,

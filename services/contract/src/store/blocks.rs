@@ -18,6 +18,7 @@ use hub_platform::{
     Pence, Principal, Problem,
     db::{DbConnection, DbError},
     directory,
+    page::{Page, PageRequest},
     sql::Json,
 };
 
@@ -251,13 +252,19 @@ pub fn visible(
     Ok(if_visible(who, find(conn, id)?)?)
 }
 
-/// The block contracts `who` may see, newest first.
+/// The block contracts `who` may see, newest first (by id: UUIDv7 ids sort by creation), after
+/// the key in `page`'s cursor. The visibility rule has the last word on each row
+/// ([`only_visible`]) after the page is cut, so the cursor skips none.
 pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
-) -> Result<Vec<BlockContract>, DbError> {
+    page: &PageRequest,
+) -> Result<Page<BlockContract>, DbError> {
     let (partnerships, provider) = rules::listed_for(who);
     let mut q = block_contracts::table.into_boxed();
+    if let Some(after) = page.after::<BlockContractId>()? {
+        q = q.filter(block_contracts::id.lt(after));
+    }
     if let Some(codes) = partnerships {
         q = q.filter(block_contracts::partnership.eq_any(codes));
     }
@@ -265,14 +272,14 @@ pub fn list_visible(
         q = q.filter(block_contracts::provider_id.eq(p));
     }
     let rows: Vec<BlockContractRow> = q
-        .order(block_contracts::let_at.desc())
-        .limit(500)
+        .order(block_contracts::id.desc())
+        .limit(page.fetch())
         .select(BlockContractRow::as_select())
         .load(conn)?;
-    Ok(only_visible(
-        who,
-        rows.into_iter().map(BlockContract::from).collect(),
-    ))
+    let rows = rows.into_iter().map(BlockContract::from).collect();
+    let mut listed = page.page(rows, |c: &BlockContract| c.id);
+    listed.items = only_visible(who, listed.items);
+    Ok(listed)
 }
 
 pub fn beds(conn: &mut DbConnection, id: BlockContractId) -> Result<Vec<Bed>, DbError> {

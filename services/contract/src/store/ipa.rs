@@ -34,6 +34,7 @@ struct IpaRow {
     due_raised_for: Option<NaiveDate>,
     overdue_raised_for: Option<NaiveDate>,
     created_at: NaiveDateTime,
+    revision: i64,
 }
 
 impl From<IpaRow> for Ipa {
@@ -50,6 +51,7 @@ impl From<IpaRow> for Ipa {
             due_raised_for: r.due_raised_for,
             overdue_raised_for: r.overdue_raised_for,
             created_at: r.created_at,
+            revision: r.revision,
         }
     }
 }
@@ -69,6 +71,7 @@ impl From<&Ipa> for IpaRow {
             due_raised_for: i.due_raised_for,
             overdue_raised_for: i.overdue_raised_for,
             created_at: i.created_at,
+            revision: i.revision,
         }
     }
 }
@@ -216,6 +219,50 @@ pub fn create_ipa(conn: &mut DbConnection, ipa: &Ipa) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Raises the IPA's revision (its `ETag`) after a change; with `expected`, only if it is
+/// still at that revision (compare-and-set: false, changing nothing, if it moved on).
+pub fn raise_revision(
+    conn: &mut DbConnection,
+    id: IpaId,
+    expected: Option<i64>,
+) -> Result<bool, DbError> {
+    let n = match expected {
+        Some(rev) => diesel::update(ipas::table.find(id).filter(ipas::revision.eq(rev)))
+            .set(ipas::revision.eq(rev + 1))
+            .execute(conn)?,
+        None => diesel::update(ipas::table.find(id))
+            .set(ipas::revision.eq(ipas::revision + 1))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+/// Replaces the terms of a draft (`version`, awaiting the provider's signature) with those
+/// of `draft`; false, changing nothing, unless it is still a draft.
+pub fn replace_draft(conn: &mut DbConnection, draft: &IpaVersion) -> Result<bool, DbError> {
+    let row = VersionRow::from(draft);
+    let n = diesel::update(
+        ipa_versions::table
+            .filter(ipa_versions::ipa_id.eq(draft.ipa_id))
+            .filter(ipa_versions::version.eq(draft.version))
+            .filter(ipa_versions::status.eq(VersionStatus::AwaitingProvider)),
+    )
+    .set((
+        ipa_versions::weekly_rate_pence.eq(row.weekly_rate_pence),
+        ipa_versions::extras.eq(row.extras),
+        ipa_versions::extras_weekly_pence.eq(row.extras_weekly_pence),
+        ipa_versions::contact_arrangements.eq(row.contact_arrangements),
+        ipa_versions::review_frequency_months.eq(row.review_frequency_months),
+        ipa_versions::effective_from.eq(row.effective_from),
+        ipa_versions::change_reason.eq(row.change_reason),
+        ipa_versions::drafted_by.eq(row.drafted_by),
+        ipa_versions::drafted_by_org.eq(row.drafted_by_org),
+        ipa_versions::drafted_at.eq(row.drafted_at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// The versions of an IPA, first to last.
 pub fn versions(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<IpaVersion>, DbError> {
     Ok(ipa_versions::table
@@ -356,28 +403,57 @@ pub fn reviews(conn: &mut DbConnection, ipa_id: IpaId) -> Result<Vec<IpaReview>,
         .collect())
 }
 
+/// Which reviews due a list asks for: only `council`'s or `provider_id`'s when given; only
+/// those overdue on `today` (`Some(true)`) or only those not yet (`Some(false)`).
+#[derive(Debug, Clone, Default)]
+pub struct DueFilter<'a> {
+    pub council: Option<&'a str>,
+    pub provider_id: Option<&'a str>,
+    pub overdue: Option<bool>,
+}
+
 /// IPAs of active placements whose review falls due by `today` (within the notice period
-/// or past), soonest first; only `council`'s or `provider_id`'s when given.
+/// or past), soonest first (then by id), after the key `after` (a page's: the review day
+/// and the IPA's id), at most `limit` of them.
 pub fn reviews_due(
     conn: &mut DbConnection,
     today: NaiveDate,
-    council: Option<&str>,
-    provider_id: Option<&str>,
+    filter: DueFilter<'_>,
+    after: Option<(NaiveDate, IpaId)>,
+    limit: i64,
 ) -> Result<Vec<Ipa>, DbError> {
+    let DueFilter {
+        council,
+        provider_id,
+        overdue,
+    } = filter;
     let horizon = today + Days::new(REVIEW_NOTICE_DAYS);
     let mut q = ipas::table
         .inner_join(placements::table)
         .filter(placements::status.eq(PlacementStatus::Active))
         .filter(ipas::next_review_on.le(horizon))
         .into_boxed();
+    // Overdue from the day after the review's date (`review_is_overdue`).
+    match overdue {
+        Some(true) => q = q.filter(ipas::next_review_on.lt(today)),
+        Some(false) => q = q.filter(ipas::next_review_on.ge(today)),
+        None => {}
+    }
+    if let Some((on, id)) = after {
+        q = q.filter(
+            ipas::next_review_on
+                .gt(on)
+                .or(ipas::next_review_on.eq(on).and(ipas::id.gt(id))),
+        );
+    }
     if let Some(c) = council {
         q = q.filter(ipas::council.eq(c.to_owned()));
     }
     if let Some(p) = provider_id {
         q = q.filter(ipas::provider_id.eq(p.to_owned()));
     }
-    Ok(q.order(ipas::next_review_on.asc())
-        .limit(1000)
+    Ok(q.order((ipas::next_review_on.asc(), ipas::id.asc()))
+        .limit(limit)
         .select(IpaRow::as_select())
         .load(conn)?
         .into_iter()
@@ -398,7 +474,9 @@ pub fn sweep_ipa_reviews(
     events: &mut Events,
 ) -> Result<usize, DbError> {
     let mut raised = 0;
-    for ipa in reviews_due(conn, today, None, None)? {
+    // As many as before pages existed: the sweep's batch, not a list's page.
+    let batch = 1000;
+    for ipa in reviews_due(conn, today, DueFilter::default(), None, batch)? {
         let Some(on) = ipa.next_review_on else {
             continue;
         };

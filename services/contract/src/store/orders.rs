@@ -43,6 +43,7 @@ struct OrderRow {
     decline_reason: Option<DeclineReason>,
     decline_detail: Option<String>,
     overdue_raised_at: Option<NaiveDateTime>,
+    revision: i64,
 }
 
 impl From<OrderRow> for Order {
@@ -73,6 +74,7 @@ impl From<OrderRow> for Order {
             decline_reason: r.decline_reason,
             decline_detail: r.decline_detail,
             overdue_raised_at: r.overdue_raised_at,
+            revision: r.revision,
         }
     }
 }
@@ -106,6 +108,7 @@ impl From<&Order> for OrderRow {
             decline_reason: o.decline_reason,
             decline_detail: o.decline_detail,
             overdue_raised_at: o.overdue_raised_at,
+            revision: o.revision,
         }
     }
 }
@@ -204,9 +207,18 @@ pub struct OrderFilter<'a> {
     pub provider_id: Option<&'a str>,
 }
 
-/// The orders `filter` asks for, newest first (at most 500).
-pub fn list(conn: &mut DbConnection, filter: OrderFilter<'_>) -> Result<Vec<Order>, DbError> {
+/// The orders `filter` asks for, newest first (by id: UUIDv7 ids sort by creation), after
+/// the order `after` (a page's key), at most `limit` of them.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: OrderFilter<'_>,
+    after: Option<OrderId>,
+    limit: i64,
+) -> Result<Vec<Order>, DbError> {
     let mut q = orders::table.into_boxed();
+    if let Some(after) = after {
+        q = q.filter(orders::id.lt(after));
+    }
     if let Some(c) = filter.competition_id {
         q = q.filter(orders::competition_id.eq(c));
     }
@@ -227,8 +239,8 @@ pub fn list(conn: &mut DbConnection, filter: OrderFilter<'_>) -> Result<Vec<Orde
     if let Some(p) = filter.provider_id {
         q = q.filter(orders::provider_id.eq(p.to_owned()));
     }
-    Ok(q.order(orders::issued_at.desc())
-        .limit(500)
+    Ok(q.order(orders::id.desc())
+        .limit(limit)
         .select(OrderRow::as_select())
         .load(conn)?
         .into_iter()
@@ -256,6 +268,7 @@ pub fn sign_order(
         orders::signed_by.eq(Some(by)),
         orders::signed_at.eq(Some(at)),
         orders::late.eq(late),
+        orders::revision.eq(orders::revision + 1),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -281,16 +294,19 @@ pub fn decline_order(
         orders::declined_at.eq(Some(at)),
         orders::decline_reason.eq(Some(reason)),
         orders::decline_detail.eq(detail),
+        orders::revision.eq(orders::revision + 1),
     ))
     .execute(conn)?;
     Ok(n == 1)
 }
 
-/// Records the timescale agreed for an issued order. A new day not yet passed clears the
-/// overdue mark, so the order is raised again if that day passes too.
+/// Records the timescale agreed for an issued order still at `revision` (compare-and-set:
+/// false, changing nothing, if it moved on or is no longer issued). A new day not yet
+/// passed clears the overdue mark, so the order is raised again if that day passes too.
 pub fn set_timescale(
     conn: &mut DbConnection,
     id: OrderId,
+    revision: i64,
     due_by: NaiveDate,
     agreed_with: &str,
     by: &str,
@@ -298,9 +314,11 @@ pub fn set_timescale(
 ) -> Result<bool, DbError> {
     let target = orders::table
         .find(id)
-        .filter(orders::status.eq(OrderStatus::Issued));
+        .filter(orders::status.eq(OrderStatus::Issued))
+        .filter(orders::revision.eq(revision));
     let n = diesel::update(target)
         .set((
+            orders::revision.eq(revision + 1),
             orders::due_by.eq(due_by),
             orders::timescale_agreed_with.eq(Some(agreed_with)),
             orders::timescale_recorded_by.eq(Some(by)),
@@ -331,13 +349,19 @@ pub fn add_variation(
     Ok(variation)
 }
 
+/// The variations of an order, oldest first (by `seq`), after `after_seq` (a page's key),
+/// at most `limit` of them.
 pub fn variations(
     conn: &mut DbConnection,
     order_id: OrderId,
+    after_seq: Option<i32>,
+    limit: i64,
 ) -> Result<Vec<OrderVariation>, DbError> {
     Ok(order_variations::table
         .filter(order_variations::order_id.eq(order_id))
+        .filter(order_variations::seq.gt(after_seq.unwrap_or(0)))
         .order(order_variations::seq.asc())
+        .limit(limit)
         .select(VariationRow::as_select())
         .load(conn)?
         .into_iter()

@@ -177,15 +177,33 @@ pub fn end_placement(
     Ok(n == 1)
 }
 
-/// Placements of `council` (or of the provider `provider_id`), newest first.
+/// Which placements a list asks for (each filter only when set).
+#[derive(Debug, Clone, Default)]
+pub struct PlacementFilter<'a> {
+    pub council: Option<&'a str>,
+    pub provider_id: Option<&'a str>,
+    pub referral_id: Option<String>,
+    pub status: Option<PlacementStatus>,
+}
+
+/// Placements of `council` (or of the provider `provider_id`), newest first (by id: UUIDv7
+/// ids sort by creation), after the placement `after` (a page's key), at most `limit`.
 pub fn list(
     conn: &mut DbConnection,
-    council: Option<&str>,
-    provider_id: Option<&str>,
-    referral_id: Option<&str>,
-    status: Option<PlacementStatus>,
+    filter: PlacementFilter<'_>,
+    after: Option<PlacementId>,
+    limit: i64,
 ) -> Result<Vec<Placement>, DbError> {
+    let PlacementFilter {
+        council,
+        provider_id,
+        referral_id,
+        status,
+    } = filter;
     let mut q = placements::table.into_boxed();
+    if let Some(after) = after {
+        q = q.filter(placements::id.lt(after));
+    }
     if let Some(c) = council {
         q = q.filter(placements::council.eq(c.to_owned()));
     }
@@ -193,14 +211,14 @@ pub fn list(
         q = q.filter(placements::provider_id.eq(p.to_owned()));
     }
     if let Some(r) = referral_id {
-        q = q.filter(placements::referral_id.eq(r.to_owned()));
+        q = q.filter(placements::referral_id.eq(r));
     }
     if let Some(s) = status {
         q = q.filter(placements::status.eq(s));
     }
     Ok(placements_of(
-        q.order(placements::created_at.desc())
-            .limit(500)
+        q.order(placements::id.desc())
+            .limit(limit)
             .select(PlacementRow::as_select())
             .load(conn)?,
     ))

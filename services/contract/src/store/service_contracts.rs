@@ -15,6 +15,7 @@ use hub_events::{
 use hub_platform::{
     FieldError, Pence, Principal, Problem,
     db::{DbConnection, DbError},
+    page::{Page, PageRequest},
     sql::Json,
 };
 
@@ -60,6 +61,7 @@ struct ServiceContractRow {
     termination_reason: Option<String>,
     created_by: String,
     created_at: NaiveDateTime,
+    revision: i64,
 }
 
 impl From<ServiceContractRow> for ServiceContract {
@@ -93,6 +95,7 @@ impl From<ServiceContractRow> for ServiceContract {
             termination_reason: r.termination_reason,
             created_by: r.created_by,
             created_at: r.created_at,
+            revision: r.revision,
         }
     }
 }
@@ -129,6 +132,7 @@ impl From<&ServiceContract> for ServiceContractRow {
             termination_reason: c.termination_reason,
             created_by: c.created_by,
             created_at: c.created_at,
+            revision: c.revision,
         }
     }
 }
@@ -224,13 +228,19 @@ pub fn managed(
     Ok(find(conn, c.id)?.ok_or_else(|| Problem::not_found("service contract"))?)
 }
 
-/// The service contracts `who` may see, newest first.
+/// The service contracts `who` may see, newest first (by id: UUIDv7 ids sort by creation), after
+/// the key in `page`'s cursor. The visibility rule has the last word on each row
+/// ([`only_visible`]) after the page is cut, so the cursor skips none.
 pub fn list_visible(
     conn: &mut DbConnection,
     who: &Principal,
-) -> Result<Vec<ServiceContract>, DbError> {
+    page: &PageRequest,
+) -> Result<Page<ServiceContract>, DbError> {
     let (partnerships, provider) = rules::listed_for(who);
     let mut q = service_contracts::table.into_boxed();
+    if let Some(after) = page.after::<ServiceContractId>()? {
+        q = q.filter(service_contracts::id.lt(after));
+    }
     if let Some(codes) = partnerships {
         q = q.filter(service_contracts::partnership.eq_any(codes));
     }
@@ -238,14 +248,14 @@ pub fn list_visible(
         q = q.filter(service_contracts::provider_id.eq(p));
     }
     let rows: Vec<ServiceContractRow> = q
-        .order(service_contracts::created_at.desc())
-        .limit(500)
+        .order(service_contracts::id.desc())
+        .limit(page.fetch())
         .select(ServiceContractRow::as_select())
         .load(conn)?;
-    Ok(only_visible(
-        who,
-        rows.into_iter().map(ServiceContract::from).collect(),
-    ))
+    let rows = rows.into_iter().map(ServiceContract::from).collect();
+    let mut listed = page.page(rows, |c: &ServiceContract| c.id);
+    listed.items = only_visible(who, listed.items);
+    Ok(listed)
 }
 
 pub fn history(
@@ -338,6 +348,15 @@ pub fn log(
 pub fn insert(conn: &mut DbConnection, contract: &ServiceContract) -> Result<(), DbError> {
     diesel::insert_into(service_contracts::table)
         .values(ServiceContractRow::from(contract))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Raises the contract's revision (its `ETag`) after a change: run on the row
+/// [`managed`] locked, so no other change comes between the read and the raise.
+pub fn raise_revision(conn: &mut DbConnection, id: ServiceContractId) -> Result<(), DbError> {
+    diesel::update(service_contracts::table.find(id))
+        .set(service_contracts::revision.eq(service_contracts::revision + 1))
         .execute(conn)?;
     Ok(())
 }

@@ -128,7 +128,7 @@ pub async fn issue_in(app: &TestApp, partnership: &str, a: &CompetitionAwarded) 
         )
         .await;
     assert_eq!(s, 200, "{list}");
-    list[0].clone()
+    list["items"][0].clone()
 }
 
 /// A Sefton child placed from `start_date` under an order signed by [`PROVIDER`]; the

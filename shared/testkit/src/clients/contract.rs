@@ -5,8 +5,12 @@
 //!
 //! Ids are the route's ids as text (a test may pass one that is not a UUID); query strings
 //! are passed without the `?` (empty for none). Where an endpoint takes an optional body, the
-//! plain method sends none and the `…_with` one sends the body given.
+//! plain method sends none and the `…_with` one sends the body given. Lists answer a page,
+//! `{"items": [...], "next": …}` (`limit=` and `cursor=` in the query). An in-place edit
+//! (`PUT`) reads the resource's `ETag` first, as the caller, and sends it in `If-Match`, as a
+//! client that read before it wrote; its `…_if` method sends the `If-Match` given (or none).
 
+use actix_web::test::TestRequest;
 use serde::Serialize;
 
 use super::referral::with_query;
@@ -19,6 +23,39 @@ impl TestApp {
     /// The contract service's client.
     pub fn contracts(&self) -> Contracts<'_> {
         Contracts(self)
+    }
+}
+
+/// Reading `ETag`s and editing with `If-Match`.
+impl Contracts<'_> {
+    /// The `ETag` that `GET path` answers `user` with (none when it answers none, e.g. 404).
+    pub async fn etag(&self, user: &User, path: &str) -> Option<String> {
+        let res = self.0.send_raw(user, TestRequest::get().uri(path)).await;
+        res.header("etag").map(str::to_owned)
+    }
+
+    /// `PUT path` with `body`, and `If-Match: {if_match}` when given.
+    pub async fn put_if(
+        &self,
+        user: &User,
+        path: &str,
+        if_match: Option<&str>,
+        body: &impl Serialize,
+    ) -> Reply {
+        let mut req = TestRequest::put()
+            .uri(path)
+            .set_json(serde_json::to_value(body).expect("a JSON body"));
+        if let Some(tag) = if_match {
+            req = req.insert_header(("if-match", tag));
+        }
+        self.0.send(user, req).await
+    }
+
+    /// `PUT path` with `body`, after reading the `ETag` of `read` as `user` (sent as
+    /// `If-Match`, as a client that read what it edits).
+    async fn put_read(&self, user: &User, read: &str, path: &str, body: &impl Serialize) -> Reply {
+        let tag = self.etag(user, read).await;
+        self.put_if(user, path, tag.as_deref(), body).await
     }
 }
 
@@ -55,11 +92,26 @@ impl Contracts<'_> {
             .await
     }
 
-    /// `PUT /v1/orders/{id}/timescale`: the timescale agreed for an emergency order.
+    /// `PUT /v1/orders/{id}/timescale`: the timescale agreed for an emergency order, with
+    /// the order's `ETag` as `user` reads it.
     pub async fn agree_timescale(&self, user: &User, id: &str, body: &impl Serialize) -> Reply {
-        self.0
-            .put(user, &format!("/v1/orders/{id}/timescale"), body)
-            .await
+        let (read, path) = (
+            format!("/v1/orders/{id}"),
+            format!("/v1/orders/{id}/timescale"),
+        );
+        self.put_read(user, &read, &path, body).await
+    }
+
+    /// `PUT /v1/orders/{id}/timescale` with `If-Match: {if_match}` (none when `None`).
+    pub async fn agree_timescale_if(
+        &self,
+        user: &User,
+        id: &str,
+        if_match: Option<&str>,
+        body: &impl Serialize,
+    ) -> Reply {
+        let path = format!("/v1/orders/{id}/timescale");
+        self.put_if(user, &path, if_match, body).await
     }
 
     /// `POST /v1/orders/{id}/variations`: a variation of a signed order recorded.
@@ -69,11 +121,10 @@ impl Contracts<'_> {
             .await
     }
 
-    /// `GET /v1/orders/{id}/variations`.
-    pub async fn order_variations(&self, user: &User, id: &str) -> Reply {
-        self.0
-            .get(user, &format!("/v1/orders/{id}/variations"))
-            .await
+    /// `GET /v1/orders/{id}/variations?{query}` (`limit=`, `cursor=`).
+    pub async fn order_variations(&self, user: &User, id: &str, query: &str) -> Reply {
+        let path = format!("/v1/orders/{id}/variations");
+        self.0.get(user, &with_query(&path, query)).await
     }
 }
 
@@ -128,6 +179,34 @@ impl Contracts<'_> {
                 body,
             )
             .await
+    }
+
+    /// `PUT /v1/placements/{id}/ipa/versions/{version}`: a draft edited, with the IPA's
+    /// `ETag` as `user` reads it.
+    pub async fn edit_ipa(
+        &self,
+        user: &User,
+        placement: &str,
+        version: u32,
+        body: &impl Serialize,
+    ) -> Reply {
+        let read = format!("/v1/placements/{placement}/ipa");
+        let path = format!("{read}/versions/{version}");
+        self.put_read(user, &read, &path, body).await
+    }
+
+    /// `PUT /v1/placements/{id}/ipa/versions/{version}` with `If-Match: {if_match}` (none
+    /// when `None`).
+    pub async fn edit_ipa_if(
+        &self,
+        user: &User,
+        placement: &str,
+        version: u32,
+        if_match: Option<&str>,
+        body: &impl Serialize,
+    ) -> Reply {
+        let path = format!("/v1/placements/{placement}/ipa/versions/{version}");
+        self.put_if(user, &path, if_match, body).await
     }
 
     /// `POST /v1/placements/{id}/ipa/versions/{version}/sign`.
@@ -185,9 +264,11 @@ impl Contracts<'_> {
         self.0.post(user, "/v1/contracts/blocks", body).await
     }
 
-    /// `GET /v1/contracts/blocks`.
-    pub async fn blocks(&self, user: &User) -> Reply {
-        self.0.get(user, "/v1/contracts/blocks").await
+    /// `GET /v1/contracts/blocks?{query}` (`limit=`, `cursor=`).
+    pub async fn blocks(&self, user: &User, query: &str) -> Reply {
+        self.0
+            .get(user, &with_query("/v1/contracts/blocks", query))
+            .await
     }
 
     /// `GET /v1/contracts/blocks/{id}`.
@@ -230,9 +311,11 @@ impl Contracts<'_> {
         self.0.post(user, "/v1/contracts/services", body).await
     }
 
-    /// `GET /v1/contracts/services`.
-    pub async fn services(&self, user: &User) -> Reply {
-        self.0.get(user, "/v1/contracts/services").await
+    /// `GET /v1/contracts/services?{query}` (`limit=`, `cursor=`).
+    pub async fn services(&self, user: &User, query: &str) -> Reply {
+        self.0
+            .get(user, &with_query("/v1/contracts/services", query))
+            .await
     }
 
     /// `GET /v1/contracts/services/{id}`.
@@ -242,11 +325,25 @@ impl Contracts<'_> {
             .await
     }
 
-    /// `PUT /v1/contracts/services/{id}/pensions`: the admission agreement and bond.
+    /// `PUT /v1/contracts/services/{id}/pensions`: the admission agreement and bond, with
+    /// the contract's `ETag` as `user` reads it.
     pub async fn set_pensions(&self, user: &User, id: &str, body: &impl Serialize) -> Reply {
-        self.0
-            .put(user, &format!("/v1/contracts/services/{id}/pensions"), body)
-            .await
+        let read = format!("/v1/contracts/services/{id}");
+        let path = format!("{read}/pensions");
+        self.put_read(user, &read, &path, body).await
+    }
+
+    /// `PUT /v1/contracts/services/{id}/pensions` with `If-Match: {if_match}` (none when
+    /// `None`).
+    pub async fn set_pensions_if(
+        &self,
+        user: &User,
+        id: &str,
+        if_match: Option<&str>,
+        body: &impl Serialize,
+    ) -> Reply {
+        let path = format!("/v1/contracts/services/{id}/pensions");
+        self.put_if(user, &path, if_match, body).await
     }
 
     /// `POST /v1/contracts/services/{id}/go-live` with no body.
