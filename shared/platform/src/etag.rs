@@ -68,7 +68,7 @@ impl IfMatch {
             Self::Any => Ok(()),
             Self::Tags(tags) => {
                 let current = current.header_value();
-                if tags.iter().any(|t| *t == current) {
+                if tags.contains(&current) {
                     Ok(())
                 } else {
                     Err(Problem::precondition_failed(what))
