@@ -403,6 +403,34 @@ impl Default for Client {
     }
 }
 
+/// The OpenAPI document of the platform (or, distributed, the service) at `url`'s origin,
+/// read once per origin.
+async fn conformance(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+) -> std::sync::Arc<hub_testkit::conformance::Conformance> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static DOCS: OnceLock<
+        Mutex<std::collections::HashMap<String, Arc<hub_testkit::conformance::Conformance>>>,
+    > = OnceLock::new();
+    let origin = url.origin().ascii_serialization();
+    let docs = DOCS.get_or_init(Mutex::default);
+    if let Some(c) = docs.lock().unwrap().get(&origin) {
+        return c.clone();
+    }
+    let doc: Value = http
+        .get(format!("{origin}/openapi.json"))
+        .send()
+        .await
+        .expect("GET /openapi.json")
+        .json()
+        .await
+        .expect("the OpenAPI document is JSON");
+    let checker = Arc::new(hub_testkit::conformance::Conformance::of_document(doc));
+    docs.lock().unwrap().insert(origin, checker.clone());
+    checker
+}
+
 /// Status, content type and JSON body of a response.
 #[derive(Debug)]
 pub struct Reply {
@@ -412,7 +440,17 @@ pub struct Reply {
 }
 
 impl Client {
-    async fn reply(res: reqwest::Response) -> Reply {
+    /// The reply to `res`, held to the OpenAPI document of the platform that answered
+    /// ([`conformance`]): an answer to a `/v1/` operation that does not conform fails the test.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().expect("a request");
+        let method = request.method().to_string();
+        let res = self.http.execute(request).await.expect("request sent");
+        self.reply(&method, res).await
+    }
+
+    async fn reply(&self, method: &str, res: reqwest::Response) -> Reply {
+        let url = res.url().clone();
         let status = res.status().as_u16();
         let content_type = res
             .headers()
@@ -421,6 +459,24 @@ impl Client {
             .unwrap_or_default()
             .to_owned();
         let bytes = res.bytes().await.unwrap_or_default();
+        if url.path().starts_with("/v1/") && !method.is_empty() {
+            let checker = conformance(&self.http, &url).await;
+            let media_type = content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            if let Err(e) = checker.check(&hub_testkit::conformance::Exchange {
+                method,
+                path: url.path(),
+                status,
+                media_type: (!media_type.is_empty()).then_some(media_type.as_str()),
+                body: &bytes,
+            }) {
+                panic!("the answer does not conform to the platform's OpenAPI document: {e}");
+            }
+        }
         let body = serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Reply {
@@ -435,7 +491,7 @@ impl Client {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        Self::reply(r.send().await.expect("request sent")).await
+        self.send(r).await
     }
 
     pub async fn post(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
@@ -457,7 +513,7 @@ impl Client {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        Self::reply(r.send().await.expect("request sent")).await
+        self.send(r).await
     }
 
     pub async fn put(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
@@ -465,7 +521,7 @@ impl Client {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        Self::reply(r.send().await.expect("request sent")).await
+        self.send(r).await
     }
 
     /// Posts raw bytes with a content type (for malformed-input tests).
@@ -484,7 +540,7 @@ impl Client {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        Self::reply(r.send().await.expect("request sent")).await
+        self.send(r).await
     }
 
     /// GETs until `pred` holds on the reply, or panics after `secs`.

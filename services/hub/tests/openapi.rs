@@ -132,5 +132,8 @@ fn the_document_is_valid_openapi_3_1() {
         paths[p][m]["operationId"] = "sameForTwo".into();
     }
     let (valid, said) = validate(&validator, &broken);
-    assert!(!valid, "a document with a shared operationId passed: {said}");
+    assert!(
+        !valid,
+        "a document with a shared operationId passed: {said}"
+    );
 }

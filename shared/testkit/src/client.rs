@@ -14,7 +14,10 @@ use hub_platform::{Role, db::Migrations};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{ServiceCtx, Start};
+use crate::{
+    ServiceCtx, Start,
+    conformance::{Conformance, Exchange},
+};
 
 /// What a request answered: its status, and its JSON body (`null` when the body is not JSON).
 pub type Reply = (u16, Value);
@@ -42,6 +45,7 @@ impl User {
 pub struct TestApp {
     ctx: ServiceCtx,
     app: BoxService<Request, ServiceResponse, actix_web::Error>,
+    conformance: Conformance,
 }
 
 impl Deref for TestApp {
@@ -56,7 +60,12 @@ impl ServiceCtx {
     /// This service behind a test client.
     pub async fn into_app(self) -> TestApp {
         let app = boxed::service(self.app().await);
-        TestApp { ctx: self, app }
+        let conformance = Conformance::new(self.mounted.openapi.clone());
+        TestApp {
+            ctx: self,
+            app,
+            conformance,
+        }
     }
 
     /// A user of `org` (`user-of-<org>`) with `role`.
@@ -99,23 +108,38 @@ impl TestApp {
 
     /// Sends `req` as `user` (its bearer token added).
     pub async fn send(&self, user: &User, req: TestRequest) -> Reply {
-        crate::call_request(&self.app, req, &user.token).await
+        let raw = self.send_raw(user, req).await;
+        (raw.status, raw.json())
     }
 
     /// Sends `req` as `user` and answers the whole response (headers and raw body too).
+    /// Every answer is held to the service's OpenAPI document ([`crate::conformance`]): one
+    /// that does not conform fails the test.
     pub async fn send_raw(&self, user: &User, req: TestRequest) -> RawReply {
         let req = req
             .insert_header(("authorization", format!("Bearer {}", user.token)))
             .to_request();
+        let (method, path) = (req.method().to_string(), req.path().to_owned());
         let res = actix_web::test::call_service(&self.app, req).await;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = actix_web::test::read_body(res).await.to_vec();
-        RawReply {
+        let raw = RawReply {
             status,
             headers,
             body,
+        };
+        let media_type = hub_platform::http::media_type(&raw.headers);
+        if let Err(e) = self.conformance.check(&Exchange {
+            method: &method,
+            path: &path,
+            status,
+            media_type: media_type.as_deref(),
+            body: &raw.body,
+        }) {
+            panic!("the answer does not conform to the service's OpenAPI document: {e}");
         }
+        raw
     }
 
     /// `method` on `path` as `user`, with `body` as JSON if any.

@@ -25,6 +25,7 @@
 
 mod client;
 pub mod clients;
+pub mod conformance;
 mod db;
 mod http;
 mod receiver;
