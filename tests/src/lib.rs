@@ -436,6 +436,8 @@ async fn conformance(
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    /// The `ETag`, on what is edited in place.
+    pub etag: Option<String>,
     pub body: Value,
 }
 
@@ -458,6 +460,11 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let etag = res
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = res.bytes().await.unwrap_or_default();
         if url.path().starts_with("/v1/") && !method.is_empty() {
             let checker = conformance(&self.http, &url).await;
@@ -482,6 +489,7 @@ impl Client {
         Reply {
             status,
             content_type,
+            etag,
             body,
         }
     }
@@ -513,6 +521,22 @@ impl Client {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
+        self.send(r).await
+    }
+
+    /// PUTs `body` over what is at `url` as the caller last read it: GETs it for its `ETag`
+    /// and sends that as `If-Match` (edits in place need it: ADR 0004).
+    pub async fn put_read(&self, read_url: &str, url: &str, token: &str, body: &Value) -> Reply {
+        let read = self.get(read_url, Some(token)).await;
+        let etag = read
+            .etag
+            .unwrap_or_else(|| panic!("no ETag on GET {read_url}: {:?}", read.body));
+        let r = self
+            .http
+            .put(url)
+            .json(body)
+            .bearer_auth(token)
+            .header("if-match", etag);
         self.send(r).await
     }
 

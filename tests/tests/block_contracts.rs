@@ -18,7 +18,7 @@ const CARE_ASSIST: &str = "prov-care-assist";
 
 /// The offered beds of a block contract in a vacancy listing, by bed number.
 fn offered_beds(listing: &Value, contract: &str) -> Vec<i64> {
-    let mut beds: Vec<i64> = listing
+    let mut beds: Vec<i64> = listing["items"]
         .as_array()
         .map(|rows| {
             rows.iter()
@@ -151,8 +151,7 @@ async fn block_contract(p: &TestPlatform) {
             offered_beds(&r.body, &contract) == vec![3, 4]
         })
         .await;
-    let bed3 = listed
-        .body
+    let bed3 = listed.body["items"]
         .as_array()
         .unwrap()
         .iter()

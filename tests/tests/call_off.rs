@@ -169,10 +169,10 @@ async fn call_off(p: &TestPlatform) {
             &format!("{comp}/v1/competitions?referral_id={referral_id}"),
             &sefton,
             20,
-            |r| r.body.as_array().is_some_and(|a| !a.is_empty()),
+            |r| r.body["items"].as_array().is_some_and(|a| !a.is_empty()),
         )
         .await;
-    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let c = http
         .get(&format!("{comp}/v1/competitions/{id}"), Some(&sefton))
         .await;
@@ -223,7 +223,7 @@ async fn call_off(p: &TestPlatform) {
     // Criteria: weights must add up to 100.
     let criteria_url = format!("{comp}/v1/competitions/{id}/criteria");
     let bad = http
-        .put(&criteria_url, Some(&sefton), &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 60},
+        .put_read(&format!("{comp}/v1/competitions/{id}"), &criteria_url, &sefton, &json!({"criteria": [{"criterion": "price", "mode": "scored", "weight": 60},
                                                           {"criterion": "quality", "mode": "scored", "weight": 30}]}))
         .await;
     assert_eq!(
@@ -232,9 +232,10 @@ async fn call_off(p: &TestPlatform) {
         "{bad:?}"
     );
     let ok = http
-        .put(
+        .put_read(
+            &format!("{comp}/v1/competitions/{id}"),
             &criteria_url,
-            Some(&sefton),
+            &sefton,
             &json!({"criteria": [
             {"criterion": "compatibility", "mode": "pass_fail"},
             {"criterion": "price", "mode": "scored", "weight": 50},
@@ -548,10 +549,10 @@ async fn call_off(p: &TestPlatform) {
             &format!("{comp}/v1/competitions?referral_id={kid}"),
             &knowsley,
             20,
-            |r| r.body.as_array().is_some_and(|a| !a.is_empty()),
+            |r| r.body["items"].as_array().is_some_and(|a| !a.is_empty()),
         )
         .await;
-    let kc_id = kc.body[0]["id"].as_str().unwrap().to_owned();
+    let kc_id = kc.body["items"][0]["id"].as_str().unwrap().to_owned();
     hooks
         .wait_for("Knowsley's invitations", 20, |all| {
             invited_to(all, &kc_id).len() == 6

@@ -78,7 +78,7 @@ async fn emergency_placement(p: &TestPlatform) {
         ),
         &sefton,
         20,
-        |r| r.body[0]["status"] == "awaiting_direct_award",
+        |r| r.body["items"][0]["status"] == "awaiting_direct_award",
     )
     .await;
     let award = http
@@ -99,10 +99,10 @@ async fn emergency_placement(p: &TestPlatform) {
             &format!("{contract}/v1/orders?referral_id={referral_id}"),
             &sefton,
             20,
-            |r| r.body.as_array().is_some_and(|a| !a.is_empty()),
+            |r| r.body["items"].as_array().is_some_and(|a| !a.is_empty()),
         )
         .await;
-    let order = orders.body[0].clone();
+    let order = orders.body["items"][0].clone();
     assert_eq!(
         (
             order["status"].as_str(),
@@ -129,9 +129,10 @@ async fn emergency_placement(p: &TestPlatform) {
     // The parties agreed by phone that the order would be signed by Wednesday 4 November;
     // it was not, so it is overdue; the provider then signs, late.
     let t = http
-        .put(
+        .put_read(
+            &format!("{contract}/v1/orders/{order_id}"),
             &format!("{contract}/v1/orders/{order_id}/timescale"),
-            Some(&sefton),
+            &sefton,
             &json!({"due_by": "2026-11-04", "agreed_with": "Care Assist registered manager"}),
         )
         .await;
@@ -144,8 +145,7 @@ async fn emergency_placement(p: &TestPlatform) {
         .get(&format!("{contract}/v1/orders?overdue=true"), Some(&sefton))
         .await;
     assert!(
-        overdue
-            .body
+        overdue.body["items"]
             .as_array()
             .unwrap()
             .iter()

@@ -287,10 +287,10 @@ async fn thin_flow(p: &TestPlatform) {
             ),
             &care_assist,
             20,
-            |r| r.body.as_array().is_some_and(|a| !a.is_empty()),
+            |r| r.body["items"].as_array().is_some_and(|a| !a.is_empty()),
         )
         .await;
-    let order = &orders.body[0];
+    let order = &orders.body["items"][0];
     assert_eq!(order["weekly_rate_pence"], WEEKLY);
     assert_eq!(order["status"], "issued");
     let order_id = order["id"].as_str().unwrap().to_owned();
@@ -361,8 +361,7 @@ async fn thin_flow(p: &TestPlatform) {
             Some(&sefton),
         )
         .await;
-    let readers: Vec<&str> = reads
-        .body
+    let readers: Vec<&str> = reads.body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -566,7 +566,11 @@ async fn sigterm_answers_the_requests_in_flight_and_loses_nothing() {
             .json()
             .await
             .unwrap();
-        assert_eq!(got.as_array().map(Vec::len), Some(1), "{id}: {got}");
+        assert_eq!(
+            got["items"].as_array().map(Vec::len),
+            Some(1),
+            "{id}: {got}"
+        );
     }
 }
 

@@ -486,7 +486,7 @@ impl One<'_> {
             None,
         )
         .await?;
-        Ok(list[0]["id"]
+        Ok(list["items"][0]["id"]
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("no competition for referral {referral_id}: {list}"))?
             .to_owned())
