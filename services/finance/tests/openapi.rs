@@ -41,3 +41,35 @@ fn every_endpoint_is_documented() {
         ]
     );
 }
+
+/// Every operation is named verb-and-resource, and the names are the finance service's own
+/// (issue 13: a client generated from the platform's document needs them unique).
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc = serde_json::to_value(finance::api::FinanceApi::openapi()).unwrap();
+    let mut ids: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "closeBudgetPeriod",
+            "createBudget",
+            "createBudgetVersion",
+            "getActualsUpload",
+            "getBudget",
+            "getLedger",
+            "getMonitoringDrill",
+            "getMonitoringReport",
+            "listActuals",
+            "listBudgetPeriods",
+            "listBudgets",
+            "uploadActuals",
+        ]
+    );
+}

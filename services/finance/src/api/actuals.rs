@@ -42,6 +42,7 @@ use crate::{
 /// Payments as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ActualsBody)]
 pub struct ActualsJson {
     pub partnership: String,
     pub year: i32,
@@ -68,6 +69,7 @@ pub struct CsvParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActualPayment)]
 pub struct PaymentView {
     pub id: PaymentId,
     pub council: String,
@@ -109,6 +111,7 @@ impl From<RecordedPayment> for PaymentView {
 
 /// The record of an upload.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActualsUpload)]
 pub struct UploadView {
     pub id: UploadId,
     pub partnership: String,
@@ -203,7 +206,7 @@ fn csv_target(req: &HttpRequest) -> Result<Target, Problem> {
 
 /// Records payments for a period: `text/csv` with `?partnership=&year=&period=[&adjust=true]`,
 /// or `application/json` ([`ActualsJson`]).
-#[utoipa::path(post, path = "/v1/actuals", tag = "finance", params(CsvParams),
+#[utoipa::path(post, path = "/v1/actuals", tag = "finance", operation_id = "uploadActuals", params(CsvParams),
     request_body(content(
         (ActualsJson = "application/json"),
         (String = "text/csv", example = "payment_reference,paid_on,budget_line,amount\nLIV-0001,2018-06-30,placements,1234.56\n"))),
@@ -336,7 +339,7 @@ fn content_sha256(partnership: &str, body: &Body, org: &str, bytes: &[u8]) -> St
 
 /// An upload and the payments it recorded: for its uploader's council and the hosting
 /// authority; anyone else gets 404.
-#[utoipa::path(get, path = "/v1/actuals/uploads/{id}", tag = "finance", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/actuals/uploads/{id}", tag = "finance", operation_id = "getActualsUpload", params(("id" = String, Path)),
     responses((status = 200, body = UploadView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -378,6 +381,7 @@ pub struct ListParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActualPaymentList)]
 pub struct PaymentList {
     pub partnership: String,
     pub year: i32,
@@ -389,7 +393,7 @@ pub struct PaymentList {
 
 /// Payments recorded for a year (or one period): the hosting authority sees every partner's,
 /// a partner its own.
-#[utoipa::path(get, path = "/v1/actuals", tag = "finance", params(ListParams),
+#[utoipa::path(get, path = "/v1/actuals", tag = "finance", operation_id = "listActuals", params(ListParams),
     responses((status = 200, body = PaymentList), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]

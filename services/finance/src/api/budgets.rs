@@ -48,6 +48,7 @@ pub struct CreateBudget {
 /// A new version of a budget from a period (a mid-year change); earlier versions stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewBudgetVersion)]
 pub struct NewVersion {
     /// The first period (1 = April … 12 = March) the version is the budget for; not before
     /// the current version's.
@@ -121,6 +122,7 @@ impl Validate for NewVersion {
 
 /// A partner's contribution to a version's total.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetContribution)]
 pub struct ContributionView {
     pub council: String,
     pub council_name: String,
@@ -130,6 +132,7 @@ pub struct ContributionView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetVersion)]
 pub struct VersionView {
     pub version: i32,
     pub from_period: i32,
@@ -146,6 +149,7 @@ pub struct VersionView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetVersionSummary)]
 pub struct VersionSummary {
     pub version: i32,
     pub from_period: i32,
@@ -347,7 +351,7 @@ fn view(
 /// Sets a partnership's pooled budget for a year (its first version, from period 1), with
 /// each partner's contribution. Opens the ledger through the year: placements still open
 /// are committed to its end.
-#[utoipa::path(post, path = "/v1/budgets", tag = "finance", request_body = CreateBudget,
+#[utoipa::path(post, path = "/v1/budgets", tag = "finance", operation_id = "createBudget", request_body = CreateBudget,
     responses((status = 201, body = BudgetView), (status = 401, body = Problem),
         (status = 403, body = Problem, description = "not finance staff of the hosting authority"),
         (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
@@ -416,7 +420,7 @@ pub async fn create(
 }
 
 /// A partnership's budgets (all its years, or one).
-#[utoipa::path(get, path = "/v1/budgets", tag = "finance", params(ListParams),
+#[utoipa::path(get, path = "/v1/budgets", tag = "finance", operation_id = "listBudgets", params(ListParams),
     responses((status = 200, body = BudgetList), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -498,7 +502,7 @@ pub(crate) async fn readable_budget(
 
 /// A budget: the latest version (or `?version=n`) with each partner's contribution and how
 /// it was derived, and the history of versions.
-#[utoipa::path(get, path = "/v1/budgets/{id}", tag = "finance", params(("id" = String, Path), GetParams),
+#[utoipa::path(get, path = "/v1/budgets/{id}", tag = "finance", operation_id = "getBudget", params(("id" = String, Path), GetParams),
     responses((status = 200, body = BudgetView), (status = 401, body = Problem),
         (status = 404, body = Problem, description = "no such budget, or the caller is not finance staff of a member"),
         (status = 422, body = Problem)),
@@ -522,7 +526,7 @@ pub async fn get(
 
 /// A new version of the budget from a period: new lines, costing model and contributions,
 /// and risk-share agreement for that period on; the earlier versions stay in the history.
-#[utoipa::path(post, path = "/v1/budgets/{id}/versions", tag = "finance", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/budgets/{id}/versions", tag = "finance", operation_id = "createBudgetVersion", params(("id" = String, Path)),
     request_body = NewVersion,
     responses((status = 201, body = BudgetView), (status = 401, body = Problem),
         (status = 403, body = Problem, description = "not finance staff of the hosting authority"),

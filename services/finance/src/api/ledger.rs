@@ -75,6 +75,7 @@ pub struct LedgerLine {
 
 /// What an adjustment line adjusts and why.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LedgerAdjusts)]
 pub struct Adjusts {
     pub year: i32,
     /// 1 (April) to 12 (March).
@@ -121,6 +122,7 @@ impl From<CommitmentLine> for LedgerLine {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LedgerPeriodTotal)]
 pub struct PeriodTotal {
     pub period: i32,
     pub amount_pence: Pence,
@@ -128,6 +130,7 @@ pub struct PeriodTotal {
 
 /// A partnership's committed money for one financial year.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FinanceLedger)]
 pub struct Ledger {
     pub partnership: String,
     pub year: i32,
@@ -152,7 +155,7 @@ pub struct Ledger {
 /// whether or not the partnership has (or can have) a budget.
 /// The hosting authority sees every line; a partner sees the consolidated totals and its own
 /// detail, not other partners' children's lines (as in the monitoring report's drill-down).
-#[utoipa::path(get, path = "/v1/ledger", tag = "finance", params(LedgerParams),
+#[utoipa::path(get, path = "/v1/ledger", tag = "finance", operation_id = "getLedger", params(LedgerParams),
     responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "no such partnership (or the caller's council is not a member)"),
         (status = 422, body = Problem)),

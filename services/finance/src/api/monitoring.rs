@@ -52,7 +52,7 @@ pub struct MonitoringParams {
 
 /// A partner's line of the consolidated view (`PartnerRow` in the OpenAPI document, as before).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = PartnerRow)]
+#[schema(as = MonitoringPartnerRow)]
 pub struct PartnerView {
     pub council: String,
     pub council_name: String,
@@ -64,6 +64,7 @@ pub struct PartnerView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = MonitoringRiskShare)]
 pub struct RiskShareView {
     pub agreement: RiskShare,
     #[serde(flatten)]
@@ -72,6 +73,7 @@ pub struct RiskShareView {
 
 /// A block contract's savings: planned for the year and realised to date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = MonitoringBlockSavings)]
 pub struct BlockSavings {
     pub block_contract_id: BlockContractId,
     pub provider_id: String,
@@ -371,9 +373,10 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 /// each partner's contribution and share of the variance under the risk-share agreement, the
 /// caller's own detail (every partner's for the hosting authority), block-contract savings
 /// and the trend. JSON, CSV (`view=`) or XLSX (`format=xlsx`).
-#[utoipa::path(get, path = "/v1/monitoring", tag = "finance", params(MonitoringParams),
-    responses((status = 200, body = MonitoringReport,
-            content(("application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+#[utoipa::path(get, path = "/v1/monitoring", tag = "finance", operation_id = "getMonitoringReport", params(MonitoringParams),
+    responses((status = 200,
+            content((MonitoringReport = "application/json"), (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "no budget for the year (`no-budget`), or a figure beyond what pence can hold (`figure-out-of-range`)"), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -457,6 +460,7 @@ pub struct DrillParams {
 /// `forecast`) `accruals` sets each line and council's cost to date against its payments to
 /// date, and the figure is the sum of their `accrued_pence`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MonitoringDrill)]
 pub struct Drill {
     pub partnership: String,
     pub year: i32,
@@ -473,7 +477,7 @@ pub struct Drill {
 }
 
 /// The ledger lines and payments behind a figure of the monitoring report.
-#[utoipa::path(get, path = "/v1/monitoring/drill", tag = "finance", params(DrillParams),
+#[utoipa::path(get, path = "/v1/monitoring/drill", tag = "finance", operation_id = "getMonitoringDrill", params(DrillParams),
     responses((status = 200, body = Drill), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "also another partner's detail"), (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -22,6 +22,7 @@ use crate::{
 };
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetPeriodStatus)]
 pub struct PeriodStatus {
     pub period: i32,
     /// `open` or `closed`.
@@ -32,6 +33,7 @@ pub struct PeriodStatus {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetPeriods)]
 pub struct Periods {
     pub budget_id: BudgetId,
     pub partnership: String,
@@ -66,7 +68,7 @@ fn view(budget_id: BudgetId, partnership: String, year: i32, closed: Vec<Closure
 }
 
 /// The twelve periods of the budget's year, open or closed.
-#[utoipa::path(get, path = "/v1/budgets/{id}/periods", tag = "finance", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/budgets/{id}/periods", tag = "finance", operation_id = "listBudgetPeriods", params(("id" = String, Path)),
     responses((status = 200, body = Periods), (status = 401, body = Problem),
         (status = 404, body = Problem, description = "no such budget, or the caller is not finance staff of a member")),
     security(("bearer" = [])))]
@@ -86,7 +88,7 @@ pub async fn list(
 }
 
 /// Closes a period (409 `period-closed` if it is already).
-#[utoipa::path(post, path = "/v1/budgets/{id}/periods/{period}/close", tag = "finance",
+#[utoipa::path(post, path = "/v1/budgets/{id}/periods/{period}/close", tag = "finance", operation_id = "closeBudgetPeriod",
     params(("id" = String, Path), ("period" = i32, Path, description = "1 (April) to 12 (March)")),
     responses((status = 200, body = Periods), (status = 401, body = Problem),
         (status = 403, body = Problem, description = "not finance staff of the hosting authority"),

@@ -21,6 +21,7 @@ use super::budget::{MAX_LINE_PENCE, Step, WHOLE_BP, split_with_steps};
 /// How what is left after the pool is split between the partners.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = RiskShareMethod)]
 pub enum ShareMethod {
     /// By each partner's contribution to the budget.
     Contribution {},
@@ -100,6 +101,7 @@ impl RiskShare {
 
 /// A partner's share of the variance and how it was reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = RiskPartnerShare)]
 pub struct PartnerShare {
     pub council: String,
     /// Positive: the partner pays towards an overspend; negative: it gets an underspend back.
@@ -113,6 +115,7 @@ pub struct PartnerShare {
 
 /// A variance met under the agreement; the parts add up to the variance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = RiskSharing)]
 pub struct Sharing {
     /// Forecast outturn − budget (positive = overspend).
     pub variance_pence: Pence,

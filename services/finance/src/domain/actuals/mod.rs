@@ -47,6 +47,7 @@ pub const MAX_ROWS: usize = 50_000;
 /// One payment as sent in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ActualsPaymentIn)]
 pub struct PaymentIn {
     /// The payer's own reference; a payment is recorded once per council and reference.
     pub payment_reference: String,

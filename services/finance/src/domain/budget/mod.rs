@@ -38,6 +38,7 @@ pub const WHOLE_BP: i64 = 10_000;
 /// One budget line's annual amount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BudgetLineAmount)]
 pub struct LineAmount {
     /// A code such as `placements` or `commissioned_adoption_support`.
     pub budget_line: String,
@@ -71,6 +72,7 @@ pub enum CostingModel {
 /// A part of a blended model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CostingBlendPart)]
 pub struct BlendPart {
     /// E.g. `base`, `activity`.
     pub name: String,
@@ -95,6 +97,7 @@ impl CostingModel {
 
 /// One step of a contribution's derivation: its part of one split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ContributionStep)]
 pub struct Step {
     /// The part of the model (`whole` unless blended).
     pub part: String,
@@ -117,6 +120,7 @@ pub struct Step {
 
 /// A partner's contribution and how it was derived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = PartnerContribution)]
 pub struct Contribution {
     pub council: String,
     pub amount_pence: Pence,

@@ -95,6 +95,7 @@ pub struct BudgetFigures {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringFigures)]
 pub struct Figures {
     pub budget_pence: Pence,
     pub actual_to_date_pence: Pence,
@@ -169,6 +170,7 @@ impl Figures {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringLineFigures)]
 pub struct LineFigures {
     pub budget_line: String,
     #[serde(flatten)]
@@ -177,6 +179,7 @@ pub struct LineFigures {
 
 /// A partner in the consolidated view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringPartnerFigures)]
 pub struct PartnerFigures {
     pub council: String,
     pub contribution_pence: Pence,
@@ -190,6 +193,7 @@ pub struct PartnerFigures {
 /// allocated to the line), its actual, accrued, committed and forecast, and its variance
 /// against its share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringPartnerDetail)]
 pub struct PartnerDetail {
     pub council: String,
     pub lines: Vec<LineFigures>,
@@ -197,6 +201,7 @@ pub struct PartnerDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringTrendPoint)]
 pub struct TrendPoint {
     pub period: i32,
     pub budget_version: i32,

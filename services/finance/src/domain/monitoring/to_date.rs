@@ -41,6 +41,7 @@ pub(super) fn committed(commitments: &[CommitmentSum], after: i32, scope: Scope<
 
 /// One budget line's and council's accrual as at the end of a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = MonitoringAccrual)]
 pub struct Accrual {
     pub budget_line: String,
     pub council: String,
